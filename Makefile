@@ -1,0 +1,200 @@
+# salvo — one plain, non-recursive Makefile.
+#
+#   make            release build: build/release/salvo, build/release/linkem
+#   make test       installs what is missing, builds, runs every test layer
+#   make demo       installs what is missing, builds, runs a loopback transfer
+#   make sim SEED=N replays one simulated transfer of the grid
+#   make fuzz       long fuzz runs (libFuzzer, clang)
+#   make bench      benchmarks against peers (perf/), results into docs/
+#   make check-core proves the protocol cores call no OS function
+#
+# Sources are found by folder: a new .c file in a layer's folder is built
+# without touching this file.  Tests: tests/unit/test_*.c each become a
+# cmocka binary; tests/sim/*.c one simulation binary; tests/integ/*.sh run
+# against the release binary; tests/fuzz/fuzz_*.c libFuzzer targets.
+
+CC      ?= gcc
+CLANG   ?= clang
+BUILD   ?= build
+V       ?= 0
+PKGS    := liblz4 yaml-0.1 libcrypto
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith \
+           -Wundef -Wno-missing-field-initializers -Werror
+CSTD    := -std=gnu11 -D_GNU_SOURCE
+INCS    := -I.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  ?= -O2 -g
+SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDLIBS  := -lpthread -lm
+
+ifeq ($(V),0)
+Q  := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+else
+Q  :=
+say =
+endif
+
+CORE_SRC   := $(wildcard common/core/*.c sender/core/*.c receiver/core/*.c)
+LIB_SRC    := $(CORE_SRC) $(wildcard common/io/*.c sender/engine/*.c \
+              receiver/engine/*.c conf/*.c hotfolder/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+SIM_SRC    := $(wildcard tests/sim/*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+LINKEM_SRC := $(wildcard perf/linkem/*.c)
+
+REL := $(BUILD)/release
+ASN := $(BUILD)/asan
+FZ  := $(BUILD)/fuzz
+
+obj = $(patsubst %.c,$(1)/%.o,$(2))
+
+.PHONY: all deps test test-unit test-sim test-integ test-fuzz test-long demo \
+        bench fuzz sim clean check-core format format-check asan
+all: $(REL)/salvo $(if $(LINKEM_SRC),$(REL)/linkem)
+
+# ---------------------------------------------------------------- install
+DEB_PKGS := gcc make pkg-config liblz4-dev libyaml-dev libcmocka-dev \
+            libssl-dev clang libclang-rt-14-dev iproute2 iperf3 procps
+BENCH_PKGS := uftp rsync gnuplot-nox iperf3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+define install_missing
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing \
+	    >/dev/null || { echo "apt-get install failed:$$missing" >&2; exit 1; }; \
+	fi
+endef
+deps:
+	$(call install_missing,$(DEB_PKGS))
+bench-deps: deps
+	$(call install_missing,$(BENCH_PKGS))
+
+# ---------------------------------------------------------------- objects
+$(REL)/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(CFLAGS) $(WARN) $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ASN)/%.o: %.c
+	$(call say,CC-SAN,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(SAN) $(WARN) $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(REL)/libsalvo.a: $(call obj,$(REL),$(LIB_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(ASN)/libsalvo.a: $(call obj,$(ASN),$(LIB_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(REL)/salvo: $(call obj,$(REL),$(CLI_SRC)) $(REL)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+$(ASN)/salvo: $(call obj,$(ASN),$(CLI_SRC)) $(ASN)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(REL)/linkem: $(call obj,$(REL),$(LINKEM_SRC)) $(REL)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# ---------------------------------------------------------------- tests
+UNIT_BIN := $(patsubst tests/unit/%.c,$(ASN)/tests/unit/%,$(UNIT_SRC))
+$(ASN)/tests/unit/%: $(ASN)/tests/unit/%.o $(call obj,$(ASN),$(HELPER_SRC)) $(ASN)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(PKG_LIBS) $(LDLIBS)
+
+$(ASN)/sim: $(call obj,$(ASN),$(SIM_SRC) $(HELPER_SRC)) $(ASN)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(PKG_LIBS) $(LDLIBS)
+$(REL)/sim: $(call obj,$(REL),$(SIM_SRC) $(HELPER_SRC)) $(REL)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(PKG_LIBS) $(LDLIBS)
+
+# Fuzz targets: libFuzzer with clang; each also links a replay main
+# (tests/fuzz/replay.c) under gcc so the corpus runs in the asan build.
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FZ)/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(LIB_SRC)
+$(FZ)/%.o: %.c
+	$(call say,CC-FZ,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(CSTD) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	  $(WARN) -Wno-unused-command-line-argument $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(FZ)/fuzz_%: $(FZ)/tests/fuzz/fuzz_%.o $(call obj,$(FZ),$(FUZZ_LIB_SRC))
+	$(call say,LD,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+FUZZ_SECONDS ?= 20
+LONG_FUZZ_SECONDS ?= 600
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all asan-build
+	$(Q)$(MAKE) --no-print-directory check-core
+	$(Q)$(MAKE) --no-print-directory test-unit
+	$(Q)$(MAKE) --no-print-directory test-sim
+	$(Q)$(MAKE) --no-print-directory test-fuzz
+	$(Q)$(MAKE) --no-print-directory test-integ
+	@echo "make test: all layers passed"
+
+asan-build: $(UNIT_BIN) $(ASN)/sim $(ASN)/salvo
+
+test-unit: $(UNIT_BIN)
+	@tests/run-unit $(UNIT_BIN)
+
+SIM_ARGS ?=
+test-sim: $(ASN)/sim
+	$(Q)$(ASN)/sim --grid $(SIM_ARGS)
+
+sim: $(ASN)/sim
+	$(Q)$(ASN)/sim --seed $(SEED) --verbose
+
+test-fuzz: $(FUZZ_BIN)
+	@tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz: deps $(FUZZ_BIN)
+	@tests/run-fuzz $(LONG_FUZZ_SECONDS) $(FUZZ_BIN)
+
+test-integ: all $(ASN)/salvo
+	@SALVO=$(abspath $(REL)/salvo) SALVO_ASAN=$(abspath $(ASN)/salvo) \
+	  LINKEM=$(abspath $(REL)/linkem) tests/run-integ
+
+test-long: test
+	@SALVO_LONG=1 SALVO=$(abspath $(REL)/salvo) \
+	  LINKEM=$(abspath $(REL)/linkem) tests/run-integ
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	@SALVO=$(abspath $(REL)/salvo) perf/demo
+
+bench: bench-deps
+	$(Q)$(MAKE) --no-print-directory all
+	@SALVO=$(abspath $(REL)/salvo) LINKEM=$(abspath $(REL)/linkem) perf/bench
+
+# The cores are sans-I/O: their objects may reference only mem* functions,
+# and the sanitizer/compiler runtime.  Anything else (a socket, a clock, a
+# printf) is a layering bug.
+check-core: $(call obj,$(REL),$(CORE_SRC))
+	@bad=$$(nm -u $^ | awk 'NF==2 {print $$2}' | sort -u | \
+	  grep -v -E '^(memcpy|memmove|memset|memcmp|__stack_chk_fail|__cpu_model|__cpu_indicator_init|_GLOBAL_OFFSET_TABLE_)$$'); \
+	if [ -n "$$bad" ]; then echo "check-core: cores call: $$bad" >&2; exit 1; fi; \
+	echo "check-core: cores call only mem* ($(words $^) objects)"
+
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRC)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

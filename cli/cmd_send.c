@@ -1,0 +1,12 @@
+/* salvo send: not built yet; says so and fails. */
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+int salvo_cmd_send(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "salvo send: not implemented in this build yet\n");
+	return SALVO_EXIT_UNIMPLEMENTED;
+}

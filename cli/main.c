@@ -1,0 +1,72 @@
+/*
+ * salvo: one binary, one subcommand per file (cli/cmd_*.c).  main() only
+ * dispatches and turns the subcommand's return value into the exit code.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "common/core/version.h"
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("salvo %s (protocol version %d)\n", SALVO_VERSION_STRING,
+	       SALVO_PROTOCOL_VERSION);
+	return SALVO_EXIT_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"send", salvo_cmd_send, "send files and folders to a receiver"},
+	{"recv", salvo_cmd_recv, "receive files into a folder (daemon)"},
+	{"watch", salvo_cmd_watch, "send every file dropped into a folder"},
+	{"plan", salvo_cmd_plan, "memory and tuning for a link"},
+	{"config", salvo_cmd_config, "show or check the configuration"},
+	{"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: salvo COMMAND [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n'salvo COMMAND --help' describes each command.\n"
+		"\nexit codes:\n"
+		"  0   success\n"
+		"  1   other failure\n"
+		"  2   bad usage or configuration\n"
+		"  3   peer unreachable (no answer within --timeout)\n"
+		"  4   verification failed\n"
+		"  5   receiver-side I/O error\n"
+		"  6   local I/O error\n"
+		"  7   peer went silent mid-transfer\n"
+		"  8   subcommand not implemented in this build\n"
+		"  130 interrupted\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return SALVO_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return SALVO_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "salvo: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return SALVO_EXIT_USAGE;
+}

@@ -1,0 +1,5 @@
+#ifndef SALVO_VERSION_H
+#define SALVO_VERSION_H
+#define SALVO_VERSION_STRING "0.1.0"
+#define SALVO_PROTOCOL_VERSION 1
+#endif
