@@ -1,0 +1,536 @@
+/*
+ * The key table and the typed setter.  Each key is one line of a const
+ * table; storage is an offset and width into the config (or into one
+ * hot-folder profile), so the loader, the flags, the defaults and the
+ * writer share one parse/format pair per type and never switch on key
+ * names.  Strings are heap copies owned by the config; a set replaces the
+ * old copy only after the new value parsed, so an error leaves the previous
+ * layer's value in place.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/core/error.h"
+#include "conf/keys.h"
+#include "conf/units.h"
+
+#define KiB 1024ULL
+#define MiB (1024ULL * KiB)
+#define GiB (1024ULL * MiB)
+#define SEC 1000000000ULL
+
+#define C(sect, field)                                                      \
+	offsetof(struct salvo_config, sect.field),                          \
+		sizeof(((struct salvo_config *)0)->sect.field)
+#define P(field)                                                            \
+	offsetof(struct salvo_hotfolder, field),                            \
+		sizeof(((struct salvo_hotfolder *)0)->field)
+
+static const char *const policy_names[] = {"fixed", "adaptive", "fair", NULL};
+static const char *const compress_names[] = {"none", "lz4", NULL};
+static const char *const overwrite_names[] = {"never", "replace", "rename",
+					      NULL};
+static const char *const post_names[] = {"delete", "move", "keep", NULL};
+static const char *const level_names[] = {"error", "warn", "info", "debug",
+					  "trace", NULL};
+static const char *const format_names[] = {"text", "json", NULL};
+
+const char *const salvo_conf_sections[] = {
+	"network", "transfer", "memory", "link", "receiver", "hotfolders",
+	"logging", NULL,
+};
+
+/* Indexed by enum salvo_conf_key. */
+const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
+	{"network.port", "--port", SALVO_CONF_T_COUNT, C(network, port), 0,
+	 1, 65535, NULL, NULL, "7400", "UDP port of the receiver"},
+	{"network.bind", "--bind", SALVO_CONF_T_ADDR, C(network, bind_addr), 0,
+	 0, 0, NULL, NULL, "0.0.0.0", "local address to bind"},
+	{"network.mtu", "--mtu", SALVO_CONF_T_BYTES, C(network, mtu_bytes), 0,
+	 576, 65535, NULL, NULL, "1500", "path MTU in bytes (9000: jumbo)"},
+	{"network.datagram", "--datagram", SALVO_CONF_T_BYTES,
+	 C(network, datagram_bytes), 0, 548, 65507, "auto", NULL, "auto",
+	 "UDP payload per datagram; auto: mtu - 28"},
+	{"network.send_sockets", "--send-sockets", SALVO_CONF_T_COUNT,
+	 C(network, send_sockets), 0, 1, 64, NULL, NULL, "4",
+	 "UDP sockets the sender spreads datagrams over"},
+	{"network.recv_sockets", "--recv-sockets", SALVO_CONF_T_COUNT,
+	 C(network, recv_sockets), 0, 1, 64, NULL, NULL, "2",
+	 "receiver sockets sharing the port (SO_REUSEPORT)"},
+	{"network.sndbuf", "--sndbuf", SALVO_CONF_T_SIZE,
+	 C(network, sndbuf_bytes), 0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
+	 "SO_SNDBUF per socket; auto: from the plan, else 8MiB"},
+	{"network.rcvbuf", "--rcvbuf", SALVO_CONF_T_SIZE,
+	 C(network, rcvbuf_bytes), 0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
+	 "SO_RCVBUF per socket; auto: from the plan, else 8MiB"},
+	{"network.batch", "--batch", SALVO_CONF_T_COUNT, C(network, batch), 0,
+	 1, 1024, NULL, NULL, "32", "datagrams per sendmmsg/recvmmsg call"},
+	{"transfer.block_size", "--block-size", SALVO_CONF_T_SIZE,
+	 C(transfer, block_size_bytes), 0, 548, GiB, NULL, NULL, "4MiB",
+	 "bytes one block-sender thread reads and sends as a unit"},
+	{"transfer.threads", "--threads", SALVO_CONF_T_COUNT,
+	 C(transfer, threads), 0, 1, 64, NULL, NULL, "5",
+	 "block-sender threads"},
+	{"transfer.rate", "--rate", SALVO_CONF_T_RATE, C(transfer, rate_bps), 0,
+	 1000, 400000000000ULL, NULL, NULL, "1gbit", "pacing ceiling"},
+	{"transfer.min_rate", "--min-rate", SALVO_CONF_T_RATE,
+	 C(transfer, min_rate_bps), 0, 1000, 400000000000ULL, "none", NULL,
+	 "none", "rate floor for adaptive policies"},
+	{"transfer.rate_policy", "--rate-policy", SALVO_CONF_T_ENUM,
+	 C(transfer, rate_policy), 0, 0, 0, NULL, policy_names, "fixed",
+	 "rate control (only fixed is built yet)"},
+	{"transfer.timeout", "--timeout", SALVO_CONF_T_TIME,
+	 C(transfer, timeout_ns), 0, SEC / 10, 3600 * SEC, NULL, NULL, "10s",
+	 "give up when the peer is silent this long"},
+	{"transfer.compression", "--compression", SALVO_CONF_T_ENUM,
+	 C(transfer, compression), 0, 0, 0, NULL, compress_names, "none",
+	 "per-block compression"},
+	{"memory.budget", "--memory", SALVO_CONF_T_SIZE,
+	 C(memory, budget_bytes), 0, MiB, 1024 * GiB, "auto", NULL, "auto",
+	 "sender memory, block_size x threads; auto: from link hints"},
+	{"memory.fudge", "--fudge", SALVO_CONF_T_FACTOR,
+	 C(memory, fudge_milli), 0, 1000, 100000, "auto", NULL, "auto",
+	 "plan factor over bandwidth x RTT; auto: 3, up to 10 with loss"},
+	{"link.bandwidth", "--bandwidth", SALVO_CONF_T_RATE,
+	 C(link, bandwidth_bps), 0, 1000, 400000000000ULL, "none", NULL,
+	 "none", "expected path bandwidth (plan input)"},
+	{"link.rtt", "--rtt", SALVO_CONF_T_TIME, C(link, rtt_ns), 0, 1000,
+	 10 * SEC, "none", NULL, "none", "expected round-trip time"},
+	{"link.loss", "--loss", SALVO_CONF_T_LOSS, C(link, loss_ppm), 0, 0,
+	 500000, NULL, NULL, "0%", "expected random loss"},
+	{"receiver.root", "--root", SALVO_CONF_T_STRING,
+	 C(receiver, root_dir), 0, 1, 4095, NULL, NULL, ".",
+	 "folder the receiver writes below"},
+	{"receiver.max_sessions", "--max-sessions", SALVO_CONF_T_COUNT,
+	 C(receiver, max_sessions), 0, 1, 4096, NULL, NULL, "64",
+	 "concurrent sessions"},
+	{"receiver.max_file_size", "--max-file-size", SALVO_CONF_T_SIZE,
+	 C(receiver, max_file_size_bytes), 0, 1, 1024 * 1024 * GiB, "unlimited",
+	 NULL,
+	 "unlimited", "largest file accepted"},
+	{"receiver.overwrite", "--overwrite", SALVO_CONF_T_ENUM,
+	 C(receiver, overwrite), 0, 0, 0, NULL, overwrite_names, "never",
+	 "when the target exists"},
+	{"receiver.idle_timeout", "--idle-timeout", SALVO_CONF_T_TIME,
+	 C(receiver, idle_timeout_ns), 0, SEC, 24 * 3600 * SEC, NULL, NULL,
+	 "60s", "drop a session silent this long"},
+	{"logging.level", "--log-level", SALVO_CONF_T_ENUM,
+	 C(logging, level), 0, 0, 0, NULL, level_names, "info", "verbosity"},
+	{"logging.file", "--log-file", SALVO_CONF_T_STRING, C(logging, file), 0,
+	 1, 4095, NULL, NULL, "stderr", "stderr or a file path"},
+	{"logging.format", "--log-format", SALVO_CONF_T_ENUM,
+	 C(logging, format), 0, 0, 0, NULL, format_names, "text",
+	 "line format"},
+	{"hotfolders", NULL, SALVO_CONF_T_PROFILES, 0, 0, 0, 0, 0, NULL, NULL,
+	 NULL, "hot-folder profiles"},
+};
+
+const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
+	[SALVO_CONF_PK_NAME] = {"name", NULL, SALVO_CONF_T_STRING, P(name), 0, 1, 64, NULL, NULL,
+	 NULL, "profile name, unique"},
+	[SALVO_CONF_PK_DIR] = {"dir", NULL, SALVO_CONF_T_STRING, P(dir), 0, 1, 4095, NULL, NULL,
+	 NULL, "folder to watch"},
+	[SALVO_CONF_PK_DEST] = {"dest", NULL, SALVO_CONF_T_HOSTPORT, P(dest_host),
+	 offsetof(struct salvo_hotfolder, dest_port), 0, 0, NULL, NULL, NULL,
+	 "receiver as host[:port]"},
+	[SALVO_CONF_PK_DEST_DIR] = {"dest_dir", NULL, SALVO_CONF_T_STRING, P(dest_dir), 0, 0, 4095, NULL,
+	 NULL, "", "subfolder below the receiver's root"},
+	[SALVO_CONF_PK_INCLUDE] = {"include", NULL, SALVO_CONF_T_GLOBS, P(include), 0, 1, 255, NULL,
+	 NULL, "", "globs of files to send; none: all"},
+	[SALVO_CONF_PK_EXCLUDE] = {"exclude", NULL, SALVO_CONF_T_GLOBS, P(exclude), 0, 1, 255, NULL,
+	 NULL, "", "globs of files to skip"},
+	[SALVO_CONF_PK_SETTLE] = {"settle", NULL, SALVO_CONF_T_TIME, P(settle_ns), 0, SEC / 100,
+	 3600 * SEC, NULL, NULL, "2s", "quiet time before a file is sent"},
+	[SALVO_CONF_PK_POST_ACTION] = {"post_action", NULL, SALVO_CONF_T_ENUM, P(post_action), 0, 0, 0, NULL,
+	 post_names, "keep", "after a verified send"},
+	[SALVO_CONF_PK_MOVE_TO] = {"move_to", NULL, SALVO_CONF_T_STRING, P(move_to), 0, 0, 4095, NULL,
+	 NULL, "", "folder for post_action move"},
+	[SALVO_CONF_PK_MAX_SESSIONS] = {"max_sessions", NULL, SALVO_CONF_T_COUNT, P(max_sessions), 0, 1, 64,
+	 NULL, NULL, "2", "concurrent sends"},
+	[SALVO_CONF_PK_RETRY_MIN] = {"retry_min", NULL, SALVO_CONF_T_TIME, P(retry_min_ns), 0, SEC / 10,
+	 3600 * SEC, NULL, NULL, "1s", "first retry delay"},
+	[SALVO_CONF_PK_RETRY_MAX] = {"retry_max", NULL, SALVO_CONF_T_TIME, P(retry_max_ns), 0, SEC / 10,
+	 24 * 3600 * SEC, NULL, NULL, "5min", "longest retry delay"},
+};
+const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
+
+uint64_t salvo_conf_key_get(const struct salvo_conf_keydesc *d,
+			    const void *base)
+{
+	const char *p = (const char *)base + d->off;
+	uint32_t v32;
+	uint64_t v64;
+
+	if (d->width == sizeof(v64)) {
+		memcpy(&v64, p, sizeof(v64));
+		return v64;
+	}
+	memcpy(&v32, p, sizeof(v32));
+	return v32;
+}
+
+void salvo_conf_key_put(const struct salvo_conf_keydesc *d, void *base,
+			uint64_t v)
+{
+	char *p = (char *)base + d->off;
+	uint32_t v32 = (uint32_t)v;
+
+	if (d->width == sizeof(v))
+		memcpy(p, &v, sizeof(v));
+	else
+		memcpy(p, &v32, sizeof(v32));
+}
+
+static char *fmt_num(enum salvo_conf_type t, uint64_t v, char *buf, size_t n)
+{
+	switch (t) {
+	case SALVO_CONF_T_SIZE:
+		return salvo_units_format_size(v, buf, n);
+	case SALVO_CONF_T_RATE:
+		return salvo_units_format_rate(v, buf, n);
+	case SALVO_CONF_T_TIME:
+		return salvo_units_format_time(v, buf, n);
+	case SALVO_CONF_T_LOSS:
+		return salvo_units_format_loss(v, buf, n);
+	case SALVO_CONF_T_FACTOR:
+		return salvo_units_format_factor(v, buf, n);
+	default:
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+		return buf;
+	}
+}
+
+static int parse_num(enum salvo_conf_type t, const char *text, uint64_t *v,
+		     char *err, size_t errlen)
+{
+	switch (t) {
+	case SALVO_CONF_T_SIZE:
+		return salvo_units_parse_size(text, v, err, errlen);
+	case SALVO_CONF_T_RATE:
+		return salvo_units_parse_rate(text, v, err, errlen);
+	case SALVO_CONF_T_TIME:
+		return salvo_units_parse_time(text, v, err, errlen);
+	case SALVO_CONF_T_LOSS:
+		return salvo_units_parse_loss(text, v, err, errlen);
+	case SALVO_CONF_T_FACTOR:
+		return salvo_units_parse_factor(text, v, err, errlen);
+	case SALVO_CONF_T_BYTES:
+		if (!salvo_units_parse_count(text, v, NULL, 0))
+			return 0;
+		return salvo_units_parse_size(text, v, err, errlen);
+	default:
+		return salvo_units_parse_count(text, v, err, errlen);
+	}
+}
+
+char *salvo_conf_key_allowed(const struct salvo_conf_keydesc *d, char *buf,
+			     size_t n)
+{
+	char lo[32], hi[32];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	switch (d->type) {
+	case SALVO_CONF_T_ENUM:
+		for (size_t i = 0; d->names[i] && len < n; i++)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s",
+						i ? ", " : "", d->names[i]);
+		return buf;
+	case SALVO_CONF_T_STRING:
+	case SALVO_CONF_T_GLOBS:
+		snprintf(buf, n, "a string of %llu..%llu bytes",
+			 (unsigned long long)d->min, (unsigned long long)d->max);
+		return buf;
+	case SALVO_CONF_T_ADDR:
+		snprintf(buf, n, "an IPv4 or IPv6 address");
+		return buf;
+	case SALVO_CONF_T_HOSTPORT:
+		snprintf(buf, n, "host, host:port or [ipv6]:port");
+		return buf;
+	default:
+		snprintf(buf, n, "%s..%s%s%s", fmt_num(d->type, d->min, lo, 32),
+			 fmt_num(d->type, d->max, hi, 32),
+			 d->zero_word ? " or " : "",
+			 d->zero_word ? d->zero_word : "");
+		return buf;
+	}
+}
+
+static int refuse(const struct salvo_conf_keydesc *d, char *err,
+		  size_t errlen, const char *text, const char *what)
+{
+	char allowed[160];
+	if (errlen > 0)
+		snprintf(err, errlen, "'%s' %s; allowed: %s", text, what,
+			 salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
+	return SALVO_ERR_INVAL;
+}
+
+/* host, host:port, [v6]:port -> heap host and a port (0: none given). */
+static int parse_hostport(const char *text, char **host, uint32_t *port)
+{
+	const char *colon = NULL, *end;
+	const char *h = text;
+	uint64_t p = 0;
+
+	if (text[0] == '[') {
+		h = text + 1;
+		end = strchr(h, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return SALVO_ERR_INVAL;
+		colon = end[1] ? end + 1 : NULL;
+	} else {
+		colon = strchr(text, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return SALVO_ERR_INVAL; /* bare IPv6 needs brackets */
+		end = colon ? colon : text + strlen(text);
+	}
+	if (end == h || memchr(h, ' ', (size_t)(end - h)))
+		return SALVO_ERR_INVAL;
+	if (colon && (salvo_units_parse_count(colon + 1, &p, NULL, 0) ||
+		      p < 1 || p > 65535))
+		return SALVO_ERR_INVAL;
+	*host = strndup(h, (size_t)(end - h));
+	if (!*host)
+		return SALVO_ERR_NOMEM;
+	*port = (uint32_t)p;
+	return 0;
+}
+
+static int set_string(char **field, const char *text)
+{
+	char *copy = strdup(text);
+	if (!copy)
+		return SALVO_ERR_NOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static int append_string(struct salvo_conf_strv *sv, const char *text)
+{
+	char **v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
+	if (!v)
+		return SALVO_ERR_NOMEM;
+	sv->v = v;
+	if (!(v[sv->n] = strdup(text)))
+		return SALVO_ERR_NOMEM;
+	sv->n++;
+	return 0;
+}
+
+int salvo_conf_key_parse(const struct salvo_conf_keydesc *d, void *base,
+			 const char *text, char *err, size_t errlen)
+{
+	char *field = (char *)base + d->off;
+	unsigned char addr[16];
+	size_t len = strlen(text);
+	uint64_t v;
+
+	switch (d->type) {
+	case SALVO_CONF_T_ENUM:
+		for (size_t i = 0; d->names[i]; i++)
+			if (!strcmp(text, d->names[i])) {
+				salvo_conf_key_put(d, base, i);
+				return 0;
+			}
+		return refuse(d, err, errlen, text, "is not a known value");
+	case SALVO_CONF_T_ADDR:
+		if (inet_pton(AF_INET, text, addr) != 1 &&
+		    inet_pton(AF_INET6, text, addr) != 1)
+			return refuse(d, err, errlen, text, "is not an address");
+		return set_string((char **)field, text);
+	case SALVO_CONF_T_HOSTPORT: {
+		char *host = NULL;
+		uint32_t port;
+		int rc = parse_hostport(text, &host, &port);
+		if (rc == SALVO_ERR_INVAL)
+			return refuse(d, err, errlen, text,
+				      "is not a destination");
+		if (rc)
+			return rc;
+		free(*(char **)field);
+		*(char **)field = host;
+		memcpy((char *)base + d->off2, &port, sizeof(port));
+		return 0;
+	}
+	case SALVO_CONF_T_STRING:
+	case SALVO_CONF_T_GLOBS:
+		if (len < d->min)
+			return refuse(d, err, errlen, text, "is too short");
+		if (len > d->max)
+			return refuse(d, err, errlen, "...", "is too long");
+		if (d->type == SALVO_CONF_T_GLOBS)
+			return append_string((struct salvo_conf_strv *)field,
+					     text);
+		return set_string((char **)field, text);
+	default:
+		break;
+	}
+	if (d->zero_word && !strcmp(text, d->zero_word)) {
+		salvo_conf_key_put(d, base, 0);
+		return 0;
+	}
+	if (parse_num(d->type, text, &v, err, errlen)) {
+		if (d->zero_word && errlen > 0) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, ", or %s", d->zero_word);
+		}
+		return SALVO_ERR_INVAL;
+	}
+	if (v < d->min || v > d->max || (d->width < 8 && v > UINT32_MAX))
+		return refuse(d, err, errlen, text, "is out of range");
+	salvo_conf_key_put(d, base, v);
+	return 0;
+}
+
+char *salvo_conf_key_format(const struct salvo_conf_keydesc *d,
+			    const void *base, char *buf, size_t n)
+{
+	const char *field = (const char *)base + d->off;
+	uint64_t v;
+
+	switch (d->type) {
+	case SALVO_CONF_T_STRING:
+	case SALVO_CONF_T_ADDR:
+	{
+		const char *str = *(char *const *)field;
+		snprintf(buf, n, "%s", str ? str : "");
+		return buf;
+	}
+	case SALVO_CONF_T_HOSTPORT: {
+		const char *host = *(char *const *)field;
+		uint32_t port;
+		memcpy(&port, (const char *)base + d->off2, sizeof(port));
+		if (!host)
+			host = "";
+		if (!port)
+			snprintf(buf, n, "%s", host);
+		else if (strchr(host, ':'))
+			snprintf(buf, n, "[%s]:%u", host, port);
+		else
+			snprintf(buf, n, "%s:%u", host, port);
+		return buf;
+	}
+	case SALVO_CONF_T_GLOBS:
+		buf[0] = '\0';
+		return buf;
+	default:
+		break;
+	}
+	v = salvo_conf_key_get(d, base);
+	if (d->type == SALVO_CONF_T_ENUM) {
+		snprintf(buf, n, "%s", d->names[v]);
+		return buf;
+	}
+	if (v == 0 && d->zero_word) {
+		snprintf(buf, n, "%s", d->zero_word);
+		return buf;
+	}
+	return fmt_num(d->type, v, buf, n);
+}
+
+void salvo_conf_keys_release(const struct salvo_conf_keydesc *table,
+			     size_t n, void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *field = (char *)base + table[i].off;
+		switch (table[i].type) {
+		case SALVO_CONF_T_STRING:
+		case SALVO_CONF_T_ADDR:
+		case SALVO_CONF_T_HOSTPORT:
+			free(*(char **)field);
+			*(char **)field = NULL;
+			break;
+		case SALVO_CONF_T_GLOBS: {
+			struct salvo_conf_strv *sv = (void *)field;
+			for (size_t j = 0; j < sv->n; j++)
+				free(sv->v[j]);
+			free(sv->v);
+			sv->v = NULL;
+			sv->n = 0;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+const char *salvo_conf_intern(struct salvo_config *cfg, const char *name)
+{
+	char **names;
+
+	for (size_t i = 0; i < cfg->n_names; i++)
+		if (!strcmp(cfg->names[i], name))
+			return cfg->names[i];
+	names = realloc(cfg->names, (cfg->n_names + 1) * sizeof(*names));
+	if (!names)
+		return NULL;
+	cfg->names = names;
+	if (!(names[cfg->n_names] = strdup(name)))
+		return NULL;
+	return names[cfg->n_names++];
+}
+
+void salvo_conf_diag_init(struct salvo_conf_diag *d)
+{
+	d->text[0] = '\0';
+	d->len = 0;
+	d->count = 0;
+	d->dropped = 0;
+}
+
+char *salvo_conf_origin_format(const struct salvo_conf_origin *o, char *buf,
+			       size_t n)
+{
+	switch (o->source) {
+	case SALVO_CONF_FROM_FILE:
+		if (o->line)
+			snprintf(buf, n, "%s:%u:%u", o->name, o->line, o->col);
+		else
+			snprintf(buf, n, "%s", o->name);
+		break;
+	case SALVO_CONF_FROM_FLAG:
+		snprintf(buf, n, "%s", o->name);
+		break;
+	case SALVO_CONF_FROM_AUTO:
+		snprintf(buf, n, "auto (%s)", o->name);
+		break;
+	default:
+		snprintf(buf, n, "default");
+		break;
+	}
+	return buf;
+}
+
+void salvo_conf_diag_add(struct salvo_conf_diag *d,
+			 const struct salvo_conf_origin *where,
+			 const char *fmt, ...)
+{
+	char line[1024], at[512];
+	va_list ap;
+	int len;
+
+	d->count++;
+	len = where ? snprintf(line, sizeof(line), "%s: ",
+			       salvo_conf_origin_format(where, at, sizeof(at)))
+		    : 0;
+	va_start(ap, fmt);
+	vsnprintf(line + len, sizeof(line) - (size_t)len, fmt, ap);
+	va_end(ap);
+	len = (int)strlen(line);
+	/* keep room for the closing "N more" line */
+	if (d->len + (size_t)len + 2 + 48 > sizeof(d->text)) {
+		d->dropped++;
+		snprintf(d->text + d->len, sizeof(d->text) - d->len,
+			 "(%u more errors not shown)\n", d->dropped);
+		return;
+	}
+	memcpy(d->text + d->len, line, (size_t)len);
+	d->len += (size_t)len;
+	d->text[d->len++] = '\n';
+	d->text[d->len] = '\0';
+}
