@@ -75,3 +75,17 @@ dev_tx_dropped() {
 fcheck() {
 	python3 -c "import sys; sys.exit(0 if ($1) else 1)" || fail "$2"
 }
+
+# UDP round trip from A to B (an echo server in B): prints the probe's JSON
+# (replies, min_ms, median_ms, max_ms).
+udp_rtt() { # port count
+	lab B timeout 20 python3 "$PROBE" echo --port "$1" --deadline 15 >/dev/null &
+	local e=$! r rc=0
+	sleep 0.3
+	r=$(lab A timeout 20 python3 "$PROBE" rtt --dst 10.77.0.2 --port "$1" --count "$2" \
+		--interval 0.005) || rc=1
+	kill "$e" 2>/dev/null || true
+	wait "$e" 2>/dev/null || true
+	[ $rc = 0 ] || fail "UDP RTT probe from A to B failed: $r"
+	echo "$r"
+}

@@ -351,8 +351,9 @@ int linkem_fwd_join(struct linkem_fwd *f, char *err, size_t errlen)
 	uint64_t one = 1;
 	if (write(f->stop_fd, &one, sizeof(one)) < 0) {
 		/* Cannot happen for a fresh eventfd; the join would hang. */
-		snprintf(err, errlen, "stop the direction thread: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+		snprintf(err, errlen, "stop the direction thread: %s", strerror(e));
+		return -e;
 	}
 	pthread_join(f->thread, NULL);
 	if (f->err)

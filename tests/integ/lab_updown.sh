@@ -13,14 +13,8 @@ nothing_left() { # name
 }
 
 reach() { # expected max rtt ms
-	lab B timeout 10 python3 "$PROBE" echo --port 7003 --deadline 5 &
-	local e=$!
-	sleep 0.3
 	local r
-	r=$(lab A timeout 10 python3 "$PROBE" rtt --dst 10.77.0.2 --port 7003 --count 5 --interval 0.01) ||
-		fail "A cannot reach B: $r"
-	kill "$e" 2>/dev/null || true
-	wait "$e" 2>/dev/null || true
+	r=$(udp_rtt 7003 5)
 	fcheck "$(jget "$r" median_ms) < $1" "RTT $(jget "$r" median_ms) ms, want < $1 ms"
 }
 

@@ -8,14 +8,8 @@ measure() { # expected_rtt_ms, then perf/lab up flags
 	local want=$1
 	shift
 	lab_start rtt "$@" >/dev/null
-	lab B timeout 20 python3 "$PROBE" echo --port 7001 --deadline 10 &
-	local echo_pid=$!
-	sleep 0.3
 	local r
-	r=$(lab A timeout 20 python3 "$PROBE" rtt --dst 10.77.0.2 --port 7001 --count 25 --interval 0.005) ||
-		fail "rtt probe failed: $r"
-	kill "$echo_pid" 2>/dev/null || true
-	wait "$echo_pid" 2>/dev/null || true
+	r=$(udp_rtt 7001 25)
 	local med min
 	med=$(jget "$r" median_ms)
 	min=$(jget "$r" min_ms)
