@@ -48,8 +48,9 @@ static int show(int argc, char **argv)
 			rc = SALVO_EXIT_OK;
 			goto fail_args;
 		} else {
-			fprintf(stderr, "salvo config show: unknown argument "
-					"'%s'\n",
+			fprintf(stderr,
+				"salvo config show: unknown argument "
+				"'%s'\n",
 				rest[i]);
 			goto fail_args;
 		}
@@ -88,7 +89,8 @@ static int check(int argc, char **argv)
 			salvo_conf_finish(cfg, &diag);
 		if (diag.count) {
 			fprintf(stderr, "%s%s: %u error%s\n", diag.text,
-				argv[i], diag.count, diag.count == 1 ? "" : "s");
+				argv[i], diag.count,
+				diag.count == 1 ? "" : "s");
 			rc = SALVO_EXIT_USAGE;
 		} else {
 			printf("%s: ok\n", argv[i]);
@@ -104,7 +106,8 @@ int salvo_cmd_config(int argc, char **argv)
 		return show(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "check"))
 		return check(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return SALVO_EXIT_OK;
 	}

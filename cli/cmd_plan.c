@@ -14,16 +14,16 @@
 #include "conf/units.h"
 
 static const struct salvo_conf_flag plan_flags[] = {
-	{"--bandwidth", "link.bandwidth"},
-	{"--rtt", "link.rtt"},
-	{"--loss", "link.loss"},
-	{"--mtu", "network.mtu"},
-	{"--fudge", "memory.fudge"},
-	{"--send-sockets", "network.send_sockets"},
-	{"--recv-sockets", "network.recv_sockets"},
-	{"--block-size", "transfer.block_size"},
-	{"--threads", "transfer.threads"},
-	{NULL, NULL},
+    {"--bandwidth", "link.bandwidth"},
+    {"--rtt", "link.rtt"},
+    {"--loss", "link.loss"},
+    {"--mtu", "network.mtu"},
+    {"--fudge", "memory.fudge"},
+    {"--send-sockets", "network.send_sockets"},
+    {"--recv-sockets", "network.recv_sockets"},
+    {"--block-size", "transfer.block_size"},
+    {"--threads", "transfer.threads"},
+    {NULL, NULL},
 };
 
 static void usage(FILE *out)
@@ -51,8 +51,8 @@ static int table(const struct salvo_config *cfg, int json)
 {
 	char blk[32], label[96];
 	struct salvo_plan_table_spec spec = {
-		cfg->link.loss_ppm, cfg->memory.fudge_milli,
-		cfg->transfer.block_size_bytes * cfg->transfer.threads, label};
+	    cfg->link.loss_ppm, cfg->memory.fudge_milli,
+	    cfg->transfer.block_size_bytes * cfg->transfer.threads, label};
 
 	snprintf(label, sizeof(label), "%u threads x %s blocks",
 		 cfg->transfer.threads,
@@ -65,10 +65,10 @@ static int table(const struct salvo_config *cfg, int json)
 static int plan(const struct salvo_config *cfg, int json)
 {
 	struct salvo_plan_input in = {
-		cfg->link.bandwidth_bps,   cfg->link.rtt_ns,
-		cfg->link.loss_ppm,        cfg->memory.fudge_milli,
-		cfg->network.mtu_bytes,    cfg->network.send_sockets,
-		cfg->network.recv_sockets};
+	    cfg->link.bandwidth_bps,  cfg->link.rtt_ns,
+	    cfg->link.loss_ppm,	      cfg->memory.fudge_milli,
+	    cfg->network.mtu_bytes,   cfg->network.send_sockets,
+	    cfg->network.recv_sockets};
 	struct salvo_plan p;
 	char note[512];
 
@@ -84,9 +84,9 @@ static int plan(const struct salvo_config *cfg, int json)
 	}
 	if (salvo_plan_write(&in, &p, stdout, json))
 		return SALVO_EXIT_FAILURE;
-	if (!json && salvo_plan_sockbuf_note(NULL, p.sndbuf_bytes,
-					     p.rcvbuf_bytes, note,
-					     sizeof(note)))
+	if (!json &&
+	    salvo_plan_sockbuf_note(NULL, p.sndbuf_bytes, p.rcvbuf_bytes, note,
+				    sizeof(note)))
 		fprintf(stdout, "\n%s", note);
 	return SALVO_EXIT_OK;
 }
@@ -112,7 +112,8 @@ int salvo_cmd_plan(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(rest[i], "--table")) {
 			want_table = 1;
-		} else if (!strcmp(rest[i], "--help") || !strcmp(rest[i], "-h")) {
+		} else if (!strcmp(rest[i], "--help") ||
+			   !strcmp(rest[i], "-h")) {
 			usage(stdout);
 			rc = SALVO_EXIT_OK;
 			goto fail_args;

@@ -87,10 +87,10 @@ static void size_sender(struct finisher *f, uint64_t memory, int cover,
 		block = pow2_floor(memory / threads);
 		if (cover && block * threads < memory)
 			block *= 2;
-		set_auto(f, SALVO_CONF_TRANSFER_BLOCK_SIZE,
-			 clamp(block, SALVO_PLAN_BLOCK_MIN_BYTES,
-			       BLOCK_MAX_BYTES),
-			 why);
+		set_auto(
+		    f, SALVO_CONF_TRANSFER_BLOCK_SIZE,
+		    clamp(block, SALVO_PLAN_BLOCK_MIN_BYTES, BLOCK_MAX_BYTES),
+		    why);
 	}
 }
 
@@ -104,14 +104,17 @@ static void autosize(struct finisher *f)
 
 	if (!cfg->network.datagram_bytes)
 		set_auto(f, SALVO_CONF_NETWORK_DATAGRAM,
-			 cfg->network.mtu_bytes - SALVO_PLAN_IP_UDP_HEADER_BYTES,
+			 cfg->network.mtu_bytes -
+			     SALVO_PLAN_IP_UDP_HEADER_BYTES,
 			 "network.mtu - 28");
 	if (has_link) {
-		struct salvo_plan_input in = {
-			ln->bandwidth_bps,        ln->rtt_ns,
-			ln->loss_ppm,             cfg->memory.fudge_milli,
-			cfg->network.mtu_bytes,   cfg->network.send_sockets,
-			cfg->network.recv_sockets};
+		struct salvo_plan_input in = {ln->bandwidth_bps,
+					      ln->rtt_ns,
+					      ln->loss_ppm,
+					      cfg->memory.fudge_milli,
+					      cfg->network.mtu_bytes,
+					      cfg->network.send_sockets,
+					      cfg->network.recv_sockets};
 		salvo_plan_compute(&in, &plan);
 		snprintf(why, sizeof(why), "plan: %s x %s, fudge %s",
 			 salvo_units_format_rate(ln->bandwidth_bps, a, 32),
@@ -168,69 +171,68 @@ static void check(struct finisher *f)
 	if (!cfg->link.bandwidth_bps != !cfg->link.rtt_ns) {
 		int has_bw = cfg->link.bandwidth_bps != 0;
 		salvo_conf_diag_add(
-			f->diag,
-			&cfg->origin[has_bw ? SALVO_CONF_LINK_BANDWIDTH
-					    : SALVO_CONF_LINK_RTT],
-			"%s: given without %s; allowed: both link.bandwidth "
-			"and link.rtt, or neither",
-			has_bw ? "link.bandwidth" : "link.rtt",
-			has_bw ? "link.rtt" : "link.bandwidth");
+		    f->diag,
+		    &cfg->origin[has_bw ? SALVO_CONF_LINK_BANDWIDTH
+					: SALVO_CONF_LINK_RTT],
+		    "%s: given without %s; allowed: both link.bandwidth "
+		    "and link.rtt, or neither",
+		    has_bw ? "link.bandwidth" : "link.rtt",
+		    has_bw ? "link.rtt" : "link.bandwidth");
 	}
 	if (net->datagram_bytes > max_dgram)
 		salvo_conf_diag_add(
-			f->diag,
-			blame(cfg, SALVO_CONF_NETWORK_DATAGRAM,
-			      SALVO_CONF_NETWORK_MTU),
-			"network.datagram: %s is larger than network.mtu %s "
-			"minus 28 bytes of IPv4 and UDP headers; allowed: "
-			"548..%llu or auto",
-			fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, a),
-			fmt(cfg, SALVO_CONF_NETWORK_MTU, b),
-			(unsigned long long)max_dgram);
+		    f->diag,
+		    blame(cfg, SALVO_CONF_NETWORK_DATAGRAM,
+			  SALVO_CONF_NETWORK_MTU),
+		    "network.datagram: %s is larger than network.mtu %s "
+		    "minus 28 bytes of IPv4 and UDP headers; allowed: "
+		    "548..%llu or auto",
+		    fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, a),
+		    fmt(cfg, SALVO_CONF_NETWORK_MTU, b),
+		    (unsigned long long)max_dgram);
 	if (tr->block_size_bytes < net->datagram_bytes)
 		salvo_conf_diag_add(
-			f->diag,
-			blame(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE,
-			      SALVO_CONF_NETWORK_DATAGRAM),
-			"transfer.block_size: %s is smaller than one datagram "
-			"(network.datagram %s bytes); allowed: %sB..1GiB",
-			fmt(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE, a),
-			fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, b),
-			fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, c));
+		    f->diag,
+		    blame(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE,
+			  SALVO_CONF_NETWORK_DATAGRAM),
+		    "transfer.block_size: %s is smaller than one datagram "
+		    "(network.datagram %s bytes); allowed: %sB..1GiB",
+		    fmt(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE, a),
+		    fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, b),
+		    fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, c));
 	if (is_user(cfg, SALVO_CONF_MEMORY_BUDGET) &&
 	    cfg->memory.budget_bytes &&
 	    tr->block_size_bytes * tr->threads > cfg->memory.budget_bytes) {
 		uint64_t fit = cfg->memory.budget_bytes / tr->block_size_bytes;
 		salvo_conf_diag_add(
-			f->diag,
-			blame(cfg, SALVO_CONF_TRANSFER_THREADS,
-			      SALVO_CONF_TRANSFER_BLOCK_SIZE),
-			"transfer.threads: %u threads x %s blocks = %s is "
-			"more than memory.budget %s; allowed: at most %llu "
-			"threads of %s, or a larger memory.budget",
-			tr->threads, fmt(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE, a),
-			salvo_units_format_size(tr->block_size_bytes *
-							tr->threads,
-						b, sizeof(b)),
-			fmt(cfg, SALVO_CONF_MEMORY_BUDGET, c),
-			(unsigned long long)fit, a);
+		    f->diag,
+		    blame(cfg, SALVO_CONF_TRANSFER_THREADS,
+			  SALVO_CONF_TRANSFER_BLOCK_SIZE),
+		    "transfer.threads: %u threads x %s blocks = %s is "
+		    "more than memory.budget %s; allowed: at most %llu "
+		    "threads of %s, or a larger memory.budget",
+		    tr->threads, fmt(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE, a),
+		    salvo_units_format_size(tr->block_size_bytes * tr->threads,
+					    b, sizeof(b)),
+		    fmt(cfg, SALVO_CONF_MEMORY_BUDGET, c),
+		    (unsigned long long)fit, a);
 	}
 	if (tr->min_rate_bps > tr->rate_bps)
 		salvo_conf_diag_add(
-			f->diag,
-			blame(cfg, SALVO_CONF_TRANSFER_MIN_RATE,
-			      SALVO_CONF_TRANSFER_RATE),
-			"transfer.min_rate: %s is above transfer.rate %s; "
-			"allowed: none..%s",
-			fmt(cfg, SALVO_CONF_TRANSFER_MIN_RATE, a),
-			fmt(cfg, SALVO_CONF_TRANSFER_RATE, b),
-			fmt(cfg, SALVO_CONF_TRANSFER_RATE, d));
+		    f->diag,
+		    blame(cfg, SALVO_CONF_TRANSFER_MIN_RATE,
+			  SALVO_CONF_TRANSFER_RATE),
+		    "transfer.min_rate: %s is above transfer.rate %s; "
+		    "allowed: none..%s",
+		    fmt(cfg, SALVO_CONF_TRANSFER_MIN_RATE, a),
+		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, b),
+		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, d));
 	if (tr->rate_policy != SALVO_RATE_FIXED)
 		salvo_conf_diag_add(
-			f->diag, &cfg->origin[SALVO_CONF_TRANSFER_RATE_POLICY],
-			"transfer.rate_policy: '%s' is not built yet; "
-			"allowed: fixed",
-			fmt(cfg, SALVO_CONF_TRANSFER_RATE_POLICY, a));
+		    f->diag, &cfg->origin[SALVO_CONF_TRANSFER_RATE_POLICY],
+		    "transfer.rate_policy: '%s' is not built yet; "
+		    "allowed: fixed",
+		    fmt(cfg, SALVO_CONF_TRANSFER_RATE_POLICY, a));
 }
 
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag)

@@ -23,8 +23,8 @@ int salvo_conf_key_index(const char *key)
 	return -1;
 }
 
-const struct salvo_conf_origin *salvo_conf_origin_of(
-	const struct salvo_config *cfg, enum salvo_conf_key key)
+const struct salvo_conf_origin *
+salvo_conf_origin_of(const struct salvo_config *cfg, enum salvo_conf_key key)
 {
 	return &cfg->origin[key];
 }
@@ -39,8 +39,8 @@ struct salvo_config *salvo_conf_new(void)
 	for (int i = 0; i < SALVO_CONF_NKEYS; i++) {
 		const struct salvo_conf_keydesc *d = &salvo_conf_keys[i];
 		/* a default that does not parse is a bug the tests catch */
-		if (d->def && salvo_conf_key_parse(d, cfg, d->def, err,
-						   sizeof(err)))
+		if (d->def &&
+		    salvo_conf_key_parse(d, cfg, d->def, err, sizeof(err)))
 			goto fail_default;
 	}
 	return cfg;
@@ -256,9 +256,10 @@ int salvo_conf_from_args(struct salvo_config *cfg,
 	return diag->count != before ? SALVO_ERR_INVAL : 0;
 }
 
-struct salvo_config *salvo_conf_new_from_args(
-	const struct salvo_conf_flag *table, int argc, char **argv,
-	char ***rest, int *nrest, struct salvo_conf_diag *diag)
+struct salvo_config *
+salvo_conf_new_from_args(const struct salvo_conf_flag *table, int argc,
+			 char **argv, char ***rest, int *nrest,
+			 struct salvo_conf_diag *diag)
 {
 	struct salvo_conf_paths paths;
 	struct salvo_config *cfg;

@@ -34,15 +34,16 @@
 #include <stdio.h>
 
 enum salvo_rate_policy {
-	SALVO_RATE_FIXED = 0, /* pace at transfer.rate_bps: the only one built */
-	SALVO_RATE_ADAPTIVE,  /* accepted by name, refused by the checker */
-	SALVO_RATE_FAIR,      /* accepted by name, refused by the checker */
+	SALVO_RATE_FIXED =
+	    0,		     /* pace at transfer.rate_bps: the only one built */
+	SALVO_RATE_ADAPTIVE, /* accepted by name, refused by the checker */
+	SALVO_RATE_FAIR,     /* accepted by name, refused by the checker */
 };
 enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };
 enum salvo_overwrite {
 	SALVO_OVERWRITE_NEVER = 0, /* an existing target fails the file */
 	SALVO_OVERWRITE_REPLACE,   /* replace it atomically (rename) */
-	SALVO_OVERWRITE_RENAME,    /* keep it; store the new one as NAME.1 ... */
+	SALVO_OVERWRITE_RENAME, /* keep it; store the new one as NAME.1 ... */
 };
 enum salvo_post_action {
 	SALVO_POST_DELETE = 0, /* delete the source once the peer verified it */
@@ -50,7 +51,10 @@ enum salvo_post_action {
 	SALVO_POST_KEEP,       /* leave it; the journal remembers it was sent */
 };
 enum salvo_log_level {
-	SALVO_LOG_ERROR = 0, SALVO_LOG_WARN, SALVO_LOG_INFO, SALVO_LOG_DEBUG,
+	SALVO_LOG_ERROR = 0,
+	SALVO_LOG_WARN,
+	SALVO_LOG_INFO,
+	SALVO_LOG_DEBUG,
 	SALVO_LOG_TRACE,
 };
 enum salvo_log_format { SALVO_LOG_TEXT = 0, SALVO_LOG_JSON };
@@ -60,24 +64,24 @@ enum salvo_log_format { SALVO_LOG_TEXT = 0, SALVO_LOG_JSON };
 #define SALVO_CONF_AUTO 0
 
 struct salvo_conf_network {
-	uint32_t port;            /* UDP port; receiver listens, sender dials */
-	char *bind_addr;          /* IPv4/IPv6 literal to bind, "0.0.0.0" */
-	uint32_t mtu_bytes;       /* path MTU, 576..65535 (9000: jumbo) */
-	uint32_t datagram_bytes;  /* UDP payload, <= mtu − 28; finish: set */
-	uint32_t send_sockets;    /* sender UDP sockets */
-	uint32_t recv_sockets;    /* receiver sockets on the port (REUSEPORT) */
-	uint64_t sndbuf_bytes;    /* SO_SNDBUF per socket; finish: set */
-	uint64_t rcvbuf_bytes;    /* SO_RCVBUF per socket; finish: set */
-	uint32_t batch;           /* datagrams per sendmmsg/recvmmsg */
+	uint32_t port;		 /* UDP port; receiver listens, sender dials */
+	char *bind_addr;	 /* IPv4/IPv6 literal to bind, "0.0.0.0" */
+	uint32_t mtu_bytes;	 /* path MTU, 576..65535 (9000: jumbo) */
+	uint32_t datagram_bytes; /* UDP payload, <= mtu − 28; finish: set */
+	uint32_t send_sockets;	 /* sender UDP sockets */
+	uint32_t recv_sockets;	 /* receiver sockets on the port (REUSEPORT) */
+	uint64_t sndbuf_bytes;	 /* SO_SNDBUF per socket; finish: set */
+	uint64_t rcvbuf_bytes;	 /* SO_RCVBUF per socket; finish: set */
+	uint32_t batch;		 /* datagrams per sendmmsg/recvmmsg */
 };
 
 struct salvo_conf_transfer {
 	uint64_t block_size_bytes; /* one datagram .. 1 GiB */
-	uint32_t threads;          /* block-sender threads, 1..64 */
-	uint64_t rate_bps;         /* pacing ceiling, > 0 */
-	uint64_t min_rate_bps;     /* floor for adaptive modes; 0 none */
+	uint32_t threads;	   /* block-sender threads, 1..64 */
+	uint64_t rate_bps;	   /* pacing ceiling, > 0 */
+	uint64_t min_rate_bps;	   /* floor for adaptive modes; 0 none */
 	enum salvo_rate_policy rate_policy;
-	uint64_t timeout_ns;       /* no answer from the peer for this long */
+	uint64_t timeout_ns; /* no answer from the peer for this long */
 	enum salvo_compression compression;
 };
 
@@ -88,16 +92,16 @@ struct salvo_conf_memory {
 
 struct salvo_conf_link {
 	uint64_t bandwidth_bps; /* 0: unknown */
-	uint64_t rtt_ns;        /* 0: unknown */
-	uint64_t loss_ppm;      /* expected random loss, 0..500000 */
+	uint64_t rtt_ns;	/* 0: unknown */
+	uint64_t loss_ppm;	/* expected random loss, 0..500000 */
 };
 
 struct salvo_conf_receiver {
-	char *root_dir;             /* files land only below it */
-	uint32_t max_sessions;      /* concurrent sessions */
+	char *root_dir;		      /* files land only below it */
+	uint32_t max_sessions;	      /* concurrent sessions */
 	uint64_t max_file_size_bytes; /* 0: unlimited */
 	enum salvo_overwrite overwrite;
-	uint64_t idle_timeout_ns;   /* a silent session is dropped after it */
+	uint64_t idle_timeout_ns; /* a silent session is dropped after it */
 };
 
 struct salvo_conf_strv {
@@ -108,27 +112,27 @@ struct salvo_conf_strv {
 struct salvo_conf_origin {
 	enum salvo_conf_source {
 		SALVO_CONF_FROM_DEFAULT = 0,
-		SALVO_CONF_FROM_FILE,  /* name: the file; line, col: 1-based */
-		SALVO_CONF_FROM_FLAG,  /* name: the flag, e.g. "--block-size" */
-		SALVO_CONF_FROM_AUTO,  /* name: how finish derived it */
+		SALVO_CONF_FROM_FILE, /* name: the file; line, col: 1-based */
+		SALVO_CONF_FROM_FLAG, /* name: the flag, e.g. "--block-size" */
+		SALVO_CONF_FROM_AUTO, /* name: how finish derived it */
 	} source;
 	const char *name; /* owned by the config; NULL for DEFAULT */
 	unsigned line, col;
 };
 
 struct salvo_hotfolder {
-	char *name;               /* unique among profiles */
-	char *dir;                /* the folder watched */
-	char *dest_host;          /* receiver host name or address */
-	uint32_t dest_port;       /* 0: network.port */
-	char *dest_dir;           /* subfolder below the receiver's root, "" */
+	char *name;	    /* unique among profiles */
+	char *dir;	    /* the folder watched */
+	char *dest_host;    /* receiver host name or address */
+	uint32_t dest_port; /* 0: network.port */
+	char *dest_dir;	    /* subfolder below the receiver's root, "" */
 	struct salvo_conf_strv include; /* globs; empty: every file */
 	struct salvo_conf_strv exclude; /* globs, applied after include */
-	uint64_t settle_ns;       /* a file unchanged this long is sent */
+	uint64_t settle_ns;		/* a file unchanged this long is sent */
 	enum salvo_post_action post_action;
-	char *move_to;            /* post_action move only */
-	uint32_t max_sessions;    /* concurrent sends from this folder */
-	uint64_t retry_min_ns;    /* first retry delay, doubled up to max */
+	char *move_to;	       /* post_action move only */
+	uint32_t max_sessions; /* concurrent sends from this folder */
+	uint64_t retry_min_ns; /* first retry delay, doubled up to max */
 	uint64_t retry_max_ns;
 	struct salvo_conf_origin origin; /* where the profile starts */
 };
@@ -181,7 +185,8 @@ struct salvo_config {
 	struct salvo_conf_link link;
 	struct salvo_conf_receiver receiver;
 	struct salvo_conf_logging logging;
-	struct salvo_hotfolder *hotfolders; /* a later layer replaces the list */
+	struct salvo_hotfolder
+	    *hotfolders; /* a later layer replaces the list */
 	size_t n_hotfolders;
 
 	/* bookkeeping: read through the functions below */
@@ -195,7 +200,7 @@ struct salvo_config {
 struct salvo_conf_diag {
 	char text[SALVO_CONF_DIAG_BYTES]; /* NUL-terminated */
 	size_t len;
-	unsigned count;   /* errors reported, including those not kept */
+	unsigned count;	  /* errors reported, including those not kept */
 	unsigned dropped; /* lines that did not fit in text */
 };
 
@@ -223,8 +228,8 @@ int salvo_conf_load_file(struct salvo_config *cfg, const char *path,
 
 /* The files of the layers.  NULL members are skipped. */
 struct salvo_conf_paths {
-	const char *sysconfdir;  /* reads SYSCONFDIR/salvo/salvo.yaml */
-	const char *home;        /* reads HOME/.config/salvo/salvo.yaml */
+	const char *sysconfdir;	 /* reads SYSCONFDIR/salvo/salvo.yaml */
+	const char *home;	 /* reads HOME/.config/salvo/salvo.yaml */
 	const char *config_file; /* --config: must exist */
 };
 
@@ -288,9 +293,10 @@ int salvo_conf_from_args(struct salvo_config *cfg,
  * are not configuration.  Errors go to diag and the config is returned
  * anyway, so that every error can be shown; NULL only when out of memory.
  */
-struct salvo_config *salvo_conf_new_from_args(
-	const struct salvo_conf_flag *table, int argc, char **argv,
-	char ***rest, int *nrest, struct salvo_conf_diag *diag);
+struct salvo_config *
+salvo_conf_new_from_args(const struct salvo_conf_flag *table, int argc,
+			 char **argv, char ***rest, int *nrest,
+			 struct salvo_conf_diag *diag);
 
 /*
  * Completes the config after the last layer: derives the "auto" values
@@ -305,8 +311,8 @@ int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag);
 /* Looks a key up by name; returns its index or -1. */
 int salvo_conf_key_index(const char *key);
 /* Where a key's value came from; never NULL. */
-const struct salvo_conf_origin *salvo_conf_origin_of(
-	const struct salvo_config *cfg, enum salvo_conf_key key);
+const struct salvo_conf_origin *
+salvo_conf_origin_of(const struct salvo_config *cfg, enum salvo_conf_key key);
 
 /* "default", "FILE:LINE:COL", "flag --x" or "auto (...)", into buf. */
 char *salvo_conf_origin_format(const struct salvo_conf_origin *o, char *buf,

@@ -10,19 +10,56 @@
 
 #include "conf/keys.h"
 
+/* The code point of the UTF-8 sequence at s and its length in *len;
+ * -1 (and *len 1) for a byte that does not start a valid sequence. */
+static long utf8_at(const unsigned char *s, size_t *len)
+{
+	long cp;
+	size_t n;
+
+	*len = 1;
+	if (s[0] < 0x80)
+		return s[0];
+	if ((s[0] & 0xe0) == 0xc0)
+		cp = s[0] & 0x1f, n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		cp = s[0] & 0x0f, n = 3;
+	else if ((s[0] & 0xf8) == 0xf0)
+		cp = s[0] & 0x07, n = 4;
+	else
+		return -1;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	*len = n;
+	return cp;
+}
+
+/* Characters YAML refuses raw or reads as line breaks, and controls. */
+static int needs_escape(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
+}
+
 /* JSON string escaping; its output is also a valid YAML double-quoted
  * scalar. */
-static void put_quoted(FILE *out, const char *s)
+static void put_quoted(FILE *out, const char *str)
 {
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	size_t len;
+
 	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\u%04x", ch);
+	for (; *s; s += len) {
+		long cp = utf8_at(s, &len);
+		if (cp == '"' || cp == '\\')
+			fprintf(out, "\\%c", (int)cp);
+		else if (cp >= 0 && needs_escape(cp))
+			fprintf(out, "\\u%04lx", cp);
 		else
-			fputc(ch, out);
+			fwrite(s, 1, len, out);
 	}
 	fputc('"', out);
 }
@@ -74,8 +111,9 @@ static void put_value(FILE *out, const struct salvo_conf_keydesc *d,
 	else
 		fprintf(out, "%s: ", name);
 	if (d->type == SALVO_CONF_T_GLOBS) {
-		put_globs_yaml(out, (const struct salvo_conf_strv *)
-					    ((const char *)base + d->off));
+		put_globs_yaml(
+		    out, (const struct salvo_conf_strv *)((const char *)base +
+							  d->off));
 		return;
 	}
 	salvo_conf_key_format(d, base, buf, sizeof(buf));
@@ -114,15 +152,14 @@ static void put_source(FILE *out, const struct salvo_conf_origin *o)
 		fprintf(out, "  # %s\n", buf);
 }
 
-static void put_profiles(FILE *out, const struct salvo_config *cfg,
-			 int json)
+static void put_profiles(FILE *out, const struct salvo_config *cfg, int json)
 {
 	for (size_t i = 0; i < cfg->n_hotfolders; i++) {
 		const struct salvo_hotfolder *hf = &cfg->hotfolders[i];
 		fputs(json ? (i ? ", {" : "{") : "", out);
 		for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
 			const struct salvo_conf_keydesc *d =
-				&salvo_conf_profile_keys[k];
+			    &salvo_conf_profile_keys[k];
 			if (json)
 				fputs(k ? ", " : "", out);
 			else
@@ -177,8 +214,8 @@ static void write_json(const struct salvo_config *cfg, FILE *out)
 		const char *dot = strchr(d->key, '.');
 		if (i == SALVO_CONF_HOTFOLDERS)
 			continue;
-		if (!section || strncmp(section, d->key,
-					(size_t)(dot - d->key) + 1)) {
+		if (!section ||
+		    strncmp(section, d->key, (size_t)(dot - d->key) + 1)) {
 			fprintf(out, "%s\"%.*s\": {", section ? "}, " : "",
 				(int)(dot - d->key), d->key);
 			section = d->key;
@@ -191,7 +228,8 @@ static void write_json(const struct salvo_config *cfg, FILE *out)
 	put_profiles(out, cfg, 1);
 	fputs("], \"sources\": {", out);
 	for (int i = 0; i < SALVO_CONF_NKEYS; i++) {
-		fprintf(out, "%s\"%s\": ", i ? ", " : "", salvo_conf_keys[i].key);
+		fprintf(out, "%s\"%s\": ", i ? ", " : "",
+			salvo_conf_keys[i].key);
 		put_quoted(out, salvo_conf_origin_format(&cfg->origin[i], buf,
 							 sizeof(buf)));
 	}

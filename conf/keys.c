@@ -21,138 +21,143 @@
 #define GiB (1024ULL * MiB)
 #define SEC 1000000000ULL
 
-#define C(sect, field)                                                      \
-	offsetof(struct salvo_config, sect.field),                          \
-		sizeof(((struct salvo_config *)0)->sect.field)
-#define P(field)                                                            \
-	offsetof(struct salvo_hotfolder, field),                            \
-		sizeof(((struct salvo_hotfolder *)0)->field)
+#define C(sect, field)                                                         \
+	offsetof(struct salvo_config, sect.field),                             \
+	    sizeof(((struct salvo_config *)0)->sect.field)
+#define P(field)                                                               \
+	offsetof(struct salvo_hotfolder, field),                               \
+	    sizeof(((struct salvo_hotfolder *)0)->field)
 
 static const char *const policy_names[] = {"fixed", "adaptive", "fair", NULL};
 static const char *const compress_names[] = {"none", "lz4", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
 static const char *const post_names[] = {"delete", "move", "keep", NULL};
-static const char *const level_names[] = {"error", "warn", "info", "debug",
-					  "trace", NULL};
+static const char *const level_names[] = {"error", "warn",  "info",
+					  "debug", "trace", NULL};
 static const char *const format_names[] = {"text", "json", NULL};
 
 const char *const salvo_conf_sections[] = {
-	"network", "transfer", "memory", "link", "receiver", "hotfolders",
-	"logging", NULL,
+    "network",	"transfer",   "memory",	 "link",
+    "receiver", "hotfolders", "logging", NULL,
 };
 
 /* Indexed by enum salvo_conf_key. */
 const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
-	{"network.port", "--port", SALVO_CONF_T_COUNT, C(network, port), 0,
-	 1, 65535, NULL, NULL, "7400", "UDP port of the receiver"},
-	{"network.bind", "--bind", SALVO_CONF_T_ADDR, C(network, bind_addr), 0,
-	 0, 0, NULL, NULL, "0.0.0.0", "local address to bind"},
-	{"network.mtu", "--mtu", SALVO_CONF_T_BYTES, C(network, mtu_bytes), 0,
-	 576, 65535, NULL, NULL, "1500", "path MTU in bytes (9000: jumbo)"},
-	{"network.datagram", "--datagram", SALVO_CONF_T_BYTES,
-	 C(network, datagram_bytes), 0, 548, 65507, "auto", NULL, "auto",
-	 "UDP payload per datagram; auto: mtu - 28"},
-	{"network.send_sockets", "--send-sockets", SALVO_CONF_T_COUNT,
-	 C(network, send_sockets), 0, 1, 64, NULL, NULL, "4",
-	 "UDP sockets the sender spreads datagrams over"},
-	{"network.recv_sockets", "--recv-sockets", SALVO_CONF_T_COUNT,
-	 C(network, recv_sockets), 0, 1, 64, NULL, NULL, "2",
-	 "receiver sockets sharing the port (SO_REUSEPORT)"},
-	{"network.sndbuf", "--sndbuf", SALVO_CONF_T_SIZE,
-	 C(network, sndbuf_bytes), 0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
-	 "SO_SNDBUF per socket; auto: from the plan, else 8MiB"},
-	{"network.rcvbuf", "--rcvbuf", SALVO_CONF_T_SIZE,
-	 C(network, rcvbuf_bytes), 0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
-	 "SO_RCVBUF per socket; auto: from the plan, else 8MiB"},
-	{"network.batch", "--batch", SALVO_CONF_T_COUNT, C(network, batch), 0,
-	 1, 1024, NULL, NULL, "32", "datagrams per sendmmsg/recvmmsg call"},
-	{"transfer.block_size", "--block-size", SALVO_CONF_T_SIZE,
-	 C(transfer, block_size_bytes), 0, 548, GiB, NULL, NULL, "4MiB",
-	 "bytes one block-sender thread reads and sends as a unit"},
-	{"transfer.threads", "--threads", SALVO_CONF_T_COUNT,
-	 C(transfer, threads), 0, 1, 64, NULL, NULL, "5",
-	 "block-sender threads"},
-	{"transfer.rate", "--rate", SALVO_CONF_T_RATE, C(transfer, rate_bps), 0,
-	 1000, 400000000000ULL, NULL, NULL, "1gbit", "pacing ceiling"},
-	{"transfer.min_rate", "--min-rate", SALVO_CONF_T_RATE,
-	 C(transfer, min_rate_bps), 0, 1000, 400000000000ULL, "none", NULL,
-	 "none", "rate floor for adaptive policies"},
-	{"transfer.rate_policy", "--rate-policy", SALVO_CONF_T_ENUM,
-	 C(transfer, rate_policy), 0, 0, 0, NULL, policy_names, "fixed",
-	 "rate control (only fixed is built yet)"},
-	{"transfer.timeout", "--timeout", SALVO_CONF_T_TIME,
-	 C(transfer, timeout_ns), 0, SEC / 10, 3600 * SEC, NULL, NULL, "10s",
-	 "give up when the peer is silent this long"},
-	{"transfer.compression", "--compression", SALVO_CONF_T_ENUM,
-	 C(transfer, compression), 0, 0, 0, NULL, compress_names, "none",
-	 "per-block compression"},
-	{"memory.budget", "--memory", SALVO_CONF_T_SIZE,
-	 C(memory, budget_bytes), 0, MiB, 1024 * GiB, "auto", NULL, "auto",
-	 "sender memory, block_size x threads; auto: from link hints"},
-	{"memory.fudge", "--fudge", SALVO_CONF_T_FACTOR,
-	 C(memory, fudge_milli), 0, 1000, 100000, "auto", NULL, "auto",
-	 "plan factor over bandwidth x RTT; auto: 3, up to 10 with loss"},
-	{"link.bandwidth", "--bandwidth", SALVO_CONF_T_RATE,
-	 C(link, bandwidth_bps), 0, 1000, 400000000000ULL, "none", NULL,
-	 "none", "expected path bandwidth (plan input)"},
-	{"link.rtt", "--rtt", SALVO_CONF_T_TIME, C(link, rtt_ns), 0, 1000,
-	 10 * SEC, "none", NULL, "none", "expected round-trip time"},
-	{"link.loss", "--loss", SALVO_CONF_T_LOSS, C(link, loss_ppm), 0, 0,
-	 500000, NULL, NULL, "0%", "expected random loss"},
-	{"receiver.root", "--root", SALVO_CONF_T_STRING,
-	 C(receiver, root_dir), 0, 1, 4095, NULL, NULL, ".",
-	 "folder the receiver writes below"},
-	{"receiver.max_sessions", "--max-sessions", SALVO_CONF_T_COUNT,
-	 C(receiver, max_sessions), 0, 1, 4096, NULL, NULL, "64",
-	 "concurrent sessions"},
-	{"receiver.max_file_size", "--max-file-size", SALVO_CONF_T_SIZE,
-	 C(receiver, max_file_size_bytes), 0, 1, 1024 * 1024 * GiB, "unlimited",
-	 NULL,
-	 "unlimited", "largest file accepted"},
-	{"receiver.overwrite", "--overwrite", SALVO_CONF_T_ENUM,
-	 C(receiver, overwrite), 0, 0, 0, NULL, overwrite_names, "never",
-	 "when the target exists"},
-	{"receiver.idle_timeout", "--idle-timeout", SALVO_CONF_T_TIME,
-	 C(receiver, idle_timeout_ns), 0, SEC, 24 * 3600 * SEC, NULL, NULL,
-	 "60s", "drop a session silent this long"},
-	{"logging.level", "--log-level", SALVO_CONF_T_ENUM,
-	 C(logging, level), 0, 0, 0, NULL, level_names, "info", "verbosity"},
-	{"logging.file", "--log-file", SALVO_CONF_T_STRING, C(logging, file), 0,
-	 1, 4095, NULL, NULL, "stderr", "stderr or a file path"},
-	{"logging.format", "--log-format", SALVO_CONF_T_ENUM,
-	 C(logging, format), 0, 0, 0, NULL, format_names, "text",
-	 "line format"},
-	{"hotfolders", NULL, SALVO_CONF_T_PROFILES, 0, 0, 0, 0, 0, NULL, NULL,
-	 NULL, "hot-folder profiles"},
+    {"network.port", "--port", SALVO_CONF_T_COUNT, C(network, port), 0, 1,
+     65535, NULL, NULL, "7400", "UDP port of the receiver"},
+    {"network.bind", "--bind", SALVO_CONF_T_ADDR, C(network, bind_addr), 0, 0,
+     0, NULL, NULL, "0.0.0.0", "local address to bind"},
+    {"network.mtu", "--mtu", SALVO_CONF_T_BYTES, C(network, mtu_bytes), 0, 576,
+     65535, NULL, NULL, "1500", "path MTU in bytes (9000: jumbo)"},
+    {"network.datagram", "--datagram", SALVO_CONF_T_BYTES,
+     C(network, datagram_bytes), 0, 548, 65507, "auto", NULL, "auto",
+     "UDP payload per datagram; auto: mtu - 28"},
+    {"network.send_sockets", "--send-sockets", SALVO_CONF_T_COUNT,
+     C(network, send_sockets), 0, 1, 64, NULL, NULL, "4",
+     "UDP sockets the sender spreads datagrams over"},
+    {"network.recv_sockets", "--recv-sockets", SALVO_CONF_T_COUNT,
+     C(network, recv_sockets), 0, 1, 64, NULL, NULL, "2",
+     "receiver sockets sharing the port (SO_REUSEPORT)"},
+    {"network.sndbuf", "--sndbuf", SALVO_CONF_T_SIZE, C(network, sndbuf_bytes),
+     0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
+     "SO_SNDBUF per socket; auto: from the plan, else 8MiB"},
+    {"network.rcvbuf", "--rcvbuf", SALVO_CONF_T_SIZE, C(network, rcvbuf_bytes),
+     0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
+     "SO_RCVBUF per socket; auto: from the plan, else 8MiB"},
+    {"network.batch", "--batch", SALVO_CONF_T_COUNT, C(network, batch), 0, 1,
+     1024, NULL, NULL, "32", "datagrams per sendmmsg/recvmmsg call"},
+    {"transfer.block_size", "--block-size", SALVO_CONF_T_SIZE,
+     C(transfer, block_size_bytes), 0, 548, GiB, NULL, NULL, "4MiB",
+     "bytes one block-sender thread reads and sends as a unit"},
+    {"transfer.threads", "--threads", SALVO_CONF_T_COUNT, C(transfer, threads),
+     0, 1, 64, NULL, NULL, "5", "block-sender threads"},
+    {"transfer.rate", "--rate", SALVO_CONF_T_RATE, C(transfer, rate_bps), 0,
+     1000, 400000000000ULL, NULL, NULL, "1gbit", "pacing ceiling"},
+    {"transfer.min_rate", "--min-rate", SALVO_CONF_T_RATE,
+     C(transfer, min_rate_bps), 0, 1000, 400000000000ULL, "none", NULL, "none",
+     "rate floor for adaptive policies"},
+    {"transfer.rate_policy", "--rate-policy", SALVO_CONF_T_ENUM,
+     C(transfer, rate_policy), 0, 0, 0, NULL, policy_names, "fixed",
+     "rate control (only fixed is built yet)"},
+    {"transfer.timeout", "--timeout", SALVO_CONF_T_TIME,
+     C(transfer, timeout_ns), 0, SEC / 10, 3600 * SEC, NULL, NULL, "10s",
+     "give up when the peer is silent this long"},
+    {"transfer.compression", "--compression", SALVO_CONF_T_ENUM,
+     C(transfer, compression), 0, 0, 0, NULL, compress_names, "none",
+     "per-block compression"},
+    {"memory.budget", "--memory", SALVO_CONF_T_SIZE, C(memory, budget_bytes), 0,
+     256 * KiB, 1024 * GiB, "auto", NULL, "auto",
+     "sender memory, block_size x threads; auto: from link hints"},
+    {"memory.fudge", "--fudge", SALVO_CONF_T_FACTOR, C(memory, fudge_milli), 0,
+     1000, 100000, "auto", NULL, "auto",
+     "plan factor over bandwidth x RTT; auto: 3, up to 10 with loss"},
+    {"link.bandwidth", "--bandwidth", SALVO_CONF_T_RATE, C(link, bandwidth_bps),
+     0, 1000, 400000000000ULL, "none", NULL, "none",
+     "expected path bandwidth (plan input)"},
+    {"link.rtt", "--rtt", SALVO_CONF_T_TIME, C(link, rtt_ns), 0, 1000, 10 * SEC,
+     "none", NULL, "none", "expected round-trip time"},
+    {"link.loss", "--loss", SALVO_CONF_T_LOSS, C(link, loss_ppm), 0, 0, 500000,
+     NULL, NULL, "0%", "expected random loss"},
+    {"receiver.root", "--root", SALVO_CONF_T_STRING, C(receiver, root_dir), 0,
+     1, 4095, NULL, NULL, ".", "folder the receiver writes below"},
+    {"receiver.max_sessions", "--max-sessions", SALVO_CONF_T_COUNT,
+     C(receiver, max_sessions), 0, 1, 4096, NULL, NULL, "64",
+     "concurrent sessions"},
+    {"receiver.max_file_size", "--max-file-size", SALVO_CONF_T_SIZE,
+     C(receiver, max_file_size_bytes), 0, 1, 1024 * 1024 * GiB, "unlimited",
+     NULL, "unlimited", "largest file accepted"},
+    {"receiver.overwrite", "--overwrite", SALVO_CONF_T_ENUM,
+     C(receiver, overwrite), 0, 0, 0, NULL, overwrite_names, "never",
+     "when the target exists"},
+    {"receiver.idle_timeout", "--idle-timeout", SALVO_CONF_T_TIME,
+     C(receiver, idle_timeout_ns), 0, SEC, 24 * 3600 * SEC, NULL, NULL, "60s",
+     "drop a session silent this long"},
+    {"logging.level", "--log-level", SALVO_CONF_T_ENUM, C(logging, level), 0, 0,
+     0, NULL, level_names, "info", "verbosity"},
+    {"logging.file", "--log-file", SALVO_CONF_T_STRING, C(logging, file), 0, 1,
+     4095, NULL, NULL, "stderr", "stderr or a file path"},
+    {"logging.format", "--log-format", SALVO_CONF_T_ENUM, C(logging, format), 0,
+     0, 0, NULL, format_names, "text", "line format"},
+    {"hotfolders", NULL, SALVO_CONF_T_PROFILES, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+     "hot-folder profiles"},
 };
 
 const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
-	[SALVO_CONF_PK_NAME] = {"name", NULL, SALVO_CONF_T_STRING, P(name), 0, 1, 64, NULL, NULL,
-	 NULL, "profile name, unique"},
-	[SALVO_CONF_PK_DIR] = {"dir", NULL, SALVO_CONF_T_STRING, P(dir), 0, 1, 4095, NULL, NULL,
-	 NULL, "folder to watch"},
-	[SALVO_CONF_PK_DEST] = {"dest", NULL, SALVO_CONF_T_HOSTPORT, P(dest_host),
-	 offsetof(struct salvo_hotfolder, dest_port), 0, 0, NULL, NULL, NULL,
-	 "receiver as host[:port]"},
-	[SALVO_CONF_PK_DEST_DIR] = {"dest_dir", NULL, SALVO_CONF_T_STRING, P(dest_dir), 0, 0, 4095, NULL,
-	 NULL, "", "subfolder below the receiver's root"},
-	[SALVO_CONF_PK_INCLUDE] = {"include", NULL, SALVO_CONF_T_GLOBS, P(include), 0, 1, 255, NULL,
-	 NULL, "", "globs of files to send; none: all"},
-	[SALVO_CONF_PK_EXCLUDE] = {"exclude", NULL, SALVO_CONF_T_GLOBS, P(exclude), 0, 1, 255, NULL,
-	 NULL, "", "globs of files to skip"},
-	[SALVO_CONF_PK_SETTLE] = {"settle", NULL, SALVO_CONF_T_TIME, P(settle_ns), 0, SEC / 100,
-	 3600 * SEC, NULL, NULL, "2s", "quiet time before a file is sent"},
-	[SALVO_CONF_PK_POST_ACTION] = {"post_action", NULL, SALVO_CONF_T_ENUM, P(post_action), 0, 0, 0, NULL,
-	 post_names, "keep", "after a verified send"},
-	[SALVO_CONF_PK_MOVE_TO] = {"move_to", NULL, SALVO_CONF_T_STRING, P(move_to), 0, 0, 4095, NULL,
-	 NULL, "", "folder for post_action move"},
-	[SALVO_CONF_PK_MAX_SESSIONS] = {"max_sessions", NULL, SALVO_CONF_T_COUNT, P(max_sessions), 0, 1, 64,
-	 NULL, NULL, "2", "concurrent sends"},
-	[SALVO_CONF_PK_RETRY_MIN] = {"retry_min", NULL, SALVO_CONF_T_TIME, P(retry_min_ns), 0, SEC / 10,
-	 3600 * SEC, NULL, NULL, "1s", "first retry delay"},
-	[SALVO_CONF_PK_RETRY_MAX] = {"retry_max", NULL, SALVO_CONF_T_TIME, P(retry_max_ns), 0, SEC / 10,
-	 24 * 3600 * SEC, NULL, NULL, "5min", "longest retry delay"},
+    [SALVO_CONF_PK_NAME] = {"name", NULL, SALVO_CONF_T_STRING, P(name), 0, 1,
+			    64, NULL, NULL, NULL, "profile name, unique"},
+    [SALVO_CONF_PK_DIR] = {"dir", NULL, SALVO_CONF_T_STRING, P(dir), 0, 1, 4095,
+			   NULL, NULL, NULL, "folder to watch"},
+    [SALVO_CONF_PK_DEST] = {"dest", NULL, SALVO_CONF_T_HOSTPORT, P(dest_host),
+			    offsetof(struct salvo_hotfolder, dest_port), 0, 0,
+			    NULL, NULL, NULL, "receiver as host[:port]"},
+    [SALVO_CONF_PK_DEST_DIR] = {"dest_dir", NULL, SALVO_CONF_T_STRING,
+				P(dest_dir), 0, 0, 4095, NULL, NULL, "",
+				"subfolder below the receiver's root"},
+    [SALVO_CONF_PK_INCLUDE] = {"include", NULL, SALVO_CONF_T_GLOBS, P(include),
+			       0, 1, 255, NULL, NULL, "",
+			       "globs of files to send; none: all"},
+    [SALVO_CONF_PK_EXCLUDE] = {"exclude", NULL, SALVO_CONF_T_GLOBS, P(exclude),
+			       0, 1, 255, NULL, NULL, "",
+			       "globs of files to skip"},
+    [SALVO_CONF_PK_SETTLE] = {"settle", NULL, SALVO_CONF_T_TIME, P(settle_ns),
+			      0, SEC / 100, 3600 * SEC, NULL, NULL, "2s",
+			      "quiet time before a file is sent"},
+    [SALVO_CONF_PK_POST_ACTION] = {"post_action", NULL, SALVO_CONF_T_ENUM,
+				   P(post_action), 0, 0, 0, NULL, post_names,
+				   "keep", "after a verified send"},
+    [SALVO_CONF_PK_MOVE_TO] = {"move_to", NULL, SALVO_CONF_T_STRING, P(move_to),
+			       0, 0, 4095, NULL, NULL, "",
+			       "folder for post_action move"},
+    [SALVO_CONF_PK_MAX_SESSIONS] = {"max_sessions", NULL, SALVO_CONF_T_COUNT,
+				    P(max_sessions), 0, 1, 64, NULL, NULL, "2",
+				    "concurrent sends"},
+    [SALVO_CONF_PK_RETRY_MIN] = {"retry_min", NULL, SALVO_CONF_T_TIME,
+				 P(retry_min_ns), 0, SEC / 10, 3600 * SEC, NULL,
+				 NULL, "1s", "first retry delay"},
+    [SALVO_CONF_PK_RETRY_MAX] = {"retry_max", NULL, SALVO_CONF_T_TIME,
+				 P(retry_max_ns), 0, SEC / 10, 24 * 3600 * SEC,
+				 NULL, NULL, "5min", "longest retry delay"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 
@@ -241,7 +246,8 @@ char *salvo_conf_key_allowed(const struct salvo_conf_keydesc *d, char *buf,
 	case SALVO_CONF_T_STRING:
 	case SALVO_CONF_T_GLOBS:
 		snprintf(buf, n, "a string of %llu..%llu bytes",
-			 (unsigned long long)d->min, (unsigned long long)d->max);
+			 (unsigned long long)d->min,
+			 (unsigned long long)d->max);
 		return buf;
 	case SALVO_CONF_T_ADDR:
 		snprintf(buf, n, "an IPv4 or IPv6 address");
@@ -258,8 +264,8 @@ char *salvo_conf_key_allowed(const struct salvo_conf_keydesc *d, char *buf,
 	}
 }
 
-static int refuse(const struct salvo_conf_keydesc *d, char *err,
-		  size_t errlen, const char *text, const char *what)
+static int refuse(const struct salvo_conf_keydesc *d, char *err, size_t errlen,
+		  const char *text, const char *what)
 {
 	char allowed[160];
 	if (errlen > 0)
@@ -340,7 +346,8 @@ int salvo_conf_key_parse(const struct salvo_conf_keydesc *d, void *base,
 	case SALVO_CONF_T_ADDR:
 		if (inet_pton(AF_INET, text, addr) != 1 &&
 		    inet_pton(AF_INET6, text, addr) != 1)
-			return refuse(d, err, errlen, text, "is not an address");
+			return refuse(d, err, errlen, text,
+				      "is not an address");
 		return set_string((char **)field, text);
 	case SALVO_CONF_T_HOSTPORT: {
 		char *host = NULL;
@@ -394,8 +401,7 @@ char *salvo_conf_key_format(const struct salvo_conf_keydesc *d,
 
 	switch (d->type) {
 	case SALVO_CONF_T_STRING:
-	case SALVO_CONF_T_ADDR:
-	{
+	case SALVO_CONF_T_ADDR: {
 		const char *str = *(char *const *)field;
 		snprintf(buf, n, "%s", str ? str : "");
 		return buf;
@@ -432,8 +438,8 @@ char *salvo_conf_key_format(const struct salvo_conf_keydesc *d,
 	return fmt_num(d->type, v, buf, n);
 }
 
-void salvo_conf_keys_release(const struct salvo_conf_keydesc *table,
-			     size_t n, void *base)
+void salvo_conf_keys_release(const struct salvo_conf_keydesc *table, size_t n,
+			     void *base)
 {
 	for (size_t i = 0; i < n; i++) {
 		char *field = (char *)base + table[i].off;
@@ -507,8 +513,8 @@ char *salvo_conf_origin_format(const struct salvo_conf_origin *o, char *buf,
 }
 
 void salvo_conf_diag_add(struct salvo_conf_diag *d,
-			 const struct salvo_conf_origin *where,
-			 const char *fmt, ...)
+			 const struct salvo_conf_origin *where, const char *fmt,
+			 ...)
 {
 	char line[1024], at[512];
 	va_list ap;

@@ -34,12 +34,13 @@ struct salvo_conf_keydesc {
 	const char *flag; /* "--block-size"; NULL for profile fields */
 	enum salvo_conf_type type;
 	size_t off, width; /* the field in the base struct */
-	size_t off2;       /* HOSTPORT: the port field (uint32_t) */
-	uint64_t min, max; /* numeric range, inclusive, of non-zero-word values */
-	const char *zero_word;      /* "auto", "none", "unlimited": stores 0 */
-	const char *const *names;   /* ENUM: NULL-terminated */
-	const char *def;            /* default, as text; NULL: required */
-	const char *help;           /* one line for docs and messages */
+	size_t off2;	   /* HOSTPORT: the port field (uint32_t) */
+	uint64_t min,
+	    max; /* numeric range, inclusive, of non-zero-word values */
+	const char *zero_word;	  /* "auto", "none", "unlimited": stores 0 */
+	const char *const *names; /* ENUM: NULL-terminated */
+	const char *def;	  /* default, as text; NULL: required */
+	const char *help;	  /* one line for docs and messages */
 };
 
 /* The keys of one hot-folder profile, in table order. */
@@ -61,7 +62,7 @@ enum salvo_conf_profile_key {
 
 extern const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS];
 extern const struct salvo_conf_keydesc
-	salvo_conf_profile_keys[SALVO_CONF_PK_COUNT];
+    salvo_conf_profile_keys[SALVO_CONF_PK_COUNT];
 extern const size_t salvo_conf_n_profile_keys;
 extern const char *const salvo_conf_sections[]; /* NULL-terminated */
 
@@ -89,8 +90,8 @@ char *salvo_conf_key_allowed(const struct salvo_conf_keydesc *d, char *buf,
 			     size_t n);
 
 /* Frees the strings and lists of one struct's keys (then zeroed). */
-void salvo_conf_keys_release(const struct salvo_conf_keydesc *table,
-			     size_t n, void *base);
+void salvo_conf_keys_release(const struct salvo_conf_keydesc *table, size_t n,
+			     void *base);
 
 /* Frees a hot-folder list and its profiles' strings. */
 void salvo_conf_hotfolders_free(struct salvo_hotfolder *list, size_t n);
@@ -100,8 +101,7 @@ const char *salvo_conf_intern(struct salvo_config *cfg, const char *name);
 
 /* Appends "WHERE: message" (where NULL: the message alone) to d. */
 void salvo_conf_diag_add(struct salvo_conf_diag *d,
-			 const struct salvo_conf_origin *where,
-			 const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+			 const struct salvo_conf_origin *where, const char *fmt,
+			 ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -74,8 +74,8 @@ static void list_names(char *buf, size_t n, const char *const *names,
 	buf[0] = '\0';
 	for (size_t i = 0; i < count && len < n; i++) {
 		const char *name = names ? names[i] : table[i].key;
-		if (section && (strncmp(name, section, plen - 1) ||
-				name[plen - 1] != '.'))
+		if (section &&
+		    (strncmp(name, section, plen - 1) || name[plen - 1] != '.'))
 			continue;
 		len += (size_t)snprintf(buf + len, n - len, "%s%s",
 					len ? ", " : "", name + plen);
@@ -94,24 +94,23 @@ static int apply(struct loader *l, const struct salvo_conf_keydesc *d,
 	int rc;
 
 	if (val->type != YAML_SCALAR_NODE) {
-		salvo_conf_diag_add(l->diag, &o,
-				    "%s: expected a single value, got %s; "
-				    "allowed: %s",
-				    keyname, kind_name(val),
-				    salvo_conf_key_allowed(d, allowed,
-							   sizeof(allowed)));
+		salvo_conf_diag_add(
+		    l->diag, &o,
+		    "%s: expected a single value, got %s; "
+		    "allowed: %s",
+		    keyname, kind_name(val),
+		    salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
 		return 0;
 	}
 	if (is_null(val)) {
-		salvo_conf_diag_add(l->diag, &o, "%s: no value; allowed: %s",
-				    keyname,
-				    salvo_conf_key_allowed(d, allowed,
-							   sizeof(allowed)));
+		salvo_conf_diag_add(
+		    l->diag, &o, "%s: no value; allowed: %s", keyname,
+		    salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
 		return 0;
 	}
 	if (strlen(scalar(val)) != val->data.scalar.length) {
-		salvo_conf_diag_add(l->diag, &o, "%s: value contains a NUL byte",
-				    keyname);
+		salvo_conf_diag_add(l->diag, &o,
+				    "%s: value contains a NUL byte", keyname);
 		return 0;
 	}
 	rc = salvo_conf_key_parse(d, base, scalar(val), err, sizeof(err));
@@ -170,9 +169,9 @@ static void load_section(struct loader *l, const char *section,
 			struct salvo_conf_origin o = at(l, k);
 			list_names(names, sizeof(names), NULL, salvo_conf_keys,
 				   SALVO_CONF_NKEYS, section);
-			salvo_conf_diag_add(l->diag, &o,
-					    "unknown key '%s'; allowed in %s: %s",
-					    full, section, names);
+			salvo_conf_diag_add(
+			    l->diag, &o, "unknown key '%s'; allowed in %s: %s",
+			    full, section, names);
 			continue;
 		}
 		if (duplicate(l, &seen[idx], k, full))
@@ -216,11 +215,11 @@ static void check_profile(struct loader *l, size_t i,
 				    i);
 	if (hf->retry_min_ns > hf->retry_max_ns)
 		salvo_conf_diag_add(
-			l->diag, rmin,
-			"hotfolders[%zu].retry_min: %s is above retry_max %s; "
-			"allowed: retry_min <= retry_max",
-			i, salvo_units_format_time(hf->retry_min_ns, a, 32),
-			salvo_units_format_time(hf->retry_max_ns, b, 32));
+		    l->diag, rmin,
+		    "hotfolders[%zu].retry_min: %s is above retry_max %s; "
+		    "allowed: retry_min <= retry_max",
+		    i, salvo_units_format_time(hf->retry_min_ns, a, 32),
+		    salvo_units_format_time(hf->retry_max_ns, b, 32));
 }
 
 /* One profile's keys into *hf (already holding the profile defaults). */
@@ -274,11 +273,11 @@ static void load_profile(struct loader *l, size_t index,
 			if (g->type != YAML_SCALAR_NODE) {
 				struct salvo_conf_origin o = at(l, g);
 				salvo_conf_diag_add(
-					l->diag, &o,
-					"%s: expected a glob, got %s; allowed: %s",
-					keyname, kind_name(g),
-					salvo_conf_key_allowed(d, allowed,
-							       sizeof(allowed)));
+				    l->diag, &o,
+				    "%s: expected a glob, got %s; allowed: %s",
+				    keyname, kind_name(g),
+				    salvo_conf_key_allowed(d, allowed,
+							   sizeof(allowed)));
 				continue;
 			}
 			apply(l, d, hf, keyname, g);
@@ -286,16 +285,17 @@ static void load_profile(struct loader *l, size_t index,
 	}
 	/* a profile is whole on its own: check it here, at its lines */
 	for (size_t i = 0; i < salvo_conf_n_profile_keys; i++) {
-		const struct salvo_conf_keydesc *d = &salvo_conf_profile_keys[i];
+		const struct salvo_conf_keydesc *d =
+		    &salvo_conf_profile_keys[i];
 		if (d->def || seen[i])
 			continue;
 		struct salvo_conf_origin o = at(l, map);
-		salvo_conf_diag_add(l->diag, &o,
-				    "hotfolders[%zu]: missing key '%s' (%s); "
-				    "allowed: %s",
-				    index, d->key, d->help,
-				    salvo_conf_key_allowed(d, allowed,
-							   sizeof(allowed)));
+		salvo_conf_diag_add(
+		    l->diag, &o,
+		    "hotfolders[%zu]: missing key '%s' (%s); "
+		    "allowed: %s",
+		    index, d->key, d->help,
+		    salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
 	}
 	check_profile(l, index, hf, where);
 }
@@ -305,13 +305,14 @@ static void check_names(struct loader *l, const struct salvo_hotfolder *list,
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i && list[i].name; j++)
-			if (list[j].name && !strcmp(list[j].name, list[i].name)) {
+			if (list[j].name &&
+			    !strcmp(list[j].name, list[i].name)) {
 				salvo_conf_diag_add(
-					l->diag, &list[i].origin,
-					"hotfolders[%zu].name: '%s' is "
-					"already used by hotfolders[%zu]; "
-					"allowed: a unique name",
-					i, list[i].name, j);
+				    l->diag, &list[i].origin,
+				    "hotfolders[%zu].name: '%s' is "
+				    "already used by hotfolders[%zu]; "
+				    "allowed: a unique name",
+				    i, list[i].name, j);
 				break;
 			}
 }
@@ -346,12 +347,12 @@ static void load_hotfolders(struct loader *l, const yaml_node_t *seq)
 	}
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *item = yaml_document_get_node(
-			l->doc, seq->data.sequence.items.start[i]);
+		    l->doc, seq->data.sequence.items.start[i]);
 		struct salvo_conf_origin io = at(l, item);
 		list[i].origin = io;
 		for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
 			const struct salvo_conf_keydesc *d =
-				&salvo_conf_profile_keys[k];
+			    &salvo_conf_profile_keys[k];
 			if (d->def && d->type != SALVO_CONF_T_GLOBS &&
 			    salvo_conf_key_parse(d, &list[i], d->def, err,
 						 sizeof(err)))
@@ -446,7 +447,8 @@ static void syntax_error(struct loader *l, const yaml_parser_t *parser)
 {
 	struct salvo_conf_origin o = {SALVO_CONF_FROM_FILE, l->file,
 				      (unsigned)parser->problem_mark.line + 1,
-				      (unsigned)parser->problem_mark.column + 1};
+				      (unsigned)parser->problem_mark.column +
+					  1};
 	if (parser->error == YAML_MEMORY_ERROR) {
 		l->nomem = 1;
 		return;

@@ -8,18 +8,18 @@
 #include "conf/plan.h"
 
 const uint64_t salvo_plan_table_mbit[SALVO_PLAN_TABLE_ROWS] = {
-	1, 2, 5, 10, 25, 50, 75, 100, 200, 300, 500, 750, 1000, 2000, 3000,
-	5000, 10000,
+    1,	 2,   5,   10,	 25,   50,   75,   100,	  200,
+    300, 500, 750, 1000, 2000, 3000, 5000, 10000,
 };
 const uint64_t salvo_plan_table_ms[SALVO_PLAN_TABLE_COLS] = {
-	1, 2, 5, 10, 25, 50, 75, 100, 150, 200, 250, 300, 350,
+    1, 2, 5, 10, 25, 50, 75, 100, 150, 200, 250, 300, 350,
 };
 
 uint64_t salvo_plan_fudge_milli(uint64_t loss_ppm)
 {
 	const uint64_t lo = 5000, hi = 100000; /* 0.5 % and 10 % */
-	const uint64_t span = SALVO_PLAN_FUDGE_MAX_MILLI -
-			      SALVO_PLAN_FUDGE_MIN_MILLI;
+	const uint64_t span =
+	    SALVO_PLAN_FUDGE_MAX_MILLI - SALVO_PLAN_FUDGE_MIN_MILLI;
 
 	if (loss_ppm <= lo)
 		return SALVO_PLAN_FUDGE_MIN_MILLI;
@@ -35,14 +35,15 @@ static uint64_t div_up(unsigned __int128 num, unsigned __int128 den)
 	return q > UINT64_MAX ? UINT64_MAX : (uint64_t)q;
 }
 
-uint64_t salvo_plan_recommended_bytes(uint64_t bandwidth_bps,
-				      uint64_t rtt_ns, uint64_t fudge_milli)
+uint64_t salvo_plan_recommended_bytes(uint64_t bandwidth_bps, uint64_t rtt_ns,
+				      uint64_t fudge_milli)
 {
 	/* bit/s × ns / (8 bit/byte × 1e9 ns/s) × fudge / 1000 */
 	unsigned __int128 num = (unsigned __int128)bandwidth_bps * rtt_ns;
 	if (num >> 100) /* no realistic link; keeps × fudge in range */
 		return UINT64_MAX;
-	return div_up(num * fudge_milli, (unsigned __int128)8000000000ULL * 1000);
+	return div_up(num * fudge_milli,
+		      (unsigned __int128)8000000000ULL * 1000);
 }
 
 static uint64_t pow2_at_least(uint64_t v)
@@ -60,11 +61,11 @@ static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
 
 void salvo_plan_size_memory(uint64_t memory_bytes, struct salvo_plan *out)
 {
-	uint64_t block = clamp(pow2_at_least(div_up(memory_bytes, 8)),
-			       SALVO_PLAN_BLOCK_MIN_BYTES,
-			       SALVO_PLAN_BLOCK_MAX_BYTES);
-	uint64_t threads = clamp(div_up(memory_bytes, block), 1,
-				 SALVO_PLAN_THREADS_MAX);
+	uint64_t block =
+	    clamp(pow2_at_least(div_up(memory_bytes, 8)),
+		  SALVO_PLAN_BLOCK_MIN_BYTES, SALVO_PLAN_BLOCK_MAX_BYTES);
+	uint64_t threads =
+	    clamp(div_up(memory_bytes, block), 1, SALVO_PLAN_THREADS_MAX);
 
 	out->block_size_bytes = block;
 	out->threads = threads;
@@ -87,7 +88,8 @@ void salvo_plan_fit_memory(uint64_t budget_bytes, struct salvo_plan *out)
 static uint64_t sockbuf(uint64_t inflight, uint64_t sockets)
 {
 	return clamp(pow2_at_least(div_up(inflight, sockets)),
-		     SALVO_PLAN_SOCKBUF_MIN_BYTES, SALVO_PLAN_SOCKBUF_MAX_BYTES);
+		     SALVO_PLAN_SOCKBUF_MIN_BYTES,
+		     SALVO_PLAN_SOCKBUF_MAX_BYTES);
 }
 
 int salvo_plan_compute(const struct salvo_plan_input *in,
@@ -101,9 +103,9 @@ int salvo_plan_compute(const struct salvo_plan_input *in,
 	p.fudge_milli = in->fudge_milli ? in->fudge_milli
 					: salvo_plan_fudge_milli(in->loss_ppm);
 	p.min_inflight_bytes =
-		salvo_plan_recommended_bytes(in->bandwidth_bps, in->rtt_ns, 1000);
+	    salvo_plan_recommended_bytes(in->bandwidth_bps, in->rtt_ns, 1000);
 	p.recommended_bytes = salvo_plan_recommended_bytes(
-		in->bandwidth_bps, in->rtt_ns, p.fudge_milli);
+	    in->bandwidth_bps, in->rtt_ns, p.fudge_milli);
 	salvo_plan_size_memory(p.recommended_bytes, &p);
 	p.sndbuf_bytes = sockbuf(p.min_inflight_bytes, in->send_sockets);
 	p.rcvbuf_bytes = sockbuf(p.min_inflight_bytes, in->recv_sockets);

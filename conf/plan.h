@@ -27,30 +27,30 @@
 #define SALVO_PLAN_THREADS_MAX 64
 #define SALVO_PLAN_SOCKBUF_MIN_BYTES (1024ULL * 1024)
 #define SALVO_PLAN_SOCKBUF_MAX_BYTES (256ULL * 1024 * 1024)
-#define SALVO_PLAN_FUDGE_MIN_MILLI 3000   /* at or below 0.5 % loss */
-#define SALVO_PLAN_FUDGE_MAX_MILLI 10000  /* at or above 10 % loss */
+#define SALVO_PLAN_FUDGE_MIN_MILLI 3000	 /* at or below 0.5 % loss */
+#define SALVO_PLAN_FUDGE_MAX_MILLI 10000 /* at or above 10 % loss */
 
 struct salvo_plan_input {
 	uint64_t bandwidth_bps; /* > 0 */
-	uint64_t rtt_ns;        /* > 0 */
-	uint64_t loss_ppm;      /* 0..1000000 (0.5 % = 5000) */
-	uint64_t fudge_milli;   /* 0: from the loss; else the factor × 1000 */
-	uint64_t mtu_bytes;     /* 576..65535 */
-	uint64_t send_sockets;  /* >= 1 */
-	uint64_t recv_sockets;  /* >= 1 */
+	uint64_t rtt_ns;	/* > 0 */
+	uint64_t loss_ppm;	/* 0..1000000 (0.5 % = 5000) */
+	uint64_t fudge_milli;	/* 0: from the loss; else the factor × 1000 */
+	uint64_t mtu_bytes;	/* 576..65535 */
+	uint64_t send_sockets;	/* >= 1 */
+	uint64_t recv_sockets;	/* >= 1 */
 };
 
 struct salvo_plan {
 	uint64_t min_inflight_bytes; /* bandwidth × RTT / 8, rounded up */
-	uint64_t fudge_milli;        /* the factor used, × 1000 */
+	uint64_t fudge_milli;	     /* the factor used, × 1000 */
 	uint64_t recommended_bytes;  /* min_inflight × fudge, rounded up */
 	uint64_t block_size_bytes;
 	uint64_t threads;
-	uint64_t memory_bytes;       /* block_size × threads */
-	int covered;                 /* memory_bytes >= recommended_bytes */
-	uint64_t sndbuf_bytes;       /* per send socket */
-	uint64_t rcvbuf_bytes;       /* per receive socket */
-	uint64_t datagram_bytes;     /* mtu − 28 */
+	uint64_t memory_bytes;	 /* block_size × threads */
+	int covered;		 /* memory_bytes >= recommended_bytes */
+	uint64_t sndbuf_bytes;	 /* per send socket */
+	uint64_t rcvbuf_bytes;	 /* per receive socket */
+	uint64_t datagram_bytes; /* mtu − 28 */
 };
 
 /* The fudge factor × 1000 for a loss rate in ppm (see the top comment). */
@@ -58,8 +58,8 @@ uint64_t salvo_plan_fudge_milli(uint64_t loss_ppm);
 
 /* bandwidth × RTT / 8 × fudge / 1000 in bytes, rounded up; saturates at
  * UINT64_MAX.  The figure one cell of the table shows. */
-uint64_t salvo_plan_recommended_bytes(uint64_t bandwidth_bps,
-				      uint64_t rtt_ns, uint64_t fudge_milli);
+uint64_t salvo_plan_recommended_bytes(uint64_t bandwidth_bps, uint64_t rtt_ns,
+				      uint64_t fudge_milli);
 
 /*
  * Fills *out from *in.  Returns 0, or SALVO_ERR_INVAL (and leaves *out

@@ -34,7 +34,7 @@ static void write_text(const struct salvo_plan_input *in,
 		       const struct salvo_plan *p, FILE *out)
 {
 	char bw[32], rtt_s[32], rtt_ms[32], loss[32], fudge[32], minf[32],
-		rec[32], mem[32], blk[32], sb[32], rb[32];
+	    rec[32], mem[32], blk[32], sb[32], rb[32];
 
 	salvo_units_format_fixed(in->bandwidth_bps, 6, bw, sizeof(bw));
 	salvo_units_format_fixed(in->rtt_ns, 9, rtt_s, sizeof(rtt_s));
@@ -106,26 +106,25 @@ static void write_json(const struct salvo_plan_input *in,
 		(unsigned long long)in->send_sockets,
 		(unsigned long long)in->recv_sockets,
 		in->fudge_milli ? "true" : "false");
-	fprintf(out,
-		"\"min_inflight_bytes\": %llu, \"min_inflight_mb\": %s, "
-		"\"fudge_milli\": %llu, \"recommended_bytes\": %llu, "
-		"\"recommended_mb\": %s, \"block_size_bytes\": %llu, "
-		"\"threads\": %llu, \"memory_bytes\": %llu, \"memory_mb\": %s, "
-		"\"covered\": %s, \"sndbuf_bytes\": %llu, \"rcvbuf_bytes\": "
-		"%llu, \"datagram_bytes\": %llu}\n",
-		(unsigned long long)p->min_inflight_bytes,
-		salvo_units_format_fixed(p->min_inflight_bytes, 6, minf, 32),
-		(unsigned long long)p->fudge_milli,
-		(unsigned long long)p->recommended_bytes,
-		salvo_units_format_fixed(p->recommended_bytes, 6, rec, 32),
-		(unsigned long long)p->block_size_bytes,
-		(unsigned long long)p->threads,
-		(unsigned long long)p->memory_bytes,
-		salvo_units_format_fixed(p->memory_bytes, 6, mem, 32),
-		p->covered ? "true" : "false",
-		(unsigned long long)p->sndbuf_bytes,
-		(unsigned long long)p->rcvbuf_bytes,
-		(unsigned long long)p->datagram_bytes);
+	fprintf(
+	    out,
+	    "\"min_inflight_bytes\": %llu, \"min_inflight_mb\": %s, "
+	    "\"fudge_milli\": %llu, \"recommended_bytes\": %llu, "
+	    "\"recommended_mb\": %s, \"block_size_bytes\": %llu, "
+	    "\"threads\": %llu, \"memory_bytes\": %llu, \"memory_mb\": %s, "
+	    "\"covered\": %s, \"sndbuf_bytes\": %llu, \"rcvbuf_bytes\": "
+	    "%llu, \"datagram_bytes\": %llu}\n",
+	    (unsigned long long)p->min_inflight_bytes,
+	    salvo_units_format_fixed(p->min_inflight_bytes, 6, minf, 32),
+	    (unsigned long long)p->fudge_milli,
+	    (unsigned long long)p->recommended_bytes,
+	    salvo_units_format_fixed(p->recommended_bytes, 6, rec, 32),
+	    (unsigned long long)p->block_size_bytes,
+	    (unsigned long long)p->threads, (unsigned long long)p->memory_bytes,
+	    salvo_units_format_fixed(p->memory_bytes, 6, mem, 32),
+	    p->covered ? "true" : "false", (unsigned long long)p->sndbuf_bytes,
+	    (unsigned long long)p->rcvbuf_bytes,
+	    (unsigned long long)p->datagram_bytes);
 }
 
 int salvo_plan_write(const struct salvo_plan_input *in,
@@ -145,8 +144,8 @@ static uint64_t cell_bytes(int r, int c, uint64_t fudge)
 					    fudge);
 }
 
-static void table_json(const struct salvo_plan_table_spec *spec,
-		       uint64_t fudge, FILE *out)
+static void table_json(const struct salvo_plan_table_spec *spec, uint64_t fudge,
+		       FILE *out)
 {
 	char cell[32];
 
@@ -178,8 +177,8 @@ static void table_json(const struct salvo_plan_table_spec *spec,
 	fputs("]}\n", out);
 }
 
-static void table_text(const struct salvo_plan_table_spec *spec,
-		       uint64_t fudge, FILE *out)
+static void table_text(const struct salvo_plan_table_spec *spec, uint64_t fudge,
+		       FILE *out)
 {
 	char f[32], cover[32], cell[32], loss[32];
 
@@ -209,12 +208,12 @@ static void table_text(const struct salvo_plan_table_spec *spec,
 	}
 }
 
-int salvo_plan_write_table(const struct salvo_plan_table_spec *spec,
-			   FILE *out, int json)
+int salvo_plan_write_table(const struct salvo_plan_table_spec *spec, FILE *out,
+			   int json)
 {
 	uint64_t fudge = spec->fudge_milli
-				 ? spec->fudge_milli
-				 : salvo_plan_fudge_milli(spec->loss_ppm);
+			     ? spec->fudge_milli
+			     : salvo_plan_fudge_milli(spec->loss_ppm);
 	if (json)
 		table_json(spec, fudge, out);
 	else
@@ -245,13 +244,13 @@ int salvo_plan_sockbuf_note(const char *procdir, uint64_t sndbuf_bytes,
 		if (!ok || cap >= want[i] || len >= n)
 			continue;
 		len += (size_t)snprintf(
-			buf + len, n - len,
-			"note: net.core.%s is %llu bytes, below the planned "
-			"%llu-byte %s buffer; the kernel will cap it. Raise "
-			"it with: sysctl -w net.core.%s=%llu\n",
-			name[i], cap, (unsigned long long)want[i],
-			i ? "receive" : "send", name[i],
-			(unsigned long long)want[i]);
+		    buf + len, n - len,
+		    "note: net.core.%s is %llu bytes, below the planned "
+		    "%llu-byte %s buffer; the kernel will cap it. Raise "
+		    "it with: sysctl -w net.core.%s=%llu\n",
+		    name[i], cap, (unsigned long long)want[i],
+		    i ? "receive" : "send", name[i],
+		    (unsigned long long)want[i]);
 	}
 	return len > 0;
 }

@@ -29,8 +29,8 @@ struct salvo_plan_table_spec {
  * the exact byte count), '*' after cells above cover_bytes (JSON:
  * "covered": false).
  */
-int salvo_plan_write_table(const struct salvo_plan_table_spec *spec,
-			   FILE *out, int json);
+int salvo_plan_write_table(const struct salvo_plan_table_spec *spec, FILE *out,
+			   int json);
 
 /*
  * Compares the planned socket buffers with the kernel's caps

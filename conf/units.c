@@ -21,12 +21,12 @@ struct unit {
 };
 
 struct kind {
-	const char *name;      /* "size", used in messages */
-	const char *base;      /* "bytes" */
-	const char *allowed;   /* the suffixes, for messages */
-	const char *example;   /* "4MiB" */
-	int bare_ok;           /* a number without a unit is allowed */
-	uint64_t max;          /* largest accepted value */
+	const char *name;    /* "size", used in messages */
+	const char *base;    /* "bytes" */
+	const char *allowed; /* the suffixes, for messages */
+	const char *example; /* "4MiB" */
+	int bare_ok;	     /* a number without a unit is allowed */
+	uint64_t max;	     /* largest accepted value */
 	const struct unit *units;
 	size_t nunits;
 };
@@ -35,60 +35,91 @@ struct kind {
 #define NUNITS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct unit size_units[] = {
-	{"TiB", KI * KI * KI * KI, 0}, {"TB", 1000000000000ULL, 0},
-	{"GiB", KI * KI * KI, 0},      {"GB", 1000000000ULL, 0},
-	{"MiB", KI * KI, 0},           {"MB", 1000000ULL, 0},
-	{"KiB", KI, 0},                {"KB", 1000ULL, 0},
-	{"kB", 1000ULL, 0},            {"B", 1, 0},
+    {"TiB", KI *KI *KI *KI, 0},
+    {"TB", 1000000000000ULL, 0},
+    {"GiB", KI *KI *KI, 0},
+    {"GB", 1000000000ULL, 0},
+    {"MiB", KI *KI, 0},
+    {"MB", 1000000ULL, 0},
+    {"KiB", KI, 0},
+    {"KB", 1000ULL, 0},
+    {"kB", 1000ULL, 0},
+    {"B", 1, 0},
 };
 
 static const struct unit rate_units[] = {
-	{"tbit", 1000000000000ULL, 1}, {"gbit", 1000000000ULL, 1},
-	{"mbit", 1000000ULL, 1},       {"kbit", 1000ULL, 1},
-	{"bit", 1, 1},                 {"tbit/s", 1000000000000ULL, 1},
-	{"gbit/s", 1000000000ULL, 1},  {"mbit/s", 1000000ULL, 1},
-	{"kbit/s", 1000ULL, 1},        {"bit/s", 1, 1},
-	{"Tbps", 1000000000000ULL, 0}, {"Gbps", 1000000000ULL, 0},
-	{"gbps", 1000000000ULL, 0},    {"Mbps", 1000000ULL, 0},
-	{"mbps", 1000000ULL, 0},       {"kbps", 1000ULL, 0},
-	{"Kbps", 1000ULL, 0},          {"bps", 1, 0},
-	{"GiB/s", 8 * KI * KI * KI, 0}, {"GB/s", 8000000000ULL, 0},
-	{"MiB/s", 8 * KI * KI, 0},     {"MB/s", 8000000ULL, 0},
-	{"KiB/s", 8 * KI, 0},          {"KB/s", 8000ULL, 0},
-	{"kB/s", 8000ULL, 0},          {"B/s", 8, 0},
+    {"tbit", 1000000000000ULL, 1},
+    {"gbit", 1000000000ULL, 1},
+    {"mbit", 1000000ULL, 1},
+    {"kbit", 1000ULL, 1},
+    {"bit", 1, 1},
+    {"tbit/s", 1000000000000ULL, 1},
+    {"gbit/s", 1000000000ULL, 1},
+    {"mbit/s", 1000000ULL, 1},
+    {"kbit/s", 1000ULL, 1},
+    {"bit/s", 1, 1},
+    {"Tbps", 1000000000000ULL, 0},
+    {"Gbps", 1000000000ULL, 0},
+    {"gbps", 1000000000ULL, 0},
+    {"Mbps", 1000000ULL, 0},
+    {"mbps", 1000000ULL, 0},
+    {"kbps", 1000ULL, 0},
+    {"Kbps", 1000ULL, 0},
+    {"bps", 1, 0},
+    {"GiB/s", 8 * KI *KI *KI, 0},
+    {"GB/s", 8000000000ULL, 0},
+    {"MiB/s", 8 * KI *KI, 0},
+    {"MB/s", 8000000ULL, 0},
+    {"KiB/s", 8 * KI, 0},
+    {"KB/s", 8000ULL, 0},
+    {"kB/s", 8000ULL, 0},
+    {"B/s", 8, 0},
 };
 
 static const struct unit time_units[] = {
-	{"h", 3600000000000ULL, 0}, {"min", 60000000000ULL, 0},
-	{"s", 1000000000ULL, 0},    {"ms", 1000000ULL, 0},
-	{"us", 1000ULL, 0},         {"\xc2\xb5s", 1000ULL, 0},
-	{"ns", 1, 0},
+    {"h", 3600000000000ULL, 0},
+    {"min", 60000000000ULL, 0},
+    {"s", 1000000000ULL, 0},
+    {"ms", 1000000ULL, 0},
+    {"us", 1000ULL, 0},
+    {"\xc2\xb5s", 1000ULL, 0},
+    {"ns", 1, 0},
 };
 
 static const struct unit loss_units[] = {{"%", 10000, 0}};
 static const struct unit plain_units[] = {{"", 1, 0}};
 static const struct unit factor_units[] = {{"", 1000, 0}};
 
-static const struct kind size_kind = {
-	"size", "bytes", "B, KiB, MiB, GiB, TiB, KB, MB, GB, TB", "4MiB", 0,
-	UINT64_MAX, size_units, NUNITS(size_units)};
+static const struct kind size_kind = {"size",
+				      "bytes",
+				      "B, KiB, MiB, GiB, TiB, KB, MB, GB, TB",
+				      "4MiB",
+				      0,
+				      UINT64_MAX,
+				      size_units,
+				      NUNITS(size_units)};
 static const struct kind rate_kind = {
-	"rate", "bit/s",
-	"bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, KB/s, MB/s, GB/s, "
-	"KiB/s, MiB/s, GiB/s",
-	"200mbit", 0, UINT64_MAX, rate_units, NUNITS(rate_units)};
+    "rate",
+    "bit/s",
+    "bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, KB/s, MB/s, GB/s, "
+    "KiB/s, MiB/s, GiB/s",
+    "200mbit",
+    0,
+    UINT64_MAX,
+    rate_units,
+    NUNITS(rate_units)};
 static const struct kind time_kind = {
-	"time", "nanoseconds", "ns, us, ms, s, min, h", "100ms", 0,
-	UINT64_MAX, time_units, NUNITS(time_units)};
+    "time",	"nanoseconds", "ns, us, ms, s, min, h", "100ms", 0,
+    UINT64_MAX, time_units,    NUNITS(time_units)};
 static const struct kind loss_kind = {
-	"loss", "ppm", "a percentage", "0.5%", 0, 1000000, loss_units,
-	NUNITS(loss_units)};
+    "loss", "ppm",   "a percentage", "0.5%",
+    0,	    1000000, loss_units,     NUNITS(loss_units)};
 static const struct kind count_kind = {
-	"number", "units", "a whole number", "64", 1, UINT64_MAX, plain_units,
-	NUNITS(plain_units)};
+    "number", "units",	  "a whole number", "64",
+    1,	      UINT64_MAX, plain_units,	    NUNITS(plain_units)};
 static const struct kind factor_kind = {
-	"factor", "thousandths", "a decimal number", "4.5", 1, UINT64_MAX,
-	factor_units, NUNITS(factor_units)};
+    "factor", "thousandths", "a decimal number", "4.5",
+    1,	      UINT64_MAX,    factor_units,	 NUNITS(factor_units)};
 
 static int fail(char *err, size_t errlen, const struct kind *k,
 		const char *text, const char *reason, int list_allowed)
@@ -235,10 +266,10 @@ char *salvo_units_format_size(uint64_t bytes, char *buf, size_t n)
 	/* binary units first; decimal ones only from a megabyte up, so an
 	 * MTU reads 9000B, not 9KB */
 	static const struct unit s[] = {
-		{"TiB", KI * KI * KI * KI, 0}, {"GiB", KI * KI * KI, 0},
-		{"MiB", KI * KI, 0},           {"KiB", KI, 0},
-		{"TB", 1000000000000ULL, 0},   {"GB", 1000000000ULL, 0},
-		{"MB", 1000000ULL, 0},         {"B", 1, 0},
+	    {"TiB", KI * KI * KI * KI, 0}, {"GiB", KI * KI * KI, 0},
+	    {"MiB", KI * KI, 0},	   {"KiB", KI, 0},
+	    {"TB", 1000000000000ULL, 0},   {"GB", 1000000000ULL, 0},
+	    {"MB", 1000000ULL, 0},	   {"B", 1, 0},
 	};
 	if (bytes && bytes < 1000000 && bytes % KI)
 		return format(size_units + NUNITS(size_units) - 1, 1, bytes,
@@ -255,9 +286,9 @@ char *salvo_units_format_rate(uint64_t bps, char *buf, size_t n)
 char *salvo_units_format_time(uint64_t ns, char *buf, size_t n)
 {
 	static const struct unit t[] = {
-		{"h", 3600000000000ULL, 0}, {"min", 60000000000ULL, 0},
-		{"s", 1000000000ULL, 0},    {"ms", 1000000ULL, 0},
-		{"us", 1000ULL, 0},         {"ns", 1, 0},
+	    {"h", 3600000000000ULL, 0}, {"min", 60000000000ULL, 0},
+	    {"s", 1000000000ULL, 0},	{"ms", 1000000ULL, 0},
+	    {"us", 1000ULL, 0},		{"ns", 1, 0},
 	};
 	return format(t, NUNITS(t), ns, buf, n);
 }

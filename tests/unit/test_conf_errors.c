@@ -22,140 +22,138 @@ struct err_case {
 };
 
 static const struct err_case cases[] = {
-	/* unknown key, unknown section */
-	{"network:\n  prot: 1",
-	 "t.yaml:2:3: unknown key 'network.prot'; allowed in network: port, "
-	 "bind, mtu, datagram, send_sockets, recv_sockets, sndbuf, rcvbuf, "
-	 "batch\n"},
-	{"netwrk: {}",
-	 "t.yaml:1:1: unknown section 'netwrk'; allowed: network, transfer, "
-	 "memory, link, receiver, hotfolders, logging\n"},
-	{"hotfolders:\n  - {name: a, dir: /a, dest: h, bogus: 1}",
-	 "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
-	 "hot-folder profile: name, dir, dest, dest_dir, include, exclude, "
-	 "settle, post_action, move_to, max_sessions, retry_min, retry_max\n"},
-	/* wrong type */
-	{"transfer:\n  block_size: {a: 1}",
-	 "t.yaml:2:15: transfer.block_size: expected a single value, got a "
-	 "mapping; allowed: 548B..1GiB\n"},
-	{"transfer:\n  threads: [1, 2]",
-	 "t.yaml:2:12: transfer.threads: expected a single value, got a list; "
-	 "allowed: 1..64\n"},
-	{"network: 5",
-	 "t.yaml:1:10: network: expected a mapping of keys, got a single "
-	 "value; allowed keys: port, bind, mtu, datagram, send_sockets, "
-	 "recv_sockets, sndbuf, rcvbuf, batch\n"},
-	{"- a",
-	 "t.yaml:1:1: expected a mapping of sections, got a list; allowed: "
-	 "network, transfer, memory, link, receiver, hotfolders, logging\n"},
-	{"hotfolders: {a: 1}",
-	 "t.yaml:1:13: hotfolders: expected a list of profiles, got a "
-	 "mapping\n"},
-	{"hotfolders: [1]",
-	 "t.yaml:1:14: hotfolders[0]: expected a mapping of profile keys, got "
-	 "a single value\n"},
-	{"[a]: 1",
-	 "t.yaml:1:1: keys must be plain names, got a list\n"},
-	/* bad unit, bad value */
-	{"transfer:\n  block_size: 4XB",
-	 "t.yaml:2:15: transfer.block_size: bad size '4XB': unknown unit; "
-	 "allowed: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. 4MiB)\n"},
-	{"transfer:\n  rate: 200",
-	 "t.yaml:2:9: transfer.rate: bad rate '200': missing unit; allowed: "
-	 "bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, KB/s, MB/s, GB/s, "
-	 "KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n"},
-	{"transfer:\n  timeout: 10",
-	 "t.yaml:2:12: transfer.timeout: bad time '10': missing unit; "
-	 "allowed: ns, us, ms, s, min, h (e.g. 100ms)\n"},
-	{"link:\n  loss: 0.5",
-	 "t.yaml:2:9: link.loss: bad loss '0.5': missing unit; allowed: a "
-	 "percentage (e.g. 0.5%)\n"},
-	{"memory: banana",
-	 "t.yaml:1:9: memory: bad size 'banana': expected a number with a "
-	 "unit; allowed: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. 4MiB), "
-	 "or auto\n"},
-	{"network:\n  bind: example.com",
-	 "t.yaml:2:9: network.bind: 'example.com' is not an address; allowed: "
-	 "an IPv4 or IPv6 address\n"},
-	{"transfer:\n  compression: zstd",
-	 "t.yaml:2:16: transfer.compression: 'zstd' is not a known value; "
-	 "allowed: none, lz4\n"},
-	{"network:\n  bind: \"a\\0b\"",
-	 "t.yaml:2:9: network.bind: value contains a NUL byte\n"},
-	/* out of range */
-	{"transfer:\n  threads: 65",
-	 "t.yaml:2:12: transfer.threads: '65' is out of range; allowed: "
-	 "1..64\n"},
-	{"network:\n  mtu: 575",
-	 "t.yaml:2:8: network.mtu: '575' is out of range; allowed: "
-	 "576..65535\n"},
-	{"receiver:\n  max_file_size: 0",
-	 "t.yaml:2:18: receiver.max_file_size: '0' is out of range; allowed: "
-	 "1B..1024TiB or unlimited\n"},
-	{"link:\n  loss: 60%",
-	 "t.yaml:2:9: link.loss: '60%' is out of range; allowed: 0%..50%\n"},
-	{"logging:\n  file: \"\"",
-	 "t.yaml:2:9: logging.file: '' is too short; allowed: a string of "
-	 "1..4095 bytes\n"},
-	/* missing value, duplicates, documents, syntax */
-	{"network:\n  port:",
-	 "t.yaml:2:8: network.port: no value; allowed: 1..65535\n"},
-	{"network:\n  port: 1\n  port: 2",
-	 "t.yaml:3:3: network.port: duplicate key (first set at line 2)\n"},
-	{"network: {}\nnetwork: {}",
-	 "t.yaml:2:1: network: duplicate key (first set at line 1)\n"},
-	{"network: {}\n---\nlink: {}",
-	 "t.yaml:3:1: a second YAML document; allowed: one document per "
-	 "file\n"},
-	{"network: [1",
-	 "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']' "
-	 "while parsing a flow sequence\n"},
-	/* contradictions between keys */
-	{"network:\n  mtu: 1500\n  datagram: 1473",
-	 "t.yaml:3:13: network.datagram: 1473 is larger than network.mtu 1500 "
-	 "minus 28 bytes of IPv4 and UDP headers; allowed: 548..1472 or "
-	 "auto\n"},
-	{"transfer:\n  block_size: 1KiB",
-	 "t.yaml:2:15: transfer.block_size: 1KiB is smaller than one datagram "
-	 "(network.datagram 1472 bytes); allowed: 1472B..1GiB\n"},
-	{"memory: 16MiB\ntransfer:\n  threads: 8\n  block_size: 4MiB",
-	 "t.yaml:3:12: transfer.threads: 8 threads x 4MiB blocks = 32MiB is "
-	 "more than memory.budget 16MiB; allowed: at most 4 threads of 4MiB, "
-	 "or a larger memory.budget\n"},
-	{"transfer:\n  rate: 100mbit\n  min_rate: 200mbit",
-	 "t.yaml:3:13: transfer.min_rate: 200mbit is above transfer.rate "
-	 "100mbit; allowed: none..100mbit\n"},
-	{"link:\n  rtt: 100ms",
-	 "t.yaml:2:8: link.rtt: given without link.bandwidth; allowed: both "
-	 "link.bandwidth and link.rtt, or neither\n"},
-	{"transfer:\n  rate_policy: adaptive",
-	 "t.yaml:2:16: transfer.rate_policy: 'adaptive' is not built yet; "
-	 "allowed: fixed\n"},
-	/* hot-folder profiles */
-	{"hotfolders:\n  - name: x",
-	 "t.yaml:2:5: hotfolders[0]: missing key 'dir' (folder to watch); "
-	 "allowed: a string of 1..4095 bytes\n"
-	 "t.yaml:2:5: hotfolders[0]: missing key 'dest' (receiver as "
-	 "host[:port]); allowed: host, host:port or [ipv6]:port\n"},
-	{"hotfolders:\n"
-	 "  - {name: a, dir: /a, dest: h, post_action: move}\n"
-	 "  - {name: a, dir: /b, dest: \"h:0\", move_to: /x, retry_min: 1h, "
-	 "retry_max: 1min, include: [[1]]}",
-	 "t.yaml:2:46: hotfolders[0].post_action: move needs move_to; "
-	 "allowed: set move_to, or use delete or keep\n"
-	 "t.yaml:3:30: hotfolders[1].dest: 'h:0' is not a destination; "
-	 "allowed: host, host:port or [ipv6]:port\n"
-	 "t.yaml:3:92: hotfolders[1].include: expected a glob, got a list; "
-	 "allowed: a string of 1..255 bytes\n"
-	 "t.yaml:3:46: hotfolders[1].move_to: only used with post_action "
-	 "move; allowed: remove move_to, or set post_action: move\n"
-	 "t.yaml:3:61: hotfolders[1].retry_min: 1h is above retry_max 1min; "
-	 "allowed: retry_min <= retry_max\n"
-	 "t.yaml:3:5: hotfolders[1].name: 'a' is already used by "
-	 "hotfolders[0]; allowed: a unique name\n"},
-	{"hotfolders:\n  - {name: a, dir: /a, dest: \"1::2:80\"}",
-	 "t.yaml:2:30: hotfolders[0].dest: '1::2:80' is not a destination; "
-	 "allowed: host, host:port or [ipv6]:port\n"},
+    /* unknown key, unknown section */
+    {"network:\n  prot: 1",
+     "t.yaml:2:3: unknown key 'network.prot'; allowed in network: port, "
+     "bind, mtu, datagram, send_sockets, recv_sockets, sndbuf, rcvbuf, "
+     "batch\n"},
+    {"netwrk: {}",
+     "t.yaml:1:1: unknown section 'netwrk'; allowed: network, transfer, "
+     "memory, link, receiver, hotfolders, logging\n"},
+    {"hotfolders:\n  - {name: a, dir: /a, dest: h, bogus: 1}",
+     "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
+     "hot-folder profile: name, dir, dest, dest_dir, include, exclude, "
+     "settle, post_action, move_to, max_sessions, retry_min, retry_max\n"},
+    /* wrong type */
+    {"transfer:\n  block_size: {a: 1}",
+     "t.yaml:2:15: transfer.block_size: expected a single value, got a "
+     "mapping; allowed: 548B..1GiB\n"},
+    {"transfer:\n  threads: [1, 2]",
+     "t.yaml:2:12: transfer.threads: expected a single value, got a list; "
+     "allowed: 1..64\n"},
+    {"network: 5",
+     "t.yaml:1:10: network: expected a mapping of keys, got a single "
+     "value; allowed keys: port, bind, mtu, datagram, send_sockets, "
+     "recv_sockets, sndbuf, rcvbuf, batch\n"},
+    {"- a", "t.yaml:1:1: expected a mapping of sections, got a list; allowed: "
+	    "network, transfer, memory, link, receiver, hotfolders, logging\n"},
+    {"hotfolders: {a: 1}",
+     "t.yaml:1:13: hotfolders: expected a list of profiles, got a "
+     "mapping\n"},
+    {"hotfolders: [1]",
+     "t.yaml:1:14: hotfolders[0]: expected a mapping of profile keys, got "
+     "a single value\n"},
+    {"[a]: 1", "t.yaml:1:1: keys must be plain names, got a list\n"},
+    /* bad unit, bad value */
+    {"transfer:\n  block_size: 4XB",
+     "t.yaml:2:15: transfer.block_size: bad size '4XB': unknown unit; "
+     "allowed: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. 4MiB)\n"},
+    {"transfer:\n  rate: 200",
+     "t.yaml:2:9: transfer.rate: bad rate '200': missing unit; allowed: "
+     "bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, KB/s, MB/s, GB/s, "
+     "KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n"},
+    {"transfer:\n  timeout: 10",
+     "t.yaml:2:12: transfer.timeout: bad time '10': missing unit; "
+     "allowed: ns, us, ms, s, min, h (e.g. 100ms)\n"},
+    {"link:\n  loss: 0.5",
+     "t.yaml:2:9: link.loss: bad loss '0.5': missing unit; allowed: a "
+     "percentage (e.g. 0.5%)\n"},
+    {"memory: banana",
+     "t.yaml:1:9: memory: bad size 'banana': expected a number with a "
+     "unit; allowed: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. 4MiB), "
+     "or auto\n"},
+    {"network:\n  bind: example.com",
+     "t.yaml:2:9: network.bind: 'example.com' is not an address; allowed: "
+     "an IPv4 or IPv6 address\n"},
+    {"transfer:\n  compression: zstd",
+     "t.yaml:2:16: transfer.compression: 'zstd' is not a known value; "
+     "allowed: none, lz4\n"},
+    {"network:\n  bind: \"a\\0b\"",
+     "t.yaml:2:9: network.bind: value contains a NUL byte\n"},
+    /* out of range */
+    {"transfer:\n  threads: 65",
+     "t.yaml:2:12: transfer.threads: '65' is out of range; allowed: "
+     "1..64\n"},
+    {"network:\n  mtu: 575",
+     "t.yaml:2:8: network.mtu: '575' is out of range; allowed: "
+     "576..65535\n"},
+    {"receiver:\n  max_file_size: 0",
+     "t.yaml:2:18: receiver.max_file_size: '0' is out of range; allowed: "
+     "1B..1024TiB or unlimited\n"},
+    {"link:\n  loss: 60%",
+     "t.yaml:2:9: link.loss: '60%' is out of range; allowed: 0%..50%\n"},
+    {"logging:\n  file: \"\"",
+     "t.yaml:2:9: logging.file: '' is too short; allowed: a string of "
+     "1..4095 bytes\n"},
+    /* missing value, duplicates, documents, syntax */
+    {"network:\n  port:",
+     "t.yaml:2:8: network.port: no value; allowed: 1..65535\n"},
+    {"network:\n  port: 1\n  port: 2",
+     "t.yaml:3:3: network.port: duplicate key (first set at line 2)\n"},
+    {"network: {}\nnetwork: {}",
+     "t.yaml:2:1: network: duplicate key (first set at line 1)\n"},
+    {"network: {}\n---\nlink: {}",
+     "t.yaml:3:1: a second YAML document; allowed: one document per "
+     "file\n"},
+    {"network: [1",
+     "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']' "
+     "while parsing a flow sequence\n"},
+    /* contradictions between keys */
+    {"network:\n  mtu: 1500\n  datagram: 1473",
+     "t.yaml:3:13: network.datagram: 1473 is larger than network.mtu 1500 "
+     "minus 28 bytes of IPv4 and UDP headers; allowed: 548..1472 or "
+     "auto\n"},
+    {"transfer:\n  block_size: 1KiB",
+     "t.yaml:2:15: transfer.block_size: 1KiB is smaller than one datagram "
+     "(network.datagram 1472 bytes); allowed: 1472B..1GiB\n"},
+    {"memory: 16MiB\ntransfer:\n  threads: 8\n  block_size: 4MiB",
+     "t.yaml:3:12: transfer.threads: 8 threads x 4MiB blocks = 32MiB is "
+     "more than memory.budget 16MiB; allowed: at most 4 threads of 4MiB, "
+     "or a larger memory.budget\n"},
+    {"transfer:\n  rate: 100mbit\n  min_rate: 200mbit",
+     "t.yaml:3:13: transfer.min_rate: 200mbit is above transfer.rate "
+     "100mbit; allowed: none..100mbit\n"},
+    {"link:\n  rtt: 100ms",
+     "t.yaml:2:8: link.rtt: given without link.bandwidth; allowed: both "
+     "link.bandwidth and link.rtt, or neither\n"},
+    {"transfer:\n  rate_policy: adaptive",
+     "t.yaml:2:16: transfer.rate_policy: 'adaptive' is not built yet; "
+     "allowed: fixed\n"},
+    /* hot-folder profiles */
+    {"hotfolders:\n  - name: x",
+     "t.yaml:2:5: hotfolders[0]: missing key 'dir' (folder to watch); "
+     "allowed: a string of 1..4095 bytes\n"
+     "t.yaml:2:5: hotfolders[0]: missing key 'dest' (receiver as "
+     "host[:port]); allowed: host, host:port or [ipv6]:port\n"},
+    {"hotfolders:\n"
+     "  - {name: a, dir: /a, dest: h, post_action: move}\n"
+     "  - {name: a, dir: /b, dest: \"h:0\", move_to: /x, retry_min: 1h, "
+     "retry_max: 1min, include: [[1]]}",
+     "t.yaml:2:46: hotfolders[0].post_action: move needs move_to; "
+     "allowed: set move_to, or use delete or keep\n"
+     "t.yaml:3:30: hotfolders[1].dest: 'h:0' is not a destination; "
+     "allowed: host, host:port or [ipv6]:port\n"
+     "t.yaml:3:92: hotfolders[1].include: expected a glob, got a list; "
+     "allowed: a string of 1..255 bytes\n"
+     "t.yaml:3:46: hotfolders[1].move_to: only used with post_action "
+     "move; allowed: remove move_to, or set post_action: move\n"
+     "t.yaml:3:61: hotfolders[1].retry_min: 1h is above retry_max 1min; "
+     "allowed: retry_min <= retry_max\n"
+     "t.yaml:3:5: hotfolders[1].name: 'a' is already used by "
+     "hotfolders[0]; allowed: a unique name\n"},
+    {"hotfolders:\n  - {name: a, dir: /a, dest: \"1::2:80\"}",
+     "t.yaml:2:30: hotfolders[0].dest: '1::2:80' is not a destination; "
+     "allowed: host, host:port or [ipv6]:port\n"},
 };
 
 /* Loads yaml over the defaults and finishes, as `config check` does. */
@@ -196,9 +194,8 @@ static void test_return_codes(void **state)
 
 	cfg = salvo_conf_new();
 	salvo_conf_diag_init(&d);
-	assert_int_equal(salvo_conf_load_buffer(cfg, "a", clash, strlen(clash),
-						&d),
-			 0);
+	assert_int_equal(
+	    salvo_conf_load_buffer(cfg, "a", clash, strlen(clash), &d), 0);
 	assert_int_equal(salvo_conf_finish(cfg, &d), SALVO_ERR_INVAL);
 	assert_int_equal(d.count, 1);
 	salvo_conf_del(cfg);
@@ -221,24 +218,24 @@ static void test_all_errors_reported(void **state)
 	run(yaml, &d);
 	assert_int_equal(d.count, 7);
 	assert_string_equal(
-		d.text,
-		"t.yaml:2:9: network.port: '0' is out of range; allowed: "
-		"1..65535\n"
-		"t.yaml:3:8: network.mtu: bad size 'big': expected a number with "
-		"a unit; allowed: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. "
-		"4MiB)\n"
-		"t.yaml:4:3: unknown key 'network.nope'; allowed in network: "
-		"port, bind, mtu, datagram, send_sockets, recv_sockets, sndbuf, "
-		"rcvbuf, batch\n"
-		"t.yaml:6:12: transfer.threads: '100' is out of range; allowed: "
-		"1..64\n"
-		"t.yaml:7:9: transfer.rate: bad rate 'fast': expected a number "
-		"with a unit; allowed: bit, kbit, mbit, gbit, tbit, Mbps, Gbps, "
-		"B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n"
-		"t.yaml:10:14: link.bandwidth: given without link.rtt; allowed: "
-		"both link.bandwidth and link.rtt, or neither\n"
-		"t.yaml:8:13: transfer.min_rate: 2gbit is above transfer.rate "
-		"1gbit; allowed: none..1gbit\n");
+	    d.text,
+	    "t.yaml:2:9: network.port: '0' is out of range; allowed: "
+	    "1..65535\n"
+	    "t.yaml:3:8: network.mtu: bad size 'big': expected a number with "
+	    "a unit; allowed: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. "
+	    "4MiB)\n"
+	    "t.yaml:4:3: unknown key 'network.nope'; allowed in network: "
+	    "port, bind, mtu, datagram, send_sockets, recv_sockets, sndbuf, "
+	    "rcvbuf, batch\n"
+	    "t.yaml:6:12: transfer.threads: '100' is out of range; allowed: "
+	    "1..64\n"
+	    "t.yaml:7:9: transfer.rate: bad rate 'fast': expected a number "
+	    "with a unit; allowed: bit, kbit, mbit, gbit, tbit, Mbps, Gbps, "
+	    "B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n"
+	    "t.yaml:10:14: link.bandwidth: given without link.rtt; allowed: "
+	    "both link.bandwidth and link.rtt, or neither\n"
+	    "t.yaml:8:13: transfer.min_rate: 2gbit is above transfer.rate "
+	    "1gbit; allowed: none..1gbit\n");
 }
 
 static void test_bad_value_keeps_previous_layer(void **state)
@@ -249,16 +246,15 @@ static void test_bad_value_keeps_previous_layer(void **state)
 	const char *two = "transfer:\n  threads: 99\n";
 	(void)state;
 	salvo_conf_diag_init(&d);
-	assert_int_equal(salvo_conf_load_buffer(cfg, "one", one, strlen(one),
-						&d),
-			 0);
-	assert_int_equal(salvo_conf_load_buffer(cfg, "two", two, strlen(two),
-						&d),
-			 SALVO_ERR_INVAL);
+	assert_int_equal(
+	    salvo_conf_load_buffer(cfg, "one", one, strlen(one), &d), 0);
+	assert_int_equal(
+	    salvo_conf_load_buffer(cfg, "two", two, strlen(two), &d),
+	    SALVO_ERR_INVAL);
 	assert_int_equal(cfg->transfer.threads, 8); /* never a default */
-	assert_string_equal(salvo_conf_origin_of(cfg, SALVO_CONF_TRANSFER_THREADS)
-				    ->name,
-			    "one");
+	assert_string_equal(
+	    salvo_conf_origin_of(cfg, SALVO_CONF_TRANSFER_THREADS)->name,
+	    "one");
 	salvo_conf_del(cfg);
 }
 
@@ -286,13 +282,12 @@ static void test_missing_and_unreadable_files(void **state)
 	struct salvo_conf_diag d;
 	(void)state;
 	salvo_conf_diag_init(&d);
-	assert_int_equal(salvo_conf_load_file(cfg, "/nonexistent/x.yaml", 0,
-					      &d),
-			 0);
+	assert_int_equal(
+	    salvo_conf_load_file(cfg, "/nonexistent/x.yaml", 0, &d), 0);
 	assert_int_equal(d.count, 0);
-	assert_int_equal(salvo_conf_load_file(cfg, "/nonexistent/x.yaml", 1,
-					      &d),
-			 SALVO_ERR_INVAL);
+	assert_int_equal(
+	    salvo_conf_load_file(cfg, "/nonexistent/x.yaml", 1, &d),
+	    SALVO_ERR_INVAL);
 	assert_string_equal(d.text, "/nonexistent/x.yaml: cannot open: No "
 				    "such file or directory\n");
 	salvo_conf_del(cfg);
@@ -301,12 +296,12 @@ static void test_missing_and_unreadable_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_each_error),
-		cmocka_unit_test(test_return_codes),
-		cmocka_unit_test(test_all_errors_reported),
-		cmocka_unit_test(test_bad_value_keeps_previous_layer),
-		cmocka_unit_test(test_many_errors_overflow),
-		cmocka_unit_test(test_missing_and_unreadable_files),
+	    cmocka_unit_test(test_each_error),
+	    cmocka_unit_test(test_return_codes),
+	    cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_bad_value_keeps_previous_layer),
+	    cmocka_unit_test(test_many_errors_overflow),
+	    cmocka_unit_test(test_missing_and_unreadable_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,12 +22,12 @@
 
 /* What `salvo send` would declare. */
 static const struct salvo_conf_flag send_flags[] = {
-	{"--block-size", "transfer.block_size"},
-	{"--threads", "transfer.threads"},
-	{"--rate", "transfer.rate"},
-	{"-r", "transfer.rate"},
-	{"--port", "network.port"},
-	{NULL, NULL},
+    {"--block-size", "transfer.block_size"},
+    {"--threads", "transfer.threads"},
+    {"--rate", "transfer.rate"},
+    {"-r", "transfer.rate"},
+    {"--port", "network.port"},
+    {NULL, NULL},
 };
 
 static void test_set_flag(void **state)
@@ -68,8 +68,9 @@ static void test_set_flag(void **state)
 
 static void test_take_flag_forms(void **state)
 {
-	char *argv[] = {"send", "--block-size", "2MiB", "--rate=300mbit",
-			"file.bin", "-r", "1gbit", "--threads", NULL};
+	char *argv[] = {"send",		  "--block-size", "2MiB",
+			"--rate=300mbit", "file.bin",	  "-r",
+			"1gbit",	  "--threads",	  NULL};
 	int argc = 8, i = 1;
 	struct salvo_config *cfg = salvo_conf_new();
 	char err[512];
@@ -106,21 +107,21 @@ static void test_take_flag_forms(void **state)
 static void test_every_key_has_a_flag(void **state)
 {
 	static const char *const flags[][2] = {
-		{"--port", "7500"},        {"--bind", "127.0.0.1"},
-		{"--mtu", "9000"},         {"--datagram", "1400"},
-		{"--send-sockets", "2"},   {"--recv-sockets", "4"},
-		{"--sndbuf", "1MiB"},      {"--rcvbuf", "2MiB"},
-		{"--batch", "64"},         {"--block-size", "1MiB"},
-		{"--threads", "7"},        {"--rate", "2gbit"},
-		{"--min-rate", "1mbit"},   {"--rate-policy", "fixed"},
-		{"--timeout", "3s"},       {"--compression", "lz4"},
-		{"--memory", "7MiB"},      {"--fudge", "5"},
-		{"--bandwidth", "1gbit"},  {"--rtt", "20ms"},
-		{"--loss", "1%"},          {"--root", "/r"},
-		{"--max-sessions", "3"},   {"--max-file-size", "1GiB"},
-		{"--overwrite", "replace"}, {"--idle-timeout", "1h"},
-		{"--log-level", "warn"},   {"--log-file", "/l"},
-		{"--log-format", "json"},
+	    {"--port", "7500"},		{"--bind", "127.0.0.1"},
+	    {"--mtu", "9000"},		{"--datagram", "1400"},
+	    {"--send-sockets", "2"},	{"--recv-sockets", "4"},
+	    {"--sndbuf", "1MiB"},	{"--rcvbuf", "2MiB"},
+	    {"--batch", "64"},		{"--block-size", "1MiB"},
+	    {"--threads", "7"},		{"--rate", "2gbit"},
+	    {"--min-rate", "1mbit"},	{"--rate-policy", "fixed"},
+	    {"--timeout", "3s"},	{"--compression", "lz4"},
+	    {"--memory", "7MiB"},	{"--fudge", "5"},
+	    {"--bandwidth", "1gbit"},	{"--rtt", "20ms"},
+	    {"--loss", "1%"},		{"--root", "/r"},
+	    {"--max-sessions", "3"},	{"--max-file-size", "1GiB"},
+	    {"--overwrite", "replace"}, {"--idle-timeout", "1h"},
+	    {"--log-level", "warn"},	{"--log-file", "/l"},
+	    {"--log-format", "json"},
 	};
 	struct salvo_config *cfg = salvo_conf_new();
 	char err[512];
@@ -186,8 +187,8 @@ static void test_yaml_then_flag_reach_engine(void **state)
 	salvo_conf_del(cfg);
 
 	/* the flag overrides it, wherever it stands */
-	char *argv2[] = {"send", "--block-size", "16MiB", "file.bin", "--config",
-			 path, "--json"};
+	char *argv2[] = {"send",     "--block-size", "16MiB", "file.bin",
+			 "--config", path,	     "--json"};
 	cfg = salvo_conf_new();
 	salvo_conf_diag_init(&d);
 	assert_int_equal(salvo_conf_from_args(cfg, &paths, send_flags, 7, argv2,
@@ -199,7 +200,8 @@ static void test_yaml_then_flag_reach_engine(void **state)
 	assert_int_equal(cfg->transfer.block_size_bytes, 16 * MiB);
 	json = json_of(cfg);
 	assert_non_null(strstr(json, "\"block_size_bytes\": 16777216"));
-	assert_non_null(strstr(json, "\"transfer.block_size\": \"--block-size\""));
+	assert_non_null(
+	    strstr(json, "\"transfer.block_size\": \"--block-size\""));
 	/* memory.budget follows what the engine will use */
 	assert_non_null(strstr(json, "\"budget_bytes\": 83886080"));
 	free(json);
@@ -214,12 +216,12 @@ static void test_yaml_then_flag_reach_engine(void **state)
 			 SALVO_ERR_INVAL);
 	assert_int_equal(d.count, 2);
 	assert_string_equal(
-		d.text,
-		"--threads: transfer.threads: '99' is out of range; allowed: "
-		"1..64\n"
-		"--rate: transfer.rate: bad rate 'x': expected a number with a "
-		"unit; allowed: bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, "
-		"KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n");
+	    d.text,
+	    "--threads: transfer.threads: '99' is out of range; allowed: "
+	    "1..64\n"
+	    "--rate: transfer.rate: bad rate 'x': expected a number with a "
+	    "unit; allowed: bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, "
+	    "KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n");
 	assert_int_equal(nrest, 0);
 	salvo_conf_del(cfg);
 	unlink(path);
@@ -249,11 +251,11 @@ static void test_new_from_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_flag),
-		cmocka_unit_test(test_take_flag_forms),
-		cmocka_unit_test(test_every_key_has_a_flag),
-		cmocka_unit_test(test_yaml_then_flag_reach_engine),
-		cmocka_unit_test(test_new_from_args),
+	    cmocka_unit_test(test_set_flag),
+	    cmocka_unit_test(test_take_flag_forms),
+	    cmocka_unit_test(test_every_key_has_a_flag),
+	    cmocka_unit_test(test_yaml_then_flag_reach_engine),
+	    cmocka_unit_test(test_new_from_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,63 +17,63 @@
 
 #include "common/core/error.h"
 #include "conf/config.h"
+#include "conf/keys.h" /* the key table, to check the docs */
 
 #define MiB (1024ULL * 1024)
 #define SEC 1000000000ULL
 
-static const char every_key[] =
-	"network:\n"
-	"  port: 7500\n"
-	"  bind: \"::1\"\n"
-	"  mtu: 9000\n"
-	"  datagram: 8000\n"
-	"  send_sockets: 8\n"
-	"  recv_sockets: 3\n"
-	"  sndbuf: 16MiB\n"
-	"  rcvbuf: 32MiB\n"
-	"  batch: 64\n"
-	"transfer:\n"
-	"  block_size: 8MiB\n"
-	"  threads: 6\n"
-	"  rate: 500mbit\n"
-	"  min_rate: 50mbit\n"
-	"  rate_policy: fixed\n"
-	"  timeout: 30s\n"
-	"  compression: lz4\n"
-	"memory:\n"
-	"  budget: 64MiB\n"
-	"  fudge: 4.5\n"
-	"link:\n"
-	"  bandwidth: 300mbit\n"
-	"  rtt: 150ms\n"
-	"  loss: 0.5%\n"
-	"receiver:\n"
-	"  root: /srv/salvo\n"
-	"  max_sessions: 16\n"
-	"  max_file_size: 1TiB\n"
-	"  overwrite: rename\n"
-	"  idle_timeout: 5min\n"
-	"logging:\n"
-	"  level: debug\n"
-	"  file: /var/log/salvo.log\n"
-	"  format: json\n"
-	"hotfolders:\n"
-	"  - name: media\n"
-	"    dir: /in/media\n"
-	"    dest: \"rx.example.com:7401\"\n"
-	"    dest_dir: incoming\n"
-	"    include: [\"*.mxf\", \"*.mov\"]\n"
-	"    exclude: \"*.part\"\n"
-	"    settle: 5s\n"
-	"    post_action: move\n"
-	"    move_to: /in/sent\n"
-	"    max_sessions: 4\n"
-	"    retry_min: 2s\n"
-	"    retry_max: 10min\n"
-	"  - name: v6\n"
-	"    dir: /in/v6\n"
-	"    dest: \"[2001:db8::1]:9000\"\n"
-	"    post_action: delete\n";
+static const char every_key[] = "network:\n"
+				"  port: 7500\n"
+				"  bind: \"::1\"\n"
+				"  mtu: 9000\n"
+				"  datagram: 8000\n"
+				"  send_sockets: 8\n"
+				"  recv_sockets: 3\n"
+				"  sndbuf: 16MiB\n"
+				"  rcvbuf: 32MiB\n"
+				"  batch: 64\n"
+				"transfer:\n"
+				"  block_size: 8MiB\n"
+				"  threads: 6\n"
+				"  rate: 500mbit\n"
+				"  min_rate: 50mbit\n"
+				"  rate_policy: fixed\n"
+				"  timeout: 30s\n"
+				"  compression: lz4\n"
+				"memory:\n"
+				"  budget: 64MiB\n"
+				"  fudge: 4.5\n"
+				"link:\n"
+				"  bandwidth: 300mbit\n"
+				"  rtt: 150ms\n"
+				"  loss: 0.5%\n"
+				"receiver:\n"
+				"  root: /srv/salvo\n"
+				"  max_sessions: 16\n"
+				"  max_file_size: 1TiB\n"
+				"  overwrite: rename\n"
+				"  idle_timeout: 5min\n"
+				"logging:\n"
+				"  level: debug\n"
+				"  file: /var/log/salvo.log\n"
+				"  format: json\n"
+				"hotfolders:\n"
+				"  - name: media\n"
+				"    dir: /in/media\n"
+				"    dest: \"rx.example.com:7401\"\n"
+				"    dest_dir: incoming\n"
+				"    include: [\"*.mxf\", \"*.mov\"]\n"
+				"    exclude: \"*.part\"\n"
+				"    settle: 5s\n"
+				"    post_action: move\n"
+				"    move_to: /in/sent\n"
+				"    max_sessions: 4\n"
+				"    retry_min: 2s\n"
+				"    retry_max: 10min\n"
+				"  - name: v6\n"
+				"    dir: /in/v6\n"
+				"    dest: \"[2001:db8::1]:9000\"\n"
+				"    post_action: delete\n";
 
 static struct salvo_config *load(const char *yaml, int finish)
 {
@@ -186,7 +186,8 @@ static void test_every_key(void **state)
 
 	/* every key came from the file, at its line and column */
 	for (int k = 0; k < SALVO_CONF_NKEYS; k++) {
-		const struct salvo_conf_origin *o = salvo_conf_origin_of(cfg, k);
+		const struct salvo_conf_origin *o =
+		    salvo_conf_origin_of(cfg, k);
 		assert_int_equal(o->source, SALVO_CONF_FROM_FILE);
 		assert_string_equal(o->name, "t.yaml");
 	}
@@ -364,8 +365,9 @@ static void test_layers_precedence(void **state)
 	snprintf(p[4], sizeof(p[4]), "%s/cli.yaml", root);
 	snprintf(buf, sizeof(buf), "mkdir -p %s %s", p[0], p[1]);
 	assert_int_equal(system(buf), 0);
-	write_file(p[2], "transfer: {threads: 2, rate: 100mbit}\n"
-			 "network: {port: 7001}\nreceiver: {root: /etc-root}\n");
+	write_file(p[2],
+		   "transfer: {threads: 2, rate: 100mbit}\n"
+		   "network: {port: 7001}\nreceiver: {root: /etc-root}\n");
 	write_file(p[3], "transfer: {threads: 3}\nnetwork: {port: 7002}\n");
 	write_file(p[4], "transfer: {threads: 4}\n");
 
@@ -378,7 +380,8 @@ static void test_layers_precedence(void **state)
 	salvo_conf_diag_init(&d);
 	assert_int_equal(salvo_conf_load_layers(cfg, &paths, &d), 0);
 	assert_int_equal(cfg->transfer.threads, 4);
-	assert_string_equal(cfg->origin[SALVO_CONF_TRANSFER_THREADS].name, p[4]);
+	assert_string_equal(cfg->origin[SALVO_CONF_TRANSFER_THREADS].name,
+			    p[4]);
 	assert_int_equal(cfg->network.port, 7002);
 	assert_string_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].name, p[3]);
 	assert_int_equal(cfg->transfer.rate_bps, 100000000);
@@ -390,10 +393,10 @@ static void test_layers_precedence(void **state)
 					     "--threads", buf, sizeof(buf)),
 			 0);
 	assert_int_equal(cfg->transfer.threads, 6);
-	assert_string_equal(salvo_conf_origin_format(
-				    &cfg->origin[SALVO_CONF_TRANSFER_THREADS],
-				    buf, sizeof(buf)),
-			    "--threads");
+	assert_string_equal(
+	    salvo_conf_origin_format(&cfg->origin[SALVO_CONF_TRANSFER_THREADS],
+				     buf, sizeof(buf)),
+	    "--threads");
 	salvo_conf_del(cfg);
 
 	/* a missing --config file is an error; missing layers are not */
@@ -430,16 +433,74 @@ static void test_paths_from_env(void **state)
 	assert_null(paths.home);
 }
 
+/* conf/salvo.yaml sets every key to its default: it loads without an
+ * error, names every key, and changes no value. */
+static void test_example_file_is_the_defaults(void **state)
+{
+	struct salvo_config *ex = salvo_conf_new(), *def = salvo_conf_new();
+	struct salvo_conf_diag d;
+	char *a, *b;
+	(void)state;
+	salvo_conf_diag_init(&d);
+	if (salvo_conf_load_file(ex, "conf/salvo.yaml", 1, &d) ||
+	    salvo_conf_finish(ex, &d) || salvo_conf_finish(def, &d))
+		fail_msg("%s", d.text);
+	for (int k = 0; k < SALVO_CONF_NKEYS; k++) {
+		const struct salvo_conf_origin *o = salvo_conf_origin_of(ex, k);
+		if (o->source == SALVO_CONF_FROM_DEFAULT)
+			fail_msg("conf/salvo.yaml lacks key %d", k);
+	}
+	a = json_values(ex);
+	b = json_values(def);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	salvo_conf_del(ex);
+	salvo_conf_del(def);
+}
+
+/* docs/CONFIG.md names every key and its flag (the key table is the
+ * truth). */
+static void test_docs_name_every_key(void **state)
+{
+	FILE *f = fopen("docs/CONFIG.md", "r");
+	char *doc = calloc(1, 1 << 20), want[128];
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(doc);
+	assert_true(fread(doc, 1, (1 << 20) - 1, f) > 0);
+	fclose(f);
+	for (int k = 0; k < SALVO_CONF_NKEYS; k++) {
+		const struct salvo_conf_keydesc *d = &salvo_conf_keys[k];
+		snprintf(want, sizeof(want), "`%s`", d->key);
+		if (!strstr(doc, want))
+			fail_msg("docs/CONFIG.md does not name %s", d->key);
+		snprintf(want, sizeof(want), "`%s`", d->flag ? d->flag : "");
+		if (d->flag && !strstr(doc, want))
+			fail_msg("docs/CONFIG.md does not name %s", d->flag);
+	}
+	for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
+		snprintf(want, sizeof(want), "| `%s` |",
+			 salvo_conf_profile_keys[k].key);
+		if (!strstr(doc, want))
+			fail_msg("docs/CONFIG.md does not name %s",
+				 salvo_conf_profile_keys[k].key);
+	}
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_key),
-		cmocka_unit_test(test_shorthand_and_empty),
-		cmocka_unit_test(test_autosize),
-		cmocka_unit_test(test_show_round_trip),
-		cmocka_unit_test(test_layers_precedence),
-		cmocka_unit_test(test_paths_from_env),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_key),
+	    cmocka_unit_test(test_shorthand_and_empty),
+	    cmocka_unit_test(test_autosize),
+	    cmocka_unit_test(test_show_round_trip),
+	    cmocka_unit_test(test_layers_precedence),
+	    cmocka_unit_test(test_paths_from_env),
+	    cmocka_unit_test(test_example_file_is_the_defaults),
+	    cmocka_unit_test(test_docs_name_every_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

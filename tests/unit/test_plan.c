@@ -23,7 +23,7 @@
 #define MiB (1024ULL * 1024)
 
 static const struct salvo_plan_input example = {
-	300000000, 150000000, 0, 0, 1500, 4, 2,
+    300000000, 150000000, 0, 0, 1500, 4, 2,
 };
 
 static void test_worked_example(void **state)
@@ -48,9 +48,8 @@ static void test_fudge_curve(void **state)
 	static const struct {
 		uint64_t loss_ppm, fudge_milli;
 	} c[] = {
-		{0, 3000},       {1000, 3000},     {5000, 3000},
-		{52500, 6500},   {100000, 10000},  {200000, 10000},
-		{1000000, 10000}, {24000, 4400},
+	    {0, 3000},	     {1000, 3000},    {5000, 3000},	{52500, 6500},
+	    {100000, 10000}, {200000, 10000}, {1000000, 10000}, {24000, 4400},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -116,7 +115,8 @@ static void test_sizing_rules(void **state)
 		assert_true(is_pow2(p.block_size_bytes));
 		assert_in_range(p.block_size_bytes, 256 * 1024, 256 * MiB);
 		assert_in_range(p.threads, 1, 64);
-		assert_int_equal(p.memory_bytes, p.block_size_bytes * p.threads);
+		assert_int_equal(p.memory_bytes,
+				 p.block_size_bytes * p.threads);
 		assert_true(p.covered);
 		assert_true(p.memory_bytes >= m);
 
@@ -147,17 +147,16 @@ static char *render_table(const struct salvo_plan_table_spec *spec, int json)
 	return text;
 }
 
-static void check_table(uint64_t loss_ppm, uint64_t fudge_milli,
-			double fudge)
+static void check_table(uint64_t loss_ppm, uint64_t fudge_milli, double fudge)
 {
-	static const double mbit[] = {1,   2,   5,    10,   25,   50,
-				      75,  100, 200,  300,  500,  750,
+	static const double mbit[] = {1,    2,	  5,	10,   25,   50,
+				      75,   100,  200,	300,  500,  750,
 				      1000, 2000, 3000, 5000, 10000};
-	static const double ms[] = {1,   2,   5,   10,  25,  50, 75,
+	static const double ms[] = {1,	 2,   5,   10,	25,  50, 75,
 				    100, 150, 200, 250, 300, 350};
 	const double cover_mb = 5.0 * 4 * 1048576 / 1e6;
-	struct salvo_plan_table_spec spec = {loss_ppm, fudge_milli,
-					     5 * 4 * MiB, "5 x 4MiB"};
+	struct salvo_plan_table_spec spec = {loss_ppm, fudge_milli, 5 * 4 * MiB,
+					     "5 x 4MiB"};
 	char *text = render_table(&spec, 0), *line, *save = NULL;
 	int row = -1, cells = 0, marked = 0;
 
@@ -178,7 +177,8 @@ static void check_table(uint64_t loss_ppm, uint64_t fudge_milli,
 			double got = strtod(p, &end);
 			assert_true(end != p);
 			/* the formula, computed independently */
-			double want = mbit[row] * (ms[c] / 1000.0) / 8.0 * fudge;
+			double want =
+			    mbit[row] * (ms[c] / 1000.0) / 8.0 * fudge;
 			if (fabs(got - want) > 0.005 + 1e-9)
 				fail_msg("%g Mbit/s x %g ms: printed %.2f, "
 					 "formula %.6f",
@@ -279,17 +279,17 @@ static void test_sockbuf_note(void **state)
 	fputs("67108864\n", f);
 	fclose(f);
 
-	assert_int_equal(salvo_plan_sockbuf_note(dir, 2 * MiB, 4 * MiB, note,
-						 sizeof(note)),
-			 1);
+	assert_int_equal(
+	    salvo_plan_sockbuf_note(dir, 2 * MiB, 4 * MiB, note, sizeof(note)),
+	    1);
 	assert_string_equal(note,
 			    "note: net.core.rmem_max is 212992 bytes, below "
 			    "the planned 4194304-byte receive buffer; the "
 			    "kernel will cap it. Raise it with: sysctl -w "
 			    "net.core.rmem_max=4194304\n");
-	assert_int_equal(salvo_plan_sockbuf_note(dir, 2 * MiB, 200000, note,
-						 sizeof(note)),
-			 0);
+	assert_int_equal(
+	    salvo_plan_sockbuf_note(dir, 2 * MiB, 200000, note, sizeof(note)),
+	    0);
 	assert_string_equal(note, "");
 
 	unlink(path);
@@ -307,15 +307,15 @@ static void test_sockbuf_note(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_worked_example),
-		cmocka_unit_test(test_fudge_curve),
-		cmocka_unit_test(test_fudge_override_loss_and_jumbo),
-		cmocka_unit_test(test_invalid_input),
-		cmocka_unit_test(test_sizing_rules),
-		cmocka_unit_test(test_table_every_cell),
-		cmocka_unit_test(test_table_json),
-		cmocka_unit_test(test_plan_text),
-		cmocka_unit_test(test_sockbuf_note),
+	    cmocka_unit_test(test_worked_example),
+	    cmocka_unit_test(test_fudge_curve),
+	    cmocka_unit_test(test_fudge_override_loss_and_jumbo),
+	    cmocka_unit_test(test_invalid_input),
+	    cmocka_unit_test(test_sizing_rules),
+	    cmocka_unit_test(test_table_every_cell),
+	    cmocka_unit_test(test_table_json),
+	    cmocka_unit_test(test_plan_text),
+	    cmocka_unit_test(test_sockbuf_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
