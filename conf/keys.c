@@ -222,9 +222,15 @@ static int parse_num(enum salvo_conf_type t, const char *text, uint64_t *v,
 	case SALVO_CONF_T_FACTOR:
 		return salvo_units_parse_factor(text, v, err, errlen);
 	case SALVO_CONF_T_BYTES:
-		if (!salvo_units_parse_count(text, v, NULL, 0))
+		if (!salvo_units_parse_count(text, v, NULL, 0) ||
+		    !salvo_units_parse_size(text, v, NULL, 0))
 			return 0;
-		return salvo_units_parse_size(text, v, err, errlen);
+		if (errlen > 0)
+			snprintf(err, errlen,
+				 "bad number of bytes '%s'; allowed: a whole "
+				 "number (e.g. 1500)",
+				 text);
+		return SALVO_ERR_INVAL;
 	default:
 		return salvo_units_parse_count(text, v, err, errlen);
 	}

@@ -90,6 +90,9 @@ static const struct err_case cases[] = {
     {"receiver:\n  max_file_size: 0",
      "t.yaml:2:18: receiver.max_file_size: '0' is out of range; allowed: "
      "1B..1024TiB or unlimited\n"},
+    {"network:\n  datagram: 1.5B",
+     "t.yaml:2:13: network.datagram: bad number of bytes '1.5B'; allowed: "
+     "a whole number (e.g. 1500), or auto\n"},
     {"link:\n  loss: 60%",
      "t.yaml:2:9: link.loss: '60%' is out of range; allowed: 0%..50%\n"},
     {"logging:\n  file: \"\"",
@@ -221,9 +224,8 @@ static void test_all_errors_reported(void **state)
 	    d.text,
 	    "t.yaml:2:9: network.port: '0' is out of range; allowed: "
 	    "1..65535\n"
-	    "t.yaml:3:8: network.mtu: bad size 'big': expected a number with "
-	    "a unit; allowed: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. "
-	    "4MiB)\n"
+	    "t.yaml:3:8: network.mtu: bad number of bytes 'big'; allowed: a "
+	    "whole number (e.g. 1500)\n"
 	    "t.yaml:4:3: unknown key 'network.nope'; allowed in network: "
 	    "port, bind, mtu, datagram, send_sockets, recv_sockets, sndbuf, "
 	    "rcvbuf, batch\n"
