@@ -183,8 +183,10 @@ bench: bench-deps
 # and the sanitizer/compiler runtime.  Anything else (a socket, a clock, a
 # printf) is a layering bug.
 check-core: $(call obj,$(REL),$(CORE_SRC))
-	@bad=$$(nm -u $^ | awk 'NF==2 {print $$2}' | sort -u | \
-	  grep -v -E '^(memcpy|memmove|memset|memcmp|__stack_chk_fail|__cpu_model|__cpu_indicator_init|_GLOBAL_OFFSET_TABLE_)$$'); \
+	@defined=$$(nm --defined-only $^ | awk 'NF==3 {print $$3}' | sort -u); \
+	bad=$$(nm -u $^ | awk 'NF==2 {print $$2}' | sort -u | \
+	  grep -v -x -F "$$defined" | \
+	  grep -v -E '^(memcpy|memmove|memset|memcmp|memchr|__stack_chk_fail|__cpu_model|__cpu_indicator_init|_GLOBAL_OFFSET_TABLE_)$$'); \
 	if [ -n "$$bad" ]; then echo "check-core: cores call: $$bad" >&2; exit 1; fi; \
 	echo "check-core: cores call only mem* ($(words $^) objects)"
 

@@ -1,0 +1,185 @@
+/*
+ * Manifest codec.  Decoding copies the names into one allocation (so the
+ * packet buffers that carried the manifest can go) and checks every field
+ * an attacker controls: types, modes, sizes (their sum must not overflow
+ * the stream limit) and paths (path.h).  locate() is a binary search over
+ * stream offsets, which encode/decode compute as a prefix sum.
+ */
+#include "common/core/manifest.h"
+
+#include <string.h>
+
+#include "common/core/bytes.h"
+#include "common/core/error.h"
+#include "common/core/path.h"
+#include "common/core/wire.h"
+
+uint64_t salvo_manifest_encoded_size(const salvo_entry *e, uint32_t n)
+{
+	uint64_t sz = SALVO_MANIFEST_HDR_BYTES;
+	for (uint32_t i = 0; i < n; i++)
+		sz += SALVO_ENTRY_FIXED_BYTES + e[i].path_len;
+	return sz;
+}
+
+static int entry_ok(const salvo_entry *e, const char **why)
+{
+	if (e->type != SALVO_ENTRY_FILE && e->type != SALVO_ENTRY_DIR) {
+		*why = "unknown entry type";
+		return SALVO_ERR_MALFORMED;
+	}
+	if (e->mode > 07777) {
+		*why = "mode out of range";
+		return SALVO_ERR_MALFORMED;
+	}
+	if (e->type == SALVO_ENTRY_DIR && e->size) {
+		*why = "directory with a size";
+		return SALVO_ERR_MALFORMED;
+	}
+	return salvo_path_check(e->path, e->path_len, why);
+}
+
+int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf,
+			      size_t cap, uint64_t *total_bytes)
+{
+	salvo_wr w;
+	const char *why;
+	uint64_t off = 0;
+	if (n > SALVO_FILES_MAX)
+		return SALVO_ERR_TOOBIG;
+	salvo_wr_init(&w, buf, cap);
+	salvo_wr_u32(&w, n);
+	salvo_wr_u32(&w, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		int err = entry_ok(&e[i], &why);
+		if (err)
+			return err == SALVO_ERR_PATH ? err : SALVO_ERR_INVAL;
+		if (e[i].size > SALVO_TOTAL_MAX_BYTES - off)
+			return SALVO_ERR_TOOBIG;
+		e[i].stream_offset = off;
+		off += e[i].size;
+		salvo_wr_u8(&w, e[i].type);
+		salvo_wr_u8(&w, 0);
+		salvo_wr_u16(&w, e[i].path_len);
+		salvo_wr_u32(&w, e[i].mode);
+		salvo_wr_u64(&w, e[i].size);
+		salvo_wr_u64(&w, (uint64_t)e[i].mtime_ns);
+		salvo_wr_copy(&w, e[i].path, e[i].path_len);
+	}
+	if (!salvo_wr_ok(&w) || w.pos > SALVO_MANIFEST_MAX_BYTES)
+		return SALVO_ERR_TOOBIG;
+	*total_bytes = off;
+	return (int64_t)w.pos;
+}
+
+int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
+			  const void *buf, size_t len, uint32_t *bad_entry,
+			  const char **why)
+{
+	salvo_rd r;
+	const char *reason = "truncated manifest";
+	uint32_t i = 0;
+	int err;
+	memset(m, 0, sizeof(*m));
+	m->mem = mem;
+	salvo_rd_init(&r, buf, len);
+	uint32_t n = salvo_rd_u32(&r);
+	uint32_t reserved = salvo_rd_u32(&r);
+	err = SALVO_ERR_TRUNCATED;
+	if (!salvo_rd_ok(&r))
+		goto fail;
+	err = SALVO_ERR_MALFORMED;
+	reason = "bad manifest header";
+	if (reserved || n > SALVO_FILES_MAX ||
+	    (uint64_t)n * (SALVO_ENTRY_FIXED_BYTES + 1) > len)
+		goto fail;
+	/* names take at most len bytes, plus one NUL each */
+	err = SALVO_ERR_NOMEM;
+	reason = "out of memory";
+	m->entries = salvo_mem_array(mem, n ? n : 1, sizeof(salvo_entry));
+	m->names = salvo_mem_alloc(mem, len + n + 1);
+	if (!m->entries || !m->names)
+		goto fail_alloc;
+	size_t used = 0;
+	uint64_t off = 0;
+	for (i = 0; i < n; i++) {
+		salvo_entry *e = &m->entries[i];
+		e->type = salvo_rd_u8(&r);
+		uint8_t pad = salvo_rd_u8(&r);
+		e->path_len = salvo_rd_u16(&r);
+		e->mode = salvo_rd_u32(&r);
+		e->size = salvo_rd_u64(&r);
+		e->mtime_ns = (int64_t)salvo_rd_u64(&r);
+		const uint8_t *p = salvo_rd_take(&r, e->path_len);
+		err = SALVO_ERR_TRUNCATED;
+		reason = "truncated manifest entry";
+		if (!salvo_rd_ok(&r))
+			goto fail_alloc;
+		memcpy(m->names + used, p, e->path_len);
+		m->names[used + e->path_len] = 0;
+		e->path = m->names + used;
+		used += e->path_len + 1u;
+		err = SALVO_ERR_MALFORMED;
+		reason = "reserved byte set";
+		if (pad)
+			goto fail_alloc;
+		err = entry_ok(e, &reason);
+		if (err)
+			goto fail_alloc;
+		err = SALVO_ERR_MALFORMED;
+		reason = "sizes exceed the stream limit";
+		if (e->size > SALVO_TOTAL_MAX_BYTES - off)
+			goto fail_alloc;
+		e->stream_offset = off;
+		off += e->size;
+	}
+	err = SALVO_ERR_MALFORMED;
+	reason = "trailing bytes after the manifest";
+	if (salvo_rd_left(&r))
+		goto fail_alloc;
+	m->count = n;
+	m->total_bytes = off;
+	return 0;
+
+fail_alloc:
+	salvo_mem_free(mem, m->entries);
+	salvo_mem_free(mem, m->names);
+	m->entries = NULL;
+	m->names = NULL;
+fail:
+	if (bad_entry)
+		*bad_entry = i;
+	if (why)
+		*why = reason;
+	return err;
+}
+
+void salvo_manifest_free(salvo_manifest *m)
+{
+	if (!m->mem)
+		return;
+	salvo_mem_free(m->mem, m->entries);
+	salvo_mem_free(m->mem, m->names);
+	m->entries = NULL;
+	m->names = NULL;
+	m->count = 0;
+}
+
+uint32_t salvo_manifest_locate(const salvo_manifest *m, uint64_t off)
+{
+	/* last entry with stream_offset <= off and size > 0: binary search
+	 * for the last stream_offset <= off, then step back over entries
+	 * that hold no bytes (they share the offset of the next file) */
+	uint32_t lo = 0, hi = m->count;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (m->entries[mid].stream_offset <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	while (lo > 0 && (m->entries[lo].size == 0 ||
+			  m->entries[lo].stream_offset > off))
+		lo--;
+	return lo;
+}

@@ -1,0 +1,75 @@
+/*
+ * The manifest: every file and directory of a session, in one encoded
+ * blob sent before the data.  File data forms one stream: the files'
+ * bytes back to back in manifest order (directories add none), cut into
+ * fixed-size blocks, so small files share blocks and need no round trip
+ * each.
+ *
+ * Encoding (big-endian):
+ *   u32 entry count, u32 reserved (0)
+ *   per entry: u8 type (1 file, 2 directory), u8 reserved (0),
+ *              u16 path length (1..SALVO_PATH_MAX), u32 mode (permission
+ *              bits, <= 07777), u64 size (0 for directories),
+ *              i64 mtime (ns since the epoch), path bytes
+ * so every entry takes at least 25 bytes (wire.h's HELLO check relies on
+ * 24 + 1).
+ */
+#ifndef SALVO_MANIFEST_H
+#define SALVO_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/mem.h"
+
+enum salvo_entry_type { SALVO_ENTRY_FILE = 1, SALVO_ENTRY_DIR = 2 };
+
+#define SALVO_MANIFEST_HDR_BYTES 8
+#define SALVO_ENTRY_FIXED_BYTES 24
+
+typedef struct salvo_entry {
+	uint8_t type;           /* enum salvo_entry_type */
+	uint16_t path_len;
+	uint32_t mode;          /* permission bits */
+	uint64_t size;          /* bytes (files) */
+	int64_t mtime_ns;
+	const char *path;       /* path_len bytes, NUL-terminated in decoded
+				   manifests; relative, '/'-separated */
+	uint64_t stream_offset; /* filled by encode/decode: first byte's
+				   offset in the data stream */
+} salvo_entry;
+
+typedef struct salvo_manifest {
+	const salvo_mem *mem; /* borrowed */
+	salvo_entry *entries;
+	uint32_t count;
+	uint64_t total_bytes; /* sum of file sizes = data stream length */
+	char *names;          /* decoded: storage for the paths */
+} salvo_manifest;
+
+/* Bytes needed to encode n entries (no overflow for valid inputs). */
+uint64_t salvo_manifest_encoded_size(const salvo_entry *e, uint32_t n);
+
+/* Encodes entries into buf (cap bytes; size from encoded_size), filling
+ * each entry's stream_offset and *total_bytes.  Returns the length or
+ * SALVO_ERR_TOOBIG / SALVO_ERR_PATH / SALVO_ERR_INVAL (a bad entry:
+ * invalid path, mode, type, or a directory with a size). */
+int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf,
+			      size_t cap, uint64_t *total_bytes);
+
+/* Decodes and validates an encoded manifest into m (storage from mem).
+ * Returns 0 or SALVO_ERR_MALFORMED / SALVO_ERR_TRUNCATED / SALVO_ERR_PATH
+ * / SALVO_ERR_NOMEM; on error, *bad_entry (if not NULL) is the index of
+ * the offending entry and *why a static reason.  m needs
+ * salvo_manifest_free() after success only. */
+int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
+			  const void *buf, size_t len, uint32_t *bad_entry,
+			  const char **why);
+
+void salvo_manifest_free(salvo_manifest *m);
+
+/* Index of the file holding stream byte `off` (the last entry whose
+ * stream_offset <= off and whose size > 0).  off < total_bytes. */
+uint32_t salvo_manifest_locate(const salvo_manifest *m, uint64_t off);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Fixed-rate control: pace at the configured rate whatever happens.
+ * Random loss is not congestion, so on a dedicated or provisioned path
+ * this is the fastest policy; it is also the baseline the adaptive mode
+ * will be measured against.
+ */
+#include "common/core/rate.h"
+
+static void fixed_on_feedback(void *state, const salvo_rate_sample *s)
+{
+	(void)state;
+	(void)s;
+}
+
+static void fixed_on_loss(void *state, uint64_t lost_bytes, uint64_t now)
+{
+	(void)state;
+	(void)lost_bytes;
+	(void)now;
+}
+
+static void fixed_on_timeout(void *state, uint64_t now)
+{
+	(void)state;
+	(void)now;
+}
+
+static uint64_t fixed_pacing_rate(const void *state)
+{
+	return ((const salvo_rate_fixed *)state)->rate_bps;
+}
+
+const salvo_rate_ops salvo_rate_fixed_ops = {
+    "fixed", fixed_on_feedback, fixed_on_loss, fixed_on_timeout,
+    fixed_pacing_rate,
+};

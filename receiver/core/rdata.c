@@ -1,0 +1,354 @@
+/*
+ * Receiver core, data path: reassembling the manifest, accepting DATA,
+ * block and file completion, digests.
+ *
+ * A DATA datagram is accepted only if it fits the session exactly: a
+ * block that exists, an offset on a datagram boundary, the exact length a
+ * datagram at that offset must have, the same block CRC as the block's
+ * other datagrams.  Then its bytes are new or it is a duplicate; new bytes
+ * go to the engine (split across files where small files share a block)
+ * and are marked arrived.  A block with all its bytes goes to the engine
+ * for a CRC check; a file whose blocks all verified and whose digest
+ * arrived goes to the engine to be hashed and committed.
+ */
+#include <string.h>
+
+#include "common/core/error.h"
+#include "receiver/core/rsess.h"
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void oom(salvo_rsess *s, uint64_t now)
+{
+	rs_fail(s, SALVO_ERR_NOMEM, 0, SALVO_FILE_INDEX_NONE,
+		"receiver out of memory", now);
+}
+
+void rs_free_data(salvo_rsess *s)
+{
+	const salvo_mem *mem = s->r->mem;
+	salvo_rxstream_free(&s->mrx);
+	salvo_rxstream_free(&s->drx);
+	salvo_mem_free(mem, s->mbuf);
+	s->mbuf = NULL;
+	if (s->have_manifest)
+		salvo_manifest_free(&s->m);
+	s->have_manifest = 0;
+	salvo_mem_free(mem, s->bcrc);
+	salvo_mem_free(mem, s->bstate);
+	salvo_mem_free(mem, s->bfails);
+	salvo_mem_free(mem, s->fpending);
+	salvo_mem_free(mem, s->fstate);
+	salvo_mem_free(mem, s->fhave);
+	salvo_mem_free(mem, s->digest);
+	s->bcrc = NULL;
+	s->bstate = s->bfails = s->fstate = s->fhave = NULL;
+	s->fpending = NULL;
+	s->digest = NULL;
+}
+
+static uint64_t block_len(const salvo_rsess *s, uint64_t b)
+{
+	uint64_t start = b * s->block_bytes;
+	return min64(s->block_bytes, s->total - start);
+}
+
+static void advance_digests(salvo_rsess *s)
+{
+	while (s->digests_have < s->m.count && s->fhave[s->digests_have])
+		s->digests_have++;
+}
+
+static void maybe_complete(salvo_rsess *s, uint64_t now)
+{
+	if (s->files_done < s->files_regular)
+		return;
+	s->state = RS_COMPLETE;
+	s->linger_until = now + 2000000000ull;
+	rs_feedback(s, now);
+	s->r->cb.session_end(s->r->cb.ud, s, 0, "");
+}
+
+static void maybe_finalize(salvo_rsess *s, uint32_t i)
+{
+	if (s->m.entries[i].type != SALVO_ENTRY_FILE ||
+	    s->fstate[i] != FILE_PENDING || s->fpending[i] || !s->fhave[i])
+		return;
+	s->fstate[i] = FILE_FINALIZING;
+	s->r->cb.finalize_file(s->r->cb.ud, s, i, s->digest[i]);
+}
+
+/* Sets up the data phase once the manifest is decoded.  Returns 0 or an
+ * error (and fails the session). */
+static int start_data(salvo_rsess *s, uint64_t now)
+{
+	const salvo_mem *mem = s->r->mem;
+	uint32_t n = s->m.count ? s->m.count : 1;
+	s->nblocks = (s->total + s->block_bytes - 1) / s->block_bytes;
+	size_t nb = s->nblocks ? (size_t)s->nblocks : 1;
+	s->bcrc = salvo_mem_array(mem, nb, sizeof(uint32_t));
+	s->bstate = salvo_mem_alloc(mem, nb);
+	s->bfails = salvo_mem_alloc(mem, nb);
+	s->fpending = salvo_mem_array(mem, n, sizeof(uint32_t));
+	s->fstate = salvo_mem_alloc(mem, n);
+	s->fhave = salvo_mem_alloc(mem, n);
+	s->digest = salvo_mem_array(mem, n, SALVO_DIGEST_BYTES);
+	if (!s->bcrc || !s->bstate || !s->bfails || !s->fpending ||
+	    !s->fstate || !s->fhave || !s->digest) {
+		oom(s, now);
+		return SALVO_ERR_NOMEM;
+	}
+	memset(s->bstate, BLK_EMPTY, nb);
+	memset(s->bfails, 0, nb);
+	s->files_regular = 0;
+	for (uint32_t i = 0; i < s->m.count; i++) {
+		const salvo_entry *e = &s->m.entries[i];
+		int dir = e->type == SALVO_ENTRY_DIR;
+		s->fhave[i] = (uint8_t)dir;
+		s->fstate[i] = dir ? FILE_DONE : FILE_PENDING;
+		s->fpending[i] = 0;
+		if (!dir)
+			s->files_regular++;
+		if (e->size) {
+			uint64_t first = e->stream_offset / s->block_bytes;
+			uint64_t last =
+			    (e->stream_offset + e->size - 1) / s->block_bytes;
+			s->fpending[i] = (uint32_t)(last - first + 1);
+		}
+	}
+	advance_digests(s);
+	s->state = RS_DATA;
+	return 0;
+}
+
+void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
+		    uint64_t now)
+{
+	salvo_rxstream *x = &s->mrx;
+	if (m->total != s->manifest_bytes) {
+		s->r->st.unknown++;
+		return;
+	}
+	uint64_t start = m->offset, end = start + m->len;
+	if (!salvo_rxstream_is_new(x, start, end)) {
+		s->r->st.duplicates++;
+		return;
+	}
+	/* chunks may not line up with earlier ones only if the sender is
+	 * broken; copying is idempotent, so overlap is harmless */
+	memcpy(s->mbuf + start, m->bytes, m->len);
+	int gap = 0;
+	if (salvo_rxstream_mark(x, start, end, now, &gap)) {
+		oom(s, now);
+		return;
+	}
+	s->data_since_fb = 1;
+	if (gap)
+		rs_schedule_feedback(s, now + rs_reorder_window(s));
+	if (!salvo_rxstream_is_complete(x))
+		return;
+
+	uint32_t bad = 0;
+	const char *why = NULL;
+	int err = salvo_manifest_decode(&s->m, s->r->mem, s->mbuf,
+					s->manifest_bytes, &bad, &why);
+	char msg[SALVO_ERROR_MSG_MAX];
+	if (err) {
+		rs_strlcpy(msg, "invalid manifest: ", sizeof(msg));
+		rs_strlcat(msg, why, sizeof(msg));
+		rs_fail(s, err == SALVO_ERR_NOMEM ? err : SALVO_ERR_PATH, 0,
+			bad, msg, now);
+		return;
+	}
+	s->have_manifest = 1;
+	salvo_mem_free(s->r->mem, s->mbuf);
+	s->mbuf = NULL;
+	if (s->m.count != s->file_count || s->m.total_bytes != s->total) {
+		rs_fail(s, SALVO_ERR_MALFORMED, 0, SALVO_FILE_INDEX_NONE,
+			"manifest disagrees with HELLO", now);
+		return;
+	}
+	if (start_data(s, now))
+		return;
+	msg[0] = 0;
+	err = s->r->cb.prepare(s->r->cb.ud, s, &s->m, msg, sizeof(msg));
+	if (err) {
+		rs_fail(s, SALVO_ERR_IO, err, SALVO_FILE_INDEX_NONE,
+			msg[0] ? msg : "receiver could not prepare files", now);
+		return;
+	}
+	for (uint32_t i = 0; i < s->m.count; i++)
+		maybe_finalize(s, i);
+	rs_feedback(s, now); /* phase DATA tells the sender to go on */
+	if (s->state == RS_DATA)
+		maybe_complete(s, now);
+}
+
+/* Writes payload (stream bytes [off, off+len)) to the files it spans. */
+static int write_stream(salvo_rsess *s, uint64_t off, const uint8_t *p,
+			size_t len, uint64_t now)
+{
+	uint32_t i = salvo_manifest_locate(&s->m, off);
+	while (len) {
+		const salvo_entry *e = &s->m.entries[i];
+		if (e->size == 0 || off >= e->stream_offset + e->size) {
+			i++;
+			continue;
+		}
+		uint64_t in = off - e->stream_offset;
+		size_t n = (size_t)min64(len, e->size - in);
+		char msg[SALVO_ERROR_MSG_MAX];
+		msg[0] = 0;
+		int err = s->r->cb.write(s->r->cb.ud, s, i, in, p, n, msg,
+					 sizeof(msg));
+		if (err) {
+			rs_fail(s, SALVO_ERR_IO, err, i,
+				msg[0] ? msg : "receiver write failed", now);
+			return err;
+		}
+		off += n;
+		p += n;
+		len -= n;
+		i++;
+	}
+	return 0;
+}
+
+void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
+{
+	const salvo_pkt_data *d = &p->u.data;
+	salvo_receiver_stats *st = &s->r->st;
+	if (d->block >= s->nblocks) {
+		st->unknown++;
+		return;
+	}
+	uint64_t blen = block_len(s, d->block);
+	if (d->offset % s->payload || d->offset >= blen ||
+	    d->payload_len != min64(s->payload, blen - d->offset)) {
+		st->unknown++;
+		return;
+	}
+	uint8_t *bs = &s->bstate[d->block];
+	if (*bs == BLK_VERIFYING || *bs == BLK_VERIFIED) {
+		st->duplicates++;
+		return;
+	}
+	if (*bs == BLK_EMPTY) {
+		s->bcrc[d->block] = d->block_crc;
+		*bs = BLK_RECEIVING;
+	} else if (s->bcrc[d->block] != d->block_crc) {
+		st->unknown++; /* not the block we are assembling */
+		return;
+	}
+	uint64_t bstart = (uint64_t)d->block * s->block_bytes;
+	uint64_t start = bstart + d->offset, end = start + d->payload_len;
+	if (!salvo_rxstream_is_new(&s->drx, start, end)) {
+		st->duplicates++;
+		return;
+	}
+	if (write_stream(s, start, d->payload, d->payload_len, now))
+		return;
+	int gap = 0;
+	if (salvo_rxstream_mark(&s->drx, start, end, now, &gap)) {
+		oom(s, now);
+		return;
+	}
+	st->datagrams++;
+	s->datagrams++;
+	s->data_since_fb = 1;
+	rs_schedule_feedback(s, s->last_fb + (s->srtt_ns / 4 > 1000000
+						  ? s->srtt_ns / 4
+						  : 1000000));
+	if (gap)
+		rs_schedule_feedback(s, now + rs_reorder_window(s));
+	if (s->drx.known_end >= bstart + blen &&
+	    !salvo_rangeset_intersects(&s->drx.missing, bstart, bstart + blen)) {
+		*bs = BLK_VERIFYING;
+		s->r->cb.verify_block(s->r->cb.ud, s, d->block, bstart,
+				      (uint32_t)blen, s->bcrc[d->block]);
+	}
+}
+
+void rs_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
+{
+	if (block >= s->nblocks || s->bstate[block] != BLK_VERIFYING)
+		return;
+	uint64_t bstart = (uint64_t)block * s->block_bytes;
+	uint64_t bend = bstart + block_len(s, block);
+	if (!ok) {
+		s->r->st.block_failures++;
+		if (++s->bfails[block] >= RS_MAX_BLOCK_FAILURES) {
+			rs_fail(s, SALVO_ERR_SOURCE_CHANGED, 0,
+				salvo_manifest_locate(&s->m, bstart),
+				"a block failed verification repeatedly "
+				"(source changing during transfer?)",
+				now);
+			return;
+		}
+		s->bstate[block] = BLK_RECEIVING;
+		if (salvo_rxstream_unmark(&s->drx, bstart, bend))
+			oom(s, now);
+		rs_schedule_feedback(s, now);
+		return;
+	}
+	s->bstate[block] = BLK_VERIFIED;
+	for (uint32_t i = salvo_manifest_locate(&s->m, bstart);
+	     i < s->m.count && s->m.entries[i].stream_offset < bend; i++) {
+		const salvo_entry *e = &s->m.entries[i];
+		if (!e->size || e->stream_offset + e->size <= bstart)
+			continue;
+		if (s->fpending[i])
+			s->fpending[i]--;
+		maybe_finalize(s, i);
+		if (s->state != RS_DATA)
+			return;
+	}
+}
+
+void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
+		     uint64_t now)
+{
+	(void)now;
+	for (uint32_t k = 0; k < f->count; k++) {
+		uint32_t i = f->first + k;
+		if (i >= s->m.count)
+			break;
+		if (s->fhave[i] || s->m.entries[i].type != SALVO_ENTRY_FILE)
+			continue;
+		memcpy(s->digest[i], f->digests + (size_t)k * SALVO_DIGEST_BYTES,
+		       SALVO_DIGEST_BYTES);
+		s->fhave[i] = 1;
+		maybe_finalize(s, i);
+		if (s->state != RS_DATA)
+			return;
+	}
+	advance_digests(s);
+}
+
+void rs_file_result(salvo_rsess *s, uint32_t file, int result,
+		    const char *msg, uint64_t now)
+{
+	if (file >= s->m.count || s->fstate[file] != FILE_FINALIZING)
+		return;
+	if (result) {
+		char buf[SALVO_ERROR_MSG_MAX];
+		if (msg && msg[0]) {
+			rs_strlcpy(buf, msg, sizeof(buf));
+		} else {
+			rs_strlcpy(buf, "file failed verification: ",
+				   sizeof(buf));
+			rs_strlcat(buf, s->m.entries[file].path, sizeof(buf));
+		}
+		rs_fail(s, result == SALVO_ERR_VERIFY ? SALVO_ERR_VERIFY
+						      : SALVO_ERR_IO,
+			result == SALVO_ERR_VERIFY ? 0 : result, file, buf,
+			now);
+		return;
+	}
+	s->fstate[file] = FILE_DONE;
+	s->files_done++;
+	maybe_complete(s, now);
+}

@@ -1,0 +1,130 @@
+/*
+ * The receiver protocol core: every session of one receiver, sans-I/O.
+ *
+ * Datagrams go in with their source address and `now`; out come packets
+ * to send (through cb->send) and requests to the engine: prepare the
+ * files of a manifest, write these bytes at this offset, verify this
+ * block, finalize this file.  Verifications and finalizations are
+ * asynchronous: the engine answers later with salvo_receiver_block_result
+ * and salvo_receiver_file_result, from the same thread that owns the
+ * core.  The core keeps no per-peer state before the peer's address is
+ * validated by a cookie, and until then answers at most one RETRY (never
+ * more than 3x the bytes received) per HELLO.
+ *
+ * Threading: one owner thread per salvo_receiver.  An engine with
+ * several sockets either gives each its own receiver, steering sessions
+ * to sockets, or serialises calls.
+ */
+#ifndef SALVO_RECEIVER_H
+#define SALVO_RECEIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/manifest.h"
+#include "common/core/mem.h"
+#include "common/core/wire.h"
+
+typedef struct salvo_receiver salvo_receiver;
+typedef struct salvo_rsess salvo_rsess;
+
+/* An opaque peer address (a sockaddr's bytes, for the engine). */
+typedef struct salvo_addr {
+	uint32_t len;
+	uint8_t bytes[28];
+} salvo_addr;
+
+typedef struct salvo_receiver_cb {
+	/* Sends one packet to addr.  The core never sends to an address it
+	 * has not heard from. */
+	void (*send)(void *ud, const salvo_addr *addr, const void *buf,
+		     size_t len);
+	/* The manifest of sess arrived and passed validation: create the
+	 * directories and get ready for the files.  Returns 0, or -errno with
+	 * a message (naming the path) in err[0..errlen). */
+	int (*prepare)(void *ud, salvo_rsess *sess, const salvo_manifest *m,
+		       char *err, size_t errlen);
+	/* Writes len bytes at offset of file `file` (stream order).  Returns
+	 * 0 or -errno with a message in err. */
+	int (*write)(void *ud, salvo_rsess *sess, uint32_t file,
+		     uint64_t offset, const void *data, size_t len, char *err,
+		     size_t errlen);
+	/* Block `block` ([stream_start, +len) of the data stream) has all
+	 * its bytes: check its CRC32C against crc, then call
+	 * salvo_receiver_block_result. */
+	void (*verify_block)(void *ud, salvo_rsess *sess, uint32_t block,
+			     uint64_t stream_start, uint32_t len,
+			     uint32_t crc);
+	/* Every block of `file` verified: check the whole file against
+	 * digest (SHA-256), make it durable under its final name, then call
+	 * salvo_receiver_file_result. */
+	void (*finalize_file)(void *ud, salvo_rsess *sess, uint32_t file,
+			      const uint8_t digest[SALVO_DIGEST_BYTES]);
+	/* The session is over: result 0 (every file committed) or a fatal
+	 * SALVO_ERR_* (the engine removes the part-files).  sess is freed
+	 * right after this returns. */
+	void (*session_end)(void *ud, salvo_rsess *sess, int result,
+			    const char *msg);
+	void *ud;
+} salvo_receiver_cb;
+
+typedef struct salvo_receiver_config {
+	uint32_t max_sessions;
+	uint64_t idle_timeout_ns;  /* sender silent this long: drop session */
+	uint64_t max_total_bytes;  /* per session; 0: protocol limit */
+	uint64_t cookie_lifetime_ns;
+	uint8_t secret[16];        /* random key for cookies */
+	uint64_t seed;             /* random seed for session ids */
+} salvo_receiver_config;
+
+typedef struct salvo_receiver_stats {
+	uint64_t datagrams;     /* accepted into a session */
+	uint64_t malformed;     /* failed decoding */
+	uint64_t unknown;       /* for no session, or out of place */
+	uint64_t duplicates;    /* data already held */
+	uint64_t bytes_sent;    /* all packets we sent */
+	uint64_t retries_sent;
+	uint64_t block_failures;
+	uint32_t sessions;      /* open now */
+} salvo_receiver_stats;
+
+int salvo_receiver_new(salvo_receiver **out, const salvo_mem *mem,
+		       const salvo_receiver_config *cfg,
+		       const salvo_receiver_cb *cb);
+/* Ends every session (session_end with SALVO_ERR_ABORTED) and frees. */
+void salvo_receiver_del(salvo_receiver *r);
+
+/* Feeds one datagram from addr.  Never fails: bad packets are counted. */
+void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
+			      const void *buf, size_t len, uint64_t now);
+
+/* Earliest time salvo_receiver_on_timer wants to run (UINT64_MAX: none). */
+uint64_t salvo_receiver_next_timer(const salvo_receiver *r);
+void salvo_receiver_on_timer(salvo_receiver *r, uint64_t now);
+
+/* Answers to verify_block / finalize_file.  ok: 1 if the CRC matched.
+ * result: 0, SALVO_ERR_VERIFY (digest mismatch) or -errno (with msg). */
+void salvo_receiver_block_result(salvo_receiver *r, uint32_t session,
+				 uint32_t block, int ok, uint64_t now);
+void salvo_receiver_file_result(salvo_receiver *r, uint32_t session,
+				uint32_t file, int result, const char *msg,
+				uint64_t now);
+
+/* Ends a session from the engine side (e.g. a writer thread failed):
+ * sends ERROR with msg to the sender, calls session_end. */
+void salvo_receiver_fail(salvo_receiver *r, uint32_t session, int code,
+			 int sys_errno, uint32_t file, const char *msg,
+			 uint64_t now);
+
+void salvo_receiver_get_stats(const salvo_receiver *r,
+			      salvo_receiver_stats *st);
+
+/* Session accessors for the engine's callbacks. */
+uint32_t salvo_rsess_id(const salvo_rsess *s);
+const salvo_manifest *salvo_rsess_manifest(const salvo_rsess *s);
+const salvo_addr *salvo_rsess_peer(const salvo_rsess *s);
+uint32_t salvo_rsess_block_bytes(const salvo_rsess *s);
+void *salvo_rsess_user(const salvo_rsess *s);
+void salvo_rsess_set_user(salvo_rsess *s, void *user);
+
+#endif

@@ -1,0 +1,745 @@
+/*
+ * Sender session core.  A session moves through four phases:
+ *
+ *   HANDSHAKE  HELLO, RETRY (cookie), HELLO+cookie, ACCEPT; HELLO is
+ *              retransmitted with exponential backoff until the timeout.
+ *   MANIFEST   the encoded manifest goes out as MANIFEST chunks, repaired
+ *              from FEEDBACK like data; the first FEEDBACK in the data
+ *              phase says the receiver has it all and prepared the files.
+ *   DATA       new blocks and retransmissions (these first), STATUS every
+ *              quarter RTT, FILE_DONE digests as the caller learns them.
+ *   DONE       a FEEDBACK with COMPLETE arrived: send CLOSE, stop.
+ *
+ * The data itself never passes through here: poll() hands out work items
+ * (block numbers and ranges) and the caller reads and sends the bytes.
+ * Everything time-dependent is computed from `now` arguments, so a
+ * simulator can run thousands of sessions in virtual time.
+ */
+#include "sender/core/sender.h"
+
+#include <string.h>
+
+#include "common/core/error.h"
+#include "common/core/rate.h"
+#include "sender/core/txstream.h"
+
+enum { PH_HANDSHAKE, PH_MANIFEST, PH_DATA, PH_DONE, PH_FAILED };
+
+#define MAX_ACTIVE 64
+#define MS 1000000ull
+
+typedef struct active_work {
+	uint32_t id;
+	int in_use, is_new;
+	uint32_t nranges;
+	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
+} active_work;
+
+struct salvo_sender {
+	const salvo_mem *mem;
+	salvo_sender_config cfg;
+	int phase;
+	int err, peer_code, peer_errno;
+	char peer_msg[SALVO_ERROR_MSG_MAX + 1];
+	int close_pending; /* CLOSE still to send */
+	int close_reason;
+
+	/* handshake */
+	uint32_t session;
+	uint8_t cookie[SALVO_COOKIE_BYTES];
+	int have_cookie;
+	uint64_t start, next_hello, hello_rto, first_hello_at;
+	int hello_tries;
+
+	/* manifest and files */
+	uint8_t *manifest;
+	uint32_t manifest_len;
+	uint32_t file_count;
+	uint8_t *is_dir;
+	uint8_t (*digest)[SALVO_DIGEST_BYTES];
+	uint8_t *have_digest;
+	uint32_t digests_known; /* files [0, n) have digests */
+	uint32_t digests_acked; /* receiver holds [0, n) */
+	uint32_t fd_next;       /* next digest to send */
+	uint64_t fd_last_sent;
+	uint32_t files_done;
+
+	/* streams */
+	salvo_txstream man, data;
+	uint32_t payload;       /* bytes per DATA datagram */
+	uint32_t chunk;         /* bytes per MANIFEST packet */
+	uint64_t nblocks;
+	uint32_t *block_crc;
+	active_work active[MAX_ACTIVE];
+	uint32_t next_work_id;
+
+	/* timing */
+	uint64_t last_rx, last_fb, next_status, status_interval;
+	uint64_t srtt, rttvar, min_rtt, last_echo;
+	int have_rtt;
+	uint64_t status_seq_ts;
+
+	/* rate */
+	salvo_rate_fixed rate_state;
+	const salvo_rate_ops *rate;
+
+	salvo_sender_stats st;
+};
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static void fail(salvo_sender *s, int err, int send_close)
+{
+	if (s->phase == PH_FAILED || s->phase == PH_DONE)
+		return;
+	s->phase = PH_FAILED;
+	s->err = err;
+	s->close_pending = send_close && s->session;
+	s->close_reason = SALVO_CLOSE_ABORT;
+}
+
+static int config_ok(const salvo_sender_config *c)
+{
+	return c->datagram_bytes >= SALVO_DATAGRAM_MIN_BYTES &&
+	       c->block_bytes >= salvo_wire_payload_bytes(c->datagram_bytes) &&
+	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES && c->rate_bps > 0 &&
+	       c->timeout_ns > 0 && c->initial_rto_ns > 0;
+}
+
+int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
+		     const salvo_sender_config *cfg, const salvo_entry *e,
+		     uint32_t n, uint64_t now)
+{
+	int err = SALVO_ERR_INVAL;
+	*out = NULL;
+	if (!config_ok(cfg) || n > SALVO_FILES_MAX)
+		return err;
+	err = SALVO_ERR_NOMEM;
+	salvo_sender *s = salvo_mem_alloc(mem, sizeof(*s));
+	if (!s)
+		return err;
+	memset(s, 0, sizeof(*s));
+	s->mem = mem;
+	s->cfg = *cfg;
+	s->file_count = n;
+
+	salvo_entry *copy = salvo_mem_array(mem, n ? n : 1, sizeof(*copy));
+	if (!copy)
+		goto fail_sender;
+	memcpy(copy, e, (size_t)n * sizeof(*copy));
+	uint64_t msize = salvo_manifest_encoded_size(copy, n);
+	err = SALVO_ERR_TOOBIG;
+	if (msize > SALVO_MANIFEST_MAX_BYTES)
+		goto fail_copy;
+	err = SALVO_ERR_NOMEM;
+	s->manifest = salvo_mem_alloc(mem, msize);
+	if (!s->manifest)
+		goto fail_copy;
+	uint64_t total;
+	int64_t mlen = salvo_manifest_encode(copy, n, s->manifest, msize, &total);
+	if (mlen < 0) {
+		err = (int)mlen;
+		goto fail_manifest;
+	}
+	s->manifest_len = (uint32_t)mlen;
+	err = SALVO_ERR_TOOBIG;
+	if (total / cfg->block_bytes >= UINT32_MAX)
+		goto fail_manifest;
+
+	err = SALVO_ERR_NOMEM;
+	s->nblocks = (total + cfg->block_bytes - 1) / cfg->block_bytes;
+	s->block_crc = salvo_mem_array(mem, s->nblocks ? s->nblocks : 1, 4);
+	s->is_dir = salvo_mem_alloc(mem, n ? n : 1);
+	s->have_digest = salvo_mem_alloc(mem, n ? n : 1);
+	s->digest = salvo_mem_array(mem, n ? n : 1, SALVO_DIGEST_BYTES);
+	if (!s->block_crc || !s->is_dir || !s->have_digest || !s->digest)
+		goto fail_arrays;
+	for (uint32_t i = 0; i < n; i++) {
+		s->is_dir[i] = copy[i].type == SALVO_ENTRY_DIR;
+		s->have_digest[i] = s->is_dir[i];
+		memset(s->digest[i], 0, SALVO_DIGEST_BYTES);
+	}
+	while (s->digests_known < n && s->have_digest[s->digests_known])
+		s->digests_known++;
+	salvo_mem_free(mem, copy);
+
+	s->payload = salvo_wire_payload_bytes(cfg->datagram_bytes);
+	s->chunk = cfg->datagram_bytes - SALVO_HDR_BYTES - 8 - SALVO_CRC_BYTES;
+	salvo_txstream_init(&s->man, mem, s->manifest_len);
+	salvo_txstream_init(&s->data, mem, total);
+	s->st.total_bytes = total;
+	s->st.file_count = n;
+	s->phase = PH_HANDSHAKE;
+	s->start = now;
+	s->next_hello = now;
+	s->hello_rto = cfg->initial_rto_ns;
+	s->last_rx = now;
+	s->status_interval = 100 * MS;
+	s->rate_state.rate_bps = cfg->rate_bps;
+	s->rate = &salvo_rate_fixed_ops;
+	*out = s;
+	return 0;
+
+fail_arrays:
+	salvo_mem_free(mem, s->block_crc);
+	salvo_mem_free(mem, s->is_dir);
+	salvo_mem_free(mem, s->have_digest);
+	salvo_mem_free(mem, s->digest);
+fail_manifest:
+	salvo_mem_free(mem, s->manifest);
+fail_copy:
+	salvo_mem_free(mem, copy);
+fail_sender:
+	salvo_mem_free(mem, s);
+	return err;
+}
+
+void salvo_sender_del(salvo_sender *s)
+{
+	if (!s)
+		return;
+	salvo_txstream_free(&s->man);
+	salvo_txstream_free(&s->data);
+	salvo_mem_free(s->mem, s->block_crc);
+	salvo_mem_free(s->mem, s->is_dir);
+	salvo_mem_free(s->mem, s->have_digest);
+	salvo_mem_free(s->mem, s->digest);
+	salvo_mem_free(s->mem, s->manifest);
+	salvo_mem_free(s->mem, s);
+}
+
+/* ------------------------------------------------------------ timing */
+
+static void rtt_sample(salvo_sender *s, uint64_t rtt)
+{
+	if (!rtt)
+		rtt = 1;
+	if (!s->have_rtt) {
+		s->srtt = rtt;
+		s->rttvar = rtt / 2;
+		s->min_rtt = rtt;
+		s->have_rtt = 1;
+	} else {
+		uint64_t d = rtt > s->srtt ? rtt - s->srtt : s->srtt - rtt;
+		s->rttvar = (3 * s->rttvar + d) / 4;
+		s->srtt = (7 * s->srtt + rtt) / 8;
+		s->min_rtt = min64(s->min_rtt, rtt);
+	}
+}
+
+static uint64_t base_status_interval(const salvo_sender *s)
+{
+	uint64_t srtt = s->have_rtt ? s->srtt : 100 * MS;
+	return min64(max64(srtt / 4, SALVO_STATUS_MIN_INTERVAL_NS), 250 * MS);
+}
+
+/* Bytes a range may be sent before the echoed STATUS and still count as
+ * possibly in flight (reordering allowance). */
+static uint64_t retx_margin(const salvo_sender *s)
+{
+	return max64(s->have_rtt ? s->srtt / 8 : 0, MS);
+}
+
+static uint64_t window(const salvo_sender *s)
+{
+	if (s->cfg.window_bytes)
+		return s->cfg.window_bytes;
+	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
+	unsigned __int128 bdp = (unsigned __int128)s->cfg.rate_bps * rtt /
+				8000000000u;
+	uint64_t w = (uint64_t)min64((uint64_t)(bdp * 4), UINT64_MAX / 2);
+	return max64(w, 2ull * s->cfg.block_bytes);
+}
+
+/* ----------------------------------------------------------- packets */
+
+static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
+{
+	const salvo_pkt_feedback *fb = &p->u.feedback;
+	s->st.feedbacks++;
+	s->last_fb = now;
+	s->status_interval = base_status_interval(s);
+	if (fb->echo_ts && fb->echo_ts > s->last_echo && fb->echo_ts <= now) {
+		uint64_t hold = (uint64_t)fb->echo_hold_us * 1000;
+		uint64_t rtt = now - fb->echo_ts;
+		if (rtt > hold)
+			rtt_sample(s, rtt - hold);
+		s->last_echo = fb->echo_ts;
+	}
+	if (s->phase == PH_MANIFEST && fb->phase == SALVO_PHASE_DATA) {
+		s->phase = PH_DATA; /* receiver has the manifest */
+		s->next_status = now;
+	}
+	salvo_txstream *t;
+	if (s->phase == PH_MANIFEST && fb->phase == SALVO_PHASE_MANIFEST)
+		t = &s->man;
+	else if (s->phase == PH_DATA && fb->phase == SALVO_PHASE_DATA)
+		t = &s->data;
+	else
+		return; /* stale */
+	uint64_t before = t->cum;
+	salvo_txstream_ack(t, fb->cum, fb->recv_above_cum);
+	salvo_fb_iter it;
+	salvo_range r;
+	salvo_wire_feedback_iter(&it, fb);
+	uint64_t lost = 0;
+	while (salvo_wire_feedback_next(&it, &r)) {
+		int64_t added = salvo_txstream_missing(
+		    t, r.start, r.end, fb->echo_ts, retx_margin(s));
+		if (added < 0) {
+			fail(s, SALVO_ERR_NOMEM, 1);
+			return;
+		}
+		lost += (uint64_t)added;
+	}
+	if (t == &s->data) {
+		if (fb->digests_have > s->digests_acked &&
+		    fb->digests_have <= s->file_count)
+			s->digests_acked = fb->digests_have;
+		if (fb->files_done <= s->file_count &&
+		    fb->files_done > s->files_done)
+			s->files_done = fb->files_done;
+		s->st.bytes_acked = t->cum;
+		salvo_rate_sample rs = {now, s->srtt, s->min_rtt,
+					t->cum - before, 0,
+					fb->datagrams_received};
+		s->rate->on_feedback(&s->rate_state, &rs);
+		if (lost)
+			s->rate->on_loss(&s->rate_state, lost, now);
+		if ((p->hdr.flags & SALVO_FB_F_COMPLETE) &&
+		    t->cum == t->total && s->digests_acked == s->file_count) {
+			s->phase = PH_DONE;
+			s->files_done = s->file_count;
+			s->close_pending = 1;
+			s->close_reason = SALVO_CLOSE_DONE;
+		}
+	}
+}
+
+int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
+			   uint64_t now)
+{
+	salvo_pkt p;
+	if (salvo_wire_decode(buf, len, &p)) {
+		s->st.malformed++;
+		return 0;
+	}
+	if (s->phase == PH_DONE || s->phase == PH_FAILED)
+		return 0;
+	switch (p.hdr.type) {
+	case SALVO_PKT_RETRY:
+		if (s->phase != PH_HANDSHAKE || p.u.retry.nonce != s->cfg.nonce)
+			break;
+		memcpy(s->cookie, p.u.retry.cookie, SALVO_COOKIE_BYTES);
+		if (!s->have_cookie && s->hello_tries == 1)
+			rtt_sample(s, now - s->first_hello_at);
+		s->have_cookie = 1;
+		s->next_hello = now; /* answer at once */
+		s->hello_rto = s->cfg.initial_rto_ns;
+		s->last_rx = now;
+		return 0;
+	case SALVO_PKT_ACCEPT:
+		if (s->phase != PH_HANDSHAKE || p.u.accept.nonce != s->cfg.nonce)
+			break;
+		s->session = p.hdr.session;
+		s->phase = PH_MANIFEST;
+		s->last_rx = now;
+		s->last_fb = now;
+		s->next_status = now;
+		return 0;
+	case SALVO_PKT_FEEDBACK:
+		if (s->phase == PH_HANDSHAKE || p.hdr.session != s->session)
+			break;
+		s->last_rx = now;
+		on_feedback(s, &p, now);
+		return 0;
+	case SALVO_PKT_ERROR:
+		/* before ACCEPT, errors carry session 0 (e.g. busy, version) */
+		if (p.hdr.session != s->session)
+			break;
+		s->peer_code = p.u.error.code;
+		s->peer_errno = p.u.error.sys_errno;
+		for (uint16_t i = 0; i < p.u.error.msg_len; i++) {
+			char c = p.u.error.msg[i];
+			s->peer_msg[i] = (c < 0x20 || c == 0x7f) ? '?' : c;
+		}
+		s->peer_msg[p.u.error.msg_len] = 0;
+		fail(s, SALVO_ERR_PEER, 0);
+		return SALVO_ERR_PEER;
+	case SALVO_PKT_CLOSE:
+		if (p.hdr.session != s->session || s->phase == PH_HANDSHAKE)
+			break;
+		fail(s, SALVO_ERR_ABORTED, 0);
+		return SALVO_ERR_ABORTED;
+	default:
+		break;
+	}
+	s->st.malformed++; /* well-formed but not for us now */
+	return 0;
+}
+
+/* -------------------------------------------------------------- poll */
+
+static int control(salvo_sender *s, salvo_work *w, void *buf, size_t cap,
+		   const salvo_pkt *p)
+{
+	int n = salvo_wire_encode(buf, cap, p);
+	if (n < 0) {
+		fail(s, SALVO_ERR_INVAL, 0);
+		w->kind = SALVO_WORK_FAILED;
+		return w->kind;
+	}
+	w->kind = SALVO_WORK_CONTROL;
+	w->len = (size_t)n;
+	s->st.bytes_control += (uint64_t)n;
+	return w->kind;
+}
+
+static int poll_hello(salvo_sender *s, uint64_t now, salvo_work *w,
+		      void *buf, size_t cap)
+{
+	salvo_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.hdr.type = SALVO_PKT_HELLO;
+	salvo_pkt_hello *h = &p.u.hello;
+	h->nonce = s->cfg.nonce;
+	if (s->have_cookie) {
+		h->cookie_len = SALVO_COOKIE_BYTES;
+		memcpy(h->cookie, s->cookie, SALVO_COOKIE_BYTES);
+	}
+	h->block_bytes = s->cfg.block_bytes;
+	h->datagram_bytes = s->cfg.datagram_bytes;
+	h->total_bytes = s->data.total;
+	h->file_count = s->file_count;
+	h->manifest_bytes = s->manifest_len;
+	if (!s->hello_tries++)
+		s->first_hello_at = now;
+	s->next_hello = now + s->hello_rto;
+	s->hello_rto = min64(s->hello_rto * 2, 4000 * MS);
+	return control(s, w, buf, cap, &p);
+}
+
+static uint64_t sent_through(const salvo_sender *s)
+{
+	uint64_t st = s->data.next_new;
+	for (int i = 0; i < MAX_ACTIVE; i++)
+		if (s->active[i].in_use && s->active[i].is_new)
+			st = min64(st, s->active[i].ranges[0].stream_offset);
+	return st;
+}
+
+static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w,
+		       void *buf, size_t cap)
+{
+	salvo_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.hdr.type = SALVO_PKT_STATUS;
+	p.hdr.session = s->session;
+	salvo_pkt_status *st = &p.u.status;
+	st->phase = s->phase == PH_MANIFEST ? SALVO_PHASE_MANIFEST
+					    : SALVO_PHASE_DATA;
+	st->srtt_us = s->have_rtt ? (uint32_t)min64(s->srtt / 1000, UINT32_MAX)
+				  : 0;
+	st->ts = now ? now : 1;
+	st->sent_through = s->phase == PH_MANIFEST ? s->man.next_new
+						   : sent_through(s);
+	st->datagrams_sent = 0;
+	/* back off while the receiver is silent, so an outage costs a
+	 * heartbeat a second, not a flood */
+	uint64_t base = base_status_interval(s);
+	if (now - s->last_fb > 2 * (s->have_rtt ? s->srtt : 100 * MS) + base)
+		s->status_interval =
+		    min64(max64(s->status_interval * 2, base),
+			  SALVO_STATUS_MAX_INTERVAL_NS);
+	else
+		s->status_interval = base;
+	s->next_status = now + s->status_interval;
+	return control(s, w, buf, cap, &p);
+}
+
+static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
+			  void *buf, size_t cap)
+{
+	salvo_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.hdr.type = SALVO_PKT_FILE_DONE;
+	p.hdr.session = s->session;
+	uint32_t room = (uint32_t)((s->cfg.datagram_bytes - SALVO_HDR_BYTES -
+				    6 - SALVO_CRC_BYTES) /
+				   SALVO_DIGEST_BYTES);
+	uint32_t count = min64(s->digests_known - s->fd_next, room);
+	p.u.file_done.first = s->fd_next;
+	p.u.file_done.count = (uint16_t)count;
+	p.u.file_done.digests = s->digest[s->fd_next];
+	s->fd_next += count;
+	s->fd_last_sent = now;
+	return control(s, w, buf, cap, &p);
+}
+
+static int poll_manifest(salvo_sender *s, uint64_t now, salvo_work *w,
+			 void *buf, size_t cap)
+{
+	salvo_txstream *t = &s->man;
+	uint64_t start, end;
+	if (!salvo_rangeset_is_empty(&t->retx)) {
+		start = t->retx.r[0].start;
+		end = min64(t->retx.r[0].end, start + s->chunk);
+		salvo_rangeset_remove(&t->retx, start, end);
+	} else if (t->next_new < t->total &&
+		   (salvo_txstream_unacked(t) < window(s) ||
+		    t->next_new == t->cum)) {
+		start = t->next_new;
+		end = min64(t->total, start + s->chunk);
+		t->next_new = end;
+	} else {
+		return SALVO_WORK_IDLE;
+	}
+	if (salvo_txstream_mark(t, start, end, now)) {
+		fail(s, SALVO_ERR_NOMEM, 1);
+		return SALVO_WORK_FAILED;
+	}
+	salvo_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.hdr.type = SALVO_PKT_MANIFEST;
+	p.hdr.session = s->session;
+	p.u.manifest.offset = (uint32_t)start;
+	p.u.manifest.total = (uint32_t)t->total;
+	p.u.manifest.bytes = s->manifest + start;
+	p.u.manifest.len = (size_t)(end - start);
+	return control(s, w, buf, cap, &p);
+}
+
+static active_work *new_active(salvo_sender *s)
+{
+	for (int i = 0; i < MAX_ACTIVE; i++)
+		if (!s->active[i].in_use) {
+			active_work *a = &s->active[i];
+			memset(a, 0, sizeof(*a));
+			a->in_use = 1;
+			a->id = ++s->next_work_id;
+			return a;
+		}
+	return NULL;
+}
+
+static void add_range(active_work *a, const salvo_sender *s, uint64_t start,
+		      uint64_t end)
+{
+	salvo_work_range *r = &a->ranges[a->nranges++];
+	uint32_t b = (uint32_t)(start / s->cfg.block_bytes);
+	r->block = b;
+	r->offset = (uint32_t)(start - (uint64_t)b * s->cfg.block_bytes);
+	r->len = (uint32_t)(end - start);
+	r->stream_offset = start;
+	r->block_crc = s->block_crc[b];
+}
+
+/* Fills a with queued retransmissions: ascending, split at block ends,
+ * at most one block's worth of bytes (the engine's buffer). */
+static void take_retx(salvo_sender *s, active_work *a)
+{
+	salvo_txstream *t = &s->data;
+	uint64_t budget = s->cfg.block_bytes;
+	while (a->nranges < SALVO_WORK_MAX_RANGES && budget &&
+	       !salvo_rangeset_is_empty(&t->retx)) {
+		uint64_t start = t->retx.r[0].start;
+		uint64_t bend = (start / s->cfg.block_bytes + 1) *
+				(uint64_t)s->cfg.block_bytes;
+		uint64_t end = min64(min64(t->retx.r[0].end, bend),
+				     start + budget);
+		/* keep whole datagrams: a budget cut falls on a boundary */
+		uint64_t boff = start % s->cfg.block_bytes;
+		if (end < min64(t->retx.r[0].end, bend)) {
+			uint64_t len = (end - start) / s->payload * s->payload;
+			if (!len)
+				break;
+			end = start + len;
+		}
+		(void)boff;
+		add_range(a, s, start, end);
+		salvo_rangeset_remove(&t->retx, start, end);
+		budget -= end - start;
+	}
+}
+
+static int poll_data(salvo_sender *s, uint64_t now, salvo_work *w)
+{
+	salvo_txstream *t = &s->data;
+	(void)now;
+	int have_retx = !salvo_rangeset_is_empty(&t->retx);
+	int can_new = t->next_new < t->total &&
+		      (salvo_txstream_unacked(t) + s->cfg.block_bytes <=
+			   window(s) ||
+		       t->next_new == t->cum);
+	if (!have_retx && !can_new)
+		return SALVO_WORK_IDLE;
+	active_work *a = new_active(s);
+	if (!a)
+		return SALVO_WORK_IDLE;
+	if (have_retx) {
+		take_retx(s, a);
+	} else {
+		uint64_t end = min64(t->total, t->next_new + s->cfg.block_bytes);
+		add_range(a, s, t->next_new, end);
+		a->is_new = 1;
+		t->next_new = end;
+	}
+	for (uint32_t i = 0; i < a->nranges; i++) {
+		const salvo_work_range *r = &a->ranges[i];
+		if (salvo_txstream_mark(t, r->stream_offset,
+					r->stream_offset + r->len,
+					SALVO_TX_PENDING)) {
+			fail(s, SALVO_ERR_NOMEM, 1);
+			return SALVO_WORK_FAILED;
+		}
+		if (a->is_new)
+			s->st.bytes_new += r->len;
+		else
+			s->st.bytes_retx += r->len;
+	}
+	w->kind = SALVO_WORK_DATA;
+	w->id = a->id;
+	w->is_new = a->is_new;
+	w->nranges = a->nranges;
+	memcpy(w->ranges, a->ranges, a->nranges * sizeof(a->ranges[0]));
+	return w->kind;
+}
+
+int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
+		      void *buf, size_t cap)
+{
+	memset(w, 0, offsetof(salvo_work, ranges));
+	if (cap < s->cfg.datagram_bytes)
+		return w->kind = SALVO_WORK_FAILED;
+	if (s->close_pending) {
+		salvo_pkt p;
+		memset(&p, 0, sizeof(p));
+		p.hdr.type = SALVO_PKT_CLOSE;
+		p.hdr.session = s->session;
+		p.u.close.reason = (uint8_t)s->close_reason;
+		s->close_pending = 0;
+		return control(s, w, buf, cap, &p);
+	}
+	if (s->phase == PH_DONE)
+		return w->kind = SALVO_WORK_DONE;
+	if (s->phase == PH_FAILED)
+		return w->kind = SALVO_WORK_FAILED;
+
+	if (s->phase == PH_HANDSHAKE) {
+		if (now - s->start >= s->cfg.timeout_ns) {
+			fail(s, SALVO_ERR_UNREACHABLE, 0);
+			return w->kind = SALVO_WORK_FAILED;
+		}
+		if (now >= s->next_hello)
+			return poll_hello(s, now, w, buf, cap);
+		w->deadline = min64(s->next_hello, s->start + s->cfg.timeout_ns);
+		return w->kind = SALVO_WORK_IDLE;
+	}
+	if (now - s->last_rx >= s->cfg.timeout_ns) {
+		fail(s, SALVO_ERR_TIMEOUT, 1);
+		return salvo_sender_poll(s, now, w, buf, cap);
+	}
+	if (now >= s->next_status)
+		return poll_status(s, now, w, buf, cap);
+
+	uint64_t fd_due = UINT64_MAX;
+	if (s->phase == PH_DATA) {
+		/* digests not acknowledged within ~1.5 RTT go again */
+		uint64_t rtt = s->have_rtt ? s->srtt + 4 * s->rttvar : 200 * MS;
+		if (s->digests_acked < s->fd_next &&
+		    now - s->fd_last_sent > rtt + rtt / 2)
+			s->fd_next = s->digests_acked;
+		if (s->fd_next < s->digests_known)
+			return poll_file_done(s, now, w, buf, cap);
+		if (s->digests_acked < s->digests_known)
+			fd_due = s->fd_last_sent + rtt + rtt / 2 + 1;
+	}
+	int k = s->phase == PH_MANIFEST ? poll_manifest(s, now, w, buf, cap)
+					: poll_data(s, now, w);
+	if (k != SALVO_WORK_IDLE)
+		return k;
+	w->kind = SALVO_WORK_IDLE;
+	w->deadline = min64(min64(s->next_status, fd_due),
+			    s->last_rx + s->cfg.timeout_ns);
+	return w->kind;
+}
+
+void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
+			    uint32_t block_crc, uint64_t now)
+{
+	for (int i = 0; i < MAX_ACTIVE; i++) {
+		active_work *a = &s->active[i];
+		if (!a->in_use || a->id != w->id)
+			continue;
+		if (a->is_new)
+			s->block_crc[a->ranges[0].block] = block_crc;
+		for (uint32_t j = 0; j < a->nranges; j++) {
+			const salvo_work_range *r = &a->ranges[j];
+			if (r->stream_offset + r->len > s->data.cum &&
+			    salvo_txstream_mark(&s->data, r->stream_offset,
+						r->stream_offset + r->len,
+						now ? now : 1))
+				fail(s, SALVO_ERR_NOMEM, 1);
+		}
+		a->in_use = 0;
+		return;
+	}
+}
+
+int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
+			    const uint8_t digest[SALVO_DIGEST_BYTES])
+{
+	if (i >= s->file_count || s->is_dir[i])
+		return SALVO_ERR_INVAL;
+	memcpy(s->digest[i], digest, SALVO_DIGEST_BYTES);
+	s->have_digest[i] = 1;
+	while (s->digests_known < s->file_count &&
+	       s->have_digest[s->digests_known])
+		s->digests_known++;
+	return 0;
+}
+
+void salvo_sender_abort(salvo_sender *s)
+{
+	fail(s, SALVO_ERR_ABORTED, 1);
+}
+
+uint32_t salvo_sender_session(const salvo_sender *s)
+{
+	return s->session;
+}
+
+uint64_t salvo_sender_pacing_rate(const salvo_sender *s)
+{
+	return s->rate->pacing_rate(&s->rate_state);
+}
+
+void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)
+{
+	*st = s->st;
+	st->files_done = s->files_done;
+	st->srtt_ns = s->srtt;
+	st->min_rtt_ns = s->min_rtt;
+	st->rttvar_ns = s->rttvar;
+	st->phase = s->phase == PH_FAILED ? 4 : s->phase;
+}
+
+int salvo_sender_result(const salvo_sender *s, int *peer_code,
+			int *peer_errno, const char **msg)
+{
+	if (peer_code)
+		*peer_code = s->peer_code;
+	if (peer_errno)
+		*peer_errno = s->peer_errno;
+	if (msg)
+		*msg = s->peer_msg;
+	return s->err;
+}

@@ -1,0 +1,150 @@
+/*
+ * The sender protocol core: one session, sans-I/O.
+ *
+ * It owns the session's state (handshake, manifest, block scheduler,
+ * retransmission queue, RTT, rate) and decides what goes out next; the
+ * caller (an engine, or the simulator) moves bytes.  Time is always passed
+ * in as `now`, monotonic nanoseconds.  The core never touches a socket, a
+ * file, a thread or a clock.
+ *
+ * Driving it:
+ *   salvo_sender_new(...)
+ *   loop:
+ *     salvo_sender_poll(s, now, &w, buf, cap)
+ *       CONTROL  send buf[0..w.len) to the receiver
+ *       DATA     send the ranges of w (see salvo_work); then, once every
+ *                datagram of it has been handed to the network,
+ *                salvo_sender_work_done(s, &w, crc, now)
+ *       IDLE     nothing now; call again at w.deadline or when a packet
+ *                arrives
+ *       DONE / FAILED   the session is over (salvo_sender_result)
+ *     on each datagram from the receiver: salvo_sender_on_packet()
+ *
+ * Several block-sender threads may hold DATA work at once; the core is
+ * not thread-safe, so an engine serialises calls with one lock (calls are
+ * per block or per batch of ranges, not per datagram).
+ */
+#ifndef SALVO_SENDER_H
+#define SALVO_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/manifest.h"
+#include "common/core/mem.h"
+#include "common/core/wire.h"
+
+typedef struct salvo_sender salvo_sender;
+
+typedef struct salvo_sender_config {
+	uint32_t block_bytes;     /* data block size */
+	uint16_t datagram_bytes;  /* UDP payload size (MTU - 28) */
+	uint64_t rate_bps;        /* pacing rate (fixed policy) */
+	uint64_t window_bytes;    /* max unacknowledged bytes; 0: automatic */
+	uint64_t timeout_ns;      /* handshake / silence limit (e.g. 10 s) */
+	uint64_t initial_rto_ns;  /* first HELLO retransmission (e.g. 1 s) */
+	uint64_t nonce;           /* random, identifies this attempt */
+} salvo_sender_config;
+
+/* At most this many ranges in one DATA work item. */
+#define SALVO_WORK_MAX_RANGES 64
+/* Longest silence before the STATUS heartbeat backs off to its maximum. */
+#define SALVO_STATUS_MAX_INTERVAL_NS 1000000000ull
+#define SALVO_STATUS_MIN_INTERVAL_NS 1000000ull
+
+enum salvo_work_kind {
+	SALVO_WORK_IDLE = 0,
+	SALVO_WORK_CONTROL,
+	SALVO_WORK_DATA,
+	SALVO_WORK_DONE,
+	SALVO_WORK_FAILED,
+};
+
+/* One contiguous range inside one block; offset is a multiple of the
+ * datagram payload size, so the range splits into whole datagrams: each
+ * payload-size piece from offset, the last one possibly shorter where the
+ * range (and then the block) ends. */
+typedef struct salvo_work_range {
+	uint32_t block;
+	uint32_t offset; /* in the block */
+	uint32_t len;
+	uint64_t stream_offset; /* block * block_bytes + offset */
+	uint32_t block_crc;     /* retransmissions: the block's CRC32C */
+} salvo_work_range;
+
+typedef struct salvo_work {
+	int kind;          /* enum salvo_work_kind */
+	uint64_t deadline; /* IDLE: the next time the core wants a poll */
+	size_t len;        /* CONTROL: bytes written into buf */
+	/* DATA */
+	uint32_t id;       /* hand back to salvo_sender_work_done */
+	int is_new;        /* first transmission of one whole block: the
+			      caller computes its CRC32C before sending */
+	uint32_t nranges;
+	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
+} salvo_work;
+
+typedef struct salvo_sender_stats {
+	uint64_t bytes_new;       /* data bytes handed out the first time */
+	uint64_t bytes_retx;      /* data bytes handed out again */
+	uint64_t bytes_control;   /* control packet bytes */
+	uint64_t bytes_acked;     /* data bytes the receiver holds (cum) */
+	uint64_t total_bytes;
+	uint32_t files_done;      /* files verified at the receiver */
+	uint32_t file_count;
+	uint64_t srtt_ns, min_rtt_ns, rttvar_ns;
+	uint64_t malformed;       /* packets dropped as malformed */
+	uint64_t feedbacks;
+	int phase;                /* 0 handshake, 1 manifest, 2 data, 3 done */
+} salvo_sender_stats;
+
+/* Creates a session for the n entries (copied: e may go afterwards).
+ * Returns 0, SALVO_ERR_INVAL (bad config or entries), SALVO_ERR_PATH,
+ * SALVO_ERR_TOOBIG (manifest over the limit) or SALVO_ERR_NOMEM. */
+int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
+		     const salvo_sender_config *cfg, const salvo_entry *e,
+		     uint32_t n, uint64_t now);
+void salvo_sender_del(salvo_sender *s);
+
+/* Feeds one datagram from the receiver.  Malformed or unexpected packets
+ * are counted and dropped (returns 0); returns a fatal SALVO_ERR_* only
+ * when this packet ended the session (an ERROR from the peer). */
+int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
+			   uint64_t now);
+
+/* Decides the next thing to do; buf (cap >= datagram_bytes) receives a
+ * CONTROL packet.  Returns w->kind. */
+int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
+		      void *buf, size_t cap);
+
+/* The DATA work item w was fully handed to the network at now.  For new
+ * blocks, block_crc is the CRC32C of the block the caller computed and
+ * put in the datagrams' headers. */
+void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
+			    uint32_t block_crc, uint64_t now);
+
+/* The whole-file digest (SHA-256) of file i, once the caller knows it.
+ * Directories need none.  Returns 0 or SALVO_ERR_INVAL. */
+int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
+			    const uint8_t digest[SALVO_DIGEST_BYTES]);
+
+/* Asks the core to abort: the next poll returns a CLOSE(abort), then
+ * FAILED with SALVO_ERR_ABORTED. */
+void salvo_sender_abort(salvo_sender *s);
+
+/* The session id (0 before ACCEPT) for DATA headers. */
+uint32_t salvo_sender_session(const salvo_sender *s);
+
+/* Pacing rate for the engine's pacer, bits per second. */
+uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
+
+void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st);
+
+/* After DONE/FAILED: 0 or the fatal SALVO_ERR_*.  For SALVO_ERR_PEER,
+ * *peer_code is the code the receiver sent (e.g. SALVO_ERR_IO),
+ * *peer_errno its errno, and *msg its message (NUL-terminated, owned by
+ * the core).  Any out-pointer may be NULL. */
+int salvo_sender_result(const salvo_sender *s, int *peer_code,
+			int *peer_errno, const char **msg);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * The transmit side of one byte stream (the manifest, or the file data):
+ * what was handed out, when it was last sent, what the receiver holds and
+ * what must go again.  Internal to the sender core.
+ *
+ * The retransmission rule lives here: a range the receiver reports
+ * missing is queued again only if it was last sent at least `margin`
+ * before the STATUS that the receiver echoes in that feedback.  The
+ * receiver had then seen a later packet from us and the range was still
+ * absent, so it is lost; a range sent after that STATUS may still be on
+ * its way and is left alone.  That is "not twice within one RTT unless
+ * asked again" with no timer at all.
+ */
+#ifndef SALVO_TXSTREAM_H
+#define SALVO_TXSTREAM_H
+
+#include <stdint.h>
+
+#include "common/core/rangeset.h"
+
+/* Tag of a range that a work item holds and has not finished sending. */
+#define SALVO_TX_PENDING UINT64_MAX
+
+typedef struct salvo_txstream {
+	uint64_t total;
+	uint64_t next_new;   /* first byte never handed out */
+	uint64_t cum;        /* receiver holds every byte below */
+	uint64_t recv_above; /* and this many bytes at or above cum */
+	salvo_rangeset retx; /* to send again (tags unused) */
+	salvo_rangeset sent; /* [cum, next_new): last send time */
+} salvo_txstream;
+
+void salvo_txstream_init(salvo_txstream *t, const salvo_mem *mem,
+			 uint64_t total);
+void salvo_txstream_free(salvo_txstream *t);
+
+/* Applies the cumulative part of a feedback (monotonic). */
+void salvo_txstream_ack(salvo_txstream *t, uint64_t cum, uint64_t recv_above);
+
+/* Handles one reported-missing range; returns the bytes newly queued for
+ * retransmission, or SALVO_ERR_NOMEM. */
+int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start,
+			       uint64_t end, uint64_t echo_ts,
+			       uint64_t margin);
+
+/* Bytes handed out and not known to be held by the receiver. */
+uint64_t salvo_txstream_unacked(const salvo_txstream *t);
+
+/* Marks [start, end) as sent at tag (SALVO_TX_PENDING while in flight). */
+int salvo_txstream_mark(salvo_txstream *t, uint64_t start, uint64_t end,
+			uint64_t tag);
+
+#endif
