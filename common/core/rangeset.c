@@ -154,6 +154,8 @@ int salvo_rangeset_remove(salvo_rangeset *rs, uint64_t start, uint64_t end)
 
 void salvo_rangeset_remove_below(salvo_rangeset *rs, uint64_t x)
 {
+	if (!rs->n)
+		return;
 	size_t i = salvo_rangeset_lower_bound(rs, x);
 	if (i < rs->n && rs->r[i].start < x) {
 		rs->bytes -= x - rs->r[i].start;

@@ -235,10 +235,16 @@ static void rtt_sample(salvo_sender *s, uint64_t rtt)
 	}
 }
 
+/* A quarter RTT, but no more often than every 16 datagrams' worth of
+ * pacing time, so heartbeats stay under 0.2 % of the bytes on slow links. */
 static uint64_t base_status_interval(const salvo_sender *s)
 {
 	uint64_t srtt = s->have_rtt ? s->srtt : 100 * MS;
-	return min64(max64(srtt / 4, SALVO_STATUS_MIN_INTERVAL_NS), 250 * MS);
+	uint64_t floor = (uint64_t)((unsigned __int128)16 *
+				    s->cfg.datagram_bytes * 8000000000u /
+				    s->cfg.rate_bps);
+	uint64_t t = max64(srtt / 4, max64(floor, SALVO_STATUS_MIN_INTERVAL_NS));
+	return min64(t, 250 * MS);
 }
 
 /* Bytes a range may be sent before the echoed STATUS and still count as

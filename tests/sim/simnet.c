@@ -1,0 +1,815 @@
+/*
+ * The simulator's engines and event loop (see simnet.h).
+ *
+ * Sender side: per sender, a core, a pacer shared by all its lanes, a
+ * FIFO of paced control packets and `lanes` block-sender lanes that each
+ * hold one work item and emit its datagrams at pacer-booked times.  File
+ * bytes are never stored: byte o of sender k's stream is a function of
+ * (seed, k, o), so any range can be produced on demand and the receiver's
+ * copy checked at the end.  Whole-file digests reach the core only once
+ * the lanes have handed out the file's last byte, as a real hasher thread
+ * running beside the senders would.
+ *
+ * Receiver side: one core; writes go to a per-session buffer; block CRC
+ * checks and file SHA-256 checks run as delayed events, as a verifier
+ * thread would answer.
+ *
+ * The loop advances virtual time to the earliest pending event and
+ * processes everything due then.  Nothing depends on the wall clock.
+ */
+#include "tests/sim/simnet.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/core/crc32c.h"
+#include "common/core/error.h"
+#include "common/core/pacer.h"
+#include "receiver/core/receiver.h"
+#include "sender/core/sender.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define VERIFY_DELAY_NS 50000ull
+
+/* ------------------------------------------------------------ content */
+
+static uint64_t mix(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Fills out with bytes [off, off+len) of the stream keyed by key: byte o
+ * is byte o%8 (little-endian) of mix(key ^ (o/8) * golden). */
+static void gen(uint64_t key, uint64_t off, uint8_t *out, size_t len)
+{
+	while (len && off % 8) {
+		uint64_t w = mix(key ^ (off / 8) * 0x9e3779b97f4a7c15ull);
+		*out++ = (uint8_t)(w >> (8 * (off % 8)));
+		off++;
+		len--;
+	}
+	for (; len >= 8; len -= 8, off += 8, out += 8) {
+		uint64_t w = mix(key ^ (off / 8) * 0x9e3779b97f4a7c15ull);
+		uint8_t b[8];
+		for (int i = 0; i < 8; i++)
+			b[i] = (uint8_t)(w >> (8 * i));
+		memcpy(out, b, 8);
+	}
+	for (uint64_t w = mix(key ^ (off / 8) * 0x9e3779b97f4a7c15ull); len;
+	     len--, off++)
+		*out++ = (uint8_t)(w >> (8 * (off % 8)));
+}
+
+static void sha256(uint8_t out[32], uint64_t off, uint64_t len,
+		   const uint8_t *mem)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestUpdate(c, mem + off, (size_t)len);
+	unsigned olen = 32;
+	EVP_DigestFinal_ex(c, out, &olen);
+	EVP_MD_CTX_free(c);
+}
+
+/* --------------------------------------------------------------- world */
+
+typedef struct lane {
+	int busy;
+	salvo_work w;
+	uint32_t ri;     /* current range */
+	uint32_t off;    /* bytes of it sent */
+	uint32_t crc;
+	uint64_t next_at;
+} lane;
+
+typedef struct ctlpkt {
+	uint8_t *buf;
+	size_t len;
+	uint64_t at;
+} ctlpkt;
+
+typedef struct simsender {
+	int idx;
+	uint64_t key;
+	salvo_sender *core;
+	salvo_pacer pacer;
+	lane lanes[SIM_MAX_LANES];
+	salvo_work backlog;
+	int has_backlog, need_poll;
+	uint64_t poll_at;
+	ctlpkt *ctl;
+	size_t nctl, ctl_head, ctl_cap;
+	salvo_entry *entries;
+	char **names;
+	uint32_t nentries;
+	uint8_t (*digest)[32];
+	uint32_t next_digest;
+	uint64_t total;
+	uint8_t *content; /* the stream: gen(key, 0, ..., total) */
+	int finished, result;
+	uint64_t finished_at;
+	uint64_t sent_bytes, datagrams;
+	/* receiver's copy */
+	uint8_t *rx;
+	int rx_ended, rx_result;
+	uint32_t files_committed;
+} simsender;
+
+typedef struct rxevent {
+	uint64_t at;
+	int kind; /* 0 block, 1 file */
+	uint32_t session, idx;
+	int sender;
+	uint64_t start;
+	uint32_t len, crc;
+	uint8_t digest[32];
+} rxevent;
+
+typedef struct world {
+	const sim_scenario *sc;
+	int verbose;
+	uint64_t now;
+	simlink fwd, rev;
+	salvo_receiver *rcv;
+	simsender s[SIM_MAX_SENDERS];
+	rxevent *ev;
+	size_t nev, ev_head, ev_cap;
+	char err[512];
+} world;
+
+static void trace(world *w, const char *fmt, ...)
+{
+	if (!w->verbose)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "[%10.3f ms] ", (double)w->now / 1e6);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void failf(world *w, const char *fmt, ...)
+{
+	if (w->err[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof(w->err), fmt, ap);
+	va_end(ap);
+}
+
+static void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+/* ------------------------------------------------------- receiver cbs */
+
+static int sender_of(const salvo_rsess *sess)
+{
+	return salvo_rsess_peer(sess)->bytes[0];
+}
+
+static void rx_send(void *ud, const salvo_addr *a, const void *buf,
+		    size_t len)
+{
+	world *w = ud;
+	simlink_send(&w->rev, -1, a->bytes[0], buf, len, w->now);
+}
+
+static int rx_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
+		      char *err, size_t errlen)
+{
+	world *w = ud;
+	(void)err;
+	(void)errlen;
+	simsender *s = &w->s[sender_of(sess)];
+	if (s->rx)
+		failf(w, "sender %d: prepared twice", s->idx);
+	s->rx = xcalloc(m->total_bytes, 1);
+	trace(w, "rx: session %08x prepared %u entries", salvo_rsess_id(sess),
+	      m->count);
+	return 0;
+}
+
+static int rx_write(void *ud, salvo_rsess *sess, uint32_t file,
+		    uint64_t offset, const void *data, size_t len, char *err,
+		    size_t errlen)
+{
+	world *w = ud;
+	(void)err;
+	(void)errlen;
+	const salvo_manifest *m = salvo_rsess_manifest(sess);
+	simsender *s = &w->s[sender_of(sess)];
+	const salvo_entry *e = &m->entries[file];
+	if (offset + len > e->size) {
+		failf(w, "write past the end of file %u", file);
+		return -5;
+	}
+	memcpy(s->rx + e->stream_offset + offset, data, len);
+	return 0;
+}
+
+static void push_event(world *w, rxevent ev)
+{
+	if (w->nev == w->ev_cap) {
+		w->ev_cap = w->ev_cap ? 2 * w->ev_cap : 64;
+		w->ev = realloc(w->ev, w->ev_cap * sizeof(*w->ev));
+		if (!w->ev)
+			abort();
+	}
+	w->ev[w->nev++] = ev;
+}
+
+static void rx_verify(void *ud, salvo_rsess *sess, uint32_t block,
+		      uint64_t start, uint32_t len, uint32_t crc)
+{
+	world *w = ud;
+	rxevent ev = {.at = w->now + VERIFY_DELAY_NS, .kind = 0,
+		      .session = salvo_rsess_id(sess), .idx = block,
+		      .sender = sender_of(sess), .start = start, .len = len,
+		      .crc = crc};
+	push_event(w, ev);
+}
+
+static void rx_finalize(void *ud, salvo_rsess *sess, uint32_t file,
+			const uint8_t digest[32])
+{
+	world *w = ud;
+	const salvo_entry *e = &salvo_rsess_manifest(sess)->entries[file];
+	rxevent ev = {.at = w->now + VERIFY_DELAY_NS, .kind = 1,
+		      .session = salvo_rsess_id(sess), .idx = file,
+		      .sender = sender_of(sess), .start = e->stream_offset,
+		      .len = 0};
+	memcpy(ev.digest, digest, 32);
+	/* the length may exceed u32: recomputed from the manifest below */
+	push_event(w, ev);
+}
+
+static void rx_end(void *ud, salvo_rsess *sess, int result, const char *msg)
+{
+	world *w = ud;
+	simsender *s = &w->s[sender_of(sess)];
+	s->rx_ended = 1;
+	s->rx_result = result;
+	trace(w, "rx: session %08x ended: %d %s", salvo_rsess_id(sess), result,
+	      msg);
+}
+
+static void run_event(world *w, const rxevent *ev)
+{
+	simsender *s = &w->s[ev->sender];
+	if (ev->kind == 0) {
+		uint32_t crc = salvo_crc32c(0, s->rx + ev->start, ev->len);
+		salvo_receiver_block_result(w->rcv, ev->session, ev->idx,
+					    crc == ev->crc, w->now);
+		return;
+	}
+	const salvo_entry *e = &s->entries[ev->idx];
+	uint8_t d[32];
+	sha256(d, e->stream_offset, e->size, s->rx);
+	int ok = !memcmp(d, ev->digest, 32);
+	if (ok)
+		s->files_committed++;
+	salvo_receiver_file_result(w->rcv, ev->session, ev->idx,
+				   ok ? 0 : SALVO_ERR_VERIFY, NULL, w->now);
+}
+
+/* --------------------------------------------------------- sender side */
+
+static void send_fwd(world *w, simsender *s, const void *buf, size_t len,
+		     uint64_t at)
+{
+	s->sent_bytes += len;
+	simlink_send(&w->fwd, s->idx, -1, buf, len, at);
+}
+
+static void ctl_push(simsender *s, const void *buf, size_t len, uint64_t at)
+{
+	if (s->nctl == s->ctl_cap) {
+		s->ctl_cap = s->ctl_cap ? 2 * s->ctl_cap : 16;
+		s->ctl = realloc(s->ctl, s->ctl_cap * sizeof(*s->ctl));
+		if (!s->ctl)
+			abort();
+	}
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		abort();
+	memcpy(copy, buf, len);
+	s->ctl[s->nctl++] = (ctlpkt){copy, len, at};
+}
+
+static uint32_t dgram_len(const world *w, const salvo_work_range *r,
+			  uint32_t off)
+{
+	uint32_t payload = salvo_wire_payload_bytes(w->sc->datagram_bytes);
+	uint32_t left = r->len - off;
+	return left < payload ? left : payload;
+}
+
+static void lane_start(world *w, simsender *s, lane *l)
+{
+	l->busy = 1;
+	l->w = s->backlog;
+	s->has_backlog = 0;
+	s->need_poll = 1;
+	l->ri = 0;
+	l->off = 0;
+	if (l->w.is_new) {
+		const salvo_work_range *r = &l->w.ranges[0];
+		l->crc = salvo_crc32c(0, s->content + r->stream_offset, r->len);
+	}
+	uint32_t n = dgram_len(w, &l->w.ranges[0], 0);
+	l->next_at = salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES,
+					 w->now);
+}
+
+static void lane_send(world *w, simsender *s, lane *l)
+{
+	const salvo_work_range *r = &l->w.ranges[l->ri];
+	uint32_t n = dgram_len(w, r, l->off);
+	uint8_t pkt[SALVO_DATAGRAM_MAX_BYTES];
+	memcpy(pkt + SALVO_DATA_HDR_BYTES, s->content + r->stream_offset + l->off,
+	       n);
+	uint32_t crc = l->w.is_new ? l->crc : r->block_crc;
+	salvo_wire_data_header(pkt, salvo_sender_session(s->core),
+			       l->w.is_new ? 0 : SALVO_DATA_F_RETX, r->block,
+			       r->offset + l->off, crc,
+			       pkt + SALVO_DATA_HDR_BYTES, n);
+	send_fwd(w, s, pkt, SALVO_DATA_HDR_BYTES + n, w->now);
+	s->datagrams++;
+	l->off += n;
+	if (l->off == r->len) {
+		l->ri++;
+		l->off = 0;
+	}
+	if (l->ri == l->w.nranges) {
+		salvo_sender_work_done(s->core, &l->w, l->crc, w->now);
+		l->busy = 0;
+		s->need_poll = 1;
+		return;
+	}
+	n = dgram_len(w, &l->w.ranges[l->ri], l->off);
+	l->next_at = salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES,
+					 w->now);
+}
+
+static void sender_poll(world *w, simsender *s)
+{
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	salvo_sender_stats st;
+	while (!s->finished && !s->has_backlog) {
+		salvo_work wk;
+		int k = salvo_sender_poll(s->core, w->now, &wk, buf, sizeof(buf));
+		if (k == SALVO_WORK_CONTROL) {
+			uint64_t at = salvo_pacer_reserve(&s->pacer, wk.len,
+							  w->now);
+			ctl_push(s, buf, wk.len, at);
+			continue;
+		}
+		if (k == SALVO_WORK_DATA) {
+			s->backlog = wk;
+			s->has_backlog = 1;
+			break;
+		}
+		if (k == SALVO_WORK_IDLE) {
+			s->poll_at = wk.deadline;
+			break;
+		}
+		s->finished = 1;
+		s->finished_at = w->now;
+		s->result = salvo_sender_result(s->core, NULL, NULL, NULL);
+		salvo_sender_get_stats(s->core, &st);
+		trace(w, "sender %d: %s (%s) srtt %.2f ms", s->idx,
+		      k == SALVO_WORK_DONE ? "DONE" : "FAILED",
+		      salvo_strerror(s->result), (double)st.srtt_ns / 1e6);
+	}
+	s->need_poll = 0;
+	/* digests become known as the stream is handed out (hasher) */
+	salvo_sender_get_stats(s->core, &st);
+	while (s->next_digest < s->nentries) {
+		const salvo_entry *e = &s->entries[s->next_digest];
+		if (e->type == SALVO_ENTRY_FILE) {
+			if (e->stream_offset + e->size > st.bytes_new)
+				break;
+			salvo_sender_set_digest(s->core, s->next_digest,
+						s->digest[s->next_digest]);
+			s->need_poll = 1;
+		}
+		s->next_digest++;
+	}
+}
+
+static void sender_step(world *w, simsender *s)
+{
+	while (s->ctl_head < s->nctl && s->ctl[s->ctl_head].at <= w->now) {
+		ctlpkt *c = &s->ctl[s->ctl_head++];
+		send_fwd(w, s, c->buf, c->len, w->now);
+		free(c->buf);
+	}
+	if (s->ctl_head == s->nctl)
+		s->ctl_head = s->nctl = 0;
+	for (int i = 0; i < w->sc->lanes; i++) {
+		lane *l = &s->lanes[i];
+		while (l->busy && l->next_at <= w->now)
+			lane_send(w, s, l);
+	}
+	for (int round = 0; round < 4; round++) {
+		if (s->need_poll || (!s->has_backlog && w->now >= s->poll_at))
+			sender_poll(w, s);
+		for (int i = 0; i < w->sc->lanes && s->has_backlog; i++)
+			if (!s->lanes[i].busy)
+				lane_start(w, s, &s->lanes[i]);
+		if (!s->need_poll)
+			break;
+	}
+}
+
+static uint64_t sender_next(const world *w, const simsender *s)
+{
+	uint64_t t = UINT64_MAX;
+	if (s->ctl_head < s->nctl)
+		t = s->ctl[s->ctl_head].at;
+	for (int i = 0; i < w->sc->lanes; i++)
+		if (s->lanes[i].busy && s->lanes[i].next_at < t)
+			t = s->lanes[i].next_at;
+	if (s->finished)
+		return t;
+	if (s->need_poll)
+		return w->now;
+	if (!s->has_backlog && s->poll_at < t)
+		t = s->poll_at;
+	return t;
+}
+
+/* ------------------------------------------------------------- set-up */
+
+static const char *const tree_names[] = {
+    "report", "data set", "été", "日本語", "a b c", "x", "notes.txt",
+    "img_0001.raw", "-dash", "Ünïcødé",
+};
+
+static void make_entries(world *w, simsender *s, uint64_t *rng)
+{
+	const sim_scenario *sc = w->sc;
+	uint32_t n = sc->tree ? sc->tree_files : 1;
+	uint32_t ndirs = sc->tree ? 12 : 0;
+	s->nentries = n + ndirs;
+	s->entries = xcalloc(s->nentries, sizeof(*s->entries));
+	s->names = xcalloc(s->nentries, sizeof(char *));
+	s->digest = xcalloc(s->nentries, 32);
+	uint32_t k = 0;
+	char name[256];
+	for (uint32_t d = 0; d < ndirs; d++) {
+		/* nested folders, and two that stay empty */
+		if (d < 4)
+			snprintf(name, sizeof(name), "dir%u", d);
+		else if (d < 10)
+			snprintf(name, sizeof(name), "dir%u/%s %u", d % 4,
+				 tree_names[d % 10], d);
+		else
+			snprintf(name, sizeof(name), "empty%u", d);
+		s->names[k] = strdup(name);
+		s->entries[k] = (salvo_entry){.type = SALVO_ENTRY_DIR,
+					      .mode = 0755,
+					      .mtime_ns = 1700000000000000000,
+					      .path = s->names[k],
+					      .path_len = (uint16_t)strlen(name)};
+		k++;
+	}
+	for (uint32_t f = 0; f < n; f++) {
+		uint64_t size = sc->file_bytes;
+		if (sc->tree) {
+			uint32_t r = (uint32_t)sim_rand(rng);
+			size = r % 7 == 0 ? 0 : 1 + r % 16384;
+			snprintf(name, sizeof(name), "dir%u/%s %u.bin", f % 4,
+				 tree_names[f % 10], f);
+		} else {
+			snprintf(name, sizeof(name), "file-%d.bin", s->idx);
+		}
+		s->names[k] = strdup(name);
+		s->entries[k] = (salvo_entry){.type = SALVO_ENTRY_FILE,
+					      .mode = 0644,
+					      .size = size,
+					      .mtime_ns = 1700000000000000000,
+					      .path = s->names[k],
+					      .path_len = (uint16_t)strlen(name)};
+		s->entries[k].stream_offset = s->total;
+		s->total += size;
+		k++;
+	}
+	s->content = xcalloc(s->total, 1);
+	gen(s->key, 0, s->content, s->total);
+	for (uint32_t i = 0; i < s->nentries; i++)
+		if (s->entries[i].type == SALVO_ENTRY_FILE)
+			sha256(s->digest[i], s->entries[i].stream_offset,
+			       s->entries[i].size, s->content);
+}
+
+static double effective_loss(const simlink_params *p)
+{
+	double l = p->loss;
+	if (p->ge_p_gb > 0) {
+		double pb = p->ge_p_gb / (p->ge_p_gb + p->ge_p_bg);
+		l = pb * p->ge_loss_bad + (1 - pb) * p->ge_loss_good;
+	}
+	return 1 - (1 - l) * (1 - p->corrupt);
+}
+
+/* Bounds: bytes sent <= payload / (1 - loss) * 1.05 + allowance, where
+ * the allowance holds the handshake, a statistical margin for the loss a
+ * finite transfer may see beyond the mean (4 sigma; bursts widen it),
+ * and, with an outage, one in-flight window.  Completion time <= the
+ * serialization time at the loss-adjusted rate, plus per-round RTTs for
+ * the repair rounds the loss makes likely, handshake retries and the
+ * outage. */
+static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
+		   uint64_t window)
+{
+	const sim_scenario *sc = w->sc;
+	double p = effective_loss(&sc->fwd);
+	double prev = effective_loss(&sc->rev);
+	double dg = sc->datagram_bytes;
+	double npk = (double)res->payload_bytes / (dg - 24) + 4;
+	double burst = sc->fwd.ge_p_gb > 0 ? 1 / sc->fwd.ge_p_bg : 1;
+	double sigma = sqrt(npk * p * (1 - p) * burst) * burst;
+	double slack = 4 * sigma * dg / (1 - p);
+	double allow = 16384.0 + 2048.0 * sc->nsenders + slack +
+		       0.002 * (double)manifest_bytes;
+	uint64_t outage = sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns;
+	if (outage)
+		allow += (double)window * sc->nsenders;
+	res->loss_eff = p;
+	res->bound_bytes = (uint64_t)((double)res->payload_bytes / (1 - p) *
+					  1.05 +
+				      allow);
+
+	double rtt = (double)(sc->fwd.delay_ns + sc->rev.delay_ns +
+			      sc->fwd.jitter_ns + sc->rev.jitter_ns +
+			      sc->fwd.reorder_ns);
+	if (rtt < 1e6)
+		rtt = 1e6;
+	double rate = (double)sc->rate_bps * sc->nsenders;
+	double ser = ((double)res->payload_bytes + npk * 24) * 8e9 /
+		     (rate * (1 - p)) + 4 * sigma * dg * 8e9 / rate;
+	double pl = p > prev ? p : prev;
+	double rounds = pl > 0 ? ceil(log(npk + 1) / log(1 / pl)) + 2 : 1;
+	if (sc->fwd.ge_p_gb > 0)
+		rounds *= burst;
+	/* a repair round: RTT, the STATUS cadence, reordering allowance */
+	double per_round = 2 * rtt + 64 * dg * 8e9 / (double)sc->rate_bps;
+	double handshake = pl > 0 ? 3.5e9 : 0;
+	double t = 1.10 * ser + (8 + rounds) * per_round + handshake;
+	if (outage)
+		t += (double)outage + 2e9 + 4 * per_round;
+	res->bound_ns = (uint64_t)t;
+}
+
+void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
+{
+	snprintf(buf, cap,
+		 "seed=%llu %s: senders=%d %s%llu B%s block=%u dgram=%u "
+		 "rate=%.1fMbit lanes=%d rtt=%.1fms jitter=%.1fms loss=%.3f "
+		 "ge=%.3f/%.3f reorder=%.3f dup=%.3f corrupt=%.4f "
+		 "blackhole=%.1fs rev-loss=%.3f",
+		 (unsigned long long)sc->seed, sc->name, sc->nsenders,
+		 sc->tree ? "tree of " : "file ",
+		 (unsigned long long)(sc->tree ? sc->tree_files : sc->file_bytes),
+		 sc->tree ? " files" : "", sc->block_bytes, sc->datagram_bytes,
+		 (double)sc->rate_bps / 1e6, sc->lanes,
+		 (double)(sc->fwd.delay_ns + sc->rev.delay_ns) / 1e6,
+		 (double)sc->fwd.jitter_ns / 1e6, sc->fwd.loss, sc->fwd.ge_p_gb,
+		 sc->fwd.ge_p_bg, sc->fwd.reorder, sc->fwd.duplicate,
+		 sc->fwd.corrupt,
+		 (double)(sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns) /
+		     1e9,
+		 sc->rev.loss);
+}
+
+static void deliver_all(world *w, simlink *l)
+{
+	simpkt pk;
+	while (simlink_next(l) <= w->now && simlink_pop(l, &pk)) {
+		if (pk.dst < 0) {
+			salvo_addr a = {.len = 1};
+			a.bytes[0] = (uint8_t)pk.src;
+			salvo_receiver_on_packet(w->rcv, &a, pk.data, pk.len,
+						 w->now);
+		} else {
+			simsender *s = &w->s[pk.dst];
+			if (!s->finished) {
+				salvo_sender_on_packet(s->core, pk.data, pk.len,
+						       w->now);
+				s->need_poll = 1;
+			}
+		}
+		free(pk.data);
+	}
+}
+
+static uint64_t next_time(const world *w)
+{
+	uint64_t t = simlink_next(&w->fwd);
+	uint64_t u = simlink_next(&w->rev);
+	if (u < t)
+		t = u;
+	u = salvo_receiver_next_timer(w->rcv);
+	if (u < t)
+		t = u;
+	if (w->ev_head < w->nev && w->ev[w->ev_head].at < t)
+		t = w->ev[w->ev_head].at;
+	for (int i = 0; i < w->sc->nsenders; i++) {
+		u = sender_next(w, &w->s[i]);
+		if (u < t)
+			t = u;
+	}
+	return t;
+}
+
+static int all_finished(const world *w)
+{
+	for (int i = 0; i < w->sc->nsenders; i++)
+		if (!w->s[i].finished || w->s[i].ctl_head < w->s[i].nctl)
+			return 0;
+	return 1;
+}
+
+static void check(world *w, sim_result *res)
+{
+	for (int i = 0; i < w->sc->nsenders && !w->err[0]; i++) {
+		simsender *s = &w->s[i];
+		if (s->result) {
+			failf(w, "sender %d failed: %s", i,
+			      salvo_strerror(s->result));
+			break;
+		}
+		if (!s->rx && s->total) {
+			failf(w, "sender %d: receiver never prepared", i);
+			break;
+		}
+		if (s->total && memcmp(s->content, s->rx, s->total)) {
+			uint64_t off = 0;
+			while (s->content[off] == s->rx[off])
+				off++;
+			failf(w, "sender %d: data differs at byte %llu", i,
+			      (unsigned long long)off);
+		}
+		uint32_t regular = 0;
+		for (uint32_t k = 0; k < s->nentries; k++)
+			regular += s->entries[k].type == SALVO_ENTRY_FILE;
+		if (s->files_committed != regular)
+			failf(w, "sender %d: %u of %u files committed", i,
+			      s->files_committed, regular);
+		else if (!s->rx_ended || s->rx_result)
+			failf(w, "sender %d: receiver session result %d", i,
+			      s->rx_result);
+	}
+	if (!w->err[0] && res->sent_bytes > res->bound_bytes)
+		failf(w, "sent %llu bytes > bound %llu (payload %llu)",
+		      (unsigned long long)res->sent_bytes,
+		      (unsigned long long)res->bound_bytes,
+		      (unsigned long long)res->payload_bytes);
+	if (!w->err[0] && res->time_ns > res->bound_ns)
+		failf(w, "took %.3f s > bound %.3f s", res->time_ns / 1e9,
+		      res->bound_ns / 1e9);
+}
+
+int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
+{
+	world *w = xcalloc(1, sizeof(*w));
+	uint64_t rng = sc->seed * 0x2545F4914F6CDD1Dull + 1;
+	const uint64_t t0 = SEC;
+	memset(res, 0, sizeof(*res));
+	w->sc = sc;
+	w->verbose = verbose;
+	w->now = t0;
+	simlink_init(&w->fwd, &sc->fwd, sim_rand(&rng));
+	simlink_init(&w->rev, &sc->rev, sim_rand(&rng));
+	salvo_receiver_config rc = {.max_sessions = 8,
+				    .idle_timeout_ns = sc->timeout_ns,
+				    .seed = sim_rand(&rng)};
+	for (int i = 0; i < 16; i++)
+		rc.secret[i] = (uint8_t)sim_rand(&rng);
+	salvo_receiver_cb cb = {rx_send, rx_prepare, rx_write, rx_verify,
+				rx_finalize, rx_end, w};
+	if (salvo_receiver_new(&w->rcv, &salvo_mem_libc, &rc, &cb))
+		abort();
+	uint64_t manifest_bytes = 0, window = 0;
+	for (int i = 0; i < sc->nsenders; i++) {
+		simsender *s = &w->s[i];
+		s->idx = i;
+		s->key = sim_rand(&rng);
+		make_entries(w, s, &rng);
+		salvo_sender_config cfg = {
+		    .block_bytes = sc->block_bytes,
+		    .datagram_bytes = sc->datagram_bytes,
+		    .rate_bps = sc->rate_bps,
+		    .window_bytes = sc->window_bytes,
+		    .timeout_ns = sc->timeout_ns,
+		    .initial_rto_ns = 500 * MS,
+		    .nonce = sim_rand(&rng)};
+		int err = salvo_sender_new(&s->core, &salvo_mem_libc, &cfg,
+					   s->entries, s->nentries, w->now);
+		if (err) {
+			failf(w, "salvo_sender_new: %s", salvo_strerror(err));
+			goto out;
+		}
+		salvo_pacer_init(&s->pacer, sc->rate_bps, 0);
+		s->need_poll = 1;
+		manifest_bytes += salvo_manifest_encoded_size(s->entries,
+							      s->nentries);
+		res->payload_bytes += s->total;
+		uint64_t rtt = sc->fwd.delay_ns + sc->rev.delay_ns +
+			       sc->fwd.jitter_ns + sc->fwd.reorder_ns;
+		uint64_t bdp = (uint64_t)((unsigned __int128)sc->rate_bps *
+					  (rtt > MS ? rtt : MS) / 8000000000u);
+		uint64_t wnd = sc->window_bytes ? sc->window_bytes
+						: 4 * bdp * 5 / 4 + 4096;
+		if (wnd < 2ull * sc->block_bytes)
+			wnd = 2ull * sc->block_bytes;
+		window = wnd > window ? wnd : window;
+	}
+	res->payload_bytes += manifest_bytes;
+	bounds(w, res, manifest_bytes, window);
+	uint64_t limit = t0 + 3 * res->bound_ns + 60 * SEC;
+
+	while (!all_finished(w)) {
+		uint64_t t = next_time(w);
+		if (t == UINT64_MAX || t > limit) {
+			failf(w, "stalled: nothing to do at %.3f s",
+			      (double)(w->now - t0) / 1e9);
+			break;
+		}
+		if (t > w->now)
+			w->now = t;
+		deliver_all(w, &w->fwd);
+		deliver_all(w, &w->rev);
+		while (w->ev_head < w->nev && w->ev[w->ev_head].at <= w->now)
+			run_event(w, &w->ev[w->ev_head++]);
+		if (w->ev_head == w->nev)
+			w->ev_head = w->nev = 0;
+		if (salvo_receiver_next_timer(w->rcv) <= w->now)
+			salvo_receiver_on_timer(w->rcv, w->now);
+		for (int i = 0; i < sc->nsenders; i++)
+			sender_step(w, &w->s[i]);
+	}
+	/* let the receiver see the CLOSE packets and linger out */
+	uint64_t end = w->now;
+	for (int i = 0; i < sc->nsenders; i++) {
+		res->sent_bytes += w->s[i].sent_bytes;
+		res->datagrams += w->s[i].datagrams;
+		salvo_sender_stats st;
+		salvo_sender_get_stats(w->s[i].core, &st);
+		res->retx_bytes += st.bytes_retx;
+		if (w->s[i].finished_at > end)
+			end = w->s[i].finished_at;
+	}
+	res->time_ns = end - t0;
+	while (!w->err[0]) {
+		uint64_t t = next_time(w);
+		if (t == UINT64_MAX || t > end + 10 * SEC)
+			break;
+		w->now = t > w->now ? t : w->now;
+		deliver_all(w, &w->fwd);
+		deliver_all(w, &w->rev);
+		while (w->ev_head < w->nev && w->ev[w->ev_head].at <= w->now)
+			run_event(w, &w->ev[w->ev_head++]);
+		if (salvo_receiver_next_timer(w->rcv) <= w->now)
+			salvo_receiver_on_timer(w->rcv, w->now);
+	}
+	check(w, res);
+out:
+	res->ok = !w->err[0];
+	snprintf(res->why, sizeof(res->why), "%s", w->err);
+	salvo_receiver_del(w->rcv);
+	for (int i = 0; i < sc->nsenders; i++) {
+		simsender *s = &w->s[i];
+		salvo_sender_del(s->core);
+		for (uint32_t k = 0; k < s->nentries; k++)
+			free(s->names[k]);
+		for (size_t k = s->ctl_head; k < s->nctl; k++)
+			free(s->ctl[k].buf);
+		free(s->ctl);
+		free(s->names);
+		free(s->entries);
+		free(s->digest);
+		free(s->rx);
+		free(s->content);
+	}
+	free(w->ev);
+	simlink_free(&w->fwd);
+	simlink_free(&w->rev);
+	free(w);
+	return res->ok;
+}

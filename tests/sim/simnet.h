@@ -1,0 +1,54 @@
+/*
+ * The simulator: salvo's sender and receiver cores joined by simulated
+ * links on a virtual clock, with emulated engines around them (block-
+ * sender lanes sharing a pacer, a receiver that writes into memory and
+ * verifies blocks and files).  One call runs one scenario to the end and
+ * checks it: byte-identical files, completion within a time bound, and
+ * bytes sent within a bound over the minimum.
+ */
+#ifndef SALVO_SIMNET_H
+#define SALVO_SIMNET_H
+
+#include <stdint.h>
+
+#include "tests/sim/simlink.h"
+
+#define SIM_MAX_SENDERS 4
+#define SIM_MAX_LANES 8
+
+typedef struct sim_scenario {
+	uint64_t seed;
+	char name[96];
+	simlink_params fwd, rev; /* sender->receiver, receiver->sender */
+	int nsenders;
+	int tree;                /* 0: one file of file_bytes; 1: a tree */
+	uint64_t file_bytes;
+	uint32_t tree_files;
+	uint32_t block_bytes;
+	uint16_t datagram_bytes;
+	uint64_t rate_bps;       /* each sender's pacing rate */
+	int lanes;               /* block-sender threads per sender */
+	uint64_t timeout_ns;
+	uint64_t window_bytes;   /* 0: automatic */
+} sim_scenario;
+
+typedef struct sim_result {
+	int ok;
+	char why[512];
+	uint64_t payload_bytes;  /* file bytes + manifest, all senders */
+	uint64_t sent_bytes;     /* every byte the senders put on the wire */
+	uint64_t bound_bytes;
+	uint64_t time_ns, bound_ns;
+	uint64_t retx_bytes;
+	uint64_t datagrams;
+	double loss_eff;
+} sim_result;
+
+/* Runs one scenario; fills res; returns res->ok.  verbose prints a trace
+ * of the session milestones to stderr. */
+int sim_run(const sim_scenario *sc, sim_result *res, int verbose);
+
+/* Describes a scenario in one line (for failures and replay). */
+void sim_describe(const sim_scenario *sc, char *buf, size_t cap);
+
+#endif
