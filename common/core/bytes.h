@@ -78,10 +78,15 @@ static inline uint32_t salvo_rd_u32(salvo_rd *r)
 		 : 0;
 }
 
+/* One bounds check for all 8 bytes: two u32 reads would return the high
+ * half of a u64 that overruns instead of the promised zero. */
 static inline uint64_t salvo_rd_u64(salvo_rd *r)
 {
-	uint64_t hi = salvo_rd_u32(r);
-	return (hi << 32) | salvo_rd_u32(r);
+	const uint8_t *q = salvo_rd_take(r, 8);
+	uint64_t v = 0;
+	for (unsigned i = 0; q && i < 8; i++)
+		v = (v << 8) | q[i];
+	return v;
 }
 
 static inline void salvo_rd_copy(salvo_rd *r, void *dst, size_t n)

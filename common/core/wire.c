@@ -69,8 +69,9 @@ static int hello_ok(const salvo_pkt_hello *h)
 	if (h->file_count > SALVO_FILES_MAX ||
 	    h->manifest_bytes > SALVO_MANIFEST_MAX_BYTES)
 		return 0;
-	/* every entry takes at least 24 bytes in the manifest (manifest.h) */
-	if ((uint64_t)h->file_count * 24 + 8 > h->manifest_bytes)
+	/* every entry takes at least 24 + 1 bytes in the manifest, after an
+	 * 8-byte header (manifest.h) */
+	if ((uint64_t)h->file_count * 25 + 8 > h->manifest_bytes)
 		return 0;
 	return 1;
 }
@@ -83,7 +84,7 @@ int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p)
 	switch (p->hdr.type) {
 	case SALVO_PKT_HELLO: {
 		const salvo_pkt_hello *h = &p->u.hello;
-		if (!hello_ok(h) || p->hdr.flags)
+		if (!hello_ok(h))
 			return SALVO_ERR_TOOBIG;
 		salvo_wr_u32(&w, h->caps);
 		salvo_wr_u64(&w, h->nonce);
@@ -159,7 +160,20 @@ int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p)
 	default: /* DATA and FEEDBACK have their own encoders */
 		return SALVO_ERR_INVAL;
 	}
+	if (p->hdr.flags) /* no packet encoded here defines a flag */
+		return SALVO_ERR_TOOBIG;
 	return seal(&w);
+}
+
+/* The fixed fields of a FEEDBACK, judged alike by encoder and decoder. */
+static int feedback_ok(const salvo_pkt_feedback *f, uint8_t flags,
+		       uint32_t session)
+{
+	return f->phase <= SALVO_PHASE_DATA && !(flags & ~SALVO_FB_F_KNOWN) &&
+	       f->cum <= f->list_end && f->list_end <= SALVO_TOTAL_MAX_BYTES &&
+	       f->recv_above_cum <= SALVO_TOTAL_MAX_BYTES &&
+	       f->digests_have <= SALVO_FILES_MAX &&
+	       f->files_done <= SALVO_FILES_MAX && session != 0;
 }
 
 int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
@@ -167,16 +181,16 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 			       const salvo_range *ranges, size_t n,
 			       size_t *written)
 {
-	enum { FIXED = SALVO_HDR_BYTES + 66 };
+	enum { FIXED = SALVO_HDR_BYTES + 60 };
 	*written = 0;
-	if (cap < FIXED + SALVO_CRC_BYTES || fb->phase > SALVO_PHASE_DATA ||
-	    (flags & ~SALVO_FB_F_KNOWN))
+	if (cap < FIXED + SALVO_CRC_BYTES || !feedback_ok(fb, flags, session))
 		return SALVO_ERR_TOOBIG;
 	/* pick how many ranges fit, then write the fixed part knowing it */
 	size_t room = cap - FIXED - SALVO_CRC_BYTES, used = 0, k = 0;
 	uint64_t prev = fb->cum;
 	for (; k < n && k < UINT16_MAX; k++) {
-		if (ranges[k].start < prev || ranges[k].end <= ranges[k].start)
+		if (ranges[k].start < prev || ranges[k].end <= ranges[k].start ||
+		    ranges[k].end > fb->list_end)
 			return SALVO_ERR_INVAL;
 		size_t need = salvo_varint_len(ranges[k].start - prev) +
 			      salvo_varint_len(ranges[k].end - ranges[k].start);
@@ -329,14 +343,7 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		f->ranges = salvo_rd_take(r, f->ranges_len);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (f->phase > SALVO_PHASE_DATA || reserved ||
-		    (out->hdr.flags & ~SALVO_FB_F_KNOWN) ||
-		    f->cum > SALVO_TOTAL_MAX_BYTES ||
-		    f->list_end > SALVO_TOTAL_MAX_BYTES ||
-		    f->list_end < f->cum ||
-		    f->recv_above_cum > SALVO_TOTAL_MAX_BYTES ||
-		    f->digests_have > SALVO_FILES_MAX ||
-		    f->files_done > SALVO_FILES_MAX || out->hdr.session == 0)
+		if (reserved || !feedback_ok(f, out->hdr.flags, out->hdr.session))
 			return SALVO_ERR_MALFORMED;
 		return check_ranges(f);
 	}

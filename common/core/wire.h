@@ -202,7 +202,8 @@ int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p);
 /* FEEDBACK ranges are encoded separately because their count depends on
  * the room left.  salvo_wire_encode_feedback writes fb's fixed fields and
  * as many of the n ranges (ascending, non-overlapping, each start >=
- * fb->cum) as fit in cap, and stores that count in *written.  It sets
+ * fb->cum and end <= fb->list_end; else SALVO_ERR_INVAL) as fit in cap,
+ * and stores that count in *written.  It sets
  * SALVO_FB_F_TRUNCATED and list_end to the start of the first range left
  * out when not all fit. */
 typedef struct salvo_range {
