@@ -66,10 +66,12 @@ static void maybe_complete(salvo_rsess *s, uint64_t now)
 {
 	if (s->files_done < s->files_regular)
 		return;
+	/* the engine makes directories durable in session_end, before the
+	 * sender hears COMPLETE */
 	s->state = RS_COMPLETE;
 	s->linger_until = now + 2000000000ull;
-	rs_feedback(s, now);
 	s->r->cb.session_end(s->r->cb.ud, s, 0, "");
+	rs_feedback(s, now);
 }
 
 static void maybe_finalize(salvo_rsess *s, uint32_t i)

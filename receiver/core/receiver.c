@@ -140,6 +140,12 @@ static int same_addr(const salvo_addr *a, const salvo_addr *b)
 	return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
 }
 
+static int same_host(const salvo_addr *a, const salvo_addr *b)
+{
+	return a->host_len == b->host_len &&
+	       !memcmp(a->host, b->host, a->host_len);
+}
+
 void rs_send(salvo_rsess *s, const void *buf, size_t len)
 {
 	s->r->st.bytes_sent += len;
@@ -434,7 +440,7 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 		return;
 	}
 	int slot = find_slot(r, p.hdr.session);
-	if (slot < 0 || !same_addr(&r->sess[slot]->peer, addr)) {
+	if (slot < 0 || !same_host(&r->sess[slot]->peer, addr)) {
 		r->st.unknown++;
 		if (p.hdr.type == SALVO_PKT_STATUS)
 			send_error_to(r, addr, p.hdr.session,

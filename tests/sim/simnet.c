@@ -602,8 +602,8 @@ static void deliver_all(world *w, simlink *l)
 	simpkt pk;
 	while (simlink_next(l) <= w->now && simlink_pop(l, &pk)) {
 		if (pk.dst < 0) {
-			salvo_addr a = {.len = 1};
-			a.bytes[0] = (uint8_t)pk.src;
+			salvo_addr a = {.len = 1, .host_len = 1};
+			a.bytes[0] = a.host[0] = (uint8_t)pk.src;
 			salvo_receiver_on_packet(w->rcv, &a, pk.data, pk.len,
 						 w->now);
 		} else {

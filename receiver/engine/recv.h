@@ -1,0 +1,52 @@
+/*
+ * The receiver engine: `salvo recv` as a library call.  Several UDP
+ * sockets share one port (SO_REUSEPORT), one thread each reading batches
+ * with recvmmsg; payloads are written in place into hidden part-files
+ * below the root; a verifier thread checks blocks (CRC32C) and files
+ * (SHA-256), then fsyncs and renames them.  Serves many senders at once.
+ */
+#ifndef SALVO_RECV_H
+#define SALVO_RECV_H
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef struct salvo_recv_opts {
+	const char *dir;          /* root; files land only below it */
+	const char *bind;         /* address to bind, NULL: any */
+	uint16_t port;
+	uint32_t sockets;         /* sockets (and threads) on the port */
+	uint32_t batch;           /* datagrams per recvmmsg */
+	uint64_t rcvbuf_bytes;    /* 0: system default */
+	uint32_t max_sessions;
+	uint64_t idle_timeout_ns; /* silent sender: drop its session */
+	uint64_t max_file_bytes;  /* 0: no limit */
+	int overwrite;            /* enum salvo_overwrite (conf/config.h) */
+	int once;                 /* return after the first session ends */
+	/* one line per event worth a log line (file received, session
+	 * failed...); called from engine threads, serialised */
+	void (*log)(void *ud, const char *line);
+	void *log_ud;
+	/* called once the sockets are bound (e.g. to print the port) */
+	void (*ready)(void *ud, uint16_t port);
+	volatile sig_atomic_t *stop;
+} salvo_recv_opts;
+
+typedef struct salvo_recv_report {
+	int result;            /* 0, or why the receiver stopped/failed */
+	char message[1024];
+	uint64_t sessions_ok, sessions_failed;
+	uint64_t files, bytes;
+	uint64_t malformed, unknown, duplicates;
+	uint64_t peak_rss_bytes;
+	int last_session_result; /* with once: that session's result */
+} salvo_recv_report;
+
+void salvo_recv_opts_default(salvo_recv_opts *o);
+
+/* Serves until *stop is set (or, with once, the first session ended).
+ * Returns 0, or a negative code with report->message (cannot bind, root
+ * missing...).  With once, returns the session's result. */
+int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *report);
+
+#endif
