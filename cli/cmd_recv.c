@@ -1,12 +1,287 @@
-/* salvo recv: not built yet; says so and fails. */
-#include <stdio.h>
+/*
+ * salvo recv --dir DIR [options]: the receiver as a foreground daemon.
+ *
+ * Settings come from the configuration layers with this command's flags on
+ * top (receiver.root, network.port, network.bind, ...), like salvo send.
+ * Once the engine has bound its sockets it calls back and this prints
+ * "listening on ADDR:PORT, writing below DIR"; scripts wait for that line.
+ * The engine's log lines (a file received, a session failed) go to stderr
+ * with a local timestamp.  SIGINT/SIGTERM set the stop flag; the engine
+ * finishes cleanly and the command exits 0.  With --once it returns after
+ * the first session, with that session's result as the exit code.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
+#include "common/core/error.h"
+#include "conf/config.h"
+#include "receiver/engine/recv.h"
+
+static const struct salvo_conf_flag recv_flags[] = {
+    {"--dir", "receiver.root"},
+    {"-d", "receiver.root"},
+    {"--port", "network.port"},
+    {"-p", "network.port"},
+    {"--bind", "network.bind"},
+    {"--sockets", "network.recv_sockets"},
+    {"--rcvbuf", "network.rcvbuf"},
+    {"--batch", "network.batch"},
+    {"--mtu", "network.mtu"},
+    {"--max-sessions", "receiver.max_sessions"},
+    {"--max-file-size", "receiver.max_file_size"},
+    {"--overwrite", "receiver.overwrite"},
+    {"--idle-timeout", "receiver.idle_timeout"},
+    {NULL, NULL},
+};
+
+struct recv_ctx {
+	const struct salvo_config *cfg;
+	int quiet;
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: salvo recv --dir DIR [options]\n"
+	      "\n"
+	      "Receives files from salvo senders into DIR (never outside it) "
+	      "until SIGINT or\n"
+	      "SIGTERM, or with --once until the first session ends.\n"
+	      "\n"
+	      "options (each also settable in salvo.yaml; docs/CONFIG.md):\n"
+	      "  --dir, -d DIR         root folder; files land only below it "
+	      "(receiver.root)\n"
+	      "  --config FILE         read settings from FILE too\n"
+	      "  --port, -p N          UDP port (default 7400)\n"
+	      "  --bind ADDR           local address (default 0.0.0.0; IPv6 "
+	      "literals too)\n"
+	      "  --sockets N           sockets sharing the port, one thread "
+	      "each (2)\n"
+	      "  --rcvbuf SIZE         SO_RCVBUF per socket (auto)\n"
+	      "  --batch N             datagrams per recvmmsg call (32)\n"
+	      "  --max-sessions N      concurrent sessions (64)\n"
+	      "  --max-file-size SIZE  largest file accepted (unlimited)\n"
+	      "  --overwrite never|replace|rename  when the target exists "
+	      "(never)\n"
+	      "  --idle-timeout TIME   drop a silent sender's session after "
+	      "TIME (1min)\n"
+	      "  --once                exit after the first session, with "
+	      "its result\n"
+	      "  --json                at exit, print one JSON object with "
+	      "the counters\n"
+	      "  --quiet, -q           print only errors\n"
+	      "  --help, -h            this text\n"
+	      "\n"
+	      "exit codes: 0 stopped cleanly (or, with --once, the session "
+	      "succeeded);\n"
+	      "  1 other failure (e.g. the port is taken); 2 bad usage; with "
+	      "--once:\n"
+	      "  4 verification failed, 5 I/O error writing a file, 7 the "
+	      "sender went silent;\n"
+	      "  6 DIR cannot be used.\n"
+	      "\n"
+	      "example: salvo recv --dir /srv/incoming --port 7400\n",
+	      out);
+}
+
+/* "2024-05-01 12:00:00.123" in local time. */
+static void timestamp(char *buf, size_t n)
+{
+	struct timeval tv;
+	struct tm tm;
+	char s[24];
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03d", s, (int)(tv.tv_usec / 1000 % 1000));
+}
+
+static void on_log(void *ud, const char *line)
+{
+	const struct recv_ctx *c = ud;
+	char ts[40];
+
+	if (c->quiet)
+		return;
+	timestamp(ts, sizeof(ts));
+	fprintf(stderr, "%s %s\n", ts, line);
+	fflush(stderr);
+}
+
+static void on_ready(void *ud, uint16_t port)
+{
+	const struct recv_ctx *c = ud;
+	const char *bind = c->cfg->network.bind_addr;
+
+	if (c->quiet)
+		return;
+	fprintf(stderr,
+		strchr(bind, ':') ? "listening on [%s]:%u, writing below %s\n"
+				  : "listening on %s:%u, writing below %s\n",
+		bind, (unsigned)port, c->cfg->receiver.root_dir);
+	fflush(stderr);
+}
+
+/* A session's or the receiver's result as an exit code. */
+static int exit_code(int rc)
+{
+	switch (rc) {
+	case 0:
+		return SALVO_EXIT_OK;
+	case SALVO_ERR_INVAL:
+		return SALVO_EXIT_USAGE;
+	case SALVO_ERR_VERIFY:
+		return SALVO_EXIT_VERIFY;
+	case SALVO_ERR_IO:
+		return SALVO_EXIT_REMOTE_IO;
+	case SALVO_ERR_TIMEOUT:
+		return SALVO_EXIT_TIMEOUT;
+	case SALVO_ERR_ABORTED:
+		return SALVO_EXIT_FAILURE;
+	case -EADDRINUSE:
+	case -EADDRNOTAVAIL:
+		return SALVO_EXIT_FAILURE;
+	default:
+		return rc < 0 && rc > -4096 ? SALVO_EXIT_LOCAL_IO
+					    : SALVO_EXIT_FAILURE;
+	}
+}
+
+static void write_json(FILE *out, const salvo_recv_report *r, int rc,
+		       const salvo_recv_opts *o, const struct salvo_config *cfg)
+{
+	fprintf(out, "{\"result\": \"%s\", \"error_code\": %d, \"message\": ",
+		rc ? "error" : "ok", rc);
+	salvo_progress_json_string(out, rc ? r->message : "");
+	fputs(", \"dir\": ", out);
+	salvo_progress_json_string(out, o->dir);
+	fprintf(out,
+		", \"port\": %u, \"sessions_ok\": %llu, \"sessions_failed\": "
+		"%llu, \"files\": %llu, \"bytes\": %llu, \"malformed\": %llu, "
+		"\"unknown\": %llu, \"duplicates\": %llu, \"peak_rss_bytes\": "
+		"%llu, \"last_session_result\": %d,\n",
+		(unsigned)o->port, (unsigned long long)r->sessions_ok,
+		(unsigned long long)r->sessions_failed,
+		(unsigned long long)r->files, (unsigned long long)r->bytes,
+		(unsigned long long)r->malformed,
+		(unsigned long long)r->unknown,
+		(unsigned long long)r->duplicates,
+		(unsigned long long)r->peak_rss_bytes, r->last_session_result);
+	fprintf(out,
+		" \"engine\": {\"sockets\": %u, \"batch\": %u, "
+		"\"rcvbuf_bytes\": %llu, \"max_sessions\": %u, "
+		"\"idle_timeout_ns\": %llu, \"max_file_bytes\": %llu, "
+		"\"overwrite\": %d},\n \"config\": ",
+		o->sockets, o->batch, (unsigned long long)o->rcvbuf_bytes,
+		o->max_sessions, (unsigned long long)o->idle_timeout_ns,
+		(unsigned long long)o->max_file_bytes, o->overwrite);
+	if (salvo_progress_json_config(out, cfg))
+		fputs("null", out);
+	fputs("}\n", out);
+	fflush(out);
+}
+
+static int run(const struct salvo_config *cfg, int once, int quiet, int json)
+{
+	struct recv_ctx ctx = {cfg, quiet};
+	salvo_recv_opts o;
+	salvo_recv_report rep, *r = &rep;
+	volatile sig_atomic_t *stop;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	stop = salvo_progress_catch_signals();
+	if (!stop) {
+		fprintf(stderr, "salvo recv: cannot catch signals: %s\n",
+			strerror(errno));
+		return SALVO_EXIT_FAILURE;
+	}
+	salvo_recv_opts_default(&o);
+	o.dir = cfg->receiver.root_dir;
+	o.bind = cfg->network.bind_addr;
+	o.port = (uint16_t)cfg->network.port;
+	o.sockets = cfg->network.recv_sockets;
+	o.batch = cfg->network.batch;
+	o.rcvbuf_bytes = cfg->network.rcvbuf_bytes;
+	o.max_sessions = cfg->receiver.max_sessions;
+	o.idle_timeout_ns = cfg->receiver.idle_timeout_ns;
+	o.max_file_bytes = cfg->receiver.max_file_size_bytes;
+	o.overwrite = (int)cfg->receiver.overwrite;
+	o.once = once;
+	o.log = on_log;
+	o.log_ud = &ctx;
+	o.ready = on_ready;
+	o.stop = stop;
+
+	rc = salvo_recv_run(&o, r);
+	if (*stop && (rc == 0 || rc == SALVO_ERR_ABORTED)) {
+		rc = 0; /* asked to stop, and stopped cleanly */
+		if (!quiet)
+			fprintf(stderr, "salvo recv: stopped (%s)\n",
+				*stop == SIGTERM ? "SIGTERM" : "SIGINT");
+	} else if (rc) {
+		fprintf(stderr, "salvo recv: %s\n",
+			r->message[0] ? r->message : salvo_strerror(rc));
+	}
+	if (json)
+		write_json(stdout, r, rc, &o, cfg);
+	return exit_code(rc);
+}
 
 int salvo_cmd_recv(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "salvo recv: not implemented in this build yet\n");
-	return SALVO_EXIT_UNIMPLEMENTED;
+	struct salvo_conf_diag diag;
+	struct salvo_config *cfg;
+	char **rest;
+	int nrest, once = 0, quiet = 0, json = 0, rc = SALVO_EXIT_USAGE;
+
+	salvo_conf_diag_init(&diag);
+	cfg = salvo_conf_new_from_args(recv_flags, argc, argv, &rest, &nrest,
+				       &diag);
+	if (!cfg) {
+		fprintf(stderr, "salvo recv: out of memory\n");
+		return SALVO_EXIT_FAILURE;
+	}
+	for (int i = 0; i < nrest; i++) {
+		if (!strcmp(rest[i], "--help") || !strcmp(rest[i], "-h")) {
+			usage(stdout);
+			rc = SALVO_EXIT_OK;
+			goto fail_args;
+		} else if (!strcmp(rest[i], "--once")) {
+			once = 1;
+		} else if (!strcmp(rest[i], "--quiet") ||
+			   !strcmp(rest[i], "-q")) {
+			quiet = 1;
+		} else if (!strcmp(rest[i], "--json")) {
+			json = 1;
+		} else {
+			fprintf(stderr,
+				"salvo recv: unknown argument '%s' (salvo recv "
+				"--help lists the options)\n",
+				rest[i]);
+			goto fail_args;
+		}
+	}
+	salvo_conf_finish(cfg, &diag);
+	if (diag.count) {
+		fputs(diag.text, stderr);
+		goto fail_args;
+	}
+	if (salvo_conf_origin_of(cfg, SALVO_CONF_RECEIVER_ROOT)->source ==
+	    SALVO_CONF_FROM_DEFAULT) {
+		fprintf(stderr, "salvo recv: needs --dir DIR (or receiver.root "
+				"in a config file): the folder to write "
+				"into\n");
+		goto fail_args;
+	}
+	rc = run(cfg, once, quiet, json);
+fail_args:
+	salvo_conf_del(cfg);
+	free(rest);
+	return rc;
 }

@@ -1,0 +1,307 @@
+/*
+ * Output for people and programs, shared by salvo send and salvo recv.
+ *
+ * The rate on the progress line is measured over the last second of
+ * samples (the engine reports about every 250 ms) rather than since the
+ * start, so a stall shows at once; it is then smoothed with an even
+ * exponential average so that the number does not jitter from one redraw to
+ * the next.  The ETA divides what is left by that smoothed rate.
+ *
+ * The one file-scope variable of the CLI lives here: the stop flag that the
+ * SIGINT/SIGTERM handler sets.  A handler can reach nothing else.
+ */
+#include "cli/progress.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/core/error.h"
+
+#define DRAW_INTERVAL_NS 200000000ull /* about 4 redraws a second */
+#define RATE_WINDOW_NS 1000000000ull  /* rate over the last second */
+#define BAR_WIDTH 20
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+volatile sig_atomic_t *salvo_progress_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return NULL;
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL))
+		return NULL;
+	return &stop_signal;
+}
+
+void salvo_progress_init(struct salvo_progress *p, FILE *out, int enabled,
+			 const char *peer)
+{
+	memset(p, 0, sizeof(*p));
+	p->out = out;
+	p->enabled = enabled;
+	p->peer = peer;
+	p->rate_bps = -1;
+}
+
+char *salvo_progress_human(uint64_t bytes, char *buf, size_t n)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB",
+					   "PiB", "EiB"};
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
+	else if (v < 10)
+		snprintf(buf, n, "%.2f %s", v, unit[u]);
+	else if (v < 100)
+		snprintf(buf, n, "%.1f %s", v, unit[u]);
+	else
+		snprintf(buf, n, "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+double salvo_progress_retx_pct(uint64_t retx_bytes, uint64_t bytes)
+{
+	if (!retx_bytes)
+		return 0;
+	return 100.0 * (double)retx_bytes / ((double)bytes + (double)retx_bytes);
+}
+
+double salvo_progress_mbps(uint64_t bytes, uint64_t elapsed_ns)
+{
+	if (!elapsed_ns)
+		return 0;
+	return (double)bytes * 8e3 / (double)elapsed_ns;
+}
+
+/* "1:05", "2:03:09"; "--:--" when unknown or absurd. */
+static void format_eta(double seconds, char *buf, size_t n)
+{
+	unsigned long s;
+
+	if (!(seconds >= 0) || seconds > 99 * 3600.0) {
+		snprintf(buf, n, "--:--");
+		return;
+	}
+	s = (unsigned long)(seconds + 0.5);
+	if (s >= 3600)
+		snprintf(buf, n, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60,
+			 s % 60);
+	else
+		snprintf(buf, n, "%lu:%02lu", s / 60, s % 60);
+}
+
+static void add_sample(struct salvo_progress *p, uint64_t t_ns, uint64_t bytes)
+{
+	unsigned oldest, i;
+	double inst;
+
+	i = (p->head + p->n) % SALVO_PROGRESS_SAMPLES;
+	if (p->n == SALVO_PROGRESS_SAMPLES)
+		p->head = (p->head + 1) % SALVO_PROGRESS_SAMPLES;
+	else
+		p->n++;
+	p->ring[i].t_ns = t_ns;
+	p->ring[i].bytes = bytes;
+	if (p->n < 2)
+		return;
+	/* the oldest sample still inside the window, else the oldest kept */
+	oldest = p->head;
+	for (unsigned k = 0; k + 1 < p->n; k++) {
+		unsigned j = (p->head + k) % SALVO_PROGRESS_SAMPLES;
+
+		if (t_ns - p->ring[j].t_ns <= RATE_WINDOW_NS) {
+			oldest = j;
+			break;
+		}
+	}
+	if (oldest == i || t_ns <= p->ring[oldest].t_ns)
+		return;
+	inst = (double)(bytes - p->ring[oldest].bytes) * 8e9 /
+	       (double)(t_ns - p->ring[oldest].t_ns);
+	p->rate_bps = p->rate_bps < 0 ? inst : 0.5 * p->rate_bps + 0.5 * inst;
+}
+
+static void draw_data(struct salvo_progress *p, const salvo_send_progress *sp)
+{
+	char done[24], total[24], eta[24], bar[BAR_WIDTH + 1];
+	double frac = sp->total_bytes
+			  ? (double)sp->acked_bytes / (double)sp->total_bytes
+			  : 1.0;
+	unsigned fill;
+
+	if (frac > 1)
+		frac = 1;
+	fill = (unsigned)(frac * BAR_WIDTH);
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', BAR_WIDTH - fill);
+	bar[BAR_WIDTH] = '\0';
+	if (p->rate_bps > 0)
+		format_eta((double)(sp->total_bytes - sp->acked_bytes) * 8 /
+			       p->rate_bps,
+			   eta, sizeof(eta));
+	else
+		format_eta(-1, eta, sizeof(eta));
+	fprintf(p->out,
+		"\r%5.1f%% [%s] %s / %s  %.1f Mbit/s  ETA %s  retx %.1f%%  "
+		"files %u/%u\033[K",
+		frac * 100, bar,
+		salvo_progress_human(sp->acked_bytes, done, sizeof(done)),
+		salvo_progress_human(sp->total_bytes, total, sizeof(total)),
+		p->rate_bps > 0 ? p->rate_bps / 1e6 : 0.0, eta,
+		salvo_progress_retx_pct(sp->retx_bytes, sp->sent_bytes),
+		sp->files_done, sp->files);
+}
+
+void salvo_progress_update(struct salvo_progress *p,
+			   const salvo_send_progress *sp)
+{
+	if (!p->enabled)
+		return;
+	add_sample(p, sp->elapsed_ns, sp->acked_bytes);
+	if (p->drawn && sp->elapsed_ns - p->last_draw_ns < DRAW_INTERVAL_NS &&
+	    sp->phase != 3)
+		return;
+	p->last_draw_ns = sp->elapsed_ns;
+	if (sp->phase == 0)
+		fprintf(p->out, "\rconnecting to %s ... %.1f s\033[K",
+			p->peer ? p->peer : "the receiver",
+			(double)sp->elapsed_ns / 1e9);
+	else if (sp->phase == 1)
+		fprintf(p->out, "\rsending the list of %u files\033[K",
+			sp->files);
+	else
+		draw_data(p, sp);
+	fflush(p->out);
+	p->drawn = 1;
+}
+
+void salvo_progress_clear(struct salvo_progress *p)
+{
+	if (!p->enabled || !p->drawn)
+		return;
+	fputs("\r\033[K", p->out);
+	fflush(p->out);
+	p->drawn = 0;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+void salvo_progress_summary(FILE *out, const salvo_send_report *r)
+{
+	char size[24];
+
+	fprintf(out, "%u %s", r->files, plural(r->files, "file", "files"));
+	if (r->dirs)
+		fprintf(out, ", %u %s", r->dirs,
+			plural(r->dirs, "folder", "folders"));
+	fprintf(out,
+		", %s in %.2f s: %.1f Mbit/s goodput, %.2f%% "
+		"retransmitted\n",
+		salvo_progress_human(r->bytes, size, sizeof(size)),
+		(double)r->elapsed_ns / 1e9,
+		salvo_progress_mbps(r->bytes, r->elapsed_ns),
+		salvo_progress_retx_pct(r->retx_bytes, r->bytes));
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
+ * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void salvo_progress_json_string(FILE *out, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)(s ? s : "");
+
+	fputc('"', out);
+	while (*u) {
+		size_t len = utf8_len(u);
+
+		if (*u == '"' || *u == '\\') {
+			fputc('\\', out);
+			fputc(*u, out);
+		} else if (*u == '\n') {
+			fputs("\\n", out);
+		} else if (*u == '\t') {
+			fputs("\\t", out);
+		} else if (*u == '\r') {
+			fputs("\\r", out);
+		} else if (*u < 0x20 || *u == 0x7f) {
+			fprintf(out, "\\u%04x", *u);
+		} else if (!len) {
+			fputs("\\ufffd", out);
+			len = 1;
+		} else {
+			fwrite(u, 1, len, out);
+			u += len;
+			continue;
+		}
+		u++;
+	}
+	fputc('"', out);
+}
+
+int salvo_progress_json_config(FILE *out, const struct salvo_config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int rc;
+
+	if (!mem)
+		return SALVO_ERR_NOMEM;
+	rc = salvo_conf_write(cfg, mem, 1);
+	if (fclose(mem) && !rc)
+		rc = -errno;
+	if (!rc) {
+		while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+			len--;
+		if (fwrite(buf, 1, len, out) != len)
+			rc = -EIO;
+	}
+	free(buf);
+	return rc;
+}
