@@ -58,7 +58,7 @@ obj = $(patsubst %.c,$(1)/%.o,$(2))
 all: $(REL)/salvo $(if $(LINKEM_SRC),$(REL)/linkem)
 
 # ---------------------------------------------------------------- install
-DEB_PKGS := gcc make pkg-config liblz4-dev libyaml-dev libcmocka-dev \
+DEB_PKGS := gcc make pkg-config python3 liblz4-dev libyaml-dev libcmocka-dev \
             libssl-dev clang libclang-rt-14-dev iproute2 iperf3 procps
 BENCH_PKGS := uftp rsync gnuplot-nox iperf3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

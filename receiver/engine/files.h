@@ -1,0 +1,59 @@
+/*
+ * The receiver's file side for one session: confinement below the root,
+ * hidden part-files written in place, verification, and the durable
+ * commit (fsync, rename, fsync of the directory).  Internal to the
+ * receiver engine; called with the engine's lock held, except the
+ * verify/finalize functions, which the verifier thread calls alone.
+ */
+#ifndef SALVO_RFILES_H
+#define SALVO_RFILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/manifest.h"
+
+typedef struct rfiles {
+	int root;                /* fd of the receiver's root folder */
+	const salvo_manifest *m; /* borrowed from the core session */
+	uint32_t session;
+	int overwrite;           /* enum salvo_overwrite */
+	uint64_t max_file_bytes;
+	int *parent;             /* per entry: index into dirs */
+	int *fd;                 /* per entry: open part-file, or -1 */
+	uint8_t *committed;      /* per entry */
+	struct rdir {
+		char *path;      /* "" for the root */
+		int fd;
+		int dirty;       /* a rename happened inside */
+	} *dirs;
+	size_t ndirs, cap;
+} rfiles;
+
+/* Creates the session's folders and checks every path (confinement,
+ * size limit).  Returns 0 or -errno with a message naming the path. */
+int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
+		   uint32_t session, int overwrite, uint64_t max_file_bytes,
+		   char *msg, size_t len);
+
+/* pwrite into entry i's part-file (created on first use). */
+int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p,
+		 size_t len, char *msg, size_t msglen);
+
+/* CRC32C of data-stream bytes [start, start+len), read back from the
+ * part-files; 0 or -errno. */
+int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc);
+
+/* Hashes entry i, compares with digest, then fsync, mode, mtime, rename
+ * to the final name.  Returns 0, SALVO_ERR_VERIFY or -errno (msg). */
+int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
+		  char *msg, size_t len);
+
+/* After the last file: folder modes and mtimes, fsync every folder that
+ * received a file.  0 or -errno. */
+int rfiles_finish(rfiles *f, char *msg, size_t len);
+
+/* Closes everything; with discard, removes the part-files left. */
+void rfiles_free(rfiles *f, int discard);
+
+#endif

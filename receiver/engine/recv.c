@@ -1,0 +1,533 @@
+/*
+ * The receiver engine (see recv.h).  Threads:
+ *
+ *   socket threads (opts.sockets)  one per SO_REUSEPORT socket: recvmmsg
+ *       a batch, take the core lock once, feed every datagram, run due
+ *       timers, drop the lock.  The core's write requests become pwrite
+ *       calls into part-files right there (writes of one batch under one
+ *       lock); its packets go out on the socket of the thread that holds
+ *       the lock.
+ *   verifier  reads back completed blocks (CRC32C) and completed files
+ *       (SHA-256, fsync, rename), then reports to the core.  Blocking disk
+ *       work stays off the socket threads.
+ *
+ * Per-session engine state (struct esess) lives until the core ends the
+ * session and no verifier job refers to it any more.
+ */
+#include "receiver/engine/recv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/core/error.h"
+#include "common/io/sys.h"
+#include "receiver/core/receiver.h"
+#include "receiver/engine/files.h"
+
+#define MAX_SOCKETS 64
+#define SLOT_BYTES 65536
+
+typedef struct esess {
+	uint32_t id;
+	rfiles files;
+	int prepared, ended, refs;
+	char peer[80];
+	uint64_t start_ns, bytes, files_done;
+	struct esess *next;
+} esess;
+
+typedef struct job {
+	int kind; /* 0 block, 1 file */
+	esess *s;
+	uint32_t idx, len, crc;
+	uint64_t start;
+	uint8_t digest[32];
+	struct job *next;
+} job;
+
+typedef struct rctx {
+	const salvo_recv_opts *o;
+	salvo_receiver *core;
+	pthread_mutex_t lock; /* core, sessions, stats */
+	int cur_fd;           /* socket for the core's sends, under lock */
+	int fds[MAX_SOCKETS];
+	uint32_t nsock;
+	int root;
+	esess *sessions;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	job *qhead, *qtail;
+	int stopping;
+	int ended_sessions, last_result;
+	salvo_recv_report *rep;
+} rctx;
+
+void salvo_recv_opts_default(salvo_recv_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port = 7400;
+	o->sockets = 2;
+	o->batch = 32;
+	o->max_sessions = 64;
+	o->idle_timeout_ns = 10000000000ull;
+	o->overwrite = 1; /* SALVO_OVERWRITE_REPLACE */
+}
+
+static void logf_(rctx *c, const char *fmt, ...)
+{
+	if (!c->o->log)
+		return;
+	char line[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	c->o->log(c->o->log_ud, line);
+}
+
+static void push_job(rctx *c, job *j)
+{
+	pthread_mutex_lock(&c->qlock);
+	j->next = NULL;
+	if (c->qtail)
+		c->qtail->next = j;
+	else
+		c->qhead = j;
+	c->qtail = j;
+	pthread_cond_signal(&c->qcond);
+	pthread_mutex_unlock(&c->qlock);
+}
+
+/* Drops a reference; frees the session's engine state at zero.  Lock held. */
+static void release(rctx *c, esess *s)
+{
+	if (--s->refs > 0)
+		return;
+	for (esess **p = &c->sessions; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	rfiles_free(&s->files, 1);
+	free(s);
+}
+
+/* ------------------------------------------------------ core callbacks */
+
+static void cb_send(void *ud, const salvo_addr *a, const void *buf,
+		    size_t len)
+{
+	rctx *c = ud;
+	sendto(c->cur_fd, buf, len, MSG_DONTWAIT,
+	       (const struct sockaddr *)a->bytes, a->len);
+}
+
+static esess *eng(salvo_rsess *sess)
+{
+	return salvo_rsess_user(sess);
+}
+
+static int cb_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
+		      char *err, size_t errlen)
+{
+	rctx *c = ud;
+	esess *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	s->id = salvo_rsess_id(sess);
+	s->refs = 1;
+	s->start_ns = salvo_now_ns();
+	const salvo_addr *a = salvo_rsess_peer(sess);
+	salvo_format_addr((const struct sockaddr *)a->bytes, s->peer,
+			  sizeof(s->peer));
+	s->next = c->sessions;
+	c->sessions = s;
+	salvo_rsess_set_user(sess, s);
+	int rc = rfiles_prepare(&s->files, c->root, m, s->id, c->o->overwrite,
+				c->o->max_file_bytes, err, errlen);
+	s->prepared = 1;
+	if (!rc)
+		logf_(c, "session %08x from %s: %u entries, %llu bytes", s->id,
+		      s->peer, m->count, (unsigned long long)m->total_bytes);
+	return rc;
+}
+
+static int cb_write(void *ud, salvo_rsess *sess, uint32_t file,
+		    uint64_t offset, const void *data, size_t len, char *err,
+		    size_t errlen)
+{
+	(void)ud;
+	esess *s = eng(sess);
+	int rc = rfiles_write(&s->files, file, offset, data, len, err, errlen);
+	if (!rc)
+		s->bytes += len;
+	return rc;
+}
+
+static void cb_verify(void *ud, salvo_rsess *sess, uint32_t block,
+		      uint64_t start, uint32_t len, uint32_t crc)
+{
+	rctx *c = ud;
+	esess *s = eng(sess);
+	job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		salvo_receiver_fail(c->core, s->id, SALVO_ERR_NOMEM, 0,
+				    SALVO_FILE_INDEX_NONE,
+				    "receiver out of memory", salvo_now_ns());
+		return;
+	}
+	*j = (job){.kind = 0, .s = s, .idx = block, .len = len, .crc = crc,
+		   .start = start};
+	s->refs++;
+	push_job(c, j);
+}
+
+static void cb_finalize(void *ud, salvo_rsess *sess, uint32_t file,
+			const uint8_t digest[32])
+{
+	rctx *c = ud;
+	esess *s = eng(sess);
+	job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		salvo_receiver_fail(c->core, s->id, SALVO_ERR_NOMEM, 0, file,
+				    "receiver out of memory", salvo_now_ns());
+		return;
+	}
+	*j = (job){.kind = 1, .s = s, .idx = file};
+	memcpy(j->digest, digest, 32);
+	s->refs++;
+	push_job(c, j);
+}
+
+static void cb_end(void *ud, salvo_rsess *sess, int result, const char *msg)
+{
+	rctx *c = ud;
+	esess *s = eng(sess);
+	c->ended_sessions++;
+	if (!s) { /* failed before prepare (bad manifest...) */
+		c->last_result = result;
+		c->rep->sessions_failed++;
+		logf_(c, "session %08x failed: %s", salvo_rsess_id(sess), msg);
+		return;
+	}
+	char fmsg[512] = "";
+	if (!result && rfiles_finish(&s->files, fmsg, sizeof(fmsg)))
+		result = SALVO_ERR_IO;
+	double secs = (double)(salvo_now_ns() - s->start_ns) / 1e9;
+	if (!result) {
+		c->rep->sessions_ok++;
+		logf_(c,
+		      "session %08x from %s complete: %llu files, %llu bytes "
+		      "in %.2f s (%.1f Mbit/s)",
+		      s->id, s->peer, (unsigned long long)s->files_done,
+		      (unsigned long long)s->bytes, secs,
+		      secs > 0 ? (double)s->bytes * 8 / secs / 1e6 : 0.0);
+	} else {
+		c->rep->sessions_failed++;
+		logf_(c, "session %08x from %s failed: %s", s->id, s->peer,
+		      fmsg[0] ? fmsg : msg);
+	}
+	c->last_result = result;
+	s->ended = 1;
+	salvo_rsess_set_user(sess, NULL);
+	release(c, s);
+}
+
+/* ------------------------------------------------------------ verifier */
+
+static void *verifier_main(void *arg)
+{
+	rctx *c = arg;
+	for (;;) {
+		pthread_mutex_lock(&c->qlock);
+		while (!c->qhead && !c->stopping)
+			pthread_cond_wait(&c->qcond, &c->qlock);
+		job *j = c->qhead;
+		if (j) {
+			c->qhead = j->next;
+			if (!c->qhead)
+				c->qtail = NULL;
+		}
+		pthread_mutex_unlock(&c->qlock);
+		if (!j)
+			break;
+		esess *s = j->s;
+		char msg[512] = "";
+		int rc = 0, ok = 0;
+		/* the session may have ended meanwhile: then skip the work */
+		pthread_mutex_lock(&c->lock);
+		int ended = s->ended;
+		pthread_mutex_unlock(&c->lock);
+		if (!ended && j->kind == 0) {
+			uint32_t crc = 0;
+			ok = !rfiles_crc(&s->files, j->start, j->len, &crc) &&
+			     crc == j->crc;
+		} else if (!ended) {
+			rc = rfiles_commit(&s->files, j->idx, j->digest, msg,
+					   sizeof(msg));
+		}
+		pthread_mutex_lock(&c->lock);
+		c->cur_fd = c->fds[0];
+		uint64_t now = salvo_now_ns();
+		if (!s->ended && j->kind == 0) {
+			salvo_receiver_block_result(c->core, s->id, j->idx, ok,
+						    now);
+		} else if (!s->ended) {
+			if (!rc) {
+				const salvo_entry *e =
+				    &s->files.m->entries[j->idx];
+				s->files_done++;
+				c->rep->files++;
+				c->rep->bytes += e->size;
+				logf_(c, "received %s (%llu bytes)", e->path,
+				      (unsigned long long)e->size);
+			}
+			salvo_receiver_file_result(c->core, s->id, j->idx, rc,
+						   msg, now);
+		}
+		release(c, s);
+		pthread_mutex_unlock(&c->lock);
+		free(j);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------ socket threads */
+
+typedef struct sthread {
+	rctx *c;
+	int fd;
+	pthread_t th;
+} sthread;
+
+static int done_serving(rctx *c)
+{
+	if (c->o->stop && *c->o->stop)
+		return 1;
+	if (c->o->once && c->ended_sessions) {
+		salvo_receiver_stats st;
+		salvo_receiver_get_stats(c->core, &st);
+		return st.sessions == 0; /* lingering tombstones gone */
+	}
+	return 0;
+}
+
+static void *socket_main(void *arg)
+{
+	sthread *t = arg;
+	rctx *c = t->c;
+	uint32_t batch = c->o->batch;
+	uint8_t *bufs = malloc((size_t)batch * SLOT_BYTES);
+	struct mmsghdr *m = calloc(batch, sizeof(*m));
+	struct iovec *iov = calloc(batch, sizeof(*iov));
+	struct sockaddr_storage *from = calloc(batch, sizeof(*from));
+	if (!bufs || !m || !iov || !from)
+		goto out;
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		int stop = c->stopping || done_serving(c);
+		if (stop)
+			c->stopping = 1;
+		uint64_t next = salvo_receiver_next_timer(c->core);
+		pthread_mutex_unlock(&c->lock);
+		if (stop)
+			break;
+		uint64_t now = salvo_now_ns();
+		int wait_ms = 100;
+		if (next != UINT64_MAX)
+			wait_ms = next <= now ? 0
+			    : (next - now) / 1000000 < 100
+				? (int)((next - now + 999999) / 1000000)
+				: 100;
+		struct pollfd p = {t->fd, POLLIN, 0};
+		int pr = poll(&p, 1, wait_ms);
+		int n = 0;
+		if (pr > 0) {
+			for (uint32_t i = 0; i < batch; i++) {
+				iov[i] = (struct iovec){bufs + (size_t)i * SLOT_BYTES,
+							SLOT_BYTES};
+				m[i].msg_hdr = (struct msghdr){
+				    .msg_name = &from[i],
+				    .msg_namelen = sizeof(from[i]),
+				    .msg_iov = &iov[i],
+				    .msg_iovlen = 1};
+			}
+			n = recvmmsg(t->fd, m, batch, MSG_DONTWAIT, NULL);
+		}
+		pthread_mutex_lock(&c->lock);
+		c->cur_fd = t->fd;
+		now = salvo_now_ns();
+		for (int i = 0; i < n; i++) {
+			salvo_addr a;
+			salvo_addr_from_sockaddr(&a,
+						 (struct sockaddr *)&from[i],
+						 m[i].msg_hdr.msg_namelen);
+			salvo_receiver_on_packet(c->core, &a, iov[i].iov_base,
+						 m[i].msg_len, now);
+		}
+		if (salvo_receiver_next_timer(c->core) <= now)
+			salvo_receiver_on_timer(c->core, now);
+		pthread_mutex_unlock(&c->lock);
+	}
+out:
+	free(bufs);
+	free(m);
+	free(iov);
+	free(from);
+	return NULL;
+}
+
+static int open_socket(rctx *c, const struct sockaddr_storage *ss,
+		       socklen_t len, char *msg, size_t mlen)
+{
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)ss, len)) {
+		int e = errno;
+		char where[128];
+		salvo_format_addr((const struct sockaddr *)ss, where,
+				  sizeof(where));
+		snprintf(msg, mlen, "cannot listen on UDP %s: %s", where,
+			 strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	salvo_socket_buffers(fd, 0, c->o->rcvbuf_bytes ? c->o->rcvbuf_bytes
+						      : 8u << 20,
+			     NULL, NULL);
+	return fd;
+}
+
+int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
+{
+	rctx c;
+	int rc;
+	memset(r, 0, sizeof(*r));
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.rep = r;
+	if (!o->dir || o->sockets < 1 || o->sockets > MAX_SOCKETS ||
+	    o->batch < 1 || o->batch > 1024 || !o->max_sessions) {
+		snprintf(r->message, sizeof(r->message),
+			 "bad receiver options (folder, 1..64 sockets, "
+			 "1..1024 batch)");
+		return r->result = SALVO_ERR_INVAL;
+	}
+	salvo_raise_fd_limit();
+	c.root = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c.root < 0) {
+		rc = -errno;
+		snprintf(r->message, sizeof(r->message),
+			 "cannot use folder '%s': %s", o->dir, strerror(-rc));
+		return r->result = rc;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	rc = salvo_resolve(o->bind && *o->bind ? o->bind : NULL, o->port, 1,
+			   &ss, &sl, r->message, sizeof(r->message));
+	if (rc)
+		goto fail_root;
+	c.nsock = o->sockets;
+	for (uint32_t i = 0; i < c.nsock; i++)
+		c.fds[i] = -1;
+	for (uint32_t i = 0; i < c.nsock; i++) {
+		int fd = open_socket(&c, &ss, sl, r->message, sizeof(r->message));
+		if (fd < 0) {
+			rc = fd;
+			goto fail_sockets;
+		}
+		c.fds[i] = fd;
+		if (!i && !o->port) { /* port 0: bind the others to the same */
+			getsockname(fd, (struct sockaddr *)&ss, &sl);
+		}
+	}
+	salvo_receiver_config rc_cfg = {.max_sessions = o->max_sessions,
+					.idle_timeout_ns = o->idle_timeout_ns,
+					.cookie_lifetime_ns = 60000000000ull};
+	if (getentropy(rc_cfg.secret, sizeof(rc_cfg.secret)) ||
+	    getentropy(&rc_cfg.seed, sizeof(rc_cfg.seed))) {
+		rc = -errno;
+		snprintf(r->message, sizeof(r->message),
+			 "no randomness for cookies: %s", strerror(-rc));
+		goto fail_sockets;
+	}
+	salvo_receiver_cb cb = {cb_send,   cb_prepare, cb_write, cb_verify,
+				cb_finalize, cb_end,   &c};
+	rc = salvo_receiver_new(&c.core, &salvo_mem_libc, &rc_cfg, &cb);
+	if (rc) {
+		snprintf(r->message, sizeof(r->message),
+			 "cannot start the receiver: %s", salvo_strerror(rc));
+		goto fail_sockets;
+	}
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_mutex_init(&c.qlock, NULL);
+	pthread_cond_init(&c.qcond, NULL);
+	if (o->ready) {
+		struct sockaddr_storage b;
+		socklen_t bl = sizeof(b);
+		getsockname(c.fds[0], (struct sockaddr *)&b, &bl);
+		o->ready(o->log_ud, ntohs(((struct sockaddr_in *)&b)->sin_port));
+	}
+	pthread_t vth;
+	sthread *ts = calloc(c.nsock, sizeof(*ts));
+	pthread_create(&vth, NULL, verifier_main, &c);
+	for (uint32_t i = 0; ts && i < c.nsock; i++) {
+		ts[i] = (sthread){&c, c.fds[i], 0};
+		pthread_create(&ts[i].th, NULL, socket_main, &ts[i]);
+	}
+	for (uint32_t i = 0; ts && i < c.nsock; i++)
+		pthread_join(ts[i].th, NULL);
+	free(ts);
+	pthread_mutex_lock(&c.qlock);
+	c.stopping = 1;
+	pthread_cond_broadcast(&c.qcond);
+	pthread_mutex_unlock(&c.qlock);
+	pthread_join(vth, NULL);
+
+	salvo_receiver_stats st;
+	salvo_receiver_get_stats(c.core, &st);
+	r->malformed = st.malformed;
+	r->unknown = st.unknown;
+	r->duplicates = st.duplicates;
+	pthread_mutex_lock(&c.lock);
+	salvo_receiver_del(c.core); /* ends what is left */
+	while (c.sessions) {       /* states no job refers to any more */
+		esess *s = c.sessions;
+		c.sessions = s->next;
+		rfiles_free(&s->files, 1);
+		free(s);
+	}
+	pthread_mutex_unlock(&c.lock);
+	pthread_mutex_destroy(&c.lock);
+	pthread_mutex_destroy(&c.qlock);
+	pthread_cond_destroy(&c.qcond);
+	rc = 0;
+	r->last_session_result = c.last_result;
+	if (o->once)
+		rc = c.ended_sessions ? c.last_result : SALVO_ERR_ABORTED;
+	if (rc && !r->message[0])
+		snprintf(r->message, sizeof(r->message), "%s",
+			 salvo_strerror(rc));
+fail_sockets:
+	for (uint32_t i = 0; i < c.nsock; i++)
+		if (c.fds[i] >= 0)
+			close(c.fds[i]);
+fail_root:
+	close(c.root);
+	r->peak_rss_bytes = salvo_peak_rss();
+	return r->result = rc;
+}
