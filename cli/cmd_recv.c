@@ -225,7 +225,10 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json)
 			fprintf(stderr, "salvo recv: stopped (%s)\n",
 				*stop == SIGTERM ? "SIGTERM" : "SIGINT");
 	} else if (rc) {
-		fprintf(stderr, "salvo recv: %s\n",
+		fprintf(stderr, "salvo recv: %s%s\n",
+			once && rc == r->last_session_result
+			    ? "the session failed: "
+			    : "",
 			r->message[0] ? r->message : salvo_strerror(rc));
 	}
 	if (json)

@@ -2,8 +2,8 @@
  * Output for people and programs, shared by salvo send and salvo recv.
  *
  * The rate on the progress line is measured over the last second of
- * samples (the engine reports about every 250 ms) rather than since the
- * start, so a stall shows at once; it is then smoothed with an even
+ * samples (kept at least 100 ms apart, however often the engine reports)
+ * rather than since the start, so a stall shows at once; it is then smoothed with an even
  * exponential average so that the number does not jitter from one redraw to
  * the next.  The ETA divides what is left by that smoothed rate.
  *
@@ -20,6 +20,7 @@
 
 #define DRAW_INTERVAL_NS 200000000ull /* about 4 redraws a second */
 #define RATE_WINDOW_NS 1000000000ull  /* rate over the last second */
+#define SAMPLE_GAP_NS 100000000ull    /* keep samples at least this apart */
 #define BAR_WIDTH 20
 
 static volatile sig_atomic_t stop_signal;
@@ -112,6 +113,10 @@ static void add_sample(struct salvo_progress *p, uint64_t t_ns, uint64_t bytes)
 	unsigned oldest, i;
 	double inst;
 
+	/* callbacks may come faster than asked; the ring must span a second */
+	if (p->n && t_ns - p->ring[(p->head + p->n - 1) % SALVO_PROGRESS_SAMPLES]
+				   .t_ns < SAMPLE_GAP_NS)
+		return;
 	i = (p->head + p->n) % SALVO_PROGRESS_SAMPLES;
 	if (p->n == SALVO_PROGRESS_SAMPLES)
 		p->head = (p->head + 1) % SALVO_PROGRESS_SAMPLES;
