@@ -1,0 +1,71 @@
+#!/bin/bash
+# Settings reach the engine from a YAML file and from flags, a flag
+# overriding the file; --json reports the configured values with their
+# sources and what the engine used.  The receiver takes its settings the
+# same way.
+set -euo pipefail
+. "$(dirname "$0")/../helpers/integ.sh"
+
+mkdir -p "$T/src" "$T/in"
+printf 'cfg\n' >"$T/src/f"
+cat >"$T/send.yaml" <<YAML
+network:
+  mtu: 9000
+  batch: 16
+  send_sockets: 2
+transfer:
+  block_size: 1MiB
+  threads: 3
+  rate: 300mbit
+  timeout: 4s
+YAML
+cat >"$T/recv.yaml" <<YAML
+receiver:
+  root: $T/in
+  idle_timeout: 3s
+network:
+  recv_sockets: 3
+YAML
+PORT=$(free_port)
+# --dir comes from the file; the port from a flag
+"$SALVO_ASAN" recv --config "$T/recv.yaml" --port "$PORT" --bind 127.0.0.1 --json \
+	>"$T/recv.out" 2>"$T/recv.log" &
+RECV_PID=$!
+RECV_LOG=$T/recv.log
+RECV_OUT=$T/recv.out
+BG_PIDS+=("$RECV_PID")
+wait_line "$RECV_LOG" "^listening on 127.0.0.1:$PORT, writing below $T/in" 20 "$RECV_PID" ||
+	fail "receiver with --config did not start"
+
+run_send cfg --config "$T/send.yaml" --threads 2 --mtu 1500 --json "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" -eq 0 ] || fail "send with --config: exit $SEND_RC: $(cat "$T/cfg.err")"
+e() { jget "$T/cfg.out" engine "$1"; }
+[ "$(e block_bytes)" = 1048576 ] || fail "block_bytes $(e block_bytes), want 1MiB from the file"
+[ "$(e threads)" = 2 ] || fail "threads $(e threads), want 2 from the flag"
+[ "$(e datagram_bytes)" = 1472 ] || fail "datagram $(e datagram_bytes), want 1500 - 28 from --mtu"
+[ "$(e batch)" = 16 ] || fail "batch $(e batch), want 16 from the file"
+[ "$(e sockets)" = 2 ] || fail "sockets $(e sockets), want 2 from the file"
+[ "$(e rate_bps)" = 300000000 ] || fail "rate $(e rate_bps), want 300mbit from the file"
+src=$(jget "$T/cfg.out" config sources transfer.threads)
+[[ $src == *--threads ]] || fail "threads source '$src'"
+src=$(jget "$T/cfg.out" config sources transfer.block_size)
+[[ $src == "$T/send.yaml:"* ]] || fail "block_size source '$src'"
+[ "$(jget "$T/cfg.out" config transfer timeout_ns)" = 4000000000 ] || fail "timeout from the file"
+for k in files dirs bytes seconds goodput_mbps datagrams wire_bytes retx_bytes \
+	peak_rss_bytes srtt_ms result message; do
+	jget "$T/cfg.out" "$k" >/dev/null || fail "--json lacks '$k'"
+done
+[ "$(jget "$T/cfg.out" datagrams)" -gt 0 ] || fail "--json datagrams is 0"
+
+# a bad value in the file, and a bad flag: exit 2, each named
+printf 'transfer:\n  threads: 99\n' >"$T/bad.yaml"
+run_send bad --config "$T/bad.yaml" --rate 5XB "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" -eq 2 ] || fail "bad config: exit $SEND_RC, want 2"
+grep -q "bad.yaml:2:12: transfer.threads" "$T/bad.err" && grep -q -- "--rate" "$T/bad.err" ||
+	fail "bad config: $(cat "$T/bad.err")"
+
+stop_recv
+[ "$(jget "$RECV_OUT" engine sockets)" = 3 ] || fail "receiver sockets not from its file"
+[ "$(jget "$RECV_OUT" engine idle_timeout_ns)" = 3000000000 ] || fail "receiver idle timeout"
+[ "$(jget "$RECV_OUT" files)" = 1 ] || fail "receiver --json files"
+note ok
