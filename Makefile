@@ -128,6 +128,7 @@ $(FZ)/%.o: %.c
 	$(call say,CC-FZ,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(CSTD) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 	  $(WARN) -Wno-unused-command-line-argument $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 $(FZ)/fuzz_%: $(FZ)/tests/fuzz/fuzz_%.o $(call obj,$(FZ),$(FUZZ_LIB_SRC))
 	$(call say,LD,$@)
@@ -202,5 +203,8 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# keep objects that only pattern rules mention (fuzz objects)
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
