@@ -23,6 +23,7 @@
 
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
+#include "common/io/sys.h"
 #include "conf/config.h"
 
 static void part_name(const rfiles *f, uint32_t i, char *buf, size_t len)
@@ -111,8 +112,8 @@ static int dir_index(rfiles *f, const char *path, size_t plen, char *msg,
 }
 
 int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
-		   uint32_t session, int overwrite, uint64_t max_file_bytes,
-		   char *msg, size_t len)
+		   uint32_t session, uint32_t block_bytes, int overwrite,
+		   uint64_t max_file_bytes, char *msg, size_t len)
 {
 	memset(f, 0, sizeof(*f));
 	f->root = root;
@@ -124,7 +125,13 @@ int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
 	f->parent = calloc(n, sizeof(int));
 	f->fd = malloc(n * sizeof(int));
 	f->committed = calloc(n, 1);
-	if (!f->parent || !f->fd || !f->committed) {
+	f->md = calloc(n, sizeof(void *));
+	f->hashed = calloc(n, sizeof(uint64_t));
+	f->block_bytes = block_bytes;
+	f->nblocks = (m->total_bytes + block_bytes - 1) / block_bytes;
+	f->bver = calloc(f->nblocks ? f->nblocks : 1, 1);
+	if (!f->parent || !f->fd || !f->committed || !f->md || !f->hashed ||
+	    !f->bver) {
 		snprintf(msg, len, "receiver out of memory");
 		return -ENOMEM;
 	}
@@ -231,35 +238,56 @@ int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc)
 	return 0;
 }
 
-static int sha256_fd(int fd, uint64_t size, uint8_t out[32])
+/* Hashes entry i forward over every verified block from where it stopped.
+ * Read errors leave the hash behind; commit then hashes the whole file. */
+static void advance_hash(rfiles *f, uint32_t i, uint8_t *buf, size_t cap)
 {
-	uint8_t *buf = malloc(1 << 20);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int err = 0;
-	if (!buf || !md) {
-		err = -ENOMEM;
-		goto done;
-	}
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	for (uint64_t off = 0; off < size;) {
-		size_t want = size - off < (1 << 20) ? (size_t)(size - off)
-						     : (1 << 20);
-		ssize_t n = pread(fd, buf, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EIO;
-			goto done;
+	const salvo_entry *e = &f->m->entries[i];
+	if (f->fd[i] < 0)
+		return;
+	if (!f->md[i]) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+			EVP_MD_CTX_free(md);
+			return;
 		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		off += (uint64_t)n;
+		f->md[i] = md;
 	}
-	unsigned l = 32;
-	EVP_DigestFinal_ex(md, out, &l);
-done:
-	EVP_MD_CTX_free(md);
+	while (f->hashed[i] < e->size) {
+		uint64_t so = e->stream_offset + f->hashed[i];
+		uint64_t b = so / f->block_bytes;
+		if (!f->bver[b])
+			return;
+		uint64_t bend = (b + 1) * f->block_bytes;
+		uint64_t n = bend - so;
+		if (n > e->size - f->hashed[i])
+			n = e->size - f->hashed[i];
+		if (n > cap)
+			n = cap;
+		ssize_t r = pread(f->fd[i], buf, (size_t)n, (off_t)f->hashed[i]);
+		if (r <= 0)
+			return;
+		EVP_DigestUpdate(f->md[i], buf, (size_t)r);
+		f->hashed[i] += (uint64_t)r;
+	}
+}
+
+void rfiles_block_verified(rfiles *f, uint32_t block)
+{
+	enum { CAP = 1 << 20 };
+	if (block >= f->nblocks)
+		return;
+	f->bver[block] = 1;
+	uint8_t *buf = malloc(CAP);
+	if (!buf)
+		return;
+	uint64_t start = (uint64_t)block * f->block_bytes;
+	uint64_t end = start + f->block_bytes;
+	for (uint32_t i = salvo_manifest_locate(f->m, start);
+	     i < f->m->count && f->m->entries[i].stream_offset < end; i++)
+		if (f->m->entries[i].size)
+			advance_hash(f, i, buf, CAP);
 	free(buf);
-	return err;
 }
 
 /* The final name to rename to, per the overwrite policy. */
@@ -301,7 +329,15 @@ int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
 	if (fd < 0)
 		return fd;
 	uint8_t d[32];
-	int err = sha256_fd(fd, e->size, d);
+	int err = 0;
+	if (f->md[i] && f->hashed[i] == e->size) {
+		unsigned l = 32;
+		EVP_DigestFinal_ex(f->md[i], d, &l);
+	} else {
+		err = salvo_sha256_fd(fd, e->size, d);
+	}
+	EVP_MD_CTX_free(f->md[i]);
+	f->md[i] = NULL;
 	if (err) {
 		snprintf(msg, len, "cannot read back '%s': %s", e->path,
 			 strerror(-err));
@@ -392,5 +428,10 @@ void rfiles_free(rfiles *f, int discard)
 	free(f->parent);
 	free(f->fd);
 	free(f->committed);
+	for (uint32_t i = 0; f->md && f->m && i < f->m->count; i++)
+		EVP_MD_CTX_free(f->md[i]);
+	free(f->md);
+	free(f->hashed);
+	free(f->bver);
 	memset(f, 0, sizeof(*f));
 }

@@ -22,6 +22,13 @@ typedef struct rfiles {
 	int *parent;             /* per entry: index into dirs */
 	int *fd;                 /* per entry: open part-file, or -1 */
 	uint8_t *committed;      /* per entry */
+	/* incremental SHA-256: each file is hashed in order as its blocks
+	 * verify, so the whole-file check at the end costs nothing extra */
+	void **md;               /* per entry: EVP_MD_CTX *, lazily */
+	uint64_t *hashed;        /* per entry: bytes hashed so far */
+	uint8_t *bver;           /* per block: verified */
+	uint32_t block_bytes;
+	uint64_t nblocks;
 	struct rdir {
 		char *path;      /* "" for the root */
 		int fd;
@@ -33,8 +40,8 @@ typedef struct rfiles {
 /* Creates the session's folders and checks every path (confinement,
  * size limit).  Returns 0 or -errno with a message naming the path. */
 int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
-		   uint32_t session, int overwrite, uint64_t max_file_bytes,
-		   char *msg, size_t len);
+		   uint32_t session, uint32_t block_bytes, int overwrite,
+		   uint64_t max_file_bytes, char *msg, size_t len);
 
 /* pwrite into entry i's part-file (created on first use). */
 int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p,
@@ -44,7 +51,11 @@ int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p,
  * part-files; 0 or -errno. */
 int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc);
 
-/* Hashes entry i, compares with digest, then fsync, mode, mtime, rename
+/* Block `block` passed its CRC check: extends the running hashes of the
+ * files it holds.  Verifier thread only. */
+void rfiles_block_verified(rfiles *f, uint32_t block);
+
+/* Hashes entry i (or finishes its running hash), compares with digest, then fsync, mode, mtime, rename
  * to the final name.  Returns 0, SALVO_ERR_VERIFY or -errno (msg). */
 int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
 		  char *msg, size_t len);

@@ -154,7 +154,8 @@ static int cb_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	s->next = c->sessions;
 	c->sessions = s;
 	salvo_rsess_set_user(sess, s);
-	int rc = rfiles_prepare(&s->files, c->root, m, s->id, c->o->overwrite,
+	int rc = rfiles_prepare(&s->files, c->root, m, s->id,
+				salvo_rsess_block_bytes(sess), c->o->overwrite,
 				c->o->max_file_bytes, err, errlen);
 	s->prepared = 1;
 	if (!rc)
@@ -273,6 +274,8 @@ static void *verifier_main(void *arg)
 			uint32_t crc = 0;
 			ok = !rfiles_crc(&s->files, j->start, j->len, &crc) &&
 			     crc == j->crc;
+			if (ok)
+				rfiles_block_verified(&s->files, j->idx);
 		} else if (!ended) {
 			rc = rfiles_commit(&s->files, j->idx, j->digest, msg,
 					   sizeof(msg));
