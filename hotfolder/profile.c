@@ -1,0 +1,564 @@
+/*
+ * One hot-folder profile: its paths and filters, the journal replay and
+ * start-up scan that rebuild the jobs after a restart, the settle and
+ * retry deadlines, the post-actions and the status file.
+ *
+ * Restart rules (the journal's last record for a path, then the scan):
+ *   SENT, file unchanged   -> the receiver has it: do the post-action only
+ *   SENT, file gone        -> the post-action was done: forget it
+ *   DONE (keep), unchanged -> nothing to do
+ *   anything else          -> the file settles and is sent (again); if the
+ *                             receiver already committed it, the re-send
+ *                             replaces it by rename: one copy, as before
+ */
+#include "hotfolder/profile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/core/error.h"
+
+static void vlog(struct hf_profile *p, const char *level, const char *fmt,
+		 va_list ap)
+{
+	FILE *out = p->d->o->log ? p->d->o->log : stderr;
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(out, "%s.%03ld %s %s: ", when, ts.tv_nsec / 1000000, level,
+		p->hf->name);
+	vfprintf(out, fmt, ap);
+	fputc('\n', out);
+	fflush(out);
+}
+
+void hf_log(struct hf_profile *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(p, "info", fmt, ap);
+	va_end(ap);
+}
+
+void hf_error(struct hf_profile *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	vlog(p, "error", fmt, ap);
+	va_end(ap);
+	hf_status_touch(p->d);
+}
+
+uint64_t hf_rand(struct hf_profile *p)
+{
+	/* xorshift64*: jitter only, not security */
+	p->rng ^= p->rng >> 12;
+	p->rng ^= p->rng << 25;
+	p->rng ^= p->rng >> 27;
+	return p->rng * 2685821657736338717ull;
+}
+
+static int64_t mtime_of(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ filters */
+
+static int temp_name(const char *name)
+{
+	size_t l = strlen(name);
+
+	return name[0] == '.' || name[0] == '~' ||
+	       (l >= 5 && !strcmp(name + l - 5, ".part")) ||
+	       (l >= 4 && !strcmp(name + l - 4, ".tmp"));
+}
+
+static int glob_hit(const struct salvo_conf_strv *v, const char *rel,
+		    const char *base)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const char *g = v->v[i];
+
+		if (strchr(g, '/') ? !fnmatch(g, rel, FNM_PATHNAME)
+				   : !fnmatch(g, base, 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int skip(void *ud, const char *rel, int is_dir)
+{
+	struct hf_profile *p = ud;
+	const char *base = strrchr(rel, '/');
+
+	base = base ? base + 1 : rel;
+	if (temp_name(base))
+		return 1;
+	if (p->move_rel) {
+		size_t l = strlen(p->move_rel);
+
+		if (!strncmp(rel, p->move_rel, l) &&
+		    (rel[l] == 0 || rel[l] == '/'))
+			return 1;
+	}
+	if (is_dir)
+		return 0;
+	if (p->hf->include.n && !glob_hit(&p->hf->include, rel, base))
+		return 1;
+	return glob_hit(&p->hf->exclude, rel, base);
+}
+
+/* ------------------------------------------------------------ journal */
+
+void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type)
+{
+	struct salvo_hf_rec r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.type = type;
+	r.path = e->path;
+	r.path_len = e->path_len;
+	r.size = e->job.st.size;
+	r.mtime_ns = e->job.st.mtime_ns;
+	if (type == SALVO_HF_REC_DONE && e->job.has_hash) {
+		r.size = e->job.sent.size;
+		r.mtime_ns = e->job.sent.mtime_ns;
+		r.has_hash = 1;
+		memcpy(r.hash, e->job.hash, 32);
+	}
+	rc = salvo_hf_journal_add(&p->jn, &r);
+	if (rc)
+		hf_error(p, "journal: cannot record %s: %s", e->path,
+			 salvo_strerror(rc));
+	e->journaled = (uint8_t)type;
+}
+
+void hf_sync(struct hf_profile *p)
+{
+	int rc = salvo_hf_journal_sync(&p->jn);
+
+	if (rc)
+		hf_error(p, "journal %s: %s", p->jn.path, salvo_strerror(rc));
+}
+
+struct compact_it {
+	struct hf_profile *p;
+	struct salvo_hf_entry *e;
+	int started;
+};
+
+/* Live records: what a restart needs (SENT awaiting a post-action, and
+ * for keep what was sent). */
+static int compact_next(void *ud, struct salvo_hf_rec *r)
+{
+	struct compact_it *it = ud;
+
+	for (;;) {
+		it->e = salvo_hf_tab_next(&it->p->tab, it->started ? it->e : NULL);
+		it->started = 1;
+		if (!it->e)
+			return 1;
+		memset(r, 0, sizeof(*r));
+		r->path = it->e->path;
+		r->path_len = it->e->path_len;
+		if (it->e->job.state == SALVO_HF_SENT) {
+			r->type = SALVO_HF_REC_SENT;
+			r->size = it->e->job.st.size;
+			r->mtime_ns = it->e->job.st.mtime_ns;
+			return 0;
+		}
+		if (it->p->pol.keep && it->e->job.has_hash) {
+			r->type = SALVO_HF_REC_DONE;
+			r->size = it->e->job.sent.size;
+			r->mtime_ns = it->e->job.sent.mtime_ns;
+			r->has_hash = 1;
+			memcpy(r->hash, it->e->job.hash, 32);
+			return 0;
+		}
+	}
+}
+
+static void compact(struct hf_profile *p)
+{
+	struct compact_it it = {p, NULL, 0};
+	int rc;
+
+	hf_sync(p);
+	rc = salvo_hf_journal_compact(&p->jn, compact_next, &it);
+	if (rc)
+		hf_error(p, "journal compaction failed: %s (journal kept)",
+			 salvo_strerror(rc));
+}
+
+void hf_maybe_compact(struct hf_profile *p)
+{
+	if (p->jn.records > HF_COMPACT_MIN && p->jn.records > 4 * p->tab.n)
+		compact(p);
+}
+
+static int replay_rec(void *ud, const struct salvo_hf_rec *r)
+{
+	struct hf_profile *p = ud;
+	struct salvo_hf_entry *e = salvo_hf_tab_find(&p->tab, r->path);
+
+	if (r->type == SALVO_HF_REC_FORGET ||
+	    (r->type == SALVO_HF_REC_DONE && !p->pol.keep)) {
+		if (e)
+			salvo_hf_tab_del(&p->tab, e);
+		return 0;
+	}
+	if (!e && !(e = salvo_hf_tab_add(&p->tab, r->path)))
+		return SALVO_ERR_NOMEM;
+	e->journaled = (uint8_t)r->type;
+	e->job.st.size = r->size;
+	e->job.st.mtime_ns = r->mtime_ns;
+	if (r->type == SALVO_HF_REC_DONE && r->has_hash) {
+		e->job.sent = e->job.st;
+		memcpy(e->job.hash, r->hash, 32);
+		e->job.has_hash = 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ jobs */
+
+void hf_set_state(struct hf_profile *p, struct salvo_hf_entry *e, int old)
+{
+	if (e->job.state == SALVO_HF_QUEUED && old != SALVO_HF_QUEUED)
+		e->job.deadline_ns = now_ns(); /* queued at: batch linger */
+	if (e->job.state == SALVO_HF_GONE) {
+		/* DONE already means "forget" unless the policy is keep */
+		if (e->journaled && e->journaled != SALVO_HF_REC_FORGET &&
+		    (p->pol.keep || e->journaled != SALVO_HF_REC_DONE))
+			hf_journal(p, e, SALVO_HF_REC_FORGET);
+		salvo_hf_tab_del(&p->tab, e);
+	} else {
+		salvo_hf_tab_moved(&p->tab, e, old);
+	}
+	hf_status_touch(p->d);
+}
+
+/* settle deadline already passed (an aged file): decide now */
+static void settle_now(struct hf_profile *p, struct salvo_hf_entry *e,
+		       const struct salvo_hf_stat *st, uint64_t now)
+{
+	int old = e->job.state;
+
+	salvo_hf_job_expire(&e->job, &p->pol, 1, st, now);
+	if (e->job.state == SALVO_HF_QUEUED)
+		hf_journal(p, e, SALVO_HF_REC_QUEUED);
+	hf_set_state(p, e, old);
+}
+
+static void on_file(void *ud, const char *rel, const struct stat *sb,
+		    int scan)
+{
+	struct hf_profile *p = ud;
+	struct salvo_hf_entry *e = salvo_hf_tab_find(&p->tab, rel);
+	struct salvo_hf_stat st = {(uint64_t)sb->st_size, mtime_of(sb)};
+	uint64_t now = now_ns();
+	int aged = 0, old;
+
+	if (scan) {
+		struct timespec ts;
+		int64_t wall;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		wall = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		aged = wall - st.mtime_ns >= (int64_t)p->pol.settle_ns;
+	}
+	if (!e) {
+		if (!(e = salvo_hf_tab_add(&p->tab, rel))) {
+			hf_error(p, "out of memory for %s", rel);
+			return;
+		}
+		e->scan_gen = p->scan_gen;
+		salvo_hf_job_init(&e->job, &p->pol, &st, now, aged);
+		hf_set_state(p, e, SALVO_HF_IDLE);
+	} else {
+		if (scan)
+			e->scan_gen = p->scan_gen;
+		old = e->job.state;
+		if (old == SALVO_HF_IDLE && e->journaled == SALVO_HF_REC_SENT &&
+		    salvo_hf_stat_eq(&st, &e->job.st)) {
+			/* sent before a restart; only the post-action is
+			 * left (hf_profile_start runs it) */
+			e->job.state = SALVO_HF_SENT;
+			hf_set_state(p, e, old);
+			return;
+		}
+		salvo_hf_job_touch(&e->job, &p->pol, &st, now, aged);
+		if (e->job.state != old || old == SALVO_HF_SETTLING)
+			hf_set_state(p, e, old);
+	}
+	if (e->job.state == SALVO_HF_SETTLING && e->job.deadline_ns <= now)
+		settle_now(p, e, &st, now);
+}
+
+static void on_lost(void *ud, const char *why)
+{
+	struct hf_profile *p = ud;
+
+	p->lost = 1;
+	hf_error(p, "%s: %s; this profile stops", p->root, why);
+}
+
+static void expire_list(struct hf_profile *p, int state, uint64_t now)
+{
+	struct salvo_hf_entry *e;
+	char path[PATH_MAX];
+
+	while ((e = p->tab.lists[state].head) && e->job.deadline_ns <= now) {
+		struct salvo_hf_stat st = {0, 0};
+		struct stat sb;
+		int old = e->job.state, exists;
+
+		exists = snprintf(path, sizeof(path), "%s/%s", p->root,
+				  e->path) < (int)sizeof(path) &&
+			 !lstat(path, &sb) && S_ISREG(sb.st_mode);
+		if (exists) {
+			st.size = (uint64_t)sb.st_size;
+			st.mtime_ns = mtime_of(&sb);
+		}
+		salvo_hf_job_expire(&e->job, &p->pol, exists, &st, now);
+		if (e->job.state == SALVO_HF_QUEUED)
+			hf_journal(p, e, SALVO_HF_REC_QUEUED);
+		else if (e->job.state == SALVO_HF_GONE && p->d->o->verbose)
+			hf_log(p, "%s vanished before it was sent", e->path);
+		hf_set_state(p, e, old);
+	}
+}
+
+void hf_expire(struct hf_profile *p, uint64_t now)
+{
+	expire_list(p, SALVO_HF_SETTLING, now);
+	expire_list(p, SALVO_HF_FAILED, now);
+}
+
+/* ------------------------------------------------------------ set-up */
+
+int hf_mkdirs(const char *path, int parents_only)
+{
+	char buf[PATH_MAX];
+	size_t l = strlen(path);
+
+	if (l >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, l + 1);
+	for (char *s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (!parents_only && mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int salvo_hotfolder_state_path(const struct salvo_hotfolder *hf,
+			       const char *state_dir, char *buf, size_t n)
+{
+	int l = state_dir ? snprintf(buf, n, "%s/%s", state_dir, hf->name)
+			  : snprintf(buf, n, "%s/.salvo", hf->dir);
+
+	return l < 0 || (size_t)l >= n ? -ENAMETOOLONG : 0;
+}
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *s = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&s, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return s;
+}
+
+int hf_profile_open(struct hf_daemon *d, struct hf_profile *p,
+		    const struct salvo_hotfolder *hf, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	int rc;
+
+	memset(p, 0, sizeof(p[0]));
+	p->d = d;
+	p->hf = hf;
+	p->jn.fd = -1;
+	p->w.fd = -1;
+	p->pol.settle_ns = hf->settle_ns;
+	p->pol.retry_min_ns = hf->retry_min_ns;
+	p->pol.retry_max_ns = hf->retry_max_ns;
+	p->pol.keep = hf->post_action == SALVO_POST_KEEP;
+	p->port = (uint16_t)(hf->dest_port ? hf->dest_port
+					   : d->o->default_port);
+	p->rng = now_ns() ^ ((uint64_t)(uintptr_t)p << 17) ^ 0x9e3779b97f4a7c15ull;
+	snprintf(p->peer, sizeof(p->peer),
+		 strchr(hf->dest_host, ':') ? "[%s]:%u" : "%s:%u",
+		 hf->dest_host, (unsigned)p->port);
+	if (!(p->root = realpath(hf->dir, NULL))) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot watch '%s': %s", hf->name,
+			 hf->dir, strerror(errno));
+		return rc;
+	}
+	if (salvo_hotfolder_state_path(hf, d->o->state_dir, buf, sizeof(buf)) ||
+	    !(p->state = absolute(buf))) {
+		snprintf(err, errlen, "%s: state folder name too long",
+			 hf->name);
+		return -ENAMETOOLONG;
+	}
+	if ((rc = hf_mkdirs(p->state, 0))) {
+		snprintf(err, errlen, "%s: cannot create state folder '%s': %s",
+			 hf->name, p->state, salvo_strerror(rc));
+		return rc;
+	}
+	if (hf->post_action == SALVO_POST_MOVE) {
+		size_t rl = strlen(p->root);
+
+		if ((rc = hf_mkdirs(hf->move_to, 0)) ||
+		    !(p->move_to = realpath(hf->move_to, NULL))) {
+			rc = rc ? rc : -errno;
+			snprintf(err, errlen,
+				 "%s: cannot use move_to '%s': %s", hf->name,
+				 hf->move_to, salvo_strerror(rc));
+			return rc;
+		}
+		if (!strcmp(p->move_to, p->root)) {
+			snprintf(err, errlen,
+				 "%s: move_to is the watched folder itself",
+				 hf->name);
+			return SALVO_ERR_INVAL;
+		}
+		if (!strncmp(p->move_to, p->root, rl) &&
+		    p->move_to[rl] == '/' &&
+		    !(p->move_rel = strdup(p->move_to + rl + 1)))
+			return SALVO_ERR_NOMEM;
+	}
+	if (salvo_hf_tab_init(&p->tab)) {
+		snprintf(err, errlen, "out of memory");
+		return SALVO_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* After the start-up scan: forget what is gone, finish interrupted
+ * post-actions, and compact the journal down to what is live. */
+static void after_first_scan(struct hf_profile *p)
+{
+	struct salvo_hf_entry *e, *next;
+	size_t forgotten = 0, posts = 0;
+
+	for (e = salvo_hf_tab_next(&p->tab, NULL); e; e = next) {
+		next = salvo_hf_tab_next(&p->tab, e);
+		if (e->scan_gen != p->scan_gen) {
+			/* a SENT file gone: its post-action was done */
+			salvo_hf_tab_del(&p->tab, e);
+			forgotten++;
+		}
+	}
+	compact(p);
+	/* SENT jobs are in no list: walk the table for them */
+	for (e = salvo_hf_tab_next(&p->tab, NULL); e; e = next) {
+		next = salvo_hf_tab_next(&p->tab, e);
+		if (e->job.state == SALVO_HF_SENT) {
+			hf_post(p, e);
+			posts++;
+		}
+	}
+	hf_sync(p);
+	if (forgotten || posts)
+		hf_log(p, "journal: %zu post-actions finished after a restart, "
+			  "%zu entries of files gone forgotten",
+		       posts, forgotten);
+}
+
+int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
+{
+	struct salvo_hf_watch_cb cb = {skip, on_file, on_lost, p};
+	char path[PATH_MAX];
+	uint64_t torn = 0, t0 = now_ns();
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/journal", p->state);
+	rc = salvo_hf_journal_open(&p->jn, path, replay_rec, p, &torn);
+	if (rc) {
+		snprintf(err, errlen, "%s: journal %s: %s", p->hf->name, path,
+			 rc == SALVO_ERR_BUSY ? "another salvo watch uses it"
+					      : salvo_strerror(rc));
+		return rc;
+	}
+	if (torn)
+		hf_log(p, "journal: cut a torn last record (%llu bytes)",
+		       (unsigned long long)torn);
+	rc = salvo_hf_watch_open(&p->w, p->root, &cb);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot watch %s: %s%s", p->hf->name,
+			 p->root, salvo_strerror(rc),
+			 rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)"
+				       : "");
+		return rc;
+	}
+	p->scan_gen = 1;
+	rc = salvo_hf_watch_scan(&p->w);
+	if (rc)
+		hf_error(p, "start-up scan of %s: %s%s", p->root,
+			 salvo_strerror(rc),
+			 rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)"
+				       : "");
+	after_first_scan(p);
+	hf_log(p, "watching %s (%zu folders) -> %s%s%s, post-action %s; "
+		  "start-up scan: %zu files in %.2f s, %zu queued",
+	       p->root, p->w.nwds, p->peer, *p->hf->dest_dir ? "/" : "",
+	       p->hf->dest_dir,
+	       p->hf->post_action == SALVO_POST_DELETE ? "delete"
+	       : p->hf->post_action == SALVO_POST_MOVE ? "move"
+						       : "keep",
+	       p->tab.n, (double)(now_ns() - t0) / 1e9,
+	       p->tab.count[SALVO_HF_QUEUED]);
+	return 0;
+}
+
+void hf_profile_close(struct hf_profile *p)
+{
+	if (p->jn.path)
+		salvo_hf_journal_close(&p->jn);
+	if (p->w.root)
+		salvo_hf_watch_close(&p->w);
+	if (p->tab.buckets)
+		salvo_hf_tab_free(&p->tab);
+	free(p->root);
+	free(p->state);
+	free(p->move_to);
+	free(p->move_rel);
+}
