@@ -325,14 +325,13 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 		oc->exit_code = SALVO_EXIT_UNREACHABLE;
 		oc->result = "unreachable";
 		salvo_units_format_time(o->timeout_ns, t, sizeof(t));
-		/* the engine's own words only when they add something */
-		if (contains(r->message, a->peer))
-			snprintf(oc->message, sizeof(oc->message), "%s", msg);
-		else
+		/* the message must name HOST:PORT whatever the engine said */
+		if (!r->message[0])
 			snprintf(oc->message, sizeof(oc->message),
-				 "no answer from %s within %s%s%s%s", a->peer,
-				 t, r->message[0] ? " (" : "", r->message,
-				 r->message[0] ? ")" : "");
+				 "no answer from %s within %s", a->peer, t);
+		else if (!contains(r->message, a->peer))
+			snprintf(oc->message, sizeof(oc->message), "%s: %s",
+				 a->peer, r->message);
 	} else if (rc == SALVO_ERR_VERIFY ||
 		   (rc == SALVO_ERR_PEER && r->peer_code == SALVO_ERR_VERIFY)) {
 		oc->exit_code = SALVO_EXIT_VERIFY;

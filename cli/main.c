@@ -36,7 +36,13 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
-		"\n'salvo COMMAND --help' describes each command.\n"
+		"\n'salvo COMMAND --help' describes each command; docs/CLI.md "
+		"and\nthe man page (man -l docs/salvo.1) describe them all.  "
+		"The receiver\nlistens on UDP port 7400 unless --port says "
+		"otherwise.\n"
+		"\nexample:\n"
+		"  salvo recv --dir /srv/incoming            # on the receiver\n"
+		"  salvo send ./photos receiver.example.org  # on the sender\n"
 		"\nexit codes:\n"
 		"  0   success\n"
 		"  1   other failure\n"
