@@ -13,6 +13,11 @@
 
 #include <stdint.h>
 
+/* Control packets up to this size are sent at once and only charged to
+ * the pacer: a STATUS that waited behind booked data would measure the
+ * sender's own queue into the RTT. */
+#define SALVO_CONTROL_UNPACED_BYTES 256
+
 typedef struct salvo_pacer {
 	uint64_t rate_bps; /* bits per second; 0 means unpaced */
 	uint64_t next_ns;  /* earliest start of the next booking */

@@ -6,6 +6,15 @@
  */
 #include "common/core/rate.h"
 
+static void fixed_init(void *state, uint64_t ceiling_bps, uint64_t floor_bps,
+		       uint32_t datagram_bytes, uint64_t now)
+{
+	(void)floor_bps;
+	(void)datagram_bytes;
+	(void)now;
+	((salvo_rate_fixed *)state)->rate_bps = ceiling_bps;
+}
+
 static void fixed_on_feedback(void *state, const salvo_rate_sample *s)
 {
 	(void)state;
@@ -31,6 +40,6 @@ static uint64_t fixed_pacing_rate(const void *state)
 }
 
 const salvo_rate_ops salvo_rate_fixed_ops = {
-    "fixed", fixed_on_feedback, fixed_on_loss, fixed_on_timeout,
+    "fixed", fixed_init, fixed_on_feedback, fixed_on_loss, fixed_on_timeout,
     fixed_pacing_rate,
 };

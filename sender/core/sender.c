@@ -80,8 +80,12 @@ struct salvo_sender {
 	uint64_t status_seq_ts;
 
 	/* rate */
-	salvo_rate_fixed rate_state;
+	salvo_rate_state rate_state;
 	const salvo_rate_ops *rate;
+	uint64_t datagrams_sent;  /* all packets handed out */
+	uint64_t data_datagrams;  /* DATA datagrams handed out */
+	uint64_t lost_bytes;      /* data reported lost, queued again */
+	int app_limited;          /* ran out of work since the last feedback */
 
 	salvo_sender_stats st;
 };
@@ -183,8 +187,9 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->hello_rto = cfg->initial_rto_ns;
 	s->last_rx = now;
 	s->status_interval = 100 * MS;
-	s->rate_state.rate_bps = cfg->rate_bps;
-	s->rate = &salvo_rate_fixed_ops;
+	s->rate = cfg->adaptive ? &salvo_rate_adaptive_ops : &salvo_rate_fixed_ops;
+	s->rate->init(&s->rate_state, cfg->rate_bps, cfg->min_rate_bps,
+		      cfg->datagram_bytes, now);
 	*out = s;
 	return 0;
 
@@ -235,14 +240,14 @@ static void rtt_sample(salvo_sender *s, uint64_t rtt)
 	}
 }
 
-/* A quarter RTT, but no more often than every 16 datagrams' worth of
- * pacing time, so heartbeats stay under 0.2 % of the bytes on slow links. */
+/* A quarter RTT, but no more often than every 4 datagrams' worth of
+ * pacing time, so heartbeats stay under 1 % of the bytes on slow links. */
 static uint64_t base_status_interval(const salvo_sender *s)
 {
 	uint64_t srtt = s->have_rtt ? s->srtt : 100 * MS;
-	uint64_t floor = (uint64_t)((unsigned __int128)16 *
+	uint64_t floor = (uint64_t)((unsigned __int128)4 *
 				    s->cfg.datagram_bytes * 8000000000u /
-				    s->cfg.rate_bps);
+				    salvo_sender_pacing_rate(s));
 	uint64_t t = max64(srtt / 4, max64(floor, SALVO_STATUS_MIN_INTERVAL_NS));
 	return min64(t, 250 * MS);
 }
@@ -259,8 +264,8 @@ static uint64_t window(const salvo_sender *s)
 	if (s->cfg.window_bytes)
 		return s->cfg.window_bytes;
 	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
-	unsigned __int128 bdp = (unsigned __int128)s->cfg.rate_bps * rtt /
-				8000000000u;
+	unsigned __int128 bdp = (unsigned __int128)salvo_sender_pacing_rate(s) *
+				rtt / 8000000000u;
 	uint64_t w = (uint64_t)min64((uint64_t)(bdp * 4), UINT64_MAX / 2);
 	return max64(w, 2ull * s->cfg.block_bytes);
 }
@@ -273,11 +278,14 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 	s->st.feedbacks++;
 	s->last_fb = now;
 	s->status_interval = base_status_interval(s);
+	uint64_t sample = 0;
 	if (fb->echo_ts && fb->echo_ts > s->last_echo && fb->echo_ts <= now) {
 		uint64_t hold = (uint64_t)fb->echo_hold_us * 1000;
 		uint64_t rtt = now - fb->echo_ts;
-		if (rtt > hold)
-			rtt_sample(s, rtt - hold);
+		if (rtt > hold) {
+			sample = rtt - hold;
+			rtt_sample(s, sample);
+		}
 		s->last_echo = fb->echo_ts;
 	}
 	if (s->phase == PH_MANIFEST && fb->phase == SALVO_PHASE_DATA) {
@@ -306,6 +314,8 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		}
 		lost += (uint64_t)added;
 	}
+	if (t == &s->data)
+		s->lost_bytes += lost;
 	if (t == &s->data) {
 		if (fb->digests_have > s->digests_acked &&
 		    fb->digests_have <= s->file_count)
@@ -314,9 +324,18 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		    fb->files_done > s->files_done)
 			s->files_done = fb->files_done;
 		s->st.bytes_acked = t->cum;
-		salvo_rate_sample rs = {now, s->srtt, s->min_rtt,
-					t->cum - before, 0,
-					fb->datagrams_received};
+		salvo_rate_sample rs = {now,
+					s->srtt,
+					s->min_rtt,
+					sample,
+					t->cum - before,
+					s->data_datagrams,
+					fb->datagrams_received,
+					t->cum + t->recv_above,
+					s->lost_bytes,
+					s->payload,
+					s->app_limited};
+		s->app_limited = 0;
 		s->rate->on_feedback(&s->rate_state, &rs);
 		if (lost)
 			s->rate->on_loss(&s->rate_state, lost, now);
@@ -405,6 +424,7 @@ static int control(salvo_sender *s, salvo_work *w, void *buf, size_t cap,
 	}
 	w->kind = SALVO_WORK_CONTROL;
 	w->len = (size_t)n;
+	s->datagrams_sent++;
 	s->st.bytes_control += (uint64_t)n;
 	return w->kind;
 }
@@ -585,8 +605,10 @@ static int poll_data(salvo_sender *s, uint64_t now, salvo_work *w)
 		      (salvo_txstream_unacked(t) + s->cfg.block_bytes <=
 			   window(s) ||
 		       t->next_new == t->cum);
-	if (!have_retx && !can_new)
+	if (!have_retx && !can_new) {
+		s->app_limited = 1; /* nothing to send: not the path's doing */
 		return SALVO_WORK_IDLE;
+	}
 	active_work *a = new_active(s);
 	if (!a)
 		return SALVO_WORK_IDLE;
@@ -610,6 +632,9 @@ static int poll_data(salvo_sender *s, uint64_t now, salvo_work *w)
 			s->st.bytes_new += r->len;
 		else
 			s->st.bytes_retx += r->len;
+		uint64_t nd = (r->len + s->payload - 1) / s->payload;
+		s->datagrams_sent += nd;
+		s->data_datagrams += nd;
 	}
 	w->kind = SALVO_WORK_DATA;
 	w->id = a->id;
@@ -736,6 +761,8 @@ void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)
 	st->min_rtt_ns = s->min_rtt;
 	st->rttvar_ns = s->rttvar;
 	st->phase = s->phase == PH_FAILED ? 4 : s->phase;
+	st->datagrams = s->datagrams_sent;
+	st->rate_bps = salvo_sender_pacing_rate(s);
 }
 
 int salvo_sender_result(const salvo_sender *s, int *peer_code,

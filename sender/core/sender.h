@@ -39,7 +39,9 @@ typedef struct salvo_sender salvo_sender;
 typedef struct salvo_sender_config {
 	uint32_t block_bytes;     /* data block size */
 	uint16_t datagram_bytes;  /* UDP payload size (MTU - 28) */
-	uint64_t rate_bps;        /* pacing rate (fixed policy) */
+	uint64_t rate_bps;        /* pacing rate (fixed) or ceiling (adaptive) */
+	uint64_t min_rate_bps;    /* adaptive: floor; 0 none */
+	int adaptive;             /* 0: fixed rate, 1: adaptive (rate.h) */
 	uint64_t window_bytes;    /* max unacknowledged bytes; 0: automatic */
 	uint64_t timeout_ns;      /* handshake / silence limit (e.g. 10 s) */
 	uint64_t initial_rto_ns;  /* first HELLO retransmission (e.g. 1 s) */
@@ -94,6 +96,8 @@ typedef struct salvo_sender_stats {
 	uint32_t file_count;
 	uint64_t srtt_ns, min_rtt_ns, rttvar_ns;
 	uint64_t malformed;       /* packets dropped as malformed */
+	uint64_t datagrams;       /* handed out, all kinds */
+	uint64_t rate_bps;        /* current pacing rate */
 	uint64_t feedbacks;
 	int phase;                /* 0 handshake, 1 manifest, 2 data, 3 done */
 } salvo_sender_stats;

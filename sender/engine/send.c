@@ -182,7 +182,13 @@ static void pace(sctx *c, uint64_t bytes)
 
 static void send_control(sctx *c, const uint8_t *buf, size_t len)
 {
-	pace(c, len + 28);
+	if (len <= SALVO_CONTROL_UNPACED_BYTES) {
+		pthread_mutex_lock(&c->pace_lock);
+		salvo_pacer_reserve(&c->pacer, len + 28, salvo_now_ns());
+		pthread_mutex_unlock(&c->pace_lock);
+	} else {
+		pace(c, len + 28);
+	}
 	struct iovec iov = {(void *)buf, len};
 	struct mmsghdr m = {.msg_hdr = {.msg_iov = &iov, .msg_iovlen = 1}};
 	send_all(c, c->fds[0], &m, 1);
@@ -309,8 +315,12 @@ static void *receive_main(void *arg)
 			continue; /* ECONNREFUSED: no receiver (yet) */
 		pthread_mutex_lock(&c->lock);
 		salvo_sender_on_packet(c->core, buf, (size_t)n, salvo_now_ns());
+		uint64_t rate = salvo_sender_pacing_rate(c->core);
 		pthread_cond_broadcast(&c->wake);
 		pthread_mutex_unlock(&c->lock);
+		pthread_mutex_lock(&c->pace_lock);
+		c->pacer.rate_bps = rate; /* adaptive control moves it */
+		pthread_mutex_unlock(&c->pace_lock);
 	}
 	return NULL;
 }

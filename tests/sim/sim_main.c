@@ -7,10 +7,12 @@
  *
  * A scenario is a pure function of its seed (scenario()), so a failure's
  * seed is its whole bug report: `make sim SEED=S` replays it.  Seeds
- * cycle through ten families (clean, random loss, burst loss, reordering
- * and jitter, duplication, corruption, a 5 s blackhole, a tree of 1,000
- * small files, several senders at one receiver, everything at once) with
- * RTT, rate, size, block size and thread count drawn per seed.
+ * cycle through twelve families (clean, random loss, burst loss,
+ * reordering and jitter, duplication, corruption, a 5 s blackhole, a tree
+ * of 1,000 small files, several senders at one receiver, everything at
+ * once, and adaptive rate control over a WAN link it is not told, with
+ * and without jitter) with RTT, rate, size, block size and thread count
+ * drawn per seed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,7 +39,7 @@ static uint64_t pick(uint64_t *rng, const uint64_t *v, size_t n)
 static const char *const families[] = {
     "clean",       "random loss", "burst loss", "reorder+jitter",
     "duplication", "corruption",  "blackhole",  "tree of 1000 files",
-    "3 senders",   "everything",
+    "3 senders",   "everything",  "adaptive",   "adaptive, jitter",
 };
 
 static void scenario(uint64_t seed, sim_scenario *sc)
@@ -52,7 +54,7 @@ static void scenario(uint64_t seed, sim_scenario *sc)
 	uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 12345;
 	memset(sc, 0, sizeof(*sc));
 	sc->seed = seed;
-	int fam = (int)(seed % 10);
+	int fam = (int)(seed % 12);
 	snprintf(sc->name, sizeof(sc->name), "%s", families[fam]);
 	uint64_t rtt = PICK(&rng, rtts_ms) * MS;
 	uint64_t link = PICK(&rng, rates_mbit) * 1000000;
@@ -119,6 +121,20 @@ static void scenario(uint64_t seed, sim_scenario *sc)
 		f->duplicate = 0.01;
 		f->corrupt = 0.001;
 		break;
+	case 10:
+	case 11: {
+		/* the sender is not told the link rate: ceiling 10 Gbit/s */
+		static const uint64_t aloss_ppm[] = {0, 1000, 10000, 50000};
+		static const uint64_t wan_ms[] = {10, 30, 50, 100, 200, 300, 600};
+		/* validated on WAN paths; below 10 ms RTT set --rate */
+		rtt = PICK(&rng, wan_ms) * MS;
+		f->delay_ns = r->delay_ns = rtt / 2;
+		sc->adaptive = 1;
+		f->loss = (double)PICK(&rng, aloss_ppm) / 1e6;
+		if (fam == 11) /* queueing delay must not be read into jitter */
+			f->jitter_ns = rtt / 50;
+		break;
+	}
 	default:
 		break;
 	}
@@ -126,9 +142,15 @@ static void scenario(uint64_t seed, sim_scenario *sc)
 	f->queue_bytes = 1 << 20;
 	r->rate_bps = link;
 	r->queue_bytes = 1 << 20;
+	if (sc->adaptive) { /* a router buffer of one BDP, at least 64 KiB */
+		uint64_t bdp = link / 8 * (rtt > MS ? rtt : MS) / SEC;
+		f->queue_bytes = bdp > 65536 ? bdp : 65536;
+	}
 	/* pace just under the link: datagram over its IP/UDP frame */
 	sc->rate_bps = link / 100 * 95 * (sc->datagram_bytes) /
 		       (sc->datagram_bytes + 28) / (uint64_t)sc->nsenders;
+	if (sc->adaptive)
+		sc->rate_bps = 10000000000ull;
 	/* keep every run's packet count modest: slow links get less data */
 	uint64_t cap = link / 8 * 4; /* four seconds of link time */
 	if (!sc->tree && sc->file_bytes > cap && fam != 6 &&

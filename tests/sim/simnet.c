@@ -369,13 +369,23 @@ static void sender_poll(world *w, simsender *s)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
 	salvo_sender_stats st;
+	uint64_t rate = salvo_sender_pacing_rate(s->core);
+	if (rate != s->pacer.rate_bps && s->pacer.rate_bps)
+		trace(w, "sender %d: rate %.1f Mbit/s", s->idx,
+		      (double)rate / 1e6);
+	s->pacer.rate_bps = rate;
 	while (!s->finished && !s->has_backlog) {
 		salvo_work wk;
 		int k = salvo_sender_poll(s->core, w->now, &wk, buf, sizeof(buf));
 		if (k == SALVO_WORK_CONTROL) {
+			/* small control packets jump the pacing queue (they
+			 * carry the timestamps RTT is measured with) but are
+			 * still charged to it; manifest chunks wait their turn */
 			uint64_t at = salvo_pacer_reserve(&s->pacer, wk.len,
 							  w->now);
-			ctl_push(s, buf, wk.len, at);
+			ctl_push(s, buf, wk.len,
+				 wk.len <= SALVO_CONTROL_UNPACED_BYTES ? w->now
+								       : at);
 			continue;
 		}
 		if (k == SALVO_WORK_DATA) {
@@ -561,6 +571,27 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	if (rtt < 1e6)
 		rtt = 1e6;
 	double rate = (double)sc->rate_bps * sc->nsenders;
+	double startup = 0;
+	if (sc->adaptive) {
+		/* the path's rate (payload share of the link, 85 % of it as the
+		 * controller oscillates under the queue target), after the
+		 * start-up steps (x1.5 from ten datagrams per RTT), one round
+		 * each */
+		rate = (double)sc->fwd.rate_bps * 0.85 * (dg / (dg + 28));
+		double start = 15000 * 8e9 / (rtt > 1e6 ? rtt : 1e6);
+		start = start < 2e6 ? 2e6 : start > 10e6 ? 10e6 : start;
+		double rounds =
+		    ceil(log((double)sc->fwd.rate_bps / start) / log(1.5)) + 3;
+		startup = (rounds > 3 ? rounds : 3) * (rtt > 10e6 ? rtt : 10e6);
+		/* each sender's last start-up step overshoots by up to one
+		 * BDP, or by its initial rate over the two rounds it takes to
+		 * notice a link slower than that */
+		double round = rtt > 4e6 ? rtt : 4e6;
+		double bdp = (double)sc->fwd.rate_bps / 8 * round / 1e9;
+		double first = start / 8 * 2 * round / 1e9;
+		res->bound_bytes +=
+		    (uint64_t)((bdp > first ? bdp : first) * sc->nsenders);
+	}
 	double ser = ((double)res->payload_bytes + npk * 24) * 8e9 /
 		     (rate * (1 - p)) + 4 * sigma * dg * 8e9 / rate;
 	double pl = p > prev ? p : prev;
@@ -569,8 +600,17 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		rounds *= burst;
 	/* a repair round: RTT, the STATUS cadence, reordering allowance */
 	double per_round = 2 * rtt + 64 * dg * 8e9 / (double)sc->rate_bps;
-	double handshake = pl > 0 ? 3.5e9 : 0;
-	double t = 1.10 * ser + (8 + rounds) * per_round + handshake;
+	/* HELLO retries: enough consecutive round-trip losses that all
+	 * senders' handshakes exceed them with probability below 1e-4,
+	 * each costing its backoff (500 ms doubling, at most 4 s) */
+	double prt = 1 - (1 - p) * (1 - prev);
+	double handshake = 0;
+	if (prt > 0) {
+		double k = ceil(log(1e-4 / (3.0 * sc->nsenders)) / log(prt));
+		for (int i = 0; i < (int)k; i++)
+			handshake += i < 3 ? 0.5e9 * (1 << i) : 4e9;
+	}
+	double t = 1.10 * ser + (8 + rounds) * per_round + handshake + startup;
 	if (outage)
 		t += (double)outage + 2e9 + 4 * per_round;
 	res->bound_ns = (uint64_t)t;
@@ -580,14 +620,15 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 {
 	snprintf(buf, cap,
 		 "seed=%llu %s: senders=%d %s%llu B%s block=%u dgram=%u "
-		 "rate=%.1fMbit lanes=%d rtt=%.1fms jitter=%.1fms loss=%.3f "
+		 "rate=%.1fMbit link=%.0fMbit%s lanes=%d rtt=%.1fms jitter=%.1fms loss=%.3f "
 		 "ge=%.3f/%.3f reorder=%.3f dup=%.3f corrupt=%.4f "
 		 "blackhole=%.1fs rev-loss=%.3f",
 		 (unsigned long long)sc->seed, sc->name, sc->nsenders,
 		 sc->tree ? "tree of " : "file ",
 		 (unsigned long long)(sc->tree ? sc->tree_files : sc->file_bytes),
 		 sc->tree ? " files" : "", sc->block_bytes, sc->datagram_bytes,
-		 (double)sc->rate_bps / 1e6, sc->lanes,
+		 (double)sc->rate_bps / 1e6, (double)sc->fwd.rate_bps / 1e6,
+		 sc->adaptive ? " adaptive" : "", sc->lanes,
 		 (double)(sc->fwd.delay_ns + sc->rev.delay_ns) / 1e6,
 		 (double)sc->fwd.jitter_ns / 1e6, sc->fwd.loss, sc->fwd.ge_p_gb,
 		 sc->fwd.ge_p_bg, sc->fwd.reorder, sc->fwd.duplicate,
@@ -715,6 +756,7 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		    .block_bytes = sc->block_bytes,
 		    .datagram_bytes = sc->datagram_bytes,
 		    .rate_bps = sc->rate_bps,
+		    .adaptive = sc->adaptive,
 		    .window_bytes = sc->window_bytes,
 		    .timeout_ns = sc->timeout_ns,
 		    .initial_rto_ns = 500 * MS,

@@ -26,7 +26,8 @@ typedef struct sim_scenario {
 	uint32_t tree_files;
 	uint32_t block_bytes;
 	uint16_t datagram_bytes;
-	uint64_t rate_bps;       /* each sender's pacing rate */
+	uint64_t rate_bps;       /* each sender's pacing rate (ceiling) */
+	int adaptive;            /* adaptive rate control (rate_bps: ceiling) */
 	int lanes;               /* block-sender threads per sender */
 	uint64_t timeout_ns;
 	uint64_t window_bytes;   /* 0: automatic */
