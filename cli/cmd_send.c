@@ -54,11 +54,11 @@ static const struct salvo_conf_flag send_flags[] = {
 struct send_args {
 	const char **paths; /* into argv */
 	int npaths;
-	const char *target; /* HOST[:PORT] as given */
-	const char *dest;   /* --dest, NULL when none */
+	const char *target;	   /* HOST[:PORT] as given */
+	const char *dest;	   /* --dest, NULL when none */
 	int json, quiet, progress; /* progress: -1 auto, 0 off, 1 on */
 	char host[256];
-	unsigned port; /* 0: from the config */
+	unsigned port;	/* 0: from the config */
 	char peer[300]; /* "HOST:PORT" or "[v6]:PORT", for messages */
 };
 
@@ -382,8 +382,8 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		(unsigned long long)r->wire_bytes,
 		(unsigned long long)r->retx_bytes,
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
-		(unsigned long long)r->peak_rss_bytes,
-		(double)r->srtt_ns / 1e6, r->peer_code, r->peer_errno);
+		(unsigned long long)r->peak_rss_bytes, (double)r->srtt_ns / 1e6,
+		r->peer_code, r->peer_errno);
 	fprintf(out,
 		" \"engine\": {\"block_bytes\": %u, \"threads\": %u, "
 		"\"sockets\": %u, \"datagram_bytes\": %u, \"batch\": %u, "
@@ -414,8 +414,9 @@ static int run(const struct salvo_config *cfg, struct send_args *a)
 	snprintf(a->peer, sizeof(a->peer),
 		 strchr(a->host, ':') ? "[%s]:%u" : "%s:%u", a->host,
 		 (unsigned)o.port);
-	show = a->quiet ? 0 : a->progress >= 0 ? a->progress
-					       : isatty(STDERR_FILENO);
+	show = a->quiet		  ? 0
+	       : a->progress >= 0 ? a->progress
+				  : isatty(STDERR_FILENO);
 	salvo_progress_init(&bar, stderr, show, a->peer);
 	o.progress = on_progress;
 	o.progress_ud = &bar;

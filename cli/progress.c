@@ -3,9 +3,9 @@
  *
  * The rate on the progress line is measured over the last second of
  * samples (kept at least 100 ms apart, however often the engine reports)
- * rather than since the start, so a stall shows at once; it is then smoothed with an even
- * exponential average so that the number does not jitter from one redraw to
- * the next.  The ETA divides what is left by that smoothed rate.
+ * rather than since the start, so a stall shows at once; it is then smoothed
+ * with an even exponential average so that the number does not jitter from one
+ * redraw to the next.  The ETA divides what is left by that smoothed rate.
  *
  * The one file-scope variable of the CLI lives here: the stop flag that the
  * SIGINT/SIGTERM handler sets.  A handler can reach nothing else.
@@ -57,8 +57,8 @@ void salvo_progress_init(struct salvo_progress *p, FILE *out, int enabled,
 
 char *salvo_progress_human(uint64_t bytes, char *buf, size_t n)
 {
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB",
-					   "PiB", "EiB"};
+	static const char *const unit[] = {"B",	  "KiB", "MiB", "GiB",
+					   "TiB", "PiB", "EiB"};
 	double v = (double)bytes;
 	unsigned u = 0;
 
@@ -81,7 +81,8 @@ double salvo_progress_retx_pct(uint64_t retx_bytes, uint64_t bytes)
 {
 	if (!retx_bytes)
 		return 0;
-	return 100.0 * (double)retx_bytes / ((double)bytes + (double)retx_bytes);
+	return 100.0 * (double)retx_bytes /
+	       ((double)bytes + (double)retx_bytes);
 }
 
 double salvo_progress_mbps(uint64_t bytes, uint64_t elapsed_ns)
@@ -114,8 +115,9 @@ static void add_sample(struct salvo_progress *p, uint64_t t_ns, uint64_t bytes)
 	double inst;
 
 	/* callbacks may come faster than asked; the ring must span a second */
-	if (p->n && t_ns - p->ring[(p->head + p->n - 1) % SALVO_PROGRESS_SAMPLES]
-				   .t_ns < SAMPLE_GAP_NS)
+	if (p->n &&
+	    t_ns - p->ring[(p->head + p->n - 1) % SALVO_PROGRESS_SAMPLES].t_ns <
+		SAMPLE_GAP_NS)
 		return;
 	i = (p->head + p->n) % SALVO_PROGRESS_SAMPLES;
 	if (p->n == SALVO_PROGRESS_SAMPLES)

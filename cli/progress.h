@@ -27,9 +27,9 @@
 #define SALVO_PROGRESS_SAMPLES 16
 
 struct salvo_progress {
-	FILE *out;   /* borrowed; the line is written here (stderr) */
-	int enabled; /* 0: every call is a no-op */
-	int drawn;   /* a line is on screen and must be cleared */
+	FILE *out;	  /* borrowed; the line is written here (stderr) */
+	int enabled;	  /* 0: every call is a no-op */
+	int drawn;	  /* a line is on screen and must be cleared */
 	const char *peer; /* "HOST:PORT", borrowed, for the handshake line */
 	uint64_t last_draw_ns;
 	/* (elapsed, acked) samples, oldest first in ring order */
