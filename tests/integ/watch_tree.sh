@@ -7,6 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 . "$(dirname "$0")/watch_lib.sh"
+WATCH_BIN=${WATCH_BIN:-$SALVO_ASAN} # sanitizer build: leaks and UB fail the test
 
 mkdir -p "$T/src" "$T/in" "$T/stage"
 start_recv "$T/in" --overwrite replace
