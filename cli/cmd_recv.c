@@ -272,7 +272,7 @@ int salvo_cmd_recv(int argc, char **argv)
 	}
 	salvo_conf_finish(cfg, &diag);
 	if (diag.count) {
-		fputs(diag.text, stderr);
+		salvo_progress_print_diag(stderr, "salvo recv: ", &diag);
 		goto fail_args;
 	}
 	if (salvo_conf_origin_of(cfg, SALVO_CONF_RECEIVER_ROOT)->source ==

@@ -486,7 +486,7 @@ int salvo_cmd_send(int argc, char **argv)
 	}
 	salvo_conf_finish(cfg, &diag);
 	if (diag.count) {
-		fputs(diag.text, stderr);
+		salvo_progress_print_diag(stderr, "salvo send: ", &diag);
 		goto fail_args;
 	}
 	if (parse_rest(&a, rest, nrest))

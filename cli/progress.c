@@ -312,3 +312,20 @@ int salvo_progress_json_config(FILE *out, const struct salvo_config *cfg)
 	free(buf);
 	return rc;
 }
+
+void salvo_progress_print_diag(FILE *out, const char *prefix,
+			       const struct salvo_conf_diag *diag)
+{
+	const char *line = diag->text;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		int len = nl ? (int)(nl - line) : (int)strlen(line);
+
+		fprintf(out, "%s%.*s\n", prefix, len, line);
+		line += len + (nl ? 1 : 0);
+	}
+	if (diag->dropped)
+		fprintf(out, "%s(%u more errors not shown)\n", prefix,
+			diag->dropped);
+}

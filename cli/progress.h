@@ -77,6 +77,11 @@ void salvo_progress_json_string(FILE *out, const char *s);
  * Returns 0 or a negative errno / SALVO_ERR_NOMEM. */
 int salvo_progress_json_config(FILE *out, const struct salvo_config *cfg);
 
+/* Each line of the configuration's error report, prefixed ("salvo send: "),
+ * so that every error line says which command wrote it. */
+void salvo_progress_print_diag(FILE *out, const char *prefix,
+			       const struct salvo_conf_diag *diag);
+
 /*
  * Makes SIGINT and SIGTERM set the process's one stop flag (nothing else
  * happens in the handler) and ignores SIGPIPE.  Returns the flag, to be
