@@ -42,6 +42,8 @@ static const struct salvo_conf_flag send_flags[] = {
     {"--threads", "transfer.threads"},
     {"--rate", "transfer.rate"},
     {"-r", "transfer.rate"},
+    {"--rate-policy", "transfer.rate_policy"},
+    {"--min-rate", "transfer.min_rate"},
     {"--timeout", "transfer.timeout"},
     {"--memory", "memory.budget"},
     {"--fudge", "memory.fudge"},
@@ -88,7 +90,12 @@ static void usage(FILE *out)
 	      "  --sockets N        UDP sockets (4)\n"
 	      "  --mtu BYTES        path MTU (1500); datagram = MTU - 28\n"
 	      "  --datagram BYTES   UDP payload per datagram (auto)\n"
-	      "  --rate RATE, -r    pacing ceiling, e.g. 500mbit (1gbit)\n"
+	      "  --rate RATE, -r    pacing rate (fixed) or ceiling (adaptive), "
+	      "e.g. 500mbit (1gbit)\n"
+	      "  --rate-policy P    fixed: pace at --rate; adaptive: find the "
+	      "path's rate\n"
+	      "                     below --rate from queueing delay (fixed)\n"
+	      "  --min-rate RATE    adaptive: never pace below this (none)\n"
 	      "  --batch N          datagrams per sendmmsg call (32)\n"
 	      "  --sndbuf SIZE      SO_SNDBUF per socket (auto)\n"
 	      "  --timeout TIME     give up after the receiver is silent "
@@ -280,6 +287,8 @@ static void fill_opts(salvo_send_opts *o, const struct salvo_config *cfg,
 	o->block_bytes = (uint32_t)cfg->transfer.block_size_bytes;
 	o->datagram_bytes = cfg->network.datagram_bytes;
 	o->rate_bps = cfg->transfer.rate_bps;
+	o->adaptive = cfg->transfer.rate_policy == SALVO_RATE_ADAPTIVE;
+	o->min_rate_bps = cfg->transfer.min_rate_bps;
 	o->window_bytes = window_from_hints(cfg);
 	o->threads = cfg->transfer.threads;
 	o->sockets = cfg->network.send_sockets;
@@ -387,10 +396,13 @@ static void write_json(FILE *out, const salvo_send_report *r,
 	fprintf(out,
 		" \"engine\": {\"block_bytes\": %u, \"threads\": %u, "
 		"\"sockets\": %u, \"datagram_bytes\": %u, \"batch\": %u, "
-		"\"rate_bps\": %llu, \"window_bytes\": %llu, "
+		"\"rate_bps\": %llu, \"rate_policy\": \"%s\", "
+		"\"final_rate_bps\": %llu, \"window_bytes\": %llu, "
 		"\"sndbuf_bytes\": %llu},\n \"config\": ",
 		r->block_bytes, r->threads, r->sockets, r->datagram_bytes,
 		r->batch, (unsigned long long)r->rate_bps,
+		r->adaptive ? "adaptive" : "fixed",
+		(unsigned long long)r->final_rate_bps,
 		(unsigned long long)r->window_bytes,
 		(unsigned long long)r->sndbuf_bytes);
 	if (salvo_progress_json_config(out, cfg))

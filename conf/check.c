@@ -227,11 +227,11 @@ static void check(struct finisher *f)
 		    fmt(cfg, SALVO_CONF_TRANSFER_MIN_RATE, a),
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, b),
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, d));
-	if (tr->rate_policy != SALVO_RATE_FIXED)
+	if (tr->rate_policy == SALVO_RATE_FAIR)
 		salvo_conf_diag_add(
 		    f->diag, &cfg->origin[SALVO_CONF_TRANSFER_RATE_POLICY],
 		    "transfer.rate_policy: '%s' is not built yet; "
-		    "allowed: fixed",
+		    "allowed: fixed, adaptive",
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE_POLICY, a));
 }
 

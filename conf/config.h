@@ -36,7 +36,7 @@
 enum salvo_rate_policy {
 	SALVO_RATE_FIXED =
 	    0,		     /* pace at transfer.rate_bps: the only one built */
-	SALVO_RATE_ADAPTIVE, /* accepted by name, refused by the checker */
+	SALVO_RATE_ADAPTIVE, /* find the path rate below transfer.rate_bps */
 	SALVO_RATE_FAIR,     /* accepted by name, refused by the checker */
 };
 enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };

@@ -56,6 +56,7 @@ typedef struct salvo_rate_adaptive {
 	uint32_t rounds;
 	uint32_t behind;                    /* rounds delivering < 3/4 */
 	uint64_t rate_before;               /* rate when this round began */
+	uint64_t rate_before2;              /* ... and the round before */
 	uint32_t quiet_rounds;              /* in a row, path keeping up */
 } salvo_rate_adaptive;
 
@@ -75,7 +76,7 @@ extern const salvo_rate_ops salvo_rate_adaptive_ops;
 /* The adaptive rate starts at 15,000 bytes per RTT (TCP's initial
  * window of ten 1500-byte packets), kept within these bounds, and before
  * any RTT is known at the lower one. */
-#define SALVO_RATE_START_MIN_BPS 2000000ull
+#define SALVO_RATE_START_MIN_BPS 5000000ull
 #define SALVO_RATE_START_MAX_BPS 10000000ull
 #define SALVO_RATE_START_BYTES 15000
 

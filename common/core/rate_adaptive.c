@@ -14,8 +14,10 @@
  *   growth        then add 1/32 of the rate per round while it stays
  *                 under target, doubling the step every three such
  *                 rounds up to 1/2 (a quick return after a false alarm);
- *   cut           when a sample shows the queue over target, or when for
- *                 two rounds far less arrives than we pace (at most once
+ *   cut           when a sample shows the queue over target, when for
+ *                 two rounds far less arrives than we pace, or when a
+ *                 round loses far more than the random loss (at least
+ *                 10 %, 5 points or 3x above it) (at most once
  *                 per two rounds: a cut shows only an RTT later): estimate the capacity as what arrived in the
  *                 last round corrected for the random loss, pace one
  *                 round below it by the queue's share of the RTT (so the
@@ -83,6 +85,7 @@ static uint64_t capacity(const salvo_rate_adaptive *a, uint64_t delivered)
 
 static void new_round(salvo_rate_adaptive *a, const salvo_rate_sample *s)
 {
+	a->rate_before2 = a->rate_before;
 	a->rate_before = a->rate_bps;
 	a->round_start = s->now;
 	a->held0 = s->held_bytes;
@@ -108,17 +111,32 @@ static void end_round(salvo_rate_adaptive *a, const salvo_rate_sample *s,
 		a->delivered_bps = bps(a, got, s->payload_bytes, dt);
 	int counted = got + lost >= 32ull * s->payload_bytes;
 	uint64_t l = counted ? lost * 1000000 / (got + lost) : 0;
+	/* heavy loss far above the random loss is a queue overflowing whose
+	 * delay we never saw (its heartbeats drowned with the data) */
+	uint64_t severe = 3 * a->loss_ppm;
+	if (severe < a->loss_ppm + 50000)
+		severe = a->loss_ppm + 50000;
+	if (severe < 100000)
+		severe = 100000;
+	if (got + lost >= 64ull * s->payload_bytes && l > severe &&
+	    !a->draining && s->now - a->last_cut >= 2 * round_ns(a)) {
+		cut(a, s, 0);
+		return;
+	}
 	if (a->draining) { /* the drain round is over: hold below capacity */
 		a->draining = 0;
 		a->rate_bps = clamp(a, a->capacity_bps - a->capacity_bps / 25);
 	} else if (quiet) {
 		/* the path keeps up when nearly all we pace arrives: then the
 		 * loss seen is the path's random loss, and we may grow */
-		/* what arrives now was paced a round ago: compare with the
-		 * lower of the two rates */
+		/* what arrives now was paced one or two rounds ago (an RTT of
+		 * flight, plus the round itself): compare with the lowest of
+		 * the three rates */
 		uint64_t paced = a->rate_bps < a->rate_before
 				     ? a->rate_bps
 				     : a->rate_before;
+		if (a->rate_before2 < paced)
+			paced = a->rate_before2;
 		int keeps_up = a->delivered_bps * 4 >= paced * 3;
 		/* far less arriving than we pace, twice in a row, before any
 		 * delay shows (the heartbeats queue behind the data): the

@@ -644,8 +644,23 @@ static int poll_data(salvo_sender *s, uint64_t now, salvo_work *w)
 	return w->kind;
 }
 
+static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
+		    size_t cap, int with_data);
+
 int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
 		      void *buf, size_t cap)
+{
+	return poll_any(s, now, w, buf, cap, 1);
+}
+
+int salvo_sender_poll_control(salvo_sender *s, uint64_t now, salvo_work *w,
+			      void *buf, size_t cap)
+{
+	return poll_any(s, now, w, buf, cap, 0);
+}
+
+static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
+		    size_t cap, int with_data)
 {
 	memset(w, 0, offsetof(salvo_work, ranges));
 	if (cap < s->cfg.datagram_bytes)
@@ -676,7 +691,7 @@ int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
 	}
 	if (now - s->last_rx >= s->cfg.timeout_ns) {
 		fail(s, SALVO_ERR_TIMEOUT, 1);
-		return salvo_sender_poll(s, now, w, buf, cap);
+		return poll_any(s, now, w, buf, cap, with_data);
 	}
 	if (now >= s->next_status)
 		return poll_status(s, now, w, buf, cap);
@@ -693,10 +708,13 @@ int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
 		if (s->digests_acked < s->digests_known)
 			fd_due = s->fd_last_sent + rtt + rtt / 2 + 1;
 	}
-	int k = s->phase == PH_MANIFEST ? poll_manifest(s, now, w, buf, cap)
-					: poll_data(s, now, w);
-	if (k != SALVO_WORK_IDLE)
-		return k;
+	if (with_data) {
+		int k = s->phase == PH_MANIFEST
+			    ? poll_manifest(s, now, w, buf, cap)
+			    : poll_data(s, now, w);
+		if (k != SALVO_WORK_IDLE)
+			return k;
+	}
 	w->kind = SALVO_WORK_IDLE;
 	w->deadline = min64(min64(s->next_status, fd_due),
 			    s->last_rx + s->cfg.timeout_ns);

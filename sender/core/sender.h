@@ -121,6 +121,14 @@ int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
 int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
 		      void *buf, size_t cap);
 
+/* Like salvo_sender_poll, but never hands out DATA or MANIFEST work:
+ * only the timed control packets (HELLO, STATUS, FILE_DONE, CLOSE).  An
+ * engine whose block-sender threads are all busy calls it from another
+ * thread at the IDLE deadline, so heartbeats keep their pace however
+ * long a block takes to send. */
+int salvo_sender_poll_control(salvo_sender *s, uint64_t now, salvo_work *w,
+			      void *buf, size_t cap);
+
 /* The DATA work item w was fully handed to the network at now.  For new
  * blocks, block_crc is the CRC32C of the block the caller computed and
  * put in the datagrams' headers. */

@@ -211,7 +211,16 @@ static void send_work(worker *wk, const salvo_work *w, uint32_t crc)
 	sctx *c = wk->c;
 	uint32_t payload = salvo_wire_payload_bytes(c->o->datagram_bytes);
 	uint32_t session = salvo_sender_session(c->core);
+	/* a batch leaves as one burst: keep it within about a millisecond
+	 * of the current rate, so slow paths are not sent bursts they must
+	 * queue */
+	pthread_mutex_lock(&c->pace_lock);
+	uint64_t per_ms = c->pacer.rate_bps / 8000;
+	pthread_mutex_unlock(&c->pace_lock);
 	uint32_t batch = c->o->batch;
+	uint64_t fit = per_ms / (c->o->datagram_bytes + 28);
+	if (fit < batch)
+		batch = fit ? (uint32_t)fit : 1;
 	unsigned n = 0;
 	uint64_t batch_bytes = 0;
 	size_t pos = 0;
@@ -297,18 +306,45 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Socket 0's reader, and the heartbeat: it also sends the timed control
+ * packets (STATUS, FILE_DONE, HELLO) when they fall due, so they keep
+ * their pace even while every block-sender is busy with a long block. */
 static void *receive_main(void *arg)
 {
 	sctx *c = arg;
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	salvo_work w;
 	for (;;) {
+		uint64_t deadline = UINT64_MAX;
 		pthread_mutex_lock(&c->lock);
+		while (!c->finished) {
+			int k = salvo_sender_poll_control(c->core, salvo_now_ns(),
+							  &w, buf, sizeof(buf));
+			if (k == SALVO_WORK_CONTROL) {
+				pthread_mutex_unlock(&c->lock);
+				send_control(c, buf, w.len);
+				pthread_mutex_lock(&c->lock);
+				continue;
+			}
+			if (k == SALVO_WORK_IDLE)
+				deadline = w.deadline;
+			else {
+				c->finished = 1;
+				pthread_cond_broadcast(&c->wake);
+			}
+			break;
+		}
 		int done = c->finished;
 		pthread_mutex_unlock(&c->lock);
 		if (done)
 			break;
+		uint64_t now = salvo_now_ns();
+		int ms = deadline <= now ? 0
+			 : deadline - now >= 50000000ull
+			     ? 50
+			     : (int)((deadline - now + 999999) / 1000000);
 		struct pollfd p = {c->fds[0], POLLIN, 0};
-		if (poll(&p, 1, 50) <= 0)
+		if (poll(&p, 1, ms) <= 0)
 			continue;
 		ssize_t n = recv(c->fds[0], buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0)
@@ -483,6 +519,7 @@ static void fill_report(sctx *c, salvo_send_report *r, uint64_t start)
 	r->wire_bytes = atomic_load(&c->wire_bytes);
 	r->retx_bytes = st.bytes_retx;
 	r->srtt_ns = st.srtt_ns;
+	r->final_rate_bps = st.rate_bps;
 	r->bytes = r->result ? st.bytes_acked : st.total_bytes;
 	r->peak_rss_bytes = salvo_peak_rss();
 }
@@ -551,6 +588,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	r->batch = o->batch;
 	r->rate_bps = o->rate_bps;
 	r->window_bytes = o->window_bytes;
+	r->adaptive = o->adaptive;
 	if (!opts_ok(o, r->message, sizeof(r->message)))
 		return r->result = SALVO_ERR_INVAL;
 	salvo_raise_fd_limit();
@@ -599,6 +637,8 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 				   .datagram_bytes =
 				       (uint16_t)o->datagram_bytes,
 				   .rate_bps = o->rate_bps,
+				   .min_rate_bps = o->min_rate_bps,
+				   .adaptive = o->adaptive,
 				   .window_bytes = o->window_bytes,
 				   .timeout_ns = o->timeout_ns,
 				   .initial_rto_ns = 1000000000ull,
@@ -659,13 +699,16 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	uint64_t interval = o->progress_interval_ns ? o->progress_interval_ns
 						    : 250000000ull;
 	pthread_mutex_lock(&c.lock);
+	uint64_t next_progress = salvo_now_ns() + interval;
 	while (!c.finished) {
-		uint64_t until = salvo_now_ns() + interval;
-		struct timespec ts = {(time_t)(until / 1000000000ull),
-				      (long)(until % 1000000000ull)};
+		struct timespec ts = {(time_t)(next_progress / 1000000000ull),
+				      (long)(next_progress % 1000000000ull)};
 		pthread_cond_timedwait(&c.wake, &c.lock, &ts);
 		if (o->stop && *o->stop)
 			salvo_sender_abort(c.core);
+		if (salvo_now_ns() < next_progress)
+			continue; /* woken early (a packet): not time yet */
+		next_progress += interval;
 		if (o->progress) {
 			salvo_sender_stats st;
 			salvo_sender_get_stats(c.core, &st);

@@ -42,7 +42,9 @@ typedef struct salvo_send_opts {
 
 	uint32_t block_bytes;     /* default 4 MiB */
 	uint32_t datagram_bytes;  /* MTU - 28, default 1472 */
-	uint64_t rate_bps;        /* pacing rate */
+	uint64_t rate_bps;        /* pacing rate; with adaptive, the ceiling */
+	uint64_t min_rate_bps;    /* adaptive: floor, 0 none */
+	int adaptive;             /* 1: adaptive rate control (rate.h) */
 	uint64_t window_bytes;    /* 0: automatic */
 	uint32_t threads;         /* block-sender threads */
 	uint32_t sockets;         /* UDP sockets */
@@ -74,6 +76,8 @@ typedef struct salvo_send_report {
 	/* what the engine used (after defaults and auto-sizing) */
 	uint32_t block_bytes, datagram_bytes, threads, sockets, batch;
 	uint64_t rate_bps, window_bytes, sndbuf_bytes;
+	int adaptive;
+	uint64_t final_rate_bps;  /* pacing rate at the end (adaptive) */
 } salvo_send_report;
 
 /* Fills o with the built-in defaults (host, port and paths unset). */

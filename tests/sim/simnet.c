@@ -405,6 +405,19 @@ static void sender_poll(world *w, simsender *s)
 		      k == SALVO_WORK_DONE ? "DONE" : "FAILED",
 		      salvo_strerror(s->result), (double)st.srtt_ns / 1e6);
 	}
+	/* lanes busy: the control thread still sends heartbeats on time */
+	while (!s->finished && s->has_backlog && w->now >= s->poll_at) {
+		salvo_work wk;
+		int k = salvo_sender_poll_control(s->core, w->now, &wk, buf,
+						  sizeof(buf));
+		if (k == SALVO_WORK_CONTROL) {
+			salvo_pacer_reserve(&s->pacer, wk.len, w->now);
+			ctl_push(s, buf, wk.len, w->now);
+			continue;
+		}
+		s->poll_at = k == SALVO_WORK_IDLE ? wk.deadline : UINT64_MAX;
+		break;
+	}
 	s->need_poll = 0;
 	/* digests become known as the stream is handed out (hasher) */
 	salvo_sender_get_stats(s->core, &st);
@@ -436,7 +449,7 @@ static void sender_step(world *w, simsender *s)
 			lane_send(w, s, l);
 	}
 	for (int round = 0; round < 4; round++) {
-		if (s->need_poll || (!s->has_backlog && w->now >= s->poll_at))
+		if (s->need_poll || w->now >= s->poll_at)
 			sender_poll(w, s);
 		for (int i = 0; i < w->sc->lanes && s->has_backlog; i++)
 			if (!s->lanes[i].busy)
@@ -458,7 +471,7 @@ static uint64_t sender_next(const world *w, const simsender *s)
 		return t;
 	if (s->need_poll)
 		return w->now;
-	if (!s->has_backlog && s->poll_at < t)
+	if (s->poll_at < t)
 		t = s->poll_at;
 	return t;
 }
@@ -579,7 +592,7 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		 * each */
 		rate = (double)sc->fwd.rate_bps * 0.85 * (dg / (dg + 28));
 		double start = 15000 * 8e9 / (rtt > 1e6 ? rtt : 1e6);
-		start = start < 2e6 ? 2e6 : start > 10e6 ? 10e6 : start;
+		start = start < 5e6 ? 5e6 : start > 10e6 ? 10e6 : start;
 		double rounds =
 		    ceil(log((double)sc->fwd.rate_bps / start) / log(1.5)) + 3;
 		startup = (rounds > 3 ? rounds : 3) * (rtt > 10e6 ? rtt : 10e6);

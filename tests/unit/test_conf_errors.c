@@ -129,9 +129,9 @@ static const struct err_case cases[] = {
     {"link:\n  rtt: 100ms",
      "t.yaml:2:8: link.rtt: given without link.bandwidth; allowed: both "
      "link.bandwidth and link.rtt, or neither\n"},
-    {"transfer:\n  rate_policy: adaptive",
-     "t.yaml:2:16: transfer.rate_policy: 'adaptive' is not built yet; "
-     "allowed: fixed\n"},
+    {"transfer:\n  rate_policy: fair",
+     "t.yaml:2:16: transfer.rate_policy: 'fair' is not built yet; "
+     "allowed: fixed, adaptive\n"},
     /* hot-folder profiles */
     {"hotfolders:\n  - name: x",
      "t.yaml:2:5: hotfolders[0]: missing key 'dir' (folder to watch); "
