@@ -444,6 +444,25 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 			   &ss, &sl, r->message, sizeof(r->message));
 	if (rc)
 		goto fail_root;
+	/* SO_REUSEPORT would let a second receiver share the port and
+	 * steal half the traffic: first make sure nobody holds it, with a
+	 * socket that does not ask to share */
+	int probe = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && o->port &&
+	    bind(probe, (const struct sockaddr *)&ss, sl) && errno == EADDRINUSE) {
+		char where[128];
+		salvo_format_addr((const struct sockaddr *)&ss, where,
+				  sizeof(where));
+		snprintf(r->message, sizeof(r->message),
+			 "cannot listen on UDP %s: port already in use (another "
+			 "salvo recv?)",
+			 where);
+		close(probe);
+		rc = -EADDRINUSE;
+		goto fail_root;
+	}
+	if (probe >= 0)
+		close(probe);
 	c.nsock = o->sockets;
 	for (uint32_t i = 0; i < c.nsock; i++)
 		c.fds[i] = -1;

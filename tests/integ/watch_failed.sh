@@ -9,7 +9,7 @@
 # from the source is forgotten.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
-. "$(dirname "$0")/watch_lib.sh"
+. "$(dirname "$0")/../helpers/watch_lib.sh"
 WATCH_BIN=${WATCH_BIN:-$SALVO_ASAN}
 
 mkdir -p "$T/src/ro" "$T/in/ro"

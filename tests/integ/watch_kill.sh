@@ -10,7 +10,7 @@
 # so) replaces the receiver's copy by rename; the note counts them.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
-. "$(dirname "$0")/watch_lib.sh"
+. "$(dirname "$0")/../helpers/watch_lib.sh"
 
 mkdir -p "$T/src" "$T/in" "$T/stage"
 start_recv "$T/in" --overwrite replace --idle-timeout 2s

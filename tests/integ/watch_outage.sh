@@ -5,7 +5,7 @@
 # the receiver is back on the same port every file arrives, once.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
-. "$(dirname "$0")/watch_lib.sh"
+. "$(dirname "$0")/../helpers/watch_lib.sh"
 
 mkdir -p "$T/src" "$T/in"
 start_recv "$T/in" --overwrite replace

@@ -6,7 +6,7 @@
 # the final version, never the torn one, and the log says it went again.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
-. "$(dirname "$0")/watch_lib.sh"
+. "$(dirname "$0")/../helpers/watch_lib.sh"
 
 mkdir -p "$T/src" "$T/in"
 start_recv "$T/in" --overwrite replace

@@ -6,7 +6,7 @@
 # status count exactly 2,000 sent; temporary names are never sent.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
-. "$(dirname "$0")/watch_lib.sh"
+. "$(dirname "$0")/../helpers/watch_lib.sh"
 WATCH_BIN=${WATCH_BIN:-$SALVO_ASAN} # sanitizer build: leaks and UB fail the test
 
 mkdir -p "$T/src" "$T/in" "$T/stage"

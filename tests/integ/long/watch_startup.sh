@@ -8,7 +8,7 @@
 # stay under 256 MiB.
 set -euo pipefail
 . "$(dirname "$0")/../../helpers/integ.sh"
-. "$(dirname "$0")/../watch_lib.sh"
+. "$(dirname "$0")/../../helpers/watch_lib.sh"
 
 mkdir -p "$T/src" "$T/in"
 python3 - "$T/src" <<'PY'

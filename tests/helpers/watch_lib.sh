@@ -1,8 +1,5 @@
 #!/bin/bash
 # Helpers for tests/integ/watch_*.sh, sourced after tests/helpers/integ.sh.
-# Run on its own (tests/run-integ runs every *.sh) it only says so.  It
-# belongs in tests/helpers/ next to integ.sh; it is here because the hot
-# folder's change may touch only tests/integ/watch_*.sh.
 #
 #   start_watch NAME ARGS...   salvo watch ARGS in the background ($WATCH_BIN,
 #                              default $SALVO); log $T/NAME.log; sets WATCH_PID
@@ -10,11 +7,6 @@
 #   wstat DIR KEY              a value from the status file DIR/.salvo/status
 #   wait_until SECS 'CMD'      evaluates CMD every 0.2 s until it succeeds
 #   tree_sums DIR              "sha256  relative-path" lines, sorted
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	echo "watch_lib.sh: helpers for watch_*.sh (nothing to run)"
-	exit 0
-fi
-
 start_watch() { # name args...
 	local name=$1
 	shift
