@@ -20,6 +20,7 @@
 #include "cli/progress.h"
 #include "common/core/error.h"
 #include "conf/config.h"
+#include "conf/plan_out.h"
 #include "receiver/engine/recv.h"
 
 static const struct salvo_conf_flag recv_flags[] = {
@@ -217,6 +218,11 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json)
 	o.log_ud = &ctx;
 	o.ready = on_ready;
 	o.stop = stop;
+
+	char note[512];
+	if (!quiet &&
+	    salvo_plan_sockbuf_note(NULL, 0, o.rcvbuf_bytes, note, sizeof(note)))
+		fprintf(stderr, "salvo recv: %s", note);
 
 	rc = salvo_recv_run(&o, r);
 	if (*stop && (rc == 0 || rc == SALVO_ERR_ABORTED)) {

@@ -27,6 +27,7 @@
 #include "common/core/path.h"
 #include "conf/config.h"
 #include "conf/plan.h"
+#include "conf/plan_out.h"
 #include "conf/units.h"
 #include "sender/engine/send.h"
 
@@ -440,6 +441,14 @@ static int run(const struct salvo_config *cfg, struct send_args *a)
 		return SALVO_EXIT_FAILURE;
 	}
 	o.stop = stop;
+
+	/* buffers sized from link hints above the kernel's cap: say so, with
+	 * the sysctl that raises it (without hints the size is a default,
+	 * and the receiver daemon reports its own cap at start-up) */
+	char note[512];
+	if (!a->quiet && cfg->link.bandwidth_bps &&
+	    salvo_plan_sockbuf_note(NULL, o.sndbuf_bytes, 0, note, sizeof(note)))
+		fprintf(stderr, "salvo send: %s", note);
 
 	salvo_send_run(&o, r);
 	salvo_progress_clear(&bar);
