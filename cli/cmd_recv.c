@@ -220,8 +220,8 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json)
 	o.stop = stop;
 
 	char note[512];
-	if (!quiet &&
-	    salvo_plan_sockbuf_note(NULL, 0, o.rcvbuf_bytes, note, sizeof(note)))
+	if (!quiet && salvo_plan_sockbuf_note(NULL, 0, o.rcvbuf_bytes, note,
+					      sizeof(note)))
 		fprintf(stderr, "salvo recv: %s", note);
 
 	rc = salvo_recv_run(&o, r);

@@ -447,7 +447,8 @@ static int run(const struct salvo_config *cfg, struct send_args *a)
 	 * and the receiver daemon reports its own cap at start-up) */
 	char note[512];
 	if (!a->quiet && cfg->link.bandwidth_bps &&
-	    salvo_plan_sockbuf_note(NULL, o.sndbuf_bytes, 0, note, sizeof(note)))
+	    salvo_plan_sockbuf_note(NULL, o.sndbuf_bytes, 0, note,
+				    sizeof(note)))
 		fprintf(stderr, "salvo send: %s", note);
 
 	salvo_send_run(&o, r);

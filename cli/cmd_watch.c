@@ -40,7 +40,8 @@ static void usage(FILE *out)
 	fputs(
 	    "usage: salvo watch DIR HOST[:PORT] [options]\n"
 	    "       salvo watch --config FILE [options]\n"
-	    "       salvo watch --status [DIR | --config FILE] [--state-dir D]\n"
+	    "       salvo watch --status [DIR | --config FILE] [--state-dir "
+	    "D]\n"
 	    "\n"
 	    "Watches DIR (recursively) and sends every file that lands in it "
 	    "to a salvo\n"
@@ -135,8 +136,8 @@ static int time_opt(const char *opt, const char *v, uint64_t *ns)
 	return 0;
 }
 
-static int count_opt(const char *opt, const char *v, uint64_t lo,
-		     uint64_t hi, uint64_t *n)
+static int count_opt(const char *opt, const char *v, uint64_t lo, uint64_t hi,
+		     uint64_t *n)
 {
 	char err[200];
 
@@ -161,8 +162,8 @@ static int one_opt(struct watch_args *a, const char *s, const char *v)
 	else if (!strcmp(s, "--move-to"))
 		hf->move_to = (char *)v;
 	else if (!strcmp(s, "--include") || !strcmp(s, "--exclude")) {
-		struct salvo_conf_strv *sv = s[2] == 'i' ? &hf->include
-							 : &hf->exclude;
+		struct salvo_conf_strv *sv =
+		    s[2] == 'i' ? &hf->include : &hf->exclude;
 
 		if (sv->n >= 64)
 			return bad(s, "at most 64 globs");
@@ -268,15 +269,16 @@ static int show_status(const struct salvo_hotfolder *hfs, size_t n,
 	int rc = SALVO_EXIT_OK;
 
 	for (size_t i = 0; i < n; i++) {
-		int r = salvo_hotfolder_print_status(&hfs[i], state_dir,
-						     stdout);
+		int r =
+		    salvo_hotfolder_print_status(&hfs[i], state_dir, stdout);
 
 		if (i + 1 < n)
 			fputc('\n', stdout);
 		if (r) {
 			fprintf(stderr, "salvo watch: %s: no status (%s)\n",
-				hfs[i].name, r == -ENOENT ? "never started"
-							  : salvo_strerror(r));
+				hfs[i].name,
+				r == -ENOENT ? "never started"
+					     : salvo_strerror(r));
 			rc = SALVO_EXIT_FAILURE;
 		}
 	}
@@ -355,8 +357,7 @@ int salvo_cmd_watch(int argc, char **argv)
 	a.hf.exclude.v = a.exc;
 	salvo_conf_diag_init(&diag);
 	/* every key's own flag (docs/CONFIG.md), as salvo send's */
-	cfg = salvo_conf_new_from_args(NULL, argc, argv, &rest, &nrest,
-				       &diag);
+	cfg = salvo_conf_new_from_args(NULL, argc, argv, &rest, &nrest, &diag);
 	if (!cfg) {
 		fprintf(stderr, "salvo watch: out of memory\n");
 		return SALVO_EXIT_FAILURE;

@@ -22,38 +22,40 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"send", salvo_cmd_send, "send files and folders to a receiver"},
-	{"recv", salvo_cmd_recv, "receive files into a folder (daemon)"},
-	{"watch", salvo_cmd_watch, "send every file dropped into a folder"},
-	{"plan", salvo_cmd_plan, "memory and tuning for a link"},
-	{"config", salvo_cmd_config, "show or check the configuration"},
-	{"version", cmd_version, "print the version"},
+    {"send", salvo_cmd_send, "send files and folders to a receiver"},
+    {"recv", salvo_cmd_recv, "receive files into a folder (daemon)"},
+    {"watch", salvo_cmd_watch, "send every file dropped into a folder"},
+    {"plan", salvo_cmd_plan, "memory and tuning for a link"},
+    {"config", salvo_cmd_config, "show or check the configuration"},
+    {"version", cmd_version, "print the version"},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: salvo COMMAND [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out,
-		"\n'salvo COMMAND --help' describes each command; docs/CLI.md "
-		"and\nthe man page (man -l docs/salvo.1) describe them all.  "
-		"The receiver\nlistens on UDP port 7400 unless --port says "
-		"otherwise.\n"
-		"\nexample:\n"
-		"  salvo recv --dir /srv/incoming            # on the receiver\n"
-		"  salvo send ./photos receiver.example.org  # on the sender\n"
-		"\nexit codes:\n"
-		"  0   success\n"
-		"  1   other failure\n"
-		"  2   bad usage or configuration\n"
-		"  3   peer unreachable (no answer within --timeout)\n"
-		"  4   verification failed\n"
-		"  5   receiver-side I/O error\n"
-		"  6   local I/O error\n"
-		"  7   peer went silent mid-transfer\n"
-		"  8   subcommand not implemented in this build\n"
-		"  130 interrupted\n");
+		fprintf(out, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(
+	    out,
+	    "\n'salvo COMMAND --help' describes each command; docs/CLI.md "
+	    "and\nthe man page (man -l docs/salvo.1) describe them all.  "
+	    "The receiver\nlistens on UDP port 7400 unless --port says "
+	    "otherwise.\n"
+	    "\nexample:\n"
+	    "  salvo recv --dir /srv/incoming            # on the receiver\n"
+	    "  salvo send ./photos receiver.example.org  # on the sender\n"
+	    "\nexit codes:\n"
+	    "  0   success\n"
+	    "  1   other failure\n"
+	    "  2   bad usage or configuration\n"
+	    "  3   peer unreachable (no answer within --timeout)\n"
+	    "  4   verification failed\n"
+	    "  5   receiver-side I/O error\n"
+	    "  6   local I/O error\n"
+	    "  7   peer went silent mid-transfer\n"
+	    "  8   subcommand not implemented in this build\n"
+	    "  130 interrupted\n");
 }
 
 int main(int argc, char **argv)

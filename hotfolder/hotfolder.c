@@ -115,14 +115,15 @@ static int loop(struct hf_daemon *d, char *err, size_t errlen)
 			return SALVO_ERR_IO;
 		}
 		if (next != UINT64_MAX) {
-			uint64_t ms = next > now ? (next - now + 999999) / 1000000
-						 : 0;
+			uint64_t ms =
+			    next > now ? (next - now + 999999) / 1000000 : 0;
 
 			timeout = ms > INT_MAX ? INT_MAX : (int)ms;
 		}
 		n = epoll_wait(d->epfd, evs, 16, timeout);
 		if (n < 0 && errno != EINTR) {
-			snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
+			snprintf(err, errlen, "epoll_wait: %s",
+				 strerror(errno));
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
@@ -138,8 +139,8 @@ static int loop(struct hf_daemon *d, char *err, size_t errlen)
 						       d->p[k].active);
 				}
 				/* level-triggered: stop watching it */
-				epoll_ctl(d->epfd, EPOLL_CTL_DEL,
-					  d->o->stop_fd, NULL);
+				epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->o->stop_fd,
+					  NULL);
 			} else if (key == KEY_DONE) {
 				drain_done(d);
 			} else if (key < d->np) {
@@ -153,15 +154,14 @@ static int loop(struct hf_daemon *d, char *err, size_t errlen)
 	}
 }
 
-int salvo_hotfolder_run(const struct salvo_hf_opts *o, char *err,
-			size_t errlen)
+int salvo_hotfolder_run(const struct salvo_hf_opts *o, char *err, size_t errlen)
 {
 	struct hf_daemon *d = calloc(1, sizeof(*d));
 	size_t opened = 0;
 	int rc = 0;
 
-	if (!d || !(d->p = calloc(o->nprofiles ? o->nprofiles : 1,
-				  sizeof(*d->p)))) {
+	if (!d ||
+	    !(d->p = calloc(o->nprofiles ? o->nprofiles : 1, sizeof(*d->p)))) {
 		free(d);
 		snprintf(err, errlen, "out of memory");
 		return SALVO_ERR_NOMEM;

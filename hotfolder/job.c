@@ -69,9 +69,9 @@ int salvo_hf_job_touch(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 	return j->state;
 }
 
-int salvo_hf_job_expire(struct salvo_hf_job *j,
-			const struct salvo_hf_policy *p, int exists,
-			const struct salvo_hf_stat *st, uint64_t now)
+int salvo_hf_job_expire(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
+			int exists, const struct salvo_hf_stat *st,
+			uint64_t now)
 {
 	if (j->state != SALVO_HF_SETTLING && j->state != SALVO_HF_FAILED)
 		return j->state;
@@ -97,8 +97,7 @@ int salvo_hf_job_start(struct salvo_hf_job *j)
 	return j->state;
 }
 
-int salvo_hf_job_finish(struct salvo_hf_job *j,
-			const struct salvo_hf_policy *p,
+int salvo_hf_job_finish(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 			enum salvo_hf_outcome out,
 			const struct salvo_hf_stat *after, const uint8_t *hash,
 			uint64_t now, uint64_t rnd)
@@ -134,9 +133,9 @@ int salvo_hf_job_finish(struct salvo_hf_job *j,
 		if (j->attempts < UINT32_MAX)
 			j->attempts++;
 		j->state = SALVO_HF_FAILED;
-		j->deadline_ns = now + salvo_hf_backoff_ns(p->retry_min_ns,
-							   p->retry_max_ns,
-							   j->attempts, rnd);
+		j->deadline_ns =
+		    now + salvo_hf_backoff_ns(p->retry_min_ns, p->retry_max_ns,
+					      j->attempts, rnd);
 		break;
 	default: /* VANISHED */
 		j->state = SALVO_HF_GONE;
@@ -155,8 +154,8 @@ int salvo_hf_job_posted(struct salvo_hf_job *j, const struct salvo_hf_policy *p)
 	return j->state;
 }
 
-uint64_t salvo_hf_backoff_ns(uint64_t min_ns, uint64_t max_ns,
-			     uint32_t attempt, uint64_t rnd)
+uint64_t salvo_hf_backoff_ns(uint64_t min_ns, uint64_t max_ns, uint32_t attempt,
+			     uint64_t rnd)
 {
 	uint64_t d = min_ns ? min_ns : 1;
 

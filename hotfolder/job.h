@@ -23,9 +23,9 @@ enum salvo_hf_state {
 	SALVO_HF_SETTLING, /* waiting until unchanged for settle_ns */
 	SALVO_HF_QUEUED,   /* complete, waiting for a session */
 	SALVO_HF_SENDING,  /* in a session */
-	SALVO_HF_SENT,     /* the receiver committed it; post-action pending */
+	SALVO_HF_SENT,	   /* the receiver committed it; post-action pending */
 	SALVO_HF_FAILED,   /* the last attempt failed; retried at deadline */
-	SALVO_HF_GONE,     /* finished with or vanished: forget the job */
+	SALVO_HF_GONE,	   /* finished with or vanished: forget the job */
 	SALVO_HF_NSTATES
 };
 
@@ -33,9 +33,9 @@ enum salvo_hf_state {
 enum salvo_hf_outcome {
 	SALVO_HF_OK = 0,    /* verified and committed at the receiver */
 	SALVO_HF_UNCHANGED, /* keep policy: same hash as last sent; skipped */
-	SALVO_HF_LINK,      /* the receiver was away or we stopped: requeue */
-	SALVO_HF_SPLIT,     /* its batch failed: requeue, send it alone */
-	SALVO_HF_FAIL,      /* it failed on its own: back off, retry */
+	SALVO_HF_LINK,	    /* the receiver was away or we stopped: requeue */
+	SALVO_HF_SPLIT,	    /* its batch failed: requeue, send it alone */
+	SALVO_HF_FAIL,	    /* it failed on its own: back off, retry */
 	SALVO_HF_VANISHED,  /* the source file is gone */
 };
 
@@ -52,13 +52,13 @@ struct salvo_hf_policy {
 };
 
 struct salvo_hf_job {
-	uint8_t state;	  /* enum salvo_hf_state */
-	uint8_t dirty;	  /* written again while SENDING */
-	uint8_t solo;	  /* send in a session of its own (its batch failed) */
-	uint8_t has_hash; /* hash is the SHA-256 of the last sent version */
-	uint32_t attempts;	  /* failed attempts in a row */
-	uint64_t deadline_ns;	  /* SETTLING, FAILED: when to look again */
-	struct salvo_hf_stat st;  /* last seen */
+	uint8_t state;	   /* enum salvo_hf_state */
+	uint8_t dirty;	   /* written again while SENDING */
+	uint8_t solo;	   /* send in a session of its own (its batch failed) */
+	uint8_t has_hash;  /* hash is the SHA-256 of the last sent version */
+	uint32_t attempts; /* failed attempts in a row */
+	uint64_t deadline_ns;	   /* SETTLING, FAILED: when to look again */
+	struct salvo_hf_stat st;   /* last seen */
 	struct salvo_hf_stat sent; /* what was last sent (has_hash) */
 	uint8_t hash[32];
 };
@@ -81,9 +81,9 @@ int salvo_hf_job_touch(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 
 /* The deadline of a SETTLING or FAILED job passed; the caller stat'ed the
  * file (exists 0: it is gone).  Returns the new state. */
-int salvo_hf_job_expire(struct salvo_hf_job *j,
-			const struct salvo_hf_policy *p, int exists,
-			const struct salvo_hf_stat *st, uint64_t now);
+int salvo_hf_job_expire(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
+			int exists, const struct salvo_hf_stat *st,
+			uint64_t now);
 
 /* QUEUED -> SENDING. */
 int salvo_hf_job_start(struct salvo_hf_job *j);
@@ -91,8 +91,7 @@ int salvo_hf_job_start(struct salvo_hf_job *j);
 /* A session ended for this job.  after: the file's stat once the session
  * ended (ignored for LINK, SPLIT, VANISHED); hash: the SHA-256 of what was
  * sent, or NULL; rnd: any random number (jitter).  Returns the new state. */
-int salvo_hf_job_finish(struct salvo_hf_job *j,
-			const struct salvo_hf_policy *p,
+int salvo_hf_job_finish(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 			enum salvo_hf_outcome out,
 			const struct salvo_hf_stat *after, const uint8_t *hash,
 			uint64_t now, uint64_t rnd);
@@ -104,8 +103,8 @@ int salvo_hf_job_posted(struct salvo_hf_job *j,
 /* The retry delay after `attempt` failures in a row (1 = first): min
  * doubled per attempt, capped at max, then drawn from [d/2, d] with rnd
  * so that many watchers do not retry in step. */
-uint64_t salvo_hf_backoff_ns(uint64_t min_ns, uint64_t max_ns,
-			     uint32_t attempt, uint64_t rnd);
+uint64_t salvo_hf_backoff_ns(uint64_t min_ns, uint64_t max_ns, uint32_t attempt,
+			     uint64_t rnd);
 
 /* "settling", "queued", ... */
 const char *salvo_hf_state_name(int state);

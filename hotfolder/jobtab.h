@@ -18,7 +18,7 @@
 
 struct salvo_hf_entry {
 	struct salvo_hf_job job;
-	struct salvo_hf_entry *hnext;	   /* hash chain */
+	struct salvo_hf_entry *hnext;	    /* hash chain */
 	struct salvo_hf_entry *prev, *next; /* list of its state */
 	uint32_t hash;
 	uint32_t scan_gen; /* last full scan that saw the file */

@@ -22,8 +22,8 @@
 
 static const char magic[8] = {'S', 'A', 'L', 'V', 'O', 'H', 'J', '1'};
 
-#define HDR 8u	    /* length + CRC */
-#define FIXED 50u   /* type, size, mtime, has_hash, hash */
+#define HDR 8u	  /* length + CRC */
+#define FIXED 50u /* type, size, mtime, has_hash, hash */
 #define CHUNK 65536u
 
 static void put64(unsigned char *p, uint64_t v)
@@ -306,8 +306,8 @@ int salvo_hf_journal_compact(struct salvo_hf_journal *j,
 			     int (*next)(void *ud, struct salvo_hf_rec *r),
 			     void *ud)
 {
-	unsigned char *buf = malloc(CHUNK + HDR + FIXED +
-				    SALVO_HF_JOURNAL_MAX_PATH);
+	unsigned char *buf =
+	    malloc(CHUNK + HDR + FIXED + SALVO_HF_JOURNAL_MAX_PATH);
 	char *tmp = NULL;
 	struct salvo_hf_rec r;
 	size_t len = sizeof(magic);

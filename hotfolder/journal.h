@@ -52,10 +52,10 @@ struct salvo_hf_rec {
 
 struct salvo_hf_journal {
 	int fd;
-	char *path;	      /* owned */
-	unsigned char *buf;   /* records not yet written */
+	char *path;	    /* owned */
+	unsigned char *buf; /* records not yet written */
 	size_t len, cap;
-	uint64_t records;     /* appended since the last compaction */
+	uint64_t records; /* appended since the last compaction */
 	uint64_t file_bytes;
 };
 

@@ -154,8 +154,8 @@ void hf_status_write(struct hf_profile *p)
 		"sessions: %u\nretry_in_s: %.1f\nlast_error: ",
 		p->hf->name, p->root, p->peer, *p->hf->dest_dir ? "/" : "",
 		p->hf->dest_dir, (long)getpid(), when,
-		p->lost ? "lost"
-		: p->d->stop ? "stopped"
+		p->lost		   ? "lost"
+		: p->d->stop	   ? "stopped"
 		: p->link_attempts ? "receiver-unreachable"
 				   : "running",
 		c[SALVO_HF_SETTLING], c[SALVO_HF_QUEUED], c[SALVO_HF_SENDING],

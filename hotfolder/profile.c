@@ -181,7 +181,8 @@ static int compact_next(void *ud, struct salvo_hf_rec *r)
 	struct compact_it *it = ud;
 
 	for (;;) {
-		it->e = salvo_hf_tab_next(&it->p->tab, it->started ? it->e : NULL);
+		it->e =
+		    salvo_hf_tab_next(&it->p->tab, it->started ? it->e : NULL);
 		it->started = 1;
 		if (!it->e)
 			return 1;
@@ -277,8 +278,7 @@ static void settle_now(struct hf_profile *p, struct salvo_hf_entry *e,
 	hf_set_state(p, e, old);
 }
 
-static void on_file(void *ud, const char *rel, const struct stat *sb,
-		    int scan)
+static void on_file(void *ud, const char *rel, const struct stat *sb, int scan)
 {
 	struct hf_profile *p = ud;
 	struct salvo_hf_entry *e = salvo_hf_tab_find(&p->tab, rel);
@@ -420,9 +420,10 @@ int hf_profile_open(struct hf_daemon *d, struct hf_profile *p,
 	p->pol.retry_min_ns = hf->retry_min_ns;
 	p->pol.retry_max_ns = hf->retry_max_ns;
 	p->pol.keep = hf->post_action == SALVO_POST_KEEP;
-	p->port = (uint16_t)(hf->dest_port ? hf->dest_port
-					   : d->o->default_port);
-	p->rng = now_ns() ^ ((uint64_t)(uintptr_t)p << 17) ^ 0x9e3779b97f4a7c15ull;
+	p->port =
+	    (uint16_t)(hf->dest_port ? hf->dest_port : d->o->default_port);
+	p->rng =
+	    now_ns() ^ ((uint64_t)(uintptr_t)p << 17) ^ 0x9e3779b97f4a7c15ull;
 	snprintf(p->peer, sizeof(p->peer),
 		 strchr(hf->dest_host, ':') ? "[%s]:%u" : "%s:%u",
 		 hf->dest_host, (unsigned)p->port);
@@ -449,9 +450,8 @@ int hf_profile_open(struct hf_daemon *d, struct hf_profile *p,
 		if ((rc = hf_mkdirs(hf->move_to, 0)) ||
 		    !(p->move_to = realpath(hf->move_to, NULL))) {
 			rc = rc ? rc : -errno;
-			snprintf(err, errlen,
-				 "%s: cannot use move_to '%s': %s", hf->name,
-				 hf->move_to, salvo_strerror(rc));
+			snprintf(err, errlen, "%s: cannot use move_to '%s': %s",
+				 hf->name, hf->move_to, salvo_strerror(rc));
 			return rc;
 		}
 		if (!strcmp(p->move_to, p->root)) {
@@ -498,8 +498,9 @@ static void after_first_scan(struct hf_profile *p)
 	}
 	hf_sync(p);
 	if (forgotten || posts)
-		hf_log(p, "journal: %zu post-actions finished after a restart, "
-			  "%zu entries of files gone forgotten",
+		hf_log(p,
+		       "journal: %zu post-actions finished after a restart, "
+		       "%zu entries of files gone forgotten",
 		       posts, forgotten);
 }
 
@@ -537,8 +538,9 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 			 rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)"
 				       : "");
 	after_first_scan(p);
-	hf_log(p, "watching %s (%zu folders) -> %s%s%s, post-action %s; "
-		  "start-up scan: %zu files in %.2f s, %zu queued",
+	hf_log(p,
+	       "watching %s (%zu folders) -> %s%s%s, post-action %s; "
+	       "start-up scan: %zu files in %.2f s, %zu queued",
 	       p->root, p->w.nwds, p->peer, *p->hf->dest_dir ? "/" : "",
 	       p->hf->dest_dir,
 	       p->hf->post_action == SALVO_POST_DELETE ? "delete"

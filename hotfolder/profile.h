@@ -20,9 +20,9 @@
 #include "hotfolder/journal.h"
 #include "hotfolder/watch.h"
 
-#define HF_LINGER_NS 50000000ull	 /* let a batch gather this long */
+#define HF_LINGER_NS 50000000ull	/* let a batch gather this long */
 #define HF_STATUS_EVERY_NS 500000000ull /* status file at most this often */
-#define HF_COMPACT_MIN 20000u		 /* records before compaction */
+#define HF_COMPACT_MIN 20000u		/* records before compaction */
 
 struct hf_daemon;
 
@@ -56,19 +56,19 @@ struct hf_session {
 struct hf_profile {
 	struct hf_daemon *d;
 	const struct salvo_hotfolder *hf;
-	char *root;	 /* absolute path of the watched folder */
-	char *state;	 /* state folder */
-	char *move_to;	 /* absolute, or NULL */
-	char *move_rel;	 /* move_to relative to root when inside it */
-	char peer[300];	 /* "HOST:PORT" for messages */
+	char *root;	/* absolute path of the watched folder */
+	char *state;	/* state folder */
+	char *move_to;	/* absolute, or NULL */
+	char *move_rel; /* move_to relative to root when inside it */
+	char peer[300]; /* "HOST:PORT" for messages */
 	uint16_t port;
 	struct salvo_hf_policy pol;
 	struct salvo_hf_tab tab;
 	struct salvo_hf_watch w;
 	struct salvo_hf_journal jn;
 	uint32_t scan_gen;
-	int lost;	  /* the folder went away: profile stopped */
-	unsigned active;  /* sessions running */
+	int lost;		/* the folder went away: profile stopped */
+	unsigned active;	/* sessions running */
 	uint32_t link_attempts; /* failed sessions in a row (receiver away) */
 	uint64_t link_next_ns;	/* no session before this */
 	uint64_t sent_files, sent_bytes, failed_files;

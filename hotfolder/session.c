@@ -51,8 +51,7 @@ static int hash_file(const char *path, struct salvo_hf_stat *st,
 		return -1;
 	if (!fstat(fd, &a) && S_ISREG(a.st_mode) &&
 	    !salvo_sha256_fd(fd, (uint64_t)a.st_size, out) && !fstat(fd, &b) &&
-	    a.st_size == b.st_size &&
-	    a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+	    a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
 	    a.st_mtim.tv_nsec == b.st_mtim.tv_nsec) {
 		stat_of(&a, st);
 		rc = 0;
@@ -105,7 +104,8 @@ static void *session_main(void *arg)
 			continue;
 		}
 		stat_of(&sb, &it->after);
-		if (it->check_hash && !hash_file(it->local, &it->after, it->hash) &&
+		if (it->check_hash &&
+		    !hash_file(it->local, &it->after, it->hash) &&
 		    !memcmp(it->hash, it->old_hash, 32)) {
 			it->out = SALVO_HF_UNCHANGED;
 			it->has_hash = 1;
@@ -140,8 +140,8 @@ static void *session_main(void *arg)
 		if (s->rc == 0) {
 			it->out = SALVO_HF_OK;
 			if (p->pol.keep)
-				it->has_hash = !hash_file(it->local, &it->after,
-							  it->hash);
+				it->has_hash =
+				    !hash_file(it->local, &it->after, it->hash);
 			if (!it->has_hash && !lstat(it->local, &sb))
 				stat_of(&sb, &it->after);
 		} else if (link_error(s->rc)) {
@@ -172,7 +172,7 @@ static uint32_t batch_files(const struct hf_profile *p)
 static unsigned limit_of(const struct hf_profile *p)
 {
 	/* while the receiver is away, one probe at a time */
-	return p->link_attempts ? 1
+	return p->link_attempts	     ? 1
 	       : p->hf->max_sessions ? p->hf->max_sessions
 				     : 1;
 }
@@ -200,8 +200,8 @@ static void free_session(struct hf_session *s)
 
 static struct hf_session *take_batch(struct hf_profile *p)
 {
-	uint64_t max_bytes = p->d->o->batch_bytes ? p->d->o->batch_bytes
-						  : 4ull << 30;
+	uint64_t max_bytes =
+	    p->d->o->batch_bytes ? p->d->o->batch_bytes : 4ull << 30;
 	uint32_t max_files = batch_files(p);
 	struct salvo_hf_entry *e = p->tab.lists[SALVO_HF_QUEUED].head, *next;
 	struct hf_session *s = calloc(1, sizeof(*s));
@@ -294,11 +294,12 @@ static void link_result(struct hf_profile *p, struct hf_session *s,
 			 "receiver %s unavailable: %s; %zu files queued, "
 			 "retry %u in %.1f s",
 			 p->peer, s->message,
-			 p->tab.count[SALVO_HF_QUEUED] + s->n,
-			 p->link_attempts, (double)delay / 1e9);
+			 p->tab.count[SALVO_HF_QUEUED] + s->n, p->link_attempts,
+			 (double)delay / 1e9);
 	} else if (p->link_attempts) {
-		hf_log(p, "receiver %s reachable again after %u failed "
-			  "attempts",
+		hf_log(p,
+		       "receiver %s reachable again after %u failed "
+		       "attempts",
 		       p->peer, p->link_attempts);
 		p->link_attempts = 0;
 		p->link_next_ns = 0;
@@ -306,8 +307,8 @@ static void link_result(struct hf_profile *p, struct hf_session *s,
 }
 
 /* One file's result; returns 1 if the job is now SENT (post-action due). */
-static int apply(struct hf_profile *p, struct hf_session *s,
-		 struct hf_item *it, uint64_t now)
+static int apply(struct hf_profile *p, struct hf_session *s, struct hf_item *it,
+		 uint64_t now)
 {
 	struct salvo_hf_entry *e = it->e;
 	int old = e->job.state, st;
@@ -331,8 +332,9 @@ static int apply(struct hf_profile *p, struct hf_session *s,
 			hf_log(p, "%s unchanged since it was sent", e->path);
 		break;
 	case SALVO_HF_SETTLING:
-		hf_log(p, "%s changed while it was sent; it is sent again "
-			  "once it settles",
+		hf_log(p,
+		       "%s changed while it was sent; it is sent again "
+		       "once it settles",
 		       e->path);
 		break;
 	case SALVO_HF_FAILED:
@@ -371,14 +373,14 @@ void hf_session_done(struct hf_session *s)
 			hf_post(p, s->items[i].e);
 	hf_sync(p);
 	if (split)
-		hf_error(p, "a session of %zu files failed (%s); sending them "
-			    "one by one",
+		hf_error(p,
+			 "a session of %zu files failed (%s); sending them "
+			 "one by one",
 			 split, s->message);
 	if (sent)
 		hf_log(p, "sent %zu file%s (%llu bytes) to %s in %.2f s", sent,
-		       sent == 1 ? "" : "s",
-		       (unsigned long long)s->sent_bytes, p->peer,
-		       (double)s->elapsed_ns / 1e9);
+		       sent == 1 ? "" : "s", (unsigned long long)s->sent_bytes,
+		       p->peer, (double)s->elapsed_ns / 1e9);
 	hf_maybe_compact(p);
 	free_session(s);
 }

@@ -19,7 +19,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#define DIR_MASK                                                              \
+#define DIR_MASK                                                               \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF |           \
 	 IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
 
@@ -88,8 +88,8 @@ static void wd_del(struct salvo_hf_watch *w, int wd)
 }
 
 /* root + "/" + rel into buf. */
-static int full_path(const struct salvo_hf_watch *w, const char *rel,
-		     char *buf, size_t n)
+static int full_path(const struct salvo_hf_watch *w, const char *rel, char *buf,
+		     size_t n)
 {
 	int len = snprintf(buf, n, "%s%s%s", w->root, *rel ? "/" : "", rel);
 
@@ -202,9 +202,10 @@ static void one_event(struct salvo_hf_watch *w, const struct inotify_event *ev)
 	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
 		if (is_root && !w->lost) {
 			w->lost = 1;
-			w->cb.lost(w->cb.ud, ev->mask & IN_MOVE_SELF
-						 ? "the watched folder was moved"
-						 : "the watched folder was deleted");
+			w->cb.lost(w->cb.ud,
+				   ev->mask & IN_MOVE_SELF
+				       ? "the watched folder was moved"
+				       : "the watched folder was deleted");
 		}
 		if (ev->mask & IN_IGNORED)
 			wd_del(w, ev->wd);
@@ -229,7 +230,8 @@ static void one_event(struct salvo_hf_watch *w, const struct inotify_event *ev)
 
 int salvo_hf_watch_read(struct salvo_hf_watch *w)
 {
-	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[65536]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	for (;;) {
 		ssize_t n = read(w->fd, buf, sizeof(buf));

@@ -74,7 +74,7 @@ static inline uint32_t salvo_rd_u32(salvo_rd *r)
 {
 	const uint8_t *q = salvo_rd_take(r, 4);
 	return q ? ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) |
-			   ((uint32_t)q[2] << 8) | q[3]
+		       ((uint32_t)q[2] << 8) | q[3]
 		 : 0;
 }
 

@@ -16,8 +16,9 @@ uint32_t salvo_crc32c_sw(uint32_t crc, const void *p, size_t len)
 	const uint32_t(*t)[256] = salvo_crc32c_table;
 	crc = ~crc;
 	while (len >= 8) {
-		uint32_t lo = crc ^ ((uint32_t)b[0] | (uint32_t)b[1] << 8 |
-				     (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+		uint32_t lo =
+		    crc ^ ((uint32_t)b[0] | (uint32_t)b[1] << 8 |
+			   (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
 		crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^
 		      t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][b[4]] ^
 		      t[2][b[5]] ^ t[1][b[6]] ^ t[0][b[7]];
@@ -30,9 +31,8 @@ uint32_t salvo_crc32c_sw(uint32_t crc, const void *p, size_t len)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
-							     const void *p,
-							     size_t len)
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_hw(uint32_t crc, const void *p, size_t len)
 {
 	const uint8_t *b = p;
 	uint64_t c = ~crc;

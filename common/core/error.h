@@ -22,17 +22,17 @@ enum {
 	SALVO_ERR_INVAL = -1006,     /* bad argument from the caller */
 	SALVO_ERR_NOSESSION = -1007, /* packet for a session we do not hold */
 	SALVO_ERR_COOKIE = -1008,    /* address-validation cookie invalid */
-	SALVO_ERR_BUSY = -1009,      /* session table full */
+	SALVO_ERR_BUSY = -1009,	     /* session table full */
 	SALVO_ERR_STATE = -1010,     /* packet not valid in this state */
-	SALVO_ERR_PATH = -1011,      /* path unsafe or invalid */
+	SALVO_ERR_PATH = -1011,	     /* path unsafe or invalid */
 	/* fatal: the session ends */
 	SALVO_ERR_FATAL_BELOW = -1100,
-	SALVO_ERR_TIMEOUT = -1101,     /* peer silent for the idle timeout */
-	SALVO_ERR_UNREACHABLE = -1102, /* no answer to the handshake */
-	SALVO_ERR_VERIFY = -1103,      /* whole-file hash mismatch */
-	SALVO_ERR_PEER = -1104,        /* the peer reported an error */
-	SALVO_ERR_ABORTED = -1105,     /* the peer or the user aborted */
-	SALVO_ERR_IO = -1106,          /* file I/O failed (see message) */
+	SALVO_ERR_TIMEOUT = -1101,	  /* peer silent for the idle timeout */
+	SALVO_ERR_UNREACHABLE = -1102,	  /* no answer to the handshake */
+	SALVO_ERR_VERIFY = -1103,	  /* whole-file hash mismatch */
+	SALVO_ERR_PEER = -1104,		  /* the peer reported an error */
+	SALVO_ERR_ABORTED = -1105,	  /* the peer or the user aborted */
+	SALVO_ERR_IO = -1106,		  /* file I/O failed (see message) */
 	SALVO_ERR_SOURCE_CHANGED = -1107, /* block failed again and again */
 };
 

@@ -39,8 +39,8 @@ static int entry_ok(const salvo_entry *e, const char **why)
 	return salvo_path_check(e->path, e->path_len, why);
 }
 
-int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf,
-			      size_t cap, uint64_t *total_bytes)
+int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
+			      uint64_t *total_bytes)
 {
 	salvo_wr w;
 	const char *why;
@@ -178,8 +178,8 @@ uint32_t salvo_manifest_locate(const salvo_manifest *m, uint64_t off)
 		else
 			hi = mid;
 	}
-	while (lo > 0 && (m->entries[lo].size == 0 ||
-			  m->entries[lo].stream_offset > off))
+	while (lo > 0 &&
+	       (m->entries[lo].size == 0 || m->entries[lo].stream_offset > off))
 		lo--;
 	return lo;
 }

@@ -28,12 +28,12 @@ enum salvo_entry_type { SALVO_ENTRY_FILE = 1, SALVO_ENTRY_DIR = 2 };
 #define SALVO_ENTRY_FIXED_BYTES 24
 
 typedef struct salvo_entry {
-	uint8_t type;           /* enum salvo_entry_type */
+	uint8_t type; /* enum salvo_entry_type */
 	uint16_t path_len;
-	uint32_t mode;          /* permission bits */
-	uint64_t size;          /* bytes (files) */
+	uint32_t mode; /* permission bits */
+	uint64_t size; /* bytes (files) */
 	int64_t mtime_ns;
-	const char *path;       /* path_len bytes, NUL-terminated in decoded
+	const char *path;	/* path_len bytes, NUL-terminated in decoded
 				   manifests; relative, '/'-separated */
 	uint64_t stream_offset; /* filled by encode/decode: first byte's
 				   offset in the data stream */
@@ -44,7 +44,7 @@ typedef struct salvo_manifest {
 	salvo_entry *entries;
 	uint32_t count;
 	uint64_t total_bytes; /* sum of file sizes = data stream length */
-	char *names;          /* decoded: storage for the paths */
+	char *names;	      /* decoded: storage for the paths */
 } salvo_manifest;
 
 /* Bytes needed to encode n entries (no overflow for valid inputs). */
@@ -54,8 +54,8 @@ uint64_t salvo_manifest_encoded_size(const salvo_entry *e, uint32_t n);
  * each entry's stream_offset and *total_bytes.  Returns the length or
  * SALVO_ERR_TOOBIG / SALVO_ERR_PATH / SALVO_ERR_INVAL (a bad entry:
  * invalid path, mode, type, or a directory with a size). */
-int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf,
-			      size_t cap, uint64_t *total_bytes);
+int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
+			      uint64_t *total_bytes);
 
 /* Decodes and validates an encoded manifest into m (storage from mem).
  * Returns 0 or SALVO_ERR_MALFORMED / SALVO_ERR_TRUNCATED / SALVO_ERR_PATH

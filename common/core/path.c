@@ -36,8 +36,10 @@ int salvo_path_check(const char *path, size_t len, const char **why)
 			return fail(why, "empty path component");
 		if (n > SALVO_NAME_MAX)
 			return fail(why, "path component too long");
-		if (path[comp] == '.' && (n == 1 || (n == 2 && path[comp + 1] == '.')))
-			return fail(why, n == 1 ? "'.' component" : "'..' component");
+		if (path[comp] == '.' &&
+		    (n == 1 || (n == 2 && path[comp + 1] == '.')))
+			return fail(why, n == 1 ? "'.' component"
+						: "'..' component");
 		comp = i + 1;
 	}
 	return 0;

@@ -114,8 +114,8 @@ int salvo_rangeset_add(salvo_rangeset *rs, uint64_t start, uint64_t end,
 			if (l->tag == tag)
 				s = l->start;
 			else
-				with[k++] = (salvo_trange){l->start, start,
-							   l->tag};
+				with[k++] =
+				    (salvo_trange){l->start, start, l->tag};
 		}
 		with[k++] = (salvo_trange){s, end, tag};
 		if (r->end > end) {
@@ -144,8 +144,8 @@ int salvo_rangeset_remove(salvo_rangeset *rs, uint64_t start, uint64_t end)
 	salvo_trange with[2];
 	size_t k = 0;
 	if (rs->r[first].start < start)
-		with[k++] = (salvo_trange){rs->r[first].start, start,
-					   rs->r[first].tag};
+		with[k++] =
+		    (salvo_trange){rs->r[first].start, start, rs->r[first].tag};
 	if (rs->r[last - 1].end > end)
 		with[k++] = (salvo_trange){end, rs->r[last - 1].end,
 					   rs->r[last - 1].tag};

@@ -14,14 +14,14 @@
 typedef struct salvo_rate_sample {
 	uint64_t now;
 	uint64_t srtt_ns, min_rtt_ns;
-	uint64_t rtt_ns;              /* this feedback's RTT sample, 0: none */
-	uint64_t delivered_bytes;     /* newly acknowledged since last */
-	uint64_t datagrams_sent;      /* totals so far */
+	uint64_t rtt_ns;	  /* this feedback's RTT sample, 0: none */
+	uint64_t delivered_bytes; /* newly acknowledged since last */
+	uint64_t datagrams_sent;  /* totals so far */
 	uint64_t datagrams_received;
-	uint64_t held_bytes;          /* payload the receiver holds, total */
-	uint64_t lost_bytes;          /* payload reported lost, total */
-	uint32_t payload_bytes;       /* per DATA datagram */
-	int app_limited;              /* the sender ran short of data to send */
+	uint64_t held_bytes;	/* payload the receiver holds, total */
+	uint64_t lost_bytes;	/* payload reported lost, total */
+	uint32_t payload_bytes; /* per DATA datagram */
+	int app_limited;	/* the sender ran short of data to send */
 } salvo_rate_sample;
 
 typedef struct salvo_rate_ops {
@@ -44,20 +44,20 @@ typedef struct salvo_rate_adaptive {
 	uint64_t ceiling_bps, floor_bps, rate_bps;
 	uint32_t datagram_bytes;
 	int startup, draining;
-	uint64_t min_rtt_ns;                /* lowest RTT seen */
-	uint64_t queue_ns;                  /* latest RTT minus the lowest */
-	uint64_t round_start;               /* current round began */
-	uint64_t held0, lost0;              /* byte counters then */
-	uint64_t last_cut;                  /* last decrease */
-	uint64_t capacity_bps;              /* estimate at the last cut */
-	uint64_t loss_ppm;                  /* loss while the queue is empty */
+	uint64_t min_rtt_ns;   /* lowest RTT seen */
+	uint64_t queue_ns;     /* latest RTT minus the lowest */
+	uint64_t round_start;  /* current round began */
+	uint64_t held0, lost0; /* byte counters then */
+	uint64_t last_cut;     /* last decrease */
+	uint64_t capacity_bps; /* estimate at the last cut */
+	uint64_t loss_ppm;     /* loss while the queue is empty */
 	int have_loss;
-	uint64_t delivered_bps;             /* last full round */
+	uint64_t delivered_bps; /* last full round */
 	uint32_t rounds;
-	uint32_t behind;                    /* rounds delivering < 3/4 */
-	uint64_t rate_before;               /* rate when this round began */
-	uint64_t rate_before2;              /* ... and the round before */
-	uint32_t quiet_rounds;              /* in a row, path keeping up */
+	uint32_t behind;       /* rounds delivering < 3/4 */
+	uint64_t rate_before;  /* rate when this round began */
+	uint64_t rate_before2; /* ... and the round before */
+	uint32_t quiet_rounds; /* in a row, path keeping up */
 } salvo_rate_adaptive;
 
 /* State big enough for any algorithm. */

@@ -18,10 +18,10 @@
  *                 two rounds far less arrives than we pace, or when a
  *                 round loses far more than the random loss (at least
  *                 10 %, 5 points or 3x above it) (at most once
- *                 per two rounds: a cut shows only an RTT later): estimate the capacity as what arrived in the
- *                 last round corrected for the random loss, pace one
- *                 round below it by the queue's share of the RTT (so the
- *                 queue drains), then hold at 96 % of it and grow again.
+ *                 per two rounds: a cut shows only an RTT later): estimate the
+ * capacity as what arrived in the last round corrected for the random loss,
+ * pace one round below it by the queue's share of the RTT (so the queue
+ * drains), then hold at 96 % of it and grow again.
  *
  * What arrived and what was lost come from the receiver's feedback (bytes
  * it holds, ranges it reports missing), so both carry the same delay.
@@ -29,7 +29,8 @@
  * dropped for lack of room then) and only used to correct the capacity
  * estimate: loss alone never lowers the rate, so a path with 5 % random
  * loss runs at its bottleneck rate.  The target queue is
- * max(0.5 ms, min RTT / 10, four datagrams' time at the current rate).  The rate stays within [floor, ceiling].
+ * max(0.5 ms, min RTT / 10, four datagrams' time at the current rate).  The
+ * rate stays within [floor, ceiling].
  */
 #include "common/core/rate.h"
 
@@ -41,15 +42,15 @@ static uint64_t clamp(const salvo_rate_adaptive *a, uint64_t r)
 {
 	if (r > a->ceiling_bps)
 		r = a->ceiling_bps;
-	uint64_t floor = a->floor_bps > MIN_RATE_BPS ? a->floor_bps : MIN_RATE_BPS;
+	uint64_t floor =
+	    a->floor_bps > MIN_RATE_BPS ? a->floor_bps : MIN_RATE_BPS;
 	if (floor > a->ceiling_bps)
 		floor = a->ceiling_bps;
 	return r < floor ? floor : r;
 }
 
-static void adaptive_init(void *state, uint64_t ceiling_bps,
-			  uint64_t floor_bps, uint32_t datagram_bytes,
-			  uint64_t now)
+static void adaptive_init(void *state, uint64_t ceiling_bps, uint64_t floor_bps,
+			  uint32_t datagram_bytes, uint64_t now)
 {
 	salvo_rate_adaptive *a = state;
 	*a = (salvo_rate_adaptive){0};
@@ -132,17 +133,16 @@ static void end_round(salvo_rate_adaptive *a, const salvo_rate_sample *s,
 		/* what arrives now was paced one or two rounds ago (an RTT of
 		 * flight, plus the round itself): compare with the lowest of
 		 * the three rates */
-		uint64_t paced = a->rate_bps < a->rate_before
-				     ? a->rate_bps
-				     : a->rate_before;
+		uint64_t paced =
+		    a->rate_bps < a->rate_before ? a->rate_bps : a->rate_before;
 		if (a->rate_before2 < paced)
 			paced = a->rate_before2;
 		int keeps_up = a->delivered_bps * 4 >= paced * 3;
 		/* far less arriving than we pace, twice in a row, before any
 		 * delay shows (the heartbeats queue behind the data): the
 		 * bottleneck is at what arrives */
-		a->behind = !keeps_up && got && !s->app_limited ? a->behind + 1
-								 : 0;
+		a->behind =
+		    !keeps_up && got && !s->app_limited ? a->behind + 1 : 0;
 		if (a->behind >= 2 && a->rounds > 4 &&
 		    s->now - a->last_cut >= 2 * round_ns(a)) {
 			a->behind = 0;
@@ -150,7 +150,8 @@ static void end_round(salvo_rate_adaptive *a, const salvo_rate_sample *s,
 			return;
 		}
 		if (counted && keeps_up) {
-			a->loss_ppm = a->have_loss ? (7 * a->loss_ppm + l) / 8 : l;
+			a->loss_ppm =
+			    a->have_loss ? (7 * a->loss_ppm + l) / 8 : l;
 			a->have_loss = 1;
 		}
 		/* growth speeds up the longer the path stays quiet: 1/32 of
@@ -158,9 +159,10 @@ static void end_round(salvo_rate_adaptive *a, const salvo_rate_sample *s,
 		a->quiet_rounds = keeps_up ? a->quiet_rounds + 1 : 0;
 		uint32_t k = a->quiet_rounds / 3 < 4 ? a->quiet_rounds / 3 : 4;
 		if (keeps_up)
-			a->rate_bps = clamp(a, a->startup ? a->rate_bps * 3 / 2
-							  : a->rate_bps +
-								(a->rate_bps >> (5 - k)));
+			a->rate_bps =
+			    clamp(a, a->startup ? a->rate_bps * 3 / 2
+						: a->rate_bps +
+						      (a->rate_bps >> (5 - k)));
 	}
 	new_round(a, s);
 }
@@ -214,9 +216,9 @@ static void adaptive_on_feedback(void *state, const salvo_rate_sample *s)
 	/* the target: a tenth of the RTT, but at least a few datagrams'
 	 * serialization at the current rate (one datagram is a queue too) */
 	uint64_t target = a->min_rtt_ns / 10;
-	uint64_t ser = (uint64_t)((unsigned __int128)4 *
-				  (a->datagram_bytes + 28) * 8000000000u /
-				  a->rate_bps);
+	uint64_t ser =
+	    (uint64_t)((unsigned __int128)4 * (a->datagram_bytes + 28) *
+		       8000000000u / a->rate_bps);
 	if (target < ser)
 		target = ser;
 	if (target < SALVO_RATE_QUEUE_TARGET_MIN_NS)
@@ -250,6 +252,6 @@ static uint64_t adaptive_pacing_rate(const void *state)
 }
 
 const salvo_rate_ops salvo_rate_adaptive_ops = {
-    "adaptive",		  adaptive_init,	adaptive_on_feedback,
-    adaptive_on_loss,	  adaptive_on_timeout, adaptive_pacing_rate,
+    "adaptive",	      adaptive_init,	   adaptive_on_feedback,
+    adaptive_on_loss, adaptive_on_timeout, adaptive_pacing_rate,
 };

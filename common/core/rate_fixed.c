@@ -40,6 +40,6 @@ static uint64_t fixed_pacing_rate(const void *state)
 }
 
 const salvo_rate_ops salvo_rate_fixed_ops = {
-    "fixed", fixed_init, fixed_on_feedback, fixed_on_loss, fixed_on_timeout,
-    fixed_pacing_rate,
+    "fixed",	   fixed_init,	     fixed_on_feedback,
+    fixed_on_loss, fixed_on_timeout, fixed_pacing_rate,
 };

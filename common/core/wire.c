@@ -21,8 +21,7 @@
 #define IGNORE_CHECKSUMS 0
 #endif
 
-static void put_hdr(salvo_wr *w, uint8_t type, uint8_t flags,
-		    uint32_t session)
+static void put_hdr(salvo_wr *w, uint8_t type, uint8_t flags, uint32_t session)
 {
 	salvo_wr_u8(w, SALVO_PROTOCOL_VERSION);
 	salvo_wr_u8(w, type);
@@ -32,9 +31,8 @@ static void put_hdr(salvo_wr *w, uint8_t type, uint8_t flags,
 }
 
 void salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
-			    uint32_t block, uint32_t offset,
-			    uint32_t block_crc, const void *payload,
-			    size_t payload_len)
+			    uint32_t block, uint32_t offset, uint32_t block_crc,
+			    const void *payload, size_t payload_len)
 {
 	salvo_wr w;
 	salvo_wr_init(&w, hdr, SALVO_DATA_HDR_BYTES);
@@ -197,7 +195,8 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 	size_t room = cap - FIXED - SALVO_CRC_BYTES, used = 0, k = 0;
 	uint64_t prev = fb->cum;
 	for (; k < n && k < UINT16_MAX; k++) {
-		if (ranges[k].start < prev || ranges[k].end <= ranges[k].start ||
+		if (ranges[k].start < prev ||
+		    ranges[k].end <= ranges[k].start ||
 		    ranges[k].end > fb->list_end)
 			return SALVO_ERR_INVAL;
 		size_t need = salvo_varint_len(ranges[k].start - prev) +
@@ -351,7 +350,8 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		f->ranges = salvo_rd_take(r, f->ranges_len);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (reserved || !feedback_ok(f, out->hdr.flags, out->hdr.session))
+		if (reserved ||
+		    !feedback_ok(f, out->hdr.flags, out->hdr.session))
 			return SALVO_ERR_MALFORMED;
 		return check_ranges(f);
 	}
@@ -449,8 +449,7 @@ int salvo_wire_decode(const void *buf, size_t len, salvo_pkt *out)
 		if (crc != want && !IGNORE_CHECKSUMS)
 			return SALVO_ERR_CHECKSUM;
 		if ((out->hdr.flags & ~SALVO_DATA_F_KNOWN) ||
-		    out->hdr.session == 0 ||
-		    d->offset >= SALVO_BLOCK_MAX_BYTES)
+		    out->hdr.session == 0 || d->offset >= SALVO_BLOCK_MAX_BYTES)
 			return SALVO_ERR_MALFORMED;
 		d->payload = b + SALVO_DATA_HDR_BYTES;
 		d->payload_len = len - SALVO_DATA_HDR_BYTES;

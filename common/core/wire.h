@@ -33,16 +33,16 @@
 
 /* ---- packet types ---- */
 enum salvo_pkt_type {
-	SALVO_PKT_DATA = 1,      /* S->R file bytes of one block */
-	SALVO_PKT_HELLO = 2,     /* S->R open a session (with cookie: 2nd try) */
-	SALVO_PKT_RETRY = 3,     /* R->S address-validation cookie */
-	SALVO_PKT_ACCEPT = 4,    /* R->S session id */
-	SALVO_PKT_MANIFEST = 5,  /* S->R a chunk of the encoded manifest */
-	SALVO_PKT_FEEDBACK = 6,  /* R->S cumulative point + missing ranges */
-	SALVO_PKT_STATUS = 7,    /* S->R heartbeat: timestamp, sent-through */
+	SALVO_PKT_DATA = 1,	/* S->R file bytes of one block */
+	SALVO_PKT_HELLO = 2,	/* S->R open a session (with cookie: 2nd try) */
+	SALVO_PKT_RETRY = 3,	/* R->S address-validation cookie */
+	SALVO_PKT_ACCEPT = 4,	/* R->S session id */
+	SALVO_PKT_MANIFEST = 5, /* S->R a chunk of the encoded manifest */
+	SALVO_PKT_FEEDBACK = 6, /* R->S cumulative point + missing ranges */
+	SALVO_PKT_STATUS = 7,	/* S->R heartbeat: timestamp, sent-through */
 	SALVO_PKT_FILE_DONE = 8, /* S->R whole-file digests */
-	SALVO_PKT_CLOSE = 9,     /* either way: session over */
-	SALVO_PKT_ERROR = 10,    /* either way: fatal error with a message */
+	SALVO_PKT_CLOSE = 9,	 /* either way: session over */
+	SALVO_PKT_ERROR = 10,	 /* either way: fatal error with a message */
 	SALVO_PKT_TYPE_MAX = 10,
 };
 
@@ -50,10 +50,10 @@ enum salvo_pkt_type {
 #define SALVO_HDR_BYTES 8
 #define SALVO_DATA_HDR_BYTES 24
 #define SALVO_CRC_BYTES 4
-#define SALVO_IPV4_UDP_OVERHEAD 28          /* MTU - this = datagram */
-#define SALVO_DATAGRAM_MIN_BYTES 548        /* 576 - 28, IPv4 minimum */
-#define SALVO_DATAGRAM_MAX_BYTES 65507      /* largest IPv4 UDP payload */
-#define SALVO_DATAGRAM_DEFAULT_BYTES 1472   /* MTU 1500 */
+#define SALVO_IPV4_UDP_OVERHEAD 28	  /* MTU - this = datagram */
+#define SALVO_DATAGRAM_MIN_BYTES 548	  /* 576 - 28, IPv4 minimum */
+#define SALVO_DATAGRAM_MAX_BYTES 65507	  /* largest IPv4 UDP payload */
+#define SALVO_DATAGRAM_DEFAULT_BYTES 1472 /* MTU 1500 */
 #define SALVO_BLOCK_MAX_BYTES (UINT32_C(1) << 30)
 #define SALVO_TOTAL_MAX_BYTES (UINT64_C(1) << 56) /* 64 PiB per session */
 #define SALVO_FILES_MAX (UINT32_C(1) << 24)
@@ -68,7 +68,7 @@ enum salvo_pkt_type {
 #define SALVO_DATA_F_LZ4 0x02  /* reserved: payload is LZ4 (not in v1) */
 #define SALVO_DATA_F_KNOWN SALVO_DATA_F_RETX
 
-#define SALVO_FB_F_COMPLETE 0x01 /* every file verified and committed */
+#define SALVO_FB_F_COMPLETE 0x01  /* every file verified and committed */
 #define SALVO_FB_F_TRUNCATED 0x02 /* more missing ranges past list_end */
 #define SALVO_FB_F_KNOWN 0x03
 
@@ -87,7 +87,7 @@ typedef struct salvo_pkt_hdr {
 } salvo_pkt_hdr;
 
 typedef struct salvo_pkt_data {
-	uint32_t block;     /* block index in the session's data stream */
+	uint32_t block;	    /* block index in the session's data stream */
 	uint32_t offset;    /* byte offset inside the block */
 	uint32_t block_crc; /* CRC32C of the whole block */
 	const uint8_t *payload;
@@ -95,14 +95,14 @@ typedef struct salvo_pkt_data {
 } salvo_pkt_data;
 
 typedef struct salvo_pkt_hello {
-	uint32_t caps;          /* SALVO_CAP_* the sender offers */
-	uint64_t nonce;         /* sender's attempt id, echoed back */
-	uint8_t cookie_len;     /* 0 or SALVO_COOKIE_BYTES */
+	uint32_t caps;	    /* SALVO_CAP_* the sender offers */
+	uint64_t nonce;	    /* sender's attempt id, echoed back */
+	uint8_t cookie_len; /* 0 or SALVO_COOKIE_BYTES */
 	uint8_t cookie[SALVO_COOKIE_BYTES];
-	uint32_t block_bytes;   /* block size of the data stream */
+	uint32_t block_bytes;	 /* block size of the data stream */
 	uint16_t datagram_bytes; /* max UDP payload the sender will send */
-	uint64_t total_bytes;   /* length of the data stream */
-	uint32_t file_count;    /* manifest entries */
+	uint64_t total_bytes;	 /* length of the data stream */
+	uint32_t file_count;	 /* manifest entries */
 	uint32_t manifest_bytes; /* length of the encoded manifest */
 } salvo_pkt_hello;
 
@@ -118,22 +118,22 @@ typedef struct salvo_pkt_accept {
 
 typedef struct salvo_pkt_manifest {
 	uint32_t offset; /* byte offset in the encoded manifest */
-	uint32_t total;  /* its total length, as in HELLO */
+	uint32_t total;	 /* its total length, as in HELLO */
 	const uint8_t *bytes;
 	size_t len; /* >= 1, offset + len <= total */
 } salvo_pkt_manifest;
 
 typedef struct salvo_pkt_feedback {
-	uint8_t phase;        /* enum salvo_phase: which stream ranges refer to */
+	uint8_t phase; /* enum salvo_phase: which stream ranges refer to */
 	uint16_t nranges;
-	uint32_t seq;         /* increases by one per feedback sent */
-	uint64_t cum;         /* every byte below has arrived */
-	uint64_t list_end;    /* ranges list every reportable hole below this */
+	uint32_t seq;	   /* increases by one per feedback sent */
+	uint64_t cum;	   /* every byte below has arrived */
+	uint64_t list_end; /* ranges list every reportable hole below this */
 	uint64_t recv_above_cum; /* bytes held at or above cum */
-	uint64_t echo_ts;     /* timestamp of the latest STATUS seen (0: none) */
+	uint64_t echo_ts; /* timestamp of the latest STATUS seen (0: none) */
 	uint32_t echo_hold_us; /* time between that STATUS and this packet */
 	uint32_t digests_have; /* files [0, n) have their digests */
-	uint32_t files_done;  /* files verified and committed, a count */
+	uint32_t files_done;   /* files verified and committed, a count */
 	uint64_t datagrams_received;
 	const uint8_t *ranges; /* nranges (gap, length) varint pairs */
 	size_t ranges_len;
@@ -141,15 +141,15 @@ typedef struct salvo_pkt_feedback {
 
 typedef struct salvo_pkt_status {
 	uint8_t phase;
-	uint32_t srtt_us;       /* sender's smoothed RTT (0: unknown) */
-	uint64_t ts;            /* sender clock, ns, echoed in FEEDBACK */
-	uint64_t sent_through;  /* every byte below was sent at least once */
+	uint32_t srtt_us;      /* sender's smoothed RTT (0: unknown) */
+	uint64_t ts;	       /* sender clock, ns, echoed in FEEDBACK */
+	uint64_t sent_through; /* every byte below was sent at least once */
 	uint64_t datagrams_sent;
 } salvo_pkt_status;
 
 typedef struct salvo_pkt_file_done {
-	uint32_t first;  /* index of the first file */
-	uint16_t count;  /* digests that follow, >= 1 */
+	uint32_t first;		/* index of the first file */
+	uint16_t count;		/* digests that follow, >= 1 */
 	const uint8_t *digests; /* count * SALVO_DIGEST_BYTES */
 } salvo_pkt_file_done;
 
@@ -158,11 +158,11 @@ typedef struct salvo_pkt_close {
 } salvo_pkt_close;
 
 typedef struct salvo_pkt_error {
-	int32_t code;        /* SALVO_ERR_* (negative) */
+	int32_t code;	     /* SALVO_ERR_* (negative) */
 	int32_t sys_errno;   /* errno at the peer, 0 if none */
 	uint32_t file_index; /* or SALVO_FILE_INDEX_NONE */
 	uint16_t msg_len;
-	const char *msg;     /* not NUL-terminated; no NUL inside */
+	const char *msg; /* not NUL-terminated; no NUL inside */
 } salvo_pkt_error;
 
 typedef struct salvo_pkt {
@@ -189,9 +189,8 @@ int salvo_wire_decode(const void *buf, size_t len, salvo_pkt *out);
  * after it, e.g. as a second iovec), including the datagram CRC over
  * header and payload.  hdr must hold SALVO_DATA_HDR_BYTES. */
 void salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
-			    uint32_t block, uint32_t offset,
-			    uint32_t block_crc, const void *payload,
-			    size_t payload_len);
+			    uint32_t block, uint32_t offset, uint32_t block_crc,
+			    const void *payload, size_t payload_len);
 
 /* Control encoders: write a whole packet into buf (cap bytes) and return
  * its length, or SALVO_ERR_TOOBIG if it does not fit / a field is out of

@@ -166,7 +166,8 @@ static void release_due(struct linkem_fwd *f, uint64_t now)
 	for (;;) {
 		struct pkt *p;
 		if (f->fifo_head && f->fifo_head->due_ns <= now &&
-		    (!f->heap_len || f->fifo_head->due_ns <= f->heap[0]->due_ns)) {
+		    (!f->heap_len ||
+		     f->fifo_head->due_ns <= f->heap[0]->due_ns)) {
 			p = f->fifo_head;
 			f->fifo_head = p->next;
 			if (!f->fifo_head)
@@ -226,7 +227,8 @@ static int read_batch(struct linkem_fwd *f)
 			continue;
 		}
 		if (v.flip_bit >= 0)
-			p->data[v.flip_bit / 8] ^= (uint8_t)(1u << (v.flip_bit % 8));
+			p->data[v.flip_bit / 8] ^=
+			    (uint8_t)(1u << (v.flip_bit % 8));
 		for (unsigned c = 1; c < v.ncopies; c++) {
 			struct pkt *dup = pkt_get(f);
 			if (!dup) {
@@ -302,7 +304,8 @@ struct linkem_fwd *linkem_fwd_start(int dir, int in_fd, int out_fd,
 	f->bufsz = o->mtu;
 	f->max_bufs = o->max_mem_bytes / (sizeof(struct pkt) + f->bufsz);
 	linkem_model_init(&f->model, &o->dir[dir],
-			  o->seed ^ (dir == LINKEM_AB ? 0 : 0x5bd1e9955bd1e995ull));
+			  o->seed ^
+			      (dir == LINKEM_AB ? 0 : 0x5bd1e9955bd1e995ull));
 	f->stop_fd = f->ep = -1;
 	what = "allocate the scratch buffer";
 	errno = ENOMEM;
@@ -352,7 +355,8 @@ int linkem_fwd_join(struct linkem_fwd *f, char *err, size_t errlen)
 	if (write(f->stop_fd, &one, sizeof(one)) < 0) {
 		/* Cannot happen for a fresh eventfd; the join would hang. */
 		int e = errno;
-		snprintf(err, errlen, "stop the direction thread: %s", strerror(e));
+		snprintf(err, errlen, "stop the direction thread: %s",
+			 strerror(e));
 		return -e;
 	}
 	pthread_join(f->thread, NULL);

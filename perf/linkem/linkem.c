@@ -41,12 +41,15 @@ static void print_params(const struct linkem *lm)
 	for (int d = 0; d < 2; d++) {
 		const struct linkem_params *p = &lm->o.dir[d];
 		printf("linkem %s params delay=%.3fms jitter=%.3fms loss=%g%% "
-		       "ge=%g%%,%g%%,%g%%,%g%% rate=%" PRIu64 "bit limit=%" PRIu64
-		       "B reorder=%g%% reorder_delay=%.3fms duplicate=%g%% corrupt=%g%%\n",
-		       dir_names[d], p->delay_ns / 1e6, p->jitter_ns / 1e6, p->loss * 100,
-		       p->ge_p * 100, p->ge_r * 100, p->ge_loss_bad * 100,
-		       p->ge_loss_good * 100, p->rate_bps, p->limit_bytes, p->reorder * 100,
-		       p->reorder_ns / 1e6, p->duplicate * 100, p->corrupt * 100);
+		       "ge=%g%%,%g%%,%g%%,%g%% rate=%" PRIu64
+		       "bit limit=%" PRIu64
+		       "B reorder=%g%% reorder_delay=%.3fms duplicate=%g%% "
+		       "corrupt=%g%%\n",
+		       dir_names[d], p->delay_ns / 1e6, p->jitter_ns / 1e6,
+		       p->loss * 100, p->ge_p * 100, p->ge_r * 100,
+		       p->ge_loss_bad * 100, p->ge_loss_good * 100, p->rate_bps,
+		       p->limit_bytes, p->reorder * 100, p->reorder_ns / 1e6,
+		       p->duplicate * 100, p->corrupt * 100);
 	}
 }
 
@@ -57,13 +60,16 @@ static void print_counters(const struct linkem *lm, const char *when)
 		uint64_t held;
 		linkem_fwd_snapshot(lm->fwd[d], &c, &held);
 		printf("linkem %s %s in_pkts=%" PRIu64 " in_bytes=%" PRIu64
-		       " out_pkts=%" PRIu64 " out_bytes=%" PRIu64 " drop_loss=%" PRIu64
-		       " drop_queue=%" PRIu64 " drop_mem=%" PRIu64 " drop_write=%" PRIu64
-		       " duplicated=%" PRIu64 " corrupted=%" PRIu64 " reordered=%" PRIu64
-		       " ge_bursts=%" PRIu64 " held=%" PRIu64 "\n",
-		       dir_names[d], when, c.in_pkts, c.in_bytes, c.out_pkts, c.out_bytes,
-		       c.drop_loss, c.drop_queue, c.drop_mem, c.drop_write, c.duplicated,
-		       c.corrupted, c.reordered, c.ge_bursts, held);
+		       " out_pkts=%" PRIu64 " out_bytes=%" PRIu64
+		       " drop_loss=%" PRIu64 " drop_queue=%" PRIu64
+		       " drop_mem=%" PRIu64 " drop_write=%" PRIu64
+		       " duplicated=%" PRIu64 " corrupted=%" PRIu64
+		       " reordered=%" PRIu64 " ge_bursts=%" PRIu64
+		       " held=%" PRIu64 "\n",
+		       dir_names[d], when, c.in_pkts, c.in_bytes, c.out_pkts,
+		       c.out_bytes, c.drop_loss, c.drop_queue, c.drop_mem,
+		       c.drop_write, c.duplicated, c.corrupted, c.reordered,
+		       c.ge_bursts, held);
 	}
 	fflush(stdout);
 }
@@ -74,13 +80,15 @@ static int write_pidfile(const char *path, char *err, size_t errlen)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
 	if (!f) {
-		snprintf(err, errlen, "create pid file %.400s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "create pid file %.400s: %s", tmp,
+			 strerror(errno));
 		return -1;
 	}
 	fprintf(f, "%ld\n", (long)getpid());
 	/* rename: whoever waits for the file never reads it half-written */
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "write pid file %.400s: %s", path, strerror(errno));
+		snprintf(err, errlen, "write pid file %.400s: %s", path,
+			 strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -96,8 +104,10 @@ static void wait_for_stop(const struct linkem *lm, const sigset_t *set)
 		struct timespec ts = {3600, 0}, *tp = &ts;
 		if (lm->o.duration_s > 0) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			double left = lm->o.duration_s - (double)(now.tv_sec - start.tv_sec) -
-				      (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+			double left =
+			    lm->o.duration_s -
+			    (double)(now.tv_sec - start.tv_sec) -
+			    (double)(now.tv_nsec - start.tv_nsec) / 1e9;
 			if (left <= 0)
 				return;
 			ts.tv_sec = (time_t)left;
@@ -135,20 +145,21 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	lm.fwd[LINKEM_AB] = linkem_fwd_start(LINKEM_AB, lm.fd[0], lm.fd[1], &lm.o, err,
-					     sizeof(err));
+	lm.fwd[LINKEM_AB] = linkem_fwd_start(LINKEM_AB, lm.fd[0], lm.fd[1],
+					     &lm.o, err, sizeof(err));
 	if (!lm.fwd[LINKEM_AB])
 		goto fail_tun;
-	lm.fwd[LINKEM_BA] = linkem_fwd_start(LINKEM_BA, lm.fd[1], lm.fd[0], &lm.o, err,
-					     sizeof(err));
+	lm.fwd[LINKEM_BA] = linkem_fwd_start(LINKEM_BA, lm.fd[1], lm.fd[0],
+					     &lm.o, err, sizeof(err));
 	if (!lm.fwd[LINKEM_BA])
 		goto fail_fwd;
 	if (lm.o.pidfile && write_pidfile(lm.o.pidfile, err, sizeof(err)) < 0)
 		goto fail_fwd;
 
-	printf("linkem pid=%ld a=%s/%s b=%s/%s mtu=%u seed=%" PRIu64 "\n", (long)getpid(),
-	       lm.o.netns[0] ? lm.o.netns[0] : "-", lm.o.dev[0],
-	       lm.o.netns[1] ? lm.o.netns[1] : "-", lm.o.dev[1], lm.o.mtu, lm.o.seed);
+	printf("linkem pid=%ld a=%s/%s b=%s/%s mtu=%u seed=%" PRIu64 "\n",
+	       (long)getpid(), lm.o.netns[0] ? lm.o.netns[0] : "-", lm.o.dev[0],
+	       lm.o.netns[1] ? lm.o.netns[1] : "-", lm.o.dev[1], lm.o.mtu,
+	       lm.o.seed);
 	print_params(&lm);
 	fflush(stdout);
 	wait_for_stop(&lm, &set);

@@ -14,14 +14,14 @@ enum { LINKEM_AB = 0, LINKEM_BA = 1 };
 
 /* Everything the command line sets. */
 struct linkem_opts {
-	const char *netns[2];       /* namespace of side A / B, NULL: current */
-	const char *dev[2];         /* TUN device name of side A / B */
-	unsigned mtu;               /* set on both devices; also buffer size */
-	unsigned txqueuelen;        /* of both devices, 0: kernel default */
+	const char *netns[2]; /* namespace of side A / B, NULL: current */
+	const char *dev[2];   /* TUN device name of side A / B */
+	unsigned mtu;	      /* set on both devices; also buffer size */
+	unsigned txqueuelen;  /* of both devices, 0: kernel default */
 	uint64_t seed;
-	double duration_s;          /* 0: until SIGINT/SIGTERM */
-	uint64_t max_mem_bytes;     /* packet buffers per direction */
-	const char *pidfile;        /* written once the devices exist */
+	double duration_s;	/* 0: until SIGINT/SIGTERM */
+	uint64_t max_mem_bytes; /* packet buffers per direction */
+	const char *pidfile;	/* written once the devices exist */
 	struct linkem_params dir[2];
 };
 

@@ -102,13 +102,15 @@ static bool enqueue(struct linkem_dir *d, uint32_t len, uint64_t now_ns,
 	}
 	uint64_t start = now_ns;
 	if (d->link_free_ns > now_ns) {
-		uint64_t backlog = (uint64_t)((unsigned __int128)(d->link_free_ns - now_ns) *
-					      d->p.rate_bps / 8000000000ull);
+		uint64_t backlog =
+		    (uint64_t)((unsigned __int128)(d->link_free_ns - now_ns) *
+			       d->p.rate_bps / 8000000000ull);
 		if (backlog + len > d->p.limit_bytes)
 			return false;
 		start = d->link_free_ns;
 	}
-	uint64_t tx_ns = (uint64_t)((unsigned __int128)len * 8000000000ull / d->p.rate_bps);
+	uint64_t tx_ns =
+	    (uint64_t)((unsigned __int128)len * 8000000000ull / d->p.rate_bps);
 	d->link_free_ns = start + tx_ns;
 	*done_ns = d->link_free_ns;
 	return true;
@@ -128,7 +130,8 @@ static uint64_t jittered(struct linkem_dir *d, uint64_t t_ns)
 	return due;
 }
 
-static int64_t pick_flip_bit(struct linkem_dir *d, const uint8_t *pkt, uint32_t len)
+static int64_t pick_flip_bit(struct linkem_dir *d, const uint8_t *pkt,
+			     uint32_t len)
 {
 	uint32_t hdr = 0;
 	if (len >= 20 && (pkt[0] >> 4) == 4)
@@ -158,8 +161,8 @@ void linkem_model_decide(struct linkem_dir *d, const uint8_t *pkt, uint32_t len,
 	}
 	unsigned want = 1;
 	if (chance(d, d->p.duplicate)) {
-		/* Counted when decided: a copy the queue then refuses is a queue
-		 * drop, so in + duplicated = out + drops + held holds. */
+		/* Counted when decided: a copy the queue then refuses is a
+		 * queue drop, so in + duplicated = out + drops + held holds. */
 		want = 2;
 		linkem_count(&d->c.duplicated, 1);
 	}
@@ -187,7 +190,8 @@ void linkem_model_decide(struct linkem_dir *d, const uint8_t *pkt, uint32_t len,
 	}
 }
 
-void linkem_model_snapshot(const struct linkem_dir *d, struct linkem_counters *out)
+void linkem_model_snapshot(const struct linkem_dir *d,
+			   struct linkem_counters *out)
 {
 	const uint64_t *src = (const uint64_t *)&d->c;
 	uint64_t *dst = (uint64_t *)out;

@@ -29,41 +29,52 @@ struct impair_flag {
 
 #define P(f) offsetof(struct linkem_params, f)
 static const struct impair_flag impair_flags[] = {
-	{"delay", K_TIME, P(delay_ns), "one-way delay (e.g. 50ms)"},
-	{"jitter", K_TIME, P(jitter_ns), "uniform +-jitter on the delay, never reorders"},
-	{"loss", K_PROB, P(loss), "random (Bernoulli) loss, e.g. 1%"},
-	{"loss-ge", K_GE, P(ge_p),
-	 "Gilbert-Elliott burst loss P%,R%[,BAD%[,GOOD%]]: P good->bad, "
-	 "R bad->good, loss in bad (100%) and good (0%) state"},
-	{"rate", K_RATE, P(rate_bps), "rate limit of IP bytes, e.g. 200mbit"},
-	{"limit", K_BYTES, P(limit_bytes), "drop-tail queue before the rate, bytes (1m)"},
-	{"reorder", K_PROB, P(reorder), "share of packets held back (overtaken)"},
-	{"reorder-delay", K_TIME, P(reorder_ns), "extra delay of a held-back packet (1ms)"},
-	{"duplicate", K_PROB, P(duplicate), "share of packets sent twice"},
-	{"corrupt", K_PROB, P(corrupt), "share of packets with one bit flipped past the IP header"},
+    {"delay", K_TIME, P(delay_ns), "one-way delay (e.g. 50ms)"},
+    {"jitter", K_TIME, P(jitter_ns),
+     "uniform +-jitter on the delay, never reorders"},
+    {"loss", K_PROB, P(loss), "random (Bernoulli) loss, e.g. 1%"},
+    {"loss-ge", K_GE, P(ge_p),
+     "Gilbert-Elliott burst loss P%,R%[,BAD%[,GOOD%]]: P good->bad, "
+     "R bad->good, loss in bad (100%) and good (0%) state"},
+    {"rate", K_RATE, P(rate_bps), "rate limit of IP bytes, e.g. 200mbit"},
+    {"limit", K_BYTES, P(limit_bytes),
+     "drop-tail queue before the rate, bytes (1m)"},
+    {"reorder", K_PROB, P(reorder), "share of packets held back (overtaken)"},
+    {"reorder-delay", K_TIME, P(reorder_ns),
+     "extra delay of a held-back packet (1ms)"},
+    {"duplicate", K_PROB, P(duplicate), "share of packets sent twice"},
+    {"corrupt", K_PROB, P(corrupt),
+     "share of packets with one bit flipped past the IP header"},
 };
 #undef P
 #define NFLAGS (sizeof(impair_flags) / sizeof(impair_flags[0]))
 
 void linkem_opts_usage(const char *prog)
 {
-	printf("usage: %s --a-dev NAME --b-dev NAME [--a-netns NS] [--b-netns NS]\n"
-	       "          [options] [impairments]\n"
-	       "Bridges two TUN devices (side A, side B), shaping each direction.\n\n"
-	       "  --a-dev/--b-dev NAME   TUN device of each side (created)\n"
-	       "  --a-netns/--b-netns NS namespace (name in /var/run/netns or path)\n"
-	       "  --mtu N                MTU of both devices (1500)\n"
-	       "  --txqueuelen N         kernel queue of both devices (1000)\n"
-	       "  --seed N               random seed (1); each direction its own stream\n"
-	       "  --duration SECONDS     stop after this long (default: at SIGINT/SIGTERM)\n"
-	       "  --max-mem BYTES        packet buffers per direction (256m)\n"
-	       "  --pidfile PATH         written once the devices exist\n"
-	       "  SIGUSR1 prints the counters; exit prints them per direction.\n\n"
-	       "Impairments, both directions, or one with an ab-/ba- prefix\n"
-	       "(--ab-loss: packets from A to B):\n",
-	       prog);
+	printf(
+	    "usage: %s --a-dev NAME --b-dev NAME [--a-netns NS] [--b-netns "
+	    "NS]\n"
+	    "          [options] [impairments]\n"
+	    "Bridges two TUN devices (side A, side B), shaping each "
+	    "direction.\n\n"
+	    "  --a-dev/--b-dev NAME   TUN device of each side (created)\n"
+	    "  --a-netns/--b-netns NS namespace (name in /var/run/netns or "
+	    "path)\n"
+	    "  --mtu N                MTU of both devices (1500)\n"
+	    "  --txqueuelen N         kernel queue of both devices (1000)\n"
+	    "  --seed N               random seed (1); each direction its own "
+	    "stream\n"
+	    "  --duration SECONDS     stop after this long (default: at "
+	    "SIGINT/SIGTERM)\n"
+	    "  --max-mem BYTES        packet buffers per direction (256m)\n"
+	    "  --pidfile PATH         written once the devices exist\n"
+	    "  SIGUSR1 prints the counters; exit prints them per direction.\n\n"
+	    "Impairments, both directions, or one with an ab-/ba- prefix\n"
+	    "(--ab-loss: packets from A to B):\n",
+	    prog);
 	for (size_t i = 0; i < NFLAGS; i++)
-		printf("  --%-14s %s\n", impair_flags[i].name, impair_flags[i].help);
+		printf("  --%-14s %s\n", impair_flags[i].name,
+		       impair_flags[i].help);
 }
 
 static int bad(char *err, size_t errlen, const char *flag, const char *val,
@@ -91,14 +102,15 @@ struct unit {
 };
 
 static const struct unit time_units[] = {
-	{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"sec", 1e9}, {NULL, 0},
+    {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"sec", 1e9}, {NULL, 0},
 };
 static const struct unit rate_units[] = {
-	{"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {NULL, 0},
+    {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {NULL, 0},
 };
 
 /* A number with one of the units (case-insensitive), in the base unit. */
-static int parse_with_unit(const char *s, const struct unit *units, uint64_t *out)
+static int parse_with_unit(const char *s, const struct unit *units,
+			   uint64_t *out)
 {
 	double v;
 	const char *u;
@@ -182,11 +194,16 @@ static int set_impairment(struct linkem_params *p, const struct impair_flag *f,
 static const char *kind_hint(enum kind k)
 {
 	switch (k) {
-	case K_TIME: return "want a time with a unit: ns, us, ms or s";
-	case K_PROB: return "want a percentage in 0%..100%";
-	case K_RATE: return "want a rate with a unit: bit, kbit, mbit or gbit";
-	case K_BYTES: return "want bytes, optionally with k, m or g";
-	case K_GE: return "want P%,R%[,BAD%[,GOOD%]] with R > 0";
+	case K_TIME:
+		return "want a time with a unit: ns, us, ms or s";
+	case K_PROB:
+		return "want a percentage in 0%..100%";
+	case K_RATE:
+		return "want a rate with a unit: bit, kbit, mbit or gbit";
+	case K_BYTES:
+		return "want bytes, optionally with k, m or g";
+	case K_GE:
+		return "want P%,R%[,BAD%[,GOOD%]] with R > 0";
 	}
 	return "bad value";
 }
@@ -221,14 +238,16 @@ static int set_general(struct linkem_opts *o, const char *name, const char *val,
 		o->txqueuelen = (unsigned)u;
 	} else if (!strcmp(name, "seed")) {
 		if (parse_uint(val, UINT64_MAX, &o->seed) < 0)
-			return bad(err, errlen, name, val, "want an unsigned integer");
+			return bad(err, errlen, name, val,
+				   "want an unsigned integer");
 	} else if (!strcmp(name, "duration")) {
 		char *end;
 		o->duration_s = strtod(val, &end);
 		if (end == val || *end || o->duration_s <= 0)
 			return bad(err, errlen, name, val, "want seconds > 0");
 	} else if (!strcmp(name, "max-mem")) {
-		if (parse_bytes(val, &o->max_mem_bytes) < 0 || o->max_mem_bytes < 65536)
+		if (parse_bytes(val, &o->max_mem_bytes) < 0 ||
+		    o->max_mem_bytes < 65536)
 			return bad(err, errlen, name, val, "want bytes >= 64k");
 	} else if (!strcmp(name, "pidfile")) {
 		o->pidfile = val;
@@ -255,8 +274,10 @@ static int set_flag(struct linkem_opts *o, const char *name, const char *val,
 		if (strcmp(base, impair_flags[i].name))
 			continue;
 		for (int d = from; d < to; d++)
-			if (set_impairment(&o->dir[d], &impair_flags[i], val) < 0)
-				return bad(err, errlen, name, val, kind_hint(impair_flags[i].kind));
+			if (set_impairment(&o->dir[d], &impair_flags[i], val) <
+			    0)
+				return bad(err, errlen, name, val,
+					   kind_hint(impair_flags[i].kind));
 		return 0;
 	}
 	snprintf(err, errlen, "unknown option --%s (see --help)", name);
@@ -278,19 +299,22 @@ int linkem_opts_parse(struct linkem_opts *o, int argc, char **argv, char *err,
 			return 1;
 		}
 		if (strncmp(a, "--", 2) || !a[2]) {
-			snprintf(err, errlen, "unexpected argument '%s' (see --help)", a);
+			snprintf(err, errlen,
+				 "unexpected argument '%s' (see --help)", a);
 			return -1;
 		}
 		char name[64];
 		const char *val;
 		const char *eq = strchr(a, '=');
 		if (eq) {
-			snprintf(name, sizeof(name), "%.*s", (int)(eq - a - 2), a + 2);
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - a - 2),
+				 a + 2);
 			val = eq + 1;
 		} else {
 			snprintf(name, sizeof(name), "%s", a + 2);
 			if (i + 1 >= argc) {
-				snprintf(err, errlen, "option %s needs a value", a);
+				snprintf(err, errlen, "option %s needs a value",
+					 a);
 				return -1;
 			}
 			val = argv[++i];
@@ -299,18 +323,22 @@ int linkem_opts_parse(struct linkem_opts *o, int argc, char **argv, char *err,
 			return -1;
 	}
 	for (int d = 0; d < 2; d++) {
-		/* The model applies the same defaults; set here so the log shows them. */
+		/* The model applies the same defaults; set here so the log
+		 * shows them. */
 		if (o->dir[d].rate_bps && !o->dir[d].limit_bytes)
 			o->dir[d].limit_bytes = LINKEM_DEFAULT_LIMIT_BYTES;
 		if (!o->dir[d].reorder_ns)
 			o->dir[d].reorder_ns = LINKEM_DEFAULT_REORDER_NS;
 	}
 	if (!o->dev[0] || !o->dev[1]) {
-		snprintf(err, errlen, "--a-dev and --b-dev are required (see --help)");
+		snprintf(err, errlen,
+			 "--a-dev and --b-dev are required (see --help)");
 		return -1;
 	}
 	if (!o->netns[0] && !o->netns[1] && !strcmp(o->dev[0], o->dev[1])) {
-		snprintf(err, errlen, "--a-dev and --b-dev name the same device %s", o->dev[0]);
+		snprintf(err, errlen,
+			 "--a-dev and --b-dev name the same device %s",
+			 o->dev[0]);
 		return -1;
 	}
 	return 0;

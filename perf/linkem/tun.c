@@ -20,21 +20,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t errlen, int e, const char *what, const char *name)
+static int fail(char *err, size_t errlen, int e, const char *what,
+		const char *name)
 {
 	snprintf(err, errlen, "%s %s: %s", what, name, strerror(e));
 	return -e;
 }
 
-static int configure(int tun, const char *name, unsigned mtu, unsigned txqueuelen,
-		     char *err, size_t errlen)
+static int configure(int tun, const char *name, unsigned mtu,
+		     unsigned txqueuelen, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(tun, TUNSETIFF, &ifr) < 0)
-		return fail(err, errlen, errno, "TUNSETIFF (create TUN device)", name);
+		return fail(err, errlen, errno, "TUNSETIFF (create TUN device)",
+			    name);
 	int fl = fcntl(tun, F_GETFL);
 	if (fl < 0 || fcntl(tun, F_SETFL, fl | O_NONBLOCK) < 0)
 		return fail(err, errlen, errno, "O_NONBLOCK on", name);
@@ -58,19 +60,22 @@ int linkem_tun_open(const char *netns, const char *name, unsigned mtu,
 {
 	int home = -1, ns = -1, rc;
 	if (strlen(name) >= IFNAMSIZ) {
-		snprintf(err, errlen, "device name %s longer than %d", name, IFNAMSIZ - 1);
+		snprintf(err, errlen, "device name %s longer than %d", name,
+			 IFNAMSIZ - 1);
 		return -EINVAL;
 	}
 	if (netns) {
 		char path[512];
-		snprintf(path, sizeof(path), "%s%s", netns[0] == '/' ? "" : "/var/run/netns/",
-			 netns);
+		snprintf(path, sizeof(path), "%s%s",
+			 netns[0] == '/' ? "" : "/var/run/netns/", netns);
 		home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (home < 0)
-			return fail(err, errlen, errno, "open", "/proc/self/ns/net");
+			return fail(err, errlen, errno, "open",
+				    "/proc/self/ns/net");
 		ns = open(path, O_RDONLY | O_CLOEXEC);
 		if (ns < 0) {
-			rc = fail(err, errlen, errno, "open network namespace", path);
+			rc = fail(err, errlen, errno, "open network namespace",
+				  path);
 			goto fail_home;
 		}
 		if (setns(ns, CLONE_NEWNET) < 0) {
@@ -90,7 +95,8 @@ int linkem_tun_open(const char *netns, const char *name, unsigned mtu,
 		rc = tun;
 fail_setns:
 	if (netns && setns(home, CLONE_NEWNET) < 0) {
-		/* Staying in the wrong namespace would open the other side there. */
+		/* Staying in the wrong namespace would open the other side
+		 * there. */
 		if (rc >= 0)
 			close(rc);
 		rc = fail(err, errlen, errno, "setns back from", netns);

@@ -126,8 +126,7 @@ static int start_data(salvo_rsess *s, uint64_t now)
 	return 0;
 }
 
-void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
-		    uint64_t now)
+void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now)
 {
 	salvo_rxstream *x = &s->mrx;
 	if (m->total != s->manifest_bytes) {
@@ -261,13 +260,14 @@ void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	st->datagrams++;
 	s->datagrams++;
 	s->data_since_fb = 1;
-	rs_schedule_feedback(s, s->last_fb + (s->srtt_ns / 4 > 1000000
-						  ? s->srtt_ns / 4
-						  : 1000000));
+	rs_schedule_feedback(
+	    s,
+	    s->last_fb + (s->srtt_ns / 4 > 1000000 ? s->srtt_ns / 4 : 1000000));
 	if (gap)
 		rs_schedule_feedback(s, now + rs_reorder_window(s));
 	if (s->drx.known_end >= bstart + blen &&
-	    !salvo_rangeset_intersects(&s->drx.missing, bstart, bstart + blen)) {
+	    !salvo_rangeset_intersects(&s->drx.missing, bstart,
+				       bstart + blen)) {
 		*bs = BLK_VERIFYING;
 		s->r->cb.verify_block(s->r->cb.ud, s, d->block, bstart,
 				      (uint32_t)blen, s->bcrc[d->block]);
@@ -310,8 +310,7 @@ void rs_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 	}
 }
 
-void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
-		     uint64_t now)
+void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f, uint64_t now)
 {
 	(void)now;
 	for (uint32_t k = 0; k < f->count; k++) {
@@ -320,7 +319,8 @@ void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
 			break;
 		if (s->fhave[i] || s->m.entries[i].type != SALVO_ENTRY_FILE)
 			continue;
-		memcpy(s->digest[i], f->digests + (size_t)k * SALVO_DIGEST_BYTES,
+		memcpy(s->digest[i],
+		       f->digests + (size_t)k * SALVO_DIGEST_BYTES,
 		       SALVO_DIGEST_BYTES);
 		s->fhave[i] = 1;
 		maybe_finalize(s, i);
@@ -330,8 +330,8 @@ void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
 	advance_digests(s);
 }
 
-void rs_file_result(salvo_rsess *s, uint32_t file, int result,
-		    const char *msg, uint64_t now)
+void rs_file_result(salvo_rsess *s, uint32_t file, int result, const char *msg,
+		    uint64_t now)
 {
 	if (file >= s->m.count || s->fstate[file] != FILE_FINALIZING)
 		return;
@@ -340,12 +340,13 @@ void rs_file_result(salvo_rsess *s, uint32_t file, int result,
 		if (msg && msg[0]) {
 			rs_strlcpy(buf, msg, sizeof(buf));
 		} else {
-			rs_strlcpy(buf, "file failed verification: ",
-				   sizeof(buf));
+			rs_strlcpy(buf,
+				   "file failed verification: ", sizeof(buf));
 			rs_strlcat(buf, s->m.entries[file].path, sizeof(buf));
 		}
-		rs_fail(s, result == SALVO_ERR_VERIFY ? SALVO_ERR_VERIFY
-						      : SALVO_ERR_IO,
+		rs_fail(s,
+			result == SALVO_ERR_VERIFY ? SALVO_ERR_VERIFY
+						   : SALVO_ERR_IO,
 			result == SALVO_ERR_VERIFY ? 0 : result, file, buf,
 			now);
 		return;

@@ -25,8 +25,8 @@
 
 #define MS 1000000ull
 #define LINGER_NS (2000 * MS)
-#define FB_BATCH 300        /* ranges gathered per feedback packet */
-#define FB_MAX_PACKETS 4    /* feedback packets per feedback event */
+#define FB_BATCH 300	 /* ranges gathered per feedback packet */
+#define FB_MAX_PACKETS 4 /* feedback packets per feedback event */
 
 size_t rs_strlen(const char *s)
 {
@@ -221,8 +221,8 @@ static void send_accept(salvo_rsess *s)
 		rs_send(s, buf, (size_t)n);
 }
 
-static void on_hello(salvo_receiver *r, const salvo_addr *a,
-		     const salvo_pkt *p, size_t len, uint64_t now)
+static void on_hello(salvo_receiver *r, const salvo_addr *a, const salvo_pkt *p,
+		     size_t len, uint64_t now)
 {
 	const salvo_pkt_hello *h = &p->u.hello;
 	if (!h->cookie_len || !cookie_ok(r, a, h, now)) {
@@ -316,16 +316,16 @@ void rs_feedback(salvo_rsess *s, uint64_t now)
 	const salvo_rxstream *x = s->state == RS_MANIFEST ? &s->mrx : &s->drx;
 	salvo_pkt_feedback fb;
 	memset(&fb, 0, sizeof(fb));
-	fb.phase = s->state == RS_MANIFEST ? SALVO_PHASE_MANIFEST
-					   : SALVO_PHASE_DATA;
+	fb.phase =
+	    s->state == RS_MANIFEST ? SALVO_PHASE_MANIFEST : SALVO_PHASE_DATA;
 	fb.cum = x->cum;
 	fb.list_end = x->known_end;
 	fb.recv_above_cum = salvo_rxstream_above_cum(x);
 	fb.echo_ts = s->status_ts;
 	fb.echo_hold_us =
-	    s->status_ts ? (uint32_t)min64((now - s->status_at) / 1000,
-					   UINT32_MAX)
-			 : 0;
+	    s->status_ts
+		? (uint32_t)min64((now - s->status_at) / 1000, UINT32_MAX)
+		: 0;
 	fb.digests_have = s->digests_have;
 	fb.files_done = s->files_done;
 	fb.datagrams_received = s->datagrams;
@@ -336,8 +336,8 @@ void rs_feedback(salvo_rsess *s, uint64_t now)
 	size_t cap = s->datagram_bytes, from = 0;
 	uint64_t wnd = rs_reorder_window(s);
 	for (int k = 0; k < FB_MAX_PACKETS; k++) {
-		size_t n = salvo_rxstream_report(x, now, wnd, &from, ranges,
-						 FB_BATCH);
+		size_t n =
+		    salvo_rxstream_report(x, now, wnd, &from, ranges, FB_BATCH);
 		size_t written;
 		fb.seq = ++s->fb_seq;
 		int len = salvo_wire_encode_feedback(buf, cap, s->id, flags,
@@ -346,8 +346,8 @@ void rs_feedback(salvo_rsess *s, uint64_t now)
 			break;
 		rs_send(s, buf, (size_t)len);
 		if (written < n) /* resume at the first range left out */
-			from = salvo_rangeset_lower_bound(&x->missing,
-							  ranges[written].start);
+			from = salvo_rangeset_lower_bound(
+			    &x->missing, ranges[written].start);
 		else if (from >= x->missing.n)
 			break;
 	}
@@ -394,8 +394,7 @@ void rs_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
 
 /* ------------------------------------------------------------ packets */
 
-static void on_status(salvo_rsess *s, const salvo_pkt_status *st,
-		      uint64_t now)
+static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 {
 	if (st->srtt_us)
 		s->srtt_ns = (uint64_t)st->srtt_us * 1000;
@@ -443,10 +442,9 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 	if (slot < 0 || !same_host(&r->sess[slot]->peer, addr)) {
 		r->st.unknown++;
 		if (p.hdr.type == SALVO_PKT_STATUS)
-			send_error_to(r, addr, p.hdr.session,
-				      SALVO_ERR_NOSESSION,
-				      "unknown session (receiver restarted?)",
-				      3 * len);
+			send_error_to(
+			    r, addr, p.hdr.session, SALVO_ERR_NOSESSION,
+			    "unknown session (receiver restarted?)", 3 * len);
 		return;
 	}
 	salvo_rsess *s = r->sess[slot];
@@ -533,8 +531,8 @@ void salvo_receiver_on_timer(salvo_receiver *r, uint64_t now)
 			rs_feedback(s, now);
 		/* periodic feedback while data flows (STATUS may be lost) */
 		if (s->data_since_fb)
-			rs_schedule_feedback(
-			    s, s->last_fb + max64(s->srtt_ns / 4, MS));
+			rs_schedule_feedback(s, s->last_fb +
+						    max64(s->srtt_ns / 4, MS));
 	}
 }
 
@@ -572,8 +570,7 @@ void salvo_receiver_fail(salvo_receiver *r, uint32_t session, int code,
 		rs_fail(s, code, sys_errno, file, msg, now);
 }
 
-void salvo_receiver_get_stats(const salvo_receiver *r,
-			      salvo_receiver_stats *st)
+void salvo_receiver_get_stats(const salvo_receiver *r, salvo_receiver_stats *st)
 {
 	*st = r->st;
 }

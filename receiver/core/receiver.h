@@ -59,8 +59,7 @@ typedef struct salvo_receiver_cb {
 	 * its bytes: check its CRC32C against crc, then call
 	 * salvo_receiver_block_result. */
 	void (*verify_block)(void *ud, salvo_rsess *sess, uint32_t block,
-			     uint64_t stream_start, uint32_t len,
-			     uint32_t crc);
+			     uint64_t stream_start, uint32_t len, uint32_t crc);
 	/* Every block of `file` verified: check the whole file against
 	 * digest (SHA-256), make it durable under its final name, then call
 	 * salvo_receiver_file_result. */
@@ -76,22 +75,22 @@ typedef struct salvo_receiver_cb {
 
 typedef struct salvo_receiver_config {
 	uint32_t max_sessions;
-	uint64_t idle_timeout_ns;  /* sender silent this long: drop session */
-	uint64_t max_total_bytes;  /* per session; 0: protocol limit */
+	uint64_t idle_timeout_ns; /* sender silent this long: drop session */
+	uint64_t max_total_bytes; /* per session; 0: protocol limit */
 	uint64_t cookie_lifetime_ns;
-	uint8_t secret[16];        /* random key for cookies */
-	uint64_t seed;             /* random seed for session ids */
+	uint8_t secret[16]; /* random key for cookies */
+	uint64_t seed;	    /* random seed for session ids */
 } salvo_receiver_config;
 
 typedef struct salvo_receiver_stats {
-	uint64_t datagrams;     /* accepted into a session */
-	uint64_t malformed;     /* failed decoding */
-	uint64_t unknown;       /* for no session, or out of place */
-	uint64_t duplicates;    /* data already held */
-	uint64_t bytes_sent;    /* all packets we sent */
+	uint64_t datagrams;  /* accepted into a session */
+	uint64_t malformed;  /* failed decoding */
+	uint64_t unknown;    /* for no session, or out of place */
+	uint64_t duplicates; /* data already held */
+	uint64_t bytes_sent; /* all packets we sent */
 	uint64_t retries_sent;
 	uint64_t block_failures;
-	uint32_t sessions;      /* open now */
+	uint32_t sessions; /* open now */
 } salvo_receiver_stats;
 
 int salvo_receiver_new(salvo_receiver **out, const salvo_mem *mem,

@@ -85,14 +85,13 @@ void rs_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
 uint64_t rs_reorder_window(const salvo_rsess *s);
 
 /* rdata.c */
-void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
-		    uint64_t now);
+void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now);
 void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now);
 void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
 		     uint64_t now);
 void rs_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now);
-void rs_file_result(salvo_rsess *s, uint32_t file, int result,
-		    const char *msg, uint64_t now);
+void rs_file_result(salvo_rsess *s, uint32_t file, int result, const char *msg,
+		    uint64_t now);
 void rs_free_data(salvo_rsess *s);
 
 /* Copies a C string into dst (cap bytes, NUL-terminated); cores have no

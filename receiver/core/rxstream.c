@@ -26,8 +26,7 @@ static void update_cum(salvo_rxstream *x)
 	x->cum = x->missing.n ? x->missing.r[0].start : x->known_end;
 }
 
-int salvo_rxstream_is_new(const salvo_rxstream *x, uint64_t start,
-			  uint64_t end)
+int salvo_rxstream_is_new(const salvo_rxstream *x, uint64_t start, uint64_t end)
 {
 	if (start >= x->known_end)
 		return 1;
@@ -41,7 +40,7 @@ int salvo_rxstream_is_new(const salvo_rxstream *x, uint64_t start,
 static int add_hole(salvo_rxstream *x, uint64_t a, uint64_t b, uint64_t now,
 		    int *new_gap)
 {
-	uint64_t mid = x->sent_through < a	 ? a
+	uint64_t mid = x->sent_through < a   ? a
 		       : x->sent_through > b ? b
 					     : x->sent_through;
 	int err = salvo_rangeset_add(&x->missing, a, mid, now);
@@ -74,8 +73,7 @@ int salvo_rxstream_unmark(salvo_rxstream *x, uint64_t start, uint64_t end)
 	return err;
 }
 
-int salvo_rxstream_sent(salvo_rxstream *x, uint64_t sent_through,
-			uint64_t now)
+int salvo_rxstream_sent(salvo_rxstream *x, uint64_t sent_through, uint64_t now)
 {
 	if (sent_through > x->total)
 		sent_through = x->total;

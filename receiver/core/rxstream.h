@@ -21,9 +21,9 @@
 
 typedef struct salvo_rxstream {
 	uint64_t total;
-	uint64_t cum;          /* every byte below arrived */
-	uint64_t known_end;    /* bytes at and above: not known to exist */
-	uint64_t sent_through; /* from the latest STATUS */
+	uint64_t cum;		/* every byte below arrived */
+	uint64_t known_end;	/* bytes at and above: not known to exist */
+	uint64_t sent_through;	/* from the latest STATUS */
 	salvo_rangeset missing; /* holes below known_end, tag: reportable
 				   since (ns), or SALVO_RX_UNSENT */
 } salvo_rxstream;
@@ -46,8 +46,7 @@ int salvo_rxstream_mark(salvo_rxstream *x, uint64_t start, uint64_t end,
 int salvo_rxstream_unmark(salvo_rxstream *x, uint64_t start, uint64_t end);
 
 /* Applies STATUS.sent_through.  0 or SALVO_ERR_NOMEM. */
-int salvo_rxstream_sent(salvo_rxstream *x, uint64_t sent_through,
-			uint64_t now);
+int salvo_rxstream_sent(salvo_rxstream *x, uint64_t sent_through, uint64_t now);
 
 /* Bytes held at or above cum. */
 uint64_t salvo_rxstream_above_cum(const salvo_rxstream *x);

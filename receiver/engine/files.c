@@ -60,8 +60,8 @@ static int open_dir(int root, const char *path, size_t plen, char *msg,
 			close(fd);
 			return -e;
 		}
-		int nfd = openat(fd, comp,
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int nfd = openat(
+		    fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0) {
 			int e = errno;
 			snprintf(msg, len,
@@ -178,15 +178,15 @@ static int part_fd(rfiles *f, uint32_t i, char *msg, size_t len)
 	}
 	if (fd < 0) {
 		int e = errno;
-		snprintf(msg, len, "cannot create '%s': %s", f->m->entries[i].path,
-			 strerror(e));
+		snprintf(msg, len, "cannot create '%s': %s",
+			 f->m->entries[i].path, strerror(e));
 		return -e;
 	}
 	return f->fd[i] = fd;
 }
 
-int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p,
-		 size_t len, char *msg, size_t msglen)
+int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p, size_t len,
+		 char *msg, size_t msglen)
 {
 	int fd = part_fd(f, i, msg, msglen);
 	if (fd < 0)
@@ -264,7 +264,8 @@ static void advance_hash(rfiles *f, uint32_t i, uint8_t *buf, size_t cap)
 			n = e->size - f->hashed[i];
 		if (n > cap)
 			n = cap;
-		ssize_t r = pread(f->fd[i], buf, (size_t)n, (off_t)f->hashed[i]);
+		ssize_t r =
+		    pread(f->fd[i], buf, (size_t)n, (off_t)f->hashed[i]);
 		if (r <= 0)
 			return;
 		EVP_DigestUpdate(f->md[i], buf, (size_t)r);
@@ -299,8 +300,8 @@ static int final_name(rfiles *f, int dfd, const char *base, char *out,
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW))
 		return 0; /* nothing there */
 	if (S_ISDIR(st.st_mode)) {
-		snprintf(msg, msglen, "cannot store '%s': a folder has that name",
-			 path);
+		snprintf(msg, msglen,
+			 "cannot store '%s': a folder has that name", path);
 		return -EISDIR;
 	}
 	if (f->overwrite == SALVO_OVERWRITE_REPLACE)
@@ -321,8 +322,8 @@ static int final_name(rfiles *f, int dfd, const char *base, char *out,
 	return -EEXIST;
 }
 
-int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
-		  char *msg, size_t len)
+int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *msg,
+		  size_t len)
 {
 	const salvo_entry *e = &f->m->entries[i];
 	int fd = part_fd(f, i, msg, len);
@@ -366,8 +367,8 @@ int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
 			 msg, len, e->path);
 	if (!err && renameat(dir->fd, part, dir->fd, final)) {
 		err = -errno;
-		snprintf(msg, len, "cannot rename '%s' into place: %s",
-			 e->path, strerror(errno));
+		snprintf(msg, len, "cannot rename '%s' into place: %s", e->path,
+			 strerror(errno));
 	}
 	if (err)
 		return err;

@@ -14,26 +14,26 @@
 #include "common/core/manifest.h"
 
 typedef struct rfiles {
-	int root;                /* fd of the receiver's root folder */
+	int root;		 /* fd of the receiver's root folder */
 	const salvo_manifest *m; /* borrowed from the core session */
 	uint32_t session;
-	int overwrite;           /* enum salvo_overwrite */
+	int overwrite; /* enum salvo_overwrite */
 	uint64_t max_file_bytes;
-	int *parent;             /* per entry: index into dirs */
-	int *fd;                 /* per entry: open part-file, or -1 */
-	uint8_t *committed;      /* per entry */
+	int *parent;	    /* per entry: index into dirs */
+	int *fd;	    /* per entry: open part-file, or -1 */
+	uint8_t *committed; /* per entry */
 	/* incremental SHA-256: each file is hashed in order as its blocks
 	 * verify, so the whole-file check at the end costs nothing extra */
-	void **md;               /* per entry: EVP_MD_CTX *, lazily */
-	uint64_t *hashed;        /* per entry: bytes hashed so far */
-	uint8_t *bver;           /* per block: verified */
+	void **md;	  /* per entry: EVP_MD_CTX *, lazily */
+	uint64_t *hashed; /* per entry: bytes hashed so far */
+	uint8_t *bver;	  /* per block: verified */
 	uint32_t block_bytes;
 	uint64_t nblocks;
 	struct rdir {
-		char *path;      /* "" for the root */
+		char *path; /* "" for the root */
 		int fd;
-		int dirty;       /* a rename happened inside */
-	} *dirs;
+		int dirty; /* a rename happened inside */
+	} * dirs;
 	size_t ndirs, cap;
 } rfiles;
 
@@ -44,8 +44,8 @@ int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
 		   uint64_t max_file_bytes, char *msg, size_t len);
 
 /* pwrite into entry i's part-file (created on first use). */
-int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p,
-		 size_t len, char *msg, size_t msglen);
+int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p, size_t len,
+		 char *msg, size_t msglen);
 
 /* CRC32C of data-stream bytes [start, start+len), read back from the
  * part-files; 0 or -errno. */
@@ -55,10 +55,11 @@ int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc);
  * files it holds.  Verifier thread only. */
 void rfiles_block_verified(rfiles *f, uint32_t block);
 
-/* Hashes entry i (or finishes its running hash), compares with digest, then fsync, mode, mtime, rename
- * to the final name.  Returns 0, SALVO_ERR_VERIFY or -errno (msg). */
-int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
-		  char *msg, size_t len);
+/* Hashes entry i (or finishes its running hash), compares with digest, then
+ * fsync, mode, mtime, rename to the final name.  Returns 0, SALVO_ERR_VERIFY or
+ * -errno (msg). */
+int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *msg,
+		  size_t len);
 
 /* After the last file: folder modes and mtimes, fsync every folder that
  * received a file.  0 or -errno. */

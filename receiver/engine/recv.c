@@ -58,7 +58,7 @@ typedef struct rctx {
 	const salvo_recv_opts *o;
 	salvo_receiver *core;
 	pthread_mutex_t lock; /* core, sessions, stats */
-	int cur_fd;           /* socket for the core's sends, under lock */
+	int cur_fd;	      /* socket for the core's sends, under lock */
 	int fds[MAX_SOCKETS];
 	uint32_t nsock;
 	int root;
@@ -123,8 +123,7 @@ static void release(rctx *c, esess *s)
 
 /* ------------------------------------------------------ core callbacks */
 
-static void cb_send(void *ud, const salvo_addr *a, const void *buf,
-		    size_t len)
+static void cb_send(void *ud, const salvo_addr *a, const void *buf, size_t len)
 {
 	rctx *c = ud;
 	sendto(c->cur_fd, buf, len, MSG_DONTWAIT,
@@ -164,9 +163,8 @@ static int cb_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	return rc;
 }
 
-static int cb_write(void *ud, salvo_rsess *sess, uint32_t file,
-		    uint64_t offset, const void *data, size_t len, char *err,
-		    size_t errlen)
+static int cb_write(void *ud, salvo_rsess *sess, uint32_t file, uint64_t offset,
+		    const void *data, size_t len, char *err, size_t errlen)
 {
 	(void)ud;
 	esess *s = eng(sess);
@@ -188,7 +186,11 @@ static void cb_verify(void *ud, salvo_rsess *sess, uint32_t block,
 				    "receiver out of memory", salvo_now_ns());
 		return;
 	}
-	*j = (job){.kind = 0, .s = s, .idx = block, .len = len, .crc = crc,
+	*j = (job){.kind = 0,
+		   .s = s,
+		   .idx = block,
+		   .len = len,
+		   .crc = crc,
 		   .start = start};
 	s->refs++;
 	push_job(c, j);
@@ -350,16 +352,16 @@ static void *socket_main(void *arg)
 		int wait_ms = 100;
 		if (next != UINT64_MAX)
 			wait_ms = next <= now ? 0
-			    : (next - now) / 1000000 < 100
-				? (int)((next - now + 999999) / 1000000)
-				: 100;
+				  : (next - now) / 1000000 < 100
+				      ? (int)((next - now + 999999) / 1000000)
+				      : 100;
 		struct pollfd p = {t->fd, POLLIN, 0};
 		int pr = poll(&p, 1, wait_ms);
 		int n = 0;
 		if (pr > 0) {
 			for (uint32_t i = 0; i < batch; i++) {
-				iov[i] = (struct iovec){bufs + (size_t)i * SLOT_BYTES,
-							SLOT_BYTES};
+				iov[i] = (struct iovec){
+				    bufs + (size_t)i * SLOT_BYTES, SLOT_BYTES};
 				m[i].msg_hdr = (struct msghdr){
 				    .msg_name = &from[i],
 				    .msg_namelen = sizeof(from[i]),
@@ -409,8 +411,8 @@ static int open_socket(rctx *c, const struct sockaddr_storage *ss,
 			close(fd);
 		return -e;
 	}
-	salvo_socket_buffers(fd, 0, c->o->rcvbuf_bytes ? c->o->rcvbuf_bytes
-						      : 8u << 20,
+	salvo_socket_buffers(fd, 0,
+			     c->o->rcvbuf_bytes ? c->o->rcvbuf_bytes : 8u << 20,
 			     NULL, NULL);
 	return fd;
 }
@@ -449,14 +451,16 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 	 * socket that does not ask to share */
 	int probe = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (probe >= 0 && o->port &&
-	    bind(probe, (const struct sockaddr *)&ss, sl) && errno == EADDRINUSE) {
+	    bind(probe, (const struct sockaddr *)&ss, sl) &&
+	    errno == EADDRINUSE) {
 		char where[128];
 		salvo_format_addr((const struct sockaddr *)&ss, where,
 				  sizeof(where));
-		snprintf(r->message, sizeof(r->message),
-			 "cannot listen on UDP %s: port already in use (another "
-			 "salvo recv?)",
-			 where);
+		snprintf(
+		    r->message, sizeof(r->message),
+		    "cannot listen on UDP %s: port already in use (another "
+		    "salvo recv?)",
+		    where);
 		close(probe);
 		rc = -EADDRINUSE;
 		goto fail_root;
@@ -467,7 +471,8 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 	for (uint32_t i = 0; i < c.nsock; i++)
 		c.fds[i] = -1;
 	for (uint32_t i = 0; i < c.nsock; i++) {
-		int fd = open_socket(&c, &ss, sl, r->message, sizeof(r->message));
+		int fd =
+		    open_socket(&c, &ss, sl, r->message, sizeof(r->message));
 		if (fd < 0) {
 			rc = fd;
 			goto fail_sockets;
@@ -487,8 +492,8 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 			 "no randomness for cookies: %s", strerror(-rc));
 		goto fail_sockets;
 	}
-	salvo_receiver_cb cb = {cb_send,   cb_prepare, cb_write, cb_verify,
-				cb_finalize, cb_end,   &c};
+	salvo_receiver_cb cb = {cb_send,     cb_prepare, cb_write, cb_verify,
+				cb_finalize, cb_end,	 &c};
 	rc = salvo_receiver_new(&c.core, &salvo_mem_libc, &rc_cfg, &cb);
 	if (rc) {
 		snprintf(r->message, sizeof(r->message),
@@ -502,7 +507,8 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 		struct sockaddr_storage b;
 		socklen_t bl = sizeof(b);
 		getsockname(c.fds[0], (struct sockaddr *)&b, &bl);
-		o->ready(o->log_ud, ntohs(((struct sockaddr_in *)&b)->sin_port));
+		o->ready(o->log_ud,
+			 ntohs(((struct sockaddr_in *)&b)->sin_port));
 	}
 	pthread_t vth;
 	sthread *ts = calloc(c.nsock, sizeof(*ts));
@@ -527,7 +533,7 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 	r->duplicates = st.duplicates;
 	pthread_mutex_lock(&c.lock);
 	salvo_receiver_del(c.core); /* ends what is left */
-	while (c.sessions) {       /* states no job refers to any more */
+	while (c.sessions) {	    /* states no job refers to any more */
 		esess *s = c.sessions;
 		c.sessions = s->next;
 		rfiles_free(&s->files, 1);

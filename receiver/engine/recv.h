@@ -12,17 +12,17 @@
 #include <stdint.h>
 
 typedef struct salvo_recv_opts {
-	const char *dir;          /* root; files land only below it */
-	const char *bind;         /* address to bind, NULL: any */
+	const char *dir;  /* root; files land only below it */
+	const char *bind; /* address to bind, NULL: any */
 	uint16_t port;
-	uint32_t sockets;         /* sockets (and threads) on the port */
-	uint32_t batch;           /* datagrams per recvmmsg */
-	uint64_t rcvbuf_bytes;    /* 0: system default */
+	uint32_t sockets;      /* sockets (and threads) on the port */
+	uint32_t batch;	       /* datagrams per recvmmsg */
+	uint64_t rcvbuf_bytes; /* 0: system default */
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* silent sender: drop its session */
 	uint64_t max_file_bytes;  /* 0: no limit */
-	int overwrite;            /* enum salvo_overwrite (conf/config.h) */
-	int once;                 /* return after the first session ends */
+	int overwrite;		  /* enum salvo_overwrite (conf/config.h) */
+	int once;		  /* return after the first session ends */
 	/* one line per event worth a log line (file received, session
 	 * failed...); called from engine threads, serialised */
 	void (*log)(void *ud, const char *line);
@@ -33,7 +33,7 @@ typedef struct salvo_recv_opts {
 } salvo_recv_opts;
 
 typedef struct salvo_recv_report {
-	int result;            /* 0, or why the receiver stopped/failed */
+	int result; /* 0, or why the receiver stopped/failed */
 	char message[1024];
 	uint64_t sessions_ok, sessions_failed;
 	uint64_t files, bytes;

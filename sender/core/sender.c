@@ -60,14 +60,14 @@ struct salvo_sender {
 	uint8_t *have_digest;
 	uint32_t digests_known; /* files [0, n) have digests */
 	uint32_t digests_acked; /* receiver holds [0, n) */
-	uint32_t fd_next;       /* next digest to send */
+	uint32_t fd_next;	/* next digest to send */
 	uint64_t fd_last_sent;
 	uint32_t files_done;
 
 	/* streams */
 	salvo_txstream man, data;
-	uint32_t payload;       /* bytes per DATA datagram */
-	uint32_t chunk;         /* bytes per MANIFEST packet */
+	uint32_t payload; /* bytes per DATA datagram */
+	uint32_t chunk;	  /* bytes per MANIFEST packet */
 	uint64_t nblocks;
 	uint32_t *block_crc;
 	active_work active[MAX_ACTIVE];
@@ -82,10 +82,10 @@ struct salvo_sender {
 	/* rate */
 	salvo_rate_state rate_state;
 	const salvo_rate_ops *rate;
-	uint64_t datagrams_sent;  /* all packets handed out */
-	uint64_t data_datagrams;  /* DATA datagrams handed out */
-	uint64_t lost_bytes;      /* data reported lost, queued again */
-	int app_limited;          /* ran out of work since the last feedback */
+	uint64_t datagrams_sent; /* all packets handed out */
+	uint64_t data_datagrams; /* DATA datagrams handed out */
+	uint64_t lost_bytes;	 /* data reported lost, queued again */
+	int app_limited;	 /* ran out of work since the last feedback */
 
 	salvo_sender_stats st;
 };
@@ -148,7 +148,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	if (!s->manifest)
 		goto fail_copy;
 	uint64_t total;
-	int64_t mlen = salvo_manifest_encode(copy, n, s->manifest, msize, &total);
+	int64_t mlen =
+	    salvo_manifest_encode(copy, n, s->manifest, msize, &total);
 	if (mlen < 0) {
 		err = (int)mlen;
 		goto fail_manifest;
@@ -187,7 +188,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->hello_rto = cfg->initial_rto_ns;
 	s->last_rx = now;
 	s->status_interval = 100 * MS;
-	s->rate = cfg->adaptive ? &salvo_rate_adaptive_ops : &salvo_rate_fixed_ops;
+	s->rate =
+	    cfg->adaptive ? &salvo_rate_adaptive_ops : &salvo_rate_fixed_ops;
 	s->rate->init(&s->rate_state, cfg->rate_bps, cfg->min_rate_bps,
 		      cfg->datagram_bytes, now);
 	*out = s;
@@ -245,10 +247,11 @@ static void rtt_sample(salvo_sender *s, uint64_t rtt)
 static uint64_t base_status_interval(const salvo_sender *s)
 {
 	uint64_t srtt = s->have_rtt ? s->srtt : 100 * MS;
-	uint64_t floor = (uint64_t)((unsigned __int128)4 *
-				    s->cfg.datagram_bytes * 8000000000u /
-				    salvo_sender_pacing_rate(s));
-	uint64_t t = max64(srtt / 4, max64(floor, SALVO_STATUS_MIN_INTERVAL_NS));
+	uint64_t floor =
+	    (uint64_t)((unsigned __int128)4 * s->cfg.datagram_bytes *
+		       8000000000u / salvo_sender_pacing_rate(s));
+	uint64_t t =
+	    max64(srtt / 4, max64(floor, SALVO_STATUS_MIN_INTERVAL_NS));
 	return min64(t, 250 * MS);
 }
 
@@ -264,8 +267,8 @@ static uint64_t window(const salvo_sender *s)
 	if (s->cfg.window_bytes)
 		return s->cfg.window_bytes;
 	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
-	unsigned __int128 bdp = (unsigned __int128)salvo_sender_pacing_rate(s) *
-				rtt / 8000000000u;
+	unsigned __int128 bdp =
+	    (unsigned __int128)salvo_sender_pacing_rate(s) * rtt / 8000000000u;
 	uint64_t w = (uint64_t)min64((uint64_t)(bdp * 4), UINT64_MAX / 2);
 	return max64(w, 2ull * s->cfg.block_bytes);
 }
@@ -372,7 +375,8 @@ int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
 		s->last_rx = now;
 		return 0;
 	case SALVO_PKT_ACCEPT:
-		if (s->phase != PH_HANDSHAKE || p.u.accept.nonce != s->cfg.nonce)
+		if (s->phase != PH_HANDSHAKE ||
+		    p.u.accept.nonce != s->cfg.nonce)
 			break;
 		s->session = p.hdr.session;
 		s->phase = PH_MANIFEST;
@@ -429,8 +433,8 @@ static int control(salvo_sender *s, salvo_work *w, void *buf, size_t cap,
 	return w->kind;
 }
 
-static int poll_hello(salvo_sender *s, uint64_t now, salvo_work *w,
-		      void *buf, size_t cap)
+static int poll_hello(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
+		      size_t cap)
 {
 	salvo_pkt p;
 	memset(&p, 0, sizeof(p));
@@ -462,29 +466,28 @@ static uint64_t sent_through(const salvo_sender *s)
 	return st;
 }
 
-static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w,
-		       void *buf, size_t cap)
+static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
+		       size_t cap)
 {
 	salvo_pkt p;
 	memset(&p, 0, sizeof(p));
 	p.hdr.type = SALVO_PKT_STATUS;
 	p.hdr.session = s->session;
 	salvo_pkt_status *st = &p.u.status;
-	st->phase = s->phase == PH_MANIFEST ? SALVO_PHASE_MANIFEST
-					    : SALVO_PHASE_DATA;
-	st->srtt_us = s->have_rtt ? (uint32_t)min64(s->srtt / 1000, UINT32_MAX)
-				  : 0;
+	st->phase =
+	    s->phase == PH_MANIFEST ? SALVO_PHASE_MANIFEST : SALVO_PHASE_DATA;
+	st->srtt_us =
+	    s->have_rtt ? (uint32_t)min64(s->srtt / 1000, UINT32_MAX) : 0;
 	st->ts = now ? now : 1;
-	st->sent_through = s->phase == PH_MANIFEST ? s->man.next_new
-						   : sent_through(s);
+	st->sent_through =
+	    s->phase == PH_MANIFEST ? s->man.next_new : sent_through(s);
 	st->datagrams_sent = 0;
 	/* back off while the receiver is silent, so an outage costs a
 	 * heartbeat a second, not a flood */
 	uint64_t base = base_status_interval(s);
 	if (now - s->last_fb > 2 * (s->have_rtt ? s->srtt : 100 * MS) + base)
-		s->status_interval =
-		    min64(max64(s->status_interval * 2, base),
-			  SALVO_STATUS_MAX_INTERVAL_NS);
+		s->status_interval = min64(max64(s->status_interval * 2, base),
+					   SALVO_STATUS_MAX_INTERVAL_NS);
 	else
 		s->status_interval = base;
 	s->next_status = now + s->status_interval;
@@ -579,32 +582,29 @@ static void take_retx(salvo_sender *s, active_work *a)
 		uint64_t start = t->retx.r[0].start;
 		uint64_t bend = (start / s->cfg.block_bytes + 1) *
 				(uint64_t)s->cfg.block_bytes;
-		uint64_t end = min64(min64(t->retx.r[0].end, bend),
-				     start + budget);
+		uint64_t end =
+		    min64(min64(t->retx.r[0].end, bend), start + budget);
 		/* keep whole datagrams: a budget cut falls on a boundary */
-		uint64_t boff = start % s->cfg.block_bytes;
 		if (end < min64(t->retx.r[0].end, bend)) {
 			uint64_t len = (end - start) / s->payload * s->payload;
 			if (!len)
 				break;
 			end = start + len;
 		}
-		(void)boff;
 		add_range(a, s, start, end);
 		salvo_rangeset_remove(&t->retx, start, end);
 		budget -= end - start;
 	}
 }
 
-static int poll_data(salvo_sender *s, uint64_t now, salvo_work *w)
+static int poll_data(salvo_sender *s, salvo_work *w)
 {
 	salvo_txstream *t = &s->data;
-	(void)now;
 	int have_retx = !salvo_rangeset_is_empty(&t->retx);
-	int can_new = t->next_new < t->total &&
-		      (salvo_txstream_unacked(t) + s->cfg.block_bytes <=
-			   window(s) ||
-		       t->next_new == t->cum);
+	int can_new =
+	    t->next_new < t->total &&
+	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
+	     t->next_new == t->cum);
 	if (!have_retx && !can_new) {
 		s->app_limited = 1; /* nothing to send: not the path's doing */
 		return SALVO_WORK_IDLE;
@@ -615,7 +615,8 @@ static int poll_data(salvo_sender *s, uint64_t now, salvo_work *w)
 	if (have_retx) {
 		take_retx(s, a);
 	} else {
-		uint64_t end = min64(t->total, t->next_new + s->cfg.block_bytes);
+		uint64_t end =
+		    min64(t->total, t->next_new + s->cfg.block_bytes);
 		add_range(a, s, t->next_new, end);
 		a->is_new = 1;
 		t->next_new = end;
@@ -647,8 +648,8 @@ static int poll_data(salvo_sender *s, uint64_t now, salvo_work *w)
 static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		    size_t cap, int with_data);
 
-int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
-		      void *buf, size_t cap)
+int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
+		      size_t cap)
 {
 	return poll_any(s, now, w, buf, cap, 1);
 }
@@ -686,7 +687,8 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		}
 		if (now >= s->next_hello)
 			return poll_hello(s, now, w, buf, cap);
-		w->deadline = min64(s->next_hello, s->start + s->cfg.timeout_ns);
+		w->deadline =
+		    min64(s->next_hello, s->start + s->cfg.timeout_ns);
 		return w->kind = SALVO_WORK_IDLE;
 	}
 	if (now - s->last_rx >= s->cfg.timeout_ns) {
@@ -711,7 +713,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	if (with_data) {
 		int k = s->phase == PH_MANIFEST
 			    ? poll_manifest(s, now, w, buf, cap)
-			    : poll_data(s, now, w);
+			    : poll_data(s, w);
 		if (k != SALVO_WORK_IDLE)
 			return k;
 	}
@@ -783,8 +785,8 @@ void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)
 	st->rate_bps = salvo_sender_pacing_rate(s);
 }
 
-int salvo_sender_result(const salvo_sender *s, int *peer_code,
-			int *peer_errno, const char **msg)
+int salvo_sender_result(const salvo_sender *s, int *peer_code, int *peer_errno,
+			const char **msg)
 {
 	if (peer_code)
 		*peer_code = s->peer_code;

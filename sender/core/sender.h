@@ -37,15 +37,15 @@
 typedef struct salvo_sender salvo_sender;
 
 typedef struct salvo_sender_config {
-	uint32_t block_bytes;     /* data block size */
-	uint16_t datagram_bytes;  /* UDP payload size (MTU - 28) */
-	uint64_t rate_bps;        /* pacing rate (fixed) or ceiling (adaptive) */
-	uint64_t min_rate_bps;    /* adaptive: floor; 0 none */
-	int adaptive;             /* 0: fixed rate, 1: adaptive (rate.h) */
-	uint64_t window_bytes;    /* max unacknowledged bytes; 0: automatic */
-	uint64_t timeout_ns;      /* handshake / silence limit (e.g. 10 s) */
-	uint64_t initial_rto_ns;  /* first HELLO retransmission (e.g. 1 s) */
-	uint64_t nonce;           /* random, identifies this attempt */
+	uint32_t block_bytes;	 /* data block size */
+	uint16_t datagram_bytes; /* UDP payload size (MTU - 28) */
+	uint64_t rate_bps;	 /* pacing rate (fixed) or ceiling (adaptive) */
+	uint64_t min_rate_bps;	 /* adaptive: floor; 0 none */
+	int adaptive;		 /* 0: fixed rate, 1: adaptive (rate.h) */
+	uint64_t window_bytes;	 /* max unacknowledged bytes; 0: automatic */
+	uint64_t timeout_ns;	 /* handshake / silence limit (e.g. 10 s) */
+	uint64_t initial_rto_ns; /* first HELLO retransmission (e.g. 1 s) */
+	uint64_t nonce;		 /* random, identifies this attempt */
 } salvo_sender_config;
 
 /* At most this many ranges in one DATA work item. */
@@ -71,35 +71,35 @@ typedef struct salvo_work_range {
 	uint32_t offset; /* in the block */
 	uint32_t len;
 	uint64_t stream_offset; /* block * block_bytes + offset */
-	uint32_t block_crc;     /* retransmissions: the block's CRC32C */
+	uint32_t block_crc;	/* retransmissions: the block's CRC32C */
 } salvo_work_range;
 
 typedef struct salvo_work {
-	int kind;          /* enum salvo_work_kind */
+	int kind;	   /* enum salvo_work_kind */
 	uint64_t deadline; /* IDLE: the next time the core wants a poll */
-	size_t len;        /* CONTROL: bytes written into buf */
+	size_t len;	   /* CONTROL: bytes written into buf */
 	/* DATA */
-	uint32_t id;       /* hand back to salvo_sender_work_done */
-	int is_new;        /* first transmission of one whole block: the
-			      caller computes its CRC32C before sending */
+	uint32_t id; /* hand back to salvo_sender_work_done */
+	int is_new;  /* first transmission of one whole block: the
+			caller computes its CRC32C before sending */
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } salvo_work;
 
 typedef struct salvo_sender_stats {
-	uint64_t bytes_new;       /* data bytes handed out the first time */
-	uint64_t bytes_retx;      /* data bytes handed out again */
-	uint64_t bytes_control;   /* control packet bytes */
-	uint64_t bytes_acked;     /* data bytes the receiver holds (cum) */
+	uint64_t bytes_new;	/* data bytes handed out the first time */
+	uint64_t bytes_retx;	/* data bytes handed out again */
+	uint64_t bytes_control; /* control packet bytes */
+	uint64_t bytes_acked;	/* data bytes the receiver holds (cum) */
 	uint64_t total_bytes;
-	uint32_t files_done;      /* files verified at the receiver */
+	uint32_t files_done; /* files verified at the receiver */
 	uint32_t file_count;
 	uint64_t srtt_ns, min_rtt_ns, rttvar_ns;
-	uint64_t malformed;       /* packets dropped as malformed */
-	uint64_t datagrams;       /* handed out, all kinds */
-	uint64_t rate_bps;        /* current pacing rate */
+	uint64_t malformed; /* packets dropped as malformed */
+	uint64_t datagrams; /* handed out, all kinds */
+	uint64_t rate_bps;  /* current pacing rate */
 	uint64_t feedbacks;
-	int phase;                /* 0 handshake, 1 manifest, 2 data, 3 done */
+	int phase; /* 0 handshake, 1 manifest, 2 data, 3 done */
 } salvo_sender_stats;
 
 /* Creates a session for the n entries (copied: e may go afterwards).
@@ -118,8 +118,8 @@ int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
 
 /* Decides the next thing to do; buf (cap >= datagram_bytes) receives a
  * CONTROL packet.  Returns w->kind. */
-int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w,
-		      void *buf, size_t cap);
+int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
+		      size_t cap);
 
 /* Like salvo_sender_poll, but never hands out DATA or MANIFEST work:
  * only the timed control packets (HELLO, STATUS, FILE_DONE, CLOSE).  An
@@ -156,7 +156,7 @@ void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st);
  * *peer_code is the code the receiver sent (e.g. SALVO_ERR_IO),
  * *peer_errno its errno, and *msg its message (NUL-terminated, owned by
  * the core).  Any out-pointer may be NULL. */
-int salvo_sender_result(const salvo_sender *s, int *peer_code,
-			int *peer_errno, const char **msg);
+int salvo_sender_result(const salvo_sender *s, int *peer_code, int *peer_errno,
+			const char **msg);
 
 #endif

@@ -39,9 +39,8 @@ void salvo_txstream_ack(salvo_txstream *t, uint64_t cum, uint64_t recv_above)
 	salvo_rangeset_remove_below(&t->sent, t->cum);
 }
 
-int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start,
-			       uint64_t end, uint64_t echo_ts,
-			       uint64_t margin)
+int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start, uint64_t end,
+			       uint64_t echo_ts, uint64_t margin)
 {
 	if (start < t->cum)
 		start = t->cum;

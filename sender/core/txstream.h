@@ -24,7 +24,7 @@
 typedef struct salvo_txstream {
 	uint64_t total;
 	uint64_t next_new;   /* first byte never handed out */
-	uint64_t cum;        /* receiver holds every byte below */
+	uint64_t cum;	     /* receiver holds every byte below */
 	uint64_t recv_above; /* and this many bytes at or above cum */
 	salvo_rangeset retx; /* to send again (tags unused) */
 	salvo_rangeset sent; /* [cum, next_new): last send time */
@@ -39,9 +39,8 @@ void salvo_txstream_ack(salvo_txstream *t, uint64_t cum, uint64_t recv_above);
 
 /* Handles one reported-missing range; returns the bytes newly queued for
  * retransmission, or SALVO_ERR_NOMEM. */
-int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start,
-			       uint64_t end, uint64_t echo_ts,
-			       uint64_t margin);
+int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start, uint64_t end,
+			       uint64_t echo_ts, uint64_t margin);
 
 /* Bytes handed out and not known to be held by the receiver. */
 uint64_t salvo_txstream_unacked(const salvo_txstream *t);

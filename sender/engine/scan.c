@@ -52,8 +52,8 @@ static int add(salvo_scan *sc, const char *local, const char *remote,
 	e->type = S_ISDIR(st->st_mode) ? SALVO_ENTRY_DIR : SALVO_ENTRY_FILE;
 	e->mode = st->st_mode & 07777;
 	e->size = S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size;
-	e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-		      st->st_mtim.tv_nsec;
+	e->mtime_ns =
+	    (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	e->path = rc;
 	e->path_len = (uint16_t)rl;
 	sc->local[sc->n++] = lc;
@@ -112,8 +112,8 @@ static int walk(salvo_scan *sc, const char *local, const char *remote,
 			struct stat st;
 			if (lstat(l, &st)) {
 				rc = -errno;
-				snprintf(err, errlen, "cannot read '%s': %s",
-					 l, strerror(errno));
+				snprintf(err, errlen, "cannot read '%s': %s", l,
+					 strerror(errno));
 			} else if (S_ISREG(st.st_mode)) {
 				rc = add(sc, l, r, &st, err, errlen);
 			} else if (S_ISDIR(st.st_mode)) {
@@ -187,9 +187,9 @@ int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
 		char *name = items ? strdup(items[i].remote) : top_name(local);
 		char *remote = NULL;
 		int rc = 0;
-		if (!name || (dest && *dest ? asprintf(&remote, "%s/%s", dest,
-						       name) < 0
-					    : !(remote = strdup(name)))) {
+		if (!name ||
+		    (dest && *dest ? asprintf(&remote, "%s/%s", dest, name) < 0
+				   : !(remote = strdup(name)))) {
 			snprintf(err, errlen, "out of memory");
 			rc = -ENOMEM;
 		} else {

@@ -15,9 +15,9 @@
 
 typedef struct salvo_scan {
 	salvo_entry *entries; /* path = remote name */
-	char **local;         /* local path of each entry */
+	char **local;	      /* local path of each entry */
 	size_t n, cap;
-	size_t skipped;       /* symlinks, sockets... left out */
+	size_t skipped; /* symlinks, sockets... left out */
 } salvo_scan;
 
 /* Scans paths (or, when items is not NULL, exactly those items).  dest,

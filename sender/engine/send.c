@@ -228,18 +228,19 @@ static void send_work(worker *wk, const salvo_work *w, uint32_t crc)
 		const salvo_work_range *rg = &w->ranges[r];
 		uint32_t bcrc = w->is_new ? crc : rg->block_crc;
 		for (uint32_t off = 0; off < rg->len; off += payload) {
-			uint32_t len = rg->len - off < payload ? rg->len - off
-							       : payload;
+			uint32_t len =
+			    rg->len - off < payload ? rg->len - off : payload;
 			uint8_t *p = wk->buf + pos + off;
-			salvo_wire_data_header(wk->hdr[n], session,
-					       w->is_new ? 0 : SALVO_DATA_F_RETX,
-					       rg->block, rg->offset + off, bcrc,
-					       p, len);
-			wk->iov[n][0] = (struct iovec){wk->hdr[n],
-						       SALVO_DATA_HDR_BYTES};
+			salvo_wire_data_header(
+			    wk->hdr[n], session,
+			    w->is_new ? 0 : SALVO_DATA_F_RETX, rg->block,
+			    rg->offset + off, bcrc, p, len);
+			wk->iov[n][0] =
+			    (struct iovec){wk->hdr[n], SALVO_DATA_HDR_BYTES};
 			wk->iov[n][1] = (struct iovec){p, len};
-			wk->msg[n] = (struct mmsghdr){
-			    .msg_hdr = {.msg_iov = wk->iov[n], .msg_iovlen = 2}};
+			wk->msg[n] =
+			    (struct mmsghdr){.msg_hdr = {.msg_iov = wk->iov[n],
+							 .msg_iovlen = 2}};
 			batch_bytes += SALVO_DATA_HDR_BYTES + len + 28;
 			if (++n == batch) {
 				pace(c, batch_bytes);
@@ -273,8 +274,9 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (k == SALVO_WORK_IDLE) {
-			struct timespec ts = {(time_t)(w.deadline / 1000000000ull),
-					      (long)(w.deadline % 1000000000ull)};
+			struct timespec ts = {
+			    (time_t)(w.deadline / 1000000000ull),
+			    (long)(w.deadline % 1000000000ull)};
 			pthread_cond_timedwait(&c->wake, &c->lock, &ts);
 			continue;
 		}
@@ -299,7 +301,8 @@ static void *worker_main(void *arg)
 		}
 		pthread_mutex_lock(&c->lock);
 		if (!err)
-			salvo_sender_work_done(c->core, &w, crc, salvo_now_ns());
+			salvo_sender_work_done(c->core, &w, crc,
+					       salvo_now_ns());
 		pthread_cond_broadcast(&c->wake);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -318,8 +321,8 @@ static void *receive_main(void *arg)
 		uint64_t deadline = UINT64_MAX;
 		pthread_mutex_lock(&c->lock);
 		while (!c->finished) {
-			int k = salvo_sender_poll_control(c->core, salvo_now_ns(),
-							  &w, buf, sizeof(buf));
+			int k = salvo_sender_poll_control(
+			    c->core, salvo_now_ns(), &w, buf, sizeof(buf));
 			if (k == SALVO_WORK_CONTROL) {
 				pthread_mutex_unlock(&c->lock);
 				send_control(c, buf, w.len);
@@ -379,7 +382,8 @@ static int hash_file(sctx *c, uint32_t i, uint8_t out[32], uint8_t *buf,
 			err = SALVO_ERR_ABORTED;
 			break;
 		}
-		size_t want = e->size - off < cap ? (size_t)(e->size - off) : cap;
+		size_t want =
+		    e->size - off < cap ? (size_t)(e->size - off) : cap;
 		ssize_t n = pread(fd, buf, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -435,8 +439,7 @@ static int opts_ok(const salvo_send_opts *o, char *msg, size_t len)
 	else if (o->datagram_bytes < SALVO_DATAGRAM_MIN_BYTES ||
 		 o->datagram_bytes > SALVO_DATAGRAM_MAX_BYTES)
 		bad = "datagram size out of range (548..65507 bytes)";
-	else if (o->block_bytes <
-		     salvo_wire_payload_bytes(o->datagram_bytes) ||
+	else if (o->block_bytes < salvo_wire_payload_bytes(o->datagram_bytes) ||
 		 o->block_bytes > SALVO_BLOCK_MAX_BYTES)
 		bad = "block size must hold a datagram and be at most 1 GiB";
 	else if (o->threads < 1 || o->threads > 64)
@@ -463,8 +466,6 @@ static int by_remote(const void *a, const void *b)
 /* Two entries with one remote name would write one file twice. */
 static int check_unique(const salvo_scan *s, char *msg, size_t len)
 {
-	const char **names[1];
-	(void)names;
 	const char ***v = malloc((s->n ? s->n : 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -524,13 +525,12 @@ static void fill_report(sctx *c, salvo_send_report *r, uint64_t start)
 	r->peak_rss_bytes = salvo_peak_rss();
 }
 
-static void finish_message(sctx *c, salvo_send_report *r,
-			   const char *where)
+static void finish_message(sctx *c, salvo_send_report *r, const char *where)
 {
 	int peer_code = 0, peer_errno = 0;
 	const char *peer_msg = "";
-	int res = salvo_sender_result(c->core, &peer_code, &peer_errno,
-				      &peer_msg);
+	int res =
+	    salvo_sender_result(c->core, &peer_code, &peer_errno, &peer_msg);
 	double secs = (double)c->o->timeout_ns / 1e9;
 	if (c->local_err) {
 		r->result = c->local_err;
@@ -552,8 +552,8 @@ static void finish_message(sctx *c, salvo_send_report *r,
 		break;
 	case SALVO_ERR_TIMEOUT:
 		snprintf(r->message, sizeof(r->message),
-			 "receiver %s went silent for %g s mid-transfer",
-			 where, secs);
+			 "receiver %s went silent for %g s mid-transfer", where,
+			 secs);
 		break;
 	case SALVO_ERR_PEER:
 		snprintf(r->message, sizeof(r->message), "receiver %s: %s",
@@ -671,8 +671,6 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 
 	uint32_t nw = o->threads;
 	worker *ws = calloc(nw, sizeof(*ws));
-	uint32_t payload = salvo_wire_payload_bytes(o->datagram_bytes);
-	(void)payload;
 	int started = 0;
 	pthread_t rx_th, hash_th;
 	rc = -ENOMEM;
@@ -696,8 +694,8 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	started = 1;
 
 	/* the caller's thread: progress and the stop flag */
-	uint64_t interval = o->progress_interval_ns ? o->progress_interval_ns
-						    : 250000000ull;
+	uint64_t interval =
+	    o->progress_interval_ns ? o->progress_interval_ns : 250000000ull;
 	pthread_mutex_lock(&c.lock);
 	uint64_t next_progress = salvo_now_ns() + interval;
 	while (!c.finished) {
@@ -713,8 +711,9 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 			salvo_sender_stats st;
 			salvo_sender_get_stats(c.core, &st);
 			salvo_send_progress p = {
-			    st.total_bytes, st.bytes_acked, st.bytes_new,
-			    st.bytes_retx,  st.file_count,  st.files_done,
+			    st.total_bytes,	    st.bytes_acked,
+			    st.bytes_new,	    st.bytes_retx,
+			    st.file_count,	    st.files_done,
 			    salvo_now_ns() - start, st.phase};
 			pthread_mutex_unlock(&c.lock);
 			o->progress(o->progress_ud, &p);

@@ -21,16 +21,16 @@ typedef struct salvo_send_item {
 
 typedef struct salvo_send_progress {
 	uint64_t total_bytes;
-	uint64_t acked_bytes;   /* the receiver holds them */
-	uint64_t sent_bytes;    /* first transmissions */
-	uint64_t retx_bytes;    /* retransmissions */
+	uint64_t acked_bytes; /* the receiver holds them */
+	uint64_t sent_bytes;  /* first transmissions */
+	uint64_t retx_bytes;  /* retransmissions */
 	uint32_t files, files_done;
 	uint64_t elapsed_ns;
-	int phase;              /* 0 handshake, 1 manifest, 2 data, 3 done */
+	int phase; /* 0 handshake, 1 manifest, 2 data, 3 done */
 } salvo_send_progress;
 
 typedef struct salvo_send_opts {
-	const char *host;         /* receiver name or address */
+	const char *host; /* receiver name or address */
 	uint16_t port;
 	/* what to send: either paths (files or folders, sent recursively,
 	 * named by their last component below dest) or explicit items */
@@ -38,19 +38,19 @@ typedef struct salvo_send_opts {
 	size_t npaths;
 	const salvo_send_item *items;
 	size_t nitems;
-	const char *dest;         /* subfolder at the receiver, or NULL */
+	const char *dest; /* subfolder at the receiver, or NULL */
 
-	uint32_t block_bytes;     /* default 4 MiB */
-	uint32_t datagram_bytes;  /* MTU - 28, default 1472 */
-	uint64_t rate_bps;        /* pacing rate; with adaptive, the ceiling */
-	uint64_t min_rate_bps;    /* adaptive: floor, 0 none */
-	int adaptive;             /* 1: adaptive rate control (rate.h) */
-	uint64_t window_bytes;    /* 0: automatic */
-	uint32_t threads;         /* block-sender threads */
-	uint32_t sockets;         /* UDP sockets */
-	uint32_t batch;           /* datagrams per sendmmsg */
-	uint64_t sndbuf_bytes;    /* 0: system default */
-	uint64_t timeout_ns;      /* no answer for this long: fail */
+	uint32_t block_bytes;	 /* default 4 MiB */
+	uint32_t datagram_bytes; /* MTU - 28, default 1472 */
+	uint64_t rate_bps;	 /* pacing rate; with adaptive, the ceiling */
+	uint64_t min_rate_bps;	 /* adaptive: floor, 0 none */
+	int adaptive;		 /* 1: adaptive rate control (rate.h) */
+	uint64_t window_bytes;	 /* 0: automatic */
+	uint32_t threads;	 /* block-sender threads */
+	uint32_t sockets;	 /* UDP sockets */
+	uint32_t batch;		 /* datagrams per sendmmsg */
+	uint64_t sndbuf_bytes;	 /* 0: system default */
+	uint64_t timeout_ns;	 /* no answer for this long: fail */
 
 	/* called about every progress_interval_ns from the calling thread */
 	void (*progress)(void *ud, const salvo_send_progress *p);
@@ -61,23 +61,23 @@ typedef struct salvo_send_opts {
 } salvo_send_opts;
 
 typedef struct salvo_send_report {
-	int result;          /* 0 or SALVO_ERR_* (see below) */
-	char message[1024];  /* what went wrong, for a person; "" if ok */
+	int result;	    /* 0 or SALVO_ERR_* (see below) */
+	char message[1024]; /* what went wrong, for a person; "" if ok */
 	/* for SALVO_ERR_PEER: what the receiver reported */
 	int peer_code, peer_errno;
 	uint32_t files, dirs;
-	uint64_t bytes;           /* file bytes delivered and verified */
+	uint64_t bytes; /* file bytes delivered and verified */
 	uint64_t elapsed_ns;
-	uint64_t datagrams;       /* sent, all kinds */
-	uint64_t wire_bytes;      /* UDP payload bytes sent, all kinds */
+	uint64_t datagrams;  /* sent, all kinds */
+	uint64_t wire_bytes; /* UDP payload bytes sent, all kinds */
 	uint64_t retx_bytes;
 	uint64_t srtt_ns;
-	uint64_t peak_rss_bytes;  /* VmHWM of this process */
+	uint64_t peak_rss_bytes; /* VmHWM of this process */
 	/* what the engine used (after defaults and auto-sizing) */
 	uint32_t block_bytes, datagram_bytes, threads, sockets, batch;
 	uint64_t rate_bps, window_bytes, sndbuf_bytes;
 	int adaptive;
-	uint64_t final_rate_bps;  /* pacing rate at the end (adaptive) */
+	uint64_t final_rate_bps; /* pacing rate at the end (adaptive) */
 } salvo_send_report;
 
 /* Fills o with the built-in defaults (host, port and paths unset). */

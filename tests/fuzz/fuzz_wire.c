@@ -27,8 +27,8 @@ static void f_send(void *ud, const salvo_addr *a, const void *b, size_t n)
 	(void)n;
 }
 
-static int f_prepare(void *ud, salvo_rsess *s, const salvo_manifest *m,
-		     char *e, size_t l)
+static int f_prepare(void *ud, salvo_rsess *s, const salvo_manifest *m, char *e,
+		     size_t l)
 {
 	(void)ud;
 	(void)s;
@@ -126,8 +126,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				f_final, f_end,	    &pend};
 	if (salvo_receiver_new(&r, &salvo_mem_libc, &rc, &cb))
 		return 0;
-	salvo_entry e = {.type = SALVO_ENTRY_FILE, .mode = 0644, .size = 5000,
-			 .path = "f", .path_len = 1};
+	salvo_entry e = {.type = SALVO_ENTRY_FILE,
+			 .mode = 0644,
+			 .size = 5000,
+			 .path = "f",
+			 .path_len = 1};
 	salvo_sender_config sc = {.block_bytes = 4096,
 				  .datagram_bytes = 1472,
 				  .rate_bps = 1000000000,
@@ -140,7 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t now = 1000;
 	size_t start = 0;
 	for (size_t i = 0; i <= size; i++) {
-		int cut = i + 1 < size && data[i] == 0xFF && data[i + 1] == 0xFE;
+		int cut =
+		    i + 1 < size && data[i] == 0xFF && data[i + 1] == 0xFE;
 		if (!cut && i < size)
 			continue;
 		salvo_receiver_on_packet(r, &a, data + start, i - start, now);

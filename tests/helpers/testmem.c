@@ -13,8 +13,7 @@ static void *failmem_realloc(void *ud, void *p, size_t n)
 	return fm->inner->realloc(fm->inner->ud, p, n);
 }
 
-void salvo_failmem_init(salvo_failmem *fm, const salvo_mem *inner,
-			size_t allow)
+void salvo_failmem_init(salvo_failmem *fm, const salvo_mem *inner, size_t allow)
 {
 	fm->mem = (salvo_mem){failmem_realloc, fm};
 	fm->inner = inner;

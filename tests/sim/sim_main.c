@@ -37,16 +37,17 @@ static uint64_t pick(uint64_t *rng, const uint64_t *v, size_t n)
 #define PICK(rng, arr) pick(rng, arr, sizeof(arr) / sizeof(arr[0]))
 
 static const char *const families[] = {
-    "clean",       "random loss", "burst loss", "reorder+jitter",
-    "duplication", "corruption",  "blackhole",  "tree of 1000 files",
-    "3 senders",   "everything",  "adaptive",   "adaptive, jitter",
+    "clean",	   "random loss", "burst loss", "reorder+jitter",
+    "duplication", "corruption",  "blackhole",	"tree of 1000 files",
+    "3 senders",   "everything",  "adaptive",	"adaptive, jitter",
 };
 
 static void scenario(uint64_t seed, sim_scenario *sc)
 {
-	static const uint64_t rtts_ms[] = {1, 2, 10, 30, 50, 100, 200, 300, 600};
+	static const uint64_t rtts_ms[] = {1,	2,   10,  30, 50,
+					   100, 200, 300, 600};
 	static const uint64_t rates_mbit[] = {10, 50, 100, 200, 500, 1000};
-	static const uint64_t sizes[] = {0,	 1,	   1000,    65536,
+	static const uint64_t sizes[] = {0,	 1,	  1000,	   65536,
 					 300000, 1 << 20, 4 << 20, 16 << 20};
 	static const uint64_t blocks[] = {65536, 262144, 1 << 20, 4 << 20};
 	static const uint64_t losses_ppm[] = {1000, 10000, 50000, 100000,
@@ -125,7 +126,8 @@ static void scenario(uint64_t seed, sim_scenario *sc)
 	case 11: {
 		/* the sender is not told the link rate: ceiling 10 Gbit/s */
 		static const uint64_t aloss_ppm[] = {0, 1000, 10000, 50000};
-		static const uint64_t wan_ms[] = {10, 30, 50, 100, 200, 300, 600};
+		static const uint64_t wan_ms[] = {10,  30,  50, 100,
+						  200, 300, 600};
 		/* validated on WAN paths; below 10 ms RTT set --rate */
 		rtt = PICK(&rng, wan_ms) * MS;
 		f->delay_ns = r->delay_ns = rtt / 2;
@@ -244,25 +246,25 @@ int main(int argc, char **argv)
 
 	size_t nslices = (size_t)((grid_count + SLICE - 1) / SLICE);
 	struct CMUnitTest *tests = calloc(nslices, sizeof(*tests));
-	char (*names)[48] = calloc(nslices, 48);
+	char(*names)[48] = calloc(nslices, 48);
 	for (size_t i = 0; i < nslices; i++) {
 		snprintf(names[i], 48, "seeds %zu-%zu", i * SLICE,
 			 (size_t)((i + 1) * SLICE < grid_count
 				      ? (i + 1) * SLICE - 1
 				      : grid_count - 1));
-		tests[i] = (struct CMUnitTest){names[i], test_slice, NULL,
-					       NULL,
+		tests[i] = (struct CMUnitTest){names[i], test_slice, NULL, NULL,
 					       (void *)(uintptr_t)(i * SLICE)};
 	}
 	int rc = _cmocka_run_group_tests("simulation grid", tests, nslices,
 					 NULL, NULL);
-	printf("sim: %d transfers, %d failed, %llu datagrams; worst bytes "
-	       "sent / (payload / (1 - loss)) = %.4f (seed %llu; transfers over "
-	       "100 kB, no outage); worst completion time / bound = %.3f "
-	       "(seed %llu)\n",
-	       G.runs, G.failures, (unsigned long long)G.datagrams,
-	       G.worst_bytes, (unsigned long long)G.worst_bytes_seed,
-	       G.worst_time, (unsigned long long)G.worst_time_seed);
+	printf(
+	    "sim: %d transfers, %d failed, %llu datagrams; worst bytes "
+	    "sent / (payload / (1 - loss)) = %.4f (seed %llu; transfers over "
+	    "100 kB, no outage); worst completion time / bound = %.3f "
+	    "(seed %llu)\n",
+	    G.runs, G.failures, (unsigned long long)G.datagrams, G.worst_bytes,
+	    (unsigned long long)G.worst_bytes_seed, G.worst_time,
+	    (unsigned long long)G.worst_time_seed);
 	free(tests);
 	free(names);
 	return rc;

@@ -102,12 +102,12 @@ static int lost(simlink *l)
 	return p->loss > 0 && sim_rand01(&l->rng) < p->loss;
 }
 
-static void deliver(simlink *l, int src, int dst, const void *data,
-		    size_t len, uint64_t at)
+static void deliver(simlink *l, int src, int dst, const void *data, size_t len,
+		    uint64_t at)
 {
 	const simlink_params *p = &l->p;
-	simpkt pk = {.at = at, .seq = l->seq++, .src = src, .dst = dst,
-		     .len = len};
+	simpkt pk = {
+	    .at = at, .seq = l->seq++, .src = src, .dst = dst, .len = len};
 	if (p->jitter_ns)
 		pk.at += sim_rand(&l->rng) % (p->jitter_ns + 1);
 	if (p->reorder > 0 && sim_rand01(&l->rng) < p->reorder)

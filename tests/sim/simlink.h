@@ -12,17 +12,17 @@
 #include <stdint.h>
 
 typedef struct simlink_params {
-	uint64_t delay_ns;     /* one-way propagation delay */
-	uint64_t jitter_ns;    /* uniform extra delay in [0, jitter] */
-	uint64_t rate_bps;     /* 0: infinite */
-	uint64_t queue_bytes;  /* drop-tail limit of the rate queue */
-	double loss;           /* Bernoulli loss probability */
+	uint64_t delay_ns;    /* one-way propagation delay */
+	uint64_t jitter_ns;   /* uniform extra delay in [0, jitter] */
+	uint64_t rate_bps;    /* 0: infinite */
+	uint64_t queue_bytes; /* drop-tail limit of the rate queue */
+	double loss;	      /* Bernoulli loss probability */
 	/* Gilbert-Elliott: used when ge_p_gb > 0 */
 	double ge_p_gb, ge_p_bg, ge_loss_bad, ge_loss_good;
-	double reorder;        /* probability of an extra delay ... */
-	uint64_t reorder_ns;   /* ... uniform in [0, reorder_ns] */
-	double duplicate;      /* probability of a second copy */
-	double corrupt;        /* probability of one flipped bit */
+	double reorder;	     /* probability of an extra delay ... */
+	uint64_t reorder_ns; /* ... uniform in [0, reorder_ns] */
+	double duplicate;    /* probability of a second copy */
+	double corrupt;	     /* probability of one flipped bit */
 	uint64_t blackhole_start_ns, blackhole_end_ns; /* drop everything */
 } simlink_params;
 
@@ -34,8 +34,8 @@ typedef struct simlink_stats {
 
 typedef struct simpkt {
 	uint64_t at, seq;
-	int dst;       /* receiving endpoint id */
-	int src;       /* sending endpoint id */
+	int dst; /* receiving endpoint id */
+	int src; /* sending endpoint id */
 	size_t len;
 	uint8_t *data;
 } simpkt;

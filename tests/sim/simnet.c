@@ -83,8 +83,8 @@ static void sha256(uint8_t out[32], uint64_t off, uint64_t len,
 typedef struct lane {
 	int busy;
 	salvo_work w;
-	uint32_t ri;     /* current range */
-	uint32_t off;    /* bytes of it sent */
+	uint32_t ri;  /* current range */
+	uint32_t off; /* bytes of it sent */
 	uint32_t crc;
 	uint64_t next_at;
 } lane;
@@ -181,8 +181,7 @@ static int sender_of(const salvo_rsess *sess)
 	return salvo_rsess_peer(sess)->bytes[0];
 }
 
-static void rx_send(void *ud, const salvo_addr *a, const void *buf,
-		    size_t len)
+static void rx_send(void *ud, const salvo_addr *a, const void *buf, size_t len)
 {
 	world *w = ud;
 	simlink_send(&w->rev, -1, a->bytes[0], buf, len, w->now);
@@ -203,9 +202,8 @@ static int rx_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	return 0;
 }
 
-static int rx_write(void *ud, salvo_rsess *sess, uint32_t file,
-		    uint64_t offset, const void *data, size_t len, char *err,
-		    size_t errlen)
+static int rx_write(void *ud, salvo_rsess *sess, uint32_t file, uint64_t offset,
+		    const void *data, size_t len, char *err, size_t errlen)
 {
 	world *w = ud;
 	(void)err;
@@ -236,9 +234,13 @@ static void rx_verify(void *ud, salvo_rsess *sess, uint32_t block,
 		      uint64_t start, uint32_t len, uint32_t crc)
 {
 	world *w = ud;
-	rxevent ev = {.at = w->now + VERIFY_DELAY_NS, .kind = 0,
-		      .session = salvo_rsess_id(sess), .idx = block,
-		      .sender = sender_of(sess), .start = start, .len = len,
+	rxevent ev = {.at = w->now + VERIFY_DELAY_NS,
+		      .kind = 0,
+		      .session = salvo_rsess_id(sess),
+		      .idx = block,
+		      .sender = sender_of(sess),
+		      .start = start,
+		      .len = len,
 		      .crc = crc};
 	push_event(w, ev);
 }
@@ -248,9 +250,12 @@ static void rx_finalize(void *ud, salvo_rsess *sess, uint32_t file,
 {
 	world *w = ud;
 	const salvo_entry *e = &salvo_rsess_manifest(sess)->entries[file];
-	rxevent ev = {.at = w->now + VERIFY_DELAY_NS, .kind = 1,
-		      .session = salvo_rsess_id(sess), .idx = file,
-		      .sender = sender_of(sess), .start = e->stream_offset,
+	rxevent ev = {.at = w->now + VERIFY_DELAY_NS,
+		      .kind = 1,
+		      .session = salvo_rsess_id(sess),
+		      .idx = file,
+		      .sender = sender_of(sess),
+		      .start = e->stream_offset,
 		      .len = 0};
 	memcpy(ev.digest, digest, 32);
 	/* the length may exceed u32: recomputed from the manifest below */
@@ -331,8 +336,8 @@ static void lane_start(world *w, simsender *s, lane *l)
 		l->crc = salvo_crc32c(0, s->content + r->stream_offset, r->len);
 	}
 	uint32_t n = dgram_len(w, &l->w.ranges[0], 0);
-	l->next_at = salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES,
-					 w->now);
+	l->next_at =
+	    salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES, w->now);
 }
 
 static void lane_send(world *w, simsender *s, lane *l)
@@ -340,8 +345,8 @@ static void lane_send(world *w, simsender *s, lane *l)
 	const salvo_work_range *r = &l->w.ranges[l->ri];
 	uint32_t n = dgram_len(w, r, l->off);
 	uint8_t pkt[SALVO_DATAGRAM_MAX_BYTES];
-	memcpy(pkt + SALVO_DATA_HDR_BYTES, s->content + r->stream_offset + l->off,
-	       n);
+	memcpy(pkt + SALVO_DATA_HDR_BYTES,
+	       s->content + r->stream_offset + l->off, n);
 	uint32_t crc = l->w.is_new ? l->crc : r->block_crc;
 	salvo_wire_data_header(pkt, salvo_sender_session(s->core),
 			       l->w.is_new ? 0 : SALVO_DATA_F_RETX, r->block,
@@ -361,8 +366,8 @@ static void lane_send(world *w, simsender *s, lane *l)
 		return;
 	}
 	n = dgram_len(w, &l->w.ranges[l->ri], l->off);
-	l->next_at = salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES,
-					 w->now);
+	l->next_at =
+	    salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES, w->now);
 }
 
 static void sender_poll(world *w, simsender *s)
@@ -376,13 +381,15 @@ static void sender_poll(world *w, simsender *s)
 	s->pacer.rate_bps = rate;
 	while (!s->finished && !s->has_backlog) {
 		salvo_work wk;
-		int k = salvo_sender_poll(s->core, w->now, &wk, buf, sizeof(buf));
+		int k =
+		    salvo_sender_poll(s->core, w->now, &wk, buf, sizeof(buf));
 		if (k == SALVO_WORK_CONTROL) {
 			/* small control packets jump the pacing queue (they
 			 * carry the timestamps RTT is measured with) but are
-			 * still charged to it; manifest chunks wait their turn */
-			uint64_t at = salvo_pacer_reserve(&s->pacer, wk.len,
-							  w->now);
+			 * still charged to it; manifest chunks wait their turn
+			 */
+			uint64_t at =
+			    salvo_pacer_reserve(&s->pacer, wk.len, w->now);
 			ctl_push(s, buf, wk.len,
 				 wk.len <= SALVO_CONTROL_UNPACED_BYTES ? w->now
 								       : at);
@@ -479,8 +486,8 @@ static uint64_t sender_next(const world *w, const simsender *s)
 /* ------------------------------------------------------------- set-up */
 
 static const char *const tree_names[] = {
-    "report", "data set", "été", "日本語", "a b c", "x", "notes.txt",
-    "img_0001.raw", "-dash", "Ünïcødé",
+    "report", "data set",  "été",	   "日本語", "a b c",
+    "x",      "notes.txt", "img_0001.raw", "-dash",  "Ünïcødé",
 };
 
 static void make_entries(world *w, simsender *s, uint64_t *rng)
@@ -504,11 +511,12 @@ static void make_entries(world *w, simsender *s, uint64_t *rng)
 		else
 			snprintf(name, sizeof(name), "empty%u", d);
 		s->names[k] = strdup(name);
-		s->entries[k] = (salvo_entry){.type = SALVO_ENTRY_DIR,
-					      .mode = 0755,
-					      .mtime_ns = 1700000000000000000,
-					      .path = s->names[k],
-					      .path_len = (uint16_t)strlen(name)};
+		s->entries[k] =
+		    (salvo_entry){.type = SALVO_ENTRY_DIR,
+				  .mode = 0755,
+				  .mtime_ns = 1700000000000000000,
+				  .path = s->names[k],
+				  .path_len = (uint16_t)strlen(name)};
 		k++;
 	}
 	for (uint32_t f = 0; f < n; f++) {
@@ -522,12 +530,13 @@ static void make_entries(world *w, simsender *s, uint64_t *rng)
 			snprintf(name, sizeof(name), "file-%d.bin", s->idx);
 		}
 		s->names[k] = strdup(name);
-		s->entries[k] = (salvo_entry){.type = SALVO_ENTRY_FILE,
-					      .mode = 0644,
-					      .size = size,
-					      .mtime_ns = 1700000000000000000,
-					      .path = s->names[k],
-					      .path_len = (uint16_t)strlen(name)};
+		s->entries[k] =
+		    (salvo_entry){.type = SALVO_ENTRY_FILE,
+				  .mode = 0644,
+				  .size = size,
+				  .mtime_ns = 1700000000000000000,
+				  .path = s->names[k],
+				  .path_len = (uint16_t)strlen(name)};
 		s->entries[k].stream_offset = s->total;
 		s->total += size;
 		k++;
@@ -574,13 +583,12 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	if (outage)
 		allow += (double)window * sc->nsenders;
 	res->loss_eff = p;
-	res->bound_bytes = (uint64_t)((double)res->payload_bytes / (1 - p) *
-					  1.05 +
-				      allow);
+	res->bound_bytes =
+	    (uint64_t)((double)res->payload_bytes / (1 - p) * 1.05 + allow);
 
-	double rtt = (double)(sc->fwd.delay_ns + sc->rev.delay_ns +
-			      sc->fwd.jitter_ns + sc->rev.jitter_ns +
-			      sc->fwd.reorder_ns);
+	double rtt =
+	    (double)(sc->fwd.delay_ns + sc->rev.delay_ns + sc->fwd.jitter_ns +
+		     sc->rev.jitter_ns + sc->fwd.reorder_ns);
 	if (rtt < 1e6)
 		rtt = 1e6;
 	double rate = (double)sc->rate_bps * sc->nsenders;
@@ -605,8 +613,9 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		res->bound_bytes +=
 		    (uint64_t)((bdp > first ? bdp : first) * sc->nsenders);
 	}
-	double ser = ((double)res->payload_bytes + npk * 24) * 8e9 /
-		     (rate * (1 - p)) + 4 * sigma * dg * 8e9 / rate;
+	double ser =
+	    ((double)res->payload_bytes + npk * 24) * 8e9 / (rate * (1 - p)) +
+	    4 * sigma * dg * 8e9 / rate;
 	double pl = p > prev ? p : prev;
 	double rounds = pl > 0 ? ceil(log(npk + 1) / log(1 / pl)) + 2 : 1;
 	if (sc->fwd.ge_p_gb > 0)
@@ -631,24 +640,26 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 
 void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 {
-	snprintf(buf, cap,
-		 "seed=%llu %s: senders=%d %s%llu B%s block=%u dgram=%u "
-		 "rate=%.1fMbit link=%.0fMbit%s lanes=%d rtt=%.1fms jitter=%.1fms loss=%.3f "
-		 "ge=%.3f/%.3f reorder=%.3f dup=%.3f corrupt=%.4f "
-		 "blackhole=%.1fs rev-loss=%.3f",
-		 (unsigned long long)sc->seed, sc->name, sc->nsenders,
-		 sc->tree ? "tree of " : "file ",
-		 (unsigned long long)(sc->tree ? sc->tree_files : sc->file_bytes),
-		 sc->tree ? " files" : "", sc->block_bytes, sc->datagram_bytes,
-		 (double)sc->rate_bps / 1e6, (double)sc->fwd.rate_bps / 1e6,
-		 sc->adaptive ? " adaptive" : "", sc->lanes,
-		 (double)(sc->fwd.delay_ns + sc->rev.delay_ns) / 1e6,
-		 (double)sc->fwd.jitter_ns / 1e6, sc->fwd.loss, sc->fwd.ge_p_gb,
-		 sc->fwd.ge_p_bg, sc->fwd.reorder, sc->fwd.duplicate,
-		 sc->fwd.corrupt,
-		 (double)(sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns) /
-		     1e9,
-		 sc->rev.loss);
+	snprintf(
+	    buf, cap,
+	    "seed=%llu %s: senders=%d %s%llu B%s block=%u dgram=%u "
+	    "rate=%.1fMbit link=%.0fMbit%s lanes=%d rtt=%.1fms jitter=%.1fms "
+	    "loss=%.3f "
+	    "ge=%.3f/%.3f reorder=%.3f dup=%.3f corrupt=%.4f "
+	    "blackhole=%.1fs rev-loss=%.3f",
+	    (unsigned long long)sc->seed, sc->name, sc->nsenders,
+	    sc->tree ? "tree of " : "file ",
+	    (unsigned long long)(sc->tree ? sc->tree_files : sc->file_bytes),
+	    sc->tree ? " files" : "", sc->block_bytes, sc->datagram_bytes,
+	    (double)sc->rate_bps / 1e6, (double)sc->fwd.rate_bps / 1e6,
+	    sc->adaptive ? " adaptive" : "", sc->lanes,
+	    (double)(sc->fwd.delay_ns + sc->rev.delay_ns) / 1e6,
+	    (double)sc->fwd.jitter_ns / 1e6, sc->fwd.loss, sc->fwd.ge_p_gb,
+	    sc->fwd.ge_p_bg, sc->fwd.reorder, sc->fwd.duplicate,
+	    sc->fwd.corrupt,
+	    (double)(sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns) /
+		1e9,
+	    sc->rev.loss);
 }
 
 static void deliver_all(world *w, simlink *l)
@@ -755,8 +766,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 				    .seed = sim_rand(&rng)};
 	for (int i = 0; i < 16; i++)
 		rc.secret[i] = (uint8_t)sim_rand(&rng);
-	salvo_receiver_cb cb = {rx_send, rx_prepare, rx_write, rx_verify,
-				rx_finalize, rx_end, w};
+	salvo_receiver_cb cb = {rx_send,     rx_prepare, rx_write, rx_verify,
+				rx_finalize, rx_end,	 w};
 	if (salvo_receiver_new(&w->rcv, &salvo_mem_libc, &rc, &cb))
 		abort();
 	uint64_t manifest_bytes = 0, window = 0;
@@ -765,15 +776,14 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		s->idx = i;
 		s->key = sim_rand(&rng);
 		make_entries(w, s, &rng);
-		salvo_sender_config cfg = {
-		    .block_bytes = sc->block_bytes,
-		    .datagram_bytes = sc->datagram_bytes,
-		    .rate_bps = sc->rate_bps,
-		    .adaptive = sc->adaptive,
-		    .window_bytes = sc->window_bytes,
-		    .timeout_ns = sc->timeout_ns,
-		    .initial_rto_ns = 500 * MS,
-		    .nonce = sim_rand(&rng)};
+		salvo_sender_config cfg = {.block_bytes = sc->block_bytes,
+					   .datagram_bytes = sc->datagram_bytes,
+					   .rate_bps = sc->rate_bps,
+					   .adaptive = sc->adaptive,
+					   .window_bytes = sc->window_bytes,
+					   .timeout_ns = sc->timeout_ns,
+					   .initial_rto_ns = 500 * MS,
+					   .nonce = sim_rand(&rng)};
 		int err = salvo_sender_new(&s->core, &salvo_mem_libc, &cfg,
 					   s->entries, s->nentries, w->now);
 		if (err) {
@@ -782,8 +792,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		}
 		salvo_pacer_init(&s->pacer, sc->rate_bps, 0);
 		s->need_poll = 1;
-		manifest_bytes += salvo_manifest_encoded_size(s->entries,
-							      s->nentries);
+		manifest_bytes +=
+		    salvo_manifest_encoded_size(s->entries, s->nentries);
 		res->payload_bytes += s->total;
 		uint64_t rtt = sc->fwd.delay_ns + sc->rev.delay_ns +
 			       sc->fwd.jitter_ns + sc->fwd.reorder_ns;

@@ -21,23 +21,23 @@ typedef struct sim_scenario {
 	char name[96];
 	simlink_params fwd, rev; /* sender->receiver, receiver->sender */
 	int nsenders;
-	int tree;                /* 0: one file of file_bytes; 1: a tree */
+	int tree; /* 0: one file of file_bytes; 1: a tree */
 	uint64_t file_bytes;
 	uint32_t tree_files;
 	uint32_t block_bytes;
 	uint16_t datagram_bytes;
-	uint64_t rate_bps;       /* each sender's pacing rate (ceiling) */
-	int adaptive;            /* adaptive rate control (rate_bps: ceiling) */
-	int lanes;               /* block-sender threads per sender */
+	uint64_t rate_bps; /* each sender's pacing rate (ceiling) */
+	int adaptive;	   /* adaptive rate control (rate_bps: ceiling) */
+	int lanes;	   /* block-sender threads per sender */
 	uint64_t timeout_ns;
-	uint64_t window_bytes;   /* 0: automatic */
+	uint64_t window_bytes; /* 0: automatic */
 } sim_scenario;
 
 typedef struct sim_result {
 	int ok;
 	char why[512];
-	uint64_t payload_bytes;  /* file bytes + manifest, all senders */
-	uint64_t sent_bytes;     /* every byte the senders put on the wire */
+	uint64_t payload_bytes; /* file bytes + manifest, all senders */
+	uint64_t sent_bytes;	/* every byte the senders put on the wire */
 	uint64_t bound_bytes;
 	uint64_t time_ns, bound_ns;
 	uint64_t retx_bytes;

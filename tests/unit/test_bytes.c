@@ -18,9 +18,9 @@
 static void test_fixed_width_round_trip(void **state)
 {
 	uint8_t buf[15];
-	static const uint8_t want[15] = {0xa5, 0x12, 0x34, 0xde, 0xad, 0xbe,
-					 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
-					 0xab, 0xcd, 0xef};
+	static const uint8_t want[15] = {0xa5, 0x12, 0x34, 0xde, 0xad,
+					 0xbe, 0xef, 0x01, 0x23, 0x45,
+					 0x67, 0x89, 0xab, 0xcd, 0xef};
 	salvo_wr w;
 	salvo_rd r;
 	(void)state;
@@ -71,7 +71,8 @@ static void test_varint_boundaries(void **state)
 		uint8_t buf[9] = {0};
 		salvo_wr w;
 		salvo_rd r;
-		assert_int_equal(salvo_varint_len(varints[i].v), varints[i].len);
+		assert_int_equal(salvo_varint_len(varints[i].v),
+				 varints[i].len);
 		salvo_wr_init(&w, buf, sizeof(buf));
 		salvo_wr_varint(&w, varints[i].v);
 		assert_true(salvo_wr_ok(&w));
@@ -81,7 +82,8 @@ static void test_varint_boundaries(void **state)
 		assert_int_equal(salvo_rd_varint(&r), varints[i].v);
 		assert_true(salvo_rd_ok(&r));
 		assert_int_equal(salvo_rd_left(&r), 0);
-		/* one byte short of the encoding: the reader fails, returns 0 */
+		/* one byte short of the encoding: the reader fails, returns 0
+		 */
 		salvo_rd_init(&r, buf, varints[i].len - 1);
 		assert_int_equal(salvo_rd_varint(&r), 0);
 		assert_false(salvo_rd_ok(&r));
@@ -126,8 +128,8 @@ static void test_varint_rfc9000_examples(void **state)
 
 static void test_varint_above_max_refused(void **state)
 {
-	static const uint64_t bad[] = {SALVO_VARINT_MAX + 1,
-				       UINT64_C(1) << 63, UINT64_MAX};
+	static const uint64_t bad[] = {SALVO_VARINT_MAX + 1, UINT64_C(1) << 63,
+				       UINT64_MAX};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t buf[16];

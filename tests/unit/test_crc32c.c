@@ -38,12 +38,9 @@ static void test_rfc3720_vectors(void **state)
 		size_t n;
 		uint32_t want;
 	} v[] = {
-	    {zeros, 32, 0x8A9136AA},
-	    {ones, 32, 0x62A8AB43},
-	    {inc, 32, 0x46DD794E},
-	    {dec, 32, 0x113FDB5C},
-	    {"123456789", 9, 0xE3069283},
-	    {"", 0, 0},
+	    {zeros, 32, 0x8A9136AA},	  {ones, 32, 0x62A8AB43},
+	    {inc, 32, 0x46DD794E},	  {dec, 32, 0x113FDB5C},
+	    {"123456789", 9, 0xE3069283}, {"", 0, 0},
 	};
 	for (size_t k = 0; k < sizeof(impls) / sizeof(impls[0]); k++)
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -88,8 +85,8 @@ static void test_incremental_equals_one_shot(void **state)
 		crc_fn fn = impls[k].fn;
 		uint32_t whole = fn(0, buf, sizeof(buf));
 		for (size_t cut = 0; cut <= sizeof(buf); cut++) {
-			uint32_t c = fn(fn(0, buf, cut), buf + cut,
-					sizeof(buf) - cut);
+			uint32_t c =
+			    fn(fn(0, buf, cut), buf + cut, sizeof(buf) - cut);
 			if (c != whole)
 				fail_msg("seed %llu: %s split at %zu",
 					 (unsigned long long)seed,

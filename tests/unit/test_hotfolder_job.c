@@ -90,9 +90,9 @@ static void test_sent_then_posted(void **state)
 	(void)state;
 
 	queued(&j, &pol, a);
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &a, NULL,
-					     S, 0),
-			 SALVO_HF_SENT);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &a, NULL, S, 0),
+	    SALVO_HF_SENT);
 	assert_int_equal(salvo_hf_job_posted(&j, &pol), SALVO_HF_GONE);
 
 	queued(&j, &keep, a);
@@ -124,22 +124,22 @@ static void test_changed_while_sending_is_sent_again(void **state)
 	queued(&j, &pol, a);
 	assert_int_equal(salvo_hf_job_touch(&j, &pol, &b, S, 0),
 			 SALVO_HF_SENDING);
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &b, NULL,
-					     2 * S, 0),
-			 SALVO_HF_SETTLING);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &b, NULL, 2 * S, 0),
+	    SALVO_HF_SETTLING);
 	assert_int_equal(j.deadline_ns, 4 * S);
 	assert_false(j.dirty);
 	/* seen only by the stat after the session */
 	queued(&j, &pol, a);
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &b, NULL,
-					     2 * S, 0),
-			 SALVO_HF_SETTLING);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &b, NULL, 2 * S, 0),
+	    SALVO_HF_SETTLING);
 	/* changed during a session that failed for the link: settles too */
 	queued(&j, &pol, a);
 	salvo_hf_job_touch(&j, &pol, &b, S, 0);
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_LINK, NULL,
-					     NULL, 2 * S, 0),
-			 SALVO_HF_SETTLING);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_LINK, NULL, NULL, 2 * S, 0),
+	    SALVO_HF_SETTLING);
 }
 
 static void test_failure_backs_off(void **state)
@@ -162,9 +162,9 @@ static void test_failure_backs_off(void **state)
 		d = j.deadline_ns - 100 * S;
 		assert_true(d >= base / 2 && d <= base);
 		base = base * 2 > 60 * S ? 60 * S : base * 2;
-		assert_int_equal(salvo_hf_job_expire(&j, &pol, 1, &a,
-						     j.deadline_ns),
-				 SALVO_HF_QUEUED);
+		assert_int_equal(
+		    salvo_hf_job_expire(&j, &pol, 1, &a, j.deadline_ns),
+		    SALVO_HF_QUEUED);
 		salvo_hf_job_start(&j);
 	}
 	assert_int_equal(base, 60 * S);
@@ -180,23 +180,23 @@ static void test_link_split_vanished(void **state)
 	(void)state;
 
 	queued(&j, &pol, a);
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_LINK, &a, NULL,
-					     S, 0),
-			 SALVO_HF_QUEUED);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_LINK, &a, NULL, S, 0),
+	    SALVO_HF_QUEUED);
 	assert_int_equal(j.attempts, 0);
 	salvo_hf_job_start(&j);
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_SPLIT, &a,
-					     NULL, S, 0),
-			 SALVO_HF_QUEUED);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_SPLIT, &a, NULL, S, 0),
+	    SALVO_HF_QUEUED);
 	assert_true(j.solo);
 	salvo_hf_job_start(&j);
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_VANISHED, &a,
-					     NULL, S, 0),
-			 SALVO_HF_GONE);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_VANISHED, &a, NULL, S, 0),
+	    SALVO_HF_GONE);
 	/* finishing a job that is not sending changes nothing */
-	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &a, NULL,
-					     S, 0),
-			 SALVO_HF_GONE);
+	assert_int_equal(
+	    salvo_hf_job_finish(&j, &pol, SALVO_HF_OK, &a, NULL, S, 0),
+	    SALVO_HF_GONE);
 }
 
 static void test_backoff_bounds(void **state)
@@ -208,9 +208,9 @@ static void test_backoff_bounds(void **state)
 	assert_int_equal(salvo_hf_backoff_ns(1000, 100000, 3, 2000), 4000);
 	/* capped, and no overflow for huge attempt counts */
 	assert_int_equal(salvo_hf_backoff_ns(1000, 5000, 40, 2500), 5000);
-	assert_int_equal(salvo_hf_backoff_ns(S, 300 * S, UINT32_MAX,
-					     UINT64_MAX) <= 300 * S,
-			 1);
+	assert_int_equal(
+	    salvo_hf_backoff_ns(S, 300 * S, UINT32_MAX, UINT64_MAX) <= 300 * S,
+	    1);
 	assert_string_equal(salvo_hf_state_name(SALVO_HF_QUEUED), "queued");
 	assert_string_equal(salvo_hf_state_name(99), "?");
 }

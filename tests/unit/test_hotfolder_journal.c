@@ -88,8 +88,7 @@ static void write_three(const char *path)
 	struct salvo_hf_journal j;
 	uint64_t torn;
 
-	assert_int_equal(salvo_hf_journal_open(&j, path, NULL, NULL, &torn),
-			 0);
+	assert_int_equal(salvo_hf_journal_open(&j, path, NULL, NULL, &torn), 0);
 	add(&j, SALVO_HF_REC_QUEUED, "a", 1);
 	add(&j, SALVO_HF_REC_SENT, "dir/b c", 2);
 	assert_int_equal(salvo_hf_journal_sync(&j), 0);
@@ -213,8 +212,7 @@ static void test_compact_lock_and_magic(void **state)
 	FILE *f;
 	(void)state;
 
-	assert_int_equal(salvo_hf_journal_open(&j, path, NULL, NULL, &torn),
-			 0);
+	assert_int_equal(salvo_hf_journal_open(&j, path, NULL, NULL, &torn), 0);
 	for (int i = 0; i < 1000; i++)
 		add(&j, SALVO_HF_REC_QUEUED, "many", (uint64_t)i);
 	assert_int_equal(salvo_hf_journal_sync(&j), 0);

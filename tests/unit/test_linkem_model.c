@@ -28,7 +28,8 @@ static void setup_packet(void)
 }
 
 /* Feeds n packets of len bytes spaced gap_ns apart; returns copies out. */
-static uint64_t feed(struct linkem_dir *d, uint64_t n, uint32_t len, uint64_t gap_ns)
+static uint64_t feed(struct linkem_dir *d, uint64_t n, uint32_t len,
+		     uint64_t gap_ns)
 {
 	struct linkem_verdict v;
 	uint64_t out = 0;
@@ -42,8 +43,12 @@ static uint64_t feed(struct linkem_dir *d, uint64_t n, uint32_t len, uint64_t ga
 static void test_same_seed_same_decisions(void **state)
 {
 	(void)state;
-	struct linkem_params p = {.delay_ns = 10 * MS, .jitter_ns = MS, .loss = 0.1,
-				  .reorder = 0.05, .duplicate = 0.05, .corrupt = 0.05};
+	struct linkem_params p = {.delay_ns = 10 * MS,
+				  .jitter_ns = MS,
+				  .loss = 0.1,
+				  .reorder = 0.05,
+				  .duplicate = 0.05,
+				  .corrupt = 0.05};
 	struct linkem_dir a, b, c;
 	linkem_model_init(&a, &p, 42);
 	linkem_model_init(&b, &p, 42);
@@ -95,7 +100,8 @@ static void test_bernoulli_loss_rate(void **state)
 static void test_gilbert_elliott_mean_and_bursts(void **state)
 {
 	(void)state;
-	struct linkem_params p = {.ge_p = 0.01, .ge_r = 0.25, .ge_loss_bad = 1.0};
+	struct linkem_params p = {
+	    .ge_p = 0.01, .ge_r = 0.25, .ge_loss_bad = 1.0};
 	struct linkem_dir d;
 	linkem_model_init(&d, &p, 3);
 	uint64_t n = 400000, lost = n - feed(&d, n, 100, US);
@@ -110,15 +116,16 @@ static void test_queue_limit_and_serializer_spacing(void **state)
 {
 	(void)state;
 	/* 1 Gbit/s: a 1500-byte packet takes 12 us; the queue holds 10. */
-	struct linkem_params p = {.delay_ns = MS, .rate_bps = 1000000000ull,
-				  .limit_bytes = 15000};
+	struct linkem_params p = {
+	    .delay_ns = MS, .rate_bps = 1000000000ull, .limit_bytes = 15000};
 	struct linkem_dir d;
 	linkem_model_init(&d, &p, 1);
 	struct linkem_verdict v;
 	for (int i = 0; i < 10; i++) {
 		linkem_model_decide(&d, ip_packet, 1500, 0, &v);
 		assert_int_equal(v.ncopies, 1);
-		assert_int_equal(v.copy[0].due_ns, (uint64_t)(i + 1) * 12 * US + MS);
+		assert_int_equal(v.copy[0].due_ns,
+				 (uint64_t)(i + 1) * 12 * US + MS);
 	}
 	linkem_model_decide(&d, ip_packet, 1500, 0, &v);
 	assert_int_equal(v.ncopies, 0);
@@ -136,7 +143,8 @@ static void test_rate_long_run_matches_limit(void **state)
 {
 	(void)state;
 	/* Offer 2x the rate for one virtual second: out = rate, +- queue. */
-	struct linkem_params p = {.rate_bps = 100000000ull, .limit_bytes = 100000};
+	struct linkem_params p = {.rate_bps = 100000000ull,
+				  .limit_bytes = 100000};
 	struct linkem_dir d;
 	linkem_model_init(&d, &p, 1);
 	uint64_t gap = 60 * US; /* 1500 B / 60 us = 200 Mbit/s */
@@ -169,7 +177,8 @@ static void test_jitter_never_reorders(void **state)
 static void test_reorder_holds_back(void **state)
 {
 	(void)state;
-	struct linkem_params p = {.delay_ns = 5 * MS, .reorder = 0.1, .reorder_ns = 2 * MS};
+	struct linkem_params p = {
+	    .delay_ns = 5 * MS, .reorder = 0.1, .reorder_ns = 2 * MS};
 	struct linkem_dir d;
 	linkem_model_init(&d, &p, 5);
 	uint64_t held = 0;
@@ -191,7 +200,9 @@ static void test_reorder_holds_back(void **state)
 static void test_duplicate_and_counters_add_up(void **state)
 {
 	(void)state;
-	struct linkem_params p = {.duplicate = 0.1, .loss = 0.05, .rate_bps = 10000000ull,
+	struct linkem_params p = {.duplicate = 0.1,
+				  .loss = 0.05,
+				  .rate_bps = 10000000ull,
 				  .limit_bytes = 30000};
 	struct linkem_dir d;
 	linkem_model_init(&d, &p, 11);
@@ -199,7 +210,8 @@ static void test_duplicate_and_counters_add_up(void **state)
 	assert_in_range(d.c.duplicated, 4000, 6000);
 	/* in + duplicated = out + drops, with out the copies the model let
 	 * through (the I/O layer adds mem/write drops and held packets). */
-	assert_int_equal(d.c.in_pkts + d.c.duplicated, out + d.c.drop_loss + d.c.drop_queue);
+	assert_int_equal(d.c.in_pkts + d.c.duplicated,
+			 out + d.c.drop_loss + d.c.drop_queue);
 	assert_true(d.c.drop_queue > 0);
 }
 
@@ -223,16 +235,16 @@ int main(void)
 {
 	setup_packet();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_seed_same_decisions),
-		cmocka_unit_test(test_no_impairment_passes_everything_after_delay),
-		cmocka_unit_test(test_bernoulli_loss_rate),
-		cmocka_unit_test(test_gilbert_elliott_mean_and_bursts),
-		cmocka_unit_test(test_queue_limit_and_serializer_spacing),
-		cmocka_unit_test(test_rate_long_run_matches_limit),
-		cmocka_unit_test(test_jitter_never_reorders),
-		cmocka_unit_test(test_reorder_holds_back),
-		cmocka_unit_test(test_duplicate_and_counters_add_up),
-		cmocka_unit_test(test_corrupt_bit_lands_past_ip_header),
+	    cmocka_unit_test(test_same_seed_same_decisions),
+	    cmocka_unit_test(test_no_impairment_passes_everything_after_delay),
+	    cmocka_unit_test(test_bernoulli_loss_rate),
+	    cmocka_unit_test(test_gilbert_elliott_mean_and_bursts),
+	    cmocka_unit_test(test_queue_limit_and_serializer_spacing),
+	    cmocka_unit_test(test_rate_long_run_matches_limit),
+	    cmocka_unit_test(test_jitter_never_reorders),
+	    cmocka_unit_test(test_reorder_holds_back),
+	    cmocka_unit_test(test_duplicate_and_counters_add_up),
+	    cmocka_unit_test(test_corrupt_bit_lands_past_ip_header),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,9 +23,13 @@
 #include "tests/helpers/testmem.h"
 
 #define F(path, mode, size, mtime)                                             \
-	{SALVO_ENTRY_FILE, sizeof(path) - 1, mode, size, mtime, path, 0}
+	{                                                                      \
+		SALVO_ENTRY_FILE, sizeof(path) - 1, mode, size, mtime, path, 0 \
+	}
 #define D(path, mode, mtime)                                                   \
-	{SALVO_ENTRY_DIR, sizeof(path) - 1, mode, 0, mtime, path, 0}
+	{                                                                      \
+		SALVO_ENTRY_DIR, sizeof(path) - 1, mode, 0, mtime, path, 0     \
+	}
 
 /* Files of 0, 1, 5 and more bytes, with empty files and directories
  * between them, at the start and at the end. */
@@ -56,8 +60,8 @@ static void encode_sample(enc *x)
 	uint64_t total = 0;
 	memcpy(x->e, sample, sizeof(sample));
 	uint64_t want = salvo_manifest_encoded_size(x->e, NSAMPLE);
-	int64_t n = salvo_manifest_encode(x->e, NSAMPLE, x->buf,
-					  sizeof(x->buf), &total);
+	int64_t n = salvo_manifest_encode(x->e, NSAMPLE, x->buf, sizeof(x->buf),
+					  &total);
 	assert_int_equal(n, want);
 	assert_int_equal(total, SAMPLE_TOTAL);
 	x->len = (size_t)n;
@@ -81,9 +85,8 @@ static void test_round_trip(void **state)
 		assert_int_equal(x.e[i].stream_offset, off);
 		off += x.e[i].size;
 	}
-	assert_int_equal(salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL,
-					       NULL),
-			 0);
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL, NULL), 0);
 	assert_int_equal(m.count, NSAMPLE);
 	assert_int_equal(m.total_bytes, SAMPLE_TOTAL);
 	for (size_t i = 0; i < NSAMPLE; i++) {
@@ -122,16 +125,16 @@ static void test_empty_and_many(void **state)
 	salvo_manifest_free(&m);
 
 	for (size_t i = 0; i < 3000; i++) {
-		int k = snprintf(names[i], sizeof(names[i]), "d%zu/f%zu",
-				 i % 7, i);
-		many[i] = (salvo_entry){SALVO_ENTRY_FILE, (uint16_t)k, 0644,
-					i * 3 % 11, (int64_t)i, names[i], 0};
+		int k =
+		    snprintf(names[i], sizeof(names[i]), "d%zu/f%zu", i % 7, i);
+		many[i] = (salvo_entry){
+		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, i * 3 % 11,
+		    (int64_t)i,	      names[i],	   0};
 	}
 	int64_t n = salvo_manifest_encode(many, 3000, buf, sizeof(buf), &total);
 	assert_true(n > 0);
-	assert_int_equal(salvo_manifest_decode(&m, &mem, buf, (size_t)n, NULL,
-					       NULL),
-			 0);
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, buf, (size_t)n, NULL, NULL), 0);
 	assert_int_equal(m.count, 3000);
 	assert_int_equal(m.total_bytes, total);
 	for (size_t i = 0; i < 3000; i++) {
@@ -161,9 +164,8 @@ static void test_locate_every_byte(void **state)
 	enc x;
 	(void)state;
 	encode_sample(&x);
-	assert_int_equal(salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL,
-					       NULL),
-			 0);
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL, NULL), 0);
 	for (uint64_t off = 0; off < SAMPLE_TOTAL; off++)
 		if (salvo_manifest_locate(&m, off) != want[off])
 			fail_msg("byte %llu: entry %u, want %u",
@@ -184,7 +186,8 @@ static void test_every_truncation(void **state)
 		memcpy(copy, x.buf, len); /* exact size: ASan sees overreads */
 		uint32_t bad = 99;
 		const char *why = NULL;
-		int err = salvo_manifest_decode(&m, &mem, copy, len, &bad, &why);
+		int err =
+		    salvo_manifest_decode(&m, &mem, copy, len, &bad, &why);
 		if (err != SALVO_ERR_TRUNCATED && err != SALVO_ERR_MALFORMED)
 			fail_msg("length %zu: %d", len, err);
 		assert_non_null(why);
@@ -223,7 +226,8 @@ static void test_rejections(void **state)
 	    {"count larger by one", SIZE_MAX, 0, NSAMPLE + 1, 4,
 	     SALVO_ERR_TRUNCATED, "truncated manifest entry", NSAMPLE},
 	    {"count smaller by one", SIZE_MAX, 0, NSAMPLE - 1, 4,
-	     SALVO_ERR_MALFORMED, "trailing bytes after the manifest", NSAMPLE - 1},
+	     SALVO_ERR_MALFORMED, "trailing bytes after the manifest",
+	     NSAMPLE - 1},
 	    {"type 0", 3, 0, 0, 1, SALVO_ERR_MALFORMED, "unknown entry type"},
 	    {"type 3", 4, 0, 3, 1, SALVO_ERR_MALFORMED, "unknown entry type"},
 	    {"type 255", 0, 0, 255, 1, SALVO_ERR_MALFORMED,
@@ -274,7 +278,8 @@ static void test_rejections(void **state)
 		}
 		uint32_t bad = 99;
 		const char *why = NULL;
-		int err = salvo_manifest_decode(&m, &mem, copy, len, &bad, &why);
+		int err =
+		    salvo_manifest_decode(&m, &mem, copy, len, &bad, &why);
 		uint32_t want_bad =
 		    c[i].entry == SIZE_MAX ? c[i].bad : (uint32_t)c[i].entry;
 		if (err != c[i].err || !why || strcmp(why, c[i].why) ||
@@ -289,9 +294,9 @@ static void test_rejections(void **state)
 	x.buf[x.len] = 0;
 	uint32_t bad;
 	const char *why;
-	assert_int_equal(salvo_manifest_decode(&m, &mem, x.buf, x.len + 1,
-					       &bad, &why),
-			 SALVO_ERR_MALFORMED);
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, x.buf, x.len + 1, &bad, &why),
+	    SALVO_ERR_MALFORMED);
 	assert_string_equal(why, "trailing bytes after the manifest");
 }
 
@@ -307,9 +312,8 @@ static void test_stream_limit_exact(void **state)
 	int64_t n = salvo_manifest_encode(e, 2, buf, sizeof(buf), &total);
 	assert_true(n > 0);
 	assert_int_equal(total, SALVO_TOTAL_MAX_BYTES);
-	assert_int_equal(salvo_manifest_decode(&m, &mem, buf, (size_t)n, NULL,
-					       NULL),
-			 0);
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, buf, (size_t)n, NULL, NULL), 0);
 	assert_int_equal(m.total_bytes, SALVO_TOTAL_MAX_BYTES);
 	assert_int_equal(salvo_manifest_locate(&m, SALVO_TOTAL_MAX_BYTES - 1),
 			 1);
@@ -350,9 +354,9 @@ static void test_encoder_refuses(void **state)
 	salvo_entry e[NSAMPLE];
 	memcpy(e, sample, sizeof(sample));
 	size_t need = (size_t)salvo_manifest_encoded_size(e, NSAMPLE);
-	assert_int_equal(salvo_manifest_encode(e, NSAMPLE, buf, need - 1,
-					       &total),
-			 SALVO_ERR_TOOBIG);
+	assert_int_equal(
+	    salvo_manifest_encode(e, NSAMPLE, buf, need - 1, &total),
+	    SALVO_ERR_TOOBIG);
 	assert_int_equal(salvo_manifest_encode(e, NSAMPLE, buf, need, &total),
 			 need);
 	assert_int_equal(salvo_manifest_encode(e, SALVO_FILES_MAX + 1, buf,
@@ -372,8 +376,8 @@ static void test_nomem(void **state)
 		uint32_t bad;
 		const char *why;
 		salvo_failmem_init(&fm, &mem, allow);
-		assert_int_equal(salvo_manifest_decode(&m, &fm.mem, x.buf, x.len,
-						       &bad, &why),
+		assert_int_equal(salvo_manifest_decode(&m, &fm.mem, x.buf,
+						       x.len, &bad, &why),
 				 SALVO_ERR_NOMEM);
 		assert_string_equal(why, "out of memory");
 		assert_null(m.entries);

@@ -76,9 +76,9 @@ static void test_table(void **state)
 			fail_msg("case %zu: '%s' != '%s'", i, why,
 				 cases[i].why);
 		/* why may be NULL */
-		assert_int_equal(salvo_path_check(cases[i].path, cases[i].len,
-						  NULL),
-				 SALVO_ERR_PATH);
+		assert_int_equal(
+		    salvo_path_check(cases[i].path, cases[i].len, NULL),
+		    SALVO_ERR_PATH);
 	}
 }
 
@@ -98,17 +98,15 @@ static void test_length_limits(void **state)
 	static char buf[SALVO_PATH_MAX + 2];
 	const char *why = NULL;
 	(void)state;
-	assert_int_equal(salvo_path_check(buf, build(buf, SALVO_NAME_MAX, 0),
-					  &why),
-			 0);
+	assert_int_equal(
+	    salvo_path_check(buf, build(buf, SALVO_NAME_MAX, 0), &why), 0);
 	assert_int_equal(
 	    salvo_path_check(buf, build(buf, SALVO_NAME_MAX + 1, 0), &why),
 	    SALVO_ERR_PATH);
 	assert_string_equal(why, "path component too long");
-	assert_int_equal(salvo_path_check(buf,
-					  build(buf, 3, SALVO_NAME_MAX + 1),
-					  &why),
-			 SALVO_ERR_PATH);
+	assert_int_equal(
+	    salvo_path_check(buf, build(buf, 3, SALVO_NAME_MAX + 1), &why),
+	    SALVO_ERR_PATH);
 	assert_string_equal(why, "path component too long");
 
 	/* 16 components of 255 bytes = 4095 with the slashes: the maximum */

@@ -50,12 +50,14 @@ static void test_key_and_message_matter(void **state)
 	uint64_t base = salvo_siphash(key, msg, sizeof(msg));
 	for (size_t bit = 0; bit < 128; bit++) {
 		key[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_not_equal(salvo_siphash(key, msg, sizeof(msg)), base);
+		assert_int_not_equal(salvo_siphash(key, msg, sizeof(msg)),
+				     base);
 		key[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (size_t bit = 0; bit < sizeof(msg) * 8; bit++) {
 		msg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_not_equal(salvo_siphash(key, msg, sizeof(msg)), base);
+		assert_int_not_equal(salvo_siphash(key, msg, sizeof(msg)),
+				     base);
 		msg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	/* the length is part of the input: trailing zeros change the hash */
