@@ -89,6 +89,7 @@ struct salvo_hf_entry *salvo_hf_tab_add(struct salvo_hf_tab *t,
 	e->hash = fnv1a(path);
 	e->list = -1;
 	e->job.state = SALVO_HF_IDLE;
+	e->counted = SALVO_HF_IDLE;
 	if (t->n >= t->nbuckets)
 		grow(t);
 	b = e->hash & (t->nbuckets - 1);
@@ -151,10 +152,13 @@ void salvo_hf_tab_moved(struct salvo_hf_tab *t, struct salvo_hf_entry *e,
 {
 	int s = e->job.state;
 
-	if (old >= 0 && old < SALVO_HF_NSTATES && t->count[old])
-		t->count[old]--;
+	(void)old; /* the entry remembers where it is counted */
+	if (e->counted >= 0 && e->counted < SALVO_HF_NSTATES &&
+	    t->count[e->counted])
+		t->count[e->counted]--;
 	if (s >= 0 && s < SALVO_HF_NSTATES)
 		t->count[s]++;
+	e->counted = (int8_t)s;
 	/* a deadline may have moved within the same state */
 	unlink_list(t, e);
 	if (listed(s))
@@ -166,8 +170,11 @@ void salvo_hf_tab_del(struct salvo_hf_tab *t, struct salvo_hf_entry *e)
 	struct salvo_hf_entry **pp = &t->buckets[e->hash & (t->nbuckets - 1)];
 
 	unlink_list(t, e);
-	if (t->count[e->job.state])
-		t->count[e->job.state]--;
+	/* counted under the state it had before it went (e.g. FAILED), not
+	 * under the state that made it go (GONE) */
+	if (e->counted >= 0 && e->counted < SALVO_HF_NSTATES &&
+	    t->count[e->counted])
+		t->count[e->counted]--;
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
 	if (*pp)

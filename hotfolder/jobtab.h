@@ -23,6 +23,7 @@ struct salvo_hf_entry {
 	uint32_t hash;
 	uint32_t scan_gen; /* last full scan that saw the file */
 	int8_t list;	   /* the state whose list holds it, or -1 */
+	int8_t counted;	   /* the state it is counted under in count[] */
 	uint8_t journaled; /* the journal holds a record for it */
 	uint16_t path_len;
 	char path[]; /* relative to the watched folder */

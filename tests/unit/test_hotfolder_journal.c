@@ -276,6 +276,17 @@ static void test_jobtab(void **state)
 		n++;
 	}
 	assert_int_equal(n, 4999);
+	/* a failed file that vanished leaves FAILED's count with it (the
+	 * job's state already says GONE when the entry is deleted) */
+	e = salvo_hf_tab_find(&t, "d0/f7");
+	assert_non_null(e);
+	e->job.state = SALVO_HF_FAILED;
+	salvo_hf_tab_moved(&t, e, SALVO_HF_SETTLING);
+	assert_int_equal(t.count[SALVO_HF_FAILED], 1);
+	e->job.state = SALVO_HF_GONE;
+	salvo_hf_tab_del(&t, e);
+	assert_int_equal(t.count[SALVO_HF_FAILED], 0);
+	assert_int_equal(t.count[SALVO_HF_SETTLING], 4998);
 	salvo_hf_tab_free(&t);
 }
 
