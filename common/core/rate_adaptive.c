@@ -113,14 +113,16 @@ static void end_round(salvo_rate_adaptive *a, const salvo_rate_sample *s,
 	int counted = got + lost >= 32ull * s->payload_bytes;
 	uint64_t l = counted ? lost * 1000000 / (got + lost) : 0;
 	/* heavy loss far above the random loss is a queue overflowing whose
-	 * delay we never saw (its heartbeats drowned with the data) */
+	 * delay we never saw (its heartbeats drowned with the data); not in
+	 * the tail, where little new data makes the repairs look heavy */
 	uint64_t severe = 3 * a->loss_ppm;
 	if (severe < a->loss_ppm + 50000)
 		severe = a->loss_ppm + 50000;
 	if (severe < 100000)
 		severe = 100000;
 	if (got + lost >= 64ull * s->payload_bytes && l > severe &&
-	    !a->draining && s->now - a->last_cut >= 2 * round_ns(a)) {
+	    !s->app_limited && !a->draining &&
+	    s->now - a->last_cut >= 2 * round_ns(a)) {
 		cut(a, s, 0);
 		return;
 	}
