@@ -50,8 +50,9 @@ static int hash_file(const char *path, struct salvo_hf_stat *st,
 	if (fd < 0)
 		return -1;
 	if (!fstat(fd, &a) && S_ISREG(a.st_mode) &&
-	    !salvo_sha256_fd(fd, (uint64_t)a.st_size, out) && !fstat(fd, &b) &&
-	    a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+	    !salvo_sha256_fd(fd, (uint64_t)a.st_size, out, NULL) &&
+	    !fstat(fd, &b) && a.st_size == b.st_size &&
+	    a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
 	    a.st_mtim.tv_nsec == b.st_mtim.tv_nsec) {
 		stat_of(&a, st);
 		rc = 0;

@@ -68,10 +68,8 @@ static uint64_t round_ns(const salvo_rate_adaptive *a)
 }
 
 /* IP-level bits per second for `payload` bytes of DATA in dt. */
-static uint64_t bps(const salvo_rate_adaptive *a, uint64_t payload,
-		    uint32_t per_dgram, uint64_t dt)
+static uint64_t bps(uint64_t payload, uint32_t per_dgram, uint64_t dt)
 {
-	(void)a;
 	return (uint64_t)((unsigned __int128)payload * 8000000000u *
 			  (per_dgram + SALVO_DATA_OVERHEAD) / per_dgram /
 			  (dt ? dt : 1));
@@ -109,7 +107,7 @@ static void end_round(salvo_rate_adaptive *a, const salvo_rate_sample *s,
 	uint64_t dt = s->now - a->round_start;
 	uint64_t got = held_delta(a, s), lost = s->lost_bytes - a->lost0;
 	if (got)
-		a->delivered_bps = bps(a, got, s->payload_bytes, dt);
+		a->delivered_bps = bps(got, s->payload_bytes, dt);
 	int counted = got + lost >= 32ull * s->payload_bytes;
 	uint64_t l = counted ? lost * 1000000 / (got + lost) : 0;
 	/* heavy loss far above the random loss is a queue overflowing whose
@@ -176,7 +174,7 @@ static void cut(salvo_rate_adaptive *a, const salvo_rate_sample *s,
 	/* what arrived: this partial round if long enough, else the last */
 	uint64_t got = held_delta(a, s);
 	uint64_t delivered = dt >= round_ns(a) / 2 && got
-				 ? bps(a, got, s->payload_bytes, dt)
+				 ? bps(got, s->payload_bytes, dt)
 				 : a->delivered_bps;
 	if (!delivered) /* nothing measured yet: halve */
 		delivered = a->rate_bps / 2;

@@ -4,6 +4,8 @@
  */
 #include "common/io/sys.h"
 
+#include "common/core/error.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -133,36 +135,36 @@ void salvo_raise_fd_limit(void)
 	}
 }
 
-int salvo_sha256_fd(int fd, uint64_t size, uint8_t out[32])
+int salvo_sha256_fd(int fd, uint64_t size, uint8_t out[32],
+		    const atomic_int *cancel)
 {
-	enum { CHUNK = 1 << 20 };
-	uint8_t *buf = malloc(CHUNK);
+	uint8_t buf[65536];
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int err = -ENOMEM;
-	if (!buf || !c)
-		goto done;
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	int err = 0;
+	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(c);
+		return -ENOMEM;
+	}
 	for (uint64_t off = 0; off < size;) {
-		size_t want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
-		ssize_t n = pread(fd, buf, want, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto done;
+		if (cancel && atomic_load(cancel)) {
+			err = SALVO_ERR_ABORTED;
+			break;
 		}
-		if (n == 0) {
-			err = -EIO;
-			goto done;
+		size_t want = size - off < sizeof(buf) ? (size_t)(size - off)
+						       : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			break;
 		}
 		EVP_DigestUpdate(c, buf, (size_t)n);
 		off += (uint64_t)n;
 	}
 	unsigned len = 32;
-	EVP_DigestFinal_ex(c, out, &len);
-	err = 0;
-done:
+	if (!err)
+		EVP_DigestFinal_ex(c, out, &len);
 	EVP_MD_CTX_free(c);
-	free(buf);
 	return err;
 }

@@ -7,6 +7,7 @@
 #define SALVO_SYS_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -43,8 +44,10 @@ uint64_t salvo_peak_rss(void);
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit. */
 void salvo_raise_fd_limit(void);
 
-/* SHA-256 of bytes [0, size) of fd, read with pread in 1 MiB pieces.
- * Returns 0 or -errno (-EIO if the file is shorter than size). */
-int salvo_sha256_fd(int fd, uint64_t size, uint8_t out[32]);
+/* SHA-256 of bytes [0, size) of fd, read with pread in 64 KiB pieces.
+ * Returns 0, -errno (-EIO if the file is shorter than size), or
+ * SALVO_ERR_ABORTED once *cancel (if not NULL) becomes non-zero. */
+int salvo_sha256_fd(int fd, uint64_t size, uint8_t out[32],
+		    const atomic_int *cancel);
 
 #endif

@@ -260,9 +260,7 @@ void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	st->datagrams++;
 	s->datagrams++;
 	s->data_since_fb = 1;
-	rs_schedule_feedback(
-	    s,
-	    s->last_fb + (s->srtt_ns / 4 > 1000000 ? s->srtt_ns / 4 : 1000000));
+	rs_schedule_feedback(s, s->last_fb + rs_feedback_interval(s));
 	if (gap)
 		rs_schedule_feedback(s, now + rs_reorder_window(s));
 	if (s->drx.known_end >= bstart + blen &&

@@ -305,6 +305,11 @@ uint64_t rs_reorder_window(const salvo_rsess *s)
 	return min64(max64(s->srtt_ns / 8, MS), 50 * MS);
 }
 
+uint64_t rs_feedback_interval(const salvo_rsess *s)
+{
+	return max64(s->srtt_ns / 4, MS);
+}
+
 void rs_schedule_feedback(salvo_rsess *s, uint64_t when)
 {
 	if (when < s->next_fb)

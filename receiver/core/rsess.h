@@ -83,6 +83,8 @@ void rs_schedule_feedback(salvo_rsess *s, uint64_t when);
 void rs_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
 	     const char *msg, uint64_t now);
 uint64_t rs_reorder_window(const salvo_rsess *s);
+/* Feedback while data flows: about every RTT/4, at most every 1 ms. */
+uint64_t rs_feedback_interval(const salvo_rsess *s);
 
 /* rdata.c */
 void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now);

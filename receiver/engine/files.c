@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/core/crc32c.h"
@@ -185,65 +186,55 @@ static int part_fd(rfiles *f, uint32_t i, char *msg, size_t len)
 	return f->fd[i] = fd;
 }
 
-int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p, size_t len,
-		 char *msg, size_t msglen)
+int rfiles_writev(rfiles *f, uint32_t i, uint64_t off, struct iovec *iov, int n,
+		  char *msg, size_t msglen)
 {
 	int fd = part_fd(f, i, msg, msglen);
 	if (fd < 0)
 		return fd;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
+	while (n > 0) {
+		ssize_t w = pwritev(fd, iov, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
 			snprintf(msg, msglen, "cannot write '%s': %s",
 				 f->m->entries[i].path, strerror(e));
 			return -e;
 		}
-		p = (const uint8_t *)p + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc)
-{
-	uint8_t buf[65536];
-	uint32_t c = 0;
-	uint32_t i = salvo_manifest_locate(f->m, start);
-	while (len) {
-		const salvo_entry *e = &f->m->entries[i];
-		if (!e->size || start >= e->stream_offset + e->size) {
-			i++;
-			continue;
+		off += (uint64_t)w;
+		/* a short write: step over what went */
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
 		}
-		if (f->fd[i] < 0)
-			return -EIO;
-		uint64_t in = start - e->stream_offset;
-		size_t want = e->size - in < len ? (size_t)(e->size - in) : len;
-		if (want > sizeof(buf))
-			want = sizeof(buf);
-		ssize_t n = pread(f->fd[i], buf, want, (off_t)in);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		c = salvo_crc32c(c, buf, (size_t)n);
-		start += (uint64_t)n;
-		len -= (uint32_t)n;
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
-	*crc = c;
 	return 0;
 }
 
-/* Hashes entry i forward over every verified block from where it stopped.
- * Read errors leave the hash behind; commit then hashes the whole file. */
-static void advance_hash(rfiles *f, uint32_t i, uint8_t *buf, size_t cap)
+enum { BUF_BYTES = 1 << 20 };
+
+/* The verifier's read buffer, one per session, allocated on first use. */
+static uint8_t *read_buf(rfiles *f)
+{
+	if (!f->buf)
+		f->buf = malloc(BUF_BYTES);
+	return f->buf;
+}
+
+/* Hashes entry i forward over every verified block from where it stopped
+ * (blocks that verified before the ones ahead of them).  Read errors leave
+ * the hash behind; commit then hashes the whole file. */
+static void advance_hash(rfiles *f, uint32_t i)
 {
 	const salvo_entry *e = &f->m->entries[i];
-	if (f->fd[i] < 0)
+	uint8_t *buf = read_buf(f);
+	if (f->fd[i] < 0 || !buf)
 		return;
 	if (!f->md[i]) {
 		EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -262,8 +253,8 @@ static void advance_hash(rfiles *f, uint32_t i, uint8_t *buf, size_t cap)
 		uint64_t n = bend - so;
 		if (n > e->size - f->hashed[i])
 			n = e->size - f->hashed[i];
-		if (n > cap)
-			n = cap;
+		if (n > BUF_BYTES)
+			n = BUF_BYTES;
 		ssize_t r =
 		    pread(f->fd[i], buf, (size_t)n, (off_t)f->hashed[i]);
 		if (r <= 0)
@@ -273,22 +264,105 @@ static void advance_hash(rfiles *f, uint32_t i, uint8_t *buf, size_t cap)
 	}
 }
 
-void rfiles_block_verified(rfiles *f, uint32_t block)
+/* A copy of a file's running hash, fed during the block's read. */
+struct feed {
+	uint32_t file;
+	uint64_t from, n; /* file offset where the copy starts, bytes fed */
+	EVP_MD_CTX *md;
+};
+
+/* A copy of entry i's running hash, or a fresh one; NULL on failure. */
+static EVP_MD_CTX *hash_copy(const rfiles *f, uint32_t i)
 {
-	enum { CAP = 1 << 20 };
-	if (block >= f->nblocks)
-		return;
-	f->bver[block] = 1;
-	uint8_t *buf = malloc(CAP);
-	if (!buf)
-		return;
-	uint64_t start = (uint64_t)block * f->block_bytes;
-	uint64_t end = start + f->block_bytes;
-	for (uint32_t i = salvo_manifest_locate(f->m, start);
-	     i < f->m->count && f->m->entries[i].stream_offset < end; i++)
-		if (f->m->entries[i].size)
-			advance_hash(f, i, buf, CAP);
-	free(buf);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md && !(f->md[i] ? EVP_MD_CTX_copy_ex(md, f->md[i])
+			     : EVP_DigestInit_ex(md, EVP_sha256(), NULL))) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	return md;
+}
+
+int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
+			uint32_t want_crc)
+{
+	uint8_t *buf = read_buf(f);
+	struct feed *feeds = NULL;
+	size_t nfeeds = 0, cap = 0;
+	uint32_t crc = 0;
+	int rc = 0;
+	if (!buf || block >= f->nblocks)
+		return buf ? -EINVAL : -ENOMEM;
+	for (uint32_t i = salvo_manifest_locate(f->m, start); len && !rc; i++) {
+		const salvo_entry *e = &f->m->entries[i];
+		if (!e->size || start >= e->stream_offset + e->size)
+			continue;
+		if (f->fd[i] < 0) {
+			rc = -EIO;
+			break;
+		}
+		uint64_t in = start - e->stream_offset;
+		uint64_t piece = e->size - in < len ? e->size - in : len;
+		/* a file whose hash has reached this block is hashed from the
+		 * same read, into a copy kept only if the CRC matches */
+		EVP_MD_CTX *md = f->hashed[i] == in ? hash_copy(f, i) : NULL;
+		for (uint64_t done = 0; done < piece;) {
+			size_t want = piece - done < BUF_BYTES
+					  ? (size_t)(piece - done)
+					  : BUF_BYTES;
+			ssize_t n =
+			    pread(f->fd[i], buf, want, (off_t)(in + done));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				rc = n < 0 ? -errno : -EIO;
+				break;
+			}
+			crc = salvo_crc32c(crc, buf, (size_t)n);
+			if (md)
+				EVP_DigestUpdate(md, buf, (size_t)n);
+			done += (uint64_t)n;
+		}
+		if (md && nfeeds == cap) {
+			size_t c2 = cap ? 2 * cap : 16;
+			struct feed *nf = realloc(feeds, c2 * sizeof(*nf));
+			if (nf) {
+				feeds = nf;
+				cap = c2;
+			}
+		}
+		if (md && nfeeds < cap)
+			feeds[nfeeds++] = (struct feed){i, in, piece, md};
+		else
+			EVP_MD_CTX_free(md);
+		start += piece;
+		len -= (uint32_t)piece;
+	}
+	int ok = !rc && crc == want_crc;
+	for (size_t k = 0; k < nfeeds; k++) {
+		struct feed *fe = &feeds[k];
+		if (ok && f->hashed[fe->file] == fe->from) {
+			EVP_MD_CTX_free(f->md[fe->file]);
+			f->md[fe->file] = fe->md;
+			f->hashed[fe->file] += fe->n;
+		} else {
+			EVP_MD_CTX_free(fe->md);
+		}
+	}
+	free(feeds);
+	if (ok) {
+		/* files whose hash waited for this block go on over the
+		 * verified blocks after it */
+		uint64_t bstart = (uint64_t)block * f->block_bytes;
+		uint64_t bend = bstart + f->block_bytes;
+		f->bver[block] = 1;
+		for (uint32_t i = salvo_manifest_locate(f->m, bstart);
+		     i < f->m->count && f->m->entries[i].stream_offset < bend;
+		     i++)
+			if (f->m->entries[i].size)
+				advance_hash(f, i);
+	}
+	return rc ? rc : ok;
 }
 
 /* The final name to rename to, per the overwrite policy. */
@@ -335,7 +409,7 @@ int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *msg,
 		unsigned l = 32;
 		EVP_DigestFinal_ex(f->md[i], d, &l);
 	} else {
-		err = salvo_sha256_fd(fd, e->size, d);
+		err = salvo_sha256_fd(fd, e->size, d, NULL);
 	}
 	EVP_MD_CTX_free(f->md[i]);
 	f->md[i] = NULL;
@@ -434,5 +508,6 @@ void rfiles_free(rfiles *f, int discard)
 	free(f->md);
 	free(f->hashed);
 	free(f->bver);
+	free(f->buf);
 	memset(f, 0, sizeof(*f));
 }

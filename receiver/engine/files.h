@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "common/core/manifest.h"
 
@@ -29,6 +30,7 @@ typedef struct rfiles {
 	uint8_t *bver;	  /* per block: verified */
 	uint32_t block_bytes;
 	uint64_t nblocks;
+	uint8_t *buf; /* the verifier's read buffer */
 	struct rdir {
 		char *path; /* "" for the root */
 		int fd;
@@ -43,17 +45,18 @@ int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
 		   uint32_t session, uint32_t block_bytes, int overwrite,
 		   uint64_t max_file_bytes, char *msg, size_t len);
 
-/* pwrite into entry i's part-file (created on first use). */
-int rfiles_write(rfiles *f, uint32_t i, uint64_t off, const void *p, size_t len,
-		 char *msg, size_t msglen);
+/* pwritev of n buffers, back to back from off, into entry i's part-file
+ * (created on first use); iov is consumed.  0 or -errno with a message. */
+int rfiles_writev(rfiles *f, uint32_t i, uint64_t off, struct iovec *iov, int n,
+		  char *msg, size_t msglen);
 
-/* CRC32C of data-stream bytes [start, start+len), read back from the
- * part-files; 0 or -errno. */
-int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc);
-
-/* Block `block` passed its CRC check: extends the running hashes of the
- * files it holds.  Verifier thread only. */
-void rfiles_block_verified(rfiles *f, uint32_t block);
+/* Reads back data-stream bytes [start, start+len) of block `block` once:
+ * checks their CRC32C against want_crc and, from the same read, extends
+ * the running SHA-256 of the files whose hash has reached this block (only
+ * if the CRC matched).  Returns 1 (matched), 0 (did not) or -errno.
+ * Verifier thread only. */
+int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
+			uint32_t want_crc);
 
 /* Hashes entry i (or finishes its running hash), compares with digest, then
  * fsync, mode, mtime, rename to the final name.  Returns 0, SALVO_ERR_VERIFY or

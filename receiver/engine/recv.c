@@ -3,10 +3,11 @@
  *
  *   socket threads (opts.sockets)  one per SO_REUSEPORT socket: recvmmsg
  *       a batch, take the core lock once, feed every datagram, run due
- *       timers, drop the lock.  The core's write requests become pwrite
- *       calls into part-files right there (writes of one batch under one
- *       lock); its packets go out on the socket of the thread that holds
- *       the lock.
+ *       timers, then write the batch's payloads into part-files with one
+ *       pwritev per run of adjacent bytes (straight from the receive
+ *       buffers), queue the verification jobs that read them back, and
+ *       drop the lock.  The core's packets go out on the socket of the
+ *       thread that holds the lock.
  *   verifier  reads back completed blocks (CRC32C) and completed files
  *       (SHA-256, fsync, rename), then reports to the core.  Blocking disk
  *       work stays off the socket threads.
@@ -59,6 +60,7 @@ typedef struct rctx {
 	salvo_receiver *core;
 	pthread_mutex_t lock; /* core, sessions, stats */
 	int cur_fd;	      /* socket for the core's sends, under lock */
+	struct sthread *cur;  /* socket thread holding the lock, or NULL */
 	int fds[MAX_SOCKETS];
 	uint32_t nsock;
 	int root;
@@ -70,6 +72,27 @@ typedef struct rctx {
 	int ended_sessions, last_result;
 	salvo_recv_report *rep;
 } rctx;
+
+/* A write the core asked for, held until the end of the batch. */
+typedef struct pwrite_req {
+	esess *s;
+	uint32_t file;
+	uint64_t off;
+	const void *p;
+	size_t len;
+} pwrite_req;
+
+typedef struct sthread {
+	rctx *c;
+	int fd;
+	pthread_t th;
+	/* a batch's writes and verification jobs: the writes go out as
+	 * pwritev calls (one per run of adjacent bytes of one file) once the
+	 * batch is through the core, then the jobs, which read them back */
+	pwrite_req *w;
+	size_t nw, capw;
+	job *jobs, *jobs_tail;
+} sthread;
 
 void salvo_recv_opts_default(salvo_recv_opts *o)
 {
@@ -94,7 +117,7 @@ static void logf_(rctx *c, const char *fmt, ...)
 	c->o->log(c->o->log_ud, line);
 }
 
-static void push_job(rctx *c, job *j)
+static void queue_job(rctx *c, job *j)
 {
 	pthread_mutex_lock(&c->qlock);
 	j->next = NULL;
@@ -105,6 +128,22 @@ static void push_job(rctx *c, job *j)
 	c->qtail = j;
 	pthread_cond_signal(&c->qcond);
 	pthread_mutex_unlock(&c->qlock);
+}
+
+/* A job from a socket thread's batch waits for the batch's writes. */
+static void push_job(rctx *c, job *j)
+{
+	sthread *t = c->cur;
+	if (!t) {
+		queue_job(c, j);
+		return;
+	}
+	j->next = NULL;
+	if (t->jobs_tail)
+		t->jobs_tail->next = j;
+	else
+		t->jobs = j;
+	t->jobs_tail = j;
 }
 
 /* Drops a reference; frees the session's engine state at zero.  Lock held. */
@@ -163,15 +202,35 @@ static int cb_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	return rc;
 }
 
+static int grow_writes(sthread *t)
+{
+	size_t cap = t->capw ? 2 * t->capw : 256;
+	pwrite_req *w = realloc(t->w, cap * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	t->w = w;
+	t->capw = cap;
+	return 0;
+}
+
 static int cb_write(void *ud, salvo_rsess *sess, uint32_t file, uint64_t offset,
 		    const void *data, size_t len, char *err, size_t errlen)
 {
-	(void)ud;
+	rctx *c = ud;
 	esess *s = eng(sess);
-	int rc = rfiles_write(&s->files, file, offset, data, len, err, errlen);
-	if (!rc)
-		s->bytes += len;
-	return rc;
+	sthread *t = c->cur;
+	if (!t || (t->nw == t->capw && grow_writes(t))) {
+		struct iovec v = {(void *)data, len}; /* write at once */
+		int rc =
+		    rfiles_writev(&s->files, file, offset, &v, 1, err, errlen);
+		if (!rc)
+			s->bytes += len;
+		return rc;
+	}
+	s->refs++; /* held until the batch's writes are out */
+	t->w[t->nw++] = (pwrite_req){s, file, offset, data, len};
+	s->bytes += len;
+	return 0;
 }
 
 static void cb_verify(void *ud, salvo_rsess *sess, uint32_t block,
@@ -273,11 +332,8 @@ static void *verifier_main(void *arg)
 		int ended = s->ended;
 		pthread_mutex_unlock(&c->lock);
 		if (!ended && j->kind == 0) {
-			uint32_t crc = 0;
-			ok = !rfiles_crc(&s->files, j->start, j->len, &crc) &&
-			     crc == j->crc;
-			if (ok)
-				rfiles_block_verified(&s->files, j->idx);
+			ok = rfiles_verify_block(&s->files, j->idx, j->start,
+						 j->len, j->crc) == 1;
 		} else if (!ended) {
 			rc = rfiles_commit(&s->files, j->idx, j->digest, msg,
 					   sizeof(msg));
@@ -310,11 +366,43 @@ static void *verifier_main(void *arg)
 
 /* ------------------------------------------------------ socket threads */
 
-typedef struct sthread {
-	rctx *c;
-	int fd;
-	pthread_t th;
-} sthread;
+/* The end of a batch, lock held: the held writes as pwritev runs of
+ * adjacent bytes of one file, then the jobs that read them back. */
+static void flush_batch(sthread *t, uint64_t now)
+{
+	rctx *c = t->c;
+	struct iovec v[64];
+	char msg[512];
+	for (size_t k = 0; k < t->nw;) {
+		const pwrite_req *r = &t->w[k];
+		uint64_t end = r->off;
+		int n = 0;
+		for (; k < t->nw && n < 64 && t->w[k].s == r->s &&
+		       t->w[k].file == r->file && t->w[k].off == end;
+		     k++) {
+			v[n++] = (struct iovec){(void *)t->w[k].p, t->w[k].len};
+			end += t->w[k].len;
+		}
+		if (r->s->ended)
+			continue; /* failed meanwhile: its part-files go */
+		msg[0] = 0;
+		int rc = rfiles_writev(&r->s->files, r->file, r->off, v, n, msg,
+				       sizeof(msg));
+		if (rc)
+			salvo_receiver_fail(
+			    c->core, r->s->id, SALVO_ERR_IO, rc, r->file,
+			    msg[0] ? msg : "receiver write failed", now);
+	}
+	for (size_t k = 0; k < t->nw; k++)
+		release(c, t->w[k].s);
+	t->nw = 0;
+	while (t->jobs) {
+		job *j = t->jobs;
+		t->jobs = j->next;
+		queue_job(c, j);
+	}
+	t->jobs_tail = NULL;
+}
 
 static int done_serving(rctx *c)
 {
@@ -372,6 +460,7 @@ static void *socket_main(void *arg)
 		}
 		pthread_mutex_lock(&c->lock);
 		c->cur_fd = t->fd;
+		c->cur = t;
 		now = salvo_now_ns();
 		for (int i = 0; i < n; i++) {
 			salvo_addr a;
@@ -383,9 +472,12 @@ static void *socket_main(void *arg)
 		}
 		if (salvo_receiver_next_timer(c->core) <= now)
 			salvo_receiver_on_timer(c->core, now);
+		flush_batch(t, now);
+		c->cur = NULL;
 		pthread_mutex_unlock(&c->lock);
 	}
 out:
+	free(t->w);
 	free(bufs);
 	free(m);
 	free(iov);
@@ -514,7 +606,7 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 	sthread *ts = calloc(c.nsock, sizeof(*ts));
 	pthread_create(&vth, NULL, verifier_main, &c);
 	for (uint32_t i = 0; ts && i < c.nsock; i++) {
-		ts[i] = (sthread){&c, c.fds[i], 0};
+		ts[i] = (sthread){.c = &c, .fd = c.fds[i]};
 		pthread_create(&ts[i].th, NULL, socket_main, &ts[i]);
 	}
 	for (uint32_t i = 0; ts && i < c.nsock; i++)

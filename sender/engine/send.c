@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,6 +57,7 @@ typedef struct sctx {
 	int local_err;
 	char local_msg[512];
 	atomic_uint_fast64_t datagrams, wire_bytes;
+	atomic_int hash_stop; /* the session is over: the hasher stops */
 	uint64_t sndbuf_granted;
 } sctx;
 
@@ -364,57 +364,19 @@ static void *receive_main(void *arg)
 	return NULL;
 }
 
-static int hash_file(sctx *c, uint32_t i, uint8_t out[32], uint8_t *buf,
-		     size_t cap)
-{
-	const salvo_entry *e = &c->scan.entries[i];
-	int fd = open(c->scan.local[i], O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	int err = 0;
-	for (uint64_t off = 0; off < e->size && !err;) {
-		pthread_mutex_lock(&c->lock);
-		int done = c->finished;
-		pthread_mutex_unlock(&c->lock);
-		if (done) {
-			err = SALVO_ERR_ABORTED;
-			break;
-		}
-		size_t want =
-		    e->size - off < cap ? (size_t)(e->size - off) : cap;
-		ssize_t n = pread(fd, buf, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			err = n < 0 ? -errno : -EIO;
-		else {
-			EVP_DigestUpdate(md, buf, (size_t)n);
-			off += (uint64_t)n;
-		}
-	}
-	unsigned len = 32;
-	EVP_DigestFinal_ex(md, out, &len);
-	EVP_MD_CTX_free(md);
-	close(fd);
-	return err;
-}
-
 static void *hasher_main(void *arg)
 {
 	sctx *c = arg;
-	size_t cap = 1 << 20;
-	uint8_t *buf = malloc(cap);
-	if (!buf) {
-		local_fail(c, -ENOMEM, "hashing '%s': %s", "files");
-		return NULL;
-	}
 	for (uint32_t i = 0; i < c->scan.n; i++) {
 		if (c->scan.entries[i].type != SALVO_ENTRY_FILE)
 			continue;
 		uint8_t d[32];
-		int err = hash_file(c, i, d, buf, cap);
+		int fd = open(c->scan.local[i], O_RDONLY | O_CLOEXEC);
+		int err = fd < 0 ? -errno
+				 : salvo_sha256_fd(fd, c->scan.entries[i].size,
+						   d, &c->hash_stop);
+		if (fd >= 0)
+			close(fd);
 		if (err == SALVO_ERR_ABORTED)
 			break;
 		if (err) {
@@ -427,7 +389,6 @@ static void *hasher_main(void *arg)
 		pthread_cond_broadcast(&c->wake);
 		pthread_mutex_unlock(&c->lock);
 	}
-	free(buf);
 	return NULL;
 }
 
@@ -724,6 +685,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	pthread_mutex_unlock(&c.lock);
 
 fail_threads:
+	atomic_store(&c.hash_stop, 1);
 	if (started) {
 		for (uint32_t i = 0; i < nw; i++)
 			pthread_join(ws[i].th, NULL);
