@@ -3,6 +3,9 @@
 # arrives at the limit (within 3 %), at MTU 1500 and 9000; the excess is
 # dropped by the queue, and the counters add up.  A TCP stream through the
 # same link gets most of the rate (a loose check: TCP's own dynamics).
+# The first second (the queue filling) is left out of the measurement, and
+# the rates stay well below linkem's ceiling so that the VM's scheduling
+# noise does not eat the 3 %.
 set -euo pipefail
 . "$(dirname "$0")/../../perf/testlib.sh"
 command -v iperf3 >/dev/null || fail "iperf3 missing (apt-get install iperf3)"
@@ -14,7 +17,7 @@ udp_at_rate() { # mtu rate_mbit
 	sleep 0.3
 	local j
 	j=$(lab A timeout 30 iperf3 -c 10.77.0.2 -p 5301 -u -b "$((mbit * 12 / 10))M" -l "$payload" \
-		-t 4 -w 4M -J 2>/dev/null) || fail "iperf3 UDP client failed"
+		-t 5 -O 1 -w 4M -J 2>/dev/null) || fail "iperf3 UDP client failed"
 	wait
 	local got
 	got=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"])' "$j")
@@ -30,7 +33,7 @@ udp_at_rate() { # mtu rate_mbit
 }
 
 udp_at_rate 1500 100
-udp_at_rate 9000 500
+udp_at_rate 9000 300
 
 lab_start rate --emulator linkem --rate 100mbit --delay 5ms --queue 256k >/dev/null
 lab B timeout 30 iperf3 -s -1 -p 5302 >/dev/null &
