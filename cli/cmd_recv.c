@@ -32,6 +32,7 @@ static const struct salvo_conf_flag recv_flags[] = {
     {"--sockets", "network.recv_sockets"},
     {"--rcvbuf", "network.rcvbuf"},
     {"--batch", "network.batch"},
+    {"--offload", "network.offload"},
     {"--mtu", "network.mtu"},
     {"--max-sessions", "receiver.max_sessions"},
     {"--max-file-size", "receiver.max_file_size"},
@@ -47,46 +48,48 @@ struct recv_ctx {
 
 static void usage(FILE *out)
 {
-	fputs("usage: salvo recv --dir DIR [options]\n"
-	      "\n"
-	      "Receives files from salvo senders into DIR (never outside it) "
-	      "until SIGINT or\n"
-	      "SIGTERM, or with --once until the first session ends.\n"
-	      "\n"
-	      "options (each also settable in salvo.yaml; docs/CONFIG.md):\n"
-	      "  --dir, -d DIR         root folder; files land only below it "
-	      "(receiver.root)\n"
-	      "  --config FILE         read settings from FILE too\n"
-	      "  --port, -p N          UDP port (default 7400)\n"
-	      "  --bind ADDR           local address (default 0.0.0.0; IPv6 "
-	      "literals too)\n"
-	      "  --sockets N           sockets sharing the port, one thread "
-	      "each (2)\n"
-	      "  --rcvbuf SIZE         SO_RCVBUF per socket (auto)\n"
-	      "  --batch N             datagrams per recvmmsg call (32)\n"
-	      "  --max-sessions N      concurrent sessions (64)\n"
-	      "  --max-file-size SIZE  largest file accepted (unlimited)\n"
-	      "  --overwrite never|replace|rename  when the target exists "
-	      "(never)\n"
-	      "  --idle-timeout TIME   drop a silent sender's session after "
-	      "TIME (1min)\n"
-	      "  --once                exit after the first session, with "
-	      "its result\n"
-	      "  --json                at exit, print one JSON object with "
-	      "the counters\n"
-	      "  --quiet, -q           print only errors\n"
-	      "  --help, -h            this text\n"
-	      "\n"
-	      "exit codes: 0 stopped cleanly (or, with --once, the session "
-	      "succeeded);\n"
-	      "  1 other failure (e.g. the port is taken); 2 bad usage; with "
-	      "--once:\n"
-	      "  4 verification failed, 5 I/O error writing a file, 7 the "
-	      "sender went silent;\n"
-	      "  6 DIR cannot be used.\n"
-	      "\n"
-	      "example: salvo recv --dir /srv/incoming --port 7400\n",
-	      out);
+	fputs(
+	    "usage: salvo recv --dir DIR [options]\n"
+	    "\n"
+	    "Receives files from salvo senders into DIR (never outside it) "
+	    "until SIGINT or\n"
+	    "SIGTERM, or with --once until the first session ends.\n"
+	    "\n"
+	    "options (each also settable in salvo.yaml; docs/CONFIG.md):\n"
+	    "  --dir, -d DIR         root folder; files land only below it "
+	    "(receiver.root)\n"
+	    "  --config FILE         read settings from FILE too\n"
+	    "  --port, -p N          UDP port (default 7400)\n"
+	    "  --bind ADDR           local address (default 0.0.0.0; IPv6 "
+	    "literals too)\n"
+	    "  --sockets N           sockets sharing the port, one thread "
+	    "each (2)\n"
+	    "  --rcvbuf SIZE         SO_RCVBUF per socket (auto)\n"
+	    "  --batch N             datagrams per recvmmsg call (32)\n"
+	    "  --offload auto|off    UDP GRO: datagram trains per call (auto)\n"
+	    "  --max-sessions N      concurrent sessions (64)\n"
+	    "  --max-file-size SIZE  largest file accepted (unlimited)\n"
+	    "  --overwrite never|replace|rename  when the target exists "
+	    "(never)\n"
+	    "  --idle-timeout TIME   drop a silent sender's session after "
+	    "TIME (1min)\n"
+	    "  --once                exit after the first session, with "
+	    "its result\n"
+	    "  --json                at exit, print one JSON object with "
+	    "the counters\n"
+	    "  --quiet, -q           print only errors\n"
+	    "  --help, -h            this text\n"
+	    "\n"
+	    "exit codes: 0 stopped cleanly (or, with --once, the session "
+	    "succeeded);\n"
+	    "  1 other failure (e.g. the port is taken); 2 bad usage; with "
+	    "--once:\n"
+	    "  4 verification failed, 5 I/O error writing a file, 7 the "
+	    "sender went silent;\n"
+	    "  6 DIR cannot be used.\n"
+	    "\n"
+	    "example: salvo recv --dir /srv/incoming --port 7400\n",
+	    out);
 }
 
 /* "2024-05-01 12:00:00.123" in local time. */
@@ -177,10 +180,11 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 		" \"engine\": {\"sockets\": %u, \"batch\": %u, "
 		"\"rcvbuf_bytes\": %llu, \"max_sessions\": %u, "
 		"\"idle_timeout_ns\": %llu, \"max_file_bytes\": %llu, "
-		"\"overwrite\": %d},\n \"config\": ",
+		"\"overwrite\": %d, \"offload\": \"%s\"},\n \"config\": ",
 		o->sockets, o->batch, (unsigned long long)o->rcvbuf_bytes,
 		o->max_sessions, (unsigned long long)o->idle_timeout_ns,
-		(unsigned long long)o->max_file_bytes, o->overwrite);
+		(unsigned long long)o->max_file_bytes, o->overwrite,
+		o->offload ? "auto" : "off");
 	if (salvo_progress_json_config(out, cfg))
 		fputs("null", out);
 	fputs("}\n", out);
@@ -208,6 +212,7 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json)
 	o.port = (uint16_t)cfg->network.port;
 	o.sockets = cfg->network.recv_sockets;
 	o.batch = cfg->network.batch;
+	o.offload = cfg->network.offload == SALVO_OFFLOAD_AUTO;
 	o.rcvbuf_bytes = cfg->network.rcvbuf_bytes;
 	o.max_sessions = cfg->receiver.max_sessions;
 	o.idle_timeout_ns = cfg->receiver.idle_timeout_ns;

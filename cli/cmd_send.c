@@ -39,6 +39,7 @@ static const struct salvo_conf_flag send_flags[] = {
     {"--sockets", "network.send_sockets"},
     {"--sndbuf", "network.sndbuf"},
     {"--batch", "network.batch"},
+    {"--offload", "network.offload"},
     {"--block-size", "transfer.block_size"},
     {"--threads", "transfer.threads"},
     {"--rate", "transfer.rate"},
@@ -98,6 +99,7 @@ static void usage(FILE *out)
 	      "                     below --rate from queueing delay (fixed)\n"
 	      "  --min-rate RATE    adaptive: never pace below this (none)\n"
 	      "  --batch N          datagrams per sendmmsg call (32)\n"
+	      "  --offload auto|off UDP GSO where the path takes it (auto)\n"
 	      "  --sndbuf SIZE      SO_SNDBUF per socket (auto)\n"
 	      "  --timeout TIME     give up after the receiver is silent "
 	      "this long (10s)\n"
@@ -294,6 +296,7 @@ static void fill_opts(salvo_send_opts *o, const struct salvo_config *cfg,
 	o->threads = cfg->transfer.threads;
 	o->sockets = cfg->network.send_sockets;
 	o->batch = cfg->network.batch;
+	o->offload = cfg->network.offload == SALVO_OFFLOAD_AUTO;
 	o->sndbuf_bytes = cfg->network.sndbuf_bytes;
 	o->timeout_ns = cfg->transfer.timeout_ns;
 }
@@ -399,13 +402,14 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		"\"sockets\": %u, \"datagram_bytes\": %u, \"batch\": %u, "
 		"\"rate_bps\": %llu, \"rate_policy\": \"%s\", "
 		"\"final_rate_bps\": %llu, \"window_bytes\": %llu, "
-		"\"sndbuf_bytes\": %llu},\n \"config\": ",
+		"\"sndbuf_bytes\": %llu, \"gso_segments\": %u},\n "
+		"\"config\": ",
 		r->block_bytes, r->threads, r->sockets, r->datagram_bytes,
 		r->batch, (unsigned long long)r->rate_bps,
 		r->adaptive ? "adaptive" : "fixed",
 		(unsigned long long)r->final_rate_bps,
 		(unsigned long long)r->window_bytes,
-		(unsigned long long)r->sndbuf_bytes);
+		(unsigned long long)r->sndbuf_bytes, r->gso_segments);
 	if (salvo_progress_json_config(out, cfg))
 		fputs("null", out);
 	fputs("}\n", out);

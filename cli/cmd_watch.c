@@ -302,6 +302,7 @@ static int run(const struct salvo_config *cfg, const struct watch_args *a,
 	o.send.threads = cfg->transfer.threads;
 	o.send.sockets = cfg->network.send_sockets;
 	o.send.batch = cfg->network.batch;
+	o.send.offload = cfg->network.offload == SALVO_OFFLOAD_AUTO;
 	o.send.sndbuf_bytes = cfg->network.sndbuf_bytes;
 	o.send.timeout_ns = cfg->transfer.timeout_ns;
 	o.default_port = (uint16_t)cfg->network.port;

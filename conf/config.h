@@ -40,6 +40,10 @@ enum salvo_rate_policy {
 	SALVO_RATE_FAIR,     /* accepted by name, refused by the checker */
 };
 enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };
+enum salvo_offload {
+	SALVO_OFFLOAD_AUTO = 0, /* UDP GSO/GRO where kernel and path take it */
+	SALVO_OFFLOAD_OFF,	/* one datagram per kernel send and receive */
+};
 enum salvo_overwrite {
 	SALVO_OVERWRITE_NEVER = 0, /* an existing target fails the file */
 	SALVO_OVERWRITE_REPLACE,   /* replace it atomically (rename) */
@@ -73,6 +77,7 @@ struct salvo_conf_network {
 	uint64_t sndbuf_bytes;	 /* SO_SNDBUF per socket; finish: set */
 	uint64_t rcvbuf_bytes;	 /* SO_RCVBUF per socket; finish: set */
 	uint32_t batch;		 /* datagrams per sendmmsg/recvmmsg */
+	enum salvo_offload offload;
 };
 
 struct salvo_conf_transfer {
@@ -154,6 +159,7 @@ enum salvo_conf_key {
 	SALVO_CONF_NETWORK_SNDBUF,
 	SALVO_CONF_NETWORK_RCVBUF,
 	SALVO_CONF_NETWORK_BATCH,
+	SALVO_CONF_NETWORK_OFFLOAD,
 	SALVO_CONF_TRANSFER_BLOCK_SIZE,
 	SALVO_CONF_TRANSFER_THREADS,
 	SALVO_CONF_TRANSFER_RATE,

@@ -30,6 +30,7 @@
 
 static const char *const policy_names[] = {"fixed", "adaptive", "fair", NULL};
 static const char *const compress_names[] = {"none", "lz4", NULL};
+static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
 static const char *const post_names[] = {"delete", "move", "keep", NULL};
@@ -67,6 +68,9 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
      "SO_RCVBUF per socket; auto: from the plan, else 8MiB"},
     {"network.batch", "--batch", SALVO_CONF_T_COUNT, C(network, batch), 0, 1,
      1024, NULL, NULL, "32", "datagrams per sendmmsg/recvmmsg call"},
+    {"network.offload", "--offload", SALVO_CONF_T_ENUM, C(network, offload), 0,
+     0, 0, NULL, offload_names, "auto",
+     "UDP GSO/GRO where kernel and path take them; off: never"},
     {"transfer.block_size", "--block-size", SALVO_CONF_T_SIZE,
      C(transfer, block_size_bytes), 0, 548, GiB, NULL, NULL, "4MiB",
      "bytes one block-sender thread reads and sends as a unit"},

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,7 +36,18 @@
 #include "receiver/engine/files.h"
 
 #define MAX_SOCKETS 64
-#define SLOT_BYTES 65536
+#define SLOT_BYTES 65536 /* one UDP payload, or one GRO train of them */
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
+#endif
+
+typedef union gro_cmsg {
+	struct cmsghdr h;
+	char b[CMSG_SPACE(sizeof(int))];
+} gro_cmsg;
 
 typedef struct esess {
 	uint32_t id;
@@ -100,6 +112,7 @@ void salvo_recv_opts_default(salvo_recv_opts *o)
 	o->port = 7400;
 	o->sockets = 2;
 	o->batch = 32;
+	o->offload = 1;
 	o->max_sessions = 64;
 	o->idle_timeout_ns = 10000000000ull;
 	o->overwrite = 1; /* SALVO_OVERWRITE_REPLACE */
@@ -416,6 +429,21 @@ static int done_serving(rctx *c)
 	return 0;
 }
 
+/* The datagram size of a GRO train, or SIZE_MAX for one datagram. */
+static size_t gro_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+		int v;
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v > 0 ? (size_t)v : SIZE_MAX;
+		}
+	}
+	return SIZE_MAX;
+}
+
 static void *socket_main(void *arg)
 {
 	sthread *t = arg;
@@ -425,7 +453,8 @@ static void *socket_main(void *arg)
 	struct mmsghdr *m = calloc(batch, sizeof(*m));
 	struct iovec *iov = calloc(batch, sizeof(*iov));
 	struct sockaddr_storage *from = calloc(batch, sizeof(*from));
-	if (!bufs || !m || !iov || !from)
+	gro_cmsg *ctl = calloc(batch, sizeof(*ctl));
+	if (!bufs || !m || !iov || !from || !ctl)
 		goto out;
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
@@ -454,7 +483,9 @@ static void *socket_main(void *arg)
 				    .msg_name = &from[i],
 				    .msg_namelen = sizeof(from[i]),
 				    .msg_iov = &iov[i],
-				    .msg_iovlen = 1};
+				    .msg_iovlen = 1,
+				    .msg_control = ctl[i].b,
+				    .msg_controllen = sizeof(ctl[i].b)};
 			}
 			n = recvmmsg(t->fd, m, batch, MSG_DONTWAIT, NULL);
 		}
@@ -467,8 +498,16 @@ static void *socket_main(void *arg)
 			salvo_addr_from_sockaddr(&a,
 						 (struct sockaddr *)&from[i],
 						 m[i].msg_hdr.msg_namelen);
-			salvo_receiver_on_packet(c->core, &a, iov[i].iov_base,
-						 m[i].msg_len, now);
+			/* with GRO, one message is a train of datagrams of
+			 * one size (the last may be shorter) */
+			size_t seg = gro_size(&m[i].msg_hdr);
+			const uint8_t *dg = iov[i].iov_base;
+			for (size_t off = 0, len = m[i].msg_len; off < len;
+			     off += seg) {
+				size_t l = len - off < seg ? len - off : seg;
+				salvo_receiver_on_packet(c->core, &a, dg + off,
+							 l, now);
+			}
 		}
 		if (salvo_receiver_next_timer(c->core) <= now)
 			salvo_receiver_on_timer(c->core, now);
@@ -482,6 +521,7 @@ out:
 	free(m);
 	free(iov);
 	free(from);
+	free(ctl);
 	return NULL;
 }
 
@@ -506,6 +546,10 @@ static int open_socket(rctx *c, const struct sockaddr_storage *ss,
 	salvo_socket_buffers(fd, 0,
 			     c->o->rcvbuf_bytes ? c->o->rcvbuf_bytes : 8u << 20,
 			     NULL, NULL);
+	/* GRO: trains of datagrams in one message (a kernel without it
+	 * hands them one by one, which the socket threads also take) */
+	if (c->o->offload)
+		(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	return fd;
 }
 

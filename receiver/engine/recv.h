@@ -16,7 +16,9 @@ typedef struct salvo_recv_opts {
 	const char *bind; /* address to bind, NULL: any */
 	uint16_t port;
 	uint32_t sockets;      /* sockets (and threads) on the port */
-	uint32_t batch;	       /* datagrams per recvmmsg */
+	uint32_t batch;	       /* messages per recvmmsg */
+	int offload;	       /* 1 (default): UDP GRO, a message may carry
+				* many datagrams */
 	uint64_t rcvbuf_bytes; /* 0: system default */
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* silent sender: drop its session */

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +40,14 @@
 
 #define MAX_SOCKETS 64
 #define MAX_BATCH 1024
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h, Linux 4.18 */
+#endif
+#define GSO_MAX_SEGMENTS 64  /* the kernel's UDP_MAX_SEGMENTS */
+#define GSO_MAX_BYTES 65507u /* one UDP payload over IPv4 */
 
 typedef struct sctx {
 	const salvo_send_opts *o;
@@ -57,6 +66,7 @@ typedef struct sctx {
 	int local_err;
 	char local_msg[512];
 	atomic_uint_fast64_t datagrams, wire_bytes;
+	atomic_uint gso_segs; /* datagrams per GSO message; 0: plain */
 	atomic_int hash_stop; /* the session is over: the hasher stops */
 	uint64_t sndbuf_granted;
 } sctx;
@@ -71,6 +81,7 @@ void salvo_send_opts_default(salvo_send_opts *o)
 	o->threads = 5;
 	o->sockets = 4;
 	o->batch = 32;
+	o->offload = 1;
 	o->timeout_ns = 10000000000ull;
 	o->progress_interval_ns = 250000000ull;
 }
@@ -146,7 +157,25 @@ static int read_stream(sctx *c, uint64_t off, uint8_t *dst, size_t len)
 	return 0;
 }
 
-static void send_all(sctx *c, int fd, struct mmsghdr *m, unsigned n)
+static void send_all(sctx *c, int fd, struct mmsghdr *m, const uint8_t *segs,
+		     unsigned n);
+
+/* The kernel refused a GSO message (a path it cannot segment for, an old
+ * kernel): plain datagrams from now on, this message's included. */
+static void gso_refused(sctx *c, int fd, const struct msghdr *h, unsigned k)
+{
+	struct mmsghdr one[GSO_MAX_SEGMENTS];
+	atomic_store(&c->gso_segs, 0);
+	for (unsigned j = 0; j < k; j++)
+		one[j] =
+		    (struct mmsghdr){.msg_hdr = {.msg_iov = h->msg_iov + 2 * j,
+						 .msg_iovlen = 2}};
+	send_all(c, fd, one, NULL, k);
+}
+
+/* Sends n messages; segs[i] datagrams in message i (NULL: one each). */
+static void send_all(sctx *c, int fd, struct mmsghdr *m, const uint8_t *segs,
+		     unsigned n)
 {
 	unsigned done = 0;
 	while (done < n) {
@@ -158,15 +187,26 @@ static void send_all(sctx *c, int fd, struct mmsghdr *m, unsigned n)
 				salvo_sleep_until(salvo_now_ns() + 50000);
 				continue;
 			}
+			if (segs && segs[done] > 1 &&
+			    (errno == EINVAL || errno == EIO ||
+			     errno == EMSGSIZE || errno == ENOPROTOOPT)) {
+				gso_refused(c, fd, &m[done].msg_hdr,
+					    segs[done]);
+				done++;
+				continue;
+			}
 			/* ECONNREFUSED from an earlier ICMP error and the
 			 * like: the datagram is lost, as on any path */
 			done++;
 			continue;
 		}
-		for (int j = 0; j < k; j++)
-			atomic_fetch_add(&c->wire_bytes,
-					 m[done + (unsigned)j].msg_len);
-		atomic_fetch_add(&c->datagrams, (uint64_t)k);
+		uint64_t dgrams = 0;
+		for (int j = 0; j < k; j++) {
+			unsigned i = done + (unsigned)j;
+			atomic_fetch_add(&c->wire_bytes, m[i].msg_len);
+			dgrams += segs ? segs[i] : 1;
+		}
+		atomic_fetch_add(&c->datagrams, dgrams);
 		done += (unsigned)k;
 	}
 }
@@ -191,7 +231,7 @@ static void send_control(sctx *c, const uint8_t *buf, size_t len)
 	}
 	struct iovec iov = {(void *)buf, len};
 	struct mmsghdr m = {.msg_hdr = {.msg_iov = &iov, .msg_iovlen = 1}};
-	send_all(c, c->fds[0], &m, 1);
+	send_all(c, c->fds[0], &m, NULL, 1);
 }
 
 typedef struct worker {
@@ -199,10 +239,44 @@ typedef struct worker {
 	int fd;
 	uint8_t *buf;
 	uint8_t (*hdr)[SALVO_DATA_HDR_BYTES];
-	struct iovec (*iov)[2];
+	struct iovec (*iov)[2]; /* header, payload: one pair a datagram */
 	struct mmsghdr *msg;
+	uint8_t *segs; /* datagrams in each message */
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+	} gso; /* UDP_SEGMENT = the datagram size */
 	pthread_t th;
 } worker;
+
+/* Sends the batch's n datagrams (wk->iov pairs).  With GSO, each run of
+ * full-size datagrams, which a short one may end, goes as one message the
+ * kernel cuts into datagrams: one trip down the stack instead of many. */
+static void send_batch(worker *wk, unsigned n)
+{
+	sctx *c = wk->c;
+	unsigned max = atomic_load(&c->gso_segs);
+	size_t full = c->o->datagram_bytes;
+	unsigned nm = 0;
+	for (unsigned i = 0; i < n;) {
+		unsigned k = 1;
+		while (k < max && i + k < n &&
+		       wk->iov[i + k - 1][0].iov_len +
+			       wk->iov[i + k - 1][1].iov_len ==
+			   full)
+			k++;
+		struct msghdr *h = &wk->msg[nm].msg_hdr;
+		*h = (struct msghdr){.msg_iov = wk->iov[i],
+				     .msg_iovlen = 2 * (size_t)k};
+		if (k > 1) {
+			h->msg_control = wk->gso.b;
+			h->msg_controllen = sizeof(wk->gso.b);
+		}
+		wk->segs[nm++] = (uint8_t)k;
+		i += k;
+	}
+	send_all(c, wk->fd, wk->msg, wk->segs, nm);
+}
 
 /* Sends every datagram of w (payload already in wk->buf, ranges packed
  * back to back). */
@@ -238,13 +312,10 @@ static void send_work(worker *wk, const salvo_work *w, uint32_t crc)
 			wk->iov[n][0] =
 			    (struct iovec){wk->hdr[n], SALVO_DATA_HDR_BYTES};
 			wk->iov[n][1] = (struct iovec){p, len};
-			wk->msg[n] =
-			    (struct mmsghdr){.msg_hdr = {.msg_iov = wk->iov[n],
-							 .msg_iovlen = 2}};
 			batch_bytes += SALVO_DATA_HDR_BYTES + len + 28;
 			if (++n == batch) {
 				pace(c, batch_bytes);
-				send_all(c, wk->fd, wk->msg, n);
+				send_batch(wk, n);
 				n = 0;
 				batch_bytes = 0;
 			}
@@ -253,7 +324,7 @@ static void send_work(worker *wk, const salvo_work *w, uint32_t crc)
 	}
 	if (n) {
 		pace(c, batch_bytes);
-		send_all(c, wk->fd, wk->msg, n);
+		send_batch(wk, n);
 	}
 }
 
@@ -472,6 +543,25 @@ static int open_sockets(sctx *c, const struct sockaddr_storage *peer,
 	return 0;
 }
 
+/* Datagrams per GSO message, or 0 for plain datagrams: off when asked,
+ * when fewer than two fit in one UDP payload, or when a datagram exceeds
+ * the route's MTU (IP would fragment it; the kernel refuses GSO then).
+ * Other refusals are caught at the first send (gso_refused). */
+static unsigned gso_plan(const sctx *c, int family)
+{
+	unsigned k = GSO_MAX_BYTES / c->o->datagram_bytes;
+	if (!c->o->offload || k < 2)
+		return 0;
+	int mtu = 0;
+	socklen_t l = sizeof(mtu);
+	int v6 = family == AF_INET6;
+	if (getsockopt(c->fds[0], v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       v6 ? IPV6_MTU : IP_MTU, &mtu, &l) == 0 &&
+	    c->o->datagram_bytes + (v6 ? 48u : 28u) > (unsigned)mtu)
+		return 0;
+	return k < GSO_MAX_SEGMENTS ? k : GSO_MAX_SEGMENTS;
+}
+
 static void fill_report(sctx *c, salvo_send_report *r, uint64_t start)
 {
 	salvo_sender_stats st;
@@ -482,6 +572,7 @@ static void fill_report(sctx *c, salvo_send_report *r, uint64_t start)
 	r->retx_bytes = st.bytes_retx;
 	r->srtt_ns = st.srtt_ns;
 	r->final_rate_bps = st.rate_bps;
+	r->gso_segments = atomic_load(&c->gso_segs);
 	r->bytes = r->result ? st.bytes_acked : st.total_bytes;
 	r->peak_rss_bytes = salvo_peak_rss();
 }
@@ -588,6 +679,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	if (rc)
 		goto fail_sockets;
 	r->sndbuf_bytes = c.sndbuf_granted;
+	atomic_store(&c.gso_segs, gso_plan(&c, peer.ss_family));
 
 	uint8_t nonce_bytes[8];
 	uint64_t nonce = 0;
@@ -644,8 +736,16 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		ws[i].hdr = malloc((size_t)o->batch * SALVO_DATA_HDR_BYTES);
 		ws[i].iov = malloc((size_t)o->batch * sizeof(*ws[i].iov));
 		ws[i].msg = malloc((size_t)o->batch * sizeof(*ws[i].msg));
-		if (!ws[i].buf || !ws[i].hdr || !ws[i].iov || !ws[i].msg)
+		ws[i].segs = malloc(o->batch);
+		if (!ws[i].buf || !ws[i].hdr || !ws[i].iov || !ws[i].msg ||
+		    !ws[i].segs)
 			goto fail_threads;
+		struct cmsghdr *cm = &ws[i].gso.h;
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		uint16_t gs = (uint16_t)o->datagram_bytes;
+		memcpy(CMSG_DATA(cm), &gs, sizeof(gs));
 	}
 	rc = 0;
 	pthread_create(&rx_th, NULL, receive_main, &c);
@@ -697,6 +797,7 @@ fail_threads:
 		free(ws[i].hdr);
 		free(ws[i].iov);
 		free(ws[i].msg);
+		free(ws[i].segs);
 	}
 	free(ws);
 	if (started) {

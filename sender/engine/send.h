@@ -49,6 +49,8 @@ typedef struct salvo_send_opts {
 	uint32_t threads;	 /* block-sender threads */
 	uint32_t sockets;	 /* UDP sockets */
 	uint32_t batch;		 /* datagrams per sendmmsg */
+	int offload;		 /* 1 (default): UDP GSO where the path
+				  * takes it, plain datagrams otherwise */
 	uint64_t sndbuf_bytes;	 /* 0: system default */
 	uint64_t timeout_ns;	 /* no answer for this long: fail */
 
@@ -78,6 +80,8 @@ typedef struct salvo_send_report {
 	uint64_t rate_bps, window_bytes, sndbuf_bytes;
 	int adaptive;
 	uint64_t final_rate_bps; /* pacing rate at the end (adaptive) */
+	uint32_t gso_segments;	 /* datagrams per UDP GSO send at the end;
+				  * 0: plain datagrams */
 } salvo_send_report;
 
 /* Fills o with the built-in defaults (host, port and paths unset). */

@@ -18,6 +18,8 @@
 #   wait_exit PID SECS    waits for a background process; sets WAIT_RC
 #   same_tree A B         same contents (diff -r), types, modes, mtimes
 #   jget FILE KEY...      a value from a JSON file ("engine" "threads")
+#   veth_namespaces       two namespaces joined by a veth pair, removed
+#                         on exit: NSA (VA, IPA) and NSB (VB, IPB)
 #   make_tree DIR N       a tree of N small files, nested and empty
 #                         folders, spaces and unicode names, varied modes
 #                         and mtimes (deterministic)
@@ -227,3 +229,26 @@ EOF
 
 command -v python3 >/dev/null || fail "python3 missing (apt-get install python3)"
 [ -x "$SALVO" ] || fail "salvo binary $SALVO missing (make)"
+
+veth_namespaces() {
+	command -v ip >/dev/null || fail "ip (iproute2) missing"
+	local id=$$ net=$(($$ % 200 + 20)) ns
+	NSA=salvoS$id NSB=salvoR$id VA=vs$id VB=vr$id
+	IPA=10.201.$net.1 IPB=10.201.$net.2
+	ip netns add "$NSA" || fail "cannot create namespace $NSA (needs root)"
+	on_exit "ip netns del $NSA"
+	ip netns add "$NSB" || fail "cannot create namespace $NSB"
+	on_exit "ip netns del $NSB"
+	ip link add "$VA" type veth peer name "$VB" || fail "cannot create veth pair"
+	ip link set "$VA" netns "$NSA"
+	ip link set "$VB" netns "$NSB"
+	ip -n "$NSA" addr add "$IPA/24" dev "$VA"
+	ip -n "$NSB" addr add "$IPB/24" dev "$VB"
+	for ns in "$NSA" "$NSB"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NSA" link set "$VA" up
+	ip -n "$NSB" link set "$VB" up
+	ip netns exec "$NSA" ping -c 1 -W 2 "$IPB" >/dev/null ||
+		fail "no ping from $NSA to $IPB"
+}

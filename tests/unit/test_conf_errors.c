@@ -26,7 +26,7 @@ static const struct err_case cases[] = {
     {"network:\n  prot: 1",
      "t.yaml:2:3: unknown key 'network.prot'; allowed in network: port, "
      "bind, mtu, datagram, send_sockets, recv_sockets, sndbuf, rcvbuf, "
-     "batch\n"},
+     "batch, offload\n"},
     {"netwrk: {}",
      "t.yaml:1:1: unknown section 'netwrk'; allowed: network, transfer, "
      "memory, link, receiver, hotfolders, logging\n"},
@@ -44,7 +44,7 @@ static const struct err_case cases[] = {
     {"network: 5",
      "t.yaml:1:10: network: expected a mapping of keys, got a single "
      "value; allowed keys: port, bind, mtu, datagram, send_sockets, "
-     "recv_sockets, sndbuf, rcvbuf, batch\n"},
+     "recv_sockets, sndbuf, rcvbuf, batch, offload\n"},
     {"- a", "t.yaml:1:1: expected a mapping of sections, got a list; allowed: "
 	    "network, transfer, memory, link, receiver, hotfolders, logging\n"},
     {"hotfolders: {a: 1}",
@@ -75,6 +75,9 @@ static const struct err_case cases[] = {
     {"network:\n  bind: example.com",
      "t.yaml:2:9: network.bind: 'example.com' is not an address; allowed: "
      "an IPv4 or IPv6 address\n"},
+    {"network:\n  offload: on",
+     "t.yaml:2:12: network.offload: 'on' is not a known value; "
+     "allowed: auto, off\n"},
     {"transfer:\n  compression: zstd",
      "t.yaml:2:16: transfer.compression: 'zstd' is not a known value; "
      "allowed: none, lz4\n"},
@@ -228,7 +231,7 @@ static void test_all_errors_reported(void **state)
 	    "whole number (e.g. 1500)\n"
 	    "t.yaml:4:3: unknown key 'network.nope'; allowed in network: "
 	    "port, bind, mtu, datagram, send_sockets, recv_sockets, sndbuf, "
-	    "rcvbuf, batch\n"
+	    "rcvbuf, batch, offload\n"
 	    "t.yaml:6:12: transfer.threads: '100' is out of range; allowed: "
 	    "1..64\n"
 	    "t.yaml:7:9: transfer.rate: bad rate 'fast': expected a number "

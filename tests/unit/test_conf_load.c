@@ -32,6 +32,7 @@ static const char every_key[] = "network:\n"
 				"  sndbuf: 16MiB\n"
 				"  rcvbuf: 32MiB\n"
 				"  batch: 64\n"
+				"  offload: off\n"
 				"transfer:\n"
 				"  block_size: 8MiB\n"
 				"  threads: 6\n"
@@ -99,6 +100,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->network.send_sockets, 4);
 	assert_int_equal(cfg->network.recv_sockets, 2);
 	assert_int_equal(cfg->network.batch, 32);
+	assert_int_equal(cfg->network.offload, SALVO_OFFLOAD_AUTO);
 	assert_int_equal(cfg->transfer.block_size_bytes, 4 * MiB);
 	assert_int_equal(cfg->transfer.threads, 5);
 	assert_int_equal(cfg->transfer.rate_bps, 1000000000);
@@ -135,6 +137,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->network.sndbuf_bytes, 16 * MiB);
 	assert_int_equal(cfg->network.rcvbuf_bytes, 32 * MiB);
 	assert_int_equal(cfg->network.batch, 64);
+	assert_int_equal(cfg->network.offload, SALVO_OFFLOAD_OFF);
 	assert_int_equal(cfg->transfer.block_size_bytes, 8 * MiB);
 	assert_int_equal(cfg->transfer.threads, 6);
 	assert_int_equal(cfg->transfer.rate_bps, 500000000);
@@ -174,7 +177,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 37);
+	assert_int_equal(hf->origin.line, 38);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->dest_host, "2001:db8::1");
 	assert_int_equal(hf->dest_port, 9000);
@@ -193,7 +196,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 35);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 36);
 	salvo_conf_del(cfg);
 }
 
