@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "common/core/crc32c.h"
+#include "common/core/crc32c_table.h"
 #include "tests/helpers/testrand.h"
 
 typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
@@ -73,6 +75,42 @@ static void test_hw_matches_sw(void **state)
 		}
 }
 
+/* Lengths about the three-stream rounds (3 x 128 and 3 x 8192 bytes)
+ * and random ones across several rounds of both, at every alignment. */
+static void test_hw_matches_sw_long(void **state)
+{
+	uint64_t seed = testrand_seed();
+	salvo_testrand rnd = {seed};
+	enum { MAX = 7 * 3 * SALVO_CRC32C_LONG };
+	uint8_t *buf = malloc(MAX + 8);
+	size_t lens[64], n = 0;
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < MAX + 8; i++)
+		buf[i] = (uint8_t)testrand_next(&rnd);
+	for (size_t k = 1; k <= 7; k++)
+		for (int d = -1; d <= 1; d++) {
+			lens[n++] = k * 3 * SALVO_CRC32C_SHORT + (size_t)d;
+			lens[n++] = k * 3 * SALVO_CRC32C_LONG + (size_t)d;
+		}
+	lens[n++] = 3 * SALVO_CRC32C_LONG + 3 * SALVO_CRC32C_SHORT + 7;
+	while (n < sizeof(lens) / sizeof(lens[0]))
+		lens[n++] = testrand_next(&rnd) % MAX;
+	for (size_t i = 0; i < n; i++)
+		for (size_t align = 0; align < 8; align++) {
+			uint32_t start = (uint32_t)testrand_next(&rnd);
+			uint32_t hw = salvo_crc32c(start, buf + align, lens[i]);
+			uint32_t sw =
+			    salvo_crc32c_sw(start, buf + align, lens[i]);
+			if (hw != sw)
+				fail_msg("seed %llu: len %zu align %zu: hw "
+					 "%08x sw %08x",
+					 (unsigned long long)seed, lens[i],
+					 align, hw, sw);
+		}
+	free(buf);
+}
+
 static void test_incremental_equals_one_shot(void **state)
 {
 	uint64_t seed = testrand_seed();
@@ -127,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc3720_vectors),
 	    cmocka_unit_test(test_hw_matches_sw),
+	    cmocka_unit_test(test_hw_matches_sw_long),
 	    cmocka_unit_test(test_incremental_equals_one_shot),
 	    cmocka_unit_test(test_detects_single_bit_flips),
 	};
