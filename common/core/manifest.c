@@ -165,6 +165,38 @@ void salvo_manifest_free(salvo_manifest *m)
 	m->count = 0;
 }
 
+int salvo_manifest_copy(salvo_manifest *dst, const salvo_manifest *src,
+			const salvo_mem *mem)
+{
+	size_t names = 0;
+	for (uint32_t i = 0; i < src->count; i++)
+		names += (size_t)src->entries[i].path_len + 1;
+	memset(dst, 0, sizeof(*dst));
+	dst->entries = salvo_mem_alloc(mem, (src->count ? src->count : 1) *
+						sizeof(salvo_entry));
+	dst->names = salvo_mem_alloc(mem, names ? names : 1);
+	if (!dst->entries || !dst->names) {
+		salvo_mem_free(mem, dst->entries);
+		salvo_mem_free(mem, dst->names);
+		dst->entries = NULL;
+		dst->names = NULL;
+		return SALVO_ERR_NOMEM;
+	}
+	dst->mem = mem;
+	dst->count = src->count;
+	dst->total_bytes = src->total_bytes;
+	char *p = dst->names;
+	for (uint32_t i = 0; i < src->count; i++) {
+		const salvo_entry *e = &src->entries[i];
+		dst->entries[i] = *e;
+		memcpy(p, e->path, e->path_len);
+		p[e->path_len] = 0;
+		dst->entries[i].path = p;
+		p += e->path_len + 1;
+	}
+	return 0;
+}
+
 uint32_t salvo_manifest_locate(const salvo_manifest *m, uint64_t off)
 {
 	/* last entry with stream_offset <= off and size > 0: binary search

@@ -68,6 +68,12 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 
 void salvo_manifest_free(salvo_manifest *m);
 
+/* A deep copy of src (entries and paths) into dst, storage from mem, for a
+ * holder that must outlive src's owner.  Returns 0 or SALVO_ERR_NOMEM (dst
+ * then needs no free). */
+int salvo_manifest_copy(salvo_manifest *dst, const salvo_manifest *src,
+			const salvo_mem *mem);
+
 /* Index of the file holding stream byte `off` (the last entry whose
  * stream_offset <= off and whose size > 0).  off < total_bytes. */
 uint32_t salvo_manifest_locate(const salvo_manifest *m, uint64_t off);

@@ -44,13 +44,16 @@
 #define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
 #endif
 
-typedef union gro_cmsg {
-	struct cmsghdr h;
-	char b[CMSG_SPACE(sizeof(int))];
+typedef struct gro_cmsg {
+	_Alignas(struct cmsghdr) char b[32]; /* >= CMSG_SPACE(sizeof(int)) */
 } gro_cmsg;
 
 typedef struct esess {
 	uint32_t id;
+	/* the engine's own copy: the core frees its manifest when the
+	 * session ends, while a verifier job may still be reading files */
+	salvo_manifest m;
+	int have_m;
 	rfiles files;
 	int prepared, ended, refs;
 	char peer[80];
@@ -170,6 +173,8 @@ static void release(rctx *c, esess *s)
 			break;
 		}
 	rfiles_free(&s->files, 1);
+	if (s->have_m)
+		salvo_manifest_free(&s->m);
 	free(s);
 }
 
@@ -205,7 +210,12 @@ static int cb_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	s->next = c->sessions;
 	c->sessions = s;
 	salvo_rsess_set_user(sess, s);
-	int rc = rfiles_prepare(&s->files, c->root, m, s->id,
+	if (salvo_manifest_copy(&s->m, m, &salvo_mem_libc)) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	s->have_m = 1;
+	int rc = rfiles_prepare(&s->files, c->root, &s->m, s->id,
 				salvo_rsess_block_bytes(sess), c->o->overwrite,
 				c->o->max_file_bytes, err, errlen);
 	s->prepared = 1;

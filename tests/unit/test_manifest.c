@@ -73,6 +73,22 @@ static size_t entry_at(size_t i)
 	return (size_t)salvo_manifest_encoded_size(sample, (uint32_t)i);
 }
 
+/* m holds the sample's entries, paths NUL-terminated. */
+static void assert_entries(const salvo_manifest *m, const salvo_entry *e)
+{
+	for (size_t i = 0; i < NSAMPLE; i++) {
+		const salvo_entry *a = &m->entries[i], *b = &e[i];
+		assert_int_equal(a->type, b->type);
+		assert_int_equal(a->path_len, b->path_len);
+		assert_int_equal(a->mode, b->mode);
+		assert_int_equal(a->size, b->size);
+		assert_true(a->mtime_ns == b->mtime_ns);
+		assert_int_equal(a->stream_offset, b->stream_offset);
+		assert_memory_equal(a->path, b->path, b->path_len);
+		assert_int_equal(a->path[a->path_len], 0);
+	}
+}
+
 static void test_round_trip(void **state)
 {
 	salvo_mem mem = testmem_cmocka();
@@ -89,17 +105,7 @@ static void test_round_trip(void **state)
 	    salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL, NULL), 0);
 	assert_int_equal(m.count, NSAMPLE);
 	assert_int_equal(m.total_bytes, SAMPLE_TOTAL);
-	for (size_t i = 0; i < NSAMPLE; i++) {
-		const salvo_entry *a = &m.entries[i], *b = &x.e[i];
-		assert_int_equal(a->type, b->type);
-		assert_int_equal(a->path_len, b->path_len);
-		assert_int_equal(a->mode, b->mode);
-		assert_int_equal(a->size, b->size);
-		assert_true(a->mtime_ns == b->mtime_ns);
-		assert_int_equal(a->stream_offset, b->stream_offset);
-		assert_memory_equal(a->path, b->path, b->path_len);
-		assert_int_equal(a->path[a->path_len], 0);
-	}
+	assert_entries(&m, x.e);
 	/* the names are copies: the packet buffer may go */
 	memset(x.buf, 0, sizeof(x.buf));
 	assert_string_equal(m.entries[2].path, "dir/a");
@@ -384,6 +390,33 @@ static void test_nomem(void **state)
 	}
 }
 
+/* A copy outlives its source (the receiver engine keeps one while the
+ * core frees its own), and a copy that cannot allocate leaves nothing. */
+static void test_copy(void **state)
+{
+	salvo_mem mem = testmem_cmocka();
+	salvo_failmem fm;
+	salvo_manifest m, c;
+	enc x;
+	(void)state;
+	encode_sample(&x);
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL, NULL), 0);
+	for (size_t allow = 0; allow < 2; allow++) {
+		salvo_failmem_init(&fm, &mem, allow);
+		assert_int_equal(salvo_manifest_copy(&c, &m, &fm.mem),
+				 SALVO_ERR_NOMEM);
+		assert_null(c.entries);
+	}
+	assert_int_equal(salvo_manifest_copy(&c, &m, &mem), 0);
+	salvo_manifest_free(&m);
+	assert_int_equal(c.count, NSAMPLE);
+	assert_int_equal(c.total_bytes, SAMPLE_TOTAL);
+	assert_entries(&c, x.e);
+	assert_int_equal(salvo_manifest_locate(&c, SAMPLE_TOTAL - 1), 9);
+	salvo_manifest_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +428,7 @@ int main(void)
 	    cmocka_unit_test(test_stream_limit_exact),
 	    cmocka_unit_test(test_encoder_refuses),
 	    cmocka_unit_test(test_nomem),
+	    cmocka_unit_test(test_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
