@@ -17,7 +17,7 @@ CC      ?= gcc
 CLANG   ?= clang
 BUILD   ?= build
 V       ?= 0
-PKGS    := liblz4 yaml-0.1 libcrypto
+PKGS    := liblz4 yaml-0.1
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith \
            -Wundef -Wno-missing-field-initializers -Werror
 CSTD    := -std=gnu11 -D_GNU_SOURCE
@@ -59,7 +59,7 @@ all: $(REL)/salvo $(if $(LINKEM_SRC),$(REL)/linkem)
 
 # ---------------------------------------------------------------- install
 DEB_PKGS := gcc make pkg-config python3 liblz4-dev libyaml-dev libcmocka-dev \
-            libssl-dev clang libclang-rt-14-dev iproute2 iperf3 procps
+            clang libclang-rt-14-dev iproute2 iperf3 procps
 BENCH_PKGS := uftp rsync gnuplot-nox iperf3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 define install_missing

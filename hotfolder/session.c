@@ -39,7 +39,7 @@ static void stat_of(const struct stat *sb, struct salvo_hf_stat *st)
 	    (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 }
 
-/* SHA-256 of the file as it is; 0 with *st its stat if it did not change
+/* BLAKE3 of the file as it is; 0 with *st its stat if it did not change
  * while being read, else -1. */
 static int hash_file(const char *path, struct salvo_hf_stat *st,
 		     uint8_t out[32])
@@ -50,7 +50,7 @@ static int hash_file(const char *path, struct salvo_hf_stat *st,
 	if (fd < 0)
 		return -1;
 	if (!fstat(fd, &a) && S_ISREG(a.st_mode) &&
-	    !salvo_sha256_fd(fd, (uint64_t)a.st_size, out, NULL) &&
+	    !salvo_blake3_fd(fd, (uint64_t)a.st_size, out, NULL) &&
 	    !fstat(fd, &b) && a.st_size == b.st_size &&
 	    a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
 	    a.st_mtim.tv_nsec == b.st_mtim.tv_nsec) {

@@ -59,7 +59,7 @@ enum salvo_pkt_type {
 #define SALVO_FILES_MAX (UINT32_C(1) << 24)
 #define SALVO_MANIFEST_MAX_BYTES (UINT32_C(64) << 20)
 #define SALVO_COOKIE_BYTES 16
-#define SALVO_DIGEST_BYTES 32 /* SHA-256 */
+#define SALVO_DIGEST_BYTES 32 /* BLAKE3, hash mode */
 #define SALVO_ERROR_MSG_MAX 512
 #define SALVO_FILE_INDEX_NONE UINT32_MAX
 

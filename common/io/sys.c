@@ -4,12 +4,12 @@
  */
 #include "common/io/sys.h"
 
+#include "common/core/blake3.h"
 #include "common/core/error.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,23 +135,26 @@ void salvo_raise_fd_limit(void)
 	}
 }
 
-int salvo_sha256_fd(int fd, uint64_t size, uint8_t out[32],
+int salvo_blake3_fd(int fd, uint64_t size, uint8_t out[32],
 		    const atomic_int *cancel)
 {
-	uint8_t buf[65536];
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	enum { PIECE = 256 << 10 }; /* whole 16-chunk subtrees */
+	uint8_t *buf = malloc(PIECE);
+	salvo_blake3 *h = malloc(sizeof(*h));
 	int err = 0;
-	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(c);
+	if (!buf || !h) {
+		free(buf);
+		free(h);
 		return -ENOMEM;
 	}
+	salvo_blake3_init(h);
 	for (uint64_t off = 0; off < size;) {
 		if (cancel && atomic_load(cancel)) {
 			err = SALVO_ERR_ABORTED;
 			break;
 		}
-		size_t want = size - off < sizeof(buf) ? (size_t)(size - off)
-						       : sizeof(buf);
+		size_t want =
+		    size - off < PIECE ? (size_t)(size - off) : (size_t)PIECE;
 		ssize_t n = pread(fd, buf, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -159,12 +162,12 @@ int salvo_sha256_fd(int fd, uint64_t size, uint8_t out[32],
 			err = n < 0 ? -errno : -EIO;
 			break;
 		}
-		EVP_DigestUpdate(c, buf, (size_t)n);
+		salvo_blake3_update(h, buf, (size_t)n);
 		off += (uint64_t)n;
 	}
-	unsigned len = 32;
 	if (!err)
-		EVP_DigestFinal_ex(c, out, &len);
-	EVP_MD_CTX_free(c);
+		salvo_blake3_final(h, out);
+	free(buf);
+	free(h);
 	return err;
 }

@@ -1,6 +1,6 @@
 /*
  * Small OS helpers for the engines: the monotonic clock, sleeping until a
- * deadline, UDP addresses and sockets, SHA-256 of file ranges, peak RSS.
+ * deadline, UDP addresses and sockets, BLAKE3 of files, peak RSS.
  * Functions return 0 or -errno captured at the failing call.
  */
 #ifndef SALVO_SYS_H
@@ -44,10 +44,11 @@ uint64_t salvo_peak_rss(void);
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit. */
 void salvo_raise_fd_limit(void);
 
-/* SHA-256 of bytes [0, size) of fd, read with pread in 64 KiB pieces.
- * Returns 0, -errno (-EIO if the file is shorter than size), or
- * SALVO_ERR_ABORTED once *cancel (if not NULL) becomes non-zero. */
-int salvo_sha256_fd(int fd, uint64_t size, uint8_t out[32],
+/* BLAKE3 of bytes [0, size) of fd (the protocol's file digest), read with
+ * pread in 256 KiB pieces.  Returns 0, -ENOMEM, -errno (-EIO if the file
+ * is shorter than size), or SALVO_ERR_ABORTED once *cancel (if not NULL)
+ * becomes non-zero. */
+int salvo_blake3_fd(int fd, uint64_t size, uint8_t out[32],
 		    const atomic_int *cancel);
 
 #endif

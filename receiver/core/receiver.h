@@ -61,7 +61,7 @@ typedef struct salvo_receiver_cb {
 	void (*verify_block)(void *ud, salvo_rsess *sess, uint32_t block,
 			     uint64_t stream_start, uint32_t len, uint32_t crc);
 	/* Every block of `file` verified: check the whole file against
-	 * digest (SHA-256), make it durable under its final name, then call
+	 * digest (BLAKE3), make it durable under its final name, then call
 	 * salvo_receiver_file_result. */
 	void (*finalize_file)(void *ud, salvo_rsess *sess, uint32_t file,
 			      const uint8_t digest[SALVO_DIGEST_BYTES]);

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/core/blake3.h"
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/io/sys.h"
@@ -126,7 +126,7 @@ int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
 	f->parent = calloc(n, sizeof(int));
 	f->fd = malloc(n * sizeof(int));
 	f->committed = calloc(n, 1);
-	f->md = calloc(n, sizeof(void *));
+	f->md = calloc(n, sizeof(*f->md));
 	f->hashed = calloc(n, sizeof(uint64_t));
 	f->block_bytes = block_bytes;
 	f->nblocks = (m->total_bytes + block_bytes - 1) / block_bytes;
@@ -237,12 +237,11 @@ static void advance_hash(rfiles *f, uint32_t i)
 	if (f->fd[i] < 0 || !buf)
 		return;
 	if (!f->md[i]) {
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-		if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-			EVP_MD_CTX_free(md);
+		salvo_blake3 *h = malloc(sizeof(*h));
+		if (!h)
 			return;
-		}
-		f->md[i] = md;
+		salvo_blake3_init(h);
+		f->md[i] = h;
 	}
 	while (f->hashed[i] < e->size) {
 		uint64_t so = e->stream_offset + f->hashed[i];
@@ -259,7 +258,7 @@ static void advance_hash(rfiles *f, uint32_t i)
 		    pread(f->fd[i], buf, (size_t)n, (off_t)f->hashed[i]);
 		if (r <= 0)
 			return;
-		EVP_DigestUpdate(f->md[i], buf, (size_t)r);
+		salvo_blake3_update(f->md[i], buf, (size_t)r);
 		f->hashed[i] += (uint64_t)r;
 	}
 }
@@ -268,19 +267,18 @@ static void advance_hash(rfiles *f, uint32_t i)
 struct feed {
 	uint32_t file;
 	uint64_t from, n; /* file offset where the copy starts, bytes fed */
-	EVP_MD_CTX *md;
+	salvo_blake3 *md;
 };
 
 /* A copy of entry i's running hash, or a fresh one; NULL on failure. */
-static EVP_MD_CTX *hash_copy(const rfiles *f, uint32_t i)
+static salvo_blake3 *hash_copy(const rfiles *f, uint32_t i)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (md && !(f->md[i] ? EVP_MD_CTX_copy_ex(md, f->md[i])
-			     : EVP_DigestInit_ex(md, EVP_sha256(), NULL))) {
-		EVP_MD_CTX_free(md);
-		md = NULL;
-	}
-	return md;
+	salvo_blake3 *h = malloc(sizeof(*h));
+	if (h && f->md[i])
+		*h = *f->md[i];
+	else if (h)
+		salvo_blake3_init(h);
+	return h;
 }
 
 int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
@@ -305,7 +303,7 @@ int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
 		uint64_t piece = e->size - in < len ? e->size - in : len;
 		/* a file whose hash has reached this block is hashed from the
 		 * same read, into a copy kept only if the CRC matches */
-		EVP_MD_CTX *md = f->hashed[i] == in ? hash_copy(f, i) : NULL;
+		salvo_blake3 *md = f->hashed[i] == in ? hash_copy(f, i) : NULL;
 		for (uint64_t done = 0; done < piece;) {
 			size_t want = piece - done < BUF_BYTES
 					  ? (size_t)(piece - done)
@@ -320,7 +318,7 @@ int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
 			}
 			crc = salvo_crc32c(crc, buf, (size_t)n);
 			if (md)
-				EVP_DigestUpdate(md, buf, (size_t)n);
+				salvo_blake3_update(md, buf, (size_t)n);
 			done += (uint64_t)n;
 		}
 		if (md && nfeeds == cap) {
@@ -334,7 +332,7 @@ int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
 		if (md && nfeeds < cap)
 			feeds[nfeeds++] = (struct feed){i, in, piece, md};
 		else
-			EVP_MD_CTX_free(md);
+			free(md);
 		start += piece;
 		len -= (uint32_t)piece;
 	}
@@ -342,11 +340,11 @@ int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
 	for (size_t k = 0; k < nfeeds; k++) {
 		struct feed *fe = &feeds[k];
 		if (ok && f->hashed[fe->file] == fe->from) {
-			EVP_MD_CTX_free(f->md[fe->file]);
+			free(f->md[fe->file]);
 			f->md[fe->file] = fe->md;
 			f->hashed[fe->file] += fe->n;
 		} else {
-			EVP_MD_CTX_free(fe->md);
+			free(fe->md);
 		}
 	}
 	free(feeds);
@@ -405,13 +403,11 @@ int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *msg,
 		return fd;
 	uint8_t d[32];
 	int err = 0;
-	if (f->md[i] && f->hashed[i] == e->size) {
-		unsigned l = 32;
-		EVP_DigestFinal_ex(f->md[i], d, &l);
-	} else {
-		err = salvo_sha256_fd(fd, e->size, d, NULL);
-	}
-	EVP_MD_CTX_free(f->md[i]);
+	if (f->md[i] && f->hashed[i] == e->size)
+		salvo_blake3_final(f->md[i], d);
+	else
+		err = salvo_blake3_fd(fd, e->size, d, NULL);
+	free(f->md[i]);
 	f->md[i] = NULL;
 	if (err) {
 		snprintf(msg, len, "cannot read back '%s': %s", e->path,
@@ -504,7 +500,7 @@ void rfiles_free(rfiles *f, int discard)
 	free(f->fd);
 	free(f->committed);
 	for (uint32_t i = 0; f->md && f->m && i < f->m->count; i++)
-		EVP_MD_CTX_free(f->md[i]);
+		free(f->md[i]);
 	free(f->md);
 	free(f->hashed);
 	free(f->bver);

@@ -23,11 +23,11 @@ typedef struct rfiles {
 	int *parent;	    /* per entry: index into dirs */
 	int *fd;	    /* per entry: open part-file, or -1 */
 	uint8_t *committed; /* per entry */
-	/* incremental SHA-256: each file is hashed in order as its blocks
+	/* incremental BLAKE3: each file is hashed in order as its blocks
 	 * verify, so the whole-file check at the end costs nothing extra */
-	void **md;	  /* per entry: EVP_MD_CTX *, lazily */
-	uint64_t *hashed; /* per entry: bytes hashed so far */
-	uint8_t *bver;	  /* per block: verified */
+	struct salvo_blake3 **md; /* per entry, lazily */
+	uint64_t *hashed;	  /* per entry: bytes hashed so far */
+	uint8_t *bver;		  /* per block: verified */
 	uint32_t block_bytes;
 	uint64_t nblocks;
 	uint8_t *buf; /* the verifier's read buffer */
@@ -52,7 +52,7 @@ int rfiles_writev(rfiles *f, uint32_t i, uint64_t off, struct iovec *iov, int n,
 
 /* Reads back data-stream bytes [start, start+len) of block `block` once:
  * checks their CRC32C against want_crc and, from the same read, extends
- * the running SHA-256 of the files whose hash has reached this block (only
+ * the running BLAKE3 of the files whose hash has reached this block (only
  * if the CRC matched).  Returns 1 (matched), 0 (did not) or -errno.
  * Verifier thread only. */
 int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,

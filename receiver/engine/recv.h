@@ -3,7 +3,7 @@
  * sockets share one port (SO_REUSEPORT), one thread each reading batches
  * with recvmmsg; payloads are written in place into hidden part-files
  * below the root; a verifier thread checks blocks (CRC32C) and files
- * (SHA-256), then fsyncs and renames them.  Serves many senders at once.
+ * (BLAKE3), then fsyncs and renames them.  Serves many senders at once.
  */
 #ifndef SALVO_RECV_H
 #define SALVO_RECV_H

@@ -135,7 +135,7 @@ int salvo_sender_poll_control(salvo_sender *s, uint64_t now, salvo_work *w,
 void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
 			    uint32_t block_crc, uint64_t now);
 
-/* The whole-file digest (SHA-256) of file i, once the caller knows it.
+/* The whole-file digest (BLAKE3) of file i, once the caller knows it.
  * Directories need none.  Returns 0 or SALVO_ERR_INVAL. */
 int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 			    const uint8_t digest[SALVO_DIGEST_BYTES]);

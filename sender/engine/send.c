@@ -10,7 +10,7 @@
  *       Control packets a poll returns go out on socket 0, whose address
  *       the receiver answers to.
  *   receive      reads socket 0 and feeds the core; wakes the senders.
- *   hasher       SHA-256 of each file in order, handed to the core as the
+ *   hasher       BLAKE3 of each file in order, handed to the core as the
  *       file's digest (sent in FILE_DONE).
  *   caller       reports progress, watches the stop flag, joins.
  *
@@ -242,10 +242,8 @@ typedef struct worker {
 	struct iovec (*iov)[2]; /* header, payload: one pair a datagram */
 	struct mmsghdr *msg;
 	uint8_t *segs; /* datagrams in each message */
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(uint16_t))];
-	} gso; /* UDP_SEGMENT = the datagram size */
+	/* UDP_SEGMENT = the datagram size; >= CMSG_SPACE(2) */
+	_Alignas(struct cmsghdr) char gso[32];
 	pthread_t th;
 } worker;
 
@@ -269,8 +267,8 @@ static void send_batch(worker *wk, unsigned n)
 		*h = (struct msghdr){.msg_iov = wk->iov[i],
 				     .msg_iovlen = 2 * (size_t)k};
 		if (k > 1) {
-			h->msg_control = wk->gso.b;
-			h->msg_controllen = sizeof(wk->gso.b);
+			h->msg_control = wk->gso;
+			h->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
 		}
 		wk->segs[nm++] = (uint8_t)k;
 		i += k;
@@ -444,7 +442,7 @@ static void *hasher_main(void *arg)
 		uint8_t d[32];
 		int fd = open(c->scan.local[i], O_RDONLY | O_CLOEXEC);
 		int err = fd < 0 ? -errno
-				 : salvo_sha256_fd(fd, c->scan.entries[i].size,
+				 : salvo_blake3_fd(fd, c->scan.entries[i].size,
 						   d, &c->hash_stop);
 		if (fd >= 0)
 			close(fd);
@@ -740,7 +738,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		if (!ws[i].buf || !ws[i].hdr || !ws[i].iov || !ws[i].msg ||
 		    !ws[i].segs)
 			goto fail_threads;
-		struct cmsghdr *cm = &ws[i].gso.h;
+		struct cmsghdr *cm = (struct cmsghdr *)ws[i].gso;
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
 		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));

@@ -12,10 +12,12 @@ mkdir -p "$T/src" "$T/in"
 make_file "$T/src/big" 64
 RECV_BIN=$SALVO start_recv "$T/in" --once --json
 
-# the spray: bounded to 20 s and to 200,000 datagrams
-timeout -k 2 20 python3 - "$PORT" >"$T/spray.out" 2>&1 <<'PY' &
+# the spray: bounded to 20 s and to 200,000 datagrams; well-formed
+# packets carry the protocol version this build speaks
+version=$(awk '/define SALVO_PROTOCOL_VERSION/ {print $3}' "$ROOT/common/core/version.h")
+timeout -k 2 20 python3 - "$PORT" "$version" >"$T/spray.out" 2>&1 <<'PY' &
 import os, random, socket, struct, sys, time
-port = int(sys.argv[1])
+port, version = int(sys.argv[1]), int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 rnd = random.Random(7)
 def crc32c(b):
@@ -26,7 +28,7 @@ def crc32c(b):
             c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
     return c ^ 0xFFFFFFFF
 # a STATUS for a session that does not exist, with a valid CRC
-body = struct.pack(">BBBBI", 1, 7, 0, 0, 0x12345678) + \
+body = struct.pack(">BBBBI", version, 7, 0, 0, 0x12345678) + \
     struct.pack(">BIQQQ", 1, 0, 1, 0, 0)
 status = body + struct.pack(">I", crc32c(body))
 sent, end = 0, time.time() + 15
@@ -35,7 +37,7 @@ while sent < 200000 and time.time() < end:
     if k == 0:
         pkt = os.urandom(rnd.randint(0, 1500))
     elif k == 1:
-        pkt = bytes([1, rnd.randint(0, 12)]) + os.urandom(rnd.randint(0, 60))
+        pkt = bytes([version, rnd.randint(0, 12)]) + os.urandom(rnd.randint(0, 60))
     elif k == 2:
         b = bytearray(status)
         b[rnd.randrange(len(b))] ^= 1 << rnd.randrange(8)

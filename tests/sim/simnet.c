@@ -11,7 +11,7 @@
  * running beside the senders would.
  *
  * Receiver side: one core; writes go to a per-session buffer; block CRC
- * checks and file SHA-256 checks run as delayed events, as a verifier
+ * checks and file BLAKE3 checks run as delayed events, as a verifier
  * thread would answer.
  *
  * The loop advances virtual time to the earliest pending event and
@@ -20,12 +20,12 @@
 #include "tests/sim/simnet.h"
 
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/core/blake3.h"
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/core/pacer.h"
@@ -65,17 +65,6 @@ static void gen(uint64_t key, uint64_t off, uint8_t *out, size_t len)
 	for (uint64_t w = mix(key ^ (off / 8) * 0x9e3779b97f4a7c15ull); len;
 	     len--, off++)
 		*out++ = (uint8_t)(w >> (8 * (off % 8)));
-}
-
-static void sha256(uint8_t out[32], uint64_t off, uint64_t len,
-		   const uint8_t *mem)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	EVP_DigestUpdate(c, mem + off, (size_t)len);
-	unsigned olen = 32;
-	EVP_DigestFinal_ex(c, out, &olen);
-	EVP_MD_CTX_free(c);
 }
 
 /* --------------------------------------------------------------- world */
@@ -283,7 +272,7 @@ static void run_event(world *w, const rxevent *ev)
 	}
 	const salvo_entry *e = &s->entries[ev->idx];
 	uint8_t d[32];
-	sha256(d, e->stream_offset, e->size, s->rx);
+	salvo_blake3_hash(s->rx + e->stream_offset, (size_t)e->size, d);
 	int ok = !memcmp(d, ev->digest, 32);
 	if (ok)
 		s->files_committed++;
@@ -545,8 +534,9 @@ static void make_entries(world *w, simsender *s, uint64_t *rng)
 	gen(s->key, 0, s->content, s->total);
 	for (uint32_t i = 0; i < s->nentries; i++)
 		if (s->entries[i].type == SALVO_ENTRY_FILE)
-			sha256(s->digest[i], s->entries[i].stream_offset,
-			       s->entries[i].size, s->content);
+			salvo_blake3_hash(
+			    s->content + s->entries[i].stream_offset,
+			    (size_t)s->entries[i].size, s->digest[i]);
 }
 
 static double effective_loss(const simlink_params *p)

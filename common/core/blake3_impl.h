@@ -1,0 +1,71 @@
+/* Shared by blake3.c and blake3_avx2.c: constants of the specification. */
+#ifndef SALVO_BLAKE3_IMPL_H
+#define SALVO_BLAKE3_IMPL_H
+
+#include <stdint.h>
+
+enum {
+	B3_CHUNK_START = 1,
+	B3_CHUNK_END = 2,
+	B3_PARENT = 4,
+	B3_ROOT = 8,
+};
+
+/* the SHA-256 IV; the hash mode's key */
+static const uint32_t b3_iv[8] = {0x6A09E667, 0xBB67AE85, 0x3C6EF372,
+				  0xA54FF53A, 0x510E527F, 0x9B05688C,
+				  0x1F83D9AB, 0x5BE0CD19};
+
+/* message word order of each of the 7 rounds (the permutation applied r
+ * times); visible here so that unrolled rounds index with constants */
+static const uint8_t b3_schedule[7][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
+    {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
+    {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
+    {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
+    {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
+    {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
+};
+
+/* One round on state v with message m (arrays of 16 words or vectors),
+ * through the caller's G(a, b, c, d, x, y). */
+#define B3_ROUND(r)                                                            \
+	do {                                                                   \
+		const uint8_t *s_ = b3_schedule[r];                            \
+		G(0, 4, 8, 12, m[s_[0]], m[s_[1]]);                            \
+		G(1, 5, 9, 13, m[s_[2]], m[s_[3]]);                            \
+		G(2, 6, 10, 14, m[s_[4]], m[s_[5]]);                           \
+		G(3, 7, 11, 15, m[s_[6]], m[s_[7]]);                           \
+		G(0, 5, 10, 15, m[s_[8]], m[s_[9]]);                           \
+		G(1, 6, 11, 12, m[s_[10]], m[s_[11]]);                         \
+		G(2, 7, 8, 13, m[s_[12]], m[s_[13]]);                          \
+		G(3, 4, 9, 14, m[s_[14]], m[s_[15]]);                          \
+	} while (0)
+
+#define B3_ROUNDS()                                                            \
+	do {                                                                   \
+		B3_ROUND(0);                                                   \
+		B3_ROUND(1);                                                   \
+		B3_ROUND(2);                                                   \
+		B3_ROUND(3);                                                   \
+		B3_ROUND(4);                                                   \
+		B3_ROUND(5);                                                   \
+		B3_ROUND(6);                                                   \
+	} while (0)
+
+/* Eight whole chunks at in (8 KiB) numbered counter.. counter+7, or
+ * eight parent nodes (left and right chaining values), to their chaining
+ * values; one version per instruction set, all giving the same result. */
+void salvo_blake3_hash8_portable(const uint8_t *in, uint64_t counter,
+				 uint32_t out[8][8]);
+void salvo_blake3_hash8_avx2(const uint8_t *in, uint64_t counter,
+			     uint32_t out[8][8]);
+void salvo_blake3_hash8_avx512(const uint8_t *in, uint64_t counter,
+			       uint32_t out[8][8]);
+void salvo_blake3_parents8_portable(const uint32_t in[8][16],
+				    uint32_t out[8][8]);
+void salvo_blake3_parents8_avx2(const uint32_t in[8][16], uint32_t out[8][8]);
+void salvo_blake3_parents8_avx512(const uint32_t in[8][16], uint32_t out[8][8]);
+
+#endif
