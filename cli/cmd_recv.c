@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/core/error.h"
+#include "common/io/sys.h"
 #include "conf/config.h"
 #include "conf/plan_out.h"
 #include "receiver/engine/recv.h"
@@ -225,8 +226,9 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json)
 	o.stop = stop;
 
 	char note[512];
-	if (!quiet && salvo_plan_sockbuf_note(NULL, 0, o.rcvbuf_bytes, note,
-					      sizeof(note)))
+	if (!quiet && !salvo_socket_buffers_uncapped() &&
+	    salvo_plan_sockbuf_note(NULL, 0, o.rcvbuf_bytes, note,
+				    sizeof(note)))
 		fprintf(stderr, "salvo recv: %s", note);
 
 	rc = salvo_recv_run(&o, r);

@@ -25,6 +25,7 @@
 #include "cli/progress.h"
 #include "common/core/error.h"
 #include "common/core/path.h"
+#include "common/io/sys.h"
 #include "conf/config.h"
 #include "conf/plan.h"
 #include "conf/plan_out.h"
@@ -451,6 +452,7 @@ static int run(const struct salvo_config *cfg, struct send_args *a)
 	 * and the receiver daemon reports its own cap at start-up) */
 	char note[512];
 	if (!a->quiet && cfg->link.bandwidth_bps &&
+	    !salvo_socket_buffers_uncapped() &&
 	    salvo_plan_sockbuf_note(NULL, o.sndbuf_bytes, 0, note,
 				    sizeof(note)))
 		fprintf(stderr, "salvo send: %s", note);

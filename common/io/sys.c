@@ -92,14 +92,18 @@ int salvo_socket_buffers(int fd, uint64_t snd, uint64_t rcv,
 {
 	int v;
 	socklen_t l = sizeof(v);
+	/* the FORCE options pass net.core.[wr]mem_max, for a process
+	 * with CAP_NET_ADMIN; others get the plain ones, capped */
 	if (snd) {
 		v = snd > 0x3fffffff ? 0x3fffffff : (int)snd;
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) &&
+		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
 			return -errno;
 	}
 	if (rcv) {
 		v = rcv > 0x3fffffff ? 0x3fffffff : (int)rcv;
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
 			return -errno;
 	}
 	if (snd_granted && !getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &l))
@@ -108,6 +112,16 @@ int salvo_socket_buffers(int fd, uint64_t snd, uint64_t rcv,
 	if (rcv_granted && !getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l))
 		*rcv_granted = (uint64_t)v / 2;
 	return 0;
+}
+
+int salvo_socket_buffers_uncapped(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = 65536;
+	int ok = fd >= 0 &&
+		 !setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v));
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 uint64_t salvo_peak_rss(void)

@@ -34,9 +34,13 @@ void salvo_addr_from_sockaddr(salvo_addr *a, const struct sockaddr *sa,
 			      socklen_t len);
 
 /* Sets SO_SNDBUF / SO_RCVBUF (0: leave) and returns the size the kernel
- * granted in *granted (doubled bookkeeping undone). */
+ * granted in *granted (doubled bookkeeping undone).  With CAP_NET_ADMIN
+ * the sizes pass net.core.wmem_max / rmem_max (the FORCE options). */
 int salvo_socket_buffers(int fd, uint64_t snd, uint64_t rcv,
 			 uint64_t *snd_granted, uint64_t *rcv_granted);
+
+/* 1 if this process may size socket buffers past the kernel's caps. */
+int salvo_socket_buffers_uncapped(void);
 
 /* Peak resident set size of this process (VmHWM), bytes; 0 if unknown. */
 uint64_t salvo_peak_rss(void);
