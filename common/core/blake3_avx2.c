@@ -22,6 +22,18 @@
 	     : _mm256_or_si256(_mm256_srli_epi32(x, n),                        \
 			       _mm256_slli_epi32(x, 32 - (n))))
 #include "common/core/blake3_x86.h"
-#else
-typedef int salvo_blake3_avx2_unused; /* ISO C: no empty unit */
+#else /* not x86: never selected, defined for the linker */
+#include "common/core/blake3.h"
+#include "common/core/blake3_impl.h"
+
+void salvo_blake3_hash8_avx2(const uint8_t *in, uint64_t counter,
+			     uint32_t out[8][8])
+{
+	salvo_blake3_hash8_portable(in, counter, out);
+}
+
+void salvo_blake3_parents8_avx2(const uint32_t in[8][16], uint32_t out[8][8])
+{
+	salvo_blake3_parents8_portable(in, out);
+}
 #endif

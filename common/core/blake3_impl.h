@@ -63,6 +63,9 @@ void salvo_blake3_hash8_avx2(const uint8_t *in, uint64_t counter,
 			     uint32_t out[8][8]);
 void salvo_blake3_hash8_avx512(const uint8_t *in, uint64_t counter,
 			       uint32_t out[8][8]);
+/* Sixteen whole chunks at in (16 KiB) with 512-bit vectors. */
+void salvo_blake3_hash16_avx512(const uint8_t *in, uint64_t counter,
+				uint32_t out[16][8]);
 void salvo_blake3_parents8_portable(const uint32_t in[8][16],
 				    uint32_t out[8][8]);
 void salvo_blake3_parents8_avx2(const uint32_t in[8][16], uint32_t out[8][8]);

@@ -127,8 +127,8 @@ static void test_kernels_match_portable(void **state)
 {
 	uint64_t seed = testrand_seed();
 	salvo_testrand rnd = {seed};
-	static uint8_t in[8 * SALVO_BLAKE3_CHUNK_BYTES];
-	uint32_t par[8][16], want[8][8], got[8][8];
+	static uint8_t in[16 * SALVO_BLAKE3_CHUNK_BYTES];
+	uint32_t par[8][16], want[8][8], got[8][8], want16[16][8], got16[16][8];
 	(void)state;
 	for (int round = 0; round < 20; round++) {
 		for (size_t i = 0; i < sizeof(in); i++)
@@ -139,6 +139,16 @@ static void test_kernels_match_portable(void **state)
 		/* counters that carry into the high word */
 		uint64_t ctr =
 		    round % 2 ? testrand_next(&rnd) >> 20 : 0xfffffffcull;
+		if (usable(SALVO_BLAKE3_ISA_AVX512) >= 0) {
+			salvo_blake3_hash8_portable(in, ctr, want16);
+			salvo_blake3_hash8_portable(
+			    in + 8 * SALVO_BLAKE3_CHUNK_BYTES, ctr + 8,
+			    want16 + 8);
+			salvo_blake3_hash16_avx512(in, ctr, got16);
+			if (memcmp(got16, want16, sizeof(want16)))
+				fail_msg("seed %llu: hash16 avx512 differs",
+					 (unsigned long long)seed);
+		}
 		for (size_t k = 0; k < sizeof(kernels) / sizeof(kernels[0]);
 		     k++) {
 			if (usable(kernels[k].isa) < 0)
