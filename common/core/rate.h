@@ -69,8 +69,11 @@ typedef union salvo_rate_state {
 extern const salvo_rate_ops salvo_rate_fixed_ops;
 extern const salvo_rate_ops salvo_rate_adaptive_ops;
 
-/* Below this much queueing delay a path counts as uncongested. */
-#define SALVO_RATE_QUEUE_TARGET_MIN_NS 500000ull
+/* Below this much queueing delay a path counts as uncongested.  Not less:
+ * on a LAN a busy host's late wake-ups add RTT samples of 0.3-1 ms with no
+ * queue at all (with 0.5 ms, adaptive ran loopback at 0.3 Gbit/s where
+ * the engine does 3). */
+#define SALVO_RATE_QUEUE_TARGET_MIN_NS 2000000ull
 /* DATA header plus IPv4 and UDP headers, per datagram. */
 #define SALVO_DATA_OVERHEAD (24 + 28)
 /* The adaptive rate starts at 15,000 bytes per RTT (TCP's initial

@@ -29,7 +29,8 @@
  * dropped for lack of room then) and only used to correct the capacity
  * estimate: loss alone never lowers the rate, so a path with 5 % random
  * loss runs at its bottleneck rate.  The target queue is
- * max(0.5 ms, min RTT / 10, four datagrams' time at the current rate).  The
+ * max(2 ms, min RTT / 10, four datagrams' time at the current rate); 2 ms
+ * because a busy host's scheduling adds that much to LAN RTT samples.  The
  * rate stays within [floor, ceiling].
  */
 #include "common/core/rate.h"
