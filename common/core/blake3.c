@@ -82,16 +82,6 @@ void salvo_blake3_hash8_portable(const uint8_t *in, uint64_t counter,
 			  counter + (uint64_t)i, out[i]);
 }
 
-void salvo_blake3_parents8_portable(const uint32_t in[8][16],
-				    uint32_t out[8][8])
-{
-	for (int i = 0; i < 8; i++) {
-		uint32_t o[16];
-		compress(o, b3_iv, in[i], 0, 64, B3_PARENT);
-		memcpy(out[i], o, 32);
-	}
-}
-
 static void parent(uint32_t out[8], const uint32_t left[8],
 		   const uint32_t right[8])
 {
@@ -100,6 +90,13 @@ static void parent(uint32_t out[8], const uint32_t left[8],
 	memcpy(m + 8, right, 32);
 	compress(o, b3_iv, m, 0, 64, B3_PARENT);
 	memcpy(out, o, 32);
+}
+
+void salvo_blake3_parents8_portable(const uint32_t in[8][16],
+				    uint32_t out[8][8])
+{
+	for (int i = 0; i < 8; i++)
+		parent(out[i], in[i], in[i] + 8);
 }
 
 /* Adds the root of a complete subtree of 2^level chunks that ends with

@@ -153,7 +153,10 @@ int salvo_blake3_fd(int fd, uint64_t size, uint8_t out[32],
 		    const atomic_int *cancel)
 {
 	enum { PIECE = 256 << 10 }; /* whole 16-chunk subtrees */
-	uint8_t *buf = malloc(PIECE);
+	/* a small file gets a small buffer (a 256 KiB malloc is an mmap and
+	 * munmap per file: 100,000 of them for a tree of small files) */
+	size_t cap = size < PIECE ? (size_t)size + 1 : (size_t)PIECE;
+	uint8_t *buf = malloc(cap);
 	salvo_blake3 *h = malloc(sizeof(*h));
 	int err = 0;
 	if (!buf || !h) {
@@ -167,8 +170,7 @@ int salvo_blake3_fd(int fd, uint64_t size, uint8_t out[32],
 			err = SALVO_ERR_ABORTED;
 			break;
 		}
-		size_t want =
-		    size - off < PIECE ? (size_t)(size - off) : (size_t)PIECE;
+		size_t want = size - off < cap ? (size_t)(size - off) : cap;
 		ssize_t n = pread(fd, buf, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -200,12 +200,13 @@ static void send_all(sctx *c, int fd, struct mmsghdr *m, const uint8_t *segs,
 			done++;
 			continue;
 		}
-		uint64_t dgrams = 0;
+		uint64_t dgrams = 0, bytes = 0;
 		for (int j = 0; j < k; j++) {
 			unsigned i = done + (unsigned)j;
-			atomic_fetch_add(&c->wire_bytes, m[i].msg_len);
+			bytes += m[i].msg_len;
 			dgrams += segs ? segs[i] : 1;
 		}
+		atomic_fetch_add(&c->wire_bytes, bytes);
 		atomic_fetch_add(&c->datagrams, dgrams);
 		done += (unsigned)k;
 	}
