@@ -106,8 +106,9 @@ static void timestamp(char *buf, size_t n)
 	snprintf(buf, n, "%s.%03d", s, (int)(tv.tv_usec / 1000 % 1000));
 }
 
-static void on_log(void *ud, const char *line)
+static void on_log(void *ud, const salvo_log_event *ev)
 {
+	const char *line = ev->message;
 	const struct recv_ctx *c = ud;
 	char ts[40];
 

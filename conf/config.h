@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/core/log.h"
+
 enum salvo_rate_policy {
 	SALVO_RATE_FIXED =
 	    0,		     /* pace at transfer.rate_bps: the only one built */
@@ -53,13 +55,6 @@ enum salvo_post_action {
 	SALVO_POST_DELETE = 0, /* delete the source once the peer verified it */
 	SALVO_POST_MOVE,       /* move it below move_to */
 	SALVO_POST_KEEP,       /* leave it; the journal remembers it was sent */
-};
-enum salvo_log_level {
-	SALVO_LOG_ERROR = 0,
-	SALVO_LOG_WARN,
-	SALVO_LOG_INFO,
-	SALVO_LOG_DEBUG,
-	SALVO_LOG_TRACE,
 };
 enum salvo_log_format { SALVO_LOG_TEXT = 0, SALVO_LOG_JSON };
 

@@ -21,4 +21,19 @@ uint32_t salvo_crc32c(uint32_t crc, const void *p, size_t len);
 /* The portable implementation, exposed so tests can compare both paths. */
 uint32_t salvo_crc32c_sw(uint32_t crc, const void *p, size_t len);
 
+/*
+ * A block's CRC32C from pieces that arrive in any order (each byte once):
+ * CRC is linear over GF(2), so the CRC of a block is the XOR of each
+ * piece's contribution, a piece's raw CRC shifted by the bytes that follow
+ * it in the block, plus a constant that depends only on the block length.
+ *
+ *   acc = 0;
+ *   for each piece (p, len) at offset off of a block of block_len bytes:
+ *       acc ^= salvo_crc32c_piece(p, len, block_len - off - len);
+ *   salvo_crc32c_pieces_final(acc, block_len) == salvo_crc32c(0, block,
+ *                                                            block_len)
+ */
+uint32_t salvo_crc32c_piece(const void *p, size_t len, uint64_t bytes_after);
+uint32_t salvo_crc32c_pieces_final(uint32_t acc, uint64_t block_len);
+
 #endif

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/core/limits.h"
 #include "common/core/version.h"
 
 /* ---- packet types ---- */
@@ -46,17 +47,10 @@ enum salvo_pkt_type {
 	SALVO_PKT_TYPE_MAX = 10,
 };
 
-/* ---- sizes and limits ---- */
+/* ---- sizes and limits (datagram, block, MTU: common/core/limits.h) ---- */
 #define SALVO_HDR_BYTES 8
 #define SALVO_DATA_HDR_BYTES 24
 #define SALVO_CRC_BYTES 4
-#define SALVO_IPV4_UDP_OVERHEAD 28	  /* MTU - this = datagram */
-#define SALVO_DATAGRAM_MIN_BYTES 548	  /* 576 - 28, IPv4 minimum */
-#define SALVO_DATAGRAM_MAX_BYTES 65507	  /* largest IPv4 UDP payload */
-#define SALVO_DATAGRAM_DEFAULT_BYTES 1472 /* MTU 1500 */
-#define SALVO_BLOCK_MAX_BYTES (UINT32_C(1) << 30)
-#define SALVO_TOTAL_MAX_BYTES (UINT64_C(1) << 56) /* 64 PiB per session */
-#define SALVO_FILES_MAX (UINT32_C(1) << 24)
 #define SALVO_MANIFEST_MAX_BYTES (UINT32_C(64) << 20)
 #define SALVO_COOKIE_BYTES 16
 #define SALVO_DIGEST_BYTES 32 /* BLAKE3, hash mode */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "receiver/core/receiver.h"
+#include "common/core/addr.h"
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t salvo_now_ns(void);

@@ -21,24 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/core/addr.h"
 #include "common/core/manifest.h"
 #include "common/core/mem.h"
 #include "common/core/wire.h"
 
 typedef struct salvo_receiver salvo_receiver;
 typedef struct salvo_rsess salvo_rsess;
-
-/* A peer address, opaque to the core: `bytes` is what the engine needs to
- * reply (a sockaddr), `host` identifies the peer's host (its IP address).
- * The cookie covers all of `bytes`, so the handshake validates one
- * address and port; a session then accepts its packets from any port of
- * that host, because a sender spreads data over several sockets. */
-typedef struct salvo_addr {
-	uint32_t len;
-	uint8_t bytes[28];
-	uint32_t host_len;
-	uint8_t host[16];
-} salvo_addr;
 
 typedef struct salvo_receiver_cb {
 	/* Sends one packet to addr.  The core never sends to an address it

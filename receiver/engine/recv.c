@@ -130,7 +130,9 @@ static void logf_(rctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	c->o->log(c->o->log_ud, line);
+	salvo_log_event ev = {.level = SALVO_LOG_INFO, .event = "receiver",
+			      .message = line};
+	c->o->log(c->o->log_ud, &ev);
 }
 
 static void queue_job(rctx *c, job *j)

@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "common/core/log.h"
+
 typedef struct salvo_recv_opts {
 	const char *dir;  /* root; files land only below it */
 	const char *bind; /* address to bind, NULL: any */
@@ -25,9 +27,11 @@ typedef struct salvo_recv_opts {
 	uint64_t max_file_bytes;  /* 0: no limit */
 	int overwrite;		  /* enum salvo_overwrite (conf/config.h) */
 	int once;		  /* return after the first session ends */
-	/* one line per event worth a log line (file received, session
+	int verify_paranoid; /* 1: also read each block back from the
+			      * part-file and check it (verify: paranoid) */
+	/* one event per thing worth a log line (file received, session
 	 * failed...); called from engine threads, serialised */
-	void (*log)(void *ud, const char *line);
+	salvo_log_fn log;
 	void *log_ud;
 	/* called once the sockets are bound (e.g. to print the port) */
 	void (*ready)(void *ud, uint16_t port);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/core/log.h"
+
 /* One file or directory to send: where it is here, what it is called
  * there (relative, '/'-separated, below the receiver's root). */
 typedef struct salvo_send_item {
@@ -41,7 +43,10 @@ typedef struct salvo_send_opts {
 	const char *dest; /* subfolder at the receiver, or NULL */
 
 	uint32_t block_bytes;	 /* default 4 MiB */
-	uint32_t datagram_bytes; /* MTU - 28, default 1472 */
+	uint32_t mtu_bytes;	 /* path MTU, default 1500 */
+	uint32_t datagram_bytes; /* 0: mtu_bytes less the IP+UDP headers of
+				  * the receiver's address family (28 IPv4,
+				  * 48 IPv6); else this many bytes */
 	uint64_t rate_bps;	 /* pacing rate; with adaptive, the ceiling */
 	uint64_t min_rate_bps;	 /* adaptive: floor, 0 none */
 	int adaptive;		 /* 1: adaptive rate control (rate.h) */
@@ -58,6 +63,9 @@ typedef struct salvo_send_opts {
 	void (*progress)(void *ud, const salvo_send_progress *p);
 	void *progress_ud;
 	uint64_t progress_interval_ns;
+	/* log events (session start/end, failures); may be NULL */
+	salvo_log_fn log;
+	void *log_ud;
 	/* set (e.g. by a signal handler) to abort; may be NULL */
 	volatile sig_atomic_t *stop;
 } salvo_send_opts;

@@ -1,0 +1,51 @@
+/*
+ * BLAKE3 of one file whose bytes arrive in any order: each engine hashes
+ * the bytes it already holds (the sender the block it read to send, the
+ * receiver the payload it writes), so no file is read a second time for
+ * its digest.  BLAKE3 cuts its input into 1 KiB chunks joined in a binary
+ * tree; every full, aligned power-of-two run of chunks is a node of that
+ * tree, so a chunk can be hashed as soon as its bytes are all here and
+ * two sibling subtrees joined as soon as both are done, whatever the
+ * order.  Bytes of a chunk that straddles two pieces wait in a 1 KiB
+ * buffer until the rest arrives; memory is bounded by the pieces in
+ * flight (holes), not by the file size.
+ *
+ * Contract: the caller adds every byte of [0, size) exactly once (a byte
+ * added twice corrupts the digest: the receiver core drops duplicates
+ * before they reach the engine).  The digest equals salvo_blake3_hash of
+ * the whole file.
+ *
+ * Pure: allocation through the salvo_mem given; one owner thread.
+ */
+#ifndef SALVO_B3TREE_H
+#define SALVO_B3TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/mem.h"
+
+typedef struct salvo_b3tree salvo_b3tree;
+
+/* A tree for a file of size bytes.  Returns 0 or SALVO_ERR_NOMEM. */
+int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem,
+		     uint64_t size);
+/* Frees t; NULL is a no-op. */
+void salvo_b3tree_del(salvo_b3tree *t);
+
+/* Adds bytes [offset, offset + len) of the file.  Returns 0,
+ * SALVO_ERR_INVAL if the piece runs past size, or SALVO_ERR_NOMEM. */
+int salvo_b3tree_add(salvo_b3tree *t, uint64_t offset, const void *p,
+		     size_t len);
+
+/* Bytes added so far. */
+uint64_t salvo_b3tree_bytes(const salvo_b3tree *t);
+
+/* 1 when every byte of the file was added. */
+int salvo_b3tree_is_complete(const salvo_b3tree *t);
+
+/* The file's BLAKE3 digest.  Returns 0, or SALVO_ERR_INVAL while bytes
+ * are missing. */
+int salvo_b3tree_final(const salvo_b3tree *t, uint8_t out[32]);
+
+#endif
