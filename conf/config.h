@@ -34,6 +34,7 @@
 #include <stdio.h>
 
 #include "common/core/log.h"
+#include "common/core/policy.h"
 
 enum salvo_rate_policy {
 	SALVO_RATE_FIXED =
@@ -45,11 +46,6 @@ enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };
 enum salvo_offload {
 	SALVO_OFFLOAD_AUTO = 0, /* UDP GSO/GRO where kernel and path take it */
 	SALVO_OFFLOAD_OFF,	/* one datagram per kernel send and receive */
-};
-enum salvo_overwrite {
-	SALVO_OVERWRITE_NEVER = 0, /* an existing target fails the file */
-	SALVO_OVERWRITE_REPLACE,   /* replace it atomically (rename) */
-	SALVO_OVERWRITE_RENAME, /* keep it; store the new one as NAME.1 ... */
 };
 enum salvo_post_action {
 	SALVO_POST_DELETE = 0, /* delete the source once the peer verified it */

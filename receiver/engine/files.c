@@ -25,7 +25,7 @@
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/io/sys.h"
-#include "conf/config.h"
+#include "common/core/policy.h"
 
 static void part_name(const rfiles *f, uint32_t i, char *buf, size_t len)
 {

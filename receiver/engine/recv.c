@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/core/error.h"
+#include "common/core/policy.h"
 #include "common/io/sys.h"
 #include "receiver/core/receiver.h"
 #include "receiver/engine/files.h"
@@ -118,7 +119,7 @@ void salvo_recv_opts_default(salvo_recv_opts *o)
 	o->offload = 1;
 	o->max_sessions = 64;
 	o->idle_timeout_ns = 10000000000ull;
-	o->overwrite = 1; /* SALVO_OVERWRITE_REPLACE */
+	o->overwrite = SALVO_OVERWRITE_REPLACE;
 }
 
 static void logf_(rctx *c, const char *fmt, ...)
