@@ -4,7 +4,7 @@
  *
  * The signal is queueing delay: an RTT sample minus the lowest RTT seen
  * is the queue this sender keeps at the bottleneck.  Time is cut into
- * rounds of one minimum RTT (at least 10 ms).
+ * rounds of one minimum RTT (at least MIN_ROUND_NS, 4 ms).
  *
  *   start         15,000 bytes per RTT, as TCP's initial window;
  *   start-up      grow the rate by half every round while the queue
