@@ -67,13 +67,14 @@ static inline uint64_t salvo_block_start(uint64_t b, uint32_t block_bytes)
 	return b * block_bytes;
 }
 
-/* Length of block b of a stream of total bytes (0 past the end). */
+/* Length of block b of a stream of total bytes (0 past the end, however
+ * far: b * block_bytes is not formed until b is known to be in range). */
 static inline uint32_t salvo_block_len(uint64_t b, uint32_t block_bytes,
 				       uint64_t total)
 {
-	uint64_t start = b * block_bytes;
-	if (start >= total)
+	if (b >= salvo_block_count(total, block_bytes))
 		return 0;
+	uint64_t start = b * block_bytes;
 	return total - start < block_bytes ? (uint32_t)(total - start)
 					   : block_bytes;
 }
