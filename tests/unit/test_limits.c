@@ -187,13 +187,13 @@ static void test_block_arithmetic(void **state)
 				 (unsigned long long)n,
 				 (unsigned long long)c->count);
 		if (n) {
-			uint32_t last = salvo_block_len(n - 1, c->block,
-							c->total);
+			uint32_t last =
+			    salvo_block_len(n - 1, c->block, c->total);
 			if (last != c->last_len)
 				fail_msg("total %llu block %u: last block "
 					 "%u bytes, want %u",
-					 (unsigned long long)c->total,
-					 c->block, last, c->last_len);
+					 (unsigned long long)c->total, c->block,
+					 last, c->last_len);
 			/* the last block ends the stream */
 			assert_true(salvo_block_start(n - 1, c->block) + last ==
 				    c->total);
@@ -235,12 +235,11 @@ static void test_block_len_far_past_end(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint32_t len = salvo_block_len(cases[i].b, cases[i].block,
-					       cases[i].total);
+		uint32_t len =
+		    salvo_block_len(cases[i].b, cases[i].block, cases[i].total);
 		if (len != 0)
 			fail_msg("block_len(%llu, %u, %llu) = %u, want 0",
-				 (unsigned long long)cases[i].b,
-				 cases[i].block,
+				 (unsigned long long)cases[i].b, cases[i].block,
 				 (unsigned long long)cases[i].total, len);
 	}
 }
