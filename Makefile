@@ -186,8 +186,12 @@ bench: bench-deps
 
 # The cores are sans-I/O: their objects may reference only mem* functions,
 # and the sanitizer/compiler runtime.  Anything else (a socket, a clock, a
-# printf) is a layering bug.
+# printf) is a layering bug.  Their sources may include only core headers
+# and a few system headers (tests/helpers/check-core-includes names each
+# file and header that breaks this; its self-test proves it would).
 check-core: $(call obj,$(REL),$(CORE_SRC))
+	@tests/helpers/check-core-includes --self-test
+	@tests/helpers/check-core-includes .
 	@defined=$$(nm --defined-only $^ | awk 'NF==3 {print $$3}' | sort -u); \
 	bad=$$(nm -u $^ | awk 'NF==2 {print $$2}' | sort -u | \
 	  grep -v -x -F "$$defined" | \
