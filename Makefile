@@ -53,7 +53,7 @@ FZ  := $(BUILD)/fuzz
 
 obj = $(patsubst %.c,$(1)/%.o,$(2))
 
-.PHONY: all deps test test-unit test-sim test-integ test-fuzz test-long demo \
+.PHONY: all deps test test-unit test-sim test-integ test-fuzz test-replay test-long demo \
         bench fuzz sim clean check-core format format-check asan
 all: $(REL)/salvo $(if $(LINKEM_SRC),$(REL)/linkem)
 
@@ -120,8 +120,7 @@ $(REL)/sim: $(call obj,$(REL),$(SIM_SRC) $(HELPER_SRC)) $(REL)/libsalvo.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(PKG_LIBS) $(LDLIBS)
 
-# Fuzz targets: libFuzzer with clang; each also links a replay main
-# (tests/fuzz/replay.c) under gcc so the corpus runs in the asan build.
+# Fuzz targets: libFuzzer with clang.
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FZ)/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(LIB_SRC)
 $(FZ)/%.o: %.c
@@ -134,6 +133,25 @@ $(FZ)/fuzz_%: $(FZ)/tests/fuzz/fuzz_%.o $(call obj,$(FZ),$(FUZZ_LIB_SRC))
 	$(call say,LD,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
+# The same targets under gcc with ASan/UBSan, each linked with the replay
+# main (tests/fuzz/replay.c) that runs it once over every corpus file: a
+# regression test of the corpus and of kept crash inputs.  Library files
+# that behave differently in fuzzing builds (FUZZING_BUILD_MODE_...) are
+# compiled again in that mode and linked ahead of the library.
+RPL := $(BUILD)/replay
+REPLAY_BIN := $(patsubst tests/fuzz/%.c,$(RPL)/%,$(FUZZ_SRC))
+FUZZ_MODE_SRC := $(shell grep -l FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+                   $(LIB_SRC) 2>/dev/null)
+$(RPL)/%.o: %.c
+	$(call say,CC-RPL,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(SAN) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  $(WARN) $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(RPL)/fuzz_%: $(RPL)/tests/fuzz/fuzz_%.o $(RPL)/tests/fuzz/replay.o \
+               $(call obj,$(RPL),$(FUZZ_MODE_SRC)) $(ASN)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
 FUZZ_SECONDS ?= 20
 LONG_FUZZ_SECONDS ?= 600
 
@@ -142,11 +160,12 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-core
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-sim
+	$(Q)$(MAKE) --no-print-directory test-replay
 	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)$(MAKE) --no-print-directory test-integ
 	@echo "make test: all layers passed"
 
-asan-build: $(UNIT_BIN) $(ASN)/sim $(REL)/sim $(ASN)/salvo
+asan-build: $(UNIT_BIN) $(ASN)/sim $(REL)/sim $(ASN)/salvo $(REPLAY_BIN)
 
 test-unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
@@ -161,6 +180,9 @@ test-sim: $(REL)/sim $(ASN)/sim
 
 sim: $(ASN)/sim
 	$(Q)$(ASN)/sim --seed $(SEED) --verbose
+
+test-replay: $(REPLAY_BIN)
+	@tests/run-fuzz --replay $(REPLAY_BIN)
 
 test-fuzz: $(FUZZ_BIN)
 	@tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
