@@ -157,7 +157,8 @@ int main(int argc, char **argv)
 			r.errors++;
 	}
 	if (!r.inputs) {
-		fprintf(stderr, "replay: no input found: nothing was checked\n");
+		fprintf(stderr,
+			"replay: no input found: nothing was checked\n");
 		return 1;
 	}
 	printf("replay: %lu inputs ran\n", r.inputs);
