@@ -1,7 +1,9 @@
 #!/bin/bash
 # Two senders into one receiver at the same time: a 64 MiB file and a
-# tree each, into separate --dest folders; both succeed and both copies
-# are identical.
+# tree each, into separate --dest folders; both succeed, both copies are
+# identical, and the two sessions really overlapped at the receiver: at
+# one instant both destination folders held a partial file (.salvo-*.part)
+# of their own session, and each send started before the other ended.
 set -euo pipefail
 SALVO_TEST_TMP=/dev/shm
 . "$(dirname "$0")/../helpers/integ.sh"
@@ -12,10 +14,35 @@ make_file "$T/b/big" 64
 make_tree "$T/a/tree" 300
 make_tree "$T/b/tree" 300
 RECV_BIN=$SALVO start_recv "$T/in"
+
+# Watches the receiver's folders while the senders run: records the first
+# instant both sessions had a partial file at once.
+watch_parts() {
+	local a b
+	while [ ! -e "$T/stop-watch" ]; do
+		a=$(find "$T/in/a" -name '.salvo-*.part' 2>/dev/null | head -1 || true)
+		b=$(find "$T/in/b" -name '.salvo-*.part' 2>/dev/null | head -1 || true)
+		if [ -n "$a" ] && [ -n "$b" ]; then
+			date +%s.%N >"$T/both-partial"
+			return 0
+		fi
+		sleep 0.02
+	done
+}
+watch_parts &
+WATCH_PID=$!
+BG_PIDS+=("$WATCH_PID")
+
 pids=()
 for s in a b; do
-	timeout -k 5 100 "$SALVO" send --dest "$s" --rate 500mbit --json \
-		"$T/$s/big" "$T/$s/tree" "127.0.0.1:$PORT" >"$T/$s.out" 2>"$T/$s.err" &
+	(
+		date +%s.%N >"$T/$s.start"
+		rc=0
+		timeout -k 5 100 "$SALVO" send --dest "$s" --rate 500mbit --json \
+			"$T/$s/big" "$T/$s/tree" "127.0.0.1:$PORT" >"$T/$s.out" 2>"$T/$s.err" || rc=$?
+		date +%s.%N >"$T/$s.end"
+		exit $rc
+	) &
 	pids+=($!)
 done
 for i in 0 1; do
@@ -23,10 +50,25 @@ for i in 0 1; do
 	wait "${pids[$i]}" || rc=$?
 	[ "$rc" -eq 0 ] || fail "sender $i exited $rc: $(cat "$T/$([ $i = 0 ] && echo a || echo b).err")"
 done
+touch "$T/stop-watch"
+wait "$WATCH_PID" || true
 for s in a b; do
 	same_tree "$T/$s" "$T/in/$s"
-	# the two runs overlapped: each took a while, and both ended
 	note "sender $s: $(jget "$T/$s.out" seconds) s, $(jget "$T/$s.out" goodput_mbps) Mbit/s"
 done
+
+# the overlap, from both ends
+read -r sa <"$T/a.start"; read -r ea <"$T/a.end"
+read -r sb <"$T/b.start"; read -r eb <"$T/b.end"
+python3 - "$sa" "$ea" "$sb" "$eb" <<'PY' || fail "the two sends did not overlap in time: a $sa-$ea, b $sb-$eb"
+import sys
+sa, ea, sb, eb = map(float, sys.argv[1:])
+overlap = min(ea, eb) - max(sa, sb)
+print(f"send_concurrent: sends overlapped for {overlap:.2f} s (a {ea - sa:.2f} s, b {eb - sb:.2f} s)")
+sys.exit(0 if overlap > 0 else 1)
+PY
+[ -s "$T/both-partial" ] ||
+	fail "the receiver never held partial files of both sessions at once: the sessions ran one after the other"
+note "both sessions were writing at the receiver at once ($(cut -c1-14 "$T/both-partial"))"
 stop_recv
 note ok
