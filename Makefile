@@ -3,7 +3,8 @@
 #   make            release build: build/release/salvo, build/release/linkem
 #   make test       installs what is missing, builds, runs every test layer
 #   make demo       installs what is missing, builds, runs a loopback transfer
-#   make sim SEED=N replays one simulated transfer of the grid
+#   make sim SEED=N [SCENARIO=NAME]  replays one simulated transfer
+#   make sim-list   names every simulator scenario
 #   make fuzz       long fuzz runs (libFuzzer, clang)
 #   make bench      benchmarks against peers (perf/), results into docs/
 #   make check-core proves the protocol cores call no OS function
@@ -54,7 +55,7 @@ FZ  := $(BUILD)/fuzz
 obj = $(patsubst %.c,$(1)/%.o,$(2))
 
 .PHONY: all deps test test-unit test-sim test-integ test-fuzz test-replay test-long demo \
-        bench fuzz sim clean check-core format format-check asan
+        bench fuzz sim sim-list clean check-core format format-check asan
 all: $(REL)/salvo $(if $(LINKEM_SRC),$(REL)/linkem)
 
 # ---------------------------------------------------------------- install
@@ -171,15 +172,22 @@ test-unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
 SIM_ARGS ?=
-# The full grid runs optimised (about 40 s); a slice of it runs again
-# under ASan/UBSan.
+# The full grid (1,200 seeds over twelve named families, then the named
+# regressions) runs optimised (about 40 s); the first 200 grid seeds and
+# the regressions run again under ASan/UBSan.
 SIM_ASAN_COUNT ?= 200
 test-sim: $(REL)/sim $(ASN)/sim
 	$(Q)$(REL)/sim --grid $(SIM_ARGS)
 	$(Q)$(ASN)/sim --grid --count $(SIM_ASAN_COUNT)
 
+# make sim SEED=N [SCENARIO=NAME]: one run with a trace (without SCENARIO,
+# the grid's family for N); make sim-list names every scenario.
 sim: $(ASN)/sim
-	$(Q)$(ASN)/sim --seed $(SEED) --verbose
+	@[ -n "$(SEED)" ] || { echo "usage: make sim SEED=N [SCENARIO=NAME] (make sim-list)" >&2; exit 2; }
+	$(Q)$(ASN)/sim $(if $(SCENARIO),--scenario $(SCENARIO)) --seed $(SEED) --verbose
+
+sim-list: $(ASN)/sim
+	$(Q)$(ASN)/sim --list
 
 test-replay: $(REPLAY_BIN)
 	@tests/run-fuzz --replay $(REPLAY_BIN)

@@ -1,18 +1,30 @@
 /*
- * The simulation grid: seeded scenarios over a simulated bad network.
+ * The simulation grid: named scenarios over a simulated bad network.
  *
- *   sim --grid [--count N]   every scenario of seeds [0, N) (default
- *                            1200), as cmocka tests of 100 seeds each
- *   sim --seed S [--verbose] one scenario, with a trace
+ *   sim --grid [--count N] [--scenario NAME]
+ *                       the grid: seeds [0, N) (default 1200), each run as
+ *                       the family seed % 12 names, one cmocka test per
+ *                       family; then each fixed regression over its seeds
+ *   sim --list          every scenario: name, the seeds the grid runs,
+ *                       what it is
+ *   sim --seed S [--scenario NAME] [--verbose]
+ *                       one run, with a trace; without --scenario, the
+ *                       grid's family for S (S % 12)
  *
- * A scenario is a pure function of its seed (scenario()), so a failure's
- * seed is its whole bug report: `make sim SEED=S` replays it.  Seeds
- * cycle through twelve families (clean, random loss, burst loss,
- * reordering and jitter, duplication, corruption, a 5 s blackhole, a tree
- * of 1,000 small files, several senders at one receiver, everything at
- * once, and adaptive rate control over a WAN link it is not told, with
- * and without jitter) with RTT, rate, size, block size and thread count
- * drawn per seed.
+ * A run is a pure function of (scenario, seed): the seed draws RTT, link
+ * rate, size, block size, datagram size and lane count, and the scenario
+ * fixes the impairments (and, for a regression, the numbers that once
+ * broke).  A failure prints its scenario, seed and the command that
+ * replays it: `make sim SCENARIO=NAME SEED=S`.
+ *
+ * The twelve families of the grid are clean, random-loss, burst-loss,
+ * reorder-jitter, duplication, corruption, blackhole (5 s both ways),
+ * tree-1000 (a tree of 1,000 small files), three-senders (at one
+ * receiver), everything (at once), adaptive (rate control over a WAN link
+ * it is not told) and adaptive-jitter.  A grid seed S runs family S % 12
+ * with exactly the draws the seed always made, so the 1,200 runs and their
+ * bounds do not change when scenarios are added: regressions come after
+ * the grid, each a family with fixed numbers over a few seeds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,12 +35,114 @@
 
 #include <cmocka.h>
 
+#include "common/core/limits.h"
 #include "common/core/wire.h"
 #include "tests/sim/simnet.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
-#define SLICE 100
+#define MBIT 1000000ull
+
+enum family {
+	F_CLEAN,
+	F_RANDOM_LOSS,
+	F_BURST_LOSS,
+	F_REORDER,
+	F_DUPLICATION,
+	F_CORRUPTION,
+	F_BLACKHOLE,
+	F_TREE,
+	F_SENDERS,
+	F_EVERYTHING,
+	F_ADAPTIVE,
+	F_ADAPTIVE_JITTER,
+	F_COUNT /* families in the grid: seed % F_COUNT */
+};
+
+/* The numbers a regression fixes after its family's draws (0: drawn). */
+typedef struct fixed {
+	uint64_t rtt_ns, link_bps, file_bytes;
+	uint32_t block_bytes;
+	uint16_t datagram_bytes;
+	int lanes;
+	double loss, rev_loss; /* random loss; < 0: none */
+} fixed;
+
+typedef struct scenario_def {
+	const char *name;
+	enum family fam;
+	const char *what;
+	const fixed *fix; /* NULL: a grid family */
+	int seeds;	  /* regression: the grid runs seeds [0, seeds) */
+} scenario_def;
+
+static const fixed fix_burst_600 = {600 * MS, 100 * MBIT, 16 << 20, 1 << 20,
+				    1472,     2,	  0,	    0};
+static const fixed fix_loss_tiny = {300 * MS, 50 * MBIT, 1000, 65536,
+				    1472,     1,	 0.2,  0.2};
+static const fixed fix_blackhole_300 = {300 * MS, 0, 0, 0, 0, 0, 0, 0};
+static const fixed fix_jumbo = {10 * MS, 1000 * MBIT, 64 << 20, 4 << 20,
+				8972,	 4,	      0,	0};
+static const fixed fix_adaptive_600 = {600 * MS, 0, 0, 0, 0, 0, 0.05, 0};
+static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
+
+static const scenario_def defs[] = {
+    /* the grid, in family order: defs[f].fam == f */
+    {"clean", F_CLEAN, "no impairment", NULL, 0},
+    {"random-loss", F_RANDOM_LOSS,
+     "0.1-20 % random loss forward, half the runs both ways", NULL, 0},
+    {"burst-loss", F_BURST_LOSS,
+     "Gilbert-Elliott bursts, 50-100 % loss in the bad state", NULL, 0},
+    {"reorder-jitter", F_REORDER, "1-5 % reordering, jitter RTT/40, 1 % loss",
+     NULL, 0},
+    {"duplication", F_DUPLICATION,
+     "1-5 % duplicates forward, 2 % back, 0.5 % loss", NULL, 0},
+    {"corruption", F_CORRUPTION, "0.1 % corrupted both ways, 1 % loss", NULL,
+     0},
+    {"blackhole", F_BLACKHOLE,
+     "a 5 s outage both ways from 2 s into a 16 MiB transfer at 50 Mbit/s",
+     NULL, 0},
+    {"tree-1000", F_TREE, "a tree of 1,000 small files, 1 % loss", NULL, 0},
+    {"three-senders", F_SENDERS, "three senders at one receiver, random loss",
+     NULL, 0},
+    {"everything", F_EVERYTHING,
+     "loss both ways, jitter, reordering, duplicates and corruption at once",
+     NULL, 0},
+    {"adaptive", F_ADAPTIVE,
+     "adaptive rate control on a 10-600 ms WAN link it is not told, 0-5 % "
+     "loss",
+     NULL, 0},
+    {"adaptive-jitter", F_ADAPTIVE_JITTER,
+     "adaptive, with jitter RTT/50 (queueing delay is not jitter)", NULL, 0},
+    /* regressions: fixed numbers at the corners */
+    {"burst-loss-600ms", F_BURST_LOSS,
+     "bursts at 600 ms RTT, 16 MiB at 100 Mbit/s, 1 MiB blocks, 2 lanes",
+     &fix_burst_600, 8},
+    {"random-loss-20pct-tiny", F_RANDOM_LOSS,
+     "a 1000-byte file at 20 % loss both ways, 300 ms RTT (the handshake "
+     "under loss)",
+     &fix_loss_tiny, 8},
+    {"blackhole-300ms", F_BLACKHOLE, "the 5 s outage at 300 ms RTT",
+     &fix_blackhole_300, 4},
+    {"jumbo-1gbit", F_CLEAN,
+     "64 MiB at 1 Gbit/s, 10 ms RTT, 8972-byte datagrams, 4 MiB blocks, 4 "
+     "lanes",
+     &fix_jumbo, 4},
+    {"adaptive-600ms-5pct", F_ADAPTIVE,
+     "adaptive at 600 ms RTT with 5 % random loss", &fix_adaptive_600, 4},
+    {"everything-1-byte", F_EVERYTHING,
+     "a 1-byte file through every impairment, 100 ms RTT", &fix_empty, 8},
+};
+
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+static const scenario_def *find_def(const char *name)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (!strcmp(defs[i].name, name))
+			return &defs[i];
+	return NULL;
+}
 
 static uint64_t pick(uint64_t *rng, const uint64_t *v, size_t n)
 {
@@ -36,13 +150,110 @@ static uint64_t pick(uint64_t *rng, const uint64_t *v, size_t n)
 }
 #define PICK(rng, arr) pick(rng, arr, sizeof(arr) / sizeof(arr[0]))
 
-static const char *const families[] = {
-    "clean",	   "random loss", "burst loss", "reorder+jitter",
-    "duplication", "corruption",  "blackhole",	"tree of 1000 files",
-    "3 senders",   "everything",  "adaptive",	"adaptive, jitter",
-};
+/* The impairments of family fam; may redraw rtt and link. */
+static void impair(enum family fam, uint64_t *rng, sim_scenario *sc,
+		   uint64_t *rtt, uint64_t *link)
+{
+	static const uint64_t losses_ppm[] = {1000, 10000, 50000, 100000,
+					      200000};
+	simlink_params *f = &sc->fwd, *r = &sc->rev;
+	switch (fam) {
+	case F_RANDOM_LOSS:
+		f->loss = (double)PICK(rng, losses_ppm) / 1e6;
+		if (sim_rand(rng) % 2)
+			r->loss = f->loss;
+		break;
+	case F_BURST_LOSS: /* mean burst 1/p_bg packets */
+		f->ge_p_gb = 0.002 + (double)(sim_rand(rng) % 10) / 1000;
+		f->ge_p_bg = 0.2 + (double)(sim_rand(rng) % 60) / 100;
+		f->ge_loss_bad = 0.5 + (double)(sim_rand(rng) % 50) / 100;
+		f->ge_loss_good = 0.001;
+		break;
+	case F_REORDER:
+		f->jitter_ns = *rtt / 40;
+		f->reorder = 0.01 + (double)(sim_rand(rng) % 5) / 100;
+		f->reorder_ns = *rtt / 20 > 500000 ? *rtt / 20 : 500000;
+		f->loss = 0.01;
+		break;
+	case F_DUPLICATION:
+		f->duplicate = 0.01 + (double)(sim_rand(rng) % 5) / 100;
+		r->duplicate = 0.02;
+		f->loss = 0.005;
+		break;
+	case F_CORRUPTION:
+		f->corrupt = 0.001;
+		r->corrupt = 0.001;
+		f->loss = 0.01;
+		break;
+	case F_BLACKHOLE: /* 5 s outage both ways, from 2 s */
+		sc->file_bytes = 16 << 20;
+		*link = 50 * MBIT;
+		f->blackhole_start_ns = r->blackhole_start_ns = 2 * SEC;
+		f->blackhole_end_ns = r->blackhole_end_ns = 7 * SEC;
+		f->loss = 0.01;
+		break;
+	case F_TREE:
+		sc->tree = 1;
+		sc->tree_files = 1000;
+		f->loss = 0.01;
+		break;
+	case F_SENDERS:
+		sc->nsenders = 3;
+		f->loss = (double)PICK(rng, losses_ppm) / 1e6;
+		break;
+	case F_EVERYTHING:
+		f->loss = 0.05;
+		r->loss = 0.02;
+		f->jitter_ns = *rtt / 50;
+		f->reorder = 0.02;
+		f->reorder_ns = *rtt / 20 > 500000 ? *rtt / 20 : 500000;
+		f->duplicate = 0.01;
+		f->corrupt = 0.001;
+		break;
+	case F_ADAPTIVE:
+	case F_ADAPTIVE_JITTER: {
+		/* the sender is not told the link rate: ceiling 10 Gbit/s */
+		static const uint64_t aloss_ppm[] = {0, 1000, 10000, 50000};
+		static const uint64_t wan_ms[] = {10,  30,  50, 100,
+						  200, 300, 600};
+		/* validated on WAN paths; below 10 ms RTT set --rate */
+		*rtt = PICK(rng, wan_ms) * MS;
+		sc->adaptive = 1;
+		f->loss = (double)PICK(rng, aloss_ppm) / 1e6;
+		if (fam == F_ADAPTIVE_JITTER) /* queueing is not jitter */
+			f->jitter_ns = *rtt / 50;
+		break;
+	}
+	case F_CLEAN:
+	case F_COUNT:
+		break;
+	}
+}
 
-static void scenario(uint64_t seed, sim_scenario *sc)
+/* A regression's fixed numbers over its family's draws. */
+static void apply_fixed(const fixed *x, sim_scenario *sc, uint64_t *rtt,
+			uint64_t *link)
+{
+	if (x->rtt_ns)
+		*rtt = x->rtt_ns;
+	if (x->link_bps)
+		*link = x->link_bps;
+	if (x->file_bytes)
+		sc->file_bytes = x->file_bytes;
+	if (x->block_bytes)
+		sc->block_bytes = x->block_bytes;
+	if (x->datagram_bytes)
+		sc->datagram_bytes = x->datagram_bytes;
+	if (x->lanes)
+		sc->lanes = x->lanes;
+	if (x->loss > 0)
+		sc->fwd.loss = x->loss;
+	if (x->rev_loss > 0)
+		sc->rev.loss = x->rev_loss;
+}
+
+/* Scenario def with seed: everything a run needs. */
+static void scenario(const scenario_def *def, uint64_t seed, sim_scenario *sc)
 {
 	static const uint64_t rtts_ms[] = {1,	2,   10,  30, 50,
 					   100, 200, 300, 600};
@@ -50,15 +261,12 @@ static void scenario(uint64_t seed, sim_scenario *sc)
 	static const uint64_t sizes[] = {0,	 1,	  1000,	   65536,
 					 300000, 1 << 20, 4 << 20, 16 << 20};
 	static const uint64_t blocks[] = {65536, 262144, 1 << 20, 4 << 20};
-	static const uint64_t losses_ppm[] = {1000, 10000, 50000, 100000,
-					      200000};
 	uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 12345;
 	memset(sc, 0, sizeof(*sc));
 	sc->seed = seed;
-	int fam = (int)(seed % 12);
-	snprintf(sc->name, sizeof(sc->name), "%s", families[fam]);
+	snprintf(sc->name, sizeof(sc->name), "%s", def->name);
 	uint64_t rtt = PICK(&rng, rtts_ms) * MS;
-	uint64_t link = PICK(&rng, rates_mbit) * 1000000;
+	uint64_t link = PICK(&rng, rates_mbit) * MBIT;
 	sc->nsenders = 1;
 	sc->file_bytes = PICK(&rng, sizes);
 	if (seed % 97 == 13)
@@ -67,79 +275,12 @@ static void scenario(uint64_t seed, sim_scenario *sc)
 	sc->datagram_bytes = sim_rand(&rng) % 5 == 0 ? 8972 : 1472;
 	sc->lanes = 1 + (int)(sim_rand(&rng) % 4);
 	sc->timeout_ns = 30 * SEC;
+	impair(def->fam, &rng, sc, &rtt, &link);
+	if (def->fix)
+		apply_fixed(def->fix, sc, &rtt, &link);
+
 	simlink_params *f = &sc->fwd, *r = &sc->rev;
 	f->delay_ns = r->delay_ns = rtt / 2;
-	switch (fam) {
-	case 1:
-		f->loss = (double)PICK(&rng, losses_ppm) / 1e6;
-		if (sim_rand(&rng) % 2)
-			r->loss = f->loss;
-		break;
-	case 2: /* mean burst 1/p_bg packets */
-		f->ge_p_gb = 0.002 + (double)(sim_rand(&rng) % 10) / 1000;
-		f->ge_p_bg = 0.2 + (double)(sim_rand(&rng) % 60) / 100;
-		f->ge_loss_bad = 0.5 + (double)(sim_rand(&rng) % 50) / 100;
-		f->ge_loss_good = 0.001;
-		break;
-	case 3:
-		f->jitter_ns = rtt / 40;
-		f->reorder = 0.01 + (double)(sim_rand(&rng) % 5) / 100;
-		f->reorder_ns = rtt / 20 > 500000 ? rtt / 20 : 500000;
-		f->loss = 0.01;
-		break;
-	case 4:
-		f->duplicate = 0.01 + (double)(sim_rand(&rng) % 5) / 100;
-		r->duplicate = 0.02;
-		f->loss = 0.005;
-		break;
-	case 5:
-		f->corrupt = 0.001;
-		r->corrupt = 0.001;
-		f->loss = 0.01;
-		break;
-	case 6: /* 5 s outage both ways, one second into the transfer */
-		sc->file_bytes = 16 << 20;
-		link = 50000000;
-		f->blackhole_start_ns = r->blackhole_start_ns = 2 * SEC;
-		f->blackhole_end_ns = r->blackhole_end_ns = 7 * SEC;
-		f->loss = 0.01;
-		break;
-	case 7:
-		sc->tree = 1;
-		sc->tree_files = 1000;
-		f->loss = 0.01;
-		break;
-	case 8:
-		sc->nsenders = 3;
-		f->loss = (double)PICK(&rng, losses_ppm) / 1e6;
-		break;
-	case 9:
-		f->loss = 0.05;
-		r->loss = 0.02;
-		f->jitter_ns = rtt / 50;
-		f->reorder = 0.02;
-		f->reorder_ns = rtt / 20 > 500000 ? rtt / 20 : 500000;
-		f->duplicate = 0.01;
-		f->corrupt = 0.001;
-		break;
-	case 10:
-	case 11: {
-		/* the sender is not told the link rate: ceiling 10 Gbit/s */
-		static const uint64_t aloss_ppm[] = {0, 1000, 10000, 50000};
-		static const uint64_t wan_ms[] = {10,  30,  50, 100,
-						  200, 300, 600};
-		/* validated on WAN paths; below 10 ms RTT set --rate */
-		rtt = PICK(&rng, wan_ms) * MS;
-		f->delay_ns = r->delay_ns = rtt / 2;
-		sc->adaptive = 1;
-		f->loss = (double)PICK(&rng, aloss_ppm) / 1e6;
-		if (fam == 11) /* queueing delay must not be read into jitter */
-			f->jitter_ns = rtt / 50;
-		break;
-	}
-	default:
-		break;
-	}
 	f->rate_bps = link;
 	f->queue_bytes = 1 << 20;
 	r->rate_bps = link;
@@ -150,13 +291,15 @@ static void scenario(uint64_t seed, sim_scenario *sc)
 	}
 	/* pace just under the link: datagram over its IP/UDP frame */
 	sc->rate_bps = link / 100 * 95 * (sc->datagram_bytes) /
-		       (sc->datagram_bytes + 28) / (uint64_t)sc->nsenders;
+		       (sc->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD) /
+		       (uint64_t)sc->nsenders;
 	if (sc->adaptive)
 		sc->rate_bps = 10000000000ull;
-	/* keep every run's packet count modest: slow links get less data */
+	/* keep every run's packet count modest: slow links get less data
+	 * (a regression's size is what it is) */
 	uint64_t cap = link / 8 * 4; /* four seconds of link time */
-	if (!sc->tree && sc->file_bytes > cap && fam != 6 &&
-	    sc->file_bytes != (64 << 20))
+	if (!sc->tree && sc->file_bytes > cap && def->fam != F_BLACKHOLE &&
+	    sc->file_bytes != (64 << 20) && !(def->fix && def->fix->file_bytes))
 		sc->file_bytes = cap;
 }
 
@@ -164,17 +307,23 @@ typedef struct grid_stats {
 	int runs, failures;
 	double worst_bytes, worst_time;
 	uint64_t worst_bytes_seed, worst_time_seed;
+	const char *worst_bytes_name, *worst_time_name;
 	uint64_t datagrams;
+	int grid_runs; /* of runs: the grid's, not regressions' */
+	uint64_t grid_datagrams;
 } grid_stats;
 
-static grid_stats G;
+typedef struct grid {
+	uint64_t count; /* grid seeds [0, count) */
+	grid_stats st;
+} grid;
 
-static int run_seed(uint64_t seed, int verbose)
+static int run_one(grid *g, const scenario_def *def, uint64_t seed, int verbose)
 {
 	sim_scenario sc;
 	sim_result res;
 	char desc[512];
-	scenario(seed, &sc);
+	scenario(def, seed, &sc);
 	sim_describe(&sc, desc, sizeof(desc));
 	if (verbose)
 		fprintf(stderr, "%s\n", desc);
@@ -183,89 +332,172 @@ static int run_seed(uint64_t seed, int verbose)
 		    (double)(res.payload_bytes ? res.payload_bytes : 1) *
 		    (1 - res.loss_eff);
 	double rt = (double)res.time_ns / (double)res.bound_ns;
-	G.runs++;
-	G.datagrams += res.datagrams;
-	int outage = sc.fwd.blackhole_end_ns > sc.fwd.blackhole_start_ns;
-	if (!outage && res.payload_bytes > 100000 && rb > G.worst_bytes) {
-		G.worst_bytes = rb;
-		G.worst_bytes_seed = seed;
+	grid_stats *G = &g->st;
+	G->runs++;
+	G->datagrams += res.datagrams;
+	if (!def->fix) {
+		G->grid_runs++;
+		G->grid_datagrams += res.datagrams;
 	}
-	if (rt > G.worst_time) {
-		G.worst_time = rt;
-		G.worst_time_seed = seed;
+	int outage = sc.fwd.blackhole_end_ns > sc.fwd.blackhole_start_ns;
+	if (!outage && res.payload_bytes > 100000 && rb > G->worst_bytes) {
+		G->worst_bytes = rb;
+		G->worst_bytes_seed = seed;
+		G->worst_bytes_name = def->name;
+	}
+	if (rt > G->worst_time) {
+		G->worst_time = rt;
+		G->worst_time_seed = seed;
+		G->worst_time_name = def->name;
 	}
 	if (verbose || !ok)
 		fprintf(stderr,
 			"%s %s\n  sent %llu B (bound %llu, payload %llu, "
 			"retx %llu), %.3f s (bound %.3f s)%s%s\n"
-			"  replay: make sim SEED=%llu\n",
+			"  replay: make sim SCENARIO=%s SEED=%llu\n",
 			ok ? "ok" : "FAILED", desc,
 			(unsigned long long)res.sent_bytes,
 			(unsigned long long)res.bound_bytes,
 			(unsigned long long)res.payload_bytes,
 			(unsigned long long)res.retx_bytes, res.time_ns / 1e9,
 			res.bound_ns / 1e9, ok ? "" : "\n  why: ", res.why,
-			(unsigned long long)seed);
+			def->name, (unsigned long long)seed);
 	if (!ok)
-		G.failures++;
+		G->failures++;
 	return ok;
 }
 
-static uint64_t grid_count = 1200;
-
-static void test_slice(void **state)
+/* The seeds the grid runs for def, through each(): grid families take
+ * every seed of [0, count) that is theirs, regressions [0, seeds). */
+static uint64_t first_seed(const scenario_def *def)
 {
-	uint64_t first = (uint64_t)(uintptr_t)*state;
-	int bad = 0;
-	for (uint64_t s = first; s < first + SLICE && s < grid_count; s++)
-		bad += !run_seed(s, 0);
-	assert_int_equal(bad, 0);
+	return def->fix ? 0 : (uint64_t)def->fam;
+}
+
+static uint64_t seed_step(const scenario_def *def)
+{
+	return def->fix ? 1 : F_COUNT;
+}
+
+static uint64_t seed_end(const grid *g, const scenario_def *def)
+{
+	return def->fix ? (uint64_t)def->seeds : g->count;
+}
+
+typedef struct test_arg {
+	grid *g;
+	const scenario_def *def;
+} test_arg;
+
+static void test_scenario(void **state)
+{
+	const test_arg *a = *state;
+	const scenario_def *def = a->def;
+	int bad = 0, runs = 0;
+	uint64_t first_bad = 0;
+	for (uint64_t s = first_seed(def); s < seed_end(a->g, def);
+	     s += seed_step(def)) {
+		runs++;
+		if (!run_one(a->g, def, s, 0) && !bad++)
+			first_bad = s;
+	}
+	if (bad)
+		fail_msg("scenario %s: %d of %d seeds failed (first: seed "
+			 "%llu; make sim SCENARIO=%s SEED=%llu)",
+			 def->name, bad, runs, (unsigned long long)first_bad,
+			 def->name, (unsigned long long)first_bad);
+}
+
+static void list(const grid *g)
+{
+	for (size_t i = 0; i < NDEFS; i++) {
+		const scenario_def *d = &defs[i];
+		char seeds[64];
+		if (d->fix)
+			snprintf(seeds, sizeof(seeds), "seeds 0-%d",
+				 d->seeds - 1);
+		else
+			snprintf(seeds, sizeof(seeds),
+				 "seeds %d, %d, ... < %llu", (int)d->fam,
+				 (int)d->fam + F_COUNT,
+				 (unsigned long long)g->count);
+		printf("%-24s %-22s %s%s\n", d->name, seeds,
+		       d->fix ? "regression: " : "", d->what);
+	}
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: sim --grid [--count N] [--scenario NAME]\n"
+			"       sim --list\n"
+			"       sim --seed S [--scenario NAME] [--verbose]\n");
+	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	int verbose = 0, have_seed = 0;
+	int verbose = 0, have_seed = 0, do_list = 0;
 	uint64_t seed = 0;
+	const char *only = NULL;
+	grid g;
+	memset(&g, 0, sizeof(g));
+	g.count = 1200;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--verbose"))
 			verbose = 1;
+		else if (!strcmp(argv[i], "--list"))
+			do_list = 1;
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], NULL, 10);
 			have_seed = 1;
 		} else if (!strcmp(argv[i], "--count") && i + 1 < argc)
-			grid_count = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--grid")) {
-			fprintf(stderr,
-				"usage: sim --grid [--count N] | --seed S "
-				"[--verbose]\n");
-			return 2;
-		}
+			g.count = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
+			only = argv[++i];
+		else if (strcmp(argv[i], "--grid"))
+			return usage();
+	}
+	if (do_list) {
+		list(&g);
+		return 0;
+	}
+	const scenario_def *def = NULL;
+	if (only && !(def = find_def(only))) {
+		fprintf(stderr,
+			"sim: no scenario '%s'; sim --list names them\n", only);
+		return 2;
 	}
 	if (have_seed)
-		return run_seed(seed, verbose) ? 0 : 1;
+		return run_one(&g, def ? def : &defs[seed % F_COUNT], seed,
+			       verbose)
+			   ? 0
+			   : 1;
 
-	size_t nslices = (size_t)((grid_count + SLICE - 1) / SLICE);
-	struct CMUnitTest *tests = calloc(nslices, sizeof(*tests));
-	char(*names)[48] = calloc(nslices, 48);
-	for (size_t i = 0; i < nslices; i++) {
-		snprintf(names[i], 48, "seeds %zu-%zu", i * SLICE,
-			 (size_t)((i + 1) * SLICE < grid_count
-				      ? (i + 1) * SLICE - 1
-				      : grid_count - 1));
-		tests[i] = (struct CMUnitTest){names[i], test_slice, NULL, NULL,
-					       (void *)(uintptr_t)(i * SLICE)};
+	struct CMUnitTest tests[NDEFS];
+	test_arg args[NDEFS];
+	size_t n = 0;
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (def && def != &defs[i])
+			continue;
+		args[n] = (test_arg){&g, &defs[i]};
+		tests[n] = (struct CMUnitTest){defs[i].name, test_scenario,
+					       NULL, NULL, &args[n]};
+		n++;
 	}
-	int rc = _cmocka_run_group_tests("simulation grid", tests, nslices,
-					 NULL, NULL);
-	printf(
-	    "sim: %d transfers, %d failed, %llu datagrams; worst bytes "
-	    "sent / (payload / (1 - loss)) = %.4f (seed %llu; transfers over "
-	    "100 kB, no outage); worst completion time / bound = %.3f "
-	    "(seed %llu)\n",
-	    G.runs, G.failures, (unsigned long long)G.datagrams, G.worst_bytes,
-	    (unsigned long long)G.worst_bytes_seed, G.worst_time,
-	    (unsigned long long)G.worst_time_seed);
-	free(tests);
-	free(names);
+	int rc =
+	    _cmocka_run_group_tests("simulation grid", tests, n, NULL, NULL);
+	grid_stats *G = &g.st;
+	printf("sim: %d transfers (grid %d, %llu datagrams; regressions %d), "
+	       "%d failed, %llu datagrams; worst bytes sent / (payload / "
+	       "(1 - loss)) = %.4f (%s seed %llu; transfers over 100 kB, no "
+	       "outage); worst completion time / bound = %.3f (%s seed "
+	       "%llu)\n",
+	       G->runs, G->grid_runs, (unsigned long long)G->grid_datagrams,
+	       G->runs - G->grid_runs, G->failures,
+	       (unsigned long long)G->datagrams, G->worst_bytes,
+	       G->worst_bytes_name ? G->worst_bytes_name : "-",
+	       (unsigned long long)G->worst_bytes_seed, G->worst_time,
+	       G->worst_time_name ? G->worst_time_name : "-",
+	       (unsigned long long)G->worst_time_seed);
 	return rc;
 }
