@@ -8,6 +8,9 @@
 #   make fuzz       long fuzz runs (libFuzzer, clang)
 #   make bench      benchmarks against peers (perf/), results into docs/
 #   make check-core proves the protocol cores call no OS function
+#   make deps       installs every package the targets above need
+#   make check-deps lists each external command with its package; fails
+#                   on one that make deps does not install
 #
 # Sources are found by folder: a new .c file in a layer's folder is built
 # without touching this file.  Tests: tests/unit/test_*.c each become a
@@ -54,14 +57,20 @@ FZ  := $(BUILD)/fuzz
 
 obj = $(patsubst %.c,$(1)/%.o,$(2))
 
-.PHONY: all deps test test-unit test-sim test-integ test-fuzz test-replay test-long demo \
+.PHONY: all deps bench-deps check-deps test test-unit test-sim test-integ test-fuzz test-replay test-long demo \
         bench fuzz sim sim-list clean check-core format format-check asan
 all: $(REL)/salvo $(if $(LINKEM_SRC),$(REL)/linkem)
 
 # ---------------------------------------------------------------- install
-DEB_PKGS := gcc make pkg-config python3 liblz4-dev libyaml-dev libcmocka-dev \
-            clang libclang-rt-14-dev iproute2 iperf3 procps
-BENCH_PKGS := uftp rsync gnuplot-nox iperf3
+# make deps installs every command make test, make demo and make bench call
+# (and the libraries the build links); make check-deps proves it: it scans
+# tests/, perf/ and this file for external commands, maps each to its
+# Debian package (tests/helpers/deps.txt) and fails on a command no list
+# below covers or that is not installed.
+DEB_PKGS := gcc binutils make pkg-config python3 liblz4-dev libyaml-dev \
+            libcmocka-dev clang libclang-rt-14-dev clang-format git iproute2 \
+            iputils-ping procps mawk iperf3
+BENCH_PKGS := uftp rsync gnuplot-nox linux-perf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 define install_missing
 	@missing=""; for p in $(1); do \
@@ -75,9 +84,12 @@ define install_missing
 	fi
 endef
 deps:
-	$(call install_missing,$(DEB_PKGS))
+	$(call install_missing,$(DEB_PKGS) $(BENCH_PKGS))
 bench-deps: deps
-	$(call install_missing,$(BENCH_PKGS))
+
+check-deps:
+	@command -v python3 >/dev/null || { echo "check-deps: python3 missing (make deps)" >&2; exit 1; }
+	@DEB_PKGS="$(DEB_PKGS)" BENCH_PKGS="$(BENCH_PKGS)" tests/helpers/check-deps
 
 # ---------------------------------------------------------------- objects
 $(REL)/%.o: %.c
