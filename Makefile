@@ -169,6 +169,7 @@ FUZZ_SECONDS ?= 20
 LONG_FUZZ_SECONDS ?= 600
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory check-deps >/dev/null
 	$(Q)$(MAKE) --no-print-directory all asan-build
 	$(Q)$(MAKE) --no-print-directory check-core
 	$(Q)$(MAKE) --no-print-directory test-unit
