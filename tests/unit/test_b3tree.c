@@ -45,6 +45,18 @@ static int setup(void **state)
 	seed = testrand_seed();
 	printf("test_b3tree: seed %llu (replay: SALVO_TEST_SEED=%llu)\n",
 	       (unsigned long long)seed, (unsigned long long)seed);
+	static const char *names[] = {"portable", "avx2", "avx512"};
+	printf("test_b3tree: instruction sets tested:");
+	for (int isa = 0; isa <= SALVO_BLAKE3_ISA_AVX512; isa++)
+		if (isa <= salvo_blake3_cpu_isa())
+			printf(" %s", names[isa]);
+	printf("; skipped (the CPU lacks them):%s",
+	       salvo_blake3_cpu_isa() == SALVO_BLAKE3_ISA_AVX512 ? " none"
+								 : "");
+	for (int isa = salvo_blake3_cpu_isa() + 1;
+	     isa <= SALVO_BLAKE3_ISA_AVX512; isa++)
+		printf(" %s", names[isa]);
+	printf("\n");
 	salvo_testrand r = {seed};
 	file = malloc(MAX_FILE);
 	if (!file)
