@@ -32,6 +32,17 @@ static int read_work(salvo_blocksender *b, const salvo_work *w)
 	return 0;
 }
 
+/* A new block, once sent, goes into its files' digests (hasher.h); a
+ * retransmission was hashed when it was new. */
+static void hash_block(salvo_blocksender *b, const salvo_work *w)
+{
+	int err = salvo_hasher_add(&b->c->hasher, w->ranges[0].stream_offset,
+				   b->buf, w->ranges[0].len);
+	if (err)
+		salvo_send_session_fail(b->c, err,
+					"cannot hash the files: out of memory");
+}
+
 static void wait_until(salvo_send_session *c, uint64_t deadline)
 {
 	struct timespec ts = {(time_t)(deadline / 1000000000ull),
@@ -77,6 +88,11 @@ void *salvo_blocksender_main(void *arg)
 			salvo_sender_work_done(c->core, &w, crc,
 					       salvo_now_ns());
 		pthread_cond_broadcast(&c->wake);
+		if (!err && w.is_new) {
+			pthread_mutex_unlock(&c->lock);
+			hash_block(b, &w);
+			pthread_mutex_lock(&c->lock);
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;

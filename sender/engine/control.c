@@ -7,7 +7,8 @@
  * long block.  It waits in poll(), at most 50 ms, so it sees the end of
  * the session promptly.
  *
- * Also here: the session's local-failure rule, shared by every thread.
+ * Also here: the session's local-failure rule and the digest hand-over,
+ * shared by every thread.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -24,6 +25,16 @@ void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg)
 		snprintf(c->local_msg, sizeof(c->local_msg), "%s", msg);
 		salvo_sender_abort(c->core);
 	}
+	pthread_cond_broadcast(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void salvo_send_session_digest(void *ud, uint32_t file,
+			       const uint8_t digest[32])
+{
+	salvo_send_session *c = ud;
+	pthread_mutex_lock(&c->lock);
+	salvo_sender_set_digest(c->core, file, digest);
 	pthread_cond_broadcast(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 }

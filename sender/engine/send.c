@@ -4,7 +4,7 @@
  *
  *   scan.c         the paths -> the manifest's entries and stream layout
  *   reader.c       stream ranges -> bytes (pread, bounded fd cache)
- *   hasher.c       whole-file BLAKE3 digests -> the core (FILE_DONE)
+ *   hasher.c       new blocks -> per-file BLAKE3 -> the core (FILE_DONE)
  *   emitter.c      a work item -> datagrams -> sendmmsg / UDP GSO
  *   pacing.c       the token bucket every thread books its batches at
  *   blocksender.c  thread: poll work, read it, send it, report it done
@@ -12,8 +12,9 @@
  *   report.c       the result in words and numbers
  *
  * Threads: `threads` block-senders (each with its own socket's emitter
- * and one block buffer: sender memory is block size x threads), one
- * control thread, the hasher, and the caller's thread, which reports
+ * and one block buffer: sender memory is block size x threads; each
+ * hashes the new blocks it sends), one control thread, and the caller's
+ * thread, which reports
  * progress and watches the stop flag until the session ends.  The core
  * is shared under one mutex, taken per work item or packet, never per
  * datagram (session.h).
@@ -222,19 +223,18 @@ static void finish(salvo_send_session *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Starts the control thread, the hasher and the block-senders into
+/* Starts the control thread and the block-senders into
  * th[0 .. *started).  On a failure the session is failed and ended, so
  * the threads started return; the caller joins them. */
 static void start_threads(salvo_send_session *c, salvo_blocksender *bs,
 			  pthread_t *th, uint32_t *started)
 {
-	uint32_t n = c->o->threads + 2;
+	uint32_t n = c->o->threads + 1;
 	for (*started = 0; *started < n; (*started)++) {
 		uint32_t i = *started;
-		void *(*fn)(void *) = i == 0	 ? salvo_control_main
-				      : i == 1 ? salvo_hasher_main
-					       : salvo_blocksender_main;
-		void *arg = i < 2 ? (void *)c : (void *)&bs[i - 2];
+		void *(*fn)(void *) =
+		    i ? salvo_blocksender_main : salvo_control_main;
+		void *arg = i ? (void *)&bs[i - 1] : (void *)c;
 		int e = pthread_create(&th[i], NULL, fn, arg);
 		if (e) {
 			char msg[128];
@@ -345,6 +345,10 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 			       SALVO_READER_OPEN_DEFAULT);
 	if (rc)
 		goto fail_reader;
+	rc = salvo_hasher_init(&c.hasher, c.scan.entries, (uint32_t)c.scan.n,
+			       c.scan.total, salvo_send_session_digest, &c);
+	if (rc)
+		goto fail_hasher;
 	rc = salvo_pacing_init(&c.pacing, o->rate_bps);
 	if (rc)
 		goto fail_pacing;
@@ -359,15 +363,15 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		goto fail_locks;
 	rc = -ENOMEM;
 	salvo_blocksender *bs = make_blocksenders(&c);
-	pthread_t *th = calloc(o->threads + 2, sizeof(*th));
+	pthread_t *th = calloc(o->threads + 1, sizeof(*th));
 	if (!bs || !th)
 		goto fail_threads;
 
 	uint32_t started;
+	salvo_hasher_empty_files(&c.hasher);
 	start_threads(&c, bs, th, &started);
-	if (started == o->threads + 2)
+	if (started == o->threads + 1)
 		watch(&c, start);
-	atomic_store(&c.hasher.stop, 1);
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	rc = salvo_send_report_finish(&c, r, where, start);
@@ -382,6 +386,8 @@ fail_threads:
 fail_locks:
 	salvo_pacing_free(&c.pacing);
 fail_pacing:
+	salvo_hasher_free(&c.hasher);
+fail_hasher:
 	salvo_reader_free(&c.reader);
 fail_reader:
 	if (rc && !msg[0])

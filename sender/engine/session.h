@@ -57,9 +57,14 @@ typedef struct salvo_blocksender {
  * person) and aborts the session.  Takes c->lock. */
 void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg);
 
+/* Hands file's digest to the core (a salvo_hasher_done_fn; ud: the
+ * session).  Takes c->lock. */
+void salvo_send_session_digest(void *ud, uint32_t file,
+			       const uint8_t digest[32]);
+
 /* Thread mains.  A block-sender (arg: salvo_blocksender) polls work from
- * the core, reads it, sends it and reports it done, until the session
- * ends.  The control thread (arg: the session) reads socket 0 into the
+ * the core, reads it, sends it, reports it done and hashes new blocks,
+ * until the session ends.  The control thread (arg: the session) reads socket 0 into the
  * core and sends the timed control packets. */
 void *salvo_blocksender_main(void *arg);
 void *salvo_control_main(void *arg);
