@@ -403,9 +403,3 @@ fail_scan:
 		r->peak_rss_bytes = salvo_peak_rss();
 	return rc;
 }
-
-/* TEMPORARY until the config helper builds options from the key table */
-void salvo_send_opts_default(salvo_send_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-}

@@ -96,9 +96,6 @@ typedef struct salvo_send_report {
 				  * 0: plain datagrams */
 } salvo_send_report;
 
-/* Fills o with the built-in defaults (host, port and paths unset). */
-void salvo_send_opts_default(salvo_send_opts *o);
-
 /* Runs one transfer to completion.  Returns report->result:
  *   0                       every file verified and committed
  *   SALVO_ERR_INVAL         bad options (message names the key, e.g.
