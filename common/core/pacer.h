@@ -18,6 +18,10 @@
  * sender's own queue into the RTT. */
 #define SALVO_CONTROL_UNPACED_BYTES 256
 
+/* Credit an idle sender banks: one batch, which the emitter keeps to
+ * about a millisecond of the rate (sender/core/emit.h). */
+#define SALVO_PACER_BURST_NS 1000000ull
+
 typedef struct salvo_pacer {
 	uint64_t rate_bps; /* bits per second; 0 means unpaced */
 	uint64_t next_ns;  /* earliest start of the next booking */

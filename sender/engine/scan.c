@@ -170,6 +170,50 @@ static int scan_one(salvo_scan *sc, const char *local, const char *remote,
 	return rc;
 }
 
+static int by_remote(const void *a, const void *b)
+{
+	return strcmp(**(const char *const *const *)a,
+		      **(const char *const *const *)b);
+}
+
+/* Two entries with one remote name would write one file twice. */
+static int check_unique(const salvo_scan *s, char *msg, size_t len)
+{
+	const char ***v = malloc((s->n ? s->n : 1) * sizeof(*v));
+	if (!v) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		v[i] = &s->entries[i].path;
+	qsort(v, s->n, sizeof(*v), by_remote);
+	int rc = 0;
+	for (size_t i = 1; i < s->n && !rc; i++)
+		if (!strcmp(*v[i], *v[i - 1])) {
+			snprintf(msg, len,
+				 "two sources would both arrive as '%s'",
+				 *v[i]);
+			rc = SALVO_ERR_INVAL;
+		}
+	free(v);
+	return rc;
+}
+
+/* Files back to back in scan order: each file's first stream byte. */
+static void layout(salvo_scan *sc)
+{
+	uint64_t off = 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		sc->entries[i].stream_offset = off;
+		off += sc->entries[i].size;
+		if (sc->entries[i].type == SALVO_ENTRY_FILE)
+			sc->files++;
+		else
+			sc->dirs++;
+	}
+	sc->total = off;
+}
+
 int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
 		   const salvo_send_item *items, size_t nitems,
 		   const char *dest, char *err, size_t errlen)
@@ -200,7 +244,8 @@ int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
 		if (rc)
 			return rc;
 	}
-	return 0;
+	layout(sc);
+	return check_unique(sc, err, errlen);
 }
 
 void salvo_scan_free(salvo_scan *sc)

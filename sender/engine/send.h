@@ -43,10 +43,12 @@ typedef struct salvo_send_opts {
 	const char *dest; /* subfolder at the receiver, or NULL */
 
 	uint32_t block_bytes;	 /* default 4 MiB */
-	uint32_t mtu_bytes;	 /* path MTU, default 1500 */
+	uint32_t mtu_bytes;	 /* path MTU; 0: SALVO_MTU_DEFAULT_BYTES */
 	uint32_t datagram_bytes; /* 0: mtu_bytes less the IP+UDP headers of
 				  * the receiver's address family (28 IPv4,
-				  * 48 IPv6); else this many bytes */
+				  * 48 IPv6), once the host is resolved;
+				  * else this many bytes (over IPv6 at most
+				  * mtu - 48, else SALVO_ERR_INVAL) */
 	uint64_t rate_bps;	 /* pacing rate; with adaptive, the ceiling */
 	uint64_t min_rate_bps;	 /* adaptive: floor, 0 none */
 	int adaptive;		 /* 1: adaptive rate control (rate.h) */
@@ -83,7 +85,9 @@ typedef struct salvo_send_report {
 	uint64_t retx_bytes;
 	uint64_t srtt_ns;
 	uint64_t peak_rss_bytes; /* VmHWM of this process */
-	/* what the engine used (after defaults and auto-sizing) */
+	/* what the engine used (after defaults and auto-sizing);
+	 * datagram_bytes is the size picked for the receiver's family, 0 if
+	 * the run failed before the host was resolved */
 	uint32_t block_bytes, datagram_bytes, threads, sockets, batch;
 	uint64_t rate_bps, window_bytes, sndbuf_bytes;
 	int adaptive;
@@ -92,12 +96,10 @@ typedef struct salvo_send_report {
 				  * 0: plain datagrams */
 } salvo_send_report;
 
-/* Fills o with the built-in defaults (host, port and paths unset). */
-void salvo_send_opts_default(salvo_send_opts *o);
-
 /* Runs one transfer to completion.  Returns report->result:
  *   0                       every file verified and committed
- *   SALVO_ERR_INVAL         bad options (message says which)
+ *   SALVO_ERR_INVAL         bad options (message names the key, e.g.
+ *                           network.datagram)
  *   -errno                  a local file could not be read (named)
  *   SALVO_ERR_UNREACHABLE   no answer within timeout (host, port named)
  *   SALVO_ERR_TIMEOUT       the receiver went silent mid-transfer

@@ -3,12 +3,15 @@
  *
  * Sender side: per sender, a core, a pacer shared by all its lanes, a
  * FIFO of paced control packets and `lanes` block-sender lanes that each
- * hold one work item and emit its datagrams at pacer-booked times.  File
- * bytes are never stored: byte o of sender k's stream is a function of
- * (seed, k, o), so any range can be produced on demand and the receiver's
- * copy checked at the end.  Whole-file digests reach the core only once
- * the lanes have handed out the file's last byte, as a real hasher thread
- * running beside the senders would.
+ * hold one work item.  A lane cuts its item into datagrams and pacer
+ * bookings with the engine's own code (sender/core/emit.h: the same
+ * headers, batches, batch-per-rate rule and IP+UDP charge) and sends each
+ * batch as one burst at the instant the pacer booked, as the engine's
+ * emitter does after its sleep.  Byte o of sender k's stream is a
+ * function of (seed, k, o), generated once, so the receiver's copy can be
+ * checked at the end.  A file's digest reaches the core once every new
+ * block holding a piece of it was sent, as the engine's block-senders
+ * hash the blocks they send.
  *
  * Receiver side: one core; writes go to a per-session buffer; block CRC
  * checks and file BLAKE3 checks run as delayed events, as a verifier
@@ -28,13 +31,16 @@
 #include "common/core/blake3.h"
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
+#include "common/core/limits.h"
 #include "common/core/pacer.h"
 #include "receiver/core/receiver.h"
+#include "sender/core/emit.h"
 #include "sender/core/sender.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
 #define VERIFY_DELAY_NS 50000ull
+#define SIM_BATCH_DEFAULT 32 /* the engine's default network.batch */
 
 /* ------------------------------------------------------------ content */
 
@@ -69,12 +75,16 @@ static void gen(uint64_t key, uint64_t off, uint8_t *out, size_t len)
 
 /* --------------------------------------------------------------- world */
 
+/* A block-sender: one work item at a time, read into its buffer and sent
+ * a batch at a time at the instants the shared pacer books, as the
+ * engine's emitter does (both cut the item with sender/core/emit.h). */
 typedef struct lane {
 	int busy;
 	salvo_work w;
-	uint32_t ri;  /* current range */
-	uint32_t off; /* bytes of it sent */
-	uint32_t crc;
+	uint8_t *buf; /* one block: the item's ranges back to back */
+	salvo_emit e;
+	salvo_emit_dgram *d; /* the batch waiting for next_at */
+	uint32_t n;
 	uint64_t next_at;
 } lane;
 
@@ -100,6 +110,8 @@ typedef struct simsender {
 	uint32_t nentries;
 	uint8_t (*digest)[32];
 	uint32_t next_digest;
+	uint8_t *block_sent; /* new blocks whose every datagram left */
+	uint64_t hashed;     /* the stream prefix those blocks cover */
 	uint64_t total;
 	uint8_t *content; /* the stream: gen(key, 0, ..., total) */
 	int finished, result;
@@ -304,12 +316,30 @@ static void ctl_push(simsender *s, const void *buf, size_t len, uint64_t at)
 	s->ctl[s->nctl++] = (ctlpkt){copy, len, at};
 }
 
-static uint32_t dgram_len(const world *w, const salvo_work_range *r,
-			  uint32_t off)
+static uint32_t batch_max(const world *w)
 {
-	uint32_t payload = salvo_wire_payload_bytes(w->sc->datagram_bytes);
-	uint32_t left = r->len - off;
-	return left < payload ? left : payload;
+	return w->sc->batch ? w->sc->batch : SIM_BATCH_DEFAULT;
+}
+
+static uint32_t overhead(const world *w)
+{
+	return salvo_ip_udp_overhead(w->sc->v6);
+}
+
+/* Books the lane's next batch, or ends its work item. */
+static void lane_next(world *w, simsender *s, lane *l)
+{
+	uint64_t booking;
+	l->n = salvo_emit_next(&l->e, l->d, &booking);
+	if (l->n) {
+		l->next_at = salvo_pacer_reserve(&s->pacer, booking, w->now);
+		return;
+	}
+	salvo_sender_work_done(s->core, &l->w, l->e.block_crc, w->now);
+	if (l->w.is_new) /* the engine hashes a new block once it is sent */
+		s->block_sent[l->w.ranges[0].block] = 1;
+	l->busy = 0;
+	s->need_poll = 1;
 }
 
 static void lane_start(world *w, simsender *s, lane *l)
@@ -318,45 +348,32 @@ static void lane_start(world *w, simsender *s, lane *l)
 	l->w = s->backlog;
 	s->has_backlog = 0;
 	s->need_poll = 1;
-	l->ri = 0;
-	l->off = 0;
-	if (l->w.is_new) {
-		const salvo_work_range *r = &l->w.ranges[0];
-		l->crc = salvo_crc32c(0, s->content + r->stream_offset, r->len);
+	size_t pos = 0;
+	for (uint32_t i = 0; i < l->w.nranges; i++) {
+		const salvo_work_range *r = &l->w.ranges[i];
+		memcpy(l->buf + pos, s->content + r->stream_offset, r->len);
+		pos += r->len;
 	}
-	uint32_t n = dgram_len(w, &l->w.ranges[0], 0);
-	l->next_at =
-	    salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES, w->now);
+	uint32_t batch = salvo_emit_batch_for_rate(
+	    batch_max(w), s->pacer.rate_bps, w->sc->datagram_bytes,
+	    overhead(w));
+	salvo_emit_init(&l->e, &l->w, l->buf, salvo_sender_session(s->core),
+			w->sc->datagram_bytes, overhead(w), batch);
+	lane_next(w, s, l);
 }
 
 static void lane_send(world *w, simsender *s, lane *l)
 {
-	const salvo_work_range *r = &l->w.ranges[l->ri];
-	uint32_t n = dgram_len(w, r, l->off);
 	uint8_t pkt[SALVO_DATAGRAM_MAX_BYTES];
-	memcpy(pkt + SALVO_DATA_HDR_BYTES,
-	       s->content + r->stream_offset + l->off, n);
-	uint32_t crc = l->w.is_new ? l->crc : r->block_crc;
-	salvo_wire_data_header(pkt, salvo_sender_session(s->core),
-			       l->w.is_new ? 0 : SALVO_DATA_F_RETX, r->block,
-			       r->offset + l->off, crc,
-			       pkt + SALVO_DATA_HDR_BYTES, n);
-	send_fwd(w, s, pkt, SALVO_DATA_HDR_BYTES + n, w->now);
-	s->datagrams++;
-	l->off += n;
-	if (l->off == r->len) {
-		l->ri++;
-		l->off = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const salvo_emit_dgram *g = &l->d[i];
+		memcpy(pkt, g->hdr, SALVO_DATA_HDR_BYTES);
+		memcpy(pkt + SALVO_DATA_HDR_BYTES, l->buf + g->buf_offset,
+		       g->len);
+		send_fwd(w, s, pkt, SALVO_DATA_HDR_BYTES + g->len, w->now);
+		s->datagrams++;
 	}
-	if (l->ri == l->w.nranges) {
-		salvo_sender_work_done(s->core, &l->w, l->crc, w->now);
-		l->busy = 0;
-		s->need_poll = 1;
-		return;
-	}
-	n = dgram_len(w, &l->w.ranges[l->ri], l->off);
-	l->next_at =
-	    salvo_pacer_reserve(&s->pacer, n + SALVO_DATA_HDR_BYTES, w->now);
+	lane_next(w, s, l);
 }
 
 static void sender_poll(world *w, simsender *s)
@@ -377,8 +394,9 @@ static void sender_poll(world *w, simsender *s)
 			 * carry the timestamps RTT is measured with) but are
 			 * still charged to it; manifest chunks wait their turn
 			 */
-			uint64_t at =
-			    salvo_pacer_reserve(&s->pacer, wk.len, w->now);
+			uint64_t at = salvo_pacer_reserve(
+			    &s->pacer, salvo_emit_wire_bytes(wk.len, overhead(w)),
+			    w->now);
 			ctl_push(s, buf, wk.len,
 				 wk.len <= SALVO_CONTROL_UNPACED_BYTES ? w->now
 								       : at);
@@ -407,7 +425,9 @@ static void sender_poll(world *w, simsender *s)
 		int k = salvo_sender_poll_control(s->core, w->now, &wk, buf,
 						  sizeof(buf));
 		if (k == SALVO_WORK_CONTROL) {
-			salvo_pacer_reserve(&s->pacer, wk.len, w->now);
+			salvo_pacer_reserve(
+			    &s->pacer, salvo_emit_wire_bytes(wk.len, overhead(w)),
+			    w->now);
 			ctl_push(s, buf, wk.len, w->now);
 			continue;
 		}
@@ -415,12 +435,16 @@ static void sender_poll(world *w, simsender *s)
 		break;
 	}
 	s->need_poll = 0;
-	/* digests become known as the stream is handed out (hasher) */
-	salvo_sender_get_stats(s->core, &st);
+	/* a file's digest is known once every new block holding a piece of
+	 * it was sent (and so hashed, by the engine's block-senders) */
+	uint64_t nblocks = salvo_block_count(s->total, w->sc->block_bytes);
+	uint64_t b = s->hashed / w->sc->block_bytes;
+	while (b < nblocks && s->block_sent[b])
+		s->hashed = salvo_block_start(++b, w->sc->block_bytes);
 	while (s->next_digest < s->nentries) {
 		const salvo_entry *e = &s->entries[s->next_digest];
 		if (e->type == SALVO_ENTRY_FILE) {
-			if (e->stream_offset + e->size > st.bytes_new)
+			if (e->size && e->stream_offset + e->size > s->hashed)
 				break;
 			salvo_sender_set_digest(s->core, s->next_digest,
 						s->digest[s->next_digest]);
@@ -780,7 +804,14 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 			failf(w, "salvo_sender_new: %s", salvo_strerror(err));
 			goto out;
 		}
-		salvo_pacer_init(&s->pacer, sc->rate_bps, 0);
+		salvo_pacer_init(&s->pacer, sc->rate_bps, SALVO_PACER_BURST_NS);
+		s->block_sent = xcalloc(
+		    salvo_block_count(s->total, sc->block_bytes), 1);
+		for (int k = 0; k < sc->lanes; k++) {
+			s->lanes[k].buf = xcalloc(sc->block_bytes, 1);
+			s->lanes[k].d =
+			    xcalloc(batch_max(w), sizeof(salvo_emit_dgram));
+		}
 		s->need_poll = 1;
 		manifest_bytes +=
 		    salvo_manifest_encoded_size(s->entries, s->nentries);
@@ -861,6 +892,11 @@ out:
 		free(s->digest);
 		free(s->rx);
 		free(s->content);
+		free(s->block_sent);
+		for (int k = 0; k < SIM_MAX_LANES; k++) {
+			free(s->lanes[k].buf);
+			free(s->lanes[k].d);
+		}
 	}
 	free(w->ev);
 	simlink_free(&w->fwd);

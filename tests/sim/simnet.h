@@ -31,6 +31,8 @@ typedef struct sim_scenario {
 	int lanes;	   /* block-sender threads per sender */
 	uint64_t timeout_ns;
 	uint64_t window_bytes; /* 0: automatic */
+	uint32_t batch;	       /* datagrams per batch; 0: the default 32 */
+	int v6;		       /* IPv6 header overhead (else IPv4) */
 } sim_scenario;
 
 typedef struct sim_result {

@@ -1,0 +1,94 @@
+/*
+ * Work item -> datagrams (see emit.h).  A cursor walks the ranges of the
+ * item; each call hands out at most one batch, so the caller books the
+ * pacer, waits, sends and comes back with the same small arrays: memory
+ * per sender thread is one batch of headers, whatever the block size.
+ * The payload stays in the caller's buffer: a datagram is a header here
+ * and an (offset, length) there, gathered by the caller's iovecs.
+ */
+#include "sender/core/emit.h"
+
+#include "common/core/crc32c.h"
+#include "common/core/error.h"
+#include "common/core/limits.h"
+
+uint32_t salvo_emit_batch_for_rate(uint32_t batch_max, uint64_t rate_bps,
+				   uint32_t datagram_bytes, uint32_t overhead)
+{
+	if (!batch_max)
+		batch_max = 1;
+	if (!rate_bps)
+		return batch_max;
+	uint64_t per_ms = rate_bps / 8000;
+	uint64_t fit = per_ms / salvo_emit_wire_bytes(datagram_bytes, overhead);
+	if (fit >= batch_max)
+		return batch_max;
+	return fit ? (uint32_t)fit : 1;
+}
+
+void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,
+		     uint32_t session, uint32_t datagram_bytes,
+		     uint32_t overhead, uint32_t batch)
+{
+	*e = (salvo_emit){.w = w,
+			  .buf = buf,
+			  .session = session,
+			  .payload = salvo_wire_payload_bytes(datagram_bytes),
+			  .overhead = overhead,
+			  .batch = batch ? batch : 1};
+	if (w->is_new && w->nranges)
+		e->block_crc = salvo_crc32c(0, buf, w->ranges[0].len);
+}
+
+uint32_t salvo_emit_next(salvo_emit *e, salvo_emit_dgram *d,
+			 uint64_t *booking)
+{
+	const salvo_work *w = e->w;
+	uint32_t n = 0;
+	uint64_t bytes = 0;
+	uint8_t flags = w->is_new ? 0 : SALVO_DATA_F_RETX;
+	while (n < e->batch && e->range < w->nranges) {
+		const salvo_work_range *r = &w->ranges[e->range];
+		if (e->off >= r->len) {
+			e->pos += r->len;
+			e->range++;
+			e->off = 0;
+			continue;
+		}
+		uint32_t left = r->len - e->off;
+		uint32_t len = left < e->payload ? left : e->payload;
+		salvo_emit_dgram *g = &d[n++];
+		g->buf_offset = e->pos + e->off;
+		g->len = len;
+		salvo_wire_data_header(
+		    g->hdr, e->session, flags, r->block, r->offset + e->off,
+		    w->is_new ? e->block_crc : r->block_crc,
+		    e->buf + g->buf_offset, len);
+		bytes += salvo_emit_wire_bytes(SALVO_DATA_HDR_BYTES + len,
+					       e->overhead);
+		e->off += len;
+	}
+	*booking = bytes;
+	return n;
+}
+
+uint64_t salvo_emit_count(const salvo_work *w, uint32_t datagram_bytes)
+{
+	uint32_t payload = salvo_wire_payload_bytes(datagram_bytes);
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < w->nranges; i++)
+		n += (w->ranges[i].len + (uint64_t)payload - 1) / payload;
+	return n;
+}
+
+int salvo_emit_pick_datagram(uint32_t asked, uint32_t mtu, int v6,
+			     uint32_t *out)
+{
+	if (!mtu)
+		mtu = SALVO_MTU_DEFAULT_BYTES;
+	uint32_t fit = salvo_datagram_for_mtu(mtu, v6);
+	*out = asked ? asked : fit;
+	if (!*out || (v6 && asked > fit))
+		return SALVO_ERR_INVAL;
+	return 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * Cutting one DATA work item into datagrams and pacer bookings: the pure
+ * step between the sender core (which decides what to send) and the
+ * network (which the engine, or the simulator, drives).  Both the engine's
+ * emitter and tests/sim/simnet.c call it, so the datagram layout and the
+ * bytes charged to the pacer are one piece of code.
+ *
+ * The caller reads the work item's ranges back to back into one buffer
+ * (range 0 at offset 0, range 1 right after it, ...).  Each range splits
+ * into payload-size pieces from its start (payload = datagram - 24), the
+ * last one possibly shorter.  Datagrams leave in batches; a batch is
+ * booked at the pacer as one burst of header + payload + the address
+ * family's IP and UDP headers per datagram, and is kept to about one
+ * millisecond of the current rate so that slow paths are not sent bursts
+ * they must queue.
+ *
+ * Pure: no allocation, no I/O.  One salvo_emit per work item, one owner.
+ */
+#ifndef SALVO_EMIT_H
+#define SALVO_EMIT_H
+
+#include <stdint.h>
+
+#include "common/core/wire.h"
+#include "sender/core/sender.h"
+
+/* One datagram: its finished 24-byte header (the datagram CRC covers the
+ * payload), and where its payload lies in the work item's buffer. */
+typedef struct salvo_emit_dgram {
+	uint8_t hdr[SALVO_DATA_HDR_BYTES];
+	uint32_t buf_offset;
+	uint32_t len; /* payload bytes, 1 .. datagram - 24 */
+} salvo_emit_dgram;
+
+typedef struct salvo_emit {
+	const salvo_work *w; /* borrowed for the emit's life */
+	const uint8_t *buf;  /* the ranges' bytes, back to back */
+	uint32_t session;
+	uint32_t block_crc; /* new block: CRC32C of buf; else unused */
+	uint32_t payload;   /* bytes per datagram after the header */
+	uint32_t overhead;  /* IP + UDP bytes per datagram */
+	uint32_t batch;	    /* datagrams per batch, >= 1 */
+	uint32_t range;	    /* cursor: range index, */
+	uint32_t off;	    /* bytes of it emitted, */
+	uint32_t pos;	    /* and the range's offset in buf */
+} salvo_emit;
+
+/* Datagrams per batch: batch_max, but no more than about one millisecond
+ * of rate_bps in datagrams of datagram_bytes + overhead on the wire, and
+ * at least 1.  rate_bps 0 (unpaced) leaves batch_max. */
+uint32_t salvo_emit_batch_for_rate(uint32_t batch_max, uint64_t rate_bps,
+				   uint32_t datagram_bytes, uint32_t overhead);
+
+/* Bytes one datagram of len UDP payload bytes costs at the pacer. */
+static inline uint64_t salvo_emit_wire_bytes(uint64_t len, uint32_t overhead)
+{
+	return len + overhead;
+}
+
+/* Starts emitting the DATA work item w (kind SALVO_WORK_DATA) whose
+ * ranges' bytes lie back to back in buf.  datagram_bytes is the UDP
+ * payload size (SALVO_DATAGRAM_MIN_BYTES .. MAX), overhead the family's
+ * IP + UDP header bytes (limits.h), batch the datagrams per batch (see
+ * salvo_emit_batch_for_rate; 0 counts as 1).  For a new block the block
+ * CRC32C is computed here from buf and kept in e->block_crc, for the
+ * headers and salvo_sender_work_done.  w and buf are borrowed until the
+ * last salvo_emit_next. */
+void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,
+		     uint32_t session, uint32_t datagram_bytes,
+		     uint32_t overhead, uint32_t batch);
+
+/* Fills d[0 .. n) with the next batch (d holds e->batch entries) and
+ * returns n, 0 once every datagram was emitted.  *booking receives the
+ * bytes to reserve at the pacer for the batch. */
+uint32_t salvo_emit_next(salvo_emit *e, salvo_emit_dgram *d,
+			 uint64_t *booking);
+
+/* The datagram size to use towards a receiver of this address family
+ * (v6 non-zero for IPv6) on a path of mtu bytes (0: the default MTU):
+ * asked, or when asked is 0 the largest that fits one packet
+ * (salvo_datagram_for_mtu).  Returns 0 with *out set, or SALVO_ERR_INVAL
+ * when the MTU cannot carry a datagram, or when an IPv6 datagram asked
+ * for would not fit the MTU (IP would fragment every one).  IPv4 sizes
+ * asked for are taken as they are (a jumbo path may be known to the
+ * caller only). */
+int salvo_emit_pick_datagram(uint32_t asked, uint32_t mtu, int v6,
+			     uint32_t *out);
+
+/* Datagrams the work item w cuts into at this datagram size. */
+uint64_t salvo_emit_count(const salvo_work *w, uint32_t datagram_bytes);
+
+#endif

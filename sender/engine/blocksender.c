@@ -1,0 +1,99 @@
+/*
+ * A block-sender thread (see session.h).  It loops: take the session
+ * lock, poll a work item from the core, drop the lock; read the item's
+ * ranges back to back into its own block buffer (reader), send them
+ * (emitter: datagrams, pacing, sendmmsg); take the lock again and report
+ * the item done.  Control packets a poll hands out go out on socket 0,
+ * whose address the receiver answers to.  An IDLE poll sleeps on the
+ * session's condition variable until the core's deadline or a wake-up.
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "common/io/sys.h"
+#include "sender/engine/session.h"
+
+/* Reads the ranges of w back to back into buf.  0 or the failure. */
+static int read_work(salvo_blocksender *b, const salvo_work *w)
+{
+	salvo_send_session *c = b->c;
+	char msg[512];
+	size_t pos = 0;
+	for (uint32_t r = 0; r < w->nranges; r++) {
+		int err = salvo_reader_read(&c->reader, w->ranges[r].stream_offset,
+					    b->buf + pos, w->ranges[r].len, msg,
+					    sizeof(msg));
+		if (err) {
+			salvo_send_session_fail(c, err, msg);
+			return err;
+		}
+		pos += w->ranges[r].len;
+	}
+	return 0;
+}
+
+/* A new block, once sent, goes into its files' digests (hasher.h); a
+ * retransmission was hashed when it was new. */
+static void hash_block(salvo_blocksender *b, const salvo_work *w)
+{
+	int err = salvo_hasher_add(&b->c->hasher, w->ranges[0].stream_offset,
+				   b->buf, w->ranges[0].len);
+	if (err)
+		salvo_send_session_fail(b->c, err,
+					"cannot hash the files: out of memory");
+}
+
+static void wait_until(salvo_send_session *c, uint64_t deadline)
+{
+	struct timespec ts = {(time_t)(deadline / 1000000000ull),
+			      (long)(deadline % 1000000000ull)};
+	pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+}
+
+void *salvo_blocksender_main(void *arg)
+{
+	salvo_blocksender *b = arg;
+	salvo_send_session *c = b->c;
+	uint8_t ctl[SALVO_DATAGRAM_MAX_BYTES];
+	salvo_work w;
+	pthread_mutex_lock(&c->lock);
+	while (!c->finished) {
+		int k = salvo_sender_poll(c->core, salvo_now_ns(), &w, ctl,
+					  sizeof(ctl));
+		if (k == SALVO_WORK_CONTROL) {
+			pthread_mutex_unlock(&c->lock);
+			salvo_emitter_send_control(&c->net, c->fds[0], ctl,
+						   w.len);
+			pthread_mutex_lock(&c->lock);
+			continue;
+		}
+		if (k == SALVO_WORK_IDLE) {
+			wait_until(c, w.deadline);
+			continue;
+		}
+		if (k != SALVO_WORK_DATA) {
+			c->finished = 1;
+			pthread_cond_broadcast(&c->wake);
+			break;
+		}
+		uint32_t session = salvo_sender_session(c->core);
+		pthread_mutex_unlock(&c->lock);
+		int err = read_work(b, &w);
+		uint32_t crc = 0;
+		if (!err)
+			crc = salvo_emitter_send_work(&b->em, &w, b->buf,
+						      session);
+		pthread_mutex_lock(&c->lock);
+		if (!err)
+			salvo_sender_work_done(c->core, &w, crc,
+					       salvo_now_ns());
+		pthread_cond_broadcast(&c->wake);
+		if (!err && w.is_new) {
+			pthread_mutex_unlock(&c->lock);
+			hash_block(b, &w);
+			pthread_mutex_lock(&c->lock);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}

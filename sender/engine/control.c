@@ -1,0 +1,98 @@
+/*
+ * The control thread (see session.h): socket 0's reader, and the
+ * heartbeat.  It feeds each packet from the receiver to the core, moves
+ * the pacing rate as the core's rate control decides, and sends the
+ * timed control packets (STATUS, FILE_DONE, HELLO) when they fall due,
+ * so they keep their pace even while every block-sender is busy with a
+ * long block.  It waits in poll(), at most 50 ms, so it sees the end of
+ * the session promptly.
+ *
+ * Also here: the session's local-failure rule and the digest hand-over,
+ * shared by every thread.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "common/io/sys.h"
+#include "sender/engine/session.h"
+
+void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!c->local_err) {
+		c->local_err = err;
+		snprintf(c->local_msg, sizeof(c->local_msg), "%s", msg);
+		salvo_sender_abort(c->core);
+	}
+	pthread_cond_broadcast(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void salvo_send_session_digest(void *ud, uint32_t file,
+			       const uint8_t digest[32])
+{
+	salvo_send_session *c = ud;
+	pthread_mutex_lock(&c->lock);
+	salvo_sender_set_digest(c->core, file, digest);
+	pthread_cond_broadcast(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Sends the control packets due now; returns the next deadline, or 0
+ * once the session is over. */
+static uint64_t send_due(salvo_send_session *c, uint8_t *buf, size_t cap)
+{
+	salvo_work w;
+	uint64_t deadline = 0;
+	pthread_mutex_lock(&c->lock);
+	while (!c->finished) {
+		int k = salvo_sender_poll_control(c->core, salvo_now_ns(), &w,
+						  buf, cap);
+		if (k == SALVO_WORK_CONTROL) {
+			pthread_mutex_unlock(&c->lock);
+			salvo_emitter_send_control(&c->net, c->fds[0], buf,
+						   w.len);
+			pthread_mutex_lock(&c->lock);
+			continue;
+		}
+		if (k == SALVO_WORK_IDLE) {
+			deadline = w.deadline;
+		} else {
+			c->finished = 1;
+			pthread_cond_broadcast(&c->wake);
+		}
+		break;
+	}
+	if (c->finished)
+		deadline = 0;
+	pthread_mutex_unlock(&c->lock);
+	return deadline;
+}
+
+void *salvo_control_main(void *arg)
+{
+	salvo_send_session *c = arg;
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	uint64_t deadline;
+	while ((deadline = send_due(c, buf, sizeof(buf)))) {
+		uint64_t now = salvo_now_ns();
+		int ms = deadline <= now ? 0
+			 : deadline - now >= 50000000ull
+			     ? 50
+			     : (int)((deadline - now + 999999) / 1000000);
+		struct pollfd p = {c->fds[0], POLLIN, 0};
+		if (poll(&p, 1, ms) <= 0)
+			continue;
+		ssize_t n = recv(c->fds[0], buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			continue; /* ECONNREFUSED: no receiver (yet) */
+		pthread_mutex_lock(&c->lock);
+		salvo_sender_on_packet(c->core, buf, (size_t)n, salvo_now_ns());
+		uint64_t rate = salvo_sender_pacing_rate(c->core);
+		pthread_cond_broadcast(&c->wake);
+		pthread_mutex_unlock(&c->lock);
+		salvo_pacing_set_rate(&c->pacing, rate);
+	}
+	return NULL;
+}

@@ -1,0 +1,68 @@
+/*
+ * The emitter: one DATA work item, already read into a buffer, out to the
+ * network.  sender/core/emit.h cuts it into datagrams and pacer bookings;
+ * this file books each batch at the shared pacer, waits for its slot and
+ * hands it to the kernel with one sendmmsg, runs of full-size datagrams
+ * as UDP GSO messages where the path takes them (the kernel cuts them),
+ * plain datagrams otherwise and from the first refusal on.
+ *
+ * One salvo_emitter per block-sender thread (its arrays are one batch),
+ * all of a session's emitters sharing one salvo_emitter_shared.
+ */
+#ifndef SALVO_SEND_EMITTER_H
+#define SALVO_SEND_EMITTER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "sender/core/emit.h"
+#include "sender/engine/pacing.h"
+
+/* What a session's emitters share; the counters are the report's. */
+typedef struct salvo_emitter_shared {
+	salvo_pacing *pacing;	 /* borrowed */
+	uint32_t datagram_bytes; /* UDP payload */
+	uint32_t overhead;	 /* IP + UDP bytes of the family */
+	uint32_t batch_max;	 /* datagrams per sendmmsg */
+	atomic_uint gso_segs;	 /* datagrams per GSO message; 0: plain */
+	atomic_uint_fast64_t datagrams, wire_bytes;
+} salvo_emitter_shared;
+
+typedef struct salvo_emitter {
+	salvo_emitter_shared *sh;
+	int fd; /* a connected UDP socket, borrowed */
+	salvo_emit_dgram *d;
+	struct iovec (*iov)[2]; /* header, payload: one pair a datagram */
+	struct mmsghdr *msg;
+	uint8_t *segs; /* datagrams in each message */
+	/* UDP_SEGMENT = the datagram size; >= CMSG_SPACE(2) */
+	_Alignas(struct cmsghdr) char gso[32];
+} salvo_emitter;
+
+/* Datagrams per GSO message for this socket, or 0 for plain datagrams:
+ * 0 when offload is off, when fewer than two datagrams fit one UDP
+ * payload, or when a datagram exceeds the route's MTU (IP would fragment
+ * it and the kernel refuses GSO). */
+unsigned salvo_emitter_gso_plan(int fd, int v6, uint32_t datagram_bytes,
+				int offload);
+
+/* Allocates em's batch arrays (sh->batch_max).  Returns 0 or -ENOMEM. */
+int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd);
+/* Frees the arrays; safe on a zeroed or half-made emitter. */
+void salvo_emitter_free(salvo_emitter *em);
+
+/* Sends every datagram of the DATA work item w, whose ranges' bytes lie
+ * back to back in buf, paced.  Returns the block CRC32C it put in the
+ * headers (new blocks; retransmissions carry the core's). */
+uint32_t salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
+				 const uint8_t *buf, uint32_t session);
+
+/* Sends one control packet on fd: a small one at once, charged to the
+ * pacer; a larger one (a manifest chunk) in its paced turn. */
+void salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
+				const void *buf, size_t len);
+
+#endif

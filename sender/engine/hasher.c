@@ -1,0 +1,115 @@
+/*
+ * The sender's digests (see hasher.h).  A small file inside one block
+ * skips the tree: salvo_blake3_hash over the buffer, no lock, no
+ * allocation.  A larger file gets its tree at its first piece; the
+ * stripe lock of the file (file index mod SALVO_HASHER_STRIPES) guards
+ * the tree pointer and the tree.  The thread that adds the last piece
+ * takes the digest, frees the tree and reports, outside the lock.
+ */
+#include "sender/engine/hasher.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "common/core/blake3.h"
+#include "common/core/error.h"
+
+int salvo_hasher_init(salvo_hasher *h, const salvo_entry *e, uint32_t n,
+		      uint64_t total, salvo_hasher_done_fn done, void *ud)
+{
+	*h = (salvo_hasher){.done = done, .ud = ud};
+	h->view.entries = (salvo_entry *)e;
+	h->view.count = n;
+	h->view.total_bytes = total;
+	h->tree = calloc(n ? n : 1, sizeof(*h->tree));
+	if (!h->tree)
+		return -ENOMEM;
+	for (int i = 0; i < SALVO_HASHER_STRIPES; i++) {
+		int err = pthread_mutex_init(&h->stripe[i], NULL);
+		if (err) {
+			while (i--)
+				pthread_mutex_destroy(&h->stripe[i]);
+			free(h->tree);
+			h->tree = NULL;
+			return -err;
+		}
+	}
+	return 0;
+}
+
+void salvo_hasher_free(salvo_hasher *h)
+{
+	if (!h->tree)
+		return;
+	for (uint32_t i = 0; i < h->view.count; i++)
+		salvo_b3tree_del(h->tree[i]);
+	free(h->tree);
+	h->tree = NULL;
+	for (int i = 0; i < SALVO_HASHER_STRIPES; i++)
+		pthread_mutex_destroy(&h->stripe[i]);
+}
+
+void salvo_hasher_empty_files(salvo_hasher *h)
+{
+	uint8_t d[32];
+	salvo_blake3_hash("", 0, d);
+	for (uint32_t i = 0; i < h->view.count; i++)
+		if (h->view.entries[i].type == SALVO_ENTRY_FILE &&
+		    !h->view.entries[i].size)
+			h->done(h->ud, i, d);
+}
+
+/* Adds bytes [in, in + len) of file i; 1 when they completed it, with
+ * the digest in d. */
+static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in,
+		     const uint8_t *p, size_t len, uint8_t d[32])
+{
+	uint64_t size = h->view.entries[i].size;
+	if (!in && len == size) {
+		salvo_blake3_hash(p, len, d);
+		return 1;
+	}
+	pthread_mutex_t *m = &h->stripe[i % SALVO_HASHER_STRIPES];
+	pthread_mutex_lock(m);
+	int rc = 0;
+	if (!h->tree[i])
+		rc = salvo_b3tree_new(&h->tree[i], &salvo_mem_libc, size);
+	if (!rc)
+		rc = salvo_b3tree_add(h->tree[i], in, p, len);
+	salvo_b3tree *full = NULL;
+	if (!rc && salvo_b3tree_is_complete(h->tree[i])) {
+		full = h->tree[i];
+		h->tree[i] = NULL;
+	}
+	pthread_mutex_unlock(m);
+	if (rc)
+		return rc;
+	if (!full)
+		return 0;
+	rc = salvo_b3tree_final(full, d);
+	salvo_b3tree_del(full);
+	return rc ? rc : 1;
+}
+
+int salvo_hasher_add(salvo_hasher *h, uint64_t off, const uint8_t *p,
+		     size_t len)
+{
+	uint32_t i = salvo_manifest_locate(&h->view, off);
+	for (; len && i < h->view.count; i++) {
+		const salvo_entry *e = &h->view.entries[i];
+		if (!e->size || off >= e->stream_offset + e->size)
+			continue;
+		uint64_t in = off - e->stream_offset;
+		size_t n = e->size - in < len ? (size_t)(e->size - in) : len;
+		uint8_t d[32];
+		int rc = add_piece(h, i, in, p, n, d);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			h->done(h->ud, i, d);
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return len ? SALVO_ERR_INVAL : 0;
+}

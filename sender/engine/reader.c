@@ -1,0 +1,190 @@
+/*
+ * The stream reader (see reader.h).  A small table of open descriptors
+ * with an LRU list, found by file index through slot_of; the lock covers
+ * the table, never a pread.  A descriptor is released after each file
+ * piece, so a thread holds at most one at a time; when every slot is in
+ * use (more threads than slots) the piece is read through a descriptor
+ * opened for it alone.
+ */
+#include "sender/engine/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int salvo_reader_init(salvo_reader *r, const salvo_scan *scan, uint64_t total,
+		      uint32_t max_open)
+{
+	memset(r, 0, sizeof(*r));
+	r->scan = scan;
+	r->view.entries = scan->entries;
+	r->view.count = (uint32_t)scan->n;
+	r->view.total_bytes = total;
+	r->cap = max_open ? max_open : 1;
+	r->head = r->tail = -1;
+	r->slot_of = malloc((scan->n ? scan->n : 1) * sizeof(*r->slot_of));
+	r->slots = malloc(r->cap * sizeof(*r->slots));
+	int e = ENOMEM;
+	if (!r->slot_of || !r->slots)
+		goto fail;
+	for (size_t i = 0; i < scan->n; i++)
+		r->slot_of[i] = -1;
+	e = pthread_mutex_init(&r->lock, NULL);
+	if (!e)
+		return 0;
+fail:
+	free(r->slot_of);
+	free(r->slots);
+	return -e;
+}
+
+void salvo_reader_free(salvo_reader *r)
+{
+	for (uint32_t i = 0; i < r->used; i++)
+		close(r->slots[i].fd);
+	free(r->slot_of);
+	free(r->slots);
+	pthread_mutex_destroy(&r->lock);
+}
+
+static void unlink_slot(salvo_reader *r, int32_t s)
+{
+	salvo_reader_slot *x = &r->slots[s];
+	if (x->prev >= 0)
+		r->slots[x->prev].next = x->next;
+	else
+		r->head = x->next;
+	if (x->next >= 0)
+		r->slots[x->next].prev = x->prev;
+	else
+		r->tail = x->prev;
+}
+
+static void push_front(salvo_reader *r, int32_t s)
+{
+	r->slots[s].prev = -1;
+	r->slots[s].next = r->head;
+	if (r->head >= 0)
+		r->slots[r->head].prev = s;
+	r->head = s;
+	if (r->tail < 0)
+		r->tail = s;
+}
+
+/* A slot to (re)use: a free one, else the least recently used idle one
+ * (its descriptor closed), else -1. */
+static int32_t take_slot(salvo_reader *r)
+{
+	if (r->used < r->cap)
+		return (int32_t)r->used++;
+	for (int32_t s = r->tail; s >= 0; s = r->slots[s].prev) {
+		if (r->slots[s].users)
+			continue;
+		unlink_slot(r, s);
+		close(r->slots[s].fd);
+		r->slot_of[r->slots[s].file] = -1;
+		return s;
+	}
+	return -1;
+}
+
+/* The descriptor of file i, marked in use; *slot -1 means a private one
+ * the caller closes.  Returns the fd or -errno. */
+static int acquire(salvo_reader *r, uint32_t i, int32_t *slot)
+{
+	pthread_mutex_lock(&r->lock);
+	int32_t s = r->slot_of[i];
+	if (s >= 0) {
+		r->slots[s].users++;
+		unlink_slot(r, s);
+		push_front(r, s);
+		pthread_mutex_unlock(&r->lock);
+		*slot = s;
+		return r->slots[s].fd;
+	}
+	int fd = open(r->scan->local[i], O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		pthread_mutex_unlock(&r->lock);
+		return fd;
+	}
+	s = take_slot(r);
+	if (s >= 0) {
+		r->slots[s] = (salvo_reader_slot){fd, i, 1, -1, -1};
+		r->slot_of[i] = s;
+		push_front(r, s);
+	}
+	pthread_mutex_unlock(&r->lock);
+	*slot = s;
+	return fd;
+}
+
+static void release(salvo_reader *r, int32_t slot, int fd)
+{
+	if (slot < 0) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->slots[slot].users--;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Reads exactly n bytes at in; 0, -errno, or -EIO at a premature end. */
+static int pread_all(int fd, uint8_t *dst, size_t n, uint64_t in, int *eof)
+{
+	while (n) {
+		ssize_t k = pread(fd, dst, n, (off_t)in);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			*eof = k == 0;
+			return k < 0 ? -errno : -EIO;
+		}
+		dst += k;
+		n -= (size_t)k;
+		in += (uint64_t)k;
+	}
+	return 0;
+}
+
+int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
+		      char *msg, size_t msglen)
+{
+	uint8_t *p = dst;
+	uint32_t i = salvo_manifest_locate(&r->view, off);
+	for (; len; i++) {
+		const salvo_entry *e = &r->scan->entries[i];
+		if (!e->size || off >= e->stream_offset + e->size)
+			continue;
+		int32_t slot = -1;
+		int fd = acquire(r, i, &slot);
+		if (fd < 0) {
+			snprintf(msg, msglen, "cannot read '%s': %s",
+				 r->scan->local[i], strerror(-fd));
+			return fd;
+		}
+		uint64_t in = off - e->stream_offset;
+		size_t n = e->size - in < len ? (size_t)(e->size - in) : len;
+		int eof = 0;
+		int err = pread_all(fd, p, n, in, &eof);
+		release(r, slot, fd);
+		if (err) {
+			if (eof)
+				snprintf(msg, msglen,
+					 "'%s' shrank during the transfer",
+					 r->scan->local[i]);
+			else
+				snprintf(msg, msglen, "cannot read '%s': %s",
+					 r->scan->local[i], strerror(-err));
+			return err;
+		}
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}

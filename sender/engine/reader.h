@@ -1,0 +1,57 @@
+/*
+ * Reading the data stream: byte o of a session is byte o - stream_offset
+ * of the file whose range holds it.  A work item's range may cross many
+ * small files; a big file is read by several block-senders at once.
+ *
+ * File descriptors are cached, least recently used first out, with at
+ * most max_open open at a time, so a tree of a million files needs no
+ * million descriptors; a descriptor in use by a thread is never closed
+ * under it.
+ *
+ * Thread-safe: salvo_reader_read may run in any number of threads.
+ */
+#ifndef SALVO_SEND_READER_H
+#define SALVO_SEND_READER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/core/manifest.h"
+#include "sender/engine/scan.h"
+
+typedef struct salvo_reader_slot {
+	int fd;
+	uint32_t file;
+	uint32_t users;	  /* threads reading through fd now */
+	int32_t prev, next; /* LRU list, most recent at head */
+} salvo_reader_slot;
+
+typedef struct salvo_reader {
+	const salvo_scan *scan; /* borrowed; stream offsets filled in */
+	salvo_manifest view;	/* scan's entries, for locating offsets */
+	pthread_mutex_t lock;
+	int32_t *slot_of; /* file -> slot, -1: not open */
+	salvo_reader_slot *slots;
+	uint32_t cap, used;
+	int32_t head, tail;
+} salvo_reader;
+
+/* Descriptors the reader keeps open at most (see salvo_reader_init). */
+#define SALVO_READER_OPEN_DEFAULT 256u
+
+/* Prepares reading the files of scan (whose entries carry their stream
+ * offsets; total is the stream length), keeping at most max_open
+ * descriptors (at least 1).  Returns 0 or -ENOMEM / -errno. */
+int salvo_reader_init(salvo_reader *r, const salvo_scan *scan, uint64_t total,
+		      uint32_t max_open);
+/* Closes every descriptor. */
+void salvo_reader_free(salvo_reader *r);
+
+/* Reads stream bytes [off, off + len) into dst.  Returns 0, or -errno
+ * with a message naming the file in msg (a file that cannot be opened or
+ * read, or that shrank since the scan: -EIO). */
+int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
+		      char *msg, size_t msglen);
+
+#endif

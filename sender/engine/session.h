@@ -1,0 +1,72 @@
+/*
+ * One sending session inside the engine: what salvo_send_run sets up and
+ * its threads share.  Internal to sender/engine.
+ *
+ * Locking: `lock` guards the core, `finished` and the local error; it is
+ * taken per work item or packet, never per datagram.  `wake` is
+ * broadcast whenever the core may have something new to hand out (a
+ * packet arrived, work was done, a digest is known, the session ended).
+ * The reader, the pacing and the emitter counters have their own locks
+ * or atomics.
+ */
+#ifndef SALVO_SEND_SESSION_H
+#define SALVO_SEND_SESSION_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "common/core/limits.h"
+#include "sender/core/sender.h"
+#include "sender/engine/emitter.h"
+#include "sender/engine/hasher.h"
+#include "sender/engine/pacing.h"
+#include "sender/engine/reader.h"
+#include "sender/engine/scan.h"
+#include "sender/engine/send.h"
+
+typedef struct salvo_send_session {
+	const salvo_send_opts *o;
+	salvo_scan scan;
+	salvo_sender *core;
+	pthread_mutex_t lock;
+	pthread_cond_t wake; /* CLOCK_MONOTONIC */
+	int finished;
+	int local_err; /* first local failure (a file), 0 none */
+	char local_msg[512];
+
+	salvo_reader reader;
+	salvo_pacing pacing;
+	salvo_hasher hasher;
+	salvo_emitter_shared net;
+	int fds[SALVO_SOCKETS_MAX]; /* connected to the receiver; -1 */
+	uint32_t nsock;
+	int v6;
+	uint32_t datagram_bytes; /* in use, after the MTU and family */
+	uint64_t sndbuf_granted;
+} salvo_send_session;
+
+/* A block-sender thread: its socket's emitter and a block buffer. */
+typedef struct salvo_blocksender {
+	salvo_send_session *c;
+	salvo_emitter em;
+	uint8_t *buf; /* one block */
+	pthread_t th;
+} salvo_blocksender;
+
+/* Records the first local failure (err -errno or SALVO_ERR_*, msg for a
+ * person) and aborts the session.  Takes c->lock. */
+void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg);
+
+/* Hands file's digest to the core (a salvo_hasher_done_fn; ud: the
+ * session).  Takes c->lock. */
+void salvo_send_session_digest(void *ud, uint32_t file,
+			       const uint8_t digest[32]);
+
+/* Thread mains.  A block-sender (arg: salvo_blocksender) polls work from
+ * the core, reads it, sends it, reports it done and hashes new blocks,
+ * until the session ends.  The control thread (arg: the session) reads socket 0 into the
+ * core and sends the timed control packets. */
+void *salvo_blocksender_main(void *arg);
+void *salvo_control_main(void *arg);
+
+#endif
