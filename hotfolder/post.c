@@ -91,11 +91,11 @@ void hf_post(struct hf_profile *p, struct salvo_hf_entry *e)
 		if (rc == -ENOENT)
 			rc = 0; /* gone already: nothing left to move */
 		else if (!rc && p->d->o->verbose)
-			hf_log(p, "moved %s to %s", e->path, to);
+			hf_log(p, "file_moved", "moved %s to %s", e->path, to);
 	}
 	if (rc) {
 		/* stays SENT: not sent again; retried after a restart */
-		hf_error(p, "%s: post-action failed: %s", e->path,
+		hf_error(p, "post_action_failed", "%s: post-action failed: %s", e->path,
 			 salvo_strerror(rc));
 		return;
 	}
@@ -148,12 +148,13 @@ void hf_status_write(struct hf_profile *p)
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	fprintf(f,
-		"profile: %s\ndir: %s\ndest: %s%s%s\npid: %ld\nupdated: %s\n"
+		"profile: %s\ndir: %s\nhost: %s\nremote_dir: %s\npid: "
+		"%ld\nupdated: %s\n"
 		"state: %s\nsettling: %zu\nqueued: %zu\nsending: %zu\n"
 		"sent: %llu\nsent_bytes: %llu\nfailed: %zu\nknown: %zu\n"
 		"sessions: %u\nretry_in_s: %.1f\nlast_error: ",
-		p->hf->name, p->root, p->peer, *p->hf->dest_dir ? "/" : "",
-		p->hf->dest_dir, (long)getpid(), when,
+		p->hf->name, p->root, p->peer, p->hf->remote_dir,
+		(long)getpid(), when,
 		p->lost		   ? "lost"
 		: p->d->stop	   ? "stopped"
 		: p->link_attempts ? "receiver-unreachable"

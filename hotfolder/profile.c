@@ -25,35 +25,49 @@
 #include <unistd.h>
 
 #include "common/core/error.h"
+#include "conf/engine_opts.h"
 
-static void vlog(struct hf_profile *p, const char *level, const char *fmt,
-		 va_list ap)
+/* "NAME: message" as an event to the daemon's log callback. */
+static void vevent(struct hf_profile *p, enum salvo_log_level level,
+		   const char *event, const char *file, uint64_t bytes,
+		   uint64_t elapsed_ns, const char *fmt, va_list ap)
 {
-	FILE *out = p->d->o->log ? p->d->o->log : stderr;
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
+	const struct salvo_hf_opts *o = p->d->o;
+	char msg[1400];
+	int n;
+	salvo_log_event ev = {level, event, 0, p->peer, file, bytes,
+			      elapsed_ns, 0, msg};
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(out, "%s.%03ld %s %s: ", when, ts.tv_nsec / 1000000, level,
-		p->hf->name);
-	vfprintf(out, fmt, ap);
-	fputc('\n', out);
-	fflush(out);
+	if (!o->log)
+		return;
+	n = snprintf(msg, sizeof(msg), "%s: ", p->hf->name);
+	if (n > 0 && (size_t)n < sizeof(msg))
+		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	if (bytes && elapsed_ns)
+		ev.rate_bps = (uint64_t)((double)bytes * 8e9 / (double)elapsed_ns);
+	o->log(o->log_ud, &ev);
 }
 
-void hf_log(struct hf_profile *p, const char *fmt, ...)
+void hf_log(struct hf_profile *p, const char *event, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(p, "info", fmt, ap);
+	vevent(p, SALVO_LOG_INFO, event, NULL, 0, 0, fmt, ap);
 	va_end(ap);
 }
 
-void hf_error(struct hf_profile *p, const char *fmt, ...)
+void hf_file_event(struct hf_profile *p, const char *event, const char *file,
+		   uint64_t bytes, uint64_t elapsed_ns, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vevent(p, SALVO_LOG_INFO, event, file, bytes, elapsed_ns, fmt, ap);
+	va_end(ap);
+}
+
+void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -61,7 +75,7 @@ void hf_error(struct hf_profile *p, const char *fmt, ...)
 	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
 	va_end(ap);
 	va_start(ap, fmt);
-	vlog(p, "error", fmt, ap);
+	vevent(p, SALVO_LOG_ERROR, event, NULL, 0, 0, fmt, ap);
 	va_end(ap);
 	hf_status_touch(p->d);
 }
@@ -155,7 +169,7 @@ void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type)
 	}
 	rc = salvo_hf_journal_add(&p->jn, &r);
 	if (rc)
-		hf_error(p, "journal: cannot record %s: %s", e->path,
+		hf_error(p, "journal_error", "journal: cannot record %s: %s", e->path,
 			 salvo_strerror(rc));
 	e->journaled = (uint8_t)type;
 }
@@ -165,7 +179,7 @@ void hf_sync(struct hf_profile *p)
 	int rc = salvo_hf_journal_sync(&p->jn);
 
 	if (rc)
-		hf_error(p, "journal %s: %s", p->jn.path, salvo_strerror(rc));
+		hf_error(p, "journal_error", "journal %s: %s", p->jn.path, salvo_strerror(rc));
 }
 
 struct compact_it {
@@ -214,7 +228,7 @@ static void compact(struct hf_profile *p)
 	hf_sync(p);
 	rc = salvo_hf_journal_compact(&p->jn, compact_next, &it);
 	if (rc)
-		hf_error(p, "journal compaction failed: %s (journal kept)",
+		hf_error(p, "journal_error", "journal compaction failed: %s (journal kept)",
 			 salvo_strerror(rc));
 }
 
@@ -296,7 +310,7 @@ static void on_file(void *ud, const char *rel, const struct stat *sb, int scan)
 	}
 	if (!e) {
 		if (!(e = salvo_hf_tab_add(&p->tab, rel))) {
-			hf_error(p, "out of memory for %s", rel);
+			hf_error(p, "out_of_memory", "out of memory for %s", rel);
 			return;
 		}
 		e->scan_gen = p->scan_gen;
@@ -327,7 +341,7 @@ static void on_lost(void *ud, const char *why)
 	struct hf_profile *p = ud;
 
 	p->lost = 1;
-	hf_error(p, "%s: %s; this profile stops", p->root, why);
+	hf_error(p, "folder_lost", "%s: %s; this profile stops", p->root, why);
 }
 
 static void expire_list(struct hf_profile *p, int state, uint64_t now)
@@ -351,7 +365,7 @@ static void expire_list(struct hf_profile *p, int state, uint64_t now)
 		if (e->job.state == SALVO_HF_QUEUED)
 			hf_journal(p, e, SALVO_HF_REC_QUEUED);
 		else if (e->job.state == SALVO_HF_GONE && p->d->o->verbose)
-			hf_log(p, "%s vanished before it was sent", e->path);
+			hf_log(p, "file_vanished", "%s vanished before it was sent", e->path);
 		hf_set_state(p, e, old);
 	}
 }
@@ -420,13 +434,14 @@ int hf_profile_open(struct hf_daemon *d, struct hf_profile *p,
 	p->pol.retry_min_ns = hf->retry_min_ns;
 	p->pol.retry_max_ns = hf->retry_max_ns;
 	p->pol.keep = hf->post_action == SALVO_POST_KEEP;
-	p->port =
-	    (uint16_t)(hf->dest_port ? hf->dest_port : d->o->default_port);
+	if ((rc = salvo_conf_profile_send_opts(d->o->cfg, hf, &p->send, err,
+					       errlen)))
+		return rc;
 	p->rng =
 	    now_ns() ^ ((uint64_t)(uintptr_t)p << 17) ^ 0x9e3779b97f4a7c15ull;
 	snprintf(p->peer, sizeof(p->peer),
-		 strchr(hf->dest_host, ':') ? "[%s]:%u" : "%s:%u",
-		 hf->dest_host, (unsigned)p->port);
+		 strchr(hf->host, ':') ? "[%s]:%u" : "%s:%u", hf->host,
+		 (unsigned)p->send.port);
 	if (!(p->root = realpath(hf->dir, NULL))) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: cannot watch '%s': %s", hf->name,
@@ -498,7 +513,7 @@ static void after_first_scan(struct hf_profile *p)
 	}
 	hf_sync(p);
 	if (forgotten || posts)
-		hf_log(p,
+		hf_log(p, "journal_replayed",
 		       "journal: %zu post-actions finished after a restart, "
 		       "%zu entries of files gone forgotten",
 		       posts, forgotten);
@@ -520,7 +535,7 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 		return rc;
 	}
 	if (torn)
-		hf_log(p, "journal: cut a torn last record (%llu bytes)",
+		hf_log(p, "journal_repaired", "journal: cut a torn last record (%llu bytes)",
 		       (unsigned long long)torn);
 	rc = salvo_hf_watch_open(&p->w, p->root, &cb);
 	if (rc) {
@@ -533,16 +548,16 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 	p->scan_gen = 1;
 	rc = salvo_hf_watch_scan(&p->w);
 	if (rc)
-		hf_error(p, "start-up scan of %s: %s%s", p->root,
+		hf_error(p, "scan_error", "start-up scan of %s: %s%s", p->root,
 			 salvo_strerror(rc),
 			 rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)"
 				       : "");
 	after_first_scan(p);
-	hf_log(p,
+	hf_log(p, "watching",
 	       "watching %s (%zu folders) -> %s%s%s, post-action %s; "
 	       "start-up scan: %zu files in %.2f s, %zu queued",
-	       p->root, p->w.nwds, p->peer, *p->hf->dest_dir ? "/" : "",
-	       p->hf->dest_dir,
+	       p->root, p->w.nwds, p->peer, *p->hf->remote_dir ? "/" : "",
+	       p->hf->remote_dir,
 	       p->hf->post_action == SALVO_POST_DELETE ? "delete"
 	       : p->hf->post_action == SALVO_POST_MOVE ? "move"
 						       : "keep",

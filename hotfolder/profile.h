@@ -19,6 +19,7 @@
 #include "hotfolder/jobtab.h"
 #include "hotfolder/journal.h"
 #include "hotfolder/watch.h"
+#include "sender/engine/send.h"
 
 #define HF_LINGER_NS 50000000ull	/* let a batch gather this long */
 #define HF_STATUS_EVERY_NS 500000000ull /* status file at most this often */
@@ -61,7 +62,7 @@ struct hf_profile {
 	char *move_to;	/* absolute, or NULL */
 	char *move_rel; /* move_to relative to root when inside it */
 	char peer[300]; /* "HOST:PORT" for messages */
-	uint16_t port;
+	salvo_send_opts send; /* from the config; items set per session */
 	struct salvo_hf_policy pol;
 	struct salvo_hf_tab tab;
 	struct salvo_hf_watch w;
@@ -95,10 +96,16 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen);
 void hf_profile_close(struct hf_profile *p);
 /* mkdir -p path (parents_only: all but its last component) */
 int hf_mkdirs(const char *path, int parents_only);
-void hf_log(struct hf_profile *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void hf_error(struct hf_profile *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* An info event ("NAME: message"); event is its snake_case name. */
+void hf_log(struct hf_profile *p, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An error event; also the profile's last_error for the status file. */
+void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An event about one file (file_sent...), with its size and duration. */
+void hf_file_event(struct hf_profile *p, const char *event, const char *file,
+		   uint64_t bytes, uint64_t elapsed_ns, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type);
 void hf_sync(struct hf_profile *p);
 void hf_maybe_compact(struct hf_profile *p);

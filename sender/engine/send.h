@@ -40,10 +40,14 @@ typedef struct salvo_send_opts {
 	size_t npaths;
 	const salvo_send_item *items;
 	size_t nitems;
-	const char *dest; /* subfolder at the receiver, or NULL */
+	const char *dest; /* remote_dir: a folder below the receiver's root,
+			   * or NULL */
 
-	uint32_t block_bytes;	 /* default 4 MiB */
-	uint32_t mtu_bytes;	 /* path MTU, default 1500 */
+	/* The fields below are filled from the configuration by
+	 * salvo_conf_send_opts (conf/engine_opts.h), which holds no default
+	 * of its own: the key table does (docs/CONFIG.md). */
+	uint32_t block_bytes;	 /* transfer.block_size */
+	uint32_t mtu_bytes;	 /* network.mtu: path MTU */
 	uint32_t datagram_bytes; /* 0: mtu_bytes less the IP+UDP headers of
 				  * the receiver's address family (28 IPv4,
 				  * 48 IPv6); else this many bytes */
@@ -91,9 +95,6 @@ typedef struct salvo_send_report {
 	uint32_t gso_segments;	 /* datagrams per UDP GSO send at the end;
 				  * 0: plain datagrams */
 } salvo_send_report;
-
-/* Fills o with the built-in defaults (host, port and paths unset). */
-void salvo_send_opts_default(salvo_send_opts *o);
 
 /* Runs one transfer to completion.  Returns report->result:
  *   0                       every file verified and committed
