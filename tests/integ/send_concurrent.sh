@@ -1,6 +1,6 @@
 #!/bin/bash
 # Two senders into one receiver at the same time: a 64 MiB file and a
-# tree each, into separate --dest folders; both succeed and both copies
+# tree each, into separate --remote-dir folders; both succeed and both copies
 # are identical.
 set -euo pipefail
 SALVO_TEST_TMP=/dev/shm
@@ -14,7 +14,7 @@ make_tree "$T/b/tree" 300
 RECV_BIN=$SALVO start_recv "$T/in"
 pids=()
 for s in a b; do
-	timeout -k 5 100 "$SALVO" send --dest "$s" --rate 500mbit --json \
+	timeout -k 5 100 "$SALVO" send --remote-dir "$s" --rate 500mbit --json \
 		"$T/$s/big" "$T/$s/tree" "127.0.0.1:$PORT" >"$T/$s.out" 2>"$T/$s.err" &
 	pids+=($!)
 done
