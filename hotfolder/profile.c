@@ -28,58 +28,6 @@
 #include "conf/engine_opts.h"
 
 /* "NAME: message" as an event to the daemon's log callback. */
-static void vevent(struct hf_profile *p, enum salvo_log_level level,
-		   const char *event, const char *file, uint64_t bytes,
-		   uint64_t elapsed_ns, const char *fmt, va_list ap)
-{
-	const struct salvo_hf_opts *o = p->d->o;
-	char msg[1400];
-	int n;
-	salvo_log_event ev = {level, event, 0, p->peer, file, bytes,
-			      elapsed_ns, 0, msg};
-
-	if (!o->log)
-		return;
-	n = snprintf(msg, sizeof(msg), "%s: ", p->hf->name);
-	if (n > 0 && (size_t)n < sizeof(msg))
-		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	if (bytes && elapsed_ns)
-		ev.rate_bps = (uint64_t)((double)bytes * 8e9 / (double)elapsed_ns);
-	o->log(o->log_ud, &ev);
-}
-
-void hf_log(struct hf_profile *p, const char *event, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vevent(p, SALVO_LOG_INFO, event, NULL, 0, 0, fmt, ap);
-	va_end(ap);
-}
-
-void hf_file_event(struct hf_profile *p, const char *event, const char *file,
-		   uint64_t bytes, uint64_t elapsed_ns, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vevent(p, SALVO_LOG_INFO, event, file, bytes, elapsed_ns, fmt, ap);
-	va_end(ap);
-}
-
-void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
-	va_end(ap);
-	va_start(ap, fmt);
-	vevent(p, SALVO_LOG_ERROR, event, NULL, 0, 0, fmt, ap);
-	va_end(ap);
-	hf_status_touch(p->d);
-}
-
 uint64_t hf_rand(struct hf_profile *p)
 {
 	/* xorshift64*: jitter only, not security */
@@ -148,95 +96,7 @@ static int skip(void *ud, const char *rel, int is_dir)
 	return glob_hit(&p->hf->exclude, rel, base);
 }
 
-/* ------------------------------------------------------------ journal */
-
-void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type)
-{
-	struct salvo_hf_rec r;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	r.type = type;
-	r.path = e->path;
-	r.path_len = e->path_len;
-	r.size = e->job.st.size;
-	r.mtime_ns = e->job.st.mtime_ns;
-	if (type == SALVO_HF_REC_DONE && e->job.has_hash) {
-		r.size = e->job.sent.size;
-		r.mtime_ns = e->job.sent.mtime_ns;
-		r.has_hash = 1;
-		memcpy(r.hash, e->job.hash, 32);
-	}
-	rc = salvo_hf_journal_add(&p->jn, &r);
-	if (rc)
-		hf_error(p, "journal_error", "journal: cannot record %s: %s", e->path,
-			 salvo_strerror(rc));
-	e->journaled = (uint8_t)type;
-}
-
-void hf_sync(struct hf_profile *p)
-{
-	int rc = salvo_hf_journal_sync(&p->jn);
-
-	if (rc)
-		hf_error(p, "journal_error", "journal %s: %s", p->jn.path, salvo_strerror(rc));
-}
-
-struct compact_it {
-	struct hf_profile *p;
-	struct salvo_hf_entry *e;
-	int started;
-};
-
-/* Live records: what a restart needs (SENT awaiting a post-action, and
- * for keep what was sent). */
-static int compact_next(void *ud, struct salvo_hf_rec *r)
-{
-	struct compact_it *it = ud;
-
-	for (;;) {
-		it->e =
-		    salvo_hf_tab_next(&it->p->tab, it->started ? it->e : NULL);
-		it->started = 1;
-		if (!it->e)
-			return 1;
-		memset(r, 0, sizeof(*r));
-		r->path = it->e->path;
-		r->path_len = it->e->path_len;
-		if (it->e->job.state == SALVO_HF_SENT) {
-			r->type = SALVO_HF_REC_SENT;
-			r->size = it->e->job.st.size;
-			r->mtime_ns = it->e->job.st.mtime_ns;
-			return 0;
-		}
-		if (it->p->pol.keep && it->e->job.has_hash) {
-			r->type = SALVO_HF_REC_DONE;
-			r->size = it->e->job.sent.size;
-			r->mtime_ns = it->e->job.sent.mtime_ns;
-			r->has_hash = 1;
-			memcpy(r->hash, it->e->job.hash, 32);
-			return 0;
-		}
-	}
-}
-
-static void compact(struct hf_profile *p)
-{
-	struct compact_it it = {p, NULL, 0};
-	int rc;
-
-	hf_sync(p);
-	rc = salvo_hf_journal_compact(&p->jn, compact_next, &it);
-	if (rc)
-		hf_error(p, "journal_error", "journal compaction failed: %s (journal kept)",
-			 salvo_strerror(rc));
-}
-
-void hf_maybe_compact(struct hf_profile *p)
-{
-	if (p->jn.records > HF_COMPACT_MIN && p->jn.records > 4 * p->tab.n)
-		compact(p);
-}
+/* ------------------------------------------------------------ replay */
 
 static int replay_rec(void *ud, const struct salvo_hf_rec *r)
 {
@@ -264,23 +124,6 @@ static int replay_rec(void *ud, const struct salvo_hf_rec *r)
 
 /* ------------------------------------------------------------ jobs */
 
-void hf_set_state(struct hf_profile *p, struct salvo_hf_entry *e, int old)
-{
-	if (e->job.state == SALVO_HF_QUEUED && old != SALVO_HF_QUEUED)
-		e->job.deadline_ns = now_ns(); /* queued at: batch linger */
-	if (e->job.state == SALVO_HF_GONE) {
-		/* DONE already means "forget" unless the policy is keep */
-		if (e->journaled && e->journaled != SALVO_HF_REC_FORGET &&
-		    (p->pol.keep || e->journaled != SALVO_HF_REC_DONE))
-			hf_journal(p, e, SALVO_HF_REC_FORGET);
-		salvo_hf_tab_del(&p->tab, e);
-	} else {
-		salvo_hf_tab_moved(&p->tab, e, old);
-	}
-	hf_status_touch(p->d);
-}
-
-/* settle deadline already passed (an aged file): decide now */
 static void settle_now(struct hf_profile *p, struct salvo_hf_entry *e,
 		       const struct salvo_hf_stat *st, uint64_t now)
 {
@@ -378,36 +221,6 @@ void hf_expire(struct hf_profile *p, uint64_t now)
 
 /* ------------------------------------------------------------ set-up */
 
-int hf_mkdirs(const char *path, int parents_only)
-{
-	char buf[PATH_MAX];
-	size_t l = strlen(path);
-
-	if (l >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, l + 1);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (!parents_only && mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-int salvo_hotfolder_state_path(const struct salvo_hotfolder *hf,
-			       const char *state_dir, char *buf, size_t n)
-{
-	int l = state_dir ? snprintf(buf, n, "%s/%s", state_dir, hf->name)
-			  : snprintf(buf, n, "%s/.salvo", hf->dir);
-
-	return l < 0 || (size_t)l >= n ? -ENAMETOOLONG : 0;
-}
-
 static char *absolute(const char *path)
 {
 	char cwd[PATH_MAX], *s = NULL;
@@ -502,7 +315,7 @@ static void after_first_scan(struct hf_profile *p)
 			forgotten++;
 		}
 	}
-	compact(p);
+	hf_compact(p);
 	/* SENT jobs are in no list: walk the table for them */
 	for (e = salvo_hf_tab_next(&p->tab, NULL); e; e = next) {
 		next = salvo_hf_tab_next(&p->tab, e);
