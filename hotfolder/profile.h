@@ -122,6 +122,10 @@ void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
 void hf_file_event(struct hf_profile *p, const char *event, const char *file,
 		   uint64_t bytes, uint64_t elapsed_ns, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* A debug event with what the engine used for one session (from its
+ * report); safe from the session's thread (reads only). */
+void hf_session_event(struct hf_profile *p, const salvo_send_opts *o,
+		      const salvo_send_report *r);
 
 /* records.c */
 void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type);

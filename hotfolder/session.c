@@ -125,6 +125,7 @@ static void *session_main(void *arg)
 	o.log_ud = d->o->log_ud;
 	o.stop = &d->stop;
 	salvo_send_run(&o, rep);
+	hf_session_event(p, &o, rep);
 	s->rc = rep->result;
 	s->sent_bytes = rep->bytes;
 	s->elapsed_ns = rep->elapsed_ns;
