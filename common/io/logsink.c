@@ -204,17 +204,30 @@ static void put_num(char *line, size_t *len, size_t n, const char *key,
 		put(line, len, n, ", \"%s\": null", key);
 }
 
+/* "2024-05-01T12:00:00.123", in UTC or local time. */
+static char *stamp(char *buf, size_t n, const struct timespec *ts, int utc)
+{
+	struct tm tm;
+	size_t len;
+
+	if (utc)
+		gmtime_r(&ts->tv_sec, &tm);
+	else
+		localtime_r(&ts->tv_sec, &tm);
+	len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + len, n - len, ".%03ld", ts->tv_nsec / 1000000);
+	return buf;
+}
+
 static size_t format_json(char *line, size_t n, const salvo_log_event *ev,
 			  const struct timespec *ts)
 {
-	char when[32];
-	struct tm tm;
+	char when[40];
 	size_t len = 0;
 
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	put(line, &len, n, "{\"time\": \"%s.%03ldZ\", \"level\": \"%s\"", when,
-	    ts->tv_nsec / 1000000, salvo_logsink_level_name(ev->level));
+	put(line, &len, n, "{\"time\": \"%sZ\", \"level\": \"%s\"",
+	    stamp(when, sizeof(when), ts, 1),
+	    salvo_logsink_level_name(ev->level));
 	put_str(line, &len, n, "event", ev->event, 128);
 	put_num(line, &len, n, "session", ev->session);
 	put_str(line, &len, n, "peer", ev->peer, 128);
@@ -252,13 +265,10 @@ static void put_text(char *line, size_t *len, size_t n, const char *s)
 static size_t format_text(char *line, size_t n, const salvo_log_event *ev,
 			  const struct timespec *ts)
 {
-	char when[32];
-	struct tm tm;
+	char when[40];
 	size_t len = 0;
 
-	localtime_r(&ts->tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	put(line, &len, n, "%s.%03ld %s ", when, ts->tv_nsec / 1000000,
+	put(line, &len, n, "%s %s ", stamp(when, sizeof(when), ts, 0),
 	    salvo_logsink_level_name(ev->level));
 	if (ev->event && *ev->event) {
 		put_text(line, &len, n - 2, ev->event);
