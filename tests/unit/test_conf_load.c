@@ -490,6 +490,13 @@ static void test_docs_name_every_key(void **state)
 		if (!strstr(doc, want))
 			fail_msg("docs/CONFIG.md does not name %s",
 				 salvo_conf_profile_keys[k].key);
+		snprintf(want, sizeof(want), "`%s`",
+			 salvo_conf_profile_keys[k].flag
+			     ? salvo_conf_profile_keys[k].flag
+			     : "");
+		if (salvo_conf_profile_keys[k].flag && !strstr(doc, want))
+			fail_msg("docs/CONFIG.md does not name %s",
+				 salvo_conf_profile_keys[k].flag);
 	}
 	free(doc);
 }
