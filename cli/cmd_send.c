@@ -70,7 +70,7 @@ static void usage(FILE *out)
 	      "block size x threads\n"
 	      "  --memory SIZE      memory budget; sizes block and threads "
 	      "(auto)\n"
-	      "  --sockets N        UDP sockets (4); also --send-sockets\n"
+	      "  --sockets, --send-sockets N  UDP sockets (4)\n"
 	      "  --mtu BYTES        path MTU (1500); datagram = MTU - 28 over "
 	      "IPv4, - 48 over IPv6\n"
 	      "  --datagram BYTES   UDP payload per datagram (auto: from the "
