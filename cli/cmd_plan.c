@@ -13,19 +13,6 @@
 #include "conf/plan_out.h"
 #include "conf/units.h"
 
-static const struct salvo_conf_flag plan_flags[] = {
-    {"--bandwidth", "link.bandwidth"},
-    {"--rtt", "link.rtt"},
-    {"--loss", "link.loss"},
-    {"--mtu", "network.mtu"},
-    {"--fudge", "memory.fudge"},
-    {"--send-sockets", "network.send_sockets"},
-    {"--recv-sockets", "network.recv_sockets"},
-    {"--block-size", "transfer.block_size"},
-    {"--threads", "transfer.threads"},
-    {NULL, NULL},
-};
-
 static void usage(FILE *out)
 {
 	fputs("usage: salvo plan --bandwidth RATE --rtt TIME [--loss PCT] "
@@ -99,7 +86,7 @@ int salvo_cmd_plan(int argc, char **argv)
 	int nrest, json = 0, want_table = 0, rc = SALVO_EXIT_USAGE;
 
 	salvo_conf_diag_init(&diag);
-	cfg = salvo_conf_new_from_args(plan_flags, argc, argv, &rest, &nrest,
+	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_plan, argc, argv, &rest, &nrest,
 				       &diag);
 	if (!cfg)
 		return SALVO_EXIT_FAILURE;

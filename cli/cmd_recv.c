@@ -2,48 +2,34 @@
  * salvo recv --dir DIR [options]: the receiver as a foreground daemon.
  *
  * Settings come from the configuration layers with this command's flags on
- * top (receiver.root, network.port, network.bind, ...), like salvo send.
+ * top (receiver.root, network.port, network.bind, ...), like salvo send;
+ * salvo_conf_recv_opts (conf/engine_opts.h) builds the engine's options.
  * Once the engine has bound its sockets it calls back and this prints
- * "listening on ADDR:PORT, writing below DIR"; scripts wait for that line.
- * The engine's log lines (a file received, a session failed) go to stderr
- * with a local timestamp.  SIGINT/SIGTERM set the stop flag; the engine
- * finishes cleanly and the command exits 0.  With --once it returns after
- * the first session, with that session's result as the exit code.
+ * "listening on ADDR:PORT, writing below DIR" on stderr; scripts wait for
+ * that line.  The engine's log events (a file received, a session failed)
+ * go to the sink that logging.* describes (stderr text by default).
+ * SIGINT/SIGTERM set the stop flag; the engine finishes cleanly and the
+ * command exits 0.  With --once it returns after the first session, with
+ * that session's result as the exit code.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/core/error.h"
+#include "common/io/logsink.h"
 #include "common/io/sys.h"
 #include "conf/config.h"
+#include "conf/engine_opts.h"
 #include "conf/plan_out.h"
 #include "receiver/engine/recv.h"
 
-static const struct salvo_conf_flag recv_flags[] = {
-    {"--dir", "receiver.root"},
-    {"-d", "receiver.root"},
-    {"--port", "network.port"},
-    {"-p", "network.port"},
-    {"--bind", "network.bind"},
-    {"--sockets", "network.recv_sockets"},
-    {"--rcvbuf", "network.rcvbuf"},
-    {"--batch", "network.batch"},
-    {"--offload", "network.offload"},
-    {"--mtu", "network.mtu"},
-    {"--max-sessions", "receiver.max_sessions"},
-    {"--max-file-size", "receiver.max_file_size"},
-    {"--overwrite", "receiver.overwrite"},
-    {"--idle-timeout", "receiver.idle_timeout"},
-    {NULL, NULL},
-};
-
+/* log_ud of the engine: its ready callback gets it too */
 struct recv_ctx {
 	const struct salvo_config *cfg;
+	struct salvo_logsink *sink;
 	int quiet;
 };
 
@@ -63,8 +49,8 @@ static void usage(FILE *out)
 	    "  --port, -p N          UDP port (default 7400)\n"
 	    "  --bind ADDR           local address (default 0.0.0.0; IPv6 "
 	    "literals too)\n"
-	    "  --sockets N           sockets sharing the port, one thread "
-	    "each (2)\n"
+	    "  --sockets, --recv-sockets N  sockets sharing the port, one "
+	    "thread each (2)\n"
 	    "  --rcvbuf SIZE         SO_RCVBUF per socket (auto)\n"
 	    "  --batch N             datagrams per recvmmsg call (32)\n"
 	    "  --offload auto|off    UDP GRO: datagram trains per call (auto)\n"
@@ -74,6 +60,12 @@ static void usage(FILE *out)
 	    "(never)\n"
 	    "  --idle-timeout TIME   drop a silent sender's session after "
 	    "TIME (1min)\n"
+	    "  --bandwidth RATE --rtt TIME  link hints: size --rcvbuf from "
+	    "the plan\n"
+	    "  --log-level L         error, warn, info, debug, trace (info)\n"
+	    "  --log-file F          append the log to F instead of stderr\n"
+	    "  --log-format F        text or json: one object per line "
+	    "(text)\n"
 	    "  --once                exit after the first session, with "
 	    "its result\n"
 	    "  --json                at exit, print one JSON object with "
@@ -93,44 +85,38 @@ static void usage(FILE *out)
 	    out);
 }
 
-/* "2024-05-01 12:00:00.123" in local time. */
-static void timestamp(char *buf, size_t n)
-{
-	struct timeval tv;
-	struct tm tm;
-	char s[24];
-
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%03d", s, (int)(tv.tv_usec / 1000 % 1000));
-}
-
 static void on_log(void *ud, const salvo_log_event *ev)
 {
-	const char *line = ev->message;
 	const struct recv_ctx *c = ud;
-	char ts[40];
 
-	if (c->quiet)
-		return;
-	timestamp(ts, sizeof(ts));
-	fprintf(stderr, "%s %s\n", ts, line);
-	fflush(stderr);
+	salvo_logsink_event(c->sink, ev);
+}
+
+/* A line of this command's own, for the person and the log. */
+static void say(const struct recv_ctx *c, enum salvo_log_level level,
+		const char *event, const char *msg)
+{
+	salvo_log_event ev = {level, event, 0, NULL, NULL, 0, 0, 0, msg};
+
+	if (!c->quiet || level == SALVO_LOG_ERROR) {
+		fprintf(stderr, "%s%s\n",
+			level == SALVO_LOG_ERROR ? "salvo recv: " : "", msg);
+		fflush(stderr);
+	}
+	salvo_progress_log(c->sink, &ev);
 }
 
 static void on_ready(void *ud, uint16_t port)
 {
 	const struct recv_ctx *c = ud;
 	const char *bind = c->cfg->network.bind_addr;
+	char msg[4400];
 
-	if (c->quiet)
-		return;
-	fprintf(stderr,
-		strchr(bind, ':') ? "listening on [%s]:%u, writing below %s\n"
-				  : "listening on %s:%u, writing below %s\n",
-		bind, (unsigned)port, c->cfg->receiver.root_dir);
-	fflush(stderr);
+	snprintf(msg, sizeof(msg),
+		 strchr(bind, ':') ? "listening on [%s]:%u, writing below %s"
+				   : "listening on %s:%u, writing below %s",
+		 bind, (unsigned)port, c->cfg->receiver.root_dir);
+	say(c, SALVO_LOG_INFO, "listening", msg);
 }
 
 /* A session's or the receiver's result as an exit code. */
@@ -193,9 +179,11 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 	fflush(out);
 }
 
-static int run(const struct salvo_config *cfg, int once, int quiet, int json)
+static int run(const struct salvo_config *cfg, int once, int quiet, int json,
+	       struct salvo_logsink *sink)
 {
-	struct recv_ctx ctx = {cfg, quiet};
+	struct recv_ctx ctx = {cfg, sink, quiet};
+	char msg[1200];
 	salvo_recv_opts o;
 	salvo_recv_report rep, *r = &rep;
 	volatile sig_atomic_t *stop;
@@ -208,18 +196,7 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json)
 			strerror(errno));
 		return SALVO_EXIT_FAILURE;
 	}
-	salvo_recv_opts_default(&o);
-	o.dir = cfg->receiver.root_dir;
-	o.bind = cfg->network.bind_addr;
-	o.port = (uint16_t)cfg->network.port;
-	o.sockets = cfg->network.recv_sockets;
-	o.batch = cfg->network.batch;
-	o.offload = cfg->network.offload == SALVO_OFFLOAD_AUTO;
-	o.rcvbuf_bytes = cfg->network.rcvbuf_bytes;
-	o.max_sessions = cfg->receiver.max_sessions;
-	o.idle_timeout_ns = cfg->receiver.idle_timeout_ns;
-	o.max_file_bytes = cfg->receiver.max_file_size_bytes;
-	o.overwrite = (int)cfg->receiver.overwrite;
+	salvo_conf_recv_opts(cfg, &o, msg, sizeof(msg));
 	o.once = once;
 	o.log = on_log;
 	o.log_ud = &ctx;
@@ -235,15 +212,16 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json)
 	rc = salvo_recv_run(&o, r);
 	if (*stop && (rc == 0 || rc == SALVO_ERR_ABORTED)) {
 		rc = 0; /* asked to stop, and stopped cleanly */
-		if (!quiet)
-			fprintf(stderr, "salvo recv: stopped (%s)\n",
-				*stop == SIGTERM ? "SIGTERM" : "SIGINT");
+		snprintf(msg, sizeof(msg), "salvo recv: stopped (%s)",
+			 *stop == SIGTERM ? "SIGTERM" : "SIGINT");
+		say(&ctx, SALVO_LOG_INFO, "stopped", msg);
 	} else if (rc) {
-		fprintf(stderr, "salvo recv: %s%s\n",
-			once && rc == r->last_session_result
-			    ? "the session failed: "
-			    : "",
-			r->message[0] ? r->message : salvo_strerror(rc));
+		snprintf(msg, sizeof(msg), "%s%s",
+			 once && rc == r->last_session_result
+			     ? "the session failed: "
+			     : "",
+			 r->message[0] ? r->message : salvo_strerror(rc));
+		say(&ctx, SALVO_LOG_ERROR, "recv_failed", msg);
 	}
 	if (json)
 		write_json(stdout, r, rc, &o, cfg);
@@ -254,12 +232,13 @@ int salvo_cmd_recv(int argc, char **argv)
 {
 	struct salvo_conf_diag diag;
 	struct salvo_config *cfg;
-	char **rest;
+	struct salvo_logsink *sink;
+	char **rest, err[700];
 	int nrest, once = 0, quiet = 0, json = 0, rc = SALVO_EXIT_USAGE;
 
 	salvo_conf_diag_init(&diag);
-	cfg = salvo_conf_new_from_args(recv_flags, argc, argv, &rest, &nrest,
-				       &diag);
+	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_recv, argc, argv, &rest,
+				       &nrest, &diag);
 	if (!cfg) {
 		fprintf(stderr, "salvo recv: out of memory\n");
 		return SALVO_EXIT_FAILURE;
@@ -296,7 +275,14 @@ int salvo_cmd_recv(int argc, char **argv)
 				"into\n");
 		goto fail_args;
 	}
-	rc = run(cfg, once, quiet, json);
+	if (!(sink = salvo_conf_logsink_new(cfg, err, sizeof(err)))) {
+		fprintf(stderr, "salvo recv: %s\n", err);
+		goto fail_args;
+	}
+	if (quiet)
+		salvo_logsink_quiet(sink, SALVO_LOG_ERROR);
+	rc = run(cfg, once, quiet, json, sink);
+	salvo_logsink_del(sink);
 fail_args:
 	salvo_conf_del(cfg);
 	free(rest);

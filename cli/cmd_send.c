@@ -2,18 +2,21 @@
  * salvo send [options] PATH... HOST[:PORT]
  *
  * Every tunable comes from the configuration layers (defaults, /etc,
- * ~/.config, --config FILE) with this command's flags on top, one table
- * line per flag; salvo_conf_finish sizes what was left to "auto".  The
- * finished config fills salvo_send_opts field by field, so a YAML value and
- * a flag reach the engine the same way, and --json reports both what was
- * configured and what the engine used.
+ * ~/.config, --config FILE) with this command's flags on top (the key
+ * table says which flags send takes); salvo_conf_finish sizes what was
+ * left to "auto", and salvo_conf_send_opts (conf/engine_opts.h) turns the
+ * finished config into the engine's options, the same function the hot
+ * folder uses.  --json reports what was configured, what the engine was
+ * given and what it used.
  *
- * What the CLI checks itself, before the engine runs: the destination
- * (HOST, HOST:PORT, [IPv6]:PORT), that each PATH exists, and that --dest
- * is a relative folder with no ".." (the receiver enforces confinement
- * again; refusing here gives a clear message without a round trip).
+ * What the CLI checks itself, before the engine runs: the receiver (HOST,
+ * HOST:PORT, [IPv6]:PORT), that each PATH exists, and that --remote-dir is
+ * a relative folder with no ".." (the receiver enforces confinement again;
+ * refusing here gives a clear message without a round trip).
  *
- * Results map to the exit codes of cli/commands.h; see exit_code().
+ * The engine's log events go to the sink that logging.* describes; the
+ * result is also logged there when the log is a file or JSON.  Results
+ * map to the exit codes of cli/commands.h in outcome_of().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,41 +29,18 @@
 #include "common/core/error.h"
 #include "common/core/path.h"
 #include "common/io/sys.h"
+#include "common/io/logsink.h"
 #include "conf/config.h"
-#include "conf/plan.h"
+#include "conf/engine_opts.h"
 #include "conf/plan_out.h"
 #include "conf/units.h"
 #include "sender/engine/send.h"
-
-static const struct salvo_conf_flag send_flags[] = {
-    {"--port", "network.port"},
-    {"-p", "network.port"},
-    {"--mtu", "network.mtu"},
-    {"--datagram", "network.datagram"},
-    {"--sockets", "network.send_sockets"},
-    {"--sndbuf", "network.sndbuf"},
-    {"--batch", "network.batch"},
-    {"--offload", "network.offload"},
-    {"--block-size", "transfer.block_size"},
-    {"--threads", "transfer.threads"},
-    {"--rate", "transfer.rate"},
-    {"-r", "transfer.rate"},
-    {"--rate-policy", "transfer.rate_policy"},
-    {"--min-rate", "transfer.min_rate"},
-    {"--timeout", "transfer.timeout"},
-    {"--memory", "memory.budget"},
-    {"--fudge", "memory.fudge"},
-    {"--bandwidth", "link.bandwidth"},
-    {"--rtt", "link.rtt"},
-    {"--loss", "link.loss"},
-    {NULL, NULL},
-};
 
 struct send_args {
 	const char **paths; /* into argv */
 	int npaths;
 	const char *target;	   /* HOST[:PORT] as given */
-	const char *dest;	   /* --dest, NULL when none */
+	const char *remote_dir;	   /* --remote-dir, NULL when none */
 	int json, quiet, progress; /* progress: -1 auto, 0 off, 1 on */
 	char host[256];
 	unsigned port;	/* 0: from the config */
@@ -82,7 +62,7 @@ static void usage(FILE *out)
 	      "options (each also settable in salvo.yaml; docs/CONFIG.md):\n"
 	      "  --config FILE      read settings from FILE too\n"
 	      "  --port, -p N       receiver port (default 7400)\n"
-	      "  --dest SUBDIR      folder below the receiver's root to send "
+	      "  --remote-dir DIR   folder below the receiver's root to send "
 	      "into\n"
 	      "  --block-size SIZE  bytes one sender thread reads and sends "
 	      "as a unit (4MiB)\n"
@@ -90,9 +70,11 @@ static void usage(FILE *out)
 	      "block size x threads\n"
 	      "  --memory SIZE      memory budget; sizes block and threads "
 	      "(auto)\n"
-	      "  --sockets N        UDP sockets (4)\n"
-	      "  --mtu BYTES        path MTU (1500); datagram = MTU - 28\n"
-	      "  --datagram BYTES   UDP payload per datagram (auto)\n"
+	      "  --sockets, --send-sockets N  UDP sockets (4)\n"
+	      "  --mtu BYTES        path MTU (1500); datagram = MTU - 28 over "
+	      "IPv4, - 48 over IPv6\n"
+	      "  --datagram BYTES   UDP payload per datagram (auto: from the "
+	      "MTU)\n"
 	      "  --rate RATE, -r    pacing rate (fixed) or ceiling (adaptive), "
 	      "e.g. 500mbit (1gbit)\n"
 	      "  --rate-policy P    fixed: pace at --rate; adaptive: find the "
@@ -107,6 +89,10 @@ static void usage(FILE *out)
 	      "  --bandwidth RATE --rtt TIME [--loss PCT] [--fudge N]\n"
 	      "                     link hints: size memory and the window "
 	      "from the plan\n"
+	      "  --compression none lz4 is not built yet (refused)\n"
+	      "  --log-level L      error, warn, info, debug, trace (info)\n"
+	      "  --log-file F       append the log to F instead of stderr\n"
+	      "  --log-format F     text or json: one object per line (text)\n"
 	      "  --progress         show the progress line even when stderr "
 	      "is no terminal\n"
 	      "  --no-progress      never show it\n"
@@ -127,7 +113,7 @@ static void usage(FILE *out)
 	      "  7   the receiver went silent mid-transfer\n"
 	      "  130 interrupted (SIGINT, SIGTERM)\n"
 	      "\n"
-	      "example: salvo send --rate 500mbit --dest incoming "
+	      "example: salvo send --rate 500mbit --remote-dir incoming "
 	      "data/ report.pdf host:7400\n",
 	      out);
 }
@@ -186,24 +172,14 @@ static int parse_target(struct send_args *a, char *err, size_t errlen)
 	return 0;
 }
 
-/* --dest must name a folder below the receiver's root. */
-static int check_dest(const char *dest, char *err, size_t errlen)
+/* --remote-dir must name a folder below the receiver's root. */
+static int check_remote_dir(const char *dir, char *err, size_t errlen)
 {
-	size_t len = strlen(dest);
-	const char *why = NULL;
+	char why[300];
 
-	while (len > 1 && dest[len - 1] == '/')
-		len--;
-	if (dest[0] == '/')
-		why = "absolute path";
-	else if (salvo_path_check(dest, len, &why))
-		why = why ? why : "unsafe path";
-	if (!why)
+	if (!salvo_conf_check_remote_dir(dir, why, sizeof(why)))
 		return 0;
-	snprintf(err, errlen,
-		 "--dest '%s' refused: %s; allowed: a relative folder below "
-		 "the receiver's root, without '.' or '..' components",
-		 dest, why);
+	snprintf(err, errlen, "--remote-dir '%s' %s", dir, why);
 	return -1;
 }
 
@@ -227,12 +203,12 @@ static int parse_rest(struct send_args *a, char **rest, int nrest)
 			a->progress = 1;
 		} else if (!strcmp(s, "--no-progress")) {
 			a->progress = 0;
-		} else if (!strcmp(s, "--dest") && i + 1 < nrest) {
-			a->dest = rest[++i];
-		} else if (!strncmp(s, "--dest=", 7)) {
-			a->dest = s + 7;
-		} else if (!strcmp(s, "--dest")) {
-			fprintf(stderr, "salvo send: --dest needs a folder "
+		} else if (!strcmp(s, "--remote-dir") && i + 1 < nrest) {
+			a->remote_dir = rest[++i];
+		} else if (!strncmp(s, "--remote-dir=", 13)) {
+			a->remote_dir = s + 13;
+		} else if (!strcmp(s, "--remote-dir")) {
+			fprintf(stderr, "salvo send: --remote-dir needs a folder "
 					"name\n");
 			return -1;
 		} else {
@@ -265,41 +241,18 @@ static int is_help(int argc, char **argv)
 	return 0;
 }
 
-/* The in-flight window from link hints (bandwidth × RTT / 8 × fudge), or
- * 0 to let the engine choose. */
-static uint64_t window_from_hints(const struct salvo_config *cfg)
-{
-	uint64_t fudge = cfg->memory.fudge_milli;
-
-	if (!cfg->link.bandwidth_bps || !cfg->link.rtt_ns)
-		return 0;
-	if (!fudge)
-		fudge = salvo_plan_fudge_milli(cfg->link.loss_ppm);
-	return salvo_plan_recommended_bytes(cfg->link.bandwidth_bps,
-					    cfg->link.rtt_ns, fudge);
-}
-
 static void fill_opts(salvo_send_opts *o, const struct salvo_config *cfg,
 		      const struct send_args *a)
 {
-	salvo_send_opts_default(o);
+	char err[8];
+
+	salvo_conf_send_opts(cfg, o, err, sizeof(err));
 	o->host = a->host;
-	o->port = (uint16_t)(a->port ? a->port : cfg->network.port);
+	if (a->port)
+		o->port = (uint16_t)a->port;
 	o->paths = a->paths;
 	o->npaths = (size_t)a->npaths;
-	o->dest = a->dest && *a->dest ? a->dest : NULL;
-	o->block_bytes = (uint32_t)cfg->transfer.block_size_bytes;
-	o->datagram_bytes = cfg->network.datagram_bytes;
-	o->rate_bps = cfg->transfer.rate_bps;
-	o->adaptive = cfg->transfer.rate_policy == SALVO_RATE_ADAPTIVE;
-	o->min_rate_bps = cfg->transfer.min_rate_bps;
-	o->window_bytes = window_from_hints(cfg);
-	o->threads = cfg->transfer.threads;
-	o->sockets = cfg->network.send_sockets;
-	o->batch = cfg->network.batch;
-	o->offload = cfg->network.offload == SALVO_OFFLOAD_AUTO;
-	o->sndbuf_bytes = cfg->network.sndbuf_bytes;
-	o->timeout_ns = cfg->transfer.timeout_ns;
+	o->remote_dir = a->remote_dir && *a->remote_dir ? a->remote_dir : NULL;
 }
 
 static void on_progress(void *ud, const salvo_send_progress *p)
@@ -372,9 +325,29 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 	}
 }
 
+/* What the engine was given: the options salvo_conf_send_opts built. */
+static void write_json_options(FILE *out, const salvo_send_opts *o)
+{
+	fputs(" \"options\": {\"remote_dir\": ", out);
+	salvo_progress_json_string(out, o->remote_dir);
+	fprintf(out,
+		", \"port\": %u, \"block_bytes\": %u, \"mtu_bytes\": %u, "
+		"\"datagram_bytes\": %u, \"rate_bps\": %llu, "
+		"\"min_rate_bps\": %llu, \"adaptive\": %d, \"window_bytes\": "
+		"%llu, \"threads\": %u, \"sockets\": %u, \"batch\": %u, "
+		"\"offload\": %d, \"sndbuf_bytes\": %llu, \"timeout_ns\": "
+		"%llu},\n",
+		(unsigned)o->port, o->block_bytes, o->mtu_bytes,
+		o->datagram_bytes, (unsigned long long)o->rate_bps,
+		(unsigned long long)o->min_rate_bps, o->adaptive,
+		(unsigned long long)o->window_bytes, o->threads, o->sockets,
+		o->batch, o->offload, (unsigned long long)o->sndbuf_bytes,
+		(unsigned long long)o->timeout_ns);
+}
+
 static void write_json(FILE *out, const salvo_send_report *r,
 		       const struct outcome *oc, const struct send_args *a,
-		       const struct salvo_config *cfg)
+		       const struct salvo_config *cfg, const salvo_send_opts *o)
 {
 	fprintf(out,
 		"{\"result\": \"%s\", \"exit_code\": %d, \"error_code\": %d, "
@@ -389,7 +362,7 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		"%llu, \"wire_bytes\": %llu, \"retx_bytes\": %llu, "
 		"\"retx_pct\": %.4f, \"peak_rss_bytes\": %llu, \"srtt_ms\": "
 		"%.3f, \"peer_code\": %d, \"peer_errno\": %d,\n",
-		a->port ? a->port : cfg->network.port, r->files, r->dirs,
+		(unsigned)o->port, r->files, r->dirs,
 		(unsigned long long)r->bytes, (double)r->elapsed_ns / 1e9,
 		salvo_progress_mbps(r->bytes, r->elapsed_ns),
 		(unsigned long long)r->datagrams,
@@ -398,6 +371,7 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
 		(unsigned long long)r->peak_rss_bytes, (double)r->srtt_ns / 1e6,
 		r->peer_code, r->peer_errno);
+	write_json_options(out, o);
 	fprintf(out,
 		" \"engine\": {\"block_bytes\": %u, \"threads\": %u, "
 		"\"sockets\": %u, \"datagram_bytes\": %u, \"batch\": %u, "
@@ -417,8 +391,35 @@ static void write_json(FILE *out, const salvo_send_report *r,
 	fflush(out);
 }
 
+/* The result as a log event (the log has the whole story when it is a
+ * file or JSON; on stderr the person has read it already). */
+static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
+		       const struct outcome *oc, const struct send_args *a)
+{
+	char msg[1600];
+	salvo_log_event ev = {SALVO_LOG_INFO, "send_done", 0, a->peer, NULL,
+			      r->bytes, r->elapsed_ns,
+			      r->elapsed_ns ? (uint64_t)((double)r->bytes * 8e9 /
+							 (double)r->elapsed_ns)
+					    : 0,
+			      msg};
+
+	if (oc->exit_code == SALVO_EXIT_OK) {
+		snprintf(msg, sizeof(msg),
+			 "sent %u files and %u folders to %s", r->files,
+			 r->dirs, a->peer);
+	} else {
+		ev.level = SALVO_LOG_ERROR;
+		ev.event = "send_failed";
+		snprintf(msg, sizeof(msg), "%s (exit %d)", oc->message,
+			 oc->exit_code);
+	}
+	salvo_progress_log(sink, &ev);
+}
+
 /* Runs the engine once the arguments are known good. */
-static int run(const struct salvo_config *cfg, struct send_args *a)
+static int run(const struct salvo_config *cfg, struct send_args *a,
+	       struct salvo_logsink *sink)
 {
 	struct salvo_progress bar;
 	salvo_send_opts o;
@@ -446,6 +447,8 @@ static int run(const struct salvo_config *cfg, struct send_args *a)
 		return SALVO_EXIT_FAILURE;
 	}
 	o.stop = stop;
+	o.log = salvo_logsink_event;
+	o.log_ud = sink;
 
 	/* buffers sized from link hints above the kernel's cap: say so, with
 	 * the sysctl that raises it (without hints the size is a default,
@@ -462,8 +465,9 @@ static int run(const struct salvo_config *cfg, struct send_args *a)
 	outcome_of(r, &o, a, *stop != 0, &oc);
 	if (oc.exit_code != SALVO_EXIT_OK)
 		fprintf(stderr, "salvo send: %s\n", oc.message);
+	log_result(sink, r, &oc, a);
 	if (a->json)
-		write_json(stdout, r, &oc, a, cfg);
+		write_json(stdout, r, &oc, a, cfg, &o);
 	else if (!a->quiet && oc.exit_code == SALVO_EXIT_OK)
 		salvo_progress_summary(stdout, r);
 	return oc.exit_code;
@@ -489,8 +493,9 @@ int salvo_cmd_send(int argc, char **argv)
 {
 	struct salvo_conf_diag diag;
 	struct salvo_config *cfg;
+	struct salvo_logsink *sink;
 	struct send_args a;
-	char **rest, err[600];
+	char **rest, err[700];
 	int nrest, rc = SALVO_EXIT_USAGE;
 
 	if (is_help(argc, argv)) {
@@ -500,8 +505,8 @@ int salvo_cmd_send(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.progress = -1;
 	salvo_conf_diag_init(&diag);
-	cfg = salvo_conf_new_from_args(send_flags, argc, argv, &rest, &nrest,
-				       &diag);
+	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_send, argc, argv, &rest,
+				       &nrest, &diag);
 	if (!cfg) {
 		fprintf(stderr, "salvo send: out of memory\n");
 		return SALVO_EXIT_FAILURE;
@@ -520,7 +525,8 @@ int salvo_cmd_send(int argc, char **argv)
 	if (parse_rest(&a, rest, nrest))
 		goto fail_args;
 	if (parse_target(&a, err, sizeof(err)) ||
-	    (a.dest && check_dest(a.dest, err, sizeof(err)))) {
+	    (a.remote_dir && check_remote_dir(a.remote_dir, err,
+					       sizeof(err)))) {
 		fprintf(stderr, "salvo send: %s\n", err);
 		goto fail_args;
 	}
@@ -528,7 +534,14 @@ int salvo_cmd_send(int argc, char **argv)
 		rc = SALVO_EXIT_LOCAL_IO;
 		goto fail_args;
 	}
-	rc = run(cfg, &a);
+	if (!(sink = salvo_conf_logsink_new(cfg, err, sizeof(err)))) {
+		fprintf(stderr, "salvo send: %s\n", err);
+		goto fail_args;
+	}
+	if (a.quiet)
+		salvo_logsink_quiet(sink, SALVO_LOG_ERROR);
+	rc = run(cfg, &a, sink);
+	salvo_logsink_del(sink);
 fail_args:
 	free(a.paths);
 fail_paths:

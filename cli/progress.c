@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/io/logsink.h"
 
 #define DRAW_INTERVAL_NS 200000000ull /* about 4 redraws a second */
 #define RATE_WINDOW_NS 1000000000ull  /* rate over the last second */
@@ -230,65 +231,25 @@ void salvo_progress_summary(FILE *out, const salvo_send_report *r)
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes));
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
- * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 void salvo_progress_json_string(FILE *out, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)(s ? s : "");
+	/* each byte becomes at most 6 ("\\u00XX") */
+	size_t n = (s ? strlen(s) : 0) * 6 + 3;
+	char small[512], *buf = n <= sizeof(small) ? small : malloc(n);
 
-	fputc('"', out);
-	while (*u) {
-		size_t len = utf8_len(u);
-
-		if (*u == '"' || *u == '\\') {
-			fputc('\\', out);
-			fputc(*u, out);
-		} else if (*u == '\n') {
-			fputs("\\n", out);
-		} else if (*u == '\t') {
-			fputs("\\t", out);
-		} else if (*u == '\r') {
-			fputs("\\r", out);
-		} else if (*u < 0x20 || *u == 0x7f) {
-			fprintf(out, "\\u%04x", *u);
-		} else if (!len) {
-			fputs("\\ufffd", out);
-			len = 1;
-		} else {
-			fwrite(u, 1, len, out);
-			u += len;
-			continue;
-		}
-		u++;
+	if (!buf) {
+		fputs("\"\"", out);
+		return;
 	}
-	fputc('"', out);
+	fwrite(buf, 1, salvo_logsink_quote(buf, n, s), out);
+	if (buf != small)
+		free(buf);
+}
+
+void salvo_progress_log(struct salvo_logsink *sink, const salvo_log_event *ev)
+{
+	if (!salvo_logsink_is_stderr_text(sink))
+		salvo_logsink_event(sink, ev);
 }
 
 int salvo_progress_json_config(FILE *out, const struct salvo_config *cfg)

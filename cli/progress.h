@@ -82,6 +82,13 @@ int salvo_progress_json_config(FILE *out, const struct salvo_config *cfg);
 void salvo_progress_print_diag(FILE *out, const char *prefix,
 			       const struct salvo_conf_diag *diag);
 
+struct salvo_logsink;
+
+/* A command's own message (a result, "listening on") as a log event, to a
+ * sink that is a file or JSON; a text sink on stderr is skipped, as the
+ * person has read the command's own line there already. */
+void salvo_progress_log(struct salvo_logsink *sink, const salvo_log_event *ev);
+
 /*
  * Makes SIGINT and SIGTERM set the process's one stop flag (nothing else
  * happens in the handler) and ignores SIGPIPE.  Returns the flag, to be

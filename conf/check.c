@@ -1,5 +1,6 @@
 /*
- * After the last layer: auto-sizing, then the checks between keys.
+ * After the last layer: auto-sizing, then the checks between keys and the
+ * refusal of values that are accepted by name but not built yet.
  *
  * Auto-sizing fills only what the user left to salvo (a key still at its
  * default, or set to "auto"), and stamps it with an AUTO origin that says
@@ -13,12 +14,12 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/limits.h"
 #include "conf/keys.h"
 #include "conf/plan.h"
 #include "conf/units.h"
 
 #define SOCKBUF_FALLBACK_BYTES (8ULL * 1024 * 1024)
-#define BLOCK_MAX_BYTES (1024ULL * 1024 * 1024)
 
 struct finisher {
 	struct salvo_config *cfg;
@@ -82,14 +83,15 @@ static void size_sender(struct finisher *f, uint64_t memory, int cover,
 	} else if (ub && !ut) {
 		threads = cover ? (memory + block - 1) / block : memory / block;
 		set_auto(f, SALVO_CONF_TRANSFER_THREADS,
-			 clamp(threads, 1, SALVO_PLAN_THREADS_MAX), why);
+			 clamp(threads, 1, SALVO_THREADS_MAX), why);
 	} else if (!ub && ut) {
 		block = pow2_floor(memory / threads);
 		if (cover && block * threads < memory)
 			block *= 2;
 		set_auto(
 		    f, SALVO_CONF_TRANSFER_BLOCK_SIZE,
-		    clamp(block, SALVO_PLAN_BLOCK_MIN_BYTES, BLOCK_MAX_BYTES),
+		    clamp(block, SALVO_PLAN_BLOCK_MIN_BYTES,
+			  SALVO_BLOCK_MAX_BYTES),
 		    why);
 	}
 }
@@ -102,11 +104,6 @@ static void autosize(struct finisher *f)
 	char why[160], a[32], b[32], c[32];
 	int has_link = ln->bandwidth_bps && ln->rtt_ns;
 
-	if (!cfg->network.datagram_bytes)
-		set_auto(f, SALVO_CONF_NETWORK_DATAGRAM,
-			 cfg->network.mtu_bytes -
-			     SALVO_PLAN_IP_UDP_HEADER_BYTES,
-			 "network.mtu - 28");
 	if (has_link) {
 		struct salvo_plan_input in = {ln->bandwidth_bps,
 					      ln->rtt_ns,
@@ -165,7 +162,11 @@ static void check(struct finisher *f)
 	const struct salvo_config *cfg = f->cfg;
 	const struct salvo_conf_network *net = &cfg->network;
 	const struct salvo_conf_transfer *tr = &cfg->transfer;
-	uint64_t max_dgram = net->mtu_bytes - SALVO_PLAN_IP_UDP_HEADER_BYTES;
+	/* an explicit datagram must fit the MTU over IPv4 (the sender
+	 * refuses it over IPv6 past mtu - 48); auto is the IPv4 size at
+	 * most, which is what a block must hold */
+	uint64_t max_dgram = salvo_datagram_for_mtu(net->mtu_bytes, 0);
+	uint64_t dgram = net->datagram_bytes ? net->datagram_bytes : max_dgram;
 	char a[32], b[32], c[32], d[32];
 
 	if (!cfg->link.bandwidth_bps != !cfg->link.rtt_ns) {
@@ -185,21 +186,26 @@ static void check(struct finisher *f)
 		    blame(cfg, SALVO_CONF_NETWORK_DATAGRAM,
 			  SALVO_CONF_NETWORK_MTU),
 		    "network.datagram: %s is larger than network.mtu %s "
-		    "minus 28 bytes of IPv4 and UDP headers; allowed: "
-		    "548..%llu or auto",
+		    "minus %d bytes of IPv4 and UDP headers; allowed: "
+		    "%d..%llu or auto",
 		    fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, a),
 		    fmt(cfg, SALVO_CONF_NETWORK_MTU, b),
+		    SALVO_IPV4_UDP_OVERHEAD, SALVO_DATAGRAM_MIN_BYTES,
 		    (unsigned long long)max_dgram);
-	if (tr->block_size_bytes < net->datagram_bytes)
+	if (tr->block_size_bytes < dgram)
 		salvo_conf_diag_add(
 		    f->diag,
 		    blame(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE,
-			  SALVO_CONF_NETWORK_DATAGRAM),
+			  net->datagram_bytes ? SALVO_CONF_NETWORK_DATAGRAM
+					      : SALVO_CONF_NETWORK_MTU),
 		    "transfer.block_size: %s is smaller than one datagram "
-		    "(network.datagram %s bytes); allowed: %sB..1GiB",
+		    "(%llu bytes at network.mtu %s); allowed: %lluB..%s",
 		    fmt(cfg, SALVO_CONF_TRANSFER_BLOCK_SIZE, a),
-		    fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, b),
-		    fmt(cfg, SALVO_CONF_NETWORK_DATAGRAM, c));
+		    (unsigned long long)dgram,
+		    fmt(cfg, SALVO_CONF_NETWORK_MTU, b),
+		    (unsigned long long)dgram,
+		    salvo_units_format_size(SALVO_BLOCK_MAX_BYTES, c,
+					    sizeof(c)));
 	if (is_user(cfg, SALVO_CONF_MEMORY_BUDGET) &&
 	    cfg->memory.budget_bytes &&
 	    tr->block_size_bytes * tr->threads > cfg->memory.budget_bytes) {
@@ -233,6 +239,12 @@ static void check(struct finisher *f)
 		    "transfer.rate_policy: '%s' is not built yet; "
 		    "allowed: fixed, adaptive",
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE_POLICY, a));
+	if (tr->compression != SALVO_COMPRESS_NONE)
+		salvo_conf_diag_add(
+		    f->diag, &cfg->origin[SALVO_CONF_TRANSFER_COMPRESSION],
+		    "transfer.compression: '%s' is not built yet; "
+		    "allowed: none",
+		    fmt(cfg, SALVO_CONF_TRANSFER_COMPRESSION, a));
 }
 
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag)

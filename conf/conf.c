@@ -1,10 +1,11 @@
 /*
- * The config's lifetime and its layers: defaults from the key table, the
- * three files in precedence order, and command-line flags.  Each layer
- * writes over the same struct and stamps the origin of what it set, so
- * precedence is simply the order of the calls and `config show` can say
- * where each value came from.  The file locations are parameters (with an
- * environment helper) so tests never read the machine's /etc or $HOME.
+ * The config's lifetime and its file layers: defaults from the key table,
+ * then the three files in precedence order (command-line flags are
+ * conf/flags.c).  Each layer writes over the same struct and stamps the
+ * origin of what it set, so precedence is simply the order of the calls
+ * and `config show` can say where each value came from.  The file
+ * locations are parameters (with an environment helper) so tests never
+ * read the machine's /etc or $HOME.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,14 +15,6 @@
 #include "conf/keys.h"
 
 #define MAX_FILE_BYTES (1024 * 1024)
-
-int salvo_conf_key_index(const char *key)
-{
-	for (int i = 0; i < SALVO_CONF_NKEYS; i++)
-		if (!strcmp(salvo_conf_keys[i].key, key))
-			return i;
-	return -1;
-}
 
 const struct salvo_conf_origin *
 salvo_conf_origin_of(const struct salvo_config *cfg, enum salvo_conf_key key)
@@ -132,151 +125,4 @@ int salvo_conf_load_layers(struct salvo_config *cfg,
 	    (rc = salvo_conf_load_file(cfg, paths->config_file, 1, diag)))
 		worst = worst == SALVO_ERR_NOMEM ? worst : rc;
 	return worst;
-}
-
-int salvo_conf_set_flag(struct salvo_config *cfg, const char *key,
-			const char *value, const char *flag, char *err,
-			size_t errlen)
-{
-	struct salvo_conf_origin o = {SALVO_CONF_FROM_FLAG, NULL, 0, 0};
-	int idx = salvo_conf_key_index(key);
-	char why[512];
-	int rc;
-
-	if (idx < 0 || idx == SALVO_CONF_HOTFOLDERS) {
-		snprintf(err, errlen, "%s: unknown key '%s'", flag, key);
-		return SALVO_ERR_INVAL;
-	}
-	if (!(o.name = salvo_conf_intern(cfg, flag)))
-		return SALVO_ERR_NOMEM;
-	rc = salvo_conf_key_parse(&salvo_conf_keys[idx], cfg, value, why,
-				  sizeof(why));
-	if (rc == SALVO_ERR_INVAL)
-		snprintf(err, errlen, "%s: %s: %s", flag, key, why);
-	if (rc)
-		return rc;
-	cfg->origin[idx] = o;
-	return 0;
-}
-
-/* The key for flag in table (or in the key table when table is NULL). */
-static const char *flag_key(const struct salvo_conf_flag *table,
-			    const char *flag, size_t flen)
-{
-	if (!table) {
-		for (int i = 0; i < SALVO_CONF_NKEYS; i++) {
-			const char *f = salvo_conf_keys[i].flag;
-			if (f && strlen(f) == flen && !strncmp(f, flag, flen))
-				return salvo_conf_keys[i].key;
-		}
-		return NULL;
-	}
-	for (; table->flag; table++)
-		if (strlen(table->flag) == flen &&
-		    !strncmp(table->flag, flag, flen))
-			return table->key;
-	return NULL;
-}
-
-int salvo_conf_take_flag(struct salvo_config *cfg,
-			 const struct salvo_conf_flag *table, int argc,
-			 char **argv, int *i, char *err, size_t errlen)
-{
-	const char *arg = argv[*i], *eq = strchr(arg, '=');
-	size_t flen = eq ? (size_t)(eq - arg) : strlen(arg);
-	const char *key = flag_key(table, arg, flen);
-	char flag[64];
-	int rc;
-
-	if (!key)
-		return 0;
-	snprintf(flag, sizeof(flag), "%.*s", (int)flen, arg);
-	if (!eq && *i + 1 >= argc) {
-		char allowed[160];
-		int idx = salvo_conf_key_index(key);
-		snprintf(err, errlen, "%s: %s: needs a value; allowed: %s",
-			 flag, key,
-			 idx < 0 ? "?"
-				 : salvo_conf_key_allowed(&salvo_conf_keys[idx],
-							  allowed,
-							  sizeof(allowed)));
-		return SALVO_ERR_INVAL;
-	}
-	rc = salvo_conf_set_flag(cfg, key, eq ? eq + 1 : argv[*i + 1], flag,
-				 err, errlen);
-	if (rc)
-		return rc;
-	*i += eq ? 1 : 2;
-	return 1;
-}
-
-int salvo_conf_from_args(struct salvo_config *cfg,
-			 const struct salvo_conf_paths *paths,
-			 const struct salvo_conf_flag *table, int argc,
-			 char **argv, char **rest, int *nrest,
-			 struct salvo_conf_diag *diag)
-{
-	struct salvo_conf_paths p = *paths;
-	unsigned before = diag->count;
-	char err[600];
-	int rc;
-
-	*nrest = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			p.config_file = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			p.config_file = argv[i] + 9;
-		else if (!strcmp(argv[i], "--config"))
-			salvo_conf_diag_add(diag, NULL,
-					    "--config: needs a file name");
-	}
-	if (salvo_conf_load_layers(cfg, &p, diag) == SALVO_ERR_NOMEM)
-		return SALVO_ERR_NOMEM;
-	for (int i = 1; i < argc;) {
-		if (!strcmp(argv[i], "--config")) {
-			i += 2;
-			continue;
-		}
-		if (!strncmp(argv[i], "--config=", 9)) {
-			i++;
-			continue;
-		}
-		rc = salvo_conf_take_flag(cfg, table, argc, argv, &i, err,
-					  sizeof(err));
-		if (rc == SALVO_ERR_NOMEM)
-			return rc;
-		if (rc < 0) {
-			salvo_conf_diag_add(diag, NULL, "%s", err);
-			i += strchr(argv[i], '=') ? 1 : 2;
-		} else if (rc == 0) {
-			rest[(*nrest)++] = argv[i++];
-		}
-	}
-	return diag->count != before ? SALVO_ERR_INVAL : 0;
-}
-
-struct salvo_config *
-salvo_conf_new_from_args(const struct salvo_conf_flag *table, int argc,
-			 char **argv, char ***rest, int *nrest,
-			 struct salvo_conf_diag *diag)
-{
-	struct salvo_conf_paths paths;
-	struct salvo_config *cfg;
-
-	if (!(*rest = calloc((size_t)argc + 1, sizeof(**rest))))
-		return NULL;
-	if (!(cfg = salvo_conf_new()))
-		goto fail_cfg;
-	salvo_conf_paths_from_env(&paths);
-	if (salvo_conf_from_args(cfg, &paths, table, argc, argv, *rest, nrest,
-				 diag) == SALVO_ERR_NOMEM)
-		goto fail_args;
-	return cfg;
-fail_args:
-	salvo_conf_del(cfg);
-fail_cfg:
-	free(*rest);
-	*rest = NULL;
-	return NULL;
 }

@@ -37,11 +37,11 @@
 #include "common/core/policy.h"
 
 enum salvo_rate_policy {
-	SALVO_RATE_FIXED =
-	    0,		     /* pace at transfer.rate_bps: the only one built */
-	SALVO_RATE_ADAPTIVE, /* find the path rate below transfer.rate_bps */
-	SALVO_RATE_FAIR,     /* accepted by name, refused by the checker */
+	SALVO_RATE_FIXED = 0, /* pace at transfer.rate_bps */
+	SALVO_RATE_ADAPTIVE,  /* find the path rate below transfer.rate_bps */
+	SALVO_RATE_FAIR,      /* accepted by name, refused by the checker */
 };
+/* lz4 is accepted by name and refused by the checker until it is built */
 enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };
 enum salvo_offload {
 	SALVO_OFFLOAD_AUTO = 0, /* UDP GSO/GRO where kernel and path take it */
@@ -62,7 +62,9 @@ struct salvo_conf_network {
 	uint32_t port;		 /* UDP port; receiver listens, sender dials */
 	char *bind_addr;	 /* IPv4/IPv6 literal to bind, "0.0.0.0" */
 	uint32_t mtu_bytes;	 /* path MTU, 576..65535 (9000: jumbo) */
-	uint32_t datagram_bytes; /* UDP payload, <= mtu − 28; finish: set */
+	uint32_t datagram_bytes; /* UDP payload, <= mtu − 28; 0 (auto): the
+				  * sender derives it from the MTU and the
+				  * receiver's address family */
 	uint32_t send_sockets;	 /* sender UDP sockets */
 	uint32_t recv_sockets;	 /* receiver sockets on the port (REUSEPORT) */
 	uint64_t sndbuf_bytes;	 /* SO_SNDBUF per socket; finish: set */
@@ -117,11 +119,11 @@ struct salvo_conf_origin {
 };
 
 struct salvo_hotfolder {
-	char *name;	    /* unique among profiles */
-	char *dir;	    /* the folder watched */
-	char *dest_host;    /* receiver host name or address */
-	uint32_t dest_port; /* 0: network.port */
-	char *dest_dir;	    /* subfolder below the receiver's root, "" */
+	char *name;	  /* unique among profiles */
+	char *dir;	  /* the folder watched */
+	char *host;	  /* receiver host name or address */
+	uint32_t port;	  /* 0: network.port */
+	char *remote_dir; /* folder below the receiver's root, "" */
 	struct salvo_conf_strv include; /* globs; empty: every file */
 	struct salvo_conf_strv exclude; /* globs, applied after include */
 	uint64_t settle_ns;		/* a file unchanged this long is sent */
@@ -250,36 +252,69 @@ int salvo_conf_set_flag(struct salvo_config *cfg, const char *key,
 			const char *value, const char *flag, char *err,
 			size_t errlen);
 
-/* A subcommand's flags, one line each: {"--block-size", "transfer.block_size"}.
- * A NULL flag ends the table. */
+/* A second name for a key's flag: {"-p", "network.port"}.  A NULL flag
+ * ends a list. */
 struct salvo_conf_flag {
 	const char *flag;
 	const char *key;
 };
 
+/* The subcommands that take configuration flags (the key table says, for
+ * each key, which of them take its flag). */
+enum salvo_conf_cmd_bit {
+	SALVO_CONF_CMD_SEND = 1u << 0,
+	SALVO_CONF_CMD_RECV = 1u << 1,
+	SALVO_CONF_CMD_WATCH = 1u << 2,
+	SALVO_CONF_CMD_PLAN = 1u << 3,
+};
+
 /*
- * Tries argv[*i] against the table (NULL: every key's own flag, the
- * "flag" column of docs/CONFIG.md): "--flag VALUE" or "--flag=VALUE".
- * Returns 1 and advances *i past what it used when the flag is in the table
- * and its value is good; 0 when argv[*i] is not in the table (*i unchanged);
- * SALVO_ERR_INVAL with a message in err for a bad or missing value.
+ * The configuration flags of one subcommand: the own flag (the "flag"
+ * column of docs/CONFIG.md) of every key whose table line names the
+ * command, plus its aliases.  With profile set, the hot-folder profile
+ * flags (--remote-dir, --settle, ...) are the command's too: they are
+ * left in rest for salvo_conf_profile_take_flag.  bit 0 means every key
+ * (salvo config show).
+ */
+struct salvo_conf_cmd {
+	const char *name; /* "send", for messages */
+	unsigned bit;	  /* one SALVO_CONF_CMD_*, or 0: every key */
+	const struct salvo_conf_flag *aliases; /* may be NULL */
+	int profile;
+};
+extern const struct salvo_conf_cmd salvo_conf_cmd_send, salvo_conf_cmd_recv,
+    salvo_conf_cmd_watch, salvo_conf_cmd_plan, salvo_conf_cmd_all;
+
+/* Whether cmd takes the flag of key k (its own or an alias). */
+int salvo_conf_cmd_takes(const struct salvo_conf_cmd *cmd,
+			 enum salvo_conf_key k);
+
+/*
+ * Tries argv[*i] against cmd's flags: "--flag VALUE" or "--flag=VALUE".
+ * Returns 1 and advances *i past what it used when the flag is cmd's and
+ * its value is good; 0 when argv[*i] is not a configuration flag (*i
+ * unchanged); SALVO_ERR_INVAL with a message in err for a bad or missing
+ * value, for an old spelling ("--dest: renamed; use --remote-dir ..."),
+ * and for another key's flag that this command does not take ("--mtu:
+ * network.mtu is a setting of send, watch, plan; salvo recv does not take
+ * it").
  */
 int salvo_conf_take_flag(struct salvo_config *cfg,
-			 const struct salvo_conf_flag *table, int argc,
+			 const struct salvo_conf_cmd *cmd, int argc,
 			 char **argv, int *i, char *err, size_t errlen);
 
 /*
  * The usual start of a subcommand, in precedence order: the files of
  * *paths, then --config FILE (or --config=FILE) found anywhere in argv,
- * then each flag of table (NULL: every key's flag) in argv order.  argv[0]
- * is the subcommand's name and is skipped.  Other arguments are copied, in
- * order, to rest (room for argc pointers) and counted in *nrest.  Every
- * error goes to diag.  Returns 0, SALVO_ERR_INVAL or SALVO_ERR_NOMEM.
- * Call salvo_conf_finish afterwards.
+ * then each of cmd's flags in argv order.  argv[0] is the subcommand's
+ * name and is skipped.  Other arguments are copied, in order, to rest
+ * (room for argc pointers) and counted in *nrest.  Every error goes to
+ * diag.  Returns 0, SALVO_ERR_INVAL or SALVO_ERR_NOMEM.  Call
+ * salvo_conf_finish afterwards.
  */
 int salvo_conf_from_args(struct salvo_config *cfg,
 			 const struct salvo_conf_paths *paths,
-			 const struct salvo_conf_flag *table, int argc,
+			 const struct salvo_conf_cmd *cmd, int argc,
 			 char **argv, char **rest, int *nrest,
 			 struct salvo_conf_diag *diag);
 
@@ -290,18 +325,60 @@ int salvo_conf_from_args(struct salvo_config *cfg,
  * are not configuration.  Errors go to diag and the config is returned
  * anyway, so that every error can be shown; NULL only when out of memory.
  */
-struct salvo_config *
-salvo_conf_new_from_args(const struct salvo_conf_flag *table, int argc,
-			 char **argv, char ***rest, int *nrest,
-			 struct salvo_conf_diag *diag);
+struct salvo_config *salvo_conf_new_from_args(const struct salvo_conf_cmd *cmd,
+					      int argc, char **argv,
+					      char ***rest, int *nrest,
+					      struct salvo_conf_diag *diag);
+
+/*
+ * The one-folder form of salvo watch: replaces cfg's profile list with one
+ * profile holding the profile defaults and the name "watch", and returns it
+ * (owned by cfg), or NULL when out of memory.  Fill it with
+ * salvo_conf_profile_take_flag and salvo_conf_profile_set, then check it
+ * with salvo_conf_profile_finish.
+ */
+struct salvo_hotfolder *salvo_conf_profile_new(struct salvo_config *cfg);
+
+/*
+ * Tries argv[*i] against the profile flags (--name, --remote-dir,
+ * --include, --exclude, --settle, --post, --move-to, --max-sessions,
+ * --retry-min, --retry-max), as salvo_conf_take_flag does for keys.
+ */
+int salvo_conf_profile_take_flag(struct salvo_config *cfg,
+				 struct salvo_hotfolder *hf, int argc,
+				 char **argv, int *i, char *err,
+				 size_t errlen);
+
+/* Sets profile key ("dir", "host") of hf from text, as where says
+ * (e.g. "DIR").  Returns 0, or SALVO_ERR_INVAL with "where: key:
+ * reason; allowed: ..." in err. */
+int salvo_conf_profile_set(struct salvo_config *cfg,
+			   struct salvo_hotfolder *hf, const char *key,
+			   const char *text, const char *where, char *err,
+			   size_t errlen);
+
+/* The checks between one-folder profile keys, named by their flags
+ * ("--post move needs --move-to").  0 or SALVO_ERR_INVAL. */
+int salvo_conf_profile_finish(struct salvo_config *cfg,
+			      struct salvo_conf_diag *diag);
+
+/*
+ * A folder below the receiver's root (send --remote-dir, a profile's
+ * remote_dir): relative, '/'-separated, no '.' or '..' component.  Returns
+ * 0, or SALVO_ERR_INVAL with "reason; allowed: ..." in err.
+ */
+int salvo_conf_check_remote_dir(const char *dir, char *err, size_t errlen);
 
 /*
  * Completes the config after the last layer: derives the "auto" values
- * (memory.budget, network.datagram, sndbuf, rcvbuf, and block size and
- * threads when link hints or a budget ask for it and the user did not set
- * them) and checks the keys against each other (datagram within MTU − 28,
- * block at least one datagram, block × threads within the budget, floor
- * below ceiling, implemented policy).  Returns 0 or SALVO_ERR_INVAL.
+ * (memory.budget, sndbuf, rcvbuf, and block size and threads when link
+ * hints or a budget ask for it and the user did not set them; an auto
+ * network.datagram stays 0: the sender derives it from the MTU and the
+ * receiver's address family) and checks the keys against each other
+ * (datagram within MTU − 28, block at least one datagram, block × threads
+ * within the budget, floor below ceiling) and refuses what is not built
+ * yet (rate_policy fair, compression lz4).  Every error names the key.
+ * Returns 0 or SALVO_ERR_INVAL.
  */
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag);
 

@@ -66,7 +66,8 @@ static void put_quoted(FILE *out, const char *str)
 
 static int is_text(enum salvo_conf_type t)
 {
-	return t == SALVO_CONF_T_STRING || t == SALVO_CONF_T_ADDR ||
+	return t == SALVO_CONF_T_STRING || t == SALVO_CONF_T_SUBDIR ||
+	       t == SALVO_CONF_T_ADDR ||
 	       t == SALVO_CONF_T_HOSTPORT;
 }
 

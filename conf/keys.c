@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/limits.h"
+#include "common/core/path.h"
 #include "conf/keys.h"
 #include "conf/units.h"
 
@@ -43,127 +45,182 @@ const char *const salvo_conf_sections[] = {
     "receiver", "hotfolders", "logging", NULL,
 };
 
+/* Which subcommands take a key's flag. */
+#define S SALVO_CONF_CMD_SEND
+#define R SALVO_CONF_CMD_RECV
+#define W SALVO_CONF_CMD_WATCH
+#define PL SALVO_CONF_CMD_PLAN
+
 /* Indexed by enum salvo_conf_key. */
 const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
-    {"network.port", "--port", SALVO_CONF_T_COUNT, C(network, port), 0, 1,
-     65535, NULL, NULL, "7400", "UDP port of the receiver"},
-    {"network.bind", "--bind", SALVO_CONF_T_ADDR, C(network, bind_addr), 0, 0,
-     0, NULL, NULL, "0.0.0.0", "local address to bind"},
-    {"network.mtu", "--mtu", SALVO_CONF_T_BYTES, C(network, mtu_bytes), 0, 576,
-     65535, NULL, NULL, "1500", "path MTU in bytes (9000: jumbo)"},
-    {"network.datagram", "--datagram", SALVO_CONF_T_BYTES,
-     C(network, datagram_bytes), 0, 548, 65507, "auto", NULL, "auto",
-     "UDP payload per datagram; auto: mtu - 28"},
-    {"network.send_sockets", "--send-sockets", SALVO_CONF_T_COUNT,
-     C(network, send_sockets), 0, 1, 64, NULL, NULL, "4",
+    {"network.port", "--port", S | R | W, SALVO_CONF_T_COUNT, C(network, port),
+     0, 1, 65535, NULL, NULL, "7400", "UDP port of the receiver"},
+    {"network.bind", "--bind", R, SALVO_CONF_T_ADDR, C(network, bind_addr), 0,
+     0, 0, NULL, NULL, "0.0.0.0", "address the receiver binds"},
+    {"network.mtu", "--mtu", S | W | PL, SALVO_CONF_T_BYTES,
+     C(network, mtu_bytes), 0, SALVO_MTU_MIN_BYTES, SALVO_MTU_MAX_BYTES, NULL,
+     NULL, "1500", "path MTU in bytes (9000: jumbo)"},
+    {"network.datagram", "--datagram", S | W, SALVO_CONF_T_BYTES,
+     C(network, datagram_bytes), 0, SALVO_DATAGRAM_MIN_BYTES,
+     SALVO_DATAGRAM_MAX_BYTES, "auto", NULL, "auto",
+     "UDP payload per datagram; auto: mtu - 28 (IPv4) or mtu - 48 (IPv6)"},
+    {"network.send_sockets", "--send-sockets", S | W | PL, SALVO_CONF_T_COUNT,
+     C(network, send_sockets), 0, 1, SALVO_SOCKETS_MAX, NULL, NULL, "4",
      "UDP sockets the sender spreads datagrams over"},
-    {"network.recv_sockets", "--recv-sockets", SALVO_CONF_T_COUNT,
-     C(network, recv_sockets), 0, 1, 64, NULL, NULL, "2",
+    {"network.recv_sockets", "--recv-sockets", R | PL, SALVO_CONF_T_COUNT,
+     C(network, recv_sockets), 0, 1, SALVO_SOCKETS_MAX, NULL, NULL, "2",
      "receiver sockets sharing the port (SO_REUSEPORT)"},
-    {"network.sndbuf", "--sndbuf", SALVO_CONF_T_SIZE, C(network, sndbuf_bytes),
-     0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
+    {"network.sndbuf", "--sndbuf", S | W, SALVO_CONF_T_SIZE,
+     C(network, sndbuf_bytes), 0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
      "SO_SNDBUF per socket; auto: from the plan, else 8MiB"},
-    {"network.rcvbuf", "--rcvbuf", SALVO_CONF_T_SIZE, C(network, rcvbuf_bytes),
-     0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
+    {"network.rcvbuf", "--rcvbuf", R, SALVO_CONF_T_SIZE,
+     C(network, rcvbuf_bytes), 0, 64 * KiB, 2 * GiB, "auto", NULL, "auto",
      "SO_RCVBUF per socket; auto: from the plan, else 8MiB"},
-    {"network.batch", "--batch", SALVO_CONF_T_COUNT, C(network, batch), 0, 1,
-     1024, NULL, NULL, "32", "datagrams per sendmmsg/recvmmsg call"},
-    {"network.offload", "--offload", SALVO_CONF_T_ENUM, C(network, offload), 0,
-     0, 0, NULL, offload_names, "auto",
+    {"network.batch", "--batch", S | R | W, SALVO_CONF_T_COUNT,
+     C(network, batch), 0, 1, SALVO_BATCH_MAX, NULL, NULL, "32",
+     "datagrams per sendmmsg/recvmmsg call"},
+    {"network.offload", "--offload", S | R | W, SALVO_CONF_T_ENUM,
+     C(network, offload), 0, 0, 0, NULL, offload_names, "auto",
      "UDP GSO/GRO where kernel and path take them; off: never"},
-    {"transfer.block_size", "--block-size", SALVO_CONF_T_SIZE,
-     C(transfer, block_size_bytes), 0, 548, GiB, NULL, NULL, "4MiB",
+    {"transfer.block_size", "--block-size", S | W | PL, SALVO_CONF_T_SIZE,
+     C(transfer, block_size_bytes), 0, SALVO_DATAGRAM_MIN_BYTES,
+     SALVO_BLOCK_MAX_BYTES, NULL, NULL, "4MiB",
      "bytes one block-sender thread reads and sends as a unit"},
-    {"transfer.threads", "--threads", SALVO_CONF_T_COUNT, C(transfer, threads),
-     0, 1, 64, NULL, NULL, "5", "block-sender threads"},
-    {"transfer.rate", "--rate", SALVO_CONF_T_RATE, C(transfer, rate_bps), 0,
-     1000, 400000000000ULL, NULL, NULL, "1gbit", "pacing ceiling"},
-    {"transfer.min_rate", "--min-rate", SALVO_CONF_T_RATE,
+    {"transfer.threads", "--threads", S | W | PL, SALVO_CONF_T_COUNT,
+     C(transfer, threads), 0, 1, SALVO_THREADS_MAX, NULL, NULL, "5",
+     "block-sender threads"},
+    {"transfer.rate", "--rate", S | W, SALVO_CONF_T_RATE, C(transfer, rate_bps),
+     0, 1000, 400000000000ULL, NULL, NULL, "1gbit",
+     "pacing rate (fixed) or ceiling (adaptive)"},
+    {"transfer.min_rate", "--min-rate", S | W, SALVO_CONF_T_RATE,
      C(transfer, min_rate_bps), 0, 1000, 400000000000ULL, "none", NULL, "none",
-     "rate floor for adaptive policies"},
-    {"transfer.rate_policy", "--rate-policy", SALVO_CONF_T_ENUM,
+     "rate floor for the adaptive policy"},
+    {"transfer.rate_policy", "--rate-policy", S | W, SALVO_CONF_T_ENUM,
      C(transfer, rate_policy), 0, 0, 0, NULL, policy_names, "fixed",
-     "rate control (only fixed is built yet)"},
-    {"transfer.timeout", "--timeout", SALVO_CONF_T_TIME,
+     "rate control: fixed or adaptive (fair is not built yet)"},
+    {"transfer.timeout", "--timeout", S | W, SALVO_CONF_T_TIME,
      C(transfer, timeout_ns), 0, SEC / 10, 3600 * SEC, NULL, NULL, "10s",
      "give up when the peer is silent this long"},
-    {"transfer.compression", "--compression", SALVO_CONF_T_ENUM,
+    {"transfer.compression", "--compression", S | W, SALVO_CONF_T_ENUM,
      C(transfer, compression), 0, 0, 0, NULL, compress_names, "none",
-     "per-block compression"},
-    {"memory.budget", "--memory", SALVO_CONF_T_SIZE, C(memory, budget_bytes), 0,
-     256 * KiB, 1024 * GiB, "auto", NULL, "auto",
+     "per-block compression (lz4 is not built yet)"},
+    {"memory.budget", "--memory", S | W, SALVO_CONF_T_SIZE,
+     C(memory, budget_bytes), 0, 256 * KiB, 1024 * GiB, "auto", NULL, "auto",
      "sender memory, block_size x threads; auto: from link hints"},
-    {"memory.fudge", "--fudge", SALVO_CONF_T_FACTOR, C(memory, fudge_milli), 0,
-     1000, 100000, "auto", NULL, "auto",
+    {"memory.fudge", "--fudge", S | W | PL, SALVO_CONF_T_FACTOR,
+     C(memory, fudge_milli), 0, 1000, 100000, "auto", NULL, "auto",
      "plan factor over bandwidth x RTT; auto: 3, up to 10 with loss"},
-    {"link.bandwidth", "--bandwidth", SALVO_CONF_T_RATE, C(link, bandwidth_bps),
-     0, 1000, 400000000000ULL, "none", NULL, "none",
+    {"link.bandwidth", "--bandwidth", S | R | W | PL, SALVO_CONF_T_RATE,
+     C(link, bandwidth_bps), 0, 1000, 400000000000ULL, "none", NULL, "none",
      "expected path bandwidth (plan input)"},
-    {"link.rtt", "--rtt", SALVO_CONF_T_TIME, C(link, rtt_ns), 0, 1000, 10 * SEC,
-     "none", NULL, "none", "expected round-trip time"},
-    {"link.loss", "--loss", SALVO_CONF_T_LOSS, C(link, loss_ppm), 0, 0, 500000,
-     NULL, NULL, "0%", "expected random loss"},
-    {"receiver.root", "--root", SALVO_CONF_T_STRING, C(receiver, root_dir), 0,
-     1, 4095, NULL, NULL, ".", "folder the receiver writes below"},
-    {"receiver.max_sessions", "--max-sessions", SALVO_CONF_T_COUNT,
+    {"link.rtt", "--rtt", S | R | W | PL, SALVO_CONF_T_TIME, C(link, rtt_ns), 0,
+     1000, 10 * SEC, "none", NULL, "none", "expected round-trip time"},
+    {"link.loss", "--loss", S | W | PL, SALVO_CONF_T_LOSS, C(link, loss_ppm), 0,
+     0, 500000, NULL, NULL, "0%", "expected random loss"},
+    {"receiver.root", "--root", R, SALVO_CONF_T_STRING, C(receiver, root_dir),
+     0, 1, 4095, NULL, NULL, ".", "folder the receiver writes below"},
+    {"receiver.max_sessions", "--max-sessions", R, SALVO_CONF_T_COUNT,
      C(receiver, max_sessions), 0, 1, 4096, NULL, NULL, "64",
      "concurrent sessions"},
-    {"receiver.max_file_size", "--max-file-size", SALVO_CONF_T_SIZE,
+    {"receiver.max_file_size", "--max-file-size", R, SALVO_CONF_T_SIZE,
      C(receiver, max_file_size_bytes), 0, 1, 1024 * 1024 * GiB, "unlimited",
      NULL, "unlimited", "largest file accepted"},
-    {"receiver.overwrite", "--overwrite", SALVO_CONF_T_ENUM,
+    {"receiver.overwrite", "--overwrite", R, SALVO_CONF_T_ENUM,
      C(receiver, overwrite), 0, 0, 0, NULL, overwrite_names, "never",
      "when the target exists"},
-    {"receiver.idle_timeout", "--idle-timeout", SALVO_CONF_T_TIME,
+    {"receiver.idle_timeout", "--idle-timeout", R, SALVO_CONF_T_TIME,
      C(receiver, idle_timeout_ns), 0, SEC, 24 * 3600 * SEC, NULL, NULL, "60s",
      "drop a session silent this long"},
-    {"logging.level", "--log-level", SALVO_CONF_T_ENUM, C(logging, level), 0, 0,
-     0, NULL, level_names, "info", "verbosity"},
-    {"logging.file", "--log-file", SALVO_CONF_T_STRING, C(logging, file), 0, 1,
-     4095, NULL, NULL, "stderr", "stderr or a file path"},
-    {"logging.format", "--log-format", SALVO_CONF_T_ENUM, C(logging, format), 0,
-     0, 0, NULL, format_names, "text", "line format"},
-    {"hotfolders", NULL, SALVO_CONF_T_PROFILES, 0, 0, 0, 0, 0, NULL, NULL, NULL,
-     "hot-folder profiles"},
+    {"logging.level", "--log-level", S | R | W, SALVO_CONF_T_ENUM,
+     C(logging, level), 0, 0, 0, NULL, level_names, "info",
+     "least severe event logged"},
+    {"logging.file", "--log-file", S | R | W, SALVO_CONF_T_STRING,
+     C(logging, file), 0, 1, 4095, NULL, NULL, "stderr",
+     "stderr, or a file the log is appended to"},
+    {"logging.format", "--log-format", S | R | W, SALVO_CONF_T_ENUM,
+     C(logging, format), 0, 0, 0, NULL, format_names, "text",
+     "text lines, or json: one object per line"},
+    {"hotfolders", NULL, 0, SALVO_CONF_T_PROFILES, 0, 0, 0, 0, 0, NULL, NULL,
+     NULL, "hot-folder profiles"},
 };
 
 const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
-    [SALVO_CONF_PK_NAME] = {"name", NULL, SALVO_CONF_T_STRING, P(name), 0, 1,
-			    64, NULL, NULL, NULL, "profile name, unique"},
-    [SALVO_CONF_PK_DIR] = {"dir", NULL, SALVO_CONF_T_STRING, P(dir), 0, 1, 4095,
-			   NULL, NULL, NULL, "folder to watch"},
-    [SALVO_CONF_PK_DEST] = {"dest", NULL, SALVO_CONF_T_HOSTPORT, P(dest_host),
-			    offsetof(struct salvo_hotfolder, dest_port), 0, 0,
-			    NULL, NULL, NULL, "receiver as host[:port]"},
-    [SALVO_CONF_PK_DEST_DIR] = {"dest_dir", NULL, SALVO_CONF_T_STRING,
-				P(dest_dir), 0, 0, 4095, NULL, NULL, "",
-				"subfolder below the receiver's root"},
-    [SALVO_CONF_PK_INCLUDE] = {"include", NULL, SALVO_CONF_T_GLOBS, P(include),
-			       0, 1, 255, NULL, NULL, "",
+    [SALVO_CONF_PK_NAME] = {"name", "--name", W, SALVO_CONF_T_STRING, P(name),
+			    0, 1, 64, NULL, NULL, NULL,
+			    "profile name, unique"},
+    [SALVO_CONF_PK_DIR] = {"dir", NULL, 0, SALVO_CONF_T_STRING, P(dir), 0, 1,
+			   4095, NULL, NULL, NULL, "folder to watch"},
+    [SALVO_CONF_PK_HOST] = {"host", NULL, 0, SALVO_CONF_T_HOSTPORT, P(host),
+			    offsetof(struct salvo_hotfolder, port), 0, 0, NULL,
+			    NULL, NULL, "receiver as host[:port]"},
+    [SALVO_CONF_PK_REMOTE_DIR] = {"remote_dir", "--remote-dir", W,
+				  SALVO_CONF_T_SUBDIR, P(remote_dir), 0, 0,
+				  4095, NULL, NULL, "",
+				  "folder below the receiver's root"},
+    [SALVO_CONF_PK_INCLUDE] = {"include", "--include", W, SALVO_CONF_T_GLOBS,
+			       P(include), 0, 1, 255, NULL, NULL, "",
 			       "globs of files to send; none: all"},
-    [SALVO_CONF_PK_EXCLUDE] = {"exclude", NULL, SALVO_CONF_T_GLOBS, P(exclude),
-			       0, 1, 255, NULL, NULL, "",
+    [SALVO_CONF_PK_EXCLUDE] = {"exclude", "--exclude", W, SALVO_CONF_T_GLOBS,
+			       P(exclude), 0, 1, 255, NULL, NULL, "",
 			       "globs of files to skip"},
-    [SALVO_CONF_PK_SETTLE] = {"settle", NULL, SALVO_CONF_T_TIME, P(settle_ns),
-			      0, SEC / 100, 3600 * SEC, NULL, NULL, "2s",
-			      "quiet time before a file is sent"},
-    [SALVO_CONF_PK_POST_ACTION] = {"post_action", NULL, SALVO_CONF_T_ENUM,
-				   P(post_action), 0, 0, 0, NULL, post_names,
-				   "keep", "after a verified send"},
-    [SALVO_CONF_PK_MOVE_TO] = {"move_to", NULL, SALVO_CONF_T_STRING, P(move_to),
-			       0, 0, 4095, NULL, NULL, "",
+    [SALVO_CONF_PK_SETTLE] = {"settle", "--settle", W, SALVO_CONF_T_TIME,
+			      P(settle_ns), 0, SEC / 100, 3600 * SEC, NULL,
+			      NULL, "2s", "quiet time before a file is sent"},
+    [SALVO_CONF_PK_POST_ACTION] = {"post_action", "--post", W,
+				   SALVO_CONF_T_ENUM, P(post_action), 0, 0, 0,
+				   NULL, post_names, "keep",
+				   "after a verified send"},
+    [SALVO_CONF_PK_MOVE_TO] = {"move_to", "--move-to", W, SALVO_CONF_T_STRING,
+			       P(move_to), 0, 0, 4095, NULL, NULL, "",
 			       "folder for post_action move"},
-    [SALVO_CONF_PK_MAX_SESSIONS] = {"max_sessions", NULL, SALVO_CONF_T_COUNT,
-				    P(max_sessions), 0, 1, 64, NULL, NULL, "2",
-				    "concurrent sends"},
-    [SALVO_CONF_PK_RETRY_MIN] = {"retry_min", NULL, SALVO_CONF_T_TIME,
-				 P(retry_min_ns), 0, SEC / 10, 3600 * SEC, NULL,
-				 NULL, "1s", "first retry delay"},
-    [SALVO_CONF_PK_RETRY_MAX] = {"retry_max", NULL, SALVO_CONF_T_TIME,
-				 P(retry_max_ns), 0, SEC / 10, 24 * 3600 * SEC,
-				 NULL, NULL, "5min", "longest retry delay"},
+    [SALVO_CONF_PK_MAX_SESSIONS] = {"max_sessions", "--max-sessions", W,
+				    SALVO_CONF_T_COUNT, P(max_sessions), 0, 1,
+				    64, NULL, NULL, "2", "concurrent sends"},
+    [SALVO_CONF_PK_RETRY_MIN] = {"retry_min", "--retry-min", W,
+				 SALVO_CONF_T_TIME, P(retry_min_ns), 0,
+				 SEC / 10, 3600 * SEC, NULL, NULL, "1s",
+				 "first retry delay"},
+    [SALVO_CONF_PK_RETRY_MAX] = {"retry_max", "--retry-max", W,
+				 SALVO_CONF_T_TIME, P(retry_max_ns), 0,
+				 SEC / 10, 24 * 3600 * SEC, NULL, NULL, "5min",
+				 "longest retry delay"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
+
+const struct salvo_conf_renamed salvo_conf_renamed_profile_keys[] = {
+    {"dest", "host"},
+    {"dest_dir", "remote_dir"},
+    {NULL, NULL},
+};
+const struct salvo_conf_renamed salvo_conf_renamed_flags[] = {
+    {"--dest", "--remote-dir"},
+    {"--dest-dir", "--remote-dir"},
+    {NULL, NULL},
+};
+
+const char *salvo_conf_renamed_to(const struct salvo_conf_renamed *list,
+				  const char *name, size_t len)
+{
+	for (; list->old_name; list++)
+		if (strlen(list->old_name) == len &&
+		    !strncmp(list->old_name, name, len))
+			return list->new_name;
+	return NULL;
+}
+
+int salvo_conf_table_index(const struct salvo_conf_keydesc *table, size_t n,
+			   const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(table[i].key, key))
+			return (int)i;
+	return -1;
+}
+
+int salvo_conf_key_index(const char *key)
+{
+	return salvo_conf_table_index(salvo_conf_keys, SALVO_CONF_NKEYS, key);
+}
 
 uint64_t salvo_conf_key_get(const struct salvo_conf_keydesc *d,
 			    const void *base)
@@ -253,6 +310,10 @@ char *salvo_conf_key_allowed(const struct salvo_conf_keydesc *d, char *buf,
 			len += (size_t)snprintf(buf + len, n - len, "%s%s",
 						i ? ", " : "", d->names[i]);
 		return buf;
+	case SALVO_CONF_T_SUBDIR:
+		snprintf(buf, n, "a relative folder below the receiver's "
+				 "root, without '.' or '..' components");
+		return buf;
 	case SALVO_CONF_T_STRING:
 	case SALVO_CONF_T_GLOBS:
 		snprintf(buf, n, "a string of %llu..%llu bytes",
@@ -337,6 +398,29 @@ static int append_string(struct salvo_conf_strv *sv, const char *text)
 	return 0;
 }
 
+int salvo_conf_check_remote_dir(const char *dir, char *err, size_t errlen)
+{
+	size_t len = strlen(dir);
+	const char *why = NULL;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (!len)
+		return 0; /* "": the root itself */
+	if (dir[0] == '/')
+		why = "absolute path";
+	else if (salvo_path_check(dir, len, &why))
+		why = why ? why : "unsafe path";
+	if (!why)
+		return 0;
+	if (errlen > 0)
+		snprintf(err, errlen,
+			 "refused: %s; allowed: a relative folder below the "
+			 "receiver's root, without '.' or '..' components",
+			 why);
+	return SALVO_ERR_INVAL;
+}
+
 int salvo_conf_key_parse(const struct salvo_conf_keydesc *d, void *base,
 			 const char *text, char *err, size_t errlen)
 {
@@ -372,6 +456,15 @@ int salvo_conf_key_parse(const struct salvo_conf_keydesc *d, void *base,
 		*(char **)field = host;
 		memcpy((char *)base + d->off2, &port, sizeof(port));
 		return 0;
+	}
+	case SALVO_CONF_T_SUBDIR: {
+		char why[200];
+		if (salvo_conf_check_remote_dir(text, why, sizeof(why))) {
+			if (errlen > 0)
+				snprintf(err, errlen, "'%s' %s", text, why);
+			return SALVO_ERR_INVAL;
+		}
+		return set_string((char **)field, text);
 	}
 	case SALVO_CONF_T_STRING:
 	case SALVO_CONF_T_GLOBS:
@@ -411,6 +504,7 @@ char *salvo_conf_key_format(const struct salvo_conf_keydesc *d,
 
 	switch (d->type) {
 	case SALVO_CONF_T_STRING:
+	case SALVO_CONF_T_SUBDIR:
 	case SALVO_CONF_T_ADDR: {
 		const char *str = *(char *const *)field;
 		snprintf(buf, n, "%s", str ? str : "");
@@ -455,6 +549,7 @@ void salvo_conf_keys_release(const struct salvo_conf_keydesc *table, size_t n,
 		char *field = (char *)base + table[i].off;
 		switch (table[i].type) {
 		case SALVO_CONF_T_STRING:
+		case SALVO_CONF_T_SUBDIR:
 		case SALVO_CONF_T_ADDR:
 		case SALVO_CONF_T_HOSTPORT:
 			free(*(char **)field);

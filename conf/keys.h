@@ -1,9 +1,12 @@
 /*
  * Internal to conf/: the table that describes every key once (name, flag,
- * type, storage, range, zero keyword, default), and the one function that
- * turns text into a stored, range-checked value.  The YAML loader, the flag
- * setter, the defaults and `config show` all go through it, so a key added
- * here is loaded, flagged, shown and documented in one line.
+ * the subcommands that take the flag, type, storage, range, zero keyword,
+ * default), and the one function that turns text into a stored,
+ * range-checked value.  The YAML loader, the flag setter, the defaults, the
+ * subcommands' flag sets and `config show` all go through it, so a key
+ * added here is loaded, flagged, shown and documented in one line.  It is
+ * the only place that holds a default, a unit or a range; the ranges that
+ * the engines share are the constants of common/core/limits.h.
  */
 #ifndef SALVO_CONF_KEYS_H
 #define SALVO_CONF_KEYS_H
@@ -25,13 +28,15 @@ enum salvo_conf_type {
 	SALVO_CONF_T_ADDR,     /* char *, an IPv4 or IPv6 literal */
 	SALVO_CONF_T_HOSTPORT, /* char * at off, uint32_t port at off2 */
 	SALVO_CONF_T_ENUM,     /* int, index into names */
+	SALVO_CONF_T_SUBDIR,   /* char *, a relative folder, no '.' or '..' */
 	SALVO_CONF_T_GLOBS,    /* struct salvo_conf_strv, appends */
 	SALVO_CONF_T_PROFILES, /* the hot-folder list (loader-only) */
 };
 
 struct salvo_conf_keydesc {
 	const char *key;  /* "transfer.block_size"; profile fields: "settle" */
-	const char *flag; /* "--block-size"; NULL for profile fields */
+	const char *flag; /* "--block-size" */
+	unsigned cmds;	  /* SALVO_CONF_CMD_* that take the flag */
 	enum salvo_conf_type type;
 	size_t off, width; /* the field in the base struct */
 	size_t off2;	   /* HOSTPORT: the port field (uint32_t) */
@@ -47,8 +52,8 @@ struct salvo_conf_keydesc {
 enum salvo_conf_profile_key {
 	SALVO_CONF_PK_NAME = 0,
 	SALVO_CONF_PK_DIR,
-	SALVO_CONF_PK_DEST,
-	SALVO_CONF_PK_DEST_DIR,
+	SALVO_CONF_PK_HOST,
+	SALVO_CONF_PK_REMOTE_DIR,
 	SALVO_CONF_PK_INCLUDE,
 	SALVO_CONF_PK_EXCLUDE,
 	SALVO_CONF_PK_SETTLE,
@@ -65,6 +70,23 @@ extern const struct salvo_conf_keydesc
     salvo_conf_profile_keys[SALVO_CONF_PK_COUNT];
 extern const size_t salvo_conf_n_profile_keys;
 extern const char *const salvo_conf_sections[]; /* NULL-terminated */
+
+/* An old spelling that is refused with an error naming the new one. */
+struct salvo_conf_renamed {
+	const char *old_name, *new_name;
+};
+/* Profile keys ("dest" -> "host"), NULL-terminated. */
+extern const struct salvo_conf_renamed salvo_conf_renamed_profile_keys[];
+/* Flags ("--dest" -> "--remote-dir"), NULL-terminated. */
+extern const struct salvo_conf_renamed salvo_conf_renamed_flags[];
+
+/* The new name for a renamed one in list, or NULL (len: bytes of name). */
+const char *salvo_conf_renamed_to(const struct salvo_conf_renamed *list,
+				  const char *name, size_t len);
+
+/* The index of key in table[0..n), or -1. */
+int salvo_conf_table_index(const struct salvo_conf_keydesc *table, size_t n,
+			   const char *key);
 
 /*
  * Parses text for key d and stores it into base + d->off.  Returns 0, or
@@ -95,6 +117,21 @@ void salvo_conf_keys_release(const struct salvo_conf_keydesc *table, size_t n,
 
 /* Frees a hot-folder list and its profiles' strings. */
 void salvo_conf_hotfolders_free(struct salvo_hotfolder *list, size_t n);
+
+/* Stores the profile keys' defaults into hf (the globs stay empty).
+ * Returns 0 or SALVO_ERR_NOMEM. */
+int salvo_conf_profile_defaults(struct salvo_hotfolder *hf);
+
+/*
+ * The checks that need several keys of one profile (move needs move_to,
+ * retry_min <= retry_max).  With prefix ("hotfolders[0].") a key is named
+ * by prefix and key in messages; with NULL by its flag ("--post").
+ * where[k] (NULL: none) is the origin to blame for profile key k.
+ */
+void salvo_conf_profile_check(const struct salvo_hotfolder *hf,
+			      const char *prefix,
+			      const struct salvo_conf_origin *where,
+			      struct salvo_conf_diag *diag);
 
 /* Interns a name in cfg (NULL when out of memory). */
 const char *salvo_conf_intern(struct salvo_config *cfg, const char *name);

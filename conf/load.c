@@ -189,39 +189,6 @@ static int is_keyword(const char *s, const char *const *words)
 	return -1;
 }
 
-/* The checks that need several keys of one profile; where[] holds the
- * position of each key's value (line 0: not in the file). */
-static void check_profile(struct loader *l, size_t i,
-			  const struct salvo_hotfolder *hf,
-			  const struct salvo_conf_origin *where)
-{
-	const struct salvo_conf_origin *pa = &where[SALVO_CONF_PK_POST_ACTION];
-	const struct salvo_conf_origin *mt = &where[SALVO_CONF_PK_MOVE_TO];
-	const struct salvo_conf_origin *rmin = &where[SALVO_CONF_PK_RETRY_MIN];
-	int has_move = hf->move_to && *hf->move_to;
-	char a[32], b[32];
-
-	if (hf->post_action == SALVO_POST_MOVE && !has_move)
-		salvo_conf_diag_add(l->diag, pa,
-				    "hotfolders[%zu].post_action: move needs "
-				    "move_to; allowed: set move_to, or use "
-				    "delete or keep",
-				    i);
-	if (hf->post_action != SALVO_POST_MOVE && has_move)
-		salvo_conf_diag_add(l->diag, mt,
-				    "hotfolders[%zu].move_to: only used with "
-				    "post_action move; allowed: remove "
-				    "move_to, or set post_action: move",
-				    i);
-	if (hf->retry_min_ns > hf->retry_max_ns)
-		salvo_conf_diag_add(
-		    l->diag, rmin,
-		    "hotfolders[%zu].retry_min: %s is above retry_max %s; "
-		    "allowed: retry_min <= retry_max",
-		    i, salvo_units_format_time(hf->retry_min_ns, a, 32),
-		    salvo_units_format_time(hf->retry_max_ns, b, 32));
-}
-
 /* One profile's keys into *hf (already holding the profile defaults). */
 static void load_profile(struct loader *l, size_t index,
 			 struct salvo_hotfolder *hf, const yaml_node_t *map)
@@ -238,6 +205,7 @@ static void load_profile(struct loader *l, size_t index,
 		yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
 		const struct salvo_conf_keydesc *d = NULL;
+		const char *renamed;
 		size_t i;
 
 		if (!key_is_name(l, k))
@@ -247,6 +215,16 @@ static void load_profile(struct loader *l, size_t index,
 		for (i = 0; i < salvo_conf_n_profile_keys && !d; i++)
 			if (!strcmp(scalar(k), salvo_conf_profile_keys[i].key))
 				d = &salvo_conf_profile_keys[i];
+		if (!d && (renamed = salvo_conf_renamed_to(
+			       salvo_conf_renamed_profile_keys, scalar(k),
+			       strlen(scalar(k))))) {
+			struct salvo_conf_origin o = at(l, k);
+			salvo_conf_diag_add(l->diag, &o,
+					    "%s: renamed; allowed: %s (the "
+					    "same value)",
+					    keyname, renamed);
+			continue;
+		}
 		if (!d) {
 			struct salvo_conf_origin o = at(l, k);
 			list_names(names, sizeof(names), NULL,
@@ -297,7 +275,11 @@ static void load_profile(struct loader *l, size_t index,
 		    index, d->key, d->help,
 		    salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
 	}
-	check_profile(l, index, hf, where);
+	{
+		char prefix[48];
+		snprintf(prefix, sizeof(prefix), "hotfolders[%zu].", index);
+		salvo_conf_profile_check(hf, prefix, where, l->diag);
+	}
 }
 
 static void check_names(struct loader *l, const struct salvo_hotfolder *list,
@@ -317,21 +299,12 @@ static void check_names(struct loader *l, const struct salvo_hotfolder *list,
 			}
 }
 
-void salvo_conf_hotfolders_free(struct salvo_hotfolder *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		salvo_conf_keys_release(salvo_conf_profile_keys,
-					salvo_conf_n_profile_keys, &list[i]);
-	free(list);
-}
-
 static void load_hotfolders(struct loader *l, const yaml_node_t *seq)
 {
 	size_t n = (size_t)(seq->data.sequence.items.top -
 			    seq->data.sequence.items.start);
 	struct salvo_conf_origin o = at(l, seq);
 	struct salvo_hotfolder *list;
-	char err[256];
 	unsigned before = l->diag->count;
 
 	if (n > MAX_PROFILES) {
@@ -350,14 +323,8 @@ static void load_hotfolders(struct loader *l, const yaml_node_t *seq)
 		    l->doc, seq->data.sequence.items.start[i]);
 		struct salvo_conf_origin io = at(l, item);
 		list[i].origin = io;
-		for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
-			const struct salvo_conf_keydesc *d =
-			    &salvo_conf_profile_keys[k];
-			if (d->def && d->type != SALVO_CONF_T_GLOBS &&
-			    salvo_conf_key_parse(d, &list[i], d->def, err,
-						 sizeof(err)))
-				l->nomem = 1;
-		}
+		if (salvo_conf_profile_defaults(&list[i]))
+			l->nomem = 1;
 		if (item->type != YAML_MAPPING_NODE)
 			salvo_conf_diag_add(l->diag, &io,
 					    "hotfolders[%zu]: expected a "

@@ -65,7 +65,7 @@ void salvo_plan_size_memory(uint64_t memory_bytes, struct salvo_plan *out)
 	    clamp(pow2_at_least(div_up(memory_bytes, 8)),
 		  SALVO_PLAN_BLOCK_MIN_BYTES, SALVO_PLAN_BLOCK_MAX_BYTES);
 	uint64_t threads =
-	    clamp(div_up(memory_bytes, block), 1, SALVO_PLAN_THREADS_MAX);
+	    clamp(div_up(memory_bytes, block), 1, SALVO_THREADS_MAX);
 
 	out->block_size_bytes = block;
 	out->threads = threads;
@@ -80,7 +80,7 @@ void salvo_plan_fit_memory(uint64_t budget_bytes, struct salvo_plan *out)
 	block = clamp(block, SALVO_PLAN_BLOCK_MIN_BYTES,
 		      SALVO_PLAN_BLOCK_MAX_BYTES);
 	out->block_size_bytes = block;
-	out->threads = clamp(budget_bytes / block, 1, SALVO_PLAN_THREADS_MAX);
+	out->threads = clamp(budget_bytes / block, 1, SALVO_THREADS_MAX);
 	out->memory_bytes = block * out->threads;
 	out->covered = out->memory_bytes <= budget_bytes;
 }
@@ -109,7 +109,8 @@ int salvo_plan_compute(const struct salvo_plan_input *in,
 	salvo_plan_size_memory(p.recommended_bytes, &p);
 	p.sndbuf_bytes = sockbuf(p.min_inflight_bytes, in->send_sockets);
 	p.rcvbuf_bytes = sockbuf(p.min_inflight_bytes, in->recv_sockets);
-	p.datagram_bytes = in->mtu_bytes - SALVO_PLAN_IP_UDP_HEADER_BYTES;
+	p.datagram_bytes = salvo_datagram_for_mtu((uint32_t)in->mtu_bytes, 0);
+	p.datagram6_bytes = salvo_datagram_for_mtu((uint32_t)in->mtu_bytes, 1);
 	*out = p;
 	return 0;
 }

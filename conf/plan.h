@@ -21,10 +21,10 @@
 
 #include <stdint.h>
 
-#define SALVO_PLAN_IP_UDP_HEADER_BYTES 28 /* IPv4 20 + UDP 8 */
+#include "common/core/limits.h"
+
 #define SALVO_PLAN_BLOCK_MIN_BYTES (256ULL * 1024)
 #define SALVO_PLAN_BLOCK_MAX_BYTES (256ULL * 1024 * 1024)
-#define SALVO_PLAN_THREADS_MAX 64
 #define SALVO_PLAN_SOCKBUF_MIN_BYTES (1024ULL * 1024)
 #define SALVO_PLAN_SOCKBUF_MAX_BYTES (256ULL * 1024 * 1024)
 #define SALVO_PLAN_FUDGE_MIN_MILLI 3000	 /* at or below 0.5 % loss */
@@ -50,7 +50,8 @@ struct salvo_plan {
 	int covered;		 /* memory_bytes >= recommended_bytes */
 	uint64_t sndbuf_bytes;	 /* per send socket */
 	uint64_t rcvbuf_bytes;	 /* per receive socket */
-	uint64_t datagram_bytes; /* mtu − 28 */
+	uint64_t datagram_bytes; /* over IPv4: mtu − 28 */
+	uint64_t datagram6_bytes; /* over IPv6: mtu − 48 */
 };
 
 /* The fudge factor × 1000 for a loss rate in ppm (see the top comment). */

@@ -70,7 +70,8 @@ static void write_text(const struct salvo_plan_input *in,
 		"block-sender threads  %llu (%llu x %s = %s MB%s)\n"
 		"send socket buffer    %s per socket, %llu sockets\n"
 		"recv socket buffer    %s per socket, %llu sockets\n"
-		"datagram payload      %llu bytes (MTU %llu - 28)\n\n",
+		"datagram payload      %llu bytes over IPv4, %llu over IPv6 "
+		"(MTU %llu - %d, - %d)\n\n",
 		blk, (unsigned long long)p->block_size_bytes,
 		(unsigned long long)p->threads, (unsigned long long)p->threads,
 		blk, mem,
@@ -80,14 +81,16 @@ static void write_text(const struct salvo_plan_input *in,
 		sb, (unsigned long long)in->send_sockets, rb,
 		(unsigned long long)in->recv_sockets,
 		(unsigned long long)p->datagram_bytes,
-		(unsigned long long)in->mtu_bytes);
+		(unsigned long long)p->datagram6_bytes,
+		(unsigned long long)in->mtu_bytes, SALVO_IPV4_UDP_OVERHEAD,
+		SALVO_IPV6_UDP_OVERHEAD);
 	fprintf(out,
 		"in salvo.yaml:\n"
 		"  transfer: {block_size: %s, threads: %llu}\n"
-		"  network: {sndbuf: %s, rcvbuf: %s, datagram: %llu}\n"
+		"  network: {sndbuf: %s, rcvbuf: %s, mtu: %llu}\n"
 		"or let salvo size them: memory: auto, with link hints\n",
 		blk, (unsigned long long)p->threads, sb, rb,
-		(unsigned long long)p->datagram_bytes);
+		(unsigned long long)in->mtu_bytes);
 }
 
 static void write_json(const struct salvo_plan_input *in,
@@ -113,7 +116,7 @@ static void write_json(const struct salvo_plan_input *in,
 	    "\"recommended_mb\": %s, \"block_size_bytes\": %llu, "
 	    "\"threads\": %llu, \"memory_bytes\": %llu, \"memory_mb\": %s, "
 	    "\"covered\": %s, \"sndbuf_bytes\": %llu, \"rcvbuf_bytes\": "
-	    "%llu, \"datagram_bytes\": %llu}\n",
+	    "%llu, \"datagram_bytes\": %llu, \"datagram6_bytes\": %llu}\n",
 	    (unsigned long long)p->min_inflight_bytes,
 	    salvo_units_format_fixed(p->min_inflight_bytes, 6, minf, 32),
 	    (unsigned long long)p->fudge_milli,
@@ -124,7 +127,8 @@ static void write_json(const struct salvo_plan_input *in,
 	    salvo_units_format_fixed(p->memory_bytes, 6, mem, 32),
 	    p->covered ? "true" : "false", (unsigned long long)p->sndbuf_bytes,
 	    (unsigned long long)p->rcvbuf_bytes,
-	    (unsigned long long)p->datagram_bytes);
+	    (unsigned long long)p->datagram_bytes,
+	    (unsigned long long)p->datagram6_bytes);
 }
 
 int salvo_plan_write(const struct salvo_plan_input *in,

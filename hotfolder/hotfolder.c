@@ -133,7 +133,7 @@ static int loop(struct hf_daemon *d, char *err, size_t errlen)
 				if (!d->stop) {
 					d->stop = 1;
 					for (size_t k = 0; k < d->np; k++)
-						hf_log(&d->p[k],
+						hf_log(&d->p[k], "stopping",
 						       "stopping (%u sessions "
 						       "to end)",
 						       d->p[k].active);
@@ -147,7 +147,7 @@ static int loop(struct hf_daemon *d, char *err, size_t errlen)
 				int rc = salvo_hf_watch_read(&d->p[key].w);
 
 				if (rc)
-					hf_error(&d->p[key], "inotify: %s",
+					hf_error(&d->p[key], "watch_error", "inotify: %s",
 						 salvo_strerror(rc));
 			}
 		}
@@ -160,14 +160,15 @@ int salvo_hotfolder_run(const struct salvo_hf_opts *o, char *err, size_t errlen)
 	size_t opened = 0;
 	int rc = 0;
 
-	if (!d ||
-	    !(d->p = calloc(o->nprofiles ? o->nprofiles : 1, sizeof(*d->p)))) {
+	size_t np = o->cfg->n_hotfolders;
+
+	if (!d || !(d->p = calloc(np ? np : 1, sizeof(*d->p)))) {
 		free(d);
 		snprintf(err, errlen, "out of memory");
 		return SALVO_ERR_NOMEM;
 	}
 	d->o = o;
-	d->np = o->nprofiles;
+	d->np = np;
 	pthread_mutex_init(&d->mu, NULL);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -181,7 +182,8 @@ int salvo_hotfolder_run(const struct salvo_hf_opts *o, char *err, size_t errlen)
 	for (; opened < d->np; opened++) {
 		struct hf_profile *p = &d->p[opened];
 
-		rc = hf_profile_open(d, p, &o->profiles[opened], err, errlen);
+		rc = hf_profile_open(d, p, &o->cfg->hotfolders[opened], err,
+				     errlen);
 		if (!rc)
 			rc = hf_profile_start(p, err, errlen);
 		if (!rc)

@@ -1,7 +1,9 @@
 /*
- * The hot folder daemon: watches the folders of one or more profiles
+ * The hot folder daemon: watches the folders of the profiles of a config
  * (conf/config.h struct salvo_hotfolder) and sends what lands in them to
- * each profile's receiver with the sender engine, in batches, with a
+ * each profile's receiver with the sender engine, whose options come from
+ * the config through salvo_conf_profile_send_opts (the mapping salvo send
+ * uses: rate policy, window, everything), in batches, with a
  * journal that makes a restart (even after kill -9) lose nothing and send
  * nothing twice.  docs/HOTFOLDER.md describes the behaviour.
  *
@@ -23,21 +25,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/core/log.h"
 #include "conf/config.h"
-#include "sender/engine/send.h"
 
 struct salvo_hf_opts {
-	const struct salvo_hotfolder *profiles; /* borrowed */
-	size_t nprofiles;
+	/* borrowed, finished: the profiles (cfg->hotfolders) and every
+	 * engine setting */
+	const struct salvo_config *cfg;
 	/* NULL: each profile keeps its state in DIR/.salvo; else in
 	 * state_dir/NAME */
 	const char *state_dir;
-	/* engine tunables; host, port, items, dest and stop are set per
-	 * session */
-	salvo_send_opts send;
-	uint16_t default_port; /* for a profile's dest_port 0 */
-	FILE *log;	       /* one line per state change */
-	int verbose;	       /* also one line per file sent */
+	/* one event per state change (message "NAME: ..."), also the
+	 * engine's; called from the loop and the session threads at once
+	 * (common/io/logsink.h is safe for that); NULL: none */
+	salvo_log_fn log;
+	void *log_ud;
+	int verbose;	       /* also one event per file sent */
 	int stop_fd;	       /* readable (e.g. a signalfd): stop */
 	uint32_t batch_files;  /* 0: 1000 files per session at most */
 	uint64_t batch_bytes;  /* 0: 4 GiB per session at most */

@@ -25,47 +25,9 @@
 #include <unistd.h>
 
 #include "common/core/error.h"
+#include "conf/engine_opts.h"
 
-static void vlog(struct hf_profile *p, const char *level, const char *fmt,
-		 va_list ap)
-{
-	FILE *out = p->d->o->log ? p->d->o->log : stderr;
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(out, "%s.%03ld %s %s: ", when, ts.tv_nsec / 1000000, level,
-		p->hf->name);
-	vfprintf(out, fmt, ap);
-	fputc('\n', out);
-	fflush(out);
-}
-
-void hf_log(struct hf_profile *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(p, "info", fmt, ap);
-	va_end(ap);
-}
-
-void hf_error(struct hf_profile *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
-	va_end(ap);
-	va_start(ap, fmt);
-	vlog(p, "error", fmt, ap);
-	va_end(ap);
-	hf_status_touch(p->d);
-}
-
+/* "NAME: message" as an event to the daemon's log callback. */
 uint64_t hf_rand(struct hf_profile *p)
 {
 	/* xorshift64*: jitter only, not security */
@@ -134,95 +96,7 @@ static int skip(void *ud, const char *rel, int is_dir)
 	return glob_hit(&p->hf->exclude, rel, base);
 }
 
-/* ------------------------------------------------------------ journal */
-
-void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type)
-{
-	struct salvo_hf_rec r;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	r.type = type;
-	r.path = e->path;
-	r.path_len = e->path_len;
-	r.size = e->job.st.size;
-	r.mtime_ns = e->job.st.mtime_ns;
-	if (type == SALVO_HF_REC_DONE && e->job.has_hash) {
-		r.size = e->job.sent.size;
-		r.mtime_ns = e->job.sent.mtime_ns;
-		r.has_hash = 1;
-		memcpy(r.hash, e->job.hash, 32);
-	}
-	rc = salvo_hf_journal_add(&p->jn, &r);
-	if (rc)
-		hf_error(p, "journal: cannot record %s: %s", e->path,
-			 salvo_strerror(rc));
-	e->journaled = (uint8_t)type;
-}
-
-void hf_sync(struct hf_profile *p)
-{
-	int rc = salvo_hf_journal_sync(&p->jn);
-
-	if (rc)
-		hf_error(p, "journal %s: %s", p->jn.path, salvo_strerror(rc));
-}
-
-struct compact_it {
-	struct hf_profile *p;
-	struct salvo_hf_entry *e;
-	int started;
-};
-
-/* Live records: what a restart needs (SENT awaiting a post-action, and
- * for keep what was sent). */
-static int compact_next(void *ud, struct salvo_hf_rec *r)
-{
-	struct compact_it *it = ud;
-
-	for (;;) {
-		it->e =
-		    salvo_hf_tab_next(&it->p->tab, it->started ? it->e : NULL);
-		it->started = 1;
-		if (!it->e)
-			return 1;
-		memset(r, 0, sizeof(*r));
-		r->path = it->e->path;
-		r->path_len = it->e->path_len;
-		if (it->e->job.state == SALVO_HF_SENT) {
-			r->type = SALVO_HF_REC_SENT;
-			r->size = it->e->job.st.size;
-			r->mtime_ns = it->e->job.st.mtime_ns;
-			return 0;
-		}
-		if (it->p->pol.keep && it->e->job.has_hash) {
-			r->type = SALVO_HF_REC_DONE;
-			r->size = it->e->job.sent.size;
-			r->mtime_ns = it->e->job.sent.mtime_ns;
-			r->has_hash = 1;
-			memcpy(r->hash, it->e->job.hash, 32);
-			return 0;
-		}
-	}
-}
-
-static void compact(struct hf_profile *p)
-{
-	struct compact_it it = {p, NULL, 0};
-	int rc;
-
-	hf_sync(p);
-	rc = salvo_hf_journal_compact(&p->jn, compact_next, &it);
-	if (rc)
-		hf_error(p, "journal compaction failed: %s (journal kept)",
-			 salvo_strerror(rc));
-}
-
-void hf_maybe_compact(struct hf_profile *p)
-{
-	if (p->jn.records > HF_COMPACT_MIN && p->jn.records > 4 * p->tab.n)
-		compact(p);
-}
+/* ------------------------------------------------------------ replay */
 
 static int replay_rec(void *ud, const struct salvo_hf_rec *r)
 {
@@ -250,23 +124,6 @@ static int replay_rec(void *ud, const struct salvo_hf_rec *r)
 
 /* ------------------------------------------------------------ jobs */
 
-void hf_set_state(struct hf_profile *p, struct salvo_hf_entry *e, int old)
-{
-	if (e->job.state == SALVO_HF_QUEUED && old != SALVO_HF_QUEUED)
-		e->job.deadline_ns = now_ns(); /* queued at: batch linger */
-	if (e->job.state == SALVO_HF_GONE) {
-		/* DONE already means "forget" unless the policy is keep */
-		if (e->journaled && e->journaled != SALVO_HF_REC_FORGET &&
-		    (p->pol.keep || e->journaled != SALVO_HF_REC_DONE))
-			hf_journal(p, e, SALVO_HF_REC_FORGET);
-		salvo_hf_tab_del(&p->tab, e);
-	} else {
-		salvo_hf_tab_moved(&p->tab, e, old);
-	}
-	hf_status_touch(p->d);
-}
-
-/* settle deadline already passed (an aged file): decide now */
 static void settle_now(struct hf_profile *p, struct salvo_hf_entry *e,
 		       const struct salvo_hf_stat *st, uint64_t now)
 {
@@ -296,7 +153,7 @@ static void on_file(void *ud, const char *rel, const struct stat *sb, int scan)
 	}
 	if (!e) {
 		if (!(e = salvo_hf_tab_add(&p->tab, rel))) {
-			hf_error(p, "out of memory for %s", rel);
+			hf_error(p, "out_of_memory", "out of memory for %s", rel);
 			return;
 		}
 		e->scan_gen = p->scan_gen;
@@ -327,7 +184,7 @@ static void on_lost(void *ud, const char *why)
 	struct hf_profile *p = ud;
 
 	p->lost = 1;
-	hf_error(p, "%s: %s; this profile stops", p->root, why);
+	hf_error(p, "folder_lost", "%s: %s; this profile stops", p->root, why);
 }
 
 static void expire_list(struct hf_profile *p, int state, uint64_t now)
@@ -351,7 +208,7 @@ static void expire_list(struct hf_profile *p, int state, uint64_t now)
 		if (e->job.state == SALVO_HF_QUEUED)
 			hf_journal(p, e, SALVO_HF_REC_QUEUED);
 		else if (e->job.state == SALVO_HF_GONE && p->d->o->verbose)
-			hf_log(p, "%s vanished before it was sent", e->path);
+			hf_log(p, "file_vanished", "%s vanished before it was sent", e->path);
 		hf_set_state(p, e, old);
 	}
 }
@@ -363,36 +220,6 @@ void hf_expire(struct hf_profile *p, uint64_t now)
 }
 
 /* ------------------------------------------------------------ set-up */
-
-int hf_mkdirs(const char *path, int parents_only)
-{
-	char buf[PATH_MAX];
-	size_t l = strlen(path);
-
-	if (l >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, l + 1);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (!parents_only && mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-int salvo_hotfolder_state_path(const struct salvo_hotfolder *hf,
-			       const char *state_dir, char *buf, size_t n)
-{
-	int l = state_dir ? snprintf(buf, n, "%s/%s", state_dir, hf->name)
-			  : snprintf(buf, n, "%s/.salvo", hf->dir);
-
-	return l < 0 || (size_t)l >= n ? -ENAMETOOLONG : 0;
-}
 
 static char *absolute(const char *path)
 {
@@ -420,13 +247,14 @@ int hf_profile_open(struct hf_daemon *d, struct hf_profile *p,
 	p->pol.retry_min_ns = hf->retry_min_ns;
 	p->pol.retry_max_ns = hf->retry_max_ns;
 	p->pol.keep = hf->post_action == SALVO_POST_KEEP;
-	p->port =
-	    (uint16_t)(hf->dest_port ? hf->dest_port : d->o->default_port);
+	if ((rc = salvo_conf_profile_send_opts(d->o->cfg, hf, &p->send, err,
+					       errlen)))
+		return rc;
 	p->rng =
 	    now_ns() ^ ((uint64_t)(uintptr_t)p << 17) ^ 0x9e3779b97f4a7c15ull;
 	snprintf(p->peer, sizeof(p->peer),
-		 strchr(hf->dest_host, ':') ? "[%s]:%u" : "%s:%u",
-		 hf->dest_host, (unsigned)p->port);
+		 strchr(hf->host, ':') ? "[%s]:%u" : "%s:%u", hf->host,
+		 (unsigned)p->send.port);
 	if (!(p->root = realpath(hf->dir, NULL))) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: cannot watch '%s': %s", hf->name,
@@ -487,7 +315,7 @@ static void after_first_scan(struct hf_profile *p)
 			forgotten++;
 		}
 	}
-	compact(p);
+	hf_compact(p);
 	/* SENT jobs are in no list: walk the table for them */
 	for (e = salvo_hf_tab_next(&p->tab, NULL); e; e = next) {
 		next = salvo_hf_tab_next(&p->tab, e);
@@ -498,7 +326,7 @@ static void after_first_scan(struct hf_profile *p)
 	}
 	hf_sync(p);
 	if (forgotten || posts)
-		hf_log(p,
+		hf_log(p, "journal_replayed",
 		       "journal: %zu post-actions finished after a restart, "
 		       "%zu entries of files gone forgotten",
 		       posts, forgotten);
@@ -520,7 +348,7 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 		return rc;
 	}
 	if (torn)
-		hf_log(p, "journal: cut a torn last record (%llu bytes)",
+		hf_log(p, "journal_repaired", "journal: cut a torn last record (%llu bytes)",
 		       (unsigned long long)torn);
 	rc = salvo_hf_watch_open(&p->w, p->root, &cb);
 	if (rc) {
@@ -533,16 +361,16 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 	p->scan_gen = 1;
 	rc = salvo_hf_watch_scan(&p->w);
 	if (rc)
-		hf_error(p, "start-up scan of %s: %s%s", p->root,
+		hf_error(p, "scan_error", "start-up scan of %s: %s%s", p->root,
 			 salvo_strerror(rc),
 			 rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)"
 				       : "");
 	after_first_scan(p);
-	hf_log(p,
+	hf_log(p, "watching",
 	       "watching %s (%zu folders) -> %s%s%s, post-action %s; "
 	       "start-up scan: %zu files in %.2f s, %zu queued",
-	       p->root, p->w.nwds, p->peer, *p->hf->dest_dir ? "/" : "",
-	       p->hf->dest_dir,
+	       p->root, p->w.nwds, p->peer, *p->hf->remote_dir ? "/" : "",
+	       p->hf->remote_dir,
 	       p->hf->post_action == SALVO_POST_DELETE ? "delete"
 	       : p->hf->post_action == SALVO_POST_MOVE ? "move"
 						       : "keep",

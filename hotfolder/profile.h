@@ -1,7 +1,6 @@
 /*
- * Internals of the hot folder daemon, shared by hotfolder.c (the loop),
- * profile.c (set-up, journal replay, start-up scan, post-actions, status)
- * and session.c (batches and their threads).  Not a public API.
+ * Internals of the hot folder daemon, shared by its files (listed below
+ * with their one-way dependencies).  Not a public API.
  *
  * Threading: everything here belongs to the loop's thread except a
  * session's items and results, which its thread owns from start until it
@@ -19,6 +18,7 @@
 #include "hotfolder/jobtab.h"
 #include "hotfolder/journal.h"
 #include "hotfolder/watch.h"
+#include "sender/engine/send.h"
 
 #define HF_LINGER_NS 50000000ull	/* let a batch gather this long */
 #define HF_STATUS_EVERY_NS 500000000ull /* status file at most this often */
@@ -61,7 +61,7 @@ struct hf_profile {
 	char *move_to;	/* absolute, or NULL */
 	char *move_rel; /* move_to relative to root when inside it */
 	char peer[300]; /* "HOST:PORT" for messages */
-	uint16_t port;
+	salvo_send_opts send; /* from the config; items set per session */
 	struct salvo_hf_policy pol;
 	struct salvo_hf_tab tab;
 	struct salvo_hf_watch w;
@@ -88,26 +88,55 @@ struct hf_daemon {
 	uint64_t status_due_ns; /* 0: nothing to write */
 };
 
+/* Files and what each depends on (one way: a file uses only those below
+ * it in this list, so there are no circles):
+ *   status.c   the status file                        -
+ *   events.c   log events                             status
+ *   records.c  state changes, journal records         events, status
+ *   post.c     post-actions, hf_mkdirs                records, events
+ *   profile.c  set-up, replay, scan, settle           all above
+ *   session.c  batches and their threads              all above
+ *   hotfolder.c the loop                              all above */
+
 /* profile.c */
 int hf_profile_open(struct hf_daemon *d, struct hf_profile *p,
 		    const struct salvo_hotfolder *hf, char *err, size_t errlen);
 int hf_profile_start(struct hf_profile *p, char *err, size_t errlen);
 void hf_profile_close(struct hf_profile *p);
-/* mkdir -p path (parents_only: all but its last component) */
-int hf_mkdirs(const char *path, int parents_only);
-void hf_log(struct hf_profile *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void hf_error(struct hf_profile *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type);
-void hf_sync(struct hf_profile *p);
-void hf_maybe_compact(struct hf_profile *p);
-void hf_set_state(struct hf_profile *p, struct salvo_hf_entry *e, int old);
-void hf_post(struct hf_profile *p, struct salvo_hf_entry *e);
-void hf_status_write(struct hf_profile *p);
-void hf_status_touch(struct hf_daemon *d);
 uint64_t hf_rand(struct hf_profile *p);
 void hf_expire(struct hf_profile *p, uint64_t now);
+
+/* post.c */
+void hf_post(struct hf_profile *p, struct salvo_hf_entry *e);
+/* mkdir -p path (parents_only: all but its last component) */
+int hf_mkdirs(const char *path, int parents_only);
+
+/* events.c */
+/* An info event ("NAME: message"); event is its snake_case name. */
+void hf_log(struct hf_profile *p, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An error event; also the profile's last_error for the status file. */
+void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An event about one file (file_sent...), with its size and duration. */
+void hf_file_event(struct hf_profile *p, const char *event, const char *file,
+		   uint64_t bytes, uint64_t elapsed_ns, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* A debug event with what the engine used for one session (from its
+ * report); safe from the session's thread (reads only). */
+void hf_session_event(struct hf_profile *p, const salvo_send_opts *o,
+		      const salvo_send_report *r);
+
+/* records.c */
+void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type);
+void hf_sync(struct hf_profile *p);
+void hf_compact(struct hf_profile *p);
+void hf_maybe_compact(struct hf_profile *p);
+void hf_set_state(struct hf_profile *p, struct salvo_hf_entry *e, int old);
+
+/* status.c */
+void hf_status_write(struct hf_profile *p);
+void hf_status_touch(struct hf_daemon *d);
 
 /* session.c */
 void hf_sessions_start(struct hf_profile *p, uint64_t now);

@@ -118,17 +118,14 @@ static void *session_main(void *arg)
 	}
 	if (!m)
 		goto done;
-	o = d->o->send;
-	o.host = p->hf->dest_host;
-	o.port = p->port;
-	o.paths = NULL;
-	o.npaths = 0;
+	o = p->send;
 	o.items = items;
 	o.nitems = m;
-	o.dest = *p->hf->dest_dir ? p->hf->dest_dir : NULL;
-	o.progress = NULL;
+	o.log = d->o->log;
+	o.log_ud = d->o->log_ud;
 	o.stop = &d->stop;
 	salvo_send_run(&o, rep);
+	hf_session_event(p, &o, rep);
 	s->rc = rep->result;
 	s->sent_bytes = rep->bytes;
 	s->elapsed_ns = rep->elapsed_ns;
@@ -250,7 +247,7 @@ void hf_sessions_start(struct hf_profile *p, uint64_t now)
 
 	while (hf_next_batch_ns(p) <= now) {
 		if (!(s = take_batch(p))) {
-			hf_error(p, "out of memory for a batch");
+			hf_error(p, "out_of_memory", "out of memory for a batch");
 			return;
 		}
 		/* the SENDING records are durable before any byte leaves */
@@ -260,7 +257,7 @@ void hf_sessions_start(struct hf_profile *p, uint64_t now)
 		p->d->active++;
 		rc = pthread_create(&s->thread, NULL, session_main, s);
 		if (rc) {
-			hf_error(p, "cannot start a session thread: %s",
+			hf_error(p, "session_error", "cannot start a session thread: %s",
 				 strerror(rc));
 			for (size_t i = 0; i < s->n; i++) {
 				int old = s->items[i].e->job.state;
@@ -291,14 +288,14 @@ static void link_result(struct hf_profile *p, struct hf_session *s,
 					    p->pol.retry_max_ns,
 					    p->link_attempts, hf_rand(p));
 		p->link_next_ns = now + delay;
-		hf_error(p,
+		hf_error(p, "receiver_unavailable",
 			 "receiver %s unavailable: %s; %zu files queued, "
 			 "retry %u in %.1f s",
 			 p->peer, s->message,
 			 p->tab.count[SALVO_HF_QUEUED] + s->n, p->link_attempts,
 			 (double)delay / 1e9);
 	} else if (p->link_attempts) {
-		hf_log(p,
+		hf_log(p, "receiver_reachable",
 		       "receiver %s reachable again after %u failed "
 		       "attempts",
 		       p->peer, p->link_attempts);
@@ -324,23 +321,26 @@ static int apply(struct hf_profile *p, struct hf_session *s, struct hf_item *it,
 		if (!p->pol.keep)
 			hf_journal(p, e, SALVO_HF_REC_SENT);
 		if (p->d->o->verbose)
-			hf_log(p, "sent %s (%llu bytes)", e->path,
-			       (unsigned long long)e->job.st.size);
+			hf_file_event(p, "file_sent", e->path, e->job.st.size,
+				      0, "sent %s (%llu bytes)", e->path,
+				      (unsigned long long)e->job.st.size);
 		break;
 	case SALVO_HF_IDLE:
 		hf_journal(p, e, SALVO_HF_REC_DONE);
 		if (p->d->o->verbose)
-			hf_log(p, "%s unchanged since it was sent", e->path);
+			hf_log(p, "file_unchanged",
+			       "%s unchanged since it was sent", e->path);
 		break;
 	case SALVO_HF_SETTLING:
-		hf_log(p,
+		hf_log(p, "file_changed",
 		       "%s changed while it was sent; it is sent again "
 		       "once it settles",
 		       e->path);
 		break;
 	case SALVO_HF_FAILED:
 		p->failed_files++;
-		hf_error(p, "%s failed: %s; retry %u in %.1f s", e->path,
+		hf_error(p, "file_failed", "%s failed: %s; retry %u in %.1f s",
+			 e->path,
 			 s->message, e->job.attempts,
 			 (double)(e->job.deadline_ns - now) / 1e9);
 		break;
@@ -374,14 +374,17 @@ void hf_session_done(struct hf_session *s)
 			hf_post(p, s->items[i].e);
 	hf_sync(p);
 	if (split)
-		hf_error(p,
+		hf_error(p, "batch_split",
 			 "a session of %zu files failed (%s); sending them "
 			 "one by one",
 			 split, s->message);
 	if (sent)
-		hf_log(p, "sent %zu file%s (%llu bytes) to %s in %.2f s", sent,
-		       sent == 1 ? "" : "s", (unsigned long long)s->sent_bytes,
-		       p->peer, (double)s->elapsed_ns / 1e9);
+		hf_file_event(p, "batch_sent", NULL, s->sent_bytes,
+			      s->elapsed_ns,
+			      "sent %zu file%s (%llu bytes) to %s in %.2f s",
+			      sent, sent == 1 ? "" : "s",
+			      (unsigned long long)s->sent_bytes, p->peer,
+			      (double)s->elapsed_ns / 1e9);
 	hf_maybe_compact(p);
 	free_session(s);
 }

@@ -13,6 +13,9 @@
 
 #include "common/core/log.h"
 
+/* Filled from the configuration by salvo_conf_recv_opts
+ * (conf/engine_opts.h); the defaults are the key table's
+ * (docs/CONFIG.md). */
 typedef struct salvo_recv_opts {
 	const char *dir;  /* root; files land only below it */
 	const char *bind; /* address to bind, NULL: any */
@@ -47,8 +50,6 @@ typedef struct salvo_recv_report {
 	uint64_t peak_rss_bytes;
 	int last_session_result; /* with once: that session's result */
 } salvo_recv_report;
-
-void salvo_recv_opts_default(salvo_recv_opts *o);
 
 /* Serves until *stop is set (or, with once, the first session ended).
  * Returns 0, or a negative code with report->message (cannot bind, root

@@ -325,7 +325,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	salvo_raise_fd_limit();
 
 	rc = salvo_scan_run(&c.scan, o->paths, o->npaths, o->items, o->nitems,
-			    o->dest, msg, mlen);
+			    o->remote_dir, msg, mlen);
 	r->files = c.scan.files;
 	r->dirs = c.scan.dirs;
 	if (rc)

@@ -35,15 +35,20 @@ typedef struct salvo_send_opts {
 	const char *host; /* receiver name or address */
 	uint16_t port;
 	/* what to send: either paths (files or folders, sent recursively,
-	 * named by their last component below dest) or explicit items */
+	 * named by their last component below remote_dir) or explicit
+	 * items */
 	const char *const *paths;
 	size_t npaths;
 	const salvo_send_item *items;
 	size_t nitems;
-	const char *dest; /* subfolder at the receiver, or NULL */
+	const char *remote_dir; /* a folder below the receiver's root,
+				 * or NULL */
 
-	uint32_t block_bytes;	 /* default 4 MiB */
-	uint32_t mtu_bytes;	 /* path MTU; 0: SALVO_MTU_DEFAULT_BYTES */
+	/* The fields below are filled from the configuration by
+	 * salvo_conf_send_opts (conf/engine_opts.h), which holds no default
+	 * of its own: the key table does (docs/CONFIG.md). */
+	uint32_t block_bytes;	 /* transfer.block_size */
+	uint32_t mtu_bytes;	 /* network.mtu: path MTU */
 	uint32_t datagram_bytes; /* 0: mtu_bytes less the IP+UDP headers of
 				  * the receiver's address family (28 IPv4,
 				  * 48 IPv6), once the host is resolved;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Two senders into one receiver at the same time: a 64 MiB file and a
-# tree each, into separate --dest folders; both succeed, both copies are
+# tree each, into separate --remote-dir folders; both succeed, both copies are
 # identical, and the two sessions really overlapped at the receiver: at
 # one instant both destination folders held a partial file (.salvo-*.part)
 # of their own session, and each send started before the other ended.
@@ -38,7 +38,7 @@ for s in a b; do
 	(
 		date +%s.%N >"$T/$s.start"
 		rc=0
-		timeout -k 5 100 "$SALVO" send --dest "$s" --rate 500mbit --json \
+		timeout -k 5 100 "$SALVO" send --remote-dir "$s" --rate 500mbit --json \
 			"$T/$s/big" "$T/$s/tree" "127.0.0.1:$PORT" >"$T/$s.out" 2>"$T/$s.err" || rc=$?
 		date +%s.%N >"$T/$s.end"
 		exit $rc

@@ -1,8 +1,12 @@
 #!/bin/bash
 # Settings reach the engine from a YAML file and from flags, a flag
 # overriding the file; --json reports the configured values with their
-# sources and what the engine used.  The receiver takes its settings the
-# same way.
+# sources, the options the engine was given ("options", built by
+# conf/engine_opts.c) and what it used ("engine").  An auto datagram is
+# handed over as 0 with the MTU, and the engine derives it from the
+# address family.  The receiver takes its settings the same way.  Flags
+# that do not act are refused by name: old spellings, another command's
+# flag, compression (not built yet).
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
@@ -17,6 +21,8 @@ transfer:
   block_size: 1MiB
   threads: 3
   rate: 300mbit
+  min_rate: 20mbit
+  rate_policy: adaptive
   timeout: 4s
 YAML
 cat >"$T/recv.yaml" <<YAML
@@ -40,6 +46,13 @@ wait_line "$RECV_LOG" "^listening on 127.0.0.1:$PORT, writing below $T/in" 20 "$
 run_send cfg --config "$T/send.yaml" --threads 2 --mtu 1500 --json "$T/src/f" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "send with --config: exit $SEND_RC: $(cat "$T/cfg.err")"
 e() { jget "$T/cfg.out" engine "$1"; }
+op() { jget "$T/cfg.out" options "$1"; }
+[ "$(op mtu_bytes)" = 1500 ] || fail "options.mtu_bytes $(op mtu_bytes), want 1500 from --mtu"
+[ "$(op datagram_bytes)" = 0 ] || fail "options.datagram_bytes $(op datagram_bytes), want 0 (auto)"
+[ "$(op min_rate_bps)" = 20000000 ] || fail "options.min_rate_bps $(op min_rate_bps), want 20mbit from the file"
+[ "$(op adaptive)" = 1 ] || fail "options.adaptive $(op adaptive), want 1 from the file"
+[ "$(op timeout_ns)" = 4000000000 ] || fail "options.timeout_ns $(op timeout_ns)"
+[ "$(e rate_policy)" = adaptive ] || fail "engine rate_policy $(e rate_policy), want adaptive from the file"
 [ "$(e block_bytes)" = 1048576 ] || fail "block_bytes $(e block_bytes), want 1MiB from the file"
 [ "$(e threads)" = 2 ] || fail "threads $(e threads), want 2 from the flag"
 [ "$(e datagram_bytes)" = 1472 ] || fail "datagram $(e datagram_bytes), want 1500 - 28 from --mtu"
@@ -63,6 +76,25 @@ run_send bad --config "$T/bad.yaml" --rate 5XB "$T/src/f" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 2 ] || fail "bad config: exit $SEND_RC, want 2"
 grep -q "bad.yaml:2:12: transfer.threads" "$T/bad.err" && grep -q -- "--rate" "$T/bad.err" ||
 	fail "bad config: $(cat "$T/bad.err")"
+
+# accepted means it acts: everything else is refused, naming what to use
+refused() { # name pattern args...
+	local name=$1 pat=$2
+	shift 2
+	run_send "$name" "$@" "$T/src/f" "127.0.0.1:$PORT"
+	[ "$SEND_RC" -eq 2 ] || fail "$name: exit $SEND_RC, want 2"
+	grep -q -- "$pat" "$T/$name.err" || fail "$name: $(cat "$T/$name.err")"
+}
+refused dest "^salvo send: --dest: renamed; allowed: --remote-dir" --dest x
+refused lz4 "transfer.compression: 'lz4' is not built yet; allowed: none" --compression lz4
+printf 'transfer:\n  compression: lz4\n' >"$T/lz4.yaml"
+refused lz4y "lz4.yaml:2:16: transfer.compression: 'lz4' is not built yet" --config "$T/lz4.yaml"
+refused fair "transfer.rate_policy: 'fair' is not built yet" --rate-policy fair
+refused bind "^salvo send: --bind: network.bind is a setting of salvo recv" --bind 127.0.0.1
+refused logf "logging.file: cannot open '/nonexistent/x.log'" --log-file /nonexistent/x.log
+"$SALVO" recv --dir "$T/in" --mtu 9000 >"$T/rmtu.out" 2>"$T/rmtu.err" && fail "recv --mtu accepted"
+grep -q "network.mtu is a setting of salvo send, watch and plan; salvo recv does not take it" "$T/rmtu.err" ||
+	fail "recv --mtu: $(cat "$T/rmtu.err")"
 
 stop_recv
 [ "$(jget "$RECV_OUT" engine sockets)" = 3 ] || fail "receiver sockets not from its file"

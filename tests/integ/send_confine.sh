@@ -1,9 +1,9 @@
 #!/bin/bash
 # Confinement.  A path cannot be forged from the command line, so the
-# checks sit where they can be reached: --dest with '..' or an absolute
+# checks sit where they can be reached: --remote-dir with '..' or an absolute
 # path is refused by the sender (exit 2); a symlink inside the receiver's
 # folder that points outside is never followed, whether a sent folder or
-# --dest goes through it, or a sent file has its name.
+# --remote-dir goes through it, or a sent file has its name.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
@@ -18,12 +18,12 @@ before=$(snapshot)
 start_recv "$T/in"
 
 for dest in ../x a/../../x /etc ./x; do
-	run_send dest "$T/src/flink" --dest "$dest" "127.0.0.1:$PORT"
-	[ "$SEND_RC" -eq 2 ] || fail "--dest '$dest': exit $SEND_RC, want 2"
-	grep -q "^salvo send: --dest '$dest' refused: " "$T/dest.err" ||
-		fail "--dest '$dest': unclear message: $(cat "$T/dest.err")"
+	run_send dest "$T/src/flink" --remote-dir "$dest" "127.0.0.1:$PORT"
+	[ "$SEND_RC" -eq 2 ] || fail "--remote-dir '$dest': exit $SEND_RC, want 2"
+	grep -q "^salvo send: --remote-dir '$dest' refused: " "$T/dest.err" ||
+		fail "--remote-dir '$dest': unclear message: $(cat "$T/dest.err")"
 done
-note "--dest ../x: $(cat "$T/dest.err")"
+note "--remote-dir ../x: $(cat "$T/dest.err")"
 
 check_refused() { # name
 	[ "$SEND_RC" -ne 0 ] || fail "$1: the sender reports success through a symlink"
@@ -34,7 +34,7 @@ check_refused() { # name
 }
 SEND_BIN=$SALVO_ASAN SEND_TIME_LIMIT=40 run_send dir-through-link --timeout 5s "$T/src/link" "127.0.0.1:$PORT"
 check_refused dir-through-link
-SEND_BIN=$SALVO_ASAN SEND_TIME_LIMIT=40 run_send dest-through-link --timeout 5s --dest link "$T/src/flink" "127.0.0.1:$PORT"
+SEND_BIN=$SALVO_ASAN SEND_TIME_LIMIT=40 run_send dest-through-link --timeout 5s --remote-dir link "$T/src/flink" "127.0.0.1:$PORT"
 check_refused dest-through-link
 SEND_BIN=$SALVO_ASAN SEND_TIME_LIMIT=40 run_send file-over-link --timeout 5s "$T/src/flink" "127.0.0.1:$PORT"
 check_refused file-over-link

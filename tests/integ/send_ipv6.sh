@@ -58,7 +58,7 @@ reasm=$(($(snmp6 "$NSB" Ip6ReasmReqds) - reasm0))
 [ "$reasm" -eq 0 ] || fail "the receiver reassembled $reasm IPv6 fragments"
 note "IPv6, MTU 1500: $dg-byte datagrams, $(jget "$T/v6.out" datagrams) sent, 0 fragments"
 
-run_send v6-1460 --json --datagram 1460 --dest x "$T/src/payload" "[$IPB]:$PORT"
+run_send v6-1460 --json --datagram 1460 --remote-dir x "$T/src/payload" "[$IPB]:$PORT"
 [ "$SEND_RC" -ne 0 ] || fail "a 1460-byte datagram over IPv6 at MTU 1500 was accepted"
 grep -q 'network.datagram' "$T/v6-1460.err" "$T/v6-1460.out" ||
 	fail "the refusal does not name network.datagram: $(cat "$T/v6-1460.err")"
@@ -67,7 +67,7 @@ note "an explicit 1460-byte datagram over IPv6 is refused: $(head -1 "$T/v6-1460
 
 ip -n "$NSA" link set "$VA" mtu 9000
 ip -n "$NSB" link set "$VB" mtu 9000
-run_send v6-jumbo --json --rate 500mbit --mtu 9000 --dest j "$T/src/payload" "[$IPB]:$PORT"
+run_send v6-jumbo --json --rate 500mbit --mtu 9000 --remote-dir j "$T/src/payload" "[$IPB]:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "IPv6 jumbo send: exit $SEND_RC: $(cat "$T/v6-jumbo.err")"
 cmp "$T/src/payload" "$T/in/j/payload" || fail "IPv6 jumbo: file differs"
 dg=$(jget "$T/v6-jumbo.out" engine datagram_bytes)

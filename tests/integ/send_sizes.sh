@@ -28,14 +28,14 @@ same_tree "$T/src" "$T/in"
 note "0- and 1-byte files arrived with mode and mtime"
 
 # the text summary, and --quiet
-run_send summary --dest s "$T/src/one" "127.0.0.1:$PORT"
+run_send summary --remote-dir s "$T/src/one" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "summary send: exit $SEND_RC"
 grep -Eq '^1 file, 1 B in [0-9.]+ s: [0-9.]+ Mbit/s goodput, [0-9.]+% retransmitted$' \
 	"$T/summary.out" || fail "summary line not as documented: $(cat "$T/summary.out")"
-run_send quiet --quiet --dest q "$T/src/one" "127.0.0.1:$PORT"
+run_send quiet --quiet --remote-dir q "$T/src/one" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "quiet send: exit $SEND_RC"
 [ ! -s "$T/quiet.out" ] && [ ! -s "$T/quiet.err" ] || fail "--quiet printed something"
-cmp "$T/src/one" "$T/in/s/one" && cmp "$T/src/one" "$T/in/q/one" || fail "--dest copies differ"
+cmp "$T/src/one" "$T/in/s/one" && cmp "$T/src/one" "$T/in/q/one" || fail "--remote-dir copies differ"
 
 # 1 GiB
 make_file "$T/src/big" 1024

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A tree of 2,000 small files (nested and empty folders, spaces, unicode,
 # varied modes and mtimes) plus a single file, in one session below
-# --dest; the received tree is identical (diff -r, modes, mtimes) and no
+# --remote-dir; the received tree is identical (diff -r, modes, mtimes) and no
 # part-file is left behind.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
@@ -11,7 +11,7 @@ make_tree "$T/src/tree" 2000
 printf 'alone\n' >"$T/src/single file.txt"
 start_recv "$T/in"
 start=$(date +%s.%N)
-SEND_BIN=$SALVO_ASAN run_send tree --json --dest "sub dir/ünï" \
+SEND_BIN=$SALVO_ASAN run_send tree --json --remote-dir "sub dir/ünï" \
 	"$T/src/tree" "$T/src/single file.txt" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "tree send: exit $SEND_RC: $(cat "$T/tree.err")"
 note "2,000 files in $(python3 -c "import time; print(round(time.time() - $start, 2))") s" \

@@ -32,7 +32,7 @@ note "move: a name clash keeps all three versions"
 
 # keep
 for i in $(seq 1 20); do printf 'keep %d\n' "$i" >"$T/keep/k$i"; done
-start_watch k1 "$T/keep" "127.0.0.1:$PORT" --settle 200ms --post keep --dest-dir kept
+start_watch k1 "$T/keep" "127.0.0.1:$PORT" --settle 200ms --post keep --remote-dir kept
 wait_until 20 '[ "$(wstat "$T/keep" sent)" = 20 ]' || fail "keep: 20 files not sent"
 stop_watch
 "$SALVO" watch --status "$T/keep" >"$T/status.out" || fail "--status failed"
@@ -42,7 +42,7 @@ grep -q '^state: stopped$' "$T/status.out" || fail "--status: $(cat "$T/status.o
 touch -d '2001-01-01' "$T/keep/k1"
 printf 'changed\n' >"$T/keep/k2"
 printf 'new\n' >"$T/keep/k21"
-start_watch k2 "$T/keep" "127.0.0.1:$PORT" --settle 200ms --post keep --dest-dir kept --verbose
+start_watch k2 "$T/keep" "127.0.0.1:$PORT" --settle 200ms --post keep --remote-dir kept --verbose
 wait_until 20 '[ "$(wstat "$T/keep" sent)" = 2 ] && [ "$(wstat "$T/keep" queued)" = 0 ] && [ "$(wstat "$T/keep" settling)" = 0 ]' ||
 	fail "keep restart: $(tr '\n' ' ' <"$T/keep/.salvo/status")"
 sleep 1
@@ -53,7 +53,7 @@ grep -q 'sent k2 ' "$T/k2.log" && grep -q 'sent k21 ' "$T/k2.log" || fail "k2 or
 [ "$(cat "$T/in/kept/k2")" = changed ] || fail "receiver's k2 is stale"
 stop_watch
 # a third start: nothing at all to send
-start_watch k3 "$T/keep" "127.0.0.1:$PORT" --settle 200ms --post keep --dest-dir kept --verbose
+start_watch k3 "$T/keep" "127.0.0.1:$PORT" --settle 200ms --post keep --remote-dir kept --verbose
 sleep 1.5
 [ "$(wstat "$T/keep" sent)" = 0 ] || fail "third start sent $(wstat "$T/keep" sent) files, want 0"
 ! grep -q 'sent k' "$T/k3.log" || fail "third start sent: $(grep 'sent k' "$T/k3.log")"

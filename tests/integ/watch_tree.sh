@@ -12,7 +12,7 @@ WATCH_BIN=${WATCH_BIN:-$SALVO_ASAN} # sanitizer build: leaks and UB fail the tes
 mkdir -p "$T/src" "$T/in" "$T/stage"
 start_recv "$T/in" --overwrite replace
 start_watch w "$T/src" "127.0.0.1:$PORT" --settle 300ms --post delete \
-	--timeout 5s --dest-dir drop
+	--timeout 5s --remote-dir drop
 start=$(date +%s.%N)
 python3 - "$T/src" "$T/stage" <<'PY'
 import os, random, sys

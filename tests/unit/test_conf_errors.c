@@ -30,10 +30,22 @@ static const struct err_case cases[] = {
     {"netwrk: {}",
      "t.yaml:1:1: unknown section 'netwrk'; allowed: network, transfer, "
      "memory, link, receiver, hotfolders, logging\n"},
-    {"hotfolders:\n  - {name: a, dir: /a, dest: h, bogus: 1}",
+    {"hotfolders:\n  - {name: a, dir: /a, host: h, bogus: 1}",
      "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
-     "hot-folder profile: name, dir, dest, dest_dir, include, exclude, "
+     "hot-folder profile: name, dir, host, remote_dir, include, exclude, "
      "settle, post_action, move_to, max_sessions, retry_min, retry_max\n"},
+    /* old spellings name the new one */
+    {"hotfolders:\n  - {name: a, dir: /a, dest: h, dest_dir: x}",
+     "t.yaml:2:24: hotfolders[0].dest: renamed; allowed: host (the same "
+     "value)\n"
+     "t.yaml:2:33: hotfolders[0].dest_dir: renamed; allowed: remote_dir "
+     "(the same value)\n"
+     "t.yaml:2:5: hotfolders[0]: missing key 'host' (receiver as "
+     "host[:port]); allowed: host, host:port or [ipv6]:port\n"},
+    {"hotfolders:\n  - {name: a, dir: /a, host: h, remote_dir: ../x}",
+     "t.yaml:2:45: hotfolders[0].remote_dir: '../x' refused: '..' "
+     "component; allowed: a relative folder below the receiver's root, "
+     "without '.' or '..' components\n"},
     /* wrong type */
     {"transfer:\n  block_size: {a: 1}",
      "t.yaml:2:15: transfer.block_size: expected a single value, got a "
@@ -121,7 +133,10 @@ static const struct err_case cases[] = {
      "auto\n"},
     {"transfer:\n  block_size: 1KiB",
      "t.yaml:2:15: transfer.block_size: 1KiB is smaller than one datagram "
-     "(network.datagram 1472 bytes); allowed: 1472B..1GiB\n"},
+     "(1472 bytes at network.mtu 1500); allowed: 1472B..1GiB\n"},
+    {"network:\n  datagram: 1000\ntransfer:\n  block_size: 999B",
+     "t.yaml:4:15: transfer.block_size: 999B is smaller than one datagram "
+     "(1000 bytes at network.mtu 1500); allowed: 1000B..1GiB\n"},
     {"memory: 16MiB\ntransfer:\n  threads: 8\n  block_size: 4MiB",
      "t.yaml:3:12: transfer.threads: 8 threads x 4MiB blocks = 32MiB is "
      "more than memory.budget 16MiB; allowed: at most 4 threads of 4MiB, "
@@ -135,30 +150,33 @@ static const struct err_case cases[] = {
     {"transfer:\n  rate_policy: fair",
      "t.yaml:2:16: transfer.rate_policy: 'fair' is not built yet; "
      "allowed: fixed, adaptive\n"},
+    {"transfer:\n  compression: lz4",
+     "t.yaml:2:16: transfer.compression: 'lz4' is not built yet; "
+     "allowed: none\n"},
     /* hot-folder profiles */
     {"hotfolders:\n  - name: x",
      "t.yaml:2:5: hotfolders[0]: missing key 'dir' (folder to watch); "
      "allowed: a string of 1..4095 bytes\n"
-     "t.yaml:2:5: hotfolders[0]: missing key 'dest' (receiver as "
+     "t.yaml:2:5: hotfolders[0]: missing key 'host' (receiver as "
      "host[:port]); allowed: host, host:port or [ipv6]:port\n"},
     {"hotfolders:\n"
-     "  - {name: a, dir: /a, dest: h, post_action: move}\n"
-     "  - {name: a, dir: /b, dest: \"h:0\", move_to: /x, retry_min: 1h, "
+     "  - {name: a, dir: /a, host: h, post_action: move}\n"
+     "  - {name: a, dir: /b, host: \"h:0\", move_to: /x, retry_min: 1h, "
      "retry_max: 1min, include: [[1]]}",
      "t.yaml:2:46: hotfolders[0].post_action: move needs move_to; "
      "allowed: set move_to, or use delete or keep\n"
-     "t.yaml:3:30: hotfolders[1].dest: 'h:0' is not a destination; "
+     "t.yaml:3:30: hotfolders[1].host: 'h:0' is not a destination; "
      "allowed: host, host:port or [ipv6]:port\n"
      "t.yaml:3:92: hotfolders[1].include: expected a glob, got a list; "
      "allowed: a string of 1..255 bytes\n"
      "t.yaml:3:46: hotfolders[1].move_to: only used with post_action "
-     "move; allowed: remove move_to, or set post_action: move\n"
+     "move; allowed: remove move_to, or set post_action move\n"
      "t.yaml:3:61: hotfolders[1].retry_min: 1h is above retry_max 1min; "
      "allowed: retry_min <= retry_max\n"
      "t.yaml:3:5: hotfolders[1].name: 'a' is already used by "
      "hotfolders[0]; allowed: a unique name\n"},
-    {"hotfolders:\n  - {name: a, dir: /a, dest: \"1::2:80\"}",
-     "t.yaml:2:30: hotfolders[0].dest: '1::2:80' is not a destination; "
+    {"hotfolders:\n  - {name: a, dir: /a, host: \"1::2:80\"}",
+     "t.yaml:2:30: hotfolders[0].host: '1::2:80' is not a destination; "
      "allowed: host, host:port or [ipv6]:port\n"},
 };
 

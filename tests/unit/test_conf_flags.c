@@ -1,8 +1,9 @@
 /*
- * Flags: the one-line-per-flag tables a subcommand declares, both flag
- * forms, errors that name the flag, and the path an engine takes: a value
- * from YAML, the same key overridden by a flag, both visible in the JSON
- * the engine reports.
+ * Flags: the flag sets the key table gives each subcommand, aliases, both
+ * flag forms, errors that name the flag (a bad value, another command's
+ * flag, an old spelling), and the path an engine takes: a value from YAML,
+ * the same key overridden by a flag, both visible in the JSON `--json`
+ * reports and in the options salvo_conf_send_opts builds for the engine.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,18 +18,11 @@
 
 #include "common/core/error.h"
 #include "conf/config.h"
+#include "conf/engine_opts.h"
 
 #define MiB (1024ULL * 1024)
 
-/* What `salvo send` would declare. */
-static const struct salvo_conf_flag send_flags[] = {
-    {"--block-size", "transfer.block_size"},
-    {"--threads", "transfer.threads"},
-    {"--rate", "transfer.rate"},
-    {"-r", "transfer.rate"},
-    {"--port", "network.port"},
-    {NULL, NULL},
-};
+#define send_flags (&salvo_conf_cmd_send)
 
 static void test_set_flag(void **state)
 {
@@ -144,7 +138,7 @@ static void test_every_key_has_a_flag(void **state)
 	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
 		char *argv[] = {"x", (char *)flags[f][0], (char *)flags[f][1]};
 		int i = 1;
-		if (salvo_conf_take_flag(cfg, NULL, 3, argv, &i, err,
+		if (salvo_conf_take_flag(cfg, &salvo_conf_cmd_all, 3, argv, &i, err,
 					 sizeof(err)) != 1)
 			fail_msg("%s %s: %s", flags[f][0], flags[f][1], err);
 	}
@@ -166,7 +160,7 @@ static char *json_of(const struct salvo_config *cfg)
 	return text;
 }
 
-/* What send/recv will do: argv -> layers -> flags -> finish -> engine. */
+/* What send does: argv -> layers -> flags -> finish -> engine options. */
 static void test_yaml_then_flag_reach_engine(void **state)
 {
 	char path[] = "/tmp/salvo-flags-XXXXXX";
@@ -199,6 +193,9 @@ static void test_yaml_then_flag_reach_engine(void **state)
 		 path);
 	assert_non_null(strstr(json, want));
 	free(json);
+	salvo_send_opts o;
+	assert_int_equal(salvo_conf_send_opts(cfg, &o, want, sizeof(want)), 0);
+	assert_int_equal(o.block_bytes, 8 * MiB);
 	salvo_conf_del(cfg);
 
 	/* the flag overrides it, wherever it stands */
@@ -220,6 +217,8 @@ static void test_yaml_then_flag_reach_engine(void **state)
 	/* memory.budget follows what the engine will use */
 	assert_non_null(strstr(json, "\"budget_bytes\": 83886080"));
 	free(json);
+	assert_int_equal(salvo_conf_send_opts(cfg, &o, want, sizeof(want)), 0);
+	assert_int_equal(o.block_bytes, 16 * MiB);
 	salvo_conf_del(cfg);
 
 	/* a bad flag value is reported with the others, not defaulted */
@@ -253,13 +252,52 @@ static void test_new_from_args(void **state)
 	setenv("SALVO_SYSCONFDIR", "/nonexistent", 1);
 	setenv("SALVO_NO_USER_CONFIG", "1", 1);
 	salvo_conf_diag_init(&d);
-	cfg = salvo_conf_new_from_args(NULL, 5, argv, &rest, &nrest, &d);
+	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_all, 5, argv, &rest,
+				       &nrest, &d);
 	assert_non_null(cfg);
 	assert_int_equal(cfg->network.port, 7600);
 	assert_int_equal(nrest, 1);
 	assert_string_equal(rest[0], "--json");
 	assert_string_equal(d.text, "--config: needs a file name\n");
 	free(rest);
+	salvo_conf_del(cfg);
+}
+
+/* Another command's flag and an old spelling are refused, by name. */
+static void test_refused_flags(void **state)
+{
+	struct salvo_config *cfg = salvo_conf_new();
+	char *mtu[] = {"recv", "--mtu", "9000"};
+	char *dest[] = {"send", "--dest=x"};
+	char *ddir[] = {"watch", "--dest-dir", "x"};
+	char *prof[] = {"watch", "--settle", "1s"};
+	char err[512];
+	int i = 1;
+	(void)state;
+	assert_int_equal(salvo_conf_take_flag(cfg, &salvo_conf_cmd_recv, 3, mtu,
+					      &i, err, sizeof(err)),
+			 SALVO_ERR_INVAL);
+	assert_string_equal(err, "--mtu: network.mtu is a setting of salvo "
+				 "send, watch and plan; salvo recv does not "
+				 "take it");
+	i = 1;
+	assert_int_equal(salvo_conf_take_flag(cfg, send_flags, 2, dest, &i,
+					      err, sizeof(err)),
+			 SALVO_ERR_INVAL);
+	assert_string_equal(err, "--dest: renamed; allowed: --remote-dir (the "
+				 "same value)");
+	i = 1;
+	assert_int_equal(salvo_conf_take_flag(cfg, &salvo_conf_cmd_watch, 3,
+					      ddir, &i, err, sizeof(err)),
+			 SALVO_ERR_INVAL);
+	assert_string_equal(err, "--dest-dir: renamed; allowed: --remote-dir "
+				 "(the same value)");
+	/* a profile flag is left for the profile */
+	i = 1;
+	assert_int_equal(salvo_conf_take_flag(cfg, &salvo_conf_cmd_watch, 3,
+					      prof, &i, err, sizeof(err)),
+			 0);
+	assert_int_equal(i, 1);
 	salvo_conf_del(cfg);
 }
 
@@ -271,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_every_key_has_a_flag),
 	    cmocka_unit_test(test_yaml_then_flag_reach_engine),
 	    cmocka_unit_test(test_new_from_args),
+	    cmocka_unit_test(test_refused_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,7 @@ static const char every_key[] = "network:\n"
 				"  min_rate: 50mbit\n"
 				"  rate_policy: fixed\n"
 				"  timeout: 30s\n"
-				"  compression: lz4\n"
+				"  compression: none\n"
 				"memory:\n"
 				"  budget: 64MiB\n"
 				"  fudge: 4.5\n"
@@ -61,8 +61,8 @@ static const char every_key[] = "network:\n"
 				"hotfolders:\n"
 				"  - name: media\n"
 				"    dir: /in/media\n"
-				"    dest: \"rx.example.com:7401\"\n"
-				"    dest_dir: incoming\n"
+				"    host: \"rx.example.com:7401\"\n"
+				"    remote_dir: incoming\n"
 				"    include: [\"*.mxf\", \"*.mov\"]\n"
 				"    exclude: \"*.part\"\n"
 				"    settle: 5s\n"
@@ -73,7 +73,7 @@ static const char every_key[] = "network:\n"
 				"    retry_max: 10min\n"
 				"  - name: v6\n"
 				"    dir: /in/v6\n"
-				"    dest: \"[2001:db8::1]:9000\"\n"
+				"    host: \"[2001:db8::1]:9000\"\n"
 				"    post_action: delete\n";
 
 static struct salvo_config *load(const char *yaml, int finish)
@@ -144,7 +144,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->transfer.min_rate_bps, 50000000);
 	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FIXED);
 	assert_int_equal(cfg->transfer.timeout_ns, 30 * SEC);
-	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_LZ4);
+	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_NONE);
 	assert_int_equal(cfg->memory.budget_bytes, 64 * MiB);
 	assert_int_equal(cfg->memory.fudge_milli, 4500);
 	assert_int_equal(cfg->link.bandwidth_bps, 300000000);
@@ -163,9 +163,9 @@ static void test_every_key(void **state)
 	hf = &cfg->hotfolders[0];
 	assert_string_equal(hf->name, "media");
 	assert_string_equal(hf->dir, "/in/media");
-	assert_string_equal(hf->dest_host, "rx.example.com");
-	assert_int_equal(hf->dest_port, 7401);
-	assert_string_equal(hf->dest_dir, "incoming");
+	assert_string_equal(hf->host, "rx.example.com");
+	assert_int_equal(hf->port, 7401);
+	assert_string_equal(hf->remote_dir, "incoming");
 	assert_int_equal(hf->include.n, 2);
 	assert_string_equal(hf->include.v[0], "*.mxf");
 	assert_string_equal(hf->include.v[1], "*.mov");
@@ -179,13 +179,13 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
 	assert_int_equal(hf->origin.line, 38);
 	hf = &cfg->hotfolders[1];
-	assert_string_equal(hf->dest_host, "2001:db8::1");
-	assert_int_equal(hf->dest_port, 9000);
+	assert_string_equal(hf->host, "2001:db8::1");
+	assert_int_equal(hf->port, 9000);
 	assert_int_equal(hf->post_action, SALVO_POST_DELETE);
 	assert_int_equal(hf->settle_ns, 2 * SEC); /* profile defaults */
 	assert_int_equal(hf->max_sessions, 2);
 	assert_int_equal(hf->include.n, 0);
-	assert_string_equal(hf->dest_dir, "");
+	assert_string_equal(hf->remote_dir, "");
 
 	/* every key came from the file, at its line and column */
 	for (int k = 0; k < SALVO_CONF_NKEYS; k++) {
@@ -232,7 +232,8 @@ static void test_autosize(void **state)
 	(void)state;
 	/* no hints: defaults stand, budget is what they use */
 	cfg = load("", 1);
-	assert_int_equal(cfg->network.datagram_bytes, 1472);
+	/* auto stays 0: the sender derives it from the MTU and the family */
+	assert_int_equal(cfg->network.datagram_bytes, SALVO_CONF_AUTO);
 	assert_int_equal(cfg->memory.budget_bytes, 20 * MiB);
 	assert_int_equal(cfg->network.sndbuf_bytes, 8 * MiB);
 	assert_string_equal(auto_why(cfg, SALVO_CONF_NETWORK_SNDBUF),
@@ -248,7 +249,7 @@ static void test_autosize(void **state)
 	assert_int_equal(cfg->transfer.threads, 6);
 	assert_int_equal(cfg->network.sndbuf_bytes, 4 * MiB);
 	assert_int_equal(cfg->network.rcvbuf_bytes, 8 * MiB);
-	assert_int_equal(cfg->network.datagram_bytes, 8972);
+	assert_int_equal(cfg->network.datagram_bytes, SALVO_CONF_AUTO);
 	assert_int_equal(cfg->memory.budget_bytes, 48 * MiB);
 	assert_string_equal(auto_why(cfg, SALVO_CONF_TRANSFER_THREADS),
 			    "plan: 1gbit x 100ms, fudge 3.368");
@@ -329,8 +330,8 @@ static void test_show_round_trip(void **state)
 	assert_non_null(strstr(yaml, "  block_size: 8MiB"));
 	assert_non_null(strstr(yaml, "    include: [\"*.mxf\", \"*.mov\"]\n"));
 	assert_non_null(strstr(json, "\"block_size_bytes\": 8388608"));
-	assert_non_null(strstr(json, "\"dest\": \"rx.example.com:7401\""));
-	assert_non_null(strstr(json, "\"dest\": \"[2001:db8::1]:9000\""));
+	assert_non_null(strstr(json, "\"host\": \"rx.example.com:7401\""));
+	assert_non_null(strstr(json, "\"host\": \"[2001:db8::1]:9000\""));
 	free(json);
 	free(yaml);
 	salvo_conf_del(cfg);
@@ -338,7 +339,8 @@ static void test_show_round_trip(void **state)
 	/* the defaults, finished, round-trip too */
 	cfg = load("", 1);
 	yaml = assert_round_trip(cfg);
-	assert_non_null(strstr(yaml, "# auto (network.mtu - 28)\n"));
+	assert_non_null(strstr(yaml, "datagram: auto"));
+	assert_non_null(strstr(yaml, "# auto (no link hints: 8MiB)\n"));
 	free(yaml);
 	salvo_conf_del(cfg);
 }
@@ -488,6 +490,13 @@ static void test_docs_name_every_key(void **state)
 		if (!strstr(doc, want))
 			fail_msg("docs/CONFIG.md does not name %s",
 				 salvo_conf_profile_keys[k].key);
+		snprintf(want, sizeof(want), "`%s`",
+			 salvo_conf_profile_keys[k].flag
+			     ? salvo_conf_profile_keys[k].flag
+			     : "");
+		if (salvo_conf_profile_keys[k].flag && !strstr(doc, want))
+			fail_msg("docs/CONFIG.md does not name %s",
+				 salvo_conf_profile_keys[k].flag);
 	}
 	free(doc);
 }

@@ -41,6 +41,7 @@ static void test_worked_example(void **state)
 	assert_int_equal(p.sndbuf_bytes, 2 * MiB); /* 5.625 MB / 4 sockets */
 	assert_int_equal(p.rcvbuf_bytes, 4 * MiB); /* 5.625 MB / 2 sockets */
 	assert_int_equal(p.datagram_bytes, 1472);
+	assert_int_equal(p.datagram6_bytes, 1452); /* IPv6: 1500 - 48 */
 }
 
 static void test_fudge_curve(void **state)
@@ -71,6 +72,7 @@ static void test_fudge_override_loss_and_jumbo(void **state)
 	assert_int_equal(salvo_plan_compute(&in, &p), 0);
 	assert_int_equal(p.recommended_bytes, 25312500); /* 5.625 × 4.5 MB */
 	assert_int_equal(p.datagram_bytes, 8972);
+	assert_int_equal(p.datagram6_bytes, 8952);
 	in.fudge_milli = 0;
 	in.loss_ppm = 100000; /* 10 % */
 	assert_int_equal(salvo_plan_compute(&in, &p), 0);
@@ -245,8 +247,9 @@ static void test_plan_text(void **state)
 	assert_non_null(strstr(text, "block-sender threads  5 (5 x 4MiB = "
 				     "20.97152 MB, covers the "
 				     "recommendation)\n"));
-	assert_non_null(strstr(text, "datagram payload      1472 bytes (MTU "
-				     "1500 - 28)\n"));
+	assert_non_null(strstr(text, "datagram payload      1472 bytes over "
+				     "IPv4, 1452 over IPv6 (MTU 1500 - 28, - "
+				     "48)\n"));
 	free(text);
 
 	m = open_memstream(&text, &len);

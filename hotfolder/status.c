@@ -1,0 +1,108 @@
+/*
+ * The status file of a profile (state folder/status: counts, the last
+ * error, the receiver), rewritten at most every HF_STATUS_EVERY_NS by the
+ * loop and read by `salvo watch --status`, and where the state folder is.
+ * Written to a temporary name and renamed, so a reader never sees half.
+ */
+#include "hotfolder/profile.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int salvo_hotfolder_state_path(const struct salvo_hotfolder *hf,
+			       const char *state_dir, char *buf, size_t n)
+{
+	int l = state_dir ? snprintf(buf, n, "%s/%s", state_dir, hf->name)
+			  : snprintf(buf, n, "%s/.salvo", hf->dir);
+
+	return l < 0 || (size_t)l >= n ? -ENAMETOOLONG : 0;
+}
+
+
+void hf_status_touch(struct hf_daemon *d)
+{
+	if (!d->status_due_ns) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		d->status_due_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+				   (uint64_t)ts.tv_nsec + HF_STATUS_EVERY_NS;
+	}
+}
+
+/* The error text on one line, quoted for the status file. */
+static void quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++)
+		fputc(*s == '"' || *s == '\n' ? '\'' : *s, f);
+	fputc('"', f);
+}
+
+void hf_status_write(struct hf_profile *p)
+{
+	char tmp[PATH_MAX], path[PATH_MAX], when[40];
+	const size_t *c = p->tab.count;
+	struct timespec ts;
+	uint64_t now;
+	time_t t = time(NULL);
+	struct tm tm;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/status", p->state) >=
+		(int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/status.new", p->state) >=
+		(int)sizeof(tmp))
+		return;
+	if (!(f = fopen(tmp, "w")))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	fprintf(f,
+		"profile: %s\ndir: %s\nhost: %s\nremote_dir: %s\npid: "
+		"%ld\nupdated: %s\n"
+		"state: %s\nsettling: %zu\nqueued: %zu\nsending: %zu\n"
+		"sent: %llu\nsent_bytes: %llu\nfailed: %zu\nknown: %zu\n"
+		"sessions: %u\nretry_in_s: %.1f\nlast_error: ",
+		p->hf->name, p->root, p->peer, p->hf->remote_dir,
+		(long)getpid(), when,
+		p->lost		   ? "lost"
+		: p->d->stop	   ? "stopped"
+		: p->link_attempts ? "receiver-unreachable"
+				   : "running",
+		c[SALVO_HF_SETTLING], c[SALVO_HF_QUEUED], c[SALVO_HF_SENDING],
+		(unsigned long long)p->sent_files,
+		(unsigned long long)p->sent_bytes, c[SALVO_HF_FAILED],
+		c[SALVO_HF_IDLE], p->active,
+		p->link_attempts && p->link_next_ns > now
+		    ? (double)(p->link_next_ns - now) / 1e9
+		    : 0.0);
+	quoted(f, p->last_error);
+	fputc('\n', f);
+	if (fclose(f) || rename(tmp, path))
+		unlink(tmp);
+}
+
+int salvo_hotfolder_print_status(const struct salvo_hotfolder *hf,
+				 const char *state_dir, FILE *out)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 8], buf[4096];
+	FILE *f;
+	size_t n;
+
+	if (salvo_hotfolder_state_path(hf, state_dir, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	snprintf(path, sizeof(path), "%s/status", dir);
+	if (!(f = fopen(path, "r")))
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		fwrite(buf, 1, n, out);
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,429 @@
+/*
+ * Every key reaches the engine it configures.  For each key of the key
+ * table the test sets a value other than the default, from YAML and from
+ * the flag of every subcommand that takes it, and checks that the options
+ * conf/engine_opts.c builds for that command's engine change: salvo send
+ * (salvo_conf_send_opts), salvo recv (salvo_conf_recv_opts) and the
+ * sessions of a hot-folder profile (salvo_conf_profile_send_opts, what
+ * salvo watch runs).  A key that configures no engine must be listed below
+ * as conf-only, with the reason, or as refused until it is built; so a key
+ * added later without a mapping fails here.  The original bug, `salvo watch
+ * --rate-policy adaptive` accepted and ignored, has a test of its own.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/core/error.h"
+#include "conf/config.h"
+#include "conf/engine_opts.h"
+#include "conf/keys.h"
+
+/* A value other than the default, and what the key needs beside it. */
+struct key_case {
+	const char *key, *value;
+	const char *base; /* YAML both runs start from, or NULL */
+};
+
+#define HINTS "link: {bandwidth: 100mbit, rtt: 100ms}\n"
+
+static const struct key_case cases[] = {
+    {"network.port", "7500", NULL},
+    {"network.bind", "127.0.0.1", NULL},
+    {"network.mtu", "9000", NULL},
+    {"network.datagram", "1400", NULL},
+    {"network.send_sockets", "2", NULL},
+    {"network.recv_sockets", "4", NULL},
+    {"network.sndbuf", "1MiB", NULL},
+    {"network.rcvbuf", "2MiB", NULL},
+    {"network.batch", "64", NULL},
+    {"network.offload", "off", NULL},
+    {"transfer.block_size", "1MiB", NULL},
+    {"transfer.threads", "7", NULL},
+    {"transfer.rate", "2gbit", NULL},
+    {"transfer.min_rate", "1mbit", NULL},
+    {"transfer.rate_policy", "adaptive", NULL},
+    {"transfer.timeout", "3s", NULL},
+    {"memory.budget", "4MiB", NULL},
+    {"memory.fudge", "5", HINTS},
+    {"link.bandwidth", "1gbit", HINTS},
+    {"link.rtt", "50ms", HINTS},
+    {"link.loss", "5%", HINTS},
+    {"receiver.root", "/srv/in", NULL},
+    {"receiver.max_sessions", "3", NULL},
+    {"receiver.max_file_size", "1GiB", NULL},
+    {"receiver.overwrite", "replace", NULL},
+    {"receiver.idle_timeout", "1h", NULL},
+};
+
+/* Keys that configure no engine option, and why. */
+static const struct {
+	const char *key, *why;
+} conf_only[] = {
+    {"logging.level", "the log sink's filter (common/io/logsink.h), made "
+		      "by salvo_conf_logsink_new; tests/integ/log_*.sh"},
+    {"logging.file", "where the log sink writes; tests/integ/log_*.sh"},
+    {"logging.format", "the log sink's line format; tests/integ/log_*.sh"},
+    {"hotfolders", "the profiles themselves; test_profile_keys below"},
+};
+
+/* Keys accepted by name and refused by salvo_conf_finish until built. */
+static const struct {
+	const char *key, *value;
+} refused[] = {
+    {"transfer.compression", "lz4"},
+    {"transfer.rate_policy", "fair"},
+};
+
+#define PROFILE "hotfolders:\n  - {name: p, dir: /d, host: rx}\n"
+
+struct built {
+	salvo_send_opts send, watch;
+	salvo_recv_opts recv;
+};
+
+/* The three engines' options from cfg (finished here). */
+static void build(struct salvo_config *cfg, struct built *b)
+{
+	struct salvo_conf_diag d;
+	char err[256];
+
+	salvo_conf_diag_init(&d);
+	if (salvo_conf_finish(cfg, &d))
+		fail_msg("finish: %s", d.text);
+	assert_int_equal(salvo_conf_send_opts(cfg, &b->send, err, sizeof(err)),
+			 0);
+	assert_int_equal(salvo_conf_recv_opts(cfg, &b->recv, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg->n_hotfolders, 1);
+	assert_int_equal(salvo_conf_profile_send_opts(cfg, &cfg->hotfolders[0],
+						      &b->watch, err,
+						      sizeof(err)),
+			 0);
+}
+
+static int send_differs(const salvo_send_opts *a, const salvo_send_opts *b)
+{
+	salvo_send_opts x = *a, y = *b;
+
+	assert_string_equal(x.host ? x.host : "", y.host ? y.host : "");
+	x.host = y.host = NULL;
+	return memcmp(&x, &y, sizeof(x)) != 0;
+}
+
+static int recv_differs(const salvo_recv_opts *a, const salvo_recv_opts *b)
+{
+	salvo_recv_opts x = *a, y = *b;
+	int strings = strcmp(x.dir, y.dir) || strcmp(x.bind, y.bind);
+
+	x.dir = y.dir = x.bind = y.bind = NULL;
+	return strings || memcmp(&x, &y, sizeof(x)) != 0;
+}
+
+static struct salvo_config *from_yaml(const char *yaml)
+{
+	struct salvo_config *cfg = salvo_conf_new();
+	struct salvo_conf_diag d;
+
+	assert_non_null(cfg);
+	salvo_conf_diag_init(&d);
+	if (salvo_conf_load_buffer(cfg, "t.yaml", yaml, strlen(yaml), &d))
+		fail_msg("%s\n%s", yaml, d.text);
+	return cfg;
+}
+
+/* base, then "--flag value" as cmd takes it; with cmd watch, the
+ * one-folder profile (the form `salvo watch DIR HOST` builds). */
+static struct salvo_config *from_flag(const char *base,
+				      const struct salvo_conf_cmd *cmd,
+				      const char *flag, const char *value)
+{
+	struct salvo_config *cfg = from_yaml(base);
+	struct salvo_conf_paths paths = {NULL, NULL, NULL};
+	char *argv[] = {(char *)cmd->name, (char *)flag, (char *)value};
+	char *rest[4], err[256];
+	struct salvo_conf_diag d;
+	int nrest;
+
+	salvo_conf_diag_init(&d);
+	if (salvo_conf_from_args(cfg, &paths, cmd, 3, argv, rest, &nrest, &d))
+		fail_msg("salvo %s %s %s: %s", cmd->name, flag, value, d.text);
+	assert_int_equal(nrest, 0);
+	if (cmd == &salvo_conf_cmd_watch) {
+		struct salvo_hotfolder *hf = salvo_conf_profile_new(cfg);
+		assert_non_null(hf);
+		assert_int_equal(salvo_conf_profile_set(cfg, hf, "dir", "/d",
+							"DIR", err,
+							sizeof(err)),
+				 0);
+		assert_int_equal(salvo_conf_profile_set(cfg, hf, "host", "rx",
+							"HOST", err,
+							sizeof(err)),
+				 0);
+	}
+	return cfg;
+}
+
+static const struct key_case *case_of(const char *key)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!strcmp(cases[i].key, key))
+			return &cases[i];
+	return NULL;
+}
+
+static const char *conf_only_why(const char *key)
+{
+	for (size_t i = 0; i < sizeof(conf_only) / sizeof(conf_only[0]); i++)
+		if (!strcmp(conf_only[i].key, key))
+			return conf_only[i].why;
+	return NULL;
+}
+
+/* One key from YAML: which engines it reaches, as a mask of
+ * SALVO_CONF_CMD_SEND / RECV / WATCH. */
+static unsigned reached_from_yaml(const struct key_case *c)
+{
+	const char *dot = strchr(c->key, '.');
+	char base[512], yaml[256];
+	struct built a, b;
+	struct salvo_config *cfg, *cfg2;
+	struct salvo_conf_diag d;
+	unsigned mask = 0;
+
+	snprintf(base, sizeof(base), "%s%s", c->base ? c->base : "", PROFILE);
+	snprintf(yaml, sizeof(yaml), "%.*s:\n  %s: %s\n", (int)(dot - c->key),
+		 c->key, dot + 1, c->value);
+	/* the options borrow the configs' strings: both stay alive */
+	cfg = from_yaml(base);
+	build(cfg, &a);
+	cfg2 = from_yaml(base); /* and the key as a second file layer */
+	salvo_conf_diag_init(&d);
+	if (salvo_conf_load_buffer(cfg2, "k.yaml", yaml, strlen(yaml), &d))
+		fail_msg("%s\n%s", yaml, d.text);
+	build(cfg2, &b);
+	if (send_differs(&a.send, &b.send))
+		mask |= SALVO_CONF_CMD_SEND;
+	if (recv_differs(&a.recv, &b.recv))
+		mask |= SALVO_CONF_CMD_RECV;
+	if (send_differs(&a.watch, &b.watch))
+		mask |= SALVO_CONF_CMD_WATCH;
+	salvo_conf_del(cfg);
+	salvo_conf_del(cfg2);
+	return mask;
+}
+
+/* The same key through cmd's flag: does cmd's engine see it? */
+static int reached_from_flag(const struct key_case *c,
+			     const struct salvo_conf_cmd *cmd)
+{
+	const char *flag = salvo_conf_keys[salvo_conf_key_index(c->key)].flag;
+	char base[512];
+	struct salvo_config *cfg, *cfg2;
+	struct built a, b;
+	int differs;
+
+	snprintf(base, sizeof(base), "%s%s", c->base ? c->base : "", PROFILE);
+	cfg = from_yaml(base);
+	if (cmd == &salvo_conf_cmd_watch) {
+		salvo_conf_del(cfg);
+		cfg = from_flag(c->base ? c->base : "", cmd, "--timeout",
+				"10s"); /* the default: a base to compare */
+	}
+	build(cfg, &a);
+	cfg2 = cmd == &salvo_conf_cmd_watch
+		   ? from_flag(c->base ? c->base : "", cmd, flag, c->value)
+		   : from_flag(base, cmd, flag, c->value);
+	build(cfg2, &b);
+	differs = cmd == &salvo_conf_cmd_send	? send_differs(&a.send, &b.send)
+		  : cmd == &salvo_conf_cmd_recv ? recv_differs(&a.recv, &b.recv)
+						: send_differs(&a.watch,
+							       &b.watch);
+	salvo_conf_del(cfg);
+	salvo_conf_del(cfg2);
+	return differs;
+}
+
+static void test_every_key_reaches_its_engine(void **state)
+{
+	static const struct salvo_conf_cmd *const cmds[] = {
+	    &salvo_conf_cmd_send, &salvo_conf_cmd_recv, &salvo_conf_cmd_watch};
+	(void)state;
+	for (int k = 0; k < SALVO_CONF_NKEYS; k++) {
+		const char *key = salvo_conf_keys[k].key;
+		const struct key_case *c = case_of(key);
+		unsigned mask;
+
+		if (conf_only_why(key)) {
+			assert_null(c);
+			continue;
+		}
+		if (!c) {
+			int is_refused = 0;
+			for (size_t r = 0; r < sizeof(refused) / sizeof(*refused);
+			     r++)
+				is_refused |= !strcmp(refused[r].key, key);
+			if (!is_refused)
+				fail_msg("%s: no engine mapping tested; add a "
+					 "case, or list it as conf-only with "
+					 "the reason",
+					 key);
+			continue;
+		}
+		mask = reached_from_yaml(c);
+		if (!mask)
+			fail_msg("%s: %s from YAML changes no engine's options",
+				 key, c->value);
+		/* a sender key reaches salvo send and every profile alike */
+		if (!(mask & SALVO_CONF_CMD_SEND) != !(mask & SALVO_CONF_CMD_WATCH))
+			fail_msg("%s: reaches send %d, a hot-folder profile %d",
+				 key, !!(mask & SALVO_CONF_CMD_SEND),
+				 !!(mask & SALVO_CONF_CMD_WATCH));
+		for (size_t i = 0; i < 3; i++) {
+			int takes = salvo_conf_cmd_takes(cmds[i], k);
+			if (!(mask & cmds[i]->bit)) {
+				continue;
+			}
+			if (!takes)
+				fail_msg("%s configures salvo %s's engine, but "
+					 "salvo %s has no flag for it",
+					 key, cmds[i]->name, cmds[i]->name);
+			if (!reached_from_flag(c, cmds[i]))
+				fail_msg("salvo %s %s %s: the engine's options "
+					 "do not change",
+					 cmds[i]->name, salvo_conf_keys[k].flag,
+					 c->value);
+		}
+	}
+}
+
+static void test_refused_until_built(void **state)
+{
+	(void)state;
+	for (size_t r = 0; r < sizeof(refused) / sizeof(*refused); r++) {
+		const char *key = refused[r].key, *dot = strchr(key, '.');
+		char yaml[256];
+		struct salvo_config *cfg;
+		struct salvo_conf_diag d;
+
+		snprintf(yaml, sizeof(yaml), "%.*s:\n  %s: %s\n",
+			 (int)(dot - key), key, dot + 1, refused[r].value);
+		cfg = from_yaml(yaml);
+		salvo_conf_diag_init(&d);
+		assert_int_equal(salvo_conf_finish(cfg, &d), SALVO_ERR_INVAL);
+		snprintf(yaml, sizeof(yaml), "%s: '%s' is not built yet", key,
+			 refused[r].value);
+		if (!strstr(d.text, yaml))
+			fail_msg("%s: %s", key, d.text);
+		salvo_conf_del(cfg);
+	}
+}
+
+/* The original bug: watch took --rate-policy adaptive and its sessions
+ * paced at a fixed rate. */
+static void test_watch_rate_policy_reaches_sessions(void **state)
+{
+	struct salvo_conf_paths paths = {NULL, NULL, NULL};
+	char *argv[] = {"watch",      "--rate-policy", "adaptive",
+			"--min-rate", "10mbit",	       "--rate",
+			"300mbit",    "--bandwidth",   "1gbit",
+			"--rtt",      "20ms",	       "--settle",
+			"1s"};
+	char *rest[16], err[256];
+	int nrest;
+	struct salvo_config *cfg = salvo_conf_new();
+	struct salvo_conf_diag d;
+	struct salvo_hotfolder *hf;
+	salvo_send_opts o, s;
+	(void)state;
+
+	salvo_conf_diag_init(&d);
+	assert_int_equal(salvo_conf_from_args(cfg, &paths,
+					      &salvo_conf_cmd_watch, 13, argv,
+					      rest, &nrest, &d),
+			 0);
+	assert_int_equal(nrest, 2); /* --settle 1s: the profile's */
+	hf = salvo_conf_profile_new(cfg);
+	assert_non_null(hf);
+	int i = 0;
+	assert_int_equal(salvo_conf_profile_take_flag(cfg, hf, nrest, rest, &i,
+						      err, sizeof(err)),
+			 1);
+	assert_int_equal(hf->settle_ns, 1000000000ull);
+	assert_int_equal(salvo_conf_profile_set(cfg, hf, "host", "rx:7600",
+						"HOST", err, sizeof(err)),
+			 0);
+	assert_int_equal(salvo_conf_profile_set(cfg, hf, "remote_dir", "in/x",
+						"--remote-dir", err,
+						sizeof(err)),
+			 0);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_int_equal(
+	    salvo_conf_profile_send_opts(cfg, hf, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.adaptive, 1);
+	assert_int_equal(o.min_rate_bps, 10000000);
+	assert_int_equal(o.rate_bps, 300000000);
+	assert_true(o.window_bytes > 0); /* from the link hints */
+	assert_string_equal(o.host, "rx");
+	assert_int_equal(o.port, 7600);
+	assert_string_equal(o.remote_dir, "in/x");
+	/* and exactly what salvo send would use, but for the receiver */
+	assert_int_equal(salvo_conf_send_opts(cfg, &s, err, sizeof(err)), 0);
+	s.host = o.host;
+	s.port = o.port;
+	s.remote_dir = o.remote_dir;
+	assert_memory_equal(&s, &o, sizeof(o));
+	salvo_conf_del(cfg);
+}
+
+/* Profile keys: the receiver and remote_dir reach the sessions' engine
+ * options; the rest are the hot folder's own (hotfolder/), listed. */
+static void test_profile_keys(void **state)
+{
+	static const char *const hot_folder_only[] = {
+	    "name",	    "dir",	   "include",	"exclude",
+	    "settle",	    "post_action", "move_to",	"max_sessions",
+	    "retry_min", "retry_max",	   NULL};
+	struct salvo_config *cfg =
+	    from_yaml("hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
+		      "remote_dir: a/b}\n");
+	struct salvo_conf_diag d;
+	salvo_send_opts o;
+	char err[128];
+	(void)state;
+	salvo_conf_diag_init(&d);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_int_equal(salvo_conf_profile_send_opts(cfg, &cfg->hotfolders[0],
+						      &o, err, sizeof(err)),
+			 0);
+	assert_string_equal(o.host, "rx");
+	assert_int_equal(o.port, 7001);
+	assert_string_equal(o.remote_dir, "a/b");
+	for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
+		const char *key = salvo_conf_profile_keys[k].key;
+		int listed = !strcmp(key, "host") || !strcmp(key, "remote_dir");
+		for (size_t j = 0; hot_folder_only[j]; j++)
+			listed |= !strcmp(hot_folder_only[j], key);
+		if (!listed)
+			fail_msg("profile key %s: neither mapped nor listed",
+				 key);
+	}
+	salvo_conf_del(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_key_reaches_its_engine),
+	    cmocka_unit_test(test_refused_until_built),
+	    cmocka_unit_test(test_watch_rate_policy_reaches_sessions),
+	    cmocka_unit_test(test_profile_keys),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
