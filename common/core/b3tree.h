@@ -28,8 +28,7 @@
 typedef struct salvo_b3tree salvo_b3tree;
 
 /* A tree for a file of size bytes.  Returns 0 or SALVO_ERR_NOMEM. */
-int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem,
-		     uint64_t size);
+int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem, uint64_t size);
 /* Frees t; NULL is a no-op. */
 void salvo_b3tree_del(salvo_b3tree *t);
 
@@ -43,6 +42,11 @@ uint64_t salvo_b3tree_bytes(const salvo_b3tree *t);
 
 /* 1 when every byte of the file was added. */
 int salvo_b3tree_is_complete(const salvo_b3tree *t);
+
+/* For tests and benchmarks: a narrower instruction set (a
+ * SALVO_BLAKE3_ISA_*) than the CPU's widest, which new chose; a wider one
+ * is ignored.  The digest does not change. */
+void salvo_b3tree_limit_isa(salvo_b3tree *t, int isa);
 
 /* The file's BLAKE3 digest.  Returns 0, or SALVO_ERR_INVAL while bytes
  * are missing. */

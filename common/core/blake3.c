@@ -72,7 +72,29 @@ static void step(uint32_t cv[8], const uint8_t block[64], uint64_t counter,
 	memcpy(cv, out, 32);
 }
 
-static void one_chunk(const uint8_t *c, uint64_t counter, uint32_t cv[8]);
+static void one_chunk(const uint8_t *c, uint64_t counter, uint32_t cv[8])
+{
+	salvo_blake3_chunk_cv(c, SALVO_BLAKE3_CHUNK_BYTES, counter, cv);
+}
+
+void salvo_blake3_chunk_cv(const uint8_t *in, size_t len, uint64_t counter,
+			   uint32_t cv[8])
+{
+	size_t blocks = len ? (len + 63) / 64 : 1;
+	memcpy(cv, b3_iv, 32);
+	for (size_t b = 0; b < blocks; b++) {
+		uint32_t flags = (b == 0 ? B3_CHUNK_START : 0) |
+				 (b == blocks - 1 ? B3_CHUNK_END : 0);
+		size_t n = len - 64 * b < 64 ? len - 64 * b : 64;
+		if (n == 64) {
+			step(cv, in + 64 * b, counter, 64, flags);
+		} else { /* the last block, zero-padded */
+			uint8_t last[64] = {0};
+			memcpy(last, in + 64 * b, n);
+			step(cv, last, counter, (uint32_t)n, flags);
+		}
+	}
+}
 
 void salvo_blake3_hash8_portable(const uint8_t *in, uint64_t counter,
 				 uint32_t out[8][8])
@@ -120,17 +142,23 @@ static void chunk_reset(salvo_blake3 *h)
 	h->blocks_done = 0;
 }
 
+int salvo_blake3_cpu_isa(void)
+{
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512f"))
+		return SALVO_BLAKE3_ISA_AVX512;
+	if (__builtin_cpu_supports("avx2"))
+		return SALVO_BLAKE3_ISA_AVX2;
+#endif
+	return SALVO_BLAKE3_ISA_PORTABLE;
+}
+
 void salvo_blake3_init(salvo_blake3 *h)
 {
 	memset(h, 0, sizeof(*h));
 	chunk_reset(h);
-#if defined(__x86_64__)
-	if (__builtin_cpu_supports("avx512vl") &&
-	    __builtin_cpu_supports("avx512f"))
-		h->isa = SALVO_BLAKE3_ISA_AVX512;
-	else if (__builtin_cpu_supports("avx2"))
-		h->isa = SALVO_BLAKE3_ISA_AVX2;
-#endif
+	h->isa = (uint8_t)salvo_blake3_cpu_isa();
 }
 
 void salvo_blake3_limit_isa(salvo_blake3 *h, int isa)
@@ -139,35 +167,25 @@ void salvo_blake3_limit_isa(salvo_blake3 *h, int isa)
 		h->isa = (uint8_t)isa;
 }
 
-static void hash8(const salvo_blake3 *h, const uint8_t *in, uint64_t counter,
+static void hash8(int isa, const uint8_t *in, uint64_t counter,
 		  uint32_t out[8][8])
 {
-	if (h->isa == SALVO_BLAKE3_ISA_AVX512)
+	if (isa == SALVO_BLAKE3_ISA_AVX512)
 		salvo_blake3_hash8_avx512(in, counter, out);
-	else if (h->isa == SALVO_BLAKE3_ISA_AVX2)
+	else if (isa == SALVO_BLAKE3_ISA_AVX2)
 		salvo_blake3_hash8_avx2(in, counter, out);
 	else
 		salvo_blake3_hash8_portable(in, counter, out);
 }
 
-static void parents8(const salvo_blake3 *h, const uint32_t in[8][16],
-		     uint32_t out[8][8])
+static void parents8(int isa, const uint32_t in[8][16], uint32_t out[8][8])
 {
-	if (h->isa == SALVO_BLAKE3_ISA_AVX512)
+	if (isa == SALVO_BLAKE3_ISA_AVX512)
 		salvo_blake3_parents8_avx512(in, out);
-	else if (h->isa == SALVO_BLAKE3_ISA_AVX2)
+	else if (isa == SALVO_BLAKE3_ISA_AVX2)
 		salvo_blake3_parents8_avx2(in, out);
 	else
 		salvo_blake3_parents8_portable(in, out);
-}
-
-static void one_chunk(const uint8_t *c, uint64_t counter, uint32_t cv[8])
-{
-	memcpy(cv, b3_iv, 32);
-	for (int b = 0; b < 16; b++)
-		step(cv, c + 64 * b, counter, 64,
-		     (b == 0 ? B3_CHUNK_START : 0) |
-			 (b == 15 ? B3_CHUNK_END : 0));
 }
 
 /* The root of the 16 chunks at p, numbered from h->chunk: the leaves and
@@ -178,11 +196,11 @@ static void subtree16(const salvo_blake3 *h, const uint8_t *p, uint32_t root[8])
 	if (h->isa == SALVO_BLAKE3_ISA_AVX512) {
 		salvo_blake3_hash16_avx512(p, h->chunk, cvs);
 	} else {
-		hash8(h, p, h->chunk, cvs);
-		hash8(h, p + 8 * SALVO_BLAKE3_CHUNK_BYTES, h->chunk + 8,
+		hash8(h->isa, p, h->chunk, cvs);
+		hash8(h->isa, p + 8 * SALVO_BLAKE3_CHUNK_BYTES, h->chunk + 8,
 		      cvs + 8);
 	}
-	parents8(h, (const uint32_t(*)[16])cvs, lv);
+	parents8(h->isa, (const uint32_t(*)[16])cvs, lv);
 	for (int n = 8; n > 1; n /= 2)
 		for (int i = 0; i < n / 2; i++)
 			parent(lv[i], lv[2 * i], lv[2 * i + 1]);
@@ -215,7 +233,7 @@ static void whole_chunks(salvo_blake3 *h, const uint8_t *p, size_t n)
 			push(h, cvs[0], h->chunk + 16, 4);
 			k = 16;
 		} else if (n >= 8) {
-			hash8(h, p, h->chunk, cvs);
+			hash8(h->isa, p, h->chunk, cvs);
 			k = 8;
 			for (size_t i = 0; i < k; i++)
 				add_cv(h, cvs[i], h->chunk + i + 1,
@@ -281,6 +299,64 @@ void salvo_blake3_update(salvo_blake3 *h, const void *p, size_t len)
 	}
 }
 
+static void digest(const uint32_t o[8], uint8_t out[SALVO_BLAKE3_BYTES])
+{
+	for (int k = 0; k < 8; k++) {
+		out[4 * k] = (uint8_t)o[k];
+		out[4 * k + 1] = (uint8_t)(o[k] >> 8);
+		out[4 * k + 2] = (uint8_t)(o[k] >> 16);
+		out[4 * k + 3] = (uint8_t)(o[k] >> 24);
+	}
+}
+
+void salvo_blake3_chunk_cvs(int isa, const uint8_t *in, uint64_t counter,
+			    size_t n, uint32_t (*out)[8])
+{
+	for (; isa == SALVO_BLAKE3_ISA_AVX512 && n >= 16; n -= 16) {
+		salvo_blake3_hash16_avx512(in, counter, out);
+		in += 16 * SALVO_BLAKE3_CHUNK_BYTES;
+		counter += 16;
+		out += 16;
+	}
+	for (; n >= 8; n -= 8) {
+		hash8(isa, in, counter, out);
+		in += 8 * SALVO_BLAKE3_CHUNK_BYTES;
+		counter += 8;
+		out += 8;
+	}
+	for (; n; n--) {
+		one_chunk(in, counter++, *out++);
+		in += SALVO_BLAKE3_CHUNK_BYTES;
+	}
+}
+
+void salvo_blake3_parent_cvs(int isa, const uint32_t (*in)[16], size_t n,
+			     uint32_t (*out)[8])
+{
+	uint32_t o[8][8];
+	for (; n >= 8; n -= 8) {
+		parents8(isa, in, o);
+		memcpy(out, o, sizeof(o));
+		in += 8;
+		out += 8;
+	}
+	for (; n; n--) {
+		parent(o[0], in[0], in[0] + 8);
+		memcpy(*out++, o[0], 32);
+		in++;
+	}
+}
+
+void salvo_blake3_parent_root(const uint32_t left[8], const uint32_t right[8],
+			      uint8_t out[SALVO_BLAKE3_BYTES])
+{
+	uint32_t m[16], o[16];
+	memcpy(m, left, 32);
+	memcpy(m + 8, right, 32);
+	compress(o, b3_iv, m, 0, 64, B3_PARENT | B3_ROOT);
+	digest(o, out);
+}
+
 void salvo_blake3_final(const salvo_blake3 *h, uint8_t out[SALVO_BLAKE3_BYTES])
 {
 	/* the pending node: the last chunk (its last block still to
@@ -312,12 +388,7 @@ void salvo_blake3_final(const salvo_blake3 *h, uint8_t out[SALVO_BLAKE3_BYTES])
 		flags = B3_PARENT;
 	}
 	compress(o, cv, m, counter, len, flags | B3_ROOT);
-	for (int k = 0; k < 8; k++) {
-		out[4 * k] = (uint8_t)o[k];
-		out[4 * k + 1] = (uint8_t)(o[k] >> 8);
-		out[4 * k + 2] = (uint8_t)(o[k] >> 16);
-		out[4 * k + 3] = (uint8_t)(o[k] >> 24);
-	}
+	digest(o, out);
 }
 
 void salvo_blake3_hash(const void *p, size_t len,

@@ -2,6 +2,7 @@
 #ifndef SALVO_BLAKE3_IMPL_H
 #define SALVO_BLAKE3_IMPL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -70,5 +71,29 @@ void salvo_blake3_parents8_portable(const uint32_t in[8][16],
 				    uint32_t out[8][8]);
 void salvo_blake3_parents8_avx2(const uint32_t in[8][16], uint32_t out[8][8]);
 void salvo_blake3_parents8_avx512(const uint32_t in[8][16], uint32_t out[8][8]);
+
+/*
+ * For the tree of common/core/b3tree.c, which hashes a file's chunks in
+ * any order and joins its subtrees itself.  isa is a SALVO_BLAKE3_ISA_*
+ * no wider than salvo_blake3_cpu_isa().  None of these is the root,
+ * except salvo_blake3_parent_root.
+ */
+/* The widest instruction set the CPU has (what salvo_blake3_init picks). */
+int salvo_blake3_cpu_isa(void);
+/* Chaining values of the n whole chunks at in (n KiB), numbered counter
+ * onwards: sixteen or eight at a time where the instruction set allows. */
+void salvo_blake3_chunk_cvs(int isa, const uint8_t *in, uint64_t counter,
+			    size_t n, uint32_t (*out)[8]);
+/* Chaining value of one chunk of len (1 ..  1024) bytes: a file's last
+ * chunk may be short. */
+void salvo_blake3_chunk_cv(const uint8_t *in, size_t len, uint64_t counter,
+			   uint32_t cv[8]);
+/* n parent chaining values: in[i] holds the left then the right child's.
+ * out may be in itself (out[i] overwrites the first half of in[i]). */
+void salvo_blake3_parent_cvs(int isa, const uint32_t (*in)[16], size_t n,
+			     uint32_t (*out)[8]);
+/* The digest when the root is the parent of left and right. */
+void salvo_blake3_parent_root(const uint32_t left[8], const uint32_t right[8],
+			      uint8_t out[32]);
 
 #endif

@@ -32,8 +32,18 @@ uint32_t salvo_crc32c_sw(uint32_t crc, const void *p, size_t len);
  *       acc ^= salvo_crc32c_piece(p, len, block_len - off - len);
  *   salvo_crc32c_pieces_final(acc, block_len) == salvo_crc32c(0, block,
  *                                                            block_len)
+ *
+ * salvo_crc32c_piece is the raw CRC of the piece (register from zero, no
+ * inversion: ~salvo_crc32c(~0u, p, len)) multiplied by x^(8 bytes_after)
+ * mod P, which costs a carry-less multiply per nonzero hex digit of
+ * bytes_after on top of the CRC itself.  A piece of length 0 gives 0.
+ * salvo_crc32c_pieces_final xors in salvo_crc32c(0, <block_len zero
+ * bytes>), which covers the all-ones start and end of the CRC.  Pure, no
+ * allocation, any thread.
  */
 uint32_t salvo_crc32c_piece(const void *p, size_t len, uint64_t bytes_after);
 uint32_t salvo_crc32c_pieces_final(uint32_t acc, uint64_t block_len);
+/* salvo_crc32c_piece on the portable path only, for tests. */
+uint32_t salvo_crc32c_piece_sw(const void *p, size_t len, uint64_t bytes_after);
 
 #endif

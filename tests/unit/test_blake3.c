@@ -59,12 +59,24 @@ static void hex(const uint8_t d[32], char out[65])
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+static const char *isa_name[] = {"portable", "avx2", "avx512"};
+
 /* The ISA init would pick, limited to isa; -1 if the CPU lacks isa. */
 static int usable(int isa)
 {
 	salvo_blake3 h;
 	salvo_blake3_init(&h);
 	return isa <= h.isa ? isa : -1;
+}
+
+/* Like usable, and says so when test skips isa. */
+static int covered(int isa, const char *test)
+{
+	if (usable(isa) >= 0)
+		return 1;
+	printf("test_blake3: %s: %s SKIPPED, the CPU lacks it\n", test,
+	       isa_name[isa]);
+	return 0;
 }
 
 static void digest(int isa, const uint8_t *p, size_t len, uint8_t d[32])
@@ -83,7 +95,7 @@ static void test_vectors(void **state)
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i % 251);
 	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
-		if (usable(isas[k]) < 0)
+		if (!covered(isas[k], "test_vectors"))
 			continue;
 		for (size_t v = 0; v < sizeof(vectors) / sizeof(vectors[0]);
 		     v++) {
@@ -139,7 +151,8 @@ static void test_kernels_match_portable(void **state)
 		/* counters that carry into the high word */
 		uint64_t ctr =
 		    round % 2 ? testrand_next(&rnd) >> 20 : 0xfffffffcull;
-		if (usable(SALVO_BLAKE3_ISA_AVX512) >= 0) {
+		if (round ? usable(SALVO_BLAKE3_ISA_AVX512) >= 0
+			  : covered(SALVO_BLAKE3_ISA_AVX512, "hash16")) {
 			salvo_blake3_hash8_portable(in, ctr, want16);
 			salvo_blake3_hash8_portable(
 			    in + 8 * SALVO_BLAKE3_CHUNK_BYTES, ctr + 8,
@@ -151,8 +164,12 @@ static void test_kernels_match_portable(void **state)
 		}
 		for (size_t k = 0; k < sizeof(kernels) / sizeof(kernels[0]);
 		     k++) {
-			if (usable(kernels[k].isa) < 0)
+			if (usable(kernels[k].isa) < 0) {
+				if (!round)
+					covered(kernels[k].isa,
+						"hash8/parents8");
 				continue;
+			}
 			salvo_blake3_hash8_portable(in, ctr, want);
 			kernels[k].hash8(in, ctr, got);
 			if (memcmp(got, want, sizeof(want)))
@@ -194,8 +211,11 @@ static void test_pieces_equal_one_shot(void **state)
 		uint8_t want[32];
 		digest(SALVO_BLAKE3_ISA_PORTABLE, buf, len, want);
 		for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
-			if (usable(isas[k]) < 0)
+			if (usable(isas[k]) < 0) {
+				if (!round)
+					covered(isas[k], "pieces");
 				continue;
+			}
 			salvo_blake3 h, fork;
 			uint8_t got[32];
 			int forked = 0;
@@ -238,6 +258,16 @@ static void test_pieces_equal_one_shot(void **state)
 
 int main(void)
 {
+	printf("test_blake3: instruction sets tested:");
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++)
+		if (usable(isas[k]) >= 0)
+			printf(" %s", isa_name[isas[k]]);
+	printf("; skipped (the CPU lacks them):");
+	int skipped = 0;
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++)
+		if (usable(isas[k]) < 0)
+			skipped += printf(" %s", isa_name[isas[k]]);
+	printf("%s\n", skipped ? "" : " none");
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vectors),
 	    cmocka_unit_test(test_kernels_match_portable),

@@ -1,0 +1,410 @@
+/*
+ * BLAKE3 of a file from pieces in any order (see b3tree.h).
+ *
+ * The file has n = max(1, ceil(size / 1 KiB)) chunks.  Every full,
+ * aligned run of 2^l chunks [i * 2^l, (i + 1) * 2^l) inside [0, n) is a
+ * node (l, i) of BLAKE3's tree, except [0, n) itself, the root.  A chunk
+ * is hashed when all its bytes are here; a node's chaining value waits
+ * in a hash table until its sibling arrives, and the two join into their
+ * parent unless that parent would be the root.  Once every byte is here
+ * the table holds exactly the binary decomposition of n (the highest
+ * power of two first), folded right to left at final, the last parent
+ * with the ROOT flag.  A one-chunk file is its own root: its bytes wait
+ * in the tree and salvo_blake3_hash digests them at final.
+ *
+ * Chunks that straddle pieces collect their bytes in a 1 KiB buffer
+ * (pend) keyed by chunk number in the same table.  Whole chunks of a
+ * piece go straight from the caller's memory through the SIMD kernels,
+ * and consecutive chaining values join pairwise through the SIMD parent
+ * kernel before the few at the edges of the run meet the table.
+ *
+ * Every allocation an add may need (table growth, chunk buffers) is made
+ * before anything changes, so SALVO_ERR_NOMEM leaves the tree as it was.
+ */
+#include "common/core/b3tree.h"
+
+#include <string.h>
+
+#include "common/core/blake3.h"
+#include "common/core/blake3_impl.h"
+#include "common/core/error.h"
+
+#define CHUNK SALVO_BLAKE3_CHUNK_BYTES
+#define EMPTY UINT64_MAX /* no valid key: level 254 */
+#define SPARES 4	 /* chunk buffers kept for reuse */
+#define BATCH 64	 /* chaining values joined on the stack at once */
+
+typedef struct pend {
+	uint32_t have; /* bytes of the chunk present */
+	uint8_t buf[CHUNK];
+} pend;
+
+/* key: chunk number for a pend, (level + 1) << 56 | index for a node */
+typedef struct slot {
+	uint64_t key;
+	union {
+		uint32_t cv[8];
+		pend *p;
+	} v;
+} slot;
+
+struct salvo_b3tree {
+	salvo_mem mem;
+	uint64_t size;
+	uint64_t bytes;
+	uint64_t chunks; /* n */
+	int isa;
+	slot *slots; /* open addressing, linear probing; cap a power of 2 */
+	size_t cap;
+	size_t count;
+	size_t reserve; /* entries one add may insert at most */
+	pend *spare[SPARES];
+	int nspare;
+	uint8_t single[CHUNK]; /* the bytes of a one-chunk file */
+};
+
+static uint64_t node_key(int level, uint64_t index)
+{
+	return (uint64_t)(level + 1) << 56 | index;
+}
+
+static size_t home(const salvo_b3tree *t, uint64_t key)
+{
+	return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
+	       (t->cap - 1);
+}
+
+static slot *find(const salvo_b3tree *t, uint64_t key)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = home(t, key);; i = (i + 1) & (t->cap - 1)) {
+		if (t->slots[i].key == key)
+			return &t->slots[i];
+		if (t->slots[i].key == EMPTY)
+			return NULL;
+	}
+}
+
+/* key is not in the table, which has room (see reserve). */
+static slot *put(salvo_b3tree *t, uint64_t key)
+{
+	size_t i = home(t, key);
+	while (t->slots[i].key != EMPTY)
+		i = (i + 1) & (t->cap - 1);
+	t->slots[i].key = key;
+	t->count++;
+	return &t->slots[i];
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken. */
+static void drop(salvo_b3tree *t, slot *s)
+{
+	size_t i = (size_t)(s - t->slots), mask = t->cap - 1;
+	for (size_t j = (i + 1) & mask; t->slots[j].key != EMPTY;
+	     j = (j + 1) & mask) {
+		size_t h = home(t, t->slots[j].key);
+		/* j's entry may fill the hole at i unless its home lies
+		 * cyclically in (i, j] */
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i].key = EMPTY;
+	t->count--;
+}
+
+static int grow(salvo_b3tree *t, size_t cap)
+{
+	slot *old = t->slots;
+	size_t old_cap = t->cap;
+	slot *s = salvo_mem_array(&t->mem, cap, sizeof(*s));
+	if (!s)
+		return SALVO_ERR_NOMEM;
+	for (size_t i = 0; i < cap; i++)
+		s[i].key = EMPTY;
+	t->slots = s;
+	t->cap = cap;
+	t->count = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].key != EMPTY)
+			*put(t, old[i].key) = old[i];
+	salvo_mem_free(&t->mem, old);
+	return 0;
+}
+
+/* Room for one more add: the table at most half full after it, and a
+ * chunk buffer for each end of the piece. */
+static int reserve(salvo_b3tree *t)
+{
+	size_t need = 2 * (t->count + t->reserve), cap = t->cap ? t->cap : 16;
+	while (cap < need)
+		cap *= 2;
+	if (cap != t->cap && grow(t, cap))
+		return SALVO_ERR_NOMEM;
+	while (t->nspare < 2) {
+		pend *p = salvo_mem_alloc(&t->mem, sizeof(*p));
+		if (!p)
+			return SALVO_ERR_NOMEM;
+		t->spare[t->nspare++] = p;
+	}
+	return 0;
+}
+
+static uint64_t chunk_len(const salvo_b3tree *t, uint64_t c)
+{
+	uint64_t rest = t->size - c * CHUNK;
+	return rest < CHUNK ? rest : CHUNK;
+}
+
+/* 1 when (level, index)'s parent is [0, n): then the two halves wait for
+ * final, which compresses the root. */
+static int parent_is_root(const salvo_b3tree *t, int level, uint64_t index)
+{
+	return index < 2 && level < 63 && t->chunks == (uint64_t)2 << level;
+}
+
+/* Adds node (level, index), joining it with its sibling, then the parent
+ * with its own, and so on. */
+static void insert(salvo_b3tree *t, int level, uint64_t index,
+		   const uint32_t cv[8])
+{
+	uint32_t pair[16];
+	memcpy(pair + 8 * (index & 1), cv, 32);
+	for (;;) {
+		slot *s = parent_is_root(t, level, index)
+			      ? NULL
+			      : find(t, node_key(level, index ^ 1));
+		if (!s) {
+			memcpy(put(t, node_key(level, index))->v.cv,
+			       pair + 8 * (index & 1), 32);
+			return;
+		}
+		memcpy(pair + 8 * (~index & 1), s->v.cv, 32);
+		drop(t, s);
+		salvo_blake3_parent_cvs(t->isa, (const uint32_t(*)[16])pair, 1,
+					(uint32_t(*)[8])pair);
+		index >>= 1;
+		level++;
+		if (index & 1)
+			memcpy(pair + 8, pair, 32);
+	}
+}
+
+/* Adds the m consecutive nodes (level, index) .. (level, index + m - 1):
+ * pairs within the run join here, eight at a time, level by level; only
+ * nodes whose sibling lies outside the run meet the table.  cvs is
+ * overwritten. */
+static void insert_run(salvo_b3tree *t, int level, uint64_t index,
+		       uint32_t (*cvs)[8], size_t m)
+{
+	while (m) {
+		if (index & 1) {
+			insert(t, level, index++, cvs[0]);
+			cvs++;
+			m--;
+		}
+		if (m && !((index + m - 1) & 1)) {
+			m--;
+			insert(t, level, index + m, cvs[m]);
+		}
+		if (!m)
+			return;
+		if (parent_is_root(t, level, index)) { /* m == 2 */
+			insert(t, level, index, cvs[0]);
+			insert(t, level, index + 1, cvs[1]);
+			return;
+		}
+		m /= 2;
+		salvo_blake3_parent_cvs(t->isa, (const uint32_t(*)[16])cvs, m,
+					cvs);
+		index >>= 1;
+		level++;
+	}
+}
+
+/* Chunks first .. first + m - 1, all whole, from p (the last may be the
+ * file's short last chunk). */
+static void hash_chunks(salvo_b3tree *t, uint64_t first, const uint8_t *p,
+			uint64_t m)
+{
+	uint32_t cvs[BATCH][8];
+	while (m) {
+		/* batches aligned to BATCH chunks join into one node */
+		size_t k = BATCH - (size_t)(first % BATCH);
+		if (k > m)
+			k = (size_t)m;
+		size_t whole = k;
+		if (chunk_len(t, first + k - 1) < CHUNK)
+			whole--;
+		salvo_blake3_chunk_cvs(t->isa, p, first, whole, cvs);
+		if (whole < k)
+			salvo_blake3_chunk_cv(
+			    p + whole * CHUNK,
+			    (size_t)chunk_len(t, first + whole), first + whole,
+			    cvs[whole]);
+		insert_run(t, 0, first, cvs, k);
+		first += k;
+		p += k * CHUNK;
+		m -= k;
+	}
+}
+
+/* Bytes [at, at + len) of chunk c, which they do not fill alone. */
+static void add_partial(salvo_b3tree *t, uint64_t c, size_t at,
+			const uint8_t *p, size_t len)
+{
+	slot *s = find(t, c);
+	pend *b;
+	if (s) {
+		b = s->v.p;
+	} else {
+		b = t->spare[--t->nspare];
+		b->have = 0;
+		put(t, c)->v.p = b;
+	}
+	memcpy(b->buf + at, p, len);
+	b->have += (uint32_t)len;
+	if (b->have < chunk_len(t, c))
+		return;
+	uint32_t cv[8];
+	salvo_blake3_chunk_cv(b->buf, b->have, c, cv);
+	drop(t, find(t, c));
+	if (t->nspare < SPARES)
+		t->spare[t->nspare++] = b;
+	else
+		salvo_mem_free(&t->mem, b);
+	insert(t, 0, c, cv);
+}
+
+int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem, uint64_t size)
+{
+	salvo_b3tree *t = salvo_mem_alloc(mem, sizeof(*t));
+	if (!t)
+		return SALVO_ERR_NOMEM;
+	memset(t, 0, sizeof(*t));
+	t->mem = *mem;
+	t->size = size;
+	t->chunks = size ? (size - 1) / CHUNK + 1 : 1;
+	t->isa = salvo_blake3_cpu_isa();
+	int depth = 0;
+	while (depth < 63 && ((uint64_t)1 << depth) < t->chunks)
+		depth++;
+	/* a chunk buffer or a leaf at each end of a piece, the nodes at
+	 * the edges of its whole chunks (two per level), some slack */
+	t->reserve = 4 + 2 * (size_t)(depth + 2);
+	*out = t;
+	return 0;
+}
+
+void salvo_b3tree_del(salvo_b3tree *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].key != EMPTY && !(t->slots[i].key >> 56))
+			salvo_mem_free(&t->mem, t->slots[i].v.p);
+	for (int i = 0; i < t->nspare; i++)
+		salvo_mem_free(&t->mem, t->spare[i]);
+	salvo_mem_free(&t->mem, t->slots);
+	salvo_mem_free(&t->mem, t);
+}
+
+void salvo_b3tree_limit_isa(salvo_b3tree *t, int isa)
+{
+	if (isa < t->isa)
+		t->isa = isa;
+}
+
+int salvo_b3tree_add(salvo_b3tree *t, uint64_t offset, const void *p,
+		     size_t len)
+{
+	const uint8_t *b = p;
+	if (offset > t->size || len > t->size - offset)
+		return SALVO_ERR_INVAL;
+	if (!len)
+		return 0;
+	if (t->chunks == 1) {
+		memcpy(t->single + offset, b, len);
+		t->bytes += len;
+		return 0;
+	}
+	if (reserve(t))
+		return SALVO_ERR_NOMEM;
+	uint64_t end = offset + len;
+	uint64_t first = (offset + CHUNK - 1) / CHUNK; /* first whole chunk */
+	uint64_t head_end = first * CHUNK < end ? first * CHUNK : end;
+	if (offset < head_end)
+		add_partial(t, offset / CHUNK, (size_t)(offset % CHUNK), b,
+			    (size_t)(head_end - offset));
+	if (head_end < end) {
+		uint64_t last = end == t->size ? t->chunks : end / CHUNK;
+		hash_chunks(t, first, b + (head_end - offset), last - first);
+		if (last * CHUNK < end)
+			add_partial(t, last, 0, b + (last * CHUNK - offset),
+				    (size_t)(end - last * CHUNK));
+	}
+	t->bytes += len;
+	return 0;
+}
+
+uint64_t salvo_b3tree_bytes(const salvo_b3tree *t)
+{
+	return t->bytes;
+}
+
+int salvo_b3tree_is_complete(const salvo_b3tree *t)
+{
+	return t->bytes == t->size;
+}
+
+/* Copies node (level, index) out; SALVO_ERR_INVAL if absent, which
+ * only a broken contract (a byte added twice and another never) causes. */
+static int node_cv(const salvo_b3tree *t, int level, uint64_t index,
+		   uint32_t cv[8])
+{
+	const slot *s = find(t, node_key(level, index));
+	if (!s)
+		return SALVO_ERR_INVAL;
+	memcpy(cv, s->v.cv, 32);
+	return 0;
+}
+
+int salvo_b3tree_final(const salvo_b3tree *t, uint8_t out[32])
+{
+	if (t->bytes != t->size)
+		return SALVO_ERR_INVAL;
+	if (t->chunks == 1) {
+		salvo_blake3_hash(t->single, (size_t)t->size, out);
+		return 0;
+	}
+	/* the binary decomposition of n, largest subtree first; a power
+	 * of two is its two halves */
+	uint32_t cvs[SALVO_BLAKE3_MAX_DEPTH + 2][8];
+	int k = 0;
+	uint64_t at = 0;
+	for (int l = 63; l >= 0; l--) {
+		uint64_t w = (uint64_t)1 << l;
+		if (!(t->chunks & w))
+			continue;
+		if (t->chunks == w) {
+			if (node_cv(t, l - 1, 0, cvs[k++]) ||
+			    node_cv(t, l - 1, 1, cvs[k++]))
+				return SALVO_ERR_INVAL;
+			break;
+		}
+		if (node_cv(t, l, at >> l, cvs[k++]))
+			return SALVO_ERR_INVAL;
+		at += w;
+	}
+	uint32_t pair[16];
+	memcpy(pair + 8, cvs[k - 1], 32);
+	for (int i = k - 2; i > 0; i--) {
+		memcpy(pair, cvs[i], 32);
+		salvo_blake3_parent_cvs(t->isa, (const uint32_t(*)[16])pair, 1,
+					(uint32_t(*)[8])(pair + 8));
+	}
+	salvo_blake3_parent_root(cvs[0], pair + 8, out);
+	return 0;
+}
