@@ -47,7 +47,7 @@ typedef struct rdigest {
 	const salvo_manifest *m; /* borrowed from the esess */
 	uint32_t block_bytes;
 	uint64_t nblocks;
-	/* per block: pieces collected but not yet written and hashed */
+	/* per block: bytes collected but not yet written and hashed */
 	_Atomic uint32_t *pending;
 	/* per block: XOR of its pieces' CRC32C contributions */
 	_Atomic uint32_t *acc;
@@ -61,15 +61,17 @@ typedef struct rdigest {
 int rdigest_init(rdigest *d, const salvo_manifest *m, uint32_t block_bytes);
 void rdigest_free(rdigest *d);
 
-/* Core lock held, when a write of entry i at file offset off is collected:
- * counts the piece as pending in its block and creates the file's tree on
- * its first piece.  0 or -ENOMEM (nothing counted). */
-int rdigest_expect(rdigest *d, uint32_t i, uint64_t off);
+/* Core lock held, when a write of entry i at file offset off, len bytes
+ * (inside one block), is collected: counts the bytes as pending in their
+ * block and creates the file's tree on its first piece.  0 or -ENOMEM
+ * (nothing counted). */
+int rdigest_expect(rdigest *d, uint32_t i, uint64_t off, size_t len);
 
-/* Any thread, once the piece [off, off + len) of entry i is on disk (p
- * its bytes), or failed (p NULL): folds it into its block's CRC and its
- * file's tree, then settles it.  Every rdigest_expect gets exactly one
- * rdigest_add. */
+/* Any thread, once bytes [off, off + len) of entry i (any blocks, each
+ * byte expected before) are on disk, p their bytes in one buffer, or
+ * failed (p NULL): folds them into their blocks' CRCs and their file's
+ * tree, then settles them.  Long contiguous runs keep BLAKE3 on its SIMD
+ * kernels. */
 void rdigest_add(rdigest *d, uint32_t i, uint64_t off, const void *p,
 		 size_t len);
 
@@ -181,6 +183,7 @@ typedef struct rwerr {
 typedef struct rbatch {
 	rwrite *w;
 	size_t n, cap;
+	uint8_t *stage; /* a run's payloads back to back, for hashing */
 	rjob *jobs, *jobs_tail; /* queued once the writes are out */
 	rwerr err[4];
 	int nerr;
@@ -195,6 +198,8 @@ void rwriter_flush(struct rctx *c, rbatch *b);
 /* Core lock held: reports the flushed batch's write errors to the core
  * and drops its session references. */
 void rwriter_settle(struct rctx *c, rbatch *b, uint64_t now);
+/* Sets up / frees a batch.  init: 0 or -ENOMEM. */
+int rwriter_init(rbatch *b);
 void rwriter_free(rbatch *b);
 
 /* ------------------------------------------------------------ socket.c */

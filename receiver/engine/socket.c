@@ -99,7 +99,8 @@ int rsocket_new(rsocket **out, rctx *c, int fd)
 	t->iov = calloc(n, sizeof(*t->iov));
 	t->from = calloc(n, sizeof(*t->from));
 	t->ctl = calloc(n, sizeof(*t->ctl));
-	if (!t->bufs || !t->m || !t->iov || !t->from || !t->ctl) {
+	if (!t->bufs || !t->m || !t->iov || !t->from || !t->ctl ||
+	    rwriter_init(&t->writes)) {
 		rsocket_del(t);
 		return -ENOMEM;
 	}

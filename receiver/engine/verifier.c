@@ -107,11 +107,27 @@ static int check_block(rctx *c, const rjob *j)
 {
 	esess *s = j->s;
 	rdigest_wait_block(&s->dig, j->idx);
-	int ok = 1;
-	(void)c;
-	uint32_t crc;
-	ok = !rfiles_crc(&s->files, j->start, j->len, &crc) && crc == j->crc;
+	int ok = rdigest_block_ok(&s->dig, j->idx, j->crc);
+	if (ok && c->o->verify_paranoid) { /* and the disk has them too */
+		uint32_t crc;
+		ok = !rfiles_crc(&s->files, j->start, j->len, &crc) &&
+		     crc == j->crc;
+	}
+	if (!ok)
+		rdigest_block_failed(&s->dig, j->idx);
 	return ok;
+}
+
+static int digest_differs(const rjob *j, const uint8_t *d, char *msg,
+			  size_t len)
+{
+	if (!memcmp(d, j->digest, SALVO_DIGEST_BYTES))
+		return 0;
+	snprintf(msg, len,
+		 "'%s' failed verification (its BLAKE3 digest differs from "
+		 "the sender's)",
+		 j->s->m.entries[j->idx].path);
+	return SALVO_ERR_VERIFY;
 }
 
 /* Checks file j->idx against the sender's digest and commits it: 0,
@@ -119,20 +135,16 @@ static int check_block(rctx *c, const rjob *j)
 static int check_file(rctx *c, const rjob *j, char *msg, size_t len)
 {
 	esess *s = j->s;
-	const salvo_entry *e = &s->m.entries[j->idx];
 	uint8_t d[SALVO_DIGEST_BYTES];
-	(void)c;
-	int rc = rfiles_digest(&s->files, j->idx, d, msg, len);
-	if (rc)
-		return rc;
-	if (memcmp(d, j->digest, SALVO_DIGEST_BYTES)) {
-		snprintf(msg, len,
-			 "'%s' failed verification (its BLAKE3 digest "
-			 "differs from the sender's)",
-			 e->path);
-		return SALVO_ERR_VERIFY;
+	int reread = rdigest_file(&s->dig, j->idx, d);
+	int rc = reread ? 0 : digest_differs(j, d, msg, len);
+	if (!rc && (reread || c->o->verify_paranoid)) {
+		rc = rfiles_digest(&s->files, j->idx, d, msg, len);
+		if (!rc)
+			rc = digest_differs(j, d, msg, len);
 	}
-	rc = rfiles_commit(&s->files, j->idx, msg, len);
+	if (!rc)
+		rc = rfiles_commit(&s->files, j->idx, msg, len);
 	if (!rc && !--s->files_left) {
 		rc = rfiles_finish(&s->files, msg, len);
 		s->finished = !rc;

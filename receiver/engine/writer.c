@@ -5,9 +5,10 @@
  *       request points into the thread's receive buffer; it takes a
  *       reference on the session, counts the piece as pending in its
  *       block, and opens the part-file if it is the file's first piece.
- *   flush (lock dropped): one pwritev per run of adjacent pieces of one
- *       file, straight from the receive buffers; each piece is then fed
- *       to the session's digests (block CRC, file BLAKE3) and settled;
+ *   flush (lock dropped): the requests sorted by place, one pwritev per
+ *       run of adjacent pieces of one file, straight from the receive
+ *       buffers; the run is then fed to
+ *       the session's digests (block CRC, file BLAKE3) and settled;
  *       only then are the batch's verification jobs queued, so a job
  *       never looks at bytes still on their way to disk.
  *   settle (lock taken again, at the start of the thread's next batch):
@@ -28,7 +29,8 @@
 
 #include "common/core/error.h"
 
-#define RUN_MAX 64 /* iovecs per pwritev */
+#define RUN_MAX 256		 /* iovecs per pwritev */
+#define STAGE_BYTES (1u << 20) /* hashed at once: SIMD-sized runs */
 
 static int grow(rbatch *b)
 {
@@ -52,7 +54,8 @@ int rwriter_write(void *ud, salvo_rsess *sess, uint32_t file, uint64_t off,
 	int fd = rfiles_open(&s->files, file, err, errlen);
 	if (fd < 0)
 		return fd;
-	if ((b->n == b->cap && grow(b)) || rdigest_expect(&s->dig, file, off)) {
+	if ((b->n == b->cap && grow(b)) ||
+	    rdigest_expect(&s->dig, file, off, len)) {
 		snprintf(err, errlen, "receiver out of memory");
 		return -ENOMEM;
 	}
@@ -77,30 +80,78 @@ static void note_error(rbatch *b, const rwrite *w, int rc, const char *msg)
 		 msg[0] ? msg : "receiver write failed");
 }
 
+/* Hashes the run w[0..n) (adjacent bytes of one file, written): the
+ * payloads are copied back to back so the digests see long contiguous
+ * pieces (BLAKE3's SIMD kernels hash many whole chunks at once; a
+ * datagram holds one or two). */
+static void hash_run(rbatch *b, const rwrite *w, int n)
+{
+	rdigest *d = &w->s->dig;
+	uint64_t from = w->off;
+	size_t have = 0;
+	for (int k = 0; k < n; k++) {
+		if (have && have + w[k].len > STAGE_BYTES) {
+			rdigest_add(d, w->file, from, b->stage, have);
+			from += have;
+			have = 0;
+		}
+		if (w[k].len > STAGE_BYTES) { /* cannot happen: datagrams */
+			rdigest_add(d, w->file, from, w[k].p, w[k].len);
+			from += w[k].len;
+			continue;
+		}
+		memcpy(b->stage + have, w[k].p, w[k].len);
+		have += w[k].len;
+	}
+	if (have)
+		rdigest_add(d, w->file, from, b->stage, have);
+}
+
 /* Writes the run w[0..n) (adjacent bytes of one file) and settles its
- * pieces in the session's digests. */
+ * bytes in the session's digests. */
 static void write_run(rbatch *b, const rwrite *w, int n)
 {
 	esess *s = w->s;
-	int ok = !atomic_load(&s->ended); /* else its part-files go */
-	if (ok) {
+	int rc = 0;
+	if (!atomic_load(&s->ended)) { /* else its part-files go */
 		struct iovec v[RUN_MAX];
 		char msg[256] = "";
 		for (int k = 0; k < n; k++)
 			v[k] = (struct iovec){(void *)w[k].p, w[k].len};
-		int rc = rfiles_writev(&s->files, w->file, w->off, v, n, msg,
-				       sizeof(msg));
+		rc = rfiles_writev(&s->files, w->file, w->off, v, n, msg,
+				   sizeof(msg));
 		if (rc)
 			note_error(b, w, rc, msg);
-		ok = !rc;
+	} else {
+		rc = SALVO_ERR_ABORTED;
 	}
+	if (!rc) {
+		hash_run(b, w, n);
+		return;
+	}
+	uint64_t len = 0;
 	for (int k = 0; k < n; k++)
-		rdigest_add(&s->dig, w[k].file, w[k].off, ok ? w[k].p : NULL,
-			    w[k].len);
+		len += w[k].len;
+	rdigest_add(&s->dig, w->file, w->off, NULL, (size_t)len);
+}
+
+/* Orders requests by session, file and offset: a batch holds trains of
+ * several blocks interleaved (the sender's threads send blocks side by
+ * side), and sorted, each block's trains join into one long run. */
+static int by_place(const void *x, const void *y)
+{
+	const rwrite *a = x, *b = y;
+	if (a->s != b->s)
+		return a->s < b->s ? -1 : 1;
+	if (a->file != b->file)
+		return a->file < b->file ? -1 : 1;
+	return a->off < b->off ? -1 : a->off > b->off;
 }
 
 void rwriter_flush(rctx *c, rbatch *b)
 {
+	if (b->n > 1)
+		qsort(b->w, b->n, sizeof(*b->w), by_place);
 	for (size_t k = 0; k < b->n;) {
 		const rwrite *r = &b->w[k];
 		uint64_t end = r->off;
@@ -130,8 +181,16 @@ void rwriter_settle(rctx *c, rbatch *b, uint64_t now)
 	b->n = 0;
 }
 
+int rwriter_init(rbatch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->stage = malloc(STAGE_BYTES);
+	return b->stage ? 0 : -ENOMEM;
+}
+
 void rwriter_free(rbatch *b)
 {
+	free(b->stage);
 	free(b->w);
 	memset(b, 0, sizeof(*b));
 }
