@@ -24,7 +24,7 @@ static uint64_t min64(uint64_t a, uint64_t b)
 static void oom(salvo_rsess *s, uint64_t now)
 {
 	rsess_fail(s, SALVO_ERR_NOMEM, 0, SALVO_FILE_INDEX_NONE,
-		"receiver out of memory", now);
+		   "receiver out of memory", now);
 }
 
 void rdata_free(salvo_rsess *s)
@@ -126,7 +126,8 @@ static int start_data(salvo_rsess *s, uint64_t now)
 	return 0;
 }
 
-void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now)
+void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
+		       uint64_t now)
 {
 	salvo_rxstream *x = &s->mrx;
 	if (m->total != s->manifest_bytes) {
@@ -161,7 +162,7 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now
 		rsess_strlcpy(msg, "invalid manifest: ", sizeof(msg));
 		rsess_strlcat(msg, why, sizeof(msg));
 		rsess_fail(s, err == SALVO_ERR_NOMEM ? err : SALVO_ERR_PATH, 0,
-			bad, msg, now);
+			   bad, msg, now);
 		return;
 	}
 	s->have_manifest = 1;
@@ -169,7 +170,7 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now
 	s->mbuf = NULL;
 	if (s->m.count != s->file_count || s->m.total_bytes != s->total) {
 		rsess_fail(s, SALVO_ERR_MALFORMED, 0, SALVO_FILE_INDEX_NONE,
-			"manifest disagrees with HELLO", now);
+			   "manifest disagrees with HELLO", now);
 		return;
 	}
 	if (start_data(s, now))
@@ -178,7 +179,8 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now
 	err = s->r->cb.prepare(s->r->cb.ud, s, &s->m, msg, sizeof(msg));
 	if (err) {
 		rsess_fail(s, SALVO_ERR_IO, err, SALVO_FILE_INDEX_NONE,
-			msg[0] ? msg : "receiver could not prepare files", now);
+			   msg[0] ? msg : "receiver could not prepare files",
+			   now);
 		return;
 	}
 	for (uint32_t i = 0; i < s->m.count; i++)
@@ -207,7 +209,7 @@ static int write_stream(salvo_rsess *s, uint64_t off, const uint8_t *p,
 					 sizeof(msg));
 		if (err) {
 			rsess_fail(s, SALVO_ERR_IO, err, i,
-				msg[0] ? msg : "receiver write failed", now);
+				   msg[0] ? msg : "receiver write failed", now);
 			return err;
 		}
 		off += n;
@@ -282,10 +284,10 @@ void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 		s->r->st.block_failures++;
 		if (++s->bfails[block] >= RS_MAX_BLOCK_FAILURES) {
 			rsess_fail(s, SALVO_ERR_SOURCE_CHANGED, 0,
-				salvo_manifest_locate(&s->m, bstart),
-				"a block failed verification repeatedly "
-				"(source changing during transfer?)",
-				now);
+				   salvo_manifest_locate(&s->m, bstart),
+				   "a block failed verification repeatedly "
+				   "(source changing during transfer?)",
+				   now);
 			return;
 		}
 		s->bstate[block] = BLK_RECEIVING;
@@ -308,7 +310,8 @@ void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 	}
 }
 
-void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f, uint64_t now)
+void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
+			uint64_t now)
 {
 	(void)now;
 	for (uint32_t k = 0; k < f->count; k++) {
@@ -328,8 +331,8 @@ void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f, uint64_t n
 	advance_digests(s);
 }
 
-void rdata_file_result(salvo_rsess *s, uint32_t file, int result, const char *msg,
-		    uint64_t now)
+void rdata_file_result(salvo_rsess *s, uint32_t file, int result,
+		       const char *msg, uint64_t now)
 {
 	if (file >= s->m.count || s->fstate[file] != FILE_FINALIZING)
 		return;
@@ -338,15 +341,16 @@ void rdata_file_result(salvo_rsess *s, uint32_t file, int result, const char *ms
 		if (msg && msg[0]) {
 			rsess_strlcpy(buf, msg, sizeof(buf));
 		} else {
-			rsess_strlcpy(buf,
-				   "file failed verification: ", sizeof(buf));
-			rsess_strlcat(buf, s->m.entries[file].path, sizeof(buf));
+			rsess_strlcpy(
+			    buf, "file failed verification: ", sizeof(buf));
+			rsess_strlcat(buf, s->m.entries[file].path,
+				      sizeof(buf));
 		}
 		rsess_fail(s,
-			result == SALVO_ERR_VERIFY ? SALVO_ERR_VERIFY
-						   : SALVO_ERR_IO,
-			result == SALVO_ERR_VERIFY ? 0 : result, file, buf,
-			now);
+			   result == SALVO_ERR_VERIFY ? SALVO_ERR_VERIFY
+						      : SALVO_ERR_IO,
+			   result == SALVO_ERR_VERIFY ? 0 : result, file, buf,
+			   now);
 		return;
 	}
 	s->fstate[file] = FILE_DONE;

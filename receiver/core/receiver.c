@@ -279,7 +279,7 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 		x = &s->drx;
 	if (x && salvo_rxstream_sent(x, st->sent_through, now)) {
 		rsess_fail(s, SALVO_ERR_NOMEM, 0, SALVO_FILE_INDEX_NONE,
-			"receiver out of memory", now);
+			   "receiver out of memory", now);
 		return;
 	}
 	rsess_feedback(s, now);
@@ -345,12 +345,12 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 			return;
 		}
 		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
-			"sender aborted the transfer", now);
+			   "sender aborted the transfer", now);
 		free_session(r, (uint32_t)slot);
 		return;
 	case SALVO_PKT_ERROR:
 		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
-			"sender reported an error", now);
+			   "sender reported an error", now);
 		return;
 	default:
 		r->st.unknown++;
@@ -388,8 +388,9 @@ void salvo_receiver_on_timer(salvo_receiver *r, uint64_t now)
 			continue;
 		}
 		if (now - s->last_rx >= r->cfg.idle_timeout_ns) {
-			rsess_fail(s, SALVO_ERR_TIMEOUT, 0, SALVO_FILE_INDEX_NONE,
-				"sender silent past the idle timeout", now);
+			rsess_fail(s, SALVO_ERR_TIMEOUT, 0,
+				   SALVO_FILE_INDEX_NONE,
+				   "sender silent past the idle timeout", now);
 			free_session(r, i);
 			continue;
 		}

@@ -164,13 +164,13 @@ void rdigest_add(rdigest *d, uint32_t i, uint64_t off, const void *p,
 	const uint8_t *q = p;
 	while (len) {
 		uint64_t b = at / d->block_bytes;
-		uint64_t end = salvo_block_start(b, d->block_bytes) +
-			       salvo_block_len(b, d->block_bytes,
-					       d->m->total_bytes);
+		uint64_t end =
+		    salvo_block_start(b, d->block_bytes) +
+		    salvo_block_len(b, d->block_bytes, d->m->total_bytes);
 		uint32_t n = (uint32_t)(end - at < len ? end - at : len);
 		if (q) {
-			atomic_fetch_xor(&d->acc[b],
-					 salvo_crc32c_piece(q, n, end - at - n));
+			atomic_fetch_xor(
+			    &d->acc[b], salvo_crc32c_piece(q, n, end - at - n));
 			q += n;
 		}
 		settle(d, b, n);

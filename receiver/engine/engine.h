@@ -183,7 +183,7 @@ typedef struct rwerr {
 typedef struct rbatch {
 	rwrite *w;
 	size_t n, cap;
-	uint8_t *stage; /* a run's payloads back to back, for hashing */
+	uint8_t *stage;		/* a run's payloads back to back, for hashing */
 	rjob *jobs, *jobs_tail; /* queued once the writes are out */
 	rwerr err[4];
 	int nerr;

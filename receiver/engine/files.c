@@ -112,8 +112,8 @@ static int dir_index(rfiles *f, const char *path, size_t plen, char *msg,
 }
 
 int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
-		   uint32_t session, int overwrite,
-		   uint64_t max_file_bytes, char *msg, size_t len)
+		   uint32_t session, int overwrite, uint64_t max_file_bytes,
+		   char *msg, size_t len)
 {
 	memset(f, 0, sizeof(*f));
 	f->root = root;
@@ -244,8 +244,7 @@ int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc)
 	return 0;
 }
 
-int rfiles_digest(rfiles *f, uint32_t i, uint8_t out[32], char *msg,
-		  size_t len)
+int rfiles_digest(rfiles *f, uint32_t i, uint8_t out[32], char *msg, size_t len)
 {
 	const salvo_entry *e = &f->m->entries[i];
 	int fd = rfiles_open(f, i, msg, len);
@@ -309,8 +308,8 @@ int rfiles_commit(rfiles *f, uint32_t i, char *msg, size_t len)
 	struct rdir *dir = &f->dirs[f->parent[i]];
 	char part[64], final[300];
 	part_name(f, i, part, sizeof(part));
-	int err = final_name(f, dir->fd, base_name(e->path), final, sizeof(final),
-			 msg, len, e->path);
+	int err = final_name(f, dir->fd, base_name(e->path), final,
+			     sizeof(final), msg, len, e->path);
 	if (!err && renameat(dir->fd, part, dir->fd, final)) {
 		err = -errno;
 		snprintf(msg, len, "cannot rename '%s' into place: %s", e->path,

@@ -117,8 +117,8 @@ static int open_sockets(rctx *c)
 	size_t mlen = sizeof(c->rep->message);
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int rc = salvo_resolve(o->bind && *o->bind ? o->bind : NULL, o->port,
-			       1, &ss, &sl, msg, mlen);
+	int rc = salvo_resolve(o->bind && *o->bind ? o->bind : NULL, o->port, 1,
+			       &ss, &sl, msg, mlen);
 	if (!rc)
 		rc = check_port_free(c, &ss, sl);
 	for (uint32_t i = 0; !rc && i < o->sockets; i++) {
@@ -211,7 +211,8 @@ static int serve(rctx *c)
 	if (rc) {
 		atomic_store(&c->stopping, 1);
 		snprintf(c->rep->message, sizeof(c->rep->message),
-			 "cannot start a socket thread: %s", salvo_strerror(rc));
+			 "cannot start a socket thread: %s",
+			 salvo_strerror(rc));
 	}
 	for (uint32_t i = 0; i < started; i++)
 		rsocket_join(t[i]);

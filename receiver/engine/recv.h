@@ -25,8 +25,8 @@ typedef struct salvo_recv_opts {
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* silent sender: drop its session */
 	uint64_t max_file_bytes;  /* 0: no limit */
-	int overwrite;		  /* enum salvo_overwrite (common/core/policy.h) */
-	int once;		  /* return after the first session ends */
+	int overwrite;	     /* enum salvo_overwrite (common/core/policy.h) */
+	int once;	     /* return after the first session ends */
 	int verify_paranoid; /* 1: also read each block back from the
 			      * part-file and check it (verify: paranoid) */
 	/* one event per thing worth a log line (file received, session

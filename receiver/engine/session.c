@@ -102,14 +102,15 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return -ENOMEM;
 	}
 	s->have_dig = 1;
-	int rc = rfiles_prepare(&s->files, c->root, &s->m, s->id,
-				c->o->overwrite, c->o->max_file_bytes, err,
-				errlen);
+	int rc =
+	    rfiles_prepare(&s->files, c->root, &s->m, s->id, c->o->overwrite,
+			   c->o->max_file_bytes, err, errlen);
 	if (rc)
 		return rc;
 	char line[160];
-	snprintf(line, sizeof(line), "session %08x from %s: %u entries, %llu bytes",
-		 s->id, s->peer, m->count, (unsigned long long)m->total_bytes);
+	snprintf(line, sizeof(line),
+		 "session %08x from %s: %u entries, %llu bytes", s->id, s->peer,
+		 m->count, (unsigned long long)m->total_bytes);
 	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
 					   .event = "session_start",
 					   .session = s->id,
@@ -124,7 +125,8 @@ static void log_end(rctx *c, const esess *s, uint32_t id, int result,
 {
 	char line[1200];
 	uint64_t ns = s ? salvo_now_ns() - s->start_ns : 0;
-	uint64_t rate = ns ? (uint64_t)((double)s->bytes * 8e9 / (double)ns) : 0;
+	uint64_t rate =
+	    ns ? (uint64_t)((double)s->bytes * 8e9 / (double)ns) : 0;
 	if (!result)
 		snprintf(line, sizeof(line),
 			 "session %08x from %s complete: %llu files, %llu "
@@ -135,16 +137,16 @@ static void log_end(rctx *c, const esess *s, uint32_t id, int result,
 	else
 		snprintf(line, sizeof(line), "session %08x%s%s failed: %s", id,
 			 s ? " from " : "", s ? s->peer : "", msg);
-	rsession_log(c, &(salvo_log_event){
-			    .level = result ? SALVO_LOG_ERROR : SALVO_LOG_INFO,
-			    .event = result ? "session_failed"
-					    : "session_complete",
-			    .session = id,
-			    .peer = s ? s->peer : NULL,
-			    .bytes = s ? s->bytes : 0,
-			    .elapsed_ns = ns,
-			    .rate_bps = result ? 0 : rate,
-			    .message = line});
+	rsession_log(c, &(salvo_log_event){.level = result ? SALVO_LOG_ERROR
+							   : SALVO_LOG_INFO,
+					   .event = result ? "session_failed"
+							   : "session_complete",
+					   .session = id,
+					   .peer = s ? s->peer : NULL,
+					   .bytes = s ? s->bytes : 0,
+					   .elapsed_ns = ns,
+					   .rate_bps = result ? 0 : rate,
+					   .message = line});
 }
 
 void rsession_end(void *ud, salvo_rsess *sess, int result, const char *msg)

@@ -183,13 +183,13 @@ static int receive(rsocket *t, uint64_t next_timer)
 	for (uint32_t i = 0; i < t->batch; i++) {
 		t->iov[i] = (struct iovec){t->bufs + (size_t)i * SLOT_BYTES,
 					   SLOT_BYTES};
-		t->m[i].msg_hdr = (struct msghdr){
-		    .msg_name = &t->from[i],
-		    .msg_namelen = sizeof(t->from[i]),
-		    .msg_iov = &t->iov[i],
-		    .msg_iovlen = 1,
-		    .msg_control = t->ctl[i].b,
-		    .msg_controllen = sizeof(t->ctl[i].b)};
+		t->m[i].msg_hdr =
+		    (struct msghdr){.msg_name = &t->from[i],
+				    .msg_namelen = sizeof(t->from[i]),
+				    .msg_iov = &t->iov[i],
+				    .msg_iovlen = 1,
+				    .msg_control = t->ctl[i].b,
+				    .msg_controllen = sizeof(t->ctl[i].b)};
 	}
 	int n = recvmmsg(t->fd, t->m, t->batch, MSG_DONTWAIT, NULL);
 	return n > 0 ? n : 0;

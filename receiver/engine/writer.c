@@ -29,7 +29,7 @@
 
 #include "common/core/error.h"
 
-#define RUN_MAX 256		 /* iovecs per pwritev */
+#define RUN_MAX 256	       /* iovecs per pwritev */
 #define STAGE_BYTES (1u << 20) /* hashed at once: SIMD-sized runs */
 
 static int grow(rbatch *b)

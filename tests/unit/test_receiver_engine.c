@@ -80,9 +80,9 @@ typedef struct peer {
 	int fd;
 	uint32_t session;
 	uint8_t data[TOTAL];
-	int resends;	   /* datagrams sent again on the receiver's ask */
-	int complete;	   /* FEEDBACK with COMPLETE seen */
-	int error;	   /* ERROR seen: its code */
+	int resends;  /* datagrams sent again on the receiver's ask */
+	int complete; /* FEEDBACK with COMPLETE seen */
+	int error;    /* ERROR seen: its code */
 	char errmsg[600];
 } peer;
 
@@ -177,7 +177,8 @@ static uint32_t block_crc(const peer *p, uint32_t b)
 static void send_data(peer *p, uint32_t b, uint32_t off, int bad)
 {
 	uint64_t start = (uint64_t)b * BLOCK + off;
-	size_t len = block_len(b) - off < PAYLOAD ? block_len(b) - off : PAYLOAD;
+	size_t len =
+	    block_len(b) - off < PAYLOAD ? block_len(b) - off : PAYLOAD;
 	uint8_t buf[DATAGRAM];
 	memcpy(buf + SALVO_DATA_HDR_BYTES, p->data + start, len);
 	if (bad == 2)
@@ -228,7 +229,8 @@ static void resend(peer *p, const salvo_pkt_feedback *fb)
 
 static void send_status(peer *p)
 {
-	salvo_pkt s = {.hdr = {.type = SALVO_PKT_STATUS, .session = p->session}};
+	salvo_pkt s = {
+	    .hdr = {.type = SALVO_PKT_STATUS, .session = p->session}};
 	s.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_DATA,
 					.srtt_us = 1000,
 					.ts = salvo_now_ns(),
@@ -266,8 +268,7 @@ static void send_manifest(peer *p, const uint8_t *m, uint32_t len)
 		  q;
 	pk.u.manifest = (salvo_pkt_manifest){0, len, m, len};
 	send_pkt(p, &pk);
-	for (uint64_t end = salvo_now_ns() + DEADLINE_NS;
-	     salvo_now_ns() < end;)
+	for (uint64_t end = salvo_now_ns() + DEADLINE_NS; salvo_now_ns() < end;)
 		if (recv_pkt(p, buf, sizeof(buf), &q, 100) &&
 		    q.hdr.type == SALVO_PKT_FEEDBACK &&
 		    q.u.feedback.phase == SALVO_PHASE_DATA)
@@ -282,8 +283,8 @@ static void send_digests(peer *p, enum fault f)
 	salvo_blake3_hash(p->data + SIZE_A, SIZE_B, d + SALVO_DIGEST_BYTES);
 	if (f == BAD_FILE)
 		d[SALVO_DIGEST_BYTES + 3] ^= 1; /* b's */
-	salvo_pkt pk = {.hdr = {.type = SALVO_PKT_FILE_DONE,
-				.session = p->session}};
+	salvo_pkt pk = {
+	    .hdr = {.type = SALVO_PKT_FILE_DONE, .session = p->session}};
 	pk.u.file_done = (salvo_pkt_file_done){0, 2, d};
 	send_pkt(p, &pk);
 }
@@ -349,8 +350,8 @@ static void remove_dir(const char *dir)
 	DIR *d = opendir(dir);
 	char path[400];
 	for (struct dirent *e; d && (e = readdir(d));) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] ||
-					   !strcmp(e->d_name, "..")))
+		if (e->d_name[0] == '.' &&
+		    (!e->d_name[1] || !strcmp(e->d_name, "..")))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		unlink(path);
@@ -382,8 +383,7 @@ static void run_case(enum fault f, int paranoid)
 	struct sockaddr_in to = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)r.port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(p->fd, (struct sockaddr *)&to, sizeof(to)),
-			 0);
+	assert_int_equal(connect(p->fd, (struct sockaddr *)&to, sizeof(to)), 0);
 	handshake(p, (uint32_t)mlen);
 	send_manifest(p, m, (uint32_t)mlen);
 	send_stream(p, f);
