@@ -63,12 +63,20 @@ static void push_job(rctx *c, esess *s, rjob *j)
 	b->jobs_tail = j;
 }
 
-static rjob *new_job(rctx *c, esess *s, uint32_t file)
+/* A job of kind about idx (a block or a file), or NULL (the session is
+ * failed: out of memory). */
+static rjob *new_job(rctx *c, esess *s, int kind, uint32_t idx)
 {
 	rjob *j = calloc(1, sizeof(*j));
-	if (!j)
-		salvo_receiver_fail(c->core, s->id, SALVO_ERR_NOMEM, 0, file,
+	if (!j) {
+		salvo_receiver_fail(c->core, s->id, SALVO_ERR_NOMEM, 0,
+				    kind == RJOB_FILE ? idx
+						      : SALVO_FILE_INDEX_NONE,
 				    "receiver out of memory", salvo_now_ns());
+		return NULL;
+	}
+	j->kind = kind;
+	j->idx = idx;
 	return j;
 }
 
@@ -77,11 +85,9 @@ void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
 {
 	rctx *c = ud;
 	esess *s = rsession_of(sess);
-	rjob *j = new_job(c, s, SALVO_FILE_INDEX_NONE);
+	rjob *j = new_job(c, s, RJOB_BLOCK, block);
 	if (!j)
 		return;
-	j->kind = RJOB_BLOCK;
-	j->idx = block;
 	j->start = start;
 	j->len = len;
 	j->crc = crc;
@@ -93,11 +99,9 @@ void rverifier_finalize(void *ud, salvo_rsess *sess, uint32_t file,
 {
 	rctx *c = ud;
 	esess *s = rsession_of(sess);
-	rjob *j = new_job(c, s, file);
+	rjob *j = new_job(c, s, RJOB_FILE, file);
 	if (!j)
 		return;
-	j->kind = RJOB_FILE;
-	j->idx = file;
 	memcpy(j->digest, digest, SALVO_DIGEST_BYTES);
 	push_job(c, s, j);
 }

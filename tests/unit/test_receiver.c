@@ -247,21 +247,28 @@ static salvo_pkt hello_pkt(uint64_t nonce, uint32_t manifest_bytes)
 	return p;
 }
 
+/* HELLO p from a, then again with the RETRY's cookie; h->out holds the
+ * answer to the second. */
+static void hello_with_cookie(harness *h, const salvo_addr *a, salvo_pkt *p)
+{
+	h->nout = 0;
+	feed_pkt(h, a, p);
+	assert_int_equal(last_type(h), SALVO_PKT_RETRY);
+	salvo_pkt q = sent(h, h->nout - 1);
+	p->u.hello.cookie_len = SALVO_COOKIE_BYTES;
+	memcpy(p->u.hello.cookie, q.u.retry.cookie, SALVO_COOKIE_BYTES);
+	h->nout = 0;
+	feed_pkt(h, a, p);
+}
+
 /* HELLO, RETRY, HELLO with the cookie, ACCEPT: the session id. */
 static uint32_t open_session(harness *h, const salvo_addr *a, uint64_t nonce,
 			     uint32_t manifest_bytes)
 {
 	salvo_pkt p = hello_pkt(nonce, manifest_bytes);
-	h->nout = 0;
-	feed_pkt(h, a, &p);
-	assert_int_equal(last_type(h), SALVO_PKT_RETRY);
-	salvo_pkt q = sent(h, h->nout - 1);
-	p.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-	memcpy(p.u.hello.cookie, q.u.retry.cookie, SALVO_COOKIE_BYTES);
-	h->nout = 0;
-	feed_pkt(h, a, &p);
+	hello_with_cookie(h, a, &p);
 	assert_int_equal(last_type(h), SALVO_PKT_ACCEPT);
-	q = sent(h, h->nout - 1);
+	salvo_pkt q = sent(h, h->nout - 1);
 	assert_int_equal(q.u.accept.nonce, nonce);
 	assert_int_not_equal(q.hdr.session, 0);
 	return q.hdr.session;
@@ -484,13 +491,7 @@ static void test_accept_repeated(void **state)
 	uint32_t sid = open_session(h, &a, 11, 64);
 	/* our ACCEPT was lost: the same HELLO again gets the same session */
 	salvo_pkt p = hello_pkt(11, 64);
-	h->nout = 0;
-	feed_pkt(h, &a, &p);
-	salvo_pkt retry = sent(h, 0);
-	p.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-	memcpy(p.u.hello.cookie, retry.u.retry.cookie, SALVO_COOKIE_BYTES);
-	h->nout = 0;
-	feed_pkt(h, &a, &p);
+	hello_with_cookie(h, &a, &p);
 	assert_int_equal(last_type(h), SALVO_PKT_ACCEPT);
 	assert_int_equal(sent(h, 0).hdr.session, sid);
 	assert_int_equal(sessions(h), 1);
@@ -505,13 +506,7 @@ static void test_max_sessions(void **state)
 	open_session(h, &a, 1, 64);
 	open_session(h, &b, 2, 64);
 	salvo_pkt p = hello_pkt(3, 64);
-	h->nout = 0;
-	feed_pkt(h, &c, &p);
-	salvo_pkt retry = sent(h, 0);
-	p.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-	memcpy(p.u.hello.cookie, retry.u.retry.cookie, SALVO_COOKIE_BYTES);
-	h->nout = 0;
-	feed_pkt(h, &c, &p);
+	hello_with_cookie(h, &c, &p);
 	assert_int_equal(last_type(h), SALVO_PKT_ERROR);
 	assert_int_equal(sent(h, 0).u.error.code, SALVO_ERR_BUSY);
 	assert_int_equal(sessions(h), 2);
@@ -559,14 +554,7 @@ static void test_manifest_refused(void **state)
 		uint32_t len = encode_manifest(cases[i].path);
 		salvo_pkt p = hello_pkt(500 + i, len);
 		p.u.hello.total_bytes = cases[i].hello_total;
-		h->nout = 0;
-		feed_pkt(h, &a, &p);
-		salvo_pkt retry = sent(h, 0);
-		p.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-		memcpy(p.u.hello.cookie, retry.u.retry.cookie,
-		       SALVO_COOKIE_BYTES);
-		h->nout = 0;
-		feed_pkt(h, &a, &p);
+		hello_with_cookie(h, &a, &p);
 		uint32_t sid = sent(h, 0).hdr.session;
 		h->prepare_rc = cases[i].prepare_rc;
 		h->ends = 0;

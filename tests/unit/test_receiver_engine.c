@@ -417,65 +417,30 @@ static void run_case(enum fault f, int paranoid)
 	free(p);
 }
 
-static void test_clean(void **state)
-{
-	(void)state;
-	run_case(CLEAN, 0);
-}
+static const struct rcase {
+	const char *name;
+	enum fault fault;
+	int paranoid;
+} cases[] = {
+    {"clean", CLEAN, 0},	   {"clean, paranoid", CLEAN, 1},
+    {"datagram", BAD_DATAGRAM, 0}, {"datagram, paranoid", BAD_DATAGRAM, 1},
+    {"block", BAD_BLOCK, 0},	   {"block, paranoid", BAD_BLOCK, 1},
+    {"file", BAD_FILE, 0},	   {"file, paranoid", BAD_FILE, 1},
+};
 
-static void test_clean_paranoid(void **state)
+static void test_case(void **state)
 {
-	(void)state;
-	run_case(CLEAN, 1);
-}
-
-static void test_bad_datagram(void **state)
-{
-	(void)state;
-	run_case(BAD_DATAGRAM, 0);
-}
-
-static void test_bad_datagram_paranoid(void **state)
-{
-	(void)state;
-	run_case(BAD_DATAGRAM, 1);
-}
-
-static void test_bad_block(void **state)
-{
-	(void)state;
-	run_case(BAD_BLOCK, 0);
-}
-
-static void test_bad_block_paranoid(void **state)
-{
-	(void)state;
-	run_case(BAD_BLOCK, 1);
-}
-
-static void test_bad_file(void **state)
-{
-	(void)state;
-	run_case(BAD_FILE, 0);
-}
-
-static void test_bad_file_paranoid(void **state)
-{
-	(void)state;
-	run_case(BAD_FILE, 1);
+	const struct rcase *c = *state;
+	run_case(c->fault, c->paranoid);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_clean),
-	    cmocka_unit_test(test_clean_paranoid),
-	    cmocka_unit_test(test_bad_datagram),
-	    cmocka_unit_test(test_bad_datagram_paranoid),
-	    cmocka_unit_test(test_bad_block),
-	    cmocka_unit_test(test_bad_block_paranoid),
-	    cmocka_unit_test(test_bad_file),
-	    cmocka_unit_test(test_bad_file_paranoid),
-	};
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tests[i] =
+		    (struct CMUnitTest){.name = cases[i].name,
+					.test_func = test_case,
+					.initial_state = (void *)&cases[i]};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
