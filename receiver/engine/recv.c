@@ -27,23 +27,10 @@
 #include <unistd.h>
 
 #include "common/core/error.h"
-#include "common/core/policy.h"
 #include "common/io/sys.h"
 #include "receiver/engine/engine.h"
 
 #define COOKIE_LIFETIME_NS 60000000000ull
-
-void salvo_recv_opts_default(salvo_recv_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->port = 7400;
-	o->sockets = 2;
-	o->batch = 32;
-	o->offload = 1;
-	o->max_sessions = 64;
-	o->idle_timeout_ns = 10000000000ull;
-	o->overwrite = SALVO_OVERWRITE_REPLACE;
-}
 
 static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
 {

@@ -51,8 +51,6 @@ typedef struct salvo_recv_report {
 	int last_session_result; /* with once: that session's result */
 } salvo_recv_report;
 
-void salvo_recv_opts_default(salvo_recv_opts *o);
-
 /* Serves until *stop is set (or, with once, the first session ended).
  * Returns 0, or a negative code with report->message (cannot bind, root
  * missing...).  With once, returns the session's result. */
