@@ -33,6 +33,8 @@
 #define EMPTY UINT64_MAX /* no valid key: level 254 */
 #define SPARES 4	 /* chunk buffers kept for reuse */
 #define BATCH 64	 /* chaining values joined on the stack at once */
+#define RUNS 4		 /* contiguous streams buffered at once */
+#define RUN_CHUNKS 32	 /* chunks a run buffers before hashing them */
 
 typedef struct pend {
 	uint32_t have; /* bytes of the chunk present */
@@ -48,6 +50,17 @@ typedef struct slot {
 	} v;
 } slot;
 
+/* Bytes [start, start + len) of the file, start at a chunk boundary,
+ * waiting to be hashed many chunks at once: pieces that arrive one after
+ * the other (datagrams in order) append here. */
+typedef struct run {
+	uint64_t start;
+	size_t len;
+	uint64_t used; /* tick of the last append: the oldest run goes */
+	int open;
+	uint8_t *buf; /* run_bytes, allocated when first needed */
+} run;
+
 struct salvo_b3tree {
 	salvo_mem mem;
 	uint64_t size;
@@ -60,6 +73,9 @@ struct salvo_b3tree {
 	size_t reserve; /* entries one add may insert at most */
 	pend *spare[SPARES];
 	int nspare;
+	run runs[RUNS];
+	size_t run_bytes; /* RUN_CHUNKS KiB, less for a small file */
+	uint64_t tick;
 	uint8_t single[CHUNK]; /* the bytes of a one-chunk file */
 };
 
@@ -134,9 +150,10 @@ static int grow(salvo_b3tree *t, size_t cap)
 	return 0;
 }
 
-/* Room for one more add: the table at most half full after it, and a
- * chunk buffer for each end of the piece. */
-static int reserve(salvo_b3tree *t)
+/* Room for one more add: the table at most half full after it, a chunk
+ * buffer for the head of the piece and one for a run that closes, and a
+ * buffer for a new run if the piece extends none. */
+static int reserve(salvo_b3tree *t, int fresh)
 {
 	size_t need = 2 * (t->count + t->reserve), cap = t->cap ? t->cap : 16;
 	while (cap < need)
@@ -149,6 +166,17 @@ static int reserve(salvo_b3tree *t)
 			return SALVO_ERR_NOMEM;
 		t->spare[t->nspare++] = p;
 	}
+	/* a buffer for a new run: a closed run's, a new one, or else the
+	 * oldest run's (see new_run) */
+	run *bare = NULL;
+	for (int i = 0; i < RUNS && fresh; i++) {
+		if (!t->runs[i].open && t->runs[i].buf)
+			return 0;
+		if (!t->runs[i].buf)
+			bare = &t->runs[i];
+	}
+	if (bare && !(bare->buf = salvo_mem_alloc(&t->mem, t->run_bytes)))
+		return SALVO_ERR_NOMEM;
 	return 0;
 }
 
@@ -251,6 +279,14 @@ static void hash_chunks(salvo_b3tree *t, uint64_t first, const uint8_t *p,
 	}
 }
 
+static void release(salvo_b3tree *t, pend *b)
+{
+	if (t->nspare < SPARES)
+		t->spare[t->nspare++] = b;
+	else
+		salvo_mem_free(&t->mem, b);
+}
+
 /* Bytes [at, at + len) of chunk c, which they do not fill alone. */
 static void add_partial(salvo_b3tree *t, uint64_t c, size_t at,
 			const uint8_t *p, size_t len)
@@ -271,13 +307,123 @@ static void add_partial(salvo_b3tree *t, uint64_t c, size_t at,
 	uint32_t cv[8];
 	salvo_blake3_chunk_cv(b->buf, b->have, c, cv);
 	drop(t, find(t, c));
-	if (t->nspare < SPARES)
-		t->spare[t->nspare++] = b;
-	else
-		salvo_mem_free(&t->mem, b);
+	release(t, b);
 	insert(t, 0, c, cv);
 }
 
+static uint64_t run_end(const run *r)
+{
+	return r->start + r->len;
+}
+
+/* Whole chunks at the front of r's buffer, the file's short last chunk
+ * included; they leave the buffer. */
+static void flush(salvo_b3tree *t, run *r)
+{
+	uint64_t m = r->len / CHUNK;
+	if (run_end(r) == t->size && r->len % CHUNK)
+		m++;
+	if (!m)
+		return;
+	hash_chunks(t, r->start / CHUNK, r->buf, m);
+	size_t done = m * CHUNK < r->len ? (size_t)m * CHUNK : r->len;
+	memmove(r->buf, r->buf + done, r->len - done);
+	r->start += done;
+	r->len -= done;
+}
+
+/* Ends r: its whole chunks are hashed, its partial last one waits with
+ * the chunk's other bytes. */
+static void close_run(salvo_b3tree *t, run *r)
+{
+	flush(t, r);
+	if (r->len)
+		add_partial(t, r->start / CHUNK, 0, r->buf, r->len);
+	r->len = 0;
+	r->open = 0;
+}
+
+/* Appends len bytes at p to r.  Sixteen or more whole chunks reaching an
+ * empty buffer are hashed where they are; the rest are copied and
+ * hashed a buffer at a time. */
+static void append(salvo_b3tree *t, run *r, const uint8_t *p, size_t len)
+{
+	r->used = ++t->tick;
+	while (len) {
+		if (!r->len && len >= 16 * CHUNK) {
+			uint64_t m = len / CHUNK / 16 * 16, n = m * CHUNK;
+			if (r->start + len == t->size) {
+				m = t->chunks - r->start / CHUNK;
+				n = len;
+			}
+			hash_chunks(t, r->start / CHUNK, p, m);
+			r->start += n;
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		size_t take = t->run_bytes - r->len;
+		if (take > len)
+			take = len;
+		memcpy(r->buf + r->len, p, take);
+		r->len += take;
+		p += take;
+		len -= take;
+		if (r->len == t->run_bytes || run_end(r) == t->size)
+			flush(t, r);
+	}
+}
+
+static run *run_ending_at(salvo_b3tree *t, uint64_t at)
+{
+	for (int i = 0; i < RUNS; i++)
+		if (t->runs[i].open && run_end(&t->runs[i]) == at)
+			return &t->runs[i];
+	return NULL;
+}
+
+/* The open run that ends inside chunk c, after its first byte. */
+static run *run_ending_in(salvo_b3tree *t, uint64_t c)
+{
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t e = run_end(&t->runs[i]);
+		if (t->runs[i].open && e / CHUNK == c && e % CHUNK)
+			return &t->runs[i];
+	}
+	return NULL;
+}
+
+/* Grows r over what already follows it: the rest of its last chunk when
+ * that is all here, then the run that starts where r ends. */
+static void settle(salvo_b3tree *t, run *r)
+{
+	for (;;) {
+		uint64_t e = run_end(r), c = e / CHUNK;
+		size_t at = (size_t)(e % CHUNK);
+		if (e == t->size)
+			return;
+		if (at) {
+			slot *s = find(t, c);
+			if (!s || s->v.p->have + at != chunk_len(t, c))
+				return;
+			pend *b = s->v.p;
+			drop(t, s);
+			append(t, r, b->buf + at, b->have);
+			release(t, b);
+			continue;
+		}
+		run *next = NULL;
+		for (int i = 0; i < RUNS; i++)
+			if (t->runs[i].open && t->runs[i].start == e &&
+			    &t->runs[i] != r)
+				next = &t->runs[i];
+		if (!next)
+			return;
+		append(t, r, next->buf, next->len);
+		next->len = 0;
+		next->open = 0;
+	}
+}
 int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem, uint64_t size)
 {
 	salvo_b3tree *t = salvo_mem_alloc(mem, sizeof(*t));
@@ -291,9 +437,14 @@ int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem, uint64_t size)
 	int depth = 0;
 	while (depth < 63 && ((uint64_t)1 << depth) < t->chunks)
 		depth++;
-	/* a chunk buffer or a leaf at each end of a piece, the nodes at
-	 * the edges of its whole chunks (two per level), some slack */
-	t->reserve = 4 + 2 * (size_t)(depth + 2);
+	/* a chunk buffer or a leaf at the head of a piece; the nodes at
+	 * the edges of its whole chunks (two per level); the same for each
+	 * run that closes (one evicted, or all at the end) */
+	t->reserve = 2 + 2 * (size_t)(depth + 1) +
+		     (RUNS + 1) * (size_t)(2 + 2 * (depth + 1));
+	t->run_bytes = RUN_CHUNKS * CHUNK;
+	if (t->chunks < RUN_CHUNKS)
+		t->run_bytes = (size_t)t->chunks * CHUNK;
 	*out = t;
 	return 0;
 }
@@ -307,6 +458,8 @@ void salvo_b3tree_del(salvo_b3tree *t)
 			salvo_mem_free(&t->mem, t->slots[i].v.p);
 	for (int i = 0; i < t->nspare; i++)
 		salvo_mem_free(&t->mem, t->spare[i]);
+	for (int i = 0; i < RUNS; i++)
+		salvo_mem_free(&t->mem, t->runs[i].buf);
 	salvo_mem_free(&t->mem, t->slots);
 	salvo_mem_free(&t->mem, t);
 }
@@ -315,6 +468,26 @@ void salvo_b3tree_limit_isa(salvo_b3tree *t, int isa)
 {
 	if (isa < t->isa)
 		t->isa = isa;
+}
+
+/* A run from at (a chunk boundary): a closed run's buffer, or the one
+ * reserve allocated, or the oldest run's. */
+static run *new_run(salvo_b3tree *t, uint64_t at)
+{
+	run *r = NULL;
+	for (int i = 0; i < RUNS && !r; i++)
+		if (!t->runs[i].open && t->runs[i].buf)
+			r = &t->runs[i];
+	if (!r)
+		for (int i = 0; i < RUNS; i++)
+			if (!r || t->runs[i].used < r->used)
+				r = &t->runs[i];
+	if (r->open)
+		close_run(t, r);
+	r->open = 1;
+	r->start = at;
+	r->len = 0;
+	return r;
 }
 
 int salvo_b3tree_add(salvo_b3tree *t, uint64_t offset, const void *p,
@@ -330,22 +503,35 @@ int salvo_b3tree_add(salvo_b3tree *t, uint64_t offset, const void *p,
 		t->bytes += len;
 		return 0;
 	}
-	if (reserve(t))
+	run *r = run_ending_at(t, offset);
+	if (reserve(t, !r))
 		return SALVO_ERR_NOMEM;
-	uint64_t end = offset + len;
-	uint64_t first = (offset + CHUNK - 1) / CHUNK; /* first whole chunk */
-	uint64_t head_end = first * CHUNK < end ? first * CHUNK : end;
-	if (offset < head_end)
-		add_partial(t, offset / CHUNK, (size_t)(offset % CHUNK), b,
-			    (size_t)(head_end - offset));
-	if (head_end < end) {
-		uint64_t last = end == t->size ? t->chunks : end / CHUNK;
-		hash_chunks(t, first, b + (head_end - offset), last - first);
-		if (last * CHUNK < end)
-			add_partial(t, last, 0, b + (last * CHUNK - offset),
-				    (size_t)(end - last * CHUNK));
-	}
 	t->bytes += len;
+	if (!r && offset % CHUNK) {
+		/* the head of a chunk begun elsewhere waits with it, and
+		 * may complete a run that ends in that chunk */
+		uint64_t c = offset / CHUNK, head = (c + 1) * CHUNK - offset;
+		if (head > len)
+			head = len;
+		add_partial(t, c, (size_t)(offset % CHUNK), b, (size_t)head);
+		run *before = run_ending_in(t, c);
+		if (before)
+			settle(t, before);
+		offset += head;
+		b += head;
+		len -= (size_t)head;
+		r = run_ending_at(t, offset);
+	}
+	if (len) {
+		if (!r)
+			r = new_run(t, offset);
+		append(t, r, b, len);
+		settle(t, r);
+	}
+	if (t->bytes == t->size)
+		for (int i = 0; i < RUNS; i++)
+			if (t->runs[i].open)
+				close_run(t, &t->runs[i]);
 	return 0;
 }
 
