@@ -35,6 +35,7 @@
 #define BATCH 64	 /* chaining values joined on the stack at once */
 #define RUNS 4		 /* contiguous streams buffered at once */
 #define RUN_CHUNKS 32	 /* chunks a run buffers before hashing them */
+#define QUEUE 16	 /* lone chunks gathered to hash side by side */
 
 typedef struct pend {
 	uint32_t have; /* bytes of the chunk present */
@@ -76,6 +77,12 @@ struct salvo_b3tree {
 	run runs[RUNS];
 	size_t run_bytes; /* RUN_CHUNKS KiB, less for a small file */
 	uint64_t tick;
+	uint8_t (*queue)[CHUNK]; /* whole chunks from anywhere in the file */
+	uint64_t queued[QUEUE];	 /* their numbers */
+	size_t nqueued;
+	size_t qcap; /* chunks queue holds: QUEUE, less for a small file;
+		      * 0 hashes lone chunks at once (portable code, or the
+		      * file's last add) */
 	uint8_t single[CHUNK]; /* the bytes of a one-chunk file */
 };
 
@@ -155,7 +162,9 @@ static int grow(salvo_b3tree *t, size_t cap)
  * buffer for a new run if the piece extends none. */
 static int reserve(salvo_b3tree *t, int fresh)
 {
-	size_t need = 2 * (t->count + t->reserve), cap = t->cap ? t->cap : 16;
+	/* at most three quarters full after the add */
+	size_t need = (t->count + t->reserve) / 3 * 4 + 4;
+	size_t cap = t->cap ? t->cap : 16;
 	while (cap < need)
 		cap *= 2;
 	if (cap != t->cap && grow(t, cap))
@@ -176,6 +185,9 @@ static int reserve(salvo_b3tree *t, int fresh)
 			bare = &t->runs[i];
 	}
 	if (bare && !(bare->buf = salvo_mem_alloc(&t->mem, t->run_bytes)))
+		return SALVO_ERR_NOMEM;
+	if (t->qcap && !t->queue &&
+	    !(t->queue = salvo_mem_array(&t->mem, t->qcap, CHUNK)))
 		return SALVO_ERR_NOMEM;
 	return 0;
 }
@@ -252,26 +264,64 @@ static void insert_run(salvo_b3tree *t, int level, uint64_t index,
 	}
 }
 
-/* Chunks first .. first + m - 1, all whole, from p (the last may be the
- * file's short last chunk). */
+/* Chunks side by side in the SIMD kernels: 16, 8, or 1 for the
+ * portable code. */
+static size_t lanes(const salvo_b3tree *t)
+{
+	return t->isa == SALVO_BLAKE3_ISA_AVX512 ? 16
+	       : t->isa == SALVO_BLAKE3_ISA_AVX2 ? 8
+						 : 1;
+}
+
+static void flush_queue(salvo_b3tree *t)
+{
+	uint32_t cvs[QUEUE][8];
+	salvo_blake3_chunk_cvs_at(t->isa, t->queue[0], t->queued, t->nqueued,
+				  cvs);
+	for (size_t i = 0; i < t->nqueued; i++)
+		insert(t, 0, t->queued[i], cvs[i]);
+	t->nqueued = 0;
+}
+
+/* Chunk c of len bytes at p, complete: a whole one waits in the queue
+ * for others to fill the kernel's lanes. */
+static void lone_chunk(salvo_b3tree *t, uint64_t c, const uint8_t *p,
+		       size_t len)
+{
+	if (len == CHUNK && t->qcap && lanes(t) > 1) {
+		memcpy(t->queue[t->nqueued], p, CHUNK);
+		t->queued[t->nqueued++] = c;
+		if (t->nqueued >= lanes(t) || t->nqueued == t->qcap)
+			flush_queue(t);
+		return;
+	}
+	uint32_t cv[8];
+	salvo_blake3_chunk_cv(p, len, c, cv);
+	insert(t, 0, c, cv);
+}
+
+/* Chunks first .. first + m - 1, all complete, from p (the last may be
+ * the file's short last chunk).  Runs of whole lanes go through the
+ * kernels here; the few left over join the queue. */
 static void hash_chunks(salvo_b3tree *t, uint64_t first, const uint8_t *p,
 			uint64_t m)
 {
 	uint32_t cvs[BATCH][8];
+	if (m && chunk_len(t, first + m - 1) < CHUNK) {
+		m--;
+		lone_chunk(t, first + m, p + m * CHUNK,
+			   (size_t)chunk_len(t, first + m));
+	}
+	uint64_t rest = t->qcap ? m % lanes(t) : 0;
+	for (uint64_t i = m - rest; i < m; i++)
+		lone_chunk(t, first + i, p + i * CHUNK, CHUNK);
+	m -= rest;
 	while (m) {
 		/* batches aligned to BATCH chunks join into one node */
 		size_t k = BATCH - (size_t)(first % BATCH);
 		if (k > m)
 			k = (size_t)m;
-		size_t whole = k;
-		if (chunk_len(t, first + k - 1) < CHUNK)
-			whole--;
-		salvo_blake3_chunk_cvs(t->isa, p, first, whole, cvs);
-		if (whole < k)
-			salvo_blake3_chunk_cv(
-			    p + whole * CHUNK,
-			    (size_t)chunk_len(t, first + whole), first + whole,
-			    cvs[whole]);
+		salvo_blake3_chunk_cvs(t->isa, p, first, k, cvs);
 		insert_run(t, 0, first, cvs, k);
 		first += k;
 		p += k * CHUNK;
@@ -304,11 +354,9 @@ static void add_partial(salvo_b3tree *t, uint64_t c, size_t at,
 	b->have += (uint32_t)len;
 	if (b->have < chunk_len(t, c))
 		return;
-	uint32_t cv[8];
-	salvo_blake3_chunk_cv(b->buf, b->have, c, cv);
 	drop(t, find(t, c));
+	lone_chunk(t, c, b->buf, b->have);
 	release(t, b);
-	insert(t, 0, c, cv);
 }
 
 static uint64_t run_end(const run *r)
@@ -437,14 +485,19 @@ int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem, uint64_t size)
 	int depth = 0;
 	while (depth < 63 && ((uint64_t)1 << depth) < t->chunks)
 		depth++;
-	/* a chunk buffer or a leaf at the head of a piece; the nodes at
-	 * the edges of its whole chunks (two per level); the same for each
-	 * run that closes (one evicted, or all at the end) */
-	t->reserve = 2 + 2 * (size_t)(depth + 1) +
-		     (RUNS + 1) * (size_t)(2 + 2 * (depth + 1));
+	/* The table holds the partial chunks and the maximal aligned
+	 * subtrees of the chunks hashed so far.  Hashing one range of
+	 * chunks adds at most the subtrees of one interval, two per level
+	 * (and the root's two halves); one add hashes at most four ranges
+	 * (a run that settles, a run evicted, the piece's own run, the
+	 * head's) plus, at the end, every run; lone chunks add one each:
+	 * the queue's, the heads and tails, remainders of runs. */
+	t->reserve = (RUNS + 4) * (size_t)(2 * depth + 3) + 4 * QUEUE;
 	t->run_bytes = RUN_CHUNKS * CHUNK;
 	if (t->chunks < RUN_CHUNKS)
 		t->run_bytes = (size_t)t->chunks * CHUNK;
+	if (lanes(t) > 1)
+		t->qcap = t->chunks < QUEUE ? (size_t)t->chunks : QUEUE;
 	*out = t;
 	return 0;
 }
@@ -460,6 +513,7 @@ void salvo_b3tree_del(salvo_b3tree *t)
 		salvo_mem_free(&t->mem, t->spare[i]);
 	for (int i = 0; i < RUNS; i++)
 		salvo_mem_free(&t->mem, t->runs[i].buf);
+	salvo_mem_free(&t->mem, t->queue);
 	salvo_mem_free(&t->mem, t->slots);
 	salvo_mem_free(&t->mem, t);
 }
@@ -468,6 +522,8 @@ void salvo_b3tree_limit_isa(salvo_b3tree *t, int isa)
 {
 	if (isa < t->isa)
 		t->isa = isa;
+	if (lanes(t) == 1)
+		t->qcap = 0;
 }
 
 /* A run from at (a chunk boundary): a closed run's buffer, or the one
@@ -528,10 +584,14 @@ int salvo_b3tree_add(salvo_b3tree *t, uint64_t offset, const void *p,
 		append(t, r, b, len);
 		settle(t, r);
 	}
-	if (t->bytes == t->size)
+	if (t->bytes == t->size) { /* the last add: hash all that waits */
+		t->qcap = 0;
 		for (int i = 0; i < RUNS; i++)
 			if (t->runs[i].open)
 				close_run(t, &t->runs[i]);
+		if (t->nqueued)
+			flush_queue(t);
+	}
 	return 0;
 }
 

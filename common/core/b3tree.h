@@ -43,9 +43,9 @@ uint64_t salvo_b3tree_bytes(const salvo_b3tree *t);
 /* 1 when every byte of the file was added. */
 int salvo_b3tree_is_complete(const salvo_b3tree *t);
 
-/* For tests and benchmarks: a narrower instruction set (a
- * SALVO_BLAKE3_ISA_*) than the CPU's widest, which new chose; a wider one
- * is ignored.  The digest does not change. */
+/* For tests and benchmarks, before the first add: a narrower instruction
+ * set (a SALVO_BLAKE3_ISA_*) than the CPU's widest, which new chose; a
+ * wider one is ignored.  The digest does not change. */
 void salvo_b3tree_limit_isa(salvo_b3tree *t, int isa);
 
 /* The file's BLAKE3 digest.  Returns 0, or SALVO_ERR_INVAL while bytes
