@@ -12,11 +12,18 @@
  * with the ROOT flag.  A one-chunk file is its own root: its bytes wait
  * in the tree and salvo_blake3_hash digests them at final.
  *
- * Chunks that straddle pieces collect their bytes in a 1 KiB buffer
- * (pend) keyed by chunk number in the same table.  Whole chunks of a
- * piece go straight from the caller's memory through the SIMD kernels,
- * and consecutive chaining values join pairwise through the SIMD parent
- * kernel before the few at the edges of the run meet the table.
+ * Speed comes from feeding the SIMD kernels full lanes.  Pieces that
+ * follow one another (datagrams in order) append to a run, a 32 KiB
+ * buffer from a chunk boundary hashed 32 chunks at a time; up to four
+ * runs stay open (holes, a little reordering) and the oldest closes when
+ * a fifth is needed.  Sixteen or more whole chunks (the sender's blocks)
+ * hash where they lie.  Consecutive chaining values join pairwise
+ * through the SIMD parent kernel before the few at the edges meet the
+ * table.  A chunk that straddles pieces collects its bytes in a 1 KiB
+ * buffer (pend) keyed by chunk number in the same table; a run whose
+ * last chunk completes that way absorbs the rest and joins the run that
+ * follows.  Chunks completed one at a time wait in a queue and hash
+ * sixteen side by side, each with its own counter.
  *
  * Every allocation an add may need (table growth, chunk buffers) is made
  * before anything changes, so SALVO_ERR_NOMEM leaves the tree as it was.
@@ -472,6 +479,7 @@ static void settle(salvo_b3tree *t, run *r)
 		next->open = 0;
 	}
 }
+
 int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem, uint64_t size)
 {
 	salvo_b3tree *t = salvo_mem_alloc(mem, sizeof(*t));

@@ -54,8 +54,8 @@ static size_t cut(uint64_t size, size_t len, piece **out)
 	piece *v = xmalloc(n * sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		v[i].off = (uint64_t)i * len;
-		v[i].len = size - v[i].off < len ? (size_t)(size - v[i].off)
-						 : len;
+		v[i].len =
+		    size - v[i].off < len ? (size_t)(size - v[i].off) : len;
 	}
 	*out = v;
 	return n;
@@ -153,9 +153,9 @@ int main(int argc, char **argv)
 		size_t len;
 		int order; /* 0 in order, 1 shuffled, 2 1 % held back */
 	} cases[] = {
-	    {"4 MiB in order", 4 << 20, 0},  {"4 MiB shuffled", 4 << 20, 1},
-	    {"1448 B in order", 1448, 0},    {"1448 B 1% held back", 1448, 2},
-	    {"8948 B in order", 8948, 0},    {"8948 B 1% held back", 8948, 2},
+	    {"4 MiB in order", 4 << 20, 0}, {"4 MiB shuffled", 4 << 20, 1},
+	    {"1448 B in order", 1448, 0},   {"1448 B 1% held back", 1448, 2},
+	    {"8948 B in order", 8948, 0},   {"8948 B 1% held back", 8948, 2},
 	    {"1448 B shuffled", 1448, 1},
 	};
 	printf("%llu MiB, isa %d (0 portable, 1 avx2, 2 avx512), GB/s\n",

@@ -31,8 +31,8 @@
 /* SWAPPED: neighbours trade places (datagrams a little out of order);
  * HELD: every seventh piece comes last (losses sent again) */
 enum order { FORWARD, REVERSED, SHUFFLED, SWAPPED, HELD, ORDERS };
-static const char *order_name[] = {"forward", "reversed", "shuffled",
-				   "swapped", "held back"};
+static const char *order_name[] = {"forward", "reversed", "shuffled", "swapped",
+				   "held back"};
 
 typedef struct piece {
 	uint64_t off;
