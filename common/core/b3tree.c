@@ -324,10 +324,9 @@ static void hash_chunks(salvo_b3tree *t, uint64_t first, const uint8_t *p,
 		lone_chunk(t, first + i, p + i * CHUNK, CHUNK);
 	m -= rest;
 	while (m) {
-		/* batches aligned to BATCH chunks join into one node */
-		size_t k = BATCH - (size_t)(first % BATCH);
-		if (k > m)
-			k = (size_t)m;
+		/* whole lanes only; from an aligned first chunk each batch
+		 * joins into one node */
+		size_t k = m < BATCH ? (size_t)m : BATCH;
 		salvo_blake3_chunk_cvs(t->isa, p, first, k, cvs);
 		insert_run(t, 0, first, cvs, k);
 		first += k;

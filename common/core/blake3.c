@@ -376,6 +376,14 @@ void salvo_blake3_parent_cvs(int isa, const uint32_t (*in)[16], size_t n,
 		in += 8;
 		out += 8;
 	}
+	if (n > 1 && isa != SALVO_BLAKE3_ISA_PORTABLE) {
+		/* two or more cost less in idle lanes than one by one */
+		uint32_t pad[8][16] = {{0}};
+		memcpy(pad, in, n * sizeof(in[0]));
+		parents8(isa, (const uint32_t(*)[16])pad, o);
+		memcpy(out, o, n * sizeof(o[0]));
+		return;
+	}
 	for (; n; n--) {
 		parent(o[0], in[0], in[0] + 8);
 		memcpy(*out++, o[0], 32);
