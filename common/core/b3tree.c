@@ -82,6 +82,7 @@ struct salvo_b3tree {
 	pend *spare[SPARES];
 	int nspare;
 	run runs[RUNS];
+	int nruns;	  /* runs in use: fewer for a small file */
 	size_t run_bytes; /* RUN_CHUNKS KiB, less for a small file */
 	uint64_t tick;
 	uint8_t (*queue)[CHUNK]; /* whole chunks from anywhere in the file */
@@ -169,8 +170,12 @@ static int grow(salvo_b3tree *t, size_t cap)
  * buffer for a new run if the piece extends none. */
 static int reserve(salvo_b3tree *t, int fresh)
 {
-	/* at most three quarters full after the add */
-	size_t need = (t->count + t->reserve) / 3 * 4 + 4;
+	/* at most three quarters full after the add; never more entries
+	 * than chunks, as each chunk is in one partial chunk or subtree */
+	uint64_t most = t->count + t->reserve;
+	if (most > t->chunks)
+		most = t->chunks;
+	size_t need = (size_t)most / 3 * 4 + 4;
 	size_t cap = t->cap ? t->cap : 16;
 	while (cap < need)
 		cap *= 2;
@@ -185,7 +190,7 @@ static int reserve(salvo_b3tree *t, int fresh)
 	/* a buffer for a new run: a closed run's, a new one, or else the
 	 * oldest run's (see new_run) */
 	run *bare = NULL;
-	for (int i = 0; i < RUNS && fresh; i++) {
+	for (int i = 0; i < t->nruns && fresh; i++) {
 		if (!t->runs[i].open && t->runs[i].buf)
 			return 0;
 		if (!t->runs[i].buf)
@@ -503,6 +508,10 @@ int salvo_b3tree_new(salvo_b3tree **out, const salvo_mem *mem, uint64_t size)
 	t->run_bytes = RUN_CHUNKS * CHUNK;
 	if (t->chunks < RUN_CHUNKS)
 		t->run_bytes = (size_t)t->chunks * CHUNK;
+	t->nruns = (int)(t->chunks / RUN_CHUNKS < RUNS ? t->chunks / RUN_CHUNKS
+						       : RUNS);
+	if (!t->nruns)
+		t->nruns = 1;
 	if (lanes(t) > 1)
 		t->qcap = t->chunks < QUEUE ? (size_t)t->chunks : QUEUE;
 	*out = t;
@@ -538,11 +547,11 @@ void salvo_b3tree_limit_isa(salvo_b3tree *t, int isa)
 static run *new_run(salvo_b3tree *t, uint64_t at)
 {
 	run *r = NULL;
-	for (int i = 0; i < RUNS && !r; i++)
+	for (int i = 0; i < t->nruns && !r; i++)
 		if (!t->runs[i].open && t->runs[i].buf)
 			r = &t->runs[i];
 	if (!r)
-		for (int i = 0; i < RUNS; i++)
+		for (int i = 0; i < t->nruns; i++)
 			if (!r || t->runs[i].used < r->used)
 				r = &t->runs[i];
 	if (r->open)

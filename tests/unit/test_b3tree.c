@@ -397,6 +397,20 @@ static void test_memory_bounded(void **state)
 	assert_true(c.peak < 256 * KIB + held * 3 * KIB);
 	free(w);
 	free(v);
+
+	/* a small file costs little more than its size */
+	for (uint64_t small = 2 * KIB + 1; small < 64 * KIB; small *= 3) {
+		n = cut(small, 1000, &r, &v);
+		arrange(v, n, SHUFFLED, &r);
+		c.peak = 0;
+		tree_digest(&mem, salvo_blake3_cpu_isa(), small, v, n, got);
+		salvo_blake3_hash(file, (size_t)small, want);
+		assert_memory_equal(got, want, 32);
+		printf("test_b3tree: %llu bytes shuffled: peak %zu bytes\n",
+		       (unsigned long long)small, c.peak);
+		assert_true(c.peak < 2 * small + 16 * KIB);
+		free(v);
+	}
 }
 
 int main(void)
