@@ -366,7 +366,7 @@ static void add_partial(salvo_b3tree *t, uint64_t c, size_t at,
 	if (b->have < chunk_len(t, c))
 		return;
 	drop(t, find(t, c));
-	lone_chunk(t, c, b->buf, b->have);
+	lone_chunk(t, c, b->buf, (size_t)chunk_len(t, c));
 	release(t, b);
 }
 
@@ -467,7 +467,7 @@ static void settle(salvo_b3tree *t, run *r)
 				return;
 			pend *b = s->v.p;
 			drop(t, s);
-			append(t, r, b->buf + at, b->have);
+			append(t, r, b->buf + at, (size_t)chunk_len(t, c) - at);
 			release(t, b);
 			continue;
 		}
@@ -566,7 +566,8 @@ int salvo_b3tree_add(salvo_b3tree *t, uint64_t offset, const void *p,
 		     size_t len)
 {
 	const uint8_t *b = p;
-	if (offset > t->size || len > t->size - offset)
+	if (offset > t->size || len > t->size - offset ||
+	    len > t->size - t->bytes) /* past the end, or added twice */
 		return SALVO_ERR_INVAL;
 	if (!len)
 		return 0;
