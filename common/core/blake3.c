@@ -104,6 +104,15 @@ void salvo_blake3_hash8_portable(const uint8_t *in, uint64_t counter,
 			  counter + (uint64_t)i, out[i]);
 }
 
+void salvo_blake3_hash8_at_portable(const uint8_t *in,
+				    const uint64_t counters[8],
+				    uint32_t out[8][8])
+{
+	for (int i = 0; i < 8; i++)
+		one_chunk(in + (size_t)i * SALVO_BLAKE3_CHUNK_BYTES,
+			  counters[i], out[i]);
+}
+
 static void parent(uint32_t out[8], const uint32_t left[8],
 		   const uint32_t right[8])
 {
@@ -309,25 +318,52 @@ static void digest(const uint32_t o[8], uint8_t out[SALVO_BLAKE3_BYTES])
 	}
 }
 
-void salvo_blake3_chunk_cvs(int isa, const uint8_t *in, uint64_t counter,
-			    size_t n, uint32_t (*out)[8])
+/* n whole chunks at in, numbered counter onwards or, if counters is
+ * not NULL, counters[i]. */
+static void chunk_cvs(int isa, const uint8_t *in, uint64_t counter,
+		      const uint64_t *counters, size_t n, uint32_t (*out)[8])
 {
 	for (; isa == SALVO_BLAKE3_ISA_AVX512 && n >= 16; n -= 16) {
-		salvo_blake3_hash16_avx512(in, counter, out);
+		if (counters)
+			salvo_blake3_hash16_at_avx512(in, counters, out);
+		else
+			salvo_blake3_hash16_avx512(in, counter, out);
 		in += 16 * SALVO_BLAKE3_CHUNK_BYTES;
 		counter += 16;
+		counters = counters ? counters + 16 : NULL;
 		out += 16;
 	}
 	for (; n >= 8; n -= 8) {
-		hash8(isa, in, counter, out);
+		if (!counters)
+			hash8(isa, in, counter, out);
+		else if (isa == SALVO_BLAKE3_ISA_AVX512)
+			salvo_blake3_hash8_at_avx512(in, counters, out);
+		else if (isa == SALVO_BLAKE3_ISA_AVX2)
+			salvo_blake3_hash8_at_avx2(in, counters, out);
+		else
+			salvo_blake3_hash8_at_portable(in, counters, out);
 		in += 8 * SALVO_BLAKE3_CHUNK_BYTES;
 		counter += 8;
+		counters = counters ? counters + 8 : NULL;
 		out += 8;
 	}
 	for (; n; n--) {
-		one_chunk(in, counter++, *out++);
+		one_chunk(in, counters ? *counters++ : counter++, *out++);
 		in += SALVO_BLAKE3_CHUNK_BYTES;
 	}
+}
+
+void salvo_blake3_chunk_cvs(int isa, const uint8_t *in, uint64_t counter,
+			    size_t n, uint32_t (*out)[8])
+{
+	chunk_cvs(isa, in, counter, NULL, n, out);
+}
+
+void salvo_blake3_chunk_cvs_at(int isa, const uint8_t *in,
+			       const uint64_t *counters, size_t n,
+			       uint32_t (*out)[8])
+{
+	chunk_cvs(isa, in, 0, counters, n, out);
 }
 
 void salvo_blake3_parent_cvs(int isa, const uint32_t (*in)[16], size_t n,
@@ -339,6 +375,14 @@ void salvo_blake3_parent_cvs(int isa, const uint32_t (*in)[16], size_t n,
 		memcpy(out, o, sizeof(o));
 		in += 8;
 		out += 8;
+	}
+	if (n > 1 && isa != SALVO_BLAKE3_ISA_PORTABLE) {
+		/* two or more cost less in idle lanes than one by one */
+		uint32_t pad[8][16] = {{0}};
+		memcpy(pad, in, n * sizeof(in[0]));
+		parents8(isa, (const uint32_t(*)[16])pad, o);
+		memcpy(out, o, n * sizeof(o[0]));
+		return;
 	}
 	for (; n; n--) {
 		parent(o[0], in[0], in[0] + 8);

@@ -32,6 +32,12 @@ void salvo_blake3_hash8_avx2(const uint8_t *in, uint64_t counter,
 	salvo_blake3_hash8_portable(in, counter, out);
 }
 
+void salvo_blake3_hash8_at_avx2(const uint8_t *in, const uint64_t counters[8],
+				uint32_t out[8][8])
+{
+	salvo_blake3_hash8_at_portable(in, counters, out);
+}
+
 void salvo_blake3_parents8_avx2(const uint32_t in[8][16], uint32_t out[8][8])
 {
 	salvo_blake3_parents8_portable(in, out);

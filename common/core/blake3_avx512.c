@@ -57,17 +57,17 @@ B3_ZMM void transpose16(__m512i r[16])
 		v[b] = _mm512_ror_epi32(_mm512_xor_si512(v[b], v[c]), 7);      \
 	} while (0)
 
-__attribute__((target("avx512f"))) void
-salvo_blake3_hash16_avx512(const uint8_t *in, uint64_t counter,
-			   uint32_t out[16][8])
+/* Lane i hashes the chunk at in + i KiB with counter ctr[i]. */
+B3_ZMM void hash16_lanes(const uint8_t *in, const uint64_t ctr[16],
+			 uint32_t out[16][8])
 {
 	__m512i h[8], v[16], m[16];
 	uint32_t lo[16], hi[16], cv[8][16];
 	for (int i = 0; i < 8; i++)
 		h[i] = _mm512_set1_epi32((int)b3_iv[i]);
 	for (int i = 0; i < 16; i++) {
-		lo[i] = (uint32_t)(counter + (uint64_t)i);
-		hi[i] = (uint32_t)((counter + (uint64_t)i) >> 32);
+		lo[i] = (uint32_t)ctr[i];
+		hi[i] = (uint32_t)(ctr[i] >> 32);
 	}
 	const __m512i clo = _mm512_loadu_si512(lo);
 	const __m512i chi = _mm512_loadu_si512(hi);
@@ -95,6 +95,23 @@ salvo_blake3_hash16_avx512(const uint8_t *in, uint64_t counter,
 		for (int w = 0; w < 8; w++)
 			out[i][w] = cv[w][i];
 }
+
+__attribute__((target("avx512f"))) void
+salvo_blake3_hash16_avx512(const uint8_t *in, uint64_t counter,
+			   uint32_t out[16][8])
+{
+	uint64_t ctr[16];
+	for (int i = 0; i < 16; i++)
+		ctr[i] = counter + (uint64_t)i;
+	hash16_lanes(in, ctr, out);
+}
+
+__attribute__((target("avx512f"))) void
+salvo_blake3_hash16_at_avx512(const uint8_t *in, const uint64_t counters[16],
+			      uint32_t out[16][8])
+{
+	hash16_lanes(in, counters, out);
+}
 #undef G
 #ifdef __clang__
 #pragma clang attribute pop
@@ -120,5 +137,20 @@ void salvo_blake3_hash16_avx512(const uint8_t *in, uint64_t counter,
 	salvo_blake3_hash8_portable(in, counter, out);
 	salvo_blake3_hash8_portable(in + 8 * SALVO_BLAKE3_CHUNK_BYTES,
 				    counter + 8, out + 8);
+}
+
+void salvo_blake3_hash8_at_avx512(const uint8_t *in, const uint64_t counters[8],
+				  uint32_t out[8][8])
+{
+	salvo_blake3_hash8_at_portable(in, counters, out);
+}
+
+void salvo_blake3_hash16_at_avx512(const uint8_t *in,
+				   const uint64_t counters[16],
+				   uint32_t out[16][8])
+{
+	salvo_blake3_hash8_at_portable(in, counters, out);
+	salvo_blake3_hash8_at_portable(in + 8 * SALVO_BLAKE3_CHUNK_BYTES,
+				       counters + 8, out + 8);
 }
 #endif

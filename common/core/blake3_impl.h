@@ -67,6 +67,17 @@ void salvo_blake3_hash8_avx512(const uint8_t *in, uint64_t counter,
 /* Sixteen whole chunks at in (16 KiB) with 512-bit vectors. */
 void salvo_blake3_hash16_avx512(const uint8_t *in, uint64_t counter,
 				uint32_t out[16][8]);
+/* The same with a counter per chunk (chunks gathered from anywhere). */
+void salvo_blake3_hash8_at_portable(const uint8_t *in,
+				    const uint64_t counters[8],
+				    uint32_t out[8][8]);
+void salvo_blake3_hash8_at_avx2(const uint8_t *in, const uint64_t counters[8],
+				uint32_t out[8][8]);
+void salvo_blake3_hash8_at_avx512(const uint8_t *in, const uint64_t counters[8],
+				  uint32_t out[8][8]);
+void salvo_blake3_hash16_at_avx512(const uint8_t *in,
+				   const uint64_t counters[16],
+				   uint32_t out[16][8]);
 void salvo_blake3_parents8_portable(const uint32_t in[8][16],
 				    uint32_t out[8][8]);
 void salvo_blake3_parents8_avx2(const uint32_t in[8][16], uint32_t out[8][8]);
@@ -84,6 +95,10 @@ int salvo_blake3_cpu_isa(void);
  * onwards: sixteen or eight at a time where the instruction set allows. */
 void salvo_blake3_chunk_cvs(int isa, const uint8_t *in, uint64_t counter,
 			    size_t n, uint32_t (*out)[8]);
+/* The same for n whole chunks at in with counters[i] for chunk i. */
+void salvo_blake3_chunk_cvs_at(int isa, const uint8_t *in,
+			       const uint64_t *counters, size_t n,
+			       uint32_t (*out)[8]);
 /* Chaining value of one chunk of len (1 ..  1024) bytes: a file's last
  * chunk may be short. */
 void salvo_blake3_chunk_cv(const uint8_t *in, size_t len, uint64_t counter,

@@ -87,16 +87,16 @@ B3_INLINE void store8(__m256i h[8], uint32_t out[8][8])
 		_mm256_storeu_si256((__m256i *)out[i], h[i]);
 }
 
-__attribute__((B3_TARGET)) void B3_FN(salvo_blake3_hash8_)(const uint8_t *in,
-							   uint64_t counter,
-							   uint32_t out[8][8])
+/* Lane i hashes the chunk at in + i KiB with counter ctr[i]. */
+B3_INLINE void hash8_lanes(const uint8_t *in, const uint64_t ctr[8],
+			   uint32_t out[8][8])
 {
 	__m256i h[8];
 	uint32_t lo[8], hi[8];
 	for (int i = 0; i < 8; i++) {
 		h[i] = _mm256_set1_epi32((int)b3_iv[i]);
-		lo[i] = (uint32_t)(counter + (uint64_t)i);
-		hi[i] = (uint32_t)((counter + (uint64_t)i) >> 32);
+		lo[i] = (uint32_t)ctr[i];
+		hi[i] = (uint32_t)(ctr[i] >> 32);
 	}
 	const __m256i clo = _mm256_loadu_si256((const __m256i *)lo);
 	const __m256i chi = _mm256_loadu_si256((const __m256i *)hi);
@@ -105,6 +105,23 @@ __attribute__((B3_TARGET)) void B3_FN(salvo_blake3_hash8_)(const uint8_t *in,
 			  (b == 0 ? B3_CHUNK_START : 0) |
 			      (b == 15 ? B3_CHUNK_END : 0));
 	store8(h, out);
+}
+
+__attribute__((B3_TARGET)) void B3_FN(salvo_blake3_hash8_)(const uint8_t *in,
+							   uint64_t counter,
+							   uint32_t out[8][8])
+{
+	uint64_t ctr[8];
+	for (int i = 0; i < 8; i++)
+		ctr[i] = counter + (uint64_t)i;
+	hash8_lanes(in, ctr, out);
+}
+
+__attribute__((B3_TARGET)) void
+B3_FN(salvo_blake3_hash8_at_)(const uint8_t *in, const uint64_t counters[8],
+			      uint32_t out[8][8])
+{
+	hash8_lanes(in, counters, out);
 }
 
 __attribute__((B3_TARGET)) void

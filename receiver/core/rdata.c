@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "common/core/error.h"
-#include "receiver/core/rsess.h"
+#include "receiver/core/rdata.h"
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -23,11 +23,11 @@ static uint64_t min64(uint64_t a, uint64_t b)
 
 static void oom(salvo_rsess *s, uint64_t now)
 {
-	rs_fail(s, SALVO_ERR_NOMEM, 0, SALVO_FILE_INDEX_NONE,
-		"receiver out of memory", now);
+	rsess_fail(s, SALVO_ERR_NOMEM, 0, SALVO_FILE_INDEX_NONE,
+		   "receiver out of memory", now);
 }
 
-void rs_free_data(salvo_rsess *s)
+void rdata_free(salvo_rsess *s)
 {
 	const salvo_mem *mem = s->r->mem;
 	salvo_rxstream_free(&s->mrx);
@@ -69,9 +69,9 @@ static void maybe_complete(salvo_rsess *s, uint64_t now)
 	/* the engine makes directories durable in session_end, before the
 	 * sender hears COMPLETE */
 	s->state = RS_COMPLETE;
-	s->linger_until = now + 2000000000ull;
+	s->linger_until = now + RS_LINGER_NS;
 	s->r->cb.session_end(s->r->cb.ud, s, 0, "");
-	rs_feedback(s, now);
+	rsess_feedback(s, now);
 }
 
 static void maybe_finalize(salvo_rsess *s, uint32_t i)
@@ -126,7 +126,8 @@ static int start_data(salvo_rsess *s, uint64_t now)
 	return 0;
 }
 
-void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now)
+void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
+		       uint64_t now)
 {
 	salvo_rxstream *x = &s->mrx;
 	if (m->total != s->manifest_bytes) {
@@ -148,7 +149,7 @@ void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now)
 	}
 	s->data_since_fb = 1;
 	if (gap)
-		rs_schedule_feedback(s, now + rs_reorder_window(s));
+		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
 	if (!salvo_rxstream_is_complete(x))
 		return;
 
@@ -158,18 +159,18 @@ void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now)
 					s->manifest_bytes, &bad, &why);
 	char msg[SALVO_ERROR_MSG_MAX];
 	if (err) {
-		rs_strlcpy(msg, "invalid manifest: ", sizeof(msg));
-		rs_strlcat(msg, why, sizeof(msg));
-		rs_fail(s, err == SALVO_ERR_NOMEM ? err : SALVO_ERR_PATH, 0,
-			bad, msg, now);
+		rsess_strlcpy(msg, "invalid manifest: ", sizeof(msg));
+		rsess_strlcat(msg, why, sizeof(msg));
+		rsess_fail(s, err == SALVO_ERR_NOMEM ? err : SALVO_ERR_PATH, 0,
+			   bad, msg, now);
 		return;
 	}
 	s->have_manifest = 1;
 	salvo_mem_free(s->r->mem, s->mbuf);
 	s->mbuf = NULL;
 	if (s->m.count != s->file_count || s->m.total_bytes != s->total) {
-		rs_fail(s, SALVO_ERR_MALFORMED, 0, SALVO_FILE_INDEX_NONE,
-			"manifest disagrees with HELLO", now);
+		rsess_fail(s, SALVO_ERR_MALFORMED, 0, SALVO_FILE_INDEX_NONE,
+			   "manifest disagrees with HELLO", now);
 		return;
 	}
 	if (start_data(s, now))
@@ -177,13 +178,14 @@ void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now)
 	msg[0] = 0;
 	err = s->r->cb.prepare(s->r->cb.ud, s, &s->m, msg, sizeof(msg));
 	if (err) {
-		rs_fail(s, SALVO_ERR_IO, err, SALVO_FILE_INDEX_NONE,
-			msg[0] ? msg : "receiver could not prepare files", now);
+		rsess_fail(s, SALVO_ERR_IO, err, SALVO_FILE_INDEX_NONE,
+			   msg[0] ? msg : "receiver could not prepare files",
+			   now);
 		return;
 	}
 	for (uint32_t i = 0; i < s->m.count; i++)
 		maybe_finalize(s, i);
-	rs_feedback(s, now); /* phase DATA tells the sender to go on */
+	rsess_feedback(s, now); /* phase DATA tells the sender to go on */
 	if (s->state == RS_DATA)
 		maybe_complete(s, now);
 }
@@ -206,8 +208,8 @@ static int write_stream(salvo_rsess *s, uint64_t off, const uint8_t *p,
 		int err = s->r->cb.write(s->r->cb.ud, s, i, in, p, n, msg,
 					 sizeof(msg));
 		if (err) {
-			rs_fail(s, SALVO_ERR_IO, err, i,
-				msg[0] ? msg : "receiver write failed", now);
+			rsess_fail(s, SALVO_ERR_IO, err, i,
+				   msg[0] ? msg : "receiver write failed", now);
 			return err;
 		}
 		off += n;
@@ -218,7 +220,7 @@ static int write_stream(salvo_rsess *s, uint64_t off, const uint8_t *p,
 	return 0;
 }
 
-void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
+void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 {
 	const salvo_pkt_data *d = &p->u.data;
 	salvo_receiver_stats *st = &s->r->st;
@@ -260,9 +262,9 @@ void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	st->datagrams++;
 	s->datagrams++;
 	s->data_since_fb = 1;
-	rs_schedule_feedback(s, s->last_fb + rs_feedback_interval(s));
+	rsess_schedule_feedback(s, s->last_fb + rsess_feedback_interval(s));
 	if (gap)
-		rs_schedule_feedback(s, now + rs_reorder_window(s));
+		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
 	if (s->drx.known_end >= bstart + blen &&
 	    !salvo_rangeset_intersects(&s->drx.missing, bstart,
 				       bstart + blen)) {
@@ -272,7 +274,7 @@ void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	}
 }
 
-void rs_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
+void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 {
 	if (block >= s->nblocks || s->bstate[block] != BLK_VERIFYING)
 		return;
@@ -281,17 +283,17 @@ void rs_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 	if (!ok) {
 		s->r->st.block_failures++;
 		if (++s->bfails[block] >= RS_MAX_BLOCK_FAILURES) {
-			rs_fail(s, SALVO_ERR_SOURCE_CHANGED, 0,
-				salvo_manifest_locate(&s->m, bstart),
-				"a block failed verification repeatedly "
-				"(source changing during transfer?)",
-				now);
+			rsess_fail(s, SALVO_ERR_SOURCE_CHANGED, 0,
+				   salvo_manifest_locate(&s->m, bstart),
+				   "a block failed verification repeatedly "
+				   "(source changing during transfer?)",
+				   now);
 			return;
 		}
 		s->bstate[block] = BLK_RECEIVING;
 		if (salvo_rxstream_unmark(&s->drx, bstart, bend))
 			oom(s, now);
-		rs_schedule_feedback(s, now);
+		rsess_schedule_feedback(s, now);
 		return;
 	}
 	s->bstate[block] = BLK_VERIFIED;
@@ -308,7 +310,8 @@ void rs_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 	}
 }
 
-void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f, uint64_t now)
+void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
+			uint64_t now)
 {
 	(void)now;
 	for (uint32_t k = 0; k < f->count; k++) {
@@ -328,25 +331,26 @@ void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f, uint64_t now)
 	advance_digests(s);
 }
 
-void rs_file_result(salvo_rsess *s, uint32_t file, int result, const char *msg,
-		    uint64_t now)
+void rdata_file_result(salvo_rsess *s, uint32_t file, int result,
+		       const char *msg, uint64_t now)
 {
 	if (file >= s->m.count || s->fstate[file] != FILE_FINALIZING)
 		return;
 	if (result) {
 		char buf[SALVO_ERROR_MSG_MAX];
 		if (msg && msg[0]) {
-			rs_strlcpy(buf, msg, sizeof(buf));
+			rsess_strlcpy(buf, msg, sizeof(buf));
 		} else {
-			rs_strlcpy(buf,
-				   "file failed verification: ", sizeof(buf));
-			rs_strlcat(buf, s->m.entries[file].path, sizeof(buf));
+			rsess_strlcpy(
+			    buf, "file failed verification: ", sizeof(buf));
+			rsess_strlcat(buf, s->m.entries[file].path,
+				      sizeof(buf));
 		}
-		rs_fail(s,
-			result == SALVO_ERR_VERIFY ? SALVO_ERR_VERIFY
-						   : SALVO_ERR_IO,
-			result == SALVO_ERR_VERIFY ? 0 : result, file, buf,
-			now);
+		rsess_fail(s,
+			   result == SALVO_ERR_VERIFY ? SALVO_ERR_VERIFY
+						      : SALVO_ERR_IO,
+			   result == SALVO_ERR_VERIFY ? 0 : result, file, buf,
+			   now);
 		return;
 	}
 	s->fstate[file] = FILE_DONE;

@@ -1,7 +1,7 @@
 /*
  * Receiver core: the session table, the handshake, STATUS and FEEDBACK,
  * timers and the end of sessions.  Data, manifest and file handling live
- * in rdata.c.
+ * in rdata.c, what a session sends in rsess.c (rsess.h shows the layers).
  *
  * Handshake: a HELLO without a valid cookie gets a RETRY carrying one
  * (SipHash of the peer address, the sender's nonce and the issue time,
@@ -21,44 +21,10 @@
 #include "common/core/bytes.h"
 #include "common/core/error.h"
 #include "common/core/siphash.h"
+#include "receiver/core/rdata.h"
 #include "receiver/core/rsess.h"
 
-#define MS 1000000ull
-#define LINGER_NS (2000 * MS)
-#define FB_BATCH 300	 /* ranges gathered per feedback packet */
-#define FB_MAX_PACKETS 4 /* feedback packets per feedback event */
-
-size_t rs_strlen(const char *s)
-{
-	const char *e = memchr(s, 0, SALVO_ERROR_MSG_MAX);
-	return e ? (size_t)(e - s) : SALVO_ERROR_MSG_MAX;
-}
-
-size_t rs_strlcpy(char *dst, const char *src, size_t cap)
-{
-	size_t n = 0;
-	if (!cap)
-		return 0;
-	while (src[n] && n + 1 < cap) {
-		dst[n] = src[n];
-		n++;
-	}
-	dst[n] = 0;
-	return n;
-}
-
-size_t rs_strlcat(char *dst, const char *src, size_t cap)
-{
-	size_t n = 0;
-	while (n < cap && dst[n])
-		n++;
-	return n + rs_strlcpy(dst + n, src, cap - n);
-}
-
-static uint64_t max64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
+#define MS RS_MS
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -95,7 +61,7 @@ int salvo_receiver_new(salvo_receiver **out, const salvo_mem *mem,
 static void free_session(salvo_receiver *r, uint32_t slot)
 {
 	salvo_rsess *s = r->sess[slot];
-	rs_free_data(s);
+	rdata_free(s);
 	salvo_mem_free(r->mem, s);
 	r->sess[slot] = NULL;
 	r->st.sessions--;
@@ -146,12 +112,6 @@ static int same_host(const salvo_addr *a, const salvo_addr *b)
 	       !memcmp(a->host, b->host, a->host_len);
 }
 
-void rs_send(salvo_rsess *s, const void *buf, size_t len)
-{
-	s->r->st.bytes_sent += len;
-	s->r->cb.send(s->r->cb.ud, &s->peer, buf, len);
-}
-
 /* ---------------------------------------------------------- handshake */
 
 static uint64_t cookie_mac(const salvo_receiver *r, const salvo_addr *a,
@@ -200,7 +160,7 @@ static void send_error_to(salvo_receiver *r, const salvo_addr *a,
 	p.u.error.code = code;
 	p.u.error.file_index = SALVO_FILE_INDEX_NONE;
 	p.u.error.msg = msg;
-	p.u.error.msg_len = (uint16_t)rs_strlen(msg);
+	p.u.error.msg_len = (uint16_t)rsess_strlen(msg);
 	int n = salvo_wire_encode(buf, sizeof(buf), &p);
 	if (n > 0 && (size_t)n <= budget) {
 		r->st.bytes_sent += (uint64_t)n;
@@ -218,7 +178,7 @@ static void send_accept(salvo_rsess *s)
 	p.u.accept.nonce = s->nonce;
 	int n = salvo_wire_encode(buf, sizeof(buf), &p);
 	if (n > 0)
-		rs_send(s, buf, (size_t)n);
+		rsess_send(s, buf, (size_t)n);
 }
 
 static void on_hello(salvo_receiver *r, const salvo_addr *a, const salvo_pkt *p,
@@ -298,105 +258,6 @@ static void on_hello(salvo_receiver *r, const salvo_addr *a, const salvo_pkt *p,
 	send_accept(s);
 }
 
-/* ----------------------------------------------------------- feedback */
-
-uint64_t rs_reorder_window(const salvo_rsess *s)
-{
-	return min64(max64(s->srtt_ns / 8, MS), 50 * MS);
-}
-
-uint64_t rs_feedback_interval(const salvo_rsess *s)
-{
-	return max64(s->srtt_ns / 4, MS);
-}
-
-void rs_schedule_feedback(salvo_rsess *s, uint64_t when)
-{
-	if (when < s->next_fb)
-		s->next_fb = when;
-}
-
-void rs_feedback(salvo_rsess *s, uint64_t now)
-{
-	const salvo_rxstream *x = s->state == RS_MANIFEST ? &s->mrx : &s->drx;
-	salvo_pkt_feedback fb;
-	memset(&fb, 0, sizeof(fb));
-	fb.phase =
-	    s->state == RS_MANIFEST ? SALVO_PHASE_MANIFEST : SALVO_PHASE_DATA;
-	fb.cum = x->cum;
-	fb.list_end = x->known_end;
-	fb.recv_above_cum = salvo_rxstream_above_cum(x);
-	fb.echo_ts = s->status_ts;
-	fb.echo_hold_us =
-	    s->status_ts
-		? (uint32_t)min64((now - s->status_at) / 1000, UINT32_MAX)
-		: 0;
-	fb.digests_have = s->digests_have;
-	fb.files_done = s->files_done;
-	fb.datagrams_received = s->datagrams;
-	uint8_t flags = s->state == RS_COMPLETE ? SALVO_FB_F_COMPLETE : 0;
-
-	salvo_range ranges[FB_BATCH];
-	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
-	size_t cap = s->datagram_bytes, from = 0;
-	uint64_t wnd = rs_reorder_window(s);
-	for (int k = 0; k < FB_MAX_PACKETS; k++) {
-		size_t n =
-		    salvo_rxstream_report(x, now, wnd, &from, ranges, FB_BATCH);
-		size_t written;
-		fb.seq = ++s->fb_seq;
-		int len = salvo_wire_encode_feedback(buf, cap, s->id, flags,
-						     &fb, ranges, n, &written);
-		if (len < 0)
-			break;
-		rs_send(s, buf, (size_t)len);
-		if (written < n) /* resume at the first range left out */
-			from = salvo_rangeset_lower_bound(
-			    &x->missing, ranges[written].start);
-		else if (from >= x->missing.n)
-			break;
-	}
-	s->last_fb = now;
-	s->data_since_fb = 0;
-	s->next_fb = UINT64_MAX;
-}
-
-/* --------------------------------------------------------------- end */
-
-static void send_error(salvo_rsess *s)
-{
-	uint8_t buf[SALVO_ERROR_MSG_MAX + 64];
-	salvo_pkt p;
-	memset(&p, 0, sizeof(p));
-	p.hdr.type = SALVO_PKT_ERROR;
-	p.hdr.session = s->id;
-	p.u.error.code = s->err_code;
-	p.u.error.sys_errno = s->err_errno;
-	p.u.error.file_index = s->err_file;
-	p.u.error.msg = s->err_msg;
-	p.u.error.msg_len = (uint16_t)rs_strlen(s->err_msg);
-	int n = salvo_wire_encode(buf, sizeof(buf), &p);
-	if (n > 0)
-		rs_send(s, buf, (size_t)n);
-}
-
-void rs_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
-	     const char *msg, uint64_t now)
-{
-	if (s->state == RS_FAILED || s->state == RS_COMPLETE)
-		return;
-	s->err_code = code;
-	s->err_errno = sys_errno < 0 ? -sys_errno : sys_errno;
-	s->err_file = file;
-	rs_strlcpy(s->err_msg, msg, sizeof(s->err_msg));
-	s->state = RS_FAILED;
-	s->linger_until = now + LINGER_NS;
-	s->next_fb = UINT64_MAX;
-	if (code != SALVO_ERR_ABORTED && code != SALVO_ERR_TIMEOUT)
-		send_error(s);
-	s->r->cb.session_end(s->r->cb.ud, s, code, s->err_msg);
-}
-
 /* ------------------------------------------------------------ packets */
 
 static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
@@ -408,7 +269,7 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 		s->status_at = now;
 	}
 	if (s->state == RS_FAILED) {
-		send_error(s);
+		rsess_send_error(s);
 		return;
 	}
 	salvo_rxstream *x = NULL;
@@ -417,13 +278,13 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 	else if (s->state == RS_DATA && st->phase == SALVO_PHASE_DATA)
 		x = &s->drx;
 	if (x && salvo_rxstream_sent(x, st->sent_through, now)) {
-		rs_fail(s, SALVO_ERR_NOMEM, 0, SALVO_FILE_INDEX_NONE,
-			"receiver out of memory", now);
+		rsess_fail(s, SALVO_ERR_NOMEM, 0, SALVO_FILE_INDEX_NONE,
+			   "receiver out of memory", now);
 		return;
 	}
-	rs_feedback(s, now);
+	rsess_feedback(s, now);
 	if (x && x->missing.n)
-		rs_schedule_feedback(s, now + rs_reorder_window(s));
+		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
 }
 
 void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
@@ -455,11 +316,11 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 	salvo_rsess *s = r->sess[slot];
 	s->last_rx = now;
 	if (s->state == RS_COMPLETE || s->state == RS_FAILED)
-		s->linger_until = now + LINGER_NS;
+		s->linger_until = now + RS_LINGER_NS;
 	switch (p.hdr.type) {
 	case SALVO_PKT_DATA:
 		if (s->state == RS_DATA)
-			rs_on_data(s, &p, now);
+			rdata_on_data(s, &p, now);
 		else if (s->state == RS_COMPLETE)
 			r->st.duplicates++;
 		else
@@ -467,7 +328,7 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 		return;
 	case SALVO_PKT_MANIFEST:
 		if (s->state == RS_MANIFEST)
-			rs_on_manifest(s, &p.u.manifest, now);
+			rdata_on_manifest(s, &p.u.manifest, now);
 		else
 			r->st.duplicates++;
 		return;
@@ -476,20 +337,20 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 		return;
 	case SALVO_PKT_FILE_DONE:
 		if (s->state == RS_DATA)
-			rs_on_file_done(s, &p.u.file_done, now);
+			rdata_on_file_done(s, &p.u.file_done, now);
 		return;
 	case SALVO_PKT_CLOSE:
 		if (s->state == RS_COMPLETE || s->state == RS_FAILED) {
 			free_session(r, (uint32_t)slot);
 			return;
 		}
-		rs_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
-			"sender aborted the transfer", now);
+		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
+			   "sender aborted the transfer", now);
 		free_session(r, (uint32_t)slot);
 		return;
 	case SALVO_PKT_ERROR:
-		rs_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
-			"sender reported an error", now);
+		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
+			   "sender reported an error", now);
 		return;
 	default:
 		r->st.unknown++;
@@ -527,17 +388,18 @@ void salvo_receiver_on_timer(salvo_receiver *r, uint64_t now)
 			continue;
 		}
 		if (now - s->last_rx >= r->cfg.idle_timeout_ns) {
-			rs_fail(s, SALVO_ERR_TIMEOUT, 0, SALVO_FILE_INDEX_NONE,
-				"sender silent past the idle timeout", now);
+			rsess_fail(s, SALVO_ERR_TIMEOUT, 0,
+				   SALVO_FILE_INDEX_NONE,
+				   "sender silent past the idle timeout", now);
 			free_session(r, i);
 			continue;
 		}
 		if (now >= s->next_fb)
-			rs_feedback(s, now);
+			rsess_feedback(s, now);
 		/* periodic feedback while data flows (STATUS may be lost) */
 		if (s->data_since_fb)
-			rs_schedule_feedback(s, s->last_fb +
-						    max64(s->srtt_ns / 4, MS));
+			rsess_schedule_feedback(
+			    s, s->last_fb + rsess_feedback_interval(s));
 	}
 }
 
@@ -554,7 +416,7 @@ void salvo_receiver_block_result(salvo_receiver *r, uint32_t session,
 {
 	salvo_rsess *s = lookup(r, session);
 	if (s && s->state == RS_DATA)
-		rs_block_result(s, block, ok, now);
+		rdata_block_result(s, block, ok, now);
 }
 
 void salvo_receiver_file_result(salvo_receiver *r, uint32_t session,
@@ -563,7 +425,7 @@ void salvo_receiver_file_result(salvo_receiver *r, uint32_t session,
 {
 	salvo_rsess *s = lookup(r, session);
 	if (s && s->state == RS_DATA)
-		rs_file_result(s, file, result, msg, now);
+		rdata_file_result(s, file, result, msg, now);
 }
 
 void salvo_receiver_fail(salvo_receiver *r, uint32_t session, int code,
@@ -572,40 +434,10 @@ void salvo_receiver_fail(salvo_receiver *r, uint32_t session, int code,
 {
 	salvo_rsess *s = lookup(r, session);
 	if (s)
-		rs_fail(s, code, sys_errno, file, msg, now);
+		rsess_fail(s, code, sys_errno, file, msg, now);
 }
 
 void salvo_receiver_get_stats(const salvo_receiver *r, salvo_receiver_stats *st)
 {
 	*st = r->st;
-}
-
-uint32_t salvo_rsess_id(const salvo_rsess *s)
-{
-	return s->id;
-}
-
-const salvo_manifest *salvo_rsess_manifest(const salvo_rsess *s)
-{
-	return s->have_manifest ? &s->m : NULL;
-}
-
-const salvo_addr *salvo_rsess_peer(const salvo_rsess *s)
-{
-	return &s->peer;
-}
-
-uint32_t salvo_rsess_block_bytes(const salvo_rsess *s)
-{
-	return s->block_bytes;
-}
-
-void *salvo_rsess_user(const salvo_rsess *s)
-{
-	return s->user;
-}
-
-void salvo_rsess_set_user(salvo_rsess *s, void *user)
-{
-	s->user = user;
 }

@@ -1,7 +1,19 @@
 /*
- * Internal to the receiver core: the per-session state shared by
- * receiver.c (table, handshake, timers, feedback) and rdata.c (manifest,
- * data, blocks, files).
+ * Internal to the receiver core: the per-session state and the session's
+ * outputs (rsess.c: packets to the peer, feedback, failure).
+ *
+ * The core's files depend one way only:
+ *
+ *   receiver.c  table, handshake, dispatch, timers
+ *      |   \
+ *      |    rdata.c  manifest, data, blocks, files (rdata.h)
+ *      |   /
+ *   rsess.c     sending, feedback, failing a session (this header)
+ *      |
+ *   rxstream.c  one byte stream's holes
+ *
+ * rsess.c calls nothing above it; rdata.c calls only rsess.c and
+ * rxstream.c; receiver.c calls all of them.
  */
 #ifndef SALVO_RSESS_H
 #define SALVO_RSESS_H
@@ -76,31 +88,58 @@ struct salvo_receiver {
 	salvo_receiver_stats st;
 };
 
-/* receiver.c */
-void rs_send(salvo_rsess *s, const void *buf, size_t len);
-void rs_feedback(salvo_rsess *s, uint64_t now);
-void rs_schedule_feedback(salvo_rsess *s, uint64_t when);
-void rs_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
-	     const char *msg, uint64_t now);
-uint64_t rs_reorder_window(const salvo_rsess *s);
-/* Feedback while data flows: about every RTT/4, at most every 1 ms. */
-uint64_t rs_feedback_interval(const salvo_rsess *s);
+#define RS_MS 1000000ull
+#define RS_LINGER_NS (2000 * RS_MS) /* an ended session answers this long */
 
-/* rdata.c */
-void rs_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m, uint64_t now);
-void rs_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now);
-void rs_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
-		     uint64_t now);
-void rs_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now);
-void rs_file_result(salvo_rsess *s, uint32_t file, int result, const char *msg,
-		    uint64_t now);
-void rs_free_data(salvo_rsess *s);
+/* Sends one packet to the session's peer (counted in bytes_sent). */
+void rsess_send(salvo_rsess *s, const void *buf, size_t len);
+/* Sends the session's ERROR (err_code, err_msg...) again. */
+void rsess_send_error(salvo_rsess *s);
+/* Sends FEEDBACK now (up to a few packets for a long missing list). */
+void rsess_feedback(salvo_rsess *s, uint64_t now);
+/* Brings the next feedback forward to `when` (never later). */
+void rsess_schedule_feedback(salvo_rsess *s, uint64_t when);
+/* Ends the session with an error: ERROR to the peer (unless it aborted
+ * or went silent), session_end to the engine, then linger.  No-op on a
+ * session already over. */
+void rsess_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
+		const char *msg, uint64_t now);
+/* How long a hole may stay unreported in case it is reordering. */
+uint64_t rsess_reorder_window(const salvo_rsess *s);
+/* Feedback while data flows: about every RTT/4, at most every 1 ms. */
+uint64_t rsess_feedback_interval(const salvo_rsess *s);
+
+/* The length of a C string, at most SALVO_ERROR_MSG_MAX. */
+static inline size_t rsess_strlen(const char *s)
+{
+	size_t n = 0;
+	while (n < SALVO_ERROR_MSG_MAX && s[n])
+		n++;
+	return n;
+}
 
 /* Copies a C string into dst (cap bytes, NUL-terminated); cores have no
- * snprintf. */
-size_t rs_strlcpy(char *dst, const char *src, size_t cap);
-size_t rs_strlen(const char *s);
+ * snprintf.  Returns the bytes copied. */
+static inline size_t rsess_strlcpy(char *dst, const char *src, size_t cap)
+{
+	size_t n = 0;
+	if (!cap)
+		return 0;
+	while (src[n] && n + 1 < cap) {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = 0;
+	return n;
+}
+
 /* Appends src to dst (cap bytes). */
-size_t rs_strlcat(char *dst, const char *src, size_t cap);
+static inline size_t rsess_strlcat(char *dst, const char *src, size_t cap)
+{
+	size_t n = 0;
+	while (n < cap && dst[n])
+		n++;
+	return n + rsess_strlcpy(dst + n, src, cap - n);
+}
 
 #endif

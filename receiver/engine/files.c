@@ -21,11 +21,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "common/core/blake3.h"
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
-#include "common/io/sys.h"
 #include "common/core/policy.h"
+#include "common/io/sys.h"
 
 static void part_name(const rfiles *f, uint32_t i, char *buf, size_t len)
 {
@@ -113,8 +112,8 @@ static int dir_index(rfiles *f, const char *path, size_t plen, char *msg,
 }
 
 int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
-		   uint32_t session, uint32_t block_bytes, int overwrite,
-		   uint64_t max_file_bytes, char *msg, size_t len)
+		   uint32_t session, int overwrite, uint64_t max_file_bytes,
+		   char *msg, size_t len)
 {
 	memset(f, 0, sizeof(*f));
 	f->root = root;
@@ -126,13 +125,7 @@ int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
 	f->parent = calloc(n, sizeof(int));
 	f->fd = malloc(n * sizeof(int));
 	f->committed = calloc(n, 1);
-	f->md = calloc(n, sizeof(*f->md));
-	f->hashed = calloc(n, sizeof(uint64_t));
-	f->block_bytes = block_bytes;
-	f->nblocks = (m->total_bytes + block_bytes - 1) / block_bytes;
-	f->bver = calloc(f->nblocks ? f->nblocks : 1, 1);
-	if (!f->parent || !f->fd || !f->committed || !f->md || !f->hashed ||
-	    !f->bver) {
+	if (!f->parent || !f->fd || !f->committed) {
 		snprintf(msg, len, "receiver out of memory");
 		return -ENOMEM;
 	}
@@ -164,7 +157,7 @@ int rfiles_prepare(rfiles *f, int root, const salvo_manifest *m,
 	return 0;
 }
 
-static int part_fd(rfiles *f, uint32_t i, char *msg, size_t len)
+int rfiles_open(rfiles *f, uint32_t i, char *msg, size_t len)
 {
 	if (f->fd[i] >= 0)
 		return f->fd[i];
@@ -189,7 +182,7 @@ static int part_fd(rfiles *f, uint32_t i, char *msg, size_t len)
 int rfiles_writev(rfiles *f, uint32_t i, uint64_t off, struct iovec *iov, int n,
 		  char *msg, size_t msglen)
 {
-	int fd = part_fd(f, i, msg, msglen);
+	int fd = rfiles_open(f, i, msg, msglen);
 	if (fd < 0)
 		return fd;
 	while (n > 0) {
@@ -219,148 +212,49 @@ int rfiles_writev(rfiles *f, uint32_t i, uint64_t off, struct iovec *iov, int n,
 
 enum { BUF_BYTES = 1 << 20 };
 
-/* The verifier's read buffer, one per session, allocated on first use. */
-static uint8_t *read_buf(rfiles *f)
+int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc)
 {
-	if (!f->buf)
-		f->buf = malloc(BUF_BYTES);
-	return f->buf;
-}
-
-/* Hashes entry i forward over every verified block from where it stopped
- * (blocks that verified before the ones ahead of them).  Read errors leave
- * the hash behind; commit then hashes the whole file. */
-static void advance_hash(rfiles *f, uint32_t i)
-{
-	const salvo_entry *e = &f->m->entries[i];
-	uint8_t *buf = read_buf(f);
-	if (f->fd[i] < 0 || !buf)
-		return;
-	if (!f->md[i]) {
-		salvo_blake3 *h = malloc(sizeof(*h));
-		if (!h)
-			return;
-		salvo_blake3_init(h);
-		f->md[i] = h;
-	}
-	while (f->hashed[i] < e->size) {
-		uint64_t so = e->stream_offset + f->hashed[i];
-		uint64_t b = so / f->block_bytes;
-		if (!f->bver[b])
-			return;
-		uint64_t bend = (b + 1) * f->block_bytes;
-		uint64_t n = bend - so;
-		if (n > e->size - f->hashed[i])
-			n = e->size - f->hashed[i];
-		if (n > BUF_BYTES)
-			n = BUF_BYTES;
-		ssize_t r =
-		    pread(f->fd[i], buf, (size_t)n, (off_t)f->hashed[i]);
-		if (r <= 0)
-			return;
-		salvo_blake3_update(f->md[i], buf, (size_t)r);
-		f->hashed[i] += (uint64_t)r;
-	}
-}
-
-/* A copy of a file's running hash, fed during the block's read. */
-struct feed {
-	uint32_t file;
-	uint64_t from, n; /* file offset where the copy starts, bytes fed */
-	salvo_blake3 *md;
-};
-
-/* A copy of entry i's running hash, or a fresh one; NULL on failure. */
-static salvo_blake3 *hash_copy(const rfiles *f, uint32_t i)
-{
-	salvo_blake3 *h = malloc(sizeof(*h));
-	if (h && f->md[i])
-		*h = *f->md[i];
-	else if (h)
-		salvo_blake3_init(h);
-	return h;
-}
-
-int rfiles_verify_block(rfiles *f, uint32_t block, uint64_t start, uint32_t len,
-			uint32_t want_crc)
-{
-	uint8_t *buf = read_buf(f);
-	struct feed *feeds = NULL;
-	size_t nfeeds = 0, cap = 0;
-	uint32_t crc = 0;
-	int rc = 0;
-	if (!buf || block >= f->nblocks)
-		return buf ? -EINVAL : -ENOMEM;
-	for (uint32_t i = salvo_manifest_locate(f->m, start); len && !rc; i++) {
+	if (!f->buf && !(f->buf = malloc(BUF_BYTES)))
+		return -ENOMEM;
+	*crc = 0;
+	for (uint32_t i = salvo_manifest_locate(f->m, start); len; i++) {
 		const salvo_entry *e = &f->m->entries[i];
 		if (!e->size || start >= e->stream_offset + e->size)
 			continue;
-		if (f->fd[i] < 0) {
-			rc = -EIO;
-			break;
-		}
+		if (f->fd[i] < 0)
+			return -EIO; /* every byte was written: it must exist */
 		uint64_t in = start - e->stream_offset;
 		uint64_t piece = e->size - in < len ? e->size - in : len;
-		/* a file whose hash has reached this block is hashed from the
-		 * same read, into a copy kept only if the CRC matches */
-		salvo_blake3 *md = f->hashed[i] == in ? hash_copy(f, i) : NULL;
 		for (uint64_t done = 0; done < piece;) {
 			size_t want = piece - done < BUF_BYTES
 					  ? (size_t)(piece - done)
 					  : BUF_BYTES;
 			ssize_t n =
-			    pread(f->fd[i], buf, want, (off_t)(in + done));
+			    pread(f->fd[i], f->buf, want, (off_t)(in + done));
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n <= 0) {
-				rc = n < 0 ? -errno : -EIO;
-				break;
-			}
-			crc = salvo_crc32c(crc, buf, (size_t)n);
-			if (md)
-				salvo_blake3_update(md, buf, (size_t)n);
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			*crc = salvo_crc32c(*crc, f->buf, (size_t)n);
 			done += (uint64_t)n;
 		}
-		if (md && nfeeds == cap) {
-			size_t c2 = cap ? 2 * cap : 16;
-			struct feed *nf = realloc(feeds, c2 * sizeof(*nf));
-			if (nf) {
-				feeds = nf;
-				cap = c2;
-			}
-		}
-		if (md && nfeeds < cap)
-			feeds[nfeeds++] = (struct feed){i, in, piece, md};
-		else
-			free(md);
 		start += piece;
 		len -= (uint32_t)piece;
 	}
-	int ok = !rc && crc == want_crc;
-	for (size_t k = 0; k < nfeeds; k++) {
-		struct feed *fe = &feeds[k];
-		if (ok && f->hashed[fe->file] == fe->from) {
-			free(f->md[fe->file]);
-			f->md[fe->file] = fe->md;
-			f->hashed[fe->file] += fe->n;
-		} else {
-			free(fe->md);
-		}
-	}
-	free(feeds);
-	if (ok) {
-		/* files whose hash waited for this block go on over the
-		 * verified blocks after it */
-		uint64_t bstart = (uint64_t)block * f->block_bytes;
-		uint64_t bend = bstart + f->block_bytes;
-		f->bver[block] = 1;
-		for (uint32_t i = salvo_manifest_locate(f->m, bstart);
-		     i < f->m->count && f->m->entries[i].stream_offset < bend;
-		     i++)
-			if (f->m->entries[i].size)
-				advance_hash(f, i);
-	}
-	return rc ? rc : ok;
+	return 0;
+}
+
+int rfiles_digest(rfiles *f, uint32_t i, uint8_t out[32], char *msg, size_t len)
+{
+	const salvo_entry *e = &f->m->entries[i];
+	int fd = rfiles_open(f, i, msg, len);
+	if (fd < 0)
+		return fd;
+	int err = salvo_blake3_fd(fd, e->size, out, NULL);
+	if (err)
+		snprintf(msg, len, "cannot read back '%s': %s", e->path,
+			 salvo_strerror(err));
+	return err;
 }
 
 /* The final name to rename to, per the overwrite policy. */
@@ -394,31 +288,12 @@ static int final_name(rfiles *f, int dfd, const char *base, char *out,
 	return -EEXIST;
 }
 
-int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *msg,
-		  size_t len)
+int rfiles_commit(rfiles *f, uint32_t i, char *msg, size_t len)
 {
 	const salvo_entry *e = &f->m->entries[i];
-	int fd = part_fd(f, i, msg, len);
+	int fd = rfiles_open(f, i, msg, len);
 	if (fd < 0)
 		return fd;
-	uint8_t d[32];
-	int err = 0;
-	if (f->md[i] && f->hashed[i] == e->size)
-		salvo_blake3_final(f->md[i], d);
-	else
-		err = salvo_blake3_fd(fd, e->size, d, NULL);
-	free(f->md[i]);
-	f->md[i] = NULL;
-	if (err) {
-		snprintf(msg, len, "cannot read back '%s': %s", e->path,
-			 strerror(-err));
-		return err;
-	}
-	if (memcmp(d, digest, 32)) {
-		snprintf(msg, len, "'%s' failed verification (SHA-256 differs)",
-			 e->path);
-		return SALVO_ERR_VERIFY;
-	}
 	struct timespec ts[2] = {{0, UTIME_OMIT},
 				 {(time_t)(e->mtime_ns / 1000000000),
 				  (long)(e->mtime_ns % 1000000000)}};
@@ -433,12 +308,12 @@ int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *msg,
 	struct rdir *dir = &f->dirs[f->parent[i]];
 	char part[64], final[300];
 	part_name(f, i, part, sizeof(part));
-	err = final_name(f, dir->fd, base_name(e->path), final, sizeof(final),
-			 msg, len, e->path);
+	int err = final_name(f, dir->fd, base_name(e->path), final,
+			     sizeof(final), msg, len, e->path);
 	if (!err && renameat(dir->fd, part, dir->fd, final)) {
 		err = -errno;
 		snprintf(msg, len, "cannot rename '%s' into place: %s", e->path,
-			 strerror(errno));
+			 strerror(-err));
 	}
 	if (err)
 		return err;
@@ -499,11 +374,6 @@ void rfiles_free(rfiles *f, int discard)
 	free(f->parent);
 	free(f->fd);
 	free(f->committed);
-	for (uint32_t i = 0; f->md && f->m && i < f->m->count; i++)
-		free(f->md[i]);
-	free(f->md);
-	free(f->hashed);
-	free(f->bver);
 	free(f->buf);
 	memset(f, 0, sizeof(*f));
 }

@@ -2,8 +2,10 @@
  * The receiver engine: `salvo recv` as a library call.  Several UDP
  * sockets share one port (SO_REUSEPORT), one thread each reading batches
  * with recvmmsg; payloads are written in place into hidden part-files
- * below the root; a verifier thread checks blocks (CRC32C) and files
- * (BLAKE3), then fsyncs and renames them.  Serves many senders at once.
+ * below the root and hashed as they are written (each block's CRC32C,
+ * each file's BLAKE3); a verifier thread compares those with the
+ * sender's, then fsyncs and renames the files.  Serves many senders at
+ * once.  receiver/engine/engine.h maps the files and threads.
  */
 #ifndef SALVO_RECV_H
 #define SALVO_RECV_H
@@ -30,8 +32,9 @@ typedef struct salvo_recv_opts {
 	uint64_t max_file_bytes;  /* 0: no limit */
 	int overwrite;		  /* enum salvo_overwrite (common/core/policy.h) */
 	int once;		  /* return after the first session ends */
-	int verify_paranoid; /* 1: also read each block back from the
-			      * part-file and check it (verify: paranoid) */
+	int verify_paranoid; /* 1: also read each block and each file
+			      * back from disk and check them there
+			      * (verify: paranoid) */
 	/* one event per thing worth a log line (file received, session
 	 * failed...); called from engine threads, serialised */
 	salvo_log_fn log;

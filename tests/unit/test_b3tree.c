@@ -28,8 +28,11 @@
 #define MIB (1024u * 1024u)
 #define MAX_FILE (9 * MIB)
 
-enum order { FORWARD, REVERSED, SHUFFLED, ORDERS };
-static const char *order_name[] = {"forward", "reversed", "shuffled"};
+/* SWAPPED: neighbours trade places (datagrams a little out of order);
+ * HELD: every seventh piece comes last (losses sent again) */
+enum order { FORWARD, REVERSED, SHUFFLED, SWAPPED, HELD, ORDERS };
+static const char *order_name[] = {"forward", "reversed", "shuffled", "swapped",
+				   "held back"};
 
 typedef struct piece {
 	uint64_t off;
@@ -123,6 +126,25 @@ static void arrange(piece *v, size_t n, enum order o, salvo_testrand *r)
 			v[i - 1] = v[j];
 			v[j] = x;
 		}
+	if (o == SWAPPED)
+		for (size_t i = 0; i + 1 < n; i += 2 + testrand_below(r, 2)) {
+			piece x = v[i];
+			v[i] = v[i + 1];
+			v[i + 1] = x;
+		}
+	if (o == HELD) {
+		piece *w = malloc(n * sizeof(*w));
+		size_t k = 0;
+		assert_non_null(w);
+		for (size_t i = 0; i < n; i++)
+			if (i % 7 != 3)
+				w[k++] = v[i];
+		for (size_t i = 0; i < n; i++)
+			if (i % 7 == 3)
+				w[k++] = v[i];
+		memcpy(v, w, n * sizeof(*w));
+		free(w);
+	}
 }
 
 /* The tree's digest of file[0, size) fed as v under isa, checking bytes
@@ -256,6 +278,30 @@ static void test_refusals(void **state)
 		salvo_b3tree_del(t);
 	}
 	salvo_b3tree_del(NULL);
+	/* bytes added twice: refused once they would pass size, and never
+	 * a read or write out of bounds (ASan) on the way */
+	uint64_t size = 40 * KIB + 3;
+	for (uint64_t dup = 0; dup + 1500 <= size; dup += 4000) {
+		assert_int_equal(salvo_b3tree_new(&t, &mem, size), 0);
+		assert_int_equal(salvo_b3tree_add(t, dup, file + dup, 1500), 0);
+		assert_int_equal(salvo_b3tree_add(t, dup, file + dup, 1500), 0);
+		for (uint64_t off = 0; off < size; off += 700) {
+			uint64_t n = size - off < 700 ? size - off : 700;
+			int err = salvo_b3tree_add(t, off, file + off, n);
+			assert_true(err == 0 || err == SALVO_ERR_INVAL);
+		}
+		assert_true(salvo_b3tree_bytes(t) <= size);
+		uint8_t d2[32];
+		if (salvo_b3tree_final(t, d2) == 0) /* a wrong digest */
+			assert_int_equal(salvo_b3tree_is_complete(t), 1);
+		salvo_b3tree_del(t);
+	}
+	/* abandoned half way, with partial chunks, runs and nodes held:
+	 * cmocka's allocator finds any leak */
+	assert_int_equal(salvo_b3tree_new(&t, &mem, 100 * KIB), 0);
+	for (uint64_t off = 100; off < 90 * KIB; off += 3000)
+		assert_int_equal(salvo_b3tree_add(t, off, file + off, 1500), 0);
+	salvo_b3tree_del(t);
 }
 
 /* Every allocation refused in turn: new fails cleanly, and an add that
@@ -369,6 +415,21 @@ static void test_memory_bounded(void **state)
 	assert_true(c.peak < 256 * KIB + held * 3 * KIB);
 	free(w);
 	free(v);
+
+	/* a small file costs a small multiple of its size: a run, partial
+	 * chunks (at worst all), the queue */
+	for (uint64_t small = 2 * KIB + 1; small < 64 * KIB; small *= 3) {
+		n = cut(small, 1000, &r, &v);
+		arrange(v, n, SHUFFLED, &r);
+		c.peak = 0;
+		tree_digest(&mem, salvo_blake3_cpu_isa(), small, v, n, got);
+		salvo_blake3_hash(file, (size_t)small, want);
+		assert_memory_equal(got, want, 32);
+		printf("test_b3tree: %llu bytes shuffled: peak %zu bytes\n",
+		       (unsigned long long)small, c.peak);
+		assert_true(c.peak < 3 * small + 16 * KIB);
+		free(v);
+	}
 }
 
 int main(void)

@@ -1,7 +1,8 @@
 /*
  * BLAKE3: the official test vectors (input bytes i mod 251, hash mode,
  * first 32 bytes of each output) under every instruction set the CPU
- * has; the SIMD chunk and parent kernels against the portable ones; and
+ * has; the SIMD chunk and parent kernels (consecutive counters and a
+ * counter per chunk) against the portable ones; and
  * random inputs fed in random pieces equal to one shot, across every
  * instruction set, including runs of aligned 16-chunk subtrees, a last
  * chunk that is whole, and a copy of a running hash that goes on alone.
@@ -127,12 +128,13 @@ static const struct {
 	const char *name;
 	int isa;
 	void (*hash8)(const uint8_t *, uint64_t, uint32_t[8][8]);
+	void (*hash8_at)(const uint8_t *, const uint64_t[8], uint32_t[8][8]);
 	void (*parents8)(const uint32_t[8][16], uint32_t[8][8]);
 } kernels[] = {
     {"avx2", SALVO_BLAKE3_ISA_AVX2, salvo_blake3_hash8_avx2,
-     salvo_blake3_parents8_avx2},
+     salvo_blake3_hash8_at_avx2, salvo_blake3_parents8_avx2},
     {"avx512", SALVO_BLAKE3_ISA_AVX512, salvo_blake3_hash8_avx512,
-     salvo_blake3_parents8_avx512},
+     salvo_blake3_hash8_at_avx512, salvo_blake3_parents8_avx512},
 };
 
 static void test_kernels_match_portable(void **state)
@@ -148,9 +150,39 @@ static void test_kernels_match_portable(void **state)
 		for (int i = 0; i < 8; i++)
 			for (int w = 0; w < 16; w++)
 				par[i][w] = (uint32_t)testrand_next(&rnd);
-		/* counters that carry into the high word */
+		/* counters that carry into the high word; a counter per
+		 * chunk for the gathering kernels */
 		uint64_t ctr =
 		    round % 2 ? testrand_next(&rnd) >> 20 : 0xfffffffcull;
+		uint64_t ctrs[16];
+		for (int i = 0; i < 16; i++)
+			ctrs[i] = testrand_next(&rnd) >> 10;
+		salvo_blake3_hash8_at_portable(in, ctrs, want16);
+		salvo_blake3_hash8_at_portable(
+		    in + 8 * SALVO_BLAKE3_CHUNK_BYTES, ctrs + 8, want16 + 8);
+		for (int i = 0; i < 16; i++) {
+			uint32_t one[8];
+			salvo_blake3_chunk_cv(
+			    in + (size_t)i * SALVO_BLAKE3_CHUNK_BYTES,
+			    SALVO_BLAKE3_CHUNK_BYTES, ctrs[i], one);
+			assert_memory_equal(one, want16[i], 32);
+		}
+		if (usable(SALVO_BLAKE3_ISA_AVX512) >= 0) {
+			salvo_blake3_hash16_at_avx512(in, ctrs, got16);
+			if (memcmp(got16, want16, sizeof(want16)))
+				fail_msg("seed %llu: hash16_at avx512 differs",
+					 (unsigned long long)seed);
+		}
+		for (size_t k = 0; k < sizeof(kernels) / sizeof(kernels[0]);
+		     k++) {
+			if (usable(kernels[k].isa) < 0)
+				continue;
+			kernels[k].hash8_at(in, ctrs, got);
+			if (memcmp(got, want16, sizeof(got)))
+				fail_msg("seed %llu: hash8_at %s differs",
+					 (unsigned long long)seed,
+					 kernels[k].name);
+		}
 		if (round ? usable(SALVO_BLAKE3_ISA_AVX512) >= 0
 			  : covered(SALVO_BLAKE3_ISA_AVX512, "hash16")) {
 			salvo_blake3_hash8_portable(in, ctr, want16);

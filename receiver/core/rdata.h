@@ -1,0 +1,29 @@
+/*
+ * Internal to the receiver core: the data path of one session (rdata.c),
+ * called by receiver.c once a packet is decoded and its session found.
+ * Each function may end the session (rsess_fail) or complete it; the
+ * caller checks s->state afterwards.
+ */
+#ifndef SALVO_RDATA_H
+#define SALVO_RDATA_H
+
+#include "receiver/core/rsess.h"
+
+/* A MANIFEST chunk (state RS_MANIFEST).  The last chunk decodes the
+ * manifest, sets up the data phase and calls the engine's prepare. */
+void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
+		       uint64_t now);
+/* A DATA datagram (state RS_DATA): checked against the session, written
+ * once (duplicates dropped), its block sent for verification when full. */
+void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now);
+/* FILE_DONE digests (state RS_DATA). */
+void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
+			uint64_t now);
+/* The engine's answers to verify_block and finalize_file. */
+void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now);
+void rdata_file_result(salvo_rsess *s, uint32_t file, int result,
+		       const char *msg, uint64_t now);
+/* Frees the session's manifest, streams and block/file tables. */
+void rdata_free(salvo_rsess *s);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * Receiver core: what one session sends.  FEEDBACK (the cumulative point
+ * and the vector of reportable holes of the stream in flight, split over
+ * a few packets when the list is long), ERROR, and the end of a session
+ * by failure.  The bottom of the core's files: it calls nothing in
+ * receiver.c or rdata.c (see rsess.h).
+ */
+#include "receiver/core/rsess.h"
+
+#include <string.h>
+
+#include "common/core/error.h"
+
+#define FB_BATCH 300	 /* ranges gathered per feedback packet */
+#define FB_MAX_PACKETS 4 /* feedback packets per feedback event */
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+void rsess_send(salvo_rsess *s, const void *buf, size_t len)
+{
+	s->r->st.bytes_sent += len;
+	s->r->cb.send(s->r->cb.ud, &s->peer, buf, len);
+}
+
+uint64_t rsess_reorder_window(const salvo_rsess *s)
+{
+	return min64(max64(s->srtt_ns / 8, RS_MS), 50 * RS_MS);
+}
+
+uint64_t rsess_feedback_interval(const salvo_rsess *s)
+{
+	return max64(s->srtt_ns / 4, RS_MS);
+}
+
+void rsess_schedule_feedback(salvo_rsess *s, uint64_t when)
+{
+	if (when < s->next_fb)
+		s->next_fb = when;
+}
+
+void rsess_feedback(salvo_rsess *s, uint64_t now)
+{
+	const salvo_rxstream *x = s->state == RS_MANIFEST ? &s->mrx : &s->drx;
+	salvo_pkt_feedback fb;
+	memset(&fb, 0, sizeof(fb));
+	fb.phase =
+	    s->state == RS_MANIFEST ? SALVO_PHASE_MANIFEST : SALVO_PHASE_DATA;
+	fb.cum = x->cum;
+	fb.list_end = x->known_end;
+	fb.recv_above_cum = salvo_rxstream_above_cum(x);
+	fb.echo_ts = s->status_ts;
+	fb.echo_hold_us =
+	    s->status_ts
+		? (uint32_t)min64((now - s->status_at) / 1000, UINT32_MAX)
+		: 0;
+	fb.digests_have = s->digests_have;
+	fb.files_done = s->files_done;
+	fb.datagrams_received = s->datagrams;
+	uint8_t flags = s->state == RS_COMPLETE ? SALVO_FB_F_COMPLETE : 0;
+
+	salvo_range ranges[FB_BATCH];
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	size_t cap = s->datagram_bytes, from = 0;
+	uint64_t wnd = rsess_reorder_window(s);
+	for (int k = 0; k < FB_MAX_PACKETS; k++) {
+		size_t n =
+		    salvo_rxstream_report(x, now, wnd, &from, ranges, FB_BATCH);
+		size_t written;
+		fb.seq = ++s->fb_seq;
+		int len = salvo_wire_encode_feedback(buf, cap, s->id, flags,
+						     &fb, ranges, n, &written);
+		if (len < 0)
+			break;
+		rsess_send(s, buf, (size_t)len);
+		if (written < n) /* resume at the first range left out */
+			from = salvo_rangeset_lower_bound(
+			    &x->missing, ranges[written].start);
+		else if (from >= x->missing.n)
+			break;
+	}
+	s->last_fb = now;
+	s->data_since_fb = 0;
+	s->next_fb = UINT64_MAX;
+}
+
+void rsess_send_error(salvo_rsess *s)
+{
+	uint8_t buf[SALVO_ERROR_MSG_MAX + 64];
+	salvo_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.hdr.type = SALVO_PKT_ERROR;
+	p.hdr.session = s->id;
+	p.u.error.code = s->err_code;
+	p.u.error.sys_errno = s->err_errno;
+	p.u.error.file_index = s->err_file;
+	p.u.error.msg = s->err_msg;
+	p.u.error.msg_len = (uint16_t)rsess_strlen(s->err_msg);
+	int n = salvo_wire_encode(buf, sizeof(buf), &p);
+	if (n > 0)
+		rsess_send(s, buf, (size_t)n);
+}
+
+void rsess_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
+		const char *msg, uint64_t now)
+{
+	if (s->state == RS_FAILED || s->state == RS_COMPLETE)
+		return;
+	s->err_code = code;
+	s->err_errno = sys_errno < 0 ? -sys_errno : sys_errno;
+	s->err_file = file;
+	rsess_strlcpy(s->err_msg, msg, sizeof(s->err_msg));
+	s->state = RS_FAILED;
+	s->linger_until = now + RS_LINGER_NS;
+	s->next_fb = UINT64_MAX;
+	if (code != SALVO_ERR_ABORTED && code != SALVO_ERR_TIMEOUT)
+		rsess_send_error(s);
+	s->r->cb.session_end(s->r->cb.ud, s, code, s->err_msg);
+}
+
+/* ------------------------------------------- accessors for the engine */
+
+uint32_t salvo_rsess_id(const salvo_rsess *s)
+{
+	return s->id;
+}
+
+const salvo_manifest *salvo_rsess_manifest(const salvo_rsess *s)
+{
+	return s->have_manifest ? &s->m : NULL;
+}
+
+const salvo_addr *salvo_rsess_peer(const salvo_rsess *s)
+{
+	return &s->peer;
+}
+
+uint32_t salvo_rsess_block_bytes(const salvo_rsess *s)
+{
+	return s->block_bytes;
+}
+
+void *salvo_rsess_user(const salvo_rsess *s)
+{
+	return s->user;
+}
+
+void salvo_rsess_set_user(salvo_rsess *s, void *user)
+{
+	s->user = user;
+}

@@ -1,0 +1,177 @@
+/*
+ * The engine's state for one session (struct esess, engine.h): made when
+ * the core accepts a manifest (prepare), ended when the core ends the
+ * session, freed when the last holder lets go.  Holders are the core
+ * itself (until session_end), every write request of a socket thread's
+ * batch (until the batch settles) and every verifier job (until done), so
+ * a writer can write and a verifier can check outside the core lock while
+ * the session ends under it.  The count is changed under the core lock
+ * only.
+ *
+ * Log events go out from here too, always under the core lock, which is
+ * what serialises the log callback as recv.h promises.
+ */
+#include "receiver/engine/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/core/error.h"
+#include "common/io/sys.h"
+
+esess *rsession_of(salvo_rsess *sess)
+{
+	return salvo_rsess_user(sess);
+}
+
+void rsession_log(rctx *c, const salvo_log_event *ev)
+{
+	if (c->o->log)
+		c->o->log(c->o->log_ud, ev);
+}
+
+static void free_state(esess *s)
+{
+	rfiles_free(&s->files, 1);
+	if (s->have_dig)
+		rdigest_free(&s->dig);
+	if (s->have_m)
+		salvo_manifest_free(&s->m);
+	free(s);
+}
+
+void rsession_release(rctx *c, esess *s)
+{
+	if (--s->refs > 0)
+		return;
+	for (esess **p = &c->sessions; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	free_state(s);
+}
+
+void rsession_free_all(rctx *c)
+{
+	while (c->sessions) {
+		esess *s = c->sessions;
+		c->sessions = s->next;
+		free_state(s);
+	}
+}
+
+static uint32_t regular_files(const salvo_manifest *m)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < m->count; i++)
+		n += m->entries[i].type == SALVO_ENTRY_FILE;
+	return n;
+}
+
+int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
+		     char *err, size_t errlen)
+{
+	rctx *c = ud;
+	esess *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	s->id = salvo_rsess_id(sess);
+	s->refs = 1; /* the core's, dropped in rsession_end */
+	s->start_ns = salvo_now_ns();
+	const salvo_addr *a = salvo_rsess_peer(sess);
+	salvo_format_addr((const struct sockaddr *)a->bytes, s->peer,
+			  sizeof(s->peer));
+	/* linked at once: from here the core calls rsession_end, which
+	 * frees whatever part of it exists */
+	s->next = c->sessions;
+	c->sessions = s;
+	salvo_rsess_set_user(sess, s);
+	if (salvo_manifest_copy(&s->m, m, &salvo_mem_libc)) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	s->have_m = 1;
+	s->files_left = regular_files(&s->m);
+	if (rdigest_init(&s->dig, &s->m, salvo_rsess_block_bytes(sess))) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	s->have_dig = 1;
+	int rc =
+	    rfiles_prepare(&s->files, c->root, &s->m, s->id, c->o->overwrite,
+			   c->o->max_file_bytes, err, errlen);
+	if (rc)
+		return rc;
+	char line[160];
+	snprintf(line, sizeof(line),
+		 "session %08x from %s: %u entries, %llu bytes", s->id, s->peer,
+		 m->count, (unsigned long long)m->total_bytes);
+	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
+					   .event = "session_start",
+					   .session = s->id,
+					   .peer = s->peer,
+					   .bytes = m->total_bytes,
+					   .message = line});
+	return 0;
+}
+
+static void log_end(rctx *c, const esess *s, uint32_t id, int result,
+		    const char *msg)
+{
+	char line[1200];
+	uint64_t ns = s ? salvo_now_ns() - s->start_ns : 0;
+	uint64_t rate =
+	    ns ? (uint64_t)((double)s->bytes * 8e9 / (double)ns) : 0;
+	if (!result)
+		snprintf(line, sizeof(line),
+			 "session %08x from %s complete: %llu files, %llu "
+			 "bytes in %.2f s (%.1f Mbit/s)",
+			 id, s->peer, (unsigned long long)s->files_done,
+			 (unsigned long long)s->bytes, (double)ns / 1e9,
+			 (double)rate / 1e6);
+	else
+		snprintf(line, sizeof(line), "session %08x%s%s failed: %s", id,
+			 s ? " from " : "", s ? s->peer : "", msg);
+	rsession_log(c, &(salvo_log_event){.level = result ? SALVO_LOG_ERROR
+							   : SALVO_LOG_INFO,
+					   .event = result ? "session_failed"
+							   : "session_complete",
+					   .session = id,
+					   .peer = s ? s->peer : NULL,
+					   .bytes = s ? s->bytes : 0,
+					   .elapsed_ns = ns,
+					   .rate_bps = result ? 0 : rate,
+					   .message = line});
+}
+
+void rsession_end(void *ud, salvo_rsess *sess, int result, const char *msg)
+{
+	rctx *c = ud;
+	esess *s = rsession_of(sess);
+	c->ended_sessions++;
+	c->last_result = result;
+	if (!s) { /* failed before prepare (bad manifest...) */
+		c->rep->sessions_failed++;
+		log_end(c, NULL, salvo_rsess_id(sess), result, msg);
+		return;
+	}
+	char fmsg[512] = "";
+	/* the verifier made the folders durable after the last file; a
+	 * session of folders only ends here without it */
+	if (!result && !s->finished &&
+	    rfiles_finish(&s->files, fmsg, sizeof(fmsg)))
+		result = c->last_result = SALVO_ERR_IO;
+	if (!result)
+		c->rep->sessions_ok++;
+	else
+		c->rep->sessions_failed++;
+	log_end(c, s, s->id, result, fmsg[0] ? fmsg : msg);
+	atomic_store(&s->ended, 1);
+	salvo_rsess_set_user(sess, NULL);
+	rsession_release(c, s);
+}

@@ -1,0 +1,236 @@
+/*
+ * Socket threads: one per SO_REUSEPORT socket on the receiver's port.
+ *
+ * Each turn of the loop takes the core lock once: settle the previous
+ * batch's writes (writer.c), feed every datagram of the new batch to the
+ * core, run due timers, note when to wake next, drop the lock; then write
+ * the batch's payloads (outside the lock), and wait for the next batch
+ * with poll + recvmmsg.  The core's packets go out on the socket of the
+ * thread that holds the lock.
+ *
+ * With UDP_GRO a message is a train of datagrams of one size (the last
+ * may be shorter), its size in a cmsg; the thread cuts the train before
+ * the core sees it.  A kernel without GRO hands datagrams one by one,
+ * which is the same loop with trains of one.
+ */
+#include "receiver/engine/engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/io/sys.h"
+
+#define SLOT_BYTES 65536 /* one UDP payload, or one GRO train of them */
+#define WAIT_MAX_MS 100	 /* wake up this often to notice a stop */
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
+#endif
+
+typedef struct gro_cmsg {
+	_Alignas(struct cmsghdr) char b[32]; /* >= CMSG_SPACE(sizeof(int)) */
+} gro_cmsg;
+
+struct rsocket {
+	rctx *c;
+	int fd;
+	pthread_t th;
+	uint32_t batch;
+	uint8_t *bufs; /* batch slots of SLOT_BYTES */
+	struct mmsghdr *m;
+	struct iovec *iov;
+	struct sockaddr_storage *from;
+	gro_cmsg *ctl;
+	rbatch writes;
+};
+
+void rsocket_send(void *ud, const salvo_addr *a, const void *buf, size_t len)
+{
+	rctx *c = ud;
+	sendto(c->cur_fd, buf, len, MSG_DONTWAIT,
+	       (const struct sockaddr *)a->bytes, a->len);
+}
+
+int rsocket_open(rctx *c, const struct sockaddr_storage *ss, socklen_t len,
+		 char *msg, size_t mlen)
+{
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)ss, len)) {
+		int e = errno;
+		char where[128];
+		salvo_format_addr((const struct sockaddr *)ss, where,
+				  sizeof(where));
+		snprintf(msg, mlen, "cannot listen on UDP %s: %s", where,
+			 strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	salvo_socket_buffers(fd, 0,
+			     c->o->rcvbuf_bytes ? c->o->rcvbuf_bytes : 8u << 20,
+			     NULL, NULL);
+	if (c->o->offload)
+		(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	return fd;
+}
+
+int rsocket_new(rsocket **out, rctx *c, int fd)
+{
+	uint32_t n = c->o->batch;
+	rsocket *t = calloc(1, sizeof(*t));
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	t->c = c;
+	t->fd = fd;
+	t->batch = n;
+	t->bufs = malloc((size_t)n * SLOT_BYTES);
+	t->m = calloc(n, sizeof(*t->m));
+	t->iov = calloc(n, sizeof(*t->iov));
+	t->from = calloc(n, sizeof(*t->from));
+	t->ctl = calloc(n, sizeof(*t->ctl));
+	if (!t->bufs || !t->m || !t->iov || !t->from || !t->ctl ||
+	    rwriter_init(&t->writes)) {
+		rsocket_del(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+void rsocket_del(rsocket *t)
+{
+	if (!t)
+		return;
+	rwriter_free(&t->writes);
+	free(t->bufs);
+	free(t->m);
+	free(t->iov);
+	free(t->from);
+	free(t->ctl);
+	free(t);
+}
+
+/* Core lock held: time to stop serving? */
+static int done_serving(rctx *c)
+{
+	if (atomic_load(&c->stopping) || (c->o->stop && *c->o->stop))
+		return 1;
+	if (c->o->once && c->ended_sessions) {
+		salvo_receiver_stats st;
+		salvo_receiver_get_stats(c->core, &st);
+		return st.sessions == 0; /* lingering tombstones gone */
+	}
+	return 0;
+}
+
+/* The datagram size of a GRO train, or SIZE_MAX for one datagram. */
+static size_t gro_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+		int v;
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v > 0 ? (size_t)v : SIZE_MAX;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* Core lock held: every datagram of the n messages to the core. */
+static void feed(rsocket *t, int n, uint64_t now)
+{
+	for (int i = 0; i < n; i++) {
+		salvo_addr a;
+		salvo_addr_from_sockaddr(&a, (struct sockaddr *)&t->from[i],
+					 t->m[i].msg_hdr.msg_namelen);
+		size_t seg = gro_size(&t->m[i].msg_hdr);
+		const uint8_t *dg = t->iov[i].iov_base;
+		for (size_t off = 0, len = t->m[i].msg_len; off < len;
+		     off += seg) {
+			size_t l = len - off < seg ? len - off : seg;
+			salvo_receiver_on_packet(t->c->core, &a, dg + off, l,
+						 now);
+		}
+	}
+}
+
+/* Waits for datagrams until the core's next timer (at most WAIT_MAX_MS)
+ * and reads a batch: the message count, 0 if none. */
+static int receive(rsocket *t, uint64_t next_timer)
+{
+	uint64_t now = salvo_now_ns();
+	int wait_ms = WAIT_MAX_MS;
+	if (next_timer <= now)
+		wait_ms = 0;
+	else if ((next_timer - now) / 1000000 < WAIT_MAX_MS)
+		wait_ms = (int)((next_timer - now + 999999) / 1000000);
+	struct pollfd p = {t->fd, POLLIN, 0};
+	if (poll(&p, 1, wait_ms) <= 0)
+		return 0;
+	for (uint32_t i = 0; i < t->batch; i++) {
+		t->iov[i] = (struct iovec){t->bufs + (size_t)i * SLOT_BYTES,
+					   SLOT_BYTES};
+		t->m[i].msg_hdr =
+		    (struct msghdr){.msg_name = &t->from[i],
+				    .msg_namelen = sizeof(t->from[i]),
+				    .msg_iov = &t->iov[i],
+				    .msg_iovlen = 1,
+				    .msg_control = t->ctl[i].b,
+				    .msg_controllen = sizeof(t->ctl[i].b)};
+	}
+	int n = recvmmsg(t->fd, t->m, t->batch, MSG_DONTWAIT, NULL);
+	return n > 0 ? n : 0;
+}
+
+static void *socket_main(void *arg)
+{
+	rsocket *t = arg;
+	rctx *c = t->c;
+	int n = 0;
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		uint64_t now = salvo_now_ns();
+		rwriter_settle(c, &t->writes, now);
+		c->cur_fd = t->fd;
+		c->cur = &t->writes;
+		feed(t, n, now);
+		if (salvo_receiver_next_timer(c->core) <= now)
+			salvo_receiver_on_timer(c->core, now);
+		c->cur = NULL;
+		int stop = done_serving(c);
+		uint64_t next = salvo_receiver_next_timer(c->core);
+		pthread_mutex_unlock(&c->lock);
+		rwriter_flush(c, &t->writes);
+		if (stop)
+			break;
+		n = receive(t, next);
+	}
+	atomic_store(&c->stopping, 1);
+	pthread_mutex_lock(&c->lock);
+	rwriter_settle(c, &t->writes, salvo_now_ns());
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+int rsocket_start(rsocket *t)
+{
+	return -pthread_create(&t->th, NULL, socket_main, t);
+}
+
+void rsocket_join(rsocket *t)
+{
+	pthread_join(t->th, NULL);
+}

@@ -1,0 +1,255 @@
+/*
+ * The verifier thread: the checks the core asks for, and the commit.
+ *
+ * A block job waits until every piece of the block that a socket thread
+ * collected is written and hashed (rdigest_wait_block), then compares
+ * the block's CRC32C, accumulated from the pieces as they were written,
+ * with the one the sender put in every datagram of the block.  No byte is
+ * read back, unless verify: paranoid asks to check the disk too.  A block
+ * that fails is fetched again: its accumulator is cleared, and the files
+ * it touches lose their running BLAKE3 (it absorbed the bad bytes).
+ *
+ * A file job compares the file's BLAKE3 (from its tree, or read back when
+ * the tree was lost or verify: paranoid) with the sender's digest, then
+ * commits it: fsync, rename to its final name, and after a session's
+ * last file, fsync of its folders, before the core hears the file is done
+ * (and tells the sender COMPLETE).
+ *
+ * Blocking disk work stays here, off the socket threads and outside the
+ * core lock, which the verifier takes only to report a result.
+ */
+#include "receiver/engine/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/core/error.h"
+#include "common/io/sys.h"
+
+void rverifier_queue(rctx *c, rjob *head, rjob *tail)
+{
+	if (!head)
+		return;
+	pthread_mutex_lock(&c->q.mu);
+	tail->next = NULL;
+	if (c->q.tail)
+		c->q.tail->next = head;
+	else
+		c->q.head = head;
+	c->q.tail = tail;
+	pthread_cond_signal(&c->q.cond);
+	pthread_mutex_unlock(&c->q.mu);
+}
+
+/* Core lock held: a job for the current batch (queued once its writes
+ * are out), or for the verifier at once (asked from the verifier's own
+ * report, which has no batch). */
+static void push_job(rctx *c, esess *s, rjob *j)
+{
+	s->refs++;
+	j->s = s;
+	j->next = NULL;
+	rbatch *b = c->cur;
+	if (!b) {
+		rverifier_queue(c, j, j);
+		return;
+	}
+	if (b->jobs_tail)
+		b->jobs_tail->next = j;
+	else
+		b->jobs = j;
+	b->jobs_tail = j;
+}
+
+/* A job of kind about idx (a block or a file), or NULL (the session is
+ * failed: out of memory). */
+static rjob *new_job(rctx *c, esess *s, int kind, uint32_t idx)
+{
+	rjob *j = calloc(1, sizeof(*j));
+	if (!j) {
+		salvo_receiver_fail(c->core, s->id, SALVO_ERR_NOMEM, 0,
+				    kind == RJOB_FILE ? idx
+						      : SALVO_FILE_INDEX_NONE,
+				    "receiver out of memory", salvo_now_ns());
+		return NULL;
+	}
+	j->kind = kind;
+	j->idx = idx;
+	return j;
+}
+
+void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
+			    uint64_t start, uint32_t len, uint32_t crc)
+{
+	rctx *c = ud;
+	esess *s = rsession_of(sess);
+	rjob *j = new_job(c, s, RJOB_BLOCK, block);
+	if (!j)
+		return;
+	j->start = start;
+	j->len = len;
+	j->crc = crc;
+	push_job(c, s, j);
+}
+
+void rverifier_finalize(void *ud, salvo_rsess *sess, uint32_t file,
+			const uint8_t digest[SALVO_DIGEST_BYTES])
+{
+	rctx *c = ud;
+	esess *s = rsession_of(sess);
+	rjob *j = new_job(c, s, RJOB_FILE, file);
+	if (!j)
+		return;
+	memcpy(j->digest, digest, SALVO_DIGEST_BYTES);
+	push_job(c, s, j);
+}
+
+/* 1 if block j->idx holds the bytes the sender's CRC says. */
+static int check_block(rctx *c, const rjob *j)
+{
+	esess *s = j->s;
+	rdigest_wait_block(&s->dig, j->idx);
+	int ok = rdigest_block_ok(&s->dig, j->idx, j->crc);
+	if (ok && c->o->verify_paranoid) { /* and the disk has them too */
+		uint32_t crc;
+		ok = !rfiles_crc(&s->files, j->start, j->len, &crc) &&
+		     crc == j->crc;
+	}
+	if (!ok)
+		rdigest_block_failed(&s->dig, j->idx);
+	return ok;
+}
+
+static int digest_differs(const rjob *j, const uint8_t *d, char *msg,
+			  size_t len)
+{
+	if (!memcmp(d, j->digest, SALVO_DIGEST_BYTES))
+		return 0;
+	snprintf(msg, len,
+		 "'%s' failed verification (its BLAKE3 digest differs from "
+		 "the sender's)",
+		 j->s->m.entries[j->idx].path);
+	return SALVO_ERR_VERIFY;
+}
+
+/* Checks file j->idx against the sender's digest and commits it: 0,
+ * SALVO_ERR_VERIFY or -errno, with msg. */
+static int check_file(rctx *c, const rjob *j, char *msg, size_t len)
+{
+	esess *s = j->s;
+	uint8_t d[SALVO_DIGEST_BYTES];
+	int reread = rdigest_file(&s->dig, j->idx, d);
+	int rc = reread ? 0 : digest_differs(j, d, msg, len);
+	if (!rc && (reread || c->o->verify_paranoid)) {
+		rc = rfiles_digest(&s->files, j->idx, d, msg, len);
+		if (!rc)
+			rc = digest_differs(j, d, msg, len);
+	}
+	if (!rc)
+		rc = rfiles_commit(&s->files, j->idx, msg, len);
+	if (!rc && !--s->files_left) {
+		rc = rfiles_finish(&s->files, msg, len);
+		s->finished = !rc;
+	}
+	return rc;
+}
+
+/* Core lock held: the job's answer to the core. */
+static void report(rctx *c, const rjob *j, int result, const char *msg)
+{
+	esess *s = j->s;
+	uint64_t now = salvo_now_ns();
+	c->cur_fd = c->fds[0];
+	if (j->kind == RJOB_BLOCK) {
+		salvo_receiver_block_result(c->core, s->id, j->idx, result,
+					    now);
+		return;
+	}
+	if (!result) {
+		const salvo_entry *e = &s->m.entries[j->idx];
+		char line[600];
+		snprintf(line, sizeof(line), "received %s (%llu bytes)",
+			 e->path, (unsigned long long)e->size);
+		s->files_done++;
+		c->rep->files++;
+		c->rep->bytes += e->size;
+		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
+						   .event = "file_received",
+						   .session = s->id,
+						   .peer = s->peer,
+						   .file = e->path,
+						   .bytes = e->size,
+						   .message = line});
+	}
+	salvo_receiver_file_result(c->core, s->id, j->idx, result, msg, now);
+}
+
+static rjob *next_job(rctx *c)
+{
+	pthread_mutex_lock(&c->q.mu);
+	while (!c->q.head && !c->q.stopping)
+		pthread_cond_wait(&c->q.cond, &c->q.mu);
+	rjob *j = c->q.head;
+	if (j) {
+		c->q.head = j->next;
+		if (!c->q.head)
+			c->q.tail = NULL;
+	}
+	pthread_mutex_unlock(&c->q.mu);
+	return j;
+}
+
+static void *verifier_main(void *arg)
+{
+	rctx *c = arg;
+	rjob *j;
+	while ((j = next_job(c))) {
+		char msg[512] = "";
+		int result = 0;
+		/* a session that ended meanwhile needs no more work */
+		int ended = atomic_load(&j->s->ended);
+		if (!ended && j->kind == RJOB_BLOCK)
+			result = check_block(c, j);
+		else if (!ended)
+			result = check_file(c, j, msg, sizeof(msg));
+		pthread_mutex_lock(&c->lock);
+		if (!atomic_load(&j->s->ended))
+			report(c, j, result, msg);
+		rsession_release(c, j->s);
+		pthread_mutex_unlock(&c->lock);
+		free(j);
+	}
+	return NULL;
+}
+
+int rverifier_start(rctx *c)
+{
+	int rc = pthread_mutex_init(&c->q.mu, NULL);
+	if (rc)
+		return -rc;
+	rc = pthread_cond_init(&c->q.cond, NULL);
+	if (rc)
+		goto fail_mu;
+	rc = pthread_create(&c->q.th, NULL, verifier_main, c);
+	if (rc)
+		goto fail_cond;
+	return 0;
+fail_cond:
+	pthread_cond_destroy(&c->q.cond);
+fail_mu:
+	pthread_mutex_destroy(&c->q.mu);
+	return -rc;
+}
+
+void rverifier_stop(rctx *c)
+{
+	pthread_mutex_lock(&c->q.mu);
+	c->q.stopping = 1;
+	pthread_cond_broadcast(&c->q.cond);
+	pthread_mutex_unlock(&c->q.mu);
+	pthread_join(c->q.th, NULL);
+	pthread_cond_destroy(&c->q.cond);
+	pthread_mutex_destroy(&c->q.mu);
+}

@@ -1,0 +1,446 @@
+/*
+ * The receiver engine catches a corrupted datagram, a corrupted block and
+ * a corrupted file, with the read-back off (the default: blocks and files
+ * are checked from what was hashed as it was written) and on (verify:
+ * paranoid).  A real salvo_recv_run serves on loopback; this test is its
+ * sender, building every packet by hand with the wire encoders, so it can
+ * send exactly the fault it wants:
+ *
+ *   datagram  one DATA datagram's payload changed after its datagram CRC:
+ *             dropped as malformed; the good copy that follows completes
+ *             the block with no refetch.
+ *   block     one datagram of the block shared by both files carries other
+ *             bytes under a valid datagram CRC: the block fails its CRC,
+ *             the receiver asks for it again, the files end identical
+ *             (their digests then come from reading them back: their
+ *             running BLAKE3 had absorbed the bad bytes).
+ *   file      FILE_DONE carries a digest that does not match: the sender
+ *             gets an ERROR naming the file and BLAKE3, nothing is left
+ *             under the final name and no part-file stays.
+ *
+ * Each case also runs clean, so a pass means the fault was caught, not
+ * that nothing was checked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/core/blake3.h"
+#include "common/core/crc32c.h"
+#include "common/core/error.h"
+#include "common/core/manifest.h"
+#include "common/core/policy.h"
+#include "common/core/wire.h"
+#include "common/io/sys.h"
+#include "receiver/engine/recv.h"
+
+#define DATAGRAM 1024
+#define PAYLOAD (DATAGRAM - SALVO_DATA_HDR_BYTES)
+#define BLOCK 4096
+#define SIZE_A 10000 /* a ends inside block 2, which b begins */
+#define SIZE_B 5000
+#define TOTAL (SIZE_A + SIZE_B)
+#define NBLOCKS ((TOTAL + BLOCK - 1) / BLOCK)
+#define SHARED_BLOCK 2
+#define DEADLINE_NS 8000000000ull
+
+enum fault { CLEAN, BAD_DATAGRAM, BAD_BLOCK, BAD_FILE };
+
+/* The receiver, on its own thread. */
+typedef struct rx {
+	salvo_recv_opts o;
+	salvo_recv_report rep;
+	int rc;
+	pthread_t th;
+	volatile sig_atomic_t stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int port; /* 0 until ready */
+	char dir[64];
+} rx;
+
+/* The hand-made sender. */
+typedef struct peer {
+	int fd;
+	uint32_t session;
+	uint8_t data[TOTAL];
+	int resends;  /* datagrams sent again on the receiver's ask */
+	int complete; /* FEEDBACK with COMPLETE seen */
+	int error;    /* ERROR seen: its code */
+	char errmsg[600];
+} peer;
+
+static void on_ready(void *ud, uint16_t port)
+{
+	rx *r = ud;
+	pthread_mutex_lock(&r->mu);
+	r->port = port;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *rx_main(void *arg)
+{
+	rx *r = arg;
+	r->rc = salvo_recv_run(&r->o, &r->rep);
+	on_ready(r, 0); /* a receiver that failed to start wakes the test */
+	return NULL;
+}
+
+static void rx_start(rx *r, int paranoid)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "/tmp/salvo-rxeng-XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	r->o = (salvo_recv_opts){.dir = r->dir,
+				 .bind = "127.0.0.1",
+				 .sockets = 2,
+				 .batch = 8,
+				 .offload = 1,
+				 .max_sessions = 4,
+				 .idle_timeout_ns = 5000000000ull,
+				 .overwrite = SALVO_OVERWRITE_REPLACE,
+				 .once = 1,
+				 .verify_paranoid = paranoid,
+				 .log_ud = r,
+				 .ready = on_ready,
+				 .stop = &r->stop};
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->port = -1;
+	assert_int_equal(pthread_create(&r->th, NULL, rx_main, r), 0);
+	pthread_mutex_lock(&r->mu);
+	while (r->port < 0)
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	assert_true(r->port > 0);
+}
+
+static void rx_join(rx *r)
+{
+	uint64_t end = salvo_now_ns() + DEADLINE_NS;
+	while (pthread_tryjoin_np(r->th, NULL)) {
+		if (salvo_now_ns() > end)
+			r->stop = 1; /* the test fails below; do not hang */
+		usleep(1000);
+	}
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+}
+
+/* ------------------------------------------------------------- sender */
+
+static void send_pkt(peer *p, const salvo_pkt *pkt)
+{
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	int n = salvo_wire_encode(buf, sizeof(buf), pkt);
+	assert_true(n > 0);
+	assert_int_equal(send(p->fd, buf, (size_t)n, 0), n);
+}
+
+/* Waits up to ms for one packet that decodes; 1 if one came. */
+static int recv_pkt(peer *p, uint8_t *buf, size_t cap, salvo_pkt *pkt, int ms)
+{
+	struct pollfd pf = {p->fd, POLLIN, 0};
+	if (poll(&pf, 1, ms) <= 0)
+		return 0;
+	ssize_t n = recv(p->fd, buf, cap, 0);
+	return n > 0 && !salvo_wire_decode(buf, (size_t)n, pkt);
+}
+
+static uint32_t block_len(uint32_t b);
+
+static uint32_t block_crc(const peer *p, uint32_t b)
+{
+	return salvo_crc32c(0, p->data + (uint64_t)b * BLOCK, block_len(b));
+}
+
+/* Sends stream bytes [start, start + len) as datagram (block b, offset
+ * off); bad: 1 payload changed after the datagram CRC, 2 other bytes under
+ * a valid datagram CRC (the block CRC stays the true one). */
+static void send_data(peer *p, uint32_t b, uint32_t off, int bad)
+{
+	uint64_t start = (uint64_t)b * BLOCK + off;
+	size_t len =
+	    block_len(b) - off < PAYLOAD ? block_len(b) - off : PAYLOAD;
+	uint8_t buf[DATAGRAM];
+	memcpy(buf + SALVO_DATA_HDR_BYTES, p->data + start, len);
+	if (bad == 2)
+		buf[SALVO_DATA_HDR_BYTES + 7] ^= 0x5a;
+	salvo_wire_data_header(buf, p->session, 0, b, off, block_crc(p, b),
+			       buf + SALVO_DATA_HDR_BYTES, len);
+	if (bad == 1)
+		buf[SALVO_DATA_HDR_BYTES + 7] ^= 0x5a;
+	size_t n = SALVO_DATA_HDR_BYTES + len;
+	assert_int_equal(send(p->fd, buf, n, 0), (ssize_t)n);
+}
+
+static void send_stream(peer *p, enum fault f)
+{
+	for (uint32_t b = 0; b < NBLOCKS; b++)
+		for (uint32_t off = 0; off < block_len(b); off += PAYLOAD) {
+			int shared = b == SHARED_BLOCK && off == PAYLOAD;
+			if (shared && f == BAD_DATAGRAM)
+				send_data(p, b, off, 1); /* then the good one */
+			send_data(p, b, off, shared && f == BAD_BLOCK ? 2 : 0);
+		}
+}
+
+/* Bytes of block b. */
+static uint32_t block_len(uint32_t b)
+{
+	uint64_t start = (uint64_t)b * BLOCK;
+	return TOTAL - start < BLOCK ? (uint32_t)(TOTAL - start) : BLOCK;
+}
+
+/* Sends again every datagram that overlaps a missing range. */
+static void resend(peer *p, const salvo_pkt_feedback *fb)
+{
+	salvo_fb_iter it;
+	salvo_range r;
+	salvo_wire_feedback_iter(&it, fb);
+	while (salvo_wire_feedback_next(&it, &r))
+		for (uint32_t b = 0; b < NBLOCKS; b++)
+			for (uint32_t off = 0; off < block_len(b);
+			     off += PAYLOAD) {
+				uint64_t at = (uint64_t)b * BLOCK + off;
+				if (at < r.end && at + PAYLOAD > r.start) {
+					send_data(p, b, off, 0);
+					p->resends++;
+				}
+			}
+}
+
+static void send_status(peer *p)
+{
+	salvo_pkt s = {
+	    .hdr = {.type = SALVO_PKT_STATUS, .session = p->session}};
+	s.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_DATA,
+					.srtt_us = 1000,
+					.ts = salvo_now_ns(),
+					.sent_through = TOTAL};
+	send_pkt(p, &s);
+}
+
+static void handshake(peer *p, uint32_t manifest_bytes)
+{
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	salvo_pkt h = {.hdr = {.type = SALVO_PKT_HELLO}}, q;
+	h.u.hello = (salvo_pkt_hello){.nonce = 0x7e57,
+				      .block_bytes = BLOCK,
+				      .datagram_bytes = DATAGRAM,
+				      .total_bytes = TOTAL,
+				      .file_count = 2,
+				      .manifest_bytes = manifest_bytes};
+	send_pkt(p, &h);
+	assert_true(recv_pkt(p, buf, sizeof(buf), &q, 2000));
+	assert_int_equal(q.hdr.type, SALVO_PKT_RETRY);
+	h.u.hello.cookie_len = SALVO_COOKIE_BYTES;
+	memcpy(h.u.hello.cookie, q.u.retry.cookie, SALVO_COOKIE_BYTES);
+	send_pkt(p, &h);
+	assert_true(recv_pkt(p, buf, sizeof(buf), &q, 2000));
+	assert_int_equal(q.hdr.type, SALVO_PKT_ACCEPT);
+	p->session = q.hdr.session;
+}
+
+/* Sends the manifest and waits for the data phase. */
+static void send_manifest(peer *p, const uint8_t *m, uint32_t len)
+{
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	salvo_pkt pk = {.hdr = {.type = SALVO_PKT_MANIFEST,
+				.session = p->session}},
+		  q;
+	pk.u.manifest = (salvo_pkt_manifest){0, len, m, len};
+	send_pkt(p, &pk);
+	for (uint64_t end = salvo_now_ns() + DEADLINE_NS; salvo_now_ns() < end;)
+		if (recv_pkt(p, buf, sizeof(buf), &q, 100) &&
+		    q.hdr.type == SALVO_PKT_FEEDBACK &&
+		    q.u.feedback.phase == SALVO_PHASE_DATA)
+			return;
+	fail_msg("no data phase");
+}
+
+static void send_digests(peer *p, enum fault f)
+{
+	uint8_t d[2 * SALVO_DIGEST_BYTES];
+	salvo_blake3_hash(p->data, SIZE_A, d);
+	salvo_blake3_hash(p->data + SIZE_A, SIZE_B, d + SALVO_DIGEST_BYTES);
+	if (f == BAD_FILE)
+		d[SALVO_DIGEST_BYTES + 3] ^= 1; /* b's */
+	salvo_pkt pk = {
+	    .hdr = {.type = SALVO_PKT_FILE_DONE, .session = p->session}};
+	pk.u.file_done = (salvo_pkt_file_done){0, 2, d};
+	send_pkt(p, &pk);
+}
+
+/* Answers the receiver until it says COMPLETE or ERROR. */
+static void serve(peer *p)
+{
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	salvo_pkt q;
+	uint64_t end = salvo_now_ns() + DEADLINE_NS, next_status = 0;
+	while (!p->complete && !p->error && salvo_now_ns() < end) {
+		if (salvo_now_ns() >= next_status) {
+			send_status(p);
+			next_status = salvo_now_ns() + 20000000;
+		}
+		if (!recv_pkt(p, buf, sizeof(buf), &q, 20))
+			continue;
+		if (q.hdr.type == SALVO_PKT_ERROR) {
+			p->error = q.u.error.code;
+			snprintf(p->errmsg, sizeof(p->errmsg), "%.*s",
+				 (int)q.u.error.msg_len, q.u.error.msg);
+		} else if (q.hdr.type == SALVO_PKT_FEEDBACK) {
+			if (q.hdr.flags & SALVO_FB_F_COMPLETE)
+				p->complete = 1;
+			else if (q.u.feedback.phase == SALVO_PHASE_DATA)
+				resend(p, &q.u.feedback);
+		}
+	}
+	salvo_pkt c = {.hdr = {.type = SALVO_PKT_CLOSE, .session = p->session}};
+	send_pkt(p, &c);
+}
+
+/* ------------------------------------------------------------- checks */
+
+static int same_file(const char *dir, const char *name, const uint8_t *want,
+		     size_t len)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	uint8_t got[TOTAL + 1];
+	ssize_t n = read(fd, got, sizeof(got));
+	close(fd);
+	return n == (ssize_t)len && !memcmp(got, want, len);
+}
+
+/* Entries of dir whose name starts with prefix. */
+static int count_named(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += !strncmp(e->d_name, prefix, strlen(prefix));
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	char path[400];
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.' &&
+		    (!e->d_name[1] || !strcmp(e->d_name, "..")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static void run_case(enum fault f, int paranoid)
+{
+	rx r;
+	peer *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	for (size_t i = 0; i < TOTAL; i++)
+		p->data[i] = (uint8_t)(i * 2654435761u >> 13);
+	salvo_entry e[2] = {
+	    {SALVO_ENTRY_FILE, 1, 0644, SIZE_A, 1700000000000000000ll, "a", 0},
+	    {SALVO_ENTRY_FILE, 1, 0600, SIZE_B, 1700000000000000000ll, "b", 0},
+	};
+	uint8_t m[256];
+	uint64_t total = 0;
+	int64_t mlen = salvo_manifest_encode(e, 2, m, sizeof(m), &total);
+	assert_true(mlen > 0);
+	assert_int_equal(total, TOTAL);
+
+	rx_start(&r, paranoid);
+	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)r.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(p->fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	handshake(p, (uint32_t)mlen);
+	send_manifest(p, m, (uint32_t)mlen);
+	send_stream(p, f);
+	send_status(p);
+	send_digests(p, f);
+	serve(p);
+	close(p->fd);
+	rx_join(&r);
+
+	if (f == BAD_FILE) {
+		assert_int_equal(p->error, SALVO_ERR_VERIFY);
+		assert_non_null(strstr(p->errmsg, "'b'"));
+		assert_non_null(strstr(p->errmsg, "BLAKE3"));
+		assert_int_equal(r.rc, SALVO_ERR_VERIFY);
+		assert_int_equal(count_named(r.dir, "b"), 0);
+	} else {
+		assert_int_equal(p->error, 0);
+		assert_true(p->complete);
+		assert_int_equal(r.rc, 0);
+		assert_true(same_file(r.dir, "a", p->data, SIZE_A));
+		assert_true(same_file(r.dir, "b", p->data + SIZE_A, SIZE_B));
+		/* the bad block was caught and fetched again; nothing else */
+		if (f == BAD_BLOCK)
+			assert_true(p->resends > 0);
+		else
+			assert_int_equal(p->resends, 0);
+	}
+	assert_int_equal(r.rep.malformed, f == BAD_DATAGRAM ? 1 : 0);
+	assert_int_equal(count_named(r.dir, ".salvo-"), 0);
+	remove_dir(r.dir);
+	free(p);
+}
+
+static const struct rcase {
+	const char *name;
+	enum fault fault;
+	int paranoid;
+} cases[] = {
+    {"clean", CLEAN, 0},	   {"clean, paranoid", CLEAN, 1},
+    {"datagram", BAD_DATAGRAM, 0}, {"datagram, paranoid", BAD_DATAGRAM, 1},
+    {"block", BAD_BLOCK, 0},	   {"block, paranoid", BAD_BLOCK, 1},
+    {"file", BAD_FILE, 0},	   {"file, paranoid", BAD_FILE, 1},
+};
+
+static void test_case(void **state)
+{
+	const struct rcase *c = *state;
+	run_case(c->fault, c->paranoid);
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tests[i] =
+		    (struct CMUnitTest){.name = cases[i].name,
+					.test_func = test_case,
+					.initial_state = (void *)&cases[i]};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
