@@ -60,6 +60,8 @@ static void usage(FILE *out)
 	    "(never)\n"
 	    "  --idle-timeout TIME   drop a silent sender's session after "
 	    "TIME (1min)\n"
+	    "  --verify normal|paranoid  paranoid: also read each block and "
+	    "file back from disk (normal)\n"
 	    "  --bandwidth RATE --rtt TIME  link hints: size --rcvbuf from "
 	    "the plan\n"
 	    "  --log-level L         error, warn, info, debug, trace (info)\n"
@@ -168,11 +170,13 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 		" \"engine\": {\"sockets\": %u, \"batch\": %u, "
 		"\"rcvbuf_bytes\": %llu, \"max_sessions\": %u, "
 		"\"idle_timeout_ns\": %llu, \"max_file_bytes\": %llu, "
-		"\"overwrite\": %d, \"offload\": \"%s\"},\n \"config\": ",
+		"\"overwrite\": %d, \"offload\": \"%s\", "
+		"\"verify\": \"%s\"},\n \"config\": ",
 		o->sockets, o->batch, (unsigned long long)o->rcvbuf_bytes,
 		o->max_sessions, (unsigned long long)o->idle_timeout_ns,
 		(unsigned long long)o->max_file_bytes, o->overwrite,
-		o->offload ? "auto" : "off");
+		o->offload ? "auto" : "off",
+		o->verify_paranoid ? "paranoid" : "normal");
 	if (salvo_progress_json_config(out, cfg))
 		fputs("null", out);
 	fputs("}\n", out);

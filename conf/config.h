@@ -100,6 +100,7 @@ struct salvo_conf_receiver {
 	uint64_t max_file_size_bytes; /* 0: unlimited */
 	enum salvo_overwrite overwrite;
 	uint64_t idle_timeout_ns; /* a silent session is dropped after it */
+	enum salvo_verify verify;
 };
 
 struct salvo_conf_strv {
@@ -170,6 +171,7 @@ enum salvo_conf_key {
 	SALVO_CONF_RECEIVER_MAX_FILE_SIZE,
 	SALVO_CONF_RECEIVER_OVERWRITE,
 	SALVO_CONF_RECEIVER_IDLE_TIMEOUT,
+	SALVO_CONF_RECEIVER_VERIFY,
 	SALVO_CONF_LOGGING_LEVEL,
 	SALVO_CONF_LOGGING_FILE,
 	SALVO_CONF_LOGGING_FORMAT,

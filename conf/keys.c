@@ -35,6 +35,7 @@ static const char *const compress_names[] = {"none", "lz4", NULL};
 static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
+static const char *const verify_names[] = {"normal", "paranoid", NULL};
 static const char *const post_names[] = {"delete", "move", "keep", NULL};
 static const char *const level_names[] = {"error", "warn",  "info",
 					  "debug", "trace", NULL};
@@ -131,6 +132,9 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"receiver.idle_timeout", "--idle-timeout", R, SALVO_CONF_T_TIME,
      C(receiver, idle_timeout_ns), 0, SEC, 24 * 3600 * SEC, NULL, NULL, "60s",
      "drop a session silent this long"},
+    {"receiver.verify", "--verify", R, SALVO_CONF_T_ENUM, C(receiver, verify),
+     0, 0, 0, NULL, verify_names, "normal",
+     "normal: hash as written; paranoid: also read back from disk"},
     {"logging.level", "--log-level", S | R | W, SALVO_CONF_T_ENUM,
      C(logging, level), 0, 0, 0, NULL, level_names, "info",
      "least severe event logged"},

@@ -12,4 +12,12 @@ enum salvo_overwrite {
 	SALVO_OVERWRITE_RENAME, /* keep it; store the new one as NAME.1 ... */
 };
 
+/* How the receiver checks what it wrote. */
+enum salvo_verify {
+	SALVO_VERIFY_NORMAL = 0, /* hash each byte as it is written: block
+				  * CRC32C and file BLAKE3, no read-back */
+	SALVO_VERIFY_PARANOID,	 /* also read every block and file back
+				  * from the disk and check them again */
+};
+
 #endif

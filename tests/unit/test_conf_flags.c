@@ -128,6 +128,7 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--max-file-size", "1GiB"},
 	    {"--overwrite", "replace"},
 	    {"--idle-timeout", "1h"},
+	    {"--verify", "paranoid"},
 	    {"--log-level", "warn"},
 	    {"--log-file", "/l"},
 	    {"--log-format", "json"},

@@ -54,6 +54,7 @@ static const char every_key[] = "network:\n"
 				"  max_file_size: 1TiB\n"
 				"  overwrite: rename\n"
 				"  idle_timeout: 5min\n"
+				"  verify: paranoid\n"
 				"logging:\n"
 				"  level: debug\n"
 				"  file: /var/log/salvo.log\n"
@@ -155,6 +156,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->receiver.max_file_size_bytes, 1024 * 1024 * MiB);
 	assert_int_equal(cfg->receiver.overwrite, SALVO_OVERWRITE_RENAME);
 	assert_int_equal(cfg->receiver.idle_timeout_ns, 300 * SEC);
+	assert_int_equal(cfg->receiver.verify, SALVO_VERIFY_PARANOID);
 	assert_int_equal(cfg->logging.level, SALVO_LOG_DEBUG);
 	assert_string_equal(cfg->logging.file, "/var/log/salvo.log");
 	assert_int_equal(cfg->logging.format, SALVO_LOG_JSON);
@@ -177,7 +179,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 38);
+	assert_int_equal(hf->origin.line, 39);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -196,7 +198,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 36);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 37);
 	salvo_conf_del(cfg);
 }
 

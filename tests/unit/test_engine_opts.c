@@ -60,6 +60,7 @@ static const struct key_case cases[] = {
     {"receiver.max_file_size", "1GiB", NULL},
     {"receiver.overwrite", "replace", NULL},
     {"receiver.idle_timeout", "1h", NULL},
+    {"receiver.verify", "paranoid", NULL},
 };
 
 /* Keys that configure no engine option, and why. */
