@@ -92,6 +92,7 @@ struct salvo_b3tree {
 		      * 0 hashes lone chunks at once (portable code, or the
 		      * file's last add) */
 	uint8_t single[CHUNK]; /* the bytes of a one-chunk file */
+	slot sink;	       /* see put */
 };
 
 static uint64_t node_key(int level, uint64_t index)
@@ -117,9 +118,13 @@ static slot *find(const salvo_b3tree *t, uint64_t key)
 	}
 }
 
-/* key is not in the table, which has room (see reserve). */
+/* key is not in the table, which has room (see reserve).  Only a broken
+ * contract (bytes added twice) can fill it: the entry then goes to the
+ * sink, and the digest is wrong but memory safe. */
 static slot *put(salvo_b3tree *t, uint64_t key)
 {
+	if (t->count + 1 >= t->cap)
+		return &t->sink;
 	size_t i = home(t, key);
 	while (t->slots[i].key != EMPTY)
 		i = (i + 1) & (t->cap - 1);
@@ -165,9 +170,10 @@ static int grow(salvo_b3tree *t, size_t cap)
 	return 0;
 }
 
-/* Room for one more add: the table at most half full after it, a chunk
- * buffer for the head of the piece and one for a run that closes, and a
- * buffer for a new run if the piece extends none. */
+/* Room for one more add: the table at most three quarters full after
+ * it, a chunk buffer for the head of the piece and one for a run that
+ * closes, the queue, and a buffer for a new run if the piece extends
+ * none. */
 static int reserve(salvo_b3tree *t, int fresh)
 {
 	/* at most three quarters full after the add; never more entries
@@ -187,6 +193,9 @@ static int reserve(salvo_b3tree *t, int fresh)
 			return SALVO_ERR_NOMEM;
 		t->spare[t->nspare++] = p;
 	}
+	if (t->qcap && !t->queue &&
+	    !(t->queue = salvo_mem_array(&t->mem, t->qcap, CHUNK)))
+		return SALVO_ERR_NOMEM;
 	/* a buffer for a new run: a closed run's, a new one, or else the
 	 * oldest run's (see new_run) */
 	run *bare = NULL;
@@ -197,9 +206,6 @@ static int reserve(salvo_b3tree *t, int fresh)
 			bare = &t->runs[i];
 	}
 	if (bare && !(bare->buf = salvo_mem_alloc(&t->mem, t->run_bytes)))
-		return SALVO_ERR_NOMEM;
-	if (t->qcap && !t->queue &&
-	    !(t->queue = salvo_mem_array(&t->mem, t->qcap, CHUNK)))
 		return SALVO_ERR_NOMEM;
 	return 0;
 }
@@ -357,9 +363,17 @@ static void add_partial(salvo_b3tree *t, uint64_t c, size_t at,
 	if (s) {
 		b = s->v.p;
 	} else {
-		b = t->spare[--t->nspare];
+		/* reserve left a spare; only bytes added twice use more */
+		b = t->nspare ? t->spare[--t->nspare]
+			      : salvo_mem_alloc(&t->mem, sizeof(*b));
+		s = b ? put(t, c) : NULL;
+		if (!s || s == &t->sink) {
+			if (b)
+				release(t, b);
+			return;
+		}
 		b->have = 0;
-		put(t, c)->v.p = b;
+		s->v.p = b;
 	}
 	memcpy(b->buf + at, p, len);
 	b->have += (uint32_t)len;
