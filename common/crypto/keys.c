@@ -336,6 +336,9 @@ static void option(line_in *in, salvo_authkey *k, unsigned *seen,
 			else if (!(k->max_bytes = count_of(v, vn)))
 				bad = 1;
 		}
+		for (char *c = err; *c; c++) /* it may quote the value */
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				*c = '?';
 		if (bad || !k->max_bytes)
 			BAD(in,
 			    "max-bytes=%s: %s; allowed: a size of at least 1 "
