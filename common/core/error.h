@@ -28,7 +28,7 @@ enum {
 	/* security (common/crypto), in their own range */
 	SALVO_ERR_AUTH = -1020,	  /* tag, MAC or handshake did not verify */
 	SALVO_ERR_REPLAY = -1021, /* packet number seen before or too old */
-	SALVO_ERR_KEY = -1022,	  /* key unknown, changed, malformed or unsafe */
+	SALVO_ERR_KEY = -1022, /* key unknown, changed, malformed or unsafe */
 	/* fatal: the session ends */
 	SALVO_ERR_FATAL_BELOW = -1100,
 	SALVO_ERR_TIMEOUT = -1101,	  /* peer silent for the idle timeout */

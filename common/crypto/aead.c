@@ -168,8 +168,7 @@ int salvo_aead_open(salvo_aead *a, salvo_replay *replay, uint64_t pn,
 		    (const crypto_aead_aes256gcm_state *)a->aes);
 	else
 		bad = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		    data, NULL, data, n, data + n, hdr, hdr_len, nonce,
-		    a->key);
+		    data, NULL, data, n, data + n, hdr, hdr_len, nonce, a->key);
 #endif
 	if (bad) {
 		memset(data, 0, n); /* never hand out unverified plaintext */

@@ -66,13 +66,13 @@ void salvo_cookie_checker_set_secret(
 static void cookie_for(const salvo_cookie_checker *c, const salvo_addr *from,
 		       uint8_t out[MAC])
 {
-	uint32_t n = from->len <= sizeof(from->bytes) ? from->len
-						      : sizeof(from->bytes);
+	uint32_t n =
+	    from->len <= sizeof(from->bytes) ? from->len : sizeof(from->bytes);
 	mac(out, c->secret, sizeof(c->secret), from->bytes, n);
 }
 
-int salvo_cookie_add_macs(salvo_cookie_maker *m, uint8_t *msg,
-			  size_t body_len, size_t cap, uint64_t now)
+int salvo_cookie_add_macs(salvo_cookie_maker *m, uint8_t *msg, size_t body_len,
+			  size_t cap, uint64_t now)
 {
 	if (cap < body_len || cap - body_len < SALVO_COOKIE_MACS_BYTES)
 		return SALVO_ERR_TOOBIG;
@@ -80,9 +80,9 @@ int salvo_cookie_add_macs(salvo_cookie_maker *m, uint8_t *msg,
 	mac(mac1, m->mac1_key, sizeof(m->mac1_key), msg, body_len);
 	memcpy(m->last_mac1, mac1, MAC);
 	m->has_mac1 = 1;
-	if (m->has_cookie && now - m->cookie_born_ns <
-				 SALVO_COOKIE_SECRET_MAX_AGE_NS -
-				     SALVO_COOKIE_LATENCY_NS)
+	if (m->has_cookie &&
+	    now - m->cookie_born_ns <
+		SALVO_COOKIE_SECRET_MAX_AGE_NS - SALVO_COOKIE_LATENCY_NS)
 		mac(mac2, m->cookie, MAC, msg, body_len + MAC);
 	else
 		memset(mac2, 0, MAC);

@@ -86,8 +86,8 @@ void salvo_cookie_checker_set_secret(
  * the reply.  mac2 uses the cookie when one younger than 115 s is held,
  * else it is zero.  Returns 0 or SALVO_ERR_TOOBIG.
  */
-int salvo_cookie_add_macs(salvo_cookie_maker *m, uint8_t *msg,
-			  size_t body_len, size_t cap, uint64_t now);
+int salvo_cookie_add_macs(salvo_cookie_maker *m, uint8_t *msg, size_t body_len,
+			  size_t cap, uint64_t now);
 
 /*
  * Responder: checks the MACs at the end of msg[0, len) sent from `from`.

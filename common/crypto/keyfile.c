@@ -113,8 +113,8 @@ fail_fd:
 static int write_new(const char *path, const char *text, size_t len,
 		     mode_t mode, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      mode);
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	int rc = 0;
 
 	if (fd < 0) {
@@ -173,9 +173,8 @@ int salvo_keyfile_write_public(const char *path,
 	return write_new(path, line, (size_t)n, 0644, err, errlen);
 }
 
-int salvo_keyfile_read_private(const char *path,
-			       uint8_t priv[SALVO_KEY_BYTES], char *err,
-			       size_t errlen)
+int salvo_keyfile_read_private(const char *path, uint8_t priv[SALVO_KEY_BYTES],
+			       char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf;
@@ -282,9 +281,8 @@ int salvo_keyfile_known_host(const char *path, const char *host,
 	line[0] = '\n';
 	const char *text = ends_in_newline ? line + 1 : line;
 	size_t tlen = (size_t)n + !ends_in_newline;
-	int fd = open(path,
-		      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		      0600);
+	int fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));

@@ -45,9 +45,8 @@ int salvo_keyfile_write_public(const char *path,
 /* Reads a private key file.  Refuses (SALVO_ERR_KEY) one that group or
  * others may read or write, naming the file, its mode and the fix
  * (chmod 600), and one that is not in the format. */
-int salvo_keyfile_read_private(const char *path,
-			       uint8_t priv[SALVO_KEY_BYTES], char *err,
-			       size_t errlen);
+int salvo_keyfile_read_private(const char *path, uint8_t priv[SALVO_KEY_BYTES],
+			       char *err, size_t errlen);
 
 /* Reads a public key file (its first line). */
 int salvo_keyfile_read_public(const char *path, uint8_t pub[SALVO_KEY_BYTES],

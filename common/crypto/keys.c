@@ -68,8 +68,10 @@ int salvo_key_private_parse(const char *text, size_t len,
 	size_t m = sizeof(SALVO_KEY_PRIVATE_MAGIC) - 1;
 	if (len < m + 1 || memcmp(text, SALVO_KEY_PRIVATE_MAGIC, m) ||
 	    text[m] != '\n')
-		return fail(why, "does not start with the line '"
-				 SALVO_KEY_PRIVATE_MAGIC "'");
+		return fail(
+		    why,
+		    "does not start with the line '" SALVO_KEY_PRIVATE_MAGIC
+		    "'");
 	const char *b = text + m + 1;
 	size_t n = len - m - 1;
 	while (n && (b[n - 1] == '\n' || b[n - 1] == '\r' || blank(b[n - 1])))
@@ -280,10 +282,10 @@ typedef struct line_in {
 	int errors;
 } line_in;
 
-#define BAD(in, ...)                                                         \
-	do {                                                                 \
-		report((in)->diag, (in)->name, (in)->line, __VA_ARGS__);     \
-		(in)->errors++;                                              \
+#define BAD(in, ...)                                                           \
+	do {                                                                   \
+		report((in)->diag, (in)->name, (in)->line, __VA_ARGS__);       \
+		(in)->errors++;                                                \
 	} while (0)
 
 /* One option NAME=VALUE (value already unquoted) into k; *seen tracks
@@ -337,7 +339,8 @@ static void option(line_in *in, salvo_authkey *k, unsigned *seen,
 				bad = 1;
 		}
 		for (char *c = err; *c; c++) /* it may quote the value */
-			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			if ((unsigned char)*c < 0x20 ||
+			    (unsigned char)*c >= 0x7f)
 				*c = '?';
 		if (bad || !k->max_bytes)
 			BAD(in,
@@ -423,7 +426,8 @@ static int parse_line(line_in *in, const char *p, size_t n, salvo_authkey *k)
 			i = ve + 1;
 			if (i < n && !blank(p[i])) {
 				BAD(in,
-				    "%s=: a blank must follow the closing quote",
+				    "%s=: a blank must follow the closing "
+				    "quote",
 				    shown(a, p + ns, eq - ns));
 				break;
 			}
@@ -470,9 +474,9 @@ static int append(salvo_authkeys *ak, const salvo_authkey *k)
 	return 0;
 }
 
-int salvo_authkeys_parse(salvo_authkeys *ak, const char *name,
-			 const char *buf, size_t len,
-			 salvo_size_parser parse_size, salvo_keys_diag *diag)
+int salvo_authkeys_parse(salvo_authkeys *ak, const char *name, const char *buf,
+			 size_t len, salvo_size_parser parse_size,
+			 salvo_keys_diag *diag)
 {
 	line_in in = {name, 0, diag, parse_size, 0};
 	unsigned bad = 0;

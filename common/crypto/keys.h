@@ -96,8 +96,8 @@ typedef struct salvo_authkeys {
 /* A size parser with the signature of conf/units.h's
  * salvo_units_parse_size, so the file reads sizes as the configuration
  * does ("10GiB") without this layer depending on conf/. */
-typedef int (*salvo_size_parser)(const char *text, uint64_t *bytes,
-				 char *err, size_t errlen);
+typedef int (*salvo_size_parser)(const char *text, uint64_t *bytes, char *err,
+				 size_t errlen);
 
 void salvo_authkeys_init(salvo_authkeys *ak);
 void salvo_authkeys_free(salvo_authkeys *ak);
@@ -109,9 +109,9 @@ void salvo_authkeys_free(salvo_authkeys *ak);
  * Returns 0; SALVO_ERR_INVAL when it reported errors to diag (ak is then
  * empty); SALVO_ERR_NOMEM.
  */
-int salvo_authkeys_parse(salvo_authkeys *ak, const char *name,
-			 const char *buf, size_t len,
-			 salvo_size_parser parse_size, salvo_keys_diag *diag);
+int salvo_authkeys_parse(salvo_authkeys *ak, const char *name, const char *buf,
+			 size_t len, salvo_size_parser parse_size,
+			 salvo_keys_diag *diag);
 
 /* The entry for key, or NULL (constant time in the key bytes). */
 const salvo_authkey *salvo_authkeys_find(const salvo_authkeys *ak,

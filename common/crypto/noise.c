@@ -109,20 +109,19 @@ static void nonce_of(uint8_t nonce[12], uint64_t n)
 
 /* EncryptAndHash: out gets len + 16 bytes (every message has k set by
  * the time it carries encrypted fields). */
-static void encrypt_and_hash(salvo_noise *ns, const uint8_t *plain,
-			     size_t len, uint8_t *out)
+static void encrypt_and_hash(salvo_noise *ns, const uint8_t *plain, size_t len,
+			     uint8_t *out)
 {
 	uint8_t nonce[12];
 
 	nonce_of(nonce, ns->n++);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, plain, len,
-						  ns->h, HASHLEN, NULL, nonce,
-						  ns->k);
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, plain, len, ns->h,
+						  HASHLEN, NULL, nonce, ns->k);
 	mix_hash(ns, out, len + SALVO_NOISE_TAG_BYTES);
 }
 
-static int decrypt_and_hash(salvo_noise *ns, const uint8_t *cipher,
-			    size_t len, uint8_t *out)
+static int decrypt_and_hash(salvo_noise *ns, const uint8_t *cipher, size_t len,
+			    uint8_t *out)
 {
 	uint8_t nonce[12];
 
@@ -216,9 +215,9 @@ int salvo_noise_read_msg1(salvo_noise *ns, const uint8_t *msg, size_t len,
 	t = *ns;
 	memcpy(t.re, msg, 32); /* e */
 	mix_hash(&t, t.re, 32);
-	if ((err = mix_dh(&t, t.s, t.re)) ||		  /* es */
+	if ((err = mix_dh(&t, t.s, t.re)) ||			/* es */
 	    (err = decrypt_and_hash(&t, msg + 32, 48, t.rs)) || /* s */
-	    (err = mix_dh(&t, t.s, t.rs)) ||			  /* ss */
+	    (err = mix_dh(&t, t.s, t.rs)) ||			/* ss */
 	    (err = decrypt_and_hash(&t, msg + 80, len - 80, payload)))
 		goto fail;
 	t.step = 1;

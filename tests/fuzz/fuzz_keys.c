@@ -37,9 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	salvo_authkeys_init(&ak);
 	salvo_keys_diag_init(&d);
-	int rc = salvo_authkeys_parse(&ak, "fz", buf, size,
-				      size % 2 ? salvo_units_parse_size : NULL,
-				      &d);
+	int rc = salvo_authkeys_parse(
+	    &ak, "fz", buf, size, size % 2 ? salvo_units_parse_size : NULL, &d);
 	if (rc == SALVO_ERR_NOMEM)
 		return 0;
 	if ((rc == 0) != (d.count == 0) || (rc && ak.count) ||

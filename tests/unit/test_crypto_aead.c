@@ -160,9 +160,9 @@ static void test_flipped_bits(void **state)
 					 : pkt + bit / 8 - sizeof(hdr);
 			memcpy(pkt, sealed, sizeof(pkt));
 			*p ^= (uint8_t)(1u << (bit % 8));
-			int err = salvo_aead_open(&rx, &win, 41, hdr,
-						  sizeof(hdr), pkt, sizeof(pkt),
-						  &got);
+			int err =
+			    salvo_aead_open(&rx, &win, 41, hdr, sizeof(hdr),
+					    pkt, sizeof(pkt), &got);
 			if (bit < sizeof(hdr) * 8)
 				*p ^= (uint8_t)(1u << (bit % 8));
 			if (err != SALVO_ERR_AUTH)
@@ -213,9 +213,9 @@ static void test_window_after_tag_only(void **state)
 	pair(&tx, &rx, SALVO_AEAD_CHACHA20_POLY1305, 0);
 	salvo_replay_init(&win);
 	memset(pkt, 0, sizeof(pkt));
-	assert_int_equal(salvo_aead_open(&rx, &win, 1000000, hdr, 4, pkt,
-					 sizeof(pkt), &got),
-			 SALVO_ERR_AUTH);
+	assert_int_equal(
+	    salvo_aead_open(&rx, &win, 1000000, hdr, 4, pkt, sizeof(pkt), &got),
+	    SALVO_ERR_AUTH);
 	memset(pkt, 1, 32);
 	assert_int_equal(salvo_aead_seal(&tx, 5, hdr, 4, pkt, 32), 0);
 	assert_int_equal(
@@ -327,8 +327,7 @@ static void test_replay_basic(void **state)
 	/* the window's edge: 5000 - 8127 is the oldest still accepted */
 	assert_int_equal(salvo_replay_update(&r, 12000), 0);
 	uint64_t oldest = 12000 + 1 - SALVO_REPLAY_WINDOW;
-	assert_int_equal(salvo_replay_check(&r, oldest - 1),
-			 SALVO_ERR_REPLAY);
+	assert_int_equal(salvo_replay_check(&r, oldest - 1), SALVO_ERR_REPLAY);
 	assert_int_equal(salvo_replay_update(&r, oldest), 0);
 	assert_int_equal(salvo_replay_update(&r, oldest), SALVO_ERR_REPLAY);
 	assert_int_equal(salvo_replay_check(&r, 5000), SALVO_ERR_REPLAY);
@@ -366,8 +365,9 @@ static void test_replay_model(void **state)
 				n = any ? high + 1 : 0;
 				break;
 			case 1: /* a little back */
-				n = high > 100 ? high - testrand_below(&rnd, 100)
-					       : 0;
+				n = high > 100
+					? high - testrand_below(&rnd, 100)
+					: 0;
 				break;
 			case 2: /* near the window's edge */
 				n = high + 64 - testrand_below(&rnd, 8300);
@@ -379,9 +379,9 @@ static void test_replay_model(void **state)
 			}
 			if (n - base >= SPAN)
 				continue;
-			int fresh = !seen[n - base] &&
-				    (!any || n > high ||
-				     high - n < SALVO_REPLAY_WINDOW);
+			int fresh =
+			    !seen[n - base] && (!any || n > high ||
+						high - n < SALVO_REPLAY_WINDOW);
 			int err = salvo_replay_update(&r, n);
 			if ((err == 0) != fresh)
 				fail_msg("seed %llu round %d step %d: n %llu "

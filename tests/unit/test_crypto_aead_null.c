@@ -46,17 +46,16 @@ static void test_null_cipher(void **state)
 	salvo_put_u32(forged + 20, crc);
 	assert_memory_equal(forged, pkt, sizeof(forged));
 
-	assert_int_equal(salvo_aead_open(&rx, &win, 7, hdr, 8, pkt,
-					 sizeof(pkt), &got),
-			 0);
+	assert_int_equal(
+	    salvo_aead_open(&rx, &win, 7, hdr, 8, pkt, sizeof(pkt), &got), 0);
 	assert_int_equal(got, 20);
-	assert_int_equal(salvo_aead_open(&rx, &win, 7, hdr, 8, forged,
-					 sizeof(forged), &got),
-			 SALVO_ERR_REPLAY);
+	assert_int_equal(
+	    salvo_aead_open(&rx, &win, 7, hdr, 8, forged, sizeof(forged), &got),
+	    SALVO_ERR_REPLAY);
 	forged[35] ^= 1;
-	assert_int_equal(salvo_aead_open(&rx, &win, 8, hdr, 8, forged,
-					 sizeof(forged), &got),
-			 SALVO_ERR_AUTH);
+	assert_int_equal(
+	    salvo_aead_open(&rx, &win, 8, hdr, 8, forged, sizeof(forged), &got),
+	    SALVO_ERR_AUTH);
 	assert_int_equal(salvo_aead_seal(&tx, 7, hdr, 8, pkt, 20),
 			 SALVO_ERR_STATE);
 }

@@ -47,16 +47,19 @@ static void test_private_text(void **state)
 	assert_string_equal(text, "salvo-private-key v1\n"
 				  "AAkSGyQtNj9IUVpjbHV+h5CZoqu0vcbP2OHq8/wFDhc="
 				  "\n");
-	assert_int_equal(salvo_key_private_parse(text, strlen(text), back, &why),
-			 0);
+	assert_int_equal(
+	    salvo_key_private_parse(text, strlen(text), back, &why), 0);
 	assert_memory_equal(priv, back, 32);
 	/* without the final newline, with CRLF */
 	assert_int_equal(
 	    salvo_key_private_parse(text, strlen(text) - 1, back, NULL), 0);
 	static const char *const bad[] = {
-	    "salvo-private-key v2\nAAkSGyQtNj9IUVpjbHV+h5CZoqu0vcbP2OHq8/wFDhc=\n",
-	    "salvo-private-key v1\nAAkSGyQtNj9IUVpjbHV+h5CZoqu0vcbP2OHq8/wFDg==\n",
-	    "salvo-private-key v1\nAAkSGyQtNj9IUVpjbHV+h5CZoqu0vcbP2OHq8/wFDhc\n",
+	    "salvo-private-key "
+	    "v2\nAAkSGyQtNj9IUVpjbHV+h5CZoqu0vcbP2OHq8/wFDhc=\n",
+	    "salvo-private-key "
+	    "v1\nAAkSGyQtNj9IUVpjbHV+h5CZoqu0vcbP2OHq8/wFDg==\n",
+	    "salvo-private-key "
+	    "v1\nAAkSGyQtNj9IUVpjbHV+h5CZoqu0vcbP2OHq8/wFDhc\n",
 	    "salvo-private-key v1\n\n",
 	    "salvo-private-key v1",
 	    "",
@@ -96,10 +99,10 @@ static void test_public_text(void **state)
 	static const char *const bad[] = {
 	    "ssh-ed25519 " FE,
 	    "salvo-x25519",
-	    "salvo-x25519 " FE40 "/v4",	      /* no padding */
-	    "salvo-x25519 " FE40 "/v7+/v4=",  /* 35 bytes */
-	    "salvo-x25519 " FE40 "/v7=",      /* 31 bytes and a bit */
-	    "salvo-x25519 " FE " a\rb",	      /* control character */
+	    "salvo-x25519 " FE40 "/v4",	     /* no padding */
+	    "salvo-x25519 " FE40 "/v7+/v4=", /* 35 bytes */
+	    "salvo-x25519 " FE40 "/v7=",     /* 31 bytes and a bit */
+	    "salvo-x25519 " FE " a\rb",	     /* control character */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(
@@ -227,8 +230,10 @@ static const struct {
      "keys:1: dir=: a blank must follow the closing quote\n"},
     {"salvo-x25519 " K1 " dir=a\x1b[31m",
      "keys:1: control character 0x1b at column 64\n"},
-    {"\x9b" "31m", "keys:1: starts with '?31m'; expected salvo-x25519 and "
-		   "a key (the line of a .pub file from salvo keygen)\n"},
+    {"\x9b"
+     "31m",
+     "keys:1: starts with '?31m'; expected salvo-x25519 and "
+     "a key (the line of a .pub file from salvo keygen)\n"},
     {"# ok\nsalvo-x25519 " K1 " dir=a\nsalvo-x25519 " K1 " dir=b\n",
      "keys:3: key b2:"},
     {"salvo-x25519 " K1 " dir=a\nbad\nsalvo-x25519 " K2 "\n",
@@ -258,14 +263,14 @@ static void test_authkeys_errors(void **state)
 	/* a NUL inside a line is seen, not taken for the end */
 	static const char nul[] = "salvo-x25519 " K1 " dir=a\0b";
 	salvo_keys_diag_init(&d);
-	assert_int_equal(salvo_authkeys_parse(&ak, "keys", nul,
-					      sizeof(nul) - 1, NULL, &d),
-			 SALVO_ERR_INVAL);
+	assert_int_equal(
+	    salvo_authkeys_parse(&ak, "keys", nul, sizeof(nul) - 1, NULL, &d),
+	    SALVO_ERR_INVAL);
 	assert_string_equal(d.text,
 			    "keys:1: control character 0x00 at column 64\n");
 	/* the duplicate's message names the first line */
-	const char *dup = "salvo-x25519 " K1 " dir=a\nsalvo-x25519 " K1
-			  " dir=b\n";
+	const char *dup =
+	    "salvo-x25519 " K1 " dir=a\nsalvo-x25519 " K1 " dir=b\n";
 	assert_int_equal(parse(&ak, dup, &d), SALVO_ERR_INVAL);
 	assert_non_null(strstr(d.text, "is already authorised on line 1; "
 				       "allowed: one line per key"));
@@ -321,8 +326,8 @@ static void test_known_hosts(void **state)
 	assert_non_null(strstr(err, fp2));
 	assert_non_null(strstr(err, "delete line 3 of kh"));
 	const char *bad = "recv.lab:7400 salvo-x25519 nope\n";
-	assert_int_equal(salvo_known_hosts_check("kh", bad, strlen(bad),
-						 "x", k1, err, sizeof(err)),
+	assert_int_equal(salvo_known_hosts_check("kh", bad, strlen(bad), "x",
+						 k1, err, sizeof(err)),
 			 SALVO_ERR_INVAL);
 	assert_non_null(strstr(err, "kh:1: "));
 
@@ -421,8 +426,7 @@ static void test_files(void **state)
 	assert_int_equal(stat(at("id.pub"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
 	assert_int_equal(
-	    salvo_keyfile_read_public(at("id.pub"), back, err, sizeof(err)),
-	    0);
+	    salvo_keyfile_read_public(at("id.pub"), back, err, sizeof(err)), 0);
 	assert_memory_equal(pub, back, 32);
 
 	/* an authorised-keys file */
@@ -436,43 +440,40 @@ static void test_files(void **state)
 	salvo_keys_diag d;
 	salvo_authkeys_init(&ak);
 	salvo_keys_diag_init(&d);
-	assert_int_equal(salvo_keyfile_load_authkeys(at("authorized"), &ak,
-						     salvo_units_parse_size,
-						     &d),
+	assert_int_equal(salvo_keyfile_load_authkeys(
+			     at("authorized"), &ak, salvo_units_parse_size, &d),
 			 0);
 	assert_non_null(salvo_authkeys_find(&ak, pub));
 	salvo_authkeys_free(&ak);
-	assert_int_equal(salvo_keyfile_load_authkeys(at("fifo"), &ak, NULL,
-						     &d),
+	assert_int_equal(salvo_keyfile_load_authkeys(at("fifo"), &ak, NULL, &d),
 			 SALVO_ERR_INVAL);
 	assert_non_null(strstr(d.text, "fifo: not a regular file"));
 
 	/* known hosts: pinned on first use, matched, a change refused */
 	uint8_t other[32];
 	memset(other, 9, sizeof(other));
-	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400", pub,
-						  0, err, sizeof(err)),
+	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400", pub, 0,
+						  err, sizeof(err)),
 			 SALVO_ERR_KEY);
 	assert_non_null(strstr(err, "no key pinned for r:7400"));
-	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400", pub,
-						  1, err, sizeof(err)),
+	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400", pub, 1,
+						  err, sizeof(err)),
 			 SALVO_KNOWN_NEW);
 	assert_int_equal(stat(at("known"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400", pub,
-						  1, err, sizeof(err)),
+	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400", pub, 1,
+						  err, sizeof(err)),
 			 SALVO_KNOWN_MATCH);
-	assert_int_equal(salvo_keyfile_known_host(at("known"), "s:7400",
-						  other, 1, err, sizeof(err)),
+	assert_int_equal(salvo_keyfile_known_host(at("known"), "s:7400", other,
+						  1, err, sizeof(err)),
 			 SALVO_KNOWN_NEW);
-	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400",
-						  other, 1, err, sizeof(err)),
+	assert_int_equal(salvo_keyfile_known_host(at("known"), "r:7400", other,
+						  1, err, sizeof(err)),
 			 SALVO_ERR_KEY);
 	assert_non_null(strstr(err, "known:1: the receiver r:7400"));
 
-	static const char *const names[] = {"id",   "link",	  "fifo",
-					    "junk", "id.pub",	  "authorized",
-					    "known"};
+	static const char *const names[] = {
+	    "id", "link", "fifo", "junk", "id.pub", "authorized", "known"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unlink(at(names[i]));
 	assert_int_equal(rmdir(dir), 0);

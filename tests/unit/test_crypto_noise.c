@@ -34,9 +34,8 @@ static int setup(void **state)
 static size_t unhex(uint8_t *out, size_t cap, const char *hex)
 {
 	size_t n = 0;
-	assert_int_equal(sodium_hex2bin(out, cap, hex, strlen(hex), NULL, &n,
-					NULL),
-			 0);
+	assert_int_equal(
+	    sodium_hex2bin(out, cap, hex, strlen(hex), NULL, &n, NULL), 0);
 	return n;
 }
 
@@ -45,8 +44,8 @@ static void key32(uint8_t out[32], const char *hex)
 	assert_int_equal(unhex(out, 32, hex), 32);
 }
 
-static void transport(const uint8_t key[32], uint64_t n,
-		      const uint8_t *plain, size_t len, uint8_t *out)
+static void transport(const uint8_t key[32], uint64_t n, const uint8_t *plain,
+		      size_t len, uint8_t *out)
 {
 	uint8_t nonce[12] = {0};
 	for (int i = 0; i < 8; i++)
@@ -73,8 +72,8 @@ static void run_vector(const struct vector *v)
 	assert_int_equal(salvo_noise_public_key(pub, rs), 0);
 	assert_memory_equal(pub, rs_pub, 32);
 
-	assert_int_equal(salvo_noise_init(&ini, SALVO_NOISE_INITIATOR,
-					  prologue, prolen, is, rs_pub, ie),
+	assert_int_equal(salvo_noise_init(&ini, SALVO_NOISE_INITIATOR, prologue,
+					  prolen, is, rs_pub, ie),
 			 0);
 	assert_int_equal(salvo_noise_init(&resp, SALVO_NOISE_RESPONDER,
 					  prologue, prolen, rs, NULL, re),
@@ -88,9 +87,9 @@ static void run_vector(const struct vector *v)
 			 0);
 	assert_int_equal(mlen, wlen);
 	assert_memory_equal(msg, want, wlen);
-	assert_int_equal(salvo_noise_read_msg1(&resp, msg, mlen, got,
-					       sizeof(got), &glen),
-			 0);
+	assert_int_equal(
+	    salvo_noise_read_msg1(&resp, msg, mlen, got, sizeof(got), &glen),
+	    0);
 	assert_int_equal(glen, plen);
 	assert_memory_equal(got, payload, plen);
 	assert_int_equal(salvo_noise_public_key(pub, is), 0);
@@ -104,9 +103,8 @@ static void run_vector(const struct vector *v)
 			 0);
 	assert_int_equal(mlen, wlen);
 	assert_memory_equal(msg, want, wlen);
-	assert_int_equal(salvo_noise_read_msg2(&ini, msg, mlen, got,
-					       sizeof(got), &glen),
-			 0);
+	assert_int_equal(
+	    salvo_noise_read_msg2(&ini, msg, mlen, got, sizeof(got), &glen), 0);
 	assert_int_equal(glen, plen);
 	assert_memory_equal(got, payload, plen);
 
@@ -158,14 +156,13 @@ static void start(salvo_noise *ini, salvo_noise *resp, const party *a,
 {
 	uint8_t e[32];
 	randombytes_buf(e, sizeof(e));
-	assert_int_equal(salvo_noise_init(ini, SALVO_NOISE_INITIATOR,
-					  PROLOGUE, PROLOGUE_LEN, a->s,
-					  b_pub_seen_by_a, e),
+	assert_int_equal(salvo_noise_init(ini, SALVO_NOISE_INITIATOR, PROLOGUE,
+					  PROLOGUE_LEN, a->s, b_pub_seen_by_a,
+					  e),
 			 0);
 	randombytes_buf(e, sizeof(e));
-	assert_int_equal(salvo_noise_init(resp, SALVO_NOISE_RESPONDER,
-					  PROLOGUE, PROLOGUE_LEN, b->s, NULL,
-					  e),
+	assert_int_equal(salvo_noise_init(resp, SALVO_NOISE_RESPONDER, PROLOGUE,
+					  PROLOGUE_LEN, b->s, NULL, e),
 			 0);
 }
 
@@ -188,8 +185,8 @@ static void handshake(const party *a, const party *b)
 	assert_int_equal(gl, 2);
 	assert_memory_equal(got, "hi", 2);
 	assert_memory_equal(salvo_noise_remote_static(&resp), a->s_pub, 32);
-	assert_int_equal(salvo_noise_write_msg2(&resp, (const uint8_t *)"ok",
-						2, m2, sizeof(m2), &l2),
+	assert_int_equal(salvo_noise_write_msg2(&resp, (const uint8_t *)"ok", 2,
+						m2, sizeof(m2), &l2),
 			 0);
 	assert_int_equal(l2, SALVO_NOISE_MSG2_BYTES(2));
 	assert_int_equal(
@@ -233,18 +230,18 @@ static void test_tampered_msg1(void **state)
 			 0);
 	for (size_t bit = 0; bit < l1 * 8; bit++) {
 		m1[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		int err = salvo_noise_read_msg1(&resp, m1, l1, got,
-						sizeof(got), &gl);
+		int err =
+		    salvo_noise_read_msg1(&resp, m1, l1, got, sizeof(got), &gl);
 		m1[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		if (err != SALVO_ERR_AUTH)
 			fail_msg("bit %zu of message 1: %d", bit, err);
 	}
-	assert_int_equal(salvo_noise_read_msg1(&resp, m1, l1 - 1, got,
-					       sizeof(got), &gl),
-			 SALVO_ERR_AUTH);
-	assert_int_equal(salvo_noise_read_msg1(&resp, m1, 95, got,
-					       sizeof(got), &gl),
-			 SALVO_ERR_TRUNCATED);
+	assert_int_equal(
+	    salvo_noise_read_msg1(&resp, m1, l1 - 1, got, sizeof(got), &gl),
+	    SALVO_ERR_AUTH);
+	assert_int_equal(
+	    salvo_noise_read_msg1(&resp, m1, 95, got, sizeof(got), &gl),
+	    SALVO_ERR_TRUNCATED);
 	assert_int_equal(
 	    salvo_noise_read_msg1(&resp, m1, l1, got, sizeof(got), &gl), 0);
 }
@@ -269,32 +266,32 @@ static void test_tampered_msg2(void **state)
 			 0);
 	for (size_t bit = 0; bit < l2 * 8; bit++) {
 		m2[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		int err = salvo_noise_read_msg2(&ini, m2, l2, got,
-						sizeof(got), &gl);
+		int err =
+		    salvo_noise_read_msg2(&ini, m2, l2, got, sizeof(got), &gl);
 		m2[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		if (err != SALVO_ERR_AUTH)
 			fail_msg("bit %zu of message 2: %d", bit, err);
 	}
-	assert_int_equal(salvo_noise_read_msg2(&ini, m2, 47, got,
-					       sizeof(got), &gl),
-			 SALVO_ERR_TRUNCATED);
+	assert_int_equal(
+	    salvo_noise_read_msg2(&ini, m2, 47, got, sizeof(got), &gl),
+	    SALVO_ERR_TRUNCATED);
 	/* a forged message 2 from someone else's handshake */
 	salvo_noise other_i, other_r;
 	uint8_t om1[128], om2[128];
 	size_t ol1, ol2;
 	start(&other_i, &other_r, &a, &b, b.s_pub);
-	assert_int_equal(salvo_noise_write_msg1(&other_i, NULL, 0, om1,
-						sizeof(om1), &ol1),
-			 0);
-	assert_int_equal(salvo_noise_read_msg1(&other_r, om1, ol1, got,
-					       sizeof(got), &gl),
-			 0);
-	assert_int_equal(salvo_noise_write_msg2(&other_r, NULL, 0, om2,
-						sizeof(om2), &ol2),
-			 0);
-	assert_int_equal(salvo_noise_read_msg2(&ini, om2, ol2, got,
-					       sizeof(got), &gl),
-			 SALVO_ERR_AUTH);
+	assert_int_equal(
+	    salvo_noise_write_msg1(&other_i, NULL, 0, om1, sizeof(om1), &ol1),
+	    0);
+	assert_int_equal(
+	    salvo_noise_read_msg1(&other_r, om1, ol1, got, sizeof(got), &gl),
+	    0);
+	assert_int_equal(
+	    salvo_noise_write_msg2(&other_r, NULL, 0, om2, sizeof(om2), &ol2),
+	    0);
+	assert_int_equal(
+	    salvo_noise_read_msg2(&ini, om2, ol2, got, sizeof(got), &gl),
+	    SALVO_ERR_AUTH);
 	/* the real one still completes the handshake */
 	assert_int_equal(
 	    salvo_noise_read_msg2(&ini, m2, l2, got, sizeof(got), &gl), 0);
@@ -358,7 +355,8 @@ static int respond(const party *b, const uint8_t *m1, size_t l1,
 	size_t gl;
 	randombytes_buf(e, sizeof(e));
 	assert_int_equal(salvo_noise_init(&resp, SALVO_NOISE_RESPONDER,
-					  PROLOGUE, PROLOGUE_LEN, b->s, NULL, e),
+					  PROLOGUE, PROLOGUE_LEN, b->s, NULL,
+					  e),
 			 0);
 	int err = salvo_noise_read_msg1(&resp, m1, l1, got, sizeof(got), &gl);
 	salvo_noise_wipe(&resp);
@@ -378,14 +376,13 @@ static size_t initiate(const party *a, const party *b, uint64_t wall_ns,
 	uint8_t e[32], stamp[SALVO_NOISE_STAMP_BYTES];
 	size_t l1;
 	randombytes_buf(e, sizeof(e));
-	assert_int_equal(salvo_noise_init(&ini, SALVO_NOISE_INITIATOR,
-					  PROLOGUE, PROLOGUE_LEN, a->s,
-					  b->s_pub, e),
+	assert_int_equal(salvo_noise_init(&ini, SALVO_NOISE_INITIATOR, PROLOGUE,
+					  PROLOGUE_LEN, a->s, b->s_pub, e),
 			 0);
 	salvo_noise_stamp(stamp, wall_ns);
-	assert_int_equal(salvo_noise_write_msg1(&ini, stamp, sizeof(stamp), m1,
-						cap, &l1),
-			 0);
+	assert_int_equal(
+	    salvo_noise_write_msg1(&ini, stamp, sizeof(stamp), m1, cap, &l1),
+	    0);
 	salvo_noise_wipe(&ini);
 	return l1;
 }
@@ -440,9 +437,8 @@ static void test_state_machine(void **state)
 
 	keypair(a.s, a.s_pub);
 	keypair(b.s, b.s_pub);
-	assert_int_equal(salvo_noise_init(&ini, SALVO_NOISE_INITIATOR,
-					  PROLOGUE, PROLOGUE_LEN, a.s, NULL,
-					  a.s),
+	assert_int_equal(salvo_noise_init(&ini, SALVO_NOISE_INITIATOR, PROLOGUE,
+					  PROLOGUE_LEN, a.s, NULL, a.s),
 			 SALVO_ERR_INVAL);
 	assert_int_equal(
 	    salvo_noise_init(&ini, 7, PROLOGUE, PROLOGUE_LEN, a.s, NULL, a.s),
@@ -464,20 +460,19 @@ static void test_state_machine(void **state)
 	assert_int_equal(
 	    salvo_noise_read_msg1(&ini, m, 96, got, sizeof(got), &gl),
 	    SALVO_ERR_STATE);
-	assert_int_equal(salvo_noise_write_msg1(&resp, NULL, 0, m, sizeof(m),
-						&l),
-			 SALVO_ERR_STATE);
+	assert_int_equal(
+	    salvo_noise_write_msg1(&resp, NULL, 0, m, sizeof(m), &l),
+	    SALVO_ERR_STATE);
 	assert_int_equal(salvo_noise_split(&ini, k1, k2, NULL),
 			 SALVO_ERR_STATE);
 	assert_int_equal(salvo_noise_write_msg1(&ini, NULL, 0, m, 95, &l),
 			 SALVO_ERR_TOOBIG);
-	assert_int_equal(salvo_noise_write_msg1(&ini, m, 65535 - 95, m,
-						(size_t)-1, &l),
-			 SALVO_ERR_TOOBIG);
 	assert_int_equal(
-	    salvo_noise_write_msg1(&ini, (const uint8_t *)"abcd", 4, m,
-				   sizeof(m), &l),
-	    0);
+	    salvo_noise_write_msg1(&ini, m, 65535 - 95, m, (size_t)-1, &l),
+	    SALVO_ERR_TOOBIG);
+	assert_int_equal(salvo_noise_write_msg1(&ini, (const uint8_t *)"abcd",
+						4, m, sizeof(m), &l),
+			 0);
 	assert_int_equal(
 	    salvo_noise_write_msg1(&ini, NULL, 0, m + 128, 128, &l),
 	    SALVO_ERR_STATE);
@@ -568,8 +563,8 @@ static void test_cookie_under_load(void **state)
 	salvo_cookie_checker_init(&chk, b.s_pub);
 	salvo_cookie_maker_init(&mk, b.s_pub);
 	memset(msg, 0x11, 100);
-	assert_int_equal(
-	    salvo_cookie_add_macs(&mk, msg, 100, sizeof(msg), now), 0);
+	assert_int_equal(salvo_cookie_add_macs(&mk, msg, 100, sizeof(msg), now),
+			 0);
 	/* no secret yet: a cookie is needed, and a reply needs a secret */
 	assert_true(salvo_cookie_checker_needs_secret(&chk, now));
 	assert_int_equal(
@@ -605,8 +600,8 @@ static void test_cookie_under_load(void **state)
 
 	/* the message again, now with mac2: accepted under load */
 	now += S_NS;
-	assert_int_equal(
-	    salvo_cookie_add_macs(&mk, msg, 100, sizeof(msg), now), 0);
+	assert_int_equal(salvo_cookie_add_macs(&mk, msg, 100, sizeof(msg), now),
+			 0);
 	assert_int_equal(
 	    salvo_cookie_check(&chk, msg, sizeof(msg), &from, now, 1), 0);
 	/* from another address (port or host), the cookie does not fit */
@@ -633,8 +628,8 @@ static void test_cookie_under_load(void **state)
 	assert_true(salvo_cookie_checker_needs_secret(&chk, now));
 	randombytes_buf(secret, sizeof(secret));
 	salvo_cookie_checker_set_secret(&chk, secret, now);
-	assert_int_equal(
-	    salvo_cookie_add_macs(&mk, msg, 100, sizeof(msg), now), 0);
+	assert_int_equal(salvo_cookie_add_macs(&mk, msg, 100, sizeof(msg), now),
+			 0);
 	for (int i = 0; i < 16; i++)
 		assert_int_equal(msg[100 + 16 + i], 0);
 	assert_int_equal(

@@ -21,13 +21,19 @@ static const struct vector vectors[] = {
 	"cacophony (haskell-cryptography/cacophony vectors/cacophony.txt, "
 	"as carried in mcginty/snow tests/vectors/cacophony.txt)",
 	/* init_prologue */ "4a6f686e2047616c74",
-	/* init_static */ "e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1",
-	/* init_ephemeral */ "893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a",
-	/* init_remote_static */ "31e0303fd6418d2f8c0e78b91f22e8caed0fbe48656dcf4767e4834f701b8f62",
-	/* resp_static */ "4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893",
-	/* resp_ephemeral */ "bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b",
-	/* handshake_hash */ "1c8fa891cb414fedba6daa7c6f4ae0a6d98e5f9768cc9cecd27e805614943ee9"
-	     "c8a1b27fbfb76dc197255c8aa69f6b4285c423840b8bedf45e652ca64f797d81",
+	/* init_static */
+	"e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1",
+	/* init_ephemeral */
+	"893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a",
+	/* init_remote_static */
+	"31e0303fd6418d2f8c0e78b91f22e8caed0fbe48656dcf4767e4834f701b8f62",
+	/* resp_static */
+	"4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893",
+	/* resp_ephemeral */
+	"bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b",
+	/* handshake_hash */
+	"1c8fa891cb414fedba6daa7c6f4ae0a6d98e5f9768cc9cecd27e805614943ee9"
+	"c8a1b27fbfb76dc197255c8aa69f6b4285c423840b8bedf45e652ca64f797d81",
 	6,
 	{
 	    {"4c756477696720766f6e204d69736573",
@@ -52,13 +58,19 @@ static const struct vector vectors[] = {
     },
     {
 	"snow (mcginty/snow tests/vectors/snow.txt)",
-	/* init_prologue */ "5468657265206973206e6f20726967687420616e642077726f6e672e20546865"
-	     "72652773206f6e6c792066756e20616e6420626f72696e672e",
-	/* init_static */ "7d96e7fbefd508f6d553010ef8b53b9800f30bdd1bc82d141c543cc4afe31bde",
-	/* init_ephemeral */ "3fa848b150e958dad41a3e1e455c65c46b773d806a55f4abdcae3f5e3f80d816",
-	/* init_remote_static */ "c2330a71efe7ad7655ad63ec6ac84e0be70c79b3a9808364741e99abe231b240",
-	/* resp_static */ "f192f565f752e8e706d20bd2a71b22d94b804bfeb499ac84391f1af846d1824d",
-	/* resp_ephemeral */ "3092d9e2e44264afea07fd9b43562177e9ae63d65cbdc471d3539247e2ba1a36",
+	/* init_prologue */
+	"5468657265206973206e6f20726967687420616e642077726f6e672e20546865"
+	"72652773206f6e6c792066756e20616e6420626f72696e672e",
+	/* init_static */
+	"7d96e7fbefd508f6d553010ef8b53b9800f30bdd1bc82d141c543cc4afe31bde",
+	/* init_ephemeral */
+	"3fa848b150e958dad41a3e1e455c65c46b773d806a55f4abdcae3f5e3f80d816",
+	/* init_remote_static */
+	"c2330a71efe7ad7655ad63ec6ac84e0be70c79b3a9808364741e99abe231b240",
+	/* resp_static */
+	"f192f565f752e8e706d20bd2a71b22d94b804bfeb499ac84391f1af846d1824d",
+	/* resp_ephemeral */
+	"3092d9e2e44264afea07fd9b43562177e9ae63d65cbdc471d3539247e2ba1a36",
 	/* handshake_hash */ NULL,
 	4,
 	{
@@ -66,7 +78,8 @@ static const struct vector vectors[] = {
 	     "4b42c759ee133dc6a49aa1b19fc1727ca3d3876d6ed5479b60fe2963fede0f4f"
 	     "f9f68f1540f591b16150d98b3f65371da84c2dcfbf18f02295edcd20fdcf315c"
 	     "83529bc394387fc22bfc8583e23514c28884729838efe481016f828fefca4f53"
-	     "c4e61c7ed5a7b297044e11b90a28d2e264ac2335e254c7b636d1d0406aea1e3e"},
+	     "c4e61c7ed5a7b297044e11b90a28d2e264ac2335e254c7b636d1d0406aea1e3"
+	     "e"},
 	    {"1a1d45c87a116c31f9704d9c599f833e65dbe1fc511a50fc85e07b440806430b",
 	     "058e04eada2f87f02ffb22ec049d3d629008eb672976078b61222af7822e9c19"
 	     "b04dc83d279b6d418149e3ba99ff887c64a2f9da7a1ad2c83bbea46759a50393"
