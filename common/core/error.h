@@ -25,6 +25,10 @@ enum {
 	SALVO_ERR_BUSY = -1009,	     /* session table full */
 	SALVO_ERR_STATE = -1010,     /* packet not valid in this state */
 	SALVO_ERR_PATH = -1011,	     /* path unsafe or invalid */
+	/* security (common/crypto), in their own range */
+	SALVO_ERR_AUTH = -1020,	  /* tag, MAC or handshake did not verify */
+	SALVO_ERR_REPLAY = -1021, /* packet number seen before or too old */
+	SALVO_ERR_KEY = -1022, /* key unknown, changed, malformed or unsafe */
 	/* fatal: the session ends */
 	SALVO_ERR_FATAL_BELOW = -1100,
 	SALVO_ERR_TIMEOUT = -1101,	  /* peer silent for the idle timeout */
@@ -34,6 +38,7 @@ enum {
 	SALVO_ERR_ABORTED = -1105,	  /* the peer or the user aborted */
 	SALVO_ERR_IO = -1106,		  /* file I/O failed (see message) */
 	SALVO_ERR_SOURCE_CHANGED = -1107, /* block failed again and again */
+	SALVO_ERR_REKEY = -1120, /* a key reached its AEAD limit: rekey */
 };
 
 /* Returns a static, human-readable name for any code: a SALVO_ERR_* or a

@@ -23,6 +23,9 @@ static const struct {
     {SALVO_ERR_BUSY, "receiver busy (session table full)"},
     {SALVO_ERR_STATE, "unexpected packet for the session state"},
     {SALVO_ERR_PATH, "unsafe or invalid path"},
+    {SALVO_ERR_AUTH, "authentication failed"},
+    {SALVO_ERR_REPLAY, "replayed or too old packet"},
+    {SALVO_ERR_KEY, "key refused (unknown, changed, malformed or unsafe)"},
     {SALVO_ERR_TIMEOUT, "peer silent past the timeout"},
     {SALVO_ERR_UNREACHABLE, "peer unreachable"},
     {SALVO_ERR_VERIFY, "verification failed"},
@@ -30,6 +33,7 @@ static const struct {
     {SALVO_ERR_ABORTED, "transfer aborted"},
     {SALVO_ERR_IO, "I/O error"},
     {SALVO_ERR_SOURCE_CHANGED, "source changed during transfer"},
+    {SALVO_ERR_REKEY, "key used up: rekey needed"},
 };
 
 const char *salvo_strerror(int err)

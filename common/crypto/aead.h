@@ -1,0 +1,130 @@
+/*
+ * Per-direction packet protection for protocol 3 (not yet wired in).
+ *
+ * One salvo_aead protects one direction of one lane of a session: the
+ * sender's packets on one socket, say.  Its key comes from the handshake
+ * (salvo_noise_split) and the lane number, so lanes never share a nonce
+ * space and need no shared counter.  The cipher is chosen once per session
+ * (salvo_aead_choose): AES-256-GCM when both ends have AES-NI, else
+ * ChaCha20-Poly1305 (IETF); both are libsodium's.
+ *
+ * Packet: header ‖ ciphertext ‖ 16-byte tag.  The header (which carries
+ * the packet number) is the associated data, the payload is encrypted in
+ * place, the nonce is the 64-bit packet number big-endian in the low 8
+ * bytes of the 96-bit nonce, high 4 bytes zero.  A retransmission is a new
+ * packet with a new number.
+ *
+ * Limits (why: docs/SECURITY.md, "AEAD limits").  AES-256-GCM: the soft
+ * limit is 2^34 16-byte blocks sealed (256 GiB), a quarter of the 2^36 at
+ * which an attacker's distinguishing advantage reaches 2^-57 (RFC 9001
+ * §6.6 and appendix B); the hard limit is 2^36.  ChaCha20-Poly1305 has no
+ * practical confidentiality limit: soft 2^40 packets, hard 2^62 (RFC
+ * 9001's bound).  Forgeries: the soft limit is reached after 2^30 (ChaCha,
+ * whose integrity limit is 2^36) or 2^46 (GCM, 2^52) failed opens.  Past a
+ * soft limit salvo_aead_needs_rekey() turns true; past a hard limit seal
+ * or open refuse with SALVO_ERR_REKEY.
+ *
+ * Built with -DSALVO_NULL_CIPHER (fuzz builds only; a normal build with it
+ * fails to compile), seal leaves the payload in clear and the "tag" is a
+ * CRC32C of packet number, header and payload followed by 12 zero bytes,
+ * so a fuzzer can forge any packet and reach the protocol below.
+ *
+ * Pure (libsodium's computing functions only); the process must have
+ * called sodium_init() (salvo_crypto_init in keyfile.h) before the first
+ * call.  One owner thread per salvo_aead.
+ */
+#ifndef SALVO_AEAD_H
+#define SALVO_AEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/crypto/replay.h"
+
+#define SALVO_AEAD_KEY_BYTES 32
+#define SALVO_AEAD_TAG_BYTES 16
+
+enum salvo_aead_suite {
+	SALVO_AEAD_CHACHA20_POLY1305 = 1,
+	SALVO_AEAD_AES256_GCM = 2,
+};
+/* Bit masks of suites, as offered in the handshake payload. */
+#define SALVO_AEAD_MASK(suite) (1u << (suite))
+
+#define SALVO_AEAD_GCM_SOFT_BLOCKS (UINT64_C(1) << 34)
+#define SALVO_AEAD_GCM_HARD_BLOCKS (UINT64_C(1) << 36)
+#define SALVO_AEAD_SOFT_PACKETS (UINT64_C(1) << 40)
+#define SALVO_AEAD_HARD_PACKETS (UINT64_C(1) << 62)
+#define SALVO_AEAD_CHACHA_SOFT_FORGERIES (UINT64_C(1) << 30)
+#define SALVO_AEAD_CHACHA_HARD_FORGERIES (UINT64_C(1) << 36)
+#define SALVO_AEAD_GCM_SOFT_FORGERIES (UINT64_C(1) << 46)
+#define SALVO_AEAD_GCM_HARD_FORGERIES (UINT64_C(1) << 52)
+
+typedef struct salvo_aead {
+	/* libsodium's expanded AES key (crypto_aead_aes256gcm_state: 512
+	 * bytes, 16-byte aligned), first so the alignment holds */
+	_Alignas(16) unsigned char aes[512];
+	uint8_t key[SALVO_AEAD_KEY_BYTES]; /* the lane's key */
+	int suite;
+	uint64_t next_pn;   /* seal: lowest number not used yet */
+	uint64_t packets;   /* sealed or opened with a good tag */
+	uint64_t blocks;    /* 16-byte blocks sealed, +1 per packet */
+	uint64_t forgeries; /* opens whose tag failed */
+} salvo_aead;
+
+/* Mask of the suites this machine runs: ChaCha20-Poly1305 always,
+ * AES-256-GCM when crypto_aead_aes256gcm_is_available(). */
+unsigned salvo_aead_local_suites(void);
+
+/* The responder's choice from the initiator's offered mask and its own:
+ * AES-256-GCM when both have it, else ChaCha20-Poly1305.  Returns the
+ * suite, or SALVO_ERR_AUTH when no suite is common (a peer that does not
+ * offer ChaCha20-Poly1305 is refused). */
+int salvo_aead_choose(unsigned offered, unsigned local);
+
+/* Prepares a for suite with the lane's key: BLAKE2b-based crypto_kdf
+ * of key (the handshake's 32-byte direction key) with subkey id lane and
+ * context "salvo3pk".  The key is copied (wipe yours when done).  Returns
+ * 0, or SALVO_ERR_INVAL for an unknown suite or AES-256-GCM on a CPU
+ * without AES-NI. */
+int salvo_aead_init(salvo_aead *a, int suite,
+		    const uint8_t key[SALVO_AEAD_KEY_BYTES], uint64_t lane);
+
+/* Wipes the keys. */
+void salvo_aead_free(salvo_aead *a);
+
+/* The number the next sealed packet should carry. */
+static inline uint64_t salvo_aead_next_pn(const salvo_aead *a)
+{
+	return a->next_pn;
+}
+
+/* 1 once a soft limit is passed: start a rekey (a new handshake) now;
+ * sealing goes on until the hard limit. */
+int salvo_aead_needs_rekey(const salvo_aead *a);
+
+/*
+ * Seals packet number pn: encrypts data[0, len) in place and writes the
+ * tag to data[len, len + 16) (the caller's buffer has room); hdr[0,
+ * hdr_len) is authenticated, not encrypted.  pn must be at least
+ * salvo_aead_next_pn() (numbers only grow, so a nonce is never used
+ * twice); the next number becomes pn + 1.  Returns 0, SALVO_ERR_STATE for
+ * a pn already used (nothing written), SALVO_ERR_REKEY past a hard limit.
+ */
+int salvo_aead_seal(salvo_aead *a, uint64_t pn, const uint8_t *hdr,
+		    size_t hdr_len, uint8_t *data, size_t len);
+
+/*
+ * Opens packet number pn: data[0, len) is ciphertext ‖ tag; on success it
+ * is replaced by the plaintext, *plain_len = len - 16 and, when replay is
+ * not NULL, pn is recorded in it.  Order: replay check (no crypto spent on
+ * a replay), tag, then the window moves, so a forged packet never moves
+ * it.  Returns 0, SALVO_ERR_TRUNCATED (len < 16), SALVO_ERR_REPLAY,
+ * SALVO_ERR_AUTH (tag mismatch: data is zeroed), SALVO_ERR_REKEY past the
+ * hard forgery limit.
+ */
+int salvo_aead_open(salvo_aead *a, salvo_replay *replay, uint64_t pn,
+		    const uint8_t *hdr, size_t hdr_len, uint8_t *data,
+		    size_t len, size_t *plain_len);
+
+#endif
