@@ -32,6 +32,13 @@ typedef struct salvo_recv_opts {
 	uint64_t max_file_bytes;  /* 0: no limit */
 	int overwrite;		  /* enum salvo_overwrite (common/core/policy.h) */
 	int once;		  /* return after the first session ends */
+	/* Identity and authorisation (protocol 3, docs/SECURITY.md): the
+	 * receiver's X25519 static key pair, the senders it serves (borrowed,
+	 * read-only while the receiver runs; NULL: none), and whether a
+	 * sender whose key is not listed may write below dir. */
+	uint8_t key_private[32], key_public[32];
+	const struct salvo_authkeys *authkeys;
+	int allow_anonymous;
 	int verify_paranoid; /* 1: also read each block and each file
 			      * back from disk and check them there
 			      * (verify: paranoid) */

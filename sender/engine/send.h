@@ -70,6 +70,20 @@ typedef struct salvo_send_opts {
 	void (*progress)(void *ud, const salvo_send_progress *p);
 	void *progress_ud;
 	uint64_t progress_interval_ns;
+	/* Identity (protocol 3, docs/SECURITY.md).  key_private/key_public:
+	 * this sender's X25519 static key pair; has_key 0: anonymous (the
+	 * engine makes a throwaway pair, which only a receiver that allows
+	 * anonymous senders accepts).  peer_key: the receiver's public key
+	 * as pinned (known hosts, a flag or the config); has_peer_key 0: the
+	 * engine asks the receiver for its key first and calls pin(), which
+	 * returns 0 to trust it (and remember it) or a negative SALVO_ERR_*
+	 * with a message in err to refuse. */
+	uint8_t key_private[32], key_public[32];
+	int has_key;
+	uint8_t peer_key[32];
+	int has_peer_key;
+	int (*pin)(void *ud, const uint8_t key[32], char *err, size_t errlen);
+	void *pin_ud;
 	/* log events (session start/end, failures); may be NULL */
 	salvo_log_fn log;
 	void *log_ud;
