@@ -72,8 +72,7 @@ void *salvo_blocksender_main(void *arg)
 			continue;
 		}
 		if (k != SALVO_WORK_DATA) {
-			c->finished = 1;
-			pthread_cond_broadcast(&c->wake);
+			salvo_send_session_end(c);
 			break;
 		}
 		uint32_t session = salvo_sender_session(c->core);
@@ -81,8 +80,8 @@ void *salvo_blocksender_main(void *arg)
 		int err = read_work(b, &w);
 		uint32_t crc = 0;
 		if (!err)
-			crc = salvo_emitter_send_work(&b->em, &w, b->buf,
-						      session);
+			err = salvo_emitter_send_work(&b->em, &w, b->buf,
+						      session, &crc);
 		pthread_mutex_lock(&c->lock);
 		if (!err)
 			salvo_sender_work_done(c->core, &w, crc,

@@ -17,6 +17,13 @@
 #include "common/io/sys.h"
 #include "sender/engine/session.h"
 
+void salvo_send_session_end(salvo_send_session *c)
+{
+	c->finished = 1;
+	pthread_cond_broadcast(&c->wake);
+	salvo_pacing_stop(&c->pacing);
+}
+
 void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg)
 {
 	pthread_mutex_lock(&c->lock);
@@ -59,8 +66,7 @@ static uint64_t send_due(salvo_send_session *c, uint8_t *buf, size_t cap)
 		if (k == SALVO_WORK_IDLE) {
 			deadline = w.deadline;
 		} else {
-			c->finished = 1;
-			pthread_cond_broadcast(&c->wake);
+			salvo_send_session_end(c);
 		}
 		break;
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/core/error.h"
 #include "common/core/limits.h"
 #include "common/io/sys.h"
 
@@ -160,8 +161,9 @@ static void send_batch(salvo_emitter *em, unsigned n)
 	send_all(em->sh, em->fd, em->msg, em->segs, nm);
 }
 
-uint32_t salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
-				 const uint8_t *buf, uint32_t session)
+int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
+			    const uint8_t *buf, uint32_t session,
+			    uint32_t *crc)
 {
 	salvo_emitter_shared *sh = em->sh;
 	uint32_t batch = salvo_emit_batch_for_rate(
@@ -180,10 +182,13 @@ uint32_t salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 			    (uint8_t *)buf + em->d[i].buf_offset,
 			    em->d[i].len};
 		}
-		salvo_pacing_wait(sh->pacing, booking);
+		*crc = e.block_crc;
+		if (salvo_pacing_wait(sh->pacing, booking))
+			return SALVO_ERR_ABORTED;
 		send_batch(em, n);
 	}
-	return e.block_crc;
+	*crc = e.block_crc;
+	return 0;
 }
 
 void salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
@@ -192,8 +197,8 @@ void salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
 	uint64_t wire = salvo_emit_wire_bytes(len, sh->overhead);
 	if (len <= SALVO_CONTROL_UNPACED_BYTES)
 		salvo_pacing_charge(sh->pacing, wire);
-	else
-		salvo_pacing_wait(sh->pacing, wire);
+	else if (salvo_pacing_wait(sh->pacing, wire))
+		return;
 	struct iovec iov = {(void *)buf, len};
 	struct mmsghdr m = {.msg_hdr = {.msg_iov = &iov, .msg_iovlen = 1}};
 	send_all(sh, fd, &m, NULL, 1);

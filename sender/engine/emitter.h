@@ -55,13 +55,17 @@ int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd);
 void salvo_emitter_free(salvo_emitter *em);
 
 /* Sends every datagram of the DATA work item w, whose ranges' bytes lie
- * back to back in buf, paced.  Returns the block CRC32C it put in the
- * headers (new blocks; retransmissions carry the core's). */
-uint32_t salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
-				 const uint8_t *buf, uint32_t session);
+ * back to back in buf, paced; *crc gets the block CRC32C it put in the
+ * headers (new blocks; retransmissions carry the core's).  Returns 0, or
+ * SALVO_ERR_ABORTED when the pacing was stopped part way (the rest of w
+ * was not sent). */
+int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
+			    const uint8_t *buf, uint32_t session,
+			    uint32_t *crc);
 
 /* Sends one control packet on fd: a small one at once, charged to the
- * pacer; a larger one (a manifest chunk) in its paced turn. */
+ * pacer; a larger one (a manifest chunk) in its paced turn, or not at all
+ * once the pacing is stopped. */
 void salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
 				const void *buf, size_t len);
 

@@ -43,6 +43,10 @@
 
 #define PROGRESS_INTERVAL_NS 250000000ull
 #define FIRST_RTO_NS 1000000000ull
+/* How often the caller's thread looks at the stop flag: with the rest of
+ * the stop (a CLOSE, the threads joined), Ctrl-C ends a send in well
+ * under half a second at any rate. */
+#define STOP_CHECK_NS 50000000ull
 
 static int opts_ok(const salvo_send_opts *o, char *msg, size_t len)
 {
@@ -218,8 +222,7 @@ static salvo_blocksender *make_blocksenders(salvo_send_session *c)
 static void finish(salvo_send_session *c)
 {
 	pthread_mutex_lock(&c->lock);
-	c->finished = 1;
-	pthread_cond_broadcast(&c->wake);
+	salvo_send_session_end(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -247,21 +250,39 @@ static void start_threads(salvo_send_session *c, salvo_blocksender *bs,
 	}
 }
 
+/* The stop flag was set: the core aborts (the next thread to poll it
+ * sends the CLOSE(abort) and ends the session) and every pacing sleep
+ * ends now.  Called with c->lock held. */
+static void stop(salvo_send_session *c)
+{
+	salvo_sender_abort(c->core);
+	pthread_cond_broadcast(&c->wake);
+	salvo_pacing_stop(&c->pacing);
+}
+
 /* The caller's thread until the session ends: progress and the stop
- * flag. */
+ * flag.  A signal handler can set the flag but wake nothing, so with a
+ * flag to watch the thread also looks every STOP_CHECK_NS. */
 static void watch(salvo_send_session *c, uint64_t start)
 {
 	const salvo_send_opts *o = c->o;
 	uint64_t interval = o->progress_interval_ns ? o->progress_interval_ns
 						    : PROGRESS_INTERVAL_NS;
+	int stopped = 0;
 	pthread_mutex_lock(&c->lock);
 	uint64_t next = salvo_now_ns() + interval;
 	while (!c->finished) {
-		struct timespec ts = {(time_t)(next / 1000000000ull),
-				      (long)(next % 1000000000ull)};
+		uint64_t until = next;
+		if (o->stop && !stopped &&
+		    salvo_now_ns() + STOP_CHECK_NS < next)
+			until = salvo_now_ns() + STOP_CHECK_NS;
+		struct timespec ts = {(time_t)(until / 1000000000ull),
+				      (long)(until % 1000000000ull)};
 		pthread_cond_timedwait(&c->wake, &c->lock, &ts);
-		if (o->stop && *o->stop)
-			salvo_sender_abort(c->core);
+		if (o->stop && *o->stop && !stopped) {
+			stopped = 1;
+			stop(c);
+		}
 		if (salvo_now_ns() < next)
 			continue; /* woken early (a packet): not time yet */
 		next += interval;

@@ -53,8 +53,14 @@ typedef struct salvo_blocksender {
 	pthread_t th;
 } salvo_blocksender;
 
+/* Ends the session for every thread: finished, a broadcast on wake, and
+ * the pacing stopped so no thread sleeps out a booking.  Call with
+ * c->lock held, once the core is done or failed (or was never started). */
+void salvo_send_session_end(salvo_send_session *c);
+
 /* Records the first local failure (err -errno or SALVO_ERR_*, msg for a
- * person) and aborts the session.  Takes c->lock. */
+ * person) and aborts the core; the thread that next polls it sends the
+ * CLOSE(abort) and ends the session.  Takes c->lock. */
 void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg);
 
 /* Hands file's digest to the core (a salvo_hasher_done_fn; ud: the
