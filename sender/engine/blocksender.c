@@ -61,10 +61,7 @@ void *salvo_blocksender_main(void *arg)
 		int k = salvo_sender_poll(c->core, salvo_now_ns(), &w, ctl,
 					  sizeof(ctl));
 		if (k == SALVO_WORK_CONTROL) {
-			pthread_mutex_unlock(&c->lock);
-			salvo_emitter_send_control(&c->net, c->fds[0], ctl,
-						   w.len);
-			pthread_mutex_lock(&c->lock);
+			salvo_send_session_control(c, ctl, w.len);
 			continue;
 		}
 		if (k == SALVO_WORK_IDLE) {

@@ -65,8 +65,10 @@ int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 
 /* Sends one control packet on fd: a small one at once, charged to the
  * pacer; a larger one (a manifest chunk) in its paced turn, or not at all
- * once the pacing is stopped. */
-void salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
-				const void *buf, size_t len);
+ * once the pacing is stopped.  Returns 0, SALVO_ERR_ABORTED (stopped), or
+ * -errno when the kernel refused it: -ECONNREFUSED reports an ICMP port
+ * unreachable that an earlier datagram on fd drew. */
+int salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
+			       const void *buf, size_t len);
 
 #endif

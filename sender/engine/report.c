@@ -24,7 +24,7 @@ void salvo_send_report_settings(salvo_send_report *r, const salvo_send_opts *o)
 }
 
 static void message(salvo_send_session *c, salvo_send_report *r,
-		    const char *where)
+		    const char *where, int refused)
 {
 	int peer_code = 0, peer_errno = 0;
 	const char *peer_msg = "";
@@ -44,6 +44,13 @@ static void message(salvo_send_session *c, salvo_send_report *r,
 		r->message[0] = 0;
 		break;
 	case SALVO_ERR_UNREACHABLE:
+		if (refused) {
+			snprintf(r->message, sizeof(r->message),
+				 "connection refused by %s: is 'salvo recv' "
+				 "running there?",
+				 where);
+			break;
+		}
 		snprintf(r->message, sizeof(r->message),
 			 "no answer from %s within %g s (is 'salvo recv' "
 			 "running there, and UDP port %u open?)",
@@ -74,8 +81,8 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 			     const char *where, uint64_t start)
 {
 	salvo_sender_stats st;
-	message(c, r, where);
 	salvo_sender_get_stats(c->core, &st);
+	message(c, r, where, st.refused);
 	r->elapsed_ns = salvo_now_ns() - start;
 	r->datagrams = atomic_load(&c->net.datagrams);
 	r->wire_bytes = atomic_load(&c->net.wire_bytes);

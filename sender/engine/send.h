@@ -106,8 +106,14 @@ typedef struct salvo_send_report {
  *   SALVO_ERR_INVAL         bad options (message names the key, e.g.
  *                           network.datagram)
  *   -errno                  a local file could not be read (named)
- *   SALVO_ERR_UNREACHABLE   no answer within timeout (host, port named)
+ *   SALVO_ERR_UNREACHABLE   no answer within timeout, or the port was
+ *                           refused (ICMP port unreachable) a few times
+ *                           in a row during the handshake, which takes
+ *                           about 0.4 s; the message says which and names
+ *                           the address
  *   SALVO_ERR_TIMEOUT       the receiver went silent mid-transfer
+ *                           (refusals then do not end the send sooner:
+ *                           a restarting receiver has the timeout)
  *   SALVO_ERR_PEER          the receiver reported an error (its message;
  *                           peer_code SALVO_ERR_IO for its I/O errors,
  *                           SALVO_ERR_VERIFY for verification)
