@@ -363,7 +363,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		goto fail_sockets;
 	}
 	rc = salvo_reader_init(&c.reader, &c.scan, c.scan.total,
-			       SALVO_READER_OPEN_DEFAULT);
+			       salvo_reader_fd_budget());
 	if (rc)
 		goto fail_reader;
 	rc = salvo_hasher_init(&c.hasher, c.scan.entries, (uint32_t)c.scan.n,
