@@ -17,6 +17,10 @@ enum {
 	SALVO_EXIT_LOCAL_IO = 6,    /* a local file could not be read/written */
 	SALVO_EXIT_TIMEOUT = 7,	    /* the peer went silent mid-transfer */
 	SALVO_EXIT_UNIMPLEMENTED = 8, /* subcommand not built yet */
+	SALVO_EXIT_PARTIAL = 9,	      /* send: the rest was sent, but entries
+				       * of a tree were skipped (symlinks,
+				       * special or unreadable files, names
+				       * the protocol refuses) */
 	SALVO_EXIT_INTERRUPTED = 130, /* SIGINT / SIGTERM */
 };
 

@@ -9,7 +9,7 @@
  *   pacing.c       the token bucket every thread books its batches at
  *   blocksender.c  thread: poll work, read it, send it, report it done
  *   control.c      thread: socket 0 -> the core; timed control packets
- *   report.c       the result in words and numbers
+ *   report.c       the result in words and numbers, per-entry results
  *
  * Threads: `threads` block-senders (each with its own socket's emitter
  * and one block buffer: sender memory is block size x threads; each
@@ -290,10 +290,15 @@ static void watch(salvo_send_session *c, uint64_t start)
 			salvo_sender_stats st;
 			salvo_sender_get_stats(c->core, &st);
 			salvo_send_progress p = {
-			    st.total_bytes,	    st.bytes_acked,
-			    st.bytes_new,	    st.bytes_retx,
-			    st.file_count,	    st.files_done,
-			    salvo_now_ns() - start, st.phase};
+			    .total_bytes = st.total_bytes,
+			    .acked_bytes = st.bytes_acked,
+			    .sent_bytes = st.bytes_new,
+			    .retx_bytes = st.bytes_retx,
+			    .files = st.file_count,
+			    .files_done = st.files_done,
+			    .skipped = (uint32_t)c->scan.nskips,
+			    .elapsed_ns = salvo_now_ns() - start,
+			    .phase = st.phase};
 			pthread_mutex_unlock(&c->lock);
 			o->progress(o->progress_ud, &p);
 			pthread_mutex_lock(&c->lock);
@@ -351,6 +356,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	r->dirs = c.scan.dirs;
 	if (rc)
 		goto fail_scan;
+	salvo_send_report_skips(&c, r);
 	rc = connect_receiver(&c, where, sizeof(where), msg, mlen);
 	r->datagram_bytes = c.datagram_bytes;
 	r->sndbuf_bytes = c.sndbuf_granted;
@@ -417,6 +423,11 @@ fail_reader:
 	salvo_sender_del(c.core);
 fail_sockets:
 	close_sockets(&c);
+	r->result = rc;
+	if (salvo_send_report_results(&c, r) && !rc) {
+		snprintf(msg, mlen, "out of memory (the list of results)");
+		rc = r->result = -ENOMEM;
+	}
 fail_scan:
 	salvo_scan_free(&c.scan);
 	r->result = rc;
