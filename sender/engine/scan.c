@@ -241,6 +241,10 @@ static int walk(salvo_scan *sc, const char *local, const char *remote,
 		else if (asprintf(&r, "%s/%s", remote, names[i]) < 0)
 			r = NULL;
 		rc = l && r ? visit(sc, l, r, err, errlen) : -ENOMEM;
+		if (!rc && sc->stop && *sc->stop) {
+			snprintf(err, errlen, "interrupted");
+			rc = SALVO_ERR_ABORTED;
+		}
 		free(l);
 		free(r);
 	}
@@ -341,10 +345,12 @@ static void layout(salvo_scan *sc)
 
 int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
 		   const salvo_send_item *items, size_t nitems,
-		   const char *dest, char *err, size_t errlen)
+		   const char *dest, volatile sig_atomic_t *stop, char *err,
+		   size_t errlen)
 {
 	const char *why = NULL;
 	memset(sc, 0, sizeof(*sc));
+	sc->stop = stop;
 	if (dest && *dest && salvo_path_check(dest, strlen(dest), &why)) {
 		snprintf(err, errlen, "bad destination folder '%s': %s", dest,
 			 why);

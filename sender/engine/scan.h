@@ -14,6 +14,7 @@
 #ifndef SALVO_SCAN_H
 #define SALVO_SCAN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,7 @@ typedef struct salvo_scan {
 	uint32_t skipped_by[SALVO_SKIP_REASONS];
 	uint64_t total; /* stream bytes: every file, back to back */
 	uint32_t files, dirs;
+	volatile sig_atomic_t *stop; /* borrowed; may be NULL */
 } salvo_scan;
 
 /* Scans paths (or, when items is not NULL, exactly those items).  dest,
@@ -46,10 +48,13 @@ typedef struct salvo_scan {
  * read (or for running out of memory or descriptors), SALVO_ERR_PATH for
  * a named path whose name is refused, SALVO_ERR_INVAL for one that is
  * neither a file nor a folder or when two entries would arrive under one
- * name.  sc is to be freed either way. */
+ * name; SALVO_ERR_ABORTED once *stop (if not NULL) is set, looked at
+ * before each entry, so Ctrl-C does not wait for a million-file walk.
+ * sc is to be freed either way. */
 int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
 		   const salvo_send_item *items, size_t nitems,
-		   const char *dest, char *err, size_t errlen);
+		   const char *dest, volatile sig_atomic_t *stop, char *err,
+		   size_t errlen);
 void salvo_scan_free(salvo_scan *sc);
 
 #endif

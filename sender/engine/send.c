@@ -351,7 +351,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	salvo_raise_fd_limit();
 
 	rc = salvo_scan_run(&c.scan, o->paths, o->npaths, o->items, o->nitems,
-			    o->remote_dir, msg, mlen);
+			    o->remote_dir, o->stop, msg, mlen);
 	r->files = c.scan.files;
 	r->dirs = c.scan.dirs;
 	if (rc)

@@ -7,7 +7,9 @@
 #   1 Mbit/s, data phase, SIGINT and SIGTERM (release build: the time)
 #   1 kbit/s, manifest phase (the pacer holds the one manifest chunk)
 #   1 Mbit/s, sanitizer build (no leak or race on the early stop)
+#   while scanning a tree of 200,000 files, before any packet
 set -euo pipefail
+SALVO_TEST_TMP=/dev/shm
 . "$(dirname "$0")/../helpers/integ.sh"
 
 LIMIT=${SIGINT_LIMIT_S:-0.5}
@@ -89,6 +91,29 @@ stop_one "$SALVO" INT 1mbit int1m 1 "$LIMIT"
 stop_one "$SALVO" TERM 1mbit term1m 1 "$LIMIT"
 stop_one "$SALVO" INT 1kbit int1k 0 "$LIMIT"
 stop_one "$SALVO_ASAN" INT 1mbit asan1m 1 2
+
+# during the scan of a big tree (200,000 empty files: about a second)
+python3 - "$T/many" <<'PYEOF'
+import os, sys
+for d in range(200):
+    p = os.path.join(sys.argv[1], "d%03d" % d)
+    os.makedirs(p)
+    for i in range(1000):
+        open(os.path.join(p, "f%04d" % i), "w").close()
+PYEOF
+"$SALVO" send --json "$T/many" "127.0.0.1:$PORT" >"$T/scan.out" 2>"$T/scan.err" &
+spid=$!
+BG_PIDS+=("$spid")
+sleep 0.3
+kill -0 "$spid" 2>/dev/null || fail "scan: sender ended before SIGINT"
+took=$(signal_and_time "$spid" INT 60) || fail "scan: sender alive 60 s after SIGINT"
+rc=0
+wait "$spid" || rc=$?
+note "scan: exit $rc $took s after SIGINT while scanning 200,000 files"
+[ "$rc" -eq 130 ] && [ "$(jget "$T/scan.out" result)" = interrupted ] ||
+	fail "scan: exit $rc, $(cat "$T/scan.err")"
+python3 -c "import sys; sys.exit(0 if $took <= $LIMIT else 1)" ||
+	fail "scan: took $took s to stop after SIGINT (limit $LIMIT s)"
 kill -0 "$RECV_PID" || fail "receiver died"
 stop_recv
 note ok
