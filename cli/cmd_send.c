@@ -14,9 +14,11 @@
  * a relative folder with no ".." (the receiver enforces confinement again;
  * refusing here gives a clear message without a round trip).
  *
- * The engine's log events go to the sink that logging.* describes; the
- * result is also logged there when the log is a file or JSON.  Results
- * map to the exit codes of cli/commands.h in outcome_of().
+ * The engine's log events go to the sink that logging.* describes (each
+ * entry of a tree it skips is a warning there); the result is also
+ * logged there when the log is a file or JSON.  Results map to the exit
+ * codes of cli/commands.h in outcome_of(): a transfer that succeeded but
+ * left entries out is "partial", exit 9.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -102,15 +104,20 @@ static void usage(FILE *out)
 	      "  --help, -h         this text\n"
 	      "\n"
 	      "exit codes:\n"
-	      "  0   every file sent and verified by the receiver\n"
+	      "  0   every entry sent and verified by the receiver\n"
 	      "  1   other failure\n"
 	      "  2   bad usage or configuration\n"
-	      "  3   no answer from HOST:PORT within --timeout\n"
+	      "  3   no answer from HOST:PORT within --timeout, or the "
+	      "port refused it\n"
 	      "  4   a file failed verification\n"
 	      "  5   the receiver could not write (its message names the "
 	      "file)\n"
 	      "  6   a local file could not be read (named)\n"
 	      "  7   the receiver went silent mid-transfer\n"
+	      "  9   partial: the rest was sent, but entries inside a folder "
+	      "were skipped\n"
+	      "      (symlinks, special or unreadable files, names the "
+	      "protocol refuses)\n"
 	      "  130 interrupted (SIGINT, SIGTERM)\n"
 	      "\n"
 	      "example: salvo send --rate 500mbit --remote-dir incoming "
@@ -280,7 +287,16 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 	const char *msg = r->message[0] ? r->message : salvo_strerror(rc);
 
 	snprintf(oc->message, sizeof(oc->message), "%s", msg);
-	if (rc == 0) {
+	if (rc == 0 && r->skipped) {
+		char by[200];
+
+		oc->exit_code = SALVO_EXIT_PARTIAL;
+		oc->result = "partial";
+		salvo_progress_skip_counts(r, by, sizeof(by));
+		snprintf(oc->message, sizeof(oc->message),
+			 "sent all but %u %s (skipped %s)", r->skipped,
+			 r->skipped == 1 ? "entry" : "entries", by);
+	} else if (rc == 0) {
 		oc->exit_code = SALVO_EXIT_OK;
 		oc->result = "ok";
 		oc->message[0] = '\0';
@@ -323,6 +339,31 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 		oc->exit_code = SALVO_EXIT_FAILURE;
 		oc->result = "failure";
 	}
+}
+
+/* The entries left out: a count, the count by reason, and each path
+ * with its reason and the detail. */
+static void write_json_skipped(FILE *out, const salvo_send_report *r)
+{
+	fprintf(out, " \"skipped_count\": %u, \"skipped_by_reason\": {",
+		r->skipped);
+	for (int k = 0; k < SALVO_SKIP_REASONS; k++)
+		fprintf(out, "%s\"%s\": %u", k ? ", " : "",
+			salvo_send_skip_name(k), r->skipped_by[k]);
+	fputs("},\n \"skipped\": [", out);
+	for (size_t i = 0, n = 0; i < r->nresults; i++) {
+		const salvo_send_result *e = &r->results[i];
+
+		if (e->outcome != SALVO_SEND_SKIPPED)
+			continue;
+		fputs(n++ ? ",\n  {\"path\": " : "\n  {\"path\": ", out);
+		salvo_progress_json_string(out, e->local);
+		fprintf(out, ", \"reason\": \"%s\", \"detail\": ",
+			salvo_send_skip_name(e->skip));
+		salvo_progress_json_string(out, e->detail);
+		fputs("}", out);
+	}
+	fputs("],\n", out);
 }
 
 /* What the engine was given: the options salvo_conf_send_opts built. */
@@ -371,6 +412,7 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
 		(unsigned long long)r->peak_rss_bytes, (double)r->srtt_ns / 1e6,
 		r->peer_code, r->peer_errno);
+	write_json_skipped(out, r);
 	write_json_options(out, o);
 	fprintf(out,
 		" \"engine\": {\"block_bytes\": %u, \"threads\": %u, "
@@ -396,7 +438,7 @@ static void write_json(FILE *out, const salvo_send_report *r,
 static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
 		       const struct outcome *oc, const struct send_args *a)
 {
-	char msg[1600];
+	char msg[2048];
 	salvo_log_event ev = {SALVO_LOG_INFO, "send_done", 0, a->peer, NULL,
 			      r->bytes, r->elapsed_ns,
 			      r->elapsed_ns ? (uint64_t)((double)r->bytes * 8e9 /
@@ -408,6 +450,13 @@ static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
 		snprintf(msg, sizeof(msg),
 			 "sent %u files and %u folders to %s", r->files,
 			 r->dirs, a->peer);
+	} else if (oc->exit_code == SALVO_EXIT_PARTIAL) {
+		ev.level = SALVO_LOG_WARN;
+		ev.event = "send_partial";
+		snprintf(msg, sizeof(msg),
+			 "sent %u files and %u folders to %s; %s (exit %d)",
+			 r->files, r->dirs, a->peer, oc->message,
+			 oc->exit_code);
 	} else {
 		ev.level = SALVO_LOG_ERROR;
 		ev.event = "send_failed";
@@ -449,6 +498,7 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	o.stop = stop;
 	o.log = salvo_logsink_event;
 	o.log_ud = sink;
+	o.results = SALVO_SEND_RESULTS_SKIPPED;
 
 	/* buffers sized from link hints above the kernel's cap: say so, with
 	 * the sysctl that raises it (without hints the size is a default,
@@ -468,8 +518,10 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	log_result(sink, r, &oc, a);
 	if (a->json)
 		write_json(stdout, r, &oc, a, cfg, &o);
-	else if (!a->quiet && oc.exit_code == SALVO_EXIT_OK)
+	else if (!a->quiet && (oc.exit_code == SALVO_EXIT_OK ||
+			       oc.exit_code == SALVO_EXIT_PARTIAL))
 		salvo_progress_summary(stdout, r);
+	salvo_send_report_free(r);
 	return oc.exit_code;
 }
 

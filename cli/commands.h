@@ -10,12 +10,17 @@ enum {
 	SALVO_EXIT_OK = 0,
 	SALVO_EXIT_FAILURE = 1,	    /* anything not listed below */
 	SALVO_EXIT_USAGE = 2,	    /* bad flag, argument or config file */
-	SALVO_EXIT_UNREACHABLE = 3, /* no answer from the peer in --timeout */
+	SALVO_EXIT_UNREACHABLE = 3, /* no answer from the peer in --timeout,
+				     * or its port refused the handshake */
 	SALVO_EXIT_VERIFY = 4,	    /* a file failed verification */
 	SALVO_EXIT_REMOTE_IO = 5,   /* the receiver could not write */
 	SALVO_EXIT_LOCAL_IO = 6,    /* a local file could not be read/written */
 	SALVO_EXIT_TIMEOUT = 7,	    /* the peer went silent mid-transfer */
 	SALVO_EXIT_UNIMPLEMENTED = 8, /* subcommand not built yet */
+	SALVO_EXIT_PARTIAL = 9,	      /* send: the rest was sent, but entries
+				       * of a tree were skipped (symlinks,
+				       * special or unreadable files, names
+				       * the protocol refuses) */
 	SALVO_EXIT_INTERRUPTED = 130, /* SIGINT / SIGTERM */
 };
 

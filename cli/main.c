@@ -55,6 +55,7 @@ static void usage(FILE *out)
 	    "  6   local I/O error\n"
 	    "  7   peer went silent mid-transfer\n"
 	    "  8   subcommand not implemented in this build\n"
+	    "  9   partial: entries of a tree were skipped (send)\n"
 	    "  130 interrupted\n");
 }
 

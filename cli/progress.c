@@ -168,13 +168,16 @@ static void draw_data(struct salvo_progress *p, const salvo_send_progress *sp)
 		format_eta(-1, eta, sizeof(eta));
 	fprintf(p->out,
 		"\r%5.1f%% [%s] %s / %s  %.1f Mbit/s  ETA %s  retx %.1f%%  "
-		"files %u/%u\033[K",
+		"files %u/%u",
 		frac * 100, bar,
 		salvo_progress_human(sp->acked_bytes, done, sizeof(done)),
 		salvo_progress_human(sp->total_bytes, total, sizeof(total)),
 		p->rate_bps > 0 ? p->rate_bps / 1e6 : 0.0, eta,
 		salvo_progress_retx_pct(sp->retx_bytes, sp->sent_bytes),
 		sp->files_done, sp->files);
+	if (sp->skipped)
+		fprintf(p->out, "  skipped %u", sp->skipped);
+	fputs("\033[K", p->out);
 }
 
 void salvo_progress_update(struct salvo_progress *p,
@@ -192,8 +195,8 @@ void salvo_progress_update(struct salvo_progress *p,
 			p->peer ? p->peer : "the receiver",
 			(double)sp->elapsed_ns / 1e9);
 	else if (sp->phase == 1)
-		fprintf(p->out, "\rsending the list of %u files\033[K",
-			sp->files);
+		fprintf(p->out, "\rsending the list of %u files%s\033[K",
+			sp->files, sp->skipped ? " (some skipped)" : "");
 	else
 		draw_data(p, sp);
 	fflush(p->out);
@@ -214,6 +217,74 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+char *salvo_progress_skip_counts(const salvo_send_report *r, char *buf,
+				 size_t n)
+{
+	/* by enum salvo_send_skip: one, many */
+	static const char *const words[SALVO_SKIP_REASONS][2] = {
+	    {"symlink", "symlinks"},
+	    {"special file", "special files"},
+	    {"unreadable", "unreadable"},
+	    {"bad name", "bad names"}};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < SALVO_SKIP_REASONS; k++) {
+		uint32_t c = r->skipped_by[k];
+		int w;
+
+		if (!c || len >= n)
+			continue;
+		w = snprintf(buf + len, n - len, "%s%u %s", len ? ", " : "",
+			     c, words[k][c != 1]);
+		if (w > 0)
+			len += (size_t)w;
+	}
+	return buf;
+}
+
+/* A path for a person on one line: control characters escaped. */
+static void put_path(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+static void summary_skips(FILE *out, const salvo_send_report *r)
+{
+	static const char *const words[SALVO_SKIP_REASONS] = {
+	    "symlink", "special file", "unreadable", "bad name"};
+	char by[200];
+	uint32_t listed = 0;
+
+	fprintf(out, "skipped %u: %s\n", r->skipped,
+		salvo_progress_skip_counts(r, by, sizeof(by)));
+	for (size_t i = 0; i < r->nresults; i++) {
+		const salvo_send_result *e = &r->results[i];
+
+		if (e->outcome != SALVO_SEND_SKIPPED)
+			continue;
+		if (listed++ == SALVO_PROGRESS_SKIPS_LISTED)
+			break;
+		fputs("  ", out);
+		put_path(out, e->local);
+		fprintf(out, ": %s (%s)\n", words[e->skip], e->detail);
+	}
+	if (r->skipped > SALVO_PROGRESS_SKIPS_LISTED)
+		fprintf(out, "  ... and %u more (--json lists them all)\n",
+			r->skipped - SALVO_PROGRESS_SKIPS_LISTED);
+}
+
 void salvo_progress_summary(FILE *out, const salvo_send_report *r)
 {
 	char size[24];
@@ -229,6 +300,8 @@ void salvo_progress_summary(FILE *out, const salvo_send_report *r)
 		(double)r->elapsed_ns / 1e9,
 		salvo_progress_mbps(r->bytes, r->elapsed_ns),
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes));
+	if (r->skipped)
+		summary_skips(out, r);
 }
 
 void salvo_progress_json_string(FILE *out, const char *s)

@@ -5,8 +5,8 @@
  * The progress line is for a person at a terminal: it is redrawn in place
  * ("\r", clear to end of line) at most about 4 times a second and shows the
  * percent done, bytes done of the total in binary units, the rate over the
- * last second (smoothed), the time left and the share of bytes that were
- * retransmissions.  Whether it is shown at all (a terminal, --progress,
+ * last second (smoothed), the time left, the share of bytes that were
+ * retransmissions, files verified, and the entries skipped, if any.  Whether it is shown at all (a terminal, --progress,
  * --quiet) is the caller's decision, passed to salvo_progress_init.
  *
  * Threading: a struct salvo_progress has one owner thread (the sender
@@ -64,8 +64,18 @@ double salvo_progress_retx_pct(uint64_t retx_bytes, uint64_t bytes);
 double salvo_progress_mbps(uint64_t bytes, uint64_t elapsed_ns);
 
 /* One line: "3 files, 1 folder, 256 MiB in 2.41 s: 891.2 Mbit/s goodput,
- * 0.1% retransmitted\n". */
+ * 0.1% retransmitted\n".  When entries were skipped, then "skipped 3: 2
+ * symlinks, 1 unreadable\n" and, for each skipped entry in r->results
+ * (the first SALVO_PROGRESS_SKIPS_LISTED), "  PATH: reason (detail)\n",
+ * control characters in PATH written as \n, \t, \xHH. */
 void salvo_progress_summary(FILE *out, const salvo_send_report *r);
+
+#define SALVO_PROGRESS_SKIPS_LISTED 20
+
+/* The skip counts by reason for people: "2 symlinks, 1 special file,
+ * 1 unreadable, 3 bad names" (reasons with none left out).  Returns buf. */
+char *salvo_progress_skip_counts(const salvo_send_report *r, char *buf,
+				 size_t n);
 
 /* s as a JSON string literal with its quotes.  Control characters, '"' and
  * '\\' are escaped; bytes that are not UTF-8 become U+FFFD, so the output is

@@ -50,6 +50,8 @@ struct salvo_sender {
 	int have_cookie;
 	uint64_t start, next_hello, hello_rto, first_hello_at;
 	int hello_tries;
+	uint32_t refused_in_row; /* ICMP refusals since the last answer */
+	int refused;		 /* they ended the handshake */
 
 	/* manifest and files */
 	uint8_t *manifest;
@@ -370,6 +372,7 @@ int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
 		if (!s->have_cookie && s->hello_tries == 1)
 			rtt_sample(s, now - s->first_hello_at);
 		s->have_cookie = 1;
+		s->refused_in_row = 0;
 		s->next_hello = now; /* answer at once */
 		s->hello_rto = s->cfg.initial_rto_ns;
 		s->last_rx = now;
@@ -758,6 +761,19 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 	return 0;
 }
 
+void salvo_sender_on_refused(salvo_sender *s, uint64_t now)
+{
+	s->st.refusals++;
+	if (s->phase != PH_HANDSHAKE)
+		return; /* mid-transfer, --timeout decides */
+	if (++s->refused_in_row >= SALVO_REFUSED_LIMIT) {
+		s->refused = 1;
+		fail(s, SALVO_ERR_UNREACHABLE, 0);
+		return;
+	}
+	s->next_hello = min64(s->next_hello, now + SALVO_REFUSED_RETRY_NS);
+}
+
 void salvo_sender_abort(salvo_sender *s)
 {
 	fail(s, SALVO_ERR_ABORTED, 1);
@@ -781,6 +797,7 @@ void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)
 	st->min_rtt_ns = s->min_rtt;
 	st->rttvar_ns = s->rttvar;
 	st->phase = s->phase == PH_FAILED ? 4 : s->phase;
+	st->refused = s->refused;
 	st->datagrams = s->datagrams_sent;
 	st->rate_bps = salvo_sender_pacing_rate(s);
 }

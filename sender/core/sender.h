@@ -53,6 +53,10 @@ typedef struct salvo_sender_config {
 /* Longest silence before the STATUS heartbeat backs off to its maximum. */
 #define SALVO_STATUS_MAX_INTERVAL_NS 1000000000ull
 #define SALVO_STATUS_MIN_INTERVAL_NS 1000000ull
+/* A closed port fails a handshake after this many refusals in a row,
+ * HELLOs this far apart: about 0.4 s (salvo_sender_on_refused). */
+#define SALVO_REFUSED_LIMIT 3
+#define SALVO_REFUSED_RETRY_NS 200000000ull
 
 enum salvo_work_kind {
 	SALVO_WORK_IDLE = 0,
@@ -100,6 +104,8 @@ typedef struct salvo_sender_stats {
 	uint64_t rate_bps;  /* current pacing rate */
 	uint64_t feedbacks;
 	int phase; /* 0 handshake, 1 manifest, 2 data, 3 done */
+	uint64_t refusals; /* salvo_sender_on_refused calls */
+	int refused; /* the handshake ended on SALVO_REFUSED_LIMIT refusals */
 } salvo_sender_stats;
 
 /* Creates a session for the n entries (copied: e may go afterwards).
@@ -139,6 +145,17 @@ void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
  * Directories need none.  Returns 0 or SALVO_ERR_INVAL. */
 int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 			    const uint8_t digest[SALVO_DIGEST_BYTES]);
+
+/* The network refused a datagram to the receiver: ICMP port unreachable,
+ * which a connected UDP socket reports as ECONNREFUSED on a later send or
+ * receive.  During the handshake the HELLO goes again after
+ * SALVO_REFUSED_RETRY_NS (sooner than its backoff), and the
+ * SALVO_REFUSED_LIMIT-th refusal in a row, with no RETRY or ACCEPT between
+ * them, fails the session with SALVO_ERR_UNREACHABLE (stats.refused 1):
+ * one refusal is not enough, a receiver may be restarting.  After the
+ * handshake a refusal changes nothing: a receiver that died or restarts
+ * has --timeout to answer again. */
+void salvo_sender_on_refused(salvo_sender *s, uint64_t now);
 
 /* Asks the core to abort: the next poll returns a CLOSE(abort), then
  * FAILED with SALVO_ERR_ABORTED. */

@@ -61,10 +61,7 @@ void *salvo_blocksender_main(void *arg)
 		int k = salvo_sender_poll(c->core, salvo_now_ns(), &w, ctl,
 					  sizeof(ctl));
 		if (k == SALVO_WORK_CONTROL) {
-			pthread_mutex_unlock(&c->lock);
-			salvo_emitter_send_control(&c->net, c->fds[0], ctl,
-						   w.len);
-			pthread_mutex_lock(&c->lock);
+			salvo_send_session_control(c, ctl, w.len);
 			continue;
 		}
 		if (k == SALVO_WORK_IDLE) {
@@ -72,8 +69,7 @@ void *salvo_blocksender_main(void *arg)
 			continue;
 		}
 		if (k != SALVO_WORK_DATA) {
-			c->finished = 1;
-			pthread_cond_broadcast(&c->wake);
+			salvo_send_session_end(c);
 			break;
 		}
 		uint32_t session = salvo_sender_session(c->core);
@@ -81,8 +77,8 @@ void *salvo_blocksender_main(void *arg)
 		int err = read_work(b, &w);
 		uint32_t crc = 0;
 		if (!err)
-			crc = salvo_emitter_send_work(&b->em, &w, b->buf,
-						      session);
+			err = salvo_emitter_send_work(&b->em, &w, b->buf,
+						      session, &crc);
 		pthread_mutex_lock(&c->lock);
 		if (!err)
 			salvo_sender_work_done(c->core, &w, crc,

@@ -5,17 +5,46 @@
  * timed control packets (STATUS, FILE_DONE, HELLO) when they fall due,
  * so they keep their pace even while every block-sender is busy with a
  * long block.  It waits in poll(), at most 50 ms, so it sees the end of
- * the session promptly.
+ * the session promptly.  An ICMP port unreachable shows up here as a
+ * socket error (POLLERR, then ECONNREFUSED from recv) or as a failed send
+ * of a control packet; either goes to the core, which fails a handshake
+ * on a closed port after a few of them.
  *
  * Also here: the session's local-failure rule and the digest hand-over,
  * shared by every thread.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
 #include "common/io/sys.h"
 #include "sender/engine/session.h"
+
+void salvo_send_session_end(salvo_send_session *c)
+{
+	c->finished = 1;
+	pthread_cond_broadcast(&c->wake);
+	salvo_pacing_stop(&c->pacing);
+}
+
+/* The kernel reported an ICMP port unreachable (a send or a receive
+ * on a connected socket failed with ECONNREFUSED).  c->lock held. */
+static void refused(salvo_send_session *c)
+{
+	salvo_sender_on_refused(c->core, salvo_now_ns());
+	pthread_cond_broadcast(&c->wake);
+}
+
+void salvo_send_session_control(salvo_send_session *c, const uint8_t *buf,
+				size_t len)
+{
+	pthread_mutex_unlock(&c->lock);
+	int err = salvo_emitter_send_control(&c->net, c->fds[0], buf, len);
+	pthread_mutex_lock(&c->lock);
+	if (err == -ECONNREFUSED)
+		refused(c);
+}
 
 void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg)
 {
@@ -50,17 +79,13 @@ static uint64_t send_due(salvo_send_session *c, uint8_t *buf, size_t cap)
 		int k = salvo_sender_poll_control(c->core, salvo_now_ns(), &w,
 						  buf, cap);
 		if (k == SALVO_WORK_CONTROL) {
-			pthread_mutex_unlock(&c->lock);
-			salvo_emitter_send_control(&c->net, c->fds[0], buf,
-						   w.len);
-			pthread_mutex_lock(&c->lock);
+			salvo_send_session_control(c, buf, w.len);
 			continue;
 		}
 		if (k == SALVO_WORK_IDLE) {
 			deadline = w.deadline;
 		} else {
-			c->finished = 1;
-			pthread_cond_broadcast(&c->wake);
+			salvo_send_session_end(c);
 		}
 		break;
 	}
@@ -85,8 +110,14 @@ void *salvo_control_main(void *arg)
 		if (poll(&p, 1, ms) <= 0)
 			continue;
 		ssize_t n = recv(c->fds[0], buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0)
-			continue; /* ECONNREFUSED: no receiver (yet) */
+		if (n < 0) {
+			if (errno == ECONNREFUSED) {
+				pthread_mutex_lock(&c->lock);
+				refused(c);
+				pthread_mutex_unlock(&c->lock);
+			}
+			continue;
+		}
 		pthread_mutex_lock(&c->lock);
 		salvo_sender_on_packet(c->core, buf, (size_t)n, salvo_now_ns());
 		uint64_t rate = salvo_sender_pacing_rate(c->core);

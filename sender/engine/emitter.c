@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/core/error.h"
 #include "common/core/limits.h"
 #include "common/io/sys.h"
 
@@ -76,8 +77,8 @@ void salvo_emitter_free(salvo_emitter *em)
 	em->segs = NULL;
 }
 
-static void send_all(salvo_emitter_shared *sh, int fd, struct mmsghdr *m,
-		     const uint8_t *segs, unsigned n);
+static int send_all(salvo_emitter_shared *sh, int fd, struct mmsghdr *m,
+		    const uint8_t *segs, unsigned n);
 
 /* The kernel refused a GSO message (a path it cannot segment for, an old
  * kernel): plain datagrams from now on, this message's included. */
@@ -93,11 +94,13 @@ static void gso_refused(salvo_emitter_shared *sh, int fd,
 	send_all(sh, fd, one, NULL, k);
 }
 
-/* Sends n messages; segs[i] datagrams in message i (NULL: one each). */
-static void send_all(salvo_emitter_shared *sh, int fd, struct mmsghdr *m,
-		     const uint8_t *segs, unsigned n)
+/* Sends n messages; segs[i] datagrams in message i (NULL: one each).
+ * Returns 0, or -errno of the last message the kernel refused (lost). */
+static int send_all(salvo_emitter_shared *sh, int fd, struct mmsghdr *m,
+		    const uint8_t *segs, unsigned n)
 {
 	unsigned done = 0;
+	int lost = 0;
 	while (done < n) {
 		int k = sendmmsg(fd, m + done, n - done, 0);
 		if (k < 0) {
@@ -117,6 +120,7 @@ static void send_all(salvo_emitter_shared *sh, int fd, struct mmsghdr *m,
 			}
 			/* ECONNREFUSED from an earlier ICMP error and the
 			 * like: the datagram is lost, as on any path */
+			lost = -errno;
 			done++;
 			continue;
 		}
@@ -130,6 +134,7 @@ static void send_all(salvo_emitter_shared *sh, int fd, struct mmsghdr *m,
 		atomic_fetch_add(&sh->datagrams, dgrams);
 		done += (unsigned)k;
 	}
+	return lost;
 }
 
 /* Sends the batch's n datagrams (em->iov pairs).  With GSO, each run of
@@ -160,8 +165,9 @@ static void send_batch(salvo_emitter *em, unsigned n)
 	send_all(em->sh, em->fd, em->msg, em->segs, nm);
 }
 
-uint32_t salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
-				 const uint8_t *buf, uint32_t session)
+int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
+			    const uint8_t *buf, uint32_t session,
+			    uint32_t *crc)
 {
 	salvo_emitter_shared *sh = em->sh;
 	uint32_t batch = salvo_emit_batch_for_rate(
@@ -180,21 +186,24 @@ uint32_t salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 			    (uint8_t *)buf + em->d[i].buf_offset,
 			    em->d[i].len};
 		}
-		salvo_pacing_wait(sh->pacing, booking);
+		*crc = e.block_crc;
+		if (salvo_pacing_wait(sh->pacing, booking))
+			return SALVO_ERR_ABORTED;
 		send_batch(em, n);
 	}
-	return e.block_crc;
+	*crc = e.block_crc;
+	return 0;
 }
 
-void salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
-				const void *buf, size_t len)
+int salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
+			       const void *buf, size_t len)
 {
 	uint64_t wire = salvo_emit_wire_bytes(len, sh->overhead);
 	if (len <= SALVO_CONTROL_UNPACED_BYTES)
 		salvo_pacing_charge(sh->pacing, wire);
-	else
-		salvo_pacing_wait(sh->pacing, wire);
+	else if (salvo_pacing_wait(sh->pacing, wire))
+		return SALVO_ERR_ABORTED;
 	struct iovec iov = {(void *)buf, len};
 	struct mmsghdr m = {.msg_hdr = {.msg_iov = &iov, .msg_iovlen = 1}};
-	send_all(sh, fd, &m, NULL, 1);
+	return send_all(sh, fd, &m, NULL, 1);
 }

@@ -55,14 +55,20 @@ int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd);
 void salvo_emitter_free(salvo_emitter *em);
 
 /* Sends every datagram of the DATA work item w, whose ranges' bytes lie
- * back to back in buf, paced.  Returns the block CRC32C it put in the
- * headers (new blocks; retransmissions carry the core's). */
-uint32_t salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
-				 const uint8_t *buf, uint32_t session);
+ * back to back in buf, paced; *crc gets the block CRC32C it put in the
+ * headers (new blocks; retransmissions carry the core's).  Returns 0, or
+ * SALVO_ERR_ABORTED when the pacing was stopped part way (the rest of w
+ * was not sent). */
+int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
+			    const uint8_t *buf, uint32_t session,
+			    uint32_t *crc);
 
 /* Sends one control packet on fd: a small one at once, charged to the
- * pacer; a larger one (a manifest chunk) in its paced turn. */
-void salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
-				const void *buf, size_t len);
+ * pacer; a larger one (a manifest chunk) in its paced turn, or not at all
+ * once the pacing is stopped.  Returns 0, SALVO_ERR_ABORTED (stopped), or
+ * -errno when the kernel refused it: -ECONNREFUSED reports an ICMP port
+ * unreachable that an earlier datagram on fd drew. */
+int salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,
+			       const void *buf, size_t len);
 
 #endif

@@ -4,16 +4,50 @@
  * the table, never a pread.  A descriptor is released after each file
  * piece, so a thread holds at most one at a time; when every slot is in
  * use (more threads than slots) the piece is read through a descriptor
- * opened for it alone.
+ * opened for it alone.  An open that fails with EMFILE or ENFILE evicts
+ * the least recently used idle descriptor, freezes the table at its size
+ * and tries once more: the process's limit wins over our budget.
  */
 #include "sender/engine/reader.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+/* Descriptors this process has open now, or -1 without /proc. */
+static int64_t fds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	int64_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+uint32_t salvo_reader_fd_budget(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return SALVO_READER_OPEN_DEFAULT;
+	int64_t open_now = fds_open();
+	if (open_now < 0)
+		open_now = SALVO_READER_FD_RESERVE;
+	int64_t left = (int64_t)rl.rlim_cur - open_now -
+		       (int64_t)SALVO_READER_FD_RESERVE;
+	if (left / 2 >= (int64_t)SALVO_READER_OPEN_DEFAULT)
+		return SALVO_READER_OPEN_DEFAULT;
+	return left / 2 >= 1 ? (uint32_t)(left / 2) : 1;
+}
 
 int salvo_reader_init(salvo_reader *r, const salvo_scan *scan, uint64_t total,
 		      uint32_t max_open)
@@ -44,7 +78,8 @@ fail:
 void salvo_reader_free(salvo_reader *r)
 {
 	for (uint32_t i = 0; i < r->used; i++)
-		close(r->slots[i].fd);
+		if (r->slots[i].fd >= 0)
+			close(r->slots[i].fd);
 	free(r->slot_of);
 	free(r->slots);
 	pthread_mutex_destroy(&r->lock);
@@ -74,21 +109,48 @@ static void push_front(salvo_reader *r, int32_t s)
 		r->tail = s;
 }
 
-/* A slot to (re)use: a free one, else the least recently used idle one
- * (its descriptor closed), else -1. */
-static int32_t take_slot(salvo_reader *r)
+/* The least recently used idle slot, its descriptor closed and the slot
+ * out of the list, or -1 when every slot is in use. */
+static int32_t evict(salvo_reader *r)
 {
-	if (r->used < r->cap)
-		return (int32_t)r->used++;
 	for (int32_t s = r->tail; s >= 0; s = r->slots[s].prev) {
 		if (r->slots[s].users)
 			continue;
 		unlink_slot(r, s);
 		close(r->slots[s].fd);
+		r->slots[s].fd = -1;
 		r->slot_of[r->slots[s].file] = -1;
 		return s;
 	}
 	return -1;
+}
+
+/* A slot to (re)use: a free one, else an evicted one, else -1. */
+static int32_t take_slot(salvo_reader *r)
+{
+	if (r->used < r->cap)
+		return (int32_t)r->used++;
+	return evict(r);
+}
+
+/* Opens file i.  Out of descriptors, it gives one of the cache's back
+ * (*freed: that slot, for the caller to fill) and tries again.  Returns
+ * the fd or -errno. */
+static int open_file(salvo_reader *r, uint32_t i, int32_t *freed)
+{
+	*freed = -1;
+	for (;;) {
+		int fd = open(r->scan->local[i], O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		int e = errno;
+		if ((e != EMFILE && e != ENFILE) || *freed >= 0)
+			return -e;
+		r->cap = r->used; /* no more slots than we have now */
+		*freed = evict(r);
+		if (*freed < 0)
+			return -e;
+	}
 }
 
 /* The descriptor of file i, marked in use; *slot -1 means a private one
@@ -105,13 +167,15 @@ static int acquire(salvo_reader *r, uint32_t i, int32_t *slot)
 		*slot = s;
 		return r->slots[s].fd;
 	}
-	int fd = open(r->scan->local[i], O_RDONLY | O_CLOEXEC);
+	int fd = open_file(r, i, &s);
 	if (fd < 0) {
-		fd = -errno;
+		/* a slot evicted for nothing stays empty (fd -1, on no
+		 * list): the table is one smaller, nothing leaks */
 		pthread_mutex_unlock(&r->lock);
 		return fd;
 	}
-	s = take_slot(r);
+	if (s < 0)
+		s = take_slot(r);
 	if (s >= 0) {
 		r->slots[s] = (salvo_reader_slot){fd, i, 1, -1, -1};
 		r->slot_of[i] = s;

@@ -6,7 +6,11 @@
  * File descriptors are cached, least recently used first out, with at
  * most max_open open at a time, so a tree of a million files needs no
  * million descriptors; a descriptor in use by a thread is never closed
- * under it.
+ * under it.  max_open comes from the process's descriptor limit
+ * (salvo_reader_fd_budget), and should the process run out all the same
+ * (another session, a log file), an open that fails with EMFILE closes
+ * the least recently used idle descriptor, tries again and keeps the
+ * cache at the size it had.
  *
  * Thread-safe: salvo_reader_read may run in any number of threads.
  */
@@ -39,6 +43,17 @@ typedef struct salvo_reader {
 
 /* Descriptors the reader keeps open at most (see salvo_reader_init). */
 #define SALVO_READER_OPEN_DEFAULT 256u
+/* Descriptors left to the rest of the process by salvo_reader_fd_budget
+ * (the threads' private descriptors, log files, the hot folder's
+ * inotify and journal). */
+#define SALVO_READER_FD_RESERVE 16u
+
+/* How many descriptors a reader may cache: half of what RLIMIT_NOFILE
+ * leaves beyond the descriptors open now and SALVO_READER_FD_RESERVE,
+ * at most SALVO_READER_OPEN_DEFAULT and at least 1.  Under `ulimit -n 64`
+ * with 4 sockets open, about 20.  Reads /proc/self/fd; without it
+ * assumes SALVO_READER_FD_RESERVE descriptors are open. */
+uint32_t salvo_reader_fd_budget(void);
 
 /* Prepares reading the files of scan (whose entries carry their stream
  * offsets; total is the stream length), keeping at most max_open

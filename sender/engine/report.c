@@ -2,10 +2,18 @@
  * Report text and numbers (see report.h).  A local failure (a file that
  * cannot be read) wins over what the core says, since the core only saw
  * an abort; the core's failures get a sentence a person can act on.
+ *
+ * The per-entry results take the scan's strings over instead of copying
+ * them: a million-entry list costs one array more, not a million
+ * allocations.  The protocol confirms a session's files as a whole (a
+ * count, not which ones), so a failed session's entries are
+ * "unconfirmed", never guessed to be sent.
  */
 #include "sender/engine/report.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/core/error.h"
@@ -24,7 +32,7 @@ void salvo_send_report_settings(salvo_send_report *r, const salvo_send_opts *o)
 }
 
 static void message(salvo_send_session *c, salvo_send_report *r,
-		    const char *where)
+		    const char *where, int refused)
 {
 	int peer_code = 0, peer_errno = 0;
 	const char *peer_msg = "";
@@ -44,6 +52,13 @@ static void message(salvo_send_session *c, salvo_send_report *r,
 		r->message[0] = 0;
 		break;
 	case SALVO_ERR_UNREACHABLE:
+		if (refused) {
+			snprintf(r->message, sizeof(r->message),
+				 "connection refused by %s: is 'salvo recv' "
+				 "running there?",
+				 where);
+			break;
+		}
 		snprintf(r->message, sizeof(r->message),
 			 "no answer from %s within %g s (is 'salvo recv' "
 			 "running there, and UDP port %u open?)",
@@ -74,8 +89,8 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 			     const char *where, uint64_t start)
 {
 	salvo_sender_stats st;
-	message(c, r, where);
 	salvo_sender_get_stats(c->core, &st);
+	message(c, r, where, st.refused);
 	r->elapsed_ns = salvo_now_ns() - start;
 	r->datagrams = atomic_load(&c->net.datagrams);
 	r->wire_bytes = atomic_load(&c->net.wire_bytes);
@@ -86,4 +101,83 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 	r->bytes = r->result ? st.bytes_acked : st.total_bytes;
 	r->peak_rss_bytes = salvo_peak_rss();
 	return r->result;
+}
+
+const char *salvo_send_skip_name(int reason)
+{
+	static const char *const names[SALVO_SKIP_REASONS] = {
+	    "symlink", "special", "unreadable", "bad_name"};
+	return reason >= 0 && reason < SALVO_SKIP_REASONS ? names[reason]
+							  : NULL;
+}
+
+void salvo_send_report_skips(salvo_send_session *c, salvo_send_report *r)
+{
+	const salvo_scan *sc = &c->scan;
+	r->skipped = (uint32_t)sc->nskips;
+	memcpy(r->skipped_by, sc->skipped_by, sizeof(r->skipped_by));
+	if (!c->o->log)
+		return;
+	static const char *const words[SALVO_SKIP_REASONS] = {
+	    "symlink", "special file", "unreadable", "bad name"};
+	for (size_t i = 0; i < sc->nskips; i++) {
+		const salvo_scan_skip *k = &sc->skips[i];
+		char msg[1200];
+		snprintf(msg, sizeof(msg), "skipped '%s': %s (%s)", k->local,
+			 words[k->reason], k->detail);
+		salvo_log_event ev = {.level = SALVO_LOG_WARN,
+				      .event = "skipped",
+				      .file = k->local,
+				      .message = msg};
+		c->o->log(c->o->log_ud, &ev);
+	}
+}
+
+int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
+{
+	salvo_scan *sc = &c->scan;
+	int want = c->o->results;
+	size_t n = want == SALVO_SEND_RESULTS_ALL ? sc->n : 0;
+	if (want != SALVO_SEND_RESULTS_ALL &&
+	    want != SALVO_SEND_RESULTS_SKIPPED)
+		return 0;
+	salvo_send_result *v = calloc(n + sc->nskips + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/* the strings change hands: the scan is freed next */
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (salvo_send_result){
+		    .local = sc->local[i],
+		    .remote = (char *)sc->entries[i].path,
+		    .outcome =
+			r->result ? SALVO_SEND_UNCONFIRMED : SALVO_SEND_SENT,
+		    .is_dir = sc->entries[i].type == SALVO_ENTRY_DIR,
+		    .err = r->result};
+		sc->local[i] = NULL;
+		sc->entries[i].path = NULL;
+	}
+	for (size_t i = 0; i < sc->nskips; i++) {
+		salvo_scan_skip *k = &sc->skips[i];
+		v[n + i] = (salvo_send_result){.local = k->local,
+					       .outcome = SALVO_SEND_SKIPPED,
+					       .skip = k->reason,
+					       .err = k->err,
+					       .detail = k->detail};
+		k->local = k->detail = NULL;
+	}
+	r->results = v;
+	r->nresults = n + sc->nskips;
+	return 0;
+}
+
+void salvo_send_report_free(salvo_send_report *r)
+{
+	for (size_t i = 0; i < r->nresults; i++) {
+		free(r->results[i].local);
+		free(r->results[i].remote);
+		free(r->results[i].detail);
+	}
+	free(r->results);
+	r->results = NULL;
+	r->nresults = 0;
 }

@@ -3,16 +3,26 @@
  * contributes its last component as the top name at the receiver, as cp
  * and rsync (without a trailing slash) do.  Remote names are checked with
  * the same validator the receiver uses, so a name the receiver would
- * refuse is reported here, before anything is sent.
+ * refuse is found here, before anything is sent: an error for a named
+ * path, a skip inside a folder.
+ *
+ * A folder is listed (and closed) before its entries are visited, so the
+ * walk holds one descriptor at a time however deep the tree; a file is
+ * opened and closed once to know it is readable (cheap next to sending
+ * it: a million files cost about a second of opens).  Running out of
+ * memory or descriptors ends the scan; any other error of an entry
+ * inside a folder skips that entry.
  */
 #include "sender/engine/scan.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/core/error.h"
 #include "common/core/path.h"
@@ -65,71 +75,182 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(salvo_scan *sc, const char *local, const char *remote,
-		char *err, size_t errlen)
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The names in folder local, sorted, into *names / *n.  Returns 0,
+ * -ENOMEM, or -errno of opendir (nothing to free then). */
+static int list_dir(const char *local, char ***names, size_t *n)
 {
 	DIR *d = opendir(local);
-	if (!d) {
-		int e = errno;
-		snprintf(err, errlen, "cannot read folder '%s': %s", local,
-			 strerror(e));
-		return -e;
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	if (!d)
+		return -errno;
+	char **v = NULL;
+	size_t k = 0, cap = 0;
 	struct dirent *de;
 	int rc = 0;
+	errno = 0;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == cap) {
+		if (k == cap) {
 			cap = cap ? 2 * cap : 32;
-			char **nn = realloc(names, cap * sizeof(*nn));
-			if (!nn) {
+			char **nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
 				rc = -ENOMEM;
 				break;
 			}
-			names = nn;
+			v = nv;
 		}
-		if (!(names[n] = strdup(de->d_name))) {
+		if (!(v[k] = strdup(de->d_name))) {
 			rc = -ENOMEM;
 			break;
 		}
-		n++;
+		k++;
 	}
+	if (!rc && errno)
+		rc = -errno; /* readdir failed part way */
 	closedir(d);
-	if (rc)
-		snprintf(err, errlen, "out of memory");
-	if (n)
-		qsort(names, n, sizeof(*names), by_name);
+	if (rc) {
+		free_names(v, k);
+		return rc;
+	}
+	if (k)
+		qsort(v, k, sizeof(*v), by_name);
+	*names = v;
+	*n = k;
+	return 0;
+}
+
+/* Errors that are the process's, not the entry's: they end the scan. */
+static int is_fatal(int err)
+{
+	return err == -ENOMEM || err == -EMFILE || err == -ENFILE;
+}
+
+/* Records local as skipped.  Returns 0 or -ENOMEM. */
+static int skip(salvo_scan *sc, const char *local, int reason, int err,
+		const char *detail)
+{
+	if (sc->nskips == sc->skips_cap) {
+		size_t cap = sc->skips_cap ? 2 * sc->skips_cap : 16;
+		salvo_scan_skip *v = realloc(sc->skips, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		sc->skips = v;
+		sc->skips_cap = cap;
+	}
+	salvo_scan_skip *k = &sc->skips[sc->nskips];
+	k->local = strdup(local);
+	k->detail = strdup(detail);
+	k->reason = reason;
+	k->err = err;
+	if (!k->local || !k->detail) {
+		free(k->local);
+		free(k->detail);
+		return -ENOMEM;
+	}
+	sc->nskips++;
+	sc->skipped_by[reason]++;
+	return 0;
+}
+
+static const char *special_kind(mode_t m)
+{
+	return S_ISFIFO(m)    ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+			     : "not a file or folder";
+}
+
+/* Opens the regular file local to know it is readable, and takes its
+ * stat from the descriptor (what will be read, not what lstat saw).
+ * Returns 0 or -errno. */
+static int check_readable(const char *local, struct stat *st)
+{
+	int fd = open(local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	int rc = fstat(fd, st) ? -errno : 0;
+	close(fd);
+	if (!rc && !S_ISREG(st->st_mode))
+		rc = -EINVAL; /* replaced since the lstat */
+	return rc;
+}
+
+static int walk(salvo_scan *sc, const char *local, const char *remote,
+		char **names, size_t n, char *err, size_t errlen);
+
+/* One entry inside a walked folder: sent (a folder walked into), or
+ * skipped with its reason.  Returns 0, or an error that ends the scan. */
+static int visit(salvo_scan *sc, const char *l, const char *r, char *err,
+		 size_t errlen)
+{
+	struct stat st;
+	const char *why = NULL;
+	int e = 0;
+	if (lstat(l, &st))
+		e = -errno;
+	else if (S_ISLNK(st.st_mode))
+		return skip(sc, l, SALVO_SKIP_SYMLINK, 0, "not followed");
+	else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return skip(sc, l, SALVO_SKIP_SPECIAL, 0,
+			    special_kind(st.st_mode));
+	else if (salvo_path_check(r, strlen(r), &why))
+		return skip(sc, l, SALVO_SKIP_BAD_NAME, 0, why);
+	else if (S_ISREG(st.st_mode))
+		e = check_readable(l, &st);
+	if (!e && S_ISREG(st.st_mode))
+		return add(sc, l, r, &st, err, errlen);
+	char **names = NULL;
+	size_t n = 0;
+	if (!e)
+		e = list_dir(l, &names, &n);
+	if (e) {
+		if (!is_fatal(e))
+			return skip(sc, l, SALVO_SKIP_UNREADABLE, e,
+				    strerror(-e));
+		snprintf(err, errlen, "cannot read '%s': %s", l,
+			 strerror(-e));
+		return e;
+	}
+	e = add(sc, l, r, &st, err, errlen);
+	if (e) {
+		free_names(names, n);
+		return e;
+	}
+	return walk(sc, l, r, names, n, err, errlen);
+}
+
+/* Visits each of the n names (taken over) of folder local, sent as
+ * remote. */
+static int walk(salvo_scan *sc, const char *local, const char *remote,
+		char **names, size_t n, char *err, size_t errlen)
+{
+	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *l = NULL, *r = NULL;
-		if (asprintf(&l, "%s/%s", local, names[i]) < 0 ||
-		    asprintf(&r, "%s/%s", remote, names[i]) < 0) {
-			rc = -ENOMEM;
-			snprintf(err, errlen, "out of memory");
-		} else {
-			struct stat st;
-			if (lstat(l, &st)) {
-				rc = -errno;
-				snprintf(err, errlen, "cannot read '%s': %s", l,
-					 strerror(errno));
-			} else if (S_ISREG(st.st_mode)) {
-				rc = add(sc, l, r, &st, err, errlen);
-			} else if (S_ISDIR(st.st_mode)) {
-				rc = add(sc, l, r, &st, err, errlen);
-				if (!rc)
-					rc = walk(sc, l, r, err, errlen);
-			} else {
-				sc->skipped++;
-			}
+		/* asprintf leaves its pointer undefined when it fails */
+		if (asprintf(&l, "%s/%s", local, names[i]) < 0)
+			l = NULL;
+		else if (asprintf(&r, "%s/%s", remote, names[i]) < 0)
+			r = NULL;
+		rc = l && r ? visit(sc, l, r, err, errlen) : -ENOMEM;
+		if (!rc && sc->stop && *sc->stop) {
+			snprintf(err, errlen, "interrupted");
+			rc = SALVO_ERR_ABORTED;
 		}
 		free(l);
 		free(r);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
 	return rc;
 }
 
@@ -148,26 +269,34 @@ static char *top_name(const char *path)
 	return name;
 }
 
+/* A path the caller named: what cannot be sent is an error. */
 static int scan_one(salvo_scan *sc, const char *local, const char *remote,
 		    char *err, size_t errlen)
 {
 	struct stat st;
-	if (stat(local, &st)) {
-		int e = errno;
-		snprintf(err, errlen, "cannot read '%s': %s", local,
-			 strerror(e));
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+	int e = stat(local, &st) ? -errno : 0;
+	if (!e && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen,
 			 "cannot send '%s': not a regular file or folder",
 			 local);
 		return SALVO_ERR_INVAL;
 	}
-	int rc = add(sc, local, remote, &st, err, errlen);
-	if (!rc && S_ISDIR(st.st_mode))
-		rc = walk(sc, local, remote, err, errlen);
-	return rc;
+	char **names = NULL;
+	size_t n = 0;
+	if (!e)
+		e = S_ISREG(st.st_mode) ? check_readable(local, &st)
+					: list_dir(local, &names, &n);
+	if (e) {
+		snprintf(err, errlen, "cannot read '%s': %s", local,
+			 strerror(-e));
+		return e;
+	}
+	e = add(sc, local, remote, &st, err, errlen);
+	if (e || !S_ISDIR(st.st_mode)) {
+		free_names(names, n);
+		return e;
+	}
+	return walk(sc, local, remote, names, n, err, errlen);
 }
 
 static int by_remote(const void *a, const void *b)
@@ -216,10 +345,12 @@ static void layout(salvo_scan *sc)
 
 int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
 		   const salvo_send_item *items, size_t nitems,
-		   const char *dest, char *err, size_t errlen)
+		   const char *dest, volatile sig_atomic_t *stop, char *err,
+		   size_t errlen)
 {
 	const char *why = NULL;
 	memset(sc, 0, sizeof(*sc));
+	sc->stop = stop;
 	if (dest && *dest && salvo_path_check(dest, strlen(dest), &why)) {
 		snprintf(err, errlen, "bad destination folder '%s': %s", dest,
 			 why);
@@ -254,6 +385,11 @@ void salvo_scan_free(salvo_scan *sc)
 		free((char *)sc->entries[i].path);
 		free(sc->local[i]);
 	}
+	for (size_t i = 0; i < sc->nskips; i++) {
+		free(sc->skips[i].local);
+		free(sc->skips[i].detail);
+	}
+	free(sc->skips);
 	free(sc->entries);
 	free(sc->local);
 	memset(sc, 0, sizeof(*sc));

@@ -1,35 +1,60 @@
 /*
  * Turning the user's paths into a manifest: files and directories, each
  * with its local path, its name at the receiver, size, mode and mtime.
- * Folders are walked recursively in name order; symlinks and special
- * files inside a tree are skipped and counted.
+ * Folders are walked recursively in name order.
+ *
+ * Every entry found inside a folder is accounted for: it is sent, or it
+ * is skipped with a reason (send.h, enum salvo_send_skip) and the walk
+ * goes on: a symlink (not followed), a special file, a file that cannot
+ * be opened or a folder that cannot be listed, a name the protocol
+ * refuses.  A file is opened once here to know it is readable.  A path
+ * the caller names (or an item) is different: if it cannot be sent, the
+ * scan fails, naming it.
  */
 #ifndef SALVO_SCAN_H
 #define SALVO_SCAN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/core/manifest.h"
 #include "sender/engine/send.h"
 
+typedef struct salvo_scan_skip {
+	char *local;  /* the path here */
+	char *detail; /* for a person: an errno's text, "a FIFO", ... */
+	int reason;   /* enum salvo_send_skip */
+	int err;      /* unreadable: -errno; else 0 */
+} salvo_scan_skip;
+
 typedef struct salvo_scan {
 	salvo_entry *entries; /* path = remote name */
 	char **local;	      /* local path of each entry */
 	size_t n, cap;
-	size_t skipped; /* symlinks, sockets... left out */
-	uint64_t total;	/* stream bytes: every file, back to back */
+	salvo_scan_skip *skips; /* in the order found */
+	size_t nskips, skips_cap;
+	uint32_t skipped_by[SALVO_SKIP_REASONS];
+	uint64_t total; /* stream bytes: every file, back to back */
 	uint32_t files, dirs;
+	volatile sig_atomic_t *stop; /* borrowed; may be NULL */
 } salvo_scan;
 
 /* Scans paths (or, when items is not NULL, exactly those items).  dest,
  * if not NULL, prefixes every remote name.  Fills each entry's
  * stream_offset (files back to back in scan order), total, files and
- * dirs.  Returns 0 or a negative code with a message naming the path in
- * err; SALVO_ERR_INVAL when two entries would arrive under one name. */
+ * dirs, and the skipped entries.  Returns 0 or a negative code with a
+ * message naming the path in err: -errno for a named path that cannot be
+ * read (or for running out of memory or descriptors), SALVO_ERR_PATH for
+ * a named path whose name is refused, SALVO_ERR_INVAL for one that is
+ * neither a file nor a folder or when two entries would arrive under one
+ * name; SALVO_ERR_ABORTED once *stop (if not NULL) is set, looked at
+ * before each entry, so Ctrl-C does not wait for a million-file walk.
+ * sc is to be freed either way. */
 int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
 		   const salvo_send_item *items, size_t nitems,
-		   const char *dest, char *err, size_t errlen);
+		   const char *dest, volatile sig_atomic_t *stop, char *err,
+		   size_t errlen);
 void salvo_scan_free(salvo_scan *sc);
 
 #endif

@@ -9,7 +9,7 @@
  *   pacing.c       the token bucket every thread books its batches at
  *   blocksender.c  thread: poll work, read it, send it, report it done
  *   control.c      thread: socket 0 -> the core; timed control packets
- *   report.c       the result in words and numbers
+ *   report.c       the result in words and numbers, per-entry results
  *
  * Threads: `threads` block-senders (each with its own socket's emitter
  * and one block buffer: sender memory is block size x threads; each
@@ -43,6 +43,10 @@
 
 #define PROGRESS_INTERVAL_NS 250000000ull
 #define FIRST_RTO_NS 1000000000ull
+/* How often the caller's thread looks at the stop flag: with the rest of
+ * the stop (a CLOSE, the threads joined), Ctrl-C ends a send in well
+ * under half a second at any rate. */
+#define STOP_CHECK_NS 50000000ull
 
 static int opts_ok(const salvo_send_opts *o, char *msg, size_t len)
 {
@@ -218,8 +222,7 @@ static salvo_blocksender *make_blocksenders(salvo_send_session *c)
 static void finish(salvo_send_session *c)
 {
 	pthread_mutex_lock(&c->lock);
-	c->finished = 1;
-	pthread_cond_broadcast(&c->wake);
+	salvo_send_session_end(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -247,21 +250,39 @@ static void start_threads(salvo_send_session *c, salvo_blocksender *bs,
 	}
 }
 
+/* The stop flag was set: the core aborts (the next thread to poll it
+ * sends the CLOSE(abort) and ends the session) and every pacing sleep
+ * ends now.  Called with c->lock held. */
+static void stop(salvo_send_session *c)
+{
+	salvo_sender_abort(c->core);
+	pthread_cond_broadcast(&c->wake);
+	salvo_pacing_stop(&c->pacing);
+}
+
 /* The caller's thread until the session ends: progress and the stop
- * flag. */
+ * flag.  A signal handler can set the flag but wake nothing, so with a
+ * flag to watch the thread also looks every STOP_CHECK_NS. */
 static void watch(salvo_send_session *c, uint64_t start)
 {
 	const salvo_send_opts *o = c->o;
 	uint64_t interval = o->progress_interval_ns ? o->progress_interval_ns
 						    : PROGRESS_INTERVAL_NS;
+	int stopped = 0;
 	pthread_mutex_lock(&c->lock);
 	uint64_t next = salvo_now_ns() + interval;
 	while (!c->finished) {
-		struct timespec ts = {(time_t)(next / 1000000000ull),
-				      (long)(next % 1000000000ull)};
+		uint64_t until = next;
+		if (o->stop && !stopped &&
+		    salvo_now_ns() + STOP_CHECK_NS < next)
+			until = salvo_now_ns() + STOP_CHECK_NS;
+		struct timespec ts = {(time_t)(until / 1000000000ull),
+				      (long)(until % 1000000000ull)};
 		pthread_cond_timedwait(&c->wake, &c->lock, &ts);
-		if (o->stop && *o->stop)
-			salvo_sender_abort(c->core);
+		if (o->stop && *o->stop && !stopped) {
+			stopped = 1;
+			stop(c);
+		}
 		if (salvo_now_ns() < next)
 			continue; /* woken early (a packet): not time yet */
 		next += interval;
@@ -269,10 +290,15 @@ static void watch(salvo_send_session *c, uint64_t start)
 			salvo_sender_stats st;
 			salvo_sender_get_stats(c->core, &st);
 			salvo_send_progress p = {
-			    st.total_bytes,	    st.bytes_acked,
-			    st.bytes_new,	    st.bytes_retx,
-			    st.file_count,	    st.files_done,
-			    salvo_now_ns() - start, st.phase};
+			    .total_bytes = st.total_bytes,
+			    .acked_bytes = st.bytes_acked,
+			    .sent_bytes = st.bytes_new,
+			    .retx_bytes = st.bytes_retx,
+			    .files = st.file_count,
+			    .files_done = st.files_done,
+			    .skipped = (uint32_t)c->scan.nskips,
+			    .elapsed_ns = salvo_now_ns() - start,
+			    .phase = st.phase};
 			pthread_mutex_unlock(&c->lock);
 			o->progress(o->progress_ud, &p);
 			pthread_mutex_lock(&c->lock);
@@ -325,11 +351,12 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	salvo_raise_fd_limit();
 
 	rc = salvo_scan_run(&c.scan, o->paths, o->npaths, o->items, o->nitems,
-			    o->remote_dir, msg, mlen);
+			    o->remote_dir, o->stop, msg, mlen);
 	r->files = c.scan.files;
 	r->dirs = c.scan.dirs;
 	if (rc)
 		goto fail_scan;
+	salvo_send_report_skips(&c, r);
 	rc = connect_receiver(&c, where, sizeof(where), msg, mlen);
 	r->datagram_bytes = c.datagram_bytes;
 	r->sndbuf_bytes = c.sndbuf_granted;
@@ -342,7 +369,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		goto fail_sockets;
 	}
 	rc = salvo_reader_init(&c.reader, &c.scan, c.scan.total,
-			       SALVO_READER_OPEN_DEFAULT);
+			       salvo_reader_fd_budget());
 	if (rc)
 		goto fail_reader;
 	rc = salvo_hasher_init(&c.hasher, c.scan.entries, (uint32_t)c.scan.n,
@@ -396,6 +423,11 @@ fail_reader:
 	salvo_sender_del(c.core);
 fail_sockets:
 	close_sockets(&c);
+	r->result = rc;
+	if (salvo_send_report_results(&c, r) && !rc) {
+		snprintf(msg, mlen, "out of memory (the list of results)");
+		rc = r->result = -ENOMEM;
+	}
 fail_scan:
 	salvo_scan_free(&c.scan);
 	r->result = rc;

@@ -21,12 +21,55 @@ typedef struct salvo_send_item {
 	const char *remote;
 } salvo_send_item;
 
+/* Why an entry found inside a folder was left out; the rest of the tree
+ * is sent all the same.  (A PATH the caller names, or an item, that
+ * cannot be sent is an error instead: the caller asked for it.) */
+enum salvo_send_skip {
+	SALVO_SKIP_SYMLINK = 0, /* not followed, as rsync without -l */
+	SALVO_SKIP_SPECIAL,	/* a FIFO, socket or device */
+	SALVO_SKIP_UNREADABLE,	/* cannot be opened, or a folder listed */
+	SALVO_SKIP_BAD_NAME,	/* the protocol refuses its name (a control
+				 * character, too long); a folder so named
+				 * is skipped with everything below it */
+	SALVO_SKIP_REASONS
+};
+
+/* "symlink", "special", "unreadable", "bad_name" (the JSON words); NULL
+ * for a reason out of range. */
+const char *salvo_send_skip_name(int reason);
+
+/* What became of one entry (salvo_send_report.results). */
+enum salvo_send_outcome {
+	SALVO_SEND_SENT = 0,	 /* verified and committed by the receiver */
+	SALVO_SEND_SKIPPED,	 /* left out (skip, err, detail) */
+	SALVO_SEND_UNCONFIRMED, /* the session failed (err: its result)
+				 * before the receiver confirmed every
+				 * entry: this one may or may not be there */
+};
+
+typedef struct salvo_send_result {
+	char *local;  /* the path here */
+	char *remote; /* its name at the receiver; NULL when skipped */
+	int outcome;  /* enum salvo_send_outcome */
+	int is_dir;
+	int skip;     /* SKIPPED: enum salvo_send_skip */
+	int err;      /* SKIPPED unreadable: -errno; UNCONFIRMED: the result */
+	char *detail; /* SKIPPED: for a person, e.g. "Permission denied",
+		       * "a FIFO", "control character in path"; else NULL */
+} salvo_send_result;
+
+/* What salvo_send_opts.results asks the report to list. */
+#define SALVO_SEND_RESULTS_NONE 0
+#define SALVO_SEND_RESULTS_SKIPPED 1 /* the skipped entries only */
+#define SALVO_SEND_RESULTS_ALL 2     /* every entry, skipped ones last */
+
 typedef struct salvo_send_progress {
 	uint64_t total_bytes;
 	uint64_t acked_bytes; /* the receiver holds them */
 	uint64_t sent_bytes;  /* first transmissions */
 	uint64_t retx_bytes;  /* retransmissions */
 	uint32_t files, files_done;
+	uint32_t skipped; /* entries left out (salvo_send_report.skipped) */
 	uint64_t elapsed_ns;
 	int phase; /* 0 handshake, 1 manifest, 2 data, 3 done */
 } salvo_send_progress;
@@ -84,9 +127,13 @@ typedef struct salvo_send_opts {
 	int has_peer_key;
 	int (*pin)(void *ud, const uint8_t key[32], char *err, size_t errlen);
 	void *pin_ud;
-	/* log events (session start/end, failures); may be NULL */
+	/* log events (session start/end, failures, each skipped entry at
+	 * SALVO_LOG_WARN, event "skipped"); may be NULL */
 	salvo_log_fn log;
 	void *log_ud;
+	/* SALVO_SEND_RESULTS_*: the per-entry list the report carries
+	 * (then free it with salvo_send_report_free); 0, none */
+	int results;
 	/* set (e.g. by a signal handler) to abort; may be NULL */
 	volatile sig_atomic_t *stop;
 } salvo_send_opts;
@@ -96,7 +143,14 @@ typedef struct salvo_send_report {
 	char message[1024]; /* what went wrong, for a person; "" if ok */
 	/* for SALVO_ERR_PEER: what the receiver reported */
 	int peer_code, peer_errno;
-	uint32_t files, dirs;
+	uint32_t files, dirs; /* in the session (all of them when result is
+			       * 0) */
+	uint32_t skipped;     /* entries of the trees left out */
+	uint32_t skipped_by[SALVO_SKIP_REASONS];
+	/* as opts.results asked, in scan order (skipped entries after the
+	 * others); owned by the report: salvo_send_report_free */
+	salvo_send_result *results;
+	size_t nresults;
 	uint64_t bytes; /* file bytes delivered and verified */
 	uint64_t elapsed_ns;
 	uint64_t datagrams;  /* sent, all kinds */
@@ -116,17 +170,29 @@ typedef struct salvo_send_report {
 } salvo_send_report;
 
 /* Runs one transfer to completion.  Returns report->result:
- *   0                       every file verified and committed
+ *   0                       every file of the session verified and
+ *                           committed (report->skipped says whether
+ *                           entries of the trees were left out)
  *   SALVO_ERR_INVAL         bad options (message names the key, e.g.
  *                           network.datagram)
  *   -errno                  a local file could not be read (named)
- *   SALVO_ERR_UNREACHABLE   no answer within timeout (host, port named)
+ *   SALVO_ERR_UNREACHABLE   no answer within timeout, or the port was
+ *                           refused (ICMP port unreachable) a few times
+ *                           in a row during the handshake, which takes
+ *                           about 0.4 s; the message says which and names
+ *                           the address
  *   SALVO_ERR_TIMEOUT       the receiver went silent mid-transfer
+ *                           (refusals then do not end the send sooner:
+ *                           a restarting receiver has the timeout)
  *   SALVO_ERR_PEER          the receiver reported an error (its message;
  *                           peer_code SALVO_ERR_IO for its I/O errors,
  *                           SALVO_ERR_VERIFY for verification)
  *   SALVO_ERR_ABORTED       *stop was set
  */
 int salvo_send_run(const salvo_send_opts *o, salvo_send_report *report);
+
+/* Frees report->results; safe on a report without any.  The report's
+ * numbers stay. */
+void salvo_send_report_free(salvo_send_report *report);
 
 #endif

@@ -53,8 +53,21 @@ typedef struct salvo_blocksender {
 	pthread_t th;
 } salvo_blocksender;
 
+/* Ends the session for every thread: finished, a broadcast on wake, and
+ * the pacing stopped so no thread sleeps out a booking.  Call with
+ * c->lock held, once the core is done or failed (or was never started). */
+void salvo_send_session_end(salvo_send_session *c);
+
+/* Sends the control packet buf[0..len) the core handed out on socket 0,
+ * whose address the receiver answers to, with c->lock dropped meanwhile;
+ * a refusal (ECONNREFUSED) goes to the core (salvo_sender_on_refused).
+ * Call with c->lock held; returns with it held. */
+void salvo_send_session_control(salvo_send_session *c, const uint8_t *buf,
+				size_t len);
+
 /* Records the first local failure (err -errno or SALVO_ERR_*, msg for a
- * person) and aborts the session.  Takes c->lock. */
+ * person) and aborts the core; the thread that next polls it sends the
+ * CLOSE(abort) and ends the session.  Takes c->lock. */
 void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg);
 
 /* Hands file's digest to the core (a salvo_hasher_done_fn; ud: the

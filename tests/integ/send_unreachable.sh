@@ -1,12 +1,24 @@
 #!/bin/bash
-# No receiver: the sender gives up within --timeout, exits 3 and names
-# HOST:PORT; --json says "unreachable".  Bad destinations are usage errors
-# (exit 2) before any packet leaves.
+# No answer: the sender gives up within --timeout, exits 3 and names
+# HOST:PORT; --json says "unreachable".  The port is held by a socket
+# that never answers (a firewall that drops, a dead host): a closed port,
+# which the kernel refuses at once, fails fast instead (send_refused.sh).
+# Bad destinations are usage errors (exit 2) before any packet leaves.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
 printf 'x' >"$T/f"
 port=$(free_port)
+python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', $port))
+time.sleep(120)" &
+BG_PIDS+=("$!")
+for i in $(seq 1 50); do
+	ss -Hanu "sport = :$port" | grep -q . && break
+	sleep 0.1
+done
 start=$(date +%s.%N)
 SEND_BIN=$SALVO_ASAN run_send none --timeout 3s --json "$T/f" "127.0.0.1:$port"
 took=$(python3 -c "import time; print(round(time.time() - $start, 1))")

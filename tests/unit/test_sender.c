@@ -10,7 +10,8 @@
  * DONE.  Then a table of the ways a session ends badly: no answer
  * (UNREACHABLE), silence mid-transfer (TIMEOUT), a local abort, an ERROR
  * and a CLOSE from the receiver, and a malformed packet that must not end
- * anything.
+ * anything.  Last, ICMP refusals: a few in a row end a handshake, none
+ * ends a transfer before its timeout.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -466,6 +467,84 @@ static void test_endings(void **state)
 	}
 }
 
+/* ICMP port unreachable (salvo_sender_on_refused): in the handshake each
+ * refusal brings the HELLO forward to SALVO_REFUSED_RETRY_NS, the
+ * SALVO_REFUSED_LIMIT-th in a row fails the session with UNREACHABLE and
+ * stats.refused; an answer (RETRY) between them starts the count again;
+ * mid-transfer refusals change nothing until the timeout. */
+static void test_refused(void **state)
+{
+	(void)state;
+	harness h;
+	salvo_sender_stats st;
+
+	/* a closed port: three refusals, 2 x SALVO_REFUSED_RETRY_NS */
+	start(&h);
+	uint64_t t0 = h.now;
+	for (uint32_t i = 0; i < SALVO_REFUSED_LIMIT; i++) {
+		assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+		assert_int_equal(h.pkt.hdr.type, SALVO_PKT_HELLO);
+		h.now += 100 * 1000; /* the ICMP answer, 0.1 ms later */
+		salvo_sender_on_refused(h.s, h.now);
+		if (i + 1 == SALVO_REFUSED_LIMIT)
+			break;
+		assert_int_equal(poll_once(&h), SALVO_WORK_IDLE);
+		assert_int_equal(h.w.deadline,
+				 h.now + SALVO_REFUSED_RETRY_NS);
+		h.now = h.w.deadline;
+	}
+	assert_int_equal(poll_once(&h), SALVO_WORK_FAILED);
+	assert_int_equal(salvo_sender_result(h.s, NULL, NULL, NULL),
+			 SALVO_ERR_UNREACHABLE);
+	assert_true(h.now - t0 < 1 * SEC);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.refusals, SALVO_REFUSED_LIMIT);
+	assert_int_equal(h.closes_abort, 0); /* no session to close */
+	finish(&h);
+
+	/* a receiver coming up: a RETRY between refusals resets the count */
+	start(&h);
+	for (uint32_t i = 0; i + 1 < SALVO_REFUSED_LIMIT; i++) {
+		assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+		salvo_sender_on_refused(h.s, h.now);
+		h.now += SALVO_REFUSED_RETRY_NS;
+	}
+	feed_retry(&h, NONCE);
+	for (uint32_t i = 0; i + 1 < SALVO_REFUSED_LIMIT; i++) {
+		assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+		assert_int_equal(h.pkt.hdr.type, SALVO_PKT_HELLO);
+		salvo_sender_on_refused(h.s, h.now);
+		h.now += SALVO_REFUSED_RETRY_NS;
+	}
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_HELLO);
+	feed_accept(&h);
+	manifest(&h);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.refused, 0);
+
+	/* mid-transfer: many refusals, no failure before the timeout */
+	uint64_t quiet_from = h.now;
+	for (int i = 0; i < 50; i++) {
+		salvo_sender_on_refused(h.s, h.now);
+		h.now += 100 * MS;
+		int k = poll_once(&h);
+		assert_int_not_equal(k, SALVO_WORK_FAILED);
+		if (k == SALVO_WORK_DATA)
+			salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	}
+	assert_true(h.now - quiet_from < TIMEOUT);
+	h.now = quiet_from + TIMEOUT;
+	int k = SALVO_WORK_CONTROL;
+	for (int i = 0; i < 20 && k == SALVO_WORK_CONTROL; i++)
+		k = poll_once(&h);
+	assert_int_equal(k, SALVO_WORK_FAILED);
+	assert_int_equal(salvo_sender_result(h.s, NULL, NULL, NULL),
+			 SALVO_ERR_TIMEOUT);
+	finish(&h);
+}
+
 /* Bad configurations are refused, and a failed allocation leaks
  * nothing. */
 static void test_new_refuses(void **state)
@@ -510,6 +589,7 @@ int main(void)
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
+	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_new_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
