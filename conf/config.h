@@ -104,8 +104,9 @@ struct salvo_conf_receiver {
 };
 
 /* Identities and authorisation (docs/SECURITY.md, "Identities").  A NULL
- * path is "auto" until salvo_conf_finish resolves it: key in the key folder
- * (salvo_conf_set_key_dir), authorized_keys and known_hosts next to key. */
+ * path is "auto" until salvo_conf_finish resolves it: key and known_hosts
+ * in the key folder (salvo_conf_set_key_dir), authorized_keys next to
+ * key. */
 struct salvo_conf_security {
 	char *key;		/* private key file (send, recv, watch) */
 	char *authorized_keys;	/* receiver: the senders it serves */
@@ -435,8 +436,8 @@ int salvo_conf_check_remote_dir(const char *dir, char *err, size_t errlen);
  * (datagram within MTU − 28, block at least one datagram, block × threads
  * within the budget, floor below ceiling) and refuses what is not built
  * yet (rate_policy fair, compression lz4).  The security.* files left to
- * "auto" become paths (origin AUTO): key in the key folder, known_hosts
- * and authorized_keys next to key.  Every error names the key.  Returns 0
+ * "auto" become paths (origin AUTO): key and known_hosts in the key
+ * folder, authorized_keys next to key.  Every error names the key.  Returns 0
  * or SALVO_ERR_INVAL.
  */
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag);

@@ -125,13 +125,14 @@ int salvo_conf_pin_where(const salvo_send_opts *o, const char **known_hosts,
 
 /*
  * The key pair in the private key file path, or, when path does not exist,
- * a new pair written there (*created 1).  Another process creating it at
- * the same moment is fine: the first link wins, the other reads it.
+ * a new pair written there (*created 1) whose .pub carries comment (NULL:
+ * "user@host").  Another process creating it at the same moment is fine:
+ * the first link wins, the other reads it.
  */
 int salvo_conf_key_load_or_create(const struct salvo_config *cfg,
-				  const char *path, uint8_t priv[32],
-				  uint8_t pub[32], int *created, char *err,
-				  size_t errlen);
+				  const char *path, const char *comment,
+				  uint8_t priv[32], uint8_t pub[32],
+				  int *created, char *err, size_t errlen);
 
 /*
  * Writes the private key file path (0600) and path.pub (0644, one line

@@ -165,11 +165,11 @@ fail_tmp:
 }
 
 int salvo_conf_key_load_or_create(const struct salvo_config *cfg,
-				  const char *path, uint8_t priv[32],
-				  uint8_t pub[32], int *created, char *err,
-				  size_t errlen)
+				  const char *path, const char *comment,
+				  uint8_t priv[32], uint8_t pub[32],
+				  int *created, char *err, size_t errlen)
 {
-	char comment[300];
+	char who[300];
 	int rc;
 
 	*created = 0;
@@ -182,8 +182,9 @@ int salvo_conf_key_load_or_create(const struct salvo_config *cfg,
 		if ((rc = make_folder(cfg, path, err, errlen)))
 			return rc;
 		salvo_keyfile_generate(priv, pub);
-		salvo_conf_key_comment(comment, sizeof(comment));
-		rc = salvo_conf_key_write(path, priv, pub, comment, 0, err,
+		salvo_conf_key_comment(who, sizeof(who));
+		rc = salvo_conf_key_write(path, priv, pub,
+					  comment ? comment : who, 0, err,
 					  errlen);
 		if (!rc) {
 			*created = 1;
@@ -261,9 +262,9 @@ int salvo_conf_recv_identity(const struct salvo_config *cfg,
 		return unresolved("security.key", err, errlen);
 	if (!sec->authorized_keys)
 		return unresolved("security.authorized_keys", err, errlen);
-	if ((rc = salvo_conf_key_load_or_create(cfg, sec->key, o->key_private,
-						o->key_public, &created, err,
-						errlen)))
+	if ((rc = salvo_conf_key_load_or_create(cfg, sec->key, NULL,
+						o->key_private, o->key_public,
+						&created, err, errlen)))
 		return rc;
 	if ((rc = load_authkeys(sec->authorized_keys, ak, &exists, err,
 				errlen)))
@@ -399,8 +400,8 @@ static int send_identity(const struct salvo_config *cfg, const char *keyfile,
 		if (!keyfile)
 			return unresolved("security.key", err, errlen);
 		if ((rc = salvo_conf_key_load_or_create(
-			 cfg, keyfile, o->key_private, o->key_public, &created,
-			 err, errlen)))
+			 cfg, keyfile, NULL, o->key_private, o->key_public,
+			 &created, err, errlen)))
 			return rc;
 		o->has_key = 1;
 		salvo_key_fingerprint(fp, o->key_public);

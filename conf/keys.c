@@ -158,7 +158,7 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
      "the senders the receiver serves; auto: next to security.key"},
     {"security.known_hosts", "--known-hosts", S | W, SALVO_CONF_T_FILE,
      C(security, known_hosts), 0, 1, 4095, "auto", NULL, "auto",
-     "receivers' keys, pinned on first use; auto: next to security.key"},
+     "receivers' keys, pinned on first use; auto: in the key folder"},
     {"security.receiver_key", "--receiver-key", S | W, SALVO_CONF_T_PUBKEY,
      C(security, receiver_key), 0, 1, 4095, "none", NULL, "none",
      "the receiver's public key, or a file holding it; none: pin it on "

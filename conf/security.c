@@ -2,10 +2,12 @@
  * The security.* files that a config leaves to "auto", resolved once the
  * last layer is in, so that `config show` prints the paths a command will
  * use and says why (origin AUTO), the way it explains an auto-sized
- * buffer.  The key lives in the key folder (salvo_conf_set_key_dir); the
- * authorised keys and the known hosts live next to the key, wherever it
- * is, so moving the key with security.key moves its companions too, as
- * ~/.ssh keeps a key beside its authorized_keys and known_hosts.  A value
+ * buffer.  The key and the known hosts live in the key folder
+ * (salvo_conf_set_key_dir); the authorised keys live next to the key,
+ * wherever it is, so a receiver given another key (--key /srv/rx/key)
+ * finds its senders beside it.  The known hosts stay in the key folder
+ * whatever key a sender uses: they are the user's trust in receivers, not
+ * a property of one key (ssh -i keeps ~/.ssh/known_hosts too).  A value
  * the user set is never changed.  Nothing here touches the disk: reading
  * and creating the files is conf/identity.c's, when a command runs.
  */
@@ -55,17 +57,19 @@ int salvo_conf_security_finish(struct salvo_config *cfg)
 					path, cfg->key_dir_why)))
 			return rc;
 	}
+	if (!sec->known_hosts && cfg->key_dir) {
+		snprintf(path, sizeof(path), "%s/known_hosts", cfg->key_dir);
+		if ((rc = set_auto_path(cfg, SALVO_CONF_SECURITY_KNOWN_HOSTS,
+					&sec->known_hosts, path,
+					cfg->key_dir_why)))
+			return rc;
+	}
 	if (!sec->key)
 		return 0; /* no folder: a command that needs one says so */
 	if (!sec->authorized_keys &&
 	    !beside(sec->key, "authorized_keys", path, sizeof(path)) &&
 	    (rc = set_auto_path(cfg, SALVO_CONF_SECURITY_AUTHORIZED_KEYS,
 				&sec->authorized_keys, path, why)))
-		return rc;
-	if (!sec->known_hosts &&
-	    !beside(sec->key, "known_hosts", path, sizeof(path)) &&
-	    (rc = set_auto_path(cfg, SALVO_CONF_SECURITY_KNOWN_HOSTS,
-				&sec->known_hosts, path, why)))
 		return rc;
 	return 0;
 }

@@ -103,7 +103,7 @@ static void test_key_made_once(void **state)
 
 	assert_int_equal(mkdir("home", 0755), 0);
 	assert_string_equal(cfg->security.key, "home/.config/salvo/key");
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, cfg->security.key,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, cfg->security.key, NULL,
 						       priv, pub, &created,
 						       err, sizeof(err)),
 			 0);
@@ -116,7 +116,7 @@ static void test_key_made_once(void **state)
 						   filepub, err, sizeof(err)),
 			 0);
 	assert_memory_equal(filepub, pub, 32);
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, cfg->security.key,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, cfg->security.key, NULL,
 						       priv2, pub2, &created,
 						       err, sizeof(err)),
 			 0);
@@ -144,7 +144,7 @@ static void test_key_refusals(void **state)
 	int created;
 	(void)state;
 
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, "nowhere/k", priv,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, "nowhere/k", NULL, priv,
 						       pub, &created, err,
 						       sizeof(err)),
 			 -ENOENT);
@@ -157,7 +157,7 @@ static void test_key_refusals(void **state)
 					      sizeof(err)),
 			 0);
 	assert_int_equal(chmod("k1", 0644), 0);
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", priv2, pub2,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", NULL, priv2, pub2,
 						       &created, err,
 						       sizeof(err)),
 			 SALVO_ERR_KEY);
@@ -171,7 +171,7 @@ static void test_key_refusals(void **state)
 					      sizeof(err)),
 			 -EEXIST);
 	assert_non_null(strstr(err, "salvo keygen --force replaces a key"));
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", priv2, pub2,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", NULL, priv2, pub2,
 						       &created, err,
 						       sizeof(err)),
 			 0);

@@ -489,6 +489,8 @@ static void test_key_files_auto(void **state)
 	assert_string_equal(cfg->security.known_hosts,
 			    "/home/x/.config/salvo/known_hosts");
 	assert_string_equal(auto_why(cfg, SALVO_CONF_SECURITY_KNOWN_HOSTS),
+			    "~/.config/salvo");
+	assert_string_equal(auto_why(cfg, SALVO_CONF_SECURITY_AUTHORIZED_KEYS),
 			    "next to security.key");
 	assert_null(cfg->security.receiver_key);
 	salvo_conf_del(cfg);
@@ -511,6 +513,13 @@ static void test_key_files_auto(void **state)
 	assert_string_equal(cfg->security.key, "/opt/etc/salvo/key");
 	assert_string_equal(auto_why(cfg, SALVO_CONF_SECURITY_KEY),
 			    "root: SYSCONFDIR/salvo");
+	salvo_conf_del(cfg);
+	/* a sender with its own key keeps the user's known hosts */
+	cfg = load("security: {key: /srv/k/tx.key}\n", 0);
+	assert_int_equal(salvo_conf_set_key_dir(cfg, &paths), 0);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_string_equal(cfg->security.known_hosts,
+			    "/opt/etc/salvo/known_hosts");
 	salvo_conf_del(cfg);
 
 	/* no $HOME for a user: unresolved, shown as auto */

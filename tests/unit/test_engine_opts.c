@@ -81,7 +81,7 @@ static const struct key_case cases[] = {
 
 /* Every config starts from this layer: the key files live in the
  * scratch folder, never in the machine's. */
-#define SECURITY "security: {key: base.key}\n"
+#define SECURITY "security: {key: base.key, known_hosts: known_hosts}\n"
 
 /* Keys that configure no engine option, and why. */
 static const struct {
