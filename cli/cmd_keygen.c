@@ -107,8 +107,8 @@ static int parse_rest(struct keygen_args *a, char **rest, int nrest)
 			a->force = 1;
 		} else if ((rc = opt_value("--comment", rest, nrest, &i,
 					   &a->comment)) ||
-			   (rc = opt_value("--dir", rest, nrest, &i,
-					   &a->dir))) {
+			   (rc =
+				opt_value("--dir", rest, nrest, &i, &a->dir))) {
 			if (rc < 0)
 				return -1;
 		} else {
@@ -190,14 +190,14 @@ static int show(const char *path, const struct keygen_args *a)
 	int rc = salvo_keyfile_read_private(path, priv, err, sizeof(err));
 
 	if (rc == -ENOENT) {
-		fprintf(stderr, "salvo keygen: %s: no key yet; 'salvo keygen' "
-				"makes one\n",
+		fprintf(stderr,
+			"salvo keygen: %s: no key yet; 'salvo keygen' "
+			"makes one\n",
 			path);
 		return SALVO_EXIT_USAGE;
 	}
 	if (!rc && salvo_noise_public_key(pub, priv)) {
-		snprintf(err, sizeof(err), "%s: not a usable X25519 key",
-			 path);
+		snprintf(err, sizeof(err), "%s: not a usable X25519 key", path);
 		rc = SALVO_ERR_KEY;
 	}
 	if (rc) {
@@ -234,8 +234,8 @@ static int make(const struct salvo_config *cfg, const char *path,
 	if (a->force && !access(path, F_OK)) {
 		salvo_keyfile_generate(priv, pub);
 		rc = salvo_conf_key_write(path, priv, pub,
-					  a->comment ? a->comment : who, 1,
-					  err, sizeof(err));
+					  a->comment ? a->comment : who, 1, err,
+					  sizeof(err));
 	} else {
 		rc = salvo_conf_key_load_or_create(cfg, path, a->comment, priv,
 						   pub, &created, err,

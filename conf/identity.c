@@ -136,8 +136,8 @@ int salvo_conf_key_write(const char *path, const uint8_t priv[32],
 	unlink(pubtmp);
 	if ((rc = salvo_keyfile_write_private(tmp, priv, err, errlen)))
 		return rc;
-	if ((rc = salvo_keyfile_write_public(pubtmp, pub, comment, err,
-					     errlen)))
+	if ((rc =
+		 salvo_keyfile_write_public(pubtmp, pub, comment, err, errlen)))
 		goto fail_tmp;
 	/* the private key is the authority: link it in first (fails when
 	 * the name exists), or rename over the old one when replacing */
@@ -183,9 +183,8 @@ int salvo_conf_key_load_or_create(const struct salvo_config *cfg,
 			return rc;
 		salvo_keyfile_generate(priv, pub);
 		salvo_conf_key_comment(who, sizeof(who));
-		rc = salvo_conf_key_write(path, priv, pub,
-					  comment ? comment : who, 0, err,
-					  errlen);
+		rc = salvo_conf_key_write(
+		    path, priv, pub, comment ? comment : who, 0, err, errlen);
 		if (!rc) {
 			*created = 1;
 			return 0;
@@ -250,9 +249,8 @@ static int load_authkeys(const char *path, salvo_authkeys *ak, int *exists,
 	return rc;
 }
 
-int salvo_conf_recv_identity(const struct salvo_config *cfg,
-			     salvo_recv_opts *o, salvo_authkeys *ak, char *err,
-			     size_t errlen)
+int salvo_conf_recv_identity(const struct salvo_config *cfg, salvo_recv_opts *o,
+			     salvo_authkeys *ak, char *err, size_t errlen)
 {
 	const struct salvo_conf_security *sec = &cfg->security;
 	char fp[SALVO_FINGERPRINT_SIZE];
@@ -266,8 +264,8 @@ int salvo_conf_recv_identity(const struct salvo_config *cfg,
 						o->key_private, o->key_public,
 						&created, err, errlen)))
 		return rc;
-	if ((rc = load_authkeys(sec->authorized_keys, ak, &exists, err,
-				errlen)))
+	if ((rc =
+		 load_authkeys(sec->authorized_keys, ak, &exists, err, errlen)))
 		return rc;
 	o->authkeys = ak;
 	salvo_key_fingerprint(fp, o->key_public);
@@ -424,17 +422,16 @@ static int send_identity(const struct salvo_config *cfg, const char *keyfile,
 	return 0;
 }
 
-int salvo_conf_send_identity(const struct salvo_config *cfg,
-			     salvo_send_opts *o, struct salvo_conf_pin *pin,
-			     char *err, size_t errlen)
+int salvo_conf_send_identity(const struct salvo_config *cfg, salvo_send_opts *o,
+			     struct salvo_conf_pin *pin, char *err,
+			     size_t errlen)
 {
 	pin->cfg = cfg;
 	peer_name(pin->peer, sizeof(pin->peer), o->host ? o->host : "",
 		  o->port);
 	o->pin = salvo_conf_pin_check;
 	o->pin_ud = pin;
-	return send_identity(cfg, cfg->security.key,
-			     cfg->security.receiver_key,
+	return send_identity(cfg, cfg->security.key, cfg->security.receiver_key,
 			     "security.receiver_key", o, err, errlen);
 }
 

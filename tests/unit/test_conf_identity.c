@@ -84,9 +84,8 @@ static void key_line(const char *pubfile, char *line, size_t n)
 	uint8_t pub[32];
 	char err[600];
 
-	assert_int_equal(salvo_keyfile_read_public(pubfile, pub, err,
-						   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_keyfile_read_public(pubfile, pub, err, sizeof(err)), 0);
 	assert_true(salvo_key_public_text(line, n, pub, NULL) > 0);
 }
 
@@ -103,10 +102,10 @@ static void test_key_made_once(void **state)
 
 	assert_int_equal(mkdir("home", 0755), 0);
 	assert_string_equal(cfg->security.key, "home/.config/salvo/key");
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, cfg->security.key, NULL,
-						       priv, pub, &created,
-						       err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_key_load_or_create(cfg, cfg->security.key, NULL, priv,
+					  pub, &created, err, sizeof(err)),
+	    0);
 	assert_int_equal(created, 1);
 	assert_int_equal(mode_of("home/.config"), 0700);
 	assert_int_equal(mode_of("home/.config/salvo"), 0700);
@@ -116,10 +115,10 @@ static void test_key_made_once(void **state)
 						   filepub, err, sizeof(err)),
 			 0);
 	assert_memory_equal(filepub, pub, 32);
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, cfg->security.key, NULL,
-						       priv2, pub2, &created,
-						       err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_key_load_or_create(cfg, cfg->security.key, NULL, priv2,
+					  pub2, &created, err, sizeof(err)),
+	    0);
 	assert_int_equal(created, 0);
 	assert_memory_equal(priv2, priv, 32);
 	assert_memory_equal(pub2, pub, 32);
@@ -144,8 +143,8 @@ static void test_key_refusals(void **state)
 	int created;
 	(void)state;
 
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, "nowhere/k", NULL, priv,
-						       pub, &created, err,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, "nowhere/k", NULL,
+						       priv, pub, &created, err,
 						       sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "nowhere/k: cannot use its folder "
@@ -153,12 +152,11 @@ static void test_key_refusals(void **state)
 	assert_int_equal(access("nowhere", F_OK), -1);
 
 	salvo_keyfile_generate(priv, pub);
-	assert_int_equal(salvo_conf_key_write("k1", priv, pub, "c", 0, err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_key_write("k1", priv, pub, "c", 0, err, sizeof(err)), 0);
 	assert_int_equal(chmod("k1", 0644), 0);
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", NULL, priv2, pub2,
-						       &created, err,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", NULL, priv2,
+						       pub2, &created, err,
 						       sizeof(err)),
 			 SALVO_ERR_KEY);
 	assert_string_equal(err, "k1: private key readable or writable by "
@@ -167,23 +165,22 @@ static void test_key_refusals(void **state)
 	assert_int_equal(chmod("k1", 0600), 0);
 
 	salvo_keyfile_generate(priv2, pub2);
-	assert_int_equal(salvo_conf_key_write("k1", priv2, pub2, "c", 0, err,
-					      sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(
+	    salvo_conf_key_write("k1", priv2, pub2, "c", 0, err, sizeof(err)),
+	    -EEXIST);
 	assert_non_null(strstr(err, "salvo keygen --force replaces a key"));
-	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", NULL, priv2, pub2,
-						       &created, err,
+	assert_int_equal(salvo_conf_key_load_or_create(cfg, "k1", NULL, priv2,
+						       pub2, &created, err,
 						       sizeof(err)),
 			 0);
 	assert_memory_equal(pub2, pub, 32); /* still the first key */
 	/* replace swaps in both files */
 	salvo_keyfile_generate(priv2, pub2);
-	assert_int_equal(salvo_conf_key_write("k1", priv2, pub2, "c", 1, err,
-					      sizeof(err)),
-			 0);
-	assert_int_equal(salvo_keyfile_read_public("k1.pub", pub, err,
-						   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_key_write("k1", priv2, pub2, "c", 1, err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    salvo_keyfile_read_public("k1.pub", pub, err, sizeof(err)), 0);
 	assert_memory_equal(pub, pub2, 32);
 	assert_int_equal(mode_of("k1"), 0600);
 	salvo_conf_del(cfg);
@@ -204,9 +201,8 @@ static void test_recv_identity(void **state)
 	cfg = config("security: {key: rx/key}\n", &n);
 	memset(&o, 0, sizeof(o));
 	salvo_authkeys_init(&ak);
-	assert_int_equal(salvo_conf_recv_identity(cfg, &o, &ak, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_recv_identity(cfg, &o, &ak, err, sizeof(err)), 0);
 	assert_ptr_equal(o.authkeys, &ak);
 	assert_int_equal(ak.count, 0);
 	assert_int_equal(mode_of("rx/key"), 0600);
@@ -231,9 +227,8 @@ static void test_recv_identity(void **state)
 	write_file("rx/authorized_keys", text, 0644);
 	cfg = config("security: {key: rx/key}\n", &n);
 	salvo_authkeys_init(&ak);
-	assert_int_equal(salvo_conf_recv_identity(cfg, &o, &ak, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_recv_identity(cfg, &o, &ak, err, sizeof(err)), 0);
 	assert_int_equal(ak.count, 1);
 	assert_string_equal(ak.keys[0].dir, "in/a");
 	assert_non_null(strstr(n.text, "info key: receiver key rx/key, "
@@ -252,9 +247,8 @@ static void test_recv_identity(void **state)
 	salvo_authkeys_init(&ak);
 	assert_int_equal(salvo_conf_recv_opts(cfg, &o, err, sizeof(err)), 0);
 	assert_int_equal(o.allow_anonymous, 1);
-	assert_int_equal(salvo_conf_recv_identity(cfg, &o, &ak, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_recv_identity(cfg, &o, &ak, err, sizeof(err)), 0);
 	assert_non_null(strstr(n.text, "warn anonymous: ANONYMOUS senders "
 				       "allowed (security.allow_anonymous): "
 				       "any host that reaches this port may "
@@ -285,17 +279,17 @@ static void test_recv_authkeys_refused(void **state)
 	write_file("rx/ak", text, 0644);
 	memset(&o, 0, sizeof(o));
 	salvo_authkeys_init(&ak);
-	assert_int_equal(salvo_conf_recv_identity(cfg, &o, &ak, err,
-						  sizeof(err)),
-			 SALVO_ERR_INVAL);
+	assert_int_equal(
+	    salvo_conf_recv_identity(cfg, &o, &ak, err, sizeof(err)),
+	    SALVO_ERR_INVAL);
 	assert_non_null(strstr(err, "rx/ak:3: "));
 	assert_non_null(strstr(err, "rx/ak:4: "));
 	assert_int_equal(ak.count, 0);
 
 	write_file("rx/ak", "", 0666);
-	assert_int_equal(salvo_conf_recv_identity(cfg, &o, &ak, err,
-						  sizeof(err)),
-			 SALVO_ERR_KEY);
+	assert_int_equal(
+	    salvo_conf_recv_identity(cfg, &o, &ak, err, sizeof(err)),
+	    SALVO_ERR_KEY);
 	assert_string_equal(err, "rx/ak: writable by group or others (mode "
 				 "0666), so anyone could authorise "
 				 "themselves; fix: chmod 644 rx/ak");
@@ -325,9 +319,8 @@ static void test_pin_callback(void **state)
 	assert_int_equal(salvo_conf_send_opts(cfg, &o, err, sizeof(err)), 0);
 	o.host = "rx.example";
 	o.port = 7400;
-	assert_int_equal(salvo_conf_send_identity(cfg, &o, &pin, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_send_identity(cfg, &o, &pin, err, sizeof(err)), 0);
 	assert_int_equal(o.has_key, 1);
 	assert_int_equal(o.has_peer_key, 0);
 	assert_non_null(o.pin);
@@ -359,9 +352,8 @@ static void test_pin_callback(void **state)
 	assert_non_null(strstr(err, "delete line 1 of tx/kh"));
 	/* another port is another receiver */
 	o.port = 7401;
-	assert_int_equal(salvo_conf_send_identity(cfg, &o, &pin, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_send_identity(cfg, &o, &pin, err, sizeof(err)), 0);
 	assert_int_equal(o.pin(o.pin_ud, b, err, sizeof(err)), 0);
 
 	/* a hot-folder profile pins through the same file, under its
@@ -400,9 +392,9 @@ static void test_receiver_key_and_anonymous(void **state)
 
 	assert_int_equal(mkdir("an", 0700), 0);
 	salvo_keyfile_generate(priv, pub);
-	assert_int_equal(salvo_conf_key_write("an/rx", priv, pub, "rx", 0, err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_key_write("an/rx", priv, pub, "rx", 0, err, sizeof(err)),
+	    0);
 	key_line("an/rx.pub", line, sizeof(line));
 	snprintf(yaml, sizeof(yaml),
 		 "security: {key: an/key, anonymous: true, receiver_key: "
@@ -411,9 +403,8 @@ static void test_receiver_key_and_anonymous(void **state)
 	cfg = config(yaml, &n);
 	assert_int_equal(salvo_conf_send_opts(cfg, &o, err, sizeof(err)), 0);
 	o.host = "h";
-	assert_int_equal(salvo_conf_send_identity(cfg, &o, &pin, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_send_identity(cfg, &o, &pin, err, sizeof(err)), 0);
 	assert_int_equal(o.has_key, 0);
 	assert_int_equal(access("an/key", F_OK), -1);
 	assert_int_equal(o.has_peer_key, 1);
@@ -426,17 +417,16 @@ static void test_receiver_key_and_anonymous(void **state)
 	/* from the receiver's .pub file; a file that is no key is refused */
 	cfg = config("security: {key: an/key, receiver_key: an/rx.pub}\n", &n);
 	assert_int_equal(salvo_conf_send_opts(cfg, &o, err, sizeof(err)), 0);
-	assert_int_equal(salvo_conf_send_identity(cfg, &o, &pin, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_send_identity(cfg, &o, &pin, err, sizeof(err)), 0);
 	assert_memory_equal(o.peer_key, pub, 32);
 	assert_int_equal(o.has_key, 1);
 	salvo_conf_del(cfg);
 	cfg = config("security: {key: an/key, receiver_key: an/key}\n", &n);
 	assert_int_equal(salvo_conf_send_opts(cfg, &o, err, sizeof(err)), 0);
-	assert_int_equal(salvo_conf_send_identity(cfg, &o, &pin, err,
-						  sizeof(err)),
-			 SALVO_ERR_KEY);
+	assert_int_equal(
+	    salvo_conf_send_identity(cfg, &o, &pin, err, sizeof(err)),
+	    SALVO_ERR_KEY);
 	assert_non_null(strstr(err, "an/key: not a salvo public key"));
 	salvo_conf_del(cfg);
 }
@@ -454,9 +444,9 @@ static void test_unresolved(void **state)
 	salvo_conf_diag_init(&d);
 	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
 	assert_int_equal(salvo_conf_send_opts(cfg, &o, err, sizeof(err)), 0);
-	assert_int_equal(salvo_conf_send_identity(cfg, &o, &pin, err,
-						  sizeof(err)),
-			 SALVO_ERR_INVAL);
+	assert_int_equal(
+	    salvo_conf_send_identity(cfg, &o, &pin, err, sizeof(err)),
+	    SALVO_ERR_INVAL);
 	assert_string_equal(err, "security.key: auto, but there is no key "
 				 "folder (no $HOME); allowed: a file name in "
 				 "security.key or its flag");
