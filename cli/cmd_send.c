@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/identity.h"
 #include "cli/progress.h"
 #include "common/core/error.h"
 #include "common/core/path.h"
@@ -92,6 +93,16 @@ static void usage(FILE *out)
 	      "                     link hints: size memory and the window "
 	      "from the plan\n"
 	      "  --compression none lz4 is not built yet (refused)\n"
+	      "  --key FILE         this sender's private key, made on first "
+	      "use\n"
+	      "                     (~/.config/salvo/key; root: "
+	      "/etc/salvo/key)\n"
+	      "  --known-hosts FILE receivers' keys, pinned on first use "
+	      "(next to the key)\n"
+	      "  --receiver-key KEY|FILE  the receiver's public key: pinned "
+	      "explicitly\n"
+	      "  --anonymous        send without a key (the receiver must "
+	      "allow anonymous)\n"
 	      "  --log-level L      error, warn, info, debug, trace (info)\n"
 	      "  --log-file F       append the log to F instead of stderr\n"
 	      "  --log-format F     text or json: one object per line (text)\n"
@@ -414,6 +425,9 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		r->peer_code, r->peer_errno);
 	write_json_skipped(out, r);
 	write_json_options(out, o);
+	fputc(' ', out);
+	salvo_cli_send_identity_json(out, cfg, o);
+	fputs(",\n", out);
 	fprintf(out,
 		" \"engine\": {\"block_bytes\": %u, \"threads\": %u, "
 		"\"sockets\": %u, \"datagram_bytes\": %u, \"batch\": %u, "
@@ -471,6 +485,8 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	       struct salvo_logsink *sink)
 {
 	struct salvo_progress bar;
+	struct salvo_conf_pin pin; /* the pin callback's, while o is used */
+	char note[1200];
 	salvo_send_opts o;
 	salvo_send_report rep, *r = &rep;
 	struct outcome oc;
@@ -482,6 +498,10 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	snprintf(a->peer, sizeof(a->peer),
 		 strchr(a->host, ':') ? "[%s]:%u" : "%s:%u", a->host,
 		 (unsigned)o.port);
+	if (salvo_conf_send_identity(cfg, &o, &pin, note, sizeof(note))) {
+		fprintf(stderr, "salvo send: %s\n", note);
+		return SALVO_EXIT_USAGE;
+	}
 	show = a->quiet		  ? 0
 	       : a->progress >= 0 ? a->progress
 				  : isatty(STDERR_FILENO);
@@ -503,7 +523,6 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	/* buffers sized from link hints above the kernel's cap: say so, with
 	 * the sysctl that raises it (without hints the size is a default,
 	 * and the receiver daemon reports its own cap at start-up) */
-	char note[512];
 	if (!a->quiet && cfg->link.bandwidth_bps &&
 	    !salvo_socket_buffers_uncapped() &&
 	    salvo_plan_sockbuf_note(NULL, o.sndbuf_bytes, 0, note,
@@ -592,6 +611,8 @@ int salvo_cmd_send(int argc, char **argv)
 	}
 	if (a.quiet)
 		salvo_logsink_quiet(sink, SALVO_LOG_ERROR);
+	cfg->log = salvo_logsink_event; /* a key made, a receiver pinned */
+	cfg->log_ud = sink;
 	rc = run(cfg, &a, sink);
 	salvo_logsink_del(sink);
 fail_args:

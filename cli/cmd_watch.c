@@ -87,6 +87,11 @@ static void usage(FILE *out)
 	    "  --bandwidth RATE, --rtt TIME, --loss PCT, --fudge N, --compression "
 	    "none: as for "
 	    "salvo send\n"
+	    "  --key FILE, --known-hosts FILE, --receiver-key KEY|FILE, "
+	    "--anonymous: the\n"
+	    "                      identity, as for salvo send (a profile's "
+	    "key and\n"
+	    "                      receiver_key override them in YAML)\n"
 	    "\n"
 	    "exit codes: 0 stopped by SIGINT/SIGTERM; 1 failure (a folder "
 	    "cannot be\n"
@@ -325,6 +330,8 @@ int salvo_cmd_watch(int argc, char **argv)
 		fprintf(stderr, "salvo watch: %s\n", err);
 		goto done;
 	}
+	cfg->log = salvo_logsink_event; /* a key made, a receiver pinned */
+	cfg->log_ud = sink;
 	rc = run(cfg, &a, sink);
 	salvo_logsink_del(sink);
 done:

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/core/error.h"
 #include "conf/keys.h"
@@ -100,6 +101,28 @@ void salvo_conf_paths_from_env(struct salvo_conf_paths *paths)
 	paths->sysconfdir = sys && *sys ? sys : "/etc";
 	paths->home = skip && !strcmp(skip, "1") ? NULL : getenv("HOME");
 	paths->config_file = NULL;
+	paths->user_home = getenv("HOME");
+	paths->root = geteuid() == 0;
+}
+
+int salvo_conf_set_key_dir(struct salvo_config *cfg,
+			   const struct salvo_conf_paths *paths)
+{
+	const char *base = paths->root ? paths->sysconfdir : paths->user_home;
+	char dir[4096];
+
+	cfg->key_dir = cfg->key_dir_why = NULL;
+	if (!base || !*base ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s%s", base,
+			     paths->root ? "/salvo" : "/.config/salvo") >=
+		sizeof(dir))
+		return 0;
+	if (!(cfg->key_dir = salvo_conf_intern(cfg, dir)) ||
+	    !(cfg->key_dir_why = salvo_conf_intern(
+		  cfg, paths->root ? "root: SYSCONFDIR/salvo"
+				   : "~/.config/salvo")))
+		return SALVO_ERR_NOMEM;
+	return 0;
 }
 
 int salvo_conf_load_layers(struct salvo_config *cfg,

@@ -323,6 +323,7 @@ static void load_hotfolders(struct loader *l, const yaml_node_t *seq)
 		    l->doc, seq->data.sequence.items.start[i]);
 		struct salvo_conf_origin io = at(l, item);
 		list[i].origin = io;
+		list[i].cfg = l->cfg;
 		if (salvo_conf_profile_defaults(&list[i]))
 			l->nomem = 1;
 		if (item->type != YAML_MAPPING_NODE)
@@ -344,17 +345,25 @@ static void load_hotfolders(struct loader *l, const yaml_node_t *seq)
 	l->cfg->origin[SALVO_CONF_HOTFOLDERS] = o;
 }
 
+static size_t n_sections(void)
+{
+	size_t n = 0;
+	while (salvo_conf_sections[n])
+		n++;
+	return n;
+}
+
 static void load_root(struct loader *l, const yaml_node_t *root)
 {
-	unsigned seen[8] = {0};
+	unsigned seen[16] = {0};
 	char names[256];
 
 	if (is_null(root))
 		return; /* a file of comments only */
 	if (root->type != YAML_MAPPING_NODE) {
 		struct salvo_conf_origin o = at(l, root);
-		list_names(names, sizeof(names), salvo_conf_sections, NULL, 7,
-			   NULL);
+		list_names(names, sizeof(names), salvo_conf_sections, NULL,
+			   n_sections(), NULL);
 		salvo_conf_diag_add(l->diag, &o,
 				    "expected a mapping of sections, got %s; "
 				    "allowed: %s",
@@ -373,7 +382,7 @@ static void load_root(struct loader *l, const yaml_node_t *root)
 		s = is_keyword(scalar(k), salvo_conf_sections);
 		if (s < 0) {
 			list_names(names, sizeof(names), salvo_conf_sections,
-				   NULL, 7, NULL);
+				   NULL, n_sections(), NULL);
 			salvo_conf_diag_add(l->diag, &ko,
 					    "unknown section '%.100s'; "
 					    "allowed: %s",

@@ -26,18 +26,20 @@
 #
 # Every process a test starts is killed on exit; every wait is bounded.
 # The machine's salvo.yaml files are not read (SALVO_NO_USER_CONFIG=1,
-# SALVO_SYSCONFDIR pointing nowhere), so results do not depend on it.
+# SALVO_SYSCONFDIR is $T/etc, empty), so results do not depend on it; the
+# key files salvo makes on first use (as root: SYSCONFDIR/salvo) land there.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SALVO=${SALVO:-$ROOT/build/release/salvo}
 SALVO_ASAN=${SALVO_ASAN:-$SALVO}
 export SALVO_NO_USER_CONFIG=1
-export SALVO_SYSCONFDIR=/nonexistent/salvo-integ
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "${SALVO_TEST_TMP:-/tmp}/salvo-$TEST_NAME-XXXXXX")
+export SALVO_SYSCONFDIR=$T/etc
+mkdir -p "$SALVO_SYSCONFDIR"
 BG_PIDS=()
 CLEANUP_CMDS=()
 RECV_PREFIX=()

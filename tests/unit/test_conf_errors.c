@@ -29,11 +29,12 @@ static const struct err_case cases[] = {
      "batch, offload\n"},
     {"netwrk: {}",
      "t.yaml:1:1: unknown section 'netwrk'; allowed: network, transfer, "
-     "memory, link, receiver, hotfolders, logging\n"},
+     "memory, link, receiver, hotfolders, logging, security\n"},
     {"hotfolders:\n  - {name: a, dir: /a, host: h, bogus: 1}",
      "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
      "hot-folder profile: name, dir, host, remote_dir, include, exclude, "
-     "settle, post_action, move_to, max_sessions, retry_min, retry_max\n"},
+     "settle, post_action, move_to, max_sessions, retry_min, retry_max, "
+     "key, receiver_key\n"},
     /* old spellings name the new one */
     {"hotfolders:\n  - {name: a, dir: /a, dest: h, dest_dir: x}",
      "t.yaml:2:24: hotfolders[0].dest: renamed; allowed: host (the same "
@@ -58,7 +59,8 @@ static const struct err_case cases[] = {
      "value; allowed keys: port, bind, mtu, datagram, send_sockets, "
      "recv_sockets, sndbuf, rcvbuf, batch, offload\n"},
     {"- a", "t.yaml:1:1: expected a mapping of sections, got a list; allowed: "
-	    "network, transfer, memory, link, receiver, hotfolders, logging\n"},
+	    "network, transfer, memory, link, receiver, hotfolders, logging, "
+	    "security\n"},
     {"hotfolders: {a: 1}",
      "t.yaml:1:13: hotfolders: expected a list of profiles, got a "
      "mapping\n"},
@@ -175,6 +177,22 @@ static const struct err_case cases[] = {
      "allowed: retry_min <= retry_max\n"
      "t.yaml:3:5: hotfolders[1].name: 'a' is already used by "
      "hotfolders[0]; allowed: a unique name\n"},
+    /* security */
+    {"security:\n  allow_anonymous: maybe",
+     "t.yaml:2:20: security.allow_anonymous: 'maybe' is not true or false; "
+     "allowed: true or false\n"},
+    {"security:\n  receiver_key: salvo-x25519 AAAA",
+     "t.yaml:2:17: security.receiver_key: 'salvo-x25519 AAAA' is not a "
+     "public key (the key is not 32 bytes of base64); allowed: a public key line "
+     "(salvo-x25519 BASE64), a file holding one, or none\n"},
+    {"security:\n  key: \"\"",
+     "t.yaml:2:8: security.key: '' is too short; allowed: a file name, or "
+     "auto\n"},
+    {"hotfolders:\n  - {name: a, dir: /a, host: h, receiver_key: "
+     "\"salvo-x25519 !\"}",
+     "t.yaml:2:47: hotfolders[0].receiver_key: 'salvo-x25519 !' is not a "
+     "public key (the key is not 32 bytes of base64); allowed: a public key line "
+     "(salvo-x25519 BASE64), a file holding one, or default\n"},
     {"hotfolders:\n  - {name: a, dir: /a, host: \"1::2:80\"}",
      "t.yaml:2:30: hotfolders[0].host: '1::2:80' is not a destination; "
      "allowed: host, host:port or [ipv6]:port\n"},
