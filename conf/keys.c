@@ -386,12 +386,17 @@ static int set_string(char **field, const char *text)
 	return 0;
 }
 
+/* The array doubles when n reaches a power of two (its capacity is n
+ * rounded up to one), so a long list costs linear time, not a copy per
+ * item. */
 static int append_string(struct salvo_conf_strv *sv, const char *text)
 {
-	char **v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
-	if (!v)
-		return SALVO_ERR_NOMEM;
-	sv->v = v;
+	char **v = sv->v;
+	if (!(sv->n & (sv->n - 1))) {
+		if (!(v = realloc(sv->v, (sv->n ? 2 * sv->n : 1) * sizeof(*v))))
+			return SALVO_ERR_NOMEM;
+		sv->v = v;
+	}
 	if (!(v[sv->n] = strdup(text)))
 		return SALVO_ERR_NOMEM;
 	sv->n++;
