@@ -226,8 +226,10 @@ static int show_status(const struct salvo_hotfolder *hfs, size_t n,
 		if (r) {
 			fprintf(stderr, "salvo watch: %s: no status (%s)\n",
 				hfs[i].name,
-				r == -ENOENT ? "never started"
-					     : salvo_strerror(r));
+				r == -ENOENT   ? "never started"
+				: r == -EINVAL ? "the status file is not a "
+						 "regular file"
+					       : salvo_strerror(r));
 			rc = SALVO_EXIT_FAILURE;
 		}
 	}

@@ -631,6 +631,11 @@ void salvo_conf_diag_add(struct salvo_conf_diag *d,
 	int len;
 
 	d->count++;
+	/* once a line was dropped every later one is too: the "N more" line
+	 * stays last and is never overwritten, and a flood of errors from a
+	 * hostile file costs no formatting */
+	if (d->dropped)
+		goto drop;
 	len = where ? snprintf(line, sizeof(line), "%s: ",
 			       salvo_conf_origin_format(where, at, sizeof(at)))
 		    : 0;
@@ -639,14 +644,15 @@ void salvo_conf_diag_add(struct salvo_conf_diag *d,
 	va_end(ap);
 	len = (int)strlen(line);
 	/* keep room for the closing "N more" line */
-	if (d->len + (size_t)len + 2 + 48 > sizeof(d->text)) {
-		d->dropped++;
-		snprintf(d->text + d->len, sizeof(d->text) - d->len,
-			 "(%u more errors not shown)\n", d->dropped);
-		return;
-	}
+	if (d->len + (size_t)len + 2 + 48 > sizeof(d->text))
+		goto drop;
 	memcpy(d->text + d->len, line, (size_t)len);
 	d->len += (size_t)len;
 	d->text[d->len++] = '\n';
 	d->text[d->len] = '\0';
+	return;
+drop:
+	d->dropped++;
+	snprintf(d->text + d->len, sizeof(d->text) - d->len,
+		 "(%u more errors not shown)\n", d->dropped);
 }

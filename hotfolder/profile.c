@@ -344,6 +344,7 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 	if (rc) {
 		snprintf(err, errlen, "%s: journal %s: %s", p->hf->name, path,
 			 rc == SALVO_ERR_BUSY ? "another salvo watch uses it"
+			 : rc == -EINVAL      ? "not a regular file"
 					      : salvo_strerror(rc));
 		return rc;
 	}

@@ -7,9 +7,11 @@
 #include "hotfolder/profile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,16 +95,25 @@ int salvo_hotfolder_print_status(const struct salvo_hotfolder *hf,
 				 const char *state_dir, FILE *out)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 8], buf[4096];
-	FILE *f;
-	size_t n;
+	struct stat st;
+	ssize_t n;
+	int fd;
 
 	if (salvo_hotfolder_state_path(hf, state_dir, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), "%s/status", dir);
-	if (!(f = fopen(path, "r")))
+	/* non-blocking, so a FIFO in its place cannot hang the reader */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) <
+	    0)
 		return -errno;
-	while ((n = fread(buf, 1, sizeof(buf), f)))
-		fwrite(buf, 1, n, out);
-	fclose(f);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	       (n < 0 && errno == EINTR))
+		if (n > 0)
+			fwrite(buf, 1, (size_t)n, out);
+	close(fd);
 	return 0;
 }
