@@ -132,6 +132,7 @@ struct salvo_hotfolder {
 	uint32_t max_sessions; /* concurrent sends from this folder */
 	uint64_t retry_min_ns; /* first retry delay, doubled up to max */
 	uint64_t retry_max_ns;
+	int allow_hardlinks; /* 1: send files with more than one hard link */
 	struct salvo_conf_origin origin; /* where the profile starts */
 };
 

@@ -39,6 +39,7 @@ static const char *const post_names[] = {"delete", "move", "keep", NULL};
 static const char *const level_names[] = {"error", "warn",  "info",
 					  "debug", "trace", NULL};
 static const char *const format_names[] = {"text", "json", NULL};
+static const char *const bool_names[] = {"false", "true", NULL};
 
 const char *const salvo_conf_sections[] = {
     "network",	"transfer",   "memory",	 "link",
@@ -184,6 +185,12 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 				 SALVO_CONF_T_TIME, P(retry_max_ns), 0,
 				 SEC / 10, 24 * 3600 * SEC, NULL, NULL, "5min",
 				 "longest retry delay"},
+    [SALVO_CONF_PK_ALLOW_HARDLINKS] = {"allow_hardlinks", "--allow-hardlinks",
+				       W, SALVO_CONF_T_ENUM,
+				       P(allow_hardlinks), 0, 0, 0, NULL,
+				       bool_names, "false",
+				       "send files that have other hard "
+				       "links"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 

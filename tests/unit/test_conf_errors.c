@@ -34,7 +34,8 @@ static const struct err_case cases[] = {
     {"hotfolders:\n  - {name: a, dir: /a, host: h, bogus: 1}",
      "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
      "hot-folder profile: name, dir, host, remote_dir, include, exclude, "
-     "settle, post_action, move_to, max_sessions, retry_min, retry_max\n"},
+     "settle, post_action, move_to, max_sessions, retry_min, retry_max, "
+     "allow_hardlinks\n"},
     /* old spellings name the new one */
     {"hotfolders:\n  - {name: a, dir: /a, dest: h, dest_dir: x}",
      "t.yaml:2:24: hotfolders[0].dest: renamed; allowed: host (the same "
