@@ -115,22 +115,22 @@ static void say(const struct recv_ctx *c, enum salvo_log_level level,
 {
 	salvo_log_event ev = {level, event, 0, NULL, NULL, 0, 0, 0, msg};
 
-	if (!c->quiet || level == SALVO_LOG_ERROR) {
-		fprintf(stderr, "%s%s\n",
-			level == SALVO_LOG_ERROR ? "salvo recv: " : "", msg);
-		fflush(stderr);
-	}
+	/* msg may carry a sender's file name: escaped for the terminal */
+	if (!c->quiet || level == SALVO_LOG_ERROR)
+		salvo_logsink_printf(stderr, "%s%s",
+				     level == SALVO_LOG_ERROR  ? "salvo recv: "
+				     : level == SALVO_LOG_WARN ? "salvo recv: "
+								 "warning: "
+				     : strcmp(event, "listening") ? "salvo recv: "
+								  : "",
+				     msg);
 	salvo_progress_log(c->sink, &ev);
 }
 
 /* conf/'s notices (the key, the authorised senders): a person's lines. */
 static void on_notice(void *ud, const salvo_log_event *ev)
 {
-	char msg[2200];
-
-	snprintf(msg, sizeof(msg), "%s%s",
-		 ev->level == SALVO_LOG_WARN ? "warning: " : "", ev->message);
-	say(ud, ev->level, ev->event, msg);
+	say(ud, ev->level, ev->event, ev->message);
 }
 
 static void on_ready(void *ud, uint16_t port)
@@ -320,7 +320,7 @@ int salvo_cmd_recv(int argc, char **argv)
 		goto fail_args;
 	}
 	if (!(sink = salvo_conf_logsink_new(cfg, err, sizeof(err)))) {
-		fprintf(stderr, "salvo recv: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo recv: %s", err);
 		goto fail_args;
 	}
 	if (quiet)

@@ -223,6 +223,12 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 				    "the receiver's public key, or a file "
 				    "holding it; default: "
 				    "security.receiver_key"},
+    [SALVO_CONF_PK_ALLOW_HARDLINKS] = {"allow_hardlinks", "--allow-hardlinks",
+				       W, SALVO_CONF_T_BOOL,
+				       P(allow_hardlinks), 0, 0, 0, NULL,
+				       NULL, "false",
+				       "send files that have other hard "
+				       "links"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 
@@ -437,12 +443,17 @@ static int set_string(char **field, const char *text)
 	return 0;
 }
 
+/* The array doubles when n reaches a power of two (its capacity is n
+ * rounded up to one), so a long list costs linear time, not a copy per
+ * item. */
 static int append_string(struct salvo_conf_strv *sv, const char *text)
 {
-	char **v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
-	if (!v)
-		return SALVO_ERR_NOMEM;
-	sv->v = v;
+	char **v = sv->v;
+	if (!(sv->n & (sv->n - 1))) {
+		if (!(v = realloc(sv->v, (sv->n ? 2 * sv->n : 1) * sizeof(*v))))
+			return SALVO_ERR_NOMEM;
+		sv->v = v;
+	}
 	if (!(v[sv->n] = strdup(text)))
 		return SALVO_ERR_NOMEM;
 	sv->n++;
@@ -716,6 +727,11 @@ void salvo_conf_diag_add(struct salvo_conf_diag *d,
 	int len;
 
 	d->count++;
+	/* once a line was dropped every later one is too: the "N more" line
+	 * stays last and is never overwritten, and a flood of errors from a
+	 * hostile file costs no formatting */
+	if (d->dropped)
+		goto drop;
 	len = where ? snprintf(line, sizeof(line), "%s: ",
 			       salvo_conf_origin_format(where, at, sizeof(at)))
 		    : 0;
@@ -724,14 +740,15 @@ void salvo_conf_diag_add(struct salvo_conf_diag *d,
 	va_end(ap);
 	len = (int)strlen(line);
 	/* keep room for the closing "N more" line */
-	if (d->len + (size_t)len + 2 + 48 > sizeof(d->text)) {
-		d->dropped++;
-		snprintf(d->text + d->len, sizeof(d->text) - d->len,
-			 "(%u more errors not shown)\n", d->dropped);
-		return;
-	}
+	if (d->len + (size_t)len + 2 + 48 > sizeof(d->text))
+		goto drop;
 	memcpy(d->text + d->len, line, (size_t)len);
 	d->len += (size_t)len;
 	d->text[d->len++] = '\n';
 	d->text[d->len] = '\0';
+	return;
+drop:
+	d->dropped++;
+	snprintf(d->text + d->len, sizeof(d->text) - d->len,
+		 "(%u more errors not shown)\n", d->dropped);
 }

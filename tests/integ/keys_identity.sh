@@ -65,10 +65,10 @@ rm -rf "$KD"
 mkdir -p "$T/in" "$T/src"
 printf 'x\n' >"$T/src/f"
 start_recv "$T/in" --json
-grep -q "^warning: created the receiver key $KD/key (mode 0600), fingerprint b2:" "$RECV_LOG" ||
+grep -q "^salvo recv: warning: created the receiver key $KD/key (mode 0600), fingerprint b2:" "$RECV_LOG" ||
 	fail "no 'created' notice: $(cat "$RECV_LOG")"
 [ "$(mode "$KD/key")" = 600 ] || fail "receiver key mode $(mode "$KD/key")"
-grep -q "^warning: no sender can connect: $KD/authorized_keys does not exist. To authorise one, run 'salvo keygen --show --dir FOLDER'" "$RECV_LOG" ||
+grep -q "^salvo recv: warning: no sender can connect: $KD/authorized_keys does not exist. To authorise one, run 'salvo keygen --show --dir FOLDER'" "$RECV_LOG" ||
 	fail "no 'no sender can connect' warning: $(cat "$RECV_LOG")"
 RX_FP=$(grep -o 'fingerprint b2:[^;]*' "$RECV_LOG" | head -1 | cut -d' ' -f2)
 stop_recv
@@ -79,9 +79,9 @@ stop_recv
 "$SALVO" keygen --out "$T/tx" >/dev/null 2>&1
 "$SALVO" keygen --show --out "$T/tx" --dir in >"$KD/authorized_keys" 2>/dev/null
 start_recv "$T/in" --json
-grep -q "^receiver key $KD/key, fingerprint $RX_FP$" "$RECV_LOG" ||
+grep -q "^salvo recv: receiver key $KD/key, fingerprint $RX_FP$" "$RECV_LOG" ||
 	fail "second start: $(cat "$RECV_LOG")"
-grep -q "^serving 1 authorised sender from $KD/authorized_keys$" "$RECV_LOG" ||
+grep -q "^salvo recv: serving 1 authorised sender from $KD/authorized_keys$" "$RECV_LOG" ||
 	fail "no 'serving 1': $(cat "$RECV_LOG")"
 ! grep -q "warning" "$RECV_LOG" || fail "a warning with a sender authorised: $(cat "$RECV_LOG")"
 
@@ -109,7 +109,7 @@ note "recv: key made once, whom it serves; send --json: fingerprint, pin"
 
 # --- anonymous senders allowed: a warning; a bad file: FILE:LINE ----------
 start_recv "$T/in" --allow-anonymous
-grep -q "^warning: ANONYMOUS senders allowed (security.allow_anonymous): any host that reaches this port may write below $T/in$" "$RECV_LOG" ||
+grep -q "^salvo recv: warning: ANONYMOUS senders allowed (security.allow_anonymous): any host that reaches this port may write below $T/in$" "$RECV_LOG" ||
 	fail "no ANONYMOUS warning: $(cat "$RECV_LOG")"
 stop_recv
 printf 'salvo-x25519 AAAA dir=x\n' >>"$KD/authorized_keys"

@@ -15,6 +15,7 @@
 
 #include "common/core/error.h"
 #include "conf/config.h"
+#include "conf/keys.h" /* salvo_conf_diag_add */
 
 struct err_case {
 	const char *yaml;
@@ -34,7 +35,7 @@ static const struct err_case cases[] = {
      "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
      "hot-folder profile: name, dir, host, remote_dir, include, exclude, "
      "settle, post_action, move_to, max_sessions, retry_min, retry_max, "
-     "key, receiver_key\n"},
+     "key, receiver_key, allow_hardlinks\n"},
     /* old spellings name the new one */
     {"hotfolders:\n  - {name: a, dir: /a, dest: h, dest_dir: x}",
      "t.yaml:2:24: hotfolders[0].dest: renamed; allowed: host (the same "
@@ -317,6 +318,25 @@ static void test_many_errors_overflow(void **state)
 	assert_non_null(strstr(d.text, "t.yaml:2:3: unknown key 'network.k0'"));
 }
 
+/* a short line after a dropped long one must not overwrite the "more"
+ * line: the text always ends with it once anything was dropped */
+static void test_dropped_stays_last(void **state)
+{
+	struct salvo_conf_diag d;
+	char longmsg[900];
+	(void)state;
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	salvo_conf_diag_init(&d);
+	while (!d.dropped)
+		salvo_conf_diag_add(&d, NULL, "%s", longmsg);
+	salvo_conf_diag_add(&d, NULL, "short");
+	assert_int_equal(d.dropped, 2);
+	assert_null(strstr(d.text, "short"));
+	assert_non_null(strstr(d.text, "x\n(2 more errors not shown)\n"));
+	assert_int_equal(d.text[strlen(d.text) - 1], '\n');
+}
+
 static void test_missing_and_unreadable_files(void **state)
 {
 	struct salvo_config *cfg = salvo_conf_new();
@@ -342,6 +362,7 @@ int main(void)
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_bad_value_keeps_previous_layer),
 	    cmocka_unit_test(test_many_errors_overflow),
+	    cmocka_unit_test(test_dropped_stays_last),
 	    cmocka_unit_test(test_missing_and_unreadable_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

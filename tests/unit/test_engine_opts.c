@@ -487,7 +487,7 @@ static void test_profile_keys(void **state)
 	static const char *const hot_folder_only[] = {
 	    "name",	    "dir",	   "include",	"exclude",
 	    "settle",	    "post_action", "move_to",	"max_sessions",
-	    "retry_min", "retry_max",	   NULL};
+	    "retry_min", "retry_max",	   "allow_hardlinks", NULL};
 	struct salvo_config *cfg =
 	    from_yaml("hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
 		      "remote_dir: a/b, key: other.key, receiver_key: "
