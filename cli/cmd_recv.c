@@ -253,7 +253,7 @@ static int run(struct salvo_config *cfg, int once, int quiet, int json,
 	rc = salvo_recv_run(&o, r);
 	if (*stop && (rc == 0 || rc == SALVO_ERR_ABORTED)) {
 		rc = 0; /* asked to stop, and stopped cleanly */
-		snprintf(msg, sizeof(msg), "salvo recv: stopped (%s)",
+		snprintf(msg, sizeof(msg), "stopped (%s)",
 			 *stop == SIGTERM ? "SIGTERM" : "SIGINT");
 		say(&ctx, SALVO_LOG_INFO, "stopped", msg);
 	} else if (rc) {

@@ -499,7 +499,7 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 		 strchr(a->host, ':') ? "[%s]:%u" : "%s:%u", a->host,
 		 (unsigned)o.port);
 	if (salvo_conf_send_identity(cfg, &o, &pin, note, sizeof(note))) {
-		fprintf(stderr, "salvo send: %s\n", note);
+		salvo_logsink_printf(stderr, "salvo send: %s", note);
 		return SALVO_EXIT_USAGE;
 	}
 	show = a->quiet		  ? 0
@@ -533,7 +533,7 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	salvo_progress_clear(&bar);
 	outcome_of(r, &o, a, *stop != 0, &oc);
 	if (oc.exit_code != SALVO_EXIT_OK)
-		fprintf(stderr, "salvo send: %s\n", oc.message);
+		salvo_logsink_printf(stderr, "salvo send: %s", oc.message);
 	log_result(sink, r, &oc, a);
 	if (a->json)
 		write_json(stdout, r, &oc, a, cfg, &o);
@@ -552,8 +552,8 @@ static int check_paths(const struct send_args *a)
 
 	for (int i = 0; i < a->npaths; i++) {
 		if (lstat(a->paths[i], &st)) {
-			fprintf(stderr, "salvo send: %s: %s\n", a->paths[i],
-				strerror(errno));
+			salvo_logsink_printf(stderr, "salvo send: %s: %s",
+					     a->paths[i], strerror(errno));
 			return -1;
 		}
 	}
@@ -598,7 +598,7 @@ int salvo_cmd_send(int argc, char **argv)
 	if (parse_target(&a, err, sizeof(err)) ||
 	    (a.remote_dir && check_remote_dir(a.remote_dir, err,
 					       sizeof(err)))) {
-		fprintf(stderr, "salvo send: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo send: %s", err);
 		goto fail_args;
 	}
 	if (check_paths(&a)) {
@@ -606,7 +606,7 @@ int salvo_cmd_send(int argc, char **argv)
 		goto fail_args;
 	}
 	if (!(sink = salvo_conf_logsink_new(cfg, err, sizeof(err)))) {
-		fprintf(stderr, "salvo send: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo send: %s", err);
 		goto fail_args;
 	}
 	if (a.quiet)

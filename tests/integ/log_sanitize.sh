@@ -104,3 +104,22 @@ check "$T/status.out" "watch --status" '^[a-z_]+: '
 grep -qF 'esc\x1b[2J' "$T/w.log" || fail "the watch log does not name esc\\x1b[2J escaped"
 grep -qF 'nl\x0aforged' "$T/w.log" || fail "the watch log does not name nl\\x0aforged escaped"
 note "watch: $(grep -F 'esc\x1b' "$T/w.log" | head -1 | sed 's/.* error //')"
+
+# the sender's own terminal lines escape the names they quote: a path
+# given on the command line, and the skipped entries of a tree
+mkdir -p "$T/tree9b"
+printf 's' >"$T/tree9b/ok"
+ln -s /nonexistent "$T/tree9b/ln"$'\x9b'"x"
+rc=0
+"$SALVO" send "$T/nope"$'\x9b'"x" 127.0.0.1:9 2>"$T/send9b.err" >/dev/null || rc=$?
+[ "$rc" -ne 0 ] || fail "send of a missing path succeeded"
+check "$T/send9b.err" "salvo send error line" '^salvo send: '
+grep -qF 'nope\x9bx' "$T/send9b.err" || fail "salvo send does not name nope\\x9bx escaped: $(cat "$T/send9b.err")"
+mkdir -p "$T/in9b"
+RECV_BIN=$SALVO start_recv "$T/in9b" --allow-anonymous
+rc=0
+"$SALVO" send --anonymous --no-progress "$T/tree9b" "127.0.0.1:$PORT" >"$T/send9b.out" 2>"$T/send9b.err2" || rc=$?
+[ "$rc" -eq 9 ] || fail "a tree with a skipped symlink: exit $rc, want 9: $(cat "$T/send9b.err2")"
+check "$T/send9b.out" "salvo send summary"
+grep -qF 'ln\x9bx' "$T/send9b.out" || fail "the summary does not list ln\\x9bx escaped: $(cat "$T/send9b.out")"
+note "salvo send: quoted paths escaped on the terminal"
