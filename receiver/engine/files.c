@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -291,6 +292,46 @@ static int32_t dir_ensure(rfiles *f, const char *path, uint32_t len, char *msg,
 	return k;
 }
 
+/* Folder k (ROOT_DIR: the root), which file entry i goes into, can take
+ * files renamed from .salvo: writable, and on .salvo's mount (a rename
+ * across mounts fails with EXDEV, even within one file system: a bind
+ * mount).  Checked once per folder.  f->mu held.  0 or -errno with msg. */
+static int check_target(rfiles *f, int32_t k, uint32_t i, char *msg, size_t len)
+{
+	if (k >= 0 ? f->dirs[k].checked : f->root_checked)
+		return 0;
+	int fd = dir_get(f, k, 1, msg, len);
+	if (fd < 0)
+		return fd;
+	struct statvfs vfs;
+	struct statx sx;
+	int rc = 0;
+	const char *path = f->m->entries[i].path;
+	int flen = k >= 0 ? (int)f->dirs[k].len : 1;
+	const char *folder = k >= 0 ? f->dirs[k].path : ".";
+	if (!fstatvfs(fd, &vfs) && (vfs.f_flag & ST_RDONLY)) {
+		snprintf(msg, len,
+			 "cannot store '%s': folder '%.*s' is read-only (%s)",
+			 path, flen, folder, strerror(EROFS));
+		rc = -EROFS;
+	} else if (f->r->have_mnt &&
+		   !statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) &&
+		   (sx.stx_mask & STATX_MNT_ID) && sx.stx_mnt_id != f->r->mnt) {
+		snprintf(msg, len,
+			 "cannot store '%s': folder '%.*s' is on another mount "
+			 "than the receiver's root (salvo renames finished "
+			 "files into place from %s/, it does not copy)",
+			 path, flen, folder, SALVO_PATH_PRIVATE);
+		rc = -EXDEV;
+	}
+	dir_put(f, k);
+	if (!rc && k >= 0)
+		f->dirs[k].checked = 1;
+	else if (!rc)
+		f->root_checked = 1;
+	return rc;
+}
+
 int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 		   uint32_t session, uint32_t block_bytes, char *msg,
 		   size_t len)
@@ -340,6 +381,9 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 			break;
 		}
 		f->parent[i] = k;
+		if (e->type == SALVO_ENTRY_FILE &&
+		    (rc = check_target(f, k, i, msg, len)))
+			break;
 		if (e->type == SALVO_ENTRY_DIR) {
 			k = dir_ensure(f, e->path, e->path_len, msg, len);
 			if (k < ROOT_DIR)
@@ -530,10 +574,11 @@ static int rename_error(const salvo_entry *e, int err, char *msg, size_t len)
 {
 	if (err == -EXDEV)
 		snprintf(msg, len,
-			 "cannot store '%s': its folder is on another file "
-			 "system than the receiver's root (salvo renames "
-			 "finished files into place, it does not copy)",
-			 e->path);
+			 "cannot store '%s': its folder is on another mount "
+			 "or file system than the receiver's root (salvo "
+			 "renames finished files into place from %s/, it does "
+			 "not copy)",
+			 e->path, SALVO_PATH_PRIVATE);
 	else
 		snprintf(msg, len, "cannot rename '%s' into place: %s", e->path,
 			 strerror(-err));

@@ -40,6 +40,8 @@ typedef struct rroot {
 	pthread_mutex_t mu;
 	dev_t dev;	 /* file system every folder of a session must be on */
 	ino_t parts_ino; /* .salvo itself, which no folder may alias */
+	uint64_t mnt;	 /* mount of .salvo (statx), where files must go */
+	int have_mnt;	 /* 0: the kernel does not say (rename says EXDEV) */
 	mode_t mask;	 /* never given: 07000 | the process umask */
 	int overwrite;	 /* enum salvo_overwrite */
 	uint64_t max_file_bytes;
@@ -123,14 +125,16 @@ typedef struct rfiles {
 		int32_t up;    /* parent folder, -1: the root */
 		int32_t entry; /* its DIR entry, -1: none */
 		uint8_t created, dirty;
+		uint8_t checked; /* can take files: writable, .salvo's mount */
 	} * dirs;
 	uint32_t ndirs, cap;
 	uint32_t *index; /* open addressing over dirs: index + 1, 0 empty */
 	uint32_t index_len;
 	rfdcache dirfd, partfd;
-	uint8_t *buf;	/* the verifier's read-back buffer */
-	int root_dirty; /* something was made or renamed in the root */
-	int finished;	/* folders made durable: the session succeeded */
+	uint8_t *buf;	  /* the verifier's read-back buffer */
+	int root_dirty;	  /* something was made or renamed in the root */
+	int root_checked; /* the root can take files (check_target) */
+	int finished;	  /* folders made durable: the session succeeded */
 } rfiles;
 
 /* Bookkeeping bytes a session for manifest m with blocks of block_bytes

@@ -163,6 +163,10 @@ static int open_parts(rroot *r, char *msg, size_t len)
 	}
 	r->dev = st.st_dev;
 	r->parts_ino = st.st_ino;
+	struct statx sx;
+	r->have_mnt = !statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) &&
+		      (sx.stx_mask & STATX_MNT_ID);
+	r->mnt = r->have_mnt ? sx.stx_mnt_id : 0;
 	return fd;
 }
 

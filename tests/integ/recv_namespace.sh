@@ -6,7 +6,8 @@
 # below the root, which no manifest and no --remote-dir may enter, so the
 # attack is refused and the first sender's file arrives intact.  (Before,
 # the part-file sat beside its final name, the attacker's file replaced
-# it, and the victim committed the attacker's bytes and exited 0.)
+# it, and the victim committed the attacker's bytes and exited 0.)  A
+# folder on another mount is refused: files are renamed into place.
 set -euo pipefail
 SALVO_TEST_TMP=/dev/shm
 . "$(dirname "$0")/../helpers/integ.sh"
@@ -38,5 +39,19 @@ cmp "$T/src/big" "$T/in/v/big" ||
 	fail "the victim sender exited 0 but its file holds other bytes: the attacker replaced its part-file"
 [ "$SEND_RC" -ne 0 ] || fail "the attacker's send into the part-file folder succeeded"
 [ -z "$(find "$T/in" -name '*.part')" ] || fail "part-files left: $(find "$T/in" -name '*.part')"
+stop_recv
+
+# Finished files are renamed out of .salvo/, never copied: a folder on
+# another mount (a writable bind mount, in the receiver's own mount
+# namespace) is refused before any data, with the reason.
+mkdir -p "$T/in2/mnt" "$T/elsewhere"
+RECV_PREFIX=(unshare -m --propagation private sh -c
+	'mount --bind "$1" "$0" && shift && exec "$@"' "$T/in2/mnt" "$T/elsewhere")
+start_recv "$T/in2"
+run_send mnt --remote-dir mnt "$T/evil/$(basename "$part")" "127.0.0.1:$PORT"
+[ "$SEND_RC" -eq 5 ] || fail "into a bind mount: exit $SEND_RC, want 5: $(cat "$T/mnt.err")"
+grep -q "is on another mount than the receiver's root" "$T/mnt.err" ||
+	fail "into a bind mount: unclear message: $(cat "$T/mnt.err")"
+note "into a bind mount: $(cat "$T/mnt.err")"
 stop_recv
 note ok
