@@ -62,6 +62,8 @@ static void usage(FILE *out)
 	    "  --offload auto|off    UDP GRO: datagram trains per call (auto)\n"
 	    "  --max-sessions N      concurrent sessions (64)\n"
 	    "  --max-file-size SIZE  largest file accepted (unlimited)\n"
+	    "  --memory-budget SIZE  bookkeeping of all sessions; refuses a "
+	    "manifest needing more (256MiB)\n"
 	    "  --overwrite never|replace|rename  when the target exists "
 	    "(never)\n"
 	    "  --idle-timeout TIME   drop a silent sender's session after "

@@ -98,6 +98,7 @@ struct salvo_conf_receiver {
 	char *root_dir;		      /* files land only below it */
 	uint32_t max_sessions;	      /* concurrent sessions */
 	uint64_t max_file_size_bytes; /* 0: unlimited */
+	uint64_t memory_budget_bytes; /* sessions' bookkeeping, 0: unlimited */
 	enum salvo_overwrite overwrite;
 	uint64_t idle_timeout_ns; /* a silent session is dropped after it */
 	enum salvo_verify verify;
@@ -189,6 +190,7 @@ enum salvo_conf_key {
 	SALVO_CONF_RECEIVER_ROOT,
 	SALVO_CONF_RECEIVER_MAX_SESSIONS,
 	SALVO_CONF_RECEIVER_MAX_FILE_SIZE,
+	SALVO_CONF_RECEIVER_MEMORY_BUDGET,
 	SALVO_CONF_RECEIVER_OVERWRITE,
 	SALVO_CONF_RECEIVER_IDLE_TIMEOUT,
 	SALVO_CONF_RECEIVER_VERIFY,

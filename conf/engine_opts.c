@@ -92,6 +92,7 @@ int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
 	o->max_sessions = rx->max_sessions;
 	o->idle_timeout_ns = rx->idle_timeout_ns;
 	o->max_file_bytes = rx->max_file_size_bytes;
+	o->memory_budget_bytes = rx->memory_budget_bytes;
 	o->overwrite = (int)rx->overwrite;
 	o->verify_paranoid = rx->verify == SALVO_VERIFY_PARANOID;
 	o->allow_anonymous = cfg->security.allow_anonymous;

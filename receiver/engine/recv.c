@@ -59,11 +59,20 @@ static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
 static int open_root(rctx *c)
 {
 	c->root = open(c->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->root >= 0)
-		return 0;
-	int rc = -errno;
-	snprintf(c->rep->message, sizeof(c->rep->message),
-		 "cannot use folder '%s': %s", c->o->dir, strerror(-rc));
+	if (c->root < 0) {
+		int rc = -errno;
+		snprintf(c->rep->message, sizeof(c->rep->message),
+			 "cannot use folder '%s': %s", c->o->dir,
+			 strerror(-rc));
+		return rc;
+	}
+	char msg[512] = "";
+	int rc = rroot_init(&c->fs, c->root, c->o, msg, sizeof(msg));
+	if (rc) {
+		snprintf(c->rep->message, sizeof(c->rep->message),
+			 "cannot use folder '%s': %s", c->o->dir, msg);
+		close(c->root);
+	}
 	return rc;
 }
 
@@ -249,6 +258,7 @@ fail_core:
 fail_sockets:
 	close_sockets(&c);
 fail_root:
+	rroot_free(&c.fs);
 	close(c.root);
 out:
 	r->peak_rss_bytes = salvo_peak_rss();

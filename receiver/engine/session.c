@@ -97,16 +97,16 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	}
 	s->have_m = 1;
 	s->files_left = regular_files(&s->m);
+	/* first: it takes the session's memory from the budget, or refuses */
+	int rc = rfiles_prepare(&s->files, &c->fs, &s->m, s->id,
+				salvo_rsess_block_bytes(sess), err, errlen);
+	if (rc)
+		return rc;
 	if (rdigest_init(&s->dig, &s->m, salvo_rsess_block_bytes(sess))) {
 		snprintf(err, errlen, "receiver out of memory");
 		return -ENOMEM;
 	}
 	s->have_dig = 1;
-	int rc =
-	    rfiles_prepare(&s->files, c->root, &s->m, s->id, c->o->overwrite,
-			   c->o->max_file_bytes, err, errlen);
-	if (rc)
-		return rc;
 	char line[160];
 	snprintf(line, sizeof(line),
 		 "session %08x from %s: %u entries, %llu bytes", s->id, s->peer,

@@ -16,7 +16,9 @@
 #                         $SEND_TIME_LIMIT s; sets SEND_RC, output in
 #                         $T/NAME.out and $T/NAME.err
 #   wait_exit PID SECS    waits for a background process; sets WAIT_RC
-#   same_tree A B         same contents (diff -r), types, modes, mtimes
+#   same_tree A B         same contents (diff -r), types, modes, mtimes;
+#                         B's .salvo/ (a receiver's private folder, when
+#                         B is its root) is not part of the tree
 #   jget FILE KEY...      a value from a JSON file ("engine" "threads")
 #   veth_namespaces       two namespaces joined by a veth pair, removed
 #                         on exit: NSA (VA, IPA) and NSB (VB, IPB)
@@ -164,12 +166,14 @@ EOF
 
 # One line per entry below DIR: type, mode, size (files), mtime in whole
 # seconds, path; sorted.
-tree_list() {
-	python3 - "$1" <<'EOF'
+tree_list() { # dir [name of a top folder to leave out]
+	python3 - "$@" <<'EOF'
 import os, stat, sys
 root = sys.argv[1]
 out = []
 for d, dirs, files in os.walk(root):
+    if d == root and len(sys.argv) > 2:
+        dirs[:] = [n for n in dirs if n != sys.argv[2]]
     for name in dirs + files:
         p = os.path.join(d, name)
         st = os.lstat(p)
@@ -184,9 +188,12 @@ EOF
 }
 
 same_tree() { # expected actual
-	diff -r --no-dereference "$1" "$2" >"$T/diff.log" 2>&1 ||
+	local skip=()
+	# the receiver's private folder, unless the expected tree has one too
+	[ -n "$(find "$1" -name .salvo -print -quit)" ] || skip=(-x .salvo)
+	diff -r --no-dereference "${skip[@]}" "$1" "$2" >"$T/diff.log" 2>&1 ||
 		fail "contents differ between $1 and $2: $(head -5 "$T/diff.log")"
-	diff <(tree_list "$1") <(tree_list "$2") >"$T/meta.log" ||
+	diff <(tree_list "$1") <(tree_list "$2" ${skip[@]:+.salvo}) >"$T/meta.log" ||
 		fail "types, modes or mtimes differ (< sent, > received): $(head -8 "$T/meta.log")"
 }
 

@@ -126,6 +126,7 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--root", "/r"},
 	    {"--max-sessions", "3"},
 	    {"--max-file-size", "1GiB"},
+	    {"--memory-budget", "8MiB"},
 	    {"--overwrite", "replace"},
 	    {"--idle-timeout", "1h"},
 	    {"--verify", "paranoid"},

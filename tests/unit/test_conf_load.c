@@ -54,6 +54,7 @@ static const char every_key[] = "network:\n"
 				"  root: /srv/salvo\n"
 				"  max_sessions: 16\n"
 				"  max_file_size: 1TiB\n"
+				"  memory_budget: 64MiB\n"
 				"  overwrite: rename\n"
 				"  idle_timeout: 5min\n"
 				"  verify: paranoid\n"
@@ -165,6 +166,7 @@ static void test_every_key(void **state)
 	assert_string_equal(cfg->receiver.root_dir, "/srv/salvo");
 	assert_int_equal(cfg->receiver.max_sessions, 16);
 	assert_int_equal(cfg->receiver.max_file_size_bytes, 1024 * 1024 * MiB);
+	assert_int_equal(cfg->receiver.memory_budget_bytes, 64 * MiB);
 	assert_int_equal(cfg->receiver.overwrite, SALVO_OVERWRITE_RENAME);
 	assert_int_equal(cfg->receiver.idle_timeout_ns, 300 * SEC);
 	assert_int_equal(cfg->receiver.verify, SALVO_VERIFY_PARANOID);
@@ -196,7 +198,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 39);
+	assert_int_equal(hf->origin.line, 40);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -220,7 +222,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 37);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 38);
 	salvo_conf_del(cfg);
 }
 

@@ -67,6 +67,7 @@ static const struct key_case cases[] = {
     {"receiver.root", "/srv/in", NULL},
     {"receiver.max_sessions", "3", NULL},
     {"receiver.max_file_size", "1GiB", NULL},
+    {"receiver.memory_budget", "8MiB", NULL},
     {"receiver.overwrite", "replace", NULL},
     {"receiver.idle_timeout", "1h", NULL},
     {"receiver.verify", "paranoid", NULL},
