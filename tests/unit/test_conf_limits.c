@@ -219,7 +219,8 @@ static void test_anchors(void **state)
 			 SALVO_ERR_INVAL);
 	assert_string_equal(d.text, "t.yaml:1:1: unknown section 'x'; allowed: "
 				    "network, transfer, memory, link, "
-				    "receiver, hotfolders, logging\n");
+				    "receiver, hotfolders, logging, "
+				    "security\n");
 
 	/* an anchor in a real config works */
 	t.len = 0;
