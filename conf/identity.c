@@ -69,9 +69,12 @@ static void folder_of(const char *file, char *out, size_t n)
 
 /*
  * Makes sure the folder of file exists.  Only the key folder that
- * salvo_conf_set_key_dir chose is created (0700), with ~/.config for a
- * user; HOME and SYSCONFDIR themselves never are, nor a folder a person
- * named, so a mistyped path fails instead of growing a tree.
+ * salvo_conf_set_key_dir chose is created, with ~/.config for a user;
+ * HOME and SYSCONFDIR themselves never are, nor a folder a person named,
+ * so a mistyped path fails instead of growing a tree.  A user's
+ * ~/.config/salvo is 0700; root's SYSCONFDIR/salvo is 0755, because it
+ * also holds the system-wide salvo.yaml every user reads (the private
+ * key in it is 0600 on its own).
  */
 static int make_folder(const struct salvo_config *cfg, const char *file,
 		       char *err, size_t errlen)
@@ -84,7 +87,8 @@ static int make_folder(const struct salvo_config *cfg, const char *file,
 		return 0;
 	if (errno == ENOENT && cfg->key_dir && !strcmp(dir, cfg->key_dir)) {
 		size_t len = strlen(dir), sub = strlen("/.config/salvo");
-		if (!mkdir(dir, 0700))
+		int user = len > sub && !strcmp(dir + len - sub, "/.config/salvo");
+		if (!mkdir(dir, user ? 0700 : 0755))
 			return 0;
 		folder_of(dir, parent, sizeof(parent));
 		if (errno == ENOENT && len > sub &&
