@@ -106,6 +106,12 @@ typedef struct salvo_rate_fair {
 	uint64_t loss_ppm;	    /* random loss, measured with no queue */
 	int have_loss;
 	uint32_t empty_rounds; /* in a row with the queue (nearly) empty */
+	uint64_t base_seen;    /* last RTT sample near the lowest */
+	uint64_t last_probe;   /* last drain to see the base RTT */
+	uint64_t probe_until;  /* a drain running until then, */
+	uint64_t probe_rate;   /* ... and the rate to resume */
+	uint32_t high_rounds;  /* in a row, queue over 1.5 x ours */
+	uint64_t hint_bps;     /* the link hint, 0 none */
 	/* competitive mode: a CUBIC window in rate space */
 	uint64_t dq_max_ns;   /* deepest recent standing queue */
 	uint64_t w_max_bytes; /* window at the last cut */

@@ -13,12 +13,12 @@
  * Time runs in rounds of one min RTT (at least 4 ms).
  *
  *   START    from 120,000 bytes per RTT (within 5-20 Mbit/s) or half a
- *            link hint, x1.75 a round, smoothly, feedback by feedback;
+ *            link hint, x1.8 a round, smoothly, feedback by feedback;
  *            it ends when the queue passes 2 ms and the rate has reached
  *            the curve below (a newcomer climbs to its share first), when
  *            the queue passes an eighth of a round, when more is in
  *            flight than 1.5 x what the path delivers per RTT, or when a
- *            round loses a tenth;
+ *            round loses a fifth (and 3 x the random loss);
  *   DRAIN    half the delivery rate for as long as the queue we built
  *            takes to empty (what is in flight beyond one delivery-RTT);
  *   DELAY    pace at the delivery rate corrected by the queue's distance
@@ -56,9 +56,9 @@
 /* The delay-mode curve: a flow of w * R_REF holds D_REF of queue. */
 #define R_REF_BPS 100000000ull
 #define D_REF_NS (10 * MS)
-/* Doubling per round in start-up, as growth per feedback: rate *=
- * 1 + START_PM/1000 * dt/round (four feedbacks a round: x1.99). */
-#define START_PM 600
+/* Start-up growth, per feedback: rate *=
+ * 1 + START_PM/1000 * dt/round (four feedbacks a round: x1.8). */
+#define START_PM 640
 
 enum { M_START, M_DRAIN, M_DELAY, M_COMPETE };
 
@@ -200,6 +200,7 @@ static void fair_seed(void *state, uint64_t link_bps, uint64_t rtt_ns,
 	 * and an optimistic hint overshoots no more than start-up would */
 	if (link_bps / 2 > f->rate_bps)
 		f->rate_bps = clamp(f, link_bps / 2);
+	f->hint_bps = link_bps;
 }
 
 /* -------------------------------------------------------- measuring */
@@ -215,6 +216,9 @@ static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 		}
 		if (!f->min_rtt_ns || s->rtt_ns < f->min_rtt_ns)
 			f->min_rtt_ns = s->rtt_ns;
+		if (s->rtt_ns <=
+		    f->min_rtt_ns + max64(MS / 2, f->min_rtt_ns / 64))
+			f->base_seen = s->now;
 		uint32_t i = f->rtt_next++ % SALVO_RATE_FAIR_SAMPLES;
 		f->rtt_at[i] = s->now;
 		f->rtt_ns[i] = s->rtt_ns;
@@ -331,6 +335,28 @@ static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	uint64_t span = min64(dt, rnd);
 	if (!cap)
 		return;
+	if (f->probe_until) { /* draining so every flow sees the base */
+		if (s->now < f->probe_until)
+			return;
+		f->probe_until = 0;
+		f->rate_bps = clamp(f, f->probe_rate);
+		return;
+	}
+	/* A flow that started on a queue takes it for the base RTT and
+	 * holds it on top of ours: drain for a round, so the queue empties
+	 * and each flow sees the base, when the queue stayed over our target
+	 * (by 2 ms or a quarter) for 3 rounds (a newcomer pushing; 2 s apart at
+	 * most) or we have not seen the base for 10 s. */
+	uint64_t since = s->now - f->last_probe;
+	if ((f->high_rounds >= 3 && since >= 2 * SEC) ||
+	    (s->now - f->base_seen >= 10 * SEC && since >= 10 * SEC)) {
+		f->probe_rate = r;
+		f->probe_until = s->now + max64(rnd, 10 * MS);
+		f->last_probe = s->now;
+		f->high_rounds = 0;
+		f->rate_bps = clamp(f, min64(r, cap) / 2);
+		return;
+	}
 	if (f->pr->delay_cap_ns && dq > f->pr->delay_cap_ns) {
 		/* low: over its cap, give back a quarter per round */
 		uint64_t cut =
@@ -344,15 +370,15 @@ static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	 * one until both sit on the curve */
 	int64_t err = (int64_t)t_dq - (int64_t)dq;
 	int64_t gain_ppm = err * 500000 / (int64_t)rnd;
+	if (gain_ppm > 125000)
+		gain_ppm = 125000;
+	if (gain_ppm < -500000)
+		gain_ppm = -500000;
 	/* a queue that stays empty: room on the path; probe, faster each
 	 * round it stays so (1/32 of the rate, doubling, up to 1/2) */
 	if (dq <= t_dq / 4 && f->empty_rounds > 1)
 		gain_ppm +=
 		    (int64_t)(1000000 >> (6 - min64(f->empty_rounds, 5)));
-	if (gain_ppm > 125000)
-		gain_ppm = 125000;
-	if (gain_ppm < -500000)
-		gain_ppm = -500000;
 	if (gain_ppm > 0 && s->app_limited)
 		gain_ppm = 0;
 	uint64_t want =
@@ -408,6 +434,10 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->dq_min_hist[i] = f->round_dq_min;
 	f->rate_hist[i] = f->round_rate0;
 	f->rounds++;
+	uint64_t t_now = target_delay(f, f->rate_bps);
+	f->high_rounds = f->round_dq_min > t_now + max64(t_now / 4, 2 * MS)
+			     ? f->high_rounds + 1
+			     : 0;
 	/* rounds in a row with the queue (nearly) empty */
 	if (f->round_dq_max <= target_delay(f, f->rate_bps) / 4)
 		f->empty_rounds++;
@@ -441,8 +471,11 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	uint64_t exit = SALVO_RATE_QUEUE_TARGET_MIN_NS;
 	uint64_t got = s->held_bytes - f->held0;
 	uint64_t lost = s->lost_bytes - f->lost0;
+	/* a fifth lost, and three times the random loss: the queue
+	 * overflowed before its delay showed */
 	int heavy =
-	    got + lost >= 64ull * s->payload_bytes && lost * 10 > got + lost;
+	    got + lost >= 64ull * s->payload_bytes &&
+	    lost * 1000000 / (got + lost) > max64(200000, 3 * f->loss_ppm);
 	/* what is in flight: sent, less what arrived or was lost by the
 	 * latest feedback; known now, not an RTT late */
 	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
@@ -473,8 +506,10 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		return;
 	}
 	uint64_t r = f->rate_bps;
-	uint64_t add = (uint64_t)((unsigned __int128)r * START_PM *
-				  min64(dt, rnd) / (1000 * rnd));
+	/* past the hint, carefully: the user may be wrong */
+	uint32_t pm = f->hint_bps && r >= f->hint_bps ? START_PM / 8 : START_PM;
+	uint64_t add = (uint64_t)((unsigned __int128)r * pm * min64(dt, rnd) /
+				  (1000 * rnd));
 	f->rate_bps = clamp(f, r + add);
 }
 
