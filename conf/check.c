@@ -233,7 +233,9 @@ static void check(struct finisher *f)
 		    fmt(cfg, SALVO_CONF_TRANSFER_MIN_RATE, a),
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, b),
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, d));
-	if (tr->rate_policy == SALVO_RATE_FAIR)
+	if (tr->rate_policy == SALVO_RATE_FAIR ||
+	    tr->rate_policy == SALVO_RATE_HIGH ||
+	    tr->rate_policy == SALVO_RATE_LOW)
 		salvo_conf_diag_add(
 		    f->diag, &cfg->origin[SALVO_CONF_TRANSFER_RATE_POLICY],
 		    "transfer.rate_policy: '%s' is not built yet; "

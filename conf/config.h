@@ -36,11 +36,6 @@
 #include "common/core/log.h"
 #include "common/core/policy.h"
 
-enum salvo_rate_policy {
-	SALVO_RATE_FIXED = 0, /* pace at transfer.rate_bps */
-	SALVO_RATE_ADAPTIVE,  /* find the path rate below transfer.rate_bps */
-	SALVO_RATE_FAIR,      /* accepted by name, refused by the checker */
-};
 /* lz4 is accepted by name and refused by the checker until it is built */
 enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };
 enum salvo_offload {

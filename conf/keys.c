@@ -31,7 +31,9 @@
 	offsetof(struct salvo_hotfolder, field),                               \
 	    sizeof(((struct salvo_hotfolder *)0)->field)
 
-static const char *const policy_names[] = {"fixed", "adaptive", "fair", NULL};
+/* in enum salvo_rate_policy order */
+static const char *const policy_names[] = {"fixed", "adaptive", "fair",
+					   "high",  "low",	NULL};
 static const char *const compress_names[] = {"none", "lz4", NULL};
 static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
@@ -103,7 +105,7 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
      "rate floor for the adaptive policy"},
     {"transfer.rate_policy", "--rate-policy", S | W, SALVO_CONF_T_ENUM,
      C(transfer, rate_policy), 0, 0, 0, NULL, policy_names, "fixed",
-     "rate control: fixed or adaptive (fair is not built yet)"},
+     "rate control: fixed or adaptive (fair, high, low: not built yet)"},
     {"transfer.timeout", "--timeout", S | W, SALVO_CONF_T_TIME,
      C(transfer, timeout_ns), 0, SEC / 10, 3600 * SEC, NULL, NULL, "10s",
      "give up when the peer is silent this long"},

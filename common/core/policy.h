@@ -5,6 +5,19 @@
 #ifndef SALVO_POLICY_H
 #define SALVO_POLICY_H
 
+/* How the sender paces (common/core/rate.h).  fair, high and low are
+ * built (rate_fair.c) but not yet wired into the sender core: the
+ * checker refuses them until it is.  adaptive is the older delay-only
+ * policy; once fair runs it becomes another name for fair, so configs
+ * written today keep working. */
+enum salvo_rate_policy {
+	SALVO_RATE_FIXED = 0, /* pace at transfer.rate_bps */
+	SALVO_RATE_ADAPTIVE,  /* find the path rate below transfer.rate_bps */
+	SALVO_RATE_FAIR,      /* a TCP-like share, found without a rate */
+	SALVO_RATE_HIGH,      /* about twice that */
+	SALVO_RATE_LOW,	      /* a scavenger: yields to TCP (LEDBAT-like) */
+};
+
 /* What the receiver does when a file's final name already exists. */
 enum salvo_overwrite {
 	SALVO_OVERWRITE_NEVER = 0, /* an existing target fails the file */

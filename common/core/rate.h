@@ -4,7 +4,10 @@
  * asks pacing_rate() for the rate the engine's pacer should use.
  * "fixed" (rate_fixed.c) paces at the configured ceiling; "adaptive"
  * (rate_adaptive.c) finds the path's rate from queueing delay, ignoring
- * random loss.  Pure arithmetic on the samples: no clock, no I/O.
+ * random loss; "fair", "high" and "low" (rate_fair.c) find it too, share
+ * it with TCP and with each other, and need no rate at all (docs/
+ * PROTOCOL.md, "Rate control: fair, high, low").  Pure arithmetic on the
+ * samples: no clock, no I/O.  One owner thread per state.
  */
 #ifndef SALVO_RATE_H
 #define SALVO_RATE_H
@@ -36,6 +39,13 @@ typedef struct salvo_rate_ops {
 	void (*on_loss)(void *state, uint64_t lost_bytes, uint64_t now);
 	void (*on_timeout)(void *state, uint64_t now);
 	uint64_t (*pacing_rate)(const void *state); /* bits per second */
+	/* Optional (NULL: none), once after init and before any feedback:
+	 * what the sender knows before data flows.  link_bps: the user's
+	 * link hint (--bandwidth, link.bandwidth), 0 none; rtt_ns: the
+	 * handshake's RTT, 0 none.  A hint only seeds the start; the
+	 * algorithm still measures the path. */
+	void (*seed)(void *state, uint64_t link_bps, uint64_t rtt_ns,
+		     uint64_t now);
 } salvo_rate_ops;
 
 typedef struct salvo_rate_fixed {
@@ -62,14 +72,68 @@ typedef struct salvo_rate_adaptive {
 	uint32_t quiet_rounds; /* in a row, path keeping up */
 } salvo_rate_adaptive;
 
+struct salvo_rate_profile; /* fair, high or low: rate_fair.c */
+
+/* Recent RTT samples, for the standing RTT (the lowest of the last half
+ * RTT: one late sample is noise, a queue lasts). */
+#define SALVO_RATE_FAIR_SAMPLES 8
+/* Rounds the queue must stay up while we yield before another flow is
+ * taken for a buffer filler. */
+#define SALVO_RATE_FAIR_WATCH 8
+
+typedef struct salvo_rate_fair {
+	const struct salvo_rate_profile *pr;
+	uint64_t ceiling_bps, floor_bps, rate_bps;
+	uint32_t datagram_bytes;
+	int mode;	  /* START, DRAIN, DELAY, COMPETE (rate_fair.c) */
+	uint64_t last_fb; /* time of the last feedback */
+	uint64_t min_rtt_ns, srtt_ns;
+	uint64_t rtt_at[SALVO_RATE_FAIR_SAMPLES],
+	    rtt_ns[SALVO_RATE_FAIR_SAMPLES];
+	uint32_t rtt_next;
+	uint64_t dq_ns; /* standing RTT minus the lowest */
+	/* rounds of one min RTT */
+	uint64_t round_start, held0, lost0;
+	uint64_t round_dq_min, round_dq_max;
+	uint64_t round_rate0; /* rate when the round began */
+	uint64_t dq_min_hist[SALVO_RATE_FAIR_WATCH]; /* per round */
+	uint64_t rate_hist[SALVO_RATE_FAIR_WATCH];
+	uint32_t rounds;
+	uint64_t fb_held, fb_at;    /* at the last feedback, for delivery */
+	uint64_t round_bw, prev_bw; /* best delivery this round and last */
+	uint64_t delivered_bps;	    /* best of the two, wire bits/s */
+	uint64_t bw_peak;	    /* best delivery lately, slowly fading */
+	uint64_t loss_ppm;	    /* random loss, measured with no queue */
+	int have_loss;
+	uint32_t empty_rounds; /* in a row with the queue (nearly) empty */
+	uint64_t base_seen;    /* last RTT sample near the lowest */
+	uint64_t last_probe;   /* last drain to see the base RTT */
+	uint64_t probe_until;  /* a drain running until then, */
+	uint64_t probe_rate;   /* ... and the rate to resume */
+	uint32_t high_rounds;  /* in a row, queue over 1.5 x ours */
+	uint64_t hint_bps;     /* the link hint, 0 none */
+	/* competitive mode: a CUBIC window in rate space */
+	uint64_t dq_max_ns;   /* deepest recent standing queue */
+	uint64_t w_max_bytes; /* window at the last cut */
+	uint64_t epoch, k_ms; /* last cut; CUBIC's K */
+	uint64_t last_cut;
+	uint64_t drain_until; /* end of the drain after start-up */
+	uint32_t drained;     /* rounds in a row the queue emptied */
+	int armed;	      /* a full queue may cut again */
+} salvo_rate_fair;
+
 /* State big enough for any algorithm. */
 typedef union salvo_rate_state {
 	salvo_rate_fixed fixed;
 	salvo_rate_adaptive adaptive;
+	salvo_rate_fair fair;
 } salvo_rate_state;
 
 extern const salvo_rate_ops salvo_rate_fixed_ops;
 extern const salvo_rate_ops salvo_rate_adaptive_ops;
+extern const salvo_rate_ops salvo_rate_fair_ops;
+extern const salvo_rate_ops salvo_rate_high_ops;
+extern const salvo_rate_ops salvo_rate_low_ops;
 
 /* Below this much queueing delay a path counts as uncongested.  Not less:
  * on a LAN a busy host's late wake-ups add RTT samples of 0.3-1 ms with no
@@ -86,5 +150,9 @@ extern const salvo_rate_ops salvo_rate_adaptive_ops;
 #define SALVO_RATE_START_MIN_BPS 5000000ull
 #define SALVO_RATE_START_MAX_BPS 10000000ull
 #define SALVO_RATE_START_BYTES 15000
+/* fair, high and low start at eight times that (a bulk transfer, and
+ * start-up grows by 3/4 a round, not 2x), within 5-20 Mbit/s */
+#define SALVO_RATE_FAIR_START_BYTES 120000
+#define SALVO_RATE_FAIR_START_MAX_BPS 20000000ull
 
 #endif

@@ -153,6 +153,12 @@ static const struct err_case cases[] = {
     {"transfer:\n  rate_policy: fair",
      "t.yaml:2:16: transfer.rate_policy: 'fair' is not built yet; "
      "allowed: fixed, adaptive\n"},
+    {"transfer:\n  rate_policy: high",
+     "t.yaml:2:16: transfer.rate_policy: 'high' is not built yet; "
+     "allowed: fixed, adaptive\n"},
+    {"transfer:\n  rate_policy: low",
+     "t.yaml:2:16: transfer.rate_policy: 'low' is not built yet; "
+     "allowed: fixed, adaptive\n"},
     {"transfer:\n  compression: lz4",
      "t.yaml:2:16: transfer.compression: 'lz4' is not built yet; "
      "allowed: none\n"},

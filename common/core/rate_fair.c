@@ -1,0 +1,603 @@
+/*
+ * Rate control that needs no rate: "fair" (meant as the default), "high"
+ * and "low".  One algorithm, three profiles; docs/PROTOCOL.md ("Rate
+ * control: fair, high, low") gives the reasoning and what Copa, BBR and
+ * LEDBAT taught it.
+ *
+ * Signals, all from the receiver's feedback: the RTT of each heartbeat
+ * (standing RTT: the lowest of the last half RTT; queue dq: standing
+ * minus the lowest seen), the payload the receiver holds (delivery
+ * rate), the payload it reports lost, and what is in flight (datagrams
+ * sent less those received or lost).  Random loss never lowers the rate:
+ * the queue does, and in competitive mode so does a queue that overflows.
+ * Time runs in rounds of one min RTT (at least 4 ms).
+ *
+ *   START    from 120,000 bytes per RTT (within 5-20 Mbit/s) or half a
+ *            link hint, x1.8 a round, smoothly, feedback by feedback;
+ *            it ends when the queue passes 2 ms and the rate has reached
+ *            the curve below (a newcomer climbs to its share first), when
+ *            the queue passes an eighth of a round, when more is in
+ *            flight than 1.5 x what the path delivers per RTT, or when a
+ *            round loses a fifth (and 3 x the random loss);
+ *   DRAIN    half the delivery rate for as long as the queue we built
+ *            takes to empty (what is in flight beyond one delivery-RTT);
+ *   DELAY    pace at the delivery rate corrected by the queue's distance
+ *            from our target delay, half of it per round, at most +1/8
+ *            and -1/2:  t(r) = 10 ms * sqrt(w * 100 Mbit/s / r), capped
+ *            at max(10 ms, round / 4).  One flow alone settles at its
+ *            target (200 Mbit/s: 7 ms of queue; 1 Gbit/s: 3 ms).  Flows
+ *            sharing a queue see one dq, and the smaller one's target
+ *            is the longer, so it gains until both sit on the curve
+ *            (w = 1: fair; 2: high, twice a fair share; 1/8: low).  A
+ *            queue empty for rounds on end means room: probe by 1/32 of
+ *            the rate a round, doubling up to 1/2;
+ *   COMPETE  a buffer filler shares the path (the queue stayed at 1.5 x
+ *            our target for 8 rounds, or over it for 32 rounds while we
+ *            gave up a quarter of the rate): delay alone would hand it
+ *            the link, so take back what we gave (at least half the best
+ *            delivery lately) and follow a CUBIC window in rate space,
+ *            rate = W / srtt (RFC 9438: C 0.4, beta 0.7; "high" as two
+ *            flows: beta 0.85, C 0.8), cut once per filling of the queue
+ *            (90 % of the deepest lately, re-armed when it falls to 3/4)
+ *            or per round losing far beyond the random loss.  Eight
+ *            rounds with the queue down at our target: back to DELAY.
+ *            "low" never competes, and gives back a quarter a round
+ *            whenever the queue passes 20 ms.
+ *
+ * The rate stays within [floor, ceiling] (ceiling: --rate; floor:
+ * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
+ */
+#include "common/core/rate.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define MIN_ROUND_NS (4 * MS)
+#define MIN_RATE_BPS 500000ull
+/* The delay-mode curve: a flow of w * R_REF holds D_REF of queue. */
+#define R_REF_BPS 100000000ull
+#define D_REF_NS (10 * MS)
+/* Start-up growth, per feedback: rate *=
+ * 1 + START_PM/1000 * dt/round (four feedbacks a round: x1.8). */
+#define START_PM 640
+
+enum { M_START, M_DRAIN, M_DELAY, M_COMPETE };
+
+struct salvo_rate_profile {
+	uint32_t weight_num, weight_den; /* w: share of the delay target */
+	int compete;			 /* may enter competitive mode */
+	uint32_t beta_pm;		 /* competitive cut: rate kept */
+	uint32_t cubic_c_pm;		 /* CUBIC's C, 1/1000 packet/s^3 */
+	uint32_t cut_at_pm;		 /* of the deepest queue */
+	uint64_t delay_cap_ns;		 /* never hold more; 0 none */
+};
+
+static const struct salvo_rate_profile fair_profile = {1,   1,	 1, 700,
+						       400, 900, 0};
+static const struct salvo_rate_profile high_profile = {2,   1,	 1, 850,
+						       800, 950, 0};
+static const struct salvo_rate_profile low_profile = {1,   8,	0,	700,
+						      400, 850, 20 * MS};
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t isqrt(unsigned __int128 v)
+{
+	uint64_t lo = 0, hi = UINT32_MAX;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		if ((unsigned __int128)mid * mid <= v)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static uint64_t icbrt(uint64_t v)
+{
+	uint64_t lo = 0, hi = 2642245; /* cbrt(2^64) */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		if ((unsigned __int128)mid * mid * mid <= v)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static uint64_t clamp(const salvo_rate_fair *f, uint64_t r)
+{
+	uint64_t floor = max64(f->floor_bps, MIN_RATE_BPS);
+	floor = min64(floor, f->ceiling_bps);
+	return r < floor ? floor : min64(r, f->ceiling_bps);
+}
+
+static uint64_t round_ns(const salvo_rate_fair *f)
+{
+	return max64(f->min_rtt_ns, MIN_ROUND_NS);
+}
+
+/* The delay-mode target rate for a standing queue of dq. */
+static uint64_t target_rate(const salvo_rate_fair *f, uint64_t dq)
+{
+	unsigned __int128 k = (unsigned __int128)R_REF_BPS * D_REF_NS *
+			      D_REF_NS * f->pr->weight_num / f->pr->weight_den;
+	dq = max64(dq, 50000); /* 50 us: no queue */
+	unsigned __int128 r = k / ((unsigned __int128)dq * dq);
+	return r > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)r;
+}
+
+/* ... and its inverse: the queue a flow of rate r holds. */
+static uint64_t target_delay(const salvo_rate_fair *f, uint64_t r)
+{
+	unsigned __int128 k = (unsigned __int128)R_REF_BPS * D_REF_NS *
+			      D_REF_NS * f->pr->weight_num / f->pr->weight_den;
+	uint64_t d = isqrt(k / (r ? r : 1));
+	/* a starved flow does not settle for a deep queue */
+	return min64(d, max64(D_REF_NS, round_ns(f) / 4));
+}
+
+/* IP-level bits per second for `payload` bytes of DATA in dt. */
+static uint64_t wire_bps(uint64_t payload, uint32_t per_dgram, uint64_t dt)
+{
+	return (uint64_t)((unsigned __int128)payload * 8000000000u *
+			  (per_dgram + SALVO_DATA_OVERHEAD) / per_dgram /
+			  (dt ? dt : 1));
+}
+
+/* The path's rate from what arrived, corrected for the random loss. */
+static uint64_t capacity(const salvo_rate_fair *f)
+{
+	uint64_t keep = 1000000 - min64(f->loss_ppm, 200000);
+	return (uint64_t)((unsigned __int128)f->delivered_bps * 1000000 / keep);
+}
+
+static void fair_init_profile(salvo_rate_fair *f,
+			      const struct salvo_rate_profile *pr,
+			      uint64_t ceiling_bps, uint64_t floor_bps,
+			      uint32_t datagram_bytes, uint64_t now)
+{
+	*f = (salvo_rate_fair){0};
+	f->pr = pr;
+	f->ceiling_bps = ceiling_bps;
+	f->floor_bps = min64(floor_bps, ceiling_bps);
+	f->datagram_bytes = datagram_bytes;
+	f->mode = M_START;
+	f->round_start = now;
+	f->last_fb = now;
+	f->empty_rounds = 0;
+	f->round_dq_min = UINT64_MAX;
+	f->rate_bps = clamp(f, SALVO_RATE_START_MIN_BPS);
+}
+
+static void start_rate(salvo_rate_fair *f, uint64_t rtt_ns)
+{
+	uint64_t r = (uint64_t)SALVO_RATE_FAIR_START_BYTES * 8000000000u /
+		     (rtt_ns ? rtt_ns : 1);
+	r = max64(r, SALVO_RATE_START_MIN_BPS);
+	f->rate_bps = clamp(f, min64(r, SALVO_RATE_FAIR_START_MAX_BPS));
+}
+
+static void fair_seed(void *state, uint64_t link_bps, uint64_t rtt_ns,
+		      uint64_t now)
+{
+	salvo_rate_fair *f = state;
+	(void)now;
+	if (f->mode != M_START)
+		return;
+	if (rtt_ns)
+		start_rate(f, rtt_ns);
+	/* half the hint: start-up doubles it in one round if it is right,
+	 * and an optimistic hint overshoots no more than start-up would */
+	if (link_bps / 2 > f->rate_bps)
+		f->rate_bps = clamp(f, link_bps / 2);
+	f->hint_bps = link_bps;
+}
+
+/* -------------------------------------------------------- measuring */
+
+static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	if (s->rtt_ns) {
+		if (!f->min_rtt_ns) {
+			if (f->mode == M_START &&
+			    f->rate_bps <= SALVO_RATE_FAIR_START_MAX_BPS)
+				start_rate(f, s->rtt_ns);
+			f->round_start = s->now;
+		}
+		if (!f->min_rtt_ns || s->rtt_ns < f->min_rtt_ns)
+			f->min_rtt_ns = s->rtt_ns;
+		if (s->rtt_ns <=
+		    f->min_rtt_ns + max64(MS / 2, f->min_rtt_ns / 64))
+			f->base_seen = s->now;
+		uint32_t i = f->rtt_next++ % SALVO_RATE_FAIR_SAMPLES;
+		f->rtt_at[i] = s->now;
+		f->rtt_ns[i] = s->rtt_ns;
+	}
+	f->srtt_ns = s->srtt_ns ? s->srtt_ns : f->min_rtt_ns;
+	if (!f->min_rtt_ns)
+		return;
+	/* standing RTT: the lowest sample of the last half RTT (always
+	 * the newest one) */
+	uint64_t win = max64(f->srtt_ns / 2, MS), standing = UINT64_MAX;
+	for (uint32_t k = 0; k < SALVO_RATE_FAIR_SAMPLES; k++) {
+		if (!f->rtt_ns[k])
+			continue;
+		int newest = k == (f->rtt_next - 1) % SALVO_RATE_FAIR_SAMPLES;
+		if (newest || s->now - f->rtt_at[k] <= win)
+			standing = min64(standing, f->rtt_ns[k]);
+	}
+	/* start-up cannot wait half an RTT: each round doubles the rate */
+	if (f->mode == M_START && s->rtt_ns)
+		standing = s->rtt_ns;
+	f->dq_ns = standing - f->min_rtt_ns;
+	f->round_dq_min = min64(f->round_dq_min, f->dq_ns);
+	f->round_dq_max = max64(f->round_dq_max, f->dq_ns);
+	f->dq_max_ns = max64(f->dq_max_ns, f->dq_ns);
+}
+
+static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	uint64_t dt = s->now - f->fb_at;
+	if (f->fb_at && s->held_bytes > f->fb_held && dt >= round_ns(f) / 8) {
+		uint64_t d =
+		    wire_bps(s->held_bytes - f->fb_held, s->payload_bytes, dt);
+		f->round_bw = max64(f->round_bw, d);
+		f->delivered_bps = max64(f->round_bw, f->prev_bw);
+	}
+	if (!f->fb_at || dt >= round_ns(f) / 8) {
+		f->fb_at = s->now;
+		f->fb_held = s->held_bytes;
+	}
+}
+
+/* ------------------------------------------------------------ modes */
+
+static void enter(salvo_rate_fair *f, int mode, uint64_t now)
+{
+	f->mode = mode;
+	f->empty_rounds = 0;
+	f->drained = 0;
+	if (mode == M_COMPETE) {
+		/* take back at once the rate we held before yielding, or
+		 * half the best the path gave us lately (one TCP flow's
+		 * share), and hold it as CUBIC holds its last maximum */
+		uint64_t before = f->bw_peak / 2;
+		for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++)
+			before = max64(before, f->rate_hist[k]);
+		f->rate_bps = clamp(f, max64(f->rate_bps, before));
+		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
+					    f->srtt_ns / 8000000000u);
+		f->k_ms = 0;
+		f->armed = 0;
+		f->epoch = now;
+		f->last_cut = now;
+	}
+}
+
+/* Competitive mode's cut: as a TCP flow meeting its drop. */
+static void compete_cut(salvo_rate_fair *f, uint64_t now)
+{
+	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t w = (uint64_t)((unsigned __int128)f->rate_bps * f->srtt_ns /
+				8000000000u);
+	/* fast convergence (RFC 9438 4.7): a window below the last
+	 * maximum releases room */
+	f->w_max_bytes =
+	    w < f->w_max_bytes ? w * (1000 + f->pr->beta_pm) / 2000 : w;
+	f->rate_bps = clamp(f, f->rate_bps / 1000 * f->pr->beta_pm);
+	/* K = cbrt(W_max (1 - beta) / C), in ms */
+	unsigned __int128 num = (unsigned __int128)f->w_max_bytes *
+				(1000 - f->pr->beta_pm) * 1000000000000ull;
+	f->k_ms = icbrt((uint64_t)(num / (pkt * f->pr->cubic_c_pm) / 1000));
+	f->epoch = now;
+	f->last_cut = now;
+	f->armed = 0;
+}
+
+/* The CUBIC window (and its Reno-friendly floor) as a rate. */
+static void compete_grow(salvo_rate_fair *f, uint64_t now)
+{
+	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t srtt = max64(f->srtt_ns, MS);
+	int64_t t = (int64_t)((now - f->epoch + srtt) / MS) - (int64_t)f->k_ms;
+	__int128 d = (__int128)t * t * t * (int64_t)pkt *
+		     (int64_t)f->pr->cubic_c_pm / 1000000000000ll;
+	__int128 w = (__int128)f->w_max_bytes + d;
+	uint64_t beta = f->pr->beta_pm;
+	unsigned __int128 reno =
+	    (unsigned __int128)f->w_max_bytes * beta / 1000 +
+	    (unsigned __int128)pkt * 3 * (1000 - beta) * (now - f->epoch) /
+		((1000 + beta) * srtt);
+	if (w < (__int128)reno)
+		w = (__int128)reno;
+	if (w < 2 * (__int128)pkt)
+		w = 2 * (__int128)pkt;
+	unsigned __int128 r = (unsigned __int128)w * 8000000000u / srtt;
+	f->rate_bps =
+	    clamp(f, r > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)r);
+}
+
+static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
+		       uint64_t dt)
+{
+	uint64_t r = f->rate_bps, rnd = round_ns(f), cap = capacity(f);
+	uint64_t t_dq = target_delay(f, r), dq = f->dq_ns;
+	uint64_t span = min64(dt, rnd);
+	if (!cap)
+		return;
+	if (f->probe_until) { /* draining so every flow sees the base */
+		if (s->now < f->probe_until)
+			return;
+		f->probe_until = 0;
+		f->rate_bps = clamp(f, f->probe_rate);
+		return;
+	}
+	/* A flow that started on a queue takes it for the base RTT and
+	 * holds it on top of ours: drain for a round, so the queue empties
+	 * and each flow sees the base, when the queue stayed over our target
+	 * (by 2 ms or a quarter) for 3 rounds (a newcomer pushing; 2 s apart at
+	 * most) or we have not seen the base for 10 s. */
+	uint64_t since = s->now - f->last_probe;
+	if ((f->high_rounds >= 3 && since >= 2 * SEC) ||
+	    (s->now - f->base_seen >= 10 * SEC && since >= 10 * SEC)) {
+		f->probe_rate = r;
+		f->probe_until = s->now + max64(rnd, 10 * MS);
+		f->last_probe = s->now;
+		f->high_rounds = 0;
+		f->rate_bps = clamp(f, min64(r, cap) / 2);
+		return;
+	}
+	if (f->pr->delay_cap_ns && dq > f->pr->delay_cap_ns) {
+		/* low: over its cap, give back a quarter per round */
+		uint64_t cut =
+		    (uint64_t)((unsigned __int128)(r / 4) * span / rnd);
+		f->rate_bps = clamp(f, r - cut);
+		return;
+	}
+	/* pace at what the path delivers, corrected by half the queue's
+	 * distance from our target per round: the queue settles at the
+	 * target, and a smaller flow (a longer target) gains on a larger
+	 * one until both sit on the curve */
+	int64_t err = (int64_t)t_dq - (int64_t)dq;
+	int64_t gain_ppm = err * 500000 / (int64_t)rnd;
+	if (gain_ppm > 125000)
+		gain_ppm = 125000;
+	if (gain_ppm < -500000)
+		gain_ppm = -500000;
+	/* a queue that stays empty: room on the path; probe, faster each
+	 * round it stays so (1/32 of the rate, doubling, up to 1/2) */
+	if (dq <= t_dq / 4 && f->empty_rounds > 1)
+		gain_ppm +=
+		    (int64_t)(1000000 >> (6 - min64(f->empty_rounds, 5)));
+	if (gain_ppm > 0 && s->app_limited)
+		gain_ppm = 0;
+	uint64_t want =
+	    (uint64_t)((__int128)cap * (1000000 + gain_ppm) / 1000000);
+	/* move there over the round, feedback by feedback */
+	if (want > r)
+		r += (uint64_t)((unsigned __int128)(want - r) * span / rnd);
+	else
+		r -= (uint64_t)((unsigned __int128)(r - want) * span / rnd);
+	f->rate_bps = clamp(f, r);
+}
+
+/* A flow beside a buffer filler: the queue stayed at three times what
+ * we aim for, round after round, although we did not gain.  Flows that
+ * aim by the same curve settle where the queue is each one's target (a
+ * newcomer, whose lowest RTT includes the queue it found, pushes it
+ * up to twice ours for a while); a loss-based flow keeps it above,
+ * however far we yield. */
+static int buffer_filler(const salvo_rate_fair *f)
+{
+	if (f->rounds < SALVO_RATE_FAIR_WATCH + 2)
+		return 0;
+	for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++) {
+		uint64_t t = target_delay(f, f->rate_hist[k]);
+		if (f->dq_min_hist[k] <= 3 * t + 2 * MS)
+			return 0;
+	}
+	uint32_t oldest = f->rounds % SALVO_RATE_FAIR_WATCH;
+	return f->rate_bps <= f->rate_hist[oldest];
+}
+
+static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	uint64_t got = s->held_bytes - f->held0;
+	uint64_t lost = s->lost_bytes - f->lost0;
+	uint64_t quiet = max64(target_delay(f, f->rate_bps) / 2,
+			       SALVO_RATE_QUEUE_TARGET_MIN_NS);
+	/* random loss: what a round loses with no queue to overflow */
+	if (got + lost >= 32ull * s->payload_bytes && f->round_dq_max < quiet) {
+		uint64_t l = lost * 1000000 / (got + lost);
+		f->loss_ppm = f->have_loss ? (7 * f->loss_ppm + l) / 8 : l;
+		f->have_loss = 1;
+	}
+	/* a round losing far more than the random loss, the queue full:
+	 * overflow, which a loss-based flow answers with a cut */
+	uint64_t severe =
+	    max64(max64(3 * f->loss_ppm, f->loss_ppm + 20000), 50000);
+	if (f->mode == M_COMPETE && got + lost >= 32ull * s->payload_bytes &&
+	    lost * 1000000 / (got + lost) > severe &&
+	    f->dq_ns * 2 >= f->dq_max_ns && s->now - f->last_cut >= f->srtt_ns)
+		compete_cut(f, s->now);
+	uint32_t i = f->rounds % SALVO_RATE_FAIR_WATCH;
+	f->dq_min_hist[i] = f->round_dq_min;
+	f->rate_hist[i] = f->round_rate0;
+	f->rounds++;
+	uint64_t t_now = target_delay(f, f->rate_bps);
+	f->high_rounds = f->round_dq_min > t_now + max64(t_now / 4, 2 * MS)
+			     ? f->high_rounds + 1
+			     : 0;
+	/* rounds in a row with the queue (nearly) empty */
+	if (f->round_dq_max <= target_delay(f, f->rate_bps) / 4)
+		f->empty_rounds++;
+	else
+		f->empty_rounds = 0;
+	f->dq_max_ns -= f->dq_max_ns / 64;
+	f->bw_peak = max64(f->bw_peak - f->bw_peak / 256, f->round_bw);
+	f->prev_bw = f->round_bw;
+	f->round_bw = 0;
+	if (f->mode == M_DELAY && f->pr->compete && buffer_filler(f))
+		enter(f, M_COMPETE, s->now);
+	else if (f->mode == M_COMPETE) {
+		uint64_t low = max64(target_delay(f, f->rate_bps),
+				     SALVO_RATE_QUEUE_TARGET_MIN_NS);
+		f->drained = f->round_dq_min <= low ? f->drained + 1 : 0;
+		if (f->drained >= SALVO_RATE_FAIR_WATCH)
+			enter(f, M_DELAY, s->now);
+	}
+	f->round_start = s->now;
+	f->held0 = s->held_bytes;
+	f->lost0 = s->lost_bytes;
+	f->round_dq_min = UINT64_MAX;
+	f->round_dq_max = 0;
+	f->round_rate0 = f->rate_bps;
+}
+
+static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
+		       uint64_t dt)
+{
+	uint64_t rnd = round_ns(f);
+	uint64_t exit = SALVO_RATE_QUEUE_TARGET_MIN_NS;
+	uint64_t got = s->held_bytes - f->held0;
+	uint64_t lost = s->lost_bytes - f->lost0;
+	/* a fifth lost, and three times the random loss: the queue
+	 * overflowed before its delay showed */
+	int heavy =
+	    got + lost >= 64ull * s->payload_bytes &&
+	    lost * 1000000 / (got + lost) > max64(200000, 3 * f->loss_ppm);
+	/* what is in flight: sent, less what arrived or was lost by the
+	 * latest feedback; known now, not an RTT late */
+	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t back =
+	    s->datagrams_received + s->lost_bytes / max64(s->payload_bytes, 1);
+	uint64_t flight =
+	    s->datagrams_sent > back ? (s->datagrams_sent - back) * dgram : 0;
+	uint64_t cap = capacity(f);
+	uint64_t pipe =
+	    (uint64_t)((unsigned __int128)cap * f->min_rtt_ns / 8000000000u);
+	/* leave when the queue shows, or when more is in flight than a
+	 * path delivering `cap` holds plus half (doubling keeps 1.34x in
+	 * flight: more is a queue the RTT samples show only an RTT on) */
+	int full =
+	    (f->dq_ns > exit &&
+	     (f->rate_bps >= target_rate(f, f->dq_ns) || f->dq_ns > rnd / 8)) ||
+	    (f->rounds >= 3 && cap && flight > pipe + pipe / 2);
+	if (full || heavy) {
+		if (!cap)
+			cap = f->rate_bps / 2;
+		uint64_t queue = flight > pipe ? flight - pipe : 0;
+		uint64_t t = (uint64_t)((unsigned __int128)queue * 2 *
+					8000000000u / cap);
+		f->rate_bps = clamp(f, cap / 2);
+		f->mode = M_DRAIN;
+		f->last_cut = s->now;
+		f->drain_until = s->now + min64(t, 2 * rnd);
+		return;
+	}
+	uint64_t r = f->rate_bps;
+	/* past the hint, carefully: the user may be wrong */
+	uint32_t pm = f->hint_bps && r >= f->hint_bps ? START_PM / 8 : START_PM;
+	uint64_t add = (uint64_t)((unsigned __int128)r * pm * min64(dt, rnd) /
+				  (1000 * rnd));
+	f->rate_bps = clamp(f, r + add);
+}
+
+static void fair_on_feedback(void *state, const salvo_rate_sample *s)
+{
+	salvo_rate_fair *f = state;
+	uint64_t dt = s->now - f->last_fb;
+	f->last_fb = s->now;
+	rtt_update(f, s);
+	if (!f->min_rtt_ns)
+		return;
+	delivery_update(f, s);
+	switch (f->mode) {
+	case M_START:
+		start_step(f, s, dt);
+		break;
+	case M_DRAIN:
+		if (s->now >= f->drain_until) {
+			uint64_t cap = capacity(f);
+			f->rate_bps = clamp(f, cap - cap / 16);
+			enter(f, M_DELAY, s->now);
+		}
+		break;
+	case M_DELAY:
+		delay_step(f, s, dt);
+		break;
+	case M_COMPETE:
+		/* one cut per filling of the queue, as TCP takes one per
+		 * loss episode: again once the queue fell to 3/4 of its
+		 * depth (after the competitor's own cut) */
+		if (f->dq_ns * 4 < f->dq_max_ns * 3)
+			f->armed = 1;
+		if (f->armed &&
+		    f->dq_ns * 1000 >= f->dq_max_ns * f->pr->cut_at_pm &&
+		    f->dq_ns > 2 * target_delay(f, f->rate_bps) &&
+		    s->now - f->last_cut >= f->srtt_ns)
+			compete_cut(f, s->now);
+		else
+			compete_grow(f, s->now);
+		break;
+	}
+	if (s->now - f->round_start >= round_ns(f))
+		end_round(f, s);
+}
+
+static void fair_on_loss(void *state, uint64_t lost_bytes, uint64_t now)
+{
+	(void)state;
+	(void)lost_bytes;
+	(void)now;
+}
+
+static void fair_on_timeout(void *state, uint64_t now)
+{
+	salvo_rate_fair *f = state;
+	f->rate_bps = clamp(f, f->rate_bps / 2);
+	if (f->mode == M_START || f->mode == M_DRAIN)
+		f->mode = M_DELAY;
+	f->empty_rounds = 0;
+	f->round_start = now;
+	f->last_fb = now;
+}
+
+static uint64_t fair_pacing_rate(const void *state)
+{
+	return ((const salvo_rate_fair *)state)->rate_bps;
+}
+
+#define PROFILE_INIT(fn, profile)                                              \
+	static void fn(void *state, uint64_t ceiling_bps, uint64_t floor_bps,  \
+		       uint32_t datagram_bytes, uint64_t now)                  \
+	{                                                                      \
+		fair_init_profile(state, &profile, ceiling_bps, floor_bps,     \
+				  datagram_bytes, now);                        \
+	}
+PROFILE_INIT(fair_init, fair_profile)
+PROFILE_INIT(high_init, high_profile)
+PROFILE_INIT(low_init, low_profile)
+
+const salvo_rate_ops salvo_rate_fair_ops = {
+    "fair",	     fair_init,	       fair_on_feedback, fair_on_loss,
+    fair_on_timeout, fair_pacing_rate, fair_seed,
+};
+const salvo_rate_ops salvo_rate_high_ops = {
+    "high",	     high_init,	       fair_on_feedback, fair_on_loss,
+    fair_on_timeout, fair_pacing_rate, fair_seed,
+};
+const salvo_rate_ops salvo_rate_low_ops = {
+    "low",	     low_init,	       fair_on_feedback, fair_on_loss,
+    fair_on_timeout, fair_pacing_rate, fair_seed,
+};
