@@ -266,8 +266,7 @@ static void test_jain(void **state)
 		size_t n;
 		uint64_t link, rtt, stagger;
 		double queue_bdp, min_jain;
-		int meets; /* what the model meets today (no loss here:
-			    * these runs are deterministic) */
+		int meets; /* what the model meets today */
 	} cases[] = {
 	    {2, 200 * MBIT, 100 * MS, 0, 1, 0.98, AT_20},
 	    {2, 200 * MBIT, 100 * MS, 10 * SEC, 1, 0.98, GAP},
@@ -320,7 +319,10 @@ static void test_jain(void **state)
 			FAILS("case %zu: Jain %.3f over RTTs 60-100, want >= "
 			      "%.2f",
 			      i, j60, cases[i].min_jain);
-		if (j60 < 0.5) /* whatever the gap: not one flow alone */
+		/* whatever the gap: not one flow alone (Jain 1/n); the
+		 * staggered cases vary with the seed (0.50-0.56 for four
+		 * flows 2 s apart on 20 ms), so the floor has room */
+		if (j60 < 1.0 / (double)cases[i].n + 0.15)
 			FAILS("case %zu: Jain %.3f over RTTs 60-100", i, j60);
 		if (total < cases[i].link / 100 * 90)
 			FAILS("case %zu: the flows use %.0f %% of the link", i,
