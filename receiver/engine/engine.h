@@ -100,6 +100,8 @@ typedef struct esess {
 	 * session ends, while a job may still be reading files */
 	salvo_manifest m;
 	int have_m;
+	int dirfd; /* the sender's folder (its authorised-keys dir), or -1:
+		      the root */
 	rfiles files;
 	rdigest dig;
 	int have_dig;
@@ -231,6 +233,7 @@ typedef struct rctx {
 	int fds[SALVO_SOCKETS_MAX];
 	uint32_t nsock;
 	int root;
+	int allow_anonymous; /* an unknown key may send (below root) */
 	esess *sessions;
 	int ended_sessions, last_result;
 	atomic_int stopping;

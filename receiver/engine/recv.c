@@ -23,14 +23,86 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/core/error.h"
+#include "common/crypto/aead.h"
+#include "common/crypto/keyfile.h"
+#include "common/crypto/keys.h"
 #include "common/io/sys.h"
 #include "receiver/engine/engine.h"
 
-#define COOKIE_LIFETIME_NS 60000000000ull
+/* May the sender with this key write here (the authorise callback of the
+ * core)?  Its authorised-keys entry sets its folder, quotas and
+ * policies; an unknown key only when anonymous senders are allowed. */
+static int authorize(void *ud, const uint8_t key[32],
+		     salvo_receiver_auth *auth)
+{
+	rctx *c = ud;
+	const salvo_authkey *k =
+	    c->o->authkeys ? salvo_authkeys_find(c->o->authkeys, key) : NULL;
+	memset(auth, 0, sizeof(*auth));
+	if (k) {
+		auth->max_bytes = k->max_bytes;
+		auth->max_files = k->max_files;
+		auth->user = k;
+		return 0;
+	}
+	return c->allow_anonymous ? 0 : SALVO_ERR_KEY;
+}
+
+static void core_random(void *ud, void *buf, size_t n)
+{
+	(void)ud;
+	salvo_crypto_random(buf, n);
+}
+
+static int is_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return !acc;
+}
+
+static void log_start(rctx *c, const char *event, const char *msg)
+{
+	if (c->o->log)
+		c->o->log(c->o->log_ud,
+			  &(salvo_log_event){.level = SALVO_LOG_WARN,
+					     .event = event,
+					     .message = msg});
+}
+
+/* The receiver's key pair and who may send.  TEMPORARY(h-sec2): until
+ * the CLI fills the keys and the authorised keys, a receiver given none
+ * makes a throwaway key pair (senders fetch it with KEY_REQ) and one
+ * given no authorised keys serves anonymous senders, logged at start.
+ * Remove both fallbacks with the h-sec2 merge. */
+static void identity(rctx *c, salvo_receiver_config *cfg)
+{
+	const salvo_recv_opts *o = c->o;
+	if (is_zero(o->key_private, sizeof(o->key_private))) {
+		salvo_keyfile_generate(cfg->key_private, cfg->key_public);
+		log_start(c, "throwaway_key",
+			  "no receiver key configured: using a throwaway key "
+			  "pair for this run (senders cannot pin it)");
+	} else {
+		memcpy(cfg->key_private, o->key_private, 32);
+		memcpy(cfg->key_public, o->key_public, 32);
+	}
+	c->allow_anonymous = o->allow_anonymous || !o->authkeys;
+	if (c->allow_anonymous)
+		log_start(c, "anonymous_allowed",
+			  o->allow_anonymous
+			      ? "anonymous senders allowed (--allow-anonymous): "
+				"anyone who reaches this port may write below "
+				"the folder"
+			      : "no authorised keys configured: anonymous "
+				"senders allowed");
+}
 
 static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
 {
@@ -131,7 +203,8 @@ static int start_core(rctx *c)
 {
 	salvo_receiver_config cfg = {.max_sessions = c->o->max_sessions,
 				     .idle_timeout_ns = c->o->idle_timeout_ns,
-				     .cookie_lifetime_ns = COOKIE_LIFETIME_NS};
+				     .suites = salvo_aead_local_suites()};
+	identity(c, &cfg);
 	if (getentropy(cfg.secret, sizeof(cfg.secret)) ||
 	    getentropy(&cfg.seed, sizeof(cfg.seed))) {
 		int rc = -errno;
@@ -145,8 +218,11 @@ static int start_core(rctx *c)
 				.verify_block = rverifier_verify_block,
 				.finalize_file = rverifier_finalize,
 				.session_end = rsession_end,
+				.random = core_random,
+				.authorize = authorize,
 				.ud = c};
 	int rc = salvo_receiver_new(&c->core, &salvo_mem_libc, &cfg, &cb);
+	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));
 	if (!rc && (rc = -pthread_mutex_init(&c->lock, NULL))) {
 		salvo_receiver_del(c->core);
 		c->core = NULL;
@@ -165,6 +241,7 @@ static void stop_core(rctx *c)
 	c->rep->malformed = st.malformed;
 	c->rep->unknown = st.unknown;
 	c->rep->duplicates = st.duplicates;
+	c->rep->auth_failures = st.auth_failures;
 	pthread_mutex_lock(&c->lock);
 	salvo_receiver_del(c->core);
 	rsession_free_all(c);
@@ -218,6 +295,11 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 	int rc = check_opts(o, r->message, sizeof(r->message));
 	if (rc)
 		return r->result = rc;
+	if (salvo_crypto_init()) {
+		snprintf(r->message, sizeof(r->message),
+			 "cannot start libsodium");
+		return r->result = SALVO_ERR_IO;
+	}
 	salvo_raise_fd_limit();
 	rc = open_root(&c);
 	if (rc)

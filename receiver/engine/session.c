@@ -8,17 +8,28 @@
  * the session ends under it.  The count is changed under the core lock
  * only.
  *
+ * A sender's files land in the folder its authorised-keys entry names
+ * (dir=, below the root, made if missing, reached without following a
+ * link) under the overwrite policy the entry allows; an anonymous sender
+ * (only with allow_anonymous) writes below the root itself.
+ *
  * Log events go out from here too, always under the core lock, which is
  * what serialises the log callback as recv.h promises.
  */
 #include "receiver/engine/engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/core/error.h"
+#include "common/core/policy.h"
+#include "common/crypto/keys.h"
 #include "common/io/sys.h"
 
 esess *rsession_of(salvo_rsess *sess)
@@ -35,6 +46,8 @@ void rsession_log(rctx *c, const salvo_log_event *ev)
 static void free_state(esess *s)
 {
 	rfiles_free(&s->files, 1);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	if (s->have_dig)
 		rdigest_free(&s->dig);
 	if (s->have_m)
@@ -63,6 +76,61 @@ void rsession_free_all(rctx *c)
 	}
 }
 
+/* The folder dir below root (a path the authorised-keys parser checked:
+ * relative, no '..'), made where missing and reached one component at a
+ * time without following a link: its fd, or -errno with a message. */
+static int open_key_dir(int root, const char *dir, char *err, size_t errlen)
+{
+	int cur = -1, rc = 0;
+	const char *p = dir;
+	while (*p) {
+		char comp[256];
+		size_t n = strcspn(p, "/");
+		if (n >= sizeof(comp)) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		int base = cur >= 0 ? cur : root;
+		int fd = openat(base, comp,
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT &&
+		    (!mkdirat(base, comp, 0755) || errno == EEXIST))
+			fd = openat(base, comp,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC);
+		if (fd < 0) {
+			rc = -errno;
+			break;
+		}
+		if (cur >= 0)
+			close(cur);
+		cur = fd;
+		p += n;
+		p += *p == '/';
+	}
+	if (!rc && cur < 0)
+		rc = -EINVAL;
+	if (rc) {
+		if (cur >= 0)
+			close(cur);
+		snprintf(err, errlen,
+			 "cannot use this sender's folder '%s': %s", dir,
+			 strerror(-rc));
+	}
+	return rc ? rc : cur;
+}
+
+/* The overwrite policy for a session: the receiver's, when the sender's
+ * entry allows it, else never (which every entry allows). */
+static int overwrite_for(int receiver_policy, const salvo_authkey *k)
+{
+	if (!k || (k->overwrite & (1u << receiver_policy)))
+		return receiver_policy;
+	return SALVO_OVERWRITE_NEVER;
+}
+
 static uint32_t regular_files(const salvo_manifest *m)
 {
 	uint32_t n = 0;
@@ -81,6 +149,7 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return -ENOMEM;
 	}
 	s->id = salvo_rsess_id(sess);
+	s->dirfd = -1;
 	s->refs = 1; /* the core's, dropped in rsession_end */
 	s->start_ns = salvo_now_ns();
 	const salvo_addr *a = salvo_rsess_peer(sess);
@@ -102,15 +171,25 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return -ENOMEM;
 	}
 	s->have_dig = 1;
-	int rc =
-	    rfiles_prepare(&s->files, c->root, &s->m, s->id, c->o->overwrite,
-			   c->o->max_file_bytes, err, errlen);
+	const salvo_authkey *k = salvo_rsess_auth(sess);
+	if (k && (s->dirfd = open_key_dir(c->root, k->dir, err, errlen)) < 0) {
+		int rc = s->dirfd;
+		s->dirfd = -1;
+		return rc;
+	}
+	int rc = rfiles_prepare(&s->files, k ? s->dirfd : c->root, &s->m, s->id,
+				overwrite_for(c->o->overwrite, k),
+				c->o->max_file_bytes, err, errlen);
 	if (rc)
 		return rc;
-	char line[160];
+	char line[300], fp[SALVO_FINGERPRINT_SIZE];
+	salvo_key_fingerprint(fp, salvo_rsess_key(sess));
 	snprintf(line, sizeof(line),
-		 "session %08x from %s: %u entries, %llu bytes", s->id, s->peer,
-		 m->count, (unsigned long long)m->total_bytes);
+		 "session %08x from %s (%s %s%s%.60s): %u entries, %llu "
+		 "bytes into %s",
+		 s->id, s->peer, k ? "key" : "anonymous, key", fp,
+		 k && k->comment[0] ? " " : "", k ? k->comment : "", m->count,
+		 (unsigned long long)m->total_bytes, k ? k->dir : "the root");
 	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
 					   .event = "session_start",
 					   .session = s->id,

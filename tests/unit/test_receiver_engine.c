@@ -3,14 +3,15 @@
  * a corrupted file, with the read-back off (the default: blocks and files
  * are checked from what was hashed as it was written) and on (verify:
  * paranoid).  A real salvo_recv_run serves on loopback; this test is its
- * sender, building every packet by hand with the wire encoders, so it can
- * send exactly the fault it wants:
+ * sender, building every packet by hand with the wire encoders and
+ * sealing it with the session's keys (tests/helpers/testpeer.h), so it
+ * can send exactly the fault it wants:
  *
- *   datagram  one DATA datagram's payload changed after its datagram CRC:
- *             dropped as malformed; the good copy that follows completes
+ *   datagram  one DATA datagram's payload changed after it was sealed:
+ *             dropped, its tag fails; the good copy that follows completes
  *             the block with no refetch.
  *   block     one datagram of the block shared by both files carries other
- *             bytes under a valid datagram CRC: the block fails its CRC,
+ *             bytes, sealed as they are: the block fails its CRC,
  *             the receiver asks for it again, the files end identical
  *             (their digests then come from reading them back: their
  *             running BLAKE3 had absorbed the bad bytes).
@@ -47,11 +48,14 @@
 #include "common/core/manifest.h"
 #include "common/core/policy.h"
 #include "common/core/wire.h"
+#include "common/crypto/keyfile.h"
 #include "common/io/sys.h"
 #include "receiver/engine/recv.h"
+#include "tests/helpers/testpeer.h"
 
 #define DATAGRAM 1024
-#define PAYLOAD (DATAGRAM - SALVO_DATA_HDR_BYTES)
+#define PAYLOAD (DATAGRAM - SALVO_DATA_OVERHEAD_BYTES)
+#define RX_SEED 1
 #define BLOCK 4096
 #define SIZE_A 10000 /* a ends inside block 2, which b begins */
 #define SIZE_B 5000
@@ -78,6 +82,8 @@ typedef struct rx {
 /* The hand-made sender. */
 typedef struct peer {
 	int fd;
+	testpeer tp;
+	uint8_t rx_pub[32];
 	uint32_t session;
 	uint8_t data[TOTAL];
 	int resends;  /* datagrams sent again on the receiver's ask */
@@ -117,10 +123,12 @@ static void rx_start(rx *r, int paranoid)
 				 .idle_timeout_ns = 5000000000ull,
 				 .overwrite = SALVO_OVERWRITE_REPLACE,
 				 .once = 1,
+				 .allow_anonymous = 1,
 				 .verify_paranoid = paranoid,
 				 .log_ud = r,
 				 .ready = on_ready,
 				 .stop = &r->stop};
+	testpeer_keypair(RX_SEED, r->o.key_private, r->o.key_public);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->port = -1;
@@ -146,22 +154,23 @@ static void rx_join(rx *r)
 
 /* ------------------------------------------------------------- sender */
 
-static void send_pkt(peer *p, const salvo_pkt *pkt)
+/* Sends pkt sealed on lane 0. */
+static void send_pkt(peer *p, salvo_pkt *pkt)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
-	int n = salvo_wire_encode(buf, sizeof(buf), pkt);
+	int n = testpeer_encode(&p->tp, 0, pkt, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(send(p->fd, buf, (size_t)n, 0), n);
 }
 
-/* Waits up to ms for one packet that decodes; 1 if one came. */
+/* Waits up to ms for one packet that opens and decodes; 1 if one came. */
 static int recv_pkt(peer *p, uint8_t *buf, size_t cap, salvo_pkt *pkt, int ms)
 {
 	struct pollfd pf = {p->fd, POLLIN, 0};
 	if (poll(&pf, 1, ms) <= 0)
 		return 0;
 	ssize_t n = recv(p->fd, buf, cap, 0);
-	return n > 0 && !salvo_wire_decode(buf, (size_t)n, pkt);
+	return n > 0 && !testpeer_open(&p->tp, buf, (size_t)n, pkt);
 }
 
 static uint32_t block_len(uint32_t b);
@@ -172,22 +181,23 @@ static uint32_t block_crc(const peer *p, uint32_t b)
 }
 
 /* Sends stream bytes [start, start + len) as datagram (block b, offset
- * off); bad: 1 payload changed after the datagram CRC, 2 other bytes under
- * a valid datagram CRC (the block CRC stays the true one). */
+ * off) on lane 1; bad: 1 payload changed after sealing, 2 other bytes
+ * sealed as they are (the block CRC stays the true one). */
 static void send_data(peer *p, uint32_t b, uint32_t off, int bad)
 {
 	uint64_t start = (uint64_t)b * BLOCK + off;
 	size_t len =
 	    block_len(b) - off < PAYLOAD ? block_len(b) - off : PAYLOAD;
 	uint8_t buf[DATAGRAM];
+	salvo_wire_data_header(buf, p->session, 0, 1, 0, b, off,
+			       block_crc(p, b));
 	memcpy(buf + SALVO_DATA_HDR_BYTES, p->data + start, len);
 	if (bad == 2)
 		buf[SALVO_DATA_HDR_BYTES + 7] ^= 0x5a;
-	salvo_wire_data_header(buf, p->session, 0, b, off, block_crc(p, b),
-			       buf + SALVO_DATA_HDR_BYTES, len);
+	size_t n = SALVO_DATA_HDR_BYTES + len + SALVO_TAG_BYTES;
+	assert_int_equal(testpeer_seal(&p->tp, 1, buf, n), 0);
 	if (bad == 1)
 		buf[SALVO_DATA_HDR_BYTES + 7] ^= 0x5a;
-	size_t n = SALVO_DATA_HDR_BYTES + len;
 	assert_int_equal(send(p->fd, buf, n, 0), (ssize_t)n);
 }
 
@@ -238,25 +248,32 @@ static void send_status(peer *p)
 	send_pkt(p, &s);
 }
 
+/* INIT, RESP: one round trip, as an anonymous sender. */
 static void handshake(peer *p, uint32_t manifest_bytes)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
-	salvo_pkt h = {.hdr = {.type = SALVO_PKT_HELLO}}, q;
-	h.u.hello = (salvo_pkt_hello){.nonce = 0x7e57,
-				      .block_bytes = BLOCK,
-				      .datagram_bytes = DATAGRAM,
-				      .total_bytes = TOTAL,
-				      .file_count = 2,
-				      .manifest_bytes = manifest_bytes};
-	send_pkt(p, &h);
-	assert_true(recv_pkt(p, buf, sizeof(buf), &q, 2000));
-	assert_int_equal(q.hdr.type, SALVO_PKT_RETRY);
-	h.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-	memcpy(h.u.hello.cookie, q.u.retry.cookie, SALVO_COOKIE_BYTES);
-	send_pkt(p, &h);
-	assert_true(recv_pkt(p, buf, sizeof(buf), &q, 2000));
-	assert_int_equal(q.hdr.type, SALVO_PKT_ACCEPT);
-	p->session = q.hdr.session;
+	salvo_init_payload ip = {
+	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .lanes = 2,
+	    .datagram_bytes = DATAGRAM,
+	    .block_bytes = BLOCK,
+	    .total_bytes = TOTAL,
+	    .file_count = 2,
+	    .manifest_bytes = manifest_bytes};
+	uint8_t priv[32];
+	testpeer_keypair(RX_SEED, priv, p->rx_pub);
+	int n = testpeer_init(&p->tp, p->rx_pub, 0x7e57, &ip, salvo_now_ns(),
+			      buf, sizeof(buf), salvo_now_ns());
+	assert_int_equal(n, SALVO_INIT_BYTES);
+	assert_int_equal(send(p->fd, buf, (size_t)n, 0), n);
+	struct pollfd pf = {p->fd, POLLIN, 0};
+	assert_true(poll(&pf, 1, 2000) > 0);
+	ssize_t got = recv(p->fd, buf, sizeof(buf), 0);
+	salvo_resp_payload rp;
+	assert_true(got > 0);
+	assert_int_equal(testpeer_resp(&p->tp, buf, (size_t)got, &rp), 0);
+	assert_int_equal(rp.status, 0);
+	p->session = p->tp.session;
 }
 
 /* Sends the manifest and waits for the data phase. */
@@ -366,6 +383,7 @@ static void run_case(enum fault f, int paranoid)
 	rx r;
 	peer *p = calloc(1, sizeof(*p));
 	assert_non_null(p);
+	testpeer_new(&p->tp, 5);
 	for (size_t i = 0; i < TOTAL; i++)
 		p->data[i] = (uint8_t)(i * 2654435761u >> 13);
 	salvo_entry e[2] = {
@@ -411,9 +429,11 @@ static void run_case(enum fault f, int paranoid)
 		else
 			assert_int_equal(p->resends, 0);
 	}
-	assert_int_equal(r.rep.malformed, f == BAD_DATAGRAM ? 1 : 0);
+	assert_int_equal(r.rep.malformed, 0);
+	assert_int_equal(r.rep.auth_failures, f == BAD_DATAGRAM ? 1 : 0);
 	assert_int_equal(count_named(r.dir, ".salvo-"), 0);
 	remove_dir(r.dir);
+	testpeer_del(&p->tp);
 	free(p);
 }
 
@@ -436,6 +456,8 @@ static void test_case(void **state)
 
 int main(void)
 {
+	if (salvo_crypto_init())
+		return 1;
 	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		tests[i] =
