@@ -30,108 +30,9 @@
 #include "common/crypto/noise.h"
 #include "receiver/core/receiver.h"
 #include "sender/core/sender.h"
+#include "tests/fuzz/fuzz_cores.h"
 
 #define LANES 3
-
-typedef struct world {
-	uint64_t rng;
-	uint32_t sess[64], block[64]; /* verifications to answer */
-	int n;
-	uint8_t last[SALVO_DATAGRAM_MAX_BYTES]; /* the receiver's last send */
-	size_t last_len;
-} world;
-
-static void f_send(void *ud, const salvo_addr *a, const void *b, size_t n)
-{
-	world *w = ud;
-	(void)a;
-	if (n <= sizeof(w->last)) {
-		memcpy(w->last, b, n);
-		w->last_len = n;
-	}
-}
-
-static int f_prepare(void *ud, salvo_rsess *s, const salvo_manifest *m, char *e,
-		     size_t l)
-{
-	(void)ud;
-	(void)s;
-	(void)m;
-	(void)e;
-	(void)l;
-	return 0;
-}
-
-static int f_write(void *ud, salvo_rsess *s, uint32_t f, uint64_t o,
-		   const void *d, size_t n, char *e, size_t l)
-{
-	(void)ud;
-	(void)s;
-	(void)f;
-	(void)o;
-	(void)d;
-	(void)n;
-	(void)e;
-	(void)l;
-	return 0;
-}
-
-/* Verification requests are answered after the core call returns, as
- * an engine would: alternately ok and failed, to reach both paths. */
-static void f_verify(void *ud, salvo_rsess *s, uint32_t b, uint64_t st,
-		     uint32_t n, uint32_t c)
-{
-	world *w = ud;
-	(void)st;
-	(void)n;
-	(void)c;
-	if (w->n < 64) {
-		w->sess[w->n] = salvo_rsess_id(s);
-		w->block[w->n++] = b;
-	}
-}
-
-static void answer(salvo_receiver *r, world *w, uint64_t now)
-{
-	for (int i = 0; i < w->n; i++)
-		salvo_receiver_block_result(r, w->sess[i], w->block[i],
-					    (int)(w->block[i] & 1), now);
-	w->n = 0;
-}
-
-static void f_final(void *ud, salvo_rsess *s, uint32_t f, const uint8_t *d)
-{
-	(void)ud;
-	(void)s;
-	(void)f;
-	(void)d;
-}
-
-static void f_end(void *ud, salvo_rsess *s, int r, const char *m)
-{
-	(void)ud;
-	(void)s;
-	(void)r;
-	(void)m;
-}
-
-static void f_random(void *ud, void *buf, size_t n)
-{
-	world *w = ud;
-	uint8_t *p = buf;
-	for (size_t i = 0; i < n; i++) {
-		w->rng = w->rng * 6364136223846793005ull + 1;
-		p[i] = (uint8_t)(w->rng >> 56);
-	}
-}
-
-static int f_authorize(void *ud, const uint8_t key[32], salvo_receiver_auth *a)
-{
-	(void)ud;
-	(void)key;
-	memset(a, 0, sizeof(*a));
-	return 0;
-}
 
 static void roundtrip(const uint8_t *data, size_t size)
 {
@@ -156,7 +57,7 @@ static void roundtrip(const uint8_t *data, size_t size)
 
 /* Runs the sender's polls into the receiver until the handshake is done
  * (or gives up): the live session the fuzz input then talks to. */
-static void handshake(salvo_sender *s, salvo_receiver *r, world *w,
+static void handshake(salvo_sender *s, salvo_receiver *r, fuzz_world *w,
 		      uint64_t *now)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
@@ -180,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	static const uint8_t rx_priv[32] = {1, 2, 3}, tx_priv[32] = {4, 5, 6};
 	static const uint8_t any_key[32] = {7};
-	world w;
+	fuzz_world w;
 	memset(&w, 0, sizeof(w));
 	w.rng = 7;
 	salvo_receiver *r = NULL;
@@ -190,16 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305)};
 	memcpy(rc.key_private, rx_priv, 32);
 	salvo_noise_public_key(rc.key_public, rx_priv);
-	salvo_receiver_cb cb = {.send = f_send,
-				.prepare = f_prepare,
-				.write = f_write,
-				.verify_block = f_verify,
-				.finalize_file = f_final,
-				.session_end = f_end,
-				.random = f_random,
-				.authorize = f_authorize,
-				.ud = &w};
-	if (salvo_receiver_new(&r, &salvo_mem_libc, &rc, &cb))
+	if (!(r = f_receiver(&w, &rc)))
 		return 0;
 	salvo_entry e = {.type = SALVO_ENTRY_FILE,
 			 .mode = 0644,
@@ -269,13 +161,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else if (!to_sender)
 				salvo_receiver_on_packet(r, &a, pkt, len, now);
 		}
-		answer(r, &w, now);
+		f_answer(r, &w, now);
 		now += 1000000;
 		salvo_receiver_on_timer(r, now);
 		start = i + 2;
 		i++;
 	}
-	answer(r, &w, now);
+	f_answer(r, &w, now);
 	if (s) {
 		uint8_t buf[2048];
 		salvo_work wk;

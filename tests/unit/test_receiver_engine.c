@@ -21,6 +21,12 @@
  *
  * Each case also runs clean, so a pass means the fault was caught, not
  * that nothing was checked.
+ *
+ * Then who may send (issue 12): a receiver with authorised keys refuses
+ * a key it does not list with a RESP its own key signs, unless it allows
+ * anonymous senders; and the real sender engine against it: refused, its
+ * report says which key and gives the line to add; authorised, its file
+ * lands in the folder its entry names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,8 +55,10 @@
 #include "common/core/policy.h"
 #include "common/core/wire.h"
 #include "common/crypto/keyfile.h"
+#include "common/crypto/keys.h"
 #include "common/io/sys.h"
 #include "receiver/engine/recv.h"
+#include "sender/engine/send.h"
 #include "tests/helpers/testpeer.h"
 
 #define DATAGRAM 1024
@@ -109,7 +117,8 @@ static void *rx_main(void *arg)
 	return NULL;
 }
 
-static void rx_start(rx *r, int paranoid)
+static void rx_start_with(rx *r, int paranoid, const salvo_authkeys *ak,
+			  int anonymous)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "/tmp/salvo-rxeng-XXXXXX");
@@ -123,7 +132,8 @@ static void rx_start(rx *r, int paranoid)
 				 .idle_timeout_ns = 5000000000ull,
 				 .overwrite = SALVO_OVERWRITE_REPLACE,
 				 .once = 1,
-				 .allow_anonymous = 1,
+				 .authkeys = ak,
+				 .allow_anonymous = anonymous,
 				 .verify_paranoid = paranoid,
 				 .log_ud = r,
 				 .ready = on_ready,
@@ -138,6 +148,12 @@ static void rx_start(rx *r, int paranoid)
 		pthread_cond_wait(&r->cv, &r->mu);
 	pthread_mutex_unlock(&r->mu);
 	assert_true(r->port > 0);
+}
+
+static void rx_start(rx *r, int paranoid)
+{
+	static salvo_authkeys none; /* no one listed: anonymous senders */
+	rx_start_with(r, paranoid, &none, 1);
 }
 
 static void rx_join(rx *r)
@@ -248,8 +264,10 @@ static void send_status(peer *p)
 	send_pkt(p, &s);
 }
 
-/* INIT, RESP: one round trip, as an anonymous sender. */
-static void handshake(peer *p, uint32_t manifest_bytes)
+/* INIT, and the RESP that answers it into *rp (p keyed when accepted):
+ * the RESP's length. */
+static int init_exchange(peer *p, uint32_t manifest_bytes,
+			 salvo_resp_payload *rp)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
 	salvo_init_payload ip = {
@@ -269,11 +287,27 @@ static void handshake(peer *p, uint32_t manifest_bytes)
 	struct pollfd pf = {p->fd, POLLIN, 0};
 	assert_true(poll(&pf, 1, 2000) > 0);
 	ssize_t got = recv(p->fd, buf, sizeof(buf), 0);
-	salvo_resp_payload rp;
 	assert_true(got > 0);
-	assert_int_equal(testpeer_resp(&p->tp, buf, (size_t)got, &rp), 0);
-	assert_int_equal(rp.status, 0);
+	assert_int_equal(testpeer_resp(&p->tp, buf, (size_t)got, rp), 0);
 	p->session = p->tp.session;
+	return (int)got;
+}
+
+/* INIT, RESP: one round trip, as an anonymous sender. */
+static void handshake(peer *p, uint32_t manifest_bytes)
+{
+	salvo_resp_payload rp;
+	init_exchange(p, manifest_bytes, &rp);
+	assert_int_equal(rp.status, 0);
+}
+
+static void connect_peer(peer *p, const rx *r)
+{
+	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)r->port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(p->fd, (struct sockaddr *)&to, sizeof(to)), 0);
 }
 
 /* Sends the manifest and waits for the data phase. */
@@ -397,11 +431,7 @@ static void run_case(enum fault f, int paranoid)
 	assert_int_equal(total, TOTAL);
 
 	rx_start(&r, paranoid);
-	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)r.port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(p->fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	connect_peer(p, &r);
 	handshake(p, (uint32_t)mlen);
 	send_manifest(p, m, (uint32_t)mlen);
 	send_stream(p, f);
@@ -437,6 +467,135 @@ static void run_case(enum fault f, int paranoid)
 	free(p);
 }
 
+/* ------------------------------------------------------ who may send */
+
+#define TX_SEED 2 /* the sender's key */
+
+/* A receiver that knows one key (seed 9, not the sender's), plus the
+ * sender's when authorised, which then writes below dir=alice/in. */
+static void authkeys_for(salvo_authkeys *ak, salvo_authkey *k, int authorised)
+{
+	uint8_t priv[32];
+	memset(k, 0, 2 * sizeof(*k));
+	testpeer_keypair(9, priv, k[0].key);
+	k[0].dir = "someone";
+	k[0].comment = "";
+	testpeer_keypair(TX_SEED, priv, k[1].key);
+	k[1].dir = "alice/in";
+	k[1].overwrite = 1u << SALVO_OVERWRITE_NEVER;
+	k[1].comment = "alice@laptop";
+	*ak = (salvo_authkeys){.keys = k, .count = authorised ? 2 : 1};
+}
+
+/* The hand-made sender, an unknown key: refused in a RESP the
+ * receiver's key signs, no state; with allow_anonymous, served. */
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	for (int anon = 0; anon < 2; anon++) {
+		rx r;
+		salvo_authkeys ak;
+		salvo_authkey k[2];
+		authkeys_for(&ak, k, 0);
+		rx_start_with(&r, 0, &ak, anon);
+		peer *p = calloc(1, sizeof(*p));
+		assert_non_null(p);
+		testpeer_new(&p->tp, TX_SEED);
+		connect_peer(p, &r);
+		salvo_resp_payload rp;
+		int n = init_exchange(p, 64, &rp);
+		assert_true(n > 0 && n <= SALVO_INIT_BYTES);
+		if (anon) {
+			assert_int_equal(rp.status, 0);
+		} else {
+			assert_int_equal(rp.status, SALVO_ERR_KEY);
+			assert_int_equal(p->tp.session, 0);
+		}
+		close(p->fd);
+		r.stop = 1;
+		rx_join(&r);
+		assert_int_equal(r.rep.sessions_ok + r.rep.sessions_failed, 0);
+		remove_dir(r.dir);
+		testpeer_del(&p->tp);
+		free(p);
+	}
+}
+
+/* The real sender engine: refused with the line to add, then, its key
+ * authorised, its file lands in its folder. */
+static void test_engines_authorise(void **state)
+{
+	(void)state;
+	char src[64] = "/tmp/salvo-txeng-XXXXXX", path[128], got[160];
+	assert_non_null(mkdtemp(src));
+	snprintf(path, sizeof(path), "%s/f", src);
+	uint8_t bytes[3000];
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(i * 7);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(fd, bytes, sizeof(bytes)), sizeof(bytes));
+	close(fd);
+	for (int authorised = 0; authorised < 2; authorised++) {
+		rx r;
+		salvo_authkeys ak;
+		salvo_authkey k[2];
+		authkeys_for(&ak, k, authorised);
+		rx_start_with(&r, 0, &ak, 0);
+		const char *paths[] = {path};
+		salvo_send_opts o = {.host = "127.0.0.1",
+				     .port = (uint16_t)r.port,
+				     .paths = paths,
+				     .npaths = 1,
+				     .block_bytes = 1 << 20,
+				     .mtu_bytes = 1500,
+				     .rate_bps = 100000000,
+				     .threads = 2,
+				     .sockets = 2,
+				     .batch = 32,
+				     .offload = 1,
+				     .timeout_ns = 5000000000ull,
+				     .has_key = 1,
+				     .has_peer_key = 1};
+		testpeer_keypair(TX_SEED, o.key_private, o.key_public);
+		memcpy(o.peer_key, r.o.key_public, 32);
+		salvo_send_report rep;
+		int rc = salvo_send_run(&o, &rep);
+		if (!authorised) {
+			char fp[SALVO_FINGERPRINT_SIZE], line[100];
+			salvo_key_fingerprint(fp, o.key_public);
+			salvo_key_public_text(line, sizeof(line), o.key_public,
+					      NULL);
+			assert_int_equal(rc, SALVO_ERR_PEER);
+			assert_int_equal(rep.peer_code, SALVO_ERR_KEY);
+			printf("  refused: %s\n", rep.message);
+			assert_non_null(strstr(rep.message, "does not know "
+							    "this sender's key"));
+			assert_non_null(strstr(rep.message, fp));
+			assert_non_null(strstr(rep.message, line));
+			assert_non_null(strstr(rep.message, " dir="));
+			r.stop = 1;
+		} else {
+			assert_int_equal(rc, 0);
+		}
+		rx_join(&r);
+		snprintf(got, sizeof(got), "%s/alice/in", r.dir);
+		assert_int_equal(same_file(got, "f", bytes, sizeof(bytes)),
+				 authorised);
+		assert_int_equal(same_file(r.dir, "f", bytes, sizeof(bytes)),
+				 0);
+		if (authorised) {
+			unlink(strcat(got, "/f"));
+			snprintf(got, sizeof(got), "%s/alice/in", r.dir);
+			rmdir(got);
+			snprintf(got, sizeof(got), "%s/alice", r.dir);
+			rmdir(got);
+		}
+		remove_dir(r.dir);
+	}
+	unlink(path);
+	rmdir(src);
+}
+
 static const struct rcase {
 	const char *name;
 	enum fault fault;
@@ -458,11 +617,16 @@ int main(void)
 {
 	if (salvo_crypto_init())
 		return 1;
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	struct CMUnitTest tests[N + 2];
+	for (size_t i = 0; i < N; i++)
 		tests[i] =
 		    (struct CMUnitTest){.name = cases[i].name,
 					.test_func = test_case,
 					.initial_state = (void *)&cases[i]};
+	tests[N] = (struct CMUnitTest){.name = "unknown key",
+				       .test_func = test_unknown_key};
+	tests[N + 1] = (struct CMUnitTest){.name = "engines: authorise",
+					   .test_func = test_engines_authorise};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
