@@ -150,8 +150,7 @@ static int resp_ok(const salvo_resp_payload *rp)
 	/* accepted: one known suite; refused: none */
 	if (rp->status == 0)
 		return rp->suite < 8 &&
-		       ((1u << rp->suite) & SALVO_SUITES_KNOWN) &&
-		       !rp->msg_len;
+		       ((1u << rp->suite) & SALVO_SUITES_KNOWN) && !rp->msg_len;
 	return rp->suite == 0;
 }
 
@@ -202,8 +201,10 @@ static int encode_handshake(salvo_wr *w, const salvo_pkt *p)
 		break;
 	case SALVO_PKT_RESP: {
 		const salvo_pkt_resp *rs = &p->u.resp;
-		if (rs->msg2_len < SALVO_RESP_MIN_BYTES - SALVO_HS_HDR_BYTES - 4 ||
-		    rs->msg2_len > SALVO_RESP_MAX_BYTES - SALVO_HS_HDR_BYTES - 4)
+		if (rs->msg2_len <
+			SALVO_RESP_MIN_BYTES - SALVO_HS_HDR_BYTES - 4 ||
+		    rs->msg2_len >
+			SALVO_RESP_MAX_BYTES - SALVO_HS_HDR_BYTES - 4)
 			return SALVO_ERR_TOOBIG;
 		salvo_wr_u32(w, rs->session);
 		salvo_wr_copy(w, rs->msg2, rs->msg2_len);
@@ -485,8 +486,9 @@ static int decode_handshake(salvo_rd *r, salvo_pkt *out)
 	case SALVO_PKT_KEY_REQ:
 	case SALVO_PKT_KEY:
 		if (left != SALVO_KEY_BYTES_WIRE)
-			return left < SALVO_KEY_BYTES_WIRE ? SALVO_ERR_TRUNCATED
-							   : SALVO_ERR_MALFORMED;
+			return left < SALVO_KEY_BYTES_WIRE
+				   ? SALVO_ERR_TRUNCATED
+				   : SALVO_ERR_MALFORMED;
 		salvo_rd_copy(r, out->u.key.key, SALVO_KEY_BYTES_WIRE);
 		if (out->hdr.type == SALVO_PKT_KEY_REQ) {
 			/* the padding is zero, so it can carry nothing */
@@ -526,7 +528,8 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		m->bytes = salvo_rd_take(r, m->len);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (m->len == 0 || flags || m->total > SALVO_MANIFEST_MAX_BYTES ||
+		if (m->len == 0 || flags ||
+		    m->total > SALVO_MANIFEST_MAX_BYTES ||
 		    m->offset > m->total || m->len > m->total - m->offset)
 			return SALVO_ERR_MALFORMED;
 		return 0;

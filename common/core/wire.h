@@ -255,8 +255,8 @@ typedef struct salvo_init_payload {
  * negative SALVO_ERR_* and a short reason). */
 typedef struct salvo_resp_payload {
 	int32_t status;
-	uint8_t suite;	/* the AEAD suite (aead.h), 0 when refused */
-	uint32_t caps;	/* agreed, 0 in version 3 */
+	uint8_t suite;	  /* the AEAD suite (aead.h), 0 when refused */
+	uint32_t caps;	  /* agreed, 0 in version 3 */
 	uint16_t msg_len; /* <= SALVO_RESP_MSG_MAX */
 	const char *msg;  /* not NUL-terminated, no NUL inside */
 } salvo_resp_payload;

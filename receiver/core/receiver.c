@@ -164,7 +164,8 @@ static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
 		r->st.auth_failures++;
 		return NULL;
 	}
-	if (salvo_wire_decode(buf, len, p) || p->hdr.type == SALVO_PKT_FEEDBACK) {
+	if (salvo_wire_decode(buf, len, p) ||
+	    p->hdr.type == SALVO_PKT_FEEDBACK) {
 		r->st.malformed++; /* authentic, so a broken sender */
 		return NULL;
 	}

@@ -118,7 +118,7 @@ typedef struct rs_bucket {
 	uint64_t milli, at;
 } rs_bucket;
 
-#define RS_SOURCES 256	  /* per-address INIT counters (hashed) */
+#define RS_SOURCES 256	   /* per-address INIT counters (hashed) */
 #define RS_STAMP_KEYS 1024 /* sender keys whose stamps are remembered */
 
 struct salvo_receiver {

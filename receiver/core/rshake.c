@@ -98,8 +98,8 @@ static int bucket_take(rs_bucket *b, uint32_t rate, uint64_t now)
 
 static int under_load(salvo_receiver *r, const salvo_addr *a, uint64_t now)
 {
-	uint32_t n = a->host_len <= sizeof(a->host) ? a->host_len
-						    : sizeof(a->host);
+	uint32_t n =
+	    a->host_len <= sizeof(a->host) ? a->host_len : sizeof(a->host);
 	uint64_t h = salvo_siphash(r->cfg.secret, a->host, n);
 	int fast = !bucket_take(&r->sources[h % RS_SOURCES],
 				r->cfg.load_source_rate, now);
@@ -179,9 +179,8 @@ static void stamp_commit(rs_stamps *e, uint64_t t, uint64_t now)
 	const uint32_t max = sizeof(e->recent) / sizeof(e->recent[0]);
 	if (t > e->newest)
 		e->newest = t;
-	uint64_t lo = e->newest > RS_STAMP_WINDOW_NS
-			  ? e->newest - RS_STAMP_WINDOW_NS
-			  : 0;
+	uint64_t lo =
+	    e->newest > RS_STAMP_WINDOW_NS ? e->newest - RS_STAMP_WINDOW_NS : 0;
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < e->nrecent; i++)
 		if (e->recent[i] > lo)
@@ -237,11 +236,12 @@ static void refuse(salvo_receiver *r, salvo_noise *ns, const salvo_addr *a,
 	uint8_t pl[SALVO_RESP_PAYLOAD_MIN_BYTES + SALVO_RESP_MSG_MAX];
 	uint8_t msg2[SALVO_NOISE_MSG2_BYTES(sizeof(pl))];
 	size_t len = rsess_strlen(why), m2len;
-	salvo_resp_payload rp = {
-	    .status = code,
-	    .msg = why,
-	    .msg_len = (uint16_t)(len < SALVO_RESP_MSG_MAX ? len
-							   : SALVO_RESP_MSG_MAX)};
+	salvo_resp_payload rp = {.status = code,
+				 .msg = why,
+				 .msg_len =
+				     (uint16_t)(len < SALVO_RESP_MSG_MAX
+						    ? len
+						    : SALVO_RESP_MSG_MAX)};
 	int plen = salvo_wire_resp_payload_encode(pl, sizeof(pl), &rp);
 	if (plen < 0 || salvo_noise_write_msg2(ns, pl, (size_t)plen, msg2,
 					       sizeof(msg2), &m2len))
@@ -250,9 +250,8 @@ static void refuse(salvo_receiver *r, salvo_noise *ns, const salvo_addr *a,
 	send_resp(r, a, index, 0, msg2, m2len, budget);
 }
 
-static void send_cookie(salvo_receiver *r, const salvo_addr *a,
-			uint32_t index, const uint8_t *buf, size_t len,
-			uint64_t now)
+static void send_cookie(salvo_receiver *r, const salvo_addr *a, uint32_t index,
+			const uint8_t *buf, size_t len, uint64_t now)
 {
 	if (!bucket_take(&r->replies, r->cfg.reply_rate, now))
 		return;
@@ -262,7 +261,8 @@ static void send_cookie(salvo_receiver *r, const salvo_addr *a,
 		salvo_cookie_checker_set_secret(&r->cookies, secret, now);
 		wipe(secret, sizeof(secret));
 	}
-	uint8_t nonce[SALVO_COOKIE_NONCE_BYTES], reply[SALVO_COOKIE_REPLY_BYTES];
+	uint8_t nonce[SALVO_COOKIE_NONCE_BYTES],
+	    reply[SALVO_COOKIE_REPLY_BYTES];
 	r->cb.random(r->cb.ud, nonce, sizeof(nonce));
 	if (salvo_cookie_reply(&r->cookies, buf, len, a, now, nonce, reply))
 		return;
@@ -356,7 +356,8 @@ static int session_keys(salvo_rsess *s, salvo_noise *ns, uint8_t *msg2,
 	int plen = salvo_wire_resp_payload_encode(pl, sizeof(pl), &rp);
 	if (plen < 0)
 		return plen;
-	int err = salvo_noise_write_msg2(ns, pl, (size_t)plen, msg2, cap, m2len);
+	int err =
+	    salvo_noise_write_msg2(ns, pl, (size_t)plen, msg2, cap, m2len);
 	uint8_t send_key[32], recv_key[32];
 	if (!err)
 		err = salvo_noise_split(ns, send_key, recv_key, NULL);
@@ -415,9 +416,8 @@ static salvo_rsess *new_session(salvo_receiver *r, const salvo_addr *a,
 	return s;
 }
 
-void rshake_on_init(salvo_receiver *r, const salvo_addr *a,
-		    const uint8_t *buf, size_t len, const salvo_pkt *p,
-		    uint64_t now)
+void rshake_on_init(salvo_receiver *r, const salvo_addr *a, const uint8_t *buf,
+		    size_t len, const salvo_pkt *p, uint64_t now)
 {
 	uint32_t index = p->hdr.session;
 	int err = salvo_cookie_check(&r->cookies, buf, len, a, now,
@@ -496,8 +496,9 @@ void rshake_on_init(salvo_receiver *r, const salvo_addr *a,
 		salvo_mem_free(r->mem, s);
 		goto out;
 	}
-	stamp_commit(stamps_find(r, key) ? stamps_find(r, key)
-					 : stamps_make(r, key, auth.user != NULL),
+	stamp_commit(stamps_find(r, key)
+			 ? stamps_find(r, key)
+			 : stamps_make(r, key, auth.user != NULL),
 		     t, now);
 	r->sess[slot] = s;
 	r->st.sessions++;

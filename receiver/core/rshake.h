@@ -17,9 +17,8 @@ void rshake_free(salvo_receiver *r);
 /* A decoded INIT (buf[0, len) as it came, for its MACs): a cookie reply,
  * a signed refusal, a new half-open session with its RESP, or nothing
  * (counted). */
-void rshake_on_init(salvo_receiver *r, const salvo_addr *a,
-		    const uint8_t *buf, size_t len, const salvo_pkt *p,
-		    uint64_t now);
+void rshake_on_init(salvo_receiver *r, const salvo_addr *a, const uint8_t *buf,
+		    size_t len, const salvo_pkt *p, uint64_t now);
 /* A KEY_REQ: the receiver's public key, rate-limited. */
 void rshake_on_key_req(salvo_receiver *r, const salvo_addr *a, size_t len,
 		       const salvo_pkt *p, uint64_t now);

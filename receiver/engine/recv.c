@@ -37,8 +37,7 @@
 /* May the sender with this key write here (the authorise callback of the
  * core)?  Its authorised-keys entry sets its folder, quotas and
  * policies; an unknown key only when anonymous senders are allowed. */
-static int authorize(void *ud, const uint8_t key[32],
-		     salvo_receiver_auth *auth)
+static int authorize(void *ud, const uint8_t key[32], salvo_receiver_auth *auth)
 {
 	rctx *c = ud;
 	const salvo_authkey *k =
@@ -95,13 +94,14 @@ static void identity(rctx *c, salvo_receiver_config *cfg)
 	}
 	c->allow_anonymous = o->allow_anonymous || !o->authkeys;
 	if (c->allow_anonymous)
-		log_start(c, "anonymous_allowed",
-			  o->allow_anonymous
-			      ? "anonymous senders allowed (--allow-anonymous): "
-				"anyone who reaches this port may write below "
-				"the folder"
-			      : "no authorised keys configured: anonymous "
-				"senders allowed");
+		log_start(
+		    c, "anonymous_allowed",
+		    o->allow_anonymous
+			? "anonymous senders allowed (--allow-anonymous): "
+			  "anyone who reaches this port may write below "
+			  "the folder"
+			: "no authorised keys configured: anonymous "
+			  "senders allowed");
 }
 
 static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)

@@ -30,8 +30,8 @@ typedef struct salvo_recv_opts {
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* silent sender: drop its session */
 	uint64_t max_file_bytes;  /* 0: no limit */
-	int overwrite;		  /* enum salvo_overwrite (common/core/policy.h) */
-	int once;		  /* return after the first session ends */
+	int overwrite; /* enum salvo_overwrite (common/core/policy.h) */
+	int once;      /* return after the first session ends */
 	/* Identity and authorisation (protocol 3, docs/SECURITY.md): the
 	 * receiver's X25519 static key pair, the senders it serves (borrowed,
 	 * read-only while the receiver runs; NULL: none), and whether a

@@ -93,8 +93,9 @@ static int open_key_dir(int root, const char *dir, char *err, size_t errlen)
 		memcpy(comp, p, n);
 		comp[n] = 0;
 		int base = cur >= 0 ? cur : root;
-		int fd = openat(base, comp,
-				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int fd =
+		    openat(base, comp,
+			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT &&
 		    (!mkdirat(base, comp, 0755) || errno == EEXIST))
 			fd = openat(base, comp,

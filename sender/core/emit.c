@@ -69,10 +69,9 @@ uint32_t salvo_emit_next(salvo_emit *e, uint8_t *out, salvo_emit_dgram *d,
 				       r->block, r->offset + e->off,
 				       w->is_new ? e->block_crc : r->block_crc);
 		memcpy(q + SALVO_DATA_HDR_BYTES, e->buf + e->pos + e->off, len);
-		e->err = salvo_aead_seal(e->aead, pn, q, SALVO_HDR_BYTES,
-					 q + SALVO_HDR_BYTES,
-					 SALVO_DATA_HDR_BYTES - SALVO_HDR_BYTES +
-					     len);
+		e->err = salvo_aead_seal(
+		    e->aead, pn, q, SALVO_HDR_BYTES, q + SALVO_HDR_BYTES,
+		    SALVO_DATA_HDR_BYTES - SALVO_HDR_BYTES + len);
 		if (e->err)
 			break;
 		salvo_emit_dgram *g = &d[n++];

@@ -42,7 +42,7 @@ typedef struct salvo_emit {
 	const uint8_t *buf;  /* the ranges' bytes, back to back */
 	salvo_aead *aead;    /* the lane's, borrowed */
 	uint8_t lane;
-	int err;	     /* 0, or why emitting stopped (SALVO_ERR_REKEY) */
+	int err; /* 0, or why emitting stopped (SALVO_ERR_REKEY) */
 	uint32_t session;
 	uint32_t datagram_bytes;
 	uint32_t block_crc; /* new block: CRC32C of buf; else unused */

@@ -68,7 +68,8 @@ static int config_ok(const salvo_sender_config *c)
 	       c->timeout_ns > 0 && c->initial_rto_ns > 0 && c->random &&
 	       c->lanes >= 1 && c->lanes <= SALVO_LANES_MAX &&
 	       (c->has_peer_key || c->pin) &&
-	       (c->suites & SALVO_SUITES_KNOWN) && !(c->suites & ~SALVO_SUITES_KNOWN);
+	       (c->suites & SALVO_SUITES_KNOWN) &&
+	       !(c->suites & ~SALVO_SUITES_KNOWN);
 }
 
 int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
@@ -321,8 +322,7 @@ void ss_set_msg(salvo_sender *s, const char *msg, size_t len)
 	s->peer_msg[len] = 0;
 }
 
-int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len,
-			   uint64_t now)
+int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 {
 	salvo_pkt_hdr h;
 	salvo_pkt p;
@@ -767,7 +767,7 @@ void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)
 	st->rttvar_ns = s->rttvar;
 	st->phase = s->phase == PH_FAILED      ? 4
 		    : s->phase <= PH_HANDSHAKE ? 0
-					     : s->phase - 1;
+					       : s->phase - 1;
 	st->refused = s->refused;
 	st->datagrams = s->datagrams_sent;
 	st->rate_bps = salvo_sender_pacing_rate(s);

@@ -133,12 +133,12 @@ typedef struct salvo_sender_stats {
 	uint32_t files_done; /* files verified at the receiver */
 	uint32_t file_count;
 	uint64_t srtt_ns, min_rtt_ns, rttvar_ns;
-	uint64_t malformed; /* packets dropped as malformed */
+	uint64_t malformed;	/* packets dropped as malformed */
 	uint64_t auth_failures; /* packets whose tag or Noise message failed */
-	uint64_t datagrams; /* handed out, all kinds */
-	uint64_t rate_bps;  /* current pacing rate */
+	uint64_t datagrams;	/* handed out, all kinds */
+	uint64_t rate_bps;	/* current pacing rate */
 	uint64_t feedbacks;
-	int phase; /* 0 handshake, 1 manifest, 2 data, 3 done */
+	int phase;	   /* 0 handshake, 1 manifest, 2 data, 3 done */
 	uint64_t refusals; /* salvo_sender_on_refused calls */
 	int refused; /* the handshake ended on SALVO_REFUSED_LIMIT refusals */
 } salvo_sender_stats;

@@ -99,10 +99,9 @@ static int write_init(salvo_sender *s, uint64_t now, uint8_t *buf, size_t cap)
 	uint8_t msg1[SALVO_INIT_MSG1_BYTES];
 	size_t mlen;
 	s->cfg.random(s->cfg.random_ud, e, sizeof(e));
-	int err = salvo_noise_init(ns, SALVO_NOISE_INITIATOR,
-				   (const uint8_t *)prologue,
-				   sizeof(prologue) - 1, s->cfg.key_private,
-				   s->peer_key, e);
+	int err = salvo_noise_init(
+	    ns, SALVO_NOISE_INITIATOR, (const uint8_t *)prologue,
+	    sizeof(prologue) - 1, s->cfg.key_private, s->peer_key, e);
 	wipe(e, sizeof(e));
 	if (err)
 		return err;
@@ -128,8 +127,8 @@ static int write_init(salvo_sender *s, uint64_t now, uint8_t *buf, size_t cap)
 	int n = salvo_wire_encode(buf, cap, &p);
 	if (n < 0)
 		return n;
-	err = salvo_cookie_add_macs(&s->cookie, buf,
-				    (size_t)n - SALVO_INIT_MACS_BYTES, cap, now);
+	err = salvo_cookie_add_macs(
+	    &s->cookie, buf, (size_t)n - SALVO_INIT_MACS_BYTES, cap, now);
 	if (err)
 		return err;
 	s->hs_sent_at[slot] = now;

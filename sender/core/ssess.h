@@ -45,7 +45,7 @@ struct salvo_sender {
 	uint8_t peer_key[32];
 	salvo_noise hs[SS_HANDSHAKES];
 	uint64_t hs_sent_at[SS_HANDSHAKES];
-	int hs_tries; /* INITs (or KEY_REQs) sent */
+	int hs_tries;		 /* INITs (or KEY_REQs) sent */
 	uint32_t refused_in_row; /* ICMP refusals since the last answer */
 	int refused;		 /* they ended the handshake */
 	salvo_cookie_maker cookie;

@@ -21,9 +21,9 @@ static int read_work(salvo_blocksender *b, const salvo_work *w)
 	char msg[512];
 	size_t pos = 0;
 	for (uint32_t r = 0; r < w->nranges; r++) {
-		int err = salvo_reader_read(&c->reader, w->ranges[r].stream_offset,
-					    b->buf + pos, w->ranges[r].len, msg,
-					    sizeof(msg));
+		int err = salvo_reader_read(
+		    &c->reader, w->ranges[r].stream_offset, b->buf + pos,
+		    w->ranges[r].len, msg, sizeof(msg));
 		if (err) {
 			salvo_send_session_fail(c, err, msg);
 			return err;
@@ -75,7 +75,8 @@ void *salvo_blocksender_main(void *arg)
 		}
 		uint32_t session = salvo_sender_session(c->core);
 		if (!b->keyed) /* the handshake is done: DATA comes after */
-			b->keyed = !salvo_sender_lane(c->core, b->lane, &b->aead);
+			b->keyed =
+			    !salvo_sender_lane(c->core, b->lane, &b->aead);
 		pthread_mutex_unlock(&c->lock);
 		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;
 		uint32_t crc = 0;

@@ -151,7 +151,8 @@ static void send_batch(salvo_emitter *em, unsigned n)
 	unsigned nm = 0;
 	for (unsigned i = 0; i < n;) {
 		unsigned k = 1;
-		while (k < max && i + k < n && em->iov[i + k - 1].iov_len == full)
+		while (k < max && i + k < n &&
+		       em->iov[i + k - 1].iov_len == full)
 			k++;
 		struct msghdr *h = &em->msg[nm].msg_hdr;
 		*h = (struct msghdr){.msg_iov = &em->iov[i],
@@ -181,8 +182,8 @@ int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 	uint32_t n;
 	while ((n = salvo_emit_next(&e, em->out, em->d, &booking))) {
 		for (uint32_t i = 0; i < n; i++)
-			em->iov[i] = (struct iovec){em->out + em->d[i].out_offset,
-						    em->d[i].len};
+			em->iov[i] = (struct iovec){
+			    em->out + em->d[i].out_offset, em->d[i].len};
 		*crc = e.block_crc;
 		if (salvo_pacing_wait(sh->pacing, booking))
 			return SALVO_ERR_ABORTED;

@@ -35,8 +35,8 @@ typedef struct salvo_emitter {
 	salvo_emitter_shared *sh;
 	int fd; /* a connected UDP socket, borrowed */
 	salvo_emit_dgram *d;
-	uint8_t *out;	    /* the sealed batch: batch_max datagrams */
-	struct iovec *iov;  /* one a datagram */
+	uint8_t *out;	   /* the sealed batch: batch_max datagrams */
+	struct iovec *iov; /* one a datagram */
 	struct mmsghdr *msg;
 	uint8_t *segs; /* datagrams in each message */
 	/* UDP_SEGMENT = the datagram size; >= CMSG_SPACE(2) */

@@ -46,8 +46,8 @@ static void suggest_dir(const salvo_send_session *c, char *out, size_t cap)
 		return;
 	}
 	if (!gethostname(host, sizeof(host)) &&
-	    (host[sizeof(host) - 1] = 0, host[0]) &&
-	    !strchr(host, ' ') && !salvo_path_check(host, strlen(host), NULL))
+	    (host[sizeof(host) - 1] = 0, host[0]) && !strchr(host, ' ') &&
+	    !salvo_path_check(host, strlen(host), NULL))
 		snprintf(out, cap, "%s", host);
 	else
 		snprintf(out, cap, "incoming");

@@ -178,7 +178,8 @@ static uint64_t realtime_offset(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t rt = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t rt =
+	    (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	uint64_t mono = salvo_now_ns();
 	return rt > mono ? rt - mono : 0;
 }
@@ -186,22 +187,22 @@ static uint64_t realtime_offset(void)
 static int make_core(salvo_send_session *c, uint64_t start)
 {
 	const salvo_send_opts *o = c->o;
-	salvo_sender_config cfg = {
-	    .block_bytes = o->block_bytes,
-	    .datagram_bytes = (uint16_t)c->datagram_bytes,
-	    .rate_bps = o->rate_bps,
-	    .min_rate_bps = o->min_rate_bps,
-	    .adaptive = o->adaptive,
-	    .window_bytes = o->window_bytes,
-	    .timeout_ns = o->timeout_ns,
-	    .initial_rto_ns = FIRST_RTO_NS,
-	    .has_peer_key = o->has_peer_key,
-	    .pin = o->pin ? o->pin : pin_unchecked,
-	    .pin_ud = o->pin_ud,
-	    .lanes = o->threads + 1,
-	    .suites = salvo_aead_local_suites(),
-	    .realtime_offset_ns = realtime_offset(),
-	    .random = core_random};
+	salvo_sender_config cfg = {.block_bytes = o->block_bytes,
+				   .datagram_bytes =
+				       (uint16_t)c->datagram_bytes,
+				   .rate_bps = o->rate_bps,
+				   .min_rate_bps = o->min_rate_bps,
+				   .adaptive = o->adaptive,
+				   .window_bytes = o->window_bytes,
+				   .timeout_ns = o->timeout_ns,
+				   .initial_rto_ns = FIRST_RTO_NS,
+				   .has_peer_key = o->has_peer_key,
+				   .pin = o->pin ? o->pin : pin_unchecked,
+				   .pin_ud = o->pin_ud,
+				   .lanes = o->threads + 1,
+				   .suites = salvo_aead_local_suites(),
+				   .realtime_offset_ns = realtime_offset(),
+				   .random = core_random};
 	/* without a key of its own the sender is anonymous: a throwaway
 	 * pair, which only a receiver that allows anonymous senders takes */
 	if (o->has_key) {
@@ -256,9 +257,8 @@ static salvo_blocksender *make_blocksenders(salvo_send_session *c)
 		bs[i].c = c;
 		bs[i].lane = i + 1; /* lane 0 is the core's */
 		bs[i].buf = malloc(c->o->block_bytes);
-		if (!bs[i].buf ||
-		    salvo_emitter_init(&bs[i].em, &c->net,
-				       c->fds[i % c->nsock])) {
+		if (!bs[i].buf || salvo_emitter_init(&bs[i].em, &c->net,
+						     c->fds[i % c->nsock])) {
 			free_blocksenders(bs, n);
 			return NULL;
 		}
@@ -375,8 +375,8 @@ static int connect_receiver(salvo_send_session *c, char *where, size_t wlen,
 	if (rc)
 		return rc;
 	atomic_store(&c->net.gso_segs,
-		     salvo_emitter_gso_plan(c->fds[0], c->v6,
-					    c->datagram_bytes, c->o->offload));
+		     salvo_emitter_gso_plan(c->fds[0], c->v6, c->datagram_bytes,
+					    c->o->offload));
 	return 0;
 }
 
@@ -431,12 +431,12 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	rc = salvo_pacing_init(&c.pacing, o->rate_bps);
 	if (rc)
 		goto fail_pacing;
-	c.net = (salvo_emitter_shared){
-	    .pacing = &c.pacing,
-	    .datagram_bytes = c.datagram_bytes,
-	    .overhead = salvo_ip_udp_overhead(c.v6),
-	    .batch_max = o->batch,
-	    .gso_segs = atomic_load(&c.net.gso_segs)};
+	c.net =
+	    (salvo_emitter_shared){.pacing = &c.pacing,
+				   .datagram_bytes = c.datagram_bytes,
+				   .overhead = salvo_ip_udp_overhead(c.v6),
+				   .batch_max = o->batch,
+				   .gso_segs = atomic_load(&c.net.gso_segs)};
 	rc = make_locks(&c);
 	if (rc)
 		goto fail_locks;

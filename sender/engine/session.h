@@ -83,8 +83,8 @@ void salvo_send_session_digest(void *ud, uint32_t file,
 
 /* Thread mains.  A block-sender (arg: salvo_blocksender) polls work from
  * the core, reads it, sends it, reports it done and hashes new blocks,
- * until the session ends.  The control thread (arg: the session) reads socket 0 into the
- * core and sends the timed control packets. */
+ * until the session ends.  The control thread (arg: the session) reads socket 0
+ * into the core and sends the timed control packets. */
 void *salvo_blocksender_main(void *arg);
 void *salvo_control_main(void *arg);
 

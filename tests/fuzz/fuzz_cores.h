@@ -46,8 +46,7 @@ static inline int f_prepare(void *ud, salvo_rsess *s, const salvo_manifest *m,
 static inline int f_write(void *ud, salvo_rsess *s, uint32_t f, uint64_t o,
 			  const void *d, size_t n, char *e, size_t l)
 {
-	(void)ud, (void)s, (void)f, (void)o, (void)d, (void)n, (void)e,
-	    (void)l;
+	(void)ud, (void)s, (void)f, (void)o, (void)d, (void)n, (void)e, (void)l;
 	return 0;
 }
 

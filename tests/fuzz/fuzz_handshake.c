@@ -69,9 +69,8 @@ static void init_mode(const uint8_t *pl, size_t len)
 		salvo_cookie_maker_init(&mk, rc.key_public);
 		int n = salvo_wire_encode(pkt, sizeof(pkt), &p);
 		salvo_addr a = {.len = 4, .host_len = 4};
-		if (n > 0 && !salvo_cookie_add_macs(&mk, pkt,
-						    (size_t)n - 32, sizeof(pkt),
-						    1000)) {
+		if (n > 0 && !salvo_cookie_add_macs(&mk, pkt, (size_t)n - 32,
+						    sizeof(pkt), 1000)) {
 			uint8_t copy[SALVO_INIT_BYTES];
 			memcpy(copy, pkt, sizeof(copy));
 			salvo_receiver_on_packet(r, &a, copy, (size_t)n, 1000);

@@ -150,7 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pkt[3] = lane;
 				salvo_put_u32(pkt + 4, sid);
 				for (int k = 0; k < 8; k++)
-					pkt[8 + k] = (uint8_t)(pn >> (56 - 8 * k));
+					pkt[8 + k] =
+					    (uint8_t)(pn >> (56 - 8 * k));
 				salvo_aead_seal(x, pn, pkt, SALVO_HDR_BYTES,
 						pkt + SALVO_HDR_BYTES,
 						len - SALVO_HDR_BYTES -

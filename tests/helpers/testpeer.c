@@ -85,8 +85,8 @@ int testpeer_init(testpeer *tp, const uint8_t rx_pub[32], uint32_t index,
 	if (n < 0)
 		return n;
 	tp->index = index;
-	err = salvo_cookie_add_macs(&tp->maker, out,
-				    (size_t)n - SALVO_INIT_MACS_BYTES, cap, now);
+	err = salvo_cookie_add_macs(
+	    &tp->maker, out, (size_t)n - SALVO_INIT_MACS_BYTES, cap, now);
 	return err ? err : n;
 }
 
@@ -114,8 +114,7 @@ int testpeer_resp(testpeer *tp, const uint8_t *buf, size_t len,
 	return split(tp);
 }
 
-int testpeer_cookie(testpeer *tp, const uint8_t *buf, size_t len,
-		    uint64_t now)
+int testpeer_cookie(testpeer *tp, const uint8_t *buf, size_t len, uint64_t now)
 {
 	salvo_pkt p;
 	int err = salvo_wire_decode(buf, len, &p);

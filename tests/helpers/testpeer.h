@@ -31,8 +31,8 @@ typedef struct testpeer {
 	salvo_noise ns;
 	salvo_cookie_maker maker;
 	int suite;
-	uint32_t index;	  /* the initiator's attempt index */
-	uint32_t session; /* the receiver's session id */
+	uint32_t index;		 /* the initiator's attempt index */
+	uint32_t session;	 /* the receiver's session id */
 	salvo_init_payload init; /* responder: what the INIT asked */
 	uint8_t send_key[32], recv_key[32];
 	int keyed;
@@ -61,8 +61,7 @@ int testpeer_init(testpeer *tp, const uint8_t rx_pub[32], uint32_t index,
 int testpeer_resp(testpeer *tp, const uint8_t *buf, size_t len,
 		  salvo_resp_payload *rp);
 /* Initiator: takes a COOKIE reply.  0 or the error. */
-int testpeer_cookie(testpeer *tp, const uint8_t *buf, size_t len,
-		    uint64_t now);
+int testpeer_cookie(testpeer *tp, const uint8_t *buf, size_t len, uint64_t now);
 
 /* Responder: reads an INIT (MACs not checked) and writes the RESP into
  * out: accepted with session and ChaCha20-Poly1305 when status is 0,

@@ -89,7 +89,7 @@ static const fixed fix_jumbo = {10 * MS, 1000 * MBIT, 64 << 20, 4 << 20,
 static const fixed fix_adaptive_600 = {600 * MS, 0, 0, 0, 0, 0, 0.05, 0};
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
-				   1,	     0,		 0, 2};
+				   1,	     0,		  0, 2};
 
 static const scenario_def defs[] = {
     /* the grid, in family order: defs[f].fam == f */

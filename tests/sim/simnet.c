@@ -93,7 +93,7 @@ static void gen(uint64_t key, uint64_t off, uint8_t *out, size_t len)
 typedef struct lane {
 	int busy;
 	salvo_work w;
-	uint8_t *buf; /* one block: the item's ranges back to back */
+	uint8_t *buf;	 /* one block: the item's ranges back to back */
 	salvo_aead aead; /* this lane's key, once the handshake is done */
 	int keyed;
 	salvo_emit e;
@@ -402,12 +402,12 @@ static void lane_start(world *w, simsender *s, lane *l)
 		memcpy(l->buf + pos, s->content + r->stream_offset, r->len);
 		pos += r->len;
 	}
-	uint32_t batch = salvo_emit_batch_for_rate(
-	    batch_max(w), s->pacer.rate_bps, w->sc->datagram_bytes,
-	    overhead(w));
+	uint32_t batch =
+	    salvo_emit_batch_for_rate(batch_max(w), s->pacer.rate_bps,
+				      w->sc->datagram_bytes, overhead(w));
 	if (!l->keyed) {
-		int err = salvo_sender_lane(s->core, (uint32_t)(l - s->lanes) + 1,
-					    &l->aead);
+		int err = salvo_sender_lane(
+		    s->core, (uint32_t)(l - s->lanes) + 1, &l->aead);
 		if (err)
 			failf(w, "sender %d: no lane key: %s", s->idx,
 			      salvo_strerror(err));
@@ -448,8 +448,8 @@ static void sender_poll(world *w, simsender *s)
 			 * still charged to it; manifest chunks wait their turn
 			 */
 			uint64_t at = salvo_pacer_reserve(
-			    &s->pacer, salvo_emit_wire_bytes(wk.len, overhead(w)),
-			    w->now);
+			    &s->pacer,
+			    salvo_emit_wire_bytes(wk.len, overhead(w)), w->now);
 			ctl_push(s, buf, wk.len,
 				 wk.len <= SALVO_CONTROL_UNPACED_BYTES ? w->now
 								       : at);
@@ -484,8 +484,8 @@ static void sender_poll(world *w, simsender *s)
 						  sizeof(buf));
 		if (k == SALVO_WORK_CONTROL) {
 			salvo_pacer_reserve(
-			    &s->pacer, salvo_emit_wire_bytes(wk.len, overhead(w)),
-			    w->now);
+			    &s->pacer,
+			    salvo_emit_wire_bytes(wk.len, overhead(w)), w->now);
 			ctl_push(s, buf, wk.len, w->now);
 			continue;
 		}
@@ -660,10 +660,11 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	 * DATA costs SALVO_DATA_OVERHEAD_BYTES (header and AEAD tag): the
 	 * difference is counted with the payload, so the rest of the slack
 	 * is what it was */
-	double extra = npk * (SALVO_DATA_OVERHEAD_BYTES - SIM_V2_DATA_HDR_BYTES);
-	res->bound_bytes = (uint64_t)(((double)res->payload_bytes + extra) /
-				      (1 - p) * 1.05 +
-				  allow);
+	double extra =
+	    npk * (SALVO_DATA_OVERHEAD_BYTES - SIM_V2_DATA_HDR_BYTES);
+	res->bound_bytes =
+	    (uint64_t)(((double)res->payload_bytes + extra) / (1 - p) * 1.05 +
+		       allow);
 
 	double rtt =
 	    (double)(sc->fwd.delay_ns + sc->rev.delay_ns + sc->fwd.jitter_ns +
@@ -702,7 +703,7 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		rounds *= burst;
 	/* a repair round: RTT, the STATUS cadence, reordering allowance */
 	double per_round = 2 * rtt + 64 * dg * 8e9 / (double)sc->rate_bps;
-	/* HELLO retries: enough consecutive round-trip losses that all
+	/* INIT retries: enough consecutive round-trip losses that all
 	 * senders' handshakes exceed them with probability below 1e-4,
 	 * each costing its backoff (500 ms doubling, at most 4 s) */
 	double prt = 1 - (1 - p) * (1 - prev);
@@ -712,7 +713,10 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		for (int i = 0; i < (int)k; i++)
 			handshake += i < 3 ? 0.5e9 * (1 << i) : 4e9;
 	}
-	double t = 1.10 * ser + (8 + rounds) * per_round + handshake + startup;
+	/* fixed rounds: the handshake (one RTT, half a round, since protocol
+	 * 3; protocol 2's took a whole one), the manifest, start and end */
+	double t =
+	    1.10 * ser + (7.5 + rounds) * per_round + handshake + startup;
 	if (outage)
 		t += (double)outage + 2e9 + 4 * per_round;
 	res->bound_ns = (uint64_t)t;
@@ -830,8 +834,8 @@ static void check(world *w, sim_result *res)
 		      res->bound_ns / 1e9);
 	if (!w->err[0] && w->sc->deadline_ns &&
 	    res->time_ns > w->sc->deadline_ns)
-		failf(w, "took %.3f ms > the promised %.3f ms", res->time_ns / 1e6,
-		      w->sc->deadline_ns / 1e6);
+		failf(w, "took %.3f ms > the promised %.3f ms",
+		      res->time_ns / 1e6, w->sc->deadline_ns / 1e6);
 }
 
 int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
@@ -895,8 +899,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 			goto out;
 		}
 		salvo_pacer_init(&s->pacer, sc->rate_bps, SALVO_PACER_BURST_NS);
-		s->block_sent = xcalloc(
-		    salvo_block_count(s->total, sc->block_bytes), 1);
+		s->block_sent =
+		    xcalloc(salvo_block_count(s->total, sc->block_bytes), 1);
 		for (int k = 0; k < sc->lanes; k++) {
 			s->lanes[k].buf = xcalloc(sc->block_bytes, 1);
 			s->lanes[k].d =

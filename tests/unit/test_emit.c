@@ -33,7 +33,7 @@
 #define SESSION 0x5e55101du
 #define BLOCK (4u << 20)
 #define LANE 3
-#define P(dgram) ((dgram) - SALVO_DATA_OVERHEAD_BYTES)
+#define P(dgram) ((dgram)-SALVO_DATA_OVERHEAD_BYTES)
 #define P1472 P(1472) /* 1428 */
 
 static const uint8_t lane_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
@@ -56,23 +56,47 @@ static const emit_case cases[] = {
     {"one byte more", 1472, 0, 1, 32, 1, {{0, 0, P1472 + 1}}, 2, 1},
     {"one byte less", 1472, 0, 1, 32, 1, {{3, 0, P1472 - 1}}, 1, P1472 - 1},
     {"one byte", 1472, 0, 1, 32, 1, {{9, 0, 1}}, 1, 1},
-    {"last short datagram", 1472, 0, 1, 32, 1, {{1, 0, 10 * P1472 + 7}},
-     11, 7},
-    {"ranges", 1472, 0, 0, 32, 3,
-     {{2, 0, 2 * P1472}, {2, 5 * P1472, 10}, {7, 0, 3 * P1472}}, 6, P1472},
-    {"ranges, one byte each", 1472, 0, 0, 2, 4,
-     {{0, 0, 1}, {0, P1472, 1}, {1, 0, 1}, {5, 7 * P1472, 1}}, 4, 1},
-    {"one byte more over IPv6", 1452, 1, 1, 32, 1, {{0, 0, P(1452) + 1}}, 2,
+    {"last short datagram", 1472, 0, 1, 32, 1, {{1, 0, 10 * P1472 + 7}}, 11, 7},
+    {"ranges",
+     1472,
+     0,
+     0,
+     32,
+     3,
+     {{2, 0, 2 * P1472}, {2, 5 * P1472, 10}, {7, 0, 3 * P1472}},
+     6,
+     P1472},
+    {"ranges, one byte each",
+     1472,
+     0,
+     0,
+     2,
+     4,
+     {{0, 0, 1}, {0, P1472, 1}, {1, 0, 1}, {5, 7 * P1472, 1}},
+     4,
      1},
-    {"smallest datagram", SALVO_DATAGRAM_MIN_BYTES, 0, 1, 32, 1,
-     {{0, 0, 3 * P(SALVO_DATAGRAM_MIN_BYTES) + 1}}, 4, 1},
-    {"jumbo", 8972, 0, 1, 32, 1, {{4, 0, 1 << 20}}, 118,
+    {"one byte more over IPv6", 1452, 1, 1, 32, 1, {{0, 0, P(1452) + 1}}, 2, 1},
+    {"smallest datagram",
+     SALVO_DATAGRAM_MIN_BYTES,
+     0,
+     1,
+     32,
+     1,
+     {{0, 0, 3 * P(SALVO_DATAGRAM_MIN_BYTES) + 1}},
+     4,
+     1},
+    {"jumbo",
+     8972,
+     0,
+     1,
+     32,
+     1,
+     {{4, 0, 1 << 20}},
+     118,
      (1 << 20) - 117 * P(8972)},
     {"batches of 32", 1472, 0, 1, 32, 1, {{0, 0, 100 * P1472}}, 100, P1472},
-    {"batches of 1", 1472, 1, 1, 1, 1, {{0, 0, 5 * P1472 - 3}}, 5,
-     P1472 - 3},
-    {"batch 0 counts as 1", 1472, 0, 1, 0, 1, {{0, 0, 3 * P1472}}, 3,
-     P1472},
+    {"batches of 1", 1472, 1, 1, 1, 1, {{0, 0, 5 * P1472 - 3}}, 5, P1472 - 3},
+    {"batch 0 counts as 1", 1472, 0, 1, 0, 1, {{0, 0, 3 * P1472}}, 3, P1472},
 };
 
 static void make_work(const emit_case *c, salvo_work *w)
@@ -109,12 +133,12 @@ static void run_case(const emit_case *c)
 	uint8_t *out = malloc((size_t)batch * c->dgram);
 	salvo_aead tx, rx;
 	salvo_replay win;
-	assert_int_equal(salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305,
-					 lane_key, LANE),
-			 0);
-	assert_int_equal(salvo_aead_init(&rx, SALVO_AEAD_CHACHA20_POLY1305,
-					 lane_key, LANE),
-			 0);
+	assert_int_equal(
+	    salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, LANE),
+	    0);
+	assert_int_equal(
+	    salvo_aead_init(&rx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, LANE),
+	    0);
 	salvo_replay_init(&win);
 	salvo_emit e;
 	salvo_emit_init(&e, &w, buf, SESSION, &tx, LANE, c->dgram, over,
@@ -132,27 +156,30 @@ static void run_case(const emit_case *c)
 		uint64_t want_booking = 0;
 		for (uint32_t i = 0; i < n; i++) {
 			const salvo_work_range *r = &w.ranges[ri];
-			uint32_t want = r->len - roff < payload
-					    ? r->len - roff
-					    : payload;
+			uint32_t want =
+			    r->len - roff < payload ? r->len - roff : payload;
 			assert_int_equal(d[i].out_offset, (size_t)i * c->dgram);
 			assert_int_equal(d[i].payload, want);
-			assert_int_equal(d[i].len, SALVO_DATA_OVERHEAD_BYTES + want);
+			assert_int_equal(d[i].len,
+					 SALVO_DATA_OVERHEAD_BYTES + want);
 			assert_true(d[i].len <= c->dgram);
 			uint8_t *pkt = out + d[i].out_offset;
 			salvo_pkt_hdr h;
 			assert_int_equal(
 			    salvo_wire_decode_header(pkt, d[i].len, &h), 0);
-			assert_int_equal(h.pn, count + i); /* one each, in order */
+			assert_int_equal(h.pn,
+					 count + i); /* one each, in order */
 			assert_int_equal(h.lane, LANE);
 			size_t plain;
 			assert_int_equal(
-			    salvo_aead_open(&rx, &win, h.pn, pkt, SALVO_HDR_BYTES,
+			    salvo_aead_open(&rx, &win, h.pn, pkt,
+					    SALVO_HDR_BYTES,
 					    pkt + SALVO_HDR_BYTES,
 					    d[i].len - SALVO_HDR_BYTES, &plain),
 			    0);
 			salvo_pkt p;
-			assert_int_equal(salvo_wire_decode(pkt, d[i].len, &p), 0);
+			assert_int_equal(salvo_wire_decode(pkt, d[i].len, &p),
+					 0);
 			assert_int_equal(p.hdr.type, SALVO_PKT_DATA);
 			assert_int_equal(p.hdr.session, SESSION);
 			assert_int_equal(p.u.data.payload_len, want);
@@ -206,9 +233,8 @@ static void test_rekey_stops(void **state)
 	uint8_t out[4 * 1472];
 	salvo_emit_dgram d[4];
 	salvo_aead tx;
-	assert_int_equal(salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305,
-					 lane_key, 1),
-			 0);
+	assert_int_equal(
+	    salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, 1), 0);
 	tx.next_pn = SALVO_AEAD_HARD_PACKETS - 1; /* one number left */
 	salvo_emit e;
 	uint64_t booking;
@@ -243,8 +269,8 @@ static void test_booking_by_family(void **state)
 	    {0, 8972, 9000}, {1, 8952, 9000},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		salvo_work w = {.kind = SALVO_WORK_DATA, .is_new = 1,
-				.nranges = 1};
+		salvo_work w = {
+		    .kind = SALVO_WORK_DATA, .is_new = 1, .nranges = 1};
 		w.ranges[0].len = P(t[i].dgram);
 		uint8_t *buf = calloc(1, w.ranges[0].len);
 		uint8_t *out = malloc(t[i].dgram);
@@ -258,9 +284,9 @@ static void test_booking_by_family(void **state)
 		assert_int_equal(salvo_emit_next(&e, out, d, &booking), 1);
 		assert_int_equal(d[0].len, t[i].dgram);
 		assert_int_equal(booking, t[i].want);
-		assert_int_equal(salvo_emit_wire_bytes(100, salvo_ip_udp_overhead(
-								 t[i].v6)),
-				 100 + (t[i].v6 ? 48 : 28));
+		assert_int_equal(
+		    salvo_emit_wire_bytes(100, salvo_ip_udp_overhead(t[i].v6)),
+		    100 + (t[i].v6 ? 48 : 28));
 		salvo_aead_free(&tx);
 		free(out);
 		free(buf);
@@ -327,8 +353,8 @@ static void test_pick_datagram(void **state)
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint32_t got = 0;
-		int rc = salvo_emit_pick_datagram(t[i].asked, t[i].mtu,
-						  t[i].v6, &got);
+		int rc = salvo_emit_pick_datagram(t[i].asked, t[i].mtu, t[i].v6,
+						  &got);
 		assert_int_equal(rc, t[i].rc);
 		assert_int_equal(got, t[i].want);
 	}

@@ -51,7 +51,7 @@
 #define SEC (1000 * MS)
 #define DATAGRAM 1044
 #define PAYLOAD (DATAGRAM - SALVO_DATA_OVERHEAD_BYTES) /* 1000 */
-#define BLOCK 2000				  /* two datagrams */
+#define BLOCK 2000				       /* two datagrams */
 #define SIZE_A 3500
 #define SIZE_B 1500
 #define TOTAL (SIZE_A + SIZE_B) /* blocks: [a] [a|b] [b] */
@@ -87,9 +87,9 @@ typedef struct harness {
 	uint8_t priv[32], pub[32]; /* the receiver's keys */
 	uint64_t rng;
 	peer peers[MAX_PEERS];
-	int refuse_keys;	 /* authorize says no */
-	uint64_t quota_bytes;	 /* authorize's max_bytes */
-	out *out; /* packets the core sent, since the last take */
+	int refuse_keys;      /* authorize says no */
+	uint64_t quota_bytes; /* authorize's max_bytes */
+	out *out;	      /* packets the core sent, since the last take */
 	size_t nout;
 	int prepares, prepare_rc;
 	int writes;
@@ -143,7 +143,8 @@ static void cb_random(void *ud, void *buf, size_t n)
 	harness *h = ud;
 	uint8_t *p = buf;
 	for (size_t i = 0; i < n; i++) {
-		h->rng = h->rng * 6364136223846793005ull + 1442695040888963407ull;
+		h->rng =
+		    h->rng * 6364136223846793005ull + 1442695040888963407ull;
 		p[i] = (uint8_t)(h->rng >> 56);
 	}
 }
@@ -357,8 +358,8 @@ static salvo_init_payload init_payload(uint32_t manifest_bytes)
 static int make_init(harness *h, peer *p, uint32_t index,
 		     const salvo_init_payload *ip, uint8_t *buf)
 {
-	int n = testpeer_init(&p->tp, h->pub, index, ip, EPOCH_NS + h->now,
-			      buf, SALVO_INIT_BYTES, h->now);
+	int n = testpeer_init(&p->tp, h->pub, index, ip, EPOCH_NS + h->now, buf,
+			      SALVO_INIT_BYTES, h->now);
 	assert_int_equal(n, SALVO_INIT_BYTES);
 	return n;
 }
@@ -620,9 +621,8 @@ static void test_cookie_under_load(void **state)
 	assert_int_equal(h->out[0].p.hdr.type, SALVO_PKT_COOKIE);
 	assert_int_equal(h->out[0].len, SALVO_COOKIE_PKT_BYTES);
 	assert_int_equal(sessions(h), 1);
-	assert_int_equal(testpeer_cookie(&p->tp, h->out[0].buf, h->out[0].len,
-					 h->now),
-			 0);
+	assert_int_equal(
+	    testpeer_cookie(&p->tp, h->out[0].buf, h->out[0].len, h->now), 0);
 	/* the cookie is for b's address: from elsewhere it does not do */
 	uint8_t init[SALVO_INIT_BYTES];
 	make_init(h, p, 2, &ip, init);
@@ -639,8 +639,7 @@ static void test_cookie_under_load(void **state)
 	h = start(64);
 	salvo_addr c = addr(10, 1200);
 	int cookies = 0;
-	for (uint32_t i = 0; i < SALVO_RECEIVER_DEFAULT_SOURCE_RATE + 2;
-	     i++) {
+	for (uint32_t i = 0; i < SALVO_RECEIVER_DEFAULT_SOURCE_RATE + 2; i++) {
 		peer *q = new_peer(h, &c, (uint8_t)(20 + i % 4));
 		send_init(h, q, 100 + i, &ip);
 		cookies += last_type(h) == SALVO_PKT_COOKIE;
@@ -803,8 +802,8 @@ static void test_forged_end(void **state)
 	salvo_pkt c = {.hdr = {.type = SALVO_PKT_CLOSE}};
 	c.u.close.reason = SALVO_CLOSE_ABORT;
 	salvo_pkt e = {.hdr = {.type = SALVO_PKT_ERROR}};
-	e.u.error = (salvo_pkt_error){SALVO_ERR_IO, 5, SALVO_FILE_INDEX_NONE,
-				      4, "gone"};
+	e.u.error = (salvo_pkt_error){SALVO_ERR_IO, 5, SALVO_FILE_INDEX_NONE, 4,
+				      "gone"};
 	uint8_t buf[256];
 	salvo_pkt *forged[] = {&c, &e};
 	for (int i = 0; i < 2; i++) {

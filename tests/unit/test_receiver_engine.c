@@ -568,8 +568,9 @@ static void test_engines_authorise(void **state)
 			assert_int_equal(rc, SALVO_ERR_PEER);
 			assert_int_equal(rep.peer_code, SALVO_ERR_KEY);
 			printf("  refused: %s\n", rep.message);
-			assert_non_null(strstr(rep.message, "does not know "
-							    "this sender's key"));
+			assert_non_null(strstr(rep.message,
+					       "does not know "
+					       "this sender's key"));
 			assert_non_null(strstr(rep.message, fp));
 			assert_non_null(strstr(rep.message, line));
 			assert_non_null(strstr(rep.message, " dir="));

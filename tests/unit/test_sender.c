@@ -58,7 +58,7 @@ typedef struct harness {
 	salvo_work w;
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
 	uint8_t init[SALVO_INIT_BYTES]; /* the last INIT, as sent */
-	salvo_pkt pkt; /* the last CONTROL packet, opened and decoded */
+	salvo_pkt pkt;	    /* the last CONTROL packet, opened and decoded */
 	uint8_t pinned[32]; /* what pin() was asked about */
 	int pins, pin_refuse;
 	uint32_t fb_seq;
@@ -90,18 +90,18 @@ static void test_random(void *ud, void *buf, size_t n)
 /* The config every test starts from: keys pinned, two lanes. */
 static salvo_sender_config config(harness *h)
 {
-	salvo_sender_config cfg = {.block_bytes = BLOCK,
-				   .datagram_bytes = DGRAM,
-				   .rate_bps = 1000000000ull,
-				   .timeout_ns = TIMEOUT,
-				   .initial_rto_ns = RTO,
-				   .has_peer_key = 1,
-				   .lanes = 2,
-				   .suites = SALVO_AEAD_MASK(
-				       SALVO_AEAD_CHACHA20_POLY1305),
-				   .realtime_offset_ns = EPOCH_NS,
-				   .random = test_random,
-				   .random_ud = &h->rng};
+	salvo_sender_config cfg = {
+	    .block_bytes = BLOCK,
+	    .datagram_bytes = DGRAM,
+	    .rate_bps = 1000000000ull,
+	    .timeout_ns = TIMEOUT,
+	    .initial_rto_ns = RTO,
+	    .has_peer_key = 1,
+	    .lanes = 2,
+	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .realtime_offset_ns = EPOCH_NS,
+	    .random = test_random,
+	    .random_ud = &h->rng};
 	uint8_t pub[32];
 	testpeer_keypair(TX_SEED, cfg.key_private, pub);
 	memcpy(cfg.peer_key, h->rx.pub, 32);
@@ -121,9 +121,9 @@ static void start(harness *h)
 {
 	start_empty(h);
 	salvo_sender_config cfg = config(h);
-	assert_int_equal(salvo_sender_new(&h->s, &h->mem, &cfg, entries,
-					  NENTRIES, h->now),
-			 0);
+	assert_int_equal(
+	    salvo_sender_new(&h->s, &h->mem, &cfg, entries, NENTRIES, h->now),
+	    0);
 }
 
 static void finish(harness *h)
@@ -235,8 +235,8 @@ static void feed_cookie(harness *h)
 	salvo_addr a = {.len = 4, .bytes = {127, 0, 0, 1}};
 	salvo_cookie_checker_init(&ck, h->rx.pub);
 	salvo_cookie_checker_set_secret(&ck, secret, h->now);
-	assert_int_equal(salvo_cookie_reply(&ck, h->init, SALVO_INIT_BYTES,
-					    &a, h->now, nonce, reply),
+	assert_int_equal(salvo_cookie_reply(&ck, h->init, SALVO_INIT_BYTES, &a,
+					    h->now, nonce, reply),
 			 0);
 	salvo_pkt p = {.hdr = {.type = SALVO_PKT_COOKIE,
 			       .session = salvo_get_u32(h->init + 4)}};
@@ -291,8 +291,8 @@ static void handshake(harness *h)
 	testpeer mallory;
 	testpeer_new(&mallory, 66);
 	uint8_t b[SALVO_RESP_MAX_BYTES];
-	int n = testpeer_accept(&mallory, h->init, SALVO_INIT_BYTES, SESSION,
-				0, NULL, b, sizeof(b));
+	int n = testpeer_accept(&mallory, h->init, SALVO_INIT_BYTES, SESSION, 0,
+				NULL, b, sizeof(b));
 	assert_int_equal(n, SALVO_ERR_AUTH); /* it cannot even read INIT */
 	testpeer_del(&mallory);
 	salvo_pkt fake = {.hdr = {.type = SALVO_PKT_RESP,
@@ -345,8 +345,8 @@ static void manifest(harness *h)
 	assert_true(h->pkt.u.manifest.len == total); /* small: one chunk */
 	/* no DATA work before the receiver has the manifest: the first
 	 * block is too big to send early (only the folder's digest goes) */
-	static const uint8_t skip_fd[] = {SALVO_PKT_STATUS,
-					  SALVO_PKT_FILE_DONE, 0};
+	static const uint8_t skip_fd[] = {SALVO_PKT_STATUS, SALVO_PKT_FILE_DONE,
+					  0};
 	assert_int_equal(poll_past(h, skip_fd), SALVO_WORK_IDLE);
 	h->now += 1 * MS;
 	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
@@ -427,9 +427,9 @@ static void test_whole_session(void **state)
 
 	/* asked again after a later STATUS: it goes again */
 	h.now += 30 * MS;
-	assert_int_equal(poll_past(&h, (const uint8_t[]){SALVO_PKT_FILE_DONE,
-							 0}),
-			 SALVO_WORK_CONTROL);
+	assert_int_equal(
+	    poll_past(&h, (const uint8_t[]){SALVO_PKT_FILE_DONE, 0}),
+	    SALVO_WORK_CONTROL);
 	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
 	uint64_t st2 = h.last_status_ts;
 	h.now += 20 * MS;
@@ -453,8 +453,7 @@ static void test_whole_session(void **state)
 	int k = poll_past(&h, skip_status);
 	assert_int_equal(k, SALVO_WORK_CONTROL);
 	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_FILE_DONE);
-	assert_int_equal(h.pkt.u.file_done.first + h.pkt.u.file_done.count,
-			 3);
+	assert_int_equal(h.pkt.u.file_done.first + h.pkt.u.file_done.count, 3);
 	assert_memory_equal(h.pkt.u.file_done.digests +
 				(1 - h.pkt.u.file_done.first) *
 				    SALVO_DIGEST_BYTES,
@@ -528,8 +527,7 @@ static const end_case end_cases[] = {
     {"abort during the handshake", AT_INIT, ABORT, SALVO_ERR_ABORTED, 0},
     {"abort mid-transfer", IN_DATA, ABORT, SALVO_ERR_ABORTED, 1},
     {"key refused (signed RESP)", AT_INIT, REFUSED_KEY, SALVO_ERR_PEER, 0},
-    {"receiver busy (signed RESP)", AT_INIT, REFUSED_BUSY, SALVO_ERR_PEER,
-     0},
+    {"receiver busy (signed RESP)", AT_INIT, REFUSED_BUSY, SALVO_ERR_PEER, 0},
     {"receiver error", IN_DATA, PEER_ERROR, SALVO_ERR_PEER, 0},
     {"receiver close", IN_DATA, PEER_CLOSE, SALVO_ERR_ABORTED, 0},
     {"malformed packet", IN_DATA, MALFORMED, 1, 0},
@@ -561,7 +559,8 @@ static void act(harness *h, const end_case *c)
 			  "this sender's key is not authorised here");
 		return;
 	case REFUSED_BUSY:
-		feed_resp(h, SALVO_ERR_BUSY, "receiver busy: too many sessions");
+		feed_resp(h, SALVO_ERR_BUSY,
+			  "receiver busy: too many sessions");
 		return;
 	case PEER_ERROR:
 	case FORGED_ERROR:
@@ -600,9 +599,8 @@ static void act(harness *h, const end_case *c)
 						     SALVO_FB_F_COMPLETE, 0, 0,
 						     &fb, NULL, 0, &written);
 		assert_true(len > 0);
-		assert_int_equal(salvo_sender_on_packet(h->s, b, (size_t)len,
-							h->now),
-				 0);
+		assert_int_equal(
+		    salvo_sender_on_packet(h->s, b, (size_t)len, h->now), 0);
 		return;
 	}
 	case MALFORMED: {
@@ -692,8 +690,7 @@ static void test_refused(void **state)
 		if (i + 1 == SALVO_REFUSED_LIMIT)
 			break;
 		assert_int_equal(poll_once(&h), SALVO_WORK_IDLE);
-		assert_int_equal(h.w.deadline,
-				 h.now + SALVO_REFUSED_RETRY_NS);
+		assert_int_equal(h.w.deadline, h.now + SALVO_REFUSED_RETRY_NS);
 		h.now = h.w.deadline;
 	}
 	assert_int_equal(poll_once(&h), SALVO_WORK_FAILED);
@@ -759,8 +756,8 @@ static void test_new_refuses(void **state)
 	testpeer_new(&h.rx, RX_SEED);
 	salvo_sender_config good = config(&h);
 	good.rate_bps = good.timeout_ns = good.initial_rto_ns = 1;
-	salvo_sender_config bad[] = {good, good, good, good, good, good,
-				     good, good, good, good};
+	salvo_sender_config bad[] = {good, good, good, good, good,
+				     good, good, good, good, good};
 	bad[0].datagram_bytes = SALVO_DATAGRAM_MIN_BYTES - 1;
 	bad[1].block_bytes = PAYLOAD - 1;
 	bad[2].rate_bps = 0;
@@ -781,8 +778,8 @@ static void test_new_refuses(void **state)
 	for (size_t allow = 0; allow < 12; allow++) {
 		salvo_failmem fm;
 		salvo_failmem_init(&fm, &mem, allow);
-		int rc = salvo_sender_new(&s, &fm.mem, &good, entries,
-					  NENTRIES, 0);
+		int rc =
+		    salvo_sender_new(&s, &fm.mem, &good, entries, NENTRIES, 0);
 		if (!rc) {
 			salvo_sender_del(s);
 			break;

@@ -359,8 +359,9 @@ static void test_every_truncation(void **state)
 		}
 		assert_int_equal(decode_exact(buf, 0, &got),
 				 SALVO_ERR_TRUNCATED);
-		assert_int_equal(decode_exact(buf, SALVO_HS_HDR_BYTES - 1, &got),
-				 SALVO_ERR_TRUNCATED);
+		assert_int_equal(
+		    decode_exact(buf, SALVO_HS_HDR_BYTES - 1, &got),
+		    SALVO_ERR_TRUNCATED);
 	}
 }
 
@@ -381,9 +382,9 @@ static void test_sealed_tamper(void **state)
 		salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, key, LANE);
 		salvo_aead_init(&rx, SALVO_AEAD_CHACHA20_POLY1305, key, LANE);
 		salvo_replay_init(&win);
-		assert_int_equal(salvo_aead_seal(&tx, PN, buf, H, buf + H,
-						 len - H - TAG),
-				 0);
+		assert_int_equal(
+		    salvo_aead_seal(&tx, PN, buf, H, buf + H, len - H - TAG),
+		    0);
 		memcpy(sealed, buf, len);
 		for (size_t bit = 0; bit < len * 8; bit++) {
 			memcpy(buf, sealed, len);
@@ -425,9 +426,9 @@ static void test_header_rejections(void **state)
 	    {-1, 1, 1, 0, SALVO_ERR_MALFORMED},
 	    {-1, 1, 1, SALVO_PKT_TYPE_MAX + 1, SALVO_ERR_MALFORMED},
 	    {-1, 1, 1, 0xff, SALVO_ERR_MALFORMED},
-	    {0, 2, 1, 1, SALVO_ERR_MALFORMED},	  /* flags */
-	    {0, 3, 1, 1, SALVO_ERR_MALFORMED},	  /* reserved */
-	    {0, 4, 4, 0, SALVO_ERR_MALFORMED},	  /* index 0 */
+	    {0, 2, 1, 1, SALVO_ERR_MALFORMED}, /* flags */
+	    {0, 3, 1, 1, SALVO_ERR_MALFORMED}, /* reserved */
+	    {0, 4, 4, 0, SALVO_ERR_MALFORMED}, /* index 0 */
 	    {1, 3, 1, SALVO_LANES_MAX, SALVO_ERR_MALFORMED},
 	    {1, 3, 1, SALVO_LANES_MAX - 1, 0},
 	    {1, 3, 1, 0xff, SALVO_ERR_MALFORMED},
@@ -761,7 +762,8 @@ static void test_init_payload(void **state)
 	    {"lanes 0", {{13, 1, 0}}, 0},
 	    {"lanes maximum", {{13, 1, SALVO_LANES_MAX}}, 1},
 	    {"lanes above maximum", {{13, 1, SALVO_LANES_MAX + 1}}, 0},
-	    {"datagram below minimum", {{14, 2, SALVO_DATAGRAM_MIN_BYTES - 1}},
+	    {"datagram below minimum",
+	     {{14, 2, SALVO_DATAGRAM_MIN_BYTES - 1}},
 	     0},
 	    {"datagram minimum", {{14, 2, SALVO_DATAGRAM_MIN_BYTES}}, 1},
 	    {"datagram above maximum",
@@ -793,14 +795,17 @@ static void test_init_payload(void **state)
 	     1},
 	    {"total 0", {{24, 8, 0}}, 1},
 	    {"files above maximum", {{32, 4, SALVO_FILES_MAX + 1}}, 0},
-	    {"manifest above maximum", {{36, 4, SALVO_MANIFEST_MAX_BYTES + 1}},
+	    {"manifest above maximum",
+	     {{36, 4, SALVO_MANIFEST_MAX_BYTES + 1}},
 	     0},
 	    {"manifest maximum", {{36, 4, SALVO_MANIFEST_MAX_BYTES}}, 1},
-	    {"manifest too short for its files", {{36, 4, 1000 * 25 + 8 - 1}},
+	    {"manifest too short for its files",
+	     {{36, 4, 1000 * 25 + 8 - 1}},
 	     0},
 	    {"manifest just long enough", {{36, 4, 1000 * 25 + 8}}, 1},
 	    {"no files, empty manifest", {{32, 4, 0}, {36, 4, 8}}, 1},
-	    {"no files, manifest under its header", {{32, 4, 0}, {36, 4, 7}},
+	    {"no files, manifest under its header",
+	     {{32, 4, 0}, {36, 4, 7}},
 	     0},
 	    {"most files",
 	     {{32, 4, SALVO_FILES_MAX}, {36, 4, SALVO_MANIFEST_MAX_BYTES}},
@@ -818,8 +823,9 @@ static void test_init_payload(void **state)
 			fail_msg("INIT payload, %s: %d", c[i].name, err);
 		/* the encoder refuses what the decoder does */
 		if (!c[i].ok)
-			assert_int_equal(salvo_wire_init_payload_encode(b, &got),
-					 SALVO_ERR_TOOBIG);
+			assert_int_equal(
+			    salvo_wire_init_payload_encode(b, &got),
+			    SALVO_ERR_TOOBIG);
 	}
 }
 
@@ -843,16 +849,15 @@ static void test_resp_payload(void **state)
 	assert_int_equal(got.suite, SALVO_AEAD_AES256_GCM);
 	int n = salvo_wire_resp_payload_encode(b, sizeof(b), &no);
 	assert_int_equal(n, SALVO_RESP_PAYLOAD_MIN_BYTES + 11);
-	assert_int_equal(salvo_wire_resp_payload_decode(b, (size_t)n, &got),
-			 0);
+	assert_int_equal(salvo_wire_resp_payload_decode(b, (size_t)n, &got), 0);
 	assert_int_equal(got.status, SALVO_ERR_KEY);
 	assert_int_equal(got.msg_len, 11);
 	assert_memory_equal(got.msg, "unknown key", 11);
 	assert_ptr_equal(got.msg, (const char *)b + 11);
 	for (int k = 0; k < n; k++)
-		assert_int_equal(salvo_wire_resp_payload_decode(b, (size_t)k,
-								&got),
-				 SALVO_ERR_TRUNCATED);
+		assert_int_equal(
+		    salvo_wire_resp_payload_decode(b, (size_t)k, &got),
+		    SALVO_ERR_TRUNCATED);
 	/* what neither side may say */
 	static const struct {
 		const char *name;
@@ -870,10 +875,9 @@ static void test_resp_payload(void **state)
 	    {"unknown cap", 0, 1, SALVO_CAP_KNOWN + 2, ""},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		salvo_resp_payload rp = {bad[i].status, bad[i].suite,
-					 bad[i].caps,
-					 (uint16_t)strlen(bad[i].msg),
-					 bad[i].msg};
+		salvo_resp_payload rp = {
+		    bad[i].status, bad[i].suite, bad[i].caps,
+		    (uint16_t)strlen(bad[i].msg), bad[i].msg};
 		if (salvo_wire_resp_payload_encode(b, sizeof(b), &rp) !=
 		    SALVO_ERR_TOOBIG)
 			fail_msg("encoded: %s", bad[i].name);
@@ -939,9 +943,9 @@ static void test_lengths(void **state)
 	/* a byte more than each fixed-size type has: before the tag of a
 	 * sealed one, at the end of a handshake one */
 	static const uint8_t fixed[] = {
-	    SALVO_PKT_INIT,	 SALVO_PKT_COOKIE, SALVO_PKT_KEY_REQ,
+	    SALVO_PKT_INIT,	 SALVO_PKT_COOKIE,   SALVO_PKT_KEY_REQ,
 	    SALVO_PKT_KEY,	 SALVO_PKT_FEEDBACK, SALVO_PKT_STATUS,
-	    SALVO_PKT_FILE_DONE, SALVO_PKT_CLOSE,  SALVO_PKT_ERROR};
+	    SALVO_PKT_FILE_DONE, SALVO_PKT_CLOSE,    SALVO_PKT_ERROR};
 	for (size_t i = 0; i < sizeof(fixed); i++) {
 		len = encode_sample(fixed[i], buf, sizeof(buf));
 		buf[len] = 0;
@@ -977,8 +981,7 @@ static void test_lengths(void **state)
 	sample(SALVO_PKT_ERROR, &p);
 	p.u.error.msg = msg;
 	p.u.error.msg_len = 0;
-	assert_int_equal(salvo_wire_encode(buf, sizeof(buf), &p),
-			 H + 14 + TAG);
+	assert_int_equal(salvo_wire_encode(buf, sizeof(buf), &p), H + 14 + TAG);
 	assert_int_equal(decode_exact(buf, H + 14 + TAG, &got), 0);
 	assert_int_equal(got.u.error.msg_len, 0);
 	p.u.error.msg_len = SALVO_ERROR_MSG_MAX;
@@ -1170,10 +1173,9 @@ static void test_feedback_encoder_refuses(void **state)
 	do {                                                                   \
 		sample(SALVO_PKT_FEEDBACK, &p);                                \
 		edit;                                                          \
-		int n_ = salvo_wire_encode_feedback(buf, sizeof(buf), session, \
-						    flags, lane, 0,            \
-						    &p.u.feedback, NULL, 0,    \
-						    &written);                 \
+		int n_ = salvo_wire_encode_feedback(                           \
+		    buf, sizeof(buf), session, flags, lane, 0, &p.u.feedback,  \
+		    NULL, 0, &written);                                        \
 		if (n_ != SALVO_ERR_TOOBIG)                                    \
 			fail_msg("{ %s }: %d", #edit, n_);                     \
 	} while (0)
