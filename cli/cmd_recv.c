@@ -8,6 +8,11 @@
  * "listening on ADDR:PORT, writing below DIR" on stderr; scripts wait for
  * that line.  The engine's log events (a file received, a session failed)
  * go to the sink that logging.* describes (stderr text by default).
+ * Before that it loads its identity (conf/identity.c): its key, made on
+ * the first start, and the senders of its authorised-keys file; it says
+ * which key and how many senders it serves, and warns when no sender can
+ * connect or when anonymous senders are allowed.  A key or authorised-keys
+ * file it cannot use stops it (exit 2) with the file and the fix.
  * SIGINT/SIGTERM set the stop flag; the engine finishes cleanly and the
  * command exits 0.  With --once it returns after the first session, with
  * that session's result as the exit code.
@@ -17,6 +22,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/identity.h"
 #include "cli/progress.h"
 #include "common/core/error.h"
 #include "common/io/logsink.h"
@@ -56,6 +62,8 @@ static void usage(FILE *out)
 	    "  --offload auto|off    UDP GRO: datagram trains per call (auto)\n"
 	    "  --max-sessions N      concurrent sessions (64)\n"
 	    "  --max-file-size SIZE  largest file accepted (unlimited)\n"
+	    "  --memory-budget SIZE  bookkeeping of all sessions; refuses a "
+	    "manifest needing more (256MiB)\n"
 	    "  --overwrite never|replace|rename  when the target exists "
 	    "(never)\n"
 	    "  --idle-timeout TIME   drop a silent sender's session after "
@@ -64,6 +72,15 @@ static void usage(FILE *out)
 	    "file back from disk (normal)\n"
 	    "  --bandwidth RATE --rtt TIME  link hints: size --rcvbuf from "
 	    "the plan\n"
+	    "  --key FILE            this receiver's private key, made on the "
+	    "first start\n"
+	    "                        (~/.config/salvo/key; root: "
+	    "/etc/salvo/key)\n"
+	    "  --authorized-keys FILE  the senders served, with the folder "
+	    "each may write\n"
+	    "                        to (authorized_keys next to the key)\n"
+	    "  --allow-anonymous     also serve senders not in it (labs "
+	    "only; a warning)\n"
 	    "  --log-level L         error, warn, info, debug, trace (info)\n"
 	    "  --log-file F          append the log to F instead of stderr\n"
 	    "  --log-format F        text or json: one object per line "
@@ -100,12 +117,22 @@ static void say(const struct recv_ctx *c, enum salvo_log_level level,
 {
 	salvo_log_event ev = {level, event, 0, NULL, NULL, 0, 0, 0, msg};
 
-	if (!c->quiet || level == SALVO_LOG_ERROR) {
-		fprintf(stderr, "%s%s\n",
-			level == SALVO_LOG_ERROR ? "salvo recv: " : "", msg);
-		fflush(stderr);
-	}
+	/* msg may carry a sender's file name: escaped for the terminal */
+	if (!c->quiet || level == SALVO_LOG_ERROR)
+		salvo_logsink_printf(stderr, "%s%s",
+				     level == SALVO_LOG_ERROR  ? "salvo recv: "
+				     : level == SALVO_LOG_WARN ? "salvo recv: "
+								 "warning: "
+				     : strcmp(event, "listening") ? "salvo recv: "
+								  : "",
+				     msg);
 	salvo_progress_log(c->sink, &ev);
+}
+
+/* conf/'s notices (the key, the authorised senders): a person's lines. */
+static void on_notice(void *ud, const salvo_log_event *ev)
+{
+	say(ud, ev->level, ev->event, ev->message);
 }
 
 static void on_ready(void *ud, uint16_t port)
@@ -171,23 +198,27 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 		"\"rcvbuf_bytes\": %llu, \"max_sessions\": %u, "
 		"\"idle_timeout_ns\": %llu, \"max_file_bytes\": %llu, "
 		"\"overwrite\": %d, \"offload\": \"%s\", "
-		"\"verify\": \"%s\"},\n \"config\": ",
+		"\"verify\": \"%s\"",
 		o->sockets, o->batch, (unsigned long long)o->rcvbuf_bytes,
 		o->max_sessions, (unsigned long long)o->idle_timeout_ns,
 		(unsigned long long)o->max_file_bytes, o->overwrite,
 		o->offload ? "auto" : "off",
 		o->verify_paranoid ? "paranoid" : "normal");
+	fputs(", ", out);
+	salvo_cli_recv_identity_json(out, cfg, o);
+	fputs("},\n \"config\": ", out);
 	if (salvo_progress_json_config(out, cfg))
 		fputs("null", out);
 	fputs("}\n", out);
 	fflush(out);
 }
 
-static int run(const struct salvo_config *cfg, int once, int quiet, int json,
+static int run(struct salvo_config *cfg, int once, int quiet, int json,
 	       struct salvo_logsink *sink)
 {
 	struct recv_ctx ctx = {cfg, sink, quiet};
-	char msg[1200];
+	char msg[4600];
+	salvo_authkeys ak;
 	salvo_recv_opts o;
 	salvo_recv_report rep, *r = &rep;
 	volatile sig_atomic_t *stop;
@@ -201,6 +232,14 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json,
 		return SALVO_EXIT_FAILURE;
 	}
 	salvo_conf_recv_opts(cfg, &o, msg, sizeof(msg));
+	salvo_authkeys_init(&ak);
+	cfg->log = on_notice;
+	cfg->log_ud = &ctx;
+	if (salvo_conf_recv_identity(cfg, &o, &ak, msg, sizeof(msg))) {
+		say(&ctx, SALVO_LOG_ERROR, "identity", msg);
+		salvo_authkeys_free(&ak);
+		return SALVO_EXIT_USAGE;
+	}
 	o.once = once;
 	o.log = on_log;
 	o.log_ud = &ctx;
@@ -216,7 +255,7 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json,
 	rc = salvo_recv_run(&o, r);
 	if (*stop && (rc == 0 || rc == SALVO_ERR_ABORTED)) {
 		rc = 0; /* asked to stop, and stopped cleanly */
-		snprintf(msg, sizeof(msg), "salvo recv: stopped (%s)",
+		snprintf(msg, sizeof(msg), "stopped (%s)",
 			 *stop == SIGTERM ? "SIGTERM" : "SIGINT");
 		say(&ctx, SALVO_LOG_INFO, "stopped", msg);
 	} else if (rc) {
@@ -229,6 +268,7 @@ static int run(const struct salvo_config *cfg, int once, int quiet, int json,
 	}
 	if (json)
 		write_json(stdout, r, rc, &o, cfg);
+	salvo_authkeys_free(&ak);
 	return exit_code(rc);
 }
 
@@ -261,8 +301,10 @@ int salvo_cmd_recv(int argc, char **argv)
 			json = 1;
 		} else {
 			fprintf(stderr,
-				"salvo recv: unknown argument '%s' (salvo recv "
-				"--help lists the options)\n",
+				"salvo recv: %s '%s' (salvo recv --help lists "
+				"the options)\n",
+				rest[i][0] == '-' ? "unknown option"
+						  : "unexpected argument",
 				rest[i]);
 			goto fail_args;
 		}
@@ -280,7 +322,7 @@ int salvo_cmd_recv(int argc, char **argv)
 		goto fail_args;
 	}
 	if (!(sink = salvo_conf_logsink_new(cfg, err, sizeof(err)))) {
-		fprintf(stderr, "salvo recv: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo recv: %s", err);
 		goto fail_args;
 	}
 	if (quiet)

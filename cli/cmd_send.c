@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/identity.h"
 #include "cli/progress.h"
 #include "common/core/error.h"
 #include "common/core/path.h"
@@ -92,6 +93,16 @@ static void usage(FILE *out)
 	      "                     link hints: size memory and the window "
 	      "from the plan\n"
 	      "  --compression none lz4 is not built yet (refused)\n"
+	      "  --key FILE         this sender's private key, made on first "
+	      "use\n"
+	      "                     (~/.config/salvo/key; root: "
+	      "/etc/salvo/key)\n"
+	      "  --known-hosts FILE receivers' keys, pinned on first use "
+	      "(next to the key)\n"
+	      "  --receiver-key KEY|FILE  the receiver's public key: pinned "
+	      "explicitly\n"
+	      "  --anonymous        send without a key (the receiver must "
+	      "allow anonymous)\n"
 	      "  --log-level L      error, warn, info, debug, trace (info)\n"
 	      "  --log-file F       append the log to F instead of stderr\n"
 	      "  --log-format F     text or json: one object per line (text)\n"
@@ -414,6 +425,9 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		r->peer_code, r->peer_errno);
 	write_json_skipped(out, r);
 	write_json_options(out, o);
+	fputc(' ', out);
+	salvo_cli_send_identity_json(out, cfg, o);
+	fputs(",\n", out);
 	fprintf(out,
 		" \"engine\": {\"block_bytes\": %u, \"threads\": %u, "
 		"\"sockets\": %u, \"datagram_bytes\": %u, \"batch\": %u, "
@@ -471,6 +485,8 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	       struct salvo_logsink *sink)
 {
 	struct salvo_progress bar;
+	struct salvo_conf_pin pin; /* the pin callback's, while o is used */
+	char note[1200];
 	salvo_send_opts o;
 	salvo_send_report rep, *r = &rep;
 	struct outcome oc;
@@ -482,6 +498,10 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	snprintf(a->peer, sizeof(a->peer),
 		 strchr(a->host, ':') ? "[%s]:%u" : "%s:%u", a->host,
 		 (unsigned)o.port);
+	if (salvo_conf_send_identity(cfg, &o, &pin, note, sizeof(note))) {
+		salvo_logsink_printf(stderr, "salvo send: %s", note);
+		return SALVO_EXIT_USAGE;
+	}
 	show = a->quiet		  ? 0
 	       : a->progress >= 0 ? a->progress
 				  : isatty(STDERR_FILENO);
@@ -503,7 +523,6 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	/* buffers sized from link hints above the kernel's cap: say so, with
 	 * the sysctl that raises it (without hints the size is a default,
 	 * and the receiver daemon reports its own cap at start-up) */
-	char note[512];
 	if (!a->quiet && cfg->link.bandwidth_bps &&
 	    !salvo_socket_buffers_uncapped() &&
 	    salvo_plan_sockbuf_note(NULL, o.sndbuf_bytes, 0, note,
@@ -514,7 +533,7 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	salvo_progress_clear(&bar);
 	outcome_of(r, &o, a, *stop != 0, &oc);
 	if (oc.exit_code != SALVO_EXIT_OK)
-		fprintf(stderr, "salvo send: %s\n", oc.message);
+		salvo_logsink_printf(stderr, "salvo send: %s", oc.message);
 	log_result(sink, r, &oc, a);
 	if (a->json)
 		write_json(stdout, r, &oc, a, cfg, &o);
@@ -533,8 +552,8 @@ static int check_paths(const struct send_args *a)
 
 	for (int i = 0; i < a->npaths; i++) {
 		if (lstat(a->paths[i], &st)) {
-			fprintf(stderr, "salvo send: %s: %s\n", a->paths[i],
-				strerror(errno));
+			salvo_logsink_printf(stderr, "salvo send: %s: %s",
+					     a->paths[i], strerror(errno));
 			return -1;
 		}
 	}
@@ -579,7 +598,7 @@ int salvo_cmd_send(int argc, char **argv)
 	if (parse_target(&a, err, sizeof(err)) ||
 	    (a.remote_dir && check_remote_dir(a.remote_dir, err,
 					       sizeof(err)))) {
-		fprintf(stderr, "salvo send: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo send: %s", err);
 		goto fail_args;
 	}
 	if (check_paths(&a)) {
@@ -587,11 +606,13 @@ int salvo_cmd_send(int argc, char **argv)
 		goto fail_args;
 	}
 	if (!(sink = salvo_conf_logsink_new(cfg, err, sizeof(err)))) {
-		fprintf(stderr, "salvo send: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo send: %s", err);
 		goto fail_args;
 	}
 	if (a.quiet)
 		salvo_logsink_quiet(sink, SALVO_LOG_ERROR);
+	cfg->log = salvo_logsink_event; /* a key made, a receiver pinned */
+	cfg->log_ud = sink;
 	rc = run(cfg, &a, sink);
 	salvo_logsink_del(sink);
 fail_args:

@@ -69,6 +69,8 @@ static void usage(FILE *out)
 	    "  --max-sessions N    concurrent sessions (2)\n"
 	    "  --retry-min TIME    first retry delay, doubled (1s)\n"
 	    "  --retry-max TIME    longest retry delay (5min)\n"
+	    "  --allow-hardlinks   send files that have other hard links "
+	    "(refused by default)\n"
 	    "other options:\n"
 	    "  --state-dir DIR     journal and status in DIR/NAME (default "
 	    "WATCHED/.salvo)\n"
@@ -87,6 +89,11 @@ static void usage(FILE *out)
 	    "  --bandwidth RATE, --rtt TIME, --loss PCT, --fudge N, --compression "
 	    "none: as for "
 	    "salvo send\n"
+	    "  --key FILE, --known-hosts FILE, --receiver-key KEY|FILE, "
+	    "--anonymous: the\n"
+	    "                      identity, as for salvo send (a profile's "
+	    "key and\n"
+	    "                      receiver_key override them in YAML)\n"
 	    "\n"
 	    "exit codes: 0 stopped by SIGINT/SIGTERM; 1 failure (a folder "
 	    "cannot be\n"
@@ -154,6 +161,17 @@ static int parse_rest(struct salvo_config *cfg, struct watch_args *a,
 			i++;
 		} else if (!strcmp(s, "--verbose") || !strcmp(s, "-v")) {
 			a->verbose = 1;
+			i++;
+		} else if (!strcmp(s, "--allow-hardlinks")) {
+			/* the key's flag, without a value: true */
+			if (!one_profile(cfg, a))
+				return -1;
+			if (salvo_conf_profile_set(cfg, a->hf,
+						   "allow_hardlinks", "true", s,
+						   err, sizeof(err))) {
+				fprintf(stderr, "salvo watch: %s\n", err);
+				return -1;
+			}
 			i++;
 		} else if ((rc = watch_opt(a, rest, nrest, &i))) {
 			if (rc < 0)
@@ -226,8 +244,10 @@ static int show_status(const struct salvo_hotfolder *hfs, size_t n,
 		if (r) {
 			fprintf(stderr, "salvo watch: %s: no status (%s)\n",
 				hfs[i].name,
-				r == -ENOENT ? "never started"
-					     : salvo_strerror(r));
+				r == -ENOENT   ? "never started"
+				: r == -EINVAL ? "the status file is not a "
+						 "regular file"
+					       : salvo_strerror(r));
 			rc = SALVO_EXIT_FAILURE;
 		}
 	}
@@ -267,7 +287,7 @@ static int run(const struct salvo_config *cfg, const struct watch_args *a,
 	if (rc) {
 		salvo_log_event ev = {SALVO_LOG_ERROR, "watch_failed", 0, NULL,
 				      NULL, 0, 0, 0, err};
-		fprintf(stderr, "salvo watch: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo watch: %s", err);
 		salvo_progress_log(sink, &ev);
 		return SALVO_EXIT_FAILURE;
 	}
@@ -322,9 +342,11 @@ int salvo_cmd_watch(int argc, char **argv)
 		goto done;
 	}
 	if (!(sink = salvo_conf_logsink_new(cfg, err, sizeof(err)))) {
-		fprintf(stderr, "salvo watch: %s\n", err);
+		salvo_logsink_printf(stderr, "salvo watch: %s", err);
 		goto done;
 	}
+	cfg->log = salvo_logsink_event; /* a key made, a receiver pinned */
+	cfg->log_ud = sink;
 	rc = run(cfg, &a, sink);
 	salvo_logsink_del(sink);
 done:

@@ -27,6 +27,7 @@ static const struct {
     {"watch", salvo_cmd_watch, "send every file dropped into a folder"},
     {"plan", salvo_cmd_plan, "memory and tuning for a link"},
     {"config", salvo_cmd_config, "show or check the configuration"},
+    {"keygen", salvo_cmd_keygen, "make a key pair, or show a public key"},
     {"version", cmd_version, "print the version"},
 };
 
@@ -45,6 +46,9 @@ static void usage(FILE *out)
 	    "\nexample:\n"
 	    "  salvo recv --dir /srv/incoming            # on the receiver\n"
 	    "  salvo send ./photos receiver.example.org  # on the sender\n"
+	    "A receiver serves the senders listed in its authorized_keys: "
+	    "'salvo keygen\n--show --dir FOLDER' on a sender prints its "
+	    "line (docs/SECURITY.md).\n"
 	    "\nexit codes:\n"
 	    "  0   success\n"
 	    "  1   other failure\n"

@@ -243,21 +243,14 @@ char *salvo_progress_skip_counts(const salvo_send_report *r, char *buf,
 	return buf;
 }
 
-/* A path for a person on one line: control characters escaped. */
+/* A path for a person on one line: control bytes (C0, DEL, C1) and
+ * invalid UTF-8 escaped, as in the log (common/io/logsink.h). */
 static void put_path(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char safe[SALVO_LOGSINK_LINE_MAX];
 
-		if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
+	salvo_logsink_text(safe, sizeof(safe), s ? s : "");
+	fputs(safe, out);
 }
 
 static void summary_skips(FILE *out, const salvo_send_report *r)

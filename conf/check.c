@@ -254,6 +254,8 @@ int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag)
 
 	autosize(&f);
 	check(&f);
+	if (salvo_conf_security_finish(cfg))
+		f.nomem = 1;
 	if (f.nomem)
 		return SALVO_ERR_NOMEM;
 	return diag->count != before ? SALVO_ERR_INVAL : 0;

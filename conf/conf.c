@@ -8,8 +8,11 @@
  * read the machine's /etc or $HOME.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/core/error.h"
 #include "conf/keys.h"
@@ -54,41 +57,103 @@ void salvo_conf_del(struct salvo_config *cfg)
 	free(cfg);
 }
 
+static const char *kind_of(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO (named pipe)";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* 1 (reported) if st is not a regular file of at most MAX_FILE_BYTES. */
+static int refused(const struct stat *st, const struct salvo_conf_origin *o,
+		   struct salvo_conf_diag *diag)
+{
+	if (!S_ISREG(st->st_mode)) {
+		salvo_conf_diag_add(diag, o,
+				    "is %s; allowed: a regular file, or a "
+				    "symlink to one",
+				    kind_of(st->st_mode));
+		return 1;
+	}
+	if (st->st_size > MAX_FILE_BYTES) {
+		salvo_conf_diag_add(diag, o,
+				    "%lld bytes, larger than 1MiB; allowed: a "
+				    "configuration file up to 1MiB",
+				    (long long)st->st_size);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A config file is looked at before it is opened, so a FIFO never blocks
+ * the open and a device is never opened at all; the open is non-blocking
+ * and checked again with fstat, in case the name changed in between.
+ * Symlinks are followed: a config linked from elsewhere is common.
+ */
 int salvo_conf_load_file(struct salvo_config *cfg, const char *path,
 			 int must_exist, struct salvo_conf_diag *diag)
 {
 	struct salvo_conf_origin o = {SALVO_CONF_FROM_FILE, path, 0, 0};
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f;
-	int rc;
+	int fd, rc = SALVO_ERR_INVAL;
 
-	if (!(f = fopen(path, "rb"))) {
+	if (stat(path, &st)) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		salvo_conf_diag_add(diag, &o, "cannot open: %s",
 				    strerror(errno));
 		return SALVO_ERR_INVAL;
 	}
+	if (refused(&st, &o, diag))
+		return SALVO_ERR_INVAL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		salvo_conf_diag_add(diag, &o, "cannot open: %s",
+				    strerror(errno));
+		return SALVO_ERR_INVAL;
+	}
+	if (fstat(fd, &st) || refused(&st, &o, diag) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
+		goto fail_open;
 	if (!(buf = malloc(MAX_FILE_BYTES + 1))) {
 		rc = SALVO_ERR_NOMEM;
-		goto fail_buf;
+		goto fail_open;
 	}
-	len = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-	if (ferror(f) || len > MAX_FILE_BYTES) {
-		salvo_conf_diag_add(diag, &o, "%s",
-				    ferror(f) ? "cannot read the file"
-					      : "larger than 1MiB; allowed: "
-						"a configuration file up to "
-						"1MiB");
-		rc = SALVO_ERR_INVAL;
+	while (len <= MAX_FILE_BYTES) {
+		ssize_t n = read(fd, buf + len, MAX_FILE_BYTES + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			salvo_conf_diag_add(diag, &o, "cannot read: %s",
+					    strerror(errno));
+			goto fail_read;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > MAX_FILE_BYTES) { /* it grew after the fstat */
+		salvo_conf_diag_add(diag, &o,
+				    "larger than 1MiB; allowed: a "
+				    "configuration file up to 1MiB");
 		goto fail_read;
 	}
 	rc = salvo_conf_load_buffer(cfg, path, buf, len, diag);
 fail_read:
 	free(buf);
-fail_buf:
-	fclose(f);
+fail_open:
+	close(fd);
 	return rc;
 }
 
@@ -100,6 +165,28 @@ void salvo_conf_paths_from_env(struct salvo_conf_paths *paths)
 	paths->sysconfdir = sys && *sys ? sys : "/etc";
 	paths->home = skip && !strcmp(skip, "1") ? NULL : getenv("HOME");
 	paths->config_file = NULL;
+	paths->user_home = getenv("HOME");
+	paths->root = geteuid() == 0;
+}
+
+int salvo_conf_set_key_dir(struct salvo_config *cfg,
+			   const struct salvo_conf_paths *paths)
+{
+	const char *base = paths->root ? paths->sysconfdir : paths->user_home;
+	char dir[4096];
+
+	cfg->key_dir = cfg->key_dir_why = NULL;
+	if (!base || !*base ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s%s", base,
+			     paths->root ? "/salvo" : "/.config/salvo") >=
+		sizeof(dir))
+		return 0;
+	if (!(cfg->key_dir = salvo_conf_intern(cfg, dir)) ||
+	    !(cfg->key_dir_why = salvo_conf_intern(
+		  cfg, paths->root ? "root: SYSCONFDIR/salvo"
+				   : "~/.config/salvo")))
+		return SALVO_ERR_NOMEM;
+	return 0;
 }
 
 int salvo_conf_load_layers(struct salvo_config *cfg,

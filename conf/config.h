@@ -98,9 +98,24 @@ struct salvo_conf_receiver {
 	char *root_dir;		      /* files land only below it */
 	uint32_t max_sessions;	      /* concurrent sessions */
 	uint64_t max_file_size_bytes; /* 0: unlimited */
+	uint64_t memory_budget_bytes; /* sessions' bookkeeping, 0: unlimited */
 	enum salvo_overwrite overwrite;
 	uint64_t idle_timeout_ns; /* a silent session is dropped after it */
 	enum salvo_verify verify;
+};
+
+/* Identities and authorisation (docs/SECURITY.md, "Identities").  A NULL
+ * path is "auto" until salvo_conf_finish resolves it: key and known_hosts
+ * in the key folder (salvo_conf_set_key_dir), authorized_keys next to
+ * key. */
+struct salvo_conf_security {
+	char *key;		/* private key file (send, recv, watch) */
+	char *authorized_keys;	/* receiver: the senders it serves */
+	char *known_hosts;	/* sender: receivers' keys, pinned */
+	char *receiver_key;	/* sender: a public key line or a file
+				 * holding one; NULL: pin on first use */
+	int allow_anonymous;	/* receiver: serve senders not listed */
+	int anonymous;		/* sender: send without a key of its own */
 };
 
 struct salvo_conf_strv {
@@ -133,7 +148,13 @@ struct salvo_hotfolder {
 	uint32_t max_sessions; /* concurrent sends from this folder */
 	uint64_t retry_min_ns; /* first retry delay, doubled up to max */
 	uint64_t retry_max_ns;
+	char *key;	    /* private key file; NULL: security.key */
+	char *receiver_key; /* as security.receiver_key; NULL: that key */
+	int allow_hardlinks; /* 1: send files with more than one hard link */
 	struct salvo_conf_origin origin; /* where the profile starts */
+	/* the config that holds the profile (its security keys and port
+	 * for the profile's pin callback, conf/engine_opts.h) */
+	const struct salvo_config *cfg;
 };
 
 struct salvo_conf_logging {
@@ -169,12 +190,19 @@ enum salvo_conf_key {
 	SALVO_CONF_RECEIVER_ROOT,
 	SALVO_CONF_RECEIVER_MAX_SESSIONS,
 	SALVO_CONF_RECEIVER_MAX_FILE_SIZE,
+	SALVO_CONF_RECEIVER_MEMORY_BUDGET,
 	SALVO_CONF_RECEIVER_OVERWRITE,
 	SALVO_CONF_RECEIVER_IDLE_TIMEOUT,
 	SALVO_CONF_RECEIVER_VERIFY,
 	SALVO_CONF_LOGGING_LEVEL,
 	SALVO_CONF_LOGGING_FILE,
 	SALVO_CONF_LOGGING_FORMAT,
+	SALVO_CONF_SECURITY_KEY,
+	SALVO_CONF_SECURITY_AUTHORIZED_KEYS,
+	SALVO_CONF_SECURITY_KNOWN_HOSTS,
+	SALVO_CONF_SECURITY_RECEIVER_KEY,
+	SALVO_CONF_SECURITY_ALLOW_ANONYMOUS,
+	SALVO_CONF_SECURITY_ANONYMOUS,
 	SALVO_CONF_HOTFOLDERS, /* the list as a whole */
 	SALVO_CONF_NKEYS
 };
@@ -186,6 +214,7 @@ struct salvo_config {
 	struct salvo_conf_link link;
 	struct salvo_conf_receiver receiver;
 	struct salvo_conf_logging logging;
+	struct salvo_conf_security security;
 	struct salvo_hotfolder
 	    *hotfolders; /* a later layer replaces the list */
 	size_t n_hotfolders;
@@ -194,6 +223,16 @@ struct salvo_config {
 	struct salvo_conf_origin origin[SALVO_CONF_NKEYS];
 	char **names; /* interned origin names */
 	size_t n_names;
+	/* where "auto" key files live (interned; NULL: unknown, e.g. no
+	 * $HOME) and how that was chosen, for `config show` */
+	const char *key_dir, *key_dir_why;
+
+	/* Not configuration: where conf/'s run-time notices go (a key file
+	 * created on first use, a receiver key pinned on first use).  Set by
+	 * the command once its log exists; NULL: nowhere.  Called from the
+	 * sender's threads too, so it must be thread-safe (a logsink is). */
+	salvo_log_fn log;
+	void *log_ud;
 };
 
 /* Where errors go: lines "WHERE: message\n", in order. */
@@ -232,12 +271,29 @@ struct salvo_conf_paths {
 	const char *sysconfdir;	 /* reads SYSCONFDIR/salvo/salvo.yaml */
 	const char *home;	 /* reads HOME/.config/salvo/salvo.yaml */
 	const char *config_file; /* --config: must exist */
+	/* the key folder (salvo_conf_set_key_dir): SYSCONFDIR/salvo for
+	 * root, else USER_HOME/.config/salvo; NULL user_home: unknown */
+	const char *user_home;
+	int root;
 };
 
 /* sysconfdir from $SALVO_SYSCONFDIR, else "/etc"; home from $HOME (and
- * $SALVO_NO_USER_CONFIG=1 skips it); config_file NULL.  Pointers borrow
- * the environment. */
+ * $SALVO_NO_USER_CONFIG=1 skips it); config_file NULL; user_home from
+ * $HOME (whatever $SALVO_NO_USER_CONFIG says: keys are not settings);
+ * root when the effective uid is 0.  Pointers borrow the environment. */
 void salvo_conf_paths_from_env(struct salvo_conf_paths *paths);
+
+/*
+ * Where the key files that security.* leave to "auto" live, from paths:
+ * root (a system service: recv and watch under systemd) keeps them with
+ * the system configuration, SYSCONFDIR/salvo; any other user in
+ * USER_HOME/.config/salvo, beside the user's salvo.yaml.  Without a
+ * folder (a non-root user and no $HOME) they stay unresolved and a
+ * command that needs one says so.  salvo_conf_from_args calls it.
+ * Returns 0 or SALVO_ERR_NOMEM.
+ */
+int salvo_conf_set_key_dir(struct salvo_config *cfg,
+			   const struct salvo_conf_paths *paths);
 
 /* Loads the three file layers in order; reports errors from all of them. */
 int salvo_conf_load_layers(struct salvo_config *cfg,
@@ -268,6 +324,7 @@ enum salvo_conf_cmd_bit {
 	SALVO_CONF_CMD_RECV = 1u << 1,
 	SALVO_CONF_CMD_WATCH = 1u << 2,
 	SALVO_CONF_CMD_PLAN = 1u << 3,
+	SALVO_CONF_CMD_KEYGEN = 1u << 4,
 };
 
 /*
@@ -285,15 +342,17 @@ struct salvo_conf_cmd {
 	int profile;
 };
 extern const struct salvo_conf_cmd salvo_conf_cmd_send, salvo_conf_cmd_recv,
-    salvo_conf_cmd_watch, salvo_conf_cmd_plan, salvo_conf_cmd_all;
+    salvo_conf_cmd_watch, salvo_conf_cmd_plan, salvo_conf_cmd_keygen,
+    salvo_conf_cmd_all;
 
 /* Whether cmd takes the flag of key k (its own or an alias). */
 int salvo_conf_cmd_takes(const struct salvo_conf_cmd *cmd,
 			 enum salvo_conf_key k);
 
 /*
- * Tries argv[*i] against cmd's flags: "--flag VALUE" or "--flag=VALUE".
- * Returns 1 and advances *i past what it used when the flag is cmd's and
+ * Tries argv[*i] against cmd's flags: "--flag VALUE" or "--flag=VALUE"; a
+ * true/false key's flag alone means true ("--allow-anonymous") and takes
+ * a value only after '=' ("--allow-anonymous=false").  Returns 1 and advances *i past what it used when the flag is cmd's and
  * its value is good; 0 when argv[*i] is not a configuration flag (*i
  * unchanged); SALVO_ERR_INVAL with a message in err for a bad or missing
  * value, for an old spelling ("--dest: renamed; use --remote-dir ..."),
@@ -379,8 +438,10 @@ int salvo_conf_check_remote_dir(const char *dir, char *err, size_t errlen);
  * receiver's address family) and checks the keys against each other
  * (datagram within MTU − 28, block at least one datagram, block × threads
  * within the budget, floor below ceiling) and refuses what is not built
- * yet (rate_policy fair, compression lz4).  Every error names the key.
- * Returns 0 or SALVO_ERR_INVAL.
+ * yet (rate_policy fair, compression lz4).  The security.* files left to
+ * "auto" become paths (origin AUTO): key and known_hosts in the key
+ * folder, authorized_keys next to key.  Every error names the key.  Returns 0
+ * or SALVO_ERR_INVAL.
  */
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag);
 

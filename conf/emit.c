@@ -67,8 +67,8 @@ static void put_quoted(FILE *out, const char *str)
 static int is_text(enum salvo_conf_type t)
 {
 	return t == SALVO_CONF_T_STRING || t == SALVO_CONF_T_SUBDIR ||
-	       t == SALVO_CONF_T_ADDR ||
-	       t == SALVO_CONF_T_HOSTPORT;
+	       t == SALVO_CONF_T_ADDR || t == SALVO_CONF_T_HOSTPORT ||
+	       t == SALVO_CONF_T_FILE || t == SALVO_CONF_T_PUBKEY;
 }
 
 static const char *unit_suffix(enum salvo_conf_type t)
@@ -120,7 +120,7 @@ static void put_value(FILE *out, const struct salvo_conf_keydesc *d,
 	salvo_conf_key_format(d, base, buf, sizeof(buf));
 	if (is_text(d->type) || (json && d->type == SALVO_CONF_T_ENUM))
 		put_quoted(out, buf);
-	else if (json)
+	else if (json && d->type != SALVO_CONF_T_BOOL)
 		fprintf(out, "%llu",
 			(unsigned long long)salvo_conf_key_get(d, base));
 	else

@@ -4,7 +4,8 @@
  * salvo_conf_finish, so this file only copies and converts; it never
  * checks a value again nor holds a default of its own.  The in-flight
  * window is the one derived value: bandwidth x RTT / 8 x fudge from the
- * link hints, or 0 (the engine sizes it) without them.
+ * link hints, or 0 (the engine sizes it) without them.  Identities need
+ * files and live in conf/identity.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -69,7 +70,7 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 	if (hf->port)
 		o->port = (uint16_t)hf->port;
 	o->remote_dir = hf->remote_dir && *hf->remote_dir ? hf->remote_dir : NULL;
-	return 0;
+	return salvo_conf_profile_identity(cfg, hf, o, err, errlen);
 }
 
 int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
@@ -91,8 +92,10 @@ int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
 	o->max_sessions = rx->max_sessions;
 	o->idle_timeout_ns = rx->idle_timeout_ns;
 	o->max_file_bytes = rx->max_file_size_bytes;
+	o->memory_budget_bytes = rx->memory_budget_bytes;
 	o->overwrite = (int)rx->overwrite;
 	o->verify_paranoid = rx->verify == SALVO_VERIFY_PARANOID;
+	o->allow_anonymous = cfg->security.allow_anonymous;
 	return 0;
 }
 

@@ -35,6 +35,12 @@ const struct salvo_conf_cmd salvo_conf_cmd_watch = {
     "watch", SALVO_CONF_CMD_WATCH, send_aliases, 1};
 const struct salvo_conf_cmd salvo_conf_cmd_plan = {"plan", SALVO_CONF_CMD_PLAN,
 						   NULL, 0};
+static const struct salvo_conf_flag keygen_aliases[] = {
+    {"--out", "security.key"},
+    {NULL, NULL},
+};
+const struct salvo_conf_cmd salvo_conf_cmd_keygen = {
+    "keygen", SALVO_CONF_CMD_KEYGEN, keygen_aliases, 0};
 const struct salvo_conf_cmd salvo_conf_cmd_all = {"config", 0, NULL, 0};
 
 static int same(const char *flag, const char *arg, size_t len)
@@ -87,13 +93,15 @@ int salvo_conf_cmd_takes(const struct salvo_conf_cmd *cmd,
 /* "send, watch and plan": the subcommands that take key k's flag. */
 static char *takers(const struct salvo_conf_keydesc *d, char *buf, size_t n)
 {
-	static const char *const names[] = {"send", "recv", "watch", "plan"};
+	static const char *const names[] = {"send", "recv", "watch", "plan",
+					    "keygen"};
+	const unsigned nb = sizeof(names) / sizeof(names[0]);
 	size_t len = 0, count = 0, seen = 0;
 
-	for (unsigned b = 0; b < 4; b++)
+	for (unsigned b = 0; b < nb; b++)
 		count += (d->cmds >> b) & 1;
 	buf[0] = '\0';
-	for (unsigned b = 0; b < 4 && len < n; b++) {
+	for (unsigned b = 0; b < nb && len < n; b++) {
 		if (!((d->cmds >> b) & 1))
 			continue;
 		seen++;
@@ -106,12 +114,17 @@ static char *takers(const struct salvo_conf_keydesc *d, char *buf, size_t n)
 	return buf;
 }
 
-/* The flag's value ("--flag=V" or "--flag V") into *value, or an error. */
-static int flag_value(int argc, char **argv, int i, const char *eq,
-		      const char **value)
+/* The flag's value ("--flag=V" or "--flag V"; a true/false flag alone
+ * is "true") into *value, or an error. */
+static int flag_value(const struct salvo_conf_keydesc *d, int argc,
+		      char **argv, int i, const char *eq, const char **value)
 {
 	if (eq) {
 		*value = eq + 1;
+		return 0;
+	}
+	if (d->type == SALVO_CONF_T_BOOL) {
+		*value = "true";
 		return 0;
 	}
 	if (i + 1 >= argc)
@@ -176,7 +189,7 @@ int salvo_conf_take_flag(struct salvo_config *cfg,
 			 cmd->name);
 		return SALVO_ERR_INVAL;
 	}
-	if (flag_value(argc, argv, *i, eq, &value)) {
+	if (flag_value(&salvo_conf_keys[k], argc, argv, *i, eq, &value)) {
 		snprintf(err, errlen, "%s: %s: needs a value; allowed: %s",
 			 flag, salvo_conf_keys[k].key,
 			 salvo_conf_key_allowed(&salvo_conf_keys[k], allowed,
@@ -187,7 +200,7 @@ int salvo_conf_take_flag(struct salvo_config *cfg,
 				 err, errlen);
 	if (rc)
 		return rc;
-	*i += eq ? 1 : 2;
+	*i += eq || salvo_conf_keys[k].type == SALVO_CONF_T_BOOL ? 1 : 2;
 	return 1;
 }
 
@@ -206,7 +219,7 @@ int salvo_conf_profile_take_flag(struct salvo_config *cfg,
 	if (k < 0)
 		return 0;
 	d = &salvo_conf_profile_keys[k];
-	if (flag_value(argc, argv, *i, eq, &value)) {
+	if (flag_value(d, argc, argv, *i, eq, &value)) {
 		snprintf(err, errlen, "%s: %s: needs a value; allowed: %s",
 			 d->flag, d->key,
 			 salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
@@ -219,6 +232,18 @@ int salvo_conf_profile_take_flag(struct salvo_config *cfg,
 		return rc;
 	*i += eq ? 1 : 2;
 	return 1;
+}
+
+/* How many arguments a refused flag spans: its value is skipped with it,
+ * except after '=' and for a true/false flag, which takes none. */
+static int words_of(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	int k = any_key(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+
+	return eq || (k >= 0 && salvo_conf_keys[k].type == SALVO_CONF_T_BOOL)
+		   ? 1
+		   : 2;
 }
 
 int salvo_conf_from_args(struct salvo_config *cfg,
@@ -242,7 +267,8 @@ int salvo_conf_from_args(struct salvo_config *cfg,
 			salvo_conf_diag_add(diag, NULL,
 					    "--config: needs a file name");
 	}
-	if (salvo_conf_load_layers(cfg, &p, diag) == SALVO_ERR_NOMEM)
+	if (salvo_conf_load_layers(cfg, &p, diag) == SALVO_ERR_NOMEM ||
+	    salvo_conf_set_key_dir(cfg, &p))
 		return SALVO_ERR_NOMEM;
 	for (int i = 1; i < argc;) {
 		if (!strcmp(argv[i], "--config")) {
@@ -264,7 +290,7 @@ int salvo_conf_from_args(struct salvo_config *cfg,
 			return rc;
 		if (rc < 0) {
 			salvo_conf_diag_add(diag, NULL, "%s", err);
-			i += strchr(argv[i], '=') ? 1 : 2;
+			i += words_of(argv[i]);
 		} else if (rc == 0) {
 			rest[(*nrest)++] = argv[i++];
 		}

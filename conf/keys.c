@@ -15,6 +15,7 @@
 #include "common/core/error.h"
 #include "common/core/limits.h"
 #include "common/core/path.h"
+#include "common/crypto/keys.h"
 #include "conf/keys.h"
 #include "conf/units.h"
 
@@ -40,10 +41,13 @@ static const char *const post_names[] = {"delete", "move", "keep", NULL};
 static const char *const level_names[] = {"error", "warn",  "info",
 					  "debug", "trace", NULL};
 static const char *const format_names[] = {"text", "json", NULL};
+/* false words at even, true words at odd indexes */
+static const char *const bool_words[] = {"false", "true", "no", "yes",
+					 "off",	  "on",	  NULL};
 
 const char *const salvo_conf_sections[] = {
     "network",	"transfer",   "memory",	 "link",
-    "receiver", "hotfolders", "logging", NULL,
+    "receiver", "hotfolders", "logging", "security", NULL,
 };
 
 /* Which subcommands take a key's flag. */
@@ -51,6 +55,7 @@ const char *const salvo_conf_sections[] = {
 #define R SALVO_CONF_CMD_RECV
 #define W SALVO_CONF_CMD_WATCH
 #define PL SALVO_CONF_CMD_PLAN
+#define KG SALVO_CONF_CMD_KEYGEN
 
 /* Indexed by enum salvo_conf_key. */
 const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
@@ -126,6 +131,9 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"receiver.max_file_size", "--max-file-size", R, SALVO_CONF_T_SIZE,
      C(receiver, max_file_size_bytes), 0, 1, 1024 * 1024 * GiB, "unlimited",
      NULL, "unlimited", "largest file accepted"},
+    {"receiver.memory_budget", "--memory-budget", R, SALVO_CONF_T_SIZE,
+     C(receiver, memory_budget_bytes), 0, MiB, 1024 * GiB, "unlimited", NULL,
+     "256MiB", "bookkeeping of all sessions; a manifest needing more is refused"},
     {"receiver.overwrite", "--overwrite", R, SALVO_CONF_T_ENUM,
      C(receiver, overwrite), 0, 0, 0, NULL, overwrite_names, "never",
      "when the target exists"},
@@ -144,6 +152,27 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"logging.format", "--log-format", S | R | W, SALVO_CONF_T_ENUM,
      C(logging, format), 0, 0, 0, NULL, format_names, "text",
      "text lines, or json: one object per line"},
+    {"security.key", "--key", S | R | W | KG, SALVO_CONF_T_FILE,
+     C(security, key), 0, 1, 4095, "auto", NULL, "auto",
+     "private key file; auto: ~/.config/salvo/key, for root "
+     "SYSCONFDIR/salvo/key"},
+    {"security.authorized_keys", "--authorized-keys", R, SALVO_CONF_T_FILE,
+     C(security, authorized_keys), 0, 1, 4095, "auto", NULL, "auto",
+     "the senders the receiver serves; auto: next to security.key"},
+    {"security.known_hosts", "--known-hosts", S | W, SALVO_CONF_T_FILE,
+     C(security, known_hosts), 0, 1, 4095, "auto", NULL, "auto",
+     "receivers' keys, pinned on first use; auto: in the key folder"},
+    {"security.receiver_key", "--receiver-key", S | W, SALVO_CONF_T_PUBKEY,
+     C(security, receiver_key), 0, 1, 4095, "none", NULL, "none",
+     "the receiver's public key, or a file holding it; none: pin it on "
+     "first use in known_hosts"},
+    {"security.allow_anonymous", "--allow-anonymous", R, SALVO_CONF_T_BOOL,
+     C(security, allow_anonymous), 0, 0, 0, NULL, NULL, "false",
+     "also serve senders not in authorized_keys (labs only)"},
+    {"security.anonymous", "--anonymous", S | W, SALVO_CONF_T_BOOL,
+     C(security, anonymous), 0, 0, 0, NULL, NULL, "false",
+     "send without a key (only a receiver that allows anonymous senders "
+     "takes it)"},
     {"hotfolders", NULL, 0, SALVO_CONF_T_PROFILES, 0, 0, 0, 0, 0, NULL, NULL,
      NULL, "hot-folder profiles"},
 };
@@ -188,6 +217,21 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 				 SALVO_CONF_T_TIME, P(retry_max_ns), 0,
 				 SEC / 10, 24 * 3600 * SEC, NULL, NULL, "5min",
 				 "longest retry delay"},
+    [SALVO_CONF_PK_KEY] = {"key", NULL, 0, SALVO_CONF_T_FILE, P(key), 0, 1,
+			   4095, "default", NULL, "default",
+			   "private key file; default: security.key"},
+    [SALVO_CONF_PK_RECEIVER_KEY] = {"receiver_key", NULL, 0,
+				    SALVO_CONF_T_PUBKEY, P(receiver_key), 0,
+				    1, 4095, "default", NULL, "default",
+				    "the receiver's public key, or a file "
+				    "holding it; default: "
+				    "security.receiver_key"},
+    [SALVO_CONF_PK_ALLOW_HARDLINKS] = {"allow_hardlinks", "--allow-hardlinks",
+				       W, SALVO_CONF_T_BOOL,
+				       P(allow_hardlinks), 0, 0, 0, NULL,
+				       NULL, "false",
+				       "send files that have other hard "
+				       "links"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 
@@ -330,6 +374,18 @@ char *salvo_conf_key_allowed(const struct salvo_conf_keydesc *d, char *buf,
 	case SALVO_CONF_T_HOSTPORT:
 		snprintf(buf, n, "host, host:port or [ipv6]:port");
 		return buf;
+	case SALVO_CONF_T_FILE:
+		snprintf(buf, n, "a file name, or %s", d->zero_word);
+		return buf;
+	case SALVO_CONF_T_PUBKEY:
+		snprintf(buf, n,
+			 "a public key line (" SALVO_KEY_TYPE " BASE64), a "
+			 "file holding one, or %s",
+			 d->zero_word);
+		return buf;
+	case SALVO_CONF_T_BOOL:
+		snprintf(buf, n, "true or false");
+		return buf;
 	default:
 		snprintf(buf, n, "%s..%s%s%s", fmt_num(d->type, d->min, lo, 32),
 			 fmt_num(d->type, d->max, hi, 32),
@@ -390,12 +446,17 @@ static int set_string(char **field, const char *text)
 	return 0;
 }
 
+/* The array doubles when n reaches a power of two (its capacity is n
+ * rounded up to one), so a long list costs linear time, not a copy per
+ * item. */
 static int append_string(struct salvo_conf_strv *sv, const char *text)
 {
-	char **v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
-	if (!v)
-		return SALVO_ERR_NOMEM;
-	sv->v = v;
+	char **v = sv->v;
+	if (!(sv->n & (sv->n - 1))) {
+		if (!(v = realloc(sv->v, (sv->n ? 2 * sv->n : 1) * sizeof(*v))))
+			return SALVO_ERR_NOMEM;
+		sv->v = v;
+	}
 	if (!(v[sv->n] = strdup(text)))
 		return SALVO_ERR_NOMEM;
 	sv->n++;
@@ -470,6 +531,33 @@ int salvo_conf_key_parse(const struct salvo_conf_keydesc *d, void *base,
 		}
 		return set_string((char **)field, text);
 	}
+	case SALVO_CONF_T_BOOL:
+		for (size_t i = 0; bool_words[i]; i++)
+			if (!strcmp(text, bool_words[i])) {
+				salvo_conf_key_put(d, base, i % 2);
+				return 0;
+			}
+		return refuse(d, err, errlen, text, "is not true or false");
+	case SALVO_CONF_T_FILE:
+	case SALVO_CONF_T_PUBKEY:
+		if (!strcmp(text, d->zero_word)) {
+			free(*(char **)field);
+			*(char **)field = NULL;
+			return 0;
+		}
+		if (d->type == SALVO_CONF_T_PUBKEY &&
+		    !strncmp(text, SALVO_KEY_TYPE, strlen(SALVO_KEY_TYPE))) {
+			uint8_t key[SALVO_KEY_BYTES];
+			const char *why = NULL;
+			char what[128];
+			if (salvo_key_public_parse(text, len, key, &why)) {
+				snprintf(what, sizeof(what),
+					 "is not a public key (%s)", why);
+				return refuse(d, err, errlen, text, what);
+			}
+		}
+		/* a name or a key line: checked for length as a string */
+		/* fall through */
 	case SALVO_CONF_T_STRING:
 	case SALVO_CONF_T_GLOBS:
 		if (len < d->min)
@@ -528,6 +616,16 @@ char *salvo_conf_key_format(const struct salvo_conf_keydesc *d,
 			snprintf(buf, n, "%s:%u", host, port);
 		return buf;
 	}
+	case SALVO_CONF_T_FILE:
+	case SALVO_CONF_T_PUBKEY: {
+		const char *str = *(char *const *)field;
+		snprintf(buf, n, "%s", str ? str : d->zero_word);
+		return buf;
+	}
+	case SALVO_CONF_T_BOOL:
+		snprintf(buf, n, "%s",
+			 salvo_conf_key_get(d, base) ? "true" : "false");
+		return buf;
 	case SALVO_CONF_T_GLOBS:
 		buf[0] = '\0';
 		return buf;
@@ -556,6 +654,8 @@ void salvo_conf_keys_release(const struct salvo_conf_keydesc *table, size_t n,
 		case SALVO_CONF_T_SUBDIR:
 		case SALVO_CONF_T_ADDR:
 		case SALVO_CONF_T_HOSTPORT:
+		case SALVO_CONF_T_FILE:
+		case SALVO_CONF_T_PUBKEY:
 			free(*(char **)field);
 			*(char **)field = NULL;
 			break;
@@ -630,6 +730,11 @@ void salvo_conf_diag_add(struct salvo_conf_diag *d,
 	int len;
 
 	d->count++;
+	/* once a line was dropped every later one is too: the "N more" line
+	 * stays last and is never overwritten, and a flood of errors from a
+	 * hostile file costs no formatting */
+	if (d->dropped)
+		goto drop;
 	len = where ? snprintf(line, sizeof(line), "%s: ",
 			       salvo_conf_origin_format(where, at, sizeof(at)))
 		    : 0;
@@ -638,14 +743,15 @@ void salvo_conf_diag_add(struct salvo_conf_diag *d,
 	va_end(ap);
 	len = (int)strlen(line);
 	/* keep room for the closing "N more" line */
-	if (d->len + (size_t)len + 2 + 48 > sizeof(d->text)) {
-		d->dropped++;
-		snprintf(d->text + d->len, sizeof(d->text) - d->len,
-			 "(%u more errors not shown)\n", d->dropped);
-		return;
-	}
+	if (d->len + (size_t)len + 2 + 48 > sizeof(d->text))
+		goto drop;
 	memcpy(d->text + d->len, line, (size_t)len);
 	d->len += (size_t)len;
 	d->text[d->len++] = '\n';
 	d->text[d->len] = '\0';
+	return;
+drop:
+	d->dropped++;
+	snprintf(d->text + d->len, sizeof(d->text) - d->len,
+		 "(%u more errors not shown)\n", d->dropped);
 }

@@ -30,6 +30,10 @@ enum salvo_conf_type {
 	SALVO_CONF_T_ENUM,     /* int, index into names */
 	SALVO_CONF_T_SUBDIR,   /* char *, a relative folder, no '.' or '..' */
 	SALVO_CONF_T_GLOBS,    /* struct salvo_conf_strv, appends */
+	SALVO_CONF_T_FILE,     /* char *, a file name; zero_word: NULL */
+	SALVO_CONF_T_PUBKEY,   /* char *, a public key line (checked) or a
+				* file holding one; zero_word: NULL */
+	SALVO_CONF_T_BOOL,     /* int, true or false */
 	SALVO_CONF_T_PROFILES, /* the hot-folder list (loader-only) */
 };
 
@@ -42,7 +46,8 @@ struct salvo_conf_keydesc {
 	size_t off2;	   /* HOSTPORT: the port field (uint32_t) */
 	uint64_t min,
 	    max; /* numeric range, inclusive, of non-zero-word values */
-	const char *zero_word;	  /* "auto", "none", "unlimited": stores 0 */
+	const char *zero_word;	  /* "auto", "none", "unlimited": stores 0
+				   * (a NULL string for FILE, PUBKEY) */
 	const char *const *names; /* ENUM: NULL-terminated */
 	const char *def;	  /* default, as text; NULL: required */
 	const char *help;	  /* one line for docs and messages */
@@ -62,6 +67,9 @@ enum salvo_conf_profile_key {
 	SALVO_CONF_PK_MAX_SESSIONS,
 	SALVO_CONF_PK_RETRY_MIN,
 	SALVO_CONF_PK_RETRY_MAX,
+	SALVO_CONF_PK_KEY,
+	SALVO_CONF_PK_RECEIVER_KEY,
+	SALVO_CONF_PK_ALLOW_HARDLINKS,
 	SALVO_CONF_PK_COUNT
 };
 
@@ -132,6 +140,11 @@ void salvo_conf_profile_check(const struct salvo_hotfolder *hf,
 			      const char *prefix,
 			      const struct salvo_conf_origin *where,
 			      struct salvo_conf_diag *diag);
+
+/* The finishing step of the security.* keys (conf/security.c): resolves
+ * the files left to "auto" (salvo_conf_finish's contract).  Returns 0 or
+ * SALVO_ERR_NOMEM. */
+int salvo_conf_security_finish(struct salvo_config *cfg);
 
 /* Interns a name in cfg (NULL when out of memory). */
 const char *salvo_conf_intern(struct salvo_config *cfg, const char *name);

@@ -11,6 +11,17 @@
  * has a fixed depth, so aliases cannot make it recurse, and duplicate keys
  * are found with a per-mapping table indexed by key, so a large input costs
  * linear time.
+ *
+ * Before libyaml builds the tree, one pass over its event stream refuses
+ * documents nested deeper than MAX_DEPTH collections.  The depth has to be
+ * checked there, not in the walk: libyaml's scanner keeps one possible
+ * simple key per open flow level and looks at all of them for every token,
+ * so "[[[[..." 200,000 deep costs minutes before the tree exists, while
+ * the event pass stops at the first level too deep.  The same pass caps
+ * the anchors at MAX_ANCHORS: libyaml's loader keeps them in a list it
+ * searches for every new anchor and every alias (100,000 anchors took 36
+ * s).  Past these two limits every cost in libyaml and here is linear in
+ * the input.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +32,8 @@
 #include "conf/units.h"
 
 #define MAX_PROFILES 256
+#define MAX_DEPTH 64 /* collections, the root one included */
+#define MAX_ANCHORS 128
 
 struct loader {
 	struct salvo_config *cfg;
@@ -323,6 +336,7 @@ static void load_hotfolders(struct loader *l, const yaml_node_t *seq)
 		    l->doc, seq->data.sequence.items.start[i]);
 		struct salvo_conf_origin io = at(l, item);
 		list[i].origin = io;
+		list[i].cfg = l->cfg;
 		if (salvo_conf_profile_defaults(&list[i]))
 			l->nomem = 1;
 		if (item->type != YAML_MAPPING_NODE)
@@ -344,17 +358,25 @@ static void load_hotfolders(struct loader *l, const yaml_node_t *seq)
 	l->cfg->origin[SALVO_CONF_HOTFOLDERS] = o;
 }
 
+static size_t n_sections(void)
+{
+	size_t n = 0;
+	while (salvo_conf_sections[n])
+		n++;
+	return n;
+}
+
 static void load_root(struct loader *l, const yaml_node_t *root)
 {
-	unsigned seen[8] = {0};
+	unsigned seen[16] = {0};
 	char names[256];
 
 	if (is_null(root))
 		return; /* a file of comments only */
 	if (root->type != YAML_MAPPING_NODE) {
 		struct salvo_conf_origin o = at(l, root);
-		list_names(names, sizeof(names), salvo_conf_sections, NULL, 7,
-			   NULL);
+		list_names(names, sizeof(names), salvo_conf_sections, NULL,
+			   n_sections(), NULL);
 		salvo_conf_diag_add(l->diag, &o,
 				    "expected a mapping of sections, got %s; "
 				    "allowed: %s",
@@ -373,7 +395,7 @@ static void load_root(struct loader *l, const yaml_node_t *root)
 		s = is_keyword(scalar(k), salvo_conf_sections);
 		if (s < 0) {
 			list_names(names, sizeof(names), salvo_conf_sections,
-				   NULL, 7, NULL);
+				   NULL, n_sections(), NULL);
 			salvo_conf_diag_add(l->diag, &ko,
 					    "unknown section '%.100s'; "
 					    "allowed: %s",
@@ -426,6 +448,78 @@ static void syntax_error(struct loader *l, const yaml_parser_t *parser)
 			    parser->context ? parser->context : "");
 }
 
+static const unsigned char *anchor_of(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * One pass over the events, stopping at the first collection deeper than
+ * MAX_DEPTH or the first anchor past MAX_ANCHORS (reported; returns 1).  A
+ * syntax error ends the pass quietly (returns 0): the document load that
+ * follows reports it.
+ */
+static int too_complex(struct loader *l, const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	unsigned depth = 0, anchors = 0;
+	int done = 0, refused = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		l->nomem = 1;
+		return 1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!done && !refused && yaml_parser_parse(&parser, &ev)) {
+		struct salvo_conf_origin o = {
+		    SALVO_CONF_FROM_FILE, l->file,
+		    (unsigned)ev.start_mark.line + 1,
+		    (unsigned)ev.start_mark.column + 1};
+		if (anchor_of(&ev) && ++anchors > MAX_ANCHORS) {
+			salvo_conf_diag_add(l->diag, &o,
+					    "more than %d anchors; allowed: at "
+					    "most %d",
+					    MAX_ANCHORS, MAX_ANCHORS);
+			refused = 1;
+		}
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MAX_DEPTH && !refused) {
+				salvo_conf_diag_add(
+				    l->diag, &o,
+				    "nesting deeper than %d levels", MAX_DEPTH);
+				refused = 1;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	if (parser.error == YAML_MEMORY_ERROR)
+		l->nomem = 1;
+	yaml_parser_delete(&parser);
+	return refused;
+}
+
 int salvo_conf_load_buffer(struct salvo_config *cfg, const char *name,
 			   const char *buf, size_t len,
 			   struct salvo_conf_diag *diag)
@@ -438,6 +532,8 @@ int salvo_conf_load_buffer(struct salvo_config *cfg, const char *name,
 
 	if (!(l.file = salvo_conf_intern(cfg, name)))
 		return SALVO_ERR_NOMEM;
+	if (too_complex(&l, buf, len))
+		return l.nomem ? SALVO_ERR_NOMEM : SALVO_ERR_INVAL;
 	if (!yaml_parser_initialize(&parser))
 		return SALVO_ERR_NOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);

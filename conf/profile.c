@@ -100,6 +100,7 @@ struct salvo_hotfolder *salvo_conf_profile_new(struct salvo_config *cfg)
 		return NULL;
 	}
 	hf->origin = o;
+	hf->cfg = cfg;
 	salvo_conf_hotfolders_free(cfg->hotfolders, cfg->n_hotfolders);
 	cfg->hotfolders = hf;
 	cfg->n_hotfolders = 1;

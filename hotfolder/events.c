@@ -52,6 +52,21 @@ void hf_file_event(struct hf_profile *p, const char *event, const char *file,
 	va_end(ap);
 }
 
+/* vevent with its arguments */
+static void hf_file_log(struct hf_profile *p, enum salvo_log_level level,
+			const char *event, const char *file, const char *fmt,
+			...) __attribute__((format(printf, 5, 6)));
+static void hf_file_log(struct hf_profile *p, enum salvo_log_level level,
+			const char *event, const char *file, const char *fmt,
+			...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vevent(p, level, event, file, 0, 0, fmt, ap);
+	va_end(ap);
+}
+
 void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
 {
 	va_list ap;
@@ -62,6 +77,17 @@ void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
 	va_start(ap, fmt);
 	vevent(p, SALVO_LOG_ERROR, event, NULL, 0, 0, fmt, ap);
 	va_end(ap);
+	hf_status_touch(p->d);
+}
+
+void hf_refused(struct hf_profile *p, const char *file, const char *why)
+{
+	snprintf(p->last_error, sizeof(p->last_error), "%s refused: %s", file,
+		 why);
+	hf_file_log(p, SALVO_LOG_WARN, "file_refused", file,
+		    "%s refused: %s; it stays and is not retried until it "
+		    "changes",
+		    file, why);
 	hf_status_touch(p->d);
 }
 

@@ -61,7 +61,7 @@ int salvo_hotfolder_state_path(const struct salvo_hotfolder *hf,
 			       const char *state_dir, char *buf, size_t n);
 
 /* Copies the status file of hf to out.  0, or -errno (ENOENT: never
- * run). */
+ * run; EINVAL: something other than a regular file has its name). */
 int salvo_hotfolder_print_status(const struct salvo_hotfolder *hf,
 				 const char *state_dir, FILE *out);
 

@@ -60,6 +60,10 @@ int salvo_hf_job_touch(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 		memset(j, 0, sizeof(*j));
 		settle(j, p, st, now, aged);
 		break;
+	case SALVO_HF_REFUSED:
+		j->attempts = 0;
+		settle(j, p, st, now, aged);
+		break;
 	default: /* SETTLING */
 		if (salvo_hf_stat_eq(st, &j->st) && aged)
 			break;
@@ -84,6 +88,29 @@ int salvo_hf_job_expire(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 		j->state = SALVO_HF_IDLE; /* back as it was when last sent */
 	} else {
 		j->state = SALVO_HF_QUEUED;
+	}
+	return j->state;
+}
+
+const char *salvo_hf_refusal(int is_symlink, uint64_t nlink,
+			     int allow_hardlinks)
+{
+	if (is_symlink)
+		return "a symbolic link; salvo watch never follows links";
+	if (nlink > 1 && !allow_hardlinks)
+		return "it has other hard links (it may be a file from "
+		       "outside the folder); allow_hardlinks: true "
+		       "(--allow-hardlinks) sends it";
+	return NULL;
+}
+
+int salvo_hf_job_refuse(struct salvo_hf_job *j, const struct salvo_hf_stat *st)
+{
+	if (j->state != SALVO_HF_SENDING) {
+		j->state = SALVO_HF_REFUSED;
+		j->st = *st;
+		j->solo = 0;
+		j->deadline_ns = 0;
 	}
 	return j->state;
 }
@@ -129,6 +156,12 @@ int salvo_hf_job_finish(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 		j->solo = 1;
 		j->state = SALVO_HF_QUEUED;
 		break;
+	case SALVO_HF_REFUSE:
+		j->state = SALVO_HF_REFUSED;
+		if (after)
+			j->st = *after;
+		j->solo = 0;
+		break;
 	case SALVO_HF_FAIL:
 		if (j->attempts < UINT32_MAX)
 			j->attempts++;
@@ -171,7 +204,8 @@ uint64_t salvo_hf_backoff_ns(uint64_t min_ns, uint64_t max_ns, uint32_t attempt,
 const char *salvo_hf_state_name(int state)
 {
 	static const char *const names[SALVO_HF_NSTATES] = {
-	    "idle", "settling", "queued", "sending", "sent", "failed", "gone"};
+	    "idle",   "settling", "queued",  "sending",
+	    "sent",   "failed",	  "refused", "gone"};
 
 	return state >= 0 && state < SALVO_HF_NSTATES ? names[state] : "?";
 }

@@ -10,6 +10,8 @@
  *   SENDING --file failed--> FAILED --retry deadline--> QUEUED
  *   SENDING --receiver away--> QUEUED (the profile backs off, not the file)
  *   any --written again--> SETTLING;  any --vanished--> GONE
+ *   any but SENDING --refused--> REFUSED --written again, acceptable-->
+ *     SETTLING (the caller decides what may be sent: a link is refused)
  *
  * Threading: a job has one owner (the watcher's thread).
  */
@@ -25,6 +27,7 @@ enum salvo_hf_state {
 	SALVO_HF_SENDING,  /* in a session */
 	SALVO_HF_SENT,	   /* the receiver committed it; post-action pending */
 	SALVO_HF_FAILED,   /* the last attempt failed; retried at deadline */
+	SALVO_HF_REFUSED,  /* may not be sent (a link); never retried */
 	SALVO_HF_GONE,	   /* finished with or vanished: forget the job */
 	SALVO_HF_NSTATES
 };
@@ -37,6 +40,7 @@ enum salvo_hf_outcome {
 	SALVO_HF_SPLIT,	    /* its batch failed: requeue, send it alone */
 	SALVO_HF_FAIL,	    /* it failed on its own: back off, retry */
 	SALVO_HF_VANISHED,  /* the source file is gone */
+	SALVO_HF_REFUSE,    /* it became a link before it was read: refused */
 };
 
 /* Size and mtime: the "unchanged" test. */
@@ -84,6 +88,23 @@ int salvo_hf_job_touch(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 int salvo_hf_job_expire(struct salvo_hf_job *j, const struct salvo_hf_policy *p,
 			int exists, const struct salvo_hf_stat *st,
 			uint64_t now);
+
+/*
+ * Why a file in the watched folder may not be sent, or NULL when it may:
+ * a symbolic link is never followed (it could point anywhere the watcher
+ * can read), and a regular file with more than one hard link is refused
+ * unless allow_hardlinks (a link to a 0600 file elsewhere would be sent
+ * with the watcher's rights).  The text fits in a log line after the
+ * file's name: "refused: REASON".
+ */
+const char *salvo_hf_refusal(int is_symlink, uint64_t nlink,
+			     int allow_hardlinks);
+
+/* The caller refuses to send the file as it is now (st: its stat): any
+ * state but SENDING -> REFUSED, with no deadline; a later touch (the file
+ * written again, and acceptable then) settles it.  Returns the new
+ * state. */
+int salvo_hf_job_refuse(struct salvo_hf_job *j, const struct salvo_hf_stat *st);
 
 /* QUEUED -> SENDING. */
 int salvo_hf_job_start(struct salvo_hf_job *j);

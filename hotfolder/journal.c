@@ -229,16 +229,27 @@ int salvo_hf_journal_open(struct salvo_hf_journal *j, const char *path,
 	*torn = 0;
 	if (!(j->path = strdup(path)))
 		return -ENOMEM;
-	j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* non-blocking until fstat says it is a regular file */
+	j->fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		     0600);
 	if (j->fd < 0) {
-		rc = -errno;
+		rc = errno == EISDIR || errno == ENXIO ? -EINVAL : -errno;
 		goto fail_open;
+	}
+	if (fstat(j->fd, &st) ||
+	    fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) & ~O_NONBLOCK)) {
+		rc = -errno;
+		goto fail_lock;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		goto fail_lock;
 	}
 	if (flock(j->fd, LOCK_EX | LOCK_NB)) {
 		rc = errno == EWOULDBLOCK ? SALVO_ERR_BUSY : -errno;
 		goto fail_lock;
 	}
-	if (fstat(j->fd, &st)) {
+	if (fstat(j->fd, &st)) { /* its size under the lock */
 		rc = -errno;
 		goto fail_lock;
 	}

@@ -62,7 +62,10 @@ struct salvo_hf_journal {
 /* Opens (creating if missing) the journal at path, takes an exclusive
  * lock on it (SALVO_ERR_BUSY if another watcher holds it), replays every
  * good record through cb in order, and truncates a torn tail.  *torn is
- * set to the bytes cut off.  cb returning non-zero stops with that code. */
+ * set to the bytes cut off.  cb returning non-zero stops with that code.
+ * A path that names something other than a regular file (a FIFO, a
+ * device, a folder) is refused with -EINVAL before anything is read or
+ * written. */
 int salvo_hf_journal_open(struct salvo_hf_journal *j, const char *path,
 			  int (*cb)(void *ud, const struct salvo_hf_rec *r),
 			  void *ud, uint64_t *torn);

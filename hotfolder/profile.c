@@ -135,6 +135,30 @@ static void settle_now(struct hf_profile *p, struct salvo_hf_entry *e,
 	hf_set_state(p, e, old);
 }
 
+/* A link in the folder: refused once, with its reason, and left alone
+ * (not retried) until it is written again. */
+static void refuse(struct hf_profile *p, struct salvo_hf_entry *e,
+		   const char *rel, const struct salvo_hf_stat *st,
+		   const char *why)
+{
+	int old;
+
+	if (!e) {
+		if (!(e = salvo_hf_tab_add(&p->tab, rel))) {
+			hf_error(p, "out_of_memory", "out of memory for %s",
+				 rel);
+			return;
+		}
+		e->scan_gen = p->scan_gen;
+	}
+	old = e->job.state;
+	if (old == SALVO_HF_REFUSED || old == SALVO_HF_SENDING)
+		return; /* said once; a session checks again as it starts */
+	salvo_hf_job_refuse(&e->job, st);
+	hf_refused(p, rel, why);
+	hf_set_state(p, e, old);
+}
+
 static void on_file(void *ud, const char *rel, const struct stat *sb, int scan)
 {
 	struct hf_profile *p = ud;
@@ -142,6 +166,16 @@ static void on_file(void *ud, const char *rel, const struct stat *sb, int scan)
 	struct salvo_hf_stat st = {(uint64_t)sb->st_size, mtime_of(sb)};
 	uint64_t now = now_ns();
 	int aged = 0, old;
+	const char *why = salvo_hf_refusal(S_ISLNK(sb->st_mode),
+					   (uint64_t)sb->st_nlink,
+					   p->hf->allow_hardlinks);
+
+	if (e && scan)
+		e->scan_gen = p->scan_gen;
+	if (why) {
+		refuse(p, e, rel, &st, why);
+		return;
+	}
 
 	if (scan) {
 		struct timespec ts;
@@ -344,6 +378,7 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 	if (rc) {
 		snprintf(err, errlen, "%s: journal %s: %s", p->hf->name, path,
 			 rc == SALVO_ERR_BUSY ? "another salvo watch uses it"
+			 : rc == -EINVAL      ? "not a regular file"
 					      : salvo_strerror(rc));
 		return rc;
 	}

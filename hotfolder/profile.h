@@ -35,6 +35,7 @@ struct hf_item {
 	uint8_t old_hash[32];
 	/* results, written by the session thread */
 	enum salvo_hf_outcome out;
+	const char *why; /* REFUSE: salvo_hf_refusal's reason (static) */
 	struct salvo_hf_stat after;
 	int has_hash;
 	uint8_t hash[32];
@@ -118,6 +119,9 @@ void hf_log(struct hf_profile *p, const char *event, const char *fmt, ...)
 /* An error event; also the profile's last_error for the status file. */
 void hf_error(struct hf_profile *p, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A warning that file may not be sent and why (salvo_hf_refusal); also
+ * the profile's last_error. */
+void hf_refused(struct hf_profile *p, const char *file, const char *why);
 /* An event about one file (file_sent...), with its size and duration. */
 void hf_file_event(struct hf_profile *p, const char *event, const char *file,
 		   uint64_t bytes, uint64_t elapsed_ns, const char *fmt, ...)

@@ -61,6 +61,33 @@ static int hash_file(const char *path, struct salvo_hf_stat *st,
 	return rc;
 }
 
+/*
+ * Why the file may not be sent as it is at the start of its session, or
+ * NULL: it became a link since it was queued, or a folder on its way was
+ * replaced by a symbolic link (the path would lead out of the folder).
+ * real_root: the watched folder with its own links resolved.
+ */
+static const char *refusal_now(const struct hf_profile *p,
+			       const struct hf_item *it, const struct stat *sb,
+			       const char *real_root)
+{
+	const char *why = salvo_hf_refusal(S_ISLNK(sb->st_mode),
+					   (uint64_t)sb->st_nlink,
+					   p->hf->allow_hardlinks);
+	char *real;
+	size_t n = real_root ? strlen(real_root) : 0;
+
+	if (why || !real_root)
+		return why;
+	real = realpath(it->local, NULL);
+	if (real && (strncmp(real, real_root, n) || real[n] != '/' ||
+		     strcmp(real + n + 1, it->remote)))
+		why = "a folder on its path is a symbolic link; salvo watch "
+		      "never follows links";
+	free(real);
+	return why;
+}
+
 static int link_error(int rc)
 {
 	return rc == SALVO_ERR_UNREACHABLE || rc == SALVO_ERR_TIMEOUT ||
@@ -88,6 +115,7 @@ static void *session_main(void *arg)
 	salvo_send_report *rep = calloc(1, sizeof(*rep));
 	salvo_send_opts o;
 	uint64_t one = 1;
+	char *real_root = NULL;
 
 	if (!items || !map || !rep) {
 		s->rc = SALVO_ERR_NOMEM;
@@ -96,12 +124,19 @@ static void *session_main(void *arg)
 			s->items[i].out = SALVO_HF_LINK;
 		goto done;
 	}
+	real_root = realpath(p->root, NULL);
 	for (size_t i = 0; i < s->n; i++) {
 		struct hf_item *it = &s->items[i];
 		struct stat sb;
 
-		if (lstat(it->local, &sb) || !S_ISREG(sb.st_mode)) {
+		if (lstat(it->local, &sb) ||
+		    (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))) {
 			it->out = SALVO_HF_VANISHED;
+			continue;
+		}
+		if ((it->why = refusal_now(p, it, &sb, real_root))) {
+			stat_of(&sb, &it->after);
+			it->out = SALVO_HF_REFUSE;
 			continue;
 		}
 		stat_of(&sb, &it->after);
@@ -149,6 +184,7 @@ static void *session_main(void *arg)
 		}
 	}
 done:
+	free(real_root);
 	free(items);
 	free(map);
 	free(rep);
@@ -336,6 +372,9 @@ static int apply(struct hf_profile *p, struct hf_session *s, struct hf_item *it,
 		       "%s changed while it was sent; it is sent again "
 		       "once it settles",
 		       e->path);
+		break;
+	case SALVO_HF_REFUSED:
+		hf_refused(p, e->path, it->why ? it->why : "a link");
 		break;
 	case SALVO_HF_FAILED:
 		p->failed_files++;

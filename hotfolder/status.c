@@ -6,10 +6,14 @@
  */
 #include "hotfolder/profile.h"
 
+#include "common/io/logsink.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,12 +38,17 @@ void hf_status_touch(struct hf_daemon *d)
 	}
 }
 
-/* The error text on one line, quoted for the status file. */
+/* The error text on one line, quoted for the status file: it may carry a
+ * file name from the folder or a receiver's message, so controls and
+ * bytes that are not UTF-8 are escaped (a person cats this file). */
 static void quoted(FILE *f, const char *s)
 {
+	char safe[4 * sizeof(((struct hf_profile *)0)->last_error)];
+
+	salvo_logsink_text(safe, sizeof(safe), s);
 	fputc('"', f);
-	for (; *s; s++)
-		fputc(*s == '"' || *s == '\n' ? '\'' : *s, f);
+	for (char *c = safe; *c; c++)
+		fputc(*c == '"' ? '\'' : *c, f);
 	fputc('"', f);
 }
 
@@ -68,7 +77,8 @@ void hf_status_write(struct hf_profile *p)
 		"profile: %s\ndir: %s\nhost: %s\nremote_dir: %s\npid: "
 		"%ld\nupdated: %s\n"
 		"state: %s\nsettling: %zu\nqueued: %zu\nsending: %zu\n"
-		"sent: %llu\nsent_bytes: %llu\nfailed: %zu\nknown: %zu\n"
+		"sent: %llu\nsent_bytes: %llu\nfailed: %zu\nrefused: %zu\n"
+		"known: %zu\n"
 		"sessions: %u\nretry_in_s: %.1f\nlast_error: ",
 		p->hf->name, p->root, p->peer, p->hf->remote_dir,
 		(long)getpid(), when,
@@ -79,7 +89,7 @@ void hf_status_write(struct hf_profile *p)
 		c[SALVO_HF_SETTLING], c[SALVO_HF_QUEUED], c[SALVO_HF_SENDING],
 		(unsigned long long)p->sent_files,
 		(unsigned long long)p->sent_bytes, c[SALVO_HF_FAILED],
-		c[SALVO_HF_IDLE], p->active,
+		c[SALVO_HF_REFUSED], c[SALVO_HF_IDLE], p->active,
 		p->link_attempts && p->link_next_ns > now
 		    ? (double)(p->link_next_ns - now) / 1e9
 		    : 0.0);
@@ -92,17 +102,36 @@ void hf_status_write(struct hf_profile *p)
 int salvo_hotfolder_print_status(const struct salvo_hotfolder *hf,
 				 const char *state_dir, FILE *out)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 8], buf[4096];
-	FILE *f;
-	size_t n;
+	char dir[PATH_MAX], path[PATH_MAX + 8], buf[16384];
+	struct stat st;
+	size_t len = 0;
+	int fd;
 
 	if (salvo_hotfolder_state_path(hf, state_dir, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), "%s/status", dir);
-	if (!(f = fopen(path, "r")))
+	/* non-blocking, so a FIFO in its place cannot hang the reader */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) <
+	    0)
 		return -errno;
-	while ((n = fread(buf, 1, sizeof(buf), f)))
-		fwrite(buf, 1, n, out);
-	fclose(f);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	while (len < sizeof(buf) - 1) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	/* each line escaped for the terminal, whatever the file holds */
+	for (char *line = buf, *end; *line; line = end + (*end == '\n')) {
+		end = line + strcspn(line, "\n");
+		salvo_logsink_printf(out, "%.*s", (int)(end - line), line);
+	}
 	return 0;
 }

@@ -144,7 +144,7 @@ static int walk(struct salvo_hf_watch *w, const char *rel)
 			r = walk(w, child);
 			if (r && !rc)
 				rc = r;
-		} else if (S_ISREG(st.st_mode) &&
+		} else if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
 			   !w->cb.skip(w->cb.ud, child, 0)) {
 			w->cb.file(w->cb.ud, child, &st, 1);
 		}
@@ -219,13 +219,17 @@ static void one_event(struct salvo_hf_watch *w, const struct inotify_event *ev)
 			(void)walk(w, rel);
 		return;
 	}
-	if (!(ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
+	if (!(ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)))
 		return;
 	if (w->cb.skip(w->cb.ud, rel, 0) ||
-	    full_path(w, rel, path, sizeof(path)) || lstat(path, &st) ||
-	    !S_ISREG(st.st_mode))
+	    full_path(w, rel, path, sizeof(path)) || lstat(path, &st))
 		return;
-	w->cb.file(w->cb.ud, rel, &st, 0);
+	/* a file being created is reported once closed; a link made by ln
+	 * or symlink is complete at once and never gets a close */
+	if (S_ISLNK(st.st_mode) ||
+	    (S_ISREG(st.st_mode) &&
+	     (!(ev->mask & IN_CREATE) || st.st_nlink > 1)))
+		w->cb.file(w->cb.ud, rel, &st, 0);
 }
 
 int salvo_hf_watch_read(struct salvo_hf_watch *w)

@@ -7,6 +7,10 @@
  * mkdir and the watch is not missed.  IN_Q_OVERFLOW triggers a full
  * rescan; IN_DELETE_SELF / IN_IGNORED of the root reports the loss.
  *
+ * Symbolic links (found by a scan, created or moved in) and regular files
+ * that arrive with more than one hard link (IN_CREATE of `ln`) are
+ * reported too, never followed: the caller refuses them or not.
+ *
  * It does not decide anything: the skip callback filters names (temporary
  * names, globs, the state folder) and the file callback gets each
  * candidate with its lstat.
@@ -22,7 +26,8 @@
 struct salvo_hf_watch_cb {
 	/* 1: leave rel (a file, or a folder and all below it) alone */
 	int (*skip)(void *ud, const char *rel, int is_dir);
-	/* a candidate file; scan: found by a scan rather than an event */
+	/* a candidate file (a regular file or a symbolic link, st its
+	 * lstat); scan: found by a scan rather than an event */
 	void (*file)(void *ud, const char *rel, const struct stat *st,
 		     int scan);
 	/* the watched folder itself was deleted or moved away */

@@ -14,6 +14,23 @@ static int fail(const char **why, const char *reason)
 	return SALVO_ERR_PATH;
 }
 
+/* 1 if the component p[0..n) names SALVO_PATH_PRIVATE, in any ASCII
+ * case. */
+static int is_private(const char *p, size_t n)
+{
+	static const char name[] = SALVO_PATH_PRIVATE;
+	if (n != sizeof(name) - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if (c != (unsigned char)name[i])
+			return 0;
+	}
+	return 1;
+}
+
 int salvo_path_check(const char *path, size_t len, const char **why)
 {
 	if (len == 0)
@@ -40,6 +57,9 @@ int salvo_path_check(const char *path, size_t len, const char **why)
 		    (n == 1 || (n == 2 && path[comp + 1] == '.')))
 			return fail(why, n == 1 ? "'.' component"
 						: "'..' component");
+		if (comp == 0 && is_private(path, n))
+			return fail(why, "'" SALVO_PATH_PRIVATE
+					 "' is the receiver's private folder");
 		comp = i + 1;
 	}
 	return 0;

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "common/core/wire.h"
+
 typedef struct salvo_rate_sample {
 	uint64_t now;
 	uint64_t srtt_ns, min_rtt_ns;
@@ -74,8 +76,10 @@ extern const salvo_rate_ops salvo_rate_adaptive_ops;
  * queue at all (with 0.5 ms, adaptive ran loopback at 0.3 Gbit/s where
  * the engine does 3). */
 #define SALVO_RATE_QUEUE_TARGET_MIN_NS 2000000ull
-/* DATA header plus IPv4 and UDP headers, per datagram. */
-#define SALVO_DATA_OVERHEAD (24 + 28)
+/* DATA header plus IP and UDP headers, per datagram: an estimate for
+ * turning payload rates into wire rates, so IPv4's (IPv6 adds 20 bytes,
+ * 1.4 % of a 1500-byte packet). */
+#define SALVO_DATA_OVERHEAD (SALVO_DATA_HDR_BYTES + SALVO_IPV4_UDP_OVERHEAD)
 /* The adaptive rate starts at 15,000 bytes per RTT (TCP's initial
  * window of ten 1500-byte packets), kept within these bounds, and before
  * any RTT is known at the lower one. */

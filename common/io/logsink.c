@@ -99,30 +99,54 @@ void salvo_logsink_quiet(struct salvo_logsink *s, enum salvo_log_level level)
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
- * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_len(const unsigned char *s)
+ * Overlong forms, surrogates and code points past U+10FFFF are invalid.
+ * *cp gets the code point. */
+static size_t utf8_len(const unsigned char *s, unsigned *cp)
 {
-	unsigned c = s[0], cp;
+	unsigned c = s[0];
 	size_t len;
 
+	*cp = c;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
+		len = 2, *cp = c & 0x1f;
 	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
+		len = 3, *cp = c & 0x0f;
 	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
+		len = 4, *cp = c & 0x07;
 	else
 		return 0;
 	for (size_t i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
+		*cp = *cp << 6 | (s[i] & 0x3f);
 	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	if ((len == 3 && *cp < 0x800) || (len == 4 && *cp < 0x10000) ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff) || *cp > 0x10ffff)
 		return 0;
+	return len;
+}
+
+/*
+ * The one classifier both escapers share.  At s is either a character
+ * to copy as it is, a control character (C0 U+0000-U+001F, DEL U+007F or
+ * C1 U+0080-U+009F: a terminal acts on each of them, and on the lone byte
+ * 0x9b as an 8-bit CSI), or a byte that is not part of valid UTF-8.
+ * Returns the sequence's length (1..4); *cp is the code point, or the
+ * byte when *bad.
+ */
+static size_t classify(const unsigned char *s, unsigned *cp, int *control,
+		       int *bad)
+{
+	size_t len = utf8_len(s, cp);
+
+	*bad = !len;
+	if (*bad) {
+		*cp = s[0];
+		len = 1;
+	}
+	*control = !*bad && (*cp < 0x20 || (*cp >= 0x7f && *cp <= 0x9f));
 	return len;
 }
 
@@ -135,7 +159,9 @@ size_t salvo_logsink_quote(char *buf, size_t n, const char *str)
 	while (*u) {
 		char esc[8];
 		const char *piece = esc;
-		size_t len = utf8_len(u), plen;
+		unsigned cp;
+		int control, bad;
+		size_t len = classify(u, &cp, &control, &bad), plen;
 
 		if (*u == '"' || *u == '\\')
 			snprintf(esc, sizeof(esc), "\\%c", *u);
@@ -145,14 +171,12 @@ size_t salvo_logsink_quote(char *buf, size_t n, const char *str)
 			piece = "\\t";
 		else if (*u == '\r')
 			piece = "\\r";
-		else if (*u < 0x20 || *u == 0x7f)
-			snprintf(esc, sizeof(esc), "\\u%04x", *u);
-		else if (!len)
+		else if (control)
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
+		else if (bad)
 			piece = "\\ufffd";
 		else
 			piece = NULL;
-		if (!len)
-			len = 1;
 		plen = piece ? strlen(piece) : len;
 		if (o + plen + 2 > n)
 			break; /* room for the closing quote and NUL */
@@ -163,6 +187,51 @@ size_t salvo_logsink_quote(char *buf, size_t n, const char *str)
 	buf[o++] = '"';
 	buf[o] = '\0';
 	return o;
+}
+
+size_t salvo_logsink_text(char *buf, size_t n, const char *str)
+{
+	const unsigned char *u = (const unsigned char *)(str ? str : "");
+	size_t o = 0;
+
+	while (*u) {
+		char esc[12];
+		const char *piece = esc;
+		unsigned cp;
+		int control, bad;
+		size_t len = classify(u, &cp, &control, &bad), plen;
+
+		if (*u == '\\')
+			piece = "\\\\";
+		else if (bad || (control && len == 1))
+			snprintf(esc, sizeof(esc), "\\x%02x", *u);
+		else if (control) /* C1 as UTF-8: both of its bytes */
+			snprintf(esc, sizeof(esc), "\\x%02x\\x%02x", u[0],
+				 u[1]);
+		else
+			piece = NULL;
+		plen = piece ? strlen(piece) : len;
+		if (o + plen + 1 > n)
+			break; /* room for the NUL */
+		memcpy(buf + o, piece ? piece : (const char *)u, plen);
+		o += plen;
+		u += len;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+void salvo_logsink_printf(FILE *out, const char *fmt, ...)
+{
+	char raw[SALVO_LOGSINK_LINE_MAX], safe[SALVO_LOGSINK_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	salvo_logsink_text(safe, sizeof(safe), raw);
+	fprintf(out, "%s\n", safe);
+	fflush(out);
 }
 
 /* Appends printf output to line[*len..n), never past n - 1. */
@@ -250,16 +319,12 @@ static size_t format_json(char *line, size_t n, const salvo_log_event *ev,
 }
 
 /* Text never carries a raw control byte: a file name with a newline must
- * not forge a second log line. */
+ * not forge a second log line, nor one with 0x9b or ESC drive the
+ * terminal that shows the log. */
 static void put_text(char *line, size_t *len, size_t n, const char *s)
 {
-	for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
-		if (*u < 0x20 || *u == 0x7f)
-			put(line, len, n, "\\x%02x", *u);
-		else if (*len < n - 1)
-			line[(*len)++] = (char)*u;
-	}
-	line[*len] = '\0';
+	if (*len < n)
+		*len += salvo_logsink_text(line + *len, n - *len, s);
 }
 
 static size_t format_text(char *line, size_t n, const salvo_log_event *ev,

@@ -6,7 +6,9 @@
  * the engines' log callback.
  *
  * Text:  2024-05-01T12:00:00.123 info file_received: MESSAGE
- *        (local time; "event:" is left out when the event has no name)
+ *        (local time; "event:" is left out when the event has no name;
+ *        the message escaped by salvo_logsink_text, so no control byte
+ *        reaches the file or the terminal)
  * JSON:  {"time": "2024-05-01T10:00:00.123Z", "level": "info",
  *         "event": "file_received", "session": 7, "peer": "10.0.0.2:4711",
  *         "file": "a/b.bin", "bytes": 1048576, "seconds": 0.25,
@@ -14,9 +16,11 @@
  *        one object per line; time in UTC; session, peer, file, bytes,
  *        seconds and rate are null when the event does not carry them
  *        (session 0, a NULL string, bytes/elapsed/rate 0); rate in bit/s.
- *        Strings are escaped as JSON requires: '"', '\\' and every byte
- *        below 0x20 (and 0x7f) as an escape; bytes that are not UTF-8 as
- *        U+FFFD, so a line is valid JSON whatever a file name holds.
+ *        Strings are escaped as JSON requires: '"', '\\' and every control
+ *        character (below U+0020, U+007F and the C1 controls U+0080 to
+ *        U+009F) as an escape; bytes that are not UTF-8 as U+FFFD, so a
+ *        line is valid JSON whatever a file name holds, and carries no
+ *        byte a terminal would act on.
  *
  * Thread-safety: salvo_logsink_event may be called from any number of
  * threads at once; each event is one write(2) of one whole line, under
@@ -27,6 +31,7 @@
 #define SALVO_LOGSINK_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/core/log.h"
 
@@ -71,5 +76,27 @@ const char *salvo_logsink_level_name(enum salvo_log_level level);
  * NULL gives "".  Returns the length written, without the NUL.
  */
 size_t salvo_logsink_quote(char *buf, size_t n, const char *s);
+
+/*
+ * s made safe for a text log or a terminal, into buf (n > 0), always
+ * NUL-terminated: every byte of a control character (C0 0x00-0x1f, DEL
+ * 0x7f, and C1 U+0080-U+009F, which UTF-8 writes as C2 80..C2 9F) and
+ * every byte that is not part of valid UTF-8 (such as a lone 0x9b, the
+ * 8-bit CSI) as \xHH; a backslash as \\, so an escape is never ambiguous;
+ * valid UTF-8 otherwise as it is.  Cut before a character or an escape
+ * that does not fit.  NULL gives "".  Returns the length written, without
+ * the NUL.  Every path and every peer-supplied text that reaches a text
+ * log line or the terminal goes through this (or salvo_logsink_quote).
+ */
+size_t salvo_logsink_text(char *buf, size_t n, const char *s);
+
+/*
+ * A line a command prints for the person at the terminal: printf's output
+ * (cut at SALVO_LOGSINK_LINE_MAX bytes) through salvo_logsink_text, then a
+ * newline, then fflush.  For any line that carries a path or a peer's
+ * text.
+ */
+void salvo_logsink_printf(FILE *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

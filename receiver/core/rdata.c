@@ -179,8 +179,8 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 			   "manifest disagrees with INIT", now);
 		return;
 	}
-	if (start_data(s, now))
-		return;
+	/* the engine first: it may refuse the manifest (its memory budget,
+	 * receiver/core/budget.h) before the block tables are allocated */
 	msg[0] = 0;
 	err = s->r->cb.prepare(s->r->cb.ud, s, &s->m, msg, sizeof(msg));
 	if (err) {
@@ -189,6 +189,8 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 			   now);
 		return;
 	}
+	if (start_data(s, now))
+		return;
 	for (uint32_t i = 0; i < s->m.count; i++)
 		maybe_finalize(s, i);
 	rsess_feedback(s, now); /* phase DATA tells the sender to go on */

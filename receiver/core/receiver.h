@@ -51,8 +51,11 @@ typedef struct salvo_receiver_cb {
 	void (*send)(void *ud, const salvo_addr *addr, const void *buf,
 		     size_t len);
 	/* The manifest of sess arrived and passed validation: create the
-	 * directories and get ready for the files.  Returns 0, or -errno with
-	 * a message (naming the path) in err[0..errlen). */
+	 * directories and get ready for the files.  Called before the core
+	 * allocates the session's block and file tables, so the engine can
+	 * refuse a manifest that would cost too much (receiver/core/budget.h).
+	 * Returns 0, or -errno with a message (naming the path) in
+	 * err[0..errlen). */
 	int (*prepare)(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		       char *err, size_t errlen);
 	/* Writes len bytes at offset of file `file` (stream order).  Returns

@@ -15,7 +15,9 @@
  *               log events
  *   digest.c    what was written, hashed as written: per-block CRC32C
  *               accumulators, per-file BLAKE3 trees
- *   files.c     part-files and confinement below the root (files.h)
+ *   files.c     part-files and confinement below the root, with
+ *   root.c      the private part-file folder and the budget, and
+ *   fdcache.c   the bound on open descriptors (files.h)
  *
  * Locks: rctx.lock guards the core, the session list, every esess's refs
  * and the report; it is held while a socket thread feeds a batch, never
@@ -100,8 +102,6 @@ typedef struct esess {
 	 * session ends, while a job may still be reading files */
 	salvo_manifest m;
 	int have_m;
-	int dirfd; /* the sender's folder (its authorised-keys dir), or -1:
-		      the root */
 	rfiles files;
 	rdigest dig;
 	int have_dig;
@@ -233,7 +233,7 @@ typedef struct rctx {
 	int fds[SALVO_SOCKETS_MAX];
 	uint32_t nsock;
 	int root;
-	int allow_anonymous; /* an unknown key may send (below root) */
+	rroot fs; /* the private folder, limits, budget (files.h) */
 	esess *sessions;
 	int ended_sessions, last_result;
 	atomic_int stopping;

@@ -49,7 +49,7 @@ static int authorize(void *ud, const uint8_t key[32], salvo_receiver_auth *auth)
 		auth->user = k;
 		return 0;
 	}
-	return c->allow_anonymous ? 0 : SALVO_ERR_KEY;
+	return c->o->allow_anonymous ? 0 : SALVO_ERR_KEY;
 }
 
 static void core_random(void *ud, void *buf, size_t n)
@@ -64,44 +64,6 @@ static int is_zero(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		acc |= p[i];
 	return !acc;
-}
-
-static void log_start(rctx *c, const char *event, const char *msg)
-{
-	if (c->o->log)
-		c->o->log(c->o->log_ud,
-			  &(salvo_log_event){.level = SALVO_LOG_WARN,
-					     .event = event,
-					     .message = msg});
-}
-
-/* The receiver's key pair and who may send.  TEMPORARY(h-sec2): until
- * the CLI fills the keys and the authorised keys, a receiver given none
- * makes a throwaway key pair (senders fetch it with KEY_REQ) and one
- * given no authorised keys serves anonymous senders, logged at start.
- * Remove both fallbacks with the h-sec2 merge. */
-static void identity(rctx *c, salvo_receiver_config *cfg)
-{
-	const salvo_recv_opts *o = c->o;
-	if (is_zero(o->key_private, sizeof(o->key_private))) {
-		salvo_keyfile_generate(cfg->key_private, cfg->key_public);
-		log_start(c, "throwaway_key",
-			  "no receiver key configured: using a throwaway key "
-			  "pair for this run (senders cannot pin it)");
-	} else {
-		memcpy(cfg->key_private, o->key_private, 32);
-		memcpy(cfg->key_public, o->key_public, 32);
-	}
-	c->allow_anonymous = o->allow_anonymous || !o->authkeys;
-	if (c->allow_anonymous)
-		log_start(
-		    c, "anonymous_allowed",
-		    o->allow_anonymous
-			? "anonymous senders allowed (--allow-anonymous): "
-			  "anyone who reaches this port may write below "
-			  "the folder"
-			: "no authorised keys configured: anonymous "
-			  "senders allowed");
 }
 
 static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
@@ -120,6 +82,12 @@ static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
 			 o->batch, SALVO_BATCH_MAX);
 		return SALVO_ERR_INVAL;
 	}
+	if (is_zero(o->key_private, sizeof(o->key_private))) {
+		snprintf(msg, len,
+			 "no receiver key (security.key): 'salvo keygen' makes "
+			 "one");
+		return SALVO_ERR_KEY;
+	}
 	if (!o->max_sessions || !o->idle_timeout_ns) {
 		snprintf(msg, len, "receiver.%s must be above 0",
 			 o->max_sessions ? "idle_timeout" : "max_sessions");
@@ -131,11 +99,20 @@ static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
 static int open_root(rctx *c)
 {
 	c->root = open(c->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->root >= 0)
-		return 0;
-	int rc = -errno;
-	snprintf(c->rep->message, sizeof(c->rep->message),
-		 "cannot use folder '%s': %s", c->o->dir, strerror(-rc));
+	if (c->root < 0) {
+		int rc = -errno;
+		snprintf(c->rep->message, sizeof(c->rep->message),
+			 "cannot use folder '%s': %s", c->o->dir,
+			 strerror(-rc));
+		return rc;
+	}
+	char msg[512] = "";
+	int rc = rroot_init(&c->fs, c->root, c->o, msg, sizeof(msg));
+	if (rc) {
+		snprintf(c->rep->message, sizeof(c->rep->message),
+			 "cannot use folder '%s': %s", c->o->dir, msg);
+		close(c->root);
+	}
 	return rc;
 }
 
@@ -204,7 +181,8 @@ static int start_core(rctx *c)
 	salvo_receiver_config cfg = {.max_sessions = c->o->max_sessions,
 				     .idle_timeout_ns = c->o->idle_timeout_ns,
 				     .suites = salvo_aead_local_suites()};
-	identity(c, &cfg);
+	memcpy(cfg.key_private, c->o->key_private, 32);
+	memcpy(cfg.key_public, c->o->key_public, 32);
 	if (getentropy(cfg.secret, sizeof(cfg.secret)) ||
 	    getentropy(&cfg.seed, sizeof(cfg.seed))) {
 		int rc = -errno;
@@ -331,6 +309,7 @@ fail_core:
 fail_sockets:
 	close_sockets(&c);
 fail_root:
+	rroot_free(&c.fs);
 	close(c.root);
 out:
 	r->peak_rss_bytes = salvo_peak_rss();

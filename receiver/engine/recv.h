@@ -30,6 +30,10 @@ typedef struct salvo_recv_opts {
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* silent sender: drop its session */
 	uint64_t max_file_bytes;  /* 0: no limit */
+	/* bookkeeping memory all sessions together may hold (block and file
+	 * tables, manifests); a manifest that would need more than is left
+	 * is refused, with the figures.  0: no limit */
+	uint64_t memory_budget_bytes;
 	int overwrite; /* enum salvo_overwrite (common/core/policy.h) */
 	int once;      /* return after the first session ends */
 	/* Identity and authorisation (protocol 3, docs/SECURITY.md): the

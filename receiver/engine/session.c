@@ -9,9 +9,10 @@
  * only.
  *
  * A sender's files land in the folder its authorised-keys entry names
- * (dir=, below the root, made if missing, reached without following a
- * link) under the overwrite policy the entry allows; an anonymous sender
- * (only with allow_anonymous) writes below the root itself.
+ * (dir=, below the root: its paths are put below it in the engine's copy
+ * of the manifest) under the overwrite policy the entry allows, else
+ * never; an anonymous sender (only with allow_anonymous) writes below the
+ * root itself.
  *
  * Log events go out from here too, always under the core lock, which is
  * what serialises the log callback as recv.h promises.
@@ -19,15 +20,12 @@
 #include "receiver/engine/engine.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "common/core/error.h"
+#include "common/core/path.h"
 #include "common/core/policy.h"
 #include "common/crypto/keys.h"
 #include "common/io/sys.h"
@@ -46,8 +44,6 @@ void rsession_log(rctx *c, const salvo_log_event *ev)
 static void free_state(esess *s)
 {
 	rfiles_free(&s->files, 1);
-	if (s->dirfd >= 0)
-		close(s->dirfd);
 	if (s->have_dig)
 		rdigest_free(&s->dig);
 	if (s->have_m)
@@ -76,51 +72,43 @@ void rsession_free_all(rctx *c)
 	}
 }
 
-/* The folder dir below root (a path the authorised-keys parser checked:
- * relative, no '..'), made where missing and reached one component at a
- * time without following a link: its fd, or -errno with a message. */
-static int open_key_dir(int root, const char *dir, char *err, size_t errlen)
+/* Puts every path of m below dir (the sender's authorised-keys folder,
+ * which the keys parser checked like a manifest path): m is the engine's
+ * copy, so the part-files, the commit and the logs all see "dir/path",
+ * and the file layer makes dir's folders as it makes any path's,
+ * confined below the root.  0, or -ENAMETOOLONG / -ENOMEM with msg. */
+static int below_dir(salvo_manifest *m, const char *dir, char *err,
+		     size_t errlen)
 {
-	int cur = -1, rc = 0;
-	const char *p = dir;
-	while (*p) {
-		char comp[256];
-		size_t n = strcspn(p, "/");
-		if (n >= sizeof(comp)) {
-			rc = -ENAMETOOLONG;
-			break;
+	size_t dlen = strlen(dir), names = 0;
+	for (uint32_t i = 0; i < m->count; i++) {
+		if (dlen + 1 + m->entries[i].path_len > SALVO_PATH_MAX) {
+			snprintf(err, errlen,
+				 "'%s' is too long below this sender's folder "
+				 "'%s'",
+				 m->entries[i].path, dir);
+			return -ENAMETOOLONG;
 		}
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		int base = cur >= 0 ? cur : root;
-		int fd =
-		    openat(base, comp,
-			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT &&
-		    (!mkdirat(base, comp, 0755) || errno == EEXIST))
-			fd = openat(base, comp,
-				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					O_CLOEXEC);
-		if (fd < 0) {
-			rc = -errno;
-			break;
-		}
-		if (cur >= 0)
-			close(cur);
-		cur = fd;
-		p += n;
-		p += *p == '/';
+		names += dlen + 1 + m->entries[i].path_len + 1;
 	}
-	if (!rc && cur < 0)
-		rc = -EINVAL;
-	if (rc) {
-		if (cur >= 0)
-			close(cur);
-		snprintf(err, errlen,
-			 "cannot use this sender's folder '%s': %s", dir,
-			 strerror(-rc));
+	char *buf = salvo_mem_alloc(m->mem, names ? names : 1), *p = buf;
+	if (!buf) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
 	}
-	return rc ? rc : cur;
+	for (uint32_t i = 0; i < m->count; i++) {
+		salvo_entry *e = &m->entries[i];
+		memcpy(p, dir, dlen);
+		p[dlen] = '/';
+		memcpy(p + dlen + 1, e->path, e->path_len);
+		e->path_len = (uint16_t)(dlen + 1 + e->path_len);
+		p[e->path_len] = 0;
+		e->path = p;
+		p += e->path_len + 1;
+	}
+	salvo_mem_free(m->mem, m->names);
+	m->names = buf;
+	return 0;
 }
 
 /* The overwrite policy for a session: the receiver's, when the sender's
@@ -150,7 +138,6 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return -ENOMEM;
 	}
 	s->id = salvo_rsess_id(sess);
-	s->dirfd = -1;
 	s->refs = 1; /* the core's, dropped in rsession_end */
 	s->start_ns = salvo_now_ns();
 	const salvo_addr *a = salvo_rsess_peer(sess);
@@ -167,22 +154,21 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	}
 	s->have_m = 1;
 	s->files_left = regular_files(&s->m);
+	const salvo_authkey *k = salvo_rsess_auth(sess);
+	int rc = k ? below_dir(&s->m, k->dir, err, errlen) : 0;
+	if (rc)
+		return rc;
+	/* first: it takes the session's memory from the budget, or refuses */
+	rc = rfiles_prepare(&s->files, &c->fs, &s->m, s->id,
+			    salvo_rsess_block_bytes(sess), err, errlen);
+	if (rc)
+		return rc;
+	s->files.overwrite = 1 + overwrite_for(c->o->overwrite, k);
 	if (rdigest_init(&s->dig, &s->m, salvo_rsess_block_bytes(sess))) {
 		snprintf(err, errlen, "receiver out of memory");
 		return -ENOMEM;
 	}
 	s->have_dig = 1;
-	const salvo_authkey *k = salvo_rsess_auth(sess);
-	if (k && (s->dirfd = open_key_dir(c->root, k->dir, err, errlen)) < 0) {
-		int rc = s->dirfd;
-		s->dirfd = -1;
-		return rc;
-	}
-	int rc = rfiles_prepare(&s->files, k ? s->dirfd : c->root, &s->m, s->id,
-				overwrite_for(c->o->overwrite, k),
-				c->o->max_file_bytes, err, errlen);
-	if (rc)
-		return rc;
 	char line[300], fp[SALVO_FINGERPRINT_SIZE];
 	salvo_key_fingerprint(fp, salvo_rsess_key(sess));
 	snprintf(line, sizeof(line),

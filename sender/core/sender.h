@@ -47,7 +47,7 @@ typedef struct salvo_sender salvo_sender;
 
 typedef struct salvo_sender_config {
 	uint32_t block_bytes;	 /* data block size */
-	uint16_t datagram_bytes; /* UDP payload size (MTU - 28) */
+	uint16_t datagram_bytes; /* UDP payload (MTU less IP+UDP headers) */
 	uint64_t rate_bps;	 /* pacing rate (fixed) or ceiling (adaptive) */
 	uint64_t min_rate_bps;	 /* adaptive: floor; 0 none */
 	int adaptive;		 /* 0: fixed rate, 1: adaptive (rate.h) */

@@ -80,6 +80,10 @@ static int opts_ok(const salvo_send_opts *o, char *msg, size_t len)
 		snprintf(msg, len, "transfer.rate must be above 0");
 	else if (!o->timeout_ns)
 		snprintf(msg, len, "transfer.timeout must be above 0");
+	else if (!o->has_peer_key && !o->pin)
+		snprintf(msg, len,
+			 "no receiver key (security.receiver_key) and no way "
+			 "to pin one");
 	else
 		return 1;
 	return 0;
@@ -159,20 +163,6 @@ static void core_random(void *ud, void *buf, size_t n)
 	salvo_crypto_random(buf, n);
 }
 
-/* TEMPORARY(h-sec2): until the CLI fills pin from the known-hosts file,
- * a sender without one trusts the key the receiver names, without
- * remembering it.  Remove with the h-sec2 merge (pin becomes required
- * whenever has_peer_key is 0). */
-static int pin_unchecked(void *ud, const uint8_t key[32], char *err,
-			 size_t errlen)
-{
-	(void)ud;
-	(void)key;
-	(void)err;
-	(void)errlen;
-	return 0;
-}
-
 /* The wall clock less the monotonic one, for INIT's stamp. */
 static uint64_t realtime_offset(void)
 {
@@ -197,7 +187,7 @@ static int make_core(salvo_send_session *c, uint64_t start)
 				   .timeout_ns = o->timeout_ns,
 				   .initial_rto_ns = FIRST_RTO_NS,
 				   .has_peer_key = o->has_peer_key,
-				   .pin = o->pin ? o->pin : pin_unchecked,
+				   .pin = o->pin,
 				   .pin_ud = o->pin_ud,
 				   .lanes = o->threads + 1,
 				   .suites = salvo_aead_local_suites(),

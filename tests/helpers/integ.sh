@@ -7,6 +7,8 @@
 #   fail MESSAGE          print, show the logs, exit 1
 #   free_port             an unused UDP port on 127.0.0.1
 #   start_recv DIR [ARGS] salvo recv on 127.0.0.1:$PORT (or $RECV_BIND),
+#                         --allow-anonymous unless RECV_ANON=0 (then
+#                         run_send stops naming its key, see there),
 #                         run through the command in array RECV_PREFIX if
 #                         any (ip netns exec NS, unshare ...), binary
 #                         $RECV_BIN (default $SALVO_ASAN); sets PORT,
@@ -16,7 +18,9 @@
 #                         $SEND_TIME_LIMIT s; sets SEND_RC, output in
 #                         $T/NAME.out and $T/NAME.err
 #   wait_exit PID SECS    waits for a background process; sets WAIT_RC
-#   same_tree A B         same contents (diff -r), types, modes, mtimes
+#   same_tree A B         same contents (diff -r), types, modes, mtimes;
+#                         B's .salvo/ (a receiver's private folder, when
+#                         B is its root) is not part of the tree
 #   jget FILE KEY...      a value from a JSON file ("engine" "threads")
 #   veth_namespaces       two namespaces joined by a veth pair, removed
 #                         on exit: NSA (VA, IPA) and NSB (VB, IPB)
@@ -26,18 +30,20 @@
 #
 # Every process a test starts is killed on exit; every wait is bounded.
 # The machine's salvo.yaml files are not read (SALVO_NO_USER_CONFIG=1,
-# SALVO_SYSCONFDIR pointing nowhere), so results do not depend on it.
+# SALVO_SYSCONFDIR is $T/etc, empty), so results do not depend on it; the
+# key files salvo makes on first use (as root: SYSCONFDIR/salvo) land there.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SALVO=${SALVO:-$ROOT/build/release/salvo}
 SALVO_ASAN=${SALVO_ASAN:-$SALVO}
 export SALVO_NO_USER_CONFIG=1
-export SALVO_SYSCONFDIR=/nonexistent/salvo-integ
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "${SALVO_TEST_TMP:-/tmp}/salvo-$TEST_NAME-XXXXXX")
+export SALVO_SYSCONFDIR=$T/etc
+mkdir -p "$SALVO_SYSCONFDIR"
 BG_PIDS=()
 CLEANUP_CMDS=()
 RECV_PREFIX=()
@@ -113,8 +119,12 @@ start_recv() { # dir [extra args...]
 	PORT=$(free_port)
 	RECV_LOG=$T/recv-$PORT.log
 	RECV_OUT=$T/recv-$PORT.out
+	# protocol 3 refuses senders the receiver has not authorised: tests
+	# that are not about identities let any sender in (RECV_ANON=0: not)
+	local anon=()
+	[ "${RECV_ANON:-1}" = 0 ] || anon=(--allow-anonymous)
 	"${RECV_PREFIX[@]}" "$bin" recv --dir "$dir" --port "$PORT" \
-		--bind "$RECV_BIND" "$@" >"$RECV_OUT" 2>"$RECV_LOG" &
+		--bind "$RECV_BIND" "${anon[@]}" "$@" >"$RECV_OUT" 2>"$RECV_LOG" &
 	RECV_PID=$!
 	BG_PIDS+=("$RECV_PID")
 	wait_line "$RECV_LOG" "^listening on .*:$PORT, writing below " 20 "$RECV_PID" ||
@@ -125,8 +135,13 @@ run_send() { # name args...
 	local name=$1
 	shift
 	SEND_RC=0
+	# tests not about identities name the local receiver's key, as a
+	# configured sender would, instead of pinning it with a warning
+	local rkey=()
+	[ "${RECV_ANON:-1}" = 0 ] || [ ! -f "$SALVO_SYSCONFDIR/salvo/key.pub" ] ||
+		rkey=(--receiver-key "$SALVO_SYSCONFDIR/salvo/key.pub")
 	"${SEND_PREFIX[@]}" timeout -k 5 "${SEND_TIME_LIMIT:-110}" \
-		"${SEND_BIN:-$SALVO}" send "$@" \
+		"${SEND_BIN:-$SALVO}" send "${rkey[@]}" "$@" \
 		>"$T/$name.out" 2>"$T/$name.err" || SEND_RC=$?
 	[ "$SEND_RC" -ne 124 ] || fail "salvo send ($name) still running after ${SEND_TIME_LIMIT:-110} s"
 }
@@ -162,12 +177,14 @@ EOF
 
 # One line per entry below DIR: type, mode, size (files), mtime in whole
 # seconds, path; sorted.
-tree_list() {
-	python3 - "$1" <<'EOF'
+tree_list() { # dir [name of a top folder to leave out]
+	python3 - "$@" <<'EOF'
 import os, stat, sys
 root = sys.argv[1]
 out = []
 for d, dirs, files in os.walk(root):
+    if d == root and len(sys.argv) > 2:
+        dirs[:] = [n for n in dirs if n != sys.argv[2]]
     for name in dirs + files:
         p = os.path.join(d, name)
         st = os.lstat(p)
@@ -182,9 +199,12 @@ EOF
 }
 
 same_tree() { # expected actual
-	diff -r --no-dereference "$1" "$2" >"$T/diff.log" 2>&1 ||
+	local skip=()
+	# the receiver's private folder, unless the expected tree has one too
+	[ -n "$(find "$1" -name .salvo -print -quit)" ] || skip=(-x .salvo)
+	diff -r --no-dereference "${skip[@]}" "$1" "$2" >"$T/diff.log" 2>&1 ||
 		fail "contents differ between $1 and $2: $(head -5 "$T/diff.log")"
-	diff <(tree_list "$1") <(tree_list "$2") >"$T/meta.log" ||
+	diff <(tree_list "$1") <(tree_list "$2" ${skip[@]:+.salvo}) >"$T/meta.log" ||
 		fail "types, modes or mtimes differ (< sent, > received): $(head -8 "$T/meta.log")"
 }
 

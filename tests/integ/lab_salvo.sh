@@ -13,13 +13,15 @@ set -euo pipefail
 . "$(dirname "$0")/../../perf/testlib.sh"
 SALVO=${SALVO:-$ROOT/build/release/salvo}
 [ -x "$SALVO" ] || fail "salvo binary $SALVO missing (make)"
-export SALVO_NO_USER_CONFIG=1 SALVO_SYSCONFDIR=/nonexistent/salvo-lab
+export SALVO_NO_USER_CONFIG=1
 
 LINK_MBIT=100 DELAY=20ms LOSS=1 SEND_RATE=98mbit SIZE_MIB=50 PORT=7431
 MTU=1500 DATA_HDR=24 # salvo's DATA header (common/core/wire.h)
 PAYLOAD=$((MTU - 28 - DATA_HDR))
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/salvo-lab_salvo.XXXXXX")
+export SALVO_SYSCONFDIR=$W/etc # no machine config; keys made here
+mkdir -p "$SALVO_SYSCONFDIR"
 RECV_PID=
 cleanup() {
 	[ -n "$RECV_PID" ] && kill "$RECV_PID" 2>/dev/null
@@ -33,7 +35,7 @@ trap cleanup EXIT
 mkdir -p "$W/src" "$W/dst"
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$W/src/file"
 
-lab B timeout 50 "$SALVO" recv --dir "$W/dst" --port $PORT --bind 10.77.0.2 --once --json \
+lab B timeout 50 "$SALVO" recv --dir "$W/dst" --port $PORT --bind 10.77.0.2 --once --json --allow-anonymous \
 	>"$W/recv.json" 2>"$W/recv.err" &
 RECV_PID=$!
 for _ in $(seq 50); do

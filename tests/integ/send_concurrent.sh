@@ -2,8 +2,9 @@
 # Two senders into one receiver at the same time: a 64 MiB file and a
 # tree each, into separate --remote-dir folders; both succeed, both copies are
 # identical, and the two sessions really overlapped at the receiver: at
-# one instant both destination folders held a partial file (.salvo-*.part)
-# of their own session, and each send started before the other ended.
+# one instant its private folder held part-files of two sessions
+# (.salvo/PID-SESSION-INDEX.part), and each send started before the other
+# ended.
 set -euo pipefail
 SALVO_TEST_TMP=/dev/shm
 . "$(dirname "$0")/../helpers/integ.sh"
@@ -15,14 +16,14 @@ make_tree "$T/a/tree" 300
 make_tree "$T/b/tree" 300
 RECV_BIN=$SALVO start_recv "$T/in"
 
-# Watches the receiver's folders while the senders run: records the first
-# instant both sessions had a partial file at once.
+# Watches the receiver's part-file folder while the senders run: records
+# the first instant two sessions had a partial file at once.
 watch_parts() {
-	local a b
+	local n
 	while [ ! -e "$T/stop-watch" ]; do
-		a=$(find "$T/in/a" -name '.salvo-*.part' 2>/dev/null | head -1 || true)
-		b=$(find "$T/in/b" -name '.salvo-*.part' 2>/dev/null | head -1 || true)
-		if [ -n "$a" ] && [ -n "$b" ]; then
+		n=$(find "$T/in/.salvo" -name '*-*-*.part' -printf '%f\n' 2>/dev/null |
+			cut -d- -f2 | sort -u | wc -l || true)
+		if [ "${n:-0}" -ge 2 ]; then
 			date +%s.%N >"$T/both-partial"
 			return 0
 		fi

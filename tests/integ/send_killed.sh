@@ -24,6 +24,6 @@ took=$(($(date +%s) - killed_at))
 note "receiver gave up $took s after the kill, exit $WAIT_RC: $(tail -1 "$RECV_LOG")"
 [ "$took" -le 8 ] || fail "receiver took $took s to drop the session (idle timeout 2s)"
 [ ! -e "$T/in/big" ] || fail "a partial file is under the final name $T/in/big"
-left=$(find "$T/in" -mindepth 1 | wc -l)
-[ "$left" -eq 0 ] || note "left below the root (part-file or resume record): $(find "$T/in" -mindepth 1 -printf '%P ')"
+left=$(find "$T/in" -mindepth 1 ! -path "$T/in/.salvo" | wc -l)
+[ "$left" -eq 0 ] || note "left below the root (part-file or resume record): $(find "$T/in" -mindepth 1 ! -path "$T/in/.salvo" -printf '%P ')"
 note ok

@@ -53,10 +53,10 @@ stop_one() {
 	BG_PIDS+=("$spid")
 	if [ "$wait_part" = 1 ]; then
 		for i in $(seq 1 100); do
-			compgen -G "$T/in/$name/.salvo-*.part" >/dev/null && break
+			compgen -G "$T/in/.salvo/"*.part >/dev/null && break
 			sleep 0.05
 		done
-		compgen -G "$T/in/$name/.salvo-*.part" >/dev/null ||
+		compgen -G "$T/in/.salvo/"*.part >/dev/null ||
 			fail "$name: no part-file at the receiver after 5 s"
 		sleep 0.5 # well inside the first block
 	else
@@ -79,10 +79,10 @@ stop_one() {
 		# the receiver drops the session on CLOSE(abort), not after
 		# its 30 s idle timeout
 		for i in $(seq 1 40); do
-			compgen -G "$T/in/$name/.salvo-*.part" >/dev/null || break
+			compgen -G "$T/in/.salvo/"*.part >/dev/null || break
 			sleep 0.05
 		done
-		! compgen -G "$T/in/$name/.salvo-*.part" >/dev/null ||
+		! compgen -G "$T/in/.salvo/"*.part >/dev/null ||
 			fail "$name: part-file still at the receiver 2 s after the stop"
 	fi
 }

@@ -35,9 +35,13 @@ cp -a "$src/fine" "$T/want/tree/"
 chmod -R a+rX "$T/src/tree/ok" "$src/fine" "$src/new"$'\n'"line" "$src/bad"$'\n'"folder"
 
 start_recv "$T/in"
-# nobody_send NAME ARGS...: run_send as user nobody
+# nobody_send NAME ARGS...: run_send as user nobody, with a HOME of its
+# own for its key and known hosts
+mkdir -p "$T/nobody-home"
+chown 65534:65534 "$T/nobody-home"
 nobody_send() {
-	SEND_PREFIX=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	SEND_PREFIX=(setpriv --reuid=65534 --regid=65534 --clear-groups
+		env HOME="$T/nobody-home")
 	run_send "$@"
 	SEND_PREFIX=()
 }
@@ -83,7 +87,7 @@ done
 grep -q "skipped 7" "$T/text.err" || fail "the progress line lacks 'skipped 7': $(cat "$T/text.err")"
 grep -q "^4 files, 3 folders, " "$T/text.out" &&
 	grep -qx "skipped 7: 2 symlinks, 1 special file, 2 unreadable, 2 bad names" "$T/text.out" &&
-	grep -qxF "  $src/new\nline: bad name (control character in path)" "$T/text.out" ||
+	grep -qxF "  $src/new\x0aline: bad name (control character in path)" "$T/text.out" ||
 	fail "summary: $(cat "$T/text.out")"
 tr '\r' '\n' <"$T/text.err" | sed 's/\x1b\[K//g' | grep -q "^salvo send: sent all but 7 entries" ||
 	fail "no partial line: $(cat "$T/text.err")"

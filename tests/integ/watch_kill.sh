@@ -48,7 +48,7 @@ done
 [ "$kills" -ge 1 ] || fail "no batch was in flight to kill"
 wait_until 90 'idle_and_empty "$T/src"' ||
 	fail "not all delivered: $(tr '\n' ' ' <"$T/src/.salvo/status")"
-wait_until 30 '[ -z "$(find "$T/in" -name ".salvo-*" -print -quit)" ]' ||
+wait_until 30 '[ -z "$(find "$T/in" -name "*.part" -print -quit)" ]' ||
 	fail "part-files of the killed sessions still at the receiver after 30 s"
 sort -k2 "$T/stage/sums" >"$T/want"
 tree_sums "$T/in" >"$T/got"

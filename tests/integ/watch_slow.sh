@@ -40,7 +40,7 @@ sleep 3
 wait_until 30 'cmp -s "$T/src/big.bin" "$T/in/big.bin"' || fail "receiver's big.bin is not the final version"
 grep -q 'big.bin changed while it was sent' "$T/w.log" ||
 	note "(the rewrite landed before the send started: sent once)"
-[ -z "$(find "$T/in" -name '.salvo-*')" ] || fail "a part-file was left at the receiver"
+[ -z "$(find "$T/in" -name '*.part')" ] || fail "a part-file was left at the receiver"
 note "big.bin rewritten mid-send: receiver holds the final version"
 stop_watch
 stop_recv

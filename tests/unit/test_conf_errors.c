@@ -15,6 +15,7 @@
 
 #include "common/core/error.h"
 #include "conf/config.h"
+#include "conf/keys.h" /* salvo_conf_diag_add */
 
 struct err_case {
 	const char *yaml;
@@ -29,11 +30,12 @@ static const struct err_case cases[] = {
      "batch, offload\n"},
     {"netwrk: {}",
      "t.yaml:1:1: unknown section 'netwrk'; allowed: network, transfer, "
-     "memory, link, receiver, hotfolders, logging\n"},
+     "memory, link, receiver, hotfolders, logging, security\n"},
     {"hotfolders:\n  - {name: a, dir: /a, host: h, bogus: 1}",
      "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
      "hot-folder profile: name, dir, host, remote_dir, include, exclude, "
-     "settle, post_action, move_to, max_sessions, retry_min, retry_max\n"},
+     "settle, post_action, move_to, max_sessions, retry_min, retry_max, "
+     "key, receiver_key, allow_hardlinks\n"},
     /* old spellings name the new one */
     {"hotfolders:\n  - {name: a, dir: /a, dest: h, dest_dir: x}",
      "t.yaml:2:24: hotfolders[0].dest: renamed; allowed: host (the same "
@@ -58,7 +60,8 @@ static const struct err_case cases[] = {
      "value; allowed keys: port, bind, mtu, datagram, send_sockets, "
      "recv_sockets, sndbuf, rcvbuf, batch, offload\n"},
     {"- a", "t.yaml:1:1: expected a mapping of sections, got a list; allowed: "
-	    "network, transfer, memory, link, receiver, hotfolders, logging\n"},
+	    "network, transfer, memory, link, receiver, hotfolders, logging, "
+	    "security\n"},
     {"hotfolders: {a: 1}",
      "t.yaml:1:13: hotfolders: expected a list of profiles, got a "
      "mapping\n"},
@@ -175,6 +178,22 @@ static const struct err_case cases[] = {
      "allowed: retry_min <= retry_max\n"
      "t.yaml:3:5: hotfolders[1].name: 'a' is already used by "
      "hotfolders[0]; allowed: a unique name\n"},
+    /* security */
+    {"security:\n  allow_anonymous: maybe",
+     "t.yaml:2:20: security.allow_anonymous: 'maybe' is not true or false; "
+     "allowed: true or false\n"},
+    {"security:\n  receiver_key: salvo-x25519 AAAA",
+     "t.yaml:2:17: security.receiver_key: 'salvo-x25519 AAAA' is not a "
+     "public key (the key is not 32 bytes of base64); allowed: a public key line "
+     "(salvo-x25519 BASE64), a file holding one, or none\n"},
+    {"security:\n  key: \"\"",
+     "t.yaml:2:8: security.key: '' is too short; allowed: a file name, or "
+     "auto\n"},
+    {"hotfolders:\n  - {name: a, dir: /a, host: h, receiver_key: "
+     "\"salvo-x25519 !\"}",
+     "t.yaml:2:47: hotfolders[0].receiver_key: 'salvo-x25519 !' is not a "
+     "public key (the key is not 32 bytes of base64); allowed: a public key line "
+     "(salvo-x25519 BASE64), a file holding one, or default\n"},
     {"hotfolders:\n  - {name: a, dir: /a, host: \"1::2:80\"}",
      "t.yaml:2:30: hotfolders[0].host: '1::2:80' is not a destination; "
      "allowed: host, host:port or [ipv6]:port\n"},
@@ -299,6 +318,25 @@ static void test_many_errors_overflow(void **state)
 	assert_non_null(strstr(d.text, "t.yaml:2:3: unknown key 'network.k0'"));
 }
 
+/* a short line after a dropped long one must not overwrite the "more"
+ * line: the text always ends with it once anything was dropped */
+static void test_dropped_stays_last(void **state)
+{
+	struct salvo_conf_diag d;
+	char longmsg[900];
+	(void)state;
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	salvo_conf_diag_init(&d);
+	while (!d.dropped)
+		salvo_conf_diag_add(&d, NULL, "%s", longmsg);
+	salvo_conf_diag_add(&d, NULL, "short");
+	assert_int_equal(d.dropped, 2);
+	assert_null(strstr(d.text, "short"));
+	assert_non_null(strstr(d.text, "x\n(2 more errors not shown)\n"));
+	assert_int_equal(d.text[strlen(d.text) - 1], '\n');
+}
+
 static void test_missing_and_unreadable_files(void **state)
 {
 	struct salvo_config *cfg = salvo_conf_new();
@@ -324,6 +362,7 @@ int main(void)
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_bad_value_keeps_previous_layer),
 	    cmocka_unit_test(test_many_errors_overflow),
+	    cmocka_unit_test(test_dropped_stays_last),
 	    cmocka_unit_test(test_missing_and_unreadable_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,12 +126,19 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--root", "/r"},
 	    {"--max-sessions", "3"},
 	    {"--max-file-size", "1GiB"},
+	    {"--memory-budget", "8MiB"},
 	    {"--overwrite", "replace"},
 	    {"--idle-timeout", "1h"},
 	    {"--verify", "paranoid"},
 	    {"--log-level", "warn"},
 	    {"--log-file", "/l"},
 	    {"--log-format", "json"},
+	    {"--key", "/k"},
+	    {"--authorized-keys", "/ak"},
+	    {"--known-hosts", "/kh"},
+	    {"--receiver-key", "/rx.pub"},
+	    {"--allow-anonymous", "x"}, /* takes no value: x is left */
+	    {"--anonymous=true", "x"},
 	};
 	struct salvo_config *cfg = salvo_conf_new();
 	char err[512];
@@ -302,6 +309,54 @@ static void test_refused_flags(void **state)
 	salvo_conf_del(cfg);
 }
 
+/* A true/false flag alone means true and takes no value, so the next
+ * argument stays an argument; a value needs '='. */
+static void test_bool_flags(void **state)
+{
+	struct salvo_conf_paths paths = {NULL, NULL, NULL};
+	char *ok[] = {"recv", "--allow-anonymous", "--port", "7001", "rest"};
+	char *off[] = {"recv", "--allow-anonymous=false"};
+	char *bad[] = {"recv", "--allow-anonymous=maybe"};
+	char *other[] = {"send", "--allow-anonymous", "kept"};
+	char *rest[8];
+	struct salvo_conf_diag d;
+	struct salvo_config *cfg;
+	int nrest;
+	(void)state;
+
+	cfg = salvo_conf_new();
+	salvo_conf_diag_init(&d);
+	assert_int_equal(salvo_conf_from_args(cfg, &paths, &salvo_conf_cmd_recv,
+					      5, ok, rest, &nrest, &d),
+			 0);
+	assert_int_equal(cfg->security.allow_anonymous, 1);
+	assert_int_equal(cfg->network.port, 7001);
+	assert_int_equal(nrest, 1);
+	assert_string_equal(rest[0], "rest");
+	assert_int_equal(salvo_conf_from_args(cfg, &paths, &salvo_conf_cmd_recv,
+					      2, off, rest, &nrest, &d),
+			 0);
+	assert_int_equal(cfg->security.allow_anonymous, 0);
+	assert_int_equal(salvo_conf_from_args(cfg, &paths, &salvo_conf_cmd_recv,
+					      2, bad, rest, &nrest, &d),
+			 SALVO_ERR_INVAL);
+	assert_string_equal(d.text, "--allow-anonymous: "
+				    "security.allow_anonymous: 'maybe' is not "
+				    "true or false; allowed: true or false\n");
+	/* another command's true/false flag is refused without eating the
+	 * argument after it */
+	salvo_conf_diag_init(&d);
+	assert_int_equal(salvo_conf_from_args(cfg, &paths, &salvo_conf_cmd_send,
+					      3, other, rest, &nrest, &d),
+			 SALVO_ERR_INVAL);
+	assert_string_equal(d.text, "--allow-anonymous: "
+				    "security.allow_anonymous is a setting of "
+				    "salvo recv; salvo send does not take it\n");
+	assert_int_equal(nrest, 1);
+	assert_string_equal(rest[0], "kept");
+	salvo_conf_del(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(test_yaml_then_flag_reach_engine),
 	    cmocka_unit_test(test_new_from_args),
 	    cmocka_unit_test(test_refused_flags),
+	    cmocka_unit_test(test_bool_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

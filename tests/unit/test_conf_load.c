@@ -22,6 +22,8 @@
 #define MiB (1024ULL * 1024)
 #define SEC 1000000000ULL
 
+#define RXKEY "salvo-x25519 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= rx"
+
 static const char every_key[] = "network:\n"
 				"  port: 7500\n"
 				"  bind: \"::1\"\n"
@@ -52,6 +54,7 @@ static const char every_key[] = "network:\n"
 				"  root: /srv/salvo\n"
 				"  max_sessions: 16\n"
 				"  max_file_size: 1TiB\n"
+				"  memory_budget: 64MiB\n"
 				"  overwrite: rename\n"
 				"  idle_timeout: 5min\n"
 				"  verify: paranoid\n"
@@ -75,7 +78,16 @@ static const char every_key[] = "network:\n"
 				"  - name: v6\n"
 				"    dir: /in/v6\n"
 				"    host: \"[2001:db8::1]:9000\"\n"
-				"    post_action: delete\n";
+				"    post_action: delete\n"
+				"    key: /etc/salvo/v6.key\n"
+				"    receiver_key: /etc/salvo/rx-v6.pub\n"
+				"security:\n"
+				"  key: /etc/salvo/k\n"
+				"  authorized_keys: /etc/salvo/ak\n"
+				"  known_hosts: /etc/salvo/kh\n"
+				"  receiver_key: \"" RXKEY "\"\n"
+				"  allow_anonymous: true\n"
+				"  anonymous: yes\n";
 
 static struct salvo_config *load(const char *yaml, int finish)
 {
@@ -154,12 +166,19 @@ static void test_every_key(void **state)
 	assert_string_equal(cfg->receiver.root_dir, "/srv/salvo");
 	assert_int_equal(cfg->receiver.max_sessions, 16);
 	assert_int_equal(cfg->receiver.max_file_size_bytes, 1024 * 1024 * MiB);
+	assert_int_equal(cfg->receiver.memory_budget_bytes, 64 * MiB);
 	assert_int_equal(cfg->receiver.overwrite, SALVO_OVERWRITE_RENAME);
 	assert_int_equal(cfg->receiver.idle_timeout_ns, 300 * SEC);
 	assert_int_equal(cfg->receiver.verify, SALVO_VERIFY_PARANOID);
 	assert_int_equal(cfg->logging.level, SALVO_LOG_DEBUG);
 	assert_string_equal(cfg->logging.file, "/var/log/salvo.log");
 	assert_int_equal(cfg->logging.format, SALVO_LOG_JSON);
+	assert_string_equal(cfg->security.key, "/etc/salvo/k");
+	assert_string_equal(cfg->security.authorized_keys, "/etc/salvo/ak");
+	assert_string_equal(cfg->security.known_hosts, "/etc/salvo/kh");
+	assert_string_equal(cfg->security.receiver_key, RXKEY);
+	assert_int_equal(cfg->security.allow_anonymous, 1);
+	assert_int_equal(cfg->security.anonymous, 1);
 
 	assert_int_equal(cfg->n_hotfolders, 2);
 	hf = &cfg->hotfolders[0];
@@ -179,7 +198,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 39);
+	assert_int_equal(hf->origin.line, 40);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -188,6 +207,11 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 2);
 	assert_int_equal(hf->include.n, 0);
 	assert_string_equal(hf->remote_dir, "");
+	assert_string_equal(hf->key, "/etc/salvo/v6.key");
+	assert_string_equal(hf->receiver_key, "/etc/salvo/rx-v6.pub");
+	assert_null(cfg->hotfolders[0].key); /* default: security.key */
+	assert_null(cfg->hotfolders[0].receiver_key);
+	assert_ptr_equal(hf->cfg, cfg);
 
 	/* every key came from the file, at its line and column */
 	for (int k = 0; k < SALVO_CONF_NKEYS; k++) {
@@ -198,7 +222,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 37);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 38);
 	salvo_conf_del(cfg);
 }
 
@@ -438,6 +462,81 @@ static void test_paths_from_env(void **state)
 	salvo_conf_paths_from_env(&paths);
 	assert_string_equal(paths.sysconfdir, "/etc");
 	assert_null(paths.home);
+	/* keys are not settings: $HOME locates them all the same */
+	assert_string_equal(paths.user_home, "/home/x");
+	assert_int_equal(paths.root, geteuid() == 0);
+}
+
+/* The key files left to "auto": the key in the key folder (root:
+ * SYSCONFDIR/salvo, else ~/.config/salvo), its companions next to it
+ * wherever it is, each with an AUTO origin; without a folder they stay
+ * auto (shown as such) for the command to report. */
+static void test_key_files_auto(void **state)
+{
+	struct salvo_conf_paths paths = {"/opt/etc", NULL, NULL, "/home/x", 0};
+	struct salvo_conf_diag d;
+	struct salvo_config *cfg;
+	char buf[256];
+	(void)state;
+
+	cfg = salvo_conf_new();
+	assert_int_equal(salvo_conf_set_key_dir(cfg, &paths), 0);
+	salvo_conf_diag_init(&d);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_string_equal(cfg->security.key, "/home/x/.config/salvo/key");
+	assert_string_equal(auto_why(cfg, SALVO_CONF_SECURITY_KEY),
+			    "~/.config/salvo");
+	assert_string_equal(cfg->security.authorized_keys,
+			    "/home/x/.config/salvo/authorized_keys");
+	assert_string_equal(cfg->security.known_hosts,
+			    "/home/x/.config/salvo/known_hosts");
+	assert_string_equal(auto_why(cfg, SALVO_CONF_SECURITY_KNOWN_HOSTS),
+			    "~/.config/salvo");
+	assert_string_equal(auto_why(cfg, SALVO_CONF_SECURITY_AUTHORIZED_KEYS),
+			    "next to security.key");
+	assert_null(cfg->security.receiver_key);
+	salvo_conf_del(cfg);
+
+	paths.root = 1; /* root keeps them with the system configuration */
+	cfg = load("security: {key: /srv/k/rx.key, known_hosts: kh}\n", 0);
+	assert_int_equal(salvo_conf_set_key_dir(cfg, &paths), 0);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_string_equal(cfg->key_dir, "/opt/etc/salvo");
+	assert_string_equal(cfg->security.key, "/srv/k/rx.key");
+	assert_string_equal(cfg->security.authorized_keys,
+			    "/srv/k/authorized_keys");
+	assert_string_equal(cfg->security.known_hosts, "kh");
+	assert_int_equal(cfg->origin[SALVO_CONF_SECURITY_KNOWN_HOSTS].source,
+			 SALVO_CONF_FROM_FILE);
+	salvo_conf_del(cfg);
+	cfg = salvo_conf_new();
+	assert_int_equal(salvo_conf_set_key_dir(cfg, &paths), 0);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_string_equal(cfg->security.key, "/opt/etc/salvo/key");
+	assert_string_equal(auto_why(cfg, SALVO_CONF_SECURITY_KEY),
+			    "root: SYSCONFDIR/salvo");
+	salvo_conf_del(cfg);
+	/* a sender with its own key keeps the user's known hosts */
+	cfg = load("security: {key: /srv/k/tx.key}\n", 0);
+	assert_int_equal(salvo_conf_set_key_dir(cfg, &paths), 0);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_string_equal(cfg->security.known_hosts,
+			    "/opt/etc/salvo/known_hosts");
+	salvo_conf_del(cfg);
+
+	/* no $HOME for a user: unresolved, shown as auto */
+	paths.root = 0;
+	paths.user_home = NULL;
+	cfg = salvo_conf_new();
+	assert_int_equal(salvo_conf_set_key_dir(cfg, &paths), 0);
+	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
+	assert_null(cfg->security.key);
+	assert_null(cfg->security.authorized_keys);
+	assert_string_equal(
+	    salvo_conf_key_format(&salvo_conf_keys[SALVO_CONF_SECURITY_KEY],
+				  cfg, buf, sizeof(buf)),
+	    "auto");
+	salvo_conf_del(cfg);
 }
 
 /* conf/salvo.yaml sets every key to its default: it loads without an
@@ -513,6 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_show_round_trip),
 	    cmocka_unit_test(test_layers_precedence),
 	    cmocka_unit_test(test_paths_from_env),
+	    cmocka_unit_test(test_key_files_auto),
 	    cmocka_unit_test(test_example_file_is_the_defaults),
 	    cmocka_unit_test(test_docs_name_every_key),
 	};

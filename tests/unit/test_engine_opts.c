@@ -9,6 +9,13 @@
  * as conf-only, with the reason, or as refused until it is built; so a key
  * added later without a mapping fails here.  The original bug, `salvo watch
  * --rate-policy adaptive` accepted and ignored, has a test of its own.
+ *
+ * The security.* keys reach the options through the identity functions
+ * the commands call beside them (salvo_conf_send_identity,
+ * salvo_conf_recv_identity; a profile's come with its options), so build()
+ * calls those too, on key files made in a scratch folder that the test
+ * runs in: a key's bytes, the authorised senders, the receiver key and
+ * where the pin callback pins are compared, not pointers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/core/error.h"
 #include "conf/config.h"
 #include "conf/engine_opts.h"
+#include "common/crypto/keyfile.h"
 #include "conf/keys.h"
 
 /* A value other than the default, and what the key needs beside it. */
@@ -58,10 +67,22 @@ static const struct key_case cases[] = {
     {"receiver.root", "/srv/in", NULL},
     {"receiver.max_sessions", "3", NULL},
     {"receiver.max_file_size", "1GiB", NULL},
+    {"receiver.memory_budget", "8MiB", NULL},
     {"receiver.overwrite", "replace", NULL},
     {"receiver.idle_timeout", "1h", NULL},
     {"receiver.verify", "paranoid", NULL},
+    /* the files below are made by setup() in the scratch folder */
+    {"security.key", "other.key", NULL},
+    {"security.authorized_keys", "ak1", NULL},
+    {"security.known_hosts", "kh2", NULL},
+    {"security.receiver_key", "rx.key.pub", NULL},
+    {"security.allow_anonymous", "true", NULL},
+    {"security.anonymous", "true", NULL},
 };
+
+/* Every config starts from this layer: the key files live in the
+ * scratch folder, never in the machine's. */
+#define SECURITY "security: {key: base.key, known_hosts: known_hosts}\n"
 
 /* Keys that configure no engine option, and why. */
 static const struct {
@@ -87,43 +108,88 @@ static const struct {
 struct built {
 	salvo_send_opts send, watch;
 	salvo_recv_opts recv;
+	struct salvo_conf_pin pin; /* send's pin callback's */
+	salvo_authkeys ak;	   /* recv's authorised senders */
 };
 
-/* The three engines' options from cfg (finished here). */
+/* The three engines' options from cfg (finished here), as the commands
+ * build them; built_free after. */
 static void build(struct salvo_config *cfg, struct built *b)
 {
 	struct salvo_conf_diag d;
-	char err[256];
+	char err[1200];
 
 	salvo_conf_diag_init(&d);
 	if (salvo_conf_finish(cfg, &d))
 		fail_msg("finish: %s", d.text);
 	assert_int_equal(salvo_conf_send_opts(cfg, &b->send, err, sizeof(err)),
 			 0);
+	if (salvo_conf_send_identity(cfg, &b->send, &b->pin, err,
+				     sizeof(err)))
+		fail_msg("send identity: %s", err);
 	assert_int_equal(salvo_conf_recv_opts(cfg, &b->recv, err, sizeof(err)),
 			 0);
+	salvo_authkeys_init(&b->ak);
+	if (salvo_conf_recv_identity(cfg, &b->recv, &b->ak, err, sizeof(err)))
+		fail_msg("recv identity: %s", err);
 	assert_int_equal(cfg->n_hotfolders, 1);
-	assert_int_equal(salvo_conf_profile_send_opts(cfg, &cfg->hotfolders[0],
-						      &b->watch, err,
-						      sizeof(err)),
-			 0);
+	if (salvo_conf_profile_send_opts(cfg, &cfg->hotfolders[0], &b->watch,
+					 err, sizeof(err)))
+		fail_msg("profile: %s", err);
+}
+
+static void built_free(struct built *b)
+{
+	salvo_authkeys_free(&b->ak);
+}
+
+/* Where o's pin callback pins, as text ("none": it pins nothing). */
+static void pin_target(const salvo_send_opts *o, char *buf, size_t n)
+{
+	const char *kh = NULL;
+	char peer[300];
+
+	if (salvo_conf_pin_where(o, &kh, peer, sizeof(peer)))
+		snprintf(buf, n, "none");
+	else
+		snprintf(buf, n, "%s %s", kh ? kh : "(unresolved)", peer);
 }
 
 static int send_differs(const salvo_send_opts *a, const salvo_send_opts *b)
 {
 	salvo_send_opts x = *a, y = *b;
+	char pa[600], pb[600];
 
 	assert_string_equal(x.host ? x.host : "", y.host ? y.host : "");
 	x.host = y.host = NULL;
-	return memcmp(&x, &y, sizeof(x)) != 0;
+	pin_target(a, pa, sizeof(pa));
+	pin_target(b, pb, sizeof(pb));
+	x.pin_ud = y.pin_ud = NULL; /* compared as pa and pb */
+	return strcmp(pa, pb) || memcmp(&x, &y, sizeof(x)) != 0;
+}
+
+/* The authorised senders, compared by content. */
+static int authkeys_differ(const salvo_authkeys *a, const salvo_authkeys *b)
+{
+	if (!a || !b)
+		return a != b;
+	if (a->count != b->count)
+		return 1;
+	for (size_t i = 0; i < a->count; i++)
+		if (memcmp(a->keys[i].key, b->keys[i].key, 32) ||
+		    strcmp(a->keys[i].dir, b->keys[i].dir))
+			return 1;
+	return 0;
 }
 
 static int recv_differs(const salvo_recv_opts *a, const salvo_recv_opts *b)
 {
 	salvo_recv_opts x = *a, y = *b;
-	int strings = strcmp(x.dir, y.dir) || strcmp(x.bind, y.bind);
+	int strings = strcmp(x.dir, y.dir) || strcmp(x.bind, y.bind) ||
+		      authkeys_differ(x.authkeys, y.authkeys);
 
 	x.dir = y.dir = x.bind = y.bind = NULL;
+	x.authkeys = y.authkeys = NULL;
 	return strings || memcmp(&x, &y, sizeof(x)) != 0;
 }
 
@@ -134,7 +200,9 @@ static struct salvo_config *from_yaml(const char *yaml)
 
 	assert_non_null(cfg);
 	salvo_conf_diag_init(&d);
-	if (salvo_conf_load_buffer(cfg, "t.yaml", yaml, strlen(yaml), &d))
+	if (salvo_conf_load_buffer(cfg, "sec.yaml", SECURITY, strlen(SECURITY),
+				   &d) ||
+	    salvo_conf_load_buffer(cfg, "t.yaml", yaml, strlen(yaml), &d))
 		fail_msg("%s\n%s", yaml, d.text);
 	return cfg;
 }
@@ -147,13 +215,24 @@ static struct salvo_config *from_flag(const char *base,
 {
 	struct salvo_config *cfg = from_yaml(base);
 	struct salvo_conf_paths paths = {NULL, NULL, NULL};
+	char joined[256];
 	char *argv[] = {(char *)cmd->name, (char *)flag, (char *)value};
 	char *rest[4], err[256];
 	struct salvo_conf_diag d;
-	int nrest;
+	int nrest, argc = 3;
 
+	/* a true/false flag takes its value after '=' only */
+	for (int k = 0; k < SALVO_CONF_NKEYS; k++)
+		if (salvo_conf_keys[k].flag &&
+		    !strcmp(salvo_conf_keys[k].flag, flag) &&
+		    salvo_conf_keys[k].type == SALVO_CONF_T_BOOL) {
+			snprintf(joined, sizeof(joined), "%s=%s", flag, value);
+			argv[1] = joined;
+			argc = 2;
+		}
 	salvo_conf_diag_init(&d);
-	if (salvo_conf_from_args(cfg, &paths, cmd, 3, argv, rest, &nrest, &d))
+	if (salvo_conf_from_args(cfg, &paths, cmd, argc, argv, rest, &nrest,
+				 &d))
 		fail_msg("salvo %s %s %s: %s", cmd->name, flag, value, d.text);
 	assert_int_equal(nrest, 0);
 	if (cmd == &salvo_conf_cmd_watch) {
@@ -215,6 +294,8 @@ static unsigned reached_from_yaml(const struct key_case *c)
 		mask |= SALVO_CONF_CMD_RECV;
 	if (send_differs(&a.watch, &b.watch))
 		mask |= SALVO_CONF_CMD_WATCH;
+	built_free(&a);
+	built_free(&b);
 	salvo_conf_del(cfg);
 	salvo_conf_del(cfg2);
 	return mask;
@@ -246,6 +327,8 @@ static int reached_from_flag(const struct key_case *c,
 		  : cmd == &salvo_conf_cmd_recv ? recv_differs(&a.recv, &b.recv)
 						: send_differs(&a.watch,
 							       &b.watch);
+	built_free(&a);
+	built_free(&b);
 	salvo_conf_del(cfg);
 	salvo_conf_del(cfg2);
 	return differs;
@@ -341,10 +424,15 @@ static void test_watch_rate_policy_reaches_sessions(void **state)
 	struct salvo_config *cfg = salvo_conf_new();
 	struct salvo_conf_diag d;
 	struct salvo_hotfolder *hf;
+	struct salvo_conf_pin pin;
 	salvo_send_opts o, s;
+	char po[600], ps[600];
 	(void)state;
 
 	salvo_conf_diag_init(&d);
+	assert_int_equal(salvo_conf_load_buffer(cfg, "sec.yaml", SECURITY,
+						strlen(SECURITY), &d),
+			 0);
 	assert_int_equal(salvo_conf_from_args(cfg, &paths,
 					      &salvo_conf_cmd_watch, 13, argv,
 					      rest, &nrest, &d),
@@ -379,6 +467,16 @@ static void test_watch_rate_policy_reaches_sessions(void **state)
 	s.host = o.host;
 	s.port = o.port;
 	s.remote_dir = o.remote_dir;
+	assert_int_equal(salvo_conf_send_identity(cfg, &s, &pin, err,
+						  sizeof(err)),
+			 0);
+	/* the same pin, through the profile's own callback */
+	pin_target(&s, ps, sizeof(ps));
+	pin_target(&o, po, sizeof(po));
+	assert_string_equal(ps, po);
+	assert_string_equal(po, "known_hosts rx:7600");
+	s.pin = o.pin;
+	s.pin_ud = o.pin_ud;
 	assert_memory_equal(&s, &o, sizeof(o));
 	salvo_conf_del(cfg);
 }
@@ -390,25 +488,51 @@ static void test_profile_keys(void **state)
 	static const char *const hot_folder_only[] = {
 	    "name",	    "dir",	   "include",	"exclude",
 	    "settle",	    "post_action", "move_to",	"max_sessions",
-	    "retry_min", "retry_max",	   NULL};
+	    "retry_min", "retry_max",	   "allow_hardlinks", NULL};
 	struct salvo_config *cfg =
 	    from_yaml("hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
-		      "remote_dir: a/b}\n");
+		      "remote_dir: a/b, key: other.key, receiver_key: "
+		      "rx.key.pub}\n  - {name: q, dir: /e, host: rx}\n");
 	struct salvo_conf_diag d;
-	salvo_send_opts o;
-	char err[128];
+	salvo_send_opts o, q;
+	uint8_t other[32], rx[32], base[32];
+	char err[1200], where[600];
 	(void)state;
 	salvo_conf_diag_init(&d);
 	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
-	assert_int_equal(salvo_conf_profile_send_opts(cfg, &cfg->hotfolders[0],
-						      &o, err, sizeof(err)),
-			 0);
+	if (salvo_conf_profile_send_opts(cfg, &cfg->hotfolders[0], &o, err,
+					 sizeof(err)) ||
+	    salvo_conf_profile_send_opts(cfg, &cfg->hotfolders[1], &q, err,
+					 sizeof(err)))
+		fail_msg("%s", err);
 	assert_string_equal(o.host, "rx");
 	assert_int_equal(o.port, 7001);
 	assert_string_equal(o.remote_dir, "a/b");
+	/* the profile's key and receiver key; the other profile's defaults */
+	assert_int_equal(salvo_keyfile_read_public("other.key.pub", other, err,
+						   sizeof(err)),
+			 0);
+	assert_int_equal(salvo_keyfile_read_public("rx.key.pub", rx, err,
+						   sizeof(err)),
+			 0);
+	assert_int_equal(salvo_keyfile_read_public("base.key.pub", base, err,
+						   sizeof(err)),
+			 0);
+	assert_int_equal(o.has_key, 1);
+	assert_memory_equal(o.key_public, other, 32);
+	assert_int_equal(o.has_peer_key, 1);
+	assert_memory_equal(o.peer_key, rx, 32);
+	assert_null(o.pin);
+	assert_int_equal(q.has_key, 1);
+	assert_memory_equal(q.key_public, base, 32);
+	assert_int_equal(q.has_peer_key, 0);
+	pin_target(&q, where, sizeof(where));
+	assert_string_equal(where, "known_hosts rx:7400");
 	for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
 		const char *key = salvo_conf_profile_keys[k].key;
-		int listed = !strcmp(key, "host") || !strcmp(key, "remote_dir");
+		int listed = !strcmp(key, "host") ||
+			     !strcmp(key, "remote_dir") ||
+			     !strcmp(key, "key") || !strcmp(key, "receiver_key");
 		for (size_t j = 0; hot_folder_only[j]; j++)
 			listed |= !strcmp(hot_folder_only[j], key);
 		if (!listed)
@@ -416,6 +540,53 @@ static void test_profile_keys(void **state)
 				 key);
 	}
 	salvo_conf_del(cfg);
+}
+
+static char scratch[] = "/tmp/salvo-engine-opts-XXXXXX", home[4096];
+
+/* A key pair written as name (name.pub beside it); its public key out. */
+static void make_key(const char *name, uint8_t pub[32])
+{
+	uint8_t priv[32];
+	char err[600];
+
+	salvo_keyfile_generate(priv, pub);
+	if (salvo_conf_key_write(name, priv, pub, "test", 0, err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+/* The scratch folder the tests run in, and its key files: base.key (what
+ * every config uses), other.key, rx.key (a receiver's), ak1 (authorises
+ * other.key). */
+static int setup(void **state)
+{
+	uint8_t pub[32];
+	char line[200];
+	FILE *f;
+	(void)state;
+
+	if (salvo_crypto_init() || !getcwd(home, sizeof(home)) ||
+	    !mkdtemp(scratch) || chdir(scratch))
+		return -1;
+	make_key("base.key", pub);
+	make_key("rx.key", pub);
+	make_key("other.key", pub);
+	salvo_key_public_text(line, sizeof(line), pub, NULL);
+	if (!(f = fopen("ak1", "w")))
+		return -1;
+	fprintf(f, "%s dir=in/other\n", line);
+	return fclose(f);
+}
+
+static int teardown(void **state)
+{
+	char cmd[200];
+	(void)state;
+
+	if (chdir(home))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", scratch);
+	return system(cmd);
 }
 
 int main(void)
@@ -426,5 +597,5 @@ int main(void)
 	    cmocka_unit_test(test_watch_rate_policy_reaches_sessions),
 	    cmocka_unit_test(test_profile_keys),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,8 @@
  * The hot folder's per-file state machine (hotfolder/job.c), driven in
  * virtual time: settling and its restarts, queueing, a send that succeeds,
  * one that finds the file changed, failures with back-off, the receiver
- * away, a split batch, the keep policy, and the back-off arithmetic.
+ * away, a split batch, the keep policy, the back-off arithmetic, and links:
+ * which are refused, and a refused file that waits for a change.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +200,45 @@ static void test_link_split_vanished(void **state)
 	    SALVO_HF_GONE);
 }
 
+static void test_links_refused(void **state)
+{
+	struct salvo_hf_job j;
+	struct salvo_hf_stat a = st(10, 100), b = st(11, 200);
+	(void)state;
+
+	/* what is refused */
+	assert_null(salvo_hf_refusal(0, 1, 0));
+	assert_non_null(strstr(salvo_hf_refusal(1, 1, 0), "symbolic link"));
+	assert_non_null(strstr(salvo_hf_refusal(1, 1, 1), "symbolic link"));
+	assert_non_null(strstr(salvo_hf_refusal(0, 2, 0), "hard links"));
+	assert_non_null(strstr(salvo_hf_refusal(0, 2, 0), "allow_hardlinks"));
+	assert_null(salvo_hf_refusal(0, 2, 1));
+
+	/* a queued file refused: no deadline, nothing expires it */
+	salvo_hf_job_init(&j, &pol, &a, 0, 1);
+	assert_int_equal(salvo_hf_job_expire(&j, &pol, 1, &a, 0),
+			 SALVO_HF_QUEUED);
+	assert_int_equal(salvo_hf_job_refuse(&j, &a), SALVO_HF_REFUSED);
+	assert_int_equal(salvo_hf_job_expire(&j, &pol, 1, &a, 100 * S),
+			 SALVO_HF_REFUSED);
+	assert_int_equal(salvo_hf_job_start(&j), SALVO_HF_REFUSED);
+	/* written again (and acceptable then): it settles like a new file */
+	assert_int_equal(salvo_hf_job_touch(&j, &pol, &b, 100 * S, 0),
+			 SALVO_HF_SETTLING);
+	assert_int_equal(j.deadline_ns, 102 * S);
+
+	/* never taken out of a running session: the session decides */
+	assert_int_equal(salvo_hf_job_expire(&j, &pol, 1, &b, 102 * S),
+			 SALVO_HF_QUEUED);
+	assert_int_equal(salvo_hf_job_start(&j), SALVO_HF_SENDING);
+	assert_int_equal(salvo_hf_job_refuse(&j, &b), SALVO_HF_SENDING);
+	/* the session found it a link as it started */
+	assert_int_equal(salvo_hf_job_finish(&j, &pol, SALVO_HF_REFUSE, &b,
+					     NULL, 103 * S, 0),
+			 SALVO_HF_REFUSED);
+	assert_string_equal(salvo_hf_state_name(SALVO_HF_REFUSED), "refused");
+}
+
 static void test_backoff_bounds(void **state)
 {
 	(void)state;
@@ -225,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_changed_while_sending_is_sent_again),
 	    cmocka_unit_test(test_failure_backs_off),
 	    cmocka_unit_test(test_link_split_vanished),
+	    cmocka_unit_test(test_links_refused),
 	    cmocka_unit_test(test_backoff_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

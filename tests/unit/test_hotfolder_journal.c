@@ -4,8 +4,10 @@
  * every byte) is cut off and the next append follows the last whole one;
  * a flipped byte ends the replay there; compaction keeps exactly the live
  * set; a second opener is refused while the first holds the lock; a file
- * that is not a journal is refused.  Also the job table (jobtab.c).
+ * that is not a journal is refused, and so is a FIFO, a device or a folder
+ * in its place, with nothing written.  Also the job table (jobtab.c).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -241,6 +243,34 @@ static void test_compact_lock_and_magic(void **state)
 	cleanup(path);
 }
 
+static void test_not_a_regular_file(void **state)
+{
+	char *path = tmp_journal();
+	struct salvo_hf_journal j;
+	uint64_t torn;
+	struct stat st;
+	(void)state;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10); /* a blocked open ends the test */
+	assert_int_equal(salvo_hf_journal_open(&j, path, NULL, NULL, &torn),
+			 -EINVAL);
+	alarm(0);
+	assert_int_equal(j.fd, -1);
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(salvo_hf_journal_open(&j, path, NULL, NULL, &torn),
+			 -EINVAL);
+	rmdir(path);
+	/* a symlink to a device: refused before anything is written */
+	assert_int_equal(symlink("/dev/null", path), 0);
+	assert_int_equal(salvo_hf_journal_open(&j, path, NULL, NULL, &torn),
+			 -EINVAL);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	cleanup(path);
+}
+
 static void test_jobtab(void **state)
 {
 	struct salvo_hf_tab t;
@@ -297,6 +327,7 @@ int main(void)
 	    cmocka_unit_test(test_torn_tail_every_cut),
 	    cmocka_unit_test(test_corrupt_byte_stops_replay),
 	    cmocka_unit_test(test_compact_lock_and_magic),
+	    cmocka_unit_test(test_not_a_regular_file),
 	    cmocka_unit_test(test_jobtab),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * The log sink (common/io/logsink.h): JSON string escaping (quotes,
- * backslashes, every control byte, bytes that are not UTF-8, a cut that
- * stays a valid literal), the JSON line's members and its nulls, text
+ * backslashes, every control character C0 and C1, bytes that are not
+ * UTF-8, a cut that stays a valid literal), the text escaper (the same
+ * classes as visible \xHH, 0x9b alone and as U+009B), the JSON line's members and its nulls, text
  * lines that a control byte cannot split, the level filter, append mode,
  * an unopenable file named in the error, and whole lines from many threads
  * at once.
@@ -32,6 +33,10 @@ static void test_quote(void **state)
 	    {"caf\xc3\xa9 \xe6\x97\xa5", "\"caf\xc3\xa9 \xe6\x97\xa5\""},
 	    {"bad\xff\xc3(", "\"bad\\ufffd\\ufffd(\""},
 	    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* a surrogate */
+	    /* C1: a lone 0x9b is not UTF-8; U+009B (C2 9B) is a control */
+	    {"a\x9b" "2Jb", "\"a\\ufffd2Jb\""},
+	    {"a\xc2\x9b" "2J\xc2\x80\xc2\x9f\xc2\xa0",
+	     "\"a\\u009b2J\\u0080\\u009f\xc2\xa0\""},
 	    {"", "\"\""},
 	};
 	char buf[128];
@@ -48,6 +53,54 @@ static void test_quote(void **state)
 	assert_string_equal(buf, "\"ab\\ncd\"");
 	salvo_logsink_quote(buf, 6, "ab\ncdefgh");
 	assert_string_equal(buf, "\"ab\"");
+}
+
+/* The text escaper: every control and invalid byte visible as \xHH,
+ * nothing else changed, cut only between characters. */
+static void test_text(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"plain", "plain"},
+	    {"nl\ntab\tesc\x1b[2J del\x7f",
+	     "nl\\x0atab\\x09esc\\x1b[2J del\\x7f"},
+	    {"csi\x9b" "31m", "csi\\x9b31m"},		/* 8-bit CSI, lone */
+	    {"u+9b\xc2\x9b" "31m", "u+9b\\xc2\\x9b31m"}, /* C1 in UTF-8 */
+	    {"\xc2\x80\xc2\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9f\xc2\xa0"},
+	    {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x9a\x80",
+	     "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x9a\x80"},
+	    {"bad\xff\xc3(", "bad\\xff\\xc3("},
+	    {"\xe0\x80\xaf", "\\xe0\\x80\\xaf"}, /* overlong '/' */
+	    {"\xed\xa0\x80", "\\xed\\xa0\\x80"}, /* a surrogate */
+	    {"a\\x9b", "a\\\\x9b"}, /* a real backslash never reads as one */
+	    {"", ""},
+	};
+	char buf[128];
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = salvo_logsink_text(buf, sizeof(buf), cases[i].in);
+		assert_string_equal(buf, cases[i].out);
+		assert_int_equal(n, strlen(cases[i].out));
+		/* no byte a terminal acts on survives: no C0 or DEL, no
+		 * U+0080-U+009F, no byte 0x80-0x9f outside a sequence */
+		for (const unsigned char *u = (const unsigned char *)buf; *u;
+		     u++)
+			assert_false(*u < 0x20 || *u == 0x7f ||
+				     (*u == 0xc2 && u[1] >= 0x80 &&
+				      u[1] <= 0x9f) ||
+				     (*u >= 0x80 && *u <= 0x9f &&
+				      (u == (const unsigned char *)buf ||
+				       u[-1] < 0x80)));
+	}
+	assert_int_equal(salvo_logsink_text(buf, sizeof(buf), NULL), 0);
+	assert_string_equal(buf, "");
+	/* cut before an escape or a character that does not fit */
+	assert_int_equal(salvo_logsink_text(buf, 5, "ab\x9b"), 2);
+	assert_string_equal(buf, "ab");
+	assert_int_equal(salvo_logsink_text(buf, 4, "ab\xc3\xa9"), 2);
+	assert_string_equal(buf, "ab");
+	assert_int_equal(salvo_logsink_text(buf, 1, "ab"), 0);
 }
 
 /* The sink's file as a string (caller frees). */
@@ -115,7 +168,7 @@ static void test_text_line_and_long_message(void **state)
 	int fd = mkstemp(path);
 	struct salvo_logsink *s;
 	salvo_log_event ev = {SALVO_LOG_ERROR, "oops", 0, NULL, NULL,
-			      0,		0,	0, "a\nforged line\x1b[2J"};
+			      0,		0,	0, "a\nforged line\x1b[2J \x9b" "2J \xc2\x9b" "2J"};
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
@@ -131,7 +184,7 @@ static void test_text_line_and_long_message(void **state)
 	salvo_logsink_del(s);
 	text = slurp(path);
 	assert_non_null(strstr(text, " error oops: a\\x0aforged "
-				     "line\\x1b[2J\n"));
+				     "line\\x1b[2J \\x9b2J \\xc2\\x9b2J\n"));
 	assert_int_equal(strchr(strchr(text, '\n') + 1, '\n') -
 			     strchr(text, '\n'),
 			 SALVO_LOGSINK_LINE_MAX - 1);
@@ -219,6 +272,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_quote),
+	    cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_json_line),
 	    cmocka_unit_test(test_text_line_and_long_message),
 	    cmocka_unit_test(test_open_error_and_quiet),

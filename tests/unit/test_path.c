@@ -56,6 +56,18 @@ static const struct {
     {P("tab\there"), "control character in path"},
     {P("a\x7f"), "control character in path"},
     {P("esc\x1b[31m"), "control character in path"},
+    /* the receiver's part-files live in .salvo/ below its root */
+    {P(".salvo"), "'.salvo' is the receiver's private folder"},
+    {P(".salvo/1-0a0b0c0d-0.part"),
+     "'.salvo' is the receiver's private folder"},
+    {P(".SALVO/x"), "'.salvo' is the receiver's private folder"},
+    {P(".Salvo"), "'.salvo' is the receiver's private folder"},
+    {P("a/.salvo"), NULL},
+    {P("a/.salvo/x.part"), NULL},
+    {P(".salvo-0a0b0c0d-0.part"), NULL},
+    {P(".salvox/y"), NULL},
+    {P("salvo"), NULL},
+    {P(".salv"), NULL},
 };
 
 static void test_table(void **state)

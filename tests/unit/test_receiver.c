@@ -477,9 +477,10 @@ static void send_data_as(harness *h, const salvo_addr *a, uint32_t sid,
 	const uint8_t *src = data + (uint64_t)b * BLOCK + off;
 	if ((uint64_t)b * BLOCK + off + len > TOTAL)
 		src = data; /* out-of-range cases: any bytes */
-	if (!crc)
-		crc = salvo_crc32c(0, data + (uint64_t)b * BLOCK,
-				   b < NBLOCKS ? block_len(b) : 1);
+	if (!crc) /* past the last block: any byte (never read past data) */
+		crc = b < NBLOCKS ? salvo_crc32c(0, data + (uint64_t)b * BLOCK,
+						 block_len(b))
+				  : salvo_crc32c(0, data, 1);
 	salvo_wire_data_header(buf, sid, 0, 1, 0, b, off, crc);
 	memcpy(buf + SALVO_DATA_HDR_BYTES, src, len);
 	size_t n = SALVO_DATA_HDR_BYTES + len + SALVO_TAG_BYTES;
