@@ -1,64 +1,81 @@
 /*
- * Encoders and the one decoder for every packet type (see wire.h and
- * docs/PROTOCOL.md).  Fields go through the salvo_rd/salvo_wr cursors of
- * bytes.h, so a short buffer turns into one failed flag checked at the
- * end instead of a length test per field.  The decoder validates every
- * field against the limits in wire.h: a packet that passes can be used
- * without further range checks (except session-specific ones, such as a
- * block index beyond the session's data, which only the core can judge).
+ * Encoders and the one decoder for every packet type of protocol 3 (see
+ * wire.h and docs/PROTOCOL.md).  Fields go through the salvo_rd/salvo_wr
+ * cursors of bytes.h, so a short buffer turns into one failed flag checked
+ * at the end instead of a length test per field.  The decoder validates
+ * every field against the limits in wire.h: a packet that passes can be
+ * used without further range checks (except session-specific ones, such
+ * as a block index beyond the session's data, which only the core can
+ * judge).
+ *
+ * No checksum lives here any more: sealed packets carry an AEAD tag that
+ * the cores check (common/crypto/aead.h) before this decoder reads their
+ * bodies, and handshake packets are Noise messages with MACs.  The codec
+ * only lays out and checks fields; the tag bytes of a sealed packet are
+ * left as zeros by the encoders and skipped by the decoder.
  */
 #include "common/core/wire.h"
 
 #include "common/core/bytes.h"
-#include "common/core/crc32c.h"
 #include "common/core/error.h"
 
-/* Fuzzing builds accept bad checksums so that mutated inputs reach the
- * field checks behind them (the libFuzzer convention). */
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define IGNORE_CHECKSUMS 1
-#else
-#define IGNORE_CHECKSUMS 0
-#endif
+static void put_hs_hdr(salvo_wr *w, uint8_t type, uint32_t index)
+{
+	salvo_wr_u8(w, SALVO_PROTOCOL_VERSION);
+	salvo_wr_u8(w, type);
+	salvo_wr_u8(w, 0);
+	salvo_wr_u8(w, 0);
+	salvo_wr_u32(w, index);
+}
 
-static void put_hdr(salvo_wr *w, uint8_t type, uint8_t flags, uint32_t session)
+static void put_hdr(salvo_wr *w, uint8_t type, uint8_t flags, uint8_t lane,
+		    uint32_t session, uint64_t pn)
 {
 	salvo_wr_u8(w, SALVO_PROTOCOL_VERSION);
 	salvo_wr_u8(w, type);
 	salvo_wr_u8(w, flags);
-	salvo_wr_u8(w, 0);
+	salvo_wr_u8(w, lane);
 	salvo_wr_u32(w, session);
+	salvo_wr_u64(w, pn);
+}
+
+void salvo_wire_stamp(uint8_t out[SALVO_STAMP_BYTES], uint64_t realtime_ns)
+{
+	salvo_wr w;
+	salvo_wr_init(&w, out, SALVO_STAMP_BYTES);
+	salvo_wr_u64(&w, (UINT64_C(1) << 62) + realtime_ns / 1000000000u);
+	salvo_wr_u32(&w, (uint32_t)(realtime_ns % 1000000000u));
 }
 
 void salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
-			    uint32_t block, uint32_t offset, uint32_t block_crc,
-			    const void *payload, size_t payload_len)
+			    uint8_t lane, uint64_t pn, uint32_t block,
+			    uint32_t offset, uint32_t block_crc)
 {
 	salvo_wr w;
 	salvo_wr_init(&w, hdr, SALVO_DATA_HDR_BYTES);
-	put_hdr(&w, SALVO_PKT_DATA, flags, session);
+	put_hdr(&w, SALVO_PKT_DATA, flags, lane, session, pn);
 	salvo_wr_u32(&w, block);
 	salvo_wr_u32(&w, offset);
 	salvo_wr_u32(&w, block_crc);
-	salvo_wr_u32(&w, 0);
-	uint32_t crc = salvo_crc32c(0, hdr, SALVO_DATA_HDR_BYTES);
-	crc = salvo_crc32c(crc, payload, payload_len);
-	salvo_put_u32(hdr + 20, crc);
 }
 
-/* Appends the CRC32C trailer of a control packet. */
-static int seal(salvo_wr *w)
+/* Reserves the tag of a sealed packet (zeros, filled by the seal). */
+static int finish_sealed(salvo_wr *w)
 {
-	if (!salvo_wr_ok(w))
+	uint8_t *tag = salvo_wr_take(w, SALVO_TAG_BYTES);
+	if (!tag)
 		return SALVO_ERR_TOOBIG;
-	uint32_t crc = salvo_crc32c(0, w->p, w->pos);
-	salvo_wr_u32(w, crc);
-	return salvo_wr_ok(w) ? (int)w->pos : SALVO_ERR_TOOBIG;
+	memset(tag, 0, SALVO_TAG_BYTES);
+	return (int)w->pos;
 }
 
-static int hello_ok(const salvo_pkt_hello *h)
+/* ------------------------------------------------- handshake payloads */
+
+static int init_ok(const salvo_init_payload *h)
 {
-	if (h->cookie_len != 0 && h->cookie_len != SALVO_COOKIE_BYTES)
+	if (!h->suites || (h->suites & ~SALVO_SUITES_KNOWN))
+		return 0;
+	if (h->lanes < 1 || h->lanes > SALVO_LANES_MAX)
 		return 0;
 	if (h->caps & ~(uint32_t)SALVO_CAP_KNOWN)
 		return 0;
@@ -82,45 +99,151 @@ static int hello_ok(const salvo_pkt_hello *h)
 	return 1;
 }
 
-int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p)
+int salvo_wire_init_payload_encode(uint8_t out[SALVO_INIT_PAYLOAD_BYTES],
+				   const salvo_init_payload *ip)
 {
+	if (!init_ok(ip))
+		return SALVO_ERR_TOOBIG;
 	salvo_wr w;
-	salvo_wr_init(&w, buf, cap);
-	put_hdr(&w, p->hdr.type, p->hdr.flags, p->hdr.session);
+	salvo_wr_init(&w, out, SALVO_INIT_PAYLOAD_BYTES);
+	salvo_wr_copy(&w, ip->stamp, SALVO_STAMP_BYTES);
+	salvo_wr_u8(&w, ip->suites);
+	salvo_wr_u8(&w, ip->lanes);
+	salvo_wr_u16(&w, ip->datagram_bytes);
+	salvo_wr_u32(&w, ip->caps);
+	salvo_wr_u32(&w, ip->block_bytes);
+	salvo_wr_u64(&w, ip->total_bytes);
+	salvo_wr_u32(&w, ip->file_count);
+	salvo_wr_u32(&w, ip->manifest_bytes);
+	return salvo_wr_ok(&w) ? (int)w.pos : SALVO_ERR_TOOBIG;
+}
+
+int salvo_wire_init_payload_decode(const uint8_t *buf, size_t len,
+				   salvo_init_payload *ip)
+{
+	salvo_rd r;
+	memset(ip, 0, sizeof(*ip));
+	salvo_rd_init(&r, buf, len);
+	salvo_rd_copy(&r, ip->stamp, SALVO_STAMP_BYTES);
+	ip->suites = salvo_rd_u8(&r);
+	ip->lanes = salvo_rd_u8(&r);
+	ip->datagram_bytes = salvo_rd_u16(&r);
+	ip->caps = salvo_rd_u32(&r);
+	ip->block_bytes = salvo_rd_u32(&r);
+	ip->total_bytes = salvo_rd_u64(&r);
+	ip->file_count = salvo_rd_u32(&r);
+	ip->manifest_bytes = salvo_rd_u32(&r);
+	if (!salvo_rd_ok(&r))
+		return SALVO_ERR_TRUNCATED;
+	if (salvo_rd_left(&r) || !init_ok(ip))
+		return SALVO_ERR_MALFORMED;
+	return 0;
+}
+
+static int resp_ok(const salvo_resp_payload *rp)
+{
+	if (rp->status > 0 || rp->msg_len > SALVO_RESP_MSG_MAX ||
+	    (rp->msg_len && memchr(rp->msg, 0, rp->msg_len)))
+		return 0;
+	if (rp->caps & ~(uint32_t)SALVO_CAP_KNOWN)
+		return 0;
+	/* accepted: one known suite; refused: none */
+	if (rp->status == 0)
+		return rp->suite < 8 &&
+		       ((1u << rp->suite) & SALVO_SUITES_KNOWN) && !rp->msg_len;
+	return rp->suite == 0;
+}
+
+int salvo_wire_resp_payload_encode(uint8_t *out, size_t cap,
+				   const salvo_resp_payload *rp)
+{
+	if (!resp_ok(rp))
+		return SALVO_ERR_TOOBIG;
+	salvo_wr w;
+	salvo_wr_init(&w, out, cap);
+	salvo_wr_u32(&w, (uint32_t)rp->status);
+	salvo_wr_u8(&w, rp->suite);
+	salvo_wr_u32(&w, rp->caps);
+	salvo_wr_u16(&w, rp->msg_len);
+	salvo_wr_copy(&w, rp->msg, rp->msg_len);
+	return salvo_wr_ok(&w) ? (int)w.pos : SALVO_ERR_TOOBIG;
+}
+
+int salvo_wire_resp_payload_decode(const uint8_t *buf, size_t len,
+				   salvo_resp_payload *rp)
+{
+	salvo_rd r;
+	memset(rp, 0, sizeof(*rp));
+	salvo_rd_init(&r, buf, len);
+	rp->status = (int32_t)salvo_rd_u32(&r);
+	rp->suite = salvo_rd_u8(&r);
+	rp->caps = salvo_rd_u32(&r);
+	rp->msg_len = salvo_rd_u16(&r);
+	rp->msg = (const char *)salvo_rd_take(&r, rp->msg_len);
+	if (!salvo_rd_ok(&r))
+		return SALVO_ERR_TRUNCATED;
+	if (salvo_rd_left(&r) || !resp_ok(rp))
+		return SALVO_ERR_MALFORMED;
+	return 0;
+}
+
+/* ----------------------------------------------------------- encoding */
+
+static int encode_handshake(salvo_wr *w, const salvo_pkt *p)
+{
+	put_hs_hdr(w, p->hdr.type, p->hdr.session);
 	switch (p->hdr.type) {
-	case SALVO_PKT_HELLO: {
-		const salvo_pkt_hello *h = &p->u.hello;
-		if (!hello_ok(h))
+	case SALVO_PKT_INIT:
+		salvo_wr_copy(w, p->u.init.msg1, SALVO_INIT_MSG1_BYTES);
+		uint8_t *macs = salvo_wr_take(w, SALVO_INIT_MACS_BYTES);
+		if (macs)
+			memset(macs, 0, SALVO_INIT_MACS_BYTES);
+		break;
+	case SALVO_PKT_RESP: {
+		const salvo_pkt_resp *rs = &p->u.resp;
+		if (rs->msg2_len <
+			SALVO_RESP_MIN_BYTES - SALVO_HS_HDR_BYTES - 4 ||
+		    rs->msg2_len >
+			SALVO_RESP_MAX_BYTES - SALVO_HS_HDR_BYTES - 4)
 			return SALVO_ERR_TOOBIG;
-		salvo_wr_u32(&w, h->caps);
-		salvo_wr_u64(&w, h->nonce);
-		salvo_wr_u8(&w, h->cookie_len);
-		salvo_wr_copy(&w, h->cookie, h->cookie_len);
-		salvo_wr_u32(&w, h->block_bytes);
-		salvo_wr_u16(&w, h->datagram_bytes);
-		salvo_wr_u64(&w, h->total_bytes);
-		salvo_wr_u32(&w, h->file_count);
-		salvo_wr_u32(&w, h->manifest_bytes);
+		salvo_wr_u32(w, rs->session);
+		salvo_wr_copy(w, rs->msg2, rs->msg2_len);
 		break;
 	}
-	case SALVO_PKT_RETRY:
-		salvo_wr_u64(&w, p->u.retry.nonce);
-		salvo_wr_copy(&w, p->u.retry.cookie, SALVO_COOKIE_BYTES);
+	case SALVO_PKT_COOKIE:
+		salvo_wr_copy(w, p->u.cookie.reply,
+			      SALVO_COOKIE_REPLY_WIRE_BYTES);
 		break;
-	case SALVO_PKT_ACCEPT:
-		if (p->u.accept.caps & ~(uint32_t)SALVO_CAP_KNOWN)
-			return SALVO_ERR_TOOBIG;
-		salvo_wr_u64(&w, p->u.accept.nonce);
-		salvo_wr_u32(&w, p->u.accept.caps);
+	case SALVO_PKT_KEY_REQ: {
+		uint8_t *pad = salvo_wr_take(w, SALVO_KEY_BYTES_WIRE);
+		if (pad)
+			memset(pad, 0, SALVO_KEY_BYTES_WIRE);
 		break;
+	}
+	case SALVO_PKT_KEY:
+		salvo_wr_copy(w, p->u.key.key, SALVO_KEY_BYTES_WIRE);
+		break;
+	default:
+		return SALVO_ERR_INVAL;
+	}
+	if (p->hdr.flags || p->hdr.lane || p->hdr.session == 0)
+		return SALVO_ERR_TOOBIG;
+	return salvo_wr_ok(w) ? (int)w->pos : SALVO_ERR_TOOBIG;
+}
+
+static int encode_sealed(salvo_wr *w, const salvo_pkt *p)
+{
+	put_hdr(w, p->hdr.type, p->hdr.flags, p->hdr.lane, p->hdr.session,
+		p->hdr.pn);
+	switch (p->hdr.type) {
 	case SALVO_PKT_MANIFEST: {
 		const salvo_pkt_manifest *m = &p->u.manifest;
 		if (m->len == 0 || m->total > SALVO_MANIFEST_MAX_BYTES ||
 		    m->offset > m->total || m->len > m->total - m->offset)
 			return SALVO_ERR_TOOBIG;
-		salvo_wr_u32(&w, m->offset);
-		salvo_wr_u32(&w, m->total);
-		salvo_wr_copy(&w, m->bytes, m->len);
+		salvo_wr_u32(w, m->offset);
+		salvo_wr_u32(w, m->total);
+		salvo_wr_copy(w, m->bytes, m->len);
 		break;
 	}
 	case SALVO_PKT_STATUS: {
@@ -128,11 +251,11 @@ int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p)
 		if (s->phase > SALVO_PHASE_DATA ||
 		    s->sent_through > SALVO_TOTAL_MAX_BYTES)
 			return SALVO_ERR_TOOBIG;
-		salvo_wr_u8(&w, s->phase);
-		salvo_wr_u32(&w, s->srtt_us);
-		salvo_wr_u64(&w, s->ts);
-		salvo_wr_u64(&w, s->sent_through);
-		salvo_wr_u64(&w, s->datagrams_sent);
+		salvo_wr_u8(w, s->phase);
+		salvo_wr_u32(w, s->srtt_us);
+		salvo_wr_u64(w, s->ts);
+		salvo_wr_u64(w, s->sent_through);
+		salvo_wr_u64(w, s->datagrams_sent);
 		break;
 	}
 	case SALVO_PKT_FILE_DONE: {
@@ -140,35 +263,48 @@ int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p)
 		if (f->count == 0 || f->first >= SALVO_FILES_MAX ||
 		    f->count > SALVO_FILES_MAX - f->first)
 			return SALVO_ERR_TOOBIG;
-		salvo_wr_u32(&w, f->first);
-		salvo_wr_u16(&w, f->count);
-		salvo_wr_copy(&w, f->digests,
+		salvo_wr_u32(w, f->first);
+		salvo_wr_u16(w, f->count);
+		salvo_wr_copy(w, f->digests,
 			      (size_t)f->count * SALVO_DIGEST_BYTES);
 		break;
 	}
 	case SALVO_PKT_CLOSE:
 		if (p->u.close.reason > SALVO_CLOSE_ABORT)
 			return SALVO_ERR_TOOBIG;
-		salvo_wr_u8(&w, p->u.close.reason);
+		salvo_wr_u8(w, p->u.close.reason);
 		break;
 	case SALVO_PKT_ERROR: {
 		const salvo_pkt_error *e = &p->u.error;
 		if (e->msg_len > SALVO_ERROR_MSG_MAX || e->code >= 0 ||
 		    e->sys_errno < 0 || memchr(e->msg, 0, e->msg_len))
 			return SALVO_ERR_TOOBIG;
-		salvo_wr_u32(&w, (uint32_t)e->code);
-		salvo_wr_u32(&w, (uint32_t)e->sys_errno);
-		salvo_wr_u32(&w, e->file_index);
-		salvo_wr_u16(&w, e->msg_len);
-		salvo_wr_copy(&w, e->msg, e->msg_len);
+		salvo_wr_u32(w, (uint32_t)e->code);
+		salvo_wr_u32(w, (uint32_t)e->sys_errno);
+		salvo_wr_u32(w, e->file_index);
+		salvo_wr_u16(w, e->msg_len);
+		salvo_wr_copy(w, e->msg, e->msg_len);
 		break;
 	}
 	default: /* DATA and FEEDBACK have their own encoders */
 		return SALVO_ERR_INVAL;
 	}
-	if (p->hdr.flags) /* no packet encoded here defines a flag */
+	/* no packet encoded here defines a flag */
+	if (p->hdr.flags || p->hdr.session == 0 ||
+	    p->hdr.lane >= SALVO_LANES_MAX)
 		return SALVO_ERR_TOOBIG;
-	return seal(&w);
+	return finish_sealed(w);
+}
+
+int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p)
+{
+	salvo_wr w;
+	salvo_wr_init(&w, buf, cap);
+	if (p->hdr.type == 0 || p->hdr.type > SALVO_PKT_TYPE_MAX)
+		return SALVO_ERR_INVAL;
+	if (salvo_wire_is_sealed(p->hdr.type))
+		return encode_sealed(&w, p);
+	return encode_handshake(&w, p);
 }
 
 /* The fixed fields of a FEEDBACK, judged alike by encoder and decoder. */
@@ -183,16 +319,18 @@ static int feedback_ok(const salvo_pkt_feedback *f, uint8_t flags,
 }
 
 int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
-			       uint8_t flags, const salvo_pkt_feedback *fb,
+			       uint8_t flags, uint8_t lane, uint64_t pn,
+			       const salvo_pkt_feedback *fb,
 			       const salvo_range *ranges, size_t n,
 			       size_t *written)
 {
 	enum { FIXED = SALVO_HDR_BYTES + 60 };
 	*written = 0;
-	if (cap < FIXED + SALVO_CRC_BYTES || !feedback_ok(fb, flags, session))
+	if (cap < FIXED + SALVO_TAG_BYTES || lane >= SALVO_LANES_MAX ||
+	    !feedback_ok(fb, flags, session))
 		return SALVO_ERR_TOOBIG;
 	/* pick how many ranges fit, then write the fixed part knowing it */
-	size_t room = cap - FIXED - SALVO_CRC_BYTES, used = 0, k = 0;
+	size_t room = cap - FIXED - SALVO_TAG_BYTES, used = 0, k = 0;
 	uint64_t prev = fb->cum;
 	for (; k < n && k < UINT16_MAX; k++) {
 		if (ranges[k].start < prev ||
@@ -213,7 +351,7 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 	}
 	salvo_wr w;
 	salvo_wr_init(&w, buf, cap);
-	put_hdr(&w, SALVO_PKT_FEEDBACK, flags, session);
+	put_hdr(&w, SALVO_PKT_FEEDBACK, flags, lane, session, pn);
 	salvo_wr_u8(&w, fb->phase);
 	salvo_wr_u8(&w, 0);
 	salvo_wr_u16(&w, (uint16_t)k);
@@ -233,7 +371,7 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 		prev = ranges[i].end;
 	}
 	*written = k;
-	return seal(&w);
+	return finish_sealed(&w);
 }
 
 void salvo_wire_feedback_iter(salvo_fb_iter *it, const salvo_pkt_feedback *fb)
@@ -259,6 +397,8 @@ int salvo_wire_feedback_next(salvo_fb_iter *it, salvo_range *r)
 	return 1;
 }
 
+/* ----------------------------------------------------------- decoding */
+
 /* Checks the ranges of a FEEDBACK: count matches the bytes exactly, each
  * range non-empty, no overflow, all below list_end. */
 static int check_ranges(const salvo_pkt_feedback *fb)
@@ -280,44 +420,106 @@ static int check_ranges(const salvo_pkt_feedback *fb)
 	return salvo_rd_left(&rd) ? SALVO_ERR_MALFORMED : 0;
 }
 
-static int decode_body(salvo_rd *r, salvo_pkt *out)
+int salvo_wire_decode_header(const void *buf, size_t len, salvo_pkt_hdr *h)
 {
-	switch (out->hdr.type) {
-	case SALVO_PKT_HELLO: {
-		salvo_pkt_hello *h = &out->u.hello;
-		h->caps = salvo_rd_u32(r);
-		h->nonce = salvo_rd_u64(r);
-		h->cookie_len = salvo_rd_u8(r);
-		if (h->cookie_len > SALVO_COOKIE_BYTES)
-			return SALVO_ERR_MALFORMED;
-		salvo_rd_copy(r, h->cookie, h->cookie_len);
-		h->block_bytes = salvo_rd_u32(r);
-		h->datagram_bytes = salvo_rd_u16(r);
-		h->total_bytes = salvo_rd_u64(r);
-		h->file_count = salvo_rd_u32(r);
-		h->manifest_bytes = salvo_rd_u32(r);
-		if (!salvo_rd_ok(r))
-			return SALVO_ERR_TRUNCATED;
-		if (!hello_ok(h) || out->hdr.flags || out->hdr.session)
+	salvo_rd r;
+	memset(h, 0, sizeof(*h));
+	if (len < SALVO_HS_HDR_BYTES)
+		return SALVO_ERR_TRUNCATED;
+	if (len > SALVO_DATAGRAM_MAX_BYTES)
+		return SALVO_ERR_TOOBIG;
+	salvo_rd_init(&r, buf, len);
+	h->version = salvo_rd_u8(&r);
+	h->type = salvo_rd_u8(&r);
+	h->flags = salvo_rd_u8(&r);
+	h->lane = salvo_rd_u8(&r);
+	h->session = salvo_rd_u32(&r);
+	if (h->version != SALVO_PROTOCOL_VERSION)
+		return SALVO_ERR_VERSION;
+	if (h->type == 0 || h->type > SALVO_PKT_TYPE_MAX)
+		return SALVO_ERR_MALFORMED;
+	if (!salvo_wire_is_sealed(h->type)) {
+		/* flags and the reserved byte are zero, the index not */
+		if (h->flags || h->lane || !h->session)
 			return SALVO_ERR_MALFORMED;
 		return 0;
 	}
-	case SALVO_PKT_RETRY:
-		out->u.retry.nonce = salvo_rd_u64(r);
-		salvo_rd_copy(r, out->u.retry.cookie, SALVO_COOKIE_BYTES);
-		if (!salvo_rd_ok(r))
+	if (len < SALVO_HDR_BYTES + SALVO_TAG_BYTES)
+		return SALVO_ERR_TRUNCATED;
+	h->pn = salvo_rd_u64(&r);
+	if (h->lane >= SALVO_LANES_MAX || !h->session)
+		return SALVO_ERR_MALFORMED;
+	return 0;
+}
+
+/* A handshake packet after its header: fixed lengths, so anything else
+ * is refused before any cryptography looks at it. */
+static int decode_handshake(salvo_rd *r, salvo_pkt *out)
+{
+	size_t left = salvo_rd_left(r);
+	switch (out->hdr.type) {
+	case SALVO_PKT_INIT:
+		if (left != SALVO_INIT_BYTES - SALVO_HS_HDR_BYTES)
+			return left < SALVO_INIT_BYTES - SALVO_HS_HDR_BYTES
+				   ? SALVO_ERR_TRUNCATED
+				   : SALVO_ERR_MALFORMED;
+		out->u.init.msg1 = salvo_rd_take(r, SALVO_INIT_MSG1_BYTES);
+		salvo_rd_take(r, SALVO_INIT_MACS_BYTES);
+		return 0;
+	case SALVO_PKT_RESP:
+		if (left < SALVO_RESP_MIN_BYTES - SALVO_HS_HDR_BYTES)
 			return SALVO_ERR_TRUNCATED;
-		return out->hdr.flags || out->hdr.session ? SALVO_ERR_MALFORMED
-							  : 0;
-	case SALVO_PKT_ACCEPT:
-		out->u.accept.nonce = salvo_rd_u64(r);
-		out->u.accept.caps = salvo_rd_u32(r);
-		if (!salvo_rd_ok(r))
+		if (left > SALVO_RESP_MAX_BYTES - SALVO_HS_HDR_BYTES)
+			return SALVO_ERR_MALFORMED;
+		out->u.resp.session = salvo_rd_u32(r);
+		out->u.resp.msg2_len = salvo_rd_left(r);
+		out->u.resp.msg2 = salvo_rd_take(r, out->u.resp.msg2_len);
+		return 0;
+	case SALVO_PKT_COOKIE:
+		if (left != SALVO_COOKIE_REPLY_WIRE_BYTES)
+			return left < SALVO_COOKIE_REPLY_WIRE_BYTES
+				   ? SALVO_ERR_TRUNCATED
+				   : SALVO_ERR_MALFORMED;
+		out->u.cookie.reply =
+		    salvo_rd_take(r, SALVO_COOKIE_REPLY_WIRE_BYTES);
+		return 0;
+	case SALVO_PKT_KEY_REQ:
+	case SALVO_PKT_KEY:
+		if (left != SALVO_KEY_BYTES_WIRE)
+			return left < SALVO_KEY_BYTES_WIRE
+				   ? SALVO_ERR_TRUNCATED
+				   : SALVO_ERR_MALFORMED;
+		salvo_rd_copy(r, out->u.key.key, SALVO_KEY_BYTES_WIRE);
+		if (out->hdr.type == SALVO_PKT_KEY_REQ) {
+			/* the padding is zero, so it can carry nothing */
+			for (int i = 0; i < SALVO_KEY_BYTES_WIRE; i++)
+				if (out->u.key.key[i])
+					return SALVO_ERR_MALFORMED;
+		}
+		return 0;
+	default:
+		return SALVO_ERR_MALFORMED;
+	}
+}
+
+static int decode_body(salvo_rd *r, salvo_pkt *out)
+{
+	uint8_t flags = out->hdr.flags;
+	switch (out->hdr.type) {
+	case SALVO_PKT_DATA: {
+		salvo_pkt_data *d = &out->u.data;
+		d->block = salvo_rd_u32(r);
+		d->offset = salvo_rd_u32(r);
+		d->block_crc = salvo_rd_u32(r);
+		d->payload_len = salvo_rd_left(r);
+		d->payload = salvo_rd_take(r, d->payload_len);
+		if (!salvo_rd_ok(r) || d->payload_len == 0)
 			return SALVO_ERR_TRUNCATED;
-		if (out->hdr.flags || out->hdr.session == 0 ||
-		    (out->u.accept.caps & ~(uint32_t)SALVO_CAP_KNOWN))
+		if ((flags & ~SALVO_DATA_F_KNOWN) ||
+		    d->offset >= SALVO_BLOCK_MAX_BYTES)
 			return SALVO_ERR_MALFORMED;
 		return 0;
+	}
 	case SALVO_PKT_MANIFEST: {
 		salvo_pkt_manifest *m = &out->u.manifest;
 		m->offset = salvo_rd_u32(r);
@@ -326,7 +528,7 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		m->bytes = salvo_rd_take(r, m->len);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (m->len == 0 || out->hdr.flags ||
+		if (m->len == 0 || flags ||
 		    m->total > SALVO_MANIFEST_MAX_BYTES ||
 		    m->offset > m->total || m->len > m->total - m->offset)
 			return SALVO_ERR_MALFORMED;
@@ -350,8 +552,7 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		f->ranges = salvo_rd_take(r, f->ranges_len);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (reserved ||
-		    !feedback_ok(f, out->hdr.flags, out->hdr.session))
+		if (reserved || !feedback_ok(f, flags, out->hdr.session))
 			return SALVO_ERR_MALFORMED;
 		return check_ranges(f);
 	}
@@ -364,9 +565,8 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		s->datagrams_sent = salvo_rd_u64(r);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (s->phase > SALVO_PHASE_DATA || out->hdr.flags ||
-		    s->sent_through > SALVO_TOTAL_MAX_BYTES ||
-		    out->hdr.session == 0)
+		if (s->phase > SALVO_PHASE_DATA || flags ||
+		    s->sent_through > SALVO_TOTAL_MAX_BYTES)
 			return SALVO_ERR_MALFORMED;
 		return 0;
 	}
@@ -378,10 +578,8 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		    salvo_rd_take(r, (size_t)f->count * SALVO_DIGEST_BYTES);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (f->count == 0 || out->hdr.flags ||
-		    f->first >= SALVO_FILES_MAX ||
-		    f->count > SALVO_FILES_MAX - f->first ||
-		    out->hdr.session == 0)
+		if (f->count == 0 || flags || f->first >= SALVO_FILES_MAX ||
+		    f->count > SALVO_FILES_MAX - f->first)
 			return SALVO_ERR_MALFORMED;
 		return 0;
 	}
@@ -389,7 +587,7 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		out->u.close.reason = salvo_rd_u8(r);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (out->u.close.reason > SALVO_CLOSE_ABORT || out->hdr.flags)
+		if (out->u.close.reason > SALVO_CLOSE_ABORT || flags)
 			return SALVO_ERR_MALFORMED;
 		return 0;
 	case SALVO_PKT_ERROR: {
@@ -402,7 +600,7 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
 		if (e->code >= 0 || e->sys_errno < 0 ||
-		    e->msg_len > SALVO_ERROR_MSG_MAX || out->hdr.flags ||
+		    e->msg_len > SALVO_ERROR_MSG_MAX || flags ||
 		    memchr(e->msg, 0, e->msg_len))
 			return SALVO_ERR_MALFORMED;
 		return 0;
@@ -414,55 +612,20 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 
 int salvo_wire_decode(const void *buf, size_t len, salvo_pkt *out)
 {
-	salvo_rd r;
 	memset(out, 0, sizeof(*out));
-	if (len < SALVO_HDR_BYTES)
-		return SALVO_ERR_TRUNCATED;
-	if (len > SALVO_DATAGRAM_MAX_BYTES)
-		return SALVO_ERR_TOOBIG;
-	salvo_rd_init(&r, buf, len);
-	out->hdr.version = salvo_rd_u8(&r);
-	out->hdr.type = salvo_rd_u8(&r);
-	out->hdr.flags = salvo_rd_u8(&r);
-	out->hdr.tag_len = salvo_rd_u8(&r);
-	out->hdr.session = salvo_rd_u32(&r);
-	if (out->hdr.version != SALVO_PROTOCOL_VERSION)
-		return SALVO_ERR_VERSION;
-	if (out->hdr.type == 0 || out->hdr.type > SALVO_PKT_TYPE_MAX)
-		return SALVO_ERR_MALFORMED;
-	if (out->hdr.tag_len) /* authentication is not negotiated in v1 */
-		return SALVO_ERR_MALFORMED;
-	const uint8_t *b = buf;
-	if (out->hdr.type == SALVO_PKT_DATA) {
-		salvo_pkt_data *d = &out->u.data;
-		if (len <= SALVO_DATA_HDR_BYTES)
-			return SALVO_ERR_TRUNCATED;
-		d->block = salvo_rd_u32(&r);
-		d->offset = salvo_rd_u32(&r);
-		d->block_crc = salvo_rd_u32(&r);
-		uint32_t want = salvo_rd_u32(&r);
-		uint8_t zero[4] = {0};
-		uint32_t crc = salvo_crc32c(0, b, 20);
-		crc = salvo_crc32c(crc, zero, 4);
-		crc = salvo_crc32c(crc, b + SALVO_DATA_HDR_BYTES,
-				   len - SALVO_DATA_HDR_BYTES);
-		if (crc != want && !IGNORE_CHECKSUMS)
-			return SALVO_ERR_CHECKSUM;
-		if ((out->hdr.flags & ~SALVO_DATA_F_KNOWN) ||
-		    out->hdr.session == 0 || d->offset >= SALVO_BLOCK_MAX_BYTES)
-			return SALVO_ERR_MALFORMED;
-		d->payload = b + SALVO_DATA_HDR_BYTES;
-		d->payload_len = len - SALVO_DATA_HDR_BYTES;
-		return 0;
+	int err = salvo_wire_decode_header(buf, len, &out->hdr);
+	if (err)
+		return err;
+	salvo_rd r;
+	if (!salvo_wire_is_sealed(out->hdr.type)) {
+		salvo_rd_init(&r, buf, len);
+		r.pos = SALVO_HS_HDR_BYTES;
+		return decode_handshake(&r, out);
 	}
-	if (len < SALVO_HDR_BYTES + SALVO_CRC_BYTES)
-		return SALVO_ERR_TRUNCATED;
-	if (salvo_crc32c(0, b, len - SALVO_CRC_BYTES) !=
-		salvo_get_u32(b + len - SALVO_CRC_BYTES) &&
-	    !IGNORE_CHECKSUMS)
-		return SALVO_ERR_CHECKSUM;
-	r.len = len - SALVO_CRC_BYTES;
-	int err = decode_body(&r, out);
+	/* the body, without the tag (decode_header checked it is there) */
+	salvo_rd_init(&r, buf, len - SALVO_TAG_BYTES);
+	r.pos = SALVO_HDR_BYTES;
+	err = decode_body(&r, out);
 	if (err)
 		return err;
 	return salvo_rd_left(&r) ? SALVO_ERR_MALFORMED : 0;

@@ -1,27 +1,44 @@
 /*
- * salvo's wire format: every packet type, every limit, in one header.
- * docs/PROTOCOL.md has the byte tables; change both together.
+ * salvo's wire format, protocol version 3: every packet type, every limit,
+ * in one header.  docs/PROTOCOL.md has the byte tables; change both
+ * together.
  *
- * All integers are big-endian.  Every packet starts with the same 8-byte
- * header:
+ * All integers are big-endian.  Two kinds of packet:
+ *
+ * Handshake packets (INIT, RESP, COOKIE, KEY_REQ, KEY) start with an
+ * 8-byte header and carry Noise messages and cookies (common/crypto):
  *
  *   0  u8  version     SALVO_PROTOCOL_VERSION
  *   1  u8  type        SALVO_PKT_*
+ *   2  u8  flags       0
+ *   3  u8  reserved    0
+ *   4  u32 index       the sender's random index for this attempt
+ *
+ * Sealed packets (everything after the handshake: DATA, MANIFEST,
+ * FEEDBACK, STATUS, FILE_DONE, CLOSE, ERROR) start with a 16-byte header,
+ * the AEAD's associated data, and end with a 16-byte tag:
+ *
+ *   0  u8  version
+ *   1  u8  type
  *   2  u8  flags       per type; unknown bits are rejected
- *   3  u8  tag_len     bytes of authentication tag at the very end
- *                      (reserved: must be 0 until authentication lands)
- *   4  u32 session     receiver-chosen session id; 0 in HELLO/RETRY
+ *   3  u8  lane        the sealing lane (sender: 0 control, 1.. its
+ *                      block-sender threads; receiver: 0)
+ *   4  u32 session     the receiver's session id, never 0
+ *   8  u64 pn          the lane's packet number: the AEAD nonce
+ *   16 ... body        encrypted
+ *   end-16  tag
  *
- * DATA carries file bytes with a 24-byte header (1.6 % of a 1472-byte
- * datagram) that ends in a CRC32C of the whole datagram.  Every other
- * ("control") packet ends in a CRC32C of everything before it, so a
- * corrupted control packet is dropped, never misread.
+ * The tag replaces version 2's CRC32C trailers: a damaged or forged
+ * packet fails its tag and is dropped before anything reads its body.
  *
- * Decoding (salvo_wire_decode) is bounds-checked: it returns
- * SALVO_ERR_TRUNCATED, SALVO_ERR_MALFORMED, SALVO_ERR_VERSION,
- * SALVO_ERR_CHECKSUM or SALVO_ERR_TOOBIG for any bad input and never reads
- * outside [buf, buf + len).  Decoded packets point into the caller's
- * buffer (payloads, ranges, messages): they live as long as it does.
+ * Decoding is bounds-checked: salvo_wire_decode returns
+ * SALVO_ERR_TRUNCATED, SALVO_ERR_MALFORMED, SALVO_ERR_VERSION or
+ * SALVO_ERR_TOOBIG for any bad input and never reads outside [buf, buf +
+ * len).  It reads a sealed packet's body as plaintext, so it must run on
+ * a packet salvo_aead_open has opened in place (the tag bytes are then
+ * skipped); salvo_wire_decode_header reads the header alone, which is
+ * what the opener needs.  Decoded packets point into the caller's buffer
+ * (payloads, ranges, messages, Noise messages): they live as long as it.
  */
 #ifndef SALVO_WIRE_H
 #define SALVO_WIRE_H
@@ -34,32 +51,68 @@
 
 /* ---- packet types ---- */
 enum salvo_pkt_type {
-	SALVO_PKT_DATA = 1,	/* S->R file bytes of one block */
-	SALVO_PKT_HELLO = 2,	/* S->R open a session (with cookie: 2nd try) */
-	SALVO_PKT_RETRY = 3,	/* R->S address-validation cookie */
-	SALVO_PKT_ACCEPT = 4,	/* R->S session id */
-	SALVO_PKT_MANIFEST = 5, /* S->R a chunk of the encoded manifest */
-	SALVO_PKT_FEEDBACK = 6, /* R->S cumulative point + missing ranges */
-	SALVO_PKT_STATUS = 7,	/* S->R heartbeat: timestamp, sent-through */
-	SALVO_PKT_FILE_DONE = 8, /* S->R whole-file digests */
-	SALVO_PKT_CLOSE = 9,	 /* either way: session over */
-	SALVO_PKT_ERROR = 10,	 /* either way: fatal error with a message */
-	SALVO_PKT_TYPE_MAX = 10,
+	SALVO_PKT_DATA = 1,	 /* S->R sealed: file bytes of one block */
+	SALVO_PKT_INIT = 2,	 /* S->R handshake message 1 (Noise IK) */
+	SALVO_PKT_COOKIE = 3,	 /* R->S cookie reply (receiver under load) */
+	SALVO_PKT_RESP = 4,	 /* R->S handshake message 2: session, suite */
+	SALVO_PKT_MANIFEST = 5,	 /* S->R sealed: a chunk of the manifest */
+	SALVO_PKT_FEEDBACK = 6,	 /* R->S sealed: cumulative point + holes */
+	SALVO_PKT_STATUS = 7,	 /* S->R sealed: heartbeat */
+	SALVO_PKT_FILE_DONE = 8, /* S->R sealed: whole-file digests */
+	SALVO_PKT_CLOSE = 9,	 /* sealed, either way: session over */
+	SALVO_PKT_ERROR = 10,	 /* sealed, either way: fatal error */
+	SALVO_PKT_KEY_REQ = 11,	 /* S->R: which is your public key? */
+	SALVO_PKT_KEY = 12,	 /* R->S: the receiver's public key */
+	SALVO_PKT_TYPE_MAX = 12,
 };
 
+/* 1 for the types that travel sealed (16-byte header, tag). */
+static inline int salvo_wire_is_sealed(uint8_t type)
+{
+	return type == SALVO_PKT_DATA ||
+	       (type >= SALVO_PKT_MANIFEST && type <= SALVO_PKT_ERROR);
+}
+
 /* ---- sizes and limits (datagram, block, MTU: common/core/limits.h) ---- */
-#define SALVO_HDR_BYTES 8
-#define SALVO_DATA_HDR_BYTES 24
-#define SALVO_CRC_BYTES 4
+#define SALVO_HS_HDR_BYTES 8 /* handshake header */
+#define SALVO_HDR_BYTES 16   /* sealed header: the associated data */
+#define SALVO_TAG_BYTES 16   /* AEAD tag (common/crypto/aead.h) */
+/* DATA: header, then block, offset and block CRC (encrypted), payload */
+#define SALVO_DATA_HDR_BYTES (SALVO_HDR_BYTES + 12)
+/* everything in a DATA datagram that is not file bytes: 44 */
+#define SALVO_DATA_OVERHEAD_BYTES (SALVO_DATA_HDR_BYTES + SALVO_TAG_BYTES)
 #define SALVO_MANIFEST_MAX_BYTES (UINT32_C(64) << 20)
-#define SALVO_COOKIE_BYTES 16
 #define SALVO_DIGEST_BYTES 32 /* BLAKE3, hash mode */
 #define SALVO_ERROR_MSG_MAX 512
 #define SALVO_FILE_INDEX_NONE UINT32_MAX
+/* Lanes a sender may seal on: its control lane and one per thread. */
+#define SALVO_LANES_MAX (SALVO_THREADS_MAX + 1)
+
+/* Handshake sizes.  The Noise layouts are common/crypto/noise.h's: message
+ * 1 is 96 bytes + payload, message 2 is 48 + payload; mac1 and mac2 are
+ * 16 bytes each (cookie.h), the cookie reply 56. */
+#define SALVO_KEY_BYTES_WIRE 32
+#define SALVO_STAMP_BYTES 12
+#define SALVO_INIT_PAYLOAD_BYTES 40
+#define SALVO_INIT_MSG1_BYTES (96 + SALVO_INIT_PAYLOAD_BYTES)
+#define SALVO_INIT_MACS_BYTES 32
+/* header, message 1, mac1, mac2: 176 bytes */
+#define SALVO_INIT_BYTES                                                       \
+	(SALVO_HS_HDR_BYTES + SALVO_INIT_MSG1_BYTES + SALVO_INIT_MACS_BYTES)
+#define SALVO_RESP_PAYLOAD_MIN_BYTES 11
+#define SALVO_RESP_MSG_MAX 96 /* a refusal's reason, for a person */
+#define SALVO_RESP_MIN_BYTES                                                   \
+	(SALVO_HS_HDR_BYTES + 4 + 48 + SALVO_RESP_PAYLOAD_MIN_BYTES)
+#define SALVO_RESP_MAX_BYTES (SALVO_RESP_MIN_BYTES + SALVO_RESP_MSG_MAX)
+#define SALVO_COOKIE_REPLY_WIRE_BYTES 56
+#define SALVO_COOKIE_PKT_BYTES                                                 \
+	(SALVO_HS_HDR_BYTES + SALVO_COOKIE_REPLY_WIRE_BYTES)
+/* KEY_REQ is padded to the size of the KEY that answers it */
+#define SALVO_KEY_PKT_BYTES (SALVO_HS_HDR_BYTES + SALVO_KEY_BYTES_WIRE)
 
 /* ---- flags ---- */
 #define SALVO_DATA_F_RETX 0x01 /* a retransmission (informational) */
-#define SALVO_DATA_F_LZ4 0x02  /* reserved: payload is LZ4 (not in v1) */
+#define SALVO_DATA_F_LZ4 0x02  /* reserved: payload is LZ4 */
 #define SALVO_DATA_F_KNOWN SALVO_DATA_F_RETX
 
 #define SALVO_FB_F_COMPLETE 0x01  /* every file verified and committed */
@@ -67,17 +120,23 @@ enum salvo_pkt_type {
 #define SALVO_FB_F_KNOWN 0x03
 
 #define SALVO_CAP_LZ4 0x01    /* reserved for compression */
-#define SALVO_CAP_AUTH 0x02   /* reserved for authentication tags */
 #define SALVO_CAP_RESUME 0x04 /* reserved for resume maps */
-#define SALVO_CAP_KNOWN 0x07
+#define SALVO_CAP_KNOWN 0x05
+
+/* AEAD suites offered in INIT, chosen in RESP: bit 1 << suite of
+ * common/crypto/aead.h (1 ChaCha20-Poly1305, 2 AES-256-GCM). */
+#define SALVO_SUITES_KNOWN 0x06
 
 enum salvo_phase { SALVO_PHASE_MANIFEST = 0, SALVO_PHASE_DATA = 1 };
 enum salvo_close_reason { SALVO_CLOSE_DONE = 0, SALVO_CLOSE_ABORT = 1 };
 
 /* ---- decoded packets ---- */
 typedef struct salvo_pkt_hdr {
-	uint8_t version, type, flags, tag_len;
-	uint32_t session;
+	uint8_t version, type, flags;
+	uint8_t lane;	  /* sealed packets only */
+	uint32_t session; /* sealed: the session id; handshake: the sender's
+			     index */
+	uint64_t pn;	  /* sealed packets only */
 } salvo_pkt_hdr;
 
 typedef struct salvo_pkt_data {
@@ -88,31 +147,30 @@ typedef struct salvo_pkt_data {
 	size_t payload_len; /* >= 1 */
 } salvo_pkt_data;
 
-typedef struct salvo_pkt_hello {
-	uint32_t caps;	    /* SALVO_CAP_* the sender offers */
-	uint64_t nonce;	    /* sender's attempt id, echoed back */
-	uint8_t cookie_len; /* 0 or SALVO_COOKIE_BYTES */
-	uint8_t cookie[SALVO_COOKIE_BYTES];
-	uint32_t block_bytes;	 /* block size of the data stream */
-	uint16_t datagram_bytes; /* max UDP payload the sender will send */
-	uint64_t total_bytes;	 /* length of the data stream */
-	uint32_t file_count;	 /* manifest entries */
-	uint32_t manifest_bytes; /* length of the encoded manifest */
-} salvo_pkt_hello;
+/* INIT: the Noise message; its payload is a salvo_init_payload. */
+typedef struct salvo_pkt_init {
+	const uint8_t *msg1; /* SALVO_INIT_MSG1_BYTES */
+} salvo_pkt_init;
 
-typedef struct salvo_pkt_retry {
-	uint64_t nonce;
-	uint8_t cookie[SALVO_COOKIE_BYTES];
-} salvo_pkt_retry;
+/* RESP: the session (0 when refused) and Noise message 2, whose payload
+ * is a salvo_resp_payload. */
+typedef struct salvo_pkt_resp {
+	uint32_t session;
+	const uint8_t *msg2;
+	size_t msg2_len; /* 48 + 11 .. 48 + 11 + SALVO_RESP_MSG_MAX */
+} salvo_pkt_resp;
 
-typedef struct salvo_pkt_accept {
-	uint64_t nonce;
-	uint32_t caps; /* SALVO_CAP_* the receiver agreed to */
-} salvo_pkt_accept;
+typedef struct salvo_pkt_cookie {
+	const uint8_t *reply; /* SALVO_COOKIE_REPLY_WIRE_BYTES */
+} salvo_pkt_cookie;
+
+typedef struct salvo_pkt_key {
+	uint8_t key[SALVO_KEY_BYTES_WIRE]; /* X25519 public key */
+} salvo_pkt_key;
 
 typedef struct salvo_pkt_manifest {
 	uint32_t offset; /* byte offset in the encoded manifest */
-	uint32_t total;	 /* its total length, as in HELLO */
+	uint32_t total;	 /* its total length, as in INIT */
 	const uint8_t *bytes;
 	size_t len; /* >= 1, offset + len <= total */
 } salvo_pkt_manifest;
@@ -163,9 +221,10 @@ typedef struct salvo_pkt {
 	salvo_pkt_hdr hdr;
 	union {
 		salvo_pkt_data data;
-		salvo_pkt_hello hello;
-		salvo_pkt_retry retry;
-		salvo_pkt_accept accept;
+		salvo_pkt_init init;
+		salvo_pkt_resp resp;
+		salvo_pkt_cookie cookie;
+		salvo_pkt_key key;
 		salvo_pkt_manifest manifest;
 		salvo_pkt_feedback feedback;
 		salvo_pkt_status status;
@@ -175,36 +234,111 @@ typedef struct salvo_pkt {
 	} u;
 } salvo_pkt;
 
-/* Decodes one datagram.  Returns 0 and fills *out, or a negative
- * SALVO_ERR_* naming the first problem.  Never reads outside buf. */
+/* ---- handshake payloads (inside the Noise messages) ---- */
+
+/* INIT's payload: what version 2's HELLO carried, a stamp against
+ * replays, the suites and the sender's lanes.  40 bytes. */
+typedef struct salvo_init_payload {
+	uint8_t stamp[SALVO_STAMP_BYTES]; /* salvo_wire_stamp of the sender's
+					     wall clock */
+	uint8_t suites;			  /* offered, SALVO_SUITES_KNOWN bits */
+	uint8_t lanes;			  /* 1 .. SALVO_LANES_MAX */
+	uint16_t datagram_bytes;	  /* max UDP payload the sender sends */
+	uint32_t caps;			  /* SALVO_CAP_* offered */
+	uint32_t block_bytes;		  /* block size of the data stream */
+	uint64_t total_bytes;		  /* length of the data stream */
+	uint32_t file_count;		  /* manifest entries */
+	uint32_t manifest_bytes;	  /* length of the encoded manifest */
+} salvo_init_payload;
+
+/* RESP's payload: accepted (status 0, the suite chosen) or refused (a
+ * negative SALVO_ERR_* and a short reason). */
+typedef struct salvo_resp_payload {
+	int32_t status;
+	uint8_t suite;	  /* the AEAD suite (aead.h), 0 when refused */
+	uint32_t caps;	  /* agreed, 0 in version 3 */
+	uint16_t msg_len; /* <= SALVO_RESP_MSG_MAX */
+	const char *msg;  /* not NUL-terminated, no NUL inside */
+} salvo_resp_payload;
+
+/* The 12-byte stamp of a wall-clock time (ns since 1970): the TAI64
+ * label 2^62 + seconds, then the nanoseconds, big-endian, so memcmp
+ * orders stamps by time.  Full nanoseconds (unlike WireGuard's rounding)
+ * keep two sessions a sender opens at once with one key distinct; the
+ * stamp travels encrypted. */
+void salvo_wire_stamp(uint8_t out[SALVO_STAMP_BYTES], uint64_t realtime_ns);
+
+/* Writes the 40 bytes of an INIT payload.  Returns
+ * SALVO_INIT_PAYLOAD_BYTES, or SALVO_ERR_TOOBIG when a field is out of
+ * range (the same rules the decoder applies). */
+int salvo_wire_init_payload_encode(uint8_t out[SALVO_INIT_PAYLOAD_BYTES],
+				   const salvo_init_payload *ip);
+/* Reads and checks an INIT payload of len bytes.  0, SALVO_ERR_TRUNCATED
+ * or SALVO_ERR_MALFORMED (a field out of range, an inconsistent size). */
+int salvo_wire_init_payload_decode(const uint8_t *buf, size_t len,
+				   salvo_init_payload *ip);
+
+/* Writes a RESP payload into out[0, cap): its length, or
+ * SALVO_ERR_TOOBIG. */
+int salvo_wire_resp_payload_encode(uint8_t *out, size_t cap,
+				   const salvo_resp_payload *rp);
+/* Reads a RESP payload (rp->msg points into buf).  0,
+ * SALVO_ERR_TRUNCATED or SALVO_ERR_MALFORMED. */
+int salvo_wire_resp_payload_decode(const uint8_t *buf, size_t len,
+				   salvo_resp_payload *rp);
+
+/* ---- decoding ---- */
+
+/* Reads the header of buf[0, len): version, type, and the rest of the
+ * header of that kind (sealed packets: at least header + tag long).
+ * Returns 0, SALVO_ERR_TRUNCATED, SALVO_ERR_TOOBIG (over the largest
+ * datagram), SALVO_ERR_VERSION or SALVO_ERR_MALFORMED (unknown type,
+ * non-zero reserved byte, lane past SALVO_LANES_MAX, session 0). */
+int salvo_wire_decode_header(const void *buf, size_t len, salvo_pkt_hdr *h);
+
+/* Decodes one whole datagram: a handshake packet as it came, a sealed
+ * packet once opened in place (its body is read as plaintext, the tag
+ * skipped).  Returns 0 and fills *out, or a negative SALVO_ERR_* naming
+ * the first problem.  Never reads outside buf. */
 int salvo_wire_decode(const void *buf, size_t len, salvo_pkt *out);
 
-/* Writes the 24-byte DATA header for payload (which the caller sends right
- * after it, e.g. as a second iovec), including the datagram CRC over
- * header and payload.  hdr must hold SALVO_DATA_HDR_BYTES. */
-void salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
-			    uint32_t block, uint32_t offset, uint32_t block_crc,
-			    const void *payload, size_t payload_len);
+/* ---- encoding ---- */
 
-/* Control encoders: write a whole packet into buf (cap bytes) and return
- * its length, or SALVO_ERR_TOOBIG if it does not fit / a field is out of
- * range.  p->hdr.session and p->hdr.flags are taken from p; version, type
- * and tag_len are set by the encoder. */
+/* Writes the 28-byte DATA header for a payload the caller puts right
+ * after it: the 16-byte sealed header (lane, packet number pn) and the
+ * block fields.  The caller then seals bytes [16, 28 + payload) with the
+ * first 16 as associated data, the tag after them. */
+void salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
+			    uint8_t lane, uint64_t pn, uint32_t block,
+			    uint32_t offset, uint32_t block_crc);
+
+/*
+ * Encoders for every other type: write a whole packet into buf (cap
+ * bytes) and return its length, or SALVO_ERR_TOOBIG if it does not fit /
+ * a field is out of range, SALVO_ERR_INVAL for DATA and FEEDBACK (their
+ * own encoders).  p->hdr.session, flags, lane and pn are taken from p;
+ * version and type are set by the encoder.  Sealed packets come out in
+ * plaintext with SALVO_TAG_BYTES of zeros for the tag, counted in the
+ * length: seal them in place.  INIT comes out with zero MACs
+ * (salvo_cookie_add_macs fills them over the first
+ * SALVO_INIT_BYTES - SALVO_INIT_MACS_BYTES bytes).
+ */
 int salvo_wire_encode(void *buf, size_t cap, const salvo_pkt *p);
 
 /* FEEDBACK ranges are encoded separately because their count depends on
  * the room left.  salvo_wire_encode_feedback writes fb's fixed fields and
  * as many of the n ranges (ascending, non-overlapping, each start >=
- * fb->cum and end <= fb->list_end; else SALVO_ERR_INVAL) as fit in cap,
- * and stores that count in *written.  It sets
+ * fb->cum and end <= fb->list_end; else SALVO_ERR_INVAL) as fit in cap
+ * (tag included), and stores that count in *written.  It sets
  * SALVO_FB_F_TRUNCATED and list_end to the start of the first range left
- * out when not all fit. */
+ * out when not all fit.  lane and pn go into the header. */
 typedef struct salvo_range {
 	uint64_t start, end; /* [start, end) */
 } salvo_range;
 
 int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
-			       uint8_t flags, const salvo_pkt_feedback *fb,
+			       uint8_t flags, uint8_t lane, uint64_t pn,
+			       const salvo_pkt_feedback *fb,
 			       const salvo_range *ranges, size_t n,
 			       size_t *written);
 
@@ -224,7 +358,7 @@ int salvo_wire_feedback_next(salvo_fb_iter *it, salvo_range *r);
 /* Payload bytes per DATA datagram of the given size. */
 static inline uint32_t salvo_wire_payload_bytes(uint32_t datagram_bytes)
 {
-	return datagram_bytes - SALVO_DATA_HDR_BYTES;
+	return datagram_bytes - SALVO_DATA_OVERHEAD_BYTES;
 }
 
 #endif

@@ -134,6 +134,12 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 		s->r->st.unknown++;
 		return;
 	}
+	/* allocated with the first chunk, so a half-open session (RESP
+	 * sent, nothing back yet) holds no manifest buffer */
+	if (!s->mbuf && !(s->mbuf = salvo_mem_alloc(s->r->mem, m->total))) {
+		oom(s, now);
+		return;
+	}
 	uint64_t start = m->offset, end = start + m->len;
 	if (!salvo_rxstream_is_new(x, start, end)) {
 		s->r->st.duplicates++;
@@ -170,7 +176,7 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 	s->mbuf = NULL;
 	if (s->m.count != s->file_count || s->m.total_bytes != s->total) {
 		rsess_fail(s, SALVO_ERR_MALFORMED, 0, SALVO_FILE_INDEX_NONE,
-			   "manifest disagrees with HELLO", now);
+			   "manifest disagrees with INIT", now);
 		return;
 	}
 	/* the engine first: it may refuse the manifest (its memory budget,

@@ -1,27 +1,29 @@
 /*
- * Receiver core: the session table, the handshake, STATUS and FEEDBACK,
- * timers and the end of sessions.  Data, manifest and file handling live
- * in rdata.c, what a session sends in rsess.c (rsess.h shows the layers).
+ * Receiver core: the session table, opening sealed packets and
+ * dispatching them, STATUS and FEEDBACK, timers and the end of sessions.
+ * The handshake lives in rshake.c, data, manifest and file handling in
+ * rdata.c, what a session sends in rsess.c (rsess.h shows the layers).
  *
- * Handshake: a HELLO without a valid cookie gets a RETRY carrying one
- * (SipHash of the peer address, the sender's nonce and the issue time,
- * under a secret key) and nothing is remembered.  A HELLO with a valid
- * cookie proves the sender receives at its address; only then is a
- * session created.  A repeated HELLO (lost ACCEPT) maps to the existing
- * session by address and nonce and gets the same ACCEPT again.
+ * A sealed packet is opened in place with its session's lane key before
+ * anything reads its body: the tag covers the header too, the lane's
+ * replay window moves only once the tag verified, and a packet that fails
+ * is counted and dropped.  So a host that can send from the sender's
+ * address, or anywhere, cannot end, stall or feed a session: spoofed
+ * CLOSE, ERROR, DATA and FILE_DONE all stop at the tag.  Replies go to the
+ * address of the sender's newest control-lane packet (it may move, as
+ * WireGuard's roaming), never to one a forged packet names.
  *
  * Ended sessions linger a little as tombstones that repeat COMPLETE or
  * the ERROR to a sender that missed it, so the sender learns the real
- * outcome rather than "unknown session".
+ * outcome rather than waiting for its timeout.
  */
 #include "receiver/core/receiver.h"
 
 #include <string.h>
 
-#include "common/core/bytes.h"
 #include "common/core/error.h"
-#include "common/core/siphash.h"
 #include "receiver/core/rdata.h"
+#include "receiver/core/rshake.h"
 #include "receiver/core/rsess.h"
 
 #define MS RS_MS
@@ -36,7 +38,8 @@ int salvo_receiver_new(salvo_receiver **out, const salvo_mem *mem,
 		       const salvo_receiver_cb *cb)
 {
 	*out = NULL;
-	if (!cfg->max_sessions || !cfg->idle_timeout_ns)
+	if (!cfg->max_sessions || !cfg->idle_timeout_ns || !cb->random ||
+	    !cb->authorize || !(cfg->suites & SALVO_SUITES_KNOWN))
 		return SALVO_ERR_INVAL;
 	salvo_receiver *r = salvo_mem_alloc(mem, sizeof(*r));
 	if (!r)
@@ -50,18 +53,24 @@ int salvo_receiver_new(salvo_receiver **out, const salvo_mem *mem,
 	memset(r->sess, 0, cfg->max_sessions * sizeof(*r->sess));
 	r->mem = mem;
 	r->cfg = *cfg;
-	if (!r->cfg.cookie_lifetime_ns)
-		r->cfg.cookie_lifetime_ns = 60000 * MS;
 	r->cb = *cb;
 	r->rng = cfg->seed ^ 0x9e3779b97f4a7c15ull;
+	if (rshake_init(r)) {
+		salvo_mem_free(mem, r->sess);
+		salvo_mem_free(mem, r);
+		return SALVO_ERR_NOMEM;
+	}
 	*out = r;
 	return 0;
 }
 
-static void free_session(salvo_receiver *r, uint32_t slot)
+void rcv_free_session(salvo_receiver *r, uint32_t slot)
 {
 	salvo_rsess *s = r->sess[slot];
+	if (s->half_open)
+		r->half_open--;
 	rdata_free(s);
+	rsess_free_keys(s);
 	salvo_mem_free(r->mem, s);
 	r->sess[slot] = NULL;
 	r->st.sessions--;
@@ -75,187 +84,23 @@ void salvo_receiver_del(salvo_receiver *r)
 		salvo_rsess *s = r->sess[i];
 		if (!s)
 			continue;
-		if (s->state == RS_MANIFEST || s->state == RS_DATA)
+		if (!s->half_open &&
+		    (s->state == RS_MANIFEST || s->state == RS_DATA))
 			r->cb.session_end(r->cb.ud, s, SALVO_ERR_ABORTED,
 					  "receiver shutting down");
-		free_session(r, i);
+		rcv_free_session(r, i);
 	}
+	rshake_free(r);
 	salvo_mem_free(r->mem, r->sess);
 	salvo_mem_free(r->mem, r);
 }
 
-/* splitmix64 */
-static uint64_t next_random(salvo_receiver *r)
-{
-	uint64_t z = (r->rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static int find_slot(const salvo_receiver *r, uint32_t id)
+int rcv_find_slot(const salvo_receiver *r, uint32_t id)
 {
 	for (uint32_t i = 0; i < r->cfg.max_sessions; i++)
 		if (r->sess[i] && r->sess[i]->id == id)
 			return (int)i;
 	return -1;
-}
-
-static int same_addr(const salvo_addr *a, const salvo_addr *b)
-{
-	return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
-}
-
-static int same_host(const salvo_addr *a, const salvo_addr *b)
-{
-	return a->host_len == b->host_len &&
-	       !memcmp(a->host, b->host, a->host_len);
-}
-
-/* ---------------------------------------------------------- handshake */
-
-static uint64_t cookie_mac(const salvo_receiver *r, const salvo_addr *a,
-			   uint64_t nonce, uint64_t issued_ms)
-{
-	uint8_t msg[sizeof(a->bytes) + 16];
-	size_t n = a->len > sizeof(a->bytes) ? sizeof(a->bytes) : a->len;
-	memcpy(msg, a->bytes, n);
-	salvo_wr w;
-	salvo_wr_init(&w, msg + n, 16);
-	salvo_wr_u64(&w, nonce);
-	salvo_wr_u64(&w, issued_ms);
-	return salvo_siphash(r->cfg.secret, msg, n + 16);
-}
-
-static void make_cookie(const salvo_receiver *r, const salvo_addr *a,
-			uint64_t nonce, uint64_t now, uint8_t *out)
-{
-	uint64_t ms = now / MS;
-	salvo_wr w;
-	salvo_wr_init(&w, out, SALVO_COOKIE_BYTES);
-	salvo_wr_u64(&w, ms);
-	salvo_wr_u64(&w, cookie_mac(r, a, nonce, ms));
-}
-
-static int cookie_ok(const salvo_receiver *r, const salvo_addr *a,
-		     const salvo_pkt_hello *h, uint64_t now)
-{
-	salvo_rd rd;
-	salvo_rd_init(&rd, h->cookie, SALVO_COOKIE_BYTES);
-	uint64_t ms = salvo_rd_u64(&rd), mac = salvo_rd_u64(&rd);
-	if (ms > now / MS || now / MS - ms > r->cfg.cookie_lifetime_ns / MS)
-		return 0;
-	return mac == cookie_mac(r, a, h->nonce, ms);
-}
-
-static void send_error_to(salvo_receiver *r, const salvo_addr *a,
-			  uint32_t session, int code, const char *msg,
-			  size_t budget)
-{
-	uint8_t buf[128];
-	salvo_pkt p;
-	memset(&p, 0, sizeof(p));
-	p.hdr.type = SALVO_PKT_ERROR;
-	p.hdr.session = session;
-	p.u.error.code = code;
-	p.u.error.file_index = SALVO_FILE_INDEX_NONE;
-	p.u.error.msg = msg;
-	p.u.error.msg_len = (uint16_t)rsess_strlen(msg);
-	int n = salvo_wire_encode(buf, sizeof(buf), &p);
-	if (n > 0 && (size_t)n <= budget) {
-		r->st.bytes_sent += (uint64_t)n;
-		r->cb.send(r->cb.ud, a, buf, (size_t)n);
-	}
-}
-
-static void send_accept(salvo_rsess *s)
-{
-	uint8_t buf[64];
-	salvo_pkt p;
-	memset(&p, 0, sizeof(p));
-	p.hdr.type = SALVO_PKT_ACCEPT;
-	p.hdr.session = s->id;
-	p.u.accept.nonce = s->nonce;
-	int n = salvo_wire_encode(buf, sizeof(buf), &p);
-	if (n > 0)
-		rsess_send(s, buf, (size_t)n);
-}
-
-static void on_hello(salvo_receiver *r, const salvo_addr *a, const salvo_pkt *p,
-		     size_t len, uint64_t now)
-{
-	const salvo_pkt_hello *h = &p->u.hello;
-	if (!h->cookie_len || !cookie_ok(r, a, h, now)) {
-		/* stateless: answer with a cookie, at most 3x what came in */
-		uint8_t buf[64];
-		salvo_pkt q;
-		memset(&q, 0, sizeof(q));
-		q.hdr.type = SALVO_PKT_RETRY;
-		q.u.retry.nonce = h->nonce;
-		make_cookie(r, a, h->nonce, now, q.u.retry.cookie);
-		int n = salvo_wire_encode(buf, sizeof(buf), &q);
-		if (n > 0 && (size_t)n <= 3 * len) {
-			r->st.retries_sent++;
-			r->st.bytes_sent += (uint64_t)n;
-			r->cb.send(r->cb.ud, a, buf, (size_t)n);
-		}
-		return;
-	}
-	/* validated address from here on */
-	int free_slot = -1;
-	for (uint32_t i = 0; i < r->cfg.max_sessions; i++) {
-		salvo_rsess *s = r->sess[i];
-		if (!s) {
-			if (free_slot < 0)
-				free_slot = (int)i;
-		} else if (s->nonce == h->nonce && same_addr(&s->peer, a)) {
-			s->last_rx = now;
-			send_accept(s); /* our ACCEPT was lost */
-			return;
-		}
-	}
-	if (free_slot < 0) {
-		send_error_to(r, a, 0, SALVO_ERR_BUSY,
-			      "receiver busy: too many sessions", 1024);
-		return;
-	}
-	if (r->cfg.max_total_bytes && h->total_bytes > r->cfg.max_total_bytes) {
-		send_error_to(r, a, 0, SALVO_ERR_TOOBIG,
-			      "transfer larger than the receiver allows", 1024);
-		return;
-	}
-	salvo_rsess *s = salvo_mem_alloc(r->mem, sizeof(*s));
-	uint8_t *mbuf = salvo_mem_alloc(r->mem, h->manifest_bytes);
-	if (!s || !mbuf) {
-		salvo_mem_free(r->mem, s);
-		salvo_mem_free(r->mem, mbuf);
-		send_error_to(r, a, 0, SALVO_ERR_NOMEM,
-			      "receiver out of memory", 1024);
-		return;
-	}
-	memset(s, 0, sizeof(*s));
-	s->r = r;
-	do
-		s->id = (uint32_t)next_random(r);
-	while (s->id == 0 || find_slot(r, s->id) >= 0);
-	s->peer = *a;
-	s->nonce = h->nonce;
-	s->state = RS_MANIFEST;
-	s->last_rx = now;
-	s->block_bytes = h->block_bytes;
-	s->datagram_bytes = h->datagram_bytes;
-	s->payload = salvo_wire_payload_bytes(h->datagram_bytes);
-	s->total = h->total_bytes;
-	s->file_count = h->file_count;
-	s->manifest_bytes = h->manifest_bytes;
-	s->mbuf = mbuf;
-	s->next_fb = UINT64_MAX;
-	s->srtt_ns = 100 * MS;
-	salvo_rxstream_init(&s->mrx, r->mem, h->manifest_bytes);
-	salvo_rxstream_init(&s->drx, r->mem, h->total_bytes);
-	r->sess[free_slot] = s;
-	r->st.sessions++;
-	send_accept(s);
 }
 
 /* ------------------------------------------------------------ packets */
@@ -287,33 +132,79 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
 }
 
-void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
-			      const void *buf, size_t len, uint64_t now)
+/* Opens a sealed packet in place with its session's lane key and
+ * decodes it.  The session, or NULL (counted) when the packet is for none
+ * of ours, fails its tag, replays one seen, or is not a sender's. */
+static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
+				uint8_t *buf, size_t len,
+				const salvo_pkt_hdr *h, salvo_pkt *p,
+				uint64_t now)
 {
-	salvo_pkt p;
-	int err = salvo_wire_decode(buf, len, &p);
-	if (err) {
-		r->st.malformed++;
-		if (err == SALVO_ERR_VERSION && len >= 16)
-			send_error_to(r, addr, 0, SALVO_ERR_VERSION,
-				      "protocol version not supported",
-				      3 * len);
-		return;
-	}
-	if (p.hdr.type == SALVO_PKT_HELLO) {
-		on_hello(r, addr, &p, len, now);
-		return;
-	}
-	int slot = find_slot(r, p.hdr.session);
-	if (slot < 0 || !same_host(&r->sess[slot]->peer, addr)) {
+	int slot = rcv_find_slot(r, h->session);
+	if (slot < 0 || h->lane >= r->sess[slot]->nlanes) {
 		r->st.unknown++;
-		if (p.hdr.type == SALVO_PKT_STATUS)
-			send_error_to(
-			    r, addr, p.hdr.session, SALVO_ERR_NOSESSION,
-			    "unknown session (receiver restarted?)", 3 * len);
-		return;
+		return NULL;
 	}
 	salvo_rsess *s = r->sess[slot];
+	rs_lane *l = &s->lanes[h->lane];
+	size_t plain;
+	int err = salvo_aead_open(&l->a, &l->window, h->pn, buf,
+				  SALVO_HDR_BYTES, buf + SALVO_HDR_BYTES,
+				  len - SALVO_HDR_BYTES, &plain);
+	if (err == SALVO_ERR_REPLAY) {
+		r->st.duplicates++;
+		return NULL;
+	}
+	if (err == SALVO_ERR_REKEY) { /* 2^36 forgeries: give up the key */
+		rsess_fail(s, SALVO_ERR_REKEY, 0, SALVO_FILE_INDEX_NONE,
+			   "too many forged packets for this session", now);
+		return NULL;
+	}
+	if (err) {
+		r->st.auth_failures++;
+		return NULL;
+	}
+	if (salvo_wire_decode(buf, len, p) ||
+	    p->hdr.type == SALVO_PKT_FEEDBACK) {
+		r->st.malformed++; /* authentic, so a broken sender */
+		return NULL;
+	}
+	if (s->half_open) {
+		s->half_open = 0;
+		r->half_open--;
+	}
+	if (h->lane == 0 && h->pn >= s->peer_pn) {
+		s->peer = *addr;
+		s->peer_pn = h->pn + 1;
+	}
+	return s;
+}
+
+void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
+			      void *buf, size_t len, uint64_t now)
+{
+	salvo_pkt_hdr h;
+	salvo_pkt p;
+	if (salvo_wire_decode_header(buf, len, &h)) {
+		r->st.malformed++;
+		return;
+	}
+	if (!salvo_wire_is_sealed(h.type)) {
+		if (salvo_wire_decode(buf, len, &p)) {
+			r->st.malformed++;
+			return;
+		}
+		if (p.hdr.type == SALVO_PKT_INIT)
+			rshake_on_init(r, addr, buf, len, &p, now);
+		else if (p.hdr.type == SALVO_PKT_KEY_REQ)
+			rshake_on_key_req(r, addr, len, &p, now);
+		else
+			r->st.unknown++;
+		return;
+	}
+	salvo_rsess *s = open_sealed(r, addr, buf, len, &h, &p, now);
+	if (!s)
+		return;
 	s->last_rx = now;
 	if (s->state == RS_COMPLETE || s->state == RS_FAILED)
 		s->linger_until = now + RS_LINGER_NS;
@@ -339,15 +230,15 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 		if (s->state == RS_DATA)
 			rdata_on_file_done(s, &p.u.file_done, now);
 		return;
-	case SALVO_PKT_CLOSE:
-		if (s->state == RS_COMPLETE || s->state == RS_FAILED) {
-			free_session(r, (uint32_t)slot);
-			return;
-		}
-		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
-			   "sender aborted the transfer", now);
-		free_session(r, (uint32_t)slot);
+	case SALVO_PKT_CLOSE: {
+		uint32_t slot = (uint32_t)rcv_find_slot(r, s->id);
+		if (s->state != RS_COMPLETE && s->state != RS_FAILED)
+			rsess_fail(s, SALVO_ERR_ABORTED, 0,
+				   SALVO_FILE_INDEX_NONE,
+				   "sender aborted the transfer", now);
+		rcv_free_session(r, slot);
 		return;
+	}
 	case SALVO_PKT_ERROR:
 		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
 			   "sender reported an error", now);
@@ -360,8 +251,17 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 
 /* ------------------------------------------------------------- timers */
 
+/* A half-open session (the sender never answered RESP) goes quietly
+ * after this: nothing was prepared for it. */
+static uint64_t half_open_until(const salvo_receiver *r, const salvo_rsess *s)
+{
+	return s->created + min64(RS_HALF_OPEN_NS, r->cfg.idle_timeout_ns);
+}
+
 static uint64_t session_deadline(const salvo_receiver *r, const salvo_rsess *s)
 {
+	if (s->half_open)
+		return half_open_until(r, s);
 	if (s->state == RS_COMPLETE || s->state == RS_FAILED)
 		return s->linger_until;
 	return min64(s->next_fb, s->last_rx + r->cfg.idle_timeout_ns);
@@ -382,16 +282,21 @@ void salvo_receiver_on_timer(salvo_receiver *r, uint64_t now)
 		salvo_rsess *s = r->sess[i];
 		if (!s)
 			continue;
+		if (s->half_open) {
+			if (now >= half_open_until(r, s))
+				rcv_free_session(r, i);
+			continue;
+		}
 		if (s->state == RS_COMPLETE || s->state == RS_FAILED) {
 			if (now >= s->linger_until)
-				free_session(r, i);
+				rcv_free_session(r, i);
 			continue;
 		}
 		if (now - s->last_rx >= r->cfg.idle_timeout_ns) {
 			rsess_fail(s, SALVO_ERR_TIMEOUT, 0,
 				   SALVO_FILE_INDEX_NONE,
 				   "sender silent past the idle timeout", now);
-			free_session(r, i);
+			rcv_free_session(r, i);
 			continue;
 		}
 		if (now >= s->next_fb)
@@ -407,7 +312,7 @@ void salvo_receiver_on_timer(salvo_receiver *r, uint64_t now)
 
 static salvo_rsess *lookup(salvo_receiver *r, uint32_t id)
 {
-	int slot = find_slot(r, id);
+	int slot = rcv_find_slot(r, id);
 	return slot < 0 ? NULL : r->sess[slot];
 }
 

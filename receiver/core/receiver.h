@@ -7,9 +7,17 @@
  * block, finalize this file.  Verifications and finalizations are
  * asynchronous: the engine answers later with salvo_receiver_block_result
  * and salvo_receiver_file_result, from the same thread that owns the
- * core.  The core keeps no per-peer state before the peer's address is
- * validated by a cookie, and until then answers at most one RETRY (never
- * more than 3x the bytes received) per HELLO.
+ * core.
+ *
+ * Protocol 3 (docs/SECURITY.md): a session opens with Noise IK (INIT,
+ * RESP); the engine's authorize callback decides on the sender's static
+ * key before any state is kept.  Every later packet is sealed: the core
+ * opens each in place (its tag checked before anything reads its body,
+ * the lane's replay window moved only after) and seals what it sends, so
+ * no unauthenticated packet changes a session.  An unauthenticated
+ * answer (RESP refusal, COOKIE, KEY) is never larger than the packet
+ * that asked and is rate-limited; under load (many half-open handshakes,
+ * or one address sending INITs fast) INITs must carry a cookie first.
  *
  * Threading: one owner thread per salvo_receiver.  An engine with
  * several sockets either gives each its own receiver, steering sessions
@@ -28,6 +36,14 @@
 
 typedef struct salvo_receiver salvo_receiver;
 typedef struct salvo_rsess salvo_rsess;
+
+/* What the engine allows one sender's key (salvo_authkeys_find). */
+typedef struct salvo_receiver_auth {
+	uint64_t max_bytes; /* per session; 0: no limit */
+	uint64_t max_files; /* manifest entries per session; 0: no limit */
+	const void *user;   /* the engine's entry (folder, policies), back
+			       through salvo_rsess_auth; NULL: anonymous */
+} salvo_receiver_auth;
 
 typedef struct salvo_receiver_cb {
 	/* Sends one packet to addr.  The core never sends to an address it
@@ -62,6 +78,13 @@ typedef struct salvo_receiver_cb {
 	 * right after this returns. */
 	void (*session_end)(void *ud, salvo_rsess *sess, int result,
 			    const char *msg);
+	/* n fresh random bytes: ephemeral keys, cookie secrets and nonces. */
+	void (*random)(void *ud, void *buf, size_t n);
+	/* May the sender with this static key open a session?  0 with *auth
+	 * filled, or SALVO_ERR_KEY: the sender gets a signed refusal (RESP)
+	 * and nothing is kept. */
+	int (*authorize)(void *ud, const uint8_t key[32],
+			 salvo_receiver_auth *auth);
 	void *ud;
 } salvo_receiver_cb;
 
@@ -69,10 +92,24 @@ typedef struct salvo_receiver_config {
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* sender silent this long: drop session */
 	uint64_t max_total_bytes; /* per session; 0: protocol limit */
-	uint64_t cookie_lifetime_ns;
-	uint8_t secret[16]; /* random key for cookies */
+	uint8_t key_private[32];  /* the receiver's static X25519 pair */
+	uint8_t key_public[32];
+	unsigned suites;    /* AEAD suites this machine runs (aead.h mask) */
+	uint8_t secret[16]; /* random key for the per-address counters */
 	uint64_t seed;	    /* random seed for session ids */
+	/* Load: from this many half-open handshakes on, or when one address
+	 * sends INITs faster than load_source_rate per second, an INIT
+	 * needs a cookie (mac2).  reply_rate caps the unauthenticated
+	 * answers (COOKIE, KEY, refusals) per second.  0: the defaults
+	 * below. */
+	uint32_t load_half_open;
+	uint32_t load_source_rate;
+	uint32_t reply_rate;
 } salvo_receiver_config;
+
+#define SALVO_RECEIVER_DEFAULT_HALF_OPEN 8
+#define SALVO_RECEIVER_DEFAULT_SOURCE_RATE 10 /* INITs a second, per host */
+#define SALVO_RECEIVER_DEFAULT_REPLY_RATE 100 /* answers a second, in all */
 
 typedef struct salvo_receiver_stats {
 	uint64_t datagrams;  /* accepted into a session */
@@ -80,7 +117,10 @@ typedef struct salvo_receiver_stats {
 	uint64_t unknown;    /* for no session, or out of place */
 	uint64_t duplicates; /* data already held */
 	uint64_t bytes_sent; /* all packets we sent */
-	uint64_t retries_sent;
+	uint64_t cookies_sent;
+	uint64_t auth_failures; /* bad tag, MAC or Noise message: dropped */
+	uint64_t replays;	/* INIT stamps seen before */
+	uint64_t refusals;	/* signed refusals sent (key, quota, busy) */
 	uint64_t block_failures;
 	uint32_t sessions; /* open now */
 } salvo_receiver_stats;
@@ -91,9 +131,11 @@ int salvo_receiver_new(salvo_receiver **out, const salvo_mem *mem,
 /* Ends every session (session_end with SALVO_ERR_ABORTED) and frees. */
 void salvo_receiver_del(salvo_receiver *r);
 
-/* Feeds one datagram from addr.  Never fails: bad packets are counted. */
+/* Feeds one datagram from addr; buf is opened (decrypted) in place, and
+ * DATA payloads reach the write callback pointing into it.  Never fails:
+ * bad packets are counted. */
 void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
-			      const void *buf, size_t len, uint64_t now);
+			      void *buf, size_t len, uint64_t now);
 
 /* Earliest time salvo_receiver_on_timer wants to run (UINT64_MAX: none). */
 uint64_t salvo_receiver_next_timer(const salvo_receiver *r);
@@ -122,6 +164,10 @@ const salvo_manifest *salvo_rsess_manifest(const salvo_rsess *s);
 const salvo_addr *salvo_rsess_peer(const salvo_rsess *s);
 uint32_t salvo_rsess_block_bytes(const salvo_rsess *s);
 void *salvo_rsess_user(const salvo_rsess *s);
+/* The authorize callback's entry for this session's sender (NULL:
+ * anonymous), and the sender's static public key. */
+const void *salvo_rsess_auth(const salvo_rsess *s);
+const uint8_t *salvo_rsess_key(const salvo_rsess *s);
 void salvo_rsess_set_user(salvo_rsess *s, void *user);
 
 #endif

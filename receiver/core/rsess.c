@@ -2,13 +2,16 @@
  * Receiver core: what one session sends.  FEEDBACK (the cumulative point
  * and the vector of reportable holes of the stream in flight, split over
  * a few packets when the list is long), ERROR, and the end of a session
- * by failure.  The bottom of the core's files: it calls nothing in
- * receiver.c or rdata.c (see rsess.h).
+ * by failure.  Everything goes out sealed with the session's key for our
+ * direction, each packet with the next packet number.  The bottom of the
+ * core's files: it calls nothing in receiver.c, rshake.c or rdata.c (see
+ * rsess.h).
  */
 #include "receiver/core/rsess.h"
 
 #include <string.h>
 
+#include "common/core/bytes.h"
 #include "common/core/error.h"
 
 #define FB_BATCH 300	 /* ranges gathered per feedback packet */
@@ -24,10 +27,34 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-void rsess_send(salvo_rsess *s, const void *buf, size_t len)
+uint64_t rsess_pn(const salvo_rsess *s)
 {
+	return salvo_aead_next_pn(&s->tx);
+}
+
+void rsess_send(salvo_rsess *s, uint8_t *buf, size_t len)
+{
+	salvo_rd r;
+	salvo_rd_init(&r, buf + 8, 8);
+	uint64_t pn = salvo_rd_u64(&r);
+	/* sealing fails only past the key's hard limit, far beyond what a
+	 * receiver sends in a session: the packet is then lost */
+	if (salvo_aead_seal(&s->tx, pn, buf, SALVO_HDR_BYTES,
+			    buf + SALVO_HDR_BYTES,
+			    len - SALVO_HDR_BYTES - SALVO_TAG_BYTES))
+		return;
 	s->r->st.bytes_sent += len;
 	s->r->cb.send(s->r->cb.ud, &s->peer, buf, len);
+}
+
+void rsess_free_keys(salvo_rsess *s)
+{
+	salvo_aead_free(&s->tx);
+	for (uint32_t i = 0; s->lanes && i < s->nlanes; i++)
+		salvo_aead_free(&s->lanes[i].a);
+	salvo_mem_free(s->r->mem, s->lanes);
+	s->lanes = NULL;
+	s->nlanes = 0;
 }
 
 uint64_t rsess_reorder_window(const salvo_rsess *s)
@@ -75,8 +102,9 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 		    salvo_rxstream_report(x, now, wnd, &from, ranges, FB_BATCH);
 		size_t written;
 		fb.seq = ++s->fb_seq;
-		int len = salvo_wire_encode_feedback(buf, cap, s->id, flags,
-						     &fb, ranges, n, &written);
+		int len = salvo_wire_encode_feedback(buf, cap, s->id, flags, 0,
+						     rsess_pn(s), &fb, ranges,
+						     n, &written);
 		if (len < 0)
 			break;
 		rsess_send(s, buf, (size_t)len);
@@ -98,6 +126,7 @@ void rsess_send_error(salvo_rsess *s)
 	memset(&p, 0, sizeof(p));
 	p.hdr.type = SALVO_PKT_ERROR;
 	p.hdr.session = s->id;
+	p.hdr.pn = rsess_pn(s);
 	p.u.error.code = s->err_code;
 	p.u.error.sys_errno = s->err_errno;
 	p.u.error.file_index = s->err_file;
@@ -155,4 +184,14 @@ void *salvo_rsess_user(const salvo_rsess *s)
 void salvo_rsess_set_user(salvo_rsess *s, void *user)
 {
 	s->user = user;
+}
+
+const void *salvo_rsess_auth(const salvo_rsess *s)
+{
+	return s->auth.user;
+}
+
+const uint8_t *salvo_rsess_key(const salvo_rsess *s)
+{
+	return s->peer_key;
 }

@@ -4,20 +4,26 @@
  *
  * The core's files depend one way only:
  *
- *   receiver.c  table, handshake, dispatch, timers
+ *   receiver.c  table, opening sealed packets, dispatch, timers
  *      |   \
- *      |    rdata.c  manifest, data, blocks, files (rdata.h)
+ *      |    rshake.c  INIT, KEY_REQ: keys, cookies, stamps, limits
+ *      |    rdata.c   manifest, data, blocks, files (rdata.h)
  *      |   /
- *   rsess.c     sending, feedback, failing a session (this header)
+ *   rsess.c     sealing and sending, feedback, failing a session (this
+ *               header)
  *      |
  *   rxstream.c  one byte stream's holes
  *
  * rsess.c calls nothing above it; rdata.c calls only rsess.c and
- * rxstream.c; receiver.c calls all of them.
+ * rxstream.c; rshake.c creates sessions (rsess.c to set up their keys);
+ * receiver.c calls all of them.
  */
 #ifndef SALVO_RSESS_H
 #define SALVO_RSESS_H
 
+#include "common/crypto/aead.h"
+#include "common/crypto/cookie.h"
+#include "common/crypto/replay.h"
 #include "receiver/core/receiver.h"
 #include "receiver/core/rxstream.h"
 
@@ -33,17 +39,34 @@ enum { FILE_PENDING, FILE_FINALIZING, FILE_DONE };
 
 #define RS_MAX_BLOCK_FAILURES 3
 
+/* One lane of the sender's: its key and its replay window. */
+typedef struct rs_lane {
+	salvo_aead a;
+	salvo_replay window;
+} rs_lane;
+
 struct salvo_rsess {
 	salvo_receiver *r;
 	uint32_t id;
-	salvo_addr peer;
-	uint64_t nonce;
+	salvo_addr peer; /* where replies go: lane 0's newest packet */
 	int state;
 	void *user;
 	uint64_t last_rx;
 	uint64_t linger_until;
 
-	/* from HELLO */
+	/* from the handshake */
+	uint8_t peer_key[32];
+	uint32_t sender_index;
+	int half_open;	  /* no sealed packet from the sender yet */
+	uint64_t created; /* when INIT made it */
+	salvo_receiver_auth auth;
+	int suite;
+	uint32_t nlanes;
+	rs_lane *lanes;	  /* the sender's, nlanes */
+	salvo_aead tx;	  /* ours: lane 0 the other way */
+	uint64_t peer_pn; /* lane 0: highest packet number seen + 1 */
+
+	/* from INIT */
 	uint32_t block_bytes, payload;
 	uint16_t datagram_bytes;
 	uint64_t total;
@@ -79,20 +102,58 @@ struct salvo_rsess {
 	char err_msg[SALVO_ERROR_MSG_MAX + 1];
 };
 
+/* The newest INIT stamps of one sender key (rshake.c). */
+typedef struct rs_stamps {
+	uint8_t key[32];
+	int in_use, authorised;
+	uint64_t used;	 /* now at the last accepted INIT: LRU */
+	uint64_t floor;	 /* stamps at or below are refused */
+	uint64_t newest; /* highest accepted */
+	uint64_t recent[8];
+	uint32_t nrecent;
+} rs_stamps;
+
+/* A token bucket, in thousandths of a token. */
+typedef struct rs_bucket {
+	uint64_t milli, at;
+} rs_bucket;
+
+#define RS_SOURCES 256	   /* per-address INIT counters (hashed) */
+#define RS_STAMP_KEYS 1024 /* sender keys whose stamps are remembered */
+
 struct salvo_receiver {
 	const salvo_mem *mem;
 	salvo_receiver_config cfg;
 	salvo_receiver_cb cb;
 	salvo_rsess **sess;
 	uint64_t rng;
+	uint32_t half_open; /* sessions still half-open */
+	salvo_cookie_checker cookies;
+	rs_stamps *stamps; /* RS_STAMP_KEYS */
+	rs_bucket sources[RS_SOURCES];
+	rs_bucket replies;
 	salvo_receiver_stats st;
 };
 
 #define RS_MS 1000000ull
 #define RS_LINGER_NS (2000 * RS_MS) /* an ended session answers this long */
+/* A half-open session (RESP sent, nothing sealed back) lives this long,
+ * or the idle timeout when shorter. */
+#define RS_HALF_OPEN_NS (10000 * RS_MS)
+/* Half-open sessions kept per (sender key, attempt): the INIT before a
+ * retransmitted one may be the one whose RESP arrives. */
+#define RS_HALF_OPEN_PER_ATTEMPT 2
+/* A stamp may be this much older than the newest of its key and still
+ * be accepted once (two sessions one key opens at once). */
+#define RS_STAMP_WINDOW_NS (10000 * RS_MS)
 
-/* Sends one packet to the session's peer (counted in bytes_sent). */
-void rsess_send(salvo_rsess *s, const void *buf, size_t len);
+/* The packet number the session's next sealed packet carries. */
+uint64_t rsess_pn(const salvo_rsess *s);
+/* Seals one encoded packet (its header carries rsess_pn) and sends it to
+ * the session's peer (counted in bytes_sent). */
+void rsess_send(salvo_rsess *s, uint8_t *buf, size_t len);
+/* Frees a session's keys and lanes (wiped). */
+void rsess_free_keys(salvo_rsess *s);
 /* Sends the session's ERROR (err_code, err_msg...) again. */
 void rsess_send_error(salvo_rsess *s);
 /* Sends FEEDBACK now (up to a few packets for a long missing list). */

@@ -616,7 +616,7 @@ static int place(rfiles *f, uint32_t i, int dfd, char *msg, size_t len)
 			 e->path);
 		return -EISDIR;
 	}
-	int policy = f->r->overwrite;
+	int policy = f->overwrite ? f->overwrite - 1 : f->r->overwrite;
 	for (unsigned k = 0; k < 10000; k++) {
 		if (k)
 			snprintf(name, sizeof(name), "%s.%u", base, k);

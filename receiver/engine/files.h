@@ -135,6 +135,8 @@ typedef struct rfiles {
 	int root_dirty;	  /* something was made or renamed in the root */
 	int root_checked; /* the root can take files (check_target) */
 	int finished;	  /* folders made durable: the session succeeded */
+	int overwrite;	  /* 1 + enum salvo_overwrite for this session (its
+			     sender's authorised policy); 0: the root's */
 } rfiles;
 
 /* Bookkeeping bytes a session for manifest m with blocks of block_bytes

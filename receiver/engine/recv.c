@@ -23,14 +23,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/core/error.h"
+#include "common/crypto/aead.h"
+#include "common/crypto/keyfile.h"
+#include "common/crypto/keys.h"
 #include "common/io/sys.h"
 #include "receiver/engine/engine.h"
 
-#define COOKIE_LIFETIME_NS 60000000000ull
+/* May the sender with this key write here (the authorise callback of the
+ * core)?  Its authorised-keys entry sets its folder, quotas and
+ * policies; an unknown key only when anonymous senders are allowed. */
+static int authorize(void *ud, const uint8_t key[32], salvo_receiver_auth *auth)
+{
+	rctx *c = ud;
+	const salvo_authkey *k =
+	    c->o->authkeys ? salvo_authkeys_find(c->o->authkeys, key) : NULL;
+	memset(auth, 0, sizeof(*auth));
+	if (k) {
+		auth->max_bytes = k->max_bytes;
+		auth->max_files = k->max_files;
+		auth->user = k;
+		return 0;
+	}
+	return c->o->allow_anonymous ? 0 : SALVO_ERR_KEY;
+}
+
+static void core_random(void *ud, void *buf, size_t n)
+{
+	(void)ud;
+	salvo_crypto_random(buf, n);
+}
+
+static int is_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return !acc;
+}
 
 static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
 {
@@ -47,6 +81,12 @@ static int check_opts(const salvo_recv_opts *o, char *msg, size_t len)
 		snprintf(msg, len, "network.batch: %u is not in 1..%u",
 			 o->batch, SALVO_BATCH_MAX);
 		return SALVO_ERR_INVAL;
+	}
+	if (is_zero(o->key_private, sizeof(o->key_private))) {
+		snprintf(msg, len,
+			 "no receiver key (security.key): 'salvo keygen' makes "
+			 "one");
+		return SALVO_ERR_KEY;
 	}
 	if (!o->max_sessions || !o->idle_timeout_ns) {
 		snprintf(msg, len, "receiver.%s must be above 0",
@@ -140,7 +180,9 @@ static int start_core(rctx *c)
 {
 	salvo_receiver_config cfg = {.max_sessions = c->o->max_sessions,
 				     .idle_timeout_ns = c->o->idle_timeout_ns,
-				     .cookie_lifetime_ns = COOKIE_LIFETIME_NS};
+				     .suites = salvo_aead_local_suites()};
+	memcpy(cfg.key_private, c->o->key_private, 32);
+	memcpy(cfg.key_public, c->o->key_public, 32);
 	if (getentropy(cfg.secret, sizeof(cfg.secret)) ||
 	    getentropy(&cfg.seed, sizeof(cfg.seed))) {
 		int rc = -errno;
@@ -154,8 +196,11 @@ static int start_core(rctx *c)
 				.verify_block = rverifier_verify_block,
 				.finalize_file = rverifier_finalize,
 				.session_end = rsession_end,
+				.random = core_random,
+				.authorize = authorize,
 				.ud = c};
 	int rc = salvo_receiver_new(&c->core, &salvo_mem_libc, &cfg, &cb);
+	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));
 	if (!rc && (rc = -pthread_mutex_init(&c->lock, NULL))) {
 		salvo_receiver_del(c->core);
 		c->core = NULL;
@@ -174,6 +219,7 @@ static void stop_core(rctx *c)
 	c->rep->malformed = st.malformed;
 	c->rep->unknown = st.unknown;
 	c->rep->duplicates = st.duplicates;
+	c->rep->auth_failures = st.auth_failures;
 	pthread_mutex_lock(&c->lock);
 	salvo_receiver_del(c->core);
 	rsession_free_all(c);
@@ -227,6 +273,11 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 	int rc = check_opts(o, r->message, sizeof(r->message));
 	if (rc)
 		return r->result = rc;
+	if (salvo_crypto_init()) {
+		snprintf(r->message, sizeof(r->message),
+			 "cannot start libsodium");
+		return r->result = SALVO_ERR_IO;
+	}
 	salvo_raise_fd_limit();
 	rc = open_root(&c);
 	if (rc)

@@ -61,6 +61,7 @@ typedef struct salvo_recv_report {
 	uint64_t sessions_ok, sessions_failed;
 	uint64_t files, bytes;
 	uint64_t malformed, unknown, duplicates;
+	uint64_t auth_failures; /* failed their tag or MACs: dropped */
 	uint64_t peak_rss_bytes;
 	int last_session_result; /* with once: that session's result */
 } salvo_recv_report;

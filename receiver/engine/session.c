@@ -8,6 +8,12 @@
  * the session ends under it.  The count is changed under the core lock
  * only.
  *
+ * A sender's files land in the folder its authorised-keys entry names
+ * (dir=, below the root: its paths are put below it in the engine's copy
+ * of the manifest) under the overwrite policy the entry allows, else
+ * never; an anonymous sender (only with allow_anonymous) writes below the
+ * root itself.
+ *
  * Log events go out from here too, always under the core lock, which is
  * what serialises the log callback as recv.h promises.
  */
@@ -19,6 +25,9 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/path.h"
+#include "common/core/policy.h"
+#include "common/crypto/keys.h"
 #include "common/io/sys.h"
 
 esess *rsession_of(salvo_rsess *sess)
@@ -63,6 +72,54 @@ void rsession_free_all(rctx *c)
 	}
 }
 
+/* Puts every path of m below dir (the sender's authorised-keys folder,
+ * which the keys parser checked like a manifest path): m is the engine's
+ * copy, so the part-files, the commit and the logs all see "dir/path",
+ * and the file layer makes dir's folders as it makes any path's,
+ * confined below the root.  0, or -ENAMETOOLONG / -ENOMEM with msg. */
+static int below_dir(salvo_manifest *m, const char *dir, char *err,
+		     size_t errlen)
+{
+	size_t dlen = strlen(dir), names = 0;
+	for (uint32_t i = 0; i < m->count; i++) {
+		if (dlen + 1 + m->entries[i].path_len > SALVO_PATH_MAX) {
+			snprintf(err, errlen,
+				 "'%s' is too long below this sender's folder "
+				 "'%s'",
+				 m->entries[i].path, dir);
+			return -ENAMETOOLONG;
+		}
+		names += dlen + 1 + m->entries[i].path_len + 1;
+	}
+	char *buf = salvo_mem_alloc(m->mem, names ? names : 1), *p = buf;
+	if (!buf) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < m->count; i++) {
+		salvo_entry *e = &m->entries[i];
+		memcpy(p, dir, dlen);
+		p[dlen] = '/';
+		memcpy(p + dlen + 1, e->path, e->path_len);
+		e->path_len = (uint16_t)(dlen + 1 + e->path_len);
+		p[e->path_len] = 0;
+		e->path = p;
+		p += e->path_len + 1;
+	}
+	salvo_mem_free(m->mem, m->names);
+	m->names = buf;
+	return 0;
+}
+
+/* The overwrite policy for a session: the receiver's, when the sender's
+ * entry allows it, else never (which every entry allows). */
+static int overwrite_for(int receiver_policy, const salvo_authkey *k)
+{
+	if (!k || (k->overwrite & (1u << receiver_policy)))
+		return receiver_policy;
+	return SALVO_OVERWRITE_NEVER;
+}
+
 static uint32_t regular_files(const salvo_manifest *m)
 {
 	uint32_t n = 0;
@@ -97,20 +154,29 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	}
 	s->have_m = 1;
 	s->files_left = regular_files(&s->m);
-	/* first: it takes the session's memory from the budget, or refuses */
-	int rc = rfiles_prepare(&s->files, &c->fs, &s->m, s->id,
-				salvo_rsess_block_bytes(sess), err, errlen);
+	const salvo_authkey *k = salvo_rsess_auth(sess);
+	int rc = k ? below_dir(&s->m, k->dir, err, errlen) : 0;
 	if (rc)
 		return rc;
+	/* first: it takes the session's memory from the budget, or refuses */
+	rc = rfiles_prepare(&s->files, &c->fs, &s->m, s->id,
+			    salvo_rsess_block_bytes(sess), err, errlen);
+	if (rc)
+		return rc;
+	s->files.overwrite = 1 + overwrite_for(c->o->overwrite, k);
 	if (rdigest_init(&s->dig, &s->m, salvo_rsess_block_bytes(sess))) {
 		snprintf(err, errlen, "receiver out of memory");
 		return -ENOMEM;
 	}
 	s->have_dig = 1;
-	char line[160];
+	char line[300], fp[SALVO_FINGERPRINT_SIZE];
+	salvo_key_fingerprint(fp, salvo_rsess_key(sess));
 	snprintf(line, sizeof(line),
-		 "session %08x from %s: %u entries, %llu bytes", s->id, s->peer,
-		 m->count, (unsigned long long)m->total_bytes);
+		 "session %08x from %s (%s %s%s%.60s): %u entries, %llu "
+		 "bytes into %s",
+		 s->id, s->peer, k ? "key" : "anonymous, key", fp,
+		 k && k->comment[0] ? " " : "", k ? k->comment : "", m->count,
+		 (unsigned long long)m->total_bytes, k ? k->dir : "the root");
 	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
 					   .event = "session_start",
 					   .session = s->id,

@@ -157,7 +157,7 @@ static void feed(rsocket *t, int n, uint64_t now)
 		salvo_addr_from_sockaddr(&a, (struct sockaddr *)&t->from[i],
 					 t->m[i].msg_hdr.msg_namelen);
 		size_t seg = gro_size(&t->m[i].msg_hdr);
-		const uint8_t *dg = t->iov[i].iov_base;
+		uint8_t *dg = t->iov[i].iov_base;
 		for (size_t off = 0, len = t->m[i].msg_len; off < len;
 		     off += seg) {
 			size_t l = len - off < seg ? len - off : seg;

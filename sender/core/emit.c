@@ -1,12 +1,15 @@
 /*
- * Work item -> datagrams (see emit.h).  A cursor walks the ranges of the
- * item; each call hands out at most one batch, so the caller books the
- * pacer, waits, sends and comes back with the same small arrays: memory
- * per sender thread is one batch of headers, whatever the block size.
- * The payload stays in the caller's buffer: a datagram is a header here
- * and an (offset, length) there, gathered by the caller's iovecs.
+ * Work item -> sealed datagrams (see emit.h).  A cursor walks the ranges
+ * of the item; each call hands out at most one batch, so the caller
+ * books the pacer, waits, sends and comes back with the same buffers:
+ * memory per sender thread is one batch of datagrams, whatever the block
+ * size.  Each datagram is copied once, from the block buffer into the
+ * batch buffer, and encrypted there in place; the packet number is the
+ * lane's next, so a retransmission is a new packet with a new number.
  */
 #include "sender/core/emit.h"
+
+#include <string.h>
 
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
@@ -27,12 +30,15 @@ uint32_t salvo_emit_batch_for_rate(uint32_t batch_max, uint64_t rate_bps,
 }
 
 void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,
-		     uint32_t session, uint32_t datagram_bytes,
-		     uint32_t overhead, uint32_t batch)
+		     uint32_t session, salvo_aead *aead, uint8_t lane,
+		     uint32_t datagram_bytes, uint32_t overhead, uint32_t batch)
 {
 	*e = (salvo_emit){.w = w,
 			  .buf = buf,
+			  .aead = aead,
+			  .lane = lane,
 			  .session = session,
+			  .datagram_bytes = datagram_bytes,
 			  .payload = salvo_wire_payload_bytes(datagram_bytes),
 			  .overhead = overhead,
 			  .batch = batch ? batch : 1};
@@ -40,14 +46,14 @@ void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,
 		e->block_crc = salvo_crc32c(0, buf, w->ranges[0].len);
 }
 
-uint32_t salvo_emit_next(salvo_emit *e, salvo_emit_dgram *d,
+uint32_t salvo_emit_next(salvo_emit *e, uint8_t *out, salvo_emit_dgram *d,
 			 uint64_t *booking)
 {
 	const salvo_work *w = e->w;
 	uint32_t n = 0;
 	uint64_t bytes = 0;
 	uint8_t flags = w->is_new ? 0 : SALVO_DATA_F_RETX;
-	while (n < e->batch && e->range < w->nranges) {
+	while (!e->err && n < e->batch && e->range < w->nranges) {
 		const salvo_work_range *r = &w->ranges[e->range];
 		if (e->off >= r->len) {
 			e->pos += r->len;
@@ -57,19 +63,26 @@ uint32_t salvo_emit_next(salvo_emit *e, salvo_emit_dgram *d,
 		}
 		uint32_t left = r->len - e->off;
 		uint32_t len = left < e->payload ? left : e->payload;
+		uint8_t *q = out + (size_t)n * e->datagram_bytes;
+		uint64_t pn = salvo_aead_next_pn(e->aead);
+		salvo_wire_data_header(q, e->session, flags, e->lane, pn,
+				       r->block, r->offset + e->off,
+				       w->is_new ? e->block_crc : r->block_crc);
+		memcpy(q + SALVO_DATA_HDR_BYTES, e->buf + e->pos + e->off, len);
+		e->err = salvo_aead_seal(
+		    e->aead, pn, q, SALVO_HDR_BYTES, q + SALVO_HDR_BYTES,
+		    SALVO_DATA_HDR_BYTES - SALVO_HDR_BYTES + len);
+		if (e->err)
+			break;
 		salvo_emit_dgram *g = &d[n++];
-		g->buf_offset = e->pos + e->off;
-		g->len = len;
-		salvo_wire_data_header(
-		    g->hdr, e->session, flags, r->block, r->offset + e->off,
-		    w->is_new ? e->block_crc : r->block_crc,
-		    e->buf + g->buf_offset, len);
-		bytes += salvo_emit_wire_bytes(SALVO_DATA_HDR_BYTES + len,
-					       e->overhead);
+		g->out_offset = (uint32_t)(q - out);
+		g->len = SALVO_DATA_OVERHEAD_BYTES + len;
+		g->payload = len;
+		bytes += salvo_emit_wire_bytes(g->len, e->overhead);
 		e->off += len;
 	}
 	*booking = bytes;
-	return n;
+	return e->err ? 0 : n;
 }
 
 uint64_t salvo_emit_count(const salvo_work *w, uint32_t datagram_bytes)

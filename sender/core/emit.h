@@ -7,14 +7,19 @@
  *
  * The caller reads the work item's ranges back to back into one buffer
  * (range 0 at offset 0, range 1 right after it, ...).  Each range splits
- * into payload-size pieces from its start (payload = datagram - 24), the
- * last one possibly shorter.  Datagrams leave in batches; a batch is
- * booked at the pacer as one burst of header + payload + the address
- * family's IP and UDP headers per datagram, and is kept to about one
- * millisecond of the current rate so that slow paths are not sent bursts
- * they must queue.
+ * into payload-size pieces from its start (payload = datagram - 44), the
+ * last one possibly shorter.  Each datagram is built whole in the
+ * caller's batch buffer (header, block fields, a copy of the payload) and
+ * sealed there on the caller's lane (common/crypto/aead.h): the
+ * encryption needs a destination anyway, and the file bytes in the block
+ * buffer stay in clear for the hasher.  Datagrams leave in batches; a
+ * batch is booked at the pacer as one burst of the datagrams' bytes plus
+ * the address family's IP and UDP headers per datagram, and is kept to
+ * about one millisecond of the current rate so that slow paths are not
+ * sent bursts they must queue.
  *
- * Pure: no allocation, no I/O.  One salvo_emit per work item, one owner.
+ * Pure: no allocation, no I/O.  One salvo_emit per work item, one owner;
+ * the lane's salvo_aead belongs to the thread that emits.
  */
 #ifndef SALVO_EMIT_H
 #define SALVO_EMIT_H
@@ -22,20 +27,24 @@
 #include <stdint.h>
 
 #include "common/core/wire.h"
+#include "common/crypto/aead.h"
 #include "sender/core/sender.h"
 
-/* One datagram: its finished 24-byte header (the datagram CRC covers the
- * payload), and where its payload lies in the work item's buffer. */
+/* One sealed datagram in the caller's batch buffer. */
 typedef struct salvo_emit_dgram {
-	uint8_t hdr[SALVO_DATA_HDR_BYTES];
-	uint32_t buf_offset;
-	uint32_t len; /* payload bytes, 1 .. datagram - 24 */
+	uint32_t out_offset; /* where it starts in the batch buffer */
+	uint32_t len;	     /* its bytes: 44 + payload */
+	uint32_t payload;    /* file bytes in it, 1 .. datagram - 44 */
 } salvo_emit_dgram;
 
 typedef struct salvo_emit {
 	const salvo_work *w; /* borrowed for the emit's life */
 	const uint8_t *buf;  /* the ranges' bytes, back to back */
+	salvo_aead *aead;    /* the lane's, borrowed */
+	uint8_t lane;
+	int err; /* 0, or why emitting stopped (SALVO_ERR_REKEY) */
 	uint32_t session;
+	uint32_t datagram_bytes;
 	uint32_t block_crc; /* new block: CRC32C of buf; else unused */
 	uint32_t payload;   /* bytes per datagram after the header */
 	uint32_t overhead;  /* IP + UDP bytes per datagram */
@@ -58,21 +67,25 @@ static inline uint64_t salvo_emit_wire_bytes(uint64_t len, uint32_t overhead)
 }
 
 /* Starts emitting the DATA work item w (kind SALVO_WORK_DATA) whose
- * ranges' bytes lie back to back in buf.  datagram_bytes is the UDP
+ * ranges' bytes lie back to back in buf, sealed with aead (the lane's,
+ * from salvo_sender_lane) as lane `lane`.  datagram_bytes is the UDP
  * payload size (SALVO_DATAGRAM_MIN_BYTES .. MAX), overhead the family's
  * IP + UDP header bytes (limits.h), batch the datagrams per batch (see
  * salvo_emit_batch_for_rate; 0 counts as 1).  For a new block the block
  * CRC32C is computed here from buf and kept in e->block_crc, for the
- * headers and salvo_sender_work_done.  w and buf are borrowed until the
- * last salvo_emit_next. */
+ * headers and salvo_sender_work_done.  w, buf and aead are borrowed until
+ * the last salvo_emit_next. */
 void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,
-		     uint32_t session, uint32_t datagram_bytes,
-		     uint32_t overhead, uint32_t batch);
+		     uint32_t session, salvo_aead *aead, uint8_t lane,
+		     uint32_t datagram_bytes, uint32_t overhead,
+		     uint32_t batch);
 
-/* Fills d[0 .. n) with the next batch (d holds e->batch entries) and
- * returns n, 0 once every datagram was emitted.  *booking receives the
- * bytes to reserve at the pacer for the batch. */
-uint32_t salvo_emit_next(salvo_emit *e, salvo_emit_dgram *d,
+/* Builds and seals the next batch in out (room for e->batch datagrams of
+ * datagram_bytes each), describes it in d[0 .. n) and returns n; 0 once
+ * every datagram was emitted, or when sealing failed (e->err, e.g.
+ * SALVO_ERR_REKEY past the lane's AEAD limit: the session must end).
+ * *booking receives the bytes to reserve at the pacer for the batch. */
+uint32_t salvo_emit_next(salvo_emit *e, uint8_t *out, salvo_emit_dgram *d,
 			 uint64_t *booking);
 
 /* The datagram size to use towards a receiver of this address family

@@ -1,11 +1,18 @@
 /*
- * Sender session core.  A session moves through four phases:
+ * Sender session core.  A session moves through these phases:
  *
- *   HANDSHAKE  HELLO, RETRY (cookie), HELLO+cookie, ACCEPT; HELLO is
- *              retransmitted with exponential backoff until the timeout.
+ *   KEY        (only when the receiver's key is not pinned) KEY_REQ until
+ *              a KEY answers; pin() decides whether to trust it.
+ *   HANDSHAKE  INIT (Noise IK message 1) until a RESP (message 2)
+ *              answers, with exponential backoff until the timeout; a
+ *              COOKIE reply makes the next INIT carry mac2 (shake.c).
  *   MANIFEST   the encoded manifest goes out as MANIFEST chunks, repaired
  *              from FEEDBACK like data; the first FEEDBACK in the data
  *              phase says the receiver has it all and prepared the files.
+ *              Once every chunk went out, a small first block (at most
+ *              EARLY_DATA_BYTES) and its digests follow at once, without
+ *              waiting for that FEEDBACK: a small transfer then takes two
+ *              round trips, handshake included.
  *   DATA       new blocks and retransmissions (these first), STATUS every
  *              quarter RTT, FILE_DONE digests as the caller learns them.
  *   DONE       a FEEDBACK with COMPLETE arrived: send CLOSE, stop.
@@ -21,76 +28,17 @@
 
 #include "common/core/error.h"
 #include "common/core/rate.h"
-#include "sender/core/txstream.h"
+#include "sender/core/ssess.h"
 
-enum { PH_HANDSHAKE, PH_MANIFEST, PH_DATA, PH_DONE, PH_FAILED };
+#define MAX_ACTIVE SS_MAX_ACTIVE
+#define MS SS_MS
 
-#define MAX_ACTIVE 64
-#define MS 1000000ull
+typedef ss_active active_work;
 
-typedef struct active_work {
-	uint32_t id;
-	int in_use, is_new;
-	uint32_t nranges;
-	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
-} active_work;
-
-struct salvo_sender {
-	const salvo_mem *mem;
-	salvo_sender_config cfg;
-	int phase;
-	int err, peer_code, peer_errno;
-	char peer_msg[SALVO_ERROR_MSG_MAX + 1];
-	int close_pending; /* CLOSE still to send */
-	int close_reason;
-
-	/* handshake */
-	uint32_t session;
-	uint8_t cookie[SALVO_COOKIE_BYTES];
-	int have_cookie;
-	uint64_t start, next_hello, hello_rto, first_hello_at;
-	int hello_tries;
-	uint32_t refused_in_row; /* ICMP refusals since the last answer */
-	int refused;		 /* they ended the handshake */
-
-	/* manifest and files */
-	uint8_t *manifest;
-	uint32_t manifest_len;
-	uint32_t file_count;
-	uint8_t *is_dir;
-	uint8_t (*digest)[SALVO_DIGEST_BYTES];
-	uint8_t *have_digest;
-	uint32_t digests_known; /* files [0, n) have digests */
-	uint32_t digests_acked; /* receiver holds [0, n) */
-	uint32_t fd_next;	/* next digest to send */
-	uint64_t fd_last_sent;
-	uint32_t files_done;
-
-	/* streams */
-	salvo_txstream man, data;
-	uint32_t payload; /* bytes per DATA datagram */
-	uint32_t chunk;	  /* bytes per MANIFEST packet */
-	uint64_t nblocks;
-	uint32_t *block_crc;
-	active_work active[MAX_ACTIVE];
-	uint32_t next_work_id;
-
-	/* timing */
-	uint64_t last_rx, last_fb, next_status, status_interval;
-	uint64_t srtt, rttvar, min_rtt, last_echo;
-	int have_rtt;
-	uint64_t status_seq_ts;
-
-	/* rate */
-	salvo_rate_state rate_state;
-	const salvo_rate_ops *rate;
-	uint64_t datagrams_sent; /* all packets handed out */
-	uint64_t data_datagrams; /* DATA datagrams handed out */
-	uint64_t lost_bytes;	 /* data reported lost, queued again */
-	int app_limited;	 /* ran out of work since the last feedback */
-
-	salvo_sender_stats st;
-};
+/* Data sent along with the manifest, before the receiver asks for it:
+ * lost when the manifest is (the receiver drops data for files it does
+ * not know yet), so a few datagrams at most. */
+#define EARLY_DATA_BYTES (UINT64_C(8) << 10)
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -102,7 +50,7 @@ static uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static void fail(salvo_sender *s, int err, int send_close)
+void ss_fail(salvo_sender *s, int err, int send_close)
 {
 	if (s->phase == PH_FAILED || s->phase == PH_DONE)
 		return;
@@ -117,7 +65,11 @@ static int config_ok(const salvo_sender_config *c)
 	return c->datagram_bytes >= SALVO_DATAGRAM_MIN_BYTES &&
 	       c->block_bytes >= salvo_wire_payload_bytes(c->datagram_bytes) &&
 	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES && c->rate_bps > 0 &&
-	       c->timeout_ns > 0 && c->initial_rto_ns > 0;
+	       c->timeout_ns > 0 && c->initial_rto_ns > 0 && c->random &&
+	       c->lanes >= 1 && c->lanes <= SALVO_LANES_MAX &&
+	       (c->has_peer_key || c->pin) &&
+	       (c->suites & SALVO_SUITES_KNOWN) &&
+	       !(c->suites & ~SALVO_SUITES_KNOWN);
 }
 
 int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
@@ -179,21 +131,23 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	salvo_mem_free(mem, copy);
 
 	s->payload = salvo_wire_payload_bytes(cfg->datagram_bytes);
-	s->chunk = cfg->datagram_bytes - SALVO_HDR_BYTES - 8 - SALVO_CRC_BYTES;
+	s->chunk = cfg->datagram_bytes - SALVO_HDR_BYTES - 8 - SALVO_TAG_BYTES;
 	salvo_txstream_init(&s->man, mem, s->manifest_len);
 	salvo_txstream_init(&s->data, mem, total);
 	s->st.total_bytes = total;
 	s->st.file_count = n;
-	s->phase = PH_HANDSHAKE;
 	s->start = now;
-	s->next_hello = now;
-	s->hello_rto = cfg->initial_rto_ns;
 	s->last_rx = now;
 	s->status_interval = 100 * MS;
 	s->rate =
 	    cfg->adaptive ? &salvo_rate_adaptive_ops : &salvo_rate_fixed_ops;
 	s->rate->init(&s->rate_state, cfg->rate_bps, cfg->min_rate_bps,
 		      cfg->datagram_bytes, now);
+	err = ss_shake_start(s, now);
+	if (err) {
+		salvo_sender_del(s);
+		return err;
+	}
 	*out = s;
 	return 0;
 
@@ -215,6 +169,7 @@ void salvo_sender_del(salvo_sender *s)
 {
 	if (!s)
 		return;
+	ss_shake_free(s);
 	salvo_txstream_free(&s->man);
 	salvo_txstream_free(&s->data);
 	salvo_mem_free(s->mem, s->block_crc);
@@ -227,7 +182,7 @@ void salvo_sender_del(salvo_sender *s)
 
 /* ------------------------------------------------------------ timing */
 
-static void rtt_sample(salvo_sender *s, uint64_t rtt)
+void ss_rtt_sample(salvo_sender *s, uint64_t rtt)
 {
 	if (!rtt)
 		rtt = 1;
@@ -289,7 +244,7 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		uint64_t rtt = now - fb->echo_ts;
 		if (rtt > hold) {
 			sample = rtt - hold;
-			rtt_sample(s, sample);
+			ss_rtt_sample(s, sample);
 		}
 		s->last_echo = fb->echo_ts;
 	}
@@ -314,7 +269,7 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		int64_t added = salvo_txstream_missing(
 		    t, r.start, r.end, fb->echo_ts, retx_margin(s));
 		if (added < 0) {
-			fail(s, SALVO_ERR_NOMEM, 1);
+			ss_fail(s, SALVO_ERR_NOMEM, 1);
 			return;
 		}
 		lost += (uint64_t)added;
@@ -323,8 +278,10 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		s->lost_bytes += lost;
 	if (t == &s->data) {
 		if (fb->digests_have > s->digests_acked &&
-		    fb->digests_have <= s->file_count)
+		    fb->digests_have <= s->file_count) {
 			s->digests_acked = fb->digests_have;
+			s->fd_backoff = 0;
+		}
 		if (fb->files_done <= s->file_count &&
 		    fb->files_done > s->files_done)
 			s->files_done = fb->files_done;
@@ -354,110 +311,102 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 	}
 }
 
-int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
-			   uint64_t now)
+void ss_set_msg(salvo_sender *s, const char *msg, size_t len)
 {
+	if (len > SALVO_ERROR_MSG_MAX)
+		len = SALVO_ERROR_MSG_MAX;
+	for (size_t i = 0; i < len; i++) {
+		char c = msg[i];
+		s->peer_msg[i] = (c < 0x20 || c == 0x7f) ? '?' : c;
+	}
+	s->peer_msg[len] = 0;
+}
+
+int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
+{
+	salvo_pkt_hdr h;
 	salvo_pkt p;
+	if (s->phase == PH_DONE || s->phase == PH_FAILED)
+		return 0;
+	if (salvo_wire_decode_header(buf, len, &h)) {
+		s->st.malformed++;
+		return 0;
+	}
+	/* nothing below reads a sealed body before its tag checked */
+	if (salvo_wire_is_sealed(h.type)) {
+		int err = ss_open(s, buf, len, &h);
+		if (err == SALVO_ERR_REKEY) {
+			ss_fail(s, err, 0);
+			return err;
+		}
+		if (err) {
+			if (err == SALVO_ERR_AUTH)
+				s->st.auth_failures++;
+			else
+				s->st.malformed++;
+			return 0;
+		}
+	}
 	if (salvo_wire_decode(buf, len, &p)) {
 		s->st.malformed++;
 		return 0;
 	}
-	if (s->phase == PH_DONE || s->phase == PH_FAILED)
-		return 0;
 	switch (p.hdr.type) {
-	case SALVO_PKT_RETRY:
-		if (s->phase != PH_HANDSHAKE || p.u.retry.nonce != s->cfg.nonce)
-			break;
-		memcpy(s->cookie, p.u.retry.cookie, SALVO_COOKIE_BYTES);
-		if (!s->have_cookie && s->hello_tries == 1)
-			rtt_sample(s, now - s->first_hello_at);
-		s->have_cookie = 1;
-		s->refused_in_row = 0;
-		s->next_hello = now; /* answer at once */
-		s->hello_rto = s->cfg.initial_rto_ns;
-		s->last_rx = now;
-		return 0;
-	case SALVO_PKT_ACCEPT:
-		if (s->phase != PH_HANDSHAKE ||
-		    p.u.accept.nonce != s->cfg.nonce)
-			break;
-		s->session = p.hdr.session;
-		s->phase = PH_MANIFEST;
-		s->last_rx = now;
-		s->last_fb = now;
-		s->next_status = now;
-		return 0;
+	case SALVO_PKT_RESP:
+	case SALVO_PKT_COOKIE:
+	case SALVO_PKT_KEY:
+		return ss_shake_on_packet(s, &p, len, now);
 	case SALVO_PKT_FEEDBACK:
-		if (s->phase == PH_HANDSHAKE || p.hdr.session != s->session)
-			break;
 		s->last_rx = now;
 		on_feedback(s, &p, now);
 		return 0;
 	case SALVO_PKT_ERROR:
-		/* before ACCEPT, errors carry session 0 (e.g. busy, version) */
-		if (p.hdr.session != s->session)
-			break;
 		s->peer_code = p.u.error.code;
 		s->peer_errno = p.u.error.sys_errno;
-		for (uint16_t i = 0; i < p.u.error.msg_len; i++) {
-			char c = p.u.error.msg[i];
-			s->peer_msg[i] = (c < 0x20 || c == 0x7f) ? '?' : c;
-		}
-		s->peer_msg[p.u.error.msg_len] = 0;
-		fail(s, SALVO_ERR_PEER, 0);
+		ss_set_msg(s, p.u.error.msg, p.u.error.msg_len);
+		ss_fail(s, SALVO_ERR_PEER, 0);
 		return SALVO_ERR_PEER;
 	case SALVO_PKT_CLOSE:
-		if (p.hdr.session != s->session || s->phase == PH_HANDSHAKE)
-			break;
-		fail(s, SALVO_ERR_ABORTED, 0);
+		ss_fail(s, SALVO_ERR_ABORTED, 0);
 		return SALVO_ERR_ABORTED;
 	default:
 		break;
 	}
-	s->st.malformed++; /* well-formed but not for us now */
+	s->st.malformed++; /* well-formed but not for us */
 	return 0;
 }
 
 /* -------------------------------------------------------------- poll */
 
-static int control(salvo_sender *s, salvo_work *w, void *buf, size_t cap,
-		   const salvo_pkt *p)
+static int counted(salvo_sender *s, salvo_work *w, size_t n)
 {
-	int n = salvo_wire_encode(buf, cap, p);
-	if (n < 0) {
-		fail(s, SALVO_ERR_INVAL, 0);
-		w->kind = SALVO_WORK_FAILED;
-		return w->kind;
-	}
 	w->kind = SALVO_WORK_CONTROL;
-	w->len = (size_t)n;
+	w->len = n;
 	s->datagrams_sent++;
 	s->st.bytes_control += (uint64_t)n;
 	return w->kind;
 }
 
-static int poll_hello(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
-		      size_t cap)
+/* Encodes and seals a control packet on lane 0. */
+static int control(salvo_sender *s, salvo_work *w, void *buf, size_t cap,
+		   salvo_pkt *p)
 {
-	salvo_pkt p;
-	memset(&p, 0, sizeof(p));
-	p.hdr.type = SALVO_PKT_HELLO;
-	salvo_pkt_hello *h = &p.u.hello;
-	h->nonce = s->cfg.nonce;
-	if (s->have_cookie) {
-		h->cookie_len = SALVO_COOKIE_BYTES;
-		memcpy(h->cookie, s->cookie, SALVO_COOKIE_BYTES);
+	p->hdr.session = s->session;
+	p->hdr.lane = 0;
+	p->hdr.pn = salvo_aead_next_pn(&s->tx);
+	int n = salvo_wire_encode(buf, cap, p);
+	if (n < 0) {
+		ss_fail(s, SALVO_ERR_INVAL, 0);
+		w->kind = SALVO_WORK_FAILED;
+		return w->kind;
 	}
-	h->block_bytes = s->cfg.block_bytes;
-	h->datagram_bytes = s->cfg.datagram_bytes;
-	h->total_bytes = s->data.total;
-	h->file_count = s->file_count;
-	h->manifest_bytes = s->manifest_len;
-	if (!s->hello_tries++)
-		s->first_hello_at = now;
-	s->next_hello = now + s->hello_rto;
-	s->hello_rto = min64(s->hello_rto * 2, 4000 * MS);
-	return control(s, w, buf, cap, &p);
+	int err = ss_seal(s, buf, (size_t)n);
+	if (err) {
+		ss_fail(s, err, 0);
+		w->kind = SALVO_WORK_FAILED;
+		return w->kind;
+	}
+	return counted(s, w, (size_t)n);
 }
 
 static uint64_t sent_through(const salvo_sender *s)
@@ -505,7 +454,7 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 	p.hdr.type = SALVO_PKT_FILE_DONE;
 	p.hdr.session = s->session;
 	uint32_t room = (uint32_t)((s->cfg.datagram_bytes - SALVO_HDR_BYTES -
-				    6 - SALVO_CRC_BYTES) /
+				    6 - SALVO_TAG_BYTES) /
 				   SALVO_DIGEST_BYTES);
 	uint32_t count = min64(s->digests_known - s->fd_next, room);
 	p.u.file_done.first = s->fd_next;
@@ -535,7 +484,7 @@ static int poll_manifest(salvo_sender *s, uint64_t now, salvo_work *w,
 		return SALVO_WORK_IDLE;
 	}
 	if (salvo_txstream_mark(t, start, end, now)) {
-		fail(s, SALVO_ERR_NOMEM, 1);
+		ss_fail(s, SALVO_ERR_NOMEM, 1);
 		return SALVO_WORK_FAILED;
 	}
 	salvo_pkt p;
@@ -629,7 +578,7 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 		if (salvo_txstream_mark(t, r->stream_offset,
 					r->stream_offset + r->len,
 					SALVO_TX_PENDING)) {
-			fail(s, SALVO_ERR_NOMEM, 1);
+			ss_fail(s, SALVO_ERR_NOMEM, 1);
 			return SALVO_WORK_FAILED;
 		}
 		if (a->is_new)
@@ -646,6 +595,20 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	w->nranges = a->nranges;
 	memcpy(w->ranges, a->ranges, a->nranges * sizeof(a->ranges[0]));
 	return w->kind;
+}
+
+/* Early data: while the receiver may still be reading the manifest, the
+ * sender goes on with the first blocks when they are small (a block sent
+ * before the receiver knows the files is dropped there and sent again
+ * after its FEEDBACK, so the bet is kept to EARLY_DATA_BYTES).  It saves
+ * the round trip of waiting for the data phase: a small transfer then
+ * completes in two round trips, handshake included. */
+static int early_data_ok(const salvo_sender *s)
+{
+	const salvo_txstream *t = &s->data;
+	return t->next_new < t->total && t->cum == 0 &&
+	       min64(t->total, t->next_new + s->cfg.block_bytes) <=
+		   EARLY_DATA_BYTES;
 }
 
 static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
@@ -683,40 +646,46 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	if (s->phase == PH_FAILED)
 		return w->kind = SALVO_WORK_FAILED;
 
-	if (s->phase == PH_HANDSHAKE) {
-		if (now - s->start >= s->cfg.timeout_ns) {
-			fail(s, SALVO_ERR_UNREACHABLE, 0);
-			return w->kind = SALVO_WORK_FAILED;
-		}
-		if (now >= s->next_hello)
-			return poll_hello(s, now, w, buf, cap);
-		w->deadline =
-		    min64(s->next_hello, s->start + s->cfg.timeout_ns);
-		return w->kind = SALVO_WORK_IDLE;
+	if (s->phase == PH_KEY || s->phase == PH_HANDSHAKE) {
+		int n = ss_shake_poll(s, now, buf, cap, &w->deadline);
+		if (n > 0)
+			return counted(s, w, (size_t)n);
+		return w->kind = n ? SALVO_WORK_FAILED : SALVO_WORK_IDLE;
 	}
 	if (now - s->last_rx >= s->cfg.timeout_ns) {
-		fail(s, SALVO_ERR_TIMEOUT, 1);
+		ss_fail(s, SALVO_ERR_TIMEOUT, 1);
 		return poll_any(s, now, w, buf, cap, with_data);
 	}
 	if (now >= s->next_status)
 		return poll_status(s, now, w, buf, cap);
 
 	uint64_t fd_due = UINT64_MAX;
-	if (s->phase == PH_DATA) {
-		/* digests not acknowledged within ~1.5 RTT go again */
+	int man_sent = s->man.next_new == s->man.total;
+	if (s->phase == PH_DATA || man_sent) {
+		/* digests not acknowledged within ~1.5 RTT go again, and
+		 * again after twice as long each time while none is: a
+		 * FILE_DONE waits its turn at the pacer behind booked data,
+		 * which an RTT measured by heartbeats does not show */
 		uint64_t rtt = s->have_rtt ? s->srtt + 4 * s->rttvar : 200 * MS;
+		uint64_t wait = (rtt + rtt / 2) << s->fd_backoff;
 		if (s->digests_acked < s->fd_next &&
-		    now - s->fd_last_sent > rtt + rtt / 2)
+		    now - s->fd_last_sent > wait) {
 			s->fd_next = s->digests_acked;
+			if (s->fd_backoff < 6)
+				s->fd_backoff++;
+		}
 		if (s->fd_next < s->digests_known)
 			return poll_file_done(s, now, w, buf, cap);
 		if (s->digests_acked < s->digests_known)
-			fd_due = s->fd_last_sent + rtt + rtt / 2 + 1;
+			fd_due = s->fd_last_sent + wait + 1;
 	}
 	if (with_data) {
 		int k = s->phase == PH_MANIFEST
 			    ? poll_manifest(s, now, w, buf, cap)
 			    : poll_data(s, w);
+		if (k == SALVO_WORK_IDLE && s->phase == PH_MANIFEST &&
+		    man_sent && early_data_ok(s))
+			k = poll_data(s, w);
 		if (k != SALVO_WORK_IDLE)
 			return k;
 	}
@@ -741,7 +710,7 @@ void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
 			    salvo_txstream_mark(&s->data, r->stream_offset,
 						r->stream_offset + r->len,
 						now ? now : 1))
-				fail(s, SALVO_ERR_NOMEM, 1);
+				ss_fail(s, SALVO_ERR_NOMEM, 1);
 		}
 		a->in_use = 0;
 		return;
@@ -764,19 +733,19 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 void salvo_sender_on_refused(salvo_sender *s, uint64_t now)
 {
 	s->st.refusals++;
-	if (s->phase != PH_HANDSHAKE)
+	if (s->phase != PH_KEY && s->phase != PH_HANDSHAKE)
 		return; /* mid-transfer, --timeout decides */
 	if (++s->refused_in_row >= SALVO_REFUSED_LIMIT) {
 		s->refused = 1;
-		fail(s, SALVO_ERR_UNREACHABLE, 0);
+		ss_fail(s, SALVO_ERR_UNREACHABLE, 0);
 		return;
 	}
-	s->next_hello = min64(s->next_hello, now + SALVO_REFUSED_RETRY_NS);
+	s->next_hs = min64(s->next_hs, now + SALVO_REFUSED_RETRY_NS);
 }
 
 void salvo_sender_abort(salvo_sender *s)
 {
-	fail(s, SALVO_ERR_ABORTED, 1);
+	ss_fail(s, SALVO_ERR_ABORTED, 1);
 }
 
 uint32_t salvo_sender_session(const salvo_sender *s)
@@ -796,7 +765,9 @@ void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)
 	st->srtt_ns = s->srtt;
 	st->min_rtt_ns = s->min_rtt;
 	st->rttvar_ns = s->rttvar;
-	st->phase = s->phase == PH_FAILED ? 4 : s->phase;
+	st->phase = s->phase == PH_FAILED      ? 4
+		    : s->phase <= PH_HANDSHAKE ? 0
+					       : s->phase - 1;
 	st->refused = s->refused;
 	st->datagrams = s->datagrams_sent;
 	st->rate_bps = salvo_sender_pacing_rate(s);

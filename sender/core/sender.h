@@ -20,6 +20,14 @@
  *       DONE / FAILED   the session is over (salvo_sender_result)
  *     on each datagram from the receiver: salvo_sender_on_packet()
  *
+ * The session opens with one round trip (Noise IK, common/crypto/noise.h:
+ * INIT, RESP), after an extra one (KEY_REQ, KEY) when the receiver's key
+ * is not pinned yet.  From RESP on every packet either way is sealed
+ * (common/crypto/aead.h); the core seals its control packets on lane 0
+ * and opens the receiver's, block-sender threads seal DATA on their own
+ * lanes (salvo_sender_lane, sender/core/emit.h).  Randomness and the wall
+ * clock come in through the config, like `now`.
+ *
  * Several block-sender threads may hold DATA work at once; the core is
  * not thread-safe, so an engine serialises calls with one lock (calls are
  * per block or per batch of ranges, not per datagram).
@@ -33,6 +41,7 @@
 #include "common/core/manifest.h"
 #include "common/core/mem.h"
 #include "common/core/wire.h"
+#include "common/crypto/aead.h"
 
 typedef struct salvo_sender salvo_sender;
 
@@ -44,8 +53,33 @@ typedef struct salvo_sender_config {
 	int adaptive;		 /* 0: fixed rate, 1: adaptive (rate.h) */
 	uint64_t window_bytes;	 /* max unacknowledged bytes; 0: automatic */
 	uint64_t timeout_ns;	 /* handshake / silence limit (e.g. 10 s) */
-	uint64_t initial_rto_ns; /* first HELLO retransmission (e.g. 1 s) */
-	uint64_t nonce;		 /* random, identifies this attempt */
+	uint64_t initial_rto_ns; /* first INIT retransmission (e.g. 1 s) */
+
+	/* Identity and keys (docs/SECURITY.md).  key_private: this sender's
+	 * static X25519 key.  peer_key: the receiver's public key when
+	 * has_peer_key; otherwise the session starts by asking the receiver
+	 * for it (KEY_REQ) and calls pin(), which returns 0 to trust it or
+	 * a negative SALVO_ERR_* with a message in err to refuse (the
+	 * session then fails with SALVO_ERR_KEY).  pin is required without
+	 * has_peer_key. */
+	uint8_t key_private[32];
+	uint8_t peer_key[32];
+	int has_peer_key;
+	int (*pin)(void *ud, const uint8_t key[32], char *err, size_t errlen);
+	void *pin_ud;
+	/* Lanes that seal packets: 0 is the core's own (control packets),
+	 * 1 .. lanes - 1 the caller's block-sender threads
+	 * (salvo_sender_lane).  1 .. SALVO_LANES_MAX. */
+	uint32_t lanes;
+	/* AEAD suites this machine offers (aead.h masks:
+	 * salvo_aead_local_suites()). */
+	unsigned suites;
+	/* Wall clock = now + realtime_offset_ns: INIT's stamp, which the
+	 * receiver needs to grow from one handshake to the next. */
+	uint64_t realtime_offset_ns;
+	/* n fresh random bytes (ephemeral keys, the attempt's index). */
+	void (*random)(void *ud, void *buf, size_t n);
+	void *random_ud;
 } salvo_sender_config;
 
 /* At most this many ranges in one DATA work item. */
@@ -54,7 +88,7 @@ typedef struct salvo_sender_config {
 #define SALVO_STATUS_MAX_INTERVAL_NS 1000000000ull
 #define SALVO_STATUS_MIN_INTERVAL_NS 1000000ull
 /* A closed port fails a handshake after this many refusals in a row,
- * HELLOs this far apart: about 0.4 s (salvo_sender_on_refused). */
+ * INITs this far apart: about 0.4 s (salvo_sender_on_refused). */
 #define SALVO_REFUSED_LIMIT 3
 #define SALVO_REFUSED_RETRY_NS 200000000ull
 
@@ -99,11 +133,12 @@ typedef struct salvo_sender_stats {
 	uint32_t files_done; /* files verified at the receiver */
 	uint32_t file_count;
 	uint64_t srtt_ns, min_rtt_ns, rttvar_ns;
-	uint64_t malformed; /* packets dropped as malformed */
-	uint64_t datagrams; /* handed out, all kinds */
-	uint64_t rate_bps;  /* current pacing rate */
+	uint64_t malformed;	/* packets dropped as malformed */
+	uint64_t auth_failures; /* packets whose tag or Noise message failed */
+	uint64_t datagrams;	/* handed out, all kinds */
+	uint64_t rate_bps;	/* current pacing rate */
 	uint64_t feedbacks;
-	int phase; /* 0 handshake, 1 manifest, 2 data, 3 done */
+	int phase;	   /* 0 handshake, 1 manifest, 2 data, 3 done */
 	uint64_t refusals; /* salvo_sender_on_refused calls */
 	int refused; /* the handshake ended on SALVO_REFUSED_LIMIT refusals */
 } salvo_sender_stats;
@@ -116,10 +151,12 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		     uint32_t n, uint64_t now);
 void salvo_sender_del(salvo_sender *s);
 
-/* Feeds one datagram from the receiver.  Malformed or unexpected packets
- * are counted and dropped (returns 0); returns a fatal SALVO_ERR_* only
- * when this packet ended the session (an ERROR from the peer). */
-int salvo_sender_on_packet(salvo_sender *s, const void *buf, size_t len,
+/* Feeds one datagram from the receiver; buf is opened (decrypted) in
+ * place.  Malformed, unauthenticated or unexpected packets are counted
+ * and dropped (returns 0): only an authenticated packet changes the
+ * session.  Returns a fatal SALVO_ERR_* only when this packet ended the
+ * session (a sealed ERROR or CLOSE, a refusal in RESP). */
+int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len,
 			   uint64_t now);
 
 /* Decides the next thing to do; buf (cap >= datagram_bytes) receives a
@@ -128,7 +165,7 @@ int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		      size_t cap);
 
 /* Like salvo_sender_poll, but never hands out DATA or MANIFEST work:
- * only the timed control packets (HELLO, STATUS, FILE_DONE, CLOSE).  An
+ * only the timed control packets (INIT, STATUS, FILE_DONE, CLOSE).  An
  * engine whose block-sender threads are all busy calls it from another
  * thread at the IDLE deadline, so heartbeats keep their pace however
  * long a block takes to send. */
@@ -148,9 +185,9 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 
 /* The network refused a datagram to the receiver: ICMP port unreachable,
  * which a connected UDP socket reports as ECONNREFUSED on a later send or
- * receive.  During the handshake the HELLO goes again after
+ * receive.  During the handshake the INIT (or KEY_REQ) goes again after
  * SALVO_REFUSED_RETRY_NS (sooner than its backoff), and the
- * SALVO_REFUSED_LIMIT-th refusal in a row, with no RETRY or ACCEPT between
+ * SALVO_REFUSED_LIMIT-th refusal in a row, with no answer between
  * them, fails the session with SALVO_ERR_UNREACHABLE (stats.refused 1):
  * one refusal is not enough, a receiver may be restarting.  After the
  * handshake a refusal changes nothing: a receiver that died or restarts
@@ -161,8 +198,15 @@ void salvo_sender_on_refused(salvo_sender *s, uint64_t now);
  * FAILED with SALVO_ERR_ABORTED. */
 void salvo_sender_abort(salvo_sender *s);
 
-/* The session id (0 before ACCEPT) for DATA headers. */
+/* The session id (0 before RESP) for DATA headers. */
 uint32_t salvo_sender_session(const salvo_sender *s);
+
+/* Prepares a (caller-owned, one thread) to seal DATA on lane 1 .. lanes -
+ * 1 once the handshake is done: each block-sender thread seals its own
+ * datagrams with its own key and packet numbers, no lock per datagram.
+ * Returns 0, SALVO_ERR_STATE (no keys yet) or SALVO_ERR_INVAL (lane 0 or
+ * past lanes).  Call it once per lane and session. */
+int salvo_sender_lane(const salvo_sender *s, uint32_t lane, salvo_aead *a);
 
 /* Pacing rate for the engine's pacer, bits per second. */
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
@@ -170,9 +214,11 @@ uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
 void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st);
 
 /* After DONE/FAILED: 0 or the fatal SALVO_ERR_*.  For SALVO_ERR_PEER,
- * *peer_code is the code the receiver sent (e.g. SALVO_ERR_IO),
- * *peer_errno its errno, and *msg its message (NUL-terminated, owned by
- * the core).  Any out-pointer may be NULL. */
+ * *peer_code is the code the receiver sent (e.g. SALVO_ERR_IO, or
+ * SALVO_ERR_KEY when it refused this sender's key in RESP), *peer_errno
+ * its errno, and *msg its message (NUL-terminated, owned by the core);
+ * for SALVO_ERR_KEY (pin() refused the receiver's key) *msg is pin()'s
+ * message.  Any out-pointer may be NULL. */
 int salvo_sender_result(const salvo_sender *s, int *peer_code, int *peer_errno,
 			const char **msg);
 

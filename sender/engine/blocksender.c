@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "common/core/error.h"
 #include "common/io/sys.h"
 #include "sender/engine/session.h"
 
@@ -20,9 +21,9 @@ static int read_work(salvo_blocksender *b, const salvo_work *w)
 	char msg[512];
 	size_t pos = 0;
 	for (uint32_t r = 0; r < w->nranges; r++) {
-		int err = salvo_reader_read(&c->reader, w->ranges[r].stream_offset,
-					    b->buf + pos, w->ranges[r].len, msg,
-					    sizeof(msg));
+		int err = salvo_reader_read(
+		    &c->reader, w->ranges[r].stream_offset, b->buf + pos,
+		    w->ranges[r].len, msg, sizeof(msg));
 		if (err) {
 			salvo_send_session_fail(c, err, msg);
 			return err;
@@ -73,12 +74,25 @@ void *salvo_blocksender_main(void *arg)
 			break;
 		}
 		uint32_t session = salvo_sender_session(c->core);
+		if (!b->keyed) /* the handshake is done: DATA comes after */
+			b->keyed =
+			    !salvo_sender_lane(c->core, b->lane, &b->aead);
 		pthread_mutex_unlock(&c->lock);
-		int err = read_work(b, &w);
+		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;
 		uint32_t crc = 0;
 		if (!err)
 			err = salvo_emitter_send_work(&b->em, &w, b->buf,
-						      session, &crc);
+						      session, &b->aead,
+						      (uint8_t)b->lane, &crc);
+		if (err == SALVO_ERR_REKEY || err == SALVO_ERR_STATE)
+			salvo_send_session_fail(
+			    c, err,
+			    err == SALVO_ERR_REKEY
+				? "a sending lane's key reached its AEAD usage "
+				  "limit (rekeying is not implemented yet: "
+				  "send less per session, or with more "
+				  "threads)"
+				: "no sending key for a block-sender thread");
 		pthread_mutex_lock(&c->lock);
 		if (!err)
 			salvo_sender_work_done(c->core, &w, crc,

@@ -1,8 +1,10 @@
 /*
- * Work item -> sendmmsg (see emitter.h).  The datagram layout and the
- * pacer bookings come from the core (salvo_emit_next); what is left here
- * is the kernel's side: iovec pairs (header, payload in place: no copy),
- * GSO messages for runs of full-size datagrams, and the error rules of
+ * Work item -> sendmmsg (see emitter.h).  The datagram layout, the
+ * sealing (each datagram built and encrypted in this thread's batch
+ * buffer with this thread's lane key) and the pacer bookings come from
+ * the core (salvo_emit_next); what is left here is the kernel's side: an
+ * iovec per sealed datagram, GSO messages for runs of full-size
+ * datagrams, and the error rules of
  * sendmmsg: a full socket buffer waits 50 us and tries again, an ICMP
  * error of an earlier datagram loses this one (as a lossy path would),
  * a GSO refusal turns GSO off for the session and resends plainly.
@@ -52,7 +54,8 @@ int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd)
 	em->iov = malloc(n * sizeof(*em->iov));
 	em->msg = malloc(n * sizeof(*em->msg));
 	em->segs = malloc(n);
-	if (!em->d || !em->iov || !em->msg || !em->segs) {
+	em->out = malloc(n * sh->datagram_bytes);
+	if (!em->d || !em->iov || !em->msg || !em->segs || !em->out) {
 		salvo_emitter_free(em);
 		return -ENOMEM;
 	}
@@ -71,6 +74,8 @@ void salvo_emitter_free(salvo_emitter *em)
 	free(em->iov);
 	free(em->msg);
 	free(em->segs);
+	free(em->out);
+	em->out = NULL;
 	em->d = NULL;
 	em->iov = NULL;
 	em->msg = NULL;
@@ -88,9 +93,8 @@ static void gso_refused(salvo_emitter_shared *sh, int fd,
 	struct mmsghdr one[GSO_MAX_SEGMENTS];
 	atomic_store(&sh->gso_segs, 0);
 	for (unsigned j = 0; j < k; j++)
-		one[j] =
-		    (struct mmsghdr){.msg_hdr = {.msg_iov = h->msg_iov + 2 * j,
-						 .msg_iovlen = 2}};
+		one[j] = (struct mmsghdr){
+		    .msg_hdr = {.msg_iov = h->msg_iov + j, .msg_iovlen = 1}};
 	send_all(sh, fd, one, NULL, k);
 }
 
@@ -137,7 +141,7 @@ static int send_all(salvo_emitter_shared *sh, int fd, struct mmsghdr *m,
 	return lost;
 }
 
-/* Sends the batch's n datagrams (em->iov pairs).  With GSO, each run of
+/* Sends the batch's n datagrams (em->iov).  With GSO, each run of
  * full-size datagrams, which a short one may end, goes as one message the
  * kernel cuts into datagrams: one trip down the stack instead of many. */
 static void send_batch(salvo_emitter *em, unsigned n)
@@ -148,13 +152,11 @@ static void send_batch(salvo_emitter *em, unsigned n)
 	for (unsigned i = 0; i < n;) {
 		unsigned k = 1;
 		while (k < max && i + k < n &&
-		       em->iov[i + k - 1][0].iov_len +
-			       em->iov[i + k - 1][1].iov_len ==
-			   full)
+		       em->iov[i + k - 1].iov_len == full)
 			k++;
 		struct msghdr *h = &em->msg[nm].msg_hdr;
-		*h = (struct msghdr){.msg_iov = em->iov[i],
-				     .msg_iovlen = 2 * (size_t)k};
+		*h = (struct msghdr){.msg_iov = &em->iov[i],
+				     .msg_iovlen = (size_t)k};
 		if (k > 1) {
 			h->msg_control = em->gso;
 			h->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
@@ -167,32 +169,28 @@ static void send_batch(salvo_emitter *em, unsigned n)
 
 int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 			    const uint8_t *buf, uint32_t session,
-			    uint32_t *crc)
+			    salvo_aead *aead, uint8_t lane, uint32_t *crc)
 {
 	salvo_emitter_shared *sh = em->sh;
 	uint32_t batch = salvo_emit_batch_for_rate(
 	    sh->batch_max, salvo_pacing_rate(sh->pacing), sh->datagram_bytes,
 	    sh->overhead);
 	salvo_emit e;
-	salvo_emit_init(&e, w, buf, session, sh->datagram_bytes, sh->overhead,
-			batch);
+	salvo_emit_init(&e, w, buf, session, aead, lane, sh->datagram_bytes,
+			sh->overhead, batch);
 	uint64_t booking;
 	uint32_t n;
-	while ((n = salvo_emit_next(&e, em->d, &booking))) {
-		for (uint32_t i = 0; i < n; i++) {
-			em->iov[i][0] =
-			    (struct iovec){em->d[i].hdr, SALVO_DATA_HDR_BYTES};
-			em->iov[i][1] = (struct iovec){
-			    (uint8_t *)buf + em->d[i].buf_offset,
-			    em->d[i].len};
-		}
+	while ((n = salvo_emit_next(&e, em->out, em->d, &booking))) {
+		for (uint32_t i = 0; i < n; i++)
+			em->iov[i] = (struct iovec){
+			    em->out + em->d[i].out_offset, em->d[i].len};
 		*crc = e.block_crc;
 		if (salvo_pacing_wait(sh->pacing, booking))
 			return SALVO_ERR_ABORTED;
 		send_batch(em, n);
 	}
 	*crc = e.block_crc;
-	return 0;
+	return e.err;
 }
 
 int salvo_emitter_send_control(salvo_emitter_shared *sh, int fd,

@@ -35,7 +35,8 @@ typedef struct salvo_emitter {
 	salvo_emitter_shared *sh;
 	int fd; /* a connected UDP socket, borrowed */
 	salvo_emit_dgram *d;
-	struct iovec (*iov)[2]; /* header, payload: one pair a datagram */
+	uint8_t *out;	   /* the sealed batch: batch_max datagrams */
+	struct iovec *iov; /* one a datagram */
 	struct mmsghdr *msg;
 	uint8_t *segs; /* datagrams in each message */
 	/* UDP_SEGMENT = the datagram size; >= CMSG_SPACE(2) */
@@ -55,13 +56,15 @@ int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd);
 void salvo_emitter_free(salvo_emitter *em);
 
 /* Sends every datagram of the DATA work item w, whose ranges' bytes lie
- * back to back in buf, paced; *crc gets the block CRC32C it put in the
- * headers (new blocks; retransmissions carry the core's).  Returns 0, or
- * SALVO_ERR_ABORTED when the pacing was stopped part way (the rest of w
- * was not sent). */
+ * back to back in buf, sealed with aead as lane `lane` (the calling
+ * thread's, salvo_sender_lane), paced; *crc gets the block CRC32C it put
+ * in the headers (new blocks; retransmissions carry the core's).  Returns
+ * 0, SALVO_ERR_ABORTED when the pacing was stopped part way (the rest of
+ * w was not sent), or SALVO_ERR_REKEY when the lane's key reached its
+ * AEAD limit (the session must end). */
 int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 			    const uint8_t *buf, uint32_t session,
-			    uint32_t *crc);
+			    salvo_aead *aead, uint8_t lane, uint32_t *crc);
 
 /* Sends one control packet on fd: a small one at once, charged to the
  * pacer; a larger one (a manifest chunk) in its paced turn, or not at all

@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "common/core/error.h"
+#include "common/core/path.h"
+#include "common/crypto/keys.h"
 #include "common/io/sys.h"
 
 void salvo_send_report_settings(salvo_send_report *r, const salvo_send_opts *o)
@@ -29,6 +33,49 @@ void salvo_send_report_settings(salvo_send_report *r, const salvo_send_opts *o)
 	r->rate_bps = o->rate_bps;
 	r->window_bytes = o->window_bytes;
 	r->adaptive = o->adaptive;
+}
+
+/* The folder to suggest for this sender's line in the receiver's
+ * authorised keys: the remote folder asked for, else this host's name. */
+static void suggest_dir(const salvo_send_session *c, char *out, size_t cap)
+{
+	const char *rd = c->o->remote_dir;
+	char host[256];
+	if (rd && *rd && !salvo_path_check(rd, strlen(rd), NULL)) {
+		snprintf(out, cap, "%s", rd);
+		return;
+	}
+	if (!gethostname(host, sizeof(host)) &&
+	    (host[sizeof(host) - 1] = 0, host[0]) && !strchr(host, ' ') &&
+	    !salvo_path_check(host, strlen(host), NULL))
+		snprintf(out, cap, "%s", host);
+	else
+		snprintf(out, cap, "incoming");
+}
+
+/* The receiver refused this sender's key (a refusal it signed): say why
+ * and what its owner can do. */
+static void key_refused(const salvo_send_session *c, salvo_send_report *r,
+			const char *where)
+{
+	char line[200], fp[SALVO_FINGERPRINT_SIZE], dir[300];
+	if (!c->o->has_key) {
+		snprintf(r->message, sizeof(r->message),
+			 "receiver %s accepts only senders it knows, and this "
+			 "one has no key: make one with 'salvo keygen', then "
+			 "have its public key line added to the receiver's "
+			 "authorised keys",
+			 where);
+		return;
+	}
+	salvo_key_fingerprint(fp, c->key_public);
+	if (salvo_key_public_text(line, sizeof(line), c->key_public, NULL) < 0)
+		line[0] = 0;
+	suggest_dir(c, dir, sizeof(dir));
+	snprintf(r->message, sizeof(r->message),
+		 "receiver %s does not know this sender's key %s; add this "
+		 "line to its authorised keys: %s dir=%s",
+		 where, fp, line, dir);
 }
 
 static void message(salvo_send_session *c, salvo_send_report *r,
@@ -70,8 +117,22 @@ static void message(salvo_send_session *c, salvo_send_report *r,
 			 secs);
 		break;
 	case SALVO_ERR_PEER:
+		if (peer_code == SALVO_ERR_KEY) {
+			key_refused(c, r, where);
+			break;
+		}
 		snprintf(r->message, sizeof(r->message), "receiver %s: %s",
 			 where, peer_msg);
+		break;
+	case SALVO_ERR_KEY: /* pin() refused the receiver's key */
+		snprintf(r->message, sizeof(r->message), "receiver %s: %s",
+			 where, peer_msg);
+		break;
+	case SALVO_ERR_REKEY:
+		snprintf(r->message, sizeof(r->message),
+			 "%s (rekeying is not implemented yet: send less per "
+			 "session)",
+			 salvo_strerror(res));
 		break;
 	case SALVO_ERR_ABORTED:
 		snprintf(r->message, sizeof(r->message), "%s",

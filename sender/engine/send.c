@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@
 #include <unistd.h>
 
 #include "common/core/error.h"
+#include "common/crypto/aead.h"
+#include "common/crypto/keyfile.h"
 #include "common/io/sys.h"
 #include "sender/engine/report.h"
 #include "sender/engine/session.h"
@@ -77,6 +80,10 @@ static int opts_ok(const salvo_send_opts *o, char *msg, size_t len)
 		snprintf(msg, len, "transfer.rate must be above 0");
 	else if (!o->timeout_ns)
 		snprintf(msg, len, "transfer.timeout must be above 0");
+	else if (!o->has_peer_key && !o->pin)
+		snprintf(msg, len,
+			 "no receiver key (security.receiver_key) and no way "
+			 "to pin one");
 	else
 		return 1;
 	return 0;
@@ -150,25 +157,55 @@ static void close_sockets(salvo_send_session *c)
 			close(c->fds[i]);
 }
 
+static void core_random(void *ud, void *buf, size_t n)
+{
+	(void)ud;
+	salvo_crypto_random(buf, n);
+}
+
+/* The wall clock less the monotonic one, for INIT's stamp. */
+static uint64_t realtime_offset(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t rt =
+	    (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t mono = salvo_now_ns();
+	return rt > mono ? rt - mono : 0;
+}
+
 static int make_core(salvo_send_session *c, uint64_t start)
 {
 	const salvo_send_opts *o = c->o;
-	uint8_t nonce_bytes[8];
-	uint64_t nonce = 0;
-	if (getentropy(nonce_bytes, sizeof(nonce_bytes)) == 0)
-		memcpy(&nonce, nonce_bytes, sizeof(nonce));
-	salvo_sender_config cfg = {
-	    .block_bytes = o->block_bytes,
-	    .datagram_bytes = (uint16_t)c->datagram_bytes,
-	    .rate_bps = o->rate_bps,
-	    .min_rate_bps = o->min_rate_bps,
-	    .adaptive = o->adaptive,
-	    .window_bytes = o->window_bytes,
-	    .timeout_ns = o->timeout_ns,
-	    .initial_rto_ns = FIRST_RTO_NS,
-	    .nonce = nonce ^ start};
-	return salvo_sender_new(&c->core, &salvo_mem_libc, &cfg,
-				c->scan.entries, (uint32_t)c->scan.n, start);
+	salvo_sender_config cfg = {.block_bytes = o->block_bytes,
+				   .datagram_bytes =
+				       (uint16_t)c->datagram_bytes,
+				   .rate_bps = o->rate_bps,
+				   .min_rate_bps = o->min_rate_bps,
+				   .adaptive = o->adaptive,
+				   .window_bytes = o->window_bytes,
+				   .timeout_ns = o->timeout_ns,
+				   .initial_rto_ns = FIRST_RTO_NS,
+				   .has_peer_key = o->has_peer_key,
+				   .pin = o->pin,
+				   .pin_ud = o->pin_ud,
+				   .lanes = o->threads + 1,
+				   .suites = salvo_aead_local_suites(),
+				   .realtime_offset_ns = realtime_offset(),
+				   .random = core_random};
+	/* without a key of its own the sender is anonymous: a throwaway
+	 * pair, which only a receiver that allows anonymous senders takes */
+	if (o->has_key) {
+		memcpy(cfg.key_private, o->key_private, 32);
+		memcpy(c->key_public, o->key_public, 32);
+	} else {
+		salvo_keyfile_generate(cfg.key_private, c->key_public);
+	}
+	memcpy(cfg.peer_key, o->peer_key, 32);
+	int rc = salvo_sender_new(&c->core, &salvo_mem_libc, &cfg,
+				  c->scan.entries, (uint32_t)c->scan.n, start);
+	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));
+	return rc;
 }
 
 /* The session lock and its condition variable on the monotonic clock. */
@@ -196,6 +233,7 @@ static void free_blocksenders(salvo_blocksender *bs, uint32_t n)
 {
 	for (uint32_t i = 0; bs && i < n; i++) {
 		salvo_emitter_free(&bs[i].em);
+		salvo_aead_free(&bs[i].aead);
 		free(bs[i].buf);
 	}
 	free(bs);
@@ -207,10 +245,10 @@ static salvo_blocksender *make_blocksenders(salvo_send_session *c)
 	salvo_blocksender *bs = calloc(n, sizeof(*bs));
 	for (uint32_t i = 0; bs && i < n; i++) {
 		bs[i].c = c;
+		bs[i].lane = i + 1; /* lane 0 is the core's */
 		bs[i].buf = malloc(c->o->block_bytes);
-		if (!bs[i].buf ||
-		    salvo_emitter_init(&bs[i].em, &c->net,
-				       c->fds[i % c->nsock])) {
+		if (!bs[i].buf || salvo_emitter_init(&bs[i].em, &c->net,
+						     c->fds[i % c->nsock])) {
 			free_blocksenders(bs, n);
 			return NULL;
 		}
@@ -327,8 +365,8 @@ static int connect_receiver(salvo_send_session *c, char *where, size_t wlen,
 	if (rc)
 		return rc;
 	atomic_store(&c->net.gso_segs,
-		     salvo_emitter_gso_plan(c->fds[0], c->v6,
-					    c->datagram_bytes, c->o->offload));
+		     salvo_emitter_gso_plan(c->fds[0], c->v6, c->datagram_bytes,
+					    c->o->offload));
 	return 0;
 }
 
@@ -348,6 +386,10 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	salvo_send_report_settings(r, o);
 	if (!opts_ok(o, msg, mlen))
 		return r->result = SALVO_ERR_INVAL;
+	if (salvo_crypto_init()) {
+		snprintf(msg, mlen, "cannot start libsodium");
+		return r->result = SALVO_ERR_IO;
+	}
 	salvo_raise_fd_limit();
 
 	rc = salvo_scan_run(&c.scan, o->paths, o->npaths, o->items, o->nitems,
@@ -379,12 +421,12 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	rc = salvo_pacing_init(&c.pacing, o->rate_bps);
 	if (rc)
 		goto fail_pacing;
-	c.net = (salvo_emitter_shared){
-	    .pacing = &c.pacing,
-	    .datagram_bytes = c.datagram_bytes,
-	    .overhead = salvo_ip_udp_overhead(c.v6),
-	    .batch_max = o->batch,
-	    .gso_segs = atomic_load(&c.net.gso_segs)};
+	c.net =
+	    (salvo_emitter_shared){.pacing = &c.pacing,
+				   .datagram_bytes = c.datagram_bytes,
+				   .overhead = salvo_ip_udp_overhead(c.v6),
+				   .batch_max = o->batch,
+				   .gso_segs = atomic_load(&c.net.gso_segs)};
 	rc = make_locks(&c);
 	if (rc)
 		goto fail_locks;

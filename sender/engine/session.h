@@ -42,14 +42,20 @@ typedef struct salvo_send_session {
 	uint32_t nsock;
 	int v6;
 	uint32_t datagram_bytes; /* in use, after the MTU and family */
+	uint8_t key_public[32];	 /* ours, for the report's messages */
 	uint64_t sndbuf_granted;
 } salvo_send_session;
 
-/* A block-sender thread: its socket's emitter and a block buffer. */
+/* A block-sender thread: its socket's emitter, a block buffer, and its
+ * own lane: a key and packet numbers no other thread touches, so sealing
+ * takes no lock. */
 typedef struct salvo_blocksender {
 	salvo_send_session *c;
 	salvo_emitter em;
-	uint8_t *buf; /* one block */
+	uint8_t *buf;  /* one block */
+	uint32_t lane; /* 1 + the thread's index */
+	salvo_aead aead;
+	int keyed; /* aead set up (salvo_sender_lane) */
 	pthread_t th;
 } salvo_blocksender;
 
@@ -77,8 +83,8 @@ void salvo_send_session_digest(void *ud, uint32_t file,
 
 /* Thread mains.  A block-sender (arg: salvo_blocksender) polls work from
  * the core, reads it, sends it, reports it done and hashes new blocks,
- * until the session ends.  The control thread (arg: the session) reads socket 0 into the
- * core and sends the timed control packets. */
+ * until the session ends.  The control thread (arg: the session) reads socket 0
+ * into the core and sends the timed control packets. */
 void *salvo_blocksender_main(void *arg);
 void *salvo_control_main(void *arg);
 

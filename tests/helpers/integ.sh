@@ -7,6 +7,8 @@
 #   fail MESSAGE          print, show the logs, exit 1
 #   free_port             an unused UDP port on 127.0.0.1
 #   start_recv DIR [ARGS] salvo recv on 127.0.0.1:$PORT (or $RECV_BIND),
+#                         --allow-anonymous unless RECV_ANON=0 (then
+#                         run_send stops naming its key, see there),
 #                         run through the command in array RECV_PREFIX if
 #                         any (ip netns exec NS, unshare ...), binary
 #                         $RECV_BIN (default $SALVO_ASAN); sets PORT,
@@ -117,8 +119,12 @@ start_recv() { # dir [extra args...]
 	PORT=$(free_port)
 	RECV_LOG=$T/recv-$PORT.log
 	RECV_OUT=$T/recv-$PORT.out
+	# protocol 3 refuses senders the receiver has not authorised: tests
+	# that are not about identities let any sender in (RECV_ANON=0: not)
+	local anon=()
+	[ "${RECV_ANON:-1}" = 0 ] || anon=(--allow-anonymous)
 	"${RECV_PREFIX[@]}" "$bin" recv --dir "$dir" --port "$PORT" \
-		--bind "$RECV_BIND" "$@" >"$RECV_OUT" 2>"$RECV_LOG" &
+		--bind "$RECV_BIND" "${anon[@]}" "$@" >"$RECV_OUT" 2>"$RECV_LOG" &
 	RECV_PID=$!
 	BG_PIDS+=("$RECV_PID")
 	wait_line "$RECV_LOG" "^listening on .*:$PORT, writing below " 20 "$RECV_PID" ||
@@ -129,8 +135,13 @@ run_send() { # name args...
 	local name=$1
 	shift
 	SEND_RC=0
+	# tests not about identities name the local receiver's key, as a
+	# configured sender would, instead of pinning it with a warning
+	local rkey=()
+	[ "${RECV_ANON:-1}" = 0 ] || [ ! -f "$SALVO_SYSCONFDIR/salvo/key.pub" ] ||
+		rkey=(--receiver-key "$SALVO_SYSCONFDIR/salvo/key.pub")
 	"${SEND_PREFIX[@]}" timeout -k 5 "${SEND_TIME_LIMIT:-110}" \
-		"${SEND_BIN:-$SALVO}" send "$@" \
+		"${SEND_BIN:-$SALVO}" send "${rkey[@]}" "$@" \
 		>"$T/$name.out" 2>"$T/$name.err" || SEND_RC=$?
 	[ "$SEND_RC" -ne 124 ] || fail "salvo send ($name) still running after ${SEND_TIME_LIMIT:-110} s"
 }

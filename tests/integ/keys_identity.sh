@@ -13,6 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
+RECV_ANON=0 # identities are what this test is about
 KD=$SALVO_SYSCONFDIR/salvo
 [ "$(id -u)" = 0 ] || KD=$HOME/.config/salvo # a user's key folder
 mode() { stat -c %a "$1"; }

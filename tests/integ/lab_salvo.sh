@@ -35,7 +35,7 @@ trap cleanup EXIT
 mkdir -p "$W/src" "$W/dst"
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$W/src/file"
 
-lab B timeout 50 "$SALVO" recv --dir "$W/dst" --port $PORT --bind 10.77.0.2 --once --json \
+lab B timeout 50 "$SALVO" recv --dir "$W/dst" --port $PORT --bind 10.77.0.2 --once --json --allow-anonymous \
 	>"$W/recv.json" 2>"$W/recv.err" &
 RECV_PID=$!
 for _ in $(seq 50); do

@@ -34,7 +34,7 @@ network:
 YAML
 PORT=$(free_port)
 # --dir comes from the file; the port from a flag
-"$SALVO_ASAN" recv --config "$T/recv.yaml" --port "$PORT" --bind 127.0.0.1 --json \
+"$SALVO_ASAN" recv --config "$T/recv.yaml" --port "$PORT" --bind 127.0.0.1 --json --allow-anonymous \
 	>"$T/recv.out" 2>"$T/recv.log" &
 RECV_PID=$!
 RECV_LOG=$T/recv.log

@@ -32,7 +32,7 @@ drop 100 300
 sleep 10
 # the receiver is back, same port
 RECV_BIN=${RECV_BIN:-$SALVO_ASAN}
-"$RECV_BIN" recv --dir "$T/in" --port "$port" --bind 127.0.0.1 --overwrite replace \
+"$RECV_BIN" recv --dir "$T/in" --port "$port" --bind 127.0.0.1 --overwrite replace --allow-anonymous \
 	>"$T/recv2.out" 2>"$T/recv2.log" &
 RECV_PID=$!
 BG_PIDS+=("$RECV_PID")

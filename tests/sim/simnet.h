@@ -33,6 +33,8 @@ typedef struct sim_scenario {
 	uint64_t window_bytes; /* 0: automatic */
 	uint32_t batch;	       /* datagrams per batch; 0: the default 32 */
 	int v6;		       /* IPv6 header overhead (else IPv4) */
+	uint64_t deadline_ns;  /* done within this from the first packet,
+				  beside the bound (0: no such promise) */
 } sim_scenario;
 
 typedef struct sim_result {

@@ -5,11 +5,14 @@
  * datagram, the smallest and a jumbo datagram, batches cut by the batch
  * size, and bookings with the IPv4 and IPv6 overheads.  Each case runs
  * the emitter over a buffer of known bytes and checks every datagram
- * against a model: the payloads tile each range in order, each header
- * decodes to the range's block, offset and block CRC, batches hold
- * min(batch, left) datagrams, and each booking is the sum of header +
- * payload + IP/UDP overhead.  Then the batch-per-rate rule and the
- * datagram size per MTU and address family, table by table.
+ * against a model: each opens with the lane's key (the receiver's side of
+ * it) under the next packet number, its payload tiles its range in
+ * order, its header decodes to the range's block, offset and block CRC,
+ * batches hold min(batch, left) datagrams, each booking is the sum of
+ * the datagrams' bytes + IP/UDP overhead, and the block buffer is left
+ * in clear.  A lane whose key reaches its hard limit stops with
+ * SALVO_ERR_REKEY.  Then the batch-per-rate rule and the datagram size
+ * per MTU and address family, table by table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,11 +27,16 @@
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/core/limits.h"
+#include "common/crypto/keyfile.h"
 #include "sender/core/emit.h"
 
 #define SESSION 0x5e55101du
 #define BLOCK (4u << 20)
-#define P1472 (1472 - SALVO_DATA_HDR_BYTES) /* 1448 */
+#define LANE 3
+#define P(dgram) ((dgram)-SALVO_DATA_OVERHEAD_BYTES)
+#define P1472 P(1472) /* 1428 */
+
+static const uint8_t lane_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 
 typedef struct emit_case {
 	const char *name;
@@ -48,22 +56,47 @@ static const emit_case cases[] = {
     {"one byte more", 1472, 0, 1, 32, 1, {{0, 0, P1472 + 1}}, 2, 1},
     {"one byte less", 1472, 0, 1, 32, 1, {{3, 0, P1472 - 1}}, 1, P1472 - 1},
     {"one byte", 1472, 0, 1, 32, 1, {{9, 0, 1}}, 1, 1},
-    {"last short datagram", 1472, 0, 1, 32, 1, {{1, 0, 10 * P1472 + 7}},
-     11, 7},
-    {"ranges", 1472, 0, 0, 32, 3,
-     {{2, 0, 2 * P1472}, {2, 5 * P1472, 10}, {7, 0, 3 * P1472}}, 6, P1472},
-    {"ranges, one byte each", 1472, 0, 0, 2, 4,
-     {{0, 0, 1}, {0, P1472, 1}, {1, 0, 1}, {5, 7 * P1472, 1}}, 4, 1},
-    {"one byte more over IPv6", 1452, 1, 1, 32, 1, {{0, 0, 1429}}, 2, 1},
-    {"smallest datagram", SALVO_DATAGRAM_MIN_BYTES, 0, 1, 32, 1,
-     {{0, 0, 3 * (SALVO_DATAGRAM_MIN_BYTES - 24) + 1}}, 4, 1},
-    {"jumbo", 8972, 0, 1, 32, 1, {{4, 0, 1 << 20}}, 118,
-     (1 << 20) - 117 * 8948},
-    {"batches of 32", 1472, 0, 1, 32, 1, {{0, 0, 100 * P1472}}, 100, P1472},
-    {"batches of 1", 1472, 1, 1, 1, 1, {{0, 0, 5 * P1472 - 3}}, 5,
-     P1472 - 3},
-    {"batch 0 counts as 1", 1472, 0, 1, 0, 1, {{0, 0, 3 * P1472}}, 3,
+    {"last short datagram", 1472, 0, 1, 32, 1, {{1, 0, 10 * P1472 + 7}}, 11, 7},
+    {"ranges",
+     1472,
+     0,
+     0,
+     32,
+     3,
+     {{2, 0, 2 * P1472}, {2, 5 * P1472, 10}, {7, 0, 3 * P1472}},
+     6,
      P1472},
+    {"ranges, one byte each",
+     1472,
+     0,
+     0,
+     2,
+     4,
+     {{0, 0, 1}, {0, P1472, 1}, {1, 0, 1}, {5, 7 * P1472, 1}},
+     4,
+     1},
+    {"one byte more over IPv6", 1452, 1, 1, 32, 1, {{0, 0, P(1452) + 1}}, 2, 1},
+    {"smallest datagram",
+     SALVO_DATAGRAM_MIN_BYTES,
+     0,
+     1,
+     32,
+     1,
+     {{0, 0, 3 * P(SALVO_DATAGRAM_MIN_BYTES) + 1}},
+     4,
+     1},
+    {"jumbo",
+     8972,
+     0,
+     1,
+     32,
+     1,
+     {{4, 0, 1 << 20}},
+     118,
+     (1 << 20) - 117 * P(8972)},
+    {"batches of 32", 1472, 0, 1, 32, 1, {{0, 0, 100 * P1472}}, 100, P1472},
+    {"batches of 1", 1472, 1, 1, 1, 1, {{0, 0, 5 * P1472 - 3}}, 5, P1472 - 3},
+    {"batch 0 counts as 1", 1472, 0, 1, 0, 1, {{0, 0, 3 * P1472}}, 3, P1472},
 };
 
 static void make_work(const emit_case *c, salvo_work *w)
@@ -89,15 +122,27 @@ static void run_case(const emit_case *c)
 	size_t total = 0;
 	for (uint32_t i = 0; i < w.nranges; i++)
 		total += w.ranges[i].len;
-	uint8_t *buf = malloc(total);
+	uint8_t *buf = malloc(total), *copy = malloc(total);
 	for (size_t i = 0; i < total; i++)
 		buf[i] = (uint8_t)(i * 131 + 7);
+	memcpy(copy, buf, total);
 	uint32_t over = salvo_ip_udp_overhead(c->v6);
-	uint32_t payload = c->dgram - SALVO_DATA_HDR_BYTES;
+	uint32_t payload = P(c->dgram);
 	uint32_t batch = c->batch ? c->batch : 1;
 	salvo_emit_dgram *d = calloc(batch, sizeof(*d));
+	uint8_t *out = malloc((size_t)batch * c->dgram);
+	salvo_aead tx, rx;
+	salvo_replay win;
+	assert_int_equal(
+	    salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, LANE),
+	    0);
+	assert_int_equal(
+	    salvo_aead_init(&rx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, LANE),
+	    0);
+	salvo_replay_init(&win);
 	salvo_emit e;
-	salvo_emit_init(&e, &w, buf, SESSION, c->dgram, over, c->batch);
+	salvo_emit_init(&e, &w, buf, SESSION, &tx, LANE, c->dgram, over,
+			c->batch);
 	if (c->is_new)
 		assert_int_equal(e.block_crc,
 				 salvo_crc32c(0, buf, w.ranges[0].len));
@@ -105,29 +150,41 @@ static void run_case(const emit_case *c)
 	uint32_t ri = 0, roff = 0, pos = 0, last = 0;
 	uint64_t count = 0, booking;
 	uint32_t n;
-	while ((n = salvo_emit_next(&e, d, &booking))) {
+	while ((n = salvo_emit_next(&e, out, d, &booking))) {
 		uint64_t left = salvo_emit_count(&w, c->dgram) - count;
 		assert_int_equal(n, left < batch ? left : batch);
 		uint64_t want_booking = 0;
 		for (uint32_t i = 0; i < n; i++) {
 			const salvo_work_range *r = &w.ranges[ri];
-			uint32_t want = r->len - roff < payload
-					    ? r->len - roff
-					    : payload;
-			assert_int_equal(d[i].buf_offset, pos + roff);
-			assert_int_equal(d[i].len, want);
-			uint8_t pkt[SALVO_DATAGRAM_MAX_BYTES];
-			memcpy(pkt, d[i].hdr, SALVO_DATA_HDR_BYTES);
-			memcpy(pkt + SALVO_DATA_HDR_BYTES,
-			       buf + d[i].buf_offset, d[i].len);
+			uint32_t want =
+			    r->len - roff < payload ? r->len - roff : payload;
+			assert_int_equal(d[i].out_offset, (size_t)i * c->dgram);
+			assert_int_equal(d[i].payload, want);
+			assert_int_equal(d[i].len,
+					 SALVO_DATA_OVERHEAD_BYTES + want);
+			assert_true(d[i].len <= c->dgram);
+			uint8_t *pkt = out + d[i].out_offset;
+			salvo_pkt_hdr h;
+			assert_int_equal(
+			    salvo_wire_decode_header(pkt, d[i].len, &h), 0);
+			assert_int_equal(h.pn,
+					 count + i); /* one each, in order */
+			assert_int_equal(h.lane, LANE);
+			size_t plain;
+			assert_int_equal(
+			    salvo_aead_open(&rx, &win, h.pn, pkt,
+					    SALVO_HDR_BYTES,
+					    pkt + SALVO_HDR_BYTES,
+					    d[i].len - SALVO_HDR_BYTES, &plain),
+			    0);
 			salvo_pkt p;
-			assert_int_equal(salvo_wire_decode(
-					     pkt,
-					     SALVO_DATA_HDR_BYTES + d[i].len,
-					     &p),
+			assert_int_equal(salvo_wire_decode(pkt, d[i].len, &p),
 					 0);
 			assert_int_equal(p.hdr.type, SALVO_PKT_DATA);
 			assert_int_equal(p.hdr.session, SESSION);
+			assert_int_equal(p.u.data.payload_len, want);
+			assert_memory_equal(p.u.data.payload, copy + pos + roff,
+					    want);
 			assert_int_equal(p.hdr.flags,
 					 c->is_new ? 0 : SALVO_DATA_F_RETX);
 			assert_int_equal(p.u.data.block, r->block);
@@ -135,7 +192,7 @@ static void run_case(const emit_case *c)
 			assert_int_equal(p.u.data.block_crc,
 					 c->is_new ? e.block_crc
 						   : r->block_crc);
-			want_booking += SALVO_DATA_HDR_BYTES + want + over;
+			want_booking += SALVO_DATA_OVERHEAD_BYTES + want + over;
 			last = want;
 			roff += want;
 			if (roff == r->len) {
@@ -151,10 +208,41 @@ static void run_case(const emit_case *c)
 	assert_int_equal(count, c->want_dgrams);
 	assert_int_equal(salvo_emit_count(&w, c->dgram), c->want_dgrams);
 	assert_int_equal(last, c->want_last_len);
-	/* done stays done */
-	assert_int_equal(salvo_emit_next(&e, d, &booking), 0);
+	/* done stays done, the block in clear */
+	assert_int_equal(salvo_emit_next(&e, out, d, &booking), 0);
 	assert_int_equal(booking, 0);
+	assert_int_equal(e.err, 0);
+	assert_memory_equal(buf, copy, total);
+	salvo_aead_free(&tx);
+	salvo_aead_free(&rx);
+	free(out);
 	free(d);
+	free(buf);
+	free(copy);
+}
+
+/* A lane's key past its hard limit seals nothing more: emitting stops
+ * with SALVO_ERR_REKEY, the session must end (no nonce is ever used
+ * twice). */
+static void test_rekey_stops(void **state)
+{
+	(void)state;
+	salvo_work w = {.kind = SALVO_WORK_DATA, .is_new = 1, .nranges = 1};
+	w.ranges[0].len = 3 * P1472;
+	uint8_t *buf = calloc(1, w.ranges[0].len);
+	uint8_t out[4 * 1472];
+	salvo_emit_dgram d[4];
+	salvo_aead tx;
+	assert_int_equal(
+	    salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, 1), 0);
+	tx.next_pn = SALVO_AEAD_HARD_PACKETS - 1; /* one number left */
+	salvo_emit e;
+	uint64_t booking;
+	salvo_emit_init(&e, &w, buf, SESSION, &tx, 1, 1472, 28, 4);
+	assert_int_equal(salvo_emit_next(&e, out, d, &booking), 0);
+	assert_int_equal(e.err, SALVO_ERR_REKEY);
+	assert_int_equal(salvo_emit_next(&e, out, d, &booking), 0);
+	salvo_aead_free(&tx);
 	free(buf);
 }
 
@@ -181,20 +269,26 @@ static void test_booking_by_family(void **state)
 	    {0, 8972, 9000}, {1, 8952, 9000},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		salvo_work w = {.kind = SALVO_WORK_DATA, .is_new = 1,
-				.nranges = 1};
-		w.ranges[0].len = t[i].dgram - SALVO_DATA_HDR_BYTES;
+		salvo_work w = {
+		    .kind = SALVO_WORK_DATA, .is_new = 1, .nranges = 1};
+		w.ranges[0].len = P(t[i].dgram);
 		uint8_t *buf = calloc(1, w.ranges[0].len);
+		uint8_t *out = malloc(t[i].dgram);
+		salvo_aead tx;
+		salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, 1);
 		salvo_emit e;
 		salvo_emit_dgram d[1];
 		uint64_t booking;
-		salvo_emit_init(&e, &w, buf, 1, t[i].dgram,
+		salvo_emit_init(&e, &w, buf, 1, &tx, 1, t[i].dgram,
 				salvo_ip_udp_overhead(t[i].v6), 1);
-		assert_int_equal(salvo_emit_next(&e, d, &booking), 1);
+		assert_int_equal(salvo_emit_next(&e, out, d, &booking), 1);
+		assert_int_equal(d[0].len, t[i].dgram);
 		assert_int_equal(booking, t[i].want);
-		assert_int_equal(salvo_emit_wire_bytes(100, salvo_ip_udp_overhead(
-								 t[i].v6)),
-				 100 + (t[i].v6 ? 48 : 28));
+		assert_int_equal(
+		    salvo_emit_wire_bytes(100, salvo_ip_udp_overhead(t[i].v6)),
+		    100 + (t[i].v6 ? 48 : 28));
+		salvo_aead_free(&tx);
+		free(out);
 		free(buf);
 	}
 }
@@ -259,8 +353,8 @@ static void test_pick_datagram(void **state)
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint32_t got = 0;
-		int rc = salvo_emit_pick_datagram(t[i].asked, t[i].mtu,
-						  t[i].v6, &got);
+		int rc = salvo_emit_pick_datagram(t[i].asked, t[i].mtu, t[i].v6,
+						  &got);
 		assert_int_equal(rc, t[i].rc);
 		assert_int_equal(got, t[i].want);
 	}
@@ -268,8 +362,11 @@ static void test_pick_datagram(void **state)
 
 int main(void)
 {
+	if (salvo_crypto_init())
+		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_rekey_stops),
 	    cmocka_unit_test(test_booking_by_family),
 	    cmocka_unit_test(test_batch_for_rate),
 	    cmocka_unit_test(test_pick_datagram),

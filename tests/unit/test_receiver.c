@@ -2,15 +2,17 @@
  * The receiver core, packet by packet, on a virtual clock.  A harness
  * records every callback (packets sent, prepare, writes, verify_block,
  * finalize_file, session_end) and answers verifications as the test
- * says, so each rule of receiver.h is checked where it is decided:
+ * says; senders are hand-driven protocol 3 peers (tests/helpers/
+ * testpeer.h), so each rule of receiver.h is checked where it is decided:
  *
- *   handshake   no state before a valid cookie; a RETRY, and every other
- *               answer to an unvalidated address, at most 3x the bytes
- *               received (a table of inputs); ACCEPT, and the same ACCEPT
- *               for a repeated HELLO; expired and forged cookies; the
- *               session table's limit.
+ *   handshake   INITs failing mac1 or Noise leave nothing; under load a
+ *               COOKIE first (for that address only); every answer to an
+ *               unvalidated address at most the bytes received; a
+ *               replayed INIT opens nothing; signed refusals (key, quota,
+ *               a full table); half-open sessions expire quietly; forged
+ *               or unsealed CLOSE and ERROR end nothing.
  *   manifest    accepted (prepare, FEEDBACK in the data phase) or refused
- *               (a table: unsafe path, disagreeing with HELLO, prepare
+ *               (a table: unsafe path, disagreeing with INIT, prepare
  *               failing), each with its error code to the sender.
  *   data        a table of DATA datagrams: which are written (once) and
  *               which are dropped as duplicates or out of place.
@@ -35,23 +37,28 @@
 #include <cmocka.h>
 
 #include "common/core/blake3.h"
+#include "common/core/bytes.h"
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/core/manifest.h"
 #include "common/core/wire.h"
+#include "common/crypto/keyfile.h"
 #include "receiver/core/receiver.h"
 #include "tests/helpers/testmem.h"
+#include "tests/helpers/testpeer.h"
 
 #define MS 1000000ull
 #define SEC (1000 * MS)
-#define DATAGRAM 1024
-#define PAYLOAD (DATAGRAM - SALVO_DATA_HDR_BYTES) /* 1000 */
-#define BLOCK 2000				  /* two datagrams */
+#define DATAGRAM 1044
+#define PAYLOAD (DATAGRAM - SALVO_DATA_OVERHEAD_BYTES) /* 1000 */
+#define BLOCK 2000				       /* two datagrams */
 #define SIZE_A 3500
 #define SIZE_B 1500
 #define TOTAL (SIZE_A + SIZE_B) /* blocks: [a] [a|b] [b] */
 #define NBLOCKS 3
-#define IDLE_NS (5 * SEC)
+#define IDLE_NS (30 * SEC)
+#define RX_SEED 1
+#define EPOCH_NS (UINT64_C(1700000000) * 1000000000u)
 #define MAX_OUT 64
 
 /* ------------------------------------------------------------ harness */
@@ -60,13 +67,29 @@ typedef struct out {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
 	size_t len;
 	salvo_addr to;
+	salvo_pkt p; /* opened and decoded (p.hdr.type 0: could not be) */
 } out;
+
+/* A sender, by hand: its keys, its address and its session. */
+typedef struct peer {
+	testpeer tp;
+	salvo_addr a;
+	uint32_t sid;
+	int used;
+} peer;
+
+#define MAX_PEERS 8
 
 typedef struct harness {
 	salvo_mem mem;
 	salvo_receiver *r;
 	uint64_t now;
-	out *out; /* packets the core sent, since the last take */
+	uint8_t priv[32], pub[32]; /* the receiver's keys */
+	uint64_t rng;
+	peer peers[MAX_PEERS];
+	int refuse_keys;      /* authorize says no */
+	uint64_t quota_bytes; /* authorize's max_bytes */
+	out *out;	      /* packets the core sent, since the last take */
 	size_t nout;
 	int prepares, prepare_rc;
 	int writes;
@@ -87,14 +110,53 @@ typedef struct harness {
 	const salvo_manifest *m; /* the session's, from prepare */
 } harness;
 
+static peer *peer_of_session(harness *h, uint32_t sid)
+{
+	for (int i = 0; i < MAX_PEERS; i++)
+		if (h->peers[i].used && h->peers[i].sid == sid)
+			return &h->peers[i];
+	return NULL;
+}
+
 static void cb_send(void *ud, const salvo_addr *a, const void *buf, size_t len)
 {
 	harness *h = ud;
 	assert_true(h->nout < MAX_OUT);
 	assert_true(len <= sizeof(h->out[0].buf));
-	memcpy(h->out[h->nout].buf, buf, len);
-	h->out[h->nout].len = len;
-	h->out[h->nout++].to = *a;
+	out *o = &h->out[h->nout++];
+	memcpy(o->buf, buf, len);
+	o->len = len;
+	o->to = *a;
+	memset(&o->p, 0, sizeof(o->p));
+	salvo_pkt_hdr hd;
+	assert_int_equal(salvo_wire_decode_header(o->buf, len, &hd), 0);
+	peer *p = salvo_wire_is_sealed(hd.type) ? peer_of_session(h, hd.session)
+						: NULL;
+	if (!salvo_wire_is_sealed(hd.type))
+		assert_int_equal(salvo_wire_decode(o->buf, len, &o->p), 0);
+	else if (p)
+		assert_int_equal(testpeer_open(&p->tp, o->buf, len, &o->p), 0);
+}
+
+static void cb_random(void *ud, void *buf, size_t n)
+{
+	harness *h = ud;
+	uint8_t *p = buf;
+	for (size_t i = 0; i < n; i++) {
+		h->rng =
+		    h->rng * 6364136223846793005ull + 1442695040888963407ull;
+		p[i] = (uint8_t)(h->rng >> 56);
+	}
+}
+
+static int cb_authorize(void *ud, const uint8_t key[32],
+			salvo_receiver_auth *auth)
+{
+	harness *h = ud;
+	(void)key;
+	memset(auth, 0, sizeof(*auth));
+	auth->max_bytes = h->quota_bytes;
+	return h->refuse_keys ? SALVO_ERR_KEY : 0;
 }
 
 static int cb_prepare(void *ud, salvo_rsess *s, const salvo_manifest *m,
@@ -156,27 +218,48 @@ static void cb_end(void *ud, salvo_rsess *s, int result, const char *msg)
 }
 
 /* A receiver with its harness; made and freed inside each test, so
- * cmocka's leak check covers the core's whole life. */
-static harness *start(uint32_t max_sessions)
+ * cmocka's leak check covers the core's whole life.  half_open: the load
+ * threshold (0: the default). */
+static harness *start_load(uint32_t max_sessions, uint32_t half_open)
 {
 	harness *h = test_calloc(1, sizeof(*h));
 	h->out = test_calloc(MAX_OUT, sizeof(*h->out));
 	h->mem = testmem_cmocka();
 	h->now = 1000 * SEC;
-	salvo_receiver_config cfg = {.max_sessions = max_sessions,
-				     .idle_timeout_ns = IDLE_NS,
-				     .cookie_lifetime_ns = 60 * SEC,
-				     .secret = {1, 2, 3, 4, 5, 6, 7, 8},
-				     .seed = 42};
-	salvo_receiver_cb cb = {cb_send,     cb_prepare, cb_write, cb_verify,
-				cb_finalize, cb_end,	 h};
+	h->rng = 7;
+	testpeer_keypair(RX_SEED, h->priv, h->pub);
+	salvo_receiver_config cfg = {
+	    .max_sessions = max_sessions,
+	    .idle_timeout_ns = IDLE_NS,
+	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .secret = {1, 2, 3, 4, 5, 6, 7, 8},
+	    .seed = 42,
+	    .load_half_open = half_open};
+	memcpy(cfg.key_private, h->priv, 32);
+	memcpy(cfg.key_public, h->pub, 32);
+	salvo_receiver_cb cb = {.send = cb_send,
+				.prepare = cb_prepare,
+				.write = cb_write,
+				.verify_block = cb_verify,
+				.finalize_file = cb_finalize,
+				.session_end = cb_end,
+				.random = cb_random,
+				.authorize = cb_authorize,
+				.ud = h};
 	assert_int_equal(salvo_receiver_new(&h->r, &h->mem, &cfg, &cb), 0);
 	return h;
+}
+
+static harness *start(uint32_t max_sessions)
+{
+	return start_load(max_sessions, 0);
 }
 
 static void finish(harness *h)
 {
 	salvo_receiver_del(h->r);
+	for (int i = 0; i < MAX_PEERS; i++)
+		testpeer_del(&h->peers[i].tp);
 	test_free(h->out);
 	test_free(h);
 }
@@ -191,27 +274,46 @@ static salvo_addr addr(uint8_t host, uint16_t port)
 	return a;
 }
 
+/* A new sender at a (keys from seed). */
+static peer *new_peer(harness *h, const salvo_addr *a, uint8_t seed)
+{
+	for (int i = 0; i < MAX_PEERS; i++)
+		if (!h->peers[i].used) {
+			peer *p = &h->peers[i];
+			testpeer_new(&p->tp, seed);
+			p->a = *a;
+			p->used = 1;
+			return p;
+		}
+	fail_msg("too many peers");
+	return NULL;
+}
+
 static void feed(harness *h, const salvo_addr *a, const void *buf, size_t len)
 {
-	salvo_receiver_on_packet(h->r, a, buf, len, h->now);
+	uint8_t copy[SALVO_DATAGRAM_MAX_BYTES];
+	memcpy(copy, buf, len); /* opened in place */
+	salvo_receiver_on_packet(h->r, a, copy, len, h->now);
 }
 
-static void feed_pkt(harness *h, const salvo_addr *a, const salvo_pkt *p)
+/* A sealed packet from the sender of session sid (encoded, then sealed
+ * on lane 0 with its keys). */
+static void feed_pkt(harness *h, const salvo_addr *a, salvo_pkt *p)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
-	int n = salvo_wire_encode(buf, sizeof(buf), p);
+	peer *pe = peer_of_session(h, p->hdr.session);
+	assert_non_null(pe);
+	int n = testpeer_encode(&pe->tp, 0, p, buf, sizeof(buf));
 	assert_true(n > 0);
-	feed(h, a, buf, (size_t)n);
+	salvo_receiver_on_packet(h->r, a, buf, (size_t)n, h->now);
 }
 
-/* The k-th packet sent since the last clear, decoded. */
+/* The k-th packet sent since the last clear, opened and decoded. */
 static salvo_pkt sent(const harness *h, size_t k)
 {
-	salvo_pkt p;
 	assert_true(k < h->nout);
-	assert_int_equal(salvo_wire_decode(h->out[k].buf, h->out[k].len, &p),
-			 0);
-	return p;
+	assert_int_not_equal(h->out[k].p.hdr.type, 0);
+	return h->out[k].p;
 }
 
 /* The type of the last packet sent (0 if none). */
@@ -228,50 +330,77 @@ static size_t out_bytes(const harness *h)
 	return n;
 }
 
-static uint32_t sessions(const harness *h)
+static salvo_receiver_stats stats(const harness *h)
 {
 	salvo_receiver_stats st;
 	salvo_receiver_get_stats(h->r, &st);
-	return st.sessions;
+	return st;
 }
 
-static salvo_pkt hello_pkt(uint64_t nonce, uint32_t manifest_bytes)
+static uint32_t sessions(const harness *h)
 {
-	salvo_pkt p = {.hdr = {.type = SALVO_PKT_HELLO}};
-	p.u.hello = (salvo_pkt_hello){.nonce = nonce,
-				      .block_bytes = BLOCK,
-				      .datagram_bytes = DATAGRAM,
-				      .total_bytes = TOTAL,
-				      .file_count = 2,
-				      .manifest_bytes = manifest_bytes};
-	return p;
+	return stats(h).sessions;
 }
 
-/* HELLO p from a, then again with the RETRY's cookie; h->out holds the
- * answer to the second. */
-static void hello_with_cookie(harness *h, const salvo_addr *a, salvo_pkt *p)
+static salvo_init_payload init_payload(uint32_t manifest_bytes)
 {
-	h->nout = 0;
-	feed_pkt(h, a, p);
-	assert_int_equal(last_type(h), SALVO_PKT_RETRY);
-	salvo_pkt q = sent(h, h->nout - 1);
-	p->u.hello.cookie_len = SALVO_COOKIE_BYTES;
-	memcpy(p->u.hello.cookie, q.u.retry.cookie, SALVO_COOKIE_BYTES);
-	h->nout = 0;
-	feed_pkt(h, a, p);
+	return (salvo_init_payload){
+	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .lanes = 2,
+	    .datagram_bytes = DATAGRAM,
+	    .block_bytes = BLOCK,
+	    .total_bytes = TOTAL,
+	    .file_count = 2,
+	    .manifest_bytes = manifest_bytes};
 }
 
-/* HELLO, RETRY, HELLO with the cookie, ACCEPT: the session id. */
-static uint32_t open_session(harness *h, const salvo_addr *a, uint64_t nonce,
+/* An INIT from p asking for ip, stamped at the harness's wall clock. */
+static int make_init(harness *h, peer *p, uint32_t index,
+		     const salvo_init_payload *ip, uint8_t *buf)
+{
+	int n = testpeer_init(&p->tp, h->pub, index, ip, EPOCH_NS + h->now, buf,
+			      SALVO_INIT_BYTES, h->now);
+	assert_int_equal(n, SALVO_INIT_BYTES);
+	return n;
+}
+
+/* INIT from p; the receiver's answers land in h->out. */
+static void send_init(harness *h, peer *p, uint32_t index,
+		      const salvo_init_payload *ip)
+{
+	uint8_t b[SALVO_INIT_BYTES];
+	int n = make_init(h, p, index, ip, b);
+	h->nout = 0;
+	feed(h, &p->a, b, (size_t)n);
+}
+
+/* Reads the RESP among h->out for p: its payload (status 0: p keyed and
+ * p->sid set). */
+static salvo_resp_payload read_resp(harness *h, peer *p)
+{
+	assert_int_equal(h->nout, 1);
+	assert_int_equal(h->out[0].p.hdr.type, SALVO_PKT_RESP);
+	assert_true(h->out[0].len <= SALVO_INIT_BYTES); /* no amplification */
+	salvo_resp_payload rp;
+	assert_int_equal(
+	    testpeer_resp(&p->tp, h->out[0].buf, h->out[0].len, &rp), 0);
+	if (!rp.status)
+		p->sid = p->tp.session;
+	return rp;
+}
+
+/* A new sender at a opens a session: INIT, RESP; the session id. */
+static uint32_t open_session(harness *h, const salvo_addr *a, uint32_t index,
 			     uint32_t manifest_bytes)
 {
-	salvo_pkt p = hello_pkt(nonce, manifest_bytes);
-	hello_with_cookie(h, a, &p);
-	assert_int_equal(last_type(h), SALVO_PKT_ACCEPT);
-	salvo_pkt q = sent(h, h->nout - 1);
-	assert_int_equal(q.u.accept.nonce, nonce);
-	assert_int_not_equal(q.hdr.session, 0);
-	return q.hdr.session;
+	peer *p = new_peer(h, a, (uint8_t)(10 + index));
+	salvo_init_payload ip = init_payload(manifest_bytes);
+	send_init(h, p, index, &ip);
+	salvo_resp_payload rp = read_resp(h, p);
+	assert_int_equal(rp.status, 0);
+	assert_int_equal(rp.suite, SALVO_AEAD_CHACHA20_POLY1305);
+	assert_int_not_equal(p->sid, 0);
+	return p->sid;
 }
 
 /* --------------------------------------------------------- the sender */
@@ -321,8 +450,28 @@ static uint32_t block_len(uint32_t b)
 
 /* DATA for stream bytes of block b at off, len bytes, with block CRC crc
  * (0: the true one). */
-static void send_data_raw(harness *h, const salvo_addr *a, uint32_t sid,
-			  uint32_t b, uint32_t off, size_t len, uint32_t crc)
+/* Keys nobody agreed on: what a host that reads the session id off the
+ * wire (and may send from the sender's address) can seal with. */
+static void mallory(testpeer *m)
+{
+	testpeer_new(m, 99);
+	m->keyed = 1;
+	memset(m->send_key, 0x66, sizeof(m->send_key));
+	/* numbers no real packet used yet: the tag, not the replay
+	 * window, is what must stop them */
+	for (uint8_t l = 0; l < TESTPEER_LANES; l++) {
+		salvo_aead_init(&m->tx[l], m->suite, m->send_key, l);
+		m->tx[l].next_pn = 1000000;
+		m->tx_ready[l] = 1;
+	}
+}
+
+/* DATA for stream bytes of block b at off, len bytes, with block CRC crc
+ * (0: the true one), sealed on lane 1 by the session's sender, or by
+ * someone without its keys (forged). */
+static void send_data_as(harness *h, const salvo_addr *a, uint32_t sid,
+			 uint32_t b, uint32_t off, size_t len, uint32_t crc,
+			 int forged)
 {
 	uint8_t buf[DATAGRAM + 64];
 	const uint8_t *src = data + (uint64_t)b * BLOCK + off;
@@ -332,10 +481,21 @@ static void send_data_raw(harness *h, const salvo_addr *a, uint32_t sid,
 		crc = b < NBLOCKS ? salvo_crc32c(0, data + (uint64_t)b * BLOCK,
 						 block_len(b))
 				  : salvo_crc32c(0, data, 1);
+	salvo_wire_data_header(buf, sid, 0, 1, 0, b, off, crc);
 	memcpy(buf + SALVO_DATA_HDR_BYTES, src, len);
-	salvo_wire_data_header(buf, sid, 0, b, off, crc,
-			       buf + SALVO_DATA_HDR_BYTES, len);
-	feed(h, a, buf, SALVO_DATA_HDR_BYTES + len);
+	size_t n = SALVO_DATA_HDR_BYTES + len + SALVO_TAG_BYTES;
+	testpeer m;
+	mallory(&m);
+	peer *p = peer_of_session(h, sid);
+	assert_int_equal(testpeer_seal(forged ? &m : &p->tp, 1, buf, n), 0);
+	testpeer_del(&m);
+	salvo_receiver_on_packet(h->r, a, buf, n, h->now);
+}
+
+static void send_data_raw(harness *h, const salvo_addr *a, uint32_t sid,
+			  uint32_t b, uint32_t off, size_t len, uint32_t crc)
+{
+	send_data_as(h, a, sid, b, off, len, crc, 0);
 }
 
 /* The d-th datagram of block b. */
@@ -395,122 +555,273 @@ static size_t last_ranges(const harness *h, salvo_range *r, size_t max)
 
 /* --------------------------------------------------------- handshake */
 
-static void test_no_state_before_cookie(void **state)
+/* INITs that fail a check leave no state and draw no answer; a good one
+ * opens a half-open session and draws a RESP smaller than itself. */
+static void test_init_checks(void **state)
 {
 	(void)state;
 	harness *h = start(4);
-	salvo_addr a = addr(10, 1000), b = addr(10, 1001);
-	salvo_pkt p = hello_pkt(5, 64);
-	feed_pkt(h, &a, &p);
-	assert_int_equal(last_type(h), SALVO_PKT_RETRY);
-	assert_int_equal(sessions(h), 0);
-	salvo_pkt retry = sent(h, 0);
-	assert_int_equal(retry.u.retry.nonce, 5);
-
+	salvo_addr a = addr(10, 1000);
+	peer *p = new_peer(h, &a, 3);
+	salvo_init_payload ip = init_payload(64);
+	uint8_t init[SALVO_INIT_BYTES], bad[SALVO_INIT_BYTES];
+	make_init(h, p, 5, &ip, init);
+	const size_t mac1 = SALVO_INIT_BYTES - 32;
 	struct {
 		const char *name;
-		const salvo_addr *from;
-		uint64_t nonce, later_ns;
-		int flip; /* a cookie byte changed */
+		size_t at; /* byte flipped */
+		int remac; /* mac1 made again over the flipped body */
 	} cases[] = {
-	    {"forged cookie", &a, 5, 0, 1},
-	    {"other address", &b, 5, 0, 0},
-	    {"other nonce", &a, 6, 0, 0},
-	    {"expired", &a, 5, 61 * SEC, 0},
+	    {"mac1 wrong", mac1 + 3, 0},
+	    {"ephemeral key changed", 8 + 5, 0},
+	    {"static key changed, mac1 remade", 8 + 40, 1},
+	    {"payload changed, mac1 remade", 8 + 100, 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		salvo_pkt q = hello_pkt(cases[i].nonce, 64);
-		q.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-		memcpy(q.u.hello.cookie, retry.u.retry.cookie,
-		       SALVO_COOKIE_BYTES);
-		q.u.hello.cookie[SALVO_COOKIE_BYTES - 1] ^=
-		    (uint8_t)cases[i].flip;
-		h->now += cases[i].later_ns;
+		memcpy(bad, init, sizeof(bad));
+		bad[cases[i].at] ^= 0x10;
+		if (cases[i].remac) {
+			salvo_cookie_maker mk;
+			salvo_cookie_maker_init(&mk, h->pub);
+			salvo_cookie_add_macs(&mk, bad, mac1, sizeof(bad),
+					      h->now);
+		}
 		h->nout = 0;
-		feed_pkt(h, cases[i].from, &q);
-		h->now -= cases[i].later_ns;
-		if (last_type(h) != SALVO_PKT_RETRY || sessions(h))
-			fail_msg("%s: a session or no RETRY", cases[i].name);
+		feed(h, &a, bad, sizeof(bad));
+		if (h->nout || sessions(h))
+			fail_msg("%s: an answer or a session", cases[i].name);
 	}
-	/* the real cookie, within its lifetime */
-	h->now += 30 * SEC;
-	p.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-	memcpy(p.u.hello.cookie, retry.u.retry.cookie, SALVO_COOKIE_BYTES);
+	assert_int_equal(stats(h).auth_failures, 4);
 	h->nout = 0;
-	feed_pkt(h, &a, &p);
-	assert_int_equal(last_type(h), SALVO_PKT_ACCEPT);
+	feed(h, &a, init, sizeof(init));
+	salvo_resp_payload rp = read_resp(h, p);
+	assert_int_equal(rp.status, 0);
 	assert_int_equal(sessions(h), 1);
+	/* the RESP's keys work: a sealed STATUS draws a sealed FEEDBACK */
+	salvo_pkt st = {.hdr = {.type = SALVO_PKT_STATUS, .session = p->sid}};
+	st.u.status.ts = 1;
+	h->nout = 0;
+	feed_pkt(h, &a, &st);
+	assert_int_equal(last_type(h), SALVO_PKT_FEEDBACK);
 	finish(h);
 }
 
+/* Under load (here: from the first half-open session on) an INIT needs
+ * a cookie: a 64-byte COOKIE and no state; the INIT again with mac2 is
+ * accepted.  One address sending INITs fast needs one too. */
+static void test_cookie_under_load(void **state)
+{
+	(void)state;
+	harness *h = start_load(8, 1);
+	salvo_addr a = addr(10, 1100), b = addr(10, 1101);
+	open_session(h, &a, 1, 64); /* now one half-open */
+	peer *p = new_peer(h, &b, 4);
+	salvo_init_payload ip = init_payload(64);
+	send_init(h, p, 2, &ip);
+	assert_int_equal(h->nout, 1);
+	assert_int_equal(h->out[0].p.hdr.type, SALVO_PKT_COOKIE);
+	assert_int_equal(h->out[0].len, SALVO_COOKIE_PKT_BYTES);
+	assert_int_equal(sessions(h), 1);
+	assert_int_equal(
+	    testpeer_cookie(&p->tp, h->out[0].buf, h->out[0].len, h->now), 0);
+	/* the cookie is for b's address: from elsewhere it does not do */
+	uint8_t init[SALVO_INIT_BYTES];
+	make_init(h, p, 2, &ip, init);
+	h->nout = 0;
+	feed(h, &a, init, sizeof(init));
+	assert_int_equal(last_type(h), SALVO_PKT_COOKIE);
+	h->now += MS;
+	send_init(h, p, 2, &ip);
+	assert_int_equal(read_resp(h, p).status, 0);
+	assert_int_equal(sessions(h), 2);
+	finish(h);
+
+	/* a burst from one address: past the per-address rate, cookies */
+	h = start(64);
+	salvo_addr c = addr(10, 1200);
+	int cookies = 0;
+	for (uint32_t i = 0; i < SALVO_RECEIVER_DEFAULT_SOURCE_RATE + 2; i++) {
+		peer *q = new_peer(h, &c, (uint8_t)(20 + i % 4));
+		send_init(h, q, 100 + i, &ip);
+		cookies += last_type(h) == SALVO_PKT_COOKIE;
+		testpeer_del(&q->tp);
+		q->used = 0;
+	}
+	assert_int_equal(cookies, 2);
+	finish(h);
+}
+
+/* Every answer to an unvalidated address is at most the bytes that
+ * came in, and a sealed packet for no session gets none. */
 static void test_amplification_limit(void **state)
 {
 	(void)state;
 	harness *h = start(4);
 	salvo_addr a = addr(10, 2000);
-	uint8_t hello[256], status[256], version[64];
-	salvo_pkt p = hello_pkt(9, 64);
-	int nh = salvo_wire_encode(hello, sizeof(hello), &p);
+	peer *p = new_peer(h, &a, 5);
+	salvo_init_payload ip = init_payload(64);
+	uint8_t init[SALVO_INIT_BYTES], status[256], key_req[64], version[64];
+	make_init(h, p, 9, &ip, init);
 	salvo_pkt s = {.hdr = {.type = SALVO_PKT_STATUS, .session = 1234}};
 	s.u.status.phase = SALVO_PHASE_DATA;
 	int ns = salvo_wire_encode(status, sizeof(status), &s);
+	salvo_pkt k = {.hdr = {.type = SALVO_PKT_KEY_REQ, .session = 77}};
+	int nk = salvo_wire_encode(key_req, sizeof(key_req), &k);
 	memset(version, 0, sizeof(version));
-	version[0] = SALVO_PROTOCOL_VERSION + 1;
-	version[1] = SALVO_PKT_HELLO;
+	version[0] = SALVO_PROTOCOL_VERSION - 1;
+	version[1] = SALVO_PKT_INIT;
 	struct {
 		const char *name;
 		const uint8_t *buf;
 		size_t len;
 		int answered; /* 1 if some answer is expected */
 	} cases[] = {
-	    {"HELLO without cookie", hello, (size_t)nh, 1},
-	    {"STATUS, unknown session", status, (size_t)ns, 1},
-	    {"other version, 16 bytes", version, 16, 0},
-	    {"other version, 60 bytes", version, 60, 1},
-	    {"one byte", hello, 1, 0},
-	    {"truncated HELLO", hello, (size_t)nh - 5, 0},
+	    {"INIT", init, sizeof(init), 1},
+	    {"KEY_REQ", key_req, (size_t)nk, 1},
+	    {"STATUS, unknown session", status, (size_t)ns, 0},
+	    {"other version, 60 bytes", version, 60, 0},
+	    {"one byte", init, 1, 0},
+	    {"truncated INIT", init, sizeof(init) - 5, 0},
+	    {"truncated KEY_REQ", key_req, (size_t)nk - 1, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		h->nout = 0;
 		feed(h, &a, cases[i].buf, cases[i].len);
 		size_t n = out_bytes(h);
-		if (n > 3 * cases[i].len)
+		if (n > cases[i].len)
 			fail_msg("%s: %zu bytes out for %zu in", cases[i].name,
 				 n, cases[i].len);
 		if (cases[i].answered != (n > 0))
 			fail_msg("%s: %zu bytes out", cases[i].name, n);
 	}
-	assert_int_equal(sessions(h), 0);
+	/* the KEY names the receiver's public key */
+	h->nout = 0;
+	feed(h, &a, key_req, (size_t)nk);
+	assert_int_equal(last_type(h), SALVO_PKT_KEY);
+	assert_memory_equal(sent(h, 0).u.key.key, h->pub, 32);
+	assert_int_equal(sent(h, 0).hdr.session, 77);
 	finish(h);
 }
 
-static void test_accept_repeated(void **state)
+/* A replayed INIT opens nothing (its stamp is not newer); a new INIT of
+ * the same attempt (its RESP lost) opens a second half-open session, a
+ * third one replaces the oldest. */
+static void test_replayed_init(void **state)
 {
 	(void)state;
-	harness *h = start(4);
+	harness *h = start(8);
 	salvo_addr a = addr(10, 3000);
-	uint32_t sid = open_session(h, &a, 11, 64);
-	/* our ACCEPT was lost: the same HELLO again gets the same session */
-	salvo_pkt p = hello_pkt(11, 64);
-	hello_with_cookie(h, &a, &p);
-	assert_int_equal(last_type(h), SALVO_PKT_ACCEPT);
-	assert_int_equal(sent(h, 0).hdr.session, sid);
+	peer *p = new_peer(h, &a, 6);
+	salvo_init_payload ip = init_payload(64);
+	uint8_t init[SALVO_INIT_BYTES];
+	make_init(h, p, 11, &ip, init);
+	feed(h, &a, init, sizeof(init));
 	assert_int_equal(sessions(h), 1);
+	for (int i = 0; i < 3; i++) { /* later, and from elsewhere */
+		h->now += 5 * MS;
+		salvo_addr o = addr(13, (uint16_t)(3001 + i));
+		h->nout = 0;
+		feed(h, i ? &o : &a, init, sizeof(init));
+		assert_int_equal(h->nout, 0);
+	}
+	assert_int_equal(sessions(h), 1);
+	assert_int_equal(stats(h).replays, 3);
+	for (int i = 0; i < 3; i++) {
+		h->now += 5 * MS;
+		send_init(h, p, 11, &ip);
+		assert_int_equal(read_resp(h, p).status, 0);
+	}
+	assert_int_equal(sessions(h), 2);
 	finish(h);
 }
 
-static void test_max_sessions(void **state)
+/* The engine refuses the key, the quota, the table is full: a RESP the
+ * sender can trust (signed by the receiver's key), and no session. */
+static void test_refusals(void **state)
 {
 	(void)state;
 	harness *h = start(2);
 	salvo_addr a = addr(10, 4000), b = addr(10, 4001), c = addr(10, 4002);
+	salvo_init_payload ip = init_payload(64);
+	h->refuse_keys = 1;
+	peer *p = new_peer(h, &c, 7);
+	send_init(h, p, 30, &ip);
+	salvo_resp_payload rp = read_resp(h, p);
+	assert_int_equal(rp.status, SALVO_ERR_KEY);
+	assert_int_equal(sessions(h), 0);
+	h->refuse_keys = 0;
+	h->quota_bytes = TOTAL - 1;
+	h->now += MS;
+	send_init(h, p, 30, &ip);
+	rp = read_resp(h, p);
+	assert_int_equal(rp.status, SALVO_ERR_TOOBIG);
+	assert_int_equal(sessions(h), 0);
+	h->quota_bytes = 0;
 	open_session(h, &a, 1, 64);
 	open_session(h, &b, 2, 64);
-	salvo_pkt p = hello_pkt(3, 64);
-	hello_with_cookie(h, &c, &p);
-	assert_int_equal(last_type(h), SALVO_PKT_ERROR);
-	assert_int_equal(sent(h, 0).u.error.code, SALVO_ERR_BUSY);
+	h->now += MS;
+	send_init(h, p, 30, &ip);
+	rp = read_resp(h, p);
+	assert_int_equal(rp.status, SALVO_ERR_BUSY);
 	assert_int_equal(sessions(h), 2);
+	assert_int_equal(stats(h).refusals, 3);
+	finish(h);
+}
+
+/* A half-open session (RESP sent, nothing sealed back) goes quietly
+ * after RS_HALF_OPEN_NS; one that heard from its sender does not. */
+static void test_half_open_expires(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 4100);
+	open_session(h, &a, 1, 64);
+	assert_true(salvo_receiver_next_timer(h->r) <= h->now + 10 * SEC);
+	h->now += 10 * SEC;
+	salvo_receiver_on_timer(h->r, h->now);
+	assert_int_equal(sessions(h), 0);
+	assert_int_equal(h->ends, 0); /* nothing was prepared: no end */
+	finish(h);
+}
+
+/* Issue 12, finding 3: packets sealed by someone without the session's
+ * keys, or not sealed, end nothing: a 13-byte CLOSE of protocol 2, a
+ * CLOSE and an ERROR with the session's id, from the sender's own
+ * address. */
+static void test_forged_end(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 4200);
+	uint32_t sid = open_session(h, &a, 1, 64);
+	uint8_t v2close[13] = {2, 9, 0, 0};
+	salvo_put_u32(v2close + 4, sid);
+	feed(h, &a, v2close, sizeof(v2close));
+	testpeer m;
+	mallory(&m);
+	m.session = sid;
+	salvo_pkt c = {.hdr = {.type = SALVO_PKT_CLOSE}};
+	c.u.close.reason = SALVO_CLOSE_ABORT;
+	salvo_pkt e = {.hdr = {.type = SALVO_PKT_ERROR}};
+	e.u.error = (salvo_pkt_error){SALVO_ERR_IO, 5, SALVO_FILE_INDEX_NONE, 4,
+				      "gone"};
+	uint8_t buf[256];
+	salvo_pkt *forged[] = {&c, &e};
+	for (int i = 0; i < 2; i++) {
+		int n = testpeer_encode(&m, 0, forged[i], buf, sizeof(buf));
+		assert_true(n > 0);
+		feed(h, &a, buf, (size_t)n);
+		buf[n - 1] = 0; /* and unsealed */
+		feed(h, &a, buf, (size_t)n);
+	}
+	testpeer_del(&m);
+	assert_int_equal(h->ends, 0);
+	assert_int_equal(sessions(h), 1);
+	assert_int_equal(stats(h).auth_failures, 4);
+	/* the sender's own CLOSE does end it */
+	h->nout = 0;
+	feed_pkt(h, &a, &c);
+	assert_int_equal(sessions(h), 0);
 	finish(h);
 }
 
@@ -545,18 +856,20 @@ static void test_manifest_refused(void **state)
 	     "invalid manifest"},
 	    {"absolute path", "/a", TOTAL, 0, SALVO_ERR_PATH,
 	     "invalid manifest"},
-	    {"total differs from HELLO", "a", TOTAL + 1000, 0,
-	     SALVO_ERR_MALFORMED, "manifest disagrees with HELLO"},
+	    {"total differs from INIT", "a", TOTAL + 1000, 0,
+	     SALVO_ERR_MALFORMED, "manifest disagrees with INIT"},
 	    {"prepare fails", "a", TOTAL, -28, SALVO_ERR_IO, "disk on fire"},
 	};
 	make_data();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		salvo_addr a = addr(11, (uint16_t)(100 + i));
 		uint32_t len = encode_manifest(cases[i].path);
-		salvo_pkt p = hello_pkt(500 + i, len);
-		p.u.hello.total_bytes = cases[i].hello_total;
-		hello_with_cookie(h, &a, &p);
-		uint32_t sid = sent(h, 0).hdr.session;
+		peer *pe = new_peer(h, &a, (uint8_t)(40 + i));
+		salvo_init_payload ip = init_payload(len);
+		ip.total_bytes = cases[i].hello_total;
+		send_init(h, pe, 500 + (uint32_t)i, &ip);
+		assert_int_equal(read_resp(h, pe).status, 0);
+		uint32_t sid = pe->sid;
 		h->prepare_rc = cases[i].prepare_rc;
 		h->ends = 0;
 		send_manifest(h, &a, sid);
@@ -579,34 +892,34 @@ static void test_data_written_once(void **state)
 {
 	(void)state;
 	harness *h = start(4);
-	salvo_addr a = addr(10, 6000), other_host = addr(12, 6000);
+	salvo_addr a = addr(10, 6000);
 	uint32_t sid = data_session(h, &a);
 	uint32_t crc0 = salvo_crc32c(0, data, BLOCK);
 	struct {
 		const char *name;
-		const salvo_addr *from;
+		int forged;
 		uint32_t block, off;
 		size_t len;
 		uint32_t crc; /* 0: true */
 		int written;  /* new writes expected */
 	} cases[] = {
-	    {"first datagram", &a, 0, 0, PAYLOAD, 0, 1},
-	    {"the same again", &a, 0, 0, PAYLOAD, 0, 0},
-	    {"from another host", &other_host, 0, PAYLOAD, PAYLOAD, 0, 0},
-	    {"past the last block", &a, NBLOCKS, 0, PAYLOAD, 0, 0},
-	    {"offset off the grid", &a, 0, PAYLOAD / 2, PAYLOAD, 0, 0},
-	    {"offset past the block", &a, 0, BLOCK, PAYLOAD, 0, 0},
-	    {"short datagram", &a, 0, PAYLOAD, PAYLOAD - 1, 0, 0},
-	    {"another block CRC", &a, 0, PAYLOAD, PAYLOAD, crc0 ^ 1, 0},
+	    {"first datagram", 0, 0, 0, PAYLOAD, 0, 1},
+	    {"the same again", 0, 0, 0, PAYLOAD, 0, 0},
+	    {"forged (another key)", 1, 0, PAYLOAD, PAYLOAD, 0, 0},
+	    {"past the last block", 0, NBLOCKS, 0, PAYLOAD, 0, 0},
+	    {"offset off the grid", 0, 0, PAYLOAD / 2, PAYLOAD, 0, 0},
+	    {"offset past the block", 0, 0, BLOCK, PAYLOAD, 0, 0},
+	    {"short datagram", 0, 0, PAYLOAD, PAYLOAD - 1, 0, 0},
+	    {"another block CRC", 0, 0, PAYLOAD, PAYLOAD, crc0 ^ 1, 0},
 	    /* block 1 holds a's end and b's start: its second datagram
 	       spans both, one write per file */
-	    {"block 1, first half", &a, 1, 0, PAYLOAD, 0, 1},
-	    {"spanning two files", &a, 1, PAYLOAD, PAYLOAD, 0, 2},
+	    {"block 1, first half", 0, 1, 0, PAYLOAD, 0, 1},
+	    {"spanning two files", 0, 1, PAYLOAD, PAYLOAD, 0, 2},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int before = h->writes;
-		send_data_raw(h, cases[i].from, sid, cases[i].block,
-			      cases[i].off, cases[i].len, cases[i].crc);
+		send_data_as(h, &a, sid, cases[i].block, cases[i].off,
+			     cases[i].len, cases[i].crc, cases[i].forged);
 		if (h->writes - before != cases[i].written)
 			fail_msg("%s: %d writes", cases[i].name,
 				 h->writes - before);
@@ -621,7 +934,8 @@ static void test_data_written_once(void **state)
 	salvo_receiver_stats st;
 	salvo_receiver_get_stats(h->r, &st);
 	assert_int_equal(st.duplicates, 1);
-	assert_int_equal(st.unknown, 6);
+	assert_int_equal(st.unknown, 5);
+	assert_int_equal(st.auth_failures, 1);
 	/* block 1 complete: verification asked once, with its true CRC */
 	assert_int_equal(h->nverify, 1);
 	assert_int_equal(h->verify[0].block, 1);
@@ -708,6 +1022,48 @@ static void test_blocks_and_files_complete(void **state)
 	assert_true(fb.hdr.flags & SALVO_FB_F_COMPLETE);
 	assert_int_equal(fb.u.feedback.files_done, 2);
 	assert_memory_equal(h->stream, data, TOTAL);
+	finish(h);
+}
+
+/* Issue 12, findings 2 and 3: a host that knows the session id and
+ * sends from the sender's address cannot fix a block's CRC with a bogus
+ * first datagram (the block would stall), nor plant its own digest: both
+ * fail their tags; the real data and digests then go through. */
+static void test_forged_data_and_digest(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 8100);
+	uint32_t sid = data_session(h, &a);
+	send_data_as(h, &a, sid, 0, 0, PAYLOAD, 0xdeadbeef, 1);
+	send_data_as(h, &a, sid, 2, 0, PAYLOAD, 0xdeadbeef, 1);
+	uint8_t bogus[64];
+	memset(bogus, 0xee, sizeof(bogus));
+	testpeer m;
+	mallory(&m);
+	m.session = sid;
+	salvo_pkt fd = {.hdr = {.type = SALVO_PKT_FILE_DONE}};
+	fd.u.file_done = (salvo_pkt_file_done){0, 2, bogus};
+	uint8_t buf[256];
+	int n = testpeer_encode(&m, 0, &fd, buf, sizeof(buf));
+	assert_true(n > 0);
+	feed(h, &a, buf, (size_t)n);
+	testpeer_del(&m);
+	assert_int_equal(h->writes, 0);
+	assert_int_equal(stats(h).auth_failures, 3);
+	send_all(h, &a, sid);
+	send_digests(h, &a, sid);
+	assert_int_equal(h->nverify, NBLOCKS);
+	for (int i = 0; i < NBLOCKS; i++)
+		assert_int_equal(h->verify[i].crc,
+				 salvo_crc32c(0, data + h->verify[i].start,
+					      h->verify[i].len));
+	answer_blocks(h, 0x7);
+	assert_int_equal(h->nfinal, 2);
+	uint8_t d[32];
+	salvo_blake3_hash(data, SIZE_A, d);
+	assert_memory_equal(h->final[0].digest, d, 32);
+	assert_int_equal(stats(h).unknown, 0);
 	finish(h);
 }
 
@@ -809,16 +1165,22 @@ static void test_idle_timeout(void **state)
 
 int main(void)
 {
+	if (salvo_crypto_init())
+		return 1;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_no_state_before_cookie),
+	    cmocka_unit_test(test_init_checks),
+	    cmocka_unit_test(test_cookie_under_load),
 	    cmocka_unit_test(test_amplification_limit),
-	    cmocka_unit_test(test_accept_repeated),
-	    cmocka_unit_test(test_max_sessions),
+	    cmocka_unit_test(test_replayed_init),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_half_open_expires),
+	    cmocka_unit_test(test_forged_end),
 	    cmocka_unit_test(test_manifest_accepted),
 	    cmocka_unit_test(test_manifest_refused),
 	    cmocka_unit_test(test_data_written_once),
 	    cmocka_unit_test(test_feedback_missing_ranges),
 	    cmocka_unit_test(test_blocks_and_files_complete),
+	    cmocka_unit_test(test_forged_data_and_digest),
 	    cmocka_unit_test(test_block_fails_refetched),
 	    cmocka_unit_test(test_block_fails_repeatedly),
 	    cmocka_unit_test(test_file_fails_verification),

@@ -3,14 +3,15 @@
  * a corrupted file, with the read-back off (the default: blocks and files
  * are checked from what was hashed as it was written) and on (verify:
  * paranoid).  A real salvo_recv_run serves on loopback; this test is its
- * sender, building every packet by hand with the wire encoders, so it can
- * send exactly the fault it wants:
+ * sender, building every packet by hand with the wire encoders and
+ * sealing it with the session's keys (tests/helpers/testpeer.h), so it
+ * can send exactly the fault it wants:
  *
- *   datagram  one DATA datagram's payload changed after its datagram CRC:
- *             dropped as malformed; the good copy that follows completes
+ *   datagram  one DATA datagram's payload changed after it was sealed:
+ *             dropped, its tag fails; the good copy that follows completes
  *             the block with no refetch.
  *   block     one datagram of the block shared by both files carries other
- *             bytes under a valid datagram CRC: the block fails its CRC,
+ *             bytes, sealed as they are: the block fails its CRC,
  *             the receiver asks for it again, the files end identical
  *             (their digests then come from reading them back: their
  *             running BLAKE3 had absorbed the bad bytes).
@@ -20,6 +21,12 @@
  *
  * Each case also runs clean, so a pass means the fault was caught, not
  * that nothing was checked.
+ *
+ * Then who may send (issue 12): a receiver with authorised keys refuses
+ * a key it does not list with a RESP its own key signs, unless it allows
+ * anonymous senders; and the real sender engine against it: refused, its
+ * report says which key and gives the line to add; authorised, its file
+ * lands in the folder its entry names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,11 +54,16 @@
 #include "common/core/manifest.h"
 #include "common/core/policy.h"
 #include "common/core/wire.h"
+#include "common/crypto/keyfile.h"
+#include "common/crypto/keys.h"
 #include "common/io/sys.h"
 #include "receiver/engine/recv.h"
+#include "sender/engine/send.h"
+#include "tests/helpers/testpeer.h"
 
 #define DATAGRAM 1024
-#define PAYLOAD (DATAGRAM - SALVO_DATA_HDR_BYTES)
+#define PAYLOAD (DATAGRAM - SALVO_DATA_OVERHEAD_BYTES)
+#define RX_SEED 1
 #define BLOCK 4096
 #define SIZE_A 10000 /* a ends inside block 2, which b begins */
 #define SIZE_B 5000
@@ -78,6 +90,8 @@ typedef struct rx {
 /* The hand-made sender. */
 typedef struct peer {
 	int fd;
+	testpeer tp;
+	uint8_t rx_pub[32];
 	uint32_t session;
 	uint8_t data[TOTAL];
 	int resends;  /* datagrams sent again on the receiver's ask */
@@ -103,7 +117,8 @@ static void *rx_main(void *arg)
 	return NULL;
 }
 
-static void rx_start(rx *r, int paranoid)
+static void rx_start_with(rx *r, int paranoid, const salvo_authkeys *ak,
+			  int anonymous)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "/tmp/salvo-rxeng-XXXXXX");
@@ -117,10 +132,13 @@ static void rx_start(rx *r, int paranoid)
 				 .idle_timeout_ns = 5000000000ull,
 				 .overwrite = SALVO_OVERWRITE_REPLACE,
 				 .once = 1,
+				 .authkeys = ak,
+				 .allow_anonymous = anonymous,
 				 .verify_paranoid = paranoid,
 				 .log_ud = r,
 				 .ready = on_ready,
 				 .stop = &r->stop};
+	testpeer_keypair(RX_SEED, r->o.key_private, r->o.key_public);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->port = -1;
@@ -130,6 +148,12 @@ static void rx_start(rx *r, int paranoid)
 		pthread_cond_wait(&r->cv, &r->mu);
 	pthread_mutex_unlock(&r->mu);
 	assert_true(r->port > 0);
+}
+
+static void rx_start(rx *r, int paranoid)
+{
+	static salvo_authkeys none; /* no one listed: anonymous senders */
+	rx_start_with(r, paranoid, &none, 1);
 }
 
 static void rx_join(rx *r)
@@ -146,22 +170,23 @@ static void rx_join(rx *r)
 
 /* ------------------------------------------------------------- sender */
 
-static void send_pkt(peer *p, const salvo_pkt *pkt)
+/* Sends pkt sealed on lane 0. */
+static void send_pkt(peer *p, salvo_pkt *pkt)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
-	int n = salvo_wire_encode(buf, sizeof(buf), pkt);
+	int n = testpeer_encode(&p->tp, 0, pkt, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(send(p->fd, buf, (size_t)n, 0), n);
 }
 
-/* Waits up to ms for one packet that decodes; 1 if one came. */
+/* Waits up to ms for one packet that opens and decodes; 1 if one came. */
 static int recv_pkt(peer *p, uint8_t *buf, size_t cap, salvo_pkt *pkt, int ms)
 {
 	struct pollfd pf = {p->fd, POLLIN, 0};
 	if (poll(&pf, 1, ms) <= 0)
 		return 0;
 	ssize_t n = recv(p->fd, buf, cap, 0);
-	return n > 0 && !salvo_wire_decode(buf, (size_t)n, pkt);
+	return n > 0 && !testpeer_open(&p->tp, buf, (size_t)n, pkt);
 }
 
 static uint32_t block_len(uint32_t b);
@@ -172,22 +197,23 @@ static uint32_t block_crc(const peer *p, uint32_t b)
 }
 
 /* Sends stream bytes [start, start + len) as datagram (block b, offset
- * off); bad: 1 payload changed after the datagram CRC, 2 other bytes under
- * a valid datagram CRC (the block CRC stays the true one). */
+ * off) on lane 1; bad: 1 payload changed after sealing, 2 other bytes
+ * sealed as they are (the block CRC stays the true one). */
 static void send_data(peer *p, uint32_t b, uint32_t off, int bad)
 {
 	uint64_t start = (uint64_t)b * BLOCK + off;
 	size_t len =
 	    block_len(b) - off < PAYLOAD ? block_len(b) - off : PAYLOAD;
 	uint8_t buf[DATAGRAM];
+	salvo_wire_data_header(buf, p->session, 0, 1, 0, b, off,
+			       block_crc(p, b));
 	memcpy(buf + SALVO_DATA_HDR_BYTES, p->data + start, len);
 	if (bad == 2)
 		buf[SALVO_DATA_HDR_BYTES + 7] ^= 0x5a;
-	salvo_wire_data_header(buf, p->session, 0, b, off, block_crc(p, b),
-			       buf + SALVO_DATA_HDR_BYTES, len);
+	size_t n = SALVO_DATA_HDR_BYTES + len + SALVO_TAG_BYTES;
+	assert_int_equal(testpeer_seal(&p->tp, 1, buf, n), 0);
 	if (bad == 1)
 		buf[SALVO_DATA_HDR_BYTES + 7] ^= 0x5a;
-	size_t n = SALVO_DATA_HDR_BYTES + len;
 	assert_int_equal(send(p->fd, buf, n, 0), (ssize_t)n);
 }
 
@@ -238,25 +264,50 @@ static void send_status(peer *p)
 	send_pkt(p, &s);
 }
 
-static void handshake(peer *p, uint32_t manifest_bytes)
+/* INIT, and the RESP that answers it into *rp (p keyed when accepted):
+ * the RESP's length. */
+static int init_exchange(peer *p, uint32_t manifest_bytes,
+			 salvo_resp_payload *rp)
 {
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
-	salvo_pkt h = {.hdr = {.type = SALVO_PKT_HELLO}}, q;
-	h.u.hello = (salvo_pkt_hello){.nonce = 0x7e57,
-				      .block_bytes = BLOCK,
-				      .datagram_bytes = DATAGRAM,
-				      .total_bytes = TOTAL,
-				      .file_count = 2,
-				      .manifest_bytes = manifest_bytes};
-	send_pkt(p, &h);
-	assert_true(recv_pkt(p, buf, sizeof(buf), &q, 2000));
-	assert_int_equal(q.hdr.type, SALVO_PKT_RETRY);
-	h.u.hello.cookie_len = SALVO_COOKIE_BYTES;
-	memcpy(h.u.hello.cookie, q.u.retry.cookie, SALVO_COOKIE_BYTES);
-	send_pkt(p, &h);
-	assert_true(recv_pkt(p, buf, sizeof(buf), &q, 2000));
-	assert_int_equal(q.hdr.type, SALVO_PKT_ACCEPT);
-	p->session = q.hdr.session;
+	salvo_init_payload ip = {
+	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .lanes = 2,
+	    .datagram_bytes = DATAGRAM,
+	    .block_bytes = BLOCK,
+	    .total_bytes = TOTAL,
+	    .file_count = 2,
+	    .manifest_bytes = manifest_bytes};
+	uint8_t priv[32];
+	testpeer_keypair(RX_SEED, priv, p->rx_pub);
+	int n = testpeer_init(&p->tp, p->rx_pub, 0x7e57, &ip, salvo_now_ns(),
+			      buf, sizeof(buf), salvo_now_ns());
+	assert_int_equal(n, SALVO_INIT_BYTES);
+	assert_int_equal(send(p->fd, buf, (size_t)n, 0), n);
+	struct pollfd pf = {p->fd, POLLIN, 0};
+	assert_true(poll(&pf, 1, 2000) > 0);
+	ssize_t got = recv(p->fd, buf, sizeof(buf), 0);
+	assert_true(got > 0);
+	assert_int_equal(testpeer_resp(&p->tp, buf, (size_t)got, rp), 0);
+	p->session = p->tp.session;
+	return (int)got;
+}
+
+/* INIT, RESP: one round trip, as an anonymous sender. */
+static void handshake(peer *p, uint32_t manifest_bytes)
+{
+	salvo_resp_payload rp;
+	init_exchange(p, manifest_bytes, &rp);
+	assert_int_equal(rp.status, 0);
+}
+
+static void connect_peer(peer *p, const rx *r)
+{
+	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)r->port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(p->fd, (struct sockaddr *)&to, sizeof(to)), 0);
 }
 
 /* Sends the manifest and waits for the data phase. */
@@ -366,6 +417,7 @@ static void run_case(enum fault f, int paranoid)
 	rx r;
 	peer *p = calloc(1, sizeof(*p));
 	assert_non_null(p);
+	testpeer_new(&p->tp, 5);
 	for (size_t i = 0; i < TOTAL; i++)
 		p->data[i] = (uint8_t)(i * 2654435761u >> 13);
 	salvo_entry e[2] = {
@@ -379,11 +431,7 @@ static void run_case(enum fault f, int paranoid)
 	assert_int_equal(total, TOTAL);
 
 	rx_start(&r, paranoid);
-	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)r.port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(p->fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	connect_peer(p, &r);
 	handshake(p, (uint32_t)mlen);
 	send_manifest(p, m, (uint32_t)mlen);
 	send_stream(p, f);
@@ -411,13 +459,145 @@ static void run_case(enum fault f, int paranoid)
 		else
 			assert_int_equal(p->resends, 0);
 	}
-	assert_int_equal(r.rep.malformed, f == BAD_DATAGRAM ? 1 : 0);
+	assert_int_equal(r.rep.malformed, 0);
+	assert_int_equal(r.rep.auth_failures, f == BAD_DATAGRAM ? 1 : 0);
 	char parts[80]; /* the receiver's private folder: no part-file left */
 	snprintf(parts, sizeof(parts), "%s/.salvo", r.dir);
 	assert_int_equal(count_named(parts, ""), 2); /* "." and ".." */
 	rmdir(parts);
 	remove_dir(r.dir);
+	testpeer_del(&p->tp);
 	free(p);
+}
+
+/* ------------------------------------------------------ who may send */
+
+#define TX_SEED 2 /* the sender's key */
+
+/* A receiver that knows one key (seed 9, not the sender's), plus the
+ * sender's when authorised, which then writes below dir=alice/in. */
+static void authkeys_for(salvo_authkeys *ak, salvo_authkey *k, int authorised)
+{
+	uint8_t priv[32];
+	memset(k, 0, 2 * sizeof(*k));
+	testpeer_keypair(9, priv, k[0].key);
+	k[0].dir = "someone";
+	k[0].comment = "";
+	testpeer_keypair(TX_SEED, priv, k[1].key);
+	k[1].dir = "alice/in";
+	k[1].overwrite = 1u << SALVO_OVERWRITE_NEVER;
+	k[1].comment = "alice@laptop";
+	*ak = (salvo_authkeys){.keys = k, .count = authorised ? 2 : 1};
+}
+
+/* The hand-made sender, an unknown key: refused in a RESP the
+ * receiver's key signs, no state; with allow_anonymous, served. */
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	for (int anon = 0; anon < 2; anon++) {
+		rx r;
+		salvo_authkeys ak;
+		salvo_authkey k[2];
+		authkeys_for(&ak, k, 0);
+		rx_start_with(&r, 0, &ak, anon);
+		peer *p = calloc(1, sizeof(*p));
+		assert_non_null(p);
+		testpeer_new(&p->tp, TX_SEED);
+		connect_peer(p, &r);
+		salvo_resp_payload rp;
+		int n = init_exchange(p, 64, &rp);
+		assert_true(n > 0 && n <= SALVO_INIT_BYTES);
+		if (anon) {
+			assert_int_equal(rp.status, 0);
+		} else {
+			assert_int_equal(rp.status, SALVO_ERR_KEY);
+			assert_int_equal(p->tp.session, 0);
+		}
+		close(p->fd);
+		r.stop = 1;
+		rx_join(&r);
+		assert_int_equal(r.rep.sessions_ok + r.rep.sessions_failed, 0);
+		remove_dir(r.dir);
+		testpeer_del(&p->tp);
+		free(p);
+	}
+}
+
+/* The real sender engine: refused with the line to add, then, its key
+ * authorised, its file lands in its folder. */
+static void test_engines_authorise(void **state)
+{
+	(void)state;
+	char src[64] = "/tmp/salvo-txeng-XXXXXX", path[128], got[160];
+	assert_non_null(mkdtemp(src));
+	snprintf(path, sizeof(path), "%s/f", src);
+	uint8_t bytes[3000];
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(i * 7);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(fd, bytes, sizeof(bytes)), sizeof(bytes));
+	close(fd);
+	for (int authorised = 0; authorised < 2; authorised++) {
+		rx r;
+		salvo_authkeys ak;
+		salvo_authkey k[2];
+		authkeys_for(&ak, k, authorised);
+		rx_start_with(&r, 0, &ak, 0);
+		const char *paths[] = {path};
+		salvo_send_opts o = {.host = "127.0.0.1",
+				     .port = (uint16_t)r.port,
+				     .paths = paths,
+				     .npaths = 1,
+				     .block_bytes = 1 << 20,
+				     .mtu_bytes = 1500,
+				     .rate_bps = 100000000,
+				     .threads = 2,
+				     .sockets = 2,
+				     .batch = 32,
+				     .offload = 1,
+				     .timeout_ns = 5000000000ull,
+				     .has_key = 1,
+				     .has_peer_key = 1};
+		testpeer_keypair(TX_SEED, o.key_private, o.key_public);
+		memcpy(o.peer_key, r.o.key_public, 32);
+		salvo_send_report rep;
+		int rc = salvo_send_run(&o, &rep);
+		if (!authorised) {
+			char fp[SALVO_FINGERPRINT_SIZE], line[100];
+			salvo_key_fingerprint(fp, o.key_public);
+			salvo_key_public_text(line, sizeof(line), o.key_public,
+					      NULL);
+			assert_int_equal(rc, SALVO_ERR_PEER);
+			assert_int_equal(rep.peer_code, SALVO_ERR_KEY);
+			printf("  refused: %s\n", rep.message);
+			assert_non_null(strstr(rep.message,
+					       "does not know "
+					       "this sender's key"));
+			assert_non_null(strstr(rep.message, fp));
+			assert_non_null(strstr(rep.message, line));
+			assert_non_null(strstr(rep.message, " dir="));
+			r.stop = 1;
+		} else {
+			assert_int_equal(rc, 0);
+		}
+		rx_join(&r);
+		snprintf(got, sizeof(got), "%s/alice/in", r.dir);
+		assert_int_equal(same_file(got, "f", bytes, sizeof(bytes)),
+				 authorised);
+		assert_int_equal(same_file(r.dir, "f", bytes, sizeof(bytes)),
+				 0);
+		if (authorised) {
+			unlink(strcat(got, "/f"));
+			snprintf(got, sizeof(got), "%s/alice/in", r.dir);
+			rmdir(got);
+			snprintf(got, sizeof(got), "%s/alice", r.dir);
+			rmdir(got);
+		}
+		remove_dir(r.dir);
+	}
+	unlink(path);
+	rmdir(src);
 }
 
 static const struct rcase {
@@ -439,11 +619,18 @@ static void test_case(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	if (salvo_crypto_init())
+		return 1;
+	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	struct CMUnitTest tests[N + 2];
+	for (size_t i = 0; i < N; i++)
 		tests[i] =
 		    (struct CMUnitTest){.name = cases[i].name,
 					.test_func = test_case,
 					.initial_state = (void *)&cases[i]};
+	tests[N] = (struct CMUnitTest){.name = "unknown key",
+				       .test_func = test_unknown_key};
+	tests[N + 1] = (struct CMUnitTest){.name = "engines: authorise",
+					   .test_func = test_engines_authorise};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,130 @@
+/*
+ * Internal to the sender core: the session's state, shared by sender.c
+ * (phases, scheduling, feedback) and shake.c (the handshake and packet
+ * protection).  sender.c calls shake.c for everything that touches a
+ * key; shake.c calls back only ss_fail and ss_rtt_sample.
+ */
+#ifndef SALVO_SSESS_H
+#define SALVO_SSESS_H
+
+#include "common/core/rate.h"
+#include "common/crypto/aead.h"
+#include "common/crypto/cookie.h"
+#include "common/crypto/noise.h"
+#include "common/crypto/replay.h"
+#include "sender/core/sender.h"
+#include "sender/core/txstream.h"
+
+enum { PH_KEY, PH_HANDSHAKE, PH_MANIFEST, PH_DATA, PH_DONE, PH_FAILED };
+
+#define SS_MAX_ACTIVE 64
+#define SS_MS 1000000ull
+/* Handshakes kept at once: the one just sent and the one before, so a
+ * RESP slower than the INIT retransmission still completes. */
+#define SS_HANDSHAKES 2
+
+typedef struct ss_active {
+	uint32_t id;
+	int in_use, is_new;
+	uint32_t nranges;
+	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
+} ss_active;
+
+struct salvo_sender {
+	const salvo_mem *mem;
+	salvo_sender_config cfg;
+	int phase;
+	int err, peer_code, peer_errno;
+	char peer_msg[SALVO_ERROR_MSG_MAX + 1];
+	int close_pending; /* CLOSE still to send */
+	int close_reason;
+
+	/* handshake (shake.c) */
+	uint32_t index;	  /* ours, echoed in RESP, COOKIE and KEY */
+	uint32_t session; /* the receiver's, from RESP */
+	uint8_t peer_key[32];
+	salvo_noise hs[SS_HANDSHAKES];
+	uint64_t hs_sent_at[SS_HANDSHAKES];
+	int hs_tries;		 /* INITs (or KEY_REQs) sent */
+	uint32_t refused_in_row; /* ICMP refusals since the last answer */
+	int refused;		 /* they ended the handshake */
+	salvo_cookie_maker cookie;
+	uint64_t start, next_hs, hs_rto;
+
+	/* packet protection, from RESP on */
+	int suite;
+	uint8_t send_key[32]; /* lanes' keys derive from it */
+	salvo_aead tx;	      /* lane 0: our control packets */
+	salvo_aead rx;	      /* the receiver's packets */
+	salvo_replay rx_window;
+
+	/* manifest and files */
+	uint8_t *manifest;
+	uint32_t manifest_len;
+	uint32_t file_count;
+	uint8_t *is_dir;
+	uint8_t (*digest)[SALVO_DIGEST_BYTES];
+	uint8_t *have_digest;
+	uint32_t digests_known; /* files [0, n) have digests */
+	uint32_t digests_acked; /* receiver holds [0, n) */
+	uint32_t fd_next;	/* next digest to send */
+	uint64_t fd_last_sent;
+	unsigned fd_backoff; /* FILE_DONE resends since digests last moved */
+	uint32_t files_done;
+
+	/* streams */
+	salvo_txstream man, data;
+	uint32_t payload; /* bytes per DATA datagram */
+	uint32_t chunk;	  /* bytes per MANIFEST packet */
+	uint64_t nblocks;
+	uint32_t *block_crc;
+	ss_active active[SS_MAX_ACTIVE];
+	uint32_t next_work_id;
+
+	/* timing */
+	uint64_t last_rx, last_fb, next_status, status_interval;
+	uint64_t srtt, rttvar, min_rtt, last_echo;
+	int have_rtt;
+
+	/* rate */
+	salvo_rate_state rate_state;
+	const salvo_rate_ops *rate;
+	uint64_t datagrams_sent; /* all packets handed out */
+	uint64_t data_datagrams; /* DATA datagrams handed out */
+	uint64_t lost_bytes;	 /* data reported lost, queued again */
+	int app_limited;	 /* ran out of work since the last feedback */
+
+	salvo_sender_stats st;
+};
+
+/* sender.c */
+void ss_fail(salvo_sender *s, int err, int send_close);
+void ss_rtt_sample(salvo_sender *s, uint64_t rtt);
+/* Copies a message (len bytes, not NUL-terminated) into peer_msg with
+ * control characters replaced by '?'. */
+void ss_set_msg(salvo_sender *s, const char *msg, size_t len);
+
+/* shake.c */
+/* Draws the index and sets up the cookie maker.  0 or SALVO_ERR_INVAL. */
+int ss_shake_start(salvo_sender *s, uint64_t now);
+/* PH_KEY / PH_HANDSHAKE: writes the next KEY_REQ or INIT into buf when
+ * one is due and returns its length; else 0 with *deadline set (when to
+ * poll again), or a negative code once the session failed (the
+ * timeout). */
+int ss_shake_poll(salvo_sender *s, uint64_t now, void *buf, size_t cap,
+		  uint64_t *deadline);
+/* A decoded RESP, COOKIE or KEY.  Returns 0 or the fatal error that
+ * ended the session (a refusal). */
+int ss_shake_on_packet(salvo_sender *s, const salvo_pkt *p, size_t len,
+		       uint64_t now);
+/* Seals the encoded control packet buf[0, len) (pn already in its header)
+ * on lane 0.  0 or SALVO_ERR_REKEY. */
+int ss_seal(salvo_sender *s, uint8_t *buf, size_t len);
+/* Opens a sealed packet from the receiver in place, after its header h
+ * was read.  0, or the reason it is dropped (SALVO_ERR_AUTH,
+ * SALVO_ERR_REPLAY, SALVO_ERR_NOSESSION, SALVO_ERR_REKEY). */
+int ss_open(salvo_sender *s, uint8_t *buf, size_t len, const salvo_pkt_hdr *h);
+/* Wipes every key. */
+void ss_shake_free(salvo_sender *s);
+
+#endif

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Who may send, end to end over protocol 3 (issue 12): a receiver serves
+# the keys its authorised-keys file lists, each into its own dir=; a key
+# it does not list is refused with the fingerprint and the very line to
+# add (which, added, works); a sender without a key is refused unless the
+# receiver allows anonymous senders, whose files then land in the root.
+set -euo pipefail
+. "$(dirname "$0")/../helpers/integ.sh"
+RECV_ANON=0
+
+KD=$SALVO_SYSCONFDIR/salvo
+[ "$(id -u)" = 0 ] || KD=$HOME/.config/salvo
+mkdir -p "$T/in" "$T/src"
+printf 'hello over protocol 3\n' >"$T/src/f"
+"$SALVO" keygen --out "$T/alice" >/dev/null 2>&1
+"$SALVO" keygen --out "$T/bob" >/dev/null 2>&1
+mkdir -p "$KD"
+"$SALVO" keygen --show --out "$T/alice" --dir alice >"$KD/authorized_keys" 2>/dev/null
+
+# an authorised key: its files in its folder, not in the root
+start_recv "$T/in"
+run_send alice --key "$T/alice" "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" = 0 ] || fail "alice: exit $SEND_RC: $(cat "$T/alice.err")"
+cmp "$T/src/f" "$T/in/alice/f" || fail "alice's file is not in in/alice"
+[ ! -e "$T/in/f" ] || fail "alice's file also in the root"
+note "an authorised key writes below its dir= (in/alice/f)"
+
+# a key the receiver does not know: refused, with what to do
+run_send bob --key "$T/bob" "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" != 0 ] || fail "bob, not authorised, was served"
+BOB_FP=$("$SALVO" keygen --show --out "$T/bob" 2>&1 >/dev/null | grep -o 'b2:.*')
+grep -q "does not know this sender's key $BOB_FP; add this line to its authorised keys: salvo-x25519 " "$T/bob.err" ||
+	fail "bob's refusal says: $(cat "$T/bob.err")"
+line=$(grep -o 'salvo-x25519 [^ ]* dir=[^ ]*' "$T/bob.err")
+[ -n "$line" ] || fail "no line to add in: $(cat "$T/bob.err")"
+[ ! -e "$T/in/f" ] && [ -z "$(ls "$T/in" | grep -v '^alice$' || true)" ] ||
+	fail "bob's refused send left something: $(ls -A "$T/in")"
+note "unknown key refused: $(sed 's/^salvo send: //' "$T/bob.err")"
+
+# no key at all: refused too
+run_send anon --anonymous "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" != 0 ] || fail "an anonymous sender was served"
+grep -q "accepts only senders it knows, and this one has no key" "$T/anon.err" ||
+	fail "anonymous refusal says: $(cat "$T/anon.err")"
+stop_recv
+note "anonymous sender refused by default"
+
+# the line the refusal gave, added: bob is served, in his folder
+bob_dir=${line##*dir=}
+echo "$line" >>"$KD/authorized_keys"
+start_recv "$T/in"
+run_send bob2 --key "$T/bob" "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" = 0 ] || fail "bob, once authorised: exit $SEND_RC: $(cat "$T/bob2.err")"
+cmp "$T/src/f" "$T/in/$bob_dir/f" || fail "bob's file is not in in/$bob_dir"
+stop_recv
+note "the suggested line, added, lets bob in (in/$bob_dir/f)"
+
+# anonymous senders allowed: served, into the root
+start_recv "$T/in" --allow-anonymous
+run_send anon2 --anonymous "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" = 0 ] || fail "anonymous with --allow-anonymous: exit $SEND_RC: $(cat "$T/anon2.err")"
+cmp "$T/src/f" "$T/in/f" || fail "the anonymous file is not in the root"
+stop_recv
+note "--allow-anonymous: an anonymous sender is served, into the root"
+note ok
