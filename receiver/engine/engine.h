@@ -235,6 +235,7 @@ typedef struct rctx {
 	int root;
 	rroot fs; /* the private folder, limits, budget (files.h) */
 	esess *sessions;
+	uint64_t refusal_logged_ns; /* last "unknown key" log line */
 	int ended_sessions, last_result;
 	atomic_int stopping;
 	rqueue q;

@@ -49,7 +49,26 @@ static int authorize(void *ud, const uint8_t key[32], salvo_receiver_auth *auth)
 		auth->user = k;
 		return 0;
 	}
-	return c->o->allow_anonymous ? 0 : SALVO_ERR_KEY;
+	if (c->o->allow_anonymous)
+		return 0;
+	/* the person running the receiver learns who knocked, at most once
+	 * a second (the core already rate-limits handshakes per host) */
+	uint64_t now = salvo_now_ns();
+	if (now - c->refusal_logged_ns >= 1000000000ull) {
+		char fp[SALVO_FINGERPRINT_SIZE], line[120], msg[400];
+		c->refusal_logged_ns = now;
+		salvo_key_fingerprint(fp, key);
+		salvo_key_public_text(line, sizeof(line), key, NULL);
+		snprintf(msg, sizeof(msg),
+			 "refused a sender with key %s: not in the authorised "
+			 "keys (to serve it, add the line '%s dir=FOLDER' and "
+			 "restart)",
+			 fp, line);
+		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
+						   .event = "sender_refused",
+						   .message = msg});
+	}
+	return SALVO_ERR_KEY;
 }
 
 static void core_random(void *ud, void *buf, size_t n)
