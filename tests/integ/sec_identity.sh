@@ -31,6 +31,8 @@ run_send bob --key "$T/bob" "$T/src/f" "127.0.0.1:$PORT"
 BOB_FP=$("$SALVO" keygen --show --out "$T/bob" 2>&1 >/dev/null | grep -o 'b2:.*')
 grep -q "does not know this sender's key $BOB_FP; add this line to its authorised keys: salvo-x25519 " "$T/bob.err" ||
 	fail "bob's refusal says: $(cat "$T/bob.err")"
+grep -q "warn sender_refused: refused a sender with key $BOB_FP: not in the authorised keys" "$RECV_LOG" ||
+	fail "the receiver's log does not say it refused bob: $(cat "$RECV_LOG")"
 line=$(grep -o 'salvo-x25519 [^ ]* dir=[^ ]*' "$T/bob.err")
 [ -n "$line" ] || fail "no line to add in: $(cat "$T/bob.err")"
 [ ! -e "$T/in/f" ] && [ -z "$(ls "$T/in" | grep -v '^alice$' || true)" ] ||
