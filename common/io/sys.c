@@ -24,6 +24,19 @@ uint64_t salvo_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+int salvo_cond_init_monotonic(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	int e = pthread_condattr_init(&ca);
+	if (e)
+		return -e;
+	e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!e)
+		e = pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return -e;
+}
+
 void salvo_sleep_until(uint64_t t)
 {
 	struct timespec ts = {(time_t)(t / 1000000000ull),

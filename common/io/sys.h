@@ -7,6 +7,7 @@
 #define SALVO_SYS_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,11 @@
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t salvo_now_ns(void);
+
+/* Initialises cv to time its waits on CLOCK_MONOTONIC (the clock of
+ * salvo_now_ns), so pthread_cond_timedwait takes salvo_now_ns deadlines.
+ * Returns 0 or -errno. */
+int salvo_cond_init_monotonic(pthread_cond_t *cv);
 
 /* Sleeps until the monotonic time t (returns at once if it passed). */
 void salvo_sleep_until(uint64_t t);

@@ -18,14 +18,7 @@
 
 int salvo_pacing_init(salvo_pacing *p, uint64_t rate_bps)
 {
-	pthread_condattr_t ca;
-	int e = pthread_condattr_init(&ca);
-	if (e)
-		return -e;
-	e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (!e)
-		e = pthread_cond_init(&p->stop_cv, &ca);
-	pthread_condattr_destroy(&ca);
+	int e = -salvo_cond_init_monotonic(&p->stop_cv);
 	if (e)
 		return -e;
 	e = pthread_mutex_init(&p->stop_lock, NULL);

@@ -211,16 +211,9 @@ static int make_core(salvo_send_session *c, uint64_t start)
 /* The session lock and its condition variable on the monotonic clock. */
 static int make_locks(salvo_send_session *c)
 {
-	pthread_condattr_t ca;
-	int e = pthread_condattr_init(&ca);
+	int e = salvo_cond_init_monotonic(&c->wake);
 	if (e)
-		return -e;
-	e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (!e)
-		e = pthread_cond_init(&c->wake, &ca);
-	pthread_condattr_destroy(&ca);
-	if (e)
-		return -e;
+		return e;
 	e = pthread_mutex_init(&c->lock, NULL);
 	if (e) {
 		pthread_cond_destroy(&c->wake);
