@@ -25,8 +25,9 @@
 #include "common/crypto/keyfile.h"
 #include "conf/config.h"
 #include "conf/engine_opts.h"
+#include "tests/helpers/testdir.h"
 
-static char scratch[] = "/tmp/salvo-identity-XXXXXX", home[4096];
+static testdir scratch;
 
 /* What the config's run-time log received. */
 struct notes {
@@ -456,8 +457,7 @@ static void test_unresolved(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (salvo_crypto_init() || !getcwd(home, sizeof(home)) ||
-	    !mkdtemp(scratch) || chdir(scratch))
+	if (salvo_crypto_init() || testdir_enter(&scratch, "identity"))
 		return -1;
 	umask(022);
 	return 0;
@@ -465,13 +465,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[200];
 	(void)state;
-
-	if (chdir(home))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", scratch);
-	return system(cmd);
+	return testdir_leave(&scratch);
 }
 
 int main(void)

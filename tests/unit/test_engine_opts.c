@@ -33,6 +33,7 @@
 #include "conf/engine_opts.h"
 #include "common/crypto/keyfile.h"
 #include "conf/keys.h"
+#include "tests/helpers/testdir.h"
 
 /* A value other than the default, and what the key needs beside it. */
 struct key_case {
@@ -542,7 +543,7 @@ static void test_profile_keys(void **state)
 	salvo_conf_del(cfg);
 }
 
-static char scratch[] = "/tmp/salvo-engine-opts-XXXXXX", home[4096];
+static testdir scratch;
 
 /* A key pair written as name (name.pub beside it); its public key out. */
 static void make_key(const char *name, uint8_t pub[32])
@@ -565,8 +566,7 @@ static int setup(void **state)
 	FILE *f;
 	(void)state;
 
-	if (salvo_crypto_init() || !getcwd(home, sizeof(home)) ||
-	    !mkdtemp(scratch) || chdir(scratch))
+	if (salvo_crypto_init() || testdir_enter(&scratch, "engine-opts"))
 		return -1;
 	make_key("base.key", pub);
 	make_key("rx.key", pub);
@@ -580,13 +580,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[200];
 	(void)state;
-
-	if (chdir(home))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", scratch);
-	return system(cmd);
+	return testdir_leave(&scratch);
 }
 
 int main(void)
