@@ -70,6 +70,14 @@ int salvo_hf_journal_open(struct salvo_hf_journal *j, const char *path,
 			  int (*cb)(void *ud, const struct salvo_hf_rec *r),
 			  void *ud, uint64_t *torn);
 
+/* Whether a watcher holds the lock on the journal at path: 1 (it runs),
+ * 0 (no watcher runs: the lock is free, or there is no journal), or
+ * -errno (-EINVAL: not a regular file).  It takes a shared lock for a
+ * moment to find out, and checks the path still names the file it
+ * locked (a compaction moves the lock to a new file).  Unlike a pid, a
+ * lock cannot be mistaken for another process that reused the number. */
+int salvo_hf_journal_held(const char *path);
+
 /* Buffers one record (not yet durable).  0 or -ENOMEM / -ENAMETOOLONG. */
 int salvo_hf_journal_add(struct salvo_hf_journal *j,
 			 const struct salvo_hf_rec *r);

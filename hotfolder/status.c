@@ -3,6 +3,11 @@
  * error, the receiver), rewritten at most every HF_STATUS_EVERY_NS by the
  * loop and read by `salvo watch --status`, and where the state folder is.
  * Written to a temporary name and renamed, so a reader never sees half.
+ *
+ * A watcher killed with -9 leaves its last status behind, "running" with
+ * its pid.  The reader asks the journal's lock whether a watcher still
+ * runs (a live one always holds it; a pid may have been reused) and, when
+ * none does, prints the state as not running, naming the gone pid.
  */
 #include "hotfolder/profile.h"
 
@@ -99,13 +104,36 @@ void hf_status_write(struct hf_profile *p)
 		unlink(tmp);
 }
 
+/* The state line of a status that no live watcher backs: the watcher
+ * that wrote it is gone unless it stopped cleanly. */
+static void print_stale_state(FILE *out, const char *buf, const char *line,
+			      int len)
+{
+	const char *pid = strstr(buf, "\npid: ");
+	int plen = 0;
+
+	if (len == (int)strlen("state: stopped") &&
+	    !strncmp(line, "state: stopped", (size_t)len)) {
+		salvo_logsink_printf(out, "%.*s", len, line);
+		return;
+	}
+	if (pid) {
+		pid += strlen("\npid: ");
+		plen = (int)strspn(pid, "0123456789");
+	}
+	salvo_logsink_printf(out,
+			     "state: not running (stale status from pid %.*s, "
+			     "which is gone)",
+			     plen ? plen : 1, plen ? pid : "?");
+}
+
 int salvo_hotfolder_print_status(const struct salvo_hotfolder *hf,
 				 const char *state_dir, FILE *out)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 8], buf[16384];
 	struct stat st;
 	size_t len = 0;
-	int fd;
+	int fd, held;
 
 	if (salvo_hotfolder_state_path(hf, state_dir, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
@@ -128,10 +156,16 @@ int salvo_hotfolder_print_status(const struct salvo_hotfolder *hf,
 	}
 	close(fd);
 	buf[len] = '\0';
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	held = salvo_hf_journal_held(path);
 	/* each line escaped for the terminal, whatever the file holds */
 	for (char *line = buf, *end; *line; line = end + (*end == '\n')) {
 		end = line + strcspn(line, "\n");
-		salvo_logsink_printf(out, "%.*s", (int)(end - line), line);
+		if (!held && !strncmp(line, "state: ", strlen("state: ")))
+			print_stale_state(out, buf, line, (int)(end - line));
+		else
+			salvo_logsink_printf(out, "%.*s", (int)(end - line),
+					     line);
 	}
 	return 0;
 }

@@ -601,12 +601,13 @@ static int move(int from, const char *part, int dfd, const char *name, int keep)
 }
 
 /* Renames entry i's part-file into folder dfd, per the overwrite
- * policy: 0 or -errno with msg. */
-static int place(rfiles *f, uint32_t i, int dfd, char *msg, size_t len)
+ * policy: 0 (with the name it chose in name) or -errno with msg. */
+static int place(rfiles *f, uint32_t i, int dfd, char *name, size_t nlen,
+		 char *msg, size_t len)
 {
 	const salvo_entry *e = &f->m->entries[i];
 	const char *base = base_name(e->path, e->path_len);
-	char part[64], name[SALVO_NAME_MAX + 16];
+	char part[64];
 	part_name(f, i, part, sizeof(part));
 	int from = atomic_load(&f->r->parts);
 	struct stat st;
@@ -619,9 +620,9 @@ static int place(rfiles *f, uint32_t i, int dfd, char *msg, size_t len)
 	int policy = f->overwrite ? f->overwrite - 1 : f->r->overwrite;
 	for (unsigned k = 0; k < 10000; k++) {
 		if (k)
-			snprintf(name, sizeof(name), "%s.%u", base, k);
+			snprintf(name, nlen, "%s.%u", base, k);
 		else
-			snprintf(name, sizeof(name), "%s", base);
+			snprintf(name, nlen, "%s", base);
 		int rc = move(from, part, dfd, name,
 			      policy != SALVO_OVERWRITE_REPLACE);
 		if (rc != -EEXIST)
@@ -638,7 +639,8 @@ static int place(rfiles *f, uint32_t i, int dfd, char *msg, size_t len)
 	return -EEXIST;
 }
 
-int rfiles_commit(rfiles *f, uint32_t i, char *msg, size_t len)
+int rfiles_commit(rfiles *f, uint32_t i, char *stored, size_t slen,
+		  char *msg, size_t len)
 {
 	const salvo_entry *e = &f->m->entries[i];
 	int fd = part_get(f, i, msg, len);
@@ -665,9 +667,13 @@ int rfiles_commit(rfiles *f, uint32_t i, char *msg, size_t len)
 	pthread_mutex_unlock(&f->mu);
 	if (dfd < 0)
 		return dfd;
-	rc = place(f, i, dfd, msg, len);
+	char name[SALVO_NAME_MAX + 16];
+	rc = place(f, i, dfd, name, sizeof(name), msg, len);
 	pthread_mutex_lock(&f->mu);
 	if (!rc) {
+		const char *base = base_name(e->path, e->path_len);
+		snprintf(stored, slen, "%.*s%s", (int)(base - e->path),
+			 e->path, name);
 		f->state[i] = RF_DONE;
 		mark_dirty(f, k);
 	}

@@ -174,8 +174,11 @@ int rfiles_digest(rfiles *f, uint32_t i, uint8_t out[32], char *msg,
 
 /* Makes entry i durable under its final name: its mode (masked), mtime,
  * fsync, then rename from the private folder per the overwrite policy.
- * Returns 0 or -errno (msg). */
-int rfiles_commit(rfiles *f, uint32_t i, char *msg, size_t len);
+ * Returns 0 with the path it was stored under in stored (relative to
+ * the root; with overwrite rename a free name such as "a/one.bin.2"
+ * when the entry's own was taken), or -errno (msg). */
+int rfiles_commit(rfiles *f, uint32_t i, char *stored, size_t slen,
+		  char *msg, size_t len);
 
 /* After the last file: the modes of the folders this session created
  * (masked), the mtimes of its folder entries, fsync of every folder that

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/path.h"
 #include "common/io/sys.h"
 
 void rverifier_queue(rctx *c, rjob *head, rjob *tail)
@@ -134,9 +135,11 @@ static int digest_differs(const rjob *j, const uint8_t *d, char *msg,
 	return SALVO_ERR_VERIFY;
 }
 
-/* Checks file j->idx against the sender's digest and commits it: 0,
- * SALVO_ERR_VERIFY or -errno, with msg. */
-static int check_file(rctx *c, const rjob *j, char *msg, size_t len)
+/* Checks file j->idx against the sender's digest and commits it: 0
+ * (with the path it was stored under in stored), SALVO_ERR_VERIFY or
+ * -errno, with msg. */
+static int check_file(rctx *c, const rjob *j, char *stored, size_t slen,
+		      char *msg, size_t len)
 {
 	esess *s = j->s;
 	uint8_t d[SALVO_DIGEST_BYTES];
@@ -148,7 +151,7 @@ static int check_file(rctx *c, const rjob *j, char *msg, size_t len)
 			rc = digest_differs(j, d, msg, len);
 	}
 	if (!rc)
-		rc = rfiles_commit(&s->files, j->idx, msg, len);
+		rc = rfiles_commit(&s->files, j->idx, stored, slen, msg, len);
 	if (!rc && !--s->files_left) {
 		rc = rfiles_finish(&s->files, msg, len);
 		s->finished = !rc;
@@ -156,8 +159,11 @@ static int check_file(rctx *c, const rjob *j, char *msg, size_t len)
 	return rc;
 }
 
-/* Core lock held: the job's answer to the core. */
-static void report(rctx *c, const rjob *j, int result, const char *msg)
+/* Core lock held: the job's answer to the core.  stored: where a file
+ * job's file went (another name than the sender's with overwrite
+ * rename; the log names it, and why). */
+static void report(rctx *c, const rjob *j, int result, const char *stored,
+		   const char *msg)
 {
 	esess *s = j->s;
 	uint64_t now = salvo_now_ns();
@@ -169,9 +175,16 @@ static void report(rctx *c, const rjob *j, int result, const char *msg)
 	}
 	if (!result) {
 		const salvo_entry *e = &s->m.entries[j->idx];
-		char line[600];
-		snprintf(line, sizeof(line), "received %s (%llu bytes)",
-			 e->path, (unsigned long long)e->size);
+		char line[3 * SALVO_PATH_MAX];
+		if (strcmp(stored, e->path))
+			snprintf(line, sizeof(line),
+				 "received %s (%llu bytes; sent as %s, renamed "
+				 "because %s existed)",
+				 stored, (unsigned long long)e->size, e->path,
+				 e->path);
+		else
+			snprintf(line, sizeof(line), "received %s (%llu bytes)",
+				 e->path, (unsigned long long)e->size);
 		s->files_done++;
 		c->rep->files++;
 		c->rep->bytes += e->size;
@@ -179,7 +192,7 @@ static void report(rctx *c, const rjob *j, int result, const char *msg)
 						   .event = "file_received",
 						   .session = s->id,
 						   .peer = s->peer,
-						   .file = e->path,
+						   .file = stored,
 						   .bytes = e->size,
 						   .message = line});
 	}
@@ -206,17 +219,18 @@ static void *verifier_main(void *arg)
 	rctx *c = arg;
 	rjob *j;
 	while ((j = next_job(c))) {
-		char msg[512] = "";
+		char msg[512] = "", stored[SALVO_PATH_MAX + 16] = "";
 		int result = 0;
 		/* a session that ended meanwhile needs no more work */
 		int ended = atomic_load(&j->s->ended);
 		if (!ended && j->kind == RJOB_BLOCK)
 			result = check_block(c, j);
 		else if (!ended)
-			result = check_file(c, j, msg, sizeof(msg));
+			result = check_file(c, j, stored, sizeof(stored),
+					    msg, sizeof(msg));
 		pthread_mutex_lock(&c->lock);
 		if (!atomic_load(&j->s->ended))
-			report(c, j, result, msg);
+			report(c, j, result, stored, msg);
 		rsession_release(c, j->s);
 		pthread_mutex_unlock(&c->lock);
 		free(j);
