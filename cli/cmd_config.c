@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "common/core/error.h"
+#include "common/io/logsink.h"
 #include "conf/config.h"
 
 static void usage(FILE *out)
@@ -71,13 +72,32 @@ fail_args:
 
 static int check(int argc, char **argv)
 {
-	int rc = SALVO_EXIT_OK;
+	int rc = SALVO_EXIT_OK, first = 1;
 
-	if (argc < 2) {
+	/* options come before the files; "--" ends them, so a file whose
+	 * name starts with '-' can still be checked */
+	for (; first < argc && argv[first][0] == '-'; first++) {
+		if (!strcmp(argv[first], "--")) {
+			first++;
+			break;
+		}
+		if (!strcmp(argv[first], "--help") ||
+		    !strcmp(argv[first], "-h")) {
+			usage(stdout);
+			return SALVO_EXIT_OK;
+		}
+		salvo_logsink_printf(stderr,
+				     "salvo config check: unknown option '%s' "
+				     "(a file whose name starts with '-': "
+				     "./%s, or put -- before it)",
+				     argv[first], argv[first]);
+		return SALVO_EXIT_USAGE;
+	}
+	if (first >= argc) {
 		usage(stderr);
 		return SALVO_EXIT_USAGE;
 	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct salvo_config *cfg = salvo_conf_new();
 		struct salvo_conf_diag diag;
 

@@ -31,4 +31,17 @@ for cmd in send recv watch; do
 	done <"$T/$cmd.hf"
 	note "salvo $cmd: $(wc -l <"$T/$cmd.hf") flags in --help and docs/CLI.md"
 done
+# config check takes --help and refuses other options instead of reading
+# them as file names ("--help: cannot open" before)
+"$SALVO" config check --help >"$T/cc.out" 2>"$T/cc.err" ||
+	fail "salvo config check --help: exit $?: $(cat "$T/cc.err")"
+grep -q "^usage: salvo config" "$T/cc.out" || fail "salvo config check --help: $(cat "$T/cc.out")"
+rc=0
+"$SALVO" config check --bogus >"$T/cc.out" 2>"$T/cc.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "unknown option '--bogus'" "$T/cc.err" ||
+	fail "salvo config check --bogus: exit $rc: $(cat "$T/cc.err")"
+printf 'network:\n  port: 7500\n' >"$T/-dash.yaml"
+(cd "$T" && "$SALVO" config check -- -dash.yaml >"$T/cc.out" 2>&1) ||
+	fail "salvo config check -- -dash.yaml: $(cat "$T/cc.out")"
+note "salvo config check: --help, unknown options, -- before a dash file"
 note ok
