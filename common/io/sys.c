@@ -37,6 +37,14 @@ int salvo_cond_init_monotonic(pthread_cond_t *cv)
 	return -e;
 }
 
+void salvo_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
+			   uint64_t t)
+{
+	struct timespec ts = {(time_t)(t / 1000000000ull),
+			      (long)(t % 1000000000ull)};
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
 void salvo_sleep_until(uint64_t t)
 {
 	struct timespec ts = {(time_t)(t / 1000000000ull),

@@ -46,9 +46,7 @@ static void hash_block(salvo_blocksender *b, const salvo_work *w)
 
 static void wait_until(salvo_send_session *c, uint64_t deadline)
 {
-	struct timespec ts = {(time_t)(deadline / 1000000000ull),
-			      (long)(deadline % 1000000000ull)};
-	pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+	salvo_cond_wait_until(&c->wake, &c->lock, deadline);
 }
 
 void *salvo_blocksender_main(void *arg)

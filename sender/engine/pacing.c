@@ -60,11 +60,9 @@ int salvo_pacing_wait(salvo_pacing *p, uint64_t bytes)
 		return SALVO_ERR_ABORTED;
 	if (t <= salvo_now_ns())
 		return 0;
-	struct timespec ts = {(time_t)(t / 1000000000ull),
-			      (long)(t % 1000000000ull)};
 	pthread_mutex_lock(&p->stop_lock);
 	while (!atomic_load(&p->stopped) && salvo_now_ns() < t)
-		pthread_cond_timedwait(&p->stop_cv, &p->stop_lock, &ts);
+		salvo_cond_wait_until(&p->stop_cv, &p->stop_lock, t);
 	int stopped = atomic_load(&p->stopped);
 	pthread_mutex_unlock(&p->stop_lock);
 	return stopped ? SALVO_ERR_ABORTED : 0;

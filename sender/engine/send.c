@@ -307,9 +307,7 @@ static void watch(salvo_send_session *c, uint64_t start)
 		if (o->stop && !stopped &&
 		    salvo_now_ns() + STOP_CHECK_NS < next)
 			until = salvo_now_ns() + STOP_CHECK_NS;
-		struct timespec ts = {(time_t)(until / 1000000000ull),
-				      (long)(until % 1000000000ull)};
-		pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+		salvo_cond_wait_until(&c->wake, &c->lock, until);
 		if (o->stop && *o->stop && !stopped) {
 			stopped = 1;
 			stop(c);
