@@ -186,7 +186,10 @@ static int make_core(salvo_send_session *c, uint64_t start)
 				   .window_bytes = o->window_bytes,
 				   .timeout_ns = o->timeout_ns,
 				   .initial_rto_ns = FIRST_RTO_NS,
-				   .has_peer_key = o->has_peer_key,
+				   .has_peer_key =
+				       o->has_peer_key || o->has_pinned_key,
+				   .confirm_key =
+				       !o->has_peer_key && o->has_pinned_key,
 				   .pin = o->pin,
 				   .pin_ud = o->pin_ud,
 				   .lanes = o->threads + 1,
@@ -201,7 +204,7 @@ static int make_core(salvo_send_session *c, uint64_t start)
 	} else {
 		salvo_keyfile_generate(cfg.key_private, c->key_public);
 	}
-	memcpy(cfg.peer_key, o->peer_key, 32);
+	memcpy(cfg.peer_key, o->has_peer_key ? o->peer_key : o->pinned_key, 32);
 	int rc = salvo_sender_new(&c->core, &salvo_mem_libc, &cfg,
 				  c->scan.entries, (uint32_t)c->scan.n, start);
 	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));

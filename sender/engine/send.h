@@ -120,11 +120,17 @@ typedef struct salvo_send_opts {
 	 * as pinned (known hosts, a flag or the config); has_peer_key 0: the
 	 * engine asks the receiver for its key first and calls pin(), which
 	 * returns 0 to trust it (and remember it) or a negative SALVO_ERR_*
-	 * with a message in err to refuse. */
+	 * with a message in err to refuse.  pinned_key (has_pinned_key, used
+	 * only without has_peer_key): the key pin()'s store already holds
+	 * for this receiver; the handshake starts with it at once and asks
+	 * for the key beside it only to confirm (salvo_sender_config's
+	 * confirm_key), saving a round trip. */
 	uint8_t key_private[32], key_public[32];
 	int has_key;
 	uint8_t peer_key[32];
 	int has_peer_key;
+	uint8_t pinned_key[32];
+	int has_pinned_key;
 	int (*pin)(void *ud, const uint8_t key[32], char *err, size_t errlen);
 	void *pin_ud;
 	/* log events (session start/end, failures, each skipped entry at
