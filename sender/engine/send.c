@@ -386,10 +386,10 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	}
 	salvo_raise_fd_limit();
 
-	rc = salvo_scan_run(&c.scan, o->paths, o->npaths, o->items, o->nitems,
-			    o->remote_dir, o->stop, msg, mlen);
+	rc = salvo_scan_run(&c.scan, o, msg, mlen);
 	r->files = c.scan.files;
 	r->dirs = c.scan.dirs;
+	r->excluded = c.scan.excluded;
 	if (rc)
 		goto fail_scan;
 	salvo_send_report_skips(&c, r);

@@ -86,6 +86,20 @@ typedef struct salvo_send_opts {
 	size_t nitems;
 	const char *remote_dir; /* a folder below the receiver's root,
 				 * or NULL */
+	/* Inside the folders named (never the named paths themselves):
+	 * follow_links 1 sends what a symlink points to (a link that
+	 * points nowhere, or back to a folder being walked, is skipped as a
+	 * symlink), 0 skips symlinks (reported).  include (n_include globs;
+	 * none: every file) selects files; exclude (applied after include)
+	 * drops files and whole folders.  A glob with a '/' matches the
+	 * path below the named folder (fnmatch, FNM_PATHNAME), one without
+	 * matches the entry's name.  Left out by a glob is not "skipped":
+	 * salvo_send_report counts it in excluded. */
+	int follow_links;
+	const char *const *include;
+	size_t n_include;
+	const char *const *exclude;
+	size_t n_exclude;
 
 	/* The fields below are filled from the configuration by
 	 * salvo_conf_send_opts (conf/engine_opts.h), which holds no default
@@ -153,6 +167,7 @@ typedef struct salvo_send_report {
 			       * 0) */
 	uint32_t skipped;     /* entries of the trees left out */
 	uint32_t skipped_by[SALVO_SKIP_REASONS];
+	uint32_t excluded; /* entries --include/--exclude left out */
 	/* as opts.results asked, in scan order (skipped entries after the
 	 * others); owned by the report: salvo_send_report_free */
 	salvo_send_result *results;
