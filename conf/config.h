@@ -76,6 +76,7 @@ struct salvo_conf_transfer {
 	enum salvo_rate_policy rate_policy;
 	uint64_t timeout_ns; /* no answer from the peer for this long */
 	enum salvo_compression compression;
+	enum salvo_send_overwrite overwrite; /* a file the receiver has */
 };
 
 struct salvo_conf_memory {
@@ -177,6 +178,7 @@ enum salvo_conf_key {
 	SALVO_CONF_TRANSFER_RATE_POLICY,
 	SALVO_CONF_TRANSFER_TIMEOUT,
 	SALVO_CONF_TRANSFER_COMPRESSION,
+	SALVO_CONF_TRANSFER_OVERWRITE,
 	SALVO_CONF_MEMORY_BUDGET,
 	SALVO_CONF_MEMORY_FUDGE,
 	SALVO_CONF_LINK_BANDWIDTH,

@@ -209,4 +209,28 @@ int salvo_rsess_set_verdict(salvo_rsess *s, uint32_t i, int verdict, int err);
 /* Entry i's verdict as set (SALVO_VERDICT_SEND by default). */
 int salvo_rsess_verdict(const salvo_rsess *s, uint32_t i);
 
+/* What is at a file's final name at the receiver. */
+typedef struct salvo_existing {
+	int exists;	  /* 0: nothing there */
+	int is_file;	  /* a regular file (else a folder, a link...) */
+	uint64_t size;	  /* bytes */
+	int64_t mtime_ns; /* ns since the epoch */
+} salvo_existing;
+
+/* The verdict for file e given what is at its name (x), the sender's
+ * request (enum salvo_send_overwrite, the manifest's) and the receiver's
+ * bound (enum salvo_overwrite, for this sender):
+ *   nothing there                        SEND
+ *   same size and mtime (not ALWAYS)     IDENTICAL
+ *   NEVER                                EXISTS
+ *   IF_NEWER, e not newer than x         NOT_NEWER
+ *   otherwise the sender wants it replaced: the bound never ->
+ *   REFUSED; replace or rename -> SEND (rename keeps both).
+ * Something else than a file there (a folder) is FAILED (the engine
+ * says EISDIR).  mtimes are equal when their nanoseconds are, or when
+ * the receiver's has none (a file system of whole seconds) and the
+ * seconds are. */
+int salvo_verdict_decide(int request, int bound, const salvo_entry *e,
+			 const salvo_existing *x);
+
 #endif

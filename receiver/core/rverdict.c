@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/policy.h"
 #include "receiver/core/rsess.h"
 
 static uint64_t max64(uint64_t a, uint64_t b)
@@ -192,4 +193,31 @@ void rverdict_free(salvo_rsess *s)
 	s->verdict = NULL;
 	s->verdict_err = NULL;
 	s->nheld = 0;
+}
+
+static int same_mtime(int64_t a, int64_t b)
+{
+	const int64_t sec = 1000000000;
+	if (a == b)
+		return 1;
+	return b % sec == 0 && a / sec == b / sec;
+}
+
+int salvo_verdict_decide(int request, int bound, const salvo_entry *e,
+			 const salvo_existing *x)
+{
+	if (!x->exists)
+		return SALVO_VERDICT_SEND;
+	if (!x->is_file)
+		return SALVO_VERDICT_FAILED;
+	int identical =
+	    x->size == e->size && same_mtime(e->mtime_ns, x->mtime_ns);
+	if (identical && request != SALVO_SEND_ALWAYS)
+		return SALVO_VERDICT_IDENTICAL;
+	if (request == SALVO_SEND_NEVER)
+		return SALVO_VERDICT_EXISTS;
+	if (request == SALVO_SEND_IF_NEWER && e->mtime_ns <= x->mtime_ns)
+		return SALVO_VERDICT_NOT_NEWER;
+	return bound == SALVO_OVERWRITE_NEVER ? SALVO_VERDICT_REFUSED
+					      : SALVO_VERDICT_SEND;
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/policy.h"
 #include "common/core/rate.h"
 #include "sender/core/ssess.h"
 
@@ -70,6 +71,7 @@ static int config_ok(const salvo_sender_config *c)
 	       c->block_bytes >= salvo_wire_payload_bytes(c->datagram_bytes) &&
 	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES && c->rate_bps > 0 &&
 	       c->timeout_ns > 0 && c->initial_rto_ns > 0 && c->random &&
+	       c->overwrite >= 0 && c->overwrite <= SALVO_SEND_OVERWRITE_MAX &&
 	       c->lanes >= 1 && c->lanes <= SALVO_LANES_MAX &&
 	       (c->has_peer_key || c->pin) &&
 	       (c->suites & SALVO_SUITES_KNOWN) &&
@@ -113,6 +115,7 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		goto fail_manifest;
 	}
 	s->manifest_len = (uint32_t)mlen;
+	salvo_manifest_set_overwrite(s->manifest, (uint8_t)cfg->overwrite);
 	err = SALVO_ERR_TOOBIG;
 	if (total / cfg->block_bytes >= UINT32_MAX)
 		goto fail_manifest;

@@ -53,6 +53,9 @@ typedef struct salvo_sender_config {
 	int adaptive;		 /* 0: fixed rate, 1: adaptive (rate.h) */
 	uint64_t window_bytes;	 /* max unacknowledged bytes; 0: automatic */
 	uint64_t timeout_ns;	 /* handshake / silence limit (e.g. 10 s) */
+	int overwrite; /* enum salvo_send_overwrite (policy.h), in the
+			  manifest: what the receiver does with a file it
+			  has already (its bound decides, VERDICT says) */
 	uint64_t initial_rto_ns; /* first INIT retransmission (e.g. 1 s) */
 
 	/* Identity and keys (docs/SECURITY.md).  key_private: this sender's

@@ -60,6 +60,7 @@ static const struct key_case cases[] = {
     {"transfer.min_rate", "1mbit", NULL},
     {"transfer.rate_policy", "adaptive", NULL},
     {"transfer.timeout", "3s", NULL},
+    {"transfer.overwrite", "never", NULL},
     {"memory.budget", "4MiB", NULL},
     {"memory.fudge", "5", HINTS},
     {"link.bandwidth", "1gbit", HINTS},

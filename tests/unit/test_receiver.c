@@ -46,6 +46,7 @@
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/core/manifest.h"
+#include "common/core/policy.h"
 #include "common/core/wire.h"
 #include "common/crypto/keyfile.h"
 #include "receiver/core/receiver.h"
@@ -1362,11 +1363,76 @@ static void test_held_resume(void **state)
 	finish(h);
 }
 
+/* The overwrite decision, case by case: the sender's request, the
+ * receiver's bound, what is at the name. */
+static void test_verdict_decide(void **state)
+{
+	(void)state;
+	const int64_t T = INT64_C(1700000000123456789), S = 1000000000;
+	const salvo_entry e = {.type = SALVO_ENTRY_FILE, .size = 100,
+			       .mtime_ns = T, .path = "f", .path_len = 1};
+	static const struct {
+		int request, bound, exists, is_file;
+		uint64_t size;
+		int64_t dt; /* the receiver's mtime - the sender's */
+		int coarse; /* the receiver's mtime in whole seconds */
+		int want;
+	} c[] = {
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 0, 0, 0, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 100, 0, 1,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 101, 0, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 100, 1, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_REPLACE, 1, 1, 100, 1, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_RENAME, 1, 1, 99, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_NEVER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, 0, 0,
+	     SALVO_VERDICT_EXISTS},
+	    {SALVO_SEND_NEVER, SALVO_OVERWRITE_REPLACE, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_NEVER, SALVO_OVERWRITE_REPLACE, 0, 0, 0, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, 0, 0,
+	     SALVO_VERDICT_NOT_NEWER},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, 5, 0,
+	     SALVO_VERDICT_NOT_NEWER},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, -5, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_NEVER, 1, 1, 99, -5, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_ALWAYS, SALVO_OVERWRITE_REPLACE, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_ALWAYS, SALVO_OVERWRITE_NEVER, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_ALWAYS, SALVO_OVERWRITE_RENAME, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_REPLACE, 1, 0, 0, 0, 0,
+	     SALVO_VERDICT_FAILED},
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int64_t m = T + c[i].dt * S;
+		if (c[i].coarse)
+			m = m / S * S;
+		salvo_existing x = {c[i].exists, c[i].is_file, c[i].size, m};
+		int got = salvo_verdict_decide(c[i].request, c[i].bound, &e, &x);
+		if (got != c[i].want)
+			fail_msg("case %zu: verdict %d, want %d", i, got,
+				 c[i].want);
+	}
+}
+
 int main(void)
 {
 	if (salvo_crypto_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_verdict_decide),
 	    cmocka_unit_test(test_held_file_skipped),
 	    cmocka_unit_test(test_held_everything),
 	    cmocka_unit_test(test_held_resume),
