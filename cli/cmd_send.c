@@ -439,7 +439,7 @@ static void write_json_files(FILE *out, const salvo_send_report *r)
 		" \"counts\": {\"sent\": %u, \"skipped\": %u, "
 		"\"skipped_identical\": %u, \"skipped_exists\": %u, "
 		"\"skipped_not_newer\": %u, \"failed\": %u, \"refused\": %u, "
-		"\"failed_other\": %u, \"held_bytes\": %llu},\n \"files\": [",
+		"\"failed_other\": %u, \"held_bytes\": %llu},\n \"file_results\": [",
 		r->files_sent, skipped, r->files_identical, r->files_exists,
 		r->files_not_newer, r->files_refused + r->files_failed,
 		r->files_refused, r->files_failed,

@@ -57,7 +57,7 @@ cmp "$T/src/e.bin" "$T/in/src/e.bin" || fail "refused: e.bin did not land"
 python3 - "$T/refused.out" <<'PY' || fail "per-file results: $(cat "$T/refused.out")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-got = {f["remote"]: (f["result"], f["reason"]) for f in r["files"]}
+got = {f["remote"]: (f["result"], f["reason"]) for f in r["file_results"]}
 want = {"src/a.bin": ("skipped", "identical"), "src/b.bin": ("failed", "refused"),
         "src/sub/c.bin": ("skipped", "identical"), "src/d.bin": ("skipped", "identical"),
         "src/e.bin": ("sent", "sent")}
