@@ -85,6 +85,7 @@ struct salvo_conf_transfer {
 	enum salvo_links links;		/* symlinks inside sent folders */
 	struct salvo_conf_strv include; /* globs; empty: every file */
 	struct salvo_conf_strv exclude; /* globs, after include */
+	enum salvo_send_overwrite overwrite; /* a file the receiver has */
 };
 
 struct salvo_conf_memory {
@@ -184,6 +185,7 @@ enum salvo_conf_key {
 	SALVO_CONF_TRANSFER_LINKS,
 	SALVO_CONF_TRANSFER_INCLUDE,
 	SALVO_CONF_TRANSFER_EXCLUDE,
+	SALVO_CONF_TRANSFER_OVERWRITE,
 	SALVO_CONF_MEMORY_BUDGET,
 	SALVO_CONF_MEMORY_FUDGE,
 	SALVO_CONF_LINK_BANDWIDTH,

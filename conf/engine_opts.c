@@ -49,6 +49,7 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->min_rate_bps = tr->min_rate_bps;
 	o->adaptive = tr->rate_policy == SALVO_RATE_ADAPTIVE;
 	o->timeout_ns = tr->timeout_ns;
+	o->overwrite = (int)tr->overwrite;
 	o->window_bytes = window_from_hints(cfg);
 	o->follow_links = tr->links == SALVO_LINKS_FOLLOW;
 	o->include = (const char *const *)tr->include.v;

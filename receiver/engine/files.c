@@ -363,16 +363,7 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 	pthread_mutex_lock(&f->mu);
 	for (uint32_t i = 0; !rc && i < m->count; i++) {
 		const salvo_entry *e = &m->entries[i];
-		if (e->type == SALVO_ENTRY_FILE && r->max_file_bytes &&
-		    e->size > r->max_file_bytes) {
-			snprintf(msg, len,
-				 "'%s' (%llu bytes) is larger than this "
-				 "receiver accepts (%llu bytes)",
-				 e->path, (unsigned long long)e->size,
-				 (unsigned long long)r->max_file_bytes);
-			rc = -EFBIG;
-			break;
-		}
+		/* a file over max_file_bytes is refused alone (session.c) */
 		const char *b = base_name(e->path, e->path_len);
 		uint32_t plen = b > e->path ? (uint32_t)(b - e->path - 1) : 0;
 		int32_t k = dir_ensure(f, e->path, plen, msg, len);
@@ -391,6 +382,25 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 			else if (k >= 0)
 				f->dirs[k].entry = (int32_t)i;
 		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st)
+{
+	const salvo_entry *e = &f->m->entries[i];
+	char msg[8];
+	pthread_mutex_lock(&f->mu);
+	int32_t k = f->parent[i];
+	int dfd = dir_get(f, k, 1, msg, sizeof(msg));
+	int rc = dfd;
+	if (dfd >= 0) {
+		rc = fstatat(dfd, base_name(e->path, e->path_len), st,
+			     AT_SYMLINK_NOFOLLOW)
+			 ? -errno
+			 : 0;
+		dir_put(f, k);
 	}
 	pthread_mutex_unlock(&f->mu);
 	return rc;

@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -156,6 +157,10 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
  * The engine calls it under its core lock before any write to the file;
  * any thread may run the functions below meanwhile. */
 int rfiles_open(rfiles *f, uint32_t i, char *msg, size_t len);
+
+/* What is at entry i's final name now (not following a symlink there):
+ * 0 with *st, -ENOENT, or -errno. */
+int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st);
 
 /* pwritev of n buffers, back to back from off, into entry i's part-file;
  * iov is consumed.  0 or -errno with a message.  Any thread, once

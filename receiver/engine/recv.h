@@ -60,6 +60,8 @@ typedef struct salvo_recv_report {
 	char message[1024];
 	uint64_t sessions_ok, sessions_failed;
 	uint64_t files, bytes;
+	uint64_t files_skipped; /* already here (identical, exists, older) */
+	uint64_t files_refused; /* refused or failed before data moved */
 	uint64_t malformed, unknown, duplicates;
 	uint64_t auth_failures; /* failed their tag or MACs: dropped */
 	uint64_t peak_rss_bytes;

@@ -37,6 +37,11 @@ typedef struct salvo_send_session {
 	salvo_reader reader;
 	salvo_pacing pacing;
 	salvo_hasher hasher;
+	int verdicts_seen; /* the hasher skips files not sent whole */
+	/* the receiver's verdicts per entry (-1: none) and errnos, kept by
+	 * the report after the core is gone; NULL: none */
+	int8_t *verdict;
+	int32_t *verdict_err;
 	salvo_emitter_shared net;
 	int fds[SALVO_SOCKETS_MAX]; /* connected to the receiver; -1 */
 	uint32_t nsock;

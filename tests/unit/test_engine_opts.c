@@ -63,6 +63,7 @@ static const struct key_case cases[] = {
     {"transfer.links", "follow", NULL},
     {"transfer.include", "report", NULL},
     {"transfer.exclude", "tmp", NULL},
+    {"transfer.overwrite", "never", NULL},
     {"memory.budget", "4MiB", NULL},
     {"memory.fudge", "5", HINTS},
     {"link.bandwidth", "1gbit", HINTS},
