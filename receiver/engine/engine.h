@@ -134,7 +134,7 @@ void rsession_free_all(struct rctx *c);
 
 /* Work for the verifier: check a block, or check and commit a file. */
 typedef struct rjob {
-	enum { RJOB_BLOCK, RJOB_FILE } kind;
+	enum { RJOB_BLOCK, RJOB_FILE, RJOB_RESUME } kind;
 	esess *s; /* a reference held until the job is done */
 	uint32_t idx, len, crc;
 	uint64_t start;
