@@ -72,9 +72,13 @@ void *salvo_blocksender_main(void *arg)
 			break;
 		}
 		uint32_t session = salvo_sender_session(c->core);
-		if (!b->keyed) /* the handshake is done: DATA comes after */
+		/* the handshake is done: DATA comes after; a new session
+		 * (the old one was lost) has new keys */
+		if (!b->keyed || b->session != session) {
 			b->keyed =
 			    !salvo_sender_lane(c->core, b->lane, &b->aead);
+			b->session = session;
+		}
 		pthread_mutex_unlock(&c->lock);
 		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;
 		uint32_t crc = 0;

@@ -56,6 +56,7 @@ typedef struct salvo_blocksender {
 	uint32_t lane; /* 1 + the thread's index */
 	salvo_aead aead;
 	int keyed; /* aead set up (salvo_sender_lane) */
+	uint32_t session; /* for this session */
 	pthread_t th;
 } salvo_blocksender;
 
