@@ -83,7 +83,8 @@ static rjob *new_job(rctx *c, esess *s, int kind, uint32_t idx)
 }
 
 void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
-			    uint64_t start, uint32_t len, uint32_t crc)
+			    uint64_t start, uint32_t len, uint32_t crc,
+			    int check_crc)
 {
 	rctx *c = ud;
 	esess *s = rsession_of(sess);
@@ -93,6 +94,7 @@ void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
 	j->start = start;
 	j->len = len;
 	j->crc = crc;
+	j->check_crc = check_crc;
 	push_job(c, s, j);
 }
 
@@ -113,6 +115,8 @@ static int check_block(rctx *c, const rjob *j)
 {
 	esess *s = j->s;
 	rdigest_wait_block(&s->dig, j->idx);
+	if (!j->check_crc) /* partly held: its written bytes are settled */
+		return 1;
 	int ok = rdigest_block_ok(&s->dig, j->idx, j->crc);
 	if (ok && c->o->verify_paranoid) { /* and the disk has them too */
 		uint32_t crc;

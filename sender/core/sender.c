@@ -15,6 +15,10 @@
  *              round trips, handshake included.
  *   DATA       new blocks and retransmissions (these first), STATUS every
  *              quarter RTT, FILE_DONE digests as the caller learns them.
+ *              New data waits until the receiver's VERDICT packets (sent
+ *              with that FEEDBACK) are all here: the bytes it already
+ *              holds are never sent, files it skips need no digest
+ *              (held.c).
  *   DONE       a FEEDBACK with COMPLETE arrived: send CLOSE, stop.
  *
  * The data itself never passes through here: poll() hands out work items
@@ -119,8 +123,12 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->is_dir = salvo_mem_alloc(mem, n ? n : 1);
 	s->have_digest = salvo_mem_alloc(mem, n ? n : 1);
 	s->digest = salvo_mem_array(mem, n ? n : 1, SALVO_DIGEST_BYTES);
-	if (!s->block_crc || !s->is_dir || !s->have_digest || !s->digest)
+	s->verdict = salvo_mem_alloc(mem, n ? n : 1);
+	s->verdict_err = salvo_mem_array(mem, n ? n : 1, sizeof(int32_t));
+	if (!s->block_crc || !s->is_dir || !s->have_digest || !s->digest ||
+	    !s->verdict || !s->verdict_err)
 		goto fail_arrays;
+	salvo_rangeset_init(&s->held, mem);
 	for (uint32_t i = 0; i < n; i++) {
 		s->is_dir[i] = copy[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
@@ -152,6 +160,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	return 0;
 
 fail_arrays:
+	salvo_mem_free(mem, s->verdict);
+	salvo_mem_free(mem, s->verdict_err);
 	salvo_mem_free(mem, s->block_crc);
 	salvo_mem_free(mem, s->is_dir);
 	salvo_mem_free(mem, s->have_digest);
@@ -172,6 +182,9 @@ void salvo_sender_del(salvo_sender *s)
 	ss_shake_free(s);
 	salvo_txstream_free(&s->man);
 	salvo_txstream_free(&s->data);
+	salvo_rangeset_free(&s->held);
+	salvo_mem_free(s->mem, s->verdict);
+	salvo_mem_free(s->mem, s->verdict_err);
 	salvo_mem_free(s->mem, s->block_crc);
 	salvo_mem_free(s->mem, s->is_dir);
 	salvo_mem_free(s->mem, s->have_digest);
@@ -262,7 +275,13 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 	else
 		return; /* stale */
 	uint64_t before = t->cum;
-	salvo_txstream_ack(t, fb->cum, fb->recv_above_cum);
+	uint64_t above = fb->recv_above_cum;
+	if (t == &s->data) {
+		/* held bytes past the cursor are not in flight */
+		uint64_t h = ss_held_above(s, max64(t->next_new, fb->cum));
+		above = above > h ? above - h : 0;
+	}
+	salvo_txstream_ack(t, fb->cum, above);
 	salvo_fb_iter it;
 	salvo_range r;
 	salvo_wire_feedback_iter(&it, fb);
@@ -282,6 +301,7 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		if (fb->digests_have > s->digests_acked &&
 		    fb->digests_have <= s->file_count) {
 			s->digests_acked = fb->digests_have;
+			s->fd_next = max64(s->fd_next, s->digests_acked);
 			s->fd_backoff = 0;
 		}
 		if (fb->files_done <= s->file_count &&
@@ -304,7 +324,8 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		if (lost)
 			s->rate->on_loss(&s->rate_state, lost, now);
 		if ((p->hdr.flags & SALVO_FB_F_COMPLETE) &&
-		    t->cum == t->total && s->digests_acked == s->file_count) {
+		    t->cum == t->total && s->digests_acked == s->file_count &&
+		    ss_prepared(s)) {
 			s->phase = PH_DONE;
 			s->files_done = s->file_count;
 			s->close_pending = 1;
@@ -363,6 +384,13 @@ int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 		probe_cancel(s); /* the old session lives */
 		on_feedback(s, &p, now);
 		return 0;
+	case SALVO_PKT_VERDICT:
+		s->last_rx = now;
+		/* confirm what arrived soon: the receiver repeats the rest
+		 * from our STATUS */
+		if (ss_on_verdict(s, &p.u.verdict))
+			s->next_status = min64(s->next_status, now);
+		return 0;
 	case SALVO_PKT_ERROR:
 		s->peer_code = p.u.error.code;
 		s->peer_errno = p.u.error.sys_errno;
@@ -416,7 +444,7 @@ static uint64_t sent_through(const salvo_sender *s)
 {
 	uint64_t st = s->data.next_new;
 	for (int i = 0; i < MAX_ACTIVE; i++)
-		if (s->active[i].in_use && s->active[i].is_new)
+		if (s->active[i].in_use && s->active[i].is_first)
 			st = min64(st, s->active[i].ranges[0].stream_offset);
 	return st;
 }
@@ -437,6 +465,8 @@ static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	st->sent_through =
 	    s->phase == PH_MANIFEST ? s->man.next_new : sent_through(s);
 	st->datagrams_sent = 0;
+	st->ranges_have = s->ranges_have;
+	st->verdicts_have = s->verdicts_have;
 	/* back off while the receiver is silent, so an outage costs a
 	 * heartbeat a second, not a flood */
 	uint64_t base = base_status_interval(s);
@@ -534,21 +564,29 @@ static void take_retx(salvo_sender *s, active_work *a)
 	uint64_t budget = s->cfg.block_bytes;
 	while (a->nranges < SALVO_WORK_MAX_RANGES && budget &&
 	       !salvo_rangeset_is_empty(&t->retx)) {
-		uint64_t start = t->retx.r[0].start;
-		uint64_t bend = (start / s->cfg.block_bytes + 1) *
-				(uint64_t)s->cfg.block_bytes;
-		uint64_t end =
-		    min64(min64(t->retx.r[0].end, bend), start + budget);
+		uint64_t bstart = t->retx.r[0].start / s->cfg.block_bytes *
+				  s->cfg.block_bytes;
+		uint64_t bend = min64(t->total, bstart + s->cfg.block_bytes);
+		/* whole datagrams: a hole next to held bytes (held.c) may
+		 * start or end inside one */
+		uint64_t start = bstart + (t->retx.r[0].start - bstart) /
+					      s->payload * s->payload;
+		uint64_t hole_end = min64(t->retx.r[0].end, bend);
+		uint64_t end = min64(hole_end, start + budget);
 		/* keep whole datagrams: a budget cut falls on a boundary */
-		if (end < min64(t->retx.r[0].end, bend)) {
+		if (end < hole_end) {
 			uint64_t len = (end - start) / s->payload * s->payload;
 			if (!len)
 				break;
 			end = start + len;
+		} else {
+			end = min64(bend, bstart + (end - bstart + s->payload -
+						    1) / s->payload *
+						       s->payload);
 		}
 		add_range(a, s, start, end);
 		salvo_rangeset_remove(&t->retx, start, end);
-		budget -= end - start;
+		budget -= min64(budget, end - start);
 	}
 }
 
@@ -556,8 +594,10 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 {
 	salvo_txstream *t = &s->data;
 	int have_retx = !salvo_rangeset_is_empty(&t->retx);
+	/* in the data phase, new data waits for the receiver's verdicts */
 	int can_new =
 	    t->next_new < t->total &&
+	    (s->phase == PH_MANIFEST || ss_prepared(s)) &&
 	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
 	     t->next_new == t->cum);
 	if (!have_retx && !can_new) {
@@ -567,15 +607,10 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	active_work *a = new_active(s);
 	if (!a)
 		return SALVO_WORK_IDLE;
-	if (have_retx) {
+	if (have_retx)
 		take_retx(s, a);
-	} else {
-		uint64_t end =
-		    min64(t->total, t->next_new + s->cfg.block_bytes);
-		add_range(a, s, t->next_new, end);
-		a->is_new = 1;
-		t->next_new = end;
-	}
+	else
+		ss_take_new(s, a);
 	for (uint32_t i = 0; i < a->nranges; i++) {
 		const salvo_work_range *r = &a->ranges[i];
 		if (salvo_txstream_mark(t, r->stream_offset,
@@ -584,7 +619,7 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 			ss_fail(s, SALVO_ERR_NOMEM, 1);
 			return SALVO_WORK_FAILED;
 		}
-		if (a->is_new)
+		if (a->is_first)
 			s->st.bytes_new += r->len;
 		else
 			s->st.bytes_retx += r->len;
@@ -595,6 +630,7 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	w->kind = SALVO_WORK_DATA;
 	w->id = a->id;
 	w->is_new = a->is_new;
+	w->is_first = a->is_first;
 	w->nranges = a->nranges;
 	memcpy(w->ranges, a->ranges, a->nranges * sizeof(a->ranges[0]));
 	return w->kind;

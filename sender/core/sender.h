@@ -120,12 +120,22 @@ typedef struct salvo_work {
 	uint32_t id; /* hand back to salvo_sender_work_done */
 	int is_new;  /* first transmission of one whole block: the
 			caller computes its CRC32C before sending */
+	/* first transmission of every byte in ranges: the whole block
+	 * (is_new), or the pieces of a block the receiver partly holds,
+	 * widened to datagram boundaries (block_crc 0: the receiver checks
+	 * no CRC for such blocks).  The caller hashes first transmissions
+	 * into their files' digests, except files the receiver does not take
+	 * whole (salvo_sender_verdict not SEND): bytes of those may be in
+	 * the widened datagrams and are never all sent. */
+	int is_first;
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } salvo_work;
 
 typedef struct salvo_sender_stats {
 	uint64_t bytes_new;	/* data bytes handed out the first time */
+	uint64_t bytes_held;	/* data bytes the receiver already held
+				   (VERDICT), never sent */
 	uint64_t bytes_retx;	/* data bytes handed out again */
 	uint64_t bytes_control; /* control packet bytes */
 	uint64_t bytes_acked;	/* data bytes the receiver holds (cum) */
@@ -221,6 +231,15 @@ uint32_t salvo_sender_session(const salvo_sender *s);
  * Returns 0, SALVO_ERR_STATE (no keys yet) or SALVO_ERR_INVAL (lane 0 or
  * past lanes).  Call it once per lane and session. */
 int salvo_sender_lane(const salvo_sender *s, uint32_t lane, salvo_aead *a);
+
+/* Entry i's verdict from the receiver (enum salvo_verdict, wire.h), with
+ * *err its errno for SALVO_VERDICT_FAILED; -1 while it is not known (the
+ * receiver tells with its first data-phase FEEDBACK; a session that
+ * ended before has none).  err may be NULL. */
+int salvo_sender_verdict(const salvo_sender *s, uint32_t i, int *err);
+/* 1 once every verdict and held range is known: from then on every DATA
+ * work item respects them. */
+int salvo_sender_is_prepared(const salvo_sender *s);
 
 /* Pacing rate for the engine's pacer, bits per second. */
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);

@@ -26,6 +26,7 @@ enum { PH_KEY, PH_HANDSHAKE, PH_MANIFEST, PH_DATA, PH_DONE, PH_FAILED };
 typedef struct ss_active {
 	uint32_t id;
 	int in_use, is_new;
+	int is_first; /* new data (a whole block or held-split pieces) */
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } ss_active;
@@ -90,6 +91,14 @@ struct salvo_sender {
 	uint64_t nblocks;
 	uint32_t *block_crc;
 	ss_active active[SS_MAX_ACTIVE];
+
+	/* what the receiver held and decided (VERDICT, wire.h) */
+	salvo_rangeset held;	/* data-stream bytes never to send */
+	uint32_t ranges_total;	/* held ranges announced */
+	uint32_t ranges_have;	/* [0, n) of them here */
+	uint32_t verdicts_have; /* entries [0, n) have their verdicts */
+	uint8_t *verdict;	/* per entry */
+	int32_t *verdict_err;
 	uint32_t next_work_id;
 
 	/* timing */
@@ -114,6 +123,19 @@ void ss_rtt_sample(salvo_sender *s, uint64_t rtt);
 /* Copies a message (len bytes, not NUL-terminated) into peer_msg with
  * control characters replaced by '?'. */
 void ss_set_msg(salvo_sender *s, const char *msg, size_t len);
+
+/* held.c: VERDICT and new data around held bytes */
+/* Every held range and verdict is here. */
+int ss_prepared(const salvo_sender *s);
+/* Moves the new-data cursor past held bytes it stands on. */
+void ss_skip_held(salvo_sender *s);
+/* Held bytes at or above stream offset x. */
+uint64_t ss_held_above(const salvo_sender *s, uint64_t x);
+/* A decoded VERDICT: 1 when it added something, else 0. */
+int ss_on_verdict(salvo_sender *s, const salvo_pkt_verdict *v);
+/* Fills a (fresh) with the next new data: one whole block, or the
+ * pieces of a partly held block; moves the cursor. */
+void ss_take_new(salvo_sender *s, ss_active *a);
 
 /* shake.c */
 /* Draws the index and sets up the cookie maker.  0 or SALVO_ERR_INVAL. */

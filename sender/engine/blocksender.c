@@ -33,15 +33,35 @@ static int read_work(salvo_blocksender *b, const salvo_work *w)
 	return 0;
 }
 
-/* A new block, once sent, goes into its files' digests (hasher.h); a
+/* New data, once sent, goes into its files' digests (hasher.h); a
  * retransmission was hashed when it was new. */
 static void hash_block(salvo_blocksender *b, const salvo_work *w)
 {
-	int err = salvo_hasher_add(&b->c->hasher, w->ranges[0].stream_offset,
-				   b->buf, w->ranges[0].len);
-	if (err)
-		salvo_send_session_fail(b->c, err,
-					"cannot hash the files: out of memory");
+	size_t pos = 0;
+	for (uint32_t r = 0; r < w->nranges; r++) {
+		int err = salvo_hasher_add(&b->c->hasher,
+					   w->ranges[r].stream_offset,
+					   b->buf + pos, w->ranges[r].len);
+		if (err) {
+			salvo_send_session_fail(
+			    b->c, err, "cannot hash the files: out of memory");
+			return;
+		}
+		pos += w->ranges[r].len;
+	}
+}
+
+/* Lock held: once the receiver's verdicts are in, files it does not take
+ * whole are hashed no more (their bytes may ride in a datagram with a
+ * sent file's, and are not all sent). */
+static void skip_unsent(salvo_send_session *c)
+{
+	if (c->verdicts_seen || !salvo_sender_is_prepared(c->core))
+		return;
+	c->verdicts_seen = 1;
+	for (uint32_t i = 0; i < c->scan.n; i++)
+		if (salvo_sender_verdict(c->core, i, NULL) > SALVO_VERDICT_SEND)
+			salvo_hasher_skip(&c->hasher, i);
 }
 
 static void wait_until(salvo_send_session *c, uint64_t deadline)
@@ -71,6 +91,7 @@ void *salvo_blocksender_main(void *arg)
 			salvo_send_session_end(c);
 			break;
 		}
+		skip_unsent(c);
 		uint32_t session = salvo_sender_session(c->core);
 		/* the handshake is done: DATA comes after; a new session
 		 * (the old one was lost) has new keys */
@@ -100,7 +121,7 @@ void *salvo_blocksender_main(void *arg)
 			salvo_sender_work_done(c->core, &w, crc,
 					       salvo_now_ns());
 		pthread_cond_broadcast(&c->wake);
-		if (!err && w.is_new) {
+		if (!err && w.is_first) {
 			pthread_mutex_unlock(&c->lock);
 			hash_block(b, &w);
 			pthread_mutex_lock(&c->lock);

@@ -22,13 +22,21 @@ int salvo_hasher_init(salvo_hasher *h, const salvo_entry *e, uint32_t n,
 	h->view.count = n;
 	h->view.total_bytes = total;
 	h->tree = calloc(n ? n : 1, sizeof(*h->tree));
-	if (!h->tree)
+	h->skip = calloc(n ? n : 1, sizeof(*h->skip));
+	if (!h->tree || !h->skip) {
+		free(h->tree);
+		free(h->skip);
+		h->tree = NULL;
+		h->skip = NULL;
 		return -ENOMEM;
+	}
 	salvo_rangeset_init(&h->hashed, &salvo_mem_libc);
 	int merr = pthread_mutex_init(&h->hashed_mu, NULL);
 	if (merr) {
 		free(h->tree);
+		free(h->skip);
 		h->tree = NULL;
+		h->skip = NULL;
 		return -merr;
 	}
 	for (int i = 0; i < SALVO_HASHER_STRIPES; i++) {
@@ -38,7 +46,9 @@ int salvo_hasher_init(salvo_hasher *h, const salvo_entry *e, uint32_t n,
 				pthread_mutex_destroy(&h->stripe[i]);
 			pthread_mutex_destroy(&h->hashed_mu);
 			free(h->tree);
+			free(h->skip);
 			h->tree = NULL;
+			h->skip = NULL;
 			return -err;
 		}
 	}
@@ -52,11 +62,25 @@ void salvo_hasher_free(salvo_hasher *h)
 	for (uint32_t i = 0; i < h->view.count; i++)
 		salvo_b3tree_del(h->tree[i]);
 	free(h->tree);
+	free(h->skip);
 	h->tree = NULL;
+	h->skip = NULL;
 	for (int i = 0; i < SALVO_HASHER_STRIPES; i++)
 		pthread_mutex_destroy(&h->stripe[i]);
 	pthread_mutex_destroy(&h->hashed_mu);
 	salvo_rangeset_free(&h->hashed);
+}
+
+void salvo_hasher_skip(salvo_hasher *h, uint32_t i)
+{
+	if (i >= h->view.count)
+		return;
+	atomic_store(&h->skip[i], 1);
+	pthread_mutex_t *m = &h->stripe[i % SALVO_HASHER_STRIPES];
+	pthread_mutex_lock(m);
+	salvo_b3tree_del(h->tree[i]);
+	h->tree[i] = NULL;
+	pthread_mutex_unlock(m);
 }
 
 void salvo_hasher_empty_files(salvo_hasher *h)
@@ -75,6 +99,8 @@ static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in,
 		     const uint8_t *p, size_t len, uint8_t d[32])
 {
 	uint64_t size = h->view.entries[i].size;
+	if (atomic_load(&h->skip[i]))
+		return 0;
 	if (!in && len == size) {
 		salvo_blake3_hash(p, len, d);
 		return 1;
@@ -82,6 +108,10 @@ static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in,
 	pthread_mutex_t *m = &h->stripe[i % SALVO_HASHER_STRIPES];
 	pthread_mutex_lock(m);
 	int rc = 0;
+	if (atomic_load(&h->skip[i])) {
+		pthread_mutex_unlock(m);
+		return 0;
+	}
 	if (!h->tree[i])
 		rc = salvo_b3tree_new(&h->tree[i], &salvo_mem_libc, size);
 	if (!rc)

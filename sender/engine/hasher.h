@@ -17,6 +17,7 @@
 #define SALVO_SEND_HASHER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,7 @@ typedef void (*salvo_hasher_done_fn)(void *ud, uint32_t file,
 typedef struct salvo_hasher {
 	salvo_manifest view; /* the session's entries, borrowed */
 	salvo_b3tree **tree; /* per file: NULL until its first piece */
+	atomic_uchar *skip;  /* per file: 1 once not hashed (not sent) */
 	pthread_mutex_t stripe[SALVO_HASHER_STRIPES];
 	salvo_hasher_done_fn done;
 	void *ud;
@@ -49,6 +51,10 @@ typedef struct salvo_hasher {
 int salvo_hasher_init(salvo_hasher *h, const salvo_entry *e, uint32_t n,
 		      uint64_t total, salvo_hasher_done_fn done, void *ud);
 void salvo_hasher_free(salvo_hasher *h);
+
+/* File i is not sent whole (the receiver skips it, or resumes it): its
+ * bytes are not hashed from here on, and its tree goes.  Any thread. */
+void salvo_hasher_skip(salvo_hasher *h, uint32_t i);
 
 /* Calls done for every empty file (no block holds a byte of them). */
 void salvo_hasher_empty_files(salvo_hasher *h);

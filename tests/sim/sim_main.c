@@ -69,6 +69,7 @@ typedef struct fixed {
 	double loss, rev_loss; /* random loss; < 0: none */
 	int deadline_rtts;     /* done within this many RTTs + 1 ms (0: the
 				  usual bound only) */
+	int held;	       /* sim_scenario.held */
 } fixed;
 
 typedef struct scenario_def {
@@ -90,6 +91,12 @@ static const fixed fix_adaptive_600 = {600 * MS, 0, 0, 0, 0, 0, 0.05, 0};
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
+static const fixed fix_held_files = {.loss = 0.02, .held = 1};
+static const fixed fix_held_blocks = {.file_bytes = 4 << 20,
+				      .block_bytes = 65536,
+				      .loss = 0.02,
+				      .rev_loss = 0.02,
+				      .held = 2};
 
 static const scenario_def defs[] = {
     /* the grid, in family order: defs[f].fam == f */
@@ -142,6 +149,14 @@ static const scenario_def defs[] = {
      "RTTs + 1 ms of the first packet (1-RTT handshake, data with the "
      "manifest)",
      &fix_one_byte, 4},
+    {"held-files", F_TREE,
+     "a tree of 1,000 small files, two in five already at the receiver "
+     "(skipped as identical): none of their bytes is sent, 2 % loss",
+     &fix_held_files, 8},
+    {"held-blocks", F_RANDOM_LOSS,
+     "4 MiB, a third of the blocks and an unaligned range already at the "
+     "receiver (resumed): only the rest is sent, 2 % loss both ways",
+     &fix_held_blocks, 8},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -262,6 +277,7 @@ static void apply_fixed(const fixed *x, sim_scenario *sc, uint64_t *rtt,
 		sc->rev.loss = x->rev_loss;
 	if (x->deadline_rtts)
 		sc->deadline_ns = (uint64_t)x->deadline_rtts * *rtt + MS;
+	sc->held = x->held;
 }
 
 /* Scenario def with seed: everything a run needs. */

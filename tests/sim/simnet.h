@@ -35,6 +35,9 @@ typedef struct sim_scenario {
 	int v6;		       /* IPv6 header overhead (else IPv4) */
 	uint64_t deadline_ns;  /* done within this from the first packet,
 				  beside the bound (0: no such promise) */
+	int held; /* the receiver already holds: 1 two files in five (skipped
+		     as identical), 2 a third of the blocks and an unaligned
+		     range (a resume); 0 nothing */
 } sim_scenario;
 
 typedef struct sim_result {

@@ -267,6 +267,31 @@ static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
 	salvo_sender_on_packet(h->s, b, (size_t)len, h->now);
 }
 
+/* A VERDICT from held range r0 and entry f0 on, as many as fit in cap;
+ * returns how many entries it carried. */
+static uint32_t feed_verdict_at(harness *h, const salvo_range *r, uint32_t n,
+				uint32_t r0, const uint8_t *v,
+				const int32_t *err, uint32_t nfiles, uint32_t f0,
+				size_t cap)
+{
+	uint8_t b[SALVO_DATAGRAM_MAX_BYTES];
+	uint32_t rw, fw;
+	int len = salvo_wire_encode_verdict(b, cap, SESSION, 0, r, n, r0, v,
+					    err, nfiles, f0, &rw, &fw);
+	assert_true(len > 0);
+	assert_int_equal(testpeer_seal(&h->rx, 0, b, (size_t)len), 0);
+	salvo_sender_on_packet(h->s, b, (size_t)len, h->now);
+	return fw;
+}
+
+/* The whole VERDICT in one packet: no held range, every entry sent. */
+static void feed_verdict_all_send(harness *h, uint32_t nfiles)
+{
+	uint8_t v[16] = {0};
+	assert_true(nfiles <= sizeof(v));
+	feed_verdict_at(h, NULL, 0, 0, v, NULL, nfiles, 0, DGRAM);
+}
+
 static int is_zero(const uint8_t *p, size_t n)
 {
 	while (n--)
@@ -349,6 +374,7 @@ static void manifest(harness *h)
 					  0};
 	assert_int_equal(poll_past(h, skip_fd), SALVO_WORK_IDLE);
 	h->now += 1 * MS;
+	feed_verdict_all_send(h, NENTRIES);
 	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 }
 
@@ -1046,6 +1072,7 @@ static void test_early_data(void **state)
 	assert_memory_equal(h.pkt.u.file_done.digests, d, sizeof(d));
 	/* one round trip later the receiver says it is all there */
 	h.now += 100 * MS;
+	feed_verdict_all_send(&h, 1);
 	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 1, 0, 1, NULL,
 		      0);
 	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
@@ -1054,11 +1081,165 @@ static void test_early_data(void **state)
 	finish(&h);
 }
 
+/* ---- what the receiver holds: VERDICT ---- */
+
+/* Four files sharing blocks: the first sent, the second skipped as
+ * identical, the third resumed (its second block held), the fourth
+ * failed at the receiver.  New data waits for the whole VERDICT (which
+ * arrives in two packets, the second first: ignored until the first is
+ * in), then skips every held byte but those sharing a datagram with sent
+ * ones, and the skipped files need no digest. */
+static void test_held_ranges(void **state)
+{
+	(void)state;
+	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_FILE, .size = 3000, .path = "a", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 5000, .path = "b", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 200000,
+	     .path = "c",
+	     .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 10, .path = "d", .path_len = 1},
+	};
+	static const salvo_range held[] = {
+	    {3000, 8000}, {BLOCK, 2 * BLOCK}, {208000, 208010}};
+	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_IDENTICAL,
+				    SALVO_VERDICT_RESUME, SALVO_VERDICT_FAILED};
+	static const int32_t err[] = {0, 0, 0, 13};
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 4, h.now), 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	h.now += 100 * MS;
+	feed_resp(&h, 0, NULL);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h.now += 100 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	/* data phase, but no verdict yet: nothing new goes */
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
+	assert_int_equal(salvo_sender_verdict(h.s, 0, NULL), -1);
+	/* a packet with the third range and the verdicts, before the one
+	 * with the first two: taken for nothing */
+	enum { CAP = SALVO_HDR_BYTES + SALVO_VERDICT_FIXED_BYTES + 12 +
+		     SALVO_TAG_BYTES };
+	assert_int_equal(
+	    feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM), 4);
+	assert_int_equal(salvo_sender_verdict(h.s, 0, NULL), -1);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
+	assert_int_equal(feed_verdict_at(&h, held, 3, 0, v, err, 4, 0, CAP),
+			 0);
+	assert_false(salvo_sender_is_prepared(h.s));
+	/* STATUS says how much arrived: two ranges, no verdict */
+	h.now += 100 * MS;
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
+	assert_int_equal(h.pkt.u.status.ranges_have, 2);
+	assert_int_equal(h.pkt.u.status.verdicts_have, 0);
+	assert_int_equal(
+	    feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM), 4);
+	assert_true(salvo_sender_is_prepared(h.s));
+	int e3;
+	assert_int_equal(salvo_sender_verdict(h.s, 1, NULL),
+			 SALVO_VERDICT_IDENTICAL);
+	assert_int_equal(salvo_sender_verdict(h.s, 3, &e3),
+			 SALVO_VERDICT_FAILED);
+	assert_int_equal(e3, 13);
+
+	/* block 0: what is not held, widened to whole datagrams */
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_false(h.w.is_new);
+	assert_true(h.w.is_first);
+	assert_int_equal(h.w.nranges, 2);
+	expect_range(&h.w.ranges[0], 0, 0, 3 * PAYLOAD);
+	expect_range(&h.w.ranges[1], 0, 5 * PAYLOAD, BLOCK - 5 * PAYLOAD);
+	assert_int_equal(h.w.ranges[0].block_crc, 0);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	/* block 1 is held: block 2 whole, then block 3 up to the end (the
+	 * held 10 bytes ride in its last datagram) */
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_true(h.w.is_new);
+	expect_range(&h.w.ranges[0], 2, 0, BLOCK);
+	salvo_sender_work_done(h.s, &h.w, 0x1234, h.now);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_false(h.w.is_new);
+	assert_int_equal(h.w.nranges, 1);
+	expect_range(&h.w.ranges[0], 3, 0, 208010 - 3 * BLOCK);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.bytes_held, 5000 + BLOCK + 10);
+	assert_int_equal(st.bytes_new,
+			 3 * PAYLOAD + BLOCK - 5 * PAYLOAD + BLOCK +
+			     (208010 - 3 * BLOCK));
+	/* digests: only the files sent need one */
+	uint8_t d[SALVO_DIGEST_BYTES];
+	memset(d, 0x5a, sizeof(d));
+	assert_int_equal(salvo_sender_set_digest(h.s, 0, d), 0);
+	assert_int_equal(salvo_sender_set_digest(h.s, 2, d), 0);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_FILE_DONE);
+	assert_int_equal(h.pkt.u.file_done.first, 0);
+	assert_int_equal(h.pkt.u.file_done.count, 4);
+	/* the receiver has it all: its cum counts the held bytes */
+	h.now += 100 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 208010, 0, 4,
+		      NULL, 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_CLOSE);
+	assert_int_equal(poll_once(&h), SALVO_WORK_DONE);
+	finish(&h);
+}
+
+/* A tree the receiver skips whole: nothing but the manifest and control
+ * packets go, and the session is DONE on the first COMPLETE. */
+static void test_all_held(void **state)
+{
+	(void)state;
+	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 3 * BLOCK,
+	     .path = "a",
+	     .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 1, .path = "b", .path_len = 1},
+	};
+	static const salvo_range held[] = {{0, 3 * BLOCK + 1}};
+	static const uint8_t v[] = {SALVO_VERDICT_IDENTICAL,
+				    SALVO_VERDICT_IDENTICAL};
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 2, h.now), 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	h.now += 100 * MS;
+	feed_resp(&h, 0, NULL);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h.now += 100 * MS;
+	feed_verdict_at(&h, held, 1, 0, v, NULL, 2, 0, DGRAM);
+	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 3 * BLOCK + 1,
+		      0, 2, NULL, 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_CLOSE);
+	assert_int_equal(poll_once(&h), SALVO_WORK_DONE);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.bytes_new + st.bytes_retx, 0);
+	assert_int_equal(st.bytes_held, 3 * BLOCK + 1);
+	finish(&h);
+}
+
 int main(void)
 {
 	if (salvo_crypto_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_held_ranges),
+	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
