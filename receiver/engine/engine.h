@@ -158,6 +158,9 @@ void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
 			    int check_crc);
 void rverifier_finalize(void *ud, salvo_rsess *sess, uint32_t file,
 			const uint8_t digest[SALVO_DIGEST_BYTES]);
+/* Core lock held (prepare): a job reading entry file's resumed bytes
+ * back into its digest (resume.c), after the batch's writes. */
+void rverifier_resume(struct rctx *c, esess *s, uint32_t file);
 /* Queues a chain of jobs for the verifier thread. */
 void rverifier_queue(struct rctx *c, rjob *head, rjob *tail);
 /* Starts / stops (after the queue drained) the verifier thread.  start:

@@ -399,16 +399,93 @@ static void olds_add(olds *o, uint32_t id)
 		o->id[o->n++] = id;
 }
 
-/* Core: the whole blocks of the stream that are verified already.  Until
- * the core can take them (premark), nothing is resumed: every byte is
- * sent again, and nothing is fed back. */
-static void premark(rctx *c, esess *s, salvo_rsess *sess,
-		    struct rresume *rr)
+/* 1 when every byte of stream block [bs, be) is verified in the files it
+ * holds (at least one of them resumable). */
+static int block_held(const struct rresume *rr, uint64_t bs, uint64_t be)
 {
-	(void)c;
-	(void)s;
-	(void)sess;
-	(void)rr;
+	const salvo_manifest *m = rr->m;
+	int any = 0;
+	for (uint32_t i = salvo_manifest_locate(m, bs);
+	     i < m->count && m->entries[i].stream_offset < be; i++) {
+		const salvo_entry *e = &m->entries[i];
+		if (!e->size || e->stream_offset + e->size <= bs)
+			continue;
+		if (rr->of[i] < 0)
+			return 0;
+		const rrfile *f = &rr->f[rr->of[i]];
+		uint64_t a = bs > e->stream_offset ? bs - e->stream_offset : 0;
+		uint64_t z = be - e->stream_offset < e->size
+				 ? be - e->stream_offset
+				 : e->size;
+		if (!salvo_rangeset_covers(&f->verified, a, z))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+/* Core lock held (prepare): the whole blocks of the new stream that are
+ * verified already go to the core as held (the sender sends none of
+ * them), into each file's resumed set, counted in the digest as
+ * expected, and the verifier reads them back (RJOB_RESUME). */
+static void premark(rctx *c, esess *s, salvo_rsess *sess, struct rresume *rr)
+{
+	const salvo_manifest *m = rr->m;
+	uint64_t bb = rr->block_bytes, next = 0;
+	for (uint32_t k = 0; k < rr->n; k++) {
+		rrfile *f = &rr->f[k];
+		if (!f->verified.n)
+			continue;
+		const salvo_entry *e = &m->entries[f->idx];
+		uint64_t fs = e->stream_offset, fe = fs + e->size;
+		/* files in stream order: a block shared with the file
+		 * before was looked at with it */
+		for (uint64_t b = fs / bb > next ? fs / bb : next; b * bb < fe;
+		     b++) {
+			uint64_t bs = b * bb;
+			uint64_t be = bs + bb < m->total_bytes ? bs + bb
+							      : m->total_bytes;
+			next = b + 1;
+			if (!block_held(rr, bs, be))
+				continue;
+			if (salvo_rsess_mark_present(sess, bs, be))
+				return; /* sent again instead: harmless */
+			for (uint32_t i = salvo_manifest_locate(m, bs);
+			     i < m->count && m->entries[i].stream_offset < be;
+			     i++) {
+				const salvo_entry *x = &m->entries[i];
+				if (!x->size ||
+				    x->stream_offset + x->size <= bs)
+					continue;
+				rrfile *g = &rr->f[rr->of[i]];
+				uint64_t a = bs > x->stream_offset
+						 ? bs - x->stream_offset
+						 : 0;
+				uint64_t z = be - x->stream_offset < x->size
+						 ? be - x->stream_offset
+						 : x->size;
+				/* a failure leaves the file's tree short: it
+				 * is then read back whole at finalize */
+				if (!rdigest_expect(&s->dig, i, a,
+						    (size_t)(z - a)))
+					salvo_rangeset_add(&g->resumed, a, z,
+							   0);
+			}
+		}
+	}
+	char line[SALVO_PATH_MAX + 200];
+	for (uint32_t k = 0; k < rr->n; k++) {
+		rrfile *f = &rr->f[k];
+		if (!f->resumed.n)
+			continue;
+		salvo_rsess_set_verdict(sess, f->idx, SALVO_VERDICT_RESUME, 0);
+		rverifier_resume(c, s, f->idx);
+		snprintf(line, sizeof(line),
+			 "resuming '%s': %llu of %llu bytes verified before",
+			 f->id.path, (unsigned long long)f->resumed.bytes,
+			 (unsigned long long)f->id.size);
+		log_line(c->o, SALVO_LOG_INFO, "resume", rr->session, line);
+	}
 }
 
 int rresume_prepare(rctx *c, esess *s, salvo_rsess *sess, char *msg,

@@ -110,6 +110,13 @@ void rverifier_finalize(void *ud, salvo_rsess *sess, uint32_t file,
 	push_job(c, s, j);
 }
 
+void rverifier_resume(rctx *c, esess *s, uint32_t file)
+{
+	rjob *j = new_job(c, s, RJOB_RESUME, file);
+	if (j)
+		push_job(c, s, j);
+}
+
 /* 1 if block j->idx holds the bytes the sender's CRC says. */
 static int check_block(rctx *c, const rjob *j)
 {

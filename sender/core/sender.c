@@ -725,6 +725,9 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	salvo_txstream_init(&s->data, s->mem, s->st.total_bytes);
 	for (int i = 0; i < MAX_ACTIVE; i++)
 		s->active[i].in_use = 0;
+	/* the new receiver session decides again what it holds */
+	salvo_rangeset_remove_below(&s->held, UINT64_MAX);
+	s->ranges_total = s->ranges_have = s->verdicts_have = 0;
 	s->digests_acked = s->fd_next = s->files_done = 0;
 	s->fd_backoff = 0;
 	s->fd_last_sent = 0;
@@ -953,4 +956,14 @@ int salvo_sender_result(const salvo_sender *s, int *peer_code, int *peer_errno,
 	if (msg)
 		*msg = s->peer_msg;
 	return s->err;
+}
+
+int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
+		      uint64_t *end)
+{
+	if (k >= s->held.n)
+		return 0;
+	*start = s->held.r[k].start;
+	*end = s->held.r[k].end;
+	return 1;
 }

@@ -241,6 +241,14 @@ int salvo_sender_verdict(const salvo_sender *s, uint32_t i, int *err);
  * work item respects them. */
 int salvo_sender_is_prepared(const salvo_sender *s);
 
+/* Held range k of the data stream (what the receiver said it holds, in
+ * order; a resuming receiver's verified blocks): 1 with it in
+ * [*start, *end), 0 past the last.  The caller hashes the held bytes of
+ * the files it sends (SEND, RESUME) from its own copy: they never go out,
+ * and the file's digest must cover them. */
+int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
+		      uint64_t *end);
+
 /* Pacing rate for the engine's pacer, bits per second. */
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
 

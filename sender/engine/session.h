@@ -38,6 +38,7 @@ typedef struct salvo_send_session {
 	salvo_pacing pacing;
 	salvo_hasher hasher;
 	int verdicts_seen; /* the hasher skips files not sent whole */
+	uint32_t filled_session; /* held bytes hashed for this session */
 	salvo_emitter_shared net;
 	int fds[SALVO_SOCKETS_MAX]; /* connected to the receiver; -1 */
 	uint32_t nsock;
