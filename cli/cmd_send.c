@@ -510,8 +510,9 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		", \"port\": %u, \"files\": %u, \"dirs\": %u, \"bytes\": %llu, "
 		"\"seconds\": %.6f, \"goodput_mbps\": %.3f, \"datagrams\": "
 		"%llu, \"wire_bytes\": %llu, \"retx_bytes\": %llu, "
-		"\"retx_pct\": %.4f, \"peak_rss_bytes\": %llu, \"srtt_ms\": "
-		"%.3f, \"peer_code\": %d, \"peer_errno\": %d,\n",
+		"\"retx_pct\": %.4f, \"reconnects\": %u, \"peak_rss_bytes\": "
+		"%llu, \"srtt_ms\": %.3f, \"peer_code\": %d, \"peer_errno\": "
+		"%d,\n",
 		(unsigned)o->port, r->files, r->dirs,
 		(unsigned long long)r->bytes, (double)r->elapsed_ns / 1e9,
 		salvo_progress_mbps(r->bytes, r->elapsed_ns),
@@ -519,7 +520,8 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		(unsigned long long)r->wire_bytes,
 		(unsigned long long)r->retx_bytes,
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
-		(unsigned long long)r->peak_rss_bytes, (double)r->srtt_ns / 1e6,
+		r->reconnects, (unsigned long long)r->peak_rss_bytes,
+		(double)r->srtt_ns / 1e6,
 		r->peer_code, r->peer_errno);
 	write_json_skipped(out, r);
 	write_json_files(out, r);

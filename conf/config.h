@@ -106,6 +106,7 @@ struct salvo_conf_receiver {
 	uint64_t memory_budget_bytes; /* sessions' bookkeeping, 0: unlimited */
 	enum salvo_overwrite overwrite;
 	uint64_t idle_timeout_ns; /* a silent session is dropped after it */
+	uint64_t partial_max_age_ns; /* older part-files: removed at start */
 	enum salvo_verify verify;
 };
 
@@ -197,6 +198,7 @@ enum salvo_conf_key {
 	SALVO_CONF_RECEIVER_MEMORY_BUDGET,
 	SALVO_CONF_RECEIVER_OVERWRITE,
 	SALVO_CONF_RECEIVER_IDLE_TIMEOUT,
+	SALVO_CONF_RECEIVER_PARTIAL_MAX_AGE,
 	SALVO_CONF_RECEIVER_VERIFY,
 	SALVO_CONF_LOGGING_LEVEL,
 	SALVO_CONF_LOGGING_FILE,

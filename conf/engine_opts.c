@@ -102,6 +102,7 @@ int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
 	o->rcvbuf_bytes = net->rcvbuf_bytes;
 	o->max_sessions = rx->max_sessions;
 	o->idle_timeout_ns = rx->idle_timeout_ns;
+	o->partial_max_age_ns = rx->partial_max_age_ns;
 	o->max_file_bytes = rx->max_file_size_bytes;
 	o->memory_budget_bytes = rx->memory_budget_bytes;
 	o->overwrite = (int)rx->overwrite;

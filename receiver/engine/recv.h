@@ -30,6 +30,10 @@ typedef struct salvo_recv_opts {
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* silent sender: drop its session */
 	uint64_t max_file_bytes;  /* 0: no limit */
+	/* part-files kept for resume (with their verified-block maps) are
+	 * removed at start once this much older than their last write;
+	 * 0: never by age */
+	uint64_t partial_max_age_ns;
 	/* bookkeeping memory all sessions together may hold (block and file
 	 * tables, manifests); a manifest that would need more than is left
 	 * is refused, with the figures.  0: no limit */

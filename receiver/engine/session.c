@@ -25,6 +25,7 @@
  * what serialises the log callback as recv.h promises.
  */
 #include "receiver/engine/engine.h"
+#include "receiver/engine/resume.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -260,6 +261,9 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return -ENOMEM;
 	}
 	s->have_dig = 1;
+	rc = rresume_prepare(c, s, sess, err, errlen);
+	if (rc)
+		return rc;
 	char line[300], fp[SALVO_FINGERPRINT_SIZE];
 	salvo_key_fingerprint(fp, salvo_rsess_key(sess));
 	snprintf(line, sizeof(line),
@@ -323,6 +327,9 @@ void rsession_end(void *ud, salvo_rsess *sess, int result, const char *msg)
 	if (!result && !s->finished &&
 	    rfiles_finish(&s->files, fmsg, sizeof(fmsg)))
 		result = c->last_result = SALVO_ERR_IO;
+	/* what failed verification is not kept for a resume */
+	s->files.keep_partial =
+	    result != SALVO_ERR_VERIFY && result != SALVO_ERR_SOURCE_CHANGED;
 	if (!result)
 		c->rep->sessions_ok++;
 	else

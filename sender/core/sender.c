@@ -246,6 +246,8 @@ static uint64_t window(const salvo_sender *s)
 	return max64(w, 2ull * s->cfg.block_bytes);
 }
 
+static void probe_cancel(salvo_sender *s);
+
 /* ----------------------------------------------------------- packets */
 
 static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
@@ -382,6 +384,7 @@ int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 		return ss_shake_on_packet(s, &p, len, now);
 	case SALVO_PKT_FEEDBACK:
 		s->last_rx = now;
+		probe_cancel(s); /* the old session lives */
 		on_feedback(s, &p, now);
 		return 0;
 	case SALVO_PKT_VERDICT:
@@ -650,6 +653,112 @@ static int early_data_ok(const salvo_sender *s)
 		   EARLY_DATA_BYTES;
 }
 
+/* ------------------------------------------------------- session loss */
+
+/* The receiver's packets stopped for this long in the manifest or data
+ * phase: the session may be lost (the receiver restarted) or the path
+ * down (an outage).  INITs then probe for a new session beside the old
+ * one; a RESP proves a receiver is there, and its session is adopted
+ * only if the old one still does not answer a STATUS within the grace
+ * after it (a receiver that merely lost its path answers both, and the
+ * old session goes on).  A few RTOs, at least SS_LOST_MIN_NS. */
+#define SS_LOST_MIN_NS (1500 * MS)
+/* One adoption at most this often. */
+#define SS_RECONNECT_GAP_NS (2000 * MS)
+/* A refusal mid-transfer starts the probe once the receiver was silent
+ * this long: the port is closed, no need to wait for the silence.  An
+ * ICMP refusal anyone can forge costs INITs, never the session. */
+#define SS_REFUSED_SILENT_NS (250 * MS)
+
+static uint64_t rto(const salvo_sender *s)
+{
+	return s->have_rtt ? s->srtt + 4 * s->rttvar : 1000 * MS;
+}
+
+static uint64_t lost_after(const salvo_sender *s)
+{
+	return max64(4 * rto(s), SS_LOST_MIN_NS);
+}
+
+/* After a RESP: how long the old session has to answer. */
+static uint64_t grace(const salvo_sender *s)
+{
+	return max64(2 * rto(s), 100 * MS);
+}
+
+static int may_probe(const salvo_sender *s, uint64_t now)
+{
+	return (s->phase == PH_MANIFEST || s->phase == PH_DATA) &&
+	       !s->reconnecting && now - s->last_rx < s->cfg.timeout_ns;
+}
+
+static void probe_start(salvo_sender *s, uint64_t now)
+{
+	s->reconnecting = 1;
+	ss_shake_probe_start(s, now);
+}
+
+/* The old session answered: no new one. */
+static void probe_cancel(salvo_sender *s)
+{
+	if (!s->reconnecting)
+		return;
+	s->reconnecting = 0;
+	ss_shake_cancel(s);
+}
+
+/* The old session is gone: the pending one replaces it.  Everything the
+ * receiver acknowledged belonged to the old one, so the streams start
+ * over (a resuming receiver reports what it kept, and the scheduler skips
+ * it); known digests stay, unsent.  Work the block-senders still hold
+ * finishes against nothing (its id is forgotten).  The rate, the RTT
+ * and the pinned key carry over. */
+static void reconnect(salvo_sender *s, uint64_t now)
+{
+	s->reconnecting = 0;
+	s->reconnect_at = now;
+	s->st.reconnects++;
+	if (ss_shake_adopt(s)) {
+		ss_fail(s, SALVO_ERR_INVAL, 0);
+		return;
+	}
+	salvo_txstream_free(&s->man);
+	salvo_txstream_free(&s->data);
+	salvo_txstream_init(&s->man, s->mem, s->manifest_len);
+	salvo_txstream_init(&s->data, s->mem, s->st.total_bytes);
+	for (int i = 0; i < MAX_ACTIVE; i++)
+		s->active[i].in_use = 0;
+	/* the new receiver session decides again what it holds */
+	salvo_rangeset_remove_below(&s->held, UINT64_MAX);
+	s->ranges_total = s->ranges_have = s->verdicts_have = 0;
+	s->digests_acked = s->fd_next = s->files_done = 0;
+	s->fd_backoff = 0;
+	s->fd_last_sent = 0;
+	s->st.bytes_acked = 0;
+	s->phase = PH_MANIFEST;
+	s->last_rx = s->last_fb = now;
+	s->next_status = now;
+}
+
+/* The probe's next step: an INIT due (its length), the adoption of a
+ * pending session (-1: poll again), or 0 with *deadline. */
+static int poll_probe(salvo_sender *s, uint64_t now, void *buf, size_t cap,
+		      uint64_t *deadline)
+{
+	if (!s->pending)
+		return ss_shake_probe(s, now, buf, cap, deadline);
+	uint64_t at = max64(s->resp_at + grace(s),
+			    s->reconnect_at ? s->reconnect_at +
+						  SS_RECONNECT_GAP_NS
+					    : 0);
+	if (now < at) {
+		*deadline = at;
+		return 0;
+	}
+	reconnect(s, now);
+	return -1;
+}
+
 static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		    size_t cap, int with_data);
 
@@ -695,6 +804,25 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		ss_fail(s, SALVO_ERR_TIMEOUT, 1);
 		return poll_any(s, now, w, buf, cap, with_data);
 	}
+	uint64_t probe_due = UINT64_MAX;
+	if (now - s->last_rx >= lost_after(s) && may_probe(s, now))
+		probe_start(s, now);
+	if (s->reconnecting) {
+		int n = poll_probe(s, now, buf, cap, &probe_due);
+		if (n < 0 && n != -1) {
+			ss_fail(s, n, 0);
+			return poll_any(s, now, w, buf, cap, with_data);
+		}
+		if (n == -1)
+			return poll_any(s, now, w, buf, cap, with_data);
+		if (n > 0)
+			return counted(s, w, (size_t)n);
+		/* the old session gets asked often while a RESP waits */
+		if (s->pending && s->next_status > now + grace(s) / 4)
+			s->next_status = now + grace(s) / 4;
+	} else if (may_probe(s, now)) {
+		probe_due = s->last_rx + lost_after(s);
+	}
 	if (now >= s->next_status)
 		return poll_status(s, now, w, buf, cap);
 
@@ -730,7 +858,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	}
 	w->kind = SALVO_WORK_IDLE;
 	w->deadline = min64(min64(s->next_status, fd_due),
-			    s->last_rx + s->cfg.timeout_ns);
+			    min64(s->last_rx + s->cfg.timeout_ns, probe_due));
 	return w->kind;
 }
 
@@ -772,9 +900,18 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 void salvo_sender_on_refused(salvo_sender *s, uint64_t now)
 {
 	s->st.refusals++;
-	if (s->phase != PH_KEY && s->phase != PH_HANDSHAKE)
-		return; /* mid-transfer, --timeout decides */
-	if (++s->refused_in_row >= SALVO_REFUSED_LIMIT) {
+	if (s->phase != PH_KEY && s->phase != PH_HANDSHAKE) {
+		/* mid-transfer: nobody listens, if the receiver is silent
+		 * too: probe for a new session now; a forged refusal costs
+		 * INITs, never the session */
+		if (now - s->last_rx >= max64(4 * rto(s), SS_REFUSED_SILENT_NS) &&
+		    may_probe(s, now))
+			probe_start(s, now);
+		else if (s->reconnecting && !s->pending)
+			s->next_hs = min64(s->next_hs, now + SALVO_REFUSED_RETRY_NS);
+		return;
+	}
+	if (!s->reconnecting && ++s->refused_in_row >= SALVO_REFUSED_LIMIT) {
 		s->refused = 1;
 		ss_fail(s, SALVO_ERR_UNREACHABLE, 0);
 		return;
@@ -822,4 +959,14 @@ int salvo_sender_result(const salvo_sender *s, int *peer_code, int *peer_errno,
 	if (msg)
 		*msg = s->peer_msg;
 	return s->err;
+}
+
+int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
+		      uint64_t *end)
+{
+	if (k >= s->held.n)
+		return 0;
+	*start = s->held.r[k].start;
+	*end = s->held.r[k].end;
+	return 1;
 }

@@ -161,6 +161,7 @@ typedef struct salvo_sender_stats {
 	int phase;	   /* 0 handshake, 1 manifest, 2 data, 3 done */
 	uint64_t refusals; /* salvo_sender_on_refused calls */
 	int refused; /* the handshake ended on SALVO_REFUSED_LIMIT refusals */
+	uint32_t reconnects; /* sessions lost and handshaken again */
 } salvo_sender_stats;
 
 /* Creates a session for the n entries (copied: e may go afterwards).
@@ -210,9 +211,22 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
  * SALVO_REFUSED_LIMIT-th refusal in a row, with no answer between
  * them, fails the session with SALVO_ERR_UNREACHABLE (stats.refused 1):
  * one refusal is not enough, a receiver may be restarting.  After the
- * handshake a refusal changes nothing: a receiver that died or restarts
- * has --timeout to answer again. */
+ * handshake a refusal while the receiver has been silent for a few RTOs
+ * starts a new handshake at once (as the silence would a little later):
+ * see "Session loss" below; it never fails the session. */
 void salvo_sender_on_refused(salvo_sender *s, uint64_t now);
+
+/* Session loss.  When the receiver's packets stop for a few RTOs (at
+ * least 1.5 s) after the handshake, or a refusal comes while it is
+ * silent, the session is taken as lost (the receiver restarted, or an
+ * outage): the core runs the handshake again (a fresh INIT, every second
+ * at most, the key already pinned; refusals then only hasten it) and,
+ * from RESP on, the manifest and the data again on the new session,
+ * whose receiver reports what it kept (resume).  The session id changes:
+ * block-senders re-key their lanes (salvo_sender_lane).  Re-handshakes
+ * are at most one per 2 s; the session fails with SALVO_ERR_TIMEOUT only
+ * once the receiver has been silent for timeout_ns in all.
+ * stats.reconnects counts them. */
 
 /* Asks the core to abort: the next poll returns a CLOSE(abort), then
  * FAILED with SALVO_ERR_ABORTED. */
@@ -236,6 +250,14 @@ int salvo_sender_verdict(const salvo_sender *s, uint32_t i, int *err);
 /* 1 once every verdict and held range is known: from then on every DATA
  * work item respects them. */
 int salvo_sender_is_prepared(const salvo_sender *s);
+
+/* Held range k of the data stream (what the receiver said it holds, in
+ * order; a resuming receiver's verified blocks): 1 with it in
+ * [*start, *end), 0 past the last.  The caller hashes the held bytes of
+ * the files it sends (SEND, RESUME) from its own copy: they never go out,
+ * and the file's digest must cover them. */
+int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
+		      uint64_t *end);
 
 /* Pacing rate for the engine's pacer, bits per second. */
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);

@@ -53,6 +53,17 @@ struct salvo_sender {
 	int refused;		 /* they ended the handshake */
 	salvo_cookie_maker cookie;
 	uint64_t start, next_hs, hs_rto;
+	uint64_t hs_deadline; /* no RESP by then: the handshake failed */
+	/* session loss (sender.c): the receiver has been silent, and INITs
+	 * probe for a new session beside the old one; pending: a RESP
+	 * answered (at resp_at) and its keys wait in next_*, adopted only
+	 * if the old session stays silent; reconnect_at: the last adoption
+	 * (they are rate-limited) */
+	int reconnecting, pending;
+	uint64_t resp_at, reconnect_at;
+	uint32_t next_session;
+	int next_suite;
+	uint8_t next_send_key[32], next_recv_key[32];
 
 	/* packet protection, from RESP on */
 	int suite;
@@ -141,6 +152,17 @@ int ss_shake_poll(salvo_sender *s, uint64_t now, void *buf, size_t cap,
  * ended the session (a refusal). */
 int ss_shake_on_packet(salvo_sender *s, const salvo_pkt *p, size_t len,
 		       uint64_t now);
+/* Session loss (sender.c).  probe_start: INITs for a new session from
+ * now (a fresh index), while the old session's keys stay in use; a RESP
+ * then fills next_* and sets pending.  probe: the next such INIT when due
+ * (its length), else 0 with *deadline.  adopt: the pending session's keys
+ * become the session's.  cancel: the probe ends (the old session
+ * answered), its handshake state and pending keys wiped. */
+void ss_shake_probe_start(salvo_sender *s, uint64_t now);
+int ss_shake_probe(salvo_sender *s, uint64_t now, void *buf, size_t cap,
+		   uint64_t *deadline);
+int ss_shake_adopt(salvo_sender *s);
+void ss_shake_cancel(salvo_sender *s);
 /* Seals the encoded control packet buf[0, len) (pn already in its header)
  * on lane 0.  0 or SALVO_ERR_REKEY. */
 int ss_seal(salvo_sender *s, uint8_t *buf, size_t len);

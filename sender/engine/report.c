@@ -156,6 +156,7 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 	r->datagrams = atomic_load(&c->net.datagrams);
 	r->wire_bytes = atomic_load(&c->net.wire_bytes);
 	r->retx_bytes = st.bytes_retx;
+	r->reconnects = st.reconnects;
 	r->srtt_ns = st.srtt_ns;
 	r->final_rate_bps = st.rate_bps;
 	r->gso_segments = atomic_load(&c->net.gso_segs);

@@ -191,6 +191,8 @@ typedef struct salvo_send_report {
 	uint64_t datagrams;  /* sent, all kinds */
 	uint64_t wire_bytes; /* UDP payload bytes sent, all kinds */
 	uint64_t retx_bytes;
+	uint32_t reconnects; /* sessions lost (a receiver restart, an
+			      * outage) and opened again */
 	uint64_t srtt_ns;
 	uint64_t peak_rss_bytes; /* VmHWM of this process */
 	/* what the engine used (after defaults and auto-sizing);

@@ -133,6 +133,7 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--overwrite", "if-newer"}, /* send's (and watch's) */
 	    {"--idle-timeout", "1h"},
 	    {"--verify", "paranoid"},
+	    {"--partial-max-age", "48h"},
 	    {"--log-level", "warn"},
 	    {"--log-file", "/l"},
 	    {"--log-format", "json"},

@@ -75,6 +75,7 @@ static const struct key_case cases[] = {
     {"receiver.memory_budget", "8MiB", NULL},
     {"receiver.overwrite", "replace", NULL},
     {"receiver.idle_timeout", "1h", NULL},
+    {"receiver.partial_max_age", "48h", NULL},
     {"receiver.verify", "paranoid", NULL},
     /* the files below are made by setup() in the scratch folder */
     {"security.key", "other.key", NULL},

@@ -975,6 +975,128 @@ static void test_late_resp(void **state)
 	finish(&h);
 }
 
+/* Polls at 10 ms steps (DATA work done at once) until an INIT comes out
+ * or limit passes: 1 with h->now at the INIT. */
+static int poll_until_init(harness *h, uint64_t limit)
+{
+	for (; h->now < limit; h->now += 10 * MS) {
+		int k = poll_once(h);
+		assert_int_not_equal(k, SALVO_WORK_FAILED);
+		if (k == SALVO_WORK_DATA)
+			salvo_sender_work_done(h->s, &h->w, 0, h->now);
+		if (k == SALVO_WORK_CONTROL && h->pkt.hdr.type == SALVO_PKT_INIT)
+			return 1;
+	}
+	return 0;
+}
+
+/* Polls without opening control packets (the testpeer holds a newer
+ * session's keys than the one they are sealed with): the kind, with the
+ * packet type in *type. */
+static int poll_raw(harness *h, int *type)
+{
+	int k = salvo_sender_poll(h->s, h->now, &h->w, h->buf, sizeof(h->buf));
+	*type = k == SALVO_WORK_CONTROL ? h->buf[1] : 0;
+	if (k == SALVO_WORK_CONTROL && h->buf[1] == SALVO_PKT_INIT)
+		memcpy(h->init, h->buf, SALVO_INIT_BYTES);
+	if (k == SALVO_WORK_DATA)
+		salvo_sender_work_done(h->s, &h->w, 0, h->now);
+	return k;
+}
+
+/* Session loss (issue 13).  The receiver goes silent mid-transfer: after
+ * 1.5 s INITs probe for a new session beside the old one, refusals only
+ * hasten them, and an answer on the old session ends the probe (an
+ * outage: the session goes on).  A RESP with the old session still
+ * silent for the grace after it (a STATUS asked it at once) means the
+ * receiver lost it: the new session is adopted and the manifest and data
+ * start over on it.  Adoptions are at most one per 2 s; silence for the
+ * whole timeout still ends the send. */
+static void test_session_loss(void **state)
+{
+	(void)state;
+	harness h;
+	salvo_sender_stats st;
+	int type;
+	start(&h);
+	handshake(&h);
+	manifest(&h);
+	uint64_t quiet = h.now;
+	assert_true(poll_until_init(&h, quiet + 3 * SEC));
+	assert_true(h.now - quiet >= 1500 * MS);
+	assert_true(h.now - quiet < 1600 * MS);
+	assert_int_equal(salvo_sender_session(h.s), SESSION); /* kept */
+	/* the receiver's port is closed: refusals hasten the INITs and
+	 * never fail the session */
+	for (int i = 0; i < 2 * SALVO_REFUSED_LIMIT; i++) {
+		salvo_sender_on_refused(h.s, h.now);
+		h.now += SALVO_REFUSED_RETRY_NS;
+		assert_true(poll_until_init(&h, h.now + 100 * MS));
+	}
+	/* an outage, not a restart: the old session answers, no more INITs */
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	assert_false(poll_until_init(&h, h.now + 1400 * MS));
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.reconnects, 0);
+	/* silent again, and this time a receiver answers the INIT only */
+	assert_true(poll_until_init(&h, h.now + 1 * SEC));
+	h.now += 1 * MS;
+	feed_resp(&h, 0, NULL);
+	uint64_t resp = h.now;
+	int statuses = 0, k;
+	do {
+		k = poll_raw(&h, &type);
+		statuses += type == SALVO_PKT_STATUS;
+		if (k == SALVO_WORK_IDLE)
+			h.now = h.w.deadline;
+	} while (type != SALVO_PKT_MANIFEST && h.now < resp + 3 * SEC);
+	assert_true(statuses >= 2); /* the old session was asked */
+	assert_true(h.now - resp >= 100 * MS);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.reconnects, 1);
+	/* the new session: the manifest and block 0 again */
+	assert_int_equal(testpeer_open(&h.rx, h.buf, h.w.len, &h.pkt), 0);
+	assert_int_equal(h.pkt.u.manifest.offset, 0);
+	h.now += 1 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	feed_verdict_all_send(&h, NENTRIES); /* the new session's own */
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, SALVO_PKT_FILE_DONE,
+				       0};
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_true(h.w.is_new);
+	expect_range(&h.w.ranges[0], 0, 0, BLOCK);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	/* lost again at once: the RESP waits out the 2 s since the last
+	 * adoption */
+	uint64_t adopted = h.now;
+	h.now += 300 * MS;
+	salvo_sender_on_refused(h.s, h.now);
+	k = poll_raw(&h, &type);
+	assert_int_equal(type, SALVO_PKT_INIT);
+	feed_resp(&h, 0, NULL);
+	while (type != SALVO_PKT_MANIFEST && h.now < adopted + 5 * SEC) {
+		k = poll_raw(&h, &type);
+		if (k == SALVO_WORK_IDLE)
+			h.now = h.w.deadline;
+	}
+	assert_true(h.now >= adopted + 2 * SEC - 10 * MS);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.reconnects, 2);
+	/* nobody ever answers again: TIMEOUT once silent that long */
+	uint64_t last = h.now;
+	k = SALVO_WORK_IDLE;
+	while (k != SALVO_WORK_FAILED && h.now < last + 2 * TIMEOUT) {
+		h.now += 100 * MS;
+		k = poll_raw(&h, &type);
+	}
+	assert_int_equal(k, SALVO_WORK_FAILED);
+	assert_int_equal(salvo_sender_result(h.s, NULL, NULL, NULL),
+			 SALVO_ERR_TIMEOUT);
+	assert_true(h.now >= last + TIMEOUT);
+	assert_true(h.now < last + TIMEOUT + 200 * MS);
+	finish(&h);
+}
+
 /* A 1-byte file: right after RESP come the manifest, the data and its
  * digest, before the receiver answered anything: two round trips in
  * all. */
@@ -1185,6 +1307,7 @@ int main(void)
 	    cmocka_unit_test(test_key_pinning),
 	    cmocka_unit_test(test_key_confirm),
 	    cmocka_unit_test(test_late_resp),
+	    cmocka_unit_test(test_session_loss),
 	    cmocka_unit_test(test_early_data),
 	    cmocka_unit_test(test_new_refuses),
 	};
