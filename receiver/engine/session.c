@@ -132,8 +132,8 @@ static int overwrite_for(int receiver_policy, const salvo_authkey *k)
 static const char *const verdict_words[] = {
     [SALVO_VERDICT_SEND] = "sent",
     [SALVO_VERDICT_IDENTICAL] = "skipped: identical (same size and mtime)",
-    [SALVO_VERDICT_EXISTS] = "skipped: it exists and the sender asked "
-			     "never to overwrite",
+    [SALVO_VERDICT_EXISTS] =
+	"skipped: it exists and the sender asked never to overwrite",
     [SALVO_VERDICT_NOT_NEWER] = "skipped: the copy here is as new or newer",
     [SALVO_VERDICT_REFUSED] = "refused",
     [SALVO_VERDICT_FAILED] = "failed",
