@@ -152,6 +152,8 @@ struct salvo_hotfolder {
 	char *key;	    /* private key file; NULL: security.key */
 	char *receiver_key; /* as security.receiver_key; NULL: that key */
 	int allow_hardlinks; /* 1: send files with more than one hard link */
+	int overwrite;	     /* 0: transfer.overwrite; else enum
+				salvo_send_overwrite + 1 */
 	struct salvo_conf_origin origin; /* where the profile starts */
 	/* the config that holds the profile (its security keys and port
 	 * for the profile's pin callback, conf/engine_opts.h) */

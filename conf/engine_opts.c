@@ -77,6 +77,8 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 	o->follow_links = 0;
 	o->include = o->exclude = NULL;
 	o->n_include = o->n_exclude = 0;
+	if (hf->overwrite)
+		o->overwrite = hf->overwrite - 1;
 	o->host = hf->host;
 	if (hf->port)
 		o->port = (uint16_t)hf->port;

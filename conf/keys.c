@@ -39,6 +39,10 @@ static const char *const links_names[] = {"skip", "follow", NULL};
 static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
+/* a profile's: "default" (transfer.overwrite), then enum
+ * salvo_send_overwrite + 1 */
+static const char *const profile_overwrite_names[] = {
+    "default", "if-different", "never", "if-newer", "always", NULL};
 /* in enum salvo_send_overwrite order */
 static const char *const send_overwrite_names[] = {"if-different", "never",
 						   "if-newer", "always", NULL};
@@ -257,6 +261,11 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 				       NULL, "false",
 				       "send files that have other hard "
 				       "links"},
+    [SALVO_CONF_PK_OVERWRITE] = {"overwrite", NULL, 0, SALVO_CONF_T_ENUM,
+				 P(overwrite), 0, 0, 0, NULL,
+				 profile_overwrite_names, "default",
+				 "a file the receiver has already, for this "
+				 "profile; default: transfer.overwrite"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 

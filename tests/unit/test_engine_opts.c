@@ -512,9 +512,11 @@ static void test_profile_keys(void **state)
 	    "settle",	    "post_action", "move_to",	"max_sessions",
 	    "retry_min", "retry_max",	   "allow_hardlinks", NULL};
 	struct salvo_config *cfg =
-	    from_yaml("hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
+	    from_yaml("transfer: {overwrite: never}\n"
+		      "hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
 		      "remote_dir: a/b, key: other.key, receiver_key: "
-		      "rx.key.pub}\n  - {name: q, dir: /e, host: rx}\n");
+		      "rx.key.pub, overwrite: always}\n"
+		      "  - {name: q, dir: /e, host: rx}\n");
 	struct salvo_conf_diag d;
 	salvo_send_opts o, q;
 	uint8_t other[32], rx[32], base[32];
@@ -530,6 +532,9 @@ static void test_profile_keys(void **state)
 	assert_string_equal(o.host, "rx");
 	assert_int_equal(o.port, 7001);
 	assert_string_equal(o.remote_dir, "a/b");
+	/* the profile's overwrite; the other profile's is transfer's */
+	assert_int_equal(o.overwrite, SALVO_SEND_ALWAYS);
+	assert_int_equal(q.overwrite, SALVO_SEND_NEVER);
 	/* the profile's key and receiver key; the other profile's defaults */
 	assert_int_equal(salvo_keyfile_read_public("other.key.pub", other, err,
 						   sizeof(err)),
@@ -554,7 +559,9 @@ static void test_profile_keys(void **state)
 		const char *key = salvo_conf_profile_keys[k].key;
 		int listed = !strcmp(key, "host") ||
 			     !strcmp(key, "remote_dir") ||
-			     !strcmp(key, "key") || !strcmp(key, "receiver_key");
+			     !strcmp(key, "key") ||
+			     !strcmp(key, "receiver_key") ||
+			     !strcmp(key, "overwrite");
 		for (size_t j = 0; hot_folder_only[j]; j++)
 			listed |= !strcmp(hot_folder_only[j], key);
 		if (!listed)
