@@ -68,6 +68,8 @@ static void usage(FILE *out)
 	    "(never)\n"
 	    "  --idle-timeout TIME   drop a silent sender's session after "
 	    "TIME (1min)\n"
+	    "  --partial-max-age TIME  remove resumable part-files older "
+	    "than TIME at start (168h)\n"
 	    "  --verify normal|paranoid  paranoid: also read each block and "
 	    "file back from disk (normal)\n"
 	    "  --bandwidth RATE --rtt TIME  link hints: size --rcvbuf from "
