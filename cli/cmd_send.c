@@ -92,7 +92,8 @@ static void usage(FILE *out)
 	      "  --bandwidth RATE --rtt TIME [--loss PCT] [--fudge N]\n"
 	      "                     link hints: size memory and the window "
 	      "from the plan\n"
-	      "  --compression none lz4 is not built yet (refused)\n"
+	      "  --compress M       auto (default: LZ4 where it saves, while it\n"
+	      "                     pays), lz4 (always try), off\n"
 	      "  --key FILE         this sender's private key, made on first "
 	      "use\n"
 	      "                     (~/.config/salvo/key; root: "
@@ -423,6 +424,7 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
 		(unsigned long long)r->peak_rss_bytes, (double)r->srtt_ns / 1e6,
 		r->peer_code, r->peer_errno);
+	salvo_progress_json_compress(out, r);
 	write_json_skipped(out, r);
 	write_json_options(out, o);
 	fputc(' ', out);

@@ -34,7 +34,10 @@
 /* in enum salvo_rate_policy order */
 static const char *const policy_names[] = {"fixed", "adaptive", "fair",
 					   "high",  "low",	NULL};
-static const char *const compress_names[] = {"none", "lz4", NULL};
+/* in enum salvo_compress order; a profile's "default" comes first */
+static const char *const compress_names[] = {"off", "auto", "lz4", NULL};
+static const char *const profile_compress_names[] = {"default", "off", "auto",
+						     "lz4", NULL};
 static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
@@ -109,9 +112,10 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"transfer.timeout", "--timeout", S | W, SALVO_CONF_T_TIME,
      C(transfer, timeout_ns), 0, SEC / 10, 3600 * SEC, NULL, NULL, "10s",
      "give up when the peer is silent this long"},
-    {"transfer.compression", "--compression", S | W, SALVO_CONF_T_ENUM,
-     C(transfer, compression), 0, 0, 0, NULL, compress_names, "none",
-     "per-block compression (lz4 is not built yet)"},
+    {"transfer.compression", "--compress", S | W | R, SALVO_CONF_T_ENUM,
+     C(transfer, compression), 0, 0, 0, NULL, compress_names, "auto",
+     "LZ4 on the fly: auto (where it saves, while it pays), lz4, off "
+     "(a receiver with off refuses it)"},
     {"memory.budget", "--memory", S | W, SALVO_CONF_T_SIZE,
      C(memory, budget_bytes), 0, 256 * KiB, 1024 * GiB, "auto", NULL, "auto",
      "sender memory, block_size x threads; auto: from link hints"},
@@ -234,6 +238,11 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 				       NULL, "false",
 				       "send files that have other hard "
 				       "links"},
+    [SALVO_CONF_PK_COMPRESSION] = {"compression", NULL, 0, SALVO_CONF_T_ENUM,
+				   P(compression), 0, 0, 0, NULL,
+				   profile_compress_names, "default",
+				   "as transfer.compression, for this "
+				   "folder; default: that key"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 

@@ -72,9 +72,14 @@ void *salvo_blocksender_main(void *arg)
 			break;
 		}
 		uint32_t session = salvo_sender_session(c->core);
-		if (!b->keyed) /* the handshake is done: DATA comes after */
+		if (!b->keyed) { /* the handshake is done: DATA comes after */
 			b->keyed =
 			    !salvo_sender_lane(c->core, b->lane, &b->aead);
+			b->em.compress = (salvo_sender_caps(c->core) &
+					  SALVO_CAP_LZ4)
+					     ? c->o->compress
+					     : SALVO_COMPRESS_OFF;
+		}
 		pthread_mutex_unlock(&c->lock);
 		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;
 		uint32_t crc = 0;

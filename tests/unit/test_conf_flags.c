@@ -117,7 +117,7 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--min-rate", "1mbit"},
 	    {"--rate-policy", "fixed"},
 	    {"--timeout", "3s"},
-	    {"--compression", "lz4"},
+	    {"--compress", "lz4"},
 	    {"--memory", "7MiB"},
 	    {"--fudge", "5"},
 	    {"--bandwidth", "1gbit"},

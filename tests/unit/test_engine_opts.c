@@ -60,6 +60,7 @@ static const struct key_case cases[] = {
     {"transfer.min_rate", "1mbit", NULL},
     {"transfer.rate_policy", "adaptive", NULL},
     {"transfer.timeout", "3s", NULL},
+    {"transfer.compression", "off", NULL},
     {"memory.budget", "4MiB", NULL},
     {"memory.fudge", "5", HINTS},
     {"link.bandwidth", "1gbit", HINTS},
@@ -100,7 +101,6 @@ static const struct {
 static const struct {
 	const char *key, *value;
 } refused[] = {
-    {"transfer.compression", "lz4"},
     {"transfer.rate_policy", "fair"},
 };
 
@@ -491,9 +491,11 @@ static void test_profile_keys(void **state)
 	    "settle",	    "post_action", "move_to",	"max_sessions",
 	    "retry_min", "retry_max",	   "allow_hardlinks", NULL};
 	struct salvo_config *cfg =
-	    from_yaml("hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
+	    from_yaml("transfer: {compression: lz4}\n"
+		      "hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
 		      "remote_dir: a/b, key: other.key, receiver_key: "
-		      "rx.key.pub}\n  - {name: q, dir: /e, host: rx}\n");
+		      "rx.key.pub, compression: off}\n"
+		      "  - {name: q, dir: /e, host: rx}\n");
 	struct salvo_conf_diag d;
 	salvo_send_opts o, q;
 	uint8_t other[32], rx[32], base[32];
@@ -509,6 +511,9 @@ static void test_profile_keys(void **state)
 	assert_string_equal(o.host, "rx");
 	assert_int_equal(o.port, 7001);
 	assert_string_equal(o.remote_dir, "a/b");
+	/* the profile's compression; the other profile's transfer.compression */
+	assert_int_equal(o.compress, SALVO_COMPRESS_OFF);
+	assert_int_equal(q.compress, SALVO_COMPRESS_LZ4);
 	/* the profile's key and receiver key; the other profile's defaults */
 	assert_int_equal(salvo_keyfile_read_public("other.key.pub", other, err,
 						   sizeof(err)),
@@ -533,7 +538,8 @@ static void test_profile_keys(void **state)
 		const char *key = salvo_conf_profile_keys[k].key;
 		int listed = !strcmp(key, "host") ||
 			     !strcmp(key, "remote_dir") ||
-			     !strcmp(key, "key") || !strcmp(key, "receiver_key");
+			     !strcmp(key, "key") || !strcmp(key, "receiver_key") ||
+			     !strcmp(key, "compression");
 		for (size_t j = 0; hot_folder_only[j]; j++)
 			listed |= !strcmp(hot_folder_only[j], key);
 		if (!listed)

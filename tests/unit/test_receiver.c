@@ -481,7 +481,7 @@ static void send_data_as(harness *h, const salvo_addr *a, uint32_t sid,
 		crc = b < NBLOCKS ? salvo_crc32c(0, data + (uint64_t)b * BLOCK,
 						 block_len(b))
 				  : salvo_crc32c(0, data, 1);
-	salvo_wire_data_header(buf, sid, 0, 1, 0, b, off, crc);
+	salvo_wire_data_header(buf, sid, 0, 1, 0, b, off, crc, 0);
 	memcpy(buf + SALVO_DATA_HDR_BYTES, src, len);
 	size_t n = SALVO_DATA_HDR_BYTES + len + SALVO_TAG_BYTES;
 	testpeer m;
