@@ -57,6 +57,7 @@ void salvo_emit_compress(salvo_emit *e, int mode)
 {
 	e->compress = e->payload > 4 ? mode : SALVO_COMPRESS_OFF;
 	e->raw_run = 0;
+	e->probe_gap = 0;
 	e->in_cap = min32(4 * e->payload, SALVO_DATA_LZ4_MAX_BYTES);
 }
 
@@ -69,15 +70,32 @@ static uint32_t try_piece(salvo_emit *e, const uint8_t *src, uint32_t left,
 		e->raw_run--;
 		return 0;
 	}
-	uint32_t raw = min32(left, e->payload), used;
-	uint32_t c = salvo_lz4piece_compress(src, min32(left, e->in_cap),
-					     q + SALVO_DATA_LZ4_HDR_BYTES,
-					     e->payload - 4, &used);
+	uint32_t raw = min32(left, e->payload), used, c;
+	uint8_t *dst = q + SALVO_DATA_LZ4_HDR_BYTES;
+	/* after a miss, a small probe first: a fifth of the work on data
+	 * that still does not compress */
+	if (e->probe_gap &&
+	    e->payload > 4 * SALVO_EMIT_PROBE_BYTES) {
+		uint32_t p = min32(left, SALVO_EMIT_PROBE_BYTES);
+		c = salvo_lz4piece_compress(src, min32(left, 4 * p), dst, p,
+					    &used);
+		if (!c || !salvo_lz4piece_pays(used, c, p))
+			goto miss;
+	}
+	c = salvo_lz4piece_compress(src, min32(left, e->in_cap), dst,
+				    e->payload - 4, &used);
 	if (!c || !salvo_lz4piece_pays(used, c, raw)) {
-		if (e->compress == SALVO_COMPRESS_AUTO)
-			e->raw_run = SALVO_EMIT_PROBE_DGRAMS;
+	miss:
+		if (e->compress == SALVO_COMPRESS_AUTO) {
+			e->probe_gap =
+			    e->probe_gap ? min32(2 * e->probe_gap,
+						 SALVO_EMIT_PROBE_MAX_DGRAMS)
+					 : SALVO_EMIT_PROBE_MIN_DGRAMS;
+			e->raw_run = e->probe_gap;
+		}
 		return 0;
 	}
+	e->probe_gap = 0;
 	/* offer twice what this piece took: zeros ramp up to the limit,
 	 * text settles near its ratio without paying for a long input */
 	e->in_cap = min32(2 * used, SALVO_DATA_LZ4_MAX_BYTES);

@@ -15,9 +15,12 @@
  * datagram starts after them.  So a datagram always covers one run of
  * stream bytes, and any run the receiver misses can be sent again by
  * emitting that run again.  In AUTO a range starts with a probe: a piece
- * that saves under 5 % sends the next SALVO_EMIT_PROBE_DGRAMS datagrams
- * raw before trying again, so incompressible data costs about one LZ4
- * attempt in that many datagrams.  Each datagram is built whole in the
+ * that saves under 5 % sends the next datagrams raw before trying again,
+ * 8 of them after the first miss, twice as many after each further miss
+ * up to SALVO_EMIT_PROBE_MAX_DGRAMS, and a probe after a miss tries a
+ * small piece (SALVO_EMIT_PROBE_BYTES) first: incompressible data costs
+ * one small LZ4 attempt in 16 datagrams, and a compressible run after it
+ * is found within 16 datagrams (23 KB at MTU 1500).  Each datagram is built whole in the
  * caller's batch buffer (header, block fields, a copy of the payload) and
  * sealed there on the caller's lane (common/crypto/aead.h): the
  * encryption needs a destination anyway, and the file bytes in the block
@@ -49,8 +52,12 @@ typedef struct salvo_emit_dgram {
 				SALVO_DATA_LZ4_MAX_BYTES */
 } salvo_emit_dgram;
 
-/* AUTO: raw datagrams after a piece that did not pay, before a probe. */
-#define SALVO_EMIT_PROBE_DGRAMS 32u
+/* AUTO: raw datagrams after a piece that did not pay, before a probe:
+ * from MIN, doubling with each miss in a row. */
+#define SALVO_EMIT_PROBE_MIN_DGRAMS 8u
+#define SALVO_EMIT_PROBE_MAX_DGRAMS 16u
+/* A probe after a miss compresses into this many bytes first. */
+#define SALVO_EMIT_PROBE_BYTES 256u
 
 typedef struct salvo_emit {
 	const salvo_work *w; /* borrowed for the emit's life */
@@ -70,6 +77,7 @@ typedef struct salvo_emit {
 	int compress;	    /* enum salvo_compress, OFF unless set */
 	uint32_t in_cap;    /* input offered to the next LZ4 attempt */
 	uint32_t raw_run;   /* AUTO: raw datagrams left before a probe */
+	uint32_t probe_gap; /* AUTO: the raw run after the last miss, 0 none */
 	/* what was emitted so far: datagrams, their UDP payload bytes, the
 	 * stream bytes they stand for, and the LZ4 ones among them */
 	uint64_t datagrams, wire_bytes, stream_bytes, lz4_datagrams;
