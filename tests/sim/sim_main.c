@@ -36,8 +36,10 @@
 #include <cmocka.h>
 
 #include "common/core/limits.h"
+#include "common/core/lz4piece.h"
 #include "common/core/wire.h"
 #include "common/crypto/keyfile.h"
+#include "common/core/lz4piece.h"
 #include "tests/sim/simnet.h"
 
 #define MS 1000000ull
@@ -69,6 +71,7 @@ typedef struct fixed {
 	double loss, rev_loss; /* random loss; < 0: none */
 	int deadline_rtts;     /* done within this many RTTs + 1 ms (0: the
 				  usual bound only) */
+	int compress;	       /* enum salvo_compress (0: off) */
 } fixed;
 
 typedef struct scenario_def {
@@ -90,6 +93,13 @@ static const fixed fix_adaptive_600 = {600 * MS, 0, 0, 0, 0, 0, 0.05, 0};
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
+
+static const fixed fix_lz4_loss = {100 * MS, 200 * MBIT, 16 << 20, 1 << 20,
+				   1472,      2,	   0.05,    0.05,
+				   0,	      SALVO_COMPRESS_LZ4};
+static const fixed fix_lz4_auto = {50 * MS, 100 * MBIT, 4 << 20, 262144,
+				   0,	    0,		0,	 0,
+				   0,	    SALVO_COMPRESS_AUTO};
 
 static const scenario_def defs[] = {
     /* the grid, in family order: defs[f].fam == f */
@@ -142,6 +152,16 @@ static const scenario_def defs[] = {
      "RTTs + 1 ms of the first packet (1-RTT handshake, data with the "
      "manifest)",
      &fix_one_byte, 4},
+    {"lz4-random-loss", F_RANDOM_LOSS,
+     "LZ4 on mixed content, 16 MiB at 200 Mbit/s, 100 ms, 5 % loss both "
+     "ways: repairs re-compress ranges that start where pieces started",
+     &fix_lz4_loss, 4},
+    {"lz4-reorder", F_REORDER,
+     "auto compression under reordering (repairs overlapping late "
+     "originals)",
+     &fix_lz4_auto, 8},
+    {"lz4-everything", F_EVERYTHING,
+     "auto compression through every impairment at once", &fix_lz4_auto, 8},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -262,6 +282,7 @@ static void apply_fixed(const fixed *x, sim_scenario *sc, uint64_t *rtt,
 		sc->rev.loss = x->rev_loss;
 	if (x->deadline_rtts)
 		sc->deadline_ns = (uint64_t)x->deadline_rtts * *rtt + MS;
+	sc->compress = x->compress;
 }
 
 /* Scenario def with seed: everything a run needs. */

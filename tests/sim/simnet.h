@@ -35,6 +35,8 @@ typedef struct sim_scenario {
 	int v6;		       /* IPv6 header overhead (else IPv4) */
 	uint64_t deadline_ns;  /* done within this from the first packet,
 				  beside the bound (0: no such promise) */
+	int compress; /* enum salvo_compress: offered, and the content is
+			 mixed (random, zero and repetitive runs) */
 } sim_scenario;
 
 typedef struct sim_result {
