@@ -1,13 +1,15 @@
 /*
  * LZ4 pieces (see lz4piece.h).  liblz4's block API is used as a pure
  * function: LZ4_compress_destSize keeps its 16 KiB state on the stack
- * (the library's default LZ4_HEAPMODE 0) and LZ4_decompress_safe is
- * bounded by both lengths it is given; make check-core lists the two as
- * the only liblz4 symbols the cores may call.
+ * (the library's default LZ4_HEAPMODE 0), LZ4_compress_HC_destSize works
+ * in the caller's state, and LZ4_decompress_safe is bounded by both
+ * lengths it is given; make check-core lists these (and
+ * LZ4_sizeofStateHC) as the only liblz4 symbols the cores may call.
  */
 #include "common/core/lz4piece.h"
 
 #include <lz4.h>
+#include <lz4hc.h>
 
 #include "common/core/error.h"
 #include "common/core/wire.h"
@@ -26,6 +28,27 @@ uint32_t salvo_lz4piece_compress(const uint8_t *src, uint32_t src_len,
 		return 0;
 	*consumed = (uint32_t)in;
 	return (uint32_t)c;
+}
+
+uint32_t salvo_lz4piece_compress_hc(void *state, int level, const uint8_t *src,
+				    uint32_t src_len, uint8_t *dst,
+				    uint32_t dst_cap, uint32_t *consumed)
+{
+	*consumed = 0;
+	if (!src_len || src_len > INT32_MAX || dst_cap > INT32_MAX)
+		return 0;
+	int in = (int)src_len;
+	int c = LZ4_compress_HC_destSize(state, (const char *)src, (char *)dst,
+					 &in, (int)dst_cap, level);
+	if (c <= 0 || in <= 0)
+		return 0;
+	*consumed = (uint32_t)in;
+	return (uint32_t)c;
+}
+
+size_t salvo_lz4piece_hc_state_bytes(void)
+{
+	return (size_t)LZ4_sizeofStateHC();
 }
 
 int salvo_lz4piece_inflate(const uint8_t *src, size_t src_len, uint8_t *dst,
@@ -51,8 +74,13 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, uint64_t stream,
 		a->raw_left--;
 	if (!stream)
 		return;
+	uint64_t all = busy_ns + wait_ns;
+	if (compressed && wait_ns * 2 >= all)
+		a->hc = 1; /* half the time idle: room for HC */
+	else if (compressed && wait_ns * 5 < all)
+		a->hc = 0;
 	/* waiting for the pacer 5 % of the time or more: link-bound */
-	if (wait_ns * 20 >= busy_ns + wait_ns) {
+	if (wait_ns * 20 >= all) {
 		a->since_raw = 0;
 		a->backoff = SALVO_LZ4AUTO_BACKOFF_MIN;
 		if (compressed)

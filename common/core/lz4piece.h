@@ -41,6 +41,18 @@ uint32_t salvo_lz4piece_compress(const uint8_t *src, uint32_t src_len,
 				 uint8_t *dst, uint32_t dst_cap,
 				 uint32_t *consumed);
 
+/* As salvo_lz4piece_compress, with LZ4 HC at level (1 .. 12) in the
+ * caller's state (salvo_lz4piece_hc_state_bytes(), aligned as malloc
+ * aligns): about 10 % smaller pieces of text at a fifth of the speed, the
+ * same block format for the receiver. */
+uint32_t salvo_lz4piece_compress_hc(void *state, int level, const uint8_t *src,
+				    uint32_t src_len, uint8_t *dst,
+				    uint32_t dst_cap, uint32_t *consumed);
+size_t salvo_lz4piece_hc_state_bytes(void);
+
+/* The HC level AUTO moves to while the link, not the CPU, is the limit. */
+#define SALVO_LZ4_HC_LEVEL 9
+
 /* 1 when a piece of c compressed bytes standing for `consumed` stream
  * bytes is worth sending instead of the raw datagram that would carry
  * `raw` bytes (raw >= 1): it must carry at least 5 % more stream bytes
@@ -72,12 +84,18 @@ int salvo_lz4piece_inflate(const uint8_t *src, size_t src_len, uint8_t *dst,
  * is CPU-bound, and compression stays on only while its busy time per
  * stream byte is no worse than raw sending's (an item now and then goes
  * raw to measure that).  A loss backs off for 4, 8 .. 64 items.
+ *
+ * The level follows the same signal: while the thread waits for the
+ * pacer at least half of its time, the CPU has room and LZ4 HC
+ * (SALVO_LZ4_HC_LEVEL) packs more file bytes into each datagram the link
+ * carries; once it waits under a fifth of its time, back to fast LZ4.
  */
 typedef struct salvo_lz4auto {
 	uint64_t ps_lz4, ps_raw; /* busy ps per stream byte, EWMA; 0 unknown */
 	uint32_t raw_left;	 /* items to send raw before trying again */
 	uint32_t backoff;	 /* next raw run, items */
 	uint32_t since_raw;	 /* compressed CPU-bound items since a raw one */
+	int hc;			 /* 1: the next compressed item uses LZ4 HC */
 } salvo_lz4auto;
 
 /* Items between raw measurements while CPU-bound and compressing. */
@@ -94,6 +112,12 @@ static inline void salvo_lz4auto_init(salvo_lz4auto *a)
 static inline int salvo_lz4auto_want(const salvo_lz4auto *a)
 {
 	return a->raw_left == 0;
+}
+
+/* The LZ4 HC level for the next item, 0 for fast LZ4. */
+static inline int salvo_lz4auto_level(const salvo_lz4auto *a)
+{
+	return a->hc ? SALVO_LZ4_HC_LEVEL : 0;
 }
 
 /* The item just sent: compressed (1) or raw (0), stream bytes, busy and

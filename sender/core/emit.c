@@ -61,6 +61,12 @@ void salvo_emit_compress(salvo_emit *e, int mode)
 	e->in_cap = min32(4 * e->payload, SALVO_DATA_LZ4_MAX_BYTES);
 }
 
+void salvo_emit_compress_level(salvo_emit *e, void *hc_state, int level)
+{
+	e->hc_state = level > 0 ? hc_state : NULL;
+	e->hc_level = e->hc_state ? level : 0;
+}
+
 /* Tries to compress src[0, left) into q's LZ4 payload.  Returns the
  * piece's length (its stream bytes in *n), or 0 to send raw. */
 static uint32_t try_piece(salvo_emit *e, const uint8_t *src, uint32_t left,
@@ -82,8 +88,13 @@ static uint32_t try_piece(salvo_emit *e, const uint8_t *src, uint32_t left,
 		if (!c || !salvo_lz4piece_pays(used, c, p))
 			goto miss;
 	}
-	c = salvo_lz4piece_compress(src, min32(left, e->in_cap), dst,
-				    e->payload - 4, &used);
+	if (e->hc_level)
+		c = salvo_lz4piece_compress_hc(e->hc_state, e->hc_level, src,
+					       min32(left, e->in_cap), dst,
+					       e->payload - 4, &used);
+	else
+		c = salvo_lz4piece_compress(src, min32(left, e->in_cap), dst,
+					    e->payload - 4, &used);
 	if (!c || !salvo_lz4piece_pays(used, c, raw)) {
 	miss:
 		if (e->compress == SALVO_COMPRESS_AUTO) {

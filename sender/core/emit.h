@@ -78,6 +78,8 @@ typedef struct salvo_emit {
 	uint32_t in_cap;    /* input offered to the next LZ4 attempt */
 	uint32_t raw_run;   /* AUTO: raw datagrams left before a probe */
 	uint32_t probe_gap; /* AUTO: the raw run after the last miss, 0 none */
+	void *hc_state;	    /* LZ4 HC: the caller's state, or NULL */
+	int hc_level;	    /* 0: fast LZ4; else HC at this level */
 	/* what was emitted so far: datagrams, their UDP payload bytes, the
 	 * stream bytes they stand for, and the LZ4 ones among them */
 	uint64_t datagrams, wire_bytes, stream_bytes, lz4_datagrams;
@@ -113,6 +115,11 @@ void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,
  * SALVO_COMPRESS_LZ4 tries every datagram, AUTO probes (see above), OFF
  * none.  Only towards a receiver that agreed to SALVO_CAP_LZ4. */
 void salvo_emit_compress(salvo_emit *e, int mode);
+
+/* Full pieces with LZ4 HC at level (1 .. 12) in hc_state
+ * (salvo_lz4piece_hc_state_bytes(), borrowed until the last
+ * salvo_emit_next); level 0 or no state: fast LZ4.  Probes stay fast. */
+void salvo_emit_compress_level(salvo_emit *e, void *hc_state, int level);
 
 /* Builds and seals the next batch in out (room for e->batch datagrams of
  * datagram_bytes each), describes it in d[0 .. n) and returns n; 0 once

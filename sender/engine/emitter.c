@@ -55,7 +55,9 @@ int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd)
 	em->msg = malloc(n * sizeof(*em->msg));
 	em->segs = malloc(n);
 	em->out = malloc(n * sh->datagram_bytes);
-	if (!em->d || !em->iov || !em->msg || !em->segs || !em->out) {
+	em->hc_state = malloc(salvo_lz4piece_hc_state_bytes());
+	if (!em->d || !em->iov || !em->msg || !em->segs || !em->out ||
+	    !em->hc_state) {
 		salvo_emitter_free(em);
 		return -ENOMEM;
 	}
@@ -76,6 +78,8 @@ void salvo_emitter_free(salvo_emitter *em)
 	free(em->msg);
 	free(em->segs);
 	free(em->out);
+	free(em->hc_state);
+	em->hc_state = NULL;
 	em->out = NULL;
 	em->d = NULL;
 	em->iov = NULL;
@@ -178,7 +182,7 @@ static void account(salvo_emitter *em, salvo_work *w, const salvo_emit *e,
 	atomic_fetch_add(&sh->data_stream, e->stream_bytes);
 	atomic_fetch_add(&sh->data_wire, e->wire_bytes);
 	atomic_fetch_add(&sh->lz4_datagrams, e->lz4_datagrams);
-	if (em->compress == SALVO_COMPRESS_AUTO)
+	if (em->compress != SALVO_COMPRESS_OFF)
 		salvo_lz4auto_done(&em->autoc, tried, e->stream_bytes,
 				   busy_ns, wait_ns);
 }
@@ -197,8 +201,11 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 	int tried = em->compress == SALVO_COMPRESS_LZ4 ||
 		    (em->compress == SALVO_COMPRESS_AUTO &&
 		     salvo_lz4auto_want(&em->autoc));
-	if (tried)
+	if (tried) {
 		salvo_emit_compress(&e, em->compress);
+		salvo_emit_compress_level(&e, em->hc_state,
+					  salvo_lz4auto_level(&em->autoc));
+	}
 	uint64_t t0 = salvo_now_ns(), waited = 0;
 	uint64_t booking;
 	uint32_t n;

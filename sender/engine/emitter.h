@@ -47,6 +47,7 @@ typedef struct salvo_emitter {
 	int compress; /* enum salvo_compress for this session; OFF unless
 			 the receiver agreed to SALVO_CAP_LZ4 */
 	salvo_lz4auto autoc;
+	void *hc_state; /* LZ4 HC's, allocated with the emitter */
 } salvo_emitter;
 
 /* Datagrams per GSO message for this socket, or 0 for plain datagrams:

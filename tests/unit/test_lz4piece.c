@@ -18,7 +18,8 @@
  *                refused or exact, never a write past the declared length
  *                (the destination is exactly that long: ASan watches).
  *   pays         the 5 % rule at its edges.
- *   auto         the per-thread policy, step by step.
+ *   hc           the same with LZ4 HC pieces, smaller for text.
+ *   auto         the per-thread policy, step by step (HC while link-bound).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,6 +101,8 @@ typedef struct sent {
 /* Emits one new block of n bytes (kind k) in mode `mode` at datagram
  * size dgram, checks every datagram as the header says, and rebuilds the
  * block from them. */
+static void *hc_state; /* non-NULL: round_trip compresses with LZ4 HC */
+
 static sent round_trip(enum kind k, uint32_t n, int mode, uint32_t dgram)
 {
 	uint8_t *src = malloc(n), *copy = malloc(n), *got = calloc(1, n);
@@ -123,6 +126,7 @@ static sent round_trip(enum kind k, uint32_t n, int mode, uint32_t dgram)
 	salvo_emit e;
 	salvo_emit_init(&e, &w, src, SESSION, &tx, LANE, dgram, over, batch);
 	salvo_emit_compress(&e, mode);
+	salvo_emit_compress_level(&e, hc_state, SALVO_LZ4_HC_LEVEL);
 	sent s = {0};
 	uint64_t booking;
 	uint32_t m, expect_off = 0;
@@ -249,6 +253,28 @@ static void test_ratios(void **state)
 		      (unsigned long long)mx.datagrams);
 	assert_true(mx.lz4 > 0 && mx.lz4 < mx.datagrams);
 	assert_true(mx.wire * 4 < (uint64_t)BLOCK * 3); /* over 1.33x */
+}
+
+/* LZ4 HC pieces: the same format, every edge, more file bytes per
+ * datagram of text than fast LZ4. */
+static void test_hc_round_trips(void **state)
+{
+	(void)state;
+	uint32_t p = salvo_wire_payload_bytes(1472);
+	const uint32_t sizes[] = {1, p - 1, p, p + 1, BLOCK, BLOCK + 1};
+	sent fast = round_trip(K_TEXT, BLOCK, SALVO_COMPRESS_AUTO, 1472);
+	hc_state = malloc(salvo_lz4piece_hc_state_bytes());
+	for (int k = 0; k < K_COUNT; k++)
+		for (size_t i = 0; i < sizeof(sizes) / 4; i++)
+			round_trip((enum kind)k, sizes[i], SALVO_COMPRESS_AUTO,
+				   1472);
+	sent hc = round_trip(K_TEXT, BLOCK, SALVO_COMPRESS_AUTO, 1472);
+	free(hc_state);
+	hc_state = NULL;
+	print_message("text: fast %llu wire bytes, HC %llu\n",
+		      (unsigned long long)fast.wire,
+		      (unsigned long long)hc.wire);
+	assert_true(hc.wire < fast.wire);
 }
 
 /* Several ranges in one (retransmission) item: each starts where the
@@ -437,11 +463,20 @@ static void test_auto_policy(void **state)
 	salvo_lz4auto a;
 	salvo_lz4auto_init(&a);
 	assert_true(salvo_lz4auto_want(&a));
-	/* link-bound: compression always stays on */
+	assert_int_equal(salvo_lz4auto_level(&a), 0);
+	/* link-bound: compression always stays on, and goes HC while the
+	 * thread waits half of its time */
 	for (int i = 0; i < 200; i++) {
 		salvo_lz4auto_done(&a, 1, 1 << 20, 1000000, 1000000);
 		assert_true(salvo_lz4auto_want(&a));
+		assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
 	}
+	/* waiting a third of the time: stays HC; a tenth: back to fast */
+	salvo_lz4auto_done(&a, 1, 1 << 20, 2000000, 1000000);
+	assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
+	salvo_lz4auto_done(&a, 1, 1 << 20, 9000000, 1000000);
+	assert_int_equal(salvo_lz4auto_level(&a), 0);
+	salvo_lz4auto_init(&a);
 	/* CPU-bound, raw unknown: one raw item to measure it */
 	salvo_lz4auto_done(&a, 1, 1 << 20, 2000000, 0);
 	assert_false(salvo_lz4auto_want(&a));
@@ -476,6 +511,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trips),
 	    cmocka_unit_test(test_ratios),
+	    cmocka_unit_test(test_hc_round_trips),
 	    cmocka_unit_test(test_ranges_at_any_offset),
 	    cmocka_unit_test(test_inflate_hostile),
 	    cmocka_unit_test(test_compress_edges),
