@@ -75,10 +75,15 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, uint64_t stream,
 	if (!stream)
 		return;
 	uint64_t all = busy_ns + wait_ns;
+	int was_hc = compressed && a->hc;
 	if (compressed && wait_ns * 2 >= all)
 		a->hc = 1; /* half the time idle: room for HC */
 	else if (compressed && wait_ns * 5 < all)
 		a->hc = 0;
+	/* HC made the thread CPU-bound: fast LZ4 next, whose cost is the
+	 * one to weigh against raw sending */
+	if (was_hc && !a->hc)
+		return;
 	/* waiting for the pacer 5 % of the time or more: link-bound */
 	if (wait_ns * 20 >= all) {
 		a->since_raw = 0;
