@@ -78,10 +78,10 @@ int salvo_lz4piece_inflate(const uint8_t *src, size_t src_len, uint8_t *dst,
 /*
  * Per thread, in AUTO: whether the next work item goes compressed.  The
  * engine reports each item it sent (compressed or raw, its stream bytes,
- * the nanoseconds the thread was busy with it and those it waited for
- * the pacer).  While the pacer makes the thread wait, the link is the
- * bottleneck and compression always pays; when the thread never waits it
- * is CPU-bound, and compression stays on only while its busy time per
+ * the nanoseconds the thread was busy with it and those it waited: for
+ * the pacer, and for work since the previous item).  While the thread
+ * waits, the link or the window (the receiver) is the bottleneck and
+ * compression always pays; when the thread never waits it is CPU-bound, and compression stays on only while its busy time per
  * stream byte is no worse than raw sending's (an item now and then goes
  * raw to measure that).  A loss backs off for 4, 8 .. 64 items.
  *

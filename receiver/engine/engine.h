@@ -185,6 +185,7 @@ typedef struct rwerr {
  * the next batch, all free again once the batch's writes are out. */
 #define RARENA_CHUNK_BYTES (1u << 20)
 #define RARENA_CHUNKS 64 /* a batch inflates at most 64 MiB */
+#define RARENA_KEEP 4	 /* chunks kept from one batch to the next */
 typedef struct rarena {
 	uint8_t *chunk[RARENA_CHUNKS];
 	uint32_t cur;  /* chunk in use */

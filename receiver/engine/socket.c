@@ -77,9 +77,15 @@ uint8_t *rsocket_inflate_buf(void *ud, salvo_rsess *sess, size_t len)
 	return p;
 }
 
-/* The batch's writes are out: its inflated pieces are no longer read. */
+/* The batch's writes are out: its inflated pieces are no longer read.
+ * The first RARENA_KEEP chunks stay for the next batch; a burst of zeros
+ * (64 KiB a datagram) does not keep its memory. */
 static void arena_reset(rarena *a)
 {
+	for (uint32_t i = RARENA_KEEP; i <= a->cur && i < RARENA_CHUNKS; i++) {
+		free(a->chunk[i]);
+		a->chunk[i] = NULL;
+	}
 	a->cur = 0;
 	a->used = 0;
 }

@@ -103,10 +103,13 @@ enum salvo_work_kind {
 	SALVO_WORK_FAILED,
 };
 
-/* One contiguous range inside one block; offset is a multiple of the
- * datagram payload size, so the range splits into whole datagrams: each
- * payload-size piece from offset, the last one possibly shorter where the
- * range (and then the block) ends. */
+/* One contiguous range inside one block.  Without compression offset is a
+ * multiple of the datagram payload size, so the range splits into whole
+ * datagrams: each payload-size piece from offset, the last one possibly
+ * shorter where the range (and then the block) ends.  With compression
+ * (SALVO_CAP_LZ4) a datagram covers as many bytes as its LZ4 piece stands
+ * for, so repairs start where a lost datagram started, anywhere in the
+ * block (sender/core/emit.h). */
 typedef struct salvo_work_range {
 	uint32_t block;
 	uint32_t offset; /* in the block */

@@ -64,7 +64,12 @@ void *salvo_blocksender_main(void *arg)
 			continue;
 		}
 		if (k == SALVO_WORK_IDLE) {
+			/* time without work is time compression did not
+			 * cost (salvo_lz4auto): the window, not this
+			 * thread, holds the transfer back */
+			uint64_t t0 = salvo_now_ns();
 			wait_until(c, w.deadline);
+			b->em.idle_ns += salvo_now_ns() - t0;
 			continue;
 		}
 		if (k != SALVO_WORK_DATA) {

@@ -222,7 +222,9 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 	}
 	*crc = e.block_crc;
 	uint64_t took = salvo_now_ns() - t0;
-	account(em, w, &e, tried, took > waited ? took - waited : 0, waited);
+	account(em, w, &e, tried, took > waited ? took - waited : 0,
+		waited + em->idle_ns);
+	em->idle_ns = 0;
 	return e.err;
 }
 
