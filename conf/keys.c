@@ -253,6 +253,7 @@ const struct salvo_conf_renamed salvo_conf_renamed_profile_keys[] = {
 };
 const struct salvo_conf_renamed salvo_conf_renamed_flags[] = {
     {"--dest", "--remote-dir"},
+    {"--compression", "--compress"},
     {"--dest-dir", "--remote-dir"},
     {NULL, NULL},
 };
