@@ -70,6 +70,7 @@ static void usage(FILE *out)
 	    "TIME (1min)\n"
 	    "  --verify normal|paranoid  paranoid: also read each block and "
 	    "file back from disk (normal)\n"
+	    "  --compress auto|lz4|off  off: refuse LZ4 from senders (auto)\n"
 	    "  --bandwidth RATE --rtt TIME  link hints: size --rcvbuf from "
 	    "the plan\n"
 	    "  --key FILE            this receiver's private key, made on the "
