@@ -185,7 +185,8 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 	fprintf(out,
 		", \"port\": %u, \"sessions_ok\": %llu, \"sessions_failed\": "
 		"%llu, \"files\": %llu, \"bytes\": %llu, \"malformed\": %llu, "
-		"\"unknown\": %llu, \"duplicates\": %llu, \"peak_rss_bytes\": "
+		"\"unknown\": %llu, \"duplicates\": %llu, \"lz4_pieces\": %llu, "
+		"\"lz4_bad\": %llu, \"peak_rss_bytes\": "
 		"%llu, \"last_session_result\": %d,\n",
 		(unsigned)o->port, (unsigned long long)r->sessions_ok,
 		(unsigned long long)r->sessions_failed,
@@ -193,6 +194,7 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 		(unsigned long long)r->malformed,
 		(unsigned long long)r->unknown,
 		(unsigned long long)r->duplicates,
+		(unsigned long long)r->lz4_pieces, (unsigned long long)r->lz4_bad,
 		(unsigned long long)r->peak_rss_bytes, r->last_session_result);
 	fprintf(out,
 		" \"engine\": {\"sockets\": %u, \"batch\": %u, "

@@ -67,8 +67,8 @@ static uint64_t ewma(uint64_t old, uint64_t sample)
 	return old ? (3 * old + sample) / 4 : sample;
 }
 
-void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, uint64_t stream,
-			uint64_t busy_ns, uint64_t wait_ns)
+void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
+			uint64_t stream, uint64_t busy_ns, uint64_t wait_ns)
 {
 	if (a->raw_left)
 		a->raw_left--;
@@ -76,9 +76,9 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, uint64_t stream,
 		return;
 	uint64_t all = busy_ns + wait_ns;
 	int was_hc = compressed && a->hc;
-	if (compressed && wait_ns * 2 >= all)
+	if (compressed && packed && wait_ns * 2 >= all)
 		a->hc = 1; /* half the time idle: room for HC */
-	else if (compressed && wait_ns * 5 < all)
+	else if (compressed && (!packed || wait_ns * 5 < all))
 		a->hc = 0;
 	/* HC made the thread CPU-bound: fast LZ4 next, whose cost is the
 	 * one to weigh against raw sending */

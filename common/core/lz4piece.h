@@ -85,10 +85,11 @@ int salvo_lz4piece_inflate(const uint8_t *src, size_t src_len, uint8_t *dst,
  * stream byte is no worse than raw sending's (an item now and then goes
  * raw to measure that).  A loss backs off for 4, 8 .. 64 items.
  *
- * The level follows the same signal: while the thread waits for the
- * pacer at least half of its time, the CPU has room and LZ4 HC
+ * The level follows the same signal: while the thread waits at least
+ * half of its time and its data compresses, the CPU has room and LZ4 HC
  * (SALVO_LZ4_HC_LEVEL) packs more file bytes into each datagram the link
- * carries; once it waits under a fifth of its time, back to fast LZ4.
+ * carries; once it waits under a fifth of its time, or the data stops
+ * compressing, back to fast LZ4.
  */
 typedef struct salvo_lz4auto {
 	uint64_t ps_lz4, ps_raw; /* busy ps per stream byte, EWMA; 0 unknown */
@@ -120,9 +121,11 @@ static inline int salvo_lz4auto_level(const salvo_lz4auto *a)
 	return a->hc ? SALVO_LZ4_HC_LEVEL : 0;
 }
 
-/* The item just sent: compressed (1) or raw (0), stream bytes, busy and
- * waiting nanoseconds. */
-void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, uint64_t stream,
-			uint64_t busy_ns, uint64_t wait_ns);
+/* The item just sent: compressed (1: LZ4 was tried) or raw (0); packed
+ * (1: at least half its datagrams carried pieces: HC is worth its cost
+ * only then, never on data that does not compress); its stream bytes;
+ * busy and waiting nanoseconds. */
+void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
+			uint64_t stream, uint64_t busy_ns, uint64_t wait_ns);
 
 #endif

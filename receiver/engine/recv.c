@@ -242,6 +242,8 @@ static void stop_core(rctx *c)
 	c->rep->malformed = st.malformed;
 	c->rep->unknown = st.unknown;
 	c->rep->duplicates = st.duplicates;
+	c->rep->lz4_pieces = st.inflated;
+	c->rep->lz4_bad = st.inflate_bad;
 	c->rep->auth_failures = st.auth_failures;
 	pthread_mutex_lock(&c->lock);
 	salvo_receiver_del(c->core);

@@ -63,6 +63,8 @@ typedef struct salvo_recv_report {
 	uint64_t sessions_ok, sessions_failed;
 	uint64_t files, bytes;
 	uint64_t malformed, unknown, duplicates;
+	/* LZ4 pieces inflated, and dropped for not inflating as declared */
+	uint64_t lz4_pieces, lz4_bad;
 	uint64_t auth_failures; /* failed their tag or MACs: dropped */
 	uint64_t peak_rss_bytes;
 	int last_session_result; /* with once: that session's result */

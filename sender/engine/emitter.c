@@ -183,8 +183,9 @@ static void account(salvo_emitter *em, salvo_work *w, const salvo_emit *e,
 	atomic_fetch_add(&sh->data_wire, e->wire_bytes);
 	atomic_fetch_add(&sh->lz4_datagrams, e->lz4_datagrams);
 	if (em->compress != SALVO_COMPRESS_OFF)
-		salvo_lz4auto_done(&em->autoc, tried, e->stream_bytes,
-				   busy_ns, wait_ns);
+		salvo_lz4auto_done(&em->autoc, tried,
+				   e->lz4_datagrams * 2 >= e->datagrams,
+				   e->stream_bytes, busy_ns, wait_ns);
 }
 
 int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,

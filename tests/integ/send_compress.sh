@@ -56,6 +56,9 @@ python3 -c "import sys; sys.exit(0 if $sauto <= $soff * 1.15 + 0.2 else 1)" ||
 	fail "random: auto took $sauto s, off $soff s"
 [ "$(jget "$T/rnd-off.out" lz4_datagrams)" = 0 ] || fail "--compress off sent LZ4 datagrams"
 stop_recv
+pieces=$(jget "$RECV_OUT" lz4_pieces)
+[ "$pieces" -gt 0 ] || fail "receiver --json counts $pieces LZ4 pieces"
+[ "$(jget "$RECV_OUT" lz4_bad)" = 0 ] || fail "receiver dropped LZ4 pieces on loopback"
 
 # the hot folder logs each batch's ratio and both goodputs
 . "$(dirname "$0")/../helpers/watch_lib.sh"

@@ -467,33 +467,43 @@ static void test_auto_policy(void **state)
 	/* link-bound: compression always stays on, and goes HC while the
 	 * thread waits half of its time */
 	for (int i = 0; i < 200; i++) {
-		salvo_lz4auto_done(&a, 1, 1 << 20, 1000000, 1000000);
+		salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 1000000);
 		assert_true(salvo_lz4auto_want(&a));
 		assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
 	}
 	/* waiting a third of the time: stays HC; a tenth: back to fast */
-	salvo_lz4auto_done(&a, 1, 1 << 20, 2000000, 1000000);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 1000000);
 	assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
-	salvo_lz4auto_done(&a, 1, 1 << 20, 9000000, 1000000);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 9000000, 1000000);
+	assert_int_equal(salvo_lz4auto_level(&a), 0);
+	/* data that does not compress never goes HC, however idle */
+	salvo_lz4auto_init(&a);
+	for (int i = 0; i < 8; i++) {
+		salvo_lz4auto_done(&a, 1, 0, 1 << 20, 1000000, 9000000);
+		assert_int_equal(salvo_lz4auto_level(&a), 0);
+	}
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 9000000);
+	assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
+	salvo_lz4auto_done(&a, 1, 0, 1 << 20, 1000000, 9000000);
 	assert_int_equal(salvo_lz4auto_level(&a), 0);
 	salvo_lz4auto_init(&a);
 	/* CPU-bound, raw unknown: one raw item to measure it */
-	salvo_lz4auto_done(&a, 1, 1 << 20, 2000000, 0);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
 	assert_false(salvo_lz4auto_want(&a));
-	salvo_lz4auto_done(&a, 0, 1 << 20, 1000000, 0);
+	salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
 	assert_true(salvo_lz4auto_want(&a));
 	/* compressing costs twice as much per byte: back off 4 items, then
 	 * 8 */
-	salvo_lz4auto_done(&a, 1, 1 << 20, 2000000, 0);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
 	for (int i = 0; i < 4; i++) {
 		assert_false(salvo_lz4auto_want(&a));
-		salvo_lz4auto_done(&a, 0, 1 << 20, 1000000, 0);
+		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
 	}
 	assert_true(salvo_lz4auto_want(&a));
-	salvo_lz4auto_done(&a, 1, 1 << 20, 2000000, 0);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
 	for (int i = 0; i < 8; i++) {
 		assert_false(salvo_lz4auto_want(&a));
-		salvo_lz4auto_done(&a, 0, 1 << 20, 1000000, 0);
+		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
 	}
 	/* cheaper than raw (fewer datagrams to seal and send): stays on,
 	 * with a raw item every SALVO_LZ4AUTO_REMEASURE to check */
@@ -501,7 +511,7 @@ static void test_auto_policy(void **state)
 	for (unsigned i = 0; i < 3 * SALVO_LZ4AUTO_REMEASURE; i++) {
 		int on = salvo_lz4auto_want(&a);
 		raw += !on;
-		salvo_lz4auto_done(&a, on, 1 << 20, on ? 500000 : 1000000, 0);
+		salvo_lz4auto_done(&a, on, on, 1 << 20, on ? 500000 : 1000000, 0);
 	}
 	assert_true(raw >= 2 && raw <= 4);
 }
