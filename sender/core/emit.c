@@ -97,6 +97,10 @@ static uint32_t try_piece(salvo_emit *e, const uint8_t *src, uint32_t left,
 					    e->payload - 4, &used);
 	if (!c || !salvo_lz4piece_pays(used, c, raw)) {
 	miss:
+		/* LZ4 on incompressible input costs about the input it is
+		 * offered: back to a few payloads' worth (zeros had grown
+		 * it to 64 KiB) */
+		e->in_cap = min32(4 * e->payload, SALVO_DATA_LZ4_MAX_BYTES);
 		if (e->compress == SALVO_COMPRESS_AUTO) {
 			e->probe_gap =
 			    e->probe_gap ? min32(2 * e->probe_gap,
