@@ -241,12 +241,6 @@ static void check(struct finisher *f)
 		    "transfer.rate_policy: '%s' is not built yet; "
 		    "allowed: fixed, adaptive",
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE_POLICY, a));
-	if (tr->compression != SALVO_COMPRESS_NONE)
-		salvo_conf_diag_add(
-		    f->diag, &cfg->origin[SALVO_CONF_TRANSFER_COMPRESSION],
-		    "transfer.compression: '%s' is not built yet; "
-		    "allowed: none",
-		    fmt(cfg, SALVO_CONF_TRANSFER_COMPRESSION, a));
 }
 
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag)

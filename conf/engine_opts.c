@@ -50,6 +50,7 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->adaptive = tr->rate_policy == SALVO_RATE_ADAPTIVE;
 	o->timeout_ns = tr->timeout_ns;
 	o->overwrite = (int)tr->overwrite;
+	o->compress = tr->compression;
 	o->window_bytes = window_from_hints(cfg);
 	o->follow_links = tr->links == SALVO_LINKS_FOLLOW;
 	o->include = (const char *const *)tr->include.v;
@@ -83,6 +84,8 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 	if (hf->port)
 		o->port = (uint16_t)hf->port;
 	o->remote_dir = hf->remote_dir && *hf->remote_dir ? hf->remote_dir : NULL;
+	if (hf->compression)
+		o->compress = hf->compression - 1;
 	return salvo_conf_profile_identity(cfg, hf, o, err, errlen);
 }
 
@@ -110,6 +113,7 @@ int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
 	o->overwrite = (int)rx->overwrite;
 	o->verify_paranoid = rx->verify == SALVO_VERIFY_PARANOID;
 	o->allow_anonymous = cfg->security.allow_anonymous;
+	o->refuse_lz4 = cfg->transfer.compression == SALVO_COMPRESS_OFF;
 	return 0;
 }
 

@@ -64,6 +64,7 @@ static const struct key_case cases[] = {
     {"transfer.include", "report", NULL},
     {"transfer.exclude", "tmp", NULL},
     {"transfer.overwrite", "never", NULL},
+    {"transfer.compression", "off", NULL},
     {"memory.budget", "4MiB", NULL},
     {"memory.fudge", "5", HINTS},
     {"link.bandwidth", "1gbit", HINTS},
@@ -118,7 +119,6 @@ static int is_send_only(const char *key)
 static const struct {
 	const char *key, *value;
 } refused[] = {
-    {"transfer.compression", "lz4"},
     {"transfer.rate_policy", "fair"},
 };
 
@@ -512,10 +512,10 @@ static void test_profile_keys(void **state)
 	    "settle",	    "post_action", "move_to",	"max_sessions",
 	    "retry_min", "retry_max",	   "allow_hardlinks", NULL};
 	struct salvo_config *cfg =
-	    from_yaml("transfer: {overwrite: never}\n"
+	    from_yaml("transfer: {overwrite: never, compression: lz4}\n"
 		      "hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
 		      "remote_dir: a/b, key: other.key, receiver_key: "
-		      "rx.key.pub, overwrite: always}\n"
+		      "rx.key.pub, overwrite: always, compression: off}\n"
 		      "  - {name: q, dir: /e, host: rx}\n");
 	struct salvo_conf_diag d;
 	salvo_send_opts o, q;
@@ -535,6 +535,9 @@ static void test_profile_keys(void **state)
 	/* the profile's overwrite; the other profile's is transfer's */
 	assert_int_equal(o.overwrite, SALVO_SEND_ALWAYS);
 	assert_int_equal(q.overwrite, SALVO_SEND_NEVER);
+	/* the profile's compression; the other profile's transfer.compression */
+	assert_int_equal(o.compress, SALVO_COMPRESS_OFF);
+	assert_int_equal(q.compress, SALVO_COMPRESS_LZ4);
 	/* the profile's key and receiver key; the other profile's defaults */
 	assert_int_equal(salvo_keyfile_read_public("other.key.pub", other, err,
 						   sizeof(err)),
@@ -561,7 +564,8 @@ static void test_profile_keys(void **state)
 			     !strcmp(key, "remote_dir") ||
 			     !strcmp(key, "key") ||
 			     !strcmp(key, "receiver_key") ||
-			     !strcmp(key, "overwrite");
+			     !strcmp(key, "overwrite") ||
+			     !strcmp(key, "compression");
 		for (size_t j = 0; hot_folder_only[j]; j++)
 			listed |= !strcmp(hot_folder_only[j], key);
 		if (!listed)
