@@ -76,10 +76,20 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
 		return;
 	uint64_t all = busy_ns + wait_ns;
 	int was_hc = compressed && a->hc;
-	if (compressed && packed && wait_ns * 2 >= all)
-		a->hc = 1; /* half the time idle: room for HC */
-	else if (compressed && (!packed || wait_ns * 5 < all))
+	if (a->hc_hold)
+		a->hc_hold--;
+	if (compressed && packed && !a->hc_hold && wait_ns * 4 >= all * 3) {
+		a->hc = 1; /* three quarters idle: room for HC */
+	} else if (compressed && (!packed || wait_ns * 5 < all)) {
+		if (was_hc && packed) { /* HC made it CPU-bound */
+			a->hc_hold = a->hc_backoff;
+			if (a->hc_backoff < SALVO_LZ4AUTO_HC_HOLD_MAX)
+				a->hc_backoff *= 2;
+		}
 		a->hc = 0;
+	} else if (was_hc && wait_ns * 2 >= all) {
+		a->hc_backoff = SALVO_LZ4AUTO_HC_HOLD_MIN; /* HC holds up */
+	}
 	/* HC made the thread CPU-bound: fast LZ4 next, whose cost is the
 	 * one to weigh against raw sending */
 	if (was_hc && !a->hc)

@@ -80,10 +80,10 @@ void *salvo_blocksender_main(void *arg)
 		if (!b->keyed) { /* the handshake is done: DATA comes after */
 			b->keyed =
 			    !salvo_sender_lane(c->core, b->lane, &b->aead);
-			b->em.compress = (salvo_sender_caps(c->core) &
-					  SALVO_CAP_LZ4)
-					     ? c->o->compress
-					     : SALVO_COMPRESS_OFF;
+			b->em.compress =
+			    (salvo_sender_caps(c->core) & SALVO_CAP_LZ4)
+				? c->o->compress
+				: SALVO_COMPRESS_OFF;
 		}
 		pthread_mutex_unlock(&c->lock);
 		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;

@@ -94,12 +94,11 @@ static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
 
-static const fixed fix_lz4_loss = {100 * MS, 200 * MBIT, 16 << 20, 1 << 20,
-				   1472,      2,	   0.05,    0.05,
-				   0,	      SALVO_COMPRESS_LZ4};
-static const fixed fix_lz4_auto = {50 * MS, 100 * MBIT, 4 << 20, 262144,
-				   0,	    0,		0,	 0,
-				   0,	    SALVO_COMPRESS_AUTO};
+static const fixed fix_lz4_loss = {
+    100 * MS, 200 * MBIT, 16 << 20, 1 << 20, 1472,
+    2,	      0.05,	  0.05,	    0,	     SALVO_COMPRESS_LZ4};
+static const fixed fix_lz4_auto = {
+    50 * MS, 100 * MBIT, 4 << 20, 262144, 0, 0, 0, 0, 0, SALVO_COMPRESS_AUTO};
 
 static const scenario_def defs[] = {
     /* the grid, in family order: defs[f].fam == f */
