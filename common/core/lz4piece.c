@@ -94,8 +94,12 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
 	 * one to weigh against raw sending */
 	if (was_hc && !a->hc)
 		return;
-	/* waiting for the pacer 5 % of the time or more: link-bound */
+	/* waiting 5 % of the time or more: link-bound */
 	if (wait_ns * 20 >= all) {
+		/* raw sending was held back by the link: any compression
+		 * beats it until a raw item is measured CPU-bound */
+		if (!compressed)
+			a->ps_raw = SALVO_LZ4AUTO_PS_LINK;
 		a->since_raw = 0;
 		a->backoff = SALVO_LZ4AUTO_BACKOFF_MIN;
 		if (compressed)
@@ -104,7 +108,8 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
 	}
 	uint64_t ps = (uint64_t)((unsigned __int128)busy_ns * 1000 / stream);
 	if (!compressed) {
-		a->ps_raw = ewma(a->ps_raw, ps);
+		a->ps_raw = ewma(
+		    a->ps_raw == SALVO_LZ4AUTO_PS_LINK ? 0 : a->ps_raw, ps);
 		return;
 	}
 	a->ps_lz4 = ewma(a->ps_lz4, ps);

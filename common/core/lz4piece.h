@@ -105,6 +105,8 @@ typedef struct salvo_lz4auto {
 	uint32_t hc_backoff; /* the next hold, items */
 } salvo_lz4auto;
 
+/* ps_raw of a raw item the link held back: costlier than any. */
+#define SALVO_LZ4AUTO_PS_LINK (UINT64_MAX / 4)
 #define SALVO_LZ4AUTO_HC_HOLD_MIN 8u
 #define SALVO_LZ4AUTO_HC_HOLD_MAX 128u
 

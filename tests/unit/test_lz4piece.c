@@ -522,6 +522,34 @@ static void test_auto_policy(void **state)
 		assert_false(salvo_lz4auto_want(&a));
 		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
 	}
+	/* zeros: compressed items never wait (a piece stands for 64 KiB),
+	 * the raw item that measures raw sending waits for the pacer: raw
+	 * is link-bound, so compression stays on, with a raw item only
+	 * every SALVO_LZ4AUTO_REMEASURE (it alternated before) */
+	salvo_lz4auto_init(&a);
+	int raws = 0;
+	for (unsigned i = 0; i < 2 * SALVO_LZ4AUTO_REMEASURE; i++) {
+		int on = salvo_lz4auto_want(&a);
+		raws += !on;
+		if (on)
+			salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+		else
+			salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 9000000);
+	}
+	if (raws > 3)
+		fail_msg("%d raw items of %u: raw sending held back by the "
+			 "link was measured again and again",
+			 raws, 2 * SALVO_LZ4AUTO_REMEASURE);
+	salvo_lz4auto_init(&a);
+	/* ... and after 4-item and 8-item backoffs: */
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+	salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+	for (int i = 0; i < 4; i++)
+		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+	for (int i = 0; i < 8; i++)
+		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
 	/* cheaper than raw (fewer datagrams to seal and send): stays on,
 	 * with a raw item every SALVO_LZ4AUTO_REMEASURE to check */
 	int raw = 0;
