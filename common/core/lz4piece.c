@@ -76,16 +76,30 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
 		return;
 	uint64_t all = busy_ns + wait_ns;
 	int was_hc = compressed && a->hc;
-	if (compressed && packed && wait_ns * 2 >= all)
-		a->hc = 1; /* half the time idle: room for HC */
-	else if (compressed && (!packed || wait_ns * 5 < all))
+	if (a->hc_hold)
+		a->hc_hold--;
+	if (compressed && packed && !a->hc_hold && wait_ns * 4 >= all * 3) {
+		a->hc = 1; /* three quarters idle: room for HC */
+	} else if (compressed && (!packed || wait_ns * 5 < all)) {
+		if (was_hc && packed) { /* HC made it CPU-bound */
+			a->hc_hold = a->hc_backoff;
+			if (a->hc_backoff < SALVO_LZ4AUTO_HC_HOLD_MAX)
+				a->hc_backoff *= 2;
+		}
 		a->hc = 0;
+	} else if (was_hc && wait_ns * 2 >= all) {
+		a->hc_backoff = SALVO_LZ4AUTO_HC_HOLD_MIN; /* HC holds up */
+	}
 	/* HC made the thread CPU-bound: fast LZ4 next, whose cost is the
 	 * one to weigh against raw sending */
 	if (was_hc && !a->hc)
 		return;
-	/* waiting for the pacer 5 % of the time or more: link-bound */
+	/* waiting 5 % of the time or more: link-bound */
 	if (wait_ns * 20 >= all) {
+		/* raw sending was held back by the link: any compression
+		 * beats it until a raw item is measured CPU-bound */
+		if (!compressed)
+			a->ps_raw = SALVO_LZ4AUTO_PS_LINK;
 		a->since_raw = 0;
 		a->backoff = SALVO_LZ4AUTO_BACKOFF_MIN;
 		if (compressed)
@@ -94,7 +108,8 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
 	}
 	uint64_t ps = (uint64_t)((unsigned __int128)busy_ns * 1000 / stream);
 	if (!compressed) {
-		a->ps_raw = ewma(a->ps_raw, ps);
+		a->ps_raw = ewma(
+		    a->ps_raw == SALVO_LZ4AUTO_PS_LINK ? 0 : a->ps_raw, ps);
 		return;
 	}
 	a->ps_lz4 = ewma(a->ps_lz4, ps);

@@ -81,23 +81,34 @@ int salvo_lz4piece_inflate(const uint8_t *src, size_t src_len, uint8_t *dst,
  * the nanoseconds the thread was busy with it and those it waited: for
  * the pacer, and for work since the previous item).  While the thread
  * waits, the link or the window (the receiver) is the bottleneck and
- * compression always pays; when the thread never waits it is CPU-bound, and compression stays on only while its busy time per
- * stream byte is no worse than raw sending's (an item now and then goes
- * raw to measure that).  A loss backs off for 4, 8 .. 64 items.
+ * compression always pays; when the thread never waits it is CPU-bound, and
+ * compression stays on only while its busy time per stream byte is no worse
+ * than raw sending's (an item now and then goes raw to measure that).  A loss
+ * backs off for 4, 8 .. 64 items.
  *
- * The level follows the same signal: while the thread waits at least
- * half of its time and its data compresses, the CPU has room and LZ4 HC
+ * The level follows the same signal: while the thread waits three
+ * quarters of its time and its data compresses, the CPU has room (HC
+ * costs about three times fast LZ4's CPU per byte) and LZ4 HC
  * (SALVO_LZ4_HC_LEVEL) packs more file bytes into each datagram the link
  * carries; once it waits under a fifth of its time, or the data stops
- * compressing, back to fast LZ4.
+ * compressing, back to fast LZ4, and HC waits 8 items before it may come
+ * back, twice as many after each further fall-back (up to 128): on a
+ * machine whose CPU others take, HC is not retried every other item.
  */
 typedef struct salvo_lz4auto {
 	uint64_t ps_lz4, ps_raw; /* busy ps per stream byte, EWMA; 0 unknown */
 	uint32_t raw_left;	 /* items to send raw before trying again */
 	uint32_t backoff;	 /* next raw run, items */
-	uint32_t since_raw;	 /* compressed CPU-bound items since a raw one */
-	int hc;			 /* 1: the next compressed item uses LZ4 HC */
+	uint32_t since_raw;  /* compressed CPU-bound items since a raw one */
+	int hc;		     /* 1: the next compressed item uses LZ4 HC */
+	uint32_t hc_hold;    /* items before HC may be chosen again */
+	uint32_t hc_backoff; /* the next hold, items */
 } salvo_lz4auto;
+
+/* ps_raw of a raw item the link held back: costlier than any. */
+#define SALVO_LZ4AUTO_PS_LINK (UINT64_MAX / 4)
+#define SALVO_LZ4AUTO_HC_HOLD_MIN 8u
+#define SALVO_LZ4AUTO_HC_HOLD_MAX 128u
 
 /* Items between raw measurements while CPU-bound and compressing. */
 #define SALVO_LZ4AUTO_REMEASURE 64u
@@ -106,7 +117,8 @@ typedef struct salvo_lz4auto {
 
 static inline void salvo_lz4auto_init(salvo_lz4auto *a)
 {
-	*a = (salvo_lz4auto){.backoff = SALVO_LZ4AUTO_BACKOFF_MIN};
+	*a = (salvo_lz4auto){.backoff = SALVO_LZ4AUTO_BACKOFF_MIN,
+			     .hc_backoff = SALVO_LZ4AUTO_HC_HOLD_MIN};
 }
 
 /* 1: compress the next item. */

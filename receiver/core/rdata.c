@@ -15,9 +15,10 @@
  * stays missing and is fetched again).  Then its bytes are new, partly
  * new (a repair overlapping a late original: only the missing runs are
  * written) or a duplicate; new bytes go to the engine (split across
- * files where small files share a block) and are marked arrived.  A block with all its bytes goes to the engine
- * for a CRC check; a file whose blocks all verified and whose digest
- * arrived goes to the engine to be hashed and committed.
+ * files where small files share a block) and are marked arrived.  A block with
+ * all its bytes goes to the engine for a CRC check; a file whose blocks all
+ * verified and whose digest arrived goes to the engine to be hashed and
+ * committed.
  */
 #include <string.h>
 
@@ -349,8 +350,8 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	}
 	const uint8_t *bytes = d->payload;
 	if (lz4) {
-		uint8_t *buf = s->r->cb.inflate_buf(s->r->cb.ud, s,
-						    d->stream_len);
+		uint8_t *buf =
+		    s->r->cb.inflate_buf(s->r->cb.ud, s, d->stream_len);
 		if (!buf || salvo_lz4piece_inflate(d->payload, d->payload_len,
 						   buf, d->stream_len)) {
 			st->inflate_bad++;

@@ -136,8 +136,8 @@ typedef struct salvo_receiver_stats {
 	uint64_t replays;	/* INIT stamps seen before */
 	uint64_t refusals;	/* signed refusals sent (key, quota, busy) */
 	uint64_t block_failures;
-	uint64_t inflated;     /* LZ4 pieces inflated */
-	uint64_t inflate_bad;  /* LZ4 pieces that did not inflate as declared */
+	uint64_t inflated;    /* LZ4 pieces inflated */
+	uint64_t inflate_bad; /* LZ4 pieces that did not inflate as declared */
 	uint32_t sessions; /* open now */
 } salvo_receiver_stats;
 

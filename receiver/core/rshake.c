@@ -401,8 +401,8 @@ static salvo_rsess *new_session(salvo_receiver *r, const salvo_addr *a,
 	s->created = now;
 	s->auth = *auth;
 	s->suite = suite;
-	s->caps = ip->caps & r->cfg.caps &
-		  (r->cb.inflate_buf ? SALVO_CAP_LZ4 : 0);
+	s->caps =
+	    ip->caps & r->cfg.caps & (r->cb.inflate_buf ? SALVO_CAP_LZ4 : 0);
 	s->nlanes = ip->lanes;
 	s->state = RS_MANIFEST;
 	s->last_rx = now;

@@ -193,8 +193,8 @@ typedef struct rwerr {
 #define RARENA_KEEP 4	 /* chunks kept from one batch to the next */
 typedef struct rarena {
 	uint8_t *chunk[RARENA_CHUNKS];
-	uint32_t cur;  /* chunk in use */
-	size_t used;   /* bytes of it taken */
+	uint32_t cur; /* chunk in use */
+	size_t used;  /* bytes of it taken */
 } rarena;
 
 /* One socket thread's batch. */

@@ -200,9 +200,8 @@ static int start_core(rctx *c)
 	salvo_receiver_config cfg = {.max_sessions = c->o->max_sessions,
 				     .idle_timeout_ns = c->o->idle_timeout_ns,
 				     .suites = salvo_aead_local_suites(),
-				     .caps = c->o->refuse_lz4
-						 ? 0
-						 : SALVO_CAP_LZ4};
+				     .caps =
+					 c->o->refuse_lz4 ? 0 : SALVO_CAP_LZ4};
 	memcpy(cfg.key_private, c->o->key_private, 32);
 	memcpy(cfg.key_public, c->o->key_public, 32);
 	if (getentropy(cfg.secret, sizeof(cfg.secret)) ||

@@ -47,8 +47,8 @@ typedef struct salvo_recv_opts {
 	uint8_t key_private[32], key_public[32];
 	const struct salvo_authkeys *authkeys;
 	int allow_anonymous;
-	int refuse_lz4; /* 1: agree to no compression (transfer.compression
-			 * off); senders then send raw */
+	int refuse_lz4;	     /* 1: agree to no compression (transfer.compression
+			      * off); senders then send raw */
 	int verify_paranoid; /* 1: also read each block and each file
 			      * back from disk and check them there
 			      * (verify: paranoid) */

@@ -80,8 +80,7 @@ static uint32_t try_piece(salvo_emit *e, const uint8_t *src, uint32_t left,
 	uint8_t *dst = q + SALVO_DATA_LZ4_HDR_BYTES;
 	/* after a miss, a small probe first: a fifth of the work on data
 	 * that still does not compress */
-	if (e->probe_gap &&
-	    e->payload > 4 * SALVO_EMIT_PROBE_BYTES) {
+	if (e->probe_gap && e->payload > 4 * SALVO_EMIT_PROBE_BYTES) {
 		uint32_t p = min32(left, SALVO_EMIT_PROBE_BYTES);
 		c = salvo_lz4piece_compress(src, min32(left, 4 * p), dst, p,
 					    &used);
@@ -102,10 +101,10 @@ static uint32_t try_piece(salvo_emit *e, const uint8_t *src, uint32_t left,
 		 * it to 64 KiB) */
 		e->in_cap = min32(4 * e->payload, SALVO_DATA_LZ4_MAX_BYTES);
 		if (e->compress == SALVO_COMPRESS_AUTO) {
-			e->probe_gap =
-			    e->probe_gap ? min32(2 * e->probe_gap,
-						 SALVO_EMIT_PROBE_MAX_DGRAMS)
-					 : SALVO_EMIT_PROBE_MIN_DGRAMS;
+			e->probe_gap = e->probe_gap
+					   ? min32(2 * e->probe_gap,
+						   SALVO_EMIT_PROBE_MAX_DGRAMS)
+					   : SALVO_EMIT_PROBE_MIN_DGRAMS;
 			e->raw_run = e->probe_gap;
 		}
 		return 0;
@@ -141,8 +140,8 @@ uint32_t salvo_emit_next(salvo_emit *e, uint8_t *out, salvo_emit_dgram *d,
 		const uint8_t *src = e->buf + e->pos + e->off;
 		uint8_t *q = out + (size_t)n * e->datagram_bytes;
 		uint32_t len = min32(left, e->payload);
-		uint32_t body = e->compress ? try_piece(e, src, left, q, &len)
-					    : 0;
+		uint32_t body =
+		    e->compress ? try_piece(e, src, left, q, &len) : 0;
 		uint64_t pn = salvo_aead_next_pn(e->aead);
 		uint32_t hl = salvo_wire_data_header(
 		    q, e->session, flags | (body ? SALVO_DATA_F_LZ4 : 0),

@@ -20,9 +20,9 @@
  * up to SALVO_EMIT_PROBE_MAX_DGRAMS, and a probe after a miss tries a
  * small piece (SALVO_EMIT_PROBE_BYTES) first: incompressible data costs
  * one small LZ4 attempt in 16 datagrams, and a compressible run after it
- * is found within 16 datagrams (23 KB at MTU 1500).  Each datagram is built whole in the
- * caller's batch buffer (header, block fields, a copy of the payload) and
- * sealed there on the caller's lane (common/crypto/aead.h): the
+ * is found within 16 datagrams (23 KB at MTU 1500).  Each datagram is built
+ * whole in the caller's batch buffer (header, block fields, a copy of the
+ * payload) and sealed there on the caller's lane (common/crypto/aead.h): the
  * encryption needs a destination anyway, and the file bytes in the block
  * buffer stay in clear for the hasher.  Datagrams leave in batches; a
  * batch is booked at the pacer as one burst of the datagrams' bytes plus

@@ -347,8 +347,7 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		s->app_limited = 0;
 		s->rate->on_feedback(&s->rate_state, &rs);
 		if (lost)
-			s->rate->on_loss(&s->rate_state, to_wire(s, lost),
-					 now);
+			s->rate->on_loss(&s->rate_state, to_wire(s, lost), now);
 		if ((p->hdr.flags & SALVO_FB_F_COMPLETE) &&
 		    t->cum == t->total && s->digests_acked == s->file_count &&
 		    ss_prepared(s)) {

@@ -48,9 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* round trip: compress a prefix of the input, inflate it back */
 	uint32_t cap = 16 + (uint32_t)data[0] * 64; /* 16 .. 16336 bytes */
-	uint32_t in = size > SALVO_DATA_LZ4_MAX_BYTES
-			  ? SALVO_DATA_LZ4_MAX_BYTES
-			  : (uint32_t)size;
+	uint32_t in = size > SALVO_DATA_LZ4_MAX_BYTES ? SALVO_DATA_LZ4_MAX_BYTES
+						      : (uint32_t)size;
 	uint8_t *out = malloc(cap), *back = malloc(in);
 	uint32_t used;
 	uint32_t c = salvo_lz4piece_compress(data, in, out, cap, &used);

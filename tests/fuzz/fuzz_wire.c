@@ -14,8 +14,8 @@
  * Then the input is split into packets at 0xFF 0xFE markers; each
  * packet's first byte says where it goes (even: the receiver, odd: the
  * sender) and the rest is the packet.  The session agrees to LZ4, so
- * DATA with the LZ4 flag reaches the inflating path.  A sealed one gets the live
- * session's id and a fresh packet number on its lane and is sealed: the
+ * DATA with the LZ4 flag reaches the inflating path.  A sealed one gets the
+ * live session's id and a fresh packet number on its lane and is sealed: the
  * build uses the null cipher (-DSALVO_NULL_CIPHER, common/crypto/aead.h),
  * so a fuzzer reaches the protocol below the cryptography.  Other packets
  * (handshake ones, junk) go as they are.

@@ -1016,8 +1016,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 					   .has_peer_key = 1,
 					   .lanes = (uint32_t)sc->lanes + 1,
 					   .suites = SIM_SUITES,
-					   .caps = sc->compress ? SALVO_CAP_LZ4
-								: 0,
+					   .caps =
+					       sc->compress ? SALVO_CAP_LZ4 : 0,
 					   .realtime_offset_ns = SIM_EPOCH_NS,
 					   .random = sim_random,
 					   .random_ud = w};

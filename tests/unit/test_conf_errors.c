@@ -187,7 +187,8 @@ static const struct err_case cases[] = {
      "allowed: true or false\n"},
     {"security:\n  receiver_key: salvo-x25519 AAAA",
      "t.yaml:2:17: security.receiver_key: 'salvo-x25519 AAAA' is not a "
-     "public key (the key is not 32 bytes of base64); allowed: a public key line "
+     "public key (the key is not 32 bytes of base64); allowed: a public key "
+     "line "
      "(salvo-x25519 BASE64), a file holding one, or none\n"},
     {"security:\n  key: \"\"",
      "t.yaml:2:8: security.key: '' is too short; allowed: a file name, or "
@@ -195,7 +196,8 @@ static const struct err_case cases[] = {
     {"hotfolders:\n  - {name: a, dir: /a, host: h, receiver_key: "
      "\"salvo-x25519 !\"}",
      "t.yaml:2:47: hotfolders[0].receiver_key: 'salvo-x25519 !' is not a "
-     "public key (the key is not 32 bytes of base64); allowed: a public key line "
+     "public key (the key is not 32 bytes of base64); allowed: a public key "
+     "line "
      "(salvo-x25519 BASE64), a file holding one, or default\n"},
     {"hotfolders:\n  - {name: a, dir: /a, host: \"1::2:80\"}",
      "t.yaml:2:30: hotfolders[0].host: '1::2:80' is not a destination; "

@@ -59,15 +59,22 @@ static uint64_t next_rand(void)
 /* Log-like lines: timestamps, levels, a few words, small numbers. */
 static void fill_text(uint8_t *p, size_t n)
 {
-	static const char *const words[] = {
-	    "INFO ", "WARN ", "request ", "completed ", "path=/api/v2/orders/",
-	    "status=200 ", "user=", "cache miss ", "dur_ms=", "\n"};
+	static const char *const words[] = {"INFO ",
+					    "WARN ",
+					    "request ",
+					    "completed ",
+					    "path=/api/v2/orders/",
+					    "status=200 ",
+					    "user=",
+					    "cache miss ",
+					    "dur_ms=",
+					    "\n"};
 	size_t i = 0;
 	while (i < n) {
 		char tmp[32];
-		int k = snprintf(tmp, sizeof(tmp), "%s%u ",
-				 words[next_rand() % 10],
-				 (unsigned)(next_rand() % 1000));
+		int k =
+		    snprintf(tmp, sizeof(tmp), "%s%u ", words[next_rand() % 10],
+			     (unsigned)(next_rand() % 1000));
 		for (int j = 0; j < k && i < n; j++)
 			p[i++] = (uint8_t)tmp[j];
 	}
@@ -158,12 +165,11 @@ static sent round_trip(enum kind k, uint32_t n, int mode, uint32_t dgram)
 				/* exactly the declared room: ASan sees any
 				 * write past it */
 				uint8_t *room = malloc(pd->stream_len);
-				assert_int_equal(
-				    salvo_lz4piece_inflate(pd->payload,
-							   pd->payload_len,
-							   room,
-							   pd->stream_len),
-				    0);
+				assert_int_equal(salvo_lz4piece_inflate(
+						     pd->payload,
+						     pd->payload_len, room,
+						     pd->stream_len),
+						 0);
 				memcpy(got + pd->offset, room, pd->stream_len);
 				free(room);
 				assert_true(pd->payload_len <=
@@ -215,7 +221,7 @@ static void test_round_trips(void **state)
 				    SALVO_COMPRESS_OFF};
 	for (size_t g = 0; g < 2; g++) {
 		uint32_t p = salvo_wire_payload_bytes(dgrams[g]);
-		const uint32_t sizes[] = {1,	 p - 1,	    p,	 p + 1,
+		const uint32_t sizes[] = {1,	 p - 1,	    p,	  p + 1,
 					  BLOCK, BLOCK + 1, 4 * p};
 		for (int k = 0; k < K_COUNT; k++)
 			for (size_t s = 0; s < sizeof(sizes) / 4; s++)
@@ -333,11 +339,11 @@ static void test_ranges_at_any_offset(void **state)
 			uint8_t room[SALVO_DATA_LZ4_MAX_BYTES];
 			const uint8_t *bytes = p.u.data.payload;
 			if (p.hdr.flags & SALVO_DATA_F_LZ4) {
-				assert_int_equal(
-				    salvo_lz4piece_inflate(
-					p.u.data.payload, p.u.data.payload_len,
-					room, p.u.data.stream_len),
-				    0);
+				assert_int_equal(salvo_lz4piece_inflate(
+						     p.u.data.payload,
+						     p.u.data.payload_len, room,
+						     p.u.data.stream_len),
+						 0);
 				bytes = room;
 			}
 			assert_memory_equal(bytes, blk + p.u.data.offset,
@@ -366,8 +372,8 @@ static void test_inflate_hostile(void **state)
 	static uint8_t src[20000], piece[1500];
 	fill(K_TEXT, src, sizeof(src));
 	uint32_t used;
-	uint32_t c = salvo_lz4piece_compress(src, sizeof(src), piece, 1424,
-					     &used);
+	uint32_t c =
+	    salvo_lz4piece_compress(src, sizeof(src), piece, 1424, &used);
 	assert_true(c > 0 && c <= 1424 && used > c);
 	uint8_t *exact = malloc(used);
 	assert_int_equal(salvo_lz4piece_inflate(piece, c, exact, used), 0);
@@ -445,9 +451,7 @@ static void test_pays(void **state)
 	    {1428, 1424, 1428, 0}, /* the same bytes, 4 more header */
 	    {1000, 946, 1000, 1},  /* a tail: 950 of 1000, exactly 5 % */
 	    {1000, 947, 1000, 0},  /* 951 of 1000 */
-	    {1000, 900, 1000, 1},
-	    {1, 1, 1, 0},
-	    {65536, 300, 1428, 1},
+	    {1000, 900, 1000, 1},  {1, 1, 1, 0}, {65536, 300, 1428, 1},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int want = t[i].want;
@@ -465,16 +469,29 @@ static void test_auto_policy(void **state)
 	assert_true(salvo_lz4auto_want(&a));
 	assert_int_equal(salvo_lz4auto_level(&a), 0);
 	/* link-bound: compression always stays on, and goes HC while the
-	 * thread waits half of its time */
+	 * thread waits three quarters of its time */
 	for (int i = 0; i < 200; i++) {
-		salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 1000000);
+		salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 3000000);
 		assert_true(salvo_lz4auto_want(&a));
 		assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
 	}
-	/* waiting a third of the time: stays HC; a tenth: back to fast */
+	/* waiting a third of the time: stays HC; a tenth: back to fast,
+	 * and HC is held off for 8 items, then 16 */
 	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 1000000);
 	assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
 	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 9000000, 1000000);
+	assert_int_equal(salvo_lz4auto_level(&a), 0);
+	for (unsigned hold = 8; hold <= 16; hold *= 2) {
+		for (unsigned i = 0; i < hold; i++) {
+			assert_int_equal(salvo_lz4auto_level(&a), 0);
+			salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 9000000);
+		}
+		assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
+		salvo_lz4auto_done(&a, 1, 1, 1 << 20, 9000000, 1000000);
+	}
+	/* half idle is not enough to go HC */
+	salvo_lz4auto_init(&a);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 1000000);
 	assert_int_equal(salvo_lz4auto_level(&a), 0);
 	/* data that does not compress never goes HC, however idle */
 	salvo_lz4auto_init(&a);
@@ -505,13 +522,42 @@ static void test_auto_policy(void **state)
 		assert_false(salvo_lz4auto_want(&a));
 		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
 	}
+	/* zeros: compressed items never wait (a piece stands for 64 KiB),
+	 * the raw item that measures raw sending waits for the pacer: raw
+	 * is link-bound, so compression stays on, with a raw item only
+	 * every SALVO_LZ4AUTO_REMEASURE (it alternated before) */
+	salvo_lz4auto_init(&a);
+	int raws = 0;
+	for (unsigned i = 0; i < 2 * SALVO_LZ4AUTO_REMEASURE; i++) {
+		int on = salvo_lz4auto_want(&a);
+		raws += !on;
+		if (on)
+			salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+		else
+			salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 9000000);
+	}
+	if (raws > 3)
+		fail_msg("%d raw items of %u: raw sending held back by the "
+			 "link was measured again and again",
+			 raws, 2 * SALVO_LZ4AUTO_REMEASURE);
+	salvo_lz4auto_init(&a);
+	/* ... and after 4-item and 8-item backoffs: */
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+	salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+	for (int i = 0; i < 4; i++)
+		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
+	salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0);
+	for (int i = 0; i < 8; i++)
+		salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 0);
 	/* cheaper than raw (fewer datagrams to seal and send): stays on,
 	 * with a raw item every SALVO_LZ4AUTO_REMEASURE to check */
 	int raw = 0;
 	for (unsigned i = 0; i < 3 * SALVO_LZ4AUTO_REMEASURE; i++) {
 		int on = salvo_lz4auto_want(&a);
 		raw += !on;
-		salvo_lz4auto_done(&a, on, on, 1 << 20, on ? 500000 : 1000000, 0);
+		salvo_lz4auto_done(&a, on, on, 1 << 20, on ? 500000 : 1000000,
+				   0);
 	}
 	assert_true(raw >= 2 && raw <= 4);
 }

@@ -1475,8 +1475,8 @@ static void send_piece(harness *h, const salvo_addr *a, uint32_t sid,
 	assert_int_equal(used, n);
 	if (piece_len)
 		c = (uint32_t)piece_len;
-	uint32_t crc = salvo_crc32c(0, data + (uint64_t)b * BLOCK,
-				    block_len(b));
+	uint32_t crc =
+	    salvo_crc32c(0, data + (uint64_t)b * BLOCK, block_len(b));
 	salvo_wire_data_header(buf, sid, SALVO_DATA_F_LZ4, 1, 0, b, off, crc,
 			       declared ? declared : n);
 	size_t len = SALVO_DATA_LZ4_OVERHEAD_BYTES + c;
@@ -1528,7 +1528,7 @@ static void test_lz4_pieces(void **state)
 	send_piece(h, &a, sid, 2, 0, 999, 1000, 0, 0);	/* one long */
 	send_piece(h, &a, sid, 2, 0, 1000, 0, 12, 0);	/* truncated */
 	send_piece(h, &a, sid, 2, 0, 1000, 0, PAYLOAD - 3, 0); /* too long */
-	send_piece(h, &a, sid, 2, 0, 1000, 0, 0, 1);	/* tampered */
+	send_piece(h, &a, sid, 2, 0, 1000, 0, 0, 1);	       /* tampered */
 	salvo_receiver_stats after = stats(h);
 	assert_int_equal(after.unknown - before.unknown, 2);
 	assert_int_equal(after.inflate_bad - before.inflate_bad, 3);

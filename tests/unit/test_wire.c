@@ -89,9 +89,9 @@ static void sample(uint8_t type, salvo_pkt *p)
 	switch (type) {
 	case SALVO_PKT_DATA:
 		p->hdr.flags = SALVO_DATA_F_RETX;
-		p->u.data = (salvo_pkt_data){0x0b10c001, 0x00c0ffee, 0xb1c0c5c5,
-					     sizeof(payload), payload,
-					     sizeof(payload)};
+		p->u.data = (salvo_pkt_data){0x0b10c001, 0x00c0ffee,
+					     0xb1c0c5c5, sizeof(payload),
+					     payload,	 sizeof(payload)};
 		break;
 	case SALVO_PKT_INIT:
 		p->u.init.msg1 = blob;
@@ -408,9 +408,8 @@ static void test_data_lz4_layout(void **state)
 	assert_int_equal(salvo_wire_data_header(buf, SESSION, SALVO_DATA_F_RETX,
 						LANE, PN, 7, 99, 0xabcd, 1234),
 			 SALVO_DATA_HDR_BYTES);
-	assert_int_equal(salvo_wire_data_header(buf, SESSION,
-						SALVO_DATA_F_LZ4, LANE, PN, 7,
-						99, 0xabcd, 1234),
+	assert_int_equal(salvo_wire_data_header(buf, SESSION, SALVO_DATA_F_LZ4,
+						LANE, PN, 7, 99, 0xabcd, 1234),
 			 SALVO_DATA_LZ4_HDR_BYTES);
 	assert_int_equal(SALVO_DATA_LZ4_OVERHEAD_BYTES, 48);
 	static const uint8_t want[4] = {0, 0, 0x04, 0xd2}; /* 1234, BE */
@@ -431,7 +430,8 @@ static void test_data_lz4_layout(void **state)
 	/* raw: stream_len is the payload's length */
 	salvo_wire_data_header(buf, SESSION, 0, LANE, PN, 7, 99, 0xabcd, 1234);
 	assert_int_equal(decode_exact(buf, len, &got), 0);
-	assert_int_equal(got.u.data.stream_len, len - SALVO_DATA_OVERHEAD_BYTES);
+	assert_int_equal(got.u.data.stream_len,
+			 len - SALVO_DATA_OVERHEAD_BYTES);
 }
 
 /* Every cut is refused, except where the last field takes the rest
