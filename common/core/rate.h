@@ -135,6 +135,10 @@ extern const salvo_rate_ops salvo_rate_fair_ops;
 extern const salvo_rate_ops salvo_rate_high_ops;
 extern const salvo_rate_ops salvo_rate_low_ops;
 
+/* The ceiling of a policy that finds its rate when the user gave none:
+ * the highest rate the configuration takes (400 Gbit/s). */
+#define SALVO_RATE_NO_CEILING_BPS 400000000000ull
+
 /* Below this much queueing delay a path counts as uncongested.  Not less:
  * on a LAN a busy host's late wake-ups add RTT samples of 0.3-1 ms with no
  * queue at all (with 0.5 ms, adaptive ran loopback at 0.3 Gbit/s where

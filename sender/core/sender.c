@@ -60,11 +60,29 @@ void ss_fail(salvo_sender *s, int err, int send_close)
 	s->close_reason = SALVO_CLOSE_ABORT;
 }
 
+/* adaptive is another name for fair (common/core/policy.h) */
+static const salvo_rate_ops *rate_ops(enum salvo_rate_policy p)
+{
+	switch (p) {
+	case SALVO_RATE_FIXED:
+		return &salvo_rate_fixed_ops;
+	case SALVO_RATE_HIGH:
+		return &salvo_rate_high_ops;
+	case SALVO_RATE_LOW:
+		return &salvo_rate_low_ops;
+	case SALVO_RATE_ADAPTIVE:
+	case SALVO_RATE_FAIR:
+		break;
+	}
+	return &salvo_rate_fair_ops;
+}
+
 static int config_ok(const salvo_sender_config *c)
 {
 	return c->datagram_bytes >= SALVO_DATAGRAM_MIN_BYTES &&
 	       c->block_bytes >= salvo_wire_payload_bytes(c->datagram_bytes) &&
-	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES && c->rate_bps > 0 &&
+	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES &&
+	       (c->rate_bps > 0 || c->rate_policy != SALVO_RATE_FIXED) &&
 	       c->timeout_ns > 0 && c->initial_rto_ns > 0 && c->random &&
 	       c->lanes >= 1 && c->lanes <= SALVO_LANES_MAX &&
 	       (c->has_peer_key || c->pin) &&
@@ -139,10 +157,10 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->start = now;
 	s->last_rx = now;
 	s->status_interval = 100 * MS;
-	s->rate =
-	    cfg->adaptive ? &salvo_rate_adaptive_ops : &salvo_rate_fixed_ops;
-	s->rate->init(&s->rate_state, cfg->rate_bps, cfg->min_rate_bps,
-		      cfg->datagram_bytes, now);
+	s->rate = rate_ops(cfg->rate_policy);
+	s->rate->init(&s->rate_state,
+		      cfg->rate_bps ? cfg->rate_bps : SALVO_RATE_NO_CEILING_BPS,
+		      cfg->min_rate_bps, cfg->datagram_bytes, now);
 	err = ss_shake_start(s, now);
 	if (err) {
 		salvo_sender_del(s);
@@ -181,6 +199,13 @@ void salvo_sender_del(salvo_sender *s)
 }
 
 /* ------------------------------------------------------------ timing */
+
+void ss_rate_seed(salvo_sender *s, uint64_t now)
+{
+	if (s->rate->seed)
+		s->rate->seed(&s->rate_state, s->cfg.link_bps,
+			      s->have_rtt ? s->srtt : 0, now);
+}
 
 void ss_rtt_sample(salvo_sender *s, uint64_t rtt)
 {

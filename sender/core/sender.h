@@ -40,6 +40,7 @@
 
 #include "common/core/manifest.h"
 #include "common/core/mem.h"
+#include "common/core/policy.h"
 #include "common/core/wire.h"
 #include "common/crypto/aead.h"
 
@@ -48,9 +49,11 @@ typedef struct salvo_sender salvo_sender;
 typedef struct salvo_sender_config {
 	uint32_t block_bytes;	 /* data block size */
 	uint16_t datagram_bytes; /* UDP payload (MTU less IP+UDP headers) */
-	uint64_t rate_bps;	 /* pacing rate (fixed) or ceiling (adaptive) */
-	uint64_t min_rate_bps;	 /* adaptive: floor; 0 none */
-	int adaptive;		 /* 0: fixed rate, 1: adaptive (rate.h) */
+	uint64_t rate_bps;	 /* fixed: pacing rate, above 0; other
+				  * policies: ceiling, 0 none */
+	uint64_t min_rate_bps;	 /* not fixed: floor; 0 none */
+	enum salvo_rate_policy rate_policy; /* rate.h; adaptive: fair */
+	uint64_t link_bps;	 /* link hint seeding the start; 0 none */
 	uint64_t window_bytes;	 /* max unacknowledged bytes; 0: automatic */
 	uint64_t timeout_ns;	 /* handshake / silence limit (e.g. 10 s) */
 	uint64_t initial_rto_ns; /* first INIT retransmission (e.g. 1 s) */

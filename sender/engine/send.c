@@ -76,8 +76,9 @@ static int opts_ok(const salvo_send_opts *o, char *msg, size_t len)
 	else if (o->batch < 1 || o->batch > SALVO_BATCH_MAX)
 		snprintf(msg, len, "network.batch must be 1..%u",
 			 SALVO_BATCH_MAX);
-	else if (!o->rate_bps)
-		snprintf(msg, len, "transfer.rate must be above 0");
+	else if (!o->rate_bps && o->rate_policy == SALVO_RATE_FIXED)
+		snprintf(msg, len,
+			 "transfer.rate must be above 0 with the fixed policy");
 	else if (!o->timeout_ns)
 		snprintf(msg, len, "transfer.timeout must be above 0");
 	else if (!o->has_peer_key && !o->pin)
@@ -182,7 +183,8 @@ static int make_core(salvo_send_session *c, uint64_t start)
 				       (uint16_t)c->datagram_bytes,
 				   .rate_bps = o->rate_bps,
 				   .min_rate_bps = o->min_rate_bps,
-				   .adaptive = o->adaptive,
+				   .rate_policy = o->rate_policy,
+				   .link_bps = o->link_bps,
 				   .window_bytes = o->window_bytes,
 				   .timeout_ns = o->timeout_ns,
 				   .initial_rto_ns = FIRST_RTO_NS,
@@ -409,7 +411,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 			       c.scan.total, salvo_send_session_digest, &c);
 	if (rc)
 		goto fail_hasher;
-	rc = salvo_pacing_init(&c.pacing, o->rate_bps);
+	rc = salvo_pacing_init(&c.pacing, salvo_sender_pacing_rate(c.core));
 	if (rc)
 		goto fail_pacing;
 	c.net =

@@ -228,7 +228,7 @@ static void impair(enum family fam, uint64_t *rng, sim_scenario *sc,
 						  200, 300, 600};
 		/* validated on WAN paths; below 10 ms RTT set --rate */
 		*rtt = PICK(rng, wan_ms) * MS;
-		sc->adaptive = 1;
+		sc->policy = SALVO_RATE_ADAPTIVE; /* fair */
 		f->loss = (double)PICK(rng, aloss_ppm) / 1e6;
 		if (fam == F_ADAPTIVE_JITTER) /* queueing is not jitter */
 			f->jitter_ns = *rtt / 50;
@@ -297,7 +297,7 @@ static void scenario(const scenario_def *def, uint64_t seed, sim_scenario *sc)
 	f->queue_bytes = 1 << 20;
 	r->rate_bps = link;
 	r->queue_bytes = 1 << 20;
-	if (sc->adaptive) { /* a router buffer of one BDP, at least 64 KiB */
+	if (sc->policy != SALVO_RATE_FIXED) { /* a router buffer of one BDP, at least 64 KiB */
 		uint64_t bdp = link / 8 * (rtt > MS ? rtt : MS) / SEC;
 		f->queue_bytes = bdp > 65536 ? bdp : 65536;
 	}
@@ -305,7 +305,7 @@ static void scenario(const scenario_def *def, uint64_t seed, sim_scenario *sc)
 	sc->rate_bps = link / 100 * 95 * (sc->datagram_bytes) /
 		       (sc->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD) /
 		       (uint64_t)sc->nsenders;
-	if (sc->adaptive)
+	if (sc->policy != SALVO_RATE_FIXED)
 		sc->rate_bps = 10000000000ull;
 	/* keep every run's packet count modest: slow links get less data
 	 * (a regression's size is what it is) */

@@ -673,7 +673,7 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		rtt = 1e6;
 	double rate = (double)sc->rate_bps * sc->nsenders;
 	double startup = 0;
-	if (sc->adaptive) {
+	if (sc->policy != SALVO_RATE_FIXED) {
 		/* the path's rate (payload share of the link, 85 % of it as the
 		 * controller oscillates under the queue target), after the
 		 * start-up steps (x1.5 from ten datagrams per RTT), one round
@@ -727,7 +727,7 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	snprintf(
 	    buf, cap,
 	    "seed=%llu %s: senders=%d %s%llu B%s block=%u dgram=%u "
-	    "rate=%.1fMbit link=%.0fMbit%s lanes=%d rtt=%.1fms jitter=%.1fms "
+	    "rate=%.1fMbit link=%.0fMbit%s%s lanes=%d rtt=%.1fms jitter=%.1fms "
 	    "loss=%.3f "
 	    "ge=%.3f/%.3f reorder=%.3f dup=%.3f corrupt=%.4f "
 	    "blackhole=%.1fs rev-loss=%.3f",
@@ -736,7 +736,8 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	    (unsigned long long)(sc->tree ? sc->tree_files : sc->file_bytes),
 	    sc->tree ? " files" : "", sc->block_bytes, sc->datagram_bytes,
 	    (double)sc->rate_bps / 1e6, (double)sc->fwd.rate_bps / 1e6,
-	    sc->adaptive ? " adaptive" : "", sc->lanes,
+	    sc->policy ? " " : "",
+	    sc->policy ? salvo_rate_policy_name(sc->policy) : "", sc->lanes,
 	    (double)(sc->fwd.delay_ns + sc->rev.delay_ns) / 1e6,
 	    (double)sc->fwd.jitter_ns / 1e6, sc->fwd.loss, sc->fwd.ge_p_gb,
 	    sc->fwd.ge_p_bg, sc->fwd.reorder, sc->fwd.duplicate,
@@ -879,7 +880,7 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		salvo_sender_config cfg = {.block_bytes = sc->block_bytes,
 					   .datagram_bytes = sc->datagram_bytes,
 					   .rate_bps = sc->rate_bps,
-					   .adaptive = sc->adaptive,
+					   .rate_policy = sc->policy,
 					   .window_bytes = sc->window_bytes,
 					   .timeout_ns = sc->timeout_ns,
 					   .initial_rto_ns = 500 * MS,
