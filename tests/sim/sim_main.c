@@ -69,6 +69,8 @@ typedef struct fixed {
 	double loss, rev_loss; /* random loss; < 0: none */
 	int deadline_rtts;     /* done within this many RTTs + 1 ms (0: the
 				  usual bound only) */
+	int defaults;	       /* the sender's default rate control: fair,
+				  no ceiling (conf/keys.c) */
 } fixed;
 
 typedef struct scenario_def {
@@ -87,6 +89,8 @@ static const fixed fix_blackhole_300 = {300 * MS, 0, 0, 0, 0, 0, 0, 0};
 static const fixed fix_jumbo = {10 * MS, 1000 * MBIT, 64 << 20, 4 << 20,
 				8972,	 4,	      0,	0};
 static const fixed fix_adaptive_600 = {600 * MS, 0, 0, 0, 0, 0, 0.05, 0};
+static const fixed fix_fair_default = {100 * MS, 200 * MBIT, 16 << 20, 0, 1472,
+				       0,	 0.01,	    0.01,     0, 1};
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
@@ -135,6 +139,10 @@ static const scenario_def defs[] = {
      &fix_jumbo, 4},
     {"adaptive-600ms-5pct", F_ADAPTIVE,
      "adaptive at 600 ms RTT with 5 % random loss", &fix_adaptive_600, 4},
+    {"fair-default", F_ADAPTIVE,
+     "the default policy (fair, no ceiling) at 200 Mbit/s, 100 ms RTT, 1 % "
+     "loss both ways",
+     &fix_fair_default, 4},
     {"everything-1-byte", F_EVERYTHING,
      "a 1-byte file through every impairment, 100 ms RTT", &fix_empty, 8},
     {"one-byte-2rtt", F_CLEAN,
@@ -297,7 +305,8 @@ static void scenario(const scenario_def *def, uint64_t seed, sim_scenario *sc)
 	f->queue_bytes = 1 << 20;
 	r->rate_bps = link;
 	r->queue_bytes = 1 << 20;
-	if (sc->policy != SALVO_RATE_FIXED) { /* a router buffer of one BDP, at least 64 KiB */
+	/* a router buffer of one BDP, at least 64 KiB */
+	if (sc->policy != SALVO_RATE_FIXED) {
 		uint64_t bdp = link / 8 * (rtt > MS ? rtt : MS) / SEC;
 		f->queue_bytes = bdp > 65536 ? bdp : 65536;
 	}
@@ -307,6 +316,10 @@ static void scenario(const scenario_def *def, uint64_t seed, sim_scenario *sc)
 		       (uint64_t)sc->nsenders;
 	if (sc->policy != SALVO_RATE_FIXED)
 		sc->rate_bps = 10000000000ull;
+	if (def->fix && def->fix->defaults) {
+		sc->policy = SALVO_RATE_FAIR;
+		sc->rate_bps = 0; /* none */
+	}
 	/* keep every run's packet count modest: slow links get less data
 	 * (a regression's size is what it is) */
 	uint64_t cap = link / 8 * 4; /* four seconds of link time */

@@ -38,6 +38,7 @@
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/core/limits.h"
+#include "common/core/rate.h"
 #include "common/core/pacer.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/noise.h"
@@ -676,13 +677,17 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	if (sc->policy != SALVO_RATE_FIXED) {
 		/* the path's rate (payload share of the link, 85 % of it as the
 		 * controller oscillates under the queue target), after the
-		 * start-up steps (x1.5 from ten datagrams per RTT), one round
-		 * each */
+		 * start-up steps (fair, rate_fair.c: x1.8 a round from
+		 * 120,000 bytes per RTT within 5-20 Mbit/s), one round each */
 		rate = (double)sc->fwd.rate_bps * 0.85 * (dg / (dg + 28));
-		double start = 15000 * 8e9 / (rtt > 1e6 ? rtt : 1e6);
-		start = start < 5e6 ? 5e6 : start > 10e6 ? 10e6 : start;
+		double start = SALVO_RATE_FAIR_START_BYTES * 8e9 /
+			       (rtt > 1e6 ? rtt : 1e6);
+		start = start < SALVO_RATE_START_MIN_BPS ? SALVO_RATE_START_MIN_BPS
+			: start > SALVO_RATE_FAIR_START_MAX_BPS
+			    ? SALVO_RATE_FAIR_START_MAX_BPS
+			    : start;
 		double rounds =
-		    ceil(log((double)sc->fwd.rate_bps / start) / log(1.5)) + 3;
+		    ceil(log((double)sc->fwd.rate_bps / start) / log(1.8)) + 3;
 		startup = (rounds > 3 ? rounds : 3) * (rtt > 10e6 ? rtt : 10e6);
 		/* each sender's last start-up step overshoots by up to one
 		 * BDP, or by its initial rate over the two rounds it takes to
@@ -702,7 +707,8 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	if (sc->fwd.ge_p_gb > 0)
 		rounds *= burst;
 	/* a repair round: RTT, the STATUS cadence, reordering allowance */
-	double per_round = 2 * rtt + 64 * dg * 8e9 / (double)sc->rate_bps;
+	double pace = sc->rate_bps ? (double)sc->rate_bps : rate;
+	double per_round = 2 * rtt + 64 * dg * 8e9 / pace;
 	/* INIT retries: enough consecutive round-trip losses that all
 	 * senders' handshakes exceed them with probability below 1e-4,
 	 * each costing its backoff (500 ms doubling, at most 4 s) */
@@ -899,7 +905,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 			failf(w, "salvo_sender_new: %s", salvo_strerror(err));
 			goto out;
 		}
-		salvo_pacer_init(&s->pacer, sc->rate_bps, SALVO_PACER_BURST_NS);
+		salvo_pacer_init(&s->pacer, salvo_sender_pacing_rate(s->core),
+				 SALVO_PACER_BURST_NS);
 		s->block_sent =
 		    xcalloc(salvo_block_count(s->total, sc->block_bytes), 1);
 		for (int k = 0; k < sc->lanes; k++) {

@@ -243,7 +243,7 @@ static void test_yaml_then_flag_reach_engine(void **state)
 	    "1..64\n"
 	    "--rate: transfer.rate: bad rate 'x': expected a number with a "
 	    "unit; allowed: bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, "
-	    "KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n");
+	    "KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit), or none\n");
 	assert_int_equal(nrest, 0);
 	salvo_conf_del(cfg);
 	unlink(path);

@@ -116,9 +116,9 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->network.offload, SALVO_OFFLOAD_AUTO);
 	assert_int_equal(cfg->transfer.block_size_bytes, 4 * MiB);
 	assert_int_equal(cfg->transfer.threads, 5);
-	assert_int_equal(cfg->transfer.rate_bps, 1000000000);
+	assert_int_equal(cfg->transfer.rate_bps, 0); /* none: no ceiling */
 	assert_int_equal(cfg->transfer.min_rate_bps, 0);
-	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FIXED);
+	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FAIR);
 	assert_int_equal(cfg->transfer.timeout_ns, 10 * SEC);
 	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_NONE);
 	assert_int_equal(cfg->memory.budget_bytes, SALVO_CONF_AUTO);

@@ -101,7 +101,6 @@ static const struct {
 	const char *key, *value;
 } refused[] = {
     {"transfer.compression", "lz4"},
-    {"transfer.rate_policy", "fair"},
 };
 
 #define PROFILE "hotfolders:\n  - {name: p, dir: /d, host: rx}\n"
@@ -456,7 +455,7 @@ static void test_watch_rate_policy_reaches_sessions(void **state)
 	assert_int_equal(salvo_conf_finish(cfg, &d), 0);
 	assert_int_equal(
 	    salvo_conf_profile_send_opts(cfg, hf, &o, err, sizeof(err)), 0);
-	assert_int_equal(o.adaptive, 1);
+	assert_int_equal(o.rate_policy, SALVO_RATE_ADAPTIVE);
 	assert_int_equal(o.min_rate_bps, 10000000);
 	assert_int_equal(o.rate_bps, 300000000);
 	assert_true(o.window_bytes > 0); /* from the link hints */
