@@ -89,7 +89,7 @@ refused dest "^salvo send: --dest: renamed; allowed: --remote-dir" --dest x
 refused lz4 "transfer.compression: 'lz4' is not built yet; allowed: none" --compression lz4
 printf 'transfer:\n  compression: lz4\n' >"$T/lz4.yaml"
 refused lz4y "lz4.yaml:2:16: transfer.compression: 'lz4' is not built yet" --config "$T/lz4.yaml"
-refused fair "transfer.rate_policy: 'fair' is not built yet" --rate-policy fair
+refused fixed "transfer.rate_policy: 'fixed' needs transfer.rate (--rate)" --rate-policy fixed
 refused bind "^salvo send: --bind: network.bind is a setting of salvo recv" --bind 127.0.0.1
 refused logf "logging.file: cannot open '/nonexistent/x.log'" --log-file /nonexistent/x.log
 "$SALVO" recv --dir "$T/in" --mtu 9000 >"$T/rmtu.out" 2>"$T/rmtu.err" && fail "recv --mtu accepted"
