@@ -51,6 +51,7 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->link_bps = cfg->link.bandwidth_bps;
 	o->timeout_ns = tr->timeout_ns;
 	o->window_bytes = window_from_hints(cfg);
+	o->events_path = cfg->logging.events;
 	return 0;
 }
 

@@ -154,6 +154,9 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"logging.format", "--log-format", S | R | W, SALVO_CONF_T_ENUM,
      C(logging, format), 0, 0, 0, NULL, format_names, "text",
      "text lines, or json: one object per line"},
+    {"logging.events", "--events", S | W, SALVO_CONF_T_FILE, C(logging, events),
+     0, 1, 4095, "none", NULL, "none",
+     "rate telemetry, JSON lines each RTT (10-100 ms): a file, - stdout"},
     {"security.key", "--key", S | R | W | KG, SALVO_CONF_T_FILE,
      C(security, key), 0, 1, 4095, "auto", NULL, "auto",
      "private key file; auto: ~/.config/salvo/key, for root "

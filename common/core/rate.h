@@ -29,6 +29,19 @@ typedef struct salvo_rate_sample {
 	int app_limited;	/* the sender ran short of data to send */
 } salvo_rate_sample;
 
+/* What a rate algorithm believes, for telemetry (--events): filled by
+ * the optional snapshot callback; a field it does not know stays as the
+ * caller set it (the sender core fills the RTTs and the rate first). */
+typedef struct salvo_rate_snapshot {
+	uint64_t rate_bps;	/* pacing rate now */
+	uint64_t delivery_bps;	/* delivery rate measured, IP bits/s; 0 none */
+	uint64_t min_rtt_ns, srtt_ns;
+	uint64_t queue_ns;	/* queueing delay: standing RTT - min RTT */
+	uint32_t loss_ppm;	/* random loss measured, parts per million */
+	const char *state;	/* static string: "start", "drain", "delay",
+				 * "compete", "fixed", ... */
+} salvo_rate_snapshot;
+
 typedef struct salvo_rate_ops {
 	const char *name;
 	/* ceiling and floor in bits per second (floor 0: none); datagram
@@ -46,6 +59,9 @@ typedef struct salvo_rate_ops {
 	 * algorithm still measures the path. */
 	void (*seed)(void *state, uint64_t link_bps, uint64_t rtt_ns,
 		     uint64_t now);
+	/* Optional (NULL: the caller's values stand): the algorithm's view
+	 * for telemetry.  Reads the state, never changes it. */
+	void (*snapshot)(const void *state, salvo_rate_snapshot *out);
 } salvo_rate_ops;
 
 typedef struct salvo_rate_fixed {

@@ -578,6 +578,20 @@ static uint64_t fair_pacing_rate(const void *state)
 	return ((const salvo_rate_fair *)state)->rate_bps;
 }
 
+static void fair_snapshot(const void *state, salvo_rate_snapshot *out)
+{
+	static const char *const names[] = {"start", "drain", "delay",
+					    "compete"};
+	const salvo_rate_fair *f = state;
+	out->rate_bps = f->rate_bps;
+	out->delivery_bps = f->delivered_bps;
+	if (f->min_rtt_ns)
+		out->min_rtt_ns = f->min_rtt_ns;
+	out->queue_ns = f->dq_ns;
+	out->loss_ppm = (uint32_t)min64(f->loss_ppm, 1000000);
+	out->state = f->probe_until ? "probe" : names[f->mode];
+}
+
 #define PROFILE_INIT(fn, profile)                                              \
 	static void fn(void *state, uint64_t ceiling_bps, uint64_t floor_bps,  \
 		       uint32_t datagram_bytes, uint64_t now)                  \
@@ -591,13 +605,13 @@ PROFILE_INIT(low_init, low_profile)
 
 const salvo_rate_ops salvo_rate_fair_ops = {
     "fair",	     fair_init,	       fair_on_feedback, fair_on_loss,
-    fair_on_timeout, fair_pacing_rate, fair_seed,
+    fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
 };
 const salvo_rate_ops salvo_rate_high_ops = {
     "high",	     high_init,	       fair_on_feedback, fair_on_loss,
-    fair_on_timeout, fair_pacing_rate, fair_seed,
+    fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
 };
 const salvo_rate_ops salvo_rate_low_ops = {
     "low",	     low_init,	       fair_on_feedback, fair_on_loss,
-    fair_on_timeout, fair_pacing_rate, fair_seed,
+    fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
 };

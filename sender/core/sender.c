@@ -783,6 +783,17 @@ uint64_t salvo_sender_pacing_rate(const salvo_sender *s)
 	return s->rate->pacing_rate(&s->rate_state);
 }
 
+void salvo_sender_rate_snapshot(const salvo_sender *s,
+				salvo_rate_snapshot *out)
+{
+	*out = (salvo_rate_snapshot){.rate_bps = salvo_sender_pacing_rate(s),
+				     .min_rtt_ns = s->min_rtt,
+				     .srtt_ns = s->srtt,
+				     .state = s->rate->name};
+	if (s->rate->snapshot)
+		s->rate->snapshot(&s->rate_state, out);
+}
+
 void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)
 {
 	*st = s->st;

@@ -41,6 +41,7 @@
 #include "common/core/manifest.h"
 #include "common/core/mem.h"
 #include "common/core/policy.h"
+#include "common/core/rate.h"
 #include "common/core/wire.h"
 #include "common/crypto/aead.h"
 
@@ -215,6 +216,12 @@ int salvo_sender_lane(const salvo_sender *s, uint32_t lane, salvo_aead *a);
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
 
 void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st);
+
+/* The rate control's view for telemetry (--events): pacing rate, the
+ * session's RTTs, and what the algorithm measures (delivery rate, queue,
+ * loss, its state).  Pure: the engine writes it out. */
+void salvo_sender_rate_snapshot(const salvo_sender *s,
+				salvo_rate_snapshot *out);
 
 /* After DONE/FAILED: 0 or the fatal SALVO_ERR_*.  For SALVO_ERR_PEER,
  * *peer_code is the code the receiver sent (e.g. SALVO_ERR_IO, or

@@ -111,6 +111,9 @@ typedef struct salvo_send_opts {
 				  * takes it, plain datagrams otherwise */
 	uint64_t sndbuf_bytes;	 /* 0: system default */
 	uint64_t timeout_ns;	 /* no answer for this long: fail */
+	const char *events_path; /* rate telemetry, JSON lines (events.h):
+				  * a file appended to, "-" stdout, NULL
+				  * none */
 
 	/* called about every progress_interval_ns from the calling thread */
 	void (*progress)(void *ud, const salvo_send_progress *p);

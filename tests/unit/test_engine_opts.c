@@ -72,6 +72,7 @@ static const struct key_case cases[] = {
     {"receiver.overwrite", "replace", NULL},
     {"receiver.idle_timeout", "1h", NULL},
     {"receiver.verify", "paranoid", NULL},
+    {"logging.events", "ev.jsonl", NULL},
     /* the files below are made by setup() in the scratch folder */
     {"security.key", "other.key", NULL},
     {"security.authorized_keys", "ak1", NULL},
