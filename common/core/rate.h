@@ -96,6 +96,8 @@ struct salvo_rate_profile; /* fair, high or low: rate_fair.c */
 /* Rounds the queue must stay up while we yield before another flow is
  * taken for a buffer filler. */
 #define SALVO_RATE_FAIR_WATCH 8
+/* Entries of the pacing history (a round/16 apart: two rounds). */
+#define SALVO_RATE_FAIR_PACED 32
 
 typedef struct salvo_rate_fair {
 	const struct salvo_rate_profile *pr;
@@ -136,6 +138,17 @@ typedef struct salvo_rate_fair {
 	uint64_t drain_until; /* end of the drain after start-up */
 	uint32_t drained;     /* rounds in a row the queue emptied */
 	int armed;	      /* a full queue may cut again */
+	uint64_t paced_dgrams; /* datagrams the pacer let out, estimated */
+	/* what the pacer let out when: (time, datagrams), a round/16
+	 * apart, to compare what arrives with what left one RTT before */
+	uint64_t paced_at[SALVO_RATE_FAIR_PACED], paced_n[SALVO_RATE_FAIR_PACED];
+	uint32_t paced_next;
+	uint64_t fb_lost;	 /* lost bytes at fb_at */
+	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left */
+	int quiet;		 /* the last round's queue stayed low */
+	uint64_t start_sample;	 /* the last RTT sample came then */
+	uint64_t plateau_bw;	 /* start-up: delivery at the last growth */
+	uint32_t plateau_rounds; /* ... and rounds since without +1/4 */
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */

@@ -56,6 +56,8 @@
 /* The delay-mode curve: a flow of w * R_REF holds D_REF of queue. */
 #define R_REF_BPS 100000000ull
 #define D_REF_NS (10 * MS)
+/* Paths shorter than this shrink the curve (scaled()). */
+#define SHORT_RTT_NS (20 * MS)
 /* Start-up growth, per feedback: rate *=
  * 1 + START_PM/1000 * dt/round (four feedbacks a round: x1.8). */
 #define START_PM 640
@@ -126,11 +128,25 @@ static uint64_t round_ns(const salvo_rate_fair *f)
 	return max64(f->min_rtt_ns, MIN_ROUND_NS);
 }
 
+/* The curve scaled to the path: a path of less than SHORT_RTT_NS gets
+ * its curve shrunk in proportion (10 ms: a quarter).  Routers' buffers
+ * follow the RTT (one BDP, or less), and a 10 ms path with a 64 KiB
+ * queue holds 10 ms at 50 Mbit/s: the curve's 10 ms there kept it full
+ * and the random-loss runs lost 5-13 % more at the queue.  Flows with
+ * the same RTT scale alike, so they still meet on the curve. */
+static uint64_t scaled(const salvo_rate_fair *f, uint64_t d)
+{
+	uint64_t r = min64(round_ns(f), SHORT_RTT_NS);
+	return (uint64_t)((unsigned __int128)d * r / SHORT_RTT_NS);
+}
+
 /* The delay-mode target rate for a standing queue of dq. */
 static uint64_t target_rate(const salvo_rate_fair *f, uint64_t dq)
 {
 	unsigned __int128 k = (unsigned __int128)R_REF_BPS * D_REF_NS *
 			      D_REF_NS * f->pr->weight_num / f->pr->weight_den;
+	uint64_t s = scaled(f, SHORT_RTT_NS);
+	dq = (uint64_t)((unsigned __int128)dq * SHORT_RTT_NS / (s ? s : 1));
 	dq = max64(dq, 50000); /* 50 us: no queue */
 	unsigned __int128 r = k / ((unsigned __int128)dq * dq);
 	return r > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)r;
@@ -143,7 +159,9 @@ static uint64_t target_delay(const salvo_rate_fair *f, uint64_t r)
 			      D_REF_NS * f->pr->weight_num / f->pr->weight_den;
 	uint64_t d = isqrt(k / (r ? r : 1));
 	/* a starved flow does not settle for a deep queue */
-	return min64(d, max64(D_REF_NS, round_ns(f) / 4));
+	d = scaled(f, min64(d, max64(D_REF_NS, round_ns(f) / 4)));
+	/* nor below what a busy host's timing shows with no queue */
+	return max64(d, SALVO_RATE_QUEUE_TARGET_MIN_NS);
 }
 
 /* IP-level bits per second for `payload` bytes of DATA in dt. */
@@ -216,6 +234,7 @@ static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 		}
 		if (!f->min_rtt_ns || s->rtt_ns < f->min_rtt_ns)
 			f->min_rtt_ns = s->rtt_ns;
+		f->start_sample = s->now; /* the last RTT sample */
 		if (s->rtt_ns <=
 		    f->min_rtt_ns + max64(MS / 2, f->min_rtt_ns / 64))
 			f->base_seen = s->now;
@@ -245,18 +264,77 @@ static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->dq_max_ns = max64(f->dq_max_ns, f->dq_ns);
 }
 
+/* Datagrams the pacer had let out by time t (interpolated in the
+ * history; 0 before it). */
+static uint64_t paced_by(const salvo_rate_fair *f, uint64_t t)
+{
+	uint64_t best_t = 0, best_n = 0, next_t = UINT64_MAX, next_n = 0;
+	for (uint32_t k = 0; k < SALVO_RATE_FAIR_PACED; k++) {
+		uint64_t at = f->paced_at[k];
+		if (!at)
+			continue;
+		if (at <= t && at >= best_t) {
+			best_t = at;
+			best_n = f->paced_n[k];
+		} else if (at > t && at < next_t) {
+			next_t = at;
+			next_n = f->paced_n[k];
+		}
+	}
+	if (!best_t || next_t == UINT64_MAX)
+		return best_n;
+	return best_n + (uint64_t)((unsigned __int128)(next_n - best_n) *
+				   (t - best_t) / (next_t - best_t));
+}
+
+static void paced_record(salvo_rate_fair *f, uint64_t now)
+{
+	uint32_t last = (f->paced_next - 1) % SALVO_RATE_FAIR_PACED;
+	if (f->paced_next && now - f->paced_at[last] < round_ns(f) / 16)
+		return;
+	uint32_t i = f->paced_next++ % SALVO_RATE_FAIR_PACED;
+	f->paced_at[i] = now;
+	f->paced_n[i] = f->paced_dgrams;
+}
+
 static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
+	/* an eighth of a round, and at least 8 datagrams at our rate: on
+	 * a 10 ms path with 9 KB datagrams an eighth held one or two, and
+	 * the max filter kept their noise (72 Mbit/s on a 50 Mbit/s link) */
+	uint64_t dgram_ns = (uint64_t)((unsigned __int128)8 *
+				       (f->datagram_bytes +
+					SALVO_IPV4_UDP_OVERHEAD) *
+				       8000000000ull / max64(f->rate_bps, 1));
+	uint64_t win = min64(max64(round_ns(f) / 8, dgram_ns), round_ns(f));
 	uint64_t dt = s->now - f->fb_at;
-	if (f->fb_at && s->held_bytes > f->fb_held && dt >= round_ns(f) / 8) {
+	if (f->fb_at && s->held_bytes > f->fb_held && dt >= win) {
 		uint64_t d =
 		    wire_bps(s->held_bytes - f->fb_held, s->payload_bytes, dt);
 		f->round_bw = max64(f->round_bw, d);
 		f->delivered_bps = max64(f->round_bw, f->prev_bw);
+		/* what arrived (or was lost on the way) against what the
+		 * pacer let out one RTT earlier: short means the bottleneck
+		 * holds the rest back in its queue, an RTT before that queue
+		 * shows in the RTT samples */
+		uint64_t lag = f->min_rtt_ns;
+		uint64_t left = 0;
+		if (f->fb_at > lag && paced_by(f, f->fb_at - lag))
+			left = paced_by(f, s->now - lag) -
+			       paced_by(f, f->fb_at - lag);
+		uint64_t came = s->held_bytes - f->fb_held +
+				(s->lost_bytes - f->fb_lost);
+		if (left >= 16) {
+			uint64_t sent = left * s->payload_bytes;
+			f->short_windows = came * 100 < sent * 90
+					       ? f->short_windows + 1
+					       : 0;
+		}
 	}
-	if (!f->fb_at || dt >= round_ns(f) / 8) {
+	if (!f->fb_at || dt >= win) {
 		f->fb_at = s->now;
 		f->fb_held = s->held_bytes;
+		f->fb_lost = s->lost_bytes;
 	}
 }
 
@@ -416,8 +494,13 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	uint64_t lost = s->lost_bytes - f->lost0;
 	uint64_t quiet = max64(target_delay(f, f->rate_bps) / 2,
 			       SALVO_RATE_QUEUE_TARGET_MIN_NS);
-	/* random loss: what a round loses with no queue to overflow */
-	if (got + lost >= 32ull * s->payload_bytes && f->round_dq_max < quiet) {
+	/* random loss: what a round loses with no queue to overflow, in
+	 * this round or the one before (losses are reported a round late:
+	 * the round after an overflow drained the queue but hears of its
+	 * drops, which read as 3-4 % random loss on the lab's 1 % path) */
+	int was_quiet = f->quiet;
+	f->quiet = f->round_dq_max < quiet;
+	if (got + lost >= 32ull * s->payload_bytes && f->quiet && was_quiet) {
 		uint64_t l = lost * 1000000 / (got + lost);
 		f->loss_ppm = f->have_loss ? (7 * f->loss_ppm + l) / 8 : l;
 		f->have_loss = 1;
@@ -443,6 +526,14 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 		f->empty_rounds++;
 	else
 		f->empty_rounds = 0;
+	if (f->mode == M_START && !s->app_limited && f->round_bw) {
+		if (f->round_bw >= f->plateau_bw + f->plateau_bw / 4) {
+			f->plateau_bw = f->round_bw;
+			f->plateau_rounds = 0;
+		} else {
+			f->plateau_rounds++;
+		}
+	}
 	f->dq_max_ns -= f->dq_max_ns / 64;
 	f->bw_peak = max64(f->bw_peak - f->bw_peak / 256, f->round_bw);
 	f->prev_bw = f->round_bw;
@@ -482,17 +573,20 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	uint64_t back =
 	    s->datagrams_received + s->lost_bytes / max64(s->payload_bytes, 1);
 	uint64_t flight =
-	    s->datagrams_sent > back ? (s->datagrams_sent - back) * dgram : 0;
+	    f->paced_dgrams > back ? (f->paced_dgrams - back) * dgram : 0;
 	uint64_t cap = capacity(f);
 	uint64_t pipe =
 	    (uint64_t)((unsigned __int128)cap * f->min_rtt_ns / 8000000000u);
-	/* leave when the queue shows, or when more is in flight than a
-	 * path delivering `cap` holds plus half (doubling keeps 1.34x in
-	 * flight: more is a queue the RTT samples show only an RTT on) */
+	/* leave when the queue shows, or when the delivery rate stopped
+	 * growing (BBR's full pipe: three rounds without +1/4; end_round
+	 * counts them).  Not on what is in flight against what the path
+	 * delivers: while the rate grows 1.8x a round the delivery measured
+	 * lags a round behind, and a path that is not full reads as one
+	 * (the simulator left start-up at half the link). */
 	int full =
 	    (f->dq_ns > exit &&
 	     (f->rate_bps >= target_rate(f, f->dq_ns) || f->dq_ns > rnd / 8)) ||
-	    (f->rounds >= 3 && cap && flight > pipe + pipe / 2);
+	    f->plateau_rounds >= 3 || f->short_windows >= 1;
 	if (full || heavy) {
 		if (!cap)
 			cap = f->rate_bps / 2;
@@ -505,6 +599,13 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		f->drain_until = s->now + min64(t, 2 * rnd);
 		return;
 	}
+	/* grow only while RTT samples keep coming (one in the last half
+	 * round): a feedback without one (a gap report) says nothing of
+	 * the queue, and before the first RTT the heartbeats go 25 ms
+	 * apart, so on a 10 ms path start-up grew 7x blind and overflowed
+	 * the queue */
+	if (s->now - f->start_sample > rnd / 2)
+		return;
 	uint64_t r = f->rate_bps;
 	/* past the hint, carefully: the user may be wrong */
 	uint32_t pm = f->hint_bps && r >= f->hint_bps ? START_PM / 8 : START_PM;
@@ -518,6 +619,17 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	salvo_rate_fair *f = state;
 	uint64_t dt = s->now - f->last_fb;
 	f->last_fb = s->now;
+	/* What left: the core counts datagrams when it hands a block to a
+	 * block-sender, whose pacer lets them out at our rate over the next
+	 * second or so (two 4 MiB blocks hold 0.34 s at 200 Mbit/s); taken
+	 * for in flight they read as a queue and end start-up at a quarter
+	 * of the path.  So: what the rate let out since, at most what was
+	 * handed out. */
+	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	f->paced_dgrams += (uint64_t)((unsigned __int128)f->rate_bps * dt /
+				      (8000000000ull * dgram));
+	f->paced_dgrams = min64(f->paced_dgrams, s->datagrams_sent);
+	paced_record(f, s->now);
 	rtt_update(f, s);
 	if (!f->min_rtt_ns)
 		return;

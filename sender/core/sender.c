@@ -523,6 +523,14 @@ static int poll_manifest(salvo_sender *s, uint64_t now, salvo_work *w,
 	return control(s, w, buf, cap, &p);
 }
 
+static int any_active(const salvo_sender *s)
+{
+	for (int i = 0; i < MAX_ACTIVE; i++)
+		if (s->active[i].in_use)
+			return 1;
+	return 0;
+}
+
 static active_work *new_active(salvo_sender *s)
 {
 	for (int i = 0; i < MAX_ACTIVE; i++)
@@ -583,7 +591,12 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
 	     t->next_new == t->cum);
 	if (!have_retx && !can_new) {
-		s->app_limited = 1; /* nothing to send: not the path's doing */
+		/* nothing to send: not the path's doing, unless another
+		 * block-sender is still pacing out its item (then the pacer,
+		 * not the data, sets the rate: with 4 MiB blocks and five
+		 * threads some thread always finds nothing) */
+		if (!any_active(s))
+			s->app_limited = 1;
 		return SALVO_WORK_IDLE;
 	}
 	active_work *a = new_active(s);
