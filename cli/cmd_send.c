@@ -99,6 +99,12 @@ static void usage(FILE *out)
 	      "                     link hints: size memory and the window "
 	      "from the plan\n"
 	      "  --compression none lz4 is not built yet (refused)\n"
+	      "  --links skip|follow  symlinks inside folders: skip and "
+	      "report, or follow (skip)\n"
+	      "  --include GLOB, --exclude GLOB  inside folders: send only "
+	      "matching files;\n"
+	      "                     leave out matching files and folders "
+	      "(repeat them)\n"
 	      "  --key FILE         this sender's private key, made on first "
 	      "use\n"
 	      "                     (~/.config/salvo/key; root: "
@@ -359,9 +365,10 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 }
 
 /* The entries left out: a count, the count by reason, and each path
- * with its reason and the detail. */
+ * with its reason and the detail; and how many a glob left out. */
 static void write_json_skipped(FILE *out, const salvo_send_report *r)
 {
+	fprintf(out, " \"excluded\": %u,", r->excluded);
 	fprintf(out, " \"skipped_count\": %u, \"skipped_by_reason\": {",
 		r->skipped);
 	for (int k = 0; k < SALVO_SKIP_REASONS; k++)

@@ -51,7 +51,8 @@ void salvo_cli_send_identity_json(FILE *out, const struct salvo_config *cfg,
 		put_str(out, kh);
 		fputs(", \"as\": ", out);
 		salvo_progress_json_string(out, peer);
-		fputc('}', out);
+		fprintf(out, ", \"pinned\": %s}",
+			o->has_pinned_key ? "true" : "false");
 	}
 	fputc('}', out);
 }

@@ -38,6 +38,7 @@
 
 /* lz4 is accepted by name and refused by the checker until it is built */
 enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };
+enum salvo_links { SALVO_LINKS_SKIP = 0, SALVO_LINKS_FOLLOW };
 enum salvo_offload {
 	SALVO_OFFLOAD_AUTO = 0, /* UDP GSO/GRO where kernel and path take it */
 	SALVO_OFFLOAD_OFF,	/* one datagram per kernel send and receive */
@@ -68,6 +69,11 @@ struct salvo_conf_network {
 	enum salvo_offload offload;
 };
 
+struct salvo_conf_strv {
+	char **v; /* owned by the config */
+	size_t n;
+};
+
 struct salvo_conf_transfer {
 	uint64_t block_size_bytes; /* one datagram .. 1 GiB */
 	uint32_t threads;	   /* block-sender threads, 1..64 */
@@ -76,6 +82,9 @@ struct salvo_conf_transfer {
 	enum salvo_rate_policy rate_policy;
 	uint64_t timeout_ns; /* no answer from the peer for this long */
 	enum salvo_compression compression;
+	enum salvo_links links;		/* symlinks inside sent folders */
+	struct salvo_conf_strv include; /* globs; empty: every file */
+	struct salvo_conf_strv exclude; /* globs, after include */
 };
 
 struct salvo_conf_memory {
@@ -111,11 +120,6 @@ struct salvo_conf_security {
 				 * holding one; NULL: pin on first use */
 	int allow_anonymous;	/* receiver: serve senders not listed */
 	int anonymous;		/* sender: send without a key of its own */
-};
-
-struct salvo_conf_strv {
-	char **v; /* owned by the config */
-	size_t n;
 };
 
 struct salvo_conf_origin {
@@ -178,6 +182,9 @@ enum salvo_conf_key {
 	SALVO_CONF_TRANSFER_RATE_POLICY,
 	SALVO_CONF_TRANSFER_TIMEOUT,
 	SALVO_CONF_TRANSFER_COMPRESSION,
+	SALVO_CONF_TRANSFER_LINKS,
+	SALVO_CONF_TRANSFER_INCLUDE,
+	SALVO_CONF_TRANSFER_EXCLUDE,
 	SALVO_CONF_MEMORY_BUDGET,
 	SALVO_CONF_MEMORY_FUDGE,
 	SALVO_CONF_LINK_BANDWIDTH,

@@ -52,6 +52,11 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->timeout_ns = tr->timeout_ns;
 	o->window_bytes = window_from_hints(cfg);
 	o->events_path = cfg->logging.events;
+	o->follow_links = tr->links == SALVO_LINKS_FOLLOW;
+	o->include = (const char *const *)tr->include.v;
+	o->n_include = tr->include.n;
+	o->exclude = (const char *const *)tr->exclude.v;
+	o->n_exclude = tr->exclude.n;
 	return 0;
 }
 
@@ -68,6 +73,11 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 			 "host:port or [ipv6]:port", hf->name);
 		return SALVO_ERR_INVAL;
 	}
+	/* a profile sends the files its watcher picked, one by one, by its
+	 * own include/exclude: send's tree rules are not its */
+	o->follow_links = 0;
+	o->include = o->exclude = NULL;
+	o->n_include = o->n_exclude = 0;
 	o->host = hf->host;
 	if (hf->port)
 		o->port = (uint16_t)hf->port;

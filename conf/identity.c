@@ -426,17 +426,39 @@ static int send_identity(const struct salvo_config *cfg, const char *keyfile,
 	return 0;
 }
 
+/* Without a receiver key given, the key known_hosts already pins for
+ * peer, if any, so the handshake need not ask for it first. */
+static int pinned_key(const struct salvo_config *cfg, const char *peer,
+		      salvo_send_opts *o, char *err, size_t errlen)
+{
+	const char *file = cfg->security.known_hosts;
+	int rc;
+
+	o->has_pinned_key = 0;
+	if (o->has_peer_key || !file)
+		return 0;
+	rc = salvo_keyfile_known_host_find(file, peer, o->pinned_key, err,
+					   errlen);
+	if (rc < 0)
+		return rc;
+	o->has_pinned_key = rc;
+	return 0;
+}
+
 int salvo_conf_send_identity(const struct salvo_config *cfg, salvo_send_opts *o,
 			     struct salvo_conf_pin *pin, char *err,
 			     size_t errlen)
 {
+	int rc;
+
 	pin->cfg = cfg;
 	peer_name(pin->peer, sizeof(pin->peer), o->host ? o->host : "",
 		  o->port);
 	o->pin = salvo_conf_pin_check;
 	o->pin_ud = pin;
-	return send_identity(cfg, cfg->security.key, cfg->security.receiver_key,
-			     "security.receiver_key", o, err, errlen);
+	rc = send_identity(cfg, cfg->security.key, cfg->security.receiver_key,
+			   "security.receiver_key", o, err, errlen);
+	return rc ? rc : pinned_key(cfg, pin->peer, o, err, errlen);
 }
 
 int salvo_conf_profile_identity(const struct salvo_config *cfg,
@@ -453,6 +475,12 @@ int salvo_conf_profile_identity(const struct salvo_config *cfg,
 			   hf->receiver_key ? hf->receiver_key
 					    : cfg->security.receiver_key,
 			   name, o, err, errlen);
+	if (!rc) {
+		char peer[sizeof(((struct salvo_conf_pin *)0)->peer)];
+		peer_name(peer, sizeof(peer), hf->host,
+			  hf->port ? hf->port : cfg->network.port);
+		rc = pinned_key(cfg, peer, o, err, errlen);
+	}
 	if (rc && !strstr(err, hf->name)) {
 		char msg[1600];
 		snprintf(msg, sizeof(msg), "%s: %s", hf->name, err);

@@ -35,6 +35,7 @@
 static const char *const policy_names[] = {"fixed", "adaptive", "fair",
 					   "high",  "low",	NULL};
 static const char *const compress_names[] = {"none", "lz4", NULL};
+static const char *const links_names[] = {"skip", "follow", NULL};
 static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
@@ -112,6 +113,15 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"transfer.compression", "--compression", S | W, SALVO_CONF_T_ENUM,
      C(transfer, compression), 0, 0, 0, NULL, compress_names, "none",
      "per-block compression (lz4 is not built yet)"},
+    {"transfer.links", "--links", S, SALVO_CONF_T_ENUM, C(transfer, links), 0,
+     0, 0, NULL, links_names, "skip",
+     "symlinks inside sent folders: skip (reported) or follow"},
+    {"transfer.include", "--include", S, SALVO_CONF_T_GLOBS,
+     C(transfer, include), 0, 1, 255, NULL, NULL, "",
+     "globs of files to send inside sent folders; none: all"},
+    {"transfer.exclude", "--exclude", S, SALVO_CONF_T_GLOBS,
+     C(transfer, exclude), 0, 1, 255, NULL, NULL, "",
+     "globs of files and folders to leave out inside sent folders"},
     {"memory.budget", "--memory", S | W, SALVO_CONF_T_SIZE,
      C(memory, budget_bytes), 0, 256 * KiB, 1024 * GiB, "auto", NULL, "auto",
      "sender memory, block_size x threads; auto: from link hints"},

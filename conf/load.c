@@ -160,6 +160,33 @@ static int key_is_name(struct loader *l, const yaml_node_t *key)
 	return 0;
 }
 
+/* apply(), or for a list of globs given as a sequence, apply() of each
+ * item; 1 when the key was set (an empty sequence sets it to none). */
+static int apply_value(struct loader *l, const struct salvo_conf_keydesc *d,
+		       void *base, const char *keyname, const yaml_node_t *v)
+{
+	char allowed[160];
+	int set = 1;
+
+	if (d->type != SALVO_CONF_T_GLOBS || v->type != YAML_SEQUENCE_NODE)
+		return apply(l, d, base, keyname, v);
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *g = yaml_document_get_node(l->doc, *it);
+		if (g->type != YAML_SCALAR_NODE) {
+			struct salvo_conf_origin o = at(l, g);
+			salvo_conf_diag_add(
+			    l->diag, &o, "%s: expected a glob, got %s; allowed: %s",
+			    keyname, kind_name(g),
+			    salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
+			set = 0;
+			continue;
+		}
+		set &= apply(l, d, base, keyname, g);
+	}
+	return set;
+}
+
 static void load_section(struct loader *l, const char *section,
 			 const yaml_node_t *map)
 {
@@ -189,7 +216,7 @@ static void load_section(struct loader *l, const char *section,
 		}
 		if (duplicate(l, &seen[idx], k, full))
 			continue;
-		if (apply(l, &salvo_conf_keys[idx], l->cfg, full, v))
+		if (apply_value(l, &salvo_conf_keys[idx], l->cfg, full, v))
 			l->cfg->origin[idx] = at(l, v);
 	}
 }
@@ -253,26 +280,7 @@ static void load_profile(struct loader *l, size_t index,
 			      keyname))
 			continue;
 		where[d - salvo_conf_profile_keys] = at(l, v);
-		if (d->type != SALVO_CONF_T_GLOBS ||
-		    v->type != YAML_SEQUENCE_NODE) {
-			apply(l, d, hf, keyname, v);
-			continue;
-		}
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *g = yaml_document_get_node(l->doc, *it);
-			if (g->type != YAML_SCALAR_NODE) {
-				struct salvo_conf_origin o = at(l, g);
-				salvo_conf_diag_add(
-				    l->diag, &o,
-				    "%s: expected a glob, got %s; allowed: %s",
-				    keyname, kind_name(g),
-				    salvo_conf_key_allowed(d, allowed,
-							   sizeof(allowed)));
-				continue;
-			}
-			apply(l, d, hf, keyname, g);
-		}
+		apply_value(l, d, hf, keyname, v);
 	}
 	/* a profile is whole on its own: check it here, at its lines */
 	for (size_t i = 0; i < salvo_conf_n_profile_keys; i++) {

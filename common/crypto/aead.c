@@ -5,7 +5,11 @@
  * cipher.  The counters exist for the limits: blocks for AES-GCM's
  * confidentiality bound, packets for the nonce space, forgeries for the
  * integrity bounds; each has a soft limit (rekey soon) and a hard one
- * (refuse).  The null cipher (fuzz builds) keeps every check but the
+ * (refuse).  Keys rotate by packet number (epochs, aead.h): the sealer
+ * steps forward and forgets, the opener holds the current and previous
+ * epoch and derives the next one only to try a packet that claims it,
+ * keeping it only when the tag checks, so a forged number cannot move
+ * the key.  The null cipher (fuzz builds) keeps every check but the
  * cryptography, so fuzzers see the same control flow.
  */
 #include "common/crypto/aead.h"
@@ -24,13 +28,20 @@
 #endif
 
 _Static_assert(sizeof(crypto_aead_aes256gcm_state) <=
-		   sizeof(((salvo_aead *)0)->aes),
+		   sizeof(((salvo_aead_key *)0)->aes),
 	       "room for libsodium's AES-GCM state");
 _Static_assert(crypto_aead_chacha20poly1305_IETF_NPUBBYTES == 12 &&
 		   crypto_aead_aes256gcm_NPUBBYTES == 12,
 	       "96-bit nonces");
 
 static const char lane_context[crypto_kdf_CONTEXTBYTES] = "salvo3pk";
+static const char epoch_context[crypto_kdf_CONTEXTBYTES] = "salvo3rk";
+
+/* An epoch of the largest packets never reaches the hard block limit. */
+#define MAX_PACKET_BLOCKS (65536 / 16 + 2)
+_Static_assert(SALVO_AEAD_EPOCH_PACKETS * MAX_PACKET_BLOCKS <
+		   SALVO_AEAD_GCM_HARD_BLOCKS,
+	       "an epoch fits AES-GCM's block budget");
 
 unsigned salvo_aead_local_suites(void)
 {
@@ -50,6 +61,42 @@ int salvo_aead_choose(unsigned offered, unsigned local)
 	return SALVO_ERR_AUTH;
 }
 
+static int is_gcm(const salvo_aead *a)
+{
+	return a->suite == SALVO_AEAD_AES256_GCM;
+}
+
+static void expand(const salvo_aead *a, salvo_aead_key *k)
+{
+	if (is_gcm(a))
+		crypto_aead_aes256gcm_beforenm(
+		    (crypto_aead_aes256gcm_state *)k->aes, k->key);
+}
+
+/* Epoch `epoch + 1`'s key from `from` (epoch `epoch`'s), into out. */
+static void step(const salvo_aead *a, const salvo_aead_key *from,
+		 uint64_t epoch, salvo_aead_key *out)
+{
+	crypto_kdf_derive_from_key(out->key, sizeof(out->key), epoch + 1,
+				   epoch_context, from->key);
+	expand(a, out);
+}
+
+/* Makes `next` (epoch a->epoch + 1) current; the old current becomes the
+ * previous key when keep_prev, else is wiped. */
+static void advance(salvo_aead *a, const salvo_aead_key *next, int keep_prev)
+{
+	if (keep_prev)
+		a->prev = a->cur;
+	else
+		sodium_memzero(&a->prev, sizeof(a->prev));
+	a->has_prev = keep_prev;
+	a->cur = *next;
+	a->epoch++;
+	a->blocks = 0;
+	a->rekeys++;
+}
+
 int salvo_aead_init(salvo_aead *a, int suite,
 		    const uint8_t key[SALVO_AEAD_KEY_BYTES], uint64_t lane)
 {
@@ -61,11 +108,9 @@ int salvo_aead_init(salvo_aead *a, int suite,
 	    !crypto_aead_aes256gcm_is_available())
 		return SALVO_ERR_INVAL;
 	a->suite = suite;
-	crypto_kdf_derive_from_key(a->key, sizeof(a->key), lane, lane_context,
-				   key);
-	if (suite == SALVO_AEAD_AES256_GCM)
-		crypto_aead_aes256gcm_beforenm(
-		    (crypto_aead_aes256gcm_state *)a->aes, a->key);
+	crypto_kdf_derive_from_key(a->cur.key, sizeof(a->cur.key), lane,
+				   lane_context, key);
+	expand(a, &a->cur);
 	return 0;
 }
 
@@ -74,15 +119,9 @@ void salvo_aead_free(salvo_aead *a)
 	sodium_memzero(a, sizeof(*a));
 }
 
-static int is_gcm(const salvo_aead *a)
-{
-	return a->suite == SALVO_AEAD_AES256_GCM;
-}
-
 int salvo_aead_needs_rekey(const salvo_aead *a)
 {
-	return (is_gcm(a) && a->blocks >= SALVO_AEAD_GCM_SOFT_BLOCKS) ||
-	       a->next_pn >= SALVO_AEAD_SOFT_PACKETS ||
+	return a->next_pn >= SALVO_AEAD_SOFT_PACKETS ||
 	       a->packets >= SALVO_AEAD_SOFT_PACKETS ||
 	       a->forgeries >= (is_gcm(a) ? SALVO_AEAD_GCM_SOFT_FORGERIES
 					  : SALVO_AEAD_CHACHA_SOFT_FORGERIES);
@@ -115,9 +154,19 @@ int salvo_aead_seal(salvo_aead *a, uint64_t pn, const uint8_t *hdr,
 {
 	if (pn < a->next_pn)
 		return SALVO_ERR_STATE;
+	if (pn >= SALVO_AEAD_HARD_PACKETS)
+		return SALVO_ERR_REKEY;
+	uint64_t epoch = pn >> SALVO_AEAD_EPOCH_SHIFT;
+	if (epoch > a->epoch + 1)
+		return SALVO_ERR_STATE;
+	if (epoch == a->epoch + 1) {
+		salvo_aead_key next;
+		step(a, &a->cur, a->epoch, &next);
+		advance(a, &next, 0);
+		sodium_memzero(&next, sizeof(next));
+	}
 	uint64_t blocks = (uint64_t)len / 16 + 2; /* +1 partial, +1 tag */
-	if (pn >= SALVO_AEAD_HARD_PACKETS ||
-	    (is_gcm(a) && a->blocks + blocks > SALVO_AEAD_GCM_HARD_BLOCKS))
+	if (is_gcm(a) && a->blocks + blocks > SALVO_AEAD_GCM_HARD_BLOCKS)
 		return SALVO_ERR_REKEY;
 	uint8_t nonce[12];
 	nonce_of(nonce, pn);
@@ -127,11 +176,11 @@ int salvo_aead_seal(salvo_aead *a, uint64_t pn, const uint8_t *hdr,
 	if (is_gcm(a))
 		crypto_aead_aes256gcm_encrypt_detached_afternm(
 		    data, data + len, NULL, data, len, hdr, hdr_len, NULL,
-		    nonce, (const crypto_aead_aes256gcm_state *)a->aes);
+		    nonce, (const crypto_aead_aes256gcm_state *)a->cur.aes);
 	else
 		crypto_aead_chacha20poly1305_ietf_encrypt_detached(
 		    data, data + len, NULL, data, len, hdr, hdr_len, NULL,
-		    nonce, a->key);
+		    nonce, a->cur.key);
 #endif
 	a->next_pn = pn + 1;
 	a->packets++;
@@ -153,6 +202,18 @@ int salvo_aead_open(salvo_aead *a, salvo_replay *replay, uint64_t pn,
 		return err;
 	if (pn >= SALVO_AEAD_HARD_PACKETS)
 		return SALVO_ERR_REPLAY;
+	uint64_t epoch = pn >> SALVO_AEAD_EPOCH_SHIFT;
+	salvo_aead_key next;
+	const salvo_aead_key *k;
+	if (epoch == a->epoch)
+		k = &a->cur;
+	else if (epoch + 1 == a->epoch && a->has_prev)
+		k = &a->prev;
+	else if (epoch == a->epoch + 1) {
+		step(a, &a->cur, a->epoch, &next);
+		k = &next;
+	} else
+		return SALVO_ERR_REPLAY;
 	size_t n = len - SALVO_AEAD_TAG_BYTES;
 	uint8_t nonce[12];
 	nonce_of(nonce, pn);
@@ -165,11 +226,16 @@ int salvo_aead_open(salvo_aead *a, salvo_replay *replay, uint64_t pn,
 	if (is_gcm(a))
 		bad = crypto_aead_aes256gcm_decrypt_detached_afternm(
 		    data, NULL, data, n, data + n, hdr, hdr_len, nonce,
-		    (const crypto_aead_aes256gcm_state *)a->aes);
+		    (const crypto_aead_aes256gcm_state *)k->aes);
 	else
 		bad = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		    data, NULL, data, n, data + n, hdr, hdr_len, nonce, a->key);
+		    data, NULL, data, n, data + n, hdr, hdr_len, nonce, k->key);
 #endif
+	if (k == &next) {
+		if (!bad)
+			advance(a, &next, 1);
+		sodium_memzero(&next, sizeof(next));
+	}
 	if (bad) {
 		memset(data, 0, n); /* never hand out unverified plaintext */
 		a->forgeries++;

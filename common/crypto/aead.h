@@ -1,5 +1,5 @@
 /*
- * Per-direction packet protection for protocol 3 (not yet wired in).
+ * Per-direction packet protection for protocol 3.
  *
  * One salvo_aead protects one direction of one lane of a session: the
  * sender's packets on one socket, say.  Its key comes from the handshake
@@ -14,15 +14,28 @@
  * bytes of the 96-bit nonce, high 4 bytes zero.  A retransmission is a new
  * packet with a new number.
  *
- * Limits (why: docs/SECURITY.md, "AEAD limits").  AES-256-GCM: the soft
- * limit is 2^34 16-byte blocks sealed (256 GiB), a quarter of the 2^36 at
- * which an attacker's distinguishing advantage reaches 2^-57 (RFC 9001
- * §6.6 and appendix B); the hard limit is 2^36.  ChaCha20-Poly1305 has no
- * practical confidentiality limit: soft 2^40 packets, hard 2^62 (RFC
- * 9001's bound).  Forgeries: the soft limit is reached after 2^30 (ChaCha,
- * whose integrity limit is 2^36) or 2^46 (GCM, 2^52) failed opens.  Past a
- * soft limit salvo_aead_needs_rekey() turns true; past a hard limit seal
- * or open refuse with SALVO_ERR_REKEY.
+ * Rekeying, by packet number (why: docs/SECURITY.md, "AEAD limits").
+ * Each lane's packets are cut into epochs of SALVO_AEAD_EPOCH_PACKETS
+ * numbers; epoch e + 1's key is a one-way step from epoch e's
+ * (crypto_kdf with subkey id e + 1, context "salvo3rk"), and epoch 0's is
+ * the lane key.  Both ends know the epoch from the packet number in the
+ * clear header, so rekeying needs no message, no round trip and no
+ * pause.  A sealer moves forward one epoch at a time as its numbers
+ * cross a boundary and wipes the old key; an opener keeps the current
+ * and the previous epoch's key (for packets reordered across the
+ * boundary), moves forward only when a packet of the next epoch carries
+ * a good tag, and refuses numbers further away.  An epoch of 2^22
+ * packets of at most 64 KiB is under 2^34 AES blocks, so no key comes
+ * near AES-GCM's confidentiality limit of 2^36 blocks (RFC 9001 §6.6),
+ * and a key found in memory opens neither earlier epochs nor, for the
+ * sealer, anything already sent under them.
+ *
+ * Limits that remain: SALVO_AEAD_HARD_PACKETS packet numbers per lane
+ * (never reached: 2^62), the per-key GCM block count (a safety net:
+ * seal refuses with SALVO_ERR_REKEY at SALVO_AEAD_GCM_HARD_BLOCKS, which
+ * an epoch cannot reach), and failed opens across the session: past the
+ * soft forgery limit salvo_aead_needs_rekey() turns true, past the hard
+ * one open refuses with SALVO_ERR_REKEY (RFC 9001's integrity limits).
  *
  * Built with -DSALVO_NULL_CIPHER (fuzz builds only; a normal build with it
  * fails to compile), seal leaves the payload in clear and the "tag" is a
@@ -51,7 +64,9 @@ enum salvo_aead_suite {
 /* Bit masks of suites, as offered in the handshake payload. */
 #define SALVO_AEAD_MASK(suite) (1u << (suite))
 
-#define SALVO_AEAD_GCM_SOFT_BLOCKS (UINT64_C(1) << 34)
+/* Packets per key epoch (see above). */
+#define SALVO_AEAD_EPOCH_SHIFT 22
+#define SALVO_AEAD_EPOCH_PACKETS (UINT64_C(1) << SALVO_AEAD_EPOCH_SHIFT)
 #define SALVO_AEAD_GCM_HARD_BLOCKS (UINT64_C(1) << 36)
 #define SALVO_AEAD_SOFT_PACKETS (UINT64_C(1) << 40)
 #define SALVO_AEAD_HARD_PACKETS (UINT64_C(1) << 62)
@@ -60,16 +75,24 @@ enum salvo_aead_suite {
 #define SALVO_AEAD_GCM_SOFT_FORGERIES (UINT64_C(1) << 46)
 #define SALVO_AEAD_GCM_HARD_FORGERIES (UINT64_C(1) << 52)
 
-typedef struct salvo_aead {
+typedef struct salvo_aead_key {
 	/* libsodium's expanded AES key (crypto_aead_aes256gcm_state: 512
 	 * bytes, 16-byte aligned), first so the alignment holds */
 	_Alignas(16) unsigned char aes[512];
-	uint8_t key[SALVO_AEAD_KEY_BYTES]; /* the lane's key */
+	uint8_t key[SALVO_AEAD_KEY_BYTES];
+} salvo_aead_key;
+
+typedef struct salvo_aead {
+	salvo_aead_key cur;  /* epoch `epoch`'s key */
+	salvo_aead_key prev; /* epoch - 1's, opener only; valid if has_prev */
 	int suite;
+	int has_prev;
+	uint64_t epoch;	    /* packet numbers [epoch, epoch + 1) << SHIFT */
 	uint64_t next_pn;   /* seal: lowest number not used yet */
 	uint64_t packets;   /* sealed or opened with a good tag */
-	uint64_t blocks;    /* 16-byte blocks sealed, +1 per packet */
-	uint64_t forgeries; /* opens whose tag failed */
+	uint64_t blocks;    /* 16-byte blocks sealed under cur, +1 a packet */
+	uint64_t forgeries; /* opens whose tag failed, whole session */
+	uint64_t rekeys;    /* epochs moved forward */
 } salvo_aead;
 
 /* Mask of the suites this machine runs: ChaCha20-Poly1305 always,
@@ -99,8 +122,10 @@ static inline uint64_t salvo_aead_next_pn(const salvo_aead *a)
 	return a->next_pn;
 }
 
-/* 1 once a soft limit is passed: start a rekey (a new handshake) now;
- * sealing goes on until the hard limit. */
+/* 1 once a soft limit is passed (2^40 packet numbers, or the soft
+ * forgery limit): end the session and start a new one; sealing and
+ * opening go on until the hard limit.  Epoch rekeys are automatic and do
+ * not count. */
 int salvo_aead_needs_rekey(const salvo_aead *a);
 
 /*
@@ -108,8 +133,10 @@ int salvo_aead_needs_rekey(const salvo_aead *a);
  * tag to data[len, len + 16) (the caller's buffer has room); hdr[0,
  * hdr_len) is authenticated, not encrypted.  pn must be at least
  * salvo_aead_next_pn() (numbers only grow, so a nonce is never used
- * twice); the next number becomes pn + 1.  Returns 0, SALVO_ERR_STATE for
- * a pn already used (nothing written), SALVO_ERR_REKEY past a hard limit.
+ * twice); the next number becomes pn + 1.  A pn in the next epoch moves
+ * the key forward first.  Returns 0, SALVO_ERR_STATE for a pn already
+ * used or more than one epoch ahead (nothing written), SALVO_ERR_REKEY
+ * past a hard limit.
  */
 int salvo_aead_seal(salvo_aead *a, uint64_t pn, const uint8_t *hdr,
 		    size_t hdr_len, uint8_t *data, size_t len);
@@ -119,7 +146,10 @@ int salvo_aead_seal(salvo_aead *a, uint64_t pn, const uint8_t *hdr,
  * is replaced by the plaintext, *plain_len = len - 16 and, when replay is
  * not NULL, pn is recorded in it.  Order: replay check (no crypto spent on
  * a replay), tag, then the window moves, so a forged packet never moves
- * it.  Returns 0, SALVO_ERR_TRUNCATED (len < 16), SALVO_ERR_REPLAY,
+ * it.  The key is the epoch's of pn: the current, the previous, or the
+ * next one (which becomes current when its tag checks); a pn two epochs
+ * or more away is SALVO_ERR_REPLAY.  Returns 0, SALVO_ERR_TRUNCATED (len
+ * < 16), SALVO_ERR_REPLAY,
  * SALVO_ERR_AUTH (tag mismatch: data is zeroed), SALVO_ERR_REKEY past the
  * hard forgery limit.
  */

@@ -246,6 +246,22 @@ int salvo_keyfile_load_authkeys(const char *path, salvo_authkeys *ak,
 	return rc;
 }
 
+int salvo_keyfile_known_host_find(const char *path, const char *host,
+				  uint8_t key[SALVO_KEY_BYTES], char *err,
+				  size_t errlen)
+{
+	struct stat st;
+	char *buf;
+	size_t len;
+	int rc = slurp(path, &buf, &len, &st, 1, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = salvo_known_hosts_find(path, buf, len, host, key, err, errlen);
+	free(buf);
+	return rc;
+}
+
 int salvo_keyfile_known_host(const char *path, const char *host,
 			     const uint8_t key[SALVO_KEY_BYTES], int pin,
 			     char *err, size_t errlen)

@@ -71,4 +71,12 @@ int salvo_keyfile_known_host(const char *path, const char *host,
 			     const uint8_t key[SALVO_KEY_BYTES], int pin,
 			     char *err, size_t errlen);
 
+/* The key the known-hosts file path pins for host into key: 1, or 0 when
+ * none does (or the file does not exist); a negative SALVO_ERR_* or
+ * -errno with a message in err when it cannot be read or a line is
+ * malformed. */
+int salvo_keyfile_known_host_find(const char *path, const char *host,
+				  uint8_t key[SALVO_KEY_BYTES], char *err,
+				  size_t errlen);
+
 #endif

@@ -568,14 +568,15 @@ int salvo_known_hosts_line(char *out, size_t cap, const char *host,
 	return w;
 }
 
-int salvo_known_hosts_check(const char *name, const char *buf, size_t len,
-			    const char *host,
-			    const uint8_t key[SALVO_KEY_BYTES], char *err,
-			    size_t errlen)
+/* Walks the known-hosts lines of buf[0, len) that name host, calling
+ * each(ud, key, line) until it returns non-zero (which is returned);
+ * SALVO_ERR_INVAL with a message for a malformed line; 0 at the end. */
+static int each_host_line(const char *name, const char *buf, size_t len,
+			  const char *host,
+			  int (*each)(void *ud, const uint8_t *k, unsigned line),
+			  void *ud, char *err, size_t errlen)
 {
-	unsigned line = 0, other_line = 0;
-	uint8_t other[SALVO_KEY_BYTES];
-	char a[64];
+	unsigned line = 0;
 
 	if (errlen)
 		err[0] = '\0';
@@ -599,18 +600,50 @@ int salvo_known_hosts_check(const char *name, const char *buf, size_t len,
 		}
 		if (!word_is(p, s, e, host))
 			continue;
-		if (sodium_memcmp(k, key, SALVO_KEY_BYTES) == 0)
-			return SALVO_KNOWN_MATCH;
-		if (!other_line) {
-			other_line = line;
-			memcpy(other, k, sizeof(other));
-		}
+		int rc = each(ud, k, line);
+		if (rc)
+			return rc;
 	}
-	if (!other_line)
+	return 0;
+}
+
+struct check_walk {
+	const uint8_t *key;
+	unsigned other_line;
+	uint8_t other[SALVO_KEY_BYTES];
+};
+
+static int check_line(void *ud, const uint8_t *k, unsigned line)
+{
+	struct check_walk *w = ud;
+	if (sodium_memcmp(k, w->key, SALVO_KEY_BYTES) == 0)
+		return 1;
+	if (!w->other_line) {
+		w->other_line = line;
+		memcpy(w->other, k, sizeof(w->other));
+	}
+	return 0;
+}
+
+int salvo_known_hosts_check(const char *name, const char *buf, size_t len,
+			    const char *host,
+			    const uint8_t key[SALVO_KEY_BYTES], char *err,
+			    size_t errlen)
+{
+	struct check_walk w = {.key = key};
+	char a[64];
+	int rc = each_host_line(name, buf, len, host, check_line, &w, err,
+				errlen);
+
+	if (rc < 0)
+		return rc;
+	if (rc)
+		return SALVO_KNOWN_MATCH;
+	if (!w.other_line)
 		return SALVO_KNOWN_NEW;
 	char now_fp[SALVO_FINGERPRINT_SIZE], was_fp[SALVO_FINGERPRINT_SIZE];
 	salvo_key_fingerprint(now_fp, key);
-	salvo_key_fingerprint(was_fp, other);
+	salvo_key_fingerprint(was_fp, w.other);
 	snprintf(err, errlen,
 		 "%s:%u: the receiver %s presents key %s, but this file pins "
 		 "key %s for it. If its key was replaced on purpose (check "
@@ -618,7 +651,22 @@ int salvo_known_hosts_check(const char *name, const char *buf, size_t len,
 		 "delete line %u of %s and connect again to pin the new "
 		 "key; otherwise someone may be intercepting the transfer, "
 		 "so nothing was sent",
-		 name, other_line, shown(a, host, strlen(host)), now_fp, was_fp,
-		 other_line, name);
+		 name, w.other_line, shown(a, host, strlen(host)), now_fp,
+		 was_fp, w.other_line, name);
 	return SALVO_ERR_KEY;
+}
+
+static int find_line(void *ud, const uint8_t *k, unsigned line)
+{
+	(void)line;
+	memcpy(ud, k, SALVO_KEY_BYTES);
+	return 1;
+}
+
+int salvo_known_hosts_find(const char *name, const char *buf, size_t len,
+			   const char *host, uint8_t key[SALVO_KEY_BYTES],
+			   char *err, size_t errlen)
+{
+	return each_host_line(name, buf, len, host, find_line, key, err,
+			      errlen);
 }

@@ -133,6 +133,13 @@ int salvo_known_hosts_check(const char *name, const char *buf, size_t len,
 			    const uint8_t key[SALVO_KEY_BYTES], char *err,
 			    size_t errlen);
 
+/* The key the known-hosts content buf[0, len) pins for host (the first
+ * line naming it) into key: 1, or 0 when no line names it;
+ * SALVO_ERR_INVAL (a message in err) for a malformed line before it. */
+int salvo_known_hosts_find(const char *name, const char *buf, size_t len,
+			   const char *host, uint8_t key[SALVO_KEY_BYTES],
+			   char *err, size_t errlen);
+
 /* The line that pins key for host, newline-terminated, into out[0, cap).
  * Returns its length, or SALVO_ERR_INVAL when host is empty or holds a
  * blank or control character, SALVO_ERR_TOOBIG. */

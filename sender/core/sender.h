@@ -65,10 +65,17 @@ typedef struct salvo_sender_config {
 	 * for it (KEY_REQ) and calls pin(), which returns 0 to trust it or
 	 * a negative SALVO_ERR_* with a message in err to refuse (the
 	 * session then fails with SALVO_ERR_KEY).  pin is required without
-	 * has_peer_key. */
+	 * has_peer_key.  confirm_key (with has_peer_key and pin): peer_key
+	 * is what known_hosts pinned, not a key the user gave, so the INIT
+	 * goes at once (no key round trip) and a KEY_REQ follows each INIT
+	 * until a KEY answers: the same key confirms it; another goes to
+	 * pin() (a changed key is reported at once, not as a timeout, and a
+	 * second pinned key is taken).  A KEY after RESP is ignored: RESP
+	 * already proved the receiver holds the pinned key. */
 	uint8_t key_private[32];
 	uint8_t peer_key[32];
 	int has_peer_key;
+	int confirm_key;
 	int (*pin)(void *ud, const uint8_t key[32], char *err, size_t errlen);
 	void *pin_ud;
 	/* Lanes that seal packets: 0 is the core's own (control packets),

@@ -4,7 +4,11 @@
  * Without a pinned receiver key the session first asks for it: KEY_REQ,
  * padded to the size of the KEY that answers, so a spoofed request
  * reflects no more bytes than it cost; the caller's pin() decides (trust
- * on first use, a known-hosts file).  Then one round trip of Noise IK:
+ * on first use, a known-hosts file).  With a key known_hosts pinned
+ * before (confirm_key), the INIT goes at once and a KEY_REQ rides beside
+ * it: a changed key then fails at once with pin()'s message instead of
+ * after --timeout of unanswered INITs, and the common case costs no round
+ * trip for the key.  Then one round trip of Noise IK:
  * INIT carries message 1 (our static key, encrypted, and the session's
  * parameters with a wall-clock stamp the receiver uses against replays)
  * and mac1/mac2 (cookie.h); RESP carries message 2 (the session id, the
@@ -62,6 +66,7 @@ int ss_shake_start(salvo_sender *s, uint64_t now)
 		memcpy(s->peer_key, s->cfg.peer_key, sizeof(s->peer_key));
 		salvo_cookie_maker_init(&s->cookie, s->peer_key);
 		s->phase = PH_HANDSHAKE;
+		s->confirm_key = s->cfg.confirm_key && s->cfg.pin;
 	} else {
 		s->phase = PH_KEY;
 	}
@@ -143,6 +148,10 @@ int ss_shake_poll(salvo_sender *s, uint64_t now, void *buf, size_t cap,
 		ss_fail(s, SALVO_ERR_UNREACHABLE, 0);
 		return SALVO_ERR_UNREACHABLE;
 	}
+	if (s->key_req_due) {
+		s->key_req_due = 0;
+		return write_key_req(s, buf, cap);
+	}
 	if (now < s->next_hs) {
 		*deadline = min64(s->next_hs, end);
 		return 0;
@@ -154,6 +163,7 @@ int ss_shake_poll(salvo_sender *s, uint64_t now, void *buf, size_t cap,
 		return n;
 	}
 	s->hs_tries++;
+	s->key_req_due = s->phase == PH_HANDSHAKE && s->confirm_key;
 	s->next_hs = now + s->hs_rto;
 	s->hs_rto = min64(2 * s->hs_rto, 4000 * SS_MS);
 	return n;
@@ -191,6 +201,21 @@ static int on_key(salvo_sender *s, const uint8_t key[32], uint64_t now)
 	s->hs_rto = s->cfg.initial_rto_ns;
 	s->last_rx = now;
 	return 0;
+}
+
+/* A KEY beside our INITs: the pinned key confirmed, or another one for
+ * pin() to judge; if pin() takes it, the INITs made for the old key
+ * cannot be answered, so the handshake starts again with the new one. */
+static int on_key_confirm(salvo_sender *s, const uint8_t key[32],
+			  uint64_t now)
+{
+	s->confirm_key = 0;
+	s->key_req_due = 0;
+	if (!memcmp(key, s->peer_key, sizeof(s->peer_key)))
+		return 0;
+	for (int i = 0; i < SS_HANDSHAKES; i++)
+		salvo_noise_wipe(&s->hs[i]);
+	return on_key(s, key, now);
 }
 
 static int on_resp(salvo_sender *s, const salvo_pkt_resp *r, uint64_t now)
@@ -258,6 +283,9 @@ int ss_shake_on_packet(salvo_sender *s, const salvo_pkt *p, size_t len,
 	s->refused_in_row = 0; /* someone answers at that port */
 	if (p->hdr.type == SALVO_PKT_KEY && s->phase == PH_KEY)
 		return on_key(s, p->u.key.key, now);
+	if (p->hdr.type == SALVO_PKT_KEY && s->phase == PH_HANDSHAKE &&
+	    s->confirm_key)
+		return on_key_confirm(s, p->u.key.key, now);
 	if (p->hdr.type == SALVO_PKT_RESP && s->phase == PH_HANDSHAKE)
 		return on_resp(s, &p->u.resp, now);
 	if (p->hdr.type == SALVO_PKT_COOKIE && s->phase == PH_HANDSHAKE) {

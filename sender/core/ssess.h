@@ -47,6 +47,8 @@ struct salvo_sender {
 	salvo_noise hs[SS_HANDSHAKES];
 	uint64_t hs_sent_at[SS_HANDSHAKES];
 	int hs_tries;		 /* INITs (or KEY_REQs) sent */
+	int confirm_key;	 /* PH_HANDSHAKE: no KEY has confirmed peer_key */
+	int key_req_due;	 /* a KEY_REQ goes right after the INIT sent */
 	uint32_t refused_in_row; /* ICMP refusals since the last answer */
 	int refused;		 /* they ended the handshake */
 	salvo_cookie_maker cookie;

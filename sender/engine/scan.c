@@ -12,12 +12,19 @@
  * it: a million files cost about a second of opens).  Running out of
  * memory or descriptors ends the scan; any other error of an entry
  * inside a folder skips that entry.
+ *
+ * Following symlinks (o->follow_links) stats the target instead of the
+ * link; the folders on the current walk path are kept by (device,
+ * inode), so a link back to one of them is skipped as a loop instead of
+ * walked forever.  Include and exclude globs apply below the named
+ * paths only, like rsync's filters: what the user names is sent.
  */
 #include "sender/engine/scan.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,10 +177,11 @@ static const char *special_kind(mode_t m)
 
 /* Opens the regular file local to know it is readable, and takes its
  * stat from the descriptor (what will be read, not what lstat saw).
- * Returns 0 or -errno. */
-static int check_readable(const char *local, struct stat *st)
+ * follow: local may be a symlink to it.  Returns 0 or -errno. */
+static int check_readable(const char *local, struct stat *st, int follow)
 {
-	int fd = open(local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int fd = open(local, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+				 (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return -errno;
 	int rc = fstat(fd, st) ? -errno : 0;
@@ -184,27 +192,79 @@ static int check_readable(const char *local, struct stat *st)
 }
 
 static int walk(salvo_scan *sc, const char *local, const char *remote,
-		char **names, size_t n, char *err, size_t errlen);
+		const struct stat *dir, char **names, size_t n, char *err,
+		size_t errlen);
+
+static int glob_hit(const char *const *v, size_t n, const char *rel,
+		    const char *base)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strchr(v[i], '/') ? !fnmatch(v[i], rel, FNM_PATHNAME)
+				      : !fnmatch(v[i], base, 0))
+			return 1;
+	return 0;
+}
+
+/* 1 when the globs leave remote name r out (r is below a named folder). */
+static int excluded(const salvo_scan *sc, const char *r, int is_dir)
+{
+	const salvo_send_opts *o = sc->o;
+	const char *rel = r + sc->top_len + 1;
+	const char *base = strrchr(r, '/');
+	base = base ? base + 1 : r;
+	if (!is_dir && o->n_include &&
+	    !glob_hit(o->include, o->n_include, rel, base))
+		return 1;
+	return glob_hit(o->exclude, o->n_exclude, rel, base);
+}
+
+/* 1 when folder st is one being walked (a symlink loop). */
+static int is_ancestor(const salvo_scan *sc, const struct stat *st)
+{
+	for (size_t i = 0; i < sc->depth; i++)
+		if (sc->ancestors[i].dev == st->st_dev &&
+		    sc->ancestors[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
 
 /* One entry inside a walked folder: sent (a folder walked into), or
- * skipped with its reason.  Returns 0, or an error that ends the scan. */
+ * skipped with its reason, or left out by a glob.  Returns 0, or an
+ * error that ends the scan. */
 static int visit(salvo_scan *sc, const char *l, const char *r, char *err,
 		 size_t errlen)
 {
 	struct stat st;
 	const char *why = NULL;
-	int e = 0;
+	int follow = sc->o->follow_links;
+	int e = 0, dangling = 0;
 	if (lstat(l, &st))
 		e = -errno;
-	else if (S_ISLNK(st.st_mode))
+	else if (S_ISLNK(st.st_mode) && follow)
+		dangling = stat(l, &st) != 0; /* what it points to, if any */
+	/* globs first: what they leave out is neither sent nor skipped (a
+	 * link not followed counts as a file) */
+	if (!e && excluded(sc, r, S_ISDIR(st.st_mode))) {
+		sc->excluded++;
+		return 0;
+	}
+	if (e)
+		; /* reported below */
+	else if (S_ISLNK(st.st_mode) && !follow)
 		return skip(sc, l, SALVO_SKIP_SYMLINK, 0, "not followed");
+	else if (dangling)
+		return skip(sc, l, SALVO_SKIP_SYMLINK, 0,
+			    "points nowhere (--links follow)");
+	else if (S_ISDIR(st.st_mode) && follow && is_ancestor(sc, &st))
+		return skip(sc, l, SALVO_SKIP_SYMLINK, 0,
+			    "leads back to a folder being sent (a loop)");
 	else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return skip(sc, l, SALVO_SKIP_SPECIAL, 0,
 			    special_kind(st.st_mode));
 	else if (salvo_path_check(r, strlen(r), &why))
 		return skip(sc, l, SALVO_SKIP_BAD_NAME, 0, why);
 	else if (S_ISREG(st.st_mode))
-		e = check_readable(l, &st);
+		e = check_readable(l, &st, follow);
 	if (!e && S_ISREG(st.st_mode))
 		return add(sc, l, r, &st, err, errlen);
 	char **names = NULL;
@@ -224,15 +284,31 @@ static int visit(salvo_scan *sc, const char *l, const char *r, char *err,
 		free_names(names, n);
 		return e;
 	}
-	return walk(sc, l, r, names, n, err, errlen);
+	return walk(sc, l, r, &st, names, n, err, errlen);
 }
 
-/* Visits each of the n names (taken over) of folder local, sent as
- * remote. */
+/* Visits each of the n names (taken over) of folder local (stat dir),
+ * sent as remote. */
 static int walk(salvo_scan *sc, const char *local, const char *remote,
-		char **names, size_t n, char *err, size_t errlen)
+		const struct stat *dir, char **names, size_t n, char *err,
+		size_t errlen)
 {
 	int rc = 0;
+	if (sc->depth == sc->depth_cap) {
+		size_t cap = sc->depth_cap ? 2 * sc->depth_cap : 16;
+		struct salvo_scan_dirid *v =
+		    realloc(sc->ancestors, cap * sizeof(*v));
+		if (!v) {
+			free_names(names, n);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		sc->ancestors = v;
+		sc->depth_cap = cap;
+	}
+	sc->ancestors[sc->depth].dev = dir->st_dev;
+	sc->ancestors[sc->depth].ino = dir->st_ino;
+	sc->depth++;
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *l = NULL, *r = NULL;
 		/* asprintf leaves its pointer undefined when it fails */
@@ -241,13 +317,14 @@ static int walk(salvo_scan *sc, const char *local, const char *remote,
 		else if (asprintf(&r, "%s/%s", remote, names[i]) < 0)
 			r = NULL;
 		rc = l && r ? visit(sc, l, r, err, errlen) : -ENOMEM;
-		if (!rc && sc->stop && *sc->stop) {
+		if (!rc && sc->o->stop && *sc->o->stop) {
 			snprintf(err, errlen, "interrupted");
 			rc = SALVO_ERR_ABORTED;
 		}
 		free(l);
 		free(r);
 	}
+	sc->depth--;
 	free_names(names, n);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
@@ -284,7 +361,7 @@ static int scan_one(salvo_scan *sc, const char *local, const char *remote,
 	char **names = NULL;
 	size_t n = 0;
 	if (!e)
-		e = S_ISREG(st.st_mode) ? check_readable(local, &st)
+		e = S_ISREG(st.st_mode) ? check_readable(local, &st, 1)
 					: list_dir(local, &names, &n);
 	if (e) {
 		snprintf(err, errlen, "cannot read '%s': %s", local,
@@ -296,7 +373,8 @@ static int scan_one(salvo_scan *sc, const char *local, const char *remote,
 		free_names(names, n);
 		return e;
 	}
-	return walk(sc, local, remote, names, n, err, errlen);
+	sc->top_len = strlen(remote);
+	return walk(sc, local, remote, &st, names, n, err, errlen);
 }
 
 static int by_remote(const void *a, const void *b)
@@ -343,22 +421,22 @@ static void layout(salvo_scan *sc)
 	sc->total = off;
 }
 
-int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
-		   const salvo_send_item *items, size_t nitems,
-		   const char *dest, volatile sig_atomic_t *stop, char *err,
+int salvo_scan_run(salvo_scan *sc, const salvo_send_opts *o, char *err,
 		   size_t errlen)
 {
 	const char *why = NULL;
+	const salvo_send_item *items = o->items;
+	const char *dest = o->remote_dir;
 	memset(sc, 0, sizeof(*sc));
-	sc->stop = stop;
+	sc->o = o;
 	if (dest && *dest && salvo_path_check(dest, strlen(dest), &why)) {
 		snprintf(err, errlen, "bad destination folder '%s': %s", dest,
 			 why);
 		return SALVO_ERR_PATH;
 	}
-	size_t n = items ? nitems : npaths;
+	size_t n = items ? o->nitems : o->npaths;
 	for (size_t i = 0; i < n; i++) {
-		const char *local = items ? items[i].local : paths[i];
+		const char *local = items ? items[i].local : o->paths[i];
 		char *name = items ? strdup(items[i].remote) : top_name(local);
 		char *remote = NULL;
 		int rc = 0;
@@ -390,6 +468,7 @@ void salvo_scan_free(salvo_scan *sc)
 		free(sc->skips[i].detail);
 	}
 	free(sc->skips);
+	free(sc->ancestors);
 	free(sc->entries);
 	free(sc->local);
 	memset(sc, 0, sizeof(*sc));

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/core/manifest.h"
 #include "sender/engine/send.h"
@@ -28,6 +29,11 @@ typedef struct salvo_scan_skip {
 	int err;      /* unreadable: -errno; else 0 */
 } salvo_scan_skip;
 
+struct salvo_scan_dirid {
+	dev_t dev;
+	ino_t ino;
+};
+
 typedef struct salvo_scan {
 	salvo_entry *entries; /* path = remote name */
 	char **local;	      /* local path of each entry */
@@ -35,12 +41,18 @@ typedef struct salvo_scan {
 	salvo_scan_skip *skips; /* in the order found */
 	size_t nskips, skips_cap;
 	uint32_t skipped_by[SALVO_SKIP_REASONS];
-	uint64_t total; /* stream bytes: every file, back to back */
+	uint32_t excluded; /* left out by an include or exclude glob */
+	uint64_t total;	   /* stream bytes: every file, back to back */
 	uint32_t files, dirs;
-	volatile sig_atomic_t *stop; /* borrowed; may be NULL */
+	/* the walk's own state */
+	const salvo_send_opts *o; /* borrowed: the rules, *stop */
+	size_t top_len; /* remote name length of the named folder walked */
+	struct salvo_scan_dirid *ancestors; /* folders being walked */
+	size_t depth, depth_cap;
 } salvo_scan;
 
-/* Scans paths (or, when items is not NULL, exactly those items).  dest,
+/* Scans o->paths (or, when o->items is not NULL, exactly those items)
+ * under o's rules (links, include, exclude; send.h).  o->remote_dir,
  * if not NULL, prefixes every remote name.  Fills each entry's
  * stream_offset (files back to back in scan order), total, files and
  * dirs, and the skipped entries.  Returns 0 or a negative code with a
@@ -48,12 +60,10 @@ typedef struct salvo_scan {
  * read (or for running out of memory or descriptors), SALVO_ERR_PATH for
  * a named path whose name is refused, SALVO_ERR_INVAL for one that is
  * neither a file nor a folder or when two entries would arrive under one
- * name; SALVO_ERR_ABORTED once *stop (if not NULL) is set, looked at
+ * name; SALVO_ERR_ABORTED once *o->stop (if not NULL) is set, looked at
  * before each entry, so Ctrl-C does not wait for a million-file walk.
  * sc is to be freed either way. */
-int salvo_scan_run(salvo_scan *sc, const char *const *paths, size_t npaths,
-		   const salvo_send_item *items, size_t nitems,
-		   const char *dest, volatile sig_atomic_t *stop, char *err,
+int salvo_scan_run(salvo_scan *sc, const salvo_send_opts *o, char *err,
 		   size_t errlen);
 void salvo_scan_free(salvo_scan *sc);
 

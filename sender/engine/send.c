@@ -189,7 +189,10 @@ static int make_core(salvo_send_session *c, uint64_t start)
 				   .window_bytes = o->window_bytes,
 				   .timeout_ns = o->timeout_ns,
 				   .initial_rto_ns = FIRST_RTO_NS,
-				   .has_peer_key = o->has_peer_key,
+				   .has_peer_key =
+				       o->has_peer_key || o->has_pinned_key,
+				   .confirm_key =
+				       !o->has_peer_key && o->has_pinned_key,
 				   .pin = o->pin,
 				   .pin_ud = o->pin_ud,
 				   .lanes = o->threads + 1,
@@ -204,7 +207,7 @@ static int make_core(salvo_send_session *c, uint64_t start)
 	} else {
 		salvo_keyfile_generate(cfg.key_private, c->key_public);
 	}
-	memcpy(cfg.peer_key, o->peer_key, 32);
+	memcpy(cfg.peer_key, o->has_peer_key ? o->peer_key : o->pinned_key, 32);
 	int rc = salvo_sender_new(&c->core, &salvo_mem_libc, &cfg,
 				  c->scan.entries, (uint32_t)c->scan.n, start);
 	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));
@@ -406,10 +409,10 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		return r->result = SALVO_ERR_IO;
 	salvo_raise_fd_limit();
 
-	rc = salvo_scan_run(&c.scan, o->paths, o->npaths, o->items, o->nitems,
-			    o->remote_dir, o->stop, msg, mlen);
+	rc = salvo_scan_run(&c.scan, o, msg, mlen);
 	r->files = c.scan.files;
 	r->dirs = c.scan.dirs;
+	r->excluded = c.scan.excluded;
 	if (rc)
 		goto fail_scan;
 	salvo_send_report_skips(&c, r);

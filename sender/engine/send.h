@@ -87,6 +87,20 @@ typedef struct salvo_send_opts {
 	size_t nitems;
 	const char *remote_dir; /* a folder below the receiver's root,
 				 * or NULL */
+	/* Inside the folders named (never the named paths themselves):
+	 * follow_links 1 sends what a symlink points to (a link that
+	 * points nowhere, or back to a folder being walked, is skipped as a
+	 * symlink), 0 skips symlinks (reported).  include (n_include globs;
+	 * none: every file) selects files; exclude (applied after include)
+	 * drops files and whole folders.  A glob with a '/' matches the
+	 * path below the named folder (fnmatch, FNM_PATHNAME), one without
+	 * matches the entry's name.  Left out by a glob is not "skipped":
+	 * salvo_send_report counts it in excluded. */
+	int follow_links;
+	const char *const *include;
+	size_t n_include;
+	const char *const *exclude;
+	size_t n_exclude;
 
 	/* The fields below are filled from the configuration by
 	 * salvo_conf_send_opts (conf/engine_opts.h), which holds no default
@@ -126,11 +140,17 @@ typedef struct salvo_send_opts {
 	 * as pinned (known hosts, a flag or the config); has_peer_key 0: the
 	 * engine asks the receiver for its key first and calls pin(), which
 	 * returns 0 to trust it (and remember it) or a negative SALVO_ERR_*
-	 * with a message in err to refuse. */
+	 * with a message in err to refuse.  pinned_key (has_pinned_key, used
+	 * only without has_peer_key): the key pin()'s store already holds
+	 * for this receiver; the handshake starts with it at once and asks
+	 * for the key beside it only to confirm (salvo_sender_config's
+	 * confirm_key), saving a round trip. */
 	uint8_t key_private[32], key_public[32];
 	int has_key;
 	uint8_t peer_key[32];
 	int has_peer_key;
+	uint8_t pinned_key[32];
+	int has_pinned_key;
 	int (*pin)(void *ud, const uint8_t key[32], char *err, size_t errlen);
 	void *pin_ud;
 	/* log events (session start/end, failures, each skipped entry at
@@ -153,6 +173,7 @@ typedef struct salvo_send_report {
 			       * 0) */
 	uint32_t skipped;     /* entries of the trees left out */
 	uint32_t skipped_by[SALVO_SKIP_REASONS];
+	uint32_t excluded; /* entries --include/--exclude left out */
 	/* as opts.results asked, in scan order (skipped entries after the
 	 * others); owned by the report: salvo_send_report_free */
 	salvo_send_result *results;

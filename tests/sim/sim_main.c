@@ -37,6 +37,7 @@
 
 #include "common/core/limits.h"
 #include "common/core/wire.h"
+#include "common/crypto/aead.h"
 #include "common/crypto/keyfile.h"
 #include "tests/sim/simnet.h"
 
@@ -71,6 +72,7 @@ typedef struct fixed {
 				  usual bound only) */
 	int defaults;	       /* the sender's default rate control: fair,
 				  no ceiling (conf/keys.c) */
+	uint64_t lane_pn_start; /* see sim_scenario */
 } fixed;
 
 typedef struct scenario_def {
@@ -100,6 +102,12 @@ static const fixed fix_fair_lab = {100 * MS, 200 * MBIT, 64 << 20, 4 << 20,
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
+
+/* Data lanes start 2,000 numbers before a key epoch ends: each crosses
+ * into the next key mid-transfer, with loss and reordering both ways. */
+static const fixed fix_rekey = {
+    50 * MS, 200 * MBIT, 16 << 20, 1 << 20, 1472,
+    2,	     0.01,	 0.01,	   0,	    SALVO_AEAD_EPOCH_PACKETS - 2000};
 
 static const scenario_def defs[] = {
     /* the grid, in family order: defs[f].fam == f */
@@ -160,6 +168,10 @@ static const scenario_def defs[] = {
      "RTTs + 1 ms of the first packet (1-RTT handshake, data with the "
      "manifest)",
      &fix_one_byte, 4},
+    {"rekey-epoch", F_REORDER,
+     "16 MiB at 200 Mbit/s, 1 % loss both ways, reordering: every data "
+     "lane crosses a key epoch (automatic rekey) mid-transfer",
+     &fix_rekey, 4},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -280,6 +292,7 @@ static void apply_fixed(const fixed *x, sim_scenario *sc, uint64_t *rtt,
 		sc->rev.loss = x->rev_loss;
 	if (x->deadline_rtts)
 		sc->deadline_ns = (uint64_t)x->deadline_rtts * *rtt + MS;
+	sc->lane_pn_start = x->lane_pn_start;
 }
 
 /* Scenario def with seed: everything a run needs. */

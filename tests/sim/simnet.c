@@ -413,6 +413,7 @@ static void lane_start(world *w, simsender *s, lane *l)
 			failf(w, "sender %d: no lane key: %s", s->idx,
 			      salvo_strerror(err));
 		l->keyed = !err;
+		l->aead.next_pn = w->sc->lane_pn_start;
 	}
 	salvo_emit_init(&l->e, &l->w, l->buf, salvo_sender_session(s->core),
 			&l->aead, (uint8_t)(l - s->lanes + 1),
@@ -831,6 +832,11 @@ static void check(world *w, sim_result *res)
 			failf(w, "sender %d: receiver session result %d", i,
 			      s->rx_result);
 	}
+	for (int i = 0; i < w->sc->nsenders && w->sc->lane_pn_start; i++)
+		for (int k = 0; k < w->sc->lanes && !w->err[0]; k++)
+			if (w->s[i].lanes[k].aead.rekeys < 1)
+				failf(w, "sender %d lane %d never changed key",
+				      i, k + 1);
 	if (!w->err[0] && res->sent_bytes > res->bound_bytes)
 		failf(w, "sent %llu bytes > bound %llu (payload %llu)",
 		      (unsigned long long)res->sent_bytes,

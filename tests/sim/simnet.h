@@ -36,6 +36,9 @@ typedef struct sim_scenario {
 	int v6;		       /* IPv6 header overhead (else IPv4) */
 	uint64_t deadline_ns;  /* done within this from the first packet,
 				  beside the bound (0: no such promise) */
+	uint64_t lane_pn_start; /* first packet number of every data lane;
+				   when set, each lane must cross at least
+				   one key epoch (rekey tests) */
 } sim_scenario;
 
 typedef struct sim_result {

@@ -43,6 +43,9 @@ static const char every_key[] = "network:\n"
 				"  rate_policy: fixed\n"
 				"  timeout: 30s\n"
 				"  compression: none\n"
+				"  links: follow\n"
+				"  include: [\"*.mov\", \"*.mxf\"]\n"
+				"  exclude: .git\n"
 				"memory:\n"
 				"  budget: 64MiB\n"
 				"  fudge: 4.5\n"
@@ -159,6 +162,11 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FIXED);
 	assert_int_equal(cfg->transfer.timeout_ns, 30 * SEC);
 	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_NONE);
+	assert_int_equal(cfg->transfer.links, SALVO_LINKS_FOLLOW);
+	assert_int_equal(cfg->transfer.include.n, 2);
+	assert_string_equal(cfg->transfer.include.v[1], "*.mxf");
+	assert_int_equal(cfg->transfer.exclude.n, 1);
+	assert_string_equal(cfg->transfer.exclude.v[0], ".git");
 	assert_int_equal(cfg->memory.budget_bytes, 64 * MiB);
 	assert_int_equal(cfg->memory.fudge_milli, 4500);
 	assert_int_equal(cfg->link.bandwidth_bps, 300000000);
@@ -199,7 +207,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 41);
+	assert_int_equal(hf->origin.line, 44);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -223,7 +231,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 38);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 41);
 	assert_string_equal(cfg->logging.events, "/var/log/ev.jsonl");
 	salvo_conf_del(cfg);
 }

@@ -97,7 +97,7 @@ static void test_nonce_and_lanes(void **state)
 	(void)state;
 	uint8_t key[32], sub[32], nonce[12] = {0}, a[64 + 16], b[64 + 16];
 	uint8_t hdr[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-	uint64_t pn = UINT64_C(0x0102030405060708);
+	uint64_t pn = UINT64_C(0x3a0708); /* in epoch 0 */
 	salvo_aead tx, other;
 
 	randombytes_buf(key, sizeof(key));
@@ -120,6 +120,24 @@ static void test_nonce_and_lanes(void **state)
 		assert_int_equal(salvo_aead_seal(&tx, pn, hdr, 8, a, 64), 0);
 		crypto_aead_aes256gcm_encrypt_detached(
 		    b, b + 64, NULL, b, 64, hdr, 8, NULL, nonce, sub);
+		assert_memory_equal(a, b, sizeof(a));
+	}
+	/* epoch 1 (and 2): the key is one crypto_kdf step from the last,
+	 * subkey id the new epoch, context "salvo3rk" */
+	uint8_t ek[32];
+	assert_int_equal(
+	    salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, key, 9), 0);
+	memcpy(ek, sub, 32);
+	for (uint64_t e = 1; e <= 2; e++) {
+		uint64_t epn = (e << SALVO_AEAD_EPOCH_SHIFT) + 7;
+		crypto_kdf_derive_from_key(ek, 32, e, "salvo3rk", ek);
+		memset(a, 0x33, 64);
+		memcpy(b, a, 64);
+		assert_int_equal(salvo_aead_seal(&tx, epn, hdr, 8, a, 64), 0);
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] = (uint8_t)(epn >> (56 - 8 * i));
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+		    b, b + 64, NULL, b, 64, hdr, 8, NULL, nonce, ek);
 		assert_memory_equal(a, b, sizeof(a));
 	}
 	/* another lane: another key, the packet does not open */
@@ -252,16 +270,17 @@ static void test_limits(void **state)
 		int gcm = suites[s] == SALVO_AEAD_AES256_GCM;
 		pair(&tx, &rx, suites[s], 0);
 		assert_false(salvo_aead_needs_rekey(&tx));
-		/* blocks: GCM only */
-		tx.blocks = SALVO_AEAD_GCM_SOFT_BLOCKS;
-		assert_int_equal(salvo_aead_needs_rekey(&tx), gcm);
+		/* blocks: GCM only, a safety net epochs never reach */
 		tx.blocks = SALVO_AEAD_GCM_HARD_BLOCKS - 5;
 		assert_int_equal(salvo_aead_seal(&tx, 0, NULL, 0, buf, 64),
 				 gcm ? SALVO_ERR_REKEY : 0);
 		tx.blocks = 0;
-		/* packet numbers */
+		/* packet numbers (the epoch set by hand: sealing walks
+		 * one epoch at a time) */
 		tx.next_pn = SALVO_AEAD_SOFT_PACKETS;
 		assert_true(salvo_aead_needs_rekey(&tx));
+		tx.epoch =
+		    (SALVO_AEAD_HARD_PACKETS - 1) >> SALVO_AEAD_EPOCH_SHIFT;
 		assert_int_equal(salvo_aead_seal(&tx, SALVO_AEAD_HARD_PACKETS,
 						 NULL, 0, buf, 16),
 				 SALVO_ERR_REKEY);
@@ -286,6 +305,96 @@ static void test_limits(void **state)
 		assert_int_equal(
 		    salvo_aead_open(&rx, NULL, 0, NULL, 0, buf, 32, &got),
 		    SALVO_ERR_REKEY);
+	}
+}
+
+/* Seals packet pn of 40 bytes (payload byte = pn's low byte) into buf. */
+static void seal_pn(salvo_aead *tx, uint64_t pn, uint8_t buf[56])
+{
+	uint8_t hdr[8];
+	for (int i = 0; i < 8; i++)
+		hdr[i] = (uint8_t)(pn >> (8 * i));
+	memset(buf, (int)(pn & 0xff), 40);
+	assert_int_equal(salvo_aead_seal(tx, pn, hdr, sizeof(hdr), buf, 40), 0);
+}
+
+static int open_pn(salvo_aead *rx, salvo_replay *w, uint64_t pn,
+		   uint8_t buf[56])
+{
+	uint8_t hdr[8];
+	size_t got = 0;
+	for (int i = 0; i < 8; i++)
+		hdr[i] = (uint8_t)(pn >> (8 * i));
+	int err = salvo_aead_open(rx, w, pn, hdr, sizeof(hdr), buf, 56, &got);
+	if (!err) {
+		assert_int_equal(got, 40);
+		for (int i = 0; i < 40; i++)
+			assert_int_equal(buf[i], (uint8_t)(pn & 0xff));
+	}
+	return err;
+}
+
+/* Keys rotate every SALVO_AEAD_EPOCH_PACKETS packet numbers with no
+ * message: a sender crossing two boundaries, a receiver that gets
+ * packets reordered across them, refuses numbers two epochs away without
+ * moving, and is not moved by a forged packet of the next epoch; the
+ * epoch-1 key differs from the lane key (a packet sealed under one does
+ * not open under the other); the sealer forgets old keys. */
+static void test_epochs(void **state)
+{
+	(void)state;
+	const uint64_t E = SALVO_AEAD_EPOCH_PACKETS;
+	for (size_t s = 0; s < 2; s++) {
+		if (!have(suites[s]))
+			continue;
+		salvo_aead tx, rx, stale;
+		salvo_replay w;
+		uint8_t a[56], b[56], c[56], d[56];
+		salvo_replay_init(&w);
+		pair(&tx, &rx, suites[s], 3);
+		stale = tx;
+
+		seal_pn(&tx, E - 2, a);
+		seal_pn(&tx, E - 1, b);
+		seal_pn(&tx, E, c); /* epoch 1 */
+		assert_int_equal(tx.epoch, 1);
+		assert_int_equal(tx.rekeys, 1);
+		assert_false(tx.has_prev); /* the sealer keeps no old key */
+		/* a forged packet claiming epoch 1 does not move rx */
+		memcpy(d, c, sizeof(d));
+		d[0] ^= 1;
+		assert_int_equal(open_pn(&rx, &w, E, d), SALVO_ERR_AUTH);
+		assert_int_equal(rx.epoch, 0);
+		/* a real one does; then epoch 0 still opens, reordered */
+		assert_int_equal(open_pn(&rx, &w, E, c), 0);
+		assert_int_equal(rx.epoch, 1);
+		assert_int_equal(open_pn(&rx, &w, E - 1, b), 0);
+		assert_int_equal(open_pn(&rx, &w, E - 2, a), 0);
+
+		/* two epochs ahead: refused, nothing moves */
+		salvo_aead far = tx; /* epoch 1 */
+		assert_int_equal(salvo_aead_seal(&far, 3 * E, NULL, 0, a, 40),
+				 SALVO_ERR_STATE);
+		assert_int_equal(far.epoch, 1);
+		assert_int_equal(far.next_pn, E + 1);
+		assert_int_equal(open_pn(&rx, &w, 3 * E, a), SALVO_ERR_REPLAY);
+		assert_int_equal(rx.epoch, 1);
+
+		/* into epoch 2: epoch 0 is forgotten, epoch 1 kept */
+		seal_pn(&tx, 2 * E - 1, a);
+		seal_pn(&tx, 2 * E + 5, b);
+		assert_int_equal(tx.epoch, 2);
+		assert_int_equal(open_pn(&rx, &w, 2 * E + 5, b), 0);
+		assert_int_equal(rx.epoch, 2);
+		assert_int_equal(open_pn(&rx, &w, 2 * E - 1, a), 0);
+		seal_pn(&stale, E - 3, c); /* epoch 0, within the window */
+		assert_int_equal(open_pn(&rx, &w, E - 3, c), SALVO_ERR_REPLAY);
+		assert_int_equal(rx.rekeys, 2);
+		assert_int_equal(rx.forgeries, 1);
+		salvo_aead_free(&tx);
+		salvo_aead_free(&rx);
+		salvo_aead_free(&stale);
+		salvo_aead_free(&far);
 	}
 }
 
@@ -458,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_window_after_tag_only),
 	    cmocka_unit_test(test_pn_never_repeats),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_epochs),
 	    cmocka_unit_test(test_choose),
 	    cmocka_unit_test(test_replay_basic),
 	    cmocka_unit_test(test_replay_model),

@@ -331,6 +331,28 @@ static void test_known_hosts(void **state)
 			 SALVO_ERR_INVAL);
 	assert_non_null(strstr(err, "kh:1: "));
 
+	/* find: the key a host is pinned to, none, a malformed line */
+	uint8_t got[32];
+	assert_int_equal(salvo_known_hosts_find("kh", file, strlen(file),
+						"recv.lab:7400", got, err,
+						sizeof(err)),
+			 1);
+	assert_memory_equal(got, k1, 32);
+	assert_int_equal(salvo_known_hosts_find("kh", file, strlen(file),
+						"other:7400", got, err,
+						sizeof(err)),
+			 1);
+	assert_memory_equal(got, k2, 32);
+	assert_int_equal(salvo_known_hosts_find("kh", file, strlen(file),
+						"recv.lab:7401", got, err,
+						sizeof(err)),
+			 0);
+	assert_int_equal(salvo_known_hosts_find("kh", bad, strlen(bad),
+						"recv.lab:7400", got, err,
+						sizeof(err)),
+			 SALVO_ERR_INVAL);
+	assert_non_null(strstr(err, "kh:1: "));
+
 	int n = salvo_known_hosts_line(line, sizeof(line), "h:1", k1);
 	assert_string_equal(line, "h:1 salvo-x25519 " K1 "\n");
 	assert_int_equal(n, (int)strlen(line));

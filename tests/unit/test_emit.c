@@ -236,6 +236,7 @@ static void test_rekey_stops(void **state)
 	assert_int_equal(
 	    salvo_aead_init(&tx, SALVO_AEAD_CHACHA20_POLY1305, lane_key, 1), 0);
 	tx.next_pn = SALVO_AEAD_HARD_PACKETS - 1; /* one number left */
+	tx.epoch = tx.next_pn >> SALVO_AEAD_EPOCH_SHIFT;
 	salvo_emit e;
 	uint64_t booking;
 	salvo_emit_init(&e, &w, buf, SESSION, &tx, 1, 1472, 28, 4);

@@ -813,6 +813,16 @@ static void feed_key(harness *h, uint32_t index)
 	salvo_sender_on_packet(h->s, b, (size_t)n, h->now);
 }
 
+/* pin() refused the key: the session fails with pin()'s message. */
+static void expect_key_refused(harness *h)
+{
+	const char *msg;
+	assert_int_equal(poll_once(h), SALVO_WORK_FAILED);
+	assert_int_equal(salvo_sender_result(h->s, NULL, NULL, &msg),
+			 SALVO_ERR_KEY);
+	assert_string_equal(msg, "host key changed: b2:... in known_hosts:3");
+}
+
 /* Without a pinned key: KEY_REQ (as large as the KEY it asks for), the
  * KEY goes to pin(), then the handshake; pin() refusing ends it with its
  * message. */
@@ -842,18 +852,67 @@ static void test_key_pinning(void **state)
 		assert_int_equal(h.pins, 1);
 		assert_memory_equal(h.pinned, h.rx.pub, 32);
 		if (refuse) {
-			const char *msg;
-			assert_int_equal(poll_once(&h), SALVO_WORK_FAILED);
-			assert_int_equal(
-			    salvo_sender_result(h.s, NULL, NULL, &msg),
-			    SALVO_ERR_KEY);
-			assert_string_equal(
-			    msg, "host key changed: b2:... in known_hosts:3");
+			expect_key_refused(&h);
 		} else {
 			assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
 			assert_int_equal(h.pkt.hdr.type, SALVO_PKT_INIT);
 			feed_key(&h, index); /* a late duplicate: ignored */
 			assert_int_equal(h.pins, 1);
+			feed_resp(&h, 0, NULL);
+			assert_int_equal(salvo_sender_session(h.s), SESSION);
+		}
+		finish(&h);
+	}
+}
+
+/* A key known_hosts pinned (confirm_key): INIT at once, a KEY_REQ right
+ * after it; a KEY with the same key confirms (pin() not called); a KEY
+ * after RESP is ignored; a changed key goes to pin(): refused, the
+ * session fails at once with pin()'s message; taken, the handshake starts
+ * again for the new key and completes.  Failed before confirm_key: the
+ * first packet was an INIT and no KEY_REQ followed, so a changed key
+ * only showed as a timeout. */
+static void test_key_confirm(void **state)
+{
+	(void)state;
+	/* 0: pinned key right; 1: changed, pin() refuses; 2: changed, taken */
+	for (int mode = 0; mode < 3; mode++) {
+		harness h;
+		start_empty(&h);
+		h.pin_refuse = mode == 1;
+		salvo_sender_config cfg = config(&h);
+		cfg.confirm_key = 1;
+		cfg.pin = pin_cb;
+		cfg.pin_ud = &h;
+		if (mode)
+			memset(cfg.peer_key, 0x42, 32); /* a stale pin */
+		assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, entries,
+						  NENTRIES, h.now),
+				 0);
+		assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+		assert_int_equal(h.pkt.hdr.type, SALVO_PKT_INIT);
+		uint32_t index = h.pkt.hdr.session;
+		assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+		assert_int_equal(h.pkt.hdr.type, SALVO_PKT_KEY_REQ);
+		assert_int_equal(h.w.len, SALVO_KEY_PKT_BYTES);
+		assert_int_equal(poll_once(&h), SALVO_WORK_IDLE);
+		h.now += 100 * MS;
+		feed_key(&h, index);
+		if (mode == 0) {
+			assert_int_equal(h.pins, 0);
+			feed_resp(&h, 0, NULL);
+			assert_int_equal(salvo_sender_session(h.s), SESSION);
+			feed_key(&h, index); /* late: ignored */
+			assert_int_equal(h.pins, 0);
+		} else if (mode == 1) {
+			assert_int_equal(h.pins, 1);
+			expect_key_refused(&h);
+		} else {
+			assert_int_equal(h.pins, 1);
+			assert_memory_equal(h.pinned, h.rx.pub, 32);
+			assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+			assert_int_equal(h.pkt.hdr.type, SALVO_PKT_INIT);
+			assert_int_equal(poll_once(&h), SALVO_WORK_IDLE);
 			feed_resp(&h, 0, NULL);
 			assert_int_equal(salvo_sender_session(h.s), SESSION);
 		}
@@ -943,6 +1002,7 @@ int main(void)
 	    cmocka_unit_test(test_endings),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_key_pinning),
+	    cmocka_unit_test(test_key_confirm),
 	    cmocka_unit_test(test_late_resp),
 	    cmocka_unit_test(test_early_data),
 	    cmocka_unit_test(test_new_refuses),
