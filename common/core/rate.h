@@ -143,8 +143,10 @@ typedef struct salvo_rate_fair {
 	 * apart, to compare what arrives with what left one RTT before */
 	uint64_t paced_at[SALVO_RATE_FAIR_PACED], paced_n[SALVO_RATE_FAIR_PACED];
 	uint32_t paced_next;
-	uint64_t fb_lost;	 /* lost bytes at fb_at */
+	uint64_t sw_at, sw_held, sw_lost; /* start-up's window: its start,
+					     held and lost bytes then */
 	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left */
+	uint64_t fb_dt, fb_jit;	 /* feedback spacing and its mean deviation */
 	int quiet;		 /* the last round's queue stayed low */
 	uint64_t start_sample;	 /* the last RTT sample came then */
 	uint64_t plateau_bw;	 /* start-up: delivery at the last growth */

@@ -7,17 +7,24 @@
  * Signals, all from the receiver's feedback: the RTT of each heartbeat
  * (standing RTT: the lowest of the last half RTT; queue dq: standing
  * minus the lowest seen), the payload the receiver holds (delivery
- * rate), the payload it reports lost, and what is in flight (datagrams
- * sent less those received or lost).  Random loss never lowers the rate:
- * the queue does, and in competitive mode so does a queue that overflows.
- * Time runs in rounds of one min RTT (at least 4 ms).
+ * rate: what it newly holds over at least an eighth of a round, never
+ * more than 1.25 x what the pacer let out over the same span one
+ * standing RTT earlier, as BBR takes the longer of a sample's send and
+ * ack intervals: feedback that arrives bunched is not a faster path),
+ * the payload it reports lost, and what is in flight (datagrams sent
+ * less those received or lost).  Random loss never lowers the rate:
+ * the queue does, and in competitive mode so does a queue that
+ * overflows.  Time runs in rounds of one min RTT (at least 4 ms).
  *
  *   START    from 120,000 bytes per RTT (within 5-20 Mbit/s) or half a
  *            link hint, x1.8 a round, smoothly, feedback by feedback;
  *            it ends when the queue passes 2 ms and the rate has reached
  *            the curve below (a newcomer climbs to its share first), when
- *            the queue passes an eighth of a round, when more is in
- *            flight than 1.5 x what the path delivers per RTT, or when a
+ *            the queue passes an eighth of a round, when the delivery
+ *            rate grew less than 1/4 in 3 rounds, when less arrived than
+ *            0.9 x what left one RTT earlier over a window long enough
+ *            for the feedback's jitter (an eighth of a round, 64
+ *            datagrams, 8 x the jitter of its arrivals), or when a
  *            round loses a fifth (and 3 x the random loss);
  *   DRAIN    half the delivery rate for as long as the queue we built
  *            takes to empty (what is in flight beyond one delivery-RTT);
@@ -39,7 +46,9 @@
  *            rate = W / srtt (RFC 9438: C 0.4, beta 0.7; "high" as two
  *            flows: beta 0.85, C 0.8), cut once per filling of the queue
  *            (90 % of the deepest lately, re-armed when it falls to 3/4)
- *            or per round losing far beyond the random loss.  Eight
+ *            or per round losing far beyond the random loss; never
+ *            above twice the delivery rate (a window in rate space has
+ *            no ACK clock to hold it back).  Eight
  *            rounds with the queue down at our target: back to DELAY.
  *            "low" never competes, and gives back a quarter a round
  *            whenever the queue passes 20 ms.
@@ -297,48 +306,94 @@ static void paced_record(salvo_rate_fair *f, uint64_t now)
 	f->paced_n[i] = f->paced_dgrams;
 }
 
+/* Wire bits per second the pacer let out over [a, b] (0: the history
+ * does not reach back to a). */
+static uint64_t paced_bps(const salvo_rate_fair *f, uint64_t a, uint64_t b)
+{
+	if (b <= a || !paced_by(f, a))
+		return 0;
+	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	return (uint64_t)((unsigned __int128)(paced_by(f, b) - paced_by(f, a)) *
+			  dgram * 8000000000u / (b - a));
+}
+
 static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
 	/* an eighth of a round, and at least 8 datagrams at our rate: on
 	 * a 10 ms path with 9 KB datagrams an eighth held one or two, and
 	 * the max filter kept their noise (72 Mbit/s on a 50 Mbit/s link) */
-	uint64_t dgram_ns = (uint64_t)((unsigned __int128)8 *
-				       (f->datagram_bytes +
-					SALVO_IPV4_UDP_OVERHEAD) *
+	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t rnd = round_ns(f), lag = f->min_rtt_ns;
+	uint64_t dgram_ns = (uint64_t)((unsigned __int128)8 * dgram *
 				       8000000000ull / max64(f->rate_bps, 1));
-	uint64_t win = min64(max64(round_ns(f) / 8, dgram_ns), round_ns(f));
+	uint64_t win = min64(max64(rnd / 8, dgram_ns), rnd);
 	uint64_t dt = s->now - f->fb_at;
 	if (f->fb_at && s->held_bytes > f->fb_held && dt >= win) {
 		uint64_t d =
 		    wire_bps(s->held_bytes - f->fb_held, s->payload_bytes, dt);
+		/* nothing arrives faster than it left (BBR's rule: a
+		 * sample's rate is over the longer of its send and its
+		 * ack interval).  The feedback's timing is the receiver's
+		 * timer plus the path's jitter: two feedbacks 6 ms apart
+		 * after one 19 ms late read 264 Mbit/s on the lab's 200,
+		 * and a stalled receiver's burst 500-900; the max filter
+		 * kept them, the rate followed and the queue overflowed.
+		 * An eighth over what left one RTT earlier is slack for
+		 * that RTT's own jitter. */
+		uint64_t back = lag + f->dq_ns;
+		uint64_t sent = f->fb_at > back
+				    ? paced_bps(f, f->fb_at - back, s->now - back)
+				    : 0;
+		if (sent)
+			d = min64(d, sent + sent / 4);
 		f->round_bw = max64(f->round_bw, d);
 		f->delivered_bps = max64(f->round_bw, f->prev_bw);
-		/* what arrived (or was lost on the way) against what the
-		 * pacer let out one RTT earlier: short means the bottleneck
-		 * holds the rest back in its queue, an RTT before that queue
-		 * shows in the RTT samples */
-		uint64_t lag = f->min_rtt_ns;
-		uint64_t left = 0;
-		if (f->fb_at > lag && paced_by(f, f->fb_at - lag))
-			left = paced_by(f, s->now - lag) -
-			       paced_by(f, f->fb_at - lag);
-		uint64_t came = s->held_bytes - f->fb_held +
-				(s->lost_bytes - f->fb_lost);
-		if (left >= 16) {
-			uint64_t sent = left * s->payload_bytes;
-			f->short_windows = came * 100 < sent * 90
-					       ? f->short_windows + 1
-					       : 0;
-		}
 	}
 	if (!f->fb_at || dt >= win) {
 		f->fb_at = s->now;
 		f->fb_held = s->held_bytes;
-		f->fb_lost = s->lost_bytes;
 	}
+	/* Start-up's early exit: what arrived (or was lost on the way)
+	 * against what the pacer let out one RTT earlier, over an eighth
+	 * of a round, 64 datagrams and 8 x the feedback's jitter (at most
+	 * half a round).  Short means the bottleneck holds the rest back in
+	 * its queue, an RTT before that queue shows in the RTT samples.
+	 * Shorter windows read feedback jitter as a shortfall: one 0 % lab
+	 * run left start-up at 10 Mbit/s, another at 47. */
+	uint64_t sw_dt = s->now - f->sw_at;
+	uint64_t sw_win =
+	    min64(max64(max64(rnd / 8, 8 * dgram_ns), 8 * f->fb_jit), rnd / 2);
+	if (f->sw_at && sw_dt < sw_win)
+		return;
+	uint64_t left = 0;
+	if (f->sw_at > lag && paced_by(f, f->sw_at - lag))
+		left = paced_by(f, s->now - lag) - paced_by(f, f->sw_at - lag);
+	uint64_t came =
+	    s->held_bytes - f->sw_held + (s->lost_bytes - f->sw_lost);
+	if (f->sw_at && left >= 64)
+		f->short_windows =
+		    came * 100 < left * s->payload_bytes * 90
+			? f->short_windows + 1
+			: 0;
+	f->sw_at = s->now;
+	f->sw_held = s->held_bytes;
+	f->sw_lost = s->lost_bytes;
 }
 
 /* ------------------------------------------------------------ modes */
+
+/* Competitive mode never paces above twice what the path delivers to
+ * us: a window in rate space grows while the queue stays full (the
+ * lab's 0 % runs paced up to 830 Mbit/s into 200, a flow that took its
+ * own queue for a competitor's), where a TCP window is held back by its
+ * ACKs' clock.  Twice still lets a flow that a competitor squeezed take
+ * its share back within a round. */
+static void compete_cap(salvo_rate_fair *f)
+{
+	uint64_t cap = capacity(f);
+	if (cap && f->rate_bps > 2 * cap)
+		f->rate_bps = clamp(f, 2 * cap);
+}
 
 static void enter(salvo_rate_fair *f, int mode, uint64_t now)
 {
@@ -353,6 +408,7 @@ static void enter(salvo_rate_fair *f, int mode, uint64_t now)
 		for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++)
 			before = max64(before, f->rate_hist[k]);
 		f->rate_bps = clamp(f, max64(f->rate_bps, before));
+		compete_cap(f);
 		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
 					    f->srtt_ns / 8000000000u);
 		f->k_ms = 0;
@@ -619,6 +675,15 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	salvo_rate_fair *f = state;
 	uint64_t dt = s->now - f->last_fb;
 	f->last_fb = s->now;
+	/* how regular the feedback's arrivals are: the receiver's timer
+	 * plus the reverse path's jitter (the lab: 6-19 ms around 12.5) */
+	if (f->fb_dt) {
+		uint64_t dev = dt > f->fb_dt ? dt - f->fb_dt : f->fb_dt - dt;
+		f->fb_jit = (7 * f->fb_jit + dev) / 8;
+		f->fb_dt = (7 * f->fb_dt + dt) / 8;
+	} else if (f->min_rtt_ns) {
+		f->fb_dt = dt;
+	}
 	/* What left: the core counts datagrams when it hands a block to a
 	 * block-sender, whose pacer lets them out at our rate over the next
 	 * second or so (two 4 MiB blocks hold 0.34 s at 200 Mbit/s); taken
@@ -661,6 +726,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 			compete_cut(f, s->now);
 		else
 			compete_grow(f, s->now);
+		compete_cap(f);
 		break;
 	}
 	if (s->now - f->round_start >= round_ns(f))
