@@ -18,7 +18,11 @@
  * entry of a tree it skips is a warning there); the result is also
  * logged there when the log is a file or JSON.  Results map to the exit
  * codes of cli/commands.h in outcome_of(): a transfer that succeeded but
- * left entries out is "partial", exit 9.
+ * left entries out is "partial", exit 9; one where the receiver refused
+ * or could not store some files (its verdicts, before any data moved) is
+ * exit 10, and the others still went.  Files the receiver had already
+ * (identical, or kept by --overwrite never / if-newer) are "skipped" and
+ * exit 0.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +35,7 @@
 #include "cli/progress.h"
 #include "common/core/error.h"
 #include "common/core/path.h"
+#include "common/core/wire.h"
 #include "common/io/sys.h"
 #include "common/io/logsink.h"
 #include "conf/config.h"
@@ -105,6 +110,16 @@ static void usage(FILE *out)
 	      "matching files;\n"
 	      "                     leave out matching files and folders "
 	      "(repeat them)\n"
+	      "  --overwrite P      a file the receiver has already: "
+	      "if-different (skip it\n"
+	      "                     when size and mtime match), never, "
+	      "if-newer, always;\n"
+	      "                     decided before any data moves, within "
+	      "what the receiver\n"
+	      "                     allows\n"
+	      "  --checksum         compare digests instead of size and "
+	      "mtime: not built yet\n"
+	      "                     (refused)\n"
 	      "  --key FILE         this sender's private key, made on first "
 	      "use\n"
 	      "                     (~/.config/salvo/key; root: "
@@ -141,6 +156,10 @@ static void usage(FILE *out)
 	      "were skipped\n"
 	      "      (symlinks, special or unreadable files, names the "
 	      "protocol refuses)\n"
+	      "  10  the receiver refused or could not store some files (the "
+	      "others were\n"
+	      "      sent or skipped); --json lists each file with its "
+	      "reason\n"
 	      "  130 interrupted (SIGINT, SIGTERM)\n"
 	      "\n"
 	      "example: salvo send --rate 500mbit --remote-dir incoming "
@@ -225,6 +244,13 @@ static int parse_rest(struct send_args *a, char **rest, int nrest)
 			a->paths[npos++] = s;
 		} else if (!strcmp(s, "--")) {
 			dashdash = 1;
+		} else if (!strcmp(s, "--checksum")) {
+			fprintf(stderr,
+				"salvo send: --checksum is not built yet: files "
+				"are compared by size and mtime "
+				"(--overwrite if-different), or sent with "
+				"--overwrite always\n");
+			return -1;
 		} else if (!strcmp(s, "--json")) {
 			a->json = 1;
 		} else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
@@ -310,7 +336,18 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 	const char *msg = r->message[0] ? r->message : salvo_strerror(rc);
 
 	snprintf(oc->message, sizeof(oc->message), "%s", msg);
-	if (rc == 0 && r->skipped) {
+	if (rc == 0 && (r->files_refused || r->files_failed)) {
+		oc->exit_code = SALVO_EXIT_SOME_FAILED;
+		oc->result = "some_failed";
+		snprintf(oc->message, sizeof(oc->message),
+			 "%u %s not stored by the receiver (refused %u, "
+			 "failed %u; its log says why); the others were sent "
+			 "or skipped",
+			 r->files_refused + r->files_failed,
+			 r->files_refused + r->files_failed == 1 ? "file"
+								 : "files",
+			 r->files_refused, r->files_failed);
+	} else if (rc == 0 && r->skipped) {
 		char by[200];
 
 		oc->exit_code = SALVO_EXIT_PARTIAL;
@@ -390,6 +427,60 @@ static void write_json_skipped(FILE *out, const salvo_send_report *r)
 	fputs("],\n", out);
 }
 
+static const char *verdict_name(int v)
+{
+	static const char *const names[] = {
+	    [SALVO_VERDICT_SEND] = "sent",
+	    [SALVO_VERDICT_IDENTICAL] = "identical",
+	    [SALVO_VERDICT_EXISTS] = "exists",
+	    [SALVO_VERDICT_NOT_NEWER] = "not_newer",
+	    [SALVO_VERDICT_REFUSED] = "refused",
+	    [SALVO_VERDICT_FAILED] = "failed",
+	    [SALVO_VERDICT_RESUME] = "resumed"};
+	return v >= 0 && v <= SALVO_VERDICT_MAX ? names[v] : "none";
+}
+
+/* Every entry of the session with what became of it, and the counts. */
+static void write_json_files(FILE *out, const salvo_send_report *r)
+{
+	static const char *const outcomes[] = {
+	    [SALVO_SEND_SENT] = "sent",
+	    [SALVO_SEND_SKIPPED] = "skipped",
+	    [SALVO_SEND_UNCONFIRMED] = "unconfirmed",
+	    [SALVO_SEND_NOT_NEEDED] = "skipped",
+	    [SALVO_SEND_REFUSED] = "failed"};
+	uint32_t skipped = r->files_identical + r->files_exists +
+			   r->files_not_newer;
+	fprintf(out,
+		" \"counts\": {\"sent\": %u, \"skipped\": %u, "
+		"\"skipped_identical\": %u, \"skipped_exists\": %u, "
+		"\"skipped_not_newer\": %u, \"failed\": %u, \"refused\": %u, "
+		"\"failed_other\": %u, \"held_bytes\": %llu},\n \"file_results\": [",
+		r->files_sent, skipped, r->files_identical, r->files_exists,
+		r->files_not_newer, r->files_refused + r->files_failed,
+		r->files_refused, r->files_failed,
+		(unsigned long long)r->held_bytes);
+	for (size_t i = 0, n = 0; i < r->nresults; i++) {
+		const salvo_send_result *e = &r->results[i];
+		if (e->outcome == SALVO_SEND_SKIPPED || e->is_dir)
+			continue;
+		fputs(n++ ? ",\n  {\"path\": " : "\n  {\"path\": ", out);
+		salvo_progress_json_string(out, e->local);
+		fputs(", \"remote\": ", out);
+		salvo_progress_json_string(out, e->remote);
+		fprintf(out, ", \"result\": \"%s\", \"reason\": \"%s\"",
+			outcomes[e->outcome],
+			e->outcome == SALVO_SEND_UNCONFIRMED
+			    ? "session_failed"
+			    : verdict_name(e->verdict));
+		if (e->outcome == SALVO_SEND_REFUSED && e->err)
+			fprintf(out, ", \"errno\": %d, \"error\": \"%s\"",
+				-e->err, strerror(-e->err));
+		fputs("}", out);
+	}
+	fputs("],\n", out);
+}
+
 /* What the engine was given: the options salvo_conf_send_opts built. */
 static void write_json_options(FILE *out, const salvo_send_opts *o)
 {
@@ -426,8 +517,9 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		", \"port\": %u, \"files\": %u, \"dirs\": %u, \"bytes\": %llu, "
 		"\"seconds\": %.6f, \"goodput_mbps\": %.3f, \"datagrams\": "
 		"%llu, \"wire_bytes\": %llu, \"retx_bytes\": %llu, "
-		"\"retx_pct\": %.4f, \"peak_rss_bytes\": %llu, \"srtt_ms\": "
-		"%.3f, \"peer_code\": %d, \"peer_errno\": %d,\n",
+		"\"retx_pct\": %.4f, \"reconnects\": %u, \"peak_rss_bytes\": "
+		"%llu, \"srtt_ms\": %.3f, \"peer_code\": %d, \"peer_errno\": "
+		"%d,\n",
 		(unsigned)o->port, r->files, r->dirs,
 		(unsigned long long)r->bytes, (double)r->elapsed_ns / 1e9,
 		salvo_progress_mbps(r->bytes, r->elapsed_ns),
@@ -435,9 +527,11 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		(unsigned long long)r->wire_bytes,
 		(unsigned long long)r->retx_bytes,
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
-		(unsigned long long)r->peak_rss_bytes, (double)r->srtt_ns / 1e6,
+		r->reconnects, (unsigned long long)r->peak_rss_bytes,
+		(double)r->srtt_ns / 1e6,
 		r->peer_code, r->peer_errno);
 	write_json_skipped(out, r);
+	write_json_files(out, r);
 	write_json_options(out, o);
 	fputc(' ', out);
 	salvo_cli_send_identity_json(out, cfg, o);
@@ -494,6 +588,23 @@ static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
 	salvo_progress_log(sink, &ev);
 }
 
+/* sent N, skipped M (identical K, exists E, not newer W), failed F */
+static void print_counts(FILE *out, const salvo_send_report *r)
+{
+	uint32_t skipped = r->files_identical + r->files_exists +
+			   r->files_not_newer;
+	fprintf(out, "sent %u, skipped %u", r->files_sent, skipped);
+	if (skipped)
+		fprintf(out, " (identical %u, exists %u, not newer %u)",
+			r->files_identical, r->files_exists,
+			r->files_not_newer);
+	fprintf(out, ", failed %u", r->files_refused + r->files_failed);
+	if (r->files_refused + r->files_failed)
+		fprintf(out, " (refused %u, failed %u)", r->files_refused,
+			r->files_failed);
+	fputc('\n', out);
+}
+
 /* Runs the engine once the arguments are known good. */
 static int run(const struct salvo_config *cfg, struct send_args *a,
 	       struct salvo_logsink *sink)
@@ -532,7 +643,8 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	o.stop = stop;
 	o.log = salvo_logsink_event;
 	o.log_ud = sink;
-	o.results = SALVO_SEND_RESULTS_SKIPPED;
+	o.results = a->json ? SALVO_SEND_RESULTS_ALL
+			    : SALVO_SEND_RESULTS_SKIPPED;
 
 	/* buffers sized from link hints above the kernel's cap: say so, with
 	 * the sysctl that raises it (without hints the size is a default,
@@ -552,8 +664,11 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	if (a->json)
 		write_json(stdout, r, &oc, a, cfg, &o);
 	else if (!a->quiet && (oc.exit_code == SALVO_EXIT_OK ||
-			       oc.exit_code == SALVO_EXIT_PARTIAL))
+			       oc.exit_code == SALVO_EXIT_PARTIAL ||
+			       oc.exit_code == SALVO_EXIT_SOME_FAILED)) {
 		salvo_progress_summary(stdout, r);
+		print_counts(stdout, r);
+	}
 	salvo_send_report_free(r);
 	return oc.exit_code;
 }

@@ -21,6 +21,9 @@ enum {
 				       * of a tree were skipped (symlinks,
 				       * special or unreadable files, names
 				       * the protocol refuses) */
+	SALVO_EXIT_SOME_FAILED = 10,  /* send: files the receiver refused or
+				       * could not store; the others were
+				       * sent or skipped (all verified) */
 	SALVO_EXIT_INTERRUPTED = 130, /* SIGINT / SIGTERM */
 };
 

@@ -85,6 +85,7 @@ struct salvo_conf_transfer {
 	enum salvo_links links;		/* symlinks inside sent folders */
 	struct salvo_conf_strv include; /* globs; empty: every file */
 	struct salvo_conf_strv exclude; /* globs, after include */
+	enum salvo_send_overwrite overwrite; /* a file the receiver has */
 };
 
 struct salvo_conf_memory {
@@ -105,6 +106,7 @@ struct salvo_conf_receiver {
 	uint64_t memory_budget_bytes; /* sessions' bookkeeping, 0: unlimited */
 	enum salvo_overwrite overwrite;
 	uint64_t idle_timeout_ns; /* a silent session is dropped after it */
+	uint64_t partial_max_age_ns; /* older part-files: removed at start */
 	enum salvo_verify verify;
 };
 
@@ -185,6 +187,7 @@ enum salvo_conf_key {
 	SALVO_CONF_TRANSFER_LINKS,
 	SALVO_CONF_TRANSFER_INCLUDE,
 	SALVO_CONF_TRANSFER_EXCLUDE,
+	SALVO_CONF_TRANSFER_OVERWRITE,
 	SALVO_CONF_MEMORY_BUDGET,
 	SALVO_CONF_MEMORY_FUDGE,
 	SALVO_CONF_LINK_BANDWIDTH,
@@ -196,6 +199,7 @@ enum salvo_conf_key {
 	SALVO_CONF_RECEIVER_MEMORY_BUDGET,
 	SALVO_CONF_RECEIVER_OVERWRITE,
 	SALVO_CONF_RECEIVER_IDLE_TIMEOUT,
+	SALVO_CONF_RECEIVER_PARTIAL_MAX_AGE,
 	SALVO_CONF_RECEIVER_VERIFY,
 	SALVO_CONF_LOGGING_LEVEL,
 	SALVO_CONF_LOGGING_FILE,

@@ -50,6 +50,7 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->rate_policy = tr->rate_policy;
 	o->link_bps = cfg->link.bandwidth_bps;
 	o->timeout_ns = tr->timeout_ns;
+	o->overwrite = (int)tr->overwrite;
 	o->window_bytes = window_from_hints(cfg);
 	o->events_path = cfg->logging.events;
 	o->follow_links = tr->links == SALVO_LINKS_FOLLOW;
@@ -103,6 +104,7 @@ int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
 	o->rcvbuf_bytes = net->rcvbuf_bytes;
 	o->max_sessions = rx->max_sessions;
 	o->idle_timeout_ns = rx->idle_timeout_ns;
+	o->partial_max_age_ns = rx->partial_max_age_ns;
 	o->max_file_bytes = rx->max_file_size_bytes;
 	o->memory_budget_bytes = rx->memory_budget_bytes;
 	o->overwrite = (int)rx->overwrite;

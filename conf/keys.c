@@ -39,6 +39,9 @@ static const char *const links_names[] = {"skip", "follow", NULL};
 static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
+/* in enum salvo_send_overwrite order */
+static const char *const send_overwrite_names[] = {"if-different", "never",
+						   "if-newer", "always", NULL};
 static const char *const verify_names[] = {"normal", "paranoid", NULL};
 static const char *const post_names[] = {"delete", "move", "keep", NULL};
 static const char *const level_names[] = {"error", "warn",  "info",
@@ -122,6 +125,12 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"transfer.exclude", "--exclude", S, SALVO_CONF_T_GLOBS,
      C(transfer, exclude), 0, 1, 255, NULL, NULL, "",
      "globs of files and folders to leave out inside sent folders"},
+    {"transfer.overwrite", "--overwrite", S | W, SALVO_CONF_T_ENUM,
+     C(transfer, overwrite), 0, 0, 0, NULL, send_overwrite_names,
+     "if-different",
+     "a file the receiver has already: skip it when identical (size and "
+     "mtime), never replace it, replace it when newer, or always; within "
+     "what the receiver allows (receiver.overwrite)"},
     {"memory.budget", "--memory", S | W, SALVO_CONF_T_SIZE,
      C(memory, budget_bytes), 0, 256 * KiB, 1024 * GiB, "auto", NULL, "auto",
      "sender memory, block_size x threads; auto: from link hints"},
@@ -152,6 +161,10 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"receiver.idle_timeout", "--idle-timeout", R, SALVO_CONF_T_TIME,
      C(receiver, idle_timeout_ns), 0, SEC, 24 * 3600 * SEC, NULL, NULL, "60s",
      "drop a session silent this long"},
+    {"receiver.partial_max_age", "--partial-max-age", R, SALVO_CONF_T_TIME,
+     C(receiver, partial_max_age_ns), 0, 60 * SEC, 3650 * 24 * 3600 * SEC,
+     NULL, NULL, "168h",
+     "part-files kept for resume this long after their last write"},
     {"receiver.verify", "--verify", R, SALVO_CONF_T_ENUM, C(receiver, verify),
      0, 0, 0, NULL, verify_names, "normal",
      "normal: hash as written; paranoid: also read back from disk"},

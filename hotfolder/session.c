@@ -105,6 +105,19 @@ static enum salvo_hf_outcome failed_one(struct hf_item *it, size_t m)
 	return m > 1 ? SALVO_HF_SPLIT : SALVO_HF_FAIL;
 }
 
+/* 1 if the receiver refused the file at local (or could not store it):
+ * its per-file verdict in the report. */
+static int refused_by_receiver(const salvo_send_report *rep, const char *local)
+{
+	if (!rep->files_refused && !rep->files_failed)
+		return 0;
+	for (size_t i = 0; i < rep->nresults; i++)
+		if (rep->results[i].outcome == SALVO_SEND_REFUSED &&
+		    rep->results[i].local && !strcmp(rep->results[i].local, local))
+			return 1;
+	return 0;
+}
+
 static void *session_main(void *arg)
 {
 	struct hf_session *s = arg;
@@ -159,6 +172,7 @@ static void *session_main(void *arg)
 	o.log = d->o->log;
 	o.log_ud = d->o->log_ud;
 	o.stop = &d->stop;
+	o.results = SALVO_SEND_RESULTS_ALL;
 	salvo_send_run(&o, rep);
 	hf_session_event(p, &o, rep);
 	s->rc = rep->result;
@@ -170,7 +184,12 @@ static void *session_main(void *arg)
 		struct hf_item *it = &s->items[map[k]];
 		struct stat sb;
 
-		if (s->rc == 0) {
+		if (s->rc == 0 && refused_by_receiver(rep, it->local)) {
+			/* its verdict: refused or not storable there; the
+			 * others went.  A file the receiver had already
+			 * (identical, or kept by the policy) is delivered */
+			it->out = failed_one(it, 1);
+		} else if (s->rc == 0) {
 			it->out = SALVO_HF_OK;
 			if (p->pol.keep)
 				it->has_hash =
@@ -187,6 +206,8 @@ done:
 	free(real_root);
 	free(items);
 	free(map);
+	if (rep)
+		salvo_send_report_free(rep);
 	free(rep);
 	pthread_mutex_lock(&d->mu);
 	s->next = d->done;

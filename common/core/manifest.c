@@ -12,6 +12,7 @@
 #include "common/core/bytes.h"
 #include "common/core/error.h"
 #include "common/core/path.h"
+#include "common/core/policy.h"
 #include "common/core/wire.h"
 
 uint64_t salvo_manifest_encoded_size(const salvo_entry *e, uint32_t n)
@@ -84,13 +85,16 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 	m->mem = mem;
 	salvo_rd_init(&r, buf, len);
 	uint32_t n = salvo_rd_u32(&r);
-	uint32_t reserved = salvo_rd_u32(&r);
+	m->overwrite = salvo_rd_u8(&r);
+	uint32_t reserved = salvo_rd_u8(&r);
+	reserved |= salvo_rd_u16(&r);
 	err = SALVO_ERR_TRUNCATED;
 	if (!salvo_rd_ok(&r))
 		goto fail;
 	err = SALVO_ERR_MALFORMED;
 	reason = "bad manifest header";
 	if (reserved || n > SALVO_FILES_MAX ||
+	    m->overwrite > SALVO_SEND_OVERWRITE_MAX ||
 	    (uint64_t)n * (SALVO_ENTRY_FIXED_BYTES + 1) > len)
 		goto fail;
 	/* names take at most len bytes, plus one NUL each */
@@ -185,6 +189,7 @@ int salvo_manifest_copy(salvo_manifest *dst, const salvo_manifest *src,
 	dst->mem = mem;
 	dst->count = src->count;
 	dst->total_bytes = src->total_bytes;
+	dst->overwrite = src->overwrite;
 	char *p = dst->names;
 	for (uint32_t i = 0; i < src->count; i++) {
 		const salvo_entry *e = &src->entries[i];
@@ -214,4 +219,9 @@ uint32_t salvo_manifest_locate(const salvo_manifest *m, uint64_t off)
 	       (m->entries[lo].size == 0 || m->entries[lo].stream_offset > off))
 		lo--;
 	return lo;
+}
+
+void salvo_manifest_set_overwrite(void *buf, uint8_t overwrite)
+{
+	((uint8_t *)buf)[4] = overwrite;
 }

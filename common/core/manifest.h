@@ -6,7 +6,8 @@
  * each.
  *
  * Encoding (big-endian):
- *   u32 entry count, u32 reserved (0)
+ *   u32 entry count, u8 overwrite (the sender's request, enum
+ *   salvo_send_overwrite of policy.h), u8 + u16 reserved (0)
  *   per entry: u8 type (1 file, 2 directory), u8 reserved (0),
  *              u16 path length (1..SALVO_PATH_MAX), u32 mode (permission
  *              bits, <= 07777), u64 size (0 for directories),
@@ -45,6 +46,7 @@ typedef struct salvo_manifest {
 	uint32_t count;
 	uint64_t total_bytes; /* sum of file sizes = data stream length */
 	char *names;	      /* decoded: storage for the paths */
+	uint8_t overwrite;    /* decoded: the sender's request */
 } salvo_manifest;
 
 /* Bytes needed to encode n entries (no overflow for valid inputs). */
@@ -67,6 +69,10 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 			  const char **why);
 
 void salvo_manifest_free(salvo_manifest *m);
+
+/* Writes the sender's overwrite request (enum salvo_send_overwrite) into
+ * an encoded manifest's header (buf at least SALVO_MANIFEST_HDR_BYTES). */
+void salvo_manifest_set_overwrite(void *buf, uint8_t overwrite);
 
 /* A deep copy of src (entries and paths) into dst, storage from mem, for a
  * holder that must outlive src's owner.  Returns 0 or SALVO_ERR_NOMEM (dst

@@ -43,6 +43,19 @@ enum salvo_overwrite {
 	SALVO_OVERWRITE_RENAME, /* keep it; store the new one as NAME.1 ... */
 };
 
+/* What the sender asks for a file whose name exists at the receiver
+ * (--overwrite on send and watch; carried in the manifest header).  The
+ * receiver's own enum salvo_overwrite bounds it (docs/CLI.md): a replace
+ * it does not allow is a refusal, and with rename it keeps both. */
+enum salvo_send_overwrite {
+	SALVO_SEND_IF_DIFFERENT = 0, /* the default: skip it when its size
+					and mtime are the same */
+	SALVO_SEND_NEVER,	     /* skip it */
+	SALVO_SEND_IF_NEWER,	     /* replace it only with a newer file */
+	SALVO_SEND_ALWAYS,	     /* replace it, identical or not */
+	SALVO_SEND_OVERWRITE_MAX = SALVO_SEND_ALWAYS,
+};
+
 /* How the receiver checks what it wrote. */
 enum salvo_verify {
 	SALVO_VERIFY_NORMAL = 0, /* hash each byte as it is written: block

@@ -249,13 +249,17 @@ static int encode_sealed(salvo_wr *w, const salvo_pkt *p)
 	case SALVO_PKT_STATUS: {
 		const salvo_pkt_status *s = &p->u.status;
 		if (s->phase > SALVO_PHASE_DATA ||
-		    s->sent_through > SALVO_TOTAL_MAX_BYTES)
+		    s->sent_through > SALVO_TOTAL_MAX_BYTES ||
+		    s->ranges_have > SALVO_VERDICT_RANGES_MAX ||
+		    s->verdicts_have > SALVO_FILES_MAX)
 			return SALVO_ERR_TOOBIG;
 		salvo_wr_u8(w, s->phase);
 		salvo_wr_u32(w, s->srtt_us);
 		salvo_wr_u64(w, s->ts);
 		salvo_wr_u64(w, s->sent_through);
 		salvo_wr_u64(w, s->datagrams_sent);
+		salvo_wr_u32(w, s->ranges_have);
+		salvo_wr_u32(w, s->verdicts_have);
 		break;
 	}
 	case SALVO_PKT_FILE_DONE: {
@@ -397,6 +401,135 @@ int salvo_wire_feedback_next(salvo_fb_iter *it, salvo_range *r)
 	return 1;
 }
 
+/* One run of equal verdicts from entry i: its length (at most max). */
+static uint32_t run_len(const uint8_t *verdict, const int32_t *err,
+			uint32_t i, uint32_t max)
+{
+	uint32_t k = 1;
+	while (k < max && verdict[i + k] == verdict[i] &&
+	       (!err || verdict[i] != SALVO_VERDICT_FAILED ||
+		err[i + k] == err[i]))
+		k++;
+	return k;
+}
+
+int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
+			      uint64_t pn, const salvo_range *ranges,
+			      uint32_t ranges_total, uint32_t first_range,
+			      const uint8_t *verdict, const int32_t *err,
+			      uint32_t nfiles, uint32_t first_file,
+			      uint32_t *ranges_written,
+			      uint32_t *files_written)
+{
+	enum { FIXED = SALVO_HDR_BYTES + SALVO_VERDICT_FIXED_BYTES };
+	*ranges_written = *files_written = 0;
+	if (cap < FIXED + SALVO_TAG_BYTES || !session ||
+	    ranges_total > SALVO_VERDICT_RANGES_MAX ||
+	    first_range > ranges_total || nfiles > SALVO_FILES_MAX ||
+	    first_file > nfiles)
+		return SALVO_ERR_TOOBIG;
+	size_t room = cap - FIXED - SALVO_TAG_BYTES, used = 0;
+	uint32_t nr = 0, nu = 0, nf = 0;
+	uint64_t prev = 0;
+	for (uint32_t k = first_range; k < ranges_total && nr < UINT16_MAX;
+	     k++, nr++) {
+		if (ranges[k].end <= ranges[k].start ||
+		    ranges[k].start < prev ||
+		    ranges[k].end > SALVO_TOTAL_MAX_BYTES)
+			return SALVO_ERR_INVAL;
+		size_t need = salvo_varint_len(ranges[k].start - prev) +
+			      salvo_varint_len(ranges[k].end - ranges[k].start);
+		if (used + need > room)
+			break;
+		used += need;
+		prev = ranges[k].end;
+	}
+	for (uint32_t i = first_file + nf;
+	     first_range + nr == ranges_total && i < nfiles && nu < UINT16_MAX;
+	     nu++) {
+		if (verdict[i] > SALVO_VERDICT_MAX)
+			return SALVO_ERR_TOOBIG;
+		uint32_t k = run_len(verdict, err, i, nfiles - i);
+		size_t need = salvo_varint_len(k) + 1;
+		if (verdict[i] == SALVO_VERDICT_FAILED)
+			need += salvo_varint_len(err && err[i] > 0
+						     ? (uint64_t)err[i]
+						     : 0);
+		if (used + need > room)
+			break;
+		used += need;
+		nf += k;
+		i += k;
+	}
+	salvo_wr w;
+	salvo_wr_init(&w, buf, cap);
+	put_hdr(&w, SALVO_PKT_VERDICT, 0, 0, session, pn);
+	salvo_wr_u32(&w, ranges_total);
+	salvo_wr_u32(&w, first_range);
+	salvo_wr_u32(&w, first_file);
+	salvo_wr_u16(&w, (uint16_t)nr);
+	salvo_wr_u16(&w, (uint16_t)nu);
+	prev = 0;
+	for (uint32_t k = first_range; k < first_range + nr; k++) {
+		salvo_wr_varint(&w, ranges[k].start - prev);
+		salvo_wr_varint(&w, ranges[k].end - ranges[k].start);
+		prev = ranges[k].end;
+	}
+	for (uint32_t i = first_file; i < first_file + nf;) {
+		uint32_t k = run_len(verdict, err, i, first_file + nf - i);
+		salvo_wr_varint(&w, k);
+		salvo_wr_u8(&w, verdict[i]);
+		if (verdict[i] == SALVO_VERDICT_FAILED)
+			salvo_wr_varint(&w, err && err[i] > 0 ? (uint64_t)err[i]
+							      : 0);
+		i += k;
+	}
+	*ranges_written = nr;
+	*files_written = nf;
+	return finish_sealed(&w);
+}
+
+void salvo_wire_verdict_iter(salvo_verdict_iter *it, const salvo_pkt_verdict *v)
+{
+	it->v = v;
+	it->rpos = it->upos = 0;
+	it->prev_end = 0;
+	it->rleft = v->nranges;
+	it->uleft = v->nruns;
+}
+
+int salvo_wire_verdict_next_range(salvo_verdict_iter *it, salvo_range *r)
+{
+	if (!it->rleft)
+		return 0;
+	salvo_rd rd;
+	salvo_rd_init(&rd, it->v->ranges, it->v->ranges_len);
+	rd.pos = it->rpos;
+	r->start = it->prev_end + salvo_rd_varint(&rd);
+	r->end = r->start + salvo_rd_varint(&rd);
+	it->rpos = rd.pos;
+	it->prev_end = r->end;
+	it->rleft--;
+	return 1;
+}
+
+int salvo_wire_verdict_next_run(salvo_verdict_iter *it, uint32_t *count,
+				uint8_t *verdict, int32_t *err)
+{
+	if (!it->uleft)
+		return 0;
+	salvo_rd rd;
+	salvo_rd_init(&rd, it->v->runs, it->v->runs_len);
+	rd.pos = it->upos;
+	*count = (uint32_t)salvo_rd_varint(&rd);
+	*verdict = salvo_rd_u8(&rd);
+	*err = *verdict == SALVO_VERDICT_FAILED ? (int32_t)salvo_rd_varint(&rd)
+						: 0;
+	it->upos = rd.pos;
+	it->uleft--;
+	return 1;
+}
+
 /* ----------------------------------------------------------- decoding */
 
 /* Checks the ranges of a FEEDBACK: count matches the bytes exactly, each
@@ -418,6 +551,50 @@ static int check_ranges(const salvo_pkt_feedback *fb)
 		prev += gap + len;
 	}
 	return salvo_rd_left(&rd) ? SALVO_ERR_MALFORMED : 0;
+}
+
+/* Walks a VERDICT's ranges and runs (r after the fixed fields): every
+ * range non-empty, ascending and below SALVO_TOTAL_MAX_BYTES, every run
+ * of at least one entry with a known verdict, no entry past
+ * SALVO_FILES_MAX, nothing left over.  Points v's lists into the packet
+ * and counts v->nfiles. */
+static int check_verdict(salvo_rd *r, salvo_pkt_verdict *v)
+{
+	size_t start = r->pos;
+	uint64_t prev = 0;
+	for (unsigned i = 0; i < v->nranges; i++) {
+		uint64_t gap = salvo_rd_varint(r);
+		uint64_t len = salvo_rd_varint(r);
+		if (!salvo_rd_ok(r))
+			return SALVO_ERR_TRUNCATED;
+		if (len == 0 || gap > SALVO_TOTAL_MAX_BYTES ||
+		    len > SALVO_TOTAL_MAX_BYTES ||
+		    prev + gap + len > SALVO_TOTAL_MAX_BYTES)
+			return SALVO_ERR_MALFORMED;
+		prev += gap + len;
+	}
+	v->ranges = r->p + start;
+	v->ranges_len = r->pos - start;
+	start = r->pos;
+	uint64_t files = 0;
+	for (unsigned i = 0; i < v->nruns; i++) {
+		uint64_t count = salvo_rd_varint(r);
+		uint8_t verdict = salvo_rd_u8(r);
+		uint64_t e = verdict == SALVO_VERDICT_FAILED ? salvo_rd_varint(r)
+							     : 0;
+		if (!salvo_rd_ok(r))
+			return SALVO_ERR_TRUNCATED;
+		if (count == 0 || count > SALVO_FILES_MAX ||
+		    verdict > SALVO_VERDICT_MAX || e > INT32_MAX)
+			return SALVO_ERR_MALFORMED;
+		files += count;
+	}
+	if (files > SALVO_FILES_MAX - v->first_file)
+		return SALVO_ERR_MALFORMED;
+	v->nfiles = (uint32_t)files;
+	v->runs = r->p + start;
+	v->runs_len = r->pos - start;
+	return 0;
 }
 
 int salvo_wire_decode_header(const void *buf, size_t len, salvo_pkt_hdr *h)
@@ -563,12 +740,32 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		s->ts = salvo_rd_u64(r);
 		s->sent_through = salvo_rd_u64(r);
 		s->datagrams_sent = salvo_rd_u64(r);
+		s->ranges_have = salvo_rd_u32(r);
+		s->verdicts_have = salvo_rd_u32(r);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
 		if (s->phase > SALVO_PHASE_DATA || flags ||
-		    s->sent_through > SALVO_TOTAL_MAX_BYTES)
+		    s->sent_through > SALVO_TOTAL_MAX_BYTES ||
+		    s->ranges_have > SALVO_VERDICT_RANGES_MAX ||
+		    s->verdicts_have > SALVO_FILES_MAX)
 			return SALVO_ERR_MALFORMED;
 		return 0;
+	}
+	case SALVO_PKT_VERDICT: {
+		salvo_pkt_verdict *v = &out->u.verdict;
+		v->ranges_total = salvo_rd_u32(r);
+		v->first_range = salvo_rd_u32(r);
+		v->first_file = salvo_rd_u32(r);
+		v->nranges = salvo_rd_u16(r);
+		v->nruns = salvo_rd_u16(r);
+		if (!salvo_rd_ok(r))
+			return SALVO_ERR_TRUNCATED;
+		if (flags || v->ranges_total > SALVO_VERDICT_RANGES_MAX ||
+		    v->first_range > v->ranges_total ||
+		    v->nranges > v->ranges_total - v->first_range ||
+		    v->first_file > SALVO_FILES_MAX)
+			return SALVO_ERR_MALFORMED;
+		return check_verdict(r, v);
 	}
 	case SALVO_PKT_FILE_DONE: {
 		salvo_pkt_file_done *f = &out->u.file_done;

@@ -15,7 +15,7 @@
  *   4  u32 index       the sender's random index for this attempt
  *
  * Sealed packets (everything after the handshake: DATA, MANIFEST,
- * FEEDBACK, STATUS, FILE_DONE, CLOSE, ERROR) start with a 16-byte header,
+ * FEEDBACK, STATUS, FILE_DONE, CLOSE, ERROR, VERDICT) start with a 16-byte header,
  * the AEAD's associated data, and end with a 16-byte tag:
  *
  *   0  u8  version
@@ -63,13 +63,14 @@ enum salvo_pkt_type {
 	SALVO_PKT_ERROR = 10,	 /* sealed, either way: fatal error */
 	SALVO_PKT_KEY_REQ = 11,	 /* S->R: which is your public key? */
 	SALVO_PKT_KEY = 12,	 /* R->S: the receiver's public key */
-	SALVO_PKT_TYPE_MAX = 12,
+	SALVO_PKT_VERDICT = 13,	 /* R->S sealed: held ranges, file verdicts */
+	SALVO_PKT_TYPE_MAX = 13,
 };
 
 /* 1 for the types that travel sealed (16-byte header, tag). */
 static inline int salvo_wire_is_sealed(uint8_t type)
 {
-	return type == SALVO_PKT_DATA ||
+	return type == SALVO_PKT_DATA || type == SALVO_PKT_VERDICT ||
 	       (type >= SALVO_PKT_MANIFEST && type <= SALVO_PKT_ERROR);
 }
 
@@ -128,6 +129,45 @@ static inline int salvo_wire_is_sealed(uint8_t type)
 #define SALVO_SUITES_KNOWN 0x06
 
 enum salvo_phase { SALVO_PHASE_MANIFEST = 0, SALVO_PHASE_DATA = 1 };
+
+/* ---- VERDICT: what the receiver decided when it prepared the files ----
+ *
+ * Sent by the receiver with its first data-phase FEEDBACK, before any
+ * file data is asked for, and again (from what STATUS says the sender
+ * holds: ranges_have, verdicts_have) until the sender has it all.  Two
+ * lists, each cut over as many packets as it takes:
+ *
+ *  - held ranges: byte ranges of the data stream the receiver already
+ *    has without their being sent (salvo_rsess_mark_present: files it
+ *    skips, verified blocks of a part-file it resumes).  The sender
+ *    never sends new data for them.  Ascending, disjoint, non-empty.
+ *  - verdicts: one per manifest entry, run-length coded (a varint count,
+ *    a u8 enum salvo_verdict, and for SALVO_VERDICT_FAILED a varint
+ *    errno), so a tree sent whole costs one run.
+ *
+ * The sender hands out no new data in the data phase until it holds both
+ * lists whole; only the early data (at most 8 KiB, sent with the
+ * manifest) can precede them. */
+enum salvo_verdict {
+	SALVO_VERDICT_SEND = 0,	     /* the file will be sent (folders too) */
+	SALVO_VERDICT_IDENTICAL = 1, /* skipped: same size and mtime there */
+	SALVO_VERDICT_EXISTS = 2,    /* skipped: exists (sender asked never) */
+	SALVO_VERDICT_NOT_NEWER = 3, /* skipped: the receiver's copy is as
+					new or newer (sender asked if-newer) */
+	SALVO_VERDICT_REFUSED = 4,   /* not sent: replacing it is more than
+					the receiver allows this sender */
+	SALVO_VERDICT_FAILED = 5,    /* not sent: the receiver cannot store
+					it (an errno follows) */
+	SALVO_VERDICT_RESUME = 6,    /* sent in part: the receiver holds some
+					of its bytes (held ranges) */
+	SALVO_VERDICT_MAX = 6,
+};
+/* Held ranges one session may announce (a part-file's verified blocks
+ * are one range each at worst). */
+#define SALVO_VERDICT_RANGES_MAX (UINT32_C(1) << 24)
+/* VERDICT's fixed body: ranges_total, first_range, first_file (u32
+ * each), nranges, nruns (u16 each). */
+#define SALVO_VERDICT_FIXED_BYTES 16
 enum salvo_close_reason { SALVO_CLOSE_DONE = 0, SALVO_CLOSE_ABORT = 1 };
 
 /* ---- decoded packets ---- */
@@ -197,7 +237,23 @@ typedef struct salvo_pkt_status {
 	uint64_t ts;	       /* sender clock, ns, echoed in FEEDBACK */
 	uint64_t sent_through; /* every byte below was sent at least once */
 	uint64_t datagrams_sent;
+	uint32_t ranges_have;	/* VERDICT held ranges [0, n) are here */
+	uint32_t verdicts_have; /* VERDICT verdicts of entries [0, n) too */
 } salvo_pkt_status;
+
+/* VERDICT (see enum salvo_verdict).  ranges and runs point into the
+ * packet; iterate them with salvo_wire_verdict_iter. */
+typedef struct salvo_pkt_verdict {
+	uint32_t ranges_total; /* held ranges in the whole list */
+	uint32_t first_range;  /* index of this packet's first range */
+	uint32_t first_file;   /* entry of this packet's first verdict */
+	uint16_t nranges, nruns;
+	uint32_t nfiles; /* entries the runs cover (decoded) */
+	const uint8_t *ranges;
+	size_t ranges_len;
+	const uint8_t *runs;
+	size_t runs_len;
+} salvo_pkt_verdict;
 
 typedef struct salvo_pkt_file_done {
 	uint32_t first;		/* index of the first file */
@@ -231,6 +287,7 @@ typedef struct salvo_pkt {
 		salvo_pkt_file_done file_done;
 		salvo_pkt_close close;
 		salvo_pkt_error error;
+		salvo_pkt_verdict verdict;
 	} u;
 } salvo_pkt;
 
@@ -354,6 +411,39 @@ typedef struct salvo_fb_iter {
 
 void salvo_wire_feedback_iter(salvo_fb_iter *it, const salvo_pkt_feedback *fb);
 int salvo_wire_feedback_next(salvo_fb_iter *it, salvo_range *r);
+
+/* VERDICT is encoded here because what fits depends on the room.  It
+ * writes held ranges [first_range, ranges_total) of ranges (ascending,
+ * disjoint, non-empty, below SALVO_TOTAL_MAX_BYTES; else SALVO_ERR_INVAL)
+ * and then verdicts [first_file, nfiles) (verdict[i] per entry, err[i]
+ * the errno of a FAILED one; err may be NULL), as many of each as fit in
+ * cap (tag included), ranges first.  *ranges_written and *files_written
+ * say how many went in.  Returns the length or SALVO_ERR_TOOBIG (not even
+ * the fixed part fits, a bad verdict code). */
+int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
+			      uint64_t pn, const salvo_range *ranges,
+			      uint32_t ranges_total, uint32_t first_range,
+			      const uint8_t *verdict, const int32_t *err,
+			      uint32_t nfiles, uint32_t first_file,
+			      uint32_t *ranges_written,
+			      uint32_t *files_written);
+
+/* Iterates a decoded VERDICT (already validated by salvo_wire_decode):
+ * next_range returns 1 with the next held range, 0 after the last;
+ * next_run returns 1 with the next run of count entries sharing a
+ * verdict (and errno), 0 after the last. */
+typedef struct salvo_verdict_iter {
+	const salvo_pkt_verdict *v;
+	size_t rpos, upos;
+	uint64_t prev_end;
+	unsigned rleft, uleft;
+} salvo_verdict_iter;
+
+void salvo_wire_verdict_iter(salvo_verdict_iter *it,
+			     const salvo_pkt_verdict *v);
+int salvo_wire_verdict_next_range(salvo_verdict_iter *it, salvo_range *r);
+int salvo_wire_verdict_next_run(salvo_verdict_iter *it, uint32_t *count,
+				uint8_t *verdict, int32_t *err);
 
 /* Payload bytes per DATA datagram of the given size. */
 static inline uint32_t salvo_wire_payload_bytes(uint32_t datagram_bytes)

@@ -40,12 +40,14 @@ void rdata_free(salvo_rsess *s)
 	salvo_mem_free(mem, s->bcrc);
 	salvo_mem_free(mem, s->bstate);
 	salvo_mem_free(mem, s->bfails);
+	salvo_mem_free(mem, s->bpartial);
 	salvo_mem_free(mem, s->fpending);
 	salvo_mem_free(mem, s->fstate);
 	salvo_mem_free(mem, s->fhave);
 	salvo_mem_free(mem, s->digest);
 	s->bcrc = NULL;
-	s->bstate = s->bfails = s->fstate = s->fhave = NULL;
+	s->bstate = s->bfails = s->bpartial = s->fstate = s->fhave = NULL;
+	rverdict_free(s);
 	s->fpending = NULL;
 	s->digest = NULL;
 }
@@ -94,21 +96,25 @@ static int start_data(salvo_rsess *s, uint64_t now)
 	s->bcrc = salvo_mem_array(mem, nb, sizeof(uint32_t));
 	s->bstate = salvo_mem_alloc(mem, nb);
 	s->bfails = salvo_mem_alloc(mem, nb);
+	s->bpartial = salvo_mem_alloc(mem, nb);
 	s->fpending = salvo_mem_array(mem, n, sizeof(uint32_t));
 	s->fstate = salvo_mem_alloc(mem, n);
 	s->fhave = salvo_mem_alloc(mem, n);
 	s->digest = salvo_mem_array(mem, n, SALVO_DIGEST_BYTES);
-	if (!s->bcrc || !s->bstate || !s->bfails || !s->fpending ||
+	if (!s->bcrc || !s->bstate || !s->bfails || !s->bpartial ||
+	    !s->fpending ||
 	    !s->fstate || !s->fhave || !s->digest) {
 		oom(s, now);
 		return SALVO_ERR_NOMEM;
 	}
 	memset(s->bstate, BLK_EMPTY, nb);
 	memset(s->bfails, 0, nb);
+	memset(s->bpartial, 0, nb);
 	s->files_regular = 0;
 	for (uint32_t i = 0; i < s->m.count; i++) {
 		const salvo_entry *e = &s->m.entries[i];
-		int dir = e->type == SALVO_ENTRY_DIR;
+		/* a file the verdict leaves out is done as it is */
+		int dir = e->type == SALVO_ENTRY_DIR || rverdict_is_out(s, i);
 		s->fhave[i] = (uint8_t)dir;
 		s->fstate[i] = dir ? FILE_DONE : FILE_PENDING;
 		s->fpending[i] = 0;
@@ -120,6 +126,10 @@ static int start_data(salvo_rsess *s, uint64_t now)
 			    (e->stream_offset + e->size - 1) / s->block_bytes;
 			s->fpending[i] = (uint32_t)(last - first + 1);
 		}
+	}
+	if (rverdict_start(s, now)) {
+		oom(s, now);
+		return SALVO_ERR_NOMEM;
 	}
 	advance_digests(s);
 	s->state = RS_DATA;
@@ -182,7 +192,9 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 	/* the engine first: it may refuse the manifest (its memory budget,
 	 * receiver/core/budget.h) before the block tables are allocated */
 	msg[0] = 0;
+	s->preparing = 1;
 	err = s->r->cb.prepare(s->r->cb.ud, s, &s->m, msg, sizeof(msg));
+	s->preparing = 0;
 	if (err) {
 		rsess_fail(s, SALVO_ERR_IO, err, SALVO_FILE_INDEX_NONE,
 			   msg[0] ? msg : "receiver could not prepare files",
@@ -193,7 +205,10 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 		return;
 	for (uint32_t i = 0; i < s->m.count; i++)
 		maybe_finalize(s, i);
-	rsess_feedback(s, now); /* phase DATA tells the sender to go on */
+	/* what is held and decided first, then phase DATA tells the
+	 * sender to go on */
+	rverdict_send(s, now, 1);
+	rsess_feedback(s, now);
 	if (s->state == RS_DATA)
 		maybe_complete(s, now);
 }
@@ -228,6 +243,45 @@ static int write_stream(salvo_rsess *s, uint64_t off, const uint8_t *p,
 	return 0;
 }
 
+/* A datagram of a partly held block may hold bytes that are here
+ * already (held, or sent before in another widened datagram) beside
+ * bytes that are not: writes and marks the pieces of [start, end) that
+ * are missing.  Returns the pieces written, 0, or a negative code (the
+ * session failed). */
+static int write_fresh(salvo_rsess *s, uint64_t start, uint64_t end,
+		       const uint8_t *p, uint64_t now, int *gap)
+{
+	salvo_rxstream *x = &s->drx;
+	int pieces = 0;
+	for (uint64_t pos = start; pos < end;) {
+		uint64_t a = pos, b = end;
+		if (pos < x->known_end) {
+			size_t i = salvo_rangeset_lower_bound(&x->missing, pos);
+			if (i < x->missing.n && x->missing.r[i].start < end) {
+				a = x->missing.r[i].start > pos
+					? x->missing.r[i].start
+					: pos;
+				b = min64(end, x->missing.r[i].end);
+			} else if (x->known_end < end) {
+				a = x->known_end;
+			} else {
+				break;
+			}
+		}
+		int err = write_stream(s, a, p + (a - start), (size_t)(b - a),
+				       now);
+		if (err)
+			return err;
+		if (salvo_rxstream_mark(x, a, b, now, gap)) {
+			oom(s, now);
+			return SALVO_ERR_NOMEM;
+		}
+		pieces++;
+		pos = b;
+	}
+	return pieces;
+}
+
 void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 {
 	const salvo_pkt_data *d = &p->u.data;
@@ -247,7 +301,12 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 		st->duplicates++;
 		return;
 	}
-	if (*bs == BLK_EMPTY) {
+	if (s->bpartial[d->block]) {
+		/* partly held: its CRC covers bytes never written here, and
+		 * the sender may send its rest with another CRC than the
+		 * early data had (or none) */
+		*bs = BLK_RECEIVING;
+	} else if (*bs == BLK_EMPTY) {
 		s->bcrc[d->block] = d->block_crc;
 		*bs = BLK_RECEIVING;
 	} else if (s->bcrc[d->block] != d->block_crc) {
@@ -256,15 +315,17 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	}
 	uint64_t bstart = (uint64_t)d->block * s->block_bytes;
 	uint64_t start = bstart + d->offset, end = start + d->payload_len;
-	if (!salvo_rxstream_is_new(&s->drx, start, end)) {
-		st->duplicates++;
-		return;
-	}
-	if (write_stream(s, start, d->payload, d->payload_len, now))
-		return;
 	int gap = 0;
-	if (salvo_rxstream_mark(&s->drx, start, end, now, &gap)) {
-		oom(s, now);
+	if (salvo_rxstream_is_new(&s->drx, start, end)) {
+		if (write_stream(s, start, d->payload, d->payload_len, now))
+			return;
+		if (salvo_rxstream_mark(&s->drx, start, end, now, &gap)) {
+			oom(s, now);
+			return;
+		}
+	} else if (!s->bpartial[d->block] ||
+		   write_fresh(s, start, end, d->payload, now, &gap) <= 0) {
+		st->duplicates++;
 		return;
 	}
 	st->datagrams++;
@@ -278,7 +339,8 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 				       bstart + blen)) {
 		*bs = BLK_VERIFYING;
 		s->r->cb.verify_block(s->r->cb.ud, s, d->block, bstart,
-				      (uint32_t)blen, s->bcrc[d->block]);
+				      (uint32_t)blen, s->bcrc[d->block],
+				      !s->bpartial[d->block]);
 	}
 }
 

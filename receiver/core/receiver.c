@@ -127,6 +127,8 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 			   "receiver out of memory", now);
 		return;
 	}
+	if (s->state == RS_DATA || s->state == RS_COMPLETE)
+		rverdict_on_status(s, st, now);
 	rsess_feedback(s, now);
 	if (x && x->missing.n)
 		rsess_schedule_feedback(s, now + rsess_reorder_window(s));

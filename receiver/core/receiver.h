@@ -65,9 +65,15 @@ typedef struct salvo_receiver_cb {
 		     size_t errlen);
 	/* Block `block` ([stream_start, +len) of the data stream) has all
 	 * its bytes: check its CRC32C against crc, then call
-	 * salvo_receiver_block_result. */
+	 * salvo_receiver_block_result.  check_crc 0: some of the block's
+	 * bytes were held before the session (salvo_rsess_mark_present) and
+	 * never written in it, so its CRC cannot be checked from what was
+	 * written: wait until the written bytes are settled and answer ok
+	 * (each DATA datagram is protected by its AEAD tag, and each file
+	 * sent is still checked whole against its BLAKE3). */
 	void (*verify_block)(void *ud, salvo_rsess *sess, uint32_t block,
-			     uint64_t stream_start, uint32_t len, uint32_t crc);
+			     uint64_t stream_start, uint32_t len, uint32_t crc,
+			     int check_crc);
 	/* Every block of `file` verified: check the whole file against
 	 * digest (BLAKE3), make it durable under its final name, then call
 	 * salvo_receiver_file_result. */
@@ -169,5 +175,62 @@ void *salvo_rsess_user(const salvo_rsess *s);
 const void *salvo_rsess_auth(const salvo_rsess *s);
 const uint8_t *salvo_rsess_key(const salvo_rsess *s);
 void salvo_rsess_set_user(salvo_rsess *s, void *user);
+
+/*
+ * What the receiver already holds, and what it decided per file: called
+ * from the prepare callback only (the manifest is decoded, nothing of the
+ * data phase exists yet).  The core tells the sender in VERDICT packets
+ * (wire.h) sent with its first data-phase FEEDBACK and repeated until the
+ * sender confirms them in STATUS; the sender sends no new data for held
+ * bytes, and its first FEEDBACK already counts them as received.
+ *
+ * salvo_rsess_mark_present: stream bytes [start, end) are already here
+ * (a resumed part-file's verified blocks, written by an earlier session),
+ * with no data sent for them.  A block wholly held counts as verified at
+ * once; a block partly held gets no CRC check (verify_block's check_crc
+ * 0).  Files with held bytes are still finalized as usual: finalize_file
+ * must then hash the held bytes too (they never went through the write
+ * callback).  Ranges may overlap and come in any order.  Returns 0,
+ * SALVO_ERR_INVAL (past the stream, empty, or not from prepare),
+ * SALVO_ERR_TOOBIG (more than SALVO_VERDICT_RANGES_MAX ranges) or
+ * SALVO_ERR_NOMEM.
+ *
+ * salvo_rsess_set_verdict: entry i's verdict (enum salvo_verdict; the
+ * default is SALVO_VERDICT_SEND).  A verdict that sends nothing
+ * (IDENTICAL, EXISTS, NOT_NEWER, REFUSED, FAILED with err an errno) also
+ * holds the file's bytes, and the file leaves the session's work: no
+ * writes, no finalize_file, and the session completes without it.
+ * RESUME is informational (held ranges say what is held).  Returns 0,
+ * SALVO_ERR_INVAL (bad index or verdict, not from prepare) or
+ * SALVO_ERR_NOMEM.
+ */
+int salvo_rsess_mark_present(salvo_rsess *s, uint64_t start, uint64_t end);
+int salvo_rsess_set_verdict(salvo_rsess *s, uint32_t i, int verdict, int err);
+/* Entry i's verdict as set (SALVO_VERDICT_SEND by default). */
+int salvo_rsess_verdict(const salvo_rsess *s, uint32_t i);
+
+/* What is at a file's final name at the receiver. */
+typedef struct salvo_existing {
+	int exists;	  /* 0: nothing there */
+	int is_file;	  /* a regular file (else a folder, a link...) */
+	uint64_t size;	  /* bytes */
+	int64_t mtime_ns; /* ns since the epoch */
+} salvo_existing;
+
+/* The verdict for file e given what is at its name (x), the sender's
+ * request (enum salvo_send_overwrite, the manifest's) and the receiver's
+ * bound (enum salvo_overwrite, for this sender):
+ *   nothing there                        SEND
+ *   same size and mtime (not ALWAYS)     IDENTICAL
+ *   NEVER                                EXISTS
+ *   IF_NEWER, e not newer than x         NOT_NEWER
+ *   otherwise the sender wants it replaced: the bound never ->
+ *   REFUSED; replace or rename -> SEND (rename keeps both).
+ * Something else than a file there (a folder) is FAILED (the engine
+ * says EISDIR).  mtimes are equal when their nanoseconds are, or when
+ * the receiver's has none (a file system of whole seconds) and the
+ * seconds are. */
+int salvo_verdict_decide(int request, int bound, const salvo_entry *e,
+			 const salvo_existing *x);
 
 #endif

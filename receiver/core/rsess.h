@@ -38,6 +38,8 @@ enum { BLK_EMPTY, BLK_RECEIVING, BLK_VERIFYING, BLK_VERIFIED };
 enum { FILE_PENDING, FILE_FINALIZING, FILE_DONE };
 
 #define RS_MAX_BLOCK_FAILURES 3
+/* VERDICT packets sent at once; more follow each confirming STATUS. */
+#define RS_VERDICT_BURST 16
 
 /* One lane of the sender's: its key and its replay window. */
 typedef struct rs_lane {
@@ -78,11 +80,23 @@ struct salvo_rsess {
 	salvo_manifest m;
 	int have_manifest;
 
+	/* prepared (rverdict.c): what the receiver held and decided, and
+	 * how much of it the sender confirmed */
+	salvo_rangeset held_set; /* filled by mark_present, then frozen */
+	salvo_range *held;	 /* its ranges, for VERDICT packets */
+	uint32_t nheld;
+	uint8_t *verdict;    /* per entry, NULL: all SEND */
+	int32_t *verdict_err;
+	int preparing;	     /* inside the prepare callback */
+	uint32_t vd_ranges_echo, vd_files_echo; /* from STATUS */
+	uint64_t vd_sent_at;
+
 	/* data */
 	salvo_rxstream drx;
 	uint64_t nblocks;
 	uint32_t *bcrc;
 	uint8_t *bstate, *bfails;
+	uint8_t *bpartial; /* per block: some bytes held, no CRC check */
 	uint32_t *fpending; /* unverified blocks per file */
 	uint8_t *fstate, *fhave;
 	uint8_t (*digest)[SALVO_DIGEST_BYTES];
@@ -165,6 +179,18 @@ void rsess_schedule_feedback(salvo_rsess *s, uint64_t when);
  * session already over. */
 void rsess_fail(salvo_rsess *s, int code, int sys_errno, uint32_t file,
 		const char *msg, uint64_t now);
+/* rverdict.c: sets up held ranges and verdicts as the data phase
+ * starts (0 or SALVO_ERR_NOMEM); sends VERDICT packets from what the
+ * sender confirmed (force: now, else at most once per RTT); a STATUS's
+ * echo; frees it all. */
+int rverdict_start(salvo_rsess *s, uint64_t now);
+void rverdict_send(salvo_rsess *s, uint64_t now, int force);
+void rverdict_on_status(salvo_rsess *s, const salvo_pkt_status *st,
+			uint64_t now);
+void rverdict_free(salvo_rsess *s);
+/* 1 when entry i sends nothing (a skip, a refusal, a failure). */
+int rverdict_is_out(const salvo_rsess *s, uint32_t i);
+
 /* How long a hole may stay unreported in case it is reordering. */
 uint64_t rsess_reorder_window(const salvo_rsess *s);
 /* Feedback while data flows: about every RTT/4, at most every 1 ms. */

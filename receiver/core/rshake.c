@@ -413,6 +413,7 @@ static salvo_rsess *new_session(salvo_receiver *r, const salvo_addr *a,
 	s->srtt_ns = 100 * RS_MS;
 	salvo_rxstream_init(&s->mrx, r->mem, ip->manifest_bytes);
 	salvo_rxstream_init(&s->drx, r->mem, ip->total_bytes);
+	salvo_rangeset_init(&s->held_set, r->mem);
 	return s;
 }
 

@@ -134,9 +134,10 @@ void rsession_free_all(struct rctx *c);
 
 /* Work for the verifier: check a block, or check and commit a file. */
 typedef struct rjob {
-	enum { RJOB_BLOCK, RJOB_FILE } kind;
+	enum { RJOB_BLOCK, RJOB_FILE, RJOB_RESUME } kind;
 	esess *s; /* a reference held until the job is done */
 	uint32_t idx, len, crc;
+	int check_crc; /* 0: a partly held block, settled only */
 	uint64_t start;
 	uint8_t digest[SALVO_DIGEST_BYTES];
 	struct rjob *next;
@@ -153,9 +154,13 @@ typedef struct rqueue {
 /* Core callbacks: make a job (kept in the current batch until its writes
  * are out, else queued at once). */
 void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
-			    uint64_t start, uint32_t len, uint32_t crc);
+			    uint64_t start, uint32_t len, uint32_t crc,
+			    int check_crc);
 void rverifier_finalize(void *ud, salvo_rsess *sess, uint32_t file,
 			const uint8_t digest[SALVO_DIGEST_BYTES]);
+/* Core lock held (prepare): a job reading entry file's resumed bytes
+ * back into its digest (resume.c), after the batch's writes. */
+void rverifier_resume(struct rctx *c, esess *s, uint32_t file);
 /* Queues a chain of jobs for the verifier thread. */
 void rverifier_queue(struct rctx *c, rjob *head, rjob *tail);
 /* Starts / stops (after the queue drained) the verifier thread.  start:

@@ -27,8 +27,9 @@
  * existed before keep their mode (a peer never chmods them) and get only
  * the manifest's mtime.
  *
- * A session that fails removes its part-files and, deepest first, the
- * folders it created that are still empty.
+ * A session that fails removes its part-files (but the resumable ones,
+ * which keep their maps: resume.c, unless a file failed verification)
+ * and, deepest first, the folders it created that are still empty.
  */
 #include "receiver/engine/files.h"
 
@@ -50,6 +51,7 @@
 #include "common/io/sys.h"
 #include "receiver/core/budget.h"
 #include "receiver/engine/engine.h"
+#include "receiver/engine/resume.h"
 
 enum { RF_NONE, RF_PART, RF_DONE };
 #define ROOT_DIR (-1)
@@ -71,9 +73,13 @@ static const char *base_name(const char *path, uint32_t len)
 	return s ? s + 1 : path;
 }
 
+/* A resumable file's part-file is named after its identity (resume.c);
+ * any other is unique to the session. */
 static void part_name(const rfiles *f, uint32_t i, char *buf, size_t len)
 {
-	snprintf(buf, len, "%d-%08x-%u.part", f->r->pid, f->session, i);
+	if (!rresume_part_name(f, i, buf, len))
+		snprintf(buf, len, "%d-%08x-%u.part", f->r->pid, f->session,
+			 i);
 }
 
 uint64_t rfiles_bookkeeping(const salvo_manifest *m, uint32_t block_bytes)
@@ -363,16 +369,7 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 	pthread_mutex_lock(&f->mu);
 	for (uint32_t i = 0; !rc && i < m->count; i++) {
 		const salvo_entry *e = &m->entries[i];
-		if (e->type == SALVO_ENTRY_FILE && r->max_file_bytes &&
-		    e->size > r->max_file_bytes) {
-			snprintf(msg, len,
-				 "'%s' (%llu bytes) is larger than this "
-				 "receiver accepts (%llu bytes)",
-				 e->path, (unsigned long long)e->size,
-				 (unsigned long long)r->max_file_bytes);
-			rc = -EFBIG;
-			break;
-		}
+		/* a file over max_file_bytes is refused alone (session.c) */
 		const char *b = base_name(e->path, e->path_len);
 		uint32_t plen = b > e->path ? (uint32_t)(b - e->path - 1) : 0;
 		int32_t k = dir_ensure(f, e->path, plen, msg, len);
@@ -396,6 +393,25 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 	return rc;
 }
 
+int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st)
+{
+	const salvo_entry *e = &f->m->entries[i];
+	char msg[8];
+	pthread_mutex_lock(&f->mu);
+	int32_t k = f->parent[i];
+	int dfd = dir_get(f, k, 1, msg, sizeof(msg));
+	int rc = dfd;
+	if (dfd >= 0) {
+		rc = fstatat(dfd, base_name(e->path, e->path_len), st,
+			     AT_SYMLINK_NOFOLLOW)
+			 ? -errno
+			 : 0;
+		dir_put(f, k);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
 /* --------------------------------------------------------- part-files */
 
 /* Opens entry i's part-file (creating it with create): the fd, or
@@ -413,8 +429,9 @@ static int part_open(rfiles *f, uint32_t i, int create, char *msg, size_t len)
 	char name[64];
 	part_name(f, i, name, sizeof(name));
 	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
-	int fd = open_at(f, dfd, name,
-			 create ? flags | O_CREAT | O_EXCL : flags, 0600);
+	if (create) /* a resumable one may be there already: it is ours */
+		flags |= rresume_keeps(f, i) ? O_CREAT : O_CREAT | O_EXCL;
+	int fd = open_at(f, dfd, name, flags, 0600);
 	if (fd >= 0)
 		return fd;
 	int e = errno;
@@ -750,7 +767,7 @@ static void discard(rfiles *f)
 	int pfd = atomic_load(&f->r->parts);
 	rfdcache_free(&f->partfd);
 	for (uint32_t i = 0; pfd >= 0 && i < f->m->count; i++)
-		if (f->state[i] == RF_PART) {
+		if (f->state[i] == RF_PART && !rresume_keeps(f, i)) {
 			char part[64];
 			part_name(f, i, part, sizeof(part));
 			unlinkat(pfd, part, 0);
@@ -782,6 +799,7 @@ void rfiles_free(rfiles *f, int discard_left)
 		pthread_mutex_lock(&f->mu);
 		if (discard_left && !f->finished && f->state)
 			discard(f);
+		rresume_free(f, f->keep_partial);
 		rfdcache_free(&f->partfd);
 		rfdcache_free(&f->dirfd);
 		pthread_mutex_unlock(&f->mu);

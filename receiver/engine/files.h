@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -50,6 +51,13 @@ typedef struct rroot {
 	uint64_t used;	 /* held by live sessions (core lock) */
 	int pid;	 /* in part-file names: receivers sharing a root */
 	uint8_t key[16]; /* keys the folder lookup against collisions */
+	/* resume (resume.c): .salvo/resume.lock, whose bytes are the
+	 * identities live receivers hold (OFD locks), or -1; the
+	 * identities this process holds, under mu; part-files older than
+	 * max_age are removed at start (0: never) */
+	int lockfd;
+	struct rclaim **claims;
+	uint64_t max_age_ns;
 } rroot;
 
 /* Makes r for the receiver whose root is the open folder root: creates
@@ -137,6 +145,8 @@ typedef struct rfiles {
 	int finished;	  /* folders made durable: the session succeeded */
 	int overwrite;	  /* 1 + enum salvo_overwrite for this session (its
 			     sender's authorised policy); 0: the root's */
+	struct rresume *resume; /* resume.c: NULL, none of its files */
+	int keep_partial;	/* at free: resumable part-files stay */
 } rfiles;
 
 /* Bookkeeping bytes a session for manifest m with blocks of block_bytes
@@ -156,6 +166,10 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
  * The engine calls it under its core lock before any write to the file;
  * any thread may run the functions below meanwhile. */
 int rfiles_open(rfiles *f, uint32_t i, char *msg, size_t len);
+
+/* What is at entry i's final name now (not following a symlink there):
+ * 0 with *st, -ENOENT, or -errno. */
+int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st);
 
 /* pwritev of n buffers, back to back from off, into entry i's part-file;
  * iov is consumed.  0 or -errno with a message.  Any thread, once

@@ -30,6 +30,10 @@ typedef struct salvo_recv_opts {
 	uint32_t max_sessions;
 	uint64_t idle_timeout_ns; /* silent sender: drop its session */
 	uint64_t max_file_bytes;  /* 0: no limit */
+	/* part-files kept for resume (with their verified-block maps) are
+	 * removed at start once this much older than their last write;
+	 * 0: never by age */
+	uint64_t partial_max_age_ns;
 	/* bookkeeping memory all sessions together may hold (block and file
 	 * tables, manifests); a manifest that would need more than is left
 	 * is refused, with the figures.  0: no limit */
@@ -60,6 +64,8 @@ typedef struct salvo_recv_report {
 	char message[1024];
 	uint64_t sessions_ok, sessions_failed;
 	uint64_t files, bytes;
+	uint64_t files_skipped; /* already here (identical, exists, older) */
+	uint64_t files_refused; /* refused or failed before data moved */
 	uint64_t malformed, unknown, duplicates;
 	uint64_t auth_failures; /* failed their tag or MACs: dropped */
 	uint64_t peak_rss_bytes;

@@ -10,12 +10,14 @@
  * rather than be trusted.
  *
  * Stale part-files: every receiver holds a shared flock on .salvo while
- * it runs.  One that can take it exclusively at start is alone on the
- * root, so every part-file there belongs to a receiver that died mid-
- * session: they are removed and the count logged.  (Resume will want
- * them kept; it will key them by what they hold, not by a session.)
- * Part-file names carry the receiver's pid, so receivers that share a
- * root never collide.
+ * it runs.  At start, part-files and their resume maps older than
+ * receiver.partial_max_age are removed (unless another live receiver
+ * holds them: resume.c), and one that can take the lock exclusively is
+ * alone on the root, so the part-files nothing can resume (session-
+ * unique names, resumable ones without a map) belong to receivers that
+ * died mid-session and go too; the counts are logged.  Session-unique
+ * part-file names carry the receiver's pid, and resumable ones are held
+ * through resume.lock, so receivers that share a root never collide.
  *
  * Modes a sender asks for are masked with 07000 | the process umask,
  * read once at start: nothing arrives setuid, setgid or sticky, or with
@@ -46,6 +48,7 @@
 
 #include "common/core/error.h"
 #include "common/core/path.h"
+#include "receiver/engine/resume.h"
 
 #define FDS_MIN 2
 #define FDS_MAX 64
@@ -93,30 +96,6 @@ static void log_line(const salvo_recv_opts *o, int level, const char *event,
 		o->log(o->log_ud, &(salvo_log_event){.level = level,
 						     .event = event,
 						     .message = msg});
-}
-
-/* Removes the part-files in .salvo (fd dfd, which this call consumes):
- * how many. */
-static unsigned remove_stale(int dfd)
-{
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return 0;
-	}
-	unsigned n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l < 5 || strcmp(e->d_name + l - 5, ".part"))
-			continue;
-		struct stat st;
-		if (!fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
-		    S_ISREG(st.st_mode) && !unlinkat(dirfd(d), e->d_name, 0))
-			n++;
-	}
-	closedir(d);
-	return n;
 }
 
 /* Opens ROOT/.salvo, making it if missing: the fd, or -errno with msg
@@ -170,30 +149,23 @@ static int open_parts(rroot *r, char *msg, size_t len)
 	return fd;
 }
 
-/* Takes the shared lock on .salvo; first, alone on the root, removes the
- * part-files of receivers that died. */
-static void lock_parts(int fd, const salvo_recv_opts *o)
+/* Takes the shared lock on .salvo; first removes what crashed or idle
+ * sessions left there (resume.c): by age always, and what nothing can
+ * resume when no other receiver uses the root. */
+static void lock_parts(rroot *r, int fd, const salvo_recv_opts *o)
 {
 	char line[300];
-	if (!flock(fd, LOCK_EX | LOCK_NB)) {
-		int dup_fd =
-		    openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		unsigned n = dup_fd >= 0 ? remove_stale(dup_fd) : 0;
-		if (n) {
-			snprintf(
-			    line, sizeof(line),
-			    "removed %u stale part-file%s from %s/%s (left "
-			    "by a receiver that stopped mid-session)",
-			    n, n == 1 ? "" : "s", o->dir, SALVO_PATH_PRIVATE);
-			log_line(o, SALVO_LOG_WARN, "stale_parts", line);
-		}
-	} else {
+	int alone = !flock(fd, LOCK_EX | LOCK_NB);
+	if (!alone) {
 		snprintf(line, sizeof(line),
-			 "another receiver uses %s: part-files in %s/%s are "
-			 "left alone",
+			 "another receiver uses %s: only its part-files older "
+			 "than receiver.partial_max_age are removed from %s/%s",
 			 o->dir, o->dir, SALVO_PATH_PRIVATE);
 		log_line(o, SALVO_LOG_INFO, "shared_root", line);
 	}
+	int dup_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dup_fd >= 0)
+		rresume_root_start(r, dup_fd, alone, o);
 	flock(fd, LOCK_SH); /* converts the exclusive lock, or waits */
 }
 
@@ -203,6 +175,8 @@ int rroot_init(rroot *r, int root, const salvo_recv_opts *o, char *msg,
 	memset(r, 0, sizeof(*r));
 	r->root = root;
 	atomic_init(&r->parts, -1);
+	r->lockfd = -1;
+	r->max_age_ns = o->partial_max_age_ns;
 	r->mask = 07000 | read_umask();
 	r->overwrite = o->overwrite;
 	r->max_file_bytes = o->max_file_bytes;
@@ -237,7 +211,7 @@ int rroot_init(rroot *r, int root, const salvo_recv_opts *o, char *msg,
 		pthread_mutex_destroy(&r->mu);
 		return fd;
 	}
-	lock_parts(fd, o);
+	lock_parts(r, fd, o);
 	atomic_store(&r->parts, fd);
 	return 0;
 }
@@ -245,6 +219,7 @@ int rroot_init(rroot *r, int root, const salvo_recv_opts *o, char *msg,
 void rroot_free(rroot *r)
 {
 	int fd = atomic_load(&r->parts);
+	rresume_root_free(r);
 	if (fd >= 0)
 		close(fd); /* and with it the lock */
 	pthread_mutex_destroy(&r->mu);

@@ -14,15 +14,24 @@
  * never; an anonymous sender (only with allow_anonymous) writes below the
  * root itself.
  *
+ * Before any data moves, each file gets its verdict (receiver/core
+ * receiver.h, salvo_verdict_decide): what is at its name now, the
+ * sender's overwrite request (in its manifest) and what this receiver
+ * allows that sender decide whether it is sent, skipped (identical,
+ * exists, not newer) or refused; a file over max_file_size is refused
+ * alone, and the others still go.  The core tells the sender (VERDICT).
+ *
  * Log events go out from here too, always under the core lock, which is
  * what serialises the log callback as recv.h promises.
  */
 #include "receiver/engine/engine.h"
+#include "receiver/engine/resume.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/core/error.h"
 #include "common/core/path.h"
@@ -120,12 +129,92 @@ static int overwrite_for(int receiver_policy, const salvo_authkey *k)
 	return SALVO_OVERWRITE_NEVER;
 }
 
-static uint32_t regular_files(const salvo_manifest *m)
+static const char *const verdict_words[] = {
+    [SALVO_VERDICT_SEND] = "sent",
+    [SALVO_VERDICT_IDENTICAL] = "skipped: identical (same size and mtime)",
+    [SALVO_VERDICT_EXISTS] =
+	"skipped: it exists and the sender asked never to overwrite",
+    [SALVO_VERDICT_NOT_NEWER] = "skipped: the copy here is as new or newer",
+    [SALVO_VERDICT_REFUSED] = "refused",
+    [SALVO_VERDICT_FAILED] = "failed",
+    [SALVO_VERDICT_RESUME] = "resumed",
+};
+
+/* Decides each file's verdict before any data moves, and counts the
+ * files left to commit.  0, or -ENOMEM with err. */
+static int decide_files(rctx *c, esess *s, salvo_rsess *sess, int bound,
+			char *err, size_t errlen)
 {
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < m->count; i++)
-		n += m->entries[i].type == SALVO_ENTRY_FILE;
-	return n;
+	const salvo_manifest *m = &s->m;
+	s->files_left = 0;
+	for (uint32_t i = 0; i < m->count; i++) {
+		const salvo_entry *e = &m->entries[i];
+		if (e->type != SALVO_ENTRY_FILE)
+			continue;
+		struct stat st;
+		salvo_existing x = {0};
+		int rc = rfiles_stat_target(&s->files, i, &st), v, why = 0;
+		char line[SALVO_PATH_MAX + 200];
+		if (c->fs.max_file_bytes && e->size > c->fs.max_file_bytes) {
+			v = SALVO_VERDICT_REFUSED;
+			why = EFBIG;
+			snprintf(line, sizeof(line),
+				 "refused %s: %llu bytes, larger than this "
+				 "receiver accepts (%llu bytes)",
+				 e->path, (unsigned long long)e->size,
+				 (unsigned long long)c->fs.max_file_bytes);
+		} else if (rc && rc != -ENOENT) {
+			v = SALVO_VERDICT_FAILED;
+			why = -rc;
+			snprintf(line, sizeof(line), "failed %s: %s", e->path,
+				 strerror(why));
+		} else {
+			x.exists = !rc;
+			x.is_file = !rc && S_ISREG(st.st_mode);
+			x.size = !rc ? (uint64_t)st.st_size : 0;
+			x.mtime_ns = !rc ? (int64_t)st.st_mtim.tv_sec *
+						   1000000000 +
+					       st.st_mtim.tv_nsec
+					 : 0;
+			v = salvo_verdict_decide(m->overwrite, bound, e, &x);
+			why = v == SALVO_VERDICT_FAILED ? EISDIR : 0;
+			snprintf(line, sizeof(line), "%s %s%s", e->path,
+				 verdict_words[v],
+				 v == SALVO_VERDICT_REFUSED
+				     ? ": it exists, differs, and this "
+				       "receiver does not overwrite for this "
+				       "sender (receiver.overwrite)"
+				 : v == SALVO_VERDICT_FAILED
+				     ? ": something else than a file has "
+				       "that name"
+				     : "");
+		}
+		if (v == SALVO_VERDICT_SEND) {
+			s->files_left++;
+			continue;
+		}
+		if (salvo_rsess_set_verdict(sess, i, v, why)) {
+			snprintf(err, errlen, "receiver out of memory");
+			return -ENOMEM;
+		}
+		if (v == SALVO_VERDICT_REFUSED || v == SALVO_VERDICT_FAILED)
+			c->rep->files_refused++;
+		else
+			c->rep->files_skipped++;
+		rsession_log(c, &(salvo_log_event){
+				    .level = v >= SALVO_VERDICT_REFUSED
+						 ? SALVO_LOG_WARN
+						 : SALVO_LOG_INFO,
+				    .event = v >= SALVO_VERDICT_REFUSED
+						 ? "file_refused"
+						 : "file_skipped",
+				    .session = s->id,
+				    .peer = s->peer,
+				    .file = e->path,
+				    .bytes = e->size,
+				    .message = line});
+	}
+	return 0;
 }
 
 int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
@@ -153,7 +242,6 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return -ENOMEM;
 	}
 	s->have_m = 1;
-	s->files_left = regular_files(&s->m);
 	const salvo_authkey *k = salvo_rsess_auth(sess);
 	int rc = k ? below_dir(&s->m, k->dir, err, errlen) : 0;
 	if (rc)
@@ -163,12 +251,19 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 			    salvo_rsess_block_bytes(sess), err, errlen);
 	if (rc)
 		return rc;
-	s->files.overwrite = 1 + overwrite_for(c->o->overwrite, k);
+	int bound = overwrite_for(c->o->overwrite, k);
+	s->files.overwrite = 1 + bound;
+	rc = decide_files(c, s, sess, bound, err, errlen);
+	if (rc)
+		return rc;
 	if (rdigest_init(&s->dig, &s->m, salvo_rsess_block_bytes(sess))) {
 		snprintf(err, errlen, "receiver out of memory");
 		return -ENOMEM;
 	}
 	s->have_dig = 1;
+	rc = rresume_prepare(c, s, sess, err, errlen);
+	if (rc)
+		return rc;
 	char line[300], fp[SALVO_FINGERPRINT_SIZE];
 	salvo_key_fingerprint(fp, salvo_rsess_key(sess));
 	snprintf(line, sizeof(line),
@@ -232,6 +327,9 @@ void rsession_end(void *ud, salvo_rsess *sess, int result, const char *msg)
 	if (!result && !s->finished &&
 	    rfiles_finish(&s->files, fmsg, sizeof(fmsg)))
 		result = c->last_result = SALVO_ERR_IO;
+	/* what failed verification is not kept for a resume */
+	s->files.keep_partial =
+	    result != SALVO_ERR_VERIFY && result != SALVO_ERR_SOURCE_CHANGED;
 	if (!result)
 		c->rep->sessions_ok++;
 	else

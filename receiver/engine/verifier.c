@@ -19,6 +19,7 @@
  * core lock, which the verifier takes only to report a result.
  */
 #include "receiver/engine/engine.h"
+#include "receiver/engine/resume.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -82,7 +83,8 @@ static rjob *new_job(rctx *c, esess *s, int kind, uint32_t idx)
 }
 
 void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
-			    uint64_t start, uint32_t len, uint32_t crc)
+			    uint64_t start, uint32_t len, uint32_t crc,
+			    int check_crc)
 {
 	rctx *c = ud;
 	esess *s = rsession_of(sess);
@@ -92,6 +94,7 @@ void rverifier_verify_block(void *ud, salvo_rsess *sess, uint32_t block,
 	j->start = start;
 	j->len = len;
 	j->crc = crc;
+	j->check_crc = check_crc;
 	push_job(c, s, j);
 }
 
@@ -107,11 +110,20 @@ void rverifier_finalize(void *ud, salvo_rsess *sess, uint32_t file,
 	push_job(c, s, j);
 }
 
+void rverifier_resume(rctx *c, esess *s, uint32_t file)
+{
+	rjob *j = new_job(c, s, RJOB_RESUME, file);
+	if (j)
+		push_job(c, s, j);
+}
+
 /* 1 if block j->idx holds the bytes the sender's CRC says. */
 static int check_block(rctx *c, const rjob *j)
 {
 	esess *s = j->s;
 	rdigest_wait_block(&s->dig, j->idx);
+	if (!j->check_crc) /* partly held: its written bytes are settled */
+		return 1;
 	int ok = rdigest_block_ok(&s->dig, j->idx, j->crc);
 	if (ok && c->o->verify_paranoid) { /* and the disk has them too */
 		uint32_t crc;
@@ -120,6 +132,8 @@ static int check_block(rctx *c, const rjob *j)
 	}
 	if (!ok)
 		rdigest_block_failed(&s->dig, j->idx);
+	else
+		rresume_block_ok(s, j->start, j->len);
 	return ok;
 }
 
@@ -152,6 +166,8 @@ static int check_file(rctx *c, const rjob *j, char *stored, size_t slen,
 	}
 	if (!rc)
 		rc = rfiles_commit(&s->files, j->idx, stored, slen, msg, len);
+	if (!rc)
+		rresume_committed(s, j->idx);
 	if (!rc && !--s->files_left) {
 		rc = rfiles_finish(&s->files, msg, len);
 		s->finished = !rc;
@@ -223,6 +239,14 @@ static void *verifier_main(void *arg)
 		int result = 0;
 		/* a session that ended meanwhile needs no more work */
 		int ended = atomic_load(&j->s->ended);
+		if (j->kind == RJOB_RESUME) { /* settles counts: even ended */
+			rresume_feed(j->s, j->idx);
+			pthread_mutex_lock(&c->lock);
+			rsession_release(c, j->s);
+			pthread_mutex_unlock(&c->lock);
+			free(j);
+			continue;
+		}
 		if (!ended && j->kind == RJOB_BLOCK)
 			result = check_block(c, j);
 		else if (!ended)

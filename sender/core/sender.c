@@ -15,6 +15,10 @@
  *              round trips, handshake included.
  *   DATA       new blocks and retransmissions (these first), STATUS every
  *              quarter RTT, FILE_DONE digests as the caller learns them.
+ *              New data waits until the receiver's VERDICT packets (sent
+ *              with that FEEDBACK) are all here: the bytes it already
+ *              holds are never sent, files it skips need no digest
+ *              (held.c).
  *   DONE       a FEEDBACK with COMPLETE arrived: send CLOSE, stop.
  *
  * The data itself never passes through here: poll() hands out work items
@@ -27,6 +31,7 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/policy.h"
 #include "common/core/rate.h"
 #include "sender/core/ssess.h"
 
@@ -84,6 +89,7 @@ static int config_ok(const salvo_sender_config *c)
 	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES &&
 	       (c->rate_bps > 0 || c->rate_policy != SALVO_RATE_FIXED) &&
 	       c->timeout_ns > 0 && c->initial_rto_ns > 0 && c->random &&
+	       c->overwrite >= 0 && c->overwrite <= SALVO_SEND_OVERWRITE_MAX &&
 	       c->lanes >= 1 && c->lanes <= SALVO_LANES_MAX &&
 	       (c->has_peer_key || c->pin) &&
 	       (c->suites & SALVO_SUITES_KNOWN) &&
@@ -127,6 +133,7 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		goto fail_manifest;
 	}
 	s->manifest_len = (uint32_t)mlen;
+	salvo_manifest_set_overwrite(s->manifest, (uint8_t)cfg->overwrite);
 	err = SALVO_ERR_TOOBIG;
 	if (total / cfg->block_bytes >= UINT32_MAX)
 		goto fail_manifest;
@@ -137,8 +144,12 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->is_dir = salvo_mem_alloc(mem, n ? n : 1);
 	s->have_digest = salvo_mem_alloc(mem, n ? n : 1);
 	s->digest = salvo_mem_array(mem, n ? n : 1, SALVO_DIGEST_BYTES);
-	if (!s->block_crc || !s->is_dir || !s->have_digest || !s->digest)
+	s->verdict = salvo_mem_alloc(mem, n ? n : 1);
+	s->verdict_err = salvo_mem_array(mem, n ? n : 1, sizeof(int32_t));
+	if (!s->block_crc || !s->is_dir || !s->have_digest || !s->digest ||
+	    !s->verdict || !s->verdict_err)
 		goto fail_arrays;
+	salvo_rangeset_init(&s->held, mem);
 	for (uint32_t i = 0; i < n; i++) {
 		s->is_dir[i] = copy[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
@@ -170,6 +181,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	return 0;
 
 fail_arrays:
+	salvo_mem_free(mem, s->verdict);
+	salvo_mem_free(mem, s->verdict_err);
 	salvo_mem_free(mem, s->block_crc);
 	salvo_mem_free(mem, s->is_dir);
 	salvo_mem_free(mem, s->have_digest);
@@ -190,6 +203,9 @@ void salvo_sender_del(salvo_sender *s)
 	ss_shake_free(s);
 	salvo_txstream_free(&s->man);
 	salvo_txstream_free(&s->data);
+	salvo_rangeset_free(&s->held);
+	salvo_mem_free(s->mem, s->verdict);
+	salvo_mem_free(s->mem, s->verdict_err);
 	salvo_mem_free(s->mem, s->block_crc);
 	salvo_mem_free(s->mem, s->is_dir);
 	salvo_mem_free(s->mem, s->have_digest);
@@ -255,6 +271,8 @@ static uint64_t window(const salvo_sender *s)
 	return max64(w, 2ull * s->cfg.block_bytes);
 }
 
+static void probe_cancel(salvo_sender *s);
+
 /* ----------------------------------------------------------- packets */
 
 static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
@@ -285,7 +303,13 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 	else
 		return; /* stale */
 	uint64_t before = t->cum;
-	salvo_txstream_ack(t, fb->cum, fb->recv_above_cum);
+	uint64_t above = fb->recv_above_cum;
+	if (t == &s->data) {
+		/* held bytes past the cursor are not in flight */
+		uint64_t h = ss_held_above(s, max64(t->next_new, fb->cum));
+		above = above > h ? above - h : 0;
+	}
+	salvo_txstream_ack(t, fb->cum, above);
 	salvo_fb_iter it;
 	salvo_range r;
 	salvo_wire_feedback_iter(&it, fb);
@@ -305,6 +329,7 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		if (fb->digests_have > s->digests_acked &&
 		    fb->digests_have <= s->file_count) {
 			s->digests_acked = fb->digests_have;
+			s->fd_next = max64(s->fd_next, s->digests_acked);
 			s->fd_backoff = 0;
 		}
 		if (fb->files_done <= s->file_count &&
@@ -327,7 +352,8 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		if (lost)
 			s->rate->on_loss(&s->rate_state, lost, now);
 		if ((p->hdr.flags & SALVO_FB_F_COMPLETE) &&
-		    t->cum == t->total && s->digests_acked == s->file_count) {
+		    t->cum == t->total && s->digests_acked == s->file_count &&
+		    ss_prepared(s)) {
 			s->phase = PH_DONE;
 			s->files_done = s->file_count;
 			s->close_pending = 1;
@@ -383,7 +409,15 @@ int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 		return ss_shake_on_packet(s, &p, len, now);
 	case SALVO_PKT_FEEDBACK:
 		s->last_rx = now;
+		probe_cancel(s); /* the old session lives */
 		on_feedback(s, &p, now);
+		return 0;
+	case SALVO_PKT_VERDICT:
+		s->last_rx = now;
+		/* confirm what arrived soon: the receiver repeats the rest
+		 * from our STATUS */
+		if (ss_on_verdict(s, &p.u.verdict))
+			s->next_status = min64(s->next_status, now);
 		return 0;
 	case SALVO_PKT_ERROR:
 		s->peer_code = p.u.error.code;
@@ -438,7 +472,7 @@ static uint64_t sent_through(const salvo_sender *s)
 {
 	uint64_t st = s->data.next_new;
 	for (int i = 0; i < MAX_ACTIVE; i++)
-		if (s->active[i].in_use && s->active[i].is_new)
+		if (s->active[i].in_use && s->active[i].is_first)
 			st = min64(st, s->active[i].ranges[0].stream_offset);
 	return st;
 }
@@ -459,6 +493,8 @@ static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	st->sent_through =
 	    s->phase == PH_MANIFEST ? s->man.next_new : sent_through(s);
 	st->datagrams_sent = 0;
+	st->ranges_have = s->ranges_have;
+	st->verdicts_have = s->verdicts_have;
 	/* back off while the receiver is silent, so an outage costs a
 	 * heartbeat a second, not a flood */
 	uint64_t base = base_status_interval(s);
@@ -564,21 +600,29 @@ static void take_retx(salvo_sender *s, active_work *a)
 	uint64_t budget = s->cfg.block_bytes;
 	while (a->nranges < SALVO_WORK_MAX_RANGES && budget &&
 	       !salvo_rangeset_is_empty(&t->retx)) {
-		uint64_t start = t->retx.r[0].start;
-		uint64_t bend = (start / s->cfg.block_bytes + 1) *
-				(uint64_t)s->cfg.block_bytes;
-		uint64_t end =
-		    min64(min64(t->retx.r[0].end, bend), start + budget);
+		uint64_t bstart = t->retx.r[0].start / s->cfg.block_bytes *
+				  s->cfg.block_bytes;
+		uint64_t bend = min64(t->total, bstart + s->cfg.block_bytes);
+		/* whole datagrams: a hole next to held bytes (held.c) may
+		 * start or end inside one */
+		uint64_t start = bstart + (t->retx.r[0].start - bstart) /
+					      s->payload * s->payload;
+		uint64_t hole_end = min64(t->retx.r[0].end, bend);
+		uint64_t end = min64(hole_end, start + budget);
 		/* keep whole datagrams: a budget cut falls on a boundary */
-		if (end < min64(t->retx.r[0].end, bend)) {
+		if (end < hole_end) {
 			uint64_t len = (end - start) / s->payload * s->payload;
 			if (!len)
 				break;
 			end = start + len;
+		} else {
+			end = min64(bend, bstart + (end - bstart + s->payload -
+						    1) / s->payload *
+						       s->payload);
 		}
 		add_range(a, s, start, end);
 		salvo_rangeset_remove(&t->retx, start, end);
-		budget -= end - start;
+		budget -= min64(budget, end - start);
 	}
 }
 
@@ -586,8 +630,10 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 {
 	salvo_txstream *t = &s->data;
 	int have_retx = !salvo_rangeset_is_empty(&t->retx);
+	/* in the data phase, new data waits for the receiver's verdicts */
 	int can_new =
 	    t->next_new < t->total &&
+	    (s->phase == PH_MANIFEST || ss_prepared(s)) &&
 	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
 	     t->next_new == t->cum);
 	if (!have_retx && !can_new) {
@@ -602,15 +648,10 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	active_work *a = new_active(s);
 	if (!a)
 		return SALVO_WORK_IDLE;
-	if (have_retx) {
+	if (have_retx)
 		take_retx(s, a);
-	} else {
-		uint64_t end =
-		    min64(t->total, t->next_new + s->cfg.block_bytes);
-		add_range(a, s, t->next_new, end);
-		a->is_new = 1;
-		t->next_new = end;
-	}
+	else
+		ss_take_new(s, a);
 	for (uint32_t i = 0; i < a->nranges; i++) {
 		const salvo_work_range *r = &a->ranges[i];
 		if (salvo_txstream_mark(t, r->stream_offset,
@@ -619,7 +660,7 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 			ss_fail(s, SALVO_ERR_NOMEM, 1);
 			return SALVO_WORK_FAILED;
 		}
-		if (a->is_new)
+		if (a->is_first)
 			s->st.bytes_new += r->len;
 		else
 			s->st.bytes_retx += r->len;
@@ -630,6 +671,7 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	w->kind = SALVO_WORK_DATA;
 	w->id = a->id;
 	w->is_new = a->is_new;
+	w->is_first = a->is_first;
 	w->nranges = a->nranges;
 	memcpy(w->ranges, a->ranges, a->nranges * sizeof(a->ranges[0]));
 	return w->kind;
@@ -647,6 +689,112 @@ static int early_data_ok(const salvo_sender *s)
 	return t->next_new < t->total && t->cum == 0 &&
 	       min64(t->total, t->next_new + s->cfg.block_bytes) <=
 		   EARLY_DATA_BYTES;
+}
+
+/* ------------------------------------------------------- session loss */
+
+/* The receiver's packets stopped for this long in the manifest or data
+ * phase: the session may be lost (the receiver restarted) or the path
+ * down (an outage).  INITs then probe for a new session beside the old
+ * one; a RESP proves a receiver is there, and its session is adopted
+ * only if the old one still does not answer a STATUS within the grace
+ * after it (a receiver that merely lost its path answers both, and the
+ * old session goes on).  A few RTOs, at least SS_LOST_MIN_NS. */
+#define SS_LOST_MIN_NS (1500 * MS)
+/* One adoption at most this often. */
+#define SS_RECONNECT_GAP_NS (2000 * MS)
+/* A refusal mid-transfer starts the probe once the receiver was silent
+ * this long: the port is closed, no need to wait for the silence.  An
+ * ICMP refusal anyone can forge costs INITs, never the session. */
+#define SS_REFUSED_SILENT_NS (250 * MS)
+
+static uint64_t rto(const salvo_sender *s)
+{
+	return s->have_rtt ? s->srtt + 4 * s->rttvar : 1000 * MS;
+}
+
+static uint64_t lost_after(const salvo_sender *s)
+{
+	return max64(4 * rto(s), SS_LOST_MIN_NS);
+}
+
+/* After a RESP: how long the old session has to answer. */
+static uint64_t grace(const salvo_sender *s)
+{
+	return max64(2 * rto(s), 100 * MS);
+}
+
+static int may_probe(const salvo_sender *s, uint64_t now)
+{
+	return (s->phase == PH_MANIFEST || s->phase == PH_DATA) &&
+	       !s->reconnecting && now - s->last_rx < s->cfg.timeout_ns;
+}
+
+static void probe_start(salvo_sender *s, uint64_t now)
+{
+	s->reconnecting = 1;
+	ss_shake_probe_start(s, now);
+}
+
+/* The old session answered: no new one. */
+static void probe_cancel(salvo_sender *s)
+{
+	if (!s->reconnecting)
+		return;
+	s->reconnecting = 0;
+	ss_shake_cancel(s);
+}
+
+/* The old session is gone: the pending one replaces it.  Everything the
+ * receiver acknowledged belonged to the old one, so the streams start
+ * over (a resuming receiver reports what it kept, and the scheduler skips
+ * it); known digests stay, unsent.  Work the block-senders still hold
+ * finishes against nothing (its id is forgotten).  The rate, the RTT
+ * and the pinned key carry over. */
+static void reconnect(salvo_sender *s, uint64_t now)
+{
+	s->reconnecting = 0;
+	s->reconnect_at = now;
+	s->st.reconnects++;
+	if (ss_shake_adopt(s)) {
+		ss_fail(s, SALVO_ERR_INVAL, 0);
+		return;
+	}
+	salvo_txstream_free(&s->man);
+	salvo_txstream_free(&s->data);
+	salvo_txstream_init(&s->man, s->mem, s->manifest_len);
+	salvo_txstream_init(&s->data, s->mem, s->st.total_bytes);
+	for (int i = 0; i < MAX_ACTIVE; i++)
+		s->active[i].in_use = 0;
+	/* the new receiver session decides again what it holds */
+	salvo_rangeset_remove_below(&s->held, UINT64_MAX);
+	s->ranges_total = s->ranges_have = s->verdicts_have = 0;
+	s->digests_acked = s->fd_next = s->files_done = 0;
+	s->fd_backoff = 0;
+	s->fd_last_sent = 0;
+	s->st.bytes_acked = 0;
+	s->phase = PH_MANIFEST;
+	s->last_rx = s->last_fb = now;
+	s->next_status = now;
+}
+
+/* The probe's next step: an INIT due (its length), the adoption of a
+ * pending session (-1: poll again), or 0 with *deadline. */
+static int poll_probe(salvo_sender *s, uint64_t now, void *buf, size_t cap,
+		      uint64_t *deadline)
+{
+	if (!s->pending)
+		return ss_shake_probe(s, now, buf, cap, deadline);
+	uint64_t at = max64(s->resp_at + grace(s),
+			    s->reconnect_at ? s->reconnect_at +
+						  SS_RECONNECT_GAP_NS
+					    : 0);
+	if (now < at) {
+		*deadline = at;
+		return 0;
+	}
+	reconnect(s, now);
+	return -1;
 }
 
 static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
@@ -694,6 +842,25 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		ss_fail(s, SALVO_ERR_TIMEOUT, 1);
 		return poll_any(s, now, w, buf, cap, with_data);
 	}
+	uint64_t probe_due = UINT64_MAX;
+	if (now - s->last_rx >= lost_after(s) && may_probe(s, now))
+		probe_start(s, now);
+	if (s->reconnecting) {
+		int n = poll_probe(s, now, buf, cap, &probe_due);
+		if (n < 0 && n != -1) {
+			ss_fail(s, n, 0);
+			return poll_any(s, now, w, buf, cap, with_data);
+		}
+		if (n == -1)
+			return poll_any(s, now, w, buf, cap, with_data);
+		if (n > 0)
+			return counted(s, w, (size_t)n);
+		/* the old session gets asked often while a RESP waits */
+		if (s->pending && s->next_status > now + grace(s) / 4)
+			s->next_status = now + grace(s) / 4;
+	} else if (may_probe(s, now)) {
+		probe_due = s->last_rx + lost_after(s);
+	}
 	if (now >= s->next_status)
 		return poll_status(s, now, w, buf, cap);
 
@@ -729,7 +896,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	}
 	w->kind = SALVO_WORK_IDLE;
 	w->deadline = min64(min64(s->next_status, fd_due),
-			    s->last_rx + s->cfg.timeout_ns);
+			    min64(s->last_rx + s->cfg.timeout_ns, probe_due));
 	return w->kind;
 }
 
@@ -771,9 +938,18 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 void salvo_sender_on_refused(salvo_sender *s, uint64_t now)
 {
 	s->st.refusals++;
-	if (s->phase != PH_KEY && s->phase != PH_HANDSHAKE)
-		return; /* mid-transfer, --timeout decides */
-	if (++s->refused_in_row >= SALVO_REFUSED_LIMIT) {
+	if (s->phase != PH_KEY && s->phase != PH_HANDSHAKE) {
+		/* mid-transfer: nobody listens, if the receiver is silent
+		 * too: probe for a new session now; a forged refusal costs
+		 * INITs, never the session */
+		if (now - s->last_rx >= max64(4 * rto(s), SS_REFUSED_SILENT_NS) &&
+		    may_probe(s, now))
+			probe_start(s, now);
+		else if (s->reconnecting && !s->pending)
+			s->next_hs = min64(s->next_hs, now + SALVO_REFUSED_RETRY_NS);
+		return;
+	}
+	if (!s->reconnecting && ++s->refused_in_row >= SALVO_REFUSED_LIMIT) {
 		s->refused = 1;
 		ss_fail(s, SALVO_ERR_UNREACHABLE, 0);
 		return;
@@ -832,4 +1008,14 @@ int salvo_sender_result(const salvo_sender *s, int *peer_code, int *peer_errno,
 	if (msg)
 		*msg = s->peer_msg;
 	return s->err;
+}
+
+int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
+		      uint64_t *end)
+{
+	if (k >= s->held.n)
+		return 0;
+	*start = s->held.r[k].start;
+	*end = s->held.r[k].end;
+	return 1;
 }

@@ -57,6 +57,9 @@ typedef struct salvo_sender_config {
 	uint64_t link_bps;	 /* link hint seeding the start; 0 none */
 	uint64_t window_bytes;	 /* max unacknowledged bytes; 0: automatic */
 	uint64_t timeout_ns;	 /* handshake / silence limit (e.g. 10 s) */
+	int overwrite; /* enum salvo_send_overwrite (policy.h), in the
+			  manifest: what the receiver does with a file it
+			  has already (its bound decides, VERDICT says) */
 	uint64_t initial_rto_ns; /* first INIT retransmission (e.g. 1 s) */
 
 	/* Identity and keys (docs/SECURITY.md).  key_private: this sender's
@@ -131,12 +134,22 @@ typedef struct salvo_work {
 	uint32_t id; /* hand back to salvo_sender_work_done */
 	int is_new;  /* first transmission of one whole block: the
 			caller computes its CRC32C before sending */
+	/* first transmission of every byte in ranges: the whole block
+	 * (is_new), or the pieces of a block the receiver partly holds,
+	 * widened to datagram boundaries (block_crc 0: the receiver checks
+	 * no CRC for such blocks).  The caller hashes first transmissions
+	 * into their files' digests, except files the receiver does not take
+	 * whole (salvo_sender_verdict not SEND): bytes of those may be in
+	 * the widened datagrams and are never all sent. */
+	int is_first;
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } salvo_work;
 
 typedef struct salvo_sender_stats {
 	uint64_t bytes_new;	/* data bytes handed out the first time */
+	uint64_t bytes_held;	/* data bytes the receiver already held
+				   (VERDICT), never sent */
 	uint64_t bytes_retx;	/* data bytes handed out again */
 	uint64_t bytes_control; /* control packet bytes */
 	uint64_t bytes_acked;	/* data bytes the receiver holds (cum) */
@@ -152,6 +165,7 @@ typedef struct salvo_sender_stats {
 	int phase;	   /* 0 handshake, 1 manifest, 2 data, 3 done */
 	uint64_t refusals; /* salvo_sender_on_refused calls */
 	int refused; /* the handshake ended on SALVO_REFUSED_LIMIT refusals */
+	uint32_t reconnects; /* sessions lost and handshaken again */
 } salvo_sender_stats;
 
 /* Creates a session for the n entries (copied: e may go afterwards).
@@ -201,9 +215,22 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
  * SALVO_REFUSED_LIMIT-th refusal in a row, with no answer between
  * them, fails the session with SALVO_ERR_UNREACHABLE (stats.refused 1):
  * one refusal is not enough, a receiver may be restarting.  After the
- * handshake a refusal changes nothing: a receiver that died or restarts
- * has --timeout to answer again. */
+ * handshake a refusal while the receiver has been silent for a few RTOs
+ * starts a new handshake at once (as the silence would a little later):
+ * see "Session loss" below; it never fails the session. */
 void salvo_sender_on_refused(salvo_sender *s, uint64_t now);
+
+/* Session loss.  When the receiver's packets stop for a few RTOs (at
+ * least 1.5 s) after the handshake, or a refusal comes while it is
+ * silent, the session is taken as lost (the receiver restarted, or an
+ * outage): the core runs the handshake again (a fresh INIT, every second
+ * at most, the key already pinned; refusals then only hasten it) and,
+ * from RESP on, the manifest and the data again on the new session,
+ * whose receiver reports what it kept (resume).  The session id changes:
+ * block-senders re-key their lanes (salvo_sender_lane).  Re-handshakes
+ * are at most one per 2 s; the session fails with SALVO_ERR_TIMEOUT only
+ * once the receiver has been silent for timeout_ns in all.
+ * stats.reconnects counts them. */
 
 /* Asks the core to abort: the next poll returns a CLOSE(abort), then
  * FAILED with SALVO_ERR_ABORTED. */
@@ -218,6 +245,23 @@ uint32_t salvo_sender_session(const salvo_sender *s);
  * Returns 0, SALVO_ERR_STATE (no keys yet) or SALVO_ERR_INVAL (lane 0 or
  * past lanes).  Call it once per lane and session. */
 int salvo_sender_lane(const salvo_sender *s, uint32_t lane, salvo_aead *a);
+
+/* Entry i's verdict from the receiver (enum salvo_verdict, wire.h), with
+ * *err its errno for SALVO_VERDICT_FAILED; -1 while it is not known (the
+ * receiver tells with its first data-phase FEEDBACK; a session that
+ * ended before has none).  err may be NULL. */
+int salvo_sender_verdict(const salvo_sender *s, uint32_t i, int *err);
+/* 1 once every verdict and held range is known: from then on every DATA
+ * work item respects them. */
+int salvo_sender_is_prepared(const salvo_sender *s);
+
+/* Held range k of the data stream (what the receiver said it holds, in
+ * order; a resuming receiver's verified blocks): 1 with it in
+ * [*start, *end), 0 past the last.  The caller hashes the held bytes of
+ * the files it sends (SEND, RESUME) from its own copy: they never go out,
+ * and the file's digest must cover them. */
+int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
+		      uint64_t *end);
 
 /* Pacing rate for the engine's pacer, bits per second. */
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);

@@ -72,6 +72,7 @@ int ss_shake_start(salvo_sender *s, uint64_t now)
 	}
 	s->next_hs = now;
 	s->hs_rto = s->cfg.initial_rto_ns;
+	s->hs_deadline = now + s->cfg.timeout_ns;
 	return 0;
 }
 
@@ -143,7 +144,7 @@ static int write_init(salvo_sender *s, uint64_t now, uint8_t *buf, size_t cap)
 int ss_shake_poll(salvo_sender *s, uint64_t now, void *buf, size_t cap,
 		  uint64_t *deadline)
 {
-	uint64_t end = s->start + s->cfg.timeout_ns;
+	uint64_t end = s->hs_deadline;
 	if (now >= end) {
 		ss_fail(s, SALVO_ERR_UNREACHABLE, 0);
 		return SALVO_ERR_UNREACHABLE;
@@ -167,6 +168,59 @@ int ss_shake_poll(salvo_sender *s, uint64_t now, void *buf, size_t cap,
 	s->next_hs = now + s->hs_rto;
 	s->hs_rto = min64(2 * s->hs_rto, 4000 * SS_MS);
 	return n;
+}
+
+/* ------------------------------------------------------ session loss */
+
+void ss_shake_probe_start(salvo_sender *s, uint64_t now)
+{
+	s->cfg.random(s->cfg.random_ud, &s->index, sizeof(s->index));
+	if (!s->index)
+		s->index = 1;
+	ss_shake_cancel(s);
+	s->next_hs = now;
+	s->hs_rto = s->cfg.initial_rto_ns;
+}
+
+int ss_shake_probe(salvo_sender *s, uint64_t now, void *buf, size_t cap,
+		   uint64_t *deadline)
+{
+	if (now < s->next_hs) {
+		*deadline = s->next_hs;
+		return 0;
+	}
+	int n = write_init(s, now, buf, cap);
+	if (n < 0)
+		return n;
+	s->hs_tries++;
+	s->next_hs = now + s->hs_rto;
+	/* every second at most: an outage ends at any time, and an INIT
+	 * is small */
+	s->hs_rto = min64(2 * s->hs_rto, 1000 * SS_MS);
+	return n;
+}
+
+int ss_shake_adopt(salvo_sender *s)
+{
+	int err = salvo_aead_init(&s->tx, s->next_suite, s->next_send_key, 0);
+	if (!err)
+		err = salvo_aead_init(&s->rx, s->next_suite, s->next_recv_key,
+				      0);
+	memcpy(s->send_key, s->next_send_key, sizeof(s->send_key));
+	salvo_replay_init(&s->rx_window);
+	s->suite = s->next_suite;
+	s->session = s->next_session;
+	ss_shake_cancel(s);
+	return err;
+}
+
+void ss_shake_cancel(salvo_sender *s)
+{
+	for (int i = 0; i < SS_HANDSHAKES; i++)
+		salvo_noise_wipe(&s->hs[i]);
+	wipe(s->next_send_key, sizeof(s->next_send_key));
+	wipe(s->next_recv_key, sizeof(s->next_recv_key));
+	s->pending = 0;
 }
 
 /* ---------------------------------------------------------- receiving */
@@ -247,6 +301,21 @@ static int on_resp(salvo_sender *s, const salvo_pkt_resp *r, uint64_t now)
 		ss_fail(s, SALVO_ERR_PEER, 0);
 		return SALVO_ERR_PEER;
 	}
+	if (s->reconnecting) { /* keys kept aside: the old session may live */
+		int err = salvo_noise_split(&s->hs[slot], s->next_send_key,
+					    s->next_recv_key, NULL);
+		for (int i = 0; i < SS_HANDSHAKES; i++)
+			salvo_noise_wipe(&s->hs[i]);
+		if (err)
+			return 0;
+		s->next_suite = rp.suite;
+		s->next_session = r->session;
+		s->pending = 1;
+		s->resp_at = now;
+		s->next_status = now; /* ask the old session at once */
+		ss_rtt_sample(s, now - s->hs_sent_at[slot]);
+		return 0;
+	}
 	uint8_t recv_key[32];
 	int err = salvo_noise_split(&s->hs[slot], s->send_key, recv_key, NULL);
 	for (int i = 0; i < SS_HANDSHAKES; i++)
@@ -286,9 +355,11 @@ int ss_shake_on_packet(salvo_sender *s, const salvo_pkt *p, size_t len,
 	if (p->hdr.type == SALVO_PKT_KEY && s->phase == PH_HANDSHAKE &&
 	    s->confirm_key)
 		return on_key_confirm(s, p->u.key.key, now);
-	if (p->hdr.type == SALVO_PKT_RESP && s->phase == PH_HANDSHAKE)
+	if (p->hdr.type == SALVO_PKT_RESP &&
+	    (s->phase == PH_HANDSHAKE || (s->reconnecting && !s->pending)))
 		return on_resp(s, &p->u.resp, now);
-	if (p->hdr.type == SALVO_PKT_COOKIE && s->phase == PH_HANDSHAKE) {
+	if (p->hdr.type == SALVO_PKT_COOKIE &&
+	    (s->phase == PH_HANDSHAKE || (s->reconnecting && !s->pending))) {
 		if (salvo_cookie_take_reply(&s->cookie, p->u.cookie.reply,
 					    SALVO_COOKIE_REPLY_BYTES, now)) {
 			s->st.auth_failures++;
@@ -296,7 +367,8 @@ int ss_shake_on_packet(salvo_sender *s, const salvo_pkt *p, size_t len,
 		}
 		s->next_hs = now; /* INIT again, with mac2 */
 		s->hs_rto = s->cfg.initial_rto_ns;
-		s->last_rx = now;
+		if (s->phase == PH_HANDSHAKE) /* not the old session's life */
+			s->last_rx = now;
 		return 0;
 	}
 	s->st.malformed++; /* well-formed, but not now */

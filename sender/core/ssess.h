@@ -27,6 +27,7 @@ enum { PH_KEY, PH_HANDSHAKE, PH_MANIFEST, PH_DATA, PH_DONE, PH_FAILED };
 typedef struct ss_active {
 	uint32_t id;
 	int in_use, is_new;
+	int is_first; /* new data (a whole block or held-split pieces) */
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } ss_active;
@@ -53,6 +54,17 @@ struct salvo_sender {
 	int refused;		 /* they ended the handshake */
 	salvo_cookie_maker cookie;
 	uint64_t start, next_hs, hs_rto;
+	uint64_t hs_deadline; /* no RESP by then: the handshake failed */
+	/* session loss (sender.c): the receiver has been silent, and INITs
+	 * probe for a new session beside the old one; pending: a RESP
+	 * answered (at resp_at) and its keys wait in next_*, adopted only
+	 * if the old session stays silent; reconnect_at: the last adoption
+	 * (they are rate-limited) */
+	int reconnecting, pending;
+	uint64_t resp_at, reconnect_at;
+	uint32_t next_session;
+	int next_suite;
+	uint8_t next_send_key[32], next_recv_key[32];
 
 	/* packet protection, from RESP on */
 	int suite;
@@ -82,6 +94,14 @@ struct salvo_sender {
 	uint64_t nblocks;
 	uint32_t *block_crc;
 	ss_active active[SS_MAX_ACTIVE];
+
+	/* what the receiver held and decided (VERDICT, wire.h) */
+	salvo_rangeset held;	/* data-stream bytes never to send */
+	uint32_t ranges_total;	/* held ranges announced */
+	uint32_t ranges_have;	/* [0, n) of them here */
+	uint32_t verdicts_have; /* entries [0, n) have their verdicts */
+	uint8_t *verdict;	/* per entry */
+	int32_t *verdict_err;
 	uint32_t next_work_id;
 
 	/* timing */
@@ -110,6 +130,19 @@ void ss_rate_seed(salvo_sender *s, uint64_t now);
  * control characters replaced by '?'. */
 void ss_set_msg(salvo_sender *s, const char *msg, size_t len);
 
+/* held.c: VERDICT and new data around held bytes */
+/* Every held range and verdict is here. */
+int ss_prepared(const salvo_sender *s);
+/* Moves the new-data cursor past held bytes it stands on. */
+void ss_skip_held(salvo_sender *s);
+/* Held bytes at or above stream offset x. */
+uint64_t ss_held_above(const salvo_sender *s, uint64_t x);
+/* A decoded VERDICT: 1 when it added something, else 0. */
+int ss_on_verdict(salvo_sender *s, const salvo_pkt_verdict *v);
+/* Fills a (fresh) with the next new data: one whole block, or the
+ * pieces of a partly held block; moves the cursor. */
+void ss_take_new(salvo_sender *s, ss_active *a);
+
 /* shake.c */
 /* Draws the index and sets up the cookie maker.  0 or SALVO_ERR_INVAL. */
 int ss_shake_start(salvo_sender *s, uint64_t now);
@@ -123,6 +156,17 @@ int ss_shake_poll(salvo_sender *s, uint64_t now, void *buf, size_t cap,
  * ended the session (a refusal). */
 int ss_shake_on_packet(salvo_sender *s, const salvo_pkt *p, size_t len,
 		       uint64_t now);
+/* Session loss (sender.c).  probe_start: INITs for a new session from
+ * now (a fresh index), while the old session's keys stay in use; a RESP
+ * then fills next_* and sets pending.  probe: the next such INIT when due
+ * (its length), else 0 with *deadline.  adopt: the pending session's keys
+ * become the session's.  cancel: the probe ends (the old session
+ * answered), its handshake state and pending keys wiped. */
+void ss_shake_probe_start(salvo_sender *s, uint64_t now);
+int ss_shake_probe(salvo_sender *s, uint64_t now, void *buf, size_t cap,
+		   uint64_t *deadline);
+int ss_shake_adopt(salvo_sender *s);
+void ss_shake_cancel(salvo_sender *s);
 /* Seals the encoded control packet buf[0, len) (pn already in its header)
  * on lane 0.  0 or SALVO_ERR_REKEY. */
 int ss_seal(salvo_sender *s, uint8_t *buf, size_t len);

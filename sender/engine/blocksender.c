@@ -8,6 +8,7 @@
  * session's condition variable until the core's deadline or a wake-up.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "common/core/error.h"
@@ -33,15 +34,79 @@ static int read_work(salvo_blocksender *b, const salvo_work *w)
 	return 0;
 }
 
-/* A new block, once sent, goes into its files' digests (hasher.h); a
+/* New data, once sent, goes into its files' digests (hasher.h); a
  * retransmission was hashed when it was new. */
 static void hash_block(salvo_blocksender *b, const salvo_work *w)
 {
-	int err = salvo_hasher_add(&b->c->hasher, w->ranges[0].stream_offset,
-				   b->buf, w->ranges[0].len);
+	size_t pos = 0;
+	for (uint32_t r = 0; r < w->nranges; r++) {
+		int err = salvo_hasher_add(&b->c->hasher,
+					   w->ranges[r].stream_offset,
+					   b->buf + pos, w->ranges[r].len);
+		if (err) {
+			salvo_send_session_fail(
+			    b->c, err, "cannot hash the files: out of memory");
+			return;
+		}
+		pos += w->ranges[r].len;
+	}
+}
+
+/* Lock held: once the receiver's verdicts are in, files it does not take
+ * whole are hashed no more (their bytes may ride in a datagram with a
+ * sent file's, and are not all sent). */
+static void skip_unsent(salvo_send_session *c)
+{
+	if (c->verdicts_seen || !salvo_sender_is_prepared(c->core))
+		return;
+	c->verdicts_seen = 1;
+	for (uint32_t i = 0; i < c->scan.n; i++)
+		if (salvo_sender_verdict(c->core, i, NULL) > SALVO_VERDICT_SEND &&
+		    salvo_sender_verdict(c->core, i, NULL) != SALVO_VERDICT_RESUME)
+			salvo_hasher_skip(&c->hasher, i);
+}
+
+static int read_stream(void *ud, uint64_t off, void *dst, size_t len)
+{
+	salvo_send_session *c = ud;
+	char msg[512];
+	int err = salvo_reader_read(&c->reader, off, dst, len, msg, sizeof(msg));
 	if (err)
-		salvo_send_session_fail(b->c, err,
+		salvo_send_session_fail(c, err, msg);
+	return err;
+}
+
+/* Lock held: once per session, the stream bytes the receiver holds
+ * (resumed blocks: never sent) are read here and hashed, so the digests
+ * cover every byte of the files sent (files not sent whole are skipped
+ * by the hasher).  The ranges are copied under the lock and read outside
+ * it, by the first block-sender to see the session prepared. */
+static void fill_held(salvo_send_session *c)
+{
+	uint32_t session = salvo_sender_session(c->core);
+	if (c->filled_session == session || !salvo_sender_is_prepared(c->core))
+		return;
+	c->filled_session = session;
+	size_t n = 0;
+	uint64_t a, z;
+	while (salvo_sender_held(c->core, n, &a, &z))
+		n++;
+	uint64_t *r = n ? malloc(n * 2 * sizeof(*r)) : NULL;
+	uint8_t *buf = n ? malloc(1u << 20) : NULL;
+	for (size_t k = 0; r && k < n; k++)
+		salvo_sender_held(c->core, k, &r[2 * k], &r[2 * k + 1]);
+	pthread_mutex_unlock(&c->lock);
+	int err = n && (!r || !buf) ? SALVO_ERR_NOMEM : 0;
+	for (size_t k = 0; !err && k < n; k++)
+		err = salvo_hasher_fill(&c->hasher, r[2 * k],
+					r[2 * k + 1] - r[2 * k], read_stream,
+					c, buf, 1u << 20);
+	if (err == SALVO_ERR_NOMEM)
+		salvo_send_session_fail(c, err,
 					"cannot hash the files: out of memory");
+	free(r);
+	free(buf);
+	pthread_mutex_lock(&c->lock);
 }
 
 static void wait_until(salvo_send_session *c, uint64_t deadline)
@@ -57,6 +122,10 @@ void *salvo_blocksender_main(void *arg)
 	salvo_work w;
 	pthread_mutex_lock(&c->lock);
 	while (!c->finished) {
+		/* before any poll: a session whose every byte is held has no
+		 * DATA work, only digests to wait for */
+		skip_unsent(c);
+		fill_held(c);
 		int k = salvo_sender_poll(c->core, salvo_now_ns(), &w, ctl,
 					  sizeof(ctl));
 		if (k == SALVO_WORK_CONTROL) {
@@ -71,10 +140,15 @@ void *salvo_blocksender_main(void *arg)
 			salvo_send_session_end(c);
 			break;
 		}
+		skip_unsent(c);
 		uint32_t session = salvo_sender_session(c->core);
-		if (!b->keyed) /* the handshake is done: DATA comes after */
+		/* the handshake is done: DATA comes after; a new session
+		 * (the old one was lost) has new keys */
+		if (!b->keyed || b->session != session) {
 			b->keyed =
 			    !salvo_sender_lane(c->core, b->lane, &b->aead);
+			b->session = session;
+		}
 		pthread_mutex_unlock(&c->lock);
 		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;
 		uint32_t crc = 0;
@@ -96,7 +170,7 @@ void *salvo_blocksender_main(void *arg)
 			salvo_sender_work_done(c->core, &w, crc,
 					       salvo_now_ns());
 		pthread_cond_broadcast(&c->wake);
-		if (!err && w.is_new) {
+		if (!err && w.is_first) {
 			pthread_mutex_unlock(&c->lock);
 			hash_block(b, &w);
 			pthread_mutex_lock(&c->lock);

@@ -22,15 +22,33 @@ int salvo_hasher_init(salvo_hasher *h, const salvo_entry *e, uint32_t n,
 	h->view.count = n;
 	h->view.total_bytes = total;
 	h->tree = calloc(n ? n : 1, sizeof(*h->tree));
-	if (!h->tree)
+	h->skip = calloc(n ? n : 1, sizeof(*h->skip));
+	if (!h->tree || !h->skip) {
+		free(h->tree);
+		free(h->skip);
+		h->tree = NULL;
+		h->skip = NULL;
 		return -ENOMEM;
+	}
+	salvo_rangeset_init(&h->hashed, &salvo_mem_libc);
+	int merr = pthread_mutex_init(&h->hashed_mu, NULL);
+	if (merr) {
+		free(h->tree);
+		free(h->skip);
+		h->tree = NULL;
+		h->skip = NULL;
+		return -merr;
+	}
 	for (int i = 0; i < SALVO_HASHER_STRIPES; i++) {
 		int err = pthread_mutex_init(&h->stripe[i], NULL);
 		if (err) {
 			while (i--)
 				pthread_mutex_destroy(&h->stripe[i]);
+			pthread_mutex_destroy(&h->hashed_mu);
 			free(h->tree);
+			free(h->skip);
 			h->tree = NULL;
+			h->skip = NULL;
 			return -err;
 		}
 	}
@@ -44,9 +62,25 @@ void salvo_hasher_free(salvo_hasher *h)
 	for (uint32_t i = 0; i < h->view.count; i++)
 		salvo_b3tree_del(h->tree[i]);
 	free(h->tree);
+	free(h->skip);
 	h->tree = NULL;
+	h->skip = NULL;
 	for (int i = 0; i < SALVO_HASHER_STRIPES; i++)
 		pthread_mutex_destroy(&h->stripe[i]);
+	pthread_mutex_destroy(&h->hashed_mu);
+	salvo_rangeset_free(&h->hashed);
+}
+
+void salvo_hasher_skip(salvo_hasher *h, uint32_t i)
+{
+	if (i >= h->view.count)
+		return;
+	atomic_store(&h->skip[i], 1);
+	pthread_mutex_t *m = &h->stripe[i % SALVO_HASHER_STRIPES];
+	pthread_mutex_lock(m);
+	salvo_b3tree_del(h->tree[i]);
+	h->tree[i] = NULL;
+	pthread_mutex_unlock(m);
 }
 
 void salvo_hasher_empty_files(salvo_hasher *h)
@@ -65,6 +99,8 @@ static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in,
 		     const uint8_t *p, size_t len, uint8_t d[32])
 {
 	uint64_t size = h->view.entries[i].size;
+	if (atomic_load(&h->skip[i]))
+		return 0;
 	if (!in && len == size) {
 		salvo_blake3_hash(p, len, d);
 		return 1;
@@ -72,6 +108,10 @@ static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in,
 	pthread_mutex_t *m = &h->stripe[i % SALVO_HASHER_STRIPES];
 	pthread_mutex_lock(m);
 	int rc = 0;
+	if (atomic_load(&h->skip[i])) {
+		pthread_mutex_unlock(m);
+		return 0;
+	}
 	if (!h->tree[i])
 		rc = salvo_b3tree_new(&h->tree[i], &salvo_mem_libc, size);
 	if (!rc)
@@ -91,8 +131,70 @@ static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in,
 	return rc ? rc : 1;
 }
 
+/* Stream bytes [off, off + len) at p, each hashed once in all. */
+static int add_span(salvo_hasher *h, uint64_t off, const uint8_t *p,
+		    size_t len);
+
+/* The first range of [*at, end) not hashed, claimed: 1 with it in
+ * [*at, *gend), 0 when none is left, or SALVO_ERR_NOMEM. */
+static int claim_unhashed(salvo_hasher *h, uint64_t *at, uint64_t end,
+			  uint64_t *gend)
+{
+	int rc = 0;
+	pthread_mutex_lock(&h->hashed_mu);
+	while (*at < end) {
+		salvo_rangeset *hs = &h->hashed;
+		size_t i = salvo_rangeset_lower_bound(hs, *at);
+		if (i < hs->n && hs->r[i].start <= *at) {
+			*at = hs->r[i].end; /* hashed already */
+			continue;
+		}
+		*gend = i < hs->n && hs->r[i].start < end ? hs->r[i].start
+							  : end;
+		rc = salvo_rangeset_add(hs, *at, *gend, 0) ? SALVO_ERR_NOMEM
+							   : 1;
+		break;
+	}
+	pthread_mutex_unlock(&h->hashed_mu);
+	return rc;
+}
+
 int salvo_hasher_add(salvo_hasher *h, uint64_t off, const uint8_t *p,
 		     size_t len)
+{
+	uint64_t at = off, end = off + len, gend;
+	int rc;
+	while ((rc = claim_unhashed(h, &at, end, &gend)) == 1) {
+		rc = add_span(h, at, p + (at - off), (size_t)(gend - at));
+		if (rc)
+			return rc;
+		at = gend;
+	}
+	return rc;
+}
+
+int salvo_hasher_fill(salvo_hasher *h, uint64_t off, uint64_t len,
+		      salvo_hasher_read_fn read, void *ud, uint8_t *buf,
+		      size_t cap)
+{
+	uint64_t at = off, end = off + len, gend;
+	int rc;
+	while ((rc = claim_unhashed(h, &at, end, &gend)) == 1) {
+		while (at < gend) {
+			size_t n = gend - at < cap ? (size_t)(gend - at) : cap;
+			rc = read(ud, at, buf, n);
+			if (!rc)
+				rc = add_span(h, at, buf, n);
+			if (rc)
+				return rc;
+			at += n;
+		}
+	}
+	return rc;
+}
+
+static int add_span(salvo_hasher *h, uint64_t off, const uint8_t *p,
+		    size_t len)
 {
 	uint32_t i = salvo_manifest_locate(&h->view, off);
 	for (; len && i < h->view.count; i++) {

@@ -156,10 +156,44 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 	r->datagrams = atomic_load(&c->net.datagrams);
 	r->wire_bytes = atomic_load(&c->net.wire_bytes);
 	r->retx_bytes = st.bytes_retx;
+	r->reconnects = st.reconnects;
 	r->srtt_ns = st.srtt_ns;
 	r->final_rate_bps = st.rate_bps;
 	r->gso_segments = atomic_load(&c->net.gso_segs);
-	r->bytes = r->result ? st.bytes_acked : st.total_bytes;
+	r->bytes = r->result ? st.bytes_acked : st.total_bytes - st.bytes_held;
+	r->held_bytes = st.bytes_held;
+	size_t n = c->scan.n ? c->scan.n : 1;
+	c->verdict = malloc(n);
+	c->verdict_err = malloc(n * sizeof(*c->verdict_err));
+	for (uint32_t i = 0; c->verdict && c->verdict_err && i < c->scan.n;
+	     i++) {
+		int err = 0;
+		c->verdict[i] = (int8_t)salvo_sender_verdict(c->core, i, &err);
+		c->verdict_err[i] = err;
+	}
+	for (uint32_t i = 0; i < c->scan.n; i++) {
+		if (c->scan.entries[i].type != SALVO_ENTRY_FILE)
+			continue;
+		switch (salvo_sender_verdict(c->core, i, NULL)) {
+		case SALVO_VERDICT_IDENTICAL:
+			r->files_identical++;
+			break;
+		case SALVO_VERDICT_EXISTS:
+			r->files_exists++;
+			break;
+		case SALVO_VERDICT_NOT_NEWER:
+			r->files_not_newer++;
+			break;
+		case SALVO_VERDICT_REFUSED:
+			r->files_refused++;
+			break;
+		case SALVO_VERDICT_FAILED:
+			r->files_failed++;
+			break;
+		default:
+			r->files_sent += !r->result;
+		}
+	}
 	r->peak_rss_bytes = salvo_peak_rss();
 	return r->result;
 }
@@ -194,26 +228,47 @@ void salvo_send_report_skips(salvo_send_session *c, salvo_send_report *r)
 	}
 }
 
+static void free_verdicts(salvo_send_session *c)
+{
+	free(c->verdict);
+	free(c->verdict_err);
+	c->verdict = NULL;
+	c->verdict_err = NULL;
+}
+
 int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
 {
 	salvo_scan *sc = &c->scan;
 	int want = c->o->results;
 	size_t n = want == SALVO_SEND_RESULTS_ALL ? sc->n : 0;
 	if (want != SALVO_SEND_RESULTS_ALL &&
-	    want != SALVO_SEND_RESULTS_SKIPPED)
+	    want != SALVO_SEND_RESULTS_SKIPPED) {
+		free_verdicts(c);
 		return 0;
+	}
 	salvo_send_result *v = calloc(n + sc->nskips + 1, sizeof(*v));
-	if (!v)
+	if (!v) {
+		free_verdicts(c);
 		return -ENOMEM;
+	}
 	/* the strings change hands: the scan is freed next */
 	for (size_t i = 0; i < n; i++) {
+		int ok = c->verdict && c->verdict_err;
+		int err = ok ? c->verdict_err[i] : 0;
+		int vd = ok ? c->verdict[i] : -1;
+		int outcome =
+		    r->result ? SALVO_SEND_UNCONFIRMED : SALVO_SEND_SENT;
+		if (vd == SALVO_VERDICT_REFUSED || vd == SALVO_VERDICT_FAILED)
+			outcome = SALVO_SEND_REFUSED;
+		else if (vd > SALVO_VERDICT_SEND && vd < SALVO_VERDICT_REFUSED)
+			outcome = SALVO_SEND_NOT_NEEDED;
 		v[i] = (salvo_send_result){
 		    .local = sc->local[i],
 		    .remote = (char *)sc->entries[i].path,
-		    .outcome =
-			r->result ? SALVO_SEND_UNCONFIRMED : SALVO_SEND_SENT,
+		    .outcome = outcome,
 		    .is_dir = sc->entries[i].type == SALVO_ENTRY_DIR,
-		    .err = r->result};
+		    .verdict = vd,
+		    .err = outcome == SALVO_SEND_REFUSED ? -err : r->result};
 		sc->local[i] = NULL;
 		sc->entries[i].path = NULL;
 	}
@@ -221,6 +276,7 @@ int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
 		salvo_scan_skip *k = &sc->skips[i];
 		v[n + i] = (salvo_send_result){.local = k->local,
 					       .outcome = SALVO_SEND_SKIPPED,
+					       .verdict = -1,
 					       .skip = k->reason,
 					       .err = k->err,
 					       .detail = k->detail};
@@ -228,6 +284,7 @@ int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
 	}
 	r->results = v;
 	r->nresults = n + sc->nskips;
+	free_verdicts(c);
 	return 0;
 }
 

@@ -188,6 +188,7 @@ static int make_core(salvo_send_session *c, uint64_t start)
 				   .link_bps = o->link_bps,
 				   .window_bytes = o->window_bytes,
 				   .timeout_ns = o->timeout_ns,
+				   .overwrite = o->overwrite,
 				   .initial_rto_ns = FIRST_RTO_NS,
 				   .has_peer_key =
 				       o->has_peer_key || o->has_pinned_key,

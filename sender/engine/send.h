@@ -46,6 +46,10 @@ enum salvo_send_outcome {
 	SALVO_SEND_UNCONFIRMED, /* the session failed (err: its result)
 				 * before the receiver confirmed every
 				 * entry: this one may or may not be there */
+	SALVO_SEND_NOT_NEEDED,	/* the receiver has it already (verdict:
+				 * identical, exists, not newer) */
+	SALVO_SEND_REFUSED,	/* the receiver refused or could not take
+				 * it (verdict; err: -errno for failed) */
 };
 
 typedef struct salvo_send_result {
@@ -54,6 +58,7 @@ typedef struct salvo_send_result {
 	int outcome;  /* enum salvo_send_outcome */
 	int is_dir;
 	int skip;     /* SKIPPED: enum salvo_send_skip */
+	int verdict;  /* the receiver's (enum salvo_verdict), -1: none */
 	int err;      /* SKIPPED unreadable: -errno; UNCONFIRMED: the result */
 	char *detail; /* SKIPPED: for a person, e.g. "Permission denied",
 		       * "a FIFO", "control character in path"; else NULL */
@@ -128,6 +133,9 @@ typedef struct salvo_send_opts {
 	const char *events_path; /* rate telemetry, JSON lines (events.h):
 				  * a file appended to, "-" stdout, NULL
 				  * none */
+	int overwrite; /* transfer.overwrite: enum salvo_send_overwrite
+			* (common/core/policy.h), what the receiver does
+			* with files it has already, within what it allows */
 
 	/* called about every progress_interval_ns from the calling thread */
 	void (*progress)(void *ud, const salvo_send_progress *p);
@@ -172,6 +180,12 @@ typedef struct salvo_send_report {
 	uint32_t files, dirs; /* in the session (all of them when result is
 			       * 0) */
 	uint32_t skipped;     /* entries of the trees left out */
+	/* the receiver's verdicts (VERDICT, before any data moved): files
+	 * sent, files it had already (by reason), files it refused or
+	 * could not store; held_bytes were not sent */
+	uint32_t files_sent, files_identical, files_exists, files_not_newer;
+	uint32_t files_refused, files_failed;
+	uint64_t held_bytes;
 	uint32_t skipped_by[SALVO_SKIP_REASONS];
 	uint32_t excluded; /* entries --include/--exclude left out */
 	/* as opts.results asked, in scan order (skipped entries after the
@@ -183,6 +197,8 @@ typedef struct salvo_send_report {
 	uint64_t datagrams;  /* sent, all kinds */
 	uint64_t wire_bytes; /* UDP payload bytes sent, all kinds */
 	uint64_t retx_bytes;
+	uint32_t reconnects; /* sessions lost (a receiver restart, an
+			      * outage) and opened again */
 	uint64_t srtt_ns;
 	uint64_t peak_rss_bytes; /* VmHWM of this process */
 	/* what the engine used (after defaults and auto-sizing);
@@ -198,8 +214,11 @@ typedef struct salvo_send_report {
 
 /* Runs one transfer to completion.  Returns report->result:
  *   0                       every file of the session verified and
- *                           committed (report->skipped says whether
- *                           entries of the trees were left out)
+ *                           committed, or left out by the receiver's
+ *                           verdict (report->files_refused and
+ *                           files_failed count those not stored;
+ *                           report->skipped the entries of the trees
+ *                           left out here)
  *   SALVO_ERR_INVAL         bad options (message names the key, e.g.
  *                           network.datagram)
  *   -errno                  a local file could not be read (named)

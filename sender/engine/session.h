@@ -37,6 +37,12 @@ typedef struct salvo_send_session {
 	salvo_reader reader;
 	salvo_pacing pacing;
 	salvo_hasher hasher;
+	int verdicts_seen; /* the hasher skips files not sent whole */
+	/* the receiver's verdicts per entry (-1: none) and errnos, kept by
+	 * the report after the core is gone; NULL: none */
+	int8_t *verdict;
+	int32_t *verdict_err;
+	uint32_t filled_session; /* held bytes hashed for this session */
 	salvo_emitter_shared net;
 	int fds[SALVO_SOCKETS_MAX]; /* connected to the receiver; -1 */
 	uint32_t nsock;
@@ -56,6 +62,7 @@ typedef struct salvo_blocksender {
 	uint32_t lane; /* 1 + the thread's index */
 	salvo_aead aead;
 	int keyed; /* aead set up (salvo_sender_lane) */
+	uint32_t session; /* for this session */
 	pthread_t th;
 } salvo_blocksender;
 

@@ -51,10 +51,10 @@ static inline int f_write(void *ud, salvo_rsess *s, uint32_t f, uint64_t o,
 }
 
 static inline void f_verify(void *ud, salvo_rsess *s, uint32_t b, uint64_t st,
-			    uint32_t n, uint32_t c)
+			    uint32_t n, uint32_t c, int check)
 {
 	fuzz_world *w = ud;
-	(void)st, (void)n, (void)c;
+	(void)st, (void)n, (void)c, (void)check;
 	if (w->n < 64) {
 		w->sess[w->n] = salvo_rsess_id(s);
 		w->block[w->n++] = b;

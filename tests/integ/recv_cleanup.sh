@@ -44,7 +44,13 @@ cmp "$T/src/pre/kept/0-first" "$T/in/pre/kept/0-first" || fail "the committed fi
 for d in pre/new/deep/er pre/new/deep pre/new/empty pre/new; do
 	[ ! -e "$T/in/$d" ] || fail "folder $d, created by the failed session and empty, is still there"
 done
-[ -z "$(find "$T/in" -name '*.part')" ] || fail "part-files left: $(find "$T/in" -name '*.part')"
+# a session-unique part-file goes; a resumable one (r-HEX.part, a file of
+# 1 MiB or more) stays with its verified-block map for the next send
+[ -z "$(find "$T/in" -name '*.part' ! -name 'r-*')" ] ||
+	fail "part-files left: $(find "$T/in" -name '*.part' ! -name 'r-*')"
+for p in $(find "$T/in/.salvo" -name 'r-*.part'); do
+	[ -s "${p%.part}.map" ] || fail "resumable $p kept without its map"
+done
 note "after the failed session: $(cd "$T/in" && find pre | sort | tr '\n' ' ')"
 stop_recv
 note ok

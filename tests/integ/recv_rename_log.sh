@@ -13,11 +13,11 @@ head -c 1000 /dev/urandom >"$T/src/one.bin"
 head -c 500 /dev/urandom >"$T/src/sub/two.bin"
 start_recv "$T/in" --overwrite rename --log-file "$T/recv.jsonl" --log-format json
 for i in 0 1 2; do
-	run_send "s$i" "$T/src/one.bin" "127.0.0.1:$PORT"
+	run_send "s$i" --overwrite always "$T/src/one.bin" "127.0.0.1:$PORT"
 	[ "$SEND_RC" -eq 0 ] || fail "send $i: exit $SEND_RC: $(cat "$T/s$i.err")"
 done
 for i in 0 1; do
-	run_send "t$i" "$T/src" "127.0.0.1:$PORT"
+	run_send "t$i" --overwrite always "$T/src" "127.0.0.1:$PORT"
 	[ "$SEND_RC" -eq 0 ] || fail "tree send $i: exit $SEND_RC: $(cat "$T/t$i.err")"
 done
 for f in one.bin one.bin.1 one.bin.2; do

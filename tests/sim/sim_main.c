@@ -73,6 +73,7 @@ typedef struct fixed {
 	int defaults;	       /* the sender's default rate control: fair,
 				  no ceiling (conf/keys.c) */
 	uint64_t lane_pn_start; /* see sim_scenario */
+	int held;		/* sim_scenario.held */
 } fixed;
 
 typedef struct scenario_def {
@@ -102,6 +103,12 @@ static const fixed fix_fair_lab = {100 * MS, 200 * MBIT, 64 << 20, 4 << 20,
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
+static const fixed fix_held_files = {.loss = 0.02, .held = 1};
+static const fixed fix_held_blocks = {.file_bytes = 4 << 20,
+				      .block_bytes = 65536,
+				      .loss = 0.02,
+				      .rev_loss = 0.02,
+				      .held = 2};
 
 /* Data lanes start 2,000 numbers before a key epoch ends: each crosses
  * into the next key mid-transfer, with loss and reordering both ways. */
@@ -172,6 +179,14 @@ static const scenario_def defs[] = {
      "16 MiB at 200 Mbit/s, 1 % loss both ways, reordering: every data "
      "lane crosses a key epoch (automatic rekey) mid-transfer",
      &fix_rekey, 4},
+    {"held-files", F_TREE,
+     "a tree of 1,000 small files, two in five already at the receiver "
+     "(skipped as identical): none of their bytes is sent, 2 % loss",
+     &fix_held_files, 8},
+    {"held-blocks", F_RANDOM_LOSS,
+     "4 MiB, a third of the blocks and an unaligned range already at the "
+     "receiver (resumed): only the rest is sent, 2 % loss both ways",
+     &fix_held_blocks, 8},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -293,6 +308,7 @@ static void apply_fixed(const fixed *x, sim_scenario *sc, uint64_t *rtt,
 	if (x->deadline_rtts)
 		sc->deadline_ns = (uint64_t)x->deadline_rtts * *rtt + MS;
 	sc->lane_pn_start = x->lane_pn_start;
+	sc->held = x->held;
 }
 
 /* Scenario def with seed: everything a run needs. */

@@ -40,6 +40,7 @@
 #include "common/core/limits.h"
 #include "common/core/rate.h"
 #include "common/core/pacer.h"
+#include "common/core/rangeset.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/noise.h"
 #include "receiver/core/receiver.h"
@@ -133,6 +134,10 @@ typedef struct simsender {
 	int finished, result;
 	uint64_t finished_at;
 	uint64_t sent_bytes, datagrams;
+	/* what the receiver holds before the session (sc->held) */
+	salvo_rangeset held;
+	uint8_t *skipped; /* per entry: verdict IDENTICAL */
+	uint32_t files_skipped;
 	/* receiver's copy */
 	uint8_t *rx;
 	int rx_ended, rx_result;
@@ -146,6 +151,7 @@ typedef struct rxevent {
 	int sender;
 	uint64_t start;
 	uint32_t len, crc;
+	int check_crc;
 	uint8_t digest[32];
 } rxevent;
 
@@ -244,6 +250,18 @@ static int rx_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	s->rx = xcalloc(m->total_bytes, 1);
 	trace(w, "rx: session %08x prepared %u entries", salvo_rsess_id(sess),
 	      m->count);
+	/* what it holds is on its disk already, and it says so */
+	for (uint32_t i = 0; i < s->nentries; i++)
+		if (s->skipped[i] &&
+		    salvo_rsess_set_verdict(sess, i, SALVO_VERDICT_IDENTICAL, 0))
+			failf(w, "set_verdict refused");
+	for (size_t k = 0; k < s->held.n; k++) {
+		const salvo_trange *r = &s->held.r[k];
+		memcpy(s->rx + r->start, s->content + r->start,
+		       r->end - r->start);
+		if (salvo_rsess_mark_present(sess, r->start, r->end))
+			failf(w, "mark_present refused");
+	}
 	return 0;
 }
 
@@ -276,7 +294,7 @@ static void push_event(world *w, rxevent ev)
 }
 
 static void rx_verify(void *ud, salvo_rsess *sess, uint32_t block,
-		      uint64_t start, uint32_t len, uint32_t crc)
+		      uint64_t start, uint32_t len, uint32_t crc, int check_crc)
 {
 	world *w = ud;
 	rxevent ev = {.at = w->now + VERIFY_DELAY_NS,
@@ -286,7 +304,8 @@ static void rx_verify(void *ud, salvo_rsess *sess, uint32_t block,
 		      .sender = sender_of(sess),
 		      .start = start,
 		      .len = len,
-		      .crc = crc};
+		      .crc = crc,
+		      .check_crc = check_crc};
 	push_event(w, ev);
 }
 
@@ -323,7 +342,8 @@ static void run_event(world *w, const rxevent *ev)
 	if (ev->kind == 0) {
 		uint32_t crc = salvo_crc32c(0, s->rx + ev->start, ev->len);
 		salvo_receiver_block_result(w->rcv, ev->session, ev->idx,
-					    crc == ev->crc, w->now);
+					    !ev->check_crc || crc == ev->crc,
+					    w->now);
 		return;
 	}
 	const salvo_entry *e = &s->entries[ev->idx];
@@ -391,10 +411,31 @@ static void lane_next(world *w, simsender *s, lane *l)
 	s->need_poll = 1;
 }
 
+/* No datagram of bytes the receiver holds goes out, but the early data
+ * (sent before the sender can know) and retransmissions it asked for. */
+static void check_not_held(world *w, simsender *s, const salvo_work *wk)
+{
+	uint32_t p = salvo_wire_payload_bytes(w->sc->datagram_bytes);
+	for (uint32_t i = 0; i < wk->nranges; i++) {
+		const salvo_work_range *r = &wk->ranges[i];
+		for (uint64_t o = 0; o < r->len; o += p) {
+			uint64_t a = r->stream_offset + o;
+			uint64_t b = a + (r->len - o < p ? r->len - o : p);
+			if (b > (8u << 10) &&
+			    salvo_rangeset_covers(&s->held, a, b))
+				failf(w,
+				      "sender %d sent held bytes [%llu, %llu)",
+				      s->idx, (unsigned long long)a,
+				      (unsigned long long)b);
+		}
+	}
+}
+
 static void lane_start(world *w, simsender *s, lane *l)
 {
 	l->busy = 1;
 	l->w = s->backlog;
+	check_not_held(w, s, &l->w);
 	s->has_backlog = 0;
 	s->need_poll = 1;
 	size_t pos = 0;
@@ -563,6 +604,42 @@ static const char *const tree_names[] = {
     "x",      "notes.txt", "img_0001.raw", "-dash",  "Ünïcødé",
 };
 
+/* What the receiver holds (sc->held), decided from the sender's key. */
+static void choose_held(world *w, simsender *s)
+{
+	const sim_scenario *sc = w->sc;
+	uint32_t bb = sc->block_bytes;
+	salvo_rangeset_init(&s->held, &salvo_mem_libc);
+	s->skipped = xcalloc(s->nentries, 1);
+	if (sc->held == 1)
+		for (uint32_t i = 0; i < s->nentries; i++) {
+			const salvo_entry *e = &s->entries[i];
+			if (e->type != SALVO_ENTRY_FILE ||
+			    mix(s->key ^ (i + 1)) % 5 >= 2)
+				continue;
+			s->skipped[i] = 1;
+			s->files_skipped++;
+			if (e->size &&
+			    salvo_rangeset_add(&s->held, e->stream_offset,
+					       e->stream_offset + e->size, 0))
+				abort();
+		}
+	if (sc->held == 2) {
+		uint64_t nb = salvo_block_count(s->total, bb);
+		for (uint64_t b = 0; b < nb; b++)
+			if (mix(s->key ^ (b + 7)) % 3 == 0 &&
+			    salvo_rangeset_add(
+				&s->held, salvo_block_start(b, bb),
+				salvo_block_start(b, bb) +
+				    salvo_block_len(b, bb, s->total),
+				0))
+				abort();
+		uint64_t a = s->total / 3 + 17, n = s->total / 10;
+		if (n && salvo_rangeset_add(&s->held, a, a + n, 0))
+			abort();
+	}
+}
+
 static void make_entries(world *w, simsender *s, uint64_t *rng)
 {
 	const sim_scenario *sc = w->sc;
@@ -616,6 +693,7 @@ static void make_entries(world *w, simsender *s, uint64_t *rng)
 	}
 	s->content = xcalloc(s->total, 1);
 	gen(s->key, 0, s->content, s->total);
+	choose_held(w, s);
 	for (uint32_t i = 0; i < s->nentries; i++)
 		if (s->entries[i].type == SALVO_ENTRY_FILE)
 			salvo_blake3_hash(
@@ -654,6 +732,11 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	double slack = 4 * sigma * dg / (1 - p);
 	double allow = 16384.0 + 2048.0 * sc->nsenders + slack +
 		       0.002 * (double)manifest_bytes;
+	/* a held range's edges fall inside datagrams that must go whole:
+	 * at most a datagram of held bytes rides along at each edge */
+	for (int i = 0; i < sc->nsenders; i++)
+		allow += 2.0 * (dg - SALVO_DATA_OVERHEAD_BYTES) *
+			 (double)w->s[i].held.n / (1 - p);
 	uint64_t outage = sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns;
 	if (outage)
 		allow += (double)window * sc->nsenders;
@@ -752,6 +835,11 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	    (double)(sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns) /
 		1e9,
 	    sc->rev.loss);
+	if (sc->held) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, cap > n ? cap - n : 0, " held=%s",
+			 sc->held == 1 ? "files" : "blocks");
+	}
 }
 
 static void deliver_all(world *w, simlink *l)
@@ -825,6 +913,7 @@ static void check(world *w, sim_result *res)
 		uint32_t regular = 0;
 		for (uint32_t k = 0; k < s->nentries; k++)
 			regular += s->entries[k].type == SALVO_ENTRY_FILE;
+		regular -= s->files_skipped;
 		if (s->files_committed != regular)
 			failf(w, "sender %d: %u of %u files committed", i,
 			      s->files_committed, regular);
@@ -925,7 +1014,15 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		s->need_poll = 1;
 		manifest_bytes +=
 		    salvo_manifest_encoded_size(s->entries, s->nentries);
-		res->payload_bytes += s->total;
+		/* held bytes are not to be sent: the bound is on the rest */
+		res->payload_bytes += s->total - s->held.bytes;
+		if (sc->held) { /* digests known up front (a pre-pass) */
+			for (uint32_t k = 0; k < s->nentries; k++)
+				if (s->entries[k].type == SALVO_ENTRY_FILE)
+					salvo_sender_set_digest(
+					    s->core, k, s->digest[k]);
+			s->next_digest = s->nentries;
+		}
 		uint64_t rtt = sc->fwd.delay_ns + sc->rev.delay_ns +
 			       sc->fwd.jitter_ns + sc->fwd.reorder_ns;
 		uint64_t bdp = (uint64_t)((unsigned __int128)sc->rate_bps *
@@ -1003,6 +1100,8 @@ out:
 		free(s->rx);
 		free(s->content);
 		free(s->block_sent);
+		free(s->skipped);
+		salvo_rangeset_free(&s->held);
 		for (int k = 0; k < SIM_MAX_LANES; k++) {
 			free(s->lanes[k].buf);
 			free(s->lanes[k].d);

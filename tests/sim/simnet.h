@@ -39,6 +39,9 @@ typedef struct sim_scenario {
 	uint64_t lane_pn_start; /* first packet number of every data lane;
 				   when set, each lane must cross at least
 				   one key epoch (rekey tests) */
+	int held; /* the receiver already holds: 1 two files in five (skipped
+		     as identical), 2 a third of the blocks and an unaligned
+		     range (a resume); 0 nothing */
 } sim_scenario;
 
 typedef struct sim_result {

@@ -130,9 +130,10 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--max-sessions", "3"},
 	    {"--max-file-size", "1GiB"},
 	    {"--memory-budget", "8MiB"},
-	    {"--overwrite", "replace"},
+	    {"--overwrite", "if-newer"}, /* send's (and watch's) */
 	    {"--idle-timeout", "1h"},
 	    {"--verify", "paranoid"},
+	    {"--partial-max-age", "48h"},
 	    {"--log-level", "warn"},
 	    {"--log-file", "/l"},
 	    {"--log-format", "json"},
@@ -153,6 +154,17 @@ static void test_every_key_has_a_flag(void **state)
 		if (salvo_conf_take_flag(cfg, &salvo_conf_cmd_all, 3, argv, &i, err,
 					 sizeof(err)) != 1)
 			fail_msg("%s %s: %s", flags[f][0], flags[f][1], err);
+	}
+	/* recv's --overwrite is another key than send's */
+	{
+		char *argv[] = {"x", "--overwrite", "replace"};
+		int i = 1;
+		if (salvo_conf_take_flag(cfg, &salvo_conf_cmd_recv, 3, argv,
+					 &i, err, sizeof(err)) != 1)
+			fail_msg("recv --overwrite replace: %s", err);
+		assert_int_equal(cfg->receiver.overwrite,
+				 SALVO_OVERWRITE_REPLACE);
+		assert_int_equal(cfg->transfer.overwrite, SALVO_SEND_IF_NEWER);
 	}
 	for (int k = 0; k < SALVO_CONF_HOTFOLDERS; k++)
 		if (cfg->origin[k].source != SALVO_CONF_FROM_FLAG)

@@ -46,6 +46,7 @@ static const char every_key[] = "network:\n"
 				"  links: follow\n"
 				"  include: [\"*.mov\", \"*.mxf\"]\n"
 				"  exclude: .git\n"
+				"  overwrite: if-newer\n"
 				"memory:\n"
 				"  budget: 64MiB\n"
 				"  fudge: 4.5\n"
@@ -60,6 +61,7 @@ static const char every_key[] = "network:\n"
 				"  memory_budget: 64MiB\n"
 				"  overwrite: rename\n"
 				"  idle_timeout: 5min\n"
+				"  partial_max_age: 48h\n"
 				"  verify: paranoid\n"
 				"logging:\n"
 				"  level: debug\n"
@@ -156,6 +158,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->network.batch, 64);
 	assert_int_equal(cfg->network.offload, SALVO_OFFLOAD_OFF);
 	assert_int_equal(cfg->transfer.block_size_bytes, 8 * MiB);
+	assert_int_equal(cfg->transfer.overwrite, SALVO_SEND_IF_NEWER);
 	assert_int_equal(cfg->transfer.threads, 6);
 	assert_int_equal(cfg->transfer.rate_bps, 500000000);
 	assert_int_equal(cfg->transfer.min_rate_bps, 50000000);
@@ -178,6 +181,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->receiver.memory_budget_bytes, 64 * MiB);
 	assert_int_equal(cfg->receiver.overwrite, SALVO_OVERWRITE_RENAME);
 	assert_int_equal(cfg->receiver.idle_timeout_ns, 300 * SEC);
+	assert_int_equal(cfg->receiver.partial_max_age_ns, 48 * 3600 * SEC);
 	assert_int_equal(cfg->receiver.verify, SALVO_VERIFY_PARANOID);
 	assert_int_equal(cfg->logging.level, SALVO_LOG_DEBUG);
 	assert_string_equal(cfg->logging.file, "/var/log/salvo.log");
@@ -207,7 +211,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 44);
+	assert_int_equal(hf->origin.line, 46);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -231,7 +235,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 41);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 43);
 	assert_string_equal(cfg->logging.events, "/var/log/ev.jsonl");
 	salvo_conf_del(cfg);
 }

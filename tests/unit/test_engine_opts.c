@@ -63,6 +63,7 @@ static const struct key_case cases[] = {
     {"transfer.links", "follow", NULL},
     {"transfer.include", "report", NULL},
     {"transfer.exclude", "tmp", NULL},
+    {"transfer.overwrite", "never", NULL},
     {"memory.budget", "4MiB", NULL},
     {"memory.fudge", "5", HINTS},
     {"link.bandwidth", "1gbit", HINTS},
@@ -74,6 +75,7 @@ static const struct key_case cases[] = {
     {"receiver.memory_budget", "8MiB", NULL},
     {"receiver.overwrite", "replace", NULL},
     {"receiver.idle_timeout", "1h", NULL},
+    {"receiver.partial_max_age", "48h", NULL},
     {"receiver.verify", "paranoid", NULL},
     {"logging.events", "ev.jsonl", NULL},
     /* the files below are made by setup() in the scratch folder */

@@ -24,6 +24,11 @@
  *   files       finalize_file -> file_result: COMPLETE, or a verification
  *               error naming the file.
  *   timers      an idle session ends with SALVO_ERR_TIMEOUT.
+ *   held        bytes marked present in prepare and files given a verdict
+ *               there: VERDICT before the first FEEDBACK, repeated until
+ *               STATUS confirms it; held bytes never written, a datagram
+ *               straddling them written in part; skipped files never
+ *               finalized.
  *
  * Allocations go through cmocka's allocator: a leak fails the test.
  */
@@ -41,6 +46,7 @@
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/core/manifest.h"
+#include "common/core/policy.h"
 #include "common/core/wire.h"
 #include "common/crypto/keyfile.h"
 #include "receiver/core/receiver.h"
@@ -98,6 +104,7 @@ typedef struct harness {
 	struct {
 		uint32_t session, block, len, crc;
 		uint64_t start;
+		int check_crc;
 	} verify[16];
 	int nverify;
 	struct {
@@ -108,6 +115,8 @@ typedef struct harness {
 	int ends, end_result;
 	char end_msg[SALVO_ERROR_MSG_MAX + 1];
 	const salvo_manifest *m; /* the session's, from prepare */
+	/* called inside prepare: held ranges and verdicts */
+	void (*on_prepare)(struct harness *h, salvo_rsess *s);
 } harness;
 
 static peer *peer_of_session(harness *h, uint32_t sid)
@@ -166,6 +175,8 @@ static int cb_prepare(void *ud, salvo_rsess *s, const salvo_manifest *m,
 	(void)s;
 	h->prepares++;
 	h->m = m;
+	if (h->on_prepare)
+		h->on_prepare(h, s);
 	if (h->prepare_rc)
 		snprintf(err, errlen, "cannot create 'a': disk on fire");
 	return h->prepare_rc;
@@ -187,7 +198,7 @@ static int cb_write(void *ud, salvo_rsess *s, uint32_t file, uint64_t off,
 }
 
 static void cb_verify(void *ud, salvo_rsess *s, uint32_t block, uint64_t start,
-		      uint32_t len, uint32_t crc)
+		      uint32_t len, uint32_t crc, int check_crc)
 {
 	harness *h = ud;
 	assert_true(h->nverify < 16);
@@ -195,6 +206,7 @@ static void cb_verify(void *ud, salvo_rsess *s, uint32_t block, uint64_t start,
 	h->verify[h->nverify].block = block;
 	h->verify[h->nverify].start = start;
 	h->verify[h->nverify].len = len;
+	h->verify[h->nverify].check_crc = check_crc;
 	h->verify[h->nverify++].crc = crc;
 }
 
@@ -1163,11 +1175,267 @@ static void test_idle_timeout(void **state)
 	finish(h);
 }
 
+/* ------------------------------------------------------------- held */
+
+static void skip_b(harness *h, salvo_rsess *s)
+{
+	(void)h;
+	/* outside prepare these are refused; here b is skipped */
+	assert_int_equal(salvo_rsess_set_verdict(s, 2, SALVO_VERDICT_SEND, 0),
+			 SALVO_ERR_INVAL);
+	assert_int_equal(salvo_rsess_mark_present(s, 0, TOTAL + 1),
+			 SALVO_ERR_INVAL);
+	assert_int_equal(
+	    salvo_rsess_set_verdict(s, 1, SALVO_VERDICT_IDENTICAL, 0), 0);
+}
+
+/* The VERDICT among the packets sent since the last take: its ranges
+ * and verdicts, or 0 when none. */
+static int find_verdict(const harness *h, salvo_range *r, uint8_t *v)
+{
+	for (size_t k = 0; k < h->nout; k++) {
+		salvo_pkt p = sent(h, k);
+		if (p.hdr.type != SALVO_PKT_VERDICT)
+			continue;
+		salvo_verdict_iter it;
+		salvo_wire_verdict_iter(&it, &p.u.verdict);
+		for (int i = 0; salvo_wire_verdict_next_range(&it, &r[i]); i++)
+			;
+		uint32_t count, f = 0;
+		uint8_t code;
+		int32_t err;
+		while (salvo_wire_verdict_next_run(&it, &count, &code, &err))
+			while (count--)
+				v[f++] = code;
+		return 1;
+	}
+	return 0;
+}
+
+/* b skipped as identical: its 1500 bytes held, block 2 (all b) verified
+ * at once, block 1 (a's end, b's start) checked without its CRC, the
+ * datagram that straddles a and b written for a's part only, b never
+ * finalized, and the session complete once a is. */
+static void test_held_file_skipped(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	h->on_prepare = skip_b;
+	salvo_addr a = addr(10, 8000);
+	make_data();
+	uint32_t sid = open_session(h, &a, 77, encode_manifest("a"));
+	send_manifest(h, &a, sid);
+	salvo_range r[4];
+	uint8_t v[4] = {9, 9, 9, 9};
+	/* VERDICT first, then the data-phase FEEDBACK */
+	assert_true(h->nout >= 2);
+	assert_int_equal(sent(h, 0).hdr.type, SALVO_PKT_VERDICT);
+	assert_int_equal(last_type(h), SALVO_PKT_FEEDBACK);
+	assert_true(find_verdict(h, r, v));
+	assert_int_equal(r[0].start, SIZE_A);
+	assert_int_equal(r[0].end, TOTAL);
+	assert_int_equal(v[0], SALVO_VERDICT_SEND);
+	assert_int_equal(v[1], SALVO_VERDICT_IDENTICAL);
+	salvo_pkt fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.u.feedback.phase, SALVO_PHASE_DATA);
+	assert_int_equal(fb.u.feedback.recv_above_cum, SIZE_B);
+	/* a's digest is still to come (b needs none) */
+	assert_int_equal(fb.u.feedback.digests_have, 0);
+
+	/* a STATUS that has not seen it yet: sent again, once per RTT */
+	h->now += 20 * MS;
+	send_status(h, &a, sid, 0);
+	assert_true(find_verdict(h, r, v));
+	h->now += 1 * MS;
+	send_status(h, &a, sid, 0);
+	assert_false(find_verdict(h, r, v));
+	/* confirmed: never again */
+	h->now += 50 * MS;
+	salvo_pkt st = {.hdr = {.type = SALVO_PKT_STATUS, .session = sid}};
+	st.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_DATA,
+					 .srtt_us = 10000,
+					 .ts = h->now,
+					 .ranges_have = 1,
+					 .verdicts_have = 2};
+	h->nout = 0;
+	feed_pkt(h, &a, &st);
+	assert_false(find_verdict(h, r, v));
+
+	/* block 0 whole; block 1: its first datagram, then the one that
+	 * straddles a's end and b's start */
+	send_dgram(h, &a, sid, 0, 0);
+	send_dgram(h, &a, sid, 0, 1);
+	send_dgram(h, &a, sid, 1, 0);
+	send_data_raw(h, &a, sid, 1, PAYLOAD, PAYLOAD, 0x5555);
+	for (size_t i = 0; i < TOTAL; i++)
+		assert_int_equal(h->nwritten[i], i < SIZE_A ? 1 : 0);
+	assert_memory_equal(h->stream, data, SIZE_A);
+	assert_int_equal(h->nverify, 2);
+	assert_int_equal(h->verify[0].block, 0);
+	assert_int_equal(h->verify[0].check_crc, 1);
+	assert_int_equal(h->verify[1].block, 1);
+	assert_int_equal(h->verify[1].check_crc, 0);
+	answer_blocks(h, 0x3);
+	send_digests(h, &a, sid);
+	assert_int_equal(h->nfinal, 1);
+	assert_int_equal(h->final[0].file, 0);
+	h->nout = 0;
+	salvo_receiver_file_result(h->r, sid, 0, 0, NULL, h->now);
+	assert_int_equal(h->ends, 1);
+	assert_int_equal(h->end_result, 0);
+	fb = sent(h, h->nout - 1);
+	assert_true(fb.hdr.flags & SALVO_FB_F_COMPLETE);
+	assert_int_equal(fb.u.feedback.cum, TOTAL);
+	finish(h);
+}
+
+static void hold_all(harness *h, salvo_rsess *s)
+{
+	(void)h;
+	assert_int_equal(salvo_rsess_set_verdict(s, 0, SALVO_VERDICT_EXISTS, 0),
+			 0);
+	assert_int_equal(salvo_rsess_set_verdict(s, 1, SALVO_VERDICT_FAILED,
+						 -13),
+			 0);
+	assert_int_equal(salvo_rsess_verdict(s, 1), SALVO_VERDICT_FAILED);
+}
+
+/* Nothing to send: the session completes as the files are prepared, and
+ * the VERDICT goes before the COMPLETE. */
+static void test_held_everything(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	h->on_prepare = hold_all;
+	salvo_addr a = addr(10, 8000);
+	make_data();
+	uint32_t sid = open_session(h, &a, 77, encode_manifest("a"));
+	send_manifest(h, &a, sid);
+	assert_int_equal(h->ends, 1);
+	assert_int_equal(h->end_result, 0);
+	assert_int_equal(h->nfinal, 0);
+	assert_int_equal(sent(h, 0).hdr.type, SALVO_PKT_VERDICT);
+	salvo_pkt fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.hdr.type, SALVO_PKT_FEEDBACK);
+	assert_true(fb.hdr.flags & SALVO_FB_F_COMPLETE);
+	assert_int_equal(fb.u.feedback.cum, TOTAL);
+	assert_int_equal(fb.u.feedback.digests_have, 2);
+	(void)sid;
+	finish(h);
+}
+
+/* A resumed part-file: bytes held by mark_present (any order, with an
+ * overlap) count as arrived, whole blocks as verified; the file is still
+ * finalized. */
+static void hold_ranges(harness *h, salvo_rsess *s)
+{
+	(void)h;
+	assert_int_equal(salvo_rsess_mark_present(s, 2500, 4000), 0);
+	assert_int_equal(salvo_rsess_mark_present(s, 2000, 3000), 0);
+	assert_int_equal(salvo_rsess_mark_present(s, 2000, 2000),
+			 SALVO_ERR_INVAL);
+}
+
+static void test_held_resume(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	h->on_prepare = hold_ranges;
+	salvo_addr a = addr(10, 8000);
+	make_data();
+	uint32_t sid = open_session(h, &a, 77, encode_manifest("a"));
+	send_manifest(h, &a, sid);
+	memcpy(h->stream + 2000, data + 2000, 2000); /* "on disk" */
+	send_dgram(h, &a, sid, 0, 0);
+	send_dgram(h, &a, sid, 0, 1);
+	send_dgram(h, &a, sid, 2, 0);
+	assert_int_equal(h->nverify, 2); /* blocks 0 and 2; 1 is held */
+	answer_blocks(h, 0x5);
+	send_digests(h, &a, sid);
+	assert_int_equal(h->nfinal, 2);
+	salvo_receiver_file_result(h->r, sid, 0, 0, NULL, h->now);
+	salvo_receiver_file_result(h->r, sid, 1, 0, NULL, h->now);
+	assert_int_equal(h->ends, 1);
+	assert_int_equal(h->end_result, 0);
+	for (size_t i = 2000; i < 4000; i++)
+		assert_int_equal(h->nwritten[i], 0);
+	assert_memory_equal(h->stream, data, TOTAL);
+	finish(h);
+}
+
+/* The overwrite decision, case by case: the sender's request, the
+ * receiver's bound, what is at the name. */
+static void test_verdict_decide(void **state)
+{
+	(void)state;
+	const int64_t T = INT64_C(1700000000123456789), S = 1000000000;
+	const salvo_entry e = {.type = SALVO_ENTRY_FILE, .size = 100,
+			       .mtime_ns = T, .path = "f", .path_len = 1};
+	static const struct {
+		int request, bound, exists, is_file;
+		uint64_t size;
+		int64_t dt; /* the receiver's mtime - the sender's */
+		int coarse; /* the receiver's mtime in whole seconds */
+		int want;
+	} c[] = {
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 0, 0, 0, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 100, 0, 1,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 101, 0, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 1, 1, 100, 1, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_REPLACE, 1, 1, 100, 1, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_RENAME, 1, 1, 99, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_NEVER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, 0, 0,
+	     SALVO_VERDICT_EXISTS},
+	    {SALVO_SEND_NEVER, SALVO_OVERWRITE_REPLACE, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_NEVER, SALVO_OVERWRITE_REPLACE, 0, 0, 0, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, 0, 0,
+	     SALVO_VERDICT_NOT_NEWER},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, 5, 0,
+	     SALVO_VERDICT_NOT_NEWER},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 1, 1, 99, -5, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_NEVER, 1, 1, 99, -5, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_ALWAYS, SALVO_OVERWRITE_REPLACE, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_ALWAYS, SALVO_OVERWRITE_NEVER, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_ALWAYS, SALVO_OVERWRITE_RENAME, 1, 1, 100, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_REPLACE, 1, 0, 0, 0, 0,
+	     SALVO_VERDICT_FAILED},
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int64_t m = T + c[i].dt * S;
+		if (c[i].coarse)
+			m = m / S * S;
+		salvo_existing x = {c[i].exists, c[i].is_file, c[i].size, m};
+		int got = salvo_verdict_decide(c[i].request, c[i].bound, &e, &x);
+		if (got != c[i].want)
+			fail_msg("case %zu: verdict %d, want %d", i, got,
+				 c[i].want);
+	}
+}
+
 int main(void)
 {
 	if (salvo_crypto_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_verdict_decide),
+	    cmocka_unit_test(test_held_file_skipped),
+	    cmocka_unit_test(test_held_everything),
+	    cmocka_unit_test(test_held_resume),
 	    cmocka_unit_test(test_init_checks),
 	    cmocka_unit_test(test_cookie_under_load),
 	    cmocka_unit_test(test_amplification_limit),

@@ -267,6 +267,31 @@ static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
 	salvo_sender_on_packet(h->s, b, (size_t)len, h->now);
 }
 
+/* A VERDICT from held range r0 and entry f0 on, as many as fit in cap;
+ * returns how many entries it carried. */
+static uint32_t feed_verdict_at(harness *h, const salvo_range *r, uint32_t n,
+				uint32_t r0, const uint8_t *v,
+				const int32_t *err, uint32_t nfiles, uint32_t f0,
+				size_t cap)
+{
+	uint8_t b[SALVO_DATAGRAM_MAX_BYTES];
+	uint32_t rw, fw;
+	int len = salvo_wire_encode_verdict(b, cap, SESSION, 0, r, n, r0, v,
+					    err, nfiles, f0, &rw, &fw);
+	assert_true(len > 0);
+	assert_int_equal(testpeer_seal(&h->rx, 0, b, (size_t)len), 0);
+	salvo_sender_on_packet(h->s, b, (size_t)len, h->now);
+	return fw;
+}
+
+/* The whole VERDICT in one packet: no held range, every entry sent. */
+static void feed_verdict_all_send(harness *h, uint32_t nfiles)
+{
+	uint8_t v[16] = {0};
+	assert_true(nfiles <= sizeof(v));
+	feed_verdict_at(h, NULL, 0, 0, v, NULL, nfiles, 0, DGRAM);
+}
+
 static int is_zero(const uint8_t *p, size_t n)
 {
 	while (n--)
@@ -349,6 +374,7 @@ static void manifest(harness *h)
 					  0};
 	assert_int_equal(poll_past(h, skip_fd), SALVO_WORK_IDLE);
 	h->now += 1 * MS;
+	feed_verdict_all_send(h, NENTRIES);
 	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 }
 
@@ -949,6 +975,128 @@ static void test_late_resp(void **state)
 	finish(&h);
 }
 
+/* Polls at 10 ms steps (DATA work done at once) until an INIT comes out
+ * or limit passes: 1 with h->now at the INIT. */
+static int poll_until_init(harness *h, uint64_t limit)
+{
+	for (; h->now < limit; h->now += 10 * MS) {
+		int k = poll_once(h);
+		assert_int_not_equal(k, SALVO_WORK_FAILED);
+		if (k == SALVO_WORK_DATA)
+			salvo_sender_work_done(h->s, &h->w, 0, h->now);
+		if (k == SALVO_WORK_CONTROL && h->pkt.hdr.type == SALVO_PKT_INIT)
+			return 1;
+	}
+	return 0;
+}
+
+/* Polls without opening control packets (the testpeer holds a newer
+ * session's keys than the one they are sealed with): the kind, with the
+ * packet type in *type. */
+static int poll_raw(harness *h, int *type)
+{
+	int k = salvo_sender_poll(h->s, h->now, &h->w, h->buf, sizeof(h->buf));
+	*type = k == SALVO_WORK_CONTROL ? h->buf[1] : 0;
+	if (k == SALVO_WORK_CONTROL && h->buf[1] == SALVO_PKT_INIT)
+		memcpy(h->init, h->buf, SALVO_INIT_BYTES);
+	if (k == SALVO_WORK_DATA)
+		salvo_sender_work_done(h->s, &h->w, 0, h->now);
+	return k;
+}
+
+/* Session loss (issue 13).  The receiver goes silent mid-transfer: after
+ * 1.5 s INITs probe for a new session beside the old one, refusals only
+ * hasten them, and an answer on the old session ends the probe (an
+ * outage: the session goes on).  A RESP with the old session still
+ * silent for the grace after it (a STATUS asked it at once) means the
+ * receiver lost it: the new session is adopted and the manifest and data
+ * start over on it.  Adoptions are at most one per 2 s; silence for the
+ * whole timeout still ends the send. */
+static void test_session_loss(void **state)
+{
+	(void)state;
+	harness h;
+	salvo_sender_stats st;
+	int type;
+	start(&h);
+	handshake(&h);
+	manifest(&h);
+	uint64_t quiet = h.now;
+	assert_true(poll_until_init(&h, quiet + 3 * SEC));
+	assert_true(h.now - quiet >= 1500 * MS);
+	assert_true(h.now - quiet < 1600 * MS);
+	assert_int_equal(salvo_sender_session(h.s), SESSION); /* kept */
+	/* the receiver's port is closed: refusals hasten the INITs and
+	 * never fail the session */
+	for (int i = 0; i < 2 * SALVO_REFUSED_LIMIT; i++) {
+		salvo_sender_on_refused(h.s, h.now);
+		h.now += SALVO_REFUSED_RETRY_NS;
+		assert_true(poll_until_init(&h, h.now + 100 * MS));
+	}
+	/* an outage, not a restart: the old session answers, no more INITs */
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	assert_false(poll_until_init(&h, h.now + 1400 * MS));
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.reconnects, 0);
+	/* silent again, and this time a receiver answers the INIT only */
+	assert_true(poll_until_init(&h, h.now + 1 * SEC));
+	h.now += 1 * MS;
+	feed_resp(&h, 0, NULL);
+	uint64_t resp = h.now;
+	int statuses = 0, k;
+	do {
+		k = poll_raw(&h, &type);
+		statuses += type == SALVO_PKT_STATUS;
+		if (k == SALVO_WORK_IDLE)
+			h.now = h.w.deadline;
+	} while (type != SALVO_PKT_MANIFEST && h.now < resp + 3 * SEC);
+	assert_true(statuses >= 2); /* the old session was asked */
+	assert_true(h.now - resp >= 100 * MS);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.reconnects, 1);
+	/* the new session: the manifest and block 0 again */
+	assert_int_equal(testpeer_open(&h.rx, h.buf, h.w.len, &h.pkt), 0);
+	assert_int_equal(h.pkt.u.manifest.offset, 0);
+	h.now += 1 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	feed_verdict_all_send(&h, NENTRIES); /* the new session's own */
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, SALVO_PKT_FILE_DONE,
+				       0};
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_true(h.w.is_new);
+	expect_range(&h.w.ranges[0], 0, 0, BLOCK);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	/* lost again at once: the RESP waits out the 2 s since the last
+	 * adoption */
+	uint64_t adopted = h.now;
+	h.now += 300 * MS;
+	salvo_sender_on_refused(h.s, h.now);
+	k = poll_raw(&h, &type);
+	assert_int_equal(type, SALVO_PKT_INIT);
+	feed_resp(&h, 0, NULL);
+	while (type != SALVO_PKT_MANIFEST && h.now < adopted + 5 * SEC) {
+		k = poll_raw(&h, &type);
+		if (k == SALVO_WORK_IDLE)
+			h.now = h.w.deadline;
+	}
+	assert_true(h.now >= adopted + 2 * SEC - 10 * MS);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.reconnects, 2);
+	/* nobody ever answers again: TIMEOUT once silent that long */
+	uint64_t last = h.now;
+	k = SALVO_WORK_IDLE;
+	while (k != SALVO_WORK_FAILED && h.now < last + 2 * TIMEOUT) {
+		h.now += 100 * MS;
+		k = poll_raw(&h, &type);
+	}
+	assert_int_equal(k, SALVO_WORK_FAILED);
+	assert_int_equal(salvo_sender_result(h.s, NULL, NULL, NULL),
+			 SALVO_ERR_TIMEOUT);
+	assert_true(h.now >= last + TIMEOUT);
+	assert_true(h.now < last + TIMEOUT + 200 * MS);
+	finish(&h);
+}
+
 /* A 1-byte file: right after RESP come the manifest, the data and its
  * digest, before the receiver answered anything: two round trips in
  * all. */
@@ -984,6 +1132,7 @@ static void test_early_data(void **state)
 	assert_memory_equal(h.pkt.u.file_done.digests, d, sizeof(d));
 	/* one round trip later the receiver says it is all there */
 	h.now += 100 * MS;
+	feed_verdict_all_send(&h, 1);
 	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 1, 0, 1, NULL,
 		      0);
 	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
@@ -992,11 +1141,165 @@ static void test_early_data(void **state)
 	finish(&h);
 }
 
+/* ---- what the receiver holds: VERDICT ---- */
+
+/* Four files sharing blocks: the first sent, the second skipped as
+ * identical, the third resumed (its second block held), the fourth
+ * failed at the receiver.  New data waits for the whole VERDICT (which
+ * arrives in two packets, the second first: ignored until the first is
+ * in), then skips every held byte but those sharing a datagram with sent
+ * ones, and the skipped files need no digest. */
+static void test_held_ranges(void **state)
+{
+	(void)state;
+	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_FILE, .size = 3000, .path = "a", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 5000, .path = "b", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 200000,
+	     .path = "c",
+	     .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 10, .path = "d", .path_len = 1},
+	};
+	static const salvo_range held[] = {
+	    {3000, 8000}, {BLOCK, 2 * BLOCK}, {208000, 208010}};
+	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_IDENTICAL,
+				    SALVO_VERDICT_RESUME, SALVO_VERDICT_FAILED};
+	static const int32_t err[] = {0, 0, 0, 13};
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 4, h.now), 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	h.now += 100 * MS;
+	feed_resp(&h, 0, NULL);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h.now += 100 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	/* data phase, but no verdict yet: nothing new goes */
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
+	assert_int_equal(salvo_sender_verdict(h.s, 0, NULL), -1);
+	/* a packet with the third range and the verdicts, before the one
+	 * with the first two: taken for nothing */
+	enum { CAP = SALVO_HDR_BYTES + SALVO_VERDICT_FIXED_BYTES + 12 +
+		     SALVO_TAG_BYTES };
+	assert_int_equal(
+	    feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM), 4);
+	assert_int_equal(salvo_sender_verdict(h.s, 0, NULL), -1);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
+	assert_int_equal(feed_verdict_at(&h, held, 3, 0, v, err, 4, 0, CAP),
+			 0);
+	assert_false(salvo_sender_is_prepared(h.s));
+	/* STATUS says how much arrived: two ranges, no verdict */
+	h.now += 100 * MS;
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
+	assert_int_equal(h.pkt.u.status.ranges_have, 2);
+	assert_int_equal(h.pkt.u.status.verdicts_have, 0);
+	assert_int_equal(
+	    feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM), 4);
+	assert_true(salvo_sender_is_prepared(h.s));
+	int e3;
+	assert_int_equal(salvo_sender_verdict(h.s, 1, NULL),
+			 SALVO_VERDICT_IDENTICAL);
+	assert_int_equal(salvo_sender_verdict(h.s, 3, &e3),
+			 SALVO_VERDICT_FAILED);
+	assert_int_equal(e3, 13);
+
+	/* block 0: what is not held, widened to whole datagrams */
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_false(h.w.is_new);
+	assert_true(h.w.is_first);
+	assert_int_equal(h.w.nranges, 2);
+	expect_range(&h.w.ranges[0], 0, 0, 3 * PAYLOAD);
+	expect_range(&h.w.ranges[1], 0, 5 * PAYLOAD, BLOCK - 5 * PAYLOAD);
+	assert_int_equal(h.w.ranges[0].block_crc, 0);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	/* block 1 is held: block 2 whole, then block 3 up to the end (the
+	 * held 10 bytes ride in its last datagram) */
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_true(h.w.is_new);
+	expect_range(&h.w.ranges[0], 2, 0, BLOCK);
+	salvo_sender_work_done(h.s, &h.w, 0x1234, h.now);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_DATA);
+	assert_false(h.w.is_new);
+	assert_int_equal(h.w.nranges, 1);
+	expect_range(&h.w.ranges[0], 3, 0, 208010 - 3 * BLOCK);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.bytes_held, 5000 + BLOCK + 10);
+	assert_int_equal(st.bytes_new,
+			 3 * PAYLOAD + BLOCK - 5 * PAYLOAD + BLOCK +
+			     (208010 - 3 * BLOCK));
+	/* digests: only the files sent need one */
+	uint8_t d[SALVO_DIGEST_BYTES];
+	memset(d, 0x5a, sizeof(d));
+	assert_int_equal(salvo_sender_set_digest(h.s, 0, d), 0);
+	assert_int_equal(salvo_sender_set_digest(h.s, 2, d), 0);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_FILE_DONE);
+	assert_int_equal(h.pkt.u.file_done.first, 0);
+	assert_int_equal(h.pkt.u.file_done.count, 4);
+	/* the receiver has it all: its cum counts the held bytes */
+	h.now += 100 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 208010, 0, 4,
+		      NULL, 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_CLOSE);
+	assert_int_equal(poll_once(&h), SALVO_WORK_DONE);
+	finish(&h);
+}
+
+/* A tree the receiver skips whole: nothing but the manifest and control
+ * packets go, and the session is DONE on the first COMPLETE. */
+static void test_all_held(void **state)
+{
+	(void)state;
+	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 3 * BLOCK,
+	     .path = "a",
+	     .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 1, .path = "b", .path_len = 1},
+	};
+	static const salvo_range held[] = {{0, 3 * BLOCK + 1}};
+	static const uint8_t v[] = {SALVO_VERDICT_IDENTICAL,
+				    SALVO_VERDICT_IDENTICAL};
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 2, h.now), 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	h.now += 100 * MS;
+	feed_resp(&h, 0, NULL);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h.now += 100 * MS;
+	feed_verdict_at(&h, held, 1, 0, v, NULL, 2, 0, DGRAM);
+	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 3 * BLOCK + 1,
+		      0, 2, NULL, 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_CLOSE);
+	assert_int_equal(poll_once(&h), SALVO_WORK_DONE);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.bytes_new + st.bytes_retx, 0);
+	assert_int_equal(st.bytes_held, 3 * BLOCK + 1);
+	finish(&h);
+}
+
 int main(void)
 {
 	if (salvo_crypto_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_held_ranges),
+	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
@@ -1004,6 +1307,7 @@ int main(void)
 	    cmocka_unit_test(test_key_pinning),
 	    cmocka_unit_test(test_key_confirm),
 	    cmocka_unit_test(test_late_resp),
+	    cmocka_unit_test(test_session_loss),
 	    cmocka_unit_test(test_early_data),
 	    cmocka_unit_test(test_new_refuses),
 	};

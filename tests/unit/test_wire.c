@@ -11,7 +11,8 @@
  * stamp its order.  Decoding always reads from a heap copy of exactly the
  * datagram's length, so ASan catches any read past it.  FEEDBACK adds its
  * range list: how many ranges fit a given capacity, truncation marking,
- * each varint length, and malformed lists.
+ * each varint length, and malformed lists.  VERDICT adds its held ranges
+ * and run-length coded verdicts, cut over packets and put back together.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,6 +57,15 @@ static const salvo_range fb_ranges[] = {
     {R3_END + (UINT64_C(1) << 30), R4_END},
 };
 #define FB_NRANGES (sizeof(fb_ranges) / sizeof(fb_ranges[0]))
+
+/* the sample VERDICT: two held ranges (varints of 1, 1, 2 and 4 bytes)
+ * and five entries in three runs, the last one FAILED with errno 13 */
+static const salvo_range vd_ranges[] = {{5, 10}, {300, 70000}};
+static const uint8_t vd_verdict[] = {
+    SALVO_VERDICT_SEND, SALVO_VERDICT_SEND, SALVO_VERDICT_IDENTICAL,
+    SALVO_VERDICT_FAILED, SALVO_VERDICT_FAILED};
+static const int32_t vd_err[] = {0, 0, 0, 13, 13};
+#define VD_BODY (SALVO_VERDICT_FIXED_BYTES + 8 + 7)
 #define FB_RANGES_BYTES (2 + 4 + 8 + 16)
 #define RESP_MSG2 (SALVO_RESP_MIN_BYTES - 12) /* the sample's: 59 */
 
@@ -122,10 +132,13 @@ static void sample(uint8_t type, salvo_pkt *p)
 	case SALVO_PKT_STATUS:
 		p->u.status = (salvo_pkt_status){
 		    SALVO_PHASE_DATA, 12345, UINT64_C(0x7e57000012345678),
-		    UINT64_C(0x00ab00cd00ef), UINT64_C(0x5e17)};
+		    UINT64_C(0x00ab00cd00ef), UINT64_C(0x5e17), 0x33, 0x4444};
 		break;
 	case SALVO_PKT_FILE_DONE:
 		p->u.file_done = (salvo_pkt_file_done){0x1234, 2, digests};
+		break;
+	case SALVO_PKT_VERDICT: /* salvo_wire_encode_verdict: lane 0 */
+		p->hdr.lane = 0;
 		break;
 	case SALVO_PKT_CLOSE:
 		p->u.close.reason = SALVO_CLOSE_ABORT;
@@ -158,6 +171,15 @@ static size_t encode_sample(uint8_t type, uint8_t *buf, size_t cap)
 					       FB_NRANGES, &written);
 		assert_int_equal(written, FB_NRANGES);
 		break;
+	case SALVO_PKT_VERDICT: {
+		uint32_t rw, fw;
+		n = salvo_wire_encode_verdict(buf, cap, SESSION, PN, vd_ranges,
+					      2, 0, vd_verdict, vd_err, 5, 0,
+					      &rw, &fw);
+		assert_int_equal(rw, 2);
+		assert_int_equal(fw, 5);
+		break;
+	}
 	default:
 		n = salvo_wire_encode(buf, cap, &p);
 	}
@@ -272,6 +294,43 @@ static void expect_sample(uint8_t type, const salvo_pkt *got,
 		assert_int_equal(a->ts, b->ts);
 		assert_int_equal(a->sent_through, b->sent_through);
 		assert_int_equal(a->datagrams_sent, b->datagrams_sent);
+		assert_int_equal(a->ranges_have, b->ranges_have);
+		assert_int_equal(a->verdicts_have, b->verdicts_have);
+		break;
+	}
+	case SALVO_PKT_VERDICT: {
+		const salvo_pkt_verdict *v = &got->u.verdict;
+		salvo_verdict_iter it;
+		salvo_range r;
+		uint32_t count;
+		uint8_t verdict;
+		int32_t err;
+		assert_int_equal(v->ranges_total, 2);
+		assert_int_equal(v->first_range, 0);
+		assert_int_equal(v->first_file, 0);
+		assert_int_equal(v->nranges, 2);
+		assert_int_equal(v->nruns, 3);
+		assert_int_equal(v->nfiles, 5);
+		salvo_wire_verdict_iter(&it, v);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(salvo_wire_verdict_next_range(&it, &r),
+					 1);
+			assert_int_equal(r.start, vd_ranges[i].start);
+			assert_int_equal(r.end, vd_ranges[i].end);
+		}
+		assert_int_equal(salvo_wire_verdict_next_range(&it, &r), 0);
+		static const uint32_t counts[] = {2, 1, 2};
+		for (int i = 0, f = 0; i < 3; f += (int)counts[i++]) {
+			assert_int_equal(salvo_wire_verdict_next_run(
+					     &it, &count, &verdict, &err),
+					 1);
+			assert_int_equal(count, counts[i]);
+			assert_int_equal(verdict, vd_verdict[f]);
+			assert_int_equal(err, vd_err[f]);
+		}
+		assert_int_equal(
+		    salvo_wire_verdict_next_run(&it, &count, &verdict, &err),
+		    0);
 		break;
 	}
 	case SALVO_PKT_FILE_DONE:
@@ -308,12 +367,13 @@ static void test_round_trip_every_type(void **state)
 	    SALVO_RESP_MIN_BYTES,			 /* RESP: 71 */
 	    H + 8 + 7 + TAG,				 /* MANIFEST */
 	    FB_FIXED + FB_RANGES_BYTES,			 /* FEEDBACK */
-	    H + 29 + TAG,				 /* STATUS: 61 */
+	    H + 37 + TAG,				 /* STATUS: 69 */
 	    H + 6 + 64 + TAG,				 /* FILE_DONE */
 	    H + 1 + TAG,				 /* CLOSE: 33 */
 	    H + 14 + 19 + TAG,				 /* ERROR */
 	    SALVO_KEY_PKT_BYTES,			 /* KEY_REQ: 40 */
 	    SALVO_KEY_PKT_BYTES,			 /* KEY: 40 */
+	    H + VD_BODY + TAG,				 /* VERDICT: 63 */
 	};
 	(void)state;
 	assert_int_equal(SALVO_INIT_BYTES, 176);
@@ -629,6 +689,73 @@ static const struct fcase {
      T_(STATUS),
      {{H + 13, 8, SALVO_TOTAL_MAX_BYTES}},
      0},
+    {"STATUS ranges_have above maximum",
+     T_(STATUS),
+     {{H + 29, 4, SALVO_VERDICT_RANGES_MAX + 1}},
+     SALVO_ERR_MALFORMED},
+    {"STATUS ranges_have maximum",
+     T_(STATUS),
+     {{H + 29, 4, SALVO_VERDICT_RANGES_MAX}},
+     0},
+    {"STATUS verdicts_have above maximum",
+     T_(STATUS),
+     {{H + 33, 4, SALVO_FILES_MAX + 1}},
+     SALVO_ERR_MALFORMED},
+    {"STATUS verdicts_have maximum",
+     T_(STATUS),
+     {{H + 33, 4, SALVO_FILES_MAX}},
+     0},
+    {"VERDICT flags", T_(VERDICT), {{2, 1, 1}}, SALVO_ERR_MALFORMED},
+    {"VERDICT ranges_total above maximum",
+     T_(VERDICT),
+     {{H, 4, SALVO_VERDICT_RANGES_MAX + 1}},
+     SALVO_ERR_MALFORMED},
+    {"VERDICT ranges_total maximum",
+     T_(VERDICT),
+     {{H, 4, SALVO_VERDICT_RANGES_MAX}},
+     0},
+    {"VERDICT ranges_total below its ranges",
+     T_(VERDICT),
+     {{H, 4, 1}},
+     SALVO_ERR_MALFORMED},
+    {"VERDICT first_range past the list",
+     T_(VERDICT),
+     {{H + 4, 4, 1}},
+     SALVO_ERR_MALFORMED},
+    {"VERDICT first_range after earlier ranges",
+     T_(VERDICT),
+     {{H, 4, 7}, {H + 4, 4, 5}},
+     0},
+    {"VERDICT entries past the file limit",
+     T_(VERDICT),
+     {{H + 8, 4, SALVO_FILES_MAX - 4}},
+     SALVO_ERR_MALFORMED},
+    {"VERDICT entries up to the file limit",
+     T_(VERDICT),
+     {{H + 8, 4, SALVO_FILES_MAX - 5}},
+     0},
+    {"VERDICT zero-length range",
+     T_(VERDICT),
+     {{H + 17, 1, 0}},
+     SALVO_ERR_MALFORMED},
+    {"VERDICT range start 0", T_(VERDICT), {{H + 16, 1, 0}}, 0},
+    {"VERDICT run of 0 entries",
+     T_(VERDICT),
+     {{H + 24, 1, 0}},
+     SALVO_ERR_MALFORMED},
+    {"VERDICT unknown verdict",
+     T_(VERDICT),
+     {{H + 25, 1, SALVO_VERDICT_MAX + 1}},
+     SALVO_ERR_MALFORMED},
+    {"VERDICT resume", T_(VERDICT), {{H + 25, 1, SALVO_VERDICT_RESUME}}, 0},
+    {"VERDICT one run more",
+     T_(VERDICT),
+     {{H + 14, 2, 4}},
+     SALVO_ERR_TRUNCATED},
+    {"VERDICT one run less",
+     T_(VERDICT),
+     {{H + 14, 2, 2}},
+     SALVO_ERR_MALFORMED},
     {"FILE_DONE flags", T_(FILE_DONE), {{2, 1, 1}}, SALVO_ERR_MALFORMED},
     {"FILE_DONE first at the file limit",
      T_(FILE_DONE),
@@ -947,7 +1074,8 @@ static void test_lengths(void **state)
 	static const uint8_t fixed[] = {
 	    SALVO_PKT_INIT,	 SALVO_PKT_COOKIE,   SALVO_PKT_KEY_REQ,
 	    SALVO_PKT_KEY,	 SALVO_PKT_FEEDBACK, SALVO_PKT_STATUS,
-	    SALVO_PKT_FILE_DONE, SALVO_PKT_CLOSE,    SALVO_PKT_ERROR};
+	    SALVO_PKT_FILE_DONE, SALVO_PKT_CLOSE,    SALVO_PKT_ERROR,
+	    SALVO_PKT_VERDICT};
 	for (size_t i = 0; i < sizeof(fixed); i++) {
 		len = encode_sample(fixed[i], buf, sizeof(buf));
 		buf[len] = 0;
@@ -1018,6 +1146,7 @@ static void test_encoder_refuses(void **state)
 	} while (0)
 	REFUSES(DATA, (void)0, SALVO_ERR_INVAL);
 	REFUSES(FEEDBACK, (void)0, SALVO_ERR_INVAL);
+	REFUSES(VERDICT, (void)0, SALVO_ERR_INVAL);
 	REFUSES(INIT, p.hdr.type = 0, SALVO_ERR_INVAL);
 	REFUSES(INIT, p.hdr.type = NTYPES + 1, SALVO_ERR_INVAL);
 	REFUSES(INIT, p.hdr.flags = 1, SALVO_ERR_TOOBIG);
@@ -1058,7 +1187,7 @@ static void test_encoder_refuses(void **state)
 #undef REFUSES
 	/* every type: one byte short of room is refused, exact room is not */
 	for (uint8_t t = SALVO_PKT_INIT; t <= NTYPES; t++) {
-		if (t == SALVO_PKT_FEEDBACK)
+		if (t == SALVO_PKT_FEEDBACK || t == SALVO_PKT_VERDICT)
 			continue;
 		size_t len = encode_sample(t, buf, sizeof(buf));
 		sample(t, &p);
@@ -1230,6 +1359,140 @@ static void test_feedback_range_limits(void **state)
 	assert_int_equal(decode_raw_range(5, 0), SALVO_ERR_MALFORMED);
 }
 
+/* ---- VERDICT: long lists over many packets ---- */
+
+/* A list of n held ranges and m verdicts (runs of varied lengths and
+ * codes, FAILED ones with changing errnos) cut into packets of cap bytes
+ * and put back together in order, as the sender does. */
+static void split_and_join(uint32_t n, uint32_t m, size_t cap)
+{
+	salvo_range *ranges = test_malloc((n ? n : 1) * sizeof(*ranges));
+	uint8_t *verdict = test_malloc(m ? m : 1);
+	int32_t *err = test_malloc((m ? m : 1) * sizeof(*err));
+	uint8_t *got_v = test_malloc(m ? m : 1);
+	int32_t *got_e = test_malloc((m ? m : 1) * sizeof(*got_e));
+	uint64_t at = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		at += 1 + (i * 7919u) % 70000;
+		ranges[i] = (salvo_range){at, at + 1 + (i * 104729u) % 300000};
+		at = ranges[i].end;
+	}
+	for (uint32_t i = 0; i < m; i++) {
+		verdict[i] = (uint8_t)((i / (1 + i % 13)) % (SALVO_VERDICT_MAX + 1));
+		err[i] = verdict[i] == SALVO_VERDICT_FAILED ? (int32_t)(i / 5)
+							    : 0;
+	}
+	uint32_t r = 0, f = 0, packets = 0;
+	while (r < n || f < m || !packets) {
+		uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+		uint32_t rw, fw;
+		int len = salvo_wire_encode_verdict(buf, cap, SESSION, PN,
+						    ranges, n, r, verdict, err,
+						    m, f, &rw, &fw);
+		assert_true(len > 0 && (size_t)len <= cap);
+		salvo_pkt p;
+		assert_int_equal(salvo_wire_decode(buf, (size_t)len, &p), 0);
+		const salvo_pkt_verdict *v = &p.u.verdict;
+		assert_int_equal(v->ranges_total, n);
+		assert_int_equal(v->first_range, r);
+		assert_int_equal(v->first_file, f);
+		assert_int_equal(v->nranges, rw);
+		assert_int_equal(v->nfiles, fw);
+		salvo_verdict_iter it;
+		salvo_range x;
+		salvo_wire_verdict_iter(&it, v);
+		while (salvo_wire_verdict_next_range(&it, &x)) {
+			assert_int_equal(x.start, ranges[r].start);
+			assert_int_equal(x.end, ranges[r].end);
+			r++;
+		}
+		uint32_t count;
+		uint8_t code;
+		int32_t e;
+		while (salvo_wire_verdict_next_run(&it, &count, &code, &e))
+			for (uint32_t k = 0; k < count; k++, f++) {
+				got_v[f] = code;
+				got_e[f] = e;
+			}
+		packets++;
+		if (r == n && f == m)
+			break;
+		assert_true(rw || fw); /* progress in every packet */
+	}
+	assert_memory_equal(got_v, verdict, m);
+	assert_memory_equal(got_e, err, m * sizeof(*err));
+	test_free(ranges);
+	test_free(verdict);
+	test_free(err);
+	test_free(got_v);
+	test_free(got_e);
+}
+
+static void test_verdict_split(void **state)
+{
+	(void)state;
+	split_and_join(0, 0, 100);
+	split_and_join(0, 1, 100);
+	split_and_join(3, 0, 100);
+	split_and_join(1000, 20000, 200);
+	split_and_join(5000, 100000, 1472);
+	split_and_join(70000, 10, 8972);
+}
+
+static void test_verdict_encoder_refuses(void **state)
+{
+	uint8_t buf[256];
+	uint32_t rw, fw;
+	uint8_t bad[] = {SALVO_VERDICT_MAX + 1};
+	salvo_range backwards[] = {{100, 200}, {50, 60}};
+	salvo_range empty[] = {{100, 100}};
+	salvo_range huge[] = {{0, SALVO_TOTAL_MAX_BYTES + 1}};
+	(void)state;
+	/* too small for the fixed part and the tag */
+	assert_int_equal(salvo_wire_encode_verdict(
+			     buf, H + SALVO_VERDICT_FIXED_BYTES + TAG - 1,
+			     SESSION, PN, vd_ranges, 2, 0, vd_verdict, vd_err,
+			     5, 0, &rw, &fw),
+			 SALVO_ERR_TOOBIG);
+	/* exactly that: no range, no verdict, but a valid packet */
+	assert_int_equal(salvo_wire_encode_verdict(
+			     buf, H + SALVO_VERDICT_FIXED_BYTES + TAG,
+			     SESSION, PN, vd_ranges, 2, 0, vd_verdict, vd_err,
+			     5, 0, &rw, &fw),
+			 H + SALVO_VERDICT_FIXED_BYTES + TAG);
+	assert_int_equal(rw + fw, 0);
+	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), 0, PN,
+						   vd_ranges, 2, 0, vd_verdict,
+						   vd_err, 5, 0, &rw, &fw),
+			 SALVO_ERR_TOOBIG);
+	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
+						   PN, vd_ranges, 2, 3,
+						   vd_verdict, vd_err, 5, 0,
+						   &rw, &fw),
+			 SALVO_ERR_TOOBIG);
+	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
+						   PN, vd_ranges, 2, 0,
+						   vd_verdict, vd_err, 5, 6,
+						   &rw, &fw),
+			 SALVO_ERR_TOOBIG);
+	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
+						   PN, NULL, 0, 0, bad, NULL,
+						   1, 0, &rw, &fw),
+			 SALVO_ERR_TOOBIG);
+	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
+						   PN, backwards, 2, 0, NULL,
+						   NULL, 0, 0, &rw, &fw),
+			 SALVO_ERR_INVAL);
+	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
+						   PN, empty, 1, 0, NULL, NULL,
+						   0, 0, &rw, &fw),
+			 SALVO_ERR_INVAL);
+	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
+						   PN, huge, 1, 0, NULL, NULL,
+						   0, 0, &rw, &fw),
+			 SALVO_ERR_INVAL);
+}
+
 int main(void)
 {
 	if (salvo_crypto_init())
@@ -1250,6 +1513,8 @@ int main(void)
 	    cmocka_unit_test(test_feedback_capacity),
 	    cmocka_unit_test(test_feedback_encoder_refuses),
 	    cmocka_unit_test(test_feedback_range_limits),
+	    cmocka_unit_test(test_verdict_split),
+	    cmocka_unit_test(test_verdict_encoder_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
