@@ -70,6 +70,8 @@ static void usage(FILE *out)
 	    "TIME (1min)\n"
 	    "  --verify normal|paranoid  paranoid: also read each block and "
 	    "file back from disk (normal)\n"
+	    "  --partial-max-age TIME  remove resumable part-files not "
+	    "written this long (168h)\n"
 	    "  --bandwidth RATE --rtt TIME  link hints: size --rcvbuf from "
 	    "the plan\n"
 	    "  --key FILE            this receiver's private key, made on the "

@@ -138,6 +138,8 @@ static void usage(FILE *out)
 	      "  --no-progress      never show it\n"
 	      "  --json             print one JSON object with the result "
 	      "and the settings\n"
+	      "  --events FILE      rate telemetry: a JSON line each RTT, "
+	      "appended to FILE (-: stdout)\n"
 	      "  --quiet, -q        print only errors\n"
 	      "  --help, -h         this text\n"
 	      "\n"
