@@ -28,7 +28,7 @@ def gone():
     try:
         with open("/proc/%d/stat" % pid) as f:
             return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone while read
         return True
 t0 = time.monotonic()
 os.kill(pid, getattr(signal, "SIG" + sig))
