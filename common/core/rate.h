@@ -98,6 +98,9 @@ struct salvo_rate_profile; /* fair, high or low: rate_fair.c */
 #define SALVO_RATE_FAIR_WATCH 8
 /* Entries of the pacing history (a round/16 apart: two rounds). */
 #define SALVO_RATE_FAIR_PACED 32
+/* Entries of the arrivals history (a round/32 apart at least: half a
+ * round, start-up's longest window, and more). */
+#define SALVO_RATE_FAIR_ARRIVED 16
 
 typedef struct salvo_rate_fair {
 	const struct salvo_rate_profile *pr;
@@ -143,8 +146,10 @@ typedef struct salvo_rate_fair {
 	 * apart, to compare what arrives with what left one RTT before */
 	uint64_t paced_at[SALVO_RATE_FAIR_PACED], paced_n[SALVO_RATE_FAIR_PACED];
 	uint32_t paced_next;
-	uint64_t sw_at, sw_held, sw_lost; /* start-up's window: its start,
-					     held and lost bytes then */
+	/* what had arrived or been lost, by feedback: (time, bytes) */
+	uint64_t arrived_at[SALVO_RATE_FAIR_ARRIVED];
+	uint64_t arrived_n[SALVO_RATE_FAIR_ARRIVED];
+	uint32_t arrived_next;
 	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left */
 	uint64_t fb_dt, fb_jit;	 /* feedback spacing and its mean deviation */
 	int quiet;		 /* the last round's queue stayed low */

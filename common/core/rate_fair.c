@@ -354,30 +354,49 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 		f->fb_held = s->held_bytes;
 	}
 	/* Start-up's early exit: what arrived (or was lost on the way)
-	 * against what the pacer let out one RTT earlier, over an eighth
-	 * of a round, 64 datagrams and 8 x the feedback's jitter (at most
-	 * half a round).  Short means the bottleneck holds the rest back in
-	 * its queue, an RTT before that queue shows in the RTT samples.
-	 * Shorter windows read feedback jitter as a shortfall: one 0 % lab
-	 * run left start-up at 10 Mbit/s, another at 47. */
-	uint64_t sw_dt = s->now - f->sw_at;
+	 * against what the pacer let out one RTT earlier, over the window
+	 * that ends at this feedback and reaches back to the newest one at
+	 * least an eighth of a round, 8 datagrams and 8 x the feedback's
+	 * jitter (at most half a round) earlier.  Short means the
+	 * bottleneck holds the rest back in its queue, an RTT before that
+	 * queue shows in the RTT samples.  Shorter windows read feedback
+	 * jitter as a shortfall: one 0 % lab run left start-up at 10
+	 * Mbit/s, another at 47.  The window slides with each feedback:
+	 * back to back windows saw a shortfall up to a window late, the
+	 * rate 1.8x a round higher by then (a 50 Mbit/s, 10 ms path with a
+	 * one-BDP queue overflowed at 167 Mbit/s). */
 	uint64_t sw_win =
 	    min64(max64(max64(rnd / 8, 8 * dgram_ns), 8 * f->fb_jit), rnd / 2);
-	if (f->sw_at && sw_dt < sw_win)
+	uint64_t total = s->held_bytes + s->lost_bytes, at = 0, was = 0;
+	for (uint32_t k = 0; k < SALVO_RATE_FAIR_ARRIVED; k++) {
+		uint64_t t = f->arrived_at[k];
+		if (t && s->now - t >= sw_win && t > at) {
+			at = t;
+			was = f->arrived_n[k];
+		}
+	}
+	uint32_t last = (f->arrived_next - 1) % SALVO_RATE_FAIR_ARRIVED;
+	if (!f->arrived_next || s->now - f->arrived_at[last] >= rnd / 32) {
+		uint32_t k = f->arrived_next++ % SALVO_RATE_FAIR_ARRIVED;
+		f->arrived_at[k] = s->now;
+		f->arrived_n[k] = total;
+	}
+	if (!at || at <= lag || !paced_by(f, at - lag) || total < was)
 		return;
-	uint64_t left = 0;
-	if (f->sw_at > lag && paced_by(f, f->sw_at - lag))
-		left = paced_by(f, s->now - lag) - paced_by(f, f->sw_at - lag);
-	uint64_t came =
-	    s->held_bytes - f->sw_held + (s->lost_bytes - f->sw_lost);
-	if (f->sw_at && left >= 64)
+	uint64_t left = paced_by(f, s->now - lag) - paced_by(f, at - lag);
+	/* enough datagrams that one more or less is noise: 64, or a
+	 * quarter of what a round holds at our rate where a round holds
+	 * fewer (half a round, the longest window, holds twice that: a
+	 * fixed 64 kept the check off on a 50 Mbit/s, 10 ms path, 42
+	 * datagrams a round, until the rate was three times the path's) */
+	uint64_t per_round = (uint64_t)((unsigned __int128)f->rate_bps *
+					f->min_rtt_ns /
+					(8000000000ull * dgram));
+	if (left >= min64(64, max64(8, per_round / 4)))
 		f->short_windows =
-		    came * 100 < left * s->payload_bytes * 90
+		    (total - was) * 100 < left * s->payload_bytes * 90
 			? f->short_windows + 1
 			: 0;
-	f->sw_at = s->now;
-	f->sw_held = s->held_bytes;
-	f->sw_lost = s->lost_bytes;
 }
 
 /* ------------------------------------------------------------ modes */
