@@ -68,10 +68,11 @@ static void usage(FILE *out)
 	    "(never)\n"
 	    "  --idle-timeout TIME   drop a silent sender's session after "
 	    "TIME (1min)\n"
+	    "  --partial-max-age TIME  remove resumable part-files older "
+	    "than TIME at start (168h)\n"
 	    "  --verify normal|paranoid  paranoid: also read each block and "
 	    "file back from disk (normal)\n"
-	    "  --partial-max-age TIME  remove resumable part-files not "
-	    "written this long (168h)\n"
+	    "  --compress auto|lz4|off  off: refuse LZ4 from senders (auto)\n"
 	    "  --bandwidth RATE --rtt TIME  link hints: size --rcvbuf from "
 	    "the plan\n"
 	    "  --key FILE            this receiver's private key, made on the "
@@ -186,7 +187,8 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 	fprintf(out,
 		", \"port\": %u, \"sessions_ok\": %llu, \"sessions_failed\": "
 		"%llu, \"files\": %llu, \"bytes\": %llu, \"malformed\": %llu, "
-		"\"unknown\": %llu, \"duplicates\": %llu, \"peak_rss_bytes\": "
+		"\"unknown\": %llu, \"duplicates\": %llu, \"lz4_pieces\": %llu, "
+		"\"lz4_bad\": %llu, \"peak_rss_bytes\": "
 		"%llu, \"last_session_result\": %d,\n",
 		(unsigned)o->port, (unsigned long long)r->sessions_ok,
 		(unsigned long long)r->sessions_failed,
@@ -194,6 +196,7 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 		(unsigned long long)r->malformed,
 		(unsigned long long)r->unknown,
 		(unsigned long long)r->duplicates,
+		(unsigned long long)r->lz4_pieces, (unsigned long long)r->lz4_bad,
 		(unsigned long long)r->peak_rss_bytes, r->last_session_result);
 	fprintf(out,
 		" \"engine\": {\"sockets\": %u, \"batch\": %u, "

@@ -103,7 +103,8 @@ static void usage(FILE *out)
 	      "  --bandwidth RATE --rtt TIME [--loss PCT] [--fudge N]\n"
 	      "                     link hints: size memory and the window "
 	      "from the plan\n"
-	      "  --compression none lz4 is not built yet (refused)\n"
+	      "  --compress M       auto (default: LZ4 where it saves, while it\n"
+	      "                     pays), lz4 (always try), off\n"
 	      "  --links skip|follow  symlinks inside folders: skip and "
 	      "report, or follow (skip)\n"
 	      "  --include GLOB, --exclude GLOB  inside folders: send only "
@@ -532,6 +533,7 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		r->reconnects, (unsigned long long)r->peak_rss_bytes,
 		(double)r->srtt_ns / 1e6,
 		r->peer_code, r->peer_errno);
+	salvo_progress_json_compress(out, r);
 	write_json_skipped(out, r);
 	write_json_files(out, r);
 	write_json_options(out, o);

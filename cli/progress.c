@@ -177,6 +177,12 @@ static void draw_data(struct salvo_progress *p, const salvo_send_progress *sp)
 		sp->files_done, sp->files);
 	if (sp->skipped)
 		fprintf(p->out, "  skipped %u", sp->skipped);
+	double ratio =
+	    salvo_progress_ratio(sp->data_stream_bytes, sp->data_wire_bytes);
+	if (ratio >= 1.01)
+		fprintf(p->out, "  lz4 %.2fx, wire %.1f Mbit/s", ratio,
+			salvo_progress_mbps(sp->data_wire_bytes,
+					    sp->elapsed_ns));
 	fputs("\033[K", p->out);
 }
 
@@ -293,8 +299,40 @@ void salvo_progress_summary(FILE *out, const salvo_send_report *r)
 		(double)r->elapsed_ns / 1e9,
 		salvo_progress_mbps(r->bytes, r->elapsed_ns),
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes));
+	if (r->lz4_datagrams)
+		fprintf(out,
+			"compressed %.2fx: %.1f Mbit/s of file data over "
+			"%.1f Mbit/s on the wire\n",
+			salvo_progress_ratio(r->data_stream_bytes,
+					     r->data_wire_bytes),
+			salvo_progress_mbps(r->bytes, r->elapsed_ns),
+			salvo_progress_mbps(r->wire_bytes, r->elapsed_ns));
 	if (r->skipped)
 		summary_skips(out, r);
+}
+
+double salvo_progress_ratio(uint64_t stream, uint64_t wire)
+{
+	return wire ? (double)stream / (double)wire : 1.0;
+}
+
+void salvo_progress_json_compress(FILE *out, const salvo_send_report *r)
+{
+	static const char *const names[] = {"off", "auto", "lz4"};
+	fprintf(out,
+		" \"compress\": \"%s\", \"compress_agreed\": %s, "
+		"\"data_stream_bytes\": %llu, \"data_wire_bytes\": %llu, "
+		"\"lz4_datagrams\": %llu, \"compress_ratio\": %.4f, "
+		"\"file_mbps\": %.3f, \"wire_mbps\": %.3f,\n",
+		r->compress >= 0 && r->compress <= 2 ? names[r->compress]
+						     : "?",
+		r->compress_agreed ? "true" : "false",
+		(unsigned long long)r->data_stream_bytes,
+		(unsigned long long)r->data_wire_bytes,
+		(unsigned long long)r->lz4_datagrams,
+		salvo_progress_ratio(r->data_stream_bytes, r->data_wire_bytes),
+		salvo_progress_mbps(r->bytes, r->elapsed_ns),
+		salvo_progress_mbps(r->wire_bytes, r->elapsed_ns));
 }
 
 void salvo_progress_json_string(FILE *out, const char *s)

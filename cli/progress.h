@@ -69,6 +69,12 @@ double salvo_progress_mbps(uint64_t bytes, uint64_t elapsed_ns);
  * (the first SALVO_PROGRESS_SKIPS_LISTED), "  PATH: reason (detail)\n",
  * control characters in PATH written as \n, \t, \xHH. */
 void salvo_progress_summary(FILE *out, const salvo_send_report *r);
+/* Compression figures for --json: the mode, whether the receiver agreed,
+ * DATA stream and wire bytes, their ratio, LZ4 datagrams, and goodput
+ * in file bytes and in wire bytes; ends with ",\n". */
+void salvo_progress_json_compress(FILE *out, const salvo_send_report *r);
+/* File bytes per DATA wire byte (1 when nothing was sent). */
+double salvo_progress_ratio(uint64_t stream, uint64_t wire);
 
 #define SALVO_PROGRESS_SKIPS_LISTED 20
 

@@ -239,12 +239,6 @@ static void check(struct finisher *f)
 		    "transfer.rate_policy: 'fixed' needs transfer.rate "
 		    "(--rate), the rate to pace at; allowed: fixed with a "
 		    "rate (e.g. 500mbit), or fair, high, low without one");
-	if (tr->compression != SALVO_COMPRESS_NONE)
-		salvo_conf_diag_add(
-		    f->diag, &cfg->origin[SALVO_CONF_TRANSFER_COMPRESSION],
-		    "transfer.compression: '%s' is not built yet; "
-		    "allowed: none",
-		    fmt(cfg, SALVO_CONF_TRANSFER_COMPRESSION, a));
 }
 
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag)

@@ -34,10 +34,9 @@
 #include <stdio.h>
 
 #include "common/core/log.h"
+#include "common/core/lz4piece.h"
 #include "common/core/policy.h"
 
-/* lz4 is accepted by name and refused by the checker until it is built */
-enum salvo_compression { SALVO_COMPRESS_NONE = 0, SALVO_COMPRESS_LZ4 };
 enum salvo_links { SALVO_LINKS_SKIP = 0, SALVO_LINKS_FOLLOW };
 enum salvo_offload {
 	SALVO_OFFLOAD_AUTO = 0, /* UDP GSO/GRO where kernel and path take it */
@@ -81,7 +80,7 @@ struct salvo_conf_transfer {
 	uint64_t min_rate_bps;	   /* floor for adaptive modes; 0 none */
 	enum salvo_rate_policy rate_policy;
 	uint64_t timeout_ns; /* no answer from the peer for this long */
-	enum salvo_compression compression;
+	int compression; /* enum salvo_compress (common/core/lz4piece.h) */
 	enum salvo_links links;		/* symlinks inside sent folders */
 	struct salvo_conf_strv include; /* globs; empty: every file */
 	struct salvo_conf_strv exclude; /* globs, after include */
@@ -152,6 +151,10 @@ struct salvo_hotfolder {
 	char *key;	    /* private key file; NULL: security.key */
 	char *receiver_key; /* as security.receiver_key; NULL: that key */
 	int allow_hardlinks; /* 1: send files with more than one hard link */
+	int overwrite;	     /* 0: transfer.overwrite; else enum
+				salvo_send_overwrite + 1 */
+	int compression;     /* 0: transfer.compression; else 1 + enum
+				salvo_compress */
 	struct salvo_conf_origin origin; /* where the profile starts */
 	/* the config that holds the profile (its security keys and port
 	 * for the profile's pin callback, conf/engine_opts.h) */

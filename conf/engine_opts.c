@@ -51,6 +51,7 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->link_bps = cfg->link.bandwidth_bps;
 	o->timeout_ns = tr->timeout_ns;
 	o->overwrite = (int)tr->overwrite;
+	o->compress = tr->compression;
 	o->window_bytes = window_from_hints(cfg);
 	o->events_path = cfg->logging.events;
 	o->follow_links = tr->links == SALVO_LINKS_FOLLOW;
@@ -79,10 +80,14 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 	o->follow_links = 0;
 	o->include = o->exclude = NULL;
 	o->n_include = o->n_exclude = 0;
+	if (hf->overwrite)
+		o->overwrite = hf->overwrite - 1;
 	o->host = hf->host;
 	if (hf->port)
 		o->port = (uint16_t)hf->port;
 	o->remote_dir = hf->remote_dir && *hf->remote_dir ? hf->remote_dir : NULL;
+	if (hf->compression)
+		o->compress = hf->compression - 1;
 	return salvo_conf_profile_identity(cfg, hf, o, err, errlen);
 }
 
@@ -110,6 +115,7 @@ int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
 	o->overwrite = (int)rx->overwrite;
 	o->verify_paranoid = rx->verify == SALVO_VERIFY_PARANOID;
 	o->allow_anonymous = cfg->security.allow_anonymous;
+	o->refuse_lz4 = cfg->transfer.compression == SALVO_COMPRESS_OFF;
 	return 0;
 }
 

@@ -34,11 +34,18 @@
 /* in enum salvo_rate_policy order */
 static const char *const policy_names[] = {"fixed", "adaptive", "fair",
 					   "high",  "low",	NULL};
-static const char *const compress_names[] = {"none", "lz4", NULL};
+/* in enum salvo_compress order; a profile's "default" comes first */
+static const char *const compress_names[] = {"off", "auto", "lz4", NULL};
+static const char *const profile_compress_names[] = {"default", "off", "auto",
+						     "lz4", NULL};
 static const char *const links_names[] = {"skip", "follow", NULL};
 static const char *const offload_names[] = {"auto", "off", NULL};
 static const char *const overwrite_names[] = {"never", "replace", "rename",
 					      NULL};
+/* a profile's: "default" (transfer.overwrite), then enum
+ * salvo_send_overwrite + 1 */
+static const char *const profile_overwrite_names[] = {
+    "default", "if-different", "never", "if-newer", "always", NULL};
 /* in enum salvo_send_overwrite order */
 static const char *const send_overwrite_names[] = {"if-different", "never",
 						   "if-newer", "always", NULL};
@@ -113,9 +120,10 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
     {"transfer.timeout", "--timeout", S | W, SALVO_CONF_T_TIME,
      C(transfer, timeout_ns), 0, SEC / 10, 3600 * SEC, NULL, NULL, "10s",
      "give up when the peer is silent this long"},
-    {"transfer.compression", "--compression", S | W, SALVO_CONF_T_ENUM,
-     C(transfer, compression), 0, 0, 0, NULL, compress_names, "none",
-     "per-block compression (lz4 is not built yet)"},
+    {"transfer.compression", "--compress", S | W | R, SALVO_CONF_T_ENUM,
+     C(transfer, compression), 0, 0, 0, NULL, compress_names, "auto",
+     "LZ4 on the fly: auto (where it saves, while it pays), lz4, off "
+     "(a receiver with off refuses it)"},
     {"transfer.links", "--links", S, SALVO_CONF_T_ENUM, C(transfer, links), 0,
      0, 0, NULL, links_names, "skip",
      "symlinks inside sent folders: skip (reported) or follow"},
@@ -260,6 +268,16 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 				       NULL, "false",
 				       "send files that have other hard "
 				       "links"},
+    [SALVO_CONF_PK_OVERWRITE] = {"overwrite", NULL, 0, SALVO_CONF_T_ENUM,
+				 P(overwrite), 0, 0, 0, NULL,
+				 profile_overwrite_names, "default",
+				 "a file the receiver has already, for this "
+				 "profile; default: transfer.overwrite"},
+    [SALVO_CONF_PK_COMPRESSION] = {"compression", NULL, 0, SALVO_CONF_T_ENUM,
+				   P(compression), 0, 0, 0, NULL,
+				   profile_compress_names, "default",
+				   "as transfer.compression, for this "
+				   "folder; default: that key"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 
@@ -270,6 +288,7 @@ const struct salvo_conf_renamed salvo_conf_renamed_profile_keys[] = {
 };
 const struct salvo_conf_renamed salvo_conf_renamed_flags[] = {
     {"--dest", "--remote-dir"},
+    {"--compression", "--compress"},
     {"--dest-dir", "--remote-dir"},
     {NULL, NULL},
 };

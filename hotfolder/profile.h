@@ -51,6 +51,7 @@ struct hf_session {
 	int rc;
 	char message[1024];
 	uint64_t sent_bytes, elapsed_ns;
+	char compressed[112]; /* ", LZ4 2.60x: ..." for the log, or "" */
 	struct hf_session *next; /* on the daemon's done list */
 };
 

@@ -178,6 +178,16 @@ static void *session_main(void *arg)
 	s->rc = rep->result;
 	s->sent_bytes = rep->bytes;
 	s->elapsed_ns = rep->elapsed_ns;
+	s->compressed[0] = 0;
+	if (rep->lz4_datagrams && rep->data_wire_bytes && rep->elapsed_ns)
+		snprintf(s->compressed, sizeof(s->compressed),
+			 ", compressed %.2fx: %.1f Mbit/s of file data over "
+			 "%.1f Mbit/s on the wire",
+			 (double)rep->data_stream_bytes /
+			     (double)rep->data_wire_bytes,
+			 (double)rep->bytes * 8e3 / (double)rep->elapsed_ns,
+			 (double)rep->wire_bytes * 8e3 /
+			     (double)rep->elapsed_ns);
 	snprintf(s->message, sizeof(s->message), "%s",
 		 rep->message[0] ? rep->message : salvo_strerror(rep->result));
 	for (size_t k = 0; k < m; k++) {
@@ -441,10 +451,10 @@ void hf_session_done(struct hf_session *s)
 	if (sent)
 		hf_file_event(p, "batch_sent", NULL, s->sent_bytes,
 			      s->elapsed_ns,
-			      "sent %zu file%s (%llu bytes) to %s in %.2f s",
+			      "sent %zu file%s (%llu bytes) to %s in %.2f s%s",
 			      sent, sent == 1 ? "" : "s",
 			      (unsigned long long)s->sent_bytes, p->peer,
-			      (double)s->elapsed_ns / 1e9);
+			      (double)s->elapsed_ns / 1e9, s->compressed);
 	hf_maybe_compact(p);
 	free_session(s);
 }

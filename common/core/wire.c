@@ -47,16 +47,20 @@ void salvo_wire_stamp(uint8_t out[SALVO_STAMP_BYTES], uint64_t realtime_ns)
 	salvo_wr_u32(&w, (uint32_t)(realtime_ns % 1000000000u));
 }
 
-void salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
-			    uint8_t lane, uint64_t pn, uint32_t block,
-			    uint32_t offset, uint32_t block_crc)
+uint32_t salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
+				uint8_t lane, uint64_t pn, uint32_t block,
+				uint32_t offset, uint32_t block_crc,
+				uint32_t stream_len)
 {
 	salvo_wr w;
-	salvo_wr_init(&w, hdr, SALVO_DATA_HDR_BYTES);
+	salvo_wr_init(&w, hdr, SALVO_DATA_LZ4_HDR_BYTES);
 	put_hdr(&w, SALVO_PKT_DATA, flags, lane, session, pn);
 	salvo_wr_u32(&w, block);
 	salvo_wr_u32(&w, offset);
 	salvo_wr_u32(&w, block_crc);
+	if (flags & SALVO_DATA_F_LZ4)
+		salvo_wr_u32(&w, stream_len);
+	return (uint32_t)w.pos;
 }
 
 /* Reserves the tag of a sealed packet (zeros, filled by the seal). */
@@ -688,12 +692,18 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		d->block = salvo_rd_u32(r);
 		d->offset = salvo_rd_u32(r);
 		d->block_crc = salvo_rd_u32(r);
+		if (flags & SALVO_DATA_F_LZ4)
+			d->stream_len = salvo_rd_u32(r);
 		d->payload_len = salvo_rd_left(r);
 		d->payload = salvo_rd_take(r, d->payload_len);
 		if (!salvo_rd_ok(r) || d->payload_len == 0)
 			return SALVO_ERR_TRUNCATED;
+		if (!(flags & SALVO_DATA_F_LZ4))
+			d->stream_len = (uint32_t)d->payload_len;
 		if ((flags & ~SALVO_DATA_F_KNOWN) ||
-		    d->offset >= SALVO_BLOCK_MAX_BYTES)
+		    d->offset >= SALVO_BLOCK_MAX_BYTES ||
+		    d->stream_len > SALVO_DATA_LZ4_MAX_BYTES ||
+		    d->stream_len == 0)
 			return SALVO_ERR_MALFORMED;
 		return 0;
 	}

@@ -82,6 +82,16 @@ static inline int salvo_wire_is_sealed(uint8_t type)
 #define SALVO_DATA_HDR_BYTES (SALVO_HDR_BYTES + 12)
 /* everything in a DATA datagram that is not file bytes: 44 */
 #define SALVO_DATA_OVERHEAD_BYTES (SALVO_DATA_HDR_BYTES + SALVO_TAG_BYTES)
+/* DATA with SALVO_DATA_F_LZ4: the header, then u32 stream_len (the
+ * stream bytes the payload inflates to), then one independent LZ4 block
+ * (no frame, no dictionary): 32 bytes of header, 48 of overhead. */
+#define SALVO_DATA_LZ4_HDR_BYTES (SALVO_DATA_HDR_BYTES + 4)
+#define SALVO_DATA_LZ4_OVERHEAD_BYTES                                          \
+	(SALVO_DATA_LZ4_HDR_BYTES + SALVO_TAG_BYTES)
+/* The most stream bytes one LZ4 datagram may stand for: what a receiver
+ * inflates a piece into at most (a bomb stops here), and 64 KiB is
+ * LZ4's own window, past which its matches cannot reach anyway. */
+#define SALVO_DATA_LZ4_MAX_BYTES 65536u
 #define SALVO_MANIFEST_MAX_BYTES (UINT32_C(64) << 20)
 #define SALVO_DIGEST_BYTES 32 /* BLAKE3, hash mode */
 #define SALVO_ERROR_MSG_MAX 512
@@ -113,14 +123,14 @@ static inline int salvo_wire_is_sealed(uint8_t type)
 
 /* ---- flags ---- */
 #define SALVO_DATA_F_RETX 0x01 /* a retransmission (informational) */
-#define SALVO_DATA_F_LZ4 0x02  /* reserved: payload is LZ4 */
-#define SALVO_DATA_F_KNOWN SALVO_DATA_F_RETX
+#define SALVO_DATA_F_LZ4 0x02  /* stream_len, then an LZ4 block */
+#define SALVO_DATA_F_KNOWN 0x03
 
 #define SALVO_FB_F_COMPLETE 0x01  /* every file verified and committed */
 #define SALVO_FB_F_TRUNCATED 0x02 /* more missing ranges past list_end */
 #define SALVO_FB_F_KNOWN 0x03
 
-#define SALVO_CAP_LZ4 0x01    /* reserved for compression */
+#define SALVO_CAP_LZ4 0x01    /* DATA may carry SALVO_DATA_F_LZ4 */
 #define SALVO_CAP_RESUME 0x04 /* reserved for resume maps */
 #define SALVO_CAP_KNOWN 0x05
 
@@ -183,8 +193,14 @@ typedef struct salvo_pkt_data {
 	uint32_t block;	    /* block index in the session's data stream */
 	uint32_t offset;    /* byte offset inside the block */
 	uint32_t block_crc; /* CRC32C of the whole block */
-	const uint8_t *payload;
-	size_t payload_len; /* >= 1 */
+	/* stream bytes [offset, offset + stream_len) of the block this
+	 * datagram stands for: payload_len when raw; with
+	 * SALVO_DATA_F_LZ4 the declared length, 1 ..
+	 * SALVO_DATA_LZ4_MAX_BYTES, that the payload must inflate to
+	 * exactly (the decoder cannot check that: it does not inflate) */
+	uint32_t stream_len;
+	const uint8_t *payload; /* raw bytes, or the LZ4 block */
+	size_t payload_len;	/* >= 1 */
 } salvo_pkt_data;
 
 /* INIT: the Noise message; its payload is a salvo_init_payload. */
@@ -313,7 +329,7 @@ typedef struct salvo_init_payload {
 typedef struct salvo_resp_payload {
 	int32_t status;
 	uint8_t suite;	  /* the AEAD suite (aead.h), 0 when refused */
-	uint32_t caps;	  /* agreed, 0 in version 3 */
+	uint32_t caps;	  /* agreed: a subset of INIT's (SALVO_CAP_LZ4) */
 	uint16_t msg_len; /* <= SALVO_RESP_MSG_MAX */
 	const char *msg;  /* not NUL-terminated, no NUL inside */
 } salvo_resp_payload;
@@ -361,13 +377,16 @@ int salvo_wire_decode(const void *buf, size_t len, salvo_pkt *out);
 
 /* ---- encoding ---- */
 
-/* Writes the 28-byte DATA header for a payload the caller puts right
- * after it: the 16-byte sealed header (lane, packet number pn) and the
- * block fields.  The caller then seals bytes [16, 28 + payload) with the
- * first 16 as associated data, the tag after them. */
-void salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
-			    uint8_t lane, uint64_t pn, uint32_t block,
-			    uint32_t offset, uint32_t block_crc);
+/* Writes the DATA header for a payload the caller puts right after it:
+ * the 16-byte sealed header (lane, packet number pn) and the block
+ * fields; with SALVO_DATA_F_LZ4 in flags also stream_len (ignored
+ * otherwise).  Returns the header's length, SALVO_DATA_HDR_BYTES (28) or
+ * SALVO_DATA_LZ4_HDR_BYTES (32).  The caller then seals bytes [16, header
+ * + payload) with the first 16 as associated data, the tag after them. */
+uint32_t salvo_wire_data_header(uint8_t *hdr, uint32_t session, uint8_t flags,
+				uint8_t lane, uint64_t pn, uint32_t block,
+				uint32_t offset, uint32_t block_crc,
+				uint32_t stream_len);
 
 /*
  * Encoders for every other type: write a whole packet into buf (cap

@@ -5,15 +5,24 @@
  * A DATA datagram is accepted only if it fits the session exactly: a
  * block that exists, an offset on a datagram boundary, the exact length a
  * datagram at that offset must have, the same block CRC as the block's
- * other datagrams.  Then its bytes are new or it is a duplicate; new bytes
- * go to the engine (split across files where small files share a block)
- * and are marked arrived.  A block with all its bytes goes to the engine
+ * other datagrams.  With compression agreed (SALVO_CAP_LZ4) a datagram
+ * stands for any run [offset, offset + stream_len) inside its block
+ * (pieces end where the compressor filled a datagram, and repairs start
+ * where a lost piece started), raw ones at most a payload long; an LZ4
+ * piece is inflated, only when some of its bytes are new, into the
+ * engine's buffer of exactly the declared length, and one that does not
+ * inflate to exactly that is dropped like a damaged datagram (the range
+ * stays missing and is fetched again).  Then its bytes are new, partly
+ * new (a repair overlapping a late original: only the missing runs are
+ * written) or a duplicate; new bytes go to the engine (split across
+ * files where small files share a block) and are marked arrived.  A block with all its bytes goes to the engine
  * for a CRC check; a file whose blocks all verified and whose digest
  * arrived goes to the engine to be hashed and committed.
  */
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/lz4piece.h"
 #include "receiver/core/rdata.h"
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -243,56 +252,75 @@ static int write_stream(salvo_rsess *s, uint64_t off, const uint8_t *p,
 	return 0;
 }
 
-/* A datagram of a partly held block may hold bytes that are here
- * already (held, or sent before in another widened datagram) beside
- * bytes that are not: writes and marks the pieces of [start, end) that
- * are missing.  Returns the pieces written, 0, or a negative code (the
- * session failed). */
-static int write_fresh(salvo_rsess *s, uint64_t start, uint64_t end,
-		       const uint8_t *p, uint64_t now, int *gap)
+/* Does d fit block of blen bytes, as this session's datagrams must? */
+static int data_fits(const salvo_rsess *s, const salvo_pkt_data *d, int lz4,
+		     uint64_t blen)
+{
+	if (!(s->caps & SALVO_CAP_LZ4))
+		return !lz4 && d->offset % s->payload == 0 &&
+		       d->offset < blen &&
+		       d->payload_len == min64(s->payload, blen - d->offset);
+	if (d->offset >= blen || d->stream_len > blen - d->offset)
+		return 0;
+	return lz4 ? d->payload_len <= s->payload - 4
+		   : d->payload_len <= s->payload;
+}
+
+/* Writes the bytes of [start, end) (p: their bytes) that have not
+ * arrived and marks them.  0, or an error (the session failed). */
+static int take_new(salvo_rsess *s, uint64_t start, uint64_t end,
+		    const uint8_t *p, uint64_t now, int *gap)
 {
 	salvo_rxstream *x = &s->drx;
-	int pieces = 0;
-	for (uint64_t pos = start; pos < end;) {
-		uint64_t a = pos, b = end;
-		if (pos < x->known_end) {
+	uint64_t pos = start;
+	while (pos < end) {
+		uint64_t a, b;
+		if (pos >= x->known_end) {
+			a = pos;
+			b = end;
+		} else {
 			size_t i = salvo_rangeset_lower_bound(&x->missing, pos);
 			if (i < x->missing.n && x->missing.r[i].start < end) {
-				a = x->missing.r[i].start > pos
-					? x->missing.r[i].start
-					: pos;
-				b = min64(end, x->missing.r[i].end);
-			} else if (x->known_end < end) {
+				const salvo_trange *r = &x->missing.r[i];
+				a = r->start > pos ? r->start : pos;
+				b = min64(r->end, end);
+			} else if (end > x->known_end) {
 				a = x->known_end;
+				b = end;
 			} else {
 				break;
 			}
 		}
-		int err = write_stream(s, a, p + (a - start), (size_t)(b - a),
-				       now);
-		if (err)
-			return err;
+		if (write_stream(s, a, p + (a - start), (size_t)(b - a), now))
+			return SALVO_ERR_IO;
 		if (salvo_rxstream_mark(x, a, b, now, gap)) {
 			oom(s, now);
 			return SALVO_ERR_NOMEM;
 		}
-		pieces++;
 		pos = b;
 	}
-	return pieces;
+	return 0;
+}
+
+/* The piece's bytes have some not arrived yet? */
+static int has_new(const salvo_rxstream *x, uint64_t start, uint64_t end)
+{
+	if (end > x->known_end)
+		return 1;
+	return salvo_rangeset_intersects(&x->missing, start, end);
 }
 
 void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 {
 	const salvo_pkt_data *d = &p->u.data;
 	salvo_receiver_stats *st = &s->r->st;
+	int lz4 = (p->hdr.flags & SALVO_DATA_F_LZ4) != 0;
 	if (d->block >= s->nblocks) {
 		st->unknown++;
 		return;
 	}
 	uint64_t blen = block_len(s, d->block);
-	if (d->offset % s->payload || d->offset >= blen ||
-	    d->payload_len != min64(s->payload, blen - d->offset)) {
+	if (!data_fits(s, d, lz4, blen)) {
 		st->unknown++;
 		return;
 	}
@@ -314,18 +342,32 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 		return;
 	}
 	uint64_t bstart = (uint64_t)d->block * s->block_bytes;
-	uint64_t start = bstart + d->offset, end = start + d->payload_len;
+	uint64_t start = bstart + d->offset, end = start + d->stream_len;
+	if (!has_new(&s->drx, start, end)) {
+		st->duplicates++;
+		return;
+	}
+	const uint8_t *bytes = d->payload;
+	if (lz4) {
+		uint8_t *buf = s->r->cb.inflate_buf(s->r->cb.ud, s,
+						    d->stream_len);
+		if (!buf || salvo_lz4piece_inflate(d->payload, d->payload_len,
+						   buf, d->stream_len)) {
+			st->inflate_bad++;
+			return;
+		}
+		st->inflated++;
+		bytes = buf;
+	}
 	int gap = 0;
 	if (salvo_rxstream_is_new(&s->drx, start, end)) {
-		if (write_stream(s, start, d->payload, d->payload_len, now))
+		if (write_stream(s, start, bytes, d->stream_len, now))
 			return;
 		if (salvo_rxstream_mark(&s->drx, start, end, now, &gap)) {
 			oom(s, now);
 			return;
 		}
-	} else if (!s->bpartial[d->block] ||
-		   write_fresh(s, start, end, d->payload, now, &gap) <= 0) {
-		st->duplicates++;
+	} else if (take_new(s, start, end, bytes, now, &gap)) {
 		return;
 	}
 	st->datagrams++;

@@ -63,6 +63,12 @@ typedef struct salvo_receiver_cb {
 	int (*write)(void *ud, salvo_rsess *sess, uint32_t file,
 		     uint64_t offset, const void *data, size_t len, char *err,
 		     size_t errlen);
+	/* Room for len (1 .. SALVO_DATA_LZ4_MAX_BYTES) bytes that an LZ4
+	 * DATA piece inflates to, handed to write() and read by the engine
+	 * as long as data passed to write() is; NULL when there is none (the
+	 * piece is dropped, counted, and fetched again).  NULL callback:
+	 * the receiver refuses compression (no SALVO_CAP_LZ4 in RESP). */
+	uint8_t *(*inflate_buf)(void *ud, salvo_rsess *sess, size_t len);
 	/* Block `block` ([stream_start, +len) of the data stream) has all
 	 * its bytes: check its CRC32C against crc, then call
 	 * salvo_receiver_block_result.  check_crc 0: some of the block's
@@ -101,6 +107,8 @@ typedef struct salvo_receiver_config {
 	uint8_t key_private[32];  /* the receiver's static X25519 pair */
 	uint8_t key_public[32];
 	unsigned suites;    /* AEAD suites this machine runs (aead.h mask) */
+	uint32_t caps;	    /* SALVO_CAP_* it agrees to (LZ4 needs
+			       cb.inflate_buf) */
 	uint8_t secret[16]; /* random key for the per-address counters */
 	uint64_t seed;	    /* random seed for session ids */
 	/* Load: from this many half-open handshakes on, or when one address
@@ -128,6 +136,8 @@ typedef struct salvo_receiver_stats {
 	uint64_t replays;	/* INIT stamps seen before */
 	uint64_t refusals;	/* signed refusals sent (key, quota, busy) */
 	uint64_t block_failures;
+	uint64_t inflated;     /* LZ4 pieces inflated */
+	uint64_t inflate_bad;  /* LZ4 pieces that did not inflate as declared */
 	uint32_t sessions; /* open now */
 } salvo_receiver_stats;
 

@@ -63,6 +63,7 @@ struct salvo_rsess {
 	uint64_t created; /* when INIT made it */
 	salvo_receiver_auth auth;
 	int suite;
+	uint32_t caps; /* agreed in RESP (SALVO_CAP_*) */
 	uint32_t nlanes;
 	rs_lane *lanes;	  /* the sender's, nlanes */
 	salvo_aead tx;	  /* ours: lane 0 the other way */

@@ -352,7 +352,8 @@ static int session_keys(salvo_rsess *s, salvo_noise *ns, uint8_t *msg2,
 			size_t cap, size_t *m2len)
 {
 	uint8_t pl[SALVO_RESP_PAYLOAD_MIN_BYTES];
-	salvo_resp_payload rp = {.status = 0, .suite = (uint8_t)s->suite};
+	salvo_resp_payload rp = {
+	    .status = 0, .suite = (uint8_t)s->suite, .caps = s->caps};
 	int plen = salvo_wire_resp_payload_encode(pl, sizeof(pl), &rp);
 	if (plen < 0)
 		return plen;
@@ -400,6 +401,8 @@ static salvo_rsess *new_session(salvo_receiver *r, const salvo_addr *a,
 	s->created = now;
 	s->auth = *auth;
 	s->suite = suite;
+	s->caps = ip->caps & r->cfg.caps &
+		  (r->cb.inflate_buf ? SALVO_CAP_LZ4 : 0);
 	s->nlanes = ip->lanes;
 	s->state = RS_MANIFEST;
 	s->last_rx = now;

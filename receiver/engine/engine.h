@@ -186,8 +186,20 @@ typedef struct rwerr {
 	char msg[256];
 } rwerr;
 
+/* Where a batch's LZ4 pieces inflate: chunks taken in turn, kept for
+ * the next batch, all free again once the batch's writes are out. */
+#define RARENA_CHUNK_BYTES (1u << 20)
+#define RARENA_CHUNKS 64 /* a batch inflates at most 64 MiB */
+#define RARENA_KEEP 4	 /* chunks kept from one batch to the next */
+typedef struct rarena {
+	uint8_t *chunk[RARENA_CHUNKS];
+	uint32_t cur;  /* chunk in use */
+	size_t used;   /* bytes of it taken */
+} rarena;
+
 /* One socket thread's batch. */
 typedef struct rbatch {
+	rarena inflate;
 	rwrite *w;
 	size_t n, cap;
 	uint8_t *stage;		/* a run's payloads back to back, for hashing */
@@ -212,6 +224,11 @@ void rwriter_free(rbatch *b);
 /* ------------------------------------------------------------ socket.c */
 
 typedef struct rsocket rsocket;
+
+/* Core callback (salvo_receiver_cb.inflate_buf): len bytes in the
+ * current batch's arena, valid until the batch is flushed; NULL when the
+ * arena is full or out of memory. */
+uint8_t *rsocket_inflate_buf(void *ud, salvo_rsess *sess, size_t len);
 
 /* Core callback: sends on the socket of the thread holding the lock. */
 void rsocket_send(void *ud, const salvo_addr *a, const void *buf, size_t len);

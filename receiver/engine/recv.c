@@ -199,7 +199,10 @@ static int start_core(rctx *c)
 {
 	salvo_receiver_config cfg = {.max_sessions = c->o->max_sessions,
 				     .idle_timeout_ns = c->o->idle_timeout_ns,
-				     .suites = salvo_aead_local_suites()};
+				     .suites = salvo_aead_local_suites(),
+				     .caps = c->o->refuse_lz4
+						 ? 0
+						 : SALVO_CAP_LZ4};
 	memcpy(cfg.key_private, c->o->key_private, 32);
 	memcpy(cfg.key_public, c->o->key_public, 32);
 	if (getentropy(cfg.secret, sizeof(cfg.secret)) ||
@@ -212,6 +215,7 @@ static int start_core(rctx *c)
 	salvo_receiver_cb cb = {.send = rsocket_send,
 				.prepare = rsession_prepare,
 				.write = rwriter_write,
+				.inflate_buf = rsocket_inflate_buf,
 				.verify_block = rverifier_verify_block,
 				.finalize_file = rverifier_finalize,
 				.session_end = rsession_end,
@@ -238,6 +242,8 @@ static void stop_core(rctx *c)
 	c->rep->malformed = st.malformed;
 	c->rep->unknown = st.unknown;
 	c->rep->duplicates = st.duplicates;
+	c->rep->lz4_pieces = st.inflated;
+	c->rep->lz4_bad = st.inflate_bad;
 	c->rep->auth_failures = st.auth_failures;
 	pthread_mutex_lock(&c->lock);
 	salvo_receiver_del(c->core);

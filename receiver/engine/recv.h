@@ -47,6 +47,8 @@ typedef struct salvo_recv_opts {
 	uint8_t key_private[32], key_public[32];
 	const struct salvo_authkeys *authkeys;
 	int allow_anonymous;
+	int refuse_lz4; /* 1: agree to no compression (transfer.compression
+			 * off); senders then send raw */
 	int verify_paranoid; /* 1: also read each block and each file
 			      * back from disk and check them there
 			      * (verify: paranoid) */
@@ -67,6 +69,8 @@ typedef struct salvo_recv_report {
 	uint64_t files_skipped; /* already here (identical, exists, older) */
 	uint64_t files_refused; /* refused or failed before data moved */
 	uint64_t malformed, unknown, duplicates;
+	/* LZ4 pieces inflated, and dropped for not inflating as declared */
+	uint64_t lz4_pieces, lz4_bad;
 	uint64_t auth_failures; /* failed their tag or MACs: dropped */
 	uint64_t peak_rss_bytes;
 	int last_session_result; /* with once: that session's result */

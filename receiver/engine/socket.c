@@ -12,6 +12,11 @@
  * may be shorter), its size in a cmsg; the thread cuts the train before
  * the core sees it.  A kernel without GRO hands datagrams one by one,
  * which is the same loop with trains of one.
+ *
+ * LZ4 pieces inflate, while the core holds them (after their tag
+ * verified), into the batch's arena: the writes point there as they
+ * point into the receive slots, and the arena is reused once they are
+ * out.
  */
 #include "receiver/engine/engine.h"
 
@@ -50,6 +55,47 @@ struct rsocket {
 	gro_cmsg *ctl;
 	rbatch writes;
 };
+
+uint8_t *rsocket_inflate_buf(void *ud, salvo_rsess *sess, size_t len)
+{
+	rctx *c = ud;
+	(void)sess;
+	if (!c->cur || len > RARENA_CHUNK_BYTES)
+		return NULL;
+	rarena *a = &c->cur->inflate;
+	if (a->chunk[a->cur] && a->used + len > RARENA_CHUNK_BYTES) {
+		if (a->cur + 1 == RARENA_CHUNKS)
+			return NULL;
+		a->cur++;
+		a->used = 0;
+	}
+	if (!a->chunk[a->cur] &&
+	    !(a->chunk[a->cur] = malloc(RARENA_CHUNK_BYTES)))
+		return NULL;
+	uint8_t *p = a->chunk[a->cur] + a->used;
+	a->used += len;
+	return p;
+}
+
+/* The batch's writes are out: its inflated pieces are no longer read.
+ * The first RARENA_KEEP chunks stay for the next batch; a burst of zeros
+ * (64 KiB a datagram) does not keep its memory. */
+static void arena_reset(rarena *a)
+{
+	for (uint32_t i = RARENA_KEEP; i <= a->cur && i < RARENA_CHUNKS; i++) {
+		free(a->chunk[i]);
+		a->chunk[i] = NULL;
+	}
+	a->cur = 0;
+	a->used = 0;
+}
+
+static void arena_free(rarena *a)
+{
+	for (int i = 0; i < RARENA_CHUNKS; i++)
+		free(a->chunk[i]);
+	memset(a, 0, sizeof(*a));
+}
 
 void rsocket_send(void *ud, const salvo_addr *a, const void *buf, size_t len)
 {
@@ -112,6 +158,7 @@ void rsocket_del(rsocket *t)
 {
 	if (!t)
 		return;
+	arena_free(&t->writes.inflate); /* rwriter_free zeroes the batch */
 	rwriter_free(&t->writes);
 	free(t->bufs);
 	free(t->m);
@@ -214,6 +261,7 @@ static void *socket_main(void *arg)
 		uint64_t next = salvo_receiver_next_timer(c->core);
 		pthread_mutex_unlock(&c->lock);
 		rwriter_flush(c, &t->writes);
+		arena_reset(&t->writes.inflate);
 		if (stop)
 			break;
 		n = receive(t, next);

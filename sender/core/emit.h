@@ -8,7 +8,19 @@
  * The caller reads the work item's ranges back to back into one buffer
  * (range 0 at offset 0, range 1 right after it, ...).  Each range splits
  * into payload-size pieces from its start (payload = datagram - 44), the
- * last one possibly shorter.  Each datagram is built whole in the
+ * last one possibly shorter.  With compression on (salvo_emit_compress)
+ * a datagram may instead carry an LZ4 piece (common/core/lz4piece.h)
+ * that stands for more stream bytes than it holds: as many as compress
+ * into its payload, from where the previous datagram ended; the next
+ * datagram starts after them.  So a datagram always covers one run of
+ * stream bytes, and any run the receiver misses can be sent again by
+ * emitting that run again.  In AUTO a range starts with a probe: a piece
+ * that saves under 5 % sends the next datagrams raw before trying again,
+ * 8 of them after the first miss, twice as many after each further miss
+ * up to SALVO_EMIT_PROBE_MAX_DGRAMS, and a probe after a miss tries a
+ * small piece (SALVO_EMIT_PROBE_BYTES) first: incompressible data costs
+ * one small LZ4 attempt in 16 datagrams, and a compressible run after it
+ * is found within 16 datagrams (23 KB at MTU 1500).  Each datagram is built whole in the
  * caller's batch buffer (header, block fields, a copy of the payload) and
  * sealed there on the caller's lane (common/crypto/aead.h): the
  * encryption needs a destination anyway, and the file bytes in the block
@@ -26,6 +38,7 @@
 
 #include <stdint.h>
 
+#include "common/core/lz4piece.h"
 #include "common/core/wire.h"
 #include "common/crypto/aead.h"
 #include "sender/core/sender.h"
@@ -33,9 +46,18 @@
 /* One sealed datagram in the caller's batch buffer. */
 typedef struct salvo_emit_dgram {
 	uint32_t out_offset; /* where it starts in the batch buffer */
-	uint32_t len;	     /* its bytes: 44 + payload */
-	uint32_t payload;    /* file bytes in it, 1 .. datagram - 44 */
+	uint32_t len;	     /* its bytes: 44 + payload, or 48 + LZ4 piece */
+	uint32_t payload;    /* stream bytes it stands for: raw 1 ..
+				datagram - 44, LZ4 up to
+				SALVO_DATA_LZ4_MAX_BYTES */
 } salvo_emit_dgram;
+
+/* AUTO: raw datagrams after a piece that did not pay, before a probe:
+ * from MIN, doubling with each miss in a row. */
+#define SALVO_EMIT_PROBE_MIN_DGRAMS 8u
+#define SALVO_EMIT_PROBE_MAX_DGRAMS 16u
+/* A probe after a miss compresses into this many bytes first. */
+#define SALVO_EMIT_PROBE_BYTES 256u
 
 typedef struct salvo_emit {
 	const salvo_work *w; /* borrowed for the emit's life */
@@ -52,6 +74,15 @@ typedef struct salvo_emit {
 	uint32_t range;	    /* cursor: range index, */
 	uint32_t off;	    /* bytes of it emitted, */
 	uint32_t pos;	    /* and the range's offset in buf */
+	int compress;	    /* enum salvo_compress, OFF unless set */
+	uint32_t in_cap;    /* input offered to the next LZ4 attempt */
+	uint32_t raw_run;   /* AUTO: raw datagrams left before a probe */
+	uint32_t probe_gap; /* AUTO: the raw run after the last miss, 0 none */
+	void *hc_state;	    /* LZ4 HC: the caller's state, or NULL */
+	int hc_level;	    /* 0: fast LZ4; else HC at this level */
+	/* what was emitted so far: datagrams, their UDP payload bytes, the
+	 * stream bytes they stand for, and the LZ4 ones among them */
+	uint64_t datagrams, wire_bytes, stream_bytes, lz4_datagrams;
 } salvo_emit;
 
 /* Datagrams per batch: batch_max, but no more than about one millisecond
@@ -80,6 +111,16 @@ void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,
 		     uint32_t datagram_bytes, uint32_t overhead,
 		     uint32_t batch);
 
+/* Lets the datagrams still to emit carry LZ4 pieces: mode
+ * SALVO_COMPRESS_LZ4 tries every datagram, AUTO probes (see above), OFF
+ * none.  Only towards a receiver that agreed to SALVO_CAP_LZ4. */
+void salvo_emit_compress(salvo_emit *e, int mode);
+
+/* Full pieces with LZ4 HC at level (1 .. 12) in hc_state
+ * (salvo_lz4piece_hc_state_bytes(), borrowed until the last
+ * salvo_emit_next); level 0 or no state: fast LZ4.  Probes stay fast. */
+void salvo_emit_compress_level(salvo_emit *e, void *hc_state, int level);
+
 /* Builds and seals the next batch in out (room for e->batch datagrams of
  * datagram_bytes each), describes it in d[0 .. n) and returns n; 0 once
  * every datagram was emitted, or when sealing failed (e->err, e.g.
@@ -99,7 +140,8 @@ uint32_t salvo_emit_next(salvo_emit *e, uint8_t *out, salvo_emit_dgram *d,
 int salvo_emit_pick_datagram(uint32_t asked, uint32_t mtu, int v6,
 			     uint32_t *out);
 
-/* Datagrams the work item w cuts into at this datagram size. */
+/* Datagrams the work item w cuts into at this datagram size, raw (with
+ * compression, at most this many). */
 uint64_t salvo_emit_count(const salvo_work *w, uint32_t datagram_bytes);
 
 #endif

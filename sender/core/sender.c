@@ -267,11 +267,27 @@ static uint64_t window(const salvo_sender *s)
 	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
 	unsigned __int128 bdp =
 	    (unsigned __int128)salvo_sender_pacing_rate(s) * rtt / 8000000000u;
-	uint64_t w = (uint64_t)min64((uint64_t)(bdp * 4), UINT64_MAX / 2);
+	/* the window counts stream bytes; compressed, a byte of the path
+	 * carries cz_stream / cz_payload of them (at most 64) */
+	if (s->cz_payload && s->cz_stream > s->cz_payload)
+		bdp = bdp * min64(s->cz_stream, 64 * s->cz_payload) /
+		      s->cz_payload;
+	bdp *= 4;
+	uint64_t w = bdp > UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)bdp;
 	return max64(w, 2ull * s->cfg.block_bytes);
 }
 
 static void probe_cancel(salvo_sender *s);
+/* Stream bytes -> the DATA payload bytes that carry them at the recent
+ * compression ratio (the same number when nothing is compressed): the
+ * rate controllers reason in bytes that crossed the path. */
+static uint64_t to_wire(const salvo_sender *s, uint64_t stream)
+{
+	if (!s->cz_payload || s->cz_stream <= s->cz_payload)
+		return stream;
+	return (uint64_t)((unsigned __int128)stream * s->cz_payload /
+			  s->cz_stream);
+}
 
 /* ----------------------------------------------------------- packets */
 
@@ -336,21 +352,28 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 		    fb->files_done > s->files_done)
 			s->files_done = fb->files_done;
 		s->st.bytes_acked = t->cum;
+		uint64_t held = t->cum + t->recv_above;
+		if (held > s->held_seen) {
+			s->held_wire += to_wire(s, held - s->held_seen);
+			s->held_seen = held;
+		}
+		s->lost_wire += to_wire(s, lost);
 		salvo_rate_sample rs = {now,
 					s->srtt,
 					s->min_rtt,
 					sample,
-					t->cum - before,
+					to_wire(s, t->cum - before),
 					s->data_datagrams,
 					fb->datagrams_received,
-					t->cum + t->recv_above,
-					s->lost_bytes,
+					s->held_wire,
+					s->lost_wire,
 					s->payload,
 					s->app_limited};
 		s->app_limited = 0;
 		s->rate->on_feedback(&s->rate_state, &rs);
 		if (lost)
-			s->rate->on_loss(&s->rate_state, lost, now);
+			s->rate->on_loss(&s->rate_state, to_wire(s, lost),
+					 now);
 		if ((p->hdr.flags & SALVO_FB_F_COMPLETE) &&
 		    t->cum == t->total && s->digests_acked == s->file_count &&
 		    ss_prepared(s)) {
@@ -900,6 +923,31 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	return w->kind;
 }
 
+/* What the caller reports it sent for a (w->sent_*) replaces the raw
+ * datagram count charged at poll, and feeds the compression ratio. */
+static void account_sent(salvo_sender *s, const active_work *a,
+			 const salvo_work *w)
+{
+	uint64_t stream = 0, cut = 0;
+	for (uint32_t j = 0; j < a->nranges; j++) {
+		stream += a->ranges[j].len;
+		cut += (a->ranges[j].len + s->payload - 1) / s->payload;
+	}
+	uint64_t dg = w->sent_datagrams, wire = w->sent_wire_bytes;
+	if (!dg || dg > cut || wire < dg * SALVO_DATA_OVERHEAD_BYTES) {
+		dg = cut; /* raw, as cut (or a report that cannot be) */
+		wire = stream + cut * SALVO_DATA_OVERHEAD_BYTES;
+	}
+	s->datagrams_sent -= cut - dg;
+	s->data_datagrams -= cut - dg;
+	s->cz_stream += stream;
+	s->cz_payload += wire - dg * SALVO_DATA_OVERHEAD_BYTES;
+	if (s->cz_stream > (64u << 20)) { /* keep the ratio recent */
+		s->cz_stream /= 2;
+		s->cz_payload /= 2;
+	}
+}
+
 void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
 			    uint32_t block_crc, uint64_t now)
 {
@@ -909,6 +957,7 @@ void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
 			continue;
 		if (a->is_new)
 			s->block_crc[a->ranges[0].block] = block_crc;
+		account_sent(s, a, w);
 		for (uint32_t j = 0; j < a->nranges; j++) {
 			const salvo_work_range *r = &a->ranges[j];
 			if (r->stream_offset + r->len > s->data.cum &&
@@ -960,6 +1009,11 @@ void salvo_sender_on_refused(salvo_sender *s, uint64_t now)
 void salvo_sender_abort(salvo_sender *s)
 {
 	ss_fail(s, SALVO_ERR_ABORTED, 1);
+}
+
+uint32_t salvo_sender_caps(const salvo_sender *s)
+{
+	return s->caps;
 }
 
 uint32_t salvo_sender_session(const salvo_sender *s)

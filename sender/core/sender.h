@@ -88,6 +88,9 @@ typedef struct salvo_sender_config {
 	/* AEAD suites this machine offers (aead.h masks:
 	 * salvo_aead_local_suites()). */
 	unsigned suites;
+	/* SALVO_CAP_* offered in INIT (SALVO_CAP_LZ4: this sender may
+	 * compress); the receiver agrees to a subset (salvo_sender_caps). */
+	uint32_t caps;
 	/* Wall clock = now + realtime_offset_ns: INIT's stamp, which the
 	 * receiver needs to grow from one handshake to the next. */
 	uint64_t realtime_offset_ns;
@@ -114,10 +117,13 @@ enum salvo_work_kind {
 	SALVO_WORK_FAILED,
 };
 
-/* One contiguous range inside one block; offset is a multiple of the
- * datagram payload size, so the range splits into whole datagrams: each
- * payload-size piece from offset, the last one possibly shorter where the
- * range (and then the block) ends. */
+/* One contiguous range inside one block.  Without compression offset is a
+ * multiple of the datagram payload size, so the range splits into whole
+ * datagrams: each payload-size piece from offset, the last one possibly
+ * shorter where the range (and then the block) ends.  With compression
+ * (SALVO_CAP_LZ4) a datagram covers as many bytes as its LZ4 piece stands
+ * for, so repairs start where a lost datagram started, anywhere in the
+ * block (sender/core/emit.h). */
 typedef struct salvo_work_range {
 	uint32_t block;
 	uint32_t offset; /* in the block */
@@ -142,6 +148,11 @@ typedef struct salvo_work {
 	 * whole (salvo_sender_verdict not SEND): bytes of those may be in
 	 * the widened datagrams and are never all sent. */
 	int is_first;
+	/* DATA, filled in by the caller before salvo_sender_work_done when
+	 * it compressed (0: sent raw, as cut): the datagrams it sent and
+	 * their UDP payload bytes, so that datagram counts and the window
+	 * follow what crossed the link */
+	uint64_t sent_datagrams, sent_wire_bytes;
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } salvo_work;
@@ -235,6 +246,10 @@ void salvo_sender_on_refused(salvo_sender *s, uint64_t now);
 /* Asks the core to abort: the next poll returns a CLOSE(abort), then
  * FAILED with SALVO_ERR_ABORTED. */
 void salvo_sender_abort(salvo_sender *s);
+
+/* The capabilities the receiver agreed to in RESP (SALVO_CAP_*), 0
+ * before: DATA may carry LZ4 pieces only with SALVO_CAP_LZ4. */
+uint32_t salvo_sender_caps(const salvo_sender *s);
 
 /* The session id (0 before RESP) for DATA headers. */
 uint32_t salvo_sender_session(const salvo_sender *s);

@@ -113,6 +113,7 @@ static int write_init(salvo_sender *s, uint64_t now, uint8_t *buf, size_t cap)
 		return err;
 	salvo_init_payload ip = {.suites = (uint8_t)s->cfg.suites,
 				 .lanes = (uint8_t)s->cfg.lanes,
+				 .caps = s->cfg.caps & SALVO_CAP_KNOWN,
 				 .datagram_bytes = s->cfg.datagram_bytes,
 				 .block_bytes = s->cfg.block_bytes,
 				 .total_bytes = s->data.total,
@@ -331,6 +332,7 @@ static int on_resp(salvo_sender *s, const salvo_pkt_resp *r, uint64_t now)
 	}
 	salvo_replay_init(&s->rx_window);
 	s->suite = rp.suite;
+	s->caps = rp.caps & s->cfg.caps; /* never more than offered */
 	s->session = r->session;
 	ss_rtt_sample(s, now - s->hs_sent_at[slot]);
 	ss_rate_seed(s, now);

@@ -116,6 +116,12 @@ struct salvo_sender {
 	uint64_t data_datagrams; /* DATA datagrams handed out */
 	uint64_t lost_bytes;	 /* data reported lost, queued again */
 	int app_limited;	 /* ran out of work since the last feedback */
+	/* compression: stream bytes sent and the DATA payload bytes that
+	 * carried them (both halved now and then: a recent ratio), and the
+	 * rate samples' counters turned into payload bytes with it */
+	uint32_t caps; /* agreed in RESP */
+	uint64_t cz_stream, cz_payload;
+	uint64_t held_seen, held_wire, lost_wire;
 
 	salvo_sender_stats st;
 };

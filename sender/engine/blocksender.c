@@ -133,7 +133,12 @@ void *salvo_blocksender_main(void *arg)
 			continue;
 		}
 		if (k == SALVO_WORK_IDLE) {
+			/* time without work is time compression did not
+			 * cost (salvo_lz4auto): the window, not this
+			 * thread, holds the transfer back */
+			uint64_t t0 = salvo_now_ns();
 			wait_until(c, w.deadline);
+			b->em.idle_ns += salvo_now_ns() - t0;
 			continue;
 		}
 		if (k != SALVO_WORK_DATA) {
@@ -148,6 +153,10 @@ void *salvo_blocksender_main(void *arg)
 			b->keyed =
 			    !salvo_sender_lane(c->core, b->lane, &b->aead);
 			b->session = session;
+			b->em.compress = (salvo_sender_caps(c->core) &
+					  SALVO_CAP_LZ4)
+					     ? c->o->compress
+					     : SALVO_COMPRESS_OFF;
 		}
 		pthread_mutex_unlock(&c->lock);
 		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;

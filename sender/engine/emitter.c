@@ -55,10 +55,13 @@ int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd)
 	em->msg = malloc(n * sizeof(*em->msg));
 	em->segs = malloc(n);
 	em->out = malloc(n * sh->datagram_bytes);
-	if (!em->d || !em->iov || !em->msg || !em->segs || !em->out) {
+	em->hc_state = malloc(salvo_lz4piece_hc_state_bytes());
+	if (!em->d || !em->iov || !em->msg || !em->segs || !em->out ||
+	    !em->hc_state) {
 		salvo_emitter_free(em);
 		return -ENOMEM;
 	}
+	salvo_lz4auto_init(&em->autoc);
 	struct cmsghdr *cm = (struct cmsghdr *)em->gso;
 	cm->cmsg_level = SOL_UDP;
 	cm->cmsg_type = UDP_SEGMENT;
@@ -75,6 +78,8 @@ void salvo_emitter_free(salvo_emitter *em)
 	free(em->msg);
 	free(em->segs);
 	free(em->out);
+	free(em->hc_state);
+	em->hc_state = NULL;
 	em->out = NULL;
 	em->d = NULL;
 	em->iov = NULL;
@@ -167,7 +172,23 @@ static void send_batch(salvo_emitter *em, unsigned n)
 	send_all(em->sh, em->fd, em->msg, em->segs, nm);
 }
 
-int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
+/* What the item sent, for the core, the report and AUTO's choice. */
+static void account(salvo_emitter *em, salvo_work *w, const salvo_emit *e,
+		    int tried, uint64_t busy_ns, uint64_t wait_ns)
+{
+	salvo_emitter_shared *sh = em->sh;
+	w->sent_datagrams = e->datagrams;
+	w->sent_wire_bytes = e->wire_bytes;
+	atomic_fetch_add(&sh->data_stream, e->stream_bytes);
+	atomic_fetch_add(&sh->data_wire, e->wire_bytes);
+	atomic_fetch_add(&sh->lz4_datagrams, e->lz4_datagrams);
+	if (em->compress != SALVO_COMPRESS_OFF)
+		salvo_lz4auto_done(&em->autoc, tried,
+				   e->lz4_datagrams * 2 >= e->datagrams,
+				   e->stream_bytes, busy_ns, wait_ns);
+}
+
+int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 			    const uint8_t *buf, uint32_t session,
 			    salvo_aead *aead, uint8_t lane, uint32_t *crc)
 {
@@ -178,6 +199,15 @@ int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 	salvo_emit e;
 	salvo_emit_init(&e, w, buf, session, aead, lane, sh->datagram_bytes,
 			sh->overhead, batch);
+	int tried = em->compress == SALVO_COMPRESS_LZ4 ||
+		    (em->compress == SALVO_COMPRESS_AUTO &&
+		     salvo_lz4auto_want(&em->autoc));
+	if (tried) {
+		salvo_emit_compress(&e, em->compress);
+		salvo_emit_compress_level(&e, em->hc_state,
+					  salvo_lz4auto_level(&em->autoc));
+	}
+	uint64_t t0 = salvo_now_ns(), waited = 0;
 	uint64_t booking;
 	uint32_t n;
 	while ((n = salvo_emit_next(&e, em->out, em->d, &booking))) {
@@ -185,11 +215,17 @@ int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
 			em->iov[i] = (struct iovec){
 			    em->out + em->d[i].out_offset, em->d[i].len};
 		*crc = e.block_crc;
+		uint64_t tw = salvo_now_ns();
 		if (salvo_pacing_wait(sh->pacing, booking))
 			return SALVO_ERR_ABORTED;
+		waited += salvo_now_ns() - tw;
 		send_batch(em, n);
 	}
 	*crc = e.block_crc;
+	uint64_t took = salvo_now_ns() - t0;
+	account(em, w, &e, tried, took > waited ? took - waited : 0,
+		waited + em->idle_ns);
+	em->idle_ns = 0;
 	return e.err;
 }
 

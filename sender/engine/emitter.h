@@ -29,6 +29,9 @@ typedef struct salvo_emitter_shared {
 	uint32_t batch_max;	 /* datagrams per sendmmsg */
 	atomic_uint gso_segs;	 /* datagrams per GSO message; 0: plain */
 	atomic_uint_fast64_t datagrams, wire_bytes;
+	/* DATA only: the stream bytes sent (new and again), the UDP payload
+	 * bytes that carried them, and the datagrams with an LZ4 piece */
+	atomic_uint_fast64_t data_stream, data_wire, lz4_datagrams;
 } salvo_emitter_shared;
 
 typedef struct salvo_emitter {
@@ -41,6 +44,13 @@ typedef struct salvo_emitter {
 	uint8_t *segs; /* datagrams in each message */
 	/* UDP_SEGMENT = the datagram size; >= CMSG_SPACE(2) */
 	_Alignas(struct cmsghdr) char gso[32];
+	int compress; /* enum salvo_compress for this session; OFF unless
+			 the receiver agreed to SALVO_CAP_LZ4 */
+	salvo_lz4auto autoc;
+	void *hc_state;	  /* LZ4 HC's, allocated with the emitter */
+	uint64_t idle_ns; /* the thread waited for work since the last item
+			     (the block-sender adds it; AUTO counts it as
+			     waiting, like the pacer's) */
 } salvo_emitter;
 
 /* Datagrams per GSO message for this socket, or 0 for plain datagrams:
@@ -57,12 +67,14 @@ void salvo_emitter_free(salvo_emitter *em);
 
 /* Sends every datagram of the DATA work item w, whose ranges' bytes lie
  * back to back in buf, sealed with aead as lane `lane` (the calling
- * thread's, salvo_sender_lane), paced; *crc gets the block CRC32C it put
- * in the headers (new blocks; retransmissions carry the core's).  Returns
+ * thread's, salvo_sender_lane), paced, compressed as em->compress says
+ * (in AUTO, salvo_lz4auto decides per item); *crc gets the block CRC32C
+ * it put in the headers (new blocks; retransmissions carry the core's)
+ * and w->sent_datagrams / sent_wire_bytes what went out.  Returns
  * 0, SALVO_ERR_ABORTED when the pacing was stopped part way (the rest of
  * w was not sent), or SALVO_ERR_REKEY when the lane's key reached its
  * AEAD limit (the session must end). */
-int salvo_emitter_send_work(salvo_emitter *em, const salvo_work *w,
+int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 			    const uint8_t *buf, uint32_t session,
 			    salvo_aead *aead, uint8_t lane, uint32_t *crc);
 

@@ -194,6 +194,12 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 			r->files_sent += !r->result;
 		}
 	}
+	r->compress = c->o->compress;
+	r->compress_agreed =
+	    (salvo_sender_caps(c->core) & SALVO_CAP_LZ4) != 0;
+	r->data_stream_bytes = atomic_load(&c->net.data_stream);
+	r->data_wire_bytes = atomic_load(&c->net.data_wire);
+	r->lz4_datagrams = atomic_load(&c->net.lz4_datagrams);
 	r->peak_rss_bytes = salvo_peak_rss();
 	return r->result;
 }

@@ -198,6 +198,9 @@ static int make_core(salvo_send_session *c, uint64_t start)
 				   .pin_ud = o->pin_ud,
 				   .lanes = o->threads + 1,
 				   .suites = salvo_aead_local_suites(),
+				   .caps = o->compress != SALVO_COMPRESS_OFF
+					       ? SALVO_CAP_LZ4
+					       : 0,
 				   .realtime_offset_ns = realtime_offset(),
 				   .random = core_random};
 	/* without a key of its own the sender is anonymous: a throwaway
@@ -347,6 +350,9 @@ static void watch(salvo_send_session *c, uint64_t start, salvo_events *ev)
 			    .acked_bytes = st.bytes_acked,
 			    .sent_bytes = st.bytes_new,
 			    .retx_bytes = st.bytes_retx,
+			    .data_stream_bytes =
+				atomic_load(&c->net.data_stream),
+			    .data_wire_bytes = atomic_load(&c->net.data_wire),
 			    .files = st.file_count,
 			    .files_done = st.files_done,
 			    .skipped = (uint32_t)c->scan.nskips,

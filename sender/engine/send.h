@@ -14,6 +14,7 @@
 
 #include "common/core/log.h"
 #include "common/core/policy.h"
+#include "common/core/lz4piece.h"
 
 /* One file or directory to send: where it is here, what it is called
  * there (relative, '/'-separated, below the receiver's root). */
@@ -74,6 +75,9 @@ typedef struct salvo_send_progress {
 	uint64_t acked_bytes; /* the receiver holds them */
 	uint64_t sent_bytes;  /* first transmissions */
 	uint64_t retx_bytes;  /* retransmissions */
+	/* DATA so far: stream bytes sent (new and again) and the UDP
+	 * payload bytes that carried them (their ratio: compression) */
+	uint64_t data_stream_bytes, data_wire_bytes;
 	uint32_t files, files_done;
 	uint32_t skipped; /* entries left out (salvo_send_report.skipped) */
 	uint64_t elapsed_ns;
@@ -128,6 +132,8 @@ typedef struct salvo_send_opts {
 	uint32_t batch;		 /* datagrams per sendmmsg */
 	int offload;		 /* 1 (default): UDP GSO where the path
 				  * takes it, plain datagrams otherwise */
+	int compress;		 /* enum salvo_compress (lz4piece.h):
+				  * offered to the receiver unless OFF */
 	uint64_t sndbuf_bytes;	 /* 0: system default */
 	uint64_t timeout_ns;	 /* no answer for this long: fail */
 	const char *events_path; /* rate telemetry, JSON lines (events.h):
@@ -210,6 +216,12 @@ typedef struct salvo_send_report {
 	uint64_t final_rate_bps; /* pacing rate at the end */
 	uint32_t gso_segments;	 /* datagrams per UDP GSO send at the end;
 				  * 0: plain datagrams */
+	/* compression: the mode asked for, whether the receiver agreed
+	 * (SALVO_CAP_LZ4), and the DATA datagrams' stream bytes, UDP
+	 * payload bytes and LZ4 pieces; data_stream_bytes /
+	 * data_wire_bytes is the ratio */
+	int compress, compress_agreed;
+	uint64_t data_stream_bytes, data_wire_bytes, lz4_datagrams;
 } salvo_send_report;
 
 /* Runs one transfer to completion.  Returns report->result:

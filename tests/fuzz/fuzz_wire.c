@@ -13,7 +13,8 @@
  * The two cores first run a real handshake (Noise IK) with each other.
  * Then the input is split into packets at 0xFF 0xFE markers; each
  * packet's first byte says where it goes (even: the receiver, odd: the
- * sender) and the rest is the packet.  A sealed one gets the live
+ * sender) and the rest is the packet.  The session agrees to LZ4, so
+ * DATA with the LZ4 flag reaches the inflating path.  A sealed one gets the live
  * session's id and a fresh packet number on its lane and is sealed: the
  * build uses the null cipher (-DSALVO_NULL_CIPHER, common/crypto/aead.h),
  * so a fuzzer reaches the protocol below the cryptography.  Other packets
@@ -90,7 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	salvo_receiver_config rc = {
 	    .max_sessions = 2,
 	    .idle_timeout_ns = 1000000000,
-	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305)};
+	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .caps = SALVO_CAP_LZ4};
 	memcpy(rc.key_private, rx_priv, 32);
 	salvo_noise_public_key(rc.key_public, rx_priv);
 	if (!(r = f_receiver(&w, &rc)))
@@ -109,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .has_peer_key = 1,
 	    .lanes = LANES,
 	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .caps = SALVO_CAP_LZ4,
 	    .realtime_offset_ns = UINT64_C(1700000000) * 1000000000u,
 	    .random = f_random,
 	    .random_ud = &w};
@@ -183,5 +186,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			salvo_aead_free(&seal[d][l]);
 	salvo_sender_del(s);
 	salvo_receiver_del(r);
+	free(w.inflate);
 	return 0;
 }

@@ -110,6 +110,7 @@ int testpeer_resp(testpeer *tp, const uint8_t *buf, size_t len,
 	if (rp->status)
 		return 0;
 	tp->suite = rp->suite;
+	tp->caps = rp->caps;
 	tp->session = p.u.resp.session;
 	return split(tp);
 }

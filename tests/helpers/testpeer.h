@@ -31,6 +31,7 @@ typedef struct testpeer {
 	salvo_noise ns;
 	salvo_cookie_maker maker;
 	int suite;
+	uint32_t caps;		 /* initiator: what the RESP agreed to */
 	uint32_t index;		 /* the initiator's attempt index */
 	uint32_t session;	 /* the receiver's session id */
 	salvo_init_payload init; /* responder: what the INIT asked */

@@ -6,7 +6,7 @@
 # handed over as 0 with the MTU, and the engine derives it from the
 # address family.  The receiver takes its settings the same way.  Flags
 # that do not act are refused by name: old spellings, another command's
-# flag, compression (not built yet).
+# flag, a policy not built yet.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
@@ -86,9 +86,10 @@ refused() { # name pattern args...
 	grep -q -- "$pat" "$T/$name.err" || fail "$name: $(cat "$T/$name.err")"
 }
 refused dest "^salvo send: --dest: renamed; allowed: --remote-dir" --dest x
-refused lz4 "transfer.compression: 'lz4' is not built yet; allowed: none" --compression lz4
-printf 'transfer:\n  compression: lz4\n' >"$T/lz4.yaml"
-refused lz4y "lz4.yaml:2:16: transfer.compression: 'lz4' is not built yet" --config "$T/lz4.yaml"
+refused compression "^salvo send: --compression: renamed; allowed: --compress" --compression lz4
+printf 'transfer:\n  compression: none\n' >"$T/none.yaml"
+refused none "none.yaml:2:16: transfer.compression: 'none' is not a known value; allowed: off, auto, lz4" \
+	--config "$T/none.yaml"
 refused fixed "transfer.rate_policy: 'fixed' needs transfer.rate (--rate)" --rate-policy fixed
 refused bind "^salvo send: --bind: network.bind is a setting of salvo recv" --bind 127.0.0.1
 refused logf "logging.file: cannot open '/nonexistent/x.log'" --log-file /nonexistent/x.log

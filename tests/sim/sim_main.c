@@ -36,6 +36,7 @@
 #include <cmocka.h>
 
 #include "common/core/limits.h"
+#include "common/core/lz4piece.h"
 #include "common/core/wire.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/keyfile.h"
@@ -74,6 +75,7 @@ typedef struct fixed {
 				  no ceiling (conf/keys.c) */
 	uint64_t lane_pn_start; /* see sim_scenario */
 	int held;		/* sim_scenario.held */
+	int compress;		/* enum salvo_compress (0: off) */
 } fixed;
 
 typedef struct scenario_def {
@@ -115,6 +117,21 @@ static const fixed fix_held_blocks = {.file_bytes = 4 << 20,
 static const fixed fix_rekey = {
     50 * MS, 200 * MBIT, 16 << 20, 1 << 20, 1472,
     2,	     0.01,	 0.01,	   0,	    SALVO_AEAD_EPOCH_PACKETS - 2000};
+
+static const fixed fix_lz4_loss = {.rtt_ns = 100 * MS,
+				   .link_bps = 200 * MBIT,
+				   .file_bytes = 16 << 20,
+				   .block_bytes = 1 << 20,
+				   .datagram_bytes = 1472,
+				   .lanes = 2,
+				   .loss = 0.05,
+				   .rev_loss = 0.05,
+				   .compress = SALVO_COMPRESS_LZ4};
+static const fixed fix_lz4_auto = {.rtt_ns = 50 * MS,
+				   .link_bps = 100 * MBIT,
+				   .file_bytes = 4 << 20,
+				   .block_bytes = 262144,
+				   .compress = SALVO_COMPRESS_AUTO};
 
 static const scenario_def defs[] = {
     /* the grid, in family order: defs[f].fam == f */
@@ -187,6 +204,16 @@ static const scenario_def defs[] = {
      "4 MiB, a third of the blocks and an unaligned range already at the "
      "receiver (resumed): only the rest is sent, 2 % loss both ways",
      &fix_held_blocks, 8},
+    {"lz4-random-loss", F_RANDOM_LOSS,
+     "LZ4 on mixed content, 16 MiB at 200 Mbit/s, 100 ms, 5 % loss both "
+     "ways: repairs re-compress ranges that start where pieces started",
+     &fix_lz4_loss, 4},
+    {"lz4-reorder", F_REORDER,
+     "auto compression under reordering (repairs overlapping late "
+     "originals)",
+     &fix_lz4_auto, 8},
+    {"lz4-everything", F_EVERYTHING,
+     "auto compression through every impairment at once", &fix_lz4_auto, 8},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -309,6 +336,7 @@ static void apply_fixed(const fixed *x, sim_scenario *sc, uint64_t *rtt,
 		sc->deadline_ns = (uint64_t)x->deadline_rtts * *rtt + MS;
 	sc->lane_pn_start = x->lane_pn_start;
 	sc->held = x->held;
+	sc->compress = x->compress;
 }
 
 /* Scenario def with seed: everything a run needs. */

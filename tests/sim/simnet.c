@@ -38,6 +38,7 @@
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
 #include "common/core/limits.h"
+#include "common/core/lz4piece.h"
 #include "common/core/rate.h"
 #include "common/core/pacer.h"
 #include "common/core/rangeset.h"
@@ -161,6 +162,8 @@ typedef struct world {
 	uint64_t now;
 	uint64_t rng; /* the cores' randomness: keys, indexes, cookies */
 	uint8_t rx_priv[32], rx_pub[32];
+	uint8_t room[SALVO_DATA_LZ4_MAX_BYTES]; /* LZ4 pieces inflate here:
+						   rx_write copies at once */
 	simlink fwd, rev;
 	salvo_receiver *rcv;
 	simsender s[SIM_MAX_SENDERS];
@@ -280,6 +283,27 @@ static int rx_write(void *ud, salvo_rsess *sess, uint32_t file, uint64_t offset,
 	}
 	memcpy(s->rx + e->stream_offset + offset, data, len);
 	return 0;
+}
+
+static uint8_t *rx_inflate_buf(void *ud, salvo_rsess *sess, size_t len)
+{
+	world *w = ud;
+	(void)sess;
+	return len <= sizeof(w->room) ? w->room : NULL;
+}
+
+/* Compressible content for compression runs: 64 KiB runs of random
+ * bytes, zeros, and a repeated line with a few random bytes in it. */
+static void make_compressible(uint8_t *p, uint64_t n)
+{
+	static const char line[] = "2026-12-06 INFO request done status=200\n";
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t run = (i >> 16) % 3;
+		if (run == 1)
+			p[i] = 0;
+		else if (run == 0 && p[i] >= 16)
+			p[i] = (uint8_t)line[i % (sizeof(line) - 1)];
+	}
 }
 
 static void push_event(world *w, rxevent ev)
@@ -404,6 +428,8 @@ static void lane_next(world *w, simsender *s, lane *l)
 		      salvo_strerror(l->e.err));
 		salvo_sender_abort(s->core);
 	}
+	l->w.sent_datagrams = l->e.datagrams;
+	l->w.sent_wire_bytes = l->e.wire_bytes;
 	salvo_sender_work_done(s->core, &l->w, l->e.block_crc, w->now);
 	if (l->w.is_new) /* the engine hashes a new block once it is sent */
 		s->block_sent[l->w.ranges[0].block] = 1;
@@ -459,6 +485,8 @@ static void lane_start(world *w, simsender *s, lane *l)
 	salvo_emit_init(&l->e, &l->w, l->buf, salvo_sender_session(s->core),
 			&l->aead, (uint8_t)(l - s->lanes + 1),
 			w->sc->datagram_bytes, overhead(w), batch);
+	if (salvo_sender_caps(s->core) & SALVO_CAP_LZ4)
+		salvo_emit_compress(&l->e, w->sc->compress);
 	lane_next(w, s, l);
 }
 
@@ -693,6 +721,8 @@ static void make_entries(world *w, simsender *s, uint64_t *rng)
 	}
 	s->content = xcalloc(s->total, 1);
 	gen(s->key, 0, s->content, s->total);
+	if (w->sc->compress)
+		make_compressible(s->content, s->total);
 	choose_held(w, s);
 	for (uint32_t i = 0; i < s->nentries; i++)
 		if (s->entries[i].type == SALVO_ENTRY_FILE)
@@ -820,7 +850,7 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	    "rate=%.1fMbit link=%.0fMbit%s%s lanes=%d rtt=%.1fms jitter=%.1fms "
 	    "loss=%.3f "
 	    "ge=%.3f/%.3f reorder=%.3f dup=%.3f corrupt=%.4f "
-	    "blackhole=%.1fs rev-loss=%.3f",
+	    "blackhole=%.1fs rev-loss=%.3f%s",
 	    (unsigned long long)sc->seed, sc->name, sc->nsenders,
 	    sc->tree ? "tree of " : "file ",
 	    (unsigned long long)(sc->tree ? sc->tree_files : sc->file_bytes),
@@ -834,7 +864,10 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	    sc->fwd.corrupt,
 	    (double)(sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns) /
 		1e9,
-	    sc->rev.loss);
+	    sc->rev.loss,
+	    sc->compress == SALVO_COMPRESS_LZ4	  ? " compress=lz4"
+	    : sc->compress == SALVO_COMPRESS_AUTO ? " compress=auto"
+						  : "");
 	if (sc->held) {
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap > n ? cap - n : 0, " held=%s",
@@ -955,6 +988,7 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 	salvo_receiver_config rc = {.max_sessions = 8,
 				    .idle_timeout_ns = sc->timeout_ns,
 				    .suites = SIM_SUITES,
+				    .caps = SALVO_CAP_LZ4,
 				    .seed = sim_rand(&rng)};
 	for (int i = 0; i < 16; i++)
 		rc.secret[i] = (uint8_t)sim_rand(&rng);
@@ -964,6 +998,7 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 	salvo_receiver_cb cb = {.send = rx_send,
 				.prepare = rx_prepare,
 				.write = rx_write,
+				.inflate_buf = rx_inflate_buf,
 				.verify_block = rx_verify,
 				.finalize_file = rx_finalize,
 				.session_end = rx_end,
@@ -988,6 +1023,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 					   .has_peer_key = 1,
 					   .lanes = (uint32_t)sc->lanes + 1,
 					   .suites = SIM_SUITES,
+					   .caps = sc->compress ? SALVO_CAP_LZ4
+								: 0,
 					   .realtime_offset_ns = SIM_EPOCH_NS,
 					   .random = sim_random,
 					   .random_ud = w};

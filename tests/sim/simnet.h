@@ -42,6 +42,8 @@ typedef struct sim_scenario {
 	int held; /* the receiver already holds: 1 two files in five (skipped
 		     as identical), 2 a third of the blocks and an unaligned
 		     range (a resume); 0 nothing */
+	int compress; /* enum salvo_compress: offered, and the content is
+			 mixed (random, zero and repetitive runs) */
 } sim_scenario;
 
 typedef struct sim_result {

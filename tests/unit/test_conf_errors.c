@@ -35,7 +35,7 @@ static const struct err_case cases[] = {
      "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
      "hot-folder profile: name, dir, host, remote_dir, include, exclude, "
      "settle, post_action, move_to, max_sessions, retry_min, retry_max, "
-     "key, receiver_key, allow_hardlinks\n"},
+     "key, receiver_key, allow_hardlinks, overwrite, compression\n"},
     /* old spellings name the new one */
     {"hotfolders:\n  - {name: a, dir: /a, dest: h, dest_dir: x}",
      "t.yaml:2:24: hotfolders[0].dest: renamed; allowed: host (the same "
@@ -95,7 +95,7 @@ static const struct err_case cases[] = {
      "allowed: auto, off\n"},
     {"transfer:\n  compression: zstd",
      "t.yaml:2:16: transfer.compression: 'zstd' is not a known value; "
-     "allowed: none, lz4\n"},
+     "allowed: off, auto, lz4\n"},
     {"network:\n  bind: \"a\\0b\"",
      "t.yaml:2:9: network.bind: value contains a NUL byte\n"},
     /* out of range */
@@ -154,9 +154,6 @@ static const struct err_case cases[] = {
      "t.yaml:2:16: transfer.rate_policy: 'fixed' needs transfer.rate "
      "(--rate), the rate to pace at; allowed: fixed with a rate (e.g. "
      "500mbit), or fair, high, low without one\n"},
-    {"transfer:\n  compression: lz4",
-     "t.yaml:2:16: transfer.compression: 'lz4' is not built yet; "
-     "allowed: none\n"},
     /* hot-folder profiles */
     {"hotfolders:\n  - name: x",
      "t.yaml:2:5: hotfolders[0]: missing key 'dir' (folder to watch); "

@@ -42,11 +42,11 @@ static const char every_key[] = "network:\n"
 				"  min_rate: 50mbit\n"
 				"  rate_policy: fixed\n"
 				"  timeout: 30s\n"
-				"  compression: none\n"
 				"  links: follow\n"
 				"  include: [\"*.mov\", \"*.mxf\"]\n"
 				"  exclude: .git\n"
 				"  overwrite: if-newer\n"
+				"  compression: off\n"
 				"memory:\n"
 				"  budget: 64MiB\n"
 				"  fudge: 4.5\n"
@@ -126,7 +126,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->transfer.min_rate_bps, 0);
 	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FAIR);
 	assert_int_equal(cfg->transfer.timeout_ns, 10 * SEC);
-	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_NONE);
+	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_AUTO);
 	assert_int_equal(cfg->memory.budget_bytes, SALVO_CONF_AUTO);
 	assert_int_equal(cfg->receiver.max_sessions, 64);
 	assert_int_equal(cfg->receiver.overwrite, SALVO_OVERWRITE_NEVER);
@@ -164,12 +164,12 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->transfer.min_rate_bps, 50000000);
 	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FIXED);
 	assert_int_equal(cfg->transfer.timeout_ns, 30 * SEC);
-	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_NONE);
 	assert_int_equal(cfg->transfer.links, SALVO_LINKS_FOLLOW);
 	assert_int_equal(cfg->transfer.include.n, 2);
 	assert_string_equal(cfg->transfer.include.v[1], "*.mxf");
 	assert_int_equal(cfg->transfer.exclude.n, 1);
 	assert_string_equal(cfg->transfer.exclude.v[0], ".git");
+	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_OFF);
 	assert_int_equal(cfg->memory.budget_bytes, 64 * MiB);
 	assert_int_equal(cfg->memory.fudge_milli, 4500);
 	assert_int_equal(cfg->link.bandwidth_bps, 300000000);

@@ -16,6 +16,12 @@
  *               failing), each with its error code to the sender.
  *   data        a table of DATA datagrams: which are written (once) and
  *               which are dropped as duplicates or out of place.
+ *   lz4         with SALVO_CAP_LZ4 agreed: pieces inflate into the
+ *               engine's room and are written once, a piece overlapping
+ *               bytes already held writes only the missing runs, hostile
+ *               pieces (past the block, not inflating to the declared
+ *               length, too long, tampered) write nothing; without the
+ *               capability LZ4 and off-grid datagrams are refused.
  *   feedback    the vector of missing ranges once the sender vouched for
  *               the bytes and the reordering allowance passed.
  *   blocks      verify_block -> block_result ok, or failed -> the block's
@@ -45,6 +51,7 @@
 #include "common/core/bytes.h"
 #include "common/core/crc32c.h"
 #include "common/core/error.h"
+#include "common/core/lz4piece.h"
 #include "common/core/manifest.h"
 #include "common/core/policy.h"
 #include "common/core/wire.h"
@@ -117,6 +124,8 @@ typedef struct harness {
 	const salvo_manifest *m; /* the session's, from prepare */
 	/* called inside prepare: held ranges and verdicts */
 	void (*on_prepare)(struct harness *h, salvo_rsess *s);
+	uint8_t *room;		 /* the last inflate_buf, exactly its size */
+	int rooms;
 } harness;
 
 static peer *peer_of_session(harness *h, uint32_t sid)
@@ -197,6 +206,16 @@ static int cb_write(void *ud, salvo_rsess *s, uint32_t file, uint64_t off,
 	return 0;
 }
 
+static uint8_t *cb_inflate_buf(void *ud, salvo_rsess *s, size_t len)
+{
+	harness *h = ud;
+	(void)s;
+	if (h->room)
+		test_free(h->room);
+	h->rooms++;
+	return h->room = test_malloc(len);
+}
+
 static void cb_verify(void *ud, salvo_rsess *s, uint32_t block, uint64_t start,
 		      uint32_t len, uint32_t crc, int check_crc)
 {
@@ -246,12 +265,14 @@ static harness *start_load(uint32_t max_sessions, uint32_t half_open)
 	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
 	    .secret = {1, 2, 3, 4, 5, 6, 7, 8},
 	    .seed = 42,
+	    .caps = SALVO_CAP_LZ4,
 	    .load_half_open = half_open};
 	memcpy(cfg.key_private, h->priv, 32);
 	memcpy(cfg.key_public, h->pub, 32);
 	salvo_receiver_cb cb = {.send = cb_send,
 				.prepare = cb_prepare,
 				.write = cb_write,
+				.inflate_buf = cb_inflate_buf,
 				.verify_block = cb_verify,
 				.finalize_file = cb_finalize,
 				.session_end = cb_end,
@@ -270,6 +291,8 @@ static harness *start(uint32_t max_sessions)
 static void finish(harness *h)
 {
 	salvo_receiver_del(h->r);
+	if (h->room)
+		test_free(h->room);
 	for (int i = 0; i < MAX_PEERS; i++)
 		testpeer_del(&h->peers[i].tp);
 	test_free(h->out);
@@ -354,10 +377,13 @@ static uint32_t sessions(const harness *h)
 	return stats(h).sessions;
 }
 
+static uint32_t offer_caps; /* SALVO_CAP_* the next INIT offers */
+
 static salvo_init_payload init_payload(uint32_t manifest_bytes)
 {
 	return (salvo_init_payload){
 	    .suites = SALVO_AEAD_MASK(SALVO_AEAD_CHACHA20_POLY1305),
+	    .caps = offer_caps,
 	    .lanes = 2,
 	    .datagram_bytes = DATAGRAM,
 	    .block_bytes = BLOCK,
@@ -421,10 +447,15 @@ static uint8_t data[TOTAL];
 static uint8_t mbuf[256];
 static uint32_t mlen;
 
+static int text_data; /* make_data: compressible bytes */
+
 static void make_data(void)
 {
+	static const char line[] = "GET /index.html 200 1234 ok\n";
 	for (size_t i = 0; i < TOTAL; i++)
-		data[i] = (uint8_t)(i * 2654435761u >> 11);
+		data[i] = text_data ? (uint8_t)line[i % (sizeof(line) - 1)] +
+					  (uint8_t)(i / 997 % 3)
+				    : (uint8_t)(i * 2654435761u >> 11);
 }
 
 /* The manifest of a and b, a's path as given: the encoder refuses an
@@ -493,7 +524,7 @@ static void send_data_as(harness *h, const salvo_addr *a, uint32_t sid,
 		crc = b < NBLOCKS ? salvo_crc32c(0, data + (uint64_t)b * BLOCK,
 						 block_len(b))
 				  : salvo_crc32c(0, data, 1);
-	salvo_wire_data_header(buf, sid, 0, 1, 0, b, off, crc);
+	salvo_wire_data_header(buf, sid, 0, 1, 0, b, off, crc, 0);
 	memcpy(buf + SALVO_DATA_HDR_BYTES, src, len);
 	size_t n = SALVO_DATA_HDR_BYTES + len + SALVO_TAG_BYTES;
 	testpeer m;
@@ -1427,6 +1458,143 @@ static void test_verdict_decide(void **state)
 	}
 }
 
+
+/* An LZ4 DATA of stream bytes [off, off + n) of block b: the piece of
+ * them (piece_len bytes of it; 0: all), declaring stream_len declared
+ * (0: n), sealed by the session's sender; flip: a byte of the sealed
+ * packet changed on the way. */
+static void send_piece(harness *h, const salvo_addr *a, uint32_t sid,
+		       uint32_t b, uint32_t off, uint32_t n, uint32_t declared,
+		       size_t piece_len, int flip)
+{
+	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
+	uint8_t *piece = buf + SALVO_DATA_LZ4_HDR_BYTES;
+	uint32_t used;
+	uint32_t c = salvo_lz4piece_compress(data + (uint64_t)b * BLOCK + off,
+					     n, piece, 4000, &used);
+	assert_int_equal(used, n);
+	if (piece_len)
+		c = (uint32_t)piece_len;
+	uint32_t crc = salvo_crc32c(0, data + (uint64_t)b * BLOCK,
+				    block_len(b));
+	salvo_wire_data_header(buf, sid, SALVO_DATA_F_LZ4, 1, 0, b, off, crc,
+			       declared ? declared : n);
+	size_t len = SALVO_DATA_LZ4_OVERHEAD_BYTES + c;
+	peer *p = peer_of_session(h, sid);
+	assert_int_equal(testpeer_seal(&p->tp, 1, buf, len), 0);
+	if (flip)
+		buf[SALVO_DATA_LZ4_HDR_BYTES + 2] ^= 0x20;
+	salvo_receiver_on_packet(h->r, a, buf, len, h->now);
+}
+
+static uint32_t lz4_session(harness *h, const salvo_addr *a)
+{
+	text_data = 1;
+	offer_caps = SALVO_CAP_LZ4;
+	uint32_t sid = data_session(h, a);
+	offer_caps = 0;
+	text_data = 0;
+	return sid;
+}
+
+static void test_lz4_pieces(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 6100);
+	uint32_t sid = lz4_session(h, &a);
+	/* the RESP agreed to LZ4 */
+	peer *p = peer_of_session(h, sid);
+	assert_int_equal(p->tp.caps, SALVO_CAP_LZ4);
+	/* block 0 in one piece: inflated into one room, written once */
+	send_piece(h, &a, sid, 0, 0, BLOCK, 0, 0, 0);
+	assert_int_equal(h->rooms, 1);
+	assert_int_equal(h->nverify, 1);
+	assert_int_equal(h->verify[0].crc, salvo_crc32c(0, data, BLOCK));
+	/* the same again: a duplicate, not even inflated */
+	send_piece(h, &a, sid, 0, 0, BLOCK, 0, 0, 0);
+	assert_int_equal(h->rooms, 1);
+	/* block 1: a raw datagram off the grid (a repair starts where a
+	 * lost piece started), then a piece over all of it: only the runs
+	 * still missing are written */
+	send_data_raw(h, &a, sid, 1, 300, 700, 0);
+	send_piece(h, &a, sid, 1, 0, BLOCK, 0, 0, 0);
+	assert_int_equal(h->nverify, 2);
+	assert_int_equal(h->verify[1].block, 1);
+	/* block 2 (1000 bytes): hostile pieces write nothing */
+	salvo_receiver_stats before = stats(h);
+	send_piece(h, &a, sid, 2, 0, 1000, 1001, 0, 0); /* past the block */
+	send_piece(h, &a, sid, 2, 0, 1000, 999, 0, 0);	/* one short */
+	send_piece(h, &a, sid, 2, 0, 999, 1000, 0, 0);	/* one long */
+	send_piece(h, &a, sid, 2, 0, 1000, 0, 12, 0);	/* truncated */
+	send_piece(h, &a, sid, 2, 0, 1000, 0, PAYLOAD - 3, 0); /* too long */
+	send_piece(h, &a, sid, 2, 0, 1000, 0, 0, 1);	/* tampered */
+	salvo_receiver_stats after = stats(h);
+	assert_int_equal(after.unknown - before.unknown, 2);
+	assert_int_equal(after.inflate_bad - before.inflate_bad, 3);
+	assert_int_equal(after.auth_failures - before.auth_failures, 1);
+	for (size_t i = 2 * BLOCK; i < TOTAL; i++)
+		assert_int_equal(h->nwritten[i], 0);
+	assert_int_equal(h->nverify, 2);
+	/* the true piece completes it */
+	send_piece(h, &a, sid, 2, 0, 1000, 0, 0, 0);
+	for (size_t i = 0; i < TOTAL; i++)
+		if (h->nwritten[i] != 1)
+			fail_msg("byte %zu written %d times", i,
+				 h->nwritten[i]);
+	assert_memory_equal(h->stream, data, TOTAL);
+	assert_int_equal(h->nverify, 3);
+	assert_int_equal(stats(h).inflated, 3);
+	finish(h);
+}
+
+/* A piece the block CRC rejects (inflating, with the null cipher of the
+ * fuzz builds, to wrong bytes of the right length) is fetched again: the
+ * block's bytes are reported missing, and the next piece is written. */
+static void test_lz4_bad_block_refetched(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 6200);
+	uint32_t sid = lz4_session(h, &a);
+	send_piece(h, &a, sid, 0, 0, BLOCK, 0, 0, 0);
+	assert_int_equal(h->nverify, 1);
+	salvo_receiver_block_result(h->r, sid, 0, 0, h->now);
+	h->now += 100 * MS;
+	send_status(h, &a, sid, TOTAL);
+	h->now += 100 * MS;
+	salvo_receiver_on_timer(h->r, h->now);
+	salvo_range r[4];
+	size_t n = last_ranges(h, r, 4);
+	assert_true(n >= 1);
+	assert_int_equal(r[0].start, 0);
+	assert_true(r[0].end >= BLOCK);
+	send_piece(h, &a, sid, 0, 0, BLOCK, 0, 0, 0);
+	assert_int_equal(h->nverify, 2);
+	assert_int_equal(h->nwritten[0], 2);
+	finish(h);
+}
+
+/* Without the capability (the sender did not offer it): LZ4 DATA and
+ * datagrams off the payload grid are refused as before. */
+static void test_lz4_not_agreed(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 6300);
+	text_data = 1;
+	uint32_t sid = data_session(h, &a);
+	text_data = 0;
+	assert_int_equal(peer_of_session(h, sid)->tp.caps, 0);
+	salvo_receiver_stats before = stats(h);
+	send_piece(h, &a, sid, 0, 0, BLOCK, 0, 0, 0);
+	send_data_raw(h, &a, sid, 1, 300, 700, 0);
+	assert_int_equal(stats(h).unknown - before.unknown, 2);
+	assert_int_equal(h->writes, 0);
+	assert_int_equal(h->rooms, 0);
+	finish(h);
+}
+
 int main(void)
 {
 	if (salvo_crypto_init())
@@ -1453,6 +1621,9 @@ int main(void)
 	    cmocka_unit_test(test_block_fails_repeatedly),
 	    cmocka_unit_test(test_file_fails_verification),
 	    cmocka_unit_test(test_idle_timeout),
+	    cmocka_unit_test(test_lz4_pieces),
+	    cmocka_unit_test(test_lz4_bad_block_refetched),
+	    cmocka_unit_test(test_lz4_not_agreed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,7 +206,7 @@ static void send_data(peer *p, uint32_t b, uint32_t off, int bad)
 	    block_len(b) - off < PAYLOAD ? block_len(b) - off : PAYLOAD;
 	uint8_t buf[DATAGRAM];
 	salvo_wire_data_header(buf, p->session, 0, 1, 0, b, off,
-			       block_crc(p, b));
+			       block_crc(p, b), 0);
 	memcpy(buf + SALVO_DATA_HDR_BYTES, p->data + start, len);
 	if (bad == 2)
 		buf[SALVO_DATA_HDR_BYTES + 7] ^= 0x5a;

@@ -90,7 +90,8 @@ static void sample(uint8_t type, salvo_pkt *p)
 	case SALVO_PKT_DATA:
 		p->hdr.flags = SALVO_DATA_F_RETX;
 		p->u.data = (salvo_pkt_data){0x0b10c001, 0x00c0ffee, 0xb1c0c5c5,
-					     payload, sizeof(payload)};
+					     sizeof(payload), payload,
+					     sizeof(payload)};
 		break;
 	case SALVO_PKT_INIT:
 		p->u.init.msg1 = blob;
@@ -161,7 +162,7 @@ static size_t encode_sample(uint8_t type, uint8_t *buf, size_t cap)
 	case SALVO_PKT_DATA:
 		salvo_wire_data_header(buf, SESSION, p.hdr.flags, LANE, PN,
 				       p.u.data.block, p.u.data.offset,
-				       p.u.data.block_crc);
+				       p.u.data.block_crc, 0);
 		memcpy(buf + SALVO_DATA_HDR_BYTES, payload, sizeof(payload));
 		memset(buf + SALVO_DATA_HDR_BYTES + sizeof(payload), 0, TAG);
 		return SALVO_DATA_OVERHEAD_BYTES + sizeof(payload);
@@ -220,6 +221,7 @@ static void expect_sample(uint8_t type, const salvo_pkt *got,
 		assert_int_equal(a->block, b->block);
 		assert_int_equal(a->offset, b->offset);
 		assert_int_equal(a->block_crc, b->block_crc);
+		assert_int_equal(a->stream_len, b->stream_len);
 		assert_ptr_equal(a->payload, wire + SALVO_DATA_HDR_BYTES);
 		assert_int_equal(a->payload_len, b->payload_len);
 		break;
@@ -394,6 +396,44 @@ static void test_round_trip_every_type(void **state)
 	}
 }
 
+/* DATA with SALVO_DATA_F_LZ4: a 32-byte header (stream_len after
+ * block_crc), the piece after it; the header writer says how long the
+ * header is, raw or LZ4, and every cut short of one piece byte is
+ * refused. */
+static void test_data_lz4_layout(void **state)
+{
+	(void)state;
+	uint8_t buf[128];
+	salvo_pkt got;
+	assert_int_equal(salvo_wire_data_header(buf, SESSION, SALVO_DATA_F_RETX,
+						LANE, PN, 7, 99, 0xabcd, 1234),
+			 SALVO_DATA_HDR_BYTES);
+	assert_int_equal(salvo_wire_data_header(buf, SESSION,
+						SALVO_DATA_F_LZ4, LANE, PN, 7,
+						99, 0xabcd, 1234),
+			 SALVO_DATA_LZ4_HDR_BYTES);
+	assert_int_equal(SALVO_DATA_LZ4_OVERHEAD_BYTES, 48);
+	static const uint8_t want[4] = {0, 0, 0x04, 0xd2}; /* 1234, BE */
+	assert_memory_equal(buf + SALVO_DATA_HDR_BYTES, want, 4);
+	memcpy(buf + SALVO_DATA_LZ4_HDR_BYTES, "piece", 5);
+	size_t len = SALVO_DATA_LZ4_OVERHEAD_BYTES + 5;
+	memset(buf + SALVO_DATA_LZ4_HDR_BYTES + 5, 0, TAG);
+	assert_int_equal(decode_exact(buf, len, &got), 0);
+	assert_int_equal(got.hdr.flags, SALVO_DATA_F_LZ4);
+	assert_int_equal(got.u.data.block, 7);
+	assert_int_equal(got.u.data.offset, 99);
+	assert_int_equal(got.u.data.block_crc, 0xabcd);
+	assert_int_equal(got.u.data.stream_len, 1234);
+	assert_int_equal(got.u.data.payload_len, 5);
+	for (size_t n = 0; n < SALVO_DATA_LZ4_OVERHEAD_BYTES + 1; n++)
+		if (decode_exact(buf, n, &got) >= 0)
+			fail_msg("LZ4 DATA cut to %zu decoded", n);
+	/* raw: stream_len is the payload's length */
+	salvo_wire_data_header(buf, SESSION, 0, LANE, PN, 7, 99, 0xabcd, 1234);
+	assert_int_equal(decode_exact(buf, len, &got), 0);
+	assert_int_equal(got.u.data.stream_len, len - SALVO_DATA_OVERHEAD_BYTES);
+}
+
 /* Every cut is refused, except where the last field takes the rest
  * (DATA's payload, MANIFEST's bytes, RESP's Noise message): cut there,
  * the packet is a shorter one of its kind, which its tag (or Noise)
@@ -522,7 +562,7 @@ static void test_oversized(void **state)
 	salvo_pkt got;
 	(void)state;
 	/* a well-formed DATA of the largest size, and one byte more */
-	salvo_wire_data_header(big, SESSION, 0, 1, 0, 1, 0, 0);
+	salvo_wire_data_header(big, SESSION, 0, 1, 0, 1, 0, 0, 0);
 	assert_int_equal(salvo_wire_decode(big, SALVO_DATAGRAM_MAX_BYTES, &got),
 			 0);
 	assert_int_equal(got.u.data.payload_len,
@@ -556,10 +596,37 @@ static const struct fcase {
 } fields[] = {
 #define T_(t) SALVO_PKT_##t
     /* flags, as each type defines them */
-    {"DATA flag LZ4 (reserved)",
+    /* LZ4: the 4 bytes after block_crc become stream_len (the sample's
+     * payload starts "DATA", far past the limit) */
+    {"DATA flag LZ4, payload read as stream_len",
      T_(DATA),
      {{2, 1, SALVO_DATA_F_LZ4}},
      SALVO_ERR_MALFORMED},
+    {"DATA LZ4 stream_len 0",
+     T_(DATA),
+     {{2, 1, SALVO_DATA_F_LZ4}, {H + 12, 4, 0}},
+     SALVO_ERR_MALFORMED},
+    {"DATA LZ4 stream_len 1",
+     T_(DATA),
+     {{2, 1, SALVO_DATA_F_LZ4}, {H + 12, 4, 1}},
+     0},
+    {"DATA LZ4 stream_len at the limit",
+     T_(DATA),
+     {{2, 1, SALVO_DATA_F_LZ4}, {H + 12, 4, SALVO_DATA_LZ4_MAX_BYTES}},
+     0},
+    {"DATA LZ4 stream_len past the limit",
+     T_(DATA),
+     {{2, 1, SALVO_DATA_F_LZ4}, {H + 12, 4, SALVO_DATA_LZ4_MAX_BYTES + 1}},
+     SALVO_ERR_MALFORMED},
+    {"DATA LZ4 stream_len max",
+     T_(DATA),
+     {{2, 1, SALVO_DATA_F_LZ4 | SALVO_DATA_F_RETX}, {H + 12, 4, UINT32_MAX}},
+     SALVO_ERR_MALFORMED},
+    {"DATA flags RETX and LZ4",
+     T_(DATA),
+     {{2, 1, SALVO_DATA_F_LZ4 | SALVO_DATA_F_RETX}, {H + 12, 4, 4096}},
+     0},
+    {"DATA flag 0x04", T_(DATA), {{2, 1, 0x04}}, SALVO_ERR_MALFORMED},
     {"DATA flag 0x80", T_(DATA), {{2, 1, 0x80}}, SALVO_ERR_MALFORMED},
     {"DATA flags 0", T_(DATA), {{2, 1, 0}}, 0},
     {"DATA offset at the block limit",
@@ -1500,6 +1567,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip_every_type),
 	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_data_lz4_layout),
 	    cmocka_unit_test(test_sealed_tamper),
 	    cmocka_unit_test(test_header_rejections),
 	    cmocka_unit_test(test_oversized),
