@@ -83,12 +83,18 @@ static void usage(FILE *out)
 	      "IPv4, - 48 over IPv6\n"
 	      "  --datagram BYTES   UDP payload per datagram (auto: from the "
 	      "MTU)\n"
-	      "  --rate RATE, -r    pacing rate (fixed) or ceiling (adaptive), "
-	      "e.g. 500mbit (1gbit)\n"
-	      "  --rate-policy P    fixed: pace at --rate; adaptive: find the "
-	      "path's rate\n"
-	      "                     below --rate from queueing delay (fixed)\n"
-	      "  --min-rate RATE    adaptive: never pace below this (none)\n"
+	      "  --rate RATE, -r    ceiling (fair, high, low) or pacing rate "
+	      "(fixed),\n"
+	      "                     e.g. 500mbit (none)\n"
+	      "  --rate-policy P    fair: find the path's rate and share it "
+	      "like TCP;\n"
+	      "                     high: about twice that; low: yield to "
+	      "TCP;\n"
+	      "                     fixed: pace at --rate (needs --rate); "
+	      "adaptive:\n"
+	      "                     another name for fair (fair)\n"
+	      "  --min-rate RATE    fair, high, low: never pace below this "
+	      "(none)\n"
 	      "  --batch N          datagrams per sendmmsg call (32)\n"
 	      "  --offload auto|off UDP GSO where the path takes it (auto)\n"
 	      "  --sndbuf SIZE      SO_SNDBUF per socket (auto)\n"
@@ -133,6 +139,8 @@ static void usage(FILE *out)
 	      "  --no-progress      never show it\n"
 	      "  --json             print one JSON object with the result "
 	      "and the settings\n"
+	      "  --events FILE      rate telemetry: a JSON line each RTT, "
+	      "appended to FILE (-: stdout)\n"
 	      "  --quiet, -q        print only errors\n"
 	      "  --help, -h         this text\n"
 	      "\n"
@@ -484,13 +492,14 @@ static void write_json_options(FILE *out, const salvo_send_opts *o)
 	fprintf(out,
 		", \"port\": %u, \"block_bytes\": %u, \"mtu_bytes\": %u, "
 		"\"datagram_bytes\": %u, \"rate_bps\": %llu, "
-		"\"min_rate_bps\": %llu, \"adaptive\": %d, \"window_bytes\": "
+		"\"min_rate_bps\": %llu, \"rate_policy\": \"%s\", \"window_bytes\": "
 		"%llu, \"threads\": %u, \"sockets\": %u, \"batch\": %u, "
 		"\"offload\": %d, \"sndbuf_bytes\": %llu, \"timeout_ns\": "
 		"%llu},\n",
 		(unsigned)o->port, o->block_bytes, o->mtu_bytes,
 		o->datagram_bytes, (unsigned long long)o->rate_bps,
-		(unsigned long long)o->min_rate_bps, o->adaptive,
+		(unsigned long long)o->min_rate_bps,
+		salvo_rate_policy_name(o->rate_policy),
 		(unsigned long long)o->window_bytes, o->threads, o->sockets,
 		o->batch, o->offload, (unsigned long long)o->sndbuf_bytes,
 		(unsigned long long)o->timeout_ns);
@@ -540,7 +549,7 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		"\"config\": ",
 		r->block_bytes, r->threads, r->sockets, r->datagram_bytes,
 		r->batch, (unsigned long long)r->rate_bps,
-		r->adaptive ? "adaptive" : "fixed",
+		salvo_rate_policy_name(r->rate_policy),
 		(unsigned long long)r->final_rate_bps,
 		(unsigned long long)r->window_bytes,
 		(unsigned long long)r->sndbuf_bytes, r->gso_segments);

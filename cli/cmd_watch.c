@@ -80,6 +80,8 @@ static void usage(FILE *out)
 	    "  --verbose, -v       one log line per file\n"
 	    "  --log-level L, --log-file F, --log-format text|json: the log "
 	    "(info, stderr, text)\n"
+	    "  --events FILE       rate telemetry of each session: a JSON "
+	    "line each RTT (-: stdout)\n"
 	    "  --config FILE, --port N, --rate RATE, --rate-policy P, "
 	    "--min-rate RATE,\n"
 	    "  --timeout TIME, --block-size SIZE, --threads N, --sockets N, "

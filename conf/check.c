@@ -223,7 +223,7 @@ static void check(struct finisher *f)
 		    fmt(cfg, SALVO_CONF_MEMORY_BUDGET, c),
 		    (unsigned long long)fit, a);
 	}
-	if (tr->min_rate_bps > tr->rate_bps)
+	if (tr->rate_bps && tr->min_rate_bps > tr->rate_bps)
 		salvo_conf_diag_add(
 		    f->diag,
 		    blame(cfg, SALVO_CONF_TRANSFER_MIN_RATE,
@@ -233,14 +233,12 @@ static void check(struct finisher *f)
 		    fmt(cfg, SALVO_CONF_TRANSFER_MIN_RATE, a),
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, b),
 		    fmt(cfg, SALVO_CONF_TRANSFER_RATE, d));
-	if (tr->rate_policy == SALVO_RATE_FAIR ||
-	    tr->rate_policy == SALVO_RATE_HIGH ||
-	    tr->rate_policy == SALVO_RATE_LOW)
+	if (tr->rate_policy == SALVO_RATE_FIXED && !tr->rate_bps)
 		salvo_conf_diag_add(
 		    f->diag, &cfg->origin[SALVO_CONF_TRANSFER_RATE_POLICY],
-		    "transfer.rate_policy: '%s' is not built yet; "
-		    "allowed: fixed, adaptive",
-		    fmt(cfg, SALVO_CONF_TRANSFER_RATE_POLICY, a));
+		    "transfer.rate_policy: 'fixed' needs transfer.rate "
+		    "(--rate), the rate to pace at; allowed: fixed with a "
+		    "rate (e.g. 500mbit), or fair, high, low without one");
 }
 
 int salvo_conf_finish(struct salvo_config *cfg, struct salvo_conf_diag *diag)

@@ -165,6 +165,7 @@ struct salvo_conf_logging {
 	enum salvo_log_level level;
 	char *file; /* "stderr" or a path */
 	enum salvo_log_format format;
+	char *events; /* send: rate telemetry file, "-" stdout; NULL none */
 };
 
 /* Keys that carry an origin, in `config show` order. */
@@ -206,6 +207,7 @@ enum salvo_conf_key {
 	SALVO_CONF_LOGGING_LEVEL,
 	SALVO_CONF_LOGGING_FILE,
 	SALVO_CONF_LOGGING_FORMAT,
+	SALVO_CONF_LOGGING_EVENTS,
 	SALVO_CONF_SECURITY_KEY,
 	SALVO_CONF_SECURITY_AUTHORIZED_KEYS,
 	SALVO_CONF_SECURITY_KNOWN_HOSTS,

@@ -47,11 +47,13 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->threads = tr->threads;
 	o->rate_bps = tr->rate_bps;
 	o->min_rate_bps = tr->min_rate_bps;
-	o->adaptive = tr->rate_policy == SALVO_RATE_ADAPTIVE;
+	o->rate_policy = tr->rate_policy;
+	o->link_bps = cfg->link.bandwidth_bps;
 	o->timeout_ns = tr->timeout_ns;
 	o->overwrite = (int)tr->overwrite;
 	o->compress = tr->compression;
 	o->window_bytes = window_from_hints(cfg);
+	o->events_path = cfg->logging.events;
 	o->follow_links = tr->links == SALVO_LINKS_FOLLOW;
 	o->include = (const char *const *)tr->include.v;
 	o->n_include = tr->include.n;

@@ -110,7 +110,7 @@ void hf_session_event(struct hf_profile *p, const salvo_send_opts *o,
 		 r->threads, r->sockets, r->batch, r->datagram_bytes,
 		 o->mtu_bytes,
 		 salvo_units_format_rate(r->rate_bps, rate, sizeof(rate)),
-		 r->adaptive ? "adaptive" : "fixed",
+		 salvo_rate_policy_name(r->rate_policy),
 		 o->min_rate_bps ? salvo_units_format_rate(o->min_rate_bps,
 							  floor, sizeof(floor))
 				 : "none",

@@ -5,18 +5,36 @@
 #ifndef SALVO_POLICY_H
 #define SALVO_POLICY_H
 
-/* How the sender paces (common/core/rate.h).  fair, high and low are
- * built (rate_fair.c) but not yet wired into the sender core: the
- * checker refuses them until it is.  adaptive is the older delay-only
- * policy; once fair runs it becomes another name for fair, so configs
- * written today keep working. */
+/* How the sender paces (common/core/rate.h).  fixed paces at
+ * transfer.rate_bps; the others find the path's rate themselves
+ * (rate_fair.c) below transfer.rate_bps as a ceiling (0: none).  fair is
+ * the default.  adaptive, the older delay-only policy, is now another
+ * name for fair, so configs written before fair keep working. */
 enum salvo_rate_policy {
 	SALVO_RATE_FIXED = 0, /* pace at transfer.rate_bps */
-	SALVO_RATE_ADAPTIVE,  /* find the path rate below transfer.rate_bps */
+	SALVO_RATE_ADAPTIVE,  /* another name for fair */
 	SALVO_RATE_FAIR,      /* a TCP-like share, found without a rate */
 	SALVO_RATE_HIGH,      /* about twice that */
 	SALVO_RATE_LOW,	      /* a scavenger: yields to TCP (LEDBAT-like) */
 };
+
+/* The policy's name as the configuration spells it. */
+static inline const char *salvo_rate_policy_name(enum salvo_rate_policy p)
+{
+	switch (p) {
+	case SALVO_RATE_FIXED:
+		return "fixed";
+	case SALVO_RATE_ADAPTIVE:
+		return "adaptive";
+	case SALVO_RATE_FAIR:
+		return "fair";
+	case SALVO_RATE_HIGH:
+		return "high";
+	case SALVO_RATE_LOW:
+		return "low";
+	}
+	return "?";
+}
 
 /* What the receiver does when a file's final name already exists. */
 enum salvo_overwrite {

@@ -29,6 +29,19 @@ typedef struct salvo_rate_sample {
 	int app_limited;	/* the sender ran short of data to send */
 } salvo_rate_sample;
 
+/* What a rate algorithm believes, for telemetry (--events): filled by
+ * the optional snapshot callback; a field it does not know stays as the
+ * caller set it (the sender core fills the RTTs and the rate first). */
+typedef struct salvo_rate_snapshot {
+	uint64_t rate_bps;	/* pacing rate now */
+	uint64_t delivery_bps;	/* delivery rate measured, IP bits/s; 0 none */
+	uint64_t min_rtt_ns, srtt_ns;
+	uint64_t queue_ns;	/* queueing delay: standing RTT - min RTT */
+	uint32_t loss_ppm;	/* random loss measured, parts per million */
+	const char *state;	/* static string: "start", "drain", "delay",
+				 * "compete", "fixed", ... */
+} salvo_rate_snapshot;
+
 typedef struct salvo_rate_ops {
 	const char *name;
 	/* ceiling and floor in bits per second (floor 0: none); datagram
@@ -46,6 +59,9 @@ typedef struct salvo_rate_ops {
 	 * algorithm still measures the path. */
 	void (*seed)(void *state, uint64_t link_bps, uint64_t rtt_ns,
 		     uint64_t now);
+	/* Optional (NULL: the caller's values stand): the algorithm's view
+	 * for telemetry.  Reads the state, never changes it. */
+	void (*snapshot)(const void *state, salvo_rate_snapshot *out);
 } salvo_rate_ops;
 
 typedef struct salvo_rate_fixed {
@@ -80,6 +96,11 @@ struct salvo_rate_profile; /* fair, high or low: rate_fair.c */
 /* Rounds the queue must stay up while we yield before another flow is
  * taken for a buffer filler. */
 #define SALVO_RATE_FAIR_WATCH 8
+/* Entries of the pacing history (a round/16 apart: two rounds). */
+#define SALVO_RATE_FAIR_PACED 32
+/* Entries of the arrivals history (a round/32 apart at least: half a
+ * round, start-up's longest window, and more). */
+#define SALVO_RATE_FAIR_ARRIVED 16
 
 typedef struct salvo_rate_fair {
 	const struct salvo_rate_profile *pr;
@@ -120,6 +141,21 @@ typedef struct salvo_rate_fair {
 	uint64_t drain_until; /* end of the drain after start-up */
 	uint32_t drained;     /* rounds in a row the queue emptied */
 	int armed;	      /* a full queue may cut again */
+	uint64_t paced_dgrams; /* datagrams the pacer let out, estimated */
+	/* what the pacer let out when: (time, datagrams), a round/16
+	 * apart, to compare what arrives with what left one RTT before */
+	uint64_t paced_at[SALVO_RATE_FAIR_PACED], paced_n[SALVO_RATE_FAIR_PACED];
+	uint32_t paced_next;
+	/* what had arrived or been lost, by feedback: (time, bytes) */
+	uint64_t arrived_at[SALVO_RATE_FAIR_ARRIVED];
+	uint64_t arrived_n[SALVO_RATE_FAIR_ARRIVED];
+	uint32_t arrived_next;
+	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left */
+	uint64_t fb_dt, fb_jit;	 /* feedback spacing and its mean deviation */
+	int quiet;		 /* the last round's queue stayed low */
+	uint64_t start_sample;	 /* the last RTT sample came then */
+	uint64_t plateau_bw;	 /* start-up: delivery at the last growth */
+	uint32_t plateau_rounds; /* ... and rounds since without +1/4 */
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */
@@ -134,6 +170,10 @@ extern const salvo_rate_ops salvo_rate_adaptive_ops;
 extern const salvo_rate_ops salvo_rate_fair_ops;
 extern const salvo_rate_ops salvo_rate_high_ops;
 extern const salvo_rate_ops salvo_rate_low_ops;
+
+/* The ceiling of a policy that finds its rate when the user gave none:
+ * the highest rate the configuration takes (400 Gbit/s). */
+#define SALVO_RATE_NO_CEILING_BPS 400000000000ull
 
 /* Below this much queueing delay a path counts as uncongested.  Not less:
  * on a LAN a busy host's late wake-ups add RTT samples of 0.3-1 ms with no

@@ -65,11 +65,29 @@ void ss_fail(salvo_sender *s, int err, int send_close)
 	s->close_reason = SALVO_CLOSE_ABORT;
 }
 
+/* adaptive is another name for fair (common/core/policy.h) */
+static const salvo_rate_ops *rate_ops(enum salvo_rate_policy p)
+{
+	switch (p) {
+	case SALVO_RATE_FIXED:
+		return &salvo_rate_fixed_ops;
+	case SALVO_RATE_HIGH:
+		return &salvo_rate_high_ops;
+	case SALVO_RATE_LOW:
+		return &salvo_rate_low_ops;
+	case SALVO_RATE_ADAPTIVE:
+	case SALVO_RATE_FAIR:
+		break;
+	}
+	return &salvo_rate_fair_ops;
+}
+
 static int config_ok(const salvo_sender_config *c)
 {
 	return c->datagram_bytes >= SALVO_DATAGRAM_MIN_BYTES &&
 	       c->block_bytes >= salvo_wire_payload_bytes(c->datagram_bytes) &&
-	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES && c->rate_bps > 0 &&
+	       c->block_bytes <= SALVO_BLOCK_MAX_BYTES &&
+	       (c->rate_bps > 0 || c->rate_policy != SALVO_RATE_FIXED) &&
 	       c->timeout_ns > 0 && c->initial_rto_ns > 0 && c->random &&
 	       c->overwrite >= 0 && c->overwrite <= SALVO_SEND_OVERWRITE_MAX &&
 	       c->lanes >= 1 && c->lanes <= SALVO_LANES_MAX &&
@@ -150,10 +168,10 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->start = now;
 	s->last_rx = now;
 	s->status_interval = 100 * MS;
-	s->rate =
-	    cfg->adaptive ? &salvo_rate_adaptive_ops : &salvo_rate_fixed_ops;
-	s->rate->init(&s->rate_state, cfg->rate_bps, cfg->min_rate_bps,
-		      cfg->datagram_bytes, now);
+	s->rate = rate_ops(cfg->rate_policy);
+	s->rate->init(&s->rate_state,
+		      cfg->rate_bps ? cfg->rate_bps : SALVO_RATE_NO_CEILING_BPS,
+		      cfg->min_rate_bps, cfg->datagram_bytes, now);
 	err = ss_shake_start(s, now);
 	if (err) {
 		salvo_sender_del(s);
@@ -197,6 +215,13 @@ void salvo_sender_del(salvo_sender *s)
 }
 
 /* ------------------------------------------------------------ timing */
+
+void ss_rate_seed(salvo_sender *s, uint64_t now)
+{
+	if (s->rate->seed)
+		s->rate->seed(&s->rate_state, s->cfg.link_bps,
+			      s->have_rtt ? s->srtt : 0, now);
+}
 
 void ss_rtt_sample(salvo_sender *s, uint64_t rtt)
 {
@@ -556,6 +581,14 @@ static int poll_manifest(salvo_sender *s, uint64_t now, salvo_work *w,
 	return control(s, w, buf, cap, &p);
 }
 
+static int any_active(const salvo_sender *s)
+{
+	for (int i = 0; i < MAX_ACTIVE; i++)
+		if (s->active[i].in_use)
+			return 1;
+	return 0;
+}
+
 static active_work *new_active(salvo_sender *s)
 {
 	for (int i = 0; i < MAX_ACTIVE; i++)
@@ -626,7 +659,12 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
 	     t->next_new == t->cum);
 	if (!have_retx && !can_new) {
-		s->app_limited = 1; /* nothing to send: not the path's doing */
+		/* nothing to send: not the path's doing, unless another
+		 * block-sender is still pacing out its item (then the pacer,
+		 * not the data, sets the rate: with 4 MiB blocks and five
+		 * threads some thread always finds nothing) */
+		if (!any_active(s))
+			s->app_limited = 1;
 		return SALVO_WORK_IDLE;
 	}
 	active_work *a = new_active(s);
@@ -985,6 +1023,17 @@ uint32_t salvo_sender_session(const salvo_sender *s)
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s)
 {
 	return s->rate->pacing_rate(&s->rate_state);
+}
+
+void salvo_sender_rate_snapshot(const salvo_sender *s,
+				salvo_rate_snapshot *out)
+{
+	*out = (salvo_rate_snapshot){.rate_bps = salvo_sender_pacing_rate(s),
+				     .min_rtt_ns = s->min_rtt,
+				     .srtt_ns = s->srtt,
+				     .state = s->rate->name};
+	if (s->rate->snapshot)
+		s->rate->snapshot(&s->rate_state, out);
 }
 
 void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)

@@ -40,6 +40,8 @@
 
 #include "common/core/manifest.h"
 #include "common/core/mem.h"
+#include "common/core/policy.h"
+#include "common/core/rate.h"
 #include "common/core/wire.h"
 #include "common/crypto/aead.h"
 
@@ -48,9 +50,11 @@ typedef struct salvo_sender salvo_sender;
 typedef struct salvo_sender_config {
 	uint32_t block_bytes;	 /* data block size */
 	uint16_t datagram_bytes; /* UDP payload (MTU less IP+UDP headers) */
-	uint64_t rate_bps;	 /* pacing rate (fixed) or ceiling (adaptive) */
-	uint64_t min_rate_bps;	 /* adaptive: floor; 0 none */
-	int adaptive;		 /* 0: fixed rate, 1: adaptive (rate.h) */
+	uint64_t rate_bps;	 /* fixed: pacing rate, above 0; other
+				  * policies: ceiling, 0 none */
+	uint64_t min_rate_bps;	 /* not fixed: floor; 0 none */
+	enum salvo_rate_policy rate_policy; /* rate.h; adaptive: fair */
+	uint64_t link_bps;	 /* link hint seeding the start; 0 none */
 	uint64_t window_bytes;	 /* max unacknowledged bytes; 0: automatic */
 	uint64_t timeout_ns;	 /* handshake / silence limit (e.g. 10 s) */
 	int overwrite; /* enum salvo_send_overwrite (policy.h), in the
@@ -278,6 +282,12 @@ int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
 
 void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st);
+
+/* The rate control's view for telemetry (--events): pacing rate, the
+ * session's RTTs, and what the algorithm measures (delivery rate, queue,
+ * loss, its state).  Pure: the engine writes it out. */
+void salvo_sender_rate_snapshot(const salvo_sender *s,
+				salvo_rate_snapshot *out);
 
 /* After DONE/FAILED: 0 or the fatal SALVO_ERR_*.  For SALVO_ERR_PEER,
  * *peer_code is the code the receiver sent (e.g. SALVO_ERR_IO, or

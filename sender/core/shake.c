@@ -335,6 +335,7 @@ static int on_resp(salvo_sender *s, const salvo_pkt_resp *r, uint64_t now)
 	s->caps = rp.caps & s->cfg.caps; /* never more than offered */
 	s->session = r->session;
 	ss_rtt_sample(s, now - s->hs_sent_at[slot]);
+	ss_rate_seed(s, now);
 	s->phase = PH_MANIFEST;
 	s->last_rx = now;
 	s->last_fb = now;

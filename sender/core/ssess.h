@@ -2,7 +2,8 @@
  * Internal to the sender core: the session's state, shared by sender.c
  * (phases, scheduling, feedback) and shake.c (the handshake and packet
  * protection).  sender.c calls shake.c for everything that touches a
- * key; shake.c calls back only ss_fail and ss_rtt_sample.
+ * key; shake.c calls back only ss_fail, ss_rtt_sample and
+ * ss_rate_seed.
  */
 #ifndef SALVO_SSESS_H
 #define SALVO_SSESS_H
@@ -128,6 +129,9 @@ struct salvo_sender {
 /* sender.c */
 void ss_fail(salvo_sender *s, int err, int send_close);
 void ss_rtt_sample(salvo_sender *s, uint64_t rtt);
+/* Once, when the handshake completes: tells the rate algorithm the link
+ * hint and the handshake's RTT (rate.h, seed). */
+void ss_rate_seed(salvo_sender *s, uint64_t now);
 /* Copies a message (len bytes, not NUL-terminated) into peer_msg with
  * control characters replaced by '?'. */
 void ss_set_msg(salvo_sender *s, const char *msg, size_t len);

@@ -32,7 +32,7 @@ void salvo_send_report_settings(salvo_send_report *r, const salvo_send_opts *o)
 	r->batch = o->batch;
 	r->rate_bps = o->rate_bps;
 	r->window_bytes = o->window_bytes;
-	r->adaptive = o->adaptive;
+	r->rate_policy = o->rate_policy;
 }
 
 /* The folder to suggest for this sender's line in the receiver's

@@ -41,6 +41,7 @@
 #include "common/crypto/aead.h"
 #include "common/crypto/keyfile.h"
 #include "common/io/sys.h"
+#include "sender/engine/events.h"
 #include "sender/engine/report.h"
 #include "sender/engine/session.h"
 
@@ -76,8 +77,9 @@ static int opts_ok(const salvo_send_opts *o, char *msg, size_t len)
 	else if (o->batch < 1 || o->batch > SALVO_BATCH_MAX)
 		snprintf(msg, len, "network.batch must be 1..%u",
 			 SALVO_BATCH_MAX);
-	else if (!o->rate_bps)
-		snprintf(msg, len, "transfer.rate must be above 0");
+	else if (!o->rate_bps && o->rate_policy == SALVO_RATE_FIXED)
+		snprintf(msg, len,
+			 "transfer.rate must be above 0 with the fixed policy");
 	else if (!o->timeout_ns)
 		snprintf(msg, len, "transfer.timeout must be above 0");
 	else if (!o->has_peer_key && !o->pin)
@@ -182,7 +184,8 @@ static int make_core(salvo_send_session *c, uint64_t start)
 				       (uint16_t)c->datagram_bytes,
 				   .rate_bps = o->rate_bps,
 				   .min_rate_bps = o->min_rate_bps,
-				   .adaptive = o->adaptive,
+				   .rate_policy = o->rate_policy,
+				   .link_bps = o->link_bps,
 				   .window_bytes = o->window_bytes,
 				   .timeout_ns = o->timeout_ns,
 				   .overwrite = o->overwrite,
@@ -298,10 +301,23 @@ static void stop(salvo_send_session *c)
 	salvo_pacing_stop(&c->pacing);
 }
 
+/* One --events line from the core's snapshot; c->lock held, dropped
+ * for the write. */
+static void write_event(salvo_send_session *c, salvo_events *ev)
+{
+	salvo_rate_snapshot rs;
+	salvo_sender_stats st;
+	salvo_sender_rate_snapshot(c->core, &rs);
+	salvo_sender_get_stats(c->core, &st);
+	pthread_mutex_unlock(&c->lock);
+	salvo_events_write(ev, salvo_now_ns(), &rs, &st);
+	pthread_mutex_lock(&c->lock);
+}
+
 /* The caller's thread until the session ends: progress and the stop
  * flag.  A signal handler can set the flag but wake nothing, so with a
  * flag to watch the thread also looks every STOP_CHECK_NS. */
-static void watch(salvo_send_session *c, uint64_t start)
+static void watch(salvo_send_session *c, uint64_t start, salvo_events *ev)
 {
 	const salvo_send_opts *o = c->o;
 	uint64_t interval = o->progress_interval_ns ? o->progress_interval_ns
@@ -310,15 +326,19 @@ static void watch(salvo_send_session *c, uint64_t start)
 	pthread_mutex_lock(&c->lock);
 	uint64_t next = salvo_now_ns() + interval;
 	while (!c->finished) {
-		uint64_t until = next;
+		uint64_t until = next < salvo_events_due(ev)
+				     ? next
+				     : salvo_events_due(ev);
 		if (o->stop && !stopped &&
-		    salvo_now_ns() + STOP_CHECK_NS < next)
+		    salvo_now_ns() + STOP_CHECK_NS < until)
 			until = salvo_now_ns() + STOP_CHECK_NS;
 		salvo_cond_wait_until(&c->wake, &c->lock, until);
 		if (o->stop && *o->stop && !stopped) {
 			stopped = 1;
 			stop(c);
 		}
+		if (salvo_now_ns() >= salvo_events_due(ev))
+			write_event(c, ev);
 		if (salvo_now_ns() < next)
 			continue; /* woken early (a packet): not time yet */
 		next += interval;
@@ -391,6 +411,9 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		snprintf(msg, mlen, "cannot start libsodium");
 		return r->result = SALVO_ERR_IO;
 	}
+	salvo_events ev;
+	if (salvo_events_open(&ev, o->events_path, start, msg, mlen))
+		return r->result = SALVO_ERR_IO;
 	salvo_raise_fd_limit();
 
 	rc = salvo_scan_run(&c.scan, o, msg, mlen);
@@ -419,7 +442,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 			       c.scan.total, salvo_send_session_digest, &c);
 	if (rc)
 		goto fail_hasher;
-	rc = salvo_pacing_init(&c.pacing, o->rate_bps);
+	rc = salvo_pacing_init(&c.pacing, salvo_sender_pacing_rate(c.core));
 	if (rc)
 		goto fail_pacing;
 	c.net =
@@ -441,7 +464,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	salvo_hasher_empty_files(&c.hasher);
 	start_threads(&c, bs, th, &started);
 	if (started == o->threads + 1)
-		watch(&c, start);
+		watch(&c, start, &ev);
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	rc = salvo_send_report_finish(&c, r, where, start);
@@ -476,5 +499,6 @@ fail_scan:
 	r->result = rc;
 	if (!r->peak_rss_bytes)
 		r->peak_rss_bytes = salvo_peak_rss();
+	salvo_events_close(&ev);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/core/log.h"
+#include "common/core/policy.h"
 #include "common/core/lz4piece.h"
 
 /* One file or directory to send: where it is here, what it is called
@@ -120,9 +121,11 @@ typedef struct salvo_send_opts {
 				  * 48 IPv6), once the host is resolved;
 				  * else this many bytes (over IPv6 at most
 				  * mtu - 48, else SALVO_ERR_INVAL) */
-	uint64_t rate_bps;	 /* pacing rate; with adaptive, the ceiling */
-	uint64_t min_rate_bps;	 /* adaptive: floor, 0 none */
-	int adaptive;		 /* 1: adaptive rate control (rate.h) */
+	uint64_t rate_bps;	 /* fixed: pacing rate, above 0; other
+				  * policies: ceiling, 0 none */
+	uint64_t min_rate_bps;	 /* not fixed: floor, 0 none */
+	enum salvo_rate_policy rate_policy; /* common/core/rate.h */
+	uint64_t link_bps;	 /* link.bandwidth: seeds the start; 0 none */
 	uint64_t window_bytes;	 /* 0: automatic */
 	uint32_t threads;	 /* block-sender threads */
 	uint32_t sockets;	 /* UDP sockets */
@@ -133,6 +136,9 @@ typedef struct salvo_send_opts {
 				  * offered to the receiver unless OFF */
 	uint64_t sndbuf_bytes;	 /* 0: system default */
 	uint64_t timeout_ns;	 /* no answer for this long: fail */
+	const char *events_path; /* rate telemetry, JSON lines (events.h):
+				  * a file appended to, "-" stdout, NULL
+				  * none */
 	int overwrite; /* transfer.overwrite: enum salvo_send_overwrite
 			* (common/core/policy.h), what the receiver does
 			* with files it has already, within what it allows */
@@ -206,8 +212,8 @@ typedef struct salvo_send_report {
 	 * the run failed before the host was resolved */
 	uint32_t block_bytes, datagram_bytes, threads, sockets, batch;
 	uint64_t rate_bps, window_bytes, sndbuf_bytes;
-	int adaptive;
-	uint64_t final_rate_bps; /* pacing rate at the end (adaptive) */
+	enum salvo_rate_policy rate_policy;
+	uint64_t final_rate_bps; /* pacing rate at the end */
 	uint32_t gso_segments;	 /* datagrams per UDP GSO send at the end;
 				  * 0: plain datagrams */
 	/* compression: the mode asked for, whether the receiver agreed

@@ -143,7 +143,8 @@ static void salvo_feedback(sim *s, flow *f, const heartbeat *h, uint64_t now)
 				f->min_rtt,
 				sample,
 				(uint64_t)(held - f->held_fb),
-				(uint64_t)(f->sent_ip / FLOWSIM_PACKET),
+				(uint64_t)((f->sent_ip + (double)f->fp.ahead_bytes) /
+					   FLOWSIM_PACKET),
 				(uint64_t)(f->cum_held[i] / FLOWSIM_PACKET),
 				(uint64_t)held,
 				(uint64_t)lost,

@@ -56,6 +56,10 @@ typedef struct flowsim_flow {
 	uint64_t rtt_ns;	   /* propagation RTT */
 	uint64_t start_ns;
 	uint64_t stop_ns; /* 0: runs to the end */
+	uint64_t ahead_bytes; /* salvo: data the engine's block-senders hold,
+			       * handed out by the core but not yet paced
+			       * out (counted in datagrams_sent, as the
+			       * core counts it) */
 } flowsim_flow;
 
 typedef struct flowsim_params {

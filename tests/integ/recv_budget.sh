@@ -33,7 +33,7 @@ stop_recv
 make_file "$T/src/a" 128
 cp "$T/src/a" "$T/src/b"
 RECV_BIN=$SALVO start_recv "$T/in2" --memory-budget 3MiB
-"$SALVO" send --block-size 1048B --mtu 576 --rate 200mbit --no-progress --remote-dir a "$T/src/a" \
+"$SALVO" send --block-size 1048B --mtu 576 --rate-policy fixed --rate 200mbit --no-progress --remote-dir a "$T/src/a" \
 	"127.0.0.1:$PORT" >"$T/a.out" 2>"$T/a.err" &
 apid=$!
 BG_PIDS+=("$apid")
@@ -47,7 +47,7 @@ note "beside a running session: $(cat "$T/b.err")"
 wait_exit "$apid" 60 || fail "the first send still runs 60 s later"
 [ "$WAIT_RC" -eq 0 ] || fail "the first send failed: $(cat "$T/a.err")"
 cmp "$T/src/a" "$T/in2/a/a" || fail "the first session's file differs"
-run_send b2 --block-size 1048B --mtu 576 --rate 1gbit --remote-dir b "$T/src/b" "127.0.0.1:$PORT"
+run_send b2 --block-size 1048B --mtu 576 --rate-policy fixed --rate 1gbit --remote-dir b "$T/src/b" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "the second session, alone, was refused: $(cat "$T/b2.err")"
 cmp "$T/src/b" "$T/in2/b/b" || fail "the second session's file differs"
 note "alone, the second session fits and arrives"

@@ -26,7 +26,7 @@ note "at start: $(grep 'stale part-file' "$RECV_LOG")"
 [ "$(stat -c %a "$T/in/.salvo")" = 700 ] || fail ".salvo/ has mode $(stat -c %a "$T/in/.salvo"), want 700"
 
 # 256 MiB at 200 Mbit/s takes about 11 s: killed after 2 s, it is mid-way
-"$SALVO" send --rate 200mbit --no-progress "$T/src/pre" "127.0.0.1:$PORT" \
+"$SALVO" send --rate-policy fixed --rate 200mbit --no-progress "$T/src/pre" "127.0.0.1:$PORT" \
 	>"$T/send.out" 2>"$T/send.err" &
 spid=$!
 BG_PIDS+=("$spid")

@@ -15,7 +15,7 @@ SALVO_TEST_TMP=/dev/shm
 mkdir -p "$T/src" "$T/evil" "$T/in"
 make_file "$T/src/big" 64
 RECV_BIN=$SALVO start_recv "$T/in" --overwrite replace
-"$SALVO" send --rate 100mbit --no-progress --remote-dir v "$T/src/big" \
+"$SALVO" send --rate-policy fixed --rate 100mbit --no-progress --remote-dir v "$T/src/big" \
 	"127.0.0.1:$PORT" >"$T/victim.out" 2>"$T/victim.err" &
 vpid=$!
 BG_PIDS+=("$vpid")

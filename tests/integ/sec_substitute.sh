@@ -87,7 +87,7 @@ PY
 ATTACK=$!
 on_exit "kill $ATTACK 2>/dev/null || true"
 sleep 0.5
-run_send big --json --rate 200mbit "$T/src/big" "127.0.0.1:$PORT"
+run_send big --json --rate-policy fixed --rate 200mbit "$T/src/big" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "send under attack: exit $SEND_RC: $(cat "$T/big.err")"
 cmp "$T/src/big" "$T/in/big" || fail "the file differs"
 wait_exit "$RECV_PID" 30 || fail "salvo recv --once did not exit"

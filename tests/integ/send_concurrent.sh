@@ -39,7 +39,7 @@ for s in a b; do
 	(
 		date +%s.%N >"$T/$s.start"
 		rc=0
-		timeout -k 5 100 "$SALVO" send --remote-dir "$s" --rate 500mbit --json \
+		timeout -k 5 100 "$SALVO" send --remote-dir "$s" --rate-policy fixed --rate 500mbit --json \
 			"$T/$s/big" "$T/$s/tree" "127.0.0.1:$PORT" >"$T/$s.out" 2>"$T/$s.err" || rc=$?
 		date +%s.%N >"$T/$s.end"
 		exit $rc

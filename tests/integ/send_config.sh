@@ -50,7 +50,7 @@ op() { jget "$T/cfg.out" options "$1"; }
 [ "$(op mtu_bytes)" = 1500 ] || fail "options.mtu_bytes $(op mtu_bytes), want 1500 from --mtu"
 [ "$(op datagram_bytes)" = 0 ] || fail "options.datagram_bytes $(op datagram_bytes), want 0 (auto)"
 [ "$(op min_rate_bps)" = 20000000 ] || fail "options.min_rate_bps $(op min_rate_bps), want 20mbit from the file"
-[ "$(op adaptive)" = 1 ] || fail "options.adaptive $(op adaptive), want 1 from the file"
+[ "$(op rate_policy)" = adaptive ] || fail "options.rate_policy $(op rate_policy), want adaptive from the file"
 [ "$(op timeout_ns)" = 4000000000 ] || fail "options.timeout_ns $(op timeout_ns)"
 [ "$(e rate_policy)" = adaptive ] || fail "engine rate_policy $(e rate_policy), want adaptive from the file"
 [ "$(e block_bytes)" = 1048576 ] || fail "block_bytes $(e block_bytes), want 1MiB from the file"
@@ -90,7 +90,7 @@ refused compression "^salvo send: --compression: renamed; allowed: --compress" -
 printf 'transfer:\n  compression: none\n' >"$T/none.yaml"
 refused none "none.yaml:2:16: transfer.compression: 'none' is not a known value; allowed: off, auto, lz4" \
 	--config "$T/none.yaml"
-refused fair "transfer.rate_policy: 'fair' is not built yet" --rate-policy fair
+refused fixed "transfer.rate_policy: 'fixed' needs transfer.rate (--rate)" --rate-policy fixed
 refused bind "^salvo send: --bind: network.bind is a setting of salvo recv" --bind 127.0.0.1
 refused logf "logging.file: cannot open '/nonexistent/x.log'" --log-file /nonexistent/x.log
 "$SALVO" recv --dir "$T/in" --mtu 9000 >"$T/rmtu.out" 2>"$T/rmtu.err" && fail "recv --mtu accepted"

@@ -50,7 +50,7 @@ PY
 SPRAY=$!
 on_exit "kill $SPRAY 2>/dev/null || true"
 sleep 0.3
-run_send big --json --rate 300mbit "$T/src/big" "127.0.0.1:$PORT"
+run_send big --json --rate-policy fixed --rate 300mbit "$T/src/big" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "send under the spray: exit $SEND_RC: $(cat "$T/big.err")"
 cmp "$T/src/big" "$T/in/big" || fail "the file differs"
 wait_exit "$RECV_PID" 30 || fail "salvo recv --once did not exit"

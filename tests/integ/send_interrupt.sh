@@ -10,7 +10,7 @@ mkdir -p "$T/src" "$T/in"
 make_file "$T/src/big" 256
 start_recv "$T/in" --idle-timeout 2s
 for sig in INT TERM; do
-	"$SALVO_ASAN" send --rate 200mbit --json --remote-dir "$sig" "$T/src/big" \
+	"$SALVO_ASAN" send --rate-policy fixed --rate 200mbit --json --remote-dir "$sig" "$T/src/big" \
 		"127.0.0.1:$PORT" >"$T/$sig.out" 2>"$T/$sig.err" &
 	spid=$!
 	BG_PIDS+=("$spid")

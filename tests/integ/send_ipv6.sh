@@ -47,7 +47,7 @@ start_recv "$T/in" --json
 
 frag0=$(snmp6 "$NSA" Ip6FragCreates)
 reasm0=$(snmp6 "$NSB" Ip6ReasmReqds)
-run_send v6 --json --rate 500mbit "$T/src/payload" "[$IPB]:$PORT"
+run_send v6 --json --rate-policy fixed --rate 500mbit "$T/src/payload" "[$IPB]:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "IPv6 send: exit $SEND_RC: $(cat "$T/v6.err")"
 cmp "$T/src/payload" "$T/in/payload" || fail "IPv6: file differs"
 dg=$(jget "$T/v6.out" engine datagram_bytes)
@@ -67,7 +67,7 @@ note "an explicit 1460-byte datagram over IPv6 is refused: $(head -1 "$T/v6-1460
 
 ip -n "$NSA" link set "$VA" mtu 9000
 ip -n "$NSB" link set "$VB" mtu 9000
-run_send v6-jumbo --json --rate 500mbit --mtu 9000 --remote-dir j "$T/src/payload" "[$IPB]:$PORT"
+run_send v6-jumbo --json --rate-policy fixed --rate 500mbit --mtu 9000 --remote-dir j "$T/src/payload" "[$IPB]:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "IPv6 jumbo send: exit $SEND_RC: $(cat "$T/v6-jumbo.err")"
 cmp "$T/src/payload" "$T/in/j/payload" || fail "IPv6 jumbo: file differs"
 dg=$(jget "$T/v6-jumbo.out" engine datagram_bytes)

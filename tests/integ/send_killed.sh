@@ -10,7 +10,7 @@ mkdir -p "$T/src" "$T/in"
 make_file "$T/src/big" 256
 start_recv "$T/in" --once --idle-timeout 2s
 # 256 MiB at 200 Mbit/s takes about 11 s: killed after 2 s, it is mid-way
-"$SALVO" send --rate 200mbit --no-progress "$T/src/big" \
+"$SALVO" send --rate-policy fixed --rate 200mbit --no-progress "$T/src/big" \
 	"127.0.0.1:$PORT" >"$T/send.out" 2>"$T/send.err" &
 spid=$!
 BG_PIDS+=("$spid")

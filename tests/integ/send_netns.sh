@@ -12,7 +12,7 @@ RECV_PREFIX=(ip netns exec "$NSB")
 RECV_BIND=$IPB
 RECV_BIN=$SALVO start_recv "$T/in" --once
 SEND_PREFIX=(ip netns exec "$NSA")
-run_send ns --json --rate 2gbit "$T/src/payload" "$IPB:$PORT"
+run_send ns --json --rate-policy fixed --rate 2gbit "$T/src/payload" "$IPB:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "send across namespaces: exit $SEND_RC: $(cat "$T/ns.err")"
 cmp "$T/src/payload" "$T/in/payload" || fail "64 MiB file differs"
 [ "$(sha256sum <"$T/src/payload")" = "$(sha256sum <"$T/in/payload")" ] || fail "sha256 differs"

@@ -37,23 +37,23 @@ transfer() {
 
 # loopback, 1472-byte datagrams: 44 to a GSO message (the first pair
 # under the sanitizers: the GRO train splitting is theirs to check)
-BIN=$SALVO_ASAN transfer both 44 --rate 1gbit -- 
+BIN=$SALVO_ASAN transfer both 44 --rate-policy fixed --rate 1gbit -- 
 [ "$(jget "$RECV_OUT" engine offload)" = auto ] || fail "receiver JSON: offload not auto"
-transfer gso-only 44 --rate 1gbit -- --offload off
+transfer gso-only 44 --rate-policy fixed --rate 1gbit -- --offload off
 [ "$(jget "$RECV_OUT" engine offload)" = off ] || fail "receiver JSON: offload not off"
-transfer gro-only 0 --rate 1gbit --offload off --
+transfer gro-only 0 --rate-policy fixed --rate 1gbit --offload off --
 # 7 datagrams of 8972 bytes fit one UDP payload
-transfer jumbo 7 --rate 1gbit --mtu 9000 --
+transfer jumbo 7 --rate-policy fixed --rate 1gbit --mtu 9000 --
 
 veth_namespaces
 RECV_PREFIX=(ip netns exec "$NSB")
 SEND_PREFIX=(ip netns exec "$NSA")
 RECV_BIND=$IPB
-transfer veth-fragmenting 0 --rate 1gbit --mtu 9000 --
+transfer veth-fragmenting 0 --rate-policy fixed --rate 1gbit --mtu 9000 --
 
 ip -n "$NSA" link set "$VA" mtu 9000
 ip -n "$NSB" link set "$VB" mtu 9000
-transfer veth-jumbo 7 --rate 1gbit --mtu 9000 --
+transfer veth-jumbo 7 --rate-policy fixed --rate 1gbit --mtu 9000 --
 # the path shrinks under a running transfer (48 MiB at 300 Mbit/s: ~1.3 s)
 (
 	sleep 0.5
@@ -62,6 +62,6 @@ transfer veth-jumbo 7 --rate 1gbit --mtu 9000 --
 ) &
 shrink=$!
 BG_PIDS+=("$shrink")
-transfer veth-shrunk 0 --rate 300mbit --mtu 9000 --
+transfer veth-shrunk 0 --rate-policy fixed --rate 300mbit --mtu 9000 --
 wait "$shrink" || true
 note ok

@@ -30,7 +30,7 @@ within "$took" 1 || fail "took $took s to give up on a refused port (sanitizer b
 mkdir -p "$T/in"
 make_file "$T/big" 16
 start_recv "$T/in"
-"$SALVO" send --rate 20mbit --timeout 3s --no-progress "$T/big" \
+"$SALVO" send --rate-policy fixed --rate 20mbit --timeout 3s --no-progress "$T/big" \
 	"127.0.0.1:$PORT" >"$T/mid.out" 2>"$T/mid.err" &
 spid=$!
 BG_PIDS+=("$spid")

@@ -28,7 +28,7 @@ def gone():
     try:
         with open("/proc/%d/stat" % pid) as f:
             return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone while read
         return True
 t0 = time.monotonic()
 os.kill(pid, getattr(signal, "SIG" + sig))
@@ -47,7 +47,7 @@ EOF
 # receiver kept.
 stop_one() {
 	local bin=$1 sig=$2 rate=$3 name=$4 wait_part=$5 bound=$6
-	"$bin" send --rate "$rate" --json --remote-dir "$name" "$T/src/big" \
+	"$bin" send --rate-policy fixed --rate "$rate" --json --remote-dir "$name" "$T/src/big" \
 		"127.0.0.1:$PORT" >"$T/$name.out" 2>"$T/$name.err" &
 	local spid=$! i
 	BG_PIDS+=("$spid")

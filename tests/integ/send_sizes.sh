@@ -40,7 +40,7 @@ cmp "$T/src/one" "$T/in/s/one" && cmp "$T/src/one" "$T/in/q/one" || fail "--remo
 # 1 GiB
 make_file "$T/src/big" 1024
 start=$(date +%s)
-run_send big --json --rate 3gbit --block-size 4MiB --threads 4 "$T/src/big" "127.0.0.1:$PORT"
+run_send big --json --rate-policy fixed --rate 3gbit --block-size 4MiB --threads 4 "$T/src/big" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 0 ] || fail "1 GiB: exit $SEND_RC: $(cat "$T/big.err")"
 cmp "$T/src/big" "$T/in/big" || fail "1 GiB file differs"
 note "1 GiB in $(($(date +%s) - start)) s, $(jget "$T/big.out" goodput_mbps) Mbit/s," \

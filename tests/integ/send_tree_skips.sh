@@ -76,7 +76,7 @@ note "json: $(python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print
 # people's output: a log line per skipped path, the count on the
 # progress line, the summary with each path and its reason
 rm -rf "$T/in/tree"
-nobody_send text --progress --rate 20mbit "$src" "127.0.0.1:$PORT"
+nobody_send text --progress --rate-policy fixed --rate 20mbit "$src" "127.0.0.1:$PORT"
 [ "$SEND_RC" -eq 9 ] || fail "exit $SEND_RC, want 9: $(cat "$T/text.err")"
 for p in "link-file: symlink" "fifo: special file" "secret: unreadable" "closed: unreadable"; do
 	grep -q "skipped '$src/${p%%: *}': ${p#*: }" "$T/text.err" ||

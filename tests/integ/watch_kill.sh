@@ -26,7 +26,7 @@ with open(os.path.join(stage, "sums"), "w") as s:
             f.write(data)
         s.write("%s  ./%s/f%03d\n" % (hashlib.sha256(data).hexdigest(), d, i))
 PY
-args=("$T/src" "127.0.0.1:$PORT" --settle 200ms --post delete --rate 50mbit
+args=("$T/src" "127.0.0.1:$PORT" --settle 200ms --post delete --rate-policy fixed --rate 50mbit
 	--batch-files 50 --max-sessions 2 --timeout 5s)
 start_watch w "${args[@]}"
 # files arrive in the running watcher, folder by folder

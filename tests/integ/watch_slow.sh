@@ -10,7 +10,7 @@ set -euo pipefail
 
 mkdir -p "$T/src" "$T/in"
 start_recv "$T/in" --overwrite replace
-start_watch w "$T/src" "127.0.0.1:$PORT" --settle 1s --verbose --rate 100mbit
+start_watch w "$T/src" "127.0.0.1:$PORT" --settle 1s --verbose --rate-policy fixed --rate 100mbit
 python3 - "$T/src/slow.bin" <<'PY'
 import os, sys, time
 for i in range(100):

@@ -71,6 +71,8 @@ typedef struct fixed {
 	double loss, rev_loss; /* random loss; < 0: none */
 	int deadline_rtts;     /* done within this many RTTs + 1 ms (0: the
 				  usual bound only) */
+	int defaults;	       /* the sender's default rate control: fair,
+				  no ceiling (conf/keys.c) */
 	uint64_t lane_pn_start; /* see sim_scenario */
 	int held;		/* sim_scenario.held */
 	int compress;		/* enum salvo_compress (0: off) */
@@ -92,6 +94,14 @@ static const fixed fix_blackhole_300 = {300 * MS, 0, 0, 0, 0, 0, 0, 0};
 static const fixed fix_jumbo = {10 * MS, 1000 * MBIT, 64 << 20, 4 << 20,
 				8972,	 4,	      0,	0};
 static const fixed fix_adaptive_600 = {600 * MS, 0, 0, 0, 0, 0, 0.05, 0};
+static const fixed fix_fair_default = {100 * MS, 200 * MBIT, 16 << 20, 0, 1472,
+				       0,	 0.01,	    0.01,     0, 1};
+/* the lab's path (docs/PERFORMANCE.md) with the engine's defaults: 4 MiB
+ * blocks, 5 block-senders; done within 45 RTTs (64 MiB at 200 Mbit/s
+ * less 1 % takes 28 RTTs, start-up 6) */
+static const fixed fix_fair_lab = {100 * MS, 200 * MBIT, 64 << 20, 4 << 20,
+				   1472,     5,		 0.01,	   0.01,
+				   45,	     1};
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
@@ -167,6 +177,14 @@ static const scenario_def defs[] = {
      &fix_jumbo, 4},
     {"adaptive-600ms-5pct", F_ADAPTIVE,
      "adaptive at 600 ms RTT with 5 % random loss", &fix_adaptive_600, 4},
+    {"fair-default", F_ADAPTIVE,
+     "the default policy (fair, no ceiling) at 200 Mbit/s, 100 ms RTT, 1 % "
+     "loss both ways",
+     &fix_fair_default, 4},
+    {"fair-lab", F_ADAPTIVE,
+     "the default policy with the engine's 4 MiB blocks and 5 lanes at 200 "
+     "Mbit/s, 100 ms, 1 % loss both ways: 64 MiB within 45 RTTs",
+     &fix_fair_lab, 3},
     {"everything-1-byte", F_EVERYTHING,
      "a 1-byte file through every impairment, 100 ms RTT", &fix_empty, 8},
     {"one-byte-2rtt", F_CLEAN,
@@ -282,7 +300,7 @@ static void impair(enum family fam, uint64_t *rng, sim_scenario *sc,
 						  200, 300, 600};
 		/* validated on WAN paths; below 10 ms RTT set --rate */
 		*rtt = PICK(rng, wan_ms) * MS;
-		sc->adaptive = 1;
+		sc->policy = SALVO_RATE_ADAPTIVE; /* fair */
 		f->loss = (double)PICK(rng, aloss_ppm) / 1e6;
 		if (fam == F_ADAPTIVE_JITTER) /* queueing is not jitter */
 			f->jitter_ns = *rtt / 50;
@@ -354,7 +372,8 @@ static void scenario(const scenario_def *def, uint64_t seed, sim_scenario *sc)
 	f->queue_bytes = 1 << 20;
 	r->rate_bps = link;
 	r->queue_bytes = 1 << 20;
-	if (sc->adaptive) { /* a router buffer of one BDP, at least 64 KiB */
+	/* a router buffer of one BDP, at least 64 KiB */
+	if (sc->policy != SALVO_RATE_FIXED) {
 		uint64_t bdp = link / 8 * (rtt > MS ? rtt : MS) / SEC;
 		f->queue_bytes = bdp > 65536 ? bdp : 65536;
 	}
@@ -362,8 +381,12 @@ static void scenario(const scenario_def *def, uint64_t seed, sim_scenario *sc)
 	sc->rate_bps = link / 100 * 95 * (sc->datagram_bytes) /
 		       (sc->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD) /
 		       (uint64_t)sc->nsenders;
-	if (sc->adaptive)
+	if (sc->policy != SALVO_RATE_FIXED)
 		sc->rate_bps = 10000000000ull;
+	if (def->fix && def->fix->defaults) {
+		sc->policy = SALVO_RATE_FAIR;
+		sc->rate_bps = 0; /* none */
+	}
 	/* keep every run's packet count modest: slow links get less data
 	 * (a regression's size is what it is) */
 	uint64_t cap = link / 8 * 4; /* four seconds of link time */

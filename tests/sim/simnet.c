@@ -39,6 +39,7 @@
 #include "common/core/error.h"
 #include "common/core/limits.h"
 #include "common/core/lz4piece.h"
+#include "common/core/rate.h"
 #include "common/core/pacer.h"
 #include "common/core/rangeset.h"
 #include "common/crypto/aead.h"
@@ -787,16 +788,20 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		rtt = 1e6;
 	double rate = (double)sc->rate_bps * sc->nsenders;
 	double startup = 0;
-	if (sc->adaptive) {
+	if (sc->policy != SALVO_RATE_FIXED) {
 		/* the path's rate (payload share of the link, 85 % of it as the
 		 * controller oscillates under the queue target), after the
-		 * start-up steps (x1.5 from ten datagrams per RTT), one round
-		 * each */
+		 * start-up steps (fair, rate_fair.c: x1.8 a round from
+		 * 120,000 bytes per RTT within 5-20 Mbit/s), one round each */
 		rate = (double)sc->fwd.rate_bps * 0.85 * (dg / (dg + 28));
-		double start = 15000 * 8e9 / (rtt > 1e6 ? rtt : 1e6);
-		start = start < 5e6 ? 5e6 : start > 10e6 ? 10e6 : start;
+		double start = SALVO_RATE_FAIR_START_BYTES * 8e9 /
+			       (rtt > 1e6 ? rtt : 1e6);
+		start = start < SALVO_RATE_START_MIN_BPS ? SALVO_RATE_START_MIN_BPS
+			: start > SALVO_RATE_FAIR_START_MAX_BPS
+			    ? SALVO_RATE_FAIR_START_MAX_BPS
+			    : start;
 		double rounds =
-		    ceil(log((double)sc->fwd.rate_bps / start) / log(1.5)) + 3;
+		    ceil(log((double)sc->fwd.rate_bps / start) / log(1.8)) + 3;
 		startup = (rounds > 3 ? rounds : 3) * (rtt > 10e6 ? rtt : 10e6);
 		/* each sender's last start-up step overshoots by up to one
 		 * BDP, or by its initial rate over the two rounds it takes to
@@ -816,7 +821,8 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	if (sc->fwd.ge_p_gb > 0)
 		rounds *= burst;
 	/* a repair round: RTT, the STATUS cadence, reordering allowance */
-	double per_round = 2 * rtt + 64 * dg * 8e9 / (double)sc->rate_bps;
+	double pace = sc->rate_bps ? (double)sc->rate_bps : rate;
+	double per_round = 2 * rtt + 64 * dg * 8e9 / pace;
 	/* INIT retries: enough consecutive round-trip losses that all
 	 * senders' handshakes exceed them with probability below 1e-4,
 	 * each costing its backoff (500 ms doubling, at most 4 s) */
@@ -841,7 +847,7 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	snprintf(
 	    buf, cap,
 	    "seed=%llu %s: senders=%d %s%llu B%s block=%u dgram=%u "
-	    "rate=%.1fMbit link=%.0fMbit%s lanes=%d rtt=%.1fms jitter=%.1fms "
+	    "rate=%.1fMbit link=%.0fMbit%s%s lanes=%d rtt=%.1fms jitter=%.1fms "
 	    "loss=%.3f "
 	    "ge=%.3f/%.3f reorder=%.3f dup=%.3f corrupt=%.4f "
 	    "blackhole=%.1fs rev-loss=%.3f%s",
@@ -850,7 +856,8 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	    (unsigned long long)(sc->tree ? sc->tree_files : sc->file_bytes),
 	    sc->tree ? " files" : "", sc->block_bytes, sc->datagram_bytes,
 	    (double)sc->rate_bps / 1e6, (double)sc->fwd.rate_bps / 1e6,
-	    sc->adaptive ? " adaptive" : "", sc->lanes,
+	    sc->policy ? " " : "",
+	    sc->policy ? salvo_rate_policy_name(sc->policy) : "", sc->lanes,
 	    (double)(sc->fwd.delay_ns + sc->rev.delay_ns) / 1e6,
 	    (double)sc->fwd.jitter_ns / 1e6, sc->fwd.loss, sc->fwd.ge_p_gb,
 	    sc->fwd.ge_p_bg, sc->fwd.reorder, sc->fwd.duplicate,
@@ -1009,7 +1016,7 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		salvo_sender_config cfg = {.block_bytes = sc->block_bytes,
 					   .datagram_bytes = sc->datagram_bytes,
 					   .rate_bps = sc->rate_bps,
-					   .adaptive = sc->adaptive,
+					   .rate_policy = sc->policy,
 					   .window_bytes = sc->window_bytes,
 					   .timeout_ns = sc->timeout_ns,
 					   .initial_rto_ns = 500 * MS,
@@ -1030,7 +1037,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 			failf(w, "salvo_sender_new: %s", salvo_strerror(err));
 			goto out;
 		}
-		salvo_pacer_init(&s->pacer, sc->rate_bps, SALVO_PACER_BURST_NS);
+		salvo_pacer_init(&s->pacer, salvo_sender_pacing_rate(s->core),
+				 SALVO_PACER_BURST_NS);
 		s->block_sent =
 		    xcalloc(salvo_block_count(s->total, sc->block_bytes), 1);
 		for (int k = 0; k < sc->lanes; k++) {

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "common/core/policy.h"
 #include "tests/sim/simlink.h"
 
 #define SIM_MAX_SENDERS 4
@@ -26,8 +27,8 @@ typedef struct sim_scenario {
 	uint32_t tree_files;
 	uint32_t block_bytes;
 	uint16_t datagram_bytes;
-	uint64_t rate_bps; /* each sender's pacing rate (ceiling) */
-	int adaptive;	   /* adaptive rate control (rate_bps: ceiling) */
+	uint64_t rate_bps; /* each sender's pacing rate (ceiling; 0 none) */
+	enum salvo_rate_policy policy; /* not fixed: rate_bps a ceiling */
 	int lanes;	   /* block-sender threads per sender */
 	uint64_t timeout_ns;
 	uint64_t window_bytes; /* 0: automatic */

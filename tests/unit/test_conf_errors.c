@@ -76,7 +76,7 @@ static const struct err_case cases[] = {
     {"transfer:\n  rate: 200",
      "t.yaml:2:9: transfer.rate: bad rate '200': missing unit; allowed: "
      "bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, KB/s, MB/s, GB/s, "
-     "KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n"},
+     "KiB/s, MiB/s, GiB/s (e.g. 200mbit), or none\n"},
     {"transfer:\n  timeout: 10",
      "t.yaml:2:12: transfer.timeout: bad time '10': missing unit; "
      "allowed: ns, us, ms, s, min, h (e.g. 100ms)\n"},
@@ -150,15 +150,10 @@ static const struct err_case cases[] = {
     {"link:\n  rtt: 100ms",
      "t.yaml:2:8: link.rtt: given without link.bandwidth; allowed: both "
      "link.bandwidth and link.rtt, or neither\n"},
-    {"transfer:\n  rate_policy: fair",
-     "t.yaml:2:16: transfer.rate_policy: 'fair' is not built yet; "
-     "allowed: fixed, adaptive\n"},
-    {"transfer:\n  rate_policy: high",
-     "t.yaml:2:16: transfer.rate_policy: 'high' is not built yet; "
-     "allowed: fixed, adaptive\n"},
-    {"transfer:\n  rate_policy: low",
-     "t.yaml:2:16: transfer.rate_policy: 'low' is not built yet; "
-     "allowed: fixed, adaptive\n"},
+    {"transfer:\n  rate_policy: fixed",
+     "t.yaml:2:16: transfer.rate_policy: 'fixed' needs transfer.rate "
+     "(--rate), the rate to pace at; allowed: fixed with a rate (e.g. "
+     "500mbit), or fair, high, low without one\n"},
     /* hot-folder profiles */
     {"hotfolders:\n  - name: x",
      "t.yaml:2:5: hotfolders[0]: missing key 'dir' (folder to watch); "
@@ -264,7 +259,7 @@ static void test_all_errors_reported(void **state)
 	struct salvo_conf_diag d;
 	(void)state;
 	run(yaml, &d);
-	assert_int_equal(d.count, 7);
+	assert_int_equal(d.count, 6); /* rate none: min_rate has no bound */
 	assert_string_equal(
 	    d.text,
 	    "t.yaml:2:9: network.port: '0' is out of range; allowed: "
@@ -278,11 +273,10 @@ static void test_all_errors_reported(void **state)
 	    "1..64\n"
 	    "t.yaml:7:9: transfer.rate: bad rate 'fast': expected a number "
 	    "with a unit; allowed: bit, kbit, mbit, gbit, tbit, Mbps, Gbps, "
-	    "B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n"
+	    "B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit), or "
+	    "none\n"
 	    "t.yaml:10:14: link.bandwidth: given without link.rtt; allowed: "
-	    "both link.bandwidth and link.rtt, or neither\n"
-	    "t.yaml:8:13: transfer.min_rate: 2gbit is above transfer.rate "
-	    "1gbit; allowed: none..1gbit\n");
+	    "both link.bandwidth and link.rtt, or neither\n");
 }
 
 static void test_bad_value_keeps_previous_layer(void **state)

@@ -137,6 +137,7 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--log-level", "warn"},
 	    {"--log-file", "/l"},
 	    {"--log-format", "json"},
+	    {"--events", "/e"},
 	    {"--key", "/k"},
 	    {"--authorized-keys", "/ak"},
 	    {"--known-hosts", "/kh"},
@@ -258,7 +259,7 @@ static void test_yaml_then_flag_reach_engine(void **state)
 	    "1..64\n"
 	    "--rate: transfer.rate: bad rate 'x': expected a number with a "
 	    "unit; allowed: bit, kbit, mbit, gbit, tbit, Mbps, Gbps, B/s, "
-	    "KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit)\n");
+	    "KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s (e.g. 200mbit), or none\n");
 	assert_int_equal(nrest, 0);
 	salvo_conf_del(cfg);
 	unlink(path);

@@ -67,6 +67,7 @@ static const char every_key[] = "network:\n"
 				"  level: debug\n"
 				"  file: /var/log/salvo.log\n"
 				"  format: json\n"
+				"  events: /var/log/ev.jsonl\n"
 				"hotfolders:\n"
 				"  - name: media\n"
 				"    dir: /in/media\n"
@@ -121,9 +122,9 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->network.offload, SALVO_OFFLOAD_AUTO);
 	assert_int_equal(cfg->transfer.block_size_bytes, 4 * MiB);
 	assert_int_equal(cfg->transfer.threads, 5);
-	assert_int_equal(cfg->transfer.rate_bps, 1000000000);
+	assert_int_equal(cfg->transfer.rate_bps, 0); /* none: no ceiling */
 	assert_int_equal(cfg->transfer.min_rate_bps, 0);
-	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FIXED);
+	assert_int_equal(cfg->transfer.rate_policy, SALVO_RATE_FAIR);
 	assert_int_equal(cfg->transfer.timeout_ns, 10 * SEC);
 	assert_int_equal(cfg->transfer.compression, SALVO_COMPRESS_AUTO);
 	assert_int_equal(cfg->memory.budget_bytes, SALVO_CONF_AUTO);
@@ -210,7 +211,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 45);
+	assert_int_equal(hf->origin.line, 46);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -235,6 +236,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
 	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 43);
+	assert_string_equal(cfg->logging.events, "/var/log/ev.jsonl");
 	salvo_conf_del(cfg);
 }
 

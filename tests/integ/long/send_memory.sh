@@ -10,7 +10,7 @@ mkdir -p "$T/src" "$T/in"
 truncate -s 8G "$T/src/sparse"
 budget=$((4 * 4 * 1024 * 1024 + 64 * 1024 * 1024))
 RECV_BIN=$SALVO start_recv "$T/in" --once --json
-timeout -k 5 600 "$SALVO" send --json --rate 4gbit --block-size 4MiB --threads 4 \
+timeout -k 5 600 "$SALVO" send --json --rate-policy fixed --rate 4gbit --block-size 4MiB --threads 4 \
 	"$T/src/sparse" "127.0.0.1:$PORT" >"$T/mem.out" 2>"$T/mem.err" &
 spid=$!
 BG_PIDS+=("$spid")
