@@ -353,7 +353,12 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
 			s->files_done = fb->files_done;
 		s->st.bytes_acked = t->cum;
 		uint64_t held = t->cum + t->recv_above;
-		if (held > s->held_seen) {
+		if (s->held_rebase) {
+			/* a new session counts from its own start: what it
+			 * holds already was delivered before, not now */
+			s->held_seen = held;
+			s->held_rebase = 0;
+		} else if (held > s->held_seen) {
 			s->held_wire += to_wire(s, held - s->held_seen);
 			s->held_seen = held;
 		}
@@ -795,6 +800,11 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	s->fd_backoff = 0;
 	s->fd_last_sent = 0;
 	s->st.bytes_acked = 0;
+	/* the rate samples pair our datagram count with the receiver's,
+	 * which the new session starts from 0, and delivered bytes with
+	 * what it holds */
+	s->data_datagrams = 0;
+	s->held_rebase = 1;
 	s->phase = PH_MANIFEST;
 	s->last_rx = s->last_fb = now;
 	s->next_status = now;
@@ -938,7 +948,7 @@ static void account_sent(salvo_sender *s, const active_work *a,
 		wire = stream + cut * SALVO_DATA_OVERHEAD_BYTES;
 	}
 	s->datagrams_sent -= cut - dg;
-	s->data_datagrams -= cut - dg;
+	s->data_datagrams -= min64(s->data_datagrams, cut - dg);
 	s->cz_stream += stream;
 	s->cz_payload += wire - dg * SALVO_DATA_OVERHEAD_BYTES;
 	if (s->cz_stream > (64u << 20)) { /* keep the ratio recent */

@@ -122,6 +122,8 @@ struct salvo_sender {
 	uint32_t caps; /* agreed in RESP */
 	uint64_t cz_stream, cz_payload;
 	uint64_t held_seen, held_wire, lost_wire;
+	int held_rebase; /* a new session (reconnect): its first FEEDBACK
+			    sets held_seen, delivering nothing */
 
 	salvo_sender_stats st;
 };
