@@ -326,6 +326,66 @@ static int feedback_ok(const salvo_pkt_feedback *f, uint8_t flags,
 	       f->files_done <= SALVO_FILES_MAX && session != 0;
 }
 
+/* Range lists (FEEDBACK's missing ranges, VERDICT's held ones) travel as
+ * (gap, length) varint pairs, each gap from the end of the range before,
+ * the first from a base.  How many of r[0, n) (at most UINT16_MAX) fit in
+ * room bytes past *used (grown by them) into *fit; SALVO_ERR_INVAL for a
+ * range out of order, empty or past limit. */
+static int ranges_fit(const salvo_range *r, size_t n, uint64_t base,
+		      uint64_t limit, size_t room, size_t *used, size_t *fit)
+{
+	size_t k = 0;
+	for (; k < n && k < UINT16_MAX; k++) {
+		if (r[k].start < base || r[k].end <= r[k].start ||
+		    r[k].end > limit)
+			return SALVO_ERR_INVAL;
+		size_t need = salvo_varint_len(r[k].start - base) +
+			      salvo_varint_len(r[k].end - r[k].start);
+		if (*used + need > room)
+			break;
+		*used += need;
+		base = r[k].end;
+	}
+	*fit = k;
+	return 0;
+}
+
+static void put_ranges(salvo_wr *w, const salvo_range *r, size_t n,
+		       uint64_t base)
+{
+	for (size_t i = 0; i < n; i++) {
+		salvo_wr_varint(w, r[i].start - base);
+		salvo_wr_varint(w, r[i].end - r[i].start);
+		base = r[i].end;
+	}
+}
+
+/* The next range of a list already checked by check_range_list. */
+static void read_range(salvo_rd *rd, uint64_t *prev_end, salvo_range *r)
+{
+	r->start = *prev_end + salvo_rd_varint(rd);
+	r->end = r->start + salvo_rd_varint(rd);
+	*prev_end = r->end;
+}
+
+/* Checks n ranges at rd: each non-empty, no overflow, all below limit.
+ * 0, SALVO_ERR_TRUNCATED or SALVO_ERR_MALFORMED. */
+static int check_range_list(salvo_rd *rd, unsigned n, uint64_t base,
+			    uint64_t limit)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t gap = salvo_rd_varint(rd);
+		uint64_t len = salvo_rd_varint(rd);
+		if (!salvo_rd_ok(rd))
+			return SALVO_ERR_TRUNCATED;
+		if (len == 0 || gap > SALVO_TOTAL_MAX_BYTES ||
+		    len > SALVO_TOTAL_MAX_BYTES || base + gap + len > limit)
+			return SALVO_ERR_MALFORMED;
+		base += gap + len;
+	}
+	return 0;
+}
+
 int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 			       uint8_t flags, uint8_t lane, uint64_t pn,
 			       const salvo_pkt_feedback *fb,
@@ -338,20 +398,9 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 	    !feedback_ok(fb, flags, session))
 		return SALVO_ERR_TOOBIG;
 	/* pick how many ranges fit, then write the fixed part knowing it */
-	size_t room = cap - FIXED - SALVO_TAG_BYTES, used = 0, k = 0;
-	uint64_t prev = fb->cum;
-	for (; k < n && k < UINT16_MAX; k++) {
-		if (ranges[k].start < prev ||
-		    ranges[k].end <= ranges[k].start ||
-		    ranges[k].end > fb->list_end)
-			return SALVO_ERR_INVAL;
-		size_t need = salvo_varint_len(ranges[k].start - prev) +
-			      salvo_varint_len(ranges[k].end - ranges[k].start);
-		if (used + need > room)
-			break;
-		used += need;
-		prev = ranges[k].end;
-	}
+	size_t room = cap - FIXED - SALVO_TAG_BYTES, used = 0, k;
+	if (ranges_fit(ranges, n, fb->cum, fb->list_end, room, &used, &k))
+		return SALVO_ERR_INVAL;
 	uint64_t list_end = fb->list_end;
 	if (k < n) {
 		flags |= SALVO_FB_F_TRUNCATED;
@@ -372,12 +421,7 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 	salvo_wr_u32(&w, fb->digests_have);
 	salvo_wr_u32(&w, fb->files_done);
 	salvo_wr_u64(&w, fb->datagrams_received);
-	prev = fb->cum;
-	for (size_t i = 0; i < k; i++) {
-		salvo_wr_varint(&w, ranges[i].start - prev);
-		salvo_wr_varint(&w, ranges[i].end - ranges[i].start);
-		prev = ranges[i].end;
-	}
+	put_ranges(&w, ranges, k, fb->cum);
 	*written = k;
 	return finish_sealed(&w);
 }
@@ -397,10 +441,8 @@ int salvo_wire_feedback_next(salvo_fb_iter *it, salvo_range *r)
 	salvo_rd rd;
 	salvo_rd_init(&rd, it->fb->ranges, it->fb->ranges_len);
 	rd.pos = it->pos;
-	r->start = it->prev_end + salvo_rd_varint(&rd);
-	r->end = r->start + salvo_rd_varint(&rd);
+	read_range(&rd, &it->prev_end, r);
 	it->pos = rd.pos;
-	it->prev_end = r->end;
 	it->left--;
 	return 1;
 }
@@ -432,22 +474,12 @@ int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
 	    first_range > ranges_total || nfiles > SALVO_FILES_MAX ||
 	    first_file > nfiles)
 		return SALVO_ERR_TOOBIG;
-	size_t room = cap - FIXED - SALVO_TAG_BYTES, used = 0;
-	uint32_t nr = 0, nu = 0, nf = 0;
-	uint64_t prev = 0;
-	for (uint32_t k = first_range; k < ranges_total && nr < UINT16_MAX;
-	     k++, nr++) {
-		if (ranges[k].end <= ranges[k].start ||
-		    ranges[k].start < prev ||
-		    ranges[k].end > SALVO_TOTAL_MAX_BYTES)
-			return SALVO_ERR_INVAL;
-		size_t need = salvo_varint_len(ranges[k].start - prev) +
-			      salvo_varint_len(ranges[k].end - ranges[k].start);
-		if (used + need > room)
-			break;
-		used += need;
-		prev = ranges[k].end;
-	}
+	size_t room = cap - FIXED - SALVO_TAG_BYTES, used = 0, fit;
+	uint32_t nr, nu = 0, nf = 0;
+	if (ranges_fit(ranges + first_range, ranges_total - first_range, 0,
+		       SALVO_TOTAL_MAX_BYTES, room, &used, &fit))
+		return SALVO_ERR_INVAL;
+	nr = (uint32_t)fit;
 	for (uint32_t i = first_file + nf;
 	     first_range + nr == ranges_total && i < nfiles && nu < UINT16_MAX;
 	     nu++) {
@@ -473,12 +505,7 @@ int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
 	salvo_wr_u32(&w, first_file);
 	salvo_wr_u16(&w, (uint16_t)nr);
 	salvo_wr_u16(&w, (uint16_t)nu);
-	prev = 0;
-	for (uint32_t k = first_range; k < first_range + nr; k++) {
-		salvo_wr_varint(&w, ranges[k].start - prev);
-		salvo_wr_varint(&w, ranges[k].end - ranges[k].start);
-		prev = ranges[k].end;
-	}
+	put_ranges(&w, ranges + first_range, nr, 0);
 	for (uint32_t i = first_file; i < first_file + nf;) {
 		uint32_t k = run_len(verdict, err, i, first_file + nf - i);
 		salvo_wr_varint(&w, k);
@@ -509,10 +536,8 @@ int salvo_wire_verdict_next_range(salvo_verdict_iter *it, salvo_range *r)
 	salvo_rd rd;
 	salvo_rd_init(&rd, it->v->ranges, it->v->ranges_len);
 	rd.pos = it->rpos;
-	r->start = it->prev_end + salvo_rd_varint(&rd);
-	r->end = r->start + salvo_rd_varint(&rd);
+	read_range(&rd, &it->prev_end, r);
 	it->rpos = rd.pos;
-	it->prev_end = r->end;
 	it->rleft--;
 	return 1;
 }
@@ -542,18 +567,9 @@ static int check_ranges(const salvo_pkt_feedback *fb)
 {
 	salvo_rd rd;
 	salvo_rd_init(&rd, fb->ranges, fb->ranges_len);
-	uint64_t prev = fb->cum;
-	for (unsigned i = 0; i < fb->nranges; i++) {
-		uint64_t gap = salvo_rd_varint(&rd);
-		uint64_t len = salvo_rd_varint(&rd);
-		if (!salvo_rd_ok(&rd))
-			return SALVO_ERR_TRUNCATED;
-		if (len == 0 || gap > SALVO_TOTAL_MAX_BYTES ||
-		    len > SALVO_TOTAL_MAX_BYTES ||
-		    prev + gap + len > fb->list_end)
-			return SALVO_ERR_MALFORMED;
-		prev += gap + len;
-	}
+	int err = check_range_list(&rd, fb->nranges, fb->cum, fb->list_end);
+	if (err)
+		return err;
 	return salvo_rd_left(&rd) ? SALVO_ERR_MALFORMED : 0;
 }
 
@@ -565,18 +581,9 @@ static int check_ranges(const salvo_pkt_feedback *fb)
 static int check_verdict(salvo_rd *r, salvo_pkt_verdict *v)
 {
 	size_t start = r->pos;
-	uint64_t prev = 0;
-	for (unsigned i = 0; i < v->nranges; i++) {
-		uint64_t gap = salvo_rd_varint(r);
-		uint64_t len = salvo_rd_varint(r);
-		if (!salvo_rd_ok(r))
-			return SALVO_ERR_TRUNCATED;
-		if (len == 0 || gap > SALVO_TOTAL_MAX_BYTES ||
-		    len > SALVO_TOTAL_MAX_BYTES ||
-		    prev + gap + len > SALVO_TOTAL_MAX_BYTES)
-			return SALVO_ERR_MALFORMED;
-		prev += gap + len;
-	}
+	int err = check_range_list(r, v->nranges, 0, SALVO_TOTAL_MAX_BYTES);
+	if (err)
+		return err;
 	v->ranges = r->p + start;
 	v->ranges_len = r->pos - start;
 	start = r->pos;
