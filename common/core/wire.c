@@ -476,7 +476,9 @@ int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
 		return SALVO_ERR_TOOBIG;
 	size_t room = cap - FIXED - SALVO_TAG_BYTES, used = 0, fit;
 	uint32_t nr, nu = 0, nf = 0;
-	if (ranges_fit(ranges + first_range, ranges_total - first_range, 0,
+	/* no ranges may come as NULL: NULL + 0 is undefined */
+	const salvo_range *from = ranges ? ranges + first_range : NULL;
+	if (ranges_fit(from, ranges_total - first_range, 0,
 		       SALVO_TOTAL_MAX_BYTES, room, &used, &fit))
 		return SALVO_ERR_INVAL;
 	nr = (uint32_t)fit;
@@ -505,7 +507,7 @@ int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
 	salvo_wr_u32(&w, first_file);
 	salvo_wr_u16(&w, (uint16_t)nr);
 	salvo_wr_u16(&w, (uint16_t)nu);
-	put_ranges(&w, ranges + first_range, nr, 0);
+	put_ranges(&w, from, nr, 0);
 	for (uint32_t i = first_file; i < first_file + nf;) {
 		uint32_t k = run_len(verdict, err, i, first_file + nf - i);
 		salvo_wr_varint(&w, k);
