@@ -24,11 +24,14 @@ uint32_t salvo_emit_batch_for_rate(uint32_t batch_max, uint64_t rate_bps,
 		batch_max = 1;
 	if (!rate_bps)
 		return batch_max;
-	uint64_t per_ms = rate_bps / 8000;
-	uint64_t fit = per_ms / salvo_emit_wire_bytes(datagram_bytes, overhead);
-	if (fit >= batch_max)
-		return batch_max;
-	return fit ? (uint32_t)fit : 1;
+	uint64_t wire = salvo_emit_wire_bytes(datagram_bytes, overhead);
+	uint64_t fit = rate_bps / 8000 / wire;
+	uint64_t floor = SALVO_EMIT_BATCH_MIN_BYTES / wire;
+	if (fit < floor)
+		fit = floor;
+	if (!fit)
+		fit = 1;
+	return fit >= batch_max ? batch_max : (uint32_t)fit;
 }
 
 void salvo_emit_init(salvo_emit *e, const salvo_work *w, const void *buf,

@@ -85,9 +85,19 @@ typedef struct salvo_emit {
 	uint64_t datagrams, wire_bytes, stream_bytes, lz4_datagrams;
 } salvo_emit;
 
+/* The smallest paced batch in wire bytes (unless batch_max datagrams are
+ * fewer): four 1500-byte frames.  Below 6 kB a millisecond (48 Mbit/s) a
+ * batch spans more than a millisecond rather than costing one sleep, one
+ * wake and one system call per datagram (64 senders on one machine spent
+ * most of their CPU so).  6 kB is the burst Linux TCP's own pacing allows
+ * at such rates (two or more segments per TSO burst, plus the ACK
+ * clock's); a jumbo datagram is a batch of its own. */
+#define SALVO_EMIT_BATCH_MIN_BYTES 6000u
+
 /* Datagrams per batch: batch_max, but no more than about one millisecond
- * of rate_bps in datagrams of datagram_bytes + overhead on the wire, and
- * at least 1.  rate_bps 0 (unpaced) leaves batch_max. */
+ * of rate_bps in datagrams of datagram_bytes + overhead on the wire, nor
+ * fewer than SALVO_EMIT_BATCH_MIN_BYTES hold, and at least 1 (batch_max 0
+ * counts as 1).  rate_bps 0 (unpaced) leaves batch_max. */
 uint32_t salvo_emit_batch_for_rate(uint32_t batch_max, uint64_t rate_bps,
 				   uint32_t datagram_bytes, uint32_t overhead);
 

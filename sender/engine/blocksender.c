@@ -111,7 +111,7 @@ static void fill_held(salvo_send_session *c)
 
 static void wait_until(salvo_send_session *c, uint64_t deadline)
 {
-	salvo_cond_wait_until(&c->wake, &c->lock, deadline);
+	salvo_cond_wait_until(&c->work, &c->lock, deadline);
 }
 
 void *salvo_blocksender_main(void *arg)
@@ -145,6 +145,8 @@ void *salvo_blocksender_main(void *arg)
 			salvo_send_session_end(c);
 			break;
 		}
+		/* there may be more: the next idle thread looks */
+		salvo_send_session_kick(c);
 		skip_unsent(c);
 		uint32_t session = salvo_sender_session(c->core);
 		/* the handshake is done: DATA comes after; a new session
@@ -178,7 +180,6 @@ void *salvo_blocksender_main(void *arg)
 		if (!err)
 			salvo_sender_work_done(c->core, &w, crc,
 					       salvo_now_ns());
-		pthread_cond_broadcast(&c->wake);
 		if (!err && w.is_first) {
 			pthread_mutex_unlock(&c->lock);
 			hash_block(b, &w);

@@ -21,10 +21,21 @@
 #include "common/io/sys.h"
 #include "sender/engine/session.h"
 
+void salvo_send_session_kick(salvo_send_session *c)
+{
+	pthread_cond_signal(&c->work);
+}
+
+void salvo_send_session_wake_all(salvo_send_session *c)
+{
+	pthread_cond_broadcast(&c->work);
+	pthread_cond_broadcast(&c->wake);
+}
+
 void salvo_send_session_end(salvo_send_session *c)
 {
 	c->finished = 1;
-	pthread_cond_broadcast(&c->wake);
+	salvo_send_session_wake_all(c);
 	salvo_pacing_stop(&c->pacing);
 }
 
@@ -33,7 +44,7 @@ void salvo_send_session_end(salvo_send_session *c)
 static void refused(salvo_send_session *c)
 {
 	salvo_sender_on_refused(c->core, salvo_now_ns());
-	pthread_cond_broadcast(&c->wake);
+	salvo_send_session_wake_all(c);
 }
 
 void salvo_send_session_control(salvo_send_session *c, const uint8_t *buf,
@@ -54,7 +65,7 @@ void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg)
 		snprintf(c->local_msg, sizeof(c->local_msg), "%s", msg);
 		salvo_sender_abort(c->core);
 	}
-	pthread_cond_broadcast(&c->wake);
+	salvo_send_session_wake_all(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -64,7 +75,7 @@ void salvo_send_session_digest(void *ud, uint32_t file,
 	salvo_send_session *c = ud;
 	pthread_mutex_lock(&c->lock);
 	salvo_sender_set_digest(c->core, file, digest);
-	pthread_cond_broadcast(&c->wake);
+	salvo_send_session_wake_all(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -121,7 +132,7 @@ void *salvo_control_main(void *arg)
 		pthread_mutex_lock(&c->lock);
 		salvo_sender_on_packet(c->core, buf, (size_t)n, salvo_now_ns());
 		uint64_t rate = salvo_sender_pacing_rate(c->core);
-		pthread_cond_broadcast(&c->wake);
+		salvo_send_session_kick(c);
 		pthread_mutex_unlock(&c->lock);
 		salvo_pacing_set_rate(&c->pacing, rate);
 	}

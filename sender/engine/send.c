@@ -224,12 +224,19 @@ static int make_locks(salvo_send_session *c)
 	int e = salvo_cond_init_monotonic(&c->wake);
 	if (e)
 		return e;
-	e = pthread_mutex_init(&c->lock, NULL);
-	if (e) {
-		pthread_cond_destroy(&c->wake);
-		return -e;
-	}
+	e = salvo_cond_init_monotonic(&c->work);
+	if (e)
+		goto fail_work;
+	e = -pthread_mutex_init(&c->lock, NULL);
+	if (e)
+		goto fail_lock;
 	return 0;
+
+fail_lock:
+	pthread_cond_destroy(&c->work);
+fail_work:
+	pthread_cond_destroy(&c->wake);
+	return e;
 }
 
 static void free_blocksenders(salvo_blocksender *bs, uint32_t n)
@@ -297,7 +304,7 @@ static void start_threads(salvo_send_session *c, salvo_blocksender *bs,
 static void stop(salvo_send_session *c)
 {
 	salvo_sender_abort(c->core);
-	pthread_cond_broadcast(&c->wake);
+	salvo_send_session_wake_all(c);
 	salvo_pacing_stop(&c->pacing);
 }
 
@@ -340,7 +347,7 @@ static void watch(salvo_send_session *c, uint64_t start, salvo_events *ev)
 		if (salvo_now_ns() >= salvo_events_due(ev))
 			write_event(c, ev);
 		if (salvo_now_ns() < next)
-			continue; /* woken early (a packet): not time yet */
+			continue; /* woken early (the end, a stop): not time yet */
 		next += interval;
 		if (o->progress) {
 			salvo_sender_stats st;
@@ -362,7 +369,8 @@ static void watch(salvo_send_session *c, uint64_t start, salvo_events *ev)
 			o->progress(o->progress_ud, &p);
 			pthread_mutex_lock(&c->lock);
 		}
-		pthread_cond_broadcast(&c->wake);
+		/* a safety net, once an interval: every idle thread looks */
+		pthread_cond_broadcast(&c->work);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -475,6 +483,7 @@ fail_threads:
 	free(th);
 	free_blocksenders(bs, o->threads);
 	pthread_mutex_destroy(&c.lock);
+	pthread_cond_destroy(&c.work);
 	pthread_cond_destroy(&c.wake);
 fail_locks:
 	salvo_pacing_free(&c.pacing);

@@ -3,9 +3,17 @@
  * its threads share.  Internal to sender/engine.
  *
  * Locking: `lock` guards the core, `finished` and the local error; it is
- * taken per work item or packet, never per datagram.  `wake` is
- * broadcast whenever the core may have something new to hand out (a
- * packet arrived, work was done, a digest is known, the session ended).
+ * taken per work item or packet, never per datagram.  Idle block-senders
+ * wait on `work`; the caller's thread (progress, the stop flag) waits on
+ * `wake`.  A packet from the receiver signals ONE idle block-sender
+ * (salvo_send_session_kick); a block-sender that takes work signals one
+ * more before it drops the lock, so as much work as there is wakes as
+ * many threads as it needs, one by one, and a packet that opens nothing
+ * wakes one thread, not all (with 64 sessions on two cores, waking every
+ * thread for every FEEDBACK spent a quarter of the CPU in the scheduler).
+ * The rare events every thread must see (the session ended or failed, a
+ * digest is known, the receiver refused) broadcast on both
+ * (salvo_send_session_wake_all).
  * The reader, the pacing and the emitter counters have their own locks
  * or atomics.
  */
@@ -29,7 +37,8 @@ typedef struct salvo_send_session {
 	salvo_scan scan;
 	salvo_sender *core;
 	pthread_mutex_t lock;
-	pthread_cond_t wake; /* CLOCK_MONOTONIC */
+	pthread_cond_t wake; /* CLOCK_MONOTONIC; the caller's thread */
+	pthread_cond_t work; /* CLOCK_MONOTONIC; idle block-senders */
 	int finished;
 	int local_err; /* first local failure (a file), 0 none */
 	char local_msg[512];
@@ -66,7 +75,15 @@ typedef struct salvo_blocksender {
 	pthread_t th;
 } salvo_blocksender;
 
-/* Ends the session for every thread: finished, a broadcast on wake, and
+/* Wakes one idle block-sender: the core may have work to hand out.
+ * c->lock held. */
+void salvo_send_session_kick(salvo_send_session *c);
+
+/* Wakes every waiting thread (block-senders and the caller's).  c->lock
+ * held. */
+void salvo_send_session_wake_all(salvo_send_session *c);
+
+/* Ends the session for every thread: finished, every thread woken, and
  * the pacing stopped so no thread sleeps out a booking.  Call with
  * c->lock held, once the core is done or failed (or was never started). */
 void salvo_send_session_end(salvo_send_session *c);

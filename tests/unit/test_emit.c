@@ -294,7 +294,8 @@ static void test_booking_by_family(void **state)
 	}
 }
 
-/* A batch is at most about 1 ms of the rate, at least 1, at most max. */
+/* A batch is about 1 ms of the rate, at least 6,000 wire bytes' worth
+ * of datagrams and at least 1, at most max. */
 static void test_batch_for_rate(void **state)
 {
 	(void)state;
@@ -311,9 +312,13 @@ static void test_batch_for_rate(void **state)
 	    {1024, 1000000000ull, 1472, 0, 83},
 	    {1024, 1000000000ull, 1452, 1, 83},
 	    {32, 100000000ull, 1472, 0, 8},
-	    {32, 10000000ull, 1472, 0, 1}, /* under one: 1 */
-	    {32, 24080000ull, 1472, 0, 2}, /* 3010 B/ms: 2 x 1500 */
-	    {32, 24080000ull, 1472, 1, 1}, /* but 1 x 1520 over IPv6 */
+	    {32, 10000000ull, 1472, 0, 4}, /* under one: 6000 B, 4 */
+	    {32, 24080000ull, 1472, 0, 4}, /* 3010 B/ms: 2, the floor */
+	    {32, 24080000ull, 1472, 1, 3}, /* 6000 B: 3 x 1520 (IPv6) */
+	    {2, 24080000ull, 1472, 0, 2},  /* max below the floor */
+	    {32, 60160000ull, 1472, 0, 5}, /* 7520 B/ms: 5 x 1500 */
+	    {32, 60160000ull, 1472, 1, 4}, /* but 4 x 1520 over IPv6 */
+	    {32, 10000000ull, 8972, 0, 1}, /* a jumbo is its own batch */
 	    {64, 10000000000ull, 8972, 0, 64},
 	    {64, 1000000000ull, 8972, 0, 13},
 	};
