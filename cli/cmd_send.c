@@ -42,6 +42,7 @@
 #include "conf/engine_opts.h"
 #include "conf/plan_out.h"
 #include "conf/units.h"
+#include "sender/engine/ctl.h"
 #include "sender/engine/send.h"
 
 struct send_args {
@@ -141,6 +142,10 @@ static void usage(FILE *out)
 	      "and the settings\n"
 	      "  --events FILE      rate telemetry: a JSON line each RTT, "
 	      "appended to FILE (-: stdout)\n"
+	      "  --control PATH     a Unix socket for live control while "
+	      "the send runs:\n"
+	      "                     salvo ctl PATH rate 50mbit | rate none | "
+	      "min-rate R | status\n"
 	      "  --quiet, -q        print only errors\n"
 	      "  --help, -h         this text\n"
 	      "\n"
@@ -521,8 +526,8 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		"\"seconds\": %.6f, \"goodput_mbps\": %.3f, \"datagrams\": "
 		"%llu, \"wire_bytes\": %llu, \"retx_bytes\": %llu, "
 		"\"retx_pct\": %.4f, \"reconnects\": %u, \"peak_rss_bytes\": "
-		"%llu, \"srtt_ms\": %.3f, \"peer_code\": %d, \"peer_errno\": "
-		"%d,\n",
+		"%llu, \"srtt_ms\": %.3f, \"tail_ms\": %.3f, \"tail_rtts\": "
+		"%.2f, \"peer_code\": %d, \"peer_errno\": %d,\n",
 		(unsigned)o->port, r->files, r->dirs,
 		(unsigned long long)r->bytes, (double)r->elapsed_ns / 1e9,
 		salvo_progress_mbps(r->bytes, r->elapsed_ns),
@@ -531,7 +536,8 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		(unsigned long long)r->retx_bytes,
 		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
 		r->reconnects, (unsigned long long)r->peak_rss_bytes,
-		(double)r->srtt_ns / 1e6,
+		(double)r->srtt_ns / 1e6, (double)r->tail_ns / 1e6,
+		r->srtt_ns ? (double)r->tail_ns / (double)r->srtt_ns : 0.0,
 		r->peer_code, r->peer_errno);
 	salvo_progress_json_compress(out, r);
 	write_json_skipped(out, r);
@@ -609,6 +615,28 @@ static void print_counts(FILE *out, const salvo_send_report *r)
 	fputc('\n', out);
 }
 
+/* The live limits the engine reads, and --control's socket serving
+ * them (none without --control).  0, or a message printed and -1. */
+static int open_control(const struct salvo_config *cfg, salvo_send_opts *o,
+			salvo_send_live *live, salvo_ctl **ctl)
+{
+	char err[600];
+	int e = salvo_send_live_init(live, NULL);
+	if (e) {
+		fprintf(stderr, "salvo send: %s\n", strerror(-e));
+		return -1;
+	}
+	if (cfg->transfer.control &&
+	    salvo_ctl_open(ctl, cfg->transfer.control, live, NULL, 0, err,
+			   sizeof(err))) {
+		salvo_logsink_printf(stderr, "salvo send: %s", err);
+		salvo_send_live_free(live);
+		return -1;
+	}
+	o->live = live;
+	return 0;
+}
+
 /* Runs the engine once the arguments are known good. */
 static int run(const struct salvo_config *cfg, struct send_args *a,
 	       struct salvo_logsink *sink)
@@ -620,6 +648,8 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	salvo_send_report rep, *r = &rep;
 	struct outcome oc;
 	volatile sig_atomic_t *stop;
+	salvo_send_live live;
+	salvo_ctl *ctl = NULL;
 	int show;
 
 	memset(r, 0, sizeof(*r));
@@ -659,7 +689,11 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 				    sizeof(note)))
 		fprintf(stderr, "salvo send: %s", note);
 
+	if (open_control(cfg, &o, &live, &ctl))
+		return SALVO_EXIT_USAGE;
 	salvo_send_run(&o, r);
+	salvo_ctl_close(ctl);
+	salvo_send_live_free(&live);
 	salvo_progress_clear(&bar);
 	outcome_of(r, &o, a, *stop != 0, &oc);
 	if (oc.exit_code != SALVO_EXIT_OK)

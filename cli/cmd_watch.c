@@ -29,6 +29,7 @@
 #include "conf/engine_opts.h"
 #include "conf/units.h"
 #include "hotfolder/hotfolder.h"
+#include "sender/engine/ctl.h"
 
 struct watch_args {
 	struct salvo_hotfolder *hf; /* the one-folder profile, in cfg */
@@ -82,6 +83,11 @@ static void usage(FILE *out)
 	    "(info, stderr, text)\n"
 	    "  --events FILE       rate telemetry of each session: a JSON "
 	    "line each RTT (-: stdout)\n"
+	    "  --control PATH      a Unix socket for live control: salvo ctl "
+	    "PATH rate 50mbit\n"
+	    "                      (every session, running and later), rate "
+	    "PROFILE 50mbit,\n"
+	    "                      min-rate, status [PROFILE]\n"
 	    "  --config FILE, --port N, --rate RATE, --rate-policy P, "
 	    "--min-rate RATE,\n"
 	    "  --timeout TIME, --block-size SIZE, --threads N, --sockets N, "
@@ -257,11 +263,67 @@ static int show_status(const struct salvo_hotfolder *hfs, size_t n,
 	return rc;
 }
 
+/* --control (transfer.control): live limits for the watcher and for
+ * each profile (a profile's parent: the watcher's), served on a socket
+ * while the daemon runs.  0, or a message printed and -1. */
+static int open_control(const struct salvo_config *cfg,
+			struct salvo_hf_opts *o, salvo_ctl **ctl)
+{
+	size_t n = cfg->n_hotfolders, i = 0;
+	salvo_ctl_profile *names = NULL;
+	char err[600];
+	if (!cfg->transfer.control)
+		return 0;
+	o->live = calloc(1, sizeof(*o->live));
+	o->profile_live = calloc(n ? n : 1, sizeof(*o->profile_live));
+	names = calloc(n ? n : 1, sizeof(*names));
+	snprintf(err, sizeof(err), "out of memory");
+	if (!o->live || !o->profile_live || !names ||
+	    salvo_send_live_init(o->live, NULL))
+		goto fail_alloc;
+	for (; i < n; i++) {
+		if (salvo_send_live_init(&o->profile_live[i], o->live))
+			goto fail_init;
+		names[i] = (salvo_ctl_profile){cfg->hotfolders[i].name,
+					       &o->profile_live[i]};
+	}
+	if (salvo_ctl_open(ctl, cfg->transfer.control, o->live, names, n, err,
+			   sizeof(err)))
+		goto fail_init;
+	free(names);
+	return 0;
+fail_init:
+	while (i--)
+		salvo_send_live_free(&o->profile_live[i]);
+	salvo_send_live_free(o->live);
+fail_alloc:
+	salvo_logsink_printf(stderr, "salvo watch: %s", err);
+	free(names);
+	free(o->profile_live);
+	free(o->live);
+	o->live = o->profile_live = NULL;
+	return -1;
+}
+
+static void close_control(const struct salvo_config *cfg,
+			  struct salvo_hf_opts *o, salvo_ctl *ctl)
+{
+	if (!o->live)
+		return;
+	salvo_ctl_close(ctl);
+	for (size_t i = 0; i < cfg->n_hotfolders; i++)
+		salvo_send_live_free(&o->profile_live[i]);
+	salvo_send_live_free(o->live);
+	free(o->profile_live);
+	free(o->live);
+}
+
 /* Runs the daemon until SIGINT/SIGTERM. */
 static int run(const struct salvo_config *cfg, const struct watch_args *a,
 	       struct salvo_logsink *sink)
 {
 	struct salvo_hf_opts o;
+	salvo_ctl *ctl = NULL;
 	sigset_t set;
 	char err[1200];
 	int sfd, rc;
@@ -285,7 +347,13 @@ static int run(const struct salvo_config *cfg, const struct watch_args *a,
 		return SALVO_EXIT_FAILURE;
 	}
 	o.stop_fd = sfd;
+	/* after the mask: the control thread takes no signal either */
+	if (open_control(cfg, &o, &ctl)) {
+		close(sfd);
+		return SALVO_EXIT_USAGE;
+	}
 	rc = salvo_hotfolder_run(&o, err, sizeof(err));
+	close_control(cfg, &o, ctl);
 	close(sfd);
 	if (rc) {
 		salvo_log_event ev = {SALVO_LOG_ERROR, "watch_failed", 0, NULL,

@@ -33,5 +33,6 @@ int salvo_cmd_watch(int argc, char **argv);
 int salvo_cmd_plan(int argc, char **argv);
 int salvo_cmd_config(int argc, char **argv);
 int salvo_cmd_keygen(int argc, char **argv);
+int salvo_cmd_ctl(int argc, char **argv);
 
 #endif

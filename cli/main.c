@@ -25,6 +25,7 @@ static const struct {
     {"send", salvo_cmd_send, "send files and folders to a receiver"},
     {"recv", salvo_cmd_recv, "receive files into a folder (daemon)"},
     {"watch", salvo_cmd_watch, "send every file dropped into a folder"},
+    {"ctl", salvo_cmd_ctl, "change the rate of a running send or watch"},
     {"plan", salvo_cmd_plan, "memory and tuning for a link"},
     {"config", salvo_cmd_config, "show or check the configuration"},
     {"keygen", salvo_cmd_keygen, "make a key pair, or show a public key"},

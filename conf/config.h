@@ -85,6 +85,7 @@ struct salvo_conf_transfer {
 	struct salvo_conf_strv include; /* globs; empty: every file */
 	struct salvo_conf_strv exclude; /* globs, after include */
 	enum salvo_send_overwrite overwrite; /* a file the receiver has */
+	char *control; /* send, watch: the control socket's path; NULL none */
 };
 
 struct salvo_conf_memory {
@@ -191,6 +192,7 @@ enum salvo_conf_key {
 	SALVO_CONF_TRANSFER_INCLUDE,
 	SALVO_CONF_TRANSFER_EXCLUDE,
 	SALVO_CONF_TRANSFER_OVERWRITE,
+	SALVO_CONF_TRANSFER_CONTROL,
 	SALVO_CONF_MEMORY_BUDGET,
 	SALVO_CONF_MEMORY_FUDGE,
 	SALVO_CONF_LINK_BANDWIDTH,

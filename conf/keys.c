@@ -139,6 +139,10 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
      "a file the receiver has already: skip it when identical (size and "
      "mtime), never replace it, replace it when newer, or always; within "
      "what the receiver allows (receiver.overwrite)"},
+    {"transfer.control", "--control", S | W, SALVO_CONF_T_FILE,
+     C(transfer, control), 0, 1, 107, "none", NULL, "none",
+     "a Unix socket made while the command runs: salvo ctl PATH rate "
+     "50mbit | min-rate R | status"},
     {"memory.budget", "--memory", S | W, SALVO_CONF_T_SIZE,
      C(memory, budget_bytes), 0, 256 * KiB, 1024 * GiB, "auto", NULL, "auto",
      "sender memory, block_size x threads; auto: from link hints"},

@@ -31,6 +31,7 @@
 
 #include "common/core/error.h"
 #include "common/io/sys.h"
+#include "sender/engine/live.h"
 
 static void stat_of(const struct stat *sb, struct salvo_hf_stat *st)
 {
@@ -173,6 +174,9 @@ static void *session_main(void *arg)
 	o.log_ud = d->o->log_ud;
 	o.stop = &d->stop;
 	o.results = SALVO_SEND_RESULTS_ALL;
+	o.live = d->o->profile_live
+		     ? &d->o->profile_live[p->hf - d->o->cfg->hotfolders]
+		     : d->o->live;
 	salvo_send_run(&o, rep);
 	hf_session_event(p, &o, rep);
 	s->rc = rep->result;

@@ -40,6 +40,9 @@ typedef struct salvo_rate_snapshot {
 	uint32_t loss_ppm;	/* random loss measured, parts per million */
 	const char *state;	/* static string: "start", "drain", "delay",
 				 * "compete", "fixed", ... */
+	uint64_t ceiling_bps;	/* the ceiling in force (the caller's), 0:
+				 * none */
+	uint64_t floor_bps;	/* the floor in force, 0: none */
 } salvo_rate_snapshot;
 
 typedef struct salvo_rate_ops {
@@ -62,6 +65,15 @@ typedef struct salvo_rate_ops {
 	/* Optional (NULL: the caller's values stand): the algorithm's view
 	 * for telemetry.  Reads the state, never changes it. */
 	void (*snapshot)(const void *state, salvo_rate_snapshot *out);
+	/* Optional (NULL: the caller clamps the algorithm's rate to the new
+	 * bounds itself, and a ceiling above init's is not reached): the
+	 * user moved the ceiling or the floor while the transfer runs
+	 * (salvo ctl).  Units as init's; ceiling_bps is never 0 (none:
+	 * SALVO_RATE_NO_CEILING_BPS).  The algorithm keeps what it has
+	 * measured and brings its rate within the new bounds at once, so
+	 * the next pacing_rate() obeys them. */
+	void (*set_limits)(void *state, uint64_t ceiling_bps,
+			   uint64_t floor_bps, uint64_t now);
 } salvo_rate_ops;
 
 typedef struct salvo_rate_fixed {

@@ -252,7 +252,24 @@ static uint64_t adaptive_pacing_rate(const void *state)
 	return ((const salvo_rate_adaptive *)state)->rate_bps;
 }
 
+/* New bounds from the user (salvo ctl): what was measured stands, the
+ * rate moves into the bounds now and grows or falls from there. */
+static void adaptive_set_limits(void *state, uint64_t ceiling_bps,
+				uint64_t floor_bps, uint64_t now)
+{
+	salvo_rate_adaptive *a = state;
+	(void)now;
+	a->ceiling_bps = ceiling_bps;
+	a->floor_bps = floor_bps < ceiling_bps ? floor_bps : ceiling_bps;
+	a->rate_bps = clamp(a, a->rate_bps);
+}
+
 const salvo_rate_ops salvo_rate_adaptive_ops = {
-    "adaptive",	      adaptive_init,	   adaptive_on_feedback,
-    adaptive_on_loss, adaptive_on_timeout, adaptive_pacing_rate,
+    .name = "adaptive",
+    .init = adaptive_init,
+    .on_feedback = adaptive_on_feedback,
+    .on_loss = adaptive_on_loss,
+    .on_timeout = adaptive_on_timeout,
+    .pacing_rate = adaptive_pacing_rate,
+    .set_limits = adaptive_set_limits,
 };

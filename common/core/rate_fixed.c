@@ -39,7 +39,23 @@ static uint64_t fixed_pacing_rate(const void *state)
 	return ((const salvo_rate_fixed *)state)->rate_bps;
 }
 
+/* A new rate from the user (salvo ctl): the ceiling is the rate.  "No
+ * ceiling" means nothing to a fixed rate, so it keeps the one it has. */
+static void fixed_set_limits(void *state, uint64_t ceiling_bps,
+			     uint64_t floor_bps, uint64_t now)
+{
+	(void)floor_bps;
+	(void)now;
+	if (ceiling_bps && ceiling_bps != SALVO_RATE_NO_CEILING_BPS)
+		((salvo_rate_fixed *)state)->rate_bps = ceiling_bps;
+}
+
 const salvo_rate_ops salvo_rate_fixed_ops = {
-    "fixed",	   fixed_init,	     fixed_on_feedback,
-    fixed_on_loss, fixed_on_timeout, fixed_pacing_rate,
+    .name = "fixed",
+    .init = fixed_init,
+    .on_feedback = fixed_on_feedback,
+    .on_loss = fixed_on_loss,
+    .on_timeout = fixed_on_timeout,
+    .pacing_rate = fixed_pacing_rate,
+    .set_limits = fixed_set_limits,
 };

@@ -169,6 +169,9 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->last_rx = now;
 	s->status_interval = 100 * MS;
 	s->rate = rate_ops(cfg->rate_policy);
+	s->ceiling_bps = cfg->rate_bps;
+	s->floor_bps = cfg->rate_policy == SALVO_RATE_FIXED ? 0
+							    : cfg->min_rate_bps;
 	s->rate->init(&s->rate_state,
 		      cfg->rate_bps ? cfg->rate_bps : SALVO_RATE_NO_CEILING_BPS,
 		      cfg->min_rate_bps, cfg->datagram_bytes, now);
@@ -1030,9 +1033,45 @@ uint32_t salvo_sender_session(const salvo_sender *s)
 	return s->session;
 }
 
+/* The algorithm's rate within the bounds the user moved to, for one
+ * that cannot take them itself (its own bounds are init's). */
+static uint64_t within_limits(const salvo_sender *s, uint64_t r)
+{
+	if (!s->limits_moved || s->rate->set_limits)
+		return r;
+	if (s->ceiling_bps && r > s->ceiling_bps)
+		r = s->ceiling_bps;
+	if (r < s->floor_bps)
+		r = s->ceiling_bps && s->floor_bps > s->ceiling_bps
+			? s->ceiling_bps
+			: s->floor_bps;
+	return r;
+}
+
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s)
 {
-	return s->rate->pacing_rate(&s->rate_state);
+	return within_limits(s, s->rate->pacing_rate(&s->rate_state));
+}
+
+int salvo_sender_set_rate_limits(salvo_sender *s, uint64_t ceiling_bps,
+				 uint64_t floor_bps, uint64_t now)
+{
+	int fixed = s->rate == &salvo_rate_fixed_ops;
+	if (fixed && !ceiling_bps)
+		return SALVO_ERR_INVAL;
+	if (fixed)
+		floor_bps = 0; /* it has none */
+	if (ceiling_bps > SALVO_RATE_NO_CEILING_BPS)
+		ceiling_bps = SALVO_RATE_NO_CEILING_BPS;
+	s->ceiling_bps = ceiling_bps;
+	s->floor_bps = floor_bps;
+	s->limits_moved = 1;
+	if (s->rate->set_limits)
+		s->rate->set_limits(&s->rate_state,
+				    ceiling_bps ? ceiling_bps
+						: SALVO_RATE_NO_CEILING_BPS,
+				    floor_bps, now);
+	return 0;
 }
 
 void salvo_sender_rate_snapshot(const salvo_sender *s,
@@ -1041,9 +1080,12 @@ void salvo_sender_rate_snapshot(const salvo_sender *s,
 	*out = (salvo_rate_snapshot){.rate_bps = salvo_sender_pacing_rate(s),
 				     .min_rtt_ns = s->min_rtt,
 				     .srtt_ns = s->srtt,
-				     .state = s->rate->name};
+				     .state = s->rate->name,
+				     .ceiling_bps = s->ceiling_bps,
+				     .floor_bps = s->floor_bps};
 	if (s->rate->snapshot)
 		s->rate->snapshot(&s->rate_state, out);
+	out->rate_bps = within_limits(s, out->rate_bps);
 }
 
 void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st)

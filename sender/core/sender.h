@@ -281,6 +281,14 @@ int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
 /* Pacing rate for the engine's pacer, bits per second. */
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
 
+/* Moves the rate's bounds while the session runs (salvo ctl): ceiling_bps
+ * (0: none; the fixed policy's rate) and floor_bps (0: none), bits per
+ * second; the next salvo_sender_pacing_rate obeys them.  The fixed
+ * policy has no floor (floor_bps is ignored) and needs a rate: 0 there
+ * returns SALVO_ERR_INVAL and changes nothing.  Else returns 0. */
+int salvo_sender_set_rate_limits(salvo_sender *s, uint64_t ceiling_bps,
+				 uint64_t floor_bps, uint64_t now);
+
 void salvo_sender_get_stats(const salvo_sender *s, salvo_sender_stats *st);
 
 /* The rate control's view for telemetry (--events): pacing rate, the

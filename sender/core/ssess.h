@@ -112,6 +112,11 @@ struct salvo_sender {
 	/* rate */
 	salvo_rate_state rate_state;
 	const salvo_rate_ops *rate;
+	/* the bounds in force (ceiling 0: none); limits_moved: the user
+	 * moved them (salvo_sender_set_rate_limits), so the rate is clamped
+	 * here too, for algorithms without set_limits */
+	uint64_t ceiling_bps, floor_bps;
+	int limits_moved;
 	uint64_t datagrams_sent; /* all packets handed out */
 	uint64_t data_datagrams; /* DATA datagrams handed out */
 	uint64_t lost_bytes;	 /* data reported lost, queued again */

@@ -177,9 +177,12 @@ void *salvo_blocksender_main(void *arg)
 				  "threads)"
 				: "no sending key for a block-sender thread");
 		pthread_mutex_lock(&c->lock);
-		if (!err)
-			salvo_sender_work_done(c->core, &w, crc,
-					       salvo_now_ns());
+		if (!err) {
+			uint64_t now = salvo_now_ns();
+			salvo_sender_work_done(c->core, &w, crc, now);
+			if (w.is_first)
+				c->last_new_ns = now;
+		}
 		if (!err && w.is_first) {
 			pthread_mutex_unlock(&c->lock);
 			hash_block(b, &w);

@@ -34,6 +34,8 @@ void salvo_send_session_wake_all(salvo_send_session *c)
 
 void salvo_send_session_end(salvo_send_session *c)
 {
+	if (!c->finished)
+		c->end_ns = salvo_now_ns();
 	c->finished = 1;
 	salvo_send_session_wake_all(c);
 	salvo_pacing_stop(&c->pacing);
@@ -79,6 +81,49 @@ void salvo_send_session_digest(void *ud, uint32_t file,
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* How often the control thread publishes to the live object (and at
+ * most how late it sees a change there: its poll is this long at most). */
+#define LIVE_PUBLISH_NS 50000000ull
+
+/* The live limits (salvo_send_opts.live): a change since the last look
+ * goes to the core and the pacer at once; every LIVE_PUBLISH_NS, and at
+ * the end (leave), the session's numbers go back for `status`. */
+static void live_step(salvo_send_session *c, int leave)
+{
+	salvo_send_live *l = c->o->live;
+	if (!l)
+		return;
+	uint64_t now = salvo_now_ns(), gen = salvo_send_live_gen(l);
+	int changed = gen != c->live_gen;
+	if (!changed && !leave && now - c->live_published < LIVE_PUBLISH_NS)
+		return;
+	uint64_t ceiling = 0, floor = 0, rate = 0;
+	if (changed)
+		salvo_send_live_limits(l, c->o->rate_bps, c->o->min_rate_bps,
+				       &ceiling, &floor);
+	salvo_rate_snapshot rs;
+	salvo_sender_stats st;
+	pthread_mutex_lock(&c->lock);
+	if (changed) {
+		/* the fixed policy refuses "none" and a floor: its rate
+		 * stands (the control socket said so already) */
+		(void)salvo_sender_set_rate_limits(c->core, ceiling, floor,
+						   now);
+		rate = salvo_sender_pacing_rate(c->core);
+		salvo_send_session_kick(c);
+	}
+	salvo_sender_rate_snapshot(c->core, &rs);
+	salvo_sender_get_stats(c->core, &st);
+	pthread_mutex_unlock(&c->lock);
+	if (changed)
+		salvo_pacing_set_rate(&c->pacing, rate);
+	c->live_gen = gen;
+	c->live_published = now;
+	salvo_send_live_publish(l, &c->live_share,
+				salvo_rate_policy_name(c->o->rate_policy), &rs,
+				st.bytes_acked, st.total_bytes, leave);
+}
+
 /* Sends the control packets due now; returns the next deadline, or 0
  * once the session is over. */
 static uint64_t send_due(salvo_send_session *c, uint8_t *buf, size_t cap)
@@ -112,6 +157,7 @@ void *salvo_control_main(void *arg)
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
 	uint64_t deadline;
 	while ((deadline = send_due(c, buf, sizeof(buf)))) {
+		live_step(c, 0);
 		uint64_t now = salvo_now_ns();
 		int ms = deadline <= now ? 0
 			 : deadline - now >= 50000000ull
@@ -136,5 +182,6 @@ void *salvo_control_main(void *arg)
 		pthread_mutex_unlock(&c->lock);
 		salvo_pacing_set_rate(&c->pacing, rate);
 	}
+	live_step(c, 1);
 	return NULL;
 }

@@ -54,10 +54,20 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+/* A bound in Mbit/s, or null for none. */
+static const char *limit(uint64_t bps, char *buf, size_t n)
+{
+	if (!bps || bps >= SALVO_RATE_NO_CEILING_BPS)
+		return "null";
+	snprintf(buf, n, "%.3f", mbps(bps));
+	return buf;
+}
+
 void salvo_events_write(salvo_events *e, uint64_t now,
 			const salvo_rate_snapshot *rs,
 			const salvo_sender_stats *st)
 {
+	char c[32], f[32];
 	if (!e->f)
 		return;
 	uint64_t dt = now > e->last_t ? now - e->last_t : 0;
@@ -70,14 +80,16 @@ void salvo_events_write(salvo_events *e, uint64_t now,
 		"\"delivery_mbps\":%.3f,\"goodput_mbps\":%.3f,"
 		"\"rtt_min_ms\":%.3f,\"srtt_ms\":%.3f,\"queue_ms\":%.3f,"
 		"\"loss_pct\":%.3f,\"acked_bytes\":%llu,\"sent_bytes\":%llu,"
-		"\"retx_bytes\":%llu}\n",
+		"\"retx_bytes\":%llu,\"ceiling_mbps\":%s,\"floor_mbps\":%s}\n",
 		(double)(now - e->start) / 1e9, rs->state ? rs->state : "",
 		mbps(rs->rate_bps), mbps(rs->delivery_bps), goodput,
 		ms(rs->min_rtt_ns), ms(rs->srtt_ns), ms(rs->queue_ns),
 		(double)rs->loss_ppm / 1e4,
 		(unsigned long long)st->bytes_acked,
 		(unsigned long long)st->bytes_new,
-		(unsigned long long)st->bytes_retx);
+		(unsigned long long)st->bytes_retx,
+		limit(rs->ceiling_bps, c, sizeof(c)),
+		limit(rs->floor_bps, f, sizeof(f)));
 	fflush(e->f);
 	e->last_t = now;
 	e->last_acked = st->bytes_acked;

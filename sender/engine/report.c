@@ -159,6 +159,10 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 	r->reconnects = st.reconnects;
 	r->srtt_ns = st.srtt_ns;
 	r->final_rate_bps = st.rate_bps;
+	/* threads joined: no lock needed for the two times */
+	r->tail_ns = c->last_new_ns && c->end_ns > c->last_new_ns
+			 ? c->end_ns - c->last_new_ns
+			 : 0;
 	r->gso_segments = atomic_load(&c->net.gso_segs);
 	r->bytes = r->result ? st.bytes_acked : st.total_bytes - st.bytes_held;
 	r->held_bytes = st.bytes_held;

@@ -139,6 +139,11 @@ typedef struct salvo_send_opts {
 	const char *events_path; /* rate telemetry, JSON lines (events.h):
 				  * a file appended to, "-" stdout, NULL
 				  * none */
+	/* Live limits (live.h), e.g. from a control socket (ctl.h): the
+	 * session obeys the ceiling and floor set there (over rate_bps and
+	 * min_rate_bps) within 50 ms of a change, and publishes its rate
+	 * and bytes there.  Borrowed; NULL: none. */
+	struct salvo_send_live *live;
 	int overwrite; /* transfer.overwrite: enum salvo_send_overwrite
 			* (common/core/policy.h), what the receiver does
 			* with files it has already, within what it allows */
@@ -214,6 +219,11 @@ typedef struct salvo_send_report {
 	uint64_t rate_bps, window_bytes, sndbuf_bytes;
 	enum salvo_rate_policy rate_policy;
 	uint64_t final_rate_bps; /* pacing rate at the end */
+	/* the tail: from the last new data handed to the network (the
+	 * last first transmission) to the end of the session, when the
+	 * repairs and the receiver's confirmation are done; 0 when no new
+	 * data went (all held, or a failure before) */
+	uint64_t tail_ns;
 	uint32_t gso_segments;	 /* datagrams per UDP GSO send at the end;
 				  * 0: plain datagrams */
 	/* compression: the mode asked for, whether the receiver agreed

@@ -27,6 +27,7 @@
 #include "sender/core/sender.h"
 #include "sender/engine/emitter.h"
 #include "sender/engine/hasher.h"
+#include "sender/engine/live.h"
 #include "sender/engine/pacing.h"
 #include "sender/engine/reader.h"
 #include "sender/engine/scan.h"
@@ -59,6 +60,13 @@ typedef struct salvo_send_session {
 	uint32_t datagram_bytes; /* in use, after the MTU and family */
 	uint8_t key_public[32];	 /* ours, for the report's messages */
 	uint64_t sndbuf_granted;
+	/* c->lock: when the last new data went out and the session ended
+	 * (monotonic ns, 0: not yet), for the report's tail */
+	uint64_t last_new_ns, end_ns;
+	/* the control thread's: the live limits' change counter applied,
+	 * when it last published, and its share of the sums */
+	uint64_t live_gen, live_published;
+	salvo_live_share live_share;
 } salvo_send_session;
 
 /* A block-sender thread: its socket's emitter, a block buffer, and its

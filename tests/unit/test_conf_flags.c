@@ -138,6 +138,7 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--log-file", "/l"},
 	    {"--log-format", "json"},
 	    {"--events", "/e"},
+	    {"--control", "/c"},
 	    {"--key", "/k"},
 	    {"--authorized-keys", "/ak"},
 	    {"--known-hosts", "/kh"},

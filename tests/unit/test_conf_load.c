@@ -47,6 +47,7 @@ static const char every_key[] = "network:\n"
 				"  exclude: .git\n"
 				"  overwrite: if-newer\n"
 				"  compression: off\n"
+				"  control: /run/salvo.ctl\n"
 				"memory:\n"
 				"  budget: 64MiB\n"
 				"  fudge: 4.5\n"
@@ -159,6 +160,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->network.offload, SALVO_OFFLOAD_OFF);
 	assert_int_equal(cfg->transfer.block_size_bytes, 8 * MiB);
 	assert_int_equal(cfg->transfer.overwrite, SALVO_SEND_IF_NEWER);
+	assert_string_equal(cfg->transfer.control, "/run/salvo.ctl");
 	assert_int_equal(cfg->transfer.threads, 6);
 	assert_int_equal(cfg->transfer.rate_bps, 500000000);
 	assert_int_equal(cfg->transfer.min_rate_bps, 50000000);
@@ -211,7 +213,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 46);
+	assert_int_equal(hf->origin.line, 47);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -235,7 +237,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 43);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 44);
 	assert_string_equal(cfg->logging.events, "/var/log/ev.jsonl");
 	salvo_conf_del(cfg);
 }

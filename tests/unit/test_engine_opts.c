@@ -102,6 +102,9 @@ static const struct {
     {"logging.file", "where the log sink writes; tests/integ/log_*.sh"},
     {"logging.format", "the log sink's line format; tests/integ/log_*.sh"},
     {"hotfolders", "the profiles themselves; test_profile_keys below"},
+    {"transfer.control", "the control socket the command serves around the "
+			 "engine (sender/engine/ctl.h; the engine sees its "
+			 "salvo_send_live); tests/integ/send_control.sh"},
 };
 
 /* Keys of salvo send alone: a hot-folder profile sends the files its

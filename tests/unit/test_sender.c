@@ -1293,6 +1293,52 @@ static void test_all_held(void **state)
 	finish(&h);
 }
 
+/* salvo_sender_set_rate_limits (salvo ctl): the next pacing rate obeys
+ * the new bounds, whether the algorithm takes them itself (fixed) or the
+ * core clamps its rate (fair, until it has set_limits); the snapshot
+ * (--events) names them; the fixed policy refuses "no rate" and ignores
+ * a floor. */
+static void test_rate_limits(void **state)
+{
+	harness h;
+	salvo_rate_snapshot rs;
+	(void)state;
+	start(&h); /* fixed at 1 Gbit/s */
+	assert_int_equal(salvo_sender_set_rate_limits(h.s, 0, 0, h.now),
+			 SALVO_ERR_INVAL);
+	assert_int_equal(salvo_sender_pacing_rate(h.s), 1000000000ull);
+	assert_int_equal(
+	    salvo_sender_set_rate_limits(h.s, 40000000, 5000000, h.now), 0);
+	assert_int_equal(salvo_sender_pacing_rate(h.s), 40000000);
+	salvo_sender_rate_snapshot(h.s, &rs);
+	assert_int_equal(rs.rate_bps, 40000000);
+	assert_int_equal(rs.ceiling_bps, 40000000);
+	assert_int_equal(rs.floor_bps, 0);
+	finish(&h);
+
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	cfg.rate_policy = SALVO_RATE_FAIR;
+	cfg.rate_bps = 400000000;
+	assert_int_equal(
+	    salvo_sender_new(&h.s, &h.mem, &cfg, entries, NENTRIES, h.now), 0);
+	salvo_sender_rate_snapshot(h.s, &rs);
+	assert_int_equal(rs.ceiling_bps, 400000000);
+	assert_int_equal(
+	    salvo_sender_set_rate_limits(h.s, 1000000, 0, h.now), 0);
+	assert_true(salvo_sender_pacing_rate(h.s) <= 1000000);
+	salvo_sender_rate_snapshot(h.s, &rs);
+	assert_true(rs.rate_bps <= 1000000);
+	assert_int_equal(rs.ceiling_bps, 1000000);
+	assert_int_equal(
+	    salvo_sender_set_rate_limits(h.s, 0, 50000000, h.now), 0);
+	assert_true(salvo_sender_pacing_rate(h.s) >= 50000000);
+	salvo_sender_rate_snapshot(h.s, &rs);
+	assert_int_equal(rs.ceiling_bps, 0);
+	assert_int_equal(rs.floor_bps, 50000000);
+	finish(&h);
+}
+
 int main(void)
 {
 	if (salvo_crypto_init())
@@ -1310,6 +1356,7 @@ int main(void)
 	    cmocka_unit_test(test_session_loss),
 	    cmocka_unit_test(test_early_data),
 	    cmocka_unit_test(test_new_refuses),
+	    cmocka_unit_test(test_rate_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
