@@ -171,10 +171,8 @@ void *salvo_blocksender_main(void *arg)
 			salvo_send_session_fail(
 			    c, err,
 			    err == SALVO_ERR_REKEY
-				? "a sending lane's key reached its AEAD usage "
-				  "limit (rekeying is not implemented yet: "
-				  "send less per session, or with more "
-				  "threads)"
+				? "a sending lane used up its packet numbers "
+				  "(2^62; keys rotate every 2^22 packets)"
 				: "no sending key for a block-sender thread");
 		pthread_mutex_lock(&c->lock);
 		if (!err) {

@@ -130,8 +130,8 @@ static void message(salvo_send_session *c, salvo_send_report *r,
 		break;
 	case SALVO_ERR_REKEY:
 		snprintf(r->message, sizeof(r->message),
-			 "%s (rekeying is not implemented yet: send less per "
-			 "session)",
+			 "%s (a lane used up its 2^62 packet numbers: no "
+			 "session of any real length reaches this)",
 			 salvo_strerror(res));
 		break;
 	case SALVO_ERR_ABORTED:
