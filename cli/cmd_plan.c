@@ -30,7 +30,11 @@ static void usage(FILE *out)
 	      "  RATE: 300mbit, 1gbit, 50MB/s   TIME: 150ms, 1s   "
 	      "PCT: 0.5%   BYTES: 1500, 9000\n"
 	      "  --config FILE  read link hints from FILE too "
-	      "(precedence: defaults, /etc, ~/.config, FILE, flags)\n",
+	      "(precedence: defaults, /etc, ~/.config, FILE, flags)\n"
+	      "  --batch N, --send-sockets N, --recv-sockets N, "
+	      "--memory-budget SIZE  as the\n"
+	      "                 peers will run: the process memory lines "
+	      "follow them\n",
 	      out);
 }
 
@@ -55,7 +59,8 @@ static int plan(const struct salvo_config *cfg, int json)
 	    cfg->link.bandwidth_bps,  cfg->link.rtt_ns,
 	    cfg->link.loss_ppm,	      cfg->memory.fudge_milli,
 	    cfg->network.mtu_bytes,   cfg->network.send_sockets,
-	    cfg->network.recv_sockets};
+	    cfg->network.recv_sockets, cfg->network.batch,
+	    cfg->receiver.memory_budget_bytes};
 	struct salvo_plan p;
 	char note[512];
 

@@ -5,6 +5,7 @@
  * prints or reads a file; plan_out.c renders the results.
  */
 #include "common/core/error.h"
+#include "common/core/lz4piece.h"
 #include "conf/plan.h"
 
 const uint64_t salvo_plan_table_mbit[SALVO_PLAN_TABLE_ROWS] = {
@@ -111,6 +112,22 @@ int salvo_plan_compute(const struct salvo_plan_input *in,
 	p.rcvbuf_bytes = sockbuf(p.min_inflight_bytes, in->recv_sockets);
 	p.datagram_bytes = salvo_datagram_for_mtu((uint32_t)in->mtu_bytes, 0);
 	p.datagram6_bytes = salvo_datagram_for_mtu((uint32_t)in->mtu_bytes, 1);
+	salvo_plan_memory(&p, in->batch, in->recv_sockets, &p.mem);
 	*out = p;
 	return 0;
+}
+
+void salvo_plan_memory(const struct salvo_plan *p, uint64_t batch,
+		       uint64_t recv_sockets, struct salvo_plan_memory *out)
+{
+	if (!batch)
+		batch = 1;
+	out->sender_thread_bytes =
+	    batch * p->datagram_bytes + salvo_lz4piece_hc_state_bytes();
+	out->sender_bytes =
+	    p->memory_bytes + p->threads * out->sender_thread_bytes;
+	out->receiver_socket_bytes =
+	    batch * SALVO_RECV_SLOT_BYTES +
+	    (uint64_t)SALVO_RECV_INFLATE_KEEP * SALVO_RECV_INFLATE_CHUNK_BYTES;
+	out->receiver_bytes = recv_sockets * out->receiver_socket_bytes;
 }

@@ -15,6 +15,13 @@
  * between 256 KiB and 256 MiB, and the thread count is what covers the rest
  * (1..64).  Socket buffers hold one minimum in-flight window spread over the
  * sockets, as a power of two between 1 MiB and 256 MiB per socket.
+ *
+ * Process memory adds what each thread or socket holds beside that: a
+ * block-sender thread one batch of datagrams and LZ4 HC's state (256 KiB);
+ * a receive socket one 64 KiB slot per datagram of a batch and the 4 MiB
+ * of LZ4 inflate buffers it keeps.  The receiver's bookkeeping of its
+ * sessions (per block and per file) comes on top, capped as a whole by
+ * receiver.memory_budget.
  */
 #ifndef SALVO_CONF_PLAN_H
 #define SALVO_CONF_PLAN_H
@@ -38,6 +45,16 @@ struct salvo_plan_input {
 	uint64_t mtu_bytes;	/* 576..65535 */
 	uint64_t send_sockets;	/* >= 1 */
 	uint64_t recv_sockets;	/* >= 1 */
+	uint64_t batch;		/* datagrams per system call; 0: 1 */
+	uint64_t recv_budget_bytes; /* receiver.memory_budget; 0: unlimited */
+};
+
+/* What the processes hold (see the top comment). */
+struct salvo_plan_memory {
+	uint64_t sender_thread_bytes;	/* per block-sender, beside its block */
+	uint64_t sender_bytes;		/* blocks + threads × the above */
+	uint64_t receiver_socket_bytes; /* per receive socket */
+	uint64_t receiver_bytes;	/* sockets × the above */
 };
 
 struct salvo_plan {
@@ -52,6 +69,7 @@ struct salvo_plan {
 	uint64_t rcvbuf_bytes;	 /* per receive socket */
 	uint64_t datagram_bytes; /* over IPv4: mtu − 28 */
 	uint64_t datagram6_bytes; /* over IPv6: mtu − 48 */
+	struct salvo_plan_memory mem; /* for the input's batch */
 };
 
 /* The fudge factor × 1000 for a loss rate in ppm (see the top comment). */
@@ -61,6 +79,11 @@ uint64_t salvo_plan_fudge_milli(uint64_t loss_ppm);
  * UINT64_MAX.  The figure one cell of the table shows. */
 uint64_t salvo_plan_recommended_bytes(uint64_t bandwidth_bps, uint64_t rtt_ns,
 				      uint64_t fudge_milli);
+
+/* p->mem from the plan p's threads, blocks and datagrams, for batch
+ * datagrams per system call (0: 1) and recv_sockets receive sockets. */
+void salvo_plan_memory(const struct salvo_plan *p, uint64_t batch,
+		       uint64_t recv_sockets, struct salvo_plan_memory *out);
 
 /*
  * Fills *out from *in.  Returns 0, or SALVO_ERR_INVAL (and leaves *out

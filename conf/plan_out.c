@@ -30,6 +30,40 @@ static int done(FILE *out)
 	return 0;
 }
 
+/* The process-memory lines of the text plan (conf/plan.h). */
+static void write_memory(const struct salvo_plan_input *in,
+			 const struct salvo_plan *p, FILE *out)
+{
+	const struct salvo_plan_memory *m = &p->mem;
+	char blk[32], th[32], snd[32], sock[32], rcv[32], budget[32];
+
+	salvo_units_format_size(p->block_size_bytes, blk, sizeof(blk));
+	mb2(m->sender_thread_bytes, th, sizeof(th));
+	mb2(m->sender_bytes, snd, sizeof(snd));
+	mb2(m->receiver_socket_bytes, sock, sizeof(sock));
+	mb2(m->receiver_bytes, rcv, sizeof(rcv));
+	if (in->recv_budget_bytes)
+		salvo_units_format_size(in->recv_budget_bytes, budget,
+					sizeof(budget));
+	else
+		snprintf(budget, sizeof(budget), "unlimited");
+	fprintf(out,
+		"process memory        sender: %llu x %s blocks + %llu x %s MB "
+		"per thread\n"
+		"                      (%llu datagrams, LZ4 HC state) = %s MB\n"
+		"                      receiver: %llu sockets x %s MB (%llu x "
+		"64KiB receive slots,\n"
+		"                      4MiB of LZ4 inflate buffers) = %s MB, "
+		"plus its sessions'\n"
+		"                      bookkeeping, at most "
+		"receiver.memory_budget (%s)\n\n",
+		(unsigned long long)p->threads, blk,
+		(unsigned long long)p->threads, th,
+		(unsigned long long)(in->batch ? in->batch : 1), snd,
+		(unsigned long long)in->recv_sockets, sock,
+		(unsigned long long)(in->batch ? in->batch : 1), rcv, budget);
+}
+
 static void write_text(const struct salvo_plan_input *in,
 		       const struct salvo_plan *p, FILE *out)
 {
@@ -84,6 +118,7 @@ static void write_text(const struct salvo_plan_input *in,
 		(unsigned long long)p->datagram6_bytes,
 		(unsigned long long)in->mtu_bytes, SALVO_IPV4_UDP_OVERHEAD,
 		SALVO_IPV6_UDP_OVERHEAD);
+	write_memory(in, p, out);
 	fprintf(out,
 		"in salvo.yaml:\n"
 		"  transfer: {block_size: %s, threads: %llu}\n"
@@ -116,7 +151,10 @@ static void write_json(const struct salvo_plan_input *in,
 	    "\"recommended_mb\": %s, \"block_size_bytes\": %llu, "
 	    "\"threads\": %llu, \"memory_bytes\": %llu, \"memory_mb\": %s, "
 	    "\"covered\": %s, \"sndbuf_bytes\": %llu, \"rcvbuf_bytes\": "
-	    "%llu, \"datagram_bytes\": %llu, \"datagram6_bytes\": %llu}\n",
+	    "%llu, \"datagram_bytes\": %llu, \"datagram6_bytes\": %llu, "
+	    "\"batch\": %llu, \"sender_thread_bytes\": %llu, "
+	    "\"sender_bytes\": %llu, \"receiver_socket_bytes\": %llu, "
+	    "\"receiver_bytes\": %llu, \"receiver_budget_bytes\": %llu}\n",
 	    (unsigned long long)p->min_inflight_bytes,
 	    salvo_units_format_fixed(p->min_inflight_bytes, 6, minf, 32),
 	    (unsigned long long)p->fudge_milli,
@@ -128,7 +166,13 @@ static void write_json(const struct salvo_plan_input *in,
 	    p->covered ? "true" : "false", (unsigned long long)p->sndbuf_bytes,
 	    (unsigned long long)p->rcvbuf_bytes,
 	    (unsigned long long)p->datagram_bytes,
-	    (unsigned long long)p->datagram6_bytes);
+	    (unsigned long long)p->datagram6_bytes,
+	    (unsigned long long)(in->batch ? in->batch : 1),
+	    (unsigned long long)p->mem.sender_thread_bytes,
+	    (unsigned long long)p->mem.sender_bytes,
+	    (unsigned long long)p->mem.receiver_socket_bytes,
+	    (unsigned long long)p->mem.receiver_bytes,
+	    (unsigned long long)in->recv_budget_bytes);
 }
 
 int salvo_plan_write(const struct salvo_plan_input *in,

@@ -38,6 +38,15 @@
 #define SALVO_SOCKETS_MAX 64u
 #define SALVO_BATCH_MAX 1024u
 
+/* The receiver's buffers per receive socket: one slot per datagram of a
+ * batch (a UDP payload, or a GRO train of them), and the LZ4 inflate
+ * chunks it keeps from one batch to the next (receiver/engine/socket.c;
+ * a batch of pieces inflating to more takes more chunks for itself and
+ * gives them back). */
+#define SALVO_RECV_SLOT_BYTES 65536u
+#define SALVO_RECV_INFLATE_CHUNK_BYTES (1u << 20)
+#define SALVO_RECV_INFLATE_KEEP 4u
+
 /* IP + UDP overhead for an address family: v6 non-zero for IPv6. */
 static inline uint32_t salvo_ip_udp_overhead(int v6)
 {

@@ -188,9 +188,9 @@ typedef struct rwerr {
 
 /* Where a batch's LZ4 pieces inflate: chunks taken in turn, kept for
  * the next batch, all free again once the batch's writes are out. */
-#define RARENA_CHUNK_BYTES (1u << 20)
+#define RARENA_CHUNK_BYTES SALVO_RECV_INFLATE_CHUNK_BYTES
 #define RARENA_CHUNKS 64 /* a batch inflates at most 64 MiB */
-#define RARENA_KEEP 4	 /* chunks kept from one batch to the next */
+#define RARENA_KEEP SALVO_RECV_INFLATE_KEEP /* kept for the next batch */
 typedef struct rarena {
 	uint8_t *chunk[RARENA_CHUNKS];
 	uint32_t cur; /* chunk in use */

@@ -30,7 +30,7 @@
 
 #include "common/io/sys.h"
 
-#define SLOT_BYTES 65536 /* one UDP payload, or one GRO train of them */
+#define SLOT_BYTES SALVO_RECV_SLOT_BYTES /* a payload, or a GRO train */
 #define WAIT_MAX_MS 100	 /* wake up this often to notice a stop */
 #ifndef SOL_UDP
 #define SOL_UDP 17

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lz4hc.h>
 
 #include "common/core/error.h"
 #include "conf/plan.h"
@@ -42,6 +43,44 @@ static void test_worked_example(void **state)
 	assert_int_equal(p.rcvbuf_bytes, 4 * MiB); /* 5.625 MB / 2 sockets */
 	assert_int_equal(p.datagram_bytes, 1472);
 	assert_int_equal(p.datagram6_bytes, 1452); /* IPv6: 1500 - 48 */
+}
+
+/* Process memory: each block-sender holds a batch of datagrams and LZ4
+ * HC's state beside its block; each receive socket a 64 KiB slot per
+ * datagram of a batch and 4 MiB of inflate buffers. */
+static void test_process_memory(void **state)
+{
+	struct salvo_plan_input in = example;
+	struct salvo_plan p;
+	(void)state;
+	in.batch = 32;
+	in.recv_budget_bytes = 256 * MiB;
+	assert_int_equal(salvo_plan_compute(&in, &p), 0);
+	uint64_t th = 32 * 1472 + (uint64_t)LZ4_sizeofStateHC();
+	assert_int_equal(p.mem.sender_thread_bytes, th);
+	assert_int_equal(p.mem.sender_bytes, 20 * MiB + 5 * th);
+	assert_int_equal(p.mem.receiver_socket_bytes, 32 * 64 * 1024 + 4 * MiB);
+	assert_int_equal(p.mem.receiver_bytes, 2 * (2 * MiB + 4 * MiB));
+
+	in.batch = 0; /* counts as 1 */
+	assert_int_equal(salvo_plan_compute(&in, &p), 0);
+	assert_int_equal(p.mem.sender_thread_bytes,
+			 1472 + (uint64_t)LZ4_sizeofStateHC());
+	assert_int_equal(p.mem.receiver_socket_bytes, 64 * 1024 + 4 * MiB);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	in.batch = 32;
+	assert_int_equal(salvo_plan_compute(&in, &p), 0);
+	assert_int_equal(salvo_plan_write(&in, &p, f, 0), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "sender: 5 x 4MiB blocks + 5 x 0.31 MB "
+				    "per thread"));
+	assert_non_null(strstr(buf, "receiver: 2 sockets x 6.29 MB"));
+	assert_non_null(strstr(buf, "receiver.memory_budget (256MiB)"));
+	free(buf);
 }
 
 static void test_fudge_curve(void **state)
@@ -311,6 +350,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_worked_example),
+	    cmocka_unit_test(test_process_memory),
 	    cmocka_unit_test(test_fudge_curve),
 	    cmocka_unit_test(test_fudge_override_loss_and_jumbo),
 	    cmocka_unit_test(test_invalid_input),
