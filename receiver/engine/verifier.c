@@ -150,8 +150,9 @@ static int digest_differs(const rjob *j, const uint8_t *d, char *msg,
 }
 
 /* Checks file j->idx against the sender's digest and commits it: 0
- * (with the path it was stored under in stored), SALVO_ERR_VERIFY or
- * -errno, with msg. */
+ * (with the path it was stored under in stored), 1 (it was committed
+ * already and is unchanged there: files.h), SALVO_ERR_VERIFY or -errno,
+ * with msg. */
 static int check_file(rctx *c, const rjob *j, char *stored, size_t slen,
 		      char *msg, size_t len)
 {
@@ -165,19 +166,22 @@ static int check_file(rctx *c, const rjob *j, char *stored, size_t slen,
 			rc = digest_differs(j, d, msg, len);
 	}
 	if (!rc)
-		rc = rfiles_commit(&s->files, j->idx, stored, slen, msg, len);
-	if (!rc)
+		rc = rfiles_commit(&s->files, j->idx, j->digest, stored, slen,
+				   msg, len);
+	if (rc >= 0)
 		rresume_committed(s, j->idx);
-	if (!rc && !--s->files_left) {
-		rc = rfiles_finish(&s->files, msg, len);
-		s->finished = !rc;
+	if (rc >= 0 && !--s->files_left) {
+		int done = rfiles_finish(&s->files, msg, len);
+		s->finished = !done;
+		rc = done ? done : rc;
 	}
 	return rc;
 }
 
 /* Core lock held: the job's answer to the core.  stored: where a file
  * job's file went (another name than the sender's with overwrite
- * rename; the log names it, and why). */
+ * rename; the log names it, and why).  A file's result 1 (it was there
+ * already, check_file) is a success for the core, logged as such. */
 static void report(rctx *c, const rjob *j, int result, const char *stored,
 		   const char *msg)
 {
@@ -189,10 +193,17 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 					    now);
 		return;
 	}
-	if (!result) {
+	if (result >= 0) {
 		const salvo_entry *e = &s->m.entries[j->idx];
 		char line[3 * SALVO_PATH_MAX];
-		if (strcmp(stored, e->path))
+		if (result == 1)
+			snprintf(line, sizeof(line),
+				 "already received %s (%llu bytes): committed "
+				 "here within the hour from the same sender, "
+				 "with the same digest, and unchanged since; "
+				 "not committed again",
+				 stored, (unsigned long long)e->size);
+		else if (strcmp(stored, e->path))
 			snprintf(line, sizeof(line),
 				 "received %s (%llu bytes; sent as %s, renamed "
 				 "because %s existed)",
@@ -202,15 +213,22 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 			snprintf(line, sizeof(line), "received %s (%llu bytes)",
 				 e->path, (unsigned long long)e->size);
 		s->files_done++;
-		c->rep->files++;
-		c->rep->bytes += e->size;
-		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
-						   .event = "file_received",
-						   .session = s->id,
-						   .peer = s->peer,
-						   .file = stored,
-						   .bytes = e->size,
-						   .message = line});
+		if (result == 1) {
+			c->rep->files_skipped++;
+		} else {
+			c->rep->files++;
+			c->rep->bytes += e->size;
+		}
+		rsession_log(c, &(salvo_log_event){
+				    .level = SALVO_LOG_INFO,
+				    .event = result == 1 ? "file_already_received"
+							 : "file_received",
+				    .session = s->id,
+				    .peer = s->peer,
+				    .file = stored,
+				    .bytes = e->size,
+				    .message = line});
+		result = 0;
 	}
 	salvo_receiver_file_result(c->core, s->id, j->idx, result, msg, now);
 }
