@@ -710,6 +710,19 @@ int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
 	return rc;
 }
 
+void rfiles_drop(rfiles *f, uint32_t i)
+{
+	char part[64];
+	pthread_mutex_lock(&f->mu);
+	rfdcache_drop(&f->partfd, (int32_t)i);
+	if (f->state[i] == RF_PART) {
+		part_name(f, i, part, sizeof(part));
+		unlinkat(atomic_load(&f->r->parts), part, 0);
+		f->state[i] = RF_NONE;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* Folder k's manifest mode (masked) when this session made it, and with
  * finish its manifest mtime, making it again if another session removed
  * it (empty) meanwhile.  f->mu held. */

@@ -204,6 +204,10 @@ int rfiles_digest(rfiles *f, uint32_t i, uint8_t out[32], char *msg,
 int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
 		  char *stored, size_t slen, char *msg, size_t len);
 
+/* Entry i failed alone (its commit): its part-file goes now, not at the
+ * session's end, which may be a success.  Verifier thread. */
+void rfiles_drop(rfiles *f, uint32_t i);
+
 /* ----------------------------------------------------------- recent.c */
 
 /* Entry i of f, verified with digest, is about to be renamed into folder

@@ -149,17 +149,27 @@ static int digest_differs(const rjob *j, const uint8_t *d, char *msg,
 	return SALVO_ERR_VERIFY;
 }
 
+/* 1 when result (of check_file) fails its file alone: it could not be
+ * stored here (-errno), which says nothing about the other files. */
+static int fails_alone(int result)
+{
+	return result < 0 && result > -4096;
+}
+
 /* Checks file j->idx against the sender's digest and commits it: 0
  * (with the path it was stored under in stored), 1 (it was committed
  * already and is unchanged there: files.h), SALVO_ERR_VERIFY or -errno,
- * with msg. */
+ * with msg.  A file that fails alone (-errno) loses its part-file, and
+ * the others go on.  *fin: after the session's last file, 0 or the
+ * -errno of making its folders durable (msg), which fails the session. */
 static int check_file(rctx *c, const rjob *j, char *stored, size_t slen,
-		      char *msg, size_t len)
+		      char *msg, size_t len, int *fin)
 {
 	esess *s = j->s;
 	uint8_t d[SALVO_DIGEST_BYTES];
 	int reread = rdigest_file(&s->dig, j->idx, d);
 	int rc = reread ? 0 : digest_differs(j, d, msg, len);
+	*fin = 0;
 	if (!rc && (reread || c->o->verify_paranoid)) {
 		rc = rfiles_digest(&s->files, j->idx, d, msg, len);
 		if (!rc)
@@ -168,12 +178,17 @@ static int check_file(rctx *c, const rjob *j, char *stored, size_t slen,
 	if (!rc)
 		rc = rfiles_commit(&s->files, j->idx, j->digest, stored, slen,
 				   msg, len);
-	if (rc >= 0)
+	if (fails_alone(rc))
+		rfiles_drop(&s->files, j->idx);
+	if (rc >= 0 || fails_alone(rc)) {
 		rresume_committed(s, j->idx);
-	if (rc >= 0 && !--s->files_left) {
-		int done = rfiles_finish(&s->files, msg, len);
-		s->finished = !done;
-		rc = done ? done : rc;
+		if (!--s->files_left) {
+			char fmsg[512];
+			*fin = rfiles_finish(&s->files, fmsg, sizeof(fmsg));
+			s->finished = !*fin;
+			if (*fin)
+				snprintf(msg, len, "%s", fmsg);
+		}
 	}
 	return rc;
 }
@@ -229,6 +244,20 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 				    .bytes = e->size,
 				    .message = line});
 		result = 0;
+	} else if (fails_alone(result)) {
+		const salvo_entry *e = &s->m.entries[j->idx];
+		char line[SALVO_PATH_MAX + 600];
+		snprintf(line, sizeof(line),
+			 "failed %s: %s; the session goes on without it", e->path,
+			 msg);
+		c->rep->files_refused++;
+		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
+						   .event = "file_failed",
+						   .session = s->id,
+						   .peer = s->peer,
+						   .file = e->path,
+						   .bytes = e->size,
+						   .message = line});
 	}
 	salvo_receiver_file_result(c->core, s->id, j->idx, result, msg, now);
 }
@@ -254,7 +283,7 @@ static void *verifier_main(void *arg)
 	rjob *j;
 	while ((j = next_job(c))) {
 		char msg[512] = "", stored[SALVO_PATH_MAX + 16] = "";
-		int result = 0;
+		int result = 0, fin = 0;
 		/* a session that ended meanwhile needs no more work */
 		int ended = atomic_load(&j->s->ended);
 		if (j->kind == RJOB_RESUME) { /* settles counts: even ended */
@@ -269,9 +298,13 @@ static void *verifier_main(void *arg)
 			result = check_block(c, j);
 		else if (!ended)
 			result = check_file(c, j, stored, sizeof(stored),
-					    msg, sizeof(msg));
+					    msg, sizeof(msg), &fin);
 		pthread_mutex_lock(&c->lock);
-		if (!atomic_load(&j->s->ended))
+		if (!atomic_load(&j->s->ended) && fin)
+			salvo_receiver_fail(c->core, j->s->id, SALVO_ERR_IO,
+					    -fin, SALVO_FILE_INDEX_NONE, msg,
+					    salvo_now_ns());
+		else if (!atomic_load(&j->s->ended))
 			report(c, j, result, stored, msg);
 		rsession_release(c, j->s);
 		pthread_mutex_unlock(&c->lock);
