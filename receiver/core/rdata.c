@@ -74,9 +74,13 @@ static void advance_digests(salvo_rsess *s)
 		s->digests_have++;
 }
 
-static void maybe_complete(salvo_rsess *s, uint64_t now)
+void rdata_maybe_complete(salvo_rsess *s, uint64_t now)
 {
-	if (s->files_done < s->files_regular)
+	if (s->state != RS_DATA)
+		return;
+	/* files that failed alone count once the sender knows of them */
+	if (s->files_done + s->late_n < s->files_regular ||
+	    !rverdict_late_held(s))
 		return;
 	/* the engine makes directories durable in session_end, before the
 	 * sender hears COMPLETE */
@@ -220,7 +224,7 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 	rverdict_send(s, now, 1);
 	rsess_feedback(s, now);
 	if (s->state == RS_DATA)
-		maybe_complete(s, now);
+		rdata_maybe_complete(s, now);
 }
 
 /* Writes payload (stream bytes [off, off+len)) to the files it spans. */
@@ -449,6 +453,18 @@ void rdata_file_result(salvo_rsess *s, uint32_t file, int result,
 {
 	if (file >= s->m.count || s->fstate[file] != FILE_FINALIZING)
 		return;
+	if (result && result != SALVO_ERR_VERIFY && result < 0 &&
+	    result > -4096) {
+		/* this file alone could not be stored (-errno): the others
+		 * go on, the sender hears its verdict FAILED */
+		s->fstate[file] = FILE_DONE;
+		if (rverdict_late_fail(s, file, result, now))
+			rsess_fail(s, SALVO_ERR_NOMEM, 0, file,
+				   "receiver out of memory", now);
+		else
+			rdata_maybe_complete(s, now);
+		return;
+	}
 	if (result) {
 		char buf[SALVO_ERROR_MSG_MAX];
 		if (msg && msg[0]) {
@@ -468,5 +484,5 @@ void rdata_file_result(salvo_rsess *s, uint32_t file, int result,
 	}
 	s->fstate[file] = FILE_DONE;
 	s->files_done++;
-	maybe_complete(s, now);
+	rdata_maybe_complete(s, now);
 }

@@ -21,8 +21,14 @@ void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
 			uint64_t now);
 /* The engine's answers to verify_block and finalize_file. */
 void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now);
+/* A file result of -errno (it could not be stored) fails that file
+ * alone (rverdict_late_fail); SALVO_ERR_VERIFY or another error ends the
+ * session. */
 void rdata_file_result(salvo_rsess *s, uint32_t file, int result,
 		       const char *msg, uint64_t now);
+/* Completes the session (state RS_DATA) when every file is committed or
+ * failed alone and the sender holds those failures (STATUS). */
+void rdata_maybe_complete(salvo_rsess *s, uint64_t now);
 /* Frees the session's manifest, streams and block/file tables. */
 void rdata_free(salvo_rsess *s);
 

@@ -129,6 +129,8 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 	}
 	if (s->state == RS_DATA || s->state == RS_COMPLETE)
 		rverdict_on_status(s, st, now);
+	if (s->state == RS_DATA && s->late_n)
+		rdata_maybe_complete(s, now); /* the sender holds them now? */
 	rsess_feedback(s, now);
 	if (x && x->missing.n)
 		rsess_schedule_feedback(s, now + rsess_reorder_window(s));

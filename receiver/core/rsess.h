@@ -91,6 +91,10 @@ struct salvo_rsess {
 	int preparing;	     /* inside the prepare callback */
 	uint32_t vd_ranges_echo, vd_files_echo; /* from STATUS */
 	uint64_t vd_sent_at;
+	/* files that failed alone after the data phase started (their
+	 * commit): the verdict restated as FAILED from late_first on;
+	 * late_echo: how many of them the sender holds (STATUS) */
+	uint32_t late_n, late_first, late_echo;
 
 	/* data */
 	salvo_rxstream drx;
@@ -191,6 +195,12 @@ void rverdict_on_status(salvo_rsess *s, const salvo_pkt_status *st,
 void rverdict_free(salvo_rsess *s);
 /* 1 when entry i sends nothing (a skip, a refusal, a failure). */
 int rverdict_is_out(const salvo_rsess *s, uint32_t i);
+/* Entry i, all its bytes in, could not be stored (errno err): its
+ * verdict becomes FAILED and is restated to the sender, the session goes
+ * on.  0, or SALVO_ERR_NOMEM. */
+int rverdict_late_fail(salvo_rsess *s, uint32_t i, int err, uint64_t now);
+/* 1 once the sender holds every late failure (or there is none). */
+int rverdict_late_held(const salvo_rsess *s);
 
 /* How long a hole may stay unreported in case it is reordering. */
 uint64_t rsess_reorder_window(const salvo_rsess *s);

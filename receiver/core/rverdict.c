@@ -145,6 +145,9 @@ int rverdict_start(salvo_rsess *s, uint64_t now)
 void rverdict_send(salvo_rsess *s, uint64_t now, int force)
 {
 	uint32_t r = s->vd_ranges_echo, f = s->vd_files_echo;
+	/* late failures the sender lacks: restated from the first */
+	if (r >= s->nheld && f >= s->m.count && !rverdict_late_held(s))
+		f = s->late_first;
 	if (!s->verdict || (r >= s->nheld && f >= s->m.count))
 		return;
 	if (!force && now < s->vd_sent_at + max64(s->srtt_ns, RS_MS))
@@ -179,7 +182,35 @@ void rverdict_on_status(salvo_rsess *s, const salvo_pkt_status *st,
 	if (st->verdicts_have <= s->m.count &&
 	    st->verdicts_have > s->vd_files_echo)
 		s->vd_files_echo = st->verdicts_have;
+	/* above the count: all of them, and that many late failures */
+	if (st->verdicts_have > s->m.count &&
+	    st->verdicts_have - s->m.count <= s->late_n &&
+	    st->verdicts_have - s->m.count > s->late_echo)
+		s->late_echo = st->verdicts_have - s->m.count;
 	rverdict_send(s, now, 0);
+}
+
+int rverdict_late_held(const salvo_rsess *s)
+{
+	return s->late_echo >= s->late_n;
+}
+
+int rverdict_late_fail(salvo_rsess *s, uint32_t i, int err, uint64_t now)
+{
+	if (!s->verdict_err) { /* every entry SEND so far: no errnos yet */
+		const salvo_mem *mem = s->r->mem;
+		size_t n = s->m.count ? s->m.count : 1;
+		s->verdict_err = salvo_mem_array(mem, n, sizeof(int32_t));
+		if (!s->verdict_err)
+			return SALVO_ERR_NOMEM;
+		memset(s->verdict_err, 0, n * sizeof(int32_t));
+	}
+	s->verdict[i] = SALVO_VERDICT_FAILED;
+	s->verdict_err[i] = err < 0 ? -err : err;
+	if (!s->late_n++ || i < s->late_first)
+		s->late_first = i;
+	rverdict_send(s, now, 1);
+	return 0;
 }
 
 void rverdict_free(salvo_rsess *s)

@@ -656,8 +656,8 @@ static int place(rfiles *f, uint32_t i, int dfd, char *name, size_t nlen,
 	return -EEXIST;
 }
 
-int rfiles_commit(rfiles *f, uint32_t i, char *stored, size_t slen,
-		  char *msg, size_t len)
+int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
+		  char *stored, size_t slen, char *msg, size_t len)
 {
 	const salvo_entry *e = &f->m->entries[i];
 	int fd = part_get(f, i, msg, len);
@@ -667,8 +667,9 @@ int rfiles_commit(rfiles *f, uint32_t i, char *stored, size_t slen,
 				 {(time_t)(e->mtime_ns / 1000000000),
 				  (long)(e->mtime_ns % 1000000000)}};
 	int rc = 0;
+	struct stat pst;
 	if (fchmod(fd, (mode_t)e->mode & 07777 & ~f->r->mask) ||
-	    futimens(fd, ts) || fsync(fd)) {
+	    futimens(fd, ts) || fsync(fd) || fstat(fd, &pst)) {
 		rc = -errno;
 		snprintf(msg, len, "cannot finish '%s': %s", e->path,
 			 strerror(-rc));
@@ -684,19 +685,42 @@ int rfiles_commit(rfiles *f, uint32_t i, char *stored, size_t slen,
 	pthread_mutex_unlock(&f->mu);
 	if (dfd < 0)
 		return dfd;
-	char name[SALVO_NAME_MAX + 16];
-	rc = place(f, i, dfd, name, sizeof(name), msg, len);
+	char name[SALVO_NAME_MAX + 16], part[64];
+	if (rrecent_match(f, i, digest, dfd, name, sizeof(name))) {
+		/* committed already, unchanged since: not again */
+		part_name(f, i, part, sizeof(part));
+		unlinkat(atomic_load(&f->r->parts), part, 0);
+		rc = 1;
+	} else {
+		rc = place(f, i, dfd, name, sizeof(name), msg, len);
+		if (!rc)
+			rrecent_note(f, i, digest, dfd, name, pst.st_ino);
+	}
 	pthread_mutex_lock(&f->mu);
-	if (!rc) {
+	if (rc >= 0) {
 		const char *base = base_name(e->path, e->path_len);
 		snprintf(stored, slen, "%.*s%s", (int)(base - e->path),
 			 e->path, name);
 		f->state[i] = RF_DONE;
-		mark_dirty(f, k);
+		if (!rc)
+			mark_dirty(f, k);
 	}
 	dir_put(f, k);
 	pthread_mutex_unlock(&f->mu);
 	return rc;
+}
+
+void rfiles_drop(rfiles *f, uint32_t i)
+{
+	char part[64];
+	pthread_mutex_lock(&f->mu);
+	rfdcache_drop(&f->partfd, (int32_t)i);
+	if (f->state[i] == RF_PART) {
+		part_name(f, i, part, sizeof(part));
+		unlinkat(atomic_load(&f->r->parts), part, 0);
+		f->state[i] = RF_NONE;
+	}
+	pthread_mutex_unlock(&f->mu);
 }
 
 /* Folder k's manifest mode (masked) when this session made it, and with

@@ -15,6 +15,9 @@
  *              manifest.
  *   files.c    rfiles: one per session.  Its folders, its part-files, the
  *              commit, and on failure the removal of what it created.
+ *   recent.c   what the commits of the last hour stored, so that a file
+ *              sent again (a hot folder restarted after a crash) is not
+ *              committed twice.
  */
 #ifndef SALVO_RFILES_H
 #define SALVO_RFILES_H
@@ -28,6 +31,7 @@
 #include <sys/uio.h>
 
 #include "common/core/manifest.h"
+#include "receiver/core/rrecent.h"
 #include "receiver/engine/recv.h"
 
 /* ------------------------------------------------------------- root.c */
@@ -58,6 +62,7 @@ typedef struct rroot {
 	int lockfd;
 	struct rclaim **claims;
 	uint64_t max_age_ns;
+	salvo_rrecent recent; /* recent.c: the commits of the last hour, mu */
 } rroot;
 
 /* Makes r for the receiver whose root is the open folder root: creates
@@ -147,6 +152,8 @@ typedef struct rfiles {
 			     sender's authorised policy); 0: the root's */
 	struct rresume *resume; /* resume.c: NULL, none of its files */
 	int keep_partial;	/* at free: resumable part-files stay */
+	int anonymous;		/* the sender, for recent.c: anonymous, */
+	uint8_t sender[32];	/* else its static key */
 } rfiles;
 
 /* Bookkeeping bytes a session for manifest m with blocks of block_bytes
@@ -186,13 +193,37 @@ int rfiles_crc(rfiles *f, uint64_t start, uint32_t len, uint32_t *crc);
 int rfiles_digest(rfiles *f, uint32_t i, uint8_t out[32], char *msg,
 		  size_t len);
 
-/* Makes entry i durable under its final name: its mode (masked), mtime,
- * fsync, then rename from the private folder per the overwrite policy.
- * Returns 0 with the path it was stored under in stored (relative to
- * the root; with overwrite rename a free name such as "a/one.bin.2"
- * when the entry's own was taken), or -errno (msg). */
-int rfiles_commit(rfiles *f, uint32_t i, char *stored, size_t slen,
-		  char *msg, size_t len);
+/* Makes entry i, verified with BLAKE3 digest, durable under its final
+ * name: its mode (masked), mtime, fsync, then rename from the private
+ * folder per the overwrite policy.  Returns 0 with the path it was
+ * stored under in stored (relative to the root; with overwrite rename a
+ * free name such as "a/one.bin.2" when the entry's own was taken); 1
+ * when this very file was committed by this receiver within the hour
+ * and is unchanged at that path (recent.c), in stored: its part-file is
+ * removed, the file is not committed again; or -errno (msg). */
+int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
+		  char *stored, size_t slen, char *msg, size_t len);
+
+/* Entry i failed alone (its commit): its part-file goes now, not at the
+ * session's end, which may be a success.  Verifier thread. */
+void rfiles_drop(rfiles *f, uint32_t i);
+
+/* ----------------------------------------------------------- recent.c */
+
+/* Entry i of f, verified with digest, is about to be renamed into folder
+ * dfd: 1 when the same file (the sender's identity, path, size, mtime,
+ * digest) was committed by this receiver within the hour and the file
+ * at the name it got then is still that one, unchanged (inode, size,
+ * ctime) and with the mode this commit would give it: that name in name;
+ * else 0.  Any thread. */
+int rrecent_match(rfiles *f, uint32_t i, const uint8_t digest[32], int dfd,
+		  char *name, size_t nlen);
+
+/* Entry i of f, verified with digest, was renamed into folder dfd as
+ * name (its own base name, or NAME.k); ino: its inode before the rename.
+ * Remembers what it is now, for rrecent_match.  Any thread. */
+void rrecent_note(rfiles *f, uint32_t i, const uint8_t digest[32], int dfd,
+		  const char *name, ino_t ino);
 
 /* After the last file: the modes of the folders this session created
  * (masked), the mtimes of its folder entries, fsync of every folder that

@@ -183,6 +183,8 @@ int rroot_init(rroot *r, int root, const salvo_recv_opts *o, char *msg,
 	r->budget = o->memory_budget_bytes;
 	r->fds = fds_per_session(root, o);
 	r->pid = (int)getpid();
+	salvo_rrecent_init(&r->recent, &salvo_mem_libc,
+			   SALVO_RRECENT_MAX_AGE_NS);
 	if (getrandom(r->key, sizeof(r->key), 0) != (ssize_t)sizeof(r->key)) {
 		int e = errno;
 		snprintf(msg, len, "no randomness: %s", strerror(e));
@@ -220,6 +222,7 @@ void rroot_free(rroot *r)
 {
 	int fd = atomic_load(&r->parts);
 	rresume_root_free(r);
+	salvo_rrecent_free(&r->recent);
 	if (fd >= 0)
 		close(fd); /* and with it the lock */
 	pthread_mutex_destroy(&r->mu);

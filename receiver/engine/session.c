@@ -253,6 +253,10 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return rc;
 	int bound = overwrite_for(c->o->overwrite, k);
 	s->files.overwrite = 1 + bound;
+	/* whose files they are, as resume names them (recent.c) */
+	s->files.anonymous = !k;
+	if (k)
+		memcpy(s->files.sender, salvo_rsess_key(sess), 32);
 	rc = decide_files(c, s, sess, bound, err, errlen);
 	if (rc)
 		return rc;

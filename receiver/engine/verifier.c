@@ -149,35 +149,54 @@ static int digest_differs(const rjob *j, const uint8_t *d, char *msg,
 	return SALVO_ERR_VERIFY;
 }
 
+/* 1 when result (of check_file) fails its file alone: it could not be
+ * stored here (-errno), which says nothing about the other files. */
+static int fails_alone(int result)
+{
+	return result < 0 && result > -4096;
+}
+
 /* Checks file j->idx against the sender's digest and commits it: 0
- * (with the path it was stored under in stored), SALVO_ERR_VERIFY or
- * -errno, with msg. */
+ * (with the path it was stored under in stored), 1 (it was committed
+ * already and is unchanged there: files.h), SALVO_ERR_VERIFY or -errno,
+ * with msg.  A file that fails alone (-errno) loses its part-file, and
+ * the others go on.  *fin: after the session's last file, 0 or the
+ * -errno of making its folders durable (msg), which fails the session. */
 static int check_file(rctx *c, const rjob *j, char *stored, size_t slen,
-		      char *msg, size_t len)
+		      char *msg, size_t len, int *fin)
 {
 	esess *s = j->s;
 	uint8_t d[SALVO_DIGEST_BYTES];
 	int reread = rdigest_file(&s->dig, j->idx, d);
 	int rc = reread ? 0 : digest_differs(j, d, msg, len);
+	*fin = 0;
 	if (!rc && (reread || c->o->verify_paranoid)) {
 		rc = rfiles_digest(&s->files, j->idx, d, msg, len);
 		if (!rc)
 			rc = digest_differs(j, d, msg, len);
 	}
 	if (!rc)
-		rc = rfiles_commit(&s->files, j->idx, stored, slen, msg, len);
-	if (!rc)
+		rc = rfiles_commit(&s->files, j->idx, j->digest, stored, slen,
+				   msg, len);
+	if (fails_alone(rc))
+		rfiles_drop(&s->files, j->idx);
+	if (rc >= 0 || fails_alone(rc)) {
 		rresume_committed(s, j->idx);
-	if (!rc && !--s->files_left) {
-		rc = rfiles_finish(&s->files, msg, len);
-		s->finished = !rc;
+		if (!--s->files_left) {
+			char fmsg[512];
+			*fin = rfiles_finish(&s->files, fmsg, sizeof(fmsg));
+			s->finished = !*fin;
+			if (*fin)
+				snprintf(msg, len, "%s", fmsg);
+		}
 	}
 	return rc;
 }
 
 /* Core lock held: the job's answer to the core.  stored: where a file
  * job's file went (another name than the sender's with overwrite
- * rename; the log names it, and why). */
+ * rename; the log names it, and why).  A file's result 1 (it was there
+ * already, check_file) is a success for the core, logged as such. */
 static void report(rctx *c, const rjob *j, int result, const char *stored,
 		   const char *msg)
 {
@@ -189,10 +208,17 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 					    now);
 		return;
 	}
-	if (!result) {
+	if (result >= 0) {
 		const salvo_entry *e = &s->m.entries[j->idx];
 		char line[3 * SALVO_PATH_MAX];
-		if (strcmp(stored, e->path))
+		if (result == 1)
+			snprintf(line, sizeof(line),
+				 "already received %s (%llu bytes): committed "
+				 "here within the hour from the same sender, "
+				 "with the same digest, and unchanged since; "
+				 "not committed again",
+				 stored, (unsigned long long)e->size);
+		else if (strcmp(stored, e->path))
 			snprintf(line, sizeof(line),
 				 "received %s (%llu bytes; sent as %s, renamed "
 				 "because %s existed)",
@@ -202,13 +228,34 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 			snprintf(line, sizeof(line), "received %s (%llu bytes)",
 				 e->path, (unsigned long long)e->size);
 		s->files_done++;
-		c->rep->files++;
-		c->rep->bytes += e->size;
-		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
-						   .event = "file_received",
+		if (result == 1) {
+			c->rep->files_skipped++;
+		} else {
+			c->rep->files++;
+			c->rep->bytes += e->size;
+		}
+		rsession_log(c, &(salvo_log_event){
+				    .level = SALVO_LOG_INFO,
+				    .event = result == 1 ? "file_already_received"
+							 : "file_received",
+				    .session = s->id,
+				    .peer = s->peer,
+				    .file = stored,
+				    .bytes = e->size,
+				    .message = line});
+		result = 0;
+	} else if (fails_alone(result)) {
+		const salvo_entry *e = &s->m.entries[j->idx];
+		char line[SALVO_PATH_MAX + 600];
+		snprintf(line, sizeof(line),
+			 "failed %s: %s; the session goes on without it", e->path,
+			 msg);
+		c->rep->files_refused++;
+		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
+						   .event = "file_failed",
 						   .session = s->id,
 						   .peer = s->peer,
-						   .file = stored,
+						   .file = e->path,
 						   .bytes = e->size,
 						   .message = line});
 	}
@@ -236,7 +283,7 @@ static void *verifier_main(void *arg)
 	rjob *j;
 	while ((j = next_job(c))) {
 		char msg[512] = "", stored[SALVO_PATH_MAX + 16] = "";
-		int result = 0;
+		int result = 0, fin = 0;
 		/* a session that ended meanwhile needs no more work */
 		int ended = atomic_load(&j->s->ended);
 		if (j->kind == RJOB_RESUME) { /* settles counts: even ended */
@@ -251,9 +298,13 @@ static void *verifier_main(void *arg)
 			result = check_block(c, j);
 		else if (!ended)
 			result = check_file(c, j, stored, sizeof(stored),
-					    msg, sizeof(msg));
+					    msg, sizeof(msg), &fin);
 		pthread_mutex_lock(&c->lock);
-		if (!atomic_load(&j->s->ended))
+		if (!atomic_load(&j->s->ended) && fin)
+			salvo_receiver_fail(c->core, j->s->id, SALVO_ERR_IO,
+					    -fin, SALVO_FILE_INDEX_NONE, msg,
+					    salvo_now_ns());
+		else if (!atomic_load(&j->s->ended))
 			report(c, j, result, stored, msg);
 		rsession_release(c, j->s);
 		pthread_mutex_unlock(&c->lock);

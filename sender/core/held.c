@@ -9,6 +9,13 @@
  * tracked here.  Verdicts are taken only once every held range is here,
  * so a complete verdict list means a complete picture.
  *
+ * Once the list is complete, a VERDICT from an earlier entry restates
+ * it: a file the receiver could not store after all its bytes arrived
+ * (its commit failed) turns from send or resume to failed, alone, and the
+ * session goes on.  Nothing else may change; each such file counts once
+ * in late_have, which STATUS reports as verdicts_have above the entry
+ * count, so the receiver completes only once the sender knows.
+ *
  * New data skips held bytes: the new-data cursor jumps over them, and a
  * block the receiver partly holds goes out as the pieces it lacks, each
  * widened to datagram boundaries (the receiver accepts only whole
@@ -95,13 +102,29 @@ int ss_on_verdict(salvo_sender *s, const salvo_pkt_verdict *v)
 	} else if (!s->ranges_have) {
 		s->ranges_total = v->ranges_total;
 	}
+	uint32_t count, i = v->first_file;
+	uint8_t verdict;
+	int32_t err;
+	if (s->ranges_have == s->ranges_total &&
+	    s->verdicts_have == s->file_count && v->nruns &&
+	    v->first_file < s->file_count &&
+	    v->nfiles <= s->file_count - v->first_file) {
+		while (salvo_wire_verdict_next_run(&it, &count, &verdict, &err))
+			for (uint32_t k = 0; k < count; k++, i++)
+				if (verdict == SALVO_VERDICT_FAILED &&
+				    (s->verdict[i] == SALVO_VERDICT_SEND ||
+				     s->verdict[i] == SALVO_VERDICT_RESUME)) {
+					s->verdict[i] = verdict;
+					s->verdict_err[i] = err;
+					s->late_have++;
+					moved = 1;
+				}
+		return moved;
+	}
 	if (s->ranges_have != s->ranges_total ||
 	    v->first_file != s->verdicts_have || !v->nruns ||
 	    v->nfiles > s->file_count - s->verdicts_have)
 		return moved;
-	uint32_t count, i = v->first_file;
-	uint8_t verdict;
-	int32_t err;
 	while (salvo_wire_verdict_next_run(&it, &count, &verdict, &err))
 		for (uint32_t k = 0; k < count; k++, i++) {
 			s->verdict[i] = verdict;

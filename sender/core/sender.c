@@ -524,7 +524,11 @@ static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	    s->phase == PH_MANIFEST ? s->man.next_new : sent_through(s);
 	st->datagrams_sent = 0;
 	st->ranges_have = s->ranges_have;
+	/* above the entry count: every verdict, and late failures */
 	st->verdicts_have = s->verdicts_have;
+	if (s->verdicts_have == s->file_count && s->late_have)
+		st->verdicts_have = (uint32_t)min64(
+		    (uint64_t)s->file_count + s->late_have, SALVO_FILES_MAX);
 	/* back off while the receiver is silent, so an outage costs a
 	 * heartbeat a second, not a flood */
 	uint64_t base = base_status_interval(s);
@@ -799,6 +803,7 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	/* the new receiver session decides again what it holds */
 	salvo_rangeset_remove_below(&s->held, UINT64_MAX);
 	s->ranges_total = s->ranges_have = s->verdicts_have = 0;
+	s->late_have = 0;
 	s->digests_acked = s->fd_next = s->files_done = 0;
 	s->fd_backoff = 0;
 	s->fd_last_sent = 0;

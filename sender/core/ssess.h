@@ -100,6 +100,7 @@ struct salvo_sender {
 	uint32_t ranges_total;	/* held ranges announced */
 	uint32_t ranges_have;	/* [0, n) of them here */
 	uint32_t verdicts_have; /* entries [0, n) have their verdicts */
+	uint32_t late_have;	/* entries that failed at the receiver later */
 	uint8_t *verdict;	/* per entry */
 	int32_t *verdict_err;
 	uint32_t next_work_id;

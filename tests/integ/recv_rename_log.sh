@@ -4,7 +4,10 @@
 # one.bin.2 (in a folder too: sub/two.bin.1); the text log line and the
 # JSON event file_received name the stored path and say the file was
 # renamed because the name existed.  Before, both said "one.bin" for
-# the file stored as one.bin.2.
+# the file stored as one.bin.2.  Each send is a new version (a new
+# mtime): the very same file sent again unchanged would be acknowledged
+# without a second commit (docs/HOTFOLDER.md, the receiver's memory of
+# recent commits).
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
@@ -13,10 +16,12 @@ head -c 1000 /dev/urandom >"$T/src/one.bin"
 head -c 500 /dev/urandom >"$T/src/sub/two.bin"
 start_recv "$T/in" --overwrite rename --log-file "$T/recv.jsonl" --log-format json
 for i in 0 1 2; do
+	touch -d "@$((1700000000 + i))" "$T/src/one.bin"
 	run_send "s$i" --overwrite always "$T/src/one.bin" "127.0.0.1:$PORT"
 	[ "$SEND_RC" -eq 0 ] || fail "send $i: exit $SEND_RC: $(cat "$T/s$i.err")"
 done
 for i in 0 1; do
+	touch -d "@$((1700000010 + i))" "$T/src/one.bin" "$T/src/sub/two.bin"
 	run_send "t$i" --overwrite always "$T/src" "127.0.0.1:$PORT"
 	[ "$SEND_RC" -eq 0 ] || fail "tree send $i: exit $SEND_RC: $(cat "$T/t$i.err")"
 done

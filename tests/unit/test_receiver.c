@@ -28,7 +28,9 @@
  *               bytes reported missing again, written again, verified
  *               again; failing repeatedly ends the session.
  *   files       finalize_file -> file_result: COMPLETE, or a verification
- *               error naming the file.
+ *               error naming the file; a file that cannot be stored
+ *               fails alone (its verdict restated) and the session
+ *               completes once the sender holds that.
  *   timers      an idle session ends with SALVO_ERR_TIMEOUT.
  *   held        bytes marked present in prepare and files given a verdict
  *               there: VERDICT before the first FEEDBACK, repeated until
@@ -1183,6 +1185,73 @@ static void test_file_fails_verification(void **state)
 	finish(h);
 }
 
+/* Issue 13, item 3: a file whose commit fails (-errno) fails alone.
+ * Its verdict is restated as FAILED with the errno (VERDICT from its
+ * entry on), the session goes on, and completes only once the sender's
+ * STATUS says it holds the late failure (verdicts_have above the entry
+ * count); FEEDBACK's files_done counts the commit only.  Before, the
+ * session ended with SALVO_ERR_IO at the first such file. */
+static void test_file_fails_alone(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 9250);
+	uint32_t sid = data_session(h, &a);
+	send_all(h, &a, sid);
+	send_digests(h, &a, sid);
+	answer_blocks(h, 0x7);
+	h->nout = 0;
+	salvo_receiver_file_result(h->r, sid, 0, -21 /* EISDIR */, "a folder",
+				   h->now);
+	assert_int_equal(h->ends, 0);
+	salvo_pkt v = {0};
+	for (size_t k = 0; k < h->nout; k++)
+		if (sent(h, k).hdr.type == SALVO_PKT_VERDICT)
+			v = sent(h, k);
+	assert_int_equal(v.hdr.type, SALVO_PKT_VERDICT);
+	assert_int_equal(v.u.verdict.first_file, 0);
+	salvo_verdict_iter it;
+	salvo_wire_verdict_iter(&it, &v.u.verdict);
+	uint32_t count;
+	uint8_t code;
+	int32_t err;
+	assert_true(salvo_wire_verdict_next_run(&it, &count, &code, &err));
+	assert_int_equal(count, 1);
+	assert_int_equal(code, SALVO_VERDICT_FAILED);
+	assert_int_equal(err, 21);
+	/* the other file commits; the sender does not know yet */
+	salvo_receiver_file_result(h->r, sid, 1, 0, NULL, h->now);
+	assert_int_equal(h->ends, 0);
+	/* a STATUS that does not hold it: the restatement again */
+	h->now += 20 * MS;
+	salvo_pkt p = {.hdr = {.type = SALVO_PKT_STATUS, .session = sid}};
+	p.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_DATA,
+					.srtt_us = 10000,
+					.ts = h->now,
+					.sent_through = TOTAL,
+					.verdicts_have = 2};
+	h->nout = 0;
+	feed_pkt(h, &a, &p);
+	assert_int_equal(h->ends, 0);
+	int again = 0;
+	for (size_t k = 0; k < h->nout; k++)
+		again += sent(h, k).hdr.type == SALVO_PKT_VERDICT;
+	assert_true(again >= 1);
+	/* one that holds it (2 entries + 1 late): complete */
+	h->now += 20 * MS;
+	p.u.status.ts = h->now;
+	p.u.status.verdicts_have = 3;
+	h->nout = 0;
+	feed_pkt(h, &a, &p);
+	assert_int_equal(h->ends, 1);
+	assert_int_equal(h->end_result, 0);
+	salvo_pkt fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.hdr.type, SALVO_PKT_FEEDBACK);
+	assert_true(fb.hdr.flags & SALVO_FB_F_COMPLETE);
+	assert_int_equal(fb.u.feedback.files_done, 1);
+	finish(h);
+}
+
 /* ------------------------------------------------------------- timers */
 
 static void test_idle_timeout(void **state)
@@ -1620,6 +1689,7 @@ int main(void)
 	    cmocka_unit_test(test_block_fails_refetched),
 	    cmocka_unit_test(test_block_fails_repeatedly),
 	    cmocka_unit_test(test_file_fails_verification),
+	    cmocka_unit_test(test_file_fails_alone),
 	    cmocka_unit_test(test_idle_timeout),
 	    cmocka_unit_test(test_lz4_pieces),
 	    cmocka_unit_test(test_lz4_bad_block_refetched),

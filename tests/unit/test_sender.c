@@ -1244,6 +1244,28 @@ static void test_held_ranges(void **state)
 	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_FILE_DONE);
 	assert_int_equal(h.pkt.u.file_done.first, 0);
 	assert_int_equal(h.pkt.u.file_done.count, 4);
+	/* issue 13, item 3: entry 0 could not be stored (its commit failed
+	 * at the receiver): the restated list turns it to failed; the
+	 * restatement cannot change anything else (entry 1 stays
+	 * identical); STATUS then says 4 entries + 1 late failure */
+	static const uint8_t late[] = {SALVO_VERDICT_FAILED,
+				       SALVO_VERDICT_FAILED,
+				       SALVO_VERDICT_RESUME,
+				       SALVO_VERDICT_FAILED};
+	static const int32_t lerr[] = {21, 21, 0, 13};
+	feed_verdict_at(&h, held, 3, 3, late, lerr, 4, 0, DGRAM);
+	int e0;
+	assert_int_equal(salvo_sender_verdict(h.s, 0, &e0),
+			 SALVO_VERDICT_FAILED);
+	assert_int_equal(e0, 21);
+	assert_int_equal(salvo_sender_verdict(h.s, 1, NULL),
+			 SALVO_VERDICT_IDENTICAL);
+	assert_int_equal(salvo_sender_verdict(h.s, 2, NULL),
+			 SALVO_VERDICT_RESUME);
+	feed_verdict_at(&h, held, 3, 3, late, lerr, 4, 0, DGRAM); /* again */
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
+	assert_int_equal(h.pkt.u.status.verdicts_have, 4 + 1);
 	/* the receiver has it all: its cum counts the held bytes */
 	h.now += 100 * MS;
 	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 208010, 0, 4,
