@@ -148,7 +148,6 @@ typedef struct salvo_rate_fair {
 	uint64_t epoch_rtt_ns; /* srtt then: the window's rate scale */
 	uint64_t last_cut;
 	uint64_t drain_until; /* end of the drain after start-up */
-	uint32_t drained;     /* rounds in a row the queue emptied */
 	uint64_t paced_dgrams; /* datagrams the pacer let out, estimated */
 	/* what the pacer let out when: (time, datagrams), a round/16
 	 * apart, to compare what arrives with what left one RTT before */

@@ -38,20 +38,24 @@
  *            (w = 1: fair; 2: high, twice a fair share; 1/8: low).  A
  *            queue empty for rounds on end means room: probe by 1/32 of
  *            the rate a round, doubling up to 1/2;
- *   COMPETE  a buffer filler shares the path (the queue stayed at 1.5 x
- *            our target for 8 rounds, or over it for 32 rounds while we
- *            gave up a quarter of the rate): delay alone would hand it
- *            the link, so take back what we gave (at least half the best
- *            delivery lately) and follow a CUBIC window in rate space,
- *            rate = W / srtt (RFC 9438: C 0.4, beta 0.7; "high" as two
- *            flows: beta 0.85, C 0.8), cut once per filling of the queue
- *            (90 % of the deepest lately, re-armed when it falls to 3/4)
- *            or per round losing far beyond the random loss; never
- *            above twice the delivery rate (a window in rate space has
- *            no ACK clock to hold it back).  Eight
- *            rounds with the queue down at our target: back to DELAY.
- *            "low" never competes, and gives back a quarter a round
- *            whenever the queue passes 20 ms.
+ *   COMPETE  a buffer filler shares the path: the queue did not follow
+ *            us down through two drains in a row (the drains delay mode
+ *            takes to see the base RTT; one within 30 s of leaving this
+ *            mode), or it stayed at 3 x our target for 8 rounds while we
+ *            did not gain.  Delay alone would hand the filler the link,
+ *            so aim at our part of the link the drain measured (the
+ *            queue fell by cut x span / link: fair half, high two
+ *            thirds), then follow a CUBIC window in rate space around
+ *            it, rate = W / min RTT (RFC 9438: C 0.4, beta 0.7; "high"
+ *            as two flows: beta 0.85, C 0.8), cut only with the filler:
+ *            a round losing more than random loss explains (mean + 3
+ *            sd) with the queue full.  Over an empty queue probe as
+ *            delay mode does; never above twice the delivery rate (a
+ *            window in rate space has no ACK clock to hold it back).
+ *            Drain every 4 s; three drains in a row that empty the
+ *            queue: the filler left, back to DELAY.  "low" never
+ *            competes, and gives back a quarter a round whenever the
+ *            queue passes 20 ms.
  *
  * The rate stays within [floor, ceiling] (ceiling: --rate; floor:
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
@@ -415,7 +419,6 @@ static void enter(salvo_rate_fair *f, int mode, uint64_t now)
 {
 	f->mode = mode;
 	f->empty_rounds = 0;
-	f->drained = 0;
 	f->probe_count = 0;
 	if (mode == M_COMPETE) {
 		/* take back at once the rate we held before yielding, or
@@ -535,7 +538,7 @@ static int probe_step(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->probe_until = s->now + max64(round_ns(f), 10 * MS);
 	f->probe_dq0 = f->dq_ns;
 	f->probe_dq_min = UINT64_MAX;
-	f->probe_seen = f->probe_until + f->srtt_ns;
+	f->probe_seen = f->probe_until + f->srtt_ns + round_ns(f) / 2;
 	f->last_probe = s->now;
 	f->high_rounds = 0;
 	f->rate_bps = clamp(f, min64(r, cap) / 2);
@@ -689,7 +692,16 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * over the random loss) let CUBIC take every cut alone and gave us
 	 * 70 % of the link in the model. */
 	uint64_t n = (got + lost) / max64(s->payload_bytes, 1);
-	uint64_t expect = n * f->loss_ppm / 1000000;
+	/* the random loss: as measured in quiet rounds, or over the whole
+	 * transfer where that is more (a lab path whose RTT noise holds
+	 * the measured queue up has no quiet rounds: at 1 % loss every
+	 * round read as overflow and cut the rate each RTT) */
+	uint64_t all = s->held_bytes + s->lost_bytes;
+	uint64_t base = max64(f->loss_ppm,
+			      all ? (uint64_t)((unsigned __int128)s->lost_bytes *
+					       1000000 / all)
+				  : 0);
+	uint64_t expect = n * base / 1000000;
 	if (f->mode == M_COMPETE && n >= 32 &&
 	    lost / max64(s->payload_bytes, 1) > expect + 3 * isqrt(expect) + 1 &&
 	    f->dq_ns * 2 >= f->dq_max_ns && s->now - f->last_cut >= f->srtt_ns)
