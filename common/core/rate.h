@@ -143,16 +143,23 @@ typedef struct salvo_rate_fair {
 	uint64_t last_probe;   /* last drain to see the base RTT */
 	uint64_t probe_until;  /* a drain running until then, */
 	uint64_t probe_rate;   /* ... and the rate to resume */
+	/* the drain's test for a buffer filler: the queue when it began,
+	 * the lowest since, watched until probe_seen */
+	uint64_t probe_dq0, probe_dq_min, probe_seen;
+	uint64_t probe_cut_bps, probe_ns; /* how far and how long it cut */
+	uint64_t share_bps; /* competitive mode's aim: our part of the link */
+	uint64_t compete_left; /* when competitive mode last ended, 0 never */
+	uint32_t probe_count; /* drains in a row that found a filler
+			       * (delay mode) or an empty queue (compete) */
 	uint32_t high_rounds;  /* in a row, queue over 1.5 x ours */
 	uint64_t hint_bps;     /* the link hint, 0 none */
 	/* competitive mode: a CUBIC window in rate space */
 	uint64_t dq_max_ns;   /* deepest recent standing queue */
 	uint64_t w_max_bytes; /* window at the last cut */
 	uint64_t epoch, k_ms; /* last cut; CUBIC's K */
+	uint64_t epoch_rtt_ns; /* srtt then: the window's rate scale */
 	uint64_t last_cut;
 	uint64_t drain_until; /* end of the drain after start-up */
-	uint32_t drained;     /* rounds in a row the queue emptied */
-	int armed;	      /* a full queue may cut again */
 	uint64_t paced_dgrams; /* datagrams the pacer let out, estimated */
 	/* what the pacer let out when: (time, datagrams), a round/16
 	 * apart, to compare what arrives with what left one RTT before */

@@ -38,20 +38,24 @@
  *            (w = 1: fair; 2: high, twice a fair share; 1/8: low).  A
  *            queue empty for rounds on end means room: probe by 1/32 of
  *            the rate a round, doubling up to 1/2;
- *   COMPETE  a buffer filler shares the path (the queue stayed at 1.5 x
- *            our target for 8 rounds, or over it for 32 rounds while we
- *            gave up a quarter of the rate): delay alone would hand it
- *            the link, so take back what we gave (at least half the best
- *            delivery lately) and follow a CUBIC window in rate space,
- *            rate = W / srtt (RFC 9438: C 0.4, beta 0.7; "high" as two
- *            flows: beta 0.85, C 0.8), cut once per filling of the queue
- *            (90 % of the deepest lately, re-armed when it falls to 3/4)
- *            or per round losing far beyond the random loss; never
- *            above twice the delivery rate (a window in rate space has
- *            no ACK clock to hold it back).  Eight
- *            rounds with the queue down at our target: back to DELAY.
- *            "low" never competes, and gives back a quarter a round
- *            whenever the queue passes 20 ms.
+ *   COMPETE  a buffer filler shares the path: the queue did not follow
+ *            us down through two drains in a row (the drains delay mode
+ *            takes to see the base RTT; one within 30 s of leaving this
+ *            mode), or it stayed at 3 x our target for 8 rounds while we
+ *            did not gain.  Delay alone would hand the filler the link,
+ *            so aim at our part of the link the drain measured (the
+ *            queue fell by cut x span / link: fair half, high two
+ *            thirds), then follow a CUBIC window in rate space around
+ *            it, rate = W / min RTT (RFC 9438: C 0.4, beta 0.7; "high"
+ *            as two flows: beta 0.85, C 0.8), cut only with the filler:
+ *            a round losing more than random loss explains (mean + 3
+ *            sd) with the queue full.  Over an empty queue probe as
+ *            delay mode does; never above twice the delivery rate (a
+ *            window in rate space has no ACK clock to hold it back).
+ *            Drain every 4 s; three drains in a row that empty the
+ *            queue: the filler left, back to DELAY.  "low" never
+ *            competes, and gives back a quarter a round whenever the
+ *            queue passes 20 ms.
  *
  * The rate stays within [floor, ceiling] (ceiling: --rate; floor:
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
@@ -78,16 +82,13 @@ struct salvo_rate_profile {
 	int compete;			 /* may enter competitive mode */
 	uint32_t beta_pm;		 /* competitive cut: rate kept */
 	uint32_t cubic_c_pm;		 /* CUBIC's C, 1/1000 packet/s^3 */
-	uint32_t cut_at_pm;		 /* of the deepest queue */
 	uint64_t delay_cap_ns;		 /* never hold more; 0 none */
 };
 
-static const struct salvo_rate_profile fair_profile = {1,   1,	 1, 700,
-						       400, 900, 0};
-static const struct salvo_rate_profile high_profile = {2,   1,	 1, 850,
-						       800, 950, 0};
-static const struct salvo_rate_profile low_profile = {1,   8,	0,	700,
-						      400, 850, 20 * MS};
+static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
+static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
+static const struct salvo_rate_profile low_profile = {1,   8,	0,
+						      700, 400, 20 * MS};
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -418,20 +419,20 @@ static void enter(salvo_rate_fair *f, int mode, uint64_t now)
 {
 	f->mode = mode;
 	f->empty_rounds = 0;
-	f->drained = 0;
+	f->probe_count = 0;
 	if (mode == M_COMPETE) {
 		/* take back at once the rate we held before yielding, or
 		 * half the best the path gave us lately (one TCP flow's
 		 * share), and hold it as CUBIC holds its last maximum */
-		uint64_t before = f->bw_peak / 2;
+		uint64_t before = max64(f->bw_peak / 2, f->share_bps);
 		for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++)
 			before = max64(before, f->rate_hist[k]);
 		f->rate_bps = clamp(f, max64(f->rate_bps, before));
-		compete_cap(f);
+		f->epoch_rtt_ns = max64(f->min_rtt_ns, MS);
 		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
-					    f->srtt_ns / 8000000000u);
+					    f->epoch_rtt_ns / 8000000000u);
+		compete_cap(f);
 		f->k_ms = 0;
-		f->armed = 0;
 		f->epoch = now;
 		f->last_cut = now;
 	}
@@ -441,8 +442,8 @@ static void enter(salvo_rate_fair *f, int mode, uint64_t now)
 static void compete_cut(salvo_rate_fair *f, uint64_t now)
 {
 	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t w = (uint64_t)((unsigned __int128)f->rate_bps * f->srtt_ns /
-				8000000000u);
+	uint64_t w = (uint64_t)((unsigned __int128)f->rate_bps *
+				f->epoch_rtt_ns / 8000000000u);
 	/* fast convergence (RFC 9438 4.7): a window below the last
 	 * maximum releases room */
 	f->w_max_bytes =
@@ -453,15 +454,34 @@ static void compete_cut(salvo_rate_fair *f, uint64_t now)
 				(1000 - f->pr->beta_pm) * 1000000000000ull;
 	f->k_ms = icbrt((uint64_t)(num / (pkt * f->pr->cubic_c_pm) / 1000));
 	f->epoch = now;
+	f->epoch_rtt_ns = max64(f->min_rtt_ns, MS);
 	f->last_cut = now;
-	f->armed = 0;
 }
 
-/* The CUBIC window (and its Reno-friendly floor) as a rate. */
-static void compete_grow(salvo_rate_fair *f, uint64_t now)
+/* The CUBIC window (and its Reno-friendly floor) as a rate; over an
+ * empty queue, room: probe as delay mode does (1/32 of the rate a
+ * round, doubling up to 1/2) and hold the new rate as the window's
+ * plateau.  A filler's cut with half a BDP of queue leaves the link
+ * part idle for seconds, and CUBIC's plateau would wait it out. */
+static void compete_grow(salvo_rate_fair *f, const salvo_rate_sample *s,
+			 uint64_t dt)
 {
+	uint64_t now = s->now, rnd = round_ns(f);
+	if (f->empty_rounds > 1 && !s->app_limited &&
+	    f->dq_ns <= target_delay(f, f->rate_bps) / 4) {
+		uint64_t gain = 1000000 >> (7 - min64(f->empty_rounds, 2));
+		f->rate_bps = clamp(
+		    f, f->rate_bps + (uint64_t)((unsigned __int128)f->rate_bps *
+						gain * min64(dt, rnd) /
+						(1000000ull * rnd)));
+		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
+					    f->epoch_rtt_ns / 8000000000u);
+		f->k_ms = 0;
+		f->epoch = now;
+		return;
+	}
 	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t srtt = max64(f->srtt_ns, MS);
+	uint64_t srtt = max64(f->epoch_rtt_ns, MS);
 	int64_t t = (int64_t)((now - f->epoch + srtt) / MS) - (int64_t)f->k_ms;
 	__int128 d = (__int128)t * t * t * (int64_t)pkt *
 		     (int64_t)f->pr->cubic_c_pm / 1000000000000ll;
@@ -480,6 +500,53 @@ static void compete_grow(salvo_rate_fair *f, uint64_t now)
 	    clamp(f, r > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)r);
 }
 
+static int filler_lately(const salvo_rate_fair *f, uint64_t now)
+{
+	return f->compete_left && now - f->compete_left < 30 * SEC;
+}
+
+/* The drain (half rate for a round): every flow on the queue sees the
+ * base RTT, and what the queue does meanwhile tells a buffer filler
+ * (probe_watch).  A flow that started on a queue takes it for the base
+ * and holds it on top of ours, so delay mode drains when the queue stayed
+ * over our target (by 2 ms or a quarter) for 3 rounds (a newcomer
+ * pushing, or a filler; 2 s apart at most) or we have not seen the base
+ * for 10 s; competitive mode every 4 s, to see whether the filler left.
+ * Returns 1 while a drain runs or ends (the mode's own step waits). */
+static int probe_step(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	uint64_t r = f->rate_bps, cap = capacity(f);
+	if (f->probe_until) {
+		if (s->now < f->probe_until)
+			return 1;
+		f->probe_until = 0;
+		f->rate_bps = clamp(f, f->probe_rate);
+		return 1;
+	}
+	uint64_t since = s->now - f->last_probe;
+	int go = f->mode == M_COMPETE
+		     ? since >= 4 * SEC
+		     : (f->high_rounds >= 3 &&
+			since >= (f->probe_count || filler_lately(f, s->now)
+				      ? SEC
+				      : 2 * SEC)) ||
+			   (s->now - f->base_seen >= 10 * SEC &&
+			    since >= 10 * SEC);
+	if (!go || !cap)
+		return 0;
+	f->probe_rate = r;
+	f->probe_until = s->now + max64(round_ns(f), 10 * MS);
+	f->probe_dq0 = f->dq_ns;
+	f->probe_dq_min = UINT64_MAX;
+	f->probe_seen = f->probe_until + f->srtt_ns + round_ns(f) / 2;
+	f->last_probe = s->now;
+	f->high_rounds = 0;
+	f->rate_bps = clamp(f, min64(r, cap) / 2);
+	f->probe_cut_bps = r - f->rate_bps;
+	f->probe_ns = f->probe_until - s->now;
+	return 1;
+}
+
 static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		       uint64_t dt)
 {
@@ -488,28 +555,8 @@ static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	uint64_t span = min64(dt, rnd);
 	if (!cap)
 		return;
-	if (f->probe_until) { /* draining so every flow sees the base */
-		if (s->now < f->probe_until)
-			return;
-		f->probe_until = 0;
-		f->rate_bps = clamp(f, f->probe_rate);
+	if (probe_step(f, s))
 		return;
-	}
-	/* A flow that started on a queue takes it for the base RTT and
-	 * holds it on top of ours: drain for a round, so the queue empties
-	 * and each flow sees the base, when the queue stayed over our target
-	 * (by 2 ms or a quarter) for 3 rounds (a newcomer pushing; 2 s apart at
-	 * most) or we have not seen the base for 10 s. */
-	uint64_t since = s->now - f->last_probe;
-	if ((f->high_rounds >= 3 && since >= 2 * SEC) ||
-	    (s->now - f->base_seen >= 10 * SEC && since >= 10 * SEC)) {
-		f->probe_rate = r;
-		f->probe_until = s->now + max64(rnd, 10 * MS);
-		f->last_probe = s->now;
-		f->high_rounds = 0;
-		f->rate_bps = clamp(f, min64(r, cap) / 2);
-		return;
-	}
 	if (f->pr->delay_cap_ns && dq > f->pr->delay_cap_ns) {
 		/* low: over its cap, give back a quarter per round */
 		uint64_t cut =
@@ -563,6 +610,64 @@ static int buffer_filler(const salvo_rate_fair *f)
 	return f->rate_bps <= f->rate_hist[oldest];
 }
 
+/* After a drain, while the samples it shaped come back (one standing RTT
+ * after it ended): did the queue follow us down?  Salvo flows hold only
+ * their targets between them, so halving ours for a round empties most
+ * of it; a loss-based flow's queue stays, or grows.  A quarter lower,
+ * or down to twice our target: no filler. */
+static void probe_watch(salvo_rate_fair *f, uint64_t now)
+{
+	f->probe_dq_min = min64(f->probe_dq_min, f->dq_ns);
+	if (now < f->probe_seen)
+		return;
+	f->probe_seen = 0;
+	uint64_t t = target_delay(f, f->probe_rate);
+	if (f->mode == M_COMPETE) {
+		/* the filler left when the queue empties: three times in a
+		 * row, as its own cut empties a shallow queue for a while
+		 * (a fifth of CUBIC's cycle with half a BDP) */
+		f->probe_count = f->probe_dq_min <= max64(t / 4, 2 * MS)
+				     ? f->probe_count + 1
+				     : 0;
+		if (f->probe_count >= 3) {
+			enter(f, M_DELAY, now);
+			f->compete_left = now;
+		}
+		return;
+	}
+	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) ||
+	    f->mode != M_DELAY || !f->pr->compete) {
+		f->probe_count = 0;
+		return;
+	}
+	/* twice in a row: a newcomer's start-up also holds the queue up
+	 * through one drain (four flows 5 s apart all went competitive);
+	 * once within 30 s of leaving competitive mode (a filler with half
+	 * a BDP of queue empties it for seconds after its cut, and delay
+	 * mode then yields it the link again) */
+	if (++f->probe_count < 2 && !filler_lately(f, now))
+		return;
+	/* The link's rate from the drain: the queue fell by what we held
+	 * back over the drain, in the link's time (cut x span / link); the
+	 * filler's own growth meanwhile makes the fall smaller and the link
+	 * look faster, so at most 8 x what reaches us.  Aim at our part of
+	 * it, w / (w + 1): half for fair. */
+	uint64_t fell = f->probe_dq0 > f->probe_dq_min
+			    ? f->probe_dq0 - f->probe_dq_min
+			    : 0;
+	uint64_t most = max64(8 * max64(f->delivered_bps, f->probe_rate),
+			      f->bw_peak);
+	uint64_t link =
+	    fell ? (uint64_t)((unsigned __int128)f->probe_cut_bps *
+			      f->probe_ns / fell)
+		 : most;
+	link = min64(link, most);
+	f->share_bps = (uint64_t)((unsigned __int128)link *
+				  f->pr->weight_num /
+				  (f->pr->weight_num + f->pr->weight_den));
+	enter(f, M_COMPETE, now);
+}
+
 static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
 	uint64_t got = s->held_bytes - f->held0;
@@ -580,12 +685,25 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 		f->loss_ppm = f->have_loss ? (7 * f->loss_ppm + l) / 8 : l;
 		f->have_loss = 1;
 	}
-	/* a round losing far more than the random loss, the queue full:
-	 * overflow, which a loss-based flow answers with a cut */
-	uint64_t severe =
-	    max64(max64(3 * f->loss_ppm, f->loss_ppm + 20000), 50000);
-	if (f->mode == M_COMPETE && got + lost >= 32ull * s->payload_bytes &&
-	    lost * 1000000 / (got + lost) > severe &&
+	/* competitive mode: a round losing more than the random loss
+	 * explains (its mean and three standard deviations, in datagrams),
+	 * the queue full: overflow, which the loss-based flow beside us
+	 * answers with a cut, and so do we.  A looser bar (half a per cent
+	 * over the random loss) let CUBIC take every cut alone and gave us
+	 * 70 % of the link in the model. */
+	uint64_t n = (got + lost) / max64(s->payload_bytes, 1);
+	/* the random loss: as measured in quiet rounds, or over the whole
+	 * transfer where that is more (a lab path whose RTT noise holds
+	 * the measured queue up has no quiet rounds: at 1 % loss every
+	 * round read as overflow and cut the rate each RTT) */
+	uint64_t all = s->held_bytes + s->lost_bytes;
+	uint64_t base = max64(f->loss_ppm,
+			      all ? (uint64_t)((unsigned __int128)s->lost_bytes *
+					       1000000 / all)
+				  : 0);
+	uint64_t expect = n * base / 1000000;
+	if (f->mode == M_COMPETE && n >= 32 &&
+	    lost / max64(s->payload_bytes, 1) > expect + 3 * isqrt(expect) + 1 &&
 	    f->dq_ns * 2 >= f->dq_max_ns && s->now - f->last_cut >= f->srtt_ns)
 		compete_cut(f, s->now);
 	uint32_t i = f->rounds % SALVO_RATE_FAIR_WATCH;
@@ -609,19 +727,12 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 			f->plateau_rounds++;
 		}
 	}
-	f->dq_max_ns -= f->dq_max_ns / 64;
+	f->dq_max_ns -= f->dq_max_ns / (f->mode == M_COMPETE ? 512 : 64);
 	f->bw_peak = max64(f->bw_peak - f->bw_peak / 256, f->round_bw);
 	f->prev_bw = f->round_bw;
 	f->round_bw = 0;
 	if (f->mode == M_DELAY && f->pr->compete && buffer_filler(f))
 		enter(f, M_COMPETE, s->now);
-	else if (f->mode == M_COMPETE) {
-		uint64_t low = max64(target_delay(f, f->rate_bps),
-				     SALVO_RATE_QUEUE_TARGET_MIN_NS);
-		f->drained = f->round_dq_min <= low ? f->drained + 1 : 0;
-		if (f->drained >= SALVO_RATE_FAIR_WATCH)
-			enter(f, M_DELAY, s->now);
-	}
 	f->round_start = s->now;
 	f->held0 = s->held_bytes;
 	f->lost0 = s->lost_bytes;
@@ -718,6 +829,8 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	if (!f->min_rtt_ns)
 		return;
 	delivery_update(f, s);
+	if (f->probe_seen && !f->probe_until)
+		probe_watch(f, s->now);
 	switch (f->mode) {
 	case M_START:
 		start_step(f, s, dt);
@@ -736,15 +849,8 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		/* one cut per filling of the queue, as TCP takes one per
 		 * loss episode: again once the queue fell to 3/4 of its
 		 * depth (after the competitor's own cut) */
-		if (f->dq_ns * 4 < f->dq_max_ns * 3)
-			f->armed = 1;
-		if (f->armed &&
-		    f->dq_ns * 1000 >= f->dq_max_ns * f->pr->cut_at_pm &&
-		    f->dq_ns > 2 * target_delay(f, f->rate_bps) &&
-		    s->now - f->last_cut >= f->srtt_ns)
-			compete_cut(f, s->now);
-		else
-			compete_grow(f, s->now);
+		if (!probe_step(f, s))
+			compete_grow(f, s, dt);
 		compete_cap(f);
 		break;
 	}
@@ -789,6 +895,20 @@ static void fair_snapshot(const void *state, salvo_rate_snapshot *out)
 	out->state = f->probe_until ? "probe" : names[f->mode];
 }
 
+/* New bounds from the user (salvo ctl): what was measured stands; the
+ * rate, and a drain's rate to resume, move into the bounds now. */
+static void fair_set_limits(void *state, uint64_t ceiling_bps,
+			    uint64_t floor_bps, uint64_t now)
+{
+	salvo_rate_fair *f = state;
+	(void)now;
+	f->ceiling_bps = ceiling_bps;
+	f->floor_bps = min64(floor_bps, ceiling_bps);
+	f->rate_bps = clamp(f, f->rate_bps);
+	if (f->probe_rate)
+		f->probe_rate = clamp(f, f->probe_rate);
+}
+
 #define PROFILE_INIT(fn, profile)                                              \
 	static void fn(void *state, uint64_t ceiling_bps, uint64_t floor_bps,  \
 		       uint32_t datagram_bytes, uint64_t now)                  \
@@ -803,12 +923,15 @@ PROFILE_INIT(low_init, low_profile)
 const salvo_rate_ops salvo_rate_fair_ops = {
     "fair",	     fair_init,	       fair_on_feedback, fair_on_loss,
     fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
+    fair_set_limits,
 };
 const salvo_rate_ops salvo_rate_high_ops = {
     "high",	     high_init,	       fair_on_feedback, fair_on_loss,
     fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
+    fair_set_limits,
 };
 const salvo_rate_ops salvo_rate_low_ops = {
     "low",	     low_init,	       fair_on_feedback, fair_on_loss,
     fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
+    fair_set_limits,
 };

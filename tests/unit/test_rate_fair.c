@@ -22,10 +22,12 @@
  *                  (each row says what the model meets today; every row
  *                  prints both windows and must not starve a flow);
  *   beside_tcp     one CUBIC or BBR flow, queues of 0.5, 1, 4 BDP: the
- *                  target is 35-65 % of the link.  The model misses it
- *                  today (see docs/PERFORMANCE.md): this test prints the
- *                  shares, asserts that neither flow starves (>= 1 %)
- *                  and that the rows the model meets keep meeting it;
+ *                  target is 35-65 % of the link.  Met beside CUBIC
+ *                  for most seeds (30-70 % asserted), missed beside
+ *                  BBR v1 (printed; see
+ *                  docs/PERFORMANCE.md); neither flow starves (>= 1 %);
+ *   beside_cubic_late  the lab's order: CUBIC first, fair 5 s later,
+ *                  30-70 % from 100 RTTs after it starts;
  *   high           about twice a fair flow beside one (the model gives
  *                  1.2-1.8x: a gap; asserted > 1.15x), more than fair
  *                  beside CUBIC;
@@ -349,8 +351,8 @@ static void test_beside_tcp(void **state)
 		double queue_bdp;
 		int meets; /* the model meets 35-65 % today */
 	} cases[] = {
-	    {FLOWSIM_CUBIC, 0.5, 0}, {FLOWSIM_CUBIC, 1, 0},
-	    {FLOWSIM_CUBIC, 4, 0},   {FLOWSIM_BBR, 0.5, 0},
+	    {FLOWSIM_CUBIC, 0.5, 1}, {FLOWSIM_CUBIC, 1, 1},
+	    {FLOWSIM_CUBIC, 4, 1},   {FLOWSIM_BBR, 0.5, 0},
 	    {FLOWSIM_BBR, 1, 0},     {FLOWSIM_BBR, 4, 0},
 	};
 	static const char *const names[] = {"", "CUBIC", "Reno", "BBR"};
@@ -376,9 +378,46 @@ static void test_beside_tcp(void **state)
 		if (s < 0.01 || s > 0.99)
 			FAILS("case %zu: one flow starves: fair %.1f %%", i,
 			      100 * s);
-		if (cases[i].meets && !met)
-			FAILS("case %zu: fair %.1f %%, want 35-65 %%", i,
+		/* asserted with room for the seed: 30-70 % (the model's
+		 * CUBIC cycles are 10 s long; one run of 60 s sees six) */
+		if (cases[i].meets && (s < 0.30 || s > 0.70))
+			FAILS("case %zu: fair %.1f %%, want 30-70 %%", i,
 			      100 * s);
+		flowsim_result_free(&r);
+	}
+}
+
+/* The lab's order (perf/beside-cubic): CUBIC fills the path first, the
+ * fair flow starts 5 s later on its standing queue.  Before the drain
+ * test (does the queue follow when we halve for a round?) and the aim at
+ * half the link the drain measures, delay mode yielded for 8 rounds of
+ * standing queue and competitive mode grew from the yielded rate (seed
+ * 11: 2.6, 8.6 and 4.3 % of the link over seconds 15-50 at 0.5, 1 and
+ * 4 BDP; after: 34-52 % over seeds 11-20).  Target 35-65 % from 100
+ * RTTs after it starts; asserted 30-70 %. */
+static void test_beside_cubic_late(void **state)
+{
+	static const double queues[] = {0.5, 1, 4};
+	(void)state;
+	uint64_t link = 200 * MBIT, rtt = 100 * MS;
+	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+		flowsim_params p = {0};
+		p.link_bps = link;
+		p.queue_bytes =
+		    (uint64_t)(queues[i] * (double)bdp_bytes(link, rtt));
+		p.duration_ns = 50 * SEC;
+		p.nflows = 2;
+		p.flow[0] = salvo(&salvo_rate_fair_ops, rtt, 5 * SEC);
+		p.flow[1] = tcp(FLOWSIM_CUBIC, rtt, 0);
+		flowsim_result r;
+		run(&p, &r);
+		double s = share(&r, 0, 15 * SEC, 50 * SEC);
+		printf("fair 5 s after CUBIC, queue %.1f BDP: %.1f %% of the "
+		       "link over seconds 15-50\n",
+		       queues[i], 100 * s);
+		if (s < 0.30 || s > 0.70) /* room for the seed, as above */
+			FAILS("queue %.1f BDP: fair %.1f %%, want 30-70 %%",
+			      queues[i], 100 * s);
 		flowsim_result_free(&r);
 	}
 }
@@ -783,6 +822,7 @@ int main(void)
 	    cmocka_unit_test(test_fast_start),
 	    cmocka_unit_test(test_jain),
 	    cmocka_unit_test(test_beside_tcp),
+	    cmocka_unit_test(test_beside_cubic_late),
 	    cmocka_unit_test(test_high),
 	    cmocka_unit_test(test_low),
 	    cmocka_unit_test(test_small_pipe_start),
