@@ -118,7 +118,7 @@ typedef struct salvo_rate_fair {
 	const struct salvo_rate_profile *pr;
 	uint64_t ceiling_bps, floor_bps, rate_bps;
 	uint32_t datagram_bytes;
-	int mode;	  /* START, DRAIN, DELAY, COMPETE (rate_fair.c) */
+	int mode;	  /* START, DRAIN, DELAY, COMPETE (rate_fair_impl.h) */
 	uint64_t last_fb; /* time of the last feedback */
 	uint64_t min_rtt_ns, srtt_ns;
 	uint64_t rtt_at[SALVO_RATE_FAIR_SAMPLES],

@@ -59,13 +59,14 @@
  *
  * The rate stays within [floor, ceiling] (ceiling: --rate; floor:
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
+ *
+ * This file measures, starts up, runs delay mode and the rounds; the
+ * drains and competitive mode live in rate_fair_compete.c, and what
+ * both share in rate_fair_impl.h.
  */
 #include "common/core/rate.h"
+#include "common/core/rate_fair_impl.h"
 
-#define MS 1000000ull
-#define SEC 1000000000ull
-#define MIN_ROUND_NS (4 * MS)
-#define MIN_RATE_BPS 500000ull
 /* The delay-mode curve: a flow of w * R_REF holds D_REF of queue. */
 #define R_REF_BPS 100000000ull
 #define D_REF_NS (10 * MS)
@@ -75,30 +76,10 @@
  * 1 + START_PM/1000 * dt/round (four feedbacks a round: x1.8). */
 #define START_PM 640
 
-enum { M_START, M_DRAIN, M_DELAY, M_COMPETE };
-
-struct salvo_rate_profile {
-	uint32_t weight_num, weight_den; /* w: share of the delay target */
-	int compete;			 /* may enter competitive mode */
-	uint32_t beta_pm;		 /* competitive cut: rate kept */
-	uint32_t cubic_c_pm;		 /* CUBIC's C, 1/1000 packet/s^3 */
-	uint64_t delay_cap_ns;		 /* never hold more; 0 none */
-};
-
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
 static const struct salvo_rate_profile low_profile = {1,   8,	0,
 						      700, 400, 20 * MS};
-
-static uint64_t min64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t max64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
 
 static uint64_t isqrt(unsigned __int128 v)
 {
@@ -111,31 +92,6 @@ static uint64_t isqrt(unsigned __int128 v)
 			hi = mid - 1;
 	}
 	return lo;
-}
-
-static uint64_t icbrt(uint64_t v)
-{
-	uint64_t lo = 0, hi = 2642245; /* cbrt(2^64) */
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo + 1) / 2;
-		if ((unsigned __int128)mid * mid * mid <= v)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
-}
-
-static uint64_t clamp(const salvo_rate_fair *f, uint64_t r)
-{
-	uint64_t floor = max64(f->floor_bps, MIN_RATE_BPS);
-	floor = min64(floor, f->ceiling_bps);
-	return r < floor ? floor : min64(r, f->ceiling_bps);
-}
-
-static uint64_t round_ns(const salvo_rate_fair *f)
-{
-	return max64(f->min_rtt_ns, MIN_ROUND_NS);
 }
 
 /* The curve scaled to the path: a path of less than SHORT_RTT_NS gets
@@ -163,7 +119,7 @@ static uint64_t target_rate(const salvo_rate_fair *f, uint64_t dq)
 }
 
 /* ... and its inverse: the queue a flow of rate r holds. */
-static uint64_t target_delay(const salvo_rate_fair *f, uint64_t r)
+uint64_t salvo_fair_target_delay(const salvo_rate_fair *f, uint64_t r)
 {
 	unsigned __int128 k = (unsigned __int128)R_REF_BPS * D_REF_NS *
 			      D_REF_NS * f->pr->weight_num / f->pr->weight_den;
@@ -180,13 +136,6 @@ static uint64_t wire_bps(uint64_t payload, uint32_t per_dgram, uint64_t dt)
 	return (uint64_t)((unsigned __int128)payload * 8000000000u *
 			  (per_dgram + SALVO_DATA_OVERHEAD) / per_dgram /
 			  (dt ? dt : 1));
-}
-
-/* The path's rate from what arrived, corrected for the random loss. */
-static uint64_t capacity(const salvo_rate_fair *f)
-{
-	uint64_t keep = 1000000 - min64(f->loss_ppm, 200000);
-	return (uint64_t)((unsigned __int128)f->delivered_bps * 1000000 / keep);
 }
 
 static void fair_init_profile(salvo_rate_fair *f,
@@ -342,9 +291,9 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 		 * An eighth over what left one RTT earlier is slack for
 		 * that RTT's own jitter. */
 		uint64_t back = lag + f->dq_ns;
-		uint64_t sent = f->fb_at > back
-				    ? paced_bps(f, f->fb_at - back, s->now - back)
-				    : 0;
+		uint64_t sent = f->fb_at > back ? paced_bps(f, f->fb_at - back,
+							    s->now - back)
+						: 0;
 		if (sent)
 			d = min64(d, sent + sent / 4);
 		f->round_bw = max64(f->round_bw, d);
@@ -390,9 +339,9 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * fewer (half a round, the longest window, holds twice that: a
 	 * fixed 64 kept the check off on a 50 Mbit/s, 10 ms path, 42
 	 * datagrams a round, until the rate was three times the path's) */
-	uint64_t per_round = (uint64_t)((unsigned __int128)f->rate_bps *
-					f->min_rtt_ns /
-					(8000000000ull * dgram));
+	uint64_t per_round =
+	    (uint64_t)((unsigned __int128)f->rate_bps * f->min_rtt_ns /
+		       (8000000000ull * dgram));
 	if (left >= min64(64, max64(8, per_round / 4)))
 		f->short_windows =
 		    (total - was) * 100 < left * s->payload_bytes * 90
@@ -402,160 +351,15 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 
 /* ------------------------------------------------------------ modes */
 
-/* Competitive mode never paces above twice what the path delivers to
- * us: a window in rate space grows while the queue stays full (the
- * lab's 0 % runs paced up to 830 Mbit/s into 200, a flow that took its
- * own queue for a competitor's), where a TCP window is held back by its
- * ACKs' clock.  Twice still lets a flow that a competitor squeezed take
- * its share back within a round. */
-static void compete_cap(salvo_rate_fair *f)
-{
-	uint64_t cap = capacity(f);
-	if (cap && f->rate_bps > 2 * cap)
-		f->rate_bps = clamp(f, 2 * cap);
-}
-
-static void enter(salvo_rate_fair *f, int mode, uint64_t now)
-{
-	f->mode = mode;
-	f->empty_rounds = 0;
-	f->probe_count = 0;
-	if (mode == M_COMPETE) {
-		/* take back at once the rate we held before yielding, or
-		 * half the best the path gave us lately (one TCP flow's
-		 * share), and hold it as CUBIC holds its last maximum */
-		uint64_t before = max64(f->bw_peak / 2, f->share_bps);
-		for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++)
-			before = max64(before, f->rate_hist[k]);
-		f->rate_bps = clamp(f, max64(f->rate_bps, before));
-		f->epoch_rtt_ns = max64(f->min_rtt_ns, MS);
-		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
-					    f->epoch_rtt_ns / 8000000000u);
-		compete_cap(f);
-		f->k_ms = 0;
-		f->epoch = now;
-		f->last_cut = now;
-	}
-}
-
-/* Competitive mode's cut: as a TCP flow meeting its drop. */
-static void compete_cut(salvo_rate_fair *f, uint64_t now)
-{
-	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t w = (uint64_t)((unsigned __int128)f->rate_bps *
-				f->epoch_rtt_ns / 8000000000u);
-	/* fast convergence (RFC 9438 4.7): a window below the last
-	 * maximum releases room */
-	f->w_max_bytes =
-	    w < f->w_max_bytes ? w * (1000 + f->pr->beta_pm) / 2000 : w;
-	f->rate_bps = clamp(f, f->rate_bps / 1000 * f->pr->beta_pm);
-	/* K = cbrt(W_max (1 - beta) / C), in ms */
-	unsigned __int128 num = (unsigned __int128)f->w_max_bytes *
-				(1000 - f->pr->beta_pm) * 1000000000000ull;
-	f->k_ms = icbrt((uint64_t)(num / (pkt * f->pr->cubic_c_pm) / 1000));
-	f->epoch = now;
-	f->epoch_rtt_ns = max64(f->min_rtt_ns, MS);
-	f->last_cut = now;
-}
-
-/* The CUBIC window (and its Reno-friendly floor) as a rate; over an
- * empty queue, room: probe as delay mode does (1/32 of the rate a
- * round, doubling up to 1/2) and hold the new rate as the window's
- * plateau.  A filler's cut with half a BDP of queue leaves the link
- * part idle for seconds, and CUBIC's plateau would wait it out. */
-static void compete_grow(salvo_rate_fair *f, const salvo_rate_sample *s,
-			 uint64_t dt)
-{
-	uint64_t now = s->now, rnd = round_ns(f);
-	if (f->empty_rounds > 1 && !s->app_limited &&
-	    f->dq_ns <= target_delay(f, f->rate_bps) / 4) {
-		uint64_t gain = 1000000 >> (7 - min64(f->empty_rounds, 2));
-		f->rate_bps = clamp(
-		    f, f->rate_bps + (uint64_t)((unsigned __int128)f->rate_bps *
-						gain * min64(dt, rnd) /
-						(1000000ull * rnd)));
-		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
-					    f->epoch_rtt_ns / 8000000000u);
-		f->k_ms = 0;
-		f->epoch = now;
-		return;
-	}
-	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t srtt = max64(f->epoch_rtt_ns, MS);
-	int64_t t = (int64_t)((now - f->epoch + srtt) / MS) - (int64_t)f->k_ms;
-	__int128 d = (__int128)t * t * t * (int64_t)pkt *
-		     (int64_t)f->pr->cubic_c_pm / 1000000000000ll;
-	__int128 w = (__int128)f->w_max_bytes + d;
-	uint64_t beta = f->pr->beta_pm;
-	unsigned __int128 reno =
-	    (unsigned __int128)f->w_max_bytes * beta / 1000 +
-	    (unsigned __int128)pkt * 3 * (1000 - beta) * (now - f->epoch) /
-		((1000 + beta) * srtt);
-	if (w < (__int128)reno)
-		w = (__int128)reno;
-	if (w < 2 * (__int128)pkt)
-		w = 2 * (__int128)pkt;
-	unsigned __int128 r = (unsigned __int128)w * 8000000000u / srtt;
-	f->rate_bps =
-	    clamp(f, r > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)r);
-}
-
-static int filler_lately(const salvo_rate_fair *f, uint64_t now)
-{
-	return f->compete_left && now - f->compete_left < 30 * SEC;
-}
-
-/* The drain (half rate for a round): every flow on the queue sees the
- * base RTT, and what the queue does meanwhile tells a buffer filler
- * (probe_watch).  A flow that started on a queue takes it for the base
- * and holds it on top of ours, so delay mode drains when the queue stayed
- * over our target (by 2 ms or a quarter) for 3 rounds (a newcomer
- * pushing, or a filler; 2 s apart at most) or we have not seen the base
- * for 10 s; competitive mode every 4 s, to see whether the filler left.
- * Returns 1 while a drain runs or ends (the mode's own step waits). */
-static int probe_step(salvo_rate_fair *f, const salvo_rate_sample *s)
-{
-	uint64_t r = f->rate_bps, cap = capacity(f);
-	if (f->probe_until) {
-		if (s->now < f->probe_until)
-			return 1;
-		f->probe_until = 0;
-		f->rate_bps = clamp(f, f->probe_rate);
-		return 1;
-	}
-	uint64_t since = s->now - f->last_probe;
-	int go = f->mode == M_COMPETE
-		     ? since >= 4 * SEC
-		     : (f->high_rounds >= 3 &&
-			since >= (f->probe_count || filler_lately(f, s->now)
-				      ? SEC
-				      : 2 * SEC)) ||
-			   (s->now - f->base_seen >= 10 * SEC &&
-			    since >= 10 * SEC);
-	if (!go || !cap)
-		return 0;
-	f->probe_rate = r;
-	f->probe_until = s->now + max64(round_ns(f), 10 * MS);
-	f->probe_dq0 = f->dq_ns;
-	f->probe_dq_min = UINT64_MAX;
-	f->probe_seen = f->probe_until + f->srtt_ns + round_ns(f) / 2;
-	f->last_probe = s->now;
-	f->high_rounds = 0;
-	f->rate_bps = clamp(f, min64(r, cap) / 2);
-	f->probe_cut_bps = r - f->rate_bps;
-	f->probe_ns = f->probe_until - s->now;
-	return 1;
-}
-
 static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		       uint64_t dt)
 {
 	uint64_t r = f->rate_bps, rnd = round_ns(f), cap = capacity(f);
-	uint64_t t_dq = target_delay(f, r), dq = f->dq_ns;
+	uint64_t t_dq = salvo_fair_target_delay(f, r), dq = f->dq_ns;
 	uint64_t span = min64(dt, rnd);
 	if (!cap)
 		return;
-	if (probe_step(f, s))
+	if (salvo_fair_probe_step(f, s))
 		return;
 	if (f->pr->delay_cap_ns && dq > f->pr->delay_cap_ns) {
 		/* low: over its cap, give back a quarter per round */
@@ -591,88 +395,11 @@ static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	f->rate_bps = clamp(f, r);
 }
 
-/* A flow beside a buffer filler: the queue stayed at three times what
- * we aim for, round after round, although we did not gain.  Flows that
- * aim by the same curve settle where the queue is each one's target (a
- * newcomer, whose lowest RTT includes the queue it found, pushes it
- * up to twice ours for a while); a loss-based flow keeps it above,
- * however far we yield. */
-static int buffer_filler(const salvo_rate_fair *f)
-{
-	if (f->rounds < SALVO_RATE_FAIR_WATCH + 2)
-		return 0;
-	for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++) {
-		uint64_t t = target_delay(f, f->rate_hist[k]);
-		if (f->dq_min_hist[k] <= 3 * t + 2 * MS)
-			return 0;
-	}
-	uint32_t oldest = f->rounds % SALVO_RATE_FAIR_WATCH;
-	return f->rate_bps <= f->rate_hist[oldest];
-}
-
-/* After a drain, while the samples it shaped come back (one standing RTT
- * after it ended): did the queue follow us down?  Salvo flows hold only
- * their targets between them, so halving ours for a round empties most
- * of it; a loss-based flow's queue stays, or grows.  A quarter lower,
- * or down to twice our target: no filler. */
-static void probe_watch(salvo_rate_fair *f, uint64_t now)
-{
-	f->probe_dq_min = min64(f->probe_dq_min, f->dq_ns);
-	if (now < f->probe_seen)
-		return;
-	f->probe_seen = 0;
-	uint64_t t = target_delay(f, f->probe_rate);
-	if (f->mode == M_COMPETE) {
-		/* the filler left when the queue empties: three times in a
-		 * row, as its own cut empties a shallow queue for a while
-		 * (a fifth of CUBIC's cycle with half a BDP) */
-		f->probe_count = f->probe_dq_min <= max64(t / 4, 2 * MS)
-				     ? f->probe_count + 1
-				     : 0;
-		if (f->probe_count >= 3) {
-			enter(f, M_DELAY, now);
-			f->compete_left = now;
-		}
-		return;
-	}
-	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) ||
-	    f->mode != M_DELAY || !f->pr->compete) {
-		f->probe_count = 0;
-		return;
-	}
-	/* twice in a row: a newcomer's start-up also holds the queue up
-	 * through one drain (four flows 5 s apart all went competitive);
-	 * once within 30 s of leaving competitive mode (a filler with half
-	 * a BDP of queue empties it for seconds after its cut, and delay
-	 * mode then yields it the link again) */
-	if (++f->probe_count < 2 && !filler_lately(f, now))
-		return;
-	/* The link's rate from the drain: the queue fell by what we held
-	 * back over the drain, in the link's time (cut x span / link); the
-	 * filler's own growth meanwhile makes the fall smaller and the link
-	 * look faster, so at most 8 x what reaches us.  Aim at our part of
-	 * it, w / (w + 1): half for fair. */
-	uint64_t fell = f->probe_dq0 > f->probe_dq_min
-			    ? f->probe_dq0 - f->probe_dq_min
-			    : 0;
-	uint64_t most = max64(8 * max64(f->delivered_bps, f->probe_rate),
-			      f->bw_peak);
-	uint64_t link =
-	    fell ? (uint64_t)((unsigned __int128)f->probe_cut_bps *
-			      f->probe_ns / fell)
-		 : most;
-	link = min64(link, most);
-	f->share_bps = (uint64_t)((unsigned __int128)link *
-				  f->pr->weight_num /
-				  (f->pr->weight_num + f->pr->weight_den));
-	enter(f, M_COMPETE, now);
-}
-
 static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
 	uint64_t got = s->held_bytes - f->held0;
 	uint64_t lost = s->lost_bytes - f->lost0;
-	uint64_t quiet = max64(target_delay(f, f->rate_bps) / 2,
+	uint64_t quiet = max64(salvo_fair_target_delay(f, f->rate_bps) / 2,
 			       SALVO_RATE_QUEUE_TARGET_MIN_NS);
 	/* random loss: what a round loses with no queue to overflow, in
 	 * this round or the one before (losses are reported a round late:
@@ -697,25 +424,26 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * the measured queue up has no quiet rounds: at 1 % loss every
 	 * round read as overflow and cut the rate each RTT) */
 	uint64_t all = s->held_bytes + s->lost_bytes;
-	uint64_t base = max64(f->loss_ppm,
-			      all ? (uint64_t)((unsigned __int128)s->lost_bytes *
-					       1000000 / all)
-				  : 0);
+	uint64_t base = max64(
+	    f->loss_ppm,
+	    all ? (uint64_t)((unsigned __int128)s->lost_bytes * 1000000 / all)
+		: 0);
 	uint64_t expect = n * base / 1000000;
 	if (f->mode == M_COMPETE && n >= 32 &&
-	    lost / max64(s->payload_bytes, 1) > expect + 3 * isqrt(expect) + 1 &&
+	    lost / max64(s->payload_bytes, 1) >
+		expect + 3 * isqrt(expect) + 1 &&
 	    f->dq_ns * 2 >= f->dq_max_ns && s->now - f->last_cut >= f->srtt_ns)
-		compete_cut(f, s->now);
+		salvo_fair_compete_cut(f, s->now);
 	uint32_t i = f->rounds % SALVO_RATE_FAIR_WATCH;
 	f->dq_min_hist[i] = f->round_dq_min;
 	f->rate_hist[i] = f->round_rate0;
 	f->rounds++;
-	uint64_t t_now = target_delay(f, f->rate_bps);
+	uint64_t t_now = salvo_fair_target_delay(f, f->rate_bps);
 	f->high_rounds = f->round_dq_min > t_now + max64(t_now / 4, 2 * MS)
 			     ? f->high_rounds + 1
 			     : 0;
 	/* rounds in a row with the queue (nearly) empty */
-	if (f->round_dq_max <= target_delay(f, f->rate_bps) / 4)
+	if (f->round_dq_max <= salvo_fair_target_delay(f, f->rate_bps) / 4)
 		f->empty_rounds++;
 	else
 		f->empty_rounds = 0;
@@ -731,8 +459,8 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->bw_peak = max64(f->bw_peak - f->bw_peak / 256, f->round_bw);
 	f->prev_bw = f->round_bw;
 	f->round_bw = 0;
-	if (f->mode == M_DELAY && f->pr->compete && buffer_filler(f))
-		enter(f, M_COMPETE, s->now);
+	if (f->mode == M_DELAY && f->pr->compete && salvo_fair_buffer_filler(f))
+		salvo_fair_enter(f, M_COMPETE, s->now);
 	f->round_start = s->now;
 	f->held0 = s->held_bytes;
 	f->lost0 = s->lost_bytes;
@@ -830,7 +558,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		return;
 	delivery_update(f, s);
 	if (f->probe_seen && !f->probe_until)
-		probe_watch(f, s->now);
+		salvo_fair_probe_watch(f, s->now);
 	switch (f->mode) {
 	case M_START:
 		start_step(f, s, dt);
@@ -839,7 +567,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		if (s->now >= f->drain_until) {
 			uint64_t cap = capacity(f);
 			f->rate_bps = clamp(f, cap - cap / 16);
-			enter(f, M_DELAY, s->now);
+			salvo_fair_enter(f, M_DELAY, s->now);
 		}
 		break;
 	case M_DELAY:
@@ -849,9 +577,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		/* one cut per filling of the queue, as TCP takes one per
 		 * loss episode: again once the queue fell to 3/4 of its
 		 * depth (after the competitor's own cut) */
-		if (!probe_step(f, s))
-			compete_grow(f, s, dt);
-		compete_cap(f);
+		salvo_fair_compete_step(f, s, dt);
 		break;
 	}
 	if (s->now - f->round_start >= round_ns(f))
@@ -921,17 +647,17 @@ PROFILE_INIT(high_init, high_profile)
 PROFILE_INIT(low_init, low_profile)
 
 const salvo_rate_ops salvo_rate_fair_ops = {
-    "fair",	     fair_init,	       fair_on_feedback, fair_on_loss,
-    fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
-    fair_set_limits,
+    "fair",	  fair_init,	   fair_on_feedback,
+    fair_on_loss, fair_on_timeout, fair_pacing_rate,
+    fair_seed,	  fair_snapshot,   fair_set_limits,
 };
 const salvo_rate_ops salvo_rate_high_ops = {
-    "high",	     high_init,	       fair_on_feedback, fair_on_loss,
-    fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
-    fair_set_limits,
+    "high",	  high_init,	   fair_on_feedback,
+    fair_on_loss, fair_on_timeout, fair_pacing_rate,
+    fair_seed,	  fair_snapshot,   fair_set_limits,
 };
 const salvo_rate_ops salvo_rate_low_ops = {
-    "low",	     low_init,	       fair_on_feedback, fair_on_loss,
-    fair_on_timeout, fair_pacing_rate, fair_seed,	 fair_snapshot,
-    fair_set_limits,
+    "low",	  low_init,	   fair_on_feedback,
+    fair_on_loss, fair_on_timeout, fair_pacing_rate,
+    fair_seed,	  fair_snapshot,   fair_set_limits,
 };

@@ -1,0 +1,251 @@
+/*
+ * Competitive mode of "fair" and "high", and the drain test that enters
+ * and leaves it (rate_fair.c's header gives the whole algorithm; these
+ * are its COMPETE paragraph and the drains of DELAY).  A drain halves
+ * the rate for a round: every flow on the queue sees the base RTT, and
+ * whether the queue follows us down tells a buffer filler from flows
+ * that aim at a delay.  Beside a filler the rate follows a CUBIC window
+ * in rate space, cut only with the filler's own losses.
+ */
+#include "common/core/rate.h"
+#include "common/core/rate_fair_impl.h"
+
+static uint64_t icbrt(uint64_t v)
+{
+	uint64_t lo = 0, hi = 2642245; /* cbrt(2^64) */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		if ((unsigned __int128)mid * mid * mid <= v)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Competitive mode never paces above twice what the path delivers to
+ * us: a window in rate space grows while the queue stays full (the
+ * lab's 0 % runs paced up to 830 Mbit/s into 200, a flow that took its
+ * own queue for a competitor's), where a TCP window is held back by its
+ * ACKs' clock.  Twice still lets a flow that a competitor squeezed take
+ * its share back within a round. */
+static void compete_cap(salvo_rate_fair *f)
+{
+	uint64_t cap = capacity(f);
+	if (cap && f->rate_bps > 2 * cap)
+		f->rate_bps = clamp(f, 2 * cap);
+}
+
+void salvo_fair_enter(salvo_rate_fair *f, int mode, uint64_t now)
+{
+	f->mode = mode;
+	f->empty_rounds = 0;
+	f->probe_count = 0;
+	if (mode == M_COMPETE) {
+		/* take back at once the rate we held before yielding, or
+		 * half the best the path gave us lately (one TCP flow's
+		 * share), and hold it as CUBIC holds its last maximum */
+		uint64_t before = max64(f->bw_peak / 2, f->share_bps);
+		for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++)
+			before = max64(before, f->rate_hist[k]);
+		f->rate_bps = clamp(f, max64(f->rate_bps, before));
+		f->epoch_rtt_ns = max64(f->min_rtt_ns, MS);
+		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
+					    f->epoch_rtt_ns / 8000000000u);
+		compete_cap(f);
+		f->k_ms = 0;
+		f->epoch = now;
+		f->last_cut = now;
+	}
+}
+
+/* Competitive mode's cut: as a TCP flow meeting its drop. */
+void salvo_fair_compete_cut(salvo_rate_fair *f, uint64_t now)
+{
+	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t w = (uint64_t)((unsigned __int128)f->rate_bps *
+				f->epoch_rtt_ns / 8000000000u);
+	/* fast convergence (RFC 9438 4.7): a window below the last
+	 * maximum releases room */
+	f->w_max_bytes =
+	    w < f->w_max_bytes ? w * (1000 + f->pr->beta_pm) / 2000 : w;
+	f->rate_bps = clamp(f, f->rate_bps / 1000 * f->pr->beta_pm);
+	/* K = cbrt(W_max (1 - beta) / C), in ms */
+	unsigned __int128 num = (unsigned __int128)f->w_max_bytes *
+				(1000 - f->pr->beta_pm) * 1000000000000ull;
+	f->k_ms = icbrt((uint64_t)(num / (pkt * f->pr->cubic_c_pm) / 1000));
+	f->epoch = now;
+	f->epoch_rtt_ns = max64(f->min_rtt_ns, MS);
+	f->last_cut = now;
+}
+
+/* The CUBIC window (and its Reno-friendly floor) as a rate; over an
+ * empty queue, room: probe as delay mode does (1/32 of the rate a
+ * round, doubling up to 1/2) and hold the new rate as the window's
+ * plateau.  A filler's cut with half a BDP of queue leaves the link
+ * part idle for seconds, and CUBIC's plateau would wait it out. */
+static void compete_grow(salvo_rate_fair *f, const salvo_rate_sample *s,
+			 uint64_t dt)
+{
+	uint64_t now = s->now, rnd = round_ns(f);
+	if (f->empty_rounds > 1 && !s->app_limited &&
+	    f->dq_ns <= salvo_fair_target_delay(f, f->rate_bps) / 4) {
+		uint64_t gain = 1000000 >> (7 - min64(f->empty_rounds, 2));
+		f->rate_bps = clamp(
+		    f, f->rate_bps +
+			   (uint64_t)((unsigned __int128)f->rate_bps * gain *
+				      min64(dt, rnd) / (1000000ull * rnd)));
+		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
+					    f->epoch_rtt_ns / 8000000000u);
+		f->k_ms = 0;
+		f->epoch = now;
+		return;
+	}
+	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t srtt = max64(f->epoch_rtt_ns, MS);
+	int64_t t = (int64_t)((now - f->epoch + srtt) / MS) - (int64_t)f->k_ms;
+	__int128 d = (__int128)t * t * t * (int64_t)pkt *
+		     (int64_t)f->pr->cubic_c_pm / 1000000000000ll;
+	__int128 w = (__int128)f->w_max_bytes + d;
+	uint64_t beta = f->pr->beta_pm;
+	unsigned __int128 reno =
+	    (unsigned __int128)f->w_max_bytes * beta / 1000 +
+	    (unsigned __int128)pkt * 3 * (1000 - beta) * (now - f->epoch) /
+		((1000 + beta) * srtt);
+	if (w < (__int128)reno)
+		w = (__int128)reno;
+	if (w < 2 * (__int128)pkt)
+		w = 2 * (__int128)pkt;
+	unsigned __int128 r = (unsigned __int128)w * 8000000000u / srtt;
+	f->rate_bps =
+	    clamp(f, r > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)r);
+}
+
+static int filler_lately(const salvo_rate_fair *f, uint64_t now)
+{
+	return f->compete_left && now - f->compete_left < 30 * SEC;
+}
+
+/* The drain (half rate for a round): every flow on the queue sees the
+ * base RTT, and what the queue does meanwhile tells a buffer filler
+ * (probe_watch).  A flow that started on a queue takes it for the base
+ * and holds it on top of ours, so delay mode drains when the queue stayed
+ * over our target (by 2 ms or a quarter) for 3 rounds (a newcomer
+ * pushing, or a filler; 2 s apart at most) or we have not seen the base
+ * for 10 s; competitive mode every 4 s, to see whether the filler left.
+ * Returns 1 while a drain runs or ends (the mode's own step waits). */
+int salvo_fair_probe_step(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	uint64_t r = f->rate_bps, cap = capacity(f);
+	if (f->probe_until) {
+		if (s->now < f->probe_until)
+			return 1;
+		f->probe_until = 0;
+		f->rate_bps = clamp(f, f->probe_rate);
+		return 1;
+	}
+	uint64_t since = s->now - f->last_probe;
+	int go =
+	    f->mode == M_COMPETE
+		? since >= 4 * SEC
+		: (f->high_rounds >= 3 &&
+		   since >= (f->probe_count || filler_lately(f, s->now)
+				 ? SEC
+				 : 2 * SEC)) ||
+		      (s->now - f->base_seen >= 10 * SEC && since >= 10 * SEC);
+	if (!go || !cap)
+		return 0;
+	f->probe_rate = r;
+	f->probe_until = s->now + max64(round_ns(f), 10 * MS);
+	f->probe_dq0 = f->dq_ns;
+	f->probe_dq_min = UINT64_MAX;
+	f->probe_seen = f->probe_until + f->srtt_ns + round_ns(f) / 2;
+	f->last_probe = s->now;
+	f->high_rounds = 0;
+	f->rate_bps = clamp(f, min64(r, cap) / 2);
+	f->probe_cut_bps = r - f->rate_bps;
+	f->probe_ns = f->probe_until - s->now;
+	return 1;
+}
+
+/* A flow beside a buffer filler: the queue stayed at three times what
+ * we aim for, round after round, although we did not gain.  Flows that
+ * aim by the same curve settle where the queue is each one's target (a
+ * newcomer, whose lowest RTT includes the queue it found, pushes it
+ * up to twice ours for a while); a loss-based flow keeps it above,
+ * however far we yield. */
+int salvo_fair_buffer_filler(const salvo_rate_fair *f)
+{
+	if (f->rounds < SALVO_RATE_FAIR_WATCH + 2)
+		return 0;
+	for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++) {
+		uint64_t t = salvo_fair_target_delay(f, f->rate_hist[k]);
+		if (f->dq_min_hist[k] <= 3 * t + 2 * MS)
+			return 0;
+	}
+	uint32_t oldest = f->rounds % SALVO_RATE_FAIR_WATCH;
+	return f->rate_bps <= f->rate_hist[oldest];
+}
+
+/* After a drain, while the samples it shaped come back (one standing RTT
+ * after it ended): did the queue follow us down?  Salvo flows hold only
+ * their targets between them, so halving ours for a round empties most
+ * of it; a loss-based flow's queue stays, or grows.  A quarter lower,
+ * or down to twice our target: no filler. */
+void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
+{
+	f->probe_dq_min = min64(f->probe_dq_min, f->dq_ns);
+	if (now < f->probe_seen)
+		return;
+	f->probe_seen = 0;
+	uint64_t t = salvo_fair_target_delay(f, f->probe_rate);
+	if (f->mode == M_COMPETE) {
+		/* the filler left when the queue empties: three times in a
+		 * row, as its own cut empties a shallow queue for a while
+		 * (a fifth of CUBIC's cycle with half a BDP) */
+		f->probe_count = f->probe_dq_min <= max64(t / 4, 2 * MS)
+				     ? f->probe_count + 1
+				     : 0;
+		if (f->probe_count >= 3) {
+			salvo_fair_enter(f, M_DELAY, now);
+			f->compete_left = now;
+		}
+		return;
+	}
+	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) || f->mode != M_DELAY ||
+	    !f->pr->compete) {
+		f->probe_count = 0;
+		return;
+	}
+	/* twice in a row: a newcomer's start-up also holds the queue up
+	 * through one drain (four flows 5 s apart all went competitive);
+	 * once within 30 s of leaving competitive mode (a filler with half
+	 * a BDP of queue empties it for seconds after its cut, and delay
+	 * mode then yields it the link again) */
+	if (++f->probe_count < 2 && !filler_lately(f, now))
+		return;
+	/* The link's rate from the drain: the queue fell by what we held
+	 * back over the drain, in the link's time (cut x span / link); the
+	 * filler's own growth meanwhile makes the fall smaller and the link
+	 * look faster, so at most 8 x what reaches us.  Aim at our part of
+	 * it, w / (w + 1): half for fair. */
+	uint64_t fell =
+	    f->probe_dq0 > f->probe_dq_min ? f->probe_dq0 - f->probe_dq_min : 0;
+	uint64_t most =
+	    max64(8 * max64(f->delivered_bps, f->probe_rate), f->bw_peak);
+	uint64_t link = fell ? (uint64_t)((unsigned __int128)f->probe_cut_bps *
+					  f->probe_ns / fell)
+			     : most;
+	link = min64(link, most);
+	f->share_bps = (uint64_t)((unsigned __int128)link * f->pr->weight_num /
+				  (f->pr->weight_num + f->pr->weight_den));
+	salvo_fair_enter(f, M_COMPETE, now);
+}
+
+void salvo_fair_compete_step(salvo_rate_fair *f, const salvo_rate_sample *s,
+			     uint64_t dt)
+{
+	if (!salvo_fair_probe_step(f, s))
+		compete_grow(f, s, dt);
+	compete_cap(f);
+}
