@@ -113,21 +113,16 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->cfg = *cfg;
 	s->file_count = n;
 
-	salvo_entry *copy = salvo_mem_array(mem, n ? n : 1, sizeof(*copy));
-	if (!copy)
-		goto fail_sender;
-	memcpy(copy, e, (size_t)n * sizeof(*copy));
-	uint64_t msize = salvo_manifest_encoded_size(copy, n);
+	uint64_t msize = salvo_manifest_encoded_size(e, n);
 	err = SALVO_ERR_TOOBIG;
 	if (msize > SALVO_MANIFEST_MAX_BYTES)
-		goto fail_copy;
+		goto fail_sender;
 	err = SALVO_ERR_NOMEM;
 	s->manifest = salvo_mem_alloc(mem, msize);
 	if (!s->manifest)
-		goto fail_copy;
+		goto fail_sender;
 	uint64_t total;
-	int64_t mlen =
-	    salvo_manifest_encode(copy, n, s->manifest, msize, &total);
+	int64_t mlen = salvo_manifest_write(e, n, s->manifest, msize, &total);
 	if (mlen < 0) {
 		err = (int)mlen;
 		goto fail_manifest;
@@ -151,13 +146,12 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		goto fail_arrays;
 	salvo_rangeset_init(&s->held, mem);
 	for (uint32_t i = 0; i < n; i++) {
-		s->is_dir[i] = copy[i].type == SALVO_ENTRY_DIR;
+		s->is_dir[i] = e[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
 		memset(s->digest[i], 0, SALVO_DIGEST_BYTES);
 	}
 	while (s->digests_known < n && s->have_digest[s->digests_known])
 		s->digests_known++;
-	salvo_mem_free(mem, copy);
 
 	s->payload = salvo_wire_payload_bytes(cfg->datagram_bytes);
 	s->chunk = cfg->datagram_bytes - SALVO_HDR_BYTES - 8 - SALVO_TAG_BYTES;
@@ -189,8 +183,6 @@ fail_arrays:
 	salvo_mem_free(mem, s->digest);
 fail_manifest:
 	salvo_mem_free(mem, s->manifest);
-fail_copy:
-	salvo_mem_free(mem, copy);
 fail_sender:
 	salvo_mem_free(mem, s);
 	return err;
