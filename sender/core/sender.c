@@ -44,6 +44,8 @@ typedef ss_active active_work;
  * lost when the manifest is (the receiver drops data for files it does
  * not know yet), so a few datagrams at most. */
 #define EARLY_DATA_BYTES (UINT64_C(8) << 10)
+/* FILE_DONE packets in flight at least (fd_window). */
+#define FD_WINDOW_MIN_PACKETS 64
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -526,6 +528,30 @@ static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	return control(s, w, buf, cap, &p);
 }
 
+/* Digests one FILE_DONE carries. */
+static uint32_t fd_room(const salvo_sender *s)
+{
+	return (uint32_t)((s->cfg.datagram_bytes - SALVO_HDR_BYTES - 6 -
+			   SALVO_TAG_BYTES) /
+			  SALVO_DIGEST_BYTES);
+}
+
+/* Digests sent and not yet acknowledged at most: two round trips of
+ * FILE_DONE at the pacing rate, and FD_WINDOW_MIN_PACKETS.  Without a
+ * bound, a million files' digests went out as one train of 22,000
+ * packets, and the control thread, sending it, read none of the
+ * receiver's FEEDBACK for minutes: the session ended as "receiver went
+ * silent". */
+static uint64_t fd_window(const salvo_sender *s)
+{
+	uint64_t rtt = s->have_rtt ? s->srtt : 100 * MS;
+	unsigned __int128 bdp =
+	    (unsigned __int128)salvo_sender_pacing_rate(s) * rtt / 8000000000u;
+	uint64_t pkts = (uint64_t)min64(
+	    (uint64_t)(2 * bdp / s->cfg.datagram_bytes), UINT32_MAX);
+	return max64(pkts, FD_WINDOW_MIN_PACKETS) * fd_room(s);
+}
+
 static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 			  void *buf, size_t cap)
 {
@@ -533,10 +559,8 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 	memset(&p, 0, sizeof(p));
 	p.hdr.type = SALVO_PKT_FILE_DONE;
 	p.hdr.session = s->session;
-	uint32_t room = (uint32_t)((s->cfg.datagram_bytes - SALVO_HDR_BYTES -
-				    6 - SALVO_TAG_BYTES) /
-				   SALVO_DIGEST_BYTES);
-	uint32_t count = min64(s->digests_known - s->fd_next, room);
+	uint64_t end = min64(s->digests_known, s->digests_acked + fd_window(s));
+	uint32_t count = (uint32_t)min64(end - s->fd_next, fd_room(s));
 	p.u.file_done.first = s->fd_next;
 	p.u.file_done.count = (uint16_t)count;
 	p.u.file_done.digests = s->digest[s->fd_next];
@@ -903,7 +927,8 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 			if (s->fd_backoff < 6)
 				s->fd_backoff++;
 		}
-		if (s->fd_next < s->digests_known)
+		if (s->fd_next < s->digests_known &&
+		    s->fd_next < s->digests_acked + fd_window(s))
 			return poll_file_done(s, now, w, buf, cap);
 		if (s->digests_acked < s->digests_known)
 			fd_due = s->fd_last_sent + wait + 1;

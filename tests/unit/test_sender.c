@@ -857,6 +857,66 @@ static void test_new_memory(void **state)
 	testpeer_del(&h.rx);
 }
 
+/* FILE_DONE is flow-controlled: without FEEDBACK, the digests of 100,000
+ * files stop after a window (and the control thread, which sends them,
+ * reads the receiver again); each FEEDBACK that acknowledges digests
+ * lets as many more go.  Failed before: all 2,273 packets came in one
+ * train (a million files: 22,000, minutes during which the sender read
+ * nothing and gave the receiver up as silent). */
+static void test_file_done_window(void **state)
+{
+	(void)state;
+	enum { N = 100000 };
+	static salvo_entry many[N];
+	static char names[N][12];
+	harness h;
+	start_empty(&h);
+	for (size_t i = 0; i < N; i++) {
+		int k = snprintf(names[i], sizeof(names[i]), "f%06zu", i);
+		many[i] = (salvo_entry){
+		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 0, 0, names[i], 0};
+	}
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, many, N, h.now),
+			 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
+	h.now += 3 * MS;
+	feed_resp(&h, 0, NULL);
+	uint8_t d[32] = {1};
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(salvo_sender_set_digest(h.s, i, d), 0);
+	/* the manifest's chunks, FILE_DONE once they are all out; the
+	 * receiver acknowledges what came whenever the sender idles */
+	uint32_t man_top = 0, man_total = 1, fd_top = 0, most = 0, rounds = 0;
+	while (fd_top < N && rounds++ < 1000) {
+		uint32_t packets = 0;
+		while (poll_once(&h) == SALVO_WORK_CONTROL) {
+			const salvo_pkt *p = &h.pkt;
+			if (p->hdr.type == SALVO_PKT_MANIFEST) {
+				man_total = p->u.manifest.total;
+				man_top = p->u.manifest.offset +
+					  (uint32_t)p->u.manifest.len;
+			} else if (p->hdr.type == SALVO_PKT_FILE_DONE) {
+				packets++;
+				fd_top =
+				    p->u.file_done.first + p->u.file_done.count;
+			}
+		}
+		most = packets > most ? packets : most;
+		h.now += 1 * MS;
+		if (man_top < man_total)
+			feed_feedback(&h, SALVO_PHASE_MANIFEST, 0, man_top, 0,
+				      0, NULL, 0);
+		else
+			feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, fd_top,
+				      NULL, 0);
+	}
+	assert_int_equal(fd_top, N);
+	if ((uint64_t)most * 44 >= N)
+		fail_msg("%u FILE_DONE in one train: no window", most);
+	finish(&h);
+}
+
 /* ---- the receiver's key, the late RESP, early data ---- */
 
 static int pin_cb(void *ud, const uint8_t key[32], char *err, size_t len)
@@ -1352,6 +1412,7 @@ int main(void)
 	    cmocka_unit_test(test_early_data),
 	    cmocka_unit_test(test_new_refuses),
 	    cmocka_unit_test(test_new_memory),
+	    cmocka_unit_test(test_file_done_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
