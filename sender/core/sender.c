@@ -46,6 +46,10 @@ typedef ss_active active_work;
 #define EARLY_DATA_BYTES (UINT64_C(8) << 10)
 /* FILE_DONE packets in flight at least (fd_window). */
 #define FD_WINDOW_MIN_PACKETS 64
+/* Once the whole manifest is out, the receiver prepares the session (a
+ * stat of every target, under its core lock) before it answers again:
+ * up to this much per entry is not silence (a million files: 50 s). */
+#define PREPARE_NS_PER_ENTRY UINT64_C(50000)
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -767,6 +771,15 @@ static uint64_t grace(const salvo_sender *s)
 	return max64(2 * rto(s), 100 * MS);
 }
 
+/* How long the receiver may be silent before the session fails. */
+static uint64_t silence_limit(const salvo_sender *s)
+{
+	uint64_t t = s->cfg.timeout_ns;
+	if (s->phase == PH_MANIFEST && s->man.next_new == s->man.total)
+		t += (uint64_t)s->file_count * PREPARE_NS_PER_ENTRY;
+	return t;
+}
+
 static int may_probe(const salvo_sender *s, uint64_t now)
 {
 	return (s->phase == PH_MANIFEST || s->phase == PH_DATA) &&
@@ -886,7 +899,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 			return counted(s, w, (size_t)n);
 		return w->kind = n ? SALVO_WORK_FAILED : SALVO_WORK_IDLE;
 	}
-	if (now - s->last_rx >= s->cfg.timeout_ns) {
+	if (now - s->last_rx >= silence_limit(s)) {
 		ss_fail(s, SALVO_ERR_TIMEOUT, 1);
 		return poll_any(s, now, w, buf, cap, with_data);
 	}
@@ -945,7 +958,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	}
 	w->kind = SALVO_WORK_IDLE;
 	w->deadline = min64(min64(s->next_status, fd_due),
-			    min64(s->last_rx + s->cfg.timeout_ns, probe_due));
+			    min64(s->last_rx + silence_limit(s), probe_due));
 	return w->kind;
 }
 
