@@ -771,19 +771,26 @@ static uint64_t grace(const salvo_sender *s)
 	return max64(2 * rto(s), 100 * MS);
 }
 
+/* The silence the receiver's prepare may add: from the manifest's last
+ * chunk until the DATA phase.  Neither a failure nor a lost session
+ * (probing then would only make the busy receiver prepare again). */
+static uint64_t prepare_allowance(const salvo_sender *s)
+{
+	if (s->phase == PH_MANIFEST && s->man.next_new == s->man.total)
+		return (uint64_t)s->file_count * PREPARE_NS_PER_ENTRY;
+	return 0;
+}
+
 /* How long the receiver may be silent before the session fails. */
 static uint64_t silence_limit(const salvo_sender *s)
 {
-	uint64_t t = s->cfg.timeout_ns;
-	if (s->phase == PH_MANIFEST && s->man.next_new == s->man.total)
-		t += (uint64_t)s->file_count * PREPARE_NS_PER_ENTRY;
-	return t;
+	return s->cfg.timeout_ns + prepare_allowance(s);
 }
 
 static int may_probe(const salvo_sender *s, uint64_t now)
 {
 	return (s->phase == PH_MANIFEST || s->phase == PH_DATA) &&
-	       !s->reconnecting && now - s->last_rx < s->cfg.timeout_ns;
+	       !s->reconnecting && now - s->last_rx < silence_limit(s);
 }
 
 static void probe_start(salvo_sender *s, uint64_t now)
@@ -904,7 +911,8 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		return poll_any(s, now, w, buf, cap, with_data);
 	}
 	uint64_t probe_due = UINT64_MAX;
-	if (now - s->last_rx >= lost_after(s) && may_probe(s, now))
+	if (now - s->last_rx >= lost_after(s) + prepare_allowance(s) &&
+	    may_probe(s, now))
 		probe_start(s, now);
 	if (s->reconnecting) {
 		int n = poll_probe(s, now, buf, cap, &probe_due);
@@ -920,7 +928,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		if (s->pending && s->next_status > now + grace(s) / 4)
 			s->next_status = now + grace(s) / 4;
 	} else if (may_probe(s, now)) {
-		probe_due = s->last_rx + lost_after(s);
+		probe_due = s->last_rx + lost_after(s) + prepare_allowance(s);
 	}
 	if (now >= s->next_status)
 		return poll_status(s, now, w, buf, cap);

@@ -919,8 +919,8 @@ static void test_file_done_window(void **state)
 
 /* Once the whole manifest is out, the receiver stats every target
  * before it answers again: 100,000 entries may keep it silent past the
- * timeout (5 s more here) without failing the session, and it still
- * fails once the allowance is over.  Failed before: TIMEOUT at 10 s, as
+ * timeout (5 s more here) without failing the session or probing for a
+ * new one, and it still fails once the allowance is over.  Failed before: TIMEOUT at 10 s, as
  * a million-file tree did under `ulimit -n 256` on a busy machine. */
 static void test_prepare_silence(void **state)
 {
@@ -959,14 +959,19 @@ static void test_prepare_silence(void **state)
 				      0, NULL, 0);
 		}
 	}
-	int k = SALVO_WORK_IDLE;
+	int k = SALVO_WORK_IDLE, probes = 0;
 	while (k != SALVO_WORK_FAILED && h.now < last + TIMEOUT + 4 * SEC) {
 		h.now += 100 * MS;
 		k = salvo_sender_poll(h.s, h.now, &h.w, h.buf, sizeof(h.buf));
+		probes += k == SALVO_WORK_CONTROL &&
+			  h.buf[1] == SALVO_PKT_INIT &&
+			  h.now < last + 6 * SEC; /* 1.5 s + 50 us x N */
 	}
 	if (k == SALVO_WORK_FAILED)
 		fail_msg("failed %llu ms after the receiver's last word",
 			 (unsigned long long)((h.now - last) / MS));
+	/* busy, not lost: no INIT for a new session it would prepare too */
+	assert_int_equal(probes, 0);
 	while (k != SALVO_WORK_FAILED && h.now < last + TIMEOUT + 6 * SEC) {
 		h.now += 100 * MS;
 		k = salvo_sender_poll(h.s, h.now, &h.w, h.buf, sizeof(h.buf));
