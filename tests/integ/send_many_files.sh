@@ -36,6 +36,9 @@ note "built $N files in $(python3 -c "import time; print(round(time.time() - $t0
 limited=(sh -c "ulimit -n $NOFILE && exec \"\$@\"" sh)
 RECV_BIN=$SALVO RECV_PREFIX=(/usr/bin/time -v -o "$T/recv.time" "${limited[@]}")
 start_recv "$T/fs/in" --once
+# /usr/bin/time passes no signal on: the receiver itself is stopped too
+recv_salvo=$(pgrep -P "$RECV_PID" || true)
+[ -z "$recv_salvo" ] || BG_PIDS+=("$recv_salvo")
 t0=$(date +%s.%N)
 SEND_RC=0
 timeout -k 5 "$SECS" /usr/bin/time -v -o "$T/send.time" "${limited[@]}" \
