@@ -74,8 +74,8 @@ all: $(REL)/salvo $(if $(LINKEM_SRC),$(REL)/linkem)
 # below covers or that is not installed.
 DEB_PKGS := gcc binutils make pkg-config python3 liblz4-dev libyaml-dev \
             libsodium-dev libcmocka-dev clang libclang-rt-14-dev clang-format \
-            git iproute2 iputils-ping procps mawk iperf3
-BENCH_PKGS := uftp rsync gnuplot-nox linux-perf time openssh-server openssh-client
+            git iproute2 iputils-ping procps mawk iperf3 time
+BENCH_PKGS := uftp rsync gnuplot-nox linux-perf openssh-server openssh-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 define install_missing
 	@missing=""; for p in $(1); do \

@@ -40,8 +40,8 @@ static int entry_ok(const salvo_entry *e, const char **why)
 	return salvo_path_check(e->path, e->path_len, why);
 }
 
-int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
-			      uint64_t *total_bytes)
+int64_t salvo_manifest_write(const salvo_entry *e, uint32_t n, void *buf,
+			     size_t cap, uint64_t *total_bytes)
 {
 	salvo_wr w;
 	const char *why;
@@ -57,7 +57,6 @@ int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
 			return err == SALVO_ERR_PATH ? err : SALVO_ERR_INVAL;
 		if (e[i].size > SALVO_TOTAL_MAX_BYTES - off)
 			return SALVO_ERR_TOOBIG;
-		e[i].stream_offset = off;
 		off += e[i].size;
 		salvo_wr_u8(&w, e[i].type);
 		salvo_wr_u8(&w, 0);
@@ -71,6 +70,37 @@ int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
 		return SALVO_ERR_TOOBIG;
 	*total_bytes = off;
 	return (int64_t)w.pos;
+}
+
+int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
+			      uint64_t *total_bytes)
+{
+	int64_t len = salvo_manifest_write(e, n, buf, cap, total_bytes);
+	uint64_t off = 0;
+	for (uint32_t i = 0; len >= 0 && i < n; i++) {
+		e[i].stream_offset = off;
+		off += e[i].size;
+	}
+	return len;
+}
+
+/* The path bytes of the (at most n) entries that buf holds whole. */
+static size_t path_bytes(const void *buf, size_t len, uint32_t n)
+{
+	salvo_rd r;
+	size_t sum = 0;
+	salvo_rd_init(&r, buf, len);
+	salvo_rd_take(&r, SALVO_MANIFEST_HDR_BYTES);
+	for (uint32_t i = 0; i < n; i++) {
+		salvo_rd_take(&r, 2);
+		uint16_t pl = salvo_rd_u16(&r);
+		salvo_rd_take(&r, SALVO_ENTRY_FIXED_BYTES - 4);
+		salvo_rd_take(&r, pl);
+		if (!salvo_rd_ok(&r))
+			break;
+		sum += pl;
+	}
+	return sum;
 }
 
 int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
@@ -97,11 +127,13 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 	    m->overwrite > SALVO_SEND_OVERWRITE_MAX ||
 	    (uint64_t)n * (SALVO_ENTRY_FIXED_BYTES + 1) > len)
 		goto fail;
-	/* names take at most len bytes, plus one NUL each */
+	/* the paths, plus one NUL each (a million short names: 17 MB, not
+	 * the 41 of the whole manifest) */
+	size_t names_cap = path_bytes(buf, len, n) + n + 1;
 	err = SALVO_ERR_NOMEM;
 	reason = "out of memory";
 	m->entries = salvo_mem_array(mem, n ? n : 1, sizeof(salvo_entry));
-	m->names = salvo_mem_alloc(mem, len + n + 1);
+	m->names = salvo_mem_alloc(mem, names_cap);
 	if (!m->entries || !m->names)
 		goto fail_alloc;
 	size_t used = 0;
@@ -117,7 +149,9 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 		const uint8_t *p = salvo_rd_take(&r, e->path_len);
 		err = SALVO_ERR_TRUNCATED;
 		reason = "truncated manifest entry";
-		if (!salvo_rd_ok(&r))
+		/* long paths early leave too few bytes for the entries
+		 * still to come: the manifest is short */
+		if (!salvo_rd_ok(&r) || e->path_len + 1u > names_cap - used)
 			goto fail_alloc;
 		memcpy(m->names + used, p, e->path_len);
 		m->names[used + e->path_len] = 0;

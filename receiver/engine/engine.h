@@ -44,6 +44,8 @@
 /* One file's any-order BLAKE3 tree; created on the file's first write. */
 typedef struct rdfile rdfile;
 
+#define RDIGEST_LOCKS 64
+
 /* The digests of one session's data, fed by the writers as they write. */
 typedef struct rdigest {
 	const salvo_manifest *m; /* borrowed from the esess */
@@ -54,6 +56,9 @@ typedef struct rdigest {
 	/* per block: XOR of its pieces' CRC32C contributions */
 	_Atomic uint32_t *acc;
 	rdfile **file; /* per entry, or NULL */
+	/* entry i's record is guarded by locks[i % RDIGEST_LOCKS]: a mutex
+	 * per file would cost 40 bytes each of a million tiny files */
+	pthread_mutex_t locks[RDIGEST_LOCKS];
 	pthread_mutex_t mu;
 	pthread_cond_t settled; /* a block's pending count reached 0 */
 	atomic_int waiters;

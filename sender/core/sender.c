@@ -44,6 +44,12 @@ typedef ss_active active_work;
  * lost when the manifest is (the receiver drops data for files it does
  * not know yet), so a few datagrams at most. */
 #define EARLY_DATA_BYTES (UINT64_C(8) << 10)
+/* FILE_DONE packets in flight at least (fd_window). */
+#define FD_WINDOW_MIN_PACKETS 64
+/* Once the whole manifest is out, the receiver prepares the session (a
+ * stat of every target, under its core lock) before it answers again:
+ * up to this much per entry is not silence (a million files: 50 s). */
+#define PREPARE_NS_PER_ENTRY UINT64_C(50000)
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -113,21 +119,16 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->cfg = *cfg;
 	s->file_count = n;
 
-	salvo_entry *copy = salvo_mem_array(mem, n ? n : 1, sizeof(*copy));
-	if (!copy)
-		goto fail_sender;
-	memcpy(copy, e, (size_t)n * sizeof(*copy));
-	uint64_t msize = salvo_manifest_encoded_size(copy, n);
+	uint64_t msize = salvo_manifest_encoded_size(e, n);
 	err = SALVO_ERR_TOOBIG;
 	if (msize > SALVO_MANIFEST_MAX_BYTES)
-		goto fail_copy;
+		goto fail_sender;
 	err = SALVO_ERR_NOMEM;
 	s->manifest = salvo_mem_alloc(mem, msize);
 	if (!s->manifest)
-		goto fail_copy;
+		goto fail_sender;
 	uint64_t total;
-	int64_t mlen =
-	    salvo_manifest_encode(copy, n, s->manifest, msize, &total);
+	int64_t mlen = salvo_manifest_write(e, n, s->manifest, msize, &total);
 	if (mlen < 0) {
 		err = (int)mlen;
 		goto fail_manifest;
@@ -151,13 +152,12 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		goto fail_arrays;
 	salvo_rangeset_init(&s->held, mem);
 	for (uint32_t i = 0; i < n; i++) {
-		s->is_dir[i] = copy[i].type == SALVO_ENTRY_DIR;
+		s->is_dir[i] = e[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
 		memset(s->digest[i], 0, SALVO_DIGEST_BYTES);
 	}
 	while (s->digests_known < n && s->have_digest[s->digests_known])
 		s->digests_known++;
-	salvo_mem_free(mem, copy);
 
 	s->payload = salvo_wire_payload_bytes(cfg->datagram_bytes);
 	s->chunk = cfg->datagram_bytes - SALVO_HDR_BYTES - 8 - SALVO_TAG_BYTES;
@@ -192,8 +192,6 @@ fail_arrays:
 	salvo_mem_free(mem, s->digest);
 fail_manifest:
 	salvo_mem_free(mem, s->manifest);
-fail_copy:
-	salvo_mem_free(mem, copy);
 fail_sender:
 	salvo_mem_free(mem, s);
 	return err;
@@ -541,6 +539,30 @@ static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	return control(s, w, buf, cap, &p);
 }
 
+/* Digests one FILE_DONE carries. */
+static uint32_t fd_room(const salvo_sender *s)
+{
+	return (uint32_t)((s->cfg.datagram_bytes - SALVO_HDR_BYTES - 6 -
+			   SALVO_TAG_BYTES) /
+			  SALVO_DIGEST_BYTES);
+}
+
+/* Digests sent and not yet acknowledged at most: two round trips of
+ * FILE_DONE at the pacing rate, and FD_WINDOW_MIN_PACKETS.  Without a
+ * bound, a million files' digests went out as one train of 22,000
+ * packets, and the control thread, sending it, read none of the
+ * receiver's FEEDBACK for minutes: the session ended as "receiver went
+ * silent". */
+static uint64_t fd_window(const salvo_sender *s)
+{
+	uint64_t rtt = s->have_rtt ? s->srtt : 100 * MS;
+	unsigned __int128 bdp =
+	    (unsigned __int128)salvo_sender_pacing_rate(s) * rtt / 8000000000u;
+	uint64_t pkts = (uint64_t)min64(
+	    (uint64_t)(2 * bdp / s->cfg.datagram_bytes), UINT32_MAX);
+	return max64(pkts, FD_WINDOW_MIN_PACKETS) * fd_room(s);
+}
+
 static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 			  void *buf, size_t cap)
 {
@@ -548,10 +570,8 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 	memset(&p, 0, sizeof(p));
 	p.hdr.type = SALVO_PKT_FILE_DONE;
 	p.hdr.session = s->session;
-	uint32_t room = (uint32_t)((s->cfg.datagram_bytes - SALVO_HDR_BYTES -
-				    6 - SALVO_TAG_BYTES) /
-				   SALVO_DIGEST_BYTES);
-	uint32_t count = min64(s->digests_known - s->fd_next, room);
+	uint64_t end = min64(s->digests_known, s->digests_acked + fd_window(s));
+	uint32_t count = (uint32_t)min64(end - s->fd_next, fd_room(s));
 	p.u.file_done.first = s->fd_next;
 	p.u.file_done.count = (uint16_t)count;
 	p.u.file_done.digests = s->digest[s->fd_next];
@@ -758,10 +778,26 @@ static uint64_t grace(const salvo_sender *s)
 	return max64(2 * rto(s), 100 * MS);
 }
 
+/* The silence the receiver's prepare may add: from the manifest's last
+ * chunk until the DATA phase.  Neither a failure nor a lost session
+ * (probing then would only make the busy receiver prepare again). */
+static uint64_t prepare_allowance(const salvo_sender *s)
+{
+	if (s->phase == PH_MANIFEST && s->man.next_new == s->man.total)
+		return (uint64_t)s->file_count * PREPARE_NS_PER_ENTRY;
+	return 0;
+}
+
+/* How long the receiver may be silent before the session fails. */
+static uint64_t silence_limit(const salvo_sender *s)
+{
+	return s->cfg.timeout_ns + prepare_allowance(s);
+}
+
 static int may_probe(const salvo_sender *s, uint64_t now)
 {
 	return (s->phase == PH_MANIFEST || s->phase == PH_DATA) &&
-	       !s->reconnecting && now - s->last_rx < s->cfg.timeout_ns;
+	       !s->reconnecting && now - s->last_rx < silence_limit(s);
 }
 
 static void probe_start(salvo_sender *s, uint64_t now)
@@ -878,12 +914,13 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 			return counted(s, w, (size_t)n);
 		return w->kind = n ? SALVO_WORK_FAILED : SALVO_WORK_IDLE;
 	}
-	if (now - s->last_rx >= s->cfg.timeout_ns) {
+	if (now - s->last_rx >= silence_limit(s)) {
 		ss_fail(s, SALVO_ERR_TIMEOUT, 1);
 		return poll_any(s, now, w, buf, cap, with_data);
 	}
 	uint64_t probe_due = UINT64_MAX;
-	if (now - s->last_rx >= lost_after(s) && may_probe(s, now))
+	if (now - s->last_rx >= lost_after(s) + prepare_allowance(s) &&
+	    may_probe(s, now))
 		probe_start(s, now);
 	if (s->reconnecting) {
 		int n = poll_probe(s, now, buf, cap, &probe_due);
@@ -899,7 +936,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		if (s->pending && s->next_status > now + grace(s) / 4)
 			s->next_status = now + grace(s) / 4;
 	} else if (may_probe(s, now)) {
-		probe_due = s->last_rx + lost_after(s);
+		probe_due = s->last_rx + lost_after(s) + prepare_allowance(s);
 	}
 	if (now >= s->next_status)
 		return poll_status(s, now, w, buf, cap);
@@ -919,7 +956,8 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 			if (s->fd_backoff < 6)
 				s->fd_backoff++;
 		}
-		if (s->fd_next < s->digests_known)
+		if (s->fd_next < s->digests_known &&
+		    s->fd_next < s->digests_acked + fd_window(s))
 			return poll_file_done(s, now, w, buf, cap);
 		if (s->digests_acked < s->digests_known)
 			fd_due = s->fd_last_sent + wait + 1;
@@ -936,7 +974,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	}
 	w->kind = SALVO_WORK_IDLE;
 	w->deadline = min64(min64(s->next_status, fd_due),
-			    min64(s->last_rx + s->cfg.timeout_ns, probe_due));
+			    min64(s->last_rx + silence_limit(s), probe_due));
 	return w->kind;
 }
 

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +139,12 @@ static int32_t take_slot(salvo_reader *r)
  * the fd or -errno. */
 static int open_file(salvo_reader *r, uint32_t i, int32_t *freed)
 {
+	char path[PATH_MAX];
 	*freed = -1;
+	if (salvo_scan_local(r->scan, i, path, sizeof(path)) >= sizeof(path))
+		return -ENAMETOOLONG;
 	for (;;) {
-		int fd = open(r->scan->local[i], O_RDONLY | O_CLOEXEC);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			return fd;
 		int e = errno;
@@ -215,6 +219,18 @@ static int pread_all(int fd, uint8_t *dst, size_t n, uint64_t in, int *eof)
 	return 0;
 }
 
+/* "VERB 'PATH': WHAT" (no VERB: "'PATH' WHAT") into msg. */
+static void fail_msg(const salvo_reader *r, uint32_t i, const char *verb,
+		     const char *what, char *msg, size_t msglen)
+{
+	char path[PATH_MAX];
+	salvo_scan_local(r->scan, i, path, sizeof(path));
+	if (*verb)
+		snprintf(msg, msglen, "%s '%s': %s", verb, path, what);
+	else
+		snprintf(msg, msglen, "'%s' %s", path, what);
+}
+
 int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
 		      char *msg, size_t msglen)
 {
@@ -227,8 +243,8 @@ int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
 		int32_t slot = -1;
 		int fd = acquire(r, i, &slot);
 		if (fd < 0) {
-			snprintf(msg, msglen, "cannot read '%s': %s",
-				 r->scan->local[i], strerror(-fd));
+			fail_msg(r, i, "cannot read", strerror(-fd), msg,
+				 msglen);
 			return fd;
 		}
 		uint64_t in = off - e->stream_offset;
@@ -238,12 +254,11 @@ int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
 		release(r, slot, fd);
 		if (err) {
 			if (eof)
-				snprintf(msg, msglen,
-					 "'%s' shrank during the transfer",
-					 r->scan->local[i]);
+				fail_msg(r, i, "", "shrank during the transfer",
+					 msg, msglen);
 			else
-				snprintf(msg, msglen, "cannot read '%s': %s",
-					 r->scan->local[i], strerror(-err));
+				fail_msg(r, i, "cannot read", strerror(-err),
+					 msg, msglen);
 			return err;
 		}
 		p += n;

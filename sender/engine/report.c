@@ -260,8 +260,16 @@ int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
 		free_verdicts(c);
 		return -ENOMEM;
 	}
-	/* the strings change hands: the scan is freed next */
+	/* the strings change hands: the scan is freed next (it keeps no
+	 * local path per entry: those are made here) */
 	for (size_t i = 0; i < n; i++) {
+		char *local = salvo_scan_local_dup(sc, i);
+		if (!local) {
+			r->results = v; /* what is made so far, for _free */
+			r->nresults = i;
+			free_verdicts(c);
+			return -ENOMEM;
+		}
 		int ok = c->verdict && c->verdict_err;
 		int err = ok ? c->verdict_err[i] : 0;
 		int vd = ok ? c->verdict[i] : -1;
@@ -272,13 +280,12 @@ int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
 		else if (vd > SALVO_VERDICT_SEND && vd < SALVO_VERDICT_REFUSED)
 			outcome = SALVO_SEND_NOT_NEEDED;
 		v[i] = (salvo_send_result){
-		    .local = sc->local[i],
+		    .local = local,
 		    .remote = (char *)sc->entries[i].path,
 		    .outcome = outcome,
 		    .is_dir = sc->entries[i].type == SALVO_ENTRY_DIR,
 		    .verdict = vd,
 		    .err = outcome == SALVO_SEND_REFUSED ? -err : r->result};
-		sc->local[i] = NULL;
 		sc->entries[i].path = NULL;
 	}
 	for (size_t i = 0; i < sc->nskips; i++) {

@@ -34,10 +34,20 @@ struct salvo_scan_dirid {
 	ino_t ino;
 };
 
+/* A path the caller named (or an item): every entry found below it is
+ * local + its remote name past remote_len bytes, as the walk joins both
+ * alike, so an entry keeps 4 bytes for its local path, not a copy. */
+typedef struct salvo_scan_top {
+	char *local;
+	size_t remote_len;
+} salvo_scan_top;
+
 typedef struct salvo_scan {
 	salvo_entry *entries; /* path = remote name */
-	char **local;	      /* local path of each entry */
+	uint32_t *top;	      /* per entry: its named path in tops */
 	size_t n, cap;
+	salvo_scan_top *tops;
+	size_t ntops, tops_cap;
 	salvo_scan_skip *skips; /* in the order found */
 	size_t nskips, skips_cap;
 	uint32_t skipped_by[SALVO_SKIP_REASONS];
@@ -66,5 +76,13 @@ typedef struct salvo_scan {
 int salvo_scan_run(salvo_scan *sc, const salvo_send_opts *o, char *err,
 		   size_t errlen);
 void salvo_scan_free(salvo_scan *sc);
+
+/* Entry i's local path into buf (cap > 0 bytes, NUL-terminated, cut when
+ * short).  Returns its length, as snprintf does: >= cap means cut. */
+size_t salvo_scan_local(const salvo_scan *sc, size_t i, char *buf, size_t cap);
+
+/* Entry i's local path in a new string (the caller frees it), or NULL
+ * when out of memory. */
+char *salvo_scan_local_dup(const salvo_scan *sc, size_t i);
 
 #endif

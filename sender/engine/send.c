@@ -176,7 +176,7 @@ static uint64_t realtime_offset(void)
 	return rt > mono ? rt - mono : 0;
 }
 
-static int make_core(salvo_send_session *c, uint64_t start)
+static int make_core(salvo_send_session *c)
 {
 	const salvo_send_opts *o = c->o;
 	salvo_sender_config cfg = {.block_bytes = o->block_bytes,
@@ -212,8 +212,12 @@ static int make_core(salvo_send_session *c, uint64_t start)
 		salvo_keyfile_generate(cfg.key_private, c->key_public);
 	}
 	memcpy(cfg.peer_key, o->has_peer_key ? o->peer_key : o->pinned_key, 32);
+	/* the core's clock (the handshake's timeout) starts now, not when
+	 * the scan began: a million files take longer to walk than the
+	 * default timeout */
 	int rc = salvo_sender_new(&c->core, &salvo_mem_libc, &cfg,
-				  c->scan.entries, (uint32_t)c->scan.n, start);
+				  c->scan.entries, (uint32_t)c->scan.n,
+				  salvo_now_ns());
 	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));
 	return rc;
 }
@@ -436,7 +440,7 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 	r->sndbuf_bytes = c.sndbuf_granted;
 	if (rc)
 		goto fail_sockets;
-	rc = make_core(&c, start);
+	rc = make_core(&c);
 	if (rc) {
 		snprintf(msg, mlen, "cannot start the session: %s",
 			 salvo_strerror(rc));

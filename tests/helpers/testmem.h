@@ -10,6 +10,10 @@
  * salvo_failmem wraps another salvo_mem and refuses every allocation or
  * growth after the first `allow` ones (frees always pass), to prove that a
  * failed allocation leaves an object unchanged.
+ *
+ * salvo_peakmem wraps another salvo_mem and counts the bytes held now and
+ * at most, to bound what an object costs (a manifest of a million
+ * entries must fit a budget).
  */
 #ifndef SALVO_TESTS_TESTMEM_H
 #define SALVO_TESTS_TESTMEM_H
@@ -45,5 +49,13 @@ typedef struct salvo_failmem {
 
 void salvo_failmem_init(salvo_failmem *fm, const salvo_mem *inner,
 			size_t allow);
+
+typedef struct salvo_peakmem {
+	salvo_mem mem; /* hand &pm.mem to the code under test */
+	const salvo_mem *inner;
+	size_t now, peak; /* bytes asked for (not counting our headers) */
+} salvo_peakmem;
+
+void salvo_peakmem_init(salvo_peakmem *pm, const salvo_mem *inner);
 
 #endif
