@@ -247,9 +247,10 @@ SODIUM_PURE := crypto_aead_[a-z0-9_]+_(en|de)crypt(_detached)?(_afternm)?|\
   crypto_generichash(_init|_update|_final)?|crypto_scalarmult(_base)?|\
   crypto_kdf_derive_from_key|crypto_verify_(16|32|64)|\
   sodium_(memzero|memcmp|is_zero)
-# common/core/lz4piece.c: liblz4's block functions, state on the stack
-LZ4_PURE := LZ4_compress_destSize|LZ4_compress_HC_destSize|LZ4_sizeofStateHC|\
-  LZ4_decompress_safe
+# common/core/lz4piece.c: liblz4's block functions, state on the stack or
+# the caller's
+LZ4_PURE := LZ4_compress_destSize|LZ4_sizeofStateHC|LZ4_initStreamHC|\
+  LZ4_resetStreamHC_fast|LZ4_compress_HC_continue_destSize|LZ4_decompress_safe
 check-core: $(call obj,$(REL),$(CORE_SRC) $(CRYPTO_CORE_SRC))
 	@tests/helpers/check-core-includes --self-test
 	@tests/helpers/check-core-includes .

@@ -1,9 +1,10 @@
 /*
  * LZ4 pieces (see lz4piece.h).  liblz4's block API is used as a pure
  * function: LZ4_compress_destSize keeps its 16 KiB state on the stack
- * (the library's default LZ4_HEAPMODE 0), LZ4_compress_HC_destSize works
- * in the caller's state, and LZ4_decompress_safe is bounded by both
- * lengths it is given; make check-core lists these (and
+ * (the library's default LZ4_HEAPMODE 0), LZ4 HC works in the caller's
+ * stream state (initialised once, reset cheaply before each piece so that
+ * each piece is a stream of its own), and LZ4_decompress_safe is bounded
+ * by both lengths it is given; make check-core lists these (and
  * LZ4_sizeofStateHC) as the only liblz4 symbols the cores may call.
  */
 #include "common/core/lz4piece.h"
@@ -30,6 +31,11 @@ uint32_t salvo_lz4piece_compress(const uint8_t *src, uint32_t src_len,
 	return (uint32_t)c;
 }
 
+void salvo_lz4piece_hc_init(void *state)
+{
+	LZ4_initStreamHC(state, (size_t)LZ4_sizeofStateHC());
+}
+
 uint32_t salvo_lz4piece_compress_hc(void *state, int level, const uint8_t *src,
 				    uint32_t src_len, uint8_t *dst,
 				    uint32_t dst_cap, uint32_t *consumed)
@@ -37,9 +43,14 @@ uint32_t salvo_lz4piece_compress_hc(void *state, int level, const uint8_t *src,
 	*consumed = 0;
 	if (!src_len || src_len > INT32_MAX || dst_cap > INT32_MAX)
 		return 0;
+	/* a new stream of one block: no dictionary (what the last piece
+	 * left in the tables lies behind the window), and no clearing of
+	 * the 256 KiB of tables either, which LZ4_compress_HC_destSize does
+	 * on every call: for 4 KiB of input that was half of HC's time */
+	LZ4_resetStreamHC_fast(state, level);
 	int in = (int)src_len;
-	int c = LZ4_compress_HC_destSize(state, (const char *)src, (char *)dst,
-					 &in, (int)dst_cap, level);
+	int c = LZ4_compress_HC_continue_destSize(
+	    state, (const char *)src, (char *)dst, &in, (int)dst_cap);
 	if (c <= 0 || in <= 0)
 		return 0;
 	*consumed = (uint32_t)in;
@@ -68,7 +79,8 @@ static uint64_t ewma(uint64_t old, uint64_t sample)
 }
 
 void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
-			uint64_t stream, uint64_t busy_ns, uint64_t wait_ns)
+			uint64_t stream, uint64_t busy_ns, uint64_t wait_ns,
+			uint64_t ran_ns)
 {
 	if (a->raw_left)
 		a->raw_left--;
@@ -76,11 +88,17 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
 		return;
 	uint64_t all = busy_ns + wait_ns;
 	int was_hc = compressed && a->hc;
+	/* ready to run for over a quarter of its busy time, yet not
+	 * running: the machine's CPUs are taken, and a waiting thread
+	 * waits for a link that CPU starvation may be what slows */
+	int starved = busy_ns >= SALVO_LZ4AUTO_STARVED_MIN_NS &&
+		      ran_ns * 4 < busy_ns * 3;
 	if (a->hc_hold)
 		a->hc_hold--;
-	if (compressed && packed && !a->hc_hold && wait_ns * 4 >= all * 3) {
+	if (compressed && packed && !a->hc_hold && !starved &&
+	    wait_ns * 4 >= all * 3) {
 		a->hc = 1; /* three quarters idle: room for HC */
-	} else if (compressed && (!packed || wait_ns * 5 < all)) {
+	} else if (compressed && (!packed || starved || wait_ns * 5 < all)) {
 		if (was_hc && packed) { /* HC made it CPU-bound */
 			a->hc_hold = a->hc_backoff;
 			if (a->hc_backoff < SALVO_LZ4AUTO_HC_HOLD_MAX)

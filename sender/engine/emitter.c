@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/core/error.h"
 #include "common/core/limits.h"
@@ -61,6 +62,7 @@ int salvo_emitter_init(salvo_emitter *em, salvo_emitter_shared *sh, int fd)
 		salvo_emitter_free(em);
 		return -ENOMEM;
 	}
+	salvo_lz4piece_hc_init(em->hc_state);
 	salvo_lz4auto_init(&em->autoc);
 	struct cmsghdr *cm = (struct cmsghdr *)em->gso;
 	cm->cmsg_level = SOL_UDP;
@@ -172,9 +174,19 @@ static void send_batch(salvo_emitter *em, unsigned n)
 	send_all(em->sh, em->fd, em->msg, em->segs, nm);
 }
 
+/* This thread's CPU time, ns; 0 when the clock is not there. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+		return 0;
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /* What the item sent, for the core, the report and AUTO's choice. */
 static void account(salvo_emitter *em, salvo_work *w, const salvo_emit *e,
-		    int tried, uint64_t busy_ns, uint64_t wait_ns)
+		    int tried, uint64_t busy_ns, uint64_t wait_ns,
+		    uint64_t ran_ns)
 {
 	salvo_emitter_shared *sh = em->sh;
 	w->sent_datagrams = e->datagrams;
@@ -185,7 +197,7 @@ static void account(salvo_emitter *em, salvo_work *w, const salvo_emit *e,
 	if (em->compress != SALVO_COMPRESS_OFF)
 		salvo_lz4auto_done(&em->autoc, tried,
 				   e->lz4_datagrams * 2 >= e->datagrams,
-				   e->stream_bytes, busy_ns, wait_ns);
+				   e->stream_bytes, busy_ns, wait_ns, ran_ns);
 }
 
 int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
@@ -207,7 +219,7 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 		salvo_emit_compress_level(&e, em->hc_state,
 					  salvo_lz4auto_level(&em->autoc));
 	}
-	uint64_t t0 = salvo_now_ns(), waited = 0;
+	uint64_t t0 = salvo_now_ns(), waited = 0, cpu0 = thread_cpu_ns();
 	uint64_t booking;
 	uint32_t n;
 	while ((n = salvo_emit_next(&e, em->out, em->d, &booking))) {
@@ -222,9 +234,11 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 		send_batch(em, n);
 	}
 	*crc = e.block_crc;
-	uint64_t took = salvo_now_ns() - t0;
-	account(em, w, &e, tried, took > waited ? took - waited : 0,
-		waited + em->idle_ns);
+	uint64_t took = salvo_now_ns() - t0, cpu1 = thread_cpu_ns();
+	uint64_t busy = took > waited ? took - waited : 0;
+	/* the CPU the thread had while busy (a clock that failed: all) */
+	account(em, w, &e, tried, busy, waited + em->idle_ns,
+		cpu0 && cpu1 >= cpu0 ? cpu1 - cpu0 : busy);
 	em->idle_ns = 0;
 	return e.err;
 }

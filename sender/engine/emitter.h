@@ -47,7 +47,8 @@ typedef struct salvo_emitter {
 	int compress; /* enum salvo_compress for this session; OFF unless
 			 the receiver agreed to SALVO_CAP_LZ4 */
 	salvo_lz4auto autoc;
-	void *hc_state;	  /* LZ4 HC's, allocated with the emitter */
+	void *hc_state;	  /* LZ4 HC's, allocated and initialised with the
+			     emitter */
 	uint64_t idle_ns; /* the thread waited for work since the last item
 			     (the block-sender adds it; AUTO counts it as
 			     waiting, like the pacer's) */
