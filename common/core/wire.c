@@ -297,8 +297,12 @@ static int encode_sealed(salvo_wr *w, const salvo_pkt *p)
 	default: /* DATA and FEEDBACK have their own encoders */
 		return SALVO_ERR_INVAL;
 	}
-	/* no packet encoded here defines a flag */
-	if (p->hdr.flags || p->hdr.session == 0 ||
+	/* no packet encoded here defines a flag but an abandoned file's
+	 * FILE_DONE */
+	int fd_flag = p->hdr.type == SALVO_PKT_FILE_DONE &&
+		      p->hdr.flags == SALVO_FD_F_ABANDONED &&
+		      p->u.file_done.count == 1;
+	if ((p->hdr.flags && !fd_flag) || p->hdr.session == 0 ||
 	    p->hdr.lane >= SALVO_LANES_MAX)
 		return SALVO_ERR_TOOBIG;
 	return finish_sealed(w);
@@ -794,7 +798,9 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		    salvo_rd_take(r, (size_t)f->count * SALVO_DIGEST_BYTES);
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
-		if (f->count == 0 || flags || f->first >= SALVO_FILES_MAX ||
+		if (f->count == 0 || (flags & ~SALVO_FD_F_ABANDONED) ||
+		    ((flags & SALVO_FD_F_ABANDONED) && f->count != 1) ||
+		    f->first >= SALVO_FILES_MAX ||
 		    f->count > SALVO_FILES_MAX - f->first)
 			return SALVO_ERR_MALFORMED;
 		return 0;

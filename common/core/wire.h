@@ -130,6 +130,12 @@ static inline int salvo_wire_is_sealed(uint8_t type)
 #define SALVO_FB_F_TRUNCATED 0x02 /* more missing ranges past list_end */
 #define SALVO_FB_F_KNOWN 0x03
 
+/* FILE_DONE: the sender abandoned this one file (its source shrank,
+ * vanished or could not be read after the scan; its missing bytes went
+ * as zeros): count is 1 and the digest field holds the sender's errno
+ * (u32, big-endian) then zeros.  The receiver fails the file alone. */
+#define SALVO_FD_F_ABANDONED 0x01
+
 #define SALVO_CAP_LZ4 0x01    /* DATA may carry SALVO_DATA_F_LZ4 */
 #define SALVO_CAP_RESUME 0x04 /* reserved for resume maps */
 #define SALVO_CAP_KNOWN 0x05

@@ -90,10 +90,36 @@ void rdata_maybe_complete(salvo_rsess *s, uint64_t now)
 	rsess_feedback(s, now);
 }
 
-static void maybe_finalize(salvo_rsess *s, uint32_t i)
+/* The sender abandoned file i (FILE_DONE with SALVO_FD_F_ABANDONED)
+ * and its every block is verified (the zeros it sent for the missing
+ * bytes keep the blocks it shares with other files whole): it fails
+ * alone, like a file that cannot be stored, its part-file dropped. */
+static void abandon_file(salvo_rsess *s, uint32_t i, uint64_t now)
 {
-	if (s->m.entries[i].type != SALVO_ENTRY_FILE ||
-	    s->fstate[i] != FILE_PENDING || s->fpending[i] || !s->fhave[i])
+	const uint8_t *d = s->digest[i];
+	int err = (int)(((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+			 (uint32_t)d[2] << 8 | d[3]) &
+			0xfff);
+	s->fstate[i] = FILE_DONE;
+	if (s->r->cb.drop_file)
+		s->r->cb.drop_file(s->r->cb.ud, s, i, err ? err : 5);
+	if (rverdict_late_fail(s, i, err ? -err : -5, now))
+		rsess_fail(s, SALVO_ERR_NOMEM, 0, i, "receiver out of memory",
+			   now);
+	else
+		rdata_maybe_complete(s, now);
+}
+
+static void maybe_finalize(salvo_rsess *s, uint32_t i, uint64_t now)
+{
+	if (s->m.entries[i].type != SALVO_ENTRY_FILE || s->fpending[i] ||
+	    !s->fhave[i])
+		return;
+	if (s->fstate[i] == FILE_ABANDONED) {
+		abandon_file(s, i, now);
+		return;
+	}
+	if (s->fstate[i] != FILE_PENDING)
 		return;
 	s->fstate[i] = FILE_FINALIZING;
 	s->r->cb.finalize_file(s->r->cb.ud, s, i, s->digest[i]);
@@ -218,7 +244,7 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 	if (start_data(s, now))
 		return;
 	for (uint32_t i = 0; i < s->m.count; i++)
-		maybe_finalize(s, i);
+		maybe_finalize(s, i, now);
 	/* what is held and decided first, then phase DATA tells the
 	 * sender to go on */
 	rverdict_send(s, now, 1);
@@ -421,16 +447,15 @@ void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 			continue;
 		if (s->fpending[i])
 			s->fpending[i]--;
-		maybe_finalize(s, i);
+		maybe_finalize(s, i, now);
 		if (s->state != RS_DATA)
 			return;
 	}
 }
 
 void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
-			uint64_t now)
+			int abandoned, uint64_t now)
 {
-	(void)now;
 	for (uint32_t k = 0; k < f->count; k++) {
 		uint32_t i = f->first + k;
 		if (i >= s->m.count)
@@ -441,7 +466,9 @@ void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
 		       f->digests + (size_t)k * SALVO_DIGEST_BYTES,
 		       SALVO_DIGEST_BYTES);
 		s->fhave[i] = 1;
-		maybe_finalize(s, i);
+		if (abandoned && s->fstate[i] == FILE_PENDING)
+			s->fstate[i] = FILE_ABANDONED;
+		maybe_finalize(s, i, now);
 		if (s->state != RS_DATA)
 			return;
 	}

@@ -16,9 +16,11 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 /* A DATA datagram (state RS_DATA): checked against the session, written
  * once (duplicates dropped), its block sent for verification when full. */
 void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now);
-/* FILE_DONE digests (state RS_DATA). */
+/* FILE_DONE digests (state RS_DATA).  abandoned (SALVO_FD_F_ABANDONED):
+ * the sender gave the file up; once its blocks are verified it fails
+ * alone (cb.drop_file, verdict FAILED with the sender's errno). */
 void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
-			uint64_t now);
+			int abandoned, uint64_t now);
 /* The engine's answers to verify_block and finalize_file. */
 void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now);
 /* A file result of -errno (it could not be stored) fails that file

@@ -232,7 +232,9 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 		return;
 	case SALVO_PKT_FILE_DONE:
 		if (s->state == RS_DATA)
-			rdata_on_file_done(s, &p.u.file_done, now);
+			rdata_on_file_done(
+			    s, &p.u.file_done,
+			    p.hdr.flags & SALVO_FD_F_ABANDONED, now);
 		return;
 	case SALVO_PKT_CLOSE: {
 		uint32_t slot = (uint32_t)rcv_find_slot(r, s->id);

@@ -85,6 +85,11 @@ typedef struct salvo_receiver_cb {
 	 * salvo_receiver_file_result. */
 	void (*finalize_file)(void *ud, salvo_rsess *sess, uint32_t file,
 			      const uint8_t digest[SALVO_DIGEST_BYTES]);
+	/* Optional: the sender abandoned `file` (its source changed or
+	 * could not be read; err: the sender's errno) and every block of
+	 * it is verified: remove its part-file, never commit it. */
+	void (*drop_file)(void *ud, salvo_rsess *sess, uint32_t file,
+			  int err);
 	/* The session is over: result 0 (every file committed) or a fatal
 	 * SALVO_ERR_* (the engine removes the part-files).  sess is freed
 	 * right after this returns. */

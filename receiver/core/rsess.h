@@ -35,7 +35,9 @@ enum rs_state {
 };
 
 enum { BLK_EMPTY, BLK_RECEIVING, BLK_VERIFYING, BLK_VERIFIED };
-enum { FILE_PENDING, FILE_FINALIZING, FILE_DONE };
+/* FILE_ABANDONED: the sender gave it up, it fails once its blocks are
+ * verified (rdata.c) */
+enum { FILE_PENDING, FILE_FINALIZING, FILE_DONE, FILE_ABANDONED };
 
 #define RS_MAX_BLOCK_FAILURES 3
 /* VERDICT packets sent at once; more follow each confirming STATUS. */

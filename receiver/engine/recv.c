@@ -28,11 +28,13 @@
 #include <unistd.h>
 
 #include "common/core/error.h"
+#include "common/core/path.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/keyfile.h"
 #include "common/crypto/keys.h"
 #include "common/io/sys.h"
 #include "receiver/engine/engine.h"
+#include "receiver/engine/resume.h"
 
 /* May the sender with this key write here (the authorise callback of the
  * core)?  Its authorised-keys entry sets its folder, quotas and
@@ -69,6 +71,32 @@ static int authorize(void *ud, const uint8_t key[32], salvo_receiver_auth *auth)
 						   .message = msg});
 	}
 	return SALVO_ERR_KEY;
+}
+
+/* Core lock held: the sender abandoned a file (receiver.h drop_file):
+ * its part-file goes, the resume map forgets it, the log says why. */
+static void drop_file(void *ud, salvo_rsess *sess, uint32_t file, int err)
+{
+	rctx *c = ud;
+	esess *s = rsession_of(sess);
+	if (!s)
+		return;
+	const salvo_entry *e = &s->m.entries[file];
+	rfiles_drop(&s->files, file);
+	rresume_committed(s, file);
+	char line[SALVO_PATH_MAX + 200];
+	snprintf(line, sizeof(line),
+		 "failed %s: the sender could not read it (%s); the session "
+		 "goes on without it",
+		 e->path, strerror(err));
+	c->rep->files_refused++;
+	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
+					   .event = "file_failed",
+					   .session = s->id,
+					   .peer = s->peer,
+					   .file = e->path,
+					   .bytes = e->size,
+					   .message = line});
 }
 
 static void core_random(void *ud, void *buf, size_t n)
@@ -217,6 +245,7 @@ static int start_core(rctx *c)
 				.inflate_buf = rsocket_inflate_buf,
 				.verify_block = rverifier_verify_block,
 				.finalize_file = rverifier_finalize,
+				.drop_file = drop_file,
 				.session_end = rsession_end,
 				.random = core_random,
 				.authorize = authorize,

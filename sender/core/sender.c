@@ -572,6 +572,14 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 	p.hdr.session = s->session;
 	uint64_t end = min64(s->digests_known, s->digests_acked + fd_window(s));
 	uint32_t count = (uint32_t)min64(end - s->fd_next, fd_room(s));
+	/* an abandoned file goes alone, flagged; a run stops before one */
+	if (s->have_digest[s->fd_next] == SS_DIGEST_ABANDONED) {
+		count = 1;
+		p.hdr.flags = SALVO_FD_F_ABANDONED;
+	}
+	for (uint32_t k = 1; k < count; k++)
+		if (s->have_digest[s->fd_next + k] == SS_DIGEST_ABANDONED)
+			count = k;
 	p.u.file_done.first = s->fd_next;
 	p.u.file_done.count = (uint16_t)count;
 	p.u.file_done.digests = s->digest[s->fd_next];
@@ -1031,12 +1039,44 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 {
 	if (i >= s->file_count || s->is_dir[i])
 		return SALVO_ERR_INVAL;
+	if (s->have_digest[i] == SS_DIGEST_ABANDONED)
+		return 0; /* the digest of its zeros says nothing */
 	memcpy(s->digest[i], digest, SALVO_DIGEST_BYTES);
 	s->have_digest[i] = 1;
 	while (s->digests_known < s->file_count &&
 	       s->have_digest[s->digests_known])
 		s->digests_known++;
 	return 0;
+}
+
+int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err)
+{
+	if (i >= s->file_count || s->is_dir[i])
+		return SALVO_ERR_INVAL;
+	if (s->have_digest[i] == SS_DIGEST_ABANDONED)
+		return 0;
+	/* its digest went out already: too late, the receiver checks it
+	 * (and fails the session if it differs) */
+	if (s->have_digest[i] && i < s->fd_next)
+		return SALVO_ERR_STATE;
+	uint32_t e = (uint32_t)(err < 0 ? -err : err);
+	memset(s->digest[i], 0, SALVO_DIGEST_BYTES);
+	s->digest[i][0] = (uint8_t)(e >> 24);
+	s->digest[i][1] = (uint8_t)(e >> 16);
+	s->digest[i][2] = (uint8_t)(e >> 8);
+	s->digest[i][3] = (uint8_t)e;
+	s->have_digest[i] = SS_DIGEST_ABANDONED;
+	s->st.files_abandoned++;
+	while (s->digests_known < s->file_count &&
+	       s->have_digest[s->digests_known])
+		s->digests_known++;
+	return 0;
+}
+
+int salvo_sender_is_abandoned(const salvo_sender *s, uint32_t i)
+{
+	return i < s->file_count && s->have_digest &&
+	       s->have_digest[i] == SS_DIGEST_ABANDONED;
 }
 
 void salvo_sender_on_refused(salvo_sender *s, uint64_t now)

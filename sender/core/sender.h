@@ -170,6 +170,7 @@ typedef struct salvo_sender_stats {
 	uint64_t srtt_ns, min_rtt_ns, rttvar_ns;
 	uint64_t malformed;	/* packets dropped as malformed */
 	uint64_t auth_failures; /* packets whose tag or Noise message failed */
+	uint32_t files_abandoned; /* salvo_sender_abandon */
 	uint64_t datagrams;	/* handed out, all kinds */
 	uint64_t rate_bps;	/* current pacing rate */
 	uint64_t feedbacks;
@@ -218,6 +219,19 @@ void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
  * Directories need none.  Returns 0 or SALVO_ERR_INVAL. */
 int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
 			    const uint8_t digest[SALVO_DIGEST_BYTES]);
+
+/* The caller gave up reading file i (its source shrank, vanished or
+ * could not be read after the scan; err: the -errno, e.g. -EIO for a
+ * file that shrank) and sends its missing bytes as zeros, so every
+ * block's CRC holds on both sides.  Its FILE_DONE goes alone with
+ * SALVO_FD_F_ABANDONED and err instead of a digest (a later
+ * salvo_sender_set_digest for it is ignored); the receiver fails the
+ * file alone and its VERDICT says FAILED.  Returns 0, SALVO_ERR_INVAL
+ * (no such file, a folder) or SALVO_ERR_STATE (its digest went out
+ * already). */
+int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err);
+/* 1 once file i was abandoned (salvo_sender_abandon). */
+int salvo_sender_is_abandoned(const salvo_sender *s, uint32_t i);
 
 /* The network refused a datagram to the receiver: ICMP port unreachable,
  * which a connected UDP socket reports as ECONNREFUSED on a later send or

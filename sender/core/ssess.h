@@ -19,6 +19,8 @@
 enum { PH_KEY, PH_HANDSHAKE, PH_MANIFEST, PH_DATA, PH_DONE, PH_FAILED };
 
 #define SS_MAX_ACTIVE 64
+/* have_digest of a file the caller abandoned (salvo_sender_abandon) */
+#define SS_DIGEST_ABANDONED 2
 #define SS_MS 1000000ull
 /* Handshakes kept at once: the one just sent and the one before, so a
  * RESP slower than the INIT retransmission still completes. */
@@ -79,7 +81,7 @@ struct salvo_sender {
 	uint32_t file_count;
 	uint8_t *is_dir;
 	uint8_t (*digest)[SALVO_DIGEST_BYTES];
-	uint8_t *have_digest;
+	uint8_t *have_digest; /* 0, 1, or SS_DIGEST_ABANDONED */
 	uint32_t digests_known; /* files [0, n) have digests */
 	uint32_t digests_acked; /* receiver holds [0, n) */
 	uint32_t fd_next;	/* next digest to send */

@@ -8,6 +8,7 @@
  * session's condition variable until the core's deadline or a wake-up.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -31,6 +32,28 @@ static int read_work(salvo_blocksender *b, const salvo_work *w)
 		}
 		pos += w->ranges[r].len;
 	}
+	return 0;
+}
+
+int salvo_send_session_abandon(void *ud, uint32_t file, int err,
+			       const char *msg)
+{
+	salvo_send_session *c = ud;
+	pthread_mutex_lock(&c->lock);
+	int rc = salvo_sender_abandon(c->core, file, err);
+	pthread_mutex_unlock(&c->lock);
+	if (rc || !c->o->log)
+		return rc;
+	char line[1200];
+	snprintf(line, sizeof(line),
+		 "%s: the file is given up (its bytes go as zeros and the "
+		 "receiver drops it), the others go on",
+		 msg);
+	salvo_log_event ev = {.level = SALVO_LOG_WARN,
+			      .event = "file_failed",
+			      .file = c->scan.entries[file].path,
+			      .message = line};
+	c->o->log(c->o->log_ud, &ev);
 	return 0;
 }
 

@@ -62,8 +62,9 @@ int salvo_reader_init(salvo_reader *r, const salvo_scan *scan, uint64_t total,
 	r->head = r->tail = -1;
 	r->slot_of = malloc((scan->n ? scan->n : 1) * sizeof(*r->slot_of));
 	r->slots = malloc(r->cap * sizeof(*r->slots));
+	r->abandoned = calloc(scan->n ? scan->n : 1, 1);
 	int e = ENOMEM;
-	if (!r->slot_of || !r->slots)
+	if (!r->slot_of || !r->slots || !r->abandoned)
 		goto fail;
 	for (size_t i = 0; i < scan->n; i++)
 		r->slot_of[i] = -1;
@@ -73,6 +74,7 @@ int salvo_reader_init(salvo_reader *r, const salvo_scan *scan, uint64_t total,
 fail:
 	free(r->slot_of);
 	free(r->slots);
+	free(r->abandoned);
 	return -e;
 }
 
@@ -83,6 +85,7 @@ void salvo_reader_free(salvo_reader *r)
 			close(r->slots[i].fd);
 	free(r->slot_of);
 	free(r->slots);
+	free(r->abandoned);
 	pthread_mutex_destroy(&r->lock);
 }
 
@@ -231,6 +234,54 @@ static void fail_msg(const salvo_reader *r, uint32_t i, const char *verb,
 		snprintf(msg, msglen, "'%s' %s", path, what);
 }
 
+static int is_abandoned(salvo_reader *r, uint32_t i)
+{
+	pthread_mutex_lock(&r->lock);
+	int a = r->abandoned[i];
+	pthread_mutex_unlock(&r->lock);
+	return a;
+}
+
+/* File i failed (err, msg): gives it up if the caller wants that (0),
+ * else returns err.  The first thread to give it up tells the caller. */
+static int give_up(salvo_reader *r, uint32_t i, int err, const char *msg)
+{
+	if (!r->on_abandon || err == -EMFILE || err == -ENFILE ||
+	    err == -ENOMEM)
+		return err;
+	pthread_mutex_lock(&r->lock);
+	int first = !r->abandoned[i];
+	r->abandoned[i] = 1;
+	pthread_mutex_unlock(&r->lock);
+	if (first && r->on_abandon(r->abandon_ud, i, err, msg)) {
+		pthread_mutex_lock(&r->lock);
+		r->abandoned[i] = 0;
+		pthread_mutex_unlock(&r->lock);
+		return err;
+	}
+	return 0;
+}
+
+/* Reads n bytes of file i at in into p: 0 or -errno (msg). */
+static int read_piece(salvo_reader *r, uint32_t i, uint8_t *p, size_t n,
+		      uint64_t in, char *msg, size_t msglen)
+{
+	int32_t slot = -1;
+	int fd = acquire(r, i, &slot);
+	if (fd < 0) {
+		fail_msg(r, i, "cannot read", strerror(-fd), msg, msglen);
+		return fd;
+	}
+	int eof = 0;
+	int err = pread_all(fd, p, n, in, &eof);
+	release(r, slot, fd);
+	if (err && eof)
+		fail_msg(r, i, "", "shrank after the scan", msg, msglen);
+	else if (err)
+		fail_msg(r, i, "cannot read", strerror(-err), msg, msglen);
+	return err;
+}
+
 int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
 		      char *msg, size_t msglen)
 {
@@ -240,27 +291,17 @@ int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
 		const salvo_entry *e = &r->scan->entries[i];
 		if (!e->size || off >= e->stream_offset + e->size)
 			continue;
-		int32_t slot = -1;
-		int fd = acquire(r, i, &slot);
-		if (fd < 0) {
-			fail_msg(r, i, "cannot read", strerror(-fd), msg,
-				 msglen);
-			return fd;
-		}
 		uint64_t in = off - e->stream_offset;
 		size_t n = e->size - in < len ? (size_t)(e->size - in) : len;
-		int eof = 0;
-		int err = pread_all(fd, p, n, in, &eof);
-		release(r, slot, fd);
-		if (err) {
-			if (eof)
-				fail_msg(r, i, "", "shrank during the transfer",
-					 msg, msglen);
-			else
-				fail_msg(r, i, "cannot read", strerror(-err),
-					 msg, msglen);
-			return err;
+		int gone = is_abandoned(r, i), err = 0;
+		if (!gone && (err = read_piece(r, i, p, n, in, msg, msglen))) {
+			err = give_up(r, i, err, msg);
+			gone = !err;
 		}
+		if (err)
+			return err;
+		if (gone) /* given up: zeros, every time */
+			memset(p, 0, n);
 		p += n;
 		len -= n;
 		off += n;

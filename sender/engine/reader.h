@@ -31,6 +31,12 @@ typedef struct salvo_reader_slot {
 	int32_t prev, next; /* LRU list, most recent at head */
 } salvo_reader_slot;
 
+/* A file the reader gave up (see salvo_reader_read): err -errno (-EIO:
+ * it shrank), msg for a person.  Returns 0 to go on with zeros, or an
+ * error to fail the read instead. */
+typedef int (*salvo_reader_abandon_fn)(void *ud, uint32_t file, int err,
+				       const char *msg);
+
 typedef struct salvo_reader {
 	const salvo_scan *scan; /* borrowed; stream offsets filled in */
 	salvo_manifest view;	/* scan's entries, for locating offsets */
@@ -39,6 +45,9 @@ typedef struct salvo_reader {
 	salvo_reader_slot *slots;
 	uint32_t cap, used;
 	int32_t head, tail;
+	uint8_t *abandoned; /* per file: given up, read as zeros */
+	salvo_reader_abandon_fn on_abandon; /* NULL: a failure fails */
+	void *abandon_ud;
 } salvo_reader;
 
 /* Descriptors the reader keeps open at most (see salvo_reader_init). */
@@ -65,7 +74,11 @@ void salvo_reader_free(salvo_reader *r);
 
 /* Reads stream bytes [off, off + len) into dst.  Returns 0, or -errno
  * with a message naming the file in msg (a file that cannot be opened or
- * read, or that shrank since the scan: -EIO). */
+ * read, or that shrank since the scan: -EIO).  With on_abandon set, such
+ * a file (not a lack of descriptors or memory) is given up instead: the
+ * callback hears it once, and its bytes (this read's and every later
+ * one's) read as zeros, so each block holds the same bytes whenever it
+ * is read again. */
 int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,
 		      char *msg, size_t msglen);
 

@@ -113,6 +113,11 @@ void salvo_send_session_fail(salvo_send_session *c, int err, const char *msg);
 void salvo_send_session_digest(void *ud, uint32_t file,
 			       const uint8_t digest[32]);
 
+/* The reader gave file up (a salvo_reader_abandon_fn; ud: the session):
+ * tells the core (salvo_sender_abandon) and logs it.  Takes c->lock. */
+int salvo_send_session_abandon(void *ud, uint32_t file, int err,
+			       const char *msg);
+
 /* Thread mains.  A block-sender (arg: salvo_blocksender) polls work from
  * the core, reads it, sends it, reports it done and hashes new blocks,
  * until the session ends.  The control thread (arg: the session) reads socket 0

@@ -9,10 +9,8 @@
 # Before, the session failed at the first of them (exit 5, every file
 # "unconfirmed", the later files never committed).
 #
-# Not fixed yet, so only run with SEND_FILE_FAIL_SOURCE=1 (they still
-# fail: exit 6 for the whole send): a source that shrinks or vanishes
-# after the scan (sender/engine/reader.c would have to send the file's
-# bytes as fill and the receiver drop it).
+# Then a source that shrinks, vanishes or becomes unreadable after the
+# scan: that file alone fails (see below).
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
@@ -51,26 +49,56 @@ cmp -s "$T/src/t/c.bin" "$T/in/t/c.bin" || fail "c.bin (after the failed b.bin) 
 grep -q 'session_complete: .* complete: 2 files' "$RECV_LOG" ||
 	fail "the receiver's session did not complete with 2 files"
 
-if [ "${SEND_FILE_FAIL_SOURCE:-0}" = 1 ]; then
-	for how in shrink vanish; do
-		rm -rf "$T/in/t"
-		head -c 300000 /dev/urandom >"$T/src/t/b.bin"
-		rm -f "$T/src/t/d.bin"
-		(
-			wait_line "$RECV_LOG" "session_start.*4 entries\|session_start.*3 entries" 20 "$RECV_PID" || exit 0
-			sleep 0.3
-			case $how in
-			shrink) truncate -s 1000 "$T/src/t/b.bin" ;;
-			vanish) rm "$T/src/t/b.bin" ;;
-			esac
-		) &
-		BG_PIDS+=($!)
-		: >"$RECV_LOG.mark"
-		run_send "s-$how" "$T/src/t" "127.0.0.1:$PORT" --rate-policy fixed --rate 40mbit --json
-		[ "$SEND_RC" = 10 ] || fail "source $how: exit $SEND_RC, want 10: $(cat "$T/s-$how.err")"
-	done
-else
-	note "skipped: a source that shrinks or vanishes after the scan still fails the whole send (exit 6); SEND_FILE_FAIL_SOURCE=1 runs it"
-fi
+# A source that shrinks, vanishes or cannot be read after the scan (as
+# root no mode keeps us out: a folder takes its place, so pread fails
+# with EISDIR) fails alone: the sender sends its missing bytes as zeros
+# (so the blocks it shares with a.bin and c.bin still verify) and its
+# FILE_DONE flagged abandoned; the receiver drops its part-file.
+# Before, each failed the whole send (exit 6).
+for how in shrink vanish unreadable; do
+	rm -rf "$T/in/t" "$T/src/t/b.bin"
+	head -c 300000 /dev/urandom >"$T/src/t/b.bin"
+	rm -f "$T/src/t/d.bin"
+	n0=$(grep -c 'session_start' "$RECV_LOG" || true)
+	(
+		for _ in $(seq 200); do
+			[ "$(grep -c 'session_start' "$RECV_LOG" || true)" -gt "$n0" ] && break
+			sleep 0.05
+		done
+		sleep 0.3
+		case $how in
+		shrink) truncate -s 1000 "$T/src/t/b.bin" ;;
+		vanish) rm "$T/src/t/b.bin" ;;
+		unreadable)
+			chmod 000 "$T/src/t/b.bin"
+			if [ "$(id -u)" = 0 ]; then
+				rm "$T/src/t/b.bin"
+				mkdir "$T/src/t/b.bin"
+			fi
+			;;
+		esac
+	) &
+	BG_PIDS+=($!)
+	run_send "s-$how" "$T/src/t" "127.0.0.1:$PORT" --rate-policy fixed --rate 40mbit --json
+	[ "$SEND_RC" = 10 ] || fail "source $how: exit $SEND_RC, want 10: $(cat "$T/s-$how.err")"
+	python3 - "$T/s-$how.out" <<'PY' || fail "source $how --json: $(head -c 2000 "$T/s-$how.out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+c = j["counts"]
+assert c["sent"] == 2 and c["failed"] == 1, c
+r = {x["remote"]: x for x in j["file_results"]}
+for n in ("t/a.bin", "t/c.bin"):
+    assert r[n]["result"] == "sent", r[n]
+assert r["t/b.bin"]["result"] == "failed" and r["t/b.bin"]["errno"], r["t/b.bin"]
+PY
+	cmp -s "$T/src/t/a.bin" "$T/in/t/a.bin" || fail "source $how: a.bin differs"
+	cmp -s "$T/src/t/c.bin" "$T/in/t/c.bin" || fail "source $how: c.bin differs"
+	[ ! -e "$T/in/t/b.bin" ] || fail "source $how: b.bin was committed"
+	[ -z "$(find "$T/in/.salvo" -name '*.part' -print -quit)" ] ||
+		fail "source $how: part-files left: $(ls "$T/in/.salvo")"
+	grep -q "file_failed.*b.bin" "$T/s-$how.err" ||
+		fail "source $how: the sender did not say why: $(cat "$T/s-$how.err")"
+	rm -rf "$T/src/t/b.bin"
+done
 stop_recv
 note ok
