@@ -20,6 +20,7 @@
  * one, early data for a small transfer, and ICMP refusals: a few in a row
  * end a handshake, none ends a transfer before its timeout.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1483,6 +1484,74 @@ static void test_all_held(void **state)
 	finish(&h);
 }
 
+/* A file the caller abandons (its source shrank or vanished after the
+ * scan): its FILE_DONE goes alone, flagged, with the errno instead of a
+ * digest; the runs around it stop before it; a digest the hasher sets
+ * later is ignored; once its digest went out it is too late. */
+static void test_abandoned(void **state)
+{
+	(void)state;
+	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_FILE, .size = 1, .path = "a", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 1, .path = "b", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .size = 1, .path = "c", .path_len = 1},
+	};
+	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_SEND,
+				    SALVO_VERDICT_SEND};
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 3, h.now), 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	h.now += 100 * MS;
+	feed_resp(&h, 0, NULL);
+	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h.now += 100 * MS;
+	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 3, 0, DGRAM);
+	uint8_t d[SALVO_DIGEST_BYTES];
+	memset(d, 0x33, sizeof(d));
+	assert_int_equal(salvo_sender_abandon(h.s, 3, -EIO), SALVO_ERR_INVAL);
+	assert_int_equal(salvo_sender_set_digest(h.s, 0, d), 0);
+	assert_int_equal(salvo_sender_abandon(h.s, 1, -ENOENT), 0);
+	assert_int_equal(salvo_sender_set_digest(h.s, 1, d), 0); /* ignored */
+	assert_true(salvo_sender_is_abandoned(h.s, 1));
+	assert_false(salvo_sender_is_abandoned(h.s, 0));
+	assert_int_equal(salvo_sender_set_digest(h.s, 2, d), 0);
+	uint32_t seen = 0;
+	for (int n = 0; n < 200 && seen < 3; n++) {
+		h.now += 1 * MS;
+		int k = poll_once(&h);
+		if (k == SALVO_WORK_DATA) {
+			salvo_sender_work_done(h.s, &h.w, 0, h.now);
+			continue;
+		}
+		if (k != SALVO_WORK_CONTROL ||
+		    h.pkt.hdr.type != SALVO_PKT_FILE_DONE)
+			continue;
+		const salvo_pkt_file_done *f = &h.pkt.u.file_done;
+		assert_int_equal(f->first, seen);
+		assert_int_equal(f->count, 1); /* b splits the run */
+		if (f->first == 1) {
+			assert_int_equal(h.pkt.hdr.flags, SALVO_FD_F_ABANDONED);
+			static const uint8_t enoent[4] = {0, 0, 0, ENOENT};
+			assert_memory_equal(f->digests, enoent, 4);
+		} else {
+			assert_int_equal(h.pkt.hdr.flags, 0);
+			assert_memory_equal(f->digests, d, sizeof(d));
+		}
+		seen++;
+	}
+	assert_int_equal(seen, 3);
+	/* a's digest went out: too late to abandon it */
+	assert_int_equal(salvo_sender_abandon(h.s, 0, -EIO), SALVO_ERR_STATE);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.files_abandoned, 1);
+	finish(&h);
+}
+
 /* salvo_sender_set_rate_limits (salvo ctl): the next pacing rate obeys
  * the new bounds, whether the algorithm takes them itself (fixed) or the
  * core clamps its rate (fair, until it has set_limits); the snapshot
@@ -1536,6 +1605,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_held_ranges),
 	    cmocka_unit_test(test_all_held),
+	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
