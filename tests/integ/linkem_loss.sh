@@ -3,7 +3,12 @@
 # setting within 5 standard deviations, Gilbert-Elliott loss its mean rate
 # and mean burst length, and the counters add up with what the ends saw.
 # The probes go at 20,000 packets/s, slow enough that the hosts' own
-# socket buffers never drop one (losses must all be linkem's).
+# socket buffers do not drop one on a quiet machine.  The rates are
+# checked on linkem's own loss counter, which no host drop can move; on
+# a machine loaded from elsewhere (a CI run beside other jobs once saw
+# 1,201 missing for linkem's ~1,000) the hosts may drop a few more, which
+# the receiver's count must then explain: at least linkem's drops, at
+# most 1 % of the probes beyond them, each such drop reported.
 set -euo pipefail
 . "$(dirname "$0")/../../perf/testlib.sh"
 
@@ -25,25 +30,36 @@ run() { # from to to_addr
 TMP=$(mktemp -d)
 trap 'lab_stop; rm -rf "$TMP"' EXIT
 
+# accounted DIR LOST: the receiver missed LOST; linkem's random drops
+# explain them, up to 1 % more dropped by the hosts (reported)
+accounted() {
+	local extra=$(($2 - ${CTR[drop_loss]}))
+	[ "$extra" -ge 0 ] || fail "$1: linkem dropped ${CTR[drop_loss]}, the receiver missed only $2"
+	[ "$extra" -le $((N / 100)) ] ||
+		fail "$1: the receiver missed $2, linkem dropped ${CTR[drop_loss]}: $extra more lost outside linkem"
+	[ "$extra" -eq 0 ] || echo "note: $1: $extra datagrams lost outside linkem (a busy machine's hosts)"
+}
+
 # --- Bernoulli, A to B
 r=$(run A B 10.77.0.2)
 echo "a>b 1% Bernoulli: $r"
 lost=$(( N - $(jget "$r" unique) ))
-# sigma = sqrt(N p (1-p)) = 31.5 packets at 1 %
-fcheck "abs($lost - 1000) <= 5 * 31.5" "a>b lost $lost of $N, want 1000 +- 158"
 fcheck "$(jget "$r" duplicates) == 0 and $(jget "$r" late) == 0" "a>b duplicates or reordering: $r"
 check_counters 'a>b'
-[ "${CTR[in_pkts]}" -eq "$N" ] ||
+[ "${CTR[in_pkts]}" -ge $((N - N / 100)) ] ||
 	fail "linkem a>b read ${CTR[in_pkts]} of $N sent (A dropped $(dev_tx_dropped A) before linkem)"
-[ "${CTR[drop_loss]}" -eq "$lost" ] || fail "linkem dropped ${CTR[drop_loss]}, receiver missed $lost"
+# sigma = sqrt(n p (1-p)) = 31.5 packets at 1 % of 100,000
+fcheck "abs(${CTR[drop_loss]} - ${CTR[in_pkts]} / 100) <= 5 * 31.5" \
+	"a>b linkem dropped ${CTR[drop_loss]} of ${CTR[in_pkts]}, want 1 % +- 158"
+accounted 'a>b' "$lost"
 
 # --- Gilbert-Elliott, B to A
 r=$(run B A 10.77.0.1)
 echo "b>a GE 1%,20%: $r"
 lost=$(( N - $(jget "$r" unique) ))
-fcheck "abs($lost / $N - 0.01 / 0.21) <= 0.2 * 0.01 / 0.21" \
-	"b>a GE loss $lost of $N, want 4.76 % +- 20 %"
-fcheck "4.0 <= $(jget "$r" mean_burst) <= 6.0" "b>a GE mean burst $(jget "$r" mean_burst), want 5 +- 1"
 check_counters 'b>a'
-[ "${CTR[drop_loss]}" -eq "$lost" ] || fail "linkem dropped ${CTR[drop_loss]}, receiver missed $lost"
+fcheck "abs(${CTR[drop_loss]} / ${CTR[in_pkts]} - 0.01 / 0.21) <= 0.2 * 0.01 / 0.21" \
+	"b>a GE: linkem dropped ${CTR[drop_loss]} of ${CTR[in_pkts]}, want 4.76 % +- 20 %"
+fcheck "4.0 <= $(jget "$r" mean_burst) <= 6.0" "b>a GE mean burst $(jget "$r" mean_burst), want 5 +- 1"
+accounted 'b>a' "$lost"
 echo "linkem_loss: ok"
