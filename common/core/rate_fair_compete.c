@@ -180,7 +180,7 @@ int salvo_fair_buffer_filler(const salvo_rate_fair *f)
 		return 0;
 	for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++) {
 		uint64_t t = salvo_fair_target_delay(f, f->rate_hist[k]);
-		if (f->dq_min_hist[k] <= 3 * t + 2 * MS)
+		if (f->dq_min_hist[k] <= 3 * t + 2 * MS + late_allowance(f))
 			return 0;
 	}
 	uint32_t oldest = f->rounds % SALVO_RATE_FAIR_WATCH;
@@ -212,7 +212,8 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		}
 		return;
 	}
-	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) || f->mode != M_DELAY ||
+	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) + late_allowance(f) ||
+	    f->mode != M_DELAY ||
 	    !f->pr->compete) {
 		f->probe_count = 0;
 		return;

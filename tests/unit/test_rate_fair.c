@@ -821,9 +821,12 @@ static void test_compete_cap(void **state)
  * busy_pm / 1000 the RTT reads busy_lo-busy_hi ns over the path's for
  * the whole slot, else 0-1 ms).  On the lab fair alone holds 20-60 ms
  * of queue, drains every 2 s and sometimes goes competitive
- * (docs/PERFORMANCE.md); late feedback reproduces that here: its
- * delivery samples read high, the queue settles where delay mode's
- * correction makes up for them. */
+ * (docs/PERFORMANCE.md); late feedback reproduced that here (75-78 %
+ * of link x (1 - p), competitive in each): its delivery samples read
+ * high, the queue settled where delay mode's correction made up for
+ * them.  Now delay mode trusts samples only a 32nd over what it paced
+ * while the feedback is late and the queue at its target, and the
+ * buffer-filler tests allow for the lateness in the queue they read. */
 static struct {
 	uint64_t slot, busy_pm, busy_lo, busy_hi, fb_jit;
 	uint64_t last; /* the last feedback's time, as fair saw it */
@@ -861,18 +864,22 @@ static void noisy_feedback(void *state, const salvo_rate_sample *s)
 
 /* Alone on the lab's path (200 Mbit/s, 100 ms, 1 BDP, 1 % loss) with
  * the lab's RTT noise: the goal's goodput (>= 93 % of the link x
- * (1 - p)), and never competitive mode: nobody fills the buffer. */
+ * (1 - p)) with feedback on time, >= 90 % with it up to 20 ms late
+ * (seeds 1-3, 5, 7, 11, 42, 99, 777, 12345: 90.1-96.6 %), and never
+ * competitive mode: nobody fills the buffer. */
 static void test_noisy_rtt_alone(void **state)
 {
 	static const struct {
 		uint64_t slot, busy_pm, busy_lo, busy_hi, fb_jit;
-		int gate; /* 1: asserted; 0: printed, a known gap */
+		int gate; /* % of link x (1 - p) asserted; 0: printed, a
+			   * known gap */
 	} cases[] = {
-	    {100 * MS, 0, 0, 0, 0, 1},
-	    /* the lab's feedback spacing, 6-19 ms around 12.5 */
-	    {100 * MS, 0, 0, 0, 6 * MS, 0},
-	    {100 * MS, 0, 0, 0, 12 * MS, 0},
-	    {100 * MS, 0, 0, 0, 20 * MS, 0},
+	    {100 * MS, 0, 0, 0, 0, 93},
+	    /* the lab's feedback spacing, 6-19 ms around 12.5 (failed
+	     * before the late-feedback slack: 75-78 %, competitive) */
+	    {100 * MS, 0, 0, 0, 6 * MS, 90},
+	    {100 * MS, 0, 0, 0, 12 * MS, 90},
+	    {100 * MS, 0, 0, 0, 20 * MS, 90},
 	    /* stretches of a busy host */
 	    {100 * MS, 200, 20 * MS, 60 * MS, 0, 0},
 	    {250 * MS, 300, 20 * MS, 60 * MS, 0, 0},
@@ -916,13 +923,14 @@ static void test_noisy_rtt_alone(void **state)
 					"competitive mode",
 		       cases[i].gate ? "" : " (not asserted: known gap)");
 		if (cases[i].gate &&
-		    ((double)got < 0.93 * want || noise.competed))
+		    ((double)got < cases[i].gate / 100.0 * want ||
+		     noise.competed))
 			bad = i + 1;
 		flowsim_result_free(&r);
 	}
 	if (bad)
-		FAILS("noisy case %zu: short of 93 %% or went competitive "
-		      "alone",
+		FAILS("noisy case %zu: short of its goodput or went "
+		      "competitive alone",
 		      bad - 1);
 }
 
