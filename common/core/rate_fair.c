@@ -10,7 +10,9 @@
  * rate: what it newly holds over at least an eighth of a round, never
  * more than 1.25 x what the pacer let out over the same span one
  * standing RTT earlier, as BBR takes the longer of a sample's send and
- * ack intervals: feedback that arrives bunched is not a faster path),
+ * ack intervals: feedback that arrives bunched is not a faster path;
+ * 1/32 over in delay mode at our target while RTT samples read 1 ms
+ * or more over the standing RTT on average: feedback that comes late),
  * the payload it reports lost, and what is in flight (datagrams sent
  * less those received or lost).  Random loss never lowers the rate:
  * the queue does, and in competitive mode so does a queue that
@@ -42,7 +44,8 @@
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
  *            mode), or it stayed at 3 x our target for 8 rounds while we
- *            did not gain.  Delay alone would hand the filler the link,
+ *            did not gain (both bars higher by twice the feedback's
+ *            lateness, above).  Delay alone would hand the filler the link,
  *            so aim at our part of the link the drain measured (the
  *            queue fell by cut x span / link: fair half, high two
  *            thirds), then follow a CUBIC window in rate space around

@@ -34,7 +34,11 @@
  *   low            TCP keeps >= 90 % of its rate alone; low alone adds
  *                  <= 25 ms of queue and still fills the link;
  *   bounds         --rate a ceiling, --min-rate a floor, always;
- *   timeout        halves, down to the floor, never to zero.
+ *   timeout        halves, down to the floor, never to zero;
+ *   noisy_rtt_alone  fair alone on the lab's path with the lab's
+ *                  timing: >= 93 % with feedback on time, >= 90 % with
+ *                  it up to 6-20 ms late, never competitive (a busy
+ *                  host's RTT stretches: printed, a gap).
  *
  * Loss and BBR's phase are drawn from a seeded generator: each run prints
  * its seed, SALVO_TEST_SEED=<seed> replays it.
