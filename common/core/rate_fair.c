@@ -43,9 +43,9 @@
  *   COMPETE  a buffer filler shares the path: the queue did not follow
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
- *            mode), or it stayed at 3 x our target for 8 rounds while we
- *            did not gain (both bars higher by twice the feedback's
- *            lateness, above).  Delay alone would hand the filler the link,
+ *            mode; the bar higher by twice the feedback's lateness,
+ *            above), or it stayed at 3 x our target for 8 rounds while
+ *            we did not gain.  Delay alone would hand the filler the link,
  *            so aim at our part of the link the drain measured (the
  *            queue fell by cut x span / link: fair half, high two
  *            thirds), then follow a CUBIC window in rate space around

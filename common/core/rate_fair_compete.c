@@ -180,7 +180,7 @@ int salvo_fair_buffer_filler(const salvo_rate_fair *f)
 		return 0;
 	for (uint32_t k = 0; k < SALVO_RATE_FAIR_WATCH; k++) {
 		uint64_t t = salvo_fair_target_delay(f, f->rate_hist[k]);
-		if (f->dq_min_hist[k] <= 3 * t + 2 * MS + late_allowance(f))
+		if (f->dq_min_hist[k] <= 3 * t + 2 * MS)
 			return 0;
 	}
 	uint32_t oldest = f->rounds % SALVO_RATE_FAIR_WATCH;
