@@ -10,7 +10,9 @@
  * rate: what it newly holds over at least an eighth of a round, never
  * more than 1.25 x what the pacer let out over the same span one
  * standing RTT earlier, as BBR takes the longer of a sample's send and
- * ack intervals: feedback that arrives bunched is not a faster path),
+ * ack intervals: feedback that arrives bunched is not a faster path;
+ * 1/32 over in delay mode at our target while RTT samples read 1 ms
+ * or more over the standing RTT on average: feedback that comes late),
  * the payload it reports lost, and what is in flight (datagrams sent
  * less those received or lost).  Random loss never lowers the rate:
  * the queue does, and in competitive mode so does a queue that
@@ -41,8 +43,9 @@
  *   COMPETE  a buffer filler shares the path: the queue did not follow
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
- *            mode), or it stayed at 3 x our target for 8 rounds while we
- *            did not gain.  Delay alone would hand the filler the link,
+ *            mode; the bar higher by twice the feedback's lateness,
+ *            above), or it stayed at 3 x our target for 8 rounds while
+ *            we did not gain.  Delay alone would hand the filler the link,
  *            so aim at our part of the link the drain measured (the
  *            queue fell by cut x span / link: fair half, high two
  *            thirds), then follow a CUBIC window in rate space around
@@ -182,6 +185,21 @@ static void fair_seed(void *state, uint64_t link_bps, uint64_t rtt_ns,
 
 /* -------------------------------------------------------- measuring */
 
+/* The standing RTT: the lowest sample of the last half RTT (always
+ * the newest one). */
+static uint64_t standing_rtt(const salvo_rate_fair *f, uint64_t now)
+{
+	uint64_t win = max64(f->srtt_ns / 2, MS), standing = UINT64_MAX;
+	for (uint32_t k = 0; k < SALVO_RATE_FAIR_SAMPLES; k++) {
+		if (!f->rtt_ns[k])
+			continue;
+		int newest = k == (f->rtt_next - 1) % SALVO_RATE_FAIR_SAMPLES;
+		if (newest || now - f->rtt_at[k] <= win)
+			standing = min64(standing, f->rtt_ns[k]);
+	}
+	return standing;
+}
+
 static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
 	if (s->rtt_ns) {
@@ -204,16 +222,11 @@ static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->srtt_ns = s->srtt_ns ? s->srtt_ns : f->min_rtt_ns;
 	if (!f->min_rtt_ns)
 		return;
-	/* standing RTT: the lowest sample of the last half RTT (always
-	 * the newest one) */
-	uint64_t win = max64(f->srtt_ns / 2, MS), standing = UINT64_MAX;
-	for (uint32_t k = 0; k < SALVO_RATE_FAIR_SAMPLES; k++) {
-		if (!f->rtt_ns[k])
-			continue;
-		int newest = k == (f->rtt_next - 1) % SALVO_RATE_FAIR_SAMPLES;
-		if (newest || s->now - f->rtt_at[k] <= win)
-			standing = min64(standing, f->rtt_ns[k]);
-	}
+	uint64_t standing = standing_rtt(f, s->now);
+	/* how far RTT samples read over the standing RTT: the feedback's
+	 * own lateness, a busy host's or the receiver timer's */
+	if (s->rtt_ns)
+		f->fb_late_ns = (7 * f->fb_late_ns + s->rtt_ns - standing) / 8;
 	/* start-up cannot wait half an RTT: each round doubles the rate */
 	if (f->mode == M_START && s->rtt_ns)
 		standing = s->rtt_ns;
@@ -267,6 +280,29 @@ static uint64_t paced_bps(const salvo_rate_fair *f, uint64_t a, uint64_t b)
 			  dgram * 8000000000u / (b - a));
 }
 
+/* How far over what the pacer let out one RTT earlier a delivery
+ * sample may read, as 1/n.  A quarter: slack for the path's jitter,
+ * and what lets a newcomer's max filter climb to its share.  But when
+ * the feedback comes late (its RTT samples read LATE_FB_NS or more
+ * over the standing RTT, on average) a sample that starts at a late
+ * feedback and ends at a prompt one reads high, every round: the max
+ * filter then holds 1.25 x what we paced, and delay mode pays for it
+ * with the queue: it settles where its correction (half the queue's
+ * distance from the target per round) cancels the excess, 2 x excess x
+ * round over the target: 50 ms at 100 ms for a quarter, and the lab's
+ * 20-60 ms, drains every 2 s and false competitive entries.  So, in
+ * delay mode with late feedback, once the queue this round reached our
+ * target (we are not climbing into room): a 32nd, 6 ms over the target
+ * at 100 ms.  A 16th everywhere held 12 ms over it, near the
+ * buffer-filler test's 3 x target, and slowed a newcomer's climb. */
+static uint64_t slack_div(const salvo_rate_fair *f)
+{
+	if (f->mode == M_DELAY && f->fb_late_ns >= LATE_FB_NS &&
+	    f->round_dq_max >= salvo_fair_target_delay(f, f->rate_bps))
+		return 32;
+	return 4;
+}
+
 static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
 	/* an eighth of a round, and at least 8 datagrams at our rate: on
@@ -288,14 +324,15 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 		 * after one 19 ms late read 264 Mbit/s on the lab's 200,
 		 * and a stalled receiver's burst 500-900; the max filter
 		 * kept them, the rate followed and the queue overflowed.
-		 * An eighth over what left one RTT earlier is slack for
-		 * that RTT's own jitter. */
+		 * A quarter over what left one RTT earlier is slack for
+		 * that RTT's own jitter (less with late feedback:
+		 * slack_div()). */
 		uint64_t back = lag + f->dq_ns;
 		uint64_t sent = f->fb_at > back ? paced_bps(f, f->fb_at - back,
 							    s->now - back)
 						: 0;
 		if (sent)
-			d = min64(d, sent + sent / 4);
+			d = min64(d, sent + sent / slack_div(f));
 		f->round_bw = max64(f->round_bw, d);
 		f->delivered_bps = max64(f->round_bw, f->prev_bw);
 	}

@@ -36,6 +36,24 @@ static inline uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* Feedback counts as late when its RTT samples read this much over
+ * the standing RTT, on average (rate_fair.c's slack_div()). */
+#define LATE_FB_NS (1 * MS)
+
+/* What late feedback adds to the standing queue we read: the standing
+ * RTT is the lowest of a few samples, each late by up to the
+ * feedback's lateness (its mean over the standing RTT is about a
+ * quarter of the most; twice that mean is about the lowest sample's
+ * lateness plus its spread).  0 unless the feedback counts as late: a
+ * queue that grows (a filler's) also reads over the standing RTT, and
+ * allowing for that kept "high" out of competitive mode beside CUBIC
+ * (55-62 % of the link, less than fair).  The drain's verdict allows
+ * for it. */
+static inline uint64_t late_allowance(const salvo_rate_fair *f)
+{
+	return f->fb_late_ns >= LATE_FB_NS ? 2 * f->fb_late_ns : 0;
+}
+
 /* r within [floor, ceiling], and above MIN_RATE_BPS unless the ceiling
  * is lower */
 static inline uint64_t clamp(const salvo_rate_fair *f, uint64_t r)

@@ -34,7 +34,11 @@
  *   low            TCP keeps >= 90 % of its rate alone; low alone adds
  *                  <= 25 ms of queue and still fills the link;
  *   bounds         --rate a ceiling, --min-rate a floor, always;
- *   timeout        halves, down to the floor, never to zero.
+ *   timeout        halves, down to the floor, never to zero;
+ *   noisy_rtt_alone  fair alone on the lab's path with the lab's
+ *                  timing: >= 93 % with feedback on time, >= 90 % with
+ *                  it up to 6 ms late, never competitive (12 and 20 ms
+ *                  late, a busy host's RTT stretches: printed, gaps).
  *
  * Loss and BBR's phase are drawn from a seeded generator: each run prints
  * its seed, SALVO_TEST_SEED=<seed> replays it.
@@ -821,9 +825,12 @@ static void test_compete_cap(void **state)
  * busy_pm / 1000 the RTT reads busy_lo-busy_hi ns over the path's for
  * the whole slot, else 0-1 ms).  On the lab fair alone holds 20-60 ms
  * of queue, drains every 2 s and sometimes goes competitive
- * (docs/PERFORMANCE.md); late feedback reproduces that here: its
- * delivery samples read high, the queue settles where delay mode's
- * correction makes up for them. */
+ * (docs/PERFORMANCE.md); late feedback reproduced that here (75-78 %
+ * of link x (1 - p), competitive in each): its delivery samples read
+ * high, the queue settled where delay mode's correction made up for
+ * them.  Now delay mode trusts samples only a 32nd over what it paced
+ * while the feedback is late and the queue at its target, and the
+ * buffer-filler tests allow for the lateness in the queue they read. */
 static struct {
 	uint64_t slot, busy_pm, busy_lo, busy_hi, fb_jit;
 	uint64_t last; /* the last feedback's time, as fair saw it */
@@ -861,16 +868,23 @@ static void noisy_feedback(void *state, const salvo_rate_sample *s)
 
 /* Alone on the lab's path (200 Mbit/s, 100 ms, 1 BDP, 1 % loss) with
  * the lab's RTT noise: the goal's goodput (>= 93 % of the link x
- * (1 - p)), and never competitive mode: nobody fills the buffer. */
+ * (1 - p)) with feedback on time, >= 90 % with it up to 6 ms late
+ * (about 55 seeds: 93.2-96.8 %), and never competitive mode: nobody
+ * fills the buffer. */
 static void test_noisy_rtt_alone(void **state)
 {
 	static const struct {
 		uint64_t slot, busy_pm, busy_lo, busy_hi, fb_jit;
-		int gate; /* 1: asserted; 0: printed, a known gap */
+		int gate; /* % of link x (1 - p) asserted; 0: printed, a
+			   * known gap */
 	} cases[] = {
-	    {100 * MS, 0, 0, 0, 0, 1},
-	    /* the lab's feedback spacing, 6-19 ms around 12.5 */
-	    {100 * MS, 0, 0, 0, 6 * MS, 0},
+	    {100 * MS, 0, 0, 0, 0, 93},
+	    /* the lab's feedback spacing, 6-19 ms around 12.5 (all three
+	     * failed before the late-feedback slack: 75-78 %,
+	     * competitive).  Gaps still: 12 ms late went competitive
+	     * for 1 seed in about 55 (1796542410548188956: 89 %); 20 ms
+	     * late is 89-94 %, competitive for 2 seeds in 35 (105, 123) */
+	    {100 * MS, 0, 0, 0, 6 * MS, 90},
 	    {100 * MS, 0, 0, 0, 12 * MS, 0},
 	    {100 * MS, 0, 0, 0, 20 * MS, 0},
 	    /* stretches of a busy host */
@@ -916,13 +930,14 @@ static void test_noisy_rtt_alone(void **state)
 					"competitive mode",
 		       cases[i].gate ? "" : " (not asserted: known gap)");
 		if (cases[i].gate &&
-		    ((double)got < 0.93 * want || noise.competed))
+		    ((double)got < cases[i].gate / 100.0 * want ||
+		     noise.competed))
 			bad = i + 1;
 		flowsim_result_free(&r);
 	}
 	if (bad)
-		FAILS("noisy case %zu: short of 93 %% or went competitive "
-		      "alone",
+		FAILS("noisy case %zu: short of its goodput or went "
+		      "competitive alone",
 		      bad - 1);
 }
 
