@@ -399,6 +399,16 @@ int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st)
 	char msg[8];
 	pthread_mutex_lock(&f->mu);
 	int32_t k = f->parent[i];
+	if (k >= 0 && f->dirs[k].created &&
+	    dir_find(f, e->path, e->path_len) < 0) {
+		/* this session made the folder, empty: nothing is at the
+		 * name but what another session put there since, a race the
+		 * commit's no-replace rename settles as it settles one after
+		 * this look.  A tree sent into a new folder so costs no
+		 * fstatat per file under the core lock (prepare). */
+		pthread_mutex_unlock(&f->mu);
+		return -ENOENT;
+	}
 	int dfd = dir_get(f, k, 1, msg, sizeof(msg));
 	int rc = dfd;
 	if (dfd >= 0) {

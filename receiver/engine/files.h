@@ -175,7 +175,8 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 int rfiles_open(rfiles *f, uint32_t i, char *msg, size_t len);
 
 /* What is at entry i's final name now (not following a symlink there):
- * 0 with *st, -ENOENT, or -errno. */
+ * 0 with *st, -ENOENT, or -errno.  In a folder this session made (empty
+ * then) -ENOENT without a look: no system call. */
 int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st);
 
 /* pwritev of n buffers, back to back from off, into entry i's part-file;
