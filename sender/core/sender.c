@@ -965,10 +965,18 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 				s->fd_backoff++;
 		}
 		if (s->fd_next < s->digests_known &&
-		    s->fd_next < s->digests_acked + fd_window(s))
-			return poll_file_done(s, now, w, buf, cap);
-		if (s->digests_acked < s->digests_known)
+		    s->fd_next < s->digests_acked + fd_window(s)) {
+			/* FILE_DONE is a full datagram and waits at the
+			 * pacer: the control thread leaves it to the
+			 * block-senders, or the receiver's FEEDBACK would sit
+			 * unread in its socket meanwhile, every RTT sample
+			 * would grow by the wait, the rate would fall and the
+			 * waits with it (a million files: srtt 23 s) */
+			if (with_data)
+				return poll_file_done(s, now, w, buf, cap);
+		} else if (s->digests_acked < s->digests_known) {
 			fd_due = s->fd_last_sent + wait + 1;
+		}
 	}
 	if (with_data) {
 		int k = s->phase == PH_MANIFEST

@@ -201,8 +201,10 @@ int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len,
 int salvo_sender_poll(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		      size_t cap);
 
-/* Like salvo_sender_poll, but never hands out DATA or MANIFEST work:
- * only the timed control packets (INIT, STATUS, FILE_DONE, CLOSE).  An
+/* Like salvo_sender_poll, but never hands out DATA or MANIFEST work, nor
+ * FILE_DONE (a full datagram that waits at the pacer): only the timed
+ * control packets (INIT, STATUS, CLOSE), which never wait, so the thread
+ * that reads the receiver's packets is not kept from them.  An
  * engine whose block-sender threads are all busy calls it from another
  * thread at the IDLE deadline, so heartbeats keep their pace however
  * long a block takes to send. */

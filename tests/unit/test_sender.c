@@ -918,6 +918,71 @@ static void test_file_done_window(void **state)
 	finish(&h);
 }
 
+/* The control thread's poll never hands out FILE_DONE: a full datagram
+ * waits at the pacer, and the thread that reads the receiver would sit
+ * there with FEEDBACK unread (a million-file send's srtt grew to 23 s and
+ * the send failed as "went silent").  The block-senders' poll sends them
+ * all.  Failed before: poll_control returned the first FILE_DONE. */
+static void test_control_leaves_file_done(void **state)
+{
+	(void)state;
+	enum { N = 2000 };
+	static salvo_entry many[N];
+	static char names[N][12];
+	harness h;
+	start_empty(&h);
+	for (size_t i = 0; i < N; i++) {
+		int k = snprintf(names[i], sizeof(names[i]), "f%06zu", i);
+		many[i] = (salvo_entry){
+		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 0, 0, names[i], 0};
+	}
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, many, N, h.now),
+			 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
+	h.now += 3 * MS;
+	feed_resp(&h, 0, NULL);
+	uint8_t d[32] = {1};
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(salvo_sender_set_digest(h.s, i, d), 0);
+	uint32_t man_top = 0, man_total = 1, fd_top = 0, rounds = 0;
+	while (fd_top < N && rounds++ < 1000) {
+		for (;;) {
+			/* the control thread between two of the block-senders'
+			 * polls: anything but FILE_DONE */
+			int c = salvo_sender_poll_control(h.s, h.now, &h.w,
+							  h.buf, sizeof(h.buf));
+			if (c == SALVO_WORK_CONTROL) {
+				assert_int_equal(testpeer_open(&h.rx, h.buf,
+							       h.w.len, &h.pkt),
+						 0);
+				assert_int_not_equal(h.pkt.hdr.type,
+						     SALVO_PKT_FILE_DONE);
+			}
+			if (poll_once(&h) != SALVO_WORK_CONTROL)
+				break;
+			const salvo_pkt *p = &h.pkt;
+			if (p->hdr.type == SALVO_PKT_MANIFEST) {
+				man_total = p->u.manifest.total;
+				man_top = p->u.manifest.offset +
+					  (uint32_t)p->u.manifest.len;
+			} else if (p->hdr.type == SALVO_PKT_FILE_DONE) {
+				fd_top =
+				    p->u.file_done.first + p->u.file_done.count;
+			}
+		}
+		h.now += 1 * MS;
+		if (man_top < man_total)
+			feed_feedback(&h, SALVO_PHASE_MANIFEST, 0, man_top, 0,
+				      0, NULL, 0);
+		else
+			feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, fd_top,
+				      NULL, 0);
+	}
+	assert_int_equal(fd_top, N); /* the block-senders sent them all */
+	finish(&h);
+}
+
 /* Once the whole manifest is out, the receiver stats every target
  * before it answers again: 100,000 entries may keep it silent past the
  * timeout (5 s more here) without failing the session or probing for a
@@ -1619,6 +1684,7 @@ int main(void)
 	    cmocka_unit_test(test_rate_limits),
 	    cmocka_unit_test(test_new_memory),
 	    cmocka_unit_test(test_file_done_window),
+	    cmocka_unit_test(test_control_leaves_file_done),
 	    cmocka_unit_test(test_prepare_silence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
