@@ -272,8 +272,8 @@ static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
  * returns how many entries it carried. */
 static uint32_t feed_verdict_at(harness *h, const salvo_range *r, uint32_t n,
 				uint32_t r0, const uint8_t *v,
-				const int32_t *err, uint32_t nfiles, uint32_t f0,
-				size_t cap)
+				const int32_t *err, uint32_t nfiles,
+				uint32_t f0, size_t cap)
 {
 	uint8_t b[SALVO_DATAGRAM_MAX_BYTES];
 	uint32_t rw, fw;
@@ -858,6 +858,33 @@ static void test_new_memory(void **state)
 	testpeer_del(&h.rx);
 }
 
+/* A sender of n empty files (f000000, f000001, ...) past its handshake;
+ * with digests, every file's digest is set, so FILE_DONE may go. */
+enum { TREE_MAX = 100000 };
+static salvo_entry tree[TREE_MAX];
+static char tree_names[TREE_MAX][12];
+
+static void start_tree(harness *h, uint32_t n, int digests)
+{
+	assert_true(n <= TREE_MAX);
+	start_empty(h);
+	for (uint32_t i = 0; i < n; i++) {
+		int k =
+		    snprintf(tree_names[i], sizeof(tree_names[i]), "f%06u", i);
+		tree[i] = (salvo_entry){
+		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 0, 0, tree_names[i], 0};
+	}
+	salvo_sender_config cfg = config(h);
+	assert_int_equal(
+	    salvo_sender_new(&h->s, &h->mem, &cfg, tree, n, h->now), 0);
+	assert_int_equal(poll_once(h), SALVO_WORK_CONTROL); /* INIT */
+	h->now += 3 * MS;
+	feed_resp(h, 0, NULL);
+	uint8_t d[32] = {1};
+	for (uint32_t i = 0; digests && i < n; i++)
+		assert_int_equal(salvo_sender_set_digest(h->s, i, d), 0);
+}
+
 /* FILE_DONE is flow-controlled: without FEEDBACK, the digests of 100,000
  * files stop after a window (and the control thread, which sends them,
  * reads the receiver again); each FEEDBACK that acknowledges digests
@@ -868,24 +895,8 @@ static void test_file_done_window(void **state)
 {
 	(void)state;
 	enum { N = 100000 };
-	static salvo_entry many[N];
-	static char names[N][12];
 	harness h;
-	start_empty(&h);
-	for (size_t i = 0; i < N; i++) {
-		int k = snprintf(names[i], sizeof(names[i]), "f%06zu", i);
-		many[i] = (salvo_entry){
-		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 0, 0, names[i], 0};
-	}
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, many, N, h.now),
-			 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
-	h.now += 3 * MS;
-	feed_resp(&h, 0, NULL);
-	uint8_t d[32] = {1};
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(salvo_sender_set_digest(h.s, i, d), 0);
+	start_tree(&h, N, 1);
 	/* the manifest's chunks, FILE_DONE once they are all out; the
 	 * receiver acknowledges what came whenever the sender idles */
 	uint32_t man_top = 0, man_total = 1, fd_top = 0, most = 0, rounds = 0;
@@ -927,24 +938,8 @@ static void test_control_leaves_file_done(void **state)
 {
 	(void)state;
 	enum { N = 2000 };
-	static salvo_entry many[N];
-	static char names[N][12];
 	harness h;
-	start_empty(&h);
-	for (size_t i = 0; i < N; i++) {
-		int k = snprintf(names[i], sizeof(names[i]), "f%06zu", i);
-		many[i] = (salvo_entry){
-		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 0, 0, names[i], 0};
-	}
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, many, N, h.now),
-			 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
-	h.now += 3 * MS;
-	feed_resp(&h, 0, NULL);
-	uint8_t d[32] = {1};
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(salvo_sender_set_digest(h.s, i, d), 0);
+	start_tree(&h, N, 1);
 	uint32_t man_top = 0, man_total = 1, fd_top = 0, rounds = 0;
 	while (fd_top < N && rounds++ < 1000) {
 		for (;;) {
@@ -986,27 +981,15 @@ static void test_control_leaves_file_done(void **state)
 /* Once the whole manifest is out, the receiver stats every target
  * before it answers again: 100,000 entries may keep it silent past the
  * timeout (5 s more here) without failing the session or probing for a
- * new one, and it still fails once the allowance is over.  Failed before: TIMEOUT at 10 s, as
- * a million-file tree did under `ulimit -n 256` on a busy machine. */
+ * new one, and it still fails once the allowance is over.  Failed before:
+ * TIMEOUT at 10 s, as a million-file tree did under `ulimit -n 256` on a busy
+ * machine. */
 static void test_prepare_silence(void **state)
 {
 	(void)state;
 	enum { N = 100000 };
-	static salvo_entry many[N];
-	static char names[N][12];
 	harness h;
-	start_empty(&h);
-	for (size_t i = 0; i < N; i++) {
-		int k = snprintf(names[i], sizeof(names[i]), "f%06zu", i);
-		many[i] = (salvo_entry){
-		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 0, 0, names[i], 0};
-	}
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, many, N, h.now),
-			 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
-	h.now += 3 * MS;
-	feed_resp(&h, 0, NULL);
+	start_tree(&h, N, 0);
 	/* the manifest goes, acknowledged as it comes, up to its last
 	 * chunk, which the receiver takes without a word */
 	uint32_t man_top = 0, man_total = 1;
@@ -1216,7 +1199,8 @@ static int poll_until_init(harness *h, uint64_t limit)
 		assert_int_not_equal(k, SALVO_WORK_FAILED);
 		if (k == SALVO_WORK_DATA)
 			salvo_sender_work_done(h->s, &h->w, 0, h->now);
-		if (k == SALVO_WORK_CONTROL && h->pkt.hdr.type == SALVO_PKT_INIT)
+		if (k == SALVO_WORK_CONTROL &&
+		    h->pkt.hdr.type == SALVO_PKT_INIT)
 			return 1;
 	}
 	return 0;
@@ -1387,8 +1371,14 @@ static void test_held_ranges(void **state)
 {
 	(void)state;
 	static const salvo_entry e[] = {
-	    {.type = SALVO_ENTRY_FILE, .size = 3000, .path = "a", .path_len = 1},
-	    {.type = SALVO_ENTRY_FILE, .size = 5000, .path = "b", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 3000,
+	     .path = "a",
+	     .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 5000,
+	     .path = "b",
+	     .path_len = 1},
 	    {.type = SALVO_ENTRY_FILE,
 	     .size = 200000,
 	     .path = "c",
@@ -1417,14 +1407,15 @@ static void test_held_ranges(void **state)
 	assert_int_equal(salvo_sender_verdict(h.s, 0, NULL), -1);
 	/* a packet with the third range and the verdicts, before the one
 	 * with the first two: taken for nothing */
-	enum { CAP = SALVO_HDR_BYTES + SALVO_VERDICT_FIXED_BYTES + 12 +
-		     SALVO_TAG_BYTES };
-	assert_int_equal(
-	    feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM), 4);
+	enum {
+		CAP = SALVO_HDR_BYTES + SALVO_VERDICT_FIXED_BYTES + 12 +
+		      SALVO_TAG_BYTES
+	};
+	assert_int_equal(feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM),
+			 4);
 	assert_int_equal(salvo_sender_verdict(h.s, 0, NULL), -1);
 	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
-	assert_int_equal(feed_verdict_at(&h, held, 3, 0, v, err, 4, 0, CAP),
-			 0);
+	assert_int_equal(feed_verdict_at(&h, held, 3, 0, v, err, 4, 0, CAP), 0);
 	assert_false(salvo_sender_is_prepared(h.s));
 	/* STATUS says how much arrived: two ranges, no verdict */
 	h.now += 100 * MS;
@@ -1432,8 +1423,8 @@ static void test_held_ranges(void **state)
 	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
 	assert_int_equal(h.pkt.u.status.ranges_have, 2);
 	assert_int_equal(h.pkt.u.status.verdicts_have, 0);
-	assert_int_equal(
-	    feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM), 4);
+	assert_int_equal(feed_verdict_at(&h, held, 3, 2, v, err, 4, 0, DGRAM),
+			 4);
 	assert_true(salvo_sender_is_prepared(h.s));
 	int e3;
 	assert_int_equal(salvo_sender_verdict(h.s, 1, NULL),
@@ -1466,9 +1457,8 @@ static void test_held_ranges(void **state)
 	salvo_sender_stats st;
 	salvo_sender_get_stats(h.s, &st);
 	assert_int_equal(st.bytes_held, 5000 + BLOCK + 10);
-	assert_int_equal(st.bytes_new,
-			 3 * PAYLOAD + BLOCK - 5 * PAYLOAD + BLOCK +
-			     (208010 - 3 * BLOCK));
+	assert_int_equal(st.bytes_new, 3 * PAYLOAD + BLOCK - 5 * PAYLOAD +
+					   BLOCK + (208010 - 3 * BLOCK));
 	/* digests: only the files sent need one */
 	uint8_t d[SALVO_DIGEST_BYTES];
 	memset(d, 0x5a, sizeof(d));
@@ -1482,10 +1472,9 @@ static void test_held_ranges(void **state)
 	 * at the receiver): the restated list turns it to failed; the
 	 * restatement cannot change anything else (entry 1 stays
 	 * identical); STATUS then says 4 entries + 1 late failure */
-	static const uint8_t late[] = {SALVO_VERDICT_FAILED,
-				       SALVO_VERDICT_FAILED,
-				       SALVO_VERDICT_RESUME,
-				       SALVO_VERDICT_FAILED};
+	static const uint8_t late[] = {
+	    SALVO_VERDICT_FAILED, SALVO_VERDICT_FAILED, SALVO_VERDICT_RESUME,
+	    SALVO_VERDICT_FAILED};
 	static const int32_t lerr[] = {21, 21, 0, 13};
 	feed_verdict_at(&h, held, 3, 3, late, lerr, 4, 0, DGRAM);
 	int e0;
@@ -1648,14 +1637,14 @@ static void test_rate_limits(void **state)
 	    salvo_sender_new(&h.s, &h.mem, &cfg, entries, NENTRIES, h.now), 0);
 	salvo_sender_rate_snapshot(h.s, &rs);
 	assert_int_equal(rs.ceiling_bps, 400000000);
-	assert_int_equal(
-	    salvo_sender_set_rate_limits(h.s, 1000000, 0, h.now), 0);
+	assert_int_equal(salvo_sender_set_rate_limits(h.s, 1000000, 0, h.now),
+			 0);
 	assert_true(salvo_sender_pacing_rate(h.s) <= 1000000);
 	salvo_sender_rate_snapshot(h.s, &rs);
 	assert_true(rs.rate_bps <= 1000000);
 	assert_int_equal(rs.ceiling_bps, 1000000);
-	assert_int_equal(
-	    salvo_sender_set_rate_limits(h.s, 0, 50000000, h.now), 0);
+	assert_int_equal(salvo_sender_set_rate_limits(h.s, 0, 50000000, h.now),
+			 0);
 	assert_true(salvo_sender_pacing_rate(h.s) >= 50000000);
 	salvo_sender_rate_snapshot(h.s, &rs);
 	assert_int_equal(rs.ceiling_bps, 0);
