@@ -119,9 +119,12 @@ static void usage(FILE *out)
 	      "                     decided before any data moves, within "
 	      "what the receiver\n"
 	      "                     allows\n"
-	      "  --checksum         compare digests instead of size and "
-	      "mtime: not built yet\n"
-	      "                     (refused)\n"
+	      "  --checksum         with if-different and if-newer: compare "
+	      "content (BLAKE3)\n"
+	      "                     instead of size and mtime (each file is "
+	      "read once more,\n"
+	      "                     and the receiver hashes its copies of the "
+	      "same size)\n"
 	      "  --key FILE         this sender's private key, made on first "
 	      "use\n"
 	      "                     (~/.config/salvo/key; root: "
@@ -252,13 +255,6 @@ static int parse_rest(struct send_args *a, char **rest, int nrest)
 			a->paths[npos++] = s;
 		} else if (!strcmp(s, "--")) {
 			dashdash = 1;
-		} else if (!strcmp(s, "--checksum")) {
-			fprintf(stderr,
-				"salvo send: --checksum is not built yet: files "
-				"are compared by size and mtime "
-				"(--overwrite if-different), or sent with "
-				"--overwrite always\n");
-			return -1;
 		} else if (!strcmp(s, "--json")) {
 			a->json = 1;
 		} else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {

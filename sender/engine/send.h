@@ -147,6 +147,10 @@ typedef struct salvo_send_opts {
 	int overwrite; /* transfer.overwrite: enum salvo_send_overwrite
 			* (common/core/policy.h), what the receiver does
 			* with files it has already, within what it allows */
+	int checksum; /* transfer.checksum: compare content (BLAKE3, read
+		       * once more at the scan) instead of size and mtime for
+		       * files the receiver has (overwrite if-different and
+		       * if-newer) */
 
 	/* called about every progress_interval_ns from the calling thread */
 	void (*progress)(void *ud, const salvo_send_progress *p);
