@@ -147,6 +147,11 @@ esess *rsession_of(salvo_rsess *sess);
 void rsession_release(struct rctx *c, esess *s);
 /* Core lock held (serialises the log callback): one log event. */
 void rsession_log(struct rctx *c, const salvo_log_event *ev);
+/* Core lock held: the "file_failed" event of entry i, which failed alone
+ * after the data phase began (why: for a person, e.g. "the sender could
+ * not read it (...)" or the commit's error).  The caller counts it. */
+void rsession_file_failed(struct rctx *c, const esess *s, uint32_t i,
+			  const char *why);
 /* Frees every session state left (shutdown, no thread running). */
 void rsession_free_all(struct rctx *c);
 

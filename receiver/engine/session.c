@@ -376,6 +376,23 @@ void rsession_checked(rctx *c, esess *s)
 	salvo_receiver_prepared(c->core, s->id, rc, err, salvo_now_ns());
 }
 
+void rsession_file_failed(rctx *c, const esess *s, uint32_t i,
+			  const char *why)
+{
+	const salvo_entry *e = &s->m.entries[i];
+	char line[SALVO_PATH_MAX + 700];
+	snprintf(line, sizeof(line),
+		 "failed %s: %s; the session goes on without it", e->path,
+		 why);
+	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
+					   .event = "file_failed",
+					   .session = s->id,
+					   .peer = s->peer,
+					   .file = e->path,
+					   .bytes = e->size,
+					   .message = line});
+}
+
 static void log_end(rctx *c, const esess *s, uint32_t id, int result,
 		    const char *msg)
 {

@@ -295,19 +295,8 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 				    .message = line});
 		result = 0;
 	} else if (fails_alone(result)) {
-		const salvo_entry *e = &s->m.entries[j->idx];
-		char line[SALVO_PATH_MAX + 600];
-		snprintf(line, sizeof(line),
-			 "failed %s: %s; the session goes on without it", e->path,
-			 msg);
 		c->rep->files_refused++;
-		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
-						   .event = "file_failed",
-						   .session = s->id,
-						   .peer = s->peer,
-						   .file = e->path,
-						   .bytes = e->size,
-						   .message = line});
+		rsession_file_failed(c, s, j->idx, msg);
 	}
 	salvo_receiver_file_result(c->core, s->id, j->idx, result, msg, now);
 }
