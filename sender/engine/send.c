@@ -455,6 +455,8 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		goto fail_reader;
 	c.reader.on_abandon = salvo_send_session_abandon;
 	c.reader.abandon_ud = &c;
+	c.reader.on_grow = salvo_send_session_grew;
+	c.reader.grow_ud = &c;
 	rc = salvo_hasher_init(&c.hasher, c.scan.entries, (uint32_t)c.scan.n,
 			       c.scan.total, salvo_send_session_digest, &c);
 	if (rc)
