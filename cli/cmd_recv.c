@@ -187,6 +187,8 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 	fprintf(out,
 		", \"port\": %u, \"sessions_ok\": %llu, \"sessions_failed\": "
 		"%llu, \"files\": %llu, \"bytes\": %llu, \"malformed\": %llu, "
+		"\"files_skipped\": %llu, \"files_refused\": %llu, "
+		"\"files_abandoned\": %llu, "
 		"\"unknown\": %llu, \"duplicates\": %llu, \"lz4_pieces\": %llu, "
 		"\"lz4_bad\": %llu, \"peak_rss_bytes\": "
 		"%llu, \"last_session_result\": %d,\n",
@@ -194,6 +196,9 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 		(unsigned long long)r->sessions_failed,
 		(unsigned long long)r->files, (unsigned long long)r->bytes,
 		(unsigned long long)r->malformed,
+		(unsigned long long)r->files_skipped,
+		(unsigned long long)r->files_refused,
+		(unsigned long long)r->files_abandoned,
 		(unsigned long long)r->unknown,
 		(unsigned long long)r->duplicates,
 		(unsigned long long)r->lz4_pieces, (unsigned long long)r->lz4_bad,

@@ -119,9 +119,12 @@ static void usage(FILE *out)
 	      "                     decided before any data moves, within "
 	      "what the receiver\n"
 	      "                     allows\n"
-	      "  --checksum         compare digests instead of size and "
-	      "mtime: not built yet\n"
-	      "                     (refused)\n"
+	      "  --checksum         with if-different and if-newer: compare "
+	      "content (BLAKE3)\n"
+	      "                     instead of size and mtime (each file is "
+	      "read once more,\n"
+	      "                     and the receiver hashes its copies of the "
+	      "same size)\n"
 	      "  --key FILE         this sender's private key, made on first "
 	      "use\n"
 	      "                     (~/.config/salvo/key; root: "
@@ -252,13 +255,6 @@ static int parse_rest(struct send_args *a, char **rest, int nrest)
 			a->paths[npos++] = s;
 		} else if (!strcmp(s, "--")) {
 			dashdash = 1;
-		} else if (!strcmp(s, "--checksum")) {
-			fprintf(stderr,
-				"salvo send: --checksum is not built yet: files "
-				"are compared by size and mtime "
-				"(--overwrite if-different), or sent with "
-				"--overwrite always\n");
-			return -1;
 		} else if (!strcmp(s, "--json")) {
 			a->json = 1;
 		} else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
@@ -344,17 +340,18 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 	const char *msg = r->message[0] ? r->message : salvo_strerror(rc);
 
 	snprintf(oc->message, sizeof(oc->message), "%s", msg);
-	if (rc == 0 && (r->files_refused || r->files_failed)) {
+	uint32_t failed =
+	    r->files_refused + r->files_failed + r->files_abandoned;
+	if (rc == 0 && failed) {
 		oc->exit_code = SALVO_EXIT_SOME_FAILED;
 		oc->result = "some_failed";
 		snprintf(oc->message, sizeof(oc->message),
-			 "%u %s not stored by the receiver (refused %u, "
-			 "failed %u; its log says why); the others were sent "
-			 "or skipped",
-			 r->files_refused + r->files_failed,
-			 r->files_refused + r->files_failed == 1 ? "file"
-								 : "files",
-			 r->files_refused, r->files_failed);
+			 "%u %s not stored (refused %u, failed %u at the "
+			 "receiver, its log says why; unreadable here after "
+			 "the scan %u); the others were sent or skipped",
+			 failed, failed == 1 ? "file" : "files",
+			 r->files_refused, r->files_failed,
+			 r->files_abandoned);
 	} else if (rc == 0 && r->skipped) {
 		char by[200];
 
@@ -463,10 +460,12 @@ static void write_json_files(FILE *out, const salvo_send_report *r)
 		" \"counts\": {\"sent\": %u, \"skipped\": %u, "
 		"\"skipped_identical\": %u, \"skipped_exists\": %u, "
 		"\"skipped_not_newer\": %u, \"failed\": %u, \"refused\": %u, "
-		"\"failed_other\": %u, \"held_bytes\": %llu},\n \"file_results\": [",
+		"\"failed_other\": %u, \"failed_unreadable\": %u, "
+		"\"held_bytes\": %llu},\n \"file_results\": [",
 		r->files_sent, skipped, r->files_identical, r->files_exists,
-		r->files_not_newer, r->files_refused + r->files_failed,
-		r->files_refused, r->files_failed,
+		r->files_not_newer,
+		r->files_refused + r->files_failed + r->files_abandoned,
+		r->files_refused, r->files_failed, r->files_abandoned,
 		(unsigned long long)r->held_bytes);
 	for (size_t i = 0, n = 0; i < r->nresults; i++) {
 		const salvo_send_result *e = &r->results[i];
@@ -478,9 +477,9 @@ static void write_json_files(FILE *out, const salvo_send_report *r)
 		salvo_progress_json_string(out, e->remote);
 		fprintf(out, ", \"result\": \"%s\", \"reason\": \"%s\"",
 			outcomes[e->outcome],
-			e->outcome == SALVO_SEND_UNCONFIRMED
-			    ? "session_failed"
-			    : verdict_name(e->verdict));
+			e->outcome == SALVO_SEND_UNCONFIRMED ? "session_failed"
+			: e->abandoned			     ? "unreadable"
+							     : verdict_name(e->verdict));
 		if (e->outcome == SALVO_SEND_REFUSED && e->err)
 			fprintf(out, ", \"errno\": %d, \"error\": \"%s\"",
 				-e->err, strerror(-e->err));
@@ -608,10 +607,12 @@ static void print_counts(FILE *out, const salvo_send_report *r)
 		fprintf(out, " (identical %u, exists %u, not newer %u)",
 			r->files_identical, r->files_exists,
 			r->files_not_newer);
-	fprintf(out, ", failed %u", r->files_refused + r->files_failed);
-	if (r->files_refused + r->files_failed)
-		fprintf(out, " (refused %u, failed %u)", r->files_refused,
-			r->files_failed);
+	uint32_t failed =
+	    r->files_refused + r->files_failed + r->files_abandoned;
+	fprintf(out, ", failed %u", failed);
+	if (failed)
+		fprintf(out, " (refused %u, failed %u, unreadable %u)",
+			r->files_refused, r->files_failed, r->files_abandoned);
 	fputc('\n', out);
 }
 

@@ -85,6 +85,7 @@ struct salvo_conf_transfer {
 	struct salvo_conf_strv include; /* globs; empty: every file */
 	struct salvo_conf_strv exclude; /* globs, after include */
 	enum salvo_send_overwrite overwrite; /* a file the receiver has */
+	int checksum; /* 1: compare such files by content (BLAKE3) */
 	char *control; /* send, watch: the control socket's path; NULL none */
 };
 
@@ -156,6 +157,7 @@ struct salvo_hotfolder {
 				salvo_send_overwrite + 1 */
 	int compression;     /* 0: transfer.compression; else 1 + enum
 				salvo_compress */
+	int checksum;	     /* 0: transfer.checksum; 1 false, 2 true */
 	struct salvo_conf_origin origin; /* where the profile starts */
 	/* the config that holds the profile (its security keys and port
 	 * for the profile's pin callback, conf/engine_opts.h) */
@@ -192,6 +194,7 @@ enum salvo_conf_key {
 	SALVO_CONF_TRANSFER_INCLUDE,
 	SALVO_CONF_TRANSFER_EXCLUDE,
 	SALVO_CONF_TRANSFER_OVERWRITE,
+	SALVO_CONF_TRANSFER_CHECKSUM,
 	SALVO_CONF_TRANSFER_CONTROL,
 	SALVO_CONF_MEMORY_BUDGET,
 	SALVO_CONF_MEMORY_FUDGE,

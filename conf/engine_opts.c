@@ -51,6 +51,7 @@ int salvo_conf_send_opts(const struct salvo_config *cfg, salvo_send_opts *o,
 	o->link_bps = cfg->link.bandwidth_bps;
 	o->timeout_ns = tr->timeout_ns;
 	o->overwrite = (int)tr->overwrite;
+	o->checksum = tr->checksum;
 	o->compress = tr->compression;
 	o->window_bytes = window_from_hints(cfg);
 	o->events_path = cfg->logging.events;
@@ -88,6 +89,8 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 	o->remote_dir = hf->remote_dir && *hf->remote_dir ? hf->remote_dir : NULL;
 	if (hf->compression)
 		o->compress = hf->compression - 1;
+	if (hf->checksum)
+		o->checksum = hf->checksum - 1;
 	return salvo_conf_profile_identity(cfg, hf, o, err, errlen);
 }
 

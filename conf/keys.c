@@ -49,6 +49,9 @@ static const char *const profile_overwrite_names[] = {
 /* in enum salvo_send_overwrite order */
 static const char *const send_overwrite_names[] = {"if-different", "never",
 						   "if-newer", "always", NULL};
+/* a profile's: "default" (transfer.checksum), then false, true */
+static const char *const profile_checksum_names[] = {"default", "false",
+						     "true", NULL};
 static const char *const verify_names[] = {"normal", "paranoid", NULL};
 static const char *const post_names[] = {"delete", "move", "keep", NULL};
 static const char *const level_names[] = {"error", "warn",  "info",
@@ -139,6 +142,10 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
      "a file the receiver has already: skip it when identical (size and "
      "mtime), never replace it, replace it when newer, or always; within "
      "what the receiver allows (receiver.overwrite)"},
+    {"transfer.checksum", "--checksum", S | W, SALVO_CONF_T_BOOL,
+     C(transfer, checksum), 0, 0, 0, NULL, NULL, "false",
+     "compare a file the receiver has by content (BLAKE3, each file read "
+     "once more before sending) instead of size and mtime"},
     {"transfer.control", "--control", S | W, SALVO_CONF_T_FILE,
      C(transfer, control), 0, 1, 107, "none", NULL, "none",
      "a Unix socket made while the command runs: salvo ctl PATH rate "
@@ -282,6 +289,11 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 				   profile_compress_names, "default",
 				   "as transfer.compression, for this "
 				   "folder; default: that key"},
+    [SALVO_CONF_PK_CHECKSUM] = {"checksum", NULL, 0, SALVO_CONF_T_ENUM,
+				P(checksum), 0, 0, 0, NULL,
+				profile_checksum_names, "default",
+				"as transfer.checksum, for this folder; "
+				"default: that key"},
 };
 const size_t salvo_conf_n_profile_keys = SALVO_CONF_PK_COUNT;
 

@@ -110,7 +110,7 @@ static enum salvo_hf_outcome failed_one(struct hf_item *it, size_t m)
  * its per-file verdict in the report. */
 static int refused_by_receiver(const salvo_send_report *rep, const char *local)
 {
-	if (!rep->files_refused && !rep->files_failed)
+	if (!rep->files_refused && !rep->files_failed && !rep->files_abandoned)
 		return 0;
 	for (size_t i = 0; i < rep->nresults; i++)
 		if (rep->results[i].outcome == SALVO_SEND_REFUSED &&

@@ -4,6 +4,11 @@
  * an attacker controls: types, modes, sizes (their sum must not overflow
  * the stream limit) and paths (path.h).  locate() is a binary search over
  * stream offsets, which encode/decode compute as a prefix sum.
+ *
+ * Digests (--checksum) are all or nothing: the decoder refuses a manifest
+ * where some files carry one and others do not, so one pointer (NULL, or
+ * count digests) says what the receiver may compare, and a manifest
+ * without them allocates nothing for them.
  */
 #include "common/core/manifest.h"
 
@@ -20,6 +25,15 @@ uint64_t salvo_manifest_encoded_size(const salvo_entry *e, uint32_t n)
 	uint64_t sz = SALVO_MANIFEST_HDR_BYTES;
 	for (uint32_t i = 0; i < n; i++)
 		sz += SALVO_ENTRY_FIXED_BYTES + e[i].path_len;
+	return sz;
+}
+
+uint64_t salvo_manifest_digests_size(const salvo_entry *e, uint32_t n)
+{
+	uint64_t sz = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (e[i].type == SALVO_ENTRY_FILE)
+			sz += SALVO_ENTRY_DIGEST_BYTES;
 	return sz;
 }
 
@@ -40,8 +54,9 @@ static int entry_ok(const salvo_entry *e, const char **why)
 	return salvo_path_check(e->path, e->path_len, why);
 }
 
-int64_t salvo_manifest_write(const salvo_entry *e, uint32_t n, void *buf,
-			     size_t cap, uint64_t *total_bytes)
+int64_t salvo_manifest_write(const salvo_entry *e, uint32_t n,
+			     const uint8_t (*digests)[SALVO_ENTRY_DIGEST_BYTES],
+			     void *buf, size_t cap, uint64_t *total_bytes)
 {
 	salvo_wr w;
 	const char *why;
@@ -58,13 +73,16 @@ int64_t salvo_manifest_write(const salvo_entry *e, uint32_t n, void *buf,
 		if (e[i].size > SALVO_TOTAL_MAX_BYTES - off)
 			return SALVO_ERR_TOOBIG;
 		off += e[i].size;
+		int dig = digests && e[i].type == SALVO_ENTRY_FILE;
 		salvo_wr_u8(&w, e[i].type);
-		salvo_wr_u8(&w, 0);
+		salvo_wr_u8(&w, dig ? SALVO_ENTRY_F_DIGEST : 0);
 		salvo_wr_u16(&w, e[i].path_len);
 		salvo_wr_u32(&w, e[i].mode);
 		salvo_wr_u64(&w, e[i].size);
 		salvo_wr_u64(&w, (uint64_t)e[i].mtime_ns);
 		salvo_wr_copy(&w, e[i].path, e[i].path_len);
+		if (dig)
+			salvo_wr_copy(&w, digests[i], SALVO_ENTRY_DIGEST_BYTES);
 	}
 	if (!salvo_wr_ok(&w) || w.pos > SALVO_MANIFEST_MAX_BYTES)
 		return SALVO_ERR_TOOBIG;
@@ -75,7 +93,7 @@ int64_t salvo_manifest_write(const salvo_entry *e, uint32_t n, void *buf,
 int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
 			      uint64_t *total_bytes)
 {
-	int64_t len = salvo_manifest_write(e, n, buf, cap, total_bytes);
+	int64_t len = salvo_manifest_write(e, n, NULL, buf, cap, total_bytes);
 	uint64_t off = 0;
 	for (uint32_t i = 0; len >= 0 && i < n; i++) {
 		e[i].stream_offset = off;
@@ -92,15 +110,51 @@ static size_t path_bytes(const void *buf, size_t len, uint32_t n)
 	salvo_rd_init(&r, buf, len);
 	salvo_rd_take(&r, SALVO_MANIFEST_HDR_BYTES);
 	for (uint32_t i = 0; i < n; i++) {
-		salvo_rd_take(&r, 2);
+		salvo_rd_take(&r, 1);
+		uint8_t flags = salvo_rd_u8(&r);
 		uint16_t pl = salvo_rd_u16(&r);
 		salvo_rd_take(&r, SALVO_ENTRY_FIXED_BYTES - 4);
 		salvo_rd_take(&r, pl);
+		if (flags & SALVO_ENTRY_F_DIGEST)
+			salvo_rd_take(&r, SALVO_ENTRY_DIGEST_BYTES);
 		if (!salvo_rd_ok(&r))
 			break;
 		sum += pl;
 	}
 	return sum;
+}
+
+/* Entry i's digest (flags: its flag byte) into m->digests, allocated at
+ * the first file that has one; *with tracks that the files agree. */
+static int take_digest(salvo_manifest *m, salvo_rd *r, uint32_t i,
+		       uint32_t n, uint8_t flags, int *with, const char **why)
+{
+	int has = (flags & SALVO_ENTRY_F_DIGEST) != 0;
+	if (m->entries[i].type != SALVO_ENTRY_FILE) {
+		*why = "a folder with a digest";
+		return has ? SALVO_ERR_MALFORMED : 0;
+	}
+	*why = "digests on some files only";
+	if (*with >= 0 && *with != has)
+		return SALVO_ERR_MALFORMED;
+	*with = has;
+	if (!has)
+		return 0;
+	const uint8_t *d = salvo_rd_take(r, SALVO_ENTRY_DIGEST_BYTES);
+	*why = "truncated manifest entry";
+	if (!salvo_rd_ok(r))
+		return SALVO_ERR_TRUNCATED;
+	if (!m->digests) {
+		m->digests = salvo_mem_array(m->mem, n,
+					     SALVO_ENTRY_DIGEST_BYTES);
+		*why = "out of memory";
+		if (!m->digests)
+			return SALVO_ERR_NOMEM;
+		memset(m->digests, 0,
+		       (size_t)n * SALVO_ENTRY_DIGEST_BYTES);
+	}
+	memcpy(m->digests[i], d, SALVO_ENTRY_DIGEST_BYTES);
+	return 0;
 }
 
 int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
@@ -138,10 +192,11 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 		goto fail_alloc;
 	size_t used = 0;
 	uint64_t off = 0;
+	int with = -1; /* files seen so far carry digests: -1 none seen yet */
 	for (i = 0; i < n; i++) {
 		salvo_entry *e = &m->entries[i];
 		e->type = salvo_rd_u8(&r);
-		uint8_t pad = salvo_rd_u8(&r);
+		uint8_t flags = salvo_rd_u8(&r);
 		e->path_len = salvo_rd_u16(&r);
 		e->mode = salvo_rd_u32(&r);
 		e->size = salvo_rd_u64(&r);
@@ -158,10 +213,13 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 		e->path = m->names + used;
 		used += e->path_len + 1u;
 		err = SALVO_ERR_MALFORMED;
-		reason = "reserved byte set";
-		if (pad)
+		reason = "unknown entry flag";
+		if (flags & ~SALVO_ENTRY_F_DIGEST)
 			goto fail_alloc;
 		err = entry_ok(e, &reason);
+		if (err)
+			goto fail_alloc;
+		err = take_digest(m, &r, i, n, flags, &with, &reason);
 		if (err)
 			goto fail_alloc;
 		err = SALVO_ERR_MALFORMED;
@@ -182,8 +240,10 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 fail_alloc:
 	salvo_mem_free(mem, m->entries);
 	salvo_mem_free(mem, m->names);
+	salvo_mem_free(mem, m->digests);
 	m->entries = NULL;
 	m->names = NULL;
+	m->digests = NULL;
 fail:
 	if (bad_entry)
 		*bad_entry = i;
@@ -198,8 +258,10 @@ void salvo_manifest_free(salvo_manifest *m)
 		return;
 	salvo_mem_free(m->mem, m->entries);
 	salvo_mem_free(m->mem, m->names);
+	salvo_mem_free(m->mem, m->digests);
 	m->entries = NULL;
 	m->names = NULL;
+	m->digests = NULL;
 	m->count = 0;
 }
 
@@ -213,13 +275,21 @@ int salvo_manifest_copy(salvo_manifest *dst, const salvo_manifest *src,
 	dst->entries = salvo_mem_alloc(mem, (src->count ? src->count : 1) *
 						sizeof(salvo_entry));
 	dst->names = salvo_mem_alloc(mem, names ? names : 1);
-	if (!dst->entries || !dst->names) {
+	if (src->digests)
+		dst->digests = salvo_mem_array(mem, src->count ? src->count : 1,
+					       SALVO_ENTRY_DIGEST_BYTES);
+	if (!dst->entries || !dst->names || (src->digests && !dst->digests)) {
 		salvo_mem_free(mem, dst->entries);
 		salvo_mem_free(mem, dst->names);
+		salvo_mem_free(mem, dst->digests);
 		dst->entries = NULL;
 		dst->names = NULL;
+		dst->digests = NULL;
 		return SALVO_ERR_NOMEM;
 	}
+	if (src->digests)
+		memcpy(dst->digests, src->digests,
+		       (size_t)src->count * SALVO_ENTRY_DIGEST_BYTES);
 	dst->mem = mem;
 	dst->count = src->count;
 	dst->total_bytes = src->total_bytes;

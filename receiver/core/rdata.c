@@ -180,6 +180,10 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 		       uint64_t now)
 {
 	salvo_rxstream *x = &s->mrx;
+	if (s->have_manifest) { /* decoded; waiting for the engine */
+		s->r->st.duplicates++;
+		return;
+	}
 	if (m->total != s->manifest_bytes) {
 		s->r->st.unknown++;
 		return;
@@ -234,10 +238,17 @@ void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 	msg[0] = 0;
 	s->preparing = 1;
 	err = s->r->cb.prepare(s->r->cb.ud, s, &s->m, msg, sizeof(msg));
+	if (err != SALVO_PREPARE_LATER) /* else salvo_receiver_prepared */
+		rdata_prepared(s, err, msg, now);
+}
+
+void rdata_prepared(salvo_rsess *s, int err, const char *msg, uint64_t now)
+{
 	s->preparing = 0;
 	if (err) {
 		rsess_fail(s, SALVO_ERR_IO, err, SALVO_FILE_INDEX_NONE,
-			   msg[0] ? msg : "receiver could not prepare files",
+			   msg && msg[0] ? msg
+					 : "receiver could not prepare files",
 			   now);
 		return;
 	}

@@ -13,6 +13,10 @@
  * manifest, sets up the data phase and calls the engine's prepare. */
 void rdata_on_manifest(salvo_rsess *s, const salvo_pkt_manifest *m,
 		       uint64_t now);
+/* The end of the prepare callback (at once, or from
+ * salvo_receiver_prepared after SALVO_PREPARE_LATER): err (-errno, msg)
+ * fails the session, else the data phase starts. */
+void rdata_prepared(salvo_rsess *s, int err, const char *msg, uint64_t now);
 /* A DATA datagram (state RS_DATA): checked against the session, written
  * once (duplicates dropped), its block sent for verification when full. */
 void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now);

@@ -348,6 +348,14 @@ void salvo_receiver_fail(salvo_receiver *r, uint32_t session, int code,
 		rsess_fail(s, code, sys_errno, file, msg, now);
 }
 
+void salvo_receiver_prepared(salvo_receiver *r, uint32_t session, int result,
+			     const char *msg, uint64_t now)
+{
+	salvo_rsess *s = lookup(r, session);
+	if (s && s->preparing && s->have_manifest && s->state == RS_MANIFEST)
+		rdata_prepared(s, result, msg, now);
+}
+
 void salvo_receiver_get_stats(const salvo_receiver *r, salvo_receiver_stats *st)
 {
 	*st = r->st;

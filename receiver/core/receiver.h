@@ -55,7 +55,11 @@ typedef struct salvo_receiver_cb {
 	 * allocates the session's block and file tables, so the engine can
 	 * refuse a manifest that would cost too much (receiver/core/budget.h).
 	 * Returns 0, or -errno with a message (naming the path) in
-	 * err[0..errlen). */
+	 * err[0..errlen), or SALVO_PREPARE_LATER: the engine has work to do
+	 * first that must not run inside the core (--checksum hashes files
+	 * already there); the session then waits in its manifest phase
+	 * (answering STATUS, dropping early data) with verdicts still open
+	 * (salvo_rsess_set_verdict) until salvo_receiver_prepared. */
 	int (*prepare)(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		       char *err, size_t errlen);
 	/* Writes len bytes at offset of file `file` (stream order).  Returns
@@ -170,6 +174,15 @@ void salvo_receiver_file_result(salvo_receiver *r, uint32_t session,
 				uint32_t file, int result, const char *msg,
 				uint64_t now);
 
+#define SALVO_PREPARE_LATER 1
+
+/* Finishes a prepare that answered SALVO_PREPARE_LATER: result 0 starts
+ * the data phase with the verdicts set so far; -errno (msg) fails the
+ * session as a failed prepare does.  Ignored for a session that is gone
+ * or not waiting. */
+void salvo_receiver_prepared(salvo_receiver *r, uint32_t session, int result,
+			     const char *msg, uint64_t now);
+
 /* Ends a session from the engine side (e.g. a writer thread failed):
  * sends ERROR with msg to the sender, calls session_end. */
 void salvo_receiver_fail(salvo_receiver *r, uint32_t session, int code,
@@ -230,6 +243,9 @@ typedef struct salvo_existing {
 	int is_file;	  /* a regular file (else a folder, a link...) */
 	uint64_t size;	  /* bytes */
 	int64_t mtime_ns; /* ns since the epoch */
+	int compared;	  /* --checksum: its BLAKE3 was compared with the
+			     manifest's digest (same size only) */
+	int same;	  /* compared, and equal */
 } salvo_existing;
 
 /* The verdict for file e given what is at its name (x), the sender's
@@ -237,6 +253,7 @@ typedef struct salvo_existing {
  * bound (enum salvo_overwrite, for this sender):
  *   nothing there                        SEND
  *   same size and mtime (not ALWAYS)     IDENTICAL
+ *     (compared: same size and content, whatever the mtimes)
  *   NEVER                                EXISTS
  *   IF_NEWER, e not newer than x         NOT_NEWER
  *   otherwise the sender wants it replaced: the bound never ->

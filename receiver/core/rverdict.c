@@ -241,8 +241,9 @@ int salvo_verdict_decide(int request, int bound, const salvo_entry *e,
 		return SALVO_VERDICT_SEND;
 	if (!x->is_file)
 		return SALVO_VERDICT_FAILED;
-	int identical =
-	    x->size == e->size && same_mtime(e->mtime_ns, x->mtime_ns);
+	int identical = x->size == e->size &&
+			(x->compared ? x->same
+				     : same_mtime(e->mtime_ns, x->mtime_ns));
 	if (identical && request != SALVO_SEND_ALWAYS)
 		return SALVO_VERDICT_IDENTICAL;
 	if (request == SALVO_SEND_NEVER)

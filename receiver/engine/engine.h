@@ -11,6 +11,8 @@
  *   writer.c    a batch's writes: collected under the lock, written
  *               (pwritev runs) and hashed after it is dropped
  *   verifier.c  the verifier thread: block and file checks, fsync, rename
+ *   checksum.c  the checksum thread: --checksum's hashes of the files
+ *               already here, before a session's data phase
  *   session.c   the engine's per-session state: prepare, end, refcount,
  *               log events
  *   digest.c    what was written, hashed as written: per-block CRC32C
@@ -113,6 +115,16 @@ typedef struct esess {
 	atomic_int ended; /* set under the core lock, read anywhere */
 	int refs;	  /* core lock: the core, batches and jobs holding it */
 	uint32_t files_left; /* regular files not committed yet (verifier) */
+	/* --checksum: files here of the manifest's size, whose content the
+	 * checksum thread compares before the data phase (prepare) */
+	struct rsum {
+		uint32_t idx;
+		int same; /* set by the checksum thread */
+		int64_t mtime_ns;
+	} *sum;
+	uint32_t nsum;
+	int bound; /* enum salvo_overwrite for this session */
+	salvo_rsess *sess; /* the core's, while not ended (core lock) */
 	int finished;	     /* folders made durable (rfiles_finish) */
 	char peer[80];
 	uint64_t start_ns, bytes, files_done;
@@ -124,6 +136,9 @@ struct rctx;
 /* Core callbacks. */
 int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		     char *err, size_t errlen);
+/* Core lock held, s not ended: the checksum thread compared s->sum; sets
+ * their verdicts and ends the prepare (salvo_receiver_prepared). */
+void rsession_checked(struct rctx *c, esess *s);
 void rsession_end(void *ud, salvo_rsess *sess, int result, const char *msg);
 
 /* The engine state behind a core session (NULL before prepare). */
@@ -132,14 +147,28 @@ esess *rsession_of(salvo_rsess *sess);
 void rsession_release(struct rctx *c, esess *s);
 /* Core lock held (serialises the log callback): one log event. */
 void rsession_log(struct rctx *c, const salvo_log_event *ev);
+/* Core lock held: the "file_failed" event of entry i, which failed alone
+ * after the data phase began (why: for a person, e.g. "the sender could
+ * not read it (...)" or the commit's error).  The caller counts it. */
+void rsession_file_failed(struct rctx *c, const esess *s, uint32_t i,
+			  const char *why);
 /* Frees every session state left (shutdown, no thread running). */
 void rsession_free_all(struct rctx *c);
+
+/* ---------------------------------------------------------- checksum.c */
+
+/* Core lock held: queues s's comparisons (a reference held).  0 or
+ * -ENOMEM. */
+int rchecksum_queue(struct rctx *c, esess *s);
+/* Starts / stops the checksum thread.  start: 0 or -errno. */
+int rchecksum_start(struct rctx *c);
+void rchecksum_stop(struct rctx *c);
 
 /* ---------------------------------------------------------- verifier.c */
 
 /* Work for the verifier: check a block, or check and commit a file. */
 typedef struct rjob {
-	enum { RJOB_BLOCK, RJOB_FILE, RJOB_RESUME } kind;
+	enum { RJOB_BLOCK, RJOB_FILE, RJOB_RESUME, RJOB_CHECKSUM } kind;
 	esess *s; /* a reference held until the job is done */
 	uint32_t idx, len, crc;
 	int check_crc; /* 0: a partly held block, settled only */
@@ -155,6 +184,15 @@ typedef struct rqueue {
 	int stopping;
 	pthread_t th;
 } rqueue;
+
+/* A job queue with its one thread (the verifier's, the checksum's):
+ * push from any thread; pop blocks until a job comes or stop was asked
+ * (NULL then, once empty: jobs queued before stop are still handed
+ * out).  start: 0 or -errno.  stop joins the thread. */
+void rqueue_push(rqueue *q, rjob *head, rjob *tail);
+rjob *rqueue_pop(rqueue *q);
+int rqueue_start(rqueue *q, void *(*fn)(void *), void *arg);
+void rqueue_stop(rqueue *q);
 
 /* Core callbacks: make a job (kept in the current batch until its writes
  * are out, else queued at once). */
@@ -265,7 +303,8 @@ typedef struct rctx {
 	uint64_t refusal_logged_ns; /* last "unknown key" log line */
 	int ended_sessions, last_result;
 	atomic_int stopping;
-	rqueue q;
+	rqueue q;    /* the verifier's */
+	rqueue sumq; /* the checksum thread's (checksum.c) */
 } rctx;
 
 #endif

@@ -393,7 +393,8 @@ int rfiles_prepare(rfiles *f, rroot *r, const salvo_manifest *m,
 	return rc;
 }
 
-int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st)
+/* stat (fd NULL) or open read-only (*fd) what is at entry i's name */
+static int at_target(rfiles *f, uint32_t i, struct stat *st, int *fd)
 {
 	const salvo_entry *e = &f->m->entries[i];
 	char msg[8];
@@ -411,7 +412,12 @@ int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st)
 	}
 	int dfd = dir_get(f, k, 1, msg, sizeof(msg));
 	int rc = dfd;
-	if (dfd >= 0) {
+	if (dfd >= 0 && fd) {
+		*fd = openat(dfd, base_name(e->path, e->path_len),
+			     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		rc = *fd < 0 ? -errno : 0;
+		dir_put(f, k);
+	} else if (dfd >= 0) {
 		rc = fstatat(dfd, base_name(e->path, e->path_len), st,
 			     AT_SYMLINK_NOFOLLOW)
 			 ? -errno
@@ -420,6 +426,18 @@ int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st)
 	}
 	pthread_mutex_unlock(&f->mu);
 	return rc;
+}
+
+int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st)
+{
+	return at_target(f, i, st, NULL);
+}
+
+int rfiles_open_target(rfiles *f, uint32_t i)
+{
+	int fd = -1;
+	int rc = at_target(f, i, NULL, &fd);
+	return rc ? rc : fd;
 }
 
 /* --------------------------------------------------------- part-files */

@@ -178,6 +178,10 @@ int rfiles_open(rfiles *f, uint32_t i, char *msg, size_t len);
  * 0 with *st, -ENOENT, or -errno.  In a folder this session made (empty
  * then) -ENOENT without a look: no system call. */
 int rfiles_stat_target(rfiles *f, uint32_t i, struct stat *st);
+/* The file at entry i's final name opened to read (not following a
+ * symlink; the caller closes it and checks it is a regular file): the
+ * fd, or -errno.  Any thread while f lives. */
+int rfiles_open_target(rfiles *f, uint32_t i);
 
 /* pwritev of n buffers, back to back from off, into entry i's part-file;
  * iov is consumed.  0 or -errno with a message.  Any thread, once

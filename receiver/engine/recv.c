@@ -81,22 +81,13 @@ static void drop_file(void *ud, salvo_rsess *sess, uint32_t file, int err)
 	esess *s = rsession_of(sess);
 	if (!s)
 		return;
-	const salvo_entry *e = &s->m.entries[file];
 	rfiles_drop(&s->files, file);
 	rresume_committed(s, file);
-	char line[SALVO_PATH_MAX + 200];
-	snprintf(line, sizeof(line),
-		 "failed %s: the sender could not read it (%s); the session "
-		 "goes on without it",
-		 e->path, strerror(err));
-	c->rep->files_refused++;
-	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
-					   .event = "file_failed",
-					   .session = s->id,
-					   .peer = s->peer,
-					   .file = e->path,
-					   .bytes = e->size,
-					   .message = line});
+	char why[200];
+	snprintf(why, sizeof(why), "the sender could not read it (%s)",
+		 strerror(err));
+	c->rep->files_abandoned++;
+	rsession_file_failed(c, s, file, why);
 }
 
 static void core_random(void *ud, void *buf, size_t n)
@@ -348,8 +339,17 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 			 salvo_strerror(rc));
 		goto fail_core;
 	}
+	rc = rchecksum_start(&c);
+	if (rc) {
+		snprintf(r->message, sizeof(r->message),
+			 "cannot start the checksum thread: %s",
+			 salvo_strerror(rc));
+		rverifier_stop(&c);
+		goto fail_core;
+	}
 	announce(&c);
 	rc = serve(&c);
+	rchecksum_stop(&c);
 	rverifier_stop(&c);
 	r->last_session_result = c.last_result;
 	if (!rc && o->once)

@@ -67,7 +67,11 @@ typedef struct salvo_recv_report {
 	uint64_t sessions_ok, sessions_failed;
 	uint64_t files, bytes;
 	uint64_t files_skipped; /* already here (identical, exists, older) */
-	uint64_t files_refused; /* refused or failed before data moved */
+	uint64_t files_refused; /* refused or failed here: before data
+				   moved, or at the commit */
+	uint64_t files_abandoned; /* the sender could not read them after
+				     its scan (it sent them as zeros; they
+				     failed alone, nothing was stored) */
 	uint64_t malformed, unknown, duplicates;
 	/* LZ4 pieces inflated, and dropped for not inflating as declared */
 	uint64_t lz4_pieces, lz4_bad;

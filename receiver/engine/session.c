@@ -20,6 +20,10 @@
  * allows that sender decide whether it is sent, skipped (identical,
  * exists, not newer) or refused; a file over max_file_size is refused
  * alone, and the others still go.  The core tells the sender (VERDICT).
+ * With --checksum (digests in the manifest) a file here of the same size
+ * is compared by content: its verdict waits for the checksum thread
+ * (checksum.c), which hashes outside the core lock, and the prepare ends
+ * from there (SALVO_PREPARE_LATER, rsession_checked).
  *
  * Log events go out from here too, always under the core lock, which is
  * what serialises the log callback as recv.h promises.
@@ -52,6 +56,7 @@ void rsession_log(rctx *c, const salvo_log_event *ev)
 
 static void free_state(esess *s)
 {
+	free(s->sum);
 	rfiles_free(&s->files, 1);
 	if (s->have_dig)
 		rdigest_free(&s->dig);
@@ -140,10 +145,74 @@ static const char *const verdict_words[] = {
     [SALVO_VERDICT_RESUME] = "resumed",
 };
 
+/* Entry i's verdict v (why: an errno) to the core, the report and the
+ * log; a file to send is counted as left to commit.  0, or -ENOMEM with
+ * err. */
+static int apply_verdict(rctx *c, esess *s, uint32_t i, int v, int why,
+			 const char *line, char *err, size_t errlen)
+{
+	const salvo_entry *e = &s->m.entries[i];
+	if (v == SALVO_VERDICT_SEND) {
+		s->files_left++;
+		return 0;
+	}
+	if (salvo_rsess_set_verdict(s->sess, i, v, why)) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	if (v == SALVO_VERDICT_REFUSED || v == SALVO_VERDICT_FAILED)
+		c->rep->files_refused++;
+	else
+		c->rep->files_skipped++;
+	rsession_log(c, &(salvo_log_event){
+			    .level = v >= SALVO_VERDICT_REFUSED
+					 ? SALVO_LOG_WARN
+					 : SALVO_LOG_INFO,
+			    .event = v >= SALVO_VERDICT_REFUSED
+					 ? "file_refused"
+					 : "file_skipped",
+			    .session = s->id,
+			    .peer = s->peer,
+			    .file = e->path,
+			    .bytes = e->size,
+			    .message = line});
+	return 0;
+}
+
+/* The verdict for entry i given x, with its log line. */
+static int decide_one(const esess *s, uint32_t i, const salvo_existing *x,
+		      int *why, char *line, size_t len)
+{
+	const salvo_entry *e = &s->m.entries[i];
+	int v = salvo_verdict_decide(s->m.overwrite, s->bound, e, x);
+	*why = v == SALVO_VERDICT_FAILED ? EISDIR : 0;
+	snprintf(line, len, "%s %s%s", e->path,
+		 v == SALVO_VERDICT_IDENTICAL && x->compared
+		     ? "skipped: identical (checksum)"
+		     : verdict_words[v],
+		 v == SALVO_VERDICT_REFUSED
+		     ? ": it exists, differs, and this receiver does not "
+		       "overwrite for this sender (receiver.overwrite)"
+		 : v == SALVO_VERDICT_FAILED
+		     ? ": something else than a file has that name"
+		     : "");
+	return v;
+}
+
+/* With --checksum, is the file at e's name (x) one to hash first: a file
+ * of the same size, for a request that would skip it when identical? */
+static int to_compare(const esess *s, const salvo_entry *e,
+		      const salvo_existing *x)
+{
+	return s->m.digests && x->exists && x->is_file && x->size == e->size &&
+	       (s->m.overwrite == SALVO_SEND_IF_DIFFERENT ||
+		s->m.overwrite == SALVO_SEND_IF_NEWER);
+}
+
 /* Decides each file's verdict before any data moves, and counts the
- * files left to commit.  0, or -ENOMEM with err. */
-static int decide_files(rctx *c, esess *s, salvo_rsess *sess, int bound,
-			char *err, size_t errlen)
+ * files left to commit; with --checksum, files of the same size wait in
+ * s->sum for the checksum thread.  0, or -ENOMEM with err. */
+static int decide_files(rctx *c, esess *s, char *err, size_t errlen)
 {
 	const salvo_manifest *m = &s->m;
 	s->files_left = 0;
@@ -176,44 +245,57 @@ static int decide_files(rctx *c, esess *s, salvo_rsess *sess, int bound,
 						   1000000000 +
 					       st.st_mtim.tv_nsec
 					 : 0;
-			v = salvo_verdict_decide(m->overwrite, bound, e, &x);
-			why = v == SALVO_VERDICT_FAILED ? EISDIR : 0;
-			snprintf(line, sizeof(line), "%s %s%s", e->path,
-				 verdict_words[v],
-				 v == SALVO_VERDICT_REFUSED
-				     ? ": it exists, differs, and this "
-				       "receiver does not overwrite for this "
-				       "sender (receiver.overwrite)"
-				 : v == SALVO_VERDICT_FAILED
-				     ? ": something else than a file has "
-				       "that name"
-				     : "");
+			if (to_compare(s, e, &x)) {
+				if (!s->sum &&
+				    !(s->sum = calloc(m->count,
+						      sizeof(*s->sum)))) {
+					snprintf(err, errlen,
+						 "receiver out of memory");
+					return -ENOMEM;
+				}
+				s->sum[s->nsum++] = (struct rsum){
+				    .idx = i, .mtime_ns = x.mtime_ns};
+				continue;
+			}
+			v = decide_one(s, i, &x, &why, line, sizeof(line));
 		}
-		if (v == SALVO_VERDICT_SEND) {
-			s->files_left++;
-			continue;
-		}
-		if (salvo_rsess_set_verdict(sess, i, v, why)) {
-			snprintf(err, errlen, "receiver out of memory");
-			return -ENOMEM;
-		}
-		if (v == SALVO_VERDICT_REFUSED || v == SALVO_VERDICT_FAILED)
-			c->rep->files_refused++;
-		else
-			c->rep->files_skipped++;
-		rsession_log(c, &(salvo_log_event){
-				    .level = v >= SALVO_VERDICT_REFUSED
-						 ? SALVO_LOG_WARN
-						 : SALVO_LOG_INFO,
-				    .event = v >= SALVO_VERDICT_REFUSED
-						 ? "file_refused"
-						 : "file_skipped",
-				    .session = s->id,
-				    .peer = s->peer,
-				    .file = e->path,
-				    .bytes = e->size,
-				    .message = line});
+		int arc = apply_verdict(c, s, i, v, why, line, err, errlen);
+		if (arc)
+			return arc;
 	}
+	return 0;
+}
+
+/* The rest of a prepare, once every verdict is set: the digests, the
+ * resumed part-files, the log.  0 or -errno with err. */
+static int prepare_rest(rctx *c, esess *s, char *err, size_t errlen)
+{
+	salvo_rsess *sess = s->sess;
+	const salvo_authkey *k = salvo_rsess_auth(sess);
+	if (rdigest_init(&s->dig, &s->m, salvo_rsess_block_bytes(sess))) {
+		snprintf(err, errlen, "receiver out of memory");
+		return -ENOMEM;
+	}
+	s->have_dig = 1;
+	int rc = rresume_prepare(c, s, sess, err, errlen);
+	if (rc)
+		return rc;
+	char line[300], fp[SALVO_FINGERPRINT_SIZE];
+	salvo_key_fingerprint(fp, salvo_rsess_key(sess));
+	snprintf(line, sizeof(line),
+		 "session %08x from %s (%s %s%s%.60s): %u entries, %llu "
+		 "bytes into %s%s",
+		 s->id, s->peer, k ? "key" : "anonymous, key", fp,
+		 k && k->comment[0] ? " " : "", k ? k->comment : "",
+		 s->m.count, (unsigned long long)s->m.total_bytes,
+		 k ? k->dir : "the root",
+		 s->nsum ? " (content compared: --checksum)" : "");
+	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
+					   .event = "session_start",
+					   .session = s->id,
+					   .peer = s->peer,
+					   .bytes = s->m.total_bytes,
+					   .message = line});
 	return 0;
 }
 
@@ -227,6 +309,7 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		return -ENOMEM;
 	}
 	s->id = salvo_rsess_id(sess);
+	s->sess = sess;
 	s->refs = 1; /* the core's, dropped in rsession_end */
 	s->start_ns = salvo_now_ns();
 	const salvo_addr *a = salvo_rsess_peer(sess);
@@ -251,38 +334,63 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 			    salvo_rsess_block_bytes(sess), err, errlen);
 	if (rc)
 		return rc;
-	int bound = overwrite_for(c->o->overwrite, k);
-	s->files.overwrite = 1 + bound;
+	s->bound = overwrite_for(c->o->overwrite, k);
+	s->files.overwrite = 1 + s->bound;
 	/* whose files they are, as resume names them (recent.c) */
 	s->files.anonymous = !k;
 	if (k)
 		memcpy(s->files.sender, salvo_rsess_key(sess), 32);
-	rc = decide_files(c, s, sess, bound, err, errlen);
+	rc = decide_files(c, s, err, errlen);
 	if (rc)
 		return rc;
-	if (rdigest_init(&s->dig, &s->m, salvo_rsess_block_bytes(sess))) {
-		snprintf(err, errlen, "receiver out of memory");
-		return -ENOMEM;
+	if (s->nsum) { /* hashing waits for nobody's lock: checksum.c */
+		if (rchecksum_queue(c, s)) {
+			snprintf(err, errlen, "receiver out of memory");
+			return -ENOMEM;
+		}
+		return SALVO_PREPARE_LATER;
 	}
-	s->have_dig = 1;
-	rc = rresume_prepare(c, s, sess, err, errlen);
-	if (rc)
-		return rc;
-	char line[300], fp[SALVO_FINGERPRINT_SIZE];
-	salvo_key_fingerprint(fp, salvo_rsess_key(sess));
+	return prepare_rest(c, s, err, errlen);
+}
+
+void rsession_checked(rctx *c, esess *s)
+{
+	char err[SALVO_PATH_MAX + 200] = "";
+	int rc = 0;
+	for (uint32_t k = 0; !rc && k < s->nsum; k++) {
+		uint32_t i = s->sum[k].idx;
+		salvo_existing x = {.exists = 1,
+				    .is_file = 1,
+				    .size = s->m.entries[i].size,
+				    .mtime_ns = s->sum[k].mtime_ns,
+				    .compared = 1,
+				    .same = s->sum[k].same};
+		char line[SALVO_PATH_MAX + 200];
+		int why, v = decide_one(s, i, &x, &why, line, sizeof(line));
+		rc = apply_verdict(c, s, i, v, why, line, err, sizeof(err));
+	}
+	free(s->sum);
+	s->sum = NULL;
+	if (!rc)
+		rc = prepare_rest(c, s, err, sizeof(err));
+	salvo_receiver_prepared(c->core, s->id, rc, err, salvo_now_ns());
+}
+
+void rsession_file_failed(rctx *c, const esess *s, uint32_t i,
+			  const char *why)
+{
+	const salvo_entry *e = &s->m.entries[i];
+	char line[SALVO_PATH_MAX + 700];
 	snprintf(line, sizeof(line),
-		 "session %08x from %s (%s %s%s%.60s): %u entries, %llu "
-		 "bytes into %s",
-		 s->id, s->peer, k ? "key" : "anonymous, key", fp,
-		 k && k->comment[0] ? " " : "", k ? k->comment : "", m->count,
-		 (unsigned long long)m->total_bytes, k ? k->dir : "the root");
-	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
-					   .event = "session_start",
+		 "failed %s: %s; the session goes on without it", e->path,
+		 why);
+	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
+					   .event = "file_failed",
 					   .session = s->id,
 					   .peer = s->peer,
-					   .bytes = m->total_bytes,
+					   .file = e->path,
+					   .bytes = e->size,
 					   .message = line});
-	return 0;
 }
 
 static void log_end(rctx *c, const esess *s, uint32_t id, int result,

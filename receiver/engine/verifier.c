@@ -30,19 +30,69 @@
 #include "common/core/path.h"
 #include "common/io/sys.h"
 
-void rverifier_queue(rctx *c, rjob *head, rjob *tail)
+void rqueue_push(rqueue *q, rjob *head, rjob *tail)
 {
 	if (!head)
 		return;
-	pthread_mutex_lock(&c->q.mu);
+	pthread_mutex_lock(&q->mu);
 	tail->next = NULL;
-	if (c->q.tail)
-		c->q.tail->next = head;
+	if (q->tail)
+		q->tail->next = head;
 	else
-		c->q.head = head;
-	c->q.tail = tail;
-	pthread_cond_signal(&c->q.cond);
-	pthread_mutex_unlock(&c->q.mu);
+		q->head = head;
+	q->tail = tail;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->mu);
+}
+
+rjob *rqueue_pop(rqueue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	while (!q->head && !q->stopping)
+		pthread_cond_wait(&q->cond, &q->mu);
+	rjob *j = q->head;
+	if (j) {
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return j;
+}
+
+int rqueue_start(rqueue *q, void *(*fn)(void *), void *arg)
+{
+	int rc = pthread_mutex_init(&q->mu, NULL);
+	if (rc)
+		return -rc;
+	rc = pthread_cond_init(&q->cond, NULL);
+	if (rc)
+		goto fail_mu;
+	rc = pthread_create(&q->th, NULL, fn, arg);
+	if (rc)
+		goto fail_cond;
+	return 0;
+fail_cond:
+	pthread_cond_destroy(&q->cond);
+fail_mu:
+	pthread_mutex_destroy(&q->mu);
+	return -rc;
+}
+
+void rqueue_stop(rqueue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stopping = 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->th, NULL);
+	pthread_cond_destroy(&q->cond);
+	pthread_mutex_destroy(&q->mu);
+}
+
+void rverifier_queue(rctx *c, rjob *head, rjob *tail)
+{
+	rqueue_push(&c->q, head, tail);
 }
 
 /* Core lock held: a job for the current batch (queued once its writes
@@ -245,43 +295,17 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 				    .message = line});
 		result = 0;
 	} else if (fails_alone(result)) {
-		const salvo_entry *e = &s->m.entries[j->idx];
-		char line[SALVO_PATH_MAX + 600];
-		snprintf(line, sizeof(line),
-			 "failed %s: %s; the session goes on without it", e->path,
-			 msg);
 		c->rep->files_refused++;
-		rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
-						   .event = "file_failed",
-						   .session = s->id,
-						   .peer = s->peer,
-						   .file = e->path,
-						   .bytes = e->size,
-						   .message = line});
+		rsession_file_failed(c, s, j->idx, msg);
 	}
 	salvo_receiver_file_result(c->core, s->id, j->idx, result, msg, now);
-}
-
-static rjob *next_job(rctx *c)
-{
-	pthread_mutex_lock(&c->q.mu);
-	while (!c->q.head && !c->q.stopping)
-		pthread_cond_wait(&c->q.cond, &c->q.mu);
-	rjob *j = c->q.head;
-	if (j) {
-		c->q.head = j->next;
-		if (!c->q.head)
-			c->q.tail = NULL;
-	}
-	pthread_mutex_unlock(&c->q.mu);
-	return j;
 }
 
 static void *verifier_main(void *arg)
 {
 	rctx *c = arg;
 	rjob *j;
-	while ((j = next_job(c))) {
+	while ((j = rqueue_pop(&c->q))) {
 		char msg[512] = "", stored[SALVO_PATH_MAX + 16] = "";
 		int result = 0, fin = 0;
 		/* a session that ended meanwhile needs no more work */
@@ -315,30 +339,10 @@ static void *verifier_main(void *arg)
 
 int rverifier_start(rctx *c)
 {
-	int rc = pthread_mutex_init(&c->q.mu, NULL);
-	if (rc)
-		return -rc;
-	rc = pthread_cond_init(&c->q.cond, NULL);
-	if (rc)
-		goto fail_mu;
-	rc = pthread_create(&c->q.th, NULL, verifier_main, c);
-	if (rc)
-		goto fail_cond;
-	return 0;
-fail_cond:
-	pthread_cond_destroy(&c->q.cond);
-fail_mu:
-	pthread_mutex_destroy(&c->q.mu);
-	return -rc;
+	return rqueue_start(&c->q, verifier_main, c);
 }
 
 void rverifier_stop(rctx *c)
 {
-	pthread_mutex_lock(&c->q.mu);
-	c->q.stopping = 1;
-	pthread_cond_broadcast(&c->q.cond);
-	pthread_mutex_unlock(&c->q.mu);
-	pthread_join(c->q.th, NULL);
-	pthread_cond_destroy(&c->q.cond);
-	pthread_mutex_destroy(&c->q.mu);
+	rqueue_stop(&c->q);
 }

@@ -119,7 +119,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->cfg = *cfg;
 	s->file_count = n;
 
-	uint64_t msize = salvo_manifest_encoded_size(e, n);
+	uint64_t msize = salvo_manifest_encoded_size(e, n) +
+			 (cfg->digests ? salvo_manifest_digests_size(e, n) : 0);
 	err = SALVO_ERR_TOOBIG;
 	if (msize > SALVO_MANIFEST_MAX_BYTES)
 		goto fail_sender;
@@ -128,12 +129,14 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	if (!s->manifest)
 		goto fail_sender;
 	uint64_t total;
-	int64_t mlen = salvo_manifest_write(e, n, s->manifest, msize, &total);
+	int64_t mlen = salvo_manifest_write(e, n, cfg->digests, s->manifest,
+					    msize, &total);
 	if (mlen < 0) {
 		err = (int)mlen;
 		goto fail_manifest;
 	}
 	s->manifest_len = (uint32_t)mlen;
+	s->cfg.digests = NULL; /* borrowed for the manifest only */
 	salvo_manifest_set_overwrite(s->manifest, (uint8_t)cfg->overwrite);
 	err = SALVO_ERR_TOOBIG;
 	if (total / cfg->block_bytes >= UINT32_MAX)

@@ -60,6 +60,10 @@ typedef struct salvo_sender_config {
 	int overwrite; /* enum salvo_send_overwrite (policy.h), in the
 			  manifest: what the receiver does with a file it
 			  has already (its bound decides, VERDICT says) */
+	/* --checksum: NULL, or one BLAKE3 per entry (n, a folder's
+	 * ignored) that the manifest carries so the receiver compares
+	 * content instead of size and mtime; read by salvo_sender_new only */
+	const uint8_t (*digests)[SALVO_ENTRY_DIGEST_BYTES];
 	uint64_t initial_rto_ns; /* first INIT retransmission (e.g. 1 s) */
 
 	/* Identity and keys (docs/SECURITY.md).  key_private: this sender's

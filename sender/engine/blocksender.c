@@ -57,6 +57,27 @@ int salvo_send_session_abandon(void *ud, uint32_t file, int err,
 	return 0;
 }
 
+void salvo_send_session_grew(void *ud, uint32_t file, uint64_t scanned,
+			     uint64_t now)
+{
+	salvo_send_session *c = ud;
+	char line[1200], local[1024];
+	if (!c->o->log)
+		return;
+	salvo_scan_local(&c->scan, file, local, sizeof(local));
+	snprintf(line, sizeof(line),
+		 "'%s' grew after the scan, from %llu to %llu bytes: sent at "
+		 "its scanned size (%llu bytes); send it again for the rest",
+		 local, (unsigned long long)scanned, (unsigned long long)now,
+		 (unsigned long long)scanned);
+	salvo_log_event ev = {.level = SALVO_LOG_WARN,
+			      .event = "file_grew",
+			      .file = c->scan.entries[file].path,
+			      .bytes = scanned,
+			      .message = line};
+	c->o->log(c->o->log_ud, &ev);
+}
+
 /* New data, once sent, goes into its files' digests (hasher.h); a
  * retransmission was hashed when it was new. */
 static void hash_block(salvo_blocksender *b, const salvo_work *w)

@@ -18,7 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* salvo_reader.abandoned's bits */
+#define READER_GONE 1u
+#define READER_GREW 2u
 
 /* Descriptors this process has open now, or -1 without /proc. */
 static int64_t fds_open(void)
@@ -237,7 +242,7 @@ static void fail_msg(const salvo_reader *r, uint32_t i, const char *verb,
 static int is_abandoned(salvo_reader *r, uint32_t i)
 {
 	pthread_mutex_lock(&r->lock);
-	int a = r->abandoned[i];
+	int a = r->abandoned[i] & READER_GONE;
 	pthread_mutex_unlock(&r->lock);
 	return a;
 }
@@ -250,16 +255,35 @@ static int give_up(salvo_reader *r, uint32_t i, int err, const char *msg)
 	    err == -ENOMEM)
 		return err;
 	pthread_mutex_lock(&r->lock);
-	int first = !r->abandoned[i];
-	r->abandoned[i] = 1;
+	int first = !(r->abandoned[i] & READER_GONE);
+	r->abandoned[i] |= READER_GONE;
 	pthread_mutex_unlock(&r->lock);
 	if (first && r->on_abandon(r->abandon_ud, i, err, msg)) {
 		pthread_mutex_lock(&r->lock);
-		r->abandoned[i] = 0;
+		r->abandoned[i] &= (uint8_t)~READER_GONE;
 		pthread_mutex_unlock(&r->lock);
 		return err;
 	}
 	return 0;
+}
+
+/* The piece just read through fd ended at file i's scanned size: if the
+ * file holds more now, says so once (on_grow).  The stream keeps the
+ * scanned size: the manifest went out with it. */
+static void check_growth(salvo_reader *r, uint32_t i, int fd)
+{
+	uint64_t size = r->scan->entries[i].size;
+	uint8_t byte;
+	if (!r->on_grow || pread(fd, &byte, 1, (off_t)size) != 1)
+		return;
+	pthread_mutex_lock(&r->lock);
+	int first = !(r->abandoned[i] & READER_GREW);
+	r->abandoned[i] |= READER_GREW;
+	pthread_mutex_unlock(&r->lock);
+	struct stat st;
+	if (first)
+		r->on_grow(r->grow_ud, i, size,
+			   fstat(fd, &st) ? size + 1 : (uint64_t)st.st_size);
 }
 
 /* Reads n bytes of file i at in into p: 0 or -errno (msg). */
@@ -274,6 +298,8 @@ static int read_piece(salvo_reader *r, uint32_t i, uint8_t *p, size_t n,
 	}
 	int eof = 0;
 	int err = pread_all(fd, p, n, in, &eof);
+	if (!err && in + n == r->scan->entries[i].size)
+		check_growth(r, i, fd);
 	release(r, slot, fd);
 	if (err && eof)
 		fail_msg(r, i, "", "shrank after the scan", msg, msglen);

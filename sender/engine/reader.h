@@ -37,6 +37,12 @@ typedef struct salvo_reader_slot {
 typedef int (*salvo_reader_abandon_fn)(void *ud, uint32_t file, int err,
 				       const char *msg);
 
+/* A file that grew after the scan (found as its last scanned byte is
+ * read): scanned and now are its sizes in bytes.  Told once per file;
+ * the file is still sent at its scanned size. */
+typedef void (*salvo_reader_grow_fn)(void *ud, uint32_t file,
+				     uint64_t scanned, uint64_t now);
+
 typedef struct salvo_reader {
 	const salvo_scan *scan; /* borrowed; stream offsets filled in */
 	salvo_manifest view;	/* scan's entries, for locating offsets */
@@ -45,9 +51,12 @@ typedef struct salvo_reader {
 	salvo_reader_slot *slots;
 	uint32_t cap, used;
 	int32_t head, tail;
-	uint8_t *abandoned; /* per file: given up, read as zeros */
+	uint8_t *abandoned; /* per file: READER_GONE given up, read as
+			     * zeros; READER_GREW its growth told */
 	salvo_reader_abandon_fn on_abandon; /* NULL: a failure fails */
 	void *abandon_ud;
+	salvo_reader_grow_fn on_grow; /* NULL: growth goes unsaid */
+	void *grow_ud;
 } salvo_reader;
 
 /* Descriptors the reader keeps open at most (see salvo_reader_init). */

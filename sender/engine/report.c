@@ -23,6 +23,10 @@
 #include "common/crypto/keys.h"
 #include "common/io/sys.h"
 
+/* c->verdict of a file this sender abandoned (its receiver's verdict is
+ * failed): the report keeps the core's answer after the core is gone */
+#define VERDICT_ABANDONED (SALVO_VERDICT_MAX + 1)
+
 void salvo_send_report_settings(salvo_send_report *r, const salvo_send_opts *o)
 {
 	r->block_bytes = o->block_bytes;
@@ -173,6 +177,9 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 	     i++) {
 		int err = 0;
 		c->verdict[i] = (int8_t)salvo_sender_verdict(c->core, i, &err);
+		if (c->verdict[i] == SALVO_VERDICT_FAILED &&
+		    salvo_sender_is_abandoned(c->core, i))
+			c->verdict[i] = VERDICT_ABANDONED;
 		c->verdict_err[i] = err;
 	}
 	for (uint32_t i = 0; i < c->scan.n; i++) {
@@ -192,7 +199,10 @@ int salvo_send_report_finish(salvo_send_session *c, salvo_send_report *r,
 			r->files_refused++;
 			break;
 		case SALVO_VERDICT_FAILED:
-			r->files_failed++;
+			if (salvo_sender_is_abandoned(c->core, i))
+				r->files_abandoned++;
+			else
+				r->files_failed++;
 			break;
 		default:
 			r->files_sent += !r->result;
@@ -273,6 +283,9 @@ int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
 		int ok = c->verdict && c->verdict_err;
 		int err = ok ? c->verdict_err[i] : 0;
 		int vd = ok ? c->verdict[i] : -1;
+		int abandoned = vd == VERDICT_ABANDONED;
+		if (abandoned) /* the receiver's verdict: failed */
+			vd = SALVO_VERDICT_FAILED;
 		int outcome =
 		    r->result ? SALVO_SEND_UNCONFIRMED : SALVO_SEND_SENT;
 		if (vd == SALVO_VERDICT_REFUSED || vd == SALVO_VERDICT_FAILED)
@@ -285,6 +298,7 @@ int salvo_send_report_results(salvo_send_session *c, salvo_send_report *r)
 		    .outcome = outcome,
 		    .is_dir = sc->entries[i].type == SALVO_ENTRY_DIR,
 		    .verdict = vd,
+		    .abandoned = abandoned,
 		    .err = outcome == SALVO_SEND_REFUSED ? -err : r->result};
 		sc->entries[i].path = NULL;
 	}

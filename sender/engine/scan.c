@@ -33,6 +33,7 @@
 
 #include "common/core/error.h"
 #include "common/core/path.h"
+#include "common/io/sys.h"
 
 /* local is the top's local path joined with remote's tail, as walk()
  * makes both. */
@@ -471,6 +472,44 @@ static void layout(salvo_scan *sc)
 	sc->total = off;
 }
 
+/* --checksum: each file's BLAKE3 over its scanned size, read once
+ * more here (the receiver compares it before any data moves). */
+static int hash_files(salvo_scan *sc, char *err, size_t errlen)
+{
+	sc->digests = calloc(sc->n ? sc->n : 1, sizeof(*sc->digests));
+	if (!sc->digests) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < sc->n; i++) {
+		const salvo_entry *e = &sc->entries[i];
+		if (e->type != SALVO_ENTRY_FILE)
+			continue;
+		if (sc->o->stop && *sc->o->stop) {
+			snprintf(err, errlen, "stopped");
+			return SALVO_ERR_ABORTED;
+		}
+		char *local = salvo_scan_local_dup(sc, i);
+		int rc = -ENOMEM;
+		if (local) {
+			int fd = open(local, O_RDONLY | O_CLOEXEC);
+			rc = fd < 0 ? -errno
+				    : salvo_blake3_fd(fd, e->size,
+						      sc->digests[i], NULL);
+			if (fd >= 0)
+				close(fd);
+		}
+		if (rc) {
+			snprintf(err, errlen, "cannot read '%s' for --checksum: %s",
+				 local ? local : e->path, strerror(-rc));
+			free(local);
+			return rc;
+		}
+		free(local);
+	}
+	return 0;
+}
+
 int salvo_scan_run(salvo_scan *sc, const salvo_send_opts *o, char *err,
 		   size_t errlen)
 {
@@ -504,7 +543,10 @@ int salvo_scan_run(salvo_scan *sc, const salvo_send_opts *o, char *err,
 			return rc;
 	}
 	layout(sc);
-	return check_unique(sc, err, errlen);
+	int rc = check_unique(sc, err, errlen);
+	if (!rc && o->checksum)
+		rc = hash_files(sc, err, errlen);
+	return rc;
 }
 
 void salvo_scan_free(salvo_scan *sc)
@@ -518,6 +560,7 @@ void salvo_scan_free(salvo_scan *sc)
 		free(sc->skips[i].detail);
 	}
 	free(sc->skips);
+	free(sc->digests);
 	free(sc->ancestors);
 	free(sc->entries);
 	free(sc->top);

@@ -54,6 +54,9 @@ typedef struct salvo_scan {
 	uint32_t excluded; /* left out by an include or exclude glob */
 	uint64_t total;	   /* stream bytes: every file, back to back */
 	uint32_t files, dirs;
+	/* o->checksum: every entry's BLAKE3 (a folder's zeros), from
+	 * salvo_scan_run; else NULL */
+	uint8_t (*digests)[SALVO_ENTRY_DIGEST_BYTES];
 	/* the walk's own state */
 	const salvo_send_opts *o; /* borrowed: the rules, *stop */
 	size_t top_len; /* remote name length of the named folder walked */
@@ -72,6 +75,10 @@ typedef struct salvo_scan {
  * neither a file nor a folder or when two entries would arrive under one
  * name; SALVO_ERR_ABORTED once *o->stop (if not NULL) is set, looked at
  * before each entry, so Ctrl-C does not wait for a million-file walk.
+ * With o->checksum it then reads every file once more for its BLAKE3
+ * (sc->digests, 32 bytes a file, only then): a file that cannot be read
+ * now fails the scan (-errno), and one whose size changed since is
+ * hashed over its scanned size (its bytes past it are not sent either).
  * sc is to be freed either way. */
 int salvo_scan_run(salvo_scan *sc, const salvo_send_opts *o, char *err,
 		   size_t errlen);

@@ -189,6 +189,7 @@ static int make_core(salvo_send_session *c)
 				   .window_bytes = o->window_bytes,
 				   .timeout_ns = o->timeout_ns,
 				   .overwrite = o->overwrite,
+				   .digests = (const void *)c->scan.digests,
 				   .initial_rto_ns = FIRST_RTO_NS,
 				   .has_peer_key =
 				       o->has_peer_key || o->has_pinned_key,
@@ -219,6 +220,8 @@ static int make_core(salvo_send_session *c)
 				  c->scan.entries, (uint32_t)c->scan.n,
 				  salvo_now_ns());
 	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));
+	free(c->scan.digests); /* in the manifest now */
+	c->scan.digests = NULL;
 	return rc;
 }
 
@@ -452,6 +455,8 @@ int salvo_send_run(const salvo_send_opts *o, salvo_send_report *r)
 		goto fail_reader;
 	c.reader.on_abandon = salvo_send_session_abandon;
 	c.reader.abandon_ud = &c;
+	c.reader.on_grow = salvo_send_session_grew;
+	c.reader.grow_ud = &c;
 	rc = salvo_hasher_init(&c.hasher, c.scan.entries, (uint32_t)c.scan.n,
 			       c.scan.total, salvo_send_session_digest, &c);
 	if (rc)

@@ -60,6 +60,7 @@ typedef struct salvo_send_result {
 	int is_dir;
 	int skip;     /* SKIPPED: enum salvo_send_skip */
 	int verdict;  /* the receiver's (enum salvo_verdict), -1: none */
+	int abandoned; /* REFUSED: this sender could not read it (err) */
 	int err;      /* SKIPPED unreadable: -errno; UNCONFIRMED: the result */
 	char *detail; /* SKIPPED: for a person, e.g. "Permission denied",
 		       * "a FIFO", "control character in path"; else NULL */
@@ -147,6 +148,10 @@ typedef struct salvo_send_opts {
 	int overwrite; /* transfer.overwrite: enum salvo_send_overwrite
 			* (common/core/policy.h), what the receiver does
 			* with files it has already, within what it allows */
+	int checksum; /* transfer.checksum: compare content (BLAKE3, read
+		       * once more at the scan) instead of size and mtime for
+		       * files the receiver has (overwrite if-different and
+		       * if-newer) */
 
 	/* called about every progress_interval_ns from the calling thread */
 	void (*progress)(void *ud, const salvo_send_progress *p);
@@ -196,6 +201,10 @@ typedef struct salvo_send_report {
 	 * could not store; held_bytes were not sent */
 	uint32_t files_sent, files_identical, files_exists, files_not_newer;
 	uint32_t files_refused, files_failed;
+	/* not in files_failed: files this sender could not read after its
+	 * scan (they shrank, vanished, or failed to read), which failed
+	 * alone at the receiver */
+	uint32_t files_abandoned;
 	uint64_t held_bytes;
 	uint32_t skipped_by[SALVO_SKIP_REASONS];
 	uint32_t excluded; /* entries --include/--exclude left out */

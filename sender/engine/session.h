@@ -118,6 +118,12 @@ void salvo_send_session_digest(void *ud, uint32_t file,
 int salvo_send_session_abandon(void *ud, uint32_t file, int err,
 			       const char *msg);
 
+/* File grew after the scan (a salvo_reader_grow_fn; ud: the session):
+ * logs it (event file_grew, both sizes); it is still sent at its
+ * scanned size. */
+void salvo_send_session_grew(void *ud, uint32_t file, uint64_t scanned,
+			     uint64_t now);
+
 /* Thread mains.  A block-sender (arg: salvo_blocksender) polls work from
  * the core, reads it, sends it, reports it done and hashes new blocks,
  * until the session ends.  The control thread (arg: the session) reads socket 0

@@ -7,7 +7,8 @@
  * input sits in a buffer of exactly its size); a decoded manifest keeps
  * its promises (paths NUL-terminated and passing the path rules, stream
  * offsets a prefix sum of the sizes, the total within the stream limit);
- * it re-encodes to the very bytes it came from (the overwrite byte set
+ * digests on every file or on none, a folder's zero; it re-encodes to
+ * the very bytes it came from (the overwrite byte set
  * by salvo_manifest_set_overwrite); a deep copy holds the same entries;
  * salvo_manifest_locate finds, for the first and last byte of each file
  * that has any, that file.  Allocation is counted: every block is freed.
@@ -64,6 +65,10 @@ static void check_decoded(const salvo_manifest *m)
 			fail("stream offset is not the prefix sum", i);
 		if (e->type == SALVO_ENTRY_DIR && e->size)
 			fail("directory with a size", i);
+		static const uint8_t zero[SALVO_ENTRY_DIGEST_BYTES];
+		if (m->digests && e->type == SALVO_ENTRY_DIR &&
+		    memcmp(m->digests[i], zero, sizeof(zero)))
+			fail("a folder's digest is not zero", i);
 		off += e->size;
 	}
 	if (off != m->total_bytes || off > SALVO_TOTAL_MAX_BYTES)
@@ -88,15 +93,19 @@ static void roundtrip(const salvo_manifest *m, const salvo_mem *mem,
 	if (c.count != m->count || c.total_bytes != m->total_bytes ||
 	    c.overwrite != m->overwrite)
 		fail("copy differs", 0);
-	uint64_t need = salvo_manifest_encoded_size(c.entries, c.count);
+	uint64_t need = salvo_manifest_encoded_size(c.entries, c.count) +
+			(c.digests ? salvo_manifest_digests_size(c.entries,
+								  c.count)
+				   : 0);
 	if (need != size)
 		fail("encoded size differs from the input's", c.count);
 	uint8_t *buf = malloc(size);
 	uint64_t total = 0;
 	if (!buf)
 		fail("out of memory", 0);
-	/* encode fills stream offsets: it works on the copy */
-	int64_t n = salvo_manifest_encode(c.entries, c.count, buf, size, &total);
+	int64_t n = salvo_manifest_write(c.entries, c.count,
+					 (const void *)c.digests, buf,
+					 size, &total);
 	if (n < 0 && size <= SALVO_MANIFEST_MAX_BYTES)
 		fail("the encoder refuses what the decoder accepted", 0);
 	if (n >= 0) {

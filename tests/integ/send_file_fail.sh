@@ -10,12 +10,16 @@
 # "unconfirmed", the later files never committed).
 #
 # Then a source that shrinks, vanishes or becomes unreadable after the
-# scan: that file alone fails (see below).
+# scan: that file alone fails (see below), counted apart from the
+# receiver's failures on both sides: the sender's --json says reason
+# "unreadable" (counts.failed_unreadable), the receiver's --json
+# files_abandoned, not files_refused (before, both counted it as the
+# receiver's own failure).
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 
 mkdir -p "$T/src/t" "$T/in"
-start_recv "$T/in" --overwrite replace
+start_recv "$T/in" --overwrite replace --json
 head -c 12000000 /dev/urandom >"$T/src/t/a.bin"
 head -c 300000 /dev/urandom >"$T/src/t/b.bin"
 head -c 300000 /dev/urandom >"$T/src/t/c.bin"
@@ -36,11 +40,13 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 c = j["counts"]
 assert c["sent"] == 2 and c["failed"] == 2, c
+assert c["failed_other"] == 2 and c["failed_unreadable"] == 0, c
 r = {x["remote"]: x for x in j["file_results"]}
 for n in ("t/a.bin", "t/c.bin"):
     assert r[n]["result"] == "sent", r[n]
 for n in ("t/b.bin", "t/d.bin"):
     assert r[n]["result"] == "failed" and r[n]["errno"] == 21, r[n]
+    assert r[n]["reason"] == "failed", r[n]
 PY
 cmp -s "$T/src/t/a.bin" "$T/in/t/a.bin" || fail "a.bin differs"
 cmp -s "$T/src/t/c.bin" "$T/in/t/c.bin" || fail "c.bin (after the failed b.bin) differs"
@@ -86,10 +92,12 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 c = j["counts"]
 assert c["sent"] == 2 and c["failed"] == 1, c
+assert c["failed_unreadable"] == 1 and c["failed_other"] == 0, c
 r = {x["remote"]: x for x in j["file_results"]}
 for n in ("t/a.bin", "t/c.bin"):
     assert r[n]["result"] == "sent", r[n]
 assert r["t/b.bin"]["result"] == "failed" and r["t/b.bin"]["errno"], r["t/b.bin"]
+assert r["t/b.bin"]["reason"] == "unreadable", r["t/b.bin"]
 PY
 	cmp -s "$T/src/t/a.bin" "$T/in/t/a.bin" || fail "source $how: a.bin differs"
 	cmp -s "$T/src/t/c.bin" "$T/in/t/c.bin" || fail "source $how: c.bin differs"
@@ -98,7 +106,14 @@ PY
 		fail "source $how: part-files left: $(ls "$T/in/.salvo")"
 	grep -q "file_failed.*b.bin" "$T/s-$how.err" ||
 		fail "source $how: the sender did not say why: $(cat "$T/s-$how.err")"
+	grep -q "unreadable here after the scan 1" "$T/s-$how.err" ||
+		fail "source $how: the summary does not count it as unreadable: $(cat "$T/s-$how.err")"
 	rm -rf "$T/src/t/b.bin"
 done
 stop_recv
+# the receiver's own count: 2 it could not store, 3 the sender abandoned
+[ "$(jget "$RECV_OUT" files_refused)" = 2 ] ||
+	fail "receiver files_refused $(jget "$RECV_OUT" files_refused), want 2"
+[ "$(jget "$RECV_OUT" files_abandoned)" = 3 ] ||
+	fail "receiver files_abandoned $(jget "$RECV_OUT" files_abandoned), want 3"
 note ok

@@ -131,6 +131,7 @@ static void test_every_key_has_a_flag(void **state)
 	    {"--max-file-size", "1GiB"},
 	    {"--memory-budget", "8MiB"},
 	    {"--overwrite", "if-newer"}, /* send's (and watch's) */
+	    {"--checksum", "x"},	 /* takes no value: x is left */
 	    {"--idle-timeout", "1h"},
 	    {"--verify", "paranoid"},
 	    {"--partial-max-age", "48h"},

@@ -46,6 +46,7 @@ static const char every_key[] = "network:\n"
 				"  include: [\"*.mov\", \"*.mxf\"]\n"
 				"  exclude: .git\n"
 				"  overwrite: if-newer\n"
+				"  checksum: true\n"
 				"  compression: off\n"
 				"  control: /run/salvo.ctl\n"
 				"memory:\n"
@@ -88,6 +89,7 @@ static const char every_key[] = "network:\n"
 				"    post_action: delete\n"
 				"    key: /etc/salvo/v6.key\n"
 				"    receiver_key: /etc/salvo/rx-v6.pub\n"
+				"    checksum: false\n"
 				"security:\n"
 				"  key: /etc/salvo/k\n"
 				"  authorized_keys: /etc/salvo/ak\n"
@@ -160,6 +162,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->network.offload, SALVO_OFFLOAD_OFF);
 	assert_int_equal(cfg->transfer.block_size_bytes, 8 * MiB);
 	assert_int_equal(cfg->transfer.overwrite, SALVO_SEND_IF_NEWER);
+	assert_int_equal(cfg->transfer.checksum, 1);
 	assert_string_equal(cfg->transfer.control, "/run/salvo.ctl");
 	assert_int_equal(cfg->transfer.threads, 6);
 	assert_int_equal(cfg->transfer.rate_bps, 500000000);
@@ -213,7 +216,7 @@ static void test_every_key(void **state)
 	assert_int_equal(hf->max_sessions, 4);
 	assert_int_equal(hf->retry_min_ns, 2 * SEC);
 	assert_int_equal(hf->retry_max_ns, 600 * SEC);
-	assert_int_equal(hf->origin.line, 47);
+	assert_int_equal(hf->origin.line, 48);
 	hf = &cfg->hotfolders[1];
 	assert_string_equal(hf->host, "2001:db8::1");
 	assert_int_equal(hf->port, 9000);
@@ -224,6 +227,8 @@ static void test_every_key(void **state)
 	assert_string_equal(hf->remote_dir, "");
 	assert_string_equal(hf->key, "/etc/salvo/v6.key");
 	assert_string_equal(hf->receiver_key, "/etc/salvo/rx-v6.pub");
+	assert_int_equal(hf->checksum, 1); /* false: 1 + 0 */
+	assert_int_equal(cfg->hotfolders[0].checksum, 0); /* default */
 	assert_null(cfg->hotfolders[0].key); /* default: security.key */
 	assert_null(cfg->hotfolders[0].receiver_key);
 	assert_ptr_equal(hf->cfg, cfg);
@@ -237,7 +242,7 @@ static void test_every_key(void **state)
 	}
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].line, 2);
 	assert_int_equal(cfg->origin[SALVO_CONF_NETWORK_PORT].col, 9);
-	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 44);
+	assert_int_equal(cfg->origin[SALVO_CONF_LOGGING_FORMAT].line, 45);
 	assert_string_equal(cfg->logging.events, "/var/log/ev.jsonl");
 	salvo_conf_del(cfg);
 }

@@ -65,6 +65,7 @@ static const struct key_case cases[] = {
     {"transfer.include", "report", NULL},
     {"transfer.exclude", "tmp", NULL},
     {"transfer.overwrite", "never", NULL},
+    {"transfer.checksum", "true", NULL},
     {"transfer.compression", "off", NULL},
     {"memory.budget", "4MiB", NULL},
     {"memory.fudge", "5", HINTS},
@@ -482,10 +483,12 @@ static void test_profile_keys(void **state)
 	    "settle",	    "post_action", "move_to",	"max_sessions",
 	    "retry_min", "retry_max",	   "allow_hardlinks", NULL};
 	struct salvo_config *cfg =
-	    from_yaml("transfer: {overwrite: never, compression: lz4}\n"
+	    from_yaml("transfer: {overwrite: never, compression: lz4, "
+		      "checksum: true}\n"
 		      "hotfolders:\n  - {name: p, dir: /d, host: \"rx:7001\", "
 		      "remote_dir: a/b, key: other.key, receiver_key: "
-		      "rx.key.pub, overwrite: always, compression: off}\n"
+		      "rx.key.pub, overwrite: always, compression: off, "
+		      "checksum: false}\n"
 		      "  - {name: q, dir: /e, host: rx}\n");
 	struct salvo_conf_diag d;
 	salvo_send_opts o, q;
@@ -508,6 +511,9 @@ static void test_profile_keys(void **state)
 	/* the profile's compression; the other profile's transfer.compression */
 	assert_int_equal(o.compress, SALVO_COMPRESS_OFF);
 	assert_int_equal(q.compress, SALVO_COMPRESS_LZ4);
+	/* the profile's checksum; the other profile's transfer.checksum */
+	assert_int_equal(o.checksum, 0);
+	assert_int_equal(q.checksum, 1);
 	/* the profile's key and receiver key; the other profile's defaults */
 	assert_int_equal(salvo_keyfile_read_public("other.key.pub", other, err,
 						   sizeof(err)),
@@ -535,7 +541,8 @@ static void test_profile_keys(void **state)
 			     !strcmp(key, "key") ||
 			     !strcmp(key, "receiver_key") ||
 			     !strcmp(key, "overwrite") ||
-			     !strcmp(key, "compression");
+			     !strcmp(key, "compression") ||
+			     !strcmp(key, "checksum");
 		for (size_t j = 0; hot_folder_only[j]; j++)
 			listed |= !strcmp(hot_folder_only[j], key);
 		if (!listed)

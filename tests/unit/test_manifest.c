@@ -181,7 +181,7 @@ static void test_decode_memory(void **state)
 		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 1, 0, names[i], 0};
 		paths += (size_t)k + 1;
 	}
-	int64_t n = salvo_manifest_write(many, 3000, buf, sizeof(buf), &total);
+	int64_t n = salvo_manifest_write(many, 3000, NULL, buf, sizeof(buf), &total);
 	assert_true(n > 0);
 	assert_int_equal(total, 3000);
 	assert_int_equal(many[2999].stream_offset, 0); /* write leaves e be */
@@ -275,8 +275,10 @@ static void test_rejections(void **state)
 	    {"type 3", 4, 0, 3, 1, SALVO_ERR_MALFORMED, "unknown entry type"},
 	    {"type 255", 0, 0, 255, 1, SALVO_ERR_MALFORMED,
 	     "unknown entry type"},
-	    {"reserved entry byte", 6, 1, 0x80, 1, SALVO_ERR_MALFORMED,
-	     "reserved byte set"},
+	    {"unknown entry flag", 6, 1, 0x80, 1, SALVO_ERR_MALFORMED,
+	     "unknown entry flag"},
+	    {"a folder with a digest", 4, 1, SALVO_ENTRY_F_DIGEST, 1,
+	     SALVO_ERR_MALFORMED, "a folder with a digest"},
 	    {"mode 010000", 2, 4, 010000, 4, SALVO_ERR_MALFORMED,
 	     "mode out of range"},
 	    {"mode all ones", 9, 4, UINT32_MAX, 4, SALVO_ERR_MALFORMED,
@@ -454,6 +456,162 @@ static void test_copy(void **state)
 	salvo_manifest_free(&c);
 }
 
+/* --checksum: every file carries its BLAKE3 after its path (flag 1),
+ * folders none; entry i's digest here is 32 bytes of i + 1. */
+typedef struct denc {
+	uint8_t d[NSAMPLE][SALVO_ENTRY_DIGEST_BYTES];
+	uint8_t buf[2048];
+	size_t len;
+} denc;
+
+static void encode_digests(denc *x)
+{
+	uint64_t total = 0;
+	uint32_t files = 0;
+	for (size_t i = 0; i < NSAMPLE; i++) {
+		memset(x->d[i], (int)i + 1, SALVO_ENTRY_DIGEST_BYTES);
+		files += sample[i].type == SALVO_ENTRY_FILE;
+	}
+	assert_int_equal(salvo_manifest_digests_size(sample, NSAMPLE),
+			 files * SALVO_ENTRY_DIGEST_BYTES);
+	uint64_t want = salvo_manifest_encoded_size(sample, NSAMPLE) +
+			salvo_manifest_digests_size(sample, NSAMPLE);
+	int64_t n =
+	    salvo_manifest_write(sample, NSAMPLE, (const void *)x->d, x->buf,
+				 sizeof(x->buf), &total);
+	assert_int_equal(n, want);
+	assert_int_equal(total, SAMPLE_TOTAL);
+	x->len = (size_t)n;
+	/* too small by one byte: refused */
+	assert_int_equal(salvo_manifest_write(sample, NSAMPLE,
+					      (const void *)x->d, x->buf,
+					      (size_t)want - 1, &total),
+			 SALVO_ERR_TOOBIG);
+}
+
+/* Offset of entry i in the encoding with digests. */
+static size_t dentry_at(size_t i)
+{
+	return (size_t)(salvo_manifest_encoded_size(sample, (uint32_t)i) +
+			salvo_manifest_digests_size(sample, (uint32_t)i));
+}
+
+static void assert_digests(const salvo_manifest *m, const denc *x)
+{
+	static const uint8_t zero[SALVO_ENTRY_DIGEST_BYTES];
+	assert_non_null(m->digests);
+	for (size_t i = 0; i < NSAMPLE; i++)
+		assert_memory_equal(m->digests[i],
+				    sample[i].type == SALVO_ENTRY_FILE ? x->d[i]
+								       : zero,
+				    SALVO_ENTRY_DIGEST_BYTES);
+}
+
+static void test_digests_round_trip(void **state)
+{
+	salvo_mem mem = testmem_cmocka();
+	salvo_manifest m, c;
+	denc x;
+	enc plain;
+	(void)state;
+	encode_digests(&x);
+	/* the flag byte and the digest right after the path */
+	size_t at = dentry_at(2); /* "dir/a" */
+	assert_int_equal(x.buf[at + 1], SALVO_ENTRY_F_DIGEST);
+	assert_int_equal(x.buf[at + SALVO_ENTRY_FIXED_BYTES + 5], 3);
+	assert_int_equal(x.buf[dentry_at(1) + 1], 0); /* a folder: none */
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL, NULL), 0);
+	assert_int_equal(m.count, NSAMPLE);
+	assert_int_equal(m.total_bytes, SAMPLE_TOTAL);
+	assert_digests(&m, &x);
+	encode_sample(&plain);
+	assert_entries(&m, plain.e);
+	/* a copy keeps them, and re-encodes to the same bytes */
+	assert_int_equal(salvo_manifest_copy(&c, &m, &mem), 0);
+	salvo_manifest_free(&m);
+	assert_digests(&c, &x);
+	uint8_t again[sizeof(x.buf)];
+	uint64_t total;
+	assert_int_equal(salvo_manifest_write(c.entries, c.count,
+					      (const void *)c.digests, again,
+					      sizeof(again), &total),
+			 x.len);
+	assert_memory_equal(again, x.buf, x.len);
+	salvo_manifest_free(&c);
+	/* without digests: none allocated */
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, plain.buf, plain.len, NULL, NULL),
+	    0);
+	assert_null(m.digests);
+	assert_int_equal(salvo_manifest_copy(&c, &m, &mem), 0);
+	assert_null(c.digests);
+	salvo_manifest_free(&c);
+	salvo_manifest_free(&m);
+}
+
+static void test_digests_rejected(void **state)
+{
+	salvo_mem mem = testmem_cmocka();
+	salvo_failmem fm;
+	salvo_manifest m;
+	denc x;
+	uint32_t bad;
+	const char *why;
+	(void)state;
+	encode_digests(&x);
+	/* every truncation, with ASan watching the exact-size buffer */
+	for (size_t len = 0; len < x.len; len++) {
+		uint8_t *copy = test_malloc(len ? len : 1);
+		memcpy(copy, x.buf, len);
+		int err =
+		    salvo_manifest_decode(&m, &mem, copy, len, &bad, &why);
+		if (err != SALVO_ERR_TRUNCATED && err != SALVO_ERR_MALFORMED)
+			fail_msg("length %zu: %d", len, err);
+		assert_null(m.entries);
+		assert_null(m.digests);
+		test_free(copy);
+	}
+	/* the last file without its digest: digests on some files only */
+	uint8_t copy[sizeof(x.buf)];
+	size_t last = dentry_at(NSAMPLE - 1);
+	memcpy(copy, x.buf, x.len);
+	copy[last + 1] = 0;
+	assert_int_equal(salvo_manifest_decode(&m, &mem, copy,
+					       x.len - SALVO_ENTRY_DIGEST_BYTES,
+					       &bad, &why),
+			 SALVO_ERR_MALFORMED);
+	assert_string_equal(why, "digests on some files only");
+	assert_int_equal(bad, NSAMPLE - 1);
+	assert_null(m.digests);
+	/* a digest on the first file of a manifest without them: its
+	 * second file has none (or the entries no longer line up) */
+	enc plain;
+	encode_sample(&plain);
+	plain.buf[SALVO_MANIFEST_HDR_BYTES + 1] = SALVO_ENTRY_F_DIGEST;
+	assert_true(salvo_manifest_decode(&m, &mem, plain.buf, plain.len,
+					  &bad, &why) < 0);
+	assert_null(m.digests);
+	/* out of memory at the digests (the third allocation) */
+	salvo_failmem_init(&fm, &mem, 2);
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &fm.mem, x.buf, x.len, &bad, &why),
+	    SALVO_ERR_NOMEM);
+	assert_string_equal(why, "out of memory");
+	assert_null(m.entries);
+	assert_null(m.digests);
+	/* and a copy that cannot allocate them leaves nothing */
+	salvo_manifest c;
+	assert_int_equal(
+	    salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL, NULL), 0);
+	salvo_failmem_init(&fm, &mem, 2);
+	assert_int_equal(salvo_manifest_copy(&c, &m, &fm.mem),
+			 SALVO_ERR_NOMEM);
+	assert_null(c.entries);
+	assert_null(c.digests);
+	salvo_manifest_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +625,8 @@ int main(void)
 	    cmocka_unit_test(test_encoder_refuses),
 	    cmocka_unit_test(test_nomem),
 	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_digests_round_trip),
+	    cmocka_unit_test(test_digests_rejected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

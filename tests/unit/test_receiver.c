@@ -40,6 +40,7 @@
  *
  * Allocations go through cmocka's allocator: a leak fails the test.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1525,6 +1526,119 @@ static void test_verdict_decide(void **state)
 			fail_msg("case %zu: verdict %d, want %d", i, got,
 				 c[i].want);
 	}
+	/* --checksum: content compared (same size only), the mtimes do
+	 * not make it identical or different, but if-newer still reads
+	 * them for a file that differs */
+	static const struct {
+		int request, bound, same;
+		int64_t dt;
+		int want;
+	} k[] = {
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_REPLACE, 1, 5,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_REPLACE, 0, 0,
+	     SALVO_VERDICT_SEND},
+	    {SALVO_SEND_IF_DIFFERENT, SALVO_OVERWRITE_NEVER, 0, 0,
+	     SALVO_VERDICT_REFUSED},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 1, -5,
+	     SALVO_VERDICT_IDENTICAL},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 0, 5,
+	     SALVO_VERDICT_NOT_NEWER},
+	    {SALVO_SEND_IF_NEWER, SALVO_OVERWRITE_REPLACE, 0, -5,
+	     SALVO_VERDICT_SEND},
+	};
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		salvo_existing x = {.exists = 1,
+				    .is_file = 1,
+				    .size = 100,
+				    .mtime_ns = T + k[i].dt * S,
+				    .compared = 1,
+				    .same = k[i].same};
+		int got = salvo_verdict_decide(k[i].request, k[i].bound, &e, &x);
+		if (got != k[i].want)
+			fail_msg("checksum case %zu: verdict %d, want %d", i,
+				 got, k[i].want);
+	}
+}
+
+static salvo_rsess *later_sess;
+
+static void keep_sess(harness *h, salvo_rsess *s)
+{
+	(void)h;
+	later_sess = s;
+}
+
+/* A prepare that answers SALVO_PREPARE_LATER (--checksum hashing on the
+ * engine's thread): the session waits in its manifest phase, answering
+ * STATUS with phase-0 FEEDBACK and dropping early data, with its
+ * verdicts open; salvo_receiver_prepared then starts the data phase as
+ * an immediate prepare would (VERDICT first), once; a failed one ends
+ * the session. */
+static void test_prepare_later(void **state)
+{
+	(void)state;
+	for (int fail_it = 0; fail_it < 2; fail_it++) {
+		harness *h = start(4);
+		h->on_prepare = keep_sess;
+		h->prepare_rc = SALVO_PREPARE_LATER;
+		salvo_addr a = addr(10, 8000);
+		make_data();
+		uint32_t sid =
+		    open_session(h, &a, 77, encode_manifest("a"));
+		send_manifest(h, &a, sid);
+		assert_int_equal(h->prepares, 1);
+		for (size_t k = 0; k < h->nout; k++)
+			assert_int_not_equal(sent(h, k).hdr.type,
+					     SALVO_PKT_VERDICT);
+		/* waiting: STATUS answered in phase 0, data dropped, the
+		 * manifest again a duplicate */
+		h->now += 20 * MS;
+		salvo_pkt st = {.hdr = {.type = SALVO_PKT_STATUS,
+					.session = sid}};
+		st.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_MANIFEST,
+						 .srtt_us = 10000,
+						 .ts = h->now,
+						 .sent_through = mlen};
+		h->nout = 0;
+		feed_pkt(h, &a, &st);
+		assert_int_equal(last_type(h), SALVO_PKT_FEEDBACK);
+		assert_int_equal(sent(h, h->nout - 1).u.feedback.phase,
+				 SALVO_PHASE_MANIFEST);
+		send_dgram(h, &a, sid, 0, 0);
+		assert_int_equal(h->writes, 0);
+		send_manifest(h, &a, sid);
+		assert_int_equal(h->prepares, 1);
+		/* the engine decides b, then ends the prepare */
+		assert_int_equal(salvo_rsess_set_verdict(
+				     later_sess, 1, SALVO_VERDICT_IDENTICAL, 0),
+				 0);
+		h->nout = 0;
+		if (fail_it) {
+			salvo_receiver_prepared(h->r, sid, -EIO, "disk gone",
+						h->now);
+			assert_int_equal(h->ends, 1);
+			assert_true(h->end_result < 0);
+			finish(h);
+			continue;
+		}
+		salvo_receiver_prepared(h->r, sid, 0, NULL, h->now);
+		assert_true(h->nout >= 2);
+		assert_int_equal(sent(h, 0).hdr.type, SALVO_PKT_VERDICT);
+		salvo_pkt fb = sent(h, h->nout - 1);
+		assert_int_equal(fb.hdr.type, SALVO_PKT_FEEDBACK);
+		assert_int_equal(fb.u.feedback.phase, SALVO_PHASE_DATA);
+		assert_int_equal(fb.u.feedback.recv_above_cum, SIZE_B);
+		/* once only; a session not waiting ignores it */
+		h->nout = 0;
+		salvo_receiver_prepared(h->r, sid, 0, NULL, h->now);
+		salvo_receiver_prepared(h->r, sid + 1, 0, NULL, h->now);
+		assert_int_equal(h->nout, 0);
+		assert_int_equal(salvo_rsess_set_verdict(
+				     later_sess, 0, SALVO_VERDICT_IDENTICAL, 0),
+				 SALVO_ERR_INVAL);
+		finish(h);
+	}
 }
 
 
@@ -1670,6 +1784,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_verdict_decide),
+	    cmocka_unit_test(test_prepare_later),
 	    cmocka_unit_test(test_held_file_skipped),
 	    cmocka_unit_test(test_held_everything),
 	    cmocka_unit_test(test_held_resume),
