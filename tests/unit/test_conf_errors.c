@@ -35,7 +35,8 @@ static const struct err_case cases[] = {
      "t.yaml:2:33: unknown key 'hotfolders[0].bogus'; allowed in a "
      "hot-folder profile: name, dir, host, remote_dir, include, exclude, "
      "settle, post_action, move_to, max_sessions, retry_min, retry_max, "
-     "key, receiver_key, allow_hardlinks, overwrite, compression\n"},
+     "key, receiver_key, allow_hardlinks, overwrite, compression, "
+     "checksum\n"},
     /* old spellings name the new one */
     {"hotfolders:\n  - {name: a, dir: /a, dest: h, dest_dir: x}",
      "t.yaml:2:24: hotfolders[0].dest: renamed; allowed: host (the same "
