@@ -28,7 +28,8 @@
  *            rate grew less than 1/4 in 3 rounds, when less arrived than
  *            0.9 x what left one RTT earlier over a window long enough
  *            for the feedback's jitter (an eighth of a round, 64
- *            datagrams, 8 x the jitter of its arrivals), or when a
+ *            datagrams, 8 x the jitter of its arrivals) while the newest
+ *            RTT sample shows 1 ms of queue (a round/32 if less), or when a
  *            round loses a fifth (and 3 x the random loss);
  *   DRAIN    half the delivery rate for as long as the queue we built
  *            takes to empty (what is in flight beyond one delivery-RTT);
@@ -80,6 +81,17 @@
 /* Start-up growth, per feedback: rate *=
  * 1 + START_PM/1000 * dt/round (four feedbacks a round: x1.8). */
 #define START_PM 640
+/* Arrivals short of what left end start-up only with this much queue in
+ * the newest RTT sample: a full path's queue shows in the samples
+ * within the same round (3.8 ms when the model's clean start leaves,
+ * at 2x the link), but a pacer that lets out less than our rate (a
+ * busy host) reads short with none: two of three 0 % lab runs left at
+ * 150-200 Mbit/s pacing, 0.0-0.3 ms over the lowest RTT, and then
+ * took 1.5 s in delay mode to reach the link (test_lagging_pacer_start:
+ * 20.6 RTTs to 90 % with the pacer at 85 % of the rate, now 6.2).  A
+ * 32nd of a round where that is less: a 10 ms path's 64 KiB queue
+ * overflowed waiting for 1 ms (the 50 Mbit/s small-pipe start). */
+#define START_SHORT_DQ_NS MS
 
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
@@ -574,7 +586,9 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	int full =
 	    (f->dq_ns > exit &&
 	     (f->rate_bps >= target_rate(f, f->dq_ns) || f->dq_ns > rnd / 8)) ||
-	    f->plateau_rounds >= 3 || f->short_windows >= 1;
+	    f->plateau_rounds >= 3 ||
+	    (f->short_windows >= 1 &&
+	     f->dq_ns >= min64(START_SHORT_DQ_NS, rnd / 32));
 	if (full || heavy) {
 		if (!cap)
 			cap = f->rate_bps / 2;
