@@ -35,10 +35,15 @@
  *                  <= 25 ms of queue and still fills the link;
  *   bounds         --rate a ceiling, --min-rate a floor, always;
  *   timeout        halves, down to the floor, never to zero;
+ *   lagging_pacer_start  a pacer that lets out 70-100 % of the rate
+ *                  (a busy host): 90 % of the link within 6-8 RTTs, no
+ *                  drop at start;
  *   noisy_rtt_alone  fair alone on the lab's path with the lab's
  *                  timing: >= 93 % with feedback on time, >= 90 % with
- *                  it up to 6 ms late, never competitive (12 and 20 ms
- *                  late, a busy host's RTT stretches: printed, gaps).
+ *                  it up to 6 ms late, never competitive, the delivery
+ *                  estimate <= 107 % of the link with it 6-12 ms late
+ *                  (12 and 20 ms late goodput, a busy host's RTT
+ *                  stretches: printed, gaps).
  *
  * Loss and BBR's phase are drawn from a seeded generator: each run prints
  * its seed, SALVO_TEST_SEED=<seed> replays it; make test uses seed 11
