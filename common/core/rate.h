@@ -133,6 +133,7 @@ typedef struct salvo_rate_fair {
 	uint64_t rate_hist[SALVO_RATE_FAIR_WATCH];
 	uint32_t rounds;
 	uint64_t fb_held, fb_at;    /* at the last feedback, for delivery */
+	uint64_t fb_tau;	    /* ... its time, lateness taken out */
 	uint64_t round_bw, prev_bw; /* best delivery this round and last */
 	uint64_t delivered_bps;	    /* best of the two, wire bits/s */
 	uint64_t bw_peak;	    /* best delivery lately, slowly fading */
