@@ -262,6 +262,20 @@ int salvo_aead_open(salvo_aead *a, salvo_replay *replay, uint64_t pn,
 
 /* ------------------------------------------- opening outside the lock */
 
+int salvo_aead_key_equal(const salvo_aead_key *x, const salvo_aead_key *y)
+{
+	/* constant time, and cheaper per packet than sodium_memcmp's byte
+	 * loop */
+	uint64_t d = 0;
+	for (size_t i = 0; i < sizeof(x->key); i += 8) {
+		uint64_t u, v;
+		memcpy(&u, x->key + i, 8);
+		memcpy(&v, y->key + i, 8);
+		d |= u ^ v;
+	}
+	return d == 0;
+}
+
 static const salvo_aead_key *key_of_epoch(const salvo_aead *a,
 					  uint64_t epoch)
 {
@@ -301,7 +315,7 @@ int salvo_aead_commit(salvo_aead *a, salvo_replay *replay, uint64_t pn,
 		      const salvo_aead_key *k, int opened)
 {
 	const salvo_aead_key *mine = key_of_epoch(a, salvo_aead_epoch_of(pn));
-	if (!mine || sodium_memcmp(mine->key, k->key, sizeof(k->key)))
+	if (!mine || !salvo_aead_key_equal(mine, k))
 		return SALVO_ERR_STATE;
 	if (a->forgeries >= (is_gcm(a) ? SALVO_AEAD_GCM_HARD_FORGERIES
 				       : SALVO_AEAD_CHACHA_HARD_FORGERIES))

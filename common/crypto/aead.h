@@ -179,6 +179,9 @@ int salvo_aead_open(salvo_aead *a, salvo_replay *replay, uint64_t pn,
 int salvo_aead_key_for(const salvo_aead *a, uint64_t epoch,
 		       salvo_aead_key *out);
 
+/* 1 when x and y are the same key (constant time). */
+int salvo_aead_key_equal(const salvo_aead_key *x, const salvo_aead_key *y);
+
 /* The epoch of packet number pn. */
 static inline uint64_t salvo_aead_epoch_of(uint64_t pn)
 {

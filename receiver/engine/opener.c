@@ -141,7 +141,7 @@ void ropener_refresh(ropener *o, const salvo_receiver *core)
 		if (salvo_receiver_lane_key(core, k->session, k->lane,
 					    k->epoch, &now, &suite) ||
 		    suite != k->suite ||
-		    sodium_memcmp(now.key, k->k.key, sizeof(now.key)))
+		    !salvo_aead_key_equal(&now, &k->k))
 			wipe(k);
 		sodium_memzero(&now, sizeof(now));
 	}
