@@ -130,19 +130,22 @@ void ropener_feed(ropener *o, salvo_receiver *core, const salvo_addr *a,
 		learn(o, core, &h);
 }
 
-void ropener_refresh(ropener *o, const salvo_receiver *core)
+void ropener_refresh(ropener *o, const salvo_receiver *core, uint64_t now)
 {
+	if (now - o->refreshed < ROPENER_REFRESH_NS)
+		return;
+	o->refreshed = now;
 	for (int i = 0; i < ROPENER_KEYS; i++) {
 		ropener_key *k = &o->keys[i];
-		salvo_aead_key now;
+		salvo_aead_key held;
 		int suite;
 		if (!k->session)
 			continue;
 		if (salvo_receiver_lane_key(core, k->session, k->lane,
-					    k->epoch, &now, &suite) ||
+					    k->epoch, &held, &suite) ||
 		    suite != k->suite ||
-		    !salvo_aead_key_equal(&now, &k->k))
+		    !salvo_aead_key_equal(&held, &k->k))
 			wipe(k);
-		sodium_memzero(&now, sizeof(now));
+		sodium_memzero(&held, sizeof(held));
 	}
 }

@@ -15,8 +15,9 @@
  *       rest to salvo_receiver_on_packet, after which the opener copies
  *       the key of a sealed packet's lane and epoch if the core holds it,
  *       for the next batches.
- *   ropener_refresh (core lock held, every turn): keys the core no
- *       longer holds (session ended, epoch passed) are wiped.
+ *   ropener_refresh (core lock held, every turn; it works at most every
+ *       ROPENER_REFRESH_NS): keys the core no longer holds (session
+ *       ended, epoch passed) are wiped.
  * So the opener never touches the core without the lock, a datagram
  * whose tag fails never reaches the core past the commit, and a session
  * may end while its packets are being opened: the commit notices.
@@ -31,6 +32,12 @@
 #include "receiver/core/receiver.h"
 
 #define ROPENER_KEYS 16 /* lanes cached: 4 sessions of 4 lanes */
+/* How often copies are checked against the core's keys: a stale copy only
+ * wastes a decryption (the commit refuses it), so this is about wiping
+ * ended sessions' keys soon, not about correctness; checking every turn
+ * cost a receiver at 200 Mbit/s (a turn per datagram or two) about 1
+ * CPU s/GiB. */
+#define ROPENER_REFRESH_NS 100000000ull
 
 typedef struct ropener_key {
 	salvo_aead_key k;
@@ -49,6 +56,7 @@ typedef struct ropener {
 	size_t fed;	   /* datagrams fed this batch */
 	int full;	   /* results could not grow: the rest unopened */
 	uint64_t opened;   /* datagrams opened outside the lock, in all */
+	uint64_t refreshed; /* when ropener_refresh last checked */
 } ropener;
 
 void ropener_init(ropener *o);
@@ -62,7 +70,8 @@ void ropener_open(ropener *o, uint8_t *dg, size_t len);
 /* Core lock held: the batch's next datagram to the core. */
 void ropener_feed(ropener *o, salvo_receiver *core, const salvo_addr *a,
 		  uint8_t *dg, size_t len, uint64_t now);
-/* Core lock held: wipes the keys core no longer holds. */
-void ropener_refresh(ropener *o, const salvo_receiver *core);
+/* Core lock held: wipes the keys core no longer holds, if it has not
+ * looked for ROPENER_REFRESH_NS. */
+void ropener_refresh(ropener *o, const salvo_receiver *core, uint64_t now);
 
 #endif

@@ -270,7 +270,7 @@ static void *socket_main(void *arg)
 		each(t, n, 1, now);
 		if (salvo_receiver_next_timer(c->core) <= now)
 			salvo_receiver_on_timer(c->core, now);
-		ropener_refresh(&t->open, c->core);
+		ropener_refresh(&t->open, c->core, now);
 		c->cur = NULL;
 		int stop = done_serving(c);
 		uint64_t next = salvo_receiver_next_timer(c->core);

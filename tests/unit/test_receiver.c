@@ -1090,12 +1090,16 @@ static void test_opened_outside_core(void **state)
 	assert_int_equal(h->writes, 3);
 	assert_memory_equal(h->stream, data, 2 * PAYLOAD);
 	assert_memory_equal(h->stream + BLOCK, data + BLOCK, PAYLOAD);
-	/* the session ends: its key is wiped at the next refresh */
-	ropener_refresh(&o, h->r);
+	/* the session ends: its key is wiped at the next refresh, which
+	 * looks at most every ROPENER_REFRESH_NS */
+	uint64_t t = h->now + ROPENER_REFRESH_NS;
+	ropener_refresh(&o, h->r, t);
 	assert_int_equal(o.keys[0].session, sid);
 	salvo_pkt p = {.hdr = {.type = SALVO_PKT_CLOSE, .session = sid}};
 	feed_pkt(h, &a, &p);
-	ropener_refresh(&o, h->r);
+	ropener_refresh(&o, h->r, t + 1);
+	assert_int_equal(o.keys[0].session, sid); /* not yet */
+	ropener_refresh(&o, h->r, t + ROPENER_REFRESH_NS);
 	assert_int_equal(o.keys[0].session, 0);
 	ropener_free(&o);
 	finish(h);
