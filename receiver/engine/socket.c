@@ -7,8 +7,8 @@
  * the batch's payloads (outside the lock), wait for the next batch with
  * poll + recvmmsg, and open its sealed datagrams, still outside the lock
  * (opener.h: the core commits each one when it is fed, and only then
- * reads it), so socket threads decrypt in parallel.  The core's packets go out on the socket of the
- * thread that holds the lock.
+ * reads it), so socket threads decrypt in parallel.  The core's packets
+ * go out on the socket of the thread that holds the lock.
  *
  * With UDP_GRO a message is a train of datagrams of one size (the last
  * may be shorter), its size in a cmsg; the thread cuts the train before
