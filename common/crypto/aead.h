@@ -157,4 +157,53 @@ int salvo_aead_open(salvo_aead *a, salvo_replay *replay, uint64_t pn,
 		    const uint8_t *hdr, size_t hdr_len, uint8_t *data,
 		    size_t len, size_t *plain_len);
 
+/*
+ * Opening outside the owner's lock, in two steps (the receiver's socket
+ * threads decrypt a batch in parallel, then commit it under the core
+ * lock): salvo_aead_key_for copies, under the lock, the key that opens
+ * packets of one epoch; salvo_aead_open_with checks the tag and decrypts
+ * with that copy, touching nothing shared; salvo_aead_commit, under the
+ * lock again, accepts the result only if the copy is still this lane's
+ * key for the packet's epoch, counts a bad tag as a forgery, and only
+ * for a good tag moves the replay window (which refuses a number seen
+ * meanwhile).  Same guarantees as salvo_aead_open: nothing is used
+ * before its tag checks, a forged packet never moves the window or the
+ * key.  One difference: a replay costs one decryption (the window is not
+ * read outside the lock), as a forged packet always does.
+ */
+
+/* Copies the key for packet numbers of `epoch` (the current or, when
+ * held, the previous one) to *out.  Returns 0, or SALVO_ERR_STATE for
+ * any other epoch (open such a packet with salvo_aead_open, which moves
+ * to the next epoch when its tag checks).  Wipe *out when done. */
+int salvo_aead_key_for(const salvo_aead *a, uint64_t epoch,
+		       salvo_aead_key *out);
+
+/* 1 when x and y are the same key (constant time). */
+int salvo_aead_key_equal(const salvo_aead_key *x, const salvo_aead_key *y);
+
+/* The epoch of packet number pn. */
+static inline uint64_t salvo_aead_epoch_of(uint64_t pn)
+{
+	return pn >> SALVO_AEAD_EPOCH_SHIFT;
+}
+
+/* Opens packet pn with k, the key of `epoch` of suite (a copy from
+ * salvo_aead_key_for): as salvo_aead_open, without window, counters or
+ * key changes.  Returns 0 (plaintext in data, *plain_len = len - 16),
+ * SALVO_ERR_TRUNCATED, SALVO_ERR_REPLAY (pn past the hard limit or not
+ * of `epoch`: nothing done) or SALVO_ERR_AUTH (data zeroed). */
+int salvo_aead_open_with(int suite, const salvo_aead_key *k, uint64_t epoch,
+			 uint64_t pn, const uint8_t *hdr, size_t hdr_len,
+			 uint8_t *data, size_t len, size_t *plain_len);
+
+/* Records the outcome `opened` (salvo_aead_open_with's return) of packet
+ * pn opened with k: SALVO_ERR_STATE when k is no longer a's key for pn's
+ * epoch (the session's keys moved on or are another session's: drop the
+ * packet, count nothing), SALVO_ERR_REKEY past the hard forgery limit,
+ * SALVO_ERR_AUTH for a bad tag (counted as a forgery), SALVO_ERR_REPLAY
+ * when the window refuses pn, else 0 (window moved, packet counted). */
+int salvo_aead_commit(salvo_aead *a, salvo_replay *replay, uint64_t pn,
+		      const salvo_aead_key *k, int opened);
+
 #endif

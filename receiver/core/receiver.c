@@ -7,7 +7,10 @@
  * A sealed packet is opened in place with its session's lane key before
  * anything reads its body: the tag covers the header too, the lane's
  * replay window moves only once the tag verified, and a packet that fails
- * is counted and dropped.  So a host that can send from the sender's
+ * is counted and dropped.  The engine may open outside its core lock
+ * (salvo_receiver_lane_key, salvo_receiver_on_opened): then the commit
+ * under the lock checks the key it used is still the lane's, and only
+ * then counts the tag's verdict and moves the window.  So a host that can send from the sender's
  * address, or anywhere, cannot end, stall or feed a session: spoofed
  * CLOSE, ERROR, DATA and FILE_DONE all stop at the tag.  Replies go to the
  * address of the sender's newest control-lane packet (it may move, as
@@ -136,25 +139,29 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
 }
 
-/* Opens a sealed packet in place with its session's lane key and
- * decodes it.  The session, or NULL (counted) when the packet is for none
- * of ours, fails its tag, replays one seen, or is not a sender's. */
-static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
-				uint8_t *buf, size_t len,
-				const salvo_pkt_hdr *h, salvo_pkt *p,
-				uint64_t now)
+/* The session and lane of a sealed packet, or NULL (counted) when it is
+ * for none of ours. */
+static rs_lane *lane_of(salvo_receiver *r, const salvo_pkt_hdr *h,
+			salvo_rsess **out)
 {
 	int slot = rcv_find_slot(r, h->session);
 	if (slot < 0 || h->lane >= r->sess[slot]->nlanes) {
 		r->st.unknown++;
 		return NULL;
 	}
-	salvo_rsess *s = r->sess[slot];
-	rs_lane *l = &s->lanes[h->lane];
-	size_t plain;
-	int err = salvo_aead_open(&l->a, &l->window, h->pn, buf,
-				  SALVO_HDR_BYTES, buf + SALVO_HDR_BYTES,
-				  len - SALVO_HDR_BYTES, &plain);
+	*out = r->sess[slot];
+	return &(*out)->lanes[h->lane];
+}
+
+/* After the open: err is its outcome (salvo_aead_open's or
+ * salvo_aead_commit's).  Decodes the opened packet: the session, or NULL
+ * (counted) when the tag failed, the packet replays one seen, or is not
+ * a sender's. */
+static salvo_rsess *opened(salvo_receiver *r, salvo_rsess *s,
+			   const salvo_addr *addr, uint8_t *buf, size_t len,
+			   const salvo_pkt_hdr *h, salvo_pkt *p, int err,
+			   uint64_t now)
+{
 	if (err == SALVO_ERR_REPLAY) {
 		r->st.duplicates++;
 		return NULL;
@@ -162,6 +169,10 @@ static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
 	if (err == SALVO_ERR_REKEY) { /* 2^36 forgeries: give up the key */
 		rsess_fail(s, SALVO_ERR_REKEY, 0, SALVO_FILE_INDEX_NONE,
 			   "too many forged packets for this session", now);
+		return NULL;
+	}
+	if (err == SALVO_ERR_STATE) { /* opened with a key no longer ours */
+		r->st.unknown++;
 		return NULL;
 	}
 	if (err) {
@@ -182,6 +193,74 @@ static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
 		s->peer_pn = h->pn + 1;
 	}
 	return s;
+}
+
+/* Opens a sealed packet in place with its session's lane key and
+ * decodes it: the session, or NULL (counted). */
+static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
+				uint8_t *buf, size_t len,
+				const salvo_pkt_hdr *h, salvo_pkt *p,
+				uint64_t now)
+{
+	salvo_rsess *s;
+	rs_lane *l = lane_of(r, h, &s);
+	if (!l)
+		return NULL;
+	size_t plain;
+	int err = salvo_aead_open(&l->a, &l->window, h->pn, buf,
+				  SALVO_HDR_BYTES, buf + SALVO_HDR_BYTES,
+				  len - SALVO_HDR_BYTES, &plain);
+	return opened(r, s, addr, buf, len, h, p, err, now);
+}
+
+/* An opened packet of session s to its handler. */
+static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
+		     uint64_t now)
+{
+	s->last_rx = now;
+	if (s->state == RS_COMPLETE || s->state == RS_FAILED)
+		s->linger_until = now + RS_LINGER_NS;
+	switch (p->hdr.type) {
+	case SALVO_PKT_DATA:
+		if (s->state == RS_DATA)
+			rdata_on_data(s, p, now);
+		else if (s->state == RS_COMPLETE)
+			r->st.duplicates++;
+		else
+			r->st.unknown++;
+		return;
+	case SALVO_PKT_MANIFEST:
+		if (s->state == RS_MANIFEST)
+			rdata_on_manifest(s, &p->u.manifest, now);
+		else
+			r->st.duplicates++;
+		return;
+	case SALVO_PKT_STATUS:
+		on_status(s, &p->u.status, now);
+		return;
+	case SALVO_PKT_FILE_DONE:
+		if (s->state == RS_DATA)
+			rdata_on_file_done(
+			    s, &p->u.file_done,
+			    p->hdr.flags & SALVO_FD_F_ABANDONED, now);
+		return;
+	case SALVO_PKT_CLOSE: {
+		uint32_t slot = (uint32_t)rcv_find_slot(r, s->id);
+		if (s->state != RS_COMPLETE && s->state != RS_FAILED)
+			rsess_fail(s, SALVO_ERR_ABORTED, 0,
+				   SALVO_FILE_INDEX_NONE,
+				   "sender aborted the transfer", now);
+		rcv_free_session(r, slot);
+		return;
+	}
+	case SALVO_PKT_ERROR:
+		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
+			   "sender reported an error", now);
+		return;
+	default:
+		r->st.unknown++;
+		return;
+	}
 }
 
 void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
@@ -207,52 +286,41 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 		return;
 	}
 	salvo_rsess *s = open_sealed(r, addr, buf, len, &h, &p, now);
-	if (!s)
-		return;
-	s->last_rx = now;
-	if (s->state == RS_COMPLETE || s->state == RS_FAILED)
-		s->linger_until = now + RS_LINGER_NS;
-	switch (p.hdr.type) {
-	case SALVO_PKT_DATA:
-		if (s->state == RS_DATA)
-			rdata_on_data(s, &p, now);
-		else if (s->state == RS_COMPLETE)
-			r->st.duplicates++;
-		else
-			r->st.unknown++;
-		return;
-	case SALVO_PKT_MANIFEST:
-		if (s->state == RS_MANIFEST)
-			rdata_on_manifest(s, &p.u.manifest, now);
-		else
-			r->st.duplicates++;
-		return;
-	case SALVO_PKT_STATUS:
-		on_status(s, &p.u.status, now);
-		return;
-	case SALVO_PKT_FILE_DONE:
-		if (s->state == RS_DATA)
-			rdata_on_file_done(
-			    s, &p.u.file_done,
-			    p.hdr.flags & SALVO_FD_F_ABANDONED, now);
-		return;
-	case SALVO_PKT_CLOSE: {
-		uint32_t slot = (uint32_t)rcv_find_slot(r, s->id);
-		if (s->state != RS_COMPLETE && s->state != RS_FAILED)
-			rsess_fail(s, SALVO_ERR_ABORTED, 0,
-				   SALVO_FILE_INDEX_NONE,
-				   "sender aborted the transfer", now);
-		rcv_free_session(r, slot);
+	if (s)
+		dispatch(r, s, &p, now);
+}
+
+int salvo_receiver_lane_key(const salvo_receiver *r, uint32_t session,
+			    uint8_t lane, uint64_t epoch, salvo_aead_key *out,
+			    int *suite)
+{
+	int slot = rcv_find_slot(r, session);
+	if (slot < 0 || lane >= r->sess[slot]->nlanes)
+		return SALVO_ERR_STATE;
+	const salvo_aead *a = &r->sess[slot]->lanes[lane].a;
+	*suite = a->suite;
+	return salvo_aead_key_for(a, epoch, out);
+}
+
+void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
+			      void *buf, size_t len, const salvo_aead_key *k,
+			      int open_result, uint64_t now)
+{
+	salvo_pkt_hdr h;
+	salvo_pkt p;
+	salvo_rsess *s;
+	if (salvo_wire_decode_header(buf, len, &h) ||
+	    !salvo_wire_is_sealed(h.type)) {
+		r->st.malformed++;
 		return;
 	}
-	case SALVO_PKT_ERROR:
-		rsess_fail(s, SALVO_ERR_ABORTED, 0, SALVO_FILE_INDEX_NONE,
-			   "sender reported an error", now);
+	rs_lane *l = lane_of(r, &h, &s);
+	if (!l)
 		return;
-	default:
-		r->st.unknown++;
-		return;
-	}
+	int err = salvo_aead_commit(&l->a, &l->window, h.pn, k, open_result);
+	s = opened(r, s, addr, buf, len, &h, &p, err, now);
+	if (s)
+		dispatch(r, s, &p, now);
 }
 
 /* ------------------------------------------------------------- timers */

@@ -33,6 +33,7 @@
 #include "common/core/manifest.h"
 #include "common/core/mem.h"
 #include "common/core/wire.h"
+#include "common/crypto/aead.h"
 
 typedef struct salvo_receiver salvo_receiver;
 typedef struct salvo_rsess salvo_rsess;
@@ -161,6 +162,28 @@ void salvo_receiver_del(salvo_receiver *r);
  * bad packets are counted. */
 void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 			      void *buf, size_t len, uint64_t now);
+
+/*
+ * Opening outside the core lock (the engine's socket threads decrypt a
+ * batch in parallel).  Under the lock, salvo_receiver_lane_key copies the
+ * key that opens sealed packets of (session, lane, epoch) and names its
+ * suite; outside it, salvo_aead_open_with opens a packet in place with
+ * the copy; under the lock again, salvo_receiver_on_opened takes the
+ * packet and open_result (salvo_aead_open_with's return): it commits
+ * them (salvo_aead_commit: k must still be the lane's key for the
+ * packet's epoch, a bad tag counts as a forgery and goes no further, the
+ * replay window moves only for a good tag) and then does what
+ * salvo_receiver_on_packet does after its own open.  lane_key returns 0
+ * or SALVO_ERR_STATE (no such session or lane, or an epoch the lane does
+ * not hold: feed such packets to salvo_receiver_on_packet).  Wipe the
+ * copies when done.
+ */
+int salvo_receiver_lane_key(const salvo_receiver *r, uint32_t session,
+			    uint8_t lane, uint64_t epoch, salvo_aead_key *out,
+			    int *suite);
+void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
+			      void *buf, size_t len, const salvo_aead_key *k,
+			      int open_result, uint64_t now);
 
 /* Earliest time salvo_receiver_on_timer wants to run (UINT64_MAX: none). */
 uint64_t salvo_receiver_next_timer(const salvo_receiver *r);

@@ -4,9 +4,11 @@
  * Each turn of the loop takes the core lock once: settle the previous
  * batch's writes (writer.c), feed every datagram of the new batch to the
  * core, run due timers, note when to wake next, drop the lock; then write
- * the batch's payloads (outside the lock), and wait for the next batch
- * with poll + recvmmsg.  The core's packets go out on the socket of the
- * thread that holds the lock.
+ * the batch's payloads (outside the lock), wait for the next batch with
+ * poll + recvmmsg, and open its sealed datagrams, still outside the lock
+ * (opener.h: the core commits each one when it is fed, and only then
+ * reads it), so socket threads decrypt in parallel.  The core's packets
+ * go out on the socket of the thread that holds the lock.
  *
  * With UDP_GRO a message is a train of datagrams of one size (the last
  * may be shorter), its size in a cmsg; the thread cuts the train before
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/io/sys.h"
+#include "receiver/engine/opener.h"
 
 #define SLOT_BYTES SALVO_RECV_SLOT_BYTES /* a payload, or a GRO train */
 #define WAIT_MAX_MS 100	 /* wake up this often to notice a stop */
@@ -54,6 +57,7 @@ struct rsocket {
 	struct sockaddr_storage *from;
 	gro_cmsg *ctl;
 	rbatch writes;
+	ropener open;
 };
 
 uint8_t *rsocket_inflate_buf(void *ud, salvo_rsess *sess, size_t len)
@@ -140,6 +144,7 @@ int rsocket_new(rsocket **out, rctx *c, int fd)
 	t->c = c;
 	t->fd = fd;
 	t->batch = n;
+	ropener_init(&t->open);
 	t->bufs = malloc((size_t)n * SLOT_BYTES);
 	t->m = calloc(n, sizeof(*t->m));
 	t->iov = calloc(n, sizeof(*t->iov));
@@ -160,6 +165,7 @@ void rsocket_del(rsocket *t)
 		return;
 	arena_free(&t->writes.inflate); /* rwriter_free zeroes the batch */
 	rwriter_free(&t->writes);
+	ropener_free(&t->open);
 	free(t->bufs);
 	free(t->m);
 	free(t->iov);
@@ -196,20 +202,28 @@ static size_t gro_size(const struct msghdr *h)
 	return SIZE_MAX;
 }
 
-/* Core lock held: every datagram of the n messages to the core. */
-static void feed(rsocket *t, int n, uint64_t now)
+/* Every datagram of the n messages, in order: with the core lock held
+ * (locked) to the core, else to the opener. */
+static void each(rsocket *t, int n, int locked, uint64_t now)
 {
+	if (!locked)
+		ropener_begin(&t->open);
 	for (int i = 0; i < n; i++) {
 		salvo_addr a;
-		salvo_addr_from_sockaddr(&a, (struct sockaddr *)&t->from[i],
-					 t->m[i].msg_hdr.msg_namelen);
+		if (locked)
+			salvo_addr_from_sockaddr(
+			    &a, (struct sockaddr *)&t->from[i],
+			    t->m[i].msg_hdr.msg_namelen);
 		size_t seg = gro_size(&t->m[i].msg_hdr);
 		uint8_t *dg = t->iov[i].iov_base;
 		for (size_t off = 0, len = t->m[i].msg_len; off < len;
 		     off += seg) {
 			size_t l = len - off < seg ? len - off : seg;
-			salvo_receiver_on_packet(t->c->core, &a, dg + off, l,
-						 now);
+			if (locked)
+				ropener_feed(&t->open, t->c->core, &a,
+					     dg + off, l, now);
+			else
+				ropener_open(&t->open, dg + off, l);
 		}
 	}
 }
@@ -253,9 +267,10 @@ static void *socket_main(void *arg)
 		rwriter_settle(c, &t->writes, now);
 		c->cur_fd = t->fd;
 		c->cur = &t->writes;
-		feed(t, n, now);
+		each(t, n, 1, now);
 		if (salvo_receiver_next_timer(c->core) <= now)
 			salvo_receiver_on_timer(c->core, now);
+		ropener_refresh(&t->open, c->core, now);
 		c->cur = NULL;
 		int stop = done_serving(c);
 		uint64_t next = salvo_receiver_next_timer(c->core);
@@ -265,6 +280,7 @@ static void *socket_main(void *arg)
 		if (stop)
 			break;
 		n = receive(t, next);
+		each(t, n, 0, 0);
 	}
 	atomic_store(&c->stopping, 1);
 	pthread_mutex_lock(&c->lock);

@@ -510,6 +510,91 @@ static void test_replay_model(void **state)
 
 /* ---------------------------------------------------------- throughput */
 
+/* Opening outside the owner's lock (key_for, open_with, commit): a good
+ * packet commits once, moving the window; a tampered one is zeroed,
+ * counted as a forgery and moves nothing; a replay is refused at the
+ * commit; a key copy that is no longer the lane's (another lane's,
+ * another epoch's, or the previous epoch's after two rekeys) is refused
+ * without counting; a packet of the next epoch is not for the copy. */
+static void test_open_outside_lock(void **state)
+{
+	(void)state;
+	const uint64_t E = SALVO_AEAD_EPOCH_PACKETS;
+	for (size_t s = 0; s < 2; s++) {
+		if (!have(suites[s]))
+			continue;
+		salvo_aead tx, rx, other, otx;
+		salvo_replay w;
+		salvo_aead_key k, ko;
+		uint8_t a[56], b[56], hdr[8] = {0};
+		size_t got = 0;
+		salvo_replay_init(&w);
+		pair(&tx, &rx, suites[s], 1);
+		pair(&otx, &other, suites[s], 2);
+		assert_int_equal(salvo_aead_key_for(&rx, 0, &k), 0);
+		assert_int_equal(salvo_aead_key_for(&rx, 1, &ko),
+				 SALVO_ERR_STATE);
+		assert_int_equal(salvo_aead_key_for(&other, 0, &ko), 0);
+
+		seal_pn(&tx, 7, a);
+		memcpy(b, a, sizeof(b));
+		b[3] ^= 0x10; /* tampered body */
+		for (int i = 0; i < 8; i++)
+			hdr[i] = (uint8_t)(i ? 0 : 7); /* as seal_pn */
+		int ra = salvo_aead_open_with(suites[s], &k, 0, 7, hdr, 8, a,
+					      56, &got);
+		int rb = salvo_aead_open_with(suites[s], &k, 0, 7, hdr, 8, b,
+					      56, &got);
+		assert_int_equal(ra, 0);
+		assert_int_equal(got, 40);
+		assert_int_equal(a[0], 7);
+		assert_int_equal(rb, SALVO_ERR_AUTH);
+		for (int i = 0; i < 40; i++)
+			assert_int_equal(b[i], 0); /* never unverified bytes */
+		/* the forgery first: counted, the window does not move */
+		assert_int_equal(salvo_aead_commit(&rx, &w, 7, &k, rb),
+				 SALVO_ERR_AUTH);
+		assert_int_equal(rx.forgeries, 1);
+		assert_int_equal(salvo_replay_check(&w, 7), 0);
+		assert_int_equal(salvo_aead_commit(&rx, &w, 7, &k, ra), 0);
+		assert_int_equal(rx.packets, 1);
+		assert_int_equal(salvo_replay_check(&w, 7), SALVO_ERR_REPLAY);
+		/* the same packet opened twice (two threads): once only */
+		assert_int_equal(salvo_aead_commit(&rx, &w, 7, &k, 0),
+				 SALVO_ERR_REPLAY);
+		/* another lane's key: not this lane's, nothing counted */
+		assert_int_equal(salvo_aead_commit(&rx, &w, 8, &ko, 0),
+				 SALVO_ERR_STATE);
+		assert_int_equal(salvo_aead_commit(&rx, &w, 8, &ko,
+						   SALVO_ERR_AUTH),
+				 SALVO_ERR_STATE);
+		assert_int_equal(rx.forgeries, 1);
+		assert_int_equal(salvo_replay_check(&w, 8), 0);
+		/* a number of another epoch is not opened with this copy */
+		assert_int_equal(salvo_aead_open_with(suites[s], &k, 0, E, hdr,
+						      8, a, 56, &got),
+				 SALVO_ERR_REPLAY);
+		/* after two rekeys epoch 0's copy is stale */
+		seal_pn(&tx, E, a);
+		assert_int_equal(open_pn(&rx, &w, E, a), 0);
+		/* epoch 0 is now the previous one: its copy still commits */
+		assert_int_equal(salvo_aead_commit(&rx, &w, E - 5, &k, 0), 0);
+		seal_pn(&tx, 2 * E, a);
+		assert_int_equal(open_pn(&rx, &w, 2 * E, a), 0);
+		assert_int_equal(salvo_aead_key_for(&rx, 0, &ko),
+				 SALVO_ERR_STATE);
+		assert_int_equal(salvo_aead_commit(&rx, &w, E - 4, &k, 0),
+				 SALVO_ERR_STATE);
+		assert_int_equal(rx.packets, 4);
+		salvo_aead_free(&tx);
+		salvo_aead_free(&rx);
+		salvo_aead_free(&otx);
+		salvo_aead_free(&other);
+		sodium_memzero(&k, sizeof(k));
+		sodium_memzero(&ko, sizeof(ko));
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -568,6 +653,7 @@ int main(void)
 	    cmocka_unit_test(test_pn_never_repeats),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_epochs),
+	    cmocka_unit_test(test_open_outside_lock),
 	    cmocka_unit_test(test_choose),
 	    cmocka_unit_test(test_replay_basic),
 	    cmocka_unit_test(test_replay_model),

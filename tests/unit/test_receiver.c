@@ -60,6 +60,7 @@
 #include "common/core/wire.h"
 #include "common/crypto/keyfile.h"
 #include "receiver/core/receiver.h"
+#include "receiver/engine/opener.h"
 #include "tests/helpers/testmem.h"
 #include "tests/helpers/testpeer.h"
 
@@ -515,11 +516,9 @@ static void mallory(testpeer *m)
 /* DATA for stream bytes of block b at off, len bytes, with block CRC crc
  * (0: the true one), sealed on lane 1 by the session's sender, or by
  * someone without its keys (forged). */
-static void send_data_as(harness *h, const salvo_addr *a, uint32_t sid,
-			 uint32_t b, uint32_t off, size_t len, uint32_t crc,
-			 int forged)
+static size_t seal_data(harness *h, uint32_t sid, uint32_t b, uint32_t off,
+			size_t len, uint32_t crc, int forged, uint8_t *buf)
 {
-	uint8_t buf[DATAGRAM + 64];
 	const uint8_t *src = data + (uint64_t)b * BLOCK + off;
 	if ((uint64_t)b * BLOCK + off + len > TOTAL)
 		src = data; /* out-of-range cases: any bytes */
@@ -535,6 +534,15 @@ static void send_data_as(harness *h, const salvo_addr *a, uint32_t sid,
 	peer *p = peer_of_session(h, sid);
 	assert_int_equal(testpeer_seal(forged ? &m : &p->tp, 1, buf, n), 0);
 	testpeer_del(&m);
+	return n;
+}
+
+static void send_data_as(harness *h, const salvo_addr *a, uint32_t sid,
+			 uint32_t b, uint32_t off, size_t len, uint32_t crc,
+			 int forged)
+{
+	uint8_t buf[DATAGRAM + 64];
+	size_t n = seal_data(h, sid, b, off, len, crc, forged, buf);
 	salvo_receiver_on_packet(h->r, a, buf, n, h->now);
 }
 
@@ -989,6 +997,112 @@ static void test_data_written_once(void **state)
 	assert_int_equal(h->verify[0].len, BLOCK);
 	assert_int_equal(h->verify[0].crc,
 			 salvo_crc32c(0, data + BLOCK, BLOCK));
+	finish(h);
+}
+
+/* Packets opened outside the core (as the engine's socket threads do,
+ * opener.h): the core hands out a copy of a lane's key; a packet opened
+ * with it is committed by salvo_receiver_on_opened.  A tampered one (its
+ * body zeroed by the failed open) never reaches a handler: counted as an
+ * auth failure, nothing written; a genuine one is written once; the same
+ * opened packet again is a duplicate (the window moved at the commit);
+ * a key that is not the lane's (another session's) gets nothing in.
+ * Then through the engine's opener: the first packet of a lane goes to
+ * the core whole and teaches the opener the key; the next is opened by
+ * ropener_open alone (plaintext in place before the core sees it), a
+ * tampered one is zeroed there and stopped at the commit. */
+static void test_opened_outside_core(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 6000), b = addr(10, 6001);
+	uint32_t sid = data_session(h, &a);
+	uint32_t sid2 = open_session(h, &b, 78, encode_manifest("a"));
+	salvo_aead_key k, k2;
+	int suite, suite2;
+	uint8_t good[DATAGRAM + 64], bad[DATAGRAM + 64];
+	size_t got;
+	assert_int_equal(salvo_receiver_lane_key(h->r, sid, 1, 0, &k, &suite),
+			 0);
+	assert_int_equal(
+	    salvo_receiver_lane_key(h->r, sid2, 1, 0, &k2, &suite2), 0);
+	assert_int_equal(salvo_receiver_lane_key(h->r, sid, 1, 1, &k, &suite),
+			 SALVO_ERR_STATE); /* an epoch not held */
+	assert_int_equal(salvo_receiver_lane_key(h->r, sid ^ 1, 1, 0, &k2,
+						 &suite2),
+			 SALVO_ERR_STATE);
+	size_t n = seal_data(h, sid, 0, 0, PAYLOAD, 0, 0, good);
+	memcpy(bad, good, n);
+	bad[SALVO_DATA_HDR_BYTES + 5] ^= 0x40;
+	salvo_pkt_hdr hd;
+	assert_int_equal(salvo_wire_decode_header(good, n, &hd), 0);
+	int rb = salvo_aead_open_with(suite, &k, 0, hd.pn, bad,
+				      SALVO_HDR_BYTES, bad + SALVO_HDR_BYTES,
+				      n - SALVO_HDR_BYTES, &got);
+	assert_int_equal(rb, SALVO_ERR_AUTH);
+	salvo_receiver_stats st0 = stats(h);
+	salvo_receiver_on_opened(h->r, &a, bad, n, &k, rb, h->now);
+	assert_int_equal(h->writes, 0);
+	assert_int_equal(stats(h).auth_failures, st0.auth_failures + 1);
+
+	/* another session's key: the commit refuses it */
+	uint8_t other[DATAGRAM + 64];
+	memcpy(other, good, n);
+	salvo_receiver_on_opened(h->r, &a, other, n, &k2, 0, h->now);
+	assert_int_equal(h->writes, 0);
+	assert_int_equal(stats(h).unknown, st0.unknown + 1);
+
+	int rg = salvo_aead_open_with(suite, &k, 0, hd.pn, good,
+				      SALVO_HDR_BYTES, good + SALVO_HDR_BYTES,
+				      n - SALVO_HDR_BYTES, &got);
+	assert_int_equal(rg, 0);
+	salvo_receiver_on_opened(h->r, &a, good, n, &k, rg, h->now);
+	assert_int_equal(h->writes, 1);
+	assert_memory_equal(h->stream, data, PAYLOAD);
+	salvo_receiver_on_opened(h->r, &a, good, n, &k, rg, h->now);
+	assert_int_equal(h->writes, 1);
+	assert_int_equal(stats(h).duplicates, st0.duplicates + 1);
+
+	/* the engine's opener */
+	ropener o;
+	ropener_init(&o);
+	n = seal_data(h, sid, 0, PAYLOAD, PAYLOAD, 0, 0, good);
+	ropener_begin(&o);
+	ropener_open(&o, good, n); /* the key not known yet */
+	assert_int_equal(o.opened, 0);
+	ropener_feed(&o, h->r, &a, good, n, h->now);
+	assert_int_equal(h->writes, 2);
+	n = seal_data(h, sid, 1, 0, PAYLOAD, 0, 0, good);
+	memcpy(bad, good, n);
+	bad[n - 1] ^= 1; /* the tag */
+	ropener_begin(&o);
+	ropener_open(&o, bad, n);
+	ropener_open(&o, good, n);
+	assert_int_equal(o.opened, 2);
+	assert_memory_equal(good + SALVO_DATA_HDR_BYTES, data + BLOCK,
+			    PAYLOAD); /* plaintext before the core saw it */
+	for (size_t i = SALVO_HDR_BYTES; i < n - SALVO_TAG_BYTES; i++)
+		assert_int_equal(bad[i], 0);
+	st0 = stats(h);
+	ropener_feed(&o, h->r, &a, bad, n, h->now);
+	assert_int_equal(h->writes, 2);
+	assert_int_equal(stats(h).auth_failures, st0.auth_failures + 1);
+	ropener_feed(&o, h->r, &a, good, n, h->now);
+	assert_int_equal(h->writes, 3);
+	assert_memory_equal(h->stream, data, 2 * PAYLOAD);
+	assert_memory_equal(h->stream + BLOCK, data + BLOCK, PAYLOAD);
+	/* the session ends: its key is wiped at the next refresh, which
+	 * looks at most every ROPENER_REFRESH_NS */
+	uint64_t t = h->now + ROPENER_REFRESH_NS;
+	ropener_refresh(&o, h->r, t);
+	assert_int_equal(o.keys[0].session, sid);
+	salvo_pkt p = {.hdr = {.type = SALVO_PKT_CLOSE, .session = sid}};
+	feed_pkt(h, &a, &p);
+	ropener_refresh(&o, h->r, t + 1);
+	assert_int_equal(o.keys[0].session, sid); /* not yet */
+	ropener_refresh(&o, h->r, t + ROPENER_REFRESH_NS);
+	assert_int_equal(o.keys[0].session, 0);
+	ropener_free(&o);
 	finish(h);
 }
 
@@ -1801,6 +1915,7 @@ int main(void)
 	    cmocka_unit_test(test_feedback_missing_ranges),
 	    cmocka_unit_test(test_blocks_and_files_complete),
 	    cmocka_unit_test(test_forged_data_and_digest),
+	    cmocka_unit_test(test_opened_outside_core),
 	    cmocka_unit_test(test_block_fails_refetched),
 	    cmocka_unit_test(test_block_fails_repeatedly),
 	    cmocka_unit_test(test_file_fails_verification),
