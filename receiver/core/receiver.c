@@ -133,7 +133,7 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 		rdata_maybe_complete(s, now); /* the sender holds them now? */
 	rsess_feedback(s, now);
 	if (x && x->missing.n)
-		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
+		rsess_schedule_feedback(s, now + rsess_followup(s));
 }
 
 /* Opens a sealed packet in place with its session's lane key and
