@@ -68,7 +68,7 @@ uint64_t rsess_followup(const salvo_rsess *s)
 	if (s->state == RS_DATA && s->drx.sent_through >= s->drx.total)
 		return rsess_reorder_window(s);
 	return max64(rsess_reorder_window(s),
-		     min64(max64(s->srtt_ns / 8, RS_MS), 50 * RS_MS));
+		     min64(max64(s->srtt_ns / 16, RS_MS), 50 * RS_MS));
 }
 
 uint64_t rsess_feedback_interval(const salvo_rsess *s)

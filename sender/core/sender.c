@@ -53,6 +53,9 @@ typedef ss_active active_work;
 /* The tail's second copies of repairs: at most this share of the data
  * stream's bytes (1/256: 0.4 %). */
 #define TAIL_DUP_SHARE 256
+/* What went this recently when the last new data went is sent twice at
+ * once (probe_last), at least. */
+#define TAIL_PROBE_NS (5 * MS)
 
 static uint64_t min64(uint64_t a, uint64_t b)
 {
@@ -1045,6 +1048,39 @@ static void account_sent(salvo_sender *s, const active_work *a,
 	}
 }
 
+/* The last new data just went: what went in the last TAIL_PROBE_NS (or
+ * an eighth of the RTT, if longer), newest first, goes a second time at
+ * once, within half the tail's budget.  A loss there would be known an
+ * RTT later at the earliest and cost two RTTs of tail; the copy is a
+ * tail-loss probe sent before the loss could be known. */
+static void probe_last(salvo_sender *s, uint64_t now)
+{
+	const salvo_rangeset *sent = &s->data.sent;
+	uint64_t w = max64(TAIL_PROBE_NS, s->have_rtt ? s->srtt / 8 : 0);
+	uint64_t budget = s->dup_budget / 2 / s->payload * s->payload;
+	for (size_t i = sent->n; i-- > 0 && budget;) {
+		const salvo_trange *r = &sent->r[i];
+		if (r->tag == SALVO_TX_PENDING || r->tag + w < now)
+			continue;
+		/* the range's last whole datagrams (a block's last one may
+		 * be short: it rides along, as take_retx sends it) */
+		uint64_t len = min64(r->end - r->start, budget);
+		uint64_t start = r->end - len;
+		uint64_t bstart = start / s->cfg.block_bytes * s->cfg.block_bytes;
+		start = bstart + (start - bstart + s->payload - 1) / s->payload *
+				     s->payload;
+		if (start >= r->end)
+			start = max64(r->start, r->end - min64(r->end - r->start,
+							       s->payload));
+		if (salvo_rangeset_add(&s->dup, start, r->end, 0)) {
+			ss_fail(s, SALVO_ERR_NOMEM, 1);
+			return;
+		}
+		budget -= min64(budget, r->end - start);
+		s->dup_budget -= min64(s->dup_budget, r->end - start);
+	}
+}
+
 /* The tail: once no new data is left, the receiver hears soonest from a
  * STATUS what became of the last bytes.  One goes as each last new item
  * is done (its sent_through vouches for the block ends that no later
@@ -1059,8 +1095,12 @@ static void tail_done(salvo_sender *s, const active_work *a, uint64_t now)
 	s->next_status = min64(s->next_status, at);
 	/* (every first transmission out: a small transfer hands out all its
 	 * blocks at once, and its repairs while they go are no tail) */
-	if (a->is_first || a->is_dup || sent_through(s) < s->data.total)
+	if (a->is_dup || sent_through(s) < s->data.total)
 		return;
+	if (a->is_first) {
+		probe_last(s, now);
+		return;
+	}
 	/* A repair lost in the tail costs a whole round more (its loss is
 	 * known an RTT later), and the tail's repairs are few: each goes
 	 * twice, the second copy as the next item, while the budget lasts
