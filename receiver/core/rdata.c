@@ -401,6 +401,15 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 		st->inflated++;
 		bytes = buf;
 	}
+	/* a block's first transmission goes out in order: what arrives late
+	 * after its hole was reportable is reordering, and the block's bytes
+	 * before it were sent */
+	int first = !(p->hdr.flags & SALVO_DATA_F_RETX);
+	if (first) {
+		uint64_t late = salvo_rxstream_late(&s->drx, start, end, now);
+		if (late > s->reorder_ns)
+			s->reorder_ns = late;
+	}
 	int gap = 0;
 	if (salvo_rxstream_is_new(&s->drx, start, end)) {
 		if (write_stream(s, start, bytes, d->stream_len, now))
@@ -412,12 +421,17 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	} else if (take_new(s, start, end, bytes, now, &gap)) {
 		return;
 	}
+	if (first && salvo_rxstream_sent_before(&s->drx, bstart, start, now,
+						&gap)) {
+		oom(s, now);
+		return;
+	}
 	st->datagrams++;
 	s->datagrams++;
 	s->data_since_fb = 1;
 	rsess_schedule_feedback(s, s->last_fb + rsess_feedback_interval(s));
 	if (gap)
-		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
+		rsess_schedule_feedback(s, now + rsess_followup(s));
 	if (s->drx.known_end >= bstart + blen &&
 	    !salvo_rangeset_intersects(&s->drx.missing, bstart,
 				       bstart + blen)) {

@@ -136,7 +136,7 @@ static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
 		rdata_maybe_complete(s, now); /* the sender holds them now? */
 	rsess_feedback(s, now);
 	if (x && x->missing.n)
-		rsess_schedule_feedback(s, now + rsess_reorder_window(s));
+		rsess_schedule_feedback(s, now + rsess_followup(s));
 }
 
 /* The session and lane of a sealed packet, or NULL (counted) when it is

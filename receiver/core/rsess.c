@@ -59,7 +59,16 @@ void rsess_free_keys(salvo_rsess *s)
 
 uint64_t rsess_reorder_window(const salvo_rsess *s)
 {
-	return min64(max64(s->srtt_ns / 8, RS_MS), 50 * RS_MS);
+	uint64_t cap = min64(max64(s->srtt_ns / 8, RS_MS), 50 * RS_MS);
+	return min64(max64(s->reorder_ns + s->reorder_ns / 4, RS_MS), cap);
+}
+
+uint64_t rsess_followup(const salvo_rsess *s)
+{
+	if (s->state == RS_DATA && s->drx.sent_through >= s->drx.total)
+		return rsess_reorder_window(s);
+	return max64(rsess_reorder_window(s),
+		     min64(max64(s->srtt_ns / 16, RS_MS), 50 * RS_MS));
 }
 
 uint64_t rsess_feedback_interval(const salvo_rsess *s)

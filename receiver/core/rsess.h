@@ -115,6 +115,9 @@ struct salvo_rsess {
 	int data_since_fb;
 	uint64_t status_ts, status_at;
 	uint64_t srtt_ns;
+	/* the longest a first transmission arrived after its hole became
+	 * reportable (reordering seen; rsess_reorder_window) */
+	uint64_t reorder_ns;
 	uint64_t datagrams;
 
 	/* failure, repeated to the sender while lingering */
@@ -204,9 +207,21 @@ int rverdict_late_fail(salvo_rsess *s, uint32_t i, int err, uint64_t now);
 /* 1 once the sender holds every late failure (or there is none). */
 int rverdict_late_held(const salvo_rsess *s);
 
-/* How long a hole may stay unreported in case it is reordering. */
+/* How long a hole may stay unreported in case it is reordering: a
+ * little more than the reordering seen so far (reorder_ns), at least
+ * 1 ms, at most srtt / 8 and 50 ms. */
 uint64_t rsess_reorder_window(const salvo_rsess *s);
 /* Feedback while data flows: about every RTT/4, at most every 1 ms. */
+/* How long after a STATUS or a new hole the FEEDBACK that reports the
+ * holes it made reportable goes: the reordering window once the sender
+ * has sent every byte (the tail: each millisecond there is the
+ * transfer's), else at least a sixteenth of the RTT (clamped to 1-50
+ * ms).  Feedback closer together than that is what the rate controller
+ * (common/core/rate_fair.c, which snapshots deliveries every 1/32 of a
+ * round) was not tuned to: 1 ms, and 1/32 RTT, after the answer to a
+ * STATUS made fair's start-up leave at a tenth of a 1 %-loss path's
+ * rate (tests/sim tail-16m-1pct: 2.2 s instead of 1.5). */
+uint64_t rsess_followup(const salvo_rsess *s);
 uint64_t rsess_feedback_interval(const salvo_rsess *s);
 
 /* The length of a C string, at most SALVO_ERROR_MSG_MAX. */

@@ -73,6 +73,36 @@ int salvo_rxstream_unmark(salvo_rxstream *x, uint64_t start, uint64_t end)
 	return err;
 }
 
+uint64_t salvo_rxstream_late(const salvo_rxstream *x, uint64_t start,
+			     uint64_t end, uint64_t now)
+{
+	uint64_t late = 0;
+	size_t i = salvo_rangeset_lower_bound(&x->missing, start);
+	for (; i < x->missing.n && x->missing.r[i].start < end; i++) {
+		uint64_t t = x->missing.r[i].tag;
+		if (t != SALVO_RX_UNSENT && t < now && now - t > late)
+			late = now - t;
+	}
+	return late;
+}
+
+int salvo_rxstream_sent_before(salvo_rxstream *x, uint64_t from, uint64_t to,
+			       uint64_t now, int *new_gap)
+{
+	/* below sent_through nothing waits for a STATUS */
+	if (from < x->sent_through)
+		from = x->sent_through;
+	size_t i = salvo_rangeset_lower_bound(&x->missing, from);
+	for (; i < x->missing.n && x->missing.r[i].start < to; i++)
+		if (x->missing.r[i].tag == SALVO_RX_UNSENT) {
+			if (new_gap)
+				*new_gap = 1;
+			return salvo_rangeset_retag(&x->missing, from, to,
+						    SALVO_RX_UNSENT, now);
+		}
+	return 0;
+}
+
 int salvo_rxstream_sent(salvo_rxstream *x, uint64_t sent_through, uint64_t now)
 {
 	if (sent_through > x->total)

@@ -45,6 +45,19 @@ int salvo_rxstream_mark(salvo_rxstream *x, uint64_t start, uint64_t end,
  * reportable at once.  0 or SALVO_ERR_NOMEM. */
 int salvo_rxstream_unmark(salvo_rxstream *x, uint64_t start, uint64_t end);
 
+/* The longest any byte of [start, end) has been reportable missing at
+ * now (0: none was): for a first transmission that arrives, how late
+ * it came after its hole was reported or about to be (reordering). */
+uint64_t salvo_rxstream_late(const salvo_rxstream *x, uint64_t start,
+			     uint64_t end, uint64_t now);
+
+/* The bytes of [from, to) were sent before a datagram that arrived at
+ * now (the same block's earlier datagrams: a block's first transmission
+ * goes out in order): its holes that waited for a STATUS are reportable
+ * from now on (*new_gap set).  0 or SALVO_ERR_NOMEM. */
+int salvo_rxstream_sent_before(salvo_rxstream *x, uint64_t from, uint64_t to,
+			       uint64_t now, int *new_gap);
+
 /* Applies STATUS.sent_through.  0 or SALVO_ERR_NOMEM. */
 int salvo_rxstream_sent(salvo_rxstream *x, uint64_t sent_through, uint64_t now);
 

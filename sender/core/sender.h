@@ -221,6 +221,21 @@ int salvo_sender_poll_control(salvo_sender *s, uint64_t now, salvo_work *w,
 void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
 			    uint32_t block_crc, uint64_t now);
 
+/* Progress of the DATA work item w, before it is done: the bytes of its
+ * ranges before (range, off) — a range index and an offset in that
+ * range, as salvo_emit's cursor (e.range, e.off) stands after a batch —
+ * were handed to the network at now; block_crc as for work_done (a new
+ * block's CRC32C, in its datagrams' headers).  Optional
+ * (salvo_sender_work_done alone marks everything), but it lets the
+ * receiver's reports of losses early in a long item be repaired while the
+ * rest is still being paced out (the repairs carry the block's CRC), and
+ * STATUS vouch for what went: call it after each batch, or every
+ * millisecond or so.  Progress never moves back; an unknown w is
+ * ignored. */
+void salvo_sender_work_progress(salvo_sender *s, const salvo_work *w,
+				uint32_t block_crc, uint32_t range,
+				uint32_t off, uint64_t now);
+
 /* The whole-file digest (BLAKE3) of file i, once the caller knows it.
  * Directories need none.  Returns 0 or SALVO_ERR_INVAL. */
 int salvo_sender_set_digest(salvo_sender *s, uint32_t i,

@@ -30,6 +30,10 @@ typedef struct ss_active {
 	uint32_t id;
 	int in_use, is_new;
 	int is_first; /* new data (a whole block or held-split pieces) */
+	int is_dup;   /* the second copy of tail repairs (sender.c) */
+	/* progress: ranges [0, prog_range) and prog_off bytes of the next
+	 * went out (salvo_sender_work_progress, work_done) */
+	uint32_t prog_range, prog_off;
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } ss_active;
@@ -123,6 +127,10 @@ struct salvo_sender {
 	uint64_t datagrams_sent; /* all packets handed out */
 	uint64_t data_datagrams; /* DATA datagrams handed out */
 	uint64_t lost_bytes;	 /* data reported lost, queued again */
+	/* the tail: repairs sent once no new data is left go a second time
+	 * (sender.c, tail_done), from dup, while dup_budget lasts */
+	salvo_rangeset dup;
+	uint64_t dup_budget;
 	int app_limited;	 /* ran out of work since the last feedback */
 	/* compression: stream bytes sent and the DATA payload bytes that
 	 * carried them (both halved now and then: a recent ratio), and the

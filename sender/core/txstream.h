@@ -3,13 +3,18 @@
  * what was handed out, when it was last sent, what the receiver holds and
  * what must go again.  Internal to the sender core.
  *
- * The retransmission rule lives here: a range the receiver reports
- * missing is queued again only if it was last sent at least `margin`
- * before the STATUS that the receiver echoes in that feedback.  The
- * receiver had then seen a later packet from us and the range was still
- * absent, so it is lost; a range sent after that STATUS may still be on
- * its way and is left alone.  That is "not twice within one RTT unless
- * asked again" with no timer at all.
+ * The retransmission rule lives here.  A range whose only transmission
+ * so far was its first is queued again as soon as the receiver reports
+ * it missing: the receiver reports a hole only once it knows the range
+ * was sent (a STATUS vouched for it, or a later datagram of the same
+ * block arrived) and its reordering allowance has passed, so the report
+ * is proof of loss, whatever STATUS it echoes.  A range sent again
+ * (a repair) is queued once more only if that repair left at least
+ * `margin` before the STATUS that the receiver echoes in the feedback:
+ * the hole itself is old, so only the echo shows that the receiver saw a
+ * later packet from us and the repair was still absent; a repair sent
+ * after that STATUS may still be on its way and is left alone.  That is
+ * "not twice within one RTT unless asked again" with no timer at all.
  */
 #ifndef SALVO_TXSTREAM_H
 #define SALVO_TXSTREAM_H
@@ -28,6 +33,7 @@ typedef struct salvo_txstream {
 	uint64_t recv_above; /* and this many bytes at or above cum */
 	salvo_rangeset retx; /* to send again (tags unused) */
 	salvo_rangeset sent; /* [cum, next_new): last send time */
+	salvo_rangeset again; /* of those, bytes sent more than once */
 } salvo_txstream;
 
 void salvo_txstream_init(salvo_txstream *t, const salvo_mem *mem,
@@ -45,8 +51,9 @@ int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start, uint64_t end,
 /* Bytes handed out and not known to be held by the receiver. */
 uint64_t salvo_txstream_unacked(const salvo_txstream *t);
 
-/* Marks [start, end) as sent at tag (SALVO_TX_PENDING while in flight). */
+/* Marks [start, end) as sent at tag (SALVO_TX_PENDING while in flight);
+ * repair: it was sent before (a retransmission).  0 or SALVO_ERR_NOMEM. */
 int salvo_txstream_mark(salvo_txstream *t, uint64_t start, uint64_t end,
-			uint64_t tag);
+			uint64_t tag, int repair);
 
 #endif

@@ -158,12 +158,26 @@ static void wait_until(salvo_send_session *c, uint64_t deadline)
 	salvo_cond_wait_until(&c->work, &c->lock, deadline);
 }
 
+/* The emitter's progress: the core marks what went (its losses can be
+ * repaired before the rest of the block is out). */
+static void progress(void *ud, const salvo_work *w, uint32_t block_crc,
+		     uint32_t range, uint32_t off)
+{
+	salvo_send_session *c = ud;
+	pthread_mutex_lock(&c->lock);
+	salvo_sender_work_progress(c->core, w, block_crc, range, off,
+				   salvo_now_ns());
+	pthread_mutex_unlock(&c->lock);
+}
+
 void *salvo_blocksender_main(void *arg)
 {
 	salvo_blocksender *b = arg;
 	salvo_send_session *c = b->c;
 	uint8_t ctl[SALVO_DATAGRAM_MAX_BYTES];
 	salvo_work w;
+	b->em.progress = progress;
+	b->em.progress_ud = c;
 	pthread_mutex_lock(&c->lock);
 	while (!c->finished) {
 		/* before any poll: a session whose every byte is held has no

@@ -220,6 +220,7 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 					  salvo_lz4auto_level(&em->autoc));
 	}
 	uint64_t t0 = salvo_now_ns(), waited = 0, cpu0 = thread_cpu_ns();
+	uint64_t last = t0;
 	uint64_t booking;
 	uint32_t n;
 	while ((n = salvo_emit_next(&e, em->out, em->d, &booking))) {
@@ -230,8 +231,14 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 		uint64_t tw = salvo_now_ns();
 		if (salvo_pacing_wait(sh->pacing, booking))
 			return SALVO_ERR_ABORTED;
-		waited += salvo_now_ns() - tw;
+		uint64_t sent_at = salvo_now_ns();
+		waited += sent_at - tw;
 		send_batch(em, n);
+		if (em->progress && sent_at - last >= SALVO_EMITTER_PROGRESS_NS) {
+			em->progress(em->progress_ud, w, e.block_crc, e.range,
+				     e.off);
+			last = sent_at;
+		}
 	}
 	*crc = e.block_crc;
 	uint64_t took = salvo_now_ns() - t0, cpu1 = thread_cpu_ns();

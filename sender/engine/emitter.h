@@ -52,7 +52,17 @@ typedef struct salvo_emitter {
 	uint64_t idle_ns; /* the thread waited for work since the last item
 			     (the block-sender adds it; AUTO counts it as
 			     waiting, like the pacer's) */
+	/* Optional (NULL: none): after a batch went out, at most every
+	 * SALVO_EMITTER_PROGRESS_NS, the item's progress for
+	 * salvo_sender_work_progress (the emit cursor, and the block CRC);
+	 * called from salvo_emitter_send_work's thread, no lock held. */
+	void (*progress)(void *ud, const salvo_work *w, uint32_t block_crc,
+			 uint32_t range, uint32_t off);
+	void *progress_ud;
 } salvo_emitter;
+
+/* How often at most an item's progress is reported (the core's lock). */
+#define SALVO_EMITTER_PROGRESS_NS 1000000ull
 
 /* Datagrams per GSO message for this socket, or 0 for plain datagrams:
  * 0 when offload is off, when fewer than two datagrams fit one UDP

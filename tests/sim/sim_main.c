@@ -76,6 +76,10 @@ typedef struct fixed {
 	uint64_t lane_pn_start; /* see sim_scenario */
 	int held;		/* sim_scenario.held */
 	int compress;		/* enum salvo_compress (0: off) */
+	/* the tail (sim_result.tail_ns, in the sender's smoothed RTTs):
+	 * the median over the scenario's seeds at most tail_median, every
+	 * seed at most tail_max (0: not checked) */
+	double tail_median, tail_max;
 } fixed;
 
 typedef struct scenario_def {
@@ -102,6 +106,31 @@ static const fixed fix_fair_default = {100 * MS, 200 * MBIT, 16 << 20, 0, 1472,
 static const fixed fix_fair_lab = {100 * MS, 200 * MBIT, 64 << 20, 4 << 20,
 				   1472,     5,		 0.01,	   0.01,
 				   45,	     1};
+/* the tail: from the last new datagram to COMPLETE, the lab's path and
+ * the engine's defaults, 1 % loss both ways (issue 11: the last repairs
+ * within 2 RTTs of the last new datagram) */
+static const fixed fix_tail_16m = {.rtt_ns = 100 * MS,
+				   .link_bps = 200 * MBIT,
+				   .file_bytes = 16 << 20,
+				   .block_bytes = 4 << 20,
+				   .datagram_bytes = 1472,
+				   .lanes = 5,
+				   .loss = 0.01,
+				   .rev_loss = 0.01,
+				   .defaults = 1,
+				   .tail_median = 2.0,
+				   .tail_max = 2.5};
+static const fixed fix_tail_64m = {.rtt_ns = 100 * MS,
+				   .link_bps = 200 * MBIT,
+				   .file_bytes = 64 << 20,
+				   .block_bytes = 4 << 20,
+				   .datagram_bytes = 1472,
+				   .lanes = 5,
+				   .loss = 0.01,
+				   .rev_loss = 0.01,
+				   .defaults = 1,
+				   .tail_median = 2.0,
+				   .tail_max = 2.5};
 static const fixed fix_empty = {100 * MS, 0, 1, 0, 0, 0, 0, 0};
 static const fixed fix_one_byte = {100 * MS, 1000 * MBIT, 1, 0, 1472,
 				   1,	     0,		  0, 2};
@@ -185,6 +214,15 @@ static const scenario_def defs[] = {
      "the default policy with the engine's 4 MiB blocks and 5 lanes at 200 "
      "Mbit/s, 100 ms, 1 % loss both ways: 64 MiB within 45 RTTs",
      &fix_fair_lab, 3},
+    {"tail-16m-1pct", F_ADAPTIVE,
+     "the tail: 16 MiB with the defaults (4 MiB blocks, 5 lanes, fair) at "
+     "200 Mbit/s, 100 ms, 1 % loss both ways: from the last new datagram "
+     "to COMPLETE in at most 2 smoothed RTTs (median), 2.5 at worst",
+     &fix_tail_16m, 16},
+    {"tail-64m-1pct", F_ADAPTIVE,
+     "the tail of 64 MiB on the same path: at most 2 RTTs (median), 2.5 at "
+     "worst",
+     &fix_tail_64m, 8},
     {"everything-1-byte", F_EVERYTHING,
      "a 1-byte file through every impairment, 100 ms RTT", &fix_empty, 8},
     {"one-byte-2rtt", F_CLEAN,
@@ -410,7 +448,9 @@ typedef struct grid {
 	grid_stats st;
 } grid;
 
-static int run_one(grid *g, const scenario_def *def, uint64_t seed, int verbose)
+/* *tail: the run's tail in the sender's smoothed RTTs (0: none). */
+static int run_one(grid *g, const scenario_def *def, uint64_t seed, int verbose,
+		   double *tail)
 {
 	sim_scenario sc;
 	sim_result res;
@@ -424,6 +464,7 @@ static int run_one(grid *g, const scenario_def *def, uint64_t seed, int verbose)
 		    (double)(res.payload_bytes ? res.payload_bytes : 1) *
 		    (1 - res.loss_eff);
 	double rt = (double)res.time_ns / (double)res.bound_ns;
+	*tail = res.srtt_ns ? (double)res.tail_ns / (double)res.srtt_ns : 0;
 	grid_stats *G = &g->st;
 	G->runs++;
 	G->datagrams += res.datagrams;
@@ -445,14 +486,16 @@ static int run_one(grid *g, const scenario_def *def, uint64_t seed, int verbose)
 	if (verbose || !ok)
 		fprintf(stderr,
 			"%s %s\n  sent %llu B (bound %llu, payload %llu, "
-			"retx %llu), %.3f s (bound %.3f s)%s%s\n"
+			"retx %llu), %.3f s (bound %.3f s), tail %.1f ms = "
+			"%.2f RTT (srtt %.1f ms)%s%s\n"
 			"  replay: make sim SCENARIO=%s SEED=%llu\n",
 			ok ? "ok" : "FAILED", desc,
 			(unsigned long long)res.sent_bytes,
 			(unsigned long long)res.bound_bytes,
 			(unsigned long long)res.payload_bytes,
 			(unsigned long long)res.retx_bytes, res.time_ns / 1e9,
-			res.bound_ns / 1e9, ok ? "" : "\n  why: ", res.why,
+			res.bound_ns / 1e9, res.tail_ns / 1e6, *tail,
+			res.srtt_ns / 1e6, ok ? "" : "\n  why: ", res.why,
 			def->name, (unsigned long long)seed);
 	if (!ok)
 		G->failures++;
@@ -481,18 +524,51 @@ typedef struct test_arg {
 	const scenario_def *def;
 } test_arg;
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* A scenario with a tail promise: the median of its seeds' tails (in
+ * RTTs) and the worst.  Returns 1 when kept, else prints why. */
+static int tail_kept(const scenario_def *def, double *tails, int n)
+{
+	if (!def->fix || !def->fix->tail_median || !n)
+		return 1;
+	qsort(tails, (size_t)n, sizeof(*tails), cmp_double);
+	double med = n % 2 ? tails[n / 2]
+			   : (tails[n / 2 - 1] + tails[n / 2]) / 2;
+	double worst = tails[n - 1];
+	int ok = med <= def->fix->tail_median && worst <= def->fix->tail_max;
+	printf("%s: tail %.2f RTT median, %.2f worst over %d seeds "
+	       "(promised %.1f, %.1f)\n",
+	       def->name, med, worst, n, def->fix->tail_median,
+	       def->fix->tail_max);
+	return ok;
+}
+
 static void test_scenario(void **state)
 {
 	const test_arg *a = *state;
 	const scenario_def *def = a->def;
 	int bad = 0, runs = 0;
 	uint64_t first_bad = 0;
+	double tails[64];
+	int ntails = 0;
 	for (uint64_t s = first_seed(def); s < seed_end(a->g, def);
 	     s += seed_step(def)) {
 		runs++;
-		if (!run_one(a->g, def, s, 0) && !bad++)
+		double tail = 0;
+		if (!run_one(a->g, def, s, 0, &tail) && !bad++)
 			first_bad = s;
+		if (tail > 0 && ntails < 64)
+			tails[ntails++] = tail;
 	}
+	if (!tail_kept(def, tails, ntails))
+		fail_msg("scenario %s: the tail is longer than promised "
+			 "(make sim SCENARIO=%s SEED=N shows each seed's)",
+			 def->name, def->name);
 	if (bad)
 		fail_msg("scenario %s: %d of %d seeds failed (first: seed "
 			 "%llu; make sim SCENARIO=%s SEED=%llu)",
@@ -563,11 +639,13 @@ int main(int argc, char **argv)
 			"sim: no scenario '%s'; sim --list names them\n", only);
 		return 2;
 	}
-	if (have_seed)
+	if (have_seed) {
+		double tail;
 		return run_one(&g, def ? def : &defs[seed % F_COUNT], seed,
-			       verbose)
+			       verbose, &tail)
 			   ? 0
 			   : 1;
+	}
 
 	struct CMUnitTest tests[NDEFS];
 	test_arg args[NDEFS];

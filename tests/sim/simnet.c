@@ -134,6 +134,7 @@ typedef struct simsender {
 	uint8_t *content; /* the stream: gen(key, 0, ..., total) */
 	int finished, result;
 	uint64_t finished_at;
+	uint64_t last_new_at; /* the last first transmission left (tail) */
 	uint64_t sent_bytes, datagrams;
 	/* what the receiver holds before the session (sc->held) */
 	salvo_rangeset held;
@@ -433,6 +434,11 @@ static void lane_next(world *w, simsender *s, lane *l)
 	salvo_sender_work_done(s->core, &l->w, l->e.block_crc, w->now);
 	if (l->w.is_new) /* the engine hashes a new block once it is sent */
 		s->block_sent[l->w.ranges[0].block] = 1;
+	if (l->w.is_first) /* as the engine's last_new_ns */
+		s->last_new_at = w->now;
+	trace(w, "sender %d lane %d: %s done, %u ranges from %llu",
+	      s->idx, (int)(l - s->lanes), l->w.is_first ? "new" : "repair",
+	      l->w.nranges, (unsigned long long)l->w.ranges[0].stream_offset);
 	l->busy = 0;
 	s->need_poll = 1;
 }
@@ -497,6 +503,9 @@ static void lane_send(world *w, simsender *s, lane *l)
 		send_fwd(w, s, l->out + g->out_offset, g->len, w->now);
 		s->datagrams++;
 	}
+	/* as the engine's emitter: the batch is out */
+	salvo_sender_work_progress(s->core, &l->w, l->e.block_crc, l->e.range,
+				   l->e.off, w->now);
 	lane_next(w, s, l);
 }
 
@@ -592,7 +601,7 @@ static void sender_step(world *w, simsender *s)
 	}
 	if (s->ctl_head == s->nctl)
 		s->ctl_head = s->nctl = 0;
-	for (int i = 0; i < w->sc->lanes; i++) {
+	for (int i = 0; i < w->sc->lanes && !s->finished; i++) {
 		lane *l = &s->lanes[i];
 		while (l->busy && l->next_at <= w->now)
 			lane_send(w, s, l);
@@ -613,11 +622,13 @@ static uint64_t sender_next(const world *w, const simsender *s)
 	uint64_t t = UINT64_MAX;
 	if (s->ctl_head < s->nctl)
 		t = s->ctl[s->ctl_head].at;
+	/* a finished session's lanes stop (the engine's pacer does), even
+	 * with the tail's second copies still in hand */
+	if (s->finished)
+		return t;
 	for (int i = 0; i < w->sc->lanes; i++)
 		if (s->lanes[i].busy && s->lanes[i].next_at < t)
 			t = s->lanes[i].next_at;
-	if (s->finished)
-		return t;
 	if (s->need_poll)
 		return w->now;
 	if (s->poll_at < t)
@@ -1102,6 +1113,11 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		salvo_sender_stats st;
 		salvo_sender_get_stats(w->s[i].core, &st);
 		res->retx_bytes += st.bytes_retx;
+		if (!i && w->s[i].last_new_at &&
+		    w->s[i].finished_at > w->s[i].last_new_at) {
+			res->tail_ns = w->s[i].finished_at - w->s[i].last_new_at;
+			res->srtt_ns = st.srtt_ns;
+		}
 		if (w->s[i].finished_at > end)
 			end = w->s[i].finished_at;
 	}

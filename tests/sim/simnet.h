@@ -56,6 +56,10 @@ typedef struct sim_result {
 	uint64_t retx_bytes;
 	uint64_t datagrams;
 	double loss_eff;
+	/* the tail of sender 0: from its last new datagram handed to the
+	 * network to its end (COMPLETE), as salvo send --json reports it,
+	 * and its smoothed RTT then (0: no new data went) */
+	uint64_t tail_ns, srtt_ns;
 } sim_result;
 
 /* Runs one scenario; fills res; returns res->ok.  verbose prints a trace

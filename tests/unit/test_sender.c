@@ -507,6 +507,81 @@ static void test_whole_session(void **state)
 	finish(&h);
 }
 
+/* Losses early in a block are repaired while the block is still being
+ * paced out (salvo_sender_work_progress), a lost first transmission
+ * goes again on any report of it, and the tail: a STATUS as soon as
+ * the last new data went, and a margin after each repair.  Before these,
+ * a 4 MiB block's losses waited for the whole block (a second at 200
+ * Mbit/s with five lanes), and the last repairs for a STATUS up to a
+ * quarter RTT later: the lab's tail was 3.5 RTTs (issue 11). */
+static void test_progress_and_tail(void **state)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	(void)state;
+	harness h;
+	start(&h);
+	handshake(&h);
+	manifest(&h);
+	salvo_work held[4];
+	for (uint32_t b = 0; b < 4; b++) {
+		assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+		held[b] = h.w;
+	}
+	/* block 0's first three datagrams went out, block 1's first one */
+	h.now += 1 * MS;
+	salvo_sender_work_progress(h.s, &held[0], 0xb0c0, 0, 3 * PAYLOAD,
+				   h.now);
+	salvo_sender_work_progress(h.s, &held[1], 0xb0c1, 0, PAYLOAD, h.now);
+	/* STATUS vouches for what went (the lowest active item's progress) */
+	h.now += 30 * MS;
+	assert_int_equal(
+	    poll_past(&h, (const uint8_t[]){SALVO_PKT_FILE_DONE, 0}),
+	    SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
+	assert_int_equal(h.pkt.u.status.sent_through, 3 * PAYLOAD);
+	/* the receiver saw block 0's third datagram but not its second:
+	 * reported with no STATUS echoed, it goes at once, with the block's
+	 * CRC; block 0's fourth datagram, not sent yet, does not */
+	h.now += 1 * MS;
+	salvo_range lost[] = {{PAYLOAD, 2 * PAYLOAD},
+			      {3 * PAYLOAD, 4 * PAYLOAD}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 1, lost, 2);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_false(h.w.is_first);
+	assert_int_equal(h.w.nranges, 1);
+	expect_range(&h.w.ranges[0], 0, PAYLOAD, PAYLOAD);
+	assert_int_equal(h.w.ranges[0].block_crc, 0xb0c0);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	/* not the tail yet: no second copy */
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+
+	/* the last new data goes: a STATUS at once, vouching for it all */
+	for (uint32_t b = 0; b < 3; b++)
+		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	h.now += 1 * MS;
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
+	salvo_sender_work_done(h.s, &held[3], 0xb0c3, h.now);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_STATUS);
+	assert_int_equal(h.pkt.u.status.sent_through, FILE_A);
+	uint64_t st1 = h.last_status_ts;
+
+	/* a tail repair: a STATUS a margin after it asks whether it came;
+	 * no second copy here, where the budget (FILE_A / 256 = 781 bytes)
+	 * holds no whole datagram (tests/sim tail-*: 16 MiB has 45) */
+	h.now += 10 * MS;
+	salvo_range last[] = {{FILE_A - 3392, FILE_A}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, st1, 1, last, 1);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	expect_range(&h.w.ranges[0], 3, 0, 3392);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+	assert_true(h.w.deadline <= h.now + 2 * MS);
+	finish(&h);
+}
+
 /* COMPLETE before the receiver has every digest does not end it. */
 static void test_complete_needs_digests(void **state)
 {
@@ -1661,6 +1736,7 @@ int main(void)
 	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_whole_session),
+	    cmocka_unit_test(test_progress_and_tail),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
 	    cmocka_unit_test(test_refused),
