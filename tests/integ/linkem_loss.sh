@@ -30,10 +30,12 @@ run() { # from to to_addr
 TMP=$(mktemp -d)
 trap 'lab_stop; rm -rf "$TMP"' EXIT
 
-# accounted DIR LOST: the receiver missed LOST; linkem's random drops
-# explain them, up to 1 % more dropped by the hosts (reported)
+# accounted DIR LOST PRE: the receiver missed LOST; linkem's random drops
+# and PRE, those the sending host's lab0 dropped before linkem read them
+# (its tx_dropped: linkem starved of CPU), explain them, up to 1 % more
+# dropped by the hosts (reported)
 accounted() {
-	local extra=$(($2 - ${CTR[drop_loss]}))
+	local extra=$(($2 - ${CTR[drop_loss]} - $3))
 	[ "$extra" -ge 0 ] || fail "$1: linkem dropped ${CTR[drop_loss]}, the receiver missed only $2"
 	[ "$extra" -le $((N / 100)) ] ||
 		fail "$1: the receiver missed $2, linkem dropped ${CTR[drop_loss]}: $extra more lost outside linkem"
@@ -46,20 +48,30 @@ echo "a>b 1% Bernoulli: $r"
 lost=$(( N - $(jget "$r" unique) ))
 fcheck "$(jget "$r" duplicates) == 0 and $(jget "$r" late) == 0" "a>b duplicates or reordering: $r"
 check_counters 'a>b'
-[ "${CTR[in_pkts]}" -ge $((N - N / 100)) ] ||
-	fail "linkem a>b read ${CTR[in_pkts]} of $N sent (A dropped $(dev_tx_dropped A) before linkem)"
+# what linkem did not read, the sending host's device dropped (counted):
+# on a machine loaded from elsewhere linkem is not always there to read
+# (a CI run beside other jobs: 3,600 of 100,000); the rates below are
+# checked on what linkem read
+pre=$(dev_tx_dropped A)
+[ "$((${CTR[in_pkts]} + pre))" -ge $((N - N / 100)) ] ||
+	fail "linkem a>b read ${CTR[in_pkts]} of $N sent, A dropped $pre before linkem: the rest vanished"
+[ "${CTR[in_pkts]}" -ge $((N / 2)) ] ||
+	fail "linkem a>b read ${CTR[in_pkts]} of $N sent (A dropped $pre before linkem): too few to judge"
+[ "$pre" -eq 0 ] || echo "note: a>b: A's lab0 dropped $pre before linkem (a busy machine)"
 # sigma = sqrt(n p (1-p)) = 31.5 packets at 1 % of 100,000
 fcheck "abs(${CTR[drop_loss]} - ${CTR[in_pkts]} / 100) <= 5 * 31.5" \
 	"a>b linkem dropped ${CTR[drop_loss]} of ${CTR[in_pkts]}, want 1 % +- 158"
-accounted 'a>b' "$lost"
+accounted 'a>b' "$lost" "$pre"
 
 # --- Gilbert-Elliott, B to A
 r=$(run B A 10.77.0.1)
 echo "b>a GE 1%,20%: $r"
 lost=$(( N - $(jget "$r" unique) ))
 check_counters 'b>a'
+pre=$(dev_tx_dropped B)
+[ "$pre" -eq 0 ] || echo "note: b>a: B's lab0 dropped $pre before linkem (a busy machine)"
 fcheck "abs(${CTR[drop_loss]} / ${CTR[in_pkts]} - 0.01 / 0.21) <= 0.2 * 0.01 / 0.21" \
 	"b>a GE: linkem dropped ${CTR[drop_loss]} of ${CTR[in_pkts]}, want 4.76 % +- 20 %"
 fcheck "4.0 <= $(jget "$r" mean_burst) <= 6.0" "b>a GE mean burst $(jget "$r" mean_burst), want 5 +- 1"
-accounted 'b>a' "$lost"
+accounted 'b>a' "$lost" "$pre"
 echo "linkem_loss: ok"
