@@ -110,6 +110,26 @@ static void abandon_file(salvo_rsess *s, uint32_t i, uint64_t now)
 		rdata_maybe_complete(s, now);
 }
 
+/* File i is abandoned: the sender cannot read its bytes again, and sends
+ * zeros for them, so a block of it sent whole before and repaired (or
+ * fetched again) since no longer matches the CRC its datagrams carry.
+ * Its blocks not yet verified are checked no more by their CRC: the
+ * bytes of the other files in them are checked by those files' digests
+ * when they commit, and this file is never committed. */
+static void skip_block_crcs(salvo_rsess *s, uint32_t i)
+{
+	const salvo_entry *e = &s->m.entries[i];
+	if (!e->size)
+		return;
+	uint64_t first = e->stream_offset / s->block_bytes;
+	uint64_t last = (e->stream_offset + e->size - 1) / s->block_bytes;
+	for (uint64_t b = first; b <= last; b++)
+		if (s->bstate[b] != BLK_VERIFIED) {
+			s->bpartial[b] = 1;
+			s->bfails[b] = 0;
+		}
+}
+
 static void maybe_finalize(salvo_rsess *s, uint32_t i, uint64_t now)
 {
 	if (s->m.entries[i].type != SALVO_ENTRY_FILE || s->fpending[i] ||
@@ -448,6 +468,9 @@ void rdata_block_result(salvo_rsess *s, uint32_t block, int ok, uint64_t now)
 		return;
 	uint64_t bstart = (uint64_t)block * s->block_bytes;
 	uint64_t bend = bstart + block_len(s, block);
+	/* its CRC stopped counting while it was checked (skip_block_crcs) */
+	if (!ok && s->bpartial[block])
+		ok = 1;
 	if (!ok) {
 		s->r->st.block_failures++;
 		if (++s->bfails[block] >= RS_MAX_BLOCK_FAILURES) {
@@ -485,14 +508,23 @@ void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
 		uint32_t i = f->first + k;
 		if (i >= s->m.count)
 			break;
-		if (s->fhave[i] || s->m.entries[i].type != SALVO_ENTRY_FILE)
+		if (s->m.entries[i].type != SALVO_ENTRY_FILE)
+			continue;
+		/* a digest held already: only a later abandon (a repair
+		 * re-read the source short) replaces it, while the file
+		 * waits for its blocks; one whose blocks all verified is
+		 * checked by that digest (and committed if it matches) */
+		if (s->fhave[i] &&
+		    (!abandoned || s->fstate[i] != FILE_PENDING))
 			continue;
 		memcpy(s->digest[i],
 		       f->digests + (size_t)k * SALVO_DIGEST_BYTES,
 		       SALVO_DIGEST_BYTES);
 		s->fhave[i] = 1;
-		if (abandoned && s->fstate[i] == FILE_PENDING)
+		if (abandoned && s->fstate[i] == FILE_PENDING) {
 			s->fstate[i] = FILE_ABANDONED;
+			skip_block_crcs(s, i);
+		}
 		maybe_finalize(s, i, now);
 		if (s->state != RS_DATA)
 			return;

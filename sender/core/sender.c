@@ -160,6 +160,7 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	    !s->verdict || !s->verdict_err)
 		goto fail_arrays;
 	salvo_rangeset_init(&s->held, mem);
+	salvo_rangeset_init(&s->late_fd, mem);
 	for (uint32_t i = 0; i < n; i++) {
 		s->is_dir[i] = e[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
@@ -217,6 +218,7 @@ void salvo_sender_del(salvo_sender *s)
 	salvo_txstream_free(&s->data);
 	salvo_rangeset_free(&s->dup);
 	salvo_rangeset_free(&s->held);
+	salvo_rangeset_free(&s->late_fd);
 	salvo_mem_free(s->mem, s->verdict);
 	salvo_mem_free(s->mem, s->verdict_err);
 	salvo_mem_free(s->mem, s->block_crc);
@@ -588,29 +590,73 @@ static uint64_t fd_window(const salvo_sender *s)
 	return max64(pkts, FD_WINDOW_MIN_PACKETS) * fd_room(s);
 }
 
-static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
-			  void *buf, size_t cap)
+/* FILE_DONE of files [first, first + count), flags as given. */
+static int file_done(salvo_sender *s, uint32_t first, uint32_t count,
+		     uint8_t flags, salvo_work *w, void *buf, size_t cap)
 {
 	salvo_pkt p;
 	memset(&p, 0, sizeof(p));
 	p.hdr.type = SALVO_PKT_FILE_DONE;
-	p.hdr.session = s->session;
+	p.hdr.flags = flags;
+	p.u.file_done.first = first;
+	p.u.file_done.count = (uint16_t)count;
+	p.u.file_done.digests = s->digest[first];
+	return control(s, w, buf, cap, &p);
+}
+
+static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
+			  void *buf, size_t cap)
+{
+	uint8_t flags = 0;
 	uint64_t end = min64(s->digests_known, s->digests_acked + fd_window(s));
 	uint32_t count = (uint32_t)min64(end - s->fd_next, fd_room(s));
 	/* an abandoned file goes alone, flagged; a run stops before one */
 	if (s->have_digest[s->fd_next] == SS_DIGEST_ABANDONED) {
 		count = 1;
-		p.hdr.flags = SALVO_FD_F_ABANDONED;
+		flags = SALVO_FD_F_ABANDONED;
 	}
 	for (uint32_t k = 1; k < count; k++)
 		if (s->have_digest[s->fd_next + k] == SS_DIGEST_ABANDONED)
 			count = k;
-	p.u.file_done.first = s->fd_next;
-	p.u.file_done.count = (uint16_t)count;
-	p.u.file_done.digests = s->digest[s->fd_next];
+	uint32_t first = s->fd_next;
 	s->fd_next += count;
 	s->fd_last_sent = now;
-	return control(s, w, buf, cap, &p);
+	return file_done(s, first, count, flags, w, buf, cap);
+}
+
+/* The next file abandoned after its digest went out (late_fd) whose
+ * flagged FILE_DONE is due, or -1 (*due: when the next round is).  A
+ * round sends each of them once, one per poll; rounds are wait apart,
+ * doubling (at most 64 times), until the receiver restates the file
+ * FAILED (its VERDICT: it dropped the part-file) or the session ends.
+ * A receiver that had verified and committed the file before it heard
+ * keeps it, and ignores them. */
+static int64_t late_fd_take(salvo_sender *s, uint64_t now, uint64_t wait,
+			    uint64_t *due)
+{
+	while (!salvo_rangeset_is_empty(&s->late_fd)) {
+		if (now < s->late_fd_due) {
+			*due = min64(*due, s->late_fd_due);
+			return -1;
+		}
+		size_t k = salvo_rangeset_lower_bound(&s->late_fd,
+						      s->late_fd_next);
+		if (k == s->late_fd.n) { /* the round is over */
+			s->late_fd_next = 0;
+			s->late_fd_due = now + (wait << s->late_fd_backoff);
+			if (s->late_fd_backoff < 6)
+				s->late_fd_backoff++;
+			continue;
+		}
+		uint64_t i = max64(s->late_fd.r[k].start, s->late_fd_next);
+		s->late_fd_next = i + 1;
+		if (salvo_sender_verdict(s, (uint32_t)i, NULL) ==
+			SALVO_VERDICT_FAILED &&
+		    !salvo_rangeset_remove(&s->late_fd, i, i + 1))
+			continue;
+		return (int64_t)i;
+	}
+	return -1;
 }
 
 static int poll_manifest(salvo_sender *s, uint64_t now, salvo_work *w,
@@ -883,6 +929,8 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	s->digests_acked = s->fd_next = s->files_done = 0;
 	s->fd_backoff = 0;
 	s->fd_last_sent = 0;
+	/* FILE_DONE goes again from the first: abandoned ones flagged */
+	salvo_rangeset_remove_below(&s->late_fd, UINT64_MAX);
 	s->st.bytes_acked = 0;
 	/* the rate samples pair our datagram count with the receiver's,
 	 * which the new session starts from 0, and delivered bytes with
@@ -1009,6 +1057,12 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		} else if (s->digests_acked < s->digests_known) {
 			fd_due = s->fd_last_sent + wait + 1;
 		}
+		int64_t late = with_data ? late_fd_take(s, now, rtt + rtt / 2,
+							&fd_due)
+					 : -1;
+		if (late >= 0)
+			return file_done(s, (uint32_t)late, 1,
+					 SALVO_FD_F_ABANDONED, w, buf, cap);
 	}
 	if (with_data) {
 		int k = s->phase == PH_MANIFEST
@@ -1208,10 +1262,15 @@ int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err)
 		return SALVO_ERR_INVAL;
 	if (s->have_digest[i] == SS_DIGEST_ABANDONED)
 		return 0;
-	/* its digest went out already: too late, the receiver checks it
-	 * (and fails the session if it differs) */
-	if (s->have_digest[i] && i < s->fd_next)
-		return SALVO_ERR_STATE;
+	/* its digest went out already (a repair re-read it short): the
+	 * flagged FILE_DONE goes again until the receiver has it */
+	if (s->have_digest[i] && i < s->fd_next) {
+		if (salvo_rangeset_add(&s->late_fd, i, (uint64_t)i + 1, 0))
+			return SALVO_ERR_NOMEM;
+		s->late_fd_due = 0;
+		s->late_fd_next = 0;
+		s->late_fd_backoff = 0;
+	}
 	uint32_t e = (uint32_t)(err < 0 ? -err : err);
 	memset(s->digest[i], 0, SALVO_DIGEST_BYTES);
 	s->digest[i][0] = (uint8_t)(e >> 24);

@@ -247,9 +247,15 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
  * block's CRC holds on both sides.  Its FILE_DONE goes alone with
  * SALVO_FD_F_ABANDONED and err instead of a digest (a later
  * salvo_sender_set_digest for it is ignored); the receiver fails the
- * file alone and its VERDICT says FAILED.  Returns 0, SALVO_ERR_INVAL
- * (no such file, a folder) or SALVO_ERR_STATE (its digest went out
- * already). */
+ * file alone and its VERDICT says FAILED.  Blocks of it sent before
+ * with its real bytes and repaired (re-read) since no longer match
+ * their CRC: the receiver checks them by the other files' digests.  A
+ * file whose digest went out already gets the flagged FILE_DONE too,
+ * again at growing intervals until the receiver restates it FAILED (or
+ * the session ends: a receiver that verified it whole before keeps it,
+ * and its verdict stays SEND).
+ * Returns 0, SALVO_ERR_INVAL (no such file, a folder) or
+ * SALVO_ERR_NOMEM. */
 int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err);
 /* 1 once file i was abandoned (salvo_sender_abandon). */
 int salvo_sender_is_abandoned(const salvo_sender *s, uint32_t i);

@@ -91,6 +91,13 @@ struct salvo_sender {
 	uint32_t fd_next;	/* next digest to send */
 	uint64_t fd_last_sent;
 	unsigned fd_backoff; /* FILE_DONE resends since digests last moved */
+	/* files abandoned after their digest went out (salvo_sender_abandon):
+	 * each [i, i+1); their FILE_DONE goes again, flagged, until the
+	 * receiver restates them FAILED or the session completes */
+	salvo_rangeset late_fd;
+	uint64_t late_fd_next; /* the next of them to send this round */
+	uint64_t late_fd_due;  /* the next round */
+	unsigned late_fd_backoff;
 	uint32_t files_done;
 
 	/* streams */

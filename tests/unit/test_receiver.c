@@ -1419,6 +1419,131 @@ static void test_file_fails_alone(void **state)
 	finish(h);
 }
 
+/* Answers the block checks as the engine does: the CRC of what was
+ * written against the datagrams' (none for a block checked without). */
+static void answer_by_crc(harness *h)
+{
+	int n = h->nverify;
+	h->nverify = 0;
+	for (int i = 0; i < n; i++) {
+		int ok = !h->verify[i].check_crc ||
+			 salvo_crc32c(0, h->stream + h->verify[i].start,
+				      h->verify[i].len) == h->verify[i].crc;
+		salvo_receiver_block_result(h->r, h->verify[i].session,
+					    h->verify[i].block, ok, h->now);
+	}
+}
+
+/* FILE_DONE for b flagged abandoned, errno 5. */
+static void abandon_b(harness *h, const salvo_addr *a, uint32_t sid)
+{
+	uint8_t d[32] = {0, 0, 0, 5};
+	salvo_pkt p = {.hdr = {.type = SALVO_PKT_FILE_DONE,
+			       .flags = SALVO_FD_F_ABANDONED,
+			       .session = sid}};
+	p.u.file_done = (salvo_pkt_file_done){1, 1, d};
+	feed_pkt(h, a, &p);
+}
+
+/* b shrinks to nothing after block 1 ([a|b]) went out whole, its second
+ * datagram lost: the repair carries zeros for b's half under block 1's
+ * first CRC, and so does the whole block when it is fetched again. */
+static void repair_block_1(harness *h, const salvo_addr *a, uint32_t sid,
+			   uint32_t crc1, int whole)
+{
+	memset(data + SIZE_A, 0, SIZE_B);
+	if (whole)
+		send_data_raw(h, a, sid, 1, 0, PAYLOAD, crc1);
+	send_data_raw(h, a, sid, 1, PAYLOAD, PAYLOAD, crc1);
+}
+
+/* a commits; once the sender holds b's late failure the session is
+ * complete with one file. */
+static void complete_without_b(harness *h, const salvo_addr *a, uint32_t sid)
+{
+	assert_int_equal(h->ends, 0);
+	assert_int_equal(h->nfinal, 1);
+	assert_int_equal(h->final[0].file, 0);
+	salvo_receiver_file_result(h->r, sid, 0, 0, NULL, h->now);
+	assert_int_equal(h->ends, 0);
+	h->now += 20 * MS;
+	salvo_pkt p = {.hdr = {.type = SALVO_PKT_STATUS, .session = sid}};
+	p.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_DATA,
+					.srtt_us = 10000,
+					.ts = h->now,
+					.sent_through = TOTAL,
+					.verdicts_have = 3};
+	h->nout = 0;
+	feed_pkt(h, a, &p);
+	assert_int_equal(h->ends, 1);
+	assert_int_equal(h->end_result, 0);
+	salvo_pkt fb = sent(h, h->nout - 1);
+	assert_true(fb.hdr.flags & SALVO_FB_F_COMPLETE);
+	assert_int_equal(fb.u.feedback.files_done, 1);
+	assert_memory_equal(h->stream, data, SIZE_A);
+	finish(h);
+}
+
+/* Issue 13, item 3: a source that shrinks after some of its blocks went
+ * out, one of which must then be repaired, fails alone.  The repair comes
+ * before the abandoned FILE_DONE: block 1's check (by its first CRC)
+ * fails, but b's abandon, heard meanwhile, takes the CRC out of it: a's
+ * bytes in it are checked by a's digest, and a commits.  Before, block 1
+ * failed and was fetched again until the session failed
+ * (SALVO_ERR_SOURCE_CHANGED) with a in it. */
+static void test_abandoned_after_sending(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 9260);
+	uint32_t sid = data_session(h, &a);
+	uint32_t crc1 = salvo_crc32c(0, data + BLOCK, BLOCK);
+	send_dgram(h, &a, sid, 0, 0);
+	send_dgram(h, &a, sid, 0, 1);
+	send_dgram(h, &a, sid, 1, 0);
+	repair_block_1(h, &a, sid, crc1, 0);
+	send_dgram(h, &a, sid, 2, 0); /* read short: zeros, their CRC */
+	uint8_t d[32];
+	salvo_blake3_hash(data, SIZE_A, d);
+	salvo_pkt p = {.hdr = {.type = SALVO_PKT_FILE_DONE, .session = sid}};
+	p.u.file_done = (salvo_pkt_file_done){0, 1, d};
+	feed_pkt(h, &a, &p);
+	assert_int_equal(h->nverify, 3);
+	abandon_b(h, &a, sid);
+	answer_by_crc(h);
+	complete_without_b(h, &a, sid);
+}
+
+/* The same once b's digest went out (the sender read b whole, then a
+ * repair of block 1 re-read it short): its abandon replaces the digest
+ * while b waits for block 1, which is then checked without its CRC.
+ * Before, the receiver ignored a FILE_DONE for a file whose digest it
+ * held, block 1 failed three times and the session with it. */
+static void test_abandoned_after_digest(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 9270);
+	uint32_t sid = data_session(h, &a);
+	uint32_t crc1 = salvo_crc32c(0, data + BLOCK, BLOCK);
+	send_dgram(h, &a, sid, 0, 0);
+	send_dgram(h, &a, sid, 0, 1);
+	send_dgram(h, &a, sid, 1, 0);
+	send_dgram(h, &a, sid, 2, 0);
+	send_digests(h, &a, sid);
+	answer_by_crc(h); /* blocks 0 and 2 */
+	assert_int_equal(h->nfinal, 0);
+	/* block 1 fails once (the abandon is late), then is fetched whole */
+	repair_block_1(h, &a, sid, crc1, 0);
+	answer_by_crc(h);
+	abandon_b(h, &a, sid);
+	repair_block_1(h, &a, sid, crc1, 1);
+	assert_int_equal(h->nverify, 1);
+	assert_false(h->verify[0].check_crc);
+	answer_by_crc(h);
+	complete_without_b(h, &a, sid);
+}
+
 /* ------------------------------------------------------------- timers */
 
 static void test_idle_timeout(void **state)
@@ -1973,6 +2098,8 @@ int main(void)
 	    cmocka_unit_test(test_block_fails_repeatedly),
 	    cmocka_unit_test(test_file_fails_verification),
 	    cmocka_unit_test(test_file_fails_alone),
+	    cmocka_unit_test(test_abandoned_after_sending),
+	    cmocka_unit_test(test_abandoned_after_digest),
 	    cmocka_unit_test(test_idle_timeout),
 	    cmocka_unit_test(test_lz4_pieces),
 	    cmocka_unit_test(test_lz4_bad_block_refetched),

@@ -1616,7 +1616,8 @@ static void test_all_held(void **state)
 /* A file the caller abandons (its source shrank or vanished after the
  * scan): its FILE_DONE goes alone, flagged, with the errno instead of a
  * digest; the runs around it stop before it; a digest the hasher sets
- * later is ignored; once its digest went out it is too late. */
+ * later is ignored; one abandoned after its digest went out goes again,
+ * flagged, until the receiver restates it failed. */
 static void test_abandoned(void **state)
 {
 	(void)state;
@@ -1673,11 +1674,59 @@ static void test_abandoned(void **state)
 		seen++;
 	}
 	assert_int_equal(seen, 3);
-	/* a's digest went out: too late to abandon it */
-	assert_int_equal(salvo_sender_abandon(h.s, 0, -EIO), SALVO_ERR_STATE);
+	/* issue 13, item 3: a's digest went out, then a repair re-read a
+	 * short: its flagged FILE_DONE goes (again and again, until the
+	 * receiver restates it FAILED).  Before, SALVO_ERR_STATE, and the
+	 * engine failed the session */
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 3, 0, 3, NULL, 0);
+	assert_int_equal(salvo_sender_abandon(h.s, 0, -EIO), 0);
+	assert_true(salvo_sender_is_abandoned(h.s, 0));
+	int late = 0;
+	for (int n = 0; n < 2000; n++) {
+		h.now += 1 * MS;
+		if (n % 100 == 99) /* the receiver holds every digest */
+			feed_feedback(&h, SALVO_PHASE_DATA, 0, 3, 0, 3, NULL,
+				      0);
+		int k = poll_once(&h);
+		if (k == SALVO_WORK_DATA)
+			salvo_sender_work_done(h.s, &h.w, 0, h.now);
+		if (k != SALVO_WORK_CONTROL ||
+		    h.pkt.hdr.type != SALVO_PKT_FILE_DONE)
+			continue;
+		const salvo_pkt_file_done *f = &h.pkt.u.file_done;
+		if (!f->first && h.pkt.hdr.flags == SALVO_FD_F_ABANDONED) {
+			static const uint8_t eio[4] = {0, 0, 0, EIO};
+			assert_int_equal(f->count, 1);
+			assert_memory_equal(f->digests, eio, 4);
+			late++;
+		}
+	}
+	assert_true(late >= 2); /* again without an answer, backing off */
+	assert_true(late <= 8);
+	static const uint8_t vf[] = {SALVO_VERDICT_FAILED, SALVO_VERDICT_SEND,
+				     SALVO_VERDICT_SEND};
+	static const int32_t ef[] = {EIO, 0, 0};
+	feed_verdict_at(&h, NULL, 0, 0, vf, ef, 3, 0, DGRAM);
+	assert_int_equal(salvo_sender_verdict(h.s, 0, NULL),
+			 SALVO_VERDICT_FAILED);
+	late = 0;
+	for (int n = 0; n < 2000; n++) {
+		h.now += 1 * MS;
+		if (n % 100 == 99)
+			feed_feedback(&h, SALVO_PHASE_DATA, 0, 3, 0, 3, NULL,
+				      0);
+		int k = poll_once(&h);
+		if (k == SALVO_WORK_DATA)
+			salvo_sender_work_done(h.s, &h.w, 0, h.now);
+		late += k == SALVO_WORK_CONTROL &&
+			h.pkt.hdr.type == SALVO_PKT_FILE_DONE &&
+			!h.pkt.u.file_done.first &&
+			h.pkt.hdr.flags == SALVO_FD_F_ABANDONED;
+	}
+	assert_int_equal(late, 0);
 	salvo_sender_stats st;
 	salvo_sender_get_stats(h.s, &st);
-	assert_int_equal(st.files_abandoned, 1);
+	assert_int_equal(st.files_abandoned, 2);
 	finish(&h);
 }
 
