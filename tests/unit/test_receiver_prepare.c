@@ -131,17 +131,38 @@ static void *tx_main(void *arg)
 	return NULL;
 }
 
-/* N empty files PREFIX%05d in dir (made). */
-static void make_tree(const char *dir)
+/* n files prefix%05d in dir (made): empty, or with tag their number
+ * after the letter tag, except every differ-th (from the 7th) which gets
+ * 'z': as large, other content. */
+static void make_tree(const char *dir, const char *prefix, int n, char tag,
+		      int differ)
 {
-	char p[256];
+	char p[256], body[16];
 	assert_int_equal(mkdir(dir, 0755), 0);
-	for (int i = 0; i < N; i++) {
-		snprintf(p, sizeof(p), "%s/" PREFIX "%05d", dir, i);
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/%s%05d", dir, prefix, i);
 		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
 		assert_true(fd >= 0);
+		int len = snprintf(body, sizeof(body), "%c%05d",
+				   differ && i % differ == 7 ? 'z' : tag, i);
+		if (tag)
+			assert_int_equal(write(fd, body, (size_t)len), len);
 		close(fd);
 	}
+}
+
+/* 1 if dir/prefix%05d holds tag and its number. */
+static int holds(const char *dir, const char *prefix, int i, char tag)
+{
+	char p[512], want[16], got[16] = "";
+	snprintf(p, sizeof(p), "%s/%s%05d", dir, prefix, i);
+	snprintf(want, sizeof(want), "%c%05d", tag, i);
+	int fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	return n == (ssize_t)strlen(want) && !memcmp(got, want, (size_t)n);
 }
 
 static void remove_tree(const char *dir)
@@ -162,46 +183,66 @@ static void remove_tree(const char *dir)
 	rmdir(dir);
 }
 
+/* A new temporary folder into buf: in memory where there is one (40,000
+ * files made and removed on a disk take seconds under load). */
+static void temp_dir(char *buf, size_t len, const char *what)
+{
+	snprintf(buf, len, "%s/salvo-prep-%s-XXXXXX",
+		 access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm", what);
+	assert_non_null(mkdtemp(buf));
+}
+
+/* A receiver into a new temporary folder, anonymous senders welcome. */
+static void rx_start(rx *r)
+{
+	static salvo_authkeys none;
+	memset(r, 0, sizeof(*r));
+	char dir[64];
+	temp_dir(dir, sizeof(dir), "rx");
+	r->o = (salvo_recv_opts){.dir = strdup(dir),
+				 .bind = "127.0.0.1",
+				 .sockets = 2,
+				 .batch = 8,
+				 .offload = 1,
+				 .max_sessions = 4,
+				 .idle_timeout_ns = 20000000000ull,
+				 .overwrite = SALVO_OVERWRITE_REPLACE,
+				 .authkeys = &none,
+				 .allow_anonymous = 1,
+				 .log_ud = r,
+				 .ready = on_ready,
+				 .stop = &r->stop};
+	testpeer_keypair(RX_SEED, r->o.key_private, r->o.key_public);
+	assert_int_equal(pthread_create(&r->th, NULL, rx_main, r), 0);
+	while (!atomic_load(&r->port))
+		usleep(1000);
+	assert_true(atomic_load(&r->port) > 0);
+}
+
+static void rx_stop(rx *r)
+{
+	r->stop = 1;
+	assert_int_equal(pthread_join(r->th, NULL), 0);
+	assert_int_equal(r->rc, 0);
+}
+
 static void test_prepare_leaves_others_served(void **state)
 {
 	(void)state;
-	char src[] = "/tmp/salvo-prep-src-XXXXXX";
+	char src[64], p[256], small[256];
 	static rx r;
 	static tx a, b;
-	char p[256], small[256];
-	assert_non_null(mkdtemp(src));
-	memset(&r, 0, sizeof(r));
-	snprintf(p, sizeof(p), "/tmp/salvo-prep-rx-XXXXXX");
-	assert_non_null(mkdtemp(p));
-	char *rdir = strdup(p);
+	temp_dir(src, sizeof(src), "src");
+	rx_start(&r);
+	const char *rdir = r.o.dir;
 	snprintf(p, sizeof(p), "%s/tree", src);
-	make_tree(p);
+	make_tree(p, PREFIX, N, 0, 0);
 	snprintf(p, sizeof(p), "%s/tree", rdir); /* what A re-sends */
-	make_tree(p);
+	make_tree(p, PREFIX, N, 0, 0);
 	snprintf(small, sizeof(small), "%s/small", src);
 	int fd = open(small, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_equal(write(fd, "a small file\n", 13), 13);
 	close(fd);
-
-	static salvo_authkeys none; /* anonymous senders */
-	r.o = (salvo_recv_opts){.dir = rdir,
-				.bind = "127.0.0.1",
-				.sockets = 2,
-				.batch = 8,
-				.offload = 1,
-				.max_sessions = 4,
-				.idle_timeout_ns = 20000000000ull,
-				.overwrite = SALVO_OVERWRITE_REPLACE,
-				.authkeys = &none,
-				.allow_anonymous = 1,
-				.log_ud = &r,
-				.ready = on_ready,
-				.stop = &r.stop};
-	testpeer_keypair(RX_SEED, r.o.key_private, r.o.key_public);
-	assert_int_equal(pthread_create(&r.th, NULL, rx_main, &r), 0);
-	while (!atomic_load(&r.port))
-		usleep(1000);
-	assert_true(atomic_load(&r.port) > 0);
 
 	snprintf(p, sizeof(p), "%s/tree", src);
 	tx_init(&a, &r, p);
@@ -228,9 +269,7 @@ static void test_prepare_leaves_others_served(void **state)
 	assert_true(b.done_ns < a.done_ns);
 	assert_int_equal(a.looks_at_end, N); /* each looked at once */
 
-	r.stop = 1;
-	assert_int_equal(pthread_join(r.th, NULL), 0);
-	assert_int_equal(r.rc, 0);
+	rx_stop(&r);
 	assert_int_equal(r.rep.sessions_ok, 2);
 	assert_int_equal(r.rep.sessions_failed, 0);
 	assert_int_equal(r.rep.files_skipped, N);
@@ -241,7 +280,81 @@ static void test_prepare_leaves_others_served(void **state)
 	assert_int_equal(st.st_size, 13);
 	remove_tree(src);
 	remove_tree(rdir);
-	free(rdir);
+	free((char *)rdir);
+}
+
+/* --checksum over more files than prepare looks at itself, so their
+ * verdicts are set by the prepare thread, chunk by chunk, and their
+ * hashes after that: every DIFFER-th file, changed here (same size), is
+ * sent again, the others are skipped as identical, and the session ends
+ * (its count of files to commit was right). */
+#define M 5000
+#define DIFFER 1000 /* so files 7, 1007, ... 4007 differ here */
+static void test_checksum_many(void **state)
+{
+	(void)state;
+	char src[64], p[256];
+	static rx r;
+	static tx a;
+	temp_dir(src, sizeof(src), "src");
+	rx_start(&r);
+	snprintf(p, sizeof(p), "%s/tree", src);
+	make_tree(p, "sum-", M, 'a', 0);
+	snprintf(p, sizeof(p), "%s/tree", r.o.dir);
+	make_tree(p, "sum-", M, 'a', DIFFER);
+	snprintf(p, sizeof(p), "%s/tree", src);
+	tx_init(&a, &r, p);
+	a.o.overwrite = SALVO_SEND_IF_DIFFERENT;
+	a.o.checksum = 1;
+	tx_run(&a);
+	assert_int_equal(a.rc, 0);
+	rx_stop(&r);
+	assert_int_equal(r.rep.sessions_ok, 1);
+	assert_int_equal(r.rep.files_skipped, M - M / DIFFER);
+	assert_int_equal(r.rep.files_refused, 0);
+	snprintf(p, sizeof(p), "%s/tree", r.o.dir);
+	for (int i = 0; i < M; i++)
+		assert_true(holds(p, "sum-", i, 'a'));
+	remove_tree(src);
+	remove_tree(r.o.dir);
+	free((char *)r.o.dir);
+}
+
+/* A receiver that stops while its prepare thread looks at a session's
+ * names cuts the looking short (the session fails: "the receiver is
+ * stopping") instead of finishing them first, and frees everything. */
+static void test_stop_while_preparing(void **state)
+{
+	(void)state;
+	char src[64], p[256];
+	static rx r;
+	static tx a;
+	temp_dir(src, sizeof(src), "src");
+	rx_start(&r);
+	snprintf(p, sizeof(p), "%s/tree", src);
+	make_tree(p, PREFIX, N, 0, 0);
+	snprintf(p, sizeof(p), "%s/tree", r.o.dir);
+	make_tree(p, PREFIX, N, 0, 0);
+	snprintf(p, sizeof(p), "%s/tree", src);
+	tx_init(&a, &r, p);
+	a.o.timeout_ns = 2000000000ull;
+	unsigned before = atomic_load(&looks);
+	pthread_t ath;
+	assert_int_equal(pthread_create(&ath, NULL, tx_main, &a), 0);
+	uint64_t t0 = salvo_now_ns();
+	while (atomic_load(&looks) - before < B_AFTER &&
+	       salvo_now_ns() - t0 < DEADLINE_NS)
+		usleep(1000);
+	rx_stop(&r);
+	unsigned seen = atomic_load(&looks) - before;
+	assert_int_equal(pthread_join(ath, NULL), 0);
+	printf("  stopped after %u of %u names\n", seen, N);
+	assert_true(seen < N);
+	assert_int_not_equal(a.rc, 0);
+	assert_int_equal(r.rep.sessions_ok, 0);
+	remove_tree(src);
+	remove_tree(r.o.dir);
+	free((char *)r.o.dir);
 }
 
 int main(void)
@@ -250,6 +363,8 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prepare_leaves_others_served),
+	    cmocka_unit_test(test_checksum_many),
+	    cmocka_unit_test(test_stop_while_preparing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
