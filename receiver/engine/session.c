@@ -395,7 +395,6 @@ void rsession_prepared(rctx *c, esess *s, int rc, const char *why)
 	}
 	free(s->sum);
 	s->sum = NULL;
-	s->nsum = 0;
 	if (!rc)
 		rc = prepare_rest(c, s, err, sizeof(err));
 	salvo_receiver_prepared(c->core, s->id, rc, err, salvo_now_ns());

@@ -71,7 +71,17 @@ typedef struct rx {
 	pthread_t th;
 	volatile sig_atomic_t stop;
 	atomic_int port; /* 0 until ready, -1 failed */
+	int compared;	 /* a session_start said --checksum compared */
 } rx;
+
+/* Under the core lock (recv.h serialises the log callback). */
+static void on_log(void *ud, const salvo_log_event *ev)
+{
+	rx *r = ud;
+	if (!strcmp(ev->event, "session_start") &&
+	    strstr(ev->message, "(content compared: --checksum)"))
+		r->compared++;
+}
 
 static void on_ready(void *ud, uint16_t port)
 {
@@ -209,6 +219,7 @@ static void rx_start(rx *r)
 				 .overwrite = SALVO_OVERWRITE_REPLACE,
 				 .authkeys = &none,
 				 .allow_anonymous = 1,
+				 .log = on_log,
 				 .log_ud = r,
 				 .ready = on_ready,
 				 .stop = &r->stop};
@@ -311,6 +322,7 @@ static void test_checksum_many(void **state)
 	rx_stop(&r);
 	assert_int_equal(r.rep.sessions_ok, 1);
 	assert_int_equal(r.rep.files_skipped, M - M / DIFFER);
+	assert_int_equal(r.compared, 1); /* the log says how it compared */
 	assert_int_equal(r.rep.files_refused, 0);
 	snprintf(p, sizeof(p), "%s/tree", r.o.dir);
 	for (int i = 0; i < M; i++)
