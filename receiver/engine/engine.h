@@ -11,8 +11,9 @@
  *   writer.c    a batch's writes: collected under the lock, written
  *               (pwritev runs) and hashed after it is dropped
  *   verifier.c  the verifier thread: block and file checks, fsync, rename
- *   checksum.c  the checksum thread: --checksum's hashes of the files
- *               already here, before a session's data phase
+ *   prepare.c   the prepare thread: the verdicts of a large manifest's
+ *               files and --checksum's hashes of the files already
+ *               here, outside the core lock, before the data phase
  *   session.c   the engine's per-session state: prepare, end, refcount,
  *               log events
  *   digest.c    what was written, hashed as written: per-block CRC32C
@@ -23,7 +24,7 @@
  *
  * Locks: rctx.lock guards the core, the session list, every esess's refs
  * and the report; it is held while a socket thread feeds a batch, never
- * while it writes.  rctx.q.mu guards the verifier's queue.  digest.c has
+ * while it writes.  rctx.q.mu and rctx.prepq.mu guard the queues.  digest.c has
  * its own per-file and per-session locks (see there).
  */
 #ifndef SALVO_RENGINE_H
@@ -115,11 +116,14 @@ typedef struct esess {
 	atomic_int ended; /* set under the core lock, read anywhere */
 	int refs;	  /* core lock: the core, batches and jobs holding it */
 	uint32_t files_left; /* regular files not committed yet (verifier) */
+	/* the first entry whose name prepare has not looked at: set by
+	 * prepare, then moved on by the prepare thread alone */
+	uint32_t look_next;
 	/* --checksum: files here of the manifest's size, whose content the
-	 * checksum thread compares before the data phase (prepare) */
+	 * prepare thread compares before the data phase (prepare) */
 	struct rsum {
 		uint32_t idx;
-		int same; /* set by the checksum thread */
+		int same; /* set by the prepare thread */
 		int64_t mtime_ns;
 	} *sum;
 	uint32_t nsum;
@@ -133,12 +137,40 @@ typedef struct esess {
 
 struct rctx;
 
-/* Core callbacks. */
+/* Files whose names prepare looks at under the core lock before it
+ * leaves the rest to the prepare thread, and how many that thread looks
+ * at before it takes the lock to set their verdicts: at about 5 us an
+ * fstatat, the lock is held some 10 ms for them. */
+#define RSESSION_CHUNK_FILES 2048
+
+/* What is at a file's final name, as its verdict needs it. */
+typedef struct rlook {
+	uint32_t idx;	  /* the entry */
+	int rc;		  /* 0, -ENOENT, or -errno the look failed with */
+	salvo_existing x; /* when rc is 0 */
+} rlook;
+
+/* Core callbacks.  prepare decides the first RSESSION_CHUNK_FILES
+ * verdicts; more files, or --checksum's hashes, go to the prepare thread
+ * (SALVO_PREPARE_LATER). */
 int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 		     char *err, size_t errlen);
-/* Core lock held, s not ended: the checksum thread compared s->sum; sets
- * their verdicts and ends the prepare (salvo_receiver_prepared). */
-void rsession_checked(struct rctx *c, esess *s);
+/* Any thread, no core lock needed (rfiles' own lock only), while a
+ * reference to s is held: what is at regular-file entry i's final name
+ * now, into *l (not looked at for a file this receiver refuses for its
+ * size). */
+void rsession_look(const struct rctx *c, esess *s, uint32_t i, rlook *l);
+/* Core lock held, s not ended: sets entry l->idx's verdict from l (core,
+ * report, log, files_left), or with --checksum keeps a file of the same
+ * size in s->sum for hashing.  0, or -ENOMEM with err. */
+int rsession_decide(struct rctx *c, esess *s, const rlook *l, char *err,
+		    size_t errlen);
+/* Core lock held, s not ended: ends a prepare that answered
+ * SALVO_PREPARE_LATER.  rc 0: every name was looked at and s->sum
+ * compared; sets their verdicts and starts the data phase.  rc -errno
+ * (why, for a person): fails the session.  Either way through
+ * salvo_receiver_prepared. */
+void rsession_prepared(struct rctx *c, esess *s, int rc, const char *why);
 void rsession_end(void *ud, salvo_rsess *sess, int result, const char *msg);
 
 /* The engine state behind a core session (NULL before prepare). */
@@ -155,20 +187,21 @@ void rsession_file_failed(struct rctx *c, const esess *s, uint32_t i,
 /* Frees every session state left (shutdown, no thread running). */
 void rsession_free_all(struct rctx *c);
 
-/* ---------------------------------------------------------- checksum.c */
+/* ----------------------------------------------------------- prepare.c */
 
-/* Core lock held: queues s's comparisons (a reference held).  0 or
- * -ENOMEM. */
-int rchecksum_queue(struct rctx *c, esess *s);
-/* Starts / stops the checksum thread.  start: 0 or -errno. */
-int rchecksum_start(struct rctx *c);
-void rchecksum_stop(struct rctx *c);
+/* Core lock held: queues the rest of s's prepare (the names from
+ * s->look_next on, then s->sum) for the prepare thread, a reference
+ * held.  0 or -ENOMEM. */
+int rprepare_queue(struct rctx *c, esess *s);
+/* Starts / stops the prepare thread.  start: 0 or -errno. */
+int rprepare_start(struct rctx *c);
+void rprepare_stop(struct rctx *c);
 
 /* ---------------------------------------------------------- verifier.c */
 
 /* Work for the verifier: check a block, or check and commit a file. */
 typedef struct rjob {
-	enum { RJOB_BLOCK, RJOB_FILE, RJOB_RESUME, RJOB_CHECKSUM } kind;
+	enum { RJOB_BLOCK, RJOB_FILE, RJOB_RESUME, RJOB_PREPARE } kind;
 	esess *s; /* a reference held until the job is done */
 	uint32_t idx, len, crc;
 	int check_crc; /* 0: a partly held block, settled only */
@@ -185,7 +218,7 @@ typedef struct rqueue {
 	pthread_t th;
 } rqueue;
 
-/* A job queue with its one thread (the verifier's, the checksum's):
+/* A job queue with its one thread (the verifier's, the prepare one's):
  * push from any thread; pop blocks until a job comes or stop was asked
  * (NULL then, once empty: jobs queued before stop are still handed
  * out).  start: 0 or -errno.  stop joins the thread. */
@@ -304,7 +337,7 @@ typedef struct rctx {
 	int ended_sessions, last_result;
 	atomic_int stopping;
 	rqueue q;    /* the verifier's */
-	rqueue sumq; /* the checksum thread's (checksum.c) */
+	rqueue prepq; /* the prepare thread's (prepare.c) */
 } rctx;
 
 #endif

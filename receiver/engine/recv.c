@@ -339,17 +339,17 @@ int salvo_recv_run(const salvo_recv_opts *o, salvo_recv_report *r)
 			 salvo_strerror(rc));
 		goto fail_core;
 	}
-	rc = rchecksum_start(&c);
+	rc = rprepare_start(&c);
 	if (rc) {
 		snprintf(r->message, sizeof(r->message),
-			 "cannot start the checksum thread: %s",
+			 "cannot start the prepare thread: %s",
 			 salvo_strerror(rc));
 		rverifier_stop(&c);
 		goto fail_core;
 	}
 	announce(&c);
 	rc = serve(&c);
-	rchecksum_stop(&c);
+	rprepare_stop(&c);
 	rverifier_stop(&c);
 	r->last_session_result = c.last_result;
 	if (!rc && o->once)

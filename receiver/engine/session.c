@@ -20,10 +20,18 @@
  * allows that sender decide whether it is sent, skipped (identical,
  * exists, not newer) or refused; a file over max_file_size is refused
  * alone, and the others still go.  The core tells the sender (VERDICT).
- * With --checksum (digests in the manifest) a file here of the same size
- * is compared by content: its verdict waits for the checksum thread
- * (checksum.c), which hashes outside the core lock, and the prepare ends
- * from there (SALVO_PREPARE_LATER, rsession_checked).
+ *
+ * Looking at a name costs an fstatat (about 5 us), and prepare runs under
+ * the core lock, which every other session's datagrams wait for: a
+ * re-send of a million files into an existing tree held it for seconds.
+ * So prepare decides the first RSESSION_CHUNK_FILES files itself and
+ * leaves the rest to the prepare thread (prepare.c), which looks at them
+ * in chunks outside the lock (rsession_look) and takes the lock per chunk
+ * only to set their verdicts (rsession_decide).  With --checksum (digests
+ * in the manifest) a file here of the same size is compared by content:
+ * its verdict also waits for the prepare thread, which hashes outside the
+ * lock.  Either way prepare answers SALVO_PREPARE_LATER and the prepare
+ * ends from there (rsession_prepared).
  *
  * Log events go out from here too, always under the core lock, which is
  * what serialises the log callback as recv.h promises.
@@ -209,61 +217,75 @@ static int to_compare(const esess *s, const salvo_entry *e,
 		s->m.overwrite == SALVO_SEND_IF_NEWER);
 }
 
-/* Decides each file's verdict before any data moves, and counts the
- * files left to commit; with --checksum, files of the same size wait in
- * s->sum for the checksum thread.  0, or -ENOMEM with err. */
-static int decide_files(rctx *c, esess *s, char *err, size_t errlen)
+void rsession_look(const rctx *c, esess *s, uint32_t i, rlook *l)
 {
-	const salvo_manifest *m = &s->m;
-	s->files_left = 0;
-	for (uint32_t i = 0; i < m->count; i++) {
-		const salvo_entry *e = &m->entries[i];
-		if (e->type != SALVO_ENTRY_FILE)
-			continue;
-		struct stat st;
-		salvo_existing x = {0};
-		int rc = rfiles_stat_target(&s->files, i, &st), v, why = 0;
-		char line[SALVO_PATH_MAX + 200];
-		if (c->fs.max_file_bytes && e->size > c->fs.max_file_bytes) {
-			v = SALVO_VERDICT_REFUSED;
-			why = EFBIG;
-			snprintf(line, sizeof(line),
-				 "refused %s: %llu bytes, larger than this "
-				 "receiver accepts (%llu bytes)",
-				 e->path, (unsigned long long)e->size,
-				 (unsigned long long)c->fs.max_file_bytes);
-		} else if (rc && rc != -ENOENT) {
-			v = SALVO_VERDICT_FAILED;
-			why = -rc;
-			snprintf(line, sizeof(line), "failed %s: %s", e->path,
-				 strerror(why));
-		} else {
-			x.exists = !rc;
-			x.is_file = !rc && S_ISREG(st.st_mode);
-			x.size = !rc ? (uint64_t)st.st_size : 0;
-			x.mtime_ns = !rc ? (int64_t)st.st_mtim.tv_sec *
-						   1000000000 +
-					       st.st_mtim.tv_nsec
-					 : 0;
-			if (to_compare(s, e, &x)) {
-				if (!s->sum &&
-				    !(s->sum = calloc(m->count,
-						      sizeof(*s->sum)))) {
-					snprintf(err, errlen,
-						 "receiver out of memory");
-					return -ENOMEM;
-				}
-				s->sum[s->nsum++] = (struct rsum){
-				    .idx = i, .mtime_ns = x.mtime_ns};
-				continue;
-			}
-			v = decide_one(s, i, &x, &why, line, sizeof(line));
+	const salvo_entry *e = &s->m.entries[i];
+	struct stat st;
+	*l = (rlook){.idx = i};
+	if (c->fs.max_file_bytes && e->size > c->fs.max_file_bytes)
+		return; /* refused whatever is there */
+	l->rc = rfiles_stat_target(&s->files, i, &st);
+	if (l->rc)
+		return;
+	l->x.exists = 1;
+	l->x.is_file = S_ISREG(st.st_mode);
+	l->x.size = (uint64_t)st.st_size;
+	l->x.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+			st.st_mtim.tv_nsec;
+}
+
+int rsession_decide(rctx *c, esess *s, const rlook *l, char *err,
+		    size_t errlen)
+{
+	const salvo_entry *e = &s->m.entries[l->idx];
+	char line[SALVO_PATH_MAX + 200];
+	int v, why = 0;
+	if (c->fs.max_file_bytes && e->size > c->fs.max_file_bytes) {
+		v = SALVO_VERDICT_REFUSED;
+		why = EFBIG;
+		snprintf(line, sizeof(line),
+			 "refused %s: %llu bytes, larger than this receiver "
+			 "accepts (%llu bytes)",
+			 e->path, (unsigned long long)e->size,
+			 (unsigned long long)c->fs.max_file_bytes);
+	} else if (l->rc && l->rc != -ENOENT) {
+		v = SALVO_VERDICT_FAILED;
+		why = -l->rc;
+		snprintf(line, sizeof(line), "failed %s: %s", e->path,
+			 strerror(why));
+	} else if (to_compare(s, e, &l->x)) {
+		if (!s->sum && !(s->sum = calloc(s->m.count, sizeof(*s->sum)))) {
+			snprintf(err, errlen, "receiver out of memory");
+			return -ENOMEM;
 		}
-		int arc = apply_verdict(c, s, i, v, why, line, err, errlen);
-		if (arc)
-			return arc;
+		s->sum[s->nsum++] =
+		    (struct rsum){.idx = l->idx, .mtime_ns = l->x.mtime_ns};
+		return 0;
+	} else {
+		v = decide_one(s, l->idx, &l->x, &why, line, sizeof(line));
 	}
-	return 0;
+	return apply_verdict(c, s, l->idx, v, why, line, err, errlen);
+}
+
+/* Decides the verdicts of the first RSESSION_CHUNK_FILES files, looking
+ * at their names under the core lock; s->look_next tells where the
+ * prepare thread goes on.  0, or -ENOMEM with err. */
+static int decide_first(rctx *c, esess *s, char *err, size_t errlen)
+{
+	uint32_t files = 0;
+	int rc = 0;
+	s->files_left = 0;
+	for (s->look_next = 0; !rc && s->look_next < s->m.count &&
+			       files < RSESSION_CHUNK_FILES;
+	     s->look_next++) {
+		if (s->m.entries[s->look_next].type != SALVO_ENTRY_FILE)
+			continue;
+		rlook l;
+		rsession_look(c, s, s->look_next, &l);
+		rc = rsession_decide(c, s, &l, err, errlen);
+		files++;
+	}
+	return rc;
 }
 
 /* The rest of a prepare, once every verdict is set: the digests, the
@@ -340,11 +362,13 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	s->files.anonymous = !k;
 	if (k)
 		memcpy(s->files.sender, salvo_rsess_key(sess), 32);
-	rc = decide_files(c, s, err, errlen);
+	rc = decide_first(c, s, err, errlen);
 	if (rc)
 		return rc;
-	if (s->nsum) { /* hashing waits for nobody's lock: checksum.c */
-		if (rchecksum_queue(c, s)) {
+	/* more names to look at, or files to hash: neither under the core
+	 * lock, which every other session's datagrams wait for (prepare.c) */
+	if (s->look_next < s->m.count || s->nsum) {
+		if (rprepare_queue(c, s)) {
 			snprintf(err, errlen, "receiver out of memory");
 			return -ENOMEM;
 		}
@@ -353,10 +377,10 @@ int rsession_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	return prepare_rest(c, s, err, errlen);
 }
 
-void rsession_checked(rctx *c, esess *s)
+void rsession_prepared(rctx *c, esess *s, int rc, const char *why)
 {
-	char err[SALVO_PATH_MAX + 200] = "";
-	int rc = 0;
+	char err[SALVO_PATH_MAX + 200];
+	snprintf(err, sizeof(err), "%s", rc ? why : "");
 	for (uint32_t k = 0; !rc && k < s->nsum; k++) {
 		uint32_t i = s->sum[k].idx;
 		salvo_existing x = {.exists = 1,
@@ -366,8 +390,8 @@ void rsession_checked(rctx *c, esess *s)
 				    .compared = 1,
 				    .same = s->sum[k].same};
 		char line[SALVO_PATH_MAX + 200];
-		int why, v = decide_one(s, i, &x, &why, line, sizeof(line));
-		rc = apply_verdict(c, s, i, v, why, line, err, sizeof(err));
+		int no, v = decide_one(s, i, &x, &no, line, sizeof(line));
+		rc = apply_verdict(c, s, i, v, no, line, err, sizeof(err));
 	}
 	free(s->sum);
 	s->sum = NULL;
