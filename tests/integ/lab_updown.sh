@@ -12,10 +12,13 @@ nothing_left() { # name
 	[ ! -e "/run/salvo-lab/$n" ] || fail "lab $n left /run/salvo-lab/$n behind"
 }
 
+# reach MAX: the path's RTT (the least of 10 probes: a busy machine's
+# scheduling only adds to a probe, as a CI run beside other jobs showed
+# with a 6.9 ms median on a bare veth) is under MAX ms
 reach() { # expected max rtt ms
 	local r
-	r=$(udp_rtt 7003 5)
-	fcheck "$(jget "$r" median_ms) < $1" "RTT $(jget "$r" median_ms) ms, want < $1 ms"
+	r=$(udp_rtt 7003 10)
+	fcheck "$(jget "$r" min_ms) < $1" "RTT $(jget "$r" min_ms) ms (least of 10), want < $1 ms: $r"
 }
 
 # linkem, with impairments; exec and status.
