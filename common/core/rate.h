@@ -170,10 +170,9 @@ typedef struct salvo_rate_fair {
 	uint64_t arrived_at[SALVO_RATE_FAIR_ARRIVED];
 	uint64_t arrived_n[SALVO_RATE_FAIR_ARRIVED];
 	uint32_t arrived_next;
-	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left */
+	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left
+				  * and 7 % under arrived_pm */
 	uint32_t arrived_pm;	 /* what arrives per 1000 that left, smoothed */
-	uint32_t short_rel;	 /* the last window short of arrived_pm too */
-	uint64_t start_dq_prev;	 /* start-up: the previous sample's queue */
 	uint64_t fb_dt, fb_jit;	 /* feedback spacing and its mean deviation */
 	uint64_t fb_late_ns;	 /* mean RTT sample over the standing RTT */
 	int quiet;		 /* the last round's queue stayed low */
