@@ -128,6 +128,7 @@ typedef struct salvo_rate_fair {
 	/* rounds of one min RTT */
 	uint64_t round_start, held0, lost0;
 	uint64_t round_dq_min, round_dq_max;
+	uint32_t round_n, round_low_n; /* dq readings this round; near empty */
 	uint64_t round_rate0; /* rate when the round began */
 	uint64_t dq_min_hist[SALVO_RATE_FAIR_WATCH]; /* per round */
 	uint64_t rate_hist[SALVO_RATE_FAIR_WATCH];
