@@ -43,8 +43,10 @@
  *            sharing a queue see one dq, and the smaller one's target
  *            is the longer, so it gains until both sit on the curve
  *            (w = 1: fair; 2: high, twice a fair share; 1/8: low).  A
- *            queue empty for rounds on end means room: probe by 1/32 of
- *            the rate a round, doubling up to 1/2;
+ *            queue empty for rounds on end (every reading under target/4,
+ *            or most and the lowest under target/16: noise does not
+ *            build) means room: probe by 1/32 of the rate a round,
+ *            doubling up to 1/2;
  *   COMPETE  a buffer filler shares the path: the queue did not follow
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this

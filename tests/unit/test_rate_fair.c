@@ -41,6 +41,8 @@
  *   noisy_start    that pacer (85-100 %) with a busy host's RTT noise
  *                  (1.5-3.5 ms in 40-70 % of 20 ms slots): 90 % of
  *                  the link within 7-9 RTTs, no drop at start;
+ *   noisy_climb    delay mode from ~30 Mbit/s (a forced exit) with that
+ *                  noise: 90 % of the link within 20 RTTs of the start;
  *   noisy_rtt_alone  fair alone on the lab's path with the lab's
  *                  timing: >= 93 % with feedback on time, >= 90 % with
  *                  it up to 6 ms late, never competitive, the delivery
