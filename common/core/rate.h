@@ -128,6 +128,7 @@ typedef struct salvo_rate_fair {
 	/* rounds of one min RTT */
 	uint64_t round_start, held0, lost0;
 	uint64_t round_dq_min, round_dq_max;
+	uint32_t round_n, round_low_n; /* dq readings this round; near empty */
 	uint64_t round_rate0; /* rate when the round began */
 	uint64_t dq_min_hist[SALVO_RATE_FAIR_WATCH]; /* per round */
 	uint64_t rate_hist[SALVO_RATE_FAIR_WATCH];
@@ -170,7 +171,9 @@ typedef struct salvo_rate_fair {
 	uint64_t arrived_at[SALVO_RATE_FAIR_ARRIVED];
 	uint64_t arrived_n[SALVO_RATE_FAIR_ARRIVED];
 	uint32_t arrived_next;
-	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left */
+	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left
+				  * and 7 % under arrived_pm */
+	uint32_t arrived_pm;	 /* what arrives per 1000 that left, smoothed */
 	uint64_t fb_dt, fb_jit;	 /* feedback spacing and its mean deviation */
 	uint64_t fb_late_ns;	 /* mean RTT sample over the standing RTT */
 	int quiet;		 /* the last round's queue stayed low */
