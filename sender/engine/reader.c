@@ -25,6 +25,10 @@
 #define READER_GONE 1u
 #define READER_GREW 2u
 
+/* check_unchanged's verdicts besides 0 and -errno */
+#define READER_SHRANK 1
+#define READER_CHANGED 2
+
 /* Descriptors this process has open now, or -1 without /proc. */
 static int64_t fds_open(void)
 {
@@ -48,8 +52,8 @@ uint32_t salvo_reader_fd_budget(void)
 	int64_t open_now = fds_open();
 	if (open_now < 0)
 		open_now = SALVO_READER_FD_RESERVE;
-	int64_t left = (int64_t)rl.rlim_cur - open_now -
-		       (int64_t)SALVO_READER_FD_RESERVE;
+	int64_t left =
+	    (int64_t)rl.rlim_cur - open_now - (int64_t)SALVO_READER_FD_RESERVE;
 	if (left / 2 >= (int64_t)SALVO_READER_OPEN_DEFAULT)
 		return SALVO_READER_OPEN_DEFAULT;
 	return left / 2 >= 1 ? (uint32_t)(left / 2) : 1;
@@ -286,7 +290,31 @@ static void check_growth(salvo_reader *r, uint32_t i, int fd)
 			   fstat(fd, &st) ? size + 1 : (uint64_t)st.st_size);
 }
 
-/* Reads n bytes of file i at in into p: 0 or -errno (msg). */
+/* After a piece of file i was read through fd: 0 while the file is as
+ * scanned (or only grew: check_growth), READER_SHRANK when it is shorter,
+ * READER_CHANGED when it has its scanned size and another mtime (written
+ * in place: the bytes read so far may belong to two versions), or
+ * -errno.  The writer's mtime moves before its bytes do, so a write that
+ * overlapped the pread is seen here. */
+static int check_unchanged(const salvo_reader *r, uint32_t i, int fd)
+{
+	const salvo_entry *e = &r->scan->entries[i];
+	struct stat st;
+	if (fstat(fd, &st))
+		return -errno;
+	int64_t mtime =
+	    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if ((uint64_t)st.st_size < e->size)
+		return READER_SHRANK;
+	if ((uint64_t)st.st_size == e->size && mtime != e->mtime_ns)
+		return READER_CHANGED;
+	return 0;
+}
+
+/* Reads n bytes of file i at in into p: 0 or -errno (msg).  A file that
+ * shrank or changed in place since the scan fails with -EIO: its copy
+ * would be torn, and the digest, taken over what was read, would not
+ * tell. */
 static int read_piece(salvo_reader *r, uint32_t i, uint8_t *p, size_t n,
 		      uint64_t in, char *msg, size_t msglen)
 {
@@ -298,14 +326,22 @@ static int read_piece(salvo_reader *r, uint32_t i, uint8_t *p, size_t n,
 	}
 	int eof = 0;
 	int err = pread_all(fd, p, n, in, &eof);
+	if (!err)
+		err = check_unchanged(r, i, fd);
 	if (!err && in + n == r->scan->entries[i].size)
 		check_growth(r, i, fd);
 	release(r, slot, fd);
-	if (err && eof)
+	if ((err == -EIO && eof) || err == READER_SHRANK)
 		fail_msg(r, i, "", "shrank after the scan", msg, msglen);
+	else if (err == READER_CHANGED)
+		fail_msg(r, i, "",
+			 "changed after the scan (its size as scanned, a "
+			 "new modification time: written in place while "
+			 "being sent)",
+			 msg, msglen);
 	else if (err)
 		fail_msg(r, i, "cannot read", strerror(-err), msg, msglen);
-	return err;
+	return err > 0 ? -EIO : err;
 }
 
 int salvo_reader_read(salvo_reader *r, uint64_t off, void *dst, size_t len,

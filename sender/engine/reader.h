@@ -32,7 +32,7 @@ typedef struct salvo_reader_slot {
 } salvo_reader_slot;
 
 /* A file the reader gave up (see salvo_reader_read): err -errno (-EIO:
- * it shrank), msg for a person.  Returns 0 to go on with zeros, or an
+ * it shrank or changed in place), msg for a person.  Returns 0 to go on with zeros, or an
  * error to fail the read instead. */
 typedef int (*salvo_reader_abandon_fn)(void *ud, uint32_t file, int err,
 				       const char *msg);
@@ -83,7 +83,8 @@ void salvo_reader_free(salvo_reader *r);
 
 /* Reads stream bytes [off, off + len) into dst.  Returns 0, or -errno
  * with a message naming the file in msg (a file that cannot be opened or
- * read, or that shrank since the scan: -EIO).  With on_abandon set, such
+ * read, or that shrank since the scan, or that has its scanned size and
+ * another mtime, i.e. was written in place: -EIO).  With on_abandon set, such
  * a file (not a lack of descriptors or memory) is given up instead: the
  * callback hears it once, and its bytes (this read's and every later
  * one's) read as zeros, so each block holds the same bytes whenever it
