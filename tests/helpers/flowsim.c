@@ -21,6 +21,8 @@
  * of (exit - sent) + propagation.  Heartbeats go every quarter smoothed
  * RTT as in sender.c (base_status_interval), and the sample passed to
  * on_feedback is built field by field as sender.c's on_feedback() does.
+ * With followup_ns, the receiver's follow-up FEEDBACK comes that long
+ * after each echo: its counters as of then, and no RTT sample.
  */
 #include "tests/helpers/flowsim.h"
 
@@ -63,6 +65,7 @@ typedef struct flow {
 	heartbeat hb[MAX_HB];
 	size_t hb_head, hb_n;
 	double held_fb, lost_fb; /* payload at the last feedback */
+	uint64_t fu_back;	 /* tick of the pending follow-up, 0: none */
 	/* tcp */
 	flowsim_tcp tcp;
 } flow;
@@ -125,17 +128,12 @@ static uint64_t status_interval(const flow *f, uint64_t rate)
 	return t < 250 * MS ? t : 250 * MS;
 }
 
-static void salvo_feedback(sim *s, flow *f, const heartbeat *h, uint64_t now)
+/* A feedback at the sender now: the receiver's counters as of exit tick
+ * `exit`, with RTT sample `sample` (0: none). */
+static void salvo_report(sim *s, flow *f, uint64_t exit, uint64_t sample,
+			 uint64_t now)
 {
-	uint64_t rtt = (h->exit - h->sent) * s->tick_ns + f->fp.rtt_ns;
-	uint64_t echo = h->sent * s->tick_ns + 1;
-	uint64_t sample = 0;
-	if (echo > f->last_echo) { /* sender.c: echo_ts > last_echo */
-		sample = rtt;
-		rtt_sample(f, sample);
-		f->last_echo = echo;
-	}
-	uint64_t i = h->exit % s->ring;
+	uint64_t i = exit % s->ring;
 	double held = payload_of(f->cum_held[i]);
 	double lost = payload_of(f->cum_lost[i]);
 	salvo_rate_sample rs = {now,
@@ -158,6 +156,19 @@ static void salvo_feedback(sim *s, flow *f, const heartbeat *h, uint64_t now)
 	f->lost_fb = lost;
 }
 
+static void salvo_feedback(sim *s, flow *f, const heartbeat *h, uint64_t now)
+{
+	uint64_t rtt = (h->exit - h->sent) * s->tick_ns + f->fp.rtt_ns;
+	uint64_t echo = h->sent * s->tick_ns + 1;
+	uint64_t sample = 0;
+	if (echo > f->last_echo) { /* sender.c: echo_ts > last_echo */
+		sample = rtt;
+		rtt_sample(f, sample);
+		f->last_echo = echo;
+	}
+	salvo_report(s, f, h->exit, sample, now);
+}
+
 static void check_rate(sim *s, size_t k, uint64_t r)
 {
 	const flow *f = &s->f[k];
@@ -171,12 +182,26 @@ static double salvo_offer(sim *s, size_t k, uint64_t t)
 {
 	flow *f = &s->f[k];
 	uint64_t now = t * s->tick_ns;
-	while (f->hb_n && f->hb[f->hb_head].back <= t) {
+	uint64_t fu = f->fp.followup_ns / s->tick_ns;
+	for (;;) {
+		int hb = f->hb_n && f->hb[f->hb_head].back <= t;
+		if (f->fu_back && f->fu_back <= t &&
+		    (!hb || f->fu_back <= f->hb[f->hb_head].back)) {
+			/* what reached the receiver by then, an RTT ago */
+			salvo_report(s, f, f->fu_back - f->rtt_ticks, 0, now);
+			f->fu_back = 0;
+			continue;
+		}
+		if (!hb)
+			break;
 		heartbeat h = f->hb[f->hb_head];
 		f->hb_head = (f->hb_head + 1) % MAX_HB;
 		f->hb_n--;
-		if (h.exit != UINT64_MAX)
+		if (h.exit != UINT64_MAX) {
 			salvo_feedback(s, f, &h, now);
+			if (fu)
+				f->fu_back = h.back + fu;
+		}
 	}
 	uint64_t rate = f->fp.ops->pacing_rate(&f->st);
 	check_rate(s, k, rate);

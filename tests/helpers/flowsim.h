@@ -60,6 +60,10 @@ typedef struct flowsim_flow {
 			       * handed out by the core but not yet paced
 			       * out (counted in datagrams_sent, as the
 			       * core counts it) */
+	uint64_t followup_ns; /* salvo: the receiver's follow-up FEEDBACK,
+			       * this long after each echo of a heartbeat,
+			       * with its counters then and no RTT sample
+			       * (the engine's receiver: srtt/16); 0 none */
 } flowsim_flow;
 
 typedef struct flowsim_params {
