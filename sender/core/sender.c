@@ -306,16 +306,20 @@ static uint64_t to_wire(const salvo_sender *s, uint64_t stream)
 
 /* ----------------------------------------------------------- packets */
 
-static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
+/* arrival (<= now): when the FEEDBACK reached the host; the RTT sample
+ * ends there, not when a thread got round to reading it. */
+static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
+			uint64_t now)
 {
 	const salvo_pkt_feedback *fb = &p->u.feedback;
 	s->st.feedbacks++;
 	s->last_fb = now;
 	s->status_interval = base_status_interval(s);
 	uint64_t sample = 0;
-	if (fb->echo_ts && fb->echo_ts > s->last_echo && fb->echo_ts <= now) {
+	if (fb->echo_ts && fb->echo_ts > s->last_echo &&
+	    fb->echo_ts <= arrival) {
 		uint64_t hold = (uint64_t)fb->echo_hold_us * 1000;
-		uint64_t rtt = now - fb->echo_ts;
+		uint64_t rtt = arrival - fb->echo_ts;
 		if (rtt > hold) {
 			sample = rtt - hold;
 			ss_rtt_sample(s, sample);
@@ -419,6 +423,12 @@ void ss_set_msg(salvo_sender *s, const char *msg, size_t len)
 
 int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 {
+	return salvo_sender_on_packet_at(s, buf, len, now, now);
+}
+
+int salvo_sender_on_packet_at(salvo_sender *s, void *buf, size_t len,
+			      uint64_t arrival, uint64_t now)
+{
 	salvo_pkt_hdr h;
 	salvo_pkt p;
 	if (s->phase == PH_DONE || s->phase == PH_FAILED)
@@ -454,7 +464,7 @@ int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 	case SALVO_PKT_FEEDBACK:
 		s->last_rx = now;
 		probe_cancel(s); /* the old session lives */
-		on_feedback(s, &p, now);
+		on_feedback(s, &p, min64(arrival, now), now);
 		return 0;
 	case SALVO_PKT_VERDICT:
 		s->last_rx = now;

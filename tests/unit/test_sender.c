@@ -247,10 +247,11 @@ static void feed_cookie(harness *h)
 	salvo_sender_on_packet(h->s, b, (size_t)n, h->now);
 }
 
-/* A FEEDBACK echoing STATUS time echo, with the missing ranges given. */
-static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
-			  uint64_t cum, uint64_t echo, uint32_t digests,
-			  const salvo_range *r, size_t n)
+/* A FEEDBACK echoing STATUS time echo, with the missing ranges given,
+ * that reached the host at arrival (read at h->now). */
+static void feed_feedback_at(harness *h, uint64_t arrival, uint8_t phase,
+			     uint8_t flags, uint64_t cum, uint64_t echo,
+			     uint32_t digests, const salvo_range *r, size_t n)
 {
 	salvo_pkt_feedback fb = {.phase = phase,
 				 .seq = ++h->fb_seq,
@@ -265,7 +266,14 @@ static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
 	assert_true(len > 0);
 	assert_int_equal(written, n);
 	assert_int_equal(testpeer_seal(&h->rx, 0, b, (size_t)len), 0);
-	salvo_sender_on_packet(h->s, b, (size_t)len, h->now);
+	salvo_sender_on_packet_at(h->s, b, (size_t)len, arrival, h->now);
+}
+
+static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
+			  uint64_t cum, uint64_t echo, uint32_t digests,
+			  const salvo_range *r, size_t n)
+{
+	feed_feedback_at(h, h->now, phase, flags, cum, echo, digests, r, n);
 }
 
 /* A VERDICT from held range r0 and entry f0 on, as many as fit in cap;
@@ -377,6 +385,45 @@ static void manifest(harness *h)
 	h->now += 1 * MS;
 	feed_verdict_all_send(h, NENTRIES);
 	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+}
+
+/* Polls at 1 ms steps until a STATUS goes: its ts. */
+static uint64_t next_status(harness *h)
+{
+	for (int i = 0; i < 1000; i++, h->now += MS)
+		if (poll_once(h) == SALVO_WORK_CONTROL &&
+		    h->pkt.hdr.type == SALVO_PKT_STATUS)
+			return h->last_status_ts;
+	fail_msg("no STATUS");
+	return 0;
+}
+
+/* A FEEDBACK read 80 ms after it arrived (a starved control thread, the
+ * core lock held): its RTT sample ends at the arrival the engine took
+ * from the kernel, so srtt moves by 1/8 of 5 ms, not of 80 (before:
+ * salvo_sender_on_packet's now ended every sample). */
+static void test_rtt_ends_at_arrival(void **state)
+{
+	(void)state;
+	harness h;
+	start(&h);
+	handshake(&h); /* srtt 3 ms */
+	uint64_t ts = next_status(&h);
+	h.now += 80 * MS;
+	feed_feedback_at(&h, ts + 5 * MS, SALVO_PHASE_MANIFEST, 0, 0, ts, 0,
+			 NULL, 0);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.srtt_ns, (7 * 3 * MS + 5 * MS) / 8);
+	/* an arrival "after" now (a clock mix-up) counts as now */
+	ts = next_status(&h);
+	h.now += 4 * MS;
+	uint64_t srtt = st.srtt_ns;
+	feed_feedback_at(&h, h.now + 50 * MS, SALVO_PHASE_MANIFEST, 0, 0, ts, 0,
+			 NULL, 0);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.srtt_ns, (7 * srtt + 4 * MS) / 8);
+	finish(&h);
 }
 
 static void expect_range(const salvo_work_range *r, uint32_t block,
@@ -1785,6 +1832,7 @@ int main(void)
 	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_whole_session),
+	    cmocka_unit_test(test_rtt_ends_at_arrival),
 	    cmocka_unit_test(test_progress_and_tail),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
