@@ -275,11 +275,30 @@ static uint64_t retx_margin(const salvo_sender *s)
 	return max64(s->have_rtt ? s->srtt / 8 : 0, MS);
 }
 
+/* The time the window must cover: the RTT, or the STATUS interval when
+ * that is longer.  The receiver acknowledges in answer to STATUS (and
+ * about as often while data flows), so a byte waits up to an interval,
+ * at least a millisecond, before a FEEDBACK can cover it.  On a long
+ * path the interval is a quarter RTT and the RTT decides, as before.  On
+ * loopback, RTT samples that end at the kernel's arrival and leave out
+ * the receiver's hold read a few microseconds, and a window of 4 x srtt
+ * held the sender to two blocks per FEEDBACK (1048-byte blocks: 16
+ * Mbit/s).  The hold itself (the STATUS's wait in the receiver's socket
+ * queue) stays out: the window is what keeps a receiver that falls
+ * behind from being fed faster than it drains, and counting its queue
+ * as loop would let the queue grow with itself until the socket drops
+ * (defaults on loopback: 17-57 % of the bytes sent again). */
+static uint64_t ack_loop(const salvo_sender *s)
+{
+	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
+	return max64(rtt, base_status_interval(s));
+}
+
 static uint64_t window(const salvo_sender *s)
 {
 	if (s->cfg.window_bytes)
 		return s->cfg.window_bytes;
-	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
+	uint64_t rtt = ack_loop(s);
 	unsigned __int128 bdp =
 	    (unsigned __int128)salvo_sender_pacing_rate(s) * rtt / 8000000000u;
 	/* the window counts stream bytes; compressed, a byte of the path

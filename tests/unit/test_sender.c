@@ -64,6 +64,7 @@ typedef struct harness {
 	int pins, pin_refuse;
 	uint32_t fb_seq;
 	uint64_t last_status_ts;
+	uint32_t hold_us; /* the next FEEDBACK's echo_hold_us */
 	int closes_abort; /* CLOSE(abort) packets polled */
 } harness;
 
@@ -258,6 +259,7 @@ static void feed_feedback_at(harness *h, uint64_t arrival, uint8_t phase,
 				 .cum = cum,
 				 .list_end = n ? r[n - 1].end : cum,
 				 .echo_ts = echo,
+				 .echo_hold_us = h->hold_us,
 				 .digests_have = digests};
 	uint8_t b[SALVO_DATAGRAM_MAX_BYTES];
 	size_t written;
@@ -423,6 +425,88 @@ static void test_rtt_ends_at_arrival(void **state)
 			 NULL, 0);
 	salvo_sender_get_stats(h.s, &st);
 	assert_int_equal(st.srtt_ns, (7 * srtt + 4 * MS) / 8);
+	finish(&h);
+}
+
+/* Polls until the sender idles, sending every DATA item at once (done
+ * at h->now); returns the data bytes handed out, *end the highest stream
+ * offset reached. */
+static uint64_t drain_data(harness *h, uint64_t *end)
+{
+	uint64_t bytes = 0;
+	for (int i = 0; i < 100000; i++) {
+		int k = poll_once(h);
+		if (k == SALVO_WORK_IDLE)
+			return bytes;
+		if (k != SALVO_WORK_DATA)
+			continue;
+		for (uint32_t j = 0; j < h->w.nranges; j++) {
+			const salvo_work_range *r = &h->w.ranges[j];
+			bytes += r->len;
+			if (r->stream_offset + r->len > *end)
+				*end = r->stream_offset + r->len;
+		}
+		salvo_sender_work_done(h->s, &h->w, 0, h->now);
+	}
+	fail_msg("the sender never idled");
+	return 0;
+}
+
+/* Loopback: the kernel-timed RTT is 10 us, but the receiver
+ * acknowledges data in answer to the next STATUS, every millisecond at
+ * least.  The window must cover that interval, or the sender idles: at
+ * 200 Mbit/s at least 25,000 bytes go per 1-ms round.  Failed before
+ * (window 4 x srtt, floor two blocks): 2,096 bytes a round, 16.8 Mbit/s
+ * (the recv_budget regression of the kernel timestamps: 1048-byte
+ * blocks on loopback 71 -> 16 Mbit/s).  A receiver that falls behind
+ * (each STATUS held 3.99 ms in its socket queue) is not fed faster for
+ * it: its queue is not loop the window makes room for. */
+static void test_window_covers_receiver(void **state)
+{
+	(void)state;
+	enum { SMALL_BLOCK = 1048, SMALL_DGRAM = 548 };
+	static const salvo_entry big[] = {{.type = SALVO_ENTRY_FILE,
+					   .mode = 0644,
+					   .size = 64u << 20,
+					   .path = "big",
+					   .path_len = 3}};
+	const uint64_t rate = 200000000, per_ms = rate / 8 / 1000;
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	cfg.block_bytes = SMALL_BLOCK;
+	cfg.datagram_bytes = SMALL_DGRAM;
+	cfg.rate_bps = rate;
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, big, 1, h.now),
+			 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
+	h.now += 10000;
+	feed_resp(&h, 0, NULL); /* srtt 10 us */
+	uint64_t end = 0, bytes = 0;
+	drain_data(&h, &end); /* the manifest, early data */
+	h.now += 10000;
+	feed_verdict_all_send(&h, 1);
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	/* no hold: the STATUS interval (1 ms) is the loop */
+	for (int round = 0; round < 10; round++) {
+		bytes = drain_data(&h, &end);
+		h.now += 1 * MS;
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, end, 0, 0, NULL, 0);
+	}
+	assert_true(bytes >= per_ms);
+	assert_true(bytes <= 4 * per_ms + SMALL_BLOCK); /* still a window */
+	/* each STATUS held 3.99 ms: RTT samples stay 10 us, the window too */
+	for (int round = 0; round < 40; round++) {
+		bytes = drain_data(&h, &end);
+		uint64_t ts = h.last_status_ts;
+		h.now += 4 * MS;
+		h.hold_us = (uint32_t)((h.now - ts - 10000) / 1000);
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, end, ts, 0, NULL, 0);
+	}
+	assert_true(bytes <= 4 * per_ms + SMALL_BLOCK);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_true(st.srtt_ns <= 20000); /* the RTT itself is untouched */
 	finish(&h);
 }
 
@@ -1833,6 +1917,7 @@ int main(void)
 	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_rtt_ends_at_arrival),
+	    cmocka_unit_test(test_window_covers_receiver),
 	    cmocka_unit_test(test_progress_and_tail),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
