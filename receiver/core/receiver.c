@@ -108,13 +108,17 @@ int rcv_find_slot(const salvo_receiver *r, uint32_t id)
 
 /* ------------------------------------------------------------ packets */
 
-static void on_status(salvo_rsess *s, const salvo_pkt_status *st, uint64_t now)
+/* arrival: when the STATUS reached the host (<= now); the FEEDBACK's
+ * echo_hold_us counts from there, so a socket thread that read it late
+ * does not pass its wait to the sender as path delay. */
+static void on_status(salvo_rsess *s, const salvo_pkt_status *st,
+		      uint64_t arrival, uint64_t now)
 {
 	if (st->srtt_us)
 		s->srtt_ns = (uint64_t)st->srtt_us * 1000;
 	if (st->ts > s->status_ts) {
 		s->status_ts = st->ts;
-		s->status_at = now;
+		s->status_at = arrival;
 	}
 	if (s->state == RS_FAILED) {
 		rsess_send_error(s);
@@ -215,7 +219,7 @@ static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
 
 /* An opened packet of session s to its handler. */
 static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
-		     uint64_t now)
+		     uint64_t arrival, uint64_t now)
 {
 	s->last_rx = now;
 	if (s->state == RS_COMPLETE || s->state == RS_FAILED)
@@ -236,7 +240,7 @@ static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
 			r->st.duplicates++;
 		return;
 	case SALVO_PKT_STATUS:
-		on_status(s, &p->u.status, now);
+		on_status(s, &p->u.status, arrival, now);
 		return;
 	case SALVO_PKT_FILE_DONE:
 		if (s->state == RS_DATA)
@@ -266,6 +270,13 @@ static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
 void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 			      void *buf, size_t len, uint64_t now)
 {
+	salvo_receiver_on_packet_at(r, addr, buf, len, now, now);
+}
+
+void salvo_receiver_on_packet_at(salvo_receiver *r, const salvo_addr *addr,
+				 void *buf, size_t len, uint64_t arrival,
+				 uint64_t now)
+{
 	salvo_pkt_hdr h;
 	salvo_pkt p;
 	if (salvo_wire_decode_header(buf, len, &h)) {
@@ -287,7 +298,7 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 	}
 	salvo_rsess *s = open_sealed(r, addr, buf, len, &h, &p, now);
 	if (s)
-		dispatch(r, s, &p, now);
+		dispatch(r, s, &p, min64(arrival, now), now);
 }
 
 int salvo_receiver_lane_key(const salvo_receiver *r, uint32_t session,
@@ -304,7 +315,7 @@ int salvo_receiver_lane_key(const salvo_receiver *r, uint32_t session,
 
 void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
 			      void *buf, size_t len, const salvo_aead_key *k,
-			      int open_result, uint64_t now)
+			      int open_result, uint64_t arrival, uint64_t now)
 {
 	salvo_pkt_hdr h;
 	salvo_pkt p;
@@ -320,7 +331,7 @@ void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
 	int err = salvo_aead_commit(&l->a, &l->window, h.pn, k, open_result);
 	s = opened(r, s, addr, buf, len, &h, &p, err, now);
 	if (s)
-		dispatch(r, s, &p, now);
+		dispatch(r, s, &p, min64(arrival, now), now);
 }
 
 /* ------------------------------------------------------------- timers */

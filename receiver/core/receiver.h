@@ -162,6 +162,14 @@ void salvo_receiver_del(salvo_receiver *r);
  * bad packets are counted. */
 void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
 			      void *buf, size_t len, uint64_t now);
+/* The same, for a datagram that reached the host at arrival (ns, the
+ * clock of now; later than now counts as now): a STATUS's hold, reported
+ * back as FEEDBACK.echo_hold_us, runs from there, not from now, so the
+ * time the packet waited for a busy reader is not taken for path delay.
+ * salvo_receiver_on_packet is this with arrival = now. */
+void salvo_receiver_on_packet_at(salvo_receiver *r, const salvo_addr *addr,
+				 void *buf, size_t len, uint64_t arrival,
+				 uint64_t now);
 
 /*
  * Opening outside the core lock (the engine's socket threads decrypt a
@@ -173,7 +181,8 @@ void salvo_receiver_on_packet(salvo_receiver *r, const salvo_addr *addr,
  * them (salvo_aead_commit: k must still be the lane's key for the
  * packet's epoch, a bad tag counts as a forgery and goes no further, the
  * replay window moves only for a good tag) and then does what
- * salvo_receiver_on_packet does after its own open.  lane_key returns 0
+ * salvo_receiver_on_packet_at does after its own open (arrival as
+ * there).  lane_key returns 0
  * or SALVO_ERR_STATE (no such session or lane, or an epoch the lane does
  * not hold: feed such packets to salvo_receiver_on_packet).  Wipe the
  * copies when done.
@@ -183,7 +192,7 @@ int salvo_receiver_lane_key(const salvo_receiver *r, uint32_t session,
 			    int *suite);
 void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
 			      void *buf, size_t len, const salvo_aead_key *k,
-			      int open_result, uint64_t now);
+			      int open_result, uint64_t arrival, uint64_t now);
 
 /* Earliest time salvo_receiver_on_timer wants to run (UINT64_MAX: none). */
 uint64_t salvo_receiver_next_timer(const salvo_receiver *r);

@@ -94,7 +94,7 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	fb.recv_above_cum = salvo_rxstream_above_cum(x);
 	fb.echo_ts = s->status_ts;
 	fb.echo_hold_us =
-	    s->status_ts
+	    s->status_ts && now > s->status_at
 		? (uint32_t)min64((now - s->status_at) / 1000, UINT32_MAX)
 		: 0;
 	fb.digests_have = s->digests_have;

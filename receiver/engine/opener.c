@@ -113,19 +113,19 @@ static void learn(ropener *o, const salvo_receiver *core,
 }
 
 void ropener_feed(ropener *o, salvo_receiver *core, const salvo_addr *a,
-		  uint8_t *dg, size_t len, uint64_t now)
+		  uint8_t *dg, size_t len, uint64_t arrival, uint64_t now)
 {
 	size_t i = o->fed++;
 	if (i < o->n && o->result[i] >= 0) {
 		salvo_receiver_on_opened(core, a, dg, len,
 					 &o->keys[o->result[i]].k, o->err[i],
-					 now);
+					 arrival, now);
 		return;
 	}
 	salvo_pkt_hdr h;
 	int sealed = !salvo_wire_decode_header(dg, len, &h) &&
 		     salvo_wire_is_sealed(h.type);
-	salvo_receiver_on_packet(core, a, dg, len, now);
+	salvo_receiver_on_packet_at(core, a, dg, len, arrival, now);
 	if (sealed)
 		learn(o, core, &h);
 }

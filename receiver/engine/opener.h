@@ -67,9 +67,10 @@ void ropener_free(ropener *o);
 void ropener_begin(ropener *o);
 /* No lock: the batch's next datagram (see above). */
 void ropener_open(ropener *o, uint8_t *dg, size_t len);
-/* Core lock held: the batch's next datagram to the core. */
+/* Core lock held: the batch's next datagram to the core, which reached
+ * the host at arrival (the kernel's stamp, salvo_rxtime_arrival). */
 void ropener_feed(ropener *o, salvo_receiver *core, const salvo_addr *a,
-		  uint8_t *dg, size_t len, uint64_t now);
+		  uint8_t *dg, size_t len, uint64_t arrival, uint64_t now);
 /* Core lock held: wipes the keys core no longer holds, if it has not
  * looked for ROPENER_REFRESH_NS. */
 void ropener_refresh(ropener *o, const salvo_receiver *core, uint64_t now);

@@ -15,6 +15,12 @@
  * the core sees it.  A kernel without GRO hands datagrams one by one,
  * which is the same loop with trains of one.
  *
+ * Each message also carries the kernel's receive timestamp
+ * (common/io/rxtime.h), taken to the monotonic clock right after the
+ * batch is read: the core times a STATUS's hold from the moment it reached
+ * the host, not from when this thread got the lock, so a starved thread
+ * does not add its wait to the sender's RTT samples.
+ *
  * LZ4 pieces inflate, while the core holds them (after their tag
  * verified), into the batch's arena: the writes point there as they
  * point into the receive slots, and the arena is reused once they are
@@ -30,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/io/rxtime.h"
 #include "common/io/sys.h"
 #include "receiver/engine/opener.h"
 
@@ -42,9 +49,11 @@
 #define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
 #endif
 
-typedef struct gro_cmsg {
-	_Alignas(struct cmsghdr) char b[32]; /* >= CMSG_SPACE(sizeof(int)) */
-} gro_cmsg;
+/* Room for UDP_GRO's segment size and the receive timestamp. */
+typedef struct rx_cmsg {
+	_Alignas(struct cmsghdr) char b[CMSG_SPACE(sizeof(int)) +
+					SALVO_RXTIME_CMSG_BYTES];
+} rx_cmsg;
 
 struct rsocket {
 	rctx *c;
@@ -55,7 +64,8 @@ struct rsocket {
 	struct mmsghdr *m;
 	struct iovec *iov;
 	struct sockaddr_storage *from;
-	gro_cmsg *ctl;
+	rx_cmsg *ctl;
+	uint64_t *arrival; /* per message of the batch read */
 	rbatch writes;
 	ropener open;
 };
@@ -131,6 +141,7 @@ int rsocket_open(rctx *c, const struct sockaddr_storage *ss, socklen_t len,
 			     NULL, NULL);
 	if (c->o->offload)
 		(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	(void)salvo_rxtime_enable(fd); /* without: arrivals are read times */
 	return fd;
 }
 
@@ -150,8 +161,9 @@ int rsocket_new(rsocket **out, rctx *c, int fd)
 	t->iov = calloc(n, sizeof(*t->iov));
 	t->from = calloc(n, sizeof(*t->from));
 	t->ctl = calloc(n, sizeof(*t->ctl));
+	t->arrival = calloc(n, sizeof(*t->arrival));
 	if (!t->bufs || !t->m || !t->iov || !t->from || !t->ctl ||
-	    rwriter_init(&t->writes)) {
+	    !t->arrival || rwriter_init(&t->writes)) {
 		rsocket_del(t);
 		return -ENOMEM;
 	}
@@ -171,6 +183,7 @@ void rsocket_del(rsocket *t)
 	free(t->iov);
 	free(t->from);
 	free(t->ctl);
+	free(t->arrival);
 	free(t);
 }
 
@@ -220,8 +233,8 @@ static void each(rsocket *t, int n, int locked, uint64_t now)
 		     off += seg) {
 			size_t l = len - off < seg ? len - off : seg;
 			if (locked)
-				ropener_feed(&t->open, t->c->core, &a,
-					     dg + off, l, now);
+				ropener_feed(&t->open, t->c->core, &a, dg + off,
+					     l, t->arrival[i], now);
 			else
 				ropener_open(&t->open, dg + off, l);
 		}
@@ -253,7 +266,13 @@ static int receive(rsocket *t, uint64_t next_timer)
 				    .msg_controllen = sizeof(t->ctl[i].b)};
 	}
 	int n = recvmmsg(t->fd, t->m, t->batch, MSG_DONTWAIT, NULL);
-	return n > 0 ? n : 0;
+	if (n <= 0)
+		return 0;
+	salvo_rxclock clk;
+	salvo_rxclock_read(&clk);
+	for (int i = 0; i < n; i++)
+		t->arrival[i] = salvo_rxtime_arrival(&t->m[i].msg_hdr, &clk);
+	return n;
 }
 
 static void *socket_main(void *arg)

@@ -275,11 +275,30 @@ static uint64_t retx_margin(const salvo_sender *s)
 	return max64(s->have_rtt ? s->srtt / 8 : 0, MS);
 }
 
+/* The time the window must cover: the RTT, or the STATUS interval when
+ * that is longer.  The receiver acknowledges in answer to STATUS (and
+ * about as often while data flows), so a byte waits up to an interval,
+ * at least a millisecond, before a FEEDBACK can cover it.  On a long
+ * path the interval is a quarter RTT and the RTT decides, as before.  On
+ * loopback, RTT samples that end at the kernel's arrival and leave out
+ * the receiver's hold read a few microseconds, and a window of 4 x srtt
+ * held the sender to two blocks per FEEDBACK (1048-byte blocks: 16
+ * Mbit/s).  The hold itself (the STATUS's wait in the receiver's socket
+ * queue) stays out: the window is what keeps a receiver that falls
+ * behind from being fed faster than it drains, and counting its queue
+ * as loop would let the queue grow with itself until the socket drops
+ * (defaults on loopback: 17-57 % of the bytes sent again). */
+static uint64_t ack_loop(const salvo_sender *s)
+{
+	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
+	return max64(rtt, base_status_interval(s));
+}
+
 static uint64_t window(const salvo_sender *s)
 {
 	if (s->cfg.window_bytes)
 		return s->cfg.window_bytes;
-	uint64_t rtt = s->have_rtt ? max64(s->srtt, s->min_rtt) : 100 * MS;
+	uint64_t rtt = ack_loop(s);
 	unsigned __int128 bdp =
 	    (unsigned __int128)salvo_sender_pacing_rate(s) * rtt / 8000000000u;
 	/* the window counts stream bytes; compressed, a byte of the path
@@ -306,16 +325,20 @@ static uint64_t to_wire(const salvo_sender *s, uint64_t stream)
 
 /* ----------------------------------------------------------- packets */
 
-static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t now)
+/* arrival (<= now): when the FEEDBACK reached the host; the RTT sample
+ * ends there, not when a thread got round to reading it. */
+static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
+			uint64_t now)
 {
 	const salvo_pkt_feedback *fb = &p->u.feedback;
 	s->st.feedbacks++;
 	s->last_fb = now;
 	s->status_interval = base_status_interval(s);
 	uint64_t sample = 0;
-	if (fb->echo_ts && fb->echo_ts > s->last_echo && fb->echo_ts <= now) {
+	if (fb->echo_ts && fb->echo_ts > s->last_echo &&
+	    fb->echo_ts <= arrival) {
 		uint64_t hold = (uint64_t)fb->echo_hold_us * 1000;
-		uint64_t rtt = now - fb->echo_ts;
+		uint64_t rtt = arrival - fb->echo_ts;
 		if (rtt > hold) {
 			sample = rtt - hold;
 			ss_rtt_sample(s, sample);
@@ -419,6 +442,12 @@ void ss_set_msg(salvo_sender *s, const char *msg, size_t len)
 
 int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 {
+	return salvo_sender_on_packet_at(s, buf, len, now, now);
+}
+
+int salvo_sender_on_packet_at(salvo_sender *s, void *buf, size_t len,
+			      uint64_t arrival, uint64_t now)
+{
 	salvo_pkt_hdr h;
 	salvo_pkt p;
 	if (s->phase == PH_DONE || s->phase == PH_FAILED)
@@ -454,7 +483,7 @@ int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len, uint64_t now)
 	case SALVO_PKT_FEEDBACK:
 		s->last_rx = now;
 		probe_cancel(s); /* the old session lives */
-		on_feedback(s, &p, now);
+		on_feedback(s, &p, min64(arrival, now), now);
 		return 0;
 	case SALVO_PKT_VERDICT:
 		s->last_rx = now;

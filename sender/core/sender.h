@@ -199,6 +199,12 @@ void salvo_sender_del(salvo_sender *s);
  * session (a sealed ERROR or CLOSE, a refusal in RESP). */
 int salvo_sender_on_packet(salvo_sender *s, void *buf, size_t len,
 			   uint64_t now);
+/* The same, for a datagram that reached the host at arrival (ns, the
+ * clock of now; later than now counts as now): a FEEDBACK's RTT sample
+ * ends there, so the time it waited for a busy reader is not taken for
+ * path delay.  salvo_sender_on_packet is this with arrival = now. */
+int salvo_sender_on_packet_at(salvo_sender *s, void *buf, size_t len,
+			      uint64_t arrival, uint64_t now);
 
 /* Decides the next thing to do; buf (cap >= datagram_bytes) receives a
  * CONTROL packet.  Returns w->kind. */

@@ -10,6 +10,10 @@
  * of a control packet; either goes to the core, which fails a handshake
  * on a closed port after a few of them.
  *
+ * A packet's arrival is the kernel's receive timestamp (common/io/rxtime.h)
+ * rather than the time this thread read it: a FEEDBACK that waited for a
+ * starved thread, or for the core lock, ends its RTT sample when it came.
+ *
  * Also here: the session's local-failure rule and the digest hand-over,
  * shared by every thread.
  */
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "common/io/rxtime.h"
 #include "common/io/sys.h"
 #include "sender/engine/session.h"
 
@@ -151,11 +156,31 @@ static uint64_t send_due(salvo_send_session *c, uint8_t *buf, size_t cap)
 	return deadline;
 }
 
+/* One datagram from socket 0 into buf, and when it reached the host:
+ * its length, or -errno. */
+static ssize_t receive(int fd, uint8_t *buf, size_t cap, uint64_t *arrival)
+{
+	_Alignas(struct cmsghdr) char ctl[SALVO_RXTIME_CMSG_BYTES];
+	struct iovec iov = {buf, cap};
+	struct msghdr h = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	salvo_rxclock clk;
+	salvo_rxclock_read(&clk);
+	*arrival = salvo_rxtime_arrival(&h, &clk);
+	return n;
+}
+
 void *salvo_control_main(void *arg)
 {
 	salvo_send_session *c = arg;
 	uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
 	uint64_t deadline;
+	(void)salvo_rxtime_enable(c->fds[0]); /* without: read times */
 	while ((deadline = send_due(c, buf, sizeof(buf)))) {
 		live_step(c, 0);
 		uint64_t now = salvo_now_ns();
@@ -166,9 +191,10 @@ void *salvo_control_main(void *arg)
 		struct pollfd p = {c->fds[0], POLLIN, 0};
 		if (poll(&p, 1, ms) <= 0)
 			continue;
-		ssize_t n = recv(c->fds[0], buf, sizeof(buf), MSG_DONTWAIT);
+		uint64_t arrival = 0;
+		ssize_t n = receive(c->fds[0], buf, sizeof(buf), &arrival);
 		if (n < 0) {
-			if (errno == ECONNREFUSED) {
+			if (n == -ECONNREFUSED) {
 				pthread_mutex_lock(&c->lock);
 				refused(c);
 				pthread_mutex_unlock(&c->lock);
@@ -176,7 +202,8 @@ void *salvo_control_main(void *arg)
 			continue;
 		}
 		pthread_mutex_lock(&c->lock);
-		salvo_sender_on_packet(c->core, buf, (size_t)n, salvo_now_ns());
+		salvo_sender_on_packet_at(c->core, buf, (size_t)n, arrival,
+					  salvo_now_ns());
 		uint64_t rate = salvo_sender_pacing_rate(c->core);
 		salvo_send_session_kick(c);
 		pthread_mutex_unlock(&c->lock);

@@ -1047,14 +1047,14 @@ static void test_opened_outside_core(void **state)
 				      n - SALVO_HDR_BYTES, &got);
 	assert_int_equal(rb, SALVO_ERR_AUTH);
 	salvo_receiver_stats st0 = stats(h);
-	salvo_receiver_on_opened(h->r, &a, bad, n, &k, rb, h->now);
+	salvo_receiver_on_opened(h->r, &a, bad, n, &k, rb, h->now, h->now);
 	assert_int_equal(h->writes, 0);
 	assert_int_equal(stats(h).auth_failures, st0.auth_failures + 1);
 
 	/* another session's key: the commit refuses it */
 	uint8_t other[DATAGRAM + 64];
 	memcpy(other, good, n);
-	salvo_receiver_on_opened(h->r, &a, other, n, &k2, 0, h->now);
+	salvo_receiver_on_opened(h->r, &a, other, n, &k2, 0, h->now, h->now);
 	assert_int_equal(h->writes, 0);
 	assert_int_equal(stats(h).unknown, st0.unknown + 1);
 
@@ -1062,10 +1062,10 @@ static void test_opened_outside_core(void **state)
 				      SALVO_HDR_BYTES, good + SALVO_HDR_BYTES,
 				      n - SALVO_HDR_BYTES, &got);
 	assert_int_equal(rg, 0);
-	salvo_receiver_on_opened(h->r, &a, good, n, &k, rg, h->now);
+	salvo_receiver_on_opened(h->r, &a, good, n, &k, rg, h->now, h->now);
 	assert_int_equal(h->writes, 1);
 	assert_memory_equal(h->stream, data, PAYLOAD);
-	salvo_receiver_on_opened(h->r, &a, good, n, &k, rg, h->now);
+	salvo_receiver_on_opened(h->r, &a, good, n, &k, rg, h->now, h->now);
 	assert_int_equal(h->writes, 1);
 	assert_int_equal(stats(h).duplicates, st0.duplicates + 1);
 
@@ -1076,7 +1076,7 @@ static void test_opened_outside_core(void **state)
 	ropener_begin(&o);
 	ropener_open(&o, good, n); /* the key not known yet */
 	assert_int_equal(o.opened, 0);
-	ropener_feed(&o, h->r, &a, good, n, h->now);
+	ropener_feed(&o, h->r, &a, good, n, h->now, h->now);
 	assert_int_equal(h->writes, 2);
 	n = seal_data(h, sid, 1, 0, PAYLOAD, 0, 0, good);
 	memcpy(bad, good, n);
@@ -1090,10 +1090,10 @@ static void test_opened_outside_core(void **state)
 	for (size_t i = SALVO_HDR_BYTES; i < n - SALVO_TAG_BYTES; i++)
 		assert_int_equal(bad[i], 0);
 	st0 = stats(h);
-	ropener_feed(&o, h->r, &a, bad, n, h->now);
+	ropener_feed(&o, h->r, &a, bad, n, h->now, h->now);
 	assert_int_equal(h->writes, 2);
 	assert_int_equal(stats(h).auth_failures, st0.auth_failures + 1);
-	ropener_feed(&o, h->r, &a, good, n, h->now);
+	ropener_feed(&o, h->r, &a, good, n, h->now, h->now);
 	assert_int_equal(h->writes, 3);
 	assert_memory_equal(h->stream, data, 2 * PAYLOAD);
 	assert_memory_equal(h->stream + BLOCK, data + BLOCK, PAYLOAD);

@@ -47,6 +47,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/core/blake3.h"
@@ -607,6 +608,90 @@ static void test_engines_authorise(void **state)
 	rmdir(src);
 }
 
+/* A STATUS that waits in the socket while the receiver cannot run (the
+ * whole process stopped: a loaded host's starved socket thread) is timed
+ * from when it reached the host (the kernel's receive timestamp): the
+ * FEEDBACK that answers it says it was held at least that long, so the
+ * sender does not take the wait for path delay.  Before, the hold ran
+ * from the thread's read and was about 0 here. */
+#define HELD_NS 60000000ull
+
+static void test_status_hold_counts_wait(void **state)
+{
+	(void)state;
+	int port_pipe[2];
+	assert_int_equal(pipe(port_pipe), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) { /* the receiver, alone in its process */
+		rx r;
+		rx_start(&r, 0);
+		int port = r.port;
+		if (write(port_pipe[1], &port, sizeof(port)) != sizeof(port))
+			_exit(1);
+		rx_join(&r);
+		char lock[128];
+		snprintf(lock, sizeof(lock), "%s/.salvo/resume.lock", r.dir);
+		unlink(lock);
+		snprintf(lock, sizeof(lock), "%s/.salvo", r.dir);
+		rmdir(lock);
+		remove_dir(r.dir);
+		_exit(r.rc ? 2 : 0);
+	}
+	rx r = {.port = 0};
+	assert_int_equal(read(port_pipe[0], &r.port, sizeof(r.port)),
+			 sizeof(r.port));
+	peer *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	testpeer_new(&p->tp, 5);
+	salvo_entry e[2] = {
+	    {SALVO_ENTRY_FILE, 1, 0644, SIZE_A, 1700000000000000000ll, "a", 0},
+	    {SALVO_ENTRY_FILE, 1, 0600, SIZE_B, 1700000000000000000ll, "b", 0},
+	};
+	uint8_t m[256], buf[SALVO_DATAGRAM_MAX_BYTES];
+	uint64_t total = 0;
+	int64_t mlen = salvo_manifest_encode(e, 2, m, sizeof(m), &total);
+	assert_true(mlen > 0);
+	connect_peer(p, &r);
+	handshake(p, (uint32_t)mlen);
+	send_manifest(p, m, (uint32_t)mlen);
+
+	int st;
+	assert_int_equal(kill(child, SIGSTOP), 0);
+	assert_int_equal(waitpid(child, &st, WUNTRACED), child);
+	uint64_t sent = salvo_now_ns();
+	send_status(p); /* its ts: about sent */
+	while (salvo_now_ns() < sent + HELD_NS)
+		usleep(5000);
+	assert_int_equal(kill(child, SIGCONT), 0);
+	uint32_t hold_us = UINT32_MAX;
+	salvo_pkt q;
+	for (uint64_t end = salvo_now_ns() + DEADLINE_NS;
+	     hold_us == UINT32_MAX && salvo_now_ns() < end;)
+		if (recv_pkt(p, buf, sizeof(buf), &q, 100) &&
+		    q.hdr.type == SALVO_PKT_FEEDBACK &&
+		    q.u.feedback.echo_ts >= sent)
+			hold_us = q.u.feedback.echo_hold_us;
+	salvo_pkt c = {.hdr = {.type = SALVO_PKT_CLOSE, .session = p->session}};
+	send_pkt(p, &c);
+	close(p->fd);
+	testpeer_del(&p->tp);
+	free(p);
+	uint64_t end = salvo_now_ns() + DEADLINE_NS;
+	while (waitpid(child, &st, WNOHANG) == 0) {
+		if (salvo_now_ns() > end)
+			kill(child, SIGKILL);
+		usleep(1000);
+	}
+	close(port_pipe[0]);
+	close(port_pipe[1]);
+	print_message("echo_hold_us %u after a %llu ms stop\n", hold_us,
+		      (unsigned long long)(HELD_NS / 1000000));
+	assert_true(hold_us != UINT32_MAX);
+	assert_true((uint64_t)hold_us * 1000 >= HELD_NS - 10000000ull);
+	assert_true((uint64_t)hold_us * 1000 < HELD_NS + 1000000000ull);
+}
+
 static const struct rcase {
 	const char *name;
 	enum fault fault;
@@ -682,7 +767,7 @@ int main(void)
 	if (salvo_crypto_init())
 		return 1;
 	enum { N = sizeof(cases) / sizeof(cases[0]) };
-	struct CMUnitTest tests[N + 3];
+	struct CMUnitTest tests[N + 4];
 	for (size_t i = 0; i < N; i++)
 		tests[i] =
 		    (struct CMUnitTest){.name = cases[i].name,
@@ -695,5 +780,8 @@ int main(void)
 	tests[N + 2] =
 	    (struct CMUnitTest){.name = "made folder not looked at",
 				.test_func = test_made_folder_not_looked_at};
+	tests[N + 3] =
+	    (struct CMUnitTest){.name = "status hold counts a stopped reader",
+				.test_func = test_status_hold_counts_wait};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,6 +64,7 @@ typedef struct harness {
 	int pins, pin_refuse;
 	uint32_t fb_seq;
 	uint64_t last_status_ts;
+	uint32_t hold_us; /* the next FEEDBACK's echo_hold_us */
 	int closes_abort; /* CLOSE(abort) packets polled */
 } harness;
 
@@ -247,16 +248,18 @@ static void feed_cookie(harness *h)
 	salvo_sender_on_packet(h->s, b, (size_t)n, h->now);
 }
 
-/* A FEEDBACK echoing STATUS time echo, with the missing ranges given. */
-static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
-			  uint64_t cum, uint64_t echo, uint32_t digests,
-			  const salvo_range *r, size_t n)
+/* A FEEDBACK echoing STATUS time echo, with the missing ranges given,
+ * that reached the host at arrival (read at h->now). */
+static void feed_feedback_at(harness *h, uint64_t arrival, uint8_t phase,
+			     uint8_t flags, uint64_t cum, uint64_t echo,
+			     uint32_t digests, const salvo_range *r, size_t n)
 {
 	salvo_pkt_feedback fb = {.phase = phase,
 				 .seq = ++h->fb_seq,
 				 .cum = cum,
 				 .list_end = n ? r[n - 1].end : cum,
 				 .echo_ts = echo,
+				 .echo_hold_us = h->hold_us,
 				 .digests_have = digests};
 	uint8_t b[SALVO_DATAGRAM_MAX_BYTES];
 	size_t written;
@@ -265,7 +268,14 @@ static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
 	assert_true(len > 0);
 	assert_int_equal(written, n);
 	assert_int_equal(testpeer_seal(&h->rx, 0, b, (size_t)len), 0);
-	salvo_sender_on_packet(h->s, b, (size_t)len, h->now);
+	salvo_sender_on_packet_at(h->s, b, (size_t)len, arrival, h->now);
+}
+
+static void feed_feedback(harness *h, uint8_t phase, uint8_t flags,
+			  uint64_t cum, uint64_t echo, uint32_t digests,
+			  const salvo_range *r, size_t n)
+{
+	feed_feedback_at(h, h->now, phase, flags, cum, echo, digests, r, n);
 }
 
 /* A VERDICT from held range r0 and entry f0 on, as many as fit in cap;
@@ -377,6 +387,127 @@ static void manifest(harness *h)
 	h->now += 1 * MS;
 	feed_verdict_all_send(h, NENTRIES);
 	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+}
+
+/* Polls at 1 ms steps until a STATUS goes: its ts. */
+static uint64_t next_status(harness *h)
+{
+	for (int i = 0; i < 1000; i++, h->now += MS)
+		if (poll_once(h) == SALVO_WORK_CONTROL &&
+		    h->pkt.hdr.type == SALVO_PKT_STATUS)
+			return h->last_status_ts;
+	fail_msg("no STATUS");
+	return 0;
+}
+
+/* A FEEDBACK read 80 ms after it arrived (a starved control thread, the
+ * core lock held): its RTT sample ends at the arrival the engine took
+ * from the kernel, so srtt moves by 1/8 of 5 ms, not of 80 (before:
+ * salvo_sender_on_packet's now ended every sample). */
+static void test_rtt_ends_at_arrival(void **state)
+{
+	(void)state;
+	harness h;
+	start(&h);
+	handshake(&h); /* srtt 3 ms */
+	uint64_t ts = next_status(&h);
+	h.now += 80 * MS;
+	feed_feedback_at(&h, ts + 5 * MS, SALVO_PHASE_MANIFEST, 0, 0, ts, 0,
+			 NULL, 0);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.srtt_ns, (7 * 3 * MS + 5 * MS) / 8);
+	/* an arrival "after" now (a clock mix-up) counts as now */
+	ts = next_status(&h);
+	h.now += 4 * MS;
+	uint64_t srtt = st.srtt_ns;
+	feed_feedback_at(&h, h.now + 50 * MS, SALVO_PHASE_MANIFEST, 0, 0, ts, 0,
+			 NULL, 0);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.srtt_ns, (7 * srtt + 4 * MS) / 8);
+	finish(&h);
+}
+
+/* Polls until the sender idles, sending every DATA item at once (done
+ * at h->now); returns the data bytes handed out, *end the highest stream
+ * offset reached. */
+static uint64_t drain_data(harness *h, uint64_t *end)
+{
+	uint64_t bytes = 0;
+	for (int i = 0; i < 100000; i++) {
+		int k = poll_once(h);
+		if (k == SALVO_WORK_IDLE)
+			return bytes;
+		if (k != SALVO_WORK_DATA)
+			continue;
+		for (uint32_t j = 0; j < h->w.nranges; j++) {
+			const salvo_work_range *r = &h->w.ranges[j];
+			bytes += r->len;
+			if (r->stream_offset + r->len > *end)
+				*end = r->stream_offset + r->len;
+		}
+		salvo_sender_work_done(h->s, &h->w, 0, h->now);
+	}
+	fail_msg("the sender never idled");
+	return 0;
+}
+
+/* Loopback: the kernel-timed RTT is 10 us, but the receiver
+ * acknowledges data in answer to the next STATUS, every millisecond at
+ * least.  The window must cover that interval, or the sender idles: at
+ * 200 Mbit/s at least 25,000 bytes go per 1-ms round.  Failed before
+ * (window 4 x srtt, floor two blocks): 2,096 bytes a round, 16.8 Mbit/s
+ * (the recv_budget regression of the kernel timestamps: 1048-byte
+ * blocks on loopback 71 -> 16 Mbit/s).  A receiver that falls behind
+ * (each STATUS held 3.99 ms in its socket queue) is not fed faster for
+ * it: its queue is not loop the window makes room for. */
+static void test_window_covers_receiver(void **state)
+{
+	(void)state;
+	enum { SMALL_BLOCK = 1048, SMALL_DGRAM = 548 };
+	static const salvo_entry big[] = {{.type = SALVO_ENTRY_FILE,
+					   .mode = 0644,
+					   .size = 64u << 20,
+					   .path = "big",
+					   .path_len = 3}};
+	const uint64_t rate = 200000000, per_ms = rate / 8 / 1000;
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	cfg.block_bytes = SMALL_BLOCK;
+	cfg.datagram_bytes = SMALL_DGRAM;
+	cfg.rate_bps = rate;
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, big, 1, h.now),
+			 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
+	h.now += 10000;
+	feed_resp(&h, 0, NULL); /* srtt 10 us */
+	uint64_t end = 0, bytes = 0;
+	drain_data(&h, &end); /* the manifest, early data */
+	h.now += 10000;
+	feed_verdict_all_send(&h, 1);
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	/* no hold: the STATUS interval (1 ms) is the loop */
+	for (int round = 0; round < 10; round++) {
+		bytes = drain_data(&h, &end);
+		h.now += 1 * MS;
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, end, 0, 0, NULL, 0);
+	}
+	assert_true(bytes >= per_ms);
+	assert_true(bytes <= 4 * per_ms + SMALL_BLOCK); /* still a window */
+	/* each STATUS held 3.99 ms: RTT samples stay 10 us, the window too */
+	for (int round = 0; round < 40; round++) {
+		bytes = drain_data(&h, &end);
+		uint64_t ts = h.last_status_ts;
+		h.now += 4 * MS;
+		h.hold_us = (uint32_t)((h.now - ts - 10000) / 1000);
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, end, ts, 0, NULL, 0);
+	}
+	assert_true(bytes <= 4 * per_ms + SMALL_BLOCK);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_true(st.srtt_ns <= 20000); /* the RTT itself is untouched */
+	finish(&h);
 }
 
 static void expect_range(const salvo_work_range *r, uint32_t block,
@@ -1785,6 +1916,8 @@ int main(void)
 	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_whole_session),
+	    cmocka_unit_test(test_rtt_ends_at_arrival),
+	    cmocka_unit_test(test_window_covers_receiver),
 	    cmocka_unit_test(test_progress_and_tail),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
