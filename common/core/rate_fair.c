@@ -46,7 +46,9 @@
  *            queue empty for rounds on end (every reading under target/4,
  *            or most and the lowest under target/16: noise does not
  *            build) means room: probe by 1/32 of the rate a round,
- *            doubling up to 1/2;
+ *            doubling up to 1/2.  Velocity: from the third round in a
+ *            row under our target the upward gain doubles (only where
+ *            the target is at most a quarter of the round; not "low");
  *   COMPETE  a buffer filler shares the path: the queue did not follow
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
