@@ -48,7 +48,8 @@
  *            build) means room: probe by 1/32 of the rate a round,
  *            doubling up to 1/2.  Velocity: from the third round in a
  *            row under our target the upward gain doubles (only where
- *            the target is at most a quarter of the round; not "low");
+ *            the target is at most a quarter of the round, not over an
+ *            empty queue, not in "low");
  *   COMPETE  a buffer filler shares the path: the queue did not follow
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
@@ -500,8 +501,9 @@ static int64_t velocity(const salvo_rate_fair *f, int64_t err, uint64_t t_dq)
 static void velocity_round(salvo_rate_fair *f, uint64_t now)
 {
 	int sign = f->round_err > 0 ? 1 : f->round_err < 0 ? -1 : 0;
-	int steady = f->mode == M_DELAY && !f->probe_until &&
-		     now - f->last_probe > f->probe_ns + f->srtt_ns + round_ns(f);
+	int steady =
+	    f->mode == M_DELAY && !f->probe_until &&
+	    now - f->last_probe > f->probe_ns + f->srtt_ns + round_ns(f);
 	f->err_rounds =
 	    sign && sign == f->err_sign && steady ? f->err_rounds + 1 : 0;
 	f->err_sign = sign;
