@@ -180,6 +180,10 @@ typedef struct salvo_rate_fair {
 	uint64_t start_sample;	 /* the last RTT sample came then */
 	uint64_t plateau_bw;	 /* start-up: delivery at the last growth */
 	uint32_t plateau_rounds; /* ... and rounds since without +1/4 */
+	/* delay mode: the velocity of the climb (rate_fair.c) */
+	int64_t round_err;   /* this round's sum of target - queue */
+	int err_sign;	     /* the last round's sign of it: 1, -1, 0 */
+	uint32_t err_rounds; /* rounds in a row of that sign */
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */
