@@ -27,6 +27,9 @@ typedef struct salvo_rate_sample {
 	uint64_t lost_bytes;	/* payload reported lost, total */
 	uint32_t payload_bytes; /* per DATA datagram */
 	int app_limited;	/* the sender ran short of data to send */
+	/* datagrams the receiver's host dropped for want of socket room,
+	 * total seen (FEEDBACK.host_drops' growth): it cannot keep up */
+	uint64_t host_drops;
 } salvo_rate_sample;
 
 /* What a rate algorithm believes, for telemetry (--events): filled by
@@ -184,6 +187,13 @@ typedef struct salvo_rate_fair {
 	int64_t round_err;   /* this round's sum of target - queue */
 	int err_sign;	     /* the last round's sign of it: 1, -1, 0 */
 	uint32_t err_rounds; /* rounds in a row of that sign */
+	/* a receiver that cannot keep up (its sockets drop): a ceiling cut
+	 * to beta x the rate at each drop (once a round), growing back by
+	 * a fixed step plus 1/64 a round, gone at twice the delivery */
+	uint64_t host_drops;	/* sample's host_drops seen */
+	uint64_t host_cap_bps;	/* that ceiling, 0: none */
+	uint64_t host_cut;	/* its last cut */
+	int round_host_drop;	/* this round saw host drops */
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */

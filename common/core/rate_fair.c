@@ -70,6 +70,15 @@
  *            competes, and gives back a quarter a round whenever the
  *            queue passes 20 ms.
  *
+ * A receiver that cannot keep up: its sockets' drops (FEEDBACK's
+ * host_drops, all its sessions together) are congestion, not random
+ * loss: its queue is the socket's, which RTT samples timed by the kernel
+ * do not see.  At each new drop (once a round) a ceiling falls to beta x
+ * the rate (start-up ends there); it grows back by 0.5 Mbit/s plus 1/64
+ * a round (the fixed step brings flows that share the receiver
+ * together, as AIMD does) and goes once it is twice the delivery.
+ * The round's losses then do not count as random loss.
+ *
  * The rate stays within [floor, ceiling] (ceiling: --rate; floor:
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
  *
@@ -573,7 +582,8 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * drops, which read as 3-4 % random loss on the lab's 1 % path) */
 	int was_quiet = f->quiet;
 	f->quiet = f->round_dq_max < quiet;
-	if (got + lost >= 32ull * s->payload_bytes && f->quiet && was_quiet) {
+	if (got + lost >= 32ull * s->payload_bytes && f->quiet && was_quiet &&
+	    !f->round_host_drop) {
 		uint64_t l = lost * 1000000 / (got + lost);
 		f->loss_ppm = f->have_loss ? (7 * f->loss_ppm + l) / 8 : l;
 		f->have_loss = 1;
@@ -648,6 +658,32 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->round_dq_max = 0;
 	f->round_n = f->round_low_n = 0;
 	f->round_rate0 = f->rate_bps;
+	f->round_host_drop = 0;
+}
+
+/* Start-up is over (the path is full): half the delivery rate until
+ * the queue we built has drained. */
+static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	/* what is in flight: sent, less what arrived or was lost by the
+	 * latest feedback; known now, not an RTT late */
+	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t back =
+	    s->datagrams_received + s->lost_bytes / max64(s->payload_bytes, 1);
+	uint64_t flight =
+	    f->paced_dgrams > back ? (f->paced_dgrams - back) * dgram : 0;
+	uint64_t cap = capacity(f);
+	uint64_t pipe =
+	    (uint64_t)((unsigned __int128)cap * f->min_rtt_ns / 8000000000u);
+	if (!cap)
+		cap = f->rate_bps / 2;
+	uint64_t queue = flight > pipe ? flight - pipe : 0;
+	uint64_t t = (uint64_t)((unsigned __int128)queue * 2 * 8000000000u /
+				cap);
+	f->rate_bps = clamp(f, cap / 2);
+	f->mode = M_DRAIN;
+	f->last_cut = s->now;
+	f->drain_until = s->now + min64(t, 2 * round_ns(f));
 }
 
 /* dt: the time since the feedback with the RTT sample before this
@@ -666,16 +702,6 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	int heavy =
 	    got + lost >= 64ull * s->payload_bytes &&
 	    lost * 1000000 / (got + lost) > max64(200000, 3 * f->loss_ppm);
-	/* what is in flight: sent, less what arrived or was lost by the
-	 * latest feedback; known now, not an RTT late */
-	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t back =
-	    s->datagrams_received + s->lost_bytes / max64(s->payload_bytes, 1);
-	uint64_t flight =
-	    f->paced_dgrams > back ? (f->paced_dgrams - back) * dgram : 0;
-	uint64_t cap = capacity(f);
-	uint64_t pipe =
-	    (uint64_t)((unsigned __int128)cap * f->min_rtt_ns / 8000000000u);
 	/* leave when the queue shows, or when the delivery rate stopped
 	 * growing (BBR's full pipe: three rounds without +1/4; end_round
 	 * counts them).  Not on what is in flight against what the path
@@ -688,15 +714,7 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	    f->plateau_rounds >= 3 ||
 	    (f->short_windows >= 1 && f->dq_ns >= short_dq);
 	if (full || heavy) {
-		if (!cap)
-			cap = f->rate_bps / 2;
-		uint64_t queue = flight > pipe ? flight - pipe : 0;
-		uint64_t t = (uint64_t)((unsigned __int128)queue * 2 *
-					8000000000u / cap);
-		f->rate_bps = clamp(f, cap / 2);
-		f->mode = M_DRAIN;
-		f->last_cut = s->now;
-		f->drain_until = s->now + min64(t, 2 * rnd);
+		start_exit(f, s);
 		return;
 	}
 	/* grow on RTT samples only, by the time since the one before: a
@@ -716,6 +734,45 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	uint64_t add = (uint64_t)((unsigned __int128)r * pm * min64(dt, rnd) /
 				  (1000 * rnd));
 	f->rate_bps = clamp(f, r + add);
+}
+
+/* A fixed part of the host ceiling's growth per round. */
+#define HOST_STEP_BPS 500000ull
+
+/* The receiver's host dropped datagrams: cut the ceiling, once a round;
+ * else let it grow back (see the top of this file). */
+static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
+		      uint64_t dt)
+{
+	uint64_t rnd = round_ns(f);
+	if (s->host_drops > f->host_drops) {
+		f->host_drops = s->host_drops;
+		f->round_host_drop = 1;
+		if (!f->host_cut || s->now - f->host_cut >= max64(rnd, f->srtt_ns)) {
+			uint64_t r = f->host_cap_bps
+					 ? min64(f->rate_bps, f->host_cap_bps)
+					 : f->rate_bps;
+			if (f->mode == M_START) /* as at a full queue */
+				start_exit(f, s);
+			else if (f->mode == M_DRAIN)
+				r = f->rate_bps; /* drains already */
+			else
+				r = r / 1000 * f->pr->beta_pm;
+			f->host_cap_bps = clamp(f, min64(r, f->rate_bps));
+			f->host_cut = s->now;
+			f->empty_rounds = 0;
+			f->err_rounds = 0;
+		}
+	} else if (f->host_cap_bps) {
+		uint64_t c = f->host_cap_bps;
+		uint64_t add = (uint64_t)((unsigned __int128)(HOST_STEP_BPS +
+							      c / 64) *
+					  min64(dt, rnd) / rnd);
+		c += add;
+		f->host_cap_bps = c > 2 * max64(capacity(f), f->rate_bps) ? 0 : c;
+	}
+	if (f->host_cap_bps && f->rate_bps > f->host_cap_bps)
+		f->rate_bps = f->host_cap_bps;
 }
 
 static void fair_on_feedback(void *state, const salvo_rate_sample *s)
@@ -774,6 +831,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		salvo_fair_compete_step(f, s, dt);
 		break;
 	}
+	host_step(f, s, dt);
 	if (s->now - f->round_start >= round_ns(f))
 		end_round(f, s);
 }

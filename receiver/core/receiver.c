@@ -439,3 +439,8 @@ void salvo_receiver_get_stats(const salvo_receiver *r, salvo_receiver_stats *st)
 {
 	*st = r->st;
 }
+
+void salvo_receiver_note_drops(salvo_receiver *r, uint64_t n)
+{
+	r->st.host_drops += n;
+}

@@ -100,6 +100,8 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	fb.digests_have = s->digests_have;
 	fb.files_done = s->files_done;
 	fb.datagrams_received = s->datagrams;
+	/* since this session began; wraps, as on the wire */
+	fb.host_drops = (uint32_t)(s->r->st.host_drops - s->drops0);
 	uint8_t flags = s->state == RS_COMPLETE ? SALVO_FB_F_COMPLETE : 0;
 
 	salvo_range ranges[FB_BATCH];

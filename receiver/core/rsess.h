@@ -119,6 +119,7 @@ struct salvo_rsess {
 	 * reportable (reordering seen; rsess_reorder_window) */
 	uint64_t reorder_ns;
 	uint64_t datagrams;
+	uint64_t drops0; /* the receiver's host_drops when this began */
 
 	/* failure, repeated to the sender while lingering */
 	int err_code, err_errno;
