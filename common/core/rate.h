@@ -181,6 +181,7 @@ typedef struct salvo_rate_fair {
 	uint64_t fb_late_ns;	 /* mean RTT sample over the standing RTT */
 	int quiet;		 /* the last round's queue stayed low */
 	uint64_t start_sample;	 /* the last RTT sample came then */
+	uint64_t start_bps;	 /* start-up's first rate */
 	uint64_t plateau_bw;	 /* start-up: delivery at the last growth */
 	uint32_t plateau_rounds; /* ... and rounds since without +1/4 */
 	/* delay mode: the velocity of the climb (rate_fair.c) */

@@ -187,6 +187,7 @@ static void fair_init_profile(salvo_rate_fair *f,
 	f->empty_rounds = 0;
 	f->round_dq_min = UINT64_MAX;
 	f->rate_bps = clamp(f, SALVO_RATE_START_MIN_BPS);
+	f->start_bps = f->rate_bps;
 }
 
 static void start_rate(salvo_rate_fair *f, uint64_t rtt_ns)
@@ -211,6 +212,7 @@ static void fair_seed(void *state, uint64_t link_bps, uint64_t rtt_ns,
 	if (link_bps / 2 > f->rate_bps)
 		f->rate_bps = clamp(f, link_bps / 2);
 	f->hint_bps = link_bps;
+	f->start_bps = f->rate_bps;
 }
 
 /* -------------------------------------------------------- measuring */
@@ -729,6 +731,15 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	if (!dt)
 		return;
 	uint64_t r = f->rate_bps;
+	/* nor past 4 x what arrives (the start rate before anything has):
+	 * the delivery measured lags the rate by a round, under 2 x at
+	 * x1.8 a round, but a receiver too busy to take our data in still
+	 * answers with RTT samples, timed by its kernel and so without its
+	 * wait (64 senders to one loopback receiver: start-up grew to 640
+	 * Mbit/s with nothing delivered, and the receiver's full sockets
+	 * dropped it all) */
+	if (r >= 4 * max64(capacity(f), f->start_bps))
+		return;
 	/* past the hint, carefully: the user may be wrong */
 	uint32_t pm = f->hint_bps && r >= f->hint_bps ? START_PM / 8 : START_PM;
 	uint64_t add = (uint64_t)((unsigned __int128)r * pm * min64(dt, rnd) /

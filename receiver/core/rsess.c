@@ -60,7 +60,15 @@ void rsess_free_keys(salvo_rsess *s)
 uint64_t rsess_reorder_window(const salvo_rsess *s)
 {
 	uint64_t cap = min64(max64(s->srtt_ns / 8, RS_MS), 50 * RS_MS);
-	return min64(max64(s->reorder_ns + s->reorder_ns / 4, RS_MS), cap);
+	/* and as long as datagrams wait in the host's sockets lately: with
+	 * several sockets, the hole may be one still waiting in another
+	 * (a receiver starved of CPU by 64 senders on its host read one
+	 * socket milliseconds after the other, and a quarter of what was
+	 * sent again had arrived) */
+	uint64_t wait = min64(max64(s->r->wait_ns, s->r->wait_prev_ns),
+			      RS_WAIT_MAX_NS);
+	return min64(max64(s->reorder_ns + s->reorder_ns / 4, RS_MS), cap) +
+	       wait;
 }
 
 uint64_t rsess_followup(const salvo_rsess *s)

@@ -143,6 +143,29 @@ static void test_ceiling_goes(void **state)
 	assert_true(r > 500 * MBIT);
 }
 
+/* A receiver too busy to take anything in yet (64 handshakes, its
+ * sockets full) still answers with RTT samples, and they show no queue:
+ * start-up must not grow past 4 x what arrives, or its first rate while
+ * nothing has.  Before, it grew x1.8 a round on the samples alone (to
+ * 640 Mbit/s in 0.4 s on loopback) and dumped its whole window into the
+ * full sockets. */
+static void test_start_waits_for_delivery(void **state)
+{
+	host_path p;
+	(void)state;
+	path_init(&p, &salvo_rate_fair_ops);
+	uint64_t r0 = salvo_rate_fair_ops.pacing_rate(&p.st);
+	run(&p, 0, 0, 200);
+	uint64_t r = salvo_rate_fair_ops.pacing_rate(&p.st);
+	print_message("nothing delivered for 200 ms: %llu -> %llu Mbit/s\n",
+		      (unsigned long long)(r0 / MBIT),
+		      (unsigned long long)(r / MBIT));
+	assert_true(r <= 5 * r0); /* 4 x, and the step that passed it */
+	/* and it grows as soon as the receiver takes data in */
+	run(&p, 1000 * MBIT, 0, 100);
+	assert_true(salvo_rate_fair_ops.pacing_rate(&p.st) > 8 * r0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +173,7 @@ int main(void)
 	    cmocka_unit_test(test_high_receiver_bound),
 	    cmocka_unit_test(test_loss_without_drops_ignored),
 	    cmocka_unit_test(test_ceiling_goes),
+	    cmocka_unit_test(test_start_waits_for_delivery),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1192,6 +1192,37 @@ static void test_feedback_missing_ranges(void **state)
 	finish(h);
 }
 
+/* Datagrams that waited in the host's sockets (read 20 ms after they
+ * arrived: a receiver starved of CPU) stretch the reordering window by
+ * that wait: a hole may be a datagram still waiting in another socket.
+ * Before, the window stayed at 1 ms (an eighth of a 1 ms RTT, at least
+ * 1 ms) and 64 senders to one loopback receiver resent a quarter of
+ * their data, most of which had arrived (the receiver's duplicates). */
+static void test_reorder_window_covers_socket_wait(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 7100);
+	uint32_t sid = data_session(h, &a);
+	uint64_t t0 = h->now;
+	uint8_t buf[DATAGRAM + 64];
+	send_status_rtt(h, &a, sid, 0, 1000); /* 1 ms */
+	/* block 0's second datagram, 20 ms after it arrived: its first is
+	 * a hole (a block's first transmission goes out in order) */
+	size_t n = seal_data(h, sid, 0, PAYLOAD, PAYLOAD, 0, 0, buf);
+	salvo_receiver_on_packet_at(h->r, &a, buf, n, t0 - 20 * MS, t0);
+	salvo_range r[8];
+	h->now = t0 + 5 * MS; /* within the wait: not yet */
+	send_status_rtt(h, &a, sid, 0, 1000);
+	assert_int_equal(last_ranges(h, r, 8), 0);
+	h->now = t0 + 30 * MS; /* past the wait: reported */
+	send_status_rtt(h, &a, sid, 0, 1000);
+	assert_int_equal(last_ranges(h, r, 8), 1);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].end, PAYLOAD);
+	finish(h);
+}
+
 /* A hole below a later datagram of the same block is a loss (a block's
  * first transmission goes out in order): reported without waiting for
  * a STATUS to vouch for it, as the sender goes on with the block.  The
@@ -2141,6 +2172,7 @@ int main(void)
 	    cmocka_unit_test(test_data_written_once),
 	    cmocka_unit_test(test_feedback_missing_ranges),
 	    cmocka_unit_test(test_holes_inside_a_block),
+	    cmocka_unit_test(test_reorder_window_covers_socket_wait),
 	    cmocka_unit_test(test_blocks_and_files_complete),
 	    cmocka_unit_test(test_forged_data_and_digest),
 	    cmocka_unit_test(test_opened_outside_core),
