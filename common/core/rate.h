@@ -30,6 +30,9 @@ typedef struct salvo_rate_sample {
 	/* datagrams the receiver's host dropped for want of socket room,
 	 * total seen (FEEDBACK.host_drops' growth): it cannot keep up */
 	uint64_t host_drops;
+	/* the receiver's socket queue: how long our DATA waited there on
+	 * average since its last feedback (FEEDBACK.host_wait_us), ns */
+	uint64_t host_wait_ns;
 } salvo_rate_sample;
 
 /* What a rate algorithm believes, for telemetry (--events): filled by
@@ -195,6 +198,7 @@ typedef struct salvo_rate_fair {
 	uint64_t host_cap_bps;	/* that ceiling, 0: none */
 	uint64_t host_cut;	/* its last cut */
 	int round_host_drop;	/* this round saw host drops */
+	uint64_t host_wait_ns;	/* the receiver's socket queue, lately */
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */

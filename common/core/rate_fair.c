@@ -108,6 +108,9 @@
  * 32nd of a round where that is less: a 10 ms path's 64 KiB queue
  * overflowed waiting for 1 ms (the 50 Mbit/s small-pipe start). */
 #define START_SHORT_DQ_NS MS
+/* A fixed part of the host ceiling's growth per round (with 1/64 of
+ * it): flows into one receiver converge as AIMD does. */
+#define HOST_STEP_BPS 500000ull
 
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
@@ -268,7 +271,12 @@ static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	if (f->mode == M_START)
 		standing =
 		    f->rtt_ns[(f->rtt_next - 1) % SALVO_RATE_FAIR_SAMPLES];
-	f->dq_ns = standing - f->min_rtt_ns;
+	/* and the receiver's socket queue, which the kernel-timed RTT does
+	 * not hold: flows into one busy receiver share it as they share a
+	 * bottleneck's, and delay mode keeps it at the target instead of
+	 * filling the sockets until they drop */
+	f->host_wait_ns = s->host_wait_ns;
+	f->dq_ns = standing - f->min_rtt_ns + s->host_wait_ns;
 	f->round_dq_min = min64(f->round_dq_min, f->dq_ns);
 	f->round_dq_max = max64(f->round_dq_max, f->dq_ns);
 	if (s->rtt_ns) {
@@ -651,7 +659,8 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->bw_peak = max64(f->bw_peak - f->bw_peak / 256, f->round_bw);
 	f->prev_bw = f->round_bw;
 	f->round_bw = 0;
-	if (f->mode == M_DELAY && f->pr->compete && salvo_fair_buffer_filler(f))
+	if (f->mode == M_DELAY && f->pr->compete && !host_queue(f) &&
+	    salvo_fair_buffer_filler(f))
 		salvo_fair_enter(f, M_COMPETE, s->now);
 	f->round_start = s->now;
 	f->held0 = s->held_bytes;
@@ -746,9 +755,6 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 				  (1000 * rnd));
 	f->rate_bps = clamp(f, r + add);
 }
-
-/* A fixed part of the host ceiling's growth per round. */
-#define HOST_STEP_BPS 500000ull
 
 /* The receiver's host dropped datagrams: cut the ceiling, once a round;
  * else let it grow back (see the top of this file). */

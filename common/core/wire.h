@@ -253,6 +253,10 @@ typedef struct salvo_pkt_feedback {
 	 * (all sessions, since this session began; wraps): a receiver
 	 * that cannot keep up, seen by the sender as congestion */
 	uint32_t host_drops;
+	/* how long this session's DATA waited in the receiver's sockets
+	 * (read time - kernel arrival) since the last FEEDBACK, on average,
+	 * us: a queue there, which kernel-timed RTTs do not show */
+	uint32_t host_wait_us;
 	const uint8_t *ranges; /* nranges (gap, length) varint pairs */
 	size_t ranges_len;
 } salvo_pkt_feedback;

@@ -242,6 +242,8 @@ static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
 	switch (p->hdr.type) {
 	case SALVO_PKT_DATA:
 		note_wait(r, arrival, now);
+		s->wait_sum += now - arrival;
+		s->wait_n++;
 		if (s->state == RS_DATA)
 			rdata_on_data(s, p, now);
 		else if (s->state == RS_COMPLETE)

@@ -110,6 +110,10 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	fb.datagrams_received = s->datagrams;
 	/* since this session began; wraps, as on the wire */
 	fb.host_drops = (uint32_t)(s->r->st.host_drops - s->drops0);
+	fb.host_wait_us =
+	    s->wait_n ? (uint32_t)min64(s->wait_sum / s->wait_n / 1000,
+					UINT32_MAX)
+		      : 0;
 	uint8_t flags = s->state == RS_COMPLETE ? SALVO_FB_F_COMPLETE : 0;
 
 	salvo_range ranges[FB_BATCH];
@@ -136,6 +140,7 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	s->last_fb = now;
 	s->data_since_fb = 0;
 	s->next_fb = UINT64_MAX;
+	s->wait_sum = s->wait_n = 0;
 }
 
 void rsess_send_error(salvo_rsess *s)

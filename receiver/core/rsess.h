@@ -120,6 +120,9 @@ struct salvo_rsess {
 	uint64_t reorder_ns;
 	uint64_t datagrams;
 	uint64_t drops0; /* the receiver's host_drops when this began */
+	/* DATA's waits in the host's sockets since the last FEEDBACK:
+	 * their sum and count */
+	uint64_t wait_sum, wait_n;
 
 	/* failure, repeated to the sender while lingering */
 	int err_code, err_errno;

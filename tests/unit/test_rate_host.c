@@ -31,6 +31,11 @@ typedef struct host_path {
 	const salvo_rate_ops *ops;
 	salvo_rate_state st;
 	uint64_t now, held, lost, sent, recvd, drops;
+	/* a receiver with a socket buffer of sock datagrams (0: none, what
+	 * it cannot take is dropped at once): backlog waits there, and
+	 * the wait is reported when wait is set */
+	uint64_t sock, backlog;
+	int wait;
 	double sent_frac, held_frac; /* datagrams not yet whole */
 } host_path;
 
@@ -54,19 +59,24 @@ static uint64_t path_ms(host_path *p, uint64_t cap_bps, int drops)
 	double c = (double)cap_bps / 8 / (PAYLOAD + 64) / 1000 + p->held_frac;
 	uint64_t room = (uint64_t)c;
 	p->held_frac = c - (double)room;
-	uint64_t got = k < room ? k : room;
+	uint64_t in = p->backlog + k;
+	uint64_t got = in < room ? in : room;
+	uint64_t over = in - got > p->sock ? in - got - p->sock : 0;
+	p->backlog = in - got - over;
 	p->sent += k;
 	p->recvd += got;
 	p->held += got * PAYLOAD;
-	if (k > got) {
-		p->lost += (k - got) * PAYLOAD;
+	if (over) {
+		p->lost += over * PAYLOAD;
 		if (drops)
-			p->drops += k - got;
+			p->drops += over;
 	}
 	p->now += MS;
+	/* the backlog's wait at the receiver's rate */
+	uint64_t wait = p->wait && room ? p->backlog * MS / room : 0;
 	salvo_rate_sample s = {p->now,	 100000,  100000,  100000,
 			       got * PAYLOAD, p->sent, p->recvd, p->held,
-			       p->lost,	 PAYLOAD, 0,	   p->drops};
+			       p->lost,	 PAYLOAD, 0,	   p->drops, wait};
 	p->ops->on_feedback(&p->st, &s);
 	return p->ops->pacing_rate(&p->st);
 }
@@ -166,6 +176,41 @@ static void test_start_waits_for_delivery(void **state)
 	assert_true(salvo_rate_fair_ops.pacing_rate(&p.st) > 8 * r0);
 }
 
+/* A receiver whose sockets hold 4 MiB (about 170 ms at 200 Mbit/s) and
+ * report how long data waits there: delay mode keeps that queue near
+ * its target and the sockets never overflow.  Without the wait (as
+ * before host_wait_us) the queue is invisible, the sockets fill and drop
+ * (the drops then cut the rate) over and over. */
+static void check_socket_queue(int wait, uint64_t *lost, uint64_t *sent)
+{
+	host_path p;
+	path_init(&p, &salvo_rate_fair_ops);
+	p.sock = (4u << 20) / PAYLOAD;
+	p.wait = wait;
+	run(&p, 200 * MBIT, 1, 500);
+	uint64_t s0 = p.sent, l0 = p.lost / PAYLOAD;
+	run(&p, 200 * MBIT, 1, 3000);
+	*sent = p.sent - s0;
+	*lost = p.lost / PAYLOAD - l0;
+	print_message("wait %s: lost %llu of %llu, backlog %llu\n",
+		      wait ? "reported" : "hidden", (unsigned long long)*lost,
+		      (unsigned long long)*sent,
+		      (unsigned long long)p.backlog);
+}
+
+static void test_socket_queue_seen(void **state)
+{
+	uint64_t lost, sent;
+	(void)state;
+	check_socket_queue(1, &lost, &sent);
+	assert_int_equal(lost, 0);
+	/* and the receiver kept busy: 3 s at 200 Mbit/s, most of it */
+	assert_true(sent > 3000ull * 200 * MBIT / 8 / (PAYLOAD + 64) / 1000 *
+			       8 / 10);
+	check_socket_queue(0, &lost, &sent);
+	assert_true(lost > 0); /* what the wait spares */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +219,7 @@ int main(void)
 	    cmocka_unit_test(test_loss_without_drops_ignored),
 	    cmocka_unit_test(test_ceiling_goes),
 	    cmocka_unit_test(test_start_waits_for_delivery),
+	    cmocka_unit_test(test_socket_queue_seen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1194,7 +1194,9 @@ static void test_feedback_missing_ranges(void **state)
 
 /* Datagrams that waited in the host's sockets (read 20 ms after they
  * arrived: a receiver starved of CPU) stretch the reordering window by
- * that wait: a hole may be a datagram still waiting in another socket.
+ * that wait: a hole may be a datagram still waiting in another socket;
+ * and FEEDBACK.host_wait_us reports the wait (the sender's delay mode
+ * takes it for queue).
  * Before, the window stayed at 1 ms (an eighth of a 1 ms RTT, at least
  * 1 ms) and 64 senders to one loopback receiver resent a quarter of
  * their data, most of which had arrived (the receiver's duplicates). */
@@ -1215,6 +1217,9 @@ static void test_reorder_window_covers_socket_wait(void **state)
 	h->now = t0 + 5 * MS; /* within the wait: not yet */
 	send_status_rtt(h, &a, sid, 0, 1000);
 	assert_int_equal(last_ranges(h, r, 8), 0);
+	/* and the FEEDBACK tells the sender how long its data waited */
+	salvo_pkt fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.u.feedback.host_wait_us, 20000);
 	h->now = t0 + 30 * MS; /* past the wait: reported */
 	send_status_rtt(h, &a, sid, 0, 1000);
 	assert_int_equal(last_ranges(h, r, 8), 1);
