@@ -27,6 +27,12 @@ typedef struct salvo_rate_sample {
 	uint64_t lost_bytes;	/* payload reported lost, total */
 	uint32_t payload_bytes; /* per DATA datagram */
 	int app_limited;	/* the sender ran short of data to send */
+	/* datagrams the receiver's host dropped for want of socket room,
+	 * total seen (FEEDBACK.host_drops' growth): it cannot keep up */
+	uint64_t host_drops;
+	/* the receiver's socket queue: how long our DATA waited there on
+	 * average since its last feedback (FEEDBACK.host_wait_us), ns */
+	uint64_t host_wait_ns;
 } salvo_rate_sample;
 
 /* What a rate algorithm believes, for telemetry (--events): filled by
@@ -178,12 +184,21 @@ typedef struct salvo_rate_fair {
 	uint64_t fb_late_ns;	 /* mean RTT sample over the standing RTT */
 	int quiet;		 /* the last round's queue stayed low */
 	uint64_t start_sample;	 /* the last RTT sample came then */
+	uint64_t start_bps;	 /* start-up's first rate */
 	uint64_t plateau_bw;	 /* start-up: delivery at the last growth */
 	uint32_t plateau_rounds; /* ... and rounds since without +1/4 */
 	/* delay mode: the velocity of the climb (rate_fair.c) */
 	int64_t round_err;   /* this round's sum of target - queue */
 	int err_sign;	     /* the last round's sign of it: 1, -1, 0 */
 	uint32_t err_rounds; /* rounds in a row of that sign */
+	/* a receiver that cannot keep up (its sockets drop): a ceiling cut
+	 * to beta x the rate at each drop (once a round), growing back by
+	 * a fixed step plus 1/64 a round, gone at twice the delivery */
+	uint64_t host_drops;	/* sample's host_drops seen */
+	uint64_t host_cap_bps;	/* that ceiling, 0: none */
+	uint64_t host_cut;	/* its last cut */
+	int round_host_drop;	/* this round saw host drops */
+	uint64_t host_wait_ns;	/* the receiver's socket queue, lately */
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */

@@ -70,6 +70,15 @@
  *            competes, and gives back a quarter a round whenever the
  *            queue passes 20 ms.
  *
+ * A receiver that cannot keep up: its sockets' drops (FEEDBACK's
+ * host_drops, all its sessions together) are congestion, not random
+ * loss: its queue is the socket's, which RTT samples timed by the kernel
+ * do not see.  At each new drop (once a round) a ceiling falls to beta x
+ * the rate (start-up ends there); it grows back by 0.5 Mbit/s plus 1/64
+ * a round (the fixed step brings flows that share the receiver
+ * together, as AIMD does) and goes once it is twice the delivery.
+ * The round's losses then do not count as random loss.
+ *
  * The rate stays within [floor, ceiling] (ceiling: --rate; floor:
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
  *
@@ -99,6 +108,9 @@
  * 32nd of a round where that is less: a 10 ms path's 64 KiB queue
  * overflowed waiting for 1 ms (the 50 Mbit/s small-pipe start). */
 #define START_SHORT_DQ_NS MS
+/* A fixed part of the host ceiling's growth per round (with 1/64 of
+ * it): flows into one receiver converge as AIMD does. */
+#define HOST_STEP_BPS 500000ull
 
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
@@ -178,6 +190,7 @@ static void fair_init_profile(salvo_rate_fair *f,
 	f->empty_rounds = 0;
 	f->round_dq_min = UINT64_MAX;
 	f->rate_bps = clamp(f, SALVO_RATE_START_MIN_BPS);
+	f->start_bps = f->rate_bps;
 }
 
 static void start_rate(salvo_rate_fair *f, uint64_t rtt_ns)
@@ -202,6 +215,7 @@ static void fair_seed(void *state, uint64_t link_bps, uint64_t rtt_ns,
 	if (link_bps / 2 > f->rate_bps)
 		f->rate_bps = clamp(f, link_bps / 2);
 	f->hint_bps = link_bps;
+	f->start_bps = f->rate_bps;
 }
 
 /* -------------------------------------------------------- measuring */
@@ -257,7 +271,12 @@ static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	if (f->mode == M_START)
 		standing =
 		    f->rtt_ns[(f->rtt_next - 1) % SALVO_RATE_FAIR_SAMPLES];
-	f->dq_ns = standing - f->min_rtt_ns;
+	/* and the receiver's socket queue, which the kernel-timed RTT does
+	 * not hold: flows into one busy receiver share it as they share a
+	 * bottleneck's, and delay mode keeps it at the target instead of
+	 * filling the sockets until they drop */
+	f->host_wait_ns = s->host_wait_ns;
+	f->dq_ns = standing - f->min_rtt_ns + s->host_wait_ns;
 	f->round_dq_min = min64(f->round_dq_min, f->dq_ns);
 	f->round_dq_max = max64(f->round_dq_max, f->dq_ns);
 	if (s->rtt_ns) {
@@ -573,7 +592,8 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * drops, which read as 3-4 % random loss on the lab's 1 % path) */
 	int was_quiet = f->quiet;
 	f->quiet = f->round_dq_max < quiet;
-	if (got + lost >= 32ull * s->payload_bytes && f->quiet && was_quiet) {
+	if (got + lost >= 32ull * s->payload_bytes && f->quiet && was_quiet &&
+	    !f->round_host_drop) {
 		uint64_t l = lost * 1000000 / (got + lost);
 		f->loss_ppm = f->have_loss ? (7 * f->loss_ppm + l) / 8 : l;
 		f->have_loss = 1;
@@ -639,7 +659,8 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->bw_peak = max64(f->bw_peak - f->bw_peak / 256, f->round_bw);
 	f->prev_bw = f->round_bw;
 	f->round_bw = 0;
-	if (f->mode == M_DELAY && f->pr->compete && salvo_fair_buffer_filler(f))
+	if (f->mode == M_DELAY && f->pr->compete && !host_queue(f) &&
+	    salvo_fair_buffer_filler(f))
 		salvo_fair_enter(f, M_COMPETE, s->now);
 	f->round_start = s->now;
 	f->held0 = s->held_bytes;
@@ -648,6 +669,32 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->round_dq_max = 0;
 	f->round_n = f->round_low_n = 0;
 	f->round_rate0 = f->rate_bps;
+	f->round_host_drop = 0;
+}
+
+/* Start-up is over (the path is full): half the delivery rate until
+ * the queue we built has drained. */
+static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	/* what is in flight: sent, less what arrived or was lost by the
+	 * latest feedback; known now, not an RTT late */
+	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
+	uint64_t back =
+	    s->datagrams_received + s->lost_bytes / max64(s->payload_bytes, 1);
+	uint64_t flight =
+	    f->paced_dgrams > back ? (f->paced_dgrams - back) * dgram : 0;
+	uint64_t cap = capacity(f);
+	uint64_t pipe =
+	    (uint64_t)((unsigned __int128)cap * f->min_rtt_ns / 8000000000u);
+	if (!cap)
+		cap = f->rate_bps / 2;
+	uint64_t queue = flight > pipe ? flight - pipe : 0;
+	uint64_t t = (uint64_t)((unsigned __int128)queue * 2 * 8000000000u /
+				cap);
+	f->rate_bps = clamp(f, cap / 2);
+	f->mode = M_DRAIN;
+	f->last_cut = s->now;
+	f->drain_until = s->now + min64(t, 2 * round_ns(f));
 }
 
 /* dt: the time since the feedback with the RTT sample before this
@@ -666,16 +713,6 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	int heavy =
 	    got + lost >= 64ull * s->payload_bytes &&
 	    lost * 1000000 / (got + lost) > max64(200000, 3 * f->loss_ppm);
-	/* what is in flight: sent, less what arrived or was lost by the
-	 * latest feedback; known now, not an RTT late */
-	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t back =
-	    s->datagrams_received + s->lost_bytes / max64(s->payload_bytes, 1);
-	uint64_t flight =
-	    f->paced_dgrams > back ? (f->paced_dgrams - back) * dgram : 0;
-	uint64_t cap = capacity(f);
-	uint64_t pipe =
-	    (uint64_t)((unsigned __int128)cap * f->min_rtt_ns / 8000000000u);
 	/* leave when the queue shows, or when the delivery rate stopped
 	 * growing (BBR's full pipe: three rounds without +1/4; end_round
 	 * counts them).  Not on what is in flight against what the path
@@ -688,15 +725,7 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	    f->plateau_rounds >= 3 ||
 	    (f->short_windows >= 1 && f->dq_ns >= short_dq);
 	if (full || heavy) {
-		if (!cap)
-			cap = f->rate_bps / 2;
-		uint64_t queue = flight > pipe ? flight - pipe : 0;
-		uint64_t t = (uint64_t)((unsigned __int128)queue * 2 *
-					8000000000u / cap);
-		f->rate_bps = clamp(f, cap / 2);
-		f->mode = M_DRAIN;
-		f->last_cut = s->now;
-		f->drain_until = s->now + min64(t, 2 * rnd);
+		start_exit(f, s);
 		return;
 	}
 	/* grow on RTT samples only, by the time since the one before: a
@@ -711,11 +740,56 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	if (!dt)
 		return;
 	uint64_t r = f->rate_bps;
+	/* nor past 4 x what arrives (the start rate before anything has):
+	 * the delivery measured lags the rate by a round, under 2 x at
+	 * x1.8 a round, but a receiver too busy to take our data in still
+	 * answers with RTT samples, timed by its kernel and so without its
+	 * wait (64 senders to one loopback receiver: start-up grew to 640
+	 * Mbit/s with nothing delivered, and the receiver's full sockets
+	 * dropped it all) */
+	if (r >= 4 * max64(capacity(f), f->start_bps))
+		return;
 	/* past the hint, carefully: the user may be wrong */
 	uint32_t pm = f->hint_bps && r >= f->hint_bps ? START_PM / 8 : START_PM;
 	uint64_t add = (uint64_t)((unsigned __int128)r * pm * min64(dt, rnd) /
 				  (1000 * rnd));
 	f->rate_bps = clamp(f, r + add);
+}
+
+/* The receiver's host dropped datagrams: cut the ceiling, once a round;
+ * else let it grow back (see the top of this file). */
+static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
+		      uint64_t dt)
+{
+	uint64_t rnd = round_ns(f);
+	if (s->host_drops > f->host_drops) {
+		f->host_drops = s->host_drops;
+		f->round_host_drop = 1;
+		if (!f->host_cut || s->now - f->host_cut >= max64(rnd, f->srtt_ns)) {
+			uint64_t r = f->host_cap_bps
+					 ? min64(f->rate_bps, f->host_cap_bps)
+					 : f->rate_bps;
+			if (f->mode == M_START) /* as at a full queue */
+				start_exit(f, s);
+			else if (f->mode == M_DRAIN)
+				r = f->rate_bps; /* drains already */
+			else
+				r = r / 1000 * f->pr->beta_pm;
+			f->host_cap_bps = clamp(f, min64(r, f->rate_bps));
+			f->host_cut = s->now;
+			f->empty_rounds = 0;
+			f->err_rounds = 0;
+		}
+	} else if (f->host_cap_bps) {
+		uint64_t c = f->host_cap_bps;
+		uint64_t add = (uint64_t)((unsigned __int128)(HOST_STEP_BPS +
+							      c / 64) *
+					  min64(dt, rnd) / rnd);
+		c += add;
+		f->host_cap_bps = c > 2 * max64(capacity(f), f->rate_bps) ? 0 : c;
+	}
+	if (f->host_cap_bps && f->rate_bps > f->host_cap_bps)
+		f->rate_bps = f->host_cap_bps;
 }
 
 static void fair_on_feedback(void *state, const salvo_rate_sample *s)
@@ -774,6 +848,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		salvo_fair_compete_step(f, s, dt);
 		break;
 	}
+	host_step(f, s, dt);
 	if (s->now - f->round_start >= round_ns(f))
 		end_round(f, s);
 }

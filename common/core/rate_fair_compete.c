@@ -213,8 +213,7 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		return;
 	}
 	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) + late_allowance(f) ||
-	    f->mode != M_DELAY ||
-	    !f->pr->compete) {
+	    f->mode != M_DELAY || !f->pr->compete || host_queue(f)) {
 		f->probe_count = 0;
 		return;
 	}

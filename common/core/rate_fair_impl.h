@@ -76,6 +76,15 @@ static inline uint64_t capacity(const salvo_rate_fair *f)
 	return (uint64_t)((unsigned __int128)f->delivered_bps * 1000000 / keep);
 }
 
+/* Most of the queue we see is the receiver's sockets' (host_wait_ns):
+ * only flows into that receiver fill it, never a buffer filler on the
+ * path, so it is no reason to compete (64 salvo flows into one busy
+ * receiver each took the others for fillers). */
+static inline int host_queue(const salvo_rate_fair *f)
+{
+	return 2 * f->host_wait_ns >= f->dq_ns && f->host_wait_ns;
+}
+
 /* rate_fair.c: the delay-mode target, the queue a flow of rate r holds. */
 uint64_t salvo_fair_target_delay(const salvo_rate_fair *f, uint64_t r);
 

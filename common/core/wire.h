@@ -249,6 +249,14 @@ typedef struct salvo_pkt_feedback {
 	uint32_t digests_have; /* files [0, n) have their digests */
 	uint32_t files_done;   /* files verified and committed, a count */
 	uint64_t datagrams_received;
+	/* datagrams the receiver host's sockets dropped for want of room
+	 * (all sessions, since this session began; wraps): a receiver
+	 * that cannot keep up, seen by the sender as congestion */
+	uint32_t host_drops;
+	/* how long this session's DATA waited in the receiver's sockets
+	 * (read time - kernel arrival) since the last FEEDBACK, on average,
+	 * us: a queue there, which kernel-timed RTTs do not show */
+	uint32_t host_wait_us;
 	const uint8_t *ranges; /* nranges (gap, length) varint pairs */
 	size_t ranges_len;
 } salvo_pkt_feedback;

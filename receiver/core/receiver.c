@@ -217,6 +217,21 @@ static salvo_rsess *open_sealed(salvo_receiver *r, const salvo_addr *addr,
 	return opened(r, s, addr, buf, len, h, p, err, now);
 }
 
+/* A DATA datagram that reached the host at arrival was read at now: the
+ * longest such wait of this period and the last (rsess_reorder_window
+ * waits that long for a hole to fill). */
+static void note_wait(salvo_receiver *r, uint64_t arrival, uint64_t now)
+{
+	if (now - r->wait_at >= RS_WAIT_PERIOD_NS) {
+		r->wait_prev_ns =
+		    now - r->wait_at >= 2 * RS_WAIT_PERIOD_NS ? 0 : r->wait_ns;
+		r->wait_ns = 0;
+		r->wait_at = now;
+	}
+	if (now - arrival > r->wait_ns)
+		r->wait_ns = now - arrival;
+}
+
 /* An opened packet of session s to its handler. */
 static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
 		     uint64_t arrival, uint64_t now)
@@ -226,6 +241,9 @@ static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
 		s->linger_until = now + RS_LINGER_NS;
 	switch (p->hdr.type) {
 	case SALVO_PKT_DATA:
+		note_wait(r, arrival, now);
+		s->wait_sum += now - arrival;
+		s->wait_n++;
 		if (s->state == RS_DATA)
 			rdata_on_data(s, p, now);
 		else if (s->state == RS_COMPLETE)
@@ -438,4 +456,9 @@ void salvo_receiver_prepared(salvo_receiver *r, uint32_t session, int result,
 void salvo_receiver_get_stats(const salvo_receiver *r, salvo_receiver_stats *st)
 {
 	*st = r->st;
+}
+
+void salvo_receiver_note_drops(salvo_receiver *r, uint64_t n)
+{
+	r->st.host_drops += n;
 }

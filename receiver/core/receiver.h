@@ -148,6 +148,7 @@ typedef struct salvo_receiver_stats {
 	uint64_t block_failures;
 	uint64_t inflated;    /* LZ4 pieces inflated */
 	uint64_t inflate_bad; /* LZ4 pieces that did not inflate as declared */
+	uint64_t host_drops;  /* datagrams the host's sockets dropped (full) */
 	uint32_t sessions; /* open now */
 } salvo_receiver_stats;
 
@@ -193,6 +194,13 @@ int salvo_receiver_lane_key(const salvo_receiver *r, uint32_t session,
 void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
 			      void *buf, size_t len, const salvo_aead_key *k,
 			      int open_result, uint64_t arrival, uint64_t now);
+
+/* The engine's sockets dropped n more datagrams for want of room (their
+ * receive buffers were full: SO_RXQ_OVFL).  Every FEEDBACK from then on
+ * carries the total since its session began (host_drops), so each sender sees a receiver
+ * that cannot keep up as congestion: the drops cannot be told apart by
+ * session, and every flow into the full sockets is to slow down. */
+void salvo_receiver_note_drops(salvo_receiver *r, uint64_t n);
 
 /* Earliest time salvo_receiver_on_timer wants to run (UINT64_MAX: none). */
 uint64_t salvo_receiver_next_timer(const salvo_receiver *r);

@@ -60,7 +60,15 @@ void rsess_free_keys(salvo_rsess *s)
 uint64_t rsess_reorder_window(const salvo_rsess *s)
 {
 	uint64_t cap = min64(max64(s->srtt_ns / 8, RS_MS), 50 * RS_MS);
-	return min64(max64(s->reorder_ns + s->reorder_ns / 4, RS_MS), cap);
+	/* and as long as datagrams wait in the host's sockets lately: with
+	 * several sockets, the hole may be one still waiting in another
+	 * (a receiver starved of CPU by 64 senders on its host read one
+	 * socket milliseconds after the other, and a quarter of what was
+	 * sent again had arrived) */
+	uint64_t wait = min64(max64(s->r->wait_ns, s->r->wait_prev_ns),
+			      RS_WAIT_MAX_NS);
+	return min64(max64(s->reorder_ns + s->reorder_ns / 4, RS_MS), cap) +
+	       wait;
 }
 
 uint64_t rsess_followup(const salvo_rsess *s)
@@ -100,6 +108,12 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	fb.digests_have = s->digests_have;
 	fb.files_done = s->files_done;
 	fb.datagrams_received = s->datagrams;
+	/* since this session began; wraps, as on the wire */
+	fb.host_drops = (uint32_t)(s->r->st.host_drops - s->drops0);
+	fb.host_wait_us =
+	    s->wait_n ? (uint32_t)min64(s->wait_sum / s->wait_n / 1000,
+					UINT32_MAX)
+		      : 0;
 	uint8_t flags = s->state == RS_COMPLETE ? SALVO_FB_F_COMPLETE : 0;
 
 	salvo_range ranges[FB_BATCH];
@@ -126,6 +140,7 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	s->last_fb = now;
 	s->data_since_fb = 0;
 	s->next_fb = UINT64_MAX;
+	s->wait_sum = s->wait_n = 0;
 }
 
 void rsess_send_error(salvo_rsess *s)

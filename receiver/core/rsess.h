@@ -119,6 +119,10 @@ struct salvo_rsess {
 	 * reportable (reordering seen; rsess_reorder_window) */
 	uint64_t reorder_ns;
 	uint64_t datagrams;
+	uint64_t drops0; /* the receiver's host_drops when this began */
+	/* DATA's waits in the host's sockets since the last FEEDBACK:
+	 * their sum and count */
+	uint64_t wait_sum, wait_n;
 
 	/* failure, repeated to the sender while lingering */
 	int err_code, err_errno;
@@ -156,6 +160,10 @@ struct salvo_receiver {
 	rs_stamps *stamps; /* RS_STAMP_KEYS */
 	rs_bucket sources[RS_SOURCES];
 	rs_bucket replies;
+	/* how long DATA waited in the host's sockets before we read it
+	 * (now - the kernel's arrival), the longest this period and the
+	 * last: a hole may be a datagram still waiting in another socket */
+	uint64_t wait_ns, wait_prev_ns, wait_at;
 	salvo_receiver_stats st;
 };
 
@@ -170,6 +178,11 @@ struct salvo_receiver {
 /* A stamp may be this much older than the newest of its key and still
  * be accepted once (two sessions one key opens at once). */
 #define RS_STAMP_WINDOW_NS (10000 * RS_MS)
+
+/* Periods of the socket wait's longest (wait_ns above). */
+#define RS_WAIT_PERIOD_NS (100 * RS_MS)
+/* The most of it a reorder window takes. */
+#define RS_WAIT_MAX_NS (200 * RS_MS)
 
 /* The packet number the session's next sealed packet carries. */
 uint64_t rsess_pn(const salvo_rsess *s);

@@ -391,6 +391,7 @@ static salvo_rsess *new_session(salvo_receiver *r, const salvo_addr *a,
 	}
 	memset(s->lanes, 0, ip->lanes * sizeof(*s->lanes));
 	s->r = r;
+	s->drops0 = r->st.host_drops;
 	do
 		s->id = (uint32_t)next_random(r);
 	while (s->id == 0 || rcv_find_slot(r, s->id) >= 0);

@@ -43,6 +43,7 @@ void ropener_begin(ropener *o)
 	o->n = 0;
 	o->fed = 0;
 	o->full = 0;
+	memset(o->pending, 0, sizeof(o->pending));
 }
 
 static int find(const ropener *o, const salvo_pkt_hdr *h, uint64_t epoch)
@@ -90,6 +91,7 @@ void ropener_open(ropener *o, uint8_t *dg, size_t len)
 		    k->suite, &k->k, k->epoch, h.pn, dg, SALVO_HDR_BYTES,
 		    dg + SALVO_HDR_BYTES, len - SALVO_HDR_BYTES, &plain);
 		o->opened++;
+		o->pending[slot]++;
 	}
 	o->n++;
 }
@@ -104,10 +106,17 @@ static void learn(ropener *o, const salvo_receiver *core,
 		return;
 	ropener_key got = {.session = h->session, .lane = h->lane,
 			   .epoch = epoch};
-	if (!salvo_receiver_lane_key(core, h->session, h->lane, epoch,
+	/* the next slot no datagram of this batch still waits on */
+	uint32_t v = o->victim, k = 0;
+	while (k < ROPENER_KEYS && o->pending[v]) {
+		v = (v + 1) % ROPENER_KEYS;
+		k++;
+	}
+	if (k < ROPENER_KEYS &&
+	    !salvo_receiver_lane_key(core, h->session, h->lane, epoch,
 				     &got.k, &got.suite)) {
-		o->keys[o->victim] = got;
-		o->victim = (o->victim + 1) % ROPENER_KEYS;
+		o->keys[v] = got;
+		o->victim = (v + 1) % ROPENER_KEYS;
 	}
 	wipe(&got);
 }
@@ -117,6 +126,7 @@ void ropener_feed(ropener *o, salvo_receiver *core, const salvo_addr *a,
 {
 	size_t i = o->fed++;
 	if (i < o->n && o->result[i] >= 0) {
+		o->pending[o->result[i]]--;
 		salvo_receiver_on_opened(core, a, dg, len,
 					 &o->keys[o->result[i]].k, o->err[i],
 					 arrival, now);

@@ -14,7 +14,8 @@
  *       window moved only for a good tag) before the core reads it; the
  *       rest to salvo_receiver_on_packet, after which the opener copies
  *       the key of a sealed packet's lane and epoch if the core holds it,
- *       for the next batches.
+ *       for the next batches (into a slot no datagram of this batch
+ *       still waits on).
  *   ropener_refresh (core lock held, every turn; it works at most every
  *       ROPENER_REFRESH_NS): keys the core no longer holds (session
  *       ended, epoch passed) are wiped.
@@ -50,6 +51,10 @@ typedef struct ropener_key {
 typedef struct ropener {
 	ropener_key keys[ROPENER_KEYS];
 	uint32_t victim;   /* next key slot to reuse */
+	/* per slot: datagrams of this batch opened with it and not yet
+	 * fed; a slot in use is not reused until they are (their commit
+	 * needs the key that opened them) */
+	uint16_t pending[ROPENER_KEYS];
 	int16_t *result;   /* per datagram: key slot, or -1 not opened */
 	int *err;	   /* per opened datagram: salvo_aead_open_with's */
 	size_t n, cap;	   /* datagrams opened this batch, room */

@@ -21,6 +21,12 @@
  * the host, not from when this thread got the lock, so a starved thread
  * does not add its wait to the sender's RTT samples.
  *
+ * And the socket's drop count (SO_RXQ_OVFL: datagrams the kernel dropped
+ * because the receive buffer was full, a running total per socket): the
+ * growth since the last batch goes to the core, which reports it in
+ * every FEEDBACK, so the senders treat a receiver that cannot keep up as
+ * a congested path instead of taking its drops for random loss.
+ *
  * LZ4 pieces inflate, while the core holds them (after their tag
  * verified), into the batch's arena: the writes point there as they
  * point into the receive slots, and the arena is reused once they are
@@ -48,11 +54,16 @@
 #ifndef UDP_GRO
 #define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
 #endif
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL 40 /* asm-generic/socket.h, Linux 2.6.33 */
+#endif
 
-/* Room for UDP_GRO's segment size and the receive timestamp. */
+/* Room for UDP_GRO's segment size, the receive timestamp and the drop
+ * count. */
 typedef struct rx_cmsg {
 	_Alignas(struct cmsghdr) char b[CMSG_SPACE(sizeof(int)) +
-					SALVO_RXTIME_CMSG_BYTES];
+					SALVO_RXTIME_CMSG_BYTES +
+					CMSG_SPACE(sizeof(uint32_t))];
 } rx_cmsg;
 
 struct rsocket {
@@ -66,6 +77,8 @@ struct rsocket {
 	struct sockaddr_storage *from;
 	rx_cmsg *ctl;
 	uint64_t *arrival; /* per message of the batch read */
+	uint32_t ovfl;	   /* the socket's SO_RXQ_OVFL total seen last */
+	uint32_t drops;	   /* its growth in the batch read, for the core */
 	rbatch writes;
 	ropener open;
 };
@@ -142,6 +155,7 @@ int rsocket_open(rctx *c, const struct sockaddr_storage *ss, socklen_t len,
 	if (c->o->offload)
 		(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	(void)salvo_rxtime_enable(fd); /* without: arrivals are read times */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	return fd;
 }
 
@@ -215,6 +229,23 @@ static size_t gro_size(const struct msghdr *h)
 	return SIZE_MAX;
 }
 
+/* The socket's drop total in h's cmsg, or the last seen when none (the
+ * kernel adds it only once the socket has dropped). */
+static uint32_t ovfl_total(const struct msghdr *h, uint32_t last)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+		uint32_t v;
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SO_RXQ_OVFL &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v;
+		}
+	}
+	return last;
+}
+
 /* Every datagram of the n messages, in order: with the core lock held
  * (locked) to the core, else to the opener. */
 static void each(rsocket *t, int n, int locked, uint64_t now)
@@ -270,8 +301,13 @@ static int receive(rsocket *t, uint64_t next_timer)
 		return 0;
 	salvo_rxclock clk;
 	salvo_rxclock_read(&clk);
-	for (int i = 0; i < n; i++)
+	uint32_t ovfl = t->ovfl;
+	for (int i = 0; i < n; i++) {
 		t->arrival[i] = salvo_rxtime_arrival(&t->m[i].msg_hdr, &clk);
+		ovfl = ovfl_total(&t->m[i].msg_hdr, ovfl);
+	}
+	t->drops += ovfl - t->ovfl; /* unsigned: the kernel's total wraps */
+	t->ovfl = ovfl;
 	return n;
 }
 
@@ -286,6 +322,10 @@ static void *socket_main(void *arg)
 		rwriter_settle(c, &t->writes, now);
 		c->cur_fd = t->fd;
 		c->cur = &t->writes;
+		if (t->drops) {
+			salvo_receiver_note_drops(c->core, t->drops);
+			t->drops = 0;
+		}
 		each(t, n, 1, now);
 		if (salvo_receiver_next_timer(c->core) <= now)
 			salvo_receiver_on_timer(c->core, now);

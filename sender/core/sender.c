@@ -325,6 +325,19 @@ static uint64_t to_wire(const salvo_sender *s, uint64_t stream)
 
 /* ----------------------------------------------------------- packets */
 
+/* The receiver host's drop total from a FEEDBACK (counted from the
+ * session's start): its growth since the last one is added up for the
+ * rate control.  A total that seems to go back (a reordered FEEDBACK:
+ * the difference wraps past half the range) is skipped. */
+static void note_host_drops(salvo_sender *s, uint32_t total)
+{
+	uint32_t d = total - s->drops_seen;
+	if (d && d < UINT32_MAX / 2) {
+		s->host_drops += d;
+		s->drops_seen = total;
+	}
+}
+
 /* arrival (<= now): when the FEEDBACK reached the host; the RTT sample
  * ends there, not when a thread got round to reading it. */
 static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
@@ -333,6 +346,7 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 	const salvo_pkt_feedback *fb = &p->u.feedback;
 	s->st.feedbacks++;
 	s->last_fb = now;
+	note_host_drops(s, fb->host_drops);
 	s->status_interval = base_status_interval(s);
 	uint64_t sample = 0;
 	if (fb->echo_ts && fb->echo_ts > s->last_echo &&
@@ -413,7 +427,9 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 					s->held_wire,
 					s->lost_wire,
 					s->payload,
-					s->app_limited};
+					s->app_limited,
+					s->host_drops,
+					(uint64_t)fb->host_wait_us * 1000};
 		s->app_limited = 0;
 		s->rate->on_feedback(&s->rate_state, &rs);
 		if (lost)
@@ -966,6 +982,7 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	 * what it holds */
 	s->data_datagrams = 0;
 	s->held_rebase = 1;
+	s->drops_seen = 0; /* the new session counts from its start */
 	s->phase = PH_MANIFEST;
 	s->last_rx = s->last_fb = now;
 	s->next_status = now;

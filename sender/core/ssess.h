@@ -147,6 +147,10 @@ struct salvo_sender {
 	uint64_t held_seen, held_wire, lost_wire;
 	int held_rebase; /* a new session (reconnect): its first FEEDBACK
 			    sets held_seen, delivering nothing */
+	/* FEEDBACK.host_drops: the last seen this session and the growth
+	 * summed over the transfer */
+	uint32_t drops_seen;
+	uint64_t host_drops;
 
 	salvo_sender_stats st;
 };
