@@ -444,6 +444,50 @@ static void test_beside_cubic_late(void **state)
 	}
 }
 
+/* The lab's TCP (perf/beside-cubic's iperf3) is bound by its socket
+ * buffer, not by its window: Linux's tcp_wmem tops out at 4 MiB, about
+ * 3.2 MB in flight, so on the 200 Mbit/s, 100 ms path (BDP 2.5 MB) it
+ * holds 20-45 ms of queue alone, never fills a one-BDP queue and never
+ * loses (iperf3 alone: 0 retransmits, cwnd 5.97 MB unused).  It is no
+ * buffer filler the drain test can see, and no delay-based flow either:
+ * its rate is W / RTT, so it yields only as the queue grows.  Fair
+ * stayed in delay mode beside it and took 8-9 % of the link on the lab
+ * at 1 and 4 BDP (perf/fairness at c6e4d66). */
+static void test_beside_sndbuf_tcp(void **state)
+{
+	static const double queues[] = {0.5, 1, 4};
+	(void)state;
+	uint64_t link = 200 * MBIT, rtt = 100 * MS;
+	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+		flowsim_params p = {0};
+		p.link_bps = link;
+		p.queue_bytes =
+		    (uint64_t)(queues[i] * (double)bdp_bytes(link, rtt));
+		p.duration_ns = 60 * SEC;
+		p.nflows = 2;
+		p.flow[0] = salvo(&salvo_rate_fair_ops, rtt, 15 * SEC);
+		p.flow[1] = tcp(FLOWSIM_CUBIC, rtt, 0);
+		p.flow[1].inflight_cap_bytes = 3200000;
+		flowsim_result r;
+		run(&p, &r);
+		double s = share(&r, 0, 25 * SEC, 60 * SEC);
+		if (getenv("FLOWSIM_TRACE"))
+			for (uint64_t t = 0; t < 60 * SEC; t += SEC / 2)
+				printf("  %5.1f s rate %6.1f got %6.1f tcp %6.1f q %6.1f ms\n",
+				       (double)t / SEC,
+				       flowsim_pacing_bps(&r, 0, t, t + SEC / 2) / 1e6,
+				       flowsim_rate_bps(&r, 0, t, t + SEC / 2) / 1e6,
+				       flowsim_rate_bps(&r, 1, t, t + SEC / 2) / 1e6,
+				       (double)flowsim_qdelay_ns(&r, t, t + SEC / 2) / MS);
+		printf("fair 15 s after CUBIC with 3.2 MB in flight at most, "
+		       "queue %.1f BDP: %.1f %% of the link over seconds "
+		       "25-60, queue %.1f ms\n",
+		       queues[i], 100 * s,
+		       (double)flowsim_qdelay_ns(&r, 25 * SEC, 60 * SEC) / MS);
+		flowsim_result_free(&r);
+	}
+}
+
 /* ------------------------------------------------------------- high */
 
 static void test_high(void **state)
@@ -1213,6 +1257,7 @@ int main(void)
 	    cmocka_unit_test(test_jain),
 	    cmocka_unit_test(test_beside_tcp),
 	    cmocka_unit_test(test_beside_cubic_late),
+	    cmocka_unit_test(test_beside_sndbuf_tcp),
 	    cmocka_unit_test(test_high),
 	    cmocka_unit_test(test_low),
 	    cmocka_unit_test(test_small_pipe_start),
