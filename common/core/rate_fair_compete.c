@@ -187,6 +187,46 @@ int salvo_fair_buffer_filler(const salvo_rate_fair *f)
 	return f->rate_bps <= f->rate_hist[oldest];
 }
 
+/* The link's rate from the drain: the queue fell by what we held back
+ * over the drain, in the link's time (cut x span / link); the filler's
+ * own growth meanwhile makes the fall smaller and the link look faster,
+ * so at most 8 x what reaches us. */
+static uint64_t drain_link(const salvo_rate_fair *f)
+{
+	uint64_t fell =
+	    f->probe_dq0 > f->probe_dq_min ? f->probe_dq0 - f->probe_dq_min : 0;
+	uint64_t most =
+	    max64(8 * max64(f->delivered_bps, f->probe_rate), f->bw_peak);
+	uint64_t link = fell ? (uint64_t)((unsigned __int128)f->probe_cut_bps *
+					  f->probe_ns / fell)
+			     : most;
+	return min64(link, most);
+}
+
+/* A queue that never leaves us, held by a flow that is bound by its
+ * window: a TCP sender whose socket buffer holds less than its window
+ * (Linux's tcp_wmem, 4 MiB: 3.2 MB in flight on the lab's 2.5 MB path)
+ * keeps W - BDP queued whatever we do, never fills a deep queue and
+ * never loses, and yields only as W / RTT.  Delay mode sits at its
+ * target on top of that queue (the lab: 27 of 200 Mbit/s, 8-9 % at 1
+ * and 4 BDP) and a drain sees the queue fall to our target, as it does
+ * beside seven flows like us.  What tells it from flows like us: our
+ * drains did not show the lowest RTT for 10 s (flows like us hold
+ * their targets and a drain of one of two to four empties the queue),
+ * the queue stayed at a quarter of our target through this drain (we
+ * cut half our rate; flows like us aim at their targets, and a drain's
+ * round is too short for them to refill it) and we hold less than a
+ * quarter of what reaches the receivers, by the drain's own
+ * measure. */
+static int standing_queue(const salvo_rate_fair *f, uint64_t now)
+{
+	uint64_t t = salvo_fair_target_delay(f, f->probe_rate);
+	if (now - f->base_seen < 10 * SEC ||
+	    f->probe_dq_min <= max64(t / 4, 2 * MS) + late_allowance(f))
+		return 0;
+	return 4 * f->delivered_bps < drain_link(f);
+}
+
 /* After a drain, while the samples it shaped come back (one standing RTT
  * after it ended): did the queue follow us down?  Salvo flows hold only
  * their targets between them, so halving ours for a round empties most
@@ -212,9 +252,10 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		}
 		return;
 	}
-	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) + late_allowance(f) ||
-	    f->mode != M_DELAY ||
-	    !f->pr->compete) {
+	int standing = standing_queue(f, now);
+	if (f->mode != M_DELAY || !f->pr->compete ||
+	    (f->probe_dq_min <= t + max64(t / 4, 2 * MS) + late_allowance(f) &&
+	     !standing)) {
 		f->probe_count = 0;
 		return;
 	}
@@ -223,21 +264,11 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 	 * once within 30 s of leaving competitive mode (a filler with half
 	 * a BDP of queue empties it for seconds after its cut, and delay
 	 * mode then yields it the link again) */
-	if (++f->probe_count < 2 && !filler_lately(f, now))
+	if (++f->probe_count < 2 && !filler_lately(f, now) && !standing)
 		return;
-	/* The link's rate from the drain: the queue fell by what we held
-	 * back over the drain, in the link's time (cut x span / link); the
-	 * filler's own growth meanwhile makes the fall smaller and the link
-	 * look faster, so at most 8 x what reaches us.  Aim at our part of
-	 * it, w / (w + 1): half for fair. */
-	uint64_t fell =
-	    f->probe_dq0 > f->probe_dq_min ? f->probe_dq0 - f->probe_dq_min : 0;
-	uint64_t most =
-	    max64(8 * max64(f->delivered_bps, f->probe_rate), f->bw_peak);
-	uint64_t link = fell ? (uint64_t)((unsigned __int128)f->probe_cut_bps *
-					  f->probe_ns / fell)
-			     : most;
-	link = min64(link, most);
+	/* aim at our part of the link the drain measured, w / (w + 1):
+	 * half for fair */
+	uint64_t link = drain_link(f);
 	f->share_bps = (uint64_t)((unsigned __int128)link * f->pr->weight_num /
 				  (f->pr->weight_num + f->pr->weight_den));
 	salvo_fair_enter(f, M_COMPETE, now);
