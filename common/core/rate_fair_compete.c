@@ -41,6 +41,8 @@ void salvo_fair_enter(salvo_rate_fair *f, int mode, uint64_t now)
 	f->mode = mode;
 	f->empty_rounds = 0;
 	f->probe_count = 0;
+	if (mode == M_DELAY)
+		f->drain_clear = now;
 	if (mode == M_COMPETE) {
 		/* take back at once the rate we held before yielding, or
 		 * half the best the path gave us lately (one TCP flow's
@@ -209,22 +211,26 @@ static uint64_t drain_link(const salvo_rate_fair *f)
  * keeps W - BDP queued whatever we do, never fills a deep queue and
  * never loses, and yields only as W / RTT.  Delay mode sits at its
  * target on top of that queue (the lab: 27 of 200 Mbit/s, 8-9 % at 1
- * and 4 BDP) and a drain sees the queue fall to our target, as it does
- * beside seven flows like us.  What tells it from flows like us: our
- * drains did not show the lowest RTT for 10 s (flows like us hold
- * their targets and a drain of one of two to four empties the queue),
- * the queue stayed at a quarter of our target through this drain (we
- * cut half our rate; flows like us aim at their targets, and a drain's
- * round is too short for them to refill it) and we hold less than a
- * quarter of what reaches the receivers, by the drain's own
- * measure. */
-static int standing_queue(const salvo_rate_fair *f, uint64_t now)
+ * and 4 BDP) and a drain sees the queue fall to our target, as it would
+ * beside seven flows like us.  What tells it from two to four flows
+ * like us (whose queue one flow's drain empties: they hold only their
+ * targets): no drain of ours emptied the queue (to a quarter of our
+ * target, or 2 ms) for 10 s, this one included, and we hold less than
+ * a fifth of the link the drain measured.  Not "the lowest RTT unseen
+ * for 10 s": the lab's TCP queue dips to its own floor now and then,
+ * and a sample there renewed it (one run entered only after 36 s).
+ * Alone we hold the whole link; beside five or more flows like us this
+ * can misjudge them (a known risk; they then compete as CUBIC flows
+ * among themselves). */
+static int standing_queue(salvo_rate_fair *f, uint64_t now)
 {
 	uint64_t t = salvo_fair_target_delay(f, f->probe_rate);
-	if (now - f->base_seen < 10 * SEC ||
-	    f->probe_dq_min <= max64(t / 4, 2 * MS) + late_allowance(f))
+	if (f->probe_dq_min <= max64(t / 4, 2 * MS) + late_allowance(f)) {
+		f->drain_clear = now;
 		return 0;
-	return 4 * f->delivered_bps < drain_link(f);
+	}
+	return now - f->drain_clear >= 10 * SEC &&
+	       5 * f->delivered_bps < drain_link(f);
 }
 
 /* After a drain, while the samples it shaped come back (one standing RTT
