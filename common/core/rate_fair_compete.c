@@ -229,7 +229,7 @@ static int standing_queue(salvo_rate_fair *f, uint64_t now)
 		f->drain_clear = now;
 		return 0;
 	}
-	return now - f->drain_clear >= 10 * SEC &&
+	return now - f->drain_clear >= 5 * SEC &&
 	       5 * f->delivered_bps < drain_link(f);
 }
 
