@@ -54,7 +54,7 @@
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
  *            mode; the bar higher by twice the feedback's lateness,
- *            above), or no drain emptied it for 10 s while we hold
+ *            above), or no drain emptied it for 5 s while we hold
  *            under a fifth of the link (a TCP bound by its socket
  *            buffer: a standing queue, no loss; one drain), or it
  *            stayed at 3 x our target for 8 rounds while we did not

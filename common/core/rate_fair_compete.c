@@ -215,8 +215,10 @@ static uint64_t drain_link(const salvo_rate_fair *f)
  * beside seven flows like us.  What tells it from two to four flows
  * like us (whose queue one flow's drain empties: they hold only their
  * targets): no drain of ours emptied the queue (to a quarter of our
- * target, or 2 ms) for 10 s, this one included, and we hold less than
- * a fifth of the link the drain measured.  Not "the lowest RTT unseen
+ * target, or 2 ms; not raised for late feedback: with it the lab's
+ * TCP queue read as emptied by every drain for 80 s) for 5 s, this one
+ * included, and we hold less than a fifth of the link the drain
+ * measured.  Not "the lowest RTT unseen
  * for 10 s": the lab's TCP queue dips to its own floor now and then,
  * and a sample there renewed it (one run entered only after 36 s).
  * Alone we hold the whole link; beside five or more flows like us this
@@ -225,7 +227,7 @@ static uint64_t drain_link(const salvo_rate_fair *f)
 static int standing_queue(salvo_rate_fair *f, uint64_t now)
 {
 	uint64_t t = salvo_fair_target_delay(f, f->probe_rate);
-	if (f->probe_dq_min <= max64(t / 4, 2 * MS) + late_allowance(f)) {
+	if (f->probe_dq_min <= max64(t / 4, 2 * MS)) {
 		f->drain_clear = now;
 		return 0;
 	}
