@@ -205,6 +205,16 @@ static uint64_t drain_link(const salvo_rate_fair *f)
 	return min64(link, most);
 }
 
+/* Competitive mode, aimed at our part of the link the drain measured,
+ * w / (w + 1): half for fair. */
+static void compete_at_share(salvo_rate_fair *f, uint64_t now)
+{
+	uint64_t link = drain_link(f);
+	f->share_bps = (uint64_t)((unsigned __int128)link * f->pr->weight_num /
+				  (f->pr->weight_num + f->pr->weight_den));
+	salvo_fair_enter(f, M_COMPETE, now);
+}
+
 /* A queue that never leaves us, held by a flow that is bound by its
  * window: a TCP sender whose socket buffer holds less than its window
  * (Linux's tcp_wmem, 4 MiB: 3.2 MB in flight on the lab's 2.5 MB path)
@@ -260,10 +270,13 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		}
 		return;
 	}
-	int standing = standing_queue(f, now);
-	if (f->mode != M_DELAY || !f->pr->compete ||
-	    (f->probe_dq_min <= t + max64(t / 4, 2 * MS) + late_allowance(f) &&
-	     !standing)) {
+	if (f->mode == M_DELAY && f->pr->compete && standing_queue(f, now)) {
+		compete_at_share(f, now);
+		return;
+	}
+	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) + late_allowance(f) ||
+	    f->mode != M_DELAY ||
+	    !f->pr->compete) {
 		f->probe_count = 0;
 		return;
 	}
@@ -272,14 +285,9 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 	 * once within 30 s of leaving competitive mode (a filler with half
 	 * a BDP of queue empties it for seconds after its cut, and delay
 	 * mode then yields it the link again) */
-	if (++f->probe_count < 2 && !filler_lately(f, now) && !standing)
+	if (++f->probe_count < 2 && !filler_lately(f, now))
 		return;
-	/* aim at our part of the link the drain measured, w / (w + 1):
-	 * half for fair */
-	uint64_t link = drain_link(f);
-	f->share_bps = (uint64_t)((unsigned __int128)link * f->pr->weight_num /
-				  (f->pr->weight_num + f->pr->weight_den));
-	salvo_fair_enter(f, M_COMPETE, now);
+	compete_at_share(f, now);
 }
 
 void salvo_fair_compete_step(salvo_rate_fair *f, const salvo_rate_sample *s,
