@@ -157,6 +157,8 @@ typedef struct salvo_rate_fair {
 	uint64_t probe_cut_bps, probe_ns; /* how far and how long it cut */
 	uint64_t share_bps; /* competitive mode's aim: our part of the link */
 	uint64_t compete_left; /* when competitive mode last ended, 0 never */
+	uint64_t drain_clear;  /* last drain that emptied the queue, or
+				* when delay mode began */
 	uint32_t probe_count; /* drains in a row that found a filler
 			       * (delay mode) or an empty queue (compete) */
 	uint32_t high_rounds;  /* in a row, queue over 1.5 x ours */

@@ -54,8 +54,11 @@
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
  *            mode; the bar higher by twice the feedback's lateness,
- *            above), or it stayed at 3 x our target for 8 rounds while
- *            we did not gain.  Delay alone would hand the filler the link,
+ *            above), or no drain emptied it for 5 s while we hold
+ *            under a fifth of the link (a TCP bound by its socket
+ *            buffer: a standing queue, no loss; one drain), or it
+ *            stayed at 3 x our target for 8 rounds while we did not
+ *            gain.  Delay alone would hand the filler the link,
  *            so aim at our part of the link the drain measured (the
  *            queue fell by cut x span / link: fair half, high two
  *            thirds), then follow a CUBIC window in rate space around

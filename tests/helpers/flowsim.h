@@ -64,6 +64,11 @@ typedef struct flowsim_flow {
 			       * this long after each echo of a heartbeat,
 			       * with its counters then and no RTT sample
 			       * (the engine's receiver: srtt/16); 0 none */
+	uint64_t inflight_cap_bytes; /* TCP: most bytes in flight whatever
+				      * the window, as a Linux sender's
+				      * socket buffer holds it (tcp_wmem's
+				      * 4 MiB: ~3.2 MB in flight on the
+				      * lab); 0 none */
 } flowsim_flow;
 
 typedef struct flowsim_params {

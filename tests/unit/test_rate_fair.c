@@ -28,6 +28,9 @@
  *                  docs/PERFORMANCE.md); neither flow starves (>= 1 %);
  *   beside_cubic_late  the lab's order: CUBIC first, fair 5 s later,
  *                  30-70 % from 100 RTTs after it starts;
+ *   beside_sndbuf_tcp  the lab's iperf3: CUBIC bound by its socket
+ *                  buffer (3.2 MB in flight), a standing queue and no
+ *                  loss; >= 30 % at 0.5 and 4 BDP, >= 20 % at 1 BDP;
  *   high           about twice a fair flow beside one (the model gives
  *                  1.2-1.8x: a gap; asserted > 1.15x), more than fair
  *                  beside CUBIC;
@@ -440,6 +443,68 @@ static void test_beside_cubic_late(void **state)
 		if (s < 0.30 || s > 0.70) /* room for the seed, as above */
 			FAILS("queue %.1f BDP: fair %.1f %%, want 30-70 %%",
 			      queues[i], 100 * s);
+		flowsim_result_free(&r);
+	}
+}
+
+/* The lab's TCP (perf/beside-cubic's iperf3) is bound by its socket
+ * buffer, not by its window: Linux's tcp_wmem tops out at 4 MiB, about
+ * 3.2 MB in flight, so on the 200 Mbit/s, 100 ms path (BDP 2.5 MB) it
+ * holds 20-45 ms of queue alone, never fills a one-BDP queue and never
+ * loses (iperf3 alone: 0 retransmits, cwnd 5.97 MB unused).  It is no
+ * buffer filler a drain can see, nor a flow aiming at a delay: its rate
+ * is W / RTT, so it yields only as the queue grows.  Fair stayed in
+ * delay mode beside it, at its target on top of that queue: 8-9 % of
+ * the link on the lab at 1 and 4 BDP (perf/fairness at c6e4d66), 8.3 /
+ * 13.2 / 13.2 % here at 0.5 / 1 / 4 BDP before the standing-queue
+ * verdict (rate_fair_compete.c), 57 / 24 / 51 % after (seeds 1-13:
+ * 39.4-57.1 / 24.3-24.4 / 50.5-51.1).  At 1 BDP a flow that never
+ * loses holds 3.2 MB of the 5 MB path, so without its losses the most
+ * left is 72 Mbit/s (36 %), with the queue full all the time; the
+ * 35-65 % target is not met there (asserted 20 %).  TCP starts 15 s
+ * ahead: the model's HyStart leaves slow start at 140 Mbit/s and CUBIC
+ * reaches the socket buffer's bound only after ~12 s (the lab's iperf3
+ * reached it within 1 s). */
+static void test_beside_sndbuf_tcp(void **state)
+{
+	static const struct {
+		double queue_bdp, min_share;
+	} cases[] = {{0.5, 0.30}, {1, 0.20}, {4, 0.30}};
+	(void)state;
+	uint64_t link = 200 * MBIT, rtt = 100 * MS;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flowsim_params p = {0};
+		p.link_bps = link;
+		p.queue_bytes = (uint64_t)(cases[i].queue_bdp *
+					   (double)bdp_bytes(link, rtt));
+		p.duration_ns = 60 * SEC;
+		p.nflows = 2;
+		p.flow[0] = salvo(&salvo_rate_fair_ops, rtt, 15 * SEC);
+		p.flow[1] = tcp(FLOWSIM_CUBIC, rtt, 0);
+		p.flow[1].inflight_cap_bytes = 3200000;
+		flowsim_result r;
+		run(&p, &r);
+		double s = share(&r, 0, 25 * SEC, 60 * SEC);
+		/* FLOWSIM_TRACE=1: each half second */
+		for (uint64_t t = 0; getenv("FLOWSIM_TRACE") && t < 60 * SEC;
+		     t += SEC / 2)
+			printf("  %5.1f s pacing %6.1f fair %6.1f TCP %6.1f "
+			       "Mbit/s queue %6.1f ms\n",
+			       (double)t / SEC,
+			       flowsim_pacing_bps(&r, 0, t, t + SEC / 2) / 1e6,
+			       flowsim_rate_bps(&r, 0, t, t + SEC / 2) / 1e6,
+			       flowsim_rate_bps(&r, 1, t, t + SEC / 2) / 1e6,
+			       (double)flowsim_qdelay_ns(&r, t, t + SEC / 2) /
+				   MS);
+		printf("fair 15 s after a CUBIC flow with 3.2 MB in flight "
+		       "at most, queue %.1f BDP: %.1f %% of the link over "
+		       "seconds 25-60, queue %.1f ms\n",
+		       cases[i].queue_bdp, 100 * s,
+		       (double)flowsim_qdelay_ns(&r, 25 * SEC, 60 * SEC) / MS);
+		if (s < cases[i].min_share || s > 0.70)
+			FAILS("queue %.1f BDP: fair %.1f %%, want %.0f-70 %%",
+			      cases[i].queue_bdp, 100 * s,
+			      100 * cases[i].min_share);
 		flowsim_result_free(&r);
 	}
 }
@@ -1213,6 +1278,7 @@ int main(void)
 	    cmocka_unit_test(test_jain),
 	    cmocka_unit_test(test_beside_tcp),
 	    cmocka_unit_test(test_beside_cubic_late),
+	    cmocka_unit_test(test_beside_sndbuf_tcp),
 	    cmocka_unit_test(test_high),
 	    cmocka_unit_test(test_low),
 	    cmocka_unit_test(test_small_pipe_start),
