@@ -270,7 +270,9 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		}
 		return;
 	}
-	if (f->mode == M_DELAY && f->pr->compete && standing_queue(f, now)) {
+	/* the receiver's own socket wait (host_queue) is no filler's */
+	if (f->mode == M_DELAY && f->pr->compete && !host_queue(f) &&
+	    standing_queue(f, now)) {
 		compete_at_share(f, now);
 		return;
 	}
