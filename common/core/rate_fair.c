@@ -111,6 +111,10 @@
 /* A fixed part of the host ceiling's growth per round (with 1/64 of
  * it): flows into one receiver converge as AIMD does. */
 #define HOST_STEP_BPS 500000ull
+/* The additive step a round where the delay curve sits at its floor
+ * (at_floor()): with the queue's multiplicative correction it makes
+ * AIMD, which brings flows to equal shares whatever their targets. */
+#define FLOOR_STEP_BPS 1000000ull
 
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
@@ -535,6 +539,15 @@ static void velocity_round(salvo_rate_fair *f, uint64_t now)
 	f->round_err = 0;
 }
 
+/* 1: the curve gives a flow of rate r no target of its own (it sits at
+ * the floor, as at loopback RTTs whatever the rate), so it cannot tell
+ * a smaller flow from a larger one. */
+static int at_floor(const salvo_rate_fair *f, uint64_t r)
+{
+	return salvo_fair_target_delay(f, r / 2) <=
+	       SALVO_RATE_QUEUE_TARGET_MIN_NS;
+}
+
 static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		       uint64_t dt)
 {
@@ -577,6 +590,8 @@ static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		r += (uint64_t)((unsigned __int128)(want - r) * span / rnd);
 	else
 		r -= (uint64_t)((unsigned __int128)(r - want) * span / rnd);
+	if (!s->app_limited && at_floor(f, r))
+		r += (uint64_t)((unsigned __int128)FLOOR_STEP_BPS * span / rnd);
 	f->rate_bps = clamp(f, r);
 }
 
