@@ -1209,9 +1209,13 @@ static void test_many_short_rtt(void **state)
 		size_t n;
 		uint64_t link, rtt, stagger;
 		int host;
+		uint64_t followup;
 	} cases[] = {
-	    {16, 1000 * MBIT, 1 * MS, 5 * MS, 1},
-	    {32, 2000 * MBIT, 1 * MS, 3 * MS, 1},
+	    {16, 1000 * MBIT, 1 * MS, 5 * MS, 1, 0},
+	    {32, 2000 * MBIT, 1 * MS, 3 * MS, 1, 0},
+	    /* under a datagram a round each, with the receiver's
+	     * follow-up FEEDBACK */
+	    {64, 100 * MBIT, 1 * MS, 1 * MS, 1, 100000},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1222,17 +1226,14 @@ static void test_many_short_rtt(void **state)
 		p.nflows = cases[i].n;
 		uint64_t last = cases[i].stagger * (cases[i].n - 1);
 		p.duration_ns = last + 3 * SEC;
-		for (size_t k = 0; k < cases[i].n; k++)
+		for (size_t k = 0; k < cases[i].n; k++) {
 			p.flow[k] = salvo(&salvo_rate_fair_ops, cases[i].rtt,
 					  cases[i].stagger * k);
+			p.flow[k].followup_ns = cases[i].followup;
+		}
 		flowsim_result r;
 		run(&p, &r);
 		double j = flowsim_jain(&r, last + SEC, last + 3 * SEC);
-		if (getenv("FLOWSIM_DEBUG"))
-			for (size_t k = 0; k < cases[i].n; k++)
-				printf("  flow %zu: %.1f Mbit/s paced %.1f\n", k,
-				       (double)flowsim_rate_bps(&r, k, last + SEC, last + 3 * SEC) / MBIT,
-				       (double)flowsim_pacing_bps(&r, k, last + SEC, last + 3 * SEC) / MBIT);
 		uint64_t total = 0;
 		for (size_t k = 0; k < cases[i].n; k++)
 			total += flowsim_rate_bps(&r, k, last + SEC,
