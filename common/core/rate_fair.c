@@ -49,7 +49,12 @@
  *            doubling up to 1/2.  Velocity: from the third round in a
  *            row under our target the upward gain doubles (only where
  *            the target is at most a quarter of the round, not over an
- *            empty queue, not in "low");
+ *            empty queue, not in "low").  Where the curve sits at its
+ *            2 ms floor (rounds of 4 ms: loopback, a LAN) it tells no
+ *            flow from another; there an additive step (1 Mbit/s a
+ *            round by the weight, shrunk by (target / queue)^2) beside
+ *            the queue's proportional correction makes AIMD, which
+ *            brings the flows to equal shares;
  *   COMPETE  a buffer filler shares the path: the queue did not follow
  *            us down through two drains in a row (the drains delay mode
  *            takes to see the base RTT; one within 30 s of leaving this
