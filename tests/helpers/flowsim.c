@@ -148,6 +148,15 @@ static void salvo_report(sim *s, flow *f, uint64_t exit, uint64_t sample,
 				(uint64_t)lost,
 				FLOWSIM_PAYLOAD,
 				0};
+	if (s->p->host_queue) {
+		/* the receiver's sockets: their wait, and every flow's
+		 * drops there, as FEEDBACK reports them */
+		double drops = 0;
+		for (size_t k = 0; k < s->p->nflows; k++)
+			drops += s->r->dropped[k];
+		rs.host_wait_ns = s->soj[i];
+		rs.host_drops = (uint64_t)(drops / FLOWSIM_PACKET);
+	}
 	f->fp.ops->on_feedback(&f->st, &rs);
 	if ((uint64_t)lost > (uint64_t)f->lost_fb)
 		f->fp.ops->on_loss(&f->st,
@@ -158,7 +167,10 @@ static void salvo_report(sim *s, flow *f, uint64_t exit, uint64_t sample,
 
 static void salvo_feedback(sim *s, flow *f, const heartbeat *h, uint64_t now)
 {
-	uint64_t rtt = (h->exit - h->sent) * s->tick_ns + f->fp.rtt_ns;
+	/* the kernel times a heartbeat as it reaches the receiver's
+	 * socket: a socket queue (host_queue) is not in the sample */
+	uint64_t rtt = (s->p->host_queue ? 0 : (h->exit - h->sent) * s->tick_ns) +
+		       f->fp.rtt_ns;
 	uint64_t echo = h->sent * s->tick_ns + 1;
 	uint64_t sample = 0;
 	if (echo > f->last_echo) { /* sender.c: echo_ts > last_echo */

@@ -35,7 +35,7 @@
 
 #include "common/core/rate.h"
 
-#define FLOWSIM_MAX_FLOWS 8
+#define FLOWSIM_MAX_FLOWS 64
 #define FLOWSIM_PACKET 1500 /* IP bytes per packet, every kind */
 /* salvo payload per 1500-byte datagram: 1500 - 24 - 28 */
 #define FLOWSIM_PAYLOAD (FLOWSIM_PACKET - SALVO_DATA_OVERHEAD)
@@ -79,6 +79,10 @@ typedef struct flowsim_params {
 	uint64_t tick_ns;   /* 0: 100 us */
 	uint64_t sample_ns; /* metrics interval; 0: 10 ms */
 	uint64_t seed;
+	int host_queue; /* the queue is the receiver's sockets: RTT samples
+			 * leave it out, FEEDBACK reports its wait
+			 * (host_wait_ns) and its drops (host_drops, all
+			 * flows') */
 	size_t nflows;
 	flowsim_flow flow[FLOWSIM_MAX_FLOWS];
 } flowsim_params;

@@ -1260,6 +1260,67 @@ static void test_noisy_rtt_alone(void **state)
  * SALVO_TEST_SEED=random draws one from the clock, for exploring. */
 #define DEFAULT_SEED 11
 
+/* ------------------------------------------------ many, short RTT */
+
+/* Many flows into one receiver at loopback RTTs (issue 11: 64 senders,
+ * Jain >= 0.9): every flow's delay target sits at the 2 ms floor
+ * whatever its rate, so the curve no longer hands a smaller flow a
+ * longer target to gain with.  16 and 32 fair flows on a 1 ms path,
+ * started 5 ms apart; Jain's index over the 2 s after a settling
+ * second. */
+static void test_many_short_rtt(void **state)
+{
+	static const struct {
+		size_t n;
+		uint64_t link, rtt, stagger;
+		int host;
+		uint64_t followup;
+	} cases[] = {
+	    {16, 1000 * MBIT, 1 * MS, 5 * MS, 1, 0},
+	    {32, 2000 * MBIT, 1 * MS, 3 * MS, 1, 0},
+	    /* under a datagram a round each, with the receiver's
+	     * follow-up FEEDBACK */
+	    {64, 100 * MBIT, 1 * MS, 1 * MS, 1, 100000},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flowsim_params p = {0};
+		p.link_bps = cases[i].link;
+		p.queue_bytes = 4 * 1024 * 1024; /* a receiver's sockets */
+		p.host_queue = cases[i].host;
+		p.nflows = cases[i].n;
+		uint64_t last = cases[i].stagger * (cases[i].n - 1);
+		p.duration_ns = last + 3 * SEC;
+		for (size_t k = 0; k < cases[i].n; k++) {
+			p.flow[k] = salvo(&salvo_rate_fair_ops, cases[i].rtt,
+					  cases[i].stagger * k);
+			p.flow[k].followup_ns = cases[i].followup;
+		}
+		flowsim_result r;
+		run(&p, &r);
+		double j = flowsim_jain(&r, last + SEC, last + 3 * SEC);
+		uint64_t total = 0;
+		for (size_t k = 0; k < cases[i].n; k++)
+			total += flowsim_rate_bps(&r, k, last + SEC,
+						  last + 3 * SEC);
+		printf("many: %zu fair flows %llu Mbit/s %.1f ms, %.0f ms "
+		       "apart: Jain %.3f over 1-3 s after the last, link "
+		       "%.0f %% used, queue %.2f ms\n",
+		       cases[i].n, (unsigned long long)(cases[i].link / MBIT),
+		       (double)cases[i].rtt / MS,
+		       (double)cases[i].stagger / MS, j,
+		       100.0 * (double)total / (double)cases[i].link,
+		       (double)flowsim_qdelay_ns(&r, last + SEC,
+						 last + 3 * SEC) / MS);
+		if (j < 0.9)
+			FAILS("case %zu: Jain %.3f, want >= 0.90", i, j);
+		if (total < cases[i].link / 100 * 90)
+			FAILS("case %zu: the flows use %.0f %% of the link", i,
+			      100.0 * (double)total / (double)cases[i].link);
+		flowsim_result_free(&r);
+	}
+}
+
 int main(void)
 {
 	const char *env = getenv("SALVO_TEST_SEED");
@@ -1291,6 +1352,7 @@ int main(void)
     cmocka_unit_test(test_noisy_climb),
 	    cmocka_unit_test(test_compete_cap),
 	    cmocka_unit_test(test_noisy_rtt_alone),
+	    cmocka_unit_test(test_many_short_rtt),
 	};
 	/* SALVO_TEST_ONLY=test_NAME (a pattern) runs only those */
 	if (getenv("SALVO_TEST_ONLY"))
