@@ -90,6 +90,24 @@ void rsess_schedule_feedback(salvo_rsess *s, uint64_t when)
 		s->next_fb = when;
 }
 
+/* The cumulative point FEEDBACK advertises: the stream's, but never past
+ * a block not yet verified.  Its bytes may all have arrived, and a check
+ * that fails takes them back (rdata_block_result); a sender told they
+ * arrived forgets them and ignores later reports below its point, so the
+ * block was never sent again, and the transfer stalled with the window
+ * full (send_file_shrink.sh: a block repaired with an abandoned file's
+ * zeros under its old CRC failed after the sender's point had passed it).
+ * The block's bytes count in recv_above_cum meanwhile. */
+static uint64_t kept_cum(salvo_rsess *s, const salvo_rxstream *x)
+{
+	if (x != &s->drx || !s->bstate)
+		return x->cum;
+	while (s->verified_below < s->nblocks &&
+	       s->bstate[s->verified_below] == BLK_VERIFIED)
+		s->verified_below++;
+	return min64(x->cum, s->verified_below * s->block_bytes);
+}
+
 void rsess_feedback(salvo_rsess *s, uint64_t now)
 {
 	const salvo_rxstream *x = s->state == RS_MANIFEST ? &s->mrx : &s->drx;
@@ -97,9 +115,9 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	memset(&fb, 0, sizeof(fb));
 	fb.phase =
 	    s->state == RS_MANIFEST ? SALVO_PHASE_MANIFEST : SALVO_PHASE_DATA;
-	fb.cum = x->cum;
+	fb.cum = kept_cum(s, x);
 	fb.list_end = x->known_end;
-	fb.recv_above_cum = salvo_rxstream_above_cum(x);
+	fb.recv_above_cum = salvo_rxstream_above_cum(x) + (x->cum - fb.cum);
 	fb.echo_ts = s->status_ts;
 	fb.echo_hold_us =
 	    s->status_ts && now > s->status_at

@@ -104,6 +104,9 @@ struct salvo_rsess {
 	uint32_t *bcrc;
 	uint8_t *bstate, *bfails;
 	uint8_t *bpartial; /* per block: some bytes held, no CRC check */
+	/* blocks below all verified: FEEDBACK's cum stops at the next one
+	 * (rsess_feedback), whose bytes a failed check may take back */
+	uint64_t verified_below;
 	uint32_t *fpending; /* unverified blocks per file */
 	uint8_t *fstate, *fhave;
 	uint8_t (*digest)[SALVO_DIGEST_BYTES];

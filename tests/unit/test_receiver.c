@@ -26,7 +26,8 @@
  *               the bytes and the reordering allowance passed.
  *   blocks      verify_block -> block_result ok, or failed -> the block's
  *               bytes reported missing again, written again, verified
- *               again; failing repeatedly ends the session.
+ *               again; failing repeatedly ends the session; FEEDBACK's
+ *               cum never passes a block still being checked.
  *   files       finalize_file -> file_result: COMPLETE, or a verification
  *               error naming the file; a file that cannot be stored
  *               fails alone (its verdict restated) and the session
@@ -1185,8 +1186,11 @@ static void test_feedback_missing_ranges(void **state)
 	assert_int_equal(r[0].end, BLOCK);
 	assert_int_equal(r[1].start, BLOCK + PAYLOAD);
 	assert_int_equal(r[1].end, 2 * BLOCK);
+	/* the point stays at the start of block 0 (not verified: a failed
+	 * check would take its first datagram back), held above it */
 	salvo_pkt fb = sent(h, h->nout - 1);
-	assert_int_equal(fb.u.feedback.cum, PAYLOAD);
+	assert_int_equal(fb.u.feedback.cum, 0);
+	assert_int_equal(fb.u.feedback.recv_above_cum, 3 * PAYLOAD);
 	assert_int_equal(fb.u.feedback.list_end, TOTAL);
 	assert_int_equal(fb.u.feedback.datagrams_received, 3);
 	finish(h);
@@ -1392,6 +1396,52 @@ static void test_block_fails_refetched(void **state)
 	salvo_receiver_stats st;
 	salvo_receiver_get_stats(h->r, &st);
 	assert_int_equal(st.block_failures, 1);
+	finish(h);
+}
+
+/* The cumulative point never passes a block still being checked: a
+ * failed check takes its bytes back, and a sender told they had arrived
+ * forgot them and ignored every later report below its point (the
+ * send_file_shrink.sh stall: no repair, the window full).  Meanwhile they
+ * count as held above the point; the point never goes back. */
+static void test_cum_waits_for_block_check(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 9050);
+	uint32_t sid = data_session(h, &a);
+	for (uint32_t b = 0; b < 2; b++)
+		for (uint32_t d = 0; d * PAYLOAD < block_len(b); d++)
+			send_dgram(h, &a, sid, b, d);
+	assert_int_equal(h->nverify, 2);
+	h->nverify = 0;
+	salvo_receiver_block_result(h->r, sid, 0, 1, h->now);
+	send_status(h, &a, sid, 2 * BLOCK);
+	salvo_pkt fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.hdr.type, SALVO_PKT_FEEDBACK);
+	assert_int_equal(fb.u.feedback.cum, BLOCK); /* block 1 is checked */
+	assert_int_equal(fb.u.feedback.recv_above_cum, BLOCK);
+	/* it fails: its bytes are missing again, the point stays */
+	salvo_receiver_block_result(h->r, sid, 1, 0, h->now);
+	send_status(h, &a, sid, 2 * BLOCK);
+	salvo_range r[4];
+	assert_int_equal(last_ranges(h, r, 4), 1);
+	assert_int_equal(r[0].start, BLOCK);
+	assert_int_equal(r[0].end, 2 * BLOCK);
+	fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.u.feedback.cum, BLOCK);
+	assert_int_equal(fb.u.feedback.recv_above_cum, 0);
+	/* fetched again and verified: the point moves past it */
+	send_dgram(h, &a, sid, 1, 0);
+	send_dgram(h, &a, sid, 1, 1);
+	assert_int_equal(h->nverify, 1);
+	send_status(h, &a, sid, 2 * BLOCK);
+	assert_int_equal(sent(h, h->nout - 1).u.feedback.cum, BLOCK);
+	salvo_receiver_block_result(h->r, sid, 1, 1, h->now);
+	send_status(h, &a, sid, 2 * BLOCK);
+	fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.u.feedback.cum, 2 * BLOCK);
+	assert_int_equal(fb.u.feedback.recv_above_cum, 0);
 	finish(h);
 }
 
@@ -2183,6 +2233,7 @@ int main(void)
 	    cmocka_unit_test(test_opened_outside_core),
 	    cmocka_unit_test(test_opener_learns_mid_batch),
 	    cmocka_unit_test(test_block_fails_refetched),
+	    cmocka_unit_test(test_cum_waits_for_block_check),
 	    cmocka_unit_test(test_block_fails_repeatedly),
 	    cmocka_unit_test(test_file_fails_verification),
 	    cmocka_unit_test(test_file_fails_alone),
