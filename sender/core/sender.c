@@ -344,6 +344,12 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 			uint64_t now)
 {
 	const salvo_pkt_feedback *fb = &p->u.feedback;
+	/* seq grows by one per FEEDBACK sent: a lower one was overtaken */
+	int newer = !s->have_fb_seq || (int32_t)(fb->seq - s->fb_seq) > 0;
+	if (newer) {
+		s->fb_seq = fb->seq;
+		s->have_fb_seq = 1;
+	}
 	s->st.feedbacks++;
 	s->last_fb = now;
 	note_host_drops(s, fb->host_drops);
@@ -370,6 +376,14 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 		t = &s->data;
 	else
 		return; /* stale */
+	/* a newer FEEDBACK below our point: the receiver took bytes back
+	 * (salvo_txstream_reopen); ignored, its block was never sent again
+	 * and the window stayed full (send_file_shrink.sh's stall) */
+	if (t == &s->data && newer && fb->cum < t->cum &&
+	    salvo_txstream_reopen(t, fb->cum)) {
+		ss_fail(s, SALVO_ERR_NOMEM, 1);
+		return;
+	}
 	uint64_t before = t->cum;
 	uint64_t above = fb->recv_above_cum;
 	if (t == &s->data) {
@@ -983,6 +997,7 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	s->data_datagrams = 0;
 	s->held_rebase = 1;
 	s->drops_seen = 0; /* the new session counts from its start */
+	s->have_fb_seq = 0;
 	s->phase = PH_MANIFEST;
 	s->last_rx = s->last_fb = now;
 	s->next_status = now;

@@ -121,6 +121,9 @@ struct salvo_sender {
 	/* timing */
 	uint64_t last_rx, last_fb, next_status, status_interval;
 	uint64_t srtt, rttvar, min_rtt, last_echo;
+	/* the newest FEEDBACK's seq (have_fb_seq: one came this session) */
+	uint32_t fb_seq;
+	int have_fb_seq;
 	int have_rtt;
 
 	/* rate */

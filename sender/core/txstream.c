@@ -42,6 +42,18 @@ void salvo_txstream_ack(salvo_txstream *t, uint64_t cum, uint64_t recv_above)
 	salvo_rangeset_remove_below(&t->again, t->cum);
 }
 
+int salvo_txstream_reopen(salvo_txstream *t, uint64_t cum)
+{
+	if (cum >= t->cum)
+		return 0;
+	int err = salvo_rangeset_add(&t->sent, cum, t->cum, 1);
+	if (!err) {
+		t->cum = cum;
+		t->recv_above = 0;
+	}
+	return err;
+}
+
 int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start, uint64_t end,
 			       uint64_t echo_ts, uint64_t margin)
 {

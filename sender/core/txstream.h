@@ -43,6 +43,14 @@ void salvo_txstream_free(salvo_txstream *t);
 /* Applies the cumulative part of a feedback (monotonic). */
 void salvo_txstream_ack(salvo_txstream *t, uint64_t cum, uint64_t recv_above);
 
+/* The receiver took bytes below the cumulative point back: an older
+ * receiver counted a block's bytes in cum before checking its CRC, and a
+ * failed check made them missing again.  The point moves back to cum
+ * (a no-op unless below it) and [cum, old point) count as sent once, long
+ * ago, so the holes reported there go again at once.  0 or
+ * SALVO_ERR_NOMEM. */
+int salvo_txstream_reopen(salvo_txstream *t, uint64_t cum);
+
 /* Handles one reported-missing range; returns the bytes newly queued for
  * retransmission, or SALVO_ERR_NOMEM. */
 int64_t salvo_txstream_missing(salvo_txstream *t, uint64_t start, uint64_t end,

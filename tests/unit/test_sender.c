@@ -638,6 +638,58 @@ static void test_whole_session(void **state)
 	finish(&h);
 }
 
+/* An older receiver counted a block's bytes in cum before its CRC check,
+ * and a failed check made them missing again: a newer FEEDBACK (seq) with
+ * a lower cum moves the point back and its holes go again at once, with
+ * the block's CRC; an overtaken one (a lower seq) moves nothing.  Before,
+ * every report below the point was dropped: the block never went again,
+ * the window stayed full (send_file_shrink.sh's stall under load). */
+static void test_cum_taken_back(void **state)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	(void)state;
+	harness h;
+	start(&h);
+	handshake(&h);
+	manifest(&h);
+	salvo_work held[4];
+	for (uint32_t b = 0; b < 4; b++) {
+		assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+		held[b] = h.w;
+	}
+	for (uint32_t b = 0; b < 4; b++)
+		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	h.now += 10 * MS;
+	uint64_t st1 = next_status(&h);
+	h.now += 20 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 2 * BLOCK, st1, 1, NULL, 0);
+	uint32_t seq = h.fb_seq;
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.bytes_acked, 2 * BLOCK);
+	salvo_range back[] = {{BLOCK, 2 * BLOCK}};
+	/* overtaken: sent before the one above */
+	h.fb_seq = seq - 2;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, BLOCK, st1, 1, back, 1);
+	h.fb_seq = seq;
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.bytes_acked, 2 * BLOCK);
+	/* newer: block 1 failed its check */
+	h.now += 1 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, BLOCK, st1, 1, back, 1);
+	salvo_sender_get_stats(h.s, &st);
+	assert_int_equal(st.bytes_acked, BLOCK);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_false(h.w.is_new);
+	assert_int_equal(h.w.nranges, 1);
+	expect_range(&h.w.ranges[0], 1, 0, BLOCK);
+	assert_int_equal(h.w.ranges[0].block_crc, 0xb0c1);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	finish(&h);
+}
+
 /* Losses early in a block are repaired while the block is still being
  * paced out (salvo_sender_work_progress), a lost first transmission
  * goes again on any report of it, and the tail: a STATUS as soon as
@@ -1916,6 +1968,7 @@ int main(void)
 	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_whole_session),
+	    cmocka_unit_test(test_cum_taken_back),
 	    cmocka_unit_test(test_rtt_ends_at_arrival),
 	    cmocka_unit_test(test_window_covers_receiver),
 	    cmocka_unit_test(test_progress_and_tail),
