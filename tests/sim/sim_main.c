@@ -76,6 +76,7 @@ typedef struct fixed {
 	uint64_t lane_pn_start; /* see sim_scenario */
 	int held;		/* sim_scenario.held */
 	int compress;		/* enum salvo_compress (0: off) */
+	uint32_t verify_fail;	/* sim_scenario.verify_fail */
 	/* the tail (sim_result.tail_ns, in the sender's smoothed RTTs):
 	 * the median over the scenario's seeds at most tail_median, every
 	 * seed at most tail_max (0: not checked) */
@@ -146,6 +147,18 @@ static const fixed fix_held_blocks = {.file_bytes = 4 << 20,
 static const fixed fix_rekey = {
     50 * MS, 200 * MBIT, 16 << 20, 1 << 20, 1472,
     2,	     0.01,	 0.01,	   0,	    SALVO_AEAD_EPOCH_PACKETS - 2000};
+
+/* a block's check fails after FEEDBACKs counted its bytes (the check
+ * answers 20 ms late): every fifth block's first check */
+static const fixed fix_verify_fail = {.rtt_ns = 20 * MS,
+				      .link_bps = 100 * MBIT,
+				      .file_bytes = 16 << 20,
+				      .block_bytes = 262144,
+				      .datagram_bytes = 1472,
+				      .lanes = 2,
+				      .loss = 0.02,
+				      .rev_loss = 0.02,
+				      .verify_fail = 5};
 
 static const fixed fix_lz4_loss = {.rtt_ns = 100 * MS,
 				   .link_bps = 200 * MBIT,
@@ -243,6 +256,12 @@ static const scenario_def defs[] = {
      "4 MiB, a third of the blocks and an unaligned range already at the "
      "receiver (resumed): only the rest is sent, 2 % loss both ways",
      &fix_held_blocks, 8},
+    {"verify-fails-late", F_RANDOM_LOSS,
+     "16 MiB at 100 Mbit/s, 20 ms, 2 % loss both ways, 256 KiB blocks, "
+     "checks answered 20 ms late and every fifth block's first one failing: "
+     "each is fetched again (before, the sender had heard its bytes "
+     "arrived and never sent it again: send_file_shrink.sh's stall)",
+     &fix_verify_fail, 4},
     {"lz4-random-loss", F_RANDOM_LOSS,
      "LZ4 on mixed content, 16 MiB at 200 Mbit/s, 100 ms, 5 % loss both "
      "ways: repairs re-compress ranges that start where pieces started",
@@ -376,6 +395,7 @@ static void apply_fixed(const fixed *x, sim_scenario *sc, uint64_t *rtt,
 	sc->lane_pn_start = x->lane_pn_start;
 	sc->held = x->held;
 	sc->compress = x->compress;
+	sc->verify_fail = x->verify_fail;
 }
 
 /* Scenario def with seed: everything a run needs. */

@@ -129,6 +129,7 @@ typedef struct simsender {
 	uint8_t (*digest)[32];
 	uint32_t next_digest;
 	uint8_t *block_sent; /* new blocks whose every datagram left */
+	uint8_t *block_failed; /* sc->verify_fail: first check failed */
 	uint64_t hashed;     /* the stream prefix those blocks cover */
 	uint64_t total;
 	uint8_t *content; /* the stream: gen(key, 0, ..., total) */
@@ -322,7 +323,8 @@ static void rx_verify(void *ud, salvo_rsess *sess, uint32_t block,
 		      uint64_t start, uint32_t len, uint32_t crc, int check_crc)
 {
 	world *w = ud;
-	rxevent ev = {.at = w->now + VERIFY_DELAY_NS,
+	rxevent ev = {.at = w->now + (w->sc->verify_fail ? SIM_VERIFY_LATE_NS
+							: VERIFY_DELAY_NS),
 		      .kind = 0,
 		      .session = salvo_rsess_id(sess),
 		      .idx = block,
@@ -366,8 +368,13 @@ static void run_event(world *w, const rxevent *ev)
 	simsender *s = &w->s[ev->sender];
 	if (ev->kind == 0) {
 		uint32_t crc = salvo_crc32c(0, s->rx + ev->start, ev->len);
-		salvo_receiver_block_result(w->rcv, ev->session, ev->idx,
-					    !ev->check_crc || crc == ev->crc,
+		int ok = !ev->check_crc || crc == ev->crc;
+		uint32_t every = w->sc->verify_fail;
+		if (every && ev->idx % every == 0 && !s->block_failed[ev->idx]) {
+			s->block_failed[ev->idx] = 1;
+			ok = 0;
+		}
+		salvo_receiver_block_result(w->rcv, ev->session, ev->idx, ok,
 					    w->now);
 		return;
 	}
@@ -781,6 +788,15 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	uint64_t outage = sc->fwd.blackhole_end_ns - sc->fwd.blackhole_start_ns;
 	if (outage)
 		allow += (double)window * sc->nsenders;
+	/* verify_fail: each failing block goes once more, whole */
+	double refetch = 0;
+	for (int i = 0; sc->verify_fail && i < sc->nsenders; i++)
+		refetch += (double)sc->block_bytes *
+			   (double)((salvo_block_count(w->s[i].total,
+						       sc->block_bytes) +
+				     sc->verify_fail - 1) /
+				    sc->verify_fail);
+	allow += refetch / (1 - p);
 	res->loss_eff = p;
 	/* protocol 2's 24-byte DATA header hid inside the 5 %; protocol 3's
 	 * DATA costs SALVO_DATA_OVERHEAD_BYTES (header and AEAD tag): the
@@ -850,6 +866,10 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 	    1.10 * ser + (7.5 + rounds) * per_round + handshake + startup;
 	if (outage)
 		t += (double)outage + 2e9 + 4 * per_round;
+	/* the refetches, and the last block's two late checks */
+	if (refetch > 0)
+		t += refetch * 8e9 / (rate * (1 - p)) + 2 * per_round +
+		     2.0 * SIM_VERIFY_LATE_NS;
 	res->bound_ns = (uint64_t)t;
 }
 
@@ -879,6 +899,11 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 	    sc->compress == SALVO_COMPRESS_LZ4	  ? " compress=lz4"
 	    : sc->compress == SALVO_COMPRESS_AUTO ? " compress=auto"
 						  : "");
+	if (sc->verify_fail) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, cap > n ? cap - n : 0, " verify-fail=1/%u",
+			 sc->verify_fail);
+	}
 	if (sc->held) {
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap > n ? cap - n : 0, " held=%s",
@@ -1052,6 +1077,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 				 SALVO_PACER_BURST_NS);
 		s->block_sent =
 		    xcalloc(salvo_block_count(s->total, sc->block_bytes), 1);
+		s->block_failed =
+		    xcalloc(salvo_block_count(s->total, sc->block_bytes), 1);
 		for (int k = 0; k < sc->lanes; k++) {
 			s->lanes[k].buf = xcalloc(sc->block_bytes, 1);
 			s->lanes[k].d =
@@ -1153,6 +1180,7 @@ out:
 		free(s->rx);
 		free(s->content);
 		free(s->block_sent);
+		free(s->block_failed);
 		free(s->skipped);
 		salvo_rangeset_free(&s->held);
 		for (int k = 0; k < SIM_MAX_LANES; k++) {

@@ -16,6 +16,7 @@
 
 #define SIM_MAX_SENDERS 4
 #define SIM_MAX_LANES 8
+#define SIM_VERIFY_LATE_NS 20000000ull /* verify_fail's check latency */
 
 typedef struct sim_scenario {
 	uint64_t seed;
@@ -44,6 +45,11 @@ typedef struct sim_scenario {
 		     range (a resume); 0 nothing */
 	int compress; /* enum salvo_compress: offered, and the content is
 			 mixed (random, zero and repetitive runs) */
+	uint32_t verify_fail; /* the first CRC check of every block b with
+				 b % verify_fail == 0 fails, and every check
+				 answers SIM_VERIFY_LATE_NS late (after
+				 FEEDBACKs): the block is fetched again; 0:
+				 every check passes at once */
 } sim_scenario;
 
 typedef struct sim_result {
