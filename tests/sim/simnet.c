@@ -324,7 +324,7 @@ static void rx_verify(void *ud, salvo_rsess *sess, uint32_t block,
 {
 	world *w = ud;
 	rxevent ev = {.at = w->now + (w->sc->verify_fail ? SIM_VERIFY_LATE_NS
-							: VERIFY_DELAY_NS),
+							 : VERIFY_DELAY_NS),
 		      .kind = 0,
 		      .session = salvo_rsess_id(sess),
 		      .idx = block,
@@ -370,7 +370,8 @@ static void run_event(world *w, const rxevent *ev)
 		uint32_t crc = salvo_crc32c(0, s->rx + ev->start, ev->len);
 		int ok = !ev->check_crc || crc == ev->crc;
 		uint32_t every = w->sc->verify_fail;
-		if (every && ev->idx % every == 0 && !s->block_failed[ev->idx]) {
+		if (every && ev->idx % every == 0 &&
+		    !s->block_failed[ev->idx]) {
 			s->block_failed[ev->idx] = 1;
 			ok = 0;
 		}
