@@ -377,8 +377,8 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 	else
 		return; /* stale */
 	/* a newer FEEDBACK below our point: the receiver took bytes back
-	 * (salvo_txstream_reopen); ignored, its block was never sent again
-	 * and the window stayed full (send_file_shrink.sh's stall) */
+	 * (salvo_txstream_reopen).  Ignoring it left the block unsent and
+	 * the window full for good (send_file_shrink.sh's stall). */
 	if (t == &s->data && newer && fb->cum < t->cum &&
 	    salvo_txstream_reopen(t, fb->cum)) {
 		ss_fail(s, SALVO_ERR_NOMEM, 1);
