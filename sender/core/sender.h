@@ -167,7 +167,9 @@ typedef struct salvo_sender_stats {
 				   (VERDICT), never sent */
 	uint64_t bytes_retx;	/* data bytes handed out again */
 	uint64_t bytes_control; /* control packet bytes */
-	uint64_t bytes_acked;	/* data bytes the receiver holds (cum) */
+	uint64_t bytes_acked;	/* data bytes the receiver holds (cum:
+				   every block below it verified, so it
+				   moves a block at a time) */
 	uint64_t total_bytes;
 	uint32_t files_done; /* files verified at the receiver */
 	uint32_t file_count;
