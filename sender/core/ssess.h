@@ -91,6 +91,7 @@ struct salvo_sender {
 	uint32_t fd_next;	/* next digest to send */
 	uint64_t fd_last_sent;
 	unsigned fd_backoff; /* FILE_DONE resends since digests last moved */
+	uint32_t fd_once; /* 1 + the file whose flagged FILE_DONE went once */
 	/* files abandoned after their digest went out (salvo_sender_abandon):
 	 * each [i, i+1); their FILE_DONE goes again, flagged, until the
 	 * receiver restates them FAILED or the session completes */

@@ -1797,8 +1797,8 @@ static void test_all_held(void **state)
 }
 
 /* A file the caller abandons (its source shrank or vanished after the
- * scan): its FILE_DONE goes alone, flagged, with the errno instead of a
- * digest; the runs around it stop before it; a digest the hasher sets
+ * scan): its FILE_DONE goes alone, flagged, twice, with the errno instead
+ * of a digest; the runs around it stop before it; a digest the hasher sets
  * later is ignored; one abandoned after its digest went out goes again,
  * flagged, until the receiver restates it failed. */
 static void test_abandoned(void **state)
@@ -1832,8 +1832,13 @@ static void test_abandoned(void **state)
 	assert_true(salvo_sender_is_abandoned(h.s, 1));
 	assert_false(salvo_sender_is_abandoned(h.s, 0));
 	assert_int_equal(salvo_sender_set_digest(h.s, 2, d), 0);
+	/* b's flagged FILE_DONE goes twice in a row: lost alone, a block
+	 * of b repaired with zeros failed its old CRC each time it was
+	 * fetched again, three times before the retry (exit 5, 1 run of
+	 * send_file_shrink.sh in 60 under load) */
+	static const uint32_t order[] = {0, 1, 1, 2};
 	uint32_t seen = 0;
-	for (int n = 0; n < 200 && seen < 3; n++) {
+	for (int n = 0; n < 200 && seen < 4; n++) {
 		h.now += 1 * MS;
 		int k = poll_once(&h);
 		if (k == SALVO_WORK_DATA) {
@@ -1844,7 +1849,7 @@ static void test_abandoned(void **state)
 		    h.pkt.hdr.type != SALVO_PKT_FILE_DONE)
 			continue;
 		const salvo_pkt_file_done *f = &h.pkt.u.file_done;
-		assert_int_equal(f->first, seen);
+		assert_int_equal(f->first, order[seen]);
 		assert_int_equal(f->count, 1); /* b splits the run */
 		if (f->first == 1) {
 			assert_int_equal(h.pkt.hdr.flags, SALVO_FD_F_ABANDONED);
@@ -1856,7 +1861,7 @@ static void test_abandoned(void **state)
 		}
 		seen++;
 	}
-	assert_int_equal(seen, 3);
+	assert_int_equal(seen, 4);
 	/* issue 13, item 3: a's digest went out, then a repair re-read a
 	 * short: its flagged FILE_DONE goes (again and again, until the
 	 * receiver restates it FAILED).  Before, SALVO_ERR_STATE, and the
