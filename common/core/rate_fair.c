@@ -127,6 +127,12 @@
  * queue many small flows hold (64 into 100 Mbit/s: 6.6, 11 and 19 ms). */
 #define FLOOR_STEP_BPS 2000000ull
 
+/* The climb into room (climb_step()): the growth a round after the
+ * first clear round, doubling each clear round up to CLIMB_MAX_PM. */
+#define CLIMB_FIRST_PM 62500
+#define CLIMB_MAX_PM 250000
+#define CLIMB_COMPETE_ROUNDS 10
+
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
 static const struct salvo_rate_profile low_profile = {1,   8,	0,
@@ -574,6 +580,66 @@ static int at_floor(const salvo_rate_fair *f, uint64_t r)
 	       SALVO_RATE_QUEUE_TARGET_MIN_NS;
 }
 
+/* A round's end: was it clear (the queue stayed empty, and what
+ * arrived kept up with what we sent a round before)?  Then the climb's
+ * velocity doubles (from CLIMB_FIRST_PM, at most CLIMB_MAX_PM); any
+ * other round ends it. */
+static void climb_round(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	uint64_t t = salvo_fair_target_delay(f, f->rate_bps);
+	int steady =
+	    (f->mode == M_DELAY || f->mode == M_COMPETE) && !f->probe_until &&
+	    s->now - f->last_probe > f->probe_ns + f->srtt_ns + round_ns(f);
+	int clear = steady && !f->pr->delay_cap_ns && !s->app_limited &&
+		    f->round_n && f->round_dq_min <= t / 4 + late_allowance(f) / 2;
+	if (!clear) {
+		f->climb_pm = 0;
+		f->climb_rounds = 0;
+		return;
+	}
+	if (++f->climb_rounds < (f->mode == M_COMPETE ? CLIMB_COMPETE_ROUNDS : 2))
+		return;
+	if (!f->climb_pm) {
+		f->climb_pm = CLIMB_FIRST_PM;
+		f->climb_bw = f->delivered_bps;
+	} else if (2 * f->round_bw >=
+		   2 * f->climb_bw + f->climb_bw / 1000000 * f->climb_pm) {
+		f->climb_pm = (uint32_t)min64(2ull * f->climb_pm, CLIMB_MAX_PM);
+		f->climb_bw = f->round_bw;
+	}
+}
+
+/* While the climb runs: the rate grows by climb_pm a round from where
+ * it was before this feedback's step, if that step gave less.  At the
+ * first reading of a queue at our target the climb ends, and the rate
+ * falls to what the path delivers: the queue was read an RTT late, and
+ * the rate has grown since. */
+static void climb_step(salvo_rate_fair *f, const salvo_rate_sample *s,
+		       uint64_t dt, uint64_t r0)
+{
+	if (!f->climb_pm)
+		return;
+	uint64_t cap = capacity(f);
+	if ((f->mode != M_DELAY && f->mode != M_COMPETE) || f->probe_until) {
+		f->climb_pm = 0;
+		return;
+	}
+	if (f->short_windows >= 2 ||
+	    f->dq_ns > salvo_fair_target_delay(f, r0) + late_allowance(f)) {
+		f->climb_pm = 0;
+		f->climb_rounds = 0;
+		f->rate_bps = clamp(f, min64(f->rate_bps, max64(cap, 1)));
+		return;
+	}
+	uint64_t rnd = round_ns(f);
+	if (s->app_limited || f->short_windows || r0 >= 2 * cap)
+		return;
+	uint64_t up = r0 + (uint64_t)((unsigned __int128)r0 * f->climb_pm *
+				      min64(dt, rnd) / (1000000ull * rnd));
+	if (up > f->rate_bps)
+		f->rate_bps = clamp(f, up);
+}
+
 static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		       uint64_t dt)
 {
@@ -663,6 +729,7 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	    f->dq_ns * 2 >= f->dq_max_ns && s->now - f->last_cut >= f->srtt_ns)
 		salvo_fair_compete_cut(f, s->now);
 	velocity_round(f, s->now);
+	climb_round(f, s);
 	uint32_t i = f->rounds % SALVO_RATE_FAIR_WATCH;
 	f->dq_min_hist[i] = f->round_dq_min;
 	f->rate_hist[i] = f->round_rate0;
@@ -821,6 +888,7 @@ static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 			f->host_cut = s->now;
 			f->empty_rounds = 0;
 			f->err_rounds = 0;
+			f->climb_pm = 0;
 		}
 	} else if (f->host_cap_bps) {
 		uint64_t c = f->host_cap_bps;
@@ -839,6 +907,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	salvo_rate_fair *f = state;
 	uint64_t dt = s->now - f->last_fb;
 	uint64_t prev_sample = f->start_sample;
+	uint64_t r0 = f->rate_bps;
 	f->last_fb = s->now;
 	/* how regular the feedback's arrivals are: the receiver's timer
 	 * plus the reverse path's jitter (the lab: 6-19 ms around 12.5) */
@@ -890,6 +959,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		salvo_fair_compete_step(f, s, dt);
 		break;
 	}
+	climb_step(f, s, dt, r0);
 	host_step(f, s, dt);
 	if (s->now - f->round_start >= round_ns(f))
 		end_round(f, s);
@@ -909,6 +979,7 @@ static void fair_on_timeout(void *state, uint64_t now)
 	if (f->mode == M_START || f->mode == M_DRAIN)
 		f->mode = M_DELAY;
 	f->empty_rounds = 0;
+	f->climb_pm = 0;
 	f->round_start = now;
 	f->last_fb = now;
 }
