@@ -597,7 +597,7 @@ static void climb_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 		f->climb_rounds = 0;
 		return;
 	}
-	if (++f->climb_rounds < (f->mode == M_COMPETE ? CLIMB_COMPETE_ROUNDS : 2))
+	if (++f->climb_rounds < (f->mode == M_COMPETE ? CLIMB_COMPETE_ROUNDS : 3))
 		return;
 	if (!f->climb_pm) {
 		f->climb_pm = CLIMB_FIRST_PM;
