@@ -49,7 +49,14 @@
  *            doubling up to 1/2.  Velocity: from the third round in a
  *            row under our target the upward gain doubles (only where
  *            the target is at most a quarter of the round, not over an
- *            empty queue, not in "low").  Where the curve sits at its
+ *            empty queue, not in "low").  Climb: after 3 clear rounds
+ *            in a row (the lowest reading under target/4) the rate
+ *            itself grows by 1/16 a round, doubling to 1/4 each clear
+ *            round whose delivery grew with it; it ends, back to the
+ *            delivery rate, at two "arrivals short" windows or a queue
+ *            over the target (Copa's velocity, BBR's re-probe: delay
+ *            mode's own step lags the path a round and climbs a few per
+ *            cent a round).  Where the curve sits at its
  *            2 ms floor (rounds of 4 ms: loopback, a LAN) it tells no
  *            flow from another; there an additive step (2 Mbit/s a
  *            round by the weight, shrunk by (target / queue)^2) beside
@@ -71,8 +78,10 @@
  *            as two flows: beta 0.85, C 0.8), cut only with the filler:
  *            a round losing more than random loss explains (mean + 3
  *            sd) with the queue full.  Over an empty queue probe as
- *            delay mode does; never above twice the delivery rate (a
- *            window in rate space has no ACK clock to hold it back).
+ *            delay mode does, and climb as it does after 10 clear
+ *            rounds (a filler that left); never above twice the
+ *            delivery rate (a window in rate space has no ACK clock to
+ *            hold it back).
  *            Drain every 4 s; three drains in a row that empty the
  *            queue: the filler left, back to DELAY.  "low" never
  *            competes, and gives back a quarter a round whenever the
@@ -91,8 +100,9 @@
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
  *
  * This file measures, starts up, runs delay mode and the rounds; the
- * drains and competitive mode live in rate_fair_compete.c, and what
- * both share in rate_fair_impl.h.
+ * drains and competitive mode live in rate_fair_compete.c, the climb
+ * into room in rate_fair_climb.c, and what they share in
+ * rate_fair_impl.h.
  */
 #include "common/core/rate.h"
 #include "common/core/rate_fair_impl.h"
@@ -126,12 +136,6 @@
  * the last start: 0.55 at 1 Mbit/s, 0.75 at 2, 0.93 at 4) and what
  * queue many small flows hold (64 into 100 Mbit/s: 6.6, 11 and 19 ms). */
 #define FLOOR_STEP_BPS 2000000ull
-
-/* The climb into room (climb_step()): the growth a round after the
- * first clear round, doubling each clear round up to CLIMB_MAX_PM. */
-#define CLIMB_FIRST_PM 62500
-#define CLIMB_MAX_PM 250000
-#define CLIMB_COMPETE_ROUNDS 10
 
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
@@ -580,66 +584,6 @@ static int at_floor(const salvo_rate_fair *f, uint64_t r)
 	       SALVO_RATE_QUEUE_TARGET_MIN_NS;
 }
 
-/* A round's end: was it clear (the queue stayed empty, and what
- * arrived kept up with what we sent a round before)?  Then the climb's
- * velocity doubles (from CLIMB_FIRST_PM, at most CLIMB_MAX_PM); any
- * other round ends it. */
-static void climb_round(salvo_rate_fair *f, const salvo_rate_sample *s)
-{
-	uint64_t t = salvo_fair_target_delay(f, f->rate_bps);
-	int steady =
-	    (f->mode == M_DELAY || f->mode == M_COMPETE) && !f->probe_until &&
-	    s->now - f->last_probe > f->probe_ns + f->srtt_ns + round_ns(f);
-	int clear = steady && !f->pr->delay_cap_ns && !s->app_limited &&
-		    f->round_n && f->round_dq_min <= t / 4 + late_allowance(f) / 2;
-	if (!clear) {
-		f->climb_pm = 0;
-		f->climb_rounds = 0;
-		return;
-	}
-	if (++f->climb_rounds < (f->mode == M_COMPETE ? CLIMB_COMPETE_ROUNDS : 3))
-		return;
-	if (!f->climb_pm) {
-		f->climb_pm = CLIMB_FIRST_PM;
-		f->climb_bw = f->delivered_bps;
-	} else if (2 * f->round_bw >=
-		   2 * f->climb_bw + f->climb_bw / 1000000 * f->climb_pm) {
-		f->climb_pm = (uint32_t)min64(2ull * f->climb_pm, CLIMB_MAX_PM);
-		f->climb_bw = f->round_bw;
-	}
-}
-
-/* While the climb runs: the rate grows by climb_pm a round from where
- * it was before this feedback's step, if that step gave less.  At the
- * first reading of a queue at our target the climb ends, and the rate
- * falls to what the path delivers: the queue was read an RTT late, and
- * the rate has grown since. */
-static void climb_step(salvo_rate_fair *f, const salvo_rate_sample *s,
-		       uint64_t dt, uint64_t r0)
-{
-	if (!f->climb_pm)
-		return;
-	uint64_t cap = capacity(f);
-	if ((f->mode != M_DELAY && f->mode != M_COMPETE) || f->probe_until) {
-		f->climb_pm = 0;
-		return;
-	}
-	if (f->short_windows >= 2 ||
-	    f->dq_ns > salvo_fair_target_delay(f, r0) + late_allowance(f)) {
-		f->climb_pm = 0;
-		f->climb_rounds = 0;
-		f->rate_bps = clamp(f, min64(f->rate_bps, max64(cap, 1)));
-		return;
-	}
-	uint64_t rnd = round_ns(f);
-	if (s->app_limited || f->short_windows || r0 >= 2 * cap)
-		return;
-	uint64_t up = r0 + (uint64_t)((unsigned __int128)r0 * f->climb_pm *
-				      min64(dt, rnd) / (1000000ull * rnd));
-	if (up > f->rate_bps)
-		f->rate_bps = clamp(f, up);
-}
-
 static void delay_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		       uint64_t dt)
 {
@@ -729,7 +673,7 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	    f->dq_ns * 2 >= f->dq_max_ns && s->now - f->last_cut >= f->srtt_ns)
 		salvo_fair_compete_cut(f, s->now);
 	velocity_round(f, s->now);
-	climb_round(f, s);
+	salvo_fair_climb_round(f, s);
 	uint32_t i = f->rounds % SALVO_RATE_FAIR_WATCH;
 	f->dq_min_hist[i] = f->round_dq_min;
 	f->rate_hist[i] = f->round_rate0;
@@ -959,7 +903,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		salvo_fair_compete_step(f, s, dt);
 		break;
 	}
-	climb_step(f, s, dt, r0);
+	salvo_fair_climb_step(f, s, dt, r0);
 	host_step(f, s, dt);
 	if (s->now - f->round_start >= round_ns(f))
 		end_round(f, s);
