@@ -51,12 +51,13 @@
  *            the target is at most a quarter of the round, not over an
  *            empty queue, not in "low").  Climb: after 3 clear rounds
  *            in a row (the lowest reading under target/4) the rate
- *            itself grows by 1/16 a round, doubling to 1/4 each clear
- *            round whose delivery grew with it; it ends, back to the
- *            delivery rate, at two "arrivals short" windows or a queue
- *            over the target (Copa's velocity, BBR's re-probe: delay
- *            mode's own step lags the path a round and climbs a few per
- *            cent a round).  Where the curve sits at its
+ *            itself grows by 1/16 a round, doubling to 1/4 (1/8 with
+ *            late feedback) each clear round whose delivery grew with
+ *            it; it ends, back to the delivery rate, at two "arrivals
+ *            short" windows or a queue over the target (Copa's
+ *            velocity, BBR's re-probe: delay mode's own step lags the
+ *            path a round and climbs a few per cent a round;
+ *            rate_fair_climb.c).  Where the curve sits at its
  *            2 ms floor (rounds of 4 ms: loopback, a LAN) it tells no
  *            flow from another; there an additive step (2 Mbit/s a
  *            round by the weight, shrunk by (target / queue)^2) beside
@@ -78,7 +79,7 @@
  *            as two flows: beta 0.85, C 0.8), cut only with the filler:
  *            a round losing more than random loss explains (mean + 3
  *            sd) with the queue full.  Over an empty queue probe as
- *            delay mode does, and climb as it does after 10 clear
+ *            delay mode does, and climb as it does after 15 clear
  *            rounds (a filler that left); never above twice the
  *            delivery rate (a window in rate space has no ACK clock to
  *            hold it back).
