@@ -59,8 +59,8 @@ void salvo_fair_climb_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 		f->climb_rounds = 0;
 		return;
 	}
-	uint32_t wait = f->mode == M_COMPETE ? CLIMB_COMPETE_ROUNDS
-					     : CLIMB_DELAY_ROUNDS;
+	uint32_t wait =
+	    f->mode == M_COMPETE ? CLIMB_COMPETE_ROUNDS : CLIMB_DELAY_ROUNDS;
 	if (++f->climb_rounds < wait)
 		return;
 	if (!f->climb_pm) {

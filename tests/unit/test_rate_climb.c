@@ -116,7 +116,7 @@ static double rtts_to_90(const flowsim_result *r, uint64_t from)
 /* The mode the flow was in as each feedback came (printed with
  * SALVO_CLIMB_TRACE when it changes). */
 static const char *last_mode;
-static uint64_t leave_ns;       /* the cross traffic leaves then, */
+static uint64_t leave_ns;      /* the cross traffic leaves then, */
 static const char *leave_mode; /* ... and we were in this mode */
 
 static void mode_feedback(void *state, const salvo_rate_sample *s)
@@ -125,7 +125,8 @@ static void mode_feedback(void *state, const salvo_rate_sample *s)
 	salvo_rate_snapshot snap = {0};
 	salvo_rate_fair_ops.snapshot(state, &snap);
 	if (snap.state != last_mode && getenv("SALVO_CLIMB_TRACE"))
-		printf("mode %.3f s: %s, rate %.1f, delivery %.1f, queue %.1f ms\n",
+		printf("mode %.3f s: %s, rate %.1f, delivery %.1f, queue %.1f "
+		       "ms\n",
 		       (double)s->now / SEC, snap.state,
 		       (double)snap.rate_bps / MBIT,
 		       (double)snap.delivery_bps / MBIT,
@@ -145,8 +146,6 @@ static void mode_feedback(void *state, const salvo_rate_sample *s)
 		       f->empty_rounds);
 	}
 }
-
-
 
 /* Start-up leaves early: a timeout once the rate passes 160 Mbit/s
  * halves it to ~80 and hands it to delay mode.  busy_pm / 1000 of the
@@ -176,10 +175,9 @@ static void noisy_feedback(void *state, const salvo_rate_sample *s)
 		if (busy_pm) {
 			salvo_testrand g = {seed * 7919 + t.now / (20 * MS)};
 			testrand_next(&g);
-			t.rtt_ns +=
-			    testrand_below(&g, 1000) < busy_pm
-				? 1500000 + testrand_below(&g, 2000001)
-				: testrand_below(&g, 300001);
+			t.rtt_ns += testrand_below(&g, 1000) < busy_pm
+					? 1500000 + testrand_below(&g, 2000001)
+					: testrand_below(&g, 300001);
 		}
 	}
 	mode_feedback(state, &t);
@@ -282,8 +280,8 @@ static void ceiling_feedback(void *state, const salvo_rate_sample *s)
 	if (s->now < lift_at)
 		salvo_rate_fair_ops.set_limits(state, held_bps, 0, s->now);
 	else
-		salvo_rate_fair_ops.set_limits(
-		    state, SALVO_RATE_NO_CEILING_BPS, 0, s->now);
+		salvo_rate_fair_ops.set_limits(state, SALVO_RATE_NO_CEILING_BPS,
+					       0, s->now);
 	mode_feedback(state, s);
 }
 
@@ -347,23 +345,24 @@ static void test_tcp_leaves(void **state)
 		last_mode = leave_mode = NULL;
 		leave_ns = cases[i].stop;
 		p.flow[0] = salvo(&ops, 0);
-		p.flow[1] = (flowsim_flow){cases[i].kind, NULL, 0, 0, 0, RTT,
-					   cases[i].start, cases[i].stop};
+		p.flow[1] =
+		    (flowsim_flow){cases[i].kind,  NULL,	 0, 0, 0, RTT,
+				   cases[i].start, cases[i].stop};
 		p.flow[1].inflight_cap_bytes = cases[i].inflight_cap;
 		flowsim_result r;
 		run(&p, &r);
 		double n = rtts_to_90(&r, cases[i].stop);
-		printf("TCP (kind %d, in flight <= %llu B) from %.0f to %.0f s: "
-		       "fair at %.1f Mbit/s before, %s, 90 %% of the link "
-		       "%.2f RTTs after\n",
-		       (int)cases[i].kind,
-		       (unsigned long long)cases[i].inflight_cap,
-		       (double)cases[i].start / SEC,
-		       (double)cases[i].stop / SEC,
-		       (double)flowsim_rate_bps(&r, 0, cases[i].stop - 2 * SEC,
-						cases[i].stop) /
-			   MBIT,
-		       leave_mode ? leave_mode : "?", n);
+		printf(
+		    "TCP (kind %d, in flight <= %llu B) from %.0f to %.0f s: "
+		    "fair at %.1f Mbit/s before, %s, 90 %% of the link "
+		    "%.2f RTTs after\n",
+		    (int)cases[i].kind,
+		    (unsigned long long)cases[i].inflight_cap,
+		    (double)cases[i].start / SEC, (double)cases[i].stop / SEC,
+		    (double)flowsim_rate_bps(&r, 0, cases[i].stop - 2 * SEC,
+					     cases[i].stop) /
+			MBIT,
+		    leave_mode ? leave_mode : "?", n);
 		trace("tcp", &r, cases[i].stop - SEC, cases[i].stop + 10 * SEC);
 		if (n < 0 || n > (double)cases[i].max_rtts ||
 		    r.first_drop_ns < cases[i].start)
