@@ -49,7 +49,15 @@
  *            doubling up to 1/2.  Velocity: from the third round in a
  *            row under our target the upward gain doubles (only where
  *            the target is at most a quarter of the round, not over an
- *            empty queue, not in "low").  Where the curve sits at its
+ *            empty queue, not in "low").  Climb: after 3 clear rounds
+ *            in a row (the lowest reading under target/4) the rate
+ *            itself grows by 1/16 a round, doubling to 1/4 (1/8 with
+ *            late feedback) each clear round whose delivery grew with
+ *            it; it ends, back to the delivery rate, at two "arrivals
+ *            short" windows or a queue over the target (Copa's
+ *            velocity, BBR's re-probe: delay mode's own step lags the
+ *            path a round and climbs a few per cent a round;
+ *            rate_fair_climb.c).  Where the curve sits at its
  *            2 ms floor (rounds of 4 ms: loopback, a LAN) it tells no
  *            flow from another; there an additive step (2 Mbit/s a
  *            round by the weight, shrunk by (target / queue)^2) beside
@@ -71,8 +79,10 @@
  *            as two flows: beta 0.85, C 0.8), cut only with the filler:
  *            a round losing more than random loss explains (mean + 3
  *            sd) with the queue full.  Over an empty queue probe as
- *            delay mode does; never above twice the delivery rate (a
- *            window in rate space has no ACK clock to hold it back).
+ *            delay mode does, and climb as it does after 15 clear
+ *            rounds (a filler that left); never above twice the
+ *            delivery rate (a window in rate space has no ACK clock to
+ *            hold it back).
  *            Drain every 4 s; three drains in a row that empty the
  *            queue: the filler left, back to DELAY.  "low" never
  *            competes, and gives back a quarter a round whenever the
@@ -91,8 +101,9 @@
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.
  *
  * This file measures, starts up, runs delay mode and the rounds; the
- * drains and competitive mode live in rate_fair_compete.c, and what
- * both share in rate_fair_impl.h.
+ * drains and competitive mode live in rate_fair_compete.c, the climb
+ * into room in rate_fair_climb.c, and what they share in
+ * rate_fair_impl.h.
  */
 #include "common/core/rate.h"
 #include "common/core/rate_fair_impl.h"
@@ -663,6 +674,7 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	    f->dq_ns * 2 >= f->dq_max_ns && s->now - f->last_cut >= f->srtt_ns)
 		salvo_fair_compete_cut(f, s->now);
 	velocity_round(f, s->now);
+	salvo_fair_climb_round(f, s);
 	uint32_t i = f->rounds % SALVO_RATE_FAIR_WATCH;
 	f->dq_min_hist[i] = f->round_dq_min;
 	f->rate_hist[i] = f->round_rate0;
@@ -821,6 +833,7 @@ static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 			f->host_cut = s->now;
 			f->empty_rounds = 0;
 			f->err_rounds = 0;
+			f->climb_pm = 0;
 		}
 	} else if (f->host_cap_bps) {
 		uint64_t c = f->host_cap_bps;
@@ -839,6 +852,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	salvo_rate_fair *f = state;
 	uint64_t dt = s->now - f->last_fb;
 	uint64_t prev_sample = f->start_sample;
+	uint64_t r0 = f->rate_bps;
 	f->last_fb = s->now;
 	/* how regular the feedback's arrivals are: the receiver's timer
 	 * plus the reverse path's jitter (the lab: 6-19 ms around 12.5) */
@@ -890,6 +904,7 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		salvo_fair_compete_step(f, s, dt);
 		break;
 	}
+	salvo_fair_climb_step(f, s, dt, r0);
 	host_step(f, s, dt);
 	if (s->now - f->round_start >= round_ns(f))
 		end_round(f, s);
@@ -909,6 +924,7 @@ static void fair_on_timeout(void *state, uint64_t now)
 	if (f->mode == M_START || f->mode == M_DRAIN)
 		f->mode = M_DELAY;
 	f->empty_rounds = 0;
+	f->climb_pm = 0;
 	f->round_start = now;
 	f->last_fb = now;
 }

@@ -1,7 +1,8 @@
 /*
- * Shared by rate_fair.c (start-up, delay mode, the rounds) and
- * rate_fair_compete.c (the drain test and competitive mode): the modes,
- * the profiles' shape and the small arithmetic both use.  Not part of
+ * Shared by rate_fair.c (start-up, delay mode, the rounds),
+ * rate_fair_compete.c (the drain test and competitive mode) and
+ * rate_fair_climb.c (the climb into room): the modes, the profiles'
+ * shape and the small arithmetic they use.  Not part of
  * the rate controllers' interface (rate.h is).
  */
 #ifndef SALVO_RATE_FAIR_IMPL_H
@@ -87,6 +88,15 @@ static inline int host_queue(const salvo_rate_fair *f)
 
 /* rate_fair.c: the delay-mode target, the queue a flow of rate r holds. */
 uint64_t salvo_fair_target_delay(const salvo_rate_fair *f, uint64_t r);
+
+/* rate_fair_climb.c: the climb into room.  At a round's end (before
+ * the round's history is kept): count clear rounds, start or double
+ * the velocity, or end it. */
+void salvo_fair_climb_round(salvo_rate_fair *f, const salvo_rate_sample *s);
+/* After a feedback's mode step (r0: the rate before it): grow the rate
+ * by the velocity, or end the climb at a sign of the path's queue. */
+void salvo_fair_climb_step(salvo_rate_fair *f, const salvo_rate_sample *s,
+			   uint64_t dt, uint64_t r0);
 
 /* rate_fair_compete.c */
 /* Enter a mode (competitive: take back the rate held before yielding,
