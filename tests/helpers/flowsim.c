@@ -448,8 +448,15 @@ static void sample(sim *s, size_t j)
 	for (size_t k = 0; k < s->p->nflows; k++) {
 		flow *f = &s->f[k];
 		r->held[k][j] = f->held;
-		if (f->running && f->fp.kind == FLOWSIM_SALVO)
+		if (f->running && f->fp.kind == FLOWSIM_SALVO) {
 			r->rate[k][j] = f->fp.ops->pacing_rate(&f->st);
+			if (s->p->on_sample && f->fp.ops->snapshot) {
+				salvo_rate_snapshot snap = {0};
+				f->fp.ops->snapshot(&f->st, &snap);
+				s->p->on_sample(s->p->on_sample_ud, k,
+						(j + 1) * r->p.sample_ns, &snap);
+			}
+		}
 	}
 }
 

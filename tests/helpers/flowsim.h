@@ -85,6 +85,12 @@ typedef struct flowsim_params {
 			 * flows') */
 	size_t nflows;
 	flowsim_flow flow[FLOWSIM_MAX_FLOWS];
+	/* optional: called for each running salvo flow at the end of each
+	 * sample interval with its controller's snapshot (its mode as
+	 * `state`), for traces; NULL none */
+	void (*on_sample)(void *ud, size_t flow, uint64_t now,
+			  const salvo_rate_snapshot *snap);
+	void *on_sample_ud;
 } flowsim_params;
 
 typedef struct flowsim_result {
