@@ -47,7 +47,7 @@ static void compete_cap(salvo_rate_fair *f)
  * flow in the model once it cut as CUBIC does; with the standing RTT
  * of each moment (or part of it) every step the queue grew slowed us
  * while the filler's window grew on: 27-36 % at 4 BDP.  Fixed per epoch
- * and half the deepest: 49-60 % at 0.5, 1 and 4 BDP
+ * and half the deepest: 42-59 % at 0.5, 1 and 4 BDP
  * (tests/unit/test_rate_compete.c, test_rate_fair.c's rows). */
 static uint64_t rtt_scale(const salvo_rate_fair *f)
 {
@@ -223,13 +223,18 @@ int salvo_fair_buffer_filler(const salvo_rate_fair *f)
 /* The link's rate from the drain: the queue fell by what we held back
  * over the drain, in the link's time (cut x span / link); the filler's
  * own growth meanwhile makes the fall smaller and the link look faster,
- * so at most 8 x what reaches us. */
+ * so at most 16 x what reaches us.  8 x held a flow that had yielded to
+ * 17 Mbit/s on a 200 Mbit/s path (a CUBIC that slow-started into the
+ * queue ahead of it) to a share of 70, and the CUBIC window climbs from
+ * a low plateau only slowly: 27-39 % of the link at 4 BDP over 60 s
+ * (test_rate_compete's overshoot rows), 44.6-54.0 % with 16 x.  Too
+ * high an aim is cut back by the next overflow; too low is not. */
 static uint64_t drain_link(const salvo_rate_fair *f)
 {
 	uint64_t fell =
 	    f->probe_dq0 > f->probe_dq_min ? f->probe_dq0 - f->probe_dq_min : 0;
 	uint64_t most =
-	    max64(8 * max64(f->delivered_bps, f->probe_rate), f->bw_peak);
+	    max64(16 * max64(f->delivered_bps, f->probe_rate), f->bw_peak);
 	uint64_t link = fell ? (uint64_t)((unsigned __int128)f->probe_cut_bps *
 					  f->probe_ns / fell)
 			     : most;

@@ -366,6 +366,7 @@ static void start_flow(sim *s, size_t k, uint64_t t)
 		flowsim_tcp_init(&f->tcp, f->fp.kind, f->fp.rtt_ns, now,
 				 (uint32_t)testrand_next(&s->rng));
 		f->tcp.inflight_cap = (double)f->fp.inflight_cap_bytes;
+		f->tcp.no_hystart = f->fp.no_hystart;
 	}
 }
 

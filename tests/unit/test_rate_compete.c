@@ -12,6 +12,9 @@
  *                     starved;
  *                     (and >= 30 % over fair's first 20 s, the lab's
  *                     128 MiB run);
+ *   beside_cubic_overshoot  the same with CUBIC's slow start run to
+ *                     loss (the lab's: a standing queue when fair
+ *                     starts): 35-65 % over the 60 s;
  *   beside_cubic_lossy  1 BDP with 1 % random loss on the link: CUBIC
  *                     keeps >= 80 % of what it gets alone there (~1.5
  *                     Mbit/s: it takes random loss for congestion),
@@ -64,9 +67,10 @@ static void on_sample(void *ud, size_t flow, uint64_t now,
 	*last = snap->state;
 }
 
-/* fair 5 s after one CUBIC flow, `bdp` BDPs of queue, random loss p */
+/* fair 5 s after one CUBIC flow, `bdp` BDPs of queue, random loss p;
+ * overshoot: CUBIC's slow start runs to loss (no HyStart) */
 static void beside(double bdp, double p_loss, uint64_t dur, int with_fair,
-		   flowsim_result *r)
+		   int overshoot, flowsim_result *r)
 {
 	flowsim_params p = {0};
 	p.link_bps = link_bps;
@@ -80,7 +84,9 @@ static void beside(double bdp, double p_loss, uint64_t dur, int with_fair,
 				   .ops = &salvo_rate_fair_ops,
 				   .rtt_ns = rtt_ns,
 				   .start_ns = 5 * SEC};
-	p.flow[1] = (flowsim_flow){.kind = FLOWSIM_CUBIC, .rtt_ns = rtt_ns};
+	p.flow[1] = (flowsim_flow){.kind = FLOWSIM_CUBIC,
+				   .rtt_ns = rtt_ns,
+				   .no_hystart = overshoot};
 	const char *last = NULL;
 	if (getenv("FLOWSIM_TRACE")) {
 		p.on_sample = on_sample;
@@ -112,7 +118,8 @@ static double share(const flowsim_result *r, uint64_t a, uint64_t b)
  * whose share counts the start): at least 30 %; before competitive
  * mode cut once per loss episode and stayed while the filler did,
  * 25.7 % at 0.5 BDP (seed 11), the lab's 22-30 %. */
-static void check_share(const flowsim_result *r, const char *what)
+static void check_share(const flowsim_result *r, const char *what,
+			int early_bar)
 {
 	double s = share(r, 15 * SEC, 75 * SEC);
 	double early = share(r, 5 * SEC, 25 * SEC);
@@ -127,7 +134,7 @@ static void check_share(const flowsim_result *r, const char *what)
 	if (s < 0.35 || s > 0.65)
 		FAILS("%s: fair %.1f %% of the link, want 35-65 %%", what,
 		      100 * s);
-	if (early < 0.30)
+	if (early_bar && early < 0.30)
 		FAILS("%s: fair %.1f %% of the link over its first 20 s, "
 		      "want >= 30 %%",
 		      what, 100 * early);
@@ -142,8 +149,34 @@ static void test_beside_cubic(void **state)
 		snprintf(what, sizeof(what), "beside CUBIC, %.1f BDP",
 			 queues[i]);
 		flowsim_result r;
-		beside(queues[i], 0, 75 * SEC, 1, &r);
-		check_share(&r, what);
+		beside(queues[i], 0, 75 * SEC, 1, 0, &r);
+		check_share(&r, what, 1);
+		flowsim_result_free(&r);
+	}
+}
+
+/* The lab's Linux CUBIC with 64 MiB buffers slow-starts into the queue
+ * and loses there, so when fair starts 5 s later the queue already
+ * stands at 40-70 ms (fair's lowest RTT read 135-174 ms on a 100 ms
+ * path).  The model's HyStart leaves slow start before the queue; here
+ * it does not.  Fair starts on a queue it takes for the base and enters
+ * competitive mode from a low rate, aimed at half a link it measured
+ * at most 8 x what reached it (17 Mbit/s: 140 of 200): at 4 BDP 27-39 %
+ * over seeds 1-13 with the window changes of rate_fair_compete.c, until
+ * that bound went to 16 x (44.6-54.0 %).  The first 20 s are a known
+ * gap (24-32 %, printed): delay mode yields for ~5 s before the
+ * verdict. */
+static void test_beside_cubic_overshoot(void **state)
+{
+	static const double queues[] = {0.5, 1, 4};
+	(void)state;
+	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+		char what[64];
+		snprintf(what, sizeof(what),
+			 "beside CUBIC without HyStart, %.1f BDP", queues[i]);
+		flowsim_result r;
+		beside(queues[i], 0, 75 * SEC, 1, 1, &r);
+		check_share(&r, what, 0);
 		flowsim_result_free(&r);
 	}
 }
@@ -159,8 +192,8 @@ static void test_beside_cubic_lossy(void **state)
 {
 	(void)state;
 	flowsim_result alone, r;
-	beside(1, 0.01, 75 * SEC, 0, &alone);
-	beside(1, 0.01, 75 * SEC, 1, &r);
+	beside(1, 0.01, 75 * SEC, 0, 0, &alone);
+	beside(1, 0.01, 75 * SEC, 1, 0, &r);
 	double tcp0 = (double)flowsim_rate_bps(&alone, 1, 15 * SEC, 75 * SEC);
 	double tcp = (double)flowsim_rate_bps(&r, 1, 15 * SEC, 75 * SEC);
 	double fair = (double)flowsim_rate_bps(&r, 0, 15 * SEC, 75 * SEC);
@@ -189,6 +222,7 @@ int main(void)
 	       (unsigned long long)seed);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_beside_cubic),
+	    cmocka_unit_test(test_beside_cubic_overshoot),
 	    cmocka_unit_test(test_beside_cubic_lossy),
 	};
 	if (getenv("SALVO_TEST_ONLY"))
