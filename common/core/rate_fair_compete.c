@@ -95,12 +95,12 @@ void salvo_fair_compete_cut(salvo_rate_fair *f, uint64_t now)
 	/* fast convergence (RFC 9438 4.7): a window below the last
 	 * maximum releases room; the plateau as a rate, then as a window
 	 * at the new epoch's scale */
-	uint64_t top = w < f->w_max_bytes ? f->rate_bps / 2000 *
-						(1000 + f->pr->beta_pm)
-					  : f->rate_bps;
+	uint64_t top = w < f->w_max_bytes
+			   ? f->rate_bps / 2000 * (1000 + f->pr->beta_pm)
+			   : f->rate_bps;
 	f->epoch_rtt_ns = rtt_scale(f);
-	f->w_max_bytes = (uint64_t)((unsigned __int128)top * f->epoch_rtt_ns /
-				    8000000000u);
+	f->w_max_bytes =
+	    (uint64_t)((unsigned __int128)top * f->epoch_rtt_ns / 8000000000u);
 	f->rate_bps = clamp(f, f->rate_bps / 1000 * f->pr->beta_pm);
 	/* K = cbrt(W_max (1 - beta) / C), in ms */
 	unsigned __int128 num = (unsigned __int128)f->w_max_bytes *

@@ -84,9 +84,8 @@ static void beside(double bdp, double p_loss, uint64_t dur, int with_fair,
 				   .ops = &salvo_rate_fair_ops,
 				   .rtt_ns = rtt_ns,
 				   .start_ns = 5 * SEC};
-	p.flow[1] = (flowsim_flow){.kind = FLOWSIM_CUBIC,
-				   .rtt_ns = rtt_ns,
-				   .no_hystart = overshoot};
+	p.flow[1] = (flowsim_flow){
+	    .kind = FLOWSIM_CUBIC, .rtt_ns = rtt_ns, .no_hystart = overshoot};
 	const char *last = NULL;
 	if (getenv("FLOWSIM_TRACE")) {
 		p.on_sample = on_sample;
