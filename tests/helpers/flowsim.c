@@ -366,6 +366,7 @@ static void start_flow(sim *s, size_t k, uint64_t t)
 		flowsim_tcp_init(&f->tcp, f->fp.kind, f->fp.rtt_ns, now,
 				 (uint32_t)testrand_next(&s->rng));
 		f->tcp.inflight_cap = (double)f->fp.inflight_cap_bytes;
+		f->tcp.no_hystart = f->fp.no_hystart;
 	}
 }
 
@@ -448,8 +449,15 @@ static void sample(sim *s, size_t j)
 	for (size_t k = 0; k < s->p->nflows; k++) {
 		flow *f = &s->f[k];
 		r->held[k][j] = f->held;
-		if (f->running && f->fp.kind == FLOWSIM_SALVO)
+		if (f->running && f->fp.kind == FLOWSIM_SALVO) {
 			r->rate[k][j] = f->fp.ops->pacing_rate(&f->st);
+			if (s->p->on_sample && f->fp.ops->snapshot) {
+				salvo_rate_snapshot snap = {0};
+				f->fp.ops->snapshot(&f->st, &snap);
+				s->p->on_sample(s->p->on_sample_ud, k,
+						(j + 1) * r->p.sample_ns, &snap);
+			}
+		}
 	}
 }
 

@@ -14,7 +14,8 @@
  *                  receiver holds and the payload reported lost;
  *   FLOWSIM_CUBIC  a loss-based TCP window (RFC 9438: C 0.4, beta 0.7,
  *                  the Reno-friendly region, a delay-based slow-start
- *                  exit as HyStart), not paced, ack-clocked;
+ *                  exit as HyStart unless no_hystart), not paced,
+ *                  ack-clocked;
  *   FLOWSIM_RENO   the same with Reno's halving and linear growth;
  *   FLOWSIM_BBR    BBR v1 as in draft-cardwell-iccrg-bbr-congestion-
  *                  control-00: max-filtered delivery rate over 10
@@ -69,6 +70,10 @@ typedef struct flowsim_flow {
 				      * socket buffer holds it (tcp_wmem's
 				      * 4 MiB: ~3.2 MB in flight on the
 				      * lab); 0 none */
+	int no_hystart; /* CUBIC, Reno: slow start ends only on loss (the
+			 * lab's Linux CUBIC with 64 MiB buffers overshot
+			 * into the queue and kept 40-70 ms standing when
+			 * salvo started 5 s later); 0: HyStart's delay exit */
 } flowsim_flow;
 
 typedef struct flowsim_params {
@@ -85,6 +90,12 @@ typedef struct flowsim_params {
 			 * flows') */
 	size_t nflows;
 	flowsim_flow flow[FLOWSIM_MAX_FLOWS];
+	/* optional: called for each running salvo flow at the end of each
+	 * sample interval with its controller's snapshot (its mode as
+	 * `state`), for traces; NULL none */
+	void (*on_sample)(void *ud, size_t flow, uint64_t now,
+			  const salvo_rate_snapshot *snap);
+	void *on_sample_ud;
 } flowsim_params;
 
 typedef struct flowsim_result {

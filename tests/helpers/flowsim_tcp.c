@@ -215,7 +215,7 @@ double flowsim_tcp_tick(flowsim_tcp *t, uint64_t now, uint64_t tick_ns,
 		/* HyStart's delay exit */
 		uint64_t thresh =
 		    t->min_rtt / 8 > 4 * MS ? t->min_rtt / 8 : 4 * MS;
-		if (t->cwnd < t->ssthresh && rtt_ns &&
+		if (t->cwnd < t->ssthresh && rtt_ns && !t->no_hystart &&
 		    rtt_ns > t->min_rtt + thresh)
 			t->ssthresh = t->cwnd;
 		grow(t, now, newly_acked);

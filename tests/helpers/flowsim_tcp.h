@@ -15,6 +15,7 @@ typedef struct flowsim_tcp {
 	flowsim_kind kind;
 	double cwnd, ssthresh; /* bytes */
 	double inflight_cap;   /* the socket buffer's bound; 0 none */
+	int no_hystart;	       /* slow start ends only on loss */
 	double sent;	       /* IP bytes handed to the queue */
 	double acked, lost;    /* as the ACKs tell, cumulative */
 	double pending_loss;   /* lost bytes not yet acted on */

@@ -1,0 +1,230 @@
+/*
+ * "fair" beside a buffer-filling TCP CUBIC flow (issue 11's goal: about
+ * an equal share, 35-65 % of the link), in the flowsim model
+ * (tests/helpers/flowsim.h): one drop-tail queue, CUBIC with no socket
+ * buffer bound (a tuned host's TCP, --tcp-mem 64 MiB on the lab), so it
+ * fills the queue and loses.  The lab's order: TCP first, fair 5 s
+ * later; shares over a long window (60 s of model time, six or more of
+ * CUBIC's cycles) once fair has settled.
+ *
+ *   beside_cubic      queues of 0.5, 1 and 4 BDP on 200 Mbit/s x 100 ms,
+ *                     0 % loss: fair 35-65 % of the link, neither flow
+ *                     starved;
+ *                     (and >= 30 % over fair's first 20 s, the lab's
+ *                     128 MiB run);
+ *   beside_cubic_overshoot  the same with CUBIC's slow start run to
+ *                     loss (the lab's: a standing queue when fair
+ *                     starts): 35-65 % over the 60 s;
+ *   beside_cubic_lossy  1 BDP with 1 % random loss on the link: CUBIC
+ *                     keeps >= 80 % of what it gets alone there (~1.5
+ *                     Mbit/s: it takes random loss for congestion),
+ *                     fair fills >= 90 % of the rest.
+ *
+ * FLOWSIM_TRACE=1 prints each second (pacing, both rates, the queue).
+ * Seeded as test_rate_fair.c: SALVO_TEST_SEED=<seed> replays, make test
+ * uses seed 11, SALVO_TEST_SEED=random draws one.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/core/rate.h"
+#include "tests/helpers/flowsim.h"
+#include "tests/helpers/testrand.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define MBIT 1000000ull
+#define DEFAULT_SEED 11
+
+static uint64_t seed;
+
+#define FAILS(fmt, ...)                                                        \
+	fail_msg("seed %llu (SALVO_TEST_SEED replays): " fmt,                  \
+		 (unsigned long long)seed, __VA_ARGS__)
+
+static const uint64_t link_bps = 200 * MBIT, rtt_ns = 100 * MS;
+
+/* FLOWSIM_TRACE=1: each change of fair's state */
+static void on_sample(void *ud, size_t flow, uint64_t now,
+		      const salvo_rate_snapshot *snap)
+{
+	const char **last = ud;
+	(void)flow;
+	if (snap->state && (!*last || strcmp(*last, snap->state)))
+		printf("  %6.2f s %s (rate %.1f, delivery %.1f Mbit/s, queue "
+		       "%.1f ms)\n",
+		       (double)now / SEC, snap->state,
+		       (double)snap->rate_bps / 1e6,
+		       (double)snap->delivery_bps / 1e6,
+		       (double)snap->queue_ns / MS);
+	*last = snap->state;
+}
+
+/* fair 5 s after one CUBIC flow, `bdp` BDPs of queue, random loss p;
+ * overshoot: CUBIC's slow start runs to loss (no HyStart) */
+static void beside(double bdp, double p_loss, uint64_t dur, int with_fair,
+		   int overshoot, flowsim_result *r)
+{
+	flowsim_params p = {0};
+	p.link_bps = link_bps;
+	p.queue_bytes = (uint64_t)(bdp * (double)(link_bps / 8 * rtt_ns / SEC));
+	p.loss = p_loss;
+	p.duration_ns = dur;
+	p.seed = seed;
+	p.nflows = 2;
+	p.flow[0] = (flowsim_flow){.kind = FLOWSIM_SALVO,
+				   .stop_ns = with_fair ? 0 : 1,
+				   .ops = &salvo_rate_fair_ops,
+				   .rtt_ns = rtt_ns,
+				   .start_ns = 5 * SEC};
+	p.flow[1] = (flowsim_flow){
+	    .kind = FLOWSIM_CUBIC, .rtt_ns = rtt_ns, .no_hystart = overshoot};
+	const char *last = NULL;
+	if (getenv("FLOWSIM_TRACE")) {
+		p.on_sample = on_sample;
+		p.on_sample_ud = &last;
+	}
+	assert_int_equal(flowsim_run(&p, r), 0);
+	if (r->bad_rate[0])
+		FAILS("fair paced at %llu bit/s, outside its bounds",
+		      (unsigned long long)r->bad_rate[0]);
+	for (uint64_t t = 0; getenv("FLOWSIM_TRACE") && t < dur; t += SEC)
+		printf("  %3.0f s pacing %6.1f fair %6.1f TCP %6.1f Mbit/s "
+		       "queue %6.1f ms\n",
+		       (double)t / SEC,
+		       (double)flowsim_pacing_bps(r, 0, t, t + SEC) / 1e6,
+		       (double)flowsim_rate_bps(r, 0, t, t + SEC) / 1e6,
+		       (double)flowsim_rate_bps(r, 1, t, t + SEC) / 1e6,
+		       (double)flowsim_qdelay_ns(r, t, t + SEC) / MS);
+}
+
+static double share(const flowsim_result *r, uint64_t a, uint64_t b)
+{
+	double s = (double)flowsim_rate_bps(r, 0, a, b);
+	double t = (double)flowsim_rate_bps(r, 1, a, b);
+	return s + t > 0 ? s / (s + t) : 0;
+}
+
+/* Over 60 s once fair has settled (seconds 15-75): 35-65 %.  And over
+ * its first 20 s (seconds 5-25, the length of the lab's 128 MiB run,
+ * whose share counts the start): at least 30 %; before competitive
+ * mode cut once per loss episode and stayed while the filler did,
+ * 25.7 % at 0.5 BDP (seed 11), the lab's 22-30 %. */
+static void check_share(const flowsim_result *r, const char *what,
+			int early_bar)
+{
+	double s = share(r, 15 * SEC, 75 * SEC);
+	double early = share(r, 5 * SEC, 25 * SEC);
+	printf("%s: fair %.1f %% of the link over seconds 15-75 "
+	       "(fair %.1f, CUBIC %.1f Mbit/s, queue %.1f ms), %.1f %% over "
+	       "seconds 5-25\n",
+	       what, 100 * s,
+	       (double)flowsim_rate_bps(r, 0, 15 * SEC, 75 * SEC) / 1e6,
+	       (double)flowsim_rate_bps(r, 1, 15 * SEC, 75 * SEC) / 1e6,
+	       (double)flowsim_qdelay_ns(r, 15 * SEC, 75 * SEC) / MS,
+	       100 * early);
+	if (s < 0.35 || s > 0.65)
+		FAILS("%s: fair %.1f %% of the link, want 35-65 %%", what,
+		      100 * s);
+	if (early_bar && early < 0.30)
+		FAILS("%s: fair %.1f %% of the link over its first 20 s, "
+		      "want >= 30 %%",
+		      what, 100 * early);
+}
+
+static void test_beside_cubic(void **state)
+{
+	static const double queues[] = {0.5, 1, 4};
+	(void)state;
+	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+		char what[64];
+		snprintf(what, sizeof(what), "beside CUBIC, %.1f BDP",
+			 queues[i]);
+		flowsim_result r;
+		beside(queues[i], 0, 75 * SEC, 1, 0, &r);
+		check_share(&r, what, 1);
+		flowsim_result_free(&r);
+	}
+}
+
+/* The lab's Linux CUBIC with 64 MiB buffers slow-starts into the queue
+ * and loses there, so when fair starts 5 s later the queue already
+ * stands at 40-70 ms (fair's lowest RTT read 135-174 ms on a 100 ms
+ * path).  The model's HyStart leaves slow start before the queue; here
+ * it does not.  Fair starts on a queue it takes for the base and enters
+ * competitive mode from a low rate, aimed at half a link it measured
+ * at most 8 x what reached it (17 Mbit/s: 140 of 200): at 4 BDP 27-39 %
+ * over seeds 1-13 with the window changes of rate_fair_compete.c, until
+ * that bound went to 16 x (44.6-54.0 %).  The first 20 s are a known
+ * gap (24-32 %, printed): delay mode yields for ~5 s before the
+ * verdict. */
+static void test_beside_cubic_overshoot(void **state)
+{
+	static const double queues[] = {0.5, 1, 4};
+	(void)state;
+	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+		char what[64];
+		snprintf(what, sizeof(what),
+			 "beside CUBIC without HyStart, %.1f BDP", queues[i]);
+		flowsim_result r;
+		beside(queues[i], 0, 75 * SEC, 1, 1, &r);
+		check_share(&r, what, 0);
+		flowsim_result_free(&r);
+	}
+}
+
+/* At 1 % random loss CUBIC takes every loss for congestion and holds
+ * ~1.5 Mbit/s on 100 ms (Mathis: 1.22 x MSS / (RTT sqrt(p))), so there
+ * is no half to take: fair, which ignores random loss, must leave CUBIC
+ * what it gets alone and fill the rest (>= 90 % of it).  Beside fair's
+ * delay target (~9 ms of queue) CUBIC's RTT is that much longer and its
+ * rate, 1 / RTT, that much lower; with the loss draws' noise 86 % (seed
+ * 11): asserted >= 80 %. */
+static void test_beside_cubic_lossy(void **state)
+{
+	(void)state;
+	flowsim_result alone, r;
+	beside(1, 0.01, 75 * SEC, 0, 0, &alone);
+	beside(1, 0.01, 75 * SEC, 1, 0, &r);
+	double tcp0 = (double)flowsim_rate_bps(&alone, 1, 15 * SEC, 75 * SEC);
+	double tcp = (double)flowsim_rate_bps(&r, 1, 15 * SEC, 75 * SEC);
+	double fair = (double)flowsim_rate_bps(&r, 0, 15 * SEC, 75 * SEC);
+	printf("1 %% loss, 1 BDP: CUBIC alone %.2f, beside fair %.2f Mbit/s; "
+	       "fair %.1f Mbit/s\n",
+	       tcp0 / 1e6, tcp / 1e6, fair / 1e6);
+	if (tcp < 0.8 * tcp0)
+		FAILS("CUBIC keeps %.2f of its %.2f Mbit/s beside fair",
+		      tcp / 1e6, tcp0 / 1e6);
+	if (fair < 0.9 * ((double)link_bps - tcp0))
+		FAILS("fair %.1f Mbit/s beside CUBIC at 1 %% loss", fair / 1e6);
+	flowsim_result_free(&alone);
+	flowsim_result_free(&r);
+}
+
+int main(void)
+{
+	const char *env = getenv("SALVO_TEST_SEED");
+	if (env && !strcmp(env, "random")) {
+		unsetenv("SALVO_TEST_SEED");
+		seed = testrand_seed();
+	} else {
+		seed = env && *env ? testrand_seed() : DEFAULT_SEED;
+	}
+	printf("test_rate_compete: seed %llu (SALVO_TEST_SEED replays)\n",
+	       (unsigned long long)seed);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_beside_cubic),
+	    cmocka_unit_test(test_beside_cubic_overshoot),
+	    cmocka_unit_test(test_beside_cubic_lossy),
+	};
+	if (getenv("SALVO_TEST_ONLY"))
+		cmocka_set_test_filter(getenv("SALVO_TEST_ONLY"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
