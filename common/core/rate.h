@@ -171,6 +171,7 @@ typedef struct salvo_rate_fair {
 	uint64_t last_cut;
 	uint64_t drain_until; /* end of the drain after start-up */
 	uint64_t paced_dgrams; /* datagrams the pacer let out, estimated */
+	uint64_t paced_part;   /* ... and the part of the next one, bit-ns */
 	/* what the pacer let out when: (time, datagrams), a round/16
 	 * apart, to compare what arrives with what left one RTT before */
 	uint64_t paced_at[SALVO_RATE_FAIR_PACED], paced_n[SALVO_RATE_FAIR_PACED];

@@ -868,11 +868,21 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	 * second or so (two 4 MiB blocks hold 0.34 s at 200 Mbit/s); taken
 	 * for in flight they read as a queue and end start-up at a quarter
 	 * of the path.  So: what the rate let out since, at most what was
-	 * handed out. */
+	 * handed out; the part of a datagram carried to the next feedback.
+	 * Cut to whole datagrams at each, a flow at a few Mbit/s with
+	 * feedback every ms (loopback) counted 1 of 1.9, read its delivery
+	 * (capped at 1.25 x what left) at 66 % of its rate and followed it
+	 * down, while a fast flow lost a few per cent: 64 equal senders to
+	 * one receiver spread 10-115 Mbit/s (test_many_equal_flows). */
 	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	f->paced_dgrams += (uint64_t)((unsigned __int128)f->rate_bps * dt /
-				      (8000000000ull * dgram));
-	f->paced_dgrams = min64(f->paced_dgrams, s->datagrams_sent);
+	unsigned __int128 bits =
+	    (unsigned __int128)f->rate_bps * dt + f->paced_part;
+	f->paced_dgrams += (uint64_t)(bits / (8000000000ull * dgram));
+	f->paced_part = (uint64_t)(bits % (8000000000ull * dgram));
+	if (f->paced_dgrams >= s->datagrams_sent) {
+		f->paced_dgrams = s->datagrams_sent;
+		f->paced_part = 0;
+	}
 	paced_record(f, s->now);
 	rtt_update(f, s);
 	if (!f->min_rtt_ns)

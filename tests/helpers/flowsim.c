@@ -22,7 +22,8 @@
  * RTT as in sender.c (base_status_interval), and the sample passed to
  * on_feedback is built field by field as sender.c's on_feedback() does.
  * With followup_ns, the receiver's follow-up FEEDBACK comes that long
- * after each echo: its counters as of then, and no RTT sample.
+ * after each echo: its counters as of then, and no RTT sample; with
+ * data_fb_ns, the receiver's periodic FEEDBACK comes that often as well.
  */
 #include "tests/helpers/flowsim.h"
 
@@ -66,6 +67,7 @@ typedef struct flow {
 	size_t hb_head, hb_n;
 	double held_fb, lost_fb; /* payload at the last feedback */
 	uint64_t fu_back;	 /* tick of the pending follow-up, 0: none */
+	uint64_t dfb_next;	 /* tick of the next periodic FEEDBACK */
 	/* tcp */
 	flowsim_tcp tcp;
 } flow;
@@ -202,6 +204,18 @@ static double salvo_offer(sim *s, size_t k, uint64_t t)
 			/* what reached the receiver by then, an RTT ago */
 			salvo_report(s, f, f->fu_back - f->rtt_ticks, 0, now);
 			f->fu_back = 0;
+			continue;
+		}
+		if (f->fp.data_fb_ns && f->dfb_next <= t &&
+		    (!hb || f->dfb_next <= f->hb[f->hb_head].back)) {
+			/* the receiver's periodic FEEDBACK: what had
+			 * left the queue an RTT ago, no RTT sample */
+			if (f->dfb_next >= f->rtt_ticks)
+				salvo_report(s, f, f->dfb_next - f->rtt_ticks,
+					     0, now);
+			f->dfb_next += f->fp.data_fb_ns > s->tick_ns
+					   ? f->fp.data_fb_ns / s->tick_ns
+					   : 1;
 			continue;
 		}
 		if (!hb)
@@ -362,6 +376,7 @@ static void start_flow(sim *s, size_t k, uint64_t t)
 			f->fp.ops->seed(&f->st, f->fp.hint_bps, f->fp.rtt_ns,
 					now);
 		f->next_hb = now;
+		f->dfb_next = t + f->rtt_ticks;
 	} else {
 		flowsim_tcp_init(&f->tcp, f->fp.kind, f->fp.rtt_ns, now,
 				 (uint32_t)testrand_next(&s->rng));

@@ -65,6 +65,11 @@ typedef struct flowsim_flow {
 			       * this long after each echo of a heartbeat,
 			       * with its counters then and no RTT sample
 			       * (the engine's receiver: srtt/16); 0 none */
+	uint64_t data_fb_ns; /* salvo: the receiver's periodic FEEDBACK
+			      * while data arrives, this often (the
+			      * engine's receiver: max(srtt/4, 1 ms); on
+			      * loopback every ms), with its counters then
+			      * and no RTT sample; 0 none */
 	uint64_t inflight_cap_bytes; /* TCP: most bytes in flight whatever
 				      * the window, as a Linux sender's
 				      * socket buffer holds it (tcp_wmem's
