@@ -21,6 +21,7 @@
  * of (exit - sent) + propagation.  Heartbeats go every quarter smoothed
  * RTT as in sender.c (base_status_interval), and the sample passed to
  * on_feedback is built field by field as sender.c's on_feedback() does.
+ * With stall_ns the link (a receiver short of CPU) stops now and then.
  * With followup_ns, the receiver's follow-up FEEDBACK comes that long
  * after each echo: its counters as of then, and no RTT sample; with
  * data_fb_ns, the receiver's periodic FEEDBACK comes that often as well.
@@ -82,6 +83,7 @@ typedef struct sim {
 	size_t q_cap, q_head, q_n;
 	double q_bytes;
 	uint64_t *soj; /* ring: sojourn of bytes leaving at that tick, ns */
+	uint64_t stall_until; /* the link stopped until this tick */
 	flow f[FLOWSIM_MAX_FLOWS];
 } sim;
 
@@ -290,8 +292,13 @@ static int q_push(sim *s, uint64_t t, const double *bytes)
  * out, and each flow's departed bytes in out[]. */
 static uint64_t q_drain(sim *s, uint64_t t, double *out)
 {
-	s->link_credit += s->link_per_tick;
 	uint64_t soj = 0;
+	if (s->p->stall_every_ns && t >= s->stall_until &&
+	    uniform(s) < (double)s->tick_ns / (double)s->p->stall_every_ns)
+		s->stall_until = t + s->p->stall_ns / s->tick_ns;
+	if (t < s->stall_until)
+		return 0;
+	s->link_credit += s->link_per_tick;
 	while (s->q_n && s->link_credit > 1e-9) {
 		slice *sl = &s->q[s->q_head];
 		double take =

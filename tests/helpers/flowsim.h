@@ -93,6 +93,10 @@ typedef struct flowsim_params {
 			 * leave it out, FEEDBACK reports its wait
 			 * (host_wait_ns) and its drops (host_drops, all
 			 * flows') */
+	/* a receiver short of CPU (host_queue): the link stops for
+	 * stall_ns at random moments, on average once each stall_every_ns,
+	 * and then drains at its rate again; 0 none */
+	uint64_t stall_ns, stall_every_ns;
 	size_t nflows;
 	flowsim_flow flow[FLOWSIM_MAX_FLOWS];
 	/* optional: called for each running salvo flow at the end of each

@@ -228,10 +228,17 @@ static void test_many_equal_flows(void **state)
 	static const struct {
 		size_t n;
 		uint64_t link, stagger;
+		uint64_t stall, stall_every; /* the receiver's stalls */
 	} cases[] = {
-	    {64, 800 * MBIT, 1 * MS},
-	    {32, 800 * MBIT, 2 * MS},
-	    {16, 400 * MBIT, 5 * MS},
+	    {64, 800 * MBIT, 1 * MS, 0, 0},
+	    {32, 800 * MBIT, 2 * MS, 0, 0},
+	    {16, 400 * MBIT, 5 * MS, 0, 0},
+	    /* a receiver that stops reading for ms at a time (printed,
+	     * not asserted: a known gap; the flows' rates walk apart
+	     * multiplicatively as the queue swings across their target) */
+	    {64, 1600 * MBIT, 1 * MS, 10 * MS, 10 * MS},
+	    {64, 2000 * MBIT, 1 * MS, 5 * MS, 20 * MS},
+	    {64, 1000 * MBIT, 1 * MS, 8 * MS, 40 * MS},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -241,6 +248,13 @@ static void test_many_equal_flows(void **state)
 		p.host_queue = 1;
 		p.seed = 11;
 		p.nflows = cases[i].n;
+		p.stall_ns = cases[i].stall;
+		p.stall_every_ns = cases[i].stall_every;
+		/* what the receiver takes on average */
+		uint64_t link = cases[i].link;
+		if (cases[i].stall)
+			link = link / (cases[i].stall + cases[i].stall_every) *
+			       cases[i].stall_every;
 		uint64_t last = cases[i].stagger * (cases[i].n - 1);
 		p.duration_ns = last + 3 * 1000 * MS;
 		for (size_t k = 0; k < cases[i].n; k++) {
@@ -264,15 +278,21 @@ static void test_many_equal_flows(void **state)
 			lo = x < lo ? x : lo;
 			hi = x > hi ? x : hi;
 		}
-		print_message("many equal: %zu fair flows into %llu Mbit/s, %llu ms "
-		       "apart: Jain %.3f, flows %.1f-%.1f Mbit/s, receiver "
-		       "%.0f %% used, queue %.2f ms\n",
-		       cases[i].n, (unsigned long long)(cases[i].link / MBIT),
-		       (unsigned long long)(cases[i].stagger / MS), j,
-		       (double)lo / MBIT, (double)hi / MBIT,
-		       100.0 * (double)total / (double)cases[i].link,
-		       (double)flowsim_qdelay_ns(&r, a, b) / MS);
-		int ok = j >= 0.9 && total >= cases[i].link / 100 * 85;
+		print_message("many equal: %zu fair flows into %llu Mbit/s "
+			      "(stalls of %llu ms, one each %llu ms), %llu ms "
+			      "apart: Jain %.3f, flows %.1f-%.1f Mbit/s, "
+			      "receiver %.0f %% used, queue %.2f ms\n",
+			      cases[i].n,
+			      (unsigned long long)(cases[i].link / MBIT),
+			      (unsigned long long)(cases[i].stall / MS),
+			      (unsigned long long)(cases[i].stall_every / MS),
+			      (unsigned long long)(cases[i].stagger / MS), j,
+			      (double)lo / MBIT, (double)hi / MBIT,
+			      100.0 * (double)total / (double)link,
+			      (double)flowsim_qdelay_ns(&r, a, b) / MS);
+		/* with stalls: printed, a known gap (docs/PERFORMANCE.md) */
+		int ok = cases[i].stall ||
+			 (j >= 0.9 && total >= link / 100 * 85);
 		flowsim_result_free(&r);
 		if (!ok)
 			fail_msg("case %zu: Jain %.3f (want >= 0.9) or the "
