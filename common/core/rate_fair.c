@@ -877,8 +877,10 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
 	unsigned __int128 bits =
 	    (unsigned __int128)f->rate_bps * dt + f->paced_part;
-	f->paced_dgrams += (uint64_t)(bits / (8000000000ull * dgram));
-	f->paced_part = (uint64_t)(bits % (8000000000ull * dgram));
+	uint64_t whole = (uint64_t)(bits / (8000000000ull * dgram));
+	f->paced_dgrams += whole;
+	f->paced_part =
+	    (uint64_t)(bits - (unsigned __int128)whole * 8000000000ull * dgram);
 	if (f->paced_dgrams >= s->datagrams_sent) {
 		f->paced_dgrams = s->datagrams_sent;
 		f->paced_part = 0;
