@@ -207,6 +207,9 @@ typedef struct salvo_rate_fair {
 	uint64_t host_cut;	/* its last cut */
 	int round_host_drop;	/* this round saw host drops */
 	uint64_t host_wait_ns;	/* the receiver's socket queue, lately */
+	/* ... its lowest reading in this window and the one before (a
+	 * round, at most HOST_WAIT_WIN_NS: rate_fair.c) */
+	uint64_t hw_win_at, hw_min, hw_prev_min;
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */

@@ -137,6 +137,9 @@
  * the last start: 0.55 at 1 Mbit/s, 0.75 at 2, 0.93 at 4) and what
  * queue many small flows hold (64 into 100 Mbit/s: 6.6, 11 and 19 ms). */
 #define FLOOR_STEP_BPS 2000000ull
+/* The longest window of the receiver's socket wait (standing_wait()):
+ * a real socket queue shows within two. */
+#define HOST_WAIT_WIN_NS (16 * MS)
 
 static const struct salvo_rate_profile fair_profile = {1, 1, 1, 700, 400, 0};
 static const struct salvo_rate_profile high_profile = {2, 1, 1, 850, 800, 0};
@@ -261,6 +264,36 @@ static uint64_t standing_rtt(const salvo_rate_fair *f, uint64_t now)
 	return standing;
 }
 
+/* The receiver's socket queue, standing: the lowest wait FEEDBACK
+ * reported in this window or the one before (windows of half a round,
+ * at most HOST_WAIT_WIN_NS), as the standing RTT is the lowest sample
+ * of the last half RTT.  A receiver short of CPU (64 senders on its two
+ * cores) stops reading for 5-15 ms at a time; the FEEDBACK after such
+ * a stall reports its wait, the next ones little, and each such
+ * reading taken whole cut the rate by half a round (on the host the
+ * rate swung 2-8 Mbit/s feedback by feedback and 64 flows moved about
+ * half of what one flow gets; test_wait_spikes).  A queue that stands
+ * reads in every window.  A wait of 0 means none of our DATA arrived
+ * since the last FEEDBACK: no reading, not an empty queue (at a
+ * datagram a feedback most read 0, and a flow climbed on them between
+ * its spikes). */
+static uint64_t standing_wait(salvo_rate_fair *f, const salvo_rate_sample *s)
+{
+	uint64_t win = min64(round_ns(f) / 2, HOST_WAIT_WIN_NS);
+	uint64_t w = s->host_wait_ns;
+	if (!w) /* none of our DATA arrived since the last FEEDBACK */
+		return min64(f->hw_min, f->hw_prev_min);
+	if (!f->hw_win_at || s->now - f->hw_win_at >= win) {
+		f->hw_prev_min = f->hw_win_at && s->now - f->hw_win_at < 2 * win
+				     ? f->hw_min
+				     : w;
+		f->hw_min = w;
+		f->hw_win_at = s->now;
+	}
+	f->hw_min = min64(f->hw_min, w);
+	return min64(f->hw_min, f->hw_prev_min);
+}
+
 static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
 	if (s->rtt_ns) {
@@ -301,8 +334,8 @@ static void rtt_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * not hold: flows into one busy receiver share it as they share a
 	 * bottleneck's, and delay mode keeps it at the target instead of
 	 * filling the sockets until they drop */
-	f->host_wait_ns = s->host_wait_ns;
-	f->dq_ns = standing - f->min_rtt_ns + s->host_wait_ns;
+	f->host_wait_ns = standing_wait(f, s);
+	f->dq_ns = standing - f->min_rtt_ns + f->host_wait_ns;
 	f->round_dq_min = min64(f->round_dq_min, f->dq_ns);
 	f->round_dq_max = max64(f->round_dq_max, f->dq_ns);
 	if (s->rtt_ns) {
