@@ -95,7 +95,10 @@
  * the rate (start-up ends there); it grows back by 0.5 Mbit/s plus 1/64
  * a round (the fixed step brings flows that share the receiver
  * together, as AIMD does) and goes once it is twice the delivery.
- * The round's losses then do not count as random loss.
+ * The round's losses then do not count as random loss.  Its socket
+ * wait (FEEDBACK's host_wait) adds to the queue, read standing as the
+ * RTT is: the lowest of this half round and the one before, a 0 (none
+ * of ours arrived) no reading.
  *
  * The rate stays within [floor, ceiling] (ceiling: --rate; floor:
  * --min-rate), and above 0.5 Mbit/s unless the ceiling is lower.

@@ -159,6 +159,11 @@ static void salvo_report(sim *s, flow *f, uint64_t exit, uint64_t sample,
 		for (size_t k = 0; k < s->p->nflows; k++)
 			drops += s->r->dropped[k];
 		rs.host_wait_ns = s->soj[i];
+		/* as FEEDBACK's host_wait_us: 0 means none of ours arrived;
+		 * ours read at once still waited a few us */
+		double before = f->cum_held[(exit + s->ring - 1) % s->ring];
+		if (!rs.host_wait_ns && f->cum_held[i] > before)
+			rs.host_wait_ns = 20000;
 		rs.host_drops = (uint64_t)(drops / FLOWSIM_PACKET);
 	}
 	f->fp.ops->on_feedback(&f->st, &rs);
