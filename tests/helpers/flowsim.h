@@ -56,7 +56,7 @@ typedef struct flowsim_flow {
 	uint64_t hint_bps;	   /* salvo: link hint for ops->seed, 0 none */
 	uint64_t rtt_ns;	   /* propagation RTT */
 	uint64_t start_ns;
-	uint64_t stop_ns; /* 0: runs to the end */
+	uint64_t stop_ns;     /* 0: runs to the end */
 	uint64_t ahead_bytes; /* salvo: data the engine's block-senders hold,
 			       * handed out by the core but not yet paced
 			       * out (counted in datagrams_sent, as the
@@ -65,11 +65,11 @@ typedef struct flowsim_flow {
 			       * this long after each echo of a heartbeat,
 			       * with its counters then and no RTT sample
 			       * (the engine's receiver: srtt/16); 0 none */
-	uint64_t data_fb_ns; /* salvo: the receiver's periodic FEEDBACK
-			      * while data arrives, this often (the
-			      * engine's receiver: max(srtt/4, 1 ms); on
-			      * loopback every ms), with its counters then
-			      * and no RTT sample; 0 none */
+	uint64_t data_fb_ns;  /* salvo: the receiver's periodic FEEDBACK
+			       * while data arrives, this often (the
+			       * engine's receiver: max(srtt/4, 1 ms); on
+			       * loopback every ms), with its counters then
+			       * and no RTT sample; 0 none */
 	uint64_t inflight_cap_bytes; /* TCP: most bytes in flight whatever
 				      * the window, as a Linux sender's
 				      * socket buffer holds it (tcp_wmem's
