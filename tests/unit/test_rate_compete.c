@@ -18,7 +18,10 @@
  *   beside_cubic_lossy  1 BDP with 1 % random loss on the link: CUBIC
  *                     keeps >= 80 % of what it gets alone there (~1.5
  *                     Mbit/s: it takes random loss for congestion),
- *                     fair fills >= 90 % of the rest.
+ *                     fair fills >= 90 % of the rest;
+ *   entry_aim_noisy   the link competitive mode aims at on entry (1 BDP,
+ *                     CUBIC without HyStart) with 0-4 ms of RTT noise:
+ *                     within 30 % of the link.
  *
  * FLOWSIM_TRACE=1 prints each second (pacing, both rates, the queue).
  * Seeded as test_rate_fair.c: SALVO_TEST_SEED=<seed> replays, make test
@@ -208,6 +211,88 @@ static void test_beside_cubic_lossy(void **state)
 	flowsim_result_free(&r);
 }
 
+/* RTT noise between the path and fair, as the lab's host adds it: each
+ * RTT sample 0-jit ns long (drawn per feedback from the seed).  Records
+ * the link competitive mode aimed at on entry (twice its share). */
+static struct {
+	uint64_t jit;
+	uint64_t entry_link; /* 0 not yet */
+	uint64_t entry_at;
+} jit;
+
+static void jit_feedback(void *state, const salvo_rate_sample *s)
+{
+	salvo_rate_sample t = *s;
+	salvo_rate_fair *f = state;
+	if (t.rtt_ns && jit.jit) {
+		salvo_testrand r = {seed * 7919 + t.now};
+		testrand_next(&r);
+		t.rtt_ns += testrand_below(&r, jit.jit);
+	}
+	int was = f->mode;
+	salvo_rate_fair_ops.on_feedback(state, &t);
+	if (f->mode == 3 && was != 3 && !jit.entry_link) { /* M_COMPETE */
+		jit.entry_link = 2 * f->share_bps;
+		jit.entry_at = t.now;
+	}
+}
+
+/* The aim on entry: the drain measures the link as cut x span / fall,
+ * and on the lab fair drains at 17-25 Mbit/s beside a CUBIC that
+ * overshot (a fall of about 7 ms on 200 Mbit/s, 100 ms) through 1-3 ms
+ * of RTT noise; one traced lab entry, from 17 Mbit/s, aimed at 73 (a
+ * link of 146).  The fall runs from the standing queue
+ * before the drain (the lowest RTT of half a round) to the lowest
+ * reading of the 2-3 rounds after it, so noise could read it deep.  In
+ * the model it does not: 188 Mbit/s with none, 150-252 with 0-4 ms
+ * of noise per RTT sample over seeds 1-13, as often high as low
+ * (reading the bottom as the top is read, one RTT after the drain
+ * ended, changed nothing here and left the lab at 25 %).  So the lab's
+ * low aim is not plain RTT noise.  This keeps the model's aim within
+ * 30 % of the link under such noise (1 BDP, CUBIC without HyStart, fair
+ * 5 s after it). */
+static void test_entry_aim_noisy(void **state)
+{
+	static const uint64_t jits[] = {0, 2 * MS, 3 * MS, 4 * MS};
+	salvo_rate_ops ops = salvo_rate_fair_ops;
+	(void)state;
+	ops.on_feedback = jit_feedback;
+	for (size_t i = 0; i < sizeof(jits) / sizeof(jits[0]); i++) {
+		flowsim_params p = {0};
+		flowsim_result r;
+		jit.jit = jits[i];
+		jit.entry_link = 0;
+		p.link_bps = link_bps;
+		p.queue_bytes = link_bps / 8 * rtt_ns / SEC;
+		p.duration_ns = 30 * SEC;
+		p.seed = seed;
+		p.nflows = 2;
+		p.flow[0] = (flowsim_flow){.kind = FLOWSIM_SALVO,
+					   .ops = &ops,
+					   .rtt_ns = rtt_ns,
+					   .start_ns = 5 * SEC};
+		p.flow[1] = (flowsim_flow){
+		    .kind = FLOWSIM_CUBIC, .rtt_ns = rtt_ns, .no_hystart = 1};
+		assert_int_equal(flowsim_run(&p, &r), 0);
+		printf("RTT noise 0-%.0f ms: competitive at %.1f s aimed at a "
+		       "link of %.1f Mbit/s (the model's: 200); fair %.1f %% "
+		       "over seconds 5-25\n",
+		       (double)jits[i] / MS, (double)jit.entry_at / SEC,
+		       (double)jit.entry_link / 1e6,
+		       100 * share(&r, 5 * SEC, 25 * SEC));
+		flowsim_result_free(&r);
+		if (!jit.entry_link)
+			FAILS("RTT noise 0-%.0f ms: never competitive",
+			      (double)jits[i] / MS);
+		if (jit.entry_link < link_bps * 7 / 10 ||
+		    jit.entry_link > link_bps * 13 / 10)
+			FAILS("RTT noise 0-%.0f ms: aimed at a link of %.1f "
+			      "Mbit/s, want 140-260",
+			      (double)jits[i] / MS,
+			      (double)jit.entry_link / 1e6);
+	}
+}
+
 int main(void)
 {
 	const char *env = getenv("SALVO_TEST_SEED");
@@ -223,6 +308,7 @@ int main(void)
 	    cmocka_unit_test(test_beside_cubic),
 	    cmocka_unit_test(test_beside_cubic_overshoot),
 	    cmocka_unit_test(test_beside_cubic_lossy),
+	    cmocka_unit_test(test_entry_aim_noisy),
 	};
 	if (getenv("SALVO_TEST_ONLY"))
 		cmocka_set_test_filter(getenv("SALVO_TEST_ONLY"));
