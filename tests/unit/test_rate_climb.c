@@ -19,6 +19,8 @@
  *                  session's end"); here it never got there in 8 s
  *                  before the climb (seeds 3-6, 11; seeds 1-2 start
  *                  well, 6.35 RTTs), 17-39 RTTs after (27 for seed 11);
+ *   steady_alone   alone at the link for 20 s: the climb must not
+ *                  cycle there (late feedback: printed, a gap);
  *   ceiling_lifted the user's ceiling (salvo ctl) held the flow at 40 %
  *                  for 5 s, then goes;
  *   tcp_leaves     a TCP flow comes and goes (perf/arrive: CUBIC from
@@ -271,6 +273,90 @@ static void test_early_exit(void **state)
 		      bad - 1);
 }
 
+/* ------------------------------------------------- alone at the link */
+
+/* Alone at the link for 20 s (from 5 s on), clean or with RTT noise:
+ * the queue stays near delay mode's target (p90 under 15 ms), the rate
+ * under 1.15x the link, the link filled (95 %).  With feedback up to
+ * 6 ms late the rows are printed, not asserted (a gap): delay mode
+ * swings there with or without the climb (queue p90 34-38 ms, peaks
+ * 52-69 ms, 1.2x the link), as on the lab (perf/arrive at 406bb54:
+ * the rate 160-263 Mbit/s about every second, the queue estimate to
+ * 50 ms), and with the pacer at 85 % too the climb is what takes the
+ * flow to the link (185 against 136 Mbit/s without it) but fills the
+ * queue on the way (99.9 ms, the rate 1.9x the link at its peak). */
+static void test_steady_alone(void **state)
+{
+	static const struct {
+		uint64_t busy_pm, fb_jit, lag_pct;
+		int asserted;
+	} cases[] = {
+	    {0, 0, 100, 1},
+	    {700, 0, 100, 1},
+	    {400, 6 * MS, 100, 0},
+	    {400, 6 * MS, 85, 0},
+	};
+	size_t bad = 0;
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		salvo_rate_ops ops = salvo_rate_fair_ops;
+		force_above = UINT64_MAX;
+		busy_pm = cases[i].busy_pm;
+		fb_jit = cases[i].fb_jit;
+		lag_pct = cases[i].lag_pct;
+		forced_at = fb_last = 0;
+		ops.on_feedback = forced_feedback;
+		ops.pacing_rate = lagging_pacing_rate;
+		last_mode = NULL;
+		flowsim_params p = {0};
+		p.link_bps = LINK;
+		p.queue_bytes = bdp_bytes(LINK, RTT);
+		p.duration_ns = 20 * SEC;
+		p.sample_ns = 5 * MS;
+		p.nflows = 1;
+		p.flow[0] = salvo(&ops, 0);
+		flowsim_result r;
+		run(&p, &r);
+		uint64_t dt = p.sample_ns, qs[4096], n = 0, top = 0, over = 0;
+		for (size_t k = 5 * SEC / dt; k < r.nsamples && n < 4096;
+		     k++) {
+			qs[n++] = r.qdelay[k];
+			top = r.rate[0][k] > top ? r.rate[0][k] : top;
+			over += r.rate[0][k] > LINK / 100 * 115;
+		}
+		for (size_t a = 1; a < n; a++)
+			for (size_t b = a; b && qs[b - 1] > qs[b]; b--) {
+				uint64_t t = qs[b];
+				qs[b] = qs[b - 1];
+				qs[b - 1] = t;
+			}
+		printf("alone, %llu %% of slots noisy, feedback up to %llu ms "
+		       "late, pacer %llu %%: queue median %.1f p90 %.1f max "
+		       "%.1f ms, rate max %.1f Mbit/s, %.1f %% of the time "
+		       "over 1.15x the link, delivered %.1f%s\n",
+		       (unsigned long long)(busy_pm / 10),
+		       (unsigned long long)(fb_jit / MS),
+		       (unsigned long long)lag_pct,
+		       (double)qs[n / 2] / MS, (double)qs[n * 9 / 10] / MS,
+		       (double)qs[n - 1] / MS, (double)top / MBIT,
+		       100.0 * (double)over / (double)n,
+		       (double)flowsim_rate_bps(&r, 0, 5 * SEC, 20 * SEC) /
+			   MBIT,
+		       cases[i].asserted ? "" : " (not asserted: a gap)");
+		trace("alone", &r, 5 * SEC, 10 * SEC);
+		if (cases[i].asserted &&
+		    (qs[n * 9 / 10] > 15 * MS || over ||
+		     flowsim_rate_bps(&r, 0, 5 * SEC, 20 * SEC) <
+			 LINK / 100 * 95))
+			bad = i + 1;
+		flowsim_result_free(&r);
+	}
+	if (bad)
+		FAILS("alone case %zu: the queue's p90 over 15 ms, the rate "
+		      "over 1.15x the link or the link not filled",
+		      bad - 1);
+}
+
 /* ------------------------------------------------- a ceiling lifted */
 
 static uint64_t lift_at, held_bps;
@@ -393,6 +479,7 @@ int main(void)
 	       (unsigned long long)seed);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_early_exit),
+	    cmocka_unit_test(test_steady_alone),
 	    cmocka_unit_test(test_ceiling_lifted),
 	    cmocka_unit_test(test_tcp_leaves),
 	};
