@@ -318,8 +318,7 @@ static void test_steady_alone(void **state)
 		flowsim_result r;
 		run(&p, &r);
 		uint64_t dt = p.sample_ns, qs[4096], n = 0, top = 0, over = 0;
-		for (size_t k = 5 * SEC / dt; k < r.nsamples && n < 4096;
-		     k++) {
+		for (size_t k = 5 * SEC / dt; k < r.nsamples && n < 4096; k++) {
 			qs[n++] = r.qdelay[k];
 			top = r.rate[0][k] > top ? r.rate[0][k] : top;
 			over += r.rate[0][k] > LINK / 100 * 115;
@@ -336,10 +335,9 @@ static void test_steady_alone(void **state)
 		       "over 1.15x the link, delivered %.1f%s\n",
 		       (unsigned long long)(busy_pm / 10),
 		       (unsigned long long)(fb_jit / MS),
-		       (unsigned long long)lag_pct,
-		       (double)qs[n / 2] / MS, (double)qs[n * 9 / 10] / MS,
-		       (double)qs[n - 1] / MS, (double)top / MBIT,
-		       100.0 * (double)over / (double)n,
+		       (unsigned long long)lag_pct, (double)qs[n / 2] / MS,
+		       (double)qs[n * 9 / 10] / MS, (double)qs[n - 1] / MS,
+		       (double)top / MBIT, 100.0 * (double)over / (double)n,
 		       (double)flowsim_rate_bps(&r, 0, 5 * SEC, 20 * SEC) /
 			   MBIT,
 		       cases[i].asserted ? "" : " (not asserted: a gap)");
