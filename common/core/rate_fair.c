@@ -30,8 +30,9 @@
  *            own recent level (a pacer behind our rate delivers a steady part; a
  *            bottleneck's part falls as we grow) over a window long
  *            enough for the feedback's jitter (an eighth of a round, 64
- *            datagrams, 8 x the jitter of its arrivals) while the newest
- *            RTT sample shows 1 ms of queue (a round/32 if less), or when a
+ *            datagrams, 8 x the jitter of the echoes' arrivals, not of
+ *            the receiver's follow-ups) while the newest RTT sample
+ *            shows 1 ms of queue (a round/32 if less), or when a
  *            round loses a fifth (and 3 x the random loss);
  *   DRAIN    half the delivery rate for as long as the queue we built
  *            takes to empty (what is in flight beyond one delivery-RTT);
@@ -492,7 +493,8 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * against what the pacer let out one RTT earlier, over the window
 	 * that ends at this feedback and reaches back to the newest one at
 	 * least an eighth of a round, 8 datagrams and 8 x the feedback's
-	 * jitter (at most half a round) earlier.  Short means the
+	 * jitter (the echoes', fair_on_feedback; at most half a round)
+	 * earlier.  Short means the
 	 * bottleneck holds the rest back in its queue, an RTT before that
 	 * queue shows in the RTT samples.  Shorter windows read feedback
 	 * jitter as a shortfall: one 0 % lab run left start-up at 10
@@ -890,14 +892,24 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	uint64_t prev_sample = f->start_sample;
 	uint64_t r0 = f->rate_bps;
 	f->last_fb = s->now;
-	/* how regular the feedback's arrivals are: the receiver's timer
-	 * plus the reverse path's jitter (the lab: 6-19 ms around 12.5) */
-	if (f->fb_dt) {
-		uint64_t dev = dt > f->fb_dt ? dt - f->fb_dt : f->fb_dt - dt;
-		f->fb_jit = (7 * f->fb_jit + dev) / 8;
-		f->fb_dt = (7 * f->fb_dt + dt) / 8;
-	} else if (f->min_rtt_ns) {
-		f->fb_dt = dt;
+	/* how regular the feedback's arrivals are (the receiver's timer,
+	 * the reverse path's jitter, a busy host), over the echoes alone,
+	 * the feedbacks with an RTT sample, one per STATUS.  Over every
+	 * feedback the receiver's follow-ups (srtt/16 after each echo:
+	 * 6.25 then 18.75 ms apart on the lab) read as 6 ms of jitter,
+	 * the arrivals-short window sat at half a round, start-up left at
+	 * 2.3-2.5 x the link and the lab's one-BDP queue overflowed at
+	 * start in every clean run (test_late_followup_start) */
+	if (s->rtt_ns && prev_sample) {
+		uint64_t de = s->now - prev_sample;
+		if (f->fb_dt) {
+			uint64_t dev =
+			    de > f->fb_dt ? de - f->fb_dt : f->fb_dt - de;
+			f->fb_jit = (7 * f->fb_jit + dev) / 8;
+			f->fb_dt = (7 * f->fb_dt + de) / 8;
+		} else {
+			f->fb_dt = de;
+		}
 	}
 	/* What left: the core counts datagrams when it hands a block to a
 	 * block-sender, whose pacer lets them out at our rate over the next
