@@ -183,7 +183,8 @@ typedef struct salvo_rate_fair {
 	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left
 				  * and 7 % under arrived_pm */
 	uint32_t arrived_pm;	 /* what arrives per 1000 that left, smoothed */
-	uint64_t fb_dt, fb_jit;	 /* feedback spacing and its mean deviation */
+	uint64_t fb_dt, fb_jit;	 /* echo spacing and its mean deviation */
+	uint64_t fb_all_dt, fb_all_jit; /* ... over every feedback */
 	uint64_t fb_late_ns;	 /* mean RTT sample over the standing RTT */
 	int quiet;		 /* the last round's queue stayed low */
 	uint64_t start_sample;	 /* the last RTT sample came then */

@@ -30,8 +30,10 @@
  *            own recent level (a pacer behind our rate delivers a steady part; a
  *            bottleneck's part falls as we grow) over a window long
  *            enough for the feedback's jitter (an eighth of a round, 64
- *            datagrams, 8 x the jitter of its arrivals) while the newest
- *            RTT sample shows 1 ms of queue (a round/32 if less), or when a
+ *            datagrams, 8 x the jitter of the arrivals, the lower of
+ *            every feedback's and the echoes' alone: the receiver's
+ *            follow-ups are no jitter) while the newest RTT sample
+ *            shows 1 ms of queue (a round/32 if less), or when a
  *            round loses a fifth (and 3 x the random loss);
  *   DRAIN    half the delivery rate for as long as the queue we built
  *            takes to empty (what is in flight beyond one delivery-RTT);
@@ -492,7 +494,8 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * against what the pacer let out one RTT earlier, over the window
 	 * that ends at this feedback and reaches back to the newest one at
 	 * least an eighth of a round, 8 datagrams and 8 x the feedback's
-	 * jitter (at most half a round) earlier.  Short means the
+	 * jitter (the lower of every feedback's and the echoes':
+	 * fair_on_feedback; at most half a round) earlier.  Short means the
 	 * bottleneck holds the rest back in its queue, an RTT before that
 	 * queue shows in the RTT samples.  Shorter windows read feedback
 	 * jitter as a shortfall: one 0 % lab run left start-up at 10
@@ -501,7 +504,9 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * rate 1.8x a round higher by then (a 50 Mbit/s, 10 ms path with a
 	 * one-BDP queue overflowed at 167 Mbit/s). */
 	uint64_t sw_win =
-	    min64(max64(max64(rnd / 8, 8 * dgram_ns), 8 * f->fb_jit), rnd / 2);
+	    min64(max64(max64(rnd / 8, 8 * dgram_ns),
+			8 * min64(f->fb_jit, f->fb_all_jit)),
+		  rnd / 2);
 	uint64_t total = s->held_bytes + s->lost_bytes, at = 0, was = 0;
 	for (uint32_t k = 0; k < SALVO_RATE_FAIR_ARRIVED; k++) {
 		uint64_t t = f->arrived_at[k];
@@ -883,6 +888,18 @@ static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		f->rate_bps = f->host_cap_bps;
 }
 
+/* The mean spacing of arrivals and its mean deviation, an eighth per
+ * arrival; the first spacing seeds the mean. */
+static void spacing_update(uint64_t *mean, uint64_t *dev, uint64_t d)
+{
+	if (!*mean) {
+		*mean = d;
+		return;
+	}
+	*dev = (7 * *dev + (d > *mean ? d - *mean : *mean - d)) / 8;
+	*mean = (7 * *mean + d) / 8;
+}
+
 static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 {
 	salvo_rate_fair *f = state;
@@ -890,15 +907,23 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 	uint64_t prev_sample = f->start_sample;
 	uint64_t r0 = f->rate_bps;
 	f->last_fb = s->now;
-	/* how regular the feedback's arrivals are: the receiver's timer
-	 * plus the reverse path's jitter (the lab: 6-19 ms around 12.5) */
-	if (f->fb_dt) {
-		uint64_t dev = dt > f->fb_dt ? dt - f->fb_dt : f->fb_dt - dt;
-		f->fb_jit = (7 * f->fb_jit + dev) / 8;
-		f->fb_dt = (7 * f->fb_dt + dt) / 8;
-	} else if (f->min_rtt_ns) {
-		f->fb_dt = dt;
-	}
+	/* how regular the feedback's arrivals are (the receiver's timer,
+	 * the reverse path's jitter, a busy host): over every feedback,
+	 * and over the echoes alone (the feedbacks with an RTT sample, one
+	 * per STATUS); the arrivals-short window takes the lower.  Over
+	 * every feedback the receiver's follow-ups (srtt/16 after each
+	 * echo: 6.25 then 18.75 ms apart on the lab) read as 6 ms of
+	 * jitter, the window sat at half a round, start-up left at
+	 * 2.3-2.5 x the link and the lab's one-BDP queue overflowed at
+	 * start in every clean run (test_late_followup_start).  The echoes
+	 * alone, where feedback is dense (gap follow-ups at 1 % loss),
+	 * read a path's jitter wider than before and the simulator's
+	 * rekey-epoch (15 ms of jitter on 50 ms) sent 0.5 % over its
+	 * byte bound. */
+	if (f->fb_all_dt || f->min_rtt_ns)
+		spacing_update(&f->fb_all_dt, &f->fb_all_jit, dt);
+	if (s->rtt_ns && prev_sample)
+		spacing_update(&f->fb_dt, &f->fb_jit, s->now - prev_sample);
 	/* What left: the core counts datagrams when it hands a block to a
 	 * block-sender, whose pacer lets them out at our rate over the next
 	 * second or so (two 4 MiB blocks hold 0.34 s at 200 Mbit/s); taken
