@@ -77,11 +77,13 @@
  *            so aim at our part of the link the drain measured (the
  *            queue fell by cut x span / link: fair half, high two
  *            thirds), then follow a CUBIC window in rate space around
- *            it, rate = W / min RTT (RFC 9438: C 0.4, beta 0.7; "high"
- *            as two flows: beta 0.85, C 0.8), cut only with the filler:
- *            a round losing more than random loss explains (mean + 3
- *            sd) with the queue full.  Over an empty queue probe as
- *            delay mode does, and climb as it does after 15 clear
+ *            it, rate = W / (min RTT + half the deepest recent
+ *            queue), that RTT fixed for the epoch (RFC 9438: C 0.4,
+ *            beta 0.7; "high" as two flows: beta 0.85, C 0.8), cut
+ *            only with the filler, once per loss episode: a round
+ *            losing more than random loss explains (mean + 3 sd) with
+ *            the queue full.  Over an empty queue probe by 1/64 of the
+ *            rate a round, and climb as delay mode does after 15 clear
  *            rounds (a filler that left); never above twice the
  *            delivery rate (a window in rate space has no ACK clock to
  *            hold it back).
