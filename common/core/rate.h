@@ -195,7 +195,7 @@ typedef struct salvo_rate_fair {
 	int64_t round_err;   /* this round's sum of target - queue */
 	int err_sign;	     /* the last round's sign of it: 1, -1, 0 */
 	uint32_t err_rounds; /* rounds in a row of that sign */
-	/* the climb into room (rate_fair.c, climb_step): growth per round,
+	/* the climb into room (rate_fair_climb.c): growth per round,
 	 * ppm, doubling each clear round; 0 when not climbing */
 	uint32_t climb_pm;
 	uint32_t climb_rounds; /* clear rounds in a row */

@@ -575,6 +575,16 @@ uint64_t flowsim_qdelay_ns(const flowsim_result *r, uint64_t from, uint64_t to)
 	return b > a ? (uint64_t)(sum / (double)(b - a)) : 0;
 }
 
+uint64_t flowsim_qdelay_peak_ns(const flowsim_result *r, uint64_t from,
+				uint64_t to)
+{
+	uint64_t peak = 0;
+	for (size_t j = idx(r, from), b = idx(r, to); j < b; j++)
+		if (r->qdelay[j] > peak)
+			peak = r->qdelay[j];
+	return peak;
+}
+
 uint64_t flowsim_pacing_bps(const flowsim_result *r, size_t f, uint64_t from,
 			    uint64_t to)
 {

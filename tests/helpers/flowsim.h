@@ -134,6 +134,9 @@ uint64_t flowsim_goodput_bps(const flowsim_result *r, size_t f, uint64_t from,
 			     uint64_t to);
 /* Mean queueing delay over [from, to), ns. */
 uint64_t flowsim_qdelay_ns(const flowsim_result *r, uint64_t from, uint64_t to);
+/* Highest queueing delay over [from, to), ns. */
+uint64_t flowsim_qdelay_peak_ns(const flowsim_result *r, uint64_t from,
+				uint64_t to);
 /* Mean pacing rate of a salvo flow over [from, to). */
 uint64_t flowsim_pacing_bps(const flowsim_result *r, size_t f, uint64_t from,
 			    uint64_t to);

@@ -1,7 +1,9 @@
 /* Seeds for randomized tests: replayable from the environment. */
 #include "tests/helpers/testrand.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 uint64_t testrand_seed(void)
@@ -12,4 +14,19 @@ uint64_t testrand_seed(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000007u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t testrand_fixed_seed(uint64_t dflt, const char *name)
+{
+	const char *env = getenv("SALVO_TEST_SEED");
+	uint64_t seed = dflt;
+	if (env && !strcmp(env, "random")) {
+		unsetenv("SALVO_TEST_SEED");
+		seed = testrand_seed();
+	} else if (env && *env) {
+		seed = testrand_seed();
+	}
+	printf("%s: seed %llu (SALVO_TEST_SEED replays)\n", name,
+	       (unsigned long long)seed);
+	return seed;
 }

@@ -15,6 +15,11 @@ typedef struct salvo_testrand {
 /* SALVO_TEST_SEED from the environment if set, else a fresh seed. */
 uint64_t testrand_seed(void);
 
+/* A test whose rows are tuned at one seed (make test): dflt, or
+ * SALVO_TEST_SEED's, or a fresh one for SALVO_TEST_SEED=random;
+ * printed under name, for replay. */
+uint64_t testrand_fixed_seed(uint64_t dflt, const char *name);
+
 static inline uint64_t testrand_next(salvo_testrand *r)
 {
 	uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));

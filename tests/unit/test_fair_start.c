@@ -62,10 +62,7 @@ static void test_followup_start(void **state)
 		p.flow[0].followup_ns = cases[i].followup;
 		flowsim_result r;
 		assert_int_equal(flowsim_run(&p, &r), 0);
-		uint64_t peak = 0;
-		for (size_t k = 0; k < r.nsamples; k++)
-			if (r.qdelay[k] > peak)
-				peak = r.qdelay[k];
+		uint64_t peak = flowsim_qdelay_peak_ns(&r, 0, UINT64_MAX);
 		/* arrivals at the bottleneck's exit over a quarter RTT; the
 		 * receiver sees them half an RTT later */
 		uint64_t t = flowsim_first_rate(&r, 0, 0, cases[i].rtt / 4,
@@ -171,10 +168,7 @@ static void test_late_followup_start(void **state)
 		p.flow[0].followup_ns = rtt / 16;
 		flowsim_result r;
 		assert_int_equal(flowsim_run(&p, &r), 0);
-		uint64_t peak = 0;
-		for (size_t k = 0; k < r.nsamples; k++)
-			if (r.qdelay[k] > peak)
-				peak = r.qdelay[k];
+		uint64_t peak = flowsim_qdelay_peak_ns(&r, 0, UINT64_MAX);
 		uint64_t t =
 		    flowsim_first_rate(&r, 0, 0, rtt / 4, link / 10 * 9);
 		double rtts = t == UINT64_MAX

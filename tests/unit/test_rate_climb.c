@@ -200,6 +200,32 @@ static void forced_feedback(void *state, const salvo_rate_sample *s)
 	}
 }
 
+/* One fair flow alone on the path for duration, through the lab's
+ * timing (busy_pm, fb_jit, lag_pct as above; start-up forced out once
+ * the rate passes force_above, UINT64_MAX: never). */
+static void run_alone(uint64_t force, uint64_t busy, uint64_t jit, uint64_t lag,
+		      uint64_t duration, flowsim_result *r)
+{
+	static salvo_rate_ops ops;
+	ops = salvo_rate_fair_ops;
+	force_above = force;
+	busy_pm = busy;
+	fb_jit = jit;
+	lag_pct = lag;
+	forced_at = fb_last = 0;
+	ops.on_feedback = forced_feedback;
+	ops.pacing_rate = lagging_pacing_rate;
+	last_mode = NULL;
+	flowsim_params p = {0};
+	p.link_bps = LINK;
+	p.queue_bytes = bdp_bytes(LINK, RTT);
+	p.duration_ns = duration;
+	p.sample_ns = 5 * MS;
+	p.nflows = 1;
+	p.flow[0] = salvo(&ops, 0);
+	run(&p, r);
+}
+
 static void test_early_exit(void **state)
 {
 	static const struct {
@@ -226,24 +252,9 @@ static void test_early_exit(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (only && (size_t)atoi(only) != i)
 			continue;
-		salvo_rate_ops ops = salvo_rate_fair_ops;
-		force_above = cases[i].force_above;
-		busy_pm = cases[i].busy_pm;
-		fb_jit = cases[i].fb_jit;
-		lag_pct = cases[i].lag_pct;
-		forced_at = fb_last = 0;
-		ops.on_feedback = forced_feedback;
-		ops.pacing_rate = lagging_pacing_rate;
-		last_mode = NULL;
-		flowsim_params p = {0};
-		p.link_bps = LINK;
-		p.queue_bytes = bdp_bytes(LINK, RTT);
-		p.duration_ns = 8 * SEC;
-		p.sample_ns = 5 * MS;
-		p.nflows = 1;
-		p.flow[0] = salvo(&ops, 0);
 		flowsim_result r;
-		run(&p, &r);
+		run_alone(cases[i].force_above, cases[i].busy_pm,
+			  cases[i].fb_jit, cases[i].lag_pct, 8 * SEC, &r);
 		double n = rtts_to_90(&r, forced_at);
 		printf("early exit %s %llu Mbit/s, %llu %% of slots +1.5-3.5 "
 		       "ms, feedback up to %llu ms late, pacer at %llu %%: 90 "
@@ -299,25 +310,10 @@ static void test_steady_alone(void **state)
 	size_t bad = 0;
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		salvo_rate_ops ops = salvo_rate_fair_ops;
-		force_above = UINT64_MAX;
-		busy_pm = cases[i].busy_pm;
-		fb_jit = cases[i].fb_jit;
-		lag_pct = cases[i].lag_pct;
-		forced_at = fb_last = 0;
-		ops.on_feedback = forced_feedback;
-		ops.pacing_rate = lagging_pacing_rate;
-		last_mode = NULL;
-		flowsim_params p = {0};
-		p.link_bps = LINK;
-		p.queue_bytes = bdp_bytes(LINK, RTT);
-		p.duration_ns = 20 * SEC;
-		p.sample_ns = 5 * MS;
-		p.nflows = 1;
-		p.flow[0] = salvo(&ops, 0);
 		flowsim_result r;
-		run(&p, &r);
-		uint64_t dt = p.sample_ns, qs[4096], n = 0, top = 0, over = 0;
+		run_alone(UINT64_MAX, cases[i].busy_pm, cases[i].fb_jit,
+			  cases[i].lag_pct, 20 * SEC, &r);
+		uint64_t dt = r.p.sample_ns, qs[4096], n = 0, top = 0, over = 0;
 		for (size_t k = 5 * SEC / dt; k < r.nsamples && n < 4096; k++) {
 			qs[n++] = r.qdelay[k];
 			top = r.rate[0][k] > top ? r.rate[0][k] : top;
@@ -466,15 +462,7 @@ static void test_tcp_leaves(void **state)
 
 int main(void)
 {
-	const char *env = getenv("SALVO_TEST_SEED");
-	if (env && !strcmp(env, "random")) {
-		unsetenv("SALVO_TEST_SEED");
-		seed = testrand_seed();
-	} else {
-		seed = env && *env ? testrand_seed() : DEFAULT_SEED;
-	}
-	printf("test_rate_climb: seed %llu (SALVO_TEST_SEED replays)\n",
-	       (unsigned long long)seed);
+	seed = testrand_fixed_seed(DEFAULT_SEED, "test_rate_climb");
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_early_exit),
 	    cmocka_unit_test(test_steady_alone),

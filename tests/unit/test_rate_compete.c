@@ -295,15 +295,7 @@ static void test_entry_aim_noisy(void **state)
 
 int main(void)
 {
-	const char *env = getenv("SALVO_TEST_SEED");
-	if (env && !strcmp(env, "random")) {
-		unsetenv("SALVO_TEST_SEED");
-		seed = testrand_seed();
-	} else {
-		seed = env && *env ? testrand_seed() : DEFAULT_SEED;
-	}
-	printf("test_rate_compete: seed %llu (SALVO_TEST_SEED replays)\n",
-	       (unsigned long long)seed);
+	seed = testrand_fixed_seed(DEFAULT_SEED, "test_rate_compete");
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_beside_cubic),
 	    cmocka_unit_test(test_beside_cubic_overshoot),

@@ -638,6 +638,16 @@ static void test_whole_session(void **state)
 	finish(&h);
 }
 
+/* The next n work items, each a DATA item, kept in held. */
+static void hold_blocks(harness *h, const uint8_t *skip, salvo_work *held,
+			uint32_t n)
+{
+	for (uint32_t b = 0; b < n; b++) {
+		assert_int_equal(poll_past(h, skip), SALVO_WORK_DATA);
+		held[b] = h->w;
+	}
+}
+
 /* An older receiver counted a block's bytes in cum before its CRC check,
  * and a failed check made them missing again: a newer FEEDBACK (seq) with
  * a lower cum moves the point back and its holes go again at once, with
@@ -654,10 +664,7 @@ static void test_cum_taken_back(void **state)
 	handshake(&h);
 	manifest(&h);
 	salvo_work held[4];
-	for (uint32_t b = 0; b < 4; b++) {
-		assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
-		held[b] = h.w;
-	}
+	hold_blocks(&h, skip_timed, held, 4);
 	for (uint32_t b = 0; b < 4; b++)
 		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
 	h.now += 10 * MS;
@@ -707,10 +714,7 @@ static void test_progress_and_tail(void **state)
 	handshake(&h);
 	manifest(&h);
 	salvo_work held[4];
-	for (uint32_t b = 0; b < 4; b++) {
-		assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
-		held[b] = h.w;
-	}
+	hold_blocks(&h, skip_timed, held, 4);
 	/* block 0's first three datagrams went out, block 1's first one */
 	h.now += 1 * MS;
 	salvo_sender_work_progress(h.s, &held[0], 0xb0c0, 0, 3 * PAYLOAD,
