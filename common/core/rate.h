@@ -33,6 +33,9 @@ typedef struct salvo_rate_sample {
 	/* the receiver's socket queue: how long our DATA waited there on
 	 * average since its last feedback (FEEDBACK.host_wait_us), ns */
 	uint64_t host_wait_ns;
+	/* the bottleneck's rate as the receiver's packet trains read it
+	 * (FEEDBACK.train_kbps), IP bits/s; 0: none */
+	uint64_t train_bps;
 } salvo_rate_sample;
 
 /* What a rate algorithm believes, for telemetry (--events): filled by
@@ -49,6 +52,8 @@ typedef struct salvo_rate_snapshot {
 	uint64_t ceiling_bps;	/* the ceiling in force (the caller's), 0:
 				 * none */
 	uint64_t floor_bps;	/* the floor in force, 0: none */
+	uint64_t train_bps;	/* the receiver's latest packet-train
+				 * reading, IP bits/s; 0: none */
 } salvo_rate_snapshot;
 
 typedef struct salvo_rate_ops {
@@ -211,6 +216,7 @@ typedef struct salvo_rate_fair {
 	/* ... its lowest reading in this window and the one before (a
 	 * round, at most HOST_WAIT_WIN_NS: rate_fair.c) */
 	uint64_t hw_win_at, hw_min, hw_prev_min;
+	uint64_t train_bps; /* the latest packet-train reading, 0: none */
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */

@@ -949,6 +949,10 @@ static void fair_on_feedback(void *state, const salvo_rate_sample *s)
 		f->paced_part = 0;
 	}
 	paced_record(f, s->now);
+	/* for telemetry only: start-up does not act on it (PROTOCOL.md,
+	 * "Packet trains": every use tried moved the model's shares) */
+	if (s->train_bps)
+		f->train_bps = s->train_bps;
 	rtt_update(f, s);
 	if (!f->min_rtt_ns)
 		return;
@@ -1021,6 +1025,7 @@ static void fair_snapshot(const void *state, salvo_rate_snapshot *out)
 	out->queue_ns = f->dq_ns;
 	out->loss_ppm = (uint32_t)min64(f->loss_ppm, 1000000);
 	out->state = f->probe_until ? "probe" : names[f->mode];
+	out->train_bps = f->train_bps;
 }
 
 /* New bounds from the user (salvo ctl): what was measured stands; the

@@ -396,7 +396,7 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 			       const salvo_range *ranges, size_t n,
 			       size_t *written)
 {
-	enum { FIXED = SALVO_HDR_BYTES + 68 };
+	enum { FIXED = SALVO_HDR_BYTES + SALVO_FEEDBACK_FIXED_BYTES };
 	*written = 0;
 	if (cap < FIXED + SALVO_TAG_BYTES || lane >= SALVO_LANES_MAX ||
 	    !feedback_ok(fb, flags, session))
@@ -427,6 +427,7 @@ int salvo_wire_encode_feedback(void *buf, size_t cap, uint32_t session,
 	salvo_wr_u64(&w, fb->datagrams_received);
 	salvo_wr_u32(&w, fb->host_drops);
 	salvo_wr_u32(&w, fb->host_wait_us);
+	salvo_wr_u32(&w, fb->train_kbps);
 	put_ranges(&w, ranges, k, fb->cum);
 	*written = k;
 	return finish_sealed(&w);
@@ -752,6 +753,7 @@ static int decode_body(salvo_rd *r, salvo_pkt *out)
 		f->datagrams_received = salvo_rd_u64(r);
 		f->host_drops = salvo_rd_u32(r);
 		f->host_wait_us = salvo_rd_u32(r);
+		f->train_kbps = salvo_rd_u32(r);
 		f->ranges_len = salvo_rd_left(r);
 		f->ranges = salvo_rd_take(r, f->ranges_len);
 		if (!salvo_rd_ok(r))

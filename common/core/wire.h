@@ -184,6 +184,8 @@ enum salvo_verdict {
 /* VERDICT's fixed body: ranges_total, first_range, first_file (u32
  * each), nranges, nruns (u16 each). */
 #define SALVO_VERDICT_FIXED_BYTES 16
+/* FEEDBACK's fields after the header, before its ranges. */
+#define SALVO_FEEDBACK_FIXED_BYTES 72
 enum salvo_close_reason { SALVO_CLOSE_DONE = 0, SALVO_CLOSE_ABORT = 1 };
 
 /* ---- decoded packets ---- */
@@ -257,6 +259,10 @@ typedef struct salvo_pkt_feedback {
 	 * (read time - kernel arrival) since the last FEEDBACK, on average,
 	 * us: a queue there, which kernel-timed RTTs do not show */
 	uint32_t host_wait_us;
+	/* the bottleneck's rate as packet trains read it: the lower median
+	 * of the trains of DATA since the last FEEDBACK, kbit/s of IP
+	 * bytes; 0: none (receiver/core/rtrain.h) */
+	uint32_t train_kbps;
 	const uint8_t *ranges; /* nranges (gap, length) varint pairs */
 	size_t ranges_len;
 } salvo_pkt_feedback;

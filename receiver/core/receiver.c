@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common/core/error.h"
+#include "common/core/limits.h"
 #include "receiver/core/rdata.h"
 #include "receiver/core/rshake.h"
 #include "receiver/core/rsess.h"
@@ -234,7 +235,7 @@ static void note_wait(salvo_receiver *r, uint64_t arrival, uint64_t now)
 
 /* An opened packet of session s to its handler. */
 static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
-		     uint64_t arrival, uint64_t now)
+		     size_t len, uint64_t arrival, uint64_t now)
 {
 	s->last_rx = now;
 	if (s->state == RS_COMPLETE || s->state == RS_FAILED)
@@ -244,6 +245,9 @@ static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
 		note_wait(r, arrival, now);
 		s->wait_sum += now - arrival;
 		s->wait_n++;
+		rtrain_note(&s->train, arrival,
+			    (uint32_t)len +
+				salvo_ip_udp_overhead(s->peer.host_len == 16));
 		if (s->state == RS_DATA)
 			rdata_on_data(s, p, now);
 		else if (s->state == RS_COMPLETE)
@@ -316,7 +320,7 @@ void salvo_receiver_on_packet_at(salvo_receiver *r, const salvo_addr *addr,
 	}
 	salvo_rsess *s = open_sealed(r, addr, buf, len, &h, &p, now);
 	if (s)
-		dispatch(r, s, &p, min64(arrival, now), now);
+		dispatch(r, s, &p, len, min64(arrival, now), now);
 }
 
 int salvo_receiver_lane_key(const salvo_receiver *r, uint32_t session,
@@ -349,7 +353,7 @@ void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
 	int err = salvo_aead_commit(&l->a, &l->window, h.pn, k, open_result);
 	s = opened(r, s, addr, buf, len, &h, &p, err, now);
 	if (s)
-		dispatch(r, s, &p, min64(arrival, now), now);
+		dispatch(r, s, &p, len, min64(arrival, now), now);
 }
 
 /* ------------------------------------------------------------- timers */

@@ -132,6 +132,7 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	    s->wait_n ? (uint32_t)min64(s->wait_sum / s->wait_n / 1000,
 					UINT32_MAX)
 		      : 0;
+	fb.train_kbps = rtrain_take(&s->train);
 	uint8_t flags = s->state == RS_COMPLETE ? SALVO_FB_F_COMPLETE : 0;
 
 	salvo_range ranges[FB_BATCH];

@@ -25,6 +25,7 @@
 #include "common/crypto/cookie.h"
 #include "common/crypto/replay.h"
 #include "receiver/core/receiver.h"
+#include "receiver/core/rtrain.h"
 #include "receiver/core/rxstream.h"
 
 enum rs_state {
@@ -126,6 +127,7 @@ struct salvo_rsess {
 	/* DATA's waits in the host's sockets since the last FEEDBACK:
 	 * their sum and count */
 	uint64_t wait_sum, wait_n;
+	rtrain train; /* DATA's packet trains since the last FEEDBACK */
 
 	/* failure, repeated to the sender while lingering */
 	int err_code, err_errno;

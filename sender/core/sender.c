@@ -443,7 +443,8 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 					s->payload,
 					s->app_limited,
 					s->host_drops,
-					(uint64_t)fb->host_wait_us * 1000};
+					(uint64_t)fb->host_wait_us * 1000,
+					(uint64_t)fb->train_kbps * 1000};
 		s->app_limited = 0;
 		s->rate->on_feedback(&s->rate_state, &rs);
 		if (lost)

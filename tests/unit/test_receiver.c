@@ -66,6 +66,7 @@
 #include "tests/helpers/testpeer.h"
 
 #define MS 1000000ull
+#define US 1000ull
 #define SEC (1000 * MS)
 #define DATAGRAM 1044
 #define PAYLOAD (DATAGRAM - SALVO_DATA_OVERHEAD_BYTES) /* 1000 */
@@ -1232,6 +1233,40 @@ static void test_reorder_window_covers_socket_wait(void **state)
 	finish(h);
 }
 
+/* DATA that arrived back to back at a bottleneck's pace (a sender's
+ * batch spaced by the link) reads as that link's rate in the next
+ * FEEDBACK (train_kbps, receiver/core/rtrain.h), once: the FEEDBACK
+ * after it carries none until another train ends. */
+static void test_feedback_reports_trains(void **state)
+{
+	(void)state;
+	harness *h = start(4);
+	salvo_addr a = addr(10, 7110);
+	uint32_t sid = data_session(h, &a);
+	uint64_t t0 = h->now;
+	uint8_t buf[DATAGRAM + 64];
+	uint32_t ip_bytes = 0;
+	/* block 0's first five datagrams, the first four 100 us apart,
+	 * the fifth 5 ms later (it ends the train) */
+	for (uint32_t d = 0; d < 5; d++) {
+		size_t n = seal_data(h, sid, 0, d * PAYLOAD, PAYLOAD, 0, 0, buf);
+		ip_bytes = (uint32_t)n + SALVO_IPV4_UDP_OVERHEAD;
+		uint64_t at = t0 + (d < 4 ? d * 100 * US : 5 * MS);
+		salvo_receiver_on_packet_at(h->r, &a, buf, n, at, at);
+	}
+	h->now = t0 + 6 * MS;
+	send_status_rtt(h, &a, sid, 0, 1000);
+	salvo_pkt fb = sent(h, h->nout - 1);
+	/* three datagrams' bytes after the first over 300 us */
+	assert_int_equal(fb.u.feedback.train_kbps,
+			 (uint64_t)3 * ip_bytes * 8000000 / (300 * US));
+	h->now = t0 + 8 * MS;
+	send_status_rtt(h, &a, sid, 0, 1000);
+	fb = sent(h, h->nout - 1);
+	assert_int_equal(fb.u.feedback.train_kbps, 0);
+	finish(h);
+}
+
 /* A hole below a later datagram of the same block is a loss (a block's
  * first transmission goes out in order): reported without waiting for
  * a STATUS to vouch for it, as the sender goes on with the block.  The
@@ -2228,6 +2263,7 @@ int main(void)
 	    cmocka_unit_test(test_feedback_missing_ranges),
 	    cmocka_unit_test(test_holes_inside_a_block),
 	    cmocka_unit_test(test_reorder_window_covers_socket_wait),
+	    cmocka_unit_test(test_feedback_reports_trains),
 	    cmocka_unit_test(test_blocks_and_files_complete),
 	    cmocka_unit_test(test_forged_data_and_digest),
 	    cmocka_unit_test(test_opened_outside_core),

@@ -36,7 +36,7 @@
 #define PN UINT64_C(0x0123456789abcdef)
 #define H SALVO_HDR_BYTES /* where a sealed body starts */
 #define TAG SALVO_TAG_BYTES
-#define FB_FIXED (H + 68 + TAG)
+#define FB_FIXED (H + SALVO_FEEDBACK_FIXED_BYTES + TAG)
 
 static const uint8_t payload[] = "DATA payload bytes, 37 of them here..";
 static const char errmsg[] = "disk full: dir/file";
@@ -129,6 +129,7 @@ static void sample(uint8_t type, salvo_pkt *p)
 					 UINT64_C(0xd6a7a6a5),
 					 0xd2095,
 					 0x3a17,
+					 0x7a1e5,
 					 NULL,
 					 0};
 		break;
@@ -279,7 +280,8 @@ static void expect_sample(uint8_t type, const salvo_pkt *got,
 		assert_int_equal(a->datagrams_received, b->datagrams_received);
 		assert_int_equal(a->host_drops, b->host_drops);
 		assert_int_equal(a->host_wait_us, b->host_wait_us);
-		assert_ptr_equal(a->ranges, wire + H + 68);
+		assert_int_equal(a->train_kbps, b->train_kbps);
+		assert_ptr_equal(a->ranges, wire + H + SALVO_FEEDBACK_FIXED_BYTES);
 		assert_int_equal(a->ranges_len, FB_RANGES_BYTES);
 		salvo_fb_iter it;
 		salvo_range r;
@@ -746,9 +748,12 @@ static const struct fcase {
      0},
     {"FEEDBACK zero-length range",
      T_(FEEDBACK),
-     {{H + 69, 1, 0}},
+     {{H + SALVO_FEEDBACK_FIXED_BYTES + 1, 1, 0}},
      SALVO_ERR_MALFORMED},
-    {"FEEDBACK range gap 0", T_(FEEDBACK), {{H + 68, 1, 0}}, 0},
+    {"FEEDBACK range gap 0",
+     T_(FEEDBACK),
+     {{H + SALVO_FEEDBACK_FIXED_BYTES, 1, 0}},
+     0},
     {"STATUS flags", T_(STATUS), {{2, 1, 1}}, SALVO_ERR_MALFORMED},
     {"STATUS phase 2", T_(STATUS), {{H, 1, 2}}, SALVO_ERR_MALFORMED},
     {"STATUS phase 255", T_(STATUS), {{H, 1, 255}}, SALVO_ERR_MALFORMED},
@@ -1278,7 +1283,7 @@ static void test_feedback_varint_lengths(void **state)
 	uint8_t buf[256];
 	(void)state;
 	size_t len = encode_sample(SALVO_PKT_FEEDBACK, buf, sizeof(buf));
-	const uint8_t *r = buf + H + 68;
+	const uint8_t *r = buf + H + SALVO_FEEDBACK_FIXED_BYTES;
 	assert_int_equal(len, FB_FIXED + FB_RANGES_BYTES);
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
 		if (r[at[i]] >> 6 != prefix[i])
@@ -1408,7 +1413,7 @@ static int decode_raw_range(uint64_t gap, uint64_t length)
 					   &p.u.feedback, NULL, 0, &written);
 	assert_int_equal(n, FB_FIXED);
 	buf[H + 3] = 1; /* nranges */
-	salvo_wr_init(&w, buf + H + 68, 16);
+	salvo_wr_init(&w, buf + H + SALVO_FEEDBACK_FIXED_BYTES, 16);
 	salvo_wr_varint(&w, gap);
 	salvo_wr_varint(&w, length);
 	assert_true(salvo_wr_ok(&w));
