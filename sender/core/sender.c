@@ -161,6 +161,7 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		goto fail_arrays;
 	salvo_rangeset_init(&s->held, mem);
 	salvo_rangeset_init(&s->late_fd, mem);
+	salvo_rangeset_init(&s->abandoned, mem);
 	for (uint32_t i = 0; i < n; i++) {
 		s->is_dir[i] = e[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
@@ -219,6 +220,7 @@ void salvo_sender_del(salvo_sender *s)
 	salvo_rangeset_free(&s->dup);
 	salvo_rangeset_free(&s->held);
 	salvo_rangeset_free(&s->late_fd);
+	salvo_rangeset_free(&s->abandoned);
 	salvo_mem_free(s->mem, s->verdict);
 	salvo_mem_free(s->mem, s->verdict_err);
 	salvo_mem_free(s->mem, s->block_crc);
@@ -689,6 +691,8 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 		s->fd_once = 0;
 		s->fd_next += count;
 	}
+	if (!flags && first + count > s->fd_high)
+		s->fd_high = first + count;
 	s->fd_last_sent = now;
 	return file_done(s, first, count, flags, w, buf, cap);
 }
@@ -830,11 +834,30 @@ static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 	}
 }
 
+/* Repairs wait while the receiver may not know a file was abandoned:
+ * its flagged FILE_DONE can go (the digests before it are known) and
+ * FEEDBACK's digests_have has not passed it.  Until it lands the
+ * receiver checks the file's blocks by their old CRCs, and a block
+ * fetched again reads zeros where the file was: it would fail each time,
+ * the third time the whole session.  The FILE_DONE goes again meanwhile,
+ * without backing off (poll_any); its acknowledgment needs no data, so
+ * the wait ends within a round trip or two of it landing.  All repairs
+ * wait, not only the file's blocks: the core keeps no file offsets (a
+ * million files' would be 8 MB), and a wait of an RTT when a file is
+ * given up costs little.  New data goes on. */
+static int repairs_held(const salvo_sender *s)
+{
+	return salvo_rangeset_intersects(&s->abandoned, s->digests_acked,
+					 s->digests_known);
+}
+
 static int poll_data(salvo_sender *s, salvo_work *w)
 {
 	salvo_txstream *t = &s->data;
-	int have_dup = !salvo_rangeset_is_empty(&s->dup);
-	int have_retx = !salvo_rangeset_is_empty(&t->retx) || have_dup;
+	int held = repairs_held(s);
+	int have_dup = !held && !salvo_rangeset_is_empty(&s->dup);
+	int have_retx =
+	    (!held && !salvo_rangeset_is_empty(&t->retx)) || have_dup;
 	/* in the data phase, new data waits for the receiver's verdicts */
 	int can_new =
 	    t->next_new < t->total &&
@@ -853,7 +876,7 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	active_work *a = new_active(s);
 	if (!a)
 		return SALVO_WORK_IDLE;
-	if (!salvo_rangeset_is_empty(&t->retx)) {
+	if (!held && !salvo_rangeset_is_empty(&t->retx)) {
 		take_retx(s, a, &t->retx);
 	} else if (have_dup) {
 		take_retx(s, a, &s->dup);
@@ -997,7 +1020,7 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	s->late_have = 0;
 	s->digests_acked = s->fd_next = s->files_done = 0;
 	s->fd_backoff = 0;
-	s->fd_once = 0;
+	s->fd_once = s->fd_high = 0;
 	s->fd_last_sent = 0;
 	/* FILE_DONE goes again from the first: abandoned ones flagged */
 	salvo_rangeset_remove_below(&s->late_fd, UINT64_MAX);
@@ -1109,7 +1132,8 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		 * FILE_DONE waits its turn at the pacer behind booked data,
 		 * which an RTT measured by heartbeats does not show */
 		uint64_t rtt = s->have_rtt ? s->srtt + 4 * s->rttvar : 200 * MS;
-		uint64_t wait = (rtt + rtt / 2) << s->fd_backoff;
+		uint64_t wait = (rtt + rtt / 2)
+				<< (repairs_held(s) ? 0 : s->fd_backoff);
 		if (s->digests_acked < s->fd_next &&
 		    now - s->fd_last_sent > wait) {
 			s->fd_next = s->digests_acked;
@@ -1334,9 +1358,12 @@ int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err)
 		return SALVO_ERR_INVAL;
 	if (s->have_digest[i] == SS_DIGEST_ABANDONED)
 		return 0;
-	/* its digest went out already (a repair re-read it short): the
-	 * flagged FILE_DONE goes again until the receiver has it */
-	if (s->have_digest[i] && i < s->fd_next) {
+	if (salvo_rangeset_add(&s->abandoned, i, (uint64_t)i + 1, 0))
+		return SALVO_ERR_NOMEM;
+	/* its digest went out already (a repair re-read it short; fd_next
+	 * may have gone back since): the flagged FILE_DONE goes again
+	 * until the receiver has it */
+	if (s->have_digest[i] && (i < s->fd_next || i < s->fd_high)) {
 		if (salvo_rangeset_add(&s->late_fd, i, (uint64_t)i + 1, 0))
 			return SALVO_ERR_NOMEM;
 		s->late_fd_due = 0;

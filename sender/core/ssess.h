@@ -92,6 +92,11 @@ struct salvo_sender {
 	uint64_t fd_last_sent;
 	unsigned fd_backoff; /* FILE_DONE resends since digests last moved */
 	uint32_t fd_once; /* 1 + the file whose flagged FILE_DONE went once */
+	uint32_t fd_high; /* files [0, n) had their digests sent */
+	/* every file abandoned (salvo_sender_abandon), each [i, i+1): while
+	 * one in [digests_acked, digests_known) is not acknowledged, no
+	 * repair goes (sender.c, repairs_held) */
+	salvo_rangeset abandoned;
 	/* files abandoned after their digest went out (salvo_sender_abandon):
 	 * each [i, i+1); their FILE_DONE goes again, flagged, until the
 	 * receiver restates them FAILED or the session completes */
@@ -99,6 +104,7 @@ struct salvo_sender {
 	uint64_t late_fd_next; /* the next of them to send this round */
 	uint64_t late_fd_due;  /* the next round */
 	unsigned late_fd_backoff;
+	uint64_t late_fd_sent; /* when the last of them went */
 	uint32_t files_done;
 
 	/* streams */

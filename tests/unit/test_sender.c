@@ -1922,6 +1922,92 @@ static void test_abandoned(void **state)
 	finish(&h);
 }
 
+/* Polls for about span at 1 ms steps, every DATA item done at once:
+ * returns the flagged FILE_DONE packets of file f that went (none
+ * reaches the receiver) and fails on a DATA item touching
+ * [start, end) of the stream. */
+static int lose_flagged(harness *h, uint32_t f, uint64_t span, uint64_t start,
+			uint64_t end)
+{
+	int flagged = 0;
+	for (uint64_t t = 0; t < span; t += MS, h->now += MS) {
+		int k;
+		while ((k = poll_once(h)) != SALVO_WORK_IDLE) {
+			if (k == SALVO_WORK_DATA) {
+				const salvo_work_range *r = &h->w.ranges[0];
+				assert_false(r->stream_offset < end &&
+					     r->stream_offset + r->len > start);
+				salvo_sender_work_done(h->s, &h->w, 0, h->now);
+				continue;
+			}
+			assert_int_equal(k, SALVO_WORK_CONTROL);
+			flagged += h->pkt.hdr.type == SALVO_PKT_FILE_DONE &&
+				   h->pkt.u.file_done.first == f &&
+				   h->pkt.hdr.flags == SALVO_FD_F_ABANDONED;
+		}
+	}
+	return flagged;
+}
+
+/* Both copies of an abandoned file's flagged FILE_DONE lost: the
+ * receiver still checks the file's blocks by their old CRCs, and a
+ * block repaired with zeros fails each time it is fetched again (three
+ * times: the session fails, exit 5).  So the repairs wait until its
+ * FEEDBACK acknowledges the flagged FILE_DONE (digests_have past the
+ * file), which goes again meanwhile, about once per RTT, not backing
+ * off.  Failed before: the block went again at once under its old
+ * CRC. */
+static void test_abandoned_fd_lost(void **state)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	(void)state;
+	harness h;
+	start(&h);
+	handshake(&h);
+	manifest(&h);
+	salvo_work held[4];
+	hold_blocks(&h, skip_timed, held, 4);
+	for (uint32_t b = 0; b < 4; b++)
+		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	/* the folder's digest is taken; a datagram of block 1 is lost */
+	h.now += 10 * MS;
+	uint64_t st1 = next_status(&h);
+	h.now += 20 * MS;
+	salvo_range lost[] = {{BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, st1, 1, lost, 1);
+	/* its repair reads d/a short: the file is abandoned, the repair
+	 * goes with zeros under the block's old CRC */
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	expect_range(&h.w.ranges[0], 1, 5 * PAYLOAD, PAYLOAD);
+	assert_int_equal(salvo_sender_abandon(h.s, 1, -EIO), 0);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	/* both flagged copies go, and are lost */
+	assert_int_equal(lose_flagged(&h, 1, 5 * MS, 0, 0), 2);
+	/* block 1 fails its check: the receiver fetches it whole again,
+	 * not knowing the file was abandoned (digests_have stays 1) */
+	uint64_t st2 = next_status(&h);
+	h.now += 20 * MS;
+	salvo_range again[] = {{BLOCK, 2 * BLOCK}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, st2, 1, again, 1);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	uint64_t rtt = st.srtt_ns + 4 * st.rttvar_ns;
+	/* no repair of it; the flagged FILE_DONE goes again, about once
+	 * per RTT (the last acknowledged digest does not move) */
+	int n = lose_flagged(&h, 1, 20 * rtt, BLOCK, 2 * BLOCK);
+	assert_true(n >= 8);
+	assert_true(n <= 2 * 20);
+	/* acknowledged: the block goes again, with its CRC (the receiver
+	 * now takes any) */
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, st2, 3, again, 1);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	expect_range(&h.w.ranges[0], 1, 0, BLOCK);
+	assert_int_equal(h.w.ranges[0].block_crc, 0xb0c1);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	finish(&h);
+}
+
 /* salvo_sender_set_rate_limits (salvo ctl): the next pacing rate obeys
  * the new bounds, whether the algorithm takes them itself (fixed) or the
  * core clamps its rate (fair, until it has set_limits); the snapshot
@@ -1976,6 +2062,7 @@ int main(void)
 	    cmocka_unit_test(test_held_ranges),
 	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_abandoned),
+	    cmocka_unit_test(test_abandoned_fd_lost),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_cum_taken_back),
 	    cmocka_unit_test(test_rtt_ends_at_arrival),
