@@ -703,10 +703,20 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
  * doubling (at most 64 times), until the receiver restates the file
  * FAILED (its VERDICT: it dropped the part-file) or the session ends.
  * A receiver that had verified and committed the file before it heard
- * keeps it, and ignores them. */
+ * keeps it, and ignores them.  repair: a repair is next.  It may fetch
+ * again a block of such a file that failed its old CRC (the receiver
+ * holds the file's digest, so nothing acknowledges the flag and repairs
+ * cannot wait for it): a round goes first unless one went within half
+ * an RTT, so each fetch of the block has a copy of its own, and the
+ * block fails three times only if three copies in a row are lost. */
 static int64_t late_fd_take(salvo_sender *s, uint64_t now, uint64_t wait,
-			    uint64_t *due)
+			    int repair, uint64_t *due)
 {
+	if (repair && now < s->late_fd_due &&
+	    now - s->late_fd_sent >= s->srtt / 2) {
+		s->late_fd_due = now;
+		s->late_fd_next = 0;
+	}
 	while (!salvo_rangeset_is_empty(&s->late_fd)) {
 		if (now < s->late_fd_due) {
 			*due = min64(*due, s->late_fd_due);
@@ -727,6 +737,7 @@ static int64_t late_fd_take(salvo_sender *s, uint64_t now, uint64_t wait,
 			SALVO_VERDICT_FAILED &&
 		    !salvo_rangeset_remove(&s->late_fd, i, i + 1))
 			continue;
+		s->late_fd_sent = now;
 		return (int64_t)i;
 	}
 	return -1;
@@ -1153,8 +1164,11 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		} else if (s->digests_acked < s->digests_known) {
 			fd_due = s->fd_last_sent + wait + 1;
 		}
+		int repair = s->phase == PH_DATA && !repairs_held(s) &&
+			     (!salvo_rangeset_is_empty(&s->data.retx) ||
+			      !salvo_rangeset_is_empty(&s->dup));
 		int64_t late = with_data ? late_fd_take(s, now, rtt + rtt / 2,
-							&fd_due)
+							repair, &fd_due)
 					 : -1;
 		if (late >= 0)
 			return file_done(s, (uint32_t)late, 1,

@@ -2008,6 +2008,78 @@ static void test_abandoned_fd_lost(void **state)
 	finish(&h);
 }
 
+/* The next item past STATUS packets: the flagged FILE_DONE of file f
+ * (flagged 1) or a repair of block b (flagged 0). */
+static void expect_next(harness *h, int flagged, uint32_t f, uint32_t b)
+{
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	if (flagged) {
+		assert_int_equal(poll_past(h, skip), SALVO_WORK_CONTROL);
+		assert_int_equal(h->pkt.hdr.type, SALVO_PKT_FILE_DONE);
+		assert_int_equal(h->pkt.u.file_done.first, f);
+		assert_int_equal(h->pkt.hdr.flags, SALVO_FD_F_ABANDONED);
+		return;
+	}
+	assert_int_equal(poll_past(h, skip), SALVO_WORK_DATA);
+	assert_false(h->w.is_first);
+	assert_int_equal(h->w.ranges[0].block, b);
+	salvo_sender_work_done(h->s, &h->w, 0, h->now);
+}
+
+/* A file abandoned after its digest went out: the receiver holds the
+ * digest, so nothing acknowledges the flagged FILE_DONE, and repairs
+ * cannot wait for it.  Each fetch of a block the receiver asks for again
+ * (it failed its old CRC) has a flagged copy just ahead of it, one per
+ * half RTT at most: the block fails three times only if three copies in
+ * a row are lost.  Failed before: the copies went 1.5 RTO apart,
+ * doubling, and the block went again before the second. */
+static void test_late_abandoned_repairs(void **state)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	static const uint8_t skip_status[] = {SALVO_PKT_STATUS, 0};
+	(void)state;
+	harness h;
+	start(&h);
+	handshake(&h);
+	manifest(&h);
+	salvo_work held[4];
+	hold_blocks(&h, skip_timed, held, 4);
+	for (uint32_t b = 0; b < 4; b++)
+		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	uint8_t d[SALVO_DIGEST_BYTES];
+	memset(d, 0x11, sizeof(d));
+	assert_int_equal(salvo_sender_set_digest(h.s, 1, d), 0);
+	assert_int_equal(salvo_sender_set_digest(h.s, 2, d), 0);
+	assert_int_equal(poll_past(&h, skip_status), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_FILE_DONE);
+	/* every digest held; then a datagram of block 1 is lost, and its
+	 * repair reads d/a short */
+	h.now += 10 * MS;
+	uint64_t ts = next_status(&h);
+	h.now += 20 * MS;
+	salvo_range lost[] = {{BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, lost, 1);
+	expect_next(&h, 0, 0, 1);
+	assert_int_equal(salvo_sender_abandon(h.s, 1, -EIO), 0);
+	assert_int_equal(lose_flagged(&h, 1, 5 * MS, 0, 0), 1);
+	salvo_range again[] = {{BLOCK, 2 * BLOCK}};
+	salvo_range other[] = {{3 * BLOCK, 3 * BLOCK + PAYLOAD}};
+	for (int round = 0; round < 2; round++) {
+		/* block 1 failed its check: fetched again, a copy first */
+		ts = next_status(&h);
+		h.now += 20 * MS;
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, again, 1);
+		expect_next(&h, 1, 1, 0);
+		expect_next(&h, 0, 0, 1);
+		/* another repair at once: no second copy yet */
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, other, 1);
+		expect_next(&h, 0, 0, 3);
+		h.now += 10 * MS; /* the repairs are older than a STATUS */
+	}
+	finish(&h);
+}
+
 /* salvo_sender_set_rate_limits (salvo ctl): the next pacing rate obeys
  * the new bounds, whether the algorithm takes them itself (fixed) or the
  * core clamps its rate (fair, until it has set_limits); the snapshot
@@ -2063,6 +2135,7 @@ int main(void)
 	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_abandoned_fd_lost),
+	    cmocka_unit_test(test_late_abandoned_repairs),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_cum_taken_back),
 	    cmocka_unit_test(test_rtt_ends_at_arrival),
