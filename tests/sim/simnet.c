@@ -131,8 +131,9 @@ typedef struct simsender {
 	uint32_t next_digest;
 	uint8_t *block_sent; /* new blocks whose every datagram left */
 	uint8_t *block_failed; /* sc->verify_fail: first check failed */
-	int shrunk;	       /* sc->shrink: the first file shrank */
-	uint32_t fd_lost;      /* sc->shrink: flagged FILE_DONE lost */
+	/* sc->shrink: the first file shrank; flagged FILE_DONE lost */
+	int shrunk;
+	uint32_t fd_lost;
 	uint64_t hashed;     /* the stream prefix those blocks cover */
 	uint64_t total;
 	uint8_t *content; /* the stream: gen(key, 0, ..., total) */
@@ -1019,8 +1020,8 @@ static void check(world *w, sim_result *res)
 		}
 		/* sc->shrink: the first file is not compared; it fails */
 		uint64_t from = s->shrunk ? s->entries[0].size : 0;
-		if (s->total && memcmp(s->content + from, s->rx + from,
-				       s->total - from)) {
+		if (s->total &&
+		    memcmp(s->content + from, s->rx + from, s->total - from)) {
 			uint64_t off = from;
 			while (s->content[off] == s->rx[off])
 				off++;
@@ -1033,10 +1034,10 @@ static void check(world *w, sim_result *res)
 		regular -= s->files_skipped + (uint32_t)s->shrunk;
 		if (w->sc->shrink && !s->shrunk)
 			failf(w, "sender %d: the file never shrank", i);
-		if (s->shrunk &&
-		    salvo_sender_verdict(s->core, 0, NULL) != SALVO_VERDICT_FAILED)
-			failf(w, "sender %d: the shrunk file's verdict is %d", i,
-			      salvo_sender_verdict(s->core, 0, NULL));
+		int v = salvo_sender_verdict(s->core, 0, NULL);
+		if (s->shrunk && v != SALVO_VERDICT_FAILED)
+			failf(w, "sender %d: the shrunk file's verdict is %d",
+			      i, v);
 		if (s->files_committed != regular)
 			failf(w, "sender %d: %u of %u files committed", i,
 			      s->files_committed, regular);
