@@ -648,6 +648,21 @@ static void hold_blocks(harness *h, const uint8_t *skip, salvo_work *held,
 	}
 }
 
+/* A session in its data phase whose four blocks all went, with CRCs
+ * 0xb0c0 + block. */
+static void blocks_sent(harness *h)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	salvo_work held[4];
+	start(h);
+	handshake(h);
+	manifest(h);
+	hold_blocks(h, skip_timed, held, 4);
+	for (uint32_t b = 0; b < 4; b++)
+		salvo_sender_work_done(h->s, &held[b], 0xb0c0 + b, h->now);
+}
+
 /* An older receiver counted a block's bytes in cum before its CRC check,
  * and a failed check made them missing again: a newer FEEDBACK (seq) with
  * a lower cum moves the point back and its holes go again at once, with
@@ -660,13 +675,7 @@ static void test_cum_taken_back(void **state)
 					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
-	start(&h);
-	handshake(&h);
-	manifest(&h);
-	salvo_work held[4];
-	hold_blocks(&h, skip_timed, held, 4);
-	for (uint32_t b = 0; b < 4; b++)
-		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	blocks_sent(&h);
 	h.now += 10 * MS;
 	uint64_t st1 = next_status(&h);
 	h.now += 20 * MS;
@@ -1949,65 +1958,6 @@ static int lose_flagged(harness *h, uint32_t f, uint64_t span, uint64_t start,
 	return flagged;
 }
 
-/* Both copies of an abandoned file's flagged FILE_DONE lost: the
- * receiver still checks the file's blocks by their old CRCs, and a
- * block repaired with zeros fails each time it is fetched again (three
- * times: the session fails, exit 5).  So the repairs wait until its
- * FEEDBACK acknowledges the flagged FILE_DONE (digests_have past the
- * file), which goes again meanwhile, about once per RTT, not backing
- * off.  Failed before: the block went again at once under its old
- * CRC. */
-static void test_abandoned_fd_lost(void **state)
-{
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
-	(void)state;
-	harness h;
-	start(&h);
-	handshake(&h);
-	manifest(&h);
-	salvo_work held[4];
-	hold_blocks(&h, skip_timed, held, 4);
-	for (uint32_t b = 0; b < 4; b++)
-		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
-	/* the folder's digest is taken; a datagram of block 1 is lost */
-	h.now += 10 * MS;
-	uint64_t st1 = next_status(&h);
-	h.now += 20 * MS;
-	salvo_range lost[] = {{BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD}};
-	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, st1, 1, lost, 1);
-	/* its repair reads d/a short: the file is abandoned, the repair
-	 * goes with zeros under the block's old CRC */
-	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
-	expect_range(&h.w.ranges[0], 1, 5 * PAYLOAD, PAYLOAD);
-	assert_int_equal(salvo_sender_abandon(h.s, 1, -EIO), 0);
-	salvo_sender_work_done(h.s, &h.w, 0, h.now);
-	/* both flagged copies go, and are lost */
-	assert_int_equal(lose_flagged(&h, 1, 5 * MS, 0, 0), 2);
-	/* block 1 fails its check: the receiver fetches it whole again,
-	 * not knowing the file was abandoned (digests_have stays 1) */
-	uint64_t st2 = next_status(&h);
-	h.now += 20 * MS;
-	salvo_range again[] = {{BLOCK, 2 * BLOCK}};
-	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, st2, 1, again, 1);
-	salvo_sender_stats st;
-	salvo_sender_get_stats(h.s, &st);
-	uint64_t rtt = st.srtt_ns + 4 * st.rttvar_ns;
-	/* no repair of it; the flagged FILE_DONE goes again, about once
-	 * per RTT (the last acknowledged digest does not move) */
-	int n = lose_flagged(&h, 1, 20 * rtt, BLOCK, 2 * BLOCK);
-	assert_true(n >= 8);
-	assert_true(n <= 2 * 20);
-	/* acknowledged: the block goes again, with its CRC (the receiver
-	 * now takes any) */
-	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, st2, 3, again, 1);
-	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
-	expect_range(&h.w.ranges[0], 1, 0, BLOCK);
-	assert_int_equal(h.w.ranges[0].block_crc, 0xb0c1);
-	salvo_sender_work_done(h.s, &h.w, 0, h.now);
-	finish(&h);
-}
-
 /* The next item past STATUS packets: the flagged FILE_DONE of file f
  * (flagged 1) or a repair of block b (flagged 0). */
 static void expect_next(harness *h, int flagged, uint32_t f, uint32_t b)
@@ -2026,6 +1976,64 @@ static void expect_next(harness *h, int flagged, uint32_t f, uint32_t b)
 	salvo_sender_work_done(h->s, &h->w, 0, h->now);
 }
 
+/* A datagram of block 1 is lost (the receiver holds the first `digests`
+ * digests), and its repair reads d/a short: the file is abandoned, the
+ * repair goes with zeros under the block's old CRC. */
+static void repair_finds_short(harness *h, uint32_t digests)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	h->now += 10 * MS;
+	uint64_t ts = next_status(h);
+	h->now += 20 * MS;
+	salvo_range lost[] = {{BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD}};
+	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, ts, digests, lost, 1);
+	assert_int_equal(poll_past(h, skip_timed), SALVO_WORK_DATA);
+	expect_range(&h->w.ranges[0], 1, 5 * PAYLOAD, PAYLOAD);
+	assert_int_equal(salvo_sender_abandon(h->s, 1, -EIO), 0);
+	salvo_sender_work_done(h->s, &h->w, 0, h->now);
+}
+
+/* Both copies of an abandoned file's flagged FILE_DONE lost: the
+ * receiver still checks the file's blocks by their old CRCs, and a
+ * block repaired with zeros fails each time it is fetched again (three
+ * times: the session fails, exit 5).  So the repairs wait until its
+ * FEEDBACK acknowledges the flagged FILE_DONE (digests_have past the
+ * file), which goes again meanwhile, about once per RTT, not backing
+ * off.  Failed before: the block went again at once under its old
+ * CRC. */
+static void test_abandoned_fd_lost(void **state)
+{
+	(void)state;
+	harness h;
+	blocks_sent(&h);
+	repair_finds_short(&h, 1); /* the folder's digest is taken */
+	/* both flagged copies go, and are lost */
+	assert_int_equal(lose_flagged(&h, 1, 5 * MS, 0, 0), 2);
+	/* block 1 fails its check: the receiver fetches it whole again,
+	 * not knowing the file was abandoned (digests_have stays 1) */
+	uint64_t ts = next_status(&h);
+	h.now += 20 * MS;
+	salvo_range again[] = {{BLOCK, 2 * BLOCK}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 1, again, 1);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	uint64_t rtt = st.srtt_ns + 4 * st.rttvar_ns;
+	/* no repair of it; the flagged FILE_DONE goes again, about once
+	 * per RTT (the last acknowledged digest does not move) */
+	int n = lose_flagged(&h, 1, 20 * rtt, BLOCK, 2 * BLOCK);
+	assert_true(n >= 8);
+	assert_true(n <= 2 * 20);
+	/* acknowledged: the block goes again, with its CRC (the receiver
+	 * now takes any) */
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, again, 1);
+	expect_next(&h, 0, 0, 1);
+	assert_int_equal(h.w.ranges[0].offset, 0);
+	assert_int_equal(h.w.ranges[0].len, BLOCK);
+	assert_int_equal(h.w.ranges[0].block_crc, 0xb0c1);
+	finish(&h);
+}
+
 /* A file abandoned after its digest went out: the receiver holds the
  * digest, so nothing acknowledges the flagged FILE_DONE, and repairs
  * cannot wait for it.  Each fetch of a block the receiver asks for again
@@ -2035,39 +2043,23 @@ static void expect_next(harness *h, int flagged, uint32_t f, uint32_t b)
  * doubling, and the block went again before the second. */
 static void test_late_abandoned_repairs(void **state)
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	static const uint8_t skip_status[] = {SALVO_PKT_STATUS, 0};
 	(void)state;
 	harness h;
-	start(&h);
-	handshake(&h);
-	manifest(&h);
-	salvo_work held[4];
-	hold_blocks(&h, skip_timed, held, 4);
-	for (uint32_t b = 0; b < 4; b++)
-		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	blocks_sent(&h);
 	uint8_t d[SALVO_DIGEST_BYTES];
 	memset(d, 0x11, sizeof(d));
 	assert_int_equal(salvo_sender_set_digest(h.s, 1, d), 0);
 	assert_int_equal(salvo_sender_set_digest(h.s, 2, d), 0);
 	assert_int_equal(poll_past(&h, skip_status), SALVO_WORK_CONTROL);
 	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_FILE_DONE);
-	/* every digest held; then a datagram of block 1 is lost, and its
-	 * repair reads d/a short */
-	h.now += 10 * MS;
-	uint64_t ts = next_status(&h);
-	h.now += 20 * MS;
-	salvo_range lost[] = {{BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD}};
-	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, lost, 1);
-	expect_next(&h, 0, 0, 1);
-	assert_int_equal(salvo_sender_abandon(h.s, 1, -EIO), 0);
+	repair_finds_short(&h, 3); /* every digest is taken */
 	assert_int_equal(lose_flagged(&h, 1, 5 * MS, 0, 0), 1);
 	salvo_range again[] = {{BLOCK, 2 * BLOCK}};
 	salvo_range other[] = {{3 * BLOCK, 3 * BLOCK + PAYLOAD}};
 	for (int round = 0; round < 2; round++) {
 		/* block 1 failed its check: fetched again, a copy first */
-		ts = next_status(&h);
+		uint64_t ts = next_status(&h);
 		h.now += 20 * MS;
 		feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, again, 1);
 		expect_next(&h, 1, 1, 0);
