@@ -161,7 +161,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		goto fail_arrays;
 	salvo_rangeset_init(&s->held, mem);
 	salvo_rangeset_init(&s->late_fd, mem);
-	salvo_rangeset_init(&s->abandoned, mem);
+	salvo_rangeset_init(&s->fd_spans, mem);
+	salvo_rangeset_init(&s->parked, mem);
 	for (uint32_t i = 0; i < n; i++) {
 		s->is_dir[i] = e[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
@@ -220,7 +221,8 @@ void salvo_sender_del(salvo_sender *s)
 	salvo_rangeset_free(&s->dup);
 	salvo_rangeset_free(&s->held);
 	salvo_rangeset_free(&s->late_fd);
-	salvo_rangeset_free(&s->abandoned);
+	salvo_rangeset_free(&s->fd_spans);
+	salvo_rangeset_free(&s->parked);
 	salvo_mem_free(s->mem, s->verdict);
 	salvo_mem_free(s->mem, s->verdict_err);
 	salvo_mem_free(s->mem, s->block_crc);
@@ -394,8 +396,10 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 		above = above > h ? above - h : 0;
 	}
 	salvo_txstream_ack(t, fb->cum, above);
-	if (t == &s->data)
+	if (t == &s->data) {
 		salvo_rangeset_remove_below(&s->dup, t->cum);
+		salvo_rangeset_remove_below(&s->parked, t->cum);
+	}
 	salvo_fb_iter it;
 	salvo_range r;
 	salvo_wire_feedback_iter(&it, fb);
@@ -417,6 +421,10 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 			s->digests_acked = fb->digests_have;
 			s->fd_next = max64(s->fd_next, s->digests_acked);
 			s->fd_backoff = 0;
+			if (ss_unpark(s)) {
+				ss_fail(s, SALVO_ERR_NOMEM, 1);
+				return;
+			}
 		}
 		if (fb->files_done <= s->file_count &&
 		    fb->files_done > s->files_done)
@@ -812,7 +820,8 @@ static void add_range(active_work *a, const salvo_sender *s, uint64_t start,
 
 /* Fills a with queued retransmissions from q (the retransmission queue,
  * or the tail's second copies): ascending, split at block ends, at most
- * one block's worth of bytes (the engine's buffer). */
+ * one block's worth of bytes (the engine's buffer).  Those of an
+ * abandoned file the receiver may not know of yet wait (abandon.c). */
 static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 {
 	salvo_txstream *t = &s->data;
@@ -839,61 +848,55 @@ static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 						    1) / s->payload *
 						       s->payload);
 		}
+		if (ss_repair_waits(s, start, end)) {
+			if (ss_park(s, q, start, end)) {
+				ss_fail(s, SALVO_ERR_NOMEM, 1);
+				return;
+			}
+			continue;
+		}
 		add_range(a, s, start, end);
 		salvo_rangeset_remove(q, start, end);
 		budget -= min64(budget, end - start);
 	}
 }
 
-/* Repairs wait while the receiver may not know a file was abandoned:
- * its flagged FILE_DONE can go (the digests before it are known) and
- * FEEDBACK's digests_have has not passed it.  Until it lands the
- * receiver checks the file's blocks by their old CRCs, and a block
- * fetched again reads zeros where the file was: it would fail each time,
- * the third time the whole session.  The FILE_DONE goes again meanwhile,
- * without backing off (poll_any); its acknowledgment needs no data, so
- * the wait ends within a round trip or two of it landing.  All repairs
- * wait, not only the file's blocks: the core keeps no file offsets (a
- * million files' would be 8 MB), and a wait of an RTT when a file is
- * given up costs little.  New data goes on. */
-static int repairs_held(const salvo_sender *s)
-{
-	return salvo_rangeset_intersects(&s->abandoned, s->digests_acked,
-					 s->digests_known);
-}
-
 static int poll_data(salvo_sender *s, salvo_work *w)
 {
 	salvo_txstream *t = &s->data;
-	int held = repairs_held(s);
-	int have_dup = !held && !salvo_rangeset_is_empty(&s->dup);
-	int have_retx =
-	    (!held && !salvo_rangeset_is_empty(&t->retx)) || have_dup;
+	int have_dup = !salvo_rangeset_is_empty(&s->dup);
+	int have_retx = !salvo_rangeset_is_empty(&t->retx) || have_dup;
 	/* in the data phase, new data waits for the receiver's verdicts */
 	int can_new =
 	    t->next_new < t->total &&
 	    (s->phase == PH_MANIFEST || ss_prepared(s)) &&
 	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
 	     t->next_new == t->cum);
-	if (!have_retx && !can_new) {
-		/* nothing to send: not the path's doing, unless another
-		 * block-sender is still pacing out its item (then the pacer,
-		 * not the data, sets the rate: with 4 MiB blocks and five
-		 * threads some thread always finds nothing) */
+	active_work *a = have_retx || can_new ? new_active(s) : NULL;
+	if (a && !salvo_rangeset_is_empty(&t->retx))
+		take_retx(s, a, &t->retx);
+	if (a && !a->nranges && have_dup) {
+		take_retx(s, a, &s->dup);
+		a->is_dup = 1;
+	}
+	if (a && !a->nranges && can_new) {
+		a->is_dup = 0;
+		ss_take_new(s, a);
+	}
+	if (s->phase == PH_FAILED)
+		return SALVO_WORK_FAILED;
+	if (!a || !a->nranges) {
+		/* nothing to send (every repair waits, or none): not the
+		 * path's doing, unless another block-sender is still pacing
+		 * out its item (then the pacer, not the data, sets the rate:
+		 * with 4 MiB blocks and five threads some thread always finds
+		 * nothing) */
+		if (a)
+			a->in_use = 0;
 		if (!any_active(s))
 			s->app_limited = 1;
 		return SALVO_WORK_IDLE;
 	}
-	active_work *a = new_active(s);
-	if (!a)
-		return SALVO_WORK_IDLE;
-	if (!held && !salvo_rangeset_is_empty(&t->retx)) {
-		take_retx(s, a, &t->retx);
-	} else if (have_dup) {
-		take_retx(s, a, &s->dup);
-		a->is_dup = 1;
-	} else
-		ss_take_new(s, a);
 	for (uint32_t i = 0; i < a->nranges; i++) {
 		const salvo_work_range *r = &a->ranges[i];
 		if (salvo_txstream_mark(t, r->stream_offset,
@@ -1025,6 +1028,7 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	for (int i = 0; i < MAX_ACTIVE; i++)
 		s->active[i].in_use = 0;
 	salvo_rangeset_remove_below(&s->dup, UINT64_MAX);
+	salvo_rangeset_remove_below(&s->parked, UINT64_MAX);
 	/* the new receiver session decides again what it holds */
 	salvo_rangeset_remove_below(&s->held, UINT64_MAX);
 	s->ranges_total = s->ranges_have = s->verdicts_have = 0;
@@ -1143,8 +1147,10 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		 * FILE_DONE waits its turn at the pacer behind booked data,
 		 * which an RTT measured by heartbeats does not show */
 		uint64_t rtt = s->have_rtt ? s->srtt + 4 * s->rttvar : 200 * MS;
-		uint64_t wait = (rtt + rtt / 2)
-				<< (repairs_held(s) ? 0 : s->fd_backoff);
+		/* (no doubling while repairs wait for them: abandon.c) */
+		uint64_t wait =
+		    (rtt + rtt / 2)
+		    << (salvo_rangeset_is_empty(&s->parked) ? s->fd_backoff : 0);
 		if (s->digests_acked < s->fd_next &&
 		    now - s->fd_last_sent > wait) {
 			s->fd_next = s->digests_acked;
@@ -1164,7 +1170,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		} else if (s->digests_acked < s->digests_known) {
 			fd_due = s->fd_last_sent + wait + 1;
 		}
-		int repair = s->phase == PH_DATA && !repairs_held(s) &&
+		int repair = s->phase == PH_DATA &&
 			     (!salvo_rangeset_is_empty(&s->data.retx) ||
 			      !salvo_rangeset_is_empty(&s->dup));
 		int64_t late = with_data ? late_fd_take(s, now, rtt + rtt / 2,
@@ -1372,7 +1378,7 @@ int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err)
 		return SALVO_ERR_INVAL;
 	if (s->have_digest[i] == SS_DIGEST_ABANDONED)
 		return 0;
-	if (salvo_rangeset_add(&s->abandoned, i, (uint64_t)i + 1, 0))
+	if (ss_abandon_span(s, i))
 		return SALVO_ERR_NOMEM;
 	/* its digest went out already (a repair re-read it short; fd_next
 	 * may have gone back since): the flagged FILE_DONE goes again

@@ -258,9 +258,9 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
  * file alone and its VERDICT says FAILED.  Blocks of it sent before
  * with its real bytes and repaired (re-read) since no longer match
  * their CRC: the receiver checks them by the other files' digests once
- * it has the flagged FILE_DONE, so no repair is handed out until its
- * FEEDBACK acknowledges it (the FILE_DONE goes again meanwhile, about
- * every 1.5 RTO).  A file whose digest went out already gets the flagged
+ * it has the flagged FILE_DONE, so no repair of the file's bytes is
+ * handed out until its FEEDBACK acknowledges it (the FILE_DONE goes
+ * again meanwhile, about every 1.5 RTO).  A file whose digest went out already gets the flagged
  * FILE_DONE too, again at growing intervals and ahead of the next
  * repair (at most one per half RTT), until the receiver restates it
  * FAILED (or the session ends: a receiver that verified it whole before

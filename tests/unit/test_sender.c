@@ -2072,6 +2072,70 @@ static void test_late_abandoned_repairs(void **state)
 	finish(&h);
 }
 
+/* Only the repairs that carry an abandoned file's bytes wait for its
+ * FILE_DONE: the other file's datagrams go on, also in the block the two
+ * share (the abandoned file's bytes there arrived as first sent).
+ * Failed with the first version of the wait, which held every repair. */
+static void test_abandoned_waits_alone(void **state)
+{
+	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = BLOCK + 1000,
+	     .path = "a",
+	     .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 2 * BLOCK,
+	     .path = "b",
+	     .path_len = 1},
+	};
+	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_SEND};
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	(void)state;
+	harness h;
+	start_empty(&h);
+	salvo_sender_config cfg = config(&h);
+	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 2, h.now), 0);
+	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
+	h.now += 10 * MS;
+	feed_resp(&h, 0, NULL);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h.now += 10 * MS;
+	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 2, 0, DGRAM);
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	salvo_work held[4];
+	hold_blocks(&h, skip_timed, held, 4);
+	for (uint32_t b = 0; b < 4; b++)
+		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	assert_int_equal(salvo_sender_abandon(h.s, 0, -EIO), 0);
+	/* lost: a's in block 0, the shared datagram of block 1, b's alone */
+	h.now += 10 * MS;
+	uint64_t ts = next_status(&h);
+	h.now += 20 * MS;
+	salvo_range lost[] = {{PAYLOAD, 2 * PAYLOAD},
+			      {BLOCK, BLOCK + PAYLOAD},
+			      {BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD},
+			      {2 * BLOCK + PAYLOAD, 2 * BLOCK + 2 * PAYLOAD}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 0, lost, 4);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_int_equal(h.w.nranges, 2);
+	expect_range(&h.w.ranges[0], 1, 5 * PAYLOAD, PAYLOAD);
+	expect_range(&h.w.ranges[1], 2, PAYLOAD, PAYLOAD);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+	/* a's flagged FILE_DONE acknowledged: its repairs go */
+	h.now += 5 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 1, NULL, 0);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_int_equal(h.w.nranges, 2);
+	expect_range(&h.w.ranges[0], 0, PAYLOAD, PAYLOAD);
+	expect_range(&h.w.ranges[1], 1, 0, PAYLOAD);
+	assert_int_equal(h.w.ranges[1].block_crc, 0xb0c1);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	finish(&h);
+}
+
 /* salvo_sender_set_rate_limits (salvo ctl): the next pacing rate obeys
  * the new bounds, whether the algorithm takes them itself (fixed) or the
  * core clamps its rate (fair, until it has set_limits); the snapshot
@@ -2128,6 +2192,7 @@ int main(void)
 	    cmocka_unit_test(test_abandoned),
 	    cmocka_unit_test(test_abandoned_fd_lost),
 	    cmocka_unit_test(test_late_abandoned_repairs),
+	    cmocka_unit_test(test_abandoned_waits_alone),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_cum_taken_back),
 	    cmocka_unit_test(test_rtt_ends_at_arrival),
