@@ -77,8 +77,7 @@ int ss_repair_waits(const salvo_sender *s, uint64_t start, uint64_t end)
 
 int ss_park(salvo_sender *s, salvo_rangeset *q, uint64_t start, uint64_t end)
 {
-	if (q == &s->data.retx &&
-	    salvo_rangeset_add(&s->parked, start, end, 0))
+	if (q == &s->data.retx && salvo_rangeset_add(&s->parked, start, end, 0))
 		return SALVO_ERR_NOMEM;
 	return salvo_rangeset_remove(q, start, end);
 }

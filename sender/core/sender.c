@@ -1148,9 +1148,9 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		 * which an RTT measured by heartbeats does not show */
 		uint64_t rtt = s->have_rtt ? s->srtt + 4 * s->rttvar : 200 * MS;
 		/* (no doubling while repairs wait for them: abandon.c) */
-		uint64_t wait =
-		    (rtt + rtt / 2)
-		    << (salvo_rangeset_is_empty(&s->parked) ? s->fd_backoff : 0);
+		unsigned backoff =
+		    salvo_rangeset_is_empty(&s->parked) ? s->fd_backoff : 0;
+		uint64_t wait = (rtt + rtt / 2) << backoff;
 		if (s->digests_acked < s->fd_next &&
 		    now - s->fd_last_sent > wait) {
 			s->fd_next = s->digests_acked;

@@ -1632,6 +1632,23 @@ static void test_early_data(void **state)
 
 /* ---- what the receiver holds: VERDICT ---- */
 
+/* A sender of e[0, n) past its handshake (RESP 100 ms after INIT) and
+ * its manifest, 100 ms on: the receiver's VERDICT is next. */
+static void start_files(harness *h, const salvo_entry *e, uint32_t n)
+{
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	start_empty(h);
+	salvo_sender_config cfg = config(h);
+	assert_int_equal(salvo_sender_new(&h->s, &h->mem, &cfg, e, n, h->now),
+			 0);
+	assert_int_equal(poll_once(h), SALVO_WORK_CONTROL);
+	h->now += 100 * MS;
+	feed_resp(h, 0, NULL);
+	assert_int_equal(poll_past(h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h->pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h->now += 100 * MS;
+}
+
 /* Four files sharing blocks: the first sent, the second skipped as
  * identical, the third resumed (its second block held), the fourth
  * failed at the receiver.  New data waits for the whole VERDICT (which
@@ -1663,15 +1680,7 @@ static void test_held_ranges(void **state)
 	static const int32_t err[] = {0, 0, 0, 13};
 	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 4, h.now), 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
-	h.now += 100 * MS;
-	feed_resp(&h, 0, NULL);
-	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
-	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
-	h.now += 100 * MS;
+	start_files(&h, e, 4);
 	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 	/* data phase, but no verdict yet: nothing new goes */
 	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
@@ -1785,17 +1794,8 @@ static void test_all_held(void **state)
 	static const salvo_range held[] = {{0, 3 * BLOCK + 1}};
 	static const uint8_t v[] = {SALVO_VERDICT_IDENTICAL,
 				    SALVO_VERDICT_IDENTICAL};
-	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 2, h.now), 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
-	h.now += 100 * MS;
-	feed_resp(&h, 0, NULL);
-	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
-	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
-	h.now += 100 * MS;
+	start_files(&h, e, 2);
 	feed_verdict_at(&h, held, 1, 0, v, NULL, 2, 0, DGRAM);
 	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 3 * BLOCK + 1,
 		      0, 2, NULL, 0);
@@ -1824,17 +1824,8 @@ static void test_abandoned(void **state)
 	};
 	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_SEND,
 				    SALVO_VERDICT_SEND};
-	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 3, h.now), 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
-	h.now += 100 * MS;
-	feed_resp(&h, 0, NULL);
-	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
-	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
-	h.now += 100 * MS;
+	start_files(&h, e, 3);
 	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 3, 0, DGRAM);
 	uint8_t d[SALVO_DIGEST_BYTES];
 	memset(d, 0x33, sizeof(d));
@@ -2093,15 +2084,7 @@ static void test_abandoned_waits_alone(void **state)
 					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 2, h.now), 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
-	h.now += 10 * MS;
-	feed_resp(&h, 0, NULL);
-	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_CONTROL);
-	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
-	h.now += 10 * MS;
+	start_files(&h, e, 2);
 	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 2, 0, DGRAM);
 	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 	salvo_work held[4];
