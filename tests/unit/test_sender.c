@@ -1632,13 +1632,16 @@ static void test_early_data(void **state)
 
 /* ---- what the receiver holds: VERDICT ---- */
 
-/* A sender of e[0, n) past its handshake (RESP 100 ms after INIT) and
- * its manifest, 100 ms on: the receiver's VERDICT is next. */
-static void start_files(harness *h, const salvo_entry *e, uint32_t n)
+/* A sender of e[0, n) (digests: NULL, or their content digests in the
+ * manifest) past its handshake (RESP 100 ms after INIT) and its
+ * manifest, 100 ms on: the receiver's VERDICT is next. */
+static void start_files(harness *h, const salvo_entry *e, uint32_t n,
+			const uint8_t (*digests)[SALVO_ENTRY_DIGEST_BYTES])
 {
 	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	start_empty(h);
 	salvo_sender_config cfg = config(h);
+	cfg.digests = digests;
 	assert_int_equal(salvo_sender_new(&h->s, &h->mem, &cfg, e, n, h->now),
 			 0);
 	assert_int_equal(poll_once(h), SALVO_WORK_CONTROL);
@@ -1680,7 +1683,7 @@ static void test_held_ranges(void **state)
 	static const int32_t err[] = {0, 0, 0, 13};
 	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	harness h;
-	start_files(&h, e, 4);
+	start_files(&h, e, 4, NULL);
 	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 	/* data phase, but no verdict yet: nothing new goes */
 	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
@@ -1795,7 +1798,7 @@ static void test_all_held(void **state)
 	static const uint8_t v[] = {SALVO_VERDICT_IDENTICAL,
 				    SALVO_VERDICT_IDENTICAL};
 	harness h;
-	start_files(&h, e, 2);
+	start_files(&h, e, 2, NULL);
 	feed_verdict_at(&h, held, 1, 0, v, NULL, 2, 0, DGRAM);
 	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 3 * BLOCK + 1,
 		      0, 2, NULL, 0);
@@ -1825,7 +1828,7 @@ static void test_abandoned(void **state)
 	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_SEND,
 				    SALVO_VERDICT_SEND};
 	harness h;
-	start_files(&h, e, 3);
+	start_files(&h, e, 3, NULL);
 	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 3, 0, DGRAM);
 	uint8_t d[SALVO_DIGEST_BYTES];
 	memset(d, 0x33, sizeof(d));
@@ -2065,33 +2068,38 @@ static void test_late_abandoned_repairs(void **state)
 
 /* Only the repairs that carry an abandoned file's bytes wait for its
  * FILE_DONE: the other file's datagrams go on, also in the block the two
- * share (the abandoned file's bytes there arrived as first sent).
- * Failed with the first version of the wait, which held every repair. */
+ * share (the abandoned file's bytes there arrived as first sent).  The
+ * file's place is read off the manifest, past a folder, an empty file
+ * and content digests (--checksum).  Failed with the first version of
+ * the wait, which held every repair. */
 static void test_abandoned_waits_alone(void **state)
 {
 	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_DIR, .mode = 0755, .path = "x", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .path = "x/empty", .path_len = 7},
 	    {.type = SALVO_ENTRY_FILE,
 	     .size = BLOCK + 1000,
-	     .path = "a",
-	     .path_len = 1},
+	     .path = "x/a",
+	     .path_len = 3},
 	    {.type = SALVO_ENTRY_FILE,
 	     .size = 2 * BLOCK,
-	     .path = "b",
-	     .path_len = 1},
+	     .path = "x/b",
+	     .path_len = 3},
 	};
-	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_SEND};
+	static const uint8_t digests[4][SALVO_ENTRY_DIGEST_BYTES] = {{0}};
+	static const uint8_t v[4] = {SALVO_VERDICT_SEND};
 	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
 					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
-	start_files(&h, e, 2);
-	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 2, 0, DGRAM);
+	start_files(&h, e, 4, digests);
+	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 4, 0, DGRAM);
 	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 	salvo_work held[4];
 	hold_blocks(&h, skip_timed, held, 4);
 	for (uint32_t b = 0; b < 4; b++)
 		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
-	assert_int_equal(salvo_sender_abandon(h.s, 0, -EIO), 0);
+	assert_int_equal(salvo_sender_abandon(h.s, 2, -EIO), 0);
 	/* lost: a's in block 0, the shared datagram of block 1, b's alone */
 	h.now += 10 * MS;
 	uint64_t ts = next_status(&h);
@@ -2109,7 +2117,9 @@ static void test_abandoned_waits_alone(void **state)
 	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
 	/* a's flagged FILE_DONE acknowledged: its repairs go */
 	h.now += 5 * MS;
-	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 1, NULL, 0);
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 2, NULL, 0);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, NULL, 0);
 	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
 	assert_int_equal(h.w.nranges, 2);
 	expect_range(&h.w.ranges[0], 0, PAYLOAD, PAYLOAD);
