@@ -161,6 +161,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 		goto fail_arrays;
 	salvo_rangeset_init(&s->held, mem);
 	salvo_rangeset_init(&s->late_fd, mem);
+	salvo_rangeset_init(&s->fd_spans, mem);
+	salvo_rangeset_init(&s->parked, mem);
 	for (uint32_t i = 0; i < n; i++) {
 		s->is_dir[i] = e[i].type == SALVO_ENTRY_DIR;
 		s->have_digest[i] = s->is_dir[i];
@@ -219,6 +221,8 @@ void salvo_sender_del(salvo_sender *s)
 	salvo_rangeset_free(&s->dup);
 	salvo_rangeset_free(&s->held);
 	salvo_rangeset_free(&s->late_fd);
+	salvo_rangeset_free(&s->fd_spans);
+	salvo_rangeset_free(&s->parked);
 	salvo_mem_free(s->mem, s->verdict);
 	salvo_mem_free(s->mem, s->verdict_err);
 	salvo_mem_free(s->mem, s->block_crc);
@@ -392,8 +396,10 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 		above = above > h ? above - h : 0;
 	}
 	salvo_txstream_ack(t, fb->cum, above);
-	if (t == &s->data)
+	if (t == &s->data) {
 		salvo_rangeset_remove_below(&s->dup, t->cum);
+		salvo_rangeset_remove_below(&s->parked, t->cum);
+	}
 	salvo_fb_iter it;
 	salvo_range r;
 	salvo_wire_feedback_iter(&it, fb);
@@ -415,6 +421,10 @@ static void on_feedback(salvo_sender *s, const salvo_pkt *p, uint64_t arrival,
 			s->digests_acked = fb->digests_have;
 			s->fd_next = max64(s->fd_next, s->digests_acked);
 			s->fd_backoff = 0;
+			if (ss_unpark(s)) {
+				ss_fail(s, SALVO_ERR_NOMEM, 1);
+				return;
+			}
 		}
 		if (fb->files_done <= s->file_count &&
 		    fb->files_done > s->files_done)
@@ -690,6 +700,8 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
 		s->fd_once = 0;
 		s->fd_next += count;
 	}
+	if (!flags && first + count > s->fd_high)
+		s->fd_high = first + count;
 	s->fd_last_sent = now;
 	return file_done(s, first, count, flags, w, buf, cap);
 }
@@ -700,10 +712,20 @@ static int poll_file_done(salvo_sender *s, uint64_t now, salvo_work *w,
  * doubling (at most 64 times), until the receiver restates the file
  * FAILED (its VERDICT: it dropped the part-file) or the session ends.
  * A receiver that had verified and committed the file before it heard
- * keeps it, and ignores them. */
+ * keeps it, and ignores them.  repair: a repair is next.  It may fetch
+ * again a block of such a file that failed its old CRC (the receiver
+ * holds the file's digest, so nothing acknowledges the flag and repairs
+ * cannot wait for it): a round goes first unless one went within half
+ * an RTT, so each fetch of the block has a copy of its own, and the
+ * block fails three times only if three copies in a row are lost. */
 static int64_t late_fd_take(salvo_sender *s, uint64_t now, uint64_t wait,
-			    uint64_t *due)
+			    int repair, uint64_t *due)
 {
+	if (repair && now < s->late_fd_due &&
+	    now - s->late_fd_sent >= s->srtt / 2) {
+		s->late_fd_due = now;
+		s->late_fd_next = 0;
+	}
 	while (!salvo_rangeset_is_empty(&s->late_fd)) {
 		if (now < s->late_fd_due) {
 			*due = min64(*due, s->late_fd_due);
@@ -724,6 +746,7 @@ static int64_t late_fd_take(salvo_sender *s, uint64_t now, uint64_t wait,
 			SALVO_VERDICT_FAILED &&
 		    !salvo_rangeset_remove(&s->late_fd, i, i + 1))
 			continue;
+		s->late_fd_sent = now;
 		return (int64_t)i;
 	}
 	return -1;
@@ -798,7 +821,8 @@ static void add_range(active_work *a, const salvo_sender *s, uint64_t start,
 
 /* Fills a with queued retransmissions from q (the retransmission queue,
  * or the tail's second copies): ascending, split at block ends, at most
- * one block's worth of bytes (the engine's buffer). */
+ * one block's worth of bytes (the engine's buffer).  Those of an
+ * abandoned file the receiver may not know of yet wait (abandon.c). */
 static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 {
 	salvo_txstream *t = &s->data;
@@ -825,6 +849,13 @@ static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 						    1) / s->payload *
 						       s->payload);
 		}
+		if (ss_repair_waits(s, start, end)) {
+			if (ss_park(s, q, start, end)) {
+				ss_fail(s, SALVO_ERR_NOMEM, 1);
+				return;
+			}
+			continue;
+		}
 		add_range(a, s, start, end);
 		salvo_rangeset_remove(q, start, end);
 		budget -= min64(budget, end - start);
@@ -842,25 +873,31 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	    (s->phase == PH_MANIFEST || ss_prepared(s)) &&
 	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
 	     t->next_new == t->cum);
-	if (!have_retx && !can_new) {
-		/* nothing to send: not the path's doing, unless another
-		 * block-sender is still pacing out its item (then the pacer,
-		 * not the data, sets the rate: with 4 MiB blocks and five
-		 * threads some thread always finds nothing) */
+	active_work *a = have_retx || can_new ? new_active(s) : NULL;
+	if (a && !salvo_rangeset_is_empty(&t->retx))
+		take_retx(s, a, &t->retx);
+	if (a && !a->nranges && have_dup) {
+		take_retx(s, a, &s->dup);
+		a->is_dup = 1;
+	}
+	if (a && !a->nranges && can_new) {
+		a->is_dup = 0;
+		ss_take_new(s, a);
+	}
+	if (s->phase == PH_FAILED)
+		return SALVO_WORK_FAILED;
+	if (!a || !a->nranges) {
+		/* nothing to send (every repair waits, or none): not the
+		 * path's doing, unless another block-sender is still pacing
+		 * out its item (then the pacer, not the data, sets the rate:
+		 * with 4 MiB blocks and five threads some thread always finds
+		 * nothing) */
+		if (a)
+			a->in_use = 0;
 		if (!any_active(s))
 			s->app_limited = 1;
 		return SALVO_WORK_IDLE;
 	}
-	active_work *a = new_active(s);
-	if (!a)
-		return SALVO_WORK_IDLE;
-	if (!salvo_rangeset_is_empty(&t->retx)) {
-		take_retx(s, a, &t->retx);
-	} else if (have_dup) {
-		take_retx(s, a, &s->dup);
-		a->is_dup = 1;
-	} else
-		ss_take_new(s, a);
 	for (uint32_t i = 0; i < a->nranges; i++) {
 		const salvo_work_range *r = &a->ranges[i];
 		if (salvo_txstream_mark(t, r->stream_offset,
@@ -992,13 +1029,14 @@ static void reconnect(salvo_sender *s, uint64_t now)
 	for (int i = 0; i < MAX_ACTIVE; i++)
 		s->active[i].in_use = 0;
 	salvo_rangeset_remove_below(&s->dup, UINT64_MAX);
+	salvo_rangeset_remove_below(&s->parked, UINT64_MAX);
 	/* the new receiver session decides again what it holds */
 	salvo_rangeset_remove_below(&s->held, UINT64_MAX);
 	s->ranges_total = s->ranges_have = s->verdicts_have = 0;
 	s->late_have = 0;
 	s->digests_acked = s->fd_next = s->files_done = 0;
 	s->fd_backoff = 0;
-	s->fd_once = 0;
+	s->fd_once = s->fd_high = 0;
 	s->fd_last_sent = 0;
 	/* FILE_DONE goes again from the first: abandoned ones flagged */
 	salvo_rangeset_remove_below(&s->late_fd, UINT64_MAX);
@@ -1110,7 +1148,10 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		 * FILE_DONE waits its turn at the pacer behind booked data,
 		 * which an RTT measured by heartbeats does not show */
 		uint64_t rtt = s->have_rtt ? s->srtt + 4 * s->rttvar : 200 * MS;
-		uint64_t wait = (rtt + rtt / 2) << s->fd_backoff;
+		/* (no doubling while repairs wait for them: abandon.c) */
+		unsigned backoff =
+		    salvo_rangeset_is_empty(&s->parked) ? s->fd_backoff : 0;
+		uint64_t wait = (rtt + rtt / 2) << backoff;
 		if (s->digests_acked < s->fd_next &&
 		    now - s->fd_last_sent > wait) {
 			s->fd_next = s->digests_acked;
@@ -1130,8 +1171,11 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		} else if (s->digests_acked < s->digests_known) {
 			fd_due = s->fd_last_sent + wait + 1;
 		}
+		int repair = s->phase == PH_DATA &&
+			     (!salvo_rangeset_is_empty(&s->data.retx) ||
+			      !salvo_rangeset_is_empty(&s->dup));
 		int64_t late = with_data ? late_fd_take(s, now, rtt + rtt / 2,
-							&fd_due)
+							repair, &fd_due)
 					 : -1;
 		if (late >= 0)
 			return file_done(s, (uint32_t)late, 1,
@@ -1335,9 +1379,12 @@ int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err)
 		return SALVO_ERR_INVAL;
 	if (s->have_digest[i] == SS_DIGEST_ABANDONED)
 		return 0;
-	/* its digest went out already (a repair re-read it short): the
-	 * flagged FILE_DONE goes again until the receiver has it */
-	if (s->have_digest[i] && i < s->fd_next) {
+	if (ss_abandon_span(s, i))
+		return SALVO_ERR_NOMEM;
+	/* its digest went out already (a repair re-read it short; fd_next
+	 * may have gone back since): the flagged FILE_DONE goes again
+	 * until the receiver has it */
+	if (s->have_digest[i] && (i < s->fd_next || i < s->fd_high)) {
 		if (salvo_rangeset_add(&s->late_fd, i, (uint64_t)i + 1, 0))
 			return SALVO_ERR_NOMEM;
 		s->late_fd_due = 0;

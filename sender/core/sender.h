@@ -257,11 +257,14 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
  * salvo_sender_set_digest for it is ignored); the receiver fails the
  * file alone and its VERDICT says FAILED.  Blocks of it sent before
  * with its real bytes and repaired (re-read) since no longer match
- * their CRC: the receiver checks them by the other files' digests.  A
- * file whose digest went out already gets the flagged FILE_DONE too,
- * again at growing intervals until the receiver restates it FAILED (or
- * the session ends: a receiver that verified it whole before keeps it,
- * and its verdict stays SEND).
+ * their CRC: the receiver checks them by the other files' digests once
+ * it has the flagged FILE_DONE, so no repair of the file's bytes is
+ * handed out until its FEEDBACK acknowledges it (the FILE_DONE goes
+ * again meanwhile, about every 1.5 RTO).  A file whose digest went out already gets the flagged
+ * FILE_DONE too, again at growing intervals and ahead of the next
+ * repair (at most one per half RTT), until the receiver restates it
+ * FAILED (or the session ends: a receiver that verified it whole before
+ * keeps it, and its verdict stays SEND).
  * Returns 0, SALVO_ERR_INVAL (no such file, a folder) or
  * SALVO_ERR_NOMEM. */
 int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err);

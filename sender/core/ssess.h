@@ -92,6 +92,14 @@ struct salvo_sender {
 	uint64_t fd_last_sent;
 	unsigned fd_backoff; /* FILE_DONE resends since digests last moved */
 	uint32_t fd_once; /* 1 + the file whose flagged FILE_DONE went once */
+	uint32_t fd_high; /* files [0, n) had their digests sent */
+	/* abandoned files' bytes in the stream, tag file + 1, and the
+	 * repairs of them parked until digests_acked passes the file
+	 * (abandon.c); walk_*: the manifest entry last looked up there, its
+	 * offset in the manifest and in the stream */
+	salvo_rangeset fd_spans, parked;
+	uint32_t walk_i, walk_pos;
+	uint64_t walk_off;
 	/* files abandoned after their digest went out (salvo_sender_abandon):
 	 * each [i, i+1); their FILE_DONE goes again, flagged, until the
 	 * receiver restates them FAILED or the session completes */
@@ -99,6 +107,7 @@ struct salvo_sender {
 	uint64_t late_fd_next; /* the next of them to send this round */
 	uint64_t late_fd_due;  /* the next round */
 	unsigned late_fd_backoff;
+	uint64_t late_fd_sent; /* when the last of them went */
 	uint32_t files_done;
 
 	/* streams */
@@ -181,6 +190,22 @@ int ss_on_verdict(salvo_sender *s, const salvo_pkt_verdict *v);
 /* Fills a (fresh) with the next new data: one whole block, or the
  * pieces of a partly held block; moves the cursor. */
 void ss_take_new(salvo_sender *s, ss_active *a);
+
+/* abandon.c: repairs that wait for an abandoned file's FILE_DONE */
+/* File i was abandoned: its bytes' repairs wait from now on.  0 or
+ * SALVO_ERR_NOMEM. */
+int ss_abandon_span(salvo_sender *s, uint32_t i);
+/* [start, end) of the data stream holds bytes of an abandoned file the
+ * receiver's digests_have has not passed: a repair of it waits. */
+int ss_repair_waits(const salvo_sender *s, uint64_t start, uint64_t end);
+/* Takes [start, end) out of q (the retransmission queue or the tail's
+ * second copies); a retransmission waits in parked, a copy is dropped.
+ * 0 or SALVO_ERR_NOMEM. */
+int ss_park(salvo_sender *s, salvo_rangeset *q, uint64_t start, uint64_t end);
+/* digests_acked moved: every parked repair goes back to the queue (those
+ * still waiting are parked again as they come up).  0 or
+ * SALVO_ERR_NOMEM. */
+int ss_unpark(salvo_sender *s);
 
 /* shake.c */
 /* Draws the index and sets up the cookie maker.  0 or SALVO_ERR_INVAL. */

@@ -28,6 +28,7 @@
  */
 #include "tests/sim/simnet.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,6 +131,9 @@ typedef struct simsender {
 	uint32_t next_digest;
 	uint8_t *block_sent; /* new blocks whose every datagram left */
 	uint8_t *block_failed; /* sc->verify_fail: first check failed */
+	/* sc->shrink: the first file shrank; flagged FILE_DONE lost */
+	int shrunk;
+	uint32_t fd_lost;
 	uint64_t hashed;     /* the stream prefix those blocks cover */
 	uint64_t total;
 	uint8_t *content; /* the stream: gen(key, 0, ..., total) */
@@ -471,11 +475,41 @@ static void check_not_held(world *w, simsender *s, const salvo_work *wk)
 	}
 }
 
+/* sc->shrink: the first file's source shrinks to SIM_SHRINK_KEEP
+ * bytes.  Every read from now on finds zeros past them, and the sender
+ * gives the file up, as the engine's reader does. */
+static void shrink(world *w, simsender *s)
+{
+	const salvo_entry *e = &s->entries[0];
+	s->shrunk = 1;
+	memset(s->content + e->stream_offset + SIM_SHRINK_KEEP, 0,
+	       e->size - SIM_SHRINK_KEEP);
+	int err = salvo_sender_abandon(s->core, 0, -EIO);
+	if (err)
+		failf(w, "sender %d: abandon: %s", s->idx, salvo_strerror(err));
+	trace(w, "sender %d: file 0 shrank, abandoned", s->idx);
+}
+
+/* sc->shrink: the link loses the first flagged FILE_DONE packets. */
+static int shrink_loses(world *w, simsender *s, const ctlpkt *c)
+{
+	if (!w->sc->shrink || s->fd_lost >= w->sc->shrink ||
+	    c->buf[1] != SALVO_PKT_FILE_DONE ||
+	    !(c->buf[2] & SALVO_FD_F_ABANDONED))
+		return 0;
+	s->fd_lost++;
+	trace(w, "sender %d: flagged FILE_DONE lost", s->idx);
+	return 1;
+}
+
 static void lane_start(world *w, simsender *s, lane *l)
 {
 	l->busy = 1;
 	l->w = s->backlog;
 	check_not_held(w, s, &l->w);
+	if (w->sc->shrink && !s->shrunk && l->w.is_first &&
+	    l->w.ranges[0].stream_offset >= s->entries[0].size / 4)
+		shrink(w, s);
 	s->has_backlog = 0;
 	s->need_poll = 1;
 	size_t pos = 0;
@@ -604,7 +638,10 @@ static void sender_step(world *w, simsender *s)
 {
 	while (s->ctl_head < s->nctl && s->ctl[s->ctl_head].at <= w->now) {
 		ctlpkt *c = &s->ctl[s->ctl_head++];
-		send_fwd(w, s, c->buf, c->len, w->now);
+		if (shrink_loses(w, s, c))
+			s->sent_bytes += c->len;
+		else
+			send_fwd(w, s, c->buf, c->len, w->now);
 		free(c->buf);
 	}
 	if (s->ctl_head == s->nctl)
@@ -690,7 +727,7 @@ static void choose_held(world *w, simsender *s)
 static void make_entries(world *w, simsender *s, uint64_t *rng)
 {
 	const sim_scenario *sc = w->sc;
-	uint32_t n = sc->tree ? sc->tree_files : 1;
+	uint32_t n = sc->tree ? sc->tree_files : sc->shrink ? 2 : 1;
 	uint32_t ndirs = sc->tree ? 12 : 0;
 	s->nentries = n + ndirs;
 	s->entries = xcalloc(s->nentries, sizeof(*s->entries));
@@ -723,6 +760,9 @@ static void make_entries(world *w, simsender *s, uint64_t *rng)
 			size = r % 7 == 0 ? 0 : 1 + r % 16384;
 			snprintf(name, sizeof(name), "dir%u/%s %u.bin", f % 4,
 				 tree_names[f % 10], f);
+		} else if (f) { /* sc->shrink: the file after */
+			size = SIM_SHRINK_AFTER_BYTES;
+			snprintf(name, sizeof(name), "after-%d.bin", s->idx);
 		} else {
 			snprintf(name, sizeof(name), "file-%d.bin", s->idx);
 		}
@@ -905,6 +945,11 @@ void sim_describe(const sim_scenario *sc, char *buf, size_t cap)
 		snprintf(buf + n, cap > n ? cap - n : 0, " verify-fail=1/%u",
 			 sc->verify_fail);
 	}
+	if (sc->shrink) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, cap > n ? cap - n : 0,
+			 " shrink=%u-flagged-lost", sc->shrink);
+	}
 	if (sc->held) {
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap > n ? cap - n : 0, " held=%s",
@@ -973,8 +1018,11 @@ static void check(world *w, sim_result *res)
 			failf(w, "sender %d: receiver never prepared", i);
 			break;
 		}
-		if (s->total && memcmp(s->content, s->rx, s->total)) {
-			uint64_t off = 0;
+		/* sc->shrink: the first file is not compared; it fails */
+		uint64_t from = s->shrunk ? s->entries[0].size : 0;
+		if (s->total &&
+		    memcmp(s->content + from, s->rx + from, s->total - from)) {
+			uint64_t off = from;
 			while (s->content[off] == s->rx[off])
 				off++;
 			failf(w, "sender %d: data differs at byte %llu", i,
@@ -983,7 +1031,13 @@ static void check(world *w, sim_result *res)
 		uint32_t regular = 0;
 		for (uint32_t k = 0; k < s->nentries; k++)
 			regular += s->entries[k].type == SALVO_ENTRY_FILE;
-		regular -= s->files_skipped;
+		regular -= s->files_skipped + (uint32_t)s->shrunk;
+		if (w->sc->shrink && !s->shrunk)
+			failf(w, "sender %d: the file never shrank", i);
+		int v = salvo_sender_verdict(s->core, 0, NULL);
+		if (s->shrunk && v != SALVO_VERDICT_FAILED)
+			failf(w, "sender %d: the shrunk file's verdict is %d",
+			      i, v);
 		if (s->files_committed != regular)
 			failf(w, "sender %d: %u of %u files committed", i,
 			      s->files_committed, regular);

@@ -17,6 +17,8 @@
 #define SIM_MAX_SENDERS 4
 #define SIM_MAX_LANES 8
 #define SIM_VERIFY_LATE_NS 20000000ull /* verify_fail's check latency */
+#define SIM_SHRINK_KEEP 1000	       /* sc->shrink: the bytes left */
+#define SIM_SHRINK_AFTER_BYTES 300000  /* sc->shrink: the file after */
 
 typedef struct sim_scenario {
 	uint64_t seed;
@@ -50,6 +52,14 @@ typedef struct sim_scenario {
 				 answers SIM_VERIFY_LATE_NS late (after
 				 FEEDBACKs): the block is fetched again; 0:
 				 every check passes at once */
+	/* one file (not a tree), and a second of SIM_SHRINK_AFTER_BYTES
+	 * after it: once a quarter of the first went, its source shrinks
+	 * to SIM_SHRINK_KEEP bytes, every later read finds zeros and the
+	 * sender abandons it (its blocks sent before are repaired with
+	 * zeros under their old CRCs); the link loses its first `shrink`
+	 * flagged FILE_DONE packets.  It fails alone (VERDICT FAILED), the
+	 * second commits.  0: no shrink */
+	uint32_t shrink;
 } sim_scenario;
 
 typedef struct sim_result {

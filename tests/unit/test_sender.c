@@ -648,6 +648,21 @@ static void hold_blocks(harness *h, const uint8_t *skip, salvo_work *held,
 	}
 }
 
+/* A session in its data phase whose four blocks all went, with CRCs
+ * 0xb0c0 + block. */
+static void blocks_sent(harness *h)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	salvo_work held[4];
+	start(h);
+	handshake(h);
+	manifest(h);
+	hold_blocks(h, skip_timed, held, 4);
+	for (uint32_t b = 0; b < 4; b++)
+		salvo_sender_work_done(h->s, &held[b], 0xb0c0 + b, h->now);
+}
+
 /* An older receiver counted a block's bytes in cum before its CRC check,
  * and a failed check made them missing again: a newer FEEDBACK (seq) with
  * a lower cum moves the point back and its holes go again at once, with
@@ -660,13 +675,7 @@ static void test_cum_taken_back(void **state)
 					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
-	start(&h);
-	handshake(&h);
-	manifest(&h);
-	salvo_work held[4];
-	hold_blocks(&h, skip_timed, held, 4);
-	for (uint32_t b = 0; b < 4; b++)
-		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	blocks_sent(&h);
 	h.now += 10 * MS;
 	uint64_t st1 = next_status(&h);
 	h.now += 20 * MS;
@@ -1623,6 +1632,26 @@ static void test_early_data(void **state)
 
 /* ---- what the receiver holds: VERDICT ---- */
 
+/* A sender of e[0, n) (digests: NULL, or their content digests in the
+ * manifest) past its handshake (RESP 100 ms after INIT) and its
+ * manifest, 100 ms on: the receiver's VERDICT is next. */
+static void start_files(harness *h, const salvo_entry *e, uint32_t n,
+			const uint8_t (*digests)[SALVO_ENTRY_DIGEST_BYTES])
+{
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	start_empty(h);
+	salvo_sender_config cfg = config(h);
+	cfg.digests = digests;
+	assert_int_equal(salvo_sender_new(&h->s, &h->mem, &cfg, e, n, h->now),
+			 0);
+	assert_int_equal(poll_once(h), SALVO_WORK_CONTROL);
+	h->now += 100 * MS;
+	feed_resp(h, 0, NULL);
+	assert_int_equal(poll_past(h, skip), SALVO_WORK_CONTROL);
+	assert_int_equal(h->pkt.hdr.type, SALVO_PKT_MANIFEST);
+	h->now += 100 * MS;
+}
+
 /* Four files sharing blocks: the first sent, the second skipped as
  * identical, the third resumed (its second block held), the fourth
  * failed at the receiver.  New data waits for the whole VERDICT (which
@@ -1654,15 +1683,7 @@ static void test_held_ranges(void **state)
 	static const int32_t err[] = {0, 0, 0, 13};
 	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 4, h.now), 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
-	h.now += 100 * MS;
-	feed_resp(&h, 0, NULL);
-	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
-	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
-	h.now += 100 * MS;
+	start_files(&h, e, 4, NULL);
 	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 	/* data phase, but no verdict yet: nothing new goes */
 	assert_int_equal(poll_past(&h, skip), SALVO_WORK_IDLE);
@@ -1776,17 +1797,8 @@ static void test_all_held(void **state)
 	static const salvo_range held[] = {{0, 3 * BLOCK + 1}};
 	static const uint8_t v[] = {SALVO_VERDICT_IDENTICAL,
 				    SALVO_VERDICT_IDENTICAL};
-	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 2, h.now), 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
-	h.now += 100 * MS;
-	feed_resp(&h, 0, NULL);
-	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
-	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
-	h.now += 100 * MS;
+	start_files(&h, e, 2, NULL);
 	feed_verdict_at(&h, held, 1, 0, v, NULL, 2, 0, DGRAM);
 	feed_feedback(&h, SALVO_PHASE_DATA, SALVO_FB_F_COMPLETE, 3 * BLOCK + 1,
 		      0, 2, NULL, 0);
@@ -1815,17 +1827,8 @@ static void test_abandoned(void **state)
 	};
 	static const uint8_t v[] = {SALVO_VERDICT_SEND, SALVO_VERDICT_SEND,
 				    SALVO_VERDICT_SEND};
-	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, e, 3, h.now), 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL);
-	h.now += 100 * MS;
-	feed_resp(&h, 0, NULL);
-	assert_int_equal(poll_past(&h, skip), SALVO_WORK_CONTROL);
-	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_MANIFEST);
-	h.now += 100 * MS;
+	start_files(&h, e, 3, NULL);
 	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 3, 0, DGRAM);
 	uint8_t d[SALVO_DIGEST_BYTES];
 	memset(d, 0x33, sizeof(d));
@@ -1922,6 +1925,210 @@ static void test_abandoned(void **state)
 	finish(&h);
 }
 
+/* Polls for about span at 1 ms steps, every DATA item done at once:
+ * returns the flagged FILE_DONE packets of file f that went (none
+ * reaches the receiver) and fails on a DATA item touching
+ * [start, end) of the stream. */
+static int lose_flagged(harness *h, uint32_t f, uint64_t span, uint64_t start,
+			uint64_t end)
+{
+	int flagged = 0;
+	for (uint64_t t = 0; t < span; t += MS, h->now += MS) {
+		int k;
+		while ((k = poll_once(h)) != SALVO_WORK_IDLE) {
+			if (k == SALVO_WORK_DATA) {
+				const salvo_work_range *r = &h->w.ranges[0];
+				assert_false(r->stream_offset < end &&
+					     r->stream_offset + r->len > start);
+				salvo_sender_work_done(h->s, &h->w, 0, h->now);
+				continue;
+			}
+			assert_int_equal(k, SALVO_WORK_CONTROL);
+			flagged += h->pkt.hdr.type == SALVO_PKT_FILE_DONE &&
+				   h->pkt.u.file_done.first == f &&
+				   h->pkt.hdr.flags == SALVO_FD_F_ABANDONED;
+		}
+	}
+	return flagged;
+}
+
+/* The next item past STATUS packets: the flagged FILE_DONE of file f
+ * (flagged 1) or a repair of block b (flagged 0). */
+static void expect_next(harness *h, int flagged, uint32_t f, uint32_t b)
+{
+	static const uint8_t skip[] = {SALVO_PKT_STATUS, 0};
+	if (flagged) {
+		assert_int_equal(poll_past(h, skip), SALVO_WORK_CONTROL);
+		assert_int_equal(h->pkt.hdr.type, SALVO_PKT_FILE_DONE);
+		assert_int_equal(h->pkt.u.file_done.first, f);
+		assert_int_equal(h->pkt.hdr.flags, SALVO_FD_F_ABANDONED);
+		return;
+	}
+	assert_int_equal(poll_past(h, skip), SALVO_WORK_DATA);
+	assert_false(h->w.is_first);
+	assert_int_equal(h->w.ranges[0].block, b);
+	salvo_sender_work_done(h->s, &h->w, 0, h->now);
+}
+
+/* A datagram of block 1 is lost (the receiver holds the first `digests`
+ * digests), and its repair reads d/a short: the file is abandoned, the
+ * repair goes with zeros under the block's old CRC. */
+static void repair_finds_short(harness *h, uint32_t digests)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	h->now += 10 * MS;
+	uint64_t ts = next_status(h);
+	h->now += 20 * MS;
+	salvo_range lost[] = {{BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD}};
+	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, ts, digests, lost, 1);
+	assert_int_equal(poll_past(h, skip_timed), SALVO_WORK_DATA);
+	expect_range(&h->w.ranges[0], 1, 5 * PAYLOAD, PAYLOAD);
+	assert_int_equal(salvo_sender_abandon(h->s, 1, -EIO), 0);
+	salvo_sender_work_done(h->s, &h->w, 0, h->now);
+}
+
+/* Both copies of an abandoned file's flagged FILE_DONE lost: the
+ * receiver still checks the file's blocks by their old CRCs, and a
+ * block repaired with zeros fails each time it is fetched again (three
+ * times: the session fails, exit 5).  So the repairs wait until its
+ * FEEDBACK acknowledges the flagged FILE_DONE (digests_have past the
+ * file), which goes again meanwhile, about once per RTT, not backing
+ * off.  Failed before: the block went again at once under its old
+ * CRC. */
+static void test_abandoned_fd_lost(void **state)
+{
+	(void)state;
+	harness h;
+	blocks_sent(&h);
+	repair_finds_short(&h, 1); /* the folder's digest is taken */
+	/* both flagged copies go, and are lost */
+	assert_int_equal(lose_flagged(&h, 1, 5 * MS, 0, 0), 2);
+	/* block 1 fails its check: the receiver fetches it whole again,
+	 * not knowing the file was abandoned (digests_have stays 1) */
+	uint64_t ts = next_status(&h);
+	h.now += 20 * MS;
+	salvo_range again[] = {{BLOCK, 2 * BLOCK}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 1, again, 1);
+	salvo_sender_stats st;
+	salvo_sender_get_stats(h.s, &st);
+	uint64_t rtt = st.srtt_ns + 4 * st.rttvar_ns;
+	/* no repair of it; the flagged FILE_DONE goes again, about once
+	 * per RTT (the last acknowledged digest does not move) */
+	int n = lose_flagged(&h, 1, 20 * rtt, BLOCK, 2 * BLOCK);
+	assert_true(n >= 8);
+	assert_true(n <= 2 * 20);
+	/* acknowledged: the block goes again, with its CRC (the receiver
+	 * now takes any) */
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, again, 1);
+	expect_next(&h, 0, 0, 1);
+	assert_int_equal(h.w.ranges[0].offset, 0);
+	assert_int_equal(h.w.ranges[0].len, BLOCK);
+	assert_int_equal(h.w.ranges[0].block_crc, 0xb0c1);
+	finish(&h);
+}
+
+/* A file abandoned after its digest went out: the receiver holds the
+ * digest, so nothing acknowledges the flagged FILE_DONE, and repairs
+ * cannot wait for it.  Each fetch of a block the receiver asks for again
+ * (it failed its old CRC) has a flagged copy just ahead of it, one per
+ * half RTT at most: the block fails three times only if three copies in
+ * a row are lost.  Failed before: the copies went 1.5 RTO apart,
+ * doubling, and the block went again before the second. */
+static void test_late_abandoned_repairs(void **state)
+{
+	static const uint8_t skip_status[] = {SALVO_PKT_STATUS, 0};
+	(void)state;
+	harness h;
+	blocks_sent(&h);
+	uint8_t d[SALVO_DIGEST_BYTES];
+	memset(d, 0x11, sizeof(d));
+	assert_int_equal(salvo_sender_set_digest(h.s, 1, d), 0);
+	assert_int_equal(salvo_sender_set_digest(h.s, 2, d), 0);
+	assert_int_equal(poll_past(&h, skip_status), SALVO_WORK_CONTROL);
+	assert_int_equal(h.pkt.hdr.type, SALVO_PKT_FILE_DONE);
+	repair_finds_short(&h, 3); /* every digest is taken */
+	assert_int_equal(lose_flagged(&h, 1, 5 * MS, 0, 0), 1);
+	salvo_range again[] = {{BLOCK, 2 * BLOCK}};
+	salvo_range other[] = {{3 * BLOCK, 3 * BLOCK + PAYLOAD}};
+	for (int round = 0; round < 2; round++) {
+		/* block 1 failed its check: fetched again, a copy first */
+		uint64_t ts = next_status(&h);
+		h.now += 20 * MS;
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, again, 1);
+		expect_next(&h, 1, 1, 0);
+		expect_next(&h, 0, 0, 1);
+		/* another repair at once: no second copy yet */
+		feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, other, 1);
+		expect_next(&h, 0, 0, 3);
+		h.now += 10 * MS; /* the repairs are older than a STATUS */
+	}
+	finish(&h);
+}
+
+/* Only the repairs that carry an abandoned file's bytes wait for its
+ * FILE_DONE: the other file's datagrams go on, also in the block the two
+ * share (the abandoned file's bytes there arrived as first sent).  The
+ * file's place is read off the manifest, past a folder, an empty file
+ * and content digests (--checksum).  Failed with the first version of
+ * the wait, which held every repair. */
+static void test_abandoned_waits_alone(void **state)
+{
+	static const salvo_entry e[] = {
+	    {.type = SALVO_ENTRY_DIR, .mode = 0755, .path = "x", .path_len = 1},
+	    {.type = SALVO_ENTRY_FILE, .path = "x/empty", .path_len = 7},
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = BLOCK + 1000,
+	     .path = "x/a",
+	     .path_len = 3},
+	    {.type = SALVO_ENTRY_FILE,
+	     .size = 2 * BLOCK,
+	     .path = "x/b",
+	     .path_len = 3},
+	};
+	static const uint8_t digests[4][SALVO_ENTRY_DIGEST_BYTES] = {{0}};
+	static const uint8_t v[4] = {SALVO_VERDICT_SEND};
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	(void)state;
+	harness h;
+	start_files(&h, e, 4, digests);
+	feed_verdict_at(&h, NULL, 0, 0, v, NULL, 4, 0, DGRAM);
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	salvo_work held[4];
+	hold_blocks(&h, skip_timed, held, 4);
+	for (uint32_t b = 0; b < 4; b++)
+		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	assert_int_equal(salvo_sender_abandon(h.s, 2, -EIO), 0);
+	/* lost: a's in block 0, the shared datagram of block 1, b's alone */
+	h.now += 10 * MS;
+	uint64_t ts = next_status(&h);
+	h.now += 20 * MS;
+	salvo_range lost[] = {{PAYLOAD, 2 * PAYLOAD},
+			      {BLOCK, BLOCK + PAYLOAD},
+			      {BLOCK + 5 * PAYLOAD, BLOCK + 6 * PAYLOAD},
+			      {2 * BLOCK + PAYLOAD, 2 * BLOCK + 2 * PAYLOAD}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 0, lost, 4);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_int_equal(h.w.nranges, 2);
+	expect_range(&h.w.ranges[0], 1, 5 * PAYLOAD, PAYLOAD);
+	expect_range(&h.w.ranges[1], 2, PAYLOAD, PAYLOAD);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+	/* a's flagged FILE_DONE acknowledged: its repairs go */
+	h.now += 5 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 2, NULL, 0);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, ts, 3, NULL, 0);
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_int_equal(h.w.nranges, 2);
+	expect_range(&h.w.ranges[0], 0, PAYLOAD, PAYLOAD);
+	expect_range(&h.w.ranges[1], 1, 0, PAYLOAD);
+	assert_int_equal(h.w.ranges[1].block_crc, 0xb0c1);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	finish(&h);
+}
+
 /* salvo_sender_set_rate_limits (salvo ctl): the next pacing rate obeys
  * the new bounds, whether the algorithm takes them itself (fixed) or the
  * core clamps its rate (fair, until it has set_limits); the snapshot
@@ -1976,6 +2183,9 @@ int main(void)
 	    cmocka_unit_test(test_held_ranges),
 	    cmocka_unit_test(test_all_held),
 	    cmocka_unit_test(test_abandoned),
+	    cmocka_unit_test(test_abandoned_fd_lost),
+	    cmocka_unit_test(test_late_abandoned_repairs),
+	    cmocka_unit_test(test_abandoned_waits_alone),
 	    cmocka_unit_test(test_whole_session),
 	    cmocka_unit_test(test_cum_taken_back),
 	    cmocka_unit_test(test_rtt_ends_at_arrival),
