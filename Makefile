@@ -183,6 +183,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-deps >/dev/null
 	$(Q)$(MAKE) --no-print-directory all asan-build
 	$(Q)$(MAKE) --no-print-directory check-core
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-sim
 	$(Q)$(MAKE) --no-print-directory test-replay
@@ -274,7 +275,8 @@ FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_SRC)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRC)
+	@echo "format-check: $(words $(FORMAT_SRC)) files as .clang-format lays them out"
 
 clean:
 	rm -rf $(BUILD)

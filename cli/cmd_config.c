@@ -38,7 +38,8 @@ static int show(int argc, char **argv)
 	int nrest, json = 0, rc = SALVO_EXIT_USAGE;
 
 	salvo_conf_diag_init(&diag);
-	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_all, argc, argv, &rest, &nrest, &diag);
+	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_all, argc, argv, &rest,
+				       &nrest, &diag);
 	if (!cfg)
 		return SALVO_EXIT_FAILURE;
 	for (int i = 0; i < nrest; i++) {

@@ -24,35 +24,36 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: salvo ctl PATH COMMAND...\n"
-	      "\n"
-	      "Changes the rate of a running send or watch, or reads its "
-	      "status, through the\n"
-	      "control socket it was started with (--control PATH, or "
-	      "transfer.control).\n"
-	      "Prints the answer, one JSON line.\n"
-	      "\n"
-	      "commands:\n"
-	      "  rate [PROFILE] RATE   the ceiling (fixed: the rate), e.g. "
-	      "50mbit, 1gbit, 20MB/s\n"
-	      "  rate [PROFILE] none   no ceiling\n"
-	      "  rate [PROFILE] default  back to the configured one (a "
-	      "profile: the watcher's)\n"
-	      "  min-rate [PROFILE] RATE|none|default  the floor (fair, high, "
-	      "low)\n"
-	      "  status [PROFILE]      rate, delivery rate, ceiling, policy, "
-	      "bytes done\n"
-	      "  help                  the commands\n"
-	      "PROFILE: a hot-folder profile of salvo watch; without it the "
-	      "command acts on\nthe whole send or watcher.  Changes take effect "
-	      "within 50 ms.\n"
-	      "\n"
-	      "exit codes: 0 ok, 1 the command was refused, 2 bad usage, 3 no "
-	      "salvo serves PATH\n"
-	      "\n"
-	      "example: salvo send --control /tmp/s.ctl big.iso host & "
-	      "salvo ctl /tmp/s.ctl rate 50mbit\n",
-	      out);
+	fputs(
+	    "usage: salvo ctl PATH COMMAND...\n"
+	    "\n"
+	    "Changes the rate of a running send or watch, or reads its "
+	    "status, through the\n"
+	    "control socket it was started with (--control PATH, or "
+	    "transfer.control).\n"
+	    "Prints the answer, one JSON line.\n"
+	    "\n"
+	    "commands:\n"
+	    "  rate [PROFILE] RATE   the ceiling (fixed: the rate), e.g. "
+	    "50mbit, 1gbit, 20MB/s\n"
+	    "  rate [PROFILE] none   no ceiling\n"
+	    "  rate [PROFILE] default  back to the configured one (a "
+	    "profile: the watcher's)\n"
+	    "  min-rate [PROFILE] RATE|none|default  the floor (fair, high, "
+	    "low)\n"
+	    "  status [PROFILE]      rate, delivery rate, ceiling, policy, "
+	    "bytes done\n"
+	    "  help                  the commands\n"
+	    "PROFILE: a hot-folder profile of salvo watch; without it the "
+	    "command acts on\nthe whole send or watcher.  Changes take effect "
+	    "within 50 ms.\n"
+	    "\n"
+	    "exit codes: 0 ok, 1 the command was refused, 2 bad usage, 3 no "
+	    "salvo serves PATH\n"
+	    "\n"
+	    "example: salvo send --control /tmp/s.ctl big.iso host & "
+	    "salvo ctl /tmp/s.ctl rate 50mbit\n",
+	    out);
 }
 
 /* Connects to path; -1 with the reason printed. */
@@ -118,7 +119,7 @@ static int ask(int fd, const char *line)
 		nl[1] = 0;
 	fputs(in, stdout);
 	return strncmp(in, "{\"ok\":true", 10) ? SALVO_EXIT_FAILURE
-						: SALVO_EXIT_OK;
+					       : SALVO_EXIT_OK;
 }
 
 int salvo_cmd_ctl(int argc, char **argv)
@@ -126,7 +127,8 @@ int salvo_cmd_ctl(int argc, char **argv)
 	char line[SALVO_CTL_LINE_MAX + 2] = "", err[700];
 	size_t at = 0;
 	salvo_ctl_cmd cmd;
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return SALVO_EXIT_OK;
 	}

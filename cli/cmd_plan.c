@@ -55,12 +55,15 @@ static int table(const struct salvo_config *cfg, int json)
 
 static int plan(const struct salvo_config *cfg, int json)
 {
-	struct salvo_plan_input in = {
-	    cfg->link.bandwidth_bps,  cfg->link.rtt_ns,
-	    cfg->link.loss_ppm,	      cfg->memory.fudge_milli,
-	    cfg->network.mtu_bytes,   cfg->network.send_sockets,
-	    cfg->network.recv_sockets, cfg->network.batch,
-	    cfg->receiver.memory_budget_bytes};
+	struct salvo_plan_input in = {cfg->link.bandwidth_bps,
+				      cfg->link.rtt_ns,
+				      cfg->link.loss_ppm,
+				      cfg->memory.fudge_milli,
+				      cfg->network.mtu_bytes,
+				      cfg->network.send_sockets,
+				      cfg->network.recv_sockets,
+				      cfg->network.batch,
+				      cfg->receiver.memory_budget_bytes};
 	struct salvo_plan p;
 	char note[512];
 
@@ -91,8 +94,8 @@ int salvo_cmd_plan(int argc, char **argv)
 	int nrest, json = 0, want_table = 0, rc = SALVO_EXIT_USAGE;
 
 	salvo_conf_diag_init(&diag);
-	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_plan, argc, argv, &rest, &nrest,
-				       &diag);
+	cfg = salvo_conf_new_from_args(&salvo_conf_cmd_plan, argc, argv, &rest,
+				       &nrest, &diag);
 	if (!cfg)
 		return SALVO_EXIT_FAILURE;
 	if (diag.count) {

@@ -126,8 +126,9 @@ static void say(const struct recv_ctx *c, enum salvo_log_level level,
 				     level == SALVO_LOG_ERROR  ? "salvo recv: "
 				     : level == SALVO_LOG_WARN ? "salvo recv: "
 								 "warning: "
-				     : strcmp(event, "listening") ? "salvo recv: "
-								  : "",
+				     : strcmp(event, "listening")
+					 ? "salvo recv: "
+					 : "",
 				     msg);
 	salvo_progress_log(c->sink, &ev);
 }
@@ -184,25 +185,25 @@ static void write_json(FILE *out, const salvo_recv_report *r, int rc,
 	salvo_progress_json_string(out, rc ? r->message : "");
 	fputs(", \"dir\": ", out);
 	salvo_progress_json_string(out, o->dir);
-	fprintf(out,
-		", \"port\": %u, \"sessions_ok\": %llu, \"sessions_failed\": "
-		"%llu, \"files\": %llu, \"bytes\": %llu, \"malformed\": %llu, "
-		"\"files_skipped\": %llu, \"files_refused\": %llu, "
-		"\"files_abandoned\": %llu, "
-		"\"unknown\": %llu, \"duplicates\": %llu, \"lz4_pieces\": %llu, "
-		"\"lz4_bad\": %llu, \"peak_rss_bytes\": "
-		"%llu, \"last_session_result\": %d,\n",
-		(unsigned)o->port, (unsigned long long)r->sessions_ok,
-		(unsigned long long)r->sessions_failed,
-		(unsigned long long)r->files, (unsigned long long)r->bytes,
-		(unsigned long long)r->malformed,
-		(unsigned long long)r->files_skipped,
-		(unsigned long long)r->files_refused,
-		(unsigned long long)r->files_abandoned,
-		(unsigned long long)r->unknown,
-		(unsigned long long)r->duplicates,
-		(unsigned long long)r->lz4_pieces, (unsigned long long)r->lz4_bad,
-		(unsigned long long)r->peak_rss_bytes, r->last_session_result);
+	fprintf(
+	    out,
+	    ", \"port\": %u, \"sessions_ok\": %llu, \"sessions_failed\": "
+	    "%llu, \"files\": %llu, \"bytes\": %llu, \"malformed\": %llu, "
+	    "\"files_skipped\": %llu, \"files_refused\": %llu, "
+	    "\"files_abandoned\": %llu, "
+	    "\"unknown\": %llu, \"duplicates\": %llu, \"lz4_pieces\": %llu, "
+	    "\"lz4_bad\": %llu, \"peak_rss_bytes\": "
+	    "%llu, \"last_session_result\": %d,\n",
+	    (unsigned)o->port, (unsigned long long)r->sessions_ok,
+	    (unsigned long long)r->sessions_failed,
+	    (unsigned long long)r->files, (unsigned long long)r->bytes,
+	    (unsigned long long)r->malformed,
+	    (unsigned long long)r->files_skipped,
+	    (unsigned long long)r->files_refused,
+	    (unsigned long long)r->files_abandoned,
+	    (unsigned long long)r->unknown, (unsigned long long)r->duplicates,
+	    (unsigned long long)r->lz4_pieces, (unsigned long long)r->lz4_bad,
+	    (unsigned long long)r->peak_rss_bytes, r->last_session_result);
 	fprintf(out,
 		" \"engine\": {\"sockets\": %u, \"batch\": %u, "
 		"\"rcvbuf_bytes\": %llu, \"max_sessions\": %u, "

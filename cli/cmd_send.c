@@ -58,124 +58,125 @@ struct send_args {
 
 static void usage(FILE *out)
 {
-	fputs("usage: salvo send [options] PATH... HOST[:PORT]\n"
-	      "\n"
-	      "Sends files and folders (recursively) to a salvo receiver. "
-	      "Each PATH lands\n"
-	      "below the receiver's folder under its last name component. "
-	      "HOST is a name or\n"
-	      "an address; an IPv6 address with a port is written "
-	      "[ADDR]:PORT.  Port 7400\n"
-	      "unless given here or by --port.\n"
-	      "\n"
-	      "options (each also settable in salvo.yaml; docs/CONFIG.md):\n"
-	      "  --config FILE      read settings from FILE too\n"
-	      "  --port, -p N       receiver port (default 7400)\n"
-	      "  --remote-dir DIR   folder below the receiver's root to send "
-	      "into\n"
-	      "  --block-size SIZE  bytes one sender thread reads and sends "
-	      "as a unit (4MiB)\n"
-	      "  --threads N        block-sender threads (5); memory = "
-	      "block size x threads\n"
-	      "  --memory SIZE      memory budget; sizes block and threads "
-	      "(auto)\n"
-	      "  --sockets, --send-sockets N  UDP sockets (4)\n"
-	      "  --mtu BYTES        path MTU (1500); datagram = MTU - 28 over "
-	      "IPv4, - 48 over IPv6\n"
-	      "  --datagram BYTES   UDP payload per datagram (auto: from the "
-	      "MTU)\n"
-	      "  --rate RATE, -r    ceiling (fair, high, low) or pacing rate "
-	      "(fixed),\n"
-	      "                     e.g. 500mbit (none)\n"
-	      "  --rate-policy P    fair: find the path's rate and share it "
-	      "like TCP;\n"
-	      "                     high: about twice that; low: yield to "
-	      "TCP;\n"
-	      "                     fixed: pace at --rate (needs --rate); "
-	      "adaptive:\n"
-	      "                     another name for fair (fair)\n"
-	      "  --min-rate RATE    fair, high, low: never pace below this "
-	      "(none)\n"
-	      "  --batch N          datagrams per sendmmsg call (32)\n"
-	      "  --offload auto|off UDP GSO where the path takes it (auto)\n"
-	      "  --sndbuf SIZE      SO_SNDBUF per socket (auto)\n"
-	      "  --timeout TIME     give up after the receiver is silent "
-	      "this long (10s)\n"
-	      "  --bandwidth RATE --rtt TIME [--loss PCT] [--fudge N]\n"
-	      "                     link hints: size memory and the window "
-	      "from the plan\n"
-	      "  --compress M       auto (default: LZ4 where it saves, while it\n"
-	      "                     pays), lz4 (always try), off\n"
-	      "  --links skip|follow  symlinks inside folders: skip and "
-	      "report, or follow (skip)\n"
-	      "  --include GLOB, --exclude GLOB  inside folders: send only "
-	      "matching files;\n"
-	      "                     leave out matching files and folders "
-	      "(repeat them)\n"
-	      "  --overwrite P      a file the receiver has already: "
-	      "if-different (skip it\n"
-	      "                     when size and mtime match), never, "
-	      "if-newer, always;\n"
-	      "                     decided before any data moves, within "
-	      "what the receiver\n"
-	      "                     allows\n"
-	      "  --checksum         with if-different and if-newer: compare "
-	      "content (BLAKE3)\n"
-	      "                     instead of size and mtime (each file is "
-	      "read once more,\n"
-	      "                     and the receiver hashes its copies of the "
-	      "same size)\n"
-	      "  --key FILE         this sender's private key, made on first "
-	      "use\n"
-	      "                     (~/.config/salvo/key; root: "
-	      "/etc/salvo/key)\n"
-	      "  --known-hosts FILE receivers' keys, pinned on first use "
-	      "(next to the key)\n"
-	      "  --receiver-key KEY|FILE  the receiver's public key: pinned "
-	      "explicitly\n"
-	      "  --anonymous        send without a key (the receiver must "
-	      "allow anonymous)\n"
-	      "  --log-level L      error, warn, info, debug, trace (info)\n"
-	      "  --log-file F       append the log to F instead of stderr\n"
-	      "  --log-format F     text or json: one object per line (text)\n"
-	      "  --progress         show the progress line even when stderr "
-	      "is no terminal\n"
-	      "  --no-progress      never show it\n"
-	      "  --json             print one JSON object with the result "
-	      "and the settings\n"
-	      "  --events FILE      rate telemetry: a JSON line each RTT, "
-	      "appended to FILE (-: stdout)\n"
-	      "  --control PATH     a Unix socket for live control while "
-	      "the send runs:\n"
-	      "                     salvo ctl PATH rate 50mbit | rate none | "
-	      "min-rate R | status\n"
-	      "  --quiet, -q        print only errors\n"
-	      "  --help, -h         this text\n"
-	      "\n"
-	      "exit codes:\n"
-	      "  0   every entry sent and verified by the receiver\n"
-	      "  1   other failure\n"
-	      "  2   bad usage or configuration\n"
-	      "  3   no answer from HOST:PORT within --timeout, or the "
-	      "port refused it\n"
-	      "  4   a file failed verification\n"
-	      "  5   the receiver could not write (its message names the "
-	      "file)\n"
-	      "  6   a local file could not be read (named)\n"
-	      "  7   the receiver went silent mid-transfer\n"
-	      "  9   partial: the rest was sent, but entries inside a folder "
-	      "were skipped\n"
-	      "      (symlinks, special or unreadable files, names the "
-	      "protocol refuses)\n"
-	      "  10  the receiver refused or could not store some files (the "
-	      "others were\n"
-	      "      sent or skipped); --json lists each file with its "
-	      "reason\n"
-	      "  130 interrupted (SIGINT, SIGTERM)\n"
-	      "\n"
-	      "example: salvo send --rate 500mbit --remote-dir incoming "
-	      "data/ report.pdf host:7400\n",
-	      out);
+	fputs(
+	    "usage: salvo send [options] PATH... HOST[:PORT]\n"
+	    "\n"
+	    "Sends files and folders (recursively) to a salvo receiver. "
+	    "Each PATH lands\n"
+	    "below the receiver's folder under its last name component. "
+	    "HOST is a name or\n"
+	    "an address; an IPv6 address with a port is written "
+	    "[ADDR]:PORT.  Port 7400\n"
+	    "unless given here or by --port.\n"
+	    "\n"
+	    "options (each also settable in salvo.yaml; docs/CONFIG.md):\n"
+	    "  --config FILE      read settings from FILE too\n"
+	    "  --port, -p N       receiver port (default 7400)\n"
+	    "  --remote-dir DIR   folder below the receiver's root to send "
+	    "into\n"
+	    "  --block-size SIZE  bytes one sender thread reads and sends "
+	    "as a unit (4MiB)\n"
+	    "  --threads N        block-sender threads (5); memory = "
+	    "block size x threads\n"
+	    "  --memory SIZE      memory budget; sizes block and threads "
+	    "(auto)\n"
+	    "  --sockets, --send-sockets N  UDP sockets (4)\n"
+	    "  --mtu BYTES        path MTU (1500); datagram = MTU - 28 over "
+	    "IPv4, - 48 over IPv6\n"
+	    "  --datagram BYTES   UDP payload per datagram (auto: from the "
+	    "MTU)\n"
+	    "  --rate RATE, -r    ceiling (fair, high, low) or pacing rate "
+	    "(fixed),\n"
+	    "                     e.g. 500mbit (none)\n"
+	    "  --rate-policy P    fair: find the path's rate and share it "
+	    "like TCP;\n"
+	    "                     high: about twice that; low: yield to "
+	    "TCP;\n"
+	    "                     fixed: pace at --rate (needs --rate); "
+	    "adaptive:\n"
+	    "                     another name for fair (fair)\n"
+	    "  --min-rate RATE    fair, high, low: never pace below this "
+	    "(none)\n"
+	    "  --batch N          datagrams per sendmmsg call (32)\n"
+	    "  --offload auto|off UDP GSO where the path takes it (auto)\n"
+	    "  --sndbuf SIZE      SO_SNDBUF per socket (auto)\n"
+	    "  --timeout TIME     give up after the receiver is silent "
+	    "this long (10s)\n"
+	    "  --bandwidth RATE --rtt TIME [--loss PCT] [--fudge N]\n"
+	    "                     link hints: size memory and the window "
+	    "from the plan\n"
+	    "  --compress M       auto (default: LZ4 where it saves, while it\n"
+	    "                     pays), lz4 (always try), off\n"
+	    "  --links skip|follow  symlinks inside folders: skip and "
+	    "report, or follow (skip)\n"
+	    "  --include GLOB, --exclude GLOB  inside folders: send only "
+	    "matching files;\n"
+	    "                     leave out matching files and folders "
+	    "(repeat them)\n"
+	    "  --overwrite P      a file the receiver has already: "
+	    "if-different (skip it\n"
+	    "                     when size and mtime match), never, "
+	    "if-newer, always;\n"
+	    "                     decided before any data moves, within "
+	    "what the receiver\n"
+	    "                     allows\n"
+	    "  --checksum         with if-different and if-newer: compare "
+	    "content (BLAKE3)\n"
+	    "                     instead of size and mtime (each file is "
+	    "read once more,\n"
+	    "                     and the receiver hashes its copies of the "
+	    "same size)\n"
+	    "  --key FILE         this sender's private key, made on first "
+	    "use\n"
+	    "                     (~/.config/salvo/key; root: "
+	    "/etc/salvo/key)\n"
+	    "  --known-hosts FILE receivers' keys, pinned on first use "
+	    "(next to the key)\n"
+	    "  --receiver-key KEY|FILE  the receiver's public key: pinned "
+	    "explicitly\n"
+	    "  --anonymous        send without a key (the receiver must "
+	    "allow anonymous)\n"
+	    "  --log-level L      error, warn, info, debug, trace (info)\n"
+	    "  --log-file F       append the log to F instead of stderr\n"
+	    "  --log-format F     text or json: one object per line (text)\n"
+	    "  --progress         show the progress line even when stderr "
+	    "is no terminal\n"
+	    "  --no-progress      never show it\n"
+	    "  --json             print one JSON object with the result "
+	    "and the settings\n"
+	    "  --events FILE      rate telemetry: a JSON line each RTT, "
+	    "appended to FILE (-: stdout)\n"
+	    "  --control PATH     a Unix socket for live control while "
+	    "the send runs:\n"
+	    "                     salvo ctl PATH rate 50mbit | rate none | "
+	    "min-rate R | status\n"
+	    "  --quiet, -q        print only errors\n"
+	    "  --help, -h         this text\n"
+	    "\n"
+	    "exit codes:\n"
+	    "  0   every entry sent and verified by the receiver\n"
+	    "  1   other failure\n"
+	    "  2   bad usage or configuration\n"
+	    "  3   no answer from HOST:PORT within --timeout, or the "
+	    "port refused it\n"
+	    "  4   a file failed verification\n"
+	    "  5   the receiver could not write (its message names the "
+	    "file)\n"
+	    "  6   a local file could not be read (named)\n"
+	    "  7   the receiver went silent mid-transfer\n"
+	    "  9   partial: the rest was sent, but entries inside a folder "
+	    "were skipped\n"
+	    "      (symlinks, special or unreadable files, names the "
+	    "protocol refuses)\n"
+	    "  10  the receiver refused or could not store some files (the "
+	    "others were\n"
+	    "      sent or skipped); --json lists each file with its "
+	    "reason\n"
+	    "  130 interrupted (SIGINT, SIGTERM)\n"
+	    "\n"
+	    "example: salvo send --rate 500mbit --remote-dir incoming "
+	    "data/ report.pdf host:7400\n",
+	    out);
 }
 
 /* Splits "HOST", "HOST:PORT", "[V6]", "[V6]:PORT" or a bare IPv6 literal
@@ -268,8 +269,9 @@ static int parse_rest(struct send_args *a, char **rest, int nrest)
 		} else if (!strncmp(s, "--remote-dir=", 13)) {
 			a->remote_dir = s + 13;
 		} else if (!strcmp(s, "--remote-dir")) {
-			fprintf(stderr, "salvo send: --remote-dir needs a folder "
-					"name\n");
+			fprintf(stderr,
+				"salvo send: --remote-dir needs a folder "
+				"name\n");
 			return -1;
 		} else {
 			fprintf(stderr,
@@ -350,8 +352,7 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 			 "receiver, its log says why; unreadable here after "
 			 "the scan %u); the others were sent or skipped",
 			 failed, failed == 1 ? "file" : "files",
-			 r->files_refused, r->files_failed,
-			 r->files_abandoned);
+			 r->files_refused, r->files_failed, r->files_abandoned);
 	} else if (rc == 0 && r->skipped) {
 		char by[200];
 
@@ -454,8 +455,8 @@ static void write_json_files(FILE *out, const salvo_send_report *r)
 	    [SALVO_SEND_UNCONFIRMED] = "unconfirmed",
 	    [SALVO_SEND_NOT_NEEDED] = "skipped",
 	    [SALVO_SEND_REFUSED] = "failed"};
-	uint32_t skipped = r->files_identical + r->files_exists +
-			   r->files_not_newer;
+	uint32_t skipped =
+	    r->files_identical + r->files_exists + r->files_not_newer;
 	fprintf(out,
 		" \"counts\": {\"sent\": %u, \"skipped\": %u, "
 		"\"skipped_identical\": %u, \"skipped_exists\": %u, "
@@ -479,7 +480,7 @@ static void write_json_files(FILE *out, const salvo_send_report *r)
 			outcomes[e->outcome],
 			e->outcome == SALVO_SEND_UNCONFIRMED ? "session_failed"
 			: e->abandoned			     ? "unreadable"
-							     : verdict_name(e->verdict));
+				       : verdict_name(e->verdict));
 		if (e->outcome == SALVO_SEND_REFUSED && e->err)
 			fprintf(out, ", \"errno\": %d, \"error\": \"%s\"",
 				-e->err, strerror(-e->err));
@@ -496,7 +497,8 @@ static void write_json_options(FILE *out, const salvo_send_opts *o)
 	fprintf(out,
 		", \"port\": %u, \"block_bytes\": %u, \"mtu_bytes\": %u, "
 		"\"datagram_bytes\": %u, \"rate_bps\": %llu, "
-		"\"min_rate_bps\": %llu, \"rate_policy\": \"%s\", \"window_bytes\": "
+		"\"min_rate_bps\": %llu, \"rate_policy\": \"%s\", "
+		"\"window_bytes\": "
 		"%llu, \"threads\": %u, \"sockets\": %u, \"batch\": %u, "
 		"\"offload\": %d, \"sndbuf_bytes\": %llu, \"timeout_ns\": "
 		"%llu},\n",
@@ -533,9 +535,9 @@ static void write_json(FILE *out, const salvo_send_report *r,
 		(unsigned long long)r->datagrams,
 		(unsigned long long)r->wire_bytes,
 		(unsigned long long)r->retx_bytes,
-		salvo_progress_retx_pct(r->retx_bytes, r->bytes),
-		r->reconnects, (unsigned long long)r->peak_rss_bytes,
-		(double)r->srtt_ns / 1e6, (double)r->tail_ns / 1e6,
+		salvo_progress_retx_pct(r->retx_bytes, r->bytes), r->reconnects,
+		(unsigned long long)r->peak_rss_bytes, (double)r->srtt_ns / 1e6,
+		(double)r->tail_ns / 1e6,
 		r->srtt_ns ? (double)r->tail_ns / (double)r->srtt_ns : 0.0,
 		r->peer_code, r->peer_errno);
 	salvo_progress_json_compress(out, r);
@@ -570,17 +572,22 @@ static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
 		       const struct outcome *oc, const struct send_args *a)
 {
 	char msg[2048];
-	salvo_log_event ev = {SALVO_LOG_INFO, "send_done", 0, a->peer, NULL,
-			      r->bytes, r->elapsed_ns,
-			      r->elapsed_ns ? (uint64_t)((double)r->bytes * 8e9 /
-							 (double)r->elapsed_ns)
-					    : 0,
-			      msg};
+	salvo_log_event ev = {
+	    SALVO_LOG_INFO,
+	    "send_done",
+	    0,
+	    a->peer,
+	    NULL,
+	    r->bytes,
+	    r->elapsed_ns,
+	    r->elapsed_ns
+		? (uint64_t)((double)r->bytes * 8e9 / (double)r->elapsed_ns)
+		: 0,
+	    msg};
 
 	if (oc->exit_code == SALVO_EXIT_OK) {
-		snprintf(msg, sizeof(msg),
-			 "sent %u files and %u folders to %s", r->files,
-			 r->dirs, a->peer);
+		snprintf(msg, sizeof(msg), "sent %u files and %u folders to %s",
+			 r->files, r->dirs, a->peer);
 	} else if (oc->exit_code == SALVO_EXIT_PARTIAL) {
 		ev.level = SALVO_LOG_WARN;
 		ev.event = "send_partial";
@@ -600,8 +607,8 @@ static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
 /* sent N, skipped M (identical K, exists E, not newer W), failed F */
 static void print_counts(FILE *out, const salvo_send_report *r)
 {
-	uint32_t skipped = r->files_identical + r->files_exists +
-			   r->files_not_newer;
+	uint32_t skipped =
+	    r->files_identical + r->files_exists + r->files_not_newer;
 	fprintf(out, "sent %u, skipped %u", r->files_sent, skipped);
 	if (skipped)
 		fprintf(out, " (identical %u, exists %u, not newer %u)",
@@ -678,8 +685,8 @@ static int run(const struct salvo_config *cfg, struct send_args *a,
 	o.stop = stop;
 	o.log = salvo_logsink_event;
 	o.log_ud = sink;
-	o.results = a->json ? SALVO_SEND_RESULTS_ALL
-			    : SALVO_SEND_RESULTS_SKIPPED;
+	o.results =
+	    a->json ? SALVO_SEND_RESULTS_ALL : SALVO_SEND_RESULTS_SKIPPED;
 
 	/* buffers sized from link hints above the kernel's cap: say so, with
 	 * the sysctl that raises it (without hints the size is a default,
@@ -764,8 +771,8 @@ int salvo_cmd_send(int argc, char **argv)
 	if (parse_rest(&a, rest, nrest))
 		goto fail_args;
 	if (parse_target(&a, err, sizeof(err)) ||
-	    (a.remote_dir && check_remote_dir(a.remote_dir, err,
-					       sizeof(err)))) {
+	    (a.remote_dir &&
+	     check_remote_dir(a.remote_dir, err, sizeof(err)))) {
 		salvo_logsink_printf(stderr, "salvo send: %s", err);
 		goto fail_args;
 	}

@@ -191,9 +191,8 @@ static int parse_rest(struct salvo_config *cfg, struct watch_args *a,
 		} else {
 			if (!one_profile(cfg, a))
 				return -1;
-			rc = salvo_conf_profile_take_flag(cfg, a->hf, nrest,
-							  rest, &i, err,
-							  sizeof(err));
+			rc = salvo_conf_profile_take_flag(
+			    cfg, a->hf, nrest, rest, &i, err, sizeof(err));
 			if (rc == 0)
 				return bad(s, "unknown option (salvo watch "
 					      "--help)");
@@ -269,8 +268,8 @@ static int show_status(const struct salvo_hotfolder *hfs, size_t n,
 /* --control (transfer.control): live limits for the watcher and for
  * each profile (a profile's parent: the watcher's), served on a socket
  * while the daemon runs.  0, or a message printed and -1. */
-static int open_control(const struct salvo_config *cfg,
-			struct salvo_hf_opts *o, salvo_ctl **ctl)
+static int open_control(const struct salvo_config *cfg, struct salvo_hf_opts *o,
+			salvo_ctl **ctl)
 {
 	size_t n = cfg->n_hotfolders, i = 0;
 	salvo_ctl_profile *names = NULL;
@@ -359,8 +358,15 @@ static int run(const struct salvo_config *cfg, const struct watch_args *a,
 	close_control(cfg, &o, ctl);
 	close(sfd);
 	if (rc) {
-		salvo_log_event ev = {SALVO_LOG_ERROR, "watch_failed", 0, NULL,
-				      NULL, 0, 0, 0, err};
+		salvo_log_event ev = {SALVO_LOG_ERROR,
+				      "watch_failed",
+				      0,
+				      NULL,
+				      NULL,
+				      0,
+				      0,
+				      0,
+				      err};
 		salvo_logsink_printf(stderr, "salvo watch: %s", err);
 		salvo_progress_log(sink, &ev);
 		return SALVO_EXIT_FAILURE;

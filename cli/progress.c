@@ -180,9 +180,9 @@ static void draw_data(struct salvo_progress *p, const salvo_send_progress *sp)
 	double ratio =
 	    salvo_progress_ratio(sp->data_stream_bytes, sp->data_wire_bytes);
 	if (ratio >= 1.01)
-		fprintf(p->out, "  lz4 %.2fx, wire %.1f Mbit/s", ratio,
-			salvo_progress_mbps(sp->data_wire_bytes,
-					    sp->elapsed_ns));
+		fprintf(
+		    p->out, "  lz4 %.2fx, wire %.1f Mbit/s", ratio,
+		    salvo_progress_mbps(sp->data_wire_bytes, sp->elapsed_ns));
 	fputs("\033[K", p->out);
 }
 
@@ -241,8 +241,8 @@ char *salvo_progress_skip_counts(const salvo_send_report *r, char *buf,
 
 		if (!c || len >= n)
 			continue;
-		w = snprintf(buf + len, n - len, "%s%u %s", len ? ", " : "",
-			     c, words[k][c != 1]);
+		w = snprintf(buf + len, n - len, "%s%u %s", len ? ", " : "", c,
+			     words[k][c != 1]);
 		if (w > 0)
 			len += (size_t)w;
 	}
@@ -324,8 +324,7 @@ void salvo_progress_json_compress(FILE *out, const salvo_send_report *r)
 		"\"data_stream_bytes\": %llu, \"data_wire_bytes\": %llu, "
 		"\"lz4_datagrams\": %llu, \"compress_ratio\": %.4f, "
 		"\"file_mbps\": %.3f, \"wire_mbps\": %.3f,\n",
-		r->compress >= 0 && r->compress <= 2 ? names[r->compress]
-						     : "?",
+		r->compress >= 0 && r->compress <= 2 ? names[r->compress] : "?",
 		r->compress_agreed ? "true" : "false",
 		(unsigned long long)r->data_stream_bytes,
 		(unsigned long long)r->data_wire_bytes,

@@ -6,7 +6,8 @@
  * ("\r", clear to end of line) at most about 4 times a second and shows the
  * percent done, bytes done of the total in binary units, the rate over the
  * last second (smoothed), the time left, the share of bytes that were
- * retransmissions, files verified, and the entries skipped, if any.  Whether it is shown at all (a terminal, --progress,
+ * retransmissions, files verified, and the entries skipped, if any.  Whether it
+ * is shown at all (a terminal, --progress,
  * --quiet) is the caller's decision, passed to salvo_progress_init.
  *
  * Threading: a struct salvo_progress has one owner thread (the sender

@@ -88,11 +88,10 @@ static void size_sender(struct finisher *f, uint64_t memory, int cover,
 		block = pow2_floor(memory / threads);
 		if (cover && block * threads < memory)
 			block *= 2;
-		set_auto(
-		    f, SALVO_CONF_TRANSFER_BLOCK_SIZE,
-		    clamp(block, SALVO_PLAN_BLOCK_MIN_BYTES,
-			  SALVO_BLOCK_MAX_BYTES),
-		    why);
+		set_auto(f, SALVO_CONF_TRANSFER_BLOCK_SIZE,
+			 clamp(block, SALVO_PLAN_BLOCK_MIN_BYTES,
+			       SALVO_BLOCK_MAX_BYTES),
+			 why);
 	}
 }
 

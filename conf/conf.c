@@ -183,9 +183,9 @@ int salvo_conf_set_key_dir(struct salvo_config *cfg,
 		sizeof(dir))
 		return 0;
 	if (!(cfg->key_dir = salvo_conf_intern(cfg, dir)) ||
-	    !(cfg->key_dir_why = salvo_conf_intern(
-		  cfg, paths->root ? "root: SYSCONFDIR/salvo"
-				   : "~/.config/salvo")))
+	    !(cfg->key_dir_why =
+		  salvo_conf_intern(cfg, paths->root ? "root: SYSCONFDIR/salvo"
+						     : "~/.config/salvo")))
 		return SALVO_ERR_NOMEM;
 	return 0;
 }

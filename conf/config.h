@@ -80,12 +80,12 @@ struct salvo_conf_transfer {
 	uint64_t min_rate_bps;	   /* floor for adaptive modes; 0 none */
 	enum salvo_rate_policy rate_policy;
 	uint64_t timeout_ns; /* no answer from the peer for this long */
-	int compression; /* enum salvo_compress (common/core/lz4piece.h) */
-	enum salvo_links links;		/* symlinks inside sent folders */
-	struct salvo_conf_strv include; /* globs; empty: every file */
-	struct salvo_conf_strv exclude; /* globs, after include */
+	int compression;     /* enum salvo_compress (common/core/lz4piece.h) */
+	enum salvo_links links;		     /* symlinks inside sent folders */
+	struct salvo_conf_strv include;	     /* globs; empty: every file */
+	struct salvo_conf_strv exclude;	     /* globs, after include */
 	enum salvo_send_overwrite overwrite; /* a file the receiver has */
-	int checksum; /* 1: compare such files by content (BLAKE3) */
+	int checksum;  /* 1: compare such files by content (BLAKE3) */
 	char *control; /* send, watch: the control socket's path; NULL none */
 };
 
@@ -106,7 +106,7 @@ struct salvo_conf_receiver {
 	uint64_t max_file_size_bytes; /* 0: unlimited */
 	uint64_t memory_budget_bytes; /* sessions' bookkeeping, 0: unlimited */
 	enum salvo_overwrite overwrite;
-	uint64_t idle_timeout_ns; /* a silent session is dropped after it */
+	uint64_t idle_timeout_ns;    /* a silent session is dropped after it */
 	uint64_t partial_max_age_ns; /* older part-files: removed at start */
 	enum salvo_verify verify;
 };
@@ -116,13 +116,13 @@ struct salvo_conf_receiver {
  * in the key folder (salvo_conf_set_key_dir), authorized_keys next to
  * key. */
 struct salvo_conf_security {
-	char *key;		/* private key file (send, recv, watch) */
-	char *authorized_keys;	/* receiver: the senders it serves */
-	char *known_hosts;	/* sender: receivers' keys, pinned */
-	char *receiver_key;	/* sender: a public key line or a file
-				 * holding one; NULL: pin on first use */
-	int allow_anonymous;	/* receiver: serve senders not listed */
-	int anonymous;		/* sender: send without a key of its own */
+	char *key;	       /* private key file (send, recv, watch) */
+	char *authorized_keys; /* receiver: the senders it serves */
+	char *known_hosts;     /* sender: receivers' keys, pinned */
+	char *receiver_key;    /* sender: a public key line or a file
+				* holding one; NULL: pin on first use */
+	int allow_anonymous;   /* receiver: serve senders not listed */
+	int anonymous;	       /* sender: send without a key of its own */
 };
 
 struct salvo_conf_origin {
@@ -150,8 +150,8 @@ struct salvo_hotfolder {
 	uint32_t max_sessions; /* concurrent sends from this folder */
 	uint64_t retry_min_ns; /* first retry delay, doubled up to max */
 	uint64_t retry_max_ns;
-	char *key;	    /* private key file; NULL: security.key */
-	char *receiver_key; /* as security.receiver_key; NULL: that key */
+	char *key;	     /* private key file; NULL: security.key */
+	char *receiver_key;  /* as security.receiver_key; NULL: that key */
 	int allow_hardlinks; /* 1: send files with more than one hard link */
 	int overwrite;	     /* 0: transfer.overwrite; else enum
 				salvo_send_overwrite + 1 */
@@ -368,13 +368,13 @@ int salvo_conf_cmd_takes(const struct salvo_conf_cmd *cmd,
 /*
  * Tries argv[*i] against cmd's flags: "--flag VALUE" or "--flag=VALUE"; a
  * true/false key's flag alone means true ("--allow-anonymous") and takes
- * a value only after '=' ("--allow-anonymous=false").  Returns 1 and advances *i past what it used when the flag is cmd's and
- * its value is good; 0 when argv[*i] is not a configuration flag (*i
- * unchanged); SALVO_ERR_INVAL with a message in err for a bad or missing
- * value, for an old spelling ("--dest: renamed; use --remote-dir ..."),
- * and for another key's flag that this command does not take ("--mtu:
- * network.mtu is a setting of send, watch, plan; salvo recv does not take
- * it").
+ * a value only after '=' ("--allow-anonymous=false").  Returns 1 and advances
+ * *i past what it used when the flag is cmd's and its value is good; 0 when
+ * argv[*i] is not a configuration flag (*i unchanged); SALVO_ERR_INVAL with a
+ * message in err for a bad or missing value, for an old spelling ("--dest:
+ * renamed; use --remote-dir ..."), and for another key's flag that this command
+ * does not take ("--mtu: network.mtu is a setting of send, watch, plan; salvo
+ * recv does not take it").
  */
 int salvo_conf_take_flag(struct salvo_config *cfg,
 			 const struct salvo_conf_cmd *cmd, int argc,
@@ -423,16 +423,14 @@ struct salvo_hotfolder *salvo_conf_profile_new(struct salvo_config *cfg);
  */
 int salvo_conf_profile_take_flag(struct salvo_config *cfg,
 				 struct salvo_hotfolder *hf, int argc,
-				 char **argv, int *i, char *err,
-				 size_t errlen);
+				 char **argv, int *i, char *err, size_t errlen);
 
 /* Sets profile key ("dir", "host") of hf from text, as where says
  * (e.g. "DIR").  Returns 0, or SALVO_ERR_INVAL with "where: key:
  * reason; allowed: ..." in err. */
-int salvo_conf_profile_set(struct salvo_config *cfg,
-			   struct salvo_hotfolder *hf, const char *key,
-			   const char *text, const char *where, char *err,
-			   size_t errlen);
+int salvo_conf_profile_set(struct salvo_config *cfg, struct salvo_hotfolder *hf,
+			   const char *key, const char *text, const char *where,
+			   char *err, size_t errlen);
 
 /* The checks between one-folder profile keys, named by their flags
  * ("--post move needs --move-to").  0 or SALVO_ERR_INVAL. */

@@ -72,8 +72,10 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 	if (rc)
 		return rc;
 	if (!hf->host || !*hf->host) {
-		snprintf(err, errlen, "%s: host: no receiver; allowed: host, "
-			 "host:port or [ipv6]:port", hf->name);
+		snprintf(err, errlen,
+			 "%s: host: no receiver; allowed: host, "
+			 "host:port or [ipv6]:port",
+			 hf->name);
 		return SALVO_ERR_INVAL;
 	}
 	/* a profile sends the files its watcher picked, one by one, by its
@@ -86,7 +88,8 @@ int salvo_conf_profile_send_opts(const struct salvo_config *cfg,
 	o->host = hf->host;
 	if (hf->port)
 		o->port = (uint16_t)hf->port;
-	o->remote_dir = hf->remote_dir && *hf->remote_dir ? hf->remote_dir : NULL;
+	o->remote_dir =
+	    hf->remote_dir && *hf->remote_dir ? hf->remote_dir : NULL;
 	if (hf->compression)
 		o->compress = hf->compression - 1;
 	if (hf->checksum)
@@ -126,10 +129,9 @@ struct salvo_logsink *salvo_conf_logsink_new(const struct salvo_config *cfg,
 					     char *err, size_t errlen)
 {
 	char why[600];
-	struct salvo_logsink *s =
-	    salvo_logsink_new(cfg->logging.file, cfg->logging.level,
-			      cfg->logging.format == SALVO_LOG_JSON, why,
-			      sizeof(why));
+	struct salvo_logsink *s = salvo_logsink_new(
+	    cfg->logging.file, cfg->logging.level,
+	    cfg->logging.format == SALVO_LOG_JSON, why, sizeof(why));
 
 	if (!s)
 		snprintf(err, errlen, "logging.file: %s", why);

@@ -12,9 +12,9 @@
  * no stop flag).  The identities (keys, authorised senders, the receiver
  * key or its pin callback) need files: salvo_conf_send_identity and
  * salvo_conf_recv_identity below read them (conf/identity.c); a profile's
- * come with salvo_conf_profile_send_opts.  What is not configuration stays the caller's: the
- * receiver host and the paths for send, the ready callback and once for
- * recv.  Pointers in the options borrow the config's strings: keep cfg
+ * come with salvo_conf_profile_send_opts.  What is not configuration stays the
+ * caller's: the receiver host and the paths for send, the ready callback and
+ * once for recv.  Pointers in the options borrow the config's strings: keep cfg
  * alive while the options are used.  Thread-safe for a finished config.
  */
 #ifndef SALVO_CONF_ENGINE_OPTS_H
@@ -74,9 +74,8 @@ int salvo_conf_recv_opts(const struct salvo_config *cfg, salvo_recv_opts *o,
  * warning that no sender can connect, and how to add one, when none is
  * listed and anonymous senders are not allowed; a warning when they are.
  */
-int salvo_conf_recv_identity(const struct salvo_config *cfg,
-			     salvo_recv_opts *o, salvo_authkeys *ak, char *err,
-			     size_t errlen);
+int salvo_conf_recv_identity(const struct salvo_config *cfg, salvo_recv_opts *o,
+			     salvo_authkeys *ak, char *err, size_t errlen);
 
 /* What the sender's pin callback checks: the caller's storage, alive
  * while the options are used; salvo_conf_send_identity fills it. */
@@ -94,9 +93,9 @@ struct salvo_conf_pin {
  * one) and has_peer_key, or else the pin callback salvo_conf_pin_check
  * with pin as its ud.
  */
-int salvo_conf_send_identity(const struct salvo_config *cfg,
-			     salvo_send_opts *o, struct salvo_conf_pin *pin,
-			     char *err, size_t errlen);
+int salvo_conf_send_identity(const struct salvo_config *cfg, salvo_send_opts *o,
+			     struct salvo_conf_pin *pin, char *err,
+			     size_t errlen);
 
 /* The same for a hot-folder profile: its key (or security.key), its
  * receiver_key (or security.receiver_key), and a pin callback whose ud

@@ -27,10 +27,10 @@ static const struct salvo_conf_flag recv_aliases[] = {
     {NULL, NULL},
 };
 
-const struct salvo_conf_cmd salvo_conf_cmd_send = {
-    "send", SALVO_CONF_CMD_SEND, send_aliases, 0};
-const struct salvo_conf_cmd salvo_conf_cmd_recv = {
-    "recv", SALVO_CONF_CMD_RECV, recv_aliases, 0};
+const struct salvo_conf_cmd salvo_conf_cmd_send = {"send", SALVO_CONF_CMD_SEND,
+						   send_aliases, 0};
+const struct salvo_conf_cmd salvo_conf_cmd_recv = {"recv", SALVO_CONF_CMD_RECV,
+						   recv_aliases, 0};
 const struct salvo_conf_cmd salvo_conf_cmd_watch = {
     "watch", SALVO_CONF_CMD_WATCH, send_aliases, 1};
 const struct salvo_conf_cmd salvo_conf_cmd_plan = {"plan", SALVO_CONF_CMD_PLAN,
@@ -106,7 +106,7 @@ static char *takers(const struct salvo_conf_keydesc *d, char *buf, size_t n)
 			continue;
 		seen++;
 		len += (size_t)snprintf(buf + len, n - len, "%s%s",
-					seen == 1	    ? ""
+					seen == 1	? ""
 					: seen == count ? " and "
 							: ", ",
 					names[b]);
@@ -116,8 +116,8 @@ static char *takers(const struct salvo_conf_keydesc *d, char *buf, size_t n)
 
 /* The flag's value ("--flag=V" or "--flag V"; a true/false flag alone
  * is "true") into *value, or an error. */
-static int flag_value(const struct salvo_conf_keydesc *d, int argc,
-		      char **argv, int i, const char *eq, const char **value)
+static int flag_value(const struct salvo_conf_keydesc *d, int argc, char **argv,
+		      int i, const char *eq, const char **value)
 {
 	if (eq) {
 		*value = eq + 1;
@@ -170,10 +170,12 @@ int salvo_conf_take_flag(struct salvo_config *cfg,
 	if (arg[0] != '-')
 		return 0;
 	snprintf(flag, sizeof(flag), "%.*s", (int)flen, arg);
-	if ((renamed = salvo_conf_renamed_to(salvo_conf_renamed_flags, arg,
-					     flen))) {
-		snprintf(err, errlen, "%s: renamed; allowed: %s (the same "
-			 "value)", flag, renamed);
+	if ((renamed =
+		 salvo_conf_renamed_to(salvo_conf_renamed_flags, arg, flen))) {
+		snprintf(err, errlen,
+			 "%s: renamed; allowed: %s (the same "
+			 "value)",
+			 flag, renamed);
 		return SALVO_ERR_INVAL;
 	}
 	if ((k = cmd_key(cmd, arg, flen)) < 0) {
@@ -196,8 +198,8 @@ int salvo_conf_take_flag(struct salvo_config *cfg,
 						sizeof(allowed)));
 		return SALVO_ERR_INVAL;
 	}
-	rc = salvo_conf_set_flag(cfg, salvo_conf_keys[k].key, value, flag,
-				 err, errlen);
+	rc = salvo_conf_set_flag(cfg, salvo_conf_keys[k].key, value, flag, err,
+				 errlen);
 	if (rc)
 		return rc;
 	*i += eq || salvo_conf_keys[k].type == SALVO_CONF_T_BOOL ? 1 : 2;
@@ -206,8 +208,7 @@ int salvo_conf_take_flag(struct salvo_config *cfg,
 
 int salvo_conf_profile_take_flag(struct salvo_config *cfg,
 				 struct salvo_hotfolder *hf, int argc,
-				 char **argv, int *i, char *err,
-				 size_t errlen)
+				 char **argv, int *i, char *err, size_t errlen)
 {
 	const char *arg = argv[*i], *eq = strchr(arg, '='), *value;
 	size_t flen = eq ? (size_t)(eq - arg) : strlen(arg);

@@ -87,7 +87,8 @@ static int make_folder(const struct salvo_config *cfg, const char *file,
 		return 0;
 	if (errno == ENOENT && cfg->key_dir && !strcmp(dir, cfg->key_dir)) {
 		size_t len = strlen(dir), sub = strlen("/.config/salvo");
-		int user = len > sub && !strcmp(dir + len - sub, "/.config/salvo");
+		int user =
+		    len > sub && !strcmp(dir + len - sub, "/.config/salvo");
 		if (!mkdir(dir, user ? 0700 : 0755))
 			return 0;
 		folder_of(dir, parent, sizeof(parent));

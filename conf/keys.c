@@ -50,8 +50,8 @@ static const char *const profile_overwrite_names[] = {
 static const char *const send_overwrite_names[] = {"if-different", "never",
 						   "if-newer", "always", NULL};
 /* a profile's: "default" (transfer.checksum), then false, true */
-static const char *const profile_checksum_names[] = {"default", "false",
-						     "true", NULL};
+static const char *const profile_checksum_names[] = {"default", "false", "true",
+						     NULL};
 static const char *const verify_names[] = {"normal", "paranoid", NULL};
 static const char *const post_names[] = {"delete", "move", "keep", NULL};
 static const char *const level_names[] = {"error", "warn",  "info",
@@ -62,8 +62,8 @@ static const char *const bool_words[] = {"false", "true", "no", "yes",
 					 "off",	  "on",	  NULL};
 
 const char *const salvo_conf_sections[] = {
-    "network",	"transfer",   "memory",	 "link",
-    "receiver", "hotfolders", "logging", "security", NULL,
+    "network",	  "transfer", "memory",	  "link", "receiver",
+    "hotfolders", "logging",  "security", NULL,
 };
 
 /* Which subcommands take a key's flag. */
@@ -173,7 +173,8 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
      NULL, "unlimited", "largest file accepted"},
     {"receiver.memory_budget", "--memory-budget", R | PL, SALVO_CONF_T_SIZE,
      C(receiver, memory_budget_bytes), 0, MiB, 1024 * GiB, "unlimited", NULL,
-     "256MiB", "bookkeeping of all sessions; a manifest needing more is refused"},
+     "256MiB",
+     "bookkeeping of all sessions; a manifest needing more is refused"},
     {"receiver.overwrite", "--overwrite", R, SALVO_CONF_T_ENUM,
      C(receiver, overwrite), 0, 0, 0, NULL, overwrite_names, "never",
      "when the target exists"},
@@ -181,8 +182,8 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
      C(receiver, idle_timeout_ns), 0, SEC, 24 * 3600 * SEC, NULL, NULL, "60s",
      "drop a session silent this long"},
     {"receiver.partial_max_age", "--partial-max-age", R, SALVO_CONF_T_TIME,
-     C(receiver, partial_max_age_ns), 0, 60 * SEC, 3650 * 24 * 3600 * SEC,
-     NULL, NULL, "168h",
+     C(receiver, partial_max_age_ns), 0, 60 * SEC, 3650 * 24 * 3600 * SEC, NULL,
+     NULL, "168h",
      "part-files kept for resume this long after their last write"},
     {"receiver.verify", "--verify", R, SALVO_CONF_T_ENUM, C(receiver, verify),
      0, 0, 0, NULL, verify_names, "normal",
@@ -226,8 +227,7 @@ const struct salvo_conf_keydesc salvo_conf_keys[SALVO_CONF_NKEYS] = {
 
 const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
     [SALVO_CONF_PK_NAME] = {"name", "--name", W, SALVO_CONF_T_STRING, P(name),
-			    0, 1, 64, NULL, NULL, NULL,
-			    "profile name, unique"},
+			    0, 1, 64, NULL, NULL, NULL, "profile name, unique"},
     [SALVO_CONF_PK_DIR] = {"dir", NULL, 0, SALVO_CONF_T_STRING, P(dir), 0, 1,
 			   4095, NULL, NULL, NULL, "folder to watch"},
     [SALVO_CONF_PK_HOST] = {"host", NULL, 0, SALVO_CONF_T_HOSTPORT, P(host),
@@ -268,15 +268,14 @@ const struct salvo_conf_keydesc salvo_conf_profile_keys[SALVO_CONF_PK_COUNT] = {
 			   4095, "default", NULL, "default",
 			   "private key file; default: security.key"},
     [SALVO_CONF_PK_RECEIVER_KEY] = {"receiver_key", NULL, 0,
-				    SALVO_CONF_T_PUBKEY, P(receiver_key), 0,
-				    1, 4095, "default", NULL, "default",
+				    SALVO_CONF_T_PUBKEY, P(receiver_key), 0, 1,
+				    4095, "default", NULL, "default",
 				    "the receiver's public key, or a file "
 				    "holding it; default: "
 				    "security.receiver_key"},
     [SALVO_CONF_PK_ALLOW_HARDLINKS] = {"allow_hardlinks", "--allow-hardlinks",
-				       W, SALVO_CONF_T_BOOL,
-				       P(allow_hardlinks), 0, 0, 0, NULL,
-				       NULL, "false",
+				       W, SALVO_CONF_T_BOOL, P(allow_hardlinks),
+				       0, 0, 0, NULL, NULL, "false",
 				       "send files that have other hard "
 				       "links"},
     [SALVO_CONF_PK_OVERWRITE] = {"overwrite", NULL, 0, SALVO_CONF_T_ENUM,
@@ -422,8 +421,9 @@ char *salvo_conf_key_allowed(const struct salvo_conf_keydesc *d, char *buf,
 						i ? ", " : "", d->names[i]);
 		return buf;
 	case SALVO_CONF_T_SUBDIR:
-		snprintf(buf, n, "a relative folder below the receiver's "
-				 "root, without '.' or '..' components");
+		snprintf(buf, n,
+			 "a relative folder below the receiver's "
+			 "root, without '.' or '..' components");
 		return buf;
 	case SALVO_CONF_T_STRING:
 	case SALVO_CONF_T_GLOBS:

@@ -176,9 +176,11 @@ static int apply_value(struct loader *l, const struct salvo_conf_keydesc *d,
 		if (g->type != YAML_SCALAR_NODE) {
 			struct salvo_conf_origin o = at(l, g);
 			salvo_conf_diag_add(
-			    l->diag, &o, "%s: expected a glob, got %s; allowed: %s",
-			    keyname, kind_name(g),
-			    salvo_conf_key_allowed(d, allowed, sizeof(allowed)));
+			    l->diag, &o,
+			    "%s: expected a glob, got %s; allowed: %s", keyname,
+			    kind_name(g),
+			    salvo_conf_key_allowed(d, allowed,
+						   sizeof(allowed)));
 			set = 0;
 			continue;
 		}
@@ -489,10 +491,10 @@ static int too_complex(struct loader *l, const char *buf, size_t len)
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (!done && !refused && yaml_parser_parse(&parser, &ev)) {
-		struct salvo_conf_origin o = {
-		    SALVO_CONF_FROM_FILE, l->file,
-		    (unsigned)ev.start_mark.line + 1,
-		    (unsigned)ev.start_mark.column + 1};
+		struct salvo_conf_origin o = {SALVO_CONF_FROM_FILE, l->file,
+					      (unsigned)ev.start_mark.line + 1,
+					      (unsigned)ev.start_mark.column +
+						  1};
 		if (anchor_of(&ev) && ++anchors > MAX_ANCHORS) {
 			salvo_conf_diag_add(l->diag, &o,
 					    "more than %d anchors; allowed: at "

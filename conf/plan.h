@@ -63,12 +63,12 @@ struct salvo_plan {
 	uint64_t recommended_bytes;  /* min_inflight × fudge, rounded up */
 	uint64_t block_size_bytes;
 	uint64_t threads;
-	uint64_t memory_bytes;	 /* block_size × threads */
-	int covered;		 /* memory_bytes >= recommended_bytes */
-	uint64_t sndbuf_bytes;	 /* per send socket */
-	uint64_t rcvbuf_bytes;	 /* per receive socket */
-	uint64_t datagram_bytes; /* over IPv4: mtu − 28 */
-	uint64_t datagram6_bytes; /* over IPv6: mtu − 48 */
+	uint64_t memory_bytes;	      /* block_size × threads */
+	int covered;		      /* memory_bytes >= recommended_bytes */
+	uint64_t sndbuf_bytes;	      /* per send socket */
+	uint64_t rcvbuf_bytes;	      /* per receive socket */
+	uint64_t datagram_bytes;      /* over IPv4: mtu − 28 */
+	uint64_t datagram6_bytes;     /* over IPv6: mtu − 48 */
 	struct salvo_plan_memory mem; /* for the input's batch */
 };
 

@@ -25,7 +25,8 @@ int salvo_conf_profile_defaults(struct salvo_hotfolder *hf)
 	char err[256];
 
 	for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
-		const struct salvo_conf_keydesc *d = &salvo_conf_profile_keys[k];
+		const struct salvo_conf_keydesc *d =
+		    &salvo_conf_profile_keys[k];
 		/* a default that does not parse is a bug the tests catch */
 		if (d->def && d->type != SALVO_CONF_T_GLOBS &&
 		    salvo_conf_key_parse(d, hf, d->def, err, sizeof(err)))
@@ -108,10 +109,9 @@ struct salvo_hotfolder *salvo_conf_profile_new(struct salvo_config *cfg)
 	return hf;
 }
 
-int salvo_conf_profile_set(struct salvo_config *cfg,
-			   struct salvo_hotfolder *hf, const char *key,
-			   const char *text, const char *where, char *err,
-			   size_t errlen)
+int salvo_conf_profile_set(struct salvo_config *cfg, struct salvo_hotfolder *hf,
+			   const char *key, const char *text, const char *where,
+			   char *err, size_t errlen)
 {
 	int k = salvo_conf_table_index(salvo_conf_profile_keys,
 				       salvo_conf_n_profile_keys, key);

@@ -20,8 +20,8 @@ static void vevent(struct hf_profile *p, enum salvo_log_level level,
 	const struct salvo_hf_opts *o = p->d->o;
 	char msg[1400];
 	int n;
-	salvo_log_event ev = {level, event, 0, p->peer, file, bytes,
-			      elapsed_ns, 0, msg};
+	salvo_log_event ev = {level, event,	 0, p->peer, file,
+			      bytes, elapsed_ns, 0, msg};
 
 	if (!o->log)
 		return;
@@ -29,7 +29,8 @@ static void vevent(struct hf_profile *p, enum salvo_log_level level,
 	if (n > 0 && (size_t)n < sizeof(msg))
 		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	if (bytes && elapsed_ns)
-		ev.rate_bps = (uint64_t)((double)bytes * 8e9 / (double)elapsed_ns);
+		ev.rate_bps =
+		    (uint64_t)((double)bytes * 8e9 / (double)elapsed_ns);
 	o->log(o->log_ud, &ev);
 }
 
@@ -96,28 +97,29 @@ void hf_session_event(struct hf_profile *p, const salvo_send_opts *o,
 {
 	const struct salvo_hf_opts *ho = p->d->o;
 	char msg[600], blk[32], rate[32], floor[32], fin[32], win[32];
-	salvo_log_event ev = {SALVO_LOG_DEBUG, "session_engine", 0, p->peer,
-			      NULL, r->bytes, r->elapsed_ns, 0, msg};
+	salvo_log_event ev = {
+	    SALVO_LOG_DEBUG, "session_engine", 0, p->peer, NULL,
+	    r->bytes,	     r->elapsed_ns,    0, msg};
 
 	if (!ho->log)
 		return;
-	snprintf(msg, sizeof(msg),
-		 "%s: engine used block %s x %u threads, %u sockets, batch "
-		 "%u, datagram %u (mtu %u), rate %s %s (floor %s, final %s), "
-		 "window %s, timeout %.1f s",
-		 p->hf->name,
-		 salvo_units_format_size(r->block_bytes, blk, sizeof(blk)),
-		 r->threads, r->sockets, r->batch, r->datagram_bytes,
-		 o->mtu_bytes,
-		 salvo_units_format_rate(r->rate_bps, rate, sizeof(rate)),
-		 salvo_rate_policy_name(r->rate_policy),
-		 o->min_rate_bps ? salvo_units_format_rate(o->min_rate_bps,
-							  floor, sizeof(floor))
-				 : "none",
-		 salvo_units_format_rate(r->final_rate_bps, fin, sizeof(fin)),
-		 r->window_bytes ? salvo_units_format_size(r->window_bytes, win,
-							  sizeof(win))
-				 : "auto",
-		 (double)o->timeout_ns / 1e9);
+	snprintf(
+	    msg, sizeof(msg),
+	    "%s: engine used block %s x %u threads, %u sockets, batch "
+	    "%u, datagram %u (mtu %u), rate %s %s (floor %s, final %s), "
+	    "window %s, timeout %.1f s",
+	    p->hf->name,
+	    salvo_units_format_size(r->block_bytes, blk, sizeof(blk)),
+	    r->threads, r->sockets, r->batch, r->datagram_bytes, o->mtu_bytes,
+	    salvo_units_format_rate(r->rate_bps, rate, sizeof(rate)),
+	    salvo_rate_policy_name(r->rate_policy),
+	    o->min_rate_bps
+		? salvo_units_format_rate(o->min_rate_bps, floor, sizeof(floor))
+		: "none",
+	    salvo_units_format_rate(r->final_rate_bps, fin, sizeof(fin)),
+	    r->window_bytes
+		? salvo_units_format_size(r->window_bytes, win, sizeof(win))
+		: "auto",
+	    (double)o->timeout_ns / 1e9);
 	ho->log(ho->log_ud, &ev);
 }

@@ -147,7 +147,8 @@ static int loop(struct hf_daemon *d, char *err, size_t errlen)
 				int rc = salvo_hf_watch_read(&d->p[key].w);
 
 				if (rc)
-					hf_error(&d->p[key], "watch_error", "inotify: %s",
+					hf_error(&d->p[key], "watch_error",
+						 "inotify: %s",
 						 salvo_strerror(rc));
 			}
 		}

@@ -40,10 +40,10 @@ struct salvo_hf_opts {
 	 * (common/io/logsink.h is safe for that); NULL: none */
 	salvo_log_fn log;
 	void *log_ud;
-	int verbose;	       /* also one event per file sent */
-	int stop_fd;	       /* readable (e.g. a signalfd): stop */
-	uint32_t batch_files;  /* 0: 1000 files per session at most */
-	uint64_t batch_bytes;  /* 0: 4 GiB per session at most */
+	int verbose;	      /* also one event per file sent */
+	int stop_fd;	      /* readable (e.g. a signalfd): stop */
+	uint32_t batch_files; /* 0: 1000 files per session at most */
+	uint64_t batch_bytes; /* 0: 4 GiB per session at most */
 	/* live limits (sender/engine/live.h), e.g. from salvo watch
 	 * --control: profile_live[i] for the sessions of cfg->hotfolders[i]
 	 * (each with live as its parent), else live for all; NULL: none */

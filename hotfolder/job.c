@@ -204,8 +204,8 @@ uint64_t salvo_hf_backoff_ns(uint64_t min_ns, uint64_t max_ns, uint32_t attempt,
 const char *salvo_hf_state_name(int state)
 {
 	static const char *const names[SALVO_HF_NSTATES] = {
-	    "idle",   "settling", "queued",  "sending",
-	    "sent",   "failed",	  "refused", "gone"};
+	    "idle", "settling", "queued",  "sending",
+	    "sent", "failed",	"refused", "gone"};
 
 	return state >= 0 && state < SALVO_HF_NSTATES ? names[state] : "?";
 }

@@ -303,7 +303,8 @@ int salvo_hf_journal_held(const char *path)
 	 * between the open and the lock, which only a live watcher does */
 	for (int tries = 0; tries < 8; tries++) {
 		struct stat st, now;
-		int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		int fd =
+		    open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		int rc = 0;
 
 		if (fd < 0)

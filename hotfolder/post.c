@@ -95,8 +95,8 @@ void hf_post(struct hf_profile *p, struct salvo_hf_entry *e)
 	}
 	if (rc) {
 		/* stays SENT: not sent again; retried after a restart */
-		hf_error(p, "post_action_failed", "%s: post-action failed: %s", e->path,
-			 salvo_strerror(rc));
+		hf_error(p, "post_action_failed", "%s: post-action failed: %s",
+			 e->path, salvo_strerror(rc));
 		return;
 	}
 	hf_journal(p, e, SALVO_HF_REC_DONE);

@@ -166,9 +166,9 @@ static void on_file(void *ud, const char *rel, const struct stat *sb, int scan)
 	struct salvo_hf_stat st = {(uint64_t)sb->st_size, mtime_of(sb)};
 	uint64_t now = now_ns();
 	int aged = 0, old;
-	const char *why = salvo_hf_refusal(S_ISLNK(sb->st_mode),
-					   (uint64_t)sb->st_nlink,
-					   p->hf->allow_hardlinks);
+	const char *why =
+	    salvo_hf_refusal(S_ISLNK(sb->st_mode), (uint64_t)sb->st_nlink,
+			     p->hf->allow_hardlinks);
 
 	if (e && scan)
 		e->scan_gen = p->scan_gen;
@@ -187,7 +187,8 @@ static void on_file(void *ud, const char *rel, const struct stat *sb, int scan)
 	}
 	if (!e) {
 		if (!(e = salvo_hf_tab_add(&p->tab, rel))) {
-			hf_error(p, "out_of_memory", "out of memory for %s", rel);
+			hf_error(p, "out_of_memory", "out of memory for %s",
+				 rel);
 			return;
 		}
 		e->scan_gen = p->scan_gen;
@@ -242,7 +243,8 @@ static void expire_list(struct hf_profile *p, int state, uint64_t now)
 		if (e->job.state == SALVO_HF_QUEUED)
 			hf_journal(p, e, SALVO_HF_REC_QUEUED);
 		else if (e->job.state == SALVO_HF_GONE && p->d->o->verbose)
-			hf_log(p, "file_vanished", "%s vanished before it was sent", e->path);
+			hf_log(p, "file_vanished",
+			       "%s vanished before it was sent", e->path);
 		hf_set_state(p, e, old);
 	}
 }
@@ -383,7 +385,8 @@ int hf_profile_start(struct hf_profile *p, char *err, size_t errlen)
 		return rc;
 	}
 	if (torn)
-		hf_log(p, "journal_repaired", "journal: cut a torn last record (%llu bytes)",
+		hf_log(p, "journal_repaired",
+		       "journal: cut a torn last record (%llu bytes)",
 		       (unsigned long long)torn);
 	rc = salvo_hf_watch_open(&p->w, p->root, &cb);
 	if (rc) {

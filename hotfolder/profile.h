@@ -51,18 +51,18 @@ struct hf_session {
 	int rc;
 	char message[1024];
 	uint64_t sent_bytes, elapsed_ns;
-	char compressed[112]; /* ", LZ4 2.60x: ..." for the log, or "" */
+	char compressed[112];	 /* ", LZ4 2.60x: ..." for the log, or "" */
 	struct hf_session *next; /* on the daemon's done list */
 };
 
 struct hf_profile {
 	struct hf_daemon *d;
 	const struct salvo_hotfolder *hf;
-	char *root;	/* absolute path of the watched folder */
-	char *state;	/* state folder */
-	char *move_to;	/* absolute, or NULL */
-	char *move_rel; /* move_to relative to root when inside it */
-	char peer[300]; /* "HOST:PORT" for messages */
+	char *root;	      /* absolute path of the watched folder */
+	char *state;	      /* state folder */
+	char *move_to;	      /* absolute, or NULL */
+	char *move_rel;	      /* move_to relative to root when inside it */
+	char peer[300];	      /* "HOST:PORT" for messages */
 	salvo_send_opts send; /* from the config; items set per session */
 	struct salvo_hf_policy pol;
 	struct salvo_hf_tab tab;

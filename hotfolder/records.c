@@ -31,8 +31,8 @@ void hf_journal(struct hf_profile *p, struct salvo_hf_entry *e, int type)
 	}
 	rc = salvo_hf_journal_add(&p->jn, &r);
 	if (rc)
-		hf_error(p, "journal_error", "journal: cannot record %s: %s", e->path,
-			 salvo_strerror(rc));
+		hf_error(p, "journal_error", "journal: cannot record %s: %s",
+			 e->path, salvo_strerror(rc));
 	e->journaled = (uint8_t)type;
 }
 
@@ -41,7 +41,8 @@ void hf_sync(struct hf_profile *p)
 	int rc = salvo_hf_journal_sync(&p->jn);
 
 	if (rc)
-		hf_error(p, "journal_error", "journal %s: %s", p->jn.path, salvo_strerror(rc));
+		hf_error(p, "journal_error", "journal %s: %s", p->jn.path,
+			 salvo_strerror(rc));
 }
 
 struct compact_it {
@@ -90,7 +91,8 @@ void hf_compact(struct hf_profile *p)
 	hf_sync(p);
 	rc = salvo_hf_journal_compact(&p->jn, compact_next, &it);
 	if (rc)
-		hf_error(p, "journal_error", "journal compaction failed: %s (journal kept)",
+		hf_error(p, "journal_error",
+			 "journal compaction failed: %s (journal kept)",
 			 salvo_strerror(rc));
 }
 
@@ -103,7 +105,8 @@ void hf_maybe_compact(struct hf_profile *p)
 void hf_set_state(struct hf_profile *p, struct salvo_hf_entry *e, int old)
 {
 	if (e->job.state == SALVO_HF_QUEUED && old != SALVO_HF_QUEUED)
-		e->job.deadline_ns = salvo_now_ns(); /* queued at: batch linger */
+		e->job.deadline_ns =
+		    salvo_now_ns(); /* queued at: batch linger */
 	if (e->job.state == SALVO_HF_GONE) {
 		/* DONE already means "forget" unless the policy is keep */
 		if (e->journaled && e->journaled != SALVO_HF_REC_FORGET &&

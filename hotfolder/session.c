@@ -72,9 +72,9 @@ static const char *refusal_now(const struct hf_profile *p,
 			       const struct hf_item *it, const struct stat *sb,
 			       const char *real_root)
 {
-	const char *why = salvo_hf_refusal(S_ISLNK(sb->st_mode),
-					   (uint64_t)sb->st_nlink,
-					   p->hf->allow_hardlinks);
+	const char *why =
+	    salvo_hf_refusal(S_ISLNK(sb->st_mode), (uint64_t)sb->st_nlink,
+			     p->hf->allow_hardlinks);
 	char *real;
 	size_t n = real_root ? strlen(real_root) : 0;
 
@@ -114,7 +114,8 @@ static int refused_by_receiver(const salvo_send_report *rep, const char *local)
 		return 0;
 	for (size_t i = 0; i < rep->nresults; i++)
 		if (rep->results[i].outcome == SALVO_SEND_REFUSED &&
-		    rep->results[i].local && !strcmp(rep->results[i].local, local))
+		    rep->results[i].local &&
+		    !strcmp(rep->results[i].local, local))
 			return 1;
 	return 0;
 }
@@ -318,7 +319,8 @@ void hf_sessions_start(struct hf_profile *p, uint64_t now)
 
 	while (hf_next_batch_ns(p) <= now) {
 		if (!(s = take_batch(p))) {
-			hf_error(p, "out_of_memory", "out of memory for a batch");
+			hf_error(p, "out_of_memory",
+				 "out of memory for a batch");
 			return;
 		}
 		/* the SENDING records are durable before any byte leaves */
@@ -328,7 +330,8 @@ void hf_sessions_start(struct hf_profile *p, uint64_t now)
 		p->d->active++;
 		rc = pthread_create(&s->thread, NULL, session_main, s);
 		if (rc) {
-			hf_error(p, "session_error", "cannot start a session thread: %s",
+			hf_error(p, "session_error",
+				 "cannot start a session thread: %s",
 				 strerror(rc));
 			for (size_t i = 0; i < s->n; i++) {
 				int old = s->items[i].e->job.state;
@@ -414,8 +417,7 @@ static int apply(struct hf_profile *p, struct hf_session *s, struct hf_item *it,
 	case SALVO_HF_FAILED:
 		p->failed_files++;
 		hf_error(p, "file_failed", "%s failed: %s; retry %u in %.1f s",
-			 e->path,
-			 s->message, e->job.attempts,
+			 e->path, s->message, e->job.attempts,
 			 (double)(e->job.deadline_ns - now) / 1e9);
 		break;
 	default:
@@ -453,12 +455,11 @@ void hf_session_done(struct hf_session *s)
 			 "one by one",
 			 split, s->message);
 	if (sent)
-		hf_file_event(p, "batch_sent", NULL, s->sent_bytes,
-			      s->elapsed_ns,
-			      "sent %zu file%s (%llu bytes) to %s in %.2f s%s",
-			      sent, sent == 1 ? "" : "s",
-			      (unsigned long long)s->sent_bytes, p->peer,
-			      (double)s->elapsed_ns / 1e9, s->compressed);
+		hf_file_event(
+		    p, "batch_sent", NULL, s->sent_bytes, s->elapsed_ns,
+		    "sent %zu file%s (%llu bytes) to %s in %.2f s%s", sent,
+		    sent == 1 ? "" : "s", (unsigned long long)s->sent_bytes,
+		    p->peer, (double)s->elapsed_ns / 1e9, s->compressed);
 	hf_maybe_compact(p);
 	free_session(s);
 }

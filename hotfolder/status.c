@@ -31,7 +31,6 @@ int salvo_hotfolder_state_path(const struct salvo_hotfolder *hf,
 	return l < 0 || (size_t)l >= n ? -ENAMETOOLONG : 0;
 }
 
-
 void hf_status_touch(struct hf_daemon *d)
 {
 	if (!d->status_due_ns) {
@@ -139,8 +138,7 @@ int salvo_hotfolder_print_status(const struct salvo_hotfolder *hf,
 		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), "%s/status", dir);
 	/* non-blocking, so a FIFO in its place cannot hang the reader */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) <
-	    0)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
 		return -errno;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);

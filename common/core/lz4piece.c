@@ -91,8 +91,8 @@ void salvo_lz4auto_done(salvo_lz4auto *a, int compressed, int packed,
 	/* ready to run for over a quarter of its busy time, yet not
 	 * running: the machine's CPUs are taken, and a waiting thread
 	 * waits for a link that CPU starvation may be what slows */
-	int starved = busy_ns >= SALVO_LZ4AUTO_STARVED_MIN_NS &&
-		      ran_ns * 4 < busy_ns * 3;
+	int starved =
+	    busy_ns >= SALVO_LZ4AUTO_STARVED_MIN_NS && ran_ns * 4 < busy_ns * 3;
 	if (a->hc_hold)
 		a->hc_hold--;
 	if (compressed && packed && !a->hc_hold && !starved &&

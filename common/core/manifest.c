@@ -126,8 +126,8 @@ static size_t path_bytes(const void *buf, size_t len, uint32_t n)
 
 /* Entry i's digest (flags: its flag byte) into m->digests, allocated at
  * the first file that has one; *with tracks that the files agree. */
-static int take_digest(salvo_manifest *m, salvo_rd *r, uint32_t i,
-		       uint32_t n, uint8_t flags, int *with, const char **why)
+static int take_digest(salvo_manifest *m, salvo_rd *r, uint32_t i, uint32_t n,
+		       uint8_t flags, int *with, const char **why)
 {
 	int has = (flags & SALVO_ENTRY_F_DIGEST) != 0;
 	if (m->entries[i].type != SALVO_ENTRY_FILE) {
@@ -145,13 +145,12 @@ static int take_digest(salvo_manifest *m, salvo_rd *r, uint32_t i,
 	if (!salvo_rd_ok(r))
 		return SALVO_ERR_TRUNCATED;
 	if (!m->digests) {
-		m->digests = salvo_mem_array(m->mem, n,
-					     SALVO_ENTRY_DIGEST_BYTES);
+		m->digests =
+		    salvo_mem_array(m->mem, n, SALVO_ENTRY_DIGEST_BYTES);
 		*why = "out of memory";
 		if (!m->digests)
 			return SALVO_ERR_NOMEM;
-		memset(m->digests, 0,
-		       (size_t)n * SALVO_ENTRY_DIGEST_BYTES);
+		memset(m->digests, 0, (size_t)n * SALVO_ENTRY_DIGEST_BYTES);
 	}
 	memcpy(m->digests[i], d, SALVO_ENTRY_DIGEST_BYTES);
 	return 0;

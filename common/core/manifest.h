@@ -96,9 +96,9 @@ void salvo_manifest_free(salvo_manifest *m);
  * an encoded manifest's header (buf at least SALVO_MANIFEST_HDR_BYTES). */
 void salvo_manifest_set_overwrite(void *buf, uint8_t overwrite);
 
-/* A deep copy of src (entries, paths and digests) into dst, storage from mem, for a
- * holder that must outlive src's owner.  Returns 0 or SALVO_ERR_NOMEM (dst
- * then needs no free). */
+/* A deep copy of src (entries, paths and digests) into dst, storage from mem,
+ * for a holder that must outlive src's owner.  Returns 0 or SALVO_ERR_NOMEM
+ * (dst then needs no free). */
 int salvo_manifest_copy(salvo_manifest *dst, const salvo_manifest *src,
 			const salvo_mem *mem);
 

@@ -42,18 +42,18 @@ typedef struct salvo_rate_sample {
  * the optional snapshot callback; a field it does not know stays as the
  * caller set it (the sender core fills the RTTs and the rate first). */
 typedef struct salvo_rate_snapshot {
-	uint64_t rate_bps;	/* pacing rate now */
-	uint64_t delivery_bps;	/* delivery rate measured, IP bits/s; 0 none */
+	uint64_t rate_bps;     /* pacing rate now */
+	uint64_t delivery_bps; /* delivery rate measured, IP bits/s; 0 none */
 	uint64_t min_rtt_ns, srtt_ns;
-	uint64_t queue_ns;	/* queueing delay: standing RTT - min RTT */
-	uint32_t loss_ppm;	/* random loss measured, parts per million */
-	const char *state;	/* static string: "start", "drain", "delay",
-				 * "compete", "fixed", ... */
-	uint64_t ceiling_bps;	/* the ceiling in force (the caller's), 0:
-				 * none */
-	uint64_t floor_bps;	/* the floor in force, 0: none */
-	uint64_t train_bps;	/* the receiver's latest packet-train
-				 * reading, IP bits/s; 0: none */
+	uint64_t queue_ns;    /* queueing delay: standing RTT - min RTT */
+	uint32_t loss_ppm;    /* random loss measured, parts per million */
+	const char *state;    /* static string: "start", "drain", "delay",
+			       * "compete", "fixed", ... */
+	uint64_t ceiling_bps; /* the ceiling in force (the caller's), 0:
+			       * none */
+	uint64_t floor_bps;   /* the floor in force, 0: none */
+	uint64_t train_bps;   /* the receiver's latest packet-train
+			       * reading, IP bits/s; 0: none */
 } salvo_rate_snapshot;
 
 typedef struct salvo_rate_ops {
@@ -140,7 +140,7 @@ typedef struct salvo_rate_fair {
 	uint64_t round_start, held0, lost0;
 	uint64_t round_dq_min, round_dq_max;
 	uint32_t round_n, round_low_n; /* dq readings this round; near empty */
-	uint64_t round_rate0; /* rate when the round began */
+	uint64_t round_rate0;	       /* rate when the round began */
 	uint64_t dq_min_hist[SALVO_RATE_FAIR_WATCH]; /* per round */
 	uint64_t rate_hist[SALVO_RATE_FAIR_WATCH];
 	uint32_t rounds;
@@ -164,31 +164,32 @@ typedef struct salvo_rate_fair {
 	uint64_t compete_left; /* when competitive mode last ended, 0 never */
 	uint64_t drain_clear;  /* last drain that emptied the queue, or
 				* when delay mode began */
-	uint32_t probe_count; /* drains in a row that found a filler
-			       * (delay mode) or an empty queue (compete) */
+	uint32_t probe_count;  /* drains in a row that found a filler
+				* (delay mode) or an empty queue (compete) */
 	uint32_t high_rounds;  /* in a row, queue over 1.5 x ours */
 	uint64_t hint_bps;     /* the link hint, 0 none */
 	/* competitive mode: a CUBIC window in rate space */
-	uint64_t dq_max_ns;   /* deepest recent standing queue */
-	uint64_t w_max_bytes; /* window at the last cut */
-	uint64_t epoch, k_ms; /* last cut; CUBIC's K */
+	uint64_t dq_max_ns;    /* deepest recent standing queue */
+	uint64_t w_max_bytes;  /* window at the last cut */
+	uint64_t epoch, k_ms;  /* last cut; CUBIC's K */
 	uint64_t epoch_rtt_ns; /* srtt then: the window's rate scale */
 	uint64_t last_cut;
-	uint64_t drain_until; /* end of the drain after start-up */
+	uint64_t drain_until;  /* end of the drain after start-up */
 	uint64_t paced_dgrams; /* datagrams the pacer let out, estimated */
 	uint64_t paced_part;   /* ... and the part of the next one, bit-ns */
 	/* what the pacer let out when: (time, datagrams), a round/16
 	 * apart, to compare what arrives with what left one RTT before */
-	uint64_t paced_at[SALVO_RATE_FAIR_PACED], paced_n[SALVO_RATE_FAIR_PACED];
+	uint64_t paced_at[SALVO_RATE_FAIR_PACED],
+	    paced_n[SALVO_RATE_FAIR_PACED];
 	uint32_t paced_next;
 	/* what had arrived or been lost, by feedback: (time, bytes) */
 	uint64_t arrived_at[SALVO_RATE_FAIR_ARRIVED];
 	uint64_t arrived_n[SALVO_RATE_FAIR_ARRIVED];
 	uint32_t arrived_next;
-	uint32_t short_windows;	 /* in a row: arrived < 0.9 x what left
-				  * and 7 % under arrived_pm */
-	uint32_t arrived_pm;	 /* what arrives per 1000 that left, smoothed */
-	uint64_t fb_dt, fb_jit;	 /* echo spacing and its mean deviation */
+	uint32_t short_windows; /* in a row: arrived < 0.9 x what left
+				 * and 7 % under arrived_pm */
+	uint32_t arrived_pm;	/* what arrives per 1000 that left, smoothed */
+	uint64_t fb_dt, fb_jit; /* echo spacing and its mean deviation */
 	uint64_t fb_all_dt, fb_all_jit; /* ... over every feedback */
 	uint64_t fb_late_ns;	 /* mean RTT sample over the standing RTT */
 	int quiet;		 /* the last round's queue stayed low */
@@ -208,11 +209,11 @@ typedef struct salvo_rate_fair {
 	/* a receiver that cannot keep up (its sockets drop): a ceiling cut
 	 * to beta x the rate at each drop (once a round), growing back by
 	 * a fixed step plus 1/64 a round, gone at twice the delivery */
-	uint64_t host_drops;	/* sample's host_drops seen */
-	uint64_t host_cap_bps;	/* that ceiling, 0: none */
-	uint64_t host_cut;	/* its last cut */
-	int round_host_drop;	/* this round saw host drops */
-	uint64_t host_wait_ns;	/* the receiver's socket queue, lately */
+	uint64_t host_drops;   /* sample's host_drops seen */
+	uint64_t host_cap_bps; /* that ceiling, 0: none */
+	uint64_t host_cut;     /* its last cut */
+	int round_host_drop;   /* this round saw host drops */
+	uint64_t host_wait_ns; /* the receiver's socket queue, lately */
 	/* ... its lowest reading in this window and the one before (a
 	 * round, at most HOST_WAIT_WIN_NS: rate_fair.c) */
 	uint64_t hw_win_at, hw_min, hw_prev_min;

@@ -218,7 +218,8 @@ static void adaptive_on_feedback(void *state, const salvo_rate_sample *s)
 	 * serialization at the current rate (one datagram is a queue too) */
 	uint64_t target = a->min_rtt_ns / 10;
 	uint64_t ser =
-	    (uint64_t)((unsigned __int128)4 * (a->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD) *
+	    (uint64_t)((unsigned __int128)4 *
+		       (a->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD) *
 		       8000000000u / a->rate_bps);
 	if (target < ser)
 		target = ser;

@@ -27,11 +27,10 @@
  *            the queue passes an eighth of a round, when the delivery
  *            rate grew less than 1/4 in 3 rounds, when what arrived per
  *            what left one RTT earlier fell under 0.9 and 7 % below its
- *            own recent level (a pacer behind our rate delivers a steady part; a
- *            bottleneck's part falls as we grow) over a window long
- *            enough for the feedback's jitter (an eighth of a round, 64
- *            datagrams, 8 x the jitter of the arrivals, the lower of
- *            every feedback's and the echoes' alone: the receiver's
+ *            own recent level (a pacer behind our rate delivers a steady part;
+ * a bottleneck's part falls as we grow) over a window long enough for the
+ * feedback's jitter (an eighth of a round, 64 datagrams, 8 x the jitter of the
+ * arrivals, the lower of every feedback's and the echoes' alone: the receiver's
  *            follow-ups are no jitter) while the newest RTT sample
  *            shows 1 ms of queue (a round/32 if less), or when a
  *            round loses a fifth (and 3 x the random loss);
@@ -463,9 +462,9 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 		 * comes down, a 16th a round. */
 		if (f->fb_late_ns >= LATE_FB_NS && tau > f->fb_tau &&
 		    tau - f->fb_tau > dt)
-			d = max64(wire_bps(got, s->payload_bytes,
-					   tau - f->fb_tau),
-				  min64(d, f->delivered_bps));
+			d = max64(
+			    wire_bps(got, s->payload_bytes, tau - f->fb_tau),
+			    min64(d, f->delivered_bps));
 		/* nothing arrives faster than it left (BBR's rule: a
 		 * sample's rate is over the longer of its send and its
 		 * ack interval).  The feedback's timing is the receiver's
@@ -505,10 +504,9 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 	 * back to back windows saw a shortfall up to a window late, the
 	 * rate 1.8x a round higher by then (a 50 Mbit/s, 10 ms path with a
 	 * one-BDP queue overflowed at 167 Mbit/s). */
-	uint64_t sw_win =
-	    min64(max64(max64(rnd / 8, 8 * dgram_ns),
-			8 * min64(f->fb_jit, f->fb_all_jit)),
-		  rnd / 2);
+	uint64_t sw_win = min64(max64(max64(rnd / 8, 8 * dgram_ns),
+				      8 * min64(f->fb_jit, f->fb_all_jit)),
+				rnd / 2);
 	uint64_t total = s->held_bytes + s->lost_bytes, at = 0, was = 0;
 	for (uint32_t k = 0; k < SALVO_RATE_FAIR_ARRIVED; k++) {
 		uint64_t t = f->arrived_at[k];
@@ -550,8 +548,7 @@ static void delivery_update(salvo_rate_fair *f, const salvo_rate_sample *s)
 				    (left * s->payload_bytes));
 	uint64_t eff = f->arrived_pm ? f->arrived_pm : min64(ratio, 1000);
 	int short_rel = ratio * 100 < eff * 93;
-	f->short_windows =
-	    ratio < 900 && short_rel ? f->short_windows + 1 : 0;
+	f->short_windows = ratio < 900 && short_rel ? f->short_windows + 1 : 0;
 	if (!short_rel)
 		f->arrived_pm = (uint32_t)min64((3 * eff + ratio) / 4, 1000);
 }
@@ -786,8 +783,8 @@ static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s)
 	if (!cap)
 		cap = f->rate_bps / 2;
 	uint64_t queue = flight > pipe ? flight - pipe : 0;
-	uint64_t t = (uint64_t)((unsigned __int128)queue * 2 * 8000000000u /
-				cap);
+	uint64_t t =
+	    (uint64_t)((unsigned __int128)queue * 2 * 8000000000u / cap);
 	f->rate_bps = clamp(f, cap / 2);
 	f->mode = M_DRAIN;
 	f->last_cut = s->now;
@@ -862,7 +859,8 @@ static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	if (s->host_drops > f->host_drops) {
 		f->host_drops = s->host_drops;
 		f->round_host_drop = 1;
-		if (!f->host_cut || s->now - f->host_cut >= max64(rnd, f->srtt_ns)) {
+		if (!f->host_cut ||
+		    s->now - f->host_cut >= max64(rnd, f->srtt_ns)) {
 			uint64_t r = f->host_cap_bps
 					 ? min64(f->rate_bps, f->host_cap_bps)
 					 : f->rate_bps;
@@ -880,11 +878,12 @@ static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 		}
 	} else if (f->host_cap_bps) {
 		uint64_t c = f->host_cap_bps;
-		uint64_t add = (uint64_t)((unsigned __int128)(HOST_STEP_BPS +
-							      c / 64) *
-					  min64(dt, rnd) / rnd);
+		uint64_t add =
+		    (uint64_t)((unsigned __int128)(HOST_STEP_BPS + c / 64) *
+			       min64(dt, rnd) / rnd);
 		c += add;
-		f->host_cap_bps = c > 2 * max64(capacity(f), f->rate_bps) ? 0 : c;
+		f->host_cap_bps =
+		    c > 2 * max64(capacity(f), f->rate_bps) ? 0 : c;
 	}
 	if (f->host_cap_bps && f->rate_bps > f->host_cap_bps)
 		f->rate_bps = f->host_cap_bps;

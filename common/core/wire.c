@@ -455,8 +455,8 @@ int salvo_wire_feedback_next(salvo_fb_iter *it, salvo_range *r)
 }
 
 /* One run of equal verdicts from entry i: its length (at most max). */
-static uint32_t run_len(const uint8_t *verdict, const int32_t *err,
-			uint32_t i, uint32_t max)
+static uint32_t run_len(const uint8_t *verdict, const int32_t *err, uint32_t i,
+			uint32_t max)
 {
 	uint32_t k = 1;
 	while (k < max && verdict[i + k] == verdict[i] &&
@@ -471,8 +471,7 @@ int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
 			      uint32_t ranges_total, uint32_t first_range,
 			      const uint8_t *verdict, const int32_t *err,
 			      uint32_t nfiles, uint32_t first_file,
-			      uint32_t *ranges_written,
-			      uint32_t *files_written)
+			      uint32_t *ranges_written, uint32_t *files_written)
 {
 	enum { FIXED = SALVO_HDR_BYTES + SALVO_VERDICT_FIXED_BYTES };
 	*ranges_written = *files_written = 0;
@@ -497,9 +496,8 @@ int salvo_wire_encode_verdict(void *buf, size_t cap, uint32_t session,
 		uint32_t k = run_len(verdict, err, i, nfiles - i);
 		size_t need = salvo_varint_len(k) + 1;
 		if (verdict[i] == SALVO_VERDICT_FAILED)
-			need += salvo_varint_len(err && err[i] > 0
-						     ? (uint64_t)err[i]
-						     : 0);
+			need += salvo_varint_len(
+			    err && err[i] > 0 ? (uint64_t)err[i] : 0);
 		if (used + need > room)
 			break;
 		used += need;
@@ -600,8 +598,8 @@ static int check_verdict(salvo_rd *r, salvo_pkt_verdict *v)
 	for (unsigned i = 0; i < v->nruns; i++) {
 		uint64_t count = salvo_rd_varint(r);
 		uint8_t verdict = salvo_rd_u8(r);
-		uint64_t e = verdict == SALVO_VERDICT_FAILED ? salvo_rd_varint(r)
-							     : 0;
+		uint64_t e =
+		    verdict == SALVO_VERDICT_FAILED ? salvo_rd_varint(r) : 0;
 		if (!salvo_rd_ok(r))
 			return SALVO_ERR_TRUNCATED;
 		if (count == 0 || count > SALVO_FILES_MAX ||

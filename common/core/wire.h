@@ -15,8 +15,8 @@
  *   4  u32 index       the sender's random index for this attempt
  *
  * Sealed packets (everything after the handshake: DATA, MANIFEST,
- * FEEDBACK, STATUS, FILE_DONE, CLOSE, ERROR, VERDICT) start with a 16-byte header,
- * the AEAD's associated data, and end with a 16-byte tag:
+ * FEEDBACK, STATUS, FILE_DONE, CLOSE, ERROR, VERDICT) start with a 16-byte
+ * header, the AEAD's associated data, and end with a 16-byte tag:
  *
  *   0  u8  version
  *   1  u8  type

@@ -39,7 +39,7 @@ static const char epoch_context[crypto_kdf_CONTEXTBYTES] = "salvo3rk";
 
 /* An epoch of the largest packets never reaches the hard block limit. */
 #define MAX_PACKET_BLOCKS (65536 / 16 + 2)
-_Static_assert(SALVO_AEAD_EPOCH_PACKETS * MAX_PACKET_BLOCKS <
+_Static_assert(SALVO_AEAD_EPOCH_PACKETS *MAX_PACKET_BLOCKS <
 		   SALVO_AEAD_GCM_HARD_BLOCKS,
 	       "an epoch fits AES-GCM's block budget");
 
@@ -276,8 +276,7 @@ int salvo_aead_key_equal(const salvo_aead_key *x, const salvo_aead_key *y)
 	return d == 0;
 }
 
-static const salvo_aead_key *key_of_epoch(const salvo_aead *a,
-					  uint64_t epoch)
+static const salvo_aead_key *key_of_epoch(const salvo_aead *a, uint64_t epoch)
 {
 	if (epoch == a->epoch)
 		return &a->cur;
@@ -286,8 +285,7 @@ static const salvo_aead_key *key_of_epoch(const salvo_aead *a,
 	return NULL;
 }
 
-int salvo_aead_key_for(const salvo_aead *a, uint64_t epoch,
-		       salvo_aead_key *out)
+int salvo_aead_key_for(const salvo_aead *a, uint64_t epoch, salvo_aead_key *out)
 {
 	const salvo_aead_key *k = key_of_epoch(a, epoch);
 	if (!k)

@@ -571,10 +571,10 @@ int salvo_known_hosts_line(char *out, size_t cap, const char *host,
 /* Walks the known-hosts lines of buf[0, len) that name host, calling
  * each(ud, key, line) until it returns non-zero (which is returned);
  * SALVO_ERR_INVAL with a message for a malformed line; 0 at the end. */
-static int each_host_line(const char *name, const char *buf, size_t len,
-			  const char *host,
-			  int (*each)(void *ud, const uint8_t *k, unsigned line),
-			  void *ud, char *err, size_t errlen)
+static int
+each_host_line(const char *name, const char *buf, size_t len, const char *host,
+	       int (*each)(void *ud, const uint8_t *k, unsigned line), void *ud,
+	       char *err, size_t errlen)
 {
 	unsigned line = 0;
 
@@ -632,8 +632,8 @@ int salvo_known_hosts_check(const char *name, const char *buf, size_t len,
 {
 	struct check_walk w = {.key = key};
 	char a[64];
-	int rc = each_host_line(name, buf, len, host, check_line, &w, err,
-				errlen);
+	int rc =
+	    each_host_line(name, buf, len, host, check_line, &w, err, errlen);
 
 	if (rc < 0)
 		return rc;

@@ -49,8 +49,8 @@ struct salvo_logsink *salvo_logsink_new(const char *path,
 	s->json = json;
 	s->fd = STDERR_FILENO;
 	if (path && strcmp(path, "stderr")) {
-		s->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			     0644);
+		s->fd =
+		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (s->fd < 0) {
 			snprintf(err, errlen, "cannot open '%s': %s", path,
 				 strerror(errno));

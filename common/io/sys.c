@@ -37,8 +37,7 @@ int salvo_cond_init_monotonic(pthread_cond_t *cv)
 	return -e;
 }
 
-void salvo_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
-			   uint64_t t)
+void salvo_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t t)
 {
 	struct timespec ts = {(time_t)(t / 1000000000ull),
 			      (long)(t % 1000000000ull)};

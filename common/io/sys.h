@@ -25,8 +25,7 @@ int salvo_cond_init_monotonic(pthread_cond_t *cv);
 
 /* Waits on cv (made by salvo_cond_init_monotonic; mu held) until it is
  * signalled or the monotonic time t (ns, salvo_now_ns) passes. */
-void salvo_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
-			   uint64_t t);
+void salvo_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t t);
 
 /* Sleeps until the monotonic time t (returns at once if it passed). */
 void salvo_sleep_until(uint64_t t);

@@ -162,8 +162,7 @@ static int start_data(salvo_rsess *s, uint64_t now)
 	s->fhave = salvo_mem_alloc(mem, n);
 	s->digest = salvo_mem_array(mem, n, SALVO_DIGEST_BYTES);
 	if (!s->bcrc || !s->bstate || !s->bfails || !s->bpartial ||
-	    !s->fpending ||
-	    !s->fstate || !s->fhave || !s->digest) {
+	    !s->fpending || !s->fstate || !s->fhave || !s->digest) {
 		oom(s, now);
 		return SALVO_ERR_NOMEM;
 	}
@@ -441,8 +440,8 @@ void rdata_on_data(salvo_rsess *s, const salvo_pkt *p, uint64_t now)
 	} else if (take_new(s, start, end, bytes, now, &gap)) {
 		return;
 	}
-	if (first && salvo_rxstream_sent_before(&s->drx, bstart, start, now,
-						&gap)) {
+	if (first &&
+	    salvo_rxstream_sent_before(&s->drx, bstart, start, now, &gap)) {
 		oom(s, now);
 		return;
 	}
@@ -514,8 +513,7 @@ void rdata_on_file_done(salvo_rsess *s, const salvo_pkt_file_done *f,
 		 * re-read the source short) replaces it, while the file
 		 * waits for its blocks; one whose blocks all verified is
 		 * checked by that digest (and committed if it matches) */
-		if (s->fhave[i] &&
-		    (!abandoned || s->fstate[i] != FILE_PENDING))
+		if (s->fhave[i] && (!abandoned || s->fstate[i] != FILE_PENDING))
 			continue;
 		memcpy(s->digest[i],
 		       f->digests + (size_t)k * SALVO_DIGEST_BYTES,

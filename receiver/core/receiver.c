@@ -10,10 +10,10 @@
  * is counted and dropped.  The engine may open outside its core lock
  * (salvo_receiver_lane_key, salvo_receiver_on_opened): then the commit
  * under the lock checks the key it used is still the lane's, and only
- * then counts the tag's verdict and moves the window.  So a host that can send from the sender's
- * address, or anywhere, cannot end, stall or feed a session: spoofed
- * CLOSE, ERROR, DATA and FILE_DONE all stop at the tag.  Replies go to the
- * address of the sender's newest control-lane packet (it may move, as
+ * then counts the tag's verdict and moves the window.  So a host that can send
+ * from the sender's address, or anywhere, cannot end, stall or feed a session:
+ * spoofed CLOSE, ERROR, DATA and FILE_DONE all stop at the tag.  Replies go to
+ * the address of the sender's newest control-lane packet (it may move, as
  * WireGuard's roaming), never to one a forged packet names.
  *
  * Ended sessions linger a little as tombstones that repeat COMPLETE or
@@ -266,9 +266,9 @@ static void dispatch(salvo_receiver *r, salvo_rsess *s, const salvo_pkt *p,
 		return;
 	case SALVO_PKT_FILE_DONE:
 		if (s->state == RS_DATA)
-			rdata_on_file_done(
-			    s, &p->u.file_done,
-			    p->hdr.flags & SALVO_FD_F_ABANDONED, now);
+			rdata_on_file_done(s, &p->u.file_done,
+					   p->hdr.flags & SALVO_FD_F_ABANDONED,
+					   now);
 		return;
 	case SALVO_PKT_CLOSE: {
 		uint32_t slot = (uint32_t)rcv_find_slot(r, s->id);

@@ -93,8 +93,7 @@ typedef struct salvo_receiver_cb {
 	/* Optional: the sender abandoned `file` (its source changed or
 	 * could not be read; err: the sender's errno) and every block of
 	 * it is verified: remove its part-file, never commit it. */
-	void (*drop_file)(void *ud, salvo_rsess *sess, uint32_t file,
-			  int err);
+	void (*drop_file)(void *ud, salvo_rsess *sess, uint32_t file, int err);
 	/* The session is over: result 0 (every file committed) or a fatal
 	 * SALVO_ERR_* (the engine removes the part-files).  sess is freed
 	 * right after this returns. */
@@ -149,7 +148,7 @@ typedef struct salvo_receiver_stats {
 	uint64_t inflated;    /* LZ4 pieces inflated */
 	uint64_t inflate_bad; /* LZ4 pieces that did not inflate as declared */
 	uint64_t host_drops;  /* datagrams the host's sockets dropped (full) */
-	uint32_t sessions; /* open now */
+	uint32_t sessions;    /* open now */
 } salvo_receiver_stats;
 
 int salvo_receiver_new(salvo_receiver **out, const salvo_mem *mem,
@@ -197,8 +196,8 @@ void salvo_receiver_on_opened(salvo_receiver *r, const salvo_addr *addr,
 
 /* The engine's sockets dropped n more datagrams for want of room (their
  * receive buffers were full: SO_RXQ_OVFL).  Every FEEDBACK from then on
- * carries the total since its session began (host_drops), so each sender sees a receiver
- * that cannot keep up as congestion: the drops cannot be told apart by
+ * carries the total since its session began (host_drops), so each sender sees a
+ * receiver that cannot keep up as congestion: the drops cannot be told apart by
  * session, and every flow into the full sockets is to slow down. */
 void salvo_receiver_note_drops(salvo_receiver *r, uint64_t n);
 

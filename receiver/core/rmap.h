@@ -71,7 +71,7 @@ typedef struct salvo_rmap_id {
 typedef struct salvo_rmap {
 	uint32_t block_bytes;
 	uint32_t nranges;
-	uint64_t bytes; /* verified bytes, the ranges' total */
+	uint64_t bytes;	       /* verified bytes, the ranges' total */
 	const uint8_t *ranges; /* nranges pairs, read with salvo_rmap_range */
 } salvo_rmap;
 

@@ -65,8 +65,8 @@ uint64_t rsess_reorder_window(const salvo_rsess *s)
 	 * (a receiver starved of CPU by 64 senders on its host read one
 	 * socket milliseconds after the other, and a quarter of what was
 	 * sent again had arrived) */
-	uint64_t wait = min64(max64(s->r->wait_ns, s->r->wait_prev_ns),
-			      RS_WAIT_MAX_NS);
+	uint64_t wait =
+	    min64(max64(s->r->wait_ns, s->r->wait_prev_ns), RS_WAIT_MAX_NS);
 	return min64(max64(s->reorder_ns + s->reorder_ns / 4, RS_MS), cap) +
 	       wait;
 }
@@ -129,9 +129,9 @@ void rsess_feedback(salvo_rsess *s, uint64_t now)
 	/* since this session began; wraps, as on the wire */
 	fb.host_drops = (uint32_t)(s->r->st.host_drops - s->drops0);
 	fb.host_wait_us =
-	    s->wait_n ? (uint32_t)min64(s->wait_sum / s->wait_n / 1000,
-					UINT32_MAX)
-		      : 0;
+	    s->wait_n
+		? (uint32_t)min64(s->wait_sum / s->wait_n / 1000, UINT32_MAX)
+		: 0;
 	fb.train_kbps = rtrain_take(&s->train);
 	uint8_t flags = s->state == RS_COMPLETE ? SALVO_FB_F_COMPLETE : 0;
 

@@ -89,9 +89,9 @@ struct salvo_rsess {
 	salvo_rangeset held_set; /* filled by mark_present, then frozen */
 	salvo_range *held;	 /* its ranges, for VERDICT packets */
 	uint32_t nheld;
-	uint8_t *verdict;    /* per entry, NULL: all SEND */
+	uint8_t *verdict; /* per entry, NULL: all SEND */
 	int32_t *verdict_err;
-	int preparing;	     /* inside the prepare callback */
+	int preparing; /* inside the prepare callback */
 	uint32_t vd_ranges_echo, vd_files_echo; /* from STATUS */
 	uint64_t vd_sent_at;
 	/* files that failed alone after the data phase started (their

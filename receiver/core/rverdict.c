@@ -112,8 +112,8 @@ int rverdict_start(salvo_rsess *s, uint64_t now)
 {
 	s->preparing = 0;
 	if (!s->verdict) { /* every entry SEND; no errnos to keep */
-		s->verdict = salvo_mem_alloc(s->r->mem, s->m.count ? s->m.count
-								   : 1);
+		s->verdict =
+		    salvo_mem_alloc(s->r->mem, s->m.count ? s->m.count : 1);
 		if (!s->verdict)
 			return SALVO_ERR_NOMEM;
 		memset(s->verdict, SALVO_VERDICT_SEND, s->m.count);
@@ -160,8 +160,8 @@ void rverdict_send(salvo_rsess *s, uint64_t now, int force)
 		uint32_t rw, fw;
 		int len = salvo_wire_encode_verdict(
 		    buf, s->datagram_bytes, s->id, rsess_pn(s), s->held,
-		    s->nheld, r, s->verdict, s->verdict_err, s->m.count, f,
-		    &rw, &fw);
+		    s->nheld, r, s->verdict, s->verdict_err, s->m.count, f, &rw,
+		    &fw);
 		if (len < 0 || (!rw && !fw))
 			return;
 		rsess_send(s, buf, (size_t)len);
@@ -241,9 +241,9 @@ int salvo_verdict_decide(int request, int bound, const salvo_entry *e,
 		return SALVO_VERDICT_SEND;
 	if (!x->is_file)
 		return SALVO_VERDICT_FAILED;
-	int identical = x->size == e->size &&
-			(x->compared ? x->same
-				     : same_mtime(e->mtime_ns, x->mtime_ns));
+	int identical =
+	    x->size == e->size &&
+	    (x->compared ? x->same : same_mtime(e->mtime_ns, x->mtime_ns));
 	if (identical && request != SALVO_SEND_ALWAYS)
 		return SALVO_VERDICT_IDENTICAL;
 	if (request == SALVO_SEND_NEVER)

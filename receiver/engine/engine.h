@@ -125,11 +125,11 @@ typedef struct esess {
 		uint32_t idx;
 		int same; /* set by the prepare thread */
 		int64_t mtime_ns;
-	} *sum;
+	} * sum;
 	uint32_t nsum;
-	int bound; /* enum salvo_overwrite for this session */
+	int bound;	   /* enum salvo_overwrite for this session */
 	salvo_rsess *sess; /* the core's, while not ended (core lock) */
-	int finished;	     /* folders made durable (rfiles_finish) */
+	int finished;	   /* folders made durable (rfiles_finish) */
 	char peer[80];
 	uint64_t start_ns, bytes, files_done;
 	struct esess *next;
@@ -336,7 +336,7 @@ typedef struct rctx {
 	uint64_t refusal_logged_ns; /* last "unknown key" log line */
 	int ended_sessions, last_result;
 	atomic_int stopping;
-	rqueue q;    /* the verifier's */
+	rqueue q;     /* the verifier's */
 	rqueue prepq; /* the prepare thread's (prepare.c) */
 } rctx;
 

@@ -78,8 +78,7 @@ static const char *base_name(const char *path, uint32_t len)
 static void part_name(const rfiles *f, uint32_t i, char *buf, size_t len)
 {
 	if (!rresume_part_name(f, i, buf, len))
-		snprintf(buf, len, "%d-%08x-%u.part", f->r->pid, f->session,
-			 i);
+		snprintf(buf, len, "%d-%08x-%u.part", f->r->pid, f->session, i);
 }
 
 uint64_t rfiles_bookkeeping(const salvo_manifest *m, uint32_t block_bytes)
@@ -684,8 +683,8 @@ static int place(rfiles *f, uint32_t i, int dfd, char *name, size_t nlen,
 	return -EEXIST;
 }
 
-int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
-		  char *stored, size_t slen, char *msg, size_t len)
+int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *stored,
+		  size_t slen, char *msg, size_t len)
 {
 	const salvo_entry *e = &f->m->entries[i];
 	int fd = part_get(f, i, msg, len);
@@ -727,8 +726,8 @@ int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
 	pthread_mutex_lock(&f->mu);
 	if (rc >= 0) {
 		const char *base = base_name(e->path, e->path_len);
-		snprintf(stored, slen, "%.*s%s", (int)(base - e->path),
-			 e->path, name);
+		snprintf(stored, slen, "%.*s%s", (int)(base - e->path), e->path,
+			 name);
 		f->state[i] = RF_DONE;
 		if (!rc)
 			mark_dirty(f, k);

@@ -206,8 +206,8 @@ int rfiles_digest(rfiles *f, uint32_t i, uint8_t out[32], char *msg,
  * when this very file was committed by this receiver within the hour
  * and is unchanged at that path (recent.c), in stored: its part-file is
  * removed, the file is not committed again; or -errno (msg). */
-int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32],
-		  char *stored, size_t slen, char *msg, size_t len);
+int rfiles_commit(rfiles *f, uint32_t i, const uint8_t digest[32], char *stored,
+		  size_t slen, char *msg, size_t len);
 
 /* Entry i failed alone (its commit): its part-file goes now, not at the
  * session's end, which may be a success.  Verifier thread. */

@@ -104,8 +104,8 @@ static void learn(ropener *o, const salvo_receiver *core,
 	uint64_t epoch = salvo_aead_epoch_of(h->pn);
 	if (find(o, h, epoch) >= 0)
 		return;
-	ropener_key got = {.session = h->session, .lane = h->lane,
-			   .epoch = epoch};
+	ropener_key got = {
+	    .session = h->session, .lane = h->lane, .epoch = epoch};
 	/* the next slot no datagram of this batch still waits on */
 	uint32_t v = o->victim, k = 0;
 	while (k < ROPENER_KEYS && o->pending[v]) {
@@ -113,8 +113,8 @@ static void learn(ropener *o, const salvo_receiver *core,
 		k++;
 	}
 	if (k < ROPENER_KEYS &&
-	    !salvo_receiver_lane_key(core, h->session, h->lane, epoch,
-				     &got.k, &got.suite)) {
+	    !salvo_receiver_lane_key(core, h->session, h->lane, epoch, &got.k,
+				     &got.suite)) {
 		o->keys[v] = got;
 		o->victim = (v + 1) % ROPENER_KEYS;
 	}
@@ -151,10 +151,9 @@ void ropener_refresh(ropener *o, const salvo_receiver *core, uint64_t now)
 		int suite;
 		if (!k->session)
 			continue;
-		if (salvo_receiver_lane_key(core, k->session, k->lane,
-					    k->epoch, &held, &suite) ||
-		    suite != k->suite ||
-		    !salvo_aead_key_equal(&held, &k->k))
+		if (salvo_receiver_lane_key(core, k->session, k->lane, k->epoch,
+					    &held, &suite) ||
+		    suite != k->suite || !salvo_aead_key_equal(&held, &k->k))
 			wipe(k);
 		sodium_memzero(&held, sizeof(held));
 	}

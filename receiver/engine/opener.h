@@ -50,17 +50,17 @@ typedef struct ropener_key {
 
 typedef struct ropener {
 	ropener_key keys[ROPENER_KEYS];
-	uint32_t victim;   /* next key slot to reuse */
+	uint32_t victim; /* next key slot to reuse */
 	/* per slot: datagrams of this batch opened with it and not yet
 	 * fed; a slot in use is not reused until they are (their commit
 	 * needs the key that opened them) */
 	uint16_t pending[ROPENER_KEYS];
-	int16_t *result;   /* per datagram: key slot, or -1 not opened */
-	int *err;	   /* per opened datagram: salvo_aead_open_with's */
-	size_t n, cap;	   /* datagrams opened this batch, room */
-	size_t fed;	   /* datagrams fed this batch */
-	int full;	   /* results could not grow: the rest unopened */
-	uint64_t opened;   /* datagrams opened outside the lock, in all */
+	int16_t *result;    /* per datagram: key slot, or -1 not opened */
+	int *err;	    /* per opened datagram: salvo_aead_open_with's */
+	size_t n, cap;	    /* datagrams opened this batch, room */
+	size_t fed;	    /* datagrams fed this batch */
+	int full;	    /* results could not grow: the rest unopened */
+	uint64_t opened;    /* datagrams opened outside the lock, in all */
 	uint64_t refreshed; /* when ropener_refresh last checked */
 } ropener;
 

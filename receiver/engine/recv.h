@@ -66,9 +66,9 @@ typedef struct salvo_recv_report {
 	char message[1024];
 	uint64_t sessions_ok, sessions_failed;
 	uint64_t files, bytes;
-	uint64_t files_skipped; /* already here (identical, exists, older) */
-	uint64_t files_refused; /* refused or failed here: before data
-				   moved, or at the commit */
+	uint64_t files_skipped;	  /* already here (identical, exists, older) */
+	uint64_t files_refused;	  /* refused or failed here: before data
+				     moved, or at the commit */
 	uint64_t files_abandoned; /* the sender could not read them after
 				     its scan (it sent them as zeros; they
 				     failed alone, nothing was stored) */

@@ -187,8 +187,8 @@ static int flush(struct rresume *rr, rrfile *f)
 	close(fd);
 	if (rc)
 		return rc;
-	salvo_range *rg = malloc((f->verified.n ? f->verified.n : 1) *
-				 sizeof(*rg));
+	salvo_range *rg =
+	    malloc((f->verified.n ? f->verified.n : 1) * sizeof(*rg));
 	size_t need = salvo_rmap_size(&f->id, f->verified.n);
 	uint8_t *buf = malloc(need);
 	if (!rg || !buf) {
@@ -197,8 +197,8 @@ static int flush(struct rresume *rr, rrfile *f)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < f->verified.n; i++)
-		rg[i] = (salvo_range){f->verified.r[i].start,
-				      f->verified.r[i].end};
+		rg[i] =
+		    (salvo_range){f->verified.r[i].start, f->verified.r[i].end};
 	int64_t n = salvo_rmap_encode(buf, need, &f->id, rr->block_bytes, rg,
 				      f->verified.n);
 	free(rg);
@@ -443,8 +443,8 @@ static void premark(rctx *c, esess *s, salvo_rsess *sess, struct rresume *rr)
 		for (uint64_t b = fs / bb > next ? fs / bb : next; b * bb < fe;
 		     b++) {
 			uint64_t bs = b * bb;
-			uint64_t be = bs + bb < m->total_bytes ? bs + bb
-							      : m->total_bytes;
+			uint64_t be =
+			    bs + bb < m->total_bytes ? bs + bb : m->total_bytes;
 			next = b + 1;
 			if (!block_held(rr, bs, be))
 				continue;
@@ -488,8 +488,7 @@ static void premark(rctx *c, esess *s, salvo_rsess *sess, struct rresume *rr)
 	}
 }
 
-int rresume_prepare(rctx *c, esess *s, salvo_rsess *sess, char *msg,
-		    size_t len)
+int rresume_prepare(rctx *c, esess *s, salvo_rsess *sess, char *msg, size_t len)
 {
 	rfiles *fs = &s->files;
 	rroot *r = fs->r;
@@ -596,8 +595,8 @@ void rresume_block_ok(esess *s, uint64_t start, uint32_t len)
 		rrfile *f = &rr->f[rr->of[i]];
 		if (f->lost || f->done)
 			continue;
-		uint64_t a = start > e->stream_offset ? start - e->stream_offset
-						      : 0;
+		uint64_t a =
+		    start > e->stream_offset ? start - e->stream_offset : 0;
 		uint64_t b = end - e->stream_offset < e->size
 				 ? end - e->stream_offset
 				 : e->size;
@@ -643,7 +642,8 @@ void rresume_feed(esess *s, uint32_t i)
 	rrfile *f = &rr->f[rr->of[i]];
 	char part[64];
 	name_of(f, ".part", part, sizeof(part));
-	int fd = openat(parts_fd(rr->r), part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd =
+	    openat(parts_fd(rr->r), part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	uint8_t *buf = fd >= 0 ? malloc(READ_BYTES) : NULL;
 	uint64_t bb = rr->block_bytes, base = s->m.entries[i].stream_offset;
 	for (size_t k = 0; k < f->resumed.n; k++) {
@@ -729,9 +729,8 @@ static int stale(rroot *r, int dfd, const char *name, const struct stat *st,
 	int resumable = parse_stem(name, &ext, d);
 	if (resumable && held_elsewhere(r, d))
 		return 0; /* a live receiver's */
-	uint64_t age = now_s > (uint64_t)st->st_mtime
-			   ? now_s - (uint64_t)st->st_mtime
-			   : 0;
+	uint64_t age =
+	    now_s > (uint64_t)st->st_mtime ? now_s - (uint64_t)st->st_mtime : 0;
 	if (r->max_age_ns && age >= r->max_age_ns / 1000000000u)
 		return 1;
 	if (!alone)
@@ -748,8 +747,7 @@ static int stale(rroot *r, int dfd, const char *name, const struct stat *st,
 	return 0;
 }
 
-void rresume_root_start(rroot *r, int dfd, int alone,
-			const salvo_recv_opts *o)
+void rresume_root_start(rroot *r, int dfd, int alone, const salvo_recv_opts *o)
 {
 	r->claims = calloc(CLAIM_BUCKETS, sizeof(*r->claims));
 	r->lockfd = openat(dfd, LOCK_NAME,

@@ -60,8 +60,7 @@
  * receiver uses the root), part-files nothing can resume (session-unique
  * ones, resumable ones without a map, unfinished map writes).  Logs what
  * it removed through o->log. */
-void rresume_root_start(rroot *r, int dfd, int alone,
-			const salvo_recv_opts *o);
+void rresume_root_start(rroot *r, int dfd, int alone, const salvo_recv_opts *o);
 /* Root end: the claims table and the lock file. */
 void rresume_root_free(rroot *r);
 

@@ -172,18 +172,17 @@ static int apply_verdict(rctx *c, esess *s, uint32_t i, int v, int why,
 		c->rep->files_refused++;
 	else
 		c->rep->files_skipped++;
-	rsession_log(c, &(salvo_log_event){
-			    .level = v >= SALVO_VERDICT_REFUSED
-					 ? SALVO_LOG_WARN
-					 : SALVO_LOG_INFO,
-			    .event = v >= SALVO_VERDICT_REFUSED
-					 ? "file_refused"
-					 : "file_skipped",
-			    .session = s->id,
-			    .peer = s->peer,
-			    .file = e->path,
-			    .bytes = e->size,
-			    .message = line});
+	rsession_log(c, &(salvo_log_event){.level = v >= SALVO_VERDICT_REFUSED
+							? SALVO_LOG_WARN
+							: SALVO_LOG_INFO,
+					   .event = v >= SALVO_VERDICT_REFUSED
+							? "file_refused"
+							: "file_skipped",
+					   .session = s->id,
+					   .peer = s->peer,
+					   .file = e->path,
+					   .bytes = e->size,
+					   .message = line});
 	return 0;
 }
 
@@ -230,12 +229,11 @@ void rsession_look(const rctx *c, esess *s, uint32_t i, rlook *l)
 	l->x.exists = 1;
 	l->x.is_file = S_ISREG(st.st_mode);
 	l->x.size = (uint64_t)st.st_size;
-	l->x.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-			st.st_mtim.tv_nsec;
+	l->x.mtime_ns =
+	    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-int rsession_decide(rctx *c, esess *s, const rlook *l, char *err,
-		    size_t errlen)
+int rsession_decide(rctx *c, esess *s, const rlook *l, char *err, size_t errlen)
 {
 	const salvo_entry *e = &s->m.entries[l->idx];
 	char line[SALVO_PATH_MAX + 200];
@@ -254,7 +252,8 @@ int rsession_decide(rctx *c, esess *s, const rlook *l, char *err,
 		snprintf(line, sizeof(line), "failed %s: %s", e->path,
 			 strerror(why));
 	} else if (to_compare(s, e, &l->x)) {
-		if (!s->sum && !(s->sum = calloc(s->m.count, sizeof(*s->sum)))) {
+		if (!s->sum &&
+		    !(s->sum = calloc(s->m.count, sizeof(*s->sum)))) {
 			snprintf(err, errlen, "receiver out of memory");
 			return -ENOMEM;
 		}
@@ -275,8 +274,8 @@ static int decide_first(rctx *c, esess *s, char *err, size_t errlen)
 	uint32_t files = 0;
 	int rc = 0;
 	s->files_left = 0;
-	for (s->look_next = 0; !rc && s->look_next < s->m.count &&
-			       files < RSESSION_CHUNK_FILES;
+	for (s->look_next = 0;
+	     !rc && s->look_next < s->m.count && files < RSESSION_CHUNK_FILES;
 	     s->look_next++) {
 		if (s->m.entries[s->look_next].type != SALVO_ENTRY_FILE)
 			continue;
@@ -308,9 +307,8 @@ static int prepare_rest(rctx *c, esess *s, char *err, size_t errlen)
 		 "session %08x from %s (%s %s%s%.60s): %u entries, %llu "
 		 "bytes into %s%s",
 		 s->id, s->peer, k ? "key" : "anonymous, key", fp,
-		 k && k->comment[0] ? " " : "", k ? k->comment : "",
-		 s->m.count, (unsigned long long)s->m.total_bytes,
-		 k ? k->dir : "the root",
+		 k && k->comment[0] ? " " : "", k ? k->comment : "", s->m.count,
+		 (unsigned long long)s->m.total_bytes, k ? k->dir : "the root",
 		 s->nsum ? " (content compared: --checksum)" : "");
 	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_INFO,
 					   .event = "session_start",
@@ -400,14 +398,12 @@ void rsession_prepared(rctx *c, esess *s, int rc, const char *why)
 	salvo_receiver_prepared(c->core, s->id, rc, err, salvo_now_ns());
 }
 
-void rsession_file_failed(rctx *c, const esess *s, uint32_t i,
-			  const char *why)
+void rsession_file_failed(rctx *c, const esess *s, uint32_t i, const char *why)
 {
 	const salvo_entry *e = &s->m.entries[i];
 	char line[SALVO_PATH_MAX + 700];
 	snprintf(line, sizeof(line),
-		 "failed %s: %s; the session goes on without it", e->path,
-		 why);
+		 "failed %s: %s; the session goes on without it", e->path, why);
 	rsession_log(c, &(salvo_log_event){.level = SALVO_LOG_WARN,
 					   .event = "file_failed",
 					   .session = s->id,

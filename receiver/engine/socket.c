@@ -47,7 +47,7 @@
 #include "receiver/engine/opener.h"
 
 #define SLOT_BYTES SALVO_RECV_SLOT_BYTES /* a payload, or a GRO train */
-#define WAIT_MAX_MS 100	 /* wake up this often to notice a stop */
+#define WAIT_MAX_MS 100 /* wake up this often to notice a stop */
 #ifndef SOL_UDP
 #define SOL_UDP 17
 #endif
@@ -255,9 +255,9 @@ static void each(rsocket *t, int n, int locked, uint64_t now)
 	for (int i = 0; i < n; i++) {
 		salvo_addr a;
 		if (locked)
-			salvo_addr_from_sockaddr(
-			    &a, (struct sockaddr *)&t->from[i],
-			    t->m[i].msg_hdr.msg_namelen);
+			salvo_addr_from_sockaddr(&a,
+						 (struct sockaddr *)&t->from[i],
+						 t->m[i].msg_hdr.msg_namelen);
 		size_t seg = gro_size(&t->m[i].msg_hdr);
 		uint8_t *dg = t->iov[i].iov_base;
 		for (size_t off = 0, len = t->m[i].msg_len; off < len;

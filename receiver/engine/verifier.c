@@ -284,15 +284,16 @@ static void report(rctx *c, const rjob *j, int result, const char *stored,
 			c->rep->files++;
 			c->rep->bytes += e->size;
 		}
-		rsession_log(c, &(salvo_log_event){
-				    .level = SALVO_LOG_INFO,
-				    .event = result == 1 ? "file_already_received"
-							 : "file_received",
-				    .session = s->id,
-				    .peer = s->peer,
-				    .file = stored,
-				    .bytes = e->size,
-				    .message = line});
+		rsession_log(
+		    c, &(salvo_log_event){.level = SALVO_LOG_INFO,
+					  .event = result == 1
+						       ? "file_already_received"
+						       : "file_received",
+					  .session = s->id,
+					  .peer = s->peer,
+					  .file = stored,
+					  .bytes = e->size,
+					  .message = line});
 		result = 0;
 	} else if (fails_alone(result)) {
 		c->rep->files_refused++;
@@ -321,8 +322,8 @@ static void *verifier_main(void *arg)
 		if (!ended && j->kind == RJOB_BLOCK)
 			result = check_block(c, j);
 		else if (!ended)
-			result = check_file(c, j, stored, sizeof(stored),
-					    msg, sizeof(msg), &fin);
+			result = check_file(c, j, stored, sizeof(stored), msg,
+					    sizeof(msg), &fin);
 		pthread_mutex_lock(&c->lock);
 		if (!atomic_load(&j->s->ended) && fin)
 			salvo_receiver_fail(c->core, j->s->id, SALVO_ERR_IO,

@@ -62,8 +62,8 @@ void ss_skip_held(salvo_sender *s)
 uint64_t ss_held_above(const salvo_sender *s, uint64_t x)
 {
 	uint64_t n = 0;
-	for (size_t i = salvo_rangeset_lower_bound(&s->held, x);
-	     i < s->held.n; i++)
+	for (size_t i = salvo_rangeset_lower_bound(&s->held, x); i < s->held.n;
+	     i++)
 		n += s->held.r[i].end - max64(s->held.r[i].start, x);
 	return n;
 }
@@ -206,10 +206,11 @@ void ss_take_new(salvo_sender *s, ss_active *a)
 			cur = min64(s->held.r[i].end, bend);
 			continue;
 		}
-		uint64_t x = i < s->held.n ? min64(s->held.r[i].start, bend)
-					   : bend;
+		uint64_t x =
+		    i < s->held.n ? min64(s->held.r[i].start, bend) : bend;
 		uint64_t lo = max64(bstart + (cur - bstart) / p * p, end);
-		uint64_t hi = min64(bend, bstart + (x - bstart + p - 1) / p * p);
+		uint64_t hi =
+		    min64(bend, bstart + (x - bstart + p - 1) / p * p);
 		if (lo < hi) {
 			if (a->nranges == SALVO_WORK_MAX_RANGES &&
 			    a->ranges[a->nranges - 1].stream_offset +

@@ -184,8 +184,8 @@ int salvo_sender_new(salvo_sender **out, const salvo_mem *mem,
 	s->status_interval = 100 * MS;
 	s->rate = rate_ops(cfg->rate_policy);
 	s->ceiling_bps = cfg->rate_bps;
-	s->floor_bps = cfg->rate_policy == SALVO_RATE_FIXED ? 0
-							    : cfg->min_rate_bps;
+	s->floor_bps =
+	    cfg->rate_policy == SALVO_RATE_FIXED ? 0 : cfg->min_rate_bps;
 	s->rate->init(&s->rate_state,
 		      cfg->rate_bps ? cfg->rate_bps : SALVO_RATE_NO_CEILING_BPS,
 		      cfg->min_rate_bps, cfg->datagram_bytes, now);
@@ -731,8 +731,8 @@ static int64_t late_fd_take(salvo_sender *s, uint64_t now, uint64_t wait,
 			*due = min64(*due, s->late_fd_due);
 			return -1;
 		}
-		size_t k = salvo_rangeset_lower_bound(&s->late_fd,
-						      s->late_fd_next);
+		size_t k =
+		    salvo_rangeset_lower_bound(&s->late_fd, s->late_fd_next);
 		if (k == s->late_fd.n) { /* the round is over */
 			s->late_fd_next = 0;
 			s->late_fd_due = now + (wait << s->late_fd_backoff);
@@ -829,13 +829,13 @@ static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 	uint64_t budget = s->cfg.block_bytes;
 	while (a->nranges < SALVO_WORK_MAX_RANGES && budget &&
 	       !salvo_rangeset_is_empty(q)) {
-		uint64_t bstart = q->r[0].start / s->cfg.block_bytes *
-				  s->cfg.block_bytes;
+		uint64_t bstart =
+		    q->r[0].start / s->cfg.block_bytes * s->cfg.block_bytes;
 		uint64_t bend = min64(t->total, bstart + s->cfg.block_bytes);
 		/* whole datagrams: a hole next to held bytes (held.c) may
 		 * start or end inside one */
-		uint64_t start = bstart + (q->r[0].start - bstart) /
-					      s->payload * s->payload;
+		uint64_t start =
+		    bstart + (q->r[0].start - bstart) / s->payload * s->payload;
 		uint64_t hole_end = min64(q->r[0].end, bend);
 		uint64_t end = min64(hole_end, start + budget);
 		/* keep whole datagrams: a budget cut falls on a boundary */
@@ -845,9 +845,9 @@ static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 				break;
 			end = start + len;
 		} else {
-			end = min64(bend, bstart + (end - bstart + s->payload -
-						    1) / s->payload *
-						       s->payload);
+			end = min64(bend,
+				    bstart + (end - bstart + s->payload - 1) /
+						 s->payload * s->payload);
 		}
 		if (ss_repair_waits(s, start, end)) {
 			if (ss_park(s, q, start, end)) {
@@ -1060,10 +1060,9 @@ static int poll_probe(salvo_sender *s, uint64_t now, void *buf, size_t cap,
 {
 	if (!s->pending)
 		return ss_shake_probe(s, now, buf, cap, deadline);
-	uint64_t at = max64(s->resp_at + grace(s),
-			    s->reconnect_at ? s->reconnect_at +
-						  SS_RECONNECT_GAP_NS
-					    : 0);
+	uint64_t at =
+	    max64(s->resp_at + grace(s),
+		  s->reconnect_at ? s->reconnect_at + SS_RECONNECT_GAP_NS : 0);
 	if (now < at) {
 		*deadline = at;
 		return 0;
@@ -1240,12 +1239,14 @@ static void probe_last(salvo_sender *s, uint64_t now)
 		 * be short: it rides along, as take_retx sends it) */
 		uint64_t len = min64(r->end - r->start, budget);
 		uint64_t start = r->end - len;
-		uint64_t bstart = start / s->cfg.block_bytes * s->cfg.block_bytes;
-		start = bstart + (start - bstart + s->payload - 1) / s->payload *
-				     s->payload;
+		uint64_t bstart =
+		    start / s->cfg.block_bytes * s->cfg.block_bytes;
+		start = bstart + (start - bstart + s->payload - 1) /
+				     s->payload * s->payload;
 		if (start >= r->end)
-			start = max64(r->start, r->end - min64(r->end - r->start,
-							       s->payload));
+			start =
+			    max64(r->start, r->end - min64(r->end - r->start,
+							   s->payload));
 		if (salvo_rangeset_add(&s->dup, start, r->end, 0)) {
 			ss_fail(s, SALVO_ERR_NOMEM, 1);
 			return;
@@ -1283,8 +1284,8 @@ static void tail_done(salvo_sender *s, const active_work *a, uint64_t now)
 	for (uint32_t j = 0; j < a->nranges && s->dup_budget; j++) {
 		const salvo_work_range *r = &a->ranges[j];
 		/* whole datagrams (take_retx sends no less) */
-		uint64_t len = min64(r->len, s->dup_budget / s->payload *
-						 s->payload);
+		uint64_t len =
+		    min64(r->len, s->dup_budget / s->payload * s->payload);
 		if (!len)
 			break;
 		if (r->stream_offset + len <= s->data.cum)
@@ -1314,14 +1315,15 @@ static void mark_upto(salvo_sender *s, active_work *a, uint32_t range,
 	uint64_t tag = now ? now : 1;
 	while (a->prog_range < a->nranges && a->prog_range <= range) {
 		const salvo_work_range *r = &a->ranges[a->prog_range];
-		uint32_t to = a->prog_range < range ? r->len
-						    : (uint32_t)min64(off, r->len);
+		uint32_t to = a->prog_range < range
+				  ? r->len
+				  : (uint32_t)min64(off, r->len);
 		if (to <= a->prog_off)
 			break;
 		if (r->stream_offset + to > s->data.cum &&
-		    salvo_txstream_mark(&s->data, r->stream_offset + a->prog_off,
-					r->stream_offset + to, tag,
-					!a->is_first))
+		    salvo_txstream_mark(
+			&s->data, r->stream_offset + a->prog_off,
+			r->stream_offset + to, tag, !a->is_first))
 			ss_fail(s, SALVO_ERR_NOMEM, 1);
 		a->prog_off = to;
 		if (to < r->len)
@@ -1418,11 +1420,13 @@ void salvo_sender_on_refused(salvo_sender *s, uint64_t now)
 		/* mid-transfer: nobody listens, if the receiver is silent
 		 * too: probe for a new session now; a forged refusal costs
 		 * INITs, never the session */
-		if (now - s->last_rx >= max64(4 * rto(s), SS_REFUSED_SILENT_NS) &&
+		if (now - s->last_rx >=
+			max64(4 * rto(s), SS_REFUSED_SILENT_NS) &&
 		    may_probe(s, now))
 			probe_start(s, now);
 		else if (s->reconnecting && !s->pending)
-			s->next_hs = min64(s->next_hs, now + SALVO_REFUSED_RETRY_NS);
+			s->next_hs =
+			    min64(s->next_hs, now + SALVO_REFUSED_RETRY_NS);
 		return;
 	}
 	if (!s->reconnecting && ++s->refused_in_row >= SALVO_REFUSED_LIMIT) {
@@ -1489,8 +1493,7 @@ int salvo_sender_set_rate_limits(salvo_sender *s, uint64_t ceiling_bps,
 	return 0;
 }
 
-void salvo_sender_rate_snapshot(const salvo_sender *s,
-				salvo_rate_snapshot *out)
+void salvo_sender_rate_snapshot(const salvo_sender *s, salvo_rate_snapshot *out)
 {
 	*out = (salvo_rate_snapshot){.rate_bps = salvo_sender_pacing_rate(s),
 				     .min_rtt_ns = s->min_rtt,

@@ -54,12 +54,12 @@ typedef struct salvo_sender_config {
 				  * policies: ceiling, 0 none */
 	uint64_t min_rate_bps;	 /* not fixed: floor; 0 none */
 	enum salvo_rate_policy rate_policy; /* rate.h; adaptive: fair */
-	uint64_t link_bps;	 /* link hint seeding the start; 0 none */
-	uint64_t window_bytes;	 /* max unacknowledged bytes; 0: automatic */
-	uint64_t timeout_ns;	 /* handshake / silence limit (e.g. 10 s) */
-	int overwrite; /* enum salvo_send_overwrite (policy.h), in the
-			  manifest: what the receiver does with a file it
-			  has already (its bound decides, VERDICT says) */
+	uint64_t link_bps;     /* link hint seeding the start; 0 none */
+	uint64_t window_bytes; /* max unacknowledged bytes; 0: automatic */
+	uint64_t timeout_ns;   /* handshake / silence limit (e.g. 10 s) */
+	int overwrite;	       /* enum salvo_send_overwrite (policy.h), in the
+				  manifest: what the receiver does with a file it
+				  has already (its bound decides, VERDICT says) */
 	/* --checksum: NULL, or one BLAKE3 per entry (n, a folder's
 	 * ignored) that the manifest carries so the receiver compares
 	 * content instead of size and mtime; read by salvo_sender_new only */
@@ -177,8 +177,8 @@ typedef struct salvo_sender_stats {
 	uint64_t malformed;	/* packets dropped as malformed */
 	uint64_t auth_failures; /* packets whose tag or Noise message failed */
 	uint32_t files_abandoned; /* salvo_sender_abandon */
-	uint64_t datagrams;	/* handed out, all kinds */
-	uint64_t rate_bps;	/* current pacing rate */
+	uint64_t datagrams;	  /* handed out, all kinds */
+	uint64_t rate_bps;	  /* current pacing rate */
 	uint64_t feedbacks;
 	int phase;	   /* 0 handshake, 1 manifest, 2 data, 3 done */
 	uint64_t refusals; /* salvo_sender_on_refused calls */
@@ -260,13 +260,12 @@ int salvo_sender_set_digest(salvo_sender *s, uint32_t i,
  * their CRC: the receiver checks them by the other files' digests once
  * it has the flagged FILE_DONE, so no repair of the file's bytes is
  * handed out until its FEEDBACK acknowledges it (the FILE_DONE goes
- * again meanwhile, about every 1.5 RTO).  A file whose digest went out already gets the flagged
- * FILE_DONE too, again at growing intervals and ahead of the next
- * repair (at most one per half RTT), until the receiver restates it
- * FAILED (or the session ends: a receiver that verified it whole before
- * keeps it, and its verdict stays SEND).
- * Returns 0, SALVO_ERR_INVAL (no such file, a folder) or
- * SALVO_ERR_NOMEM. */
+ * again meanwhile, about every 1.5 RTO).  A file whose digest went out already
+ * gets the flagged FILE_DONE too, again at growing intervals and ahead of the
+ * next repair (at most one per half RTT), until the receiver restates it FAILED
+ * (or the session ends: a receiver that verified it whole before keeps it, and
+ * its verdict stays SEND). Returns 0, SALVO_ERR_INVAL (no such file, a folder)
+ * or SALVO_ERR_NOMEM. */
 int salvo_sender_abandon(salvo_sender *s, uint32_t i, int err);
 /* 1 once file i was abandoned (salvo_sender_abandon). */
 int salvo_sender_is_abandoned(const salvo_sender *s, uint32_t i);

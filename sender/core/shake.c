@@ -205,8 +205,8 @@ int ss_shake_adopt(salvo_sender *s)
 {
 	int err = salvo_aead_init(&s->tx, s->next_suite, s->next_send_key, 0);
 	if (!err)
-		err = salvo_aead_init(&s->rx, s->next_suite, s->next_recv_key,
-				      0);
+		err =
+		    salvo_aead_init(&s->rx, s->next_suite, s->next_recv_key, 0);
 	memcpy(s->send_key, s->next_send_key, sizeof(s->send_key));
 	salvo_replay_init(&s->rx_window);
 	s->suite = s->next_suite;
@@ -261,8 +261,7 @@ static int on_key(salvo_sender *s, const uint8_t key[32], uint64_t now)
 /* A KEY beside our INITs: the pinned key confirmed, or another one for
  * pin() to judge; if pin() takes it, the INITs made for the old key
  * cannot be answered, so the handshake starts again with the new one. */
-static int on_key_confirm(salvo_sender *s, const uint8_t key[32],
-			  uint64_t now)
+static int on_key_confirm(salvo_sender *s, const uint8_t key[32], uint64_t now)
 {
 	s->confirm_key = 0;
 	s->key_req_due = 0;

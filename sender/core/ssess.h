@@ -53,9 +53,9 @@ struct salvo_sender {
 	uint8_t peer_key[32];
 	salvo_noise hs[SS_HANDSHAKES];
 	uint64_t hs_sent_at[SS_HANDSHAKES];
-	int hs_tries;		 /* INITs (or KEY_REQs) sent */
-	int confirm_key;	 /* PH_HANDSHAKE: no KEY has confirmed peer_key */
-	int key_req_due;	 /* a KEY_REQ goes right after the INIT sent */
+	int hs_tries;	 /* INITs (or KEY_REQs) sent */
+	int confirm_key; /* PH_HANDSHAKE: no KEY has confirmed peer_key */
+	int key_req_due; /* a KEY_REQ goes right after the INIT sent */
 	uint32_t refused_in_row; /* ICMP refusals since the last answer */
 	int refused;		 /* they ended the handshake */
 	salvo_cookie_maker cookie;
@@ -85,7 +85,7 @@ struct salvo_sender {
 	uint32_t file_count;
 	uint8_t *is_dir;
 	uint8_t (*digest)[SALVO_DIGEST_BYTES];
-	uint8_t *have_digest; /* 0, 1, or SS_DIGEST_ABANDONED */
+	uint8_t *have_digest;	/* 0, 1, or SS_DIGEST_ABANDONED */
 	uint32_t digests_known; /* files [0, n) have digests */
 	uint32_t digests_acked; /* receiver holds [0, n) */
 	uint32_t fd_next;	/* next digest to send */
@@ -151,7 +151,7 @@ struct salvo_sender {
 	 * (sender.c, tail_done), from dup, while dup_budget lasts */
 	salvo_rangeset dup;
 	uint64_t dup_budget;
-	int app_limited;	 /* ran out of work since the last feedback */
+	int app_limited; /* ran out of work since the last feedback */
 	/* compression: stream bytes sent and the DATA payload bytes that
 	 * carried them (both halved now and then: a recent ratio), and the
 	 * rate samples' counters turned into payload bytes with it */

@@ -28,11 +28,11 @@
 
 typedef struct salvo_txstream {
 	uint64_t total;
-	uint64_t next_new;   /* first byte never handed out */
-	uint64_t cum;	     /* receiver holds every byte below */
-	uint64_t recv_above; /* and this many bytes at or above cum */
-	salvo_rangeset retx; /* to send again (tags unused) */
-	salvo_rangeset sent; /* [cum, next_new): last send time */
+	uint64_t next_new;    /* first byte never handed out */
+	uint64_t cum;	      /* receiver holds every byte below */
+	uint64_t recv_above;  /* and this many bytes at or above cum */
+	salvo_rangeset retx;  /* to send again (tags unused) */
+	salvo_rangeset sent;  /* [cum, next_new): last send time */
 	salvo_rangeset again; /* of those, bytes sent more than once */
 } salvo_txstream;
 

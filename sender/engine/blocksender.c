@@ -84,9 +84,9 @@ static void hash_block(salvo_blocksender *b, const salvo_work *w)
 {
 	size_t pos = 0;
 	for (uint32_t r = 0; r < w->nranges; r++) {
-		int err = salvo_hasher_add(&b->c->hasher,
-					   w->ranges[r].stream_offset,
-					   b->buf + pos, w->ranges[r].len);
+		int err =
+		    salvo_hasher_add(&b->c->hasher, w->ranges[r].stream_offset,
+				     b->buf + pos, w->ranges[r].len);
 		if (err) {
 			salvo_send_session_fail(
 			    b->c, err, "cannot hash the files: out of memory");
@@ -105,8 +105,10 @@ static void skip_unsent(salvo_send_session *c)
 		return;
 	c->verdicts_seen = 1;
 	for (uint32_t i = 0; i < c->scan.n; i++)
-		if (salvo_sender_verdict(c->core, i, NULL) > SALVO_VERDICT_SEND &&
-		    salvo_sender_verdict(c->core, i, NULL) != SALVO_VERDICT_RESUME)
+		if (salvo_sender_verdict(c->core, i, NULL) >
+			SALVO_VERDICT_SEND &&
+		    salvo_sender_verdict(c->core, i, NULL) !=
+			SALVO_VERDICT_RESUME)
 			salvo_hasher_skip(&c->hasher, i);
 }
 
@@ -114,7 +116,8 @@ static int read_stream(void *ud, uint64_t off, void *dst, size_t len)
 {
 	salvo_send_session *c = ud;
 	char msg[512];
-	int err = salvo_reader_read(&c->reader, off, dst, len, msg, sizeof(msg));
+	int err =
+	    salvo_reader_read(&c->reader, off, dst, len, msg, sizeof(msg));
 	if (err)
 		salvo_send_session_fail(c, err, msg);
 	return err;
@@ -143,8 +146,8 @@ static void fill_held(salvo_send_session *c)
 	int err = n && (!r || !buf) ? SALVO_ERR_NOMEM : 0;
 	for (size_t k = 0; !err && k < n; k++)
 		err = salvo_hasher_fill(&c->hasher, r[2 * k],
-					r[2 * k + 1] - r[2 * k], read_stream,
-					c, buf, 1u << 20);
+					r[2 * k + 1] - r[2 * k], read_stream, c,
+					buf, 1u << 20);
 	if (err == SALVO_ERR_NOMEM)
 		salvo_send_session_fail(c, err,
 					"cannot hash the files: out of memory");
@@ -213,10 +216,10 @@ void *salvo_blocksender_main(void *arg)
 			b->keyed =
 			    !salvo_sender_lane(c->core, b->lane, &b->aead);
 			b->session = session;
-			b->em.compress = (salvo_sender_caps(c->core) &
-					  SALVO_CAP_LZ4)
-					     ? c->o->compress
-					     : SALVO_COMPRESS_OFF;
+			b->em.compress =
+			    (salvo_sender_caps(c->core) & SALVO_CAP_LZ4)
+				? c->o->compress
+				: SALVO_COMPRESS_OFF;
 		}
 		pthread_mutex_unlock(&c->lock);
 		int err = b->keyed ? read_work(b, &w) : SALVO_ERR_STATE;

@@ -54,11 +54,11 @@ static void json_string(char *out, size_t len, size_t *at, const char *s)
 	for (; *s && *at + 8 < len; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if (ch == '"' || ch == '\\')
-			*at += (size_t)snprintf(out + *at, len - *at, "\\%c",
-						ch);
+			*at +=
+			    (size_t)snprintf(out + *at, len - *at, "\\%c", ch);
 		else if (ch < 0x20)
-			*at += (size_t)snprintf(out + *at, len - *at,
-						"\\u%04x", ch);
+			*at += (size_t)snprintf(out + *at, len - *at, "\\u%04x",
+						ch);
 		else
 			out[(*at)++] = (char)ch;
 	}
@@ -114,14 +114,13 @@ static void answer_status(salvo_send_live *l, const char *profile, char *out,
 		 (unsigned long long)st.eff_ceiling_bps,
 		 (unsigned long long)st.eff_floor_bps,
 		 limit_text(&st.ceiling, c, sizeof(c)),
-		 limit_text(&st.floor, f, sizeof(f)),
-		 (double)st.srtt_ns / 1e6, (unsigned long long)st.acked_bytes,
+		 limit_text(&st.floor, f, sizeof(f)), (double)st.srtt_ns / 1e6,
+		 (unsigned long long)st.acked_bytes,
 		 (unsigned long long)st.total_bytes);
 }
 
 /* What the fixed policy cannot take: it has a rate and no floor. */
-static const char *fixed_refuses(const salvo_ctl_cmd *cmd,
-				 salvo_send_live *l)
+static const char *fixed_refuses(const salvo_ctl_cmd *cmd, salvo_send_live *l)
 {
 	salvo_live_status st;
 	salvo_send_live_read(l, &st);
@@ -171,7 +170,8 @@ void salvo_ctl_execute(const salvo_ctl_cmd *cmd, salvo_send_live *whole,
 	salvo_live_limit lim = {set, bps};
 	switch (cmd->kind) {
 	case SALVO_CTL_HELP: {
-		size_t at = (size_t)snprintf(out, len, "{\"ok\":true,\"help\":");
+		size_t at =
+		    (size_t)snprintf(out, len, "{\"ok\":true,\"help\":");
 		if (at < len) {
 			json_string(out, len, &at, salvo_ctl_usage());
 			snprintf(out + at, len - at, "}");
@@ -183,14 +183,16 @@ void salvo_ctl_execute(const salvo_ctl_cmd *cmd, salvo_send_live *whole,
 		return;
 	case SALVO_CTL_RATE:
 		salvo_send_live_set_ceiling(l, set, bps);
-		snprintf(out, len, "{\"ok\":true,\"ceiling\":\"%s\","
+		snprintf(out, len,
+			 "{\"ok\":true,\"ceiling\":\"%s\","
 			 "\"ceiling_bps\":%llu}",
 			 limit_text(&lim, b, sizeof(b)),
 			 (unsigned long long)bps);
 		return;
 	case SALVO_CTL_MIN_RATE:
 		salvo_send_live_set_floor(l, set, bps);
-		snprintf(out, len, "{\"ok\":true,\"min_rate\":\"%s\","
+		snprintf(out, len,
+			 "{\"ok\":true,\"min_rate\":\"%s\","
 			 "\"min_rate_bps\":%llu}",
 			 limit_text(&lim, b, sizeof(b)),
 			 (unsigned long long)bps);
@@ -211,15 +213,14 @@ static void serve_client(salvo_ctl *c, int fd)
 	for (;;) {
 		char *nl = memchr(in, '\n', have);
 		if (!nl && have == sizeof(in) - 1) {
-			answer_error(out, sizeof(out),
-				     "command line too long");
+			answer_error(out, sizeof(out), "command line too long");
 			strcat(out, "\n");
 			(void)!send(fd, out, strlen(out), MSG_NOSIGNAL);
 			return;
 		}
 		if (!nl) {
-			ssize_t k = recv(fd, in + have, sizeof(in) - 1 - have,
-					 0);
+			ssize_t k =
+			    recv(fd, in + have, sizeof(in) - 1 - have, 0);
 			if (k <= 0) {
 				if (k < 0 || !have)
 					return;
@@ -270,8 +271,8 @@ static void *serve(void *arg)
 }
 
 /* Clears the way for a new socket at path, or says why not. */
-static int claim_path(const char *path, const struct sockaddr_un *sa,
-		      char *err, size_t errlen)
+static int claim_path(const char *path, const struct sockaddr_un *sa, char *err,
+		      size_t errlen)
 {
 	struct stat sb;
 	if (lstat(path, &sb)) {
@@ -415,8 +416,7 @@ void salvo_ctl_close(salvo_ctl *c)
 	close(c->wake[0]);
 	close(c->wake[1]);
 	close(c->fd);
-	if (!lstat(c->path, &sb) && sb.st_dev == c->dev &&
-	    sb.st_ino == c->ino)
+	if (!lstat(c->path, &sb) && sb.st_dev == c->dev && sb.st_ino == c->ino)
 		unlink(c->path);
 	free(c->profiles);
 	free(c->path);

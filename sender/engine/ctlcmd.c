@@ -53,8 +53,8 @@ static int parse_value(const char *verb, const char *text, salvo_ctl_cmd *out,
 	struct salvo_config *cfg = salvo_conf_new();
 	if (!cfg)
 		return SALVO_ERR_NOMEM;
-	const char *key = out->kind == SALVO_CTL_RATE ? "transfer.rate"
-						      : "transfer.min_rate";
+	const char *key =
+	    out->kind == SALVO_CTL_RATE ? "transfer.rate" : "transfer.min_rate";
 	int rc = salvo_conf_set_flag(cfg, key, text, verb, err, errlen);
 	if (!rc) {
 		out->value = SALVO_CTL_VALUE_RATE;
@@ -66,12 +66,14 @@ static int parse_value(const char *verb, const char *text, salvo_ctl_cmd *out,
 	return rc;
 }
 
-static int parse_target(const char *verb, const char *name,
-			salvo_ctl_cmd *out, char *err, size_t errlen)
+static int parse_target(const char *verb, const char *name, salvo_ctl_cmd *out,
+			char *err, size_t errlen)
 {
 	if (strlen(name) > SALVO_CTL_TARGET_MAX) {
-		snprintf(err, errlen, "%s: profile name '%.20s...' is over %d "
-			 "characters", verb, name, SALVO_CTL_TARGET_MAX);
+		snprintf(err, errlen,
+			 "%s: profile name '%.20s...' is over %d "
+			 "characters",
+			 verb, name, SALVO_CTL_TARGET_MAX);
 		return SALVO_ERR_INVAL;
 	}
 	snprintf(out->target, sizeof(out->target), "%s", name);

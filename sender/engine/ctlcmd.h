@@ -40,10 +40,10 @@ enum salvo_ctl_value {
 #define SALVO_CTL_LINE_MAX 256
 
 typedef struct salvo_ctl_cmd {
-	int kind;			      /* enum salvo_ctl_kind */
+	int kind;			       /* enum salvo_ctl_kind */
 	char target[SALVO_CTL_TARGET_MAX + 1]; /* "" : the whole */
-	int value;			      /* enum salvo_ctl_value */
-	uint64_t bps;			      /* VALUE_RATE: bits/s, > 0 */
+	int value;			       /* enum salvo_ctl_value */
+	uint64_t bps;			       /* VALUE_RATE: bits/s, > 0 */
 } salvo_ctl_cmd;
 
 /* Parses one line (a trailing "\n" or "\r\n" is fine).  Returns 0, or

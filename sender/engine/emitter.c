@@ -234,7 +234,8 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 		uint64_t sent_at = salvo_now_ns();
 		waited += sent_at - tw;
 		send_batch(em, n);
-		if (em->progress && sent_at - last >= SALVO_EMITTER_PROGRESS_NS) {
+		if (em->progress &&
+		    sent_at - last >= SALVO_EMITTER_PROGRESS_NS) {
 			em->progress(em->progress_ud, w, e.block_crc, e.range,
 				     e.off);
 			last = sent_at;

@@ -85,8 +85,7 @@ void salvo_events_write(salvo_events *e, uint64_t now,
 		(double)(now - e->start) / 1e9, rs->state ? rs->state : "",
 		mbps(rs->rate_bps), mbps(rs->delivery_bps), goodput,
 		ms(rs->min_rtt_ns), ms(rs->srtt_ns), ms(rs->queue_ns),
-		(double)rs->loss_ppm / 1e4,
-		(unsigned long long)st->bytes_acked,
+		(double)rs->loss_ppm / 1e4, (unsigned long long)st->bytes_acked,
 		(unsigned long long)st->bytes_new,
 		(unsigned long long)st->bytes_retx,
 		limit(rs->ceiling_bps, c, sizeof(c)),
@@ -95,7 +94,7 @@ void salvo_events_write(salvo_events *e, uint64_t now,
 	e->last_t = now;
 	e->last_acked = st->bytes_acked;
 	uint64_t iv = rs->srtt_ns ? rs->srtt_ns : MAX_INTERVAL_NS;
-	iv = iv < MIN_INTERVAL_NS	? MIN_INTERVAL_NS
+	iv = iv < MIN_INTERVAL_NS   ? MIN_INTERVAL_NS
 	     : iv > MAX_INTERVAL_NS ? MAX_INTERVAL_NS
 				    : iv;
 	e->next = now + iv;

@@ -29,8 +29,8 @@
 #include "sender/core/sender.h"
 
 typedef struct salvo_events {
-	FILE *f;     /* NULL: off */
-	int own;     /* f is ours to close (not stdout) */
+	FILE *f; /* NULL: off */
+	int own; /* f is ours to close (not stdout) */
 	uint64_t start;
 	uint64_t next; /* when the next line is due */
 	uint64_t last_t, last_acked;

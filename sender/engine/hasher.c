@@ -95,8 +95,8 @@ void salvo_hasher_empty_files(salvo_hasher *h)
 
 /* Adds bytes [in, in + len) of file i; 1 when they completed it, with
  * the digest in d. */
-static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in,
-		     const uint8_t *p, size_t len, uint8_t d[32])
+static int add_piece(salvo_hasher *h, uint32_t i, uint64_t in, const uint8_t *p,
+		     size_t len, uint8_t d[32])
 {
 	uint64_t size = h->view.entries[i].size;
 	if (atomic_load(&h->skip[i]))
@@ -149,10 +149,10 @@ static int claim_unhashed(salvo_hasher *h, uint64_t *at, uint64_t end,
 			*at = hs->r[i].end; /* hashed already */
 			continue;
 		}
-		*gend = i < hs->n && hs->r[i].start < end ? hs->r[i].start
-							  : end;
-		rc = salvo_rangeset_add(hs, *at, *gend, 0) ? SALVO_ERR_NOMEM
-							   : 1;
+		*gend =
+		    i < hs->n && hs->r[i].start < end ? hs->r[i].start : end;
+		rc =
+		    salvo_rangeset_add(hs, *at, *gend, 0) ? SALVO_ERR_NOMEM : 1;
 		break;
 	}
 	pthread_mutex_unlock(&h->hashed_mu);
@@ -193,8 +193,7 @@ int salvo_hasher_fill(salvo_hasher *h, uint64_t off, uint64_t len,
 	return rc;
 }
 
-static int add_span(salvo_hasher *h, uint64_t off, const uint8_t *p,
-		    size_t len)
+static int add_span(salvo_hasher *h, uint64_t off, const uint8_t *p, size_t len)
 {
 	uint32_t i = salvo_manifest_locate(&h->view, off);
 	for (; len && i < h->view.count; i++) {

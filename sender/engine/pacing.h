@@ -28,7 +28,7 @@ typedef struct salvo_pacing {
 	 * not hold up the bookings */
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cv; /* CLOCK_MONOTONIC */
-	atomic_int stopped; /* written under stop_lock */
+	atomic_int stopped;	/* written under stop_lock */
 } salvo_pacing;
 
 /* Returns 0 or -errno (a mutex or condition could not be made). */

@@ -27,21 +27,21 @@
 typedef struct salvo_reader_slot {
 	int fd;
 	uint32_t file;
-	uint32_t users;	  /* threads reading through fd now */
+	uint32_t users;	    /* threads reading through fd now */
 	int32_t prev, next; /* LRU list, most recent at head */
 } salvo_reader_slot;
 
 /* A file the reader gave up (see salvo_reader_read): err -errno (-EIO:
- * it shrank or changed in place), msg for a person.  Returns 0 to go on with zeros, or an
- * error to fail the read instead. */
+ * it shrank or changed in place), msg for a person.  Returns 0 to go on with
+ * zeros, or an error to fail the read instead. */
 typedef int (*salvo_reader_abandon_fn)(void *ud, uint32_t file, int err,
 				       const char *msg);
 
 /* A file that grew after the scan (found as its last scanned byte is
  * read): scanned and now are its sizes in bytes.  Told once per file;
  * the file is still sent at its scanned size. */
-typedef void (*salvo_reader_grow_fn)(void *ud, uint32_t file,
-				     uint64_t scanned, uint64_t now);
+typedef void (*salvo_reader_grow_fn)(void *ud, uint32_t file, uint64_t scanned,
+				     uint64_t now);
 
 typedef struct salvo_reader {
 	const salvo_scan *scan; /* borrowed; stream offsets filled in */

@@ -169,7 +169,7 @@ static int skip(salvo_scan *sc, const char *local, int reason, int err,
 
 static const char *special_kind(mode_t m)
 {
-	return S_ISFIFO(m)    ? "a FIFO"
+	return S_ISFIFO(m)   ? "a FIFO"
 	       : S_ISSOCK(m) ? "a socket"
 	       : S_ISCHR(m)  ? "a character device"
 	       : S_ISBLK(m)  ? "a block device"
@@ -276,8 +276,7 @@ static int visit(salvo_scan *sc, const char *l, const char *r, char *err,
 		if (!is_fatal(e))
 			return skip(sc, l, SALVO_SKIP_UNREADABLE, e,
 				    strerror(-e));
-		snprintf(err, errlen, "cannot read '%s': %s", l,
-			 strerror(-e));
+		snprintf(err, errlen, "cannot read '%s': %s", l, strerror(-e));
 		return e;
 	}
 	e = add(sc, l, r, &st, err, errlen);
@@ -500,7 +499,8 @@ static int hash_files(salvo_scan *sc, char *err, size_t errlen)
 				close(fd);
 		}
 		if (rc) {
-			snprintf(err, errlen, "cannot read '%s' for --checksum: %s",
+			snprintf(err, errlen,
+				 "cannot read '%s' for --checksum: %s",
 				 local ? local : e->path, strerror(-rc));
 			free(local);
 			return rc;

@@ -179,31 +179,27 @@ static uint64_t realtime_offset(void)
 static int make_core(salvo_send_session *c)
 {
 	const salvo_send_opts *o = c->o;
-	salvo_sender_config cfg = {.block_bytes = o->block_bytes,
-				   .datagram_bytes =
-				       (uint16_t)c->datagram_bytes,
-				   .rate_bps = o->rate_bps,
-				   .min_rate_bps = o->min_rate_bps,
-				   .rate_policy = o->rate_policy,
-				   .link_bps = o->link_bps,
-				   .window_bytes = o->window_bytes,
-				   .timeout_ns = o->timeout_ns,
-				   .overwrite = o->overwrite,
-				   .digests = (const void *)c->scan.digests,
-				   .initial_rto_ns = FIRST_RTO_NS,
-				   .has_peer_key =
-				       o->has_peer_key || o->has_pinned_key,
-				   .confirm_key =
-				       !o->has_peer_key && o->has_pinned_key,
-				   .pin = o->pin,
-				   .pin_ud = o->pin_ud,
-				   .lanes = o->threads + 1,
-				   .suites = salvo_aead_local_suites(),
-				   .caps = o->compress != SALVO_COMPRESS_OFF
-					       ? SALVO_CAP_LZ4
-					       : 0,
-				   .realtime_offset_ns = realtime_offset(),
-				   .random = core_random};
+	salvo_sender_config cfg = {
+	    .block_bytes = o->block_bytes,
+	    .datagram_bytes = (uint16_t)c->datagram_bytes,
+	    .rate_bps = o->rate_bps,
+	    .min_rate_bps = o->min_rate_bps,
+	    .rate_policy = o->rate_policy,
+	    .link_bps = o->link_bps,
+	    .window_bytes = o->window_bytes,
+	    .timeout_ns = o->timeout_ns,
+	    .overwrite = o->overwrite,
+	    .digests = (const void *)c->scan.digests,
+	    .initial_rto_ns = FIRST_RTO_NS,
+	    .has_peer_key = o->has_peer_key || o->has_pinned_key,
+	    .confirm_key = !o->has_peer_key && o->has_pinned_key,
+	    .pin = o->pin,
+	    .pin_ud = o->pin_ud,
+	    .lanes = o->threads + 1,
+	    .suites = salvo_aead_local_suites(),
+	    .caps = o->compress != SALVO_COMPRESS_OFF ? SALVO_CAP_LZ4 : 0,
+	    .realtime_offset_ns = realtime_offset(),
+	    .random = core_random};
 	/* without a key of its own the sender is anonymous: a throwaway
 	 * pair, which only a receiver that allows anonymous senders takes */
 	if (o->has_key) {
@@ -216,9 +212,9 @@ static int make_core(salvo_send_session *c)
 	/* the core's clock (the handshake's timeout) starts now, not when
 	 * the scan began: a million files take longer to walk than the
 	 * default timeout */
-	int rc = salvo_sender_new(&c->core, &salvo_mem_libc, &cfg,
-				  c->scan.entries, (uint32_t)c->scan.n,
-				  salvo_now_ns());
+	int rc =
+	    salvo_sender_new(&c->core, &salvo_mem_libc, &cfg, c->scan.entries,
+			     (uint32_t)c->scan.n, salvo_now_ns());
 	sodium_memzero(cfg.key_private, sizeof(cfg.key_private));
 	free(c->scan.digests); /* in the manifest now */
 	c->scan.digests = NULL;
@@ -340,9 +336,8 @@ static void watch(salvo_send_session *c, uint64_t start, salvo_events *ev)
 	pthread_mutex_lock(&c->lock);
 	uint64_t next = salvo_now_ns() + interval;
 	while (!c->finished) {
-		uint64_t until = next < salvo_events_due(ev)
-				     ? next
-				     : salvo_events_due(ev);
+		uint64_t until =
+		    next < salvo_events_due(ev) ? next : salvo_events_due(ev);
 		if (o->stop && !stopped &&
 		    salvo_now_ns() + STOP_CHECK_NS < until)
 			until = salvo_now_ns() + STOP_CHECK_NS;
@@ -354,7 +349,8 @@ static void watch(salvo_send_session *c, uint64_t start, salvo_events *ev)
 		if (salvo_now_ns() >= salvo_events_due(ev))
 			write_event(c, ev);
 		if (salvo_now_ns() < next)
-			continue; /* woken early (the end, a stop): not time yet */
+			continue; /* woken early (the end, a stop): not time yet
+				   */
 		next += interval;
 		if (o->progress) {
 			salvo_sender_stats st;

@@ -42,8 +42,8 @@ const char *salvo_send_skip_name(int reason);
 
 /* What became of one entry (salvo_send_report.results). */
 enum salvo_send_outcome {
-	SALVO_SEND_SENT = 0,	 /* verified and committed by the receiver */
-	SALVO_SEND_SKIPPED,	 /* left out (skip, err, detail) */
+	SALVO_SEND_SENT = 0,	/* verified and committed by the receiver */
+	SALVO_SEND_SKIPPED,	/* left out (skip, err, detail) */
 	SALVO_SEND_UNCONFIRMED, /* the session failed (err: its result)
 				 * before the receiver confirmed every
 				 * entry: this one may or may not be there */
@@ -58,12 +58,12 @@ typedef struct salvo_send_result {
 	char *remote; /* its name at the receiver; NULL when skipped */
 	int outcome;  /* enum salvo_send_outcome */
 	int is_dir;
-	int skip;     /* SKIPPED: enum salvo_send_skip */
-	int verdict;  /* the receiver's (enum salvo_verdict), -1: none */
+	int skip;      /* SKIPPED: enum salvo_send_skip */
+	int verdict;   /* the receiver's (enum salvo_verdict), -1: none */
 	int abandoned; /* REFUSED: this sender could not read it (err) */
-	int err;      /* SKIPPED unreadable: -errno; UNCONFIRMED: the result */
-	char *detail; /* SKIPPED: for a person, e.g. "Permission denied",
-		       * "a FIFO", "control character in path"; else NULL */
+	int err;       /* SKIPPED unreadable: -errno; UNCONFIRMED: the result */
+	char *detail;  /* SKIPPED: for a person, e.g. "Permission denied",
+			* "a FIFO", "control character in path"; else NULL */
 } salvo_send_result;
 
 /* What salvo_send_opts.results asks the report to list. */
@@ -148,10 +148,10 @@ typedef struct salvo_send_opts {
 	int overwrite; /* transfer.overwrite: enum salvo_send_overwrite
 			* (common/core/policy.h), what the receiver does
 			* with files it has already, within what it allows */
-	int checksum; /* transfer.checksum: compare content (BLAKE3, read
-		       * once more at the scan) instead of size and mtime for
-		       * files the receiver has (overwrite if-different and
-		       * if-newer) */
+	int checksum;  /* transfer.checksum: compare content (BLAKE3, read
+			* once more at the scan) instead of size and mtime for
+			* files the receiver has (overwrite if-different and
+			* if-newer) */
 
 	/* called about every progress_interval_ns from the calling thread */
 	void (*progress)(void *ud, const salvo_send_progress *p);
@@ -233,8 +233,8 @@ typedef struct salvo_send_report {
 	 * repairs and the receiver's confirmation are done; 0 when no new
 	 * data went (all held, or a failure before) */
 	uint64_t tail_ns;
-	uint32_t gso_segments;	 /* datagrams per UDP GSO send at the end;
-				  * 0: plain datagrams */
+	uint32_t gso_segments; /* datagrams per UDP GSO send at the end;
+				* 0: plain datagrams */
 	/* compression: the mode asked for, whether the receiver agreed
 	 * (SALVO_CAP_LZ4), and the DATA datagrams' stream bytes, UDP
 	 * payload bytes and LZ4 pieces; data_stream_bytes /

@@ -78,7 +78,7 @@ typedef struct salvo_blocksender {
 	uint8_t *buf;  /* one block */
 	uint32_t lane; /* 1 + the thread's index */
 	salvo_aead aead;
-	int keyed; /* aead set up (salvo_sender_lane) */
+	int keyed;	  /* aead set up (salvo_sender_lane) */
 	uint32_t session; /* for this session */
 	pthread_t th;
 } salvo_blocksender;

@@ -50,7 +50,7 @@ typedef struct fuzz_world {
 	int n;
 	uint8_t last[SALVO_DATAGRAM_MAX_BYTES]; /* the receiver's last send */
 	size_t last_len;
-	int refuse; /* authorise refuses keys whose first byte is odd */
+	int refuse;	  /* authorise refuses keys whose first byte is odd */
 	uint8_t *inflate; /* the last LZ4 room, exactly its size (ASan) */
 } fuzz_world;
 
@@ -154,8 +154,8 @@ typedef struct fuzz_block {
 typedef struct fuzz_arena {
 	salvo_mem mem; /* hand &mem to the core; ud is the arena */
 	uint8_t *base;
-	size_t used;  /* bump offset */
-	size_t high;  /* most used since the last restore */
+	size_t used;	 /* bump offset */
+	size_t high;	 /* most used since the last restore */
 	fuzz_block *blk; /* by offset: bump order */
 	size_t nblk, blk_cap, live;
 	uint8_t *snap; /* fuzz_arena_save's copy of base[0, snap_used) */
@@ -306,8 +306,8 @@ static inline void fuzz_arena_check_empty(fuzz_arena *a)
 	for (size_t i = 0; i < a->nblk; i++)
 		if (a->blk[i].live)
 			fprintf(stderr,
-				"fuzz arena: leak: block %zu of %zu bytes\n",
-				i, a->blk[i].len);
+				"fuzz arena: leak: block %zu of %zu bytes\n", i,
+				a->blk[i].len);
 	fa_die("blocks leaked", a->live);
 }
 

@@ -93,19 +93,17 @@ static void roundtrip(const salvo_manifest *m, const salvo_mem *mem,
 	if (c.count != m->count || c.total_bytes != m->total_bytes ||
 	    c.overwrite != m->overwrite)
 		fail("copy differs", 0);
-	uint64_t need = salvo_manifest_encoded_size(c.entries, c.count) +
-			(c.digests ? salvo_manifest_digests_size(c.entries,
-								  c.count)
-				   : 0);
+	uint64_t need =
+	    salvo_manifest_encoded_size(c.entries, c.count) +
+	    (c.digests ? salvo_manifest_digests_size(c.entries, c.count) : 0);
 	if (need != size)
 		fail("encoded size differs from the input's", c.count);
 	uint8_t *buf = malloc(size);
 	uint64_t total = 0;
 	if (!buf)
 		fail("out of memory", 0);
-	int64_t n = salvo_manifest_write(c.entries, c.count,
-					 (const void *)c.digests, buf,
-					 size, &total);
+	int64_t n = salvo_manifest_write(
+	    c.entries, c.count, (const void *)c.digests, buf, size, &total);
 	if (n < 0 && size <= SALVO_MANIFEST_MAX_BYTES)
 		fail("the encoder refuses what the decoder accepted", 0);
 	if (n >= 0) {

@@ -5,8 +5,8 @@
  * Checks: the decoder never reads outside its input (ASan) and never
  * crashes; any packet it accepts re-encodes (all but DATA, FEEDBACK and
  * VERDICT, which have their own encoders; a VERDICT's runs need not be
- * maximal, so its bytes have no one encoding) to the same bytes (the tag of a sealed
- * packet, and INIT's MACs, aside); a receiver core and a sender core in
+ * maximal, so its bytes have no one encoding) to the same bytes (the tag of a
+ * sealed packet, and INIT's MACs, aside); a receiver core and a sender core in
  * a session survive any sequence of packets without crashing, leaking
  * or misbehaving under UBSan.
  *
@@ -100,7 +100,8 @@ static void setup(void)
 			salvo_aead_init(&fx.seal0[d][l],
 					SALVO_AEAD_CHACHA20_POLY1305, any_key,
 					(uint64_t)l);
-			fx.seal0[d][l].next_pn = 1000; /* past the handshake's */
+			fx.seal0[d][l].next_pn =
+			    1000; /* past the handshake's */
 		}
 	fuzz_arena_save(&fx.arena);
 	fx.w0 = fx.w;

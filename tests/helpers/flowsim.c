@@ -140,18 +140,19 @@ static void salvo_report(sim *s, flow *f, uint64_t exit, uint64_t sample,
 	uint64_t i = exit % s->ring;
 	double held = payload_of(f->cum_held[i]);
 	double lost = payload_of(f->cum_lost[i]);
-	salvo_rate_sample rs = {now,
-				f->srtt,
-				f->min_rtt,
-				sample,
-				(uint64_t)(held - f->held_fb),
-				(uint64_t)((f->sent_ip + (double)f->fp.ahead_bytes) /
-					   FLOWSIM_PACKET),
-				(uint64_t)(f->cum_held[i] / FLOWSIM_PACKET),
-				(uint64_t)held,
-				(uint64_t)lost,
-				FLOWSIM_PAYLOAD,
-				0};
+	salvo_rate_sample rs = {
+	    now,
+	    f->srtt,
+	    f->min_rtt,
+	    sample,
+	    (uint64_t)(held - f->held_fb),
+	    (uint64_t)((f->sent_ip + (double)f->fp.ahead_bytes) /
+		       FLOWSIM_PACKET),
+	    (uint64_t)(f->cum_held[i] / FLOWSIM_PACKET),
+	    (uint64_t)held,
+	    (uint64_t)lost,
+	    FLOWSIM_PAYLOAD,
+	    0};
 	if (s->p->host_queue) {
 		/* the receiver's sockets: their wait, and every flow's
 		 * drops there, as FEEDBACK reports them */
@@ -178,8 +179,9 @@ static void salvo_feedback(sim *s, flow *f, const heartbeat *h, uint64_t now)
 {
 	/* the kernel times a heartbeat as it reaches the receiver's
 	 * socket: a socket queue (host_queue) is not in the sample */
-	uint64_t rtt = (s->p->host_queue ? 0 : (h->exit - h->sent) * s->tick_ns) +
-		       f->fp.rtt_ns;
+	uint64_t rtt =
+	    (s->p->host_queue ? 0 : (h->exit - h->sent) * s->tick_ns) +
+	    f->fp.rtt_ns;
 	uint64_t echo = h->sent * s->tick_ns + 1;
 	uint64_t sample = 0;
 	if (echo > f->last_echo) { /* sender.c: echo_ts > last_echo */
@@ -482,7 +484,8 @@ static void sample(sim *s, size_t j)
 				salvo_rate_snapshot snap = {0};
 				f->fp.ops->snapshot(&f->st, &snap);
 				s->p->on_sample(s->p->on_sample_ud, k,
-						(j + 1) * r->p.sample_ns, &snap);
+						(j + 1) * r->p.sample_ns,
+						&snap);
 			}
 		}
 	}

@@ -7,7 +7,7 @@
 #define SALVO_TESTDIR_H
 
 typedef struct testdir {
-	char path[96];	/* /tmp/salvo-NAME-XXXXXX once made */
+	char path[96];	 /* /tmp/salvo-NAME-XXXXXX once made */
 	char home[4096]; /* the working directory before */
 } testdir;
 

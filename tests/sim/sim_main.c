@@ -68,11 +68,11 @@ typedef struct fixed {
 	uint32_t block_bytes;
 	uint16_t datagram_bytes;
 	int lanes;
-	double loss, rev_loss; /* random loss; < 0: none */
-	int deadline_rtts;     /* done within this many RTTs + 1 ms (0: the
-				  usual bound only) */
-	int defaults;	       /* the sender's default rate control: fair,
-				  no ceiling (conf/keys.c) */
+	double loss, rev_loss;	/* random loss; < 0: none */
+	int deadline_rtts;	/* done within this many RTTs + 1 ms (0: the
+				   usual bound only) */
+	int defaults;		/* the sender's default rate control: fair,
+				   no ceiling (conf/keys.c) */
 	uint64_t lane_pn_start; /* see sim_scenario */
 	int held;		/* sim_scenario.held */
 	int compress;		/* enum salvo_compress (0: off) */
@@ -101,13 +101,12 @@ static const fixed fix_jumbo = {10 * MS, 1000 * MBIT, 64 << 20, 4 << 20,
 				8972,	 4,	      0,	0};
 static const fixed fix_adaptive_600 = {600 * MS, 0, 0, 0, 0, 0, 0.05, 0};
 static const fixed fix_fair_default = {100 * MS, 200 * MBIT, 16 << 20, 0, 1472,
-				       0,	 0.01,	    0.01,     0, 1};
+				       0,	 0.01,	     0.01,     0, 1};
 /* the lab's path (docs/PERFORMANCE.md) with the engine's defaults: 4 MiB
  * blocks, 5 block-senders; done within 45 RTTs (64 MiB at 200 Mbit/s
  * less 1 % takes 28 RTTs, start-up 6) */
-static const fixed fix_fair_lab = {100 * MS, 200 * MBIT, 64 << 20, 4 << 20,
-				   1472,     5,		 0.01,	   0.01,
-				   45,	     1};
+static const fixed fix_fair_lab = {
+    100 * MS, 200 * MBIT, 64 << 20, 4 << 20, 1472, 5, 0.01, 0.01, 45, 1};
 /* the tail: from the last new datagram to COMPLETE, the lab's path and
  * the engine's defaults, 1 % loss both ways (issue 11: the last repairs
  * within 2 RTTs of the last new datagram) */
@@ -572,8 +571,8 @@ static int tail_kept(const scenario_def *def, double *tails, int n)
 	if (!def->fix || !def->fix->tail_median || !n)
 		return 1;
 	qsort(tails, (size_t)n, sizeof(*tails), cmp_double);
-	double med = n % 2 ? tails[n / 2]
-			   : (tails[n / 2 - 1] + tails[n / 2]) / 2;
+	double med =
+	    n % 2 ? tails[n / 2] : (tails[n / 2 - 1] + tails[n / 2]) / 2;
 	double worst = tails[n - 1];
 	int ok = med <= def->fix->tail_median && worst <= def->fix->tail_max;
 	printf("%s: tail %.2f RTT median, %.2f worst over %d seeds "

@@ -129,12 +129,12 @@ typedef struct simsender {
 	uint32_t nentries;
 	uint8_t (*digest)[32];
 	uint32_t next_digest;
-	uint8_t *block_sent; /* new blocks whose every datagram left */
+	uint8_t *block_sent;   /* new blocks whose every datagram left */
 	uint8_t *block_failed; /* sc->verify_fail: first check failed */
 	/* sc->shrink: the first file shrank; flagged FILE_DONE lost */
 	int shrunk;
 	uint32_t fd_lost;
-	uint64_t hashed;     /* the stream prefix those blocks cover */
+	uint64_t hashed; /* the stream prefix those blocks cover */
 	uint64_t total;
 	uint8_t *content; /* the stream: gen(key, 0, ..., total) */
 	int finished, result;
@@ -261,8 +261,8 @@ static int rx_prepare(void *ud, salvo_rsess *sess, const salvo_manifest *m,
 	      m->count);
 	/* what it holds is on its disk already, and it says so */
 	for (uint32_t i = 0; i < s->nentries; i++)
-		if (s->skipped[i] &&
-		    salvo_rsess_set_verdict(sess, i, SALVO_VERDICT_IDENTICAL, 0))
+		if (s->skipped[i] && salvo_rsess_set_verdict(
+					 sess, i, SALVO_VERDICT_IDENTICAL, 0))
 			failf(w, "set_verdict refused");
 	for (size_t k = 0; k < s->held.n; k++) {
 		const salvo_trange *r = &s->held.r[k];
@@ -448,8 +448,8 @@ static void lane_next(world *w, simsender *s, lane *l)
 		s->block_sent[l->w.ranges[0].block] = 1;
 	if (l->w.is_first) /* as the engine's last_new_ns */
 		s->last_new_at = w->now;
-	trace(w, "sender %d lane %d: %s done, %u ranges from %llu",
-	      s->idx, (int)(l - s->lanes), l->w.is_first ? "new" : "repair",
+	trace(w, "sender %d lane %d: %s done, %u ranges from %llu", s->idx,
+	      (int)(l - s->lanes), l->w.is_first ? "new" : "repair",
 	      l->w.nranges, (unsigned long long)l->w.ranges[0].stream_offset);
 	l->busy = 0;
 	s->need_poll = 1;
@@ -862,9 +862,10 @@ static void bounds(const world *w, sim_result *res, uint64_t manifest_bytes,
 		 * start-up steps (fair, rate_fair.c: x1.8 a round from
 		 * 120,000 bytes per RTT within 5-20 Mbit/s), one round each */
 		rate = (double)sc->fwd.rate_bps * 0.85 * (dg / (dg + 28));
-		double start = SALVO_RATE_FAIR_START_BYTES * 8e9 /
-			       (rtt > 1e6 ? rtt : 1e6);
-		start = start < SALVO_RATE_START_MIN_BPS ? SALVO_RATE_START_MIN_BPS
+		double start =
+		    SALVO_RATE_FAIR_START_BYTES * 8e9 / (rtt > 1e6 ? rtt : 1e6);
+		start = start < SALVO_RATE_START_MIN_BPS
+			    ? SALVO_RATE_START_MIN_BPS
 			: start > SALVO_RATE_FAIR_START_MAX_BPS
 			    ? SALVO_RATE_FAIR_START_MAX_BPS
 			    : start;
@@ -1149,8 +1150,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		if (sc->held) { /* digests known up front (a pre-pass) */
 			for (uint32_t k = 0; k < s->nentries; k++)
 				if (s->entries[k].type == SALVO_ENTRY_FILE)
-					salvo_sender_set_digest(
-					    s->core, k, s->digest[k]);
+					salvo_sender_set_digest(s->core, k,
+								s->digest[k]);
 			s->next_digest = s->nentries;
 		}
 		uint64_t rtt = sc->fwd.delay_ns + sc->rev.delay_ns +
@@ -1197,7 +1198,8 @@ int sim_run(const sim_scenario *sc, sim_result *res, int verbose)
 		res->retx_bytes += st.bytes_retx;
 		if (!i && w->s[i].last_new_at &&
 		    w->s[i].finished_at > w->s[i].last_new_at) {
-			res->tail_ns = w->s[i].finished_at - w->s[i].last_new_at;
+			res->tail_ns =
+			    w->s[i].finished_at - w->s[i].last_new_at;
 			res->srtt_ns = st.srtt_ns;
 		}
 		if (w->s[i].finished_at > end)

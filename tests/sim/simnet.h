@@ -32,13 +32,13 @@ typedef struct sim_scenario {
 	uint16_t datagram_bytes;
 	uint64_t rate_bps; /* each sender's pacing rate (ceiling; 0 none) */
 	enum salvo_rate_policy policy; /* not fixed: rate_bps a ceiling */
-	int lanes;	   /* block-sender threads per sender */
+	int lanes;		       /* block-sender threads per sender */
 	uint64_t timeout_ns;
-	uint64_t window_bytes; /* 0: automatic */
-	uint32_t batch;	       /* datagrams per batch; 0: the default 32 */
-	int v6;		       /* IPv6 header overhead (else IPv4) */
-	uint64_t deadline_ns;  /* done within this from the first packet,
-				  beside the bound (0: no such promise) */
+	uint64_t window_bytes;	/* 0: automatic */
+	uint32_t batch;		/* datagrams per batch; 0: the default 32 */
+	int v6;			/* IPv6 header overhead (else IPv4) */
+	uint64_t deadline_ns;	/* done within this from the first packet,
+				   beside the bound (0: no such promise) */
 	uint64_t lane_pn_start; /* first packet number of every data lane;
 				   when set, each lane must cross at least
 				   one key epoch (rekey tests) */

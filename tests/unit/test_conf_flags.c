@@ -153,16 +153,16 @@ static void test_every_key_has_a_flag(void **state)
 	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
 		char *argv[] = {"x", (char *)flags[f][0], (char *)flags[f][1]};
 		int i = 1;
-		if (salvo_conf_take_flag(cfg, &salvo_conf_cmd_all, 3, argv, &i, err,
-					 sizeof(err)) != 1)
+		if (salvo_conf_take_flag(cfg, &salvo_conf_cmd_all, 3, argv, &i,
+					 err, sizeof(err)) != 1)
 			fail_msg("%s %s: %s", flags[f][0], flags[f][1], err);
 	}
 	/* recv's --overwrite is another key than send's */
 	{
 		char *argv[] = {"x", "--overwrite", "replace"};
 		int i = 1;
-		if (salvo_conf_take_flag(cfg, &salvo_conf_cmd_recv, 3, argv,
-					 &i, err, sizeof(err)) != 1)
+		if (salvo_conf_take_flag(cfg, &salvo_conf_cmd_recv, 3, argv, &i,
+					 err, sizeof(err)) != 1)
 			fail_msg("recv --overwrite replace: %s", err);
 		assert_int_equal(cfg->receiver.overwrite,
 				 SALVO_OVERWRITE_REPLACE);
@@ -307,8 +307,8 @@ static void test_refused_flags(void **state)
 				 "send, watch and plan; salvo recv does not "
 				 "take it");
 	i = 1;
-	assert_int_equal(salvo_conf_take_flag(cfg, send_flags, 2, dest, &i,
-					      err, sizeof(err)),
+	assert_int_equal(salvo_conf_take_flag(cfg, send_flags, 2, dest, &i, err,
+					      sizeof(err)),
 			 SALVO_ERR_INVAL);
 	assert_string_equal(err, "--dest: renamed; allowed: --remote-dir (the "
 				 "same value)");
@@ -367,9 +367,10 @@ static void test_bool_flags(void **state)
 	assert_int_equal(salvo_conf_from_args(cfg, &paths, &salvo_conf_cmd_send,
 					      3, other, rest, &nrest, &d),
 			 SALVO_ERR_INVAL);
-	assert_string_equal(d.text, "--allow-anonymous: "
-				    "security.allow_anonymous is a setting of "
-				    "salvo recv; salvo send does not take it\n");
+	assert_string_equal(d.text,
+			    "--allow-anonymous: "
+			    "security.allow_anonymous is a setting of "
+			    "salvo recv; salvo send does not take it\n");
 	assert_int_equal(nrest, 1);
 	assert_string_equal(rest[0], "kept");
 	salvo_conf_del(cfg);

@@ -88,8 +88,8 @@ static int timed_load(const char *what, const struct text *t,
 	printf("  %-40s %8zu bytes %6.3f CPU s rc %d\n", what, t->len,
 	       (double)dt / 1e9, rc);
 	if (dt > BOUND_NS)
-		fail_msg("%s: %.3f CPU s (bound %.1f s)", what, (double)dt / 1e9,
-			 (double)BOUND_NS / 1e9);
+		fail_msg("%s: %.3f CPU s (bound %.1f s)", what,
+			 (double)dt / 1e9, (double)BOUND_NS / 1e9);
 	return rc;
 }
 
@@ -116,8 +116,8 @@ static void test_deep_flow(void **state)
 	     "t.yaml:1:65: nesting deeper than 64 levels\n");
 	deep("200,000 { deep", "{a: ", "}", "", 200000,
 	     "t.yaml:1:257: nesting deeper than 64 levels\n");
-	deep("200,000 deep under a key", "[", "]", "network:\n  port: ",
-	     200000, "t.yaml:2:71: nesting deeper than 64 levels\n");
+	deep("200,000 deep under a key", "[", "]", "network:\n  port: ", 200000,
+	     "t.yaml:2:71: nesting deeper than 64 levels\n");
 	deep("200,000 deep block list", "- ", "", "", 200000,
 	     "t.yaml:1:129: nesting deeper than 64 levels\n");
 }

@@ -227,7 +227,7 @@ static void test_every_key(void **state)
 	assert_string_equal(hf->remote_dir, "");
 	assert_string_equal(hf->key, "/etc/salvo/v6.key");
 	assert_string_equal(hf->receiver_key, "/etc/salvo/rx-v6.pub");
-	assert_int_equal(hf->checksum, 1); /* false: 1 + 0 */
+	assert_int_equal(hf->checksum, 1);		  /* false: 1 + 0 */
 	assert_int_equal(cfg->hotfolders[0].checksum, 0); /* default */
 	assert_null(cfg->hotfolders[0].key); /* default: security.key */
 	assert_null(cfg->hotfolders[0].receiver_key);

@@ -565,9 +565,9 @@ static void test_open_outside_lock(void **state)
 		/* another lane's key: not this lane's, nothing counted */
 		assert_int_equal(salvo_aead_commit(&rx, &w, 8, &ko, 0),
 				 SALVO_ERR_STATE);
-		assert_int_equal(salvo_aead_commit(&rx, &w, 8, &ko,
-						   SALVO_ERR_AUTH),
-				 SALVO_ERR_STATE);
+		assert_int_equal(
+		    salvo_aead_commit(&rx, &w, 8, &ko, SALVO_ERR_AUTH),
+		    SALVO_ERR_STATE);
 		assert_int_equal(rx.forgeries, 1);
 		assert_int_equal(salvo_replay_check(&w, 8), 0);
 		/* a number of another epoch is not opened with this copy */

@@ -38,8 +38,7 @@ static const struct ok_case oks[] = {
     {"rate default", SALVO_CTL_RATE, SALVO_CTL_VALUE_DEFAULT, 0, ""},
     {"rate media 30mbit", SALVO_CTL_RATE, SALVO_CTL_VALUE_RATE, 30000000,
      "media"},
-    {"min-rate 10mbit", SALVO_CTL_MIN_RATE, SALVO_CTL_VALUE_RATE, 10000000,
-     ""},
+    {"min-rate 10mbit", SALVO_CTL_MIN_RATE, SALVO_CTL_VALUE_RATE, 10000000, ""},
     {"min-rate media none", SALVO_CTL_MIN_RATE, SALVO_CTL_VALUE_NONE, 0,
      "media"},
     {"status", SALVO_CTL_STATUS, 0, 0, ""},
@@ -72,8 +71,8 @@ static const struct {
     {"rate", "needs one value"},
     {"rate a b c", "needs one value"},
     {"rate 40xyz", "allowed:"},
-    {"rate 50", "allowed:"},       /* a bare number has no unit */
-    {"rate 0", "out of range"},    /* 0 is not a ceiling: none is */
+    {"rate 50", "allowed:"},	      /* a bare number has no unit */
+    {"rate 0", "out of range"},	      /* 0 is not a ceiling: none is */
     {"rate 500gbit", "out of range"}, /* over transfer.rate's range */
     {"min-rate -1mbit", "allowed:"},
     {"status a b", "too many words"},
@@ -91,9 +90,9 @@ static void test_parse_bad(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bads) / sizeof(*bads); i++) {
 		err[0] = 0;
-		assert_int_equal(salvo_ctl_parse(bads[i].line, &c, err,
-						 sizeof(err)),
-				 SALVO_ERR_INVAL);
+		assert_int_equal(
+		    salvo_ctl_parse(bads[i].line, &c, err, sizeof(err)),
+		    SALVO_ERR_INVAL);
 		if (!strstr(err, bads[i].why))
 			fail_msg("'%s': '%s' lacks '%s'", bads[i].line, err,
 				 bads[i].why);
@@ -133,9 +132,8 @@ static void test_layers(void **state)
 	assert_int_equal(f, 3);
 
 	run("rate 20mbit", &w, &prof, 1, out, sizeof(out));
-	assert_string_equal(out,
-			    "{\"ok\":true,\"ceiling\":\"20mbit\","
-			    "\"ceiling_bps\":20000000}");
+	assert_string_equal(out, "{\"ok\":true,\"ceiling\":\"20mbit\","
+				 "\"ceiling_bps\":20000000}");
 	assert_true(salvo_send_live_gen(&m) != g0);
 	salvo_send_live_limits(&m, 7, 3, &c, &f);
 	assert_int_equal(c, 20000000);
@@ -173,8 +171,10 @@ static void test_publish_status(void **state)
 {
 	salvo_send_live w, m;
 	salvo_live_share a = {0}, b = {0};
-	salvo_rate_snapshot rs = {.rate_bps = 10, .delivery_bps = 8,
-				  .state = "delay", .ceiling_bps = 40};
+	salvo_rate_snapshot rs = {.rate_bps = 10,
+				  .delivery_bps = 8,
+				  .state = "delay",
+				  .ceiling_bps = 40};
 	salvo_live_status st;
 	char out[1024];
 	(void)state;

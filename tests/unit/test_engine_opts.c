@@ -110,8 +110,8 @@ static const struct {
 
 /* Keys of salvo send alone: a hot-folder profile sends the files its
  * watcher picked, one by one, by its own include and exclude. */
-static const char *const send_only[] = {
-    "transfer.links", "transfer.include", "transfer.exclude"};
+static const char *const send_only[] = {"transfer.links", "transfer.include",
+					"transfer.exclude"};
 
 static int is_send_only(const char *key)
 {
@@ -142,8 +142,7 @@ static void build(struct salvo_config *cfg, struct built *b)
 		fail_msg("finish: %s", d.text);
 	assert_int_equal(salvo_conf_send_opts(cfg, &b->send, err, sizeof(err)),
 			 0);
-	if (salvo_conf_send_identity(cfg, &b->send, &b->pin, err,
-				     sizeof(err)))
+	if (salvo_conf_send_identity(cfg, &b->send, &b->pin, err, sizeof(err)))
 		fail_msg("send identity: %s", err);
 	assert_int_equal(salvo_conf_recv_opts(cfg, &b->recv, err, sizeof(err)),
 			 0);
@@ -341,10 +340,10 @@ static int reached_from_flag(const struct key_case *c,
 		   ? from_flag(c->base ? c->base : "", cmd, flag, c->value)
 		   : from_flag(base, cmd, flag, c->value);
 	build(cfg2, &b);
-	differs = cmd == &salvo_conf_cmd_send	? send_differs(&a.send, &b.send)
-		  : cmd == &salvo_conf_cmd_recv ? recv_differs(&a.recv, &b.recv)
-						: send_differs(&a.watch,
-							       &b.watch);
+	differs = cmd == &salvo_conf_cmd_send ? send_differs(&a.send, &b.send)
+		  : cmd == &salvo_conf_cmd_recv
+		      ? recv_differs(&a.recv, &b.recv)
+		      : send_differs(&a.watch, &b.watch);
 	built_free(&a);
 	built_free(&b);
 	salvo_conf_del(cfg);
@@ -407,10 +406,9 @@ static void test_every_key_reaches_its_engine(void **state)
 static void test_watch_rate_policy_reaches_sessions(void **state)
 {
 	struct salvo_conf_paths paths = {NULL, NULL, NULL};
-	char *argv[] = {"watch",      "--rate-policy", "adaptive",
-			"--min-rate", "10mbit",	       "--rate",
-			"300mbit",    "--bandwidth",   "1gbit",
-			"--rtt",      "20ms",	       "--settle",
+	char *argv[] = {"watch",  "--rate-policy", "adaptive", "--min-rate",
+			"10mbit", "--rate",	   "300mbit",  "--bandwidth",
+			"1gbit",  "--rtt",	   "20ms",     "--settle",
 			"1s"};
 	char *rest[16], err[256];
 	int nrest;
@@ -460,9 +458,8 @@ static void test_watch_rate_policy_reaches_sessions(void **state)
 	s.host = o.host;
 	s.port = o.port;
 	s.remote_dir = o.remote_dir;
-	assert_int_equal(salvo_conf_send_identity(cfg, &s, &pin, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_conf_send_identity(cfg, &s, &pin, err, sizeof(err)), 0);
 	/* the same pin, through the profile's own callback */
 	pin_target(&s, ps, sizeof(ps));
 	pin_target(&o, po, sizeof(po));
@@ -479,9 +476,9 @@ static void test_watch_rate_policy_reaches_sessions(void **state)
 static void test_profile_keys(void **state)
 {
 	static const char *const hot_folder_only[] = {
-	    "name",	    "dir",	   "include",	"exclude",
-	    "settle",	    "post_action", "move_to",	"max_sessions",
-	    "retry_min", "retry_max",	   "allow_hardlinks", NULL};
+	    "name",	 "dir",		"include",	   "exclude",
+	    "settle",	 "post_action", "move_to",	   "max_sessions",
+	    "retry_min", "retry_max",	"allow_hardlinks", NULL};
 	struct salvo_config *cfg =
 	    from_yaml("transfer: {overwrite: never, compression: lz4, "
 		      "checksum: true}\n"
@@ -508,22 +505,22 @@ static void test_profile_keys(void **state)
 	/* the profile's overwrite; the other profile's is transfer's */
 	assert_int_equal(o.overwrite, SALVO_SEND_ALWAYS);
 	assert_int_equal(q.overwrite, SALVO_SEND_NEVER);
-	/* the profile's compression; the other profile's transfer.compression */
+	/* the profile's compression; the other profile's transfer.compression
+	 */
 	assert_int_equal(o.compress, SALVO_COMPRESS_OFF);
 	assert_int_equal(q.compress, SALVO_COMPRESS_LZ4);
 	/* the profile's checksum; the other profile's transfer.checksum */
 	assert_int_equal(o.checksum, 0);
 	assert_int_equal(q.checksum, 1);
 	/* the profile's key and receiver key; the other profile's defaults */
-	assert_int_equal(salvo_keyfile_read_public("other.key.pub", other, err,
-						   sizeof(err)),
-			 0);
-	assert_int_equal(salvo_keyfile_read_public("rx.key.pub", rx, err,
-						   sizeof(err)),
-			 0);
-	assert_int_equal(salvo_keyfile_read_public("base.key.pub", base, err,
-						   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    salvo_keyfile_read_public("other.key.pub", other, err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    salvo_keyfile_read_public("rx.key.pub", rx, err, sizeof(err)), 0);
+	assert_int_equal(
+	    salvo_keyfile_read_public("base.key.pub", base, err, sizeof(err)),
+	    0);
 	assert_int_equal(o.has_key, 1);
 	assert_memory_equal(o.key_public, other, 32);
 	assert_int_equal(o.has_peer_key, 1);
@@ -536,13 +533,11 @@ static void test_profile_keys(void **state)
 	assert_string_equal(where, "known_hosts rx:7400");
 	for (size_t k = 0; k < salvo_conf_n_profile_keys; k++) {
 		const char *key = salvo_conf_profile_keys[k].key;
-		int listed = !strcmp(key, "host") ||
-			     !strcmp(key, "remote_dir") ||
-			     !strcmp(key, "key") ||
-			     !strcmp(key, "receiver_key") ||
-			     !strcmp(key, "overwrite") ||
-			     !strcmp(key, "compression") ||
-			     !strcmp(key, "checksum");
+		int listed =
+		    !strcmp(key, "host") || !strcmp(key, "remote_dir") ||
+		    !strcmp(key, "key") || !strcmp(key, "receiver_key") ||
+		    !strcmp(key, "overwrite") || !strcmp(key, "compression") ||
+		    !strcmp(key, "checksum");
 		for (size_t j = 0; hot_folder_only[j]; j++)
 			listed |= !strcmp(hot_folder_only[j], key);
 		if (!listed)

@@ -2,10 +2,10 @@
  * The log sink (common/io/logsink.h): JSON string escaping (quotes,
  * backslashes, every control character C0 and C1, bytes that are not
  * UTF-8, a cut that stays a valid literal), the text escaper (the same
- * classes as visible \xHH, 0x9b alone and as U+009B), the JSON line's members and its nulls, text
- * lines that a control byte cannot split, the level filter, append mode,
- * an unopenable file named in the error, and whole lines from many threads
- * at once.
+ * classes as visible \xHH, 0x9b alone and as U+009B), the JSON line's members
+ * and its nulls, text lines that a control byte cannot split, the level filter,
+ * append mode, an unopenable file named in the error, and whole lines from many
+ * threads at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,8 +34,11 @@ static void test_quote(void **state)
 	    {"bad\xff\xc3(", "\"bad\\ufffd\\ufffd(\""},
 	    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* a surrogate */
 	    /* C1: a lone 0x9b is not UTF-8; U+009B (C2 9B) is a control */
-	    {"a\x9b" "2Jb", "\"a\\ufffd2Jb\""},
-	    {"a\xc2\x9b" "2J\xc2\x80\xc2\x9f\xc2\xa0",
+	    {"a\x9b"
+	     "2Jb",
+	     "\"a\\ufffd2Jb\""},
+	    {"a\xc2\x9b"
+	     "2J\xc2\x80\xc2\x9f\xc2\xa0",
 	     "\"a\\u009b2J\\u0080\\u009f\xc2\xa0\""},
 	    {"", "\"\""},
 	};
@@ -65,8 +68,12 @@ static void test_text(void **state)
 	    {"plain", "plain"},
 	    {"nl\ntab\tesc\x1b[2J del\x7f",
 	     "nl\\x0atab\\x09esc\\x1b[2J del\\x7f"},
-	    {"csi\x9b" "31m", "csi\\x9b31m"},		/* 8-bit CSI, lone */
-	    {"u+9b\xc2\x9b" "31m", "u+9b\\xc2\\x9b31m"}, /* C1 in UTF-8 */
+	    {"csi\x9b"
+	     "31m",
+	     "csi\\x9b31m"}, /* 8-bit CSI, lone */
+	    {"u+9b\xc2\x9b"
+	     "31m",
+	     "u+9b\\xc2\\x9b31m"}, /* C1 in UTF-8 */
 	    {"\xc2\x80\xc2\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9f\xc2\xa0"},
 	    {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x9a\x80",
 	     "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x9a\x80"},
@@ -86,12 +93,12 @@ static void test_text(void **state)
 		 * U+0080-U+009F, no byte 0x80-0x9f outside a sequence */
 		for (const unsigned char *u = (const unsigned char *)buf; *u;
 		     u++)
-			assert_false(*u < 0x20 || *u == 0x7f ||
-				     (*u == 0xc2 && u[1] >= 0x80 &&
-				      u[1] <= 0x9f) ||
-				     (*u >= 0x80 && *u <= 0x9f &&
-				      (u == (const unsigned char *)buf ||
-				       u[-1] < 0x80)));
+			assert_false(
+			    *u < 0x20 || *u == 0x7f ||
+			    (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) ||
+			    (*u >= 0x80 && *u <= 0x9f &&
+			     (u == (const unsigned char *)buf ||
+			      u[-1] < 0x80)));
 	}
 	assert_int_equal(salvo_logsink_text(buf, sizeof(buf), NULL), 0);
 	assert_string_equal(buf, "");
@@ -120,17 +127,12 @@ static void test_json_line(void **state)
 	char path[] = "/tmp/salvo-logsink-XXXXXX", err[256], *text;
 	int fd = mkstemp(path);
 	struct salvo_logsink *s;
-	salvo_log_event full = {SALVO_LOG_WARN,
-				"file_received",
-				7,
-				"10.0.0.2:4711",
-				"a/\"b\".bin",
-				2000000,
-				250000000,
-				64000000,
-				"line one\nline two"};
-	salvo_log_event bare = {SALVO_LOG_INFO, "x", 0, NULL, NULL,
-				0,		0,   0, "m"};
+	salvo_log_event full = {
+	    SALVO_LOG_WARN,  "file_received", 7,
+	    "10.0.0.2:4711", "a/\"b\".bin",   2000000,
+	    250000000,	     64000000,	      "line one\nline two"};
+	salvo_log_event bare = {
+	    SALVO_LOG_INFO, "x", 0, NULL, NULL, 0, 0, 0, "m"};
 	(void)state;
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "kept\n", 5), 5);
@@ -148,16 +150,18 @@ static void test_json_line(void **state)
 	assert_memory_equal(text, "kept\n{\"time\": \"", 15);
 	char *l1 = strchr(text, '\n') + 1, *l2 = strchr(l1, '\n') + 1;
 	assert_string_equal(strchr(l2, '\n') + 1, "");
-	assert_true(strstr(l1, "Z\", \"level\": \"warn\", \"event\": "
-			       "\"file_received\", \"session\": 7, \"peer\": "
-			       "\"10.0.0.2:4711\", \"file\": \"a/\\\"b\\\".bin\", "
-			       "\"bytes\": 2000000, \"seconds\": 0.250000, "
-			       "\"rate\": 64000000, \"message\": \"line "
-			       "one\\nline two\"}\n") != NULL);
-	assert_true(strstr(l2, "\"level\": \"info\", \"event\": \"x\", "
-			       "\"session\": null, \"peer\": null, \"file\": "
-			       "null, \"bytes\": null, \"seconds\": null, "
-			       "\"rate\": null, \"message\": \"m\"}\n") != NULL);
+	assert_true(strstr(l1,
+			   "Z\", \"level\": \"warn\", \"event\": "
+			   "\"file_received\", \"session\": 7, \"peer\": "
+			   "\"10.0.0.2:4711\", \"file\": \"a/\\\"b\\\".bin\", "
+			   "\"bytes\": 2000000, \"seconds\": 0.250000, "
+			   "\"rate\": 64000000, \"message\": \"line "
+			   "one\\nline two\"}\n") != NULL);
+	assert_true(strstr(l2,
+			   "\"level\": \"info\", \"event\": \"x\", "
+			   "\"session\": null, \"peer\": null, \"file\": "
+			   "null, \"bytes\": null, \"seconds\": null, "
+			   "\"rate\": null, \"message\": \"m\"}\n") != NULL);
 	free(text);
 	unlink(path);
 }
@@ -167,8 +171,17 @@ static void test_text_line_and_long_message(void **state)
 	char path[] = "/tmp/salvo-logsink-XXXXXX", err[256], *text, *big;
 	int fd = mkstemp(path);
 	struct salvo_logsink *s;
-	salvo_log_event ev = {SALVO_LOG_ERROR, "oops", 0, NULL, NULL,
-			      0,		0,	0, "a\nforged line\x1b[2J \x9b" "2J \xc2\x9b" "2J"};
+	salvo_log_event ev = {SALVO_LOG_ERROR,
+			      "oops",
+			      0,
+			      NULL,
+			      NULL,
+			      0,
+			      0,
+			      0,
+			      "a\nforged line\x1b[2J \x9b"
+			      "2J \xc2\x9b"
+			      "2J"};
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
@@ -230,8 +243,7 @@ static void test_open_error_and_quiet(void **state)
 static void *writer(void *sink)
 {
 	char msg[200];
-	salvo_log_event ev = {SALVO_LOG_INFO, "t", 0, NULL, NULL,
-			      0,	      0,   0, msg};
+	salvo_log_event ev = {SALVO_LOG_INFO, "t", 0, NULL, NULL, 0, 0, 0, msg};
 	memset(msg, 'x', sizeof(msg) - 1);
 	msg[sizeof(msg) - 1] = '\0';
 	for (int i = 0; i < EVENTS; i++)

@@ -308,9 +308,8 @@ static void test_hc_state_reuse(void **state)
 			uint32_t ua, ub;
 			if (pieces % 17 == 5) /* no room: fails, state dirty */
 				assert_int_equal(
-				    salvo_lz4piece_compress_hc(kept, level,
-							       src + pos, len,
-							       a, 1, &ua),
+				    salvo_lz4piece_compress_hc(
+					kept, level, src + pos, len, a, 1, &ua),
 				    0);
 			uint32_t ca = salvo_lz4piece_compress_hc(
 			    kept, level, src + pos, len, a, CAP, &ua);
@@ -538,7 +537,8 @@ static void test_auto_policy(void **state)
 	for (unsigned hold = 8; hold <= 16; hold *= 2) {
 		for (unsigned i = 0; i < hold; i++) {
 			assert_int_equal(salvo_lz4auto_level(&a), 0);
-			salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 9000000, RAN);
+			salvo_lz4auto_done(&a, 1, 1, 1 << 20, 1000000, 9000000,
+					   RAN);
 		}
 		assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
 		salvo_lz4auto_done(&a, 1, 1, 1 << 20, 9000000, 1000000, RAN);
@@ -588,7 +588,8 @@ static void test_auto_policy(void **state)
 		if (on)
 			salvo_lz4auto_done(&a, 1, 1, 1 << 20, 2000000, 0, RAN);
 		else
-			salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 9000000, RAN);
+			salvo_lz4auto_done(&a, 0, 0, 1 << 20, 1000000, 9000000,
+					   RAN);
 	}
 	if (raws > 3)
 		fail_msg("%d raw items of %u: raw sending held back by the "
@@ -628,8 +629,7 @@ static void test_auto_hc_needs_cpu(void **state)
 	salvo_lz4auto_init(&a);
 	/* busy 10 ms of which it ran 5, waiting 40: never HC */
 	for (int i = 0; i < 50; i++) {
-		salvo_lz4auto_done(&a, 1, 1, 4 << 20, 10 * ms, 40 * ms,
-				   5 * ms);
+		salvo_lz4auto_done(&a, 1, 1, 4 << 20, 10 * ms, 40 * ms, 5 * ms);
 		assert_true(salvo_lz4auto_want(&a));
 		assert_int_equal(salvo_lz4auto_level(&a), 0);
 	}

@@ -181,7 +181,8 @@ static void test_decode_memory(void **state)
 		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 1, 0, names[i], 0};
 		paths += (size_t)k + 1;
 	}
-	int64_t n = salvo_manifest_write(many, 3000, NULL, buf, sizeof(buf), &total);
+	int64_t n =
+	    salvo_manifest_write(many, 3000, NULL, buf, sizeof(buf), &total);
 	assert_true(n > 0);
 	assert_int_equal(total, 3000);
 	assert_int_equal(many[2999].stream_offset, 0); /* write leaves e be */
@@ -476,9 +477,8 @@ static void encode_digests(denc *x)
 			 files * SALVO_ENTRY_DIGEST_BYTES);
 	uint64_t want = salvo_manifest_encoded_size(sample, NSAMPLE) +
 			salvo_manifest_digests_size(sample, NSAMPLE);
-	int64_t n =
-	    salvo_manifest_write(sample, NSAMPLE, (const void *)x->d, x->buf,
-				 sizeof(x->buf), &total);
+	int64_t n = salvo_manifest_write(sample, NSAMPLE, (const void *)x->d,
+					 x->buf, sizeof(x->buf), &total);
 	assert_int_equal(n, want);
 	assert_int_equal(total, SAMPLE_TOTAL);
 	x->len = (size_t)n;
@@ -589,8 +589,8 @@ static void test_digests_rejected(void **state)
 	enc plain;
 	encode_sample(&plain);
 	plain.buf[SALVO_MANIFEST_HDR_BYTES + 1] = SALVO_ENTRY_F_DIGEST;
-	assert_true(salvo_manifest_decode(&m, &mem, plain.buf, plain.len,
-					  &bad, &why) < 0);
+	assert_true(salvo_manifest_decode(&m, &mem, plain.buf, plain.len, &bad,
+					  &why) < 0);
 	assert_null(m.digests);
 	/* out of memory at the digests (the third allocation) */
 	salvo_failmem_init(&fm, &mem, 2);
@@ -605,8 +605,7 @@ static void test_digests_rejected(void **state)
 	assert_int_equal(
 	    salvo_manifest_decode(&m, &mem, x.buf, x.len, NULL, NULL), 0);
 	salvo_failmem_init(&fm, &mem, 2);
-	assert_int_equal(salvo_manifest_copy(&c, &m, &fm.mem),
-			 SALVO_ERR_NOMEM);
+	assert_int_equal(salvo_manifest_copy(&c, &m, &fm.mem), SALVO_ERR_NOMEM);
 	assert_null(c.entries);
 	assert_null(c.digests);
 	salvo_manifest_free(&m);

@@ -661,8 +661,9 @@ static void test_small_pipe_start(void **state)
 		       (unsigned long long)(cases[i].rtt / MS),
 		       (unsigned long long)cases[i].queue,
 		       (double)peak / (double)cases[i].link, r.dropped[0]);
-		if (!cases[i].gap && (peak * 2 > 5 * cases[i].link ||
-				      r.dropped[0] * 4 > (double)cases[i].queue))
+		if (!cases[i].gap &&
+		    (peak * 2 > 5 * cases[i].link ||
+		     r.dropped[0] * 4 > (double)cases[i].queue))
 			FAILS("case %zu: start-up paced at %.2f x the link, "
 			      "the queue dropped %.0f B",
 			      i, (double)peak / (double)cases[i].link,
@@ -702,8 +703,9 @@ static void test_shallow_queue(void **state)
 		run(&p, &r);
 		uint64_t q = flowsim_qdelay_ns(&r, 2 * SEC, 10 * SEC);
 		uint64_t full = cases[i].queue * 8 * SEC / cases[i].link;
-		double sent = (double)flowsim_rate_bps(&r, 0, 0, 10 * SEC) /
-			      8 * 10 + r.dropped[0];
+		double sent =
+		    (double)flowsim_rate_bps(&r, 0, 0, 10 * SEC) / 8 * 10 +
+		    r.dropped[0];
 		double drop = r.dropped[0] / sent;
 		uint64_t got = flowsim_goodput_bps(&r, 0, 2 * SEC, 10 * SEC);
 		printf("shallow: %llu Mbit/s %llu ms queue %llu B (%.1f ms) "
@@ -839,12 +841,19 @@ static void test_jittery_feedback(void **state)
 			held += rate_at[i] / 8 * 500000 / SEC;
 		held = held / payload * payload;
 		for (uint64_t i = 0; i < n; i++)
-			if (out_at[i] + 3 * owd >= arrive &&
-			    rate_at[i] > peak)
+			if (out_at[i] + 3 * owd >= arrive && rate_at[i] > peak)
 				peak = rate_at[i];
-		salvo_rate_sample rs = {arrive, 2 * owd, 2 * owd, 2 * owd,
-					0, sent / payload + 1, held / payload,
-					held, 0, (uint32_t)payload, 0};
+		salvo_rate_sample rs = {arrive,
+					2 * owd,
+					2 * owd,
+					2 * owd,
+					0,
+					sent / payload + 1,
+					held / payload,
+					held,
+					0,
+					(uint32_t)payload,
+					0};
 		o->on_feedback(&st, &rs);
 		salvo_rate_snapshot sn = {0};
 		o->snapshot(&st, &sn);
@@ -912,18 +921,21 @@ static void test_lagging_pacer_start(void **state)
 		run(&p, &r);
 		uint64_t t = flowsim_first_rate(&r, 0, 0, 25 * MS, 180 * MBIT);
 		uint64_t at = t == UINT64_MAX ? t : t + 50 * MS;
-		printf("lagging pacer: %llu %% of the rate leaves: 90 %% of the "
-		       "link after %.2f RTTs, first drop %s\n",
-		       (unsigned long long)cases[i].lag_pct,
-		       at == UINT64_MAX ? -1.0 : (double)at / (100 * MS),
-		       r.first_drop_ns == UINT64_MAX ? "none" : "yes");
+		printf(
+		    "lagging pacer: %llu %% of the rate leaves: 90 %% of the "
+		    "link after %.2f RTTs, first drop %s\n",
+		    (unsigned long long)cases[i].lag_pct,
+		    at == UINT64_MAX ? -1.0 : (double)at / (100 * MS),
+		    r.first_drop_ns == UINT64_MAX ? "none" : "yes");
 		if (at == UINT64_MAX || at > cases[i].max_rtts * 100 * MS)
 			FAILS("lagging pacer case %zu: 90 %% of the link after "
 			      "%.2f RTTs, want <= %llu",
-			      i, at == UINT64_MAX ? -1.0 : (double)at / (100 * MS),
+			      i,
+			      at == UINT64_MAX ? -1.0 : (double)at / (100 * MS),
 			      (unsigned long long)cases[i].max_rtts);
 		if (r.first_drop_ns != UINT64_MAX)
-			FAILS("lagging pacer case %zu: the queue overflowed", i);
+			FAILS("lagging pacer case %zu: the queue overflowed",
+			      i);
 		flowsim_result_free(&r);
 	}
 }
@@ -959,11 +971,7 @@ static void test_noisy_start(void **state)
 	static const struct {
 		uint64_t lag_pct, busy_pm, max_rtts;
 	} cases[] = {
-	    {100, 400, 7},
-	    {90, 400, 8},
-	    {85, 400, 8},
-	    {85, 700, 9},
-	    {70, 0, 8},
+	    {100, 400, 7}, {90, 400, 8}, {85, 400, 8}, {85, 700, 9}, {70, 0, 8},
 	};
 	size_t bad = 0;
 	(void)state;
@@ -1087,7 +1095,8 @@ static void test_compete_cap(void **state)
 	for (int k = 1; k <= 28; k++) {
 		uint64_t now = (uint64_t)k * 25 * MS;
 		salvo_rate_sample rs = {now, 100 * MS, 100 * MS, 100 * MS,
-					0, 1000000, 0, 0, 0, 1472, 0};
+					0,   1000000,  0,	 0,
+					0,   1472,     0};
 		o->on_feedback(&st, &rs);
 		salvo_rate_snapshot sn = {0};
 		o->snapshot(&st, &sn);
@@ -1117,8 +1126,8 @@ static void test_compete_cap(void **state)
  * buffer-filler tests allow for the lateness in the queue they read. */
 static struct {
 	uint64_t slot, busy_pm, busy_lo, busy_hi, fb_jit;
-	uint64_t last; /* the last feedback's time, as fair saw it */
-	int competed;  /* fair entered competitive mode */
+	uint64_t last;	/* the last feedback's time, as fair saw it */
+	int competed;	/* fair entered competitive mode */
 	double del_sum; /* fair's delivery estimate after 5 s: sum, */
 	uint64_t del_n; /* ... feedbacks */
 } noise;
@@ -1167,8 +1176,8 @@ static void test_noisy_rtt_alone(void **state)
 {
 	static const struct {
 		uint64_t slot, busy_pm, busy_lo, busy_hi, fb_jit;
-		int gate; /* % of link x (1 - p) asserted; 0: printed, a
-			   * known gap */
+		int gate;    /* % of link x (1 - p) asserted; 0: printed, a
+			      * known gap */
 		int del_pct; /* the delivery estimate's mean after 5 s, %
 			      * of the link, at most; 0 not asserted */
 	} cases[] = {
@@ -1229,8 +1238,8 @@ static void test_noisy_rtt_alone(void **state)
 				      : "stayed out of "
 					"competitive mode",
 		       cases[i].gate ? "" : " (not asserted: known gap)");
-		double del = noise.del_n ? noise.del_sum / (double)noise.del_n
-					 : 0;
+		double del =
+		    noise.del_n ? noise.del_sum / (double)noise.del_n : 0;
 		printf("noisy RTT alone: ... delivery estimate after 5 s: "
 		       "%.1f Mbit/s on average (%.1f %% of the link)%s\n",
 		       del / MBIT, 100 * del / (double)(200 * MBIT),
@@ -1301,17 +1310,17 @@ static void test_many_short_rtt(void **state)
 		double j = flowsim_jain(&r, last + SEC, last + 3 * SEC);
 		uint64_t total = 0;
 		for (size_t k = 0; k < cases[i].n; k++)
-			total += flowsim_rate_bps(&r, k, last + SEC,
-						  last + 3 * SEC);
-		printf("many: %zu fair flows %llu Mbit/s %.1f ms, %.0f ms "
-		       "apart: Jain %.3f over 1-3 s after the last, link "
-		       "%.0f %% used, queue %.2f ms\n",
-		       cases[i].n, (unsigned long long)(cases[i].link / MBIT),
-		       (double)cases[i].rtt / MS,
-		       (double)cases[i].stagger / MS, j,
-		       100.0 * (double)total / (double)cases[i].link,
-		       (double)flowsim_qdelay_ns(&r, last + SEC,
-						 last + 3 * SEC) / MS);
+			total +=
+			    flowsim_rate_bps(&r, k, last + SEC, last + 3 * SEC);
+		printf(
+		    "many: %zu fair flows %llu Mbit/s %.1f ms, %.0f ms "
+		    "apart: Jain %.3f over 1-3 s after the last, link "
+		    "%.0f %% used, queue %.2f ms\n",
+		    cases[i].n, (unsigned long long)(cases[i].link / MBIT),
+		    (double)cases[i].rtt / MS, (double)cases[i].stagger / MS, j,
+		    100.0 * (double)total / (double)cases[i].link,
+		    (double)flowsim_qdelay_ns(&r, last + SEC, last + 3 * SEC) /
+			MS);
 		if (j < 0.9)
 			FAILS("case %zu: Jain %.3f, want >= 0.90", i, j);
 		if (total < cases[i].link / 100 * 90)
@@ -1340,8 +1349,8 @@ int main(void)
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_jittery_feedback),
 	    cmocka_unit_test(test_lagging_pacer_start),
-    cmocka_unit_test(test_noisy_start),
-    cmocka_unit_test(test_noisy_climb),
+	    cmocka_unit_test(test_noisy_start),
+	    cmocka_unit_test(test_noisy_climb),
 	    cmocka_unit_test(test_compete_cap),
 	    cmocka_unit_test(test_noisy_rtt_alone),
 	    cmocka_unit_test(test_many_short_rtt),

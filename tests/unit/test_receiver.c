@@ -130,7 +130,7 @@ typedef struct harness {
 	const salvo_manifest *m; /* the session's, from prepare */
 	/* called inside prepare: held ranges and verdicts */
 	void (*on_prepare)(struct harness *h, salvo_rsess *s);
-	uint8_t *room;		 /* the last inflate_buf, exactly its size */
+	uint8_t *room; /* the last inflate_buf, exactly its size */
 	int rooms;
 } harness;
 
@@ -1036,16 +1036,16 @@ static void test_opened_outside_core(void **state)
 	    salvo_receiver_lane_key(h->r, sid2, 1, 0, &k2, &suite2), 0);
 	assert_int_equal(salvo_receiver_lane_key(h->r, sid, 1, 1, &k, &suite),
 			 SALVO_ERR_STATE); /* an epoch not held */
-	assert_int_equal(salvo_receiver_lane_key(h->r, sid ^ 1, 1, 0, &k2,
-						 &suite2),
-			 SALVO_ERR_STATE);
+	assert_int_equal(
+	    salvo_receiver_lane_key(h->r, sid ^ 1, 1, 0, &k2, &suite2),
+	    SALVO_ERR_STATE);
 	size_t n = seal_data(h, sid, 0, 0, PAYLOAD, 0, 0, good);
 	memcpy(bad, good, n);
 	bad[SALVO_DATA_HDR_BYTES + 5] ^= 0x40;
 	salvo_pkt_hdr hd;
 	assert_int_equal(salvo_wire_decode_header(good, n, &hd), 0);
-	int rb = salvo_aead_open_with(suite, &k, 0, hd.pn, bad,
-				      SALVO_HDR_BYTES, bad + SALVO_HDR_BYTES,
+	int rb = salvo_aead_open_with(suite, &k, 0, hd.pn, bad, SALVO_HDR_BYTES,
+				      bad + SALVO_HDR_BYTES,
 				      n - SALVO_HDR_BYTES, &got);
 	assert_int_equal(rb, SALVO_ERR_AUTH);
 	salvo_receiver_stats st0 = stats(h);
@@ -1139,8 +1139,8 @@ static void test_opener_learns_mid_batch(void **state)
 	assert_int_equal(o.keys[0].lane, 1);
 	o.victim = 0; /* the cache went round: slot 0 is the next to go */
 	salvo_pkt p = {.hdr = {.type = SALVO_PKT_STATUS, .session = sid}};
-	p.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_DATA,
-					.ts = h->now};
+	p.u.status =
+	    (salvo_pkt_status){.phase = SALVO_PHASE_DATA, .ts = h->now};
 	int ns = testpeer_encode(&peer_of_session(h, sid)->tp, 0, &p, st,
 				 sizeof(st));
 	assert_true(ns > 0);
@@ -1249,7 +1249,8 @@ static void test_feedback_reports_trains(void **state)
 	/* block 0's first five datagrams, the first four 100 us apart,
 	 * the fifth 5 ms later (it ends the train) */
 	for (uint32_t d = 0; d < 5; d++) {
-		size_t n = seal_data(h, sid, 0, d * PAYLOAD, PAYLOAD, 0, 0, buf);
+		size_t n =
+		    seal_data(h, sid, 0, d * PAYLOAD, PAYLOAD, 0, 0, buf);
 		ip_bytes = (uint32_t)n + SALVO_IPV4_UDP_OVERHEAD;
 		uint64_t at = t0 + (d < 4 ? d * 100 * US : 5 * MS);
 		salvo_receiver_on_packet_at(h->r, &a, buf, n, at, at);
@@ -1857,9 +1858,8 @@ static void hold_all(harness *h, salvo_rsess *s)
 	(void)h;
 	assert_int_equal(salvo_rsess_set_verdict(s, 0, SALVO_VERDICT_EXISTS, 0),
 			 0);
-	assert_int_equal(salvo_rsess_set_verdict(s, 1, SALVO_VERDICT_FAILED,
-						 -13),
-			 0);
+	assert_int_equal(
+	    salvo_rsess_set_verdict(s, 1, SALVO_VERDICT_FAILED, -13), 0);
 	assert_int_equal(salvo_rsess_verdict(s, 1), SALVO_VERDICT_FAILED);
 }
 
@@ -1932,8 +1932,11 @@ static void test_verdict_decide(void **state)
 {
 	(void)state;
 	const int64_t T = INT64_C(1700000000123456789), S = 1000000000;
-	const salvo_entry e = {.type = SALVO_ENTRY_FILE, .size = 100,
-			       .mtime_ns = T, .path = "f", .path_len = 1};
+	const salvo_entry e = {.type = SALVO_ENTRY_FILE,
+			       .size = 100,
+			       .mtime_ns = T,
+			       .path = "f",
+			       .path_len = 1};
 	static const struct {
 		int request, bound, exists, is_file;
 		uint64_t size;
@@ -1983,7 +1986,8 @@ static void test_verdict_decide(void **state)
 		if (c[i].coarse)
 			m = m / S * S;
 		salvo_existing x = {c[i].exists, c[i].is_file, c[i].size, m};
-		int got = salvo_verdict_decide(c[i].request, c[i].bound, &e, &x);
+		int got =
+		    salvo_verdict_decide(c[i].request, c[i].bound, &e, &x);
 		if (got != c[i].want)
 			fail_msg("case %zu: verdict %d, want %d", i, got,
 				 c[i].want);
@@ -2016,7 +2020,8 @@ static void test_verdict_decide(void **state)
 				    .mtime_ns = T + k[i].dt * S,
 				    .compared = 1,
 				    .same = k[i].same};
-		int got = salvo_verdict_decide(k[i].request, k[i].bound, &e, &x);
+		int got =
+		    salvo_verdict_decide(k[i].request, k[i].bound, &e, &x);
 		if (got != k[i].want)
 			fail_msg("checksum case %zu: verdict %d, want %d", i,
 				 got, k[i].want);
@@ -2046,8 +2051,7 @@ static void test_prepare_later(void **state)
 		h->prepare_rc = SALVO_PREPARE_LATER;
 		salvo_addr a = addr(10, 8000);
 		make_data();
-		uint32_t sid =
-		    open_session(h, &a, 77, encode_manifest("a"));
+		uint32_t sid = open_session(h, &a, 77, encode_manifest("a"));
 		send_manifest(h, &a, sid);
 		assert_int_equal(h->prepares, 1);
 		for (size_t k = 0; k < h->nout; k++)
@@ -2056,8 +2060,8 @@ static void test_prepare_later(void **state)
 		/* waiting: STATUS answered in phase 0, data dropped, the
 		 * manifest again a duplicate */
 		h->now += 20 * MS;
-		salvo_pkt st = {.hdr = {.type = SALVO_PKT_STATUS,
-					.session = sid}};
+		salvo_pkt st = {
+		    .hdr = {.type = SALVO_PKT_STATUS, .session = sid}};
 		st.u.status = (salvo_pkt_status){.phase = SALVO_PHASE_MANIFEST,
 						 .srtt_us = 10000,
 						 .ts = h->now,
@@ -2102,7 +2106,6 @@ static void test_prepare_later(void **state)
 		finish(h);
 	}
 }
-
 
 /* An LZ4 DATA of stream bytes [off, off + n) of block b: the piece of
  * them (piece_len bytes of it; 0: all), declaring stream_len declared

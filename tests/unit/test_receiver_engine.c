@@ -732,9 +732,8 @@ static void test_made_folder_not_looked_at(void **state)
 	rfiles f;
 	char msg[256];
 	assert_int_equal(rroot_init(&r, root, &o, msg, sizeof(msg)), 0);
-	assert_int_equal(rfiles_prepare(&f, &r, &m, 1, 1 << 20, msg,
-					sizeof(msg)),
-			 0);
+	assert_int_equal(
+	    rfiles_prepare(&f, &r, &m, 1, 1 << 20, msg, sizeof(msg)), 0);
 	snprintf(p, sizeof(p), "%s/new/a", dir); /* planted afterwards */
 	fd = open(p, O_WRONLY | O_CREAT, 0644);
 	assert_true(fd >= 0);
@@ -746,8 +745,8 @@ static void test_made_folder_not_looked_at(void **state)
 	rfiles_free(&f, 0);
 	rroot_free(&r);
 	close(root);
-	const char *const made[] = {"new/a", "new", "old/b", "old",
-				    ".salvo/resume.lock", ".salvo"};
+	const char *const made[] = {
+	    "new/a", "new", "old/b", "old", ".salvo/resume.lock", ".salvo"};
 	for (size_t k = 0; k < sizeof(made) / sizeof(made[0]); k++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, made[k]);
 		if (unlink(p))

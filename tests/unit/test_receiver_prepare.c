@@ -42,11 +42,12 @@
 #include "sender/engine/send.h"
 #include "tests/helpers/testpeer.h"
 
-#define N 20000		 /* A's files */
-#define SLOW_US 100	 /* each look at one of them */
-#define B_AFTER 4000	 /* looks before B starts: past what prepare
-			    itself looks at (2,048) */
-#define PREFIX "many-"	 /* A's names, the ones made slow */
+#define N 20000	    /* A's files */
+#define SLOW_US 100 /* each look at one of them */
+#define B_AFTER                                                                \
+	4000	       /* looks before B starts: past what prepare             \
+			  itself looks at (2,048) */
+#define PREFIX "many-" /* A's names, the ones made slow */
 #define RX_SEED 1
 #define TX_SEED 2
 #define DEADLINE_NS 60000000000ull
@@ -271,8 +272,8 @@ static void test_prepare_leaves_others_served(void **state)
 	assert_int_equal(pthread_join(ath, NULL), 0);
 	printf("  A: %u names looked at when B ended (%.2f s after it "
 	       "began), all %u after %.2f s\n",
-	       b.looks_at_end, (double)(b.done_ns - b0) / 1e9,
-	       a.looks_at_end, (double)(a.done_ns - t0) / 1e9);
+	       b.looks_at_end, (double)(b.done_ns - b0) / 1e9, a.looks_at_end,
+	       (double)(a.done_ns - t0) / 1e9);
 	assert_int_equal(b.rc, 0);
 	assert_int_equal(a.rc, 0);
 	/* the point: B was served while A's names were still looked at */

@@ -134,10 +134,9 @@ static void test_version_and_fields(void **state)
 	const salvo_range past[] = {{0, (100u << 20) + 1}};
 	assert_int_equal(salvo_rmap_encode(buf, sizeof(buf), &id, 1, past, 1),
 			 SALVO_ERR_INVAL);
-	assert_int_equal(
-	    salvo_rmap_encode(buf, salvo_rmap_size(&id, NR) - 1, &id, 1,
-			      ranges, NR),
-	    SALVO_ERR_TOOBIG);
+	assert_int_equal(salvo_rmap_encode(buf, salvo_rmap_size(&id, NR) - 1,
+					   &id, 1, ranges, NR),
+			 SALVO_ERR_TOOBIG);
 }
 
 static void test_other_identity_refused(void **state)

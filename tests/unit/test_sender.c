@@ -1142,8 +1142,13 @@ static void start_tree(harness *h, uint32_t n, int digests)
 	for (uint32_t i = 0; i < n; i++) {
 		int k =
 		    snprintf(tree_names[i], sizeof(tree_names[i]), "f%06u", i);
-		tree[i] = (salvo_entry){
-		    SALVO_ENTRY_FILE, (uint16_t)k, 0644, 0, 0, tree_names[i], 0};
+		tree[i] = (salvo_entry){SALVO_ENTRY_FILE,
+					(uint16_t)k,
+					0644,
+					0,
+					0,
+					tree_names[i],
+					0};
 	}
 	salvo_sender_config cfg = config(h);
 	assert_int_equal(

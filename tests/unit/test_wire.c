@@ -134,9 +134,13 @@ static void sample(uint8_t type, salvo_pkt *p)
 					 0};
 		break;
 	case SALVO_PKT_STATUS:
-		p->u.status = (salvo_pkt_status){
-		    SALVO_PHASE_DATA, 12345, UINT64_C(0x7e57000012345678),
-		    UINT64_C(0x00ab00cd00ef), UINT64_C(0x5e17), 0x33, 0x4444};
+		p->u.status = (salvo_pkt_status){SALVO_PHASE_DATA,
+						 12345,
+						 UINT64_C(0x7e57000012345678),
+						 UINT64_C(0x00ab00cd00ef),
+						 UINT64_C(0x5e17),
+						 0x33,
+						 0x4444};
 		break;
 	case SALVO_PKT_FILE_DONE:
 		p->u.file_done = (salvo_pkt_file_done){0x1234, 2, digests};
@@ -281,7 +285,8 @@ static void expect_sample(uint8_t type, const salvo_pkt *got,
 		assert_int_equal(a->host_drops, b->host_drops);
 		assert_int_equal(a->host_wait_us, b->host_wait_us);
 		assert_int_equal(a->train_kbps, b->train_kbps);
-		assert_ptr_equal(a->ranges, wire + H + SALVO_FEEDBACK_FIXED_BYTES);
+		assert_ptr_equal(a->ranges,
+				 wire + H + SALVO_FEEDBACK_FIXED_BYTES);
 		assert_int_equal(a->ranges_len, FB_RANGES_BYTES);
 		salvo_fb_iter it;
 		salvo_range r;
@@ -1147,11 +1152,11 @@ static void test_lengths(void **state)
 	(void)state;
 	/* a byte more than each fixed-size type has: before the tag of a
 	 * sealed one, at the end of a handshake one */
-	static const uint8_t fixed[] = {
-	    SALVO_PKT_INIT,	 SALVO_PKT_COOKIE,   SALVO_PKT_KEY_REQ,
-	    SALVO_PKT_KEY,	 SALVO_PKT_FEEDBACK, SALVO_PKT_STATUS,
-	    SALVO_PKT_FILE_DONE, SALVO_PKT_CLOSE,    SALVO_PKT_ERROR,
-	    SALVO_PKT_VERDICT};
+	static const uint8_t fixed[] = {SALVO_PKT_INIT,	     SALVO_PKT_COOKIE,
+					SALVO_PKT_KEY_REQ,   SALVO_PKT_KEY,
+					SALVO_PKT_FEEDBACK,  SALVO_PKT_STATUS,
+					SALVO_PKT_FILE_DONE, SALVO_PKT_CLOSE,
+					SALVO_PKT_ERROR,     SALVO_PKT_VERDICT};
 	for (size_t i = 0; i < sizeof(fixed); i++) {
 		len = encode_sample(fixed[i], buf, sizeof(buf));
 		buf[len] = 0;
@@ -1454,17 +1459,18 @@ static void split_and_join(uint32_t n, uint32_t m, size_t cap)
 		at = ranges[i].end;
 	}
 	for (uint32_t i = 0; i < m; i++) {
-		verdict[i] = (uint8_t)((i / (1 + i % 13)) % (SALVO_VERDICT_MAX + 1));
-		err[i] = verdict[i] == SALVO_VERDICT_FAILED ? (int32_t)(i / 5)
-							    : 0;
+		verdict[i] =
+		    (uint8_t)((i / (1 + i % 13)) % (SALVO_VERDICT_MAX + 1));
+		err[i] =
+		    verdict[i] == SALVO_VERDICT_FAILED ? (int32_t)(i / 5) : 0;
 	}
 	uint32_t r = 0, f = 0, packets = 0;
 	while (r < n || f < m || !packets) {
 		uint8_t buf[SALVO_DATAGRAM_MAX_BYTES];
 		uint32_t rw, fw;
-		int len = salvo_wire_encode_verdict(buf, cap, SESSION, PN,
-						    ranges, n, r, verdict, err,
-						    m, f, &rw, &fw);
+		int len =
+		    salvo_wire_encode_verdict(buf, cap, SESSION, PN, ranges, n,
+					      r, verdict, err, m, f, &rw, &fw);
 		assert_true(len > 0 && (size_t)len <= cap);
 		salvo_pkt p;
 		assert_int_equal(salvo_wire_decode(buf, (size_t)len, &p), 0);
@@ -1531,29 +1537,27 @@ static void test_verdict_encoder_refuses(void **state)
 			     5, 0, &rw, &fw),
 			 SALVO_ERR_TOOBIG);
 	/* exactly that: no range, no verdict, but a valid packet */
-	assert_int_equal(salvo_wire_encode_verdict(
-			     buf, H + SALVO_VERDICT_FIXED_BYTES + TAG,
-			     SESSION, PN, vd_ranges, 2, 0, vd_verdict, vd_err,
-			     5, 0, &rw, &fw),
-			 H + SALVO_VERDICT_FIXED_BYTES + TAG);
+	assert_int_equal(
+	    salvo_wire_encode_verdict(buf, H + SALVO_VERDICT_FIXED_BYTES + TAG,
+				      SESSION, PN, vd_ranges, 2, 0, vd_verdict,
+				      vd_err, 5, 0, &rw, &fw),
+	    H + SALVO_VERDICT_FIXED_BYTES + TAG);
 	assert_int_equal(rw + fw, 0);
 	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), 0, PN,
 						   vd_ranges, 2, 0, vd_verdict,
 						   vd_err, 5, 0, &rw, &fw),
 			 SALVO_ERR_TOOBIG);
+	assert_int_equal(
+	    salvo_wire_encode_verdict(buf, sizeof(buf), SESSION, PN, vd_ranges,
+				      2, 3, vd_verdict, vd_err, 5, 0, &rw, &fw),
+	    SALVO_ERR_TOOBIG);
+	assert_int_equal(
+	    salvo_wire_encode_verdict(buf, sizeof(buf), SESSION, PN, vd_ranges,
+				      2, 0, vd_verdict, vd_err, 5, 6, &rw, &fw),
+	    SALVO_ERR_TOOBIG);
 	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
-						   PN, vd_ranges, 2, 3,
-						   vd_verdict, vd_err, 5, 0,
-						   &rw, &fw),
-			 SALVO_ERR_TOOBIG);
-	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
-						   PN, vd_ranges, 2, 0,
-						   vd_verdict, vd_err, 5, 6,
-						   &rw, &fw),
-			 SALVO_ERR_TOOBIG);
-	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
-						   PN, NULL, 0, 0, bad, NULL,
-						   1, 0, &rw, &fw),
+						   PN, NULL, 0, 0, bad, NULL, 1,
+						   0, &rw, &fw),
 			 SALVO_ERR_TOOBIG);
 	assert_int_equal(salvo_wire_encode_verdict(buf, sizeof(buf), SESSION,
 						   PN, backwards, 2, 0, NULL,
