@@ -102,22 +102,38 @@ int64_t salvo_manifest_encode(salvo_entry *e, uint32_t n, void *buf, size_t cap,
 	return len;
 }
 
+int salvo_manifest_skip_entry(const void *buf, size_t len, size_t *pos,
+			      uint64_t *size, uint16_t *path_len)
+{
+	salvo_rd r;
+	if (*pos > len)
+		return SALVO_ERR_TRUNCATED;
+	salvo_rd_init(&r, (const uint8_t *)buf + *pos, len - *pos);
+	salvo_rd_take(&r, 1); /* type */
+	uint8_t flags = salvo_rd_u8(&r);
+	uint16_t pl = salvo_rd_u16(&r);
+	salvo_rd_take(&r, 4); /* mode */
+	uint64_t sz = salvo_rd_u64(&r);
+	salvo_rd_take(&r, 8); /* mtime */
+	salvo_rd_take(&r, pl);
+	if (flags & SALVO_ENTRY_F_DIGEST)
+		salvo_rd_take(&r, SALVO_ENTRY_DIGEST_BYTES);
+	if (!salvo_rd_ok(&r))
+		return SALVO_ERR_TRUNCATED;
+	*pos += r.pos;
+	*size = sz;
+	*path_len = pl;
+	return 0;
+}
+
 /* The path bytes of the (at most n) entries that buf holds whole. */
 static size_t path_bytes(const void *buf, size_t len, uint32_t n)
 {
-	salvo_rd r;
-	size_t sum = 0;
-	salvo_rd_init(&r, buf, len);
-	salvo_rd_take(&r, SALVO_MANIFEST_HDR_BYTES);
+	size_t sum = 0, pos = SALVO_MANIFEST_HDR_BYTES;
+	uint64_t size;
+	uint16_t pl;
 	for (uint32_t i = 0; i < n; i++) {
-		salvo_rd_take(&r, 1);
-		uint8_t flags = salvo_rd_u8(&r);
-		uint16_t pl = salvo_rd_u16(&r);
-		salvo_rd_take(&r, SALVO_ENTRY_FIXED_BYTES - 4);
-		salvo_rd_take(&r, pl);
-		if (flags & SALVO_ENTRY_F_DIGEST)
-			salvo_rd_take(&r, SALVO_ENTRY_DIGEST_BYTES);
-		if (!salvo_rd_ok(&r))
+		if (salvo_manifest_skip_entry(buf, len, &pos, &size, &pl))
 			break;
 		sum += pl;
 	}

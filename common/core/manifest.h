@@ -92,6 +92,13 @@ int salvo_manifest_decode(salvo_manifest *m, const salvo_mem *mem,
 
 void salvo_manifest_free(salvo_manifest *m);
 
+/* Steps over one entry of an encoded manifest without decoding it: the
+ * entry at buf + *pos (buf holding len bytes) gives its size and path
+ * length, and *pos moves past it (its digest included).  Checks only
+ * that the entry fits.  0, or SALVO_ERR_TRUNCATED (*pos unchanged). */
+int salvo_manifest_skip_entry(const void *buf, size_t len, size_t *pos,
+			      uint64_t *size, uint16_t *path_len);
+
 /* Writes the sender's overwrite request (enum salvo_send_overwrite) into
  * an encoded manifest's header (buf at least SALVO_MANIFEST_HDR_BYTES). */
 void salvo_manifest_set_overwrite(void *buf, uint8_t overwrite);

@@ -13,7 +13,10 @@ static void train_end(rtrain *t)
 	if (t->n < RTRAIN_MIN_DGRAMS || span < RTRAIN_MIN_SPAN_NS ||
 	    t->nrates >= RTRAIN_RATES)
 		return;
-	t->kbps[t->nrates++] = t->bytes * 8000000u / span;
+	/* a train at the link's pace may run for as long as the transfer:
+	 * its bytes x 8e6 pass 64 bits after 2.3 TB */
+	unsigned __int128 k = (unsigned __int128)t->bytes * 8000000u / span;
+	t->kbps[t->nrates++] = k > UINT64_MAX ? UINT64_MAX : (uint64_t)k;
 }
 
 void rtrain_note(rtrain *t, uint64_t arrival, uint32_t ip_bytes)

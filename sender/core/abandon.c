@@ -27,11 +27,12 @@
  * file belong to bytes sent before its own, and the receiver counts
  * FILE_DONE as it takes them.
  */
-#include "common/core/bytes.h"
 #include "common/core/error.h"
+#include "common/core/manifest.h"
 #include "sender/core/ssess.h"
 
-/* File i's size and first byte in the stream (*off). */
+/* File i's size and first byte in the stream (*off).  The encoded
+ * manifest is the sender's own and holds entry i. */
 static uint64_t file_span(salvo_sender *s, uint32_t i, uint64_t *off)
 {
 	if (i < s->walk_i || !s->walk_pos) {
@@ -40,23 +41,16 @@ static uint64_t file_span(salvo_sender *s, uint32_t i, uint64_t *off)
 		s->walk_off = 0;
 	}
 	for (;;) {
-		salvo_rd r;
-		salvo_rd_init(&r, s->manifest + s->walk_pos,
-			      s->manifest_len - s->walk_pos);
-		salvo_rd_take(&r, 1); /* type */
-		uint8_t flags = salvo_rd_u8(&r);
-		uint16_t path_len = salvo_rd_u16(&r);
-		salvo_rd_take(&r, 4); /* mode */
-		uint64_t size = salvo_rd_u64(&r);
-		if (s->walk_i == i) {
+		size_t pos = s->walk_pos;
+		uint64_t size = 0;
+		uint16_t path_len;
+		if (salvo_manifest_skip_entry(s->manifest, s->manifest_len,
+					      &pos, &size, &path_len) ||
+		    s->walk_i == i) {
 			*off = s->walk_off;
 			return size;
 		}
-		salvo_rd_take(&r, 8); /* mtime */
-		salvo_rd_take(&r, path_len);
-		if (flags & SALVO_ENTRY_F_DIGEST)
-			salvo_rd_take(&r, SALVO_ENTRY_DIGEST_BYTES);
-		s->walk_pos += (uint32_t)r.pos;
+		s->walk_pos = pos;
 		s->walk_off += size;
 		s->walk_i++;
 	}

@@ -98,7 +98,8 @@ struct salvo_sender {
 	 * (abandon.c); walk_*: the manifest entry last looked up there, its
 	 * offset in the manifest and in the stream */
 	salvo_rangeset fd_spans, parked;
-	uint32_t walk_i, walk_pos;
+	uint32_t walk_i;
+	size_t walk_pos;
 	uint64_t walk_off;
 	/* files abandoned after their digest went out (salvo_sender_abandon):
 	 * each [i, i+1); their FILE_DONE goes again, flagged, until the

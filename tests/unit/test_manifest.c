@@ -507,6 +507,46 @@ static void assert_digests(const salvo_manifest *m, const denc *x)
 				    SALVO_ENTRY_DIGEST_BYTES);
 }
 
+/* salvo_manifest_skip_entry walks an encoding entry by entry, with and
+ * without digests, to its end; an entry cut short is refused and the
+ * cursor stays. */
+static void test_skip_entry(void **state)
+{
+	enc plain;
+	denc x;
+	(void)state;
+	encode_sample(&plain);
+	encode_digests(&x);
+	const uint8_t *bufs[] = {plain.buf, x.buf};
+	size_t lens[] = {plain.len, x.len};
+	for (int d = 0; d < 2; d++) {
+		size_t pos = SALVO_MANIFEST_HDR_BYTES;
+		for (size_t i = 0; i < NSAMPLE; i++) {
+			uint64_t size;
+			uint16_t pl;
+			assert_int_equal(
+			    salvo_manifest_skip_entry(bufs[d], lens[d], &pos,
+						      &size, &pl),
+			    0);
+			assert_int_equal(size, sample[i].size);
+			assert_int_equal(pl, sample[i].path_len);
+			assert_int_equal(pos, d ? dentry_at(i + 1)
+						: entry_at(i + 1));
+		}
+		assert_int_equal(pos, lens[d]);
+		uint64_t size = 7;
+		uint16_t pl = 7;
+		size_t last =
+		    d ? dentry_at(NSAMPLE - 1) : entry_at(NSAMPLE - 1);
+		pos = last;
+		assert_int_equal(salvo_manifest_skip_entry(bufs[d], lens[d] - 1,
+							   &pos, &size, &pl),
+				 SALVO_ERR_TRUNCATED);
+		assert_int_equal(pos, last);
+		assert_int_equal(size, 7);
+	}
+}
+
 static void test_digests_round_trip(void **state)
 {
 	salvo_mem mem = testmem_cmocka();
@@ -624,6 +664,7 @@ int main(void)
 	    cmocka_unit_test(test_encoder_refuses),
 	    cmocka_unit_test(test_nomem),
 	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_skip_entry),
 	    cmocka_unit_test(test_digests_round_trip),
 	    cmocka_unit_test(test_digests_rejected),
 	};
