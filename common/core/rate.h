@@ -164,6 +164,8 @@ typedef struct salvo_rate_fair {
 	uint64_t compete_left; /* when competitive mode last ended, 0 never */
 	uint64_t drain_clear;  /* last drain that emptied the queue, or
 				* when delay mode began */
+	int probe_emptied;     /* the last drain's queue fell to a quarter
+				* of our target (2 ms): the queue was ours */
 	uint32_t probe_count;  /* drains in a row that found a filler
 				* (delay mode) or an empty queue (compete) */
 	uint32_t high_rounds;  /* in a row, queue over 1.5 x ours */

@@ -13,6 +13,7 @@
  *                  ceiling) before any feedback;
  *   fills          an idle path with random loss: goodput >= 93 % of
  *                  the link x (1 - p) for p <= 5 %, >= 90 % at 10 %;
+ *                  on four rows also what the drains may cost;
  *   fast_start     >= 90 % of the link within 6 RTTs of the first packet
  *                  on 200 Mbit/s x 100 ms, no drop at the queue at start
  *                  (a 64 KB queue on 20 Mbit/s x 10 ms overflows: a gap);
@@ -168,23 +169,31 @@ static void test_start(void **state)
 
 static void test_fills_lossy_path(void **state)
 {
+	/* keep: a lone flow's drains (half rate, to see the base RTT) may
+	 * cost no more than this share; 0: not asserted.  A drain that
+	 * lasted a round whatever the queue left the link half idle once
+	 * the queue was gone: 99.5 / 97.7 / 94.8 / 92.7 % on the four rows
+	 * with a bar (seeds 11, 1-5: at most 99.5 / 98.6 / 94.6 / 94.6);
+	 * drains of 4 x the queue: 99.7-99.8 / 99.0-99.1 / 97.6-98.3 /
+	 * 96.0-97.2 (rate_fair_compete.c, drain_span) */
 	static const struct {
 		const salvo_rate_ops *ops;
 		uint64_t link, rtt;
 		double loss, min_share; /* of link payload x (1 - loss) */
+		double keep;
 	} cases[] = {
-	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0, 0.93},
-	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.001, 0.93},
-	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.01, 0.93},
-	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.05, 0.93},
-	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.10, 0.90},
-	    {&salvo_rate_fair_ops, 200 * MBIT, 20 * MS, 0.05, 0.93},
-	    {&salvo_rate_fair_ops, 200 * MBIT, 300 * MS, 0.05, 0.93},
-	    {&salvo_rate_fair_ops, 200 * MBIT, 600 * MS, 0.10, 0.90},
-	    {&salvo_rate_fair_ops, 1000 * MBIT, 100 * MS, 0.01, 0.93},
-	    {&salvo_rate_fair_ops, 20 * MBIT, 10 * MS, 0.01, 0.93},
-	    {&salvo_rate_high_ops, 200 * MBIT, 100 * MS, 0.05, 0.93},
-	    {&salvo_rate_low_ops, 200 * MBIT, 100 * MS, 0.05, 0.90},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0, 0.93, 0.9965},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.001, 0.93, 0},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.01, 0.93, 0},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.05, 0.93, 0.985},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 100 * MS, 0.10, 0.90, 0},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 20 * MS, 0.05, 0.93, 0},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 300 * MS, 0.05, 0.93, 0.97},
+	    {&salvo_rate_fair_ops, 200 * MBIT, 600 * MS, 0.10, 0.90, 0.955},
+	    {&salvo_rate_fair_ops, 1000 * MBIT, 100 * MS, 0.01, 0.93, 0},
+	    {&salvo_rate_fair_ops, 20 * MBIT, 10 * MS, 0.01, 0.93, 0},
+	    {&salvo_rate_high_ops, 200 * MBIT, 100 * MS, 0.05, 0.93, 0},
+	    {&salvo_rate_low_ops, 200 * MBIT, 100 * MS, 0.05, 0.90, 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -198,20 +207,24 @@ static void test_fills_lossy_path(void **state)
 		flowsim_result r;
 		run(&p, &r);
 		uint64_t got = flowsim_goodput_bps(&r, 0, 10 * SEC, 30 * SEC);
-		double want = (double)LINK_PAYLOAD(cases[i].link) *
-			      (1 - cases[i].loss) * cases[i].min_share;
+		double full =
+		    (double)LINK_PAYLOAD(cases[i].link) * (1 - cases[i].loss);
 		printf("fills: %s %llu Mbit/s %llu ms loss %.1f %%: goodput "
 		       "%.1f Mbit/s (%.1f %% of link x (1 - p))\n",
 		       cases[i].ops->name,
 		       (unsigned long long)(cases[i].link / MBIT),
 		       (unsigned long long)(cases[i].rtt / MS),
 		       cases[i].loss * 100, (double)got / MBIT,
-		       100 * (double)got /
-			   ((double)LINK_PAYLOAD(cases[i].link) *
-			    (1 - cases[i].loss)));
-		if ((double)got < want)
+		       100 * (double)got / full);
+		if ((double)got < full * cases[i].min_share)
 			FAILS("case %zu: goodput %.1f Mbit/s, want >= %.1f", i,
-			      (double)got / MBIT, want / MBIT);
+			      (double)got / MBIT,
+			      full * cases[i].min_share / MBIT);
+		if ((double)got < full * cases[i].keep)
+			FAILS("case %zu: goodput %.1f Mbit/s, want >= %.1f: "
+			      "drains that idle the link",
+			      i, (double)got / MBIT,
+			      full * cases[i].keep / MBIT);
 		flowsim_result_free(&r);
 	}
 }
