@@ -1368,9 +1368,6 @@ int main(void)
 	    cmocka_unit_test(test_noisy_rtt_alone),
 	    cmocka_unit_test(test_many_short_rtt),
 	};
-	/* SALVO_TEST_ONLY=test_NAME (a pattern) runs only those */
-	if (getenv("SALVO_TEST_ONLY"))
-		cmocka_set_test_filter(getenv("SALVO_TEST_ONLY"));
 	/* SALVO_TEST_ONLY=PATTERN runs the matching tests alone */
 	if (getenv("SALVO_TEST_ONLY"))
 		cmocka_set_test_filter(getenv("SALVO_TEST_ONLY"));
