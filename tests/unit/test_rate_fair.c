@@ -173,8 +173,8 @@ static void test_fills_lossy_path(void **state)
 	 * cost no more than this share; 0: not asserted.  A drain that
 	 * lasted a round whatever the queue left the link half idle once
 	 * the queue was gone: 99.5 / 97.7 / 94.8 / 92.7 % on the four rows
-	 * with a bar (seeds 11, 1-5: at most 99.5 / 98.6 / 94.6 / 94.6);
-	 * drains of 4 x the queue: 99.7-99.8 / 99.0-99.1 / 97.6-98.3 /
+	 * with a bar (seeds 11, 1-5: at most 99.5 / 98.6 / 94.8 / 94.6);
+	 * drains of 4 x the queue: 99.8 / 99.0-99.1 / 97.6-98.3 /
 	 * 96.0-97.2 (rate_fair_compete.c, drain_span) */
 	static const struct {
 		const salvo_rate_ops *ops;
