@@ -298,8 +298,7 @@ static void compete_at_share(salvo_rate_fair *f, uint64_t now)
  * among themselves). */
 static int standing_queue(salvo_rate_fair *f, uint64_t now)
 {
-	uint64_t t = salvo_fair_target_delay(f, f->probe_rate);
-	if (f->probe_dq_min <= max64(t / 4, 2 * MS)) {
+	if (f->probe_emptied) {
 		f->drain_clear = now;
 		return 0;
 	}
@@ -319,16 +318,16 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		return;
 	f->probe_seen = 0;
 	uint64_t t = salvo_fair_target_delay(f, f->probe_rate);
-	f->probe_emptied = f->probe_dq_min <= max64(t / 4, 2 * MS);
+	/* emptied: down to a quarter of our target (2 ms) */
+	uint64_t low = max64(t / 4, 2 * MS);
+	f->probe_emptied = f->probe_dq_min <= low;
 	if (f->mode == M_COMPETE) {
 		/* the filler left when the queue empties: three times in a
 		 * row, as its own cut empties a shallow queue for a while
 		 * (a fifth of CUBIC's cycle with half a BDP) */
-		uint64_t low = max64(t / 4, 2 * MS);
 		if (f->probe_dq0 <= low)
 			return;
-		f->probe_count =
-		    f->probe_dq_min <= low ? f->probe_count + 1 : 0;
+		f->probe_count = f->probe_emptied ? f->probe_count + 1 : 0;
 		if (f->probe_count >= 3) {
 			salvo_fair_enter(f, M_DELAY, now);
 			f->compete_left = now;
@@ -341,7 +340,7 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		compete_at_share(f, now);
 		return;
 	}
-	if (f->probe_dq_min <= t + max64(t / 4, 2 * MS) + late_allowance(f) ||
+	if (f->probe_dq_min <= t + low + late_allowance(f) ||
 	    f->mode != M_DELAY || !f->pr->compete || host_queue(f)) {
 		f->probe_count = 0;
 		return;
