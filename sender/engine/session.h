@@ -4,11 +4,12 @@
  *
  * Locking: `lock` guards the core, `finished` and the local error; it is
  * taken per work item or packet, never per datagram.  Idle block-senders
- * wait on `work`; the caller's thread (progress, the stop flag) waits on
- * `wake`.  A packet from the receiver signals ONE idle block-sender
- * (salvo_send_session_kick); a block-sender that takes work signals one
- * more before it drops the lock, so as much work as there is wakes as
- * many threads as it needs, one by one, and a packet that opens nothing
+ * wait on `work`, only the one with the earliest deadline timed
+ * (`timed_until`, blocksender.c); the caller's thread (progress, the stop
+ * flag) waits on `wake`.  A packet from the receiver signals ONE idle
+ * block-sender (salvo_send_session_kick); a block-sender that takes work
+ * signals one more before it drops the lock, so as much work as there is wakes
+ * as many threads as it needs, one by one, and a packet that opens nothing
  * wakes one thread, not all (with 64 sessions on two cores, waking every
  * thread for every FEEDBACK spent a quarter of the CPU in the scheduler).
  * The rare events every thread must see (the session ended or failed, a
@@ -41,6 +42,8 @@ typedef struct salvo_send_session {
 	pthread_cond_t wake; /* CLOCK_MONOTONIC; the caller's thread */
 	pthread_cond_t work; /* CLOCK_MONOTONIC; idle block-senders */
 	int finished;
+	/* an idle block-sender waits until then (monotonic ns), 0: none */
+	uint64_t timed_until;
 	int local_err; /* first local failure (a file), 0 none */
 	char local_msg[512];
 
