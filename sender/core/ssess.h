@@ -155,12 +155,14 @@ struct salvo_sender {
 	int app_limited; /* ran out of work since the last feedback */
 	/* compression: stream bytes sent and the DATA payload bytes that
 	 * carried them (both halved now and then: a recent ratio), and the
-	 * rate samples' counters turned into payload bytes with it */
+	 * rate samples' counters in payload bytes: delivered, the
+	 * receiver's new datagrams (dgrams_seen its last count), each a
+	 * full payload; lost, stream bytes at the ratio */
 	uint32_t caps; /* agreed in RESP */
 	uint64_t cz_stream, cz_payload;
-	uint64_t held_seen, held_wire, lost_wire;
+	uint64_t dgrams_seen, held_wire, lost_wire;
 	int held_rebase; /* a new session (reconnect): its first FEEDBACK
-			    sets held_seen, delivering nothing */
+			    sets dgrams_seen, delivering nothing */
 	/* FEEDBACK.host_drops: the last seen this session and the growth
 	 * summed over the transfer */
 	uint32_t drops_seen;

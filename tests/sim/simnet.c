@@ -298,13 +298,16 @@ static uint8_t *rx_inflate_buf(void *ud, salvo_rsess *sess, size_t len)
 	return len <= sizeof(w->room) ? w->room : NULL;
 }
 
-/* Compressible content for compression runs: 64 KiB runs of random
- * bytes, zeros, and a repeated line with a few random bytes in it. */
-static void make_compressible(uint8_t *p, uint64_t n)
+/* Compressible content for compression runs: runs of 2^shift bytes
+ * (64 KiB unless the scenario says) of random bytes, zeros, and a
+ * repeated line with a few random bytes in it. */
+static void make_compressible(uint8_t *p, uint64_t n, uint32_t shift)
 {
 	static const char line[] = "2026-12-06 INFO request done status=200\n";
+	if (!shift)
+		shift = 16;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t run = (i >> 16) % 3;
+		uint64_t run = (i >> shift) % 3;
 		if (run == 1)
 			p[i] = 0;
 		else if (run == 0 && p[i] >= 16)
@@ -781,7 +784,8 @@ static void make_entries(world *w, simsender *s, uint64_t *rng)
 	s->content = xcalloc(s->total, 1);
 	gen(s->key, 0, s->content, s->total);
 	if (w->sc->compress)
-		make_compressible(s->content, s->total);
+		make_compressible(s->content, s->total,
+				  w->sc->compress_run_shift);
 	choose_held(w, s);
 	for (uint32_t i = 0; i < s->nentries; i++)
 		if (s->entries[i].type == SALVO_ENTRY_FILE)

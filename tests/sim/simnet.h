@@ -47,6 +47,8 @@ typedef struct sim_scenario {
 		     range (a resume); 0 nothing */
 	int compress; /* enum salvo_compress: offered, and the content is
 			 mixed (random, zero and repetitive runs) */
+	uint32_t compress_run_shift; /* log2 of those runs' length (0:
+					16, 64 KiB) */
 	uint32_t verify_fail; /* the first CRC check of every block b with
 				 b % verify_fail == 0 fails, and every check
 				 answers SIM_VERIFY_LATE_NS late (after
