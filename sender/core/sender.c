@@ -925,6 +925,7 @@ static int poll_data(salvo_sender *s, salvo_work *w)
 	}
 	w->kind = SALVO_WORK_DATA;
 	w->id = a->id;
+	w->sent_datagrams = w->sent_wire_bytes = 0; /* the caller's to fill */
 	w->is_new = a->is_new;
 	w->is_first = a->is_first;
 	w->nranges = a->nranges;
@@ -1205,25 +1206,52 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	return w->kind;
 }
 
-/* What the caller reports it sent for a (w->sent_*) replaces the raw
- * datagram count charged at poll, and feeds the compression ratio. */
-static void account_sent(salvo_sender *s, const active_work *a,
-			 const salvo_work *w)
+/* What the caller reports it sent for a (w->sent_*: for the item's bytes
+ * up to (range, off), cumulative) replaces the raw datagram count charged
+ * at poll, and feeds the compression ratio.  Called as the item goes
+ * (salvo_sender_work_progress) and when it is done: a compressed block
+ * paces out for a while, and taken only at its end its ratio came late.
+ * At the start of a compressed transfer the window (stream bytes at
+ * that ratio) held two raw blocks, which text fills in a third of the
+ * wire; start-up ran dry and, counting the raw datagrams as gone, read
+ * the arrivals short and left at 70 % of the link (perf/alone --file
+ * on a text log). */
+static void account_sent(salvo_sender *s, active_work *a, const salvo_work *w,
+			 uint32_t range, uint32_t off)
 {
 	uint64_t stream = 0, cut = 0;
-	for (uint32_t j = 0; j < a->nranges; j++) {
-		stream += a->ranges[j].len;
-		cut += (a->ranges[j].len + s->payload - 1) / s->payload;
+	for (uint32_t j = 0; j < a->nranges && j <= range; j++) {
+		uint64_t len =
+		    j < range ? a->ranges[j].len : min64(off, a->ranges[j].len);
+		stream += len;
+		cut += (len + s->payload - 1) / s->payload;
 	}
+	if (stream < a->acc_stream)
+		return; /* progress never goes back */
 	uint64_t dg = w->sent_datagrams, wire = w->sent_wire_bytes;
 	if (!dg || dg > cut || wire < dg * SALVO_DATA_OVERHEAD_BYTES) {
 		dg = cut; /* raw, as cut (or a report that cannot be) */
 		wire = stream + cut * SALVO_DATA_OVERHEAD_BYTES;
 	}
-	s->datagrams_sent -= cut - dg;
-	s->data_datagrams -= min64(s->data_datagrams, cut - dg);
-	s->cz_stream += stream;
-	s->cz_payload += wire - dg * SALVO_DATA_OVERHEAD_BYTES;
+	/* the raw count charged less what went: the part not charged yet */
+	uint64_t saved = cut - dg, had = a->acc_cut - a->acc_dg;
+	if (saved >= had) {
+		s->datagrams_sent -= min64(s->datagrams_sent, saved - had);
+		s->data_datagrams -= min64(s->data_datagrams, saved - had);
+	} else {
+		s->datagrams_sent += had - saved;
+		s->data_datagrams += had - saved;
+	}
+	uint64_t pay = wire - dg * SALVO_DATA_OVERHEAD_BYTES;
+	uint64_t pay0 = a->acc_wire - a->acc_dg * SALVO_DATA_OVERHEAD_BYTES;
+	s->cz_stream += stream - a->acc_stream;
+	s->cz_payload = pay >= pay0
+			    ? s->cz_payload + (pay - pay0)
+			    : s->cz_payload - min64(s->cz_payload, pay0 - pay);
+	a->acc_stream = stream;
+	a->acc_cut = cut;
+	a->acc_dg = dg;
+	a->acc_wire = wire;
 	if (s->cz_stream > (64u << 20)) { /* keep the ratio recent */
 		s->cz_stream /= 2;
 		s->cz_payload /= 2;
@@ -1352,6 +1380,8 @@ void salvo_sender_work_progress(salvo_sender *s, const salvo_work *w,
 	/* repairs of the block's early datagrams may go before it is done */
 	if (a->is_new)
 		s->block_crc[a->ranges[0].block] = block_crc;
+	if (w->sent_datagrams)
+		account_sent(s, a, w, range, off);
 	mark_upto(s, a, range, off, now);
 }
 
@@ -1363,7 +1393,7 @@ void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
 		return;
 	if (a->is_new)
 		s->block_crc[a->ranges[0].block] = block_crc;
-	account_sent(s, a, w);
+	account_sent(s, a, w, a->nranges, 0);
 	mark_upto(s, a, a->nranges, 0, now);
 	a->in_use = 0;
 	tail_done(s, a, now);

@@ -155,7 +155,10 @@ typedef struct salvo_work {
 	/* DATA, filled in by the caller before salvo_sender_work_done when
 	 * it compressed (0: sent raw, as cut): the datagrams it sent and
 	 * their UDP payload bytes, so that datagram counts and the window
-	 * follow what crossed the link */
+	 * follow what crossed the link; before salvo_sender_work_progress
+	 * too (0 there: not reported), counting what went up to that
+	 * progress, so that a compressed block's ratio is known while it
+	 * paces out */
 	uint64_t sent_datagrams, sent_wire_bytes;
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
@@ -238,8 +241,9 @@ void salvo_sender_work_done(salvo_sender *s, const salvo_work *w,
  * receiver's reports of losses early in a long item be repaired while the
  * rest is still being paced out (the repairs carry the block's CRC), and
  * STATUS vouch for what went: call it after each batch, or every
- * millisecond or so.  Progress never moves back; an unknown w is
- * ignored. */
+ * millisecond or so.  w's sent_datagrams and sent_wire_bytes, when set,
+ * say what went so far (see salvo_work).  Progress never moves back; an
+ * unknown w is ignored. */
 void salvo_sender_work_progress(salvo_sender *s, const salvo_work *w,
 				uint32_t block_crc, uint32_t range,
 				uint32_t off, uint64_t now);

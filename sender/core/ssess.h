@@ -34,6 +34,9 @@ typedef struct ss_active {
 	/* progress: ranges [0, prog_range) and prog_off bytes of the next
 	 * went out (salvo_sender_work_progress, work_done) */
 	uint32_t prog_range, prog_off;
+	/* what account_sent took from the caller's reports so far: stream
+	 * bytes, their raw datagram count, and what went for them */
+	uint64_t acc_stream, acc_cut, acc_dg, acc_wire;
 	uint32_t nranges;
 	salvo_work_range ranges[SALVO_WORK_MAX_RANGES];
 } ss_active;

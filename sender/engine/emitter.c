@@ -236,6 +236,9 @@ int salvo_emitter_send_work(salvo_emitter *em, salvo_work *w,
 		send_batch(em, n);
 		if (em->progress &&
 		    sent_at - last >= SALVO_EMITTER_PROGRESS_NS) {
+			/* what went so far, for the core's ratio and count */
+			w->sent_datagrams = e.datagrams;
+			w->sent_wire_bytes = e.wire_bytes;
 			em->progress(em->progress_ud, w, e.block_crc, e.range,
 				     e.off);
 			last = sent_at;

@@ -548,7 +548,9 @@ static void lane_send(world *w, simsender *s, lane *l)
 		send_fwd(w, s, l->out + g->out_offset, g->len, w->now);
 		s->datagrams++;
 	}
-	/* as the engine's emitter: the batch is out */
+	/* as the engine's emitter: the batch is out, and what it cost */
+	l->w.sent_datagrams = l->e.datagrams;
+	l->w.sent_wire_bytes = l->e.wire_bytes;
 	salvo_sender_work_progress(s->core, &l->w, l->e.block_crc, l->e.range,
 				   l->e.off, w->now);
 	lane_next(w, s, l);
