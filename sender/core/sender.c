@@ -871,17 +871,37 @@ static void take_retx(salvo_sender *s, active_work *a, salvo_rangeset *q)
 	}
 }
 
+/* New data may go: the receiver prepared the files (its verdicts are
+ * here) and the window has room, or nothing is unacknowledged. */
+static int new_data_ok(const salvo_sender *s)
+{
+	const salvo_txstream *t = &s->data;
+	return t->next_new < t->total &&
+	       (s->phase == PH_MANIFEST || ss_prepared(s)) &&
+	       (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
+		t->next_new == t->cum);
+}
+
+int salvo_sender_may_have_work(const salvo_sender *s)
+{
+	if (s->phase != PH_DATA || s->close_pending || s->reconnecting)
+		return 1;
+	if (!salvo_rangeset_is_empty(&s->data.retx) ||
+	    !salvo_rangeset_is_empty(&s->dup))
+		return 1;
+	if (s->fd_next < s->digests_known &&
+	    s->fd_next < s->digests_acked + fd_window(s))
+		return 1;
+	return new_data_ok(s);
+}
+
 static int poll_data(salvo_sender *s, salvo_work *w)
 {
 	salvo_txstream *t = &s->data;
 	int have_dup = !salvo_rangeset_is_empty(&s->dup);
 	int have_retx = !salvo_rangeset_is_empty(&t->retx) || have_dup;
 	/* in the data phase, new data waits for the receiver's verdicts */
-	int can_new =
-	    t->next_new < t->total &&
-	    (s->phase == PH_MANIFEST || ss_prepared(s)) &&
-	    (salvo_txstream_unacked(t) + s->cfg.block_bytes <= window(s) ||
-	     t->next_new == t->cum);
+	int can_new = new_data_ok(s);
 	active_work *a = have_retx || can_new ? new_active(s) : NULL;
 	if (a && !salvo_rangeset_is_empty(&t->retx))
 		take_retx(s, a, &t->retx);
@@ -1201,8 +1221,9 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 			return k;
 	}
 	w->kind = SALVO_WORK_IDLE;
-	w->deadline = min64(min64(s->next_status, fd_due),
-			    min64(s->last_rx + silence_limit(s), probe_due));
+	w->data_deadline =
+	    min64(fd_due, min64(s->last_rx + silence_limit(s), probe_due));
+	w->deadline = min64(s->next_status, w->data_deadline);
 	return w->kind;
 }
 

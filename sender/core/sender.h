@@ -139,7 +139,12 @@ typedef struct salvo_work_range {
 typedef struct salvo_work {
 	int kind;	   /* enum salvo_work_kind */
 	uint64_t deadline; /* IDLE: the next time the core wants a poll */
-	size_t len;	   /* CONTROL: bytes written into buf */
+	/* IDLE: the same but for the heartbeat (STATUS), for the callers
+	 * of salvo_sender_poll whose control thread sends those
+	 * (salvo_sender_poll_control): new work comes with packets or at
+	 * this time */
+	uint64_t data_deadline;
+	size_t len; /* CONTROL: bytes written into buf */
 	/* DATA */
 	uint32_t id; /* hand back to salvo_sender_work_done */
 	int is_new;  /* first transmission of one whole block: the
@@ -335,6 +340,13 @@ int salvo_sender_held(const salvo_sender *s, size_t k, uint64_t *start,
 
 /* Pacing rate for the engine's pacer, bits per second. */
 uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
+
+/* Whether salvo_sender_poll may now hand out work it would not have
+ * before (repairs, a new block the window admits, a FILE_DONE, the end,
+ * any phase but DATA): 0 only when it surely has none beyond what timed
+ * deadlines bring.  The engine asks after each packet before it wakes an
+ * idle block-sender. */
+int salvo_sender_may_have_work(const salvo_sender *s);
 
 /* Moves the rate's bounds while the session runs (salvo ctl): ceiling_bps
  * (0: none; the fixed policy's rate) and floor_bps (0: none), bits per

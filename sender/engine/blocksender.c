@@ -215,7 +215,9 @@ void *salvo_blocksender_main(void *arg)
 			 * cost (salvo_lz4auto): the window, not this
 			 * thread, holds the transfer back */
 			uint64_t t0 = salvo_now_ns();
-			wait_idle(c, w.deadline);
+			/* the control thread sends the heartbeats */
+			wait_idle(c, w.data_deadline ? w.data_deadline
+						     : w.deadline);
 			b->em.idle_ns += salvo_now_ns() - t0;
 			continue;
 		}

@@ -205,7 +205,11 @@ void *salvo_control_main(void *arg)
 		salvo_sender_on_packet_at(c->core, buf, (size_t)n, arrival,
 					  salvo_now_ns());
 		uint64_t rate = salvo_sender_pacing_rate(c->core);
-		salvo_send_session_kick(c);
+		/* an idle block-sender wakes only for work: most FEEDBACK
+		 * acknowledges what is still being paced out, and a flow
+		 * of a few Mbit/s hears one a millisecond on a LAN */
+		if (salvo_sender_may_have_work(c->core))
+			salvo_send_session_kick(c);
 		pthread_mutex_unlock(&c->lock);
 		salvo_pacing_set_rate(&c->pacing, rate);
 	}

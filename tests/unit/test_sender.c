@@ -778,6 +778,39 @@ static void test_progress_and_tail(void **state)
 	finish(&h);
 }
 
+/* A session of one file of 64 blocks at 40 Mbit/s, fixed, through the
+ * handshake (srtt 3 ms) and into the data phase, its first two blocks
+ * handed out (in held) and the third held back: its window, 4 x rate x
+ * 3 ms = 60,000 bytes, is the floor, two blocks. */
+static void start_big(harness *h, salvo_work held[2])
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	static const salvo_entry big[] = {{.type = SALVO_ENTRY_FILE,
+					   .mode = 0644,
+					   .size = 64 * BLOCK,
+					   .path = "big",
+					   .path_len = 3}};
+	start_empty(h);
+	salvo_sender_config cfg = config(h);
+	cfg.rate_bps = 40000000;
+	assert_int_equal(salvo_sender_new(&h->s, &h->mem, &cfg, big, 1, h->now),
+			 0);
+	assert_true(salvo_sender_may_have_work(h->s));	    /* the handshake */
+	assert_int_equal(poll_once(h), SALVO_WORK_CONTROL); /* INIT */
+	h->now += 3 * MS;
+	feed_resp(h, 0, NULL);
+	uint64_t end = 0;
+	assert_int_equal(drain_data(h, &end), 0); /* the manifest only */
+	assert_true(salvo_sender_may_have_work(h->s));
+	h->now += 1 * MS;
+	feed_verdict_all_send(h, 1);
+	feed_feedback(h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
+	assert_true(salvo_sender_may_have_work(h->s)); /* new blocks */
+	hold_blocks(h, skip_timed, held, 2);
+	assert_int_equal(poll_past(h, skip_timed), SALVO_WORK_IDLE);
+}
+
 /* A compressed block's ratio counts while the block paces out: the
  * progress reports what went so far (sent_datagrams, sent_wire_bytes),
  * and the window, which counts stream bytes at that ratio, opens for
@@ -792,41 +825,23 @@ static void test_ratio_while_sending(void **state)
 {
 	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
 					     SALVO_PKT_FILE_DONE, 0};
-	static const salvo_entry big[] = {{.type = SALVO_ENTRY_FILE,
-					   .mode = 0644,
-					   .size = 64 * BLOCK,
-					   .path = "big",
-					   .path_len = 3}};
 	(void)state;
 	harness h;
-	start_empty(&h);
-	salvo_sender_config cfg = config(&h);
-	/* 4 x rate x 3 ms = 60,000 bytes: the floor, two blocks, rules */
-	cfg.rate_bps = 40000000;
-	assert_int_equal(salvo_sender_new(&h.s, &h.mem, &cfg, big, 1, h.now),
-			 0);
-	assert_int_equal(poll_once(&h), SALVO_WORK_CONTROL); /* INIT */
-	h.now += 3 * MS;
-	feed_resp(&h, 0, NULL);
-	uint64_t end = 0;
-	assert_int_equal(drain_data(&h, &end), 0); /* the manifest only */
-	h.now += 1 * MS;
-	feed_verdict_all_send(&h, 1);
-	feed_feedback(&h, SALVO_PHASE_DATA, 0, 0, 0, 0, NULL, 0);
 	salvo_work held[2];
-	hold_blocks(&h, skip_timed, held, 2);
-	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
+	start_big(&h, held);
 	/* progress without a report of what went changes nothing */
 	h.now += 1 * MS;
-	salvo_sender_work_progress(h.s, &held[0], 0, 0, BLOCK / 4, h.now);
+	salvo_sender_work_progress(h.s, &held[0], 0, 0, BLOCK / 8, h.now);
 	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
-	/* half of each went, compressed 4:1 */
-	uint64_t dg = (BLOCK / 2 / PAYLOAD + 1) / 4;
+	/* a quarter of each went, compressed 4:1 (a block and a half
+	 * still waits at the block-senders: more than the raw window
+	 * leaves room for beside a third) */
+	uint64_t dg = (BLOCK / 4 / PAYLOAD + 1) / 4;
 	for (int b = 0; b < 2; b++) {
 		held[b].sent_datagrams = dg;
 		held[b].sent_wire_bytes =
-		    BLOCK / 8 + dg * SALVO_DATA_OVERHEAD_BYTES;
-		salvo_sender_work_progress(h.s, &held[b], 0, 0, BLOCK / 2,
+		    BLOCK / 16 + dg * SALVO_DATA_OVERHEAD_BYTES;
+		salvo_sender_work_progress(h.s, &held[b], 0, 0, BLOCK / 4,
 					   h.now);
 	}
 	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
@@ -839,6 +854,55 @@ static void test_ratio_while_sending(void **state)
 		held[b].sent_datagrams = 0;
 		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
 	}
+	finish(&h);
+}
+
+/* The engine wakes an idle block-sender after a packet only when the
+ * core may have work for it (salvo_sender_may_have_work), and idle
+ * block-senders wait for the data deadline, which leaves the heartbeat
+ * to the control thread.  Before, every FEEDBACK woke one and every
+ * heartbeat time another, to find nothing: 64 senders of a few Mbit/s
+ * each into one receiver switched threads 476,000-658,000 times a run
+ * on two cores and moved 325-462 Mbit/s together; 221,000-257,000 and
+ * 590-718 after (perf/concurrent, docs/PERFORMANCE.md). */
+static void test_wake_for_work(void **state)
+{
+	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
+					     SALVO_PKT_FILE_DONE, 0};
+	(void)state;
+	harness h;
+	salvo_work held[2];
+	start_big(&h, held);
+	assert_false(salvo_sender_may_have_work(h.s)); /* the window */
+	/* the heartbeat is due first; data work only with a packet */
+	assert_true(h.w.deadline <= h.now + 10 * MS);
+	assert_true(h.w.data_deadline >= h.now + 1 * SEC);
+	h.now += 1 * MS;
+	salvo_sender_work_progress(h.s, &held[0], 0xb0c0, 0, 3 * PAYLOAD,
+				   h.now);
+	/* an acknowledgement of what went: nothing to do */
+	uint64_t st1 = next_status(&h);
+	h.now += 3 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, PAYLOAD, st1, 1, NULL, 0);
+	assert_false(salvo_sender_may_have_work(h.s));
+	/* a loss: a repair */
+	h.now += 1 * MS;
+	salvo_range lost[] = {{2 * PAYLOAD, 3 * PAYLOAD}};
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, PAYLOAD, 0, 1, lost, 1);
+	assert_true(salvo_sender_may_have_work(h.s));
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_false(h.w.is_first);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
+	assert_false(salvo_sender_may_have_work(h.s));
+	/* both blocks went and arrived: the window has room again */
+	for (int b = 0; b < 2; b++)
+		salvo_sender_work_done(h.s, &held[b], 0xb0c0 + b, h.now);
+	h.now += 3 * MS;
+	feed_feedback(&h, SALVO_PHASE_DATA, 0, 2 * BLOCK, 0, 1, NULL, 0);
+	assert_true(salvo_sender_may_have_work(h.s));
+	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_DATA);
+	assert_true(h.w.is_first);
+	salvo_sender_work_done(h.s, &h.w, 0, h.now);
 	finish(&h);
 }
 
@@ -2260,6 +2324,7 @@ int main(void)
 	    cmocka_unit_test(test_rtt_ends_at_arrival),
 	    cmocka_unit_test(test_window_covers_receiver),
 	    cmocka_unit_test(test_ratio_while_sending),
+	    cmocka_unit_test(test_wake_for_work),
 	    cmocka_unit_test(test_progress_and_tail),
 	    cmocka_unit_test(test_complete_needs_digests),
 	    cmocka_unit_test(test_endings),
