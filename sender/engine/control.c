@@ -175,6 +175,18 @@ static ssize_t receive(int fd, uint8_t *buf, size_t cap, uint64_t *arrival)
 	return n;
 }
 
+/* Lock held: the receiver's verdicts are all here and no block-sender
+ * has yet done what a session does once they are (the hasher skips the
+ * files not sent whole, and hashes the bytes the receiver holds): with
+ * every byte held there is no data to wake one for, and the digests
+ * would wait for the silence deadline. */
+static int setup_due(const salvo_send_session *c)
+{
+	return salvo_sender_is_prepared(c->core) &&
+	       (!c->verdicts_seen ||
+		c->filled_session != salvo_sender_session(c->core));
+}
+
 void *salvo_control_main(void *arg)
 {
 	salvo_send_session *c = arg;
@@ -208,7 +220,7 @@ void *salvo_control_main(void *arg)
 		/* an idle block-sender wakes only for work: most FEEDBACK
 		 * acknowledges what is still being paced out, and a flow
 		 * of a few Mbit/s hears one a millisecond on a LAN */
-		if (salvo_sender_may_have_work(c->core))
+		if (salvo_sender_may_have_work(c->core) || setup_due(c))
 			salvo_send_session_kick(c);
 		pthread_mutex_unlock(&c->lock);
 		salvo_pacing_set_rate(&c->pacing, rate);
