@@ -642,6 +642,7 @@ static int poll_status(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	else
 		s->status_interval = base;
 	s->next_status = now + s->status_interval;
+	s->status_early = 0;
 	return control(s, w, buf, cap, &p);
 }
 
@@ -882,7 +883,7 @@ static int new_data_ok(const salvo_sender *s)
 		t->next_new == t->cum);
 }
 
-int salvo_sender_may_have_work(const salvo_sender *s)
+int salvo_sender_may_have_work(salvo_sender *s)
 {
 	if (s->phase != PH_DATA || s->close_pending || s->reconnecting)
 		return 1;
@@ -892,7 +893,13 @@ int salvo_sender_may_have_work(const salvo_sender *s)
 	if (s->fd_next < s->digests_known &&
 	    s->fd_next < s->digests_acked + fd_window(s))
 		return 1;
-	return new_data_ok(s);
+	if (new_data_ok(s))
+		return 1;
+	/* as an idle poll would have found: nothing is going out, and it
+	 * is not the path's doing (poll_data) */
+	if (!any_active(s))
+		s->app_limited = 1;
+	return 0;
 }
 
 static int poll_data(salvo_sender *s, salvo_work *w)
@@ -1224,6 +1231,10 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 	w->data_deadline =
 	    min64(fd_due, min64(s->last_rx + silence_limit(s), probe_due));
 	w->deadline = min64(s->next_status, w->data_deadline);
+	/* the tail: a repair's STATUS is due a margin after it went
+	 * (tail_done), sooner than the control thread's wait may end */
+	if (s->status_early)
+		w->data_deadline = w->deadline;
 	return w->kind;
 }
 
@@ -1326,6 +1337,8 @@ static void tail_done(salvo_sender *s, const active_work *a, uint64_t now)
 		return;
 	uint64_t at = a->is_first ? now : now + retx_margin(s);
 	s->next_status = min64(s->next_status, at);
+	/* a repair's: the idle block-senders see that it goes (poll_any) */
+	s->status_early |= !a->is_first;
 	/* (every first transmission out: a small transfer hands out all its
 	 * blocks at once, and its repairs while they go are no tail) */
 	if (a->is_dup || sent_through(s) < s->data.total)

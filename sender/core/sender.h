@@ -142,7 +142,8 @@ typedef struct salvo_work {
 	/* IDLE: the same but for the heartbeat (STATUS), for the callers
 	 * of salvo_sender_poll whose control thread sends those
 	 * (salvo_sender_poll_control): new work comes with packets or at
-	 * this time */
+	 * this time (the same as deadline while a STATUS the tail brought
+	 * forward, due a margin after a repair, has not gone yet) */
 	uint64_t data_deadline;
 	size_t len; /* CONTROL: bytes written into buf */
 	/* DATA */
@@ -344,9 +345,11 @@ uint64_t salvo_sender_pacing_rate(const salvo_sender *s);
 /* Whether salvo_sender_poll may now hand out work it would not have
  * before (repairs, a new block the window admits, a FILE_DONE, the end,
  * any phase but DATA): 0 only when it surely has none beyond what timed
- * deadlines bring.  The engine asks after each packet before it wakes an
- * idle block-sender. */
-int salvo_sender_may_have_work(const salvo_sender *s);
+ * deadlines bring, and then, with no item out, the next rate sample is
+ * marked application-limited, as an idle poll marks it.  The engine asks
+ * after each packet, and after a block-sender's progress, before it
+ * wakes an idle block-sender. */
+int salvo_sender_may_have_work(salvo_sender *s);
 
 /* Moves the rate's bounds while the session runs (salvo ctl): ceiling_bps
  * (0: none; the fixed policy's rate) and floor_bps (0: none), bits per

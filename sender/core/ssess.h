@@ -134,6 +134,10 @@ struct salvo_sender {
 
 	/* timing */
 	uint64_t last_rx, last_fb, next_status, status_interval;
+	/* tail_done set next_status a margin after a repair, likely before
+	 * the control thread's wait ends: the idle block-senders watch it
+	 * (poll_any) until it goes */
+	int status_early;
 	uint64_t srtt, rttvar, min_rtt, last_echo;
 	/* the newest FEEDBACK's seq (have_fb_seq: one came this session) */
 	uint32_t fb_seq;

@@ -187,6 +187,9 @@ static void progress(void *ud, const salvo_work *w, uint32_t block_crc,
 	pthread_mutex_lock(&c->lock);
 	salvo_sender_work_progress(c->core, w, block_crc, range, off,
 				   salvo_now_ns());
+	/* what went may open the window (the ratio) for an idle thread */
+	if (salvo_sender_may_have_work(c->core))
+		salvo_send_session_kick(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -260,6 +263,11 @@ void *salvo_blocksender_main(void *arg)
 			salvo_sender_work_done(c->core, &w, crc, now);
 			if (w.is_first)
 				c->last_new_ns = now;
+			/* the tail's second copies, a window the ratio
+			 * opened: an idle thread takes them while this one
+			 * hashes its block */
+			if (salvo_sender_may_have_work(c->core))
+				salvo_send_session_kick(c);
 		}
 		if (!err && w.is_first) {
 			pthread_mutex_unlock(&c->lock);

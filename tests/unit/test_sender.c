@@ -775,6 +775,9 @@ static void test_progress_and_tail(void **state)
 	salvo_sender_work_done(h.s, &h.w, 0, h.now);
 	assert_int_equal(poll_past(&h, skip_timed), SALVO_WORK_IDLE);
 	assert_true(h.w.deadline <= h.now + 2 * MS);
+	/* and the engine's idle block-senders wait for it too: the control
+	 * thread's wait began before the repair went */
+	assert_int_equal(h.w.data_deadline, h.w.deadline);
 	finish(&h);
 }
 
