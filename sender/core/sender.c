@@ -1147,6 +1147,7 @@ static int poll_any(salvo_sender *s, uint64_t now, salvo_work *w, void *buf,
 		int n = ss_shake_poll(s, now, buf, cap, &w->deadline);
 		if (n > 0)
 			return counted(s, w, (size_t)n);
+		w->data_deadline = w->deadline; /* no heartbeats yet */
 		return w->kind = n ? SALVO_WORK_FAILED : SALVO_WORK_IDLE;
 	}
 	if (now - s->last_rx >= silence_limit(s)) {

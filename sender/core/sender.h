@@ -142,8 +142,9 @@ typedef struct salvo_work {
 	/* IDLE: the same but for the heartbeat (STATUS), for the callers
 	 * of salvo_sender_poll whose control thread sends those
 	 * (salvo_sender_poll_control): new work comes with packets or at
-	 * this time (the same as deadline while a STATUS the tail brought
-	 * forward, due a margin after a repair, has not gone yet) */
+	 * this time (the same as deadline in the handshake, and while a
+	 * STATUS the tail brought forward, due a margin after a repair, has
+	 * not gone yet) */
 	uint64_t data_deadline;
 	size_t len; /* CONTROL: bytes written into buf */
 	/* DATA */

@@ -219,8 +219,7 @@ void *salvo_blocksender_main(void *arg)
 			 * thread, holds the transfer back */
 			uint64_t t0 = salvo_now_ns();
 			/* the control thread sends the heartbeats */
-			wait_idle(c, w.data_deadline ? w.data_deadline
-						     : w.deadline);
+			wait_idle(c, w.data_deadline);
 			b->em.idle_ns += salvo_now_ns() - t0;
 			continue;
 		}

@@ -6,12 +6,14 @@
  * taken per work item or packet, never per datagram.  Idle block-senders
  * wait on `work`, only the one with the earliest deadline timed
  * (`timed_until`, blocksender.c); the caller's thread (progress, the stop
- * flag) waits on `wake`.  A packet from the receiver signals ONE idle
- * block-sender (salvo_send_session_kick); a block-sender that takes work
- * signals one more before it drops the lock, so as much work as there is
- * wakes as many threads as it needs, one by one, and a packet that opens
- * nothing wakes one thread, not all (with 64 sessions on two cores, waking
- * every thread for every FEEDBACK spent a quarter of the CPU in the scheduler).
+ * flag) waits on `wake`.  A packet from the receiver, or a busy
+ * block-sender's progress, signals ONE idle block-sender
+ * (salvo_send_session_kick), and only when the core may have work for it
+ * (salvo_sender_may_have_work); a block-sender that takes work signals
+ * one more before it drops the lock, so as much work as there is wakes as
+ * many threads as it needs, one by one, and a packet that opens nothing
+ * wakes none (with 64 sessions on two cores, waking every thread for
+ * every FEEDBACK spent a quarter of the CPU in the scheduler).
  * The rare events every thread must see (the session ended or failed, a
  * digest is known, the receiver refused) broadcast on both
  * (salvo_send_session_wake_all).

@@ -68,6 +68,10 @@ typedef struct harness {
 	int closes_abort; /* CLOSE(abort) packets polled */
 } harness;
 
+/* The control packets that come on their own time (heartbeats, digests):
+ * poll_past skips them to reach the work a test is after. */
+static const uint8_t skip_timed[] = {SALVO_PKT_STATUS, SALVO_PKT_FILE_DONE, 0};
+
 static const salvo_entry entries[] = {
     {.type = SALVO_ENTRY_DIR, .mode = 0755, .path = "d", .path_len = 1},
     {.type = SALVO_ENTRY_FILE,
@@ -522,8 +526,6 @@ static void expect_range(const salvo_work_range *r, uint32_t block,
 static void test_whole_session(void **state)
 {
 	static const uint8_t skip_status[] = {SALVO_PKT_STATUS, 0};
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
 	start(&h);
@@ -652,8 +654,6 @@ static void hold_blocks(harness *h, const uint8_t *skip, salvo_work *held,
  * 0xb0c0 + block. */
 static void blocks_sent(harness *h)
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	salvo_work held[4];
 	start(h);
 	handshake(h);
@@ -671,8 +671,6 @@ static void blocks_sent(harness *h)
  * the window stayed full (send_file_shrink.sh's stall under load). */
 static void test_cum_taken_back(void **state)
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
 	blocks_sent(&h);
@@ -715,8 +713,6 @@ static void test_cum_taken_back(void **state)
  * quarter RTT later: the lab's tail was 3.5 RTTs (issue 11). */
 static void test_progress_and_tail(void **state)
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
 	start(&h);
@@ -787,8 +783,6 @@ static void test_progress_and_tail(void **state)
  * 3 ms = 60,000 bytes, is the floor, two blocks. */
 static void start_big(harness *h, salvo_work held[2])
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	static const salvo_entry big[] = {{.type = SALVO_ENTRY_FILE,
 					   .mode = 0644,
 					   .size = 64 * BLOCK,
@@ -826,8 +820,6 @@ static void start_big(harness *h, salvo_work held[2])
  * file, 427-431 after). */
 static void test_ratio_while_sending(void **state)
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
 	salvo_work held[2];
@@ -870,8 +862,6 @@ static void test_ratio_while_sending(void **state)
  * 590-718 after (perf/concurrent, docs/PERFORMANCE.md). */
 static void test_wake_for_work(void **state)
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
 	salvo_work held[2];
@@ -2111,8 +2101,6 @@ static void expect_next(harness *h, int flagged, uint32_t f, uint32_t b)
  * repair goes with zeros under the block's old CRC. */
 static void repair_finds_short(harness *h, uint32_t digests)
 {
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	h->now += 10 * MS;
 	uint64_t ts = next_status(h);
 	h->now += 20 * MS;
@@ -2224,8 +2212,6 @@ static void test_abandoned_waits_alone(void **state)
 	};
 	static const uint8_t digests[4][SALVO_ENTRY_DIGEST_BYTES] = {{0}};
 	static const uint8_t v[4] = {SALVO_VERDICT_SEND};
-	static const uint8_t skip_timed[] = {SALVO_PKT_STATUS,
-					     SALVO_PKT_FILE_DONE, 0};
 	(void)state;
 	harness h;
 	start_files(&h, e, 4, digests);
