@@ -130,6 +130,10 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(ASN)/tests/unit/%,$(UNIT_SRC))
 $(ASN)/tests/unit/%: $(ASN)/tests/unit/%.o $(call obj,$(ASN),$(HELPER_SRC)) $(ASN)/libsalvo.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(PKG_LIBS) $(LDLIBS)
+# the CLI's signal flag (the CLI is not in libsalvo, so it links first)
+$(ASN)/tests/unit/test_progress: $(ASN)/tests/unit/test_progress.o $(ASN)/cli/progress.o $(call obj,$(ASN),$(HELPER_SRC)) $(ASN)/libsalvo.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(PKG_LIBS) $(LDLIBS)
 
 $(ASN)/sim: $(call obj,$(ASN),$(SIM_SRC) $(HELPER_SRC)) $(ASN)/libsalvo.a
 	$(call say,LD,$@)

@@ -18,7 +18,9 @@
  * entry of a tree it skips is a warning there); the result is also
  * logged there when the log is a file or JSON.  Results map to the exit
  * codes of cli/commands.h in outcome_of(): a transfer that succeeded but
- * left entries out is "partial", exit 9; one where the receiver refused
+ * could not read entries of a tree here is "partial", exit 9 (entries it
+ * skips on purpose, symlinks, special files and names the protocol
+ * refuses, are reported and exit 0, as rsync); one where the receiver refused
  * or could not store some files (its verdicts, before any data moved) is
  * exit 10, and the others still went.  Files the receiver had already
  * (identical, or kept by --overwrite never / if-newer) are "skipped" and
@@ -165,9 +167,10 @@ static void usage(FILE *out)
 	    "  6   a local file could not be read (named)\n"
 	    "  7   the receiver went silent mid-transfer\n"
 	    "  9   partial: the rest was sent, but entries inside a folder "
-	    "were skipped\n"
-	    "      (symlinks, special or unreadable files, names the "
-	    "protocol refuses)\n"
+	    "could not be\n"
+	    "      read here (symlinks, special files and names the protocol "
+	    "refuses are\n"
+	    "      skipped and listed, exit 0)\n"
 	    "  10  the receiver refused or could not store some files (the "
 	    "others were\n"
 	    "      sent or skipped); --json lists each file with its "
@@ -353,7 +356,7 @@ static void outcome_of(const salvo_send_report *r, const salvo_send_opts *o,
 			 "the scan %u); the others were sent or skipped",
 			 failed, failed == 1 ? "file" : "files",
 			 r->files_refused, r->files_failed, r->files_abandoned);
-	} else if (rc == 0 && r->skipped) {
+	} else if (rc == 0 && r->skipped_by[SALVO_SKIP_UNREADABLE]) {
 		char by[200];
 
 		oc->exit_code = SALVO_EXIT_PARTIAL;
@@ -585,7 +588,14 @@ static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
 		: 0,
 	    msg};
 
-	if (oc->exit_code == SALVO_EXIT_OK) {
+	if (oc->exit_code == SALVO_EXIT_OK && r->skipped) {
+		char by[200];
+
+		salvo_progress_skip_counts(r, by, sizeof(by));
+		snprintf(msg, sizeof(msg),
+			 "sent %u files and %u folders to %s; skipped %s",
+			 r->files, r->dirs, a->peer, by);
+	} else if (oc->exit_code == SALVO_EXIT_OK) {
 		snprintf(msg, sizeof(msg), "sent %u files and %u folders to %s",
 			 r->files, r->dirs, a->peer);
 	} else if (oc->exit_code == SALVO_EXIT_PARTIAL) {

@@ -18,9 +18,10 @@ enum {
 	SALVO_EXIT_TIMEOUT = 7,	    /* the peer went silent mid-transfer */
 	SALVO_EXIT_UNIMPLEMENTED = 8, /* subcommand not built yet */
 	SALVO_EXIT_PARTIAL = 9,	      /* send: the rest was sent, but entries
-				       * of a tree were skipped (symlinks,
-				       * special or unreadable files, names
-				       * the protocol refuses) */
+				       * of a tree could not be read (those
+				       * skipped on purpose, symlinks,
+				       * special files and names the
+				       * protocol refuses, leave exit 0) */
 	SALVO_EXIT_SOME_FAILED = 10,  /* send: files the receiver refused or
 				       * could not store; the others were
 				       * sent or skipped (all verified) */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/core/error.h"
 #include "common/io/logsink.h"
@@ -26,8 +27,15 @@
 
 static volatile sig_atomic_t stop_signal;
 
+/* The first SIGINT/SIGTERM asks for a clean stop (the caller polls the
+ * flag); a second one, while that stop is still running, ends the
+ * process at once, as 128 + the signal (a second Ctrl-C: 130).  What is
+ * on disk stays consistent either way: a receiver writes each part-file
+ * before its map, and nothing takes a final name unverified. */
 static void on_signal(int sig)
 {
+	if (stop_signal)
+		_exit(128 + sig);
 	stop_signal = sig;
 }
 

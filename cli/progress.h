@@ -107,8 +107,9 @@ struct salvo_logsink;
 void salvo_progress_log(struct salvo_logsink *sink, const salvo_log_event *ev);
 
 /*
- * Makes SIGINT and SIGTERM set the process's one stop flag (nothing else
- * happens in the handler) and ignores SIGPIPE.  Returns the flag, to be
+ * Makes SIGINT and SIGTERM set the process's one stop flag, and a second
+ * one, while the flag is set, end the process at once with 128 + its
+ * number (a second Ctrl-C: 130); ignores SIGPIPE.  Returns the flag, to be
  * passed to an engine as opts.stop; it reads the number of the signal that
  * arrived, 0 while none has.  Returns NULL (errno set) if sigaction failed.
  */

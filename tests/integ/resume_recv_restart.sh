@@ -44,6 +44,13 @@ reconnects=$(jget "$T/send.out" reconnects)
 [ "$reconnects" -ge 1 ] || fail "the sender reports $reconnects reconnects, want at least 1"
 wire=$(jget "$T/send.out" wire_bytes)
 note "restart: exit 0, identical; $reconnects reconnect(s), $wire bytes on the wire for 104857600"
-grep -q "resume" "$RECV_LOG" && note "restarted receiver: $(grep -m1 resume "$RECV_LOG")"
+# the restarted receiver took up the part-file the first one left
+line=$(grep -m1 "resuming 'big.bin'" "$RECV_LOG") ||
+	fail "the restarted receiver did not resume big.bin: $(tail -5 "$RECV_LOG")"
+held=$(sed -n "s/.*resuming 'big.bin': \([0-9]*\) of.*/\1/p" <<<"$line")
+note "restarted receiver: $line"
+[ "${held:-0}" -gt 0 ] || fail "the restarted receiver resumed nothing: $line"
+[ "$(jget "$T/send.out" counts held_bytes)" -eq "$held" ] ||
+	fail "the sender's held_bytes ($(jget "$T/send.out" counts held_bytes)) is not the $held the receiver resumed"
 stop_recv
 note ok

@@ -4,6 +4,7 @@
 # it does not list is refused with the fingerprint and the very line to
 # add (which, added, works); a sender without a key is refused unless the
 # receiver allows anonymous senders, whose files then land in the root.
+# A key's overwrite= bounds what the receiver's --overwrite allows it.
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 RECV_ANON=0
@@ -24,6 +25,26 @@ run_send alice --key "$T/alice" "$T/src/f" "127.0.0.1:$PORT"
 cmp "$T/src/f" "$T/in/alice/f" || fail "alice's file is not in in/alice"
 [ ! -e "$T/in/f" ] || fail "alice's file also in the root"
 note "an authorised key writes below its dir= (in/alice/f)"
+
+# the key's overwrite= bounds the receiver's --overwrite: alice's line
+# allows never (the default), so a replacement is refused even by a
+# receiver that replaces; with overwrite=replace on her line it goes
+cp "$T/src/f" "$T/orig"
+printf 'a changed file\n' >"$T/src/f"
+stop_recv
+start_recv "$T/in" --overwrite replace
+run_send alice-rep --key "$T/alice" --overwrite always --json "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" = 10 ] || fail "alice replacing with overwrite=never on her key: exit $SEND_RC, want 10: $(cat "$T/alice-rep.err")"
+[ "$(jget "$T/alice-rep.out" counts refused)" = 1 ] || fail "the replacement was not counted as refused: $(cat "$T/alice-rep.out")"
+cmp "$T/orig" "$T/in/alice/f" || fail "alice's key allows no replacement, yet in/alice/f changed"
+stop_recv
+sed -i 's/ dir=alice/ dir=alice overwrite=replace/' "$KD/authorized_keys"
+start_recv "$T/in" --overwrite replace
+run_send alice-rep2 --key "$T/alice" --overwrite always "$T/src/f" "127.0.0.1:$PORT"
+[ "$SEND_RC" = 0 ] || fail "alice with overwrite=replace on her key: exit $SEND_RC: $(cat "$T/alice-rep2.err")"
+cmp "$T/src/f" "$T/in/alice/f" || fail "alice's key allows replace, yet in/alice/f was not replaced"
+cp "$T/orig" "$T/src/f"
+note "a key's overwrite= bounds the receiver's --overwrite (never refused, replace replaced)"
 
 # a key the receiver does not know: refused, with what to do
 run_send bob --key "$T/bob" "$T/src/f" "127.0.0.1:$PORT"

@@ -35,9 +35,10 @@ start_recv "$T/in"
 spid=$!
 BG_PIDS+=("$spid")
 for i in $(seq 1 100); do
-	compgen -G "$T/in/.salvo-*.part" >/dev/null && break
+	compgen -G "$T/in/.salvo/*.part" >/dev/null && break
 	sleep 0.05
 done
+compgen -G "$T/in/.salvo/*.part" >/dev/null || fail "no part-file at the receiver after 5 s: $(cat "$T/mid.err")"
 kill -KILL "$RECV_PID"
 t0=$(now)
 wait_exit "$spid" 20 || fail "sender alive 20 s after its receiver died (--timeout 3s)"

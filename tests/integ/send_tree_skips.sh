@@ -3,9 +3,11 @@
 # refuses (a newline), a folder so named, an unreadable file, an
 # unreadable folder, symlinks (to a file and to a folder) and a FIFO are
 # each skipped with a reason, the rest of the tree arrives intact, and
-# the send exits 9 ("partial"); the log, the progress line, the summary
+# the send exits 9 ("partial": entries could not be read); the log, the progress line, the summary
 # and --json (skipped: [{path, reason, detail}], counts by reason) name
-# every skipped path.  A path given on the command line that cannot be
+# every skipped path.  Without the unreadable entries (symlinks, a FIFO
+# and bad names only, all skipped on purpose) the send exits 0, the
+# skips still listed.  A path given on the command line that cannot be
 # read is still an immediate error (exit 6).  The sender runs as nobody
 # (setpriv), since root reads a mode-000 file.
 set -euo pipefail
@@ -93,6 +95,25 @@ tr '\r' '\n' <"$T/text.err" | sed 's/\x1b\[K//g' | grep -q "^salvo send: sent al
 	fail "no partial line: $(cat "$T/text.err")"
 same_tree "$T/want/tree" "$T/in/tree"
 note "summary: $(head -2 "$T/text.out" | tr '\n' ' ')"
+
+# skipped on purpose only (no unreadable entry): exit 0, still listed
+chmod 644 "$src/secret"
+chmod 755 "$src/closed"
+mv "$src/secret" "$src/closed" "$T/src/"
+rm -rf "$T/in/tree"
+nobody_send skipsonly --json "$src" "127.0.0.1:$PORT"
+[ "$SEND_RC" -eq 0 ] || fail "symlinks, a FIFO and bad names skipped: exit $SEND_RC, want 0: $(cat "$T/skipsonly.err")"
+python3 - "$T/skipsonly.out" <<'PYEOF' || fail "--json: $(cat "$T/skipsonly.out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["result"] == "ok" and j["exit_code"] == 0, j["result"]
+assert j["skipped_by_reason"] == {"symlink": 2, "special": 1, "unreadable": 0,
+                                  "bad_name": 2}, j["skipped_by_reason"]
+PYEOF
+same_tree "$T/want/tree" "$T/in/tree"
+mv "$T/src/secret" "$T/src/closed" "$src/"
+chmod 000 "$src/secret" "$src/closed"
+note "skipped on purpose only: exit 0, 5 entries listed"
 
 # named on the command line: an immediate error, nothing sent
 nobody_send named "$src/secret" "127.0.0.1:$PORT"
