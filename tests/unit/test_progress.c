@@ -63,8 +63,7 @@ static void test_human_units(void **state)
 	(void)state;
 	char b[32];
 	assert_string_equal(salvo_progress_human(0, b, sizeof(b)), "0 B");
-	assert_string_equal(salvo_progress_human(1023, b, sizeof(b)),
-			    "1023 B");
+	assert_string_equal(salvo_progress_human(1023, b, sizeof(b)), "1023 B");
 	assert_string_equal(salvo_progress_human(1024, b, sizeof(b)),
 			    "1.00 KiB");
 	assert_string_equal(salvo_progress_human(15 << 20, b, sizeof(b)),
