@@ -617,24 +617,27 @@ static void test_auto_policy(void **state)
 	assert_true(raw >= 2 && raw <= 4);
 }
 
-/* A thread that waits most of its time but, while busy, ran only part
+/* A thread that waits most of its time but, while busy, ran under half
  * of it (ready, the CPUs taken) gets no HC: on the 2-core lab with fair
  * rate control the wait came from a receiver and a link emulator
- * starved of the CPU HC took (text over a clean veth at 0.52x off). */
+ * starved of the CPU HC took (text over a clean veth at 0.52x off).  One
+ * that ran over half of it does: sharing two cores with the receiver
+ * and the emulator is the lab's normal state, where HC ran text over the
+ * WAN 3.6 % faster. */
 static void test_auto_hc_needs_cpu(void **state)
 {
 	(void)state;
 	const uint64_t ms = 1000000;
 	salvo_lz4auto a;
 	salvo_lz4auto_init(&a);
-	/* busy 10 ms of which it ran 5, waiting 40: never HC */
+	/* busy 10 ms of which it ran 4, waiting 40: never HC */
 	for (int i = 0; i < 50; i++) {
-		salvo_lz4auto_done(&a, 1, 1, 4 << 20, 10 * ms, 40 * ms, 5 * ms);
+		salvo_lz4auto_done(&a, 1, 1, 4 << 20, 10 * ms, 40 * ms, 4 * ms);
 		assert_true(salvo_lz4auto_want(&a));
 		assert_int_equal(salvo_lz4auto_level(&a), 0);
 	}
-	/* it ran 8 of 10: room, HC */
-	salvo_lz4auto_done(&a, 1, 1, 4 << 20, 10 * ms, 40 * ms, 8 * ms);
+	/* it ran 6 of 10: room, HC */
+	salvo_lz4auto_done(&a, 1, 1, 4 << 20, 10 * ms, 40 * ms, 6 * ms);
 	assert_int_equal(salvo_lz4auto_level(&a), SALVO_LZ4_HC_LEVEL);
 	/* an HC item that starved, though it waited: back to fast LZ4, HC
 	 * held off for SALVO_LZ4AUTO_HC_HOLD_MIN items */
