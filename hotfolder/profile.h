@@ -36,6 +36,9 @@ struct hf_item {
 	/* results, written by the session thread */
 	enum salvo_hf_outcome out;
 	const char *why; /* REFUSE: salvo_hf_refusal's reason (static) */
+	int verdict;	 /* OK without data: the receiver had it (enum
+			  * salvo_verdict: identical, exists, not newer);
+			  * -1: sent */
 	struct salvo_hf_stat after;
 	int has_hash;
 	uint8_t hash[32];
@@ -74,6 +77,7 @@ struct hf_profile {
 	uint32_t link_attempts; /* failed sessions in a row (receiver away) */
 	uint64_t link_next_ns;	/* no session before this */
 	uint64_t sent_files, sent_bytes, failed_files;
+	uint64_t skipped_files; /* of sent_files: the receiver had them */
 	char last_error[512];
 	uint64_t rng;
 };

@@ -120,6 +120,19 @@ static int refused_by_receiver(const salvo_send_report *rep, const char *local)
 	return 0;
 }
 
+/* The receiver's verdict for a file at local it did not need (it had
+ * it already: identical, exists, not newer), or -1. */
+static int not_needed_by_receiver(const salvo_send_report *rep,
+				  const char *local)
+{
+	for (size_t i = 0; i < rep->nresults; i++)
+		if (rep->results[i].outcome == SALVO_SEND_NOT_NEEDED &&
+		    rep->results[i].local &&
+		    !strcmp(rep->results[i].local, local))
+			return rep->results[i].verdict;
+	return -1;
+}
+
 static void *session_main(void *arg)
 {
 	struct hf_session *s = arg;
@@ -206,6 +219,7 @@ static void *session_main(void *arg)
 			it->out = failed_one(it, 1);
 		} else if (s->rc == 0) {
 			it->out = SALVO_HF_OK;
+			it->verdict = not_needed_by_receiver(rep, it->local);
 			if (p->pol.keep)
 				it->has_hash =
 				    !hash_file(it->local, &it->after, it->hash);
@@ -378,9 +392,26 @@ static void link_result(struct hf_profile *p, struct hf_session *s,
 	}
 }
 
-/* One file's result; returns 1 if the job is now SENT (post-action due). */
+/* Why the receiver did not need a file (it->verdict > 0). */
+static const char *skip_words(int verdict)
+{
+	switch (verdict) {
+	case SALVO_VERDICT_IDENTICAL:
+		return "identical";
+	case SALVO_VERDICT_EXISTS:
+		return "exists, and --overwrite is never";
+	case SALVO_VERDICT_NOT_NEWER:
+		return "not newer, and --overwrite is if-newer";
+	default:
+		return "already there";
+	}
+}
+
+/* One file's result; returns 1 if the job is now SENT (post-action due):
+ * also a file the receiver had already (skipped there, no data moved),
+ * counted in skipped_files and *skipped. */
 static int apply(struct hf_profile *p, struct hf_session *s, struct hf_item *it,
-		 uint64_t now)
+		 uint64_t now, size_t *skipped)
 {
 	struct salvo_hf_entry *e = it->e;
 	int old = e->job.state, st;
@@ -391,9 +422,19 @@ static int apply(struct hf_profile *p, struct hf_session *s, struct hf_item *it,
 	switch (st) {
 	case SALVO_HF_SENT:
 		p->sent_files++;
-		p->sent_bytes += e->job.st.size;
 		if (!p->pol.keep)
 			hf_journal(p, e, SALVO_HF_REC_SENT);
+		if (it->out == SALVO_HF_OK && it->verdict > 0) {
+			p->skipped_files++;
+			(*skipped)++;
+			if (p->d->o->verbose)
+				hf_log(p, "file_skipped",
+				       "%s not sent: the receiver had it (%s); "
+				       "delivered",
+				       e->path, skip_words(it->verdict));
+			break;
+		}
+		p->sent_bytes += e->job.st.size;
 		if (p->d->o->verbose)
 			hf_file_event(p, "file_sent", e->path, e->job.st.size,
 				      0, "sent %s (%llu bytes)", e->path,
@@ -433,7 +474,8 @@ void hf_session_done(struct hf_session *s)
 {
 	struct hf_profile *p = s->p;
 	uint64_t now = salvo_now_ns();
-	size_t sent = 0, split = 0;
+	size_t sent = 0, split = 0, skipped = 0;
+	char also[96] = "";
 
 	pthread_join(s->thread, NULL);
 	p->active--;
@@ -441,7 +483,7 @@ void hf_session_done(struct hf_session *s)
 	link_result(p, s, now);
 	for (size_t i = 0; i < s->n; i++) {
 		split += s->items[i].out == SALVO_HF_SPLIT;
-		sent += (size_t)apply(p, s, &s->items[i], now);
+		sent += (size_t)apply(p, s, &s->items[i], now, &skipped);
 	}
 	/* SENT is durable before a source is deleted or moved */
 	hf_sync(p);
@@ -454,12 +496,16 @@ void hf_session_done(struct hf_session *s)
 			 "a session of %zu files failed (%s); sending them "
 			 "one by one",
 			 split, s->message);
+	if (skipped)
+		snprintf(also, sizeof(also),
+			 ", %zu of them skipped (the receiver had them)",
+			 skipped);
 	if (sent)
 		hf_file_event(
 		    p, "batch_sent", NULL, s->sent_bytes, s->elapsed_ns,
-		    "sent %zu file%s (%llu bytes) to %s in %.2f s%s", sent,
+		    "sent %zu file%s (%llu bytes) to %s in %.2f s%s%s", sent,
 		    sent == 1 ? "" : "s", (unsigned long long)s->sent_bytes,
-		    p->peer, (double)s->elapsed_ns / 1e9, s->compressed);
+		    p->peer, (double)s->elapsed_ns / 1e9, also, s->compressed);
 	hf_maybe_compact(p);
 	free_session(s);
 }

@@ -81,7 +81,8 @@ void hf_status_write(struct hf_profile *p)
 		"profile: %s\ndir: %s\nhost: %s\nremote_dir: %s\npid: "
 		"%ld\nupdated: %s\n"
 		"state: %s\nsettling: %zu\nqueued: %zu\nsending: %zu\n"
-		"sent: %llu\nsent_bytes: %llu\nfailed: %zu\nrefused: %zu\n"
+		"sent: %llu\nskipped: %llu\nsent_bytes: %llu\nfailed: "
+		"%zu\nrefused: %zu\n"
 		"known: %zu\n"
 		"sessions: %u\nretry_in_s: %.1f\nlast_error: ",
 		p->hf->name, p->root, p->peer, p->hf->remote_dir,
@@ -92,6 +93,7 @@ void hf_status_write(struct hf_profile *p)
 				   : "running",
 		c[SALVO_HF_SETTLING], c[SALVO_HF_QUEUED], c[SALVO_HF_SENDING],
 		(unsigned long long)p->sent_files,
+		(unsigned long long)p->skipped_files,
 		(unsigned long long)p->sent_bytes, c[SALVO_HF_FAILED],
 		c[SALVO_HF_REFUSED], c[SALVO_HF_IDLE], p->active,
 		p->link_attempts && p->link_next_ns > now

@@ -9,6 +9,8 @@
 # not committed again; the receiver's log names 20 commits.  A copy
 # changed at the receiver since (chmod: a new ctime) is committed again,
 # as is a file whose bytes changed (same size and mtime, another digest).
+# With the default policy the receiver skips them all as identical, and
+# the watcher counts them as skipped (status, log).
 set -euo pipefail
 . "$(dirname "$0")/../helpers/integ.sh"
 . "$(dirname "$0")/../helpers/watch_lib.sh"
@@ -60,5 +62,21 @@ acked=$(count 'file_already_received: already received ')
 grep 'file_received: received sub/f1 ' "$RECV_LOG" | sed -n 2p | grep -q . ||
 	fail "f1, changed at the receiver, was not committed again"
 cmp -s "$T/src/sub/f2" "$T/in/sub/f2" || fail "f2's new bytes did not arrive"
+
+# the default policy (if-different): the receiver skips every file as
+# identical before any data moves; each counts as delivered, and the
+# status and the batch line say how many were skipped
+rm "$T/src/.salvo/journal"
+args=("$T/src" "127.0.0.1:$PORT" --settle 200ms --post keep --verbose)
+run_watch 20
+[ "$(count 'file_received: received ')" = 22 ] || fail "if-different: committed again"
+[ "$(wstat "$T/src" skipped)" = 20 ] ||
+	fail "status skipped: $(wstat "$T/src" skipped), want 20: $(tr '\n' ' ' <"$T/src/.salvo/status")"
+[ "$(wstat "$T/src" sent_bytes)" = 0 ] || fail "status sent_bytes $(wstat "$T/src" sent_bytes) for 20 skipped files"
+grep -q "sent 20 files (0 bytes) to .*, 20 of them skipped (the receiver had them)" "$T/w.log" ||
+	fail "no batch line with the skipped count: $(grep batch_sent "$T/w.log" | tail -2)"
+grep -q "file_skipped: watch: sub/f3 not sent: the receiver had it (identical); delivered" "$T/w.log" ||
+	fail "no file_skipped line for sub/f3: $(grep -m3 file_ "$T/w.log")"
+note "if-different: 20 identical files skipped by the receiver, counted (status skipped: 20)"
 stop_recv
 note ok
