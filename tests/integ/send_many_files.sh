@@ -5,7 +5,9 @@
 # loopback with both sides under `ulimit -n 256` (release build).  Each
 # side's peak RSS (/usr/bin/time -v) stays under MANY_RSS_MIB (24), and
 # every file arrives: the same names and sizes, and the contents of 500
-# picked at random (seeded, printed).  Before, the receiver held a 1.4 KiB
+# picked at random (seeded, printed); the sender's wire bytes stay
+# under 150 a file + 1 MiB (FILE_DONE not sent again before it could be
+# acknowledged).  Before, the receiver held a 1.4 KiB
 # BLAKE3 tree for every file of a block in flight: 20,000 tiny files
 # peaked at 38 MiB (100,000 at 161 MiB); now 7 (25).
 # tests/integ/long/send_million.sh runs this with a million files and
@@ -42,11 +44,19 @@ recv_salvo=$(pgrep -P "$RECV_PID" || true)
 t0=$(date +%s.%N)
 SEND_RC=0
 timeout -k 5 "$SECS" /usr/bin/time -v -o "$T/send.time" "${limited[@]}" \
-	"$SALVO" send --anonymous "$T/fs/src/t" "127.0.0.1:$PORT" \
+	"$SALVO" send --anonymous --json "$T/fs/src/t" "127.0.0.1:$PORT" \
 	>"$T/send.out" 2>"$T/send.err" || SEND_RC=$?
 secs=$(python3 -c "import time; print(round(time.time() - $t0, 1))")
 [ "$SEND_RC" -ne 124 ] || fail "salvo send still running after $SECS s"
 [ "$SEND_RC" -eq 0 ] || fail "$N files under ulimit -n $NOFILE: exit $SEND_RC: $(tail -3 "$T/send.err")"
+# the wire: the manifest (~40 bytes a file), the data, one 32-byte digest
+# a file and headers; FILE_DONE paced at a low rate was sent again and
+# again before its acknowledgement could come (20,000 files: 4.6 MB
+# before, 2.4 after)
+wire=$(jget "$T/send.out" wire_bytes)
+[ "$wire" -le $((150 * N + (1 << 20))) ] ||
+	fail "$wire bytes on the wire for $N tiny files, over 150 a file + 1 MiB: FILE_DONE sent again and again?"
+note "$wire bytes on the wire for $N files"
 wait_exit "$RECV_PID" 30 || fail "receiver --once still running 30 s after the send"
 [ "$WAIT_RC" -eq 0 ] || fail "receiver exited $WAIT_RC: $(tail -3 "$RECV_LOG")"
 
