@@ -588,16 +588,14 @@ static void log_result(struct salvo_logsink *sink, const salvo_send_report *r,
 		: 0,
 	    msg};
 
-	if (oc->exit_code == SALVO_EXIT_OK && r->skipped) {
-		char by[200];
+	if (oc->exit_code == SALVO_EXIT_OK) {
+		char by[200] = "";
 
-		salvo_progress_skip_counts(r, by, sizeof(by));
+		if (r->skipped)
+			salvo_progress_skip_counts(r, by, sizeof(by));
 		snprintf(msg, sizeof(msg),
-			 "sent %u files and %u folders to %s; skipped %s",
-			 r->files, r->dirs, a->peer, by);
-	} else if (oc->exit_code == SALVO_EXIT_OK) {
-		snprintf(msg, sizeof(msg), "sent %u files and %u folders to %s",
-			 r->files, r->dirs, a->peer);
+			 "sent %u files and %u folders to %s%s%s", r->files,
+			 r->dirs, a->peer, by[0] ? "; skipped " : "", by);
 	} else if (oc->exit_code == SALVO_EXIT_PARTIAL) {
 		ev.level = SALVO_LOG_WARN;
 		ev.event = "send_partial";

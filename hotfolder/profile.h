@@ -36,9 +36,8 @@ struct hf_item {
 	/* results, written by the session thread */
 	enum salvo_hf_outcome out;
 	const char *why; /* REFUSE: salvo_hf_refusal's reason (static) */
-	int verdict;	 /* OK without data: the receiver had it (enum
-			  * salvo_verdict: identical, exists, not newer);
-			  * -1: sent */
+	int verdict;	 /* OK: SALVO_VERDICT_SEND, or why the receiver
+			  * needed no data (identical, exists, not newer) */
 	struct salvo_hf_stat after;
 	int has_hash;
 	uint8_t hash[32];

@@ -106,31 +106,23 @@ static enum salvo_hf_outcome failed_one(struct hf_item *it, size_t m)
 	return m > 1 ? SALVO_HF_SPLIT : SALVO_HF_FAIL;
 }
 
-/* 1 if the receiver refused the file at local (or could not store it):
- * its per-file verdict in the report. */
-static int refused_by_receiver(const salvo_send_report *rep, const char *local)
+/* The receiver's verdict on the file at local, as the report lists it:
+ * its result, or NULL when the report has nothing to say of it (sent,
+ * or none was refused, failed or found there already). */
+static const salvo_send_result *verdict_on(const salvo_send_report *rep,
+					   const char *local)
 {
-	if (!rep->files_refused && !rep->files_failed && !rep->files_abandoned)
-		return 0;
+	if (!rep->files_refused && !rep->files_failed &&
+	    !rep->files_abandoned && !rep->files_identical &&
+	    !rep->files_exists && !rep->files_not_newer)
+		return NULL;
 	for (size_t i = 0; i < rep->nresults; i++)
-		if (rep->results[i].outcome == SALVO_SEND_REFUSED &&
+		if ((rep->results[i].outcome == SALVO_SEND_REFUSED ||
+		     rep->results[i].outcome == SALVO_SEND_NOT_NEEDED) &&
 		    rep->results[i].local &&
 		    !strcmp(rep->results[i].local, local))
-			return 1;
-	return 0;
-}
-
-/* The receiver's verdict for a file at local it did not need (it had
- * it already: identical, exists, not newer), or -1. */
-static int not_needed_by_receiver(const salvo_send_report *rep,
-				  const char *local)
-{
-	for (size_t i = 0; i < rep->nresults; i++)
-		if (rep->results[i].outcome == SALVO_SEND_NOT_NEEDED &&
-		    rep->results[i].local &&
-		    !strcmp(rep->results[i].local, local))
-			return rep->results[i].verdict;
-	return -1;
+			return &rep->results[i];
+	return NULL;
 }
 
 static void *session_main(void *arg)
@@ -212,14 +204,16 @@ static void *session_main(void *arg)
 		struct hf_item *it = &s->items[map[k]];
 		struct stat sb;
 
-		if (s->rc == 0 && refused_by_receiver(rep, it->local)) {
+		const salvo_send_result *v =
+		    s->rc == 0 ? verdict_on(rep, it->local) : NULL;
+		if (v && v->outcome == SALVO_SEND_REFUSED) {
 			/* its verdict: refused or not storable there; the
 			 * others went.  A file the receiver had already
 			 * (identical, or kept by the policy) is delivered */
 			it->out = failed_one(it, 1);
 		} else if (s->rc == 0) {
 			it->out = SALVO_HF_OK;
-			it->verdict = not_needed_by_receiver(rep, it->local);
+			it->verdict = v ? v->verdict : SALVO_VERDICT_SEND;
 			if (p->pol.keep)
 				it->has_hash =
 				    !hash_file(it->local, &it->after, it->hash);
@@ -392,7 +386,7 @@ static void link_result(struct hf_profile *p, struct hf_session *s,
 	}
 }
 
-/* Why the receiver did not need a file (it->verdict > 0). */
+/* Why the receiver did not need a file (its verdict, not SEND). */
 static const char *skip_words(int verdict)
 {
 	switch (verdict) {
@@ -424,7 +418,8 @@ static int apply(struct hf_profile *p, struct hf_session *s, struct hf_item *it,
 		p->sent_files++;
 		if (!p->pol.keep)
 			hf_journal(p, e, SALVO_HF_REC_SENT);
-		if (it->out == SALVO_HF_OK && it->verdict > 0) {
+		if (it->out == SALVO_HF_OK &&
+		    it->verdict != SALVO_VERDICT_SEND) {
 			p->skipped_files++;
 			(*skipped)++;
 			if (p->d->o->verbose)

@@ -685,10 +685,10 @@ static uint64_t fd_pacing_ns(const salvo_sender *s)
 	uint64_t rate = salvo_sender_pacing_rate(s);
 	if (!pkts || !rate)
 		return 0;
-	return (uint64_t)min64((uint64_t)((unsigned __int128)pkts *
-					  s->cfg.datagram_bytes * 8000000000u /
-					  rate),
-			       UINT64_MAX / 128);
+	unsigned __int128 ns = (unsigned __int128)pkts * s->cfg.datagram_bytes *
+			       8000000000u / rate;
+	/* room for the doubling back-off (at most 2^6) */
+	return ns > UINT64_MAX / 128 ? UINT64_MAX / 128 : (uint64_t)ns;
 }
 
 /* FILE_DONE of files [first, first + count), flags as given. */
