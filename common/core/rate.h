@@ -54,6 +54,12 @@ typedef struct salvo_rate_snapshot {
 	uint64_t floor_bps;   /* the floor in force, 0: none */
 	uint64_t train_bps;   /* the receiver's latest packet-train
 			       * reading, IP bits/s; 0: none */
+
+	/* why start-up ended, a static string ("queue", "target",
+	 * "plateau", "short", "heavy", "host", "timeout"; NULL while it
+	 * runs or where there is none), and the pacing rate it ended at */
+	const char *start_exit;
+	uint64_t start_exit_bps;
 } salvo_rate_snapshot;
 
 typedef struct salvo_rate_ops {
@@ -220,6 +226,10 @@ typedef struct salvo_rate_fair {
 	 * round, at most HOST_WAIT_WIN_NS: rate_fair.c) */
 	uint64_t hw_win_at, hw_min, hw_prev_min;
 	uint64_t train_bps; /* the latest packet-train reading, 0: none */
+
+	/* why start-up ended (NULL before) and the rate it ended at */
+	const char *start_exit;
+	uint64_t start_exit_bps;
 } salvo_rate_fair;
 
 /* State big enough for any algorithm. */

@@ -768,8 +768,12 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 
 /* Start-up is over (the path is full): half the delivery rate until
  * the queue we built has drained. */
-static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s)
+/* why: which test ended start-up (telemetry: --events start_exit) */
+static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s,
+		       const char *why)
 {
+	f->start_exit = why;
+	f->start_exit_bps = f->rate_bps;
 	/* what is in flight: sent, less what arrived or was lost by the
 	 * latest feedback; known now, not an RTT late */
 	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
@@ -813,13 +817,16 @@ static void start_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 	 * delivers: while the rate grows 1.8x a round the delivery measured
 	 * lags a round behind, and a path that is not full reads as one
 	 * (the simulator left start-up at half the link). */
-	int full =
-	    (f->dq_ns > exit &&
-	     (f->rate_bps >= target_rate(f, f->dq_ns) || f->dq_ns > rnd / 8)) ||
-	    f->plateau_rounds >= 3 ||
-	    (f->short_windows >= 1 && f->dq_ns >= short_dq);
-	if (full || heavy) {
-		start_exit(f, s);
+	const char *why =
+	    f->dq_ns > exit && f->dq_ns > rnd / 8 ? "queue"
+	    : f->dq_ns > exit && f->rate_bps >= target_rate(f, f->dq_ns)
+		? "target"
+	    : f->plateau_rounds >= 3			    ? "plateau"
+	    : f->short_windows >= 1 && f->dq_ns >= short_dq ? "short"
+	    : heavy					    ? "heavy"
+							    : NULL;
+	if (why) {
+		start_exit(f, s, why);
 		return;
 	}
 	/* grow on RTT samples only, by the time since the one before: a
@@ -865,7 +872,7 @@ static void host_step(salvo_rate_fair *f, const salvo_rate_sample *s,
 					 ? min64(f->rate_bps, f->host_cap_bps)
 					 : f->rate_bps;
 			if (f->mode == M_START) /* as at a full queue */
-				start_exit(f, s);
+				start_exit(f, s, "host");
 			else if (f->mode == M_DRAIN)
 				r = f->rate_bps; /* drains already */
 			else
@@ -998,6 +1005,10 @@ static void fair_on_loss(void *state, uint64_t lost_bytes, uint64_t now)
 static void fair_on_timeout(void *state, uint64_t now)
 {
 	salvo_rate_fair *f = state;
+	if (f->mode == M_START) {
+		f->start_exit = "timeout";
+		f->start_exit_bps = f->rate_bps;
+	}
 	f->rate_bps = clamp(f, f->rate_bps / 2);
 	if (f->mode == M_START || f->mode == M_DRAIN)
 		f->mode = M_DELAY;
@@ -1025,6 +1036,8 @@ static void fair_snapshot(const void *state, salvo_rate_snapshot *out)
 	out->loss_ppm = (uint32_t)min64(f->loss_ppm, 1000000);
 	out->state = f->probe_until ? "probe" : names[f->mode];
 	out->train_bps = f->train_bps;
+	out->start_exit = f->start_exit;
+	out->start_exit_bps = f->start_exit_bps;
 }
 
 /* New bounds from the user (salvo ctl): what was measured stands; the

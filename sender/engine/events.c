@@ -81,7 +81,8 @@ void salvo_events_write(salvo_events *e, uint64_t now,
 		"\"rtt_min_ms\":%.3f,\"srtt_ms\":%.3f,\"queue_ms\":%.3f,"
 		"\"loss_pct\":%.3f,\"acked_bytes\":%llu,\"sent_bytes\":%llu,"
 		"\"retx_bytes\":%llu,\"ceiling_mbps\":%s,\"floor_mbps\":%s,"
-		"\"train_mbps\":%.3f}\n",
+		"\"train_mbps\":%.3f,\"start_exit\":%s%s%s,"
+		"\"start_exit_mbps\":%.3f}\n",
 		(double)(now - e->start) / 1e9, rs->state ? rs->state : "",
 		mbps(rs->rate_bps), mbps(rs->delivery_bps), goodput,
 		ms(rs->min_rtt_ns), ms(rs->srtt_ns), ms(rs->queue_ns),
@@ -89,7 +90,10 @@ void salvo_events_write(salvo_events *e, uint64_t now,
 		(unsigned long long)st->bytes_new,
 		(unsigned long long)st->bytes_retx,
 		limit(rs->ceiling_bps, c, sizeof(c)),
-		limit(rs->floor_bps, f, sizeof(f)), mbps(rs->train_bps));
+		limit(rs->floor_bps, f, sizeof(f)), mbps(rs->train_bps),
+		rs->start_exit ? "\"" : "",
+		rs->start_exit ? rs->start_exit : "null",
+		rs->start_exit ? "\"" : "", mbps(rs->start_exit_bps));
 	fflush(e->f);
 	e->last_t = now;
 	e->last_acked = st->bytes_acked;

@@ -8,14 +8,17 @@
  *   {"t":1.234,"state":"delay","rate_mbps":196.1,"delivery_mbps":195.0,
  *    "goodput_mbps":188.2,"rtt_min_ms":100.2,"srtt_ms":104.9,
  *    "queue_ms":4.1,"loss_pct":1.02,"acked_bytes":..., "sent_bytes":...,
- *    "retx_bytes":...,"ceiling_mbps":50.000,"floor_mbps":null}
+ *    "retx_bytes":...,"ceiling_mbps":50.000,"floor_mbps":null,
+ *    "train_mbps":201.3,"start_exit":"short","start_exit_mbps":380.2}
  *
  * t: seconds since the send began; rate: the pacing rate; delivery: what
  * the rate control measured arriving (IP bits); goodput: file bytes the
  * receiver gained since the last line; queue: the standing RTT above the
  * lowest; loss: the random loss the rate control measured; ceiling and
  * floor: the bounds in force (--rate, --min-rate, or as a control
- * socket moved them), null for none.
+ * socket moved them), null for none; start_exit: why start-up ended
+ * (null while it runs, or for a policy without one) and the pacing
+ * rate it ended at.
  *
  * One owner thread (the engine's watcher); not thread-safe.
  */

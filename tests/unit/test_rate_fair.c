@@ -231,6 +231,22 @@ static void test_fills_lossy_path(void **state)
 
 /* ------------------------------------------------------- fast start */
 
+/* The start-up exit a flow's snapshots reported last (on_sample). */
+typedef struct {
+	const char *why;
+	uint64_t bps;
+} start_exit_seen;
+
+static void note_start_exit(void *ud, size_t flow, uint64_t now,
+			    const salvo_rate_snapshot *snap)
+{
+	start_exit_seen *seen = ud;
+	(void)flow;
+	(void)now;
+	seen->why = snap->start_exit;
+	seen->bps = snap->start_exit_bps;
+}
+
 static void test_fast_start(void **state)
 {
 	static const struct {
@@ -265,8 +281,25 @@ static void test_fast_start(void **state)
 		p.flow[0] = salvo(&salvo_rate_fair_ops, cases[i].rtt, 0);
 		p.flow[0].hint_bps = cases[i].hint;
 		p.flow[0].ahead_bytes = cases[i].ahead;
+		start_exit_seen seen = {0};
+		p.on_sample = note_start_exit;
+		p.on_sample_ud = &seen;
 		flowsim_result r;
 		run(&p, &r);
+		/* telemetry (--events start_exit): a clean start says why it
+		 * ended, and ended on the path filling, at or past the link */
+		printf("fast start: left start-up on \"%s\" at %.1f Mbit/s\n",
+		       seen.why ? seen.why : "(never)",
+		       (double)seen.bps / MBIT);
+		if (cases[i].no_drop &&
+		    (!seen.why ||
+		     (strcmp(seen.why, "queue") && strcmp(seen.why, "target") &&
+		      strcmp(seen.why, "short")) ||
+		     seen.bps < cases[i].link))
+			FAILS("case %zu: start-up left on \"%s\" at %.1f "
+			      "Mbit/s",
+			      i, seen.why ? seen.why : "(never)",
+			      (double)seen.bps / MBIT);
 		/* arrivals at the bottleneck's exit over a quarter RTT; the
 		 * receiver sees them half an RTT later */
 		uint64_t t = flowsim_first_rate(&r, 0, 0, cases[i].rtt / 4,
@@ -802,8 +835,17 @@ static void test_timeout(void **state)
 		o->init(&st, cases[i].ceiling, cases[i].floor, 1472, 0);
 		o->seed(&st, cases[i].ceiling, 20 * MS, 0);
 		uint64_t r = o->pacing_rate(&st);
+		salvo_rate_snapshot snap = {0};
+		o->snapshot(&st, &snap);
+		assert_null(snap.start_exit); /* start-up runs */
 		for (int k = 0; k < 40; k++) {
 			o->on_timeout(&st, (uint64_t)(k + 1) * SEC);
+			if (!k) { /* the first timeout ended start-up */
+				o->snapshot(&st, &snap);
+				assert_non_null(snap.start_exit);
+				assert_string_equal(snap.start_exit, "timeout");
+				assert_int_equal(snap.start_exit_bps, r);
+			}
 			uint64_t n = o->pacing_rate(&st);
 			uint64_t want =
 			    r / 2 > cases[i].lowest ? r / 2 : cases[i].lowest;
