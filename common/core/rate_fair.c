@@ -767,8 +767,8 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 }
 
 /* Start-up is over (the path is full): half the delivery rate until
- * the queue we built has drained. */
-/* why: which test ended start-up (telemetry: --events start_exit) */
+ * the queue we built has drained.  why: the test that ended it, for
+ * telemetry (--events start_exit). */
 static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s,
 		       const char *why)
 {
