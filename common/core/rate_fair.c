@@ -766,14 +766,20 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 	f->round_host_drop = 0;
 }
 
-/* Start-up is over (the path is full): half the delivery rate until
- * the queue we built has drained.  why: the test that ended it, for
- * telemetry (--events start_exit). */
-static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s,
-		       const char *why)
+/* For telemetry (--events start_exit): the test that ended start-up,
+ * and the pacing rate it ended at. */
+static void note_start_exit(salvo_rate_fair *f, const char *why)
 {
 	f->start_exit = why;
 	f->start_exit_bps = f->rate_bps;
+}
+
+/* Start-up is over (the path is full): half the delivery rate until
+ * the queue we built has drained.  why: the test that ended it. */
+static void start_exit(salvo_rate_fair *f, const salvo_rate_sample *s,
+		       const char *why)
+{
+	note_start_exit(f, why);
 	/* what is in flight: sent, less what arrived or was lost by the
 	 * latest feedback; known now, not an RTT late */
 	uint64_t dgram = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
@@ -1005,10 +1011,8 @@ static void fair_on_loss(void *state, uint64_t lost_bytes, uint64_t now)
 static void fair_on_timeout(void *state, uint64_t now)
 {
 	salvo_rate_fair *f = state;
-	if (f->mode == M_START) {
-		f->start_exit = "timeout";
-		f->start_exit_bps = f->rate_bps;
-	}
+	if (f->mode == M_START)
+		note_start_exit(f, "timeout");
 	f->rate_bps = clamp(f, f->rate_bps / 2);
 	if (f->mode == M_START || f->mode == M_DRAIN)
 		f->mode = M_DELAY;
