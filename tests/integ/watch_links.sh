@@ -40,7 +40,8 @@ grep -q 'soft refused: a symbolic link; salvo watch never follows links' "$T/w.l
 grep -q ' warn file_refused: ' "$T/w.log" || fail "refusals are not warnings"
 [ "$(wstat "$T/src" failed)" = 0 ] || fail "refused files counted as failed"
 grep -q 'refused' <<<"$(wstat "$T/src" last_error)" || fail "last_error does not say refused"
-st=$($SALVO watch --status "$T/src" 2>&1) || true
+st=$($SALVO watch --status "$T/src" 2>&1) ||
+	fail "watch --status exited $?: $(tr '\n' ' ' <<<"$st")"
 grep -q '^refused: 4$' <<<"$st" ||
 	fail "watch --status lacks refused: 4: $(tr '\n' ' ' <<<"$st")"
 # the other link removed: written again, it is an ordinary file and goes
