@@ -89,19 +89,31 @@ void salvo_fair_compete_cut(salvo_rate_fair *f, uint64_t now)
 	 * cut twice for one overflow (x0.49 where CUBIC took x0.7). */
 	if (f->round_start < f->last_cut + f->srtt_ns)
 		return;
+	/* during a drain, from the rate it resumes: the drain's half is
+	 * no window of ours, and cutting it (then the plateau from it)
+	 * left under a third of the rate once the drain ended (the model
+	 * beside CUBIC without HyStart, 0.5 BDP, seed 11: an overflow's
+	 * losses came back in a drain from 136.8 Mbit/s; test_rate_compete's
+	 * test_cut_in_drain) */
+	uint64_t r = f->probe_until ? f->probe_rate : f->rate_bps;
 	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t w = (uint64_t)((unsigned __int128)f->rate_bps *
-				f->epoch_rtt_ns / 8000000000u);
+	uint64_t w =
+	    (uint64_t)((unsigned __int128)r * f->epoch_rtt_ns / 8000000000u);
 	/* fast convergence (RFC 9438 4.7): a window below the last
 	 * maximum releases room; the plateau as a rate, then as a window
 	 * at the new epoch's scale */
-	uint64_t top = w < f->w_max_bytes
-			   ? f->rate_bps / 2000 * (1000 + f->pr->beta_pm)
-			   : f->rate_bps;
+	uint64_t top =
+	    w < f->w_max_bytes ? r / 2000 * (1000 + f->pr->beta_pm) : r;
 	f->epoch_rtt_ns = rtt_scale(f);
 	f->w_max_bytes =
 	    (uint64_t)((unsigned __int128)top * f->epoch_rtt_ns / 8000000000u);
-	f->rate_bps = clamp(f, f->rate_bps / 1000 * f->pr->beta_pm);
+	uint64_t cut = clamp(f, r / 1000 * f->pr->beta_pm);
+	if (f->probe_until) {
+		f->probe_rate = cut;
+		f->rate_bps = min64(f->rate_bps, cut);
+	} else {
+		f->rate_bps = cut;
+	}
 	/* K = cbrt(W_max (1 - beta) / C), in ms */
 	unsigned __int128 num = (unsigned __int128)f->w_max_bytes *
 				(1000 - f->pr->beta_pm) * 1000000000000ull;

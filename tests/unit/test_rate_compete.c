@@ -21,7 +21,9 @@
  *                     fair fills >= 90 % of the rest;
  *   entry_aim_noisy   the link competitive mode aims at on entry (1 BDP,
  *                     CUBIC without HyStart) with 0-4 ms of RTT noise:
- *                     within 30 % of the link.
+ *                     within 30 % of the link;
+ *   cut_in_drain      an overflow's losses in a drain cut the rate the
+ *                     drain resumes, once (60-80 % of it after).
  *
  * FLOWSIM_TRACE=1 prints each second (pacing, both rates, the queue).
  * Seeded as test_rate_fair.c: SALVO_TEST_SEED=<seed> replays, make test
@@ -38,6 +40,7 @@
 #include <cmocka.h>
 
 #include "common/core/rate.h"
+#include "common/core/rate_fair_impl.h"
 #include "tests/helpers/flowsim.h"
 #include "tests/helpers/testrand.h"
 
@@ -293,6 +296,69 @@ static void test_entry_aim_noisy(void **state)
 	}
 }
 
+/* An overflow's losses that come back while a drain runs (the drain
+ * halves the rate for a round, salvo_fair_probe_step()) cut the rate
+ * the drain resumes, once, as they would have outside it.  Cutting the
+ * drain's half, and taking the CUBIC plateau from it, left 31 % of the
+ * rate here once the drain ended; in test_beside_cubic_overshoot (0.5
+ * BDP, seeds 2 and 11) a drain from 137 Mbit/s met such losses, and
+ * with delay mode's curve steeper below its knee (tried) a drain at 4
+ * BDP took fair from 88 to 27 Mbit/s. */
+static void test_cut_in_drain(void **state)
+{
+	const salvo_rate_ops *o = &salvo_rate_fair_ops;
+	salvo_rate_state st;
+	(void)state;
+	o->init(&st, 10000 * MBIT, 0, 1472, 0);
+	o->seed(&st, 0, rtt_ns, 0);
+	salvo_rate_fair *f = &st.fair;
+	uint64_t now = 10 * SEC, r0 = 100 * MBIT;
+	f->min_rtt_ns = f->srtt_ns = f->epoch_rtt_ns = rtt_ns;
+	f->delivered_bps = f->round_bw = f->prev_bw = r0;
+	f->rate_bps = r0;
+	salvo_fair_enter(f, M_COMPETE, now);
+	f->last_cut = f->last_probe = 0;
+	f->round_start = now;
+	salvo_rate_sample s = {.now = now,
+			       .srtt_ns = rtt_ns,
+			       .min_rtt_ns = rtt_ns,
+			       .rtt_ns = rtt_ns,
+			       .payload_bytes = 1448};
+	assert_int_equal(salvo_fair_probe_step(f, &s), 1);
+	assert_true(f->probe_until > now);
+	uint64_t resume = f->probe_rate;
+	salvo_fair_compete_cut(f, now + 20 * MS);
+	/* after the drain, one feedback a 40th of a second over an empty
+	 * queue at the rate delivered */
+	uint64_t sent = 0, got = 0, end = f->probe_until;
+	for (now = end; now < end + 100 * MS; now += 25 * MS) {
+		uint64_t b = f->rate_bps / 8 / 40;
+		sent += b / 1448;
+		got += b / 1448;
+		s = (salvo_rate_sample){.now = now,
+					.srtt_ns = rtt_ns,
+					.min_rtt_ns = rtt_ns,
+					.rtt_ns = rtt_ns,
+					.delivered_bytes = b,
+					.datagrams_sent = sent,
+					.datagrams_received = got,
+					.held_bytes = got * 1448,
+					.payload_bytes = 1448};
+		o->on_feedback(&st, &s);
+	}
+	salvo_rate_snapshot sn = {0};
+	o->snapshot(&st, &sn);
+	double kept = (double)sn.rate_bps / (double)resume;
+	printf("cut in a drain: %.1f Mbit/s resumed after it, %.0f %% of "
+	       "the rate before\n",
+	       (double)sn.rate_bps / 1e6, 100 * kept);
+	assert_string_equal(sn.state, "compete");
+	if (kept < 0.6 || kept > 0.8)
+		FAILS("cut in a drain: resumed at %.0f %% of the rate before, "
+		      "want one cut (60-80 %%)",
+		      100 * kept);
+}
+
 int main(void)
 {
 	seed = testrand_fixed_seed(DEFAULT_SEED, "test_rate_compete");
@@ -301,6 +367,7 @@ int main(void)
 	    cmocka_unit_test(test_beside_cubic_overshoot),
 	    cmocka_unit_test(test_beside_cubic_lossy),
 	    cmocka_unit_test(test_entry_aim_noisy),
+	    cmocka_unit_test(test_cut_in_drain),
 	};
 	if (getenv("SALVO_TEST_ONLY"))
 		cmocka_set_test_filter(getenv("SALVO_TEST_ONLY"));
