@@ -18,7 +18,8 @@
  *   beside_cubic_lossy  1 BDP with 1 % random loss on the link: CUBIC
  *                     keeps >= 80 % of what it gets alone there (~1.5
  *                     Mbit/s: it takes random loss for congestion),
- *                     fair fills >= 90 % of the rest;
+ *                     fair fills >= 90 % of the rest (means of four
+ *                     loss draws);
  *   entry_aim_noisy   the link competitive mode aims at on entry (1 BDP,
  *                     CUBIC without HyStart) with 0-4 ms of RTT noise:
  *                     within 30 % of the link;
@@ -76,14 +77,14 @@ static void on_sample(void *ud, size_t flow, uint64_t now,
 /* fair 5 s after one CUBIC flow, `bdp` BDPs of queue, random loss p;
  * overshoot: CUBIC's slow start runs to loss (no HyStart) */
 static void beside(double bdp, double p_loss, uint64_t dur, int with_fair,
-		   int overshoot, flowsim_result *r)
+		   int overshoot, uint64_t draw, flowsim_result *r)
 {
 	flowsim_params p = {0};
 	p.link_bps = link_bps;
 	p.queue_bytes = (uint64_t)(bdp * (double)(link_bps / 8 * rtt_ns / SEC));
 	p.loss = p_loss;
 	p.duration_ns = dur;
-	p.seed = seed;
+	p.seed = seed + draw * 1000003;
 	p.nflows = 2;
 	p.flow[0] = (flowsim_flow){.kind = FLOWSIM_SALVO,
 				   .stop_ns = with_fair ? 0 : 1,
@@ -154,7 +155,7 @@ static void test_beside_cubic(void **state)
 		snprintf(what, sizeof(what), "beside CUBIC, %.1f BDP",
 			 queues[i]);
 		flowsim_result r;
-		beside(queues[i], 0, 75 * SEC, 1, 0, &r);
+		beside(queues[i], 0, 75 * SEC, 1, 0, 0, &r);
 		check_share(&r, what, 1);
 		flowsim_result_free(&r);
 	}
@@ -180,7 +181,7 @@ static void test_beside_cubic_overshoot(void **state)
 		snprintf(what, sizeof(what),
 			 "beside CUBIC without HyStart, %.1f BDP", queues[i]);
 		flowsim_result r;
-		beside(queues[i], 0, 75 * SEC, 1, 1, &r);
+		beside(queues[i], 0, 75 * SEC, 1, 1, 0, &r);
 		check_share(&r, what, 0);
 		flowsim_result_free(&r);
 	}
@@ -191,27 +192,39 @@ static void test_beside_cubic_overshoot(void **state)
  * is no half to take: fair, which ignores random loss, must leave CUBIC
  * what it gets alone and fill the rest (>= 90 % of it).  Beside fair's
  * delay target (~9 ms of queue) CUBIC's RTT is that much longer and its
- * rate, 1 / RTT, that much lower; with the loss draws' noise 86 % (seed
- * 11): asserted >= 80 %. */
+ * rate, 1 / RTT, that much lower: asserted >= 80 %.  CUBIC moves about
+ * 125 datagrams a second here, and one 60 s window's loss draws put its
+ * rate alone anywhere in 1.22-1.63 Mbit/s (seeds 1-15), so one draw
+ * each failed the bar at 4 seeds of 15 (74-79 %) where the flows
+ * behaved as meant; the means of LOSSY_DRAWS draws of each, seeded from
+ * the test's seed, read 86-103 % over the same seeds. */
+#define LOSSY_DRAWS 4
+
 static void test_beside_cubic_lossy(void **state)
 {
 	(void)state;
-	flowsim_result alone, r;
-	beside(1, 0.01, 75 * SEC, 0, 0, &alone);
-	beside(1, 0.01, 75 * SEC, 1, 0, &r);
-	double tcp0 = (double)flowsim_rate_bps(&alone, 1, 15 * SEC, 75 * SEC);
-	double tcp = (double)flowsim_rate_bps(&r, 1, 15 * SEC, 75 * SEC);
-	double fair = (double)flowsim_rate_bps(&r, 0, 15 * SEC, 75 * SEC);
-	printf("1 %% loss, 1 BDP: CUBIC alone %.2f, beside fair %.2f Mbit/s; "
-	       "fair %.1f Mbit/s\n",
-	       tcp0 / 1e6, tcp / 1e6, fair / 1e6);
+	double tcp0 = 0, tcp = 0, fair = 0;
+	for (uint64_t k = 0; k < LOSSY_DRAWS; k++) {
+		flowsim_result alone, r;
+		beside(1, 0.01, 75 * SEC, 0, 0, k, &alone);
+		beside(1, 0.01, 75 * SEC, 1, 0, k, &r);
+		tcp0 += (double)flowsim_rate_bps(&alone, 1, 15 * SEC, 75 * SEC);
+		tcp += (double)flowsim_rate_bps(&r, 1, 15 * SEC, 75 * SEC);
+		fair += (double)flowsim_rate_bps(&r, 0, 15 * SEC, 75 * SEC);
+		flowsim_result_free(&alone);
+		flowsim_result_free(&r);
+	}
+	tcp0 /= LOSSY_DRAWS;
+	tcp /= LOSSY_DRAWS;
+	fair /= LOSSY_DRAWS;
+	printf("1 %% loss, 1 BDP, mean of %d draws: CUBIC alone %.2f, beside "
+	       "fair %.2f Mbit/s; fair %.1f Mbit/s\n",
+	       LOSSY_DRAWS, tcp0 / 1e6, tcp / 1e6, fair / 1e6);
 	if (tcp < 0.8 * tcp0)
 		FAILS("CUBIC keeps %.2f of its %.2f Mbit/s beside fair",
 		      tcp / 1e6, tcp0 / 1e6);
 	if (fair < 0.9 * ((double)link_bps - tcp0))
 		FAILS("fair %.1f Mbit/s beside CUBIC at 1 %% loss", fair / 1e6);
-	flowsim_result_free(&alone);
-	flowsim_result_free(&r);
 }
 
 /* RTT noise between the path and fair, as the lab's host adds it: each
