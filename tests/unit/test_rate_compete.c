@@ -320,6 +320,7 @@ static void test_entry_aim_noisy(void **state)
 static void test_cut_in_drain(void **state)
 {
 	const salvo_rate_ops *o = &salvo_rate_fair_ops;
+	const uint32_t pay = 1448; /* DATA payload of a 1472-byte datagram */
 	salvo_rate_state st;
 	(void)state;
 	o->init(&st, 10000 * MBIT, 0, 1472, 0);
@@ -336,7 +337,7 @@ static void test_cut_in_drain(void **state)
 			       .srtt_ns = rtt_ns,
 			       .min_rtt_ns = rtt_ns,
 			       .rtt_ns = rtt_ns,
-			       .payload_bytes = 1448};
+			       .payload_bytes = pay};
 	assert_int_equal(salvo_fair_probe_step(f, &s), 1);
 	assert_true(f->probe_until > now);
 	uint64_t resume = f->probe_rate;
@@ -346,8 +347,8 @@ static void test_cut_in_drain(void **state)
 	uint64_t sent = 0, got = 0, end = f->probe_until;
 	for (now = end; now < end + 100 * MS; now += 25 * MS) {
 		uint64_t b = f->rate_bps / 8 / 40;
-		sent += b / 1448;
-		got += b / 1448;
+		sent += b / pay;
+		got += b / pay;
 		s = (salvo_rate_sample){.now = now,
 					.srtt_ns = rtt_ns,
 					.min_rtt_ns = rtt_ns,
@@ -355,8 +356,8 @@ static void test_cut_in_drain(void **state)
 					.delivered_bytes = b,
 					.datagrams_sent = sent,
 					.datagrams_received = got,
-					.held_bytes = got * 1448,
-					.payload_bytes = 1448};
+					.held_bytes = got * pay,
+					.payload_bytes = pay};
 		o->on_feedback(&st, &s);
 	}
 	salvo_rate_snapshot sn = {0};
