@@ -167,7 +167,6 @@ typedef struct salvo_rate_fair {
 	uint64_t probe_dq0, probe_dq_min, probe_seen;
 	uint64_t probe_cut_bps, probe_ns; /* how far and how long it cut */
 	uint64_t share_bps; /* competitive mode's aim: our part of the link */
-	uint64_t link_prev; /* the link the last competitive drain read */
 	uint64_t compete_left; /* when competitive mode last ended, 0 never */
 	uint64_t drain_clear;  /* last drain that emptied the queue, or
 				* when delay mode began */

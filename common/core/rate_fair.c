@@ -38,11 +38,8 @@
  *            takes to empty (what is in flight beyond one delivery-RTT);
  *   DELAY    pace at the delivery rate corrected by the queue's distance
  *            from our target delay, half of it per round, at most +1/8
- *            and -1/2:  t(r) = 10 ms * sqrt(w * 100 Mbit/s / r), and
- *            below w * 100 Mbit/s 10 ms * (w * 100 Mbit/s / r)^1.5 (not
- *            in competitive mode), capped at max(10 ms, round / 4):
- *            steeper where long rounds made flows meet slowly (see
- *            salvo_fair_target_delay()).  One flow alone settles at its
+ *            and -1/2:  t(r) = 10 ms * sqrt(w * 100 Mbit/s / r), capped
+ *            at max(10 ms, round / 4).  One flow alone settles at its
  *            target (200 Mbit/s: 7 ms of queue; 1 Gbit/s: 3 ms).  Flows
  *            sharing a queue see one dq, and the smaller one's target
  *            is the longer, so it gains until both sit on the curve
@@ -72,7 +69,7 @@
  *            takes to see the base RTT; one within 30 s of leaving this
  *            mode; the bar higher by twice the feedback's lateness,
  *            above), or no drain emptied it for 5 s while we hold
- *            under a third of the link (a TCP bound by its socket
+ *            under a fifth of the link (a TCP bound by its socket
  *            buffer: a standing queue, no loss; one drain), or it
  *            stayed at 3 x our target for 8 rounds while we did not
  *            gain.  Delay alone would hand the filler the link,
@@ -84,16 +81,13 @@
  *            beta 0.7; "high" as two flows: beta 0.85, C 0.8), cut
  *            only with the filler, once per loss episode: a round
  *            losing more than random loss explains (mean + 3 sd) with
- *            the queue full.  Over an empty queue move along the
- *            curve by 1/64 of the rate a round, up to its plateau, and
- *            climb as delay mode does after 15 clear rounds (a filler
- *            that left); never above twice the delivery rate (a window
- *            in rate space has no ACK clock to hold it back).
- *            Drain every 4 s; where the queue stays, re-aim: a plateau
- *            at our part of the link that drain and the one before
- *            measured (the lower), where we pace under 7/8 of it;
- *            three drains in a row that empty the queue: the filler
- *            left, back to DELAY.  "low" never
+ *            the queue full.  Over an empty queue probe by 1/64 of the
+ *            rate a round, and climb as delay mode does after 15 clear
+ *            rounds (a filler that left); never above twice the
+ *            delivery rate (a window in rate space has no ACK clock to
+ *            hold it back).
+ *            Drain every 4 s; three drains in a row that empty the
+ *            queue: the filler left, back to DELAY.  "low" never
  *            competes, and gives back a quarter a round whenever the
  *            queue passes 20 ms.
  *
@@ -183,76 +177,28 @@ static uint64_t scaled(const salvo_rate_fair *f, uint64_t d)
 	return (uint64_t)((unsigned __int128)d * r / SHORT_RTT_NS);
 }
 
-/* The curve's knee, w x R_REF: D_REF of queue.  Above it the target
- * goes as 1 / sqrt(r), below it as 1 / r^1.5 (see
- * salvo_fair_target_delay()). */
-static uint64_t knee_bps(const salvo_rate_fair *f)
-{
-	return R_REF_BPS * f->pr->weight_num / f->pr->weight_den;
-}
-
 /* The delay-mode target rate for a standing queue of dq. */
 static uint64_t target_rate(const salvo_rate_fair *f, uint64_t dq)
 {
-	uint64_t kr = knee_bps(f);
+	unsigned __int128 k = (unsigned __int128)R_REF_BPS * D_REF_NS *
+			      D_REF_NS * f->pr->weight_num / f->pr->weight_den;
 	uint64_t s = scaled(f, SHORT_RTT_NS);
 	dq = (uint64_t)((unsigned __int128)dq * SHORT_RTT_NS / (s ? s : 1));
 	dq = max64(dq, 50000); /* 50 us: no queue */
-	if (dq > D_REF_NS) {
-		/* below the knee: kr x (D_REF / dq)^(2/3), in 20-bit
-		 * fixed point (D_REF / dq < 1) */
-		uint64_t q = (D_REF_NS << 20) / dq;
-		return (uint64_t)((unsigned __int128)kr * icbrt(q * q << 20) >>
-				  20);
-	}
-	unsigned __int128 r = (unsigned __int128)kr * D_REF_NS * D_REF_NS /
-			      ((unsigned __int128)dq * dq);
+	unsigned __int128 r = k / ((unsigned __int128)dq * dq);
 	return r > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)r;
 }
 
-/* ... and its inverse: the queue a flow of rate r holds,
- *
- *   t(r) = D_REF x sqrt(kr / r)   at and above the knee kr = w x R_REF,
- *   t(r) = D_REF x (kr / r)^1.5   below it, outside competitive mode,
- *
- * capped at max(D_REF, round / 4).  Steeper below the knee: the gain
- * closes the gap between two flows by the gap between their targets
- * over a round, so where the round is long against the targets (100
- * ms; 7-16 ms) a latecomer met the flow before it at a few per cent a
- * round (a flow 10 s late on 200 Mbit/s, 100 ms: Jain 0.858 over RTTs
- * 20-60 after it started, 0.940 over 60-100; now 0.935 and 0.988).
- * Only below the knee: above it a steeper curve reaches the 2 ms floor
- * sooner (1 / r everywhere put two flows on 1 Gbit/s, 50 ms at the
- * floor, with no target of their own: Jain 0.877 over RTTs 60-100
- * against 0.903); a knee at 80 Mbit/s gained less (0.911 and 0.966).
- * On paths up to 40 ms the cap is the knee's own target, so they keep
- * the old curve.  Competitive mode keeps it too: there the target only
- * sets when a queue counts as empty, and with the steeper one "high"
- * (its knee at 200 Mbit/s) competing beside the model's CUBIC at 1 BDP
- * took 65 % of the link where fair took 68 % (seed 11; 69 % with the
- * old curve there).  steep: 0 for the square root everywhere. */
-static uint64_t curve_delay(const salvo_rate_fair *f, uint64_t r, int steep)
+/* ... and its inverse: the queue a flow of rate r holds. */
+uint64_t salvo_fair_target_delay(const salvo_rate_fair *f, uint64_t r)
 {
-	uint64_t kr = knee_bps(f), d;
-	r = r ? r : 1;
-	if (r >= kr || !steep) {
-		d = isqrt((unsigned __int128)kr * D_REF_NS * D_REF_NS / r);
-	} else {
-		/* D_REF x (kr / r) x sqrt(kr / r), the root in 16-bit
-		 * fixed point; capped below */
-		unsigned __int128 x = (unsigned __int128)kr * D_REF_NS / r;
-		x = x * isqrt(((unsigned __int128)kr << 32) / r) >> 16;
-		d = x > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)x;
-	}
+	unsigned __int128 k = (unsigned __int128)R_REF_BPS * D_REF_NS *
+			      D_REF_NS * f->pr->weight_num / f->pr->weight_den;
+	uint64_t d = isqrt(k / (r ? r : 1));
 	/* a starved flow does not settle for a deep queue */
 	d = scaled(f, min64(d, max64(D_REF_NS, round_ns(f) / 4)));
 	/* nor below what a busy host's timing shows with no queue */
 	return max64(d, SALVO_RATE_QUEUE_TARGET_MIN_NS);
-}
-
-uint64_t salvo_fair_target_delay(const salvo_rate_fair *f, uint64_t r)
-{
-	return curve_delay(f, r, f->mode != M_COMPETE);
 }
 
 /* IP-level bits per second for `payload` bytes of DATA in dt. */
@@ -731,13 +677,7 @@ static void end_round(salvo_rate_fair *f, const salvo_rate_sample *s)
 {
 	uint64_t got = s->held_bytes - f->held0;
 	uint64_t lost = s->lost_bytes - f->lost0;
-	/* a round with no queue to overflow, by the square root: a
-	 * round's queue says nothing of shares here, and the steeper curve
-	 * (below its knee) let rounds with more queue count as
-	 * quiet: with feedback 12 ms late the delivery estimate read
-	 * 107.1-107.6 % of the link at 5 seeds of 15 (test_rate_fair's
-	 * noisy_rtt_alone, bar 107 %) */
-	uint64_t quiet = max64(curve_delay(f, f->rate_bps, 0) / 2,
+	uint64_t quiet = max64(salvo_fair_target_delay(f, f->rate_bps) / 2,
 			       SALVO_RATE_QUEUE_TARGET_MIN_NS);
 	/* random loss: what a round loses with no queue to overflow, in
 	 * this round or the one before (losses are reported a round late:

@@ -10,6 +10,19 @@
 #include "common/core/rate.h"
 #include "common/core/rate_fair_impl.h"
 
+static uint64_t icbrt(uint64_t v)
+{
+	uint64_t lo = 0, hi = 2642245; /* cbrt(2^64) */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		if ((unsigned __int128)mid * mid * mid <= v)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
 /* Competitive mode never paces above twice what the path delivers to
  * us: a window in rate space grows while the queue stays full (the
  * lab's 0 % runs paced up to 830 Mbit/s into 200, a flow that took its
@@ -109,57 +122,30 @@ void salvo_fair_compete_cut(salvo_rate_fair *f, uint64_t now)
 	f->last_cut = now;
 }
 
-/* Over an empty queue, room: move the CUBIC epoch on to where its
- * window is 1/64 a round above ours, up to the plateau (the window we
- * were last cut at), as if the time to get there had passed.  A
- * filler's cut with half a BDP of queue leaves the link part idle for
- * seconds, and CUBIC's concave climb back would wait it out.  Never
- * past the plateau, and never by a new plateau: this once held each
- * probed rate as one (w_max = rate, K = 0) and grew convex from it at
- * once, and beside CUBIC in the model fair regrew past its last
- * maximum after every cut while CUBIC's fell (fair's rate at
- * successive cuts 114, 126, 148, 176 Mbit/s, CUBIC 108 -> 25; with
- * the steeper delay curve 69.2 % of the link at 0.5 BDP, seed 11);
- * now, with compete_reaim(), 44.4-54.3 / 44.5-44.9 / 52.1 % at 0.5 /
- * 1 / 4 BDP over seeds 1-15 (test_rate_compete).  Not faster: the
- * filler waits the idle time out, and with 1/32 doubling each round
- * (delay mode's probe) that time went to us alone, 63-70 % of the link
- * at 0.5 BDP; with no probe, 38-48 %. */
-static void compete_probe(salvo_rate_fair *f, uint64_t now, uint64_t dt)
-{
-	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t srtt = max64(f->epoch_rtt_ns, MS), rnd = round_ns(f);
-	uint64_t r = f->rate_bps + (uint64_t)((unsigned __int128)f->rate_bps *
-					      min64(dt, rnd) / (64 * rnd));
-	uint64_t w = (uint64_t)((unsigned __int128)r * srtt / 8000000000u);
-	/* the curve's time (ms) before the plateau at which its window is
-	 * w: C t^3 = w_max - w; past the plateau, the plateau's own time,
-	 * so an empty queue holds us there (the convex probe above it
-	 * waits for the queue to show) */
-	uint64_t before =
-	    w >= f->w_max_bytes
-		? 0
-		: icbrt((uint64_t)((unsigned __int128)(f->w_max_bytes - w) *
-				   1000000000000ull /
-				   (pkt * f->pr->cubic_c_pm)));
-	if (before >= f->k_ms)
-		return;
-	/* compete_grow() reads the curve at now - epoch + srtt */
-	uint64_t back = (f->k_ms - before) * MS;
-	uint64_t epoch = now + srtt > back ? now + srtt - back : 0;
-	if (epoch > f->epoch && epoch <= now)
-		f->epoch = epoch;
-}
-
 /* The CUBIC window (and its Reno-friendly floor) as a rate; over an
- * empty queue, room: compete_probe() first. */
+ * empty queue, room: probe by 1/64 of the rate a round and hold the
+ * new rate as the window's plateau.  A filler's cut with half a BDP of
+ * queue leaves the link part idle for seconds, and CUBIC's plateau
+ * would wait it out.  Not faster: the filler waits it out, and with
+ * 1/32 doubling each round (delay mode's probe) that idle time went to
+ * us alone, 63-70 % of the link at 0.5 BDP; with none, 38-48 %. */
 static void compete_grow(salvo_rate_fair *f, const salvo_rate_sample *s,
 			 uint64_t dt)
 {
-	uint64_t now = s->now;
+	uint64_t now = s->now, rnd = round_ns(f);
 	if (f->empty_rounds > 1 && !s->app_limited &&
-	    f->dq_ns <= salvo_fair_target_delay(f, f->rate_bps) / 4)
-		compete_probe(f, now, dt);
+	    f->dq_ns <= salvo_fair_target_delay(f, f->rate_bps) / 4) {
+		uint64_t gain = 1000000 / 64;
+		f->rate_bps = clamp(
+		    f, f->rate_bps +
+			   (uint64_t)((unsigned __int128)f->rate_bps * gain *
+				      min64(dt, rnd) / (1000000ull * rnd)));
+		f->w_max_bytes = (uint64_t)((unsigned __int128)f->rate_bps *
+					    f->epoch_rtt_ns / 8000000000u);
+		f->k_ms = 0;
+		f->epoch = now;
+		return;
+	}
 	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
 	uint64_t srtt = max64(f->epoch_rtt_ns, MS);
 	int64_t t = (int64_t)((now - f->epoch + srtt) / MS) - (int64_t)f->k_ms;
@@ -298,7 +284,6 @@ static uint64_t drain_link(const salvo_rate_fair *f)
 static void compete_at_share(salvo_rate_fair *f, uint64_t now)
 {
 	uint64_t link = drain_link(f);
-	f->link_prev = link;
 	f->share_bps = (uint64_t)((unsigned __int128)link * f->pr->weight_num /
 				  (f->pr->weight_num + f->pr->weight_den));
 	salvo_fair_enter(f, M_COMPETE, now);
@@ -316,20 +301,13 @@ static void compete_at_share(salvo_rate_fair *f, uint64_t now)
  * targets): no drain of ours emptied the queue (to a quarter of our
  * target, or 2 ms; not raised for late feedback: with it the lab's
  * TCP queue read as emptied by every drain for 80 s) for 5 s, this one
- * included, and we hold less than a third of the link the drain
- * measured.  A fifth until the curve grew steeper below its knee
- * (salvo_fair_target_delay()): delay mode now holds more on TCP's
- * queue (the model's socket-bound CUBIC 15 s ahead, test_rate_fair:
- * 40 Mbit/s at 1 BDP, a fifth of the link to the bit, so the verdict
- * never fired; 50-66 Mbit/s at 0.5 BDP, so with a quarter it waited
- * until we had yielded to 41, 21 s in: 28.7 % of the link).  With a
- * third, 32.5-34.9 / 34.6-34.8 / 58.4-58.5 % at 0.5 / 1 / 4 BDP over
- * seeds 1-15 (the old curve with a fifth: 43.9-68.2 / 30.4-31.1 /
- * 54.3-54.4).  Not "the lowest RTT unseen for 10 s": the lab's TCP
- * queue dips to its own floor now and then, and a sample there renewed
- * it (one run entered only after 36 s).  Alone we hold the whole link;
- * beside three or more flows like us this can misjudge them (a known
- * risk; they then compete as CUBIC flows among themselves). */
+ * included, and we hold less than a fifth of the link the drain
+ * measured.  Not "the lowest RTT unseen
+ * for 10 s": the lab's TCP queue dips to its own floor now and then,
+ * and a sample there renewed it (one run entered only after 36 s).
+ * Alone we hold the whole link; beside five or more flows like us this
+ * can misjudge them (a known risk; they then compete as CUBIC flows
+ * among themselves). */
 static int standing_queue(salvo_rate_fair *f, uint64_t now)
 {
 	if (f->probe_emptied) {
@@ -337,42 +315,7 @@ static int standing_queue(salvo_rate_fair *f, uint64_t now)
 		return 0;
 	}
 	return now - f->drain_clear >= 5 * SEC &&
-	       3 * f->delivered_bps < drain_link(f);
-}
-
-/* At a competitive drain the queue did not follow (the filler is
- * still there): that drain measured the link, as the entry's does
- * (drain_link()).  Where we pace under 7/8 of our part of it, move the
- * CUBIC plateau up to that part, reached concavely from our window (K
- * from the gap), as after a cut.  compete_probe() no longer lifts an
- * entry that came in low past its plateau, and this is what does:
- * without it, beside the model's CUBIC without HyStart, fair held
- * 34.8-35.1 / 33.5-38.4 % of the link at 1 / 4 BDP over seeds 1-15
- * (asserted 35-65 %), with it 35.5-37.4 / 41.2-41.3.  From the lower of
- * this reading and the last one: single readings beside CUBIC at 4 BDP
- * ranged 35-546 Mbit/s, and re-aiming at each one took 68-74 % of the
- * link there. */
-static void compete_reaim(salvo_rate_fair *f, uint64_t now)
-{
-	uint64_t read = drain_link(f);
-	uint64_t link = f->link_prev ? min64(f->link_prev, read) : read;
-	f->link_prev = read;
-	uint64_t share =
-	    (uint64_t)((unsigned __int128)link * f->pr->weight_num /
-		       (f->pr->weight_num + f->pr->weight_den));
-	if (f->rate_bps >= share / 8 * 7)
-		return;
-	uint64_t pkt = f->datagram_bytes + SALVO_IPV4_UDP_OVERHEAD;
-	uint64_t w = (uint64_t)((unsigned __int128)f->rate_bps *
-				f->epoch_rtt_ns / 8000000000u);
-	f->w_max_bytes = (uint64_t)((unsigned __int128)share * f->epoch_rtt_ns /
-				    8000000000u);
-	/* K = cbrt((W_max - W) / C), in ms: the curve reaches the plateau
-	 * from our window, concave, as after a cut */
-	f->k_ms =
-	    icbrt((uint64_t)((unsigned __int128)(f->w_max_bytes - w) *
-			     1000000000000ull / (pkt * f->pr->cubic_c_pm)));
-	f->epoch = now;
+	       5 * f->delivered_bps < drain_link(f);
 }
 
 /* After a drain, while the samples it shaped come back (one standing RTT
@@ -397,8 +340,6 @@ void salvo_fair_probe_watch(salvo_rate_fair *f, uint64_t now)
 		if (f->probe_dq0 <= low)
 			return;
 		f->probe_count = f->probe_emptied ? f->probe_count + 1 : 0;
-		if (!f->probe_emptied)
-			compete_reaim(f, now);
 		if (f->probe_count >= 3) {
 			salvo_fair_enter(f, M_DELAY, now);
 			f->compete_left = now;

@@ -37,20 +37,6 @@ static inline uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* The integer cube root of v: the largest c with c^3 <= v. */
-static inline uint64_t icbrt(uint64_t v)
-{
-	uint64_t lo = 0, hi = 2642245; /* 2642245^3 < 2^64 */
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo + 1) / 2;
-		if ((unsigned __int128)mid * mid * mid <= v)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
-}
-
 /* Feedback counts as late when its RTT samples read this much over
  * the standing RTT, on average (rate_fair.c's slack_div()). */
 #define LATE_FB_NS (1 * MS)
