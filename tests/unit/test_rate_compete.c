@@ -320,7 +320,7 @@ static void test_entry_aim_noisy(void **state)
 static void test_cut_in_drain(void **state)
 {
 	const salvo_rate_ops *o = &salvo_rate_fair_ops;
-	const uint32_t pay = 1448; /* DATA payload of a 1472-byte datagram */
+	const uint32_t pay = salvo_wire_payload_bytes(1472); /* DATA payload */
 	salvo_rate_state st;
 	(void)state;
 	o->init(&st, 10000 * MBIT, 0, 1472, 0);
